@@ -1,0 +1,93 @@
+"""The adapter contract.
+
+A :class:`Source` yields :class:`Record` s from a position (its *cursor*). The runner
+(:mod:`adapters.runner`) validates each record's CloudEvent, publishes it, and — only after
+the broker acknowledged everything up to a record — stores that record's cursor durably. On
+restart the source is asked for records after the stored cursor. Records between the last
+checkpoint and a crash are therefore read again: that is safe because their event ids are
+derived deterministically from the source record, and the stream workers accept an event once
+per (``source``, ``id``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.exceptions import Rejection
+
+Cursor = Mapping[str, Any]
+"""A JSON-serialisable position in a source; opaque to everything but the source itself."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a record is in its source: file (or table), line, and element path / column."""
+
+    file: str
+    line: int | None = None
+    path: str | None = None
+
+    def __str__(self) -> str:
+        text = self.file
+        if self.line is not None:
+            text += f":{self.line}"
+        if self.path:
+            text += f" {self.path}"
+        return text
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record read from a source.
+
+    Exactly one of ``event`` (a structured-mode CloudEvent in input form, with ``data.bsn``)
+    and ``rejection`` is set. ``cursor`` is the source position *after* this record.
+    ``digest`` is a SHA-256 of the raw record, kept in quarantine instead of its content.
+    """
+
+    location: Location
+    cursor: Cursor
+    event: Mapping[str, Any] | None = None
+    rejection: Rejection | None = None
+    digest: str | None = None
+
+
+class Source(ABC):
+    """A readable input of one adapter.
+
+    ``records`` is called by the runner with the last durably stored cursor (empty on the
+    first run). It yields every record after that position, in source order, and returns at
+    the end of what is available now (one-shot; continuous mode calls it again after the
+    poll interval). It must not raise for bad input — a bad record is yielded with a
+    ``rejection`` — only for failures of the source itself (unreadable directory, lost
+    database connection), which stop the run without a checkpoint.
+    It does *not* guarantee that a record is yielded once: after a crash the records since
+    the last checkpoint are yielded again.
+    """
+
+    name: str
+    """Adapter name, as in ``schakel adapter <name>`` and in metric labels."""
+
+    @abstractmethod
+    def records(self, cursor: Cursor) -> Iterator[Record]:
+        """Yield the records after ``cursor``."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (connections, servers). Called once at the end of a run."""
+
+
+def derive_id(*parts: object) -> str:
+    """A deterministic event id from the parts that identify a source record (e.g. source
+    system, record key, version): the same record always yields the same id."""
+    text = "\x1f".join(str(p) for p in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def digest(raw: bytes | str) -> str:
+    """SHA-256 hex of a raw record (kept in quarantine instead of the record itself)."""
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,60 @@
+"""Prometheus metrics of the adapters (scraped at ``/metrics`` of the adapter process, port
+``SCHAKEL_METRICS_PORT``). Labels are bounded: adapter name, event type, reason code."""
+
+from __future__ import annotations
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+
+
+class AdapterMetrics:
+    """The metric families of the adapters, registered once per registry."""
+
+    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+        self.read = Counter(
+            "schakel_adapter_records_read_total",
+            "Source records read by an adapter.",
+            ["adapter"],
+            registry=registry,
+        )
+        self.published = Counter(
+            "schakel_adapter_records_published_total",
+            "Events published and acknowledged by the broker.",
+            ["adapter", "type"],
+            registry=registry,
+        )
+        self.rejected = Counter(
+            "schakel_adapter_records_rejected_total",
+            "Source records quarantined, by reason code.",
+            ["adapter", "reason"],
+            registry=registry,
+        )
+        self.duplicates = Counter(
+            "schakel_adapter_duplicates_total",
+            "Records skipped because an event with the same source and id was already "
+            "published in this run.",
+            ["adapter"],
+            registry=registry,
+        )
+        self.last_success = Gauge(
+            "schakel_adapter_last_success_timestamp_seconds",
+            "Unix time of the last checkpoint written after a successful publish.",
+            ["adapter"],
+            registry=registry,
+        )
+        self.lag = Gauge(
+            "schakel_adapter_lag_records",
+            "Records read but not yet checkpointed.",
+            ["adapter"],
+            registry=registry,
+        )
+
+
+_DEFAULT: AdapterMetrics | None = None
+
+
+def default_metrics() -> AdapterMetrics:
+    """The metrics on the process-wide default registry (created on first use)."""
+    global _DEFAULT  # noqa: PLW0603 - one registration per process
+    if _DEFAULT is None:
+        _DEFAULT = AdapterMetrics()
+    return _DEFAULT

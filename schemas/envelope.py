@@ -1,0 +1,206 @@
+"""The CloudEvents envelope (NL GOV profile) and input validation at the adapter boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.catalogue import SCHAKEL_PREFIX, catalogue
+from schemas.exceptions import InvalidBsn, InvalidEvent, UnknownEventType
+from schemas.models import input_model
+from schemas.pseudonym import mask_bsn
+
+SPECVERSION = "1.0"
+
+_REASONS = {
+    "missing": "missing-field",
+    "literal_error": "unknown-value",
+    "greater_than_equal": "out-of-range",
+    "less_than_equal": "out-of-range",
+    "int_type": "bad-type",
+    "string_type": "bad-type",
+    "bool_type": "bad-type",
+    "float_type": "bad-type",
+    "dict_type": "bad-type",
+    "list_type": "bad-type",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A catalogue event inside Schakel: pseudonymised (``subject``), no BSN in ``data``.
+
+    ``data`` holds Python values: dates as :class:`datetime.date`, enums in catalogue spelling.
+    """
+
+    id: str
+    source: str
+    type: str
+    subject: str | None
+    data: Mapping[str, Any]
+    time: str | None = None
+    specversion: str = SPECVERSION
+    datacontenttype: str | None = None
+    dataschema: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def datum(self) -> date | None:
+        value = self.data.get("datum")
+        return value if isinstance(value, date) else None
+
+    @property
+    def parsed_time(self) -> datetime | None:
+        return datetime.fromisoformat(self.time) if self.time else None
+
+    def to_record(self) -> dict[str, Any]:
+        """The Avro record (catalogue spelling; :func:`schemas.catalogue.to_avro` translates)."""
+        return {
+            "specversion": self.specversion,
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "time": self.time,
+            "subject": self.subject,
+            "datacontenttype": self.datacontenttype,
+            "dataschema": self.dataschema,
+            "data": dict(self.data),
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Event:
+        return cls(
+            specversion=record["specversion"],
+            id=record["id"],
+            source=record["source"],
+            type=record["type"],
+            time=record.get("time"),
+            subject=record.get("subject"),
+            datacontenttype=record.get("datacontenttype"),
+            dataschema=record.get("dataschema"),
+            data=record["data"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe structured-mode CloudEvent (absent optional attributes left out)."""
+        out: dict[str, Any] = {
+            "specversion": self.specversion,
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+        }
+        for name in ("time", "subject", "datacontenttype", "dataschema"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        out["data"] = {k: jsonable(v) for k, v in self.data.items()}
+        return out
+
+
+def jsonable(value: Any) -> Any:
+    """Dates as ISO strings, containers recursively; everything else unchanged."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _required_str(raw: Mapping[str, Any], name: str) -> str:
+    value = raw.get(name)
+    if value is None:
+        raise InvalidEvent(
+            f"{name}: required CloudEvents attribute is missing", field=name, reason="missing-field"
+        )
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidEvent(f"{name}: must be a non-empty string", field=name, reason="bad-type")
+    return value
+
+
+def _validate_time(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None and "T" in value.upper():
+            return value
+    raise InvalidEvent(
+        "time: must be an RFC 3339 timestamp with offset, e.g. 2026-01-10T09:30:00+01:00",
+        field="time",
+        reason="bad-time",
+    )
+
+
+def describe_validation_error(exc: ValidationError, prefix: str) -> InvalidEvent:
+    """Turn a pydantic error into an :class:`InvalidEvent` without echoing input values."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in (prefix, *err["loc"]))
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}")
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in (prefix, *first["loc"]))
+    if loc == "data.bsn":
+        return InvalidBsn(mask_bsn("; ".join(parts)))
+    reason = _REASONS.get(first["type"], "bad-date" if "date" in first["msg"] else "invalid")
+    return InvalidEvent(mask_bsn("; ".join(parts)), field=loc, reason=reason)
+
+
+def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
+    """Validate one structured-mode input CloudEvent and pseudonymise it.
+
+    Checks the envelope (``specversion`` 1.0, ``id``, ``source``, ``type`` in the catalogue,
+    optional RFC 3339 ``time``) and ``data`` against the type's model, including ``data.bsn``.
+    Returns an :class:`Event` whose ``subject`` is the pseudonym and whose ``data`` holds only
+    catalogue fields. Raises :class:`InvalidEvent` (never with a BSN in the message).
+    """
+    if not isinstance(raw, Mapping):
+        raise InvalidEvent("the event must be a JSON object", reason="bad-type")
+    specversion = raw.get("specversion")
+    if specversion != SPECVERSION:
+        raise InvalidEvent(
+            'specversion: must be "1.0"',
+            field="specversion",
+            reason="missing-field" if specversion is None else "bad-version",
+        )
+    event_id = _required_str(raw, "id")
+    source = _required_str(raw, "source")
+    event_type = _required_str(raw, "type")
+    if event_type.startswith(SCHAKEL_PREFIX):
+        raise UnknownEventType(
+            f"type: {mask_bsn(event_type)} is produced by Schakel itself "
+            "and is not accepted as input"
+        )
+    if event_type not in catalogue().input_types:
+        raise UnknownEventType(f"type: {mask_bsn(event_type)!r} is not in the event catalogue")
+    time = _validate_time(raw.get("time"))
+    data = raw.get("data")
+    if not isinstance(data, Mapping):
+        raise InvalidEvent("data: required object is missing", field="data", reason="missing-field")
+    try:
+        model = input_model(event_type).model_validate(data)
+    except ValidationError as exc:
+        raise describe_validation_error(exc, "data") from None
+    values = model.model_dump()
+    subject = pseudonymise(values.pop("bsn"))
+    return Event(
+        id=event_id,
+        source=source,
+        type=event_type,
+        subject=subject,
+        data=values,
+        time=time,
+        datacontenttype=raw.get("datacontenttype")
+        if isinstance(raw.get("datacontenttype"), str)
+        else None,
+        dataschema=raw.get("dataschema") if isinstance(raw.get("dataschema"), str) else None,
+    )

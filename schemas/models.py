@@ -1,0 +1,131 @@
+"""Pydantic input models generated from the ``.avsc`` files, so they agree with the schemas by
+construction. Validation extras live in the schemas as ``schakel.*`` field attributes:
+
+- ``schakel.kind: id`` — an identifier; a JSON number is accepted as its decimal string;
+- ``schakel.kind: iwmo-code`` — a two-digit iWmo code; ``7`` and ``"7"`` become ``"07"``;
+- ``schakel.min`` / ``schakel.max`` — inclusive bounds (numbers, codes, map values);
+- ``schakel.keys`` — the closed set of keys of a map.
+
+Avro ``int``/``date`` logical types become strict ``YYYY-MM-DD`` dates (impossible dates such
+as 2026-02-30 are rejected); enums become closed ``Literal`` types in catalogue spelling.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
+
+from schemas.catalogue import SchemaVersion, catalogue
+from schemas.pseudonym import validate_bsn
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CODE = re.compile(r"\d{1,2}")
+
+
+def parse_date(value: object) -> date:
+    """A catalogue date: a :class:`date` or a ``YYYY-MM-DD`` string that exists."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError("not an existing calendar date") from exc
+    raise ValueError("expected a date as YYYY-MM-DD")
+
+
+def _identifier(value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("an identifier must not be empty")
+    return value
+
+
+def _code(lo: int, hi: int) -> BeforeValidator:
+    def check(value: object) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not _CODE.fullmatch(value):
+            raise ValueError("expected a one- or two-digit iWmo code")
+        if not lo <= int(value) <= hi:
+            raise ValueError(f"iWmo code must be {lo:02d}–{hi:02d}")
+        return value.zfill(2)
+
+    return BeforeValidator(check)
+
+
+def _bounded(base: Any, spec: Mapping[str, Any]) -> Any:
+    return Annotated[base, Strict(), Field(ge=spec.get("schakel.min"), le=spec.get("schakel.max"))]
+
+
+def _python_type(avro_type: Any, spec: Mapping[str, Any]) -> Any:  # noqa: PLR0911 - one branch per Avro type
+    if isinstance(avro_type, list):
+        (inner,) = [t for t in avro_type if t != "null"]
+        return _python_type(inner, spec) | None
+    if isinstance(avro_type, dict):
+        kind = avro_type["type"]
+        if avro_type.get("logicalType") == "date":
+            return Annotated[date, BeforeValidator(parse_date)]
+        if kind == "enum":
+            symbols = tuple(s.replace("_", "-") for s in avro_type["symbols"])
+            return Literal[symbols]
+        if kind == "map":
+            keys = spec.get("schakel.keys")
+            key_type: Any = Literal[tuple(keys)] if keys else str
+            return dict[key_type, _python_type(avro_type["values"], spec)]  # type: ignore[misc]  # built at run time
+        if kind == "array":
+            return list[_python_type(avro_type["items"], spec)]  # type: ignore[misc]  # built at run time
+        return _python_type(kind, spec)
+    if avro_type == "string":
+        kind = spec.get("schakel.kind")
+        if kind == "id":
+            return Annotated[str, BeforeValidator(_identifier), Strict()]
+        if kind == "iwmo-code":
+            return Annotated[str, _code(spec["schakel.min"], spec["schakel.max"])]
+        return Annotated[str, Strict()]
+    if avro_type in ("int", "long"):
+        return _bounded(int, spec)
+    if avro_type in ("float", "double"):
+        return Annotated[float, Field(ge=spec.get("schakel.min"), le=spec.get("schakel.max"))]
+    if avro_type == "boolean":
+        return Annotated[bool, Strict()]
+    raise TypeError(f"unsupported Avro type {avro_type!r}")
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+def _check_bsn(value: object) -> str:
+    return validate_bsn(value)
+
+
+def _build(schema: SchemaVersion, *, with_bsn: bool) -> type[BaseModel]:
+    (data_field,) = [f for f in schema.raw["fields"] if f["name"] == "data"]
+    fields: dict[str, Any] = {}
+    for spec in data_field["type"]["fields"]:
+        annotation = _python_type(spec["type"], spec)
+        default = None if "default" in spec else ...
+        fields[spec["name"]] = (annotation, Field(default=default, description=spec.get("doc")))
+    if with_bsn:
+        fields["bsn"] = (Annotated[str, BeforeValidator(_check_bsn)], ...)
+    model_name = schema.name.replace(".", "_") + ("_input" if with_bsn else "_data")
+    return create_model(model_name, __base__=_Data, **fields)
+
+
+@cache
+def input_model(event_type: str) -> type[BaseModel]:
+    """The model of ``data`` of an input event of ``event_type`` (catalogue fields + ``bsn``)."""
+    return _build(catalogue().latest(event_type), with_bsn=True)
+
+
+@cache
+def data_model(event_type: str) -> type[BaseModel]:
+    """The model of ``data`` as it travels inside Kafka (catalogue fields, no ``bsn``)."""
+    return _build(catalogue().latest(event_type), with_bsn=False)

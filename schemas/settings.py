@@ -1,0 +1,217 @@
+"""The one settings model of every Schakel process: environment variables ``SCHAKEL_*``.
+
+Each field's description is the documentation; ``schakel config --markdown`` renders the
+README's configuration table from it (a test keeps the two equal). Invalid values stop the
+program at start with a message naming the variable (:func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.exceptions import SettingsError
+
+ENV_PREFIX = "SCHAKEL_"
+Role = Literal["regisseur", "beheerder"]
+
+
+class ApiToken:
+    """One API client: a name (recorded in the audit trail), a role and its secret token."""
+
+    __slots__ = ("name", "role", "token")
+
+    def __init__(self, name: str, role: Role, token: str) -> None:
+        self.name, self.role, self.token = name, role, token
+
+    def __repr__(self) -> str:
+        return f"ApiToken(name={self.name!r}, role={self.role!r}, token=***)"
+
+
+class Settings(BaseSettings):
+    """Configuration of Schakel (environment variables with prefix ``SCHAKEL_``)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+
+    profile: Literal["embedded", "production"] = Field(
+        "embedded",
+        description="`embedded`: local broker and registry, generated demo key allowed. "
+        "`production`: KAFKA_BOOTSTRAP, SCHEMA_REGISTRY_URL and PSEUDONYM_KEY are required.",
+    )
+    kafka_bootstrap: str | None = Field(
+        None,
+        description="Kafka bootstrap servers `host:port[,host:port]`. Unset: commands that "
+        "need Kafka start the embedded broker.",
+    )
+    schema_registry_url: str | None = Field(
+        None,
+        description="URL of a Confluent-compatible schema registry. Unset: the local "
+        "registry (schema ids derived from the committed `.avsc` files).",
+    )
+    pseudonym_key: SecretStr | None = Field(
+        None,
+        description="Secret HMAC key for pseudonyms (never logged). Required in production; "
+        "the embedded demo generates one and says so.",
+    )
+    pseudonym_key_file: Path | None = Field(
+        None, description="File holding the pseudonym key (alternative to PSEUDONYM_KEY)."
+    )
+    api_tokens: SecretStr | None = Field(
+        None,
+        description="API clients as `name:role:token` separated by commas; role is "
+        "`regisseur` or `beheerder`.",
+    )
+    webhook_tokens: SecretStr | None = Field(
+        None,
+        description="Wijkteam webhook senders as `source=token` separated by commas "
+        "(source is the CloudEvents `source` the token may send).",
+    )
+    outbox_dsn: SecretStr | None = Field(
+        None, description="PostgreSQL connection string of the source system's outbox."
+    )
+    rules_dir: Path | None = Field(
+        None,
+        description="Directory of rule YAML files that override, disable or add to the "
+        "built-in rules.",
+    )
+    data_dir: Path = Field(
+        Path("var"),
+        description="Directory for checkpoints, quarantine files and worker state.",
+    )
+    oin: str = Field(
+        "00000001234567890000",
+        pattern=r"^\d{20}$",
+        description="OIN of the municipality, used in adapter `source` URNs.",
+    )
+    partitions: int = Field(4, ge=1, le=256, description="Partitions per event topic.")
+    replication_factor: int = Field(1, ge=1, le=9, description="Replication of created topics.")
+    store: Literal["memory", "rocksdb"] = Field(
+        "memory", description="Worker table store: `memory` or `rocksdb` (production)."
+    )
+    history_limit: int = Field(
+        2000, ge=10, description="Maximum events kept per citizen timeline (oldest dropped)."
+    )
+    timer_interval_s: float = Field(
+        30.0, gt=0, description="Seconds between live-clock checks of due citizens."
+    )
+    web_host: str = Field("127.0.0.1", description="Address the worker's HTTP API binds to.")
+    web_port: int = Field(6066, ge=0, le=65535, description="Port of the worker's HTTP API.")
+    metrics_port: int = Field(
+        9464, ge=0, le=65535, description="Port of an adapter's /metrics endpoint (0: off)."
+    )
+    webhook_port: int = Field(
+        8088, ge=0, le=65535, description="Port of the wijkteam webhook adapter."
+    )
+    max_request_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest accepted webhook body (413 above)."
+    )
+    max_xml_bytes: int = Field(
+        10_485_760, ge=1024, description="Largest accepted iWmo XML file (quarantined above)."
+    )
+    poll_interval_s: float = Field(
+        5.0, gt=0, description="Seconds between polls of continuous adapters."
+    )
+    session_timeout_ms: int = Field(
+        6000, ge=1000, description="Consumer-group session timeout (short for the embedded broker)."
+    )
+    heartbeat_ms: int = Field(1000, ge=100, description="Consumer-group heartbeat interval.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level."
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Log format: structured JSON lines or text."
+    )
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _check_tokens(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _parse_tokens(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs(self) -> Settings:
+        if self.profile == "production":
+            missing = [
+                f"{ENV_PREFIX}{name.upper()}"
+                for name in ("kafka_bootstrap", "schema_registry_url")
+                if getattr(self, name) is None
+            ]
+            if self.pseudonym_key is None and self.pseudonym_key_file is None:
+                missing.append(f"{ENV_PREFIX}PSEUDONYM_KEY")
+            if missing:
+                raise ValueError("production profile requires " + ", ".join(missing))
+        return self
+
+    def tokens(self) -> dict[str, ApiToken]:
+        """API tokens by secret."""
+        if self.api_tokens is None:
+            return {}
+        return {t.token: t for t in _parse_tokens(self.api_tokens.get_secret_value())}
+
+    def webhook_senders(self) -> dict[str, str]:
+        """Webhook token → the source it may send."""
+        if self.webhook_tokens is None:
+            return {}
+        out = {}
+        for item in filter(
+            None, (p.strip() for p in self.webhook_tokens.get_secret_value().split(","))
+        ):
+            source, _, token = item.rpartition("=")
+            if not source or not token:
+                raise SettingsError(f"{ENV_PREFIX}WEBHOOK_TOKENS: expected source=token items")
+            out[token] = source
+        return out
+
+    def resolve_pseudonym_key(self) -> tuple[str, bool]:
+        """(key, generated): the configured key, or in the embedded profile a fresh random key
+        (``generated`` True: the caller must say so to the user)."""
+        if self.pseudonym_key is not None:
+            return self.pseudonym_key.get_secret_value(), False
+        if self.pseudonym_key_file is not None:
+            try:
+                key = self.pseudonym_key_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SettingsError(
+                    f"{ENV_PREFIX}PSEUDONYM_KEY_FILE: cannot read the key file ({exc.strerror})"
+                ) from exc
+            if not key:
+                raise SettingsError(f"{ENV_PREFIX}PSEUDONYM_KEY_FILE: the key file is empty")
+            return key, False
+        if self.profile == "production":
+            raise SettingsError(f"{ENV_PREFIX}PSEUDONYM_KEY is required in production")
+        return secrets.token_hex(32), True
+
+    def source_urn(self, system: str) -> str:
+        """CloudEvents ``source`` of an adapter: ``urn:nld:oin:<OIN>:systeem:<system>``."""
+        return f"urn:nld:oin:{self.oin}:systeem:{system}"
+
+
+def _parse_tokens(text: str) -> list[ApiToken]:
+    tokens = []
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        parts = item.split(":", 2)
+        if len(parts) != 3 or not all(parts):
+            raise ValueError("expected name:role:token items separated by commas")
+        name, role, token = parts
+        if role not in ("regisseur", "beheerder"):
+            raise ValueError(f"role of {name!r} must be regisseur or beheerder")
+        tokens.append(ApiToken(name, role, token))  # type: ignore[arg-type]  # checked above
+    return tokens
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; raise :class:`SettingsError` naming the bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False, include_input=False):
+            loc = err["loc"]
+            name = f"{ENV_PREFIX}{str(loc[0]).upper()}" if loc else "settings"
+            problems.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
