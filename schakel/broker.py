@@ -84,6 +84,13 @@ class EmbeddedBroker:
                     f"embedded broker exited with code {self._process.returncode} on start"
                 )
             try:
+                with socket.create_connection((self.host, self.port), timeout=0.5):
+                    pass
+            except OSError as exc:
+                last_error = exc
+                time.sleep(0.05)
+                continue
+            try:
                 admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=2000)
                 admin.list_topics()
                 admin.close()

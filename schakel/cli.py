@@ -54,6 +54,18 @@ def _cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     return adapter_cmd.main_publish(args, settings)
 
 
+def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from schakel import worker_cmd
+
+    return worker_cmd.run(args, settings)
+
+
+def _cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from schakel import replay
+
+    return replay.run(args, settings)
+
+
 def _cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
     from schemas.catalogue import catalogue
     from schemas.compat import check_backward_transitive
@@ -125,6 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--instance", default=None, help="checkpoint name (default: publish)")
     p.set_defaults(func=_cmd_publish)
 
+    from schakel import replay, worker_cmd
+
+    p = sub.add_parser("worker", help="run a stream worker against the configured Kafka")
+    worker_cmd.add_arguments(p)
+    p.set_defaults(func=_cmd_worker)
+
+    p = sub.add_parser("replay", help="run input through the real pipeline on a fresh "
+                       "embedded broker and print the definitive signals")
+    replay.add_arguments(p)
+    p.set_defaults(func=_cmd_replay)
+
     p = sub.add_parser("schemas", help="schema compatibility check / registration")
     p.add_argument("action", choices=["check", "register"])
     p.set_defaults(func=_cmd_schemas)
@@ -144,6 +167,7 @@ _EXTENSIONS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]]
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
         settings = load_settings()
     except SettingsError as exc:

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
 
 from schemas.catalogue import SchemaVersion, catalogue
+from schemas.exceptions import InvalidBsn
 from schemas.pseudonym import validate_bsn
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -103,7 +104,10 @@ class _Data(BaseModel):
 
 
 def _check_bsn(value: object) -> str:
-    return validate_bsn(value)
+    try:
+        return validate_bsn(value, field="")
+    except InvalidBsn as exc:  # let pydantic report it with the other errors
+        raise ValueError(str(exc).removeprefix(": ")) from None
 
 
 def _build(schema: SchemaVersion, *, with_bsn: bool) -> type[BaseModel]:

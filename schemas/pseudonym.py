@@ -26,7 +26,7 @@ def validate_bsn(value: object, *, field: str = "data.bsn") -> str:
     if not isinstance(value, str) or not _NINE_DIGITS.fullmatch(value):
         raise InvalidBsn(f"{field}: a BSN must be a string of exactly 9 digits", field=field)
     if value == "000000000":
-        raise InvalidBsn(f"{field}: BSN 000000000 is not a valid BSN", field=field)
+        raise InvalidBsn(f"{field}: the all-zero BSN is not a valid BSN", field=field)
     if not elfproef(value):
         raise InvalidBsn(f"{field}: BSN fails the elfproef (check digit)", field=field)
     return value

@@ -7,3 +7,22 @@ class StreamsError(Exception):
 
 class RuleConfigError(StreamsError):
     """A rule file is invalid: the message names the file, the rule id and the field."""
+
+
+class RuleFileError(RuleConfigError):
+    """A rule file failed validation; ``path``, ``rule_id`` and ``field`` locate the error.
+
+    The message reads ``<file>: rule '<id>': field '<field>': <what is wrong>``.
+    """
+
+    def __init__(self, path: str, rule_id: str | None, field: str | None, message: str) -> None:
+        self.path = path
+        self.rule_id = rule_id
+        self.field = field
+        self.detail = message
+        where = [path]
+        if rule_id is not None:
+            where.append(f"rule '{rule_id}'")
+        if field:
+            where.append(f"field '{field}'")
+        super().__init__(f"{': '.join(where)}: {message}")

@@ -1,0 +1,240 @@
+"""``schakel replay``: run input through the real pipeline — adapters → embedded Kafka → a
+stream worker on the replay clock — and print the definitive signals.
+
+The result depends only on the set of input events and ``--until``: each citizen's clock is
+the latest ``datum`` of their events, moved to ``--until`` at the end if that is later."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+
+from adapters.base import Cursor, Location, Record, Source
+from adapters.checkpoint import FileCheckpoint
+from adapters.quarantine import Quarantine
+from adapters.registry import open_source
+from adapters.runner import Runner
+from schakel import wiring
+from schakel.broker import EmbeddedBroker, free_port
+from schakel.topics import ensure_topics
+from schemas.models import parse_date
+from schemas.serde import RecordDeserializer, RecordSerializer
+from schemas.settings import Settings
+from schemas.topics import EVENT_TOPICS, KLOK
+
+Input = tuple[str, str]
+
+
+class ReplayError(RuntimeError):
+    """The replay pipeline failed (the worker died or did not finish in time)."""
+
+
+class ChainSource(Source):
+    """Several sources read one after the other, in the order given."""
+
+    name = "replay"
+
+    def __init__(self, sources: Sequence[Source]) -> None:
+        self.sources = list(sources)
+
+    def records(self, cursor: Cursor) -> Iterator[Record]:
+        for index, source in enumerate(self.sources):
+            for record in source.records({}):
+                yield Record(record.location, {"input": index}, record.event,
+                             record.rejection, record.digest)
+
+    def close(self) -> None:
+        for source in self.sources:
+            source.close()
+
+
+def ordered_inputs(argv: Sequence[str]) -> list[Input]:
+    """Inputs in the order given on the command line: plain files and ``--from A:SPEC``."""
+    inputs: list[Input] = []
+    tokens = list(argv)
+    if "replay" in tokens:
+        tokens = tokens[tokens.index("replay") + 1:]
+    skip_next = False
+    for i, token in enumerate(tokens):
+        if skip_next:
+            skip_next = False
+            continue
+        if token == "--from":
+            name, _, spec = tokens[i + 1].partition(":")
+            inputs.append((name, spec))
+            skip_next = True
+        elif token.startswith("--from="):
+            name, _, spec = token.removeprefix("--from=").partition(":")
+            inputs.append((name, spec))
+        elif token == "--until":
+            skip_next = True
+        elif not token.startswith("--"):
+            inputs.append(("publish", token))
+    return inputs
+
+
+def _committed_up_to_end(bootstrap: str, group: str, topics: Sequence[str]) -> bool:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
+        end = consumer.end_offsets(tps)
+        committed = admin.list_group_offsets({group: tps}).get(group, {})
+        for tp in tps:
+            if end[tp] > 0 and (tp not in committed or committed[tp].offset < end[tp]):
+                return False
+        return True
+    finally:
+        consumer.close()
+        admin.close()
+
+
+def wait_drained(bootstrap: str, topics: Sequence[str], worker: subprocess.Popen[bytes],
+                 log: Path, timeout: float) -> None:
+    """Block until the worker group has committed every record of ``topics``."""
+    from streams.app import APP_ID
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise ReplayError(f"the stream worker exited with code {worker.returncode}:\n{tail}")
+        if _committed_up_to_end(bootstrap, APP_ID, topics):
+            return
+        time.sleep(0.3)
+    raise ReplayError(f"the stream worker did not finish within {timeout:.0f}s")
+
+
+def broadcast_until(bootstrap: str, until: date, partitions: int) -> None:
+    """End of replay: a clock tick to every partition of ``schakel.klok``."""
+    from schemas.registry import LocalRegistry
+
+    serializer = RecordSerializer(LocalRegistry())
+    value = serializer.encode(KLOK.name, "nl.schakel.intern.klok",
+                              {"subject": None, "tot": until, "modus": "replay"})
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    for partition in range(partitions):
+        producer.send(KLOK.name, value=value, partition=partition)
+    producer.flush()
+    producer.close()
+
+
+def _start_worker(settings: Settings, bootstrap: str, workdir: Path, log: Path,
+                  ) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update({
+        "SCHAKEL_KAFKA_BOOTSTRAP": bootstrap,
+        "SCHAKEL_DATA_DIR": str(workdir / "worker"),
+        "SCHAKEL_WEB_PORT": str(free_port()),
+        "SCHAKEL_PARTITIONS": str(settings.partitions),
+        "SCHAKEL_STORE": "memory",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return subprocess.Popen(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "schakel", "worker", "--clock", "replay"],
+        stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env,
+    )
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def replay(settings: Settings, inputs: Sequence[Input], until: date | None,
+           *, timeout: float = 600.0) -> tuple[list[dict[str, Any]], Counter[str], int]:
+    """Run ``inputs`` through the pipeline; return (definitive signals as JSON, withdrawn per
+    rule, rejected input records)."""
+    from streams.app import CHANGELOG
+    from streams.readmodel import ReadModel
+
+    def report(location: Location, reason: str, message: str) -> None:
+        print(f"{location}: {reason}: {message}", file=sys.stderr)
+
+    with tempfile.TemporaryDirectory(prefix="schakel-replay-") as tmp:
+        workdir = Path(tmp)
+        with EmbeddedBroker(log_file=workdir / "broker.log") as broker:
+            ensure_topics(broker.bootstrap, partitions=settings.partitions, extra=[CHANGELOG])
+            log = workdir / "worker.log"
+            worker = _start_worker(settings, broker.bootstrap, workdir, log)
+            try:
+                source = ChainSource([open_source(n, s, settings) for n, s in inputs])
+                publisher = wiring.publisher(settings, broker.bootstrap, "schakel-replay")
+                runner = Runner(
+                    source, publisher=publisher, pseudonymiser=wiring.pseudonymiser(settings),
+                    checkpoint=FileCheckpoint(workdir / "checkpoint.json"),
+                    quarantine=Quarantine("replay", workdir / "quarantaine.jsonl", publisher),
+                    dedupe_in_run=True, on_reject=report, batch_size=5000,
+                )
+                stats = runner.run_once()
+                publisher.close()
+                runner.close()
+                topics = [t.name for t in EVENT_TOPICS]
+                wait_drained(broker.bootstrap, topics, worker, log, timeout)
+                if until is not None:
+                    broadcast_until(broker.bootstrap, until, settings.partitions)
+                    wait_drained(broker.bootstrap, [KLOK.name], worker, log, timeout)
+                model = ReadModel(broker.bootstrap, RecordDeserializer(wiring.registry(settings)))
+                model.catch_up()
+            finally:
+                stop_process(worker)
+    signals = sorted(
+        ((subject, s) for subject, s in model.signals()),
+        key=lambda r: (r[1].regel, r[0], r[1].sinds, r[1].sleutel),
+    )
+    definitive = [s.to_json(subject) for subject, s in signals if s.status != "ingetrokken"]
+    withdrawn = Counter(s.regel for _, s in signals if s.status == "ingetrokken")
+    return definitive, withdrawn, stats.rejected
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    inputs = ordered_inputs(args.argv)
+    if not inputs:
+        print("schakel replay: give at least one FILE.jsonl or --from ADAPTER:PATH",
+              file=sys.stderr)
+        return 2
+    until = None
+    if args.until:
+        try:
+            until = parse_date(args.until)
+        except ValueError:
+            print("schakel replay: --until must be a date YYYY-MM-DD", file=sys.stderr)
+            return 2
+    signals, withdrawn, rejected = replay(settings, inputs, until)
+    if args.json:
+        print(json.dumps({"signalen": signals}, ensure_ascii=False, indent=2))
+    else:
+        for s in signals:
+            print(f"{s['regel']:34} {s['subject']} sinds {s['sinds']} {s['status']:9} "
+                  f"{s['uitleg']}")
+    per_rule = Counter(s["regel"] for s in signals)
+    summary = ", ".join(f"{k}: {v}" for k, v in sorted(per_rule.items())) or "geen"
+    print(f"replay: {len(signals)} signalen ({summary}); ingetrokken: "
+          f"{sum(withdrawn.values())}; afgewezen invoerregels: {rejected}", file=sys.stderr)
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="*", help="CloudEvents JSON lines files")
+    parser.add_argument("--from", dest="sources", action="append", default=[],
+                        metavar="ADAPTER:PATH", help="feed native source files through an adapter")
+    parser.add_argument("--until", help="move every citizen's clock to this date at the end")
+    parser.add_argument("--json", action="store_true", help='print {"signalen": [...]}')

@@ -1,0 +1,225 @@
+"""The Faust app, built by one factory (:func:`create_app`): no global app.
+
+Streams registered explicitly:
+
+- agent ``verwerk`` over the four event topics and ``schakel.klok`` (co-partitioned, keyed by
+  pseudonym; ``concurrency=1`` — see docs/operations.md) → :class:`streams.processor.Processor`;
+- table ``burgers`` (pseudonym → :class:`streams.state.CitizenState`, Avro in the changelog;
+  memory store in tests, RocksDB via rocksdict in production);
+- timer (live clock only) sending ticks for citizens whose next deadline has come, from an
+  in-memory index of due dates (rebuilt once from the table after start);
+- the HTTP API (:mod:`streams.api`) and a read model of all signals (:mod:`streams.readmodel`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import faust
+from faust.serializers.codecs import Codec
+
+from schemas.registry import SchemaRegistry
+from schemas.serde import RecordDeserializer, RecordSerializer
+from schemas.settings import Settings
+from schemas.topics import DEADLETTER_STREAMS, EVENT_TOPICS, INZAGE, KLOK, SIGNALEN, TIJDLIJNEN
+from streams.api import ApiContext, register_api
+from streams.codec import Period, StateCodec
+from streams.metrics import WorkerMetrics
+from streams.processor import KLOK_SCHEMA, ClockMode, Message, Processor
+from streams.readmodel import ReadModel
+from streams.rules import RuleSet
+from streams.state import CitizenState
+from streams.toestand import periods as derived_periods
+
+log = logging.getLogger("schakel.streams")
+
+APP_ID = "schakel-worker"
+TABLE = "burgers"
+CHANGELOG = f"{APP_ID}-{TABLE}-changelog"
+
+
+class _Utf8(Codec):
+    """Table keys: pseudonyms as UTF-8 text."""
+
+    def _dumps(self, s: Any) -> bytes:
+        return str(s).encode("utf-8")
+
+    def _loads(self, s: bytes) -> Any:
+        return s.decode("utf-8")
+
+
+class _State(Codec):
+    """Table values: :class:`CitizenState` as Avro (``nl.schakel.intern.toestand``)."""
+
+    def _dumps(self, s: Any) -> bytes:
+        codec: StateCodec = self.kwargs["state_codec"]
+        return codec.encode(s)
+
+    def _loads(self, s: bytes) -> Any:
+        codec: StateCodec = self.kwargs["state_codec"]
+        return codec.decode(s)
+
+
+@dataclass
+class DueIndex:
+    """Due dates of citizens on this worker (min-heap with lazy deletion)."""
+
+    heap: list[tuple[date, str]] = field(default_factory=list)
+    due: dict[str, date] = field(default_factory=dict)
+    built: bool = False
+
+    def push(self, subject: str, when: date) -> None:
+        if self.due.get(subject) == when:
+            return
+        self.due[subject] = when
+        heapq.heappush(self.heap, (when, subject))
+
+    def pop_due(self, today: date) -> list[str]:
+        out = []
+        while self.heap and self.heap[0][0] <= today:
+            when, subject = heapq.heappop(self.heap)
+            if self.due.get(subject) == when:
+                del self.due[subject]
+                out.append(subject)
+        return out
+
+
+@dataclass
+class Worker:
+    """The app and the parts tests and the CLI need to reach."""
+
+    app: faust.App
+    processor: Processor
+    readmodel: ReadModel
+    metrics: WorkerMetrics
+    due: DueIndex
+
+
+def create_app(
+    settings: Settings,
+    *,
+    bootstrap: str,
+    registry: SchemaRegistry,
+    rules: RuleSet,
+    clock_mode: ClockMode = "live",
+    app_id: str = APP_ID,
+) -> Worker:
+    """Build the worker app for ``bootstrap`` on the given clock (``live`` or ``replay``)."""
+    partitions = settings.partitions
+    (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        app_id,
+        broker=[f"kafka://{host}" for host in bootstrap.split(",")],
+        store="rocksdb://" if settings.store == "rocksdb" else "memory://",
+        datadir=str(settings.data_dir / "worker"),
+        autodiscover=False,
+        topic_partitions=partitions,
+        topic_replication_factor=settings.replication_factor,
+        broker_session_timeout=settings.session_timeout_ms / 1000,
+        broker_heartbeat_interval=settings.heartbeat_ms / 1000,
+        broker_commit_interval=1.0,
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee="at_least_once",
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        canonical_url=f"http://{settings.web_host}:{settings.web_port}",
+        table_standby_replicas=0,
+    )
+    serializer = RecordSerializer(registry)
+    deserializer = RecordDeserializer(registry)
+    metrics = WorkerMetrics()
+
+    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+           "value_serializer": "raw"}
+    source = app.topic(*(t.name for t in EVENT_TOPICS), KLOK.name, partitions=partitions, **raw)
+    signal_topic = app.topic(SIGNALEN.name, partitions=partitions, **raw)
+    timeline_topic = app.topic(TIJDLIJNEN.name, partitions=partitions, **raw)
+    klok_topic = app.topic(KLOK.name, partitions=partitions, **raw)
+    inzage_topic = app.topic(INZAGE.name, partitions=1, **raw)
+    deadletter_topic = app.topic(DEADLETTER_STREAMS.name, partitions=1, **raw)
+
+    table = app.Table(TABLE, partitions=partitions)
+    # Faust derives serializers from key/value types; set ours before the store is created.
+    table.key_serializer = _Utf8()
+    table.value_serializer = _State(state_codec=StateCodec(serializer, deserializer, CHANGELOG))
+    due = DueIndex()
+    readmodel = ReadModel(bootstrap, deserializer)
+    metrics.watch_open_signals(readmodel.open_per_rule)
+    signal_source = settings.source_urn("schakel")
+
+    def periods(state: CitizenState) -> list[Period]:
+        clock = state.clock(datetime.now(UTC).date() if clock_mode == "live" else None)
+        return derived_periods(state.timeline, clock) if clock else []
+
+    processor = Processor(
+        table=table,
+        evaluate=rules.evaluate,
+        next_due=rules.next_due,
+        periods=periods,
+        serializer=serializer,
+        deserializer=deserializer,
+        send_signal=signal_topic.send,
+        send_snapshot=timeline_topic.send,
+        send_deadletter=deadletter_topic.send,
+        metrics=metrics,
+        clock_mode=clock_mode,
+        history_limit=settings.history_limit,
+        partitions=partitions,
+        source=signal_source,
+        on_due=due.push if clock_mode == "live" else (lambda subject, when: None),
+    )
+
+    @app.agent(source, concurrency=1)
+    async def verwerk(stream: Any) -> None:
+        async for event in stream.events():
+            msg = event.message
+            await processor.handle(Message(
+                topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
+                value=msg.value, headers=list(msg.headers or ()),
+            ))
+            highwater = app.consumer.highwater(msg.tp) if app.consumer else None
+            if highwater is not None:
+                metrics.lag.labels(msg.topic, str(msg.partition)).set(
+                    max(0, highwater - msg.offset - 1))
+
+    if clock_mode == "live":
+
+        @app.timer(interval=settings.timer_interval_s)
+        async def klok() -> None:
+            today = datetime.now(UTC).date()
+            if not due.built:
+                for subject, state in list(table.items()):
+                    when = rules.next_due(state.timeline, state.clock(today) or today)
+                    if when is not None:
+                        due.push(subject, when)
+                due.built = True
+            for subject in due.pop_due(today):
+                value = serializer.encode(KLOK.name, KLOK_SCHEMA,
+                                          {"subject": subject, "tot": today, "modus": "live"})
+                await klok_topic.send(key=subject.encode(), value=value)
+
+    @app.task
+    async def start_readmodel() -> None:
+        readmodel.start()
+
+    @app.on_before_shutdown.connect
+    async def stop_readmodel(sender: Any, **kwargs: Any) -> None:
+        readmodel.stop()
+
+    def is_ready() -> bool:
+        recovery = app.tables.recovery if app.tables else None
+        recovered = recovery is not None and recovery.completed.is_set()
+        return bool(recovered and readmodel.caught_up.is_set() and not app.rebalancing)
+
+    register_api(ApiContext(
+        app=app, table=table, readmodel=readmodel, metrics=metrics,
+        tokens=settings.tokens(), serializer=serializer, inzage_topic=inzage_topic,
+        source=signal_source, periods=periods, is_ready=is_ready,
+    ))
+    return Worker(app=app, processor=processor, readmodel=readmodel, metrics=metrics, due=due)

@@ -1,0 +1,163 @@
+"""Avro encodings of worker state (table changelog) and of the published timeline snapshot.
+
+State (``nl.schakel.intern.toestand``) keeps every accepted event as the exact wire bytes it
+arrived as, so a restored state is identical to the lost one. The snapshot
+(``nl.schakel.intern.tijdlijn``, compacted topic ``schakel.tijdlijnen``) is the read model for
+downstream consumers and the API: events with display fields, derived state, signals."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from schemas.envelope import jsonable
+from schemas.serde import RecordDeserializer, RecordSerializer
+from schemas.topics import domain_of
+from streams.ingest import to_timeline_event
+from streams.signals import EmittedSignal
+from streams.state import CitizenState, StoredEvent
+
+STATE_SCHEMA = "nl.schakel.intern.toestand"
+SNAPSHOT_SCHEMA = "nl.schakel.intern.tijdlijn"
+
+
+def _signal_record(sig: EmittedSignal) -> dict[str, Any]:
+    return {
+        "regel": sig.regel,
+        "sleutel": sig.sleutel,
+        "sinds": sig.sinds,
+        "termijn": sig.termijn,
+        "status": sig.status,
+        "opgelost_op": sig.opgelost_op,
+        "ingetrokken_op": sig.ingetrokken_op,
+        "bewijs": list(sig.bewijs),
+        "uitleg": sig.uitleg,
+        "reden": sig.reden,
+    }
+
+
+def signal_from_record(rec: Mapping[str, Any]) -> EmittedSignal:
+    return EmittedSignal(
+        regel=rec["regel"],
+        sleutel=rec["sleutel"],
+        sinds=rec["sinds"],
+        termijn=rec["termijn"],
+        status=rec["status"],
+        opgelost_op=rec["opgelost_op"],
+        ingetrokken_op=rec["ingetrokken_op"],
+        bewijs=tuple(rec["bewijs"]),
+        uitleg=rec["uitleg"],
+        reden=rec["reden"],
+    )
+
+
+class StateCodec:
+    """Encodes/decodes :class:`CitizenState` for the table changelog."""
+
+    def __init__(
+        self, serializer: RecordSerializer, deserializer: RecordDeserializer, topic: str
+    ) -> None:
+        self._serializer = serializer
+        self._deserializer = deserializer
+        self._topic = topic
+
+    def encode(self, state: CitizenState) -> bytes:
+        record = {
+            "subject": state.subject,
+            "klok": state.klok,
+            "events": [s.payload for s in state.events],
+            "signalen": [_signal_record(s) for s in state.signalen.values()],
+            "revisies": dict(state.revisies),
+        }
+        return self._serializer.encode(self._topic, STATE_SCHEMA, record)
+
+    def decode(self, payload: bytes) -> CitizenState:
+        name, record = self._deserializer.decode(payload)
+        if name != STATE_SCHEMA:
+            raise ValueError(f"changelog record is {name}, expected {STATE_SCHEMA}")
+        events = [
+            StoredEvent(to_timeline_event(self._deserializer(raw)), raw)
+            for raw in record["events"]
+        ]
+        signals = [signal_from_record(r) for r in record["signalen"]]
+        return CitizenState(
+            subject=record["subject"],
+            events=events,
+            klok=record["klok"],
+            signalen={(s.regel, s.sleutel): s for s in signals},
+            revisies=dict(record["revisies"]),
+        )
+
+
+def _display(value: Any) -> str:
+    value = jsonable(value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+Period = tuple[str, str | None, date, date | None]
+
+
+def snapshot_record(
+    state: CitizenState, clock: date | None, periods: Iterable[Period]
+) -> dict[str, Any]:
+    """The timeline snapshot of one citizen (``nl.schakel.intern.tijdlijn``)."""
+    return {
+        "subject": state.subject,
+        "klok": clock or date.min,
+        "events": [
+            {
+                "id": e.id,
+                "source": e.source,
+                "type": e.type,
+                "domein": domain_of(e.type),
+                "datum": e.datum,
+                "time": e.time.isoformat() if e.time else None,
+                "velden": {
+                    k: _display(v) for k, v in e.data.items() if v is not None and k != "datum"
+                },
+            }
+            for e in state.timeline
+        ],
+        "toestand": [
+            {"naam": naam, "sleutel": sleutel, "van": van, "tot": tot}
+            for naam, sleutel, van, tot in periods
+        ],
+        "signalen": [_signal_record(s) for s in state.signalen.values()],
+    }
+
+
+def snapshot_json(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A decoded snapshot as the JSON of the timeline endpoint."""
+    signals = [signal_from_record(r) for r in record["signalen"]]
+    subject = record["subject"]
+    return {
+        "subject": subject,
+        "klok": record["klok"].isoformat() if record["klok"] != date.min else None,
+        "tijdlijn": [
+            {
+                "id": e["id"],
+                "source": e["source"],
+                "type": e["type"],
+                "domein": e["domein"],
+                "datum": e["datum"].isoformat(),
+                "time": e["time"],
+                "data": e["velden"],
+            }
+            for e in record["events"]
+        ],
+        "toestand": [
+            {
+                "naam": p["naam"],
+                "sleutel": p["sleutel"],
+                "van": p["van"].isoformat(),
+                "tot": p["tot"].isoformat() if p["tot"] else None,
+            }
+            for p in record["toestand"]
+        ],
+        "signalen": [s.to_json(subject) for s in signals if s.status == "open"],
+        "alle_signalen": [s.to_json(subject) for s in signals],
+    }

@@ -1,0 +1,210 @@
+"""The body of the worker's agent: one record in, state and outputs updated.
+
+Faust-facing but thin: decoding, the timeline and the rules are the pure functions of
+:mod:`streams.ingest`, :mod:`streams.state` and :mod:`streams.rules`. Order of writes per
+record, chosen so that a crash can duplicate but never lose an output:
+
+1. signal changes are sent and their acknowledgement awaited;
+2. the timeline snapshot is sent;
+3. the state is written to the table (its changelog).
+
+After a crash, records since the last committed offset are processed again. If the state had
+reached the changelog, the record is a duplicate: its snapshot is re-sent (in case that was
+lost) and nothing else happens. If it had not, the record is processed anew and re-emits the
+same signal changes with the same deterministic ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from kafka.partitioner.default import murmur2
+
+from schemas.envelope import Event
+from schemas.exceptions import SerdeError
+from schemas.pseudonym import mask_bsn
+from schemas.serde import RecordDeserializer, RecordSerializer
+from schemas.topics import KLOK, SIGNALEN, TIJDLIJNEN
+from streams.codec import Period, snapshot_record
+from streams.ingest import IngestError, decode_event
+from streams.metrics import WorkerMetrics
+from streams.signals import SignalChange
+from streams.state import CitizenState, Outcome, StoredEvent, advance_clock, apply_event
+
+log = logging.getLogger("schakel.streams")
+
+ClockMode = Literal["live", "replay"]
+Send = Callable[..., Awaitable[Any]]
+KLOK_SCHEMA = "nl.schakel.intern.klok"
+
+
+def partition_of(subject: str, partitions: int) -> int:
+    """The partition a pseudonym key lands on (Kafka's default murmur2 partitioner)."""
+    return (murmur2(subject.encode("ascii")) & 0x7FFFFFFF) % partitions
+
+
+@dataclass(frozen=True)
+class Message:
+    """What the processor needs of one consumed record."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: Iterable[tuple[str, bytes]]
+
+
+class Processor:
+    """Processes records of the event topics and of ``schakel.klok`` for one worker."""
+
+    def __init__(
+        self,
+        *,
+        table: Any,
+        evaluate: Callable[[str, list[Any], date], list[Any]],
+        next_due: Callable[[list[Any], date], date | None],
+        periods: Callable[[CitizenState], list[Period]],
+        serializer: RecordSerializer,
+        deserializer: RecordDeserializer,
+        send_signal: Send,
+        send_snapshot: Send,
+        send_deadletter: Send,
+        metrics: WorkerMetrics,
+        clock_mode: ClockMode,
+        history_limit: int,
+        partitions: int,
+        source: str,
+        on_due: Callable[[str, date], None] = lambda subject, due: None,
+    ) -> None:
+        self.table = table
+        self.evaluate = evaluate
+        self.next_due = next_due
+        self.periods = periods
+        self.serializer = serializer
+        self.deserializer = deserializer
+        self.send_signal = send_signal
+        self.send_snapshot = send_snapshot
+        self.send_deadletter = send_deadletter
+        self.metrics = metrics
+        self.clock_mode = clock_mode
+        self.history_limit = history_limit
+        self.partitions = partitions
+        self.source = source
+        self.on_due = on_due
+
+    def today(self) -> date | None:
+        return datetime.now(UTC).date() if self.clock_mode == "live" else None
+
+    async def handle(self, message: Message) -> None:
+        """Process one record; never raises (failures are dead-lettered and counted)."""
+        started = time.perf_counter()
+        try:
+            if message.topic == KLOK.name:
+                await self._klok(message)
+            else:
+                await self._event(message)
+        except IngestError as exc:
+            await self._deadletter(message, exc.stage, exc.reason, exc)
+        except Exception as exc:  # nothing may vanish: dead-letter whatever went wrong
+            log.exception("worker.process_failed",
+                          extra={"topic": message.topic, "partition": message.partition,
+                                 "offset": message.offset})
+            await self._deadletter(message, "process", type(exc).__name__, exc)
+        finally:
+            self.metrics.latency.observe(time.perf_counter() - started)
+
+    async def _deadletter(self, message: Message, stage: str, reason: str,
+                          exc: BaseException) -> None:
+        headers = [
+            *((k, v) for k, v in message.headers),
+            ("schakel.bron.topic", message.topic.encode()),
+            ("schakel.bron.partitie", str(message.partition).encode()),
+            ("schakel.bron.offset", str(message.offset).encode()),
+            ("schakel.fase", stage.encode()),
+            ("schakel.fout.klasse", type(exc).__name__.encode()),
+            ("schakel.fout.melding", mask_bsn(str(exc))[:1000].encode()),
+        ]
+        await self.send_deadletter(key=message.key, value=message.value, headers=headers)
+        self.metrics.deadlettered.labels(stage, reason).inc()
+
+    async def _event(self, message: Message) -> None:
+        subject, event = decode_event(self.deserializer, message.value, message.topic)
+        state = self.table.get(subject)
+        if state is None:
+            state = CitizenState(subject=subject)
+        outcome = apply_event(state, StoredEvent(event, message.value), self.evaluate,
+                              today=self.today(), history_limit=self.history_limit)
+        if not outcome.accepted:
+            self.metrics.duplicates.inc()
+            await self._publish_snapshot(state, outcome.clock)
+            return
+        self.metrics.events.labels(event.type).inc()
+        await self._commit(state, outcome)
+
+    async def _klok(self, message: Message) -> None:
+        try:
+            name, record = self.deserializer.decode(message.value)
+        except SerdeError as exc:
+            raise IngestError(str(exc), stage="decode", reason=type(exc).__name__) from exc
+        if name != KLOK_SCHEMA:
+            raise IngestError(f"{name} on {KLOK.name}", stage="validate", reason="wrong-type")
+        tot: date = record["tot"]
+        self.metrics.clock_ticks.labels(record["modus"]).inc()
+        subject = record["subject"]
+        if subject is not None:
+            subjects = [subject]
+        else:  # a broadcast: every citizen of this partition
+            subjects = [s for s in list(self.table.keys())
+                        if partition_of(s, self.partitions) == message.partition]
+        for subject in subjects:
+            state = self.table.get(subject)
+            if state is None:
+                continue
+            outcome = advance_clock(state, tot, self.evaluate, today=self.today())
+            await self._commit(state, outcome)
+
+    async def _commit(self, state: CitizenState, outcome: Outcome) -> None:
+        futures = [await self.send_signal(key=state.subject.encode(),
+                                          value=self._signal_value(change))
+                   for change in outcome.changes]
+        for future in futures:
+            await future
+        for change in outcome.changes:
+            counter = {"gesignaleerd": self.metrics.raised, "opgelost": self.metrics.resolved,
+                       "ingetrokken": self.metrics.withdrawn}[change.kind]
+            counter.labels(change.signal.regel).inc()
+        await self._publish_snapshot(state, outcome.clock)
+        self.table[state.subject] = state
+        if outcome.clock is not None:
+            due = self.next_due(state.timeline, outcome.clock)
+            if due is not None:
+                self.on_due(state.subject, due)
+
+    async def _publish_snapshot(self, state: CitizenState, clock: date | None) -> None:
+        record = snapshot_record(state, clock, self.periods(state))
+        value = self.serializer.encode(TIJDLIJNEN.name, "nl.schakel.intern.tijdlijn", record)
+        await self.send_snapshot(key=state.subject.encode(), value=value)
+
+    def _signal_value(self, change: SignalChange) -> bytes:
+        sig = change.signal
+        data: dict[str, Any] = {"regel": sig.regel, "sleutel": sig.sleutel,
+                                "bewijs": list(sig.bewijs)}
+        if change.kind == "gesignaleerd":
+            data |= {"sinds": sig.sinds, "termijn": sig.termijn, "uitleg": sig.uitleg}
+        else:
+            data |= {"datum": change.datum, "reden": change.reden or ""}
+        event = Event(
+            id=change.event_id,
+            source=self.source,
+            type=f"nl.schakel.signalen.{change.kind}",
+            subject=change.subject,
+            time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            data=data,
+        )
+        return self.serializer(event, SIGNALEN.name)

@@ -1,0 +1,106 @@
+"""The read model: the latest timeline snapshot of every citizen, folded from the compacted
+topic ``schakel.tijdlijnen`` (all partitions, from the beginning).
+
+Every worker runs one in a background thread to answer the signal list of the API for *all*
+citizens (the timeline of one citizen is answered by the worker that owns it); ``schakel
+replay`` uses the same fold to print the definitive signals."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Mapping
+
+from kafka import KafkaConsumer, TopicPartition
+
+from schemas.serde import RecordDeserializer
+from schemas.topics import TIJDLIJNEN
+from streams.codec import SNAPSHOT_SCHEMA, signal_from_record
+from streams.signals import EmittedSignal
+
+log = logging.getLogger("schakel.streams")
+
+
+class ReadModel:
+    """Signals per citizen, as in each citizen's latest snapshot."""
+
+    def __init__(self, bootstrap: str, deserializer: RecordDeserializer) -> None:
+        self._bootstrap = bootstrap
+        self._deserializer = deserializer
+        self._signals: dict[str, list[EmittedSignal]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.caught_up = threading.Event()
+
+    def _consumer(self) -> tuple[KafkaConsumer, list[TopicPartition]]:
+        consumer = KafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False,
+                                 group_id=None, client_id="schakel-readmodel")
+        partitions = consumer.partitions_for_topic(TIJDLIJNEN.name) or set()
+        tps = [TopicPartition(TIJDLIJNEN.name, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        return consumer, tps
+
+    def apply(self, payload: bytes) -> None:
+        name, record = self._deserializer.decode(payload)
+        if name != SNAPSHOT_SCHEMA:
+            return
+        signals = [signal_from_record(r) for r in record["signalen"]]
+        with self._lock:
+            self._signals[record["subject"]] = signals
+
+    def _poll(self, consumer: KafkaConsumer) -> int:
+        count = 0
+        for records in consumer.poll(timeout_ms=500, max_records=5000).values():
+            for message in records:
+                try:
+                    self.apply(message.value)
+                except Exception:  # a bad snapshot must not stop the read model
+                    log.exception("readmodel.bad_snapshot",
+                                  extra={"partition": message.partition,
+                                         "offset": message.offset})
+                count += 1
+        return count
+
+    def catch_up(self, timeout: float = 60.0) -> int:
+        """Read everything on the topic now (blocking); return how many snapshots."""
+        consumer, tps = self._consumer()
+        try:
+            end = consumer.end_offsets(tps)
+            total = 0
+            while any(consumer.position(tp) < end[tp] for tp in tps):
+                total += self._poll(consumer)
+            return total
+        finally:
+            consumer.close()
+
+    def _run(self) -> None:
+        consumer, tps = self._consumer()
+        try:
+            end = consumer.end_offsets(tps)
+            while not self._stop.is_set():
+                self._poll(consumer)
+                if not self.caught_up.is_set() and all(
+                    consumer.position(tp) >= end[tp] for tp in tps
+                ):
+                    self.caught_up.set()
+        finally:
+            consumer.close()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="schakel-readmodel", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def signals(self) -> list[tuple[str, EmittedSignal]]:
+        with self._lock:
+            return [(subject, s) for subject, sigs in self._signals.items() for s in sigs]
+
+    def open_per_rule(self) -> Mapping[str, int]:
+        return Counter(s.regel for _, s in self.signals() if s.status == "open")

@@ -1,0 +1,130 @@
+"""Signal lifecycle: compare what the rules say now with what was told before, and emit only
+the differences as ``nl.schakel.signalen.gesignaleerd`` / ``…opgelost`` / ``…ingetrokken``.
+
+- new identity (or one withdrawn earlier that holds again) → ``gesignaleerd`` (and, if it is
+  already resolved, ``opgelost`` right after);
+- open → opgelost, or a changed ``opgelost_op`` → ``opgelost``;
+- opgelost → open (a late fact undid the resolution) → ``gesignaleerd`` again;
+- told before, no longer in the definitive set → ``ingetrokken`` (it never held).
+
+Event ids are deterministic — a hash of (rule, subject, key, kind, revision) — so a change
+re-emitted after a crash carries the same id as its first copy and is recognisably the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Literal
+
+from streams.model import Signal, SignalStatus
+
+ChangeKind = Literal["gesignaleerd", "opgelost", "ingetrokken"]
+
+
+@dataclass(frozen=True)
+class EmittedSignal:
+    """A signal as last told to the world (plus its current details, for the API)."""
+
+    regel: str
+    sleutel: str
+    sinds: date
+    termijn: date | None
+    status: SignalStatus
+    opgelost_op: date | None
+    ingetrokken_op: date | None
+    bewijs: tuple[str, ...]
+    uitleg: str
+    reden: str | None
+
+    def to_json(self, subject: str) -> dict[str, object]:
+        """The JSON shape of ``api.md``."""
+        return {
+            "regel": self.regel,
+            "subject": subject,
+            "sleutel": self.sleutel,
+            "sinds": self.sinds.isoformat(),
+            "status": self.status,
+            "termijn": self.termijn.isoformat() if self.termijn else None,
+            "bewijs": list(self.bewijs),
+            "uitleg": self.uitleg,
+            "opgelost_op": self.opgelost_op.isoformat() if self.opgelost_op else None,
+        }
+
+
+@dataclass(frozen=True)
+class SignalChange:
+    """One signal event to emit."""
+
+    kind: ChangeKind
+    event_id: str
+    subject: str
+    signal: EmittedSignal
+    datum: date | None
+    reden: str | None
+
+
+def _from(signal: Signal) -> EmittedSignal:
+    return EmittedSignal(
+        regel=signal.regel,
+        sleutel=signal.sleutel,
+        sinds=signal.sinds,
+        termijn=signal.termijn,
+        status=signal.status,
+        opgelost_op=signal.opgelost_op,
+        ingetrokken_op=None,
+        bewijs=signal.bewijs,
+        uitleg=signal.uitleg,
+        reden=signal.reden,
+    )
+
+
+def signal_event_id(subject: str, regel: str, sleutel: str, kind: str, revision: int) -> str:
+    text = "\x1f".join((regel, subject, sleutel, kind, str(revision)))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def diff_signals(
+    subject: str,
+    told: MutableMapping[tuple[str, str], EmittedSignal],
+    current: Sequence[Signal],
+    clock: date,
+    trigger: str,
+    revisions: MutableMapping[str, int],
+) -> list[SignalChange]:
+    """Update ``told`` to ``current`` and return the changes to emit, in a stable order."""
+    changes: list[SignalChange] = []
+
+    def emit(kind: ChangeKind, sig: EmittedSignal, datum: date | None, reden: str | None) -> None:
+        counter = f"{sig.regel}|{sig.sleutel}|{kind}"
+        revision = revisions.get(counter, 0)
+        revisions[counter] = revision + 1
+        event_id = signal_event_id(subject, sig.regel, sig.sleutel, kind, revision)
+        changes.append(SignalChange(kind, event_id, subject, sig, datum, reden))
+
+    now = {(s.regel, s.sleutel): s for s in current}
+    for key in sorted(now):
+        new = _from(now[key])
+        old = told.get(key)
+        if old is None or old.status == "ingetrokken" or (
+            old.status == "opgelost" and new.status == "open"
+        ):
+            emit("gesignaleerd", new, new.sinds, None)
+            if new.status == "opgelost":
+                emit("opgelost", new, new.opgelost_op, new.reden)
+        elif new.status == "opgelost" and (
+            old.status == "open" or old.opgelost_op != new.opgelost_op
+        ):
+            emit("opgelost", new, new.opgelost_op, new.reden)
+        told[key] = new
+    for key in sorted(set(told) - set(now)):
+        old = told[key]
+        if old.status == "ingetrokken":
+            continue
+        withdrawn = replace(old, status="ingetrokken", ingetrokken_op=clock,
+                            reden=f"nieuw feit: {trigger}")
+        emit("ingetrokken", withdrawn, clock, withdrawn.reden)
+        told[key] = withdrawn
+    return changes

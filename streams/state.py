@@ -1,0 +1,131 @@
+"""The state of one citizen and what happens to it — pure functions, no Faust, no Kafka.
+
+A :class:`CitizenState` holds the accepted events (each with the exact wire bytes it arrived
+as, so the state can be stored and restored losslessly), the citizen's clock and the signals
+told to the world so far. :func:`apply_event` and :func:`advance_clock` are the only ways it
+changes; both return the signal changes to emit (see :mod:`streams.signals`).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from streams.model import Signal, TimelineEvent
+from streams.signals import EmittedSignal, SignalChange, diff_signals
+
+Evaluate = Callable[[str, list[TimelineEvent], date], list[Signal]]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An accepted event and the Confluent wire-format bytes it was received as."""
+
+    event: TimelineEvent
+    payload: bytes
+
+
+@dataclass
+class CitizenState:
+    """Everything the worker keeps about one citizen (keyed by pseudonym)."""
+
+    subject: str
+    events: list[StoredEvent] = field(default_factory=list)
+    klok: date | None = None
+    """Highest clock tick received (live timer or end of replay); events move it implicitly."""
+    signalen: dict[tuple[str, str], EmittedSignal] = field(default_factory=dict)
+    revisies: dict[str, int] = field(default_factory=dict)
+    dropped: int = 0
+    """Events dropped from the front by the history limit (counted, for metrics)."""
+    _seen: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    _keys: list[tuple[object, ...]] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self.events.sort(key=lambda s: s.event.sort_key)
+        self._seen = {s.event.identity for s in self.events}
+        self._keys = [s.event.sort_key for s in self.events]
+
+    @property
+    def timeline(self) -> list[TimelineEvent]:
+        return [s.event for s in self.events]
+
+    def has(self, event: TimelineEvent) -> bool:
+        return event.identity in self._seen
+
+    def latest_datum(self) -> date | None:
+        if not self.events:
+            return None
+        return max(s.event.datum for s in self.events)
+
+    def insert(self, stored: StoredEvent, history_limit: int) -> bool:
+        """Insert in timeline order; False (and nothing changes) if (source, id) is known."""
+        identity = stored.event.identity
+        if identity in self._seen:
+            return False
+        key = stored.event.sort_key
+        index = bisect.bisect_right(self._keys, key)
+        self._keys.insert(index, key)
+        self.events.insert(index, stored)
+        self._seen.add(identity)
+        while len(self.events) > history_limit:
+            self._keys.pop(0)
+            self.events.pop(0)
+            self.dropped += 1
+            # the identity stays in _seen for this process; see docs/operations.md
+        return True
+
+    def clock(self, today: date | None) -> date | None:
+        """The citizen's clock: latest ``datum``, the highest tick, and (live) today."""
+        candidates = [d for d in (self.latest_datum(), self.klok, today) if d is not None]
+        return max(candidates) if candidates else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one step did: whether the event was new, and the signal changes to emit."""
+
+    accepted: bool
+    changes: list[SignalChange]
+    clock: date | None
+
+
+def _recompute(
+    state: CitizenState, evaluate: Evaluate, today: date | None, trigger: str
+) -> tuple[list[SignalChange], date | None]:
+    clock = state.clock(today)
+    if clock is None:
+        return [], None
+    current = evaluate(state.subject, state.timeline, clock)
+    changes = diff_signals(state.subject, state.signalen, current, clock, trigger, state.revisies)
+    return changes, clock
+
+
+def apply_event(
+    state: CitizenState,
+    stored: StoredEvent,
+    evaluate: Evaluate,
+    *,
+    today: date | None,
+    history_limit: int,
+) -> Outcome:
+    """Accept one event (once per source+id) and recompute the citizen's signals.
+
+    ``today`` is the live date, or ``None`` on the replay clock."""
+    if not state.insert(stored, history_limit):
+        return Outcome(False, [], state.clock(today))
+    event = stored.event
+    trigger = f"{event.type} {event.id} ({event.datum.isoformat()})"
+    changes, clock = _recompute(state, evaluate, today, trigger)
+    return Outcome(True, changes, clock)
+
+
+def advance_clock(
+    state: CitizenState, tot: date, evaluate: Evaluate, *, today: date | None
+) -> Outcome:
+    """Move the clock to at least ``tot`` (a timer tick or the end of a replay) and recompute."""
+    if state.klok is None or tot > state.klok:
+        state.klok = tot
+    changes, clock = _recompute(state, evaluate, today, f"klok {tot.isoformat()}")
+    return Outcome(False, changes, clock)

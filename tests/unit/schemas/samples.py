@@ -1,0 +1,58 @@
+"""One valid data sample per catalogue type (input form, without ``bsn``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SAMPLES: dict[str, dict[str, Any]] = {
+    "nl.participatiewet.uitkeringen.toegekend": {"datum": "2026-01-05", "regeling": "bijstand"},
+    "nl.participatiewet.uitkeringen.beeindigd": {"datum": "2026-03-01", "reden": "werk"},
+    "nl.participatiewet.aanvragen.afgewezen": {"datum": "2026-02-01", "reden": "geen-recht"},
+    "nl.participatiewet.arbeidsvermogen.vastgesteld": {
+        "datum": "2026-01-05", "uitkomst": "gedeeltelijk", "trede": 3},
+    "nl.participatiewet.verwijzingen.ontvangen": {"datum": "2026-02-02", "van": "wmo"},
+    "nl.participatiewet.trajecten.gestart": {
+        "datum": "2026-02-10", "traject_id": "TR-1", "soort": "beschut-werk",
+        "uren_per_week": 16.5},
+    "nl.participatiewet.trajecten.beeindigd": {
+        "datum": "2026-06-10", "traject_id": "TR-1", "reden": "afgerond"},
+    "nl.wmo.meldingen.ontvangen": {"datum": "2026-01-02"},
+    "nl.wmo.onderzoeken.afgerond": {
+        "datum": "2026-01-05", "werkwens": True, "arbeidspotentieel": "onbekend"},
+    "nl.wmo.aanvragen.afgewezen": {"datum": "2026-02-01", "reden": "voorliggende-voorziening"},
+    "nl.wmo.voorzieningen.toegewezen": {
+        "datum": "2026-01-10", "toewijzing_nummer": "T-1", "productcategorie": "07",
+        "ingangsdatum": "2026-01-10", "einddatum": "2026-12-31"},
+    "nl.wmo.voorzieningen.gestart": {
+        "datum": "2026-01-12", "toewijzing_nummer": "T-1", "productcategorie": "07"},
+    "nl.wmo.voorzieningen.gestopt": {
+        "datum": "2026-05-01", "toewijzing_nummer": "T-1", "productcategorie": "07",
+        "reden_beeindiging": "20"},
+    "nl.wijkteams.casussen.geopend": {"datum": "2026-01-03", "casus_id": "C-1"},
+    "nl.wijkteams.casussen.gesloten": {"datum": "2026-04-03", "casus_id": "C-1"},
+    "nl.wijkteams.zrm.vastgesteld": {
+        "datum": "2026-01-04", "scores": {"financien": 2, "werk-opleiding": 1}},
+    "nl.wijkteams.verwijzingen.gedaan": {"datum": "2026-01-20", "naar": "werk-en-inkomen"},
+    "nl.wijkteams.regie.toegewezen": {"datum": "2026-01-06", "rol": "casusregisseur"},
+    "nl.wgs.vroegsignalen.ontvangen": {
+        "datum": "2026-03-06", "signaal_id": "VS-1", "partner": "energie",
+        "bedrag_cent": 45000, "dagen_achterstand": 30, "dreiging": "afsluiting"},
+    "nl.wgs.vroegsignalen.opgevolgd": {
+        "datum": "2026-03-09", "signaal_id": "VS-1", "actie": "gesprek"},
+    "nl.wgs.trajecten.gestart": {"datum": "2026-04-01"},
+    "nl.wgs.trajecten.beeindigd": {"datum": "2026-09-01", "reden": "uitval"},
+    "nl.schakel.signalen.gesignaleerd": {
+        "regel": "werkpotentieel-zonder-verwijzing", "sleutel": "2026-01-10",
+        "sinds": "2026-01-10", "termijn": "2026-03-07", "bewijs": ["a", "b"],
+        "uitleg": "Sinds 2026-01-10 …"},
+    "nl.schakel.signalen.opgelost": {
+        "regel": "werkpotentieel-zonder-verwijzing", "sleutel": "2026-01-10",
+        "datum": "2026-04-01", "reden": "nl.participatiewet.trajecten.gestart x",
+        "bewijs": ["x"]},
+    "nl.schakel.signalen.ingetrokken": {
+        "regel": "werkpotentieel-zonder-verwijzing", "sleutel": "2026-01-10",
+        "datum": "2026-04-01", "reden": "late verwijzing", "bewijs": ["y"]},
+    "nl.schakel.inzage.geregistreerd": {
+        "wie": "anna", "rol": "regisseur", "doel": "casusoverleg",
+        "wat": "GET /api/v1/signalen", "tijd": "2026-04-01T10:00:00+00:00"},
+}
