@@ -66,6 +66,18 @@ def _cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     return replay.run(args, settings)
 
 
+def _cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    from schakel import generate
+
+    return generate.run(args, settings)
+
+
+def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from schakel import demo
+
+    return demo.run(args, settings)
+
+
 def _cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
     from schemas.catalogue import catalogue
     from schemas.compat import check_backward_transitive
@@ -148,6 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_arguments(p)
     p.set_defaults(func=_cmd_replay)
 
+    p = sub.add_parser("generate", help="write a synthetic municipality in native formats")
+    _lazy_arguments("schakel.generate", p)
+    p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser("demo", help="the main job: broker, worker, adapters over a synthetic "
+                       "municipality, summary, then API + web page until Ctrl-C")
+    _lazy_arguments("schakel.demo", p)
+    p.set_defaults(func=_cmd_demo)
+
     p = sub.add_parser("schemas", help="schema compatibility check / registration")
     p.add_argument("action", choices=["check", "register"])
     p.set_defaults(func=_cmd_schemas)
@@ -156,12 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true", help="print the README table")
     p.set_defaults(func=_cmd_config)
 
-    for register in _EXTENSIONS:
-        register(sub)
     return parser
 
 
-_EXTENSIONS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+def _lazy_arguments(module: str, parser: argparse.ArgumentParser) -> None:
+    import importlib
+
+    importlib.import_module(module).add_arguments(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,6 +34,7 @@ from streams.readmodel import ReadModel
 from streams.rules import RuleSet
 from streams.state import CitizenState
 from streams.toestand import periods as derived_periods
+from streams.webui import register_ui
 
 log = logging.getLogger("schakel.streams")
 
@@ -144,10 +145,16 @@ def create_app(
     inzage_topic = app.topic(INZAGE.name, partitions=1, **raw)
     deadletter_topic = app.topic(DEADLETTER_STREAMS.name, partitions=1, **raw)
 
-    table = app.Table(TABLE, partitions=partitions)
-    # Faust derives serializers from key/value types; set ours before the store is created.
-    table.key_serializer = _Utf8()
-    table.value_serializer = _State(state_codec=StateCodec(serializer, deserializer, CHANGELOG))
+    key_codec = _Utf8()
+    state_codec = _State(state_codec=StateCodec(serializer, deserializer, CHANGELOG))
+    # Faust derives table serializers from key/value types (JSON here); give the changelog
+    # topic (read on recovery) and the table (writes, store) our codecs explicitly.
+    changelog = app.topic(CHANGELOG, key_serializer=key_codec, value_serializer=state_codec,
+                          partitions=partitions, compacting=True, deleting=False,
+                          internal=True, acks=False, maxsize=131_072, allow_empty=True)
+    table = app.Table(TABLE, partitions=partitions, changelog_topic=changelog)
+    table.key_serializer = key_codec
+    table.value_serializer = state_codec
     due = DueIndex()
     readmodel = ReadModel(bootstrap, deserializer)
     metrics.watch_open_signals(readmodel.open_per_rule)
@@ -217,6 +224,7 @@ def create_app(
         recovered = recovery is not None and recovery.completed.is_set()
         return bool(recovered and readmodel.caught_up.is_set() and not app.rebalancing)
 
+    register_ui(app)
     register_api(ApiContext(
         app=app, table=table, readmodel=readmodel, metrics=metrics,
         tokens=settings.tokens(), serializer=serializer, inzage_topic=inzage_topic,

@@ -1,0 +1,147 @@
+"""Helpers for stream integration tests: a worker subprocess, publishing, reading topics."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+
+from adapters.publisher import Publisher
+from schakel.broker import free_port
+from schakel.replay import wait_drained
+from schemas.envelope import validate_input
+from schemas.pseudonym import Pseudonymiser
+from schemas.registry import LocalRegistry
+from schemas.serde import RecordDeserializer, RecordSerializer
+
+ROOT = Path(__file__).resolve().parents[3]
+SCENARIO = ROOT / "examples" / "scenario.jsonl"
+KEY = "test-pseudonym-key"
+TOKENS = "anna:regisseur:token-anna,bert:beheerder:token-bert"
+
+
+class WorkerProcess:
+    """``python -m schakel worker`` against a test broker."""
+
+    def __init__(self, bootstrap: str, data_dir: Path, *, clock: str = "replay",
+                 extra_env: Mapping[str, str] | None = None) -> None:
+        self.bootstrap = bootstrap
+        self.data_dir = data_dir
+        self.clock = clock
+        self.port = free_port()
+        self.log = data_dir / f"worker-{self.port}.log"
+        self.extra_env = dict(extra_env or {})
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> WorkerProcess:
+        env = dict(os.environ)
+        env.update({
+            "SCHAKEL_KAFKA_BOOTSTRAP": self.bootstrap,
+            "SCHAKEL_DATA_DIR": str(self.data_dir),
+            "SCHAKEL_WEB_PORT": str(self.port),
+            "SCHAKEL_API_TOKENS": TOKENS,
+            "SCHAKEL_TIMER_INTERVAL_S": "1",
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        })
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "schakel", "worker", "--clock", self.clock],
+            stdout=self.log.open("ab"), stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited: {self.log.read_text()[-3000:]}")
+            status, _ = self.get("/ready")
+            if status == 200:
+                return self
+            time.sleep(0.2)
+        raise AssertionError(f"worker not ready in {timeout}s: {self.log.read_text()[-3000:]}")
+
+    def get(self, path: str, headers: Mapping[str, str] | None = None) -> tuple[int, Any]:
+        request = urllib.request.Request(self.url + path, headers=dict(headers or {}))
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                body = response.read()
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            body, status = exc.read(), exc.code
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return 0, None
+        try:
+            return status, json.loads(body)
+        except ValueError:
+            return status, body.decode("utf-8", "replace")
+
+    def drain(self, topics: Iterable[str], timeout: float = 60.0) -> None:
+        assert self.process is not None
+        wait_drained(self.bootstrap, list(topics), self.process, self.log, timeout)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(5)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def publish(bootstrap: str, raw_events: Iterable[Mapping[str, Any]], key: str = KEY) -> int:
+    """Validate and publish input CloudEvents (the adapter path, without files)."""
+    publisher = Publisher(bootstrap, RecordSerializer(LocalRegistry()), client_id="test")
+    pseudonymise = Pseudonymiser(key)
+    count = 0
+    for raw in raw_events:
+        publisher.send(validate_input(raw, pseudonymise))
+        count += 1
+    publisher.flush()
+    publisher.close()
+    return count
+
+
+def consume(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[Any]:
+    """Every record of ``topic`` from the beginning (kafka-python ConsumerRecords)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                             enable_auto_commit=False)
+    tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    end = consumer.end_offsets(tps)
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout_ms / 1000 + 10
+    while any(consumer.position(tp) < end[tp] for tp in tps) and time.monotonic() < deadline:
+        for batch in consumer.poll(timeout_ms=500).values():
+            records.extend(batch)
+    consumer.close()
+    return records
+
+
+def signal_events(bootstrap: str) -> list[tuple[str, dict[str, Any]]]:
+    """(type, record) of every event on ``schakel.signalen``."""
+    deserialize = RecordDeserializer(LocalRegistry())
+    return [deserialize.decode(r.value) for r in consume(bootstrap, "schakel.signalen")]

@@ -1,0 +1,180 @@
+"""The worker's HTTP API and metrics against a real broker and worker (live clock)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schakel.broker import EmbeddedBroker
+from schakel.topics import ensure_topics
+from schemas.registry import LocalRegistry
+from schemas.serde import RecordDeserializer
+from streams.app import CHANGELOG
+from tests.integration.streams.helpers import (
+    SCENARIO,
+    WorkerProcess,
+    consume,
+    publish,
+    read_jsonl,
+)
+from tests.integration.streams.test_replay import CITIZEN_A, CITIZEN_B
+
+AUTH = {"Authorization": "Bearer token-anna", "X-Doel": "casusoverleg"}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedBroker, WorkerProcess]]:
+    with EmbeddedBroker() as broker:
+        ensure_topics(broker.bootstrap, partitions=4, extra=[CHANGELOG])
+        worker = WorkerProcess(broker.bootstrap, tmp_path_factory.mktemp("worker"),
+                               clock="live").start()
+        try:
+            valid = [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"]
+            publish(broker.bootstrap, valid)
+            worker.drain(["schakel.wmo.events", "schakel.participatiewet.events",
+                          "schakel.wgs.events"])
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                status, body = worker.get("/api/v1/signalen", AUTH)
+                if status == 200 and body["totaal"] >= 3:
+                    break
+                time.sleep(0.3)
+            yield broker, worker
+        finally:
+            worker.stop()
+
+
+def test_missing_or_bad_token_is_401(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
+    _, worker = live
+    for headers in ({}, {"Authorization": "Bearer nope", "X-Doel": "x"},
+                    {"Authorization": "Basic abc", "X-Doel": "x"}):
+        status, body = worker.get("/api/v1/signalen", headers)
+        assert status == 401
+        assert set(body) == {"fout"}
+        assert "Traceback" not in str(body)
+
+
+def test_missing_purpose_is_400(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
+    _, worker = live
+    status, body = worker.get("/api/v1/signalen", {"Authorization": "Bearer token-anna"})
+    assert status == 400
+    assert "doel" in body["fout"]
+    status, _ = worker.get("/api/v1/signalen?doel=casusoverleg",
+                           {"Authorization": "Bearer token-anna"})
+    assert status == 200
+
+
+def test_signal_list_filters_and_pages(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
+    _, worker = live
+    status, body = worker.get("/api/v1/signalen", AUTH)
+    assert status == 200
+    # live clock (today is after every termijn): the three signals of the scenario
+    assert {(s["regel"], s["subject"]) for s in body["signalen"]} == {
+        ("tussen-wal-en-schip", CITIZEN_B),
+        ("vroegsignaal-zonder-opvolging", CITIZEN_A),
+        ("werkpotentieel-zonder-verwijzing", CITIZEN_A),
+    }
+    sinds = [s["sinds"] for s in body["signalen"]]
+    assert sinds == sorted(sinds, reverse=True)  # newest first
+    status, body = worker.get("/api/v1/signalen?status=opgelost", AUTH)
+    assert [s["regel"] for s in body["signalen"]] == ["vroegsignaal-zonder-opvolging"]
+    status, body = worker.get("/api/v1/signalen?regel=tussen-wal-en-schip", AUTH)
+    assert [s["subject"] for s in body["signalen"]] == [CITIZEN_B]
+    status, body = worker.get("/api/v1/signalen?per_pagina=1&pagina=2", AUTH)
+    assert (body["totaal"], len(body["signalen"]), body["pagina"]) == (3, 1, 2)
+    status, body = worker.get("/api/v1/signalen?status=weg", AUTH)
+    assert status == 400
+
+
+def test_timeline_of_a_citizen(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
+    _, worker = live
+    status, body = worker.get(f"/api/v1/burgers/{CITIZEN_A}/tijdlijn", AUTH)
+    assert status == 200
+    assert body["subject"] == CITIZEN_A
+    assert [e["id"] for e in body["tijdlijn"]] == ["wmo-2", "wmo-1", "wgs-1", "wgs-2"]
+    assert [e["datum"] for e in body["tijdlijn"]] == sorted(e["datum"] for e in body["tijdlijn"])
+    assert body["tijdlijn"][1]["data"]["productcategorie"] == "02"
+    names = {p["naam"] for p in body["toestand"]}
+    assert {"voorziening", "werkpotentieel", "vroegsignaal"} <= names
+    assert [s["regel"] for s in body["signalen"]] == ["werkpotentieel-zonder-verwijzing"]
+    assert "111222333" not in str(body)
+
+
+def test_unknown_pseudonym_is_404(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
+    _, worker = live
+    status, body = worker.get(f"/api/v1/burgers/{'0' * 32}/tijdlijn", AUTH)
+    assert status == 404
+    status, body = worker.get("/api/v1/burgers/111222333/tijdlijn", AUTH)
+    assert status == 404
+    assert "111222333" not in str(body)
+
+
+def test_every_answered_request_is_audited(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
+    broker, worker = live
+    before = len(consume(broker.bootstrap, "schakel.inzage"))
+    worker.get(f"/api/v1/burgers/{CITIZEN_B}/tijdlijn",
+               {"Authorization": "Bearer token-bert", "X-Doel": "controle"})
+    worker.get("/api/v1/signalen", {"Authorization": "Bearer token-bert"})  # 400: not answered
+    deserialize = RecordDeserializer(LocalRegistry())
+    deadline = time.monotonic() + 10
+    records: list[Any] = []
+    while time.monotonic() < deadline:
+        records = consume(broker.bootstrap, "schakel.inzage")
+        if len(records) > before:
+            break
+        time.sleep(0.2)
+    assert len(records) == before + 1
+    event = deserialize(records[-1].value)
+    assert event.type == "nl.schakel.inzage.geregistreerd"
+    assert event.subject == CITIZEN_B
+    assert event.data["wie"] == "bert"
+    assert event.data["rol"] == "beheerder"
+    assert event.data["doel"] == "controle"
+    assert event.data["wat"] == f"GET /api/v1/burgers/{CITIZEN_B}/tijdlijn"
+
+
+def test_health_ready_and_metrics(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
+    _, worker = live
+    assert worker.get("/health")[0] == 200
+    assert worker.get("/ready")[0] == 200
+    status, text = worker.get("/metrics")
+    assert status == 200
+    for line in (
+        'schakel_worker_events_total{type="nl.wmo.voorzieningen.toegewezen"} 1.0',
+        'schakel_worker_signals_raised_total{regel="werkpotentieel-zonder-verwijzing"} 1.0',
+        'schakel_worker_signals_resolved_total{regel="vroegsignaal-zonder-opvolging"} 1.0',
+        'schakel_worker_signals_open{regel="tussen-wal-en-schip"} 1.0',
+    ):
+        assert line in text
+    assert "schakel_worker_processing_seconds_bucket" in text
+    assert "schakel_worker_consumer_lag_records" in text
+    assert CITIZEN_A not in text and CITIZEN_B not in text
+
+
+def test_undecodable_records_are_dead_lettered(live: tuple[EmbeddedBroker, WorkerProcess],
+                                               tmp_path: Path) -> None:
+    from kafka import KafkaProducer
+
+    broker, worker = live
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    producer.send("schakel.wmo.events", key=b"x", value=b"\x07not avro",
+                  headers=[("trace", b"1")])
+    producer.flush()
+    producer.close()
+    worker.drain(["schakel.wmo.events"])
+    records = consume(broker.bootstrap, "schakel.deadletter.streams")
+    assert records, "nothing dead-lettered"
+    record = records[-1]
+    headers = dict(record.headers)
+    assert record.value == b"\x07not avro"
+    assert headers["schakel.bron.topic"] == b"schakel.wmo.events"
+    assert headers["schakel.fase"] == b"decode"
+    assert headers["schakel.fout.klasse"] == b"IngestError"
+    assert b"magic byte" in headers["schakel.fout.melding"]
+    assert headers["trace"] == b"1"
+    status, text = worker.get("/metrics")
+    assert 'schakel_worker_deadlettered_total{reason="UnknownMagicByte",stage="decode"} 1.0' in text
