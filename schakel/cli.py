@@ -78,6 +78,12 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return demo.run(args, settings)
 
 
+def _cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
+    from schakel import forget
+
+    return forget.run(args, settings)
+
+
 def _cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
     from schemas.catalogue import catalogue
     from schemas.compat import check_backward_transitive
@@ -155,8 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker_cmd.add_arguments(p)
     p.set_defaults(func=_cmd_worker)
 
-    p = sub.add_parser("replay", help="run input through the real pipeline on a fresh "
-                       "embedded broker and print the definitive signals")
+    p = sub.add_parser(
+        "replay",
+        help="run input through the real pipeline on a fresh "
+        "embedded broker and print the definitive signals",
+    )
     replay.add_arguments(p)
     p.set_defaults(func=_cmd_replay)
 
@@ -164,10 +173,21 @@ def build_parser() -> argparse.ArgumentParser:
     _lazy_arguments("schakel.generate", p)
     p.set_defaults(func=_cmd_generate)
 
-    p = sub.add_parser("demo", help="the main job: broker, worker, adapters over a synthetic "
-                       "municipality, summary, then API + web page until Ctrl-C")
+    p = sub.add_parser(
+        "demo",
+        help="the main job: broker, worker, adapters over a synthetic "
+        "municipality, summary, then API + web page until Ctrl-C",
+    )
     _lazy_arguments("schakel.demo", p)
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser(
+        "forget",
+        help="right to erasure: delete a citizen's state and "
+        "tombstone their keys on every compacted topic",
+    )
+    _lazy_arguments("schakel.forget", p)
+    p.set_defaults(func=_cmd_forget)
 
     p = sub.add_parser("schemas", help="schema compatibility check / registration")
     p.add_argument("action", choices=["check", "register"])

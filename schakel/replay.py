@@ -53,8 +53,9 @@ class ChainSource(Source):
     def records(self, cursor: Cursor) -> Iterator[Record]:
         for index, source in enumerate(self.sources):
             for record in source.records({}):
-                yield Record(record.location, {"input": index}, record.event,
-                             record.rejection, record.digest)
+                yield Record(
+                    record.location, {"input": index}, record.event, record.rejection, record.digest
+                )
 
     def close(self) -> None:
         for source in self.sources:
@@ -66,23 +67,23 @@ def ordered_inputs(argv: Sequence[str]) -> list[Input]:
     inputs: list[Input] = []
     tokens = list(argv)
     if "replay" in tokens:
-        tokens = tokens[tokens.index("replay") + 1:]
+        tokens = tokens[tokens.index("replay") + 1 :]
     skip_next = False
-    for i, token in enumerate(tokens):
+    for i, arg in enumerate(tokens):
         if skip_next:
             skip_next = False
             continue
-        if token == "--from":
+        if arg == "--from":
             name, _, spec = tokens[i + 1].partition(":")
             inputs.append((name, spec))
             skip_next = True
-        elif token.startswith("--from="):
-            name, _, spec = token.removeprefix("--from=").partition(":")
+        elif arg.startswith("--from="):
+            name, _, spec = arg.removeprefix("--from=").partition(":")
             inputs.append((name, spec))
-        elif token == "--until":
+        elif arg == "--until":
             skip_next = True
-        elif not token.startswith("--"):
-            inputs.append(("publish", token))
+        elif not arg.startswith("--"):
+            inputs.append(("publish", arg))
     return inputs
 
 
@@ -102,8 +103,13 @@ def _committed_up_to_end(bootstrap: str, group: str, topics: Sequence[str]) -> b
         admin.close()
 
 
-def wait_drained(bootstrap: str, topics: Sequence[str], worker: subprocess.Popen[bytes],
-                 log: Path, timeout: float) -> None:
+def wait_drained(
+    bootstrap: str,
+    topics: Sequence[str],
+    worker: subprocess.Popen[bytes],
+    log: Path,
+    timeout: float,
+) -> None:
     """Block until the worker group has committed every record of ``topics``."""
     from streams.app import APP_ID
 
@@ -123,8 +129,9 @@ def broadcast_until(bootstrap: str, until: date, partitions: int) -> None:
     from schemas.registry import LocalRegistry
 
     serializer = RecordSerializer(LocalRegistry())
-    value = serializer.encode(KLOK.name, "nl.schakel.intern.klok",
-                              {"subject": None, "tot": until, "modus": "replay"})
+    value = serializer.encode(
+        KLOK.name, "nl.schakel.intern.klok", {"subject": None, "tot": until, "modus": "replay"}
+    )
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     for partition in range(partitions):
         producer.send(KLOK.name, value=value, partition=partition)
@@ -132,20 +139,28 @@ def broadcast_until(bootstrap: str, until: date, partitions: int) -> None:
     producer.close()
 
 
-def _start_worker(settings: Settings, bootstrap: str, workdir: Path, log: Path,
-                  ) -> subprocess.Popen[bytes]:
+def _start_worker(
+    settings: Settings,
+    bootstrap: str,
+    workdir: Path,
+    log: Path,
+) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
-    env.update({
-        "SCHAKEL_KAFKA_BOOTSTRAP": bootstrap,
-        "SCHAKEL_DATA_DIR": str(workdir / "worker"),
-        "SCHAKEL_WEB_PORT": str(free_port()),
-        "SCHAKEL_PARTITIONS": str(settings.partitions),
-        "SCHAKEL_STORE": "memory",
-        "PYTHONUNBUFFERED": "1",
-    })
-    return subprocess.Popen(  # noqa: S603 - our own CLI
+    env.update(
+        {
+            "SCHAKEL_KAFKA_BOOTSTRAP": bootstrap,
+            "SCHAKEL_DATA_DIR": str(workdir / "worker"),
+            "SCHAKEL_WEB_PORT": str(free_port()),
+            "SCHAKEL_PARTITIONS": str(settings.partitions),
+            "SCHAKEL_STORE": "memory",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return subprocess.Popen(
         [sys.executable, "-m", "schakel", "worker", "--clock", "replay"],
-        stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        env=env,
     )
 
 
@@ -159,8 +174,9 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 15.0) -> Non
             process.wait(5)
 
 
-def replay(settings: Settings, inputs: Sequence[Input], until: date | None,
-           *, timeout: float = 600.0) -> tuple[list[dict[str, Any]], Counter[str], int]:
+def replay(
+    settings: Settings, inputs: Sequence[Input], until: date | None, *, timeout: float = 600.0
+) -> tuple[list[dict[str, Any]], Counter[str], int]:
     """Run ``inputs`` through the pipeline; return (definitive signals as JSON, withdrawn per
     rule, rejected input records)."""
     from streams.app import CHANGELOG
@@ -179,10 +195,14 @@ def replay(settings: Settings, inputs: Sequence[Input], until: date | None,
                 source = ChainSource([open_source(n, s, settings) for n, s in inputs])
                 publisher = wiring.publisher(settings, broker.bootstrap, "schakel-replay")
                 runner = Runner(
-                    source, publisher=publisher, pseudonymiser=wiring.pseudonymiser(settings),
+                    source,
+                    publisher=publisher,
+                    pseudonymiser=wiring.pseudonymiser(settings),
                     checkpoint=FileCheckpoint(workdir / "checkpoint.json"),
                     quarantine=Quarantine("replay", workdir / "quarantaine.jsonl", publisher),
-                    dedupe_in_run=True, on_reject=report, batch_size=5000,
+                    dedupe_in_run=True,
+                    on_reject=report,
+                    batch_size=5000,
                 )
                 stats = runner.run_once()
                 publisher.close()
@@ -208,8 +228,9 @@ def replay(settings: Settings, inputs: Sequence[Input], until: date | None,
 def run(args: argparse.Namespace, settings: Settings) -> int:
     inputs = ordered_inputs(args.argv)
     if not inputs:
-        print("schakel replay: give at least one FILE.jsonl or --from ADAPTER:PATH",
-              file=sys.stderr)
+        print(
+            "schakel replay: give at least one FILE.jsonl or --from ADAPTER:PATH", file=sys.stderr
+        )
         return 2
     until = None
     if args.until:
@@ -223,18 +244,28 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({"signalen": signals}, ensure_ascii=False, indent=2))
     else:
         for s in signals:
-            print(f"{s['regel']:34} {s['subject']} sinds {s['sinds']} {s['status']:9} "
-                  f"{s['uitleg']}")
+            print(
+                f"{s['regel']:34} {s['subject']} sinds {s['sinds']} {s['status']:9} {s['uitleg']}"
+            )
     per_rule = Counter(s["regel"] for s in signals)
     summary = ", ".join(f"{k}: {v}" for k, v in sorted(per_rule.items())) or "geen"
-    print(f"replay: {len(signals)} signalen ({summary}); ingetrokken: "
-          f"{sum(withdrawn.values())}; afgewezen invoerregels: {rejected}", file=sys.stderr)
+    print(
+        f"replay: {len(signals)} signalen ({summary}); ingetrokken: "
+        f"{sum(withdrawn.values())}; afgewezen invoerregels: {rejected}",
+        file=sys.stderr,
+    )
     return 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="*", help="CloudEvents JSON lines files")
-    parser.add_argument("--from", dest="sources", action="append", default=[],
-                        metavar="ADAPTER:PATH", help="feed native source files through an adapter")
+    parser.add_argument(
+        "--from",
+        dest="sources",
+        action="append",
+        default=[],
+        metavar="ADAPTER:PATH",
+        help="feed native source files through an adapter",
+    )
     parser.add_argument("--until", help="move every citizen's clock to this date at the end")
     parser.add_argument("--json", action="store_true", help='print {"signalen": [...]}')

@@ -68,21 +68,30 @@ def _authorize(ctx: ApiContext, request: Request) -> tuple[ApiToken, str]:
         raise ApiError(401, "onbekend of ongeldig token")
     doel = (request.headers.get("X-Doel") or request.query.get("doel") or "").strip()
     if not doel:
-        raise ApiError(400, "doel ontbreekt: geef het doel van de inzage op in de header "
-                            "X-Doel of de parameter doel")
+        raise ApiError(
+            400,
+            "doel ontbreekt: geef het doel van de inzage op in de header "
+            "X-Doel of de parameter doel",
+        )
     return client, doel[:200]
 
 
-async def _audit(ctx: ApiContext, client: ApiToken, doel: str, wat: str,
-                 subject: str | None) -> None:
+async def _audit(
+    ctx: ApiContext, client: ApiToken, doel: str, wat: str, subject: str | None
+) -> None:
     event = Event(
         id=uuid.uuid4().hex,
         source=ctx.source,
         type="nl.schakel.inzage.geregistreerd",
         subject=subject,
         time=datetime.now(UTC).isoformat(timespec="milliseconds"),
-        data={"wie": client.name, "rol": client.role, "doel": doel, "wat": wat,
-              "tijd": datetime.now(UTC).isoformat(timespec="milliseconds")},
+        data={
+            "wie": client.name,
+            "rol": client.role,
+            "doel": doel,
+            "wat": wat,
+            "tijd": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        },
     )
     value = ctx.serializer(event, INZAGE.name)
     await ctx.inzage_topic.send(key=client.name.encode(), value=value)
@@ -107,13 +116,14 @@ def signal_list(ctx: ApiContext, request: Request) -> dict[str, Any]:
     regel = request.query.get("regel")
     page, per_page = _page_args(request)
     rows = [
-        (subject, s) for subject, s in ctx.readmodel.signals()
+        (subject, s)
+        for subject, s in ctx.readmodel.signals()
         if s.status in wanted and (regel is None or s.regel == regel)
     ]
     rows.sort(key=lambda r: (r[1].sinds, r[1].regel, r[0], r[1].sleutel), reverse=True)
     start = (page - 1) * per_page
     return {
-        "signalen": [s.to_json(subject) for subject, s in rows[start:start + per_page]],
+        "signalen": [s.to_json(subject) for subject, s in rows[start : start + per_page]],
         "pagina": page,
         "per_pagina": per_page,
         "totaal": len(rows),
@@ -128,8 +138,12 @@ def register_api(ctx: ApiContext) -> None:
         ctx.metrics.api_requests.labels(endpoint, str(status)).inc()
         return view.json(body, status=status)
 
-    async def guarded(view: View, request: Request, endpoint: str,
-                      handler: Callable[[ApiToken, str], Awaitable[Response]]) -> Response:
+    async def guarded(
+        view: View,
+        request: Request,
+        endpoint: str,
+        handler: Callable[[ApiToken, str], Awaitable[Response]],
+    ) -> Response:
         try:
             client, doel = _authorize(ctx, request)
             return await handler(client, doel)
@@ -156,8 +170,7 @@ def register_api(ctx: ApiContext) -> None:
                 if not _PSEUDONYM.fullmatch(pseudonym):
                     raise ApiError(404, "onbekend pseudoniem")
                 try:
-                    return await app.router.route_req(ctx.table.name, pseudonym, self.web,
-                                                      request)
+                    return await app.router.route_req(ctx.table.name, pseudonym, self.web, request)
                 except SameNode:
                     pass
                 wat = f"GET /api/v1/burgers/{pseudonym}/tijdlijn"
@@ -173,8 +186,10 @@ def register_api(ctx: ApiContext) -> None:
     @app.page("/metrics")
     class Metrics(View):
         async def get(self, request: Request) -> Response:
-            return self.bytes(generate_latest(ctx.metrics.registry),
-                              content_type=CONTENT_TYPE_LATEST.split(";")[0])
+            return self.bytes(
+                generate_latest(ctx.metrics.registry),
+                content_type=CONTENT_TYPE_LATEST.split(";")[0],
+            )
 
     @app.page("/health")
     class Health(View):

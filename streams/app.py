@@ -100,25 +100,15 @@ class Worker:
     due: DueIndex
 
 
-def create_app(
-    settings: Settings,
-    *,
-    bootstrap: str,
-    registry: SchemaRegistry,
-    rules: RuleSet,
-    clock_mode: ClockMode = "live",
-    app_id: str = APP_ID,
-) -> Worker:
-    """Build the worker app for ``bootstrap`` on the given clock (``live`` or ``replay``)."""
-    partitions = settings.partitions
+def _faust_app(settings: Settings, bootstrap: str, app_id: str) -> faust.App:
     (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    return faust.App(
         app_id,
         broker=[f"kafka://{host}" for host in bootstrap.split(",")],
         store="rocksdb://" if settings.store == "rocksdb" else "memory://",
         datadir=str(settings.data_dir / "worker"),
         autodiscover=False,
-        topic_partitions=partitions,
+        topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         broker_session_timeout=settings.session_timeout_ms / 1000,
         broker_heartbeat_interval=settings.heartbeat_ms / 1000,
@@ -132,12 +122,54 @@ def create_app(
         canonical_url=f"http://{settings.web_host}:{settings.web_port}",
         table_standby_replicas=0,
     )
+
+
+def _table(app: faust.App, partitions: int, codec: StateCodec) -> Any:
+    """The ``burgers`` table. Faust derives table serializers from key/value types (JSON
+    here), so the changelog topic (read on recovery) and the table (writes, store) get our
+    codecs explicitly."""
+    key_codec = _Utf8()
+    state_codec = _State(state_codec=codec)
+    changelog = app.topic(
+        CHANGELOG,
+        key_serializer=key_codec,
+        value_serializer=state_codec,
+        partitions=partitions,
+        compacting=True,
+        deleting=False,
+        internal=True,
+        acks=False,
+        maxsize=131_072,
+        allow_empty=True,
+    )
+    table = app.Table(TABLE, partitions=partitions, changelog_topic=changelog)
+    table.key_serializer = key_codec
+    table.value_serializer = state_codec
+    return table
+
+
+def create_app(
+    settings: Settings,
+    *,
+    bootstrap: str,
+    registry: SchemaRegistry,
+    rules: RuleSet,
+    clock_mode: ClockMode = "live",
+    app_id: str = APP_ID,
+) -> Worker:
+    """Build the worker app for ``bootstrap`` on the given clock (``live`` or ``replay``)."""
+    partitions = settings.partitions
+    app = _faust_app(settings, bootstrap, app_id)
     serializer = RecordSerializer(registry)
     deserializer = RecordDeserializer(registry)
     metrics = WorkerMetrics()
 
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
-           "value_serializer": "raw"}
+    raw = {
+        "key_type": bytes,
+        "value_type": bytes,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+    }
     source = app.topic(*(t.name for t in EVENT_TOPICS), KLOK.name, partitions=partitions, **raw)
     signal_topic = app.topic(SIGNALEN.name, partitions=partitions, **raw)
     timeline_topic = app.topic(TIJDLIJNEN.name, partitions=partitions, **raw)
@@ -145,16 +177,7 @@ def create_app(
     inzage_topic = app.topic(INZAGE.name, partitions=1, **raw)
     deadletter_topic = app.topic(DEADLETTER_STREAMS.name, partitions=1, **raw)
 
-    key_codec = _Utf8()
-    state_codec = _State(state_codec=StateCodec(serializer, deserializer, CHANGELOG))
-    # Faust derives table serializers from key/value types (JSON here); give the changelog
-    # topic (read on recovery) and the table (writes, store) our codecs explicitly.
-    changelog = app.topic(CHANGELOG, key_serializer=key_codec, value_serializer=state_codec,
-                          partitions=partitions, compacting=True, deleting=False,
-                          internal=True, acks=False, maxsize=131_072, allow_empty=True)
-    table = app.Table(TABLE, partitions=partitions, changelog_topic=changelog)
-    table.key_serializer = key_codec
-    table.value_serializer = state_codec
+    table = _table(app, partitions, StateCodec(serializer, deserializer, CHANGELOG))
     due = DueIndex()
     readmodel = ReadModel(bootstrap, deserializer)
     metrics.watch_open_signals(readmodel.open_per_rule)
@@ -186,14 +209,21 @@ def create_app(
     async def verwerk(stream: Any) -> None:
         async for event in stream.events():
             msg = event.message
-            await processor.handle(Message(
-                topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
-                value=msg.value, headers=list(msg.headers or ()),
-            ))
+            await processor.handle(
+                Message(
+                    topic=msg.topic,
+                    partition=msg.partition,
+                    offset=msg.offset,
+                    key=msg.key,
+                    value=msg.value,
+                    headers=list(msg.headers or ()),
+                )
+            )
             highwater = app.consumer.highwater(msg.tp) if app.consumer else None
             if highwater is not None:
                 metrics.lag.labels(msg.topic, str(msg.partition)).set(
-                    max(0, highwater - msg.offset - 1))
+                    max(0, highwater - msg.offset - 1)
+                )
 
     if clock_mode == "live":
 
@@ -207,8 +237,9 @@ def create_app(
                         due.push(subject, when)
                 due.built = True
             for subject in due.pop_due(today):
-                value = serializer.encode(KLOK.name, KLOK_SCHEMA,
-                                          {"subject": subject, "tot": today, "modus": "live"})
+                value = serializer.encode(
+                    KLOK.name, KLOK_SCHEMA, {"subject": subject, "tot": today, "modus": "live"}
+                )
                 await klok_topic.send(key=subject.encode(), value=value)
 
     @app.task
@@ -225,9 +256,18 @@ def create_app(
         return bool(recovered and readmodel.caught_up.is_set() and not app.rebalancing)
 
     register_ui(app)
-    register_api(ApiContext(
-        app=app, table=table, readmodel=readmodel, metrics=metrics,
-        tokens=settings.tokens(), serializer=serializer, inzage_topic=inzage_topic,
-        source=signal_source, periods=periods, is_ready=is_ready,
-    ))
+    register_api(
+        ApiContext(
+            app=app,
+            table=table,
+            readmodel=readmodel,
+            metrics=metrics,
+            tokens=settings.tokens(),
+            serializer=serializer,
+            inzage_topic=inzage_topic,
+            source=signal_source,
+            periods=periods,
+            is_ready=is_ready,
+        )
+    )
     return Worker(app=app, processor=processor, readmodel=readmodel, metrics=metrics, due=due)

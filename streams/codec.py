@@ -78,8 +78,7 @@ class StateCodec:
         if name != STATE_SCHEMA:
             raise ValueError(f"changelog record is {name}, expected {STATE_SCHEMA}")
         events = [
-            StoredEvent(to_timeline_event(self._deserializer(raw)), raw)
-            for raw in record["events"]
+            StoredEvent(to_timeline_event(self._deserializer(raw)), raw) for raw in record["events"]
         ]
         signals = [signal_from_record(r) for r in record["signalen"]]
         return CitizenState(

@@ -54,18 +54,21 @@ def decode_event(
     except SerdeError as exc:
         raise IngestError(str(exc), stage="decode", reason=type(exc).__name__) from exc
     if event.type.startswith("nl.schakel."):
-        raise IngestError(f"{event.type} is not an input event", stage="validate",
-                          reason="wrong-type")
+        raise IngestError(
+            f"{event.type} is not an input event", stage="validate", reason="wrong-type"
+        )
     try:
         expected_topic = topic_for(event.type).name
     except KeyError as exc:
         raise IngestError(str(exc), stage="validate", reason="unknown-type") from exc
     if expected_topic != topic:
-        raise IngestError(f"{event.type} does not belong on {topic}", stage="validate",
-                          reason="wrong-topic")
+        raise IngestError(
+            f"{event.type} does not belong on {topic}", stage="validate", reason="wrong-topic"
+        )
     if event.subject is None or not _PSEUDONYM.fullmatch(event.subject):
-        raise IngestError("subject must be a 32-hex-character pseudonym", stage="validate",
-                          reason="bad-subject")
+        raise IngestError(
+            "subject must be a 32-hex-character pseudonym", stage="validate", reason="bad-subject"
+        )
     try:
         data_model(event.type).model_validate(event.data)
     except ValidationError as exc:
@@ -74,5 +77,6 @@ def decode_event(
     try:
         return event.subject, to_timeline_event(event)
     except ValueError as exc:
-        raise IngestError("time is not an RFC 3339 timestamp", stage="validate",
-                          reason="bad-time") from exc
+        raise IngestError(
+            "time is not an RFC 3339 timestamp", stage="validate", reason="bad-time"
+        ) from exc

@@ -31,37 +31,70 @@ class WorkerMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.events = Counter("schakel_worker_events_total",
-                              "Events accepted onto a timeline, per type.", ["type"], registry=r)
-        self.duplicates = Counter("schakel_worker_duplicates_total",
-                                  "Events dropped as duplicates of (source, id).", registry=r)
-        self.deadlettered = Counter("schakel_worker_deadlettered_total",
-                                    "Records sent to the dead-letter topic, by stage and reason.",
-                                    ["stage", "reason"], registry=r)
-        self.raised = Counter("schakel_worker_signals_raised_total",
-                              "nl.schakel.signalen.gesignaleerd emitted, per rule.", ["regel"],
-                              registry=r)
-        self.resolved = Counter("schakel_worker_signals_resolved_total",
-                                "nl.schakel.signalen.opgelost emitted, per rule.", ["regel"],
-                                registry=r)
-        self.withdrawn = Counter("schakel_worker_signals_withdrawn_total",
-                                 "nl.schakel.signalen.ingetrokken emitted, per rule.", ["regel"],
-                                 registry=r)
-        self.clock_ticks = Counter("schakel_worker_clock_ticks_total",
-                                   "Clock ticks processed (live timer / end of replay).",
-                                   ["modus"], registry=r)
+        self.events = Counter(
+            "schakel_worker_events_total",
+            "Events accepted onto a timeline, per type.",
+            ["type"],
+            registry=r,
+        )
+        self.duplicates = Counter(
+            "schakel_worker_duplicates_total",
+            "Events dropped as duplicates of (source, id).",
+            registry=r,
+        )
+        self.deadlettered = Counter(
+            "schakel_worker_deadlettered_total",
+            "Records sent to the dead-letter topic, by stage and reason.",
+            ["stage", "reason"],
+            registry=r,
+        )
+        self.raised = Counter(
+            "schakel_worker_signals_raised_total",
+            "nl.schakel.signalen.gesignaleerd emitted, per rule.",
+            ["regel"],
+            registry=r,
+        )
+        self.resolved = Counter(
+            "schakel_worker_signals_resolved_total",
+            "nl.schakel.signalen.opgelost emitted, per rule.",
+            ["regel"],
+            registry=r,
+        )
+        self.withdrawn = Counter(
+            "schakel_worker_signals_withdrawn_total",
+            "nl.schakel.signalen.ingetrokken emitted, per rule.",
+            ["regel"],
+            registry=r,
+        )
+        self.clock_ticks = Counter(
+            "schakel_worker_clock_ticks_total",
+            "Clock ticks processed (live timer / end of replay).",
+            ["modus"],
+            registry=r,
+        )
+        self.forgotten = Counter(
+            "schakel_worker_citizens_forgotten_total",
+            "Citizens whose state was deleted on request (erasure).",
+            registry=r,
+        )
         self.latency = Histogram(
             "schakel_worker_processing_seconds",
             "Time to process one record (decode, timeline, rules, emit).",
             registry=r,
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
         )
-        self.lag = Gauge("schakel_worker_consumer_lag_records",
-                         "Records behind the high watermark, per input topic partition.",
-                         ["topic", "partition"], registry=r)
-        self.api_requests = Counter("schakel_api_requests_total",
-                                    "API requests answered, by endpoint and status code.",
-                                    ["endpoint", "status"], registry=r)
+        self.lag = Gauge(
+            "schakel_worker_consumer_lag_records",
+            "Records behind the high watermark, per input topic partition.",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.api_requests = Counter(
+            "schakel_api_requests_total",
+            "API requests answered, by endpoint and status code.",
+            ["endpoint", "status"],
+            registry=r,
+        )
 
     def watch_open_signals(self, source: Callable[[], Mapping[str, int]]) -> None:
         self.registry.register(_OpenSignals(source))

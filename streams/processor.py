@@ -41,11 +41,12 @@ log = logging.getLogger("schakel.streams")
 ClockMode = Literal["live", "replay"]
 Send = Callable[..., Awaitable[Any]]
 KLOK_SCHEMA = "nl.schakel.intern.klok"
+VERGETEN_SCHEMA = "nl.schakel.intern.vergeten"
 
 
 def partition_of(subject: str, partitions: int) -> int:
     """The partition a pseudonym key lands on (Kafka's default murmur2 partitioner)."""
-    return (murmur2(subject.encode("ascii")) & 0x7FFFFFFF) % partitions
+    return int(murmur2(subject.encode("ascii")) & 0x7FFFFFFF) % partitions
 
 
 @dataclass(frozen=True)
@@ -112,15 +113,21 @@ class Processor:
         except IngestError as exc:
             await self._deadletter(message, exc.stage, exc.reason, exc)
         except Exception as exc:  # nothing may vanish: dead-letter whatever went wrong
-            log.exception("worker.process_failed",
-                          extra={"topic": message.topic, "partition": message.partition,
-                                 "offset": message.offset})
+            log.exception(
+                "worker.process_failed",
+                extra={
+                    "topic": message.topic,
+                    "partition": message.partition,
+                    "offset": message.offset,
+                },
+            )
             await self._deadletter(message, "process", type(exc).__name__, exc)
         finally:
             self.metrics.latency.observe(time.perf_counter() - started)
 
-    async def _deadletter(self, message: Message, stage: str, reason: str,
-                          exc: BaseException) -> None:
+    async def _deadletter(
+        self, message: Message, stage: str, reason: str, exc: BaseException
+    ) -> None:
         headers = [
             *((k, v) for k, v in message.headers),
             ("schakel.bron.topic", message.topic.encode()),
@@ -138,8 +145,13 @@ class Processor:
         state = self.table.get(subject)
         if state is None:
             state = CitizenState(subject=subject)
-        outcome = apply_event(state, StoredEvent(event, message.value), self.evaluate,
-                              today=self.today(), history_limit=self.history_limit)
+        outcome = apply_event(
+            state,
+            StoredEvent(event, message.value),
+            self.evaluate,
+            today=self.today(),
+            history_limit=self.history_limit,
+        )
         if not outcome.accepted:
             self.metrics.duplicates.inc()
             await self._publish_snapshot(state, outcome.clock)
@@ -152,6 +164,9 @@ class Processor:
             name, record = self.deserializer.decode(message.value)
         except SerdeError as exc:
             raise IngestError(str(exc), stage="decode", reason=type(exc).__name__) from exc
+        if name == VERGETEN_SCHEMA:
+            await self._forget(record["subject"])
+            return
         if name != KLOK_SCHEMA:
             raise IngestError(f"{name} on {KLOK.name}", stage="validate", reason="wrong-type")
         tot: date = record["tot"]
@@ -160,8 +175,11 @@ class Processor:
         if subject is not None:
             subjects = [subject]
         else:  # a broadcast: every citizen of this partition
-            subjects = [s for s in list(self.table.keys())
-                        if partition_of(s, self.partitions) == message.partition]
+            subjects = [
+                s
+                for s in list(self.table.keys())
+                if partition_of(s, self.partitions) == message.partition
+            ]
         for subject in subjects:
             state = self.table.get(subject)
             if state is None:
@@ -169,15 +187,28 @@ class Processor:
             outcome = advance_clock(state, tot, self.evaluate, today=self.today())
             await self._commit(state, outcome)
 
+    async def _forget(self, subject: str) -> None:
+        """Right to erasure: drop the state (Faust tombstones the changelog key) and tombstone
+        the citizen's snapshot."""
+        if subject in self.table:
+            del self.table[subject]
+        await self.send_snapshot(key=subject.encode(), value=None)
+        self.metrics.forgotten.inc()
+        log.info("worker.citizen_forgotten")
+
     async def _commit(self, state: CitizenState, outcome: Outcome) -> None:
-        futures = [await self.send_signal(key=state.subject.encode(),
-                                          value=self._signal_value(change))
-                   for change in outcome.changes]
+        futures = [
+            await self.send_signal(key=state.subject.encode(), value=self._signal_value(change))
+            for change in outcome.changes
+        ]
         for future in futures:
             await future
         for change in outcome.changes:
-            counter = {"gesignaleerd": self.metrics.raised, "opgelost": self.metrics.resolved,
-                       "ingetrokken": self.metrics.withdrawn}[change.kind]
+            counter = {
+                "gesignaleerd": self.metrics.raised,
+                "opgelost": self.metrics.resolved,
+                "ingetrokken": self.metrics.withdrawn,
+            }[change.kind]
             counter.labels(change.signal.regel).inc()
         await self._publish_snapshot(state, outcome.clock)
         self.table[state.subject] = state
@@ -193,8 +224,11 @@ class Processor:
 
     def _signal_value(self, change: SignalChange) -> bytes:
         sig = change.signal
-        data: dict[str, Any] = {"regel": sig.regel, "sleutel": sig.sleutel,
-                                "bewijs": list(sig.bewijs)}
+        data: dict[str, Any] = {
+            "regel": sig.regel,
+            "sleutel": sig.sleutel,
+            "bewijs": list(sig.bewijs),
+        }
         if change.kind == "gesignaleerd":
             data |= {"sinds": sig.sinds, "termijn": sig.termijn, "uitleg": sig.uitleg}
         else:

@@ -35,15 +35,24 @@ class ReadModel:
         self.caught_up = threading.Event()
 
     def _consumer(self) -> tuple[KafkaConsumer, list[TopicPartition]]:
-        consumer = KafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False,
-                                 group_id=None, client_id="schakel-readmodel")
+        consumer = KafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            client_id="schakel-readmodel",
+        )
         partitions = consumer.partitions_for_topic(TIJDLIJNEN.name) or set()
         tps = [TopicPartition(TIJDLIJNEN.name, p) for p in sorted(partitions)]
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)
         return consumer, tps
 
-    def apply(self, payload: bytes) -> None:
+    def apply(self, payload: bytes | None, key: bytes | None = None) -> None:
+        if payload is None:  # tombstone: the citizen was forgotten
+            if key is not None:
+                with self._lock:
+                    self._signals.pop(key.decode("ascii", "replace"), None)
+            return
         name, record = self._deserializer.decode(payload)
         if name != SNAPSHOT_SCHEMA:
             return
@@ -56,11 +65,12 @@ class ReadModel:
         for records in consumer.poll(timeout_ms=500, max_records=5000).values():
             for message in records:
                 try:
-                    self.apply(message.value)
+                    self.apply(message.value, message.key)
                 except Exception:  # a bad snapshot must not stop the read model
-                    log.exception("readmodel.bad_snapshot",
-                                  extra={"partition": message.partition,
-                                         "offset": message.offset})
+                    log.exception(
+                        "readmodel.bad_snapshot",
+                        extra={"partition": message.partition, "offset": message.offset},
+                    )
                 count += 1
         return count
 

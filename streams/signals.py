@@ -90,6 +90,7 @@ def diff_signals(
     subject: str,
     told: MutableMapping[tuple[str, str], EmittedSignal],
     current: Sequence[Signal],
+    *,
     clock: date,
     trigger: str,
     revisions: MutableMapping[str, int],
@@ -108,8 +109,10 @@ def diff_signals(
     for key in sorted(now):
         new = _from(now[key])
         old = told.get(key)
-        if old is None or old.status == "ingetrokken" or (
-            old.status == "opgelost" and new.status == "open"
+        if (
+            old is None
+            or old.status == "ingetrokken"
+            or (old.status == "opgelost" and new.status == "open")
         ):
             emit("gesignaleerd", new, new.sinds, None)
             if new.status == "opgelost":
@@ -123,8 +126,9 @@ def diff_signals(
         old = told[key]
         if old.status == "ingetrokken":
             continue
-        withdrawn = replace(old, status="ingetrokken", ingetrokken_op=clock,
-                            reden=f"nieuw feit: {trigger}")
+        withdrawn = replace(
+            old, status="ingetrokken", ingetrokken_op=clock, reden=f"nieuw feit: {trigger}"
+        )
         emit("ingetrokken", withdrawn, clock, withdrawn.reden)
         told[key] = withdrawn
     return changes

@@ -98,7 +98,14 @@ def _recompute(
     if clock is None:
         return [], None
     current = evaluate(state.subject, state.timeline, clock)
-    changes = diff_signals(state.subject, state.signalen, current, clock, trigger, state.revisies)
+    changes = diff_signals(
+        state.subject,
+        state.signalen,
+        current,
+        clock=clock,
+        trigger=trigger,
+        revisions=state.revisies,
+    )
     return changes, clock
 
 

@@ -8,11 +8,19 @@ from collections.abc import Sequence
 from datetime import date
 
 from streams.model import TimelineEvent
-from streams.rules.states import STATES, FactView, segments
 from streams.rules.intervals import INF
+from streams.rules.states import STATES, FactView, segments
 
-SHOWN = ("voorziening", "uitkering", "traject", "casus", "vroegsignaal", "schuldhulptraject",
-         "werkpotentieel", "regie")
+SHOWN = (
+    "voorziening",
+    "uitkering",
+    "traject",
+    "casus",
+    "vroegsignaal",
+    "schuldhulptraject",
+    "werkpotentieel",
+    "regie",
+)
 
 Period = tuple[str, str | None, date, date | None]
 

@@ -33,8 +33,14 @@ TOKENS = "anna:regisseur:token-anna,bert:beheerder:token-bert"
 class WorkerProcess:
     """``python -m schakel worker`` against a test broker."""
 
-    def __init__(self, bootstrap: str, data_dir: Path, *, clock: str = "replay",
-                 extra_env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        data_dir: Path,
+        *,
+        clock: str = "replay",
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
         self.bootstrap = bootstrap
         self.data_dir = data_dir
         self.clock = clock
@@ -49,19 +55,24 @@ class WorkerProcess:
 
     def start(self, timeout: float = 60.0) -> WorkerProcess:
         env = dict(os.environ)
-        env.update({
-            "SCHAKEL_KAFKA_BOOTSTRAP": self.bootstrap,
-            "SCHAKEL_DATA_DIR": str(self.data_dir),
-            "SCHAKEL_WEB_PORT": str(self.port),
-            "SCHAKEL_API_TOKENS": TOKENS,
-            "SCHAKEL_TIMER_INTERVAL_S": "1",
-            "PYTHONUNBUFFERED": "1",
-            **self.extra_env,
-        })
+        env.update(
+            {
+                "SCHAKEL_KAFKA_BOOTSTRAP": self.bootstrap,
+                "SCHAKEL_DATA_DIR": str(self.data_dir),
+                "SCHAKEL_WEB_PORT": str(self.port),
+                "SCHAKEL_API_TOKENS": TOKENS,
+                "SCHAKEL_TIMER_INTERVAL_S": "1",
+                "PYTHONUNBUFFERED": "1",
+                **self.extra_env,
+            }
+        )
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "schakel", "worker", "--clock", self.clock],
-            stdout=self.log.open("ab"), stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -76,7 +87,7 @@ class WorkerProcess:
     def get(self, path: str, headers: Mapping[str, str] | None = None) -> tuple[int, Any]:
         request = urllib.request.Request(self.url + path, headers=dict(headers or {}))
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=10) as response:
                 body = response.read()
                 status = response.status
         except urllib.error.HTTPError as exc:
@@ -126,8 +137,7 @@ def publish(bootstrap: str, raw_events: Iterable[Mapping[str, Any]], key: str = 
 
 def consume(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[Any]:
     """Every record of ``topic`` from the beginning (kafka-python ConsumerRecords)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                             enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
     consumer.assign(tps)
     consumer.seek_to_beginning(*tps)

@@ -27,16 +27,20 @@ AUTH = {"Authorization": "Bearer token-anna", "X-Doel": "casusoverleg"}
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedBroker, WorkerProcess]]:
+def live(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[EmbeddedBroker, WorkerProcess]]:
     with EmbeddedBroker() as broker:
         ensure_topics(broker.bootstrap, partitions=4, extra=[CHANGELOG])
-        worker = WorkerProcess(broker.bootstrap, tmp_path_factory.mktemp("worker"),
-                               clock="live").start()
+        worker = WorkerProcess(
+            broker.bootstrap, tmp_path_factory.mktemp("worker"), clock="live"
+        ).start()
         try:
             valid = [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"]
             publish(broker.bootstrap, valid)
-            worker.drain(["schakel.wmo.events", "schakel.participatiewet.events",
-                          "schakel.wgs.events"])
+            worker.drain(
+                ["schakel.wmo.events", "schakel.participatiewet.events", "schakel.wgs.events"]
+            )
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 status, body = worker.get("/api/v1/signalen", AUTH)
@@ -50,8 +54,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedBro
 
 def test_missing_or_bad_token_is_401(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
     _, worker = live
-    for headers in ({}, {"Authorization": "Bearer nope", "X-Doel": "x"},
-                    {"Authorization": "Basic abc", "X-Doel": "x"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer nope", "X-Doel": "x"},
+        {"Authorization": "Basic abc", "X-Doel": "x"},
+    ):
         status, body = worker.get("/api/v1/signalen", headers)
         assert status == 401
         assert set(body) == {"fout"}
@@ -63,8 +70,9 @@ def test_missing_purpose_is_400(live: tuple[EmbeddedBroker, WorkerProcess]) -> N
     status, body = worker.get("/api/v1/signalen", {"Authorization": "Bearer token-anna"})
     assert status == 400
     assert "doel" in body["fout"]
-    status, _ = worker.get("/api/v1/signalen?doel=casusoverleg",
-                           {"Authorization": "Bearer token-anna"})
+    status, _ = worker.get(
+        "/api/v1/signalen?doel=casusoverleg", {"Authorization": "Bearer token-anna"}
+    )
     assert status == 200
 
 
@@ -80,11 +88,11 @@ def test_signal_list_filters_and_pages(live: tuple[EmbeddedBroker, WorkerProcess
     }
     sinds = [s["sinds"] for s in body["signalen"]]
     assert sinds == sorted(sinds, reverse=True)  # newest first
-    status, body = worker.get("/api/v1/signalen?status=opgelost", AUTH)
+    _, body = worker.get("/api/v1/signalen?status=opgelost", AUTH)
     assert [s["regel"] for s in body["signalen"]] == ["vroegsignaal-zonder-opvolging"]
-    status, body = worker.get("/api/v1/signalen?regel=tussen-wal-en-schip", AUTH)
+    _, body = worker.get("/api/v1/signalen?regel=tussen-wal-en-schip", AUTH)
     assert [s["subject"] for s in body["signalen"]] == [CITIZEN_B]
-    status, body = worker.get("/api/v1/signalen?per_pagina=1&pagina=2", AUTH)
+    _, body = worker.get("/api/v1/signalen?per_pagina=1&pagina=2", AUTH)
     assert (body["totaal"], len(body["signalen"]), body["pagina"]) == (3, 1, 2)
     status, body = worker.get("/api/v1/signalen?status=weg", AUTH)
     assert status == 400
@@ -106,8 +114,7 @@ def test_timeline_of_a_citizen(live: tuple[EmbeddedBroker, WorkerProcess]) -> No
 
 def test_unknown_pseudonym_is_404(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
     _, worker = live
-    status, body = worker.get(f"/api/v1/burgers/{'0' * 32}/tijdlijn", AUTH)
-    assert status == 404
+    assert worker.get(f"/api/v1/burgers/{'0' * 32}/tijdlijn", AUTH)[0] == 404
     status, body = worker.get("/api/v1/burgers/111222333/tijdlijn", AUTH)
     assert status == 404
     assert "111222333" not in str(body)
@@ -116,8 +123,10 @@ def test_unknown_pseudonym_is_404(live: tuple[EmbeddedBroker, WorkerProcess]) ->
 def test_every_answered_request_is_audited(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
     broker, worker = live
     before = len(consume(broker.bootstrap, "schakel.inzage"))
-    worker.get(f"/api/v1/burgers/{CITIZEN_B}/tijdlijn",
-               {"Authorization": "Bearer token-bert", "X-Doel": "controle"})
+    worker.get(
+        f"/api/v1/burgers/{CITIZEN_B}/tijdlijn",
+        {"Authorization": "Bearer token-bert", "X-Doel": "controle"},
+    )
     worker.get("/api/v1/signalen", {"Authorization": "Bearer token-bert"})  # 400: not answered
     deserialize = RecordDeserializer(LocalRegistry())
     deadline = time.monotonic() + 10
@@ -155,14 +164,14 @@ def test_health_ready_and_metrics(live: tuple[EmbeddedBroker, WorkerProcess]) ->
     assert CITIZEN_A not in text and CITIZEN_B not in text
 
 
-def test_undecodable_records_are_dead_lettered(live: tuple[EmbeddedBroker, WorkerProcess],
-                                               tmp_path: Path) -> None:
+def test_undecodable_records_are_dead_lettered(
+    live: tuple[EmbeddedBroker, WorkerProcess], tmp_path: Path
+) -> None:
     from kafka import KafkaProducer
 
     broker, worker = live
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
-    producer.send("schakel.wmo.events", key=b"x", value=b"\x07not avro",
-                  headers=[("trace", b"1")])
+    producer.send("schakel.wmo.events", key=b"x", value=b"\x07not avro", headers=[("trace", b"1")])
     producer.flush()
     producer.close()
     worker.drain(["schakel.wmo.events"])
@@ -176,5 +185,5 @@ def test_undecodable_records_are_dead_lettered(live: tuple[EmbeddedBroker, Worke
     assert headers["schakel.fout.klasse"] == b"IngestError"
     assert b"magic byte" in headers["schakel.fout.melding"]
     assert headers["trace"] == b"1"
-    status, text = worker.get("/metrics")
+    _, text = worker.get("/metrics")
     assert 'schakel_worker_deadlettered_total{reason="UnknownMagicByte",stage="decode"} 1.0' in text

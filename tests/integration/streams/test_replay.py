@@ -18,30 +18,50 @@ CITIZEN_B = "da2a21aec38367d0295fca9a49d6b04d"  # 123456782
 
 # Hand-computed from rules.md for examples/scenario.jsonl with --until 2026-06-30.
 EXPECTED = [
-    {   # Wmo rejection 2026-02-01 + PW rejection 2026-04-15 (73 days), no support: at once
-        "regel": "tussen-wal-en-schip", "subject": CITIZEN_B, "sleutel": "2026-04-15",
-        "sinds": "2026-04-15", "status": "open", "termijn": None,
-        "bewijs": ["wmo-3", "pw-1"], "opgelost_op": None,
+    {  # Wmo rejection 2026-02-01 + PW rejection 2026-04-15 (73 days), no support: at once
+        "regel": "tussen-wal-en-schip",
+        "subject": CITIZEN_B,
+        "sleutel": "2026-04-15",
+        "sinds": "2026-04-15",
+        "status": "open",
+        "termijn": None,
+        "bewijs": ["wmo-3", "pw-1"],
+        "opgelost_op": None,
     },
-    {   # signal on Friday 2026-03-06 with dreiging: 3 working days → Wednesday 2026-03-11;
+    {  # signal on Friday 2026-03-06 with dreiging: 3 working days → Wednesday 2026-03-11;
         # followed up 2026-03-20 (after termijn) → opgelost on that day
-        "regel": "vroegsignaal-zonder-opvolging", "subject": CITIZEN_A, "sleutel": "VS-9",
-        "sinds": "2026-03-06", "status": "opgelost", "termijn": "2026-03-11",
-        "bewijs": ["wgs-1"], "opgelost_op": "2026-03-20",
+        "regel": "vroegsignaal-zonder-opvolging",
+        "subject": CITIZEN_A,
+        "sleutel": "VS-9",
+        "sinds": "2026-03-06",
+        "status": "opgelost",
+        "termijn": "2026-03-11",
+        "bewijs": ["wgs-1"],
+        "opgelost_op": "2026-03-20",
     },
-    {   # voorziening from 2026-01-10 and werkwens since 2026-01-05; 56 days → 2026-03-07
-        "regel": "werkpotentieel-zonder-verwijzing", "subject": CITIZEN_A,
-        "sleutel": "2026-01-10", "sinds": "2026-01-10", "status": "open",
-        "termijn": "2026-03-07", "bewijs": ["wmo-2", "wmo-1"], "opgelost_op": None,
+    {  # voorziening from 2026-01-10 and werkwens since 2026-01-05; 56 days → 2026-03-07
+        "regel": "werkpotentieel-zonder-verwijzing",
+        "subject": CITIZEN_A,
+        "sleutel": "2026-01-10",
+        "sinds": "2026-01-10",
+        "status": "open",
+        "termijn": "2026-03-07",
+        "bewijs": ["wmo-2", "wmo-1"],
+        "opgelost_op": None,
     },
 ]
 
 
 def run_replay(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SCHAKEL_PSEUDONYM_KEY": KEY, "SCHAKEL_LOG_FORMAT": "text"}
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "-m", "schakel", "replay", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
     )
 
 
@@ -55,9 +75,11 @@ def test_replay_prints_the_hand_computed_signals() -> None:
     signals = json.loads(result.stdout)["signalen"]
     assert _comparable(signals) == EXPECTED
     r1 = signals[2]["uitleg"]
-    assert r1 == ("Sinds 2026-01-10 een Wmo-voorziening (begeleiding) én werkpotentieel "
-                  "(vastgesteld 2026-01-05); geen verwijzing naar werk & inkomen uiterlijk "
-                  "2026-03-07.")
+    assert r1 == (
+        "Sinds 2026-01-10 een Wmo-voorziening (begeleiding) én werkpotentieel "
+        "(vastgesteld 2026-01-05); geen verwijzing naar werk & inkomen uiterlijk "
+        "2026-03-07."
+    )
     # the bad line is reported with its location and reason, never with the BSN
     assert "scenario.jsonl:7: bsn:" in result.stderr
     assert "123456789" not in result.stderr + result.stdout

@@ -23,8 +23,12 @@ from streams.ingest import to_timeline_event
 from streams.rules import load_rules
 from tests.integration.streams.helpers import KEY, WorkerProcess, consume, publish, signal_events
 
-EVENT_TOPICS = ["schakel.wmo.events", "schakel.participatiewet.events",
-                "schakel.wijkteam.events", "schakel.wgs.events"]
+EVENT_TOPICS = [
+    "schakel.wmo.events",
+    "schakel.participatiewet.events",
+    "schakel.wijkteam.events",
+    "schakel.wgs.events",
+]
 
 
 def valid_bsn(n: int) -> str:
@@ -43,30 +47,74 @@ def citizen_events(i: int) -> list[dict[str, Any]]:
     src = "urn:nld:oin:00000001234567890000:systeem:test"
 
     def ev(suffix: str, event_type: str, **data: Any) -> dict[str, Any]:
-        return {"specversion": "1.0", "id": f"c{i}-{suffix}", "source": src,
-                "type": event_type, "data": {"bsn": bsn, **data}}
+        return {
+            "specversion": "1.0",
+            "id": f"c{i}-{suffix}",
+            "source": src,
+            "type": event_type,
+            "data": {"bsn": bsn, **data},
+        }
 
     events = [
-        ev("1", "nl.wmo.onderzoeken.afgerond", datum=str(start), werkwens=True,
-           arbeidspotentieel="gedeeltelijk"),
-        ev("2", "nl.wmo.voorzieningen.toegewezen", datum=str(start + timedelta(days=3)),
-           toewijzing_nummer=f"T{i}", productcategorie="07",
-           ingangsdatum=str(start + timedelta(days=3))),
-        ev("3", "nl.wgs.vroegsignalen.ontvangen", datum=str(start + timedelta(days=10)),
-           signaal_id=f"S{i}", partner="energie", bedrag_cent=10000 + i,
-           dagen_achterstand=40, dreiging="geen"),
-        ev("4", "nl.wijkteams.casussen.geopend", datum=str(start + timedelta(days=20)),
-           casus_id=f"K{i}"),
+        ev(
+            "1",
+            "nl.wmo.onderzoeken.afgerond",
+            datum=str(start),
+            werkwens=True,
+            arbeidspotentieel="gedeeltelijk",
+        ),
+        ev(
+            "2",
+            "nl.wmo.voorzieningen.toegewezen",
+            datum=str(start + timedelta(days=3)),
+            toewijzing_nummer=f"T{i}",
+            productcategorie="07",
+            ingangsdatum=str(start + timedelta(days=3)),
+        ),
+        ev(
+            "3",
+            "nl.wgs.vroegsignalen.ontvangen",
+            datum=str(start + timedelta(days=10)),
+            signaal_id=f"S{i}",
+            partner="energie",
+            bedrag_cent=10000 + i,
+            dagen_achterstand=40,
+            dreiging="geen",
+        ),
+        ev(
+            "4",
+            "nl.wijkteams.casussen.geopend",
+            datum=str(start + timedelta(days=20)),
+            casus_id=f"K{i}",
+        ),
     ]
     if i % 3 == 0:
-        events.append(ev("5", "nl.participatiewet.verwijzingen.ontvangen",
-                         datum=str(start + timedelta(days=30)), van="wmo"))
+        events.append(
+            ev(
+                "5",
+                "nl.participatiewet.verwijzingen.ontvangen",
+                datum=str(start + timedelta(days=30)),
+                van="wmo",
+            )
+        )
     if i % 2 == 0:
-        events.append(ev("6", "nl.wgs.vroegsignalen.opgevolgd",
-                         datum=str(start + timedelta(days=50)), signaal_id=f"S{i}",
-                         actie="gesprek"))
-    events.append(ev("7", "nl.wijkteams.casussen.gesloten",
-                     datum=str(start + timedelta(days=300)), casus_id=f"K{i}"))
+        events.append(
+            ev(
+                "6",
+                "nl.wgs.vroegsignalen.opgevolgd",
+                datum=str(start + timedelta(days=50)),
+                signaal_id=f"S{i}",
+                actie="gesprek",
+            )
+        )
+    events.append(
+        ev(
+            "7",
+            "nl.wijkteams.casussen.gesloten",
+            datum=str(start + timedelta(days=300)),
+            casus_id=f"K{i}",
+        )
+    )
     return events
 
 
@@ -85,7 +133,7 @@ def oracle() -> tuple[dict[str, set[str]], set[tuple[str, str, str, str]]]:
         event = validate_input(raw, pseudonymise)
         assert event.subject is not None
         per_citizen[event.subject].append(to_timeline_event(event))
-    signals = set()
+    signals: set[tuple[str, str, str, str]] = set()
     for subject, events in per_citizen.items():
         clock = max(e.datum for e in events)
         for s in rules.evaluate(subject, events, clock):
@@ -107,13 +155,20 @@ def check(bootstrap: str, *, strict_once: bool) -> None:
     snapshots = final_snapshots(bootstrap)
     # nothing lost: every citizen's timeline holds exactly its events
     assert {s: {e["id"] for e in snap["tijdlijn"]} for s, snap in snapshots.items()} == (
-        events_by_citizen)
-    got = {(s["regel"], s["subject"], s["sleutel"], s["status"])
-           for snap in snapshots.values() for s in snap["alle_signalen"]}
+        events_by_citizen
+    )
+    got = {
+        (s["regel"], s["subject"], s["sleutel"], s["status"])
+        for snap in snapshots.values()
+        for s in snap["alle_signalen"]
+    }
     assert got == expected
     assert len(expected) > CITIZENS  # the scenario raises plenty of signals
-    raised = [(r["data"]["regel"], r["subject"], r["data"]["sleutel"],
-               r["id"]) for t, r in signal_events(bootstrap) if t.endswith("gesignaleerd")]
+    raised = [
+        (r["data"]["regel"], r["subject"], r["data"]["sleutel"], r["id"])
+        for t, r in signal_events(bootstrap)
+        if t.endswith("gesignaleerd")
+    ]
     ids_per_identity: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for regel, subject, sleutel, event_id in raised:
         ids_per_identity[(regel, subject, sleutel)].add(event_id)
@@ -154,8 +209,9 @@ def test_kill_9_while_processing(pipeline: tuple[EmbeddedBroker, Path]) -> None:
     publish(broker.bootstrap, ALL_EVENTS)
     # kill as soon as the worker is visibly in the middle of the backlog
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(consume(broker.bootstrap,
-                                                      "schakel.tijdlijnen")) < 100:
+    while (
+        time.monotonic() < deadline and len(consume(broker.bootstrap, "schakel.tijdlijnen")) < 100
+    ):
         time.sleep(0.05)
     worker.kill()
     processed_before_kill = len(consume(broker.bootstrap, "schakel.tijdlijnen"))

@@ -1,0 +1,79 @@
+"""``schakel forget --bsn-file F``: the right to erasure (GDPR art. 17).
+
+For every BSN in the file (one per line; the file never leaves this process): compute the
+pseudonym, tell the workers to delete the citizen's state (a control record on
+``schakel.klok``, processed in order with the citizen's events), and write tombstones for the
+key on every compacted topic (``schakel.tijdlijnen`` and the worker table changelog). Events on
+the delete-retention event topics expire with their retention (docs/operations.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kafka import KafkaProducer
+
+from schakel import wiring
+from schemas.exceptions import InvalidBsn
+from schemas.serde import RecordSerializer
+from schemas.settings import Settings
+from schemas.topics import ALL_TOPICS, KLOK
+
+
+def forget(settings: Settings, bsns: list[str], bootstrap: str) -> list[str]:
+    """Forget the citizens; return their pseudonyms (for the operator's own records)."""
+    from streams.app import CHANGELOG
+
+    registry = wiring.registry(settings)
+    from streams.processor import VERGETEN_SCHEMA
+
+    pseudonymise = wiring.pseudonymiser(settings, announce=False)
+    del settings  # nothing else of it is needed below
+    serializer = RecordSerializer(registry)
+    compacted = [t.name for t in ALL_TOPICS if t.cleanup_policy == "compact"] + [CHANGELOG]
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    subjects = []
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for bsn in bsns:
+        subject = pseudonymise(bsn)
+        key = subject.encode("ascii")
+        value = serializer.encode(KLOK.name, VERGETEN_SCHEMA, {"subject": subject, "tijd": now})
+        producer.send(KLOK.name, key=key, value=value)
+        for topic in compacted:
+            producer.send(topic, key=key, value=None)
+        subjects.append(subject)
+    producer.flush()
+    producer.close()
+    return subjects
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.resolve_pseudonym_key()[1]:
+        print(
+            "schakel forget: SCHAKEL_PSEUDONYM_KEY (or _FILE) is required: the pseudonyms "
+            "to forget are those of the running pipeline",
+            file=sys.stderr,
+        )
+        return 2
+    pseudonymise = wiring.pseudonymiser(settings, announce=False)
+    path = Path(args.bsn_file)
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    bsns = []
+    for number, line in enumerate(lines, 1):
+        if not line or line.startswith("#"):
+            continue
+        try:
+            pseudonymise(line, field=f"{path.name}:{number}")
+        except InvalidBsn as exc:
+            print(f"schakel forget: {exc}", file=sys.stderr)
+            return 2
+        bsns.append(line)
+    subjects = forget(settings, bsns, wiring.bootstrap(settings))
+    print(f"schakel forget: {len(subjects)} burger(s) vergeten; tombstones geschreven")
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bsn-file", required=True, help="file with one BSN per line")
