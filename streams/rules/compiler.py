@@ -1,0 +1,228 @@
+"""Compile one raw rule mapping (parsed YAML, overrides already merged) into a :class:`Rule`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from streams.rules import catalogue as cat
+from streams.rules.conditions import Condition
+from streams.rules.config import (
+    SLUG,
+    PaarModel,
+    RuleCompiler,
+    RuleModel,
+    StartModel,
+    TermijnModel,
+    VerwachtEventModel,
+    VerwachtToestandModel,
+)
+from streams.rules.definitions import (
+    Deadline,
+    EpisodeShape,
+    EventShape,
+    Expected,
+    ExpectedEvent,
+    ExpectedState,
+    PairShape,
+    ParameterValue,
+    PeriodOverride,
+    Previous,
+    Rule,
+    Shape,
+)
+from streams.rules.explain import placeholders, rule_conditions, template_fields
+from streams.rules.states import STATES
+
+
+def compile_rule(raw: Any, source: str, bron: tuple[Path, ...] = ()) -> tuple[Rule, bool]:
+    """Validate and compile one rule; returns the rule and whether it is active (``actief``).
+
+    Raises :class:`~streams.exceptions.RuleFileError` on the first problem found.
+    """
+    if not isinstance(raw, Mapping):
+        raise RuleCompiler(source, None).error(None, "a rule file must be a YAML mapping")
+    rule_id = raw.get("id")
+    if not isinstance(rule_id, str) or not SLUG.fullmatch(rule_id):
+        raise RuleCompiler(source, rule_id if isinstance(rule_id, str) else None).error(
+            "id", "required: a slug of lowercase letters, digits and dashes"
+        )
+    comp = RuleCompiler(source, rule_id)
+    substituted, used = comp.substitute(raw)
+    model = comp.model(RuleModel, substituted, "")
+    shape = _shape(comp, model)
+    termijn = _termijn(comp, model, shape)
+    verwacht = tuple(
+        _expected(comp, model, shape, i, item) for i, item in enumerate(model.verwacht)
+    )
+    parameters: dict[str, ParameterValue] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in model.parameters.items()
+    }
+    rule = Rule(
+        id=model.id,
+        titel=model.titel.strip(),
+        doel=model.doel.strip(),
+        grondslag=model.grondslag.strip(),
+        leest=frozenset(model.leest),
+        parameters=parameters,
+        shape=shape,
+        termijn=termijn,
+        verwacht=verwacht,
+        uitleg=model.uitleg.strip(),
+        bron=bron,
+    )
+    _check_leest(comp, model, rule)
+    used |= _check_uitleg(comp, rule)
+    for name in model.parameters:
+        if name not in used:
+            raise comp.error(f"parameters.{name}", "parameter is not used by the rule")
+    return rule, model.actief
+
+
+def _forbid(comp: RuleCompiler, model: RuleModel, fields: tuple[str, ...]) -> None:
+    for name in fields:
+        if getattr(model, name) not in (None, []):
+            raise comp.error(name, f"not allowed for vorm '{model.vorm}'")
+
+
+def _shape(comp: RuleCompiler, model: RuleModel) -> Shape:
+    conditie = None if model.conditie is None else comp.condition(model.conditie, "conditie")
+    if model.vorm == "episode":
+        _forbid(comp, model, ("start", "paar"))
+        if conditie is None:
+            raise comp.error("conditie", "required for vorm 'episode'")
+        return EpisodeShape(conditie)
+    if model.vorm == "gebeurtenis":
+        _forbid(comp, model, ("paar",))
+        if model.start is None:
+            raise comp.error("start", "required for vorm 'gebeurtenis'")
+        return _event_shape(comp, model.start, conditie)
+    _forbid(comp, model, ("start", "termijn", "verwacht"))
+    if model.paar is None:
+        raise comp.error("paar", "required for vorm 'paar'")
+    return _pair_shape(comp, model.paar, conditie)
+
+
+def _event_shape(comp: RuleCompiler, start: StartModel, conditie: Condition | None) -> EventShape:
+    match = comp.event_match(start, "start")
+    if start.sleutel is not None:
+        spec = comp.field_spec(match.type, start.sleutel, "start.sleutel")
+        if spec.kind not in ("id", "enum", "code", "int"):
+            raise comp.error("start.sleutel", "must be an identifier or enumeration field")
+    vorige = None
+    if start.vorige is not None:
+        among = frozenset(
+            comp.event_type(t, f"start.vorige.onder[{i}]") for i, t in enumerate(start.vorige.onder)
+        )
+        previous = comp.event_match(start.vorige, "start.vorige")
+        if previous.type not in among or match.type not in among:
+            raise comp.error(
+                "start.vorige.onder", "must list both the start type and the vorige type"
+            )
+        vorige = Previous(among, previous, start.vorige.binnen_dagen)
+    return EventShape(match, start.sleutel, vorige, conditie)
+
+
+def _pair_shape(comp: RuleCompiler, paar: PaarModel, conditie: Condition | None) -> PairShape:
+    eerste = comp.event_match(paar.eerste, "paar.eerste")
+    tweede = comp.event_match(paar.tweede, "paar.tweede")
+    return PairShape(eerste, tweede, paar.binnen_dagen, conditie, paar.niet_opnieuw_zolang_open)
+
+
+def _termijn(comp: RuleCompiler, model: RuleModel, shape: Shape) -> Deadline | None:
+    if isinstance(shape, PairShape):
+        return None
+    termijn: TermijnModel | None = model.termijn
+    if termijn is None:
+        raise comp.error("termijn", f"required for vorm '{model.vorm}'")
+    overrides: list[PeriodOverride] = []
+    for i, item in enumerate(termijn.uitzonderingen):
+        where = f"termijn.uitzonderingen[{i}]"
+        if not isinstance(shape, EventShape):
+            raise comp.error(where, "only a rule that starts at an event can vary its period")
+        velden = comp.velden(shape.start.type, item.velden, f"{where}.velden")
+        overrides.append(PeriodOverride(velden, item.period()))
+    return Deadline(termijn.period(), tuple(overrides))
+
+
+def _expected(
+    comp: RuleCompiler, model: RuleModel, shape: Shape, index: int, item: Mapping[str, Any]
+) -> Expected:
+    where = f"verwacht[{index}]"
+    if "toestand" in item:
+        state = comp.model(VerwachtToestandModel, item, where)
+        return ExpectedState(comp.condition(state.toestand, f"{where}.toestand"), state.op)
+    if "gebeurtenis" not in item:
+        raise comp.error(where, "expected a mapping with 'gebeurtenis' or 'toestand'")
+    event = comp.model(VerwachtEventModel, item, where)
+    match = comp.event_match(event, where)
+    vanaf: Any = event.vanaf
+    if isinstance(vanaf, Mapping) and set(vanaf) == {"begin_van"}:
+        vanaf = comp.condition(vanaf["begin_van"], f"{where}.vanaf.begin_van")
+    elif vanaf not in ("sinds", "onbegrensd"):
+        raise comp.error(f"{where}.vanaf", "expected sinds, onbegrensd or {begin_van: <conditie>}")
+    for i, name in enumerate(event.zelfde):
+        if not isinstance(shape, EventShape):
+            raise comp.error(f"{where}.zelfde", "only a rule that starts at an event has 'zelfde'")
+        comp.field_spec(shape.start.type, name, f"{where}.zelfde[{i}]")
+        comp.field_spec(match.type, name, f"{where}.zelfde[{i}]")
+    return ExpectedEvent(match, vanaf, tuple(event.zelfde))
+
+
+def _needed(rule: Rule) -> dict[str, list[str]]:
+    """Event type → what in the definition needs it."""
+    needed: dict[str, list[str]] = {}
+
+    def need(types: frozenset[str] | set[str], why: str) -> None:
+        for t in types:
+            needed.setdefault(t, []).append(why)
+
+    for condition in rule_conditions(rule):
+        for atom in condition.atoms():
+            need(STATES[atom.name].types, f"state '{atom.name}'")
+    shape = rule.shape
+    if isinstance(shape, EventShape):
+        need({shape.start.type}, "start")
+        if shape.vorige is not None:
+            need(set(shape.vorige.among), "start.vorige")
+    elif isinstance(shape, PairShape):
+        need({shape.eerste.type}, "paar.eerste")
+        need({shape.tweede.type}, "paar.tweede")
+    for i, expected in enumerate(rule.verwacht):
+        if isinstance(expected, ExpectedEvent):
+            need({expected.match.type}, f"verwacht[{i}]")
+    return needed
+
+
+def _check_leest(comp: RuleCompiler, model: RuleModel, rule: Rule) -> None:
+    for i, event_type in enumerate(model.leest):
+        comp.event_type(event_type, f"leest[{i}]")
+    if len(set(model.leest)) != len(model.leest):
+        raise comp.error("leest", "lists a type more than once")
+    needed = _needed(rule)
+    missing = sorted(set(needed) - rule.leest)
+    if missing:
+        detail = "; ".join(
+            f"{t} (needed by {', '.join(dict.fromkeys(needed[t]))})" for t in missing
+        )
+        raise comp.error("leest", f"does not declare types the rule reads: {detail}")
+    extra = sorted(rule.leest - set(needed))
+    if extra:
+        raise comp.error("leest", f"declares types the rule does not use: {', '.join(extra)}")
+    assert all(t in cat.FIELDS for t in rule.leest)
+
+
+def _check_uitleg(comp: RuleCompiler, rule: Rule) -> set[str]:
+    try:
+        names = template_fields(rule.uitleg)
+    except ValueError as exc:
+        raise comp.error("uitleg", str(exc)) from exc
+    allowed = placeholders(rule)
+    unknown = sorted(set(names) - allowed)
+    if unknown:
+        raise comp.error(
+            "uitleg",
+            f"unknown placeholder(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}",
+        )
+    return set(names) & set(rule.parameters)

@@ -1,0 +1,472 @@
+"""The derived states of ``rules.md`` as day intervals, computed from one rule's view of events.
+
+A :class:`FactView` is what one rule is allowed to see: the citizen's events of the rule's
+declared types only (``leest``), dated on or before the clock, in timeline order. Every state is
+computed from such a view and nothing else, so a rule that did not declare a type cannot be
+influenced by events of that type — the engine enforces the declaration mechanically.
+
+Each base state is a tuple of :class:`Segment` (the stretches of days it holds, with the events
+that established and ended them, for evidence and explanations); a :class:`State` adds the
+normalised :data:`~streams.rules.intervals.Intervals` of their union.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final, TypeVar
+
+from streams.model import TimelineEvent
+from streams.rules import catalogue as c
+from streams.rules.intervals import INF, Intervals, normalize
+
+_T = TypeVar("_T")
+
+TIJDELIJK_GESTOPT: Final = "20"
+"""iWmo ``reden_beeindiging`` of a temporary stop (suspends a voorziening)."""
+
+
+def ref(event: TimelineEvent) -> str:
+    """How an event is named in ``reden`` texts: its type and id."""
+    return f"{event.type} {event.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of days ``start``…``end`` (ordinals, inclusive) on which a state holds."""
+
+    start: int
+    end: int
+    started_by: tuple[TimelineEvent, ...]
+    """The events that establish this stretch (its evidence); the last one started it."""
+    ended_by: str | None = None
+    """What ended it, e.g. ``nl.wmo.voorzieningen.gestopt 17`` or ``einddatum van …``."""
+    label: str | None = None
+    """A distinguishing value: the productcategorie of a voorziening, the soort of a traject."""
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """A state's segments and the normalised intervals of their union."""
+
+    segments: tuple[Segment, ...]
+    intervals: Intervals
+
+    @classmethod
+    def of(cls, segments: Iterable[Segment]) -> State:
+        """Build a state from (possibly overlapping) segments; empty segments are dropped."""
+        kept = tuple(sorted((s for s in segments if s.start <= s.end), key=_segment_order))
+        return cls(kept, normalize((s.start, s.end) for s in kept))
+
+    def covering(self, day: int) -> tuple[Segment, ...]:
+        """The segments that hold on ``day``."""
+        return tuple(s for s in self.segments if s.start <= day <= s.end)
+
+
+def _segment_order(segment: Segment) -> tuple[int, int]:
+    return (segment.start, segment.end)
+
+
+class FactView:
+    """The events one rule may see: its declared types, dated up to the clock, in order.
+
+    ``of`` returns nothing for a type outside ``types``: the rule simply cannot see it.
+    """
+
+    __slots__ = ("_by_type", "_cache", "_shared", "events", "types")
+
+    def __init__(
+        self,
+        ordered: Iterable[TimelineEvent],
+        types: frozenset[str],
+        shared: dict[object, Any] | None = None,
+    ) -> None:
+        """``ordered``: the citizen's events in timeline order; ``types``: what the rule declares.
+
+        ``shared`` is a cache shared by the views of one evaluation (see :meth:`shared`).
+        """
+        self.types = types
+        self._shared = shared
+        self.events: tuple[TimelineEvent, ...] = tuple(e for e in ordered if e.type in types)
+        by_type: dict[str, list[TimelineEvent]] = {}
+        for event in self.events:
+            by_type.setdefault(event.type, []).append(event)
+        self._by_type: Mapping[str, tuple[TimelineEvent, ...]] = {
+            k: tuple(v) for k, v in by_type.items()
+        }
+        self._cache: dict[object, Any] = {}
+
+    def of(self, *types: str) -> Sequence[TimelineEvent]:
+        """The visible events of ``types``, in timeline order (empty for undeclared types)."""
+        if len(types) == 1:
+            return self._by_type.get(types[0], ())
+        wanted = set(types)
+        return tuple(e for e in self.events if e.type in wanted)
+
+    def cached(self, key: object, compute: Callable[[], _T]) -> _T:
+        """Compute a value once per view (states are shared by the conditions of one rule)."""
+        try:
+            return self._cache[key]  # type: ignore[no-any-return]  # values stored by compute
+        except KeyError:
+            value = compute()
+            self._cache[key] = value
+            return value
+
+    def shared(self, reads: frozenset[str], key: object, compute: Callable[[], _T]) -> _T:
+        """Like :meth:`cached`, shared with other views that also see every type in ``reads``.
+
+        ``compute`` must read only ``reads`` through :meth:`of`. A view that sees all of them
+        sees exactly the same events of those types as any other such view, so the value is the
+        same; a view that lacks one of them computes its own value from what it can see.
+        """
+        if self._shared is None or not reads <= self.types:
+            return self.cached(key, compute)
+        try:
+            return self._shared[key]  # type: ignore[no-any-return]  # values stored by compute
+        except KeyError:
+            value = compute()
+            self._shared[key] = value
+            return value
+
+    @property
+    def origin(self) -> int:
+        """The first day anything is known about: the earliest date on any visible event.
+
+        Negated conditions only hold from this day on (before it, nothing is known).
+        """
+
+        def compute() -> int:
+            days = [e.datum.toordinal() for e in self.events]
+            days += [
+                e.data["ingangsdatum"].toordinal()
+                for e in self.events
+                if isinstance(e.data.get("ingangsdatum"), date)
+            ]
+            return min(days, default=INF)
+
+        return self.cached("origin", compute)
+
+
+# --- base states --------------------------------------------------------------------------
+
+
+def _toggle(
+    events: Iterable[TimelineEvent], start_type: str, end_type: str, label_field: str | None
+) -> list[Segment]:
+    """A state started by ``start_type`` and ended (inclusive) by the next ``end_type``."""
+    out: list[Segment] = []
+    opened: TimelineEvent | None = None
+    for event in events:
+        if event.type == start_type:
+            if opened is None:
+                opened = event
+        elif event.type == end_type and opened is not None:
+            out.append(_segment(opened, event.datum.toordinal(), ref(event), label_field))
+            opened = None
+    if opened is not None:
+        out.append(_segment(opened, INF, None, label_field))
+    return out
+
+
+def _segment(
+    opened: TimelineEvent, end: int, ended_by: str | None, label_field: str | None
+) -> Segment:
+    label = str(opened.data.get(label_field)) if label_field else None
+    return Segment(opened.datum.toordinal(), end, (opened,), ended_by, label)
+
+
+def _per_key(events: Iterable[TimelineEvent], field: str) -> dict[str, list[TimelineEvent]]:
+    groups: dict[str, list[TimelineEvent]] = {}
+    for event in events:
+        groups.setdefault(str(event.data.get(field)), []).append(event)
+    return groups
+
+
+def uitkering(view: FactView) -> tuple[Segment, ...]:
+    """From ``uitkeringen.toegekend`` to the next ``uitkeringen.beeindigd`` (inclusive)."""
+    events = view.of(c.UITKERING_TOEGEKEND, c.UITKERING_BEEINDIGD)
+    return tuple(_toggle(events, c.UITKERING_TOEGEKEND, c.UITKERING_BEEINDIGD, "regeling"))
+
+
+def traject(view: FactView) -> tuple[Segment, ...]:
+    """Per ``traject_id``: from ``trajecten.gestart`` to ``trajecten.beeindigd``; label soort."""
+    events = view.of(c.TRAJECT_GESTART, c.TRAJECT_BEEINDIGD)
+    out: list[Segment] = []
+    for group in _per_key(events, "traject_id").values():
+        out += _toggle(group, c.TRAJECT_GESTART, c.TRAJECT_BEEINDIGD, "soort")
+    return tuple(out)
+
+
+def casus(view: FactView) -> tuple[Segment, ...]:
+    """Per ``casus_id``: from ``casussen.geopend`` to ``casussen.gesloten`` (open casus)."""
+    events = view.of(c.CASUS_GEOPEND, c.CASUS_GESLOTEN)
+    out: list[Segment] = []
+    for group in _per_key(events, "casus_id").values():
+        out += _toggle(group, c.CASUS_GEOPEND, c.CASUS_GESLOTEN, None)
+    return tuple(out)
+
+
+def schuldhulptraject(view: FactView) -> tuple[Segment, ...]:
+    """From ``wgs.trajecten.gestart`` to ``wgs.trajecten.beeindigd``."""
+    events = view.of(c.SCHULDHULP_GESTART, c.SCHULDHULP_BEEINDIGD)
+    return tuple(_toggle(events, c.SCHULDHULP_GESTART, c.SCHULDHULP_BEEINDIGD, None))
+
+
+def vroegsignaal(view: FactView) -> tuple[Segment, ...]:
+    """Per ``signaal_id``: open from its earliest ``ontvangen`` to its first ``opgevolgd``."""
+    events = view.of(c.VROEGSIGNAAL_ONTVANGEN, c.VROEGSIGNAAL_OPGEVOLGD)
+    out: list[Segment] = []
+    for key, group in _per_key(events, "signaal_id").items():
+        received = next((e for e in group if e.type == c.VROEGSIGNAAL_ONTVANGEN), None)
+        if received is None:
+            continue
+        followed = next((e for e in group if e.type == c.VROEGSIGNAAL_OPGEVOLGD), None)
+        end = followed.datum.toordinal() if followed else INF
+        out.append(
+            Segment(
+                received.datum.toordinal(),
+                end,
+                (received,),
+                ref(followed) if followed else None,
+                key,
+            )
+        )
+    return tuple(out)
+
+
+def voorziening(view: FactView) -> tuple[Segment, ...]:
+    """Per ``toewijzing_nummer``, exactly as ``rules.md`` defines a voorziening.
+
+    Starts on the earlier of the (latest) ``toegewezen.ingangsdatum`` and the first
+    ``gestart.datum``; ends on ``einddatum`` or the first final ``gestopt.datum``, whichever comes
+    first. A stop with ``reden_beeindiging`` 20 suspends it from the day after the stop until the
+    next ``gestart``. Segments are labelled with the productcategorie.
+    """
+    events = view.of(c.VOORZIENING_TOEGEWEZEN, c.VOORZIENING_GESTART, c.VOORZIENING_GESTOPT)
+    out: list[Segment] = []
+    for group in _per_key(events, "toewijzing_nummer").values():
+        out += _one_voorziening(group)
+    return tuple(out)
+
+
+def _one_voorziening(group: list[TimelineEvent]) -> list[Segment]:
+    assigned = [e for e in group if e.type == c.VOORZIENING_TOEGEWEZEN]
+    latest = assigned[-1] if assigned else None
+    starts = [e for e in group if e.type == c.VOORZIENING_GESTART]
+    first_start = starts[0] if starts else None
+    candidates: list[int] = []
+    if latest is not None and isinstance(latest.data.get("ingangsdatum"), date):
+        candidates.append(latest.data["ingangsdatum"].toordinal())
+    if first_start is not None:
+        candidates.append(first_start.datum.toordinal())
+    if not candidates:
+        return []
+    label_source = latest or first_start or group[0]
+    label = str(label_source.data.get("productcategorie"))
+    begin = min(candidates)
+    end, ended_by = INF, None
+    if latest is not None and isinstance(latest.data.get("einddatum"), date):
+        end, ended_by = latest.data["einddatum"].toordinal(), f"einddatum van {ref(latest)}"
+    # Walk stops and starts in timeline order: suspensions, and the first final stop.
+    suspensions: list[tuple[int, TimelineEvent]] = []  # (day of the temporary stop, stop)
+    resumed: list[tuple[int, TimelineEvent]] = []  # (day of the next gestart, gestart)
+    suspended = False
+    for event in group:
+        if event.type == c.VOORZIENING_GESTOPT:
+            day = event.datum.toordinal()
+            if event.data.get("reden_beeindiging") == TIJDELIJK_GESTOPT:
+                if not suspended:
+                    suspended = True
+                    suspensions.append((day, event))
+                continue
+            if day < end:
+                end, ended_by = day, ref(event)
+            break
+        if event.type == c.VOORZIENING_GESTART and suspended:
+            resumed.append((event.datum.toordinal(), event))
+            suspended = False
+    base: tuple[TimelineEvent, ...] = tuple(e for e in (latest, first_start) if e is not None)
+    segments: list[Segment] = []
+    seg_start, seg_by = begin, base
+    for index, (stop_day, stop) in enumerate(suspensions):
+        why = ref(stop) if stop_day < end else ended_by
+        segments.append(Segment(seg_start, min(stop_day, end), seg_by, why, label))
+        if index >= len(resumed):
+            return segments
+        resume_day, resume = resumed[index]
+        seg_start = max(resume_day, stop_day + 1)
+        seg_by = (*((latest,) if latest else ()), resume)
+    segments.append(Segment(seg_start, end, seg_by, ended_by, label))
+    return segments
+
+
+def _latest_assessment(
+    events: Iterable[TimelineEvent], positive: Callable[[TimelineEvent], bool]
+) -> tuple[Segment, ...]:
+    """Positive stretches of "the latest assessment so far decides" (per day, last one wins)."""
+    per_day: dict[int, TimelineEvent] = {}
+    for event in events:  # timeline order: the last event of a day decides that day
+        per_day[event.datum.toordinal()] = event
+    out: list[Segment] = []
+    opened: TimelineEvent | None = None
+    for day in sorted(per_day):
+        event = per_day[day]
+        if positive(event):
+            if opened is None:
+                opened = event
+        elif opened is not None:
+            out.append(Segment(opened.datum.toordinal(), day - 1, (opened,), ref(event)))
+            opened = None
+    if opened is not None:
+        out.append(Segment(opened.datum.toordinal(), INF, (opened,)))
+    return tuple(out)
+
+
+_POSITIEF: Final = frozenset({"gedeeltelijk", "volledig"})
+
+
+def _werkpotentieel_positief(event: TimelineEvent) -> bool:
+    if event.type == c.WMO_ONDERZOEK_AFGEROND:
+        return event.data.get("werkwens") is True or (
+            event.data.get("arbeidspotentieel") in _POSITIEF
+        )
+    return event.data.get("uitkomst") in _POSITIEF
+
+
+def werkpotentieel(view: FactView) -> tuple[Segment, ...]:
+    """Positive werkpotentieel: the latest Wmo-onderzoek or arbeidsvermogen-vaststelling so far is
+    positive. A segment's start is the *werkpotentieel date*."""
+    events = view.of(c.WMO_ONDERZOEK_AFGEROND, c.ARBEIDSVERMOGEN_VASTGESTELD)
+    return _latest_assessment(events, _werkpotentieel_positief)
+
+
+def werkwens(view: FactView) -> tuple[Segment, ...]:
+    """The latest ``wmo.onderzoeken.afgerond`` so far has ``werkwens`` true."""
+    events = view.of(c.WMO_ONDERZOEK_AFGEROND)
+    return _latest_assessment(events, lambda e: e.data.get("werkwens") is True)
+
+
+def regie(view: FactView) -> tuple[Segment, ...]:
+    """From ``regie.toegewezen`` until (inclusive) the day a ``casussen.gesloten`` closes the
+    citizen's last open casus. A closure only counts when it closes a casus that was open."""
+    events = view.of(c.CASUS_GEOPEND, c.CASUS_GESLOTEN, c.REGIE_TOEGEWEZEN)
+    open_cases: set[str] = set()
+    out: list[Segment] = []
+    assigned: TimelineEvent | None = None
+    for event in events:
+        if event.type == c.CASUS_GEOPEND:
+            open_cases.add(str(event.data.get("casus_id")))
+        elif event.type == c.CASUS_GESLOTEN:
+            key = str(event.data.get("casus_id"))
+            if key in open_cases:
+                open_cases.discard(key)
+                if not open_cases and assigned is not None:
+                    out.append(_segment(assigned, event.datum.toordinal(), ref(event), "rol"))
+                    assigned = None
+        elif assigned is None:
+            assigned = event
+    if assigned is not None:
+        out.append(_segment(assigned, INF, None, "rol"))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class StateSpec:
+    """A named derived state: the types it reads and how to compute its segments."""
+
+    name: str
+    types: frozenset[str]
+    compute: Callable[[FactView], tuple[Segment, ...]]
+    beschrijving: str
+    """Dutch noun phrase used in explanations, e.g. ``Wmo-voorziening``."""
+    parts: tuple[str, ...] = ()
+    """For a union state: the names of the states it unites."""
+
+
+def _union_of(*names: str) -> Callable[[FactView], tuple[Segment, ...]]:
+    def compute(view: FactView) -> tuple[Segment, ...]:
+        return tuple(s for name in names for s in segments(view, name))
+
+    return compute
+
+
+_VOORZIENING_TYPES = frozenset(
+    {c.VOORZIENING_TOEGEWEZEN, c.VOORZIENING_GESTART, c.VOORZIENING_GESTOPT}
+)
+_UITKERING_TYPES = frozenset({c.UITKERING_TOEGEKEND, c.UITKERING_BEEINDIGD})
+_TRAJECT_TYPES = frozenset({c.TRAJECT_GESTART, c.TRAJECT_BEEINDIGD})
+_CASUS_TYPES = frozenset({c.CASUS_GEOPEND, c.CASUS_GESLOTEN})
+_VROEGSIGNAAL_TYPES = frozenset({c.VROEGSIGNAAL_ONTVANGEN, c.VROEGSIGNAAL_OPGEVOLGD})
+_SCHULDHULP_TYPES = frozenset({c.SCHULDHULP_GESTART, c.SCHULDHULP_BEEINDIGD})
+
+
+def _spec(
+    name: str,
+    types: frozenset[str],
+    compute: Callable[[FactView], tuple[Segment, ...]],
+    beschrijving: str,
+    parts: tuple[str, ...] = (),
+) -> StateSpec:
+    return StateSpec(name, types, compute, beschrijving, parts)
+
+
+def _union_spec(name: str, beschrijving: str, *parts: str) -> StateSpec:
+    types = frozenset().union(*(STATES[p].types for p in parts))
+    return StateSpec(name, types, _union_of(*parts), beschrijving, parts)
+
+
+STATES: dict[str, StateSpec] = {
+    "voorziening": _spec("voorziening", _VOORZIENING_TYPES, voorziening, "Wmo-voorziening"),
+    "uitkering": _spec("uitkering", _UITKERING_TYPES, uitkering, "uitkering"),
+    "traject": _spec("traject", _TRAJECT_TYPES, traject, "traject (Participatiewet)"),
+    "casus": _spec("casus", _CASUS_TYPES, casus, "open casus bij het wijkteam"),
+    "vroegsignaal": _spec("vroegsignaal", _VROEGSIGNAAL_TYPES, vroegsignaal, "open vroegsignaal"),
+    "schuldhulptraject": _spec(
+        "schuldhulptraject", _SCHULDHULP_TYPES, schuldhulptraject, "schuldhulptraject"
+    ),
+    "werkpotentieel": _spec(
+        "werkpotentieel",
+        frozenset({c.WMO_ONDERZOEK_AFGEROND, c.ARBEIDSVERMOGEN_VASTGESTELD}),
+        werkpotentieel,
+        "werkpotentieel",
+    ),
+    "werkwens": _spec("werkwens", frozenset({c.WMO_ONDERZOEK_AFGEROND}), werkwens, "werkwens"),
+    "regie": _spec("regie", _CASUS_TYPES | {c.REGIE_TOEGEWEZEN}, regie, "regie"),
+}
+"""Every derived state a rule condition may name (see ``docs/rules.md``)."""
+
+STATES["ondersteuning"] = _union_spec(
+    "ondersteuning",
+    "ondersteuning (voorziening, uitkering, traject, open casus of schuldhulptraject)",
+    "voorziening",
+    "uitkering",
+    "traject",
+    "casus",
+    "schuldhulptraject",
+)
+STATES["domein-participatiewet"] = _union_spec(
+    "domein-participatiewet", "participatiewet (uitkering of traject)", "uitkering", "traject"
+)
+STATES["domein-wmo"] = _union_spec("domein-wmo", "wmo (voorziening)", "voorziening")
+STATES["domein-wijkteam"] = _union_spec("domein-wijkteam", "wijkteam (open casus)", "casus")
+STATES["domein-schulden"] = _union_spec(
+    "domein-schulden",
+    "schulden (open vroegsignaal of schuldhulptraject)",
+    "vroegsignaal",
+    "schuldhulptraject",
+)
+
+DOMEINEN: Final = (
+    "domein-participatiewet",
+    "domein-wmo",
+    "domein-wijkteam",
+    "domein-schulden",
+)
+"""The four domains counted by ``domeinen`` (R4), in this order in explanations."""
+
+
+def segments(view: FactView, name: str) -> tuple[Segment, ...]:
+    """The segments of the named state in ``view`` (computed once per view)."""
+    spec = STATES[name]
+    return view.shared(spec.types, ("state", name), lambda: spec.compute(view))

@@ -1,0 +1,102 @@
+"""R3 vroegsignaal-zonder-opvolging: per signaal_id, opvolging within 28 days or 3 working days.
+
+2026-01-05 is a Monday: + 28 days = 2026-02-02. 2026-01-09 is a Friday: + 3 working days =
+Wednesday 2026-01-14.
+"""
+
+from __future__ import annotations
+
+from streams.rules import RuleSet
+
+from .conftest import Events, d, only, signals_of
+
+R3 = "vroegsignaal-zonder-opvolging"
+
+
+def test_raised_after_28_days_without_opvolging(rules: RuleSet, ev: Events) -> None:
+    events = [ev.vroegsignaal("2026-01-05", "S1")]
+    assert signals_of(rules, R3, events, "2026-02-02") == []
+    signal = only(rules, R3, events, "2026-02-03")
+    assert signal.sleutel == "S1"
+    assert signal.sinds == d("2026-01-05")
+    assert signal.termijn == d("2026-02-02")
+    assert signal.status == "open"
+    assert signal.bewijs == ("e1",)
+    assert signal.uitleg == (
+        "Op 2026-01-05 een vroegsignaal (S1) van energie ontvangen (60 dagen achterstand, "
+        "dreiging: geen); geen opvolging en geen schuldhulptraject uiterlijk 2026-02-02 "
+        "(28 dagen)."
+    )
+
+
+def test_opgevolgd_on_the_deadline_day_is_in_time(rules: RuleSet, ev: Events) -> None:
+    events = [ev.vroegsignaal("2026-01-05", "S1"), ev.opgevolgd("2026-02-02", "S1")]
+    assert signals_of(rules, R3, events, "2026-06-01") == []
+
+
+def test_opgevolgd_for_another_signaal_does_not_count(rules: RuleSet, ev: Events) -> None:
+    events = [ev.vroegsignaal("2026-01-05", "S1"), ev.opgevolgd("2026-01-10", "S2")]
+    assert only(rules, R3, events, "2026-02-03").sleutel == "S1"
+
+
+def test_each_signaal_id_has_its_own_signal(rules: RuleSet, ev: Events) -> None:
+    events = [
+        ev.vroegsignaal("2026-01-05", "S1"),
+        ev.vroegsignaal("2026-01-05", "S2", partner="water"),
+        ev.opgevolgd("2026-01-10", "S2"),
+    ]
+    assert [s.sleutel for s in signals_of(rules, R3, events, "2026-03-01")] == ["S1"]
+
+
+def test_schuldhulptraject_prevents(rules: RuleSet, ev: Events) -> None:
+    started_in_window = [ev.vroegsignaal("2026-01-05"), ev.schuldhulp("2026-01-20")]
+    assert signals_of(rules, R3, started_in_window, "2026-06-01") == []
+    holding_on_sinds = [ev.vroegsignaal("2026-01-05"), ev.schuldhulp("2025-11-01")]
+    assert signals_of(rules, R3, holding_on_sinds, "2026-06-01") == []
+    ended_before = [
+        ev.vroegsignaal("2026-01-05"),
+        ev.schuldhulp("2025-11-01"),
+        ev.schuldhulp_einde("2026-01-04"),
+    ]
+    assert len(signals_of(rules, R3, ended_before, "2026-02-03")) == 1
+
+
+def test_resolved_by_a_late_opgevolgd(rules: RuleSet, ev: Events) -> None:
+    events = [ev.vroegsignaal("2026-01-05", "S1"), ev.opgevolgd("2026-02-10", "S1")]
+    assert only(rules, R3, events, "2026-02-09").status == "open"
+    signal = only(rules, R3, events, "2026-02-10")
+    assert signal.status == "opgelost"
+    assert signal.opgelost_op == d("2026-02-10")
+    assert signal.reden == "nl.wgs.vroegsignalen.opgevolgd e2"
+
+
+def test_later_copies_of_the_same_signaal_id_change_nothing(rules: RuleSet, ev: Events) -> None:
+    first = [ev.vroegsignaal("2026-01-05", "S1", dreiging="geen")]
+    copies = [
+        *first,
+        ev.vroegsignaal("2026-01-08", "S1", dreiging="huisuitzetting"),
+        ev.vroegsignaal("2026-02-20", "S1", dreiging="afsluiting"),
+    ]
+    assert signals_of(rules, R3, copies, "2026-03-01") == signals_of(rules, R3, first, "2026-03-01")
+    assert only(rules, R3, copies, "2026-03-01").termijn == d("2026-02-02")
+
+
+def test_three_working_days_across_a_weekend_when_dreiging(rules: RuleSet, ev: Events) -> None:
+    events = [ev.vroegsignaal("2026-01-09", "S1", dreiging="huisuitzetting")]  # a Friday
+    assert signals_of(rules, R3, events, "2026-01-14") == []
+    signal = only(rules, R3, events, "2026-01-15")
+    assert signal.termijn == d("2026-01-14")  # Wednesday
+    assert signal.uitleg.endswith("uiterlijk 2026-01-14 (3 werkdagen).")
+    in_time = [*events, ev.opgevolgd("2026-01-14", "S1")]
+    assert signals_of(rules, R3, in_time, "2026-03-01") == []
+
+
+def test_three_working_days_within_a_week(rules: RuleSet, ev: Events) -> None:
+    events = [ev.vroegsignaal("2026-01-05", "S1", dreiging="afsluiting")]  # a Monday
+    assert only(rules, R3, events, "2026-01-09").termijn == d("2026-01-08")  # Thursday
+
+
+def test_opgevolgd_dated_before_the_signal_counts(rules: RuleSet, ev: Events) -> None:
+    # "an opgevolgd for that signaal_id dated up to termijn": the window has no lower bound.
+    events = [ev.vroegsignaal("2026-01-05", "S1"), ev.opgevolgd("2026-01-04", "S1")]
+    assert signals_of(rules, R3, events, "2026-06-01") == []

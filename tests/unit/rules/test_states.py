@@ -1,0 +1,177 @@
+"""Derived states of rules.md, checked directly as sets of days."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from streams.model import TimelineEvent
+from streams.rules import INPUT_TYPES
+from streams.rules.conditions import Atom, Domains
+from streams.rules.intervals import INF
+from streams.rules.states import FactView
+
+from .conftest import Events, d
+
+
+def days(
+    name: str, events: list[TimelineEvent], labels: frozenset[str] | None = None
+) -> list[tuple[str, str | None]]:
+    """The state's runs as (first, last) ISO dates; an open end is ``None``."""
+    view = FactView(sorted(events, key=lambda e: e.sort_key), frozenset(INPUT_TYPES))
+    return [
+        (date.fromordinal(a).isoformat(), None if b >= INF else date.fromordinal(b).isoformat())
+        for a, b in Atom(name, labels).intervals(view)
+    ]
+
+
+def test_voorziening_starts_at_earlier_of_ingangsdatum_and_first_gestart(ev: Events) -> None:
+    events = [ev.toegewezen("2026-01-05", ingang="2026-01-20"), ev.gestart("2026-01-15")]
+    assert days("voorziening", events) == [("2026-01-15", None)]
+
+
+def test_voorziening_ends_on_einddatum_or_gestopt_whichever_first(ev: Events) -> None:
+    by_end = [ev.toegewezen("2026-01-05", eind="2026-03-31"), ev.gestopt("2026-04-10")]
+    assert days("voorziening", by_end) == [("2026-01-05", "2026-03-31")]
+    by_stop = [ev.toegewezen("2026-01-05", eind="2026-03-31"), ev.gestopt("2026-02-10")]
+    assert days("voorziening", by_stop) == [("2026-01-05", "2026-02-10")]
+
+
+def test_temporary_stop_suspends_from_the_day_after_until_next_gestart(ev: Events) -> None:
+    events = [
+        ev.toegewezen("2026-01-05"),
+        ev.gestopt("2026-02-01", reden="20"),
+        ev.gestart("2026-02-10"),
+    ]
+    assert days("voorziening", events) == [("2026-01-05", "2026-02-01"), ("2026-02-10", None)]
+
+
+def test_temporary_stop_without_restart_stays_suspended(ev: Events) -> None:
+    events = [ev.toegewezen("2026-01-05"), ev.gestopt("2026-02-01", reden="20")]
+    assert days("voorziening", events) == [("2026-01-05", "2026-02-01")]
+
+
+def test_final_stop_is_final_even_with_a_later_gestart(ev: Events) -> None:
+    events = [
+        ev.toegewezen("2026-01-05"),
+        ev.gestopt("2026-02-01", reden="19"),
+        ev.gestart("2026-02-10"),
+    ]
+    assert days("voorziening", events) == [("2026-01-05", "2026-02-01")]
+
+
+def test_later_toegewezen_with_same_number_replaces_dates(ev: Events) -> None:
+    events = [
+        ev.toegewezen("2026-01-05", nummer="T1", eind="2026-12-31"),
+        ev.toegewezen("2026-01-20", nummer="T1", ingang="2026-02-01", eind="2026-03-31"),
+        ev.toegewezen("2026-01-05", nummer="T2", ingang="2026-06-01", eind="2026-06-30"),
+    ]
+    assert days("voorziening", events) == [
+        ("2026-02-01", "2026-03-31"),
+        ("2026-06-01", "2026-06-30"),
+    ]
+
+
+def test_voorziening_filtered_on_productcategorie(ev: Events) -> None:
+    events = [
+        ev.toegewezen("2026-01-05", nummer="T1", categorie="02", eind="2026-01-31"),
+        ev.toegewezen("2026-01-10", nummer="T2", categorie="07"),
+    ]
+    assert days("voorziening", events, frozenset({"07"})) == [("2026-01-10", None)]
+
+
+def test_werkpotentieel_latest_assessment_decides_per_day(ev: Events) -> None:
+    events = [
+        ev.onderzoek("2026-01-05", werkwens=True),
+        ev.arbeidsvermogen("2026-02-01", "volledig"),  # still positive: same period
+        ev.arbeidsvermogen("2026-03-01", "geen"),  # negative from this day
+        ev.onderzoek("2026-04-01", potentieel="gedeeltelijk"),
+    ]
+    assert days("werkpotentieel", events) == [("2026-01-05", "2026-02-28"), ("2026-04-01", None)]
+
+
+def test_werkwens_only_counts_the_wmo_onderzoek(ev: Events) -> None:
+    events = [
+        ev.onderzoek("2026-01-05", werkwens=True),
+        ev.arbeidsvermogen("2026-02-01", "geen"),
+        ev.onderzoek("2026-03-01", werkwens=False, potentieel="volledig"),
+    ]
+    assert days("werkwens", events) == [("2026-01-05", "2026-02-28")]
+
+
+def test_toggled_states(ev: Events) -> None:
+    uitkering = [
+        ev.uitkering("2026-01-01"),
+        ev.uitkering("2026-01-15"),  # already holding: no change
+        ev.uitkering_einde("2026-02-01"),
+        ev.uitkering_einde("2026-02-05"),  # not holding: no change
+        ev.uitkering("2026-03-01"),
+    ]
+    assert days("uitkering", uitkering) == [("2026-01-01", "2026-02-01"), ("2026-03-01", None)]
+    trajecten = [
+        ev.traject("2026-01-01", "A"),
+        ev.traject("2026-01-10", "B"),
+        ev.traject_einde("2026-01-20", "A"),
+        ev.traject_einde("2026-02-01", "B"),
+    ]
+    assert days("traject", trajecten) == [("2026-01-01", "2026-02-01")]
+
+
+def test_vroegsignaal_open_until_first_opgevolgd_inclusive(ev: Events) -> None:
+    events = [
+        ev.vroegsignaal("2026-01-05", "S1"),
+        ev.vroegsignaal("2026-01-07", "S1"),  # a later copy changes nothing
+        ev.opgevolgd("2026-01-20", "S1"),
+        ev.opgevolgd("2026-01-25", "S1"),
+    ]
+    assert days("vroegsignaal", events) == [("2026-01-05", "2026-01-20")]
+
+
+def test_regie_holds_until_the_last_open_casus_closes(ev: Events) -> None:
+    events = [
+        ev.casus("2026-01-01", "C1"),
+        ev.casus("2026-01-05", "C2"),
+        ev.regie("2026-01-10"),
+        ev.casus_dicht("2026-02-01", "C1"),  # C2 still open
+        ev.casus_dicht("2026-03-01", "C2"),  # last one: regie ends (inclusive)
+    ]
+    assert days("regie", events) == [("2026-01-10", "2026-03-01")]
+
+
+def test_regie_assigned_without_open_casus_holds_until_next_closure(ev: Events) -> None:
+    events = [
+        ev.regie("2026-01-10"),
+        ev.casus("2026-02-01", "C1"),
+        ev.casus_dicht("2026-04-01", "C1"),
+    ]
+    assert days("regie", events) == [("2026-01-10", "2026-04-01")]
+
+
+def test_domains_active(ev: Events) -> None:
+    events = [
+        ev.uitkering("2026-01-01"),
+        ev.toegewezen("2026-01-10"),
+        ev.vroegsignaal("2026-01-15"),
+        ev.opgevolgd("2026-02-01"),
+        ev.schuldhulp("2026-02-01"),  # schulden stays active without a gap
+        ev.casus("2026-03-01"),
+        ev.uitkering_einde("2026-03-10"),
+    ]
+    view = FactView(events, frozenset(INPUT_TYPES))
+    runs = Domains(3).intervals(view)
+    assert runs == ((d("2026-01-15").toordinal(), INF),)
+    assert Domains(4).intervals(view) == (
+        (d("2026-03-01").toordinal(), d("2026-03-10").toordinal()),
+    )
+    assert Domains(3).active_on(view, d("2026-03-05").toordinal()) == [
+        "participatiewet",
+        "wmo",
+        "wijkteam",
+        "schulden",
+    ]
+
+
+def test_view_hides_undeclared_types(ev: Events) -> None:
+    events = [ev.toegewezen("2026-01-05"), ev.pw_verwijzing("2026-01-06")]
+    view = FactView(events, frozenset({events[0].type}))
+    assert view.of(events[1].type) == ()
+    assert [e.id for e in view.events] == ["e1"]
