@@ -178,8 +178,8 @@ def register_api(ctx: ApiContext) -> None:
                 await _audit(ctx, client, doel, wat, pseudonym)
                 if state is None:
                     raise ApiError(404, "onbekend pseudoniem")
-                record = snapshot_record(state, state.clock(None), ctx.periods(state))
-                return respond(self, "tijdlijn", 200, snapshot_json(record))
+                record = snapshot_record(state, state.clock(None))
+                return respond(self, "tijdlijn", 200, snapshot_json(record, ctx.periods(state)))
 
             return await guarded(self, request, "tijdlijn", handle)
 

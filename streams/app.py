@@ -189,9 +189,7 @@ def create_app(
 
     processor = Processor(
         table=table,
-        evaluate=rules.evaluate,
-        next_due=rules.next_due,
-        periods=periods,
+        engine=rules,
         serializer=serializer,
         deserializer=deserializer,
         send_signal=signal_topic.send,
@@ -242,15 +240,12 @@ def create_app(
                 )
                 await klok_topic.send(key=subject.encode(), value=value)
 
-    @app.task
-    async def start_readmodel() -> None:
-        readmodel.start()
-
     @app.on_before_shutdown.connect
     async def stop_readmodel(sender: Any, **kwargs: Any) -> None:
         readmodel.stop()
 
     def is_ready() -> bool:
+        readmodel.start()
         recovery = app.tables.recovery if app.tables else None
         recovered = recovery is not None and recovery.completed.is_set()
         return bool(recovered and readmodel.caught_up.is_set() and not app.rebalancing)

@@ -70,6 +70,7 @@ class StateCodec:
             "events": [s.payload for s in state.events],
             "signalen": [_signal_record(s) for s in state.signalen.values()],
             "revisies": dict(state.revisies),
+            "uitvoer": [{"aanleiding": k, "events": v} for k, v in state.uitvoer.items()],
         }
         return self._serializer.encode(self._topic, STATE_SCHEMA, record)
 
@@ -87,6 +88,7 @@ class StateCodec:
             klok=record["klok"],
             signalen={(s.regel, s.sleutel): s for s in signals},
             revisies=dict(record["revisies"]),
+            uitvoer={u["aanleiding"]: list(u["events"]) for u in record["uitvoer"]},
         )
 
 
@@ -100,9 +102,7 @@ def _display(value: Any) -> str:
 Period = tuple[str, str | None, date, date | None]
 
 
-def snapshot_record(
-    state: CitizenState, clock: date | None, periods: Iterable[Period]
-) -> dict[str, Any]:
+def snapshot_record(state: CitizenState, clock: date | None) -> dict[str, Any]:
     """The timeline snapshot of one citizen (``nl.schakel.intern.tijdlijn``)."""
     return {
         "subject": state.subject,
@@ -121,16 +121,13 @@ def snapshot_record(
             }
             for e in state.timeline
         ],
-        "toestand": [
-            {"naam": naam, "sleutel": sleutel, "van": van, "tot": tot}
-            for naam, sleutel, van, tot in periods
-        ],
         "signalen": [_signal_record(s) for s in state.signalen.values()],
     }
 
 
-def snapshot_json(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A decoded snapshot as the JSON of the timeline endpoint."""
+def snapshot_json(record: Mapping[str, Any], periods: Iterable[Period] = ()) -> dict[str, Any]:
+    """A snapshot as the JSON of the timeline endpoint, with the derived state periods (which
+    the API computes on demand; they are not part of the published snapshot)."""
     signals = [signal_from_record(r) for r in record["signalen"]]
     subject = record["subject"]
     return {
@@ -150,12 +147,12 @@ def snapshot_json(record: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "toestand": [
             {
-                "naam": p["naam"],
-                "sleutel": p["sleutel"],
-                "van": p["van"].isoformat(),
-                "tot": p["tot"].isoformat() if p["tot"] else None,
+                "naam": naam,
+                "sleutel": sleutel,
+                "van": van.isoformat(),
+                "tot": tot.isoformat() if tot else None,
             }
-            for p in record["toestand"]
+            for naam, sleutel, van, tot in periods
         ],
         "signalen": [s.to_json(subject) for s in signals if s.status == "open"],
         "alle_signalen": [s.to_json(subject) for s in signals],

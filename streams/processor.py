@@ -1,17 +1,17 @@
 """The body of the worker's agent: one record in, state and outputs updated.
 
 Faust-facing but thin: decoding, the timeline and the rules are the pure functions of
-:mod:`streams.ingest`, :mod:`streams.state` and :mod:`streams.rules`. Order of writes per
-record, chosen so that a crash can duplicate but never lose an output:
+:mod:`streams.ingest`, :mod:`streams.state` and :mod:`streams.rules`. Per record the worker
+sends the signal changes, the timeline snapshot and the new state (table changelog) without
+waiting for each acknowledgement; Faust flushes the producer before it commits offsets.
 
-1. signal changes are sent and their acknowledgement awaited;
-2. the timeline snapshot is sent;
-3. the state is written to the table (its changelog).
-
-After a crash, records since the last committed offset are processed again. If the state had
-reached the changelog, the record is a duplicate: its snapshot is re-sent (in case that was
-lost) and nothing else happens. If it had not, the record is processed anew and re-emits the
-same signal changes with the same deterministic ids.
+A crash can therefore lose any of the three for records after the last commit, which are then
+delivered again. If the state had reached the changelog, the record is a duplicate: the signal
+events it caused are re-sent from the state (``uitvoer``, remembered by the record's topic,
+partition and offset, so a copy re-published by an adapter does not trigger this) together
+with the snapshot. If the state had not, the record is processed anew and emits the same changes with
+the same deterministic ids. Either way nothing is lost, and a copy that slips through carries
+the id of its original.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from schemas.exceptions import SerdeError
 from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.topics import KLOK, SIGNALEN, TIJDLIJNEN
-from streams.codec import Period, snapshot_record
+from streams.codec import snapshot_record
 from streams.ingest import IngestError, decode_event
 from streams.metrics import WorkerMetrics
 from streams.signals import SignalChange
-from streams.state import CitizenState, Outcome, StoredEvent, advance_clock, apply_event
+from streams.state import CitizenState, Engine, Outcome, StoredEvent, advance_clock, apply_event
 
 log = logging.getLogger("schakel.streams")
 
@@ -68,9 +68,7 @@ class Processor:
         self,
         *,
         table: Any,
-        evaluate: Callable[[str, list[Any], date], list[Any]],
-        next_due: Callable[[list[Any], date], date | None],
-        periods: Callable[[CitizenState], list[Period]],
+        engine: Engine,
         serializer: RecordSerializer,
         deserializer: RecordDeserializer,
         send_signal: Send,
@@ -84,9 +82,7 @@ class Processor:
         on_due: Callable[[str, date], None] = lambda subject, due: None,
     ) -> None:
         self.table = table
-        self.evaluate = evaluate
-        self.next_due = next_due
-        self.periods = periods
+        self.engine = engine
         self.serializer = serializer
         self.deserializer = deserializer
         self.send_signal = send_signal
@@ -148,16 +144,18 @@ class Processor:
         outcome = apply_event(
             state,
             StoredEvent(event, message.value),
-            self.evaluate,
+            self.engine,
             today=self.today(),
             history_limit=self.history_limit,
         )
+        trigger = f"{message.topic}:{message.partition}:{message.offset}"
         if not outcome.accepted:
             self.metrics.duplicates.inc()
+            await self._resend(state, trigger)
             await self._publish_snapshot(state, outcome.clock)
             return
         self.metrics.events.labels(event.type).inc()
-        await self._commit(state, outcome)
+        await self._commit(state, outcome, trigger)
 
     async def _klok(self, message: Message) -> None:
         try:
@@ -184,8 +182,11 @@ class Processor:
             state = self.table.get(subject)
             if state is None:
                 continue
-            outcome = advance_clock(state, tot, self.evaluate, today=self.today())
-            await self._commit(state, outcome)
+            outcome = advance_clock(state, tot, self.engine, today=self.today())
+            trigger = f"{message.topic}:{message.partition}:{message.offset}"
+            if not outcome.changes:
+                await self._resend(state, trigger)
+            await self._commit(state, outcome, trigger)
 
     async def _forget(self, subject: str) -> None:
         """Right to erasure: drop the state (Faust tombstones the changelog key) and tombstone
@@ -196,13 +197,19 @@ class Processor:
         self.metrics.forgotten.inc()
         log.info("worker.citizen_forgotten")
 
-    async def _commit(self, state: CitizenState, outcome: Outcome) -> None:
-        futures = [
-            await self.send_signal(key=state.subject.encode(), value=self._signal_value(change))
-            for change in outcome.changes
-        ]
-        for future in futures:
-            await future
+    async def _resend(self, state: CitizenState, trigger: str) -> None:
+        """The same record (topic, partition, offset) delivered again: re-send the signal
+        events it caused (same ids), in case the crash that caused the redelivery lost them
+        after the state was written."""
+        for payload in state.uitvoer.get(trigger, ()):
+            await self.send_signal(key=state.subject.encode(), value=payload)
+
+    async def _commit(self, state: CitizenState, outcome: Outcome, trigger: str) -> None:
+        payloads = [self._signal_value(change) for change in outcome.changes]
+        for payload in payloads:
+            await self.send_signal(key=state.subject.encode(), value=payload)
+        if payloads:
+            state.remember_output(trigger, payloads)
         for change in outcome.changes:
             counter = {
                 "gesignaleerd": self.metrics.raised,
@@ -212,13 +219,11 @@ class Processor:
             counter.labels(change.signal.regel).inc()
         await self._publish_snapshot(state, outcome.clock)
         self.table[state.subject] = state
-        if outcome.clock is not None:
-            due = self.next_due(state.timeline, outcome.clock)
-            if due is not None:
-                self.on_due(state.subject, due)
+        if outcome.due is not None:
+            self.on_due(state.subject, outcome.due)
 
     async def _publish_snapshot(self, state: CitizenState, clock: date | None) -> None:
-        record = snapshot_record(state, clock, self.periods(state))
+        record = snapshot_record(state, clock)
         value = self.serializer.encode(TIJDLIJNEN.name, "nl.schakel.intern.tijdlijn", record)
         await self.send_snapshot(key=state.subject.encode(), value=value)
 

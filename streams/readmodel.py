@@ -100,8 +100,17 @@ class ReadModel:
             consumer.close()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="schakel-readmodel", daemon=True)
-        self._thread.start()
+        """Start folding in the background (idempotent). Started lazily by the API, so a
+        worker nobody asks for signals (a replay) spends nothing on it."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._run, name="schakel-readmodel", daemon=True)
+            self._thread.start()
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
 
     def stop(self) -> None:
         self._stop.set()
@@ -109,8 +118,13 @@ class ReadModel:
             self._thread.join(5)
 
     def signals(self) -> list[tuple[str, EmittedSignal]]:
+        """Every citizen's signals (starts the background fold if it was not running)."""
+        self.start()
         with self._lock:
             return [(subject, s) for subject, sigs in self._signals.items() for s in sigs]
 
     def open_per_rule(self) -> Mapping[str, int]:
+        """Open signals per rule; empty while the fold has not been started."""
+        if not self.started:
+            return {}
         return Counter(s.regel for _, s in self.signals() if s.status == "open")

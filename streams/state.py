@@ -9,14 +9,28 @@ changes; both return the signal changes to emit (see :mod:`streams.signals`).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from streams.model import Signal, TimelineEvent
 from streams.signals import EmittedSignal, SignalChange, diff_signals
 
-Evaluate = Callable[[str, list[TimelineEvent], date], list[Signal]]
+
+class Engine(Protocol):
+    """What the state needs of the rules (:class:`streams.rules.RuleSet` satisfies it)."""
+
+    @property
+    def types(self) -> frozenset[str]:
+        """Every event type some rule reads."""
+        ...
+
+    def assess(
+        self, subject: str, events: Sequence[TimelineEvent], clock: date
+    ) -> tuple[list[Signal], date | None]:
+        """The known signals at ``clock`` and the next day the clock alone changes them."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +51,9 @@ class CitizenState:
     """Highest clock tick received (live timer or end of replay); events move it implicitly."""
     signalen: dict[tuple[str, str], EmittedSignal] = field(default_factory=dict)
     revisies: dict[str, int] = field(default_factory=dict)
+    uitvoer: dict[str, list[bytes]] = field(default_factory=dict)
+    """Signal events sent for the last few records that emitted any (oldest first), so that a
+    record delivered again after a crash re-sends them (see :mod:`streams.processor`)."""
     dropped: int = 0
     """Events dropped from the front by the history limit (counted, for metrics)."""
     _seen: set[tuple[str, str]] = field(default_factory=set, repr=False)
@@ -76,6 +93,13 @@ class CitizenState:
             # the identity stays in _seen for this process; see docs/operations.md
         return True
 
+    def remember_output(self, trigger: str, payloads: list[bytes], keep: int = 8) -> None:
+        """Remember what ``trigger`` emitted; keep the last ``keep`` triggers."""
+        self.uitvoer.pop(trigger, None)
+        self.uitvoer[trigger] = payloads
+        while len(self.uitvoer) > keep:
+            del self.uitvoer[next(iter(self.uitvoer))]
+
     def clock(self, today: date | None) -> date | None:
         """The citizen's clock: latest ``datum``, the highest tick, and (live) today."""
         candidates = [d for d in (self.latest_datum(), self.klok, today) if d is not None]
@@ -84,20 +108,21 @@ class CitizenState:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one step did: whether the event was new, and the signal changes to emit."""
+    """What one step did: whether the event was new, the signal changes to emit, the clock,
+    and the next day on which the clock alone could change the signals (``None``: never, or
+    nothing was recomputed)."""
 
     accepted: bool
     changes: list[SignalChange]
     clock: date | None
+    due: date | None = None
 
 
-def _recompute(
-    state: CitizenState, evaluate: Evaluate, today: date | None, trigger: str
-) -> tuple[list[SignalChange], date | None]:
+def _recompute(state: CitizenState, engine: Engine, today: date | None, trigger: str) -> Outcome:
     clock = state.clock(today)
     if clock is None:
-        return [], None
-    current = evaluate(state.subject, state.timeline, clock)
+        return Outcome(True, [], None)
+    current, due = engine.assess(state.subject, state.timeline, clock)
     changes = diff_signals(
         state.subject,
         state.signalen,
@@ -106,33 +131,34 @@ def _recompute(
         trigger=trigger,
         revisions=state.revisies,
     )
-    return changes, clock
+    return Outcome(True, changes, clock, due)
 
 
 def apply_event(
     state: CitizenState,
     stored: StoredEvent,
-    evaluate: Evaluate,
+    engine: Engine,
     *,
     today: date | None,
     history_limit: int,
 ) -> Outcome:
     """Accept one event (once per source+id) and recompute the citizen's signals.
 
-    ``today`` is the live date, or ``None`` on the replay clock."""
+    ``today`` is the live date, or ``None`` on the replay clock. An event of a type no rule
+    reads that does not move the clock cannot change any signal: nothing is recomputed."""
+    before = state.clock(today)
     if not state.insert(stored, history_limit):
-        return Outcome(False, [], state.clock(today))
+        return Outcome(False, [], before)
     event = stored.event
+    if event.type not in engine.types and before is not None and state.clock(today) == before:
+        return Outcome(True, [], before)
     trigger = f"{event.type} {event.id} ({event.datum.isoformat()})"
-    changes, clock = _recompute(state, evaluate, today, trigger)
-    return Outcome(True, changes, clock)
+    return _recompute(state, engine, today, trigger)
 
 
-def advance_clock(
-    state: CitizenState, tot: date, evaluate: Evaluate, *, today: date | None
-) -> Outcome:
+def advance_clock(state: CitizenState, tot: date, engine: Engine, *, today: date | None) -> Outcome:
     """Move the clock to at least ``tot`` (a timer tick or the end of a replay) and recompute."""
     if state.klok is None or tot > state.klok:
         state.klok = tot
-    changes, clock = _recompute(state, evaluate, today, f"klok {tot.isoformat()}")
-    return Outcome(False, changes, clock)
+    outcome = _recompute(state, engine, today, f"klok {tot.isoformat()}")
+    return Outcome(False, outcome.changes, outcome.clock, outcome.due)

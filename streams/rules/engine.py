@@ -373,8 +373,30 @@ class RuleSet:
         only its declared types; every signal has status ``open`` or ``opgelost``; signals are
         ordered by rule (the order of :attr:`rules`), then ``sinds``, then ``sleutel``.
         """
+        return self._signals(subject, self.candidates(events, clock), clock)
+
+    def next_due(self, events: Sequence[TimelineEvent], clock: date) -> date | None:
+        """The earliest day ``D > clock`` on which :meth:`evaluate` could differ from its result
+        at ``clock`` without any new event; ``None`` if the clock alone changes nothing.
+
+        Exact for the facts dated up to ``clock`` (a pending ``termijn`` + 1, a projected
+        resolution such as a future ``einddatum`` + 1); an event dated after ``clock`` is due
+        on its own date.
+        """
+        return self._due(events, self.candidates(events, clock), clock)
+
+    def assess(
+        self, subject: str, events: Sequence[TimelineEvent], clock: date
+    ) -> tuple[list[Signal], date | None]:
+        """:meth:`evaluate` and :meth:`next_due` together, computing the candidates once."""
+        found = self.candidates(events, clock)
+        return self._signals(subject, found, clock), self._due(events, found, clock)
+
+    def _signals(
+        self, subject: str, found_all: list[tuple[Rule, FactView, Candidate]], clock: date
+    ) -> list[Signal]:
         signals: list[Signal] = []
-        for rule, view, found in self.candidates(events, clock):
+        for rule, view, found in found_all:
             if not found.known(clock):
                 continue
             resolved = found.opgelost_op is not None and found.opgelost_op <= clock
@@ -396,16 +418,14 @@ class RuleSet:
         signals.sort(key=lambda s: (order[s.regel], s.sinds, s.sleutel))
         return signals
 
-    def next_due(self, events: Sequence[TimelineEvent], clock: date) -> date | None:
-        """The earliest day ``D > clock`` on which :meth:`evaluate` could differ from its result
-        at ``clock`` without any new event; ``None`` if the clock alone changes nothing.
-
-        Exact for the facts dated up to ``clock`` (a pending ``termijn`` + 1, a projected
-        resolution such as a future ``einddatum`` + 1); an event dated after ``clock`` is due
-        on its own date.
-        """
+    def _due(
+        self,
+        events: Sequence[TimelineEvent],
+        found_all: list[tuple[Rule, FactView, Candidate]],
+        clock: date,
+    ) -> date | None:
         due: list[date] = [e.datum for e in events if e.datum > clock and e.type in self.types]
-        for _rule, _view, found in self.candidates(events, clock):
+        for _rule, _view, found in found_all:
             if found.termijn is not None and found.termijn >= clock:
                 due.append(found.termijn + timedelta(days=1))
             if found.opgelost_op is not None and found.opgelost_op > clock:

@@ -1,0 +1,330 @@
+// Schakel web page for case coordinators (plain JavaScript, no build step).
+// Talks to the worker's API with the token and purpose the user enters; keeps the token in
+// memory only. All data is put in the page with textContent (never as HTML).
+"use strict";
+
+const REGELS = {
+  "werkpotentieel-zonder-verwijzing": {
+    titel: "Werkpotentieel zonder verwijzing naar werk & inkomen",
+    doel: "Wmo-voorziening én werkpotentieel, maar niet in beeld bij werk & inkomen.",
+  },
+  "tussen-wal-en-schip": {
+    titel: "Tussen wal en schip",
+    doel: "Afgewezen door de Wmo én door werk & inkomen, en nergens ondersteuning.",
+  },
+  "vroegsignaal-zonder-opvolging": {
+    titel: "Vroegsignaal zonder opvolging",
+    doel: "Betalingsachterstand gemeld, niet op tijd opgevolgd.",
+  },
+  "meervoudig-zonder-regie": {
+    titel: "Meervoudige problematiek zonder regie",
+    doel: "Drie of meer domeinen tegelijk actief en niemand heeft de regie.",
+  },
+  "dagbesteding-zonder-werkstap": {
+    titel: "Dagbesteding zonder werkstap",
+    doel: "Dagbesteding met werkwens, maar geen stap richting werk.",
+  },
+  "terugval-zonder-nazorg": {
+    titel: "Terugval zonder nazorg",
+    doel: "Binnen een half jaar na uitstroom naar werk terug in de uitkering, zonder nazorg.",
+  },
+};
+
+const TYPEN = {
+  "nl.participatiewet.uitkeringen.toegekend": "uitkering toegekend",
+  "nl.participatiewet.uitkeringen.beeindigd": "uitkering beëindigd",
+  "nl.participatiewet.aanvragen.afgewezen": "aanvraag afgewezen (werk & inkomen)",
+  "nl.participatiewet.arbeidsvermogen.vastgesteld": "arbeidsvermogen vastgesteld",
+  "nl.participatiewet.verwijzingen.ontvangen": "verwijzing ontvangen (werk & inkomen)",
+  "nl.participatiewet.trajecten.gestart": "traject gestart",
+  "nl.participatiewet.trajecten.beeindigd": "traject beëindigd",
+  "nl.wmo.meldingen.ontvangen": "Wmo-melding ontvangen",
+  "nl.wmo.onderzoeken.afgerond": "Wmo-onderzoek afgerond",
+  "nl.wmo.aanvragen.afgewezen": "Wmo-aanvraag afgewezen",
+  "nl.wmo.voorzieningen.toegewezen": "Wmo-voorziening toegewezen",
+  "nl.wmo.voorzieningen.gestart": "Wmo-zorg gestart",
+  "nl.wmo.voorzieningen.gestopt": "Wmo-zorg gestopt",
+  "nl.wijkteams.casussen.geopend": "casus geopend",
+  "nl.wijkteams.casussen.gesloten": "casus gesloten",
+  "nl.wijkteams.zrm.vastgesteld": "zelfredzaamheid (ZRM) vastgesteld",
+  "nl.wijkteams.verwijzingen.gedaan": "verwijzing door wijkteam",
+  "nl.wijkteams.regie.toegewezen": "regie toegewezen",
+  "nl.wgs.vroegsignalen.ontvangen": "vroegsignaal ontvangen",
+  "nl.wgs.vroegsignalen.opgevolgd": "vroegsignaal opgevolgd",
+  "nl.wgs.trajecten.gestart": "schuldhulptraject gestart",
+  "nl.wgs.trajecten.beeindigd": "schuldhulptraject beëindigd",
+};
+
+const DOMEINEN = {
+  participatiewet: "werk & inkomen",
+  wmo: "Wmo",
+  wijkteams: "wijkteam",
+  wgs: "schulden",
+};
+
+const FOUTEN = {
+  400: "Ongeldig verzoek — is het doel van de inzage ingevuld?",
+  401: "Niet aangemeld — het API-token ontbreekt of is onbekend.",
+  404: "Niet gevonden.",
+  500: "Interne fout van de worker.",
+};
+
+const staat = { token: "", doel: "", signalen: [] };
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function el(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("data-") || key.startsWith("aria-")) node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) {
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+  }
+  return node;
+}
+
+class ApiFout extends Error {
+  constructor(status, melding) {
+    super(melding);
+    this.status = status;
+  }
+}
+
+async function api(pad) {
+  let antwoord;
+  try {
+    antwoord = await fetch(pad, {
+      headers: {
+        Authorization: "Bearer " + staat.token,
+        "X-Doel": staat.doel,
+        Accept: "application/json",
+      },
+    });
+  } catch (fout) {
+    throw new ApiFout(0, "De worker is niet bereikbaar (" + fout.message + ").");
+  }
+  let inhoud = null;
+  try {
+    inhoud = await antwoord.json();
+  } catch (fout) {
+    inhoud = null;
+  }
+  if (!antwoord.ok) {
+    const uitleg = FOUTEN[antwoord.status] || "Fout van de API.";
+    const detail = inhoud && inhoud.fout ? " (" + inhoud.fout + ")" : "";
+    throw new ApiFout(antwoord.status, antwoord.status + " — " + uitleg + detail);
+  }
+  return inhoud;
+}
+
+function toonFout(fout) {
+  const vak = $("fout");
+  vak.textContent = fout instanceof ApiFout ? fout.message : "Fout: " + fout;
+  vak.dataset.status = fout instanceof ApiFout ? String(fout.status) : "";
+  vak.hidden = false;
+}
+
+function wisFout() {
+  $("fout").hidden = true;
+  $("fout").textContent = "";
+}
+
+function kort(pseudoniem) {
+  return pseudoniem.slice(0, 8) + "…" + pseudoniem.slice(-4);
+}
+
+async function haalSignalen() {
+  const status = $("status").value;
+  const alle = [];
+  let pagina = 1;
+  for (;;) {
+    const query = new URLSearchParams({ pagina: String(pagina), per_pagina: "500" });
+    if (status) query.set("status", status);
+    const deel = await api("/api/v1/signalen?" + query.toString());
+    alle.push(...deel.signalen);
+    if (alle.length >= deel.totaal || deel.signalen.length === 0) break;
+    pagina += 1;
+  }
+  return alle;
+}
+
+function toonSignalen(signalen) {
+  const regels = $("regels");
+  const samenvatting = $("samenvatting");
+  regels.replaceChildren();
+  samenvatting.replaceChildren();
+  const perRegel = new Map();
+  for (const id of Object.keys(REGELS)) perRegel.set(id, []);
+  for (const s of signalen) {
+    if (!perRegel.has(s.regel)) perRegel.set(s.regel, []);
+    perRegel.get(s.regel).push(s);
+  }
+  samenvatting.append(el("span", { class: "teller" }, el("b", { text: String(signalen.length) }),
+    " signalen"));
+  for (const [id, lijst] of perRegel) {
+    const regel = REGELS[id] || { titel: id, doel: "" };
+    samenvatting.append(el("span", { class: "teller" }, el("b", { text: String(lijst.length) }),
+      " " + regel.titel.toLowerCase()));
+    const items = lijst
+      .sort((a, b) => (a.sinds < b.sinds ? 1 : a.sinds > b.sinds ? -1 : 0))
+      .map((s) => el("li", {}, signaalKnop(s)));
+    const sectie = el("section", { class: "regel", "data-regel": id },
+      el("h2", { text: regel.titel + " (" + lijst.length + ")" }),
+      el("p", { class: "doel", text: regel.doel + "  Regel: " + id }),
+      items.length ? el("ul", {}, ...items) : el("p", { class: "doel", text: "Geen signalen." }));
+    regels.append(sectie);
+  }
+  $("signalen").hidden = false;
+  $("tijdlijn").hidden = true;
+}
+
+function signaalKnop(s) {
+  const termijn = s.termijn ? "termijn " + s.termijn : "direct";
+  const knop = el("button", { type: "button", class: "signaal", "data-subject": s.subject,
+    "data-regel": s.regel, "data-sleutel": s.sleutel },
+  el("span", { class: "datum", text: "sinds " + s.sinds }),
+  el("span", { class: "status " + s.status, text: s.status }),
+  el("span", { class: "pseudoniem", text: kort(s.subject), title: s.subject }),
+  el("span", { class: "uitleg", text: s.uitleg + " (" + termijn +
+    (s.opgelost_op ? ", opgelost op " + s.opgelost_op : "") + ")" }));
+  knop.addEventListener("click", () => openTijdlijn(s.subject, s.regel, s.sleutel));
+  return knop;
+}
+
+async function openTijdlijn(pseudoniem, regel, sleutel) {
+  wisFout();
+  $("bezig").hidden = false;
+  try {
+    const data = await api("/api/v1/burgers/" + encodeURIComponent(pseudoniem) + "/tijdlijn");
+    toonTijdlijn(data, regel, sleutel);
+  } catch (fout) {
+    toonFout(fout);
+  } finally {
+    $("bezig").hidden = true;
+  }
+}
+
+function gegevens(data) {
+  return Object.entries(data || {})
+    .map(([k, v]) => k + ": " + v)
+    .join(" · ");
+}
+
+function toonTijdlijn(data, regel, sleutel) {
+  $("signalen").hidden = true;
+  $("tijdlijn").hidden = false;
+  $("burger").textContent = data.subject;
+  $("klok").textContent = data.klok || "—";
+
+  const rijen = new Map();
+  const tbody = $("gebeurtenissen").querySelector("tbody");
+  tbody.replaceChildren();
+  for (const e of data.tijdlijn) {
+    const domein = e.domein || e.type.split(".")[1];
+    const rij = el("tr", { "data-id": e.id },
+      el("td", { class: "datum", text: e.datum }),
+      el("td", {}, el("span", { class: "domein " + domein, text: DOMEINEN[domein] || domein })),
+      el("td", { text: TYPEN[e.type] || e.type, title: e.type }),
+      el("td", { class: "gegevens", text: gegevens(e.data) }),
+      el("td", {}));
+    rijen.set(e.id, rij);
+    tbody.append(rij);
+  }
+
+  const lijst = $("burgersignalen");
+  lijst.replaceChildren();
+  const signalen = data.alle_signalen || data.signalen || [];
+  let gekozen = null;
+  const kies = (s, knop) => {
+    for (const b of lijst.querySelectorAll("button")) b.setAttribute("aria-pressed", "false");
+    knop.setAttribute("aria-pressed", "true");
+    for (const rij of rijen.values()) {
+      rij.classList.remove("bewijs");
+      rij.lastChild.replaceChildren();
+    }
+    for (const id of s.bewijs) {
+      const rij = rijen.get(id);
+      if (rij) {
+        rij.classList.add("bewijs");
+        rij.lastChild.append(el("span", { class: "merk", text: "bewijs" }));
+      }
+    }
+  };
+  for (const s of signalen) {
+    const titel = (REGELS[s.regel] || { titel: s.regel }).titel;
+    const knop = el("button", { type: "button", "aria-pressed": "false", "data-regel": s.regel,
+      "data-sleutel": s.sleutel },
+    el("span", { class: "status " + s.status, text: s.status + " " }),
+    el("b", { text: titel }), " — " + s.uitleg);
+    knop.addEventListener("click", () => kies(s, knop));
+    lijst.append(el("li", {}, knop));
+    if (gekozen === null || (s.regel === regel && s.sleutel === sleutel)) gekozen = [s, knop];
+  }
+  if (signalen.length === 0) lijst.append(el("li", { text: "Geen signalen." }));
+  if (gekozen) kies(gekozen[0], gekozen[1]);
+  toonToestand(data);
+  window.scrollTo(0, 0);
+}
+
+function toonToestand(data) {
+  const vak = $("toestand");
+  vak.replaceChildren();
+  const perioden = data.toestand || [];
+  if (perioden.length === 0) {
+    vak.append(el("p", { text: "Geen afgeleide toestand." }));
+    return;
+  }
+  const dag = (d) => new Date(d + "T00:00:00Z").getTime();
+  const eind = dag(data.klok || perioden[perioden.length - 1].van);
+  const begin = Math.min(...perioden.map((p) => dag(p.van)), ...data.tijdlijn.map((e) => dag(e.datum)));
+  const breedte = Math.max(1, eind - begin);
+  for (const p of perioden) {
+    const van = dag(p.van);
+    const tot = p.tot ? Math.min(dag(p.tot), eind) : eind;
+    const links = ((van - begin) / breedte) * 100;
+    const lengte = Math.max(0.4, ((tot - van) / breedte) * 100);
+    const balk = el("div", { class: "balk" });
+    const stuk = el("span", { class: p.naam });
+    stuk.style.left = links + "%";
+    stuk.style.width = lengte + "%";
+    balk.append(stuk);
+    vak.append(el("div", { class: "periode", "data-naam": p.naam },
+      el("span", { text: p.naam + (p.sleutel ? " (" + p.sleutel + ")" : "") }),
+      balk,
+      el("span", { class: "datum", text: p.van + " – " + (p.tot || "heden") })));
+  }
+}
+
+async function aanmelden(gebeurtenis) {
+  gebeurtenis.preventDefault();
+  wisFout();
+  staat.token = $("token").value.trim();
+  staat.doel = $("doel").value.trim();
+  $("bezig").hidden = false;
+  try {
+    staat.signalen = await haalSignalen();
+    toonSignalen(staat.signalen);
+  } catch (fout) {
+    $("signalen").hidden = true;
+    $("tijdlijn").hidden = true;
+    toonFout(fout);
+  } finally {
+    $("bezig").hidden = true;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("aanmelden").addEventListener("submit", aanmelden);
+  $("terug").addEventListener("click", () => {
+    wisFout();
+    toonSignalen(staat.signalen);
+  });
+});
