@@ -17,10 +17,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     bootstrap = wiring.bootstrap(settings)
     rules = load_rules(settings.rules_dir)
-    ensure_topics(bootstrap, partitions=settings.partitions,
-                  replication_factor=settings.replication_factor, extra=[CHANGELOG])
-    worker = create_app(settings, bootstrap=bootstrap, registry=wiring.registry(settings),
-                        rules=rules, clock_mode=args.clock)
+    ensure_topics(
+        bootstrap,
+        partitions=settings.partitions,
+        replication_factor=settings.replication_factor,
+        extra=[CHANGELOG],
+    )
+    worker = create_app(
+        settings,
+        bootstrap=bootstrap,
+        registry=wiring.registry(settings),
+        rules=rules,
+        clock_mode=args.clock,
+    )
     faust.Worker(
         worker.app,
         loglevel=settings.log_level if settings.log_level != "INFO" else "WARNING",
@@ -31,5 +40,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--clock", choices=["live", "replay"], default="live",
-                        help="live: today's date drives deadlines; replay: event dates only")
+    parser.add_argument(
+        "--clock",
+        choices=["live", "replay"],
+        default="live",
+        help="live: today's date drives deadlines; replay: event dates only",
+    )

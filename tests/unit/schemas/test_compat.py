@@ -19,8 +19,7 @@ def _catalogue_with_v2(tmp_path: Path, change: str) -> Catalogue:
     if change == "required-field":
         data["fields"].append({"name": "bedrag_cent", "type": "long"})
     elif change == "optional-field":
-        data["fields"].append({"name": "toelichting", "type": ["null", "string"],
-                               "default": None})
+        data["fields"].append({"name": "toelichting", "type": ["null", "string"], "default": None})
     elif change == "enum-symbol-removed":
         reden = next(f for f in data["fields"] if f["name"] == "reden")
         reden["type"]["symbols"].remove("uitval")

@@ -29,25 +29,44 @@ from tests.unit.schemas.samples import SAMPLES
 BSN = "111222333"
 CATALOGUE_TYPES = [
     # events.md, in catalogue order
-    "nl.participatiewet.uitkeringen.toegekend", "nl.participatiewet.uitkeringen.beeindigd",
-    "nl.participatiewet.aanvragen.afgewezen", "nl.participatiewet.arbeidsvermogen.vastgesteld",
-    "nl.participatiewet.verwijzingen.ontvangen", "nl.participatiewet.trajecten.gestart",
-    "nl.participatiewet.trajecten.beeindigd", "nl.wmo.meldingen.ontvangen",
-    "nl.wmo.onderzoeken.afgerond", "nl.wmo.aanvragen.afgewezen",
-    "nl.wmo.voorzieningen.toegewezen", "nl.wmo.voorzieningen.gestart",
-    "nl.wmo.voorzieningen.gestopt", "nl.wijkteams.casussen.geopend",
-    "nl.wijkteams.casussen.gesloten", "nl.wijkteams.zrm.vastgesteld",
-    "nl.wijkteams.verwijzingen.gedaan", "nl.wijkteams.regie.toegewezen",
-    "nl.wgs.vroegsignalen.ontvangen", "nl.wgs.vroegsignalen.opgevolgd",
-    "nl.wgs.trajecten.gestart", "nl.wgs.trajecten.beeindigd",
-    "nl.schakel.signalen.gesignaleerd", "nl.schakel.signalen.opgelost",
-    "nl.schakel.signalen.ingetrokken", "nl.schakel.inzage.geregistreerd",
+    "nl.participatiewet.uitkeringen.toegekend",
+    "nl.participatiewet.uitkeringen.beeindigd",
+    "nl.participatiewet.aanvragen.afgewezen",
+    "nl.participatiewet.arbeidsvermogen.vastgesteld",
+    "nl.participatiewet.verwijzingen.ontvangen",
+    "nl.participatiewet.trajecten.gestart",
+    "nl.participatiewet.trajecten.beeindigd",
+    "nl.wmo.meldingen.ontvangen",
+    "nl.wmo.onderzoeken.afgerond",
+    "nl.wmo.aanvragen.afgewezen",
+    "nl.wmo.voorzieningen.toegewezen",
+    "nl.wmo.voorzieningen.gestart",
+    "nl.wmo.voorzieningen.gestopt",
+    "nl.wijkteams.casussen.geopend",
+    "nl.wijkteams.casussen.gesloten",
+    "nl.wijkteams.zrm.vastgesteld",
+    "nl.wijkteams.verwijzingen.gedaan",
+    "nl.wijkteams.regie.toegewezen",
+    "nl.wgs.vroegsignalen.ontvangen",
+    "nl.wgs.vroegsignalen.opgevolgd",
+    "nl.wgs.trajecten.gestart",
+    "nl.wgs.trajecten.beeindigd",
+    "nl.schakel.signalen.gesignaleerd",
+    "nl.schakel.signalen.opgelost",
+    "nl.schakel.signalen.ingetrokken",
+    "nl.schakel.inzage.geregistreerd",
 ]
 
 
 def envelope(event_type: str, data: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"specversion": "1.0", "id": "e-1", "source": "urn:nld:oin:1:systeem:test",
-            "type": event_type, "data": data, **extra}
+    return {
+        "specversion": "1.0",
+        "id": "e-1",
+        "source": "urn:nld:oin:1:systeem:test",
+        "type": event_type,
+        "data": data,
+        **extra,
+    }
 
 
 def test_every_catalogue_type_has_a_schema_and_nothing_else_is_an_event() -> None:
@@ -61,8 +80,14 @@ def test_every_catalogue_type_has_a_schema_and_nothing_else_is_an_event() -> Non
 def test_sample_round_trips_through_the_wire_format(event_type: str) -> None:
     registry = LocalRegistry()
     data = data_model(event_type).model_validate(SAMPLES[event_type]).model_dump()
-    event = Event(id="e-1", source="urn:x", type=event_type, subject="ab" * 16, data=data,
-                  time="2026-01-01T10:00:00+01:00")
+    event = Event(
+        id="e-1",
+        source="urn:x",
+        type=event_type,
+        subject="ab" * 16,
+        data=data,
+        time="2026-01-01T10:00:00+01:00",
+    )
     payload = RecordSerializer(registry)(event, topic_for(event_type).name)
     assert payload[0] == 0
     assert RecordDeserializer(registry)(payload) == event
@@ -113,9 +138,16 @@ def test_invalid_data_is_rejected_with_field_and_reason(
 
 
 def test_identifiers_and_iwmo_codes_are_normalised() -> None:
-    raw = envelope("nl.wmo.voorzieningen.gestopt", {
-        "bsn": BSN, "datum": "2026-05-01", "toewijzing_nummer": 4711, "productcategorie": 7,
-        "reden_beeindiging": "20"})
+    raw = envelope(
+        "nl.wmo.voorzieningen.gestopt",
+        {
+            "bsn": BSN,
+            "datum": "2026-05-01",
+            "toewijzing_nummer": 4711,
+            "productcategorie": 7,
+            "reden_beeindiging": "20",
+        },
+    )
     event = validate_input(raw, Pseudonymiser("k"))
     assert event.data["toewijzing_nummer"] == "4711"
     assert event.data["productcategorie"] == "07"
@@ -127,12 +159,20 @@ def test_identifiers_and_iwmo_codes_are_normalised() -> None:
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({"id": "1", "source": "s", "type": "nl.wmo.meldingen.ontvangen", "data": {}},
-         "specversion"),
+        (
+            {"id": "1", "source": "s", "type": "nl.wmo.meldingen.ontvangen", "data": {}},
+            "specversion",
+        ),
         (envelope("nl.wmo.onbekend", {"datum": "2026-01-01", "bsn": BSN}), "not in the event"),
         (envelope("nl.schakel.signalen.opgelost", {}), "produced by Schakel"),
-        (envelope("nl.wmo.meldingen.ontvangen", {"datum": "2026-01-01", "bsn": BSN},
-                  time="2026-01-01 10:00"), "RFC 3339"),
+        (
+            envelope(
+                "nl.wmo.meldingen.ontvangen",
+                {"datum": "2026-01-01", "bsn": BSN},
+                time="2026-01-01 10:00",
+            ),
+            "RFC 3339",
+        ),
         ({**envelope("nl.wmo.meldingen.ontvangen", {}), "id": ""}, "id"),
         (["not", "an", "object"], "JSON object"),
     ],
@@ -144,12 +184,14 @@ def test_envelope_errors(raw: Any, message: str) -> None:
 
 def test_unknown_type_is_its_own_error() -> None:
     with pytest.raises(UnknownEventType):
-        validate_input(envelope("nl.wmo.x", {"datum": "2026-01-01", "bsn": BSN}),
-                       Pseudonymiser("k"))
+        validate_input(
+            envelope("nl.wmo.x", {"datum": "2026-01-01", "bsn": BSN}), Pseudonymiser("k")
+        )
 
 
-@pytest.mark.parametrize("bad", ["123456789", "12345678", "1234567890", "000000000",
-                                 "12345678a", 111222333])
+@pytest.mark.parametrize(
+    "bad", ["123456789", "12345678", "1234567890", "000000000", "12345678a", 111222333]
+)
 def test_bad_bsn_in_input_is_rejected_without_echo(bad: Any) -> None:
     raw = envelope("nl.wmo.meldingen.ontvangen", {"datum": "2026-01-01", "bsn": bad})
     with pytest.raises(InvalidBsn) as info:
@@ -167,16 +209,26 @@ def test_serde_errors_are_typed() -> None:
         deserialize(b"\x00")
     with pytest.raises(UnknownSchemaId):
         deserialize(struct.pack(">bI", 0, 1) + b"abc")
-    event = Event(id="1", source="s", type="nl.wmo.meldingen.ontvangen", subject="a" * 32,
-                  data={"datum": date(2026, 1, 1)})
+    event = Event(
+        id="1",
+        source="s",
+        type="nl.wmo.meldingen.ontvangen",
+        subject="a" * 32,
+        data={"datum": date(2026, 1, 1)},
+    )
     payload = RecordSerializer(registry)(event, "t")
     with pytest.raises(UndecodablePayload):
         deserialize(payload[:6])
 
 
 def test_local_registry_ids_are_stable_across_instances() -> None:
-    event = Event(id="1", source="s", type="nl.wmo.meldingen.ontvangen", subject="a" * 32,
-                  data={"datum": date(2026, 1, 1)})
+    event = Event(
+        id="1",
+        source="s",
+        type="nl.wmo.meldingen.ontvangen",
+        subject="a" * 32,
+        data={"datum": date(2026, 1, 1)},
+    )
     first = RecordSerializer(LocalRegistry())(event, "t")
     second = RecordSerializer(LocalRegistry())(event, "t")
     assert first[:5] == second[:5]

@@ -18,8 +18,9 @@ def test_valid_bsns(bsn: str) -> None:
     assert validate_bsn(bsn) == bsn
 
 
-@pytest.mark.parametrize("bsn", ["123456789", "000000000", "11122233", "1112223334",
-                                 " 11122233", "11122233x", ""])
+@pytest.mark.parametrize(
+    "bsn", ["123456789", "000000000", "11122233", "1112223334", " 11122233", "11122233x", ""]
+)
 def test_invalid_bsns(bsn: str) -> None:
     with pytest.raises(InvalidBsn):
         validate_bsn(bsn)
@@ -34,4 +35,5 @@ def test_pseudonymiser_is_stable_and_hides_its_key() -> None:
 
 def test_mask_bsn() -> None:
     assert mask_bsn("bsn 111222333 in tekst, 1234567890 niet") == (
-        "bsn ********* in tekst, 1234567890 niet")
+        "bsn ********* in tekst, 1234567890 niet"
+    )
