@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from schemas.exceptions import SettingsError
+from schemas.settings import load_settings
+
+
+def test_defaults_are_the_embedded_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY", raising=False)
+    settings = load_settings()
+    assert settings.profile == "embedded"
+    key, generated = settings.resolve_pseudonym_key()
+    assert generated and len(key) == 64
+    assert settings.resolve_pseudonym_key()[0] != key  # a fresh one each time, never fixed
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SCHAKEL_PARTITIONS", "veel", "SCHAKEL_PARTITIONS"),
+        ("SCHAKEL_PARTITIONS", "0", "SCHAKEL_PARTITIONS"),
+        ("SCHAKEL_STORE", "redis", "SCHAKEL_STORE"),
+        ("SCHAKEL_OIN", "123", "SCHAKEL_OIN"),
+        ("SCHAKEL_API_TOKENS", "anna:koning:x", "SCHAKEL_API_TOKENS"),
+        ("SCHAKEL_API_TOKENS", "anna-zonder-rol", "SCHAKEL_API_TOKENS"),
+    ],
+)
+def test_a_bad_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=message):
+        load_settings()
+
+
+def test_production_has_no_silent_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHAKEL_PROFILE", "production")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    for name in ("SCHAKEL_KAFKA_BOOTSTRAP", "SCHAKEL_SCHEMA_REGISTRY_URL", "SCHAKEL_PSEUDONYM_KEY"):
+        assert name in str(info.value)
+
+
+def test_secrets_are_masked_and_parsed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SCHAKEL_API_TOKENS", "anna:regisseur:geheim1, bert:beheerder:geheim2")
+    monkeypatch.setenv("SCHAKEL_WEBHOOK_TOKENS", "urn:nld:oin:1:systeem:wijkteam=wt-token")
+    key_file = tmp_path / "key"
+    key_file.write_text("sleutel\n")
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY_FILE", str(key_file))
+    settings = load_settings()
+    assert {t.name: t.role for t in settings.tokens().values()} == {
+        "anna": "regisseur",
+        "bert": "beheerder",
+    }
+    assert settings.webhook_senders() == {"wt-token": "urn:nld:oin:1:systeem:wijkteam"}
+    assert settings.resolve_pseudonym_key() == ("sleutel", False)
+    assert "geheim" not in repr(settings)
+    assert "geheim" not in repr(list(settings.tokens().values()))
+
+
+def test_a_missing_key_file_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY_FILE", str(tmp_path / "nope"))
+    with pytest.raises(SettingsError, match="SCHAKEL_PSEUDONYM_KEY_FILE"):
+        load_settings().resolve_pseudonym_key()
