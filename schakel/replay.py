@@ -30,6 +30,7 @@ from adapters.runner import Runner
 from schakel import wiring
 from schakel.broker import EmbeddedBroker, free_port
 from schakel.topics import ensure_topics
+from streams.offsets import true_end_offsets
 from schemas.models import parse_date
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import Settings
@@ -92,7 +93,7 @@ def _committed_up_to_end(bootstrap: str, group: str, topics: Sequence[str]) -> b
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     try:
         tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
-        end = consumer.end_offsets(tps)
+        end = true_end_offsets(consumer, tps)
         committed = admin.list_group_offsets({group: tps}).get(group, {})
         for tp in tps:
             if end[tp] > 0 and (tp not in committed or committed[tp].offset < end[tp]):

@@ -17,6 +17,7 @@ from kafka import KafkaConsumer, TopicPartition
 from schemas.serde import RecordDeserializer
 from schemas.topics import TIJDLIJNEN
 from streams.codec import SNAPSHOT_SCHEMA, signal_from_record
+from streams.offsets import true_end_offsets
 from streams.signals import EmittedSignal
 
 log = logging.getLogger("schakel.streams")
@@ -74,11 +75,23 @@ class ReadModel:
                 count += 1
         return count
 
+    def _end(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        probe = KafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            client_id="schakel-readmodel-end",
+        )
+        try:
+            return true_end_offsets(probe, tps)
+        finally:
+            probe.close()
+
     def catch_up(self, timeout: float = 60.0) -> int:
         """Read everything on the topic now (blocking); return how many snapshots."""
         consumer, tps = self._consumer()
         try:
-            end = consumer.end_offsets(tps)
+            end = self._end(tps)
             total = 0
             while any(consumer.position(tp) < end[tp] for tp in tps):
                 total += self._poll(consumer)
@@ -89,7 +102,7 @@ class ReadModel:
     def _run(self) -> None:
         consumer, tps = self._consumer()
         try:
-            end = consumer.end_offsets(tps)
+            end = self._end(tps)
             while not self._stop.is_set():
                 self._poll(consumer)
                 if not self.caught_up.is_set() and all(

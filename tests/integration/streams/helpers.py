@@ -23,6 +23,7 @@ from schemas.envelope import validate_input
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
+from streams.offsets import true_end_offsets
 
 ROOT = Path(__file__).resolve().parents[3]
 SCENARIO = ROOT / "examples" / "scenario.jsonl"
@@ -140,8 +141,9 @@ def consume(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[Any]:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
     consumer.assign(tps)
+    end = true_end_offsets(consumer, tps)
+    consumer.assign(tps)
     consumer.seek_to_beginning(*tps)
-    end = consumer.end_offsets(tps)
     records: list[Any] = []
     deadline = time.monotonic() + timeout_ms / 1000 + 10
     while any(consumer.position(tp) < end[tp] for tp in tps) and time.monotonic() < deadline:

@@ -187,14 +187,20 @@ def pipeline(tmp_path: Path) -> Iterator[tuple[EmbeddedBroker, Path]]:
         yield broker, tmp_path
 
 
-def test_graceful_restart_midway(pipeline: tuple[EmbeddedBroker, Path]) -> None:
+@pytest.mark.parametrize("store", ["memory", "rocksdb"])
+def test_graceful_restart_midway(pipeline: tuple[EmbeddedBroker, Path], store: str) -> None:
     broker, tmp = pipeline
     half = len(ALL_EVENTS) // 2
-    worker = WorkerProcess(broker.bootstrap, tmp / "w").start()
+    env = {"SCHAKEL_STORE": store}
+    worker = WorkerProcess(broker.bootstrap, tmp / "w", extra_env=env).start()
     publish(broker.bootstrap, ALL_EVENTS[:half])
     worker.drain(EVENT_TOPICS)
     worker.stop()
-    worker = WorkerProcess(broker.bootstrap, tmp / "w").start()
+    if store == "rocksdb":
+        assert list((tmp / "w" / "worker").rglob("*.sst")) or list(
+            (tmp / "w" / "worker").rglob("CURRENT")
+        ), "no RocksDB files written"
+    worker = WorkerProcess(broker.bootstrap, tmp / "w", extra_env=env).start()
     # the second half, plus every event of the first half delivered again
     publish(broker.bootstrap, ALL_EVENTS[half:] + ALL_EVENTS[:half])
     worker.drain(EVENT_TOPICS)

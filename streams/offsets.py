@@ -1,0 +1,39 @@
+"""True end offsets of topic partitions.
+
+The embedded broker (Tansu 0.6.0) answers ListOffsets(latest) with *base offset of the last
+record batch + 1*: after a batch of five records it reports an end offset of 1, not 5. Reads
+are unaffected. To know the real end, seek to the reported end − 1 (inside the last batch),
+read that batch, and take the position after it. On Apache Kafka this returns exactly what
+``end_offsets`` returns."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from kafka import KafkaConsumer, TopicPartition
+
+
+def true_end_offsets(
+    consumer: KafkaConsumer, tps: Sequence[TopicPartition], timeout: float = 5.0
+) -> dict[TopicPartition, int]:
+    """The offset after the last record of each partition (``consumer`` must be group-less;
+    its assignment is replaced)."""
+    reported: dict[TopicPartition, int] = consumer.end_offsets(list(tps))
+    todo = [tp for tp in tps if reported[tp] > 0]
+    result = {tp: reported[tp] for tp in tps}
+    if not todo:
+        return result
+    consumer.assign(todo)
+    for tp in todo:
+        consumer.seek(tp, reported[tp] - 1)
+    waiting = set(todo)
+    deadline = time.monotonic() + timeout
+    while waiting and time.monotonic() < deadline:
+        batches = consumer.poll(timeout_ms=200, max_records=1_000_000)
+        for tp, records in batches.items():
+            if records:
+                waiting.discard(tp)
+    for tp in todo:
+        result[tp] = max(reported[tp], consumer.position(tp))
+    return result
