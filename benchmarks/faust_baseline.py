@@ -20,12 +20,24 @@ from schemas.topics import EVENT_TOPICS
 
 
 def main(mode: str, bootstrap: str, count: int, out: str, datadir: str) -> None:
-    app = faust.App(f"baseline-{mode}", broker=f"kafka://{bootstrap}", web_enabled=False,
-                    broker_session_timeout=6, broker_heartbeat_interval=1,
-                    consumer_auto_offset_reset="earliest", topic_partitions=4,
-                    datadir=datadir, store="memory://")
-    topic = app.topic(*(t.name for t in EVENT_TOPICS), key_type=bytes, value_type=bytes,
-                      key_serializer="raw", value_serializer="raw")
+    app = faust.App(
+        f"baseline-{mode}",
+        broker=f"kafka://{bootstrap}",
+        web_enabled=False,
+        broker_session_timeout=6,
+        broker_heartbeat_interval=1,
+        consumer_auto_offset_reset="earliest",
+        topic_partitions=4,
+        datadir=datadir,
+        store="memory://",
+    )
+    topic = app.topic(
+        *(t.name for t in EVENT_TOPICS),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
     table = app.Table("tellers", default=int, partitions=4)
     state = {"n": 0, "first": 0.0}
 

@@ -61,41 +61,74 @@ def citizen(i: int, per_citizen: int) -> list[dict[str, Any]]:
     start = date(2024, 11, 1) + timedelta(days=(i * 7) % 400)
     kinds: list[tuple[str, dict[str, Any]]] = [
         ("nl.wmo.meldingen.ontvangen", {}),
-        ("nl.wmo.onderzoeken.afgerond", {"werkwens": i % 2 == 0,
-                                         "arbeidspotentieel": "gedeeltelijk"}),
-        ("nl.wmo.voorzieningen.toegewezen", {"toewijzing_nummer": f"T{i}",
-                                             "productcategorie": "07" if i % 3 else "02",
-                                             "ingangsdatum": None}),
-        ("nl.wmo.voorzieningen.gestart", {"toewijzing_nummer": f"T{i}",
-                                          "productcategorie": "07" if i % 3 else "02"}),
+        (
+            "nl.wmo.onderzoeken.afgerond",
+            {"werkwens": i % 2 == 0, "arbeidspotentieel": "gedeeltelijk"},
+        ),
+        (
+            "nl.wmo.voorzieningen.toegewezen",
+            {
+                "toewijzing_nummer": f"T{i}",
+                "productcategorie": "07" if i % 3 else "02",
+                "ingangsdatum": None,
+            },
+        ),
+        (
+            "nl.wmo.voorzieningen.gestart",
+            {"toewijzing_nummer": f"T{i}", "productcategorie": "07" if i % 3 else "02"},
+        ),
         ("nl.participatiewet.uitkeringen.toegekend", {"regeling": "bijstand"}),
         ("nl.wijkteams.casussen.geopend", {"casus_id": f"C{i}"}),
-        ("nl.wgs.vroegsignalen.ontvangen", {"signaal_id": f"S{i}", "partner": "energie",
-                                            "bedrag_cent": 25000, "dagen_achterstand": 45,
-                                            "dreiging": "geen"}),
+        (
+            "nl.wgs.vroegsignalen.ontvangen",
+            {
+                "signaal_id": f"S{i}",
+                "partner": "energie",
+                "bedrag_cent": 25000,
+                "dagen_achterstand": 45,
+                "dreiging": "geen",
+            },
+        ),
         ("nl.wijkteams.zrm.vastgesteld", {"scores": {"financien": 2, "werk-opleiding": 3}}),
         ("nl.wgs.vroegsignalen.opgevolgd", {"signaal_id": f"S{i}", "actie": "gesprek"}),
         ("nl.participatiewet.verwijzingen.ontvangen", {"van": "wmo"}),
         ("nl.wijkteams.regie.toegewezen", {"rol": "casusregisseur"}),
-        ("nl.participatiewet.trajecten.gestart", {"traject_id": f"R{i}",
-                                                  "soort": "re-integratie"}),
+        ("nl.participatiewet.trajecten.gestart", {"traject_id": f"R{i}", "soort": "re-integratie"}),
     ]
     out = []
     for n in range(per_citizen):
         event_type, data = kinds[n % len(kinds)]
         datum = start + timedelta(days=9 * n)
         data = {k: (str(datum) if v is None else v) for k, v in data.items()}
-        out.append({"specversion": "1.0", "id": f"b{i}-{n}", "source": SOURCE,
-                    "type": event_type, "data": {"bsn": bsn, "datum": str(datum), **data}})
+        out.append(
+            {
+                "specversion": "1.0",
+                "id": f"b{i}-{n}",
+                "source": SOURCE,
+                "type": event_type,
+                "data": {"bsn": bsn, "datum": str(datum), **data},
+            }
+        )
     return out
 
 
 def run_baseline(mode: str, bootstrap: str, count: int, work: Path) -> float:
     out = work / f"{mode}.json"
     subprocess.run(  # noqa: S603 - our own benchmark module
-        [sys.executable, "-m", "benchmarks.faust_baseline", mode, bootstrap, str(count),
-         str(out), str(work / f"faust-{mode}")],
-        cwd=ROOT, check=True, timeout=900, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.faust_baseline",
+            mode,
+            bootstrap,
+            str(count),
+            str(out),
+            str(work / f"faust-{mode}"),
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=900,
+        capture_output=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     return float(json.loads(out.read_text())["seconds"])
@@ -103,7 +136,7 @@ def run_baseline(mode: str, bootstrap: str, count: int, work: Path) -> float:
 
 def _processed(port: int) -> float:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
             text = r.read().decode()
     except OSError:
         return 0.0
@@ -116,12 +149,21 @@ def _processed(port: int) -> float:
 
 def run_worker(bootstrap: str, count: int, work: Path) -> float:
     port = free_port()
-    env = {**os.environ, "SCHAKEL_KAFKA_BOOTSTRAP": bootstrap, "SCHAKEL_WEB_PORT": str(port),
-           "SCHAKEL_DATA_DIR": str(work / "worker"), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "SCHAKEL_KAFKA_BOOTSTRAP": bootstrap,
+        "SCHAKEL_WEB_PORT": str(port),
+        "SCHAKEL_DATA_DIR": str(work / "worker"),
+        "PYTHONUNBUFFERED": "1",
+    }
     log = (work / "worker.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "schakel", "worker", "--clock", "replay"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         first = None
         while True:
@@ -154,8 +196,13 @@ def run_core(raw_events: list[dict[str, Any]]) -> float:
         assert event.subject is not None
         state = states[event.subject]
         state.subject = event.subject
-        apply_event(state, StoredEvent(to_timeline_event(event), payload), rules,
-                    today=None, history_limit=2000)
+        apply_event(
+            state,
+            StoredEvent(to_timeline_event(event), payload),
+            rules,
+            today=None,
+            history_limit=2000,
+        )
     return time.perf_counter() - started
 
 
@@ -170,8 +217,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
         work = Path(tmp)
         ensure_topics(broker.bootstrap, partitions=4, extra=[CHANGELOG])
-        publisher = Publisher(broker.bootstrap, RecordSerializer(LocalRegistry()),
-                              client_id="bench")
+        publisher = Publisher(
+            broker.bootstrap, RecordSerializer(LocalRegistry()), client_id="bench"
+        )
         pseudonymise = Pseudonymiser("bench")
         started = time.perf_counter()
         for event in raw:
@@ -179,11 +227,14 @@ def main() -> None:
         publisher.flush()
         publisher.close()
         results["publish (validate + Avro + kafka-python, acks=all)"] = (
-            time.perf_counter() - started)
+            time.perf_counter() - started
+        )
         results["plain Faust agent, count only"] = run_baseline(
-            "count", broker.bootstrap, count, work)
+            "count", broker.bootstrap, count, work
+        )
         results["plain Faust agent, one Table update per event"] = run_baseline(
-            "table", broker.bootstrap, count, work)
+            "table", broker.bootstrap, count, work
+        )
         results["Schakel worker (full processing)"] = run_worker(broker.bootstrap, count, work)
     results["Schakel pure core, no Kafka/Faust (rules + state)"] = run_core(raw)
     print(f"\n{count} events, {args.citizens} citizens, embedded broker, 4 partitions\n")

@@ -30,11 +30,11 @@ from adapters.runner import Runner
 from schakel import wiring
 from schakel.broker import EmbeddedBroker, free_port
 from schakel.topics import ensure_topics
-from streams.offsets import true_end_offsets
 from schemas.models import parse_date
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import Settings
 from schemas.topics import EVENT_TOPICS, KLOK
+from streams.offsets import true_end_offsets
 
 Input = tuple[str, str]
 

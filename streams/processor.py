@@ -7,11 +7,11 @@ waiting for each acknowledgement; Faust flushes the producer before it commits o
 
 A crash can therefore lose any of the three for records after the last commit, which are then
 delivered again. If the state had reached the changelog, the record is a duplicate: the signal
-events it caused are re-sent from the state (``uitvoer``, remembered by the record's topic,
-partition and offset, so a copy re-published by an adapter does not trigger this) together
-with the snapshot. If the state had not, the record is processed anew and emits the same changes with
-the same deterministic ids. Either way nothing is lost, and a copy that slips through carries
-the id of its original.
+events it caused are re-sent from the state (``uitvoer``, remembered by the record's
+topic, partition and offset, so a copy re-published by an adapter does not trigger this)
+together with the snapshot. If the state had not, the record is processed anew and emits the
+same changes with the same deterministic ids. Either way nothing is lost, and a copy that
+slips through carries the id of its original.
 """
 
 from __future__ import annotations
