@@ -8,7 +8,9 @@ a fresh embedded broker, then reads the same backlog with, one after the other:
 1. a plain Faust agent that only counts (the ceiling of a Faust agent here);
 2. a plain Faust agent doing one Table update per event (memory store);
 3. Schakel's worker on the replay clock: decode + validate + dedupe + timeline + six rules
-   + signal diff + snapshot + state changelog per event.
+   + signal diff + snapshot + state changelog per event;
+4. Schakel's batch path (``schakel replay --batch``): bulk polls, the same pure functions,
+   one assessment per citizen at the end, the same outputs.
 
 and the pure core alone (no Kafka, no Faust) over the same events, to show where time goes.
 Prints a table of events/s; numbers are reported in docs/performance.md.
@@ -35,7 +37,7 @@ from schakel.topics import ensure_topics
 from schemas.envelope import Event, validate_input
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
-from schemas.serde import RecordSerializer
+from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.topics import topic_for
 from streams.app import CHANGELOG
 from streams.ingest import to_timeline_event
@@ -181,6 +183,27 @@ def run_worker(bootstrap: str, count: int, work: Path) -> float:
         process.wait(30)
 
 
+def run_batch(bootstrap: str) -> float:
+    """The batch path over the same backlog, as a fresh consumer group with its own changelog."""
+    from streams.batch import BatchRebuild
+
+    ensure_topics(bootstrap, partitions=4, extra=["bench-batch-changelog"])
+    registry = LocalRegistry()
+    started = time.perf_counter()
+    BatchRebuild(
+        bootstrap,
+        engine=load_rules(),
+        serializer=RecordSerializer(registry),
+        deserializer=RecordDeserializer(registry),
+        partitions=4,
+        changelog="bench-batch-changelog",
+        group="bench-batch",
+        source=SOURCE,
+        history_limit=2000,
+    ).run()
+    return time.perf_counter() - started
+
+
 def run_core(raw_events: list[dict[str, Any]]) -> float:
     """The pure core alone: validate + timeline + rules + diff, no Kafka, no Faust."""
     rules = load_rules()
@@ -236,6 +259,7 @@ def main() -> None:
             "table", broker.bootstrap, count, work
         )
         results["Schakel worker (full processing)"] = run_worker(broker.bootstrap, count, work)
+        results["Schakel batch path (bulk poll, same pure functions)"] = run_batch(broker.bootstrap)
     results["Schakel pure core, no Kafka/Faust (rules + state)"] = run_core(raw)
     print(f"\n{count} events, {args.citizens} citizens, embedded broker, 4 partitions\n")
     print(f"| {'path':54} | {'seconds':>8} | {'events/s':>9} |")

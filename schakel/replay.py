@@ -176,10 +176,16 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 15.0) -> Non
 
 
 def replay(
-    settings: Settings, inputs: Sequence[Input], until: date | None, *, timeout: float = 600.0
+    settings: Settings,
+    inputs: Sequence[Input],
+    until: date | None,
+    *,
+    timeout: float = 600.0,
+    batch: bool = False,
 ) -> tuple[list[dict[str, Any]], Counter[str], int]:
     """Run ``inputs`` through the pipeline; return (definitive signals as JSON, withdrawn per
-    rule, rejected input records)."""
+    rule, rejected input records). ``batch``: evaluate with the batch path
+    (:mod:`streams.batch`) instead of a Faust worker."""
     from streams.app import CHANGELOG
     from streams.readmodel import ReadModel
 
@@ -191,7 +197,7 @@ def replay(
         with EmbeddedBroker(log_file=workdir / "broker.log") as broker:
             ensure_topics(broker.bootstrap, partitions=settings.partitions, extra=[CHANGELOG])
             log = workdir / "worker.log"
-            worker = _start_worker(settings, broker.bootstrap, workdir, log)
+            worker = None if batch else _start_worker(settings, broker.bootstrap, workdir, log)
             try:
                 source = ChainSource([open_source(n, s, settings) for n, s in inputs])
                 publisher = wiring.publisher(settings, broker.bootstrap, "schakel-replay")
@@ -208,15 +214,19 @@ def replay(
                 stats = runner.run_once()
                 publisher.close()
                 runner.close()
-                topics = [t.name for t in EVENT_TOPICS]
-                wait_drained(broker.bootstrap, topics, worker, log, timeout)
-                if until is not None:
-                    broadcast_until(broker.bootstrap, until, settings.partitions)
-                    wait_drained(broker.bootstrap, [KLOK.name], worker, log, timeout)
+                if worker is None:
+                    _run_batch(settings, broker.bootstrap, until)
+                else:
+                    topics = [t.name for t in EVENT_TOPICS]
+                    wait_drained(broker.bootstrap, topics, worker, log, timeout)
+                    if until is not None:
+                        broadcast_until(broker.bootstrap, until, settings.partitions)
+                        wait_drained(broker.bootstrap, [KLOK.name], worker, log, timeout)
                 model = ReadModel(broker.bootstrap, RecordDeserializer(wiring.registry(settings)))
                 model.catch_up()
             finally:
-                stop_process(worker)
+                if worker is not None:
+                    stop_process(worker)
     signals = sorted(
         ((subject, s) for subject, s in model.signals()),
         key=lambda r: (r[1].regel, r[0], r[1].sinds, r[1].sleutel),
@@ -224,6 +234,25 @@ def replay(
     definitive = [s.to_json(subject) for subject, s in signals if s.status != "ingetrokken"]
     withdrawn = Counter(s.regel for _, s in signals if s.status == "ingetrokken")
     return definitive, withdrawn, stats.rejected
+
+
+def _run_batch(settings: Settings, bootstrap: str, until: date | None) -> None:
+    from streams.app import APP_ID, CHANGELOG
+    from streams.batch import BatchRebuild
+    from streams.rules import load_rules
+
+    registry = wiring.registry(settings)
+    BatchRebuild(
+        bootstrap,
+        engine=load_rules(settings.rules_dir),
+        serializer=RecordSerializer(registry),
+        deserializer=RecordDeserializer(registry),
+        partitions=settings.partitions,
+        changelog=CHANGELOG,
+        group=APP_ID,
+        source=settings.source_urn("schakel"),
+        history_limit=settings.history_limit,
+    ).run(until)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -240,7 +269,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError:
             print("schakel replay: --until must be a date YYYY-MM-DD", file=sys.stderr)
             return 2
-    signals, withdrawn, rejected = replay(settings, inputs, until)
+    signals, withdrawn, rejected = replay(settings, inputs, until, batch=args.batch)
     if args.json:
         print(json.dumps({"signalen": signals}, ensure_ascii=False, indent=2))
     else:
@@ -270,3 +299,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--until", help="move every citizen's clock to this date at the end")
     parser.add_argument("--json", action="store_true", help='print {"signalen": [...]}')
+    parser.add_argument(
+        "--batch",
+        action="store_true",
+        help="evaluate with the batch path (bulk reads, one assessment per "
+        "citizen) instead of a Faust worker; same result, much faster",
+    )

@@ -25,7 +25,6 @@ from typing import Any, Literal
 
 from kafka.partitioner.default import murmur2
 
-from schemas.envelope import Event
 from schemas.exceptions import SerdeError
 from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer, RecordSerializer
@@ -33,7 +32,7 @@ from schemas.topics import KLOK, SIGNALEN, TIJDLIJNEN
 from streams.codec import snapshot_record
 from streams.ingest import IngestError, decode_event
 from streams.metrics import WorkerMetrics
-from streams.signals import SignalChange
+from streams.signals import SignalChange, signal_event
 from streams.state import CitizenState, Engine, Outcome, StoredEvent, advance_clock, apply_event
 
 log = logging.getLogger("schakel.streams")
@@ -228,22 +227,4 @@ class Processor:
         await self.send_snapshot(key=state.subject.encode(), value=value)
 
     def _signal_value(self, change: SignalChange) -> bytes:
-        sig = change.signal
-        data: dict[str, Any] = {
-            "regel": sig.regel,
-            "sleutel": sig.sleutel,
-            "bewijs": list(sig.bewijs),
-        }
-        if change.kind == "gesignaleerd":
-            data |= {"sinds": sig.sinds, "termijn": sig.termijn, "uitleg": sig.uitleg}
-        else:
-            data |= {"datum": change.datum, "reden": change.reden or ""}
-        event = Event(
-            id=change.event_id,
-            source=self.source,
-            type=f"nl.schakel.signalen.{change.kind}",
-            subject=change.subject,
-            time=datetime.now(UTC).isoformat(timespec="milliseconds"),
-            data=data,
-        )
-        return self.serializer(event, SIGNALEN.name)
+        return self.serializer(signal_event(change, self.source), SIGNALEN.name)

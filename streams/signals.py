@@ -16,9 +16,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Literal
 
+from schemas.envelope import Event
 from streams.model import Signal, SignalStatus
 
 ChangeKind = Literal["gesignaleerd", "opgelost", "ingetrokken"]
@@ -132,3 +133,25 @@ def diff_signals(
         emit("ingetrokken", withdrawn, clock, withdrawn.reden)
         told[key] = withdrawn
     return changes
+
+
+def signal_event(change: SignalChange, source: str) -> Event:
+    """The CloudEvent of a signal change (shared by the worker and the batch path)."""
+    sig = change.signal
+    data: dict[str, object] = {
+        "regel": sig.regel,
+        "sleutel": sig.sleutel,
+        "bewijs": list(sig.bewijs),
+    }
+    if change.kind == "gesignaleerd":
+        data |= {"sinds": sig.sinds, "termijn": sig.termijn, "uitleg": sig.uitleg}
+    else:
+        data |= {"datum": change.datum, "reden": change.reden or ""}
+    return Event(
+        id=change.event_id,
+        source=source,
+        type=f"nl.schakel.signalen.{change.kind}",
+        subject=change.subject,
+        time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        data=data,
+    )

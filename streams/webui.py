@@ -39,7 +39,10 @@ def register_ui(app: faust.App) -> None:
 
     @app.page("/")
     class Index(View):
+        """The page."""
+
         async def get(self, request: Request) -> Response:
+            """``index.html`` with the security headers."""
             page = WEB_DIR / "index.html"
             if not page.exists():
                 return self.text("web page not installed", status=404)
@@ -47,7 +50,10 @@ def register_ui(app: faust.App) -> None:
 
     @app.page("/web/{name}")
     class Asset(View):
+        """The page's script and style sheet."""
+
         async def get(self, request: Request, name: str) -> Response:
+            """One file of :data:`ASSETS`; 404 for anything else."""
             content_type = ASSETS.get(name)
             path = WEB_DIR / name
             if content_type is None or not path.is_file():

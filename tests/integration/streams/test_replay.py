@@ -99,6 +99,14 @@ def test_replay_does_not_depend_on_arrival_order(tmp_path: Path) -> None:
     assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
 
 
+def test_the_batch_path_gives_the_same_result() -> None:
+    result = run_replay(str(SCENARIO), "--until", "2026-06-30", "--json", "--batch")
+    assert result.returncode == 0, result.stderr
+    assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
+    result = run_replay(str(SCENARIO), "--json", "--batch")
+    assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
+
+
 def test_without_until_the_clock_is_each_citizens_latest_date() -> None:
     # Citizen A's latest event is 2026-03-20: R1 (termijn 2026-03-07) and R3 are known;
     # citizen B's latest is 2026-04-15: R2 exists at once. Same result as above.

@@ -227,3 +227,37 @@ def test_kill_9_while_processing(pipeline: tuple[EmbeddedBroker, Path]) -> None:
     time.sleep(1.5)
     worker.stop()
     check(broker.bootstrap, strict_once=False)
+
+
+def test_batch_rebuild_then_a_worker_carries_on(pipeline: tuple[EmbeddedBroker, Path]) -> None:
+    from schakel.replay import wait_drained
+    from streams.app import APP_ID
+    from streams.batch import BatchRebuild
+
+    broker, tmp = pipeline
+    half = len(ALL_EVENTS) // 2
+    publish(broker.bootstrap, ALL_EVENTS[:half])
+    registry = LocalRegistry()
+    from schemas.serde import RecordSerializer
+
+    stats = BatchRebuild(
+        broker.bootstrap,
+        engine=load_rules(),
+        serializer=RecordSerializer(registry),
+        deserializer=RecordDeserializer(registry),
+        partitions=4,
+        changelog=CHANGELOG,
+        group=APP_ID,
+        source="urn:nld:oin:00000001234567890000:systeem:schakel",
+        history_limit=2000,
+    ).run()
+    assert stats.accepted == half
+    worker = WorkerProcess(broker.bootstrap, tmp / "w").start()
+    # the rest, plus the first half again: the worker recovered the table, so those are
+    # duplicates and the signals the batch raised are not raised again
+    publish(broker.bootstrap, ALL_EVENTS[half:] + ALL_EVENTS[:half])
+    assert worker.process is not None
+    wait_drained(broker.bootstrap, EVENT_TOPICS, worker.process, worker.log, 60)
+    time.sleep(1.5)
+    worker.stop()
+    check(broker.bootstrap, strict_once=True)
