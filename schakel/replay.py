@@ -90,7 +90,7 @@ def ordered_inputs(argv: Sequence[str]) -> list[Input]:
 
 def _committed_up_to_end(bootstrap: str, group: str, topics: Sequence[str]) -> bool:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     try:
         tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
         end = true_end_offsets(consumer, tps)
@@ -140,29 +140,37 @@ def broadcast_until(bootstrap: str, until: date, partitions: int) -> None:
     producer.close()
 
 
-def _start_worker(
+def start_worker(
     settings: Settings,
     bootstrap: str,
-    workdir: Path,
+    data_dir: Path,
     log: Path,
+    *,
+    web_port: int | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
+    """``schakel worker --clock replay`` against ``bootstrap`` (memory store, its own data
+    directory), output appended to ``log``."""
     env = dict(os.environ)
     env.update(
         {
             "SCHAKEL_KAFKA_BOOTSTRAP": bootstrap,
-            "SCHAKEL_DATA_DIR": str(workdir / "worker"),
-            "SCHAKEL_WEB_PORT": str(free_port()),
+            "SCHAKEL_DATA_DIR": str(data_dir),
+            "SCHAKEL_WEB_PORT": str(web_port or free_port()),
             "SCHAKEL_PARTITIONS": str(settings.partitions),
             "SCHAKEL_STORE": "memory",
             "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
         }
     )
-    return subprocess.Popen(
-        [sys.executable, "-m", "schakel", "worker", "--clock", "replay"],
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "schakel", "worker", "--clock", "replay"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
@@ -197,7 +205,9 @@ def replay(
         with EmbeddedBroker(log_file=workdir / "broker.log") as broker:
             ensure_topics(broker.bootstrap, partitions=settings.partitions, extra=[CHANGELOG])
             log = workdir / "worker.log"
-            worker = None if batch else _start_worker(settings, broker.bootstrap, workdir, log)
+            worker = (
+                None if batch else start_worker(settings, broker.bootstrap, workdir / "worker", log)
+            )
             try:
                 source = ChainSource([open_source(n, s, settings) for n, s in inputs])
                 publisher = wiring.publisher(settings, broker.bootstrap, "schakel-replay")
