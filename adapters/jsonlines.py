@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
+from typing import IO
 
 from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import Rejection
@@ -45,6 +46,8 @@ class JsonLinesSource(Source):
                 for raw in iter(partial(handle.readline, MAX_LINE_BYTES + 1), b""):
                     line_no += 1
                     offset += len(raw)
+                    if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                        offset += _skip_line(handle)  # the rest is not a line of its own
                     files[key] = {"offset": offset, "line": line_no}
                     location = Location(key, line_no)
                     if not raw.strip():
@@ -83,6 +86,13 @@ class JsonLinesSource(Source):
                     f"not valid JSON at column {exc.colno}: {exc.msg}", reason="malformed"
                 ),
             )
+        except RecursionError:
+            return Record(
+                location,
+                cursor,
+                digest=sha,
+                rejection=Rejection("JSON nested too deeply", reason="malformed"),
+            )
         if not isinstance(value, dict):
             return Record(
                 location,
@@ -94,3 +104,13 @@ class JsonLinesSource(Source):
                 ),
             )
         return Record(location, cursor, event=value, digest=sha)
+
+
+def _skip_line(handle: IO[bytes]) -> int:
+    """Skip the rest of an over-long line without holding it; return the bytes skipped."""
+    skipped = 0
+    while chunk := handle.readline(65_536):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped

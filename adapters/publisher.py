@@ -2,11 +2,13 @@
 
 ``send`` only queues; ``flush`` waits for the broker's acknowledgement of everything queued
 and raises :class:`PublishError` if any record failed — the caller checkpoints only after a
-successful flush."""
+successful flush. ``send_and_wait`` (push sources) waits for the acknowledgement of one event.
+All methods are thread-safe."""
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,12 +21,20 @@ from schemas.serde import RecordSerializer
 from schemas.topics import topic_for
 
 Headers = Sequence[tuple[str, bytes]]
+_AVRO_HEADERS = [("content-type", b"application/avro")]
 
 
 class Publisher:
     """Publishes catalogue events keyed by pseudonym, and raw records (dead letters)."""
 
-    def __init__(self, bootstrap: str, serializer: RecordSerializer, *, client_id: str) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        serializer: RecordSerializer,
+        *,
+        client_id: str,
+        linger_ms: int = 20,
+    ) -> None:
         self._serializer = serializer
         try:
             self._producer = KafkaProducer(
@@ -32,34 +42,56 @@ class Publisher:
                 client_id=client_id,
                 acks="all",
                 enable_idempotence=True,
-                linger_ms=10,
-                batch_size=256 * 1024,
+                linger_ms=linger_ms,
+                batch_size=512 * 1024,
                 max_in_flight_requests_per_connection=5,
                 retries=10,
             )
         except KafkaError as exc:
             raise PublishError(f"cannot connect to Kafka at {bootstrap}: {exc}") from exc
         self._pending: list[Any] = []
+        self._lock = threading.Lock()
 
     @property
     def serializer(self) -> RecordSerializer:
         return self._serializer
 
-    def send(self, event: Event) -> Any:
-        """Queue a catalogue event on its domain topic, keyed by its pseudonym."""
+    def _encode(self, event: Event) -> tuple[str, bytes | None, bytes]:
         topic = topic_for(event.type).name
         value = self._serializer(event, topic)
         key = event.subject.encode("ascii") if event.subject else None
-        return self.send_raw(topic, key, value, [("content-type", b"application/avro")])
+        return topic, key, value
+
+    def send(self, event: Event) -> Any:
+        """Queue a catalogue event on its domain topic, keyed by its pseudonym."""
+        topic, key, value = self._encode(event)
+        return self.send_raw(topic, key, value, _AVRO_HEADERS)
 
     def send_raw(self, topic: str, key: bytes | None, value: bytes, headers: Headers = ()) -> Any:
-        future = self._producer.send(topic, key=key, value=value, headers=list(headers))
-        self._pending.append(future)
+        """Queue a record as is; it is awaited by the next :meth:`flush`."""
+        try:
+            future = self._producer.send(topic, key=key, value=value, headers=list(headers))
+        except KafkaError as exc:
+            raise PublishError(f"cannot queue a record: {type(exc).__name__}: {exc}") from exc
+        with self._lock:
+            self._pending.append(future)
         return future
+
+    def send_and_wait(self, event: Event, timeout: float = 30.0) -> None:
+        """Publish one catalogue event and return only after the broker acknowledged it
+        (acks=all); raise :class:`PublishError` otherwise. Other queued records are not
+        awaited."""
+        topic, key, value = self._encode(event)
+        try:
+            future = self._producer.send(topic, key=key, value=value, headers=list(_AVRO_HEADERS))
+            future.get(timeout=timeout)  # sent after linger_ms; resolved on the ack
+        except KafkaError as exc:
+            raise PublishError(f"broker did not acknowledge: {type(exc).__name__}: {exc}") from exc
 
     def flush(self, timeout: float = 60.0) -> int:
         """Wait for the acknowledgement of everything queued; return how many were acked."""
-        pending, self._pending = self._pending, []
+        with self._lock:
+            pending, self._pending = self._pending, []
         try:
             self._producer.flush(timeout=timeout)
             for future in pending:

@@ -1,6 +1,9 @@
 """Adapter names → sources. ``spec`` is what follows ``ADAPTER:`` in ``--from ADAPTER:SPEC``
 and the positional argument of ``schakel adapter NAME SPEC`` (a file, a directory, two files
-separated by a comma, or a connection string)."""
+separated by a comma, or a connection string).
+
+Each file adapter's CloudEvents ``source`` is ``settings.source_urn(<system>)`` with the
+system named in :data:`SYSTEMS`."""
 
 from __future__ import annotations
 
@@ -9,16 +12,71 @@ from pathlib import Path
 
 from adapters.base import Source
 from adapters.exceptions import AdapterError
+from adapters.iwmo import IwmoSource
 from adapters.jsonlines import JsonLinesSource
+from adapters.outbox import OutboxSource
+from adapters.sociale_dienst import SocialeDienstSource
+from adapters.vroegsignalering import VroegsignaleringSource
+from adapters.wijkteam import WijkteamSource
 from schemas.settings import Settings
+
+SYSTEMS = {
+    "iwmo": "wmo",
+    "sociale-dienst": "sociale-dienst",
+    "vroegsignalering": "vroegsignalering",
+}
+"""Adapter name → the system word of its ``source`` URN (``urn:nld:oin:<OIN>:systeem:<word>``)."""
+
+
+def _paths(spec: str) -> list[Path]:
+    paths = [Path(p.strip()) for p in spec.split(",") if p.strip()]
+    if not paths:
+        raise AdapterError("no input file given")
+    return paths
 
 
 def _publish(spec: str, settings: Settings) -> Source:
-    return JsonLinesSource([Path(p) for p in spec.split(",") if p])
+    return JsonLinesSource(_paths(spec))
+
+
+def _iwmo(spec: str, settings: Settings) -> Source:
+    paths = _paths(spec)
+    if len(paths) != 1:
+        raise AdapterError("iwmo: give one directory of messages (or one message file)")
+    (path,) = paths
+    return IwmoSource(
+        path, source=settings.source_urn(SYSTEMS["iwmo"]), max_bytes=settings.max_xml_bytes
+    )
+
+
+def _sociale_dienst(spec: str, settings: Settings) -> Source:
+    return SocialeDienstSource(_paths(spec), source=settings.source_urn(SYSTEMS["sociale-dienst"]))
+
+
+def _vroegsignalering(spec: str, settings: Settings) -> Source:
+    return VroegsignaleringSource(
+        _paths(spec), source=settings.source_urn(SYSTEMS["vroegsignalering"])
+    )
+
+
+def _wijkteam(spec: str, settings: Settings) -> Source:
+    return WijkteamSource(_paths(spec))
+
+
+def _outbox(spec: str, settings: Settings) -> Source:
+    dsn = spec.strip()
+    if not dsn and settings.outbox_dsn is not None:
+        dsn = settings.outbox_dsn.get_secret_value()
+    return OutboxSource(dsn)
 
 
 FACTORIES: dict[str, Callable[[str, Settings], Source]] = {
     "publish": _publish,
+    "iwmo": _iwmo,
+    "sociale-dienst": _sociale_dienst,
+    "vroegsignalering": _vroegsignalering,
+    "wijkteam": _wijkteam,
+    "outbox": _outbox,
 }
 
 

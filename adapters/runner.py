@@ -5,6 +5,10 @@ it (:func:`schemas.envelope.validate_input`), queue it on the producer, or quara
 ``batch_size`` records, and at the end, the producer is flushed (acks=all) and only then is
 the cursor of the last record stored. A crash anywhere loses nothing: what was not
 checkpointed is read again, and its deterministic ids make the copies duplicates downstream.
+
+Push sources (the wijkteam webhook) use :meth:`Runner.submit` instead: the same validation,
+metrics and quarantine, but one record at a time, returning only after the broker
+acknowledged it.
 """
 
 from __future__ import annotations
@@ -12,15 +16,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from adapters.base import Cursor, Location, Record, Source
 from adapters.checkpoint import FileCheckpoint
+from adapters.exceptions import AdapterError, CheckpointError
 from adapters.metrics import AdapterMetrics, default_metrics
 from adapters.publisher import Publisher
 from adapters.quarantine import Quarantine
-from schemas.envelope import validate_input
+from schemas.envelope import Event, validate_input
 from schemas.exceptions import InvalidEvent
 from schemas.pseudonym import Pseudonymiser
 
@@ -39,9 +45,49 @@ class RunStats:
     duplicates: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
 
+    def add(self, other: RunStats) -> None:
+        """Add the counts of ``other`` to these."""
+        self.read += other.read
+        self.published += other.published
+        self.rejected += other.rejected
+        self.duplicates += other.duplicates
+        for reason, count in other.by_reason.items():
+            self.by_reason[reason] = self.by_reason.get(reason, 0) + count
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What :meth:`Runner.submit` did with one record.
+
+    ``status`` is ``published`` (acknowledged by the broker), ``duplicate`` (the same
+    ``source`` + ``id`` was already published by this runner) or ``rejected`` (quarantined;
+    ``reason``, ``field`` and ``message`` say why — never with a BSN)."""
+
+    status: Literal["published", "duplicate", "rejected"]
+    event: Event | None = None
+    reason: str = ""
+    field: str = ""
+    message: str = ""
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy of a cursor: every mapping becomes a ``dict`` (sources may hand out
+    lazy read-only views as cursors to avoid copying large positions per record)."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
 
 class Runner:
-    """Runs one source through validation, publishing, checkpointing and quarantine."""
+    """Runs one source through validation, publishing, checkpointing and quarantine.
+
+    Guarantees: a cursor is stored only after the broker acknowledged every event and
+    dead-letter record up to it and the quarantine file was fsynced; every record yielded by
+    the source is either published or quarantined (and counted), never silently dropped.
+    Not guaranteed: exactly-once delivery — after a crash the records since the last
+    checkpoint are published again with the same ids."""
 
     def __init__(
         self,
@@ -56,6 +102,8 @@ class Runner:
         dedupe_in_run: bool = False,
         on_reject: RejectHook | None = None,
     ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
         self.source = source
         self.publisher = publisher
         self.pseudonymiser = pseudonymiser
@@ -65,6 +113,18 @@ class Runner:
         self.batch_size = batch_size
         self._seen: set[tuple[str, str]] | None = set() if dedupe_in_run else None
         self._on_reject = on_reject
+        self._lock = threading.Lock()
+        name = source.name
+        self._m_read = self.metrics.read.labels(name)
+        self._m_published: dict[str, Any] = {}
+
+    def _count_published(self, event_type: str) -> None:
+        child = self._m_published.get(event_type)
+        if child is None:
+            child = self._m_published[event_type] = self.metrics.published.labels(
+                self.source.name, event_type
+            )
+        child.inc()
 
     def _reject(self, record: Record, reason: str, message: str, stats: RunStats) -> None:
         self.quarantine.put(record.location, reason, message, record.digest)
@@ -78,49 +138,58 @@ class Runner:
         if self._on_reject is not None:
             self._on_reject(record.location, reason, message)
 
-    def _handle(self, record: Record, stats: RunStats) -> None:
-        name = self.source.name
-        stats.read += 1
-        self.metrics.read.labels(name).inc()
+    def _validate(self, record: Record) -> Event | InvalidEvent:
         if record.rejection is not None:
-            self._reject(record, record.rejection.reason, str(record.rejection), stats)
-            return
+            return InvalidEvent(str(record.rejection), reason=record.rejection.reason)
         try:
-            event = validate_input(record.event, self.pseudonymiser)
+            return validate_input(record.event, self.pseudonymiser)
         except InvalidEvent as exc:
-            self._reject(record, exc.reason, str(exc), stats)
+            return exc
+
+    def _handle(self, record: Record, stats: RunStats) -> None:
+        stats.read += 1
+        self._m_read.inc()
+        result = self._validate(record)
+        if isinstance(result, InvalidEvent):
+            self._reject(record, result.reason, str(result), stats)
             return
+        event = result
         if self._seen is not None:
             identity = (event.source, event.id)
             if identity in self._seen:
                 stats.duplicates += 1
-                self.metrics.duplicates.labels(name).inc()
+                self.metrics.duplicates.labels(self.source.name).inc()
                 return
             self._seen.add(identity)
         self.publisher.send(event)
         stats.published += 1
-        self.metrics.published.labels(name, event.type).inc()
+        self._count_published(event.type)
 
     def _commit(self, cursor: Cursor | None, uncommitted: int) -> None:
         self.publisher.flush()
         self.quarantine.flush()
         if cursor is not None:
-            self.checkpoint.save(cursor)
+            self.checkpoint.save(plain(cursor))
         self.metrics.last_success.labels(self.source.name).set(time.time())
         self.metrics.lag.labels(self.source.name).set(0)
         log.debug("adapter.checkpoint", extra={"adapter": self.source.name, "records": uncommitted})
 
     def run_once(self) -> RunStats:
-        """Read everything available after the stored cursor, publish, checkpoint, return."""
+        """Read everything available after the stored cursor, publish, checkpoint, return.
+
+        Raises what the source, the publisher or the checkpoint raise (an
+        :class:`~adapters.exceptions.AdapterError`); nothing after the last successful
+        checkpoint is then stored, so the next run reads it again."""
         stats = RunStats()
         cursor: Cursor | None = None
         uncommitted = 0
+        lag = self.metrics.lag.labels(self.source.name)
         for record in self.source.records(self.checkpoint.load()):
             self._handle(record, stats)
             cursor = record.cursor
             uncommitted += 1
-            self.metrics.lag.labels(self.source.name).set(uncommitted)
             if uncommitted >= self.batch_size:
+                lag.set(uncommitted)
                 self._commit(cursor, uncommitted)
                 uncommitted = 0
         self._commit(cursor, uncommitted)
@@ -136,15 +205,56 @@ class Runner:
         return stats
 
     def run_forever(self, interval: float, stop: threading.Event) -> RunStats:
-        """Continuous mode: :meth:`run_once`, then wait ``interval`` seconds, until ``stop``."""
+        """Continuous mode: :meth:`run_once`, then wait ``interval`` seconds, until ``stop``.
+
+        A failing run (source unavailable, broker not acknowledging) is logged and retried
+        after ``interval``; a checkpoint that cannot be written stops the loop (raised)."""
         total = RunStats()
         while not stop.is_set():
-            stats = self.run_once()
-            total.read += stats.read
-            total.published += stats.published
-            total.rejected += stats.rejected
+            try:
+                total.add(self.run_once())
+            except CheckpointError:
+                raise
+            except AdapterError as exc:
+                log.error(
+                    "adapter.run_failed",
+                    extra={
+                        "adapter": self.source.name,
+                        "error": type(exc).__name__,
+                        "detail": str(exc),
+                    },
+                )
             stop.wait(interval)
         return total
+
+    def submit(self, record: Record, *, timeout: float = 30.0) -> Outcome:
+        """Validate, publish and wait for the broker's acknowledgement of one record.
+
+        For push sources (webhook). Thread-safe. A rejected record is quarantined (file
+        fsynced, dead letter acknowledged) before this returns. Duplicates are recognised only
+        when the runner was built with ``dedupe_in_run`` (a bounded memory is the caller's
+        business). Raises :class:`~adapters.exceptions.PublishError` if the broker did not
+        acknowledge — the caller must then not confirm the record to its sender."""
+        self._m_read.inc()
+        result = self._validate(record)
+        if isinstance(result, InvalidEvent):
+            with self._lock:
+                self._reject(record, result.reason, str(result), RunStats())
+                self.publisher.flush(timeout)
+                self.quarantine.flush()
+            return Outcome(
+                "rejected", reason=result.reason, field=result.field, message=str(result)
+            )
+        event = result
+        self.publisher.send_and_wait(event, timeout)
+        self._count_published(event.type)
+        self.metrics.last_success.labels(self.source.name).set(time.time())
+        return Outcome("published", event=event)
+
+    def count_duplicate(self) -> None:
+        """Count a record recognised as already published by a push source."""
+        self._m_read.inc()
+        self.metrics.duplicates.labels(self.source.name).inc()
 
     def close(self) -> None:
         self.source.close()

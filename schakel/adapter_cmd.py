@@ -1,4 +1,5 @@
-"""``schakel adapter NAME SPEC`` and ``schakel publish``: run one adapter once or continuously."""
+"""``schakel adapter NAME SPEC`` and ``schakel publish``: run one adapter once or continuously;
+``schakel adapter wijkteam --serve``: run the wijkteam webhook until SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import threading
 
 from prometheus_client import start_http_server
 
+from adapters.base import Source
 from adapters.checkpoint import FileCheckpoint
+from adapters.exceptions import AdapterError
 from adapters.quarantine import Quarantine
 from adapters.registry import open_source
 from adapters.runner import Runner, RunStats
 from schakel import wiring
 from schemas.settings import Settings
+
+DEFAULT_BATCH = 1000
 
 
 def build_runner(
@@ -25,10 +30,12 @@ def build_runner(
     bootstrap: str,
     dedupe_in_run: bool = False,
     instance: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    source: Source | None = None,
 ) -> Runner:
-    """A runner for adapter ``name`` over ``spec`` with checkpoint and quarantine files under
-    ``SCHAKEL_DATA_DIR`` (one checkpoint per adapter instance)."""
-    source = open_source(name, spec, settings)
+    """A runner for adapter ``name`` over ``spec`` (or over ``source``) with checkpoint and
+    quarantine files under ``SCHAKEL_DATA_DIR`` (one checkpoint per adapter instance)."""
+    source = source or open_source(name, spec, settings)
     publisher = wiring.publisher(settings, bootstrap, client_id=f"schakel-adapter-{name}")
     ident = instance or name
     return Runner(
@@ -40,6 +47,7 @@ def build_runner(
             name, settings.data_dir / "quarantaine" / f"{ident}.jsonl", publisher
         ),
         dedupe_in_run=dedupe_in_run,
+        batch_size=batch_size,
     )
 
 
@@ -51,21 +59,87 @@ def print_stats(name: str, stats: RunStats) -> None:
     )
 
 
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    return stop
+
+
+def serve_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the wijkteam webhook (``/events`` and ``/metrics``) until SIGTERM/SIGINT."""
+    from adapters.webhook import WebhookApp, WebhookInbox, WebhookServer
+
+    senders = settings.webhook_senders()
+    if not senders:
+        print(
+            "schakel: SCHAKEL_WEBHOOK_TOKENS is empty: no sender could authenticate",
+            file=sys.stderr,
+        )
+        return 2
+    runner = build_runner(
+        "wijkteam",
+        "",
+        settings,
+        bootstrap=wiring.bootstrap(settings),
+        instance=args.instance or "wijkteam-webhook",
+        source=WebhookInbox(),
+    )
+    app = WebhookApp(runner, senders, max_bytes=settings.max_request_bytes)
+    port = settings.webhook_port if args.port is None else args.port
+    server = WebhookServer(app, args.host or settings.web_host, port)
+    host, bound = server.address
+    print(f"wijkteam: webhook on http://{host}:{bound}/events (metrics on /metrics)", flush=True)
+    stop = _stop_on_signals()
+    thread = threading.Thread(target=server.serve_forever, name="webhook", daemon=True)
+    thread.start()
+    try:
+        stop.wait()
+    finally:
+        server.shutdown()
+        thread.join(10)
+        runner.publisher.close()
+        runner.close()
+    return 0
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        if args.serve:
+            if args.name != "wijkteam":
+                print("schakel: --serve is only for the wijkteam adapter", file=sys.stderr)
+                return 2
+            return serve_webhook(args, settings)
+        if not args.spec and args.name != "outbox":
+            print(
+                f"schakel: adapter {args.name} needs a SPEC (file(s) or directory)", file=sys.stderr
+            )
+            return 2
+        return _run(args, settings)
+    except AdapterError as exc:
+        print(f"schakel: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     bootstrap = wiring.bootstrap(settings)
+    runner = build_runner(
+        args.name,
+        args.spec or "",
+        settings,
+        bootstrap=bootstrap,
+        instance=args.instance,
+        batch_size=args.batch_size,
+    )
     if settings.metrics_port and not args.once:
         start_http_server(settings.metrics_port, addr=settings.web_host)
-    runner = build_runner(
-        args.name, args.spec, settings, bootstrap=bootstrap, instance=args.instance
-    )
     try:
         if args.once:
             stats = runner.run_once()
         else:
-            stop = threading.Event()
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            signal.signal(signal.SIGINT, lambda *_: stop.set())
-            stats = runner.run_forever(args.interval or settings.poll_interval_s, stop)
+            stats = runner.run_forever(
+                args.interval or settings.poll_interval_s, _stop_on_signals()
+            )
     finally:
         runner.publisher.close()
         runner.close()
@@ -73,29 +147,57 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if stats.rejected == 0 else 3
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="iwmo | sociale-dienst | wijkteam | vroegsignalering | outbox")
-    parser.add_argument("spec", help="what to read: a directory, file(s) `a.csv,b.csv`, or a DSN")
+    parser.add_argument(
+        "spec",
+        nargs="?",
+        default="",
+        help="what to read: a directory, file(s) `a.csv,b.csv`, or a DSN "
+        "(outbox: default SCHAKEL_OUTBOX_DSN; not used with --serve)",
+    )
     parser.add_argument("--once", action="store_true", help="read the backlog once and exit")
     parser.add_argument("--interval", type=float, help="poll interval (continuous mode)")
     parser.add_argument("--instance", help="checkpoint name (default: the adapter name)")
+    parser.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=DEFAULT_BATCH,
+        help=f"records per broker flush + checkpoint (default {DEFAULT_BATCH})",
+    )
+    parser.add_argument(
+        "--serve", action="store_true", help="wijkteam: run the webhook (SCHAKEL_WEBHOOK_PORT)"
+    )
+    parser.add_argument("--host", help="--serve: address to bind (default SCHAKEL_WEB_HOST)")
+    parser.add_argument("--port", type=int, help="--serve: port (default SCHAKEL_WEBHOOK_PORT)")
 
 
 def main_publish(args: argparse.Namespace, settings: Settings) -> int:
     bootstrap = wiring.bootstrap(settings)
-    runner = build_runner(
-        "publish",
-        ",".join(args.files),
-        settings,
-        bootstrap=bootstrap,
-        dedupe_in_run=True,
-        instance=args.instance,
-    )
     try:
-        stats = runner.run_once()
-    finally:
-        runner.publisher.close()
-        runner.close()
+        runner = build_runner(
+            "publish",
+            ",".join(args.files),
+            settings,
+            bootstrap=bootstrap,
+            dedupe_in_run=True,
+            instance=args.instance,
+        )
+        try:
+            stats = runner.run_once()
+        finally:
+            runner.publisher.close()
+            runner.close()
+    except AdapterError as exc:
+        print(f"schakel: {exc}", file=sys.stderr)
+        return 2
     print_stats("publish", stats)
     if stats.rejected:
         print(

@@ -1,0 +1,113 @@
+"""``schakel adapter sociale-dienst export.csv[,export2.csv]``: the nightly Participatiewet export.
+
+Columns ``bsn;gebeurtenis;datum;regeling;reden;uitkomst;trede;van;traject_id;soort;
+uren_per_week;registratie_id`` (reading, encodings and rejections: :mod:`adapters.csvsource`).
+``gebeurtenis`` selects one of the seven ``nl.participatiewet.*`` types; only the columns of
+that type are read — the others are ignored (never validated, never published), so an export
+that fills them for context is not rejected. Dates as ``YYYY-MM-DD`` or ``DD-MM-YYYY``;
+``trede`` a whole number; ``uren_per_week`` a number with an optional decimal comma.
+Enumerations are matched case-insensitively and validated against the catalogue by the runner.
+Event id: ``derive_id(source, registratie_id)``; no ``time`` (the export has no registration
+moment, and the read moment would make re-reads differ).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from adapters.base import derive_id
+from adapters.csvsource import (
+    CellError,
+    CsvLayout,
+    CsvSource,
+    enum_value,
+    parse_date,
+    parse_decimal,
+    parse_int,
+)
+
+COLUMNS = (
+    "bsn",
+    "gebeurtenis",
+    "datum",
+    "regeling",
+    "reden",
+    "uitkomst",
+    "trede",
+    "van",
+    "traject_id",
+    "soort",
+    "uren_per_week",
+    "registratie_id",
+)
+EXPORT = CsvLayout("export", COLUMNS, key=("registratie_id",))
+
+Cell = Callable[[str, str], Any]
+_ENUM: Cell = lambda value, _column: enum_value(value)  # noqa: E731 - a table of parsers
+_TEXT: Cell = lambda value, _column: value  # noqa: E731
+
+# gebeurtenis → (event type, {column: parser}) — the data fields of each type
+MAPPING: dict[str, tuple[str, dict[str, Cell]]] = {
+    "uitkering-toegekend": (
+        "nl.participatiewet.uitkeringen.toegekend",
+        {"regeling": _ENUM},
+    ),
+    "uitkering-beeindigd": ("nl.participatiewet.uitkeringen.beeindigd", {"reden": _ENUM}),
+    "aanvraag-afgewezen": ("nl.participatiewet.aanvragen.afgewezen", {"reden": _ENUM}),
+    "arbeidsvermogen-vastgesteld": (
+        "nl.participatiewet.arbeidsvermogen.vastgesteld",
+        {"uitkomst": _ENUM, "trede": parse_int},
+    ),
+    "verwijzing-ontvangen": ("nl.participatiewet.verwijzingen.ontvangen", {"van": _ENUM}),
+    "traject-gestart": (
+        "nl.participatiewet.trajecten.gestart",
+        {"traject_id": _TEXT, "soort": _ENUM, "uren_per_week": parse_decimal},
+    ),
+    "traject-beeindigd": (
+        "nl.participatiewet.trajecten.beeindigd",
+        {"traject_id": _TEXT, "reden": _ENUM},
+    ),
+}
+
+
+class SocialeDienstSource(CsvSource):
+    """The Participatiewet export: one ``nl.participatiewet.*`` event per row.
+
+    Guarantees (besides :class:`~adapters.csvsource.CsvSource`'s): the same row always maps
+    to the same event (same id, same data); nothing but the catalogue fields of the row's
+    type and ``data.bsn`` is put in the event."""
+
+    name = "sociale-dienst"
+    layouts = (EXPORT,)
+
+    def map_row(self, layout: CsvLayout, row: Mapping[str, str]) -> dict[str, Any]:
+        registratie_id = row["registratie_id"]
+        if not registratie_id:
+            raise CellError(
+                "registratie_id",
+                "empty; every row needs the source system's row id",
+                reason="missing-field",
+            )
+        gebeurtenis = row["gebeurtenis"].lower()
+        try:
+            event_type, fields = MAPPING[gebeurtenis]
+        except KeyError:
+            raise CellError(
+                "gebeurtenis",
+                "unknown value; expected one of " + ", ".join(MAPPING),
+                reason="unknown-value" if gebeurtenis else "missing-field",
+            ) from None
+        data: dict[str, Any] = {"bsn": row["bsn"]}
+        if row["datum"]:
+            data["datum"] = parse_date(row["datum"], "datum")
+        for column, parse in fields.items():
+            if row[column]:
+                data[column] = parse(row[column], column)
+        return {
+            "specversion": "1.0",
+            "id": derive_id(self.source, registratie_id),
+            "source": self.source,
+            "type": event_type,
+            "data": data,
+        }

@@ -1,0 +1,368 @@
+"""The wijkteam webhook: CloudEvents over HTTP (``schakel adapter wijkteam --serve``).
+
+``POST /events`` (or ``/``) in either content mode of the CloudEvents HTTP binding:
+
+- **binary**: ``ce-specversion``, ``ce-id``, ``ce-source``, ``ce-type`` (and optionally
+  ``ce-time``, ``ce-subject``, ``ce-dataschema``) headers, percent-decoded; the body is
+  ``data`` as JSON (``Content-Type: application/json``);
+- **structured**: ``Content-Type: application/cloudevents+json``, the body is the event.
+
+Answers, always with a JSON body that never echoes a submitted value or a BSN:
+
+========  ==================================================================================
+202       published and acknowledged by the broker (acks=all), or a retry of an event this
+          process already published (same ``source`` + ``id``: not published again)
+400       not a valid event: ``{"reason", "field", "message"}`` say what to fix
+401       missing or unknown bearer token (``Authorization: Bearer …``)
+403       the event's ``source`` is not the source the token may send
+411/413   no ``Content-Length`` / body larger than ``SCHAKEL_MAX_REQUEST_BYTES``
+415       another content type (batch mode, non-JSON data)
+503       the broker did not acknowledge: nothing was confirmed, retry later
+========  ==================================================================================
+
+Every refusal except 503 is quarantined (location ``webhook``, the sender's source, reason,
+SHA-256 of the body) and counted. ``GET /metrics`` serves the Prometheus metrics, ``GET
+/health`` answers 200. Tokens come from ``SCHAKEL_WEBHOOK_TOKENS`` (``source=token``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote
+
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from adapters.base import Cursor, Location, Record, Source, digest
+from adapters.exceptions import PublishError, Rejection
+from adapters.runner import Runner
+from adapters.wijkteam import type_problem
+
+log = logging.getLogger("schakel.adapters")
+
+PATHS = ("/events", "/")
+STRUCTURED = "application/cloudevents+json"
+BATCH = "application/cloudevents-batch+json"
+_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "dataschema")
+_JSON_TYPES = ("application/json", "text/json")
+
+
+@dataclass(frozen=True)
+class Response:
+    """An HTTP answer: status, extra headers and a JSON body."""
+
+    status: int
+    body: Mapping[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
+    close: bool = False
+    raw: bytes | None = None
+
+    def payload(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
+        return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
+
+
+class WebhookInbox(Source):
+    """The source of the webhook runner: events are pushed (:meth:`Runner.submit`), never
+    pulled, so :meth:`records` yields nothing."""
+
+    name = "wijkteam"
+
+    def records(self, cursor: Cursor) -> Iterator[Record]:
+        return iter(())
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, reason: str, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.status, self.reason, self.message, self.field = status, reason, message, field
+
+
+class RecentIds:
+    """A bounded, thread-safe memory of the (source, id) pairs published lately."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)  # type: ignore[arg-type]  # checked by `in`
+                return True
+            return False
+
+    def add(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._items[key] = None
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def _media_type(value: str | None) -> str:
+    return (value or "").split(";", 1)[0].strip().lower()
+
+
+def _json_object(body: bytes, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _Refused(400, "encoding", f"{what}: the body is not valid UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise _Refused(
+            400, "malformed", f"{what}: not valid JSON at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise _Refused(400, "malformed", f"{what}: JSON nested too deeply") from None
+    if not isinstance(value, dict):
+        raise _Refused(400, "malformed", f"{what}: must be a JSON object")
+    return value
+
+
+def parse_event(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+    """The structured-mode CloudEvent (input form) of a request; ``headers`` lower-case.
+
+    Raises ``_Refused`` (400/415) for a request that is neither mode or not JSON."""
+    content_type = _media_type(headers.get("content-type"))
+    if content_type == BATCH:
+        raise _Refused(
+            415, "unsupported-media-type", "batch mode is not supported; send events one by one"
+        )
+    if content_type == STRUCTURED:
+        structured = _json_object(body, "body")
+        if "data_base64" in structured:
+            raise _Refused(
+                400, "malformed", "data_base64 is not supported; send data as JSON", "data_base64"
+            )
+        return structured
+    if "ce-specversion" not in headers:
+        raise _Refused(
+            400,
+            "malformed",
+            "neither binary mode (ce-specversion header) nor structured mode "
+            f"(Content-Type: {STRUCTURED})",
+            "ce-specversion",
+        )
+    if content_type and content_type not in _JSON_TYPES and not content_type.endswith("+json"):
+        raise _Refused(415, "unsupported-media-type", "binary mode data must be application/json")
+    event: dict[str, Any] = {
+        name: unquote(headers[f"ce-{name}"]) for name in _ATTRIBUTES if f"ce-{name}" in headers
+    }
+    event["data"] = _json_object(body, "data")
+    if content_type:
+        event["datacontenttype"] = content_type
+    return event
+
+
+class WebhookApp:
+    """The request handling of the webhook, independent of the HTTP server (testable).
+
+    Guarantees: 202 only after the broker acknowledged the event (or for a retry of an
+    event acknowledged before); a refused request is quarantined and counted before it is
+    answered; no answer, log line or quarantine entry holds a submitted value. Thread-safe."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        senders: Mapping[str, str],
+        *,
+        max_bytes: int,
+        registry: CollectorRegistry = REGISTRY,
+        recent: RecentIds | None = None,
+    ) -> None:
+        self.runner = runner
+        self._senders = [(token.encode("utf-8"), source) for token, source in senders.items()]
+        self.max_bytes = max_bytes
+        self.registry = registry
+        self.recent = recent or RecentIds()
+
+    def _sender(self, authorization: str | None) -> str | None:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        given = token.strip().encode("utf-8", errors="replace")
+        found = None
+        for secret, source in self._senders:  # compare with every token: constant time
+            if hmac.compare_digest(given, secret):
+                found = source
+        return found
+
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], read: Callable[[int], bytes]
+    ) -> Response:
+        """Answer one request; ``headers`` with lower-case names; ``read(n)`` reads the body."""
+        path = path.split("?", 1)[0]
+        if method == "GET" and path == "/metrics":
+            return Response(
+                200, {}, {"content-type": CONTENT_TYPE_LATEST}, raw=generate_latest(self.registry)
+            )
+        if method == "GET" and path in ("/health", "/ready"):
+            return Response(200, {"status": "ok"})
+        if path not in PATHS:
+            return Response(404, {"error": "not-found", "message": "POST events to /events"})
+        if method != "POST":
+            return Response(405, {"error": "method-not-allowed"}, {"allow": "POST"})
+        sender = self._sender(headers.get("authorization"))
+        body: bytes | None = None
+        try:
+            if sender is None:
+                raise _Refused(401, "unauthorized", "missing or unknown bearer token")
+            body = self._body(headers, read)
+            return self._event(sender, headers, body)
+        except _Refused as refused:
+            return self._refuse(refused, sender, body)
+
+    def _body(self, headers: Mapping[str, str], read: Callable[[int], bytes]) -> bytes:
+        if "transfer-encoding" in headers or "content-length" not in headers:
+            raise _Refused(411, "malformed", "a Content-Length header is required")
+        try:
+            length = int(headers["content-length"])
+        except ValueError:
+            raise _Refused(400, "malformed", "Content-Length is not a number") from None
+        if length < 0:
+            raise _Refused(400, "malformed", "Content-Length is negative")
+        if length > self.max_bytes:
+            raise _Refused(
+                413,
+                "too-large",
+                f"body larger than {self.max_bytes} bytes (SCHAKEL_MAX_REQUEST_BYTES)",
+            )
+        body = read(length)
+        if len(body) != length:
+            raise _Refused(400, "malformed", "the body is shorter than Content-Length")
+        return body
+
+    def _event(self, sender: str, headers: Mapping[str, str], body: bytes) -> Response:
+        event = parse_event(headers, body)
+        problem = type_problem(event)
+        if problem is not None:
+            raise _Refused(400, problem.reason, str(problem), "type")
+        source = event.get("source")
+        if isinstance(source, str) and source != sender:  # a missing source is a 400 below
+            raise _Refused(
+                403,
+                "forbidden-source",
+                "source: this token may not send events of this source",
+                "source",
+            )
+        identity = (str(event.get("source")), str(event.get("id")))
+        if identity in self.recent:
+            self.runner.count_duplicate()
+            return Response(202, {"status": "accepted", "duplicate": True})
+        record = Record(Location("webhook", path=sender), {}, event=event, digest=digest(body))
+        try:
+            outcome = self.runner.submit(record)
+        except PublishError as exc:
+            log.error(
+                "adapter.webhook_unavailable",
+                extra={"adapter": self.runner.source.name, "detail": str(exc)},
+            )
+            return Response(
+                503,
+                {"error": "unavailable", "message": "the event was not stored; retry later"},
+                {"retry-after": "5"},
+            )
+        if outcome.status == "rejected":
+            return Response(
+                400,
+                {
+                    "error": "invalid-event",
+                    "reason": outcome.reason,
+                    "field": outcome.field,
+                    "message": outcome.message,
+                },
+            )
+        self.recent.add(identity)
+        return Response(202, {"status": "accepted", "duplicate": False})
+
+    def _refuse(self, refused: _Refused, sender: str | None, body: bytes | None) -> Response:
+        rejection = Rejection(refused.message, reason=refused.reason)
+        record = Record(
+            Location("webhook", path=sender or "unauthenticated"),
+            {},
+            rejection=rejection,
+            digest=digest(body) if body is not None else None,
+        )
+        try:
+            self.runner.submit(record)
+        except PublishError as exc:  # the refusal stands; the dead letter is best effort
+            log.error(
+                "adapter.webhook_quarantine_failed",
+                extra={"adapter": self.runner.source.name, "detail": str(exc)},
+            )
+        headers = {"www-authenticate": 'Bearer realm="schakel"'} if refused.status == 401 else {}
+        return Response(
+            refused.status,
+            {
+                "error": "invalid-event" if refused.status == 400 else "refused",
+                "reason": refused.reason,
+                "field": refused.field,
+                "message": refused.message,
+            },
+            headers,
+            close=body is None,
+        )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 30
+    app: WebhookApp
+
+    def _serve(self) -> None:
+        headers = {k.lower(): v for k, v in reversed(list(self.headers.items()))}
+        response = self.app.handle(self.command, self.path, headers, self.rfile.read)
+        payload = response.payload()
+        self.send_response(response.status)
+        self.send_header("content-type", response.headers.get("content-type", "application/json"))
+        self.send_header("content-length", str(len(payload)))
+        for name, value in response.headers.items():
+            if name != "content-type":
+                self.send_header(name, value)
+        if response.close:
+            self.send_header("connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("adapter.webhook_request", extra={"adapter": "wijkteam", "request": self.command})
+
+
+class WebhookServer:
+    """A threading HTTP server around a :class:`WebhookApp`; :meth:`shutdown` stops it."""
+
+    def __init__(self, app: WebhookApp, host: str, port: int) -> None:
+        handler = type("Handler", (_Handler,), {"app": app})
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def serve_forever(self) -> None:
+        log.info(
+            "adapter.webhook_listening",
+            extra={"adapter": "wijkteam", "host": self.address[0], "port": self.address[1]},
+        )
+        self._server.serve_forever(poll_interval=0.2)
+
+    def shutdown(self) -> None:
+        """Stop serving (from another thread) and release the socket."""
+        self._server.shutdown()
+        self._server.server_close()

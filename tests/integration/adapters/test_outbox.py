@@ -1,0 +1,124 @@
+"""The outbox adapter against a real PostgreSQL 15 and the real broker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from adapters.outbox import OutboxSource
+from schakel.adapter_cmd import build_runner
+from schemas.pseudonym import pseudonym
+from schemas.settings import Settings
+from tests.integration.adapters.conftest import KEY, assert_no_bsn, events_of, insert_rows
+
+ROOT = Path(__file__).resolve().parents[3]
+ROWS = ROOT / "samples" / "outbox" / "rows.jsonl"
+
+
+def sample_events(source: str) -> list[dict[str, Any]]:
+    out = []
+    for line in ROWS.read_text().splitlines():
+        event = json.loads(line)["event"]
+        event["source"] = source
+        out.append(event)
+    return out
+
+
+def melding(source: str, n: int, bsn: str = "999990020") -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": f"m-{n}",
+        "source": source,
+        "type": "nl.wmo.meldingen.ontvangen",
+        "data": {"bsn": bsn, "datum": "2026-01-20"},
+    }
+
+
+def test_outbox_publishes_in_id_order_and_checkpoints_the_last_id(
+    outbox_db: str, adapter_settings: Settings
+) -> None:
+    source = f"urn:nld:oin:{adapter_settings.oin}:systeem:wmo-zaaksysteem"
+    rows = sample_events(source)
+    insert_rows(outbox_db, rows)
+    bootstrap = adapter_settings.kafka_bootstrap or ""
+    runner = build_runner("outbox", outbox_db, adapter_settings, bootstrap=bootstrap, batch_size=2)
+    try:
+        stats = runner.run_once()
+        assert (stats.published, stats.rejected) == (4, 0)
+        assert runner.checkpoint.load() == {"last_id": 4}
+        insert_rows(
+            outbox_db,
+            [melding(source, 5), {"not": "an event"}, melding(source, 7, bsn="999990021")],
+        )
+        stats = runner.run_once()
+        assert (stats.read, stats.published, stats.by_reason) == (
+            3,
+            1,
+            {"missing-field": 1, "bsn": 1},
+        )
+        assert runner.checkpoint.load() == {"last_id": 7}
+        assert runner.run_once().read == 0
+    finally:
+        runner.publisher.close()
+        runner.close()
+    messages = events_of(bootstrap, "schakel.wmo.events", source)
+    assert sorted(m.record["id"] for m in messages) == sorted([e["id"] for e in rows] + ["m-5"])
+    by_id = {m.record["id"]: m for m in messages}
+    assert by_id["zs-afwijzing-7002"].record["data"]["reden"] == "werk-passender"
+    assert by_id["zs-onderzoek-7001"].record["data"]["werkwens"] is True
+    assert by_id["m-5"].key == pseudonym("999990020", KEY).encode()
+    assert_no_bsn(messages, {"999990020", "999990068"})
+    quarantine = (adapter_settings.data_dir / "quarantaine" / "outbox.jsonl").read_text()
+    assert "schakel_outbox id=6" in quarantine
+    assert "schakel_outbox id=7" in quarantine
+    assert "999990021" not in quarantine
+
+
+def test_rows_are_read_in_id_order_in_batches(outbox_db: str) -> None:
+    insert_rows(outbox_db, [melding("urn:x", n) for n in range(25)])
+    source = OutboxSource(outbox_db, batch_size=7)
+    try:
+        ids = [r.cursor["last_id"] for r in source.records({"last_id": 3})]
+    finally:
+        source.close()
+    assert ids == list(range(4, 26))
+
+
+def test_a_gap_of_an_open_transaction_is_waited_for(outbox_db: str) -> None:
+    source = OutboxSource(outbox_db, gap_grace_s=3600)
+    slow = psycopg.connect(outbox_db)
+    try:
+        slow.execute(
+            "INSERT INTO schakel_outbox (event) VALUES (%s)", [json.dumps(melding("urn:x", 1))]
+        )
+        insert_rows(outbox_db, [melding("urn:x", 2)])  # id 2 commits first
+        assert list(source.records({})) == []  # id 1 may still commit: do not pass it
+        slow.commit()
+        assert [r.cursor["last_id"] for r in source.records({})] == [1, 2]
+        # a rolled-back id leaves a permanent gap: passed once no writer is in flight
+        slow.execute(
+            "INSERT INTO schakel_outbox (event) VALUES (%s)", [json.dumps(melding("urn:x", 3))]
+        )
+        slow.rollback()
+        insert_rows(outbox_db, [melding("urn:x", 4)])
+        assert [r.cursor["last_id"] for r in source.records({"last_id": 2})] == [4]
+    finally:
+        slow.close()
+        source.close()
+
+
+def test_connection_problems_are_source_failures(postgres: Any) -> None:
+    from adapters.exceptions import AdapterError
+
+    source = OutboxSource(postgres.dsn("no_such_database"))
+    with pytest.raises(AdapterError, match="cannot connect") as err:
+        list(source.records({}))
+    assert "password" not in str(err.value)
+    source = OutboxSource(postgres.dsn())
+    with pytest.raises(AdapterError, match="schakel_outbox does not exist"):
+        list(source.records({}))
+    source.close()

@@ -1,0 +1,220 @@
+"""The shared CSV machinery: cell parsers, encodings, header matching, cursor and streaming."""
+
+from __future__ import annotations
+
+import io
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from adapters.csvsource import (
+    MAX_LINE_BYTES,
+    CellError,
+    detect_encoding,
+    parse_amount_cents,
+    parse_date,
+    parse_decimal,
+    parse_int,
+)
+from adapters.runner import plain
+from adapters.sociale_dienst import COLUMNS, SocialeDienstSource
+from tests.unit.adapters.conftest import SOURCE, events, outcomes
+
+HEADER = ";".join(COLUMNS) + "\n"
+
+
+def row(n: int, bsn: str = "999990111") -> str:
+    return f"{bsn};uitkering-toegekend;2026-01-05;bijstand;;;;;;;;R-{n}\n"
+
+
+def source(path: Path) -> SocialeDienstSource:
+    return SocialeDienstSource([path], source=SOURCE)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2026-01-05", "2026-01-05"), ("05-01-2026", "2026-01-05"), ("29-02-2024", "2024-02-29")],
+)
+def test_dates_in_both_spellings(text: str, expected: str) -> None:
+    assert parse_date(text, "datum") == expected
+
+
+@pytest.mark.parametrize("text", ["2026-02-30", "31-04-2026", "2026-13-01", "00-01-2026"])
+def test_impossible_dates(text: str) -> None:
+    with pytest.raises(CellError, match="not an existing calendar date") as err:
+        parse_date(text, "datum")
+    assert err.value.reason == "bad-date"
+    assert text not in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["2026/01/05", "5-1-2026", "20260105", "2026-1-5", "jan 5"])
+def test_badly_formatted_dates(text: str) -> None:
+    with pytest.raises(CellError, match="expected a date as YYYY-MM-DD or DD-MM-YYYY"):
+        parse_date(text, "datum")
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("1.234,56", 123456),
+        ("1234,56", 123456),
+        ("1234,5", 123450),
+        ("12", 1200),
+        ("0,07", 7),
+        ("€ 1.234,56", 123456),
+        ("1.234.567,00", 123456700),
+    ],
+)
+def test_decimal_comma_amounts(text: str, cents: int) -> None:
+    assert parse_amount_cents(text, "bedrag") == cents
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("1.234", "ambiguous"),
+        ("12.345.678", "ambiguous"),
+        ("12.34", "expected euros"),
+        ("1,234.56", "expected euros"),
+        ("12,345", "expected euros"),
+        ("-10,00", "expected euros"),
+        ("1.23,45", "expected euros"),
+        ("", "expected euros"),
+    ],
+)
+def test_invalid_or_ambiguous_amounts(text: str, why: str) -> None:
+    with pytest.raises(CellError, match=why) as err:
+        parse_amount_cents(text, "bedrag")
+    assert err.value.reason == "bad-amount"
+
+
+def test_numbers() -> None:
+    assert parse_int("42", "x") == 42
+    assert parse_decimal("12,5", "x") == 12.5
+    assert parse_decimal("12.25", "x") == 12.25
+    assert parse_decimal("40", "x") == 40.0
+    for bad in ("4 2", "-1", "1e3", "twaalf"):
+        with pytest.raises(CellError):
+            parse_int(bad, "x")
+    for bad in ("12,555", "1.234,5", "x"):
+        with pytest.raises(CellError):
+            parse_decimal(bad, "x")
+
+
+def test_encoding_detection() -> None:
+    assert detect_encoding(io.BytesIO("é;x\n".encode())) == "utf-8"
+    assert detect_encoding(io.BytesIO(b"\xef\xbb\xbfa;b\n")) == "utf-8-sig"
+    assert detect_encoding(io.BytesIO("é;x\n".encode("cp1252"))) == "cp1252"
+    assert detect_encoding(io.BytesIO("a;b\n".encode("utf-16"))) is None
+    assert detect_encoding(io.BytesIO(b"a\x00b")) is None
+    # a multi-byte character split over the detection chunks is still UTF-8
+    big = io.BytesIO(b"a" * 65_535 + "é\n".encode())
+    assert detect_encoding(big) == "utf-8"
+    assert big.tell() == 0
+
+
+def test_cursor_continues_after_the_last_record(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(HEADER + row(1) + row(2) + row(3))
+    records = list(source(path).records({}))
+    assert [r.location.line for r in records] == [2, 3, 4]
+    after_two = plain(records[1].cursor)
+    rest = list(source(path).records(after_two))
+    assert [r.location.line for r in rest] == [4]
+    assert list(source(path).records(plain(records[-1].cursor))) == []
+
+
+def test_grown_file_is_read_on_and_replaced_file_from_the_start(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(HEADER + row(1))
+    (first,) = source(path).records({})
+    with path.open("a") as handle:
+        handle.write(row(2))
+    grown = list(source(path).records(plain(first.cursor)))
+    assert [r.location.line for r in grown] == [3]
+    path.write_text(HEADER + row(7) + row(8) + row(9))  # next night's export, same name
+    replaced = list(source(path).records(plain(grown[-1].cursor)))
+    assert [r.location.line for r in replaced] == [2, 3, 4]
+
+
+def test_duplicates_are_recognised_across_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(HEADER + row(1) + row(2) + row(1))
+    records = list(source(path).records({}))
+    resumed = list(source(path).records(plain(records[1].cursor)))
+    assert [(r.location.line, r.rejection.reason if r.rejection else "ok") for r in resumed] == [
+        (4, "duplicate")
+    ]
+
+
+def test_blank_lines_are_skipped_and_crlf_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes((HEADER + row(1) + "\n  \n" + row(2)).replace("\n", "\r\n").encode())
+    got = events(source(path).records({}))
+    assert [e["data"]["datum"] for e in got] == ["2026-01-05", "2026-01-05"]
+
+
+def test_quoted_cells_are_unquoted(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(
+        HEADER + '"999990111";"uitkering-toegekend";"2026-01-05";"bijstand";;;;;;;;"R;1"\n'
+    )
+    (event,) = events(source(path).records({}))
+    assert event["data"]["regeling"] == "bijstand"
+    path.write_text(HEADER + '"999990111;uitkering-toegekend;2026-01-05;bijstand;;;;;;;;R-1\n')
+    assert outcomes(source(path).records({}), base=tmp_path) == [("x.csv:2", "malformed")]
+
+
+def test_whitespace_only_file_is_empty_and_reported_once(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("\n \r\n")
+    (record,) = source(path).records({})
+    assert record.rejection is not None
+    assert record.rejection.reason == "empty-file"
+    assert list(source(path).records(plain(record.cursor))) == []
+
+
+def test_blank_first_line_before_a_header(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("\n" + HEADER + row(1))
+    assert outcomes(source(path).records({}), base=tmp_path) == [("x.csv:1", "columns")]
+
+
+def test_a_bad_file_is_reported_once(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(HEADER.replace(";", ",") + row(1))
+    (record,) = source(path).records({})
+    assert list(source(path).records(plain(record.cursor))) == []
+
+
+def test_missing_file_is_a_source_failure(tmp_path: Path) -> None:
+    from adapters.exceptions import AdapterError
+
+    with pytest.raises(AdapterError, match="cannot open"):
+        list(source(tmp_path / "absent.csv").records({}))
+
+
+def test_huge_file_is_streamed_with_bounded_memory(tmp_path: Path) -> None:
+    """A 40 MB line and 20 000 rows: read through the source, never held whole."""
+    path = tmp_path / "big.csv"
+    with path.open("w") as handle:
+        handle.write(HEADER)
+        handle.write("x" * 40_000_000 + "\n")
+        for n in range(20_000):
+            handle.write(row(n))
+    tracemalloc.start()
+    try:
+        count = 0
+        first = None
+        for record in source(path).records({}):
+            count += 1
+            first = first or record
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 20_001
+    assert first is not None and first.rejection is not None
+    assert first.rejection.reason == "too-large"
+    assert str(MAX_LINE_BYTES) in str(first.rejection)
+    assert peak < 12_000_000  # far below the 41 MB file: the over-long line was skipped

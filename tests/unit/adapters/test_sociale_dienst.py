@@ -1,0 +1,201 @@
+"""sociale-dienst: golden mapping of the sample export and every rejection kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from adapters.base import derive_id
+from adapters.sociale_dienst import COLUMNS, SocialeDienstSource
+from tests.unit.adapters.conftest import BAD, SAMPLES, SOURCE, events, outcomes
+
+HEADER = ";".join(COLUMNS) + "\n"
+
+
+def source(*paths: Path) -> SocialeDienstSource:
+    return SocialeDienstSource(list(paths), source=SOURCE)
+
+
+def ce(registratie_id: str, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": derive_id(SOURCE, registratie_id),
+        "source": SOURCE,
+        "type": event_type,
+        "data": data,
+    }
+
+
+P = "nl.participatiewet."
+
+
+def test_golden_mapping_of_the_sample_export() -> None:
+    got = events(source(SAMPLES / "sociale-dienst" / "export.csv").records({}))
+    assert got == [
+        ce(
+            "PW-2025-004711",
+            P + "uitkeringen.toegekend",
+            {"bsn": "999990019", "datum": "2025-11-01", "regeling": "bijstand"},
+        ),
+        ce(
+            "PW-2026-000105",
+            P + "arbeidsvermogen.vastgesteld",
+            {"bsn": "999990019", "datum": "2026-01-05", "uitkomst": "gedeeltelijk", "trede": 3},
+        ),
+        ce(
+            "PW-2026-000310",
+            P + "aanvragen.afgewezen",
+            {"bsn": "999990020", "datum": "2026-03-10", "reden": "zorg-passender"},
+        ),
+        ce(
+            "PW-2026-000112",
+            P + "uitkeringen.toegekend",
+            {"bsn": "999990056", "datum": "2026-01-12", "regeling": "bijstand"},
+        ),
+        ce(
+            "PW-2025-002201",
+            P + "uitkeringen.toegekend",
+            {"bsn": "999990081", "datum": "2025-06-01", "regeling": "bijstand"},
+        ),
+        ce(
+            "PW-2026-000115",
+            P + "uitkeringen.beeindigd",
+            {"bsn": "999990081", "datum": "2026-01-15", "reden": "werk"},
+        ),
+        ce(
+            "PW-2026-000401",
+            P + "uitkeringen.toegekend",
+            {"bsn": "999990081", "datum": "2026-04-01", "regeling": "bijstand"},
+        ),
+        ce(
+            "PW-2025-003901",
+            P + "uitkeringen.toegekend",
+            {"bsn": "999990093", "datum": "2025-10-01", "regeling": "ioaw"},
+        ),
+        ce(
+            "PW-2026-000121",
+            P + "verwijzingen.ontvangen",
+            {"bsn": "999990093", "datum": "2026-01-21", "van": "wijkteam"},
+        ),
+        ce(
+            "PW-2026-000201",
+            P + "trajecten.gestart",
+            {
+                "bsn": "999990093",
+                "datum": "2026-02-01",
+                "traject_id": "TR-2026-0017",
+                "soort": "re-integratie",
+                "uren_per_week": 16.5,
+            },
+        ),
+        ce(
+            "PW-2026-000630",
+            P + "trajecten.beeindigd",
+            {
+                "bsn": "999990093",
+                "datum": "2026-06-30",
+                "traject_id": "TR-2026-0017",
+                "reden": "werk",
+            },
+        ),
+    ]
+    assert {
+        r for _, r in outcomes(source(SAMPLES / "sociale-dienst" / "export.csv").records({}))
+    } == {"ok"}
+
+
+def test_irrelevant_columns_are_ignored_and_enums_case_insensitive(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(
+        HEADER
+        + "999990111;Uitkering-Toegekend;2026-01-05;BIJSTAND;werk;geen;9;wmo;T-1;overig;x;R-1\n"
+    )
+    (event,) = events(source(path).records({}))
+    assert event["type"] == P + "uitkeringen.toegekend"
+    assert event["data"] == {"bsn": "999990111", "datum": "2026-01-05", "regeling": "bijstand"}
+
+
+def test_reordered_header_columns_are_matched_by_name(tmp_path: Path) -> None:
+    columns = HEADER.strip().split(";")
+    path = tmp_path / "x.csv"
+    path.write_text(
+        ";".join(reversed(columns)) + "\nR-1;;;;;;;werk;;2026-01-05;uitkering-beeindigd;999990111\n"
+    )
+    (event,) = events(source(path).records({}))
+    assert event["data"] == {"bsn": "999990111", "datum": "2026-01-05", "reden": "werk"}
+
+
+def test_rejections_name_file_line_and_column() -> None:
+    d = BAD / "sociale-dienst"
+    got = outcomes(source(*sorted(d.glob("*.csv"))).records({}), base=d)
+    assert got == [
+        ("bad-bsn.csv:2", "bsn"),
+        ("bad-bsn.csv:3", "bsn"),
+        ("bad-date.csv:2 datum", "bad-date"),
+        ("bad-date.csv:3 datum", "bad-date"),
+        ("bad-date.csv:4", "ok"),
+        ("duplicate.csv:2", "ok"),
+        ("duplicate.csv:3", "duplicate"),
+        ("duplicate.csv:4", "ok"),
+        ("empty.csv", "empty-file"),
+        ("undecodable.csv:2", "ok"),
+        ("undecodable.csv:3", "encoding"),
+        ("unknown-value.csv:2 gebeurtenis", "unknown-value"),
+        ("unknown-value.csv:3", "unknown-value"),
+        ("unknown-value.csv:4 trede", "bad-number"),
+        ("utf16.csv", "encoding"),
+        ("utf8-bom.csv:2", "ok"),
+        ("windows-1252.csv:2", "ok"),
+        ("wrong-columns.csv:2", "ok"),
+        ("wrong-columns.csv:3", "columns"),
+        ("wrong-columns.csv:4", "delimiter"),
+        ("wrong-delimiter.csv:1", "delimiter"),
+        ("wrong-header.csv:1", "columns"),
+    ]
+
+
+def test_rejection_messages_tell_what_to_fix_without_values() -> None:
+    d = BAD / "sociale-dienst"
+    messages = {
+        str(r.location).replace(f"{d}/", ""): str(r.rejection)
+        for r in source(*sorted(d.glob("*.csv"))).records({})
+        if r.rejection is not None
+    }
+    assert messages["wrong-header.csv:1"] == (
+        "line 1: the header does not match; expected columns "
+        "bsn;gebeurtenis;datum;regeling;reden;uitkomst;trede;van;traject_id;soort;"
+        "uren_per_week;registratie_id (missing: registratie_id)"
+    )
+    assert messages["wrong-columns.csv:3"].startswith("line 3: 11 fields, expected 12 (bsn;")
+    assert (
+        messages["duplicate.csv:3"] == "line 3: registratie_id repeats line 2; the first row wins"
+    )
+    assert messages["empty.csv"] == "empty file"
+    assert messages["bad-date.csv:2 datum"] == "column datum: not an existing calendar date"
+    assert "2026/01/06" not in messages["bad-date.csv:3 datum"]
+    assert "zeven" not in messages["unknown-value.csv:4 trede"]
+    assert "uitkering-verhoogd" not in messages["unknown-value.csv:2 gebeurtenis"]
+
+
+def test_windows_1252_and_bom_decode_to_the_same_event() -> None:
+    d = BAD / "sociale-dienst"
+    (cp1252,) = events(source(d / "windows-1252.csv").records({}))
+    (bom,) = events(source(d / "utf8-bom.csv").records({}))
+    assert cp1252 == bom
+    assert cp1252["data"]["traject_id"] == "TR-ré-01"
+    assert cp1252["data"]["uren_per_week"] == 12.5
+
+
+def test_rows_without_registratie_id_are_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(HEADER + "999990111;uitkering-toegekend;2026-01-05;bijstand;;;;;;;;\n")
+    (record,) = source(path).records({})
+    assert record.rejection is not None
+    assert record.rejection.reason == "missing-field"
+    assert record.location.path == "registratie_id"
+
+
+def test_header_only_file_is_a_valid_export_without_rows(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(HEADER)
+    assert list(source(path).records({})) == []

@@ -1,0 +1,236 @@
+"""The webhook request handling (no HTTP server, no broker): every answer and what it does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.webhook import RecentIds, Response, WebhookApp, WebhookInbox
+from tests.unit.adapters.conftest import Harness, make_harness
+
+WT = "urn:nld:oin:00000001234567890000:systeem:wijkteam"
+OTHER = "urn:nld:oin:00000001234567890000:systeem:ander-wijkteam"
+TOKEN = "s3cret-token-wijkteam"
+BSN = "999990111"
+
+
+def structured(**over: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": "wt-1",
+        "source": WT,
+        "type": "nl.wijkteams.casussen.geopend",
+        "time": "2026-01-10T09:05:00+01:00",
+        "data": {"bsn": BSN, "datum": "2026-01-10", "casus_id": "W-1"},
+    }
+    event.update(over)
+    return event
+
+
+@pytest.fixture
+def hx(tmp_path: Path) -> Harness:
+    return make_harness(WebhookInbox(), tmp_path)
+
+
+@pytest.fixture
+def app(hx: Harness) -> WebhookApp:
+    return WebhookApp(
+        hx.runner, {TOKEN: WT, "other-token": OTHER}, max_bytes=4096, registry=hx.registry
+    )
+
+
+def post(
+    app: WebhookApp,
+    body: bytes | Mapping[str, Any],
+    headers: Mapping[str, str] | None = None,
+    *,
+    token: str | None = TOKEN,
+    path: str = "/events",
+) -> Response:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    h = {"content-type": "application/cloudevents+json", "content-length": str(len(raw))}
+    if token is not None:
+        h["authorization"] = f"Bearer {token}"
+    h.update(headers or {})
+    reads: list[int] = []
+
+    def read(n: int) -> bytes:
+        reads.append(n)
+        return raw[:n]
+
+    return app.handle("POST", path, {k.lower(): v for k, v in h.items() if v is not None}, read)
+
+
+def test_structured_mode_is_published_before_202(app: WebhookApp, hx: Harness) -> None:
+    response = post(app, structured())
+    assert response.status == 202
+    assert response.body == {"status": "accepted", "duplicate": False}  # no value echoed
+    (event,) = hx.publisher.acked
+    assert event.type == "nl.wijkteams.casussen.geopend"
+    assert BSN not in json.dumps(event.to_json())
+
+
+def test_binary_mode(app: WebhookApp, hx: Harness) -> None:
+    data = {"bsn": BSN, "datum": "2026-01-11", "rol": "casusregisseur"}
+    response = post(
+        app,
+        data,
+        {
+            "content-type": "application/json; charset=utf-8",
+            "ce-specversion": "1.0",
+            "ce-id": "wt-2",
+            "ce-source": WT.replace(":", "%3A"),  # percent-encoded header values
+            "ce-type": "nl.wijkteams.regie.toegewezen",
+            "ce-time": "2026-01-11T11:20:00+01:00",
+        },
+    )
+    assert response.status == 202, response.body
+    (event,) = hx.publisher.acked
+    assert (event.id, event.source, event.time) == ("wt-2", WT, "2026-01-11T11:20:00+01:00")
+    assert event.datacontenttype == "application/json"
+    assert dict(event.data)["rol"] == "casusregisseur"
+
+
+def test_retry_of_the_same_event_is_acknowledged_without_republishing(
+    app: WebhookApp, hx: Harness
+) -> None:
+    assert post(app, structured()).status == 202
+    again = post(app, structured())
+    assert again.status == 202
+    assert again.body["duplicate"] is True
+    assert len(hx.publisher.acked) == 1
+    assert (
+        hx.registry.get_sample_value("schakel_adapter_duplicates_total", {"adapter": "wijkteam"})
+        == 1
+    )
+
+
+def test_invalid_event_is_400_with_field_and_reason_and_no_values(
+    app: WebhookApp, hx: Harness
+) -> None:
+    response = post(
+        app, structured(data={"bsn": "999990112", "datum": "2026-01-30", "casus_id": "W-1"})
+    )
+    assert response.status == 400
+    assert response.body["error"] == "invalid-event"
+    assert response.body["field"] == "data.bsn"
+    assert response.body["reason"] == "bsn"
+    assert "999990112" not in json.dumps(response.body)
+    response = post(app, structured(data={"bsn": BSN, "datum": "2026-02-30", "casus_id": "W-1"}))
+    assert (response.status, response.body["field"], response.body["reason"]) == (
+        400,
+        "data.datum",
+        "bad-date",
+    )
+    response = post(app, structured(data={"bsn": BSN, "casus_id": "W-1"}))
+    assert (response.body["field"], response.body["reason"]) == ("data.datum", "missing-field")
+    assert hx.publisher.acked == []
+    entries = [json.loads(line) for line in hx.quarantine_lines()]
+    assert [e["reden"] for e in entries] == ["bsn", "bad-date", "missing-field"]
+    assert all(e["locatie"] == f"webhook {WT}" for e in entries)
+    assert all(e["record_sha256"] for e in entries)
+    assert "999990112" not in "".join(hx.quarantine_lines())
+
+
+def test_other_domains_are_refused(app: WebhookApp) -> None:
+    response = post(
+        app, structured(type="nl.wmo.meldingen.ontvangen", data={"bsn": BSN, "datum": "2026-01-01"})
+    )
+    assert (response.status, response.body["reason"], response.body["field"]) == (
+        400,
+        "unknown-type",
+        "type",
+    )
+
+
+@pytest.mark.parametrize(
+    ("token", "header"),
+    [(None, None), ("wrong", None), ("", None), (None, f"Basic {TOKEN}"), (None, TOKEN)],
+)
+def test_missing_or_wrong_token_is_401_and_body_unread(
+    app: WebhookApp, hx: Harness, token: str | None, header: str | None
+) -> None:
+    response = post(app, structured(), {"authorization": header} if header else None, token=token)
+    assert response.status == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.close
+    assert hx.publisher.acked == []
+    (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
+    assert (entry["reden"], entry["locatie"], entry["record_sha256"]) == (
+        "unauthorized",
+        "webhook unauthenticated",
+        None,
+    )
+
+
+def test_token_of_another_source_is_403(app: WebhookApp, hx: Harness) -> None:
+    response = post(app, structured(), token="other-token")
+    assert (response.status, response.body["reason"], response.body["field"]) == (
+        403,
+        "forbidden-source",
+        "source",
+    )
+    assert hx.publisher.acked == []
+
+
+def test_body_too_large_is_413_without_reading(app: WebhookApp) -> None:
+    response = post(app, b"x" * 10, {"content-length": "5000"})
+    assert (response.status, response.body["reason"]) == (413, "too-large")
+    assert response.close
+
+
+def test_framing_problems(app: WebhookApp) -> None:
+    assert post(app, structured(), {"content-length": None}).status == 411  # type: ignore[dict-item]
+    assert post(app, structured(), {"transfer-encoding": "chunked"}).status == 411
+    assert post(app, structured(), {"content-length": "abc"}).status == 400
+    assert post(app, b"{}", {"content-length": "10"}).status == 400  # short body
+
+
+def test_content_modes(app: WebhookApp) -> None:
+    assert post(app, b"not json").body["reason"] == "malformed"
+    assert post(app, b"\xff\xfe").body["reason"] == "encoding"
+    assert post(app, b"[1]").body["message"] == "body: must be a JSON object"
+    assert post(app, b"[]", {"content-type": "application/cloudevents-batch+json"}).status == 415
+    binary = {"content-type": "text/plain", "ce-specversion": "1.0"}
+    assert post(app, b"x", binary).status == 415
+    response = post(app, {"x": 1}, {"content-type": "application/json"})
+    assert (response.status, response.body["field"]) == (400, "ce-specversion")
+    response = post(app, structured(data_base64="eA=="))
+    assert (response.status, response.body["field"]) == (400, "data_base64")
+
+
+def test_routes(app: WebhookApp, hx: Harness) -> None:
+    assert app.handle("GET", "/health", {}, lambda n: b"").status == 200
+    assert app.handle("GET", "/nope", {}, lambda n: b"").status == 404
+    assert app.handle("GET", "/events", {}, lambda n: b"").status == 405
+    post(app, structured())
+    metrics = app.handle("GET", "/metrics", {}, lambda n: b"")
+    assert metrics.status == 200
+    sample = 'adapter="wijkteam",type="nl.wijkteams.casussen.geopend"} 1.0'
+    assert f"schakel_adapter_records_published_total{{{sample}".encode() in metrics.payload()
+    assert post(app, structured(id="wt-9"), path="/").status == 202
+
+
+def test_broker_failure_is_503_and_not_remembered(app: WebhookApp, hx: Harness) -> None:
+    hx.publisher.fail = True
+    response = post(app, structured())
+    assert response.status == 503
+    assert response.headers["retry-after"]
+    hx.publisher.fail = False
+    response = post(app, structured())
+    assert (response.status, response.body["duplicate"]) == (202, False)
+
+
+def test_recent_ids_are_bounded() -> None:
+    recent = RecentIds(size=2)
+    recent.add(("s", "1"))
+    recent.add(("s", "2"))
+    assert ("s", "1") in recent  # refreshes 1
+    recent.add(("s", "3"))
+    assert ("s", "2") not in recent
+    assert ("s", "1") in recent
+    assert ("s", "3") in recent
