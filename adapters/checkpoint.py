@@ -38,7 +38,7 @@ class FileCheckpoint:
         tmp = self.path.with_suffix(self.path.suffix + ".tmp")
         try:
             with tmp.open("w", encoding="utf-8") as handle:
-                json.dump(cursor, handle, sort_keys=True)
+                handle.write(json.dumps(cursor, sort_keys=True))
                 handle.flush()
                 os.fsync(handle.fileno())
             tmp.replace(self.path)

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -86,19 +86,19 @@ class Catalogue:
             name: tuple(sorted(vs, key=lambda v: v.version)) for name, vs in versions.items()
         }
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(sorted(self._versions))
 
-    @property
+    @cached_property
     def event_types(self) -> tuple[str, ...]:
         """Every CloudEvent type, input and Schakel-produced."""
         return tuple(n for n in self.names if self.latest(n).is_event)
 
-    @property
-    def input_types(self) -> tuple[str, ...]:
+    @cached_property
+    def input_types(self) -> frozenset[str]:
         """The types a source system may send (everything but ``nl.schakel.*``)."""
-        return tuple(t for t in self.event_types if not t.startswith(SCHAKEL_PREFIX))
+        return frozenset(t for t in self.event_types if not t.startswith(SCHAKEL_PREFIX))
 
     def versions(self, name: str) -> tuple[SchemaVersion, ...]:
         return self._versions[name]

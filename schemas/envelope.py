@@ -140,6 +140,17 @@ def _validate_time(value: object) -> str | None:
     )
 
 
+def _value_error_reason(message: str) -> str:
+    """Reason codes for the checks of :mod:`schemas.models` (pydantic calls them value_error)."""
+    if "date" in message:
+        return "bad-date"
+    if "iWmo code must be" in message:
+        return "out-of-range"
+    if "iWmo code" in message:
+        return "bad-type"
+    return "invalid"
+
+
 def describe_validation_error(exc: ValidationError, prefix: str) -> InvalidEvent:
     """Turn a pydantic error into an :class:`InvalidEvent` without echoing input values."""
     parts = []
@@ -151,7 +162,7 @@ def describe_validation_error(exc: ValidationError, prefix: str) -> InvalidEvent
     loc = ".".join(str(p) for p in (prefix, *first["loc"]))
     if loc == "data.bsn":
         return InvalidBsn(mask_bsn("; ".join(parts)))
-    reason = _REASONS.get(first["type"], "bad-date" if "date" in first["msg"] else "invalid")
+    reason = _REASONS.get(first["type"]) or _value_error_reason(first["msg"])
     return InvalidEvent(mask_bsn("; ".join(parts)), field=loc, reason=reason)
 
 
