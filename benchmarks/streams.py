@@ -33,6 +33,7 @@ from typing import Any
 
 from adapters.publisher import Publisher
 from schakel.broker import EmbeddedBroker, free_port
+from schakel.synth.bsn import block as bsn_block
 from schakel.topics import ensure_topics
 from schemas.envelope import Event, validate_input
 from schemas.pseudonym import Pseudonymiser
@@ -48,18 +49,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "urn:nld:oin:00000001234567890000:systeem:bench"
 
 
+BSNS = bsn_block()
+
+
 def valid_bsn(n: int) -> str:
-    while True:
-        digits = f"{n:08d}"
-        check = sum(int(d) * w for d, w in zip(digits, range(9, 1, -1), strict=True)) % 11
-        if check < 10:
-            return digits + str(check)
-        n += 1
+    """The n-th synthetic BSN (``schakel.synth.bsn``: valid, never a real person's)."""
+    return BSNS[n % len(BSNS)]
 
 
 def citizen(i: int, per_citizen: int) -> list[dict[str, Any]]:
     """A plausible mix across the four domains, ``per_citizen`` events."""
-    bsn = valid_bsn(20_000_000 + i * 13)
+    bsn = valid_bsn(i)
     start = date(2024, 11, 1) + timedelta(days=(i * 7) % 400)
     kinds: list[tuple[str, dict[str, Any]]] = [
         ("nl.wmo.meldingen.ontvangen", {}),

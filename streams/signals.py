@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from schemas.envelope import Event
 from streams.model import Signal, SignalStatus
@@ -40,19 +40,19 @@ class EmittedSignal:
     uitleg: str
     reden: str | None
 
-    def to_json(self, subject: str) -> dict[str, object]:
-        """The JSON shape of ``api.md``."""
-        return {
-            "regel": self.regel,
-            "subject": subject,
-            "sleutel": self.sleutel,
-            "sinds": self.sinds.isoformat(),
-            "status": self.status,
-            "termijn": self.termijn.isoformat() if self.termijn else None,
-            "bewijs": list(self.bewijs),
-            "uitleg": self.uitleg,
-            "opgelost_op": self.opgelost_op.isoformat() if self.opgelost_op else None,
-        }
+    def to_json(self, subject: str) -> dict[str, Any]:
+        """The JSON shape of ``api.md`` (that of :meth:`streams.model.Signal.to_json`)."""
+        return Signal(
+            regel=self.regel,
+            subject=subject,
+            sleutel=self.sleutel,
+            sinds=self.sinds,
+            termijn=self.termijn,
+            status=self.status,
+            opgelost_op=self.opgelost_op,
+            bewijs=self.bewijs,
+            uitleg=self.uitleg,
+        ).to_json()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 
 from schakel.synth.exceptions import SynthError
+from schemas.exceptions import InvalidBsn
+from schemas.pseudonym import validate_bsn
 
 PREFIX = "9999"
 WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2)
@@ -25,10 +27,12 @@ def check_digit(first8: str) -> int | None:
 
 
 def passes_elfproef(bsn: str) -> bool:
-    """Whether ``bsn`` is nine digits, not all zero, and passes the elfproef."""
-    if len(bsn) != 9 or not bsn.isdigit() or bsn == "000000000":
+    """Whether ``bsn`` is a valid BSN by the contract's own check (:func:`validate_bsn`)."""
+    try:
+        validate_bsn(bsn)
+    except InvalidBsn:
         return False
-    return check_digit(bsn[:8]) == int(bsn[8])
+    return True
 
 
 def block() -> list[str]:

@@ -15,32 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from adapters.sociale_dienst import EXPORT
+from adapters.vroegsignalering import ACTIES, SIGNALEN
 from schakel.synth.model import Fact, Municipality, Person
 
-SOCIALE_DIENST_COLUMNS = (
-    "bsn",
-    "gebeurtenis",
-    "datum",
-    "regeling",
-    "reden",
-    "uitkomst",
-    "trede",
-    "van",
-    "traject_id",
-    "soort",
-    "uren_per_week",
-    "registratie_id",
-)
-SIGNALEN_COLUMNS = (
-    "signaal_id",
-    "bsn",
-    "partner",
-    "datum_signaal",
-    "bedrag",
-    "dagen_achterstand",
-    "dreiging",
-)
-ACTIES_COLUMNS = ("signaal_id", "bsn", "datum", "actie")
+# the layouts the adapters read: the generator writes exactly those
+SOCIALE_DIENST_COLUMNS = EXPORT.columns
+SIGNALEN_COLUMNS = SIGNALEN.columns
+ACTIES_COLUMNS = ACTIES.columns
 
 GEBEURTENIS = {
     "nl.participatiewet.uitkeringen.toegekend": ("uitkering-toegekend", ("regeling",)),

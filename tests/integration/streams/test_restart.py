@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from schakel.broker import EmbeddedBroker
+from schakel.synth.bsn import block as bsn_block
 from schakel.topics import ensure_topics
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
@@ -31,18 +32,17 @@ EVENT_TOPICS = [
 ]
 
 
+BSNS = bsn_block()
+
+
 def valid_bsn(n: int) -> str:
-    while True:
-        digits = f"{n:08d}"
-        check = sum(int(d) * w for d, w in zip(digits, range(9, 1, -1), strict=True)) % 11
-        if check < 10:
-            return digits + str(check)
-        n += 1_000_000
+    """The n-th synthetic BSN (``schakel.synth.bsn``: valid, never a real person's)."""
+    return BSNS[n % len(BSNS)]
 
 
 def citizen_events(i: int) -> list[dict[str, Any]]:
     """A few facts per citizen; every third one gets a referral in time (no R1)."""
-    bsn = valid_bsn(10_000_000 + i * 7)
+    bsn = valid_bsn(i)
     start = date(2025, 1, 1) + timedelta(days=i % 200)
     src = "urn:nld:oin:00000001234567890000:systeem:test"
 
