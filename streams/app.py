@@ -141,7 +141,7 @@ def _table(app: faust.App, partitions: int, codec: StateCodec) -> Any:
         compacting=True,
         deleting=False,
         internal=True,
-        acks=False,
+        acks=True,  # the state must be as durable as the signals it explains
         maxsize=131_072,
         allow_empty=True,
     )
