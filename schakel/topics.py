@@ -24,8 +24,8 @@ def ensure_topics(
     """Create every declared topic that does not exist yet (idempotent).
 
     Co-partitioned topics get ``partitions``; the others one partition each (they are read
-    in full by every consumer). ``extra`` names further co-partitioned topics (e.g. Faust
-    changelogs)."""
+    in full by every consumer). ``extra`` names table changelogs: co-partitioned and
+    compacted (their latest value per key is the state)."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="schakel-admin")
     try:
         existing = set(admin.list_topics())
@@ -40,7 +40,12 @@ def ensure_topics(
             if spec.name not in existing
         ]
         wanted += [
-            NewTopic(name=name, num_partitions=partitions, replication_factor=replication_factor)
+            NewTopic(
+                name=name,
+                num_partitions=partitions,
+                replication_factor=replication_factor,
+                topic_configs={"cleanup.policy": "compact"},
+            )
             for name in extra
             if name not in existing
         ]

@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     )
     web_host: str = Field("127.0.0.1", description="Address the worker's HTTP API binds to.")
     web_port: int = Field(6066, ge=0, le=65535, description="Port of the worker's HTTP API.")
+    web_url: str | None = Field(
+        None,
+        description="URL other workers use to reach this worker's API, for routing a "
+        "citizen's request to its owner (default `http://WEB_HOST:WEB_PORT`).",
+    )
     metrics_port: int = Field(
         9464, ge=0, le=65535, description="Port of an adapter's /metrics endpoint (0: off)."
     )

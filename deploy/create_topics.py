@@ -1,0 +1,111 @@
+"""One-shot topic creation for the Compose deployment (service ``topics``).
+
+Creates every topic declared in :mod:`schemas.topics` and the worker table's changelog with
+``SCHAKEL_PARTITIONS`` / ``SCHAKEL_REPLICATION_FACTOR`` before any adapter or worker starts
+(the broker runs with ``auto.create.topics.enable=false``, so no topic can appear with the
+broker's default partition count), then checks that every topic has the partition count it
+must have. Idempotent: run it again after every upgrade.
+
+Why not only ``schakel worker``, which creates topics too (the changelog compacted): adapters
+may start first, and this one-shot also checks the partition counts of existing topics.
+
+Exit codes: 0 all topics present and correct, 1 broker error or wrong partition count,
+2 configuration error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
+
+from schakel.topics import ensure_topics
+from schemas.exceptions import SettingsError
+from schemas.settings import load_settings
+from schemas.topics import ALL_TOPICS, TopicSpec
+from streams.app import CHANGELOG
+
+CHANGELOG_TOPIC = TopicSpec(
+    CHANGELOG,
+    cleanup_policy="compact",
+    key="text",
+    doc="Changelog of the worker table `burgers` (state per citizen; compacted).",
+)
+WAIT_MS = 30_000
+
+
+def declared_topics() -> tuple[TopicSpec, ...]:
+    """Every topic this deployment needs: the declared ones and the table changelog."""
+    return (*ALL_TOPICS, CHANGELOG_TOPIC)
+
+
+def expected_partitions(spec: TopicSpec, partitions: int) -> int:
+    """Co-partitioned topics get ``partitions``; the others one (read whole by everyone)."""
+    return partitions if spec.co_partitioned else 1
+
+
+def partition_problems(
+    described: Iterable[Mapping[str, Any]], specs: Sequence[TopicSpec], partitions: int
+) -> list[str]:
+    """What is wrong with the topics as the broker describes them (empty: nothing)."""
+    found = {str(t.get("name")): len(t.get("partitions") or ()) for t in described}
+    problems = []
+    for spec in specs:
+        want = expected_partitions(spec, partitions)
+        have = found.get(spec.name)
+        if have is None:
+            problems.append(f"{spec.name}: missing")
+        elif have != want:
+            problems.append(
+                f"{spec.name}: {have} partitions, expected {want} "
+                "(SCHAKEL_PARTITIONS cannot change once the topics exist; see deploy/README.md)"
+            )
+    return problems
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"create_topics: {exc}", file=sys.stderr)
+        return 2
+    if not settings.kafka_bootstrap:
+        print("create_topics: SCHAKEL_KAFKA_BOOTSTRAP is required", file=sys.stderr)
+        return 2
+    specs = declared_topics()
+    try:
+        ensure_topics(
+            settings.kafka_bootstrap,
+            partitions=settings.partitions,
+            replication_factor=settings.replication_factor,
+            topics=specs,
+        )
+        admin = KafkaAdminClient(
+            bootstrap_servers=settings.kafka_bootstrap, client_id="schakel-create-topics"
+        )
+        try:
+            admin.wait_for_topics([s.name for s in specs], timeout_ms=WAIT_MS)
+            described = admin.describe_topics([s.name for s in specs])
+        finally:
+            admin.close()
+    except KafkaError as exc:
+        print(f"create_topics: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    problems = partition_problems(described, specs, settings.partitions)
+    for problem in problems:
+        print(f"create_topics: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(
+        f"create_topics: {len(specs)} topics present "
+        f"({settings.partitions} partitions per co-partitioned topic, "
+        f"replication factor {settings.replication_factor})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,769 @@
+"""The deployment files agree with the code and with each other.
+
+No Docker engine is needed: the Dockerfile, the Compose files, the Prometheus configuration and
+alerts and the Grafana provisioning are parsed (PyYAML / json / tomllib) and checked against the
+settings model, the metric definitions, the command-line parser and the topic declarations."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import shlex
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+from prometheus_client import CollectorRegistry
+
+from adapters.metrics import AdapterMetrics
+from adapters.registry import FACTORIES
+from schakel import __version__
+from schakel.cli import build_parser
+from schemas.exceptions import SettingsError
+from schemas.settings import Settings, load_settings
+from schemas.topics import ALL_TOPICS
+from streams.app import CHANGELOG
+from streams.metrics import WorkerMetrics
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+COMPOSE = ROOT / "docker-compose.yml"
+DEV = DEPLOY / "compose.dev.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+PROMETHEUS = DEPLOY / "prometheus" / "prometheus.yml"
+ALERTS = DEPLOY / "prometheus" / "alerts.yml"
+DASHBOARD = DEPLOY / "grafana" / "dashboards" / "schakel.json"
+DATASOURCES = DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
+DASHBOARD_PROVIDERS = DEPLOY / "grafana" / "provisioning" / "dashboards" / "schakel.yml"
+SECRETS = DEPLOY / "secrets"
+
+# Values for the Compose variables without a default (`${OIN:?…}`).
+COMPOSE_ENV = {"OIN": "00000001234567890000"}
+SETTING_NAMES = {f"SCHAKEL_{name.upper()}" for name in Settings.model_fields}
+PORT_SETTING = {"worker": "web_port", "adapter": "metrics_port", "webhook": "webhook_port"}
+"""Process kind → the setting of the port its /metrics (and health check) is served on."""
+SCRIPT_DIR = "/opt/schakel/"
+"""Where the Dockerfile copies the deploy/*.py helpers."""
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def load_module(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"deploy_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
+
+
+def interpolate(value: str, env: Mapping[str, str] = COMPOSE_ENV) -> str:
+    """Compose's variable substitution: ``${V}``, ``${V:-default}``, ``${V:?message}``, ``$$``."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name, op, arg = match.group(1), match.group(2), match.group(3)
+        if name in env:
+            return env[name]
+        if op in (":-", "-"):
+            return arg
+        if op in (":?", "?"):
+            pytest.fail(f"Compose variable {name} is required: {arg}")
+        return ""
+
+    parts = value.split("$$")
+    return "$".join(_VAR.sub(substitute, part) for part in parts)
+
+
+def environment(spec: Mapping[str, Any]) -> dict[str, str]:
+    raw = spec.get("environment") or {}
+    if isinstance(raw, list):
+        raw = dict(item.split("=", 1) for item in raw)
+    return {str(k): interpolate(str(v)) for k, v in raw.items()}
+
+
+def merge_service(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """Enough of Compose's merge for these checks: mappings of environment merged, the rest
+    replaced by the overlay."""
+    merged = {**base, **overlay}
+    if "environment" in base and "environment" in overlay:
+        merged["environment"] = {**environment(base), **environment(overlay)}
+    return merged
+
+
+def compose_services(*files: Path) -> dict[str, dict[str, Any]]:
+    services: dict[str, dict[str, Any]] = {}
+    for path in files:
+        for name, spec in (load_yaml(path).get("services") or {}).items():
+            services[name] = merge_service(services[name], spec) if name in services else spec
+    return services
+
+
+def env_file_values(path: Path) -> dict[str, str]:
+    values = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def bind_mounts(spec: Mapping[str, Any]) -> dict[str, str]:
+    """Host path → container path of a service's short-syntax bind mounts."""
+    mounts = {}
+    for volume in spec.get("volumes") or []:
+        source, _, rest = interpolate(str(volume)).partition(":")
+        if source.startswith((".", "/")) and rest:
+            mounts[source] = rest.split(":")[0]
+    return mounts
+
+
+def example_of(env_file: str) -> Path:
+    """A Compose ``env_file`` (a real secret, not in the repository) → its committed example."""
+    return ROOT / f"{env_file}.example"
+
+
+# --- the Dockerfile ----------------------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    out: list[tuple[str, str]] = []
+    buffer = ""
+    for raw in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            buffer += line[:-1] + " "
+            continue
+        instruction, _, rest = (buffer + line).partition(" ")
+        out.append((instruction.upper(), rest.strip()))
+        buffer = ""
+    assert not buffer, "Dockerfile ends in a continuation line"
+    return out
+
+
+def final_stage() -> list[tuple[str, str]]:
+    instructions = dockerfile_instructions()
+    last_from = max(i for i, (name, _) in enumerate(instructions) if name == "FROM")
+    return instructions[last_from:]
+
+
+def dockerfile_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for name, rest in final_stage():
+        if name == "ENV":
+            for item in shlex.split(rest):
+                key, _, value = item.partition("=")
+                env[key] = value
+    return env
+
+
+def dockerfile_json(instruction: str) -> list[str]:
+    values = [rest for name, rest in final_stage() if name == instruction]
+    assert len(values) == 1, f"expected one {instruction} in the final stage"
+    parsed = json.loads(values[0])
+    assert isinstance(parsed, list)
+    return [str(p) for p in parsed]
+
+
+# --- the Schakel services ------------------------------------------------------------------------
+
+
+@dataclass
+class SchakelService:
+    """A Compose service that runs the Schakel image, as the container will run it."""
+
+    name: str
+    spec: dict[str, Any]
+    argv: list[str] | None
+    """``schakel`` arguments; None for a helper script run with ``python``."""
+    script: str | None
+    env: dict[str, str]
+
+    @property
+    def one_shot(self) -> bool:
+        return self.spec.get("restart") == "no"
+
+    @property
+    def kind(self) -> str | None:
+        """``worker``, ``adapter`` (polling), ``webhook`` or None (one-shot jobs)."""
+        if not self.argv or self.one_shot:
+            return None
+        if self.argv[0] == "worker":
+            return "worker"
+        if self.argv[0] == "adapter":
+            return "webhook" if "--serve" in self.argv else "adapter"
+        return None
+
+    def setting(self, field: str) -> Any:
+        """The effective value of a setting (environment, else the model's default)."""
+        value = self.env.get(f"SCHAKEL_{field.upper()}")
+        return Settings.model_fields[field].default if value is None else value
+
+
+def schakel_image(services: Mapping[str, Mapping[str, Any]]) -> str:
+    images = {str(s["image"]) for s in services.values() if "build" in s}
+    assert len(images) == 1, f"one image is built from this repository, found {images}"
+    return images.pop()
+
+
+def resolve_argv(name: str, spec: Mapping[str, Any]) -> tuple[list[str] | None, str | None]:
+    entrypoint = spec.get("entrypoint")
+    command = spec.get("command")
+    if isinstance(command, str):
+        command = shlex.split(command)
+    if entrypoint is None:
+        argv = list(command) if command is not None else dockerfile_json("CMD")
+        return [str(a) for a in argv], None
+    if isinstance(entrypoint, str):
+        entrypoint = shlex.split(entrypoint)
+    entrypoint = [str(e) for e in entrypoint]
+    if entrypoint[:1] == ["python"]:
+        assert len(entrypoint) == 2 and entrypoint[1].startswith(SCRIPT_DIR), (
+            f"{name}: a helper script runs as `python {SCRIPT_DIR}<script>.py`"
+        )
+        assert command is None, f"{name}: a helper script takes no command"
+        return None, entrypoint[1]
+    assert entrypoint[:2] == ["sh", "-c"] and entrypoint[3:] == ["schakel"], (
+        f"{name}: the entrypoint must be the image's `schakel` or a sh wrapper that execs it"
+    )
+    script = interpolate(entrypoint[2])
+    assert script.rstrip().endswith('exec schakel "$@"'), f"{name}: wrapper must exec schakel"
+    assert command is not None, f"{name}: a wrapped schakel needs a command"
+    return [str(a) for a in command], None
+
+
+def schakel_services(*files: Path) -> dict[str, SchakelService]:
+    services = compose_services(*files)
+    image = schakel_image(compose_services(COMPOSE))
+    base_env = {k: v for k, v in dockerfile_env().items() if k.startswith("SCHAKEL_")}
+    out = {}
+    for name, spec in services.items():
+        if spec.get("image") != image:
+            continue
+        argv, script = resolve_argv(name, spec)
+        env = dict(base_env)
+        for env_file in spec.get("env_file") or []:
+            path = env_file if isinstance(env_file, str) else env_file["path"]
+            env.update(env_file_values(example_of(path)))
+        env.update(environment(spec))
+        out[name] = SchakelService(name, dict(spec), argv, script, env)
+    return out
+
+
+def parse(service: SchakelService) -> argparse.Namespace:
+    assert service.argv is not None
+    try:
+        return build_parser().parse_args(service.argv)
+    except SystemExit:
+        pytest.fail(f"{service.name}: `schakel {' '.join(service.argv)}` is not a valid command")
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+
+def known_metric_names() -> set[str]:
+    """Every series name the worker and adapter metrics can expose."""
+    worker = WorkerMetrics()
+    worker.watch_open_signals(lambda: {"regel": 1})
+    adapter_registry = CollectorRegistry()
+    AdapterMetrics(adapter_registry)
+    names = set()
+    for registry in (worker.registry, adapter_registry):
+        for family in registry.collect():
+            if family.type == "counter":
+                names.add(f"{family.name}_total")
+            elif family.type == "histogram":
+                names |= {f"{family.name}{suffix}" for suffix in ("_bucket", "_count", "_sum")}
+            else:
+                names.add(family.name)
+    return names
+
+
+def metric_tokens(expr: str) -> set[str]:
+    return set(re.findall(r"\bschakel_[a-z0-9_]+\b", expr))
+
+
+def dashboard_panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for panel in panels:
+        yield panel
+        yield from dashboard_panels(panel.get("panels") or [])
+
+
+def dashboard_exprs() -> list[str]:
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    return [
+        str(target["expr"])
+        for panel in dashboard_panels(dashboard["panels"])
+        for target in panel.get("targets") or []
+    ]
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    return [rule for group in load_yaml(ALERTS)["groups"] for rule in group["rules"]]
+
+
+def scrape_jobs() -> dict[str, dict[str, Any]]:
+    return {job["job_name"]: job for job in load_yaml(PROMETHEUS)["scrape_configs"]}
+
+
+def balanced(expr: str) -> bool:
+    depth = 0
+    for char in expr:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+# --- .dockerignore -------------------------------------------------------------------------------
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out + r"\Z")
+
+
+def docker_ignored(path: str, patterns: list[str]) -> bool:
+    """Docker's rule: the last pattern matching the path or one of its parents decides."""
+    parts = path.split("/")
+    ignored = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        regex = _glob_regex(pattern.removeprefix("!").strip("/"))
+        if any(regex.match("/".join(parts[:n])) for n in range(1, len(parts) + 1)):
+            ignored = not negate
+    return ignored
+
+
+def dockerignore_patterns() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+# === tests: settings ============================================================================
+
+
+def test_every_schakel_variable_in_the_deployment_exists_in_the_settings_model() -> None:
+    files = [
+        COMPOSE,
+        DEV,
+        DOCKERFILE,
+        DEPLOY / "README.md",
+        SECRETS / "README.md",
+        *SECRETS.glob("*.example"),
+    ]
+    unknown = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in files
+        for name in re.findall(r"\bSCHAKEL_[A-Z0-9_]+\b", path.read_text(encoding="utf-8"))
+        if name not in SETTING_NAMES
+    }
+    assert not unknown, f"not a field of schemas.settings.Settings: {sorted(unknown)}"
+
+
+def test_compose_variables_have_a_default_or_a_message_and_are_documented() -> None:
+    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    for path in (COMPOSE, DEV):
+        for name, op, _ in _VAR.findall(path.read_text(encoding="utf-8")):
+            assert op, f"{path.name}: ${{{name}}} needs a default (:-) or a message (:?)"
+            assert f"`{name}`" in readme, f"deploy/README.md does not document {name}"
+
+
+def test_every_schakel_service_has_valid_production_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in [k for k in os.environ if k.startswith("SCHAKEL_")]:
+        monkeypatch.delenv(name)
+    compose = load_yaml(COMPOSE)
+    services = schakel_services(COMPOSE, DEV)
+    assert services
+    partitions = set()
+    for service in services.values():
+        fields = {k.removeprefix("SCHAKEL_").lower(): v for k, v in service.env.items()}
+        try:
+            settings = load_settings(**fields)
+        except SettingsError as exc:
+            pytest.fail(f"{service.name}: {exc}")
+        assert settings.profile == "production", service.name
+        assert str(settings.pseudonym_key_file) == "/run/secrets/pseudonym_key", service.name
+        assert "pseudonym_key" in (service.spec.get("secrets") or []), service.name
+        assert settings.kafka_bootstrap == "kafka:9092", service.name
+        assert settings.schema_registry_url == "http://schema-registry:8081", service.name
+        partitions.add(settings.partitions)
+        if service.kind == "worker":
+            assert settings.store == "rocksdb"
+            assert settings.tokens(), "the worker needs API tokens (worker.env)"
+        if service.kind == "webhook":
+            assert settings.webhook_senders(), "the webhook needs sender tokens (webhook.env)"
+        if service.argv and service.argv[:2] == ["adapter", "outbox"]:
+            assert settings.outbox_dsn is not None, "the outbox adapter needs SCHAKEL_OUTBOX_DSN"
+    assert len(partitions) == 1, "every process must agree on SCHAKEL_PARTITIONS"
+    assert {"kafka", "schema-registry"} <= set(compose["services"])
+    assert compose["secrets"]["pseudonym_key"]["file"].startswith("./deploy/secrets/")
+
+
+def test_secrets_stay_out_of_the_repository() -> None:
+    lines = (SECRETS / ".gitignore").read_text(encoding="utf-8").splitlines()
+    ignore = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert ignore[0] == "*" and all(p.startswith("!") for p in ignore[1:])
+    allowed = [p.removeprefix("!") for p in ignore[1:]]
+    compose = load_yaml(COMPOSE)
+    referenced = [str(s["file"]) for s in compose["secrets"].values()]
+    referenced += [
+        str(f) for s in compose_services(COMPOSE, DEV).values() for f in s.get("env_file") or []
+    ]
+    for ref in referenced:
+        path = (ROOT / ref).resolve()
+        assert path.parent == SECRETS, f"{ref}: secrets live in deploy/secrets"
+        assert not any(re.fullmatch(_glob_regex(p), path.name) for p in allowed), (
+            f"{ref} would not be ignored by deploy/secrets/.gitignore"
+        )
+    for example in SECRETS.glob("*.env.example"):
+        for key, value in env_file_values(example).items():
+            for item in value.split(","):
+                assert "VERVANG_MIJ" in item, f"{example.name}: {key} looks like a real secret"
+
+
+# === tests: commands ============================================================================
+
+
+def test_every_command_in_compose_is_a_real_schakel_subcommand() -> None:
+    services = schakel_services(COMPOSE, DEV)
+    for service in services.values():
+        if service.script is not None:
+            local = DEPLOY / Path(service.script).name
+            assert local.is_file(), f"{service.name}: {service.script} has no deploy/ source"
+            continue
+        args = parse(service)
+        if args.command == "adapter":
+            assert args.name in FACTORIES, f"{service.name}: unknown adapter {args.name!r}"
+            assert args.serve or args.spec or args.name == "outbox", f"{service.name}: no SPEC"
+            assert not args.once or service.one_shot, f"{service.name}: --once must be one-shot"
+    commands = {tuple(s.argv) for s in schakel_services(COMPOSE).values() if s.argv}
+    assert ("worker",) in commands
+    assert ("schemas", "register") in commands
+    adapters = {argv[1] for argv in commands if argv[0] == "adapter"}
+    assert adapters >= {"iwmo", "sociale-dienst", "vroegsignalering", "outbox", "wijkteam"}
+    assert ("adapter", "wijkteam", "--serve") in commands
+
+
+def test_topics_are_created_before_any_worker_or_adapter_starts() -> None:
+    compose = compose_services(COMPOSE)
+    broker = environment(compose["kafka"])
+    assert broker["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    services = schakel_services(COMPOSE)
+    topic_jobs = [s.name for s in services.values() if s.script == f"{SCRIPT_DIR}create_topics.py"]
+    register_jobs = [s.name for s in services.values() if s.argv == ["schemas", "register"]]
+    assert len(topic_jobs) == 1 and len(register_jobs) == 1
+    for service in services.values():
+        if service.kind is None:
+            continue
+        depends = service.spec.get("depends_on") or {}
+        for job in (*topic_jobs, *register_jobs):
+            assert depends.get(job, {}).get("condition") == "service_completed_successfully", (
+                f"{service.name} must wait for {job}"
+            )
+
+
+def test_worker_is_scalable() -> None:
+    worker = compose_services(COMPOSE)["worker"]
+    assert "container_name" not in worker
+    assert "ports" not in worker, "a fixed host port stops `--scale worker=N`"
+    assert int(worker["deploy"]["replicas"]) >= 2
+    volumes = [str(v) for v in worker.get("volumes") or []]
+    assert all(":" not in v for v in volumes), "RocksDB must not be shared between replicas"
+    data_dir = schakel_services(COMPOSE)["worker"].setting("data_dir")
+    assert volumes == [str(data_dir)]
+
+
+def test_one_shots_do_not_restart_and_long_running_services_check_their_own_port() -> None:
+    script = load_module(DEPLOY / "healthcheck.py")
+    for kind, (variable, default, _path) in script.KINDS.items():
+        field = PORT_SETTING[kind]
+        assert variable == f"SCHAKEL_{field.upper()}"
+        assert default == Settings.model_fields[field].default
+    for service in schakel_services(COMPOSE, DEV).values():
+        check = service.spec.get("healthcheck") or {}
+        if service.one_shot:
+            assert check.get("disable") is True, f"{service.name}: one-shot without health check"
+            continue
+        assert service.spec.get("restart") == "unless-stopped", service.name
+        assert check.get("test") == ["CMD", "python", f"{SCRIPT_DIR}healthcheck.py", service.kind]
+
+
+# === tests: Dockerfile ==========================================================================
+
+
+def test_dockerfile_is_multi_stage_non_root_with_the_schakel_entrypoint() -> None:
+    instructions = dockerfile_instructions()
+    args = dict(rest.split("=", 1) for name, rest in instructions if name == "ARG" and "=" in rest)
+    bases = [
+        interpolate(rest.split()[0], args)
+        for name, rest in instructions
+        if name == "FROM" and not rest.startswith("build")
+    ]
+    assert len(bases) >= 2 and all(b.startswith("python:3.11-slim") for b in bases), bases
+    assert any(name == "RUN" and "pip install ." in rest for name, rest in instructions)
+    assert dockerfile_json("ENTRYPOINT") == ["schakel"]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "schakel" in pyproject["project"]["scripts"]
+    users = [rest for name, rest in final_stage() if name == "USER"]
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    healthchecks = [rest for name, rest in final_stage() if name == "HEALTHCHECK"]
+    assert len(healthchecks) == 1
+    check = json.loads(healthchecks[0].split(" CMD ", 1)[1])
+    assert check == ["python", f"{SCRIPT_DIR}healthcheck.py", "worker"]
+    assert load_module(DEPLOY / "healthcheck.py").KINDS["worker"][2] == "/health"
+
+
+def test_dockerfile_copies_what_exists_and_dockerignore_lets_it_in() -> None:
+    patterns = dockerignore_patterns()
+    copied = []
+    for name, rest in dockerfile_instructions():
+        if name != "COPY" or rest.startswith("--from"):
+            continue
+        *sources, destination = shlex.split(rest)
+        for source in sources:
+            assert (ROOT / source).exists(), f"COPY {source}: no such file"
+            assert not docker_ignored(source, patterns), f"COPY {source}: in .dockerignore"
+            if destination == SCRIPT_DIR:
+                copied.append(f"{SCRIPT_DIR}{Path(source).name}")
+    for service in schakel_services(COMPOSE, DEV).values():
+        if service.script is not None:
+            assert service.script in copied, f"{service.script} is not copied into the image"
+    for kept_out in (
+        ".venv/bin/python",
+        ".git/config",
+        "var/checkpoints/iwmo.json",
+        "deploy/secrets/pseudonym_key",
+        "deploy/secrets/worker.env",
+        "samples/iwmo/x.xml",
+        "schakel/__pycache__/cli.cpython-311.pyc",
+    ):
+        assert docker_ignored(kept_out, patterns), f"{kept_out} would enter the build context"
+
+
+# === tests: create_topics.py ====================================================================
+
+
+def test_create_topics_declares_every_topic_and_a_compacted_changelog() -> None:
+    script = load_module(DEPLOY / "create_topics.py")
+    specs = {spec.name: spec for spec in script.declared_topics()}
+    assert set(specs) == {t.name for t in ALL_TOPICS} | {CHANGELOG}
+    changelog = specs[CHANGELOG]
+    assert changelog.cleanup_policy == "compact" and changelog.co_partitioned
+    described = [
+        {"name": s.name, "partitions": [{}] * script.expected_partitions(s, 6)}
+        for s in specs.values()
+    ]
+    assert script.partition_problems(described, list(specs.values()), 6) == []
+    problems = script.partition_problems(described[1:], list(specs.values()), 8)
+    assert any("missing" in p for p in problems)
+    assert any("expected 8" in p for p in problems)
+
+
+def test_create_topics_uses_the_settings(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = load_module(DEPLOY / "create_topics.py")
+    calls: list[dict[str, Any]] = []
+
+    def fake_ensure(bootstrap: str, **kwargs: Any) -> None:
+        calls.append({"bootstrap": bootstrap, **kwargs})
+
+    class FakeAdmin:
+        def __init__(self, **_: Any) -> None:
+            pass
+
+        def wait_for_topics(self, names: list[str], timeout_ms: int) -> None:
+            pass
+
+        def describe_topics(self, names: list[str]) -> list[dict[str, Any]]:
+            specs = {s.name: s for s in calls[0]["topics"]}
+            return [
+                {"name": n, "partitions": [{}] * script.expected_partitions(specs[n], 5)}
+                for n in names
+            ]
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(script, "ensure_topics", fake_ensure)
+    monkeypatch.setattr(script, "KafkaAdminClient", FakeAdmin)
+    monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "kafka:9092")
+    monkeypatch.setenv("SCHAKEL_PARTITIONS", "5")
+    monkeypatch.setenv("SCHAKEL_REPLICATION_FACTOR", "1")
+    assert script.main() == 0
+    assert calls[0]["bootstrap"] == "kafka:9092"
+    assert calls[0]["partitions"] == 5 and calls[0]["replication_factor"] == 1
+    assert "11 topics present" in capsys.readouterr().out
+    monkeypatch.delenv("SCHAKEL_KAFKA_BOOTSTRAP")
+    assert script.main() == 2
+
+
+# === tests: Prometheus and alerts ===============================================================
+
+
+def test_prometheus_scrapes_every_long_running_schakel_process_on_its_port() -> None:
+    services = schakel_services(COMPOSE)
+    scraped: dict[str, int] = {}
+    for job in scrape_jobs().values():
+        for sd in job.get("dns_sd_configs") or []:
+            assert sd["type"] == "A"
+            for name in sd["names"]:
+                assert name not in scraped, f"{name} is scraped twice"
+                scraped[name] = int(sd["port"])
+    expected = {s.name: int(s.setting(PORT_SETTING[s.kind])) for s in services.values() if s.kind}
+    assert scraped == expected
+    worker_job = scrape_jobs()["schakel-worker"]
+    assert "static_configs" not in worker_job, "scaled workers are found through DNS"
+
+
+def test_prometheus_loads_the_alerts_from_its_mounted_directory() -> None:
+    prometheus = compose_services(COMPOSE)["prometheus"]
+    mounts = bind_mounts(prometheus)
+    assert mounts.get("./deploy/prometheus") == "/etc/prometheus"
+    config_flags = [c for c in prometheus["command"] if c.startswith("--config.file=")]
+    assert config_flags == ["--config.file=/etc/prometheus/prometheus.yml"]
+    for rule_file in load_yaml(PROMETHEUS)["rule_files"]:
+        assert (DEPLOY / "prometheus" / Path(rule_file).relative_to("/etc/prometheus")).is_file()
+
+
+def test_every_metric_in_the_alerts_exists() -> None:
+    known = known_metric_names()
+    jobs = set(scrape_jobs())
+    names = [rule["alert"] for rule in alert_rules()]
+    assert len(names) == len(set(names))
+    for rule in alert_rules():
+        expr = str(rule["expr"])
+        unknown = metric_tokens(expr) - known
+        assert not unknown, f"{rule['alert']}: unknown metrics {unknown}"
+        assert balanced(expr), f"{rule['alert']}: unbalanced parentheses"
+        for values in re.findall(r'\bjob=~?"([^"]+)"', expr):
+            assert set(values.split("|")) <= jobs, f"{rule['alert']}: unknown job in {values}"
+        assert rule["labels"]["severity"] in ("critical", "warning")
+        assert rule["annotations"]["summary"]
+
+
+def test_the_alerts_cover_the_failure_modes() -> None:
+    exprs = {rule["alert"]: str(rule["expr"]) for rule in alert_rules()}
+
+    def covered(needle: str) -> bool:
+        return any(needle in expr for expr in exprs.values())
+
+    assert covered("schakel_worker_deadlettered_total")
+    assert covered("schakel_adapter_records_rejected_total")
+    assert covered("schakel_adapter_last_success_timestamp_seconds")
+    assert covered("schakel_worker_consumer_lag_records")
+    assert covered('up{job="schakel-worker"} == 0')
+
+
+# === tests: Grafana =============================================================================
+
+
+def test_every_metric_on_the_dashboard_exists_and_the_required_panels_are_there() -> None:
+    known = known_metric_names()
+    exprs = dashboard_exprs()
+    used = set().union(*(metric_tokens(e) for e in exprs))
+    assert not used - known, f"unknown metrics on the dashboard: {sorted(used - known)}"
+    assert all(balanced(e) for e in exprs)
+    required = {
+        "schakel_worker_events_total",
+        "schakel_worker_duplicates_total",
+        "schakel_worker_deadlettered_total",
+        "schakel_worker_signals_raised_total",
+        "schakel_worker_signals_resolved_total",
+        "schakel_worker_signals_withdrawn_total",
+        "schakel_worker_signals_open",
+        "schakel_worker_processing_seconds_bucket",
+        "schakel_worker_consumer_lag_records",
+        "schakel_adapter_records_read_total",
+        "schakel_adapter_records_published_total",
+        "schakel_adapter_records_rejected_total",
+        "schakel_adapter_last_success_timestamp_seconds",
+    }
+    assert required <= used, f"missing on the dashboard: {sorted(required - used)}"
+    assert any("histogram_quantile(0.95" in e for e in exprs)
+    assert any("histogram_quantile(0.5" in e for e in exprs)
+    jobs = set(scrape_jobs())
+    for expr in exprs:
+        for values in re.findall(r'\bjob=~?"([^"]+)"', expr):
+            assert set(values.split("|")) <= jobs
+
+
+def test_dashboard_panels_use_the_provisioned_data_source() -> None:
+    datasources = load_yaml(DATASOURCES)["datasources"]
+    uids = {d["uid"] for d in datasources}
+    assert len(datasources) == 1 and datasources[0]["url"] == "http://prometheus:9090"
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    ids = []
+    for panel in dashboard_panels(dashboard["panels"]):
+        ids.append(panel["id"])
+        grid = panel["gridPos"]
+        assert grid["x"] >= 0 and grid["x"] + grid["w"] <= 24, panel["title"]
+        if panel["type"] == "row":
+            continue
+        assert panel["datasource"]["uid"] in uids, panel["title"]
+        for target in panel["targets"]:
+            assert target["datasource"]["uid"] in uids, panel["title"]
+    assert len(ids) == len(set(ids)), "panel ids must be unique"
+
+
+def test_grafana_provisions_the_dashboard_directory_that_compose_mounts() -> None:
+    grafana = compose_services(COMPOSE)["grafana"]
+    mounts = bind_mounts(grafana)
+    assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
+    (provider,) = load_yaml(DASHBOARD_PROVIDERS)["providers"]
+    assert mounts["./deploy/grafana/dashboards"] == provider["options"]["path"]
+    assert "grafana_admin_password" in grafana["secrets"]
+
+
+# === tests: publiccode.yml ======================================================================
+
+
+def test_publiccode_yml_follows_the_standard_and_the_project() -> None:
+    code = load_yaml(ROOT / "publiccode.yml")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert code["publiccodeYmlVersion"] == "0.4"
+    for key in ("name", "url", "platforms", "categories", "developmentStatus", "softwareType"):
+        assert code[key], key
+    assert code["softwareVersion"] == __version__
+    assert code["legal"]["license"] == pyproject["project"]["license"]["text"] == "EUPL-1.2"
+    assert code["developmentStatus"] in ("concept", "development", "beta", "stable", "obsolete")
+    assert code["intendedAudience"]["countries"] == ["nl"]
+    assert "nl" in code["description"]
+    for lang, text in code["description"].items():
+        assert len(text["shortDescription"]) <= 150, lang
+        assert 150 <= len(text["longDescription"]) <= 10000, lang
+        assert text["features"], lang
+    assert code["maintenance"]["type"] in ("internal", "contract", "community", "none")
+    assert code["localisation"]["availableLanguages"]
