@@ -127,19 +127,21 @@ def _translate(record: Mapping[str, Any], fields: frozenset[str], old: str, new:
     return out
 
 
-def to_avro(schema: SchemaVersion, record: Mapping[str, Any]) -> dict[str, Any]:
-    """Catalogue spelling → Avro enum symbols (``geen-recht`` → ``geen_recht``)."""
+def _translated(
+    schema: SchemaVersion, record: Mapping[str, Any], old: str, new: str
+) -> dict[str, Any]:
     if schema.is_event:
         out = dict(record)
-        out["data"] = _translate(record["data"], schema.enum_fields, "-", "_")
+        out["data"] = _translate(record["data"], schema.enum_fields, old, new)
         return out
-    return dict(_translate(record, schema.enum_fields, "-", "_"))
+    return dict(_translate(record, schema.enum_fields, old, new))
+
+
+def to_avro(schema: SchemaVersion, record: Mapping[str, Any]) -> dict[str, Any]:
+    """Catalogue spelling → Avro enum symbols (``geen-recht`` → ``geen_recht``)."""
+    return _translated(schema, record, "-", "_")
 
 
 def from_avro(schema: SchemaVersion, record: Mapping[str, Any]) -> dict[str, Any]:
     """Avro enum symbols → catalogue spelling."""
-    if schema.is_event:
-        out = dict(record)
-        out["data"] = _translate(record["data"], schema.enum_fields, "_", "-")
-        return out
-    return dict(_translate(record, schema.enum_fields, "_", "-"))
+    return _translated(schema, record, "_", "-")
