@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import faust
@@ -24,7 +24,7 @@ from schemas.envelope import Event
 from schemas.serde import RecordSerializer
 from schemas.settings import ApiToken
 from schemas.topics import INZAGE
-from streams.codec import snapshot_json, snapshot_record
+from streams.codec import timeline_json
 from streams.metrics import WorkerMetrics
 from streams.readmodel import ReadModel
 from streams.state import CitizenState
@@ -49,6 +49,8 @@ class ApiContext:
     inzage_topic: Any
     source: str
     periods: Callable[[CitizenState], list[tuple[str, str | None, Any, Any]]]
+    clock: Callable[[CitizenState], date | None]
+    """The citizen's clock as the worker runs it (live: including today)."""
     is_ready: Callable[[], bool]
 
 
@@ -178,8 +180,8 @@ def register_api(ctx: ApiContext) -> None:
                 await _audit(ctx, client, doel, wat, pseudonym)
                 if state is None:
                     raise ApiError(404, "onbekend pseudoniem")
-                record = snapshot_record(state, state.clock(None))
-                return respond(self, "tijdlijn", 200, snapshot_json(record, ctx.periods(state)))
+                answer = timeline_json(state, ctx.clock(state), ctx.periods(state))
+                return respond(self, "tijdlijn", 200, answer)
 
             return await guarded(self, request, "tijdlijn", handle)
 

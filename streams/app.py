@@ -189,8 +189,11 @@ def create_app(
     metrics.watch_open_signals(readmodel.open_per_rule)
     signal_source = settings.source_urn("schakel")
 
+    def citizen_clock(state: CitizenState) -> date | None:
+        return state.clock(datetime.now(UTC).date() if clock_mode == "live" else None)
+
     def periods(state: CitizenState) -> list[Period]:
-        clock = state.clock(datetime.now(UTC).date() if clock_mode == "live" else None)
+        clock = citizen_clock(state)
         return derived_periods(state.timeline, clock) if clock else []
 
     processor = Processor(
@@ -268,6 +271,7 @@ def create_app(
             inzage_topic=inzage_topic,
             source=signal_source,
             periods=periods,
+            clock=citizen_clock,
             is_ready=is_ready,
         )
     )

@@ -125,9 +125,22 @@ def snapshot_record(state: CitizenState, clock: date | None) -> dict[str, Any]:
     }
 
 
+def timeline_json(
+    state: CitizenState, clock: date | None, periods: Iterable[Period]
+) -> dict[str, Any]:
+    """The JSON of the timeline endpoint, from the worker's own state: the snapshot's shape,
+    with the data fields as their JSON values and the derived state periods."""
+    answer = snapshot_json(snapshot_record(state, clock), periods)
+    for row, event in zip(answer["tijdlijn"], state.timeline, strict=True):
+        row["data"] = {
+            k: jsonable(v) for k, v in event.data.items() if v is not None and k != "datum"
+        }
+    return answer
+
+
 def snapshot_json(record: Mapping[str, Any], periods: Iterable[Period] = ()) -> dict[str, Any]:
-    """A snapshot as the JSON of the timeline endpoint, with the derived state periods (which
-    the API computes on demand; they are not part of the published snapshot)."""
+    """A snapshot (as published on ``schakel.tijdlijnen``, data fields as display text) in the
+    JSON shape of the timeline endpoint, with the derived state periods if given."""
     signals = [signal_from_record(r) for r in record["signalen"]]
     subject = record["subject"]
     return {

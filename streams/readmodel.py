@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Mapping
 
@@ -35,14 +36,22 @@ class ReadModel:
         self._thread: threading.Thread | None = None
         self.caught_up = threading.Event()
 
-    def _consumer(self) -> tuple[KafkaConsumer, list[TopicPartition]]:
+    def _consumer(self, timeout: float = 30.0) -> tuple[KafkaConsumer, list[TopicPartition]]:
         consumer = KafkaConsumer(
             bootstrap_servers=self._bootstrap,
             enable_auto_commit=False,
             group_id=None,
             client_id="schakel-readmodel",
         )
-        partitions = consumer.partitions_for_topic(TIJDLIJNEN.name) or set()
+        # partitions_for_topic answers None until the first metadata response has arrived
+        deadline = time.monotonic() + timeout
+        partitions = consumer.partitions_for_topic(TIJDLIJNEN.name)
+        while not partitions and time.monotonic() < deadline:
+            time.sleep(0.1)
+            partitions = consumer.partitions_for_topic(TIJDLIJNEN.name)
+        if not partitions:
+            consumer.close()
+            raise RuntimeError(f"topic {TIJDLIJNEN.name} has no partitions (not created?)")
         tps = [TopicPartition(TIJDLIJNEN.name, p) for p in sorted(partitions)]
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)
@@ -100,6 +109,14 @@ class ReadModel:
             consumer.close()
 
     def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._follow()
+            except Exception:  # the API must keep a read model: log, wait, reconnect
+                log.exception("readmodel.failed")
+                self._stop.wait(1.0)
+
+    def _follow(self) -> None:
         consumer, tps = self._consumer()
         try:
             end = self._end(tps)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,10 @@ def test_timeline_of_a_citizen(live: tuple[EmbeddedBroker, WorkerProcess]) -> No
     assert [e["id"] for e in body["tijdlijn"]] == ["wmo-2", "wmo-1", "wgs-1", "wgs-2"]
     assert [e["datum"] for e in body["tijdlijn"]] == sorted(e["datum"] for e in body["tijdlijn"])
     assert body["tijdlijn"][1]["data"]["productcategorie"] == "02"
+    # data fields keep their JSON types; on the live clock the citizen's clock is today
+    assert body["tijdlijn"][0]["data"] == {"werkwens": True, "arbeidspotentieel": "gedeeltelijk"}
+    assert body["tijdlijn"][2]["data"]["bedrag_cent"] == 123456
+    assert body["klok"] == datetime.now(UTC).date().isoformat()
     names = {p["naam"] for p in body["toestand"]}
     assert {"voorziening", "werkpotentieel", "vroegsignaal"} <= names
     assert [s["regel"] for s in body["signalen"]] == ["werkpotentieel-zonder-verwijzing"]
