@@ -100,22 +100,22 @@ def _cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 1 if problems else 0
     from schemas.registry import HttpRegistry, subject_name
-    from schemas.topics import ALL_TOPICS, topic_for
+    from schemas.topics import DEADLETTER_ADAPTERS, KLOK, TIJDLIJNEN, topic_for
+    from streams.app import CHANGELOG
 
     if not settings.schema_registry_url:
         raise SettingsError("SCHAKEL_SCHEMA_REGISTRY_URL: required for `schakel schemas register`")
     registry = HttpRegistry(settings.schema_registry_url)
     cat = catalogue()
-    internal = {
-        "nl.schakel.intern.quarantaine": "schakel.deadletter.adapters",
-        "nl.schakel.intern.tijdlijn": "schakel.tijdlijnen",
-        "nl.schakel.intern.klok": "schakel.klok",
+    internal = {  # Schakel's own records and the topic each travels on
+        "nl.schakel.intern.quarantaine": DEADLETTER_ADAPTERS.name,
+        "nl.schakel.intern.tijdlijn": TIJDLIJNEN.name,
+        "nl.schakel.intern.klok": KLOK.name,
+        "nl.schakel.intern.vergeten": KLOK.name,
+        "nl.schakel.intern.toestand": CHANGELOG,
     }
-    del ALL_TOPICS
     for name in cat.names:
-        topic = internal.get(name) or (topic_for(name).name if cat.latest(name).is_event else None)
-        if topic is None:
-            continue
+        topic = internal.get(name) or topic_for(name).name
         for version in cat.versions(name):
             schema_id = registry.register(subject_name(topic, name), version.raw)
             print(f"{subject_name(topic, name)} v{version.version} -> id {schema_id}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -90,7 +90,9 @@ class Settings(BaseSettings):
     partitions: int = Field(4, ge=1, le=256, description="Partitions per event topic.")
     replication_factor: int = Field(1, ge=1, le=9, description="Replication of created topics.")
     store: Literal["memory", "rocksdb"] = Field(
-        "memory", description="Worker table store: `memory` or `rocksdb` (production)."
+        "memory",
+        description="Worker table store: `memory` or `rocksdb` (rocksdict; the default in the "
+        "production profile).",
     )
     history_limit: int = Field(
         2000, ge=10, description="Maximum events kept per citizen timeline (oldest dropped)."
@@ -137,6 +139,13 @@ class Settings(BaseSettings):
         if value is not None:
             _parse_tokens(value.get_secret_value())
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _production_store(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("profile") == "production":
+            data.setdefault("store", "rocksdb")
+        return data
 
     @model_validator(mode="after")
     def _production_needs(self) -> Settings:

@@ -67,3 +67,14 @@ def test_a_missing_key_file_is_a_clear_error(
     monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY_FILE", str(tmp_path / "nope"))
     with pytest.raises(SettingsError, match="SCHAKEL_PSEUDONYM_KEY_FILE"):
         load_settings().resolve_pseudonym_key()
+
+
+def test_production_defaults_to_rocksdb(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHAKEL_PROFILE", "production")
+    monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "kafka:9092")
+    monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_URL", "http://registry:8081")
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "k")
+    assert load_settings().store == "rocksdb"
+    monkeypatch.setenv("SCHAKEL_STORE", "memory")
+    assert load_settings().store == "memory"
+    assert load_settings(profile="embedded").store == "memory"
