@@ -28,6 +28,7 @@ from streams.codec import timeline_json
 from streams.metrics import WorkerMetrics
 from streams.readmodel import ReadModel
 from streams.state import CitizenState
+from streams.toestand import Period
 
 log = logging.getLogger("schakel.api")
 
@@ -48,7 +49,7 @@ class ApiContext:
     serializer: RecordSerializer
     inzage_topic: Any
     source: str
-    periods: Callable[[CitizenState], list[tuple[str, str | None, Any, Any]]]
+    periods: Callable[[CitizenState], list[Period]]
     clock: Callable[[CitizenState], date | None]
     """The citizen's clock as the worker runs it (live: including today)."""
     is_ready: Callable[[], bool]

@@ -27,13 +27,14 @@ from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import Settings
 from schemas.topics import DEADLETTER_STREAMS, EVENT_TOPICS, INZAGE, KLOK, SIGNALEN, TIJDLIJNEN
 from streams.api import ApiContext, register_api
-from streams.codec import Period, StateCodec
+from streams.codec import StateCodec
 from streams.embedded import use_true_highwaters
 from streams.metrics import WorkerMetrics
 from streams.processor import KLOK_SCHEMA, ClockMode, Message, Processor
 from streams.readmodel import ReadModel
 from streams.rules import RuleSet
 from streams.state import CitizenState
+from streams.toestand import Period
 from streams.toestand import periods as derived_periods
 from streams.webui import register_ui
 

@@ -18,6 +18,7 @@ from schemas.topics import domain_of
 from streams.ingest import to_timeline_event
 from streams.signals import EmittedSignal
 from streams.state import CitizenState, StoredEvent
+from streams.toestand import Period
 
 STATE_SCHEMA = "nl.schakel.intern.toestand"
 SNAPSHOT_SCHEMA = "nl.schakel.intern.tijdlijn"
@@ -97,9 +98,6 @@ def _display(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-Period = tuple[str, str | None, date, date | None]
 
 
 def snapshot_record(state: CitizenState, clock: date | None) -> dict[str, Any]:
