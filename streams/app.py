@@ -32,6 +32,7 @@ from streams.embedded import use_true_highwaters
 from streams.metrics import WorkerMetrics
 from streams.processor import KLOK_SCHEMA, ClockMode, Message, Processor
 from streams.readmodel import ReadModel
+from streams.recovery import seek_before_resume
 from streams.rules import RuleSet
 from streams.state import CitizenState
 from streams.toestand import Period
@@ -164,6 +165,7 @@ def create_app(
 ) -> Worker:
     """Build the worker app for ``bootstrap`` on the given clock (``live`` or ``replay``)."""
     partitions = settings.partitions
+    seek_before_resume()
     if settings.profile == "embedded":
         use_true_highwaters(bootstrap)
     app = _faust_app(settings, bootstrap, app_id)

@@ -3,6 +3,7 @@ once: dedupe and open signals survive in the table changelog."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -223,11 +224,7 @@ def test_kill_9_then_restart_recovers_state(pipeline: tuple[EmbeddedBroker, Path
     """A worker killed with SIGKILL (no shutdown, no final commit or flush) after processing
     the first half: the restarted worker recovers its state from the changelog, takes the
     first half again as duplicates and the second half as new — nothing lost, each signal
-    identity raised under one id.
-
-    Not covered here: a kill *in the middle of* processing a backlog. On the embedded broker
-    the restarted worker then stops making progress on some partitions (seen in about half of
-    the runs); that is an open defect, see docs/operations.md."""
+    identity raised under one id."""
     broker, tmp = pipeline
     half = len(ALL_EVENTS) // 2
     worker = WorkerProcess(broker.bootstrap, tmp / "w").start()
@@ -238,6 +235,34 @@ def test_kill_9_then_restart_recovers_state(pipeline: tuple[EmbeddedBroker, Path
     worker = WorkerProcess(broker.bootstrap, tmp / "w").start()
     publish(broker.bootstrap, ALL_EVENTS[half:] + ALL_EVENTS[:half])
     worker.drain(EVENT_TOPICS)
+    worker.stop()
+    check(broker.bootstrap, strict_once=False)
+
+
+# before the group's first commit, just after it, and deep into the backlog
+@pytest.mark.parametrize("kill_after", [40, 120, 700])
+def test_kill_9_in_the_middle_of_a_backlog(
+    pipeline: tuple[EmbeddedBroker, Path], kill_after: int
+) -> None:
+    """SIGKILL while the worker is working through a backlog, then a restart on the same
+    data directory: the new worker must reach the end of every partition (its committed
+    offsets catch up with the topics) and end with exactly the oracle's state and signals.
+
+    This is the regression test for two faust-streaming defects fixed in
+    ``streams/recovery.py``: records fetched while the post-rebalance seek was in flight were
+    dropped from the agent queue (the committed offsets of the partitions then stopped for
+    good), and partitions without a committed offset were never rewound (records skipped)."""
+    broker, tmp = pipeline
+    worker = WorkerProcess(broker.bootstrap, tmp / "w").start()
+    publish(broker.bootstrap, ALL_EVENTS)
+    deadline = time.monotonic() + 60
+    while processed(worker) < kill_after:
+        assert time.monotonic() < deadline, "the first worker made no progress"
+        time.sleep(0.01)
+    worker.kill()
+    assert worker.process is not None and worker.process.returncode is not None
+    worker = WorkerProcess(broker.bootstrap, tmp / "w").start()
+    worker.drain(EVENT_TOPICS)  # fails if any partition's committed offset stops short
     worker.stop()
     check(broker.bootstrap, strict_once=False)
 
