@@ -9,28 +9,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from schakel.broker import free_port
 from schakel.synth.model import RULES
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.cli import run_cli
 
 
 def schakel(*args: str, data_dir: Path, timeout: float) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHAKEL_")}
     env.update({"SCHAKEL_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
-    return subprocess.run(
-        [sys.executable, "-m", "schakel", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_cli(*args, env=env, timeout=timeout)
 
 
 def test_demo_finds_exactly_the_planted_gaps(tmp_path: Path) -> None:

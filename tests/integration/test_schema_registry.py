@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +18,7 @@ from schemas.envelope import Event
 from schemas.exceptions import RegistryError, UnknownSchemaId
 from schemas.registry import HttpRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli import run_cli
 
 
 class FakeRegistry(ThreadingHTTPServer):
@@ -109,15 +105,7 @@ def test_unreachable_registry_is_a_clear_error() -> None:
 
 def test_schemas_register_cli(registry_server: FakeRegistry) -> None:
     env = {**os.environ, "SCHAKEL_SCHEMA_REGISTRY_URL": registry_server.url}
-    result = subprocess.run(
-        [sys.executable, "-m", "schakel", "schemas", "register"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli("schemas", "register", env=env)
     assert result.returncode == 0, result.stderr
     assert "schakel.signalen-nl.schakel.signalen.gesignaleerd" in registry_server.subjects
     assert "schakel.wgs.events-nl.wgs.vroegsignalen.ontvangen" in registry_server.subjects

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from schemas.pseudonym import Pseudonymiser
+from tests.cli import run_cli
 from tests.integration.adapters.conftest import insert_rows
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -39,32 +38,23 @@ def test_samples_of_every_adapter_raise_the_planted_signals(outbox_db: str) -> N
     insert_rows(outbox_db, [row["event"] for row in rows])
     vroeg = SAMPLES / "vroegsignalering"
     env = {**os.environ, "SCHAKEL_PSEUDONYM_KEY": KEY, "SCHAKEL_LOG_FORMAT": "text"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "schakel",
-            "replay",
-            "--from",
-            f"iwmo:{SAMPLES / 'iwmo'}",
-            "--from",
-            f"sociale-dienst:{SAMPLES / 'sociale-dienst' / 'export.csv'}",
-            "--from",
-            f"vroegsignalering:{vroeg / 'signalen.csv'},{vroeg / 'acties.csv'}",
-            "--from",
-            f"wijkteam:{SAMPLES / 'wijkteam' / 'events.jsonl'}",
-            "--from",
-            f"outbox:{outbox_db}",
-            "--until",
-            "2026-06-30",
-            "--json",
-        ],
+    result = run_cli(
+        "replay",
+        "--from",
+        f"iwmo:{SAMPLES / 'iwmo'}",
+        "--from",
+        f"sociale-dienst:{SAMPLES / 'sociale-dienst' / 'export.csv'}",
+        "--from",
+        f"vroegsignalering:{vroeg / 'signalen.csv'},{vroeg / 'acties.csv'}",
+        "--from",
+        f"wijkteam:{SAMPLES / 'wijkteam' / 'events.jsonl'}",
+        "--from",
+        f"outbox:{outbox_db}",
+        "--until",
+        "2026-06-30",
+        "--json",
         env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
         timeout=300,
-        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     signals = json.loads(result.stdout)["signalen"]

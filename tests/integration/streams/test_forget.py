@@ -4,17 +4,15 @@ written on every compacted topic; other citizens are untouched."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from schakel.broker import EmbeddedBroker
 from schakel.topics import ensure_topics
 from streams.app import CHANGELOG
+from tests.cli import run_cli
 from tests.integration.streams.helpers import (
     KEY,
-    ROOT,
     SCENARIO,
     WorkerProcess,
     consume,
@@ -44,15 +42,7 @@ def test_forget_a_citizen(tmp_path: Path) -> None:
                 "SCHAKEL_KAFKA_BOOTSTRAP": broker.bootstrap,
                 "SCHAKEL_PSEUDONYM_KEY": KEY,
             }
-            result = subprocess.run(
-                [sys.executable, "-m", "schakel", "forget", "--bsn-file", str(bsn_file)],
-                env=env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
+            result = run_cli("forget", "--bsn-file", str(bsn_file), env=env)
             assert result.returncode == 0, result.stderr
             assert "111222333" not in result.stdout + result.stderr
             worker.drain(["schakel.klok"])

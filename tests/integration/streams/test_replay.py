@@ -6,11 +6,11 @@ import json
 import os
 import random
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from tests.integration.streams.helpers import KEY, ROOT, SCENARIO
+from tests.cli import run_cli
+from tests.integration.streams.helpers import KEY, SCENARIO
 
 # pseudonyms computed independently: printf %s BSN | openssl dgst -sha256 -hmac KEY | cut -c1-32
 CITIZEN_A = "7b4df9048a17602c5555f3ad0ec1d616"  # 111222333
@@ -54,15 +54,7 @@ EXPECTED = [
 
 def run_replay(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SCHAKEL_PSEUDONYM_KEY": KEY, "SCHAKEL_LOG_FORMAT": "text"}
-    return subprocess.run(
-        [sys.executable, "-m", "schakel", "replay", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
+    return run_cli("replay", *args, env=env, timeout=300)
 
 
 def _comparable(signals: list[dict[str, Any]]) -> list[dict[str, Any]]:
