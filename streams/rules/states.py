@@ -154,7 +154,8 @@ class FactView:
 def _toggle(
     events: Iterable[TimelineEvent], start_type: str, end_type: str, label_field: str | None
 ) -> list[Segment]:
-    """A state started by ``start_type`` and ended (inclusive) by the next ``end_type``."""
+    """A state started by ``start_type`` and ended (inclusive) by the next ``end_type``, in
+    timeline order (uitkering, schuldhulptraject: states without an id)."""
     out: list[Segment] = []
     opened: TimelineEvent | None = None
     for event in events:
@@ -164,6 +165,76 @@ def _toggle(
         elif event.type == end_type and opened is not None:
             out.append(_segment(opened, event.datum.toordinal(), ref(event), label_field))
             opened = None
+    if opened is not None:
+        out.append(_segment(opened, INF, None, label_field))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One start or end of one id's period that takes effect (see :func:`paired_days`)."""
+
+    opens: bool
+    event: TimelineEvent
+
+
+def paired_days(
+    group: Iterable[TimelineEvent], start_type: str, end_type: str
+) -> list[tuple[TimelineEvent, tuple[Step, ...]]]:
+    """The starts and ends of *one* id (a traject or a casus), paired by date, never by time.
+
+    ``rules.md``: a start and an end dated on the same day — if the state held on the day
+    before, the end closes that period and the start opens a new one (no gap); otherwise the
+    start opens it and the end closes it that day. Generalised to any number of each on a day:
+    they alternate, beginning with an end if the state held on the day before and with a start
+    otherwise, until the kind needed next runs out; what remains would start a held state or end
+    a state that does not hold, and changes nothing. Registration ``time`` only decides which of
+    several same-kind events of a day is used first (evidence, labels).
+
+    Returns, per day with events (in date order), the first of that day's events in timeline
+    order and the steps that take effect, in effect order.
+    """
+    days: dict[date, tuple[list[TimelineEvent], list[TimelineEvent]]] = {}
+    for event in group:  # timeline order: dates ascend, time orders a day's events
+        starts, ends = days.setdefault(event.datum, ([], []))
+        if event.type == start_type:
+            starts.append(event)
+        elif event.type == end_type:
+            ends.append(event)
+    out: list[tuple[TimelineEvent, tuple[Step, ...]]] = []
+    holding = False
+    for starts, ends in days.values():
+        # alternate lead, follow, lead, …: an end leads if the state held the day before
+        leads_open = not holding
+        lead, follow = (starts, ends) if leads_open else (ends, starts)
+        pairs = min(len(lead), len(follow))
+        steps: list[Step] = []
+        for index in range(pairs):
+            steps += [Step(leads_open, lead[index]), Step(not leads_open, follow[index])]
+        if len(lead) > pairs:
+            steps.append(Step(leads_open, lead[pairs]))
+        if steps:
+            holding = steps[-1].opens
+        first = min((*starts, *ends), key=lambda e: e.sort_key)
+        out.append((first, tuple(steps)))
+    return out
+
+
+def _paired(
+    group: Iterable[TimelineEvent], start_type: str, end_type: str, label_field: str | None
+) -> list[Segment]:
+    """The periods of one id from :func:`paired_days` (each end day inclusive)."""
+    out: list[Segment] = []
+    opened: TimelineEvent | None = None
+    for _first, steps in paired_days(group, start_type, end_type):
+        for step in steps:
+            if step.opens:
+                opened = step.event
+            elif opened is not None:
+                out.append(
+                    _segment(opened, step.event.datum.toordinal(), ref(step.event), label_field)
+                )
+                opened = None
     if opened is not None:
         out.append(_segment(opened, INF, None, label_field))
     return out
@@ -190,20 +261,22 @@ def uitkering(view: FactView) -> tuple[Segment, ...]:
 
 
 def traject(view: FactView) -> tuple[Segment, ...]:
-    """Per ``traject_id``: from ``trajecten.gestart`` to ``trajecten.beeindigd``; label soort."""
+    """Per ``traject_id``: from ``trajecten.gestart`` to ``trajecten.beeindigd`` (same-day
+    starts and ends paired by date, :func:`paired_days`); label soort."""
     events = view.of(c.TRAJECT_GESTART, c.TRAJECT_BEEINDIGD)
     out: list[Segment] = []
     for group in _per_key(events, "traject_id").values():
-        out += _toggle(group, c.TRAJECT_GESTART, c.TRAJECT_BEEINDIGD, "soort")
+        out += _paired(group, c.TRAJECT_GESTART, c.TRAJECT_BEEINDIGD, "soort")
     return tuple(out)
 
 
 def casus(view: FactView) -> tuple[Segment, ...]:
-    """Per ``casus_id``: from ``casussen.geopend`` to ``casussen.gesloten`` (open casus)."""
+    """Per ``casus_id``: from ``casussen.geopend`` to ``casussen.gesloten`` (open casus; same-day
+    openings and closures paired by date, :func:`paired_days`)."""
     events = view.of(c.CASUS_GEOPEND, c.CASUS_GESLOTEN)
     out: list[Segment] = []
     for group in _per_key(events, "casus_id").values():
-        out += _toggle(group, c.CASUS_GEOPEND, c.CASUS_GESLOTEN, None)
+        out += _paired(group, c.CASUS_GEOPEND, c.CASUS_GESLOTEN, None)
     return tuple(out)
 
 
@@ -349,23 +422,37 @@ def werkwens(view: FactView) -> tuple[Segment, ...]:
 
 def regie(view: FactView) -> tuple[Segment, ...]:
     """From ``regie.toegewezen`` until (inclusive) the day a ``casussen.gesloten`` closes the
-    citizen's last open casus. A closure only counts when it closes a casus that was open."""
-    events = view.of(c.CASUS_GEOPEND, c.CASUS_GESLOTEN, c.REGIE_TOEGEWEZEN)
+    citizen's last open casus.
+
+    Walks the events in timeline order. A closure counts only when it closes a casus that is
+    open (a closure of a casus that is not open changes nothing), and ends regie only when no
+    other casus stays open. A regie assigned while no casus is open holds until the next such
+    closure; a ``toegewezen`` while regie holds changes nothing. One casus's openings and
+    closures of one day take effect together, paired by date exactly as in :func:`casus`, at
+    the place of the first of them in the timeline.
+    """
+    casus_events = view.of(c.CASUS_GEOPEND, c.CASUS_GESLOTEN)
+    effects: dict[tuple[str, str], tuple[Step, ...]] = {}
+    for group in _per_key(casus_events, "casus_id").values():
+        for first, steps in paired_days(group, c.CASUS_GEOPEND, c.CASUS_GESLOTEN):
+            effects[first.identity] = steps
     open_cases: set[str] = set()
     out: list[Segment] = []
     assigned: TimelineEvent | None = None
-    for event in events:
-        if event.type == c.CASUS_GEOPEND:
-            open_cases.add(str(event.data.get("casus_id")))
-        elif event.type == c.CASUS_GESLOTEN:
-            key = str(event.data.get("casus_id"))
-            if key in open_cases:
-                open_cases.discard(key)
-                if not open_cases and assigned is not None:
-                    out.append(_segment(assigned, event.datum.toordinal(), ref(event), "rol"))
-                    assigned = None
-        elif assigned is None:
-            assigned = event
+    for event in view.of(c.CASUS_GEOPEND, c.CASUS_GESLOTEN, c.REGIE_TOEGEWEZEN):
+        if event.type == c.REGIE_TOEGEWEZEN:
+            if assigned is None:
+                assigned = event
+            continue
+        key = str(event.data.get("casus_id"))
+        for step in effects.get(event.identity, ()):
+            if step.opens:
+                open_cases.add(key)
+                continue
+            open_cases.discard(key)  # a step that closes always closes an open casus
+            if not open_cases and assigned is not None:
+                out.append(_segment(assigned, step.event.datum.toordinal(), ref(step.event), "rol"))
+                assigned = None
     if assigned is not None:
         out.append(_segment(assigned, INF, None, "rol"))
     return tuple(out)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
 
 from streams.model import TimelineEvent
 from streams.rules import INPUT_TYPES
+from streams.rules import catalogue as c
 from streams.rules.conditions import Atom, Domains
 from streams.rules.intervals import INF
-from streams.rules.states import FactView
+from streams.rules.states import FactView, segments
 
 from .conftest import Events, d
 
@@ -175,3 +179,93 @@ def test_view_hides_undeclared_types(ev: Events) -> None:
     view = FactView(events, frozenset({events[0].type}))
     assert view.of(events[1].type) == ()
     assert [e.id for e in view.events] == ["e1"]
+
+
+# --- same-day start and end of one traject / casus: paired by date, never by time ---------
+
+_MORNING = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+_EVENING = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
+_TIMES = pytest.mark.parametrize(
+    ("start_time", "end_time"),
+    [(None, None), (None, _MORNING), (_MORNING, None), (_MORNING, _EVENING), (_EVENING, _MORNING)],
+    ids=["no-times", "end-timed", "start-timed", "start-first", "end-first"],
+)
+"""(time of the start, time of the end): every way the two can sort on their common date."""
+
+_PAIRS: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
+    "casus": (c.CASUS_GEOPEND, c.CASUS_GESLOTEN, {"casus_id": "X"}, {"casus_id": "X"}),
+    "traject": (
+        c.TRAJECT_GESTART,
+        c.TRAJECT_BEEINDIGD,
+        {"traject_id": "X", "soort": "re-integratie", "uren_per_week": None},
+        {"traject_id": "X", "reden": "afgerond"},
+    ),
+}
+"""State → (start type, end type, start data, end data) of one id."""
+
+
+def _start(ev: Events, state: str, day: str, time: datetime | None = None) -> TimelineEvent:
+    start_type, _end_type, data, _end_data = _PAIRS[state]
+    return ev(start_type, day, time=time, **data)
+
+
+def _end(ev: Events, state: str, day: str, time: datetime | None = None) -> TimelineEvent:
+    _start_type, end_type, _start_data, data = _PAIRS[state]
+    return ev(end_type, day, time=time, **data)
+
+
+def _start_end(
+    ev: Events, state: str, day: str, start_time: datetime | None, end_time: datetime | None
+) -> list[TimelineEvent]:
+    return [_start(ev, state, day, start_time), _end(ev, state, day, end_time)]
+
+
+@pytest.mark.parametrize("state", sorted(_PAIRS))
+@_TIMES
+def test_same_day_start_and_end_hold_on_that_one_day(
+    ev: Events, state: str, start_time: datetime | None, end_time: datetime | None
+) -> None:
+    # rules.md: not held the day before → the start opens it, the end closes it that same day
+    # (issue 15: a gesloten sorting before its geopend left the casus open for ever)
+    events = _start_end(ev, state, "2026-03-10", start_time, end_time)
+    assert days(state, events) == [("2026-03-10", "2026-03-10")]
+
+
+@pytest.mark.parametrize("state", sorted(_PAIRS))
+@_TIMES
+def test_same_day_end_and_start_of_a_held_period_continue_without_gap(
+    ev: Events, state: str, start_time: datetime | None, end_time: datetime | None
+) -> None:
+    events = [
+        _start(ev, state, "2026-01-01"),
+        *_start_end(ev, state, "2026-03-10", start_time, end_time),
+    ]
+    assert days(state, events) == [("2026-01-01", None)]
+    view = FactView(sorted(events, key=lambda e: e.sort_key), frozenset(INPUT_TYPES))
+    # the end closes the first period on 2026-03-10 and the start opens a new one that day
+    assert [(s.start, s.end) for s in segments(view, state)] == [
+        (d("2026-01-01").toordinal(), d("2026-03-10").toordinal()),
+        (d("2026-03-10").toordinal(), INF),
+    ]
+
+
+@pytest.mark.parametrize("state", sorted(_PAIRS))
+def test_an_id_that_starts_again_after_it_ended_is_a_new_period(ev: Events, state: str) -> None:
+    events = [
+        _start(ev, state, "2026-01-01"),
+        _end(ev, state, "2026-02-01"),
+        _end(ev, state, "2026-02-05"),  # not held: no change
+        _start(ev, state, "2026-03-01"),
+        _start(ev, state, "2026-03-05"),  # held: no change
+    ]
+    assert days(state, events) == [("2026-01-01", "2026-02-01"), ("2026-03-01", None)]
+
+
+@_TIMES
+def test_regie_sees_a_same_day_casus_the_way_the_casus_state_does(
+    ev: Events, start_time: datetime | None, end_time: datetime | None
+) -> None:
+    # regie from 2026-01-05; the only casus opens and closes on 2026-03-10: that closure
+    # closes the last open casus, whatever the registration times
+    events = [ev.regie("2026-01-05"), *_start_end(ev, "casus", "2026-03-10", start_time, end_time)]
+    assert days("regie", events) == [("2026-01-05", "2026-03-10")]
