@@ -58,6 +58,25 @@ def test_regie_assigned_without_casus_holds_until_a_closure(rules: RuleSet, ev: 
     assert signals_of(rules, R4, events, "2026-06-01") == []
 
 
+def test_a_closure_of_a_casus_that_is_not_open_does_not_end_regie(
+    rules: RuleSet, ev: Events
+) -> None:
+    # rules.md, regie: only a closure of the last open casus ends it
+    events = [
+        *base(ev),
+        ev.regie("2026-01-05"),  # no casus open: holds until a last open casus closes
+        ev.casus_dicht("2026-01-20", "C9"),  # not open: changes nothing
+        ev.casus("2026-01-25", "C1"),
+        ev.casus("2026-01-26", "C2"),
+        ev.casus_dicht("2026-02-01", "C1"),  # C2 still open: changes nothing
+    ]
+    assert signals_of(rules, R4, events, "2026-06-01") == []
+    closed = [*events, ev.casus_dicht("2026-02-10", "C2")]  # the last open casus: regie ends
+    signal = only(rules, R4, closed, "2026-02-15")
+    assert signal.sinds == d("2026-01-15")
+    assert signal.status == "open"
+
+
 def test_resolved_when_regie_is_assigned_late(rules: RuleSet, ev: Events) -> None:
     events = [*base(ev), ev.regie("2026-03-01")]
     signal = only(rules, R4, events, "2026-03-02")

@@ -150,6 +150,49 @@ def test_regie_assigned_without_open_casus_holds_until_next_closure(ev: Events) 
     assert days("regie", events) == [("2026-01-10", "2026-04-01")]
 
 
+def test_regie_a_closure_of_a_casus_that_is_not_open_changes_nothing(ev: Events) -> None:
+    events = [
+        ev.casus("2026-01-01", "C1"),
+        ev.regie("2026-01-10"),
+        ev.casus_dicht("2026-01-20", "C9"),  # never opened
+        ev.casus_dicht("2026-02-01", "C1"),  # the last open casus: regie ends
+        ev.casus_dicht("2026-02-10", "C1"),  # already closed: nothing
+    ]
+    assert days("regie", events) == [("2026-01-10", "2026-02-01")]
+    # and with no casus open at all, a stray closure does not end a regie either
+    stray = [ev.regie("2026-01-10"), ev.casus_dicht("2026-01-20", "C9")]
+    assert days("regie", stray) == [("2026-01-10", None)]
+
+
+def test_regie_assigned_without_open_casus_waits_for_the_last_open_casus(ev: Events) -> None:
+    events = [
+        ev.regie("2026-01-10"),  # no casus open
+        ev.casus_dicht("2026-01-15", "C1"),  # C1 is not open: nothing
+        ev.casus("2026-02-01", "C1"),
+        ev.casus("2026-02-05", "C2"),
+        ev.casus_dicht("2026-03-01", "C1"),  # C2 still open: regie holds
+        ev.casus_dicht("2026-04-01", "C2"),  # closes the last open casus: regie ends
+    ]
+    assert days("regie", events) == [("2026-01-10", "2026-04-01")]
+
+
+def test_regie_assigned_again_while_holding_changes_nothing_after_end_is_new(ev: Events) -> None:
+    events = [
+        ev.casus("2026-01-01", "C1"),
+        ev.regie("2026-01-10", rol="casusregisseur"),
+        ev.regie("2026-01-20", rol="integraal-plan"),  # regie holds: nothing
+        ev.casus_dicht("2026-02-01", "C1"),
+        ev.regie("2026-03-01", rol="integraal-plan"),  # a new period, until a last closure
+        ev.casus("2026-03-05", "C2"),
+        ev.casus_dicht("2026-03-20", "C2"),
+    ]
+    assert days("regie", events) == [
+        ("2026-01-10", "2026-02-01"),
+        ("2026-03-01", "2026-03-20"),
+    ]
+    assert days("regie", events, frozenset({"casusregisseur"})) == [("2026-01-10", "2026-02-01")]
+
+
 def test_domains_active(ev: Events) -> None:
     events = [
         ev.uitkering("2026-01-01"),
