@@ -37,11 +37,20 @@ def test_a_bad_value_names_the_variable(
 
 
 def test_production_has_no_silent_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY_FILE", raising=False)
     monkeypatch.setenv("SCHAKEL_PROFILE", "production")
     with pytest.raises(SettingsError) as info:
         load_settings()
-    for name in ("SCHAKEL_KAFKA_BOOTSTRAP", "SCHAKEL_SCHEMA_REGISTRY_URL", "SCHAKEL_PSEUDONYM_KEY"):
+    for name in ("SCHAKEL_KAFKA_BOOTSTRAP", "SCHAKEL_SCHEMA_REGISTRY_URL"):
         assert name in str(info.value)
+    # The key is required where it is used, not by processes that never pseudonymise (the
+    # workers, `schemas register`): a deployment mounts it only into the adapters.
+    monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "kafka:9092")
+    monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_URL", "http://registry:8081")
+    settings = load_settings()
+    with pytest.raises(SettingsError, match="SCHAKEL_PSEUDONYM_KEY is required in production"):
+        settings.resolve_pseudonym_key()
 
 
 def test_secrets_are_masked_and_parsed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
