@@ -121,7 +121,16 @@ def _event_shape(comp: RuleCompiler, start: StartModel, conditie: Condition | No
                 "start.vorige.onder", "must list both the start type and the vorige type"
             )
         vorige = Previous(among, previous, start.vorige.binnen_dagen)
-    return EventShape(match, start.sleutel, vorige, conditie)
+    if start.opent is not None:
+        state = STATES.get(start.opent)
+        if state is None or state.opener != match.type:
+            opened = sorted(name for name, s in STATES.items() if s.opener == match.type)
+            raise comp.error(
+                "start.opent",
+                f"{match.type} does not open a period of state '{start.opent}' "
+                f"(it opens: {', '.join(opened) or 'none'})",
+            )
+    return EventShape(match, start.sleutel, vorige, conditie, start.opent)
 
 
 def _pair_shape(comp: RuleCompiler, paar: PaarModel, conditie: Condition | None) -> PairShape:
@@ -186,6 +195,8 @@ def _needed(rule: Rule) -> dict[str, list[str]]:
         need({shape.start.type}, "start")
         if shape.vorige is not None:
             need(set(shape.vorige.among), "start.vorige")
+        if shape.opent is not None:
+            need(STATES[shape.opent].types, f"start.opent (state '{shape.opent}')")
     elif isinstance(shape, PairShape):
         need({shape.eerste.type}, "paar.eerste")
         need({shape.tweede.type}, "paar.tweede")

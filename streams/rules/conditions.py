@@ -16,7 +16,8 @@ from datetime import date
 from streams.model import TimelineEvent
 from streams.rules import intervals as iv
 from streams.rules.catalogue import productcategorie_naam
-from streams.rules.states import DOMEINEN, STATES, FactView, Segment, State, ref, segments
+from streams.rules.periods import Segment, ref
+from streams.rules.states import DOMEINEN, STATES, FactView, State, segments
 
 
 class Condition(ABC):

@@ -55,6 +55,7 @@ class VorigeModel(EventModel):
 class StartModel(EventModel):
     sleutel: str | None = None
     vorige: VorigeModel | None = None
+    opent: str | None = None
 
 
 class PaarModel(_Strict):

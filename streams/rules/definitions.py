@@ -125,12 +125,18 @@ class EventShape:
 
     With ``sleutel``, only the first starting event per value of that field counts (later copies
     change nothing) and the signal's ``sleutel`` is that value; otherwise it is ``sinds``.
+
+    With ``opent``, the start event must open a period of that state, and that period — from
+    ``sinds`` to its own end, inclusive; not a later period that follows it without a gap — is
+    a condition of the signal (R6: "that new uitkering holds"). ``conditie``, if also given,
+    must hold as well.
     """
 
     start: EventMatch
     sleutel: str | None = None
     vorige: Previous | None = None
     conditie: Condition | None = None
+    opent: str | None = None
     vorm: Literal["gebeurtenis"] = "gebeurtenis"
 
 

@@ -29,7 +29,8 @@ from streams.rules.definitions import (
     Rule,
 )
 from streams.rules.explain import SignalFacts, explain
-from streams.rules.states import FactView, ref
+from streams.rules.periods import ref
+from streams.rules.states import STATES, FactView, opened_by
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,8 @@ def _assess(
             if day > last:
                 resolution.offer(day, 0, ref(event))
     if run_end < iv.INF:
-        resolution.offer(run_end + 1, 2, partial(_condition_reden, rule, view, run_end + 1))
+        reden = partial(_condition_reden, rule, view, run_end + 1, facts.start)
+        resolution.offer(run_end + 1, 2, reden)
     return True
 
 
@@ -151,11 +153,20 @@ def _state_reden(expected: ExpectedState, view: FactView, day: int) -> str:
     return "; ".join(changes) or expected.condition.describe()
 
 
-def _condition_reden(rule: Rule, view: FactView, day: int) -> str:
-    condition = rule.shape.conditie
+def _condition_reden(
+    rule: Rule, view: FactView, day: int, start: TimelineEvent | None = None
+) -> str:
+    shape = rule.shape
     when = date.fromordinal(day).isoformat()
-    changes = condition.changes(view, day) if condition is not None else []
-    detail = "; ".join(changes) if changes else "conditie geldt niet meer"
+    changes: list[str] = []
+    if isinstance(shape, EventShape) and shape.opent is not None and start is not None:
+        own = opened_by(view, shape.opent, start)
+        if own is not None and own.end == day - 1:
+            ended = f" ({own.ended_by})" if own.ended_by else ""
+            changes.append(f"{STATES[shape.opent].beschrijving} beëindigd{ended}")
+    if shape.conditie is not None:
+        changes += shape.conditie.changes(view, day)
+    detail = "; ".join(dict.fromkeys(changes)) if changes else "conditie geldt niet meer"
     return f"conditie vervallen op {when}: {detail}"
 
 
@@ -234,12 +245,18 @@ def _event_starts(rule: Rule, shape: EventShape, view: FactView) -> list[Candida
             continue
         sinds = start.datum
         period = rule.termijn.period_for(start)
+        deadline = period.deadline(sinds).toordinal()
         run_end = iv.INF
+        if shape.opent is not None:
+            own = opened_by(view, shape.opent, start)
+            if own is None or own.end < deadline:
+                continue
+            run_end = own.end
         if condition is not None:
             run = iv.find(condition, sinds.toordinal())
-            if run is None or run[1] < period.deadline(sinds).toordinal():
+            if run is None or run[1] < deadline:
                 continue
-            run_end = run[1]
+            run_end = min(run_end, run[1])
         key = str(start.data.get(shape.sleutel)) if shape.sleutel else sinds.isoformat()
         if key in keys:
             continue

@@ -27,7 +27,7 @@ from streams.rules.definitions import (
     PairShape,
     Rule,
 )
-from streams.rules.states import FactView
+from streams.rules.states import STATES, FactView
 
 _FORMATTER = string.Formatter()
 _COMMON = ("sinds", "termijn", "periode", "regel", "titel")
@@ -194,6 +194,24 @@ def _filters(velden: tuple[FieldMatch, ...]) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
+def _event_shape_lines(shape: EventShape) -> list[str]:
+    start = f"Start: {shape.start.type}{_filters(shape.start.velden)}"
+    if shape.sleutel:
+        start += f", eerste per {shape.sleutel}"
+    if shape.vorige is not None:
+        start += (
+            f", direct voorafgegaan door {shape.vorige.match.type}"
+            f"{_filters(shape.vorige.match.velden)} binnen {shape.vorige.max_days} dagen"
+        )
+    lines = [start]
+    if shape.opent is not None:
+        opened = STATES[shape.opent].beschrijving
+        lines.append(f"Zolang geldt: de {opened} die met de start begint (tot het einde ervan)")
+    if shape.conditie is not None:
+        lines.append(f"Zolang geldt: {shape.conditie.describe()}")
+    return lines
+
+
 def describe_rule(rule: Rule) -> str:
     """A plain-Dutch, multi-line summary of ``rule`` for operators and the API."""
     lines = [f"{rule.titel} [{rule.id}]", f"Doel: {rule.doel.strip()}"]
@@ -202,17 +220,7 @@ def describe_rule(rule: Rule) -> str:
     if isinstance(shape, EpisodeShape):
         lines.append(f"Signaal als zonder onderbreking geldt: {shape.conditie.describe()}")
     elif isinstance(shape, EventShape):
-        start = f"Start: {shape.start.type}{_filters(shape.start.velden)}"
-        if shape.sleutel:
-            start += f", eerste per {shape.sleutel}"
-        if shape.vorige is not None:
-            start += (
-                f", direct voorafgegaan door {shape.vorige.match.type}"
-                f"{_filters(shape.vorige.match.velden)} binnen {shape.vorige.max_days} dagen"
-            )
-        lines.append(start)
-        if shape.conditie is not None:
-            lines.append(f"Zolang geldt: {shape.conditie.describe()}")
+        lines += _event_shape_lines(shape)
     else:
         lines.append(
             f"Signaal bij {shape.eerste.type}{_filters(shape.eerste.velden)} en "

@@ -5,9 +5,9 @@ declared types only (``leest``), dated on or before the clock, in timeline order
 computed from such a view and nothing else, so a rule that did not declare a type cannot be
 influenced by events of that type — the engine enforces the declaration mechanically.
 
-Each base state is a tuple of :class:`Segment` (the stretches of days it holds, with the events
-that established and ended them, for evidence and explanations); a :class:`State` adds the
-normalised :data:`~streams.rules.intervals.Intervals` of their union.
+Each base state is a tuple of :class:`~streams.rules.periods.Segment` (the stretches of days it
+holds, with the events that established and ended them, for evidence and explanations); a
+:class:`State` adds the normalised :data:`~streams.rules.intervals.Intervals` of their union.
 """
 
 from __future__ import annotations
@@ -20,30 +20,21 @@ from typing import Any, Final, TypeVar
 from streams.model import TimelineEvent
 from streams.rules import catalogue as c
 from streams.rules.intervals import INF, Intervals, normalize
+from streams.rules.periods import (
+    Segment,
+    Step,
+    paired,
+    paired_days,
+    per_key,
+    ref,
+    segment_of,
+    toggle,
+)
 
 _T = TypeVar("_T")
 
 TIJDELIJK_GESTOPT: Final = "20"
 """iWmo ``reden_beeindiging`` of a temporary stop (suspends a voorziening)."""
-
-
-def ref(event: TimelineEvent) -> str:
-    """How an event is named in ``reden`` texts: its type and id."""
-    return f"{event.type} {event.id}"
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """A stretch of days ``start``…``end`` (ordinals, inclusive) on which a state holds."""
-
-    start: int
-    end: int
-    started_by: tuple[TimelineEvent, ...]
-    """The events that establish this stretch (its evidence); the last one started it."""
-    ended_by: str | None = None
-    """What ended it, e.g. ``nl.wmo.voorzieningen.gestopt 17`` or ``einddatum van …``."""
-    label: str | None = None
-    """A distinguishing value: the productcategorie of a voorziening, the soort of a traject."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,113 +142,10 @@ class FactView:
 # --- base states --------------------------------------------------------------------------
 
 
-def _toggle(
-    events: Iterable[TimelineEvent], start_type: str, end_type: str, label_field: str | None
-) -> list[Segment]:
-    """A state started by ``start_type`` and ended (inclusive) by the next ``end_type``, in
-    timeline order (uitkering, schuldhulptraject: states without an id)."""
-    out: list[Segment] = []
-    opened: TimelineEvent | None = None
-    for event in events:
-        if event.type == start_type:
-            if opened is None:
-                opened = event
-        elif event.type == end_type and opened is not None:
-            out.append(_segment(opened, event.datum.toordinal(), ref(event), label_field))
-            opened = None
-    if opened is not None:
-        out.append(_segment(opened, INF, None, label_field))
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One start or end of one id's period that takes effect (see :func:`paired_days`)."""
-
-    opens: bool
-    event: TimelineEvent
-
-
-def paired_days(
-    group: Iterable[TimelineEvent], start_type: str, end_type: str
-) -> list[tuple[TimelineEvent, tuple[Step, ...]]]:
-    """The starts and ends of *one* id (a traject or a casus), paired by date, never by time.
-
-    ``rules.md``: a start and an end dated on the same day — if the state held on the day
-    before, the end closes that period and the start opens a new one (no gap); otherwise the
-    start opens it and the end closes it that day. Generalised to any number of each on a day:
-    they alternate, beginning with an end if the state held on the day before and with a start
-    otherwise, until the kind needed next runs out; what remains would start a held state or end
-    a state that does not hold, and changes nothing. Registration ``time`` only decides which of
-    several same-kind events of a day is used first (evidence, labels).
-
-    Returns, per day with events (in date order), the first of that day's events in timeline
-    order and the steps that take effect, in effect order.
-    """
-    days: dict[date, tuple[list[TimelineEvent], list[TimelineEvent]]] = {}
-    for event in group:  # timeline order: dates ascend, time orders a day's events
-        starts, ends = days.setdefault(event.datum, ([], []))
-        if event.type == start_type:
-            starts.append(event)
-        elif event.type == end_type:
-            ends.append(event)
-    out: list[tuple[TimelineEvent, tuple[Step, ...]]] = []
-    holding = False
-    for starts, ends in days.values():
-        # alternate lead, follow, lead, …: an end leads if the state held the day before
-        leads_open = not holding
-        lead, follow = (starts, ends) if leads_open else (ends, starts)
-        pairs = min(len(lead), len(follow))
-        steps: list[Step] = []
-        for index in range(pairs):
-            steps += [Step(leads_open, lead[index]), Step(not leads_open, follow[index])]
-        if len(lead) > pairs:
-            steps.append(Step(leads_open, lead[pairs]))
-        if steps:
-            holding = steps[-1].opens
-        first = min((*starts, *ends), key=lambda e: e.sort_key)
-        out.append((first, tuple(steps)))
-    return out
-
-
-def _paired(
-    group: Iterable[TimelineEvent], start_type: str, end_type: str, label_field: str | None
-) -> list[Segment]:
-    """The periods of one id from :func:`paired_days` (each end day inclusive)."""
-    out: list[Segment] = []
-    opened: TimelineEvent | None = None
-    for _first, steps in paired_days(group, start_type, end_type):
-        for step in steps:
-            if step.opens:
-                opened = step.event
-            elif opened is not None:
-                out.append(
-                    _segment(opened, step.event.datum.toordinal(), ref(step.event), label_field)
-                )
-                opened = None
-    if opened is not None:
-        out.append(_segment(opened, INF, None, label_field))
-    return out
-
-
-def _segment(
-    opened: TimelineEvent, end: int, ended_by: str | None, label_field: str | None
-) -> Segment:
-    label = str(opened.data.get(label_field)) if label_field else None
-    return Segment(opened.datum.toordinal(), end, (opened,), ended_by, label)
-
-
-def _per_key(events: Iterable[TimelineEvent], field: str) -> dict[str, list[TimelineEvent]]:
-    groups: dict[str, list[TimelineEvent]] = {}
-    for event in events:
-        groups.setdefault(str(event.data.get(field)), []).append(event)
-    return groups
-
-
 def uitkering(view: FactView) -> tuple[Segment, ...]:
     """From ``uitkeringen.toegekend`` to the next ``uitkeringen.beeindigd`` (inclusive)."""
     events = view.of(c.UITKERING_TOEGEKEND, c.UITKERING_BEEINDIGD)
-    return tuple(_toggle(events, c.UITKERING_TOEGEKEND, c.UITKERING_BEEINDIGD, "regeling"))
+    return tuple(toggle(events, c.UITKERING_TOEGEKEND, c.UITKERING_BEEINDIGD, "regeling"))
 
 
 def traject(view: FactView) -> tuple[Segment, ...]:
@@ -265,8 +153,8 @@ def traject(view: FactView) -> tuple[Segment, ...]:
     starts and ends paired by date, :func:`paired_days`); label soort."""
     events = view.of(c.TRAJECT_GESTART, c.TRAJECT_BEEINDIGD)
     out: list[Segment] = []
-    for group in _per_key(events, "traject_id").values():
-        out += _paired(group, c.TRAJECT_GESTART, c.TRAJECT_BEEINDIGD, "soort")
+    for group in per_key(events, "traject_id").values():
+        out += paired(group, c.TRAJECT_GESTART, c.TRAJECT_BEEINDIGD, "soort")
     return tuple(out)
 
 
@@ -275,22 +163,22 @@ def casus(view: FactView) -> tuple[Segment, ...]:
     openings and closures paired by date, :func:`paired_days`)."""
     events = view.of(c.CASUS_GEOPEND, c.CASUS_GESLOTEN)
     out: list[Segment] = []
-    for group in _per_key(events, "casus_id").values():
-        out += _paired(group, c.CASUS_GEOPEND, c.CASUS_GESLOTEN, None)
+    for group in per_key(events, "casus_id").values():
+        out += paired(group, c.CASUS_GEOPEND, c.CASUS_GESLOTEN, None)
     return tuple(out)
 
 
 def schuldhulptraject(view: FactView) -> tuple[Segment, ...]:
     """From ``wgs.trajecten.gestart`` to ``wgs.trajecten.beeindigd``."""
     events = view.of(c.SCHULDHULP_GESTART, c.SCHULDHULP_BEEINDIGD)
-    return tuple(_toggle(events, c.SCHULDHULP_GESTART, c.SCHULDHULP_BEEINDIGD, None))
+    return tuple(toggle(events, c.SCHULDHULP_GESTART, c.SCHULDHULP_BEEINDIGD, None))
 
 
 def vroegsignaal(view: FactView) -> tuple[Segment, ...]:
     """Per ``signaal_id``: open from its earliest ``ontvangen`` to its first ``opgevolgd``."""
     events = view.of(c.VROEGSIGNAAL_ONTVANGEN, c.VROEGSIGNAAL_OPGEVOLGD)
     out: list[Segment] = []
-    for key, group in _per_key(events, "signaal_id").items():
+    for key, group in per_key(events, "signaal_id").items():
         received = next((e for e in group if e.type == c.VROEGSIGNAAL_ONTVANGEN), None)
         if received is None:
             continue
@@ -318,7 +206,7 @@ def voorziening(view: FactView) -> tuple[Segment, ...]:
     """
     events = view.of(c.VOORZIENING_TOEGEWEZEN, c.VOORZIENING_GESTART, c.VOORZIENING_GESTOPT)
     out: list[Segment] = []
-    for group in _per_key(events, "toewijzing_nummer").values():
+    for group in per_key(events, "toewijzing_nummer").values():
         out += _one_voorziening(group)
     return tuple(out)
 
@@ -433,7 +321,7 @@ def regie(view: FactView) -> tuple[Segment, ...]:
     """
     casus_events = view.of(c.CASUS_GEOPEND, c.CASUS_GESLOTEN)
     effects: dict[tuple[str, str], tuple[Step, ...]] = {}
-    for group in _per_key(casus_events, "casus_id").values():
+    for group in per_key(casus_events, "casus_id").values():
         for first, steps in paired_days(group, c.CASUS_GEOPEND, c.CASUS_GESLOTEN):
             effects[first.identity] = steps
     open_cases: set[str] = set()
@@ -451,10 +339,12 @@ def regie(view: FactView) -> tuple[Segment, ...]:
                 continue
             open_cases.discard(key)  # a step that closes always closes an open casus
             if not open_cases and assigned is not None:
-                out.append(_segment(assigned, step.event.datum.toordinal(), ref(step.event), "rol"))
+                out.append(
+                    segment_of(assigned, step.event.datum.toordinal(), ref(step.event), "rol")
+                )
                 assigned = None
     if assigned is not None:
-        out.append(_segment(assigned, INF, None, "rol"))
+        out.append(segment_of(assigned, INF, None, "rol"))
     return tuple(out)
 
 
@@ -469,6 +359,9 @@ class StateSpec:
     """Dutch noun phrase used in explanations, e.g. ``Wmo-voorziening``."""
     parts: tuple[str, ...] = ()
     """For a union state: the names of the states it unites."""
+    opener: str | None = None
+    """The event type that opens each of its periods (the last of a segment's ``started_by``),
+    for a state a start event can open (``start.opent``); ``None`` if no single event does."""
 
 
 def _union_of(*names: str) -> Callable[[FactView], tuple[Segment, ...]]:
@@ -493,9 +386,9 @@ def _spec(
     types: frozenset[str],
     compute: Callable[[FactView], tuple[Segment, ...]],
     beschrijving: str,
-    parts: tuple[str, ...] = (),
+    opener: str | None = None,
 ) -> StateSpec:
-    return StateSpec(name, types, compute, beschrijving, parts)
+    return StateSpec(name, types, compute, beschrijving, opener=opener)
 
 
 def _union_spec(name: str, beschrijving: str, *parts: str) -> StateSpec:
@@ -505,12 +398,26 @@ def _union_spec(name: str, beschrijving: str, *parts: str) -> StateSpec:
 
 STATES: dict[str, StateSpec] = {
     "voorziening": _spec("voorziening", _VOORZIENING_TYPES, voorziening, "Wmo-voorziening"),
-    "uitkering": _spec("uitkering", _UITKERING_TYPES, uitkering, "uitkering"),
-    "traject": _spec("traject", _TRAJECT_TYPES, traject, "traject (Participatiewet)"),
-    "casus": _spec("casus", _CASUS_TYPES, casus, "open casus bij het wijkteam"),
-    "vroegsignaal": _spec("vroegsignaal", _VROEGSIGNAAL_TYPES, vroegsignaal, "open vroegsignaal"),
+    "uitkering": _spec(
+        "uitkering", _UITKERING_TYPES, uitkering, "uitkering", c.UITKERING_TOEGEKEND
+    ),
+    "traject": _spec(
+        "traject", _TRAJECT_TYPES, traject, "traject (Participatiewet)", c.TRAJECT_GESTART
+    ),
+    "casus": _spec("casus", _CASUS_TYPES, casus, "open casus bij het wijkteam", c.CASUS_GEOPEND),
+    "vroegsignaal": _spec(
+        "vroegsignaal",
+        _VROEGSIGNAAL_TYPES,
+        vroegsignaal,
+        "open vroegsignaal",
+        c.VROEGSIGNAAL_ONTVANGEN,
+    ),
     "schuldhulptraject": _spec(
-        "schuldhulptraject", _SCHULDHULP_TYPES, schuldhulptraject, "schuldhulptraject"
+        "schuldhulptraject",
+        _SCHULDHULP_TYPES,
+        schuldhulptraject,
+        "schuldhulptraject",
+        c.SCHULDHULP_GESTART,
     ),
     "werkpotentieel": _spec(
         "werkpotentieel",
@@ -519,7 +426,9 @@ STATES: dict[str, StateSpec] = {
         "werkpotentieel",
     ),
     "werkwens": _spec("werkwens", frozenset({c.WMO_ONDERZOEK_AFGEROND}), werkwens, "werkwens"),
-    "regie": _spec("regie", _CASUS_TYPES | {c.REGIE_TOEGEWEZEN}, regie, "regie"),
+    "regie": _spec(
+        "regie", _CASUS_TYPES | {c.REGIE_TOEGEWEZEN}, regie, "regie", c.REGIE_TOEGEWEZEN
+    ),
 }
 """Every derived state a rule condition may name (see ``docs/rules.md``)."""
 
@@ -557,3 +466,12 @@ def segments(view: FactView, name: str) -> tuple[Segment, ...]:
     """The segments of the named state in ``view`` (computed once per view)."""
     spec = STATES[name]
     return view.shared(spec.types, ("state", name), lambda: spec.compute(view))
+
+
+def opened_by(view: FactView, name: str, event: TimelineEvent) -> Segment | None:
+    """The period of state ``name`` that ``event`` opened, if it opened one (a start while the
+    state already holds opens nothing). Only for a state with an ``opener``."""
+    for segment in segments(view, name):
+        if segment.started_by[-1].identity == event.identity:
+            return segment
+    return None

@@ -214,3 +214,22 @@ def test_missing_directory(tmp_path: Path) -> None:
 
 def test_errors_are_rule_config_errors() -> None:
     assert issubclass(RuleFileError, RuleConfigError)
+
+
+def test_opent_must_name_a_state_the_start_event_opens() -> None:
+    err = error_of(broken(start={"gebeurtenis": "nl.wmo.meldingen.ontvangen", "opent": "casus"}))
+    assert err.field == "start.opent"
+    assert str(err).endswith(
+        "nl.wmo.meldingen.ontvangen does not open a period of state 'casus' (it opens: none)"
+    )
+
+
+def test_opent_needs_the_types_of_its_state_in_leest() -> None:
+    err = error_of(
+        broken(
+            start={"gebeurtenis": "nl.wijkteams.casussen.geopend", "opent": "casus"},
+            leest=["nl.wijkteams.casussen.geopend", "nl.wmo.onderzoeken.afgerond"],
+        )
+    )
+    assert err.field == "leest"
+    assert "nl.wijkteams.casussen.gesloten (needed by start.opent (state 'casus'))" in str(err)

@@ -6,12 +6,18 @@ which is 30 + 31 + 30 + 31 + 31 + 27 = 180 days later → termijn 2026-02-28 + 2
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from streams.model import TimelineEvent
 from streams.rules import RuleSet
 
 from .conftest import Events, d, only, signals_of
 
 R6 = "terugval-zonder-nazorg"
+
+
+def _at(hour: int) -> datetime:
+    return datetime(2026, 4, 16, hour, tzinfo=UTC)
 
 
 def base(ev: Events, again: str = "2026-02-28", reden: str = "werk") -> list[TimelineEvent]:
@@ -78,3 +84,78 @@ def test_resolved_when_the_uitkering_ends(rules: RuleSet, ev: Events) -> None:
     signal = only(rules, R6, events, "2026-04-06")
     assert signal.status == "opgelost"
     assert signal.opgelost_op == d("2026-04-06")
+
+
+# --- "that new uitkering holds": the instance the start opened, to its next beeindigd ---------
+# (issue 15, class 1: a re-grant on the same or the next day used to continue the condition)
+
+
+def terugval(ev: Events) -> list[TimelineEvent]:
+    """Uitkering ended for work on 2026-01-31, granted again on 2026-02-10 (e3): R6 from
+    2026-02-10, termijn 2026-03-10."""
+    return [
+        ev.uitkering("2026-01-01"),
+        ev.uitkering_einde("2026-01-31", reden="werk"),
+        ev.uitkering("2026-02-10"),
+    ]
+
+
+def test_a_regrant_the_next_day_does_not_continue_the_condition(rules: RuleSet, ev: Events) -> None:
+    # the minimal case of the issue: ends 04-16 after work, granted again 04-17, ends again
+    events = [
+        *terugval(ev),
+        ev.uitkering_einde("2026-04-16", reden="werk"),  # e4
+        ev.uitkering("2026-04-17"),  # e5: a new terugval, but its uitkering ends before termijn
+        ev.uitkering_einde("2026-04-20", reden="overig"),
+    ]
+    (signal,) = signals_of(rules, R6, events, "2026-04-20")
+    assert (signal.sinds, signal.status, signal.opgelost_op) == (
+        d("2026-02-10"),
+        "opgelost",
+        d("2026-04-17"),
+    )
+    assert signal.reden == (
+        "conditie vervallen op 2026-04-17: uitkering beëindigd "
+        "(nl.participatiewet.uitkeringen.beeindigd e4)"
+    )
+
+
+def test_a_regrant_on_the_same_day_does_not_continue_the_condition(
+    rules: RuleSet, ev: Events
+) -> None:
+    events = [
+        *terugval(ev),
+        ev("nl.participatiewet.uitkeringen.beeindigd", "2026-04-16", reden="werk", time=_at(9)),
+        ev(
+            "nl.participatiewet.uitkeringen.toegekend",
+            "2026-04-16",
+            regeling="bijstand",
+            time=_at(10),
+        ),
+    ]
+    found = signals_of(rules, R6, events, "2026-06-30")
+    assert [(s.sleutel, s.status, s.opgelost_op) for s in found] == [
+        ("2026-02-10", "opgelost", d("2026-04-17")),  # its uitkering ended on 04-16
+        ("2026-04-16", "open", None),  # the new terugval, from the same-day re-grant
+    ]
+
+
+def test_no_signal_when_its_own_uitkering_ends_before_termijn(rules: RuleSet, ev: Events) -> None:
+    # ended (not for work, so no new terugval) before termijn and granted again the next day:
+    # the uitkering that started the episode did not hold through termijn
+    events = [
+        *terugval(ev),
+        ev.uitkering_einde("2026-03-01", reden="overig"),
+        ev.uitkering("2026-03-02"),
+    ]
+    assert signals_of(rules, R6, events, "2026-06-30") == []
+
+
+def test_a_toegekend_while_the_uitkering_holds_starts_nothing(rules: RuleSet, ev: Events) -> None:
+    events = [*terugval(ev), ev.uitkering("2026-02-20"), ev.uitkering_einde("2026-03-20")]
+    (signal,) = signals_of(rules, R6, events, "2026-03-21")
+    assert (signal.sinds, signal.status, signal.opgelost_op) == (
+        d("2026-02-10"),
+        "opgelost",
+        d("2026-03-21"),
+    )
