@@ -3,8 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Apache Kafka for the tests and `make kafka`: Java 17+ runs it, Maven fetches its jars once
+# (cached in ~/.m2) into deploy/kafka/target/libs.
+JAVA ?= java
+MVN ?= mvn
+KAFKA_PORT ?= 9092
+KAFKA_LIBS := deploy/kafka/target/libs/.fetched
 
-.PHONY: demo test lint typecheck schemas-check system-deps bench clean
+.PHONY: demo test lint typecheck schemas-check system-deps bench clean kafka kafka-libs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +20,21 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/schakel demo
+
+$(KAFKA_LIBS): deploy/kafka/pom.xml
+	@if ! command -v $(MVN) >/dev/null || ! command -v $(JAVA) >/dev/null; then \
+		echo "installing maven and a Java 17 runtime (Debian packages)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven openjdk-17-jre-headless >/dev/null; \
+	fi
+	rm -rf deploy/kafka/target/libs
+	$(MVN) -q -B -Dstyle.color=never -f deploy/kafka/pom.xml dependency:copy-dependencies
+	touch $@
+
+kafka-libs: $(KAFKA_LIBS)
+
+# One Apache Kafka node (KRaft) in the foreground on 127.0.0.1:$(KAFKA_PORT); Ctrl-C stops it.
+kafka: $(STAMP) $(KAFKA_LIBS)
+	JAVA=$(JAVA) $(BIN)/python -m schakel.kafka_cluster --port $(KAFKA_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -33,8 +54,8 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
-test: lint typecheck schemas-check system-deps
-	$(BIN)/pytest -q -p no:cacheprovider
+test: lint typecheck schemas-check system-deps kafka-libs
+	JAVA=$(JAVA) $(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.streams

