@@ -56,6 +56,18 @@ class Record:
     digest: str | None = None
 
 
+class SourceObserver:
+    """What a source reports besides its records; the runner turns it into metrics. The
+    default does nothing (a source must also log what it reports)."""
+
+    def file_reread(self, cause: str) -> None:
+        """A file is read again from the start because its consumed part changed (``cause``:
+        ``changed``, ``shrunk``, ``no-digest``; see :func:`adapters.lines.resume`)."""
+
+    def line_incomplete(self) -> None:
+        """A file ends with a line without its newline: it is left for the next run."""
+
+
 class Source(ABC):
     """A readable input of one adapter.
 
@@ -71,6 +83,9 @@ class Source(ABC):
 
     name: str
     """Adapter name, as in ``schakel adapter <name>`` and in metric labels."""
+
+    observer: SourceObserver = SourceObserver()
+    """Set by the runner before :meth:`records` is called."""
 
     @abstractmethod
     def records(self, cursor: Cursor) -> Iterator[Record]:

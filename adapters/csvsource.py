@@ -16,10 +16,18 @@ Rows: a row with another number of fields than the header is rejected (``columns
 line (no line breaks inside cells). A file of zero bytes or only blank lines is rejected once
 (``empty-file``); a file with only a header is a valid export without rows.
 
-Cursor: ``{"files": {path: {"offset", "line", "head", "head_len"}}}`` — the byte offset and
-line number after the last record, and a SHA-256 of the first ``head_len`` bytes of the file,
-so that a file replaced by a new export (same name, other content) is read from the start
-again while a file that only grew is read on from the offset.
+Lines: read by the one line reader of :mod:`adapters.lines` — only complete lines; a last line
+without its newline is still being written and is left for the next run (logged
+``adapter.line_incomplete``). Digits are ASCII digits only (``re.ASCII``): ``٣`` or ``３`` is
+not a number.
+
+Cursor: ``{"files": {path: {"offset", "line", "sha256"}}}`` — the byte offset and line number
+after the last record and the SHA-256 of every byte before that offset
+(:class:`adapters.lines.Position`). A file that only grew is read on from the offset; a file
+whose consumed part changed in any way (the next night's export under the same name, rows
+inserted in the middle, a truncated file) is read again from the start — logged
+``adapter.file_reread`` and counted — and its rows keep their deterministic event ids, so
+what was published before is a duplicate downstream.
 """
 
 from __future__ import annotations
@@ -38,12 +46,19 @@ from typing import IO, Any
 
 from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import AdapterError, Rejection
+from adapters.lines import (
+    Position,
+    read_lines,
+    report_incomplete,
+    report_reread,
+    resume,
+    whole_file,
+)
 
 log = logging.getLogger("schakel.adapters")
 
 DELIMITER = ";"
 MAX_LINE_BYTES = 65_536
-HEAD_BYTES = 4096
 _CHUNK = 1 << 16
 _OTHER_DELIMITERS = {",": "','", "\t": "a tab", "|": "'|'"}
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -152,22 +167,6 @@ def enum_value(value: str) -> str:
 # ---------------------------------------------------------------- file reading
 
 
-@dataclass
-class _FileState:
-    offset: int
-    line: int
-    head: str
-    head_len: int
-
-    def cursor(self) -> dict[str, Any]:
-        return {
-            "offset": self.offset,
-            "line": self.line,
-            "head": self.head,
-            "head_len": self.head_len,
-        }
-
-
 def detect_encoding(handle: IO[bytes]) -> str | None:
     """``utf-8-sig``, ``utf-8`` or ``cp1252`` by one streaming pass; ``None`` for UTF-16 or
     binary content. Leaves ``handle`` at offset 0."""
@@ -241,91 +240,81 @@ class CsvSource(Source):
         with handle:
             yield from self._read(handle, key, files)
 
-    def _start(self, handle: IO[bytes], key: str, files: dict[str, Any]) -> _FileState | None:
-        """The state to continue from; ``None`` when nothing was added since the cursor."""
-        size = handle.seek(0, 2)
-        handle.seek(0)
-        head_len = min(size, HEAD_BYTES)
-        fresh = _FileState(0, 0, hashlib.sha256(handle.read(head_len)).hexdigest(), head_len)
-        stored = files.get(key)
-        if stored is None:
-            return fresh
-        old_len = int(stored.get("head_len", 0))
-        handle.seek(0)
-        same = (
-            old_len <= size
-            and hashlib.sha256(handle.read(old_len)).hexdigest() == stored.get("head")
-            and int(stored.get("offset", 0)) <= size
-        )
-        if not same:
-            log.info("adapter.file_replaced", extra={"adapter": self.name, "file": key})
-            return fresh
-        if int(stored["offset"]) == size:
-            return None
-        return _FileState(int(stored["offset"]), int(stored["line"]), fresh.head, fresh.head_len)
-
     def _read(self, handle: IO[bytes], key: str, files: dict[str, Any]) -> Iterator[Record]:
-        state = self._start(handle, key, files)
-        if state is None:
+        start = self._resume(handle, key, files.get(key))
+        if start is None:
             return
-        resume_at = state.offset
-        size = handle.seek(0, 2)
 
-        def done(line: int, offset: int = size) -> Cursor:
-            state.offset, state.line = offset, line
-            files[key] = state.cursor()
+        def done(position: Position) -> Cursor:
+            files[key] = position.cursor()
             return {"files": dict(files)}
+
+        def reject_file(line: int, message: str, reason: str) -> Record:
+            cursor = done(whole_file(handle, line))
+            where = Location(key, 1 if reason in ("columns", "delimiter") else None)
+            return Record(where, cursor, rejection=Rejection(message, reason=reason))
 
         encoding = detect_encoding(handle)
         if encoding is None:
             message = "the file is UTF-16 or binary; export it as UTF-8 or Windows-1252"
-            yield self._reject_file(key, done(0), message, "encoding")
+            yield reject_file(0, message, "encoding")
             return
         log.info(
             "adapter.encoding_detected",
             extra={"adapter": self.name, "file": key, "encoding": encoding},
         )
-        header_raw = handle.readline(MAX_LINE_BYTES + 1)
-        header = header_raw.decode(encoding, errors="replace").lstrip("\ufeff").strip()
+        # Every run reads from line 1: the header decides the layout, and the rows before
+        # the resume offset rebuild the memory of the keys seen (duplicates across restarts).
+        lines = read_lines(handle, Position(), hashlib.sha256(), max_bytes=MAX_LINE_BYTES)
+        each = iter(lines)
+        first = next(each, None)
+        header = "" if first is None else first.raw.decode(encoding, errors="replace")
+        header = header.lstrip("\ufeff").strip()
         if not header:
-            if not _blank_rest(handle):
-                message = "line 1 is blank; the header must be on line 1"
-                yield self._reject_file(key, done(1), message, "columns")
-            elif resume_at == 0:
-                yield self._reject_file(key, done(0), "empty file", "empty-file")
+            refusal = self._no_header(handle, key, first is None, start, lines.incomplete)
+            if refusal is not None:
+                yield reject_file(*refusal)
             return
         layout, order, problem = self._match_header(header)
         if layout is None:
-            yield self._reject_file(key, done(1), problem, problem_reason(problem))
+            yield reject_file(1, problem, problem_reason(problem))
             return
         rows = _Rows(self, "utf-8" if encoding == "utf-8-sig" else encoding, layout, order)
-        offset, line_no = len(header_raw), 1
-        while raw := handle.readline(MAX_LINE_BYTES + 1):
-            line_no += 1
-            offset += len(raw)
-            too_long = len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n")
-            if too_long:
-                offset += _skip_line(handle)
-            if offset <= resume_at:
-                rows.remember(raw, line_no)
-            elif too_long:
-                yield Record(
-                    Location(key, line_no),
-                    done(line_no, offset),
-                    rejection=Rejection(
-                        f"line longer than {MAX_LINE_BYTES} bytes", reason="too-large"
-                    ),
-                    digest=digest(raw),
-                )
-            elif raw.strip():
-                yield rows.record(raw, Location(key, line_no), done(line_no, offset))
+        for line in each:
+            if line.end <= start.offset:
+                rows.remember(line.raw, line.number)
+            elif line.too_long:
+                too_long = Rejection(f"line longer than {MAX_LINE_BYTES} bytes", reason="too-large")
+                where = Location(key, line.number)
+                cursor = done(lines.position())
+                yield Record(where, cursor, rejection=too_long, digest=digest(line.raw))
+            elif line.raw.strip():
+                yield rows.record(line.raw, Location(key, line.number), done(lines.position()))
+        if lines.incomplete:
+            report_incomplete(self, key, lines.incomplete)
 
-    def _reject_file(self, key: str, cursor: Cursor, message: str, reason: str) -> Record:
-        return Record(
-            Location(key, 1 if reason in ("columns", "delimiter") else None),
-            cursor,
-            rejection=Rejection(message, reason=reason),
-        )
+    def _resume(self, handle: IO[bytes], key: str, stored: object) -> Position | None:
+        """Where the last run stopped in this file (the start when its consumed part changed;
+        logged and counted); ``None`` when nothing was added since."""
+        start, _, cause = resume(handle, stored)
+        if cause is not None:
+            report_reread(self, key, cause)
+        elif stored is not None and start.offset == handle.seek(0, 2):
+            return None
+        return start
+
+    def _no_header(
+        self, handle: IO[bytes], key: str, no_line: bool, start: Position, incomplete: int
+    ) -> tuple[int, str, str] | None:
+        """The rejection (line, message, reason) of a file without a header on line 1:
+        ``empty-file`` once for a blank file, ``columns`` for a blank line 1 before content;
+        ``None`` for a blank file already reported or a header still being written."""
+        if _blank_rest(handle, 0):
+            return (0, "empty file", "empty-file") if start.offset == 0 else None
+        if no_line:
+            report_incomplete(self, key, incomplete)
+            return None
+        return 1, "line 1 is blank; the header must be on line 1", "columns"
 
     def _match_header(self, header: str) -> tuple[CsvLayout | None, list[str], str]:
         names = [c.strip().strip('"').lower() for c in header.split(DELIMITER)]
@@ -424,19 +413,10 @@ def problem_reason(message: str) -> str:
     return "delimiter" if "separated by" in message else "columns"
 
 
-def _blank_rest(handle: IO[bytes]) -> bool:
-    """Whether the rest of the file holds only whitespace (read in chunks)."""
+def _blank_rest(handle: IO[bytes], offset: int) -> bool:
+    """Whether the file holds only whitespace from ``offset`` on (read in chunks)."""
+    handle.seek(offset)
     while chunk := handle.read(_CHUNK):
         if chunk.strip():
             return False
     return True
-
-
-def _skip_line(handle: IO[bytes]) -> int:
-    """Skip the rest of an over-long line without holding it; return the bytes skipped."""
-    skipped = 0
-    while True:
-        chunk = handle.readline(_CHUNK)
-        skipped += len(chunk)
-        if not chunk or chunk.endswith(b"\n"):
-            return skipped

@@ -1,23 +1,92 @@
 """Generic CloudEvents JSON lines (``schakel publish FILE.jsonl``; also the wijkteam bulk load):
-any catalogue event in structured mode, one per line. The cursor is the byte offset and line
-number after the last record, per file; files are streamed, never held in memory whole."""
+any catalogue event in structured mode, one per line.
+
+Files are streamed through the one line reader (:mod:`adapters.lines`): only complete lines are
+read — a last line without its newline is left for the next run — and the cursor per file is
+the position after the last consumed line with the SHA-256 of everything before it, so a file
+rewritten in place is read again from the start instead of on from a stale offset.
+Each line is parsed by :func:`json_object`, which turns every parser failure into a rejection.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Sequence
-from functools import partial
 from pathlib import Path
-from typing import IO
+from typing import Any
 
 from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import Rejection
+from adapters.lines import Position, read_lines, report_incomplete, report_reread, resume
 
 MAX_LINE_BYTES = 1_048_576
+MAX_INT_DIGITS = 64
+"""Longest integer a JSON input may hold: no catalogue number comes near it, and Python's
+``int`` refuses more than 4,300 digits with a ``ValueError`` (issue 11 item 4)."""
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError("integer too long")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 overflows to infinity
+        raise ValueError("NaN and Infinity are not JSON")
+    return value
+
+
+def _no_constant(_name: str) -> Any:
+    raise ValueError("NaN and Infinity are not JSON")
+
+
+def json_object(raw: bytes | str, what: str) -> dict[str, Any]:
+    """The JSON object in ``raw`` (UTF-8, an optional BOM is skipped) or :class:`Rejection`.
+
+    Every failure of the parser becomes a rejection (reason ``encoding``, ``malformed`` or
+    ``too-large``) whose message names ``what`` and the rule broken, never the content:
+    invalid UTF-8, invalid JSON (line and column), nesting too deep, an integer of more than
+    :data:`MAX_INT_DIGITS` digits, ``NaN``/``Infinity``, or a value that is not an object."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+        except UnicodeDecodeError:
+            raise Rejection(f"{what}: not valid UTF-8", reason="encoding") from None
+    try:
+        value = json.loads(
+            raw, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant
+        )
+    except json.JSONDecodeError as exc:
+        raise Rejection(
+            f"{what}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+            reason="malformed",
+        ) from None
+    except RecursionError:
+        raise Rejection(f"{what}: JSON nested too deeply", reason="malformed") from None
+    except ValueError as exc:
+        problem = "NaN or Infinity" if "NaN" in str(exc) else "an integer of too many digits"
+        raise Rejection(
+            f"{what}: holds {problem} (at most {MAX_INT_DIGITS} digits, no NaN/Infinity)",
+            reason="malformed",
+        ) from None
+    if not isinstance(value, dict):
+        raise Rejection(
+            f"{what}: must hold one JSON object (a structured-mode CloudEvent)",
+            reason="malformed",
+        )
+    return value
 
 
 class JsonLinesSource(Source):
-    """Reads one or more JSON-lines files in the order given."""
+    """Reads one or more JSON-lines files in the order given.
+
+    Guarantees: every complete non-blank line yields exactly one record (an event or a
+    rejection with its line); a line still being written is not read; a file whose consumed
+    part changed is read again from the start (logged ``adapter.file_reread``). A file that
+    cannot be opened is one rejection (``unreadable``), the other files go on."""
 
     name = "publish"
 
@@ -28,89 +97,42 @@ class JsonLinesSource(Source):
     def records(self, cursor: Cursor) -> Iterator[Record]:
         files = dict(cursor.get("files", {}))
         for path in self.paths:
-            key = str(path)
-            state = files.get(key, {"offset": 0, "line": 0})
-            offset, line_no = int(state["offset"]), int(state["line"])
-            try:
-                handle = path.open("rb")
-            except OSError as exc:
-                files[key] = state
-                yield Record(
-                    location=Location(key),
-                    cursor={"files": dict(files)},
-                    rejection=Rejection(f"cannot open file: {exc.strerror}", reason="unreadable"),
-                )
-                continue
-            with handle:
-                handle.seek(offset)
-                for raw in iter(partial(handle.readline, MAX_LINE_BYTES + 1), b""):
-                    line_no += 1
-                    offset += len(raw)
-                    if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                        offset += _skip_line(handle)  # the rest is not a line of its own
-                    files[key] = {"offset": offset, "line": line_no}
-                    location = Location(key, line_no)
-                    if not raw.strip():
-                        continue
-                    yield self._record(raw, location, {"files": dict(files)})
+            yield from self._file(path, files)
+
+    def _file(self, path: Path, files: dict[str, Any]) -> Iterator[Record]:
+        key = str(path)
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            files.setdefault(key, Position().cursor())
+            yield Record(
+                location=Location(key),
+                cursor={"files": dict(files)},
+                rejection=Rejection(f"cannot open file: {exc.strerror}", reason="unreadable"),
+            )
+            return
+        with handle:
+            start, hasher, cause = resume(handle, files.get(key))
+            if cause is not None:
+                report_reread(self, key, cause)
+            lines = read_lines(handle, start, hasher, max_bytes=MAX_LINE_BYTES)
+            for line in lines:
+                if not line.raw.strip():
+                    continue
+                files[key] = lines.position().cursor()
+                yield self._record(line.raw, line.too_long, Location(key, line.number), files)
+            if lines.incomplete:
+                report_incomplete(self, key, lines.incomplete)
 
     @staticmethod
-    def _record(raw: bytes, location: Location, cursor: Cursor) -> Record:
+    def _record(raw: bytes, too_long: bool, location: Location, files: dict[str, Any]) -> Record:
+        cursor = {"files": dict(files)}
         sha = digest(raw)
-        if len(raw) > MAX_LINE_BYTES:
-            return Record(
-                location,
-                cursor,
-                digest=sha,
-                rejection=Rejection(f"line longer than {MAX_LINE_BYTES} bytes", reason="too-large"),
-            )
-        if raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
+        if too_long:
+            rejection = Rejection(f"line longer than {MAX_LINE_BYTES} bytes", reason="too-large")
+            return Record(location, cursor, digest=sha, rejection=rejection)
         try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return Record(
-                location,
-                cursor,
-                digest=sha,
-                rejection=Rejection("line is not valid UTF-8", reason="encoding"),
-            )
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return Record(
-                location,
-                cursor,
-                digest=sha,
-                rejection=Rejection(
-                    f"not valid JSON at column {exc.colno}: {exc.msg}", reason="malformed"
-                ),
-            )
-        except RecursionError:
-            return Record(
-                location,
-                cursor,
-                digest=sha,
-                rejection=Rejection("JSON nested too deeply", reason="malformed"),
-            )
-        if not isinstance(value, dict):
-            return Record(
-                location,
-                cursor,
-                digest=sha,
-                rejection=Rejection(
-                    "line must hold one JSON object (a structured-mode CloudEvent)",
-                    reason="malformed",
-                ),
-            )
-        return Record(location, cursor, event=value, digest=sha)
-
-
-def _skip_line(handle: IO[bytes]) -> int:
-    """Skip the rest of an over-long line without holding it; return the bytes skipped."""
-    skipped = 0
-    while chunk := handle.readline(65_536):
-        skipped += len(chunk)
-        if chunk.endswith(b"\n"):
-            break
-    return skipped
+            event = json_object(raw, "line")
+        except Rejection as exc:
+            return Record(location, cursor, digest=sha, rejection=exc)
+        return Record(location, cursor, event=event, digest=sha)

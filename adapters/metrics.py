@@ -41,6 +41,21 @@ class AdapterMetrics:
             ["adapter"],
             registry=registry,
         )
+        self.files_reread = Counter(
+            "schakel_adapter_files_reread_total",
+            "Files read again from the start because the part already consumed changed "
+            "(cause: changed, shrunk, no-digest); their records are published again under "
+            "the same event ids.",
+            ["adapter", "cause"],
+            registry=registry,
+        )
+        self.incomplete_lines = Gauge(
+            "schakel_adapter_incomplete_lines",
+            "Files whose last line had no newline at the end of the last run: that line is "
+            "left for the next run (still being written, or an export without a final newline).",
+            ["adapter"],
+            registry=registry,
+        )
         self.lag = Gauge(
             "schakel_adapter_lag_records",
             "Records read but not yet checkpointed.",

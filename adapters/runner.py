@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from adapters.base import Cursor, Location, Record, Source
+from adapters.base import Cursor, Location, Record, Source, SourceObserver
 from adapters.checkpoint import FileCheckpoint
 from adapters.exceptions import AdapterError, CheckpointError
 from adapters.metrics import AdapterMetrics, default_metrics
@@ -70,6 +70,21 @@ class Outcome:
     message: str = ""
 
 
+class _Observer(SourceObserver):
+    """Turns what a source reports into the runner's metrics."""
+
+    def __init__(self, metrics: AdapterMetrics, adapter: str) -> None:
+        self._metrics = metrics
+        self._adapter = adapter
+        self.incomplete = 0
+
+    def file_reread(self, cause: str) -> None:
+        self._metrics.files_reread.labels(self._adapter, cause).inc()
+
+    def line_incomplete(self) -> None:
+        self.incomplete += 1
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready copy of a cursor: every mapping becomes a ``dict`` (sources may hand out
     lazy read-only views as cursors to avoid copying large positions per record)."""
@@ -117,6 +132,8 @@ class Runner:
         name = source.name
         self._m_read = self.metrics.read.labels(name)
         self._m_published: dict[str, Any] = {}
+        self._observer = _Observer(self.metrics, name)
+        source.observer = self._observer
 
     def _count_published(self, event_type: str) -> None:
         child = self._m_published.get(event_type)
@@ -184,6 +201,7 @@ class Runner:
         cursor: Cursor | None = None
         uncommitted = 0
         lag = self.metrics.lag.labels(self.source.name)
+        self._observer.incomplete = 0
         for record in self.source.records(self.checkpoint.load()):
             self._handle(record, stats)
             cursor = record.cursor
@@ -193,6 +211,7 @@ class Runner:
                 self._commit(cursor, uncommitted)
                 uncommitted = 0
         self._commit(cursor, uncommitted)
+        self.metrics.incomplete_lines.labels(self.source.name).set(self._observer.incomplete)
         log.info(
             "adapter.run_done",
             extra={

@@ -46,6 +46,7 @@ class WijkteamSource(Source):
         self._lines = JsonLinesSource(paths, name=self.name)
 
     def records(self, cursor: Cursor) -> Iterator[Record]:
+        self._lines.observer = self.observer
         for record in self._lines.records(cursor):
             problem = type_problem(record.event) if record.event is not None else None
             if problem is None:

@@ -1,0 +1,190 @@
+"""The one line reader of the line-based sources (CSV exports, JSON lines) and the file
+position they checkpoint.
+
+**Only complete lines are read.** A line ends with ``\\n`` (so ``\\r\\n`` too). The bytes after
+the last newline of a file are a line that is still being written: they are not returned, the
+position stays before them, and :attr:`Lines.incomplete` says how many there were — the next
+run reads the line once its newline has arrived. A line longer than ``max_bytes`` is returned
+cut at ``max_bytes + 1`` bytes with ``too_long`` set; the rest of it is skipped without being
+held in memory and does not count as a line of its own.
+
+**Position** (:class:`Position`, stored in the checkpoint as ``{"offset", "line", "sha256"}``):
+the byte offset after the last consumed line, that line's number, and the SHA-256 of *every*
+byte before ``offset`` — the whole consumed prefix. :func:`resume` hashes that prefix again
+before reading on: a file whose consumed part changed in any way (replaced by the next export,
+rows inserted or edited in the middle, truncated) is read again from the start — the cause is
+returned so the source can log and count it — and never read on from a stale offset. Hashing
+costs one sequential read of the consumed part per run (SHA-256, roughly 1 GB/s).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+
+from adapters.base import Source
+
+log = logging.getLogger("schakel.adapters")
+
+_CHUNK = 1 << 16
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+Hasher = Any  # hashlib's object type is private (``_hashlib.HASH``)
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a line source stands in one file (see the module doc)."""
+
+    offset: int = 0
+    line: int = 0
+    sha256: str = EMPTY_SHA256
+
+    def cursor(self) -> dict[str, Any]:
+        """The JSON form stored in a checkpoint."""
+        return {"offset": self.offset, "line": self.line, "sha256": self.sha256}
+
+    @classmethod
+    def from_cursor(cls, value: object) -> Position | None:
+        """The position stored by :meth:`cursor`; ``None`` if ``value`` is not one (absent,
+        or written by a version without the prefix digest)."""
+        if not isinstance(value, Mapping):
+            return None
+        offset, line, sha = value.get("offset"), value.get("line"), value.get("sha256")
+        if not (isinstance(offset, int) and isinstance(line, int) and isinstance(sha, str)):
+            return None
+        if offset < 0 or line < 0:
+            return None
+        return cls(offset, line, sha)
+
+
+def hash_prefix(handle: IO[bytes], length: int) -> tuple[Hasher, int]:
+    """SHA-256 state over the first ``length`` bytes of ``handle`` (read in chunks) and how
+    many bytes there were (less than ``length`` if the file is shorter). Leaves the handle
+    after them."""
+    hasher = hashlib.sha256()
+    handle.seek(0)
+    left = length
+    while left > 0:
+        chunk = handle.read(min(_CHUNK, left))
+        if not chunk:
+            break
+        hasher.update(chunk)
+        left -= len(chunk)
+    return hasher, length - left
+
+
+def resume(handle: IO[bytes], stored: object) -> tuple[Position, Hasher, str | None]:
+    """Where to read on in ``handle`` after the checkpointed ``stored`` position.
+
+    Returns the start position, the SHA-256 state of the bytes before it, and ``None`` — or,
+    when the file must be read from the start, the start of the file and the cause:
+    ``no-digest`` (a checkpoint without prefix digest, from an earlier version), ``shrunk``
+    (the file is shorter than the consumed part) or ``changed`` (the consumed part differs).
+    ``stored`` ``None`` (a file never read) starts at the beginning without a cause."""
+    if stored is None:
+        return Position(), hashlib.sha256(), None
+    position = Position.from_cursor(stored)
+    if position is None:
+        return Position(), hashlib.sha256(), "no-digest"
+    hasher, length = hash_prefix(handle, position.offset)
+    if length < position.offset:
+        return Position(), hashlib.sha256(), "shrunk"
+    if hasher.hexdigest() != position.sha256:
+        return Position(), hashlib.sha256(), "changed"
+    return position, hasher, None
+
+
+def whole_file(handle: IO[bytes], line: int) -> Position:
+    """The position after every byte of ``handle`` (a file consumed as a whole, e.g. rejected
+    once for its encoding or header)."""
+    hasher, length = hash_prefix(handle, handle.seek(0, 2))
+    return Position(length, line, hasher.hexdigest())
+
+
+@dataclass(frozen=True)
+class Line:
+    """One complete line: its bytes (newline included, cut after ``max_bytes + 1`` bytes when
+    ``too_long``), its 1-based number and the byte offset after it."""
+
+    raw: bytes
+    number: int
+    end: int
+    too_long: bool
+
+
+class Lines:
+    """The complete lines of ``handle`` after ``start`` (whose prefix digest is ``hasher``).
+
+    Iterate once. While the iterator is suspended after a line, :meth:`position` is the
+    position after that line. When iteration ends, :attr:`incomplete` is the number of bytes
+    after the last newline that were left unread (0: the file ends with a newline)."""
+
+    def __init__(
+        self, handle: IO[bytes], start: Position, hasher: Hasher, *, max_bytes: int
+    ) -> None:
+        self._handle = handle
+        self._hasher = hasher
+        self._offset = start.offset
+        self._line = start.line
+        self.max_bytes = max_bytes
+        self.incomplete = 0
+
+    def position(self) -> Position:
+        """The position after the last line returned."""
+        return Position(self._offset, self._line, self._hasher.hexdigest())
+
+    def __iter__(self) -> Iterator[Line]:
+        handle = self._handle
+        handle.seek(self._offset)
+        while raw := handle.readline(self.max_bytes + 1):
+            hasher = self._hasher.copy()
+            hasher.update(raw)
+            size = len(raw)
+            too_long = size > self.max_bytes and not raw.endswith(b"\n")
+            complete = raw.endswith(b"\n")
+            if too_long:
+                skipped, complete = _skip_rest(handle, hasher)
+                size += skipped
+            if not complete:
+                self.incomplete = size
+                handle.seek(self._offset)
+                return
+            self._hasher = hasher
+            self._offset += size
+            self._line += 1
+            yield Line(raw, self._line, self._offset, too_long)
+
+
+def _skip_rest(handle: IO[bytes], hasher: Hasher) -> tuple[int, bool]:
+    """Skip (and hash) the rest of an over-long line; return the bytes skipped and whether
+    its newline was found before the end of the file."""
+    skipped = 0
+    while chunk := handle.readline(_CHUNK):
+        hasher.update(chunk)
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            return skipped, True
+    return skipped, False
+
+
+def read_lines(handle: IO[bytes], start: Position, hasher: Hasher, *, max_bytes: int) -> Lines:
+    """The complete lines of ``handle`` after ``start`` (see :class:`Lines`)."""
+    return Lines(handle, start, hasher, max_bytes=max_bytes)
+
+
+def report_reread(source: Source, file: str, cause: str) -> None:
+    """Log and count that ``file`` is read again from the start (see :func:`resume`)."""
+    log.warning("adapter.file_reread", extra={"adapter": source.name, "file": file, "cause": cause})
+    source.observer.file_reread(cause)
+
+
+def report_incomplete(source: Source, file: str, size: int) -> None:
+    """Log and count that ``file`` ends with ``size`` bytes of a line without its newline."""
+    log.warning(
+        "adapter.line_incomplete", extra={"adapter": source.name, "file": file, "bytes": size}
+    )
+    source.observer.line_incomplete()
