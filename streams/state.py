@@ -4,6 +4,18 @@ A :class:`CitizenState` holds the accepted events (each with the exact wire byte
 as, so the state can be stored and restored losslessly), the citizen's clock and the signals
 told to the world so far. :func:`apply_event` and :func:`advance_clock` are the only ways it
 changes; both return the signal changes to emit (see :mod:`streams.signals`).
+:func:`close_replay` is the batch path's single assessment.
+
+**History limit** (``SCHAKEL_HISTORY_LIMIT``). The definitive signals are defined on a
+citizen's *whole* accepted history (``rules.md``), so an accepted event is never dropped or
+summarised away: a late fact may be dated anywhere in the past and change what older facts
+mean (a later ``toegewezen`` replaces dates, "the latest assessment so far", "the preceding
+uitkering event"), and every emitted signal must be recomputed identically. The limit instead
+bounds what is *accepted*: a new event for a citizen who already has ``limit`` accepted events
+is refused with :class:`HistoryLimitError` — dead-lettered and counted by the caller — and
+leaves the state, and so every signal, exactly as it was. Every accepted (``source``, ``id``)
+stays on the timeline, so a redelivery is always recognised as a duplicate, also after a
+restart. A refused event uses up no id: after raising the limit it can be re-published.
 """
 
 from __future__ import annotations
@@ -14,8 +26,26 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from streams.ingest import IngestError
 from streams.model import Signal, TimelineEvent
 from streams.signals import EmittedSignal, SignalChange, diff_signals
+
+
+class HistoryLimitError(IngestError):
+    """A new event for a citizen whose timeline already holds ``limit`` accepted events.
+
+    Permanent for this record while the limit stands; the record is dead-lettered (stage
+    ``accept``, reason ``history-limit``) and the state is unchanged."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"SCHAKEL_HISTORY_LIMIT: the citizen's timeline already holds {limit} accepted "
+            "events; this new event is refused, not accepted (no event is ever dropped to make "
+            "room). Raise the limit and re-publish the record from the dead-letter topic",
+            stage="accept",
+            reason="history-limit",
+        )
+        self.limit = limit
 
 
 class Engine(Protocol):
@@ -54,8 +84,6 @@ class CitizenState:
     uitvoer: dict[str, list[bytes]] = field(default_factory=dict)
     """Signal events sent for the last few records that emitted any (oldest first), so that a
     record delivered again after a crash re-sends them (see :mod:`streams.processor`)."""
-    dropped: int = 0
-    """Events dropped from the front by the history limit (counted, for metrics)."""
     _seen: set[tuple[str, str]] = field(default_factory=set, repr=False)
     _keys: list[tuple[object, ...]] = field(default_factory=list, repr=False)
 
@@ -77,20 +105,20 @@ class CitizenState:
         return max(s.event.datum for s in self.events)
 
     def insert(self, stored: StoredEvent, history_limit: int) -> bool:
-        """Insert in timeline order; False (and nothing changes) if (source, id) is known."""
+        """Insert in timeline order; False (and nothing changes) if (source, id) is known.
+
+        Raises :class:`HistoryLimitError` (and nothing changes) for a new event when the
+        timeline already holds ``history_limit`` events; nothing is ever dropped."""
         identity = stored.event.identity
         if identity in self._seen:
             return False
+        if len(self.events) >= history_limit:
+            raise HistoryLimitError(history_limit)
         key = stored.event.sort_key
         index = bisect.bisect_right(self._keys, key)
         self._keys.insert(index, key)
         self.events.insert(index, stored)
         self._seen.add(identity)
-        while len(self.events) > history_limit:
-            self._keys.pop(0)
-            self.events.pop(0)
-            self.dropped += 1
-            # the identity stays in _seen for this process; see docs/operations.md
         return True
 
     def remember_output(self, trigger: str, payloads: list[bytes], keep: int = 8) -> None:
@@ -145,7 +173,9 @@ def apply_event(
     """Accept one event (once per source+id) and recompute the citizen's signals.
 
     ``today`` is the live date, or ``None`` on the replay clock. An event of a type no rule
-    reads that does not move the clock cannot change any signal: nothing is recomputed."""
+    reads that does not move the clock cannot change any signal: nothing is recomputed.
+    Raises :class:`HistoryLimitError`, leaving the state unchanged, when a new event would
+    exceed ``history_limit`` (see the module docstring)."""
     before = state.clock(today)
     if not state.insert(stored, history_limit):
         return Outcome(False, [], before)
@@ -162,3 +192,20 @@ def advance_clock(state: CitizenState, tot: date, engine: Engine, *, today: date
         state.klok = tot
     outcome = _recompute(state, engine, today, f"klok {tot.isoformat()}")
     return Outcome(False, outcome.changes, outcome.clock, outcome.due)
+
+
+def close_replay(state: CitizenState, engine: Engine, *, until: date | None) -> Outcome:
+    """The batch path's one assessment of a citizen whose events were all inserted.
+
+    The replay clock, exactly as the worker ends a replay: the latest ``datum`` (and any tick
+    received before), moved to ``until`` if that is later. Without ``until`` no tick is
+    recorded (``klok`` stays what it was), as the worker records none."""
+    before = state.klok
+    latest = state.latest_datum()
+    candidates = [d for d in (until, latest, before) if d is not None]
+    if not candidates:
+        return Outcome(False, [], None)
+    outcome = advance_clock(state, max(candidates), engine, today=None)
+    if until is None:
+        state.klok = before
+    return outcome
