@@ -44,8 +44,11 @@ class Location:
 class Record:
     """One record read from a source.
 
-    Exactly one of ``event`` (a structured-mode CloudEvent in input form, with ``data.bsn``)
-    and ``rejection`` is set. ``cursor`` is the source position *after* this record.
+    Exactly one of ``event`` (a structured-mode CloudEvent in input form, with ``data.bsn``),
+    ``rejection`` and ``skipped`` is set. ``skipped`` marks a record the source reads but
+    deliberately does not map (another iWmo message type in the inbox): its value is a label of
+    bounded cardinality (the message type), counted in a metric, never quarantined.
+    ``cursor`` is the source position *after* this record.
     ``digest`` is a SHA-256 of the raw record, kept in quarantine instead of its content.
     """
 
@@ -54,6 +57,7 @@ class Record:
     event: Mapping[str, Any] | None = None
     rejection: Rejection | None = None
     digest: str | None = None
+    skipped: str | None = None
 
 
 class SourceObserver:

@@ -28,6 +28,13 @@ class AdapterMetrics:
             ["adapter", "reason"],
             registry=registry,
         )
+        self.skipped = Counter(
+            "schakel_adapter_records_skipped_total",
+            "Source records read and deliberately not mapped, by kind (e.g. an iWmo message "
+            "type Schakel does not use, such as WMO315); not quarantined.",
+            ["adapter", "kind"],
+            registry=registry,
+        )
         self.duplicates = Counter(
             "schakel_adapter_duplicates_total",
             "Records skipped because an event with the same source and id was already "

@@ -42,6 +42,7 @@ class RunStats:
     read: int = 0
     published: int = 0
     rejected: int = 0
+    skipped: int = 0
     duplicates: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
 
@@ -50,6 +51,7 @@ class RunStats:
         self.read += other.read
         self.published += other.published
         self.rejected += other.rejected
+        self.skipped += other.skipped
         self.duplicates += other.duplicates
         for reason, count in other.by_reason.items():
             self.by_reason[reason] = self.by_reason.get(reason, 0) + count
@@ -100,7 +102,8 @@ class Runner:
 
     Guarantees: a cursor is stored only after the broker acknowledged every event and
     dead-letter record up to it and the quarantine file was fsynced; every record yielded by
-    the source is either published or quarantined (and counted), never silently dropped.
+    the source is published, quarantined or — if the source marks it ``skipped`` — counted
+    as skipped by kind; never silently dropped.
     Not guaranteed: exactly-once delivery — after a crash the records since the last
     checkpoint are published again with the same ids."""
 
@@ -166,6 +169,10 @@ class Runner:
     def _handle(self, record: Record, stats: RunStats) -> None:
         stats.read += 1
         self._m_read.inc()
+        if record.skipped:
+            stats.skipped += 1
+            self.metrics.skipped.labels(self.source.name, record.skipped).inc()
+            return
         result = self._validate(record)
         if isinstance(result, InvalidEvent):
             self._reject(record, result.reason, str(result), stats)

@@ -83,37 +83,47 @@ def write_vroegsignalering(directory: Path, count: int) -> tuple[Path, Path]:
 
 
 _IWMO_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
-<WMO301:Bericht xmlns:WMO301="http://www.istandaarden.nl/iwmo/3_2/wmo301/schema">
-  <WMO301:Header>
-    <WMO301:BerichtCode>414</WMO301:BerichtCode>
-    <WMO301:BerichtVersie>3</WMO301:BerichtVersie>
-    <WMO301:BerichtSubversie>2</WMO301:BerichtSubversie>
-    <WMO301:Afzender>9999</WMO301:Afzender>
-    <WMO301:Ontvanger>98765432</WMO301:Ontvanger>
-    <WMO301:BerichtIdentificatie>
-      <WMO301:Identificatie>BENCH-{m:07d}</WMO301:Identificatie>
-      <WMO301:Dagtekening>2026-01-08</WMO301:Dagtekening>
-    </WMO301:BerichtIdentificatie>
-  </WMO301:Header>
-  <WMO301:Client>
-    <WMO301:Bsn>{bsn}</WMO301:Bsn>
-    <WMO301:Naam><WMO301:Geslachtsnaam><WMO301:Achternaam>Synthetisch</WMO301:Achternaam>
-    </WMO301:Geslachtsnaam><WMO301:Voorletters>S</WMO301:Voorletters></WMO301:Naam>
-    <WMO301:ToegewezenProducten>
+<wmo301:Bericht xmlns:wmo301="http://www.istandaarden.nl/iwmo/3_2/wmo301/schema" \
+xmlns:iwmo="http://www.istandaarden.nl/iwmo/3_2/basisschema/schema">
+  <wmo301:Header>
+    <wmo301:BerichtCode>414</wmo301:BerichtCode>
+    <wmo301:BerichtVersie>3</wmo301:BerichtVersie>
+    <wmo301:BerichtSubversie>2</wmo301:BerichtSubversie>
+    <wmo301:Afzender>9999</wmo301:Afzender>
+    <wmo301:Ontvanger>98765432</wmo301:Ontvanger>
+    <wmo301:BerichtIdentificatie>
+      <iwmo:Identificatie>BENCH{m:07d}</iwmo:Identificatie>
+      <iwmo:Dagtekening>2026-01-08</iwmo:Dagtekening>
+    </wmo301:BerichtIdentificatie>
+    <wmo301:XsdVersie>
+      <iwmo:BasisschemaXsdVersie>1.0.0</iwmo:BasisschemaXsdVersie>
+      <iwmo:BerichtXsdVersie>1.0.0</iwmo:BerichtXsdVersie>
+    </wmo301:XsdVersie>
+  </wmo301:Header>
+  <wmo301:Client>
+    <wmo301:Bsn>{bsn}</wmo301:Bsn>
+    <wmo301:Geboortedatum><iwmo:Datum>1970-01-01</iwmo:Datum></wmo301:Geboortedatum>
+    <wmo301:Geslacht>0</wmo301:Geslacht>
+    <wmo301:Naam><iwmo:Geslachtsnaam><iwmo:Achternaam>Synthetisch</iwmo:Achternaam>
+    </iwmo:Geslachtsnaam><iwmo:Voorletters>S</iwmo:Voorletters><iwmo:NaamGebruik>1</iwmo:NaamGebruik>
+    </wmo301:Naam>
+    <wmo301:Contactgegevens><wmo301:Contact><wmo301:Soort>01</wmo301:Soort></wmo301:Contact>
+    </wmo301:Contactgegevens>
+    <wmo301:ToegewezenProducten>
 """
-_IWMO_PRODUCT = """      <WMO301:ToegewezenProduct>
-        <WMO301:ToewijzingNummer>{nummer}</WMO301:ToewijzingNummer>
-        <WMO301:Product><WMO301:Categorie>02</WMO301:Categorie><WMO301:Code>02A01</WMO301:Code></WMO301:Product>
-        <WMO301:Toewijzingsdatum>{d}</WMO301:Toewijzingsdatum>
-        <WMO301:Toewijzingstijd>09:00:00</WMO301:Toewijzingstijd>
-        <WMO301:Ingangsdatum>{d}</WMO301:Ingangsdatum>
-        <WMO301:Omvang><WMO301:Volume>4</WMO301:Volume><WMO301:Eenheid>04</WMO301:Eenheid><WMO301:Frequentie>2</WMO301:Frequentie></WMO301:Omvang>
-        <WMO301:Commentaar>Synthetische toelichting.</WMO301:Commentaar>
-      </WMO301:ToegewezenProduct>
+_IWMO_PRODUCT = """      <wmo301:ToegewezenProduct>
+        <wmo301:ToewijzingNummer>{nummer}</wmo301:ToewijzingNummer>
+        <wmo301:Product><iwmo:Categorie>02</iwmo:Categorie><iwmo:Code>02A01</iwmo:Code></wmo301:Product>
+        <wmo301:Toewijzingsdatum>{d}</wmo301:Toewijzingsdatum>
+        <wmo301:Toewijzingstijd>09:00:00</wmo301:Toewijzingstijd>
+        <wmo301:Ingangsdatum>{d}</wmo301:Ingangsdatum>
+        <wmo301:Omvang><iwmo:Volume>4</iwmo:Volume><iwmo:Eenheid>04</iwmo:Eenheid><iwmo:Frequentie>2</iwmo:Frequentie></wmo301:Omvang>
+        <wmo301:Commentaar>Synthetische toelichting.</wmo301:Commentaar>
+      </wmo301:ToegewezenProduct>
 """
-_IWMO_TAIL = """    </WMO301:ToegewezenProducten>
-  </WMO301:Client>
-</WMO301:Bericht>
+_IWMO_TAIL = """    </wmo301:ToegewezenProducten>
+  </wmo301:Client>
+</wmo301:Bericht>
 """
 
 

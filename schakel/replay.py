@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,7 @@ class ChainSource(Source):
     def records(self, cursor: Cursor) -> Iterator[Record]:
         for index, source in enumerate(self.sources):
             for record in source.records({}):
-                yield Record(
-                    record.location, {"input": index}, record.event, record.rejection, record.digest
-                )
+                yield replace(record, cursor={"input": index})
 
     def close(self) -> None:
         for source in self.sources:

@@ -1,21 +1,24 @@
 """``schakel adapter iwmo DIR``: iWmo 3.2 XML messages, one message per ``*.xml`` file.
 
-- WMO301 (BerichtCode 414) → one ``nl.wmo.voorzieningen.toegewezen`` per ToegewezenProduct
-  (``datum`` = Toewijzingsdatum);
-- WMO305 (418) → ``nl.wmo.voorzieningen.gestart`` per StartProduct (``datum`` = Begindatum);
-- WMO307 (420) → ``nl.wmo.voorzieningen.gestopt`` per StopProduct (``datum`` = Einddatum,
-  ``reden_beeindiging`` = RedenBeeindiging).
+What a file becomes:
+- a WMO301, WMO305 or WMO307 of release 3.2 → one record per product (an event, see
+  :mod:`adapters.iwmo.mapping`, or a rejection of that product alone);
+- another message of the release (WMO315, 317, 319, 323, a retour message, …) → one
+  *skipped* record labelled with the message type: counted, not quarantined;
+- anything else → one rejection for the file: larger than ``max_bytes`` (``too-large``), not
+  safe or well-formed XML or too deeply nested (:mod:`adapters.iwmo.safexml`), another
+  release, a header that breaks the release's rules (BerichtCode, BerichtVersie/Subversie,
+  ``XsdVersie`` outside the XSD's bounds, identification), no BSN, no products.
 
-Elements are matched on local name *and* namespace (the message namespace
-``http://www.istandaarden.nl/iwmo/3_2/<msg>/schema`` or the basisschema namespace); every
-other element (names, addresses, birth date, Commentaar, Omvang, …) is ignored and never
-copied anywhere. Parsing is hardened (defusedxml: no DTD, no entities, no external
-resources); a file above ``max_xml_bytes`` is quarantined after a streaming hash, without
-being read whole. A message-level problem (not XML, DTD, other release, missing header or BSN)
-rejects the file once; a product-level problem rejects that product only.
+Only the BSN and the catalogue fields are taken from a message; names, addresses, birth date,
+``Commentaar``, ``Omvang`` and the like are never copied anywhere.
 
-Event id: ``derive_id(source, Afzender, Identificatie, Dagtekening, BerichtCode,
-ToewijzingNummer, Product/Code)`` (an Identificatie is unique per sender). No ``time``.
+Record versions (:mod:`adapters.iwmo.versions`) are computed for every product. The event
+envelope does not yet carry ``bronsleutel``/``sequence`` and the catalogue has no
+``nl.schakel.bron.verwijderd`` yet, so: a product that *withdraws* an earlier one
+(StatusAanlevering 3; a WMO301 allocation with RedenWijziging 13/01 and Einddatum equal to
+Ingangsdatum) is quarantined with reason ``deletion-unsupported`` instead of being published as
+a new fact; a correction (StatusAanlevering 2) is published like a first delivery.
 
 Cursor: ``{"files": {name: "<sha256>:<size>:<mtime_ns>"}}`` of the processed files still in
 the directory (files moved away are dropped from it); files are read in name order; a file
@@ -29,186 +32,58 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-from xml.etree.ElementTree import Element, ParseError
+from typing import Any
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
-from adapters.base import Cursor, Location, Record, Source, derive_id
+from adapters.base import Cursor, Location, Record, Source
 from adapters.exceptions import AdapterError, Rejection
+from adapters.iwmo import safexml
+from adapters.iwmo.files import ProcessedFiles, fingerprint, stream_sha256
+from adapters.iwmo.mapping import Mapped, map_product
+from adapters.iwmo.message import (
+    WMO301,
+    ElementMissing,
+    ElementRejection,
+    Message,
+    Skipped,
+    identify,
+    read_header,
+)
 
 log = logging.getLogger("schakel.adapters")
 
-RELEASE = "3_2"
-NS_ROOT = "http://www.istandaarden.nl/iwmo/"
-BASIS = f"{NS_ROOT}{RELEASE}/basisschema/schema"
-_NS = re.compile(r"http://www\.istandaarden\.nl/iwmo/(\d+_\d+)/(\w+)/schema")
-_CHUNK = 1 << 16
-
 
 @dataclass(frozen=True)
-class MessageKind:
-    """One supported iWmo message and how its products map to an event type."""
-
-    name: str
-    code: str
-    products: str
-    product: str
-    event_type: str
-
-    @property
-    def namespace(self) -> str:
-        return f"{NS_ROOT}{RELEASE}/{self.name.lower()}/schema"
+class _Outcome:
+    location: Location
+    event: dict[str, Any] | None = None
+    rejection: Rejection | None = None
+    skipped: str | None = None
 
 
-KINDS = {
-    kind.namespace: kind
-    for kind in (
-        MessageKind(
-            "WMO301",
-            "414",
-            "ToegewezenProducten",
-            "ToegewezenProduct",
-            "nl.wmo.voorzieningen.toegewezen",
-        ),
-        MessageKind(
-            "WMO305", "418", "StartProducten", "StartProduct", "nl.wmo.voorzieningen.gestart"
-        ),
-        MessageKind(
-            "WMO307", "420", "StopProducten", "StopProduct", "nl.wmo.voorzieningen.gestopt"
-        ),
+def _withdrawal(mapped: Mapped, kind: str, where: str) -> Rejection:
+    rule = (
+        "RedenWijziging 13/01 with Einddatum equal to Ingangsdatum withdraws the allocation"
+        if kind == WMO301.name
+        else "StatusAanlevering 3 (verwijderen aanlevering) withdraws an earlier delivery"
     )
-}
-
-
-class ElementMissing(Rejection):
-    """A required element is absent or empty; ``path`` is its element path."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(f"{path}: required element is missing or empty", reason="missing-field")
-        self.path = path
-
-
-class _Message:
-    """Namespace-aware access to the elements of one parsed message."""
-
-    def __init__(self, root: Element, kind: MessageKind) -> None:
-        self.root = root
-        self.kind = kind
-        self._spaces = (kind.namespace, BASIS)
-
-    def child(self, parent: Element, name: str) -> Element | None:
-        for space in self._spaces:
-            found = parent.find(f"{{{space}}}{name}")
-            if found is not None:
-                return found
-        return None
-
-    def children(self, parent: Element, name: str) -> list[Element]:
-        out: list[Element] = []
-        for space in self._spaces:
-            out += parent.findall(f"{{{space}}}{name}")
-        return out
-
-    def text(self, parent: Element, names: str, base: str, *, required: bool = True) -> str:
-        """Text of the descendant ``names`` (``A/B``) of ``parent`` at element path ``base``."""
-        node: Element | None = parent
-        for name in names.split("/"):
-            node = self.child(node, name) if node is not None else None
-        value = (node.text or "").strip() if node is not None else ""
-        if not value and required:
-            raise ElementMissing(f"{base}/{names}")
-        return value
-
-
-@dataclass(frozen=True)
-class _Header:
-    afzender: str
-    identificatie: str
-    dagtekening: str
-    bsn: str
-
-
-class ProcessedFiles:
-    """Append-only log of processed files (name → ``sha256:size:mtime_ns``).
-
-    :meth:`view` is an O(1) snapshot for a record's cursor; it is materialised only when
-    read (the runner reads only the cursors it checkpoints, in increasing log order, so
-    materialising advances one shared dictionary instead of rebuilding it)."""
-
-    def __init__(self, initial: Mapping[str, str]) -> None:
-        self._log: list[tuple[str, str]] = []
-        self._latest: dict[str, str] = dict(initial)
-        self._base = dict(initial)
-        self._built: dict[str, str] = dict(initial)
-        self._built_upto = 0
-
-    def get(self, name: str) -> str | None:
-        return self._latest.get(name)
-
-    def add(self, name: str, value: str) -> None:
-        self._log.append((name, value))
-        self._latest[name] = value
-
-    def view(self, *, without_last: bool = False) -> _FilesView:
-        """The processed files now (``without_last``: before the last :meth:`add`)."""
-        return _FilesView(self, len(self._log) - int(without_last))
-
-    def snapshot(self, upto: int) -> dict[str, str]:
-        """A new dict of the files after the first ``upto`` log entries."""
-        if upto < self._built_upto:  # an older snapshot: rebuild (not the runner's pattern)
-            out = dict(self._base)
-            out.update(self._log[:upto])
-            return out
-        self._built.update(self._log[self._built_upto : upto])
-        self._built_upto = upto
-        return dict(self._built)
-
-
-class _FilesView(Mapping[str, str]):
-    def __init__(self, files: ProcessedFiles, upto: int) -> None:
-        self._files, self._upto = files, upto
-        self._dict: dict[str, str] | None = None
-
-    def _materialise(self) -> dict[str, str]:
-        if self._dict is None:
-            self._dict = self._files.snapshot(self._upto)
-        return self._dict
-
-    def __getitem__(self, key: str) -> str:
-        return self._materialise()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._materialise())
-
-    def __len__(self) -> int:
-        return len(self._materialise())
-
-
-def _fingerprint(sha: str, size: int, mtime_ns: int) -> str:
-    return f"{sha}:{size}:{mtime_ns}"
-
-
-def _stream_sha256(handle: IO[bytes]) -> str:
-    sha = hashlib.sha256()
-    handle.seek(0)
-    while chunk := handle.read(_CHUNK):
-        sha.update(chunk)
-    return sha.hexdigest()
+    return Rejection(
+        f"{where}: {rule}; this version of Schakel cannot publish withdrawals yet "
+        "(nl.schakel.bron.verwijderd), so it is quarantined rather than published as a new fact",
+        reason="deletion-unsupported",
+    )
 
 
 class IwmoSource(Source):
     """A directory of iWmo 3.2 messages (or one message file).
 
-    Guarantees: every file yields at least one record (events and/or rejections), so each is
-    recorded as processed; only BSN and the catalogue fields are taken from a message; no
-    file is read into memory beyond ``max_bytes``. Not guaranteed: that a file written
-    non-atomically is read complete — deliver by write + rename (a partial file is
+    Guarantees: every file yields at least one record (events, rejections or one skipped
+    record), so each is recorded as processed; only BSN and the catalogue fields are taken
+    from a message; no file is read into memory beyond ``max_bytes``, and no element tree
+    grows beyond the limits of :mod:`adapters.iwmo.safexml`. Not guaranteed: that a file
+    written non-atomically is read complete — deliver by write + rename (a partial file is
     quarantined as malformed and read again once it changed)."""
 
     name = "iwmo"
@@ -255,189 +130,71 @@ class IwmoSource(Source):
             too_large = stat.st_size > self.max_bytes
             data = b"" if too_large else handle.read(self.max_bytes + 1)
             too_large = too_large or len(data) > self.max_bytes
-            sha = _stream_sha256(handle) if too_large else hashlib.sha256(data).hexdigest()
-        entry = _fingerprint(sha, stat.st_size, stat.st_mtime_ns)
+            sha = stream_sha256(handle) if too_large else hashlib.sha256(data).hexdigest()
+        entry = fingerprint(sha, stat.st_size, stat.st_mtime_ns)
         if before.partition(":")[0] == sha:
             processed.add(path.name, entry)  # touched, not changed
             return
-        records = list(self._message(path, data, sha, too_large))
+        outcomes = list(self._message(str(path), data, too_large))
         processed.add(path.name, entry)
-        last = len(records) - 1
+        last = len(outcomes) - 1
         done: Cursor = {"files": processed.view()}
         reading: Cursor = {"files": processed.view(without_last=True)}
-        for index, (location, event, rejection) in enumerate(records):
+        for index, out in enumerate(outcomes):
             # only the last record of a file marks it processed
             cursor = done if index == last else reading
-            yield Record(location, cursor, event=event, rejection=rejection, digest=sha)
-
-    def _message(
-        self, path: Path, data: bytes, sha: str, too_large: bool
-    ) -> Iterator[tuple[Location, dict[str, Any] | None, Rejection | None]]:
-        file = str(path)
-        if too_large:
-            yield (
-                Location(file),
-                None,
-                Rejection(
-                    f"file larger than {self.max_bytes} bytes (SCHAKEL_MAX_XML_BYTES)",
-                    reason="too-large",
-                ),
+            yield Record(
+                out.location,
+                cursor,
+                event=out.event,
+                rejection=out.rejection,
+                skipped=out.skipped,
+                digest=sha,
             )
+
+    def _message(self, file: str, data: bytes, too_large: bool) -> Iterator[_Outcome]:
+        if too_large:
+            text = f"file larger than {self.max_bytes} bytes (SCHAKEL_MAX_XML_BYTES)"
+            yield _Outcome(Location(file), rejection=Rejection(text, reason="too-large"))
             return
         try:
-            message, header = self._parse(data)
+            root = safexml.parse(data)
+            kind = identify(root)
+            if isinstance(kind, Skipped):
+                log.info(
+                    "adapter.message_skipped",
+                    extra={"adapter": self.name, "file": file, "bericht": kind.name},
+                )
+                yield _Outcome(Location(file), skipped=kind.name)
+                return
+            message = Message(root, kind)
+            header = read_header(message)
         except Rejection as exc:
-            yield Location(file, path=getattr(exc, "path", None)), None, exc
+            yield _Outcome(Location(file, path=getattr(exc, "path", None)), rejection=exc)
             return
-        kind = message.kind
-        client = message.child(message.root, "Client")
         base = f"Bericht/Client/{kind.products}"
-        container = message.child(client, kind.products) if client is not None else None
-        products = message.children(container, kind.product) if container is not None else []
+        container = message.child(message.child(root, "Client"), kind.products)
+        products = message.children(container, kind.product)
         if not products:
             missing = ElementMissing(f"{base}/{kind.product}")
-            yield Location(file, path=missing.path), None, missing
+            yield _Outcome(Location(file, path=missing.path), rejection=missing)
             return
-        for index, product in enumerate(products, start=1):
-            where = f"{base}/{kind.product}[{index}]"
+        for position, product in enumerate(products, start=1):
+            where = f"{base}/{kind.product}[{position}]"
             try:
-                event = self._event(message, header, product, where)
-            except ElementMissing as exc:
-                yield Location(file, path=exc.path), None, exc
+                mapped = map_product(
+                    message, header, product, position=position, where=where, source=self.source
+                )
+            except ElementRejection as exc:
+                yield _Outcome(Location(file, path=exc.path), rejection=exc)
                 continue
-            yield Location(file, path=where), event, None
+            if mapped.version.deletion:
+                yield _Outcome(
+                    Location(file, path=where), rejection=_withdrawal(mapped, kind.name, where)
+                )
+                continue
+            yield _Outcome(Location(file, path=where), event=mapped.event)
         log.debug(
             "adapter.message_read",
-            extra={"adapter": self.name, "file": file, "bericht": kind.name, "sha256": sha},
+            extra={"adapter": self.name, "file": file, "bericht": kind.name},
         )
-
-    def _parse(self, data: bytes) -> tuple[_Message, _Header]:
-        try:
-            root = SafeET.fromstring(
-                data, forbid_dtd=True, forbid_entities=True, forbid_external=True
-            )
-        except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden) as exc:
-            raise Rejection(
-                "the file declares a DTD or entities; iWmo messages must not (refused for safety)",
-                reason="dtd-forbidden",
-            ) from exc
-        except (defusedxml.ExternalReferenceForbidden, defusedxml.NotSupportedError) as exc:
-            raise Rejection(
-                "the file refers to an external resource (refused for safety)",
-                reason="dtd-forbidden",
-            ) from exc
-        except ParseError as exc:
-            line, column = exc.position
-            raise Rejection(
-                f"not well-formed XML (line {line}, column {column})", reason="malformed"
-            ) from exc
-        except ValueError as exc:  # e.g. an unknown encoding declaration
-            raise Rejection("not readable XML: unsupported encoding", reason="encoding") from exc
-        kind = self._kind(root)
-        message = _Message(root, kind)
-        head = message.child(root, "Header")
-        if head is None:
-            raise ElementMissing("Bericht/Header")
-        hp = "Bericht/Header"
-        code = message.text(head, "BerichtCode", hp)
-        if code != kind.code:
-            raise _PathRejection(
-                f"{hp}/BerichtCode",
-                f"{hp}/BerichtCode: {code[:8]!r} does not match the {kind.name} namespace "
-                f"(expected {kind.code})",
-                "unknown-value",
-            )
-        version = (
-            message.text(head, "BerichtVersie", hp),
-            message.text(head, "BerichtSubversie", hp),
-        )
-        if version != ("3", "2"):
-            raise _PathRejection(
-                f"{hp}/BerichtVersie",
-                f"{hp}: BerichtVersie/BerichtSubversie {version[0][:4]}.{version[1][:4]} is not "
-                "supported; only iWmo release 3.2 (3/2)",
-                "wrong-version",
-            )
-        client = message.child(root, "Client")
-        if client is None:
-            raise ElementMissing("Bericht/Client")
-        header = _Header(
-            afzender=message.text(head, "Afzender", hp),
-            identificatie=message.text(head, "BerichtIdentificatie/Identificatie", hp),
-            dagtekening=message.text(head, "BerichtIdentificatie/Dagtekening", hp),
-            bsn=message.text(client, "Bsn", "Bericht/Client"),
-        )
-        return message, header
-
-    @staticmethod
-    def _kind(root: Element) -> MessageKind:
-        space, _, local = (
-            root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
-        )
-        kind = KINDS.get(space)
-        if kind is not None and local == "Bericht":
-            return kind
-        match = _NS.fullmatch(space)
-        if local != "Bericht" or match is None:
-            raise Rejection(
-                "not an iWmo 3.2 message: expected root element Bericht in namespace "
-                f"{NS_ROOT}{RELEASE}/wmo301/schema (or wmo305, wmo307)",
-                reason="wrong-version",
-            )
-        release, msg = match.groups()
-        if release != RELEASE:
-            raise Rejection(
-                f"iWmo release {release.replace('_', '.')} is not supported; only release 3.2 "
-                f"(namespace {NS_ROOT}{RELEASE}/…/schema)",
-                reason="wrong-version",
-            )
-        raise Rejection(
-            f"{msg.upper()[:8]} messages are not mapped by Schakel; this directory should hold "
-            "WMO301, WMO305 and WMO307 messages only",
-            reason="unsupported-message",
-        )
-
-    def _event(
-        self, message: _Message, header: _Header, product: Element, where: str
-    ) -> dict[str, Any]:
-        kind = message.kind
-        nummer = message.text(product, "ToewijzingNummer", where)
-        categorie = message.text(product, "Product/Categorie", where)
-        code = message.text(product, "Product/Code", where, required=False)
-        data: dict[str, Any] = {
-            "bsn": header.bsn,
-            "toewijzing_nummer": nummer,
-            "productcategorie": categorie,
-        }
-        if kind.code == "414":
-            data["datum"] = message.text(product, "Toewijzingsdatum", where)
-            data["ingangsdatum"] = message.text(product, "Ingangsdatum", where)
-            einddatum = message.text(product, "Einddatum", where, required=False)
-            if einddatum:
-                data["einddatum"] = einddatum
-        elif kind.code == "418":
-            data["datum"] = message.text(product, "Begindatum", where)
-        else:
-            data["datum"] = message.text(product, "Einddatum", where)
-            data["reden_beeindiging"] = message.text(product, "RedenBeeindiging", where)
-        return {
-            "specversion": "1.0",
-            "id": derive_id(
-                self.source,
-                header.afzender,
-                header.identificatie,
-                header.dagtekening,
-                kind.code,
-                nummer,
-                code,
-            ),
-            "source": self.source,
-            "type": kind.event_type,
-            "data": data,
-        }
-
-
-class _PathRejection(Rejection):
-    def __init__(self, path: str, message: str, reason: str) -> None:
-        super().__init__(message, reason=reason)
-        self.path = path

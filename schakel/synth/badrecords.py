@@ -113,7 +113,7 @@ def iwmo(m: Municipality, rng: random.Random) -> tuple[list[tuple[str, bytes]], 
     bad = [
         BadRecord("iwmo", "bsn", "WMO305 met een BSN dat niet aan de elfproef voldoet"),
         BadRecord("iwmo", "bad-date", "WMO307 met Einddatum 2025-02-30"),
-        BadRecord("iwmo", "out-of-range", "WMO301 met productcategorie 99"),
+        BadRecord("iwmo", "unknown-value", "WMO301 met productcategorie 99"),
         BadRecord("iwmo", "wrong-version", "WMO301 van iWmo-release 3.1"),
     ]
     return named, bad

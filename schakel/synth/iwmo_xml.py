@@ -1,15 +1,25 @@
 """iWmo 3.2 messages (WMO301 toewijzing, WMO305 start zorg, WMO307 stop zorg), one message
 per file, as a municipality's message exchange (the GGK/VECOZO route) delivers them.
 
-Each message carries what real ones carry besides what Schakel needs — the client's name,
-birth date, gender, address, phone number, ``XsdVersie``, ``Toewijzingstijd``, ``Omvang``,
-``Relaties`` and a free-text ``Commentaar`` — so the adapter's data minimisation is
-exercised. Elements of the message are in the message namespace
+Every message is valid against the official iWmo 3.2 XSDs (``tests/fixtures/iwmo-3.2/xsd``;
+``tests/unit/adapters/test_iwmo_xsd.py`` checks every generated file): elements in the order
+and with the types the XSDs give, message elements in the message namespace
 (``http://www.istandaarden.nl/iwmo/3_2/wmo301/schema`` …), the parts of composite data types
-(``Product``, ``Omvang``, ``Geboortedatum``) in the basisschema namespace.
+(``BerichtIdentificatie``, ``XsdVersie``, ``Product``, ``Naam``, ``Adres``, ``Omvang``, …) in
+the basisschema namespace, codes from the basisschema's code lists.
+
+Each message carries what real ones carry besides what Schakel needs — the client's name,
+birth date, gender, address and phone number, ``XsdVersie``, ``Toewijzingstijd``, ``Omvang``
+and, in a WMO301, a free-text ``Commentaar`` — so the adapter's data minimisation is
+exercised.
 
 A WMO301 is a snapshot of every current allocation of the client at that provider: a second
 allocation at the same provider repeats the first one unchanged.
+
+A fact's ``native`` details may set, per product: ``status_aanlevering`` (WMO305/307; default
+``1``, eerste aanlevering), ``reden_wijziging``, ``toewijzingstijd`` and ``budget`` (WMO301: a
+budget in eurocent instead of an ``Omvang``), and ``toewijzing_ingangsdatum`` (WMO305/307). A
+fact without ``productcategorie`` is written without a ``Product`` (allowed by the XSD).
 """
 
 from __future__ import annotations
@@ -27,6 +37,8 @@ NS = "http://www.istandaarden.nl/iwmo/{release}/{msg}/schema"
 BASIS = "http://www.istandaarden.nl/iwmo/{release}/basisschema/schema"
 GEMEENTE = "9999"
 """Gemeentecode of the fictitious municipality (sender of WMO301, receiver of 305/307)."""
+XSD_VERSIE = "1.0.0"
+"""BasisschemaXsdVersie and BerichtXsdVersie of the release 3.2 XSDs."""
 
 KINDS = {
     "nl.wmo.voorzieningen.toegewezen": ("WMO301", "414"),
@@ -63,45 +75,61 @@ def _e(name: str, value: object, indent: int, prefix: str) -> str:
     return f"{' ' * indent}<{prefix}:{name}>{escape(str(value))}</{prefix}:{name}>\n"
 
 
-def _client(msg: Message, p: str, rng: random.Random) -> str:
+def _open(name: str, indent: int, prefix: str) -> str:
+    return f"{' ' * indent}<{prefix}:{name}>\n"
+
+
+def _close(name: str, indent: int, prefix: str) -> str:
+    return f"{' ' * indent}</{prefix}:{name}>\n"
+
+
+def _naam(msg: Message, p: str) -> str:
+    """CDT_VolledigeNaam (WMO301) or CDT_VerkorteNaam (WMO305/307)."""
+    ident = msg.person.identity
+    out = _open("Naam", 4, p) + _open("Geslachtsnaam", 6, "iwmo")
+    out += _e("Achternaam", ident.achternaam, 8, "iwmo")
+    if ident.voorvoegsel:
+        out += _e("Voorvoegsel", ident.voorvoegsel, 8, "iwmo")
+    out += _close("Geslachtsnaam", 6, "iwmo")
+    out += _e("Voornamen", ident.voornaam, 6, "iwmo")
+    out += _e("Voorletters", ident.voornaam[0], 6, "iwmo")
+    if msg.kind == "WMO301":
+        out += _e("NaamGebruik", "1", 6, "iwmo")
+    return out + _close("Naam", 4, p)
+
+
+def _client(msg: Message, p: str) -> str:
     ident = msg.person.identity
     out = _e("Bsn", msg.person.bsn, 4, p)
-    out += f"    <{p}:Geboortedatum>\n"
+    out += _open("Geboortedatum", 4, p)
     out += _e("Datum", ident.geboortedatum.isoformat(), 6, "iwmo")
     out += _e("DatumGebruik", "1", 6, "iwmo")
-    out += f"    </{p}:Geboortedatum>\n"
+    out += _close("Geboortedatum", 4, p)
     out += _e("Geslacht", ident.geslacht, 4, p)
-    out += f"    <{p}:Naam>\n      <{p}:Geslachtsnaam>\n"
-    if ident.voorvoegsel:
-        out += _e("Voorvoegsel", ident.voorvoegsel, 8, p)
-    out += _e("Achternaam", ident.achternaam, 8, p)
-    out += f"      </{p}:Geslachtsnaam>\n"
-    out += _e("Voornamen", ident.voornaam, 6, p)
-    out += _e("Voorletters", ident.voornaam[0], 6, p)
-    out += _e("NaamGebruik", "1", 6, p)
-    out += f"    </{p}:Naam>\n"
+    out += _naam(msg, p)
     if msg.kind == "WMO301":
-        out += f"    <{p}:Contactgegevens>\n      <{p}:Contact>\n"
+        out += _open("Contactgegevens", 4, p) + _open("Contact", 6, p)
         out += _e("Soort", "01", 8, p)
-        out += f"        <{p}:Adres>\n"
-        out += _e("Straatnaam", ident.straat, 10, p)
-        out += f"          <{p}:Huisnummer>\n"
-        out += _e("Huisnummer", ident.huisnummer, 12, p)
-        out += f"          </{p}:Huisnummer>\n"
-        out += _e("Postcode", ident.postcode, 10, p)
-        out += _e("Plaatsnaam", "Schakeldorp", 10, p)
-        out += f"        </{p}:Adres>\n"
-        out += f"        <{p}:Telefoon>\n"
-        out += _e("Telefoonnummer", ident.telefoon, 10, p)
-        out += f"        </{p}:Telefoon>\n      </{p}:Contact>\n    </{p}:Contactgegevens>\n"
+        out += _open("Adres", 8, p) + _open("Huis", 10, "iwmo")
+        out += _e("Huisnummer", ident.huisnummer, 12, "iwmo")
+        out += _close("Huis", 10, "iwmo")
+        out += _e("Postcode", ident.postcode, 10, "iwmo")
+        out += _e("Straatnaam", ident.straat, 10, "iwmo")
+        out += _e("Plaatsnaam", "Schakeldorp", 10, "iwmo")
+        out += _close("Adres", 8, p)
+        out += _open("Telefoon", 8, p) + _open("Telefoon01", 10, "iwmo")
+        out += _e("Telefoonnummer", "".join(c for c in ident.telefoon if c.isdigit()), 12, "iwmo")
+        out += _e("Landnummer", "0031", 12, "iwmo")
+        out += _close("Telefoon01", 10, "iwmo") + _close("Telefoon", 8, p)
+        out += _close("Contact", 6, p) + _close("Contactgegevens", 4, p)
     return out
 
 
 def _product(fact: Fact, p: str) -> str:
-    out = f"{' ' * 8}<{p}:Product>\n"
+    out = _open("Product", 8, p)
     out += _e("Categorie", fact.data["productcategorie"], 10, "iwmo")
     out += _e("Code", fact.native["code"], 10, "iwmo")
-    return out + f"{' ' * 8}</{p}:Product>\n"
+    return out + _close("Product", 8, p)
 
 
 def _commentaar(msg: Message, rng: random.Random) -> str:
@@ -111,41 +139,61 @@ def _commentaar(msg: Message, rng: random.Random) -> str:
     return rng.choice(COMMENTAAR).format(aanhef=aanhef.capitalize(), naam=naam)
 
 
+def _toegewezen(msg: Message, fact: Fact, p: str, rng: random.Random) -> str:
+    d, native = fact.data, fact.native
+    tijd = native.get("toewijzingstijd") or f"{rng.randint(8, 16):02d}:{rng.randint(0, 59):02d}:00"
+    out = _e("Toewijzingsdatum", fact.datum.isoformat(), 8, p)
+    out += _e("Toewijzingstijd", tijd, 8, p)
+    out += _e("Ingangsdatum", d["ingangsdatum"].isoformat(), 8, p)
+    if d.get("einddatum") is not None:
+        out += _e("Einddatum", d["einddatum"].isoformat(), 8, p)
+    if native.get("reden_wijziging"):
+        out += _e("RedenWijziging", native["reden_wijziging"], 8, p)
+    if native.get("budget") is not None:  # a budget allocation: an amount, no Omvang
+        out += _e("Budget", native["budget"], 8, p)
+    else:
+        out += _open("Omvang", 8, p)
+        out += _e("Volume", native.get("volume", 4), 10, "iwmo")
+        out += _e("Eenheid", native.get("eenheid", "04"), 10, "iwmo")
+        out += _e("Frequentie", "2", 10, "iwmo")
+        out += _close("Omvang", 8, p)
+    if rng.random() < 0.6:
+        out += _e("Commentaar", _commentaar(msg, rng), 8, p)
+    return out
+
+
+def _start_stop(msg: Message, fact: Fact, p: str) -> str:
+    native = fact.native
+    out = ""
+    if native.get("toewijzing_ingangsdatum") is not None:
+        out += _e("ToewijzingIngangsdatum", native["toewijzing_ingangsdatum"].isoformat(), 8, p)
+    if msg.kind == "WMO305":
+        out += _e("Begindatum", fact.datum.isoformat(), 8, p)
+    else:
+        out += _e("Begindatum", native["begindatum"].isoformat(), 8, p)
+        out += _e("RedenBeeindiging", fact.data["reden_beeindiging"], 8, p)
+        out += _e("Einddatum", fact.datum.isoformat(), 8, p)
+    return out + _e("StatusAanlevering", native.get("status_aanlevering", "1"), 8, p)
+
+
 def _products(msg: Message, p: str, rng: random.Random) -> str:
     container, element = {
         "WMO301": ("ToegewezenProducten", "ToegewezenProduct"),
         "WMO305": ("StartProducten", "StartProduct"),
         "WMO307": ("StopProducten", "StopProduct"),
     }[msg.kind]
-    out = f"    <{p}:{container}>\n"
+    out = _open(container, 4, p)
     for fact in msg.products:
-        d = fact.data
-        out += f"      <{p}:{element}>\n"
-        out += _e("ToewijzingNummer", d["toewijzing_nummer"], 8, p)
-        out += _product(fact, p)
+        out += _open(element, 6, p)
+        out += _e("ToewijzingNummer", fact.data["toewijzing_nummer"], 8, p)
+        if fact.data.get("productcategorie") is not None:
+            out += _product(fact, p)
         if msg.kind == "WMO301":
-            out += _e("Toewijzingsdatum", fact.datum.isoformat(), 8, p)
-            out += _e(
-                "Toewijzingstijd", f"{rng.randint(8, 16):02d}:{rng.randint(0, 59):02d}:00", 8, p
-            )
-            out += _e("Ingangsdatum", d["ingangsdatum"].isoformat(), 8, p)
-            if d.get("einddatum") is not None:
-                out += _e("Einddatum", d["einddatum"].isoformat(), 8, p)
-            out += f"        <{p}:Omvang>\n"
-            out += _e("Volume", fact.native.get("volume", 4), 10, "iwmo")
-            out += _e("Eenheid", fact.native.get("eenheid", "04"), 10, "iwmo")
-            out += _e("Frequentie", "2", 10, "iwmo")
-            out += f"        </{p}:Omvang>\n"
-        elif msg.kind == "WMO305":
-            out += _e("Begindatum", fact.datum.isoformat(), 8, p)
+            out += _toegewezen(msg, fact, p, rng)
         else:
-            out += _e("Begindatum", fact.native["begindatum"].isoformat(), 8, p)
-            out += _e("Einddatum", fact.datum.isoformat(), 8, p)
-            out += _e("RedenBeeindiging", d["reden_beeindiging"], 8, p)
-        if rng.random() < 0.6:
-            out += _e("Commentaar", _commentaar(msg, rng), 8, p)
-        out += f"      </{p}:{element}>\n"
-    return out + f"    </{p}:{container}>\n"
+            out += _start_stop(msg, fact, p)
+        out += _close(element, 6, p)
+    return out + _close(container, 4, p)
 
 
 def render(msg: Message, rng: random.Random) -> bytes:
@@ -154,22 +202,22 @@ def render(msg: Message, rng: random.Random) -> bytes:
     ns = NS.format(release=msg.release, msg=p)
     basis = BASIS.format(release=msg.release)
     out = '<?xml version="1.0" encoding="UTF-8"?>\n'
-    out += f'<{p}:Bericht xmlns:{p}="{ns}" xmlns:iwmo="{basis}">\n  <{p}:Header>\n'
+    out += f'<{p}:Bericht xmlns:{p}="{ns}" xmlns:iwmo="{basis}">\n' + _open("Header", 2, p)
     out += _e("BerichtCode", msg.code, 4, p)
     out += _e("BerichtVersie", msg.versie[0], 4, p)
     out += _e("BerichtSubversie", msg.versie[1], 4, p)
     out += _e("Afzender", msg.sender, 4, p)
     out += _e("Ontvanger", msg.receiver, 4, p)
-    out += f"    <{p}:BerichtIdentificatie>\n"
-    out += _e("Identificatie", msg.ident, 6, p)
-    out += _e("Dagtekening", msg.dagtekening.isoformat(), 6, p)
-    out += f"    </{p}:BerichtIdentificatie>\n    <{p}:XsdVersie>\n"
-    out += _e("BasisschemaXsdVersie", "1.2.0", 6, p)
-    out += _e("BerichtXsdVersie", "1.2.0", 6, p)
-    out += f"    </{p}:XsdVersie>\n  </{p}:Header>\n  <{p}:Client>\n"
-    out += _client(msg, p, rng)
+    out += _open("BerichtIdentificatie", 4, p)
+    out += _e("Identificatie", msg.ident, 6, "iwmo")
+    out += _e("Dagtekening", msg.dagtekening.isoformat(), 6, "iwmo")
+    out += _close("BerichtIdentificatie", 4, p) + _open("XsdVersie", 4, p)
+    out += _e("BasisschemaXsdVersie", XSD_VERSIE, 6, "iwmo")
+    out += _e("BerichtXsdVersie", XSD_VERSIE, 6, "iwmo")
+    out += _close("XsdVersie", 4, p) + _close("Header", 2, p) + _open("Client", 2, p)
+    out += _client(msg, p)
     out += _products(msg, p, rng)
-    out += f"  </{p}:Client>\n</{p}:Bericht>\n"
+    out += _close("Client", 2, p) + f"</{p}:Bericht>\n"
     return out.encode("utf-8")
 
 

@@ -143,7 +143,7 @@ def zorg(
         life.stop_zorg(
             nummer,
             between(rng, start + days(30), last),
-            pick(rng, {"19": 0.55, "01": 0.25, "02": 0.2}),
+            pick(rng, {"19": 0.55, "21": 0.25, "02": 0.2}),  # iWmo RedenBeeindiging codes
             begin=start,
         )
     return ingang

@@ -1,4 +1,6 @@
-"""iWmo 3.2: golden mapping, hardened parsing, versions, per-product rejection, cursor."""
+"""iWmo 3.2: golden mapping of the samples, every rejection kind of samples/bad/iwmo with its
+message, namespaces, cursor, size limit. (Rules of the standard: test_iwmo_rules.py; XSD
+validity: test_iwmo_xsd.py; the official examples: test_iwmo_official.py.)"""
 
 from __future__ import annotations
 
@@ -10,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from adapters.base import derive_id
 from adapters.iwmo import IwmoSource
 from adapters.runner import plain
 from tests.unit.adapters.conftest import BAD, SAMPLES, SOURCE, events, outcomes
+from tests.unit.adapters.iwmo_support import expected_event, xsd_errors
 
 D = SAMPLES / "iwmo"
 MAX = 10_485_760
@@ -26,19 +28,13 @@ def source(path: Path, max_bytes: int = MAX) -> IwmoSource:
     return IwmoSource(path, source=SOURCE, max_bytes=max_bytes)
 
 
-def ce(ident: tuple[str, ...], event_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": derive_id(SOURCE, *ident),
-        "source": SOURCE,
-        "type": event_type,
-        "data": data,
-    }
+def ce(ident: tuple[object, ...], event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return expected_event(SOURCE, ident, event_type, data)
 
 
 GOLDEN = [
     ce(
-        ("9999", "TW-2025-0004", "2025-09-01", "414", "25000412", "02A01"),
+        ("9999", "TW-2025-0004", "2025-09-01", "414", 1, "25000412"),
         TOEGEWEZEN,
         {
             "bsn": "999990093",
@@ -50,7 +46,7 @@ GOLDEN = [
         },
     ),
     ce(
-        ("9999", "TW-2026-0003", "2026-01-05", "414", "26000031", "07A02"),
+        ("9999", "TW-2026-0003", "2026-01-05", "414", 1, "26000031"),
         TOEGEWEZEN,
         {
             "bsn": "999990068",
@@ -61,7 +57,7 @@ GOLDEN = [
         },
     ),
     ce(
-        ("9999", "TW-2026-0001", "2026-01-08", "414", "26000011", "02A03"),
+        ("9999", "TW-2026-0001", "2026-01-08", "414", 1, "26000011"),
         TOEGEWEZEN,
         {
             "bsn": "999990019",
@@ -73,7 +69,7 @@ GOLDEN = [
         },
     ),
     ce(
-        ("9999", "TW-2026-0002", "2026-01-20", "414", "26000021", "01A01"),
+        ("9999", "TW-2026-0002", "2026-01-20", "414", 1, "26000021"),
         TOEGEWEZEN,
         {
             "bsn": "999990056",
@@ -84,7 +80,7 @@ GOLDEN = [
         },
     ),
     ce(
-        ("9999", "TW-2026-0002", "2026-01-20", "414", "26000022", ""),
+        ("9999", "TW-2026-0002", "2026-01-20", "414", 2, "26000022"),
         TOEGEWEZEN,
         {
             "bsn": "999990056",
@@ -96,7 +92,7 @@ GOLDEN = [
         },
     ),
     ce(
-        ("98765432", "SZ-000871", "2026-01-23", "418", "26000021", "01A01"),
+        ("98765432", "SZ-000871", "2026-01-23", "418", 1, "26000021"),
         GESTART,
         {
             "bsn": "999990056",
@@ -106,7 +102,7 @@ GOLDEN = [
         },
     ),
     ce(
-        ("98765432", "SZ-000871", "2026-01-23", "418", "26000022", ""),
+        ("98765432", "SZ-000871", "2026-01-23", "418", 2, "26000022"),
         GESTART,
         {
             "bsn": "999990056",
@@ -116,7 +112,7 @@ GOLDEN = [
         },
     ),
     ce(
-        ("98765432", "SZ-000912", "2026-03-02", "420", "25000412", "02A01"),
+        ("98765432", "SZ-000912", "2026-03-02", "420", 1, "25000412"),
         GESTOPT,
         {
             "bsn": "999990093",
@@ -134,44 +130,71 @@ def test_golden_mapping_of_the_sample_messages() -> None:
     assert {r for _, r in outcomes(source(D).records({}))} == {"ok"}
 
 
+PRODUCT = "Bericht/Client/ToegewezenProducten/ToegewezenProduct"
+
+
 def test_every_rejection_kind() -> None:
     got = outcomes(source(BAD / "iwmo").records({}), base=BAD / "iwmo")
-    product = "Bericht/Client/ToegewezenProducten/ToegewezenProduct"
     assert got == [
-        (f"bad-bsn.xml {product}[1]", "bsn"),
-        (f"badly-formatted-date.xml {product}[1]", "bad-date"),
+        (f"bad-bsn.xml {PRODUCT}[1]", "bsn"),
+        (f"badly-formatted-date.xml {PRODUCT}[1]/Toewijzingsdatum", "bad-date"),
         ("billion-laughs.xml", "dtd-forbidden"),
         ("external-dtd.xml", "dtd-forbidden"),
-        (f"impossible-date.xml {product}[1]", "bad-date"),
+        (f"impossible-date.xml {PRODUCT}[1]/Ingangsdatum", "bad-date"),
         ("malformed.xml", "malformed"),
-        (f"missing-element.xml {product}[1]", "ok"),
-        (f"missing-element.xml {product}[2]/Ingangsdatum", "missing-field"),
-        (f"missing-element.xml {product}[3]", "ok"),
+        (f"missing-element.xml {PRODUCT}[1]", "ok"),
+        (f"missing-element.xml {PRODUCT}[2]/Ingangsdatum", "missing-field"),
+        (f"missing-element.xml {PRODUCT}[3]", "ok"),
         ("no-namespace.xml", "wrong-version"),
-        # the catalogue's iwmo-code check reports a code out of range (01–18)
-        (f"unknown-code.xml {product}[1]", got[10][1]),
+        (
+            "no-toewijzingnummer.xml Bericht/Client/StartProducten/StartProduct[1]"
+            "/ToewijzingNummer",
+            "missing-field",
+        ),
+        ("too-deep.xml", "too-deep"),
+        (f"unknown-code.xml {PRODUCT}[1]/Product/Categorie", "unknown-value"),
+        (
+            "unknown-reden.xml Bericht/Client/StopProducten/StopProduct[1]/RedenBeeindiging",
+            "unknown-value",
+        ),
         ("unsupported-message.xml", "unsupported-message"),
         ("wrong-release.xml", "wrong-version"),
         ("wrong-subversie.xml Bericht/Header/BerichtVersie", "wrong-version"),
+        ("wrong-xsdversie.xml Bericht/Header/XsdVersie/BerichtXsdVersie", "wrong-version"),
         ("xxe.xml", "dtd-forbidden"),
     ]
-    assert got[10][1] in {"invalid", "unknown-value", "out-of-range"}
 
 
-def test_rejection_messages() -> None:
+def test_rejection_messages_name_the_element_and_the_rule_never_the_value() -> None:
     by_file = {
         Path(r.location.file).name: str(r.rejection)
         for r in source(BAD / "iwmo").records({})
         if r.rejection is not None
     }
     assert by_file["wrong-release.xml"].startswith("iWmo release 3.1 is not supported")
-    assert "3.1 is not supported" in by_file["wrong-subversie.xml"]
-    assert by_file["missing-element.xml"] == (
-        "Bericht/Client/ToegewezenProducten/ToegewezenProduct[2]/Ingangsdatum: "
-        "required element is missing or empty"
+    assert "BerichtSubversie 3.1 is not supported" in by_file["wrong-subversie.xml"]
+    assert by_file["wrong-xsdversie.xml"] == (
+        "Bericht/Header/XsdVersie/BerichtXsdVersie: 1.2.0 is not a version of the WMO301 XSD "
+        "of iWmo 3.2 (accepted: 1.0.0, the XSD's BerichtXsdMinVersie to BerichtXsdMaxVersie)"
     )
-    assert by_file["malformed.xml"].startswith("not well-formed XML (line 13")
-    assert "WMO302" in by_file["unsupported-message.xml"]
+    assert by_file["missing-element.xml"] == (
+        f"{PRODUCT}[2]/Ingangsdatum: required element is missing or empty"
+    )
+    assert by_file["malformed.xml"].startswith("not well-formed XML (line 44")
+    assert by_file["unknown-code.xml"] == (
+        f"{PRODUCT}[1]/Product/Categorie: not a code of the iWmo 3.2 code list "
+        "ProductCategorie (basisschema LDT_ProductCategorie: 01, 02, 03, 04, 05, 06, 07, 08, 09, "
+        "10, 11, 12, 13, 14, 15, 16, 17, 18)"
+    )
+    reden = by_file["unknown-reden.xml"]
+    assert reden.startswith("Bericht/Client/StopProducten/StopProduct[1]/RedenBeeindiging: ")
+    assert "code list RedenBeeindiging (basisschema LDT_RedenBeeindiging: 02, 19, 20" in reden
+    assert "01" not in reden  # the value sent is not echoed
+    assert by_file["impossible-date.xml"].endswith(
+        "not an existing date as YYYY-MM-DD (basisschema LDT_Datum)"
+    )
+    assert "2026-02-30" not in by_file["impossible-date.xml"]
+    assert "Schakel needs it" in by_file["no-toewijzingnummer.xml"]
 
 
 def test_no_entity_is_expanded_and_nothing_is_fetched(tmp_path: Path) -> None:
@@ -184,27 +207,34 @@ def test_no_entity_is_expanded_and_nothing_is_fetched(tmp_path: Path) -> None:
         assert "root:" not in str(record.rejection)
 
 
+SAMPLE = (D / "2026-01-08_WMO301_0001.xml").read_text()
+
+
 def test_missing_header_elements_and_bsn(tmp_path: Path) -> None:
-    text = (D / "2026-01-08_WMO301_0001.xml").read_text()
     cases = {
         "no-bsn.xml": (
-            text.replace("<WMO301:Bsn>999990019</WMO301:Bsn>", ""),
+            SAMPLE.replace("<wmo301:Bsn>999990019</wmo301:Bsn>", ""),
             "Bericht/Client/Bsn",
         ),
         "no-afzender.xml": (
-            text.replace("<WMO301:Afzender>9999</WMO301:Afzender>", ""),
+            SAMPLE.replace("<wmo301:Afzender>9999</wmo301:Afzender>", ""),
             "Bericht/Header/Afzender",
         ),
         "no-ident.xml": (
-            text.replace("<WMO301:Identificatie>TW-2026-0001</WMO301:Identificatie>", ""),
+            SAMPLE.replace("<iwmo:Identificatie>TW-2026-0001</iwmo:Identificatie>", ""),
             "Bericht/Header/BerichtIdentificatie/Identificatie",
         ),
+        "no-xsdversie.xml": (
+            SAMPLE.replace("<iwmo:BerichtXsdVersie>1.0.0</iwmo:BerichtXsdVersie>", ""),
+            "Bericht/Header/XsdVersie/BerichtXsdVersie",
+        ),
         "no-products.xml": (
-            text.split("<WMO301:ToegewezenProducten>")[0] + "</WMO301:Client></WMO301:Bericht>",
-            "Bericht/Client/ToegewezenProducten/ToegewezenProduct",
+            SAMPLE.split("<wmo301:ToegewezenProducten>")[0] + "</wmo301:Client></wmo301:Bericht>",
+            f"{PRODUCT}",
         ),
     }
     for name, (content, path) in cases.items():
+        assert xsd_errors(content.encode()), f"{name} must break the XSD too"
         (tmp_path / name).write_text(content)
         (record,) = source(tmp_path / name).records({})
         assert record.rejection is not None, name
@@ -213,7 +243,8 @@ def test_missing_header_elements_and_bsn(tmp_path: Path) -> None:
 
 
 def test_code_must_match_the_namespace(tmp_path: Path) -> None:
-    text = (D / "2026-01-08_WMO301_0001.xml").read_text().replace(">414<", ">418<")
+    text = SAMPLE.replace(">414<", ">418<")
+    assert xsd_errors(text.encode())
     (tmp_path / "m.xml").write_text(text)
     (record,) = source(tmp_path / "m.xml").records({})
     assert record.rejection is not None
@@ -221,20 +252,22 @@ def test_code_must_match_the_namespace(tmp_path: Path) -> None:
     assert "expected 414" in str(record.rejection)
 
 
-def test_elements_in_the_basisschema_namespace_are_accepted(tmp_path: Path) -> None:
-    basis = "http://www.istandaarden.nl/iwmo/3_2/basisschema/schema"
-    text = (D / "2026-01-08_WMO301_0001.xml").read_text()
-    text = text.replace(
-        "<WMO301:Bsn>999990019</WMO301:Bsn>", f'<ist:Bsn xmlns:ist="{basis}">999990019</ist:Bsn>'
-    )
+def test_elements_in_either_namespace_are_accepted(tmp_path: Path) -> None:
+    """Matching is on namespace + local name, not prefix: the Bsn in the basisschema
+    namespace, the Identificatie in the message namespace, another prefix for the message."""
+    text = SAMPLE.replace(
+        "<wmo301:Bsn>999990019</wmo301:Bsn>", "<iwmo:Bsn>999990019</iwmo:Bsn>"
+    ).replace("iwmo:Identificatie>", "wmo301:Identificatie>")
+    text = text.replace("wmo301:", "W:").replace("xmlns:wmo301=", "xmlns:W=")
     (tmp_path / "m.xml").write_text(text)
-    assert events(source(tmp_path / "m.xml").records({}))[0]["data"]["bsn"] == "999990019"
+    (event,) = events(source(tmp_path / "m.xml").records({}))
+    assert event["data"]["bsn"] == "999990019"
+    assert event == GOLDEN[2]
 
 
 def test_elements_in_a_foreign_namespace_are_not_read(tmp_path: Path) -> None:
-    text = (D / "2026-01-08_WMO301_0001.xml").read_text()
-    text = text.replace(
-        "<WMO301:Bsn>999990019</WMO301:Bsn>", '<x:Bsn xmlns:x="urn:other">999990019</x:Bsn>'
+    text = SAMPLE.replace(
+        "<wmo301:Bsn>999990019</wmo301:Bsn>", '<x:Bsn xmlns:x="urn:other">999990019</x:Bsn>'
     )
     (tmp_path / "m.xml").write_text(text)
     (record,) = source(tmp_path / "m.xml").records({})
@@ -296,10 +329,9 @@ def test_other_files_are_ignored(tmp_path: Path) -> None:
 
 def test_large_file_is_quarantined_without_being_read_whole(tmp_path: Path) -> None:
     path = tmp_path / "huge.xml"
-    text = (D / "2026-01-08_WMO301_0001.xml").read_text()
-    head, tail = text.split("<WMO301:Commentaar>", 1)
+    head, tail = SAMPLE.split("<wmo301:Commentaar>", 1)
     with path.open("w") as handle:
-        handle.write(head + "<WMO301:Commentaar>")
+        handle.write(head + "<wmo301:Commentaar>")
         for _ in range(400):
             handle.write("x" * 65_536)
         handle.write(tail)

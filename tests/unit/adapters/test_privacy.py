@@ -26,7 +26,9 @@ def personal_values(path: Path) -> set[str]:
         if element.tag.rsplit("}", 1)[-1] in PERSONAL:
             for inner in element.iter():
                 text = (inner.text or "").strip()
-                if len(text) > 2:  # single letters / codes such as "1" are not identifying
+                # single letters, codes such as "1" and short numbers (house number, country
+                # code 0031) are not identifying, and turn up by chance in hex ids
+                if len(text) > 2 and not (text.isdigit() and len(text) < 5):
                     values.add(text)
     return values
 

@@ -1,0 +1,134 @@
+"""One product of an iWmo message → its catalogue event and the record version it is.
+
+- WMO301 ToegewezenProduct → ``nl.wmo.voorzieningen.toegewezen`` (``datum`` =
+  Toewijzingsdatum, ``ingangsdatum``, ``einddatum`` if present);
+- WMO305 StartProduct → ``nl.wmo.voorzieningen.gestart`` (``datum`` = Begindatum);
+- WMO307 StopProduct → ``nl.wmo.voorzieningen.gestopt`` (``datum`` = Einddatum,
+  ``reden_beeindiging`` = RedenBeeindiging).
+
+Every product carries ``toewijzing_nummer`` (the ToewijzingNummer as a number: ``000101`` →
+``101``) and, when it has a Product, ``productcategorie``; a product without one (a budget
+allocation, allowed by the XSD) has no ``productcategorie``. Codes are checked against the
+basisschema's code lists: Productcategorie, RedenBeeindiging, StatusAanlevering,
+RedenWijziging.
+
+Event id: ``derive_id(source, Afzender, Identificatie, Dagtekening, BerichtCode, position,
+ToewijzingNummer)`` — an Identificatie is unique per sender, and the position keeps a deletion
+and its replacement in one message apart. No ``time``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from adapters.base import derive_id
+from adapters.iwmo import versions
+from adapters.iwmo.message import WMO301, WMO305, ElementMissing, ElementRejection, Header, Message
+from adapters.iwmo.versions import RecordVersion
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """One product: its event (input form, with ``data.bsn``) and the record version it is."""
+
+    event: dict[str, Any]
+    version: RecordVersion
+    withdrawn_on: str
+    """The day the source withdrew the record, if ``version.deletion``: the message's
+    Dagtekening (WMO305/307) or the allocation's Toewijzingsdatum (WMO301)."""
+
+
+def _nummer(message: Message, product: Element, where: str) -> str:
+    path = f"{where}/ToewijzingNummer"
+    text = message.text(product, "ToewijzingNummer", where, required=False)
+    if not text:
+        raise ElementMissing(
+            path, " (Schakel needs it to know which allocation the product belongs to)"
+        )
+    nummer = versions.toewijzing_nummer(text)
+    if nummer is None:
+        raise ElementRejection(
+            path,
+            f"{path}: not a whole number of at most nine digits (basisschema LDT_Nummer)",
+            "invalid",
+        )
+    return nummer
+
+
+def map_product(
+    message: Message, header: Header, product: Element, *, position: int, where: str, source: str
+) -> Mapped:
+    """Map the ``position``-th product (1-based) at element path ``where``. Raises
+    :class:`~adapters.iwmo.message.ElementRejection` for a product that breaks the XSD's
+    rules for what Schakel reads."""
+    kind = message.kind
+    nummer = _nummer(message, product, where)
+    data: dict[str, Any] = {"bsn": header.bsn, "toewijzing_nummer": nummer}
+    product_node = message.child(product, "Product")
+    if product_node is not None:
+        data["productcategorie"] = message.code(
+            product_node, "Categorie", f"{where}/Product", "LDT_ProductCategorie"
+        )
+    place = versions.Place(
+        header.gemeente, nummer, header.dagtekening, header.identificatie, position
+    )
+    withdrawn_on = header.dagtekening
+    if kind is WMO301:
+        data["datum"] = message.date(product, "Toewijzingsdatum", where)
+        data["ingangsdatum"] = message.date(product, "Ingangsdatum", where)
+        einddatum = message.date(product, "Einddatum", where, required=False)
+        if einddatum:
+            data["einddatum"] = einddatum
+        tijd = versions.toewijzingstijd(message.text(product, "Toewijzingstijd", where))
+        if tijd is None:
+            path = f"{where}/Toewijzingstijd"
+            raise ElementRejection(
+                path, f"{path}: not a time as HH:MM:SS (basisschema LDT_Tijd)", "invalid"
+            )
+        reden = message.code(product, "RedenWijziging", where, "LDT_RedenWijziging", required=False)
+        version = versions.allocation_version(
+            place,
+            toewijzingsdatum=data["datum"],
+            toewijzingstijd=tijd,
+            ingangsdatum=data["ingangsdatum"],
+            einddatum=einddatum or None,
+            reden_wijziging=reden or None,
+        )
+        withdrawn_on = data["datum"]
+    elif kind is WMO305:
+        data["datum"] = message.date(product, "Begindatum", where)
+        version = versions.start_version(
+            place,
+            begindatum=data["datum"],
+            status=message.code(product, "StatusAanlevering", where, "LDT_StatusAanlevering"),
+        )
+    else:
+        begindatum = message.date(product, "Begindatum", where)
+        data["datum"] = message.date(product, "Einddatum", where)
+        data["reden_beeindiging"] = message.code(
+            product, "RedenBeeindiging", where, "LDT_RedenBeeindiging"
+        )
+        version = versions.stop_version(
+            place,
+            begindatum=begindatum,
+            reden_beeindiging=data["reden_beeindiging"],
+            status=message.code(product, "StatusAanlevering", where, "LDT_StatusAanlevering"),
+        )
+    event = {
+        "specversion": "1.0",
+        "id": derive_id(
+            source,
+            header.afzender,
+            header.identificatie,
+            header.dagtekening,
+            kind.code,
+            position,
+            nummer,
+        ),
+        "source": source,
+        "type": kind.event_type,
+        "data": data,
+    }
+    return Mapped(event, version, withdrawn_on)

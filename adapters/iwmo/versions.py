@@ -1,0 +1,155 @@
+"""Record versions of iWmo products: record key (``bronsleutel``), ``sequence`` and deletion.
+
+Pure functions of what a message says, following ``sources.md`` §1 and ``events.md``
+("Corrections and deletions by a source"):
+
+- **WMO305** StartProduct: record key ToewijzingNummer + Begindatum.
+- **WMO307** StopProduct: record key ToewijzingNummer + Begindatum + whether the stop is
+  temporary (RedenBeeindiging 20) or definitive — the standard keeps one of each side by side.
+- For both, ``sequence`` = Dagtekening + BerichtIdentificatie/Identificatie + the product's
+  position in the message, so that a deletion and its replacement in one message are ordered
+  (the later one wins); StatusAanlevering 3 is a deletion, 1, 2 and 9 are versions.
+- **WMO301** ToegewezenProduct: record key ToewijzingNummer; ``sequence`` = Toewijzingsdatum +
+  Toewijzingstijd, then Dagtekening + Identificatie + position. A product with RedenWijziging
+  13 (verwijderd) or 01, whose Einddatum equals its Ingangsdatum, is a deletion ("as if never
+  sent").
+
+Keys are scoped by the municipality (``gemeente``: the Afzender of a 301, the Ontvanger of a
+305/307), because a ToewijzingNummer is unique per municipality. A key holds a message kind,
+a gemeentecode, a ToewijzingNummer and dates — never the BSN or any other client data — so it
+travels in clear (``events.md``: hashing is needed only when a source key holds personal data).
+
+Every component of a ``sequence`` has a fixed width (dates ``YYYY-MM-DD``, time
+``HH:MM:SS.ffffff``, Identificatie left-padded with ``0`` to its XSD maximum of 12 characters,
+position zero-padded to 6 digits), so the lexicographic order of sequences is the order of
+versions. Two messages whose Identificaties differ only in leading zeros get equal sequences;
+the event ``id`` then decides (``events.md``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+TIJDELIJK = "20"
+"""RedenBeeindiging of a temporary stop (Levering is tijdelijk beeindigd)."""
+
+VERWIJDEREN = "3"
+"""StatusAanlevering "verwijderen aanlevering"."""
+
+VERWIJDERD = frozenset({"13", "01"})
+"""RedenWijziging codes that, with Einddatum == Ingangsdatum, withdraw a WMO301 allocation."""
+
+IDENTIFICATIE_WIDTH = 12
+"""Maximum length of BerichtIdentificatie/Identificatie (basisschema LDT_IdentificatieBericht)."""
+
+POSITION_WIDTH = 6
+NUMMER_MAX = 999_999_999
+"""Largest ToewijzingNummer (basisschema LDT_Nummer: xs:integer 0–999999999)."""
+
+_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
+_TIME = re.compile(r"(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?", re.ASCII)
+
+
+@dataclass(frozen=True)
+class RecordVersion:
+    """What one product of a message is, as a record version of its source."""
+
+    bronsleutel: str
+    """The source's key of the record (no personal data)."""
+    sequence: str
+    """Fixed-width string; a higher one is a later version of the same record."""
+    deletion: bool
+    """This version withdraws the record (``nl.schakel.bron.verwijderd``)."""
+
+
+def toewijzing_nummer(text: str) -> str | None:
+    """A ToewijzingNummer as the number it is: its decimal string without leading zeros
+    (``000101`` and ``101`` are one allocation). ``None`` if ``text`` is not an integer of
+    LDT_Nummer (xs:integer, 0–999999999; XML whitespace and a ``+`` sign are allowed)."""
+    value = text.strip()
+    if not _INTEGER.fullmatch(value):
+        return None
+    number = int(value)
+    if not 0 <= number <= NUMMER_MAX:
+        return None
+    return str(number)
+
+
+def toewijzingstijd(text: str) -> str | None:
+    """An xs:time without time zone (LDT_Tijd) as fixed-width ``HH:MM:SS.ffffff`` (fraction
+    cut or padded to 6 digits); ``None`` if it is not one."""
+    match = _TIME.fullmatch(text.strip())
+    if match is None:
+        return None
+    hours, minutes, seconds, fraction = match.groups()
+    if int(hours) > 24 or int(minutes) > 59 or int(seconds) > 59:
+        return None
+    return f"{hours}:{minutes}:{seconds}.{(fraction or '')[:6].ljust(6, '0')}"
+
+
+def message_sequence(dagtekening: str, identificatie: str, position: int) -> str:
+    """``Dagtekening/Identificatie/position`` of one product of a message, fixed width.
+
+    ``dagtekening`` is an ISO date, ``identificatie`` at most 12 characters, ``position`` the
+    1-based place of the product among the products of its message."""
+    if len(identificatie) > IDENTIFICATIE_WIDTH or not 0 < position < 10**POSITION_WIDTH:
+        raise ValueError("identificatie longer than 12 characters or position out of range")
+    return f"{dagtekening}/{identificatie.rjust(IDENTIFICATIE_WIDTH, '0')}/{position:06d}"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a product is: its municipality, its (normalised) ToewijzingNummer, and the
+    message (Dagtekening, Identificatie) and 1-based position it has there."""
+
+    gemeente: str
+    nummer: str
+    dagtekening: str
+    identificatie: str
+    position: int
+
+    @property
+    def sequence(self) -> str:
+        return message_sequence(self.dagtekening, self.identificatie, self.position)
+
+
+def start_version(place: Place, *, begindatum: str, status: str) -> RecordVersion:
+    """The version a WMO305 StartProduct is."""
+    return RecordVersion(
+        bronsleutel=f"iwmo:wmo305:{place.gemeente}:{place.nummer}:{begindatum}",
+        sequence=place.sequence,
+        deletion=status == VERWIJDEREN,
+    )
+
+
+def stop_version(
+    place: Place, *, begindatum: str, reden_beeindiging: str, status: str
+) -> RecordVersion:
+    """The version a WMO307 StopProduct is: a temporary and a definitive stop of the same
+    start are two records."""
+    soort = "tijdelijk" if reden_beeindiging == TIJDELIJK else "definitief"
+    return RecordVersion(
+        bronsleutel=f"iwmo:wmo307:{place.gemeente}:{place.nummer}:{begindatum}:{soort}",
+        sequence=place.sequence,
+        deletion=status == VERWIJDEREN,
+    )
+
+
+def allocation_version(
+    place: Place,
+    *,
+    toewijzingsdatum: str,
+    toewijzingstijd: str,
+    ingangsdatum: str,
+    einddatum: str | None,
+    reden_wijziging: str | None,
+) -> RecordVersion:
+    """The version a WMO301 ToegewezenProduct is (``toewijzingstijd`` as returned by
+    :func:`toewijzingstijd`)."""
+    withdrawn = reden_wijziging in VERWIJDERD and einddatum == ingangsdatum
+    return RecordVersion(
+        bronsleutel=f"iwmo:wmo301:{place.gemeente}:{place.nummer}",
+        sequence=f"{toewijzingsdatum}T{toewijzingstijd}/{place.sequence}",
+        deletion=withdrawn,
+    )

@@ -1,0 +1,227 @@
+"""Property tests of the iWmo adapter (issue 11, item 4): whatever a file holds — arbitrary
+bytes, arbitrary XML in the iWmo vocabulary, or a valid message with arbitrary edits — no
+exception escapes the source or the runner, one bad record never stops the others, and every
+file ends as published events, quarantined records (each with a reason) or one skipped
+record; no BSN appears in a reason, a location or the quarantine."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapters.base import Record
+from adapters.iwmo import IwmoSource
+from adapters.runner import RunStats
+from schemas.envelope import validate_input
+from schemas.exceptions import InvalidEvent
+from schemas.pseudonym import Pseudonymiser
+from tests.unit.adapters.conftest import KEY, SOURCE, make_harness
+from tests.unit.adapters.iwmo_support import allocation, build, start, stop
+
+NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
+PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PSEUDONYMISER = Pseudonymiser(KEY)
+NS = "http://www.istandaarden.nl/iwmo/{release}/{msg}/schema"
+
+
+def check_records(records: list[Record]) -> None:
+    """Every record is exactly one of event / rejection / skipped; no BSN in what is said."""
+    assert records, "every file yields at least one record"
+    for record in records:
+        kinds = [record.event is not None, record.rejection is not None, bool(record.skipped)]
+        assert kinds.count(True) == 1, record
+        assert not NINE_DIGITS.search(str(record.location)), str(record.location)
+        if record.rejection is not None:
+            assert record.rejection.reason
+            assert not NINE_DIGITS.search(str(record.rejection)), str(record.rejection)
+        elif record.event is not None:
+            try:
+                validate_input(record.event, PSEUDONYMISER)
+            except InvalidEvent as exc:
+                assert exc.reason
+                assert not NINE_DIGITS.search(str(exc)), str(exc)
+
+
+def run_files(contents: Iterable[bytes]) -> RunStats:
+    """Write the files to a fresh inbox and run them through the source and the runner."""
+    with tempfile.TemporaryDirectory(prefix="schakel-iwmo-") as tmp:
+        inbox = Path(tmp) / "inbox"
+        inbox.mkdir()
+        files = list(contents)
+        for n, data in enumerate(files):
+            (inbox / f"{n:03d}.xml").write_bytes(data)
+        source = IwmoSource(inbox, source=SOURCE, max_bytes=1 << 16)
+        records = list(source.records({}))
+        per_file = {Path(r.location.file).name for r in records}
+        assert len(per_file) == len(files)  # no file is silently dropped
+        check_records(records)
+        hx = make_harness(IwmoSource(inbox, source=SOURCE, max_bytes=1 << 16), Path(tmp))
+        stats = hx.runner.run_once()
+        hx.runner.close()
+        assert stats.read == len(records)
+        assert stats.read == stats.published + stats.rejected + stats.skipped + stats.duplicates
+        lines = [json.loads(line) for line in hx.quarantine_lines()]
+        assert len(lines) == stats.rejected
+        for line in lines:
+            assert line["reden"] and line["melding"]
+            assert not NINE_DIGITS.search(line["melding"] + line["locatie"])
+        assert hx.runner.run_once().read == 0  # everything was checkpointed
+        return stats
+
+
+@PROPERTY
+@given(st.lists(st.binary(max_size=3000), min_size=1, max_size=3))
+def test_arbitrary_bytes(files: list[bytes]) -> None:
+    run_files(files)
+
+
+NAMES = [
+    "Bericht",
+    "Header",
+    "BerichtCode",
+    "BerichtVersie",
+    "BerichtSubversie",
+    "Afzender",
+    "Ontvanger",
+    "BerichtIdentificatie",
+    "Identificatie",
+    "Dagtekening",
+    "XsdVersie",
+    "BerichtXsdVersie",
+    "BasisschemaXsdVersie",
+    "Client",
+    "Bsn",
+    "ToegewezenProducten",
+    "ToegewezenProduct",
+    "StartProducten",
+    "StartProduct",
+    "StopProducten",
+    "StopProduct",
+    "ToewijzingNummer",
+    "Product",
+    "Categorie",
+    "Toewijzingsdatum",
+    "Toewijzingstijd",
+    "Ingangsdatum",
+    "Einddatum",
+    "Begindatum",
+    "RedenBeeindiging",
+    "RedenWijziging",
+    "StatusAanlevering",
+]
+TEXTS = st.one_of(
+    st.sampled_from(
+        [
+            "414",
+            "418",
+            "420",
+            "3",
+            "2",
+            "1.0.0",
+            "9999",
+            "98765432",
+            "M-1",
+            "2026-01-08",
+            "2026-02-30",
+            "12:00:00",
+            "999990019",
+            "123456782",
+            "000101",
+            "02",
+            "19",
+            "20",
+            "13",
+            "1",
+            "3",
+            "",
+        ]
+    ),
+    st.text(max_size=12),
+)
+SPACES = st.sampled_from(
+    [
+        NS.format(release="3_2", msg="wmo301"),
+        NS.format(release="3_2", msg="wmo305"),
+        NS.format(release="3_2", msg="wmo307"),
+        NS.format(release="3_2", msg="wmo315"),
+        NS.format(release="3_2", msg="basisschema"),
+        NS.format(release="3_1", msg="wmo301"),
+        "urn:other",
+        "",
+    ]
+)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@st.composite
+def elements(draw: Any, depth: int = 0) -> str:
+    name = draw(st.sampled_from(NAMES))
+    space = draw(SPACES)
+    tag = f"n{depth}:{name}" if space else name
+    xmlns = f' xmlns:n{depth}="{space}"' if space else ""
+    if depth >= 5 or draw(st.booleans()):
+        return f"<{tag}{xmlns}>{_escape(draw(TEXTS))}</{tag}>"
+    children = draw(st.lists(elements(depth + 1), max_size=4))
+    return f"<{tag}{xmlns}>{''.join(children)}</{tag}>"
+
+
+@PROPERTY
+@given(st.lists(elements(), min_size=1, max_size=3))
+def test_arbitrary_xml_in_the_iwmo_vocabulary(documents: list[str]) -> None:
+    run_files(doc.encode("utf-8") for doc in documents)
+
+
+JAN8, JAN10, JAN12 = date(2026, 1, 8), date(2026, 1, 10), date(2026, 1, 12)
+VALID = [
+    build([allocation("101", JAN8, JAN10), allocation("000102", JAN8, JAN10, categorie=None)]),
+    build([start("101", JAN10), start("102", JAN10, "3"), start("102", JAN12, "2")]),
+    build([stop("101", JAN10, JAN12, "20"), stop("101", JAN10, JAN12, "19", "3")]),
+]
+TAG = re.compile(rb"<(/?)([\w]+):(\w+)")
+
+
+@st.composite
+def edited(draw: Any) -> bytes:
+    """A valid message with a few arbitrary edits of element texts, names or whole elements."""
+    data: bytes = draw(st.sampled_from(VALID))
+    for _ in range(draw(st.integers(1, 4))):
+        values = re.findall(rb">([^<>]+)<", data)
+        action = draw(st.sampled_from(["text", "drop", "rename", "truncate"]))
+        if action == "text" and values:
+            old = draw(st.sampled_from(values))
+            new = _escape(draw(TEXTS)).encode("utf-8")
+            data = data.replace(b">" + old + b"<", b">" + new + b"<", 1)
+        elif action == "drop":
+            name = draw(st.sampled_from(NAMES)).encode()
+            data = re.sub(rb"<(\w+):" + name + rb">[^<]*</\1:" + name + rb">", b"", data, count=1)
+        elif action == "rename":
+            a, b = draw(st.sampled_from(NAMES)).encode(), draw(st.sampled_from(NAMES)).encode()
+            data = data.replace(b":" + a + b">", b":" + b + b">")
+        else:
+            data = data[: draw(st.integers(0, len(data)))]
+    return data
+
+
+@PROPERTY
+@given(st.lists(edited(), min_size=1, max_size=3))
+def test_valid_messages_with_arbitrary_edits(files: list[bytes]) -> None:
+    run_files(files)
+
+
+def test_one_bad_file_never_stops_the_others() -> None:
+    good = [build([start("101", JAN10), start("102", JAN12)], ident=f"S-{n}") for n in range(3)]
+    stats = run_files(
+        [b"<half", good[0], b"\x00\xff", good[1].replace(b">418<", b">999<"), good[2]]
+    )
+    assert (stats.read, stats.published, stats.rejected) == (7, 4, 3)

@@ -1,0 +1,353 @@
+"""The iWmo 3.2 rules the adapter follows (``sources.md`` §1), on XSD-valid messages built with
+the generator's renderer (and deliberately invalid ones, which the XSD refuses too):
+ToewijzingNummer as a number, allocations without a Product, code lists, XsdVersie, other
+message types, StatusAanlevering and withdrawn allocations, record versions per product."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.base import Record
+from adapters.iwmo import IwmoSource, codes, safexml
+from adapters.iwmo.mapping import Mapped, map_product
+from adapters.iwmo.message import Message, MessageKind, identify, read_header
+from schemas.envelope import validate_input
+from schemas.pseudonym import Pseudonymiser
+from tests.unit.adapters.conftest import KEY, SOURCE, events, make_harness
+from tests.unit.adapters.iwmo_support import (
+    GESTART,
+    TOEGEWEZEN,
+    allocation,
+    build,
+    start,
+    stop,
+    write,
+    xsd_errors,
+)
+
+JAN8, JAN10, JAN12 = date(2026, 1, 8), date(2026, 1, 10), date(2026, 1, 12)
+
+
+def read(tmp_path: Path, data: bytes, name: str = "m.xml") -> list[Record]:
+    path = write(tmp_path, name, data)
+    return list(IwmoSource(path, source=SOURCE, max_bytes=1 << 20).records({}))
+
+
+def rejection(records: list[Record]) -> tuple[str, str, str]:
+    (record,) = records
+    assert record.rejection is not None
+    return record.rejection.reason, record.location.path or "", str(record.rejection)
+
+
+def mapped(data: bytes) -> list[Mapped]:
+    """Every product of one message through the mapping (raises what the adapter rejects)."""
+    root = safexml.parse(data)
+    kind = identify(root)
+    assert isinstance(kind, MessageKind)
+    message = Message(root, kind)
+    header = read_header(message)
+    container = message.child(message.child(root, "Client"), kind.products)
+    return [
+        map_product(message, header, product, position=n, where=f"p[{n}]", source=SOURCE)
+        for n, product in enumerate(message.children(container, kind.product), start=1)
+    ]
+
+
+# ---------------------------------------------------------------- ToewijzingNummer
+
+
+def test_toewijzing_nummer_is_a_number(tmp_path: Path) -> None:
+    padded = build([allocation("000101", JAN8, JAN10)])
+    plain = build([allocation("101", JAN8, JAN10)])
+    (a,) = events(read(tmp_path, padded, "a.xml"))
+    (b,) = events(read(tmp_path, plain, "b.xml"))
+    assert a["data"]["toewijzing_nummer"] == b["data"]["toewijzing_nummer"] == "101"
+    assert a["id"] == b["id"]  # the same message with or without zeros is the same delivery
+    (started,) = events(read(tmp_path, build([start("0000101", JAN12)]), "c.xml"))
+    assert started["data"]["toewijzing_nummer"] == "101"
+
+
+def test_a_toewijzing_nummer_that_is_no_number_is_rejected(tmp_path: Path) -> None:
+    data = build([allocation("101", JAN8, JAN10)]).replace(b">101<", b">10A<")
+    assert xsd_errors(data)
+    reason, path, message = rejection(read(tmp_path, data))
+    assert (reason, path) == (
+        "invalid",
+        "Bericht/Client/ToegewezenProducten/ToegewezenProduct[1]/ToewijzingNummer",
+    )
+    assert "basisschema LDT_Nummer" in message
+    assert "10A" not in message
+
+
+# ---------------------------------------------------------------- without a Product
+
+
+def test_a_budget_allocation_without_a_product_is_a_voorziening_of_unknown_category(
+    tmp_path: Path,
+) -> None:
+    data = build([allocation("202", JAN8, JAN10, categorie=None, budget=150000)])
+    assert b"<wmo301:Product>" not in data and b"<wmo301:Budget>150000<" in data
+    (record,) = read(tmp_path, data)
+    assert record.event is not None
+    assert "productcategorie" not in record.event["data"]
+    event = validate_input(record.event, Pseudonymiser(KEY))
+    assert event.type == TOEGEWEZEN
+    assert event.data["productcategorie"] is None
+    # and it travels: the runner publishes it with the v2 schema (productcategorie optional)
+    hx = make_harness(IwmoSource(tmp_path / "m.xml", source=SOURCE, max_bytes=1 << 20), tmp_path)
+    assert hx.runner.run_once().published == 1
+
+
+# ---------------------------------------------------------------- code lists
+
+
+@pytest.mark.parametrize("code", list(codes.CODE_LISTS["LDT_RedenBeeindiging"]))
+def test_every_reden_beeindiging_of_the_list_is_read(tmp_path: Path, code: str) -> None:
+    (event,) = events(read(tmp_path, build([stop("101", JAN10, JAN12, code)])))
+    assert event["data"]["reden_beeindiging"] == code
+
+
+@pytest.mark.parametrize("code", list(codes.CODE_LISTS["LDT_ProductCategorie"]))
+def test_every_productcategorie_of_the_list_is_read(tmp_path: Path, code: str) -> None:
+    (event,) = events(read(tmp_path, build([start("101", JAN10, categorie=code)])))
+    assert event["data"]["productcategorie"] == code
+
+
+@pytest.mark.parametrize(
+    ("product", "element", "code_list"),
+    [
+        (
+            stop("101", JAN10, JAN12, "01"),
+            "StopProducten/StopProduct[1]/RedenBeeindiging",
+            "RedenBeeindiging",
+        ),
+        (
+            stop("101", JAN10, JAN12, "99"),
+            "StopProducten/StopProduct[1]/RedenBeeindiging",
+            "RedenBeeindiging",
+        ),
+        (
+            start("101", JAN10, categorie="7"),
+            "StartProducten/StartProduct[1]/Product/Categorie",
+            "ProductCategorie",
+        ),
+        (
+            start("101", JAN10, categorie="19"),
+            "StartProducten/StartProduct[1]/Product/Categorie",
+            "ProductCategorie",
+        ),
+        (
+            start("101", JAN10, "4"),
+            "StartProducten/StartProduct[1]/StatusAanlevering",
+            "StatusAanlevering",
+        ),
+        (
+            stop("101", JAN10, JAN12, status="0"),
+            "StopProducten/StopProduct[1]/StatusAanlevering",
+            "StatusAanlevering",
+        ),
+        (
+            allocation("101", JAN8, JAN10, reden_wijziging="15"),
+            "ToegewezenProducten/ToegewezenProduct[1]/RedenWijziging",
+            "RedenWijziging",
+        ),
+    ],
+)
+def test_a_code_outside_its_list_is_rejected_naming_element_and_list(
+    tmp_path: Path, product: Any, element: str, code_list: str
+) -> None:
+    data = build([product], xsd_valid=False)
+    reason, path, message = rejection(read(tmp_path, data))
+    assert reason == "unknown-value"
+    assert path == f"Bericht/Client/{element}"
+    allowed = ", ".join(codes.CODE_LISTS[f"LDT_{code_list}"])
+    assert message == (
+        f"{path}: not a code of the iWmo 3.2 code list {code_list} "
+        f"(basisschema LDT_{code_list}: {allowed})"
+    )
+
+
+def test_status_aanlevering_is_required(tmp_path: Path) -> None:
+    data = build([start("101", JAN10)]).replace(
+        b"<wmo305:StatusAanlevering>1</wmo305:StatusAanlevering>", b""
+    )
+    assert xsd_errors(data)
+    reason, path, _ = rejection(read(tmp_path, data))
+    assert (reason, path) == (
+        "missing-field",
+        "Bericht/Client/StartProducten/StartProduct[1]/StatusAanlevering",
+    )
+
+
+# ---------------------------------------------------------------- release and XsdVersie
+
+
+@pytest.mark.parametrize("version", ["1.0.1", "1.1.0", "2.0.0", "0.9.9"])
+@pytest.mark.parametrize("element", ["BerichtXsdVersie", "BasisschemaXsdVersie"])
+def test_a_message_of_other_xsd_versions_is_rejected_naming_it(
+    tmp_path: Path, version: str, element: str
+) -> None:
+    data = build([start("101", JAN10)]).replace(
+        f"<iwmo:{element}>1.0.0<".encode(), f"<iwmo:{element}>{version}<".encode()
+    )
+    assert xsd_errors(data) == []  # the XSD's types cannot tell: the bounds are in its appinfo
+    reason, path, message = rejection(read(tmp_path, data))
+    assert (reason, path) == ("wrong-version", f"Bericht/Header/XsdVersie/{element}")
+    what = "WMO305" if element == "BerichtXsdVersie" else "basisschema"
+    assert message.startswith(f"{path}: {version} is not a version of the {what} XSD of iWmo 3.2")
+
+
+def test_an_xsd_versie_that_is_no_version_is_rejected(tmp_path: Path) -> None:
+    data = build([start("101", JAN10)]).replace(
+        b">1.0.0</iwmo:BerichtXsdVersie", b">1.0</iwmo:BerichtXsdVersie"
+    )
+    assert xsd_errors(data)
+    reason, _, message = rejection(read(tmp_path, data))
+    assert reason == "invalid"
+    assert "LDT_Versie" in message
+
+
+def test_a_message_of_another_release_is_rejected_naming_the_release(tmp_path: Path) -> None:
+    data = build([start("101", JAN10)]).replace(b"/3_2/", b"/3_1/")
+    assert xsd_errors(data)
+    reason, _, message = rejection(read(tmp_path, data))
+    assert reason == "wrong-version"
+    assert message.startswith("iWmo release 3.1 is not supported; only release 3.2")
+
+
+# ---------------------------------------------------------------- other message types
+
+
+def test_other_message_types_of_the_release_are_skipped_not_quarantined(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    retour = (
+        b'<?xml version="1.0"?><wmo302:Bericht '
+        b'xmlns:wmo302="http://www.istandaarden.nl/iwmo/3_2/wmo302/schema"/>'
+    )
+    write(inbox, "a-retour.xml", retour)
+    write(inbox, "b-start.xml", build([start("101", JAN10)]))
+    write(inbox, "c-retour.xml", retour)
+    hx = make_harness(IwmoSource(inbox, source=SOURCE, max_bytes=1 << 20), tmp_path)
+    stats = hx.runner.run_once()
+    assert (stats.read, stats.published, stats.rejected, stats.skipped) == (3, 1, 0, 2)
+    assert hx.quarantine_lines() == []
+    assert (
+        hx.registry.get_sample_value(
+            "schakel_adapter_records_skipped_total", {"adapter": "iwmo", "kind": "WMO302"}
+        )
+        == 2
+    )
+    assert hx.runner.run_once().read == 0  # checkpointed like any other file
+    old = build([start("101", JAN10)]).replace(b"wmo305", b"wmo315").replace(b"/3_2/", b"/3_1/")
+    reason, _, _ = rejection(read(tmp_path, old, "old.xml"))
+    assert reason == "wrong-version"  # another release is rejected, whatever its type
+
+
+# ---------------------------------------------------------------- versions and deletions
+
+
+def test_status_aanlevering_1_2_9_are_published_3_is_held_back(tmp_path: Path) -> None:
+    data = build(
+        [
+            start("101", JAN10, "1"),
+            start("102", JAN10, "2"),
+            start("103", JAN10, "3"),
+            start("104", JAN10, "9"),
+        ]
+    )
+    records = read(tmp_path, data)
+    assert [e["data"]["toewijzing_nummer"] for e in events(records)] == ["101", "102", "104"]
+    withdrawn = [r for r in records if r.rejection is not None]
+    (held,) = withdrawn
+    assert held.rejection is not None and held.rejection.reason == "deletion-unsupported"
+    assert held.location.path == "Bericht/Client/StartProducten/StartProduct[3]"
+    assert "StatusAanlevering 3" in str(held.rejection)
+
+
+def test_a_deletion_and_its_replacement_in_one_message(tmp_path: Path) -> None:
+    data = build(
+        [stop("101", JAN10, JAN12, "19", "3"), stop("101", JAN10, date(2026, 1, 20), "19", "1")]
+    )
+    versions = [m.version for m in mapped(data)]
+    assert versions[0].bronsleutel == versions[1].bronsleutel
+    assert versions[0].deletion and not versions[1].deletion
+    assert versions[0].sequence < versions[1].sequence  # the replacement wins
+    records = read(tmp_path, data)
+    (event,) = events(records)
+    assert event["data"]["datum"] == "2026-01-20"
+
+
+def test_versions_follow_the_standards_uniqueness_rules() -> None:
+    first = mapped(build([stop("101", JAN10, JAN12, "20")], ident="S-1", dagtekening=JAN12))
+    final = mapped(
+        build(
+            [stop("101", JAN10, date(2026, 2, 1), "19")], ident="S-2", dagtekening=date(2026, 2, 2)
+        )
+    )
+    corrected = mapped(
+        build(
+            [stop("101", JAN10, date(2026, 2, 3), "23", "2")],
+            ident="S-3",
+            dagtekening=date(2026, 2, 4),
+        )
+    )
+    assert first[0].version.bronsleutel.endswith(":tijdelijk")
+    assert final[0].version.bronsleutel == corrected[0].version.bronsleutel
+    assert final[0].version.sequence < corrected[0].version.sequence
+    assert first[0].version.bronsleutel == "iwmo:wmo307:9999:101:2026-01-10:tijdelijk"
+    (s,) = mapped(build([start("000101", JAN10)]))
+    assert s.version.bronsleutel == "iwmo:wmo305:9999:101:2026-01-10"
+    assert s.version.sequence == "2026-01-08/000000M-0001/000001"
+
+
+def test_an_allocation_withdrawn_from_its_first_day_is_held_back(tmp_path: Path) -> None:
+    withdrawn = allocation(
+        "101", JAN8, JAN10, JAN10, reden_wijziging="13", toewijzingstijd="15:00:00"
+    )
+    shortened = allocation("102", JAN8, JAN10, date(2026, 3, 1), reden_wijziging="13")
+    one_day = allocation("103", JAN8, JAN10, JAN10)
+    data = build([withdrawn, shortened, one_day])
+    (w, s, o) = mapped(data)
+    assert w.version.deletion and not s.version.deletion and not o.version.deletion
+    assert w.version.bronsleutel == "iwmo:wmo301:9999:101"
+    assert w.version.sequence.startswith("2026-01-08T15:00:00.000000/2026-01-08/")
+    assert w.withdrawn_on == "2026-01-08"
+    records = read(tmp_path, data)
+    assert [e["data"]["toewijzing_nummer"] for e in events(records)] == ["102", "103"]
+    (held,) = [r for r in records if r.rejection is not None]
+    assert held.rejection is not None and held.rejection.reason == "deletion-unsupported"
+    assert "RedenWijziging 13/01" in str(held.rejection)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        (b"<wmo301:Toewijzingstijd>09:00:00</wmo301:Toewijzingstijd>", b"", "missing-field"),
+        (b">09:00:00</wmo301:Toewijzingstijd>", b">9 uur</wmo301:Toewijzingstijd>", "invalid"),
+        (b"<wmo301:Afzender>9999<", b"<wmo301:Afzender>999<", "invalid"),
+        (b">M-0001</iwmo:Identificatie>", b">M-0001-2026-A</iwmo:Identificatie>", "invalid"),
+    ],
+)
+def test_what_versions_are_made_of_is_checked(
+    tmp_path: Path, old: bytes, new: bytes, reason: str
+) -> None:
+    data = build([allocation("101", JAN8, JAN10, toewijzingstijd="09:00:00")])
+    assert old in data
+    broken = data.replace(old, new)
+    assert xsd_errors(broken)
+    assert rejection(read(tmp_path, broken))[0] == reason
+
+
+def test_a_start_without_a_product_has_no_category(tmp_path: Path) -> None:
+    data = build([start("101", JAN10)])
+    data = data.replace(
+        data[data.index(b"<wmo305:Product>") : data.index(b"</wmo305:Product>") + 17], b""
+    )
+    assert xsd_errors(data) == []
+    (event,) = events(read(tmp_path, data))
+    assert event["type"] == GESTART
+    assert "productcategorie" not in event["data"]
