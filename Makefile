@@ -9,8 +9,17 @@ JAVA ?= java
 MVN ?= mvn
 KAFKA_PORT ?= 9092
 KAFKA_LIBS := deploy/kafka/target/libs/.fetched
+# Helm renders the chart in deploy/helm for its test: built once by the Go toolchain from the Go
+# module proxy (a few minutes on 2 cores), kept per version outside the work tree so that a new
+# clone on the same machine does not build it again. The Kubernetes version is the one Helm's
+# own release build sets (that of its client-go).
+GO ?= go
+HELM_VERSION := v3.22.0
+HELM_KUBE_MINOR := 37
+TOOLS ?= $(HOME)/.cache/schakel/tools
+HELM ?= $(TOOLS)/helm-$(HELM_VERSION)/helm
 
-.PHONY: demo test lint typecheck schemas-check system-deps bench clean kafka kafka-libs
+.PHONY: demo test lint typecheck schemas-check system-deps bench clean kafka kafka-libs helm-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +45,17 @@ kafka-libs: $(KAFKA_LIBS)
 kafka: $(STAMP) $(KAFKA_LIBS)
 	JAVA=$(JAVA) $(BIN)/python -m schakel.kafka_cluster --port $(KAFKA_PORT)
 
+$(HELM):
+	GOBIN=$(abspath $(dir $@)) GOFLAGS="-mod=mod -trimpath" CGO_ENABLED=0 $(GO) install -ldflags \
+		"-s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+		-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 \
+		-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_KUBE_MINOR) \
+		-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
+		-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_KUBE_MINOR)" \
+		helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+helm-tools: $(HELM)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -54,8 +74,8 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
-test: lint typecheck schemas-check system-deps kafka-libs
-	JAVA=$(JAVA) $(BIN)/pytest -q -p no:cacheprovider
+test: lint typecheck schemas-check system-deps kafka-libs helm-tools
+	JAVA=$(JAVA) HELM=$(HELM) $(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.streams

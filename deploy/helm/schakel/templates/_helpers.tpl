@@ -1,0 +1,183 @@
+{{/*
+Names, labels and the pieces every pod shares. Checks of the values are in _validate.tpl.
+*/}}
+
+{{- define "schakel.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 30 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The name prefix of every object: at most 30 characters, so that "-vroegsignalering" and
+the StatefulSet's pod suffix still fit a 63-character DNS label. */}}
+{{- define "schakel.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 30 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 30 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 30 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels of every object: the release's (schakel.releaseLabels) and the name and instance. */}}
+{{- define "schakel.labels" -}}
+{{ include "schakel.releaseLabels" . }}
+app.kubernetes.io/name: {{ include "schakel.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "schakel.releaseLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: schakel
+{{- end -}}
+
+{{/* Selector labels of one component: (dict "root" $ "component" "worker"). */}}
+{{- define "schakel.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "schakel.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "schakel.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
+
+{{/* The settings every process shares (the ConfigMap's data), as a YAML map. */}}
+{{- define "schakel.config" -}}
+SCHAKEL_PROFILE: production
+SCHAKEL_KAFKA_BOOTSTRAP: {{ .Values.config.kafkaBootstrap | quote }}
+SCHAKEL_SCHEMA_REGISTRY_URL: {{ .Values.config.schemaRegistryUrl | quote }}
+SCHAKEL_OIN: {{ .Values.config.oin | quote }}
+SCHAKEL_PARTITIONS: {{ .Values.config.partitions | int | quote }}
+SCHAKEL_REPLICATION_FACTOR: {{ .Values.config.replicationFactor | int | quote }}
+SCHAKEL_DATA_DIR: /var/lib/schakel
+SCHAKEL_WEB_HOST: "0.0.0.0"
+SCHAKEL_LOG_LEVEL: {{ .Values.config.logLevel | quote }}
+SCHAKEL_LOG_FORMAT: json
+{{- range $name, $value := .Values.config.extraEnv }}
+{{ $name }}: {{ include "schakel.envValue" $value }}
+{{- end }}
+{{- end -}}
+
+{{/* A value as an environment variable: quoted, a whole number without an exponent (YAML
+numbers reach the templates as floats: 1048576 would print as 1.048576e+06). */}}
+{{- define "schakel.envValue" -}}
+{{- if and (kindIs "float64" .) (eq (float64 (int64 .)) .) -}}
+{{ int64 . | quote }}
+{{- else -}}
+{{ toString . | quote }}
+{{- end -}}
+{{- end -}}
+
+{{/* Pod-level settings of every pod: (dict "root" $ "component" "worker"). */}}
+{{- define "schakel.podSpec" -}}
+{{- $root := .root -}}
+automountServiceAccountToken: false
+enableServiceLinks: false
+securityContext:
+  {{- toYaml $root.Values.podSecurityContext | nindent 2 }}
+{{- with $root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $root.Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $root.Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $root.Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Metadata of every pod template: (dict "root" $ "component" "worker" ["extraLabels" dict]). */}}
+{{- define "schakel.podMetadata" -}}
+{{- $root := .root -}}
+labels:
+  {{- include "schakel.releaseLabels" $root | nindent 2 }}
+  {{- include "schakel.selectorLabels" . | nindent 2 }}
+  {{- with .extraLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+  {{- with $root.Values.podLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+annotations:
+  checksum/config: {{ include "schakel.config" $root | sha256sum }}
+  {{- with $root.Values.podAnnotations }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end -}}
+
+{{/* The container fields every Schakel container shares. */}}
+{{- define "schakel.containerBase" -}}
+image: {{ include "schakel.image" . }}
+imagePullPolicy: {{ .Values.image.pullPolicy }}
+securityContext:
+  {{- toYaml .Values.containerSecurityContext | nindent 2 }}
+{{- end -}}
+
+{{/* The name of a secret's Secret: (dict "root" $ "name" "apiTokens"). The platform's Secret,
+else the one the chart makes from the value. */}}
+{{- define "schakel.secretName" -}}
+{{- $secret := index .root.Values.secrets .name -}}
+{{- if $secret.existingSecret -}}
+{{ $secret.existingSecret }}
+{{- else -}}
+{{ include "schakel.fullname" .root }}-{{ .name | kebabcase }}
+{{- end -}}
+{{- end -}}
+
+{{/* An environment variable from a secret: (dict "root" $ "name" "apiTokens" "env" "SCHAKEL_API_TOKENS"). */}}
+{{- define "schakel.secretEnv" -}}
+{{- $secret := index .root.Values.secrets .name -}}
+- name: {{ .env }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "schakel.secretName" . }}
+      key: {{ $secret.key }}
+{{- end -}}
+
+{{/* Volumes and mounts every pod has: /tmp (the root file system is read-only). */}}
+{{- define "schakel.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 64Mi
+{{- end -}}
+{{- define "schakel.tmpMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end -}}
+
+{{/* The pseudonym key as a file (SCHAKEL_PSEUDONYM_KEY_FILE), for the adapters only. */}}
+{{- define "schakel.pseudonymKeyVolume" -}}
+- name: pseudonym-key
+  secret:
+    secretName: {{ include "schakel.secretName" (dict "root" . "name" "pseudonymKey") }}
+    defaultMode: 0440
+    items:
+      - key: {{ .Values.secrets.pseudonymKey.key }}
+        path: pseudonym_key
+{{- end -}}
+{{- define "schakel.pseudonymKeyMount" -}}
+- name: pseudonym-key
+  mountPath: /run/secrets/schakel
+  readOnly: true
+{{- end -}}
+
+{{/* The shared settings as an env list (the registration Job, which runs before the ConfigMap
+exists). */}}
+{{- define "schakel.setupEnv" -}}
+{{- range $name, $value := include "schakel.config" . | fromYaml }}
+- name: {{ $name }}
+  value: {{ $value | toString | quote }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,62 @@
+{{/*
+Checks of the values, run by configmap.yaml (rendered in every release). Each message names
+the value and the rule broken.
+*/}}
+{{- define "schakel.validate" -}}
+{{- $c := .Values.config -}}
+{{- if not (regexMatch "^[0-9]{20}$" (toString $c.oin)) -}}
+{{- fail "config.oin is required: the municipality's OIN, 20 digits in quotes (unquoted, YAML reads a number and drops the leading zeros); part of every event id, do not change it later" -}}
+{{- end -}}
+{{- if not $c.kafkaBootstrap -}}
+{{- fail "config.kafkaBootstrap is required: host:port[,host:port] of the Kafka cluster" -}}
+{{- end -}}
+{{- if not $c.schemaRegistryUrl -}}
+{{- fail "config.schemaRegistryUrl is required: the URL of a Confluent-compatible schema registry" -}}
+{{- end -}}
+{{- $partitions := int $c.partitions -}}
+{{- if or (lt $partitions 1) (gt $partitions 256) -}}
+{{- fail "config.partitions must be between 1 and 256 (SCHAKEL_PARTITIONS)" -}}
+{{- end -}}
+{{- if lt (int .Values.workers.replicas) 1 -}}
+{{- fail "workers.replicas must be at least 1" -}}
+{{- end -}}
+{{- if gt (int .Values.workers.replicas) $partitions -}}
+{{- fail (printf "workers.replicas (%d) must not exceed config.partitions (%d): each partition is processed by one worker, further replicas would stay idle (deploy/README.md, \"Scaling workers\")" (int .Values.workers.replicas) $partitions) -}}
+{{- end -}}
+{{- range $name, $_ := $c.extraEnv -}}
+{{- if not (hasPrefix "SCHAKEL_" $name) -}}
+{{- fail (printf "config.extraEnv: %s is not a Schakel setting (names start with SCHAKEL_)" $name) -}}
+{{- end -}}
+{{- if has $name (list "SCHAKEL_PSEUDONYM_KEY" "SCHAKEL_PSEUDONYM_KEY_FILE" "SCHAKEL_API_TOKENS" "SCHAKEL_WEBHOOK_TOKENS" "SCHAKEL_OUTBOX_DSN") -}}
+{{- fail (printf "config.extraEnv: %s is a secret: set it under secrets, which mounts it only where it is used" $name) -}}
+{{- end -}}
+{{- end -}}
+{{- include "schakel.requireSecret" (dict "root" . "name" "apiTokens" "why" "the workers' API clients") -}}
+{{- $a := .Values.adapters -}}
+{{- if or $a.iwmo.enabled $a.socialeDienst.enabled $a.vroegsignalering.enabled $a.outbox.enabled $a.wijkteamWebhook.enabled -}}
+{{- include "schakel.requireSecret" (dict "root" . "name" "pseudonymKey" "why" "the adapters pseudonymise every BSN with it") -}}
+{{- end -}}
+{{- if $a.wijkteamWebhook.enabled -}}
+{{- include "schakel.requireSecret" (dict "root" . "name" "webhookTokens" "why" "the senders of adapters.wijkteamWebhook") -}}
+{{- end -}}
+{{- if $a.outbox.enabled -}}
+{{- include "schakel.requireSecret" (dict "root" . "name" "outboxDsn" "why" "the database adapters.outbox polls") -}}
+{{- end -}}
+{{- range $key := list "iwmo" "socialeDienst" "vroegsignalering" -}}
+{{- $adapter := index $a $key -}}
+{{- if and $adapter.enabled (not $adapter.input) -}}
+{{- fail (printf "adapters.%s.input is required when the adapter is enabled: the volume its source system delivers to" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* (dict "root" $ "name" "apiTokens" "why" "..."): existingSecret or value, not neither. */}}
+{{- define "schakel.requireSecret" -}}
+{{- $secret := index .root.Values.secrets .name -}}
+{{- if not (or $secret.existingSecret $secret.value) -}}
+{{- fail (printf "secrets.%s.existingSecret (or secrets.%s.value) is required: %s" .name .name .why) -}}
+{{- end -}}
+{{- if not $secret.key -}}
+{{- fail (printf "secrets.%s.key is required: the key of the Secret that holds the value" .name) -}}
+{{- end -}}
+{{- end -}}
