@@ -135,7 +135,7 @@ def test_bad_input_goes_to_the_dead_letter_topic_without_personal_data(
         for m in read_topic(bootstrap, DEADLETTER_ADAPTERS.name)
         if str(inputs) in m.record["locatie"]
     ]
-    assert len(letters) == stats.rejected == 13
+    assert len(letters) == stats.rejected == 17
     assert {m.key for m in letters} == {b"iwmo"}
     assert {m.record["reden"] for m in letters} == set(stats.by_reason)
     assert {
@@ -150,4 +150,4 @@ def test_bad_input_goes_to_the_dead_letter_topic_without_personal_data(
     for m in letters:
         assert "Testpersoon" not in json.dumps(m.record)
     local = (adapter_settings.data_dir / "quarantaine" / "iwmo.jsonl").read_text().splitlines()
-    assert len(local) == 13
+    assert len(local) == 17
