@@ -42,9 +42,6 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
-{{- define "schakel.image" -}}
-{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
-{{- end -}}
 
 {{/* The settings every process shares (the ConfigMap's data), as a YAML map. */}}
 {{- define "schakel.config" -}}
@@ -117,12 +114,14 @@ annotations:
   {{- end }}
 {{- end -}}
 
-{{/* The container fields every Schakel container shares. */}}
+{{/* The container fields every Schakel container shares: (dict "root" $ ["tag" "..."]); the
+tag defaults to image.tag, then to the chart's appVersion. */}}
 {{- define "schakel.containerBase" -}}
-image: {{ include "schakel.image" . }}
-imagePullPolicy: {{ .Values.image.pullPolicy }}
+{{- $image := .root.Values.image -}}
+image: {{ $image.repository }}:{{ .tag | default $image.tag | default .root.Chart.AppVersion }}
+imagePullPolicy: {{ $image.pullPolicy }}
 securityContext:
-  {{- toYaml .Values.containerSecurityContext | nindent 2 }}
+  {{- toYaml .root.Values.containerSecurityContext | nindent 2 }}
 {{- end -}}
 
 {{/* The name of a secret's Secret: (dict "root" $ "name" "apiTokens"). The platform's Secret,
