@@ -45,7 +45,7 @@ def register_ui(app: faust.App) -> None:
             """``index.html`` with the security headers."""
             page = WEB_DIR / "index.html"
             if not page.exists():
-                return self.text("web page not installed", status=404)
+                return self.json({"fout": "webpagina: niet geïnstalleerd"}, status=404)
             return self.html(page.read_text(encoding="utf-8"), headers=dict(HEADERS))
 
     @app.page("/web/{name}")
@@ -57,7 +57,7 @@ def register_ui(app: faust.App) -> None:
             content_type = ASSETS.get(name)
             path = WEB_DIR / name
             if content_type is None or not path.is_file():
-                return self.text("not found", status=404)
+                return self.json({"fout": "bestand: niet gevonden"}, status=404)
             return self.text(
                 path.read_text(encoding="utf-8"), content_type=content_type, headers=dict(HEADERS)
             )
