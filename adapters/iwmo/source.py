@@ -41,7 +41,7 @@ from adapters.base import Cursor, Location, Record, Source
 from adapters.exceptions import AdapterError, Rejection
 from adapters.iwmo import safexml
 from adapters.iwmo.files import ProcessedFiles, fingerprint, stream_sha256
-from adapters.iwmo.mapping import Mapped, map_product
+from adapters.iwmo.mapping import map_product
 from adapters.iwmo.message import (
     WMO301,
     ElementMissing,
@@ -63,7 +63,7 @@ class _Outcome:
     skipped: str | None = None
 
 
-def _withdrawal(mapped: Mapped, kind: str, where: str) -> Rejection:
+def _withdrawal(kind: str, where: str) -> Rejection:
     rule = (
         "RedenWijziging 13/01 with Einddatum equal to Ingangsdatum withdraws the allocation"
         if kind == WMO301.name
@@ -189,9 +189,7 @@ class IwmoSource(Source):
                 yield _Outcome(Location(file, path=exc.path), rejection=exc)
                 continue
             if mapped.version.deletion:
-                yield _Outcome(
-                    Location(file, path=where), rejection=_withdrawal(mapped, kind.name, where)
-                )
+                yield _Outcome(Location(file, path=where), rejection=_withdrawal(kind.name, where))
                 continue
             yield _Outcome(Location(file, path=where), event=mapped.event)
         log.debug(

@@ -44,6 +44,8 @@ IDENTIFICATIE_WIDTH = 12
 """Maximum length of BerichtIdentificatie/Identificatie (basisschema LDT_IdentificatieBericht)."""
 
 POSITION_WIDTH = 6
+"""Digits of a product's position: more than the products that fit in a message within the
+parser's element limit (:data:`adapters.iwmo.safexml.MAX_ELEMENTS`)."""
 NUMMER_MAX = 999_999_999
 """Largest ToewijzingNummer (basisschema LDT_Nummer: xs:integer 0–999999999)."""
 
