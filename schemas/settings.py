@@ -17,7 +17,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from schemas.exceptions import SettingsError
 
 ENV_PREFIX = "SCHAKEL_"
-Role = Literal["regisseur", "beheerder"]
+Role = Literal["regisseur", "beheerder", "auditor"]
+"""API roles (docs/operations.md, "API roles"): signals and timelines; operational endpoints;
+the audit trail."""
+ROLES: tuple[Role, ...] = ("regisseur", "beheerder", "auditor")
 
 
 class ApiToken:
@@ -63,7 +66,8 @@ class Settings(BaseSettings):
     api_tokens: SecretStr | None = Field(
         None,
         description="API clients as `name:role:token` separated by commas; role is "
-        "`regisseur` or `beheerder`.",
+        "`regisseur` (signals, timelines), `beheerder` (dead letters, configuration) or "
+        "`auditor` (audit trail).",
     )
     webhook_tokens: SecretStr | None = Field(
         None,
@@ -213,9 +217,9 @@ def _parse_tokens(text: str) -> list[ApiToken]:
         if len(parts) != 3 or not all(parts):
             raise ValueError("expected name:role:token items separated by commas")
         name, role, token = parts
-        if role not in ("regisseur", "beheerder"):
-            raise ValueError(f"role of {name!r} must be regisseur or beheerder")
-        tokens.append(ApiToken(name, role, token))  # type: ignore[arg-type]  # checked above
+        if role not in ROLES:
+            raise ValueError(f"role of {name!r} must be regisseur, beheerder or auditor")
+        tokens.append(ApiToken(name, role, token))
     return tokens
 
 

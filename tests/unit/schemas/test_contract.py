@@ -75,8 +75,9 @@ def test_every_catalogue_type_has_a_schema_and_nothing_else_is_an_event() -> Non
     optional_category = {  # v2: productcategorie optional (allocations without a Product)
         f"nl.wmo.voorzieningen.{t}" for t in ("toegewezen", "gestart", "gestopt")
     }
+    auditor_role = {"nl.schakel.inzage.geregistreerd"}  # v2: role auditor
     for event_type in CATALOGUE_TYPES:
-        newest = "v2.avsc" if event_type in optional_category else "v1.avsc"
+        newest = "v2.avsc" if event_type in optional_category | auditor_role else "v1.avsc"
         assert catalogue().latest(event_type).path.name == newest
 
 
