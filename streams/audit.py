@@ -1,0 +1,120 @@
+"""The audit trail of the API: one ``nl.schakel.inzage.geregistreerd`` record per answered
+``/api/v1`` request on ``schakel.inzage``, acknowledged by the broker before the answer.
+
+Guarantee (docs/operations.md): :meth:`AuditTrail.record` returns only after the broker has
+acknowledged the record with ``acks=all`` (every in-sync replica has it). The API answers
+after that, so a read that was answered has its audit record, even if the worker is killed
+the moment after. If the record cannot be written within :attr:`AuditTrail.timeout_s`
+(broker or schema registry unreachable, no partition leader, …) it raises
+:class:`AuditUnavailable` and the API answers 503 instead of the data. A record whose write
+timed out may still reach the topic later: the trail can hold a record of a read that was not
+answered, never an answer without a record.
+
+The records are written by a producer of their own (aiokafka, ``acks=all``), not by the
+worker's Faust producer, so the guarantee does not depend on the processing guarantee of
+the stream (a transactional producer would make the record visible only at the next commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from schemas.envelope import Event
+from schemas.exceptions import RegistryError
+from schemas.serde import RecordSerializer
+from schemas.settings import ApiToken
+from streams.exceptions import StreamsError
+
+log = logging.getLogger("schakel.audit")
+
+AUDIT_TYPE = "nl.schakel.inzage.geregistreerd"
+AUDIT_TIMEOUT_S = 5.0
+"""Longest wait for the broker's acknowledgement of one audit record before answering 503."""
+
+
+class AuditUnavailable(StreamsError):
+    """Transient: the audit record could not be written (and acknowledged) in time."""
+
+
+class AuditTrail:
+    """Writes audit records to ``topic`` on ``bootstrap`` and waits for the acknowledgement.
+
+    The producer starts on the first record (inside the web server's event loop) and again
+    after a failed start; :meth:`stop` closes it."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        serializer: RecordSerializer,
+        source: str,
+        *,
+        timeout_s: float = AUDIT_TIMEOUT_S,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.timeout_s = timeout_s
+        self._serializer = serializer
+        self._source = source
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    def event(self, client: ApiToken, doel: str, wat: str, subject: str | None) -> Event:
+        """The audit record of ``client`` reading ``wat`` (about ``subject``) for ``doel``
+        (already checked and masked: :func:`streams.purpose.clean_purpose`)."""
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        return Event(
+            id=uuid.uuid4().hex,
+            source=self._source,
+            type=AUDIT_TYPE,
+            subject=subject,
+            time=now,
+            data={"wie": client.name, "rol": client.role, "doel": doel, "wat": wat, "tijd": now},
+        )
+
+    async def _started(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self.bootstrap,
+                    client_id="schakel-inzage",
+                    acks="all",
+                    request_timeout_ms=int(self.timeout_s * 1000),
+                )
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()
+                    raise
+                self._producer = producer
+            return self._producer
+
+    async def record(self, client: ApiToken, doel: str, wat: str, subject: str | None) -> str:
+        """Write the audit record and wait for ``acks=all``; return its id. Raises
+        :class:`AuditUnavailable` when that does not succeed within the timeout."""
+        event = self.event(client, doel, wat, subject)
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                value = self._serializer(event, self.topic)
+                producer = await self._started()
+                await producer.send_and_wait(self.topic, value=value, key=client.name.encode())
+        except (TimeoutError, KafkaError, OSError, RegistryError) as exc:
+            log.warning(
+                "audit.unavailable",
+                extra={"topic": self.topic, "reason": type(exc).__name__},
+            )
+            raise AuditUnavailable("inzage: het auditrecord kon niet worden vastgelegd") from exc
+        return event.id
+
+    async def stop(self) -> None:
+        """Close the producer (flushing what it holds)."""
+        async with self._lock:
+            if self._producer is not None:
+                await self._producer.stop()
+                self._producer = None

@@ -1,0 +1,78 @@
+"""One page of a single-partition topic, newest record first: how the API reads the audit
+trail (``schakel.inzage``) and the streams dead letters (``schakel.deadletter.streams``), both
+declared with one partition, so offsets are the order of writing.
+
+Synchronous (kafka-python, a group-less consumer per call): the API runs it in a thread."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+
+from streams.exceptions import StreamsError
+from streams.offsets import true_end_offsets
+
+
+class TopicUnavailable(StreamsError):
+    """Transient: the topic could not be read (broker unreachable, no metadata, timeout)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """``records`` (kafka-python ``ConsumerRecord``), newest first; ``total``: records on the
+    topic (end offset − first retained offset)."""
+
+    records: list[Any]
+    total: int
+
+
+def _partition(consumer: KafkaConsumer, topic: str, deadline: float) -> TopicPartition:
+    partitions = consumer.partitions_for_topic(topic)
+    while not partitions and time.monotonic() < deadline:
+        time.sleep(0.1)
+        partitions = consumer.partitions_for_topic(topic)
+    if not partitions:
+        raise TopicUnavailable(f"{topic}: geen metadata van de broker")
+    return TopicPartition(topic, 0)
+
+
+def read_page(
+    bootstrap: str, topic: str, page: int, per_page: int, *, timeout_s: float = 10.0
+) -> Page:
+    """Records ``[(page-1)·per_page, page·per_page)`` counted back from the newest record of
+    partition 0 of ``topic``. Raises :class:`TopicUnavailable` when the broker does not
+    deliver them within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    try:
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            client_id="schakel-api-lezer",
+        )
+    except KafkaError as exc:
+        raise TopicUnavailable(f"{topic}: broker niet bereikbaar") from exc
+    try:
+        tp = _partition(consumer, topic, deadline)
+        begin = consumer.beginning_offsets([tp])[tp]
+        end = true_end_offsets(consumer, [tp])[tp]
+        high = end - (page - 1) * per_page
+        low = max(begin, high - per_page)
+        records: list[Any] = []
+        if high > low:
+            consumer.assign([tp])
+            consumer.seek(tp, low)
+            while consumer.position(tp) < high:
+                if time.monotonic() > deadline:
+                    raise TopicUnavailable(f"{topic}: lezen duurde te lang")
+                for batch in consumer.poll(timeout_ms=200, max_records=per_page).values():
+                    records.extend(r for r in batch if low <= r.offset < high)
+        return Page(records=records[::-1], total=max(0, end - begin))
+    except KafkaError as exc:
+        raise TopicUnavailable(f"{topic}: lezen mislukt") from exc
+    finally:
+        consumer.close()
