@@ -61,13 +61,13 @@ DELIMITER = ";"
 MAX_LINE_BYTES = 65_536
 _CHUNK = 1 << 16
 _OTHER_DELIMITERS = {",": "','", "\t": "a tab", "|": "'|'"}
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_DUTCH = re.compile(r"(\d{2})-(\d{2})-(\d{4})")
-_INT = re.compile(r"\d{1,9}")
-_DECIMAL = re.compile(r"(\d{1,6})(?:[.,](\d{1,2}))?")
-_AMOUNT_PLAIN = re.compile(r"(\d{1,12})(?:,(\d{1,2}))?")
-_AMOUNT_GROUPED = re.compile(r"(\d{1,3}(?:\.\d{3})+),(\d{1,2})")
-_AMOUNT_AMBIGUOUS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_DUTCH = re.compile(r"(\d{2})-(\d{2})-(\d{4})", re.ASCII)
+_INT = re.compile(r"\d{1,9}", re.ASCII)
+_DECIMAL = re.compile(r"(\d{1,6})(?:[.,](\d{1,2}))?", re.ASCII)
+_AMOUNT_PLAIN = re.compile(r"(\d{1,12})(?:,(\d{1,2}))?", re.ASCII)
+_AMOUNT_GROUPED = re.compile(r"(\d{1,3}(?:\.\d{3})+),(\d{1,2})", re.ASCII)
+_AMOUNT_AMBIGUOUS = re.compile(r"\d{1,3}(?:\.\d{3})+", re.ASCII)
 
 
 class CellError(Rejection):

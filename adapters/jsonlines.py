@@ -73,10 +73,7 @@ def json_object(raw: bytes | str, what: str) -> dict[str, Any]:
             reason="malformed",
         ) from None
     if not isinstance(value, dict):
-        raise Rejection(
-            f"{what}: must hold one JSON object (a structured-mode CloudEvent)",
-            reason="malformed",
-        )
+        raise Rejection(f"{what}: must be a JSON object", reason="malformed")
     return value
 
 

@@ -20,7 +20,6 @@ password) is never logged.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ import psycopg
 
 from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import AdapterError, Rejection
+from adapters.jsonlines import json_object
 
 log = logging.getLogger("schakel.adapters")
 
@@ -140,19 +140,9 @@ class OutboxSource(Source):
         cursor = {"last_id": row_id}
         raw = text or ""
         try:
-            value = json.loads(raw)
-        except (json.JSONDecodeError, RecursionError):
-            value = None
-        if not isinstance(value, dict):
-            return Record(
-                location,
-                cursor,
-                digest=digest(raw),
-                rejection=Rejection(
-                    "event must be a JSON object (a structured-mode CloudEvent)",
-                    reason="malformed",
-                ),
-            )
+            value = json_object(raw, "event")
+        except Rejection as exc:
+            return Record(location, cursor, digest=digest(raw), rejection=exc)
         return Record(location, cursor, event=value, digest=digest(raw))
 
     def close(self) -> None:

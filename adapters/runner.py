@@ -27,7 +27,7 @@ from adapters.metrics import AdapterMetrics, default_metrics
 from adapters.publisher import Publisher
 from adapters.quarantine import Quarantine
 from schemas.envelope import Event, validate_input
-from schemas.exceptions import InvalidEvent
+from schemas.exceptions import InvalidEvent, SerdeError
 from schemas.pseudonym import Pseudonymiser
 
 log = logging.getLogger("schakel.adapters")
@@ -165,6 +165,26 @@ class Runner:
             return validate_input(record.event, self.pseudonymiser)
         except InvalidEvent as exc:
             return exc
+        except Exception as exc:
+            # validate_input is pure (no I/O, so no outage to hide): a defect met by one record
+            # must not stop the source; the record is quarantined and the defect logged
+            log.error(
+                "adapter.validation_defect",
+                extra={"adapter": self.source.name, "error": type(exc).__name__},
+            )
+            return InvalidEvent(
+                "the record could not be validated (a defect of Schakel; see the adapter log)",
+                reason="internal-error",
+            )
+
+    def _unencodable(self, exc: SerdeError) -> InvalidEvent:
+        log.error(
+            "adapter.unencodable",
+            extra={"adapter": self.source.name, "error": type(exc.__cause__).__name__},
+        )
+        return InvalidEvent(
+            "the validated event does not encode with its Avro schema", reason="unencodable"
+        )
 
     def _handle(self, record: Record, stats: RunStats) -> None:
         stats.read += 1
@@ -185,7 +205,12 @@ class Runner:
                 self.metrics.duplicates.labels(self.source.name).inc()
                 return
             self._seen.add(identity)
-        self.publisher.send(event)
+        try:
+            self.publisher.send(event)
+        except SerdeError as exc:
+            invalid = self._unencodable(exc)
+            self._reject(record, invalid.reason, str(invalid), stats)
+            return
         stats.published += 1
         self._count_published(event.type)
 
@@ -264,18 +289,22 @@ class Runner:
         self._m_read.inc()
         result = self._validate(record)
         if isinstance(result, InvalidEvent):
-            with self._lock:
-                self._reject(record, result.reason, str(result), RunStats())
-                self.publisher.flush(timeout)
-                self.quarantine.flush()
-            return Outcome(
-                "rejected", reason=result.reason, field=result.field, message=str(result)
-            )
+            return self._submit_rejected(record, result, timeout)
         event = result
-        self.publisher.send_and_wait(event, timeout)
+        try:
+            self.publisher.send_and_wait(event, timeout)
+        except SerdeError as exc:
+            return self._submit_rejected(record, self._unencodable(exc), timeout)
         self._count_published(event.type)
         self.metrics.last_success.labels(self.source.name).set(time.time())
         return Outcome("published", event=event)
+
+    def _submit_rejected(self, record: Record, invalid: InvalidEvent, timeout: float) -> Outcome:
+        with self._lock:
+            self._reject(record, invalid.reason, str(invalid), RunStats())
+            self.publisher.flush(timeout)
+            self.quarantine.flush()
+        return Outcome("rejected", reason=invalid.reason, field=invalid.field, message=str(invalid))
 
     def count_duplicate(self) -> None:
         """Count a record recognised as already published by a push source."""

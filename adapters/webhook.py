@@ -43,6 +43,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import PublishError, Rejection
+from adapters.jsonlines import json_object
 from adapters.runner import Runner
 from adapters.wijkteam import type_problem
 
@@ -116,18 +117,9 @@ def _media_type(value: str | None) -> str:
 
 def _json_object(body: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise _Refused(400, "encoding", f"{what}: the body is not valid UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise _Refused(
-            400, "malformed", f"{what}: not valid JSON at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except RecursionError:
-        raise _Refused(400, "malformed", f"{what}: JSON nested too deeply") from None
-    if not isinstance(value, dict):
-        raise _Refused(400, "malformed", f"{what}: must be a JSON object")
-    return value
+        return json_object(body, what)
+    except Rejection as exc:
+        raise _Refused(400, exc.reason, str(exc)) from None
 
 
 def parse_event(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:

@@ -27,6 +27,8 @@ _REASONS = {
     "float_type": "bad-type",
     "dict_type": "bad-type",
     "list_type": "bad-type",
+    "bad_text": "bad-type",
+    "finite_number": "out-of-range",
 }
 
 
@@ -120,7 +122,25 @@ def _required_str(raw: Mapping[str, Any], name: str) -> str:
         )
     if not isinstance(value, str) or not value.strip():
         raise InvalidEvent(f"{name}: must be a non-empty string", field=name, reason="bad-type")
+    return _text(value, name)
+
+
+def _text(value: str, name: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidEvent(
+            f"{name}: must be valid Unicode text (no lone surrogate escapes)",
+            field=name,
+            reason="bad-type",
+        ) from None
     return value
+
+
+def _optional_str(raw: Mapping[str, Any], name: str) -> str | None:
+    """An optional string attribute; a value of another type is left out (as before)."""
+    value = raw.get(name)
+    return _text(value, name) if isinstance(value, str) else None
 
 
 def _validate_time(value: object) -> str | None:
@@ -210,8 +230,6 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
         subject=subject,
         data=values,
         time=time,
-        datacontenttype=raw.get("datacontenttype")
-        if isinstance(raw.get("datacontenttype"), str)
-        else None,
-        dataschema=raw.get("dataschema") if isinstance(raw.get("dataschema"), str) else None,
+        datacontenttype=_optional_str(raw, "datacontenttype"),
+        dataschema=_optional_str(raw, "dataschema"),
     )

@@ -6,6 +6,8 @@ construction. Validation extras live in the schemas as ``schakel.*`` field attri
 - ``schakel.min`` / ``schakel.max`` — inclusive bounds (numbers, codes, map values);
 - ``schakel.keys`` — the closed set of keys of a map.
 
+Numbers stay within what their Avro type holds (``int`` 32 bits, ``long`` 64 bits; floats
+finite) and strings must be encodable as UTF-8, so every model-valid value also encodes.
 Avro ``int``/``date`` logical types become strict ``YYYY-MM-DD`` dates (impossible dates such
 as 2026-02-30 are rejected); enums become closed ``Literal`` types in catalogue spelling.
 """
@@ -18,7 +20,16 @@ from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
 
 from schemas.catalogue import SchemaVersion, catalogue
 from schemas.exceptions import InvalidBsn
@@ -61,8 +72,31 @@ def _code(lo: int, hi: int) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-def _bounded(base: Any, spec: Mapping[str, Any]) -> Any:
-    return Annotated[base, Strict(), Field(ge=spec.get("schakel.min"), le=spec.get("schakel.max"))]
+_AVRO_INT_RANGE = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+
+
+def _unicode_text(value: str) -> str:
+    """A string that can be written as UTF-8 (Avro strings are UTF-8): no lone surrogates,
+    which a JSON ``\\ud800`` escape produces."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError(
+            "bad_text", "must be valid Unicode text (no lone surrogate escapes)"
+        ) from None
+    return value
+
+
+_TEXT = AfterValidator(_unicode_text)
+
+
+def _bounded_int(avro_type: str, spec: Mapping[str, Any]) -> Any:
+    """An integer within the schema's ``schakel.min``/``schakel.max`` and within what the Avro
+    type holds (an ``int`` 32 bits, a ``long`` 64): a larger number would not encode."""
+    lo, hi = _AVRO_INT_RANGE[avro_type]
+    ge = max(lo, spec.get("schakel.min", lo))
+    le = min(hi, spec.get("schakel.max", hi))
+    return Annotated[int, Strict(), Field(ge=ge, le=le)]
 
 
 def _python_type(avro_type: Any, spec: Mapping[str, Any]) -> Any:  # noqa: PLR0911 - one branch per Avro type
@@ -78,7 +112,7 @@ def _python_type(avro_type: Any, spec: Mapping[str, Any]) -> Any:  # noqa: PLR09
             return Literal[symbols]
         if kind == "map":
             keys = spec.get("schakel.keys")
-            key_type: Any = Literal[tuple(keys)] if keys else str
+            key_type: Any = Literal[tuple(keys)] if keys else Annotated[str, _TEXT]
             return dict[key_type, _python_type(avro_type["values"], spec)]  # type: ignore[misc]  # built at run time
         if kind == "array":
             return list[_python_type(avro_type["items"], spec)]  # type: ignore[misc]  # built at run time
@@ -86,14 +120,15 @@ def _python_type(avro_type: Any, spec: Mapping[str, Any]) -> Any:  # noqa: PLR09
     if avro_type == "string":
         kind = spec.get("schakel.kind")
         if kind == "id":
-            return Annotated[str, BeforeValidator(_identifier), Strict()]
+            return Annotated[str, BeforeValidator(_identifier), Strict(), _TEXT]
         if kind == "iwmo-code":
             return Annotated[str, _code(spec["schakel.min"], spec["schakel.max"])]
-        return Annotated[str, Strict()]
+        return Annotated[str, Strict(), _TEXT]
     if avro_type in ("int", "long"):
-        return _bounded(int, spec)
+        return _bounded_int(avro_type, spec)
     if avro_type in ("float", "double"):
-        return Annotated[float, Field(ge=spec.get("schakel.min"), le=spec.get("schakel.max"))]
+        bounds = Field(ge=spec.get("schakel.min"), le=spec.get("schakel.max"), allow_inf_nan=False)
+        return Annotated[float, bounds]
     if avro_type == "boolean":
         return Annotated[bool, Strict()]
     raise TypeError(f"unsupported Avro type {avro_type!r}")

@@ -8,7 +8,7 @@ import re
 
 from schemas.exceptions import InvalidBsn
 
-_NINE_DIGITS = re.compile(r"\d{9}")
+_NINE_DIGITS = re.compile(r"[0-9]{9}")  # ASCII only: \d and str.isdigit accept ９ and ٩
 _BSN_LIKE = re.compile(r"(?<!\d)\d{9}(?!\d)")
 MASK = "*********"
 
@@ -21,10 +21,11 @@ def elfproef(digits: str) -> bool:
 
 
 def validate_bsn(value: object, *, field: str = "data.bsn") -> str:
-    """Return the BSN as a 9-digit string or raise :class:`InvalidBsn` (the value is never
-    part of the message)."""
+    """Return the BSN as a string of 9 ASCII digits or raise :class:`InvalidBsn` (the value is
+    never part of the message). Digits of other scripts (full-width, Arabic-Indic) are not
+    BSN digits."""
     if not isinstance(value, str) or not _NINE_DIGITS.fullmatch(value):
-        raise InvalidBsn(f"{field}: a BSN must be a string of exactly 9 digits", field=field)
+        raise InvalidBsn(f"{field}: a BSN must be a string of exactly 9 digits (0-9)", field=field)
     if value == "000000000":
         raise InvalidBsn(f"{field}: the all-zero BSN is not a valid BSN", field=field)
     if not elfproef(value):

@@ -1,0 +1,191 @@
+"""One bad record never stops a source (issue 11 item 4): whatever a record holds, the adapter
+goes on — the record is quarantined with a reason and the records after it are published.
+
+Reproductions: a BSN in full-width (``９９９９９０１１１``) or Arabic-Indic digits passed the
+BSN check (``str.isdigit`` / ``\\d`` accept them) and then crashed on ``encode("ascii")``; a
+JSON integer of more than 4,300 digits raised an uncaught ``ValueError``. Every adapter exited
+without checkpoint or quarantine, on every rerun; the webhook dropped the connection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.base import Source
+from adapters.jsonlines import JsonLinesSource
+from adapters.outbox import OutboxSource
+from adapters.sociale_dienst import COLUMNS, SocialeDienstSource
+from adapters.vroegsignalering import VroegsignaleringSource
+from adapters.webhook import WebhookApp, WebhookInbox
+from adapters.wijkteam import WijkteamSource
+from schemas.exceptions import InvalidBsn
+from schemas.pseudonym import validate_bsn
+from tests.unit.adapters.conftest import SOURCE, Harness, make_harness
+
+BSN = "999990111"
+FULL_WIDTH = BSN.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+ARABIC_INDIC = BSN.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+HUGE = "9" * 5000
+WT = "urn:nld:oin:00000001234567890000:systeem:wijkteam"
+TOKEN = "robust-token"
+
+
+@pytest.mark.parametrize("bsn", [FULL_WIDTH, ARABIC_INDIC, "９99990111"])
+def test_a_bsn_is_nine_ascii_digits(bsn: str) -> None:
+    assert bsn.isdigit()  # what the check relied on
+    with pytest.raises(InvalidBsn, match="9 digits"):
+        validate_bsn(bsn)
+
+
+def event(n: int, bsn: str = BSN, **data: Any) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": f"wt-{n}",
+        "source": WT,
+        "type": "nl.wijkteams.casussen.geopend",
+        "data": {"bsn": bsn, "datum": "2026-01-05", "casus_id": f"C-{n}", **data},
+    }
+
+
+# (description, raw JSON text of the bad line, expected reason)
+BAD_JSON = [
+    ("full-width BSN", json.dumps(event(2, FULL_WIDTH), ensure_ascii=False), "bsn"),
+    ("Arabic-Indic BSN", json.dumps(event(2, ARABIC_INDIC)), "bsn"),
+    ("5000-digit integer", json.dumps(event(2)).replace('"C-2"', HUGE), "malformed"),
+    ("5000-digit integer in data.bsn", json.dumps(event(2)).replace(f'"{BSN}"', HUGE), "malformed"),
+    ("lone surrogate", json.dumps(event(2)).replace('"C-2"', '"\\ud800"'), "bad-type"),
+    ("NaN", json.dumps(event(2)).replace('"C-2"', "NaN"), "malformed"),
+    ("1e999", json.dumps(event(2)).replace('"C-2"', "1e999"), "malformed"),
+]
+
+
+def lines_file(tmp: Path, bad: str) -> Path:
+    path = tmp / "events.jsonl"
+    path.write_text(json.dumps(event(1)) + "\n" + bad + "\n" + json.dumps(event(3)) + "\n")
+    return path
+
+
+def assert_goes_on(hx: Harness, reason: str) -> None:
+    stats = hx.runner.run_once()
+    assert (stats.read, stats.published, stats.rejected) == (3, 2, 1), stats
+    assert stats.by_reason == {reason: 1}
+    assert hx.runner.checkpoint.load()  # a checkpoint was stored
+    (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
+    assert entry["reden"] == reason
+    assert BSN not in entry["melding"] and HUGE[:20] not in entry["melding"]
+
+
+@pytest.mark.parametrize(("what", "bad", "reason"), BAD_JSON, ids=[c[0] for c in BAD_JSON])
+@pytest.mark.parametrize("kind", ["publish", "wijkteam"])
+def test_json_lines_adapters_go_on(
+    tmp_path: Path, kind: str, what: str, bad: str, reason: str
+) -> None:
+    path = lines_file(tmp_path, bad)
+    source: Source = JsonLinesSource([path]) if kind == "publish" else WijkteamSource([path])
+    assert_goes_on(make_harness(source, tmp_path), reason)
+
+
+class Rows(Source):
+    """Outbox rows as the database hands them out (``event::text``), without a database."""
+
+    name = "outbox"
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+
+    def records(self, cursor: Any) -> Any:
+        for n, text in enumerate(self.texts, start=1):
+            yield OutboxSource._record(n, text)
+
+
+@pytest.mark.parametrize(("what", "bad", "reason"), BAD_JSON, ids=[c[0] for c in BAD_JSON])
+def test_outbox_goes_on(tmp_path: Path, what: str, bad: str, reason: str) -> None:
+    rows = [json.dumps(event(1)), bad, json.dumps(event(3))]
+    assert_goes_on(make_harness(Rows(rows), tmp_path), reason)
+
+
+SD_HEADER = ";".join(COLUMNS)
+
+
+def sd_row(n: int, bsn: str = BSN, trede: str = "") -> str:
+    return f"{bsn};arbeidsvermogen-vastgesteld;2026-01-05;;;gedeeltelijk;{trede};;;;;R-{n}"
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (sd_row(2, FULL_WIDTH), "bsn"),
+        (sd_row(2, ARABIC_INDIC), "bsn"),
+        (sd_row(2, trede="٣"), "bad-number"),  # an Arabic-Indic 3 is not a trede
+        (sd_row(2).replace("2026-01-05", "２０２６-01-05"), "bad-date"),
+    ],
+)
+def test_sociale_dienst_goes_on(tmp_path: Path, bad: str, reason: str) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join([SD_HEADER, sd_row(1), bad, sd_row(3)]) + "\n", encoding="utf-8")
+    assert_goes_on(make_harness(SocialeDienstSource([path], source=SOURCE), tmp_path), reason)
+
+
+def test_vroegsignalering_goes_on(tmp_path: Path) -> None:
+    header = "signaal_id;bsn;partner;datum_signaal;bedrag;dagen_achterstand;dreiging"
+    rows = [
+        f"S-1;{BSN};energie;2026-01-05;12,50;30;geen",
+        f"S-2;{FULL_WIDTH};energie;2026-01-05;12,50;30;geen",
+        f"S-3;{BSN};energie;2026-01-05;12,50;30;geen",
+    ]
+    path = tmp_path / "signalen.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    hx = make_harness(VroegsignaleringSource([path], source=SOURCE), tmp_path)
+    assert_goes_on(hx, "bsn")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("dagen_achterstand", 2**40, "out-of-range"),  # an Avro int holds 32 bits
+        ("bedrag_cent", 2**70, "out-of-range"),  # an Avro long holds 64 bits
+    ],
+)
+def test_numbers_that_do_not_fit_their_avro_type_are_rejected(
+    tmp_path: Path, field: str, value: int, reason: str
+) -> None:
+    def signal(n: int, **over: Any) -> dict[str, Any]:
+        data = {
+            "bsn": BSN,
+            "datum": "2026-01-05",
+            "signaal_id": f"S-{n}",
+            "partner": "energie",
+            "bedrag_cent": 1250,
+            "dagen_achterstand": 30,
+            "dreiging": "geen",
+            **over,
+        }
+        return {**event(n), "type": "nl.wgs.vroegsignalen.ontvangen", "data": data}
+
+    path = tmp_path / "events.jsonl"
+    lines = [signal(1), signal(2, **{field: value}), signal(3)]
+    path.write_text("".join(json.dumps(e) + "\n" for e in lines))
+    assert_goes_on(make_harness(JsonLinesSource([path]), tmp_path), reason)
+
+
+@pytest.mark.parametrize(("what", "bad", "reason"), BAD_JSON, ids=[c[0] for c in BAD_JSON])
+def test_webhook_answers_400_with_a_reason(
+    tmp_path: Path, what: str, bad: str, reason: str
+) -> None:
+    hx = make_harness(WebhookInbox(), tmp_path)
+    app = WebhookApp(hx.runner, {TOKEN: WT}, max_bytes=1 << 20, registry=hx.registry)
+    body = bad.encode("utf-8")
+    headers = {
+        "authorization": f"Bearer {TOKEN}",
+        "content-type": "application/cloudevents+json",
+        "content-length": str(len(body)),
+    }
+    response = app.handle("POST", "/events", headers, lambda n: body[:n])
+    assert response.status == 400
+    answer = json.loads(response.payload())
+    assert answer["reason"] == reason
+    assert BSN not in response.payload().decode() and FULL_WIDTH not in answer["message"]
+    assert hx.publisher.acked == []
