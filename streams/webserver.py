@@ -13,7 +13,9 @@
   the errors aiohttp answers itself before any view runs — request line, URL or header too
   long or malformed (:class:`_JsonErrorProtocol`). Such rejections are logged as
   ``http.request_rejected`` with the status and the exception class only: the rejected bytes
-  (which may hold a token) reach neither the answer nor the log.
+  (which may hold a token) reach neither the answer nor the log. An exception escaping a view
+  is logged as ``http.internal_error`` (class and BSN-masked message, as the log formatter
+  writes every exception).
 
 Routing a citizen's request to the worker that owns it (``app.router.route_req``) does not
 need the ``/router`` views: it forwards the request itself.
@@ -121,10 +123,11 @@ class _JsonErrorProtocol(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> StreamResponse:
-        log.warning(
-            "http.request_rejected",
-            extra={"status": status, "reason": type(exc).__name__ if exc else None},
-        )
+        reason = type(exc).__name__ if exc else None
+        if isinstance(exc, http_exceptions.HttpProcessingError) or exc is None:
+            log.warning("http.request_rejected", extra={"status": status, "reason": reason})
+        else:  # a view failed: the log formatter keeps the class and the BSN-masked message
+            log.error("http.internal_error", extra={"status": status}, exc_info=exc)
         if request.writer.output_size > 0:  # part of an answer went out: nothing to add
             raise ConnectionError("response already started; connection closed")
         response = error_response(status, _protocol_message(exc))
