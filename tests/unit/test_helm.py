@@ -219,6 +219,8 @@ def test_every_container_has_resources_and_runs_non_root_read_only(values: str) 
     for container in all_containers:
         pod, spec = container.pod, container.spec
         assert pod["automountServiceAccountToken"] is False, container.name
+        # no <SERVICE>_PORT variables: a Service named schakel-web would set SCHAKEL_WEB_PORT
+        assert pod["enableServiceLinks"] is False, container.name
         assert pod["securityContext"]["runAsNonRoot"] is True, container.name
         assert pod["securityContext"]["runAsUser"] != 0, container.name
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}

@@ -73,6 +73,8 @@ numbers reach the templates as floats: 1048576 would print as 1.048576e+06). */}
 {{/* Pod-level settings of every pod: (dict "root" $ "component" "worker"). */}}
 {{- define "schakel.podSpec" -}}
 {{- $root := .root -}}
+{{- /* No pod talks to the Kubernetes API. No service links: Kubernetes would set
+<SERVICE>_PORT variables, and a Service named e.g. schakel-web would set SCHAKEL_WEB_PORT. */}}
 automountServiceAccountToken: false
 enableServiceLinks: false
 securityContext:
