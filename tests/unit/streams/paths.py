@@ -1,9 +1,9 @@
 """The stream core's two paths, without Kafka, for tests that compare them.
 
-- :func:`stream` is what the Faust worker does per record: :func:`~streams.state.apply_event`
-  for each event in arrival order (every step recomputes and diffs the signals), then, like
-  the end of a replay, a clock tick to ``until`` if given.
-- :func:`batch` is what ``schakel replay --batch`` does: insert every event, then one
+- ``stream`` is what the Faust worker does per record: :func:`~streams.state.apply_event` for
+  each event in arrival order (every step recomputes and diffs the signals), then, like the
+  end of a replay, a clock tick to ``until`` if given.
+- ``batch`` is what ``schakel replay --batch`` does: insert every event, then one
   :func:`~streams.state.close_replay`.
 
 Both return the signals as the world was told them (``CitizenState.signalen`` without the
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Literal
 
 from streams.model import Signal, TimelineEvent
 from streams.rules import RuleSet
@@ -59,52 +59,33 @@ def told(signals: Iterable[Signal]) -> list[Told]:
     )
 
 
-class Path(Protocol):
-    """:func:`stream` or :func:`batch`."""
-
-    def __call__(
-        self,
-        engine: RuleSet,
-        events: Iterable[TimelineEvent],
-        *,
-        until: date | None = None,
-        limit: int = DEFAULT_LIMIT,
-    ) -> Run: ...
+Path = Literal["stream", "batch"]
 
 
-def stream(
+def run(
+    path: Path,
     engine: RuleSet,
     events: Iterable[TimelineEvent],
     *,
     until: date | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> Run:
-    run = Run(CitizenState(subject=SUBJECT))
+    """One citizen's events, in arrival order, through ``path``."""
+    out = Run(CitizenState(subject=SUBJECT))
     for event in events:
+        stored = StoredEvent(event, b"")
         try:
-            apply_event(run.state, StoredEvent(event, b""), engine, today=None, history_limit=limit)
+            if path == "stream":
+                apply_event(out.state, stored, engine, today=None, history_limit=limit)
+            else:
+                out.state.insert(stored, limit)
         except HistoryLimitError:
-            run.refused.append(event.id)
-    if until is not None:
-        advance_clock(run.state, until, engine, today=None)
-    return run
-
-
-def batch(
-    engine: RuleSet,
-    events: Iterable[TimelineEvent],
-    *,
-    until: date | None = None,
-    limit: int = DEFAULT_LIMIT,
-) -> Run:
-    run = Run(CitizenState(subject=SUBJECT))
-    for event in events:
-        try:
-            run.state.insert(StoredEvent(event, b""), limit)
-        except HistoryLimitError:
-            run.refused.append(event.id)
-    close_replay(run.state, engine, until=until)
-    return run
+            out.refused.append(event.id)
+    if path == "batch":
+        close_replay(out.state, engine, until=until)
+    elif until is not None:
+        advance_clock(out.state, until, engine, today=None)
+    return out
 
 
 def both(
@@ -115,8 +96,8 @@ def both(
     limit: int = DEFAULT_LIMIT,
 ) -> list[Told]:
     """The definitive signals; asserts that both paths and the engine itself agree on them."""
-    on_stream = stream(engine, events, until=until, limit=limit)
-    on_batch = batch(engine, events, until=until, limit=limit)
+    on_stream = run("stream", engine, events, until=until, limit=limit)
+    on_batch = run("batch", engine, events, until=until, limit=limit)
     assert on_stream.told == on_batch.told
     assert on_stream.refused == on_batch.refused
     accepted = on_stream.state.timeline  # the first accepted copy of each (source, id)
