@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from schemas.catalogue import SCHAKEL_PREFIX, catalogue
 from schemas.exceptions import InvalidBsn, InvalidEvent, UnknownEventType
 from schemas.models import input_model
-from schemas.pseudonym import mask_bsn
+from schemas.pseudonym import holds_bsn, mask_bsn
 
 SPECVERSION = "1.0"
 
@@ -140,7 +140,41 @@ def _text(value: str, name: str) -> str:
 def _optional_str(raw: Mapping[str, Any], name: str) -> str | None:
     """An optional string attribute; a value of another type is left out (as before)."""
     value = raw.get(name)
-    return _text(value, name) if isinstance(value, str) else None
+    return _no_bsn(_text(value, name), name) if isinstance(value, str) else None
+
+
+BSN_IN_IDENTIFIER = "bsn-in-identifier"
+
+
+def _no_bsn(value: str, name: str) -> str:
+    """``value`` unless it holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`):
+    identifiers and attributes travel in clear to Kafka and API answers."""
+    if holds_bsn(value):
+        raise InvalidEvent(
+            f"{name}: holds a number that passes the BSN elfproef; identifiers and "
+            "attributes must not contain a BSN (only data.bsn may)",
+            field=name,
+            reason=BSN_IN_IDENTIFIER,
+        )
+    return value
+
+
+def _no_bsn_inside(value: Any, name: str) -> None:
+    """:func:`_no_bsn` for every string and whole number in a (nested) data value, map keys
+    included; the field named is the catalogue field (a key is never echoed). Numbers count:
+    a BSN shifted into ``dagen_achterstand`` by a mixed-up export column would otherwise be
+    published as it is."""
+    if isinstance(value, str):
+        _no_bsn(value, name)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        _no_bsn(str(value), name)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _no_bsn_inside(key, name)
+            _no_bsn_inside(item, name)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _no_bsn_inside(item, name)
 
 
 def _validate_time(value: object) -> str | None:
@@ -191,8 +225,13 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
 
     Checks the envelope (``specversion`` 1.0, ``id``, ``source``, ``type`` in the catalogue,
     optional RFC 3339 ``time``) and ``data`` against the type's model, including ``data.bsn``.
-    Returns an :class:`Event` whose ``subject`` is the pseudonym and whose ``data`` holds only
-    catalogue fields. Raises :class:`InvalidEvent` (never with a BSN in the message).
+    Every string that leaves the adapter — ``id``, ``source``, ``time``, ``datacontenttype``,
+    ``dataschema`` and every string in ``data`` (``casus_id``, ``traject_id``, ``signaal_id``,
+    ``toewijzing_nummer``, …, and whole numbers) — must not hold a possible BSN
+    (:func:`holds_bsn`; reason ``bsn-in-identifier``). An input ``subject`` is not checked:
+    it never leaves, the pseudonym replaces it. Returns an :class:`Event` whose ``subject`` is
+    the pseudonym and whose ``data`` holds only catalogue fields. Raises
+    :class:`InvalidEvent` (never with a BSN in the message).
     """
     if not isinstance(raw, Mapping):
         raise InvalidEvent("the event must be a JSON object", reason="bad-type")
@@ -203,8 +242,8 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
             field="specversion",
             reason="missing-field" if specversion is None else "bad-version",
         )
-    event_id = _required_str(raw, "id")
-    source = _required_str(raw, "source")
+    event_id = _no_bsn(_required_str(raw, "id"), "id")
+    source = _no_bsn(_required_str(raw, "source"), "source")
     event_type = _required_str(raw, "type")
     if event_type.startswith(SCHAKEL_PREFIX):
         raise UnknownEventType(
@@ -214,6 +253,8 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
     if event_type not in catalogue().input_types:
         raise UnknownEventType(f"type: {mask_bsn(event_type)!r} is not in the event catalogue")
     time = _validate_time(raw.get("time"))
+    if time is not None:
+        _no_bsn(time, "time")  # fractions of a second are free digits
     data = raw.get("data")
     if not isinstance(data, Mapping):
         raise InvalidEvent("data: required object is missing", field="data", reason="missing-field")
@@ -223,6 +264,8 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
         raise describe_validation_error(exc, "data") from None
     values = model.model_dump()
     subject = pseudonymise(values.pop("bsn"))
+    for name, value in values.items():
+        _no_bsn_inside(value, f"data.{name}")
     return Event(
         id=event_id,
         source=source,

@@ -53,6 +53,49 @@ class Pseudonymiser:
         return pseudonym(validate_bsn(bsn, field=field), self._key)
 
 
+_DIGIT_RUN = re.compile(r"(?<!\d)\d{9}(?!\d)")
+_PRINTED = re.compile(r"(?<![\d.\s])\d{4}([.\s])\d{2}\1\d{3}(?![\d.\s])")
+_RANDOM_TOKEN = re.compile(
+    r"(?<![0-9A-Za-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![0-9A-Za-z])",
+    re.IGNORECASE,
+)
+_HEX_LETTERS = re.compile(r"[a-f]", re.IGNORECASE)
+MIN_RANDOM_LETTERS = 4
+
+
+def _random_token(match: re.Match[str]) -> str:
+    token = match.group(0)
+    return "-" if len(_HEX_LETTERS.findall(token)) >= MIN_RANDOM_LETTERS else token
+
+
+def holds_bsn(text: str) -> bool:
+    """Whether ``text`` (an identifier or attribute) holds a number that could be a BSN.
+
+    Precisely: a maximal run of exactly nine decimal digits — of any script (ASCII, full-width,
+    Arabic-Indic, …): a digit of another script still shows the number — that passes the
+    elfproef and is not all zeros; or the printed spelling ``dddd.dd.ddd`` / ``dddd dd ddd``
+    of such a number, not itself part of a longer group.
+
+    Not a BSN: a longer run that contains nine such digits (a 20-digit OIN, a 10-digit
+    number); digits split by other characters (``T-2026-00123``, dates) — identifiers of
+    that shape are common and would be refused one time in eleven; and the digits of a
+    random token — a UUID (``8-4-4-4-12`` hex) or a hexadecimal digest of 32, 40 or 64
+    characters, standing on its own and holding at least :data:`MIN_RANDOM_LETTERS` letters
+    ``a``–``f`` (one in two hundred random UUIDs holds nine digits in a row that pass the
+    elfproef; a number padded to that shape holds no letters and is still found)."""
+    text = _RANDOM_TOKEN.sub(_random_token, text)
+    for match in _DIGIT_RUN.finditer(text):
+        digits = match.group(0)
+        if elfproef(digits) and any(d != "0" for d in digits):
+            return True
+    for match in _PRINTED.finditer(text):
+        digits = re.sub(r"\D", "", match.group(0))
+        if elfproef(digits) and any(d != "0" for d in digits):
+            return True
+    return False
+
+
 def mask_bsn(text: str) -> str:
     """Replace every run of exactly nine digits in ``text`` by ``*********``."""
     return _BSN_LIKE.sub(MASK, text)

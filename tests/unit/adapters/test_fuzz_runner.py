@@ -8,7 +8,8 @@ Whatever the input:
   counts add up, and no record is quarantined as an internal defect or as an event that
   validated but did not encode;
 - no BSN-looking string of the input (a maximal run of nine digits, any script) appears in a
-  quarantine entry, a dead letter or a webhook answer.
+  quarantine entry, a dead letter or a webhook answer, and no published event holds a possible
+  BSN outside its pseudonym (``holds_bsn``).
 
 Builds on the strategies and helpers of ``test_fuzz.py``; examples are moderate in number and
 without deadline so that ``make test`` stays fast on two cores.
@@ -33,6 +34,7 @@ from adapters.sociale_dienst import SocialeDienstSource
 from adapters.vroegsignalering import VroegsignaleringSource
 from adapters.webhook import WebhookApp, WebhookInbox
 from adapters.wijkteam import WijkteamSource
+from schemas.pseudonym import holds_bsn
 from tests.unit.adapters.conftest import SOURCE, Harness, make_harness
 from tests.unit.adapters.test_fuzz import SD_HEADER, VALID_BSNS, VS_HEADER, WT, cells
 
@@ -152,6 +154,9 @@ def check_run(hx: Harness, expected_records: int, secrets: set[str]) -> None:
     entries = [json.loads(line) for line in hx.quarantine_lines()]
     assert len(entries) == stats.rejected
     assert all(e["reden"] and e["reden"] not in BAD_OUTCOMES for e in entries), entries
+    for event in hx.publisher.acked:  # identifiers and attributes hold no possible BSN
+        published = {k: v for k, v in event.to_json().items() if k != "subject"}
+        assert not holds_bsn(json.dumps(published, ensure_ascii=False))
     dead_letters = [value for _topic, _key, value in hx.publisher.raw]
     assert len(dead_letters) == stats.rejected
     quarantined = "\n".join(hx.quarantine_lines())
