@@ -26,7 +26,7 @@ from adapters.exceptions import AdapterError, CheckpointError
 from adapters.metrics import AdapterMetrics, default_metrics
 from adapters.publisher import Publisher
 from adapters.quarantine import Quarantine
-from schemas.envelope import Event, validate_input
+from schemas.envelope import Event, short_message, validate_input
 from schemas.exceptions import InvalidEvent, SerdeError
 from schemas.pseudonym import Pseudonymiser
 
@@ -147,6 +147,7 @@ class Runner:
         child.inc()
 
     def _reject(self, record: Record, reason: str, message: str, stats: RunStats) -> None:
+        message = short_message(message)  # never more than MAX_MESSAGE_CHARS, stored or sent
         self.quarantine.put(record.location, reason, message, record.digest)
         stats.rejected += 1
         stats.by_reason[reason] = stats.by_reason.get(reason, 0) + 1
@@ -304,7 +305,12 @@ class Runner:
             self._reject(record, invalid.reason, str(invalid), RunStats())
             self.publisher.flush(timeout)
             self.quarantine.flush()
-        return Outcome("rejected", reason=invalid.reason, field=invalid.field, message=str(invalid))
+        return Outcome(
+            "rejected",
+            reason=invalid.reason,
+            field=invalid.field,
+            message=short_message(str(invalid)),
+        )
 
     def count_duplicate(self) -> None:
         """Count a record recognised as already published by a push source."""

@@ -34,6 +34,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
@@ -46,6 +47,7 @@ from adapters.exceptions import PublishError, Rejection
 from adapters.jsonlines import json_object
 from adapters.runner import Runner
 from adapters.wijkteam import type_problem
+from schemas.envelope import short_message
 
 log = logging.getLogger("schakel.adapters")
 
@@ -54,6 +56,13 @@ STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 _ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "dataschema")
 _JSON_TYPES = ("application/json", "text/json")
+_SERVER_ERRORS = {
+    400: "bad-request",
+    414: "uri-too-long",
+    431: "headers-too-large",
+    501: "not-implemented",
+    505: "http-version-not-supported",
+}
 
 
 @dataclass(frozen=True)
@@ -191,9 +200,16 @@ class WebhookApp:
         return found
 
     def handle(
-        self, method: str, path: str, headers: Mapping[str, str], read: Callable[[int], bytes]
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        read: Callable[[int], bytes],
+        *,
+        client: str = "",
     ) -> Response:
-        """Answer one request; ``headers`` with lower-case names; ``read(n)`` reads the body."""
+        """Answer one request; ``headers`` with lower-case names; ``read(n)`` reads the body;
+        ``client`` is the peer address (for the limit on unauthenticated requests)."""
         path = path.split("?", 1)[0]
         if method == "GET" and path == "/metrics":
             return Response(
@@ -300,7 +316,7 @@ class WebhookApp:
                 "error": "invalid-event" if refused.status == 400 else "refused",
                 "reason": refused.reason,
                 "field": refused.field,
-                "message": refused.message,
+                "message": short_message(refused.message),
             },
             headers,
             close=body is None,
@@ -314,7 +330,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         headers = {k.lower(): v for k, v in reversed(list(self.headers.items()))}
-        response = self.app.handle(self.command, self.path, headers, self.rfile.read)
+        try:
+            response = self.app.handle(
+                self.command, self.path, headers, self.rfile.read, client=self.client_address[0]
+            )
+        except Exception as exc:  # the sender gets an answer; the defect is logged, not hidden
+            log.error(
+                "adapter.webhook_defect",
+                extra={"adapter": "wijkteam", "error": type(exc).__name__},
+            )
+            response = Response(
+                500,
+                {"error": "internal-error", "message": "the event was not stored; retry later"},
+                close=True,
+            )
         payload = response.payload()
         self.send_response(response.status)
         self.send_header("content-type", response.headers.get("content-type", "application/json"))
@@ -329,6 +358,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (bad request line, URL or header too long, too many
+        headers, unknown method): short JSON naming the rule, never a part of the request —
+        the default page quotes the request line, tokens included."""
+        status = HTTPStatus(code)
+        payload = json.dumps(
+            {"error": _SERVER_ERRORS.get(code, "bad-request"), "message": status.phrase}
+        ).encode()
+        if self.request_version not in ("HTTP/1.0", "HTTP/1.1"):
+            self.request_version = "HTTP/1.1"  # answer with a status line, whatever was sent
+        self.close_connection = True
+        self.send_response(code)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.send_header("connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("adapter.webhook_request", extra={"adapter": "wijkteam", "request": self.command})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -205,19 +206,63 @@ def _value_error_reason(message: str) -> str:
     return "invalid"
 
 
+MAX_MESSAGE_CHARS = 200
+"""Longest message of an :class:`InvalidEvent` / rejection that is stored or answered."""
+
+
+def short_message(text: str) -> str:
+    """``text`` as it may be stored or answered: BSN-like numbers masked, at most
+    :data:`MAX_MESSAGE_CHARS` characters (cut with ``…``), valid UTF-8."""
+    text = mask_bsn(text).encode("utf-8", "replace").decode("utf-8")
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    return text[: MAX_MESSAGE_CHARS - 1] + "…"
+
+
+@cache
+def _catalogue_keys() -> frozenset[str]:
+    """Every closed map key of the catalogue (``schakel.keys``, e.g. the ZRM domains)."""
+    keys: set[str] = set()
+    for name in catalogue().input_types:
+        for spec in _data_fields(catalogue().latest(name).raw):
+            keys.update(spec.get("schakel.keys", ()))
+    return frozenset(keys)
+
+
+def _data_fields(raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    (data,) = [f for f in raw["fields"] if f["name"] == "data"]
+    return list(data["type"]["fields"])
+
+
+def _location(prefix: str, loc: tuple[int | str, ...]) -> str:
+    """The dotted path of an error without submitted values: after the catalogue field, a
+    map key is shown only if it is a catalogue key (``data.scores.financien``), any other key
+    as ``<key>``; list positions are shown."""
+    parts = [prefix, str(loc[0])] if loc else [prefix]
+    for part in loc[1:]:
+        if isinstance(part, int) or part == "[key]" or part in _catalogue_keys():
+            parts.append(str(part))
+        else:
+            parts.append("<key>")
+    return ".".join(parts)
+
+
 def describe_validation_error(exc: ValidationError, prefix: str) -> InvalidEvent:
-    """Turn a pydantic error into an :class:`InvalidEvent` without echoing input values."""
-    parts = []
-    for err in exc.errors(include_url=False, include_input=False):
-        loc = ".".join(str(p) for p in (prefix, *err["loc"]))
-        msg = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}")
-    first = exc.errors()[0]
-    loc = ".".join(str(p) for p in (prefix, *first["loc"]))
+    """Turn a pydantic error into an :class:`InvalidEvent` without echoing input values: each
+    problem is its field path (map keys that are not catalogue keys shown as ``<key>``) and
+    pydantic's description of the rule; the message is at most :data:`MAX_MESSAGE_CHARS`."""
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    parts = [
+        f"{_location(prefix, err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
+        for err in errors
+    ]
+    message = short_message("; ".join(dict.fromkeys(parts)))  # the same problem once
+    first = errors[0]
+    loc = _location(prefix, first["loc"])
     if loc == "data.bsn":
-        return InvalidBsn(mask_bsn("; ".join(parts)))
+        return InvalidBsn(message)
     reason = _REASONS.get(first["type"]) or _value_error_reason(first["msg"])
-    return InvalidEvent(mask_bsn("; ".join(parts)), field=loc, reason=reason)
+    return InvalidEvent(message, field=loc, reason=reason)
 
 
 def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
@@ -247,11 +292,11 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
     event_type = _required_str(raw, "type")
     if event_type.startswith(SCHAKEL_PREFIX):
         raise UnknownEventType(
-            f"type: {mask_bsn(event_type)} is produced by Schakel itself "
-            "and is not accepted as input"
+            f"type: {SCHAKEL_PREFIX}* types are produced by Schakel itself and are not "
+            "accepted as input"
         )
     if event_type not in catalogue().input_types:
-        raise UnknownEventType(f"type: {mask_bsn(event_type)!r} is not in the event catalogue")
+        raise UnknownEventType("type: not in the event catalogue (events.md)")
     time = _validate_time(raw.get("time"))
     if time is not None:
         _no_bsn(time, "time")  # fractions of a second are free digits
