@@ -18,14 +18,15 @@ from kafka.errors import KafkaError
 from adapters.exceptions import PublishError
 from schemas.envelope import Event
 from schemas.serde import RecordSerializer
-from schemas.topics import topic_for
+from schemas.wire import Wire
 
 Headers = Sequence[tuple[str, bytes]]
 _AVRO_HEADERS = [("content-type", b"application/avro")]
 
 
 class Publisher:
-    """Publishes catalogue events keyed by pseudonym, and raw records (dead letters)."""
+    """Publishes catalogue events keyed by pseudonym, and raw records (dead letters), on the
+    topics of ``wire`` (one namespace)."""
 
     def __init__(
         self,
@@ -33,9 +34,11 @@ class Publisher:
         serializer: RecordSerializer,
         *,
         client_id: str,
+        wire: Wire,
         linger_ms: int = 20,
     ) -> None:
         self._serializer = serializer
+        self.wire = wire
         try:
             self._producer = KafkaProducer(
                 bootstrap_servers=bootstrap,
@@ -57,7 +60,7 @@ class Publisher:
         return self._serializer
 
     def _encode(self, event: Event) -> tuple[str, bytes | None, bytes]:
-        topic = topic_for(event.type).name
+        topic = self.wire.topic_for(event.type)
         value = self._serializer(event, topic)
         key = event.subject.encode("ascii") if event.subject else None
         return topic, key, value

@@ -13,7 +13,6 @@ from typing import IO, Any
 from adapters.base import Location
 from adapters.publisher import Publisher
 from schemas.pseudonym import mask_bsn
-from schemas.topics import DEADLETTER_ADAPTERS
 
 QUARANTAINE_SCHEMA = "nl.schakel.intern.quarantaine"
 
@@ -43,10 +42,9 @@ class Quarantine:
             self._handle = self.path.open("a", encoding="utf-8")
         self._handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
         if self._publisher is not None:
-            value = self._publisher.serializer.encode(
-                DEADLETTER_ADAPTERS.name, QUARANTAINE_SCHEMA, entry
-            )
-            self._publisher.send_raw(DEADLETTER_ADAPTERS.name, self.adapter.encode(), value)
+            topic = self._publisher.wire.deadletter_adapters
+            value = self._publisher.serializer.encode(topic, QUARANTAINE_SCHEMA, entry)
+            self._publisher.send_raw(topic, self.adapter.encode(), value)
         return entry
 
     def flush(self) -> None:

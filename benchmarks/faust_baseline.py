@@ -16,7 +16,7 @@ from typing import Any
 
 import faust
 
-from schemas.topics import EVENT_TOPICS
+from schemas.wire import DEFAULT_WIRE
 
 
 def main(mode: str, bootstrap: str, count: int, out: str, datadir: str) -> None:
@@ -32,7 +32,7 @@ def main(mode: str, bootstrap: str, count: int, out: str, datadir: str) -> None:
         store="memory://",
     )
     topic = app.topic(
-        *(t.name for t in EVENT_TOPICS),
+        *DEFAULT_WIRE.event_topics,
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",

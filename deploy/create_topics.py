@@ -1,6 +1,7 @@
 """One-shot topic creation for the Compose deployment (service ``topics``).
 
-Creates every topic declared in :mod:`schemas.topics` and the worker table's changelog with
+Creates every topic of the namespace ``SCHAKEL_NAMESPACE`` as :mod:`schemas.wire` declares it
+(event, clock, output and dead-letter topics and the worker table's changelog) with
 ``SCHAKEL_PARTITIONS`` / ``SCHAKEL_REPLICATION_FACTOR`` before any adapter or worker starts
 (the broker runs with ``auto.create.topics.enable=false``, so no topic can appear with the
 broker's default partition count), then checks that every topic has the partition count it
@@ -16,7 +17,7 @@ Exit codes: 0 all topics present and correct, 1 broker error or wrong partition 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kafka import KafkaAdminClient
@@ -25,42 +26,26 @@ from kafka.errors import KafkaError
 from schakel.topics import ensure_topics
 from schemas.exceptions import SettingsError
 from schemas.settings import load_settings
-from schemas.topics import ALL_TOPICS, TopicSpec
-from streams.app import CHANGELOG
+from schemas.wire import TopicSpec
 
-CHANGELOG_TOPIC = TopicSpec(
-    CHANGELOG,
-    cleanup_policy="compact",
-    key="text",
-    doc="Changelog of the worker table `burgers` (state per citizen; compacted).",
-)
 WAIT_MS = 30_000
 
 
-def declared_topics() -> tuple[TopicSpec, ...]:
-    """Every topic this deployment needs: the declared ones and the table changelog."""
-    return (*ALL_TOPICS, CHANGELOG_TOPIC)
-
-
-def expected_partitions(spec: TopicSpec, partitions: int) -> int:
-    """Co-partitioned topics get ``partitions``; the others one (read whole by everyone)."""
-    return partitions if spec.co_partitioned else 1
-
-
 def partition_problems(
-    described: Iterable[Mapping[str, Any]], specs: Sequence[TopicSpec], partitions: int
+    described: Iterable[Mapping[str, Any]], topics: Mapping[str, TopicSpec], partitions: int
 ) -> list[str]:
-    """What is wrong with the topics as the broker describes them (empty: nothing)."""
+    """What is wrong with ``topics`` (name → declaration) as the broker describes them
+    (empty: nothing)."""
     found = {str(t.get("name")): len(t.get("partitions") or ()) for t in described}
     problems = []
-    for spec in specs:
-        want = expected_partitions(spec, partitions)
-        have = found.get(spec.name)
+    for name, spec in topics.items():
+        want = spec.partitions(partitions)
+        have = found.get(name)
         if have is None:
-            problems.append(f"{spec.name}: missing")
+            problems.append(f"{name}: missing")
         elif have != want:
             problems.append(
-                f"{spec.name}: {have} partitions, expected {want} "
+                f"{name}: {have} partitions, expected {want} "
                 "(SCHAKEL_PARTITIONS cannot change once the topics exist; see deploy/README.md)"
             )
     return problems
@@ -75,32 +60,34 @@ def main() -> int:
     if not settings.kafka_bootstrap:
         print("create_topics: SCHAKEL_KAFKA_BOOTSTRAP is required", file=sys.stderr)
         return 2
-    specs = declared_topics()
+    wire = settings.wire()
+    topics = wire.topics()
     try:
         ensure_topics(
             settings.kafka_bootstrap,
             partitions=settings.partitions,
             replication_factor=settings.replication_factor,
-            topics=specs,
+            wire=wire,
         )
         admin = KafkaAdminClient(
             bootstrap_servers=settings.kafka_bootstrap, client_id="schakel-create-topics"
         )
         try:
-            admin.wait_for_topics([s.name for s in specs], timeout_ms=WAIT_MS)
-            described = admin.describe_topics([s.name for s in specs])
+            admin.wait_for_topics(list(topics), timeout_ms=WAIT_MS)
+            described = admin.describe_topics(list(topics))
         finally:
             admin.close()
     except KafkaError as exc:
         print(f"create_topics: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    problems = partition_problems(described, specs, settings.partitions)
+    problems = partition_problems(described, topics, settings.partitions)
     for problem in problems:
         print(f"create_topics: {problem}", file=sys.stderr)
     if problems:
         return 1
+    where = f" in namespace {wire.namespace}" if wire.namespace else ""
     print(
-        f"create_topics: {len(specs)} topics present "
+        f"create_topics: {len(topics)} topics present{where} "
         f"({settings.partitions} partitions per co-partitioned topic, "
         f"replication factor {settings.replication_factor})"
     )

@@ -25,7 +25,7 @@ def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
     from schakel.wiring import broker_file
 
     broker = EmbeddedBroker(args.port).start()
-    ensure_topics(broker.bootstrap, partitions=settings.partitions)
+    ensure_topics(broker.bootstrap, partitions=settings.partitions, wire=settings.wire())
     path = broker_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"bootstrap": broker.bootstrap, "pid": os.getpid()}))
@@ -100,22 +100,14 @@ def _cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 1 if problems else 0
     from schemas.registry import HttpRegistry, subject_name
-    from schemas.topics import DEADLETTER_ADAPTERS, KLOK, TIJDLIJNEN, topic_for
-    from streams.app import CHANGELOG
 
     if not settings.schema_registry_url:
         raise SettingsError("SCHAKEL_SCHEMA_REGISTRY_URL: required for `schakel schemas register`")
     registry = HttpRegistry(settings.schema_registry_url)
     cat = catalogue()
-    internal = {  # Schakel's own records and the topic each travels on
-        "nl.schakel.intern.quarantaine": DEADLETTER_ADAPTERS.name,
-        "nl.schakel.intern.tijdlijn": TIJDLIJNEN.name,
-        "nl.schakel.intern.klok": KLOK.name,
-        "nl.schakel.intern.vergeten": KLOK.name,
-        "nl.schakel.intern.toestand": CHANGELOG,
-    }
+    wire = settings.wire()
     for name in cat.names:
-        topic = internal.get(name) or topic_for(name).name
+        topic = wire.topic_for(name)  # the one topic that carries the schema (schemas/wire.py)
         for version in cat.versions(name):
             schema_id = registry.register(subject_name(topic, name), version.raw)
             print(f"{subject_name(topic, name)} v{version.version} -> id {schema_id}")
@@ -163,8 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "replay",
-        help="run input through the real pipeline on a fresh "
-        "embedded broker and print the definitive signals",
+        help="run input through the real pipeline on a fresh embedded broker (or, with "
+        "--bootstrap, in a fresh namespace on an existing Kafka) and print the definitive "
+        "signals",
     )
     replay.add_arguments(p)
     p.set_defaults(func=_cmd_replay)

@@ -12,7 +12,7 @@ def markdown_table() -> str:
     rows = ["| variable | default | description |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.default
-        shown = "—" if default is None else f"`{default}`"
+        shown = "—" if default is None else "empty" if default == "" else f"`{default}`"
         description = (field.description or "").replace("|", "\\|")
         rows.append(f"| `{ENV_PREFIX}{name.upper()}` | {shown} | {description} |")
     return "\n".join(rows)

@@ -2,7 +2,9 @@
 
 1. generate a municipality (:mod:`schakel.synth`) in every silo's native format, with planted
    gaps of every rule and a ground truth;
-2. start the embedded broker and a stream worker on the replay clock (deterministic result);
+2. start the embedded broker — or, with ``--bootstrap``, take a fresh topic namespace on an
+   existing Kafka (:mod:`schakel.sandbox`) — and a stream worker on the replay clock
+   (deterministic result);
 3. run the adapters over the native files — iWmo XML, the sociale dienst CSV exports, the
    wijkteam CloudEvents, the vroegsignalering exports, and the outbox rows through a throwaway
    PostgreSQL 15 (or, without PostgreSQL binaries, through the generic JSON-lines adapter);
@@ -41,19 +43,24 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from schakel import wiring
-from schakel.broker import EmbeddedBroker
-from schakel.replay import ReplayError, broadcast_until, stop_process, wait_drained
+from schakel import sandbox, wiring
+from schakel.replay import (
+    ReplayError,
+    add_target_arguments,
+    broadcast_until,
+    stop_process,
+    target_problem,
+    wait_drained,
+)
 from schakel.replay import start_worker as replay_worker
 from schakel.synth import Score, SynthError, build_municipality, load_ground_truth, score
 from schakel.synth.feed import outbox_input, run_adapter
 from schakel.synth.output import write_municipality
 from schakel.synth.postgres import TempPostgres
 from schakel.synth.truth import format_score
-from schakel.topics import ensure_topics
 from schemas.serde import RecordDeserializer
 from schemas.settings import Settings
-from schemas.topics import EVENT_TOPICS, KLOK
+from schemas.wire import Wire
 
 DEFAULT_CITIZENS = 2000
 DEFAULT_SEED = 2026
@@ -74,20 +81,21 @@ class Run:
     """What one demo run started (stopped by :meth:`close`, in reverse order)."""
 
     workdir: Path
-    broker: EmbeddedBroker | None = None
+    kafka: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    """The broker, or the namespace on an existing Kafka (:mod:`schakel.sandbox`)."""
     worker: subprocess.Popen[bytes] | None = None
     postgres: TempPostgres | None = None
     adapters: dict[str, dict[str, Any]] = field(default_factory=dict)
     outbox_via: str = ""
 
     def close(self) -> None:
-        """Stop the worker, the PostgreSQL server and the broker (whichever were started)."""
+        """Stop the worker and the PostgreSQL server, then the broker or remove the namespace
+        (whichever were started)."""
         if self.worker is not None:
             stop_process(self.worker)
         if self.postgres is not None:
             self.postgres.stop()
-        if self.broker is not None:
-            self.broker.stop()
+        self.kafka.close()
 
 
 def port_free(port: int) -> bool:
@@ -132,7 +140,7 @@ def all_signals(settings: Settings, bootstrap: str) -> list[dict[str, Any]]:
     ``schakel.tijdlijnen``."""
     from streams.readmodel import ReadModel
 
-    model = ReadModel(bootstrap, RecordDeserializer(wiring.registry(settings)))
+    model = ReadModel(bootstrap, RecordDeserializer(wiring.registry(settings)), settings.wire())
     model.catch_up()
     return [s.to_json(subject) for subject, s in model.signals()]
 
@@ -185,15 +193,25 @@ def prepare(
     return gemeente, manifest, truth
 
 
-def start_pipeline(settings: Settings, run: Run, port: int, token: str) -> str:
-    """Step 2: broker with every topic, and the worker; returns the bootstrap address."""
-    from streams.app import CHANGELOG
-
+def start_pipeline(
+    args: argparse.Namespace, settings: Settings, run: Run, port: int, token: str
+) -> sandbox.Target:
+    """Step 2: broker (or namespace) with every topic, and the worker; returns where the run
+    writes, with the settings of the run."""
     say("2/5 broker en stream-worker starten (replay-klok)")
-    run.broker = EmbeddedBroker(log_file=run.workdir / "broker.log").start()
-    ensure_topics(run.broker.bootstrap, partitions=settings.partitions, extra=[CHANGELOG])
-    run.worker = start_worker(settings, run.broker.bootstrap, run, port, f"demo:regisseur:{token}")
-    return run.broker.bootstrap
+    kafka = run.kafka.enter_context(
+        sandbox.target(
+            settings,
+            kind="demo",
+            bootstrap=args.bootstrap,
+            namespace=args.namespace,
+            keep=args.keep_topics,
+            workdir=run.workdir,
+        )
+    )
+    token_spec = f"demo:regisseur:{token}"
+    run.worker = start_worker(kafka.settings, kafka.bootstrap, run, port, token_spec)
+    return kafka
 
 
 def feed(
@@ -229,21 +247,22 @@ def feed(
         )
 
 
-def show_processing(bootstrap: str, partitions: int, total: int, stop: threading.Event) -> None:
+def show_processing(
+    bootstrap: str, wire: Wire, partitions: int, total: int, stop: threading.Event
+) -> None:
     """On a terminal: how many published events the worker has committed, every second,
     until ``stop`` (display only; errors end the display, not the demo)."""
     from kafka import KafkaAdminClient, TopicPartition
 
-    from streams.app import APP_ID
-
-    tps = [TopicPartition(t.name, p) for t in EVENT_TOPICS for p in range(partitions)]
+    group = wire.group_id
+    tps = [TopicPartition(t, p) for t in wire.event_topics for p in range(partitions)]
     try:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="schakel-demo-progress")
     except Exception:  # progress display only
         return
     try:
         while not stop.wait(1.0):
-            offsets = admin.list_group_offsets({APP_ID: tps}).get(APP_ID, {})
+            offsets = admin.list_group_offsets({group: tps}).get(group, {})
             done = min(total, sum(max(0, o.offset) for o in offsets.values()))
             sys.stdout.write(f"\r  verwerkt door de worker: {done:6d} van {total} …")
             sys.stdout.flush()
@@ -260,6 +279,7 @@ def settle(
 ) -> list[dict[str, Any]]:
     """Step 4: wait for the worker, the end-of-replay tick, the definitive signals."""
     assert run.worker is not None
+    wire, embedded = settings.wire(), settings.profile == "embedded"
     say("4/5 wachten tot de worker alles verwerkt heeft; klok naar " + manifest["until"])
     log = run.workdir / "worker.log"
     stop = threading.Event()
@@ -267,15 +287,25 @@ def settle(
         total = sum(a["gepubliceerd"] for a in run.adapters.values())
         threading.Thread(
             target=show_processing,
-            args=(bootstrap, settings.partitions, total, stop),
+            args=(bootstrap, wire, settings.partitions, total, stop),
             daemon=True,
         ).start()
     try:
-        wait_drained(bootstrap, [t.name for t in EVENT_TOPICS], run.worker, log, timeout)
+        wait_drained(
+            bootstrap,
+            wire.event_topics,
+            run.worker,
+            log,
+            timeout,
+            group=wire.group_id,
+            embedded=embedded,
+        )
     finally:
         stop.set()
-    broadcast_until(bootstrap, date.fromisoformat(manifest["until"]), settings.partitions)
-    wait_drained(bootstrap, [KLOK.name], run.worker, log, timeout)
+    broadcast_until(bootstrap, date.fromisoformat(manifest["until"]), settings.partitions, wire)
+    wait_drained(
+        bootstrap, [wire.klok], run.worker, log, timeout, group=wire.group_id, embedded=embedded
+    )
     return all_signals(settings, bootstrap)
 
 
@@ -333,7 +363,8 @@ def execute(args: argparse.Namespace, settings: Settings, run: Run) -> int:
             "willekeurige pseudoniemsleutel gegenereerd (alleen voor de demo)"
         )
     gemeente, manifest, truth = prepare(args, settings, key, run)
-    bootstrap = start_pipeline(settings, run, port, token)
+    kafka = start_pipeline(args, settings, run, port, token)
+    settings, bootstrap = kafka.settings, kafka.bootstrap
     feed(gemeente, manifest, settings, bootstrap, run, use_postgres=not args.no_postgres)
     signals = settle(manifest, settings, bootstrap, run, args.timeout)
     result = score(truth, signals)
@@ -369,6 +400,10 @@ def execute(args: argparse.Namespace, settings: Settings, run: Run) -> int:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """The ``demo`` subcommand."""
+    problem = target_problem(args)
+    if problem:
+        print(f"schakel demo: {problem}", file=sys.stderr)
+        return 2
     if settings.log_level == "INFO":  # the demo reports itself; the worker logs to a file
         for name in ("", "schakel"):
             logging.getLogger(name).setLevel(logging.ERROR)
@@ -379,7 +414,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     current = Run(Path(tempfile.mkdtemp(prefix="run-", dir=base)))
     try:
         return execute(args, settings, current)
-    except (DemoError, SynthError, ReplayError) as exc:
+    except (DemoError, SynthError, ReplayError, sandbox.SandboxError) as exc:
         print(f"schakel demo: {exc}", file=sys.stderr)
         return 2
     finally:
@@ -437,3 +472,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the run's work files (logs, quarantine, checkpoints)",
     )
+    add_target_arguments(parser, "demo")

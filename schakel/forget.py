@@ -19,28 +19,26 @@ from schakel import wiring
 from schemas.exceptions import InvalidBsn
 from schemas.serde import RecordSerializer
 from schemas.settings import Settings
-from schemas.topics import ALL_TOPICS, KLOK
+from schemas.wire import TOPICS, VERGETEN_SCHEMA
 
 
 def forget(settings: Settings, bsns: list[str], bootstrap: str) -> list[str]:
     """Forget the citizens; return their pseudonyms (for the operator's own records)."""
-    from streams.app import CHANGELOG
-
     registry = wiring.registry(settings)
-    from streams.processor import VERGETEN_SCHEMA
-
     pseudonymise = wiring.pseudonymiser(settings, announce=False)
+    wire = settings.wire()
     del settings  # nothing else of it is needed below
     serializer = RecordSerializer(registry)
-    compacted = [t.name for t in ALL_TOPICS if t.cleanup_policy == "compact"] + [CHANGELOG]
+    klok = wire.klok
+    compacted = [wire.name(t) for t in TOPICS if t.cleanup_policy == "compact"]
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     subjects = []
     now = datetime.now(UTC).isoformat(timespec="seconds")
     for bsn in bsns:
         subject = pseudonymise(bsn)
         key = subject.encode("ascii")
-        value = serializer.encode(KLOK.name, VERGETEN_SCHEMA, {"subject": subject, "tijd": now})
-        producer.send(KLOK.name, key=key, value=value)
+        value = serializer.encode(klok, VERGETEN_SCHEMA, {"subject": subject, "tijd": now})
+        producer.send(klok, key=key, value=value)
         for topic in compacted:
             producer.send(topic, key=key, value=None)
         subjects.append(subject)

@@ -1,5 +1,7 @@
-"""``schakel replay``: run input through the real pipeline — adapters → embedded Kafka → a
-stream worker on the replay clock — and print the definitive signals.
+"""``schakel replay``: run input through the real pipeline — adapters → Kafka → a stream
+worker on the replay clock — and print the definitive signals. Kafka is a fresh embedded
+broker, or with ``--bootstrap`` an existing Kafka in a fresh topic namespace
+(:mod:`schakel.sandbox`).
 
 The result depends only on the set of input events and ``--until``: each citizen's clock is
 the latest ``datum`` of their events, moved to ``--until`` at the end if that is later."""
@@ -28,13 +30,13 @@ from adapters.checkpoint import FileCheckpoint
 from adapters.quarantine import Quarantine
 from adapters.registry import open_source
 from adapters.runner import Runner
-from schakel import wiring
-from schakel.broker import EmbeddedBroker, free_port
-from schakel.topics import ensure_topics
+from schakel import sandbox, wiring
+from schakel.broker import free_port
+from schemas.exceptions import SettingsError
 from schemas.models import parse_date
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import Settings
-from schemas.topics import EVENT_TOPICS, KLOK
+from schemas.wire import DEFAULT_WIRE, KLOK_SCHEMA, Wire
 from streams.offsets import true_end_offsets
 
 Input = tuple[str, str]
@@ -62,6 +64,10 @@ class ChainSource(Source):
             source.close()
 
 
+_VALUED_OPTIONS = ("--until", "--bootstrap", "--namespace")
+"""Options of ``schakel replay`` (besides ``--from``) that take a value: not input files."""
+
+
 def ordered_inputs(argv: Sequence[str]) -> list[Input]:
     """Inputs in the order given on the command line: plain files and ``--from A:SPEC``."""
     inputs: list[Input] = []
@@ -80,19 +86,21 @@ def ordered_inputs(argv: Sequence[str]) -> list[Input]:
         elif arg.startswith("--from="):
             name, _, spec = arg.removeprefix("--from=").partition(":")
             inputs.append((name, spec))
-        elif arg == "--until":
+        elif arg in _VALUED_OPTIONS:
             skip_next = True
         elif not arg.startswith("--"):
             inputs.append(("publish", arg))
     return inputs
 
 
-def _committed_up_to_end(bootstrap: str, group: str, topics: Sequence[str]) -> bool:
+def _committed_up_to_end(
+    bootstrap: str, group: str, topics: Sequence[str], *, embedded: bool
+) -> bool:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     try:
         tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
-        end = true_end_offsets(consumer, tps)
+        end = true_end_offsets(consumer, tps) if embedded else consumer.end_offsets(tps)
         committed = admin.list_group_offsets({group: tps}).get(group, {})
         for tp in tps:
             if end[tp] > 0 and (tp not in committed or committed[tp].offset < end[tp]):
@@ -109,32 +117,35 @@ def wait_drained(
     worker: subprocess.Popen[bytes],
     log: Path,
     timeout: float,
+    *,
+    group: str = DEFAULT_WIRE.group_id,
+    embedded: bool = True,
 ) -> None:
-    """Block until the worker group has committed every record of ``topics``."""
-    from streams.app import APP_ID
-
+    """Block until the worker group ``group`` has committed every record of ``topics``
+    (``embedded``: the broker is the embedded one, whose reported end offsets must be
+    corrected, :mod:`streams.offsets`)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise ReplayError(f"the stream worker exited with code {worker.returncode}:\n{tail}")
-        if _committed_up_to_end(bootstrap, APP_ID, topics):
+        if _committed_up_to_end(bootstrap, group, topics, embedded=embedded):
             return
         time.sleep(0.3)
     raise ReplayError(f"the stream worker did not finish within {timeout:.0f}s")
 
 
-def broadcast_until(bootstrap: str, until: date, partitions: int) -> None:
-    """End of replay: a clock tick to every partition of ``schakel.klok``."""
+def broadcast_until(bootstrap: str, until: date, partitions: int, wire: Wire) -> None:
+    """End of replay: a clock tick to every partition of the clock topic of ``wire``."""
     from schemas.registry import LocalRegistry
 
     serializer = RecordSerializer(LocalRegistry())
     value = serializer.encode(
-        KLOK.name, "nl.schakel.intern.klok", {"subject": None, "tot": until, "modus": "replay"}
+        wire.klok, KLOK_SCHEMA, {"subject": None, "tot": until, "modus": "replay"}
     )
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     for partition in range(partitions):
-        producer.send(KLOK.name, value=value, partition=partition)
+        producer.send(wire.klok, value=value, partition=partition)
     producer.flush()
     producer.close()
 
@@ -148,8 +159,8 @@ def start_worker(
     web_port: int | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """``schakel worker --clock replay`` against ``bootstrap`` (memory store, its own data
-    directory), output appended to ``log``."""
+    """``schakel worker --clock replay`` against ``bootstrap`` in the namespace of
+    ``settings`` (memory store, its own data directory), output appended to ``log``."""
     env = dict(os.environ)
     env.update(
         {
@@ -157,6 +168,8 @@ def start_worker(
             "SCHAKEL_DATA_DIR": str(data_dir),
             "SCHAKEL_WEB_PORT": str(web_port or free_port()),
             "SCHAKEL_PARTITIONS": str(settings.partitions),
+            "SCHAKEL_NAMESPACE": settings.namespace,
+            "SCHAKEL_PROFILE": settings.profile,
             "SCHAKEL_STORE": "memory",
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
@@ -189,53 +202,80 @@ def replay(
     *,
     timeout: float = 600.0,
     batch: bool = False,
+    bootstrap: str | None = None,
+    namespace: str | None = None,
+    keep: bool = False,
 ) -> tuple[list[dict[str, Any]], Counter[str], int]:
     """Run ``inputs`` through the pipeline; return (definitive signals as JSON, withdrawn per
     rule, rejected input records). ``batch``: evaluate with the batch path
-    (:mod:`streams.batch`) instead of a Faust worker."""
-    from streams.app import CHANGELOG
+    (:mod:`streams.batch`) instead of a Faust worker. ``bootstrap``: on that existing Kafka in
+    a fresh namespace (``namespace``, else generated), deleted at the end unless ``keep``
+    (:mod:`schakel.sandbox`); else on a fresh embedded broker."""
     from streams.readmodel import ReadModel
 
     def report(location: Location, reason: str, message: str) -> None:
         print(f"{location}: {reason}: {message}", file=sys.stderr)
 
-    with tempfile.TemporaryDirectory(prefix="schakel-replay-") as tmp:
-        workdir = Path(tmp)
-        with EmbeddedBroker(log_file=workdir / "broker.log") as broker:
-            ensure_topics(broker.bootstrap, partitions=settings.partitions, extra=[CHANGELOG])
-            log = workdir / "worker.log"
-            worker = (
-                None if batch else start_worker(settings, broker.bootstrap, workdir / "worker", log)
+    with (
+        tempfile.TemporaryDirectory(prefix="schakel-replay-") as tmp,
+        sandbox.target(
+            settings,
+            kind="replay",
+            bootstrap=bootstrap,
+            namespace=namespace,
+            keep=keep,
+            workdir=Path(tmp),
+        ) as kafka,
+    ):
+        workdir, run, wire = Path(tmp), kafka.settings, kafka.wire
+        log = workdir / "worker.log"
+        worker = None if batch else start_worker(run, kafka.bootstrap, workdir / "worker", log)
+        try:
+            source = ChainSource([open_source(n, s, run) for n, s in inputs])
+            publisher = wiring.publisher(run, kafka.bootstrap, "schakel-replay")
+            runner = Runner(
+                source,
+                publisher=publisher,
+                pseudonymiser=wiring.pseudonymiser(run),
+                checkpoint=FileCheckpoint(workdir / "checkpoint.json"),
+                quarantine=Quarantine("replay", workdir / "quarantaine.jsonl", publisher),
+                dedupe_in_run=True,
+                on_reject=report,
+                batch_size=5000,
             )
-            try:
-                source = ChainSource([open_source(n, s, settings) for n, s in inputs])
-                publisher = wiring.publisher(settings, broker.bootstrap, "schakel-replay")
-                runner = Runner(
-                    source,
-                    publisher=publisher,
-                    pseudonymiser=wiring.pseudonymiser(settings),
-                    checkpoint=FileCheckpoint(workdir / "checkpoint.json"),
-                    quarantine=Quarantine("replay", workdir / "quarantaine.jsonl", publisher),
-                    dedupe_in_run=True,
-                    on_reject=report,
-                    batch_size=5000,
+            stats = runner.run_once()
+            publisher.close()
+            runner.close()
+            if worker is None:
+                _run_batch(run, kafka.bootstrap, until)
+            else:
+                group, embedded = wire.group_id, kafka.embedded
+                wait_drained(
+                    kafka.bootstrap,
+                    wire.event_topics,
+                    worker,
+                    log,
+                    timeout,
+                    group=group,
+                    embedded=embedded,
                 )
-                stats = runner.run_once()
-                publisher.close()
-                runner.close()
-                if worker is None:
-                    _run_batch(settings, broker.bootstrap, until)
-                else:
-                    topics = [t.name for t in EVENT_TOPICS]
-                    wait_drained(broker.bootstrap, topics, worker, log, timeout)
-                    if until is not None:
-                        broadcast_until(broker.bootstrap, until, settings.partitions)
-                        wait_drained(broker.bootstrap, [KLOK.name], worker, log, timeout)
-                model = ReadModel(broker.bootstrap, RecordDeserializer(wiring.registry(settings)))
-                model.catch_up()
-            finally:
-                if worker is not None:
-                    stop_process(worker)
+                if until is not None:
+                    broadcast_until(kafka.bootstrap, until, run.partitions, wire)
+                    wait_drained(
+                        kafka.bootstrap,
+                        [wire.klok],
+                        worker,
+                        log,
+                        timeout,
+                        group=group,
+                        embedded=embedded,
+                    )
+            deserializer = RecordDeserializer(wiring.registry(run))
+            model = ReadModel(kafka.bootstrap, deserializer, wire)
+            model.catch_up()
+        finally:
+            if worker is not None:
+                stop_process(worker)
     signals = sorted(
         ((subject, s) for subject, s in model.signals()),
         key=lambda r: (r[1].regel, r[0], r[1].sinds, r[1].sleutel),
@@ -246,19 +286,17 @@ def replay(
 
 
 def _run_batch(settings: Settings, bootstrap: str, until: date | None) -> None:
-    from streams.app import APP_ID, CHANGELOG
     from streams.batch import BatchRebuild
     from streams.rules import load_rules
 
     registry = wiring.registry(settings)
     BatchRebuild(
         bootstrap,
+        wire=settings.wire(),
         engine=load_rules(settings.rules_dir),
         serializer=RecordSerializer(registry),
         deserializer=RecordDeserializer(registry),
         partitions=settings.partitions,
-        changelog=CHANGELOG,
-        group=APP_ID,
         source=settings.source_urn("schakel"),
         history_limit=settings.history_limit,
     ).run(until)
@@ -271,6 +309,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "schakel replay: give at least one FILE.jsonl or --from ADAPTER:PATH", file=sys.stderr
         )
         return 2
+    problem = target_problem(args)
+    if problem:
+        print(f"schakel replay: {problem}", file=sys.stderr)
+        return 2
     until = None
     if args.until:
         try:
@@ -278,7 +320,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError:
             print("schakel replay: --until must be a date YYYY-MM-DD", file=sys.stderr)
             return 2
-    signals, withdrawn, rejected = replay(settings, inputs, until, batch=args.batch)
+    signals, withdrawn, rejected = replay(
+        settings,
+        inputs,
+        until,
+        batch=args.batch,
+        bootstrap=args.bootstrap,
+        namespace=args.namespace,
+        keep=args.keep_topics,
+    )
     if args.json:
         print(json.dumps({"signalen": signals}, ensure_ascii=False, indent=2))
     else:
@@ -313,4 +363,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="evaluate with the batch path (bulk reads, one assessment per "
         "citizen) instead of a Faust worker; same result, much faster",
+    )
+    add_target_arguments(parser, "replay")
+
+
+def target_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the ``--bootstrap`` / ``--namespace`` / ``--keep-topics`` given
+    (None: nothing)."""
+    if args.bootstrap is None:
+        if args.namespace is not None or args.keep_topics:
+            return "--namespace and --keep-topics need --bootstrap"
+        return None
+    if not args.bootstrap.strip():
+        return "--bootstrap must be HOST:PORT[,HOST:PORT]"
+    if args.namespace is not None:
+        try:
+            Wire(args.namespace)
+        except SettingsError as exc:
+            return str(exc)
+        if not args.namespace:
+            return "--namespace must not be empty (the empty namespace is a deployment's)"
+    return None
+
+
+def add_target_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
+    """``--bootstrap``, ``--namespace`` and ``--keep`` of ``replay`` and ``demo``
+    (:mod:`schakel.sandbox`)."""
+    parser.add_argument(
+        "--bootstrap",
+        metavar="HOST:PORT",
+        default=None,
+        help="run against this existing Kafka (profile `kafka`) in a fresh topic namespace "
+        "instead of starting the embedded broker; touches nothing outside that namespace",
+    )
+    parser.add_argument(
+        "--namespace",
+        default=None,
+        help=f"with --bootstrap: the namespace to use; it must be unused on the cluster "
+        f"(default: a generated {kind}-XXXXXXXX, printed)",
+    )
+    parser.add_argument(
+        "--keep-topics",
+        dest="keep_topics",
+        action="store_true",
+        help="with --bootstrap: keep the namespace's topics and consumer group afterwards "
+        "(default: deleted at the end)",
     )

@@ -1,16 +1,30 @@
-"""Create the declared topics explicitly (the embedded broker would auto-create them with 4
-partitions, and Faust needs a source topic and its table changelog to match)."""
+"""Create the topics of a namespace explicitly, as :mod:`schemas.wire` declares them (the
+embedded broker would auto-create them with 4 partitions, Apache Kafka in the deployment does
+not auto-create at all, and Faust needs a source topic and its table changelog to match)."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
 
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from schemas.topics import ALL_TOPICS, TopicSpec
+from schemas.wire import DEFAULT_WIRE, Wire
+
+
+def new_topics(wire: Wire, *, partitions: int, replication_factor: int) -> list[NewTopic]:
+    """Every topic of ``wire`` as it must be created: partitions (``partitions`` for the
+    co-partitioned ones, else 1), replication and topic configuration from the declaration."""
+    return [
+        NewTopic(
+            name=name,
+            num_partitions=spec.partitions(partitions),
+            replication_factor=replication_factor,
+            topic_configs=spec.configs(replication_factor),
+        )
+        for name, spec in wire.topics().items()
+    ]
 
 
 def ensure_topics(
@@ -18,36 +32,20 @@ def ensure_topics(
     *,
     partitions: int,
     replication_factor: int = 1,
-    topics: Iterable[TopicSpec] = ALL_TOPICS,
-    extra: Iterable[str] = (),
+    wire: Wire = DEFAULT_WIRE,
 ) -> None:
-    """Create every declared topic that does not exist yet (idempotent).
-
-    Co-partitioned topics get ``partitions``; the others one partition each (they are read
-    in full by every consumer). ``extra`` names table changelogs: co-partitioned and
-    compacted (their latest value per key is the state)."""
+    """Create every topic of the namespace ``wire`` (events, clock, outputs, dead letters and
+    the worker table's changelog) that does not exist yet (idempotent). Existing topics are
+    left as they are: ``deploy/create_topics.py`` checks their partition counts."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="schakel-admin")
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(
-                name=spec.name,
-                num_partitions=partitions if spec.co_partitioned else 1,
-                replication_factor=replication_factor,
-                topic_configs={"cleanup.policy": spec.cleanup_policy},
+            topic
+            for topic in new_topics(
+                wire, partitions=partitions, replication_factor=replication_factor
             )
-            for spec in topics
-            if spec.name not in existing
-        ]
-        wanted += [
-            NewTopic(
-                name=name,
-                num_partitions=partitions,
-                replication_factor=replication_factor,
-                topic_configs={"cleanup.policy": "compact"},
-            )
-            for name in extra
-            if name not in existing
+            if topic.name not in existing
         ]
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):

@@ -58,4 +58,9 @@ def bootstrap(settings: Settings) -> str:
 
 
 def publisher(settings: Settings, bootstrap_servers: str, client_id: str) -> Publisher:
-    return Publisher(bootstrap_servers, RecordSerializer(registry(settings)), client_id=client_id)
+    return Publisher(
+        bootstrap_servers,
+        RecordSerializer(registry(settings)),
+        client_id=client_id,
+        wire=settings.wire(),
+    )

@@ -12,7 +12,7 @@ from schemas.settings import Settings
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import faust
 
-    from streams.app import CHANGELOG, create_app
+    from streams.app import create_app
     from streams.rules import load_rules
 
     bootstrap = wiring.bootstrap(settings)
@@ -21,7 +21,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         bootstrap,
         partitions=settings.partitions,
         replication_factor=settings.replication_factor,
-        extra=[CHANGELOG],
+        wire=settings.wire(),
     )
     worker = create_app(
         settings,

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.exceptions import SettingsError
+from schemas.wire import NAMESPACE_PATTERN, Wire
 
 ENV_PREFIX = "SCHAKEL_"
 Role = Literal["regisseur", "beheerder", "auditor"]
@@ -40,10 +41,13 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
-    profile: Literal["embedded", "production"] = Field(
+    profile: Literal["embedded", "kafka", "production"] = Field(
         "embedded",
-        description="`embedded`: local broker and registry, generated demo key allowed. "
-        "`production`: KAFKA_BOOTSTRAP, SCHEMA_REGISTRY_URL and PSEUDONYM_KEY are required.",
+        description="`embedded`: local broker and registry, generated demo key allowed; the "
+        "embedded broker's workarounds are on. `kafka`: Apache Kafka at KAFKA_BOOTSTRAP "
+        "(required), no workarounds, local registry and generated demo key still allowed "
+        "(what `replay`/`demo --bootstrap` use). `production`: Apache Kafka; KAFKA_BOOTSTRAP, "
+        "SCHEMA_REGISTRY_URL and PSEUDONYM_KEY are required.",
     )
     kafka_bootstrap: str | None = Field(
         None,
@@ -90,6 +94,14 @@ class Settings(BaseSettings):
         "00000001234567890000",
         pattern=r"^\d{20}$",
         description="OIN of the municipality, used in adapter `source` URNs.",
+    )
+    namespace: str = Field(
+        "",
+        pattern=NAMESPACE_PATTERN,
+        description="Topic namespace: when set, every topic, the table changelog and the "
+        "worker's consumer group are named `NAMESPACE.<name>` (e.g. `utrecht.schakel.wmo.events`"
+        "); empty: the names of events.md. Lowercase letters, digits, `-`; at most 40. Lets "
+        "several municipalities, or a replay, share one cluster (docs/operations.md).",
     )
     partitions: int = Field(4, ge=1, le=256, description="Partitions per event topic.")
     replication_factor: int = Field(1, ge=1, le=9, description="Replication of created topics.")
@@ -164,6 +176,8 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError("production profile requires " + ", ".join(missing))
+        if self.profile == "kafka" and self.kafka_bootstrap is None:
+            raise ValueError(f"kafka profile requires {ENV_PREFIX}KAFKA_BOOTSTRAP")
         return self
 
     def tokens(self) -> dict[str, ApiToken]:
@@ -204,6 +218,10 @@ class Settings(BaseSettings):
         if self.profile == "production":
             raise SettingsError(f"{ENV_PREFIX}PSEUDONYM_KEY is required in production")
         return secrets.token_hex(32), True
+
+    def wire(self) -> Wire:
+        """The topic names of this process's namespace."""
+        return Wire(self.namespace)
 
     def source_urn(self, system: str) -> str:
         """CloudEvents ``source`` of an adapter: ``urn:nld:oin:<OIN>:systeem:<system>``."""

@@ -23,7 +23,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from schemas.envelope import Event
 from schemas.serde import RecordSerializer
 from schemas.settings import ApiToken
-from schemas.topics import INZAGE
 from streams.codec import timeline_json
 from streams.metrics import WorkerMetrics
 from streams.readmodel import ReadModel
@@ -96,7 +95,7 @@ async def _audit(
             "tijd": datetime.now(UTC).isoformat(timespec="milliseconds"),
         },
     )
-    value = ctx.serializer(event, INZAGE.name)
+    value = ctx.serializer(event, ctx.inzage_topic.get_topic_name())
     await ctx.inzage_topic.send(key=client.name.encode(), value=value)
 
 

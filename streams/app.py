@@ -25,12 +25,12 @@ from faust.serializers.codecs import Codec
 from schemas.registry import SchemaRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import Settings
-from schemas.topics import DEADLETTER_STREAMS, EVENT_TOPICS, INZAGE, KLOK, SIGNALEN, TIJDLIJNEN
+from schemas.wire import DEADLETTER_STREAMS, INZAGE, KLOK_SCHEMA, TABLE, Wire
 from streams.api import ApiContext, register_api
 from streams.codec import StateCodec
 from streams.embedded import use_true_highwaters
 from streams.metrics import WorkerMetrics
-from streams.processor import KLOK_SCHEMA, ClockMode, Message, Processor
+from streams.processor import ClockMode, Message, Processor
 from streams.readmodel import ReadModel
 from streams.recovery import seek_before_resume
 from streams.rules import RuleSet
@@ -40,10 +40,6 @@ from streams.toestand import periods as derived_periods
 from streams.webui import register_ui
 
 log = logging.getLogger("schakel.streams")
-
-APP_ID = "schakel-worker"
-TABLE = "burgers"
-CHANGELOG = f"{APP_ID}-{TABLE}-changelog"
 
 
 class _Utf8(Codec):
@@ -126,18 +122,18 @@ def _faust_app(settings: Settings, bootstrap: str, app_id: str) -> faust.App:
         table_standby_replicas=0,
         # on the embedded broker Faust's persisted offsets can run one past the (reported)
         # end after multi-record batches (streams/offsets.py): keep the check for Kafka only
-        recovery_consistency_check=settings.profile == "production",
+        recovery_consistency_check=settings.profile != "embedded",
     )
 
 
-def _table(app: faust.App, partitions: int, codec: StateCodec) -> Any:
-    """The ``burgers`` table. Faust derives table serializers from key/value types (JSON
-    here), so the changelog topic (read on recovery) and the table (writes, store) get our
-    codecs explicitly."""
+def _table(app: faust.App, wire: Wire, partitions: int, codec: StateCodec) -> Any:
+    """The ``burgers`` table on the changelog of ``wire``. Faust derives table serializers
+    from key/value types (JSON here), so the changelog topic (read on recovery) and the table
+    (writes, store) get our codecs explicitly."""
     key_codec = _Utf8()
     state_codec = _State(state_codec=codec)
     changelog = app.topic(
-        CHANGELOG,
+        wire.changelog,
         key_serializer=key_codec,
         value_serializer=state_codec,
         partitions=partitions,
@@ -161,14 +157,15 @@ def create_app(
     registry: SchemaRegistry,
     rules: RuleSet,
     clock_mode: ClockMode = "live",
-    app_id: str = APP_ID,
 ) -> Worker:
-    """Build the worker app for ``bootstrap`` on the given clock (``live`` or ``replay``)."""
+    """Build the worker app for ``bootstrap`` on the given clock (``live`` or ``replay``),
+    on the topics, changelog and consumer group of the namespace ``wire``."""
     partitions = settings.partitions
+    wire = settings.wire()
     seek_before_resume()
     if settings.profile == "embedded":
         use_true_highwaters(bootstrap)
-    app = _faust_app(settings, bootstrap, app_id)
+    app = _faust_app(settings, bootstrap, wire.group_id)
     serializer = RecordSerializer(registry)
     deserializer = RecordDeserializer(registry)
     metrics = WorkerMetrics()
@@ -179,16 +176,18 @@ def create_app(
         "key_serializer": "raw",
         "value_serializer": "raw",
     }
-    source = app.topic(*(t.name for t in EVENT_TOPICS), KLOK.name, partitions=partitions, **raw)
-    signal_topic = app.topic(SIGNALEN.name, partitions=partitions, **raw)
-    timeline_topic = app.topic(TIJDLIJNEN.name, partitions=partitions, **raw)
-    klok_topic = app.topic(KLOK.name, partitions=partitions, **raw)
-    inzage_topic = app.topic(INZAGE.name, partitions=1, **raw)
-    deadletter_topic = app.topic(DEADLETTER_STREAMS.name, partitions=1, **raw)
+    source = app.topic(*wire.event_topics, wire.klok, partitions=partitions, **raw)
+    signal_topic = app.topic(wire.signalen, partitions=partitions, **raw)
+    timeline_topic = app.topic(wire.tijdlijnen, partitions=partitions, **raw)
+    klok_topic = app.topic(wire.klok, partitions=partitions, **raw)
+    inzage_topic = app.topic(wire.inzage, partitions=INZAGE.partitions(partitions), **raw)
+    deadletter_topic = app.topic(
+        wire.deadletter_streams, partitions=DEADLETTER_STREAMS.partitions(partitions), **raw
+    )
 
-    table = _table(app, partitions, StateCodec(serializer, deserializer, CHANGELOG))
+    table = _table(app, wire, partitions, StateCodec(serializer, deserializer, wire.changelog))
     due = DueIndex()
-    readmodel = ReadModel(bootstrap, deserializer)
+    readmodel = ReadModel(bootstrap, deserializer, wire)
     metrics.watch_open_signals(readmodel.open_per_rule)
     signal_source = settings.source_urn("schakel")
 
@@ -200,6 +199,7 @@ def create_app(
         return derived_periods(state.timeline, clock) if clock else []
 
     processor = Processor(
+        wire=wire,
         table=table,
         engine=rules,
         serializer=serializer,
@@ -248,7 +248,7 @@ def create_app(
                 due.built = True
             for subject in due.pop_due(today):
                 value = serializer.encode(
-                    KLOK.name, KLOK_SCHEMA, {"subject": subject, "tot": today, "modus": "live"}
+                    wire.klok, KLOK_SCHEMA, {"subject": subject, "tot": today, "modus": "live"}
                 )
                 await klok_topic.send(key=subject.encode(), value=value)
 

@@ -23,9 +23,8 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.topics import DEADLETTER_STREAMS, EVENT_TOPICS, SIGNALEN, TIJDLIJNEN
+from schemas.wire import Wire, deadletter_headers
 from streams.codec import SNAPSHOT_SCHEMA, StateCodec, snapshot_record
 from streams.ingest import IngestError, decode_event
 from streams.offsets import true_end_offsets
@@ -47,31 +46,32 @@ class BatchStats:
 
 
 class BatchRebuild:
-    """One run of the batch path against ``bootstrap``."""
+    """One run of the batch path against ``bootstrap``, on the topics, changelog and consumer
+    group of ``wire``."""
 
     def __init__(
         self,
         bootstrap: str,
         *,
+        wire: Wire,
         engine: Engine,
         serializer: RecordSerializer,
         deserializer: RecordDeserializer,
         partitions: int,
-        changelog: str,
-        group: str,
         source: str,
         history_limit: int,
     ) -> None:
         self.bootstrap = bootstrap
+        self.wire = wire
         self.engine = engine
         self.serializer = serializer
         self.deserializer = deserializer
         self.partitions = partitions
-        self.changelog = changelog
-        self.group = group
+        self.changelog = wire.changelog
+        self.group = wire.group_id
         self.source = source
         self.history_limit = history_limit
-        self.codec = StateCodec(serializer, deserializer, changelog)
+        self.codec = StateCodec(serializer, deserializer, self.changelog)
 
     def _consumer(self) -> KafkaConsumer:
         return KafkaConsumer(
@@ -138,9 +138,9 @@ class BatchRebuild:
         try:
             states = self._states(consumer)
             tps = [
-                TopicPartition(t.name, p)
-                for t in EVENT_TOPICS
-                for p in sorted(consumer.partitions_for_topic(t.name) or ())
+                TopicPartition(t, p)
+                for t in self.wire.event_topics
+                for p in sorted(consumer.partitions_for_topic(t) or ())
             ]
             start = self._committed(tps)
             records, end = self._read_all(consumer, tps, start)
@@ -157,13 +157,13 @@ class BatchRebuild:
                     state.klok = None  # no tick was given: the clock stays the latest datum
                 key = subject.encode()
                 for change in outcome.changes:
-                    value = self.serializer(signal_event(change, self.source), SIGNALEN.name)
-                    producer.send(SIGNALEN.name, key=key, value=value)
+                    value = self.serializer(signal_event(change, self.source), self.wire.signalen)
+                    producer.send(self.wire.signalen, key=key, value=value)
                     stats.signal_events += 1
                 snapshot = self.serializer.encode(
-                    TIJDLIJNEN.name, SNAPSHOT_SCHEMA, snapshot_record(state, outcome.clock)
+                    self.wire.tijdlijnen, SNAPSHOT_SCHEMA, snapshot_record(state, outcome.clock)
                 )
-                producer.send(TIJDLIJNEN.name, key=key, value=snapshot)
+                producer.send(self.wire.tijdlijnen, key=key, value=snapshot)
                 producer.send(
                     self.changelog,
                     key=key,
@@ -189,18 +189,11 @@ class BatchRebuild:
     ) -> None:
         topic, value = record.topic, record.value
         try:
-            subject, event = decode_event(self.deserializer, value, topic)
+            subject, event = decode_event(self.deserializer, value, topic, self.wire)
         except IngestError as exc:
-            headers = [
-                ("schakel.bron.topic", topic.encode()),
-                ("schakel.bron.partitie", str(record.partition).encode()),
-                ("schakel.bron.offset", str(record.offset).encode()),
-                ("schakel.fase", exc.stage.encode()),
-                ("schakel.fout.klasse", type(exc).__name__.encode()),
-                ("schakel.fout.melding", mask_bsn(str(exc))[:1000].encode()),
-            ]
+            headers = deadletter_headers(topic, record.partition, record.offset, exc.stage, exc)
             producer.send(
-                DEADLETTER_STREAMS.name,
+                self.wire.deadletter_streams,
                 key=record.key,
                 value=value,
                 headers=headers,

@@ -14,7 +14,7 @@ from typing import Any
 
 from schemas.envelope import jsonable
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.topics import domain_of
+from schemas.wire import domain_of
 from streams.ingest import to_timeline_event
 from streams.signals import EmittedSignal
 from streams.state import CitizenState, StoredEvent

@@ -5,8 +5,8 @@ Tansu answers ListOffsets(latest) with the base offset of the last record batch 
 "highwater" and stops: the records of the last batch after its first one are never applied,
 so a restarted worker would miss state it had written (and re-emit signals). In the embedded
 profile, :func:`use_true_highwaters` makes Faust ask for the true end offsets instead. It is
-never applied against Apache Kafka (``SCHAKEL_PROFILE=production``), where end offsets are
-right."""
+never applied against Apache Kafka (``SCHAKEL_PROFILE=kafka`` or ``production``), where end
+offsets are right."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from schemas.envelope import Event, describe_validation_error
 from schemas.exceptions import SerdeError
 from schemas.models import data_model
 from schemas.serde import RecordDeserializer
-from schemas.topics import topic_for
+from schemas.wire import Wire
 from streams.exceptions import StreamsError
 from streams.model import TimelineEvent
 
@@ -45,10 +45,10 @@ def to_timeline_event(event: Event) -> TimelineEvent:
 
 
 def decode_event(
-    deserialize: RecordDeserializer, payload: bytes, topic: str
+    deserialize: RecordDeserializer, payload: bytes, topic: str, wire: Wire
 ) -> tuple[str, TimelineEvent]:
-    """Decode and validate one event-topic record: (subject, event). The Kafka key is not
-    trusted; the pseudonym in ``subject`` is."""
+    """Decode and validate one record of ``topic``, an event topic of ``wire``: (subject,
+    event). The Kafka key is not trusted; the pseudonym in ``subject`` is."""
     try:
         event = deserialize(payload)
     except SerdeError as exc:
@@ -58,7 +58,7 @@ def decode_event(
             f"{event.type} is not an input event", stage="validate", reason="wrong-type"
         )
     try:
-        expected_topic = topic_for(event.type).name
+        expected_topic = wire.topic_for(event.type)
     except KeyError as exc:
         raise IngestError(str(exc), stage="validate", reason="unknown-type") from exc
     if expected_topic != topic:

@@ -26,9 +26,8 @@ from typing import Any, Literal
 from kafka.partitioner.default import murmur2
 
 from schemas.exceptions import SerdeError
-from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.topics import KLOK, SIGNALEN, TIJDLIJNEN
+from schemas.wire import KLOK_SCHEMA, VERGETEN_SCHEMA, Wire, deadletter_headers
 from streams.codec import snapshot_record
 from streams.ingest import IngestError, decode_event
 from streams.metrics import WorkerMetrics
@@ -39,8 +38,6 @@ log = logging.getLogger("schakel.streams")
 
 ClockMode = Literal["live", "replay"]
 Send = Callable[..., Awaitable[Any]]
-KLOK_SCHEMA = "nl.schakel.intern.klok"
-VERGETEN_SCHEMA = "nl.schakel.intern.vergeten"
 
 
 def partition_of(subject: str, partitions: int) -> int:
@@ -61,11 +58,13 @@ class Message:
 
 
 class Processor:
-    """Processes records of the event topics and of ``schakel.klok`` for one worker."""
+    """Processes records of the event topics and of ``schakel.klok`` of ``wire`` for one
+    worker."""
 
     def __init__(
         self,
         *,
+        wire: Wire,
         table: Any,
         engine: Engine,
         serializer: RecordSerializer,
@@ -80,6 +79,7 @@ class Processor:
         source: str,
         on_due: Callable[[str, date], None] = lambda subject, due: None,
     ) -> None:
+        self.wire = wire
         self.table = table
         self.engine = engine
         self.serializer = serializer
@@ -101,7 +101,7 @@ class Processor:
         """Process one record; never raises (failures are dead-lettered and counted)."""
         started = time.perf_counter()
         try:
-            if message.topic == KLOK.name:
+            if message.topic == self.wire.klok:
                 await self._klok(message)
             else:
                 await self._event(message)
@@ -125,18 +125,13 @@ class Processor:
     ) -> None:
         headers = [
             *((k, v) for k, v in message.headers),
-            ("schakel.bron.topic", message.topic.encode()),
-            ("schakel.bron.partitie", str(message.partition).encode()),
-            ("schakel.bron.offset", str(message.offset).encode()),
-            ("schakel.fase", stage.encode()),
-            ("schakel.fout.klasse", type(exc).__name__.encode()),
-            ("schakel.fout.melding", mask_bsn(str(exc))[:1000].encode()),
+            *deadletter_headers(message.topic, message.partition, message.offset, stage, exc),
         ]
         await self.send_deadletter(key=message.key, value=message.value, headers=headers)
         self.metrics.deadlettered.labels(stage, reason).inc()
 
     async def _event(self, message: Message) -> None:
-        subject, event = decode_event(self.deserializer, message.value, message.topic)
+        subject, event = decode_event(self.deserializer, message.value, message.topic, self.wire)
         state = self.table.get(subject)
         if state is None:
             state = CitizenState(subject=subject)
@@ -165,7 +160,7 @@ class Processor:
             await self._forget(record["subject"])
             return
         if name != KLOK_SCHEMA:
-            raise IngestError(f"{name} on {KLOK.name}", stage="validate", reason="wrong-type")
+            raise IngestError(f"{name} on {message.topic}", stage="validate", reason="wrong-type")
         tot: date = record["tot"]
         self.metrics.clock_ticks.labels(record["modus"]).inc()
         subject = record["subject"]
@@ -223,8 +218,8 @@ class Processor:
 
     async def _publish_snapshot(self, state: CitizenState, clock: date | None) -> None:
         record = snapshot_record(state, clock)
-        value = self.serializer.encode(TIJDLIJNEN.name, "nl.schakel.intern.tijdlijn", record)
+        value = self.serializer.encode(self.wire.tijdlijnen, "nl.schakel.intern.tijdlijn", record)
         await self.send_snapshot(key=state.subject.encode(), value=value)
 
     def _signal_value(self, change: SignalChange) -> bytes:
-        return self.serializer(signal_event(change, self.source), SIGNALEN.name)
+        return self.serializer(signal_event(change, self.source), self.wire.signalen)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from kafka import KafkaConsumer, TopicPartition
 
 from schemas.serde import RecordDeserializer
-from schemas.topics import TIJDLIJNEN
+from schemas.wire import Wire
 from streams.codec import SNAPSHOT_SCHEMA, signal_from_record
 from streams.offsets import true_end_offsets
 from streams.signals import EmittedSignal
@@ -25,10 +25,12 @@ log = logging.getLogger("schakel.streams")
 
 
 class ReadModel:
-    """Signals per citizen, as in each citizen's latest snapshot."""
+    """Signals per citizen, as in each citizen's latest snapshot on the timeline topic of
+    ``wire``."""
 
-    def __init__(self, bootstrap: str, deserializer: RecordDeserializer) -> None:
+    def __init__(self, bootstrap: str, deserializer: RecordDeserializer, wire: Wire) -> None:
         self._bootstrap = bootstrap
+        self._topic = wire.tijdlijnen
         self._deserializer = deserializer
         self._signals: dict[str, list[EmittedSignal]] = {}
         self._lock = threading.Lock()
@@ -45,14 +47,14 @@ class ReadModel:
         )
         # partitions_for_topic answers None until the first metadata response has arrived
         deadline = time.monotonic() + timeout
-        partitions = consumer.partitions_for_topic(TIJDLIJNEN.name)
+        partitions = consumer.partitions_for_topic(self._topic)
         while not partitions and time.monotonic() < deadline:
             time.sleep(0.1)
-            partitions = consumer.partitions_for_topic(TIJDLIJNEN.name)
+            partitions = consumer.partitions_for_topic(self._topic)
         if not partitions:
             consumer.close()
-            raise RuntimeError(f"topic {TIJDLIJNEN.name} has no partitions (not created?)")
-        tps = [TopicPartition(TIJDLIJNEN.name, p) for p in sorted(partitions)]
+            raise RuntimeError(f"topic {self._topic} has no partitions (not created?)")
+        tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)
         return consumer, tps

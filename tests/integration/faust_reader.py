@@ -15,7 +15,7 @@ import faust
 from schemas.envelope import jsonable
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer
-from schemas.topics import EVENT_TOPICS
+from schemas.wire import DEFAULT_WIRE
 
 
 def main(bootstrap: str, out: str, count: int) -> None:
@@ -30,7 +30,7 @@ def main(bootstrap: str, out: str, count: int) -> None:
         datadir=os.environ.get("READER_DATADIR", "/tmp/readback"),
     )
     topic = app.topic(
-        *(t.name for t in EVENT_TOPICS),
+        *DEFAULT_WIRE.event_topics,
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",

@@ -19,6 +19,7 @@ from schakel.broker import EmbeddedBroker
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordSerializer
+from schemas.wire import DEFAULT_WIRE
 from tests.unit.schemas.samples import SAMPLES
 
 BSNS = ["111222333", "123456782", "999999990"]
@@ -44,7 +45,10 @@ def test_faust_agent_reads_pseudonymised_avro(fresh_broker: EmbeddedBroker, tmp_
     source_file = tmp_path / "events.jsonl"
     source_file.write_text("\n".join(lines) + "\n")
     publisher = Publisher(
-        fresh_broker.bootstrap, RecordSerializer(LocalRegistry()), client_id="readback"
+        fresh_broker.bootstrap,
+        RecordSerializer(LocalRegistry()),
+        client_id="readback",
+        wire=DEFAULT_WIRE,
     )
     runner = Runner(
         JsonLinesSource([source_file]),

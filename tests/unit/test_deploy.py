@@ -27,10 +27,10 @@ from adapters.metrics import AdapterMetrics
 from adapters.registry import FACTORIES
 from schakel import __version__
 from schakel.cli import build_parser
+from schakel.topics import new_topics
 from schemas.exceptions import SettingsError
 from schemas.settings import Settings, load_settings
-from schemas.topics import ALL_TOPICS
-from streams.app import CHANGELOG
+from schemas.wire import CHANGELOG, TOPICS, Wire
 from streams.metrics import WorkerMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -575,18 +575,16 @@ def test_dockerfile_copies_what_exists_and_dockerignore_lets_it_in() -> None:
 # === tests: create_topics.py ====================================================================
 
 
-def test_create_topics_declares_every_topic_and_a_compacted_changelog() -> None:
+def test_create_topics_checks_every_declared_topic_and_the_compacted_changelog() -> None:
     script = load_module(DEPLOY / "create_topics.py")
-    specs = {spec.name: spec for spec in script.declared_topics()}
-    assert set(specs) == {t.name for t in ALL_TOPICS} | {CHANGELOG}
-    changelog = specs[CHANGELOG]
-    assert changelog.cleanup_policy == "compact" and changelog.co_partitioned
-    described = [
-        {"name": s.name, "partitions": [{}] * script.expected_partitions(s, 6)}
-        for s in specs.values()
-    ]
-    assert script.partition_problems(described, list(specs.values()), 6) == []
-    problems = script.partition_problems(described[1:], list(specs.values()), 8)
+    topics = Wire("gemeente-a").topics()
+    assert set(topics) == {f"gemeente-a.{t.name}" for t in TOPICS}
+    changelog = topics["gemeente-a.schakel-worker-burgers-changelog"]
+    assert changelog is CHANGELOG and changelog.cleanup_policy == "compact"
+    assert changelog.co_partitioned
+    described = [{"name": n, "partitions": [{}] * s.partitions(6)} for n, s in topics.items()]
+    assert script.partition_problems(described, topics, 6) == []
+    problems = script.partition_problems(described[1:], topics, 8)
     assert any("missing" in p for p in problems)
     assert any("expected 8" in p for p in problems)
 
@@ -608,11 +606,8 @@ def test_create_topics_uses_the_settings(
             pass
 
         def describe_topics(self, names: list[str]) -> list[dict[str, Any]]:
-            specs = {s.name: s for s in calls[0]["topics"]}
-            return [
-                {"name": n, "partitions": [{}] * script.expected_partitions(specs[n], 5)}
-                for n in names
-            ]
+            specs = calls[-1]["wire"].topics()
+            return [{"name": n, "partitions": [{}] * specs[n].partitions(5)} for n in names]
 
         def close(self) -> None:
             pass
@@ -625,9 +620,43 @@ def test_create_topics_uses_the_settings(
     assert script.main() == 0
     assert calls[0]["bootstrap"] == "kafka:9092"
     assert calls[0]["partitions"] == 5 and calls[0]["replication_factor"] == 1
+    assert calls[0]["wire"] == Wire()
     assert "11 topics present" in capsys.readouterr().out
+    monkeypatch.setenv("SCHAKEL_NAMESPACE", "gemeente-a")
+    assert script.main() == 0
+    assert calls[1]["wire"] == Wire("gemeente-a")
+    assert "11 topics present in namespace gemeente-a" in capsys.readouterr().out
     monkeypatch.delenv("SCHAKEL_KAFKA_BOOTSTRAP")
     assert script.main() == 2
+
+
+def test_compose_creates_the_declared_topics_in_the_namespace_every_process_uses() -> None:
+    services = schakel_services(COMPOSE, DEV)
+    (job,) = [s for s in services.values() if s.script == f"{SCRIPT_DIR}create_topics.py"]
+    assert {str(s.setting("namespace")) for s in services.values()} == {
+        str(job.setting("namespace"))
+    }, "every process must use the namespace whose topics the `topics` job creates"
+    wire = Wire(str(job.setting("namespace")))
+    partitions = int(job.setting("partitions"))
+    replication = int(job.setting("replication_factor"))
+    created = {
+        t.name: t for t in new_topics(wire, partitions=partitions, replication_factor=replication)
+    }
+    assert set(created) == set(wire.topics()) and len(created) == len(TOPICS)
+    for name, spec in wire.topics().items():
+        topic = created[name]
+        assert topic.num_partitions == (partitions if spec.co_partitioned else 1), name
+        assert topic.replication_factor == replication, name
+        assert topic.topic_configs["cleanup.policy"] == spec.cleanup_policy, name
+        assert 1 <= int(topic.topic_configs["min.insync.replicas"]) <= replication, name
+    brokers = [s for s in compose_services(COMPOSE).values() if "KAFKA_NODE_ID" in environment(s)]
+    assert replication <= len(brokers), "more replicas than brokers in the Compose file"
+    broker = environment(brokers[0])
+    assert broker["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    if any(t.cleanup_policy == "delete" and t.retention_ms is None for t in TOPICS):
+        # declared as "the broker's retention": the municipality's policy, set explicitly
+        # (Kafka's own default of 7 days would silently drop the history a replay needs)
+        assert {"KAFKA_LOG_RETENTION_HOURS", "KAFKA_LOG_RETENTION_MS"} & set(broker)
 
 
 # === tests: Prometheus and alerts ===============================================================

@@ -19,7 +19,7 @@ from schemas.envelope import Event, validate_input
 from schemas.exceptions import InvalidEvent
 from schemas.pseudonym import Pseudonymiser, pseudonym
 from schemas.settings import Settings
-from schemas.topics import DEADLETTER_ADAPTERS
+from schemas.wire import DEFAULT_WIRE
 from tests.integration.adapters.conftest import KEY, assert_no_bsn, events_of, read_topic
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -132,7 +132,7 @@ def test_bad_input_goes_to_the_dead_letter_topic_without_personal_data(
     assert stats.published == 2  # the good products of missing-element.xml
     letters = [
         m
-        for m in read_topic(bootstrap, DEADLETTER_ADAPTERS.name)
+        for m in read_topic(bootstrap, DEFAULT_WIRE.deadletter_adapters)
         if str(inputs) in m.record["locatie"]
     ]
     assert len(letters) == stats.rejected == 17

@@ -16,7 +16,7 @@ from adapters.webhook import WebhookApp, WebhookInbox, WebhookServer
 from schakel.adapter_cmd import build_runner
 from schemas.pseudonym import pseudonym
 from schemas.settings import Settings
-from schemas.topics import DEADLETTER_ADAPTERS
+from schemas.wire import DEFAULT_WIRE
 from tests.integration.adapters.conftest import KEY, assert_no_bsn, events_of, read_topic
 
 TOKEN = "wijkteam-token-for-tests"
@@ -139,7 +139,7 @@ def test_refusals(endpoint: Endpoint) -> None:
     assert events_of(endpoint.bootstrap, "schakel.wijkteam.events", endpoint.source) == []
     letters = [
         m
-        for m in read_topic(endpoint.bootstrap, DEADLETTER_ADAPTERS.name)
+        for m in read_topic(endpoint.bootstrap, DEFAULT_WIRE.deadletter_adapters)
         if m.record["adapter"] == "wijkteam"
     ]
     oin = endpoint.source.rsplit(":systeem:", 1)[0]

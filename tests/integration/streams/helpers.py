@@ -23,12 +23,15 @@ from schemas.envelope import validate_input
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
+from schemas.wire import DEFAULT_WIRE, Wire
 from streams.offsets import true_end_offsets
 
 ROOT = Path(__file__).resolve().parents[3]
 SCENARIO = ROOT / "examples" / "scenario.jsonl"
 KEY = "test-pseudonym-key"
 TOKENS = "anna:regisseur:token-anna,bert:beheerder:token-bert"
+AUTH = {"Authorization": "Bearer token-anna", "X-Doel": "casusoverleg"}
+"""A regisseur with a purpose: may read signals and timelines."""
 
 
 class WorkerProcess:
@@ -123,9 +126,16 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def publish(bootstrap: str, raw_events: Iterable[Mapping[str, Any]], key: str = KEY) -> int:
-    """Validate and publish input CloudEvents (the adapter path, without files)."""
-    publisher = Publisher(bootstrap, RecordSerializer(LocalRegistry()), client_id="test")
+def publish(
+    bootstrap: str,
+    raw_events: Iterable[Mapping[str, Any]],
+    key: str = KEY,
+    *,
+    wire: Wire = DEFAULT_WIRE,
+) -> int:
+    """Validate and publish input CloudEvents (the adapter path, without files) on the event
+    topics of ``wire``."""
+    publisher = Publisher(bootstrap, RecordSerializer(LocalRegistry()), client_id="test", wire=wire)
     pseudonymise = Pseudonymiser(key)
     count = 0
     for raw in raw_events:

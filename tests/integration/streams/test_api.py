@@ -14,7 +14,6 @@ from schakel.broker import EmbeddedBroker
 from schakel.topics import ensure_topics
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer
-from streams.app import CHANGELOG
 from tests.integration.streams.helpers import (
     SCENARIO,
     WorkerProcess,
@@ -32,7 +31,7 @@ def live(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[EmbeddedBroker, WorkerProcess]]:
     with EmbeddedBroker() as broker:
-        ensure_topics(broker.bootstrap, partitions=4, extra=[CHANGELOG])
+        ensure_topics(broker.bootstrap, partitions=4)
         worker = WorkerProcess(
             broker.bootstrap, tmp_path_factory.mktemp("worker"), clock="live"
         ).start()

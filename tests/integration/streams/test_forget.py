@@ -9,9 +9,10 @@ from pathlib import Path
 
 from schakel.broker import EmbeddedBroker
 from schakel.topics import ensure_topics
-from streams.app import CHANGELOG
+from schemas.wire import DEFAULT_WIRE
 from tests.cli import run_cli
 from tests.integration.streams.helpers import (
+    AUTH,
     KEY,
     SCENARIO,
     WorkerProcess,
@@ -19,13 +20,12 @@ from tests.integration.streams.helpers import (
     publish,
     read_jsonl,
 )
-from tests.integration.streams.test_api import AUTH
 from tests.integration.streams.test_replay import CITIZEN_A, CITIZEN_B
 
 
 def test_forget_a_citizen(tmp_path: Path) -> None:
     with EmbeddedBroker() as broker:
-        ensure_topics(broker.bootstrap, partitions=4, extra=[CHANGELOG])
+        ensure_topics(broker.bootstrap, partitions=4)
         worker = WorkerProcess(
             broker.bootstrap, tmp_path / "w", extra_env={"SCHAKEL_PSEUDONYM_KEY": KEY}
         ).start()
@@ -55,7 +55,7 @@ def test_forget_a_citizen(tmp_path: Path) -> None:
             assert {s["subject"] for s in body["signalen"]} == {CITIZEN_B}
             assert worker.get(f"/api/v1/burgers/{CITIZEN_A}/tijdlijn", AUTH)[0] == 404
             assert worker.get(f"/api/v1/burgers/{CITIZEN_B}/tijdlijn", AUTH)[0] == 200
-            for topic in ("schakel.tijdlijnen", CHANGELOG):
+            for topic in (DEFAULT_WIRE.tijdlijnen, DEFAULT_WIRE.changelog):
                 last = [r for r in consume(broker.bootstrap, topic) if r.key == CITIZEN_A.encode()][
                     -1
                 ]

@@ -18,7 +18,7 @@ from schakel.topics import ensure_topics
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer
-from streams.app import CHANGELOG
+from schemas.wire import DEFAULT_WIRE
 from streams.codec import snapshot_json
 from streams.ingest import to_timeline_event
 from streams.rules import load_rules
@@ -183,7 +183,7 @@ def check(bootstrap: str, *, strict_once: bool) -> None:
 @pytest.fixture
 def pipeline(tmp_path: Path) -> Iterator[tuple[EmbeddedBroker, Path]]:
     with EmbeddedBroker() as broker:
-        ensure_topics(broker.bootstrap, partitions=4, extra=[CHANGELOG])
+        ensure_topics(broker.bootstrap, partitions=4)
         yield broker, tmp_path
 
 
@@ -272,7 +272,6 @@ def test_kill_9_in_the_middle_of_a_backlog(
 
 def test_batch_rebuild_then_a_worker_carries_on(pipeline: tuple[EmbeddedBroker, Path]) -> None:
     from schakel.replay import wait_drained
-    from streams.app import APP_ID
     from streams.batch import BatchRebuild
 
     broker, tmp = pipeline
@@ -283,12 +282,11 @@ def test_batch_rebuild_then_a_worker_carries_on(pipeline: tuple[EmbeddedBroker, 
 
     stats = BatchRebuild(
         broker.bootstrap,
+        wire=DEFAULT_WIRE,
         engine=load_rules(),
         serializer=RecordSerializer(registry),
         deserializer=RecordDeserializer(registry),
         partitions=4,
-        changelog=CHANGELOG,
-        group=APP_ID,
         source="urn:nld:oin:00000001234567890000:systeem:schakel",
         history_limit=2000,
     ).run()

@@ -8,15 +8,13 @@ from pathlib import Path
 
 from schakel.broker import EmbeddedBroker
 from schakel.topics import ensure_topics
-from streams.app import CHANGELOG
-from tests.integration.streams.helpers import SCENARIO, WorkerProcess, publish, read_jsonl
-from tests.integration.streams.test_api import AUTH
+from tests.integration.streams.helpers import AUTH, SCENARIO, WorkerProcess, publish, read_jsonl
 from tests.integration.streams.test_replay import CITIZEN_A, CITIZEN_B
 
 
 def test_requests_are_routed_to_the_owner(tmp_path: Path) -> None:
     with EmbeddedBroker() as broker:
-        ensure_topics(broker.bootstrap, partitions=4, extra=[CHANGELOG])
+        ensure_topics(broker.bootstrap, partitions=4)
         first = WorkerProcess(broker.bootstrap, tmp_path / "a", clock="live").start()
         second = WorkerProcess(broker.bootstrap, tmp_path / "b", clock="live").start()
         try:

@@ -23,6 +23,7 @@ from schemas.exceptions import InvalidEvent
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordSerializer
+from schemas.wire import DEFAULT_WIRE
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "samples"
@@ -36,6 +37,7 @@ class FakePublisher(Publisher):
 
     def __init__(self) -> None:
         self._serializer = RecordSerializer(LocalRegistry())
+        self.wire = DEFAULT_WIRE
         self.queued: list[Event] = []
         self.acked: list[Event] = []
         self.raw: list[tuple[str, bytes | None, bytes]] = []

@@ -23,7 +23,7 @@ from schemas.models import data_model
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.topics import topic_for
+from schemas.wire import DEFAULT_WIRE
 from tests.unit.schemas.samples import SAMPLES
 
 BSN = "111222333"
@@ -93,7 +93,7 @@ def test_sample_round_trips_through_the_wire_format(event_type: str) -> None:
         data=data,
         time="2026-01-01T10:00:00+01:00",
     )
-    payload = RecordSerializer(registry)(event, topic_for(event_type).name)
+    payload = RecordSerializer(registry)(event, DEFAULT_WIRE.topic_for(event_type))
     assert payload[0] == 0
     assert RecordDeserializer(registry)(payload) == event
 

@@ -12,7 +12,7 @@ from schemas.envelope import validate_input
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.topics import topic_for
+from schemas.wire import DEFAULT_WIRE
 from streams.metrics import WorkerMetrics
 from streams.processor import Message, Processor
 from streams.rules import load_rules
@@ -44,6 +44,7 @@ def setup() -> tuple[Processor, Sink, Sink, Sink, dict[str, Any]]:
     signals, snapshots, deadletters = Sink(), Sink(), Sink()
     table: dict[str, Any] = {}
     processor = Processor(
+        wire=DEFAULT_WIRE,
         table=table,
         engine=load_rules(),
         serializer=RecordSerializer(registry),
@@ -62,7 +63,7 @@ def setup() -> tuple[Processor, Sink, Sink, Sink, dict[str, Any]]:
 
 def message(event: dict[str, Any], offset: int) -> Message:
     validated = validate_input(event, Pseudonymiser("k"))
-    topic = topic_for(validated.type).name
+    topic = DEFAULT_WIRE.topic_for(validated.type)
     payload = RecordSerializer(LocalRegistry())(validated, topic)
     return Message(topic, 0, offset, b"key", payload, [])
 

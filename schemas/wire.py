@@ -1,0 +1,298 @@
+"""The wire map: everything Schakel puts on Kafka, declared once.
+
+Every topic (:class:`TopicSpec`: partitions, cleanup policy, retention, key and value serde
+and the schemas it carries), the worker's consumer group and table changelog, and the header
+names of the streams dead-letter topic. Adapters, stream workers, the CLI, ``deploy/``,
+benchmarks and tests import these declarations instead of repeating names.
+
+**Naming rule.** A :class:`Wire` is the wire of one *namespace* (setting
+``SCHAKEL_NAMESPACE``). Every name below is the name in the default namespace (empty: the
+names of ``events.md``, e.g. ``schakel.wmo.events``); in namespace ``N`` every topic, the
+changelog and the consumer group are called ``N.<default name>`` (``N.schakel.wmo.events``,
+``N.schakel-worker``). Names are computed by :meth:`Wire.name` and nowhere else. Two
+namespaces share no topic and no group, so several municipalities can share one cluster and a
+replay in a fresh namespace touches nothing of a running deployment.
+
+**Partitions and replication.** Co-partitioned topics (keyed by pseudonym, read together by
+the workers) get ``SCHAKEL_PARTITIONS`` partitions; the others one (read whole by every
+reader). Every topic is created with ``SCHAKEL_REPLICATION_FACTOR`` replicas and
+``min.insync.replicas`` from :func:`min_insync_replicas`.
+
+**Retention.** ``retention_ms=None`` on a ``delete`` topic means the broker's
+``log.retention.*``: the municipality's retention policy (deploy/README.md "Retention").
+Compacted topics keep the latest value per key until a tombstone (``schakel forget``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from schemas.exceptions import SettingsError
+from schemas.pseudonym import mask_bsn
+
+KeySerde = Literal["pseudonym", "none", "text"]
+ValueSerde = Literal["avro", "raw"]
+Cleanup = Literal["delete", "compact"]
+
+GROUP = "schakel-worker"
+"""Consumer group of the stream workers, also their Faust app id (default namespace)."""
+TABLE = "burgers"
+"""The workers' table: pseudonym → state (``nl.schakel.intern.toestand``)."""
+
+NAMESPACE_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?)?$"
+"""A namespace: empty (the default), or 1–40 lowercase letters, digits and inner hyphens. No
+``.`` (the separator) and no ``_`` (Kafka refuses topic names that differ only in ``.``/``_``)."""
+_NAMESPACE = re.compile(NAMESPACE_PATTERN)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic, by its name in the default namespace.
+
+    ``carries`` lists the catalogue schemas (``.avsc`` record names) written to the topic:
+    full names, or a family ``prefix.*``. Empty for a topic of raw copies (the streams
+    dead letters keep the bytes that could not be processed, with :data:`DEADLETTER_HEADERS`).
+    """
+
+    name: str
+    carries: tuple[str, ...]
+    cleanup_policy: Cleanup = "delete"
+    key: KeySerde = "pseudonym"
+    value: ValueSerde = "avro"
+    co_partitioned: bool = True
+    retention_ms: int | None = None
+    doc: str = ""
+
+    def partitions(self, configured: int) -> int:
+        """The partition count: ``configured`` (``SCHAKEL_PARTITIONS``) if co-partitioned,
+        else 1."""
+        return configured if self.co_partitioned else 1
+
+    def configs(self, replication_factor: int) -> dict[str, str]:
+        """Topic configuration to create the topic with."""
+        configs = {
+            "cleanup.policy": self.cleanup_policy,
+            "min.insync.replicas": str(min_insync_replicas(replication_factor)),
+        }
+        if self.retention_ms is not None:
+            configs["retention.ms"] = str(self.retention_ms)
+        return configs
+
+    def carries_schema(self, record_name: str) -> bool:
+        """Whether records of schema ``record_name`` travel on this topic."""
+        return any(
+            record_name.startswith(c[:-1]) if c.endswith(".*") else record_name == c
+            for c in self.carries
+        )
+
+
+def min_insync_replicas(replication_factor: int) -> int:
+    """2 from three replicas on (a write survives one broker down and is on two), else 1."""
+    return 2 if replication_factor >= 3 else 1
+
+
+PARTICIPATIEWET = TopicSpec(
+    "schakel.participatiewet.events", ("nl.participatiewet.*",), doc="Participatiewet events."
+)
+WMO = TopicSpec("schakel.wmo.events", ("nl.wmo.*",), doc="Wmo events.")
+WIJKTEAM = TopicSpec(
+    "schakel.wijkteam.events", ("nl.wijkteams.*",), doc="Sociale wijkteams events."
+)
+WGS = TopicSpec(
+    "schakel.wgs.events", ("nl.wgs.*",), doc="Schuldhulpverlening / vroegsignalering events."
+)
+KLOK_SCHEMA = "nl.schakel.intern.klok"
+"""A clock tick on ``schakel.klok``: a citizen's clock (or, without subject, every citizen's of
+the partition) moves to ``tot``."""
+VERGETEN_SCHEMA = "nl.schakel.intern.vergeten"
+"""An erasure request on ``schakel.klok`` (``schakel forget``)."""
+KLOK = TopicSpec(
+    "schakel.klok",
+    (KLOK_SCHEMA, VERGETEN_SCHEMA),
+    doc="Clock ticks for the stream workers (live timer and end of replay) and erasure "
+    "requests, keyed by pseudonym (a broadcast tick: no key, sent to every partition).",
+)
+SIGNALEN = TopicSpec(
+    "schakel.signalen", ("nl.schakel.signalen.*",), doc="Signal events, keyed by pseudonym."
+)
+TIJDLIJNEN = TopicSpec(
+    "schakel.tijdlijnen",
+    ("nl.schakel.intern.tijdlijn",),
+    cleanup_policy="compact",
+    doc="Current timeline per citizen (compacted, keyed by pseudonym).",
+)
+INZAGE = TopicSpec(
+    "schakel.inzage",
+    ("nl.schakel.inzage.geregistreerd",),
+    key="text",
+    co_partitioned=False,
+    doc="Audit records of every API read, keyed by the API client's name.",
+)
+DEADLETTER_STREAMS = TopicSpec(
+    "schakel.deadletter.streams",
+    (),
+    key="none",
+    value="raw",
+    co_partitioned=False,
+    doc="Records the stream workers could not decode or accept: the original key, value and "
+    "headers, plus the DEADLETTER_HEADERS.",
+)
+DEADLETTER_ADAPTERS = TopicSpec(
+    "schakel.deadletter.adapters",
+    ("nl.schakel.intern.quarantaine",),
+    key="text",
+    co_partitioned=False,
+    doc="Quarantined source records: adapter, location, reason; no personal data. Keyed by "
+    "adapter name.",
+)
+CHANGELOG = TopicSpec(
+    f"{GROUP}-{TABLE}-changelog",
+    ("nl.schakel.intern.toestand",),
+    cleanup_policy="compact",
+    key="text",
+    doc="Changelog of the worker table (state per citizen; compacted, keyed by pseudonym as "
+    "text, partitioned like the event topics).",
+)
+
+EVENT_TOPICS: tuple[TopicSpec, ...] = (PARTICIPATIEWET, WMO, WIJKTEAM, WGS)
+"""The input topics, written by adapters."""
+TOPICS: tuple[TopicSpec, ...] = (
+    *EVENT_TOPICS,
+    KLOK,
+    SIGNALEN,
+    TIJDLIJNEN,
+    INZAGE,
+    DEADLETTER_STREAMS,
+    DEADLETTER_ADAPTERS,
+    CHANGELOG,
+)
+"""Every topic of a namespace; created before any adapter or worker starts."""
+
+# --- headers of the streams dead-letter topic ------------------------------------------------
+
+HEADER_SOURCE_TOPIC = "schakel.bron.topic"
+HEADER_SOURCE_PARTITION = "schakel.bron.partitie"
+HEADER_SOURCE_OFFSET = "schakel.bron.offset"
+HEADER_STAGE = "schakel.fase"
+HEADER_ERROR_CLASS = "schakel.fout.klasse"
+HEADER_ERROR_MESSAGE = "schakel.fout.melding"
+DEADLETTER_HEADERS = (
+    HEADER_SOURCE_TOPIC,
+    HEADER_SOURCE_PARTITION,
+    HEADER_SOURCE_OFFSET,
+    HEADER_STAGE,
+    HEADER_ERROR_CLASS,
+    HEADER_ERROR_MESSAGE,
+)
+"""Header names added to a record copied to ``schakel.deadletter.streams``."""
+MAX_ERROR_MESSAGE = 1000
+
+
+def deadletter_headers(
+    topic: str, partition: int, offset: int, stage: str, error: BaseException
+) -> list[tuple[str, bytes]]:
+    """The :data:`DEADLETTER_HEADERS` of a record that failed at ``stage``: where it came
+    from, the stage, the exception class and its message (BSNs masked, at most
+    :data:`MAX_ERROR_MESSAGE` characters)."""
+    return [
+        (HEADER_SOURCE_TOPIC, topic.encode()),
+        (HEADER_SOURCE_PARTITION, str(partition).encode()),
+        (HEADER_SOURCE_OFFSET, str(offset).encode()),
+        (HEADER_STAGE, stage.encode()),
+        (HEADER_ERROR_CLASS, type(error).__name__.encode()),
+        (HEADER_ERROR_MESSAGE, mask_bsn(str(error))[:MAX_ERROR_MESSAGE].encode()),
+    ]
+
+
+# --- schemas → topics --------------------------------------------------------------------------
+
+
+def carrier(record_name: str) -> TopicSpec:
+    """The one topic that carries records of schema ``record_name`` (an event type or one of
+    Schakel's own records). Raises :class:`KeyError` for a name no topic declares."""
+    for spec in TOPICS:
+        if spec.carries_schema(record_name):
+            return spec
+    raise KeyError(f"no topic carries {record_name!r}")
+
+
+def domain_of(event_type: str) -> str:
+    """The domain word of a type: participatiewet, wmo, wijkteams, wgs or schakel."""
+    return event_type.split(".")[1]
+
+
+# --- one namespace -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wire:
+    """The names of one namespace (see the module's naming rule). ``Wire()`` is the default
+    namespace, with the names of ``events.md``."""
+
+    namespace: str = ""
+
+    def __post_init__(self) -> None:
+        if not _NAMESPACE.fullmatch(self.namespace):
+            raise SettingsError(
+                "SCHAKEL_NAMESPACE / --namespace: 1-40 lowercase letters, digits and inner "
+                "hyphens, or empty"
+            )
+
+    def name(self, spec: TopicSpec) -> str:
+        """The topic's name in this namespace."""
+        return self._qualify(spec.name)
+
+    def _qualify(self, name: str) -> str:
+        return f"{self.namespace}.{name}" if self.namespace else name
+
+    @property
+    def group_id(self) -> str:
+        """Consumer group and Faust app id of the stream workers."""
+        return self._qualify(GROUP)
+
+    @property
+    def changelog(self) -> str:
+        return self.name(CHANGELOG)
+
+    @property
+    def klok(self) -> str:
+        return self.name(KLOK)
+
+    @property
+    def signalen(self) -> str:
+        return self.name(SIGNALEN)
+
+    @property
+    def tijdlijnen(self) -> str:
+        return self.name(TIJDLIJNEN)
+
+    @property
+    def inzage(self) -> str:
+        return self.name(INZAGE)
+
+    @property
+    def deadletter_streams(self) -> str:
+        return self.name(DEADLETTER_STREAMS)
+
+    @property
+    def deadletter_adapters(self) -> str:
+        return self.name(DEADLETTER_ADAPTERS)
+
+    @property
+    def event_topics(self) -> tuple[str, ...]:
+        """The four input topics."""
+        return tuple(self.name(spec) for spec in EVENT_TOPICS)
+
+    def topics(self) -> dict[str, TopicSpec]:
+        """Every topic of the namespace: name → declaration."""
+        return {self.name(spec): spec for spec in TOPICS}
+
+    def topic_for(self, record_name: str) -> str:
+        """The name of the topic that carries ``record_name`` (:func:`carrier`)."""
+        return self.name(carrier(record_name))
+
+
+DEFAULT_WIRE = Wire()
+"""The default namespace."""

@@ -1,0 +1,77 @@
+"""Where replay and demo run (schakel/sandbox.py): the settings and profile of a run on an
+existing Kafka, and the checks of ``--bootstrap`` / ``--namespace`` / ``--keep-topics``."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+import pytest
+
+from schakel.replay import add_arguments, ordered_inputs, target_problem
+from schakel.sandbox import generated_namespace, run_settings
+from schemas.exceptions import SettingsError
+from schemas.settings import load_settings
+from schemas.wire import Wire
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_bootstrap_means_apache_kafka_unless_the_profile_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("SCHAKEL_PROFILE", "SCHAKEL_NAMESPACE", "SCHAKEL_KAFKA_BOOTSTRAP"):
+        monkeypatch.delenv(name, raising=False)
+    run = run_settings(load_settings(), "kafka-1:9092", "replay-0a1b2c3d")
+    assert run.profile == "kafka"  # the default profile: no embedded workarounds
+    assert run.kafka_bootstrap == "kafka-1:9092"
+    assert run.wire() == Wire("replay-0a1b2c3d")
+    monkeypatch.setenv("SCHAKEL_PROFILE", "embedded")  # explicitly: a `schakel broker`
+    assert run_settings(load_settings(), "127.0.0.1:9092", "a").profile == "embedded"
+    production = load_settings(
+        profile="production", kafka_bootstrap="k:9092", schema_registry_url="http://r"
+    )
+    assert run_settings(production, "k:9092", "a").profile == "production"
+    with pytest.raises(SettingsError, match="SCHAKEL_NAMESPACE"):
+        run_settings(load_settings(), "k:9092", "Not.Valid")
+
+
+def test_the_kafka_profile_needs_a_bootstrap() -> None:
+    with pytest.raises(SettingsError, match="SCHAKEL_KAFKA_BOOTSTRAP"):
+        load_settings(profile="kafka")
+    assert load_settings(profile="kafka", kafka_bootstrap="k:9092").store == "memory"
+
+
+def test_generated_namespaces_are_valid_and_fresh() -> None:
+    names = {generated_namespace("replay") for _ in range(50)}
+    assert len(names) == 50
+    for name in names:
+        assert re.fullmatch(r"replay-[0-9a-f]{8}", name) and Wire(name).namespace == name
+
+
+def test_target_options_are_checked() -> None:
+    assert target_problem(parse("f.jsonl")) is None
+    assert target_problem(parse("--bootstrap", "k:9092", "f.jsonl")) is None
+    assert (
+        target_problem(parse("--bootstrap", "k:9092", "--namespace", "proef", "--keep-topics"))
+        is None
+    )
+    assert "need --bootstrap" in str(target_problem(parse("--namespace", "proef")))
+    assert "need --bootstrap" in str(target_problem(parse("--keep-topics")))
+    assert "SCHAKEL_NAMESPACE" in str(
+        target_problem(parse("--bootstrap", "k:9092", "--namespace", "A_B"))
+    )
+    assert "must not be empty" in str(
+        target_problem(parse("--bootstrap", "k:9092", "--namespace", ""))
+    )
+    assert "HOST:PORT" in str(target_problem(parse("--bootstrap", " ")))
+
+
+def test_option_values_are_not_read_as_input_files() -> None:
+    argv = ["replay", "a.jsonl", "--bootstrap", "k:9092", "--namespace", "proef", "--from"]
+    argv += ["iwmo:dir", "--until", "2026-06-30", "--keep-topics", "b.jsonl"]
+    assert ordered_inputs(argv) == [("publish", "a.jsonl"), ("iwmo", "dir"), ("publish", "b.jsonl")]
