@@ -85,33 +85,9 @@ def _cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
-    from schemas.catalogue import catalogue
-    from schemas.compat import check_backward_transitive
+    from schakel import schemas_cmd
 
-    if args.action == "check":
-        problems = check_backward_transitive()
-        for problem in problems:
-            print(f"INCOMPATIBLE {problem}", file=sys.stderr)
-        cat = catalogue()
-        versions = sum(len(cat.versions(n)) for n in cat.names)
-        print(
-            f"schemas: {len(cat.names)} schemas, {versions} versions, "
-            f"{len(problems)} incompatibilities (BACKWARD_TRANSITIVE)"
-        )
-        return 1 if problems else 0
-    from schemas.registry import HttpRegistry, subject_name
-
-    if not settings.schema_registry_url:
-        raise SettingsError("SCHAKEL_SCHEMA_REGISTRY_URL: required for `schakel schemas register`")
-    registry = HttpRegistry(settings.schema_registry_url)
-    cat = catalogue()
-    wire = settings.wire()
-    for name in cat.names:
-        topic = wire.topic_for(name)  # the one topic that carries the schema (schemas/wire.py)
-        for version in cat.versions(name):
-            schema_id = registry.register(subject_name(topic, name), version.raw)
-            print(f"{subject_name(topic, name)} v{version.version} -> id {schema_id}")
-    return 0
+    return schemas_cmd.run(args, settings)
 
 
 def _cmd_config(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from adapters.publisher import Publisher
 from schemas.pseudonym import Pseudonymiser
-from schemas.registry import HttpRegistry, LocalRegistry, SchemaRegistry
+from schemas.registry import LocalRegistry, SchemaRegistry
+from schemas.registry_client import ConfluentRegistry, RegistryConnection
 from schemas.serde import RecordSerializer
 from schemas.settings import Settings
 
@@ -21,8 +22,9 @@ class NoKafkaError(RuntimeError):
 
 
 def registry(settings: Settings) -> SchemaRegistry:
+    """The configured registry (lookups only), else the local one with fingerprint ids."""
     if settings.schema_registry_url:
-        return HttpRegistry(settings.schema_registry_url)
+        return ConfluentRegistry(RegistryConnection.from_settings(settings))
     return LocalRegistry()
 
 

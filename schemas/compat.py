@@ -1,11 +1,14 @@
-"""Offline schema evolution check: the newest version of every schema must be able to read
-data written with every earlier committed version (BACKWARD_TRANSITIVE), checked with the
-Apache ``avro`` package's ``ReaderWriterCompatibilityChecker``."""
+"""Schema evolution checks with the Apache ``avro`` package's
+``ReaderWriterCompatibilityChecker``: :func:`can_read` for one reader and writer (also what
+the embedded registry checks in writable mode), and the offline check that the newest version
+of every schema reads data written with every earlier committed version (BACKWARD_TRANSITIVE,
+:func:`check_backward_transitive`)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import avro.schema
 from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
@@ -39,25 +42,45 @@ def _strip_extras(value: object) -> object:
     return value
 
 
+@dataclass(frozen=True)
+class ReadCheck:
+    """Whether a reader schema can read data written with a writer schema. ``kinds`` are the
+    incompatibility types in upper case (``READER_FIELD_MISSING_DEFAULT_VALUE``, the names
+    Confluent's registry reports); empty when compatible. ``detail`` names fields and paths."""
+
+    kinds: tuple[str, ...]
+    detail: str
+
+    @property
+    def compatible(self) -> bool:
+        return not self.kinds
+
+
+def can_read(reader: Any, writer: Any) -> ReadCheck:
+    """Check with the Apache ``avro`` package whether ``reader`` reads ``writer``'s data
+    (both Avro schemas as parsed JSON)."""
+    checker = ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]  # avro ships no annotations
+    result = checker.get_compatibility(
+        avro.schema.parse(json.dumps(_strip_extras(reader))),
+        avro.schema.parse(json.dumps(_strip_extras(writer))),
+    )
+    if result.compatibility is SchemaCompatibilityType.compatible:
+        return ReadCheck((), "")
+    kinds = tuple(sorted(str(k.value).upper() for k in result.incompatibilities))
+    messages = ", ".join(sorted(map(str, result.messages))) or "incompatible"
+    locations = ", ".join(sorted(map(str, result.locations)))
+    return ReadCheck(kinds, f"{messages} at path '{locations}'" if locations else messages)
+
+
 def check_backward_transitive(cat: Catalogue | None = None) -> list[Incompatibility]:
     """Every incompatibility between a schema's newest version and an earlier one."""
     cat = cat or catalogue()
-    checker = ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]  # avro ships no annotations
     problems = []
     for name in cat.names:
         versions = cat.versions(name)
         newest = versions[-1]
-        reader = avro.schema.parse(json.dumps(_strip_extras(dict(newest.raw))))
         for old in versions[:-1]:
-            writer = avro.schema.parse(json.dumps(_strip_extras(dict(old.raw))))
-            result = checker.get_compatibility(reader, writer)
-            if result.compatibility is not SchemaCompatibilityType.compatible:
-                detail = (
-                    "; ".join(
-                        f"{m} at {loc}"
-                        for m, loc in zip(result.messages, result.locations, strict=False)
-                    )
-                    or "incompatible"
-                )
-                problems.append(Incompatibility(name, newest.version, old.version, detail))
+            check = can_read(newest.raw, old.raw)
+            if not check.compatible:
+                problems.append(Incompatibility(name, newest.version, old.version, check.detail))
     return problems

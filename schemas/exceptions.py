@@ -51,7 +51,46 @@ class UndecodablePayload(SerdeError):
 
 
 class RegistryError(SchakelContractError):
-    """The schema registry refused or could not be reached."""
+    """The schema registry refused or could not be reached. Messages name the subject (or
+    schema id) and the HTTP status, never the schema text or credentials."""
+
+
+class RegistryUnavailable(RegistryError):
+    """Transient: the registry could not be reached or answered 408, 429 or 5xx, and kept
+    doing so through the retry budget. Retrying later may succeed."""
+
+
+class RegistryRefused(RegistryError):
+    """Permanent: the registry answered with an error that retrying will not change.
+
+    ``status`` is the HTTP status, ``error_code`` the registry's own code (Confluent
+    ``error_code``, ``-1`` if it gave none), ``subject`` the subject concerned (or ``""``)."""
+
+    def __init__(self, message: str, *, status: int, error_code: int, subject: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+        self.subject = subject
+
+
+class RegistryNotFound(RegistryRefused):
+    """404: the subject, version or schema is not registered (for a writer: the deploy job
+    ``schakel schemas register`` has not registered it)."""
+
+
+class RegistryIncompatible(RegistryRefused):
+    """409: the schema is not compatible with the subject's earlier versions under its
+    compatibility level."""
+
+
+class RegistryInvalidSchema(RegistryRefused):
+    """422: the registry rejects the schema (or the compatibility level, or the operation in
+    its current mode) as invalid."""
+
+
+class RegistryUnauthorized(RegistryRefused):
+    """401 / 403, or a TLS handshake the registry or this client refused: credentials or
+    certificates are missing or wrong."""
 
 
 class IncompatibleSchema(SchakelContractError):

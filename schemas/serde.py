@@ -26,7 +26,8 @@ _HEADER = struct.Struct(">bI")
 
 
 class RecordSerializer:
-    """Encodes records of catalogue schemas for a topic, registering each schema once."""
+    """Encodes records of catalogue schemas for a topic, looking each schema's id up once (it
+    never registers: in production that is the deploy job's, ``schakel schemas register``)."""
 
     def __init__(self, registry: SchemaRegistry, cat: Catalogue | None = None) -> None:
         self._registry = registry
@@ -38,7 +39,7 @@ class RecordSerializer:
         key = (topic, schema.name)
         schema_id = self._ids.get(key)
         if schema_id is None:
-            schema_id = self._registry.register(subject_name(topic, schema.name), schema.raw)
+            schema_id = self._registry.lookup(subject_name(topic, schema.name), schema.raw)
             with self._lock:
                 self._ids[key] = schema_id
         return schema_id

@@ -59,6 +59,35 @@ class Settings(BaseSettings):
         description="URL of a Confluent-compatible schema registry. Unset: the local "
         "registry (schema ids derived from the committed `.avsc` files).",
     )
+    schema_registry_auth: SecretStr | None = Field(
+        None,
+        description="Basic auth for the schema registry as `user:password` (e.g. an API key "
+        "and secret). Never logged.",
+    )
+    schema_registry_token: SecretStr | None = Field(
+        None,
+        description="Bearer token for the schema registry (instead of SCHEMA_REGISTRY_AUTH). "
+        "Never logged.",
+    )
+    schema_registry_ca_file: Path | None = Field(
+        None,
+        description="PEM CA bundle that verifies the registry's TLS certificate (default: the "
+        "certifi bundle).",
+    )
+    schema_registry_cert_file: Path | None = Field(
+        None, description="PEM client certificate for mutual TLS with the schema registry."
+    )
+    schema_registry_key_file: Path | None = Field(
+        None, description="PEM private key of SCHEMA_REGISTRY_CERT_FILE."
+    )
+    schema_registry_retries: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="Retries of a registry request that failed transiently (unreachable, "
+        "timeout, HTTP 408/429/5xx), with exponential backoff and jitter (1 s doubling, at "
+        "most 20 s); then the request fails as unavailable.",
+    )
     pseudonym_key: SecretStr | None = Field(
         None,
         description="Secret HMAC key for pseudonyms (never logged). Required in production; "

@@ -1,116 +1,358 @@
-"""The HTTP schema registry client and ``schakel schemas register`` against a registry that
-speaks the Confluent REST API subset Schakel uses (a Confluent registry needs a JVM
-distribution that cannot be installed here, so a small faithful stand-in runs in-process)."""
+"""The registry client (:mod:`schemas.registry_client`, confluent-kafka's
+``SchemaRegistryClient`` underneath) and ``schakel schemas register`` against a registry that
+speaks the Confluent REST API and checks credentials: Schakel's own registry server in
+writable mode (:mod:`schakel.registry_server`), with basic auth, a bearer token and TLS with a
+CA and client certificates generated here. No Confluent, Karapace or Apicurio server runs in
+this suite (they need a JVM or a container runtime this machine lacks); the API subset the
+server implements is listed in its module docstring."""
 
 from __future__ import annotations
 
-import json
+import datetime
+import ipaddress
 import os
-import threading
+import ssl
 from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from schakel.broker import free_port
+from schakel.registry_server import RegistryAuth, RegistryServer
+from schakel.registry_store import RegistryStore
+from schemas.catalogue import catalogue
 from schemas.envelope import Event
-from schemas.exceptions import RegistryError, UnknownSchemaId
-from schemas.registry import HttpRegistry
+from schemas.exceptions import (
+    RegistryIncompatible,
+    RegistryInvalidSchema,
+    RegistryNotFound,
+    RegistryUnauthorized,
+    RegistryUnavailable,
+    SettingsError,
+    UnknownSchemaId,
+)
+from schemas.registry import catalogue_subjects
+from schemas.registry_client import ConfluentRegistry, RegistryConnection
 from schemas.serde import RecordDeserializer, RecordSerializer
+from schemas.settings import load_settings
 from tests.cli import run_cli
 
-
-class FakeRegistry(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.schemas: dict[str, int] = {}
-        self.subjects: dict[str, list[int]] = {}
-        self.requests: list[tuple[str, str, str]] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: FakeRegistry
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _answer(self, status: int, body: object) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_POST(self) -> None:
-        length = int(self.headers["Content-Length"])
-        body = json.loads(self.rfile.read(length))
-        self.server.requests.append(("POST", self.path, self.headers["Content-Type"]))
-        subject = self.path.removeprefix("/subjects/").removesuffix("/versions")
-        text = body["schema"]
-        json.loads(text)  # a registry rejects what is not JSON
-        schema_id = self.server.schemas.setdefault(text, len(self.server.schemas) + 1)
-        self.server.subjects.setdefault(subject, []).append(schema_id)
-        self._answer(200, {"id": schema_id})
-
-    def do_GET(self) -> None:
-        self.server.requests.append(("GET", self.path, ""))
-        wanted = int(self.path.rsplit("/", 1)[1])
-        for text, schema_id in self.server.schemas.items():
-            if schema_id == wanted:
-                self._answer(200, {"schema": text})
-                return
-        self._answer(404, {"error_code": 40403, "message": "Schema not found"})
+USER, PASSWORD, TOKEN = "deploy", "s3cret-pw", "tok-4f1c9a"
+V1 = {
+    "type": "record",
+    "name": "Probe",
+    "namespace": "test",
+    "doc": "a-doc-text-that-must-not-leak",
+    "fields": [{"name": "a", "type": "string"}],
+}
+V2_INCOMPATIBLE = {**V1, "fields": [*V1["fields"], {"name": "b", "type": "int"}]}
+EVENT = Event(
+    id="1",
+    source="urn:test",
+    type="nl.wmo.meldingen.ontvangen",
+    subject="a" * 32,
+    data={"datum": date(2026, 1, 1)},
+)
 
 
 @pytest.fixture
-def registry_server() -> Iterator[FakeRegistry]:
-    server = FakeRegistry()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
+def server() -> Iterator[RegistryServer]:
+    """A writable registry that requires basic auth (USER/PASSWORD) or the bearer TOKEN."""
+    auth = RegistryAuth(USER, PASSWORD, TOKEN)
+    with RegistryServer(RegistryStore(), writable=True, auth=auth) as running:
+        yield running
 
 
-def test_serde_through_the_http_registry(registry_server: FakeRegistry) -> None:
-    client = HttpRegistry(registry_server.url)
-    event = Event(
-        id="1",
-        source="s",
-        type="nl.wmo.meldingen.ontvangen",
-        subject="a" * 32,
-        data={"datum": date(2026, 1, 1)},
+def connect(url: str, **options: object) -> ConfluentRegistry:
+    """A client with short backoff (the production default waits up to 20 s)."""
+    return ConfluentRegistry(
+        RegistryConnection(url, retry_wait_ms=20, retry_max_wait_ms=100, **options)  # type: ignore[arg-type]
     )
-    payload = RecordSerializer(client)(event, "schakel.wmo.events")
-    RecordSerializer(client)(event, "schakel.wmo.events")
-    assert list(registry_server.subjects) == [
-        "schakel.wmo.events-nl.wmo.meldingen.ontvangen"
-    ]  # TopicRecordNameStrategy
-    # a fresh client (another process) resolves the id over HTTP
-    assert RecordDeserializer(HttpRegistry(registry_server.url))(payload) == event
-    assert registry_server.requests[0][2] == "application/vnd.schemaregistry.v1+json"
+
+
+def test_basic_auth_and_bearer_token_reach_the_registry(server: RegistryServer) -> None:
+    with pytest.raises(RegistryUnauthorized) as refused:
+        connect(server.url).lookup("s1", V1)
+    assert refused.value.status == 401 and "'s1'" in str(refused.value)
+    with pytest.raises(RegistryUnauthorized):
+        connect(server.url, basic_auth=f"{USER}:wrong").lookup("s1", V1)
+    with pytest.raises(RegistryUnauthorized) as bad_token:
+        connect(server.url, token="not-the-token").lookup("s1", V1)
+    assert "not-the-token" not in str(bad_token.value)
+
+    schema_id = connect(server.url, basic_auth=f"{USER}:{PASSWORD}").register("s1", V1)
+    assert connect(server.url, token=TOKEN).lookup("s1", V1) == schema_id
+    assert connect(server.url, token=TOKEN).schema(schema_id) == V1
+    assert server.store.subjects() == ["s1"]
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _write(path: Path, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> None:
+    path.with_suffix(".key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path.with_suffix(".pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def make_pki(directory: Path) -> None:
+    """ca.pem/.key, server.pem/.key (for IP 127.0.0.1) and client.pem/.key, signed by the CA."""
+    now = datetime.datetime.now(datetime.UTC)
+    valid = {"not_valid_before": now - datetime.timedelta(minutes=5)}
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder(
+            subject_name=_name("schakel-test-ca"), issuer_name=_name("schakel-test-ca")
+        )
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(valid["not_valid_before"])
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    _write(directory / "ca", ca_key, ca)
+    for name, usage in (
+        ("server", ExtendedKeyUsageOID.SERVER_AUTH),
+        ("client", ExtendedKeyUsageOID.CLIENT_AUTH),
+    ):
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = (
+            x509.CertificateBuilder(subject_name=_name(name), issuer_name=ca.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(valid["not_valid_before"])
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+            )
+        )
+        if name == "server":
+            san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+            builder = builder.add_extension(san, critical=False)
+        _write(directory / name, key, builder.sign(ca_key, hashes.SHA256()))
+
+
+def test_tls_with_a_ca_bundle_and_a_client_certificate(tmp_path: Path) -> None:
+    make_pki(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(tmp_path / "ca.pem"))
+    context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
+    context.verify_mode = ssl.CERT_REQUIRED  # mutual TLS: no client certificate, no request
+    auth = RegistryAuth(USER, PASSWORD)
+    with RegistryServer(RegistryStore(), writable=True, auth=auth, ssl_context=context) as server:
+        assert server.url.startswith("https://127.0.0.1:")
+        client = connect(
+            server.url,
+            basic_auth=f"{USER}:{PASSWORD}",
+            ca_file=tmp_path / "ca.pem",
+            cert_file=tmp_path / "client.pem",
+            key_file=tmp_path / "client.key",
+        )
+        schema_id = client.register("s1", V1)
+        assert client.lookup("s1", V1) == schema_id
+
+        # the system / certifi bundle does not know the test CA: a permanent TLS error
+        with pytest.raises(RegistryUnauthorized, match="CERTIFICATE_VERIFY_FAILED") as untrusted:
+            connect(server.url, basic_auth=f"{USER}:{PASSWORD}", retries=0).lookup("s1", V1)
+        assert "CA_FILE" in str(untrusted.value) and PASSWORD not in str(untrusted.value)
+        # without a client certificate the server hangs up in the handshake; to the client
+        # that looks like any dropped connection (transient), and no request is served
+        served = len(server.seen)
+        with pytest.raises(RegistryUnavailable):
+            connect(
+                server.url,
+                basic_auth=f"{USER}:{PASSWORD}",
+                ca_file=tmp_path / "ca.pem",
+                retries=1,
+            ).lookup("s1", V1)
+        assert len(server.seen) == served
+
+
+def fail_first(count: int) -> tuple[list[int], Middleware]:
+    """A middleware answering 503 to the first ``count`` requests (all when negative)."""
+    calls = [0]
+
+    @web.middleware
+    async def unavailable(request: web.Request, handler: Handler) -> web.StreamResponse:
+        calls[0] += 1
+        if count < 0 or calls[0] <= count:
+            return web.json_response({"error_code": 50003, "message": "busy"}, status=503)
+        return await handler(request)
+
+    return calls, unavailable
+
+
+def test_transient_failures_are_retried_then_reported_as_unavailable() -> None:
+    store = RegistryStore()
+    store.register("s1", '{"type":"string"}')
+    calls, flaky = fail_first(2)
+    with RegistryServer(store, middlewares=[flaky]) as server:
+        assert connect(server.url, retries=3).lookup("s1", {"type": "string"}) == 1
+    assert calls[0] == 3  # two 503s, then the answer
+
+    calls, down = fail_first(-1)
+    with (
+        RegistryServer(store, middlewares=[down]) as server,
+        pytest.raises(RegistryUnavailable, match="HTTP 503 after 3 attempts"),
+    ):
+        connect(server.url, retries=2).lookup("s1", {"type": "string"})
+    assert calls[0] == 3  # the budget: one attempt and two retries
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(RegistryUnavailable, match="unreachable after 2 attempts") as refused:
+        connect(closed, retries=1).schema(1)
+    assert "ConnectError" in str(refused.value)
+
+
+def test_refusals_name_subject_and_status_never_the_schema(server: RegistryServer) -> None:
+    client = connect(server.url, basic_auth=f"{USER}:{PASSWORD}")
+    with pytest.raises(RegistryNotFound) as missing:
+        client.lookup("schakel.wmo.events-test.Probe", V1)
+    message = str(missing.value)
+    assert (missing.value.status, missing.value.error_code) == (404, 40401)
+    assert "'schakel.wmo.events-test.Probe'" in message and "HTTP 404" in message
+    assert "schakel schemas register" in message and "a-doc-text" not in message
+
+    client.register("s1", V1)
+    with pytest.raises(RegistryNotFound) as other_version:
+        client.lookup("s1", {**V1, "doc": "another"})
+    assert other_version.value.error_code == 40403
+
+    client.set_compatibility("s1", "BACKWARD_TRANSITIVE")
+    assert client.compatibility("s1") == "BACKWARD_TRANSITIVE"
+    with pytest.raises(RegistryIncompatible) as incompatible:
+        client.register("s1", V2_INCOMPATIBLE)
+    message = str(incompatible.value)
+    assert incompatible.value.status == 409 and incompatible.value.subject == "s1"
+    assert "READER_FIELD_MISSING_DEFAULT_VALUE at /fields/1" in message
+    assert "a-doc-text" not in message and '"fields"' not in message  # the server quoted it
+
+    with pytest.raises(RegistryInvalidSchema) as invalid:
+        client.register("s2", {"type": "record", "name": "X", "fields": [{"name": "a"}]})
+    assert (invalid.value.status, invalid.value.error_code) == (422, 42201)
+    assert "'s2'" in str(invalid.value) and "invalid schema" in str(invalid.value)
+    with pytest.raises(RegistryInvalidSchema, match="invalid compatibility level"):
+        client.set_compatibility("s1", "SIDEWAYS")
     with pytest.raises(UnknownSchemaId):
-        HttpRegistry(registry_server.url).schema(999)
+        client.schema(999)
 
 
-def test_unreachable_registry_is_a_clear_error() -> None:
-    with pytest.raises(RegistryError, match="unreachable"):
-        HttpRegistry("http://127.0.0.1:9", timeout=1).schema(1)
+def test_the_embedded_registry_refuses_writes() -> None:
+    with RegistryServer(RegistryStore.embedded()) as server:
+        subject = next(iter(catalogue_subjects()))
+        with pytest.raises(RegistryInvalidSchema, match="read-only") as refused:
+            connect(server.url).register(subject, V1)
+        assert refused.value.error_code == 42205
 
 
-def test_schemas_register_cli(registry_server: FakeRegistry) -> None:
-    env = {**os.environ, "SCHAKEL_SCHEMA_REGISTRY_URL": registry_server.url}
+def register_cli(server: RegistryServer) -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHAKEL_")}
+    env.update(
+        {
+            "SCHAKEL_SCHEMA_REGISTRY_URL": server.url,
+            "SCHAKEL_SCHEMA_REGISTRY_AUTH": f"{USER}:{PASSWORD}",
+        }
+    )
     result = run_cli("schemas", "register", env=env)
-    assert result.returncode == 0, result.stderr
-    assert "schakel.signalen-nl.schakel.signalen.gesignaleerd" in registry_server.subjects
-    assert "schakel.wgs.events-nl.wgs.vroegsignalen.ontvangen" in registry_server.subjects
-    assert "schakel.deadletter.adapters-nl.schakel.intern.quarantaine" in registry_server.subjects
-    # every schema of the catalogue, each under the topic it travels on
-    from schemas.catalogue import catalogue
+    return result.returncode, result.stdout, result.stderr
 
-    assert len(registry_server.subjects) == len(catalogue().names)
+
+def test_writers_only_look_up_and_the_deploy_job_registers(server: RegistryServer) -> None:
+    writer = connect(server.url, token=TOKEN)
+    with pytest.raises(RegistryNotFound, match="schakel schemas register"):
+        RecordSerializer(writer)(EVENT, "schakel.wmo.events")
+    assert server.store.subjects() == []  # nothing was registered on the way
+
+    code, out, err = register_cli(server)
+    assert code == 0, err
+    subjects = catalogue_subjects()
+    assert server.store.subjects() == sorted(subjects)
+    for subject, versions in subjects.items():
+        assert server.store.versions(subject) == [v.version for v in versions]
+        assert server.store.compatibility(subject, fallback=False) == "BACKWARD_TRANSITIVE"
+    assert server.store.compatibility() == "BACKWARD"  # the global level is left alone
+    assert "schakel.wmo.events-nl.wmo.meldingen.ontvangen v1 -> id" in out
+    assert PASSWORD not in out + err
+
+    ids = {s: server.store.version(s, "latest").schema_id for s in subjects}
+    code, again, _ = register_cli(server)
+    assert code == 0 and again == out  # idempotent: same ids, no new versions
+    assert {s: server.store.version(s, "latest").schema_id for s in subjects} == ids
+
+    server.seen.clear()
+    payload = RecordSerializer(connect(server.url, token=TOKEN))(EVENT, "schakel.wmo.events")
+    assert [method for method, _ in server.seen] == ["POST"]
+    assert server.seen[0][1].startswith("/subjects/schakel.wmo.events-nl.wmo.meldingen.ontvangen?")
+    assert (
+        RecordDeserializer(connect(server.url, basic_auth=f"{USER}:{PASSWORD}"))(payload) == EVENT
+    )
+
+
+def test_a_refused_registration_is_one_line_naming_the_subject(server: RegistryServer) -> None:
+    subject = "schakel.wmo.events-nl.wmo.meldingen.ontvangen"
+    server.store.set_compatibility(subject, "BACKWARD_TRANSITIVE")
+    server.store.register(subject, '{"type":"record","name":"Other","fields":[]}')
+    code, _, err = register_cli(server)
+    assert code == 2
+    line = err.strip().splitlines()[-1]
+    assert "Traceback" not in err and f"'{subject}'" in line and "HTTP 409" in line
+    assert '"fields"' not in err
+
+
+def test_connection_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("-")
+    monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_URL", "https://user:pw@registry:8081")
+    monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_TOKEN", TOKEN)
+    monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_CA_FILE", str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_RETRIES", "5")
+    connection = RegistryConnection.from_settings(load_settings())
+    assert TOKEN not in repr(connection) and connection.where == "https://registry:8081"
+    config = connection.client_config()
+    assert config["bearer.auth.token"] == TOKEN and config["max.retries"] == 5
+    assert config["ssl.ca.location"] == str(tmp_path / "ca.pem")
+
+    monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_AUTH", "a:b")
+    with pytest.raises(SettingsError, match="set one, not both"):
+        RegistryConnection.from_settings(load_settings())
+    monkeypatch.delenv("SCHAKEL_SCHEMA_REGISTRY_TOKEN")
+    monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_KEY_FILE", str(tmp_path / "missing.key"))
+    monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_CERT_FILE", str(tmp_path / "ca.pem"))
+    with pytest.raises(SettingsError, match="SCHAKEL_SCHEMA_REGISTRY_KEY_FILE: no such file"):
+        RegistryConnection.from_settings(load_settings())
+
+
+def test_every_catalogue_schema_has_a_subject() -> None:
+    subjects = catalogue_subjects()
+    assert len(subjects) == len(catalogue().names)
+    assert "schakel.deadletter.adapters-nl.schakel.intern.quarantaine" in subjects
+    assert "schakel.signalen-nl.schakel.signalen.gesignaleerd" in subjects
