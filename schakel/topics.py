@@ -5,26 +5,29 @@ not auto-create at all, and Faust needs a source topic and its table changelog t
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from schemas.wire import DEFAULT_WIRE, Wire
 
 
-def new_topics(wire: Wire, *, partitions: int, replication_factor: int) -> list[NewTopic]:
-    """Every topic of ``wire`` as it must be created: partitions (``partitions`` for the
-    co-partitioned ones, else 1), replication and topic configuration from the declaration."""
-    return [
-        NewTopic(
-            name=name,
-            num_partitions=spec.partitions(partitions),
-            replication_factor=replication_factor,
-            topic_configs=spec.configs(replication_factor),
-        )
+def new_topics(
+    wire: Wire, *, partitions: int, replication_factor: int
+) -> dict[str, dict[str, Any]]:
+    """Every topic of ``wire`` as it must be created (name → ``num_partitions``,
+    ``replication_factor``, ``configs``, as ``KafkaAdminClient.create_topics`` takes them):
+    ``partitions`` for the co-partitioned ones, else 1; replication and topic configuration
+    from the declaration."""
+    return {
+        name: {
+            "num_partitions": spec.partitions(partitions),
+            "replication_factor": replication_factor,
+            "configs": spec.configs(replication_factor),
+        }
         for name, spec in wire.topics().items()
-    ]
+    }
 
 
 def ensure_topics(
@@ -40,13 +43,8 @@ def ensure_topics(
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="schakel-admin")
     try:
         existing = set(admin.list_topics())
-        wanted = [
-            topic
-            for topic in new_topics(
-                wire, partitions=partitions, replication_factor=replication_factor
-            )
-            if topic.name not in existing
-        ]
+        declared = new_topics(wire, partitions=partitions, replication_factor=replication_factor)
+        wanted = {name: spec for name, spec in declared.items() if name not in existing}
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(wanted)

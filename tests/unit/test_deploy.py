@@ -639,16 +639,14 @@ def test_compose_creates_the_declared_topics_in_the_namespace_every_process_uses
     wire = Wire(str(job.setting("namespace")))
     partitions = int(job.setting("partitions"))
     replication = int(job.setting("replication_factor"))
-    created = {
-        t.name: t for t in new_topics(wire, partitions=partitions, replication_factor=replication)
-    }
+    created = new_topics(wire, partitions=partitions, replication_factor=replication)
     assert set(created) == set(wire.topics()) and len(created) == len(TOPICS)
     for name, spec in wire.topics().items():
         topic = created[name]
-        assert topic.num_partitions == (partitions if spec.co_partitioned else 1), name
-        assert topic.replication_factor == replication, name
-        assert topic.topic_configs["cleanup.policy"] == spec.cleanup_policy, name
-        assert 1 <= int(topic.topic_configs["min.insync.replicas"]) <= replication, name
+        assert topic["num_partitions"] == (partitions if spec.co_partitioned else 1), name
+        assert topic["replication_factor"] == replication, name
+        assert topic["configs"]["cleanup.policy"] == spec.cleanup_policy, name
+        assert 1 <= int(topic["configs"]["min.insync.replicas"]) <= replication, name
     brokers = [s for s in compose_services(COMPOSE).values() if "KAFKA_NODE_ID" in environment(s)]
     assert replication <= len(brokers), "more replicas than brokers in the Compose file"
     broker = environment(brokers[0])

@@ -124,17 +124,15 @@ def test_the_namespace_setting_is_read_from_the_environment(
 def test_topics_are_created_as_declared() -> None:
     wire = Wire("gemeente-a")
     for replication in (1, 3):
-        created = {
-            t.name: t for t in new_topics(wire, partitions=6, replication_factor=replication)
-        }
+        created = new_topics(wire, partitions=6, replication_factor=replication)
         assert set(created) == set(wire.topics())
         for name, spec in wire.topics().items():
             topic = created[name]
-            assert topic.num_partitions == (6 if spec.co_partitioned else 1)
-            assert topic.replication_factor == replication
-            assert topic.topic_configs == spec.configs(replication)
-            assert topic.topic_configs["cleanup.policy"] == spec.cleanup_policy
-            assert "retention.ms" not in topic.topic_configs  # the broker's: the policy
+            assert topic["num_partitions"] == (6 if spec.co_partitioned else 1)
+            assert topic["replication_factor"] == replication
+            assert topic["configs"] == spec.configs(replication)
+            assert topic["configs"]["cleanup.policy"] == spec.cleanup_policy
+            assert "retention.ms" not in topic["configs"]  # the broker's: the policy
     assert min_insync_replicas(1) == 1 and min_insync_replicas(3) == 2
     assert {name for name, spec in wire.topics().items() if spec.cleanup_policy == "compact"} == {
         "gemeente-a.schakel.tijdlijnen",
