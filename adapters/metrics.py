@@ -63,6 +63,14 @@ class AdapterMetrics:
             ["adapter"],
             registry=registry,
         )
+        self.webhook_unauthenticated = Counter(
+            "schakel_adapter_webhook_unauthenticated_total",
+            "Webhook requests without a valid bearer token, by outcome (refused: answered "
+            "401; rate-limited: answered 429 because the client address sent too many). "
+            "Counted only: not quarantined, not dead-lettered.",
+            ["adapter", "outcome"],
+            registry=registry,
+        )
         self.lag = Gauge(
             "schakel_adapter_lag_records",
             "Records read but not yet checkpointed.",

@@ -17,16 +17,23 @@ Answers, always with a JSON body that never echoes a submitted value or a BSN:
 403       the event's ``source`` is not the source the token may send
 411/413   no ``Content-Length`` / body larger than ``SCHAKEL_MAX_REQUEST_BYTES``
 415       another content type (batch mode, non-JSON data)
+429       too many requests without a valid token from this client address
+          (``Retry-After``; :mod:`adapters.throttle`)
 503       the broker did not acknowledge: nothing was confirmed, retry later
 ========  ==================================================================================
 
-Every refusal except 503 is quarantined (location ``webhook``, the sender's source, reason,
-SHA-256 of the body) and counted. ``GET /metrics`` serves the Prometheus metrics, ``GET
-/health`` answers 200. Tokens come from ``SCHAKEL_WEBHOOK_TOKENS`` (``source=token``).
+Requests without a valid token (401/429) are only counted
+(``schakel_adapter_webhook_unauthenticated_total``): their body is not read and nothing is
+written, so a flood of bad tokens costs no disk or broker writes. Every other refusal except
+503 comes from an authenticated sender and is quarantined (location ``webhook`` and the
+sender's source, reason, SHA-256 of the body) and counted. ``GET /metrics`` serves the
+Prometheus metrics, ``GET /health`` answers 200. Tokens come from ``SCHAKEL_WEBHOOK_TOKENS``
+(``source=token``) and are compared in constant time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -46,6 +53,7 @@ from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import PublishError, Rejection
 from adapters.jsonlines import json_object
 from adapters.runner import Runner
+from adapters.throttle import ClientLimiter
 from adapters.wijkteam import type_problem
 from schemas.envelope import short_message
 
@@ -120,6 +128,10 @@ class RecentIds:
                 self._items.popitem(last=False)
 
 
+def _token_digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", errors="replace")).digest()
+
+
 def _media_type(value: str | None) -> str:
     return (value or "").split(";", 1)[0].strip().lower()
 
@@ -181,23 +193,65 @@ class WebhookApp:
         max_bytes: int,
         registry: CollectorRegistry = REGISTRY,
         recent: RecentIds | None = None,
+        limiter: ClientLimiter | None = None,
     ) -> None:
         self.runner = runner
-        self._senders = [(token.encode("utf-8"), source) for token, source in senders.items()]
+        self._senders = [(_token_digest(token), source) for token, source in senders.items()]
         self.max_bytes = max_bytes
         self.registry = registry
         self.recent = recent or RecentIds()
+        self.limiter = limiter or ClientLimiter()
 
     def _sender(self, authorization: str | None) -> str | None:
+        """The source of the bearer token in ``authorization``, or ``None``.
+
+        Constant time: the SHA-256 of the given token is compared with the SHA-256 of every
+        configured token (equal lengths, no early exit), so neither the time nor the length
+        of the comparison depends on how much of a token was guessed."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        given = token.strip().encode("utf-8", errors="replace")
+        given = _token_digest(token.strip())
         found = None
-        for secret, source in self._senders:  # compare with every token: constant time
+        for secret, source in self._senders:
             if hmac.compare_digest(given, secret):
                 found = source
         return found
+
+    def _unauthenticated(self, client: str) -> Response:
+        """401, or 429 once ``client`` sent too many requests without a valid token. Counted,
+        never quarantined or dead-lettered: a flood of bad tokens costs no disk or broker
+        writes. The body is not read; the connection is closed."""
+        wait, first = self.limiter.allow(client)
+        adapter = self.runner.source.name
+        if wait:
+            self.runner.metrics.webhook_unauthenticated.labels(adapter, "rate-limited").inc()
+            if first:
+                log.warning("adapter.webhook_rate_limited", extra={"adapter": adapter})
+            return Response(
+                429,
+                {
+                    "error": "refused",
+                    "reason": "rate-limited",
+                    "field": "authorization",
+                    "message": "too many requests without a valid bearer token from this "
+                    "address; retry later",
+                },
+                {"retry-after": str(wait)},
+                close=True,
+            )
+        self.runner.metrics.webhook_unauthenticated.labels(adapter, "refused").inc()
+        return Response(
+            401,
+            {
+                "error": "refused",
+                "reason": "unauthorized",
+                "field": "authorization",
+                "message": "missing or unknown bearer token",
+            },
+            {"www-authenticate": 'Bearer realm="schakel"'},
+            close=True,
+        )
 
     def handle(
         self,
@@ -210,7 +264,21 @@ class WebhookApp:
     ) -> Response:
         """Answer one request; ``headers`` with lower-case names; ``read(n)`` reads the body;
         ``client`` is the peer address (for the limit on unauthenticated requests)."""
-        path = path.split("?", 1)[0]
+        routed = self._route(method, path.split("?", 1)[0])
+        if routed is not None:
+            return routed
+        sender = self._sender(headers.get("authorization"))
+        if sender is None:
+            return self._unauthenticated(client)
+        body: bytes | None = None
+        try:
+            body = self._body(headers, read)
+            return self._event(sender, headers, body)
+        except _Refused as refused:
+            return self._refuse(refused, sender, body)
+
+    def _route(self, method: str, path: str) -> Response | None:
+        """The answer to anything but ``POST`` of an event (``None`` for that)."""
         if method == "GET" and path == "/metrics":
             return Response(
                 200, {}, {"content-type": CONTENT_TYPE_LATEST}, raw=generate_latest(self.registry)
@@ -221,15 +289,7 @@ class WebhookApp:
             return Response(404, {"error": "not-found", "message": "POST events to /events"})
         if method != "POST":
             return Response(405, {"error": "method-not-allowed"}, {"allow": "POST"})
-        sender = self._sender(headers.get("authorization"))
-        body: bytes | None = None
-        try:
-            if sender is None:
-                raise _Refused(401, "unauthorized", "missing or unknown bearer token")
-            body = self._body(headers, read)
-            return self._event(sender, headers, body)
-        except _Refused as refused:
-            return self._refuse(refused, sender, body)
+        return None
 
     def _body(self, headers: Mapping[str, str], read: Callable[[int], bytes]) -> bytes:
         if "transfer-encoding" in headers or "content-length" not in headers:
@@ -294,10 +354,10 @@ class WebhookApp:
         self.recent.add(identity)
         return Response(202, {"status": "accepted", "duplicate": False})
 
-    def _refuse(self, refused: _Refused, sender: str | None, body: bytes | None) -> Response:
+    def _refuse(self, refused: _Refused, sender: str, body: bytes | None) -> Response:
         rejection = Rejection(refused.message, reason=refused.reason)
         record = Record(
-            Location("webhook", path=sender or "unauthenticated"),
+            Location("webhook", path=sender),
             {},
             rejection=rejection,
             digest=digest(body) if body is not None else None,
@@ -309,7 +369,6 @@ class WebhookApp:
                 "adapter.webhook_quarantine_failed",
                 extra={"adapter": self.runner.source.name, "detail": str(exc)},
             )
-        headers = {"www-authenticate": 'Bearer realm="schakel"'} if refused.status == 401 else {}
         return Response(
             refused.status,
             {
@@ -318,7 +377,6 @@ class WebhookApp:
                 "field": refused.field,
                 "message": short_message(refused.message),
             },
-            headers,
             close=body is None,
         )
 

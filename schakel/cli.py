@@ -21,15 +21,22 @@ Command = Callable[[argparse.Namespace, Settings], int]
 
 def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
     from schakel.broker import EmbeddedBroker
+    from schakel.registry_server import announce, start_embedded
     from schakel.topics import ensure_topics
     from schakel.wiring import broker_file
 
     broker = EmbeddedBroker(args.port).start()
     ensure_topics(broker.bootstrap, partitions=settings.partitions, wire=settings.wire())
+    registry = start_embedded(settings)  # None when SCHAKEL_SCHEMA_REGISTRY_URL is set
+    info = {"bootstrap": broker.bootstrap, "pid": os.getpid()}
+    if registry is not None:
+        info["schema_registry"] = registry.url
     path = broker_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"bootstrap": broker.bootstrap, "pid": os.getpid()}))
+    path.write_text(json.dumps(info))
     print(f"schakel: embedded broker on {broker.bootstrap} (memory storage; Ctrl-C stops it)")
+    if registry is not None:
+        print(f"schakel: {announce(registry)}")
     print(f"schakel: export SCHAKEL_KAFKA_BOOTSTRAP={broker.bootstrap}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -37,6 +44,8 @@ def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
     try:
         stop.wait()
     finally:
+        if registry is not None:
+            registry.stop()
         broker.stop()
         path.unlink(missing_ok=True)
     return 0

@@ -44,6 +44,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from schakel import sandbox, wiring
+from schakel.registry_server import embedded_registry
 from schakel.replay import (
     ReplayError,
     add_target_arguments,
@@ -87,6 +88,8 @@ class Run:
     postgres: TempPostgres | None = None
     adapters: dict[str, dict[str, Any]] = field(default_factory=dict)
     outbox_via: str = ""
+    registry_url: str | None = None
+    """The read-only schema registry of embedded mode (None with a configured registry)."""
 
     def close(self) -> None:
         """Stop the worker and the PostgreSQL server, then the broker or remove the namespace
@@ -209,6 +212,10 @@ def start_pipeline(
             workdir=run.workdir,
         )
     )
+    registry = run.kafka.enter_context(embedded_registry(kafka.settings))
+    if registry is not None:
+        run.registry_url = registry.url
+        say(f"    schema-registry (alleen lezen, Confluent-API): {registry.url}")
     token_spec = f"demo:regisseur:{token}"
     run.worker = start_worker(kafka.settings, kafka.bootstrap, run, port, token_spec)
     return kafka
@@ -326,6 +333,8 @@ def report(result: Score, summary: dict[str, Any], token: str, truth: dict[str, 
     say(f"  webpagina : {summary['web']}")
     say(f"  API       : {summary['api']}   (Authorization: Bearer <token>, X-Doel: <doel>)")
     say(f"  metrics   : {summary['metrics']}")
+    if summary["schema_registry"]:
+        say(f"  schema-registry: {summary['schema_registry']}   (alleen lezen)")
     say(f"  API-token : {token}   (rol regisseur; alleen voor deze demo)")
     say(
         f"  voorbeeld : curl -H 'Authorization: Bearer {token}' -H 'X-Doel: {DEMO_DOEL}' "
@@ -384,6 +393,7 @@ def execute(args: argparse.Namespace, settings: Settings, run: Run) -> int:
         "api": f"{base}/api/v1/signalen",
         "web": f"{base}/",
         "metrics": f"{base}/metrics",
+        "schema_registry": run.registry_url,
         "gemeente": str(gemeente),
     }
     if args.summary_json:

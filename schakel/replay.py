@@ -32,6 +32,7 @@ from adapters.registry import open_source
 from adapters.runner import Runner
 from schakel import sandbox, wiring
 from schakel.broker import free_port
+from schakel.registry_server import announce, embedded_registry
 from schemas.exceptions import SettingsError
 from schemas.models import parse_date
 from schemas.serde import RecordDeserializer, RecordSerializer
@@ -226,7 +227,10 @@ def replay(
             keep=keep,
             workdir=Path(tmp),
         ) as kafka,
+        embedded_registry(kafka.settings) as registry,
     ):
+        if registry is not None:
+            print(f"replay: {announce(registry)}", file=sys.stderr, flush=True)
         workdir, run, wire = Path(tmp), kafka.settings, kafka.wire
         log = workdir / "worker.log"
         worker = None if batch else start_worker(run, kafka.bootstrap, workdir / "worker", log)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from adapters.webhook import WebhookApp, WebhookInbox, WebhookServer
+from adapters.webhook import STRUCTURED, WebhookApp, WebhookInbox, WebhookServer
 from schakel.adapter_cmd import build_runner
 from schemas.pseudonym import pseudonym
 from schemas.settings import Settings
@@ -158,3 +158,41 @@ def test_metrics_on_the_same_server(endpoint: Endpoint) -> None:
     assert response.status == 200
     assert "schakel_adapter_records_published_total" in text
     assert BSN not in text
+
+
+def test_a_flood_of_bad_tokens_is_limited_and_writes_nothing(endpoint: Endpoint) -> None:
+    """Issue 11 item 13: 2,000 requests with a bad token wrote 2,000 dead letters in 7 s.
+    Now they are counted and, past a burst of 20 per client address, answered 429 with
+    Retry-After; nothing reaches the dead-letter topic, and the real sender still gets in."""
+
+    def unauthenticated_letters() -> int:
+        return sum(
+            1
+            for m in read_topic(endpoint.bootstrap, DEFAULT_WIRE.deadletter_adapters)
+            if m.record["locatie"] == "webhook unauthenticated"
+        )
+
+    before = unauthenticated_letters()
+    statuses = []
+    retry_after = set()
+    for n in range(300):
+        conn = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=30)
+        try:
+            conn.request(
+                "POST",
+                "/events",
+                body=b"{}",
+                headers={"Authorization": f"Bearer guess-{n}", "Content-Type": STRUCTURED},
+            )
+            response = conn.getresponse()
+            response.read()
+            statuses.append(response.status)
+            if response.status == 429:
+                retry_after.add(response.getheader("Retry-After"))
+        finally:
+            conn.close()
+    assert 20 <= statuses.count(401) <= 30
+    assert statuses.count(429) == 300 - statuses.count(401)
+    assert retry_after and all(value and int(value) >= 1 for value in retry_after)
+    assert endpoint.structured(event(endpoint, "wt-after-flood"))[0] == 202
+    assert unauthenticated_letters() == before
