@@ -37,7 +37,9 @@ ValueSerde = Literal["avro", "raw"]
 Cleanup = Literal["delete", "compact"]
 
 GROUP = "schakel-worker"
-"""Consumer group of the stream workers, also their Faust app id (default namespace)."""
+"""Consumer group of the stream workers, also their Faust app id (default namespace). Faust
+creates one topic of its own from it, ``<group>-__assignor-__leader``, so that one is in the
+namespace too."""
 TABLE = "burgers"
 """The workers' table: pseudonym → state (``nl.schakel.intern.toestand``)."""
 
