@@ -41,8 +41,18 @@ REQUIRED: dict[str, Any] = {
 """The values without a default: the minimum an operator sets."""
 
 ALL_ADAPTERS: dict[str, Any] = {
-    "config": {**REQUIRED["config"], "extraEnv": {"SCHAKEL_HISTORY_LIMIT": 3000}},
+    "config": {
+        **REQUIRED["config"],
+        "namespace": "gemeente-a",
+        "extraEnv": {"SCHAKEL_HISTORY_LIMIT": 3000},
+    },
     "secrets": {
+        "schemaRegistryAuth": {"existingSecret": "schakel-registry"},
+        "schemaRegistryTls": {
+            "existingSecret": "schakel-registry-tls",
+            "certKey": "tls.crt",
+            "keyKey": "tls.key",
+        },
         "apiTokens": {"existingSecret": "schakel-api"},
         "pseudonymKey": {"existingSecret": "schakel-pseudoniem"},
         "webhookTokens": {"value": "urn:nld:oin:00000001234567890000:systeem:wijkteam=t"},
@@ -64,7 +74,8 @@ ALL_ADAPTERS: dict[str, Any] = {
     },
     "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
 }
-"""Every adapter, the ServiceMonitor, a rule override and a secret the chart makes."""
+"""Every adapter, the ServiceMonitor, a rule override, a topic namespace, a registry with
+basic auth and mutual TLS, and a secret the chart makes."""
 
 VALUE_SETS = {"defaults": REQUIRED, "all-adapters": ALL_ADAPTERS}
 
@@ -72,6 +83,7 @@ SECRET_PLACEHOLDERS = {
     "SCHAKEL_API_TOKENS": "beheer:beheerder:geheim",
     "SCHAKEL_WEBHOOK_TOKENS": "urn:nld:oin:00000001234567890000:systeem:wijkteam=geheim",
     "SCHAKEL_OUTBOX_DSN": "postgresql://lezer@bron/db",
+    "SCHAKEL_SCHEMA_REGISTRY_AUTH": "schakel:geheim",
 }
 """Stand-ins for the values of the Secrets a container reads, to load its settings."""
 

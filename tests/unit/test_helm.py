@@ -148,6 +148,15 @@ def test_every_container_loads_valid_production_settings(
         assert settings.profile == "production", container.name
         assert settings.oin == REQUIRED["config"]["oin"], container.name
         assert settings.partitions == 12, container.name
+        assert settings.namespace == "gemeente-a", container.name
+        assert settings.schema_registry_auth is not None, container.name
+        mounts = {m["mountPath"] for m in container.spec["volumeMounts"]}
+        for tls_file in (
+            settings.schema_registry_ca_file,
+            settings.schema_registry_cert_file,
+            settings.schema_registry_key_file,
+        ):
+            assert tls_file is not None and str(tls_file.parent) in mounts, container.name
         if container.kind == "Job":
             # the hook runs before the ConfigMap exists: the same settings, inline
             assert {k: container.env[k] for k in config} == config
@@ -158,7 +167,6 @@ def test_every_container_loads_valid_production_settings(
         if container.component in ("adapter", "webhook"):
             key_file = settings.pseudonym_key_file
             assert key_file == Path("/run/secrets/schakel/pseudonym_key"), container.name
-            mounts = {m["mountPath"] for m in container.spec["volumeMounts"]}
             assert str(key_file.parent) in mounts, container.name
         if container.component == "webhook":
             assert settings.webhook_senders()
@@ -172,14 +180,15 @@ def test_every_container_loads_valid_production_settings(
 def test_each_secret_reaches_only_the_pods_that_use_it() -> None:
     docs = rendered("all-adapters")
     pseudonym_key = "schakel-pseudoniem"
+    registry = {"schakel-registry", "schakel-registry-tls"}  # every process uses the registry
     expected = {
-        "worker": {"schakel-api"},
-        "setup": set(),
-        "iwmo": {pseudonym_key},
-        "sociale-dienst": {pseudonym_key},
-        "vroegsignalering": {pseudonym_key},
-        "outbox": {pseudonym_key, "schakel-outbox"},
-        "wijkteam": {pseudonym_key, f"{RELEASE}-schakel-webhook-tokens"},
+        "worker": {"schakel-api", *registry},
+        "setup": registry,
+        "iwmo": {pseudonym_key, *registry},
+        "sociale-dienst": {pseudonym_key, *registry},
+        "vroegsignalering": {pseudonym_key, *registry},
+        "outbox": {pseudonym_key, "schakel-outbox", *registry},
+        "wijkteam": {pseudonym_key, f"{RELEASE}-schakel-webhook-tokens", *registry},
     }
     seen = {}
     for container in containers(docs):
@@ -388,7 +397,9 @@ def test_the_service_monitor_scrapes_every_long_running_process(
         ({"config": {"oin": "123"}}, "config.oin is required: the municipality's OIN, 20 digits"),
         ({"config": {"kafkaBootstrap": ""}}, "config.kafkaBootstrap is required"),
         ({"config": {"schemaRegistryUrl": ""}}, "config.schemaRegistryUrl is required"),
-        ({"config": {"partitions": 0}}, "config.partitions must be between 1 and 256"),
+        ({"config": {"partitions": 0}}, "at '/config/partitions': minimum: got 0, want 1"),
+        ({"workers": {"replicas": "2"}}, "at '/workers/replicas': got string, want integer"),
+        ({"adapters": {"iwmo": {"enable": True}}}, "additional properties 'enable' not allowed"),
         ({"secrets": {"apiTokens": {"existingSecret": ""}}}, "secrets.apiTokens.existingSecret"),
         ({"adapters": {"iwmo": {"enabled": True}}}, "secrets.pseudonymKey.existingSecret"),
         (
@@ -408,6 +419,15 @@ def test_the_service_monitor_scrapes_every_long_running_process(
                 "secrets": {"pseudonymKey": {"value": "k"}},
             },
             "secrets.webhookTokens.existingSecret",
+        ),
+        (
+            {
+                "secrets": {
+                    "schemaRegistryAuth": {"value": "a:b"},
+                    "schemaRegistryToken": {"existingSecret": "t"},
+                }
+            },
+            "set one of them, not both",
         ),
         ({"config": {"extraEnv": {"LOG": "x"}}}, "config.extraEnv: LOG is not a Schakel setting"),
         (

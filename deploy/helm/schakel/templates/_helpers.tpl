@@ -53,6 +53,17 @@ SCHAKEL_PARTITIONS: {{ .Values.config.partitions | int | quote }}
 SCHAKEL_REPLICATION_FACTOR: {{ .Values.config.replicationFactor | int | quote }}
 SCHAKEL_DATA_DIR: /var/lib/schakel
 SCHAKEL_WEB_HOST: "0.0.0.0"
+{{- with .Values.config.namespace }}
+SCHAKEL_NAMESPACE: {{ . | quote }}
+{{- end }}
+{{- with .Values.secrets.schemaRegistryTls.existingSecret }}
+{{- $tls := $.Values.secrets.schemaRegistryTls }}
+{{- range $setting, $key := dict "SCHAKEL_SCHEMA_REGISTRY_CA_FILE" $tls.caKey "SCHAKEL_SCHEMA_REGISTRY_CERT_FILE" $tls.certKey "SCHAKEL_SCHEMA_REGISTRY_KEY_FILE" $tls.keyKey }}
+{{- if $key }}
+{{ $setting }}: /run/secrets/schakel-registry/{{ $key }}
+{{- end }}
+{{- end }}
+{{- end }}
 SCHAKEL_LOG_LEVEL: {{ .Values.config.logLevel | quote }}
 SCHAKEL_LOG_FORMAT: json
 {{- range $name, $value := .Values.config.extraEnv }}
@@ -74,7 +85,7 @@ numbers reach the templates as floats: 1048576 would print as 1.048576e+06). */}
 {{- define "schakel.podSpec" -}}
 {{- $root := .root -}}
 {{- /* No pod talks to the Kubernetes API. No service links: Kubernetes would set
-<SERVICE>_PORT variables, and a Service named e.g. schakel-web would set SCHAKEL_WEB_PORT. */}}
+<SERVICE>_PORT variables, and a Service named e.g. schakel-web would set SCHAKEL_WEB_PORT. */ -}}
 automountServiceAccountToken: false
 enableServiceLinks: false
 securityContext:
@@ -147,15 +158,18 @@ else the one the chart makes from the value. */}}
       key: {{ $secret.key }}
 {{- end -}}
 
-{{/* Volumes and mounts every pod has: /tmp (the root file system is read-only). */}}
-{{- define "schakel.tmpVolume" -}}
+{{/* Volumes and mounts every pod has: /tmp (the root file system is read-only) and the
+registry's TLS files when configured. */}}
+{{- define "schakel.volumes" -}}
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
+{{- include "schakel.registryTlsVolume" . }}
 {{- end -}}
-{{- define "schakel.tmpMount" -}}
+{{- define "schakel.mounts" -}}
 - name: tmp
   mountPath: /tmp
+{{- include "schakel.registryTlsMount" . }}
 {{- end -}}
 
 {{/* The pseudonym key as a file (SCHAKEL_PSEUDONYM_KEY_FILE), for the adapters only. */}}
@@ -180,5 +194,32 @@ exists). */}}
 {{- range $name, $value := include "schakel.config" . | fromYaml }}
 - name: {{ $name }}
   value: {{ $value | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* What every pod needs to reach a secured schema registry: env entries ... */}}
+{{- define "schakel.registryEnv" -}}
+{{- range $name, $env := dict "schemaRegistryAuth" "SCHAKEL_SCHEMA_REGISTRY_AUTH" "schemaRegistryToken" "SCHAKEL_SCHEMA_REGISTRY_TOKEN" }}
+{{- $secret := index $.Values.secrets $name }}
+{{- if or $secret.existingSecret $secret.value }}
+{{ include "schakel.secretEnv" (dict "root" $ "name" $name "env" $env) }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* ... and the TLS Secret as files. */}}
+{{- define "schakel.registryTlsVolume" -}}
+{{- with .Values.secrets.schemaRegistryTls.existingSecret }}
+- name: registry-tls
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
+{{- end -}}
+{{- define "schakel.registryTlsMount" -}}
+{{- if .Values.secrets.schemaRegistryTls.existingSecret }}
+- name: registry-tls
+  mountPath: /run/secrets/schakel-registry
+  readOnly: true
 {{- end }}
 {{- end -}}

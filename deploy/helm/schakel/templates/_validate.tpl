@@ -13,13 +13,8 @@ the value and the rule broken.
 {{- if not $c.schemaRegistryUrl -}}
 {{- fail "config.schemaRegistryUrl is required: the URL of a Confluent-compatible schema registry" -}}
 {{- end -}}
+{{- /* Types and ranges of single values: values.schema.json. */ -}}
 {{- $partitions := int $c.partitions -}}
-{{- if or (lt $partitions 1) (gt $partitions 256) -}}
-{{- fail "config.partitions must be between 1 and 256 (SCHAKEL_PARTITIONS)" -}}
-{{- end -}}
-{{- if lt (int .Values.workers.replicas) 1 -}}
-{{- fail "workers.replicas must be at least 1" -}}
-{{- end -}}
 {{- if gt (int .Values.workers.replicas) $partitions -}}
 {{- fail (printf "workers.replicas (%d) must not exceed config.partitions (%d): each partition is processed by one worker, further replicas would stay idle (deploy/README.md, \"Scaling workers\")" (int .Values.workers.replicas) $partitions) -}}
 {{- end -}}
@@ -32,6 +27,11 @@ the value and the rule broken.
 {{- end -}}
 {{- end -}}
 {{- include "schakel.requireSecret" (dict "root" . "name" "apiTokens" "why" "the workers' API clients") -}}
+{{- $auth := .Values.secrets.schemaRegistryAuth -}}
+{{- $token := .Values.secrets.schemaRegistryToken -}}
+{{- if and (or $auth.existingSecret $auth.value) (or $token.existingSecret $token.value) -}}
+{{- fail "secrets.schemaRegistryAuth and secrets.schemaRegistryToken: set one of them, not both" -}}
+{{- end -}}
 {{- $a := .Values.adapters -}}
 {{- if or $a.iwmo.enabled $a.socialeDienst.enabled $a.vroegsignalering.enabled $a.outbox.enabled $a.wijkteamWebhook.enabled -}}
 {{- include "schakel.requireSecret" (dict "root" . "name" "pseudonymKey" "why" "the adapters pseudonymise every BSN with it") -}}
