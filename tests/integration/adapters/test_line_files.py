@@ -1,0 +1,82 @@
+"""The reproductions of issue 11 items 2 and 3, run as a user runs them — the ``schakel`` CLI
+against the real (embedded) broker:
+
+- ``schakel publish`` over a JSON-lines file with a half-written last line, run once, the file
+  completed, run again: every event reaches the topic once and the checkpoint counts the
+  lines there are (before: event 6 never arrived, the checkpoint said line 11 of 10);
+- ``schakel adapter sociale-dienst --once`` over 200 rows, then the same export with 20 rows
+  inserted after row 100: every row reaches the topic (before: ``read 22, published 22``,
+  rows 102–121 never read, no log line)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from adapters.sociale_dienst import COLUMNS as SD_COLUMNS
+from schemas.settings import Settings
+from tests.cli import run_cli
+from tests.integration.adapters.conftest import events_of
+from tests.integration.adapters.test_crash import cli_env
+
+BSN = "999990111"
+COLUMNS = ";".join(SD_COLUMNS)
+
+
+def test_publish_waits_for_the_newline_of_a_half_written_line(
+    adapter_settings: Settings, tmp_path: Path
+) -> None:
+    source = f"urn:nld:oin:{adapter_settings.oin}:systeem:wijkteam"
+
+    def line(n: int) -> bytes:
+        event = {
+            "specversion": "1.0",
+            "id": f"half-{n}",
+            "source": source,
+            "type": "nl.wijkteams.casussen.geopend",
+            "data": {"bsn": BSN, "datum": "2026-01-05", "casus_id": f"C-{n}"},
+        }
+        return json.dumps(event).encode() + b"\n"
+
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"".join(line(n) for n in range(1, 6)) + line(6)[:60])
+    env = cli_env(adapter_settings)
+    first = run_cli("publish", str(path), env=env)
+    assert first.returncode == 0, first.stderr
+    assert "read 5, published 5, rejected 0" in first.stdout
+    path.write_bytes(b"".join(line(n) for n in range(1, 11)))
+    second = run_cli("publish", str(path), env=env)
+    assert second.returncode == 0, second.stderr
+    assert "read 5, published 5, rejected 0" in second.stdout
+    messages = events_of(adapter_settings.kafka_bootstrap or "", "schakel.wijkteam.events", source)
+    assert sorted(m.record["id"] for m in messages) == sorted(f"half-{n}" for n in range(1, 11))
+    checkpoint = json.loads(
+        (adapter_settings.data_dir / "checkpoints" / "publish.json").read_text()
+    )
+    assert checkpoint["files"][str(path)]["line"] == 10
+
+
+def test_rows_inserted_in_a_re_export_are_all_read(
+    adapter_settings: Settings, tmp_path: Path
+) -> None:
+    def row(n: int) -> str:
+        return f"{BSN};uitkering-toegekend;2026-01-05;bijstand;;;;;;;;R-{n:04d}\n"
+
+    path = tmp_path / "export.csv"
+    path.write_text(COLUMNS + "\n" + "".join(row(n) for n in range(1, 201)))
+    env = cli_env(adapter_settings)
+    argv = ("adapter", "sociale-dienst", str(path), "--once")
+    first = run_cli(*argv, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "read 200, published 200" in first.stdout
+    rows = [*range(1, 101), *range(1001, 1021), *range(101, 201)]
+    path.write_text(COLUMNS + "\n" + "".join(row(n) for n in rows))
+    second = run_cli(*argv, env=env)
+    assert second.returncode == 0, second.stderr
+    assert "read 220, published 220" in second.stdout  # read again from the start
+    assert "adapter.file_reread" in second.stderr  # and said so
+    source = f"urn:nld:oin:{adapter_settings.oin}:systeem:sociale-dienst"
+    topic = "schakel.participatiewet.events"
+    messages = events_of(adapter_settings.kafka_bootstrap or "", topic, source)
+    assert len({m.record["id"] for m in messages}) == 220  # every row, the 200 known ones once
+    assert len(messages) == 420  # 200 + 220 copies; the repeated 200 are duplicates downstream
