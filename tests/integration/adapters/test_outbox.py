@@ -122,3 +122,37 @@ def test_connection_problems_are_source_failures(postgres: Any) -> None:
     with pytest.raises(AdapterError, match="schakel_outbox does not exist"):
         list(source.records({}))
     source.close()
+
+
+def test_one_bad_row_never_stops_the_outbox(outbox_db: str, adapter_settings: Settings) -> None:
+    """Issue 11 item 4 against PostgreSQL: a jsonb number of 5,000 digits (Python's int
+    refuses more than 4,300: ValueError) and a BSN in full-width digits (passed the check,
+    then crashed on encode('ascii')) stopped the adapter on every run. Now both rows are
+    quarantined and the rows after them published."""
+    source = f"urn:nld:oin:{adapter_settings.oin}:systeem:wmo-zaaksysteem"
+    huge = {**melding(source, 2), "data": {"bsn": "999990020", "datum": "2026-01-20"}}
+    with psycopg.connect(outbox_db) as conn:
+        conn.execute(
+            "INSERT INTO schakel_outbox (event) VALUES (%s), (%s::jsonb), (%s), (%s)",
+            (
+                json.dumps(melding(source, 1)),
+                json.dumps(huge).replace('"2026-01-20"}', '"2026-01-20", "x": ' + "7" * 5000 + "}"),
+                json.dumps(melding(source, 3, bsn="９９９９９００２０"), ensure_ascii=False),
+                json.dumps(melding(source, 4)),
+            ),
+        )
+    bootstrap = adapter_settings.kafka_bootstrap or ""
+    runner = build_runner("outbox", outbox_db, adapter_settings, bootstrap=bootstrap)
+    try:
+        stats = runner.run_once()
+        assert (stats.read, stats.published, stats.by_reason) == (
+            4,
+            2,
+            {"malformed": 1, "bsn": 1},
+        )
+        assert runner.checkpoint.load() == {"last_id": 4}
+    finally:
+        runner.publisher.close()
+        runner.close()
+    messages = events_of(bootstrap, "schakel.wmo.events", source)
+    assert sorted(m.record["id"] for m in messages) == ["m-1", "m-4"]
