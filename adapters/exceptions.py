@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-
-class AdapterError(Exception):
-    """Base of every adapter error."""
+from schemas.exceptions import PermanentError, SchakelError, TransientError
 
 
-class Rejection(AdapterError):
+class AdapterError(SchakelError):
+    """Base of every adapter error (a :class:`~schemas.exceptions.SchakelError`)."""
+
+
+class Rejection(AdapterError, PermanentError):
     """A source record that cannot become a catalogue event.
 
     ``reason`` is a short stable code (metric label), the message says what to fix."""
@@ -17,9 +19,10 @@ class Rejection(AdapterError):
         self.reason = reason
 
 
-class PublishError(AdapterError):
-    """The broker did not acknowledge a record; nothing after it is checkpointed."""
+class PublishError(AdapterError, TransientError):
+    """The broker did not acknowledge a record (or could not be reached); nothing after it is
+    checkpointed. Transient: the same records are published again once the broker is back."""
 
 
-class CheckpointError(AdapterError):
-    """The checkpoint could not be read or written."""
+class CheckpointError(AdapterError, PermanentError):
+    """The checkpoint could not be read or written (a file the operator must fix)."""

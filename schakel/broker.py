@@ -18,9 +18,12 @@ from types import TracebackType
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
+from schemas.exceptions import PermanentError
 
-class BrokerStartError(RuntimeError):
-    """The embedded broker did not start or did not answer in time."""
+
+class BrokerStartError(PermanentError, RuntimeError):
+    """The embedded broker did not start or did not answer in time (an environment the
+    operator must fix, not an outage of a running broker)."""
 
 
 def free_port(host: str = "127.0.0.1") -> int:

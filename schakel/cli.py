@@ -13,10 +13,23 @@ from collections.abc import Callable, Sequence
 
 from schakel import __version__
 from schakel.logs import setup_logging
-from schemas.exceptions import SchakelContractError, SettingsError
+from schemas.exceptions import SchakelError, SettingsError, TransientError
 from schemas.settings import Settings, load_settings
 
 Command = Callable[[argparse.Namespace, Settings], int]
+
+EXIT_CONFIG = 2
+"""Bad configuration, data or environment (a permanent error): fix it, then run again."""
+EXIT_TEMPFAIL = 75
+"""EX_TEMPFAIL (sysexits.h): an outage of the broker or schema registry outlasted the
+retries (a transient error): run again later; nothing after the last checkpoint was lost."""
+_MAX_MESSAGE = 500
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc``'s message on one line (whitespace runs folded), capped: for stderr."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
 def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
@@ -197,10 +210,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Command = args.func
     try:
         return func(args, settings)
-    except (SchakelContractError, RuntimeError, OSError) as exc:
-        # errors of configuration or environment: a clear line, no stack trace
-        print(f"schakel: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
+    except TransientError as exc:  # an outage that outlasted the retries: try again later
+        print(f"schakel: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
+        return EXIT_TEMPFAIL
+    except (SchakelError, RuntimeError, OSError) as exc:
+        # errors of configuration, data or environment: one clear line, no stack trace
+        print(f"schakel: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
 

@@ -59,6 +59,7 @@ from schakel.synth.feed import outbox_input, run_adapter
 from schakel.synth.output import write_municipality
 from schakel.synth.postgres import TempPostgres
 from schakel.synth.truth import format_score
+from schemas.exceptions import PermanentError
 from schemas.serde import RecordDeserializer
 from schemas.settings import Settings
 from schemas.wire import Wire
@@ -68,7 +69,7 @@ DEFAULT_SEED = 2026
 DEMO_DOEL = "demo: signalen beoordelen"
 
 
-class DemoError(RuntimeError):
+class DemoError(PermanentError, RuntimeError):
     """The demo could not run (port taken, worker died, …); the message says why."""
 
 

@@ -33,7 +33,7 @@ from adapters.runner import Runner
 from schakel import sandbox, wiring
 from schakel.broker import free_port
 from schakel.registry_server import announce, embedded_registry
-from schemas.exceptions import SettingsError
+from schemas.exceptions import PermanentError, SettingsError
 from schemas.models import parse_date
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import Settings
@@ -43,7 +43,7 @@ from streams.offsets import true_end_offsets
 Input = tuple[str, str]
 
 
-class ReplayError(RuntimeError):
+class ReplayError(PermanentError, RuntimeError):
     """The replay pipeline failed (the worker died or did not finish in time)."""
 
 
@@ -317,6 +317,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if problem:
         print(f"schakel replay: {problem}", file=sys.stderr)
         return 2
+    from streams.rules import load_rules
+
+    load_rules(settings.rules_dir)  # a bad rule file stops here, in one line (RuleConfigError)
     until = None
     if args.until:
         try:

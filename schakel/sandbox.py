@@ -28,11 +28,12 @@ from kafka.errors import KafkaError
 
 from schakel.broker import EmbeddedBroker
 from schakel.topics import ensure_topics
+from schemas.exceptions import PermanentError
 from schemas.settings import Settings
 from schemas.wire import Wire
 
 
-class SandboxError(RuntimeError):
+class SandboxError(PermanentError, RuntimeError):
     """The run cannot use the Kafka it was given (the message says why)."""
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from adapters.publisher import Publisher
+from schemas.exceptions import PermanentError
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry, SchemaRegistry
 from schemas.registry_client import ConfluentRegistry, RegistryConnection
@@ -17,7 +18,7 @@ from schemas.settings import Settings
 BROKER_FILE = "embedded-broker.json"
 
 
-class NoKafkaError(RuntimeError):
+class NoKafkaError(PermanentError, RuntimeError):
     """No Kafka configured and no embedded broker running."""
 
 

@@ -1,13 +1,39 @@
-"""The exception tree of :mod:`schemas`. Messages never contain a BSN."""
+"""The exception tree of Schakel, rooted here because :mod:`schemas` is the package both
+``adapters/`` and ``streams/`` import. Messages never contain a BSN.
+
+Every Schakel error is a :class:`SchakelError` and, where the caller's reaction is known, also
+either a :class:`TransientError` (an outage of the broker, the schema registry or a database:
+the same call may succeed later — callers retry with backoff and never quarantine,
+dead-letter or skip the record because of it) or a :class:`PermanentError` (bad data or
+configuration: retrying will not help — the record is quarantined or dead-lettered, the
+configuration problem reported in one line). The packages' own trees
+(:mod:`adapters.exceptions`, :mod:`streams.exceptions`, :mod:`schakel.synth.exceptions`) hang
+from this root.
+"""
 
 from __future__ import annotations
 
 
-class SchakelContractError(Exception):
+class SchakelError(Exception):
+    """Root of every error Schakel raises on purpose."""
+
+
+class TransientError(SchakelError):
+    """An outage (broker, schema registry, database): retry the same call with backoff.
+
+    Never a reason to quarantine, dead-letter or skip a record."""
+
+
+class PermanentError(SchakelError):
+    """Bad data or bad configuration: retrying the same call gives the same answer. A record
+    is quarantined or dead-lettered with the reason; configuration is reported in one line."""
+
+
+class SchakelContractError(SchakelError):
     """Base of every error raised by the contract package."""
 
 
-class InvalidEvent(SchakelContractError):
+class InvalidEvent(SchakelContractError, PermanentError):
     """An input event does not satisfy the catalogue.
 
     ``field`` is the dotted path of the offending field (``data.datum``) or ``""`` for the
@@ -34,7 +60,7 @@ class UnknownEventType(InvalidEvent):
         super().__init__(message, field="type", reason="unknown-type")
 
 
-class SerdeError(SchakelContractError):
+class SerdeError(SchakelContractError, PermanentError):
     """A payload could not be encoded or decoded."""
 
 
@@ -55,12 +81,12 @@ class RegistryError(SchakelContractError):
     schema id) and the HTTP status, never the schema text or credentials."""
 
 
-class RegistryUnavailable(RegistryError):
+class RegistryUnavailable(RegistryError, TransientError):
     """Transient: the registry could not be reached or answered 408, 429 or 5xx, and kept
     doing so through the retry budget. Retrying later may succeed."""
 
 
-class RegistryRefused(RegistryError):
+class RegistryRefused(RegistryError, PermanentError):
     """Permanent: the registry answered with an error that retrying will not change.
 
     ``status`` is the HTTP status, ``error_code`` the registry's own code (Confluent
@@ -93,9 +119,9 @@ class RegistryUnauthorized(RegistryRefused):
     certificates are missing or wrong."""
 
 
-class IncompatibleSchema(SchakelContractError):
+class IncompatibleSchema(SchakelContractError, PermanentError):
     """A schema version is not BACKWARD compatible with an earlier committed version."""
 
 
-class SettingsError(SchakelContractError):
+class SettingsError(SchakelContractError, PermanentError):
     """A setting is missing or invalid: the message names the environment variable."""

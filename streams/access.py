@@ -22,6 +22,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 
+from schemas.exceptions import PermanentError
 from schemas.settings import ApiToken, Role
 from streams.exceptions import StreamsError
 
@@ -35,7 +36,7 @@ ROLE_MATRIX: Mapping[str, frozenset[Role]] = {
 """Endpoint → the roles that may call it."""
 
 
-class AccessDenied(StreamsError):
+class AccessDenied(StreamsError, PermanentError):
     """401 (no or unknown token) or 403 (role not allowed); the message names the header or
     the role and the endpoint, never the token."""
 

@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from schemas.envelope import Event
-from schemas.exceptions import RegistryError
+from schemas.exceptions import RegistryError, TransientError
 from schemas.serde import RecordSerializer
 from schemas.settings import ApiToken
 from streams.exceptions import StreamsError
@@ -38,7 +38,7 @@ AUDIT_TIMEOUT_S = 5.0
 """Longest wait for the broker's acknowledgement of one audit record before answering 503."""
 
 
-class AuditUnavailable(StreamsError):
+class AuditUnavailable(StreamsError, TransientError):
     """Transient: the audit record could not be written (and acknowledged) in time."""
 
 

@@ -1,11 +1,13 @@
-"""The exception tree of :mod:`streams`."""
+"""The exception tree of :mod:`streams`, hanging from :class:`schemas.exceptions.SchakelError`."""
+
+from schemas.exceptions import PermanentError, SchakelError
 
 
-class StreamsError(Exception):
+class StreamsError(SchakelError):
     """Base of every error raised by the stream core."""
 
 
-class RuleConfigError(StreamsError):
+class RuleConfigError(StreamsError, PermanentError):
     """A rule file is invalid: the message names the file, the rule id and the field."""
 
 

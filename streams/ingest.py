@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from schemas.envelope import Event, describe_validation_error
-from schemas.exceptions import SerdeError
+from schemas.exceptions import PermanentError, SerdeError
 from schemas.models import data_model
 from schemas.serde import RecordDeserializer
 from schemas.wire import Wire
@@ -21,7 +21,7 @@ from streams.model import TimelineEvent
 _PSEUDONYM = re.compile(r"[0-9a-f]{32}")
 
 
-class IngestError(StreamsError):
+class IngestError(StreamsError, PermanentError):
     """A record that cannot be accepted; ``stage`` and ``reason`` are metric labels."""
 
     def __init__(self, message: str, *, stage: str, reason: str) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from schemas.exceptions import PermanentError
 from schemas.pseudonym import elfproef
 from streams.exceptions import StreamsError
 
@@ -57,7 +58,7 @@ _DATES = re.compile(
 )
 
 
-class InvalidPurpose(StreamsError):
+class InvalidPurpose(StreamsError, PermanentError):
     """The purpose breaks a rule; the message names ``doel`` and the rule, not the text."""
 
 

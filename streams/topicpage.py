@@ -13,11 +13,12 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
+from schemas.exceptions import TransientError
 from streams.exceptions import StreamsError
 from streams.offsets import true_end_offsets
 
 
-class TopicUnavailable(StreamsError):
+class TopicUnavailable(StreamsError, TransientError):
     """Transient: the topic could not be read (broker unreachable, no metadata, timeout)."""
 
 

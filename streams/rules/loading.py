@@ -45,13 +45,24 @@ def read_rule_file(path: Path) -> dict[str, Any]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise RuleFileError(path.name, None, None, f"cannot read file: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise RuleFileError(path.name, None, None, "not UTF-8 text") from exc
     except yaml.YAMLError as exc:
-        raise RuleFileError(path.name, None, None, f"not valid YAML: {exc}") from exc
+        raise RuleFileError(path.name, None, None, f"not valid YAML{_yaml_problem(exc)}") from exc
     if not isinstance(raw, dict):
         raise RuleFileError(path.name, None, None, "a rule file must be a YAML mapping")
     if not isinstance(raw.get("id"), str):
         raise RuleFileError(path.name, None, "id", "required: the rule id (a string)")
     return raw
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Where and what, on one line: ``" (line 3, column 5): mapping values are not allowed
+    here"``."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return f"{where}: {' '.join(str(problem).split())}"
 
 
 def _kind(value: object) -> type | None:
