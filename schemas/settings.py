@@ -140,7 +140,10 @@ class Settings(BaseSettings):
         "production profile).",
     )
     history_limit: int = Field(
-        2000, ge=10, description="Maximum events kept per citizen timeline (oldest dropped)."
+        2000,
+        ge=10,
+        description="Maximum accepted events per citizen timeline; a new event beyond it is "
+        "refused (dead-lettered, reason `history-limit`), an accepted one is never dropped.",
     )
     timer_interval_s: float = Field(
         30.0, gt=0, description="Seconds between live-clock checks of due citizens."

@@ -30,7 +30,7 @@ from streams.ingest import IngestError, decode_event
 from streams.offsets import true_end_offsets
 from streams.processor import partition_of
 from streams.signals import signal_event
-from streams.state import CitizenState, Engine, StoredEvent, advance_clock
+from streams.state import CitizenState, Engine, StoredEvent, close_replay
 
 log = logging.getLogger("schakel.streams")
 
@@ -150,11 +150,7 @@ class BatchRebuild:
                 self._ingest(record, states, touched, producer, stats)
             for subject in sorted(touched if until is None else states):
                 state = states[subject]
-                latest = state.latest_datum()
-                tot = max(d for d in (until, latest) if d is not None)
-                outcome = advance_clock(state, tot, self.engine, today=None)
-                if until is None:
-                    state.klok = None  # no tick was given: the clock stays the latest datum
+                outcome = close_replay(state, self.engine, until=until)
                 key = subject.encode()
                 for change in outcome.changes:
                     value = self.serializer(signal_event(change, self.source), self.wire.signalen)
@@ -190,7 +186,9 @@ class BatchRebuild:
         topic, value = record.topic, record.value
         try:
             subject, event = decode_event(self.deserializer, value, topic, self.wire)
-        except IngestError as exc:
+            state = states.get(subject) or CitizenState(subject=subject)
+            accepted = state.insert(StoredEvent(event, value), self.history_limit)
+        except IngestError as exc:  # invalid, or refused by the history limit (HistoryLimitError)
             headers = deadletter_headers(topic, record.partition, record.offset, exc.stage, exc)
             producer.send(
                 self.wire.deadletter_streams,
@@ -200,10 +198,8 @@ class BatchRebuild:
             )
             stats.deadlettered += 1
             return
-        state = states.get(subject)
-        if state is None:
-            state = states[subject] = CitizenState(subject=subject)
-        if state.insert(StoredEvent(event, value), self.history_limit):
+        states[subject] = state
+        if accepted:
             stats.accepted += 1
             touched.add(subject)
         else:

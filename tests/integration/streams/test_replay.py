@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -52,9 +54,9 @@ EXPECTED = [
 ]
 
 
-def run_replay(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SCHAKEL_PSEUDONYM_KEY": KEY, "SCHAKEL_LOG_FORMAT": "text"}
-    return run_cli("replay", *args, env=env, timeout=300)
+def run_replay(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "SCHAKEL_PSEUDONYM_KEY": KEY, "SCHAKEL_LOG_FORMAT": "text", **(env or {})}
+    return run_cli("replay", *args, env=full, timeout=300)
 
 
 def _comparable(signals: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -105,3 +107,160 @@ def test_without_until_the_clock_is_each_citizens_latest_date() -> None:
     result = run_replay(str(SCENARIO), "--json")
     assert result.returncode == 0, result.stderr
     assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
+
+
+# --- issue 15: the minimal cases of each class, through both paths ---------------------------
+
+_BSN_R6, _BSN_CASUS, _BSN_REGIE, _BSN_LIMIT = "100000022", "100000034", "100000046", "100000058"
+
+
+def _pseudonym(bsn: str) -> str:
+    """Computed here with the standard library (HMAC-SHA256, 32 hex characters)."""
+    return hmac.new(KEY.encode(), bsn.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _event(
+    bsn: str, event_id: str, kind: str, datum: str, time: str | None = None, **data: Any
+) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "urn:nld:oin:00000001234567890000:systeem:issue15",
+        "type": f"nl.{kind}",
+        "data": {"bsn": bsn, "datum": datum, **data},
+    }
+    if time is not None:
+        event["time"] = time
+    return event
+
+
+_WEEKLY = ["01-20", "01-27", "02-03", "02-10", "02-17", "02-24", "03-03", "03-10", "03-17", "03-24"]
+ISSUE15 = [
+    # class 1 — R6: ended for work 04-16, re-granted 04-17, ended again: opgelost on 04-17
+    _event(
+        _BSN_R6, "a-1", "participatiewet.uitkeringen.toegekend", "2026-01-01", regeling="bijstand"
+    ),
+    _event(_BSN_R6, "a-2", "participatiewet.uitkeringen.beeindigd", "2026-01-31", reden="werk"),
+    _event(
+        _BSN_R6, "a-3", "participatiewet.uitkeringen.toegekend", "2026-02-10", regeling="bijstand"
+    ),
+    _event(_BSN_R6, "a-4", "participatiewet.uitkeringen.beeindigd", "2026-04-16", reden="werk"),
+    _event(
+        _BSN_R6, "a-5", "participatiewet.uitkeringen.toegekend", "2026-04-17", regeling="bijstand"
+    ),
+    _event(_BSN_R6, "a-6", "participatiewet.uitkeringen.beeindigd", "2026-04-20", reden="overig"),
+    # class 2 — a casus opened (09:00) and closed (no time) on one day holds on that day only
+    _event(
+        _BSN_CASUS,
+        "b-1",
+        "wijkteams.casussen.geopend",
+        "2026-01-10",
+        "2026-01-10T09:00:00+01:00",
+        casus_id="C1",
+    ),
+    _event(_BSN_CASUS, "b-2", "wijkteams.casussen.gesloten", "2026-01-10", casus_id="C1"),
+    _event(_BSN_CASUS, "b-3", "wmo.aanvragen.afgewezen", "2026-02-01", reden="overig"),
+    _event(_BSN_CASUS, "b-4", "participatiewet.aanvragen.afgewezen", "2026-02-15", reden="overig"),
+    # class 3 — 3 domains from 01-15; regie assigned with no casus open holds: closures of a
+    # casus that is not open (C9) or not the last open one (C1) do not end it: no R4
+    _event(
+        _BSN_REGIE,
+        "c-1",
+        "participatiewet.uitkeringen.toegekend",
+        "2026-01-01",
+        regeling="bijstand",
+    ),
+    _event(
+        _BSN_REGIE,
+        "c-2",
+        "wmo.voorzieningen.toegewezen",
+        "2026-01-10",
+        toewijzing_nummer="T1",
+        ingangsdatum="2026-01-10",
+    ),
+    _event(_BSN_REGIE, "c-3", "wgs.trajecten.gestart", "2026-01-15"),
+    _event(_BSN_REGIE, "c-4", "wijkteams.regie.toegewezen", "2026-01-05", rol="casusregisseur"),
+    _event(_BSN_REGIE, "c-5", "wijkteams.casussen.gesloten", "2026-01-20", casus_id="C9"),
+    _event(_BSN_REGIE, "c-6", "wijkteams.casussen.geopend", "2026-01-25", casus_id="C1"),
+    _event(_BSN_REGIE, "c-7", "wijkteams.casussen.geopend", "2026-01-26", casus_id="C2"),
+    _event(_BSN_REGIE, "c-8", "wijkteams.casussen.gesloten", "2026-02-01", casus_id="C1"),
+    # class 4 — with SCHAKEL_HISTORY_LIMIT=10, 12 events whose R1 episode starts in the first
+    # two: the last two are refused (dead-lettered), R1 stays
+    _event(
+        _BSN_LIMIT,
+        "d-1",
+        "wmo.onderzoeken.afgerond",
+        "2026-01-05",
+        werkwens=True,
+        arbeidspotentieel="gedeeltelijk",
+    ),
+    _event(
+        _BSN_LIMIT,
+        "d-2",
+        "wmo.voorzieningen.toegewezen",
+        "2026-01-10",
+        toewijzing_nummer="T1",
+        productcategorie="02",
+        ingangsdatum="2026-01-10",
+    ),
+    *(
+        _event(
+            _BSN_LIMIT,
+            f"d-{n + 3}",
+            "wmo.voorzieningen.gestart",
+            f"2026-{day}",
+            toewijzing_nummer="T1",
+            productcategorie="02",
+        )
+        for n, day in enumerate(_WEEKLY)
+    ),
+]
+
+_ISSUE15_SIGNALS: list[dict[str, Any]] = [
+    {  # R6 from 2026-02-10 (10 days after leaving for work), termijn 03-10; its own
+        # uitkering ended 04-16, the re-grant of 04-17 does not continue it
+        "regel": "terugval-zonder-nazorg",
+        "subject": _pseudonym(_BSN_R6),
+        "sleutel": "2026-02-10",
+        "sinds": "2026-02-10",
+        "status": "opgelost",
+        "termijn": "2026-03-10",
+        "bewijs": ["a-2", "a-3"],
+        "opgelost_op": "2026-04-17",
+    },
+    {  # the casus held on 2026-01-10 only: no support on 02-15, 14 days after the Wmo
+        # rejection
+        "regel": "tussen-wal-en-schip",
+        "subject": _pseudonym(_BSN_CASUS),
+        "sleutel": "2026-02-15",
+        "sinds": "2026-02-15",
+        "status": "open",
+        "termijn": None,
+        "bewijs": ["b-3", "b-4"],
+        "opgelost_op": None,
+    },
+    {  # voorziening from 01-10, werkwens from 01-05; 56 days → 2026-03-07
+        "regel": "werkpotentieel-zonder-verwijzing",
+        "subject": _pseudonym(_BSN_LIMIT),
+        "sleutel": "2026-01-10",
+        "sinds": "2026-01-10",
+        "status": "open",
+        "termijn": "2026-03-07",
+        "bewijs": ["d-1", "d-2", "d-3"],
+        "opgelost_op": None,
+    },
+]
+EXPECTED_ISSUE15 = sorted(_ISSUE15_SIGNALS, key=lambda s: (s["regel"], s["subject"]))
+"""In the order of the replay's output: by rule, then subject."""
+
+
+def test_issue15_minimal_cases_agree_on_both_paths(tmp_path: Path) -> None:
+    lines = [json.dumps(e) for e in ISSUE15]
+    random.Random(15).shuffle(lines)  # arrival order is free
+    feed = tmp_path / "issue15.jsonl"
+    feed.write_text("\n".join(lines) + "\n")
+    limit = {"SCHAKEL_HISTORY_LIMIT": "10"}
+    for path in ([], ["--batch"]):
+        result = run_replay(str(feed), "--until", "2026-06-30", "--json", *path, env=limit)
+        assert result.returncode == 0, result.stderr
+        assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED_ISSUE15, path

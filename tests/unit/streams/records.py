@@ -1,0 +1,117 @@
+"""Wire-level helpers for the worker (processor) and batch-ingest tests: real Avro records,
+a dict as table, lists as topics — no broker."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from schemas.envelope import validate_input
+from schemas.pseudonym import Pseudonymiser
+from schemas.registry import LocalRegistry
+from schemas.serde import RecordDeserializer, RecordSerializer
+from schemas.wire import DEFAULT_WIRE
+from streams.batch import BatchRebuild, BatchStats
+from streams.metrics import WorkerMetrics
+from streams.processor import Message, Processor
+from streams.rules import load_rules
+from streams.state import CitizenState
+
+RULES = load_rules()
+BSN = "111222333"
+OTHER_BSN = "123456782"
+
+
+class Sink:
+    """A topic: an awaitable send (the worker's) and ``send`` (the batch path's producer)."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def __call__(self, **kwargs: Any) -> None:
+        self.sent.append(kwargs)
+
+    def send(self, topic: str, **kwargs: Any) -> None:
+        self.sent.append({"topic": topic, **kwargs})
+
+
+def raw(
+    event_id: str, event_type: str, *, bsn: str = BSN, source: str = "urn:test", **data: Any
+) -> dict[str, Any]:
+    """A CloudEvent as a source sends it."""
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": source,
+        "type": event_type,
+        "data": {"bsn": bsn, **data},
+    }
+
+
+def message(event: dict[str, Any], offset: int, partition: int = 0) -> Message:
+    """The record an adapter publishes for ``event``, as consumed at ``offset``."""
+    validated = validate_input(event, Pseudonymiser("k"))
+    topic = DEFAULT_WIRE.topic_for(validated.type)
+    payload = RecordSerializer(LocalRegistry())(validated, topic)
+    return Message(topic, partition, offset, b"k", payload, [])
+
+
+class Worker:
+    """A :class:`Processor` on a dict table, with its output topics as :class:`Sink`."""
+
+    def __init__(self, history_limit: int = 2000) -> None:
+        registry = LocalRegistry()
+        self.signals, self.snapshots, self.deadletters = Sink(), Sink(), Sink()
+        self.table: dict[str, CitizenState] = {}
+        self.metrics = WorkerMetrics()
+        self.processor = Processor(
+            wire=DEFAULT_WIRE,
+            table=self.table,
+            engine=RULES,
+            serializer=RecordSerializer(registry),
+            deserializer=RecordDeserializer(registry),
+            send_signal=self.signals,
+            send_snapshot=self.snapshots,
+            send_deadletter=self.deadletters,
+            metrics=self.metrics,
+            clock_mode="replay",
+            history_limit=history_limit,
+            partitions=4,
+            source="urn:schakel",
+        )
+
+    async def handle(self, *messages: Message) -> None:
+        for each in messages:
+            await self.processor.handle(each)
+
+
+class BatchIngest:
+    """The ingest step of :class:`BatchRebuild` (decode, dedupe, limit, dead letters)."""
+
+    def __init__(self, history_limit: int = 2000) -> None:
+        registry = LocalRegistry()
+        self.rebuild = BatchRebuild(
+            "127.0.0.1:1",  # never contacted: only the ingest step runs
+            wire=DEFAULT_WIRE,
+            engine=RULES,
+            serializer=RecordSerializer(registry),
+            deserializer=RecordDeserializer(registry),
+            partitions=4,
+            source="urn:schakel",
+            history_limit=history_limit,
+        )
+        self.producer = Sink()
+        self.stats = BatchStats()
+        self.states: dict[str, CitizenState] = {}
+        self.touched: set[str] = set()
+
+    def ingest(self, *messages: Message) -> None:
+        for each in messages:
+            record = SimpleNamespace(
+                topic=each.topic,
+                partition=each.partition,
+                offset=each.offset,
+                key=each.key,
+                value=each.value,
+            )
+            self.rebuild._ingest(record, self.states, self.touched, self.producer, self.stats)
