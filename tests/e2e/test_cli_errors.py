@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from schakel.broker import free_port
-from tests.cli import run_cli
-from tests.integration.streams.helpers import SCENARIO
+from tests.cli import ROOT, run_cli
+
+SCENARIO = ROOT / "examples" / "scenario.jsonl"
 
 BAD_RULES = {
     "kapot.yaml": ("id: x\nparameters: [1, 2\n", "kapot.yaml: not valid YAML (line"),
