@@ -8,64 +8,17 @@ from typing import Any
 
 import pytest
 
-from schemas.envelope import validate_input
-from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
-from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.wire import DEFAULT_WIRE
-from streams.metrics import WorkerMetrics
+from schemas.serde import RecordSerializer
 from streams.processor import Message, Processor
-from streams.rules import load_rules
 
-BSN = "111222333"
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-
-    async def __call__(self, **kwargs: Any) -> None:
-        self.sent.append(kwargs)
-
-
-def raw(event_id: str, event_type: str, **data: Any) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": event_id,
-        "source": "urn:test",
-        "type": event_type,
-        "data": {"bsn": BSN, **data},
-    }
+from .records import Sink, Worker, message, raw
 
 
 @pytest.fixture
 def setup() -> tuple[Processor, Sink, Sink, Sink, dict[str, Any]]:
-    registry = LocalRegistry()
-    signals, snapshots, deadletters = Sink(), Sink(), Sink()
-    table: dict[str, Any] = {}
-    processor = Processor(
-        wire=DEFAULT_WIRE,
-        table=table,
-        engine=load_rules(),
-        serializer=RecordSerializer(registry),
-        deserializer=RecordDeserializer(registry),
-        send_signal=signals,
-        send_snapshot=snapshots,
-        send_deadletter=deadletters,
-        metrics=WorkerMetrics(),
-        clock_mode="replay",
-        history_limit=100,
-        partitions=4,
-        source="urn:schakel",
-    )
-    return processor, signals, snapshots, deadletters, table
-
-
-def message(event: dict[str, Any], offset: int) -> Message:
-    validated = validate_input(event, Pseudonymiser("k"))
-    topic = DEFAULT_WIRE.topic_for(validated.type)
-    payload = RecordSerializer(LocalRegistry())(validated, topic)
-    return Message(topic, 0, offset, b"key", payload, [])
+    worker = Worker(history_limit=100)
+    return worker.processor, worker.signals, worker.snapshots, worker.deadletters, worker.table
 
 
 R2 = [
