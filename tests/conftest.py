@@ -14,6 +14,7 @@ from schakel.kafka_cluster import KafkaCluster
 from schakel.topics import ensure_topics
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
+from tests.brokers import BROKERS, TestBroker, open_broker
 
 TEST_KEY = "test-pseudonym-key"
 
@@ -30,6 +31,15 @@ def kafka_cluster() -> Iterator[KafkaCluster]:
     it: each works in a namespace of its own (fresh topics and consumer group)."""
     with KafkaCluster(1) as cluster:
         yield cluster
+
+
+@pytest.fixture(params=BROKERS)
+def kafka_broker(request: pytest.FixtureRequest) -> Iterator[TestBroker]:
+    """The test runs twice: on a fresh embedded broker, and on the session's Apache Kafka in
+    a fresh namespace (marked ``kafka``); every topic of the namespace exists
+    (tests/brokers.py)."""
+    with open_broker(request.param, request) as broker:
+        yield broker
 
 
 @pytest.fixture(scope="session")

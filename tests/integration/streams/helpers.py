@@ -25,6 +25,7 @@ from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import DEFAULT_WIRE, Wire
 from streams.offsets import true_end_offsets
+from tests.brokers import TestBroker
 
 ROOT = Path(__file__).resolve().parents[3]
 SCENARIO = ROOT / "examples" / "scenario.jsonl"
@@ -44,10 +45,14 @@ class WorkerProcess:
         *,
         clock: str = "replay",
         extra_env: Mapping[str, str] | None = None,
+        wire: Wire = DEFAULT_WIRE,
+        profile: str = "embedded",
     ) -> None:
         self.bootstrap = bootstrap
         self.data_dir = data_dir
         self.clock = clock
+        self.wire = wire
+        self.profile = profile
         self.port = free_port()
         self.log = data_dir / f"worker-{self.port}.log"
         self.extra_env = dict(extra_env or {})
@@ -62,6 +67,8 @@ class WorkerProcess:
         env.update(
             {
                 "SCHAKEL_KAFKA_BOOTSTRAP": self.bootstrap,
+                "SCHAKEL_PROFILE": self.profile,
+                "SCHAKEL_NAMESPACE": self.wire.namespace,
                 "SCHAKEL_DATA_DIR": str(self.data_dir),
                 "SCHAKEL_WEB_PORT": str(self.port),
                 "SCHAKEL_API_TOKENS": TOKENS,
@@ -105,7 +112,15 @@ class WorkerProcess:
 
     def drain(self, topics: Iterable[str], timeout: float = 60.0) -> None:
         assert self.process is not None
-        wait_drained(self.bootstrap, list(topics), self.process, self.log, timeout)
+        wait_drained(
+            self.bootstrap,
+            list(topics),
+            self.process,
+            self.log,
+            timeout,
+            group=self.wire.group_id,
+            embedded=self.profile == "embedded",
+        )
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -163,7 +178,14 @@ def consume(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[Any]:
     return records
 
 
-def signal_events(bootstrap: str) -> list[tuple[str, dict[str, Any]]]:
-    """(type, record) of every event on ``schakel.signalen``."""
+def signal_events(bootstrap: str, wire: Wire = DEFAULT_WIRE) -> list[tuple[str, dict[str, Any]]]:
+    """(type, record) of every event on the signal topic of ``wire``."""
     deserialize = RecordDeserializer(LocalRegistry())
-    return [deserialize.decode(r.value) for r in consume(bootstrap, "schakel.signalen")]
+    return [deserialize.decode(r.value) for r in consume(bootstrap, wire.signalen)]
+
+
+def worker_on(broker: TestBroker, data_dir: Path, **options: Any) -> WorkerProcess:
+    """A :class:`WorkerProcess` pointed at ``broker``: its bootstrap, profile and namespace."""
+    return WorkerProcess(
+        broker.bootstrap, data_dir, wire=broker.wire, profile=broker.profile, **options
+    )
