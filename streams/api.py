@@ -1,15 +1,32 @@
 """HTTP API of the stream workers (``api.md``), on the Faust web server.
 
-Every ``/api/v1`` request needs ``Authorization: Bearer <token>`` (401) and a purpose
-``X-Doel`` header or ``doel`` query parameter (400). Each answered request is audited as
-``nl.schakel.inzage.geregistreerd`` on ``schakel.inzage``. Errors are JSON ``{"fout": …}``,
-never a stack trace, never a BSN."""
+Endpoints (roles: :data:`streams.access.ROLE_MATRIX`): ``GET /api/v1/signalen`` and
+``GET /api/v1/burgers/{pseudonym}/tijdlijn`` (regisseur), ``GET /api/v1/deadletters`` and
+``GET /api/v1/configuratie`` (beheerder), ``GET /api/v1/inzage`` (auditor); lists take
+``pagina`` and ``per_pagina``. Without a token: ``/metrics``, ``/health``, ``/ready``.
+
+Every ``/api/v1`` request passes, in order:
+
+1. ``Authorization: Bearer <token>`` — 401 if missing or unknown (:mod:`streams.access`,
+   constant-time comparison);
+2. the role matrix — 403 if the client's role may not call the endpoint
+   (:data:`streams.access.ROLE_MATRIX`);
+3. the purpose, header ``X-Doel`` or query ``doel`` — 400 if missing or not real words
+   (:mod:`streams.purpose`; masked before it is stored);
+4. the endpoint's own checks (400 / 404), then the audit record
+   ``nl.schakel.inzage.geregistreerd`` on ``schakel.inzage``, acknowledged by the broker
+   (:mod:`streams.audit`), and only then the answer, with header ``X-Inzage-Id`` (the audit
+   record's id). No audit record, no answer: 503 with ``Retry-After``.
+
+Errors are JSON ``{"fout": …}`` naming the field or rule, never the submitted value, never a
+stack trace (server-level errors: :mod:`streams.webserver`).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,20 +37,34 @@ from faust.exceptions import SameNode
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from schemas.envelope import Event
-from schemas.serde import RecordSerializer
-from schemas.settings import ApiToken
+from schemas.serde import RecordDeserializer
+from schemas.settings import ApiToken, Settings
+from schemas.wire import (
+    HEADER_ERROR_CLASS,
+    HEADER_SOURCE_OFFSET,
+    HEADER_SOURCE_PARTITION,
+    HEADER_SOURCE_TOPIC,
+    HEADER_STAGE,
+)
+from streams.access import AccessDenied, authenticate, authorize
+from streams.audit import AuditTrail, AuditUnavailable
 from streams.codec import timeline_json
 from streams.metrics import WorkerMetrics
+from streams.purpose import InvalidPurpose, clean_purpose
 from streams.readmodel import ReadModel
+from streams.rules import RuleSet
 from streams.state import CitizenState
 from streams.toestand import Period
+from streams.topicpage import TopicUnavailable, read_page
+from streams.webserver import MAX_ERROR_CHARS
 
 log = logging.getLogger("schakel.api")
 
 _PSEUDONYM = re.compile(r"[0-9a-f]{32}")
 STATUSES = ("open", "opgelost", "ingetrokken")
 MAX_PER_PAGE = 500
+RETRY_AFTER_S = 5
+"""``Retry-After`` of a 503 (audit trail or topic unavailable)."""
 
 
 @dataclass
@@ -45,9 +76,13 @@ class ApiContext:
     readmodel: ReadModel
     metrics: WorkerMetrics
     tokens: Mapping[str, ApiToken]
-    serializer: RecordSerializer
-    inzage_topic: Any
-    source: str
+    audit: AuditTrail
+    """Writes the audit records (acks=all) of answered requests."""
+    deserializer: RecordDeserializer
+    bootstrap: str
+    deadletter_topic: str
+    configuration: Mapping[str, Any]
+    """What ``GET /api/v1/configuratie`` answers (:func:`worker_configuration`)."""
     periods: Callable[[CitizenState], list[Period]]
     clock: Callable[[CitizenState], date | None]
     """The citizen's clock as the worker runs it (live: including today)."""
@@ -55,48 +90,47 @@ class ApiContext:
 
 
 class ApiError(Exception):
+    """An answer other than 200 decided by an endpoint's own checks."""
+
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
 
 
-def _authorize(ctx: ApiContext, request: Request) -> tuple[ApiToken, str]:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "Authorization: Bearer <token> ontbreekt")
-    client = ctx.tokens.get(token.strip())
-    if client is None:
-        raise ApiError(401, "onbekend of ongeldig token")
-    doel = (request.headers.get("X-Doel") or request.query.get("doel") or "").strip()
-    if not doel:
-        raise ApiError(
-            400,
-            "doel ontbreekt: geef het doel van de inzage op in de header "
-            "X-Doel of de parameter doel",
-        )
-    return client, doel[:200]
-
-
-async def _audit(
-    ctx: ApiContext, client: ApiToken, doel: str, wat: str, subject: str | None
-) -> None:
-    event = Event(
-        id=uuid.uuid4().hex,
-        source=ctx.source,
-        type="nl.schakel.inzage.geregistreerd",
-        subject=subject,
-        time=datetime.now(UTC).isoformat(timespec="milliseconds"),
-        data={
-            "wie": client.name,
-            "rol": client.role,
-            "doel": doel,
-            "wat": wat,
-            "tijd": datetime.now(UTC).isoformat(timespec="milliseconds"),
+def worker_configuration(settings: Settings, rules: RuleSet, clock_mode: str) -> dict[str, Any]:
+    """The worker's effective configuration without secrets (no key, no tokens, no DSN):
+    what a ``beheerder`` reads at ``GET /api/v1/configuratie``."""
+    return {
+        "profiel": settings.profile,
+        "klok": clock_mode,
+        "partities": settings.partitions,
+        "replicatie": settings.replication_factor,
+        "opslag": settings.store,
+        "historie_limiet": settings.history_limit,
+        "timer_interval_s": settings.timer_interval_s,
+        "schema_registry": "extern" if settings.schema_registry_url else "lokaal",
+        "regels": {
+            "actief": [rule.id for rule in rules.rules],
+            "uitgeschakeld": list(rules.disabled),
         },
-    )
-    value = ctx.serializer(event, ctx.inzage_topic.get_topic_name())
-    await ctx.inzage_topic.send(key=client.name.encode(), value=value)
+        "api_clients": [
+            {"naam": client.name, "rol": client.role} for client in settings.tokens().values()
+        ],
+    }
+
+
+def _header_text(value: str) -> str:
+    """A header value as text. aiohttp decodes header bytes as UTF-8 (invalid bytes become
+    surrogates); a browser sends Latin-1, so such a value is decoded again as Latin-1."""
+    if any("\ud800" <= c <= "\udfff" for c in value):
+        return value.encode("utf-8", "surrogateescape").decode("latin-1")
+    return value
+
+
+def _purpose(request: Request) -> str:
+    header = request.headers.get("X-Doel")
+    raw = _header_text(header) if header is not None else request.query.get("doel", "")
+    return clean_purpose(raw)
 
 
 def _page_args(request: Request) -> tuple[int, int]:
@@ -104,16 +138,16 @@ def _page_args(request: Request) -> tuple[int, int]:
         page = int(request.query.get("pagina", request.query.get("page", "1")))
         per_page = int(request.query.get("per_pagina", request.query.get("per_page", "50")))
     except ValueError:
-        raise ApiError(400, "pagina en per_pagina moeten gehele getallen zijn") from None
+        raise ApiError(400, "pagina en per_pagina: moeten gehele getallen zijn") from None
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ApiError(400, f"pagina ≥ 1 en 1 ≤ per_pagina ≤ {MAX_PER_PAGE}")
+        raise ApiError(400, f"pagina en per_pagina: pagina ≥ 1 en 1 ≤ per_pagina ≤ {MAX_PER_PAGE}")
     return page, per_page
 
 
 def signal_list(ctx: ApiContext, request: Request) -> dict[str, Any]:
     status = request.query.get("status")
     if status is not None and status not in STATUSES:
-        raise ApiError(400, "status moet open, opgelost of ingetrokken zijn")
+        raise ApiError(400, "status: moet open, opgelost of ingetrokken zijn")
     wanted = {status} if status else {"open", "opgelost"}
     regel = request.query.get("regel")
     page, per_page = _page_args(request)
@@ -132,58 +166,132 @@ def signal_list(ctx: ApiContext, request: Request) -> dict[str, Any]:
     }
 
 
+async def audit_page(ctx: ApiContext, request: Request) -> dict[str, Any]:
+    """A page of the audit trail, newest first."""
+    page, per_page = _page_args(request)
+    found = await asyncio.to_thread(read_page, ctx.bootstrap, ctx.audit.topic, page, per_page)
+    rows = []
+    for record in found.records:
+        event = ctx.deserializer(record.value)
+        rows.append({"id": event.id, "subject": event.subject, **dict(event.data)})
+    return {"inzage": rows, "pagina": page, "per_pagina": per_page, "totaal": found.total}
+
+
+async def deadletter_page(ctx: ApiContext, request: Request) -> dict[str, Any]:
+    """A page of the streams dead letters, newest first: where each record came from, the
+    stage and the error class — not the record and not the error message (they may hold
+    citizens' data; operators with topic access read them there)."""
+    page, per_page = _page_args(request)
+    found = await asyncio.to_thread(read_page, ctx.bootstrap, ctx.deadletter_topic, page, per_page)
+    rows = []
+    for record in found.records:
+        headers = {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
+        rows.append(
+            {
+                "tijd": datetime.fromtimestamp(record.timestamp / 1000, UTC).isoformat(
+                    timespec="milliseconds"
+                ),
+                "offset": record.offset,
+                "bron": {
+                    "topic": headers.get(HEADER_SOURCE_TOPIC),
+                    "partitie": headers.get(HEADER_SOURCE_PARTITION),
+                    "offset": headers.get(HEADER_SOURCE_OFFSET),
+                },
+                "fase": headers.get(HEADER_STAGE),
+                "klasse": headers.get(HEADER_ERROR_CLASS),
+            }
+        )
+    return {"deadletters": rows, "pagina": page, "per_pagina": per_page, "totaal": found.total}
+
+
+Handler = Callable[[ApiToken, str], Awaitable[Response]]
+Body = Callable[[Request], Awaitable[dict[str, Any]]]
+Audit = tuple[ApiToken, str, str, str | None]
+"""Who, purpose, what, about whom: the arguments of :meth:`AuditTrail.record`."""
+
+
 def register_api(ctx: ApiContext) -> None:
     """Register the views on ``ctx.app``."""
     app = ctx.app
+    tokens = list(ctx.tokens.values())
 
-    def respond(view: View, endpoint: str, status: int, body: Any) -> Response:
+    def refuse(view: View, endpoint: str, status: int, message: str) -> Response:
         ctx.metrics.api_requests.labels(endpoint, str(status)).inc()
-        return view.json(body, status=status)
+        retry = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+        return view.json({"fout": message[:MAX_ERROR_CHARS]}, status=status, headers=retry)
 
-    async def guarded(
-        view: View,
-        request: Request,
-        endpoint: str,
-        handler: Callable[[ApiToken, str], Awaitable[Response]],
-    ) -> Response:
+    async def answer(view: View, endpoint: str, audit: Audit, body: Any) -> Response:
+        """Write the audit record (acks=all), then answer 200 with its id."""
+        audit_id = await ctx.audit.record(*audit)
+        ctx.metrics.api_requests.labels(endpoint, "200").inc()
+        return view.json(body, headers={"X-Inzage-Id": audit_id})
+
+    async def guarded(view: View, request: Request, endpoint: str, handler: Handler) -> Response:
         try:
-            client, doel = _authorize(ctx, request)
-            return await handler(client, doel)
-        except ApiError as exc:
-            return respond(view, endpoint, exc.status, {"fout": str(exc)})
-        except Exception:
-            log.exception("api.internal_error", extra={"endpoint": endpoint})
-            return respond(view, endpoint, 500, {"fout": "interne fout; zie de logs van de worker"})
+            client = authenticate(tokens, request.headers.get("Authorization", ""))
+            try:
+                authorize(client, endpoint)
+            except AccessDenied:
+                log.warning("api.forbidden", extra={"wie": client.name, "endpoint": endpoint})
+                raise
+            return await handler(client, _purpose(request))
+        except (AccessDenied, ApiError) as exc:
+            return refuse(view, endpoint, exc.status, str(exc))
+        except InvalidPurpose as exc:
+            return refuse(view, endpoint, 400, str(exc))
+        except (AuditUnavailable, TopicUnavailable) as exc:
+            return refuse(view, endpoint, 503, str(exc))
 
-    @app.page("/api/v1/signalen")
-    class Signalen(View):
-        async def get(self, request: Request) -> Response:
-            async def handle(client: ApiToken, doel: str) -> Response:
-                body = signal_list(ctx, request)
-                await _audit(ctx, client, doel, "GET /api/v1/signalen", None)
-                return respond(self, "signalen", 200, body)
+    def json_endpoint(path: str, endpoint: str, body: Body) -> None:
+        """``GET path``: the checks of :func:`guarded`, ``body(request)``, the audit record
+        (no subject), then the answer."""
 
-            return await guarded(self, request, "signalen", handle)
+        @app.page(path, name=endpoint)
+        class Endpoint(View):
+            async def get(self, request: Request) -> Response:
+                async def handle(client: ApiToken, doel: str) -> Response:
+                    payload = await body(request)
+                    audit = (client, doel, f"GET {request.path}", None)
+                    return await answer(self, endpoint, audit, payload)
+
+                return await guarded(self, request, endpoint, handle)
+
+    async def signals(request: Request) -> dict[str, Any]:
+        return signal_list(ctx, request)
+
+    async def configuration(request: Request) -> dict[str, Any]:
+        return dict(ctx.configuration)
+
+    json_endpoint("/api/v1/signalen", "signalen", signals)
+    json_endpoint("/api/v1/inzage", "inzage", lambda request: audit_page(ctx, request))
+    json_endpoint(
+        "/api/v1/deadletters", "deadletters", lambda request: deadletter_page(ctx, request)
+    )
+    json_endpoint("/api/v1/configuratie", "configuratie", configuration)
 
     @app.page("/api/v1/burgers/{pseudonym}/tijdlijn")
     class Tijdlijn(View):
         async def get(self, request: Request, pseudonym: str) -> Response:
             async def handle(client: ApiToken, doel: str) -> Response:
                 if not _PSEUDONYM.fullmatch(pseudonym):
-                    raise ApiError(404, "onbekend pseudoniem")
+                    raise ApiError(404, "pseudoniem: onbekend")
                 try:
                     return await app.router.route_req(ctx.table.name, pseudonym, self.web, request)
                 except SameNode:
                     pass
-                wat = f"GET /api/v1/burgers/{pseudonym}/tijdlijn"
+                audit = (client, doel, f"GET {request.path}", pseudonym)
                 state = ctx.table.get(pseudonym)
-                await _audit(ctx, client, doel, wat, pseudonym)
-                if state is None:
-                    raise ApiError(404, "onbekend pseudoniem")
-                answer = timeline_json(state, ctx.clock(state), ctx.periods(state))
-                return respond(self, "tijdlijn", 200, answer)
+                if state is None or not state.events:  # unknown or erased: audited, then 404
+                    await ctx.audit.record(*audit)
+                    raise ApiError(404, "pseudoniem: onbekend")
+                body = timeline_json(state, ctx.clock(state), ctx.periods(state))
+                return await answer(self, "tijdlijn", audit, body)
 
             return await guarded(self, request, "tijdlijn", handle)
+
+    @app.on_before_shutdown.connect
+    async def stop_audit(sender: Any, **kwargs: Any) -> None:
+        await ctx.audit.stop()
 
     @app.page("/metrics")
     class Metrics(View):

@@ -25,8 +25,9 @@ from faust.serializers.codecs import Codec
 from schemas.registry import SchemaRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import Settings
-from schemas.wire import DEADLETTER_STREAMS, INZAGE, KLOK_SCHEMA, TABLE, Wire
-from streams.api import ApiContext, register_api
+from schemas.wire import DEADLETTER_STREAMS, KLOK_SCHEMA, TABLE, Wire
+from streams.api import ApiContext, register_api, worker_configuration
+from streams.audit import AuditTrail
 from streams.codec import StateCodec
 from streams.embedded import use_true_highwaters
 from streams.metrics import WorkerMetrics
@@ -37,6 +38,7 @@ from streams.rules import RuleSet
 from streams.state import CitizenState
 from streams.toestand import Period
 from streams.toestand import periods as derived_periods
+from streams.webserver import WorkerApp
 from streams.webui import register_ui
 
 log = logging.getLogger("schakel.streams")
@@ -101,7 +103,7 @@ class Worker:
 
 def _faust_app(settings: Settings, bootstrap: str, app_id: str) -> faust.App:
     (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    return WorkerApp(  # Faust's web driver without Faust's own views (streams/webserver.py)
         app_id,
         broker=[f"kafka://{host}" for host in bootstrap.split(",")],
         store="rocksdb://" if settings.store == "rocksdb" else "memory://",
@@ -180,7 +182,6 @@ def create_app(
     signal_topic = app.topic(wire.signalen, partitions=partitions, **raw)
     timeline_topic = app.topic(wire.tijdlijnen, partitions=partitions, **raw)
     klok_topic = app.topic(wire.klok, partitions=partitions, **raw)
-    inzage_topic = app.topic(wire.inzage, partitions=INZAGE.partitions(partitions), **raw)
     deadletter_topic = app.topic(
         wire.deadletter_streams, partitions=DEADLETTER_STREAMS.partitions(partitions), **raw
     )
@@ -270,9 +271,11 @@ def create_app(
             readmodel=readmodel,
             metrics=metrics,
             tokens=settings.tokens(),
-            serializer=serializer,
-            inzage_topic=inzage_topic,
-            source=signal_source,
+            audit=AuditTrail(bootstrap, wire.inzage, serializer, signal_source),
+            deserializer=deserializer,
+            bootstrap=bootstrap,
+            deadletter_topic=wire.deadletter_streams,
+            configuration=worker_configuration(settings, rules, clock_mode),
             periods=periods,
             clock=citizen_clock,
             is_ready=is_ready,

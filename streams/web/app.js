@@ -65,8 +65,10 @@ const DOMEINEN = {
 const FOUTEN = {
   400: "Ongeldig verzoek — is het doel van de inzage ingevuld?",
   401: "Niet aangemeld — het API-token ontbreekt of is onbekend.",
+  403: "Geen toegang — deze pagina is voor regisseurs; uw rol mag dit niet lezen.",
   404: "Niet gevonden.",
   500: "Interne fout van de worker.",
+  503: "Tijdelijk niet beschikbaar — de inzage kon niet worden vastgelegd; probeer het zo opnieuw.",
 };
 
 const staat = { token: "", doel: "", signalen: [] };
@@ -99,6 +101,10 @@ class ApiFout extends Error {
 }
 
 async function api(pad) {
+  // a header carries Latin-1 only; the worker reads it as such
+  if (/[^\u0020-\u007e\u00a0-\u00ff]/.test(staat.doel)) {
+    throw new ApiFout(400, "400 — Het doel bevat tekens die niet in een verzoek passen.");
+  }
   let antwoord;
   try {
     antwoord = await fetch(pad, {

@@ -49,6 +49,8 @@ FLAGS = (
     "--window-size=1280,1400",
 )
 DOEL = "test: signalen beoordelen"
+BEHEERDER_TOKEN = "web-test-beheerder-token"
+"""A configured token of role beheerder: may not read citizens' data."""
 
 
 @dataclass
@@ -77,7 +79,13 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     data_dir = tmp_path_factory.mktemp("var")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHAKEL_")}
-    env.update({"SCHAKEL_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "SCHAKEL_DATA_DIR": str(data_dir),
+            "PYTHONUNBUFFERED": "1",
+            "SCHAKEL_API_TOKENS": f"bea:beheerder:{BEHEERDER_TOKEN}",
+        }
+    )
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "schakel", "demo", "--citizens", "300", "--port", str(port)],
@@ -156,6 +164,11 @@ def test_api_errors_are_shown(demo: Demo, browser: WebDriver) -> None:
     fill(browser, demo.token, "")
     text = error_text(browser)
     assert "400" in text and "doel" in text.lower()
+    browser.get(demo.url + "/")
+    fill(browser, BEHEERDER_TOKEN, DOEL)
+    text = error_text(browser)
+    assert "403" in text and "beheerder" in text
+    assert not browser.find_elements(By.CSS_SELECTOR, "button.signaal")
 
 
 def test_signals_timeline_and_evidence(demo: Demo, browser: WebDriver) -> None:

@@ -30,7 +30,7 @@ from tests.brokers import TestBroker
 ROOT = Path(__file__).resolve().parents[3]
 SCENARIO = ROOT / "examples" / "scenario.jsonl"
 KEY = "test-pseudonym-key"
-TOKENS = "anna:regisseur:token-anna,bert:beheerder:token-bert"
+TOKENS = "anna:regisseur:token-anna,bert:beheerder:token-bert,carla:auditor:token-carla"
 AUTH = {"Authorization": "Bearer token-anna", "X-Doel": "casusoverleg"}
 """A regisseur with a purpose: may read signals and timelines."""
 
