@@ -43,6 +43,11 @@ def _no_constant(_name: str) -> Any:
     raise ValueError("NaN and Infinity are not JSON")
 
 
+_DECODER = json.JSONDecoder(
+    parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant
+)
+
+
 def json_object(raw: bytes | str, what: str) -> dict[str, Any]:
     """The JSON object in ``raw`` (UTF-8, an optional BOM is skipped) or :class:`Rejection`.
 
@@ -56,9 +61,7 @@ def json_object(raw: bytes | str, what: str) -> dict[str, Any]:
         except UnicodeDecodeError:
             raise Rejection(f"{what}: not valid UTF-8", reason="encoding") from None
     try:
-        value = json.loads(
-            raw, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant
-        )
+        value = _DECODER.decode(raw)
     except json.JSONDecodeError as exc:
         raise Rejection(
             f"{what}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",

@@ -141,22 +141,30 @@ class Lines:
         handle = self._handle
         handle.seek(self._offset)
         while raw := handle.readline(self.max_bytes + 1):
-            hasher = self._hasher.copy()
-            hasher.update(raw)
             size = len(raw)
-            too_long = size > self.max_bytes and not raw.endswith(b"\n")
-            complete = raw.endswith(b"\n")
-            if too_long:
+            too_long = False
+            if raw.endswith(b"\n"):
+                self._hasher.update(raw)
+            elif size > self.max_bytes:  # the rest of an over-long line is skipped
+                hasher = self._hasher.copy()
+                hasher.update(raw)
                 skipped, complete = _skip_rest(handle, hasher)
                 size += skipped
-            if not complete:
-                self.incomplete = size
-                handle.seek(self._offset)
+                if not complete:
+                    self._stop(size)
+                    return
+                self._hasher, too_long = hasher, True
+            else:
+                self._stop(size)
                 return
-            self._hasher = hasher
             self._offset += size
             self._line += 1
             yield Line(raw, self._line, self._offset, too_long)
+
+    def _stop(self, incomplete: int) -> None:
+        """End at a last line without its newline: nothing of it is consumed."""
+        self.incomplete = incomplete
+        self._handle.seek(self._offset)
 
 
 def _skip_rest(handle: IO[bytes], hasher: Hasher) -> tuple[int, bool]:

@@ -84,7 +84,11 @@ def holds_bsn(text: str) -> bool:
     characters, standing on its own and holding at least :data:`MIN_RANDOM_LETTERS` letters
     ``a``–``f`` (one in two hundred random UUIDs holds nine digits in a row that pass the
     elfproef; a number padded to that shape holds no letters and is still found)."""
-    text = _RANDOM_TOKEN.sub(_random_token, text)
+    # the random tokens are taken out only when there is something to find (rarely)
+    return _bsn_numbers(text) and _bsn_numbers(_RANDOM_TOKEN.sub(_random_token, text))
+
+
+def _bsn_numbers(text: str) -> bool:
     for match in _DIGIT_RUN.finditer(text):
         digits = match.group(0)
         if elfproef(digits) and any(d != "0" for d in digits):
