@@ -228,6 +228,7 @@ def create_app(
                     key=msg.key,
                     value=msg.value,
                     headers=list(msg.headers or ()),
+                    timestamp=None if msg.timestamp is None else round(msg.timestamp * 1000),
                 )
             )
             highwater = app.consumer.highwater(msg.tp) if app.consumer else None

@@ -9,6 +9,10 @@ the state on the table changelog in the partition of the key, dead letters — a
 commits the worker group's offsets at the end of what it read, so a live worker started
 afterwards recovers the table and carries on from there.
 
+Erasures are honoured as the worker honours them: the erasure records on the klok topic from
+the group's committed position on are applied first (:func:`streams.state.erase`), and an
+event registered at or before its citizen's erasure marker is dropped as erased.
+
 Use it for a first load or a rebuild (``schakel replay --batch``), with no worker of the group
 running; the live path stays the Faust worker."""
 
@@ -23,14 +27,15 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from schemas.exceptions import SerdeError
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.wire import Wire, deadletter_headers
+from schemas.wire import VERGETEN_SCHEMA, Wire, deadletter_headers
 from streams.codec import SNAPSHOT_SCHEMA, StateCodec, snapshot_record
 from streams.ingest import IngestError, decode_event
 from streams.offsets import true_end_offsets
 from streams.processor import partition_of
 from streams.signals import signal_event
-from streams.state import CitizenState, Engine, StoredEvent, close_replay
+from streams.state import CitizenState, Engine, StoredEvent, close_replay, erase
 
 log = logging.getLogger("schakel.streams")
 
@@ -41,6 +46,7 @@ class BatchStats:
     accepted: int = 0
     duplicates: int = 0
     deadlettered: int = 0
+    erased: int = 0
     citizens: int = 0
     signal_events: int = 0
 
@@ -125,6 +131,40 @@ class BatchRebuild:
         finally:
             group.close()
 
+    def _erasures(self, consumer: KafkaConsumer, states: dict[str, CitizenState]) -> set[str]:
+        """Apply the erasure records of the klok topic that the group has not read yet to
+        ``states``; return the citizens whose state became an erasure marker. Offsets of the
+        klok topic are not committed: the worker reads its clock ticks as before, and an
+        erasure read again changes nothing (:func:`streams.state.erase` is idempotent)."""
+        klok = self.wire.klok
+        tps = [TopicPartition(klok, p) for p in sorted(consumer.partitions_for_topic(klok) or ())]
+        records, _ = self._read_all(consumer, tps, self._committed(tps))
+        erased: set[str] = set()
+        for record in records:
+            try:
+                name, body = self.deserializer.decode(record.value)
+            except SerdeError:
+                continue  # not an erasure; the worker dead-letters it when it reads it
+            if name != VERGETEN_SCHEMA:
+                continue
+            subject = body["subject"]
+            state = erase(states.get(subject), subject, record.timestamp)
+            if state is not states.get(subject):
+                states[subject] = state
+                erased.add(subject)
+        return erased
+
+    def _write_erasure(self, state: CitizenState, producer: KafkaProducer) -> None:
+        """The erasure marker on the changelog and a tombstone for the snapshot."""
+        key = state.subject.encode()
+        producer.send(self.wire.tijdlijnen, key=key, value=None)
+        producer.send(
+            self.changelog,
+            key=key,
+            value=self.codec.encode(state),
+            partition=partition_of(state.subject, self.partitions),
+        )
+
     def run(self, until: date | None = None) -> BatchStats:
         stats = BatchStats()
         consumer = self._consumer()
@@ -137,6 +177,8 @@ class BatchRebuild:
         )
         try:
             states = self._states(consumer)
+            for subject in sorted(self._erasures(consumer, states)):
+                self._write_erasure(states[subject], producer)
             tps = [
                 TopicPartition(t, p)
                 for t in self.wire.event_topics
@@ -150,6 +192,8 @@ class BatchRebuild:
                 self._ingest(record, states, touched, producer, stats)
             for subject in sorted(touched if until is None else states):
                 state = states[subject]
+                if not state.events:  # only an erasure marker: nothing to assess or show
+                    continue
                 outcome = close_replay(state, self.engine, until=until)
                 key = subject.encode()
                 for change in outcome.changes:
@@ -187,6 +231,9 @@ class BatchRebuild:
         try:
             subject, event = decode_event(self.deserializer, value, topic, self.wire)
             state = states.get(subject) or CitizenState(subject=subject)
+            if state.erased(record.timestamp):  # registered before the citizen's erasure
+                stats.erased += 1
+                return
             accepted = state.insert(StoredEvent(event, value), self.history_limit)
         except IngestError as exc:  # invalid, or refused by the history limit (HistoryLimitError)
             headers = deadletter_headers(topic, record.partition, record.offset, exc.stage, exc)

@@ -72,6 +72,7 @@ class StateCodec:
             "signalen": [_signal_record(s) for s in state.signalen.values()],
             "revisies": dict(state.revisies),
             "uitvoer": [{"aanleiding": k, "events": v} for k, v in state.uitvoer.items()],
+            "vergeten_tot": state.vergeten_tot,
         }
         return self._serializer.encode(self._topic, STATE_SCHEMA, record)
 
@@ -90,6 +91,7 @@ class StateCodec:
             signalen={(s.regel, s.sleutel): s for s in signals},
             revisies=dict(record["revisies"]),
             uitvoer={u["aanleiding"]: list(u["events"]) for u in record["uitvoer"]},
+            vergeten_tot=record.get("vergeten_tot"),
         )
 
 

@@ -77,6 +77,12 @@ class WorkerMetrics:
             "Citizens whose state was deleted on request (erasure).",
             registry=r,
         )
+        self.erased = Counter(
+            "schakel_worker_erased_events_dropped_total",
+            "Input events dropped because they were registered at or before an erasure of "
+            "their citizen (not stored, not dead-lettered).",
+            registry=r,
+        )
         self.latency = Histogram(
             "schakel_worker_processing_seconds",
             "Time to process one record (decode, timeline, rules, emit).",

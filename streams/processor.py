@@ -32,7 +32,15 @@ from streams.codec import snapshot_record
 from streams.ingest import IngestError, decode_event
 from streams.metrics import WorkerMetrics
 from streams.signals import SignalChange, signal_event
-from streams.state import CitizenState, Engine, Outcome, StoredEvent, advance_clock, apply_event
+from streams.state import (
+    CitizenState,
+    Engine,
+    Outcome,
+    StoredEvent,
+    advance_clock,
+    apply_event,
+    erase,
+)
 
 log = logging.getLogger("schakel.streams")
 
@@ -55,6 +63,8 @@ class Message:
     key: bytes | None
     value: bytes
     headers: Iterable[tuple[str, bytes]]
+    timestamp: int | None = None
+    """The Kafka record timestamp (ms since the epoch): when the record was registered."""
 
 
 class Processor:
@@ -133,6 +143,18 @@ class Processor:
     async def _event(self, message: Message) -> None:
         subject, event = decode_event(self.deserializer, message.value, message.topic, self.wire)
         state = self.table.get(subject)
+        if state is not None and state.erased(message.timestamp):
+            # registered before the citizen's erasure, read after it: erased, not processed
+            self.metrics.erased.inc()
+            log.info(
+                "worker.erased_event_dropped",
+                extra={
+                    "topic": message.topic,
+                    "partition": message.partition,
+                    "offset": message.offset,
+                },
+            )
+            return
         if state is None:
             state = CitizenState(subject=subject)
         outcome = apply_event(
@@ -157,7 +179,7 @@ class Processor:
         except SerdeError as exc:
             raise IngestError(str(exc), stage="decode", reason=type(exc).__name__) from exc
         if name == VERGETEN_SCHEMA:
-            await self._forget(record["subject"])
+            await self._forget(record["subject"], message.timestamp)
             return
         if name != KLOK_SCHEMA:
             raise IngestError(f"{name} on {message.topic}", stage="validate", reason="wrong-type")
@@ -174,7 +196,7 @@ class Processor:
             ]
         for subject in subjects:
             state = self.table.get(subject)
-            if state is None:
+            if state is None or not state.events:  # unknown, or only an erasure marker
                 continue
             outcome = advance_clock(state, tot, self.engine, today=self.today())
             trigger = f"{message.topic}:{message.partition}:{message.offset}"
@@ -182,11 +204,19 @@ class Processor:
                 await self._resend(state, trigger)
             await self._commit(state, outcome, trigger)
 
-    async def _forget(self, subject: str) -> None:
-        """Right to erasure: drop the state (Faust tombstones the changelog key) and tombstone
-        the citizen's snapshot."""
-        if subject in self.table:
-            del self.table[subject]
+    async def _forget(self, subject: str, at: int | None) -> None:
+        """Right to erasure: replace the state by an erasure marker (``at``, the erasure
+        record's Kafka timestamp; see :func:`streams.state.erase`) and tombstone the citizen's
+        snapshot. Events registered up to ``at`` are dropped whenever they are read. The same
+        erasure read again (redelivery) changes nothing but re-sends the tombstone if the
+        citizen has no new timeline since."""
+        previous = self.table.get(subject)
+        if at is None:  # no record timestamp: the erasure holds from now
+            at = int(datetime.now(UTC).timestamp() * 1000)
+        state = erase(previous, subject, at)
+        if state is previous and state.events:  # an older erasure read again: nothing to do
+            return
+        self.table[subject] = state
         await self.send_snapshot(key=subject.encode(), value=None)
         self.metrics.forgotten.inc()
         log.info("worker.citizen_forgotten")

@@ -4,7 +4,16 @@ A :class:`CitizenState` holds the accepted events (each with the exact wire byte
 as, so the state can be stored and restored losslessly), the citizen's clock and the signals
 told to the world so far. :func:`apply_event` and :func:`advance_clock` are the only ways it
 changes; both return the signal changes to emit (see :mod:`streams.signals`).
-:func:`close_replay` is the batch path's single assessment.
+:func:`close_replay` is the batch path's single assessment; :func:`erase` is the right to
+erasure.
+
+**Erasure marker.** ``schakel forget`` does not delete a citizen to nothing: the state becomes
+an empty one holding only ``vergeten_tot``, the Kafka timestamp of the erasure record. An input
+event whose Kafka record timestamp (when it was registered) is at or before the marker belongs
+to what was erased and is dropped, whenever it is read — before or after the erasure record,
+before or after a restart (the marker is on the table changelog). A later event is new
+processing: it starts a new timeline next to the marker. The marker is a pseudonym and a time,
+no personal data in clear; it is what keeps an erasure from being undone by a backlog.
 
 **History limit** (``SCHAKEL_HISTORY_LIMIT``). The definitive signals are defined on a
 citizen's *whole* accepted history (``rules.md``), so an accepted event is never dropped or
@@ -84,6 +93,8 @@ class CitizenState:
     uitvoer: dict[str, list[bytes]] = field(default_factory=dict)
     """Signal events sent for the last few records that emitted any (oldest first), so that a
     record delivered again after a crash re-sends them (see :mod:`streams.processor`)."""
+    vergeten_tot: int | None = None
+    """Erasure marker: Kafka timestamp (ms since the epoch) of the latest erasure, or None."""
     _seen: set[tuple[str, str]] = field(default_factory=set, repr=False)
     _keys: list[tuple[object, ...]] = field(default_factory=list, repr=False)
 
@@ -95,6 +106,15 @@ class CitizenState:
     @property
     def timeline(self) -> list[TimelineEvent]:
         return [s.event for s in self.events]
+
+    def erased(self, registered: int | None) -> bool:
+        """Whether an input event registered at ``registered`` (its Kafka record timestamp, ms;
+        ``None``: not known) was erased: registered at or before the erasure marker."""
+        return (
+            self.vergeten_tot is not None
+            and registered is not None
+            and registered <= self.vergeten_tot
+        )
 
     def has(self, event: TimelineEvent) -> bool:
         return event.identity in self._seen
@@ -192,6 +212,16 @@ def advance_clock(state: CitizenState, tot: date, engine: Engine, *, today: date
         state.klok = tot
     outcome = _recompute(state, engine, today, f"klok {tot.isoformat()}")
     return Outcome(False, outcome.changes, outcome.clock, outcome.due)
+
+
+def erase(state: CitizenState | None, subject: str, at: int) -> CitizenState:
+    """The right to erasure, ``at`` being the erasure record's Kafka timestamp (ms): a state
+    with no events, signals or output, holding only the erasure marker (the later of ``at``
+    and an earlier marker). Idempotent: erasing again at the same or an earlier time returns
+    ``state`` unchanged, so a re-read erasure record never wipes what came after it."""
+    if state is not None and state.vergeten_tot is not None and at <= state.vergeten_tot:
+        return state
+    return CitizenState(subject=subject, vergeten_tot=at)
 
 
 def close_replay(state: CitizenState, engine: Engine, *, until: date | None) -> Outcome:

@@ -113,5 +113,6 @@ class BatchIngest:
                 offset=each.offset,
                 key=each.key,
                 value=each.value,
+                timestamp=each.timestamp,
             )
             self.rebuild._ingest(record, self.states, self.touched, self.producer, self.stats)
