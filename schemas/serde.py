@@ -44,6 +44,16 @@ class RecordSerializer:
                 self._ids[key] = schema_id
         return schema_id
 
+    def prepare(self, topic: str, name: str) -> int:
+        """Look up (and keep) the schema id of the newest version of ``name`` for ``topic`` now,
+        so that encoding it later needs no registry. Raises what the registry raises (e.g.
+        :class:`~schemas.exceptions.RegistryUnavailable`, transient)."""
+        try:
+            schema = self._catalogue.latest(name)
+        except KeyError:
+            raise SerdeError(f"no schema named {name!r} in the catalogue") from None
+        return self._schema_id(topic, schema)
+
     def encode(self, topic: str, name: str, record: Mapping[str, Any]) -> bytes:
         """Encode ``record`` (catalogue spelling) with the newest version of schema ``name``."""
         try:

@@ -262,7 +262,13 @@ def create_app(
         readmodel.start()
         recovery = app.tables.recovery if app.tables else None
         recovered = recovery is not None and recovery.completed.is_set()
-        return bool(recovered and readmodel.caught_up.is_set() and not app.rebalancing)
+        # not ready while a record waits for an outage (registry, broker) to end
+        return bool(
+            recovered
+            and readmodel.caught_up.is_set()
+            and not app.rebalancing
+            and not processor.unavailable
+        )
 
     register_ui(app)
     register_api(

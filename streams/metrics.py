@@ -83,6 +83,13 @@ class WorkerMetrics:
             "their citizen (not stored, not dead-lettered).",
             registry=r,
         )
+        self.outage_retries = Counter(
+            "schakel_worker_outage_retries_total",
+            "Attempts at a record that met an outage (schema registry or broker unreachable) "
+            "and are retried with backoff, by error class; the record is never dead-lettered.",
+            ["error"],
+            registry=r,
+        )
         self.latency = Histogram(
             "schakel_worker_processing_seconds",
             "Time to process one record (decode, timeline, rules, emit).",

@@ -12,10 +12,18 @@ topic, partition and offset, so a copy re-published by an adapter does not trigg
 together with the snapshot. If the state had not, the record is processed anew and emits the
 same changes with the same deterministic ids. Either way nothing is lost, and a copy that
 slips through carries the id of its original.
+
+An outage is not bad data: a :class:`~schemas.exceptions.TransientError` (the schema registry
+or the broker unreachable) while processing a record is retried with backoff until it passes.
+The record waits (and, the agent having ``concurrency=1``, the worker's input with it); it is
+never dead-lettered or skipped for it, and :attr:`Processor.unavailable` (``/ready``) is true
+meanwhile. The schema ids of everything the worker writes are looked up before a record may
+change the state, so a retry never meets a half-applied record.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -25,10 +33,10 @@ from typing import Any, Literal
 
 from kafka.partitioner.default import murmur2
 
-from schemas.exceptions import SerdeError
+from schemas.exceptions import SerdeError, TransientError
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import KLOK_SCHEMA, VERGETEN_SCHEMA, Wire, deadletter_headers
-from streams.codec import snapshot_record
+from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, snapshot_record
 from streams.ingest import IngestError, decode_event
 from streams.metrics import WorkerMetrics
 from streams.signals import SignalChange, signal_event
@@ -45,6 +53,12 @@ from streams.state import (
 log = logging.getLogger("schakel.streams")
 
 ClockMode = Literal["live", "replay"]
+RETRY_FIRST_S = 0.5
+"""First wait after a transient failure; doubled per attempt up to :data:`RETRY_MAX_S`."""
+RETRY_MAX_S = 30.0
+SIGNAL_TYPES = tuple(
+    f"nl.schakel.signalen.{k}" for k in ("gesignaleerd", "opgelost", "ingetrokken")
+)
 Send = Callable[..., Awaitable[Any]]
 
 
@@ -103,20 +117,70 @@ class Processor:
         self.partitions = partitions
         self.source = source
         self.on_due = on_due
+        self.unavailable = False
+        """True while a record waits for an outage to end (``/ready`` answers 503)."""
+        self.retry_first_s = RETRY_FIRST_S
+        self.retry_max_s = RETRY_MAX_S
+        self._prepared = False
 
     def today(self) -> date | None:
         return datetime.now(UTC).date() if self.clock_mode == "live" else None
 
     async def handle(self, message: Message) -> None:
-        """Process one record; never raises (failures are dead-lettered and counted)."""
+        """Process one record; never raises. Bad data is dead-lettered and counted; an outage
+        (:class:`~schemas.exceptions.TransientError`) is retried with backoff until it passes
+        (logged as ``worker.outage_retry``, counted in ``schakel_worker_outage_retries_total``)."""
         started = time.perf_counter()
+        wait = self.retry_first_s
         try:
+            while True:
+                try:
+                    await self._process(message)
+                    return
+                except TransientError as exc:
+                    self.unavailable = True
+                    self.metrics.outage_retries.labels(type(exc).__name__).inc()
+                    log.warning(
+                        "worker.outage_retry",
+                        extra={
+                            "topic": message.topic,
+                            "partition": message.partition,
+                            "offset": message.offset,
+                            "error": type(exc).__name__,
+                            "retry_in_s": wait,
+                        },
+                    )
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, self.retry_max_s)
+        finally:
+            self.unavailable = False
+            self.metrics.latency.observe(time.perf_counter() - started)
+
+    def _prepare(self) -> None:
+        """Look up the schema id of everything this worker writes (signals, snapshots, the
+        state on the changelog), once: afterwards writing needs no registry, so a registry
+        outage can only stop a record before it changed anything."""
+        if self._prepared:
+            return
+        for name in SIGNAL_TYPES:
+            self.serializer.prepare(self.wire.signalen, name)
+        self.serializer.prepare(self.wire.tijdlijnen, SNAPSHOT_SCHEMA)
+        self.serializer.prepare(self.wire.changelog, STATE_SCHEMA)
+        self._prepared = True
+
+    async def _process(self, message: Message) -> None:
+        """One attempt at one record: dead-letters bad data; raises a
+        :class:`~schemas.exceptions.TransientError` for the caller to retry."""
+        try:
+            self._prepare()
             if message.topic == self.wire.klok:
                 await self._klok(message)
             else:
                 await self._event(message)
         except IngestError as exc:
             await self._deadletter(message, exc.stage, exc.reason, exc)
+        except TransientError:
+            raise  # an outage, not bad data: retried by handle()
         except Exception as exc:  # nothing may vanish: dead-letter whatever went wrong
             log.exception(
                 "worker.process_failed",
@@ -127,8 +191,6 @@ class Processor:
                 },
             )
             await self._deadletter(message, "process", type(exc).__name__, exc)
-        finally:
-            self.metrics.latency.observe(time.perf_counter() - started)
 
     async def _deadletter(
         self, message: Message, stage: str, reason: str, exc: BaseException
