@@ -60,7 +60,7 @@ class Publisher:
         return self._serializer
 
     def _encode(self, event: Event) -> tuple[str, bytes | None, bytes]:
-        topic = self.wire.topic_for(event.type)
+        topic = self.wire.topic_for(event.type, event.domein)
         value = self._serializer(event, topic)
         key = event.subject.encode("ascii") if event.subject else None
         return topic, key, value

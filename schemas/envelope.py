@@ -14,6 +14,7 @@ from schemas.catalogue import SCHAKEL_PREFIX, catalogue
 from schemas.exceptions import InvalidBsn, InvalidEvent, UnknownEventType
 from schemas.models import input_model
 from schemas.pseudonym import holds_bsn, mask_bsn
+from schemas.wire import DOMAINS, VERWIJDERD
 
 SPECVERSION = "1.0"
 
@@ -38,6 +39,11 @@ class Event:
     """A catalogue event inside Schakel: pseudonymised (``subject``), no BSN in ``data``.
 
     ``data`` holds Python values: dates as :class:`datetime.date`, enums in catalogue spelling.
+    ``bronsleutel`` and ``sequence`` are the record-version extension attributes of
+    ``events.md`` ("Corrections and deletions"), fields of the Avro envelope: both or neither
+    on a version of a source record. ``domein`` is routing only, for a
+    :data:`~schemas.wire.VERWIJDERD`: the domain whose event topic carries it (not
+    serialized; the topic it travels on says it).
     """
 
     id: str
@@ -50,6 +56,9 @@ class Event:
     datacontenttype: str | None = None
     dataschema: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    bronsleutel: str | None = None
+    sequence: str | None = None
+    domein: str | None = field(default=None, compare=False)
 
     @property
     def datum(self) -> date | None:
@@ -71,6 +80,8 @@ class Event:
             "subject": self.subject,
             "datacontenttype": self.datacontenttype,
             "dataschema": self.dataschema,
+            "bronsleutel": self.bronsleutel,
+            "sequence": self.sequence,
             "data": dict(self.data),
         }
 
@@ -86,6 +97,8 @@ class Event:
             datacontenttype=record.get("datacontenttype"),
             dataschema=record.get("dataschema"),
             data=record["data"],
+            bronsleutel=record.get("bronsleutel"),
+            sequence=record.get("sequence"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -96,7 +109,7 @@ class Event:
             "source": self.source,
             "type": self.type,
         }
-        for name in ("time", "subject", "datacontenttype", "dataschema"):
+        for name in ("time", "subject", "datacontenttype", "dataschema", "bronsleutel", "sequence"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
@@ -265,6 +278,47 @@ def describe_validation_error(exc: ValidationError, prefix: str) -> InvalidEvent
     return InvalidEvent(message, field=loc, reason=reason)
 
 
+def _versioning(raw: Mapping[str, Any], event_type: str) -> tuple[str | None, str | None]:
+    """``bronsleutel`` and ``sequence`` of an input event: each absent or a non-empty string
+    without a BSN; ``sequence`` required with ``bronsleutel``; both required on a
+    :data:`~schemas.wire.VERWIJDERD`."""
+    values: dict[str, str | None] = {}
+    for name in ("bronsleutel", "sequence"):
+        value = raw.get(name)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise InvalidEvent(f"{name}: must be a non-empty string", field=name, reason="bad-type")
+        values[name] = None if value is None else _no_bsn(_text(value, name), name)
+    bronsleutel, sequence = values["bronsleutel"], values["sequence"]
+    if event_type == VERWIJDERD and bronsleutel is None:
+        raise InvalidEvent(
+            "bronsleutel: required on nl.schakel.bron.verwijderd (the record it withdraws)",
+            field="bronsleutel",
+            reason="missing-field",
+        )
+    if bronsleutel is not None and sequence is None:
+        raise InvalidEvent(
+            "sequence: required with bronsleutel (it orders the versions of the record)",
+            field="sequence",
+            reason="missing-field",
+        )
+    return bronsleutel, sequence
+
+
+def _domain(raw: Mapping[str, Any], event_type: str) -> str | None:
+    """The ``domein`` attribute of an input :data:`~schemas.wire.VERWIJDERD` (required: the
+    domain of the record it withdraws, which picks its topic); ignored on other types."""
+    if event_type != VERWIJDERD:
+        return None
+    value = raw.get("domein")
+    if value not in DOMAINS:
+        raise InvalidEvent(
+            "domein: required on nl.schakel.bron.verwijderd, one of " + ", ".join(DOMAINS),
+            field="domein",
+            reason="missing-field" if value is None else "unknown-value",
+        )
+    return str(value)
+
+
 def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
     """Validate one structured-mode input CloudEvent and pseudonymise it.
 
@@ -272,11 +326,13 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
     optional RFC 3339 ``time``) and ``data`` against the type's model, including ``data.bsn``.
     Every string that leaves the adapter — ``id``, ``source``, ``time``, ``datacontenttype``,
     ``dataschema`` and every string in ``data`` (``casus_id``, ``traject_id``, ``signaal_id``,
-    ``toewijzing_nummer``, …, and whole numbers) — must not hold a possible BSN
-    (:func:`holds_bsn`; reason ``bsn-in-identifier``). An input ``subject`` is not checked:
-    it never leaves, the pseudonym replaces it. Returns an :class:`Event` whose ``subject`` is
-    the pseudonym and whose ``data`` holds only catalogue fields. Raises
-    :class:`InvalidEvent` (never with a BSN in the message).
+    ``toewijzing_nummer``, …, and whole numbers), ``bronsleutel`` and ``sequence`` — must
+    not hold a possible BSN (:func:`holds_bsn`; reason ``bsn-in-identifier``). A
+    ``nl.schakel.bron.verwijderd`` (the one ``nl.schakel.*`` type a source may send) needs
+    ``bronsleutel``, ``sequence`` and ``domein`` (:func:`_versioning`, :func:`_domain`). An
+    input ``subject`` is not checked: it never leaves, the pseudonym replaces it. Returns an
+    :class:`Event` whose ``subject`` is the pseudonym and whose ``data`` holds only catalogue
+    fields. Raises :class:`InvalidEvent` (never with a BSN in the message).
     """
     if not isinstance(raw, Mapping):
         raise InvalidEvent("the event must be a JSON object", reason="bad-type")
@@ -290,13 +346,15 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
     event_id = _no_bsn(_required_str(raw, "id"), "id")
     source = _no_bsn(_required_str(raw, "source"), "source")
     event_type = _required_str(raw, "type")
-    if event_type.startswith(SCHAKEL_PREFIX):
+    if event_type.startswith(SCHAKEL_PREFIX) and event_type != VERWIJDERD:
         raise UnknownEventType(
             f"type: {SCHAKEL_PREFIX}* types are produced by Schakel itself and are not "
             "accepted as input"
         )
-    if event_type not in catalogue().input_types:
+    if event_type not in catalogue().input_types and event_type != VERWIJDERD:
         raise UnknownEventType("type: not in the event catalogue (events.md)")
+    bronsleutel, sequence = _versioning(raw, event_type)
+    domein = _domain(raw, event_type)
     time = _validate_time(raw.get("time"))
     if time is not None:
         _no_bsn(time, "time")  # fractions of a second are free digits
@@ -320,4 +378,7 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
         time=time,
         datacontenttype=_optional_str(raw, "datacontenttype"),
         dataschema=_optional_str(raw, "dataschema"),
+        bronsleutel=bronsleutel,
+        sequence=sequence,
+        domein=domein,
     )

@@ -39,11 +39,13 @@ def catalogue_subjects(
     wire: Wire = DEFAULT_WIRE, cat: Catalogue | None = None
 ) -> dict[str, list[SchemaVersion]]:
     """Every subject Schakel writes in ``wire``'s namespace → the committed versions of its
-    schema, oldest first: each catalogue schema under the one topic that carries it
-    (:meth:`schemas.wire.Wire.topic_for`)."""
+    schema, oldest first: each catalogue schema under every topic that carries it
+    (:meth:`schemas.wire.Wire.topics_for`: one, four for ``nl.schakel.bron.verwijderd``)."""
     cat = cat or catalogue()
     return {
-        subject_name(wire.topic_for(name), name): list(cat.versions(name)) for name in cat.names
+        subject_name(topic, name): list(cat.versions(name))
+        for name in cat.names
+        for topic in wire.topics_for(name)
     }
 
 

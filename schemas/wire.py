@@ -95,15 +95,28 @@ def min_insync_replicas(replication_factor: int) -> int:
     return 2 if replication_factor >= 3 else 1
 
 
+VERWIJDERD = "nl.schakel.bron.verwijderd"
+"""A source withdrew a record (``events.md``, "Corrections and deletions"). The one schema
+carried by more than one topic: it travels on the event topic of the domain of the record it
+withdraws (every event topic carries it), so that a topic still holds everything its domain's
+sources said, and a consumer of one domain sees the withdrawals of that domain. All event
+topics are co-partitioned and keyed by pseudonym, so the withdrawal reaches the same worker
+as the record whichever topic it is on. :func:`carrier` refuses it (no *one* topic);
+:meth:`Wire.topic_for` picks the topic by ``domain``, :func:`carriers` lists them all."""
+
 PARTICIPATIEWET = TopicSpec(
-    "schakel.participatiewet.events", ("nl.participatiewet.*",), doc="Participatiewet events."
+    "schakel.participatiewet.events",
+    ("nl.participatiewet.*", VERWIJDERD),
+    doc="Participatiewet events.",
 )
-WMO = TopicSpec("schakel.wmo.events", ("nl.wmo.*",), doc="Wmo events.")
+WMO = TopicSpec("schakel.wmo.events", ("nl.wmo.*", VERWIJDERD), doc="Wmo events.")
 WIJKTEAM = TopicSpec(
-    "schakel.wijkteam.events", ("nl.wijkteams.*",), doc="Sociale wijkteams events."
+    "schakel.wijkteam.events", ("nl.wijkteams.*", VERWIJDERD), doc="Sociale wijkteams events."
 )
 WGS = TopicSpec(
-    "schakel.wgs.events", ("nl.wgs.*",), doc="Schuldhulpverlening / vroegsignalering events."
+    "schakel.wgs.events",
+    ("nl.wgs.*", VERWIJDERD),
+    doc="Schuldhulpverlening / vroegsignalering events.",
 )
 KLOK_SCHEMA = "nl.schakel.intern.klok"
 """A clock tick on ``schakel.klok``: a citizen's clock (or, without subject, every citizen's of
@@ -211,13 +224,33 @@ def deadletter_headers(
 # --- schemas → topics --------------------------------------------------------------------------
 
 
+def carriers(record_name: str) -> tuple[TopicSpec, ...]:
+    """Every topic that carries records of schema ``record_name``: one, except for
+    :data:`VERWIJDERD` (every event topic)."""
+    return tuple(spec for spec in TOPICS if spec.carries_schema(record_name))
+
+
 def carrier(record_name: str) -> TopicSpec:
     """The one topic that carries records of schema ``record_name`` (an event type or one of
-    Schakel's own records). Raises :class:`KeyError` for a name no topic declares."""
-    for spec in TOPICS:
-        if spec.carries_schema(record_name):
-            return spec
-    raise KeyError(f"no topic carries {record_name!r}")
+    Schakel's own records). Raises :class:`KeyError` for a name no topic declares, or one
+    that several topics carry (:data:`VERWIJDERD`: use :func:`domain_topic`)."""
+    found = carriers(record_name)
+    if not found:
+        raise KeyError(f"no topic carries {record_name!r}")
+    if len(found) > 1:
+        raise KeyError(f"{record_name!r} travels on the topic of a domain: name the domain")
+    return found[0]
+
+
+DOMAINS: tuple[str, ...] = ("participatiewet", "wmo", "wijkteams", "wgs")
+"""The domain words of the input types (``nl.<domain>.…``), one per event topic."""
+
+
+def domain_topic(domain: str) -> TopicSpec:
+    """The event topic of ``domain`` (one of :data:`DOMAINS`); :class:`KeyError` otherwise."""
+    if domain not in DOMAINS:
+        raise KeyError(f"no event topic for domain {domain!r}")
+    return carrier(f"nl.{domain}.*")
 
 
 def domain_of(event_type: str) -> str:
@@ -291,9 +324,16 @@ class Wire:
         """Every topic of the namespace: name → declaration."""
         return {self.name(spec): spec for spec in TOPICS}
 
-    def topic_for(self, record_name: str) -> str:
-        """The name of the topic that carries ``record_name`` (:func:`carrier`)."""
+    def topic_for(self, record_name: str, domain: str | None = None) -> str:
+        """The name of the topic that carries ``record_name`` (:func:`carrier`); for
+        :data:`VERWIJDERD`, the event topic of ``domain`` (:func:`domain_topic`)."""
+        if record_name == VERWIJDERD and domain is not None:
+            return self.name(domain_topic(domain))
         return self.name(carrier(record_name))
+
+    def topics_for(self, record_name: str) -> tuple[str, ...]:
+        """The names of every topic that carries ``record_name`` (:func:`carriers`)."""
+        return tuple(self.name(spec) for spec in carriers(record_name))
 
 
 DEFAULT_WIRE = Wire()

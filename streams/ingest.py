@@ -14,7 +14,7 @@ from schemas.envelope import Event, describe_validation_error
 from schemas.exceptions import PermanentError, SerdeError
 from schemas.models import data_model
 from schemas.serde import RecordDeserializer
-from schemas.wire import Wire
+from schemas.wire import VERWIJDERD, Wire
 from streams.exceptions import StreamsError
 from streams.model import TimelineEvent
 
@@ -41,6 +41,8 @@ def to_timeline_event(event: Event) -> TimelineEvent:
         datum=datum,
         time=datetime.fromisoformat(event.time) if event.time else None,
         data=dict(event.data),
+        bronsleutel=event.bronsleutel,
+        sequence=event.sequence,
     )
 
 
@@ -53,15 +55,24 @@ def decode_event(
         event = deserialize(payload)
     except SerdeError as exc:
         raise IngestError(str(exc), stage="decode", reason=type(exc).__name__) from exc
-    if event.type.startswith("nl.schakel."):
+    if event.type.startswith("nl.schakel.") and event.type != VERWIJDERD:
         raise IngestError(
             f"{event.type} is not an input event", stage="validate", reason="wrong-type"
         )
-    try:
-        expected_topic = wire.topic_for(event.type)
-    except KeyError as exc:
-        raise IngestError(str(exc), stage="validate", reason="unknown-type") from exc
-    if expected_topic != topic:
+    if event.bronsleutel is not None and not event.sequence:
+        raise IngestError(
+            "sequence: required with bronsleutel", stage="validate", reason="missing-field"
+        )
+    if event.type == VERWIJDERD and event.bronsleutel is None:
+        raise IngestError(
+            f"bronsleutel: required on {VERWIJDERD}", stage="validate", reason="missing-field"
+        )
+    expected_topics = wire.topics_for(event.type)
+    if not expected_topics:
+        raise IngestError(
+            f"no topic carries {event.type!r}", stage="validate", reason="unknown-type"
+        )
+    if topic not in expected_topics:
         raise IngestError(
             f"{event.type} does not belong on {topic}", stage="validate", reason="wrong-topic"
         )

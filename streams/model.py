@@ -27,11 +27,30 @@ class TimelineEvent:
     datum: date
     time: datetime | None
     data: Mapping[str, Any] = field(default_factory=dict)
+    bronsleutel: str | None = None
+    """The source's record this event is a version of (``None``: its own record)."""
+    sequence: str | None = None
+    """Order of the versions of one record (with ``bronsleutel``)."""
 
     @property
     def identity(self) -> tuple[str, str]:
         """(``source``, ``id``): an event is accepted once per identity."""
         return (self.source, self.id)
+
+    @property
+    def record(self) -> tuple[str, str]:
+        """The source record this event is a version of: (``source``, ``bronsleutel``), or
+        (``source``, ``"id:" + id``) for an event without ``bronsleutel`` (its own record;
+        the prefix keeps it apart from any ``bronsleutel``)."""
+        if self.bronsleutel is None:
+            return (self.source, "id:" + self.id)
+        return (self.source, "key:" + self.bronsleutel)
+
+    @property
+    def version_key(self) -> tuple[str, str]:
+        """Order among the versions of one record: (``sequence``, ``id``); the highest is
+        the current version (``events.md``)."""
+        return (self.sequence or "", self.id)
 
     @property
     def sort_key(self) -> tuple[date, int, float, str, str]:

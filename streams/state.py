@@ -25,6 +25,13 @@ is refused with :class:`HistoryLimitError` — dead-lettered and counted by the 
 leaves the state, and so every signal, exactly as it was. Every accepted (``source``, ``id``)
 stays on the timeline, so a redelivery is always recognised as a duplicate, also after a
 restart. A refused event uses up no id: after raising the limit it can be re-published.
+
+**Record versions** (``events.md``, "Corrections and deletions"). ``events`` holds every
+accepted version of every source record; :attr:`CitizenState.timeline` (what the rules see)
+and the clock's latest ``datum`` use only the current versions (:mod:`streams.versions`), so a
+correction or deletion is a late fact like any other: the signals are recomputed and
+:func:`streams.signals.diff_signals` emits ``ingetrokken`` / ``opgelost`` / a new
+``gesignaleerd``. Every version counts towards the history limit.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from typing import Protocol
 from streams.ingest import IngestError
 from streams.model import Signal, TimelineEvent
 from streams.signals import EmittedSignal, SignalChange, diff_signals
+from streams.versions import current_versions, is_versioned, timeline_of
 
 
 class HistoryLimitError(IngestError):
@@ -105,7 +113,9 @@ class CitizenState:
 
     @property
     def timeline(self) -> list[TimelineEvent]:
-        return [s.event for s in self.events]
+        """The facts the rules see: the current version of each source record, deletions
+        left out (:mod:`streams.versions`); every accepted version stays in ``events``."""
+        return timeline_of(s.event for s in self.events)
 
     def erased(self, registered: int | None) -> bool:
         """Whether an input event registered at ``registered`` (its Kafka record timestamp, ms;
@@ -120,9 +130,10 @@ class CitizenState:
         return event.identity in self._seen
 
     def latest_datum(self) -> date | None:
-        if not self.events:
+        current = current_versions(s.event for s in self.events)
+        if not current:
             return None
-        return max(s.event.datum for s in self.events)
+        return max(e.datum for e in current)
 
     def insert(self, stored: StoredEvent, history_limit: int) -> bool:
         """Insert in timeline order; False (and nothing changes) if (source, id) is known.
@@ -200,7 +211,12 @@ def apply_event(
     if not state.insert(stored, history_limit):
         return Outcome(False, [], before)
     event = stored.event
-    if event.type not in engine.types and before is not None and state.clock(today) == before:
+    if (
+        event.type not in engine.types
+        and not is_versioned(event)
+        and before is not None
+        and state.clock(today) == before
+    ):
         return Outcome(True, [], before)
     trigger = f"{event.type} {event.id} ({event.datum.isoformat()})"
     return _recompute(state, engine, today, trigger)

@@ -73,6 +73,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "nl.wgs.trajecten.gestart": {"datum": "2026-04-01"},
     "nl.wgs.trajecten.beeindigd": {"datum": "2026-09-01", "reden": "uitval"},
+    "nl.schakel.bron.verwijderd": {"datum": "2026-01-10"},
     "nl.schakel.signalen.gesignaleerd": {
         "regel": "werkpotentieel-zonder-verwijzing",
         "sleutel": "2026-01-10",

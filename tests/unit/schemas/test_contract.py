@@ -51,6 +51,7 @@ CATALOGUE_TYPES = [
     "nl.wgs.vroegsignalen.opgevolgd",
     "nl.wgs.trajecten.gestart",
     "nl.wgs.trajecten.beeindigd",
+    "nl.schakel.bron.verwijderd",
     "nl.schakel.signalen.gesignaleerd",
     "nl.schakel.signalen.opgelost",
     "nl.schakel.signalen.ingetrokken",
@@ -77,8 +78,13 @@ def test_every_catalogue_type_has_a_schema_and_nothing_else_is_an_event() -> Non
     }
     auditor_role = {"nl.schakel.inzage.geregistreerd"}  # v2: role auditor
     for event_type in CATALOGUE_TYPES:
-        newest = "v2.avsc" if event_type in optional_category | auditor_role else "v1.avsc"
-        assert catalogue().latest(event_type).path.name == newest
+        input_type = not event_type.startswith("nl.schakel.")
+        # + 1 for every input type: the record-version envelope fields bronsleutel, sequence
+        newest = 1 + (event_type in optional_category | auditor_role) + input_type
+        assert catalogue().latest(event_type).path.name == f"v{newest}.avsc"
+        fields = {f["name"] for f in catalogue().latest(event_type).raw["fields"]}
+        versioned = input_type or event_type == "nl.schakel.bron.verwijderd"
+        assert ({"bronsleutel", "sequence"} <= fields) == versioned
 
 
 @pytest.mark.parametrize("event_type", CATALOGUE_TYPES)
@@ -93,7 +99,7 @@ def test_sample_round_trips_through_the_wire_format(event_type: str) -> None:
         data=data,
         time="2026-01-01T10:00:00+01:00",
     )
-    payload = RecordSerializer(registry)(event, DEFAULT_WIRE.topic_for(event_type))
+    payload = RecordSerializer(registry)(event, DEFAULT_WIRE.topic_for(event_type, "wmo"))
     assert payload[0] == 0
     assert RecordDeserializer(registry)(payload) == event
 

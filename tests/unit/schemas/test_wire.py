@@ -19,13 +19,16 @@ from schemas.wire import (
     DEADLETTER_HEADERS,
     DEADLETTER_STREAMS,
     DEFAULT_WIRE,
+    DOMAINS,
     EVENT_TOPICS,
     GROUP,
     MAX_ERROR_MESSAGE,
     TOPICS,
+    VERWIJDERD,
     Wire,
     carrier,
     deadletter_headers,
+    domain_topic,
     min_insync_replicas,
 )
 
@@ -45,13 +48,25 @@ SPEC_NAMES = {  # events.md "Storage on Kafka", api.md (audit), operations.md
 }
 
 
-def test_every_avsc_is_carried_by_exactly_one_declared_topic() -> None:
+def test_every_avsc_is_carried_by_exactly_one_declared_topic_but_verwijderd() -> None:
+    """One topic per schema; ``nl.schakel.bron.verwijderd`` travels on the event topic of the
+    domain of the record it withdraws (events.md), so every event topic carries it, and
+    :func:`carrier` refuses to pick one without the domain."""
     names = {path.parent.name for path in AVRO_DIR.glob("*/v*.avsc")}
     assert names == set(catalogue().names) and len(names) > 20
-    for name in sorted(names):
+    for name in sorted(names - {VERWIJDERD}):
         carriers = [spec.name for spec in TOPICS if spec.carries_schema(name)]
         assert len(carriers) == 1, f"{name} is carried by {carriers or 'no topic'}"
         assert carrier(name).name == carriers[0]
+    assert [s.name for s in TOPICS if s.carries_schema(VERWIJDERD)] == [
+        s.name for s in EVENT_TOPICS
+    ]
+    with pytest.raises(KeyError, match="name the domain"):
+        carrier(VERWIJDERD)
+    for domain, spec in zip(DOMAINS, EVENT_TOPICS, strict=True):
+        assert domain_topic(domain) is spec
+        assert DEFAULT_WIRE.topic_for(VERWIJDERD, domain) == spec.name
+    assert DEFAULT_WIRE.topics_for(VERWIJDERD) == DEFAULT_WIRE.event_topics
     for spec in TOPICS:  # no declaration names a schema that does not exist
         for pattern in spec.carries:
             assert any(spec.carries_schema(n) for n in names), f"{spec.name}: {pattern}"

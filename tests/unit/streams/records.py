@@ -51,7 +51,7 @@ def raw(
 def message(event: dict[str, Any], offset: int, partition: int = 0) -> Message:
     """The record an adapter publishes for ``event``, as consumed at ``offset``."""
     validated = validate_input(event, Pseudonymiser("k"))
-    topic = DEFAULT_WIRE.topic_for(validated.type)
+    topic = DEFAULT_WIRE.topic_for(validated.type, validated.domein)
     payload = RecordSerializer(LocalRegistry())(validated, topic)
     return Message(topic, partition, offset, b"k", payload, [])
 
@@ -113,6 +113,7 @@ class BatchIngest:
                 offset=each.offset,
                 key=each.key,
                 value=each.value,
+                headers=list(each.headers),
                 timestamp=each.timestamp,
             )
             self.rebuild._ingest(record, self.states, self.touched, self.producer, self.stats)
