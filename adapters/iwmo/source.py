@@ -13,12 +13,13 @@ What a file becomes:
 Only the BSN and the catalogue fields are taken from a message; names, addresses, birth date,
 ``Commentaar``, ``Omvang`` and the like are never copied anywhere.
 
-Record versions (:mod:`adapters.iwmo.versions`) are computed for every product. The event
-envelope does not yet carry ``bronsleutel``/``sequence`` and the catalogue has no
-``nl.schakel.bron.verwijderd`` yet, so: a product that *withdraws* an earlier one
-(StatusAanlevering 3; a WMO301 allocation with RedenWijziging 13/01 and Einddatum equal to
-Ingangsdatum) is quarantined with reason ``deletion-unsupported`` instead of being published as
-a new fact; a correction (StatusAanlevering 2) is published like a first delivery.
+Record versions (:mod:`adapters.iwmo.versions`, ``events.md`` "Corrections and deletions"):
+every product's event carries its ``bronsleutel`` and ``sequence``, so a correction
+(StatusAanlevering 2, a later WMO301 of the same ToewijzingNummer) replaces the earlier
+delivery of the same record downstream; a product that *withdraws* one (StatusAanlevering 3; a
+WMO301 allocation with RedenWijziging 13/01 and Einddatum equal to Ingangsdatum) is published
+as ``nl.schakel.bron.verwijderd`` with the same key and its own ``sequence``, ``datum`` the
+day of withdrawal (:attr:`adapters.iwmo.mapping.Mapped.withdrawn_on`), on the Wmo topic.
 
 Cursor: ``{"files": {name: "<sha256>:<size>:<mtime_ns>"}}`` of the processed files still in
 the directory (files moved away are dropped from it); files are read in name order; a file
@@ -41,9 +42,8 @@ from adapters.base import Cursor, Location, Record, Source
 from adapters.exceptions import AdapterError, Rejection
 from adapters.iwmo import safexml
 from adapters.iwmo.files import ProcessedFiles, fingerprint, stream_sha256
-from adapters.iwmo.mapping import map_product
+from adapters.iwmo.mapping import Mapped, map_product
 from adapters.iwmo.message import (
-    WMO301,
     ElementMissing,
     ElementRejection,
     Message,
@@ -51,6 +51,7 @@ from adapters.iwmo.message import (
     identify,
     read_header,
 )
+from schemas.wire import VERWIJDERD
 
 log = logging.getLogger("schakel.adapters")
 
@@ -63,17 +64,16 @@ class _Outcome:
     skipped: str | None = None
 
 
-def _withdrawal(kind: str, where: str) -> Rejection:
-    rule = (
-        "RedenWijziging 13/01 with Einddatum equal to Ingangsdatum withdraws the allocation"
-        if kind == WMO301.name
-        else "StatusAanlevering 3 (verwijderen aanlevering) withdraws an earlier delivery"
-    )
-    return Rejection(
-        f"{where}: {rule}; this version of Schakel cannot publish withdrawals yet "
-        "(nl.schakel.bron.verwijderd), so it is quarantined rather than published as a new fact",
-        reason="deletion-unsupported",
-    )
+def versioned_event(mapped: Mapped) -> dict[str, Any]:
+    """The event to publish for one mapped product: its catalogue event with ``bronsleutel``
+    and ``sequence``, or, for a withdrawal, a ``nl.schakel.bron.verwijderd`` of the same
+    record (same id, BSN and key; ``datum`` the day of withdrawal; routed to the Wmo topic)."""
+    version = mapped.version
+    attributes = {"bronsleutel": version.bronsleutel, "sequence": version.sequence}
+    if not version.deletion:
+        return {**mapped.event, **attributes}
+    data = {"bsn": mapped.event["data"]["bsn"], "datum": mapped.withdrawn_on}
+    return {**mapped.event, **attributes, "type": VERWIJDERD, "domein": "wmo", "data": data}
 
 
 class IwmoSource(Source):
@@ -188,10 +188,7 @@ class IwmoSource(Source):
             except ElementRejection as exc:
                 yield _Outcome(Location(file, path=exc.path), rejection=exc)
                 continue
-            if mapped.version.deletion:
-                yield _Outcome(Location(file, path=where), rejection=_withdrawal(kind.name, where))
-                continue
-            yield _Outcome(Location(file, path=where), event=mapped.event)
+            yield _Outcome(Location(file, path=where), event=versioned_event(mapped))
         log.debug(
             "adapter.message_read",
             extra={"adapter": self.name, "file": file, "bericht": kind.name},

@@ -123,6 +123,24 @@ GOLDEN = [
         },
     ),
 ]
+# The record version of each (events.md, "Corrections and deletions"; sources.md §1): the
+# allocations keyed by ToewijzingNummer, ordered by Toewijzingsdatum + Toewijzingstijd; starts
+# by ToewijzingNummer + Begindatum, stops also by temporary or definitive; sequence from
+# Dagtekening + Identificatie (zero-padded) + position.
+GOLDEN_VERSIONS = [
+    ("iwmo:wmo301:9999:25000412", "2025-09-01T09:12:00.000000/2025-09-01/TW-2025-0004/000001"),
+    ("iwmo:wmo301:9999:26000031", "2026-01-05T10:05:00.000000/2026-01-05/TW-2026-0003/000001"),
+    ("iwmo:wmo301:9999:26000011", "2026-01-08T14:30:00.000000/2026-01-08/TW-2026-0001/000001"),
+    ("iwmo:wmo301:9999:26000021", "2026-01-20T11:00:00.000000/2026-01-20/TW-2026-0002/000001"),
+    ("iwmo:wmo301:9999:26000022", "2026-01-20T11:00:00.000000/2026-01-20/TW-2026-0002/000002"),
+    ("iwmo:wmo305:9999:26000021:2026-01-22", "2026-01-23/000SZ-000871/000001"),
+    ("iwmo:wmo305:9999:26000022:2026-01-23", "2026-01-23/000SZ-000871/000002"),
+    ("iwmo:wmo307:9999:25000412:2025-09-08:definitief", "2026-03-02/000SZ-000912/000001"),
+]
+GOLDEN = [
+    {**event, "bronsleutel": key, "sequence": sequence}
+    for event, (key, sequence) in zip(GOLDEN, GOLDEN_VERSIONS, strict=True)
+]
 
 
 def test_golden_mapping_of_the_sample_messages() -> None:

@@ -70,6 +70,18 @@ EXPECTED = [
         },
     ),
 ]
+# The record versions (sources.md §1): the official examples' own keys and sequences.
+EXPECTED_VERSIONS = [
+    ("iwmo:wmo301:0384:101", "2023-08-13T12:34:56.000000/2023-08-13/123456789012/000001"),
+    ("iwmo:wmo305:0363:300201:2025-04-03", "2025-04-05/123456789013/000001"),
+    ("iwmo:wmo305:0363:300202:2025-04-04", "2025-04-05/123456789013/000002"),
+    ("iwmo:wmo307:0363:300201:2025-04-03:definitief", "2025-07-21/123456789014/000001"),
+    ("iwmo:wmo307:0363:300202:2025-04-15:definitief", "2025-07-21/123456789014/000002"),
+]
+EXPECTED = [
+    {**event, "bronsleutel": key, "sequence": sequence}
+    for event, (key, sequence) in zip(EXPECTED, EXPECTED_VERSIONS, strict=True)
+]
 
 
 def source(path: Path) -> IwmoSource:

@@ -5,6 +5,7 @@ message types, StatusAanlevering and withdrawn allocations, record versions per 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from adapters.iwmo.mapping import Mapped, map_product
 from adapters.iwmo.message import Message, MessageKind, identify, read_header
 from schemas.envelope import validate_input
 from schemas.pseudonym import Pseudonymiser
+from schemas.wire import VERWIJDERD
 from tests.unit.adapters.conftest import KEY, SOURCE, events, make_harness
 from tests.unit.adapters.iwmo_support import (
     GESTART,
@@ -250,7 +252,7 @@ def test_other_message_types_of_the_release_are_skipped_not_quarantined(tmp_path
 # ---------------------------------------------------------------- versions and deletions
 
 
-def test_status_aanlevering_1_2_9_are_published_3_is_held_back(tmp_path: Path) -> None:
+def test_status_aanlevering_1_2_9_are_versions_3_is_a_deletion(tmp_path: Path) -> None:
     data = build(
         [
             start("101", JAN10, "1"),
@@ -260,12 +262,19 @@ def test_status_aanlevering_1_2_9_are_published_3_is_held_back(tmp_path: Path) -
         ]
     )
     records = read(tmp_path, data)
-    assert [e["data"]["toewijzing_nummer"] for e in events(records)] == ["101", "102", "104"]
-    withdrawn = [r for r in records if r.rejection is not None]
-    (held,) = withdrawn
-    assert held.rejection is not None and held.rejection.reason == "deletion-unsupported"
-    assert held.location.path == "Bericht/Client/StartProducten/StartProduct[3]"
-    assert "StatusAanlevering 3" in str(held.rejection)
+    assert all(r.rejection is None for r in records)
+    published = events(records)
+    assert [e["type"] for e in published] == [GESTART, GESTART, VERWIJDERD, GESTART]
+    assert [e["data"].get("toewijzing_nummer") for e in published] == ["101", "102", None, "104"]
+    gone = published[2]
+    assert gone["bronsleutel"] == "iwmo:wmo305:9999:103:2026-01-10"
+    assert gone["sequence"] == "2026-01-08/000000M-0001/000003"
+    assert gone["domein"] == "wmo" and gone["data"]["datum"] == "2026-01-08"  # Dagtekening
+    assert records[2].location.path == "Bericht/Client/StartProducten/StartProduct[3]"
+    for event in published:  # every one is a valid input event with its version attributes
+        valid = validate_input(event, Pseudonymiser(KEY))
+        assert valid.bronsleutel and valid.sequence
+        assert "bsn" not in json.dumps(valid.to_json())
 
 
 def test_a_deletion_and_its_replacement_in_one_message(tmp_path: Path) -> None:
@@ -277,8 +286,9 @@ def test_a_deletion_and_its_replacement_in_one_message(tmp_path: Path) -> None:
     assert versions[0].deletion and not versions[1].deletion
     assert versions[0].sequence < versions[1].sequence  # the replacement wins
     records = read(tmp_path, data)
-    (event,) = events(records)
-    assert event["data"]["datum"] == "2026-01-20"
+    gone, event = events(records)
+    assert gone["type"] == VERWIJDERD and event["data"]["datum"] == "2026-01-20"
+    assert gone["bronsleutel"] == event["bronsleutel"] and gone["sequence"] < event["sequence"]
 
 
 def test_versions_follow_the_standards_uniqueness_rules() -> None:
@@ -304,7 +314,7 @@ def test_versions_follow_the_standards_uniqueness_rules() -> None:
     assert s.version.sequence == "2026-01-08/000000M-0001/000001"
 
 
-def test_an_allocation_withdrawn_from_its_first_day_is_held_back(tmp_path: Path) -> None:
+def test_an_allocation_withdrawn_from_its_first_day_is_a_deletion(tmp_path: Path) -> None:
     withdrawn = allocation(
         "101", JAN8, JAN10, JAN10, reden_wijziging="13", toewijzingstijd="15:00:00"
     )
@@ -317,10 +327,11 @@ def test_an_allocation_withdrawn_from_its_first_day_is_held_back(tmp_path: Path)
     assert w.version.sequence.startswith("2026-01-08T15:00:00.000000/2026-01-08/")
     assert w.withdrawn_on == "2026-01-08"
     records = read(tmp_path, data)
-    assert [e["data"]["toewijzing_nummer"] for e in events(records)] == ["102", "103"]
-    (held,) = [r for r in records if r.rejection is not None]
-    assert held.rejection is not None and held.rejection.reason == "deletion-unsupported"
-    assert "RedenWijziging 13/01" in str(held.rejection)
+    gone, *kept = events(records)
+    assert [e["data"]["toewijzing_nummer"] for e in kept] == ["102", "103"]
+    assert [e["type"] for e in kept] == [TOEGEWEZEN, TOEGEWEZEN]
+    assert gone["type"] == VERWIJDERD and gone["bronsleutel"] == "iwmo:wmo301:9999:101"
+    assert gone["data"]["datum"] == "2026-01-08"  # the Toewijzingsdatum of the withdrawal
 
 
 @pytest.mark.parametrize(
