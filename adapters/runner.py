@@ -27,10 +27,14 @@ from adapters.metrics import AdapterMetrics, default_metrics
 from adapters.publisher import Publisher
 from adapters.quarantine import Quarantine
 from schemas.envelope import Event, short_message, validate_input
-from schemas.exceptions import InvalidEvent, SerdeError
+from schemas.exceptions import InvalidEvent, SerdeError, TransientError
 from schemas.pseudonym import Pseudonymiser
 
 log = logging.getLogger("schakel.adapters")
+OUTAGE_FIRST_WAIT_S = 1.0
+"""Continuous mode: first wait after an outage; doubled per failed run up to
+:data:`OUTAGE_MAX_WAIT_S` (or the poll interval, if longer)."""
+OUTAGE_MAX_WAIT_S = 30.0
 
 RejectHook = Callable[[Location, str, str], None]
 
@@ -259,12 +263,29 @@ class Runner:
     def run_forever(self, interval: float, stop: threading.Event) -> RunStats:
         """Continuous mode: :meth:`run_once`, then wait ``interval`` seconds, until ``stop``.
 
-        A failing run (source unavailable, broker not acknowledging) is logged and retried
-        after ``interval``; a checkpoint that cannot be written stops the loop (raised)."""
+        An outage (a :class:`~schemas.exceptions.TransientError`: broker or schema registry
+        unreachable) is waited out with backoff (``adapter.outage``) and the run repeated from
+        the checkpoint: nothing is quarantined or skipped for it. Another failing run (source
+        unavailable) is logged and retried after ``interval``; a checkpoint that cannot be
+        written stops the loop (raised)."""
         total = RunStats()
+        backoff = OUTAGE_FIRST_WAIT_S
         while not stop.is_set():
+            wait = interval
             try:
                 total.add(self.run_once())
+                backoff = OUTAGE_FIRST_WAIT_S
+            except TransientError as exc:
+                log.warning(
+                    "adapter.outage",
+                    extra={
+                        "adapter": self.source.name,
+                        "error": type(exc).__name__,
+                        "retry_in_s": backoff,
+                    },
+                )
+                wait = backoff
+                backoff = min(backoff * 2, max(interval, OUTAGE_MAX_WAIT_S))
             except CheckpointError:
                 raise
             except AdapterError as exc:
@@ -276,7 +297,7 @@ class Runner:
                         "detail": str(exc),
                     },
                 )
-            stop.wait(interval)
+            stop.wait(wait)
         return total
 
     def submit(self, record: Record, *, timeout: float = 30.0) -> Outcome:

@@ -19,7 +19,8 @@ Answers, always with a JSON body that never echoes a submitted value or a BSN:
 415       another content type (batch mode, non-JSON data)
 429       too many requests without a valid token from this client address
           (``Retry-After``; :mod:`adapters.throttle`)
-503       the broker did not acknowledge: nothing was confirmed, retry later
+503       an outage (broker or schema registry unreachable): nothing was confirmed, retry
+          after ``Retry-After`` seconds; ``/ready`` answers 503 until a retry succeeds
 ========  ==================================================================================
 
 Requests without a valid token (401/429) are only counted
@@ -56,10 +57,13 @@ from adapters.runner import Runner
 from adapters.throttle import ClientLimiter
 from adapters.wijkteam import type_problem
 from schemas.envelope import short_message
+from schemas.exceptions import TransientError
 
 log = logging.getLogger("schakel.adapters")
 
 PATHS = ("/events", "/")
+RETRY_AFTER_S = "5"
+"""``Retry-After`` (seconds) of a 503 answer during an outage."""
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 _ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "dataschema")
@@ -201,6 +205,8 @@ class WebhookApp:
         self.registry = registry
         self.recent = recent or RecentIds()
         self.limiter = limiter or ClientLimiter()
+        self.unavailable = False
+        """True from an outage until an event is published again (``/ready`` answers 503)."""
 
     def _sender(self, authorization: str | None) -> str | None:
         """The source of the bearer token in ``authorization``, or ``None``.
@@ -283,6 +289,12 @@ class WebhookApp:
             return Response(
                 200, {}, {"content-type": CONTENT_TYPE_LATEST}, raw=generate_latest(self.registry)
             )
+        if method == "GET" and path == "/ready" and self.unavailable:
+            return Response(
+                503,
+                {"status": "unavailable", "message": "broker or schema registry unreachable"},
+                {"retry-after": RETRY_AFTER_S},
+            )
         if method == "GET" and path in ("/health", "/ready"):
             return Response(200, {"status": "ok"})
         if path not in PATHS:
@@ -331,16 +343,18 @@ class WebhookApp:
         record = Record(Location("webhook", path=sender), {}, event=event, digest=digest(body))
         try:
             outcome = self.runner.submit(record)
-        except PublishError as exc:
+        except TransientError as exc:  # an outage, not bad data: the sender retries
+            self.unavailable = True
             log.error(
                 "adapter.webhook_unavailable",
-                extra={"adapter": self.runner.source.name, "detail": str(exc)},
+                extra={"adapter": self.runner.source.name, "error": type(exc).__name__},
             )
             return Response(
                 503,
                 {"error": "unavailable", "message": "the event was not stored; retry later"},
-                {"retry-after": "5"},
+                {"retry-after": RETRY_AFTER_S},
             )
+        self.unavailable = False
         if outcome.status == "rejected":
             return Response(
                 400,

@@ -17,6 +17,8 @@ from adapters.quarantine import Quarantine
 from adapters.registry import open_source
 from adapters.runner import Runner, RunStats
 from schakel import wiring
+from schakel.cli import EXIT_TEMPFAIL, one_line
+from schemas.exceptions import TransientError
 from schemas.settings import Settings
 
 DEFAULT_BATCH = 1000
@@ -116,6 +118,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             )
             return 2
         return _run(args, settings)
+    except TransientError as exc:
+        return _outage(exc)
     except AdapterError as exc:
         print(f"schakel: {exc}", file=sys.stderr)
         return 2
@@ -145,6 +149,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         runner.close()
     print_stats(args.name, stats)
     return 0 if stats.rejected == 0 else 3
+
+
+def _outage(exc: TransientError) -> int:
+    """``--once`` (and ``publish``) met an outage: one line, exit 75 (EX_TEMPFAIL)."""
+    print(
+        f"schakel: {type(exc).__name__}: {one_line(exc)} — nothing after the last checkpoint "
+        "was lost; run again when the broker and the schema registry are reachable",
+        file=sys.stderr,
+    )
+    return EXIT_TEMPFAIL
 
 
 def _positive(text: str) -> int:
@@ -195,6 +209,8 @@ def main_publish(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             runner.publisher.close()
             runner.close()
+    except TransientError as exc:
+        return _outage(exc)
     except AdapterError as exc:
         print(f"schakel: {exc}", file=sys.stderr)
         return 2
