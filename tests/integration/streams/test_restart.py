@@ -18,7 +18,7 @@ from schakel.topics import ensure_topics
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer
-from schemas.wire import DEFAULT_WIRE
+from schemas.wire import DEFAULT_WIRE, Wire
 from streams.codec import snapshot_json
 from streams.ingest import to_timeline_event
 from streams.rules import load_rules
@@ -141,18 +141,18 @@ def oracle() -> tuple[dict[str, set[str]], set[tuple[str, str, str, str]]]:
     return {s: {e.id for e in evs} for s, evs in per_citizen.items()}, signals
 
 
-def final_snapshots(bootstrap: str) -> dict[str, dict[str, Any]]:
+def final_snapshots(bootstrap: str, wire: Wire = DEFAULT_WIRE) -> dict[str, dict[str, Any]]:
     deserialize = RecordDeserializer(LocalRegistry())
     latest: dict[str, dict[str, Any]] = {}
-    for record in consume(bootstrap, "schakel.tijdlijnen"):
+    for record in consume(bootstrap, wire.tijdlijnen):
         _, value = deserialize.decode(record.value)
         latest[value["subject"]] = snapshot_json(value)
     return latest
 
 
-def check(bootstrap: str, *, strict_once: bool) -> None:
+def check(bootstrap: str, *, strict_once: bool, wire: Wire = DEFAULT_WIRE) -> None:
     events_by_citizen, expected = oracle()
-    snapshots = final_snapshots(bootstrap)
+    snapshots = final_snapshots(bootstrap, wire)
     # nothing lost: every citizen's timeline holds exactly its events
     assert {s: {e["id"] for e in snap["tijdlijn"]} for s, snap in snapshots.items()} == (
         events_by_citizen
@@ -166,7 +166,7 @@ def check(bootstrap: str, *, strict_once: bool) -> None:
     assert len(expected) > CITIZENS  # the scenario raises plenty of signals
     raised = [
         (r["data"]["regel"], r["subject"], r["data"]["sleutel"], r["id"])
-        for t, r in signal_events(bootstrap)
+        for t, r in signal_events(bootstrap, wire)
         if t.endswith("gesignaleerd")
     ]
     ids_per_identity: dict[tuple[str, str, str], set[str]] = defaultdict(set)

@@ -1,49 +1,119 @@
-"""Two workers share the partitions; a timeline request to either is answered by, or routed
-to, the worker that owns the citizen; both list the signals of all citizens."""
+"""Two workers share the partitions, on both brokers: a timeline request to either is
+answered by, or routed to, the worker that owns the citizen; both list the signals of all
+citizens; and when a second worker joins and later leaves while a backlog is being
+processed, the partitions move to it and back without losing or doubling anything."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
-from schakel.broker import EmbeddedBroker
-from schakel.topics import ensure_topics
-from tests.integration.streams.helpers import AUTH, SCENARIO, WorkerProcess, publish, read_jsonl
+import pytest
+
+from tests.brokers import TestBroker
+from tests.integration.streams.helpers import AUTH, SCENARIO, publish, read_jsonl, worker_on
 from tests.integration.streams.test_replay import CITIZEN_A, CITIZEN_B
+from tests.integration.streams.test_restart import ALL_EVENTS, check, processed
 
 
-def test_requests_are_routed_to_the_owner(tmp_path: Path) -> None:
-    with EmbeddedBroker() as broker:
-        ensure_topics(broker.bootstrap, partitions=4)
-        first = WorkerProcess(broker.bootstrap, tmp_path / "a", clock="live").start()
-        second = WorkerProcess(broker.bootstrap, tmp_path / "b", clock="live").start()
-        try:
-            publish(broker.bootstrap, [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"])
-            deadline = time.monotonic() + 60
-            answers: dict[tuple[str, str], tuple[int, object]] = {}
+def test_requests_are_routed_to_the_owner(kafka_broker: TestBroker, tmp_path: Path) -> None:
+    broker = kafka_broker
+    first = worker_on(broker, tmp_path / "a", clock="live").start()
+    second = worker_on(broker, tmp_path / "b", clock="live").start()
+    try:
+        valid = [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"]
+        publish(broker.bootstrap, valid, wire=broker.wire)
+        deadline = time.monotonic() + 60
+        answers: dict[tuple[str, str], tuple[int, object]] = {}
+        while time.monotonic() < deadline:
+            answers = {
+                (worker.url, citizen): worker.get(f"/api/v1/burgers/{citizen}/tijdlijn", AUTH)
+                for worker in (first, second)
+                for citizen in (CITIZEN_A, CITIZEN_B)
+            }
+            if all(status == 200 for status, _ in answers.values()):
+                break
+            time.sleep(0.5)
+        assert {k: v[0] for k, v in answers.items()} == dict.fromkeys(answers, 200)
+        for citizen in (CITIZEN_A, CITIZEN_B):
+            bodies = [answers[(w.url, citizen)][1] for w in (first, second)]
+            assert bodies[0] == bodies[1]
+        # each worker folds every citizen's snapshot into its read model (eventually)
+        for worker in (first, second):
+            deadline = time.monotonic() + 30
+            body: dict[str, int] = {}
             while time.monotonic() < deadline:
-                answers = {
-                    (worker.url, citizen): worker.get(f"/api/v1/burgers/{citizen}/tijdlijn", AUTH)
-                    for worker in (first, second)
-                    for citizen in (CITIZEN_A, CITIZEN_B)
-                }
-                if all(status == 200 for status, _ in answers.values()):
+                _, body = worker.get("/api/v1/signalen", AUTH)
+                if body.get("totaal") == 3:
                     break
-                time.sleep(0.5)
-            assert {k: v[0] for k, v in answers.items()} == dict.fromkeys(answers, 200)
-            for citizen in (CITIZEN_A, CITIZEN_B):
-                bodies = [answers[(w.url, citizen)][1] for w in (first, second)]
-                assert bodies[0] == bodies[1]
-            # each worker folds every citizen's snapshot into its read model (eventually)
-            for worker in (first, second):
-                deadline = time.monotonic() + 30
-                body: dict[str, int] = {}
-                while time.monotonic() < deadline:
-                    _, body = worker.get("/api/v1/signalen", AUTH)
-                    if body.get("totaal") == 3:
-                        break
-                    time.sleep(0.3)
-                assert body.get("totaal") == 3
-        finally:
-            first.stop()
-            second.stop()
+                time.sleep(0.3)
+            assert body.get("totaal") == 3
+    finally:
+        first.stop()
+        second.stop()
+
+
+CHUNK = 25
+PACE_S = 0.5
+"""The backlog arrives in chunks of CHUNK events every PACE_S seconds (≈ 35 s in all), so a
+worker can join and leave while events are still flowing."""
+
+
+# Known defect (issue 10, reported with the launcher): on Apache Kafka with the at-least-once
+# worker, a partition handed over while the backlog flows can lose a citizen's earlier state
+# (seen: a timeline without the first four of its events, or a signal raised and withdrawn
+# that a single worker never raises). The embedded broker's slow group joins hide it.
+ON_BOTH_KNOWN_KAFKA_DEFECT = [
+    "embedded",
+    pytest.param(
+        "kafka",
+        marks=[
+            pytest.mark.kafka,
+            pytest.mark.xfail(
+                reason="state lost in a partition hand-over on Apache Kafka (at-least-once)",
+                strict=False,
+            ),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("kafka_broker", ON_BOTH_KNOWN_KAFKA_DEFECT, indirect=True)
+def test_partitions_rebalance_when_a_worker_joins_and_leaves(
+    kafka_broker: TestBroker, tmp_path: Path
+) -> None:
+    broker, wire = kafka_broker, kafka_broker.wire
+    first = worker_on(broker, tmp_path / "a").start()
+    failures: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            for start in range(0, len(ALL_EVENTS), CHUNK):
+                publish(broker.bootstrap, ALL_EVENTS[start : start + CHUNK], wire=wire)
+                time.sleep(PACE_S)
+        except BaseException as exc:  # reported by the test thread
+            failures.append(exc)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    second = worker_on(broker, tmp_path / "b")
+    try:
+        second.start()  # joins the group while events flow: the partitions are shared
+        deadline = time.monotonic() + 60
+        while processed(second) == 0:
+            assert time.monotonic() < deadline, "the joining worker got no partition"
+            time.sleep(0.2)
+        first_before_leave = processed(first)
+        assert first_before_leave > 0
+        assert feeder.is_alive(), "the backlog ended before the second worker had left"
+        second.stop()  # leaves while events flow: its partitions go back to the first
+        assert feeder.is_alive(), "the backlog ended before the second worker had left"
+        feeder.join(120)
+        assert not failures, failures
+        first.drain(wire.event_topics, timeout=120)  # every partition committed to its end
+        assert processed(first) > first_before_leave
+    finally:
+        second.stop()
+        first.stop()
+    check(broker.bootstrap, strict_once=False, wire=wire)
