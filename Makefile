@@ -19,7 +19,7 @@ HELM_KUBE_MINOR := 37
 TOOLS ?= $(HOME)/.cache/schakel/tools
 HELM ?= $(TOOLS)/helm-$(HELM_VERSION)/helm
 
-.PHONY: demo test lint typecheck schemas-check system-deps bench clean kafka kafka-libs helm-tools
+.PHONY: demo test lint typecheck schemas-check system-deps bench bench-adapters clean kafka kafka-libs helm-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,9 +77,25 @@ system-deps:
 test: lint typecheck schemas-check system-deps kafka-libs helm-tools
 	JAVA=$(JAVA) HELM=$(HELM) $(BIN)/pytest -q -p no:cacheprovider
 
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks.streams
+# `make bench`: every stream path on both brokers (embedded only without the Kafka jars), 100,000
+# events; BENCH_LARGE=1 for 1,000,000; BENCH_ARGS for more options (python -m benchmarks.streams
+# -h). The last line of output is one JSON object. Quix Streams (the peer measured alongside)
+# pins confluent-kafka below the project's, so it lives in a venv of its own, $(BENCH_VENV).
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+BENCH_EVENTS := $(if $(BENCH_LARGE),1000000,100000)
+BENCH_ARGS ?=
+
+$(BENCH_STAMP):
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet 'quixstreams==3.28.*'
+	touch $@
+
+bench: $(STAMP) $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.streams --events $(BENCH_EVENTS) $(BENCH_ARGS)
+
+bench-adapters: $(STAMP)
 	$(BIN)/python -m benchmarks.adapters
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var
+	rm -rf $(VENV) $(BENCH_VENV) .mypy_cache .ruff_cache .pytest_cache var

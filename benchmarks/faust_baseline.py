@@ -1,9 +1,9 @@
 """Plain Faust baselines for ``benchmarks/streams.py`` (not Schakel code):
 
-``python -m benchmarks.faust_baseline MODE BOOTSTRAP COUNT OUT DATADIR`` with MODE ``count``
-(an agent that only counts in a local variable) or ``table`` (one Table update per event,
-memory store). Reads the four event topics from the beginning, writes the seconds between the
-first and the COUNT-th event to OUT, and exits."""
+``python -m benchmarks.faust_baseline MODE BOOTSTRAP COUNT OUT DATADIR [NAMESPACE]`` with MODE
+``count`` (an agent that only counts in a local variable) or ``table`` (one Table update per
+event, memory store). Reads the four event topics of NAMESPACE (default: none) from the
+beginning, writes the seconds between the first and the COUNT-th event to OUT, and exits."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from typing import Any
 
 import faust
 
-from schemas.wire import DEFAULT_WIRE
+from schemas.wire import Wire
 
 
-def main(mode: str, bootstrap: str, count: int, out: str, datadir: str) -> None:
+def main(mode: str, bootstrap: str, count: int, out: str, datadir: str, *, namespace: str) -> None:
     app = faust.App(
         f"baseline-{mode}",
         broker=f"kafka://{bootstrap}",
@@ -32,7 +32,7 @@ def main(mode: str, bootstrap: str, count: int, out: str, datadir: str) -> None:
         store="memory://",
     )
     topic = app.topic(
-        *DEFAULT_WIRE.event_topics,
+        *Wire(namespace).event_topics,
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",
@@ -73,4 +73,5 @@ def main(mode: str, bootstrap: str, count: int, out: str, datadir: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    namespace = sys.argv[6] if len(sys.argv) > 6 else ""
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], namespace=namespace)

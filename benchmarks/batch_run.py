@@ -1,0 +1,46 @@
+"""The batch path (``schakel replay --batch``: :class:`streams.batch.BatchRebuild`) over one
+namespace, in a process of its own so that its peak memory is its own.
+
+``python -m benchmarks.batch_run BOOTSTRAP NAMESPACE OUT`` writes ``{"seconds": …,
+"max_rss_bytes": …}`` to OUT: the run's wall time and the process's peak resident set
+(``ru_maxrss``, which includes the interpreter and its imports)."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.workload import SOURCE
+from schemas.registry import LocalRegistry
+from schemas.serde import RecordDeserializer, RecordSerializer
+from schemas.wire import Wire
+from streams.batch import BatchRebuild
+from streams.rules import load_rules
+
+PARTITIONS = 4
+HISTORY_LIMIT = 2000
+
+
+def main(bootstrap: str, namespace: str, out: str) -> None:
+    registry = LocalRegistry()
+    started = time.perf_counter()
+    BatchRebuild(
+        bootstrap,
+        wire=Wire(namespace),
+        engine=load_rules(),
+        serializer=RecordSerializer(registry),
+        deserializer=RecordDeserializer(registry),
+        partitions=PARTITIONS,
+        source=SOURCE,
+        history_limit=HISTORY_LIMIT,
+    ).run()
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+    Path(out).write_text(json.dumps({"seconds": seconds, "max_rss_bytes": peak}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3])

@@ -1,0 +1,227 @@
+"""The contenders of ``benchmarks/streams.py``, each run over topics already published.
+
+Every function returns a :class:`Rate`: the events it processed and the seconds it took,
+measured from its first event (so process start and group joins are not counted), plus the
+peak resident memory where the path is a Schakel process of its own. Each contender that reads
+Kafka runs as a subprocess: a Faust app (:mod:`benchmarks.faust_baseline`), the Quix Streams
+app (:mod:`benchmarks.quix_noop`, in ``.venv-bench``), ``schakel worker`` and the batch path
+(:mod:`benchmarks.batch_run`). The pure core runs in this process, without Kafka.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from benchmarks.brokers import Broker
+from schakel.broker import free_port
+from schemas.envelope import Event
+from schemas.registry import LocalRegistry
+from schemas.serde import RecordSerializer
+from schemas.wire import DEFAULT_WIRE, Wire
+from streams.ingest import to_timeline_event
+from streams.rules import load_rules
+from streams.state import CitizenState, StoredEvent, apply_event
+
+ROOT = Path(__file__).resolve().parents[1]
+QUIX_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
+SUBPROCESS_TIMEOUT = 3600.0
+WORKER_COUNTERS = (
+    "schakel_worker_events_total{",
+    "schakel_worker_duplicates_total ",
+    "schakel_worker_deadlettered_total",
+)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``events`` processed in ``seconds``; ``max_rss_bytes`` when measured."""
+
+    events: int
+    seconds: float
+    max_rss_bytes: int | None = None
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+
+def _run_json(command: list[str], out: Path, env: dict[str, str] | None = None) -> dict[str, float]:
+    """Run a contender subprocess that writes its result to ``out``; its output is kept in
+    ``out`` + ``.log`` and shown when it fails."""
+    log = out.with_suffix(".log")
+    with log.open("wb") as handle:
+        result = subprocess.run(  # noqa: S603 - our own benchmark modules
+            command,
+            cwd=ROOT,
+            check=False,
+            timeout=SUBPROCESS_TIMEOUT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
+    if result.returncode != 0 or not out.exists():
+        tail = log.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"{command[1:3]} failed (exit {result.returncode}):\n{tail}")
+    data: dict[str, float] = json.loads(out.read_text())
+    return data
+
+
+def faust(mode: str, broker: Broker, count: int, work: Path, wire: Wire = DEFAULT_WIRE) -> Rate:
+    """A plain Faust agent: ``count`` (no-op, counts only) or ``table`` (one Table update per
+    event, memory store)."""
+    out = work / f"faust-{mode}.json"
+    command = [sys.executable, "-m", "benchmarks.faust_baseline", mode, broker.bootstrap]
+    command += [str(count), str(out), str(work / f"faust-{mode}"), wire.namespace]
+    return Rate(count, _run_json(command, out)["seconds"])
+
+
+def quix(broker: Broker, count: int, work: Path, wire: Wire = DEFAULT_WIRE) -> Rate:
+    """The Quix Streams no-op app (needs ``.venv-bench``, made by ``make bench``)."""
+    if not QUIX_PYTHON.exists():
+        raise RuntimeError(f"{QUIX_PYTHON} missing: `make bench` creates it (quixstreams 3.28)")
+    out = work / "quix.json"
+    command = [str(QUIX_PYTHON), str(ROOT / "benchmarks" / "quix_noop.py"), broker.bootstrap]
+    command += [str(count), str(out), ",".join(wire.event_topics)]
+    return Rate(count, _run_json(command, out)["seconds"])
+
+
+def batch(broker: Broker, wire: Wire, count: int, work: Path) -> Rate:
+    """The batch path over the topics of ``wire`` (its own group and changelog)."""
+    out = work / f"batch-{wire.namespace}.json"
+    command = [sys.executable, "-m", "benchmarks.batch_run", broker.bootstrap, wire.namespace]
+    result = _run_json([*command, str(out)], out, {"SCHAKEL_PROFILE": broker.profile})
+    return Rate(count, result["seconds"], int(result["max_rss_bytes"]))
+
+
+def _processed(port: int) -> float:
+    """The worker's events so far (processed, duplicate or dead-lettered), from /metrics."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return 0.0
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(WORKER_COUNTERS)
+    )
+
+
+def peak_rss(pid: int) -> int:
+    """``VmHWM`` (peak resident set) of a running process, in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"/proc/{pid}/status has no VmHWM")
+
+
+@dataclass
+class WorkerRun:
+    """A running ``schakel worker`` on the topics of ``wire``; ``stop()`` ends it."""
+
+    broker: Broker
+    wire: Wire
+    work: Path
+    clock: str = "replay"
+
+    def __post_init__(self) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "SCHAKEL_KAFKA_BOOTSTRAP": self.broker.bootstrap,
+            "SCHAKEL_PROFILE": self.broker.profile,
+            "SCHAKEL_NAMESPACE": self.wire.namespace,
+            "SCHAKEL_WEB_PORT": str(self.port),
+            "SCHAKEL_DATA_DIR": str(self.work / f"worker-{self.wire.namespace or 'default'}"),
+            "SCHAKEL_TIMER_INTERVAL_S": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.log = self.work / f"worker-{self.wire.namespace or 'default'}.log"
+        with self.log.open("wb") as handle:
+            self.process = subprocess.Popen(  # noqa: S603 - our own CLI
+                [sys.executable, "-m", "schakel", "worker", "--clock", self.clock],
+                cwd=ROOT,
+                env=env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
+
+    def processed(self) -> float:
+        if self.process.poll() is not None:
+            tail = self.log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"worker died (exit {self.process.returncode}):\n{tail}")
+        return _processed(self.port)
+
+    def peak_rss(self) -> int:
+        return peak_rss(self.process.pid)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def worker(broker: Broker, wire: Wire, count: int, work: Path, max_seconds: float) -> Rate:
+    """``schakel worker --clock replay`` over the ``count`` events on the topics of ``wire``:
+    seconds from its first to its ``count``-th event, or the events done after
+    ``max_seconds`` (then the rate is over what it did)."""
+    run = WorkerRun(broker, wire, work)
+    try:
+        first: float | None = None
+        done = 0.0
+        while True:
+            done = run.processed()
+            now = time.perf_counter()
+            if first is None and done > 0:
+                first = now - 0.05  # half the polling interval
+            if first is not None and (done >= count or now - first > max_seconds):
+                return Rate(int(done), now - first, run.peak_rss())
+            time.sleep(0.1)
+    finally:
+        run.stop()
+
+
+def core(stream: Iterator[Event], max_seconds: float, chunk: int = 10_000) -> Rate:
+    """The pure core alone (timeline + rules + signal diff after every event, no Kafka): the
+    events are validated and Avro-encoded in chunks outside the timed part; stops after the
+    chunk that passes ``max_seconds``."""
+    rules = load_rules()
+    serializer = RecordSerializer(LocalRegistry())
+    states: dict[str, CitizenState] = defaultdict(lambda: CitizenState(subject=""))
+    elapsed = 0.0
+    done = 0
+    while elapsed < max_seconds:
+        events = [
+            (event, serializer(event, DEFAULT_WIRE.topic_for(event.type)))
+            for event in islice(stream, chunk)
+        ]
+        if not events:
+            break
+        started = time.perf_counter()
+        for event, payload in events:
+            assert event.subject is not None
+            state = states[event.subject]
+            state.subject = event.subject
+            apply_event(
+                state,
+                StoredEvent(to_timeline_event(event), payload),
+                rules,
+                today=None,
+                history_limit=2000,
+            )
+        elapsed += time.perf_counter() - started
+        done += len(events)
+    return Rate(done, elapsed)
