@@ -16,6 +16,16 @@ only passes a *gap* in the ids once it is settled:
 
 Otherwise a run stops at the gap and the next poll continues there. The DSN (it may hold a
 password) is never logged.
+
+**Record versions** (``events.md``, "Corrections and deletions"; :func:`versioned_row`). A row
+whose ``event`` carries the CloudEvents extension ``bronsleutel`` (the business key of the
+changed record, no personal data in clear) is a version of that record: the adapter sets its
+``sequence`` to the outbox id, zero-padded to 20 digits, so the latest committed change wins.
+The extension ``operatie`` says what the change was: ``insert`` or ``update`` (a version), or
+``delete`` — published as ``nl.schakel.bron.verwijderd`` of that key, on the topic of the
+domain of the row's ``type``, ``datum`` = the row's ``data.datum`` (the day of deletion).
+``update``/``delete`` without ``bronsleutel`` and an unknown ``operatie`` are rejected. Every
+row's ``event`` needs its own ``id`` (an update that reuses an earlier id is a redelivery).
 """
 
 from __future__ import annotations
@@ -30,10 +40,50 @@ import psycopg
 from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import AdapterError, Rejection
 from adapters.jsonlines import json_object
+from schemas.wire import DOMAINS, VERWIJDERD
 
 log = logging.getLogger("schakel.adapters")
 
 TABLE = "schakel_outbox"
+OPERATIONS = ("insert", "update", "delete")
+"""Values of the ``operatie`` extension of an outbox row's event."""
+SEQUENCE_WIDTH = 20
+"""Digits of a ``sequence`` made from an outbox id (a bigserial fits in 19)."""
+
+
+def versioned_row(row_id: int, event: dict[str, Any]) -> dict[str, Any]:
+    """The event of outbox row ``row_id`` as a record version (see the module docstring):
+    unchanged without ``bronsleutel`` and ``operatie``; otherwise with ``sequence`` = the
+    zero-padded outbox id and, for ``delete``, turned into ``nl.schakel.bron.verwijderd``.
+    Raises :class:`Rejection` naming the extension and the rule."""
+    operatie = event.pop("operatie", None)
+    key = event.get("bronsleutel")
+    if operatie is not None and operatie not in OPERATIONS:
+        raise Rejection(
+            "event.operatie: must be one of " + ", ".join(OPERATIONS), reason="unknown-value"
+        )
+    if key is None:
+        if operatie in ("update", "delete"):
+            raise Rejection(
+                f"event.bronsleutel: required with operatie {operatie} (the business key of "
+                "the changed record)",
+                reason="missing-field",
+            )
+        return event
+    versioned = {**event, "sequence": str(row_id).zfill(SEQUENCE_WIDTH)}
+    if operatie != "delete":
+        return versioned
+    event_type, data = event.get("type"), event.get("data")
+    domain = event_type.split(".")[1] if isinstance(event_type, str) and "." in event_type else ""
+    if domain not in DOMAINS or not isinstance(data, dict):
+        raise Rejection(
+            "event.type: a delete names the catalogue type of the deleted record, with data",
+            reason="unknown-value",
+        )
+    kept = {name: data[name] for name in ("bsn", "datum") if name in data}
+    return {**versioned, "type": VERWIJDERD, "domein": domain, "data": kept}
+
+
 _ROWS = "SELECT id, event::text FROM schakel_outbox WHERE id > %s ORDER BY id LIMIT %s"
 _HIGH_WATER = "SELECT pg_sequence_last_value(pg_get_serial_sequence('schakel_outbox', 'id'))"
 _WRITERS = (
@@ -140,7 +190,7 @@ class OutboxSource(Source):
         cursor = {"last_id": row_id}
         raw = text or ""
         try:
-            value = json_object(raw, "event")
+            value = versioned_row(row_id, json_object(raw, "event"))
         except Rejection as exc:
             return Record(location, cursor, digest=digest(raw), rejection=exc)
         return Record(location, cursor, event=value, digest=digest(raw))

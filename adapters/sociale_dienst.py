@@ -9,6 +9,16 @@ that fills them for context is not rejected. Dates as ``YYYY-MM-DD`` or ``DD-MM-
 Enumerations are matched case-insensitively and validated against the catalogue by the runner.
 Event id: ``derive_id(source, registratie_id)``; no ``time`` (the export has no registration
 moment, and the read moment would make re-reads differ).
+
+**Corrections** (``events.md``, "Corrections and deletions"). Without a version column a
+re-exported row with the same ``registratie_id`` has the same event id, so the first accepted
+copy wins and a changed row is *not* picked up (as before). An export that adds the column
+``versie`` — the source system's version counter of the row, a whole number, raised on every
+change — is read as record versions (layout ``export-versie``): ``bronsleutel`` =
+``derive_id(source, registratie_id)`` (a digest: a row id never travels in clear), ``sequence``
+= ``versie`` zero-padded to 10 digits, event id ``derive_id(source, registratie_id, versie)``.
+The highest ``versie`` of a row is then its current version downstream. The CSV export has no
+way to say a row was deleted: a deletion needs the outbox or a ``nl.schakel.bron.verwijderd``.
 """
 
 from __future__ import annotations
@@ -42,6 +52,9 @@ COLUMNS = (
     "registratie_id",
 )
 EXPORT = CsvLayout("export", COLUMNS, key=("registratie_id",))
+EXPORT_VERSIE = CsvLayout("export-versie", (*COLUMNS, "versie"), key=("registratie_id", "versie"))
+"""The export with a version column (see the module docstring)."""
+VERSIE_WIDTH = 10
 
 Cell = Callable[[str, str], Any]
 _ENUM: Cell = lambda value, _column: enum_value(value)  # noqa: E731 - a table of parsers
@@ -79,7 +92,7 @@ class SocialeDienstSource(CsvSource):
     type and ``data.bsn`` is put in the event."""
 
     name = "sociale-dienst"
-    layouts = (EXPORT,)
+    layouts = (EXPORT, EXPORT_VERSIE)
 
     def map_row(self, layout: CsvLayout, row: Mapping[str, str]) -> dict[str, Any]:
         registratie_id = row["registratie_id"]
@@ -104,10 +117,22 @@ class SocialeDienstSource(CsvSource):
         for column, parse in fields.items():
             if row[column]:
                 data[column] = parse(row[column], column)
-        return {
+        event = {
             "specversion": "1.0",
             "id": derive_id(self.source, registratie_id),
             "source": self.source,
             "type": event_type,
             "data": data,
         }
+        if layout is EXPORT_VERSIE:
+            versie = parse_int(row["versie"], "versie") if row["versie"] else None
+            if versie is None:
+                raise CellError(
+                    "versie",
+                    "empty; the versioned export needs it on every row",
+                    reason="missing-field",
+                )
+            event["id"] = derive_id(self.source, registratie_id, str(versie))
+            event["bronsleutel"] = derive_id(self.source, registratie_id)
+            event["sequence"] = str(versie).zfill(VERSIE_WIDTH)
+        return event

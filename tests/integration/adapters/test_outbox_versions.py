@@ -1,0 +1,52 @@
+"""Outbox rows as record versions against a real PostgreSQL (issue 12 item 4): an insert, an
+update and a delete of one business key become versions whose ``sequence`` is the outbox id,
+the delete a ``nl.schakel.bron.verwijderd``; a bad ``operatie`` is rejected, the rest goes on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.outbox import OutboxSource
+from schemas.wire import VERWIJDERD
+from tests.integration.adapters.conftest import insert_rows
+
+
+def row(event_id: str, datum: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "urn:nld:oin:00000001234567890000:systeem:participatie",
+        "type": "nl.participatiewet.trajecten.gestart",
+        "data": {"bsn": "999990020", "datum": datum, "traject_id": "T-1", "soort": "overig"},
+        **extra,
+    }
+
+
+def test_insert_update_delete_rows_are_versions_in_outbox_id_order(outbox_db: str) -> None:
+    insert_rows(
+        outbox_db,
+        [
+            row("e-1", "2026-02-01", operatie="insert", bronsleutel="traject-T-1"),
+            row("e-2", "2026-02-03", operatie="update", bronsleutel="traject-T-1"),
+            row("e-3", "2026-02-05", operatie="verplaats", bronsleutel="traject-T-1"),
+            row("e-4", "2026-03-01", operatie="delete", bronsleutel="traject-T-1"),
+            row("e-5", "2026-03-02"),
+        ],
+    )
+    source = OutboxSource(outbox_db)
+    try:
+        records = list(source.records({}))
+    finally:
+        source.close()
+    assert [r.location.path for r in records] == [f"id={n}" for n in range(1, 6)]
+    rejected = records[2].rejection
+    assert rejected is not None and rejected.reason == "unknown-value"
+    events = [r.event for r in records]
+    assert [e["sequence"] for e in events[:2] if e] == [
+        "00000000000000000001",
+        "00000000000000000002",
+    ]
+    deleted = events[3]
+    assert deleted is not None and deleted["type"] == VERWIJDERD
+    assert deleted["domein"] == "participatiewet" and deleted["sequence"].endswith("4")
+    assert events[4] is not None and "sequence" not in events[4]
