@@ -30,6 +30,9 @@ written, so a flood of bad tokens costs no disk or broker writes. Every other re
 sender's source, reason, SHA-256 of the body) and counted. ``GET /metrics`` serves the
 Prometheus metrics, ``GET /health`` answers 200. Tokens come from ``SCHAKEL_WEBHOOK_TOKENS``
 (``source=token``) and are compared in constant time.
+
+:class:`WebhookApp` decides every answer without an HTTP server (``method, path, headers,
+read(n)`` in, :class:`Response` out); :mod:`adapters.webhook_server` serves it with aiohttp.
 """
 
 from __future__ import annotations
@@ -42,8 +45,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
@@ -68,13 +69,6 @@ STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 _ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "dataschema")
 _JSON_TYPES = ("application/json", "text/json")
-_SERVER_ERRORS = {
-    400: "bad-request",
-    414: "uri-too-long",
-    431: "headers-too-large",
-    501: "not-implemented",
-    505: "http-version-not-supported",
-}
 
 
 @dataclass(frozen=True)
@@ -393,88 +387,3 @@ class WebhookApp:
             },
             close=body is None,
         )
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 30
-    app: WebhookApp
-
-    def _serve(self) -> None:
-        headers = {k.lower(): v for k, v in reversed(list(self.headers.items()))}
-        try:
-            response = self.app.handle(
-                self.command, self.path, headers, self.rfile.read, client=self.client_address[0]
-            )
-        except Exception as exc:  # the sender gets an answer; the defect is logged, not hidden
-            log.error(
-                "adapter.webhook_defect",
-                extra={"adapter": "wijkteam", "error": type(exc).__name__},
-            )
-            response = Response(
-                500,
-                {"error": "internal-error", "message": "the event was not stored; retry later"},
-                close=True,
-            )
-        payload = response.payload()
-        self.send_response(response.status)
-        self.send_header("content-type", response.headers.get("content-type", "application/json"))
-        self.send_header("content-length", str(len(payload)))
-        for name, value in response.headers.items():
-            if name != "content-type":
-                self.send_header(name, value)
-        if response.close:
-            self.send_header("connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """http.server's own refusals (bad request line, URL or header too long, too many
-        headers, unknown method): short JSON naming the rule, never a part of the request —
-        the default page quotes the request line, tokens included."""
-        status = HTTPStatus(code)
-        payload = json.dumps(
-            {"error": _SERVER_ERRORS.get(code, "bad-request"), "message": status.phrase}
-        ).encode()
-        if self.request_version not in ("HTTP/1.0", "HTTP/1.1"):
-            self.request_version = "HTTP/1.1"  # answer with a status line, whatever was sent
-        self.close_connection = True
-        self.send_response(code)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(payload)))
-        self.send_header("connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("adapter.webhook_request", extra={"adapter": "wijkteam", "request": self.command})
-
-
-class WebhookServer:
-    """A threading HTTP server around a :class:`WebhookApp`; :meth:`shutdown` stops it."""
-
-    def __init__(self, app: WebhookApp, host: str, port: int) -> None:
-        handler = type("Handler", (_Handler,), {"app": app})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-
-    @property
-    def address(self) -> tuple[str, int]:
-        host, port = self._server.server_address[:2]
-        return str(host), int(port)
-
-    def serve_forever(self) -> None:
-        log.info(
-            "adapter.webhook_listening",
-            extra={"adapter": "wijkteam", "host": self.address[0], "port": self.address[1]},
-        )
-        self._server.serve_forever(poll_interval=0.2)
-
-    def shutdown(self) -> None:
-        """Stop serving (from another thread) and release the socket."""
-        self._server.shutdown()
-        self._server.server_close()

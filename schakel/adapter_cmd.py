@@ -70,7 +70,8 @@ def _stop_on_signals() -> threading.Event:
 
 def serve_webhook(args: argparse.Namespace, settings: Settings) -> int:
     """Run the wijkteam webhook (``/events`` and ``/metrics``) until SIGTERM/SIGINT."""
-    from adapters.webhook import WebhookApp, WebhookInbox, WebhookServer
+    from adapters.webhook import WebhookApp, WebhookInbox
+    from adapters.webhook_server import WebhookServer
 
     senders = settings.webhook_senders()
     if not senders:

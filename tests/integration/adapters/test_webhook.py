@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from adapters.webhook import STRUCTURED, WebhookApp, WebhookInbox, WebhookServer
+from adapters.webhook import STRUCTURED, WebhookApp, WebhookInbox
+from adapters.webhook_server import WebhookServer
 from schakel.adapter_cmd import build_runner
 from schemas.pseudonym import pseudonym
 from schemas.settings import Settings

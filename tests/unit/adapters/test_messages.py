@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from adapters.jsonlines import JsonLinesSource
-from adapters.webhook import WebhookApp, WebhookInbox, WebhookServer
+from adapters.webhook import WebhookApp, WebhookInbox
+from adapters.webhook_server import WebhookServer
 from schemas.envelope import MAX_MESSAGE_CHARS, validate_input
 from schemas.exceptions import InvalidEvent
 from schemas.pseudonym import Pseudonymiser

@@ -1,0 +1,288 @@
+"""The webhook's HTTP server: aiohttp around the framework-free :class:`WebhookApp`.
+
+This module is a thin shell. Every decision about a request (routing, token, rate limit,
+Content-Length, content mode, validation, publishing, the answer) is
+:meth:`WebhookApp.handle`, a plain synchronous method tested without a server. The shell:
+
+- runs aiohttp's low-level server (:class:`aiohttp.web.Server`) on its own event loop in the
+  thread that calls :meth:`WebhookServer.serve_forever`; the socket is bound when the
+  :class:`WebhookServer` is created, so :attr:`WebhookServer.address` is known at once (port 0
+  picks a free port);
+- calls :meth:`WebhookApp.handle` in a bounded pool of ``workers`` threads, because it blocks
+  until the broker acknowledged the event (kafka-python): the event loop never waits for the
+  broker, and at most ``workers`` requests are handled at a time (the others wait their turn,
+  holding only their connection);
+- reads the body only when :meth:`WebhookApp.handle` asks for it, i.e. after the token and the
+  ``Content-Length`` (at most ``SCHAKEL_MAX_REQUEST_BYTES``) were checked; never more than
+  ``Content-Length`` bytes, within ``body_timeout`` seconds (a body that does not arrive in time
+  is short: 400). ``Expect: 100-continue`` is answered before the body is read. aiohttp's own
+  ``client_max_size`` is not involved: the body is never read through ``request.read()``.
+  Compressed bodies are not decompressed (``Content-Encoding`` is not interpreted). A body
+  left unread (401, 413, …) is drained for at most :data:`LINGER` seconds after the answer,
+  then the connection is closed;
+- answers aiohttp's own refusals — a malformed request line or header, a request line over
+  :data:`MAX_REQUEST_LINE` bytes (414), a header over :data:`MAX_HEADER_FIELD` bytes or more
+  than :data:`MAX_HEADERS` headers (431) — as short JSON ``{"error", "message"}`` with no part
+  of the request; aiohttp's default answer and log line quote the offending bytes, which may
+  hold a token. Such refusals are logged as ``adapter.webhook_request_rejected`` with the status
+  and the exception class only;
+- answers 500 ``internal-error`` when :meth:`WebhookApp.handle` raises (a defect; logged as
+  ``adapter.webhook_defect`` with the exception class).
+
+:meth:`WebhookServer.shutdown` stops accepting, lets requests in progress finish (at most
+``shutdown_timeout`` seconds; an acknowledged event is answered 202) and releases the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import logging
+import socket
+import threading
+from functools import partial
+from http import HTTPStatus
+
+from aiohttp import http_exceptions, web
+from aiohttp.http import HttpVersion11
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
+
+from adapters.webhook import Response, WebhookApp
+
+log = logging.getLogger("schakel.adapters")
+
+MAX_REQUEST_LINE = 16_384
+"""Longest URL (request target) accepted, in bytes; longer: 414."""
+MAX_HEADER_FIELD = 8_190
+"""Longest header (name and value), in bytes; longer: 431."""
+MAX_HEADERS = 100
+"""Most headers in a request; more: 431."""
+DEFAULT_WORKERS = 8
+DEFAULT_BODY_TIMEOUT = 30.0
+KEEPALIVE_TIMEOUT = 75.0
+LINGER = 1.0
+"""Seconds a body that was not read (401, 413, …) is still drained after the answer before
+the connection is closed (so the sender sees the answer rather than a reset)."""
+
+_SERVER_ERRORS = {
+    400: "bad-request",
+    414: "uri-too-long",
+    431: "headers-too-large",
+}
+
+
+def _status_of(exc: BaseException | None, default: int) -> int:
+    """The status of one of aiohttp's own refusals: 414/431 for the limits above."""
+    if isinstance(exc, http_exceptions.LineTooLong):
+        # the parser names the limit it hit; the request line has a limit of its own
+        return 414 if str(MAX_REQUEST_LINE) == str(exc.args[1]) else 431
+    if isinstance(exc, http_exceptions.BadHttpMessage) and exc.message.startswith("Too many"):
+        return 431
+    return default
+
+
+def _server_error(status: int) -> web.Response:
+    """Short JSON naming the rule broken; never a part of the request."""
+    body = {
+        "error": _SERVER_ERRORS.get(status, "bad-request"),
+        "message": HTTPStatus(status).phrase,
+    }
+    response = web.Response(
+        status=status,
+        body=json.dumps(body).encode(),
+        content_type="application/json",
+        headers={"server": "schakel"},
+    )
+    response.force_close()
+    return response
+
+
+class _Protocol(RequestHandler):
+    """aiohttp's connection handler, with :func:`_server_error` for aiohttp's own refusals."""
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> StreamResponse:
+        status = _status_of(exc, status)
+        log.debug(
+            "adapter.webhook_request_rejected",
+            extra={"adapter": "wijkteam", "status": status, "error": type(exc).__name__},
+        )
+        if request.writer.output_size > 0:  # part of an answer went out: nothing to add
+            raise ConnectionError("response already started; connection closed")
+        return _server_error(status)
+
+
+class _Server(web.Server):
+    """:class:`aiohttp.web.Server` creating :class:`_Protocol` connection handlers."""
+
+    def __call__(self) -> RequestHandler:
+        return _Protocol(self, loop=self._loop, **self._kwargs)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family)
+    sock.setblocking(False)
+    return sock
+
+
+def _to_aiohttp(response: Response) -> web.Response:
+    answer = web.Response(status=response.status, body=response.payload())
+    answer.headers["content-type"] = response.headers.get("content-type", "application/json")
+    answer.headers["server"] = "schakel"
+    for name, value in response.headers.items():
+        if name != "content-type":
+            answer.headers[name] = value
+    if response.close:
+        answer.force_close()
+    return answer
+
+
+class WebhookServer:
+    """An aiohttp server around a :class:`WebhookApp` (see the module docstring).
+
+    :meth:`serve_forever` blocks (run it in a thread); :meth:`shutdown`, from another
+    thread, stops it and returns when the socket is released."""
+
+    def __init__(
+        self,
+        app: WebhookApp,
+        host: str,
+        port: int,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        shutdown_timeout: float = 10.0,
+    ) -> None:
+        if workers < 1 or body_timeout <= 0:
+            raise ValueError("workers must be at least 1 and body_timeout positive")
+        self.app = app
+        self.body_timeout = body_timeout
+        self.shutdown_timeout = shutdown_timeout
+        self._sock = _bind(host, port)
+        bound_host, bound_port = self._sock.getsockname()[:2]
+        self._address = (str(bound_host), int(bound_port))
+        self._workers = workers
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._stopped = threading.Event()
+        self._closing = False
+        self._lock = threading.Lock()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self._address
+
+    def serve_forever(self) -> None:
+        """Serve until :meth:`shutdown`; requests in progress are finished first."""
+        log.info(
+            "adapter.webhook_listening",
+            extra={"adapter": "wijkteam", "host": self.address[0], "port": self.address[1]},
+        )
+        try:
+            asyncio.run(self._serve())
+        finally:
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop serving (from another thread) and release the socket."""
+        with self._lock:
+            self._closing = True
+            loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None:
+            loop.call_soon_threadsafe(stop.set)
+            self._stopped.wait()
+        self._sock.close()
+
+    async def _serve(self) -> None:
+        with self._lock:
+            if self._closing:
+                return
+            self._loop = asyncio.get_running_loop()
+            self._stop = stop = asyncio.Event()
+        executor = concurrent.futures.ThreadPoolExecutor(
+            self._workers, thread_name_prefix="webhook"
+        )
+        server = _Server(
+            partial(self._answer, executor),
+            access_log=None,
+            keepalive_timeout=KEEPALIVE_TIMEOUT,
+            lingering_time=LINGER,
+            max_line_size=MAX_REQUEST_LINE,
+            max_field_size=MAX_HEADER_FIELD,
+            max_headers=MAX_HEADERS,
+            auto_decompress=False,
+        )
+        runner = web.ServerRunner(server, shutdown_timeout=self.shutdown_timeout)
+        await runner.setup()
+        try:
+            await web.SockSite(runner, self._sock).start()
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+            # in another thread: a worker may still need the event loop to read a body
+            await asyncio.to_thread(executor.shutdown, True)
+
+    async def _answer(
+        self, executor: concurrent.futures.Executor, request: BaseRequest
+    ) -> StreamResponse:
+        loop = asyncio.get_running_loop()
+        # lower-case names; the first of repeated headers counts
+        headers = {k.lower(): v for k, v in reversed(list(request.headers.items()))}
+
+        def read(n: int) -> bytes:  # called in a worker thread; reads on the event loop
+            future = asyncio.run_coroutine_threadsafe(self._read(request, n), loop)
+            try:
+                return future.result(self.body_timeout + 5)
+            except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
+                future.cancel()
+                return b""
+
+        handle = partial(
+            self.app.handle,
+            request.method,
+            request.raw_path,
+            headers,
+            read,
+            client=request.remote or "",
+        )
+        try:
+            response = await loop.run_in_executor(executor, handle)
+        except Exception as exc:  # the sender gets an answer; the defect is logged, not hidden
+            log.error(
+                "adapter.webhook_defect",
+                extra={"adapter": "wijkteam", "error": type(exc).__name__},
+            )
+            response = Response(
+                500,
+                {"error": "internal-error", "message": "the event was not stored; retry later"},
+                close=True,
+            )
+        return _to_aiohttp(response)
+
+    async def _read(self, request: BaseRequest, n: int) -> bytes:
+        """At most ``n`` bytes of the body: fewer when the client stops sending, closes the
+        connection or takes longer than ``body_timeout``."""
+        if request.version >= HttpVersion11 and (
+            request.headers.get("expect", "").lower() == "100-continue"
+        ):
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body = bytearray()
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                while len(body) < n:
+                    chunk = await request.content.read(n - len(body))
+                    if not chunk:
+                        break
+                    body += chunk
+        except (TimeoutError, ConnectionError, http_exceptions.HttpProcessingError):
+            pass  # a short body: WebhookApp answers 400
+        return bytes(body)
