@@ -66,12 +66,17 @@ typecheck: $(STAMP)
 schemas-check: $(STAMP)
 	$(BIN)/schakel schemas check
 
-# The browser test drives Debian's Chromium with its chromedriver (no browser download);
-# PostgreSQL 15 comes with the machine. Installed here when missing (needs root, as in CI).
+# The browser test drives Debian's Chromium with its chromedriver (no browser download); the
+# outbox tests and the demo start a throwaway PostgreSQL from its server binaries (initdb,
+# pg_ctl). Installed here when missing (apt-get: needs root and the Debian mirrors, as in CI).
 system-deps:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 		echo "installing chromium and chromium-driver (Debian packages)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing postgresql (Debian package; the tests start their own server)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
 test: lint typecheck schemas-check system-deps kafka-libs helm-tools
