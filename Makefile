@@ -19,7 +19,7 @@ HELM_KUBE_MINOR := 37
 TOOLS ?= $(HOME)/.cache/schakel/tools
 HELM ?= $(TOOLS)/helm-$(HELM_VERSION)/helm
 
-.PHONY: demo test lint typecheck schemas-check system-deps bench bench-adapters clean kafka kafka-libs helm-tools
+.PHONY: demo test lint typecheck schemas-check system-deps bench bench-profile bench-adapters clean kafka kafka-libs helm-tools reliability
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -85,7 +85,8 @@ test: lint typecheck schemas-check system-deps kafka-libs helm-tools
 # `make bench`: every stream path on both brokers (embedded only without the Kafka jars), 100,000
 # events; BENCH_LARGE=1 for 1,000,000; BENCH_ARGS for more options (python -m benchmarks.streams
 # -h). The last line of output is one JSON object. Quix Streams (the peer measured alongside)
-# pins confluent-kafka below the project's, so it lives in a venv of its own, $(BENCH_VENV).
+# pins confluent-kafka below the project's, so it lives in a venv of its own, $(BENCH_VENV), with
+# py-spy (a binary) for `make bench-profile` (where the worker and the batch path spend time).
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_EVENTS := $(if $(BENCH_LARGE),1000000,100000)
@@ -93,11 +94,22 @@ BENCH_ARGS ?=
 
 $(BENCH_STAMP):
 	$(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install --quiet 'quixstreams==3.28.*'
+	$(BENCH_VENV)/bin/pip install --quiet 'quixstreams==3.28.*' 'py-spy==0.4.3'
 	touch $@
+
+# The full reliability trials on a three-node Apache Kafka (tests/integration/reliability; make
+# test runs 3 failover trials and 5 worker kills on small backlogs): 20 broker-failover trials
+# (10 killing an event-topic leader, 10 a changelog leader) and 20 worker kills, on backlogs of
+# 20,000 events. Slow: over an hour on 2 cores. Seeds are printed.
+reliability: $(STAMP) $(KAFKA_LIBS)
+	SCHAKEL_FAILOVER_TRIALS=20 SCHAKEL_EOS_KILLS=20 SCHAKEL_BACKLOG=20000 JAVA=$(JAVA) \
+		$(BIN)/pytest -q -p no:cacheprovider -s tests/integration/reliability
 
 bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.streams --events $(BENCH_EVENTS) $(BENCH_ARGS)
+
+bench-profile: $(STAMP) $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.profile --events 20000
 
 bench-adapters: $(STAMP)
 	$(BIN)/python -m benchmarks.adapters
