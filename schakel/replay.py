@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
 
 from adapters.base import Cursor, Location, Record, Source
 from adapters.checkpoint import FileCheckpoint
@@ -130,8 +131,12 @@ def wait_drained(
         if worker.poll() is not None:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise ReplayError(f"the stream worker exited with code {worker.returncode}:\n{tail}")
-        if _committed_up_to_end(bootstrap, group, topics, embedded=embedded):
-            return
+        try:
+            if _committed_up_to_end(bootstrap, group, topics, embedded=embedded):
+                return
+        except KafkaError as exc:  # e.g. no group coordinator yet on a new cluster
+            if not exc.retriable:
+                raise
         time.sleep(0.3)
     raise ReplayError(f"the stream worker did not finish within {timeout:.0f}s")
 

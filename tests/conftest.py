@@ -42,6 +42,17 @@ def kafka_broker(request: pytest.FixtureRequest) -> Iterator[TestBroker]:
         yield broker
 
 
+@pytest.fixture(params=BROKERS)
+def replay_args(request: pytest.FixtureRequest) -> list[str]:
+    """Arguments that run ``schakel replay`` (or ``demo``) on the broker of the parameter:
+    none (the command starts its own embedded broker), or ``--bootstrap`` of the session's
+    Apache Kafka (the command works in a fresh namespace and deletes it; profile ``kafka``)."""
+    if request.param == "embedded":
+        return []
+    cluster: KafkaCluster = request.getfixturevalue("kafka_cluster")
+    return ["--bootstrap", cluster.bootstrap]
+
+
 @pytest.fixture(scope="session")
 def broker() -> Iterator[EmbeddedBroker]:
     """A running embedded broker with every declared topic created (4 partitions)."""

@@ -1,4 +1,5 @@
-"""``schakel replay`` through the real pipeline (embedded broker, adapters, Faust worker)."""
+"""``schakel replay`` through the real pipeline (adapters, broker, Faust worker or batch path),
+on its own embedded broker and with ``--bootstrap`` on Apache Kafka."""
 
 from __future__ import annotations
 
@@ -63,8 +64,8 @@ def _comparable(signals: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in s.items() if k != "uitleg"} for s in signals]
 
 
-def test_replay_prints_the_hand_computed_signals() -> None:
-    result = run_replay(str(SCENARIO), "--until", "2026-06-30", "--json")
+def test_replay_prints_the_hand_computed_signals(replay_args: list[str]) -> None:
+    result = run_replay(str(SCENARIO), "--until", "2026-06-30", "--json", *replay_args)
     assert result.returncode == 0, result.stderr
     signals = json.loads(result.stdout)["signalen"]
     assert _comparable(signals) == EXPECTED
@@ -80,7 +81,7 @@ def test_replay_prints_the_hand_computed_signals() -> None:
     assert "111222333" not in result.stderr + result.stdout
 
 
-def test_replay_does_not_depend_on_arrival_order(tmp_path: Path) -> None:
+def test_replay_does_not_depend_on_arrival_order(tmp_path: Path, replay_args: list[str]) -> None:
     lines = SCENARIO.read_text().splitlines()
     random.Random(7).shuffle(lines)
     half = len(lines) // 2
@@ -88,23 +89,23 @@ def test_replay_does_not_depend_on_arrival_order(tmp_path: Path) -> None:
     first.write_text("\n".join(lines[:half]) + "\n")
     # a duplicate of a line (same source + id) is accepted once
     second.write_text("\n".join([*lines[half:], lines[0]]) + "\n")
-    result = run_replay(str(second), str(first), "--until", "2026-06-30", "--json")
+    result = run_replay(str(second), str(first), "--until", "2026-06-30", "--json", *replay_args)
     assert result.returncode == 0, result.stderr
     assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
 
 
-def test_the_batch_path_gives_the_same_result() -> None:
-    result = run_replay(str(SCENARIO), "--until", "2026-06-30", "--json", "--batch")
+def test_the_batch_path_gives_the_same_result(replay_args: list[str]) -> None:
+    result = run_replay(str(SCENARIO), "--until", "2026-06-30", "--json", "--batch", *replay_args)
     assert result.returncode == 0, result.stderr
     assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
-    result = run_replay(str(SCENARIO), "--json", "--batch")
+    result = run_replay(str(SCENARIO), "--json", "--batch", *replay_args)
     assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
 
 
-def test_without_until_the_clock_is_each_citizens_latest_date() -> None:
+def test_without_until_the_clock_is_each_citizens_latest_date(replay_args: list[str]) -> None:
     # Citizen A's latest event is 2026-03-20: R1 (termijn 2026-03-07) and R3 are known;
     # citizen B's latest is 2026-04-15: R2 exists at once. Same result as above.
-    result = run_replay(str(SCENARIO), "--json")
+    result = run_replay(str(SCENARIO), "--json", *replay_args)
     assert result.returncode == 0, result.stderr
     assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
 
