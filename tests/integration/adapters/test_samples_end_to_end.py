@@ -1,6 +1,6 @@
 """Issue 4, end to end: the sample files of every adapter (the outbox through a real
-PostgreSQL) → the embedded broker → the stream worker → the signals the samples were written
-to raise (samples/README.md)."""
+PostgreSQL) → the broker (the embedded one, and Apache Kafka through ``replay --bootstrap``)
+→ the stream worker → the signals the samples were written to raise (samples/README.md)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ EXPECTED = {
 WELL_SERVED = ("999990044", "999990093")
 
 
-def test_samples_of_every_adapter_raise_the_planted_signals(outbox_db: str) -> None:
+def test_samples_of_every_adapter_raise_the_planted_signals(
+    outbox_db: str, replay_args: list[str]
+) -> None:
     rows = [
         json.loads(line)
         for line in (SAMPLES / "outbox" / "rows.jsonl").read_text().splitlines()
@@ -53,6 +55,7 @@ def test_samples_of_every_adapter_raise_the_planted_signals(outbox_db: str) -> N
         "--until",
         "2026-06-30",
         "--json",
+        *replay_args,
         env=env,
         timeout=300,
     )
