@@ -22,6 +22,7 @@ from typing import Any
 import faust
 from faust.serializers.codecs import Codec
 
+from schemas.binding import record_headers
 from schemas.registry import SchemaRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import Settings
@@ -38,6 +39,7 @@ from streams.rules import RuleSet
 from streams.state import CitizenState
 from streams.toestand import Period
 from streams.toestand import periods as derived_periods
+from streams.transactions import TransactionalApp, processing_guarantee, record_scope
 from streams.webserver import WorkerApp
 from streams.webui import register_ui
 
@@ -103,7 +105,10 @@ class Worker:
 
 def _faust_app(settings: Settings, bootstrap: str, app_id: str) -> faust.App:
     (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
-    return WorkerApp(  # Faust's web driver without Faust's own views (streams/webserver.py)
+    # Faust's web driver without Faust's own views (streams/webserver.py); on Apache Kafka
+    # with idempotent producers and exactly-once processing (streams/transactions.py)
+    app_class = WorkerApp if settings.profile == "embedded" else TransactionalApp
+    return app_class(
         app_id,
         broker=[f"kafka://{host}" for host in bootstrap.split(",")],
         store="rocksdb://" if settings.store == "rocksdb" else "memory://",
@@ -115,7 +120,7 @@ def _faust_app(settings: Settings, bootstrap: str, app_id: str) -> faust.App:
         broker_heartbeat_interval=settings.heartbeat_ms / 1000,
         broker_commit_interval=1.0,
         consumer_auto_offset_reset="earliest",
-        processing_guarantee="at_least_once",
+        processing_guarantee=processing_guarantee(settings.profile),
         web_enabled=True,
         web_bind=settings.web_host,
         web_host=settings.web_host,
@@ -220,17 +225,18 @@ def create_app(
     async def verwerk(stream: Any) -> None:
         async for event in stream.events():
             msg = event.message
-            await processor.handle(
-                Message(
-                    topic=msg.topic,
-                    partition=msg.partition,
-                    offset=msg.offset,
-                    key=msg.key,
-                    value=msg.value,
-                    headers=list(msg.headers or ()),
-                    timestamp=None if msg.timestamp is None else round(msg.timestamp * 1000),
+            async with record_scope(app, event):
+                await processor.handle(
+                    Message(
+                        topic=msg.topic,
+                        partition=msg.partition,
+                        offset=msg.offset,
+                        key=msg.key,
+                        value=msg.value,
+                        headers=list(msg.headers or ()),
+                        timestamp=None if msg.timestamp is None else round(msg.timestamp * 1000),
+                    )
                 )
-            )
             highwater = app.consumer.highwater(msg.tp) if app.consumer else None
             if highwater is not None:
                 metrics.lag.labels(msg.topic, str(msg.partition)).set(
@@ -252,7 +258,13 @@ def create_app(
                 value = serializer.encode(
                     wire.klok, KLOK_SCHEMA, {"subject": subject, "tot": today, "modus": "live"}
                 )
-                await klok_topic.send(key=subject.encode(), value=value)
+                await klok_topic.send(
+                    key=subject.encode(),
+                    value=value,
+                    headers=record_headers(
+                        KLOK_SCHEMA, value, source=signal_source, subject=subject
+                    ),
+                )
 
     @app.on_before_shutdown.connect
     async def stop_readmodel(sender: Any, **kwargs: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -122,14 +122,17 @@ CITIZENS = 300
 ALL_EVENTS = [e for i in range(CITIZENS) for e in citizen_events(i)]
 
 
-def oracle() -> tuple[dict[str, set[str]], set[tuple[str, str, str, str]]]:
-    """What an uninterrupted run must end with, computed by the pure engine."""
+def oracle(
+    raw_events: Sequence[dict[str, Any]] = ALL_EVENTS,
+) -> tuple[dict[str, set[str]], set[tuple[str, str, str, str]]]:
+    """What an uninterrupted run of ``raw_events`` must end with, computed by the pure engine:
+    event ids per citizen, and (regel, subject, sleutel, status) of every final signal."""
     from schemas.envelope import validate_input
 
     rules = load_rules()
     pseudonymise = Pseudonymiser(KEY)
     per_citizen: dict[str, list[Any]] = defaultdict(list)
-    for raw in ALL_EVENTS:
+    for raw in raw_events:
         event = validate_input(raw, pseudonymise)
         assert event.subject is not None
         per_citizen[event.subject].append(to_timeline_event(event))

@@ -1,0 +1,236 @@
+"""The worker's Kafka transport on Apache Kafka: idempotent producers, and exactly-once
+processing through Faust's transactions with the three defects that make them unsafe fixed.
+
+Which profile gets what (docs/operations.md, "Delivery guarantees"):
+
+- ``embedded`` (Tansu): Faust's own transport, ``at_least_once``. The broker has no usable
+  transactions; a record re-processed after a crash re-emits its signal changes under the
+  same deterministic event id (:func:`streams.signals.signal_event_id`).
+- ``kafka`` / ``production`` (Apache Kafka): :class:`TransactionalApp` —
+  ``processing_guarantee="exactly_once"``. Every producer is idempotent with ``acks=all``.
+  The outputs of a record (signal changes, the timeline snapshot, the changelog write of the
+  citizen's state, a dead letter) and the consumer offset past it are committed in one Kafka
+  transaction per input partition; a worker killed at any point leaves either all of them or
+  none for a ``read_committed`` reader (the worker's own table recovery reads the changelog
+  ``read_committed``; so does the read model).
+
+What Faust 0.15.3 gets wrong, and what this module does about it
+-----------------------------------------------------------------
+1. *Transaction chosen by the output's partition and topic group.* Faust's
+   ``TransactionManager.send`` picks the transactional producer
+   ``{app}-{topic group of the output topic}-{output partition}``. Output topics that the
+   worker does not consume (signals, timelines, dead letters) have no topic group: every send
+   fails with ``KeyError``. A single-partition output (dead letters) would in any case land in
+   the transaction of partition 0, which another worker may own. Here a record produced while
+   processing an input record joins the transaction of *that input partition*; a record sent
+   outside processing (a live clock tick, a changelog write that carries its partition) joins
+   the transaction of the co-partitioned partition it is written to.
+2. *Commit while a record is half processed.* Faust commits on a timer task, concurrently
+   with the agent: a transaction could carry part of a record's outputs while its offset is
+   not yet acknowledged (a crash then re-emits those outputs: duplicates). The agent runs
+   each record inside :meth:`ExactlyOnceManager.processing` (also acknowledging the record
+   there), and a commit waits for it: a transaction holds whole records only.
+3. *Commit before the changelog writes are produced.* Table writes wait in Faust's producer
+   buffer; Faust's transactional commit does not drain it (its at-least-once commit does), so
+   a state change could fall into the next transaction, after the offset that caused it was
+   committed: lost on a crash. :class:`TrackedBuffer` counts what was queued and what was
+   handed to the producer, and a commit waits until the two are equal.
+
+Not guaranteed: exactly-once for consumers reading ``read_uncommitted`` (they also see
+aborted records); for the audit trail (its own producer, acknowledged before an API answer);
+or across a change of the partition count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any
+
+import faust
+from faust.transport.consumer import TransactionManager
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.transport.producer import ProducerBuffer
+from faust.types import TP, FutureMessage
+
+from streams.webserver import WorkerApp
+
+IDEMPOTENT = {"acks": "all", "enable_idempotence": True}
+"""Producer settings of every worker producer on Apache Kafka: a write is acknowledged once
+every in-sync replica has it (``min.insync.replicas=2`` of 3), and a retry after a lost
+acknowledgement (a leader that died) is not written twice."""
+
+
+class TrackedBuffer(ProducerBuffer):  # type: ignore[misc]  # Faust's classes are untyped
+    """Faust's producer buffer that knows when everything queued has been handed to the
+    producer (defect 3 in the module docstring)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.queued = 0
+        self.handed = 0
+        self.caught_up = asyncio.Event()
+        self.caught_up.set()
+
+    def put(self, fut: FutureMessage) -> None:
+        self.queued += 1
+        self.caught_up.clear()
+        super().put(fut)
+
+    async def _send_pending(self, fut: FutureMessage) -> None:
+        try:
+            await super()._send_pending(fut)
+        finally:
+            self.handed += 1
+            if self.handed >= self.queued:
+                self.caught_up.set()
+
+    async def drain(self) -> None:
+        """Return once every record queued so far has been handed to the producer."""
+        while self.handed < self.queued:
+            await self.caught_up.wait()
+
+
+class IdempotentProducer(faust_aiokafka.Producer):  # type: ignore[misc]
+    """aiokafka producer of Faust with :data:`IDEMPOTENT` settings (Faust sets them only for
+    its transactional producers) and a :class:`TrackedBuffer`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        buffer = TrackedBuffer(loop=self.loop, beacon=self.beacon)
+        buffer.app = self.app
+        self.buffer = buffer
+
+    def _settings_extra(self) -> Mapping[str, Any]:
+        return IDEMPOTENT
+
+
+class ExactlyOnceManager(TransactionManager):  # type: ignore[misc]
+    """Faust's transaction manager with defects 1 and 2 fixed (module docstring)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._processing = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def processing(self, event: Any) -> AsyncIterator[None]:
+        """Process one input record: no commit starts until the block has ended, and the
+        record is acknowledged at its end (its offset then belongs to the next commit,
+        together with its outputs)."""
+        async with self._processing:
+            yield
+            event.ack()
+
+    async def _flush_buffer(self) -> None:
+        buffer = self.producer.buffer
+        if isinstance(buffer, TrackedBuffer):
+            await buffer.drain()
+
+    async def _start_transactions(self, tids: Iterable[str]) -> None:
+        """Start a transactional producer per assigned partition and begin its transaction.
+        Faust logs a failure here and carries on, and the partition's outputs then fail to
+        send; here the failure propagates and the worker stops (a restart retries)."""
+        producer = self.producer
+        for transactional_id in tids:
+            if transactional_id not in producer._transaction_producers:
+                started = producer._new_producer(transactional_id=transactional_id)
+                await started.start()
+                producer._transaction_producers[transactional_id] = started
+                producer._trn_locks[transactional_id] = asyncio.Lock()
+            async with producer._trn_locks[transactional_id]:
+                await producer._transaction_producers[transactional_id].begin_transaction()
+
+    def _transactional_id(self, topic: str, partition: int) -> str:
+        group = self.app.assignor.group_for_topic(topic)
+        return f"{self.app.conf.id}-{group}-{partition}"
+
+    async def send(  # noqa: PLR0917 - Faust's signature
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: Any,
+        *,
+        transactional_id: str | None = None,
+    ) -> Any:
+        event = faust.current_event()
+        target = self.consumer.key_partition(topic, key, partition)
+        if event is not None:  # an output of the record being processed
+            tp = event.message.tp
+            transactional_id = self._transactional_id(tp.topic, tp.partition)
+        elif target is not None and topic in self.app.tables.changelog_topics:
+            # a table write, sent by Faust's buffer task: the partition of its record
+            transactional_id = self._transactional_id(topic, target)
+        else:  # a live clock tick: not part of processing (see the module docstring)
+            transactional_id = None
+        return await self.producer.send(
+            topic, key, value, target, timestamp, headers, transactional_id=transactional_id
+        )
+
+    async def commit(self, offsets: Mapping[TP, int], start_new_transaction: bool = True) -> bool:
+        """Commit the offsets of every partition in its transaction, all partitions at once
+        (Faust commits one after the other, with the agent waiting), between two records."""
+        by_transaction: dict[str, dict[TP, int]] = defaultdict(dict)
+        for tp, offset in offsets.items():
+            by_transaction[self._transactional_id(tp.topic, tp.partition)][tp] = offset
+        async with self._processing:
+            await self._flush_buffer()
+            await asyncio.gather(
+                *(
+                    self._commit_one(transactional_id, tp_offsets, start_new_transaction)
+                    for transactional_id, tp_offsets in by_transaction.items()
+                )
+            )
+        return True
+
+    async def _commit_one(
+        self, transactional_id: str, offsets: Mapping[TP, int], start_new_transaction: bool
+    ) -> None:
+        producer = self.producer
+        lock = producer._trn_locks.get(transactional_id)
+        if lock is None:  # revoked in a rebalance: processed again by the new owner
+            self.log.warning("commit.no_transaction", extra={"id": transactional_id})
+            return
+        async with lock:
+            transaction = producer._transaction_producers[transactional_id]
+            await transaction.send_offsets_to_transaction(offsets, self.app.conf.id)
+            await transaction.commit_transaction()
+            if start_new_transaction:
+                await transaction.begin_transaction()
+
+
+class TransactionalTransport(faust_aiokafka.Transport):  # type: ignore[misc]
+    """Faust's aiokafka transport with :class:`IdempotentProducer` and
+    :class:`ExactlyOnceManager`."""
+
+    Producer = IdempotentProducer
+    TransactionManager = ExactlyOnceManager
+
+
+class TransactionalApp(WorkerApp):
+    """The worker app on Apache Kafka (module docstring): idempotent producers, and
+    exactly-once processing when configured with ``processing_guarantee="exactly_once"``."""
+
+    def _new_transport(self) -> Any:
+        return TransactionalTransport(self.conf.broker_consumer, self)
+
+    def _new_producer_transport(self) -> Any:
+        return TransactionalTransport(self.conf.broker_producer, self)
+
+
+def processing_guarantee(profile: str) -> str:
+    """Faust's ``processing_guarantee`` for a settings profile (module docstring)."""
+    return "at_least_once" if profile == "embedded" else "exactly_once"
+
+
+def record_scope(app: faust.App, event: Any) -> contextlib.AbstractAsyncContextManager[None]:
+    """The scope the agent processes ``event`` in: :meth:`ExactlyOnceManager.processing`
+    under exactly-once, else nothing (Faust acknowledges the record after the body)."""
+    transactions = app.consumer.transactions if app.in_transaction else None
+    if isinstance(transactions, ExactlyOnceManager):
+        return transactions.processing(event)
+    return contextlib.nullcontext()
