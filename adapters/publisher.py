@@ -16,12 +16,12 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from adapters.exceptions import PublishError
+from schemas.binding import event_headers
 from schemas.envelope import Event
 from schemas.serde import RecordSerializer
 from schemas.wire import Wire
 
 Headers = Sequence[tuple[str, bytes]]
-_AVRO_HEADERS = [("content-type", b"application/avro")]
 
 
 class Publisher:
@@ -66,9 +66,10 @@ class Publisher:
         return topic, key, value
 
     def send(self, event: Event) -> Any:
-        """Queue a catalogue event on its domain topic, keyed by its pseudonym."""
+        """Queue a catalogue event on its domain topic, keyed by its pseudonym, as a
+        binary-mode CloudEvent (:func:`schemas.binding.event_headers`)."""
         topic, key, value = self._encode(event)
-        return self.send_raw(topic, key, value, _AVRO_HEADERS)
+        return self.send_raw(topic, key, value, event_headers(event))
 
     def send_raw(self, topic: str, key: bytes | None, value: bytes, headers: Headers = ()) -> Any:
         """Queue a record as is; it is awaited by the next :meth:`flush`."""
@@ -86,7 +87,7 @@ class Publisher:
         awaited."""
         topic, key, value = self._encode(event)
         try:
-            future = self._producer.send(topic, key=key, value=value, headers=list(_AVRO_HEADERS))
+            future = self._producer.send(topic, key=key, value=value, headers=event_headers(event))
             future.get(timeout=timeout)  # sent after linger_ms; resolved on the ack
         except KafkaError as exc:
             raise PublishError(f"broker did not acknowledge: {type(exc).__name__}: {exc}") from exc

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from adapters.base import Location
 from adapters.publisher import Publisher
+from schemas.binding import component_source, record_headers
 from schemas.pseudonym import mask_bsn
 
 QUARANTAINE_SCHEMA = "nl.schakel.intern.quarantaine"
@@ -44,7 +45,16 @@ class Quarantine:
         if self._publisher is not None:
             topic = self._publisher.wire.deadletter_adapters
             value = self._publisher.serializer.encode(topic, QUARANTAINE_SCHEMA, entry)
-            self._publisher.send_raw(topic, self.adapter.encode(), value)
+            identity = "\n".join(
+                str(entry[k]) for k in ("adapter", "locatie", "reden", "record_sha256")
+            )
+            headers = record_headers(
+                QUARANTAINE_SCHEMA,
+                identity,
+                source=component_source(f"adapter:{self.adapter}"),
+                time=str(entry["tijd"]),
+            )
+            self._publisher.send_raw(topic, self.adapter.encode(), value, headers)
         return entry
 
     def flush(self) -> None:

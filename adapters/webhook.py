@@ -7,6 +7,10 @@
   ``data`` as JSON (``Content-Type: application/json``);
 - **structured**: ``Content-Type: application/cloudevents+json``, the body is the event.
 
+The NL GOV profile v1.1 extensions ``sequence`` and ``dataref`` (``ce-sequence``,
+``ce-dataref`` in binary mode) are kept: they reach Kafka as ``ce_sequence`` / ``ce_dataref``
+headers (:mod:`schemas.binding`).
+
 Answers, always with a JSON body that never echoes a submitted value or a BSN:
 
 ========  ==================================================================================
@@ -67,7 +71,8 @@ RETRY_AFTER_S = "5"
 """``Retry-After`` (seconds) of a 503 answer during an outage."""
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
-_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "dataschema")
+_BASE_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "dataschema")
+_ATTRIBUTES = (*_BASE_ATTRIBUTES, "sequence", "dataref")  # NL GOV profile v1.1 extensions kept
 _JSON_TYPES = ("application/json", "text/json")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from kafka import KafkaProducer
 
 from schakel import wiring
+from schemas.binding import component_source, record_headers
 from schemas.exceptions import InvalidBsn
 from schemas.serde import RecordSerializer
 from schemas.settings import Settings
@@ -30,17 +31,22 @@ def forget(settings: Settings, bsns: list[str], bootstrap: str) -> list[str]:
     del settings  # nothing else of it is needed below
     serializer = RecordSerializer(registry)
     klok = wire.klok
-    compacted = [wire.name(t) for t in TOPICS if t.cleanup_policy == "compact"]
+    compacted = [(wire.name(t), t.carries[0]) for t in TOPICS if t.cleanup_policy == "compact"]
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    source = component_source("forget")
     subjects = []
     now = datetime.now(UTC).isoformat(timespec="seconds")
     for bsn in bsns:
         subject = pseudonymise(bsn)
         key = subject.encode("ascii")
         value = serializer.encode(klok, VERGETEN_SCHEMA, {"subject": subject, "tijd": now})
-        producer.send(klok, key=key, value=value)
-        for topic in compacted:
-            producer.send(topic, key=key, value=None)
+        headers = record_headers(VERGETEN_SCHEMA, value, source=source, subject=subject, time=now)
+        producer.send(klok, key=key, value=value, headers=headers)
+        for topic, schema in compacted:
+            tombstone = record_headers(
+                schema, f"tombstone:{subject}", source=source, subject=subject
+            )
+            producer.send(topic, key=key, value=None, headers=tombstone)
         subjects.append(subject)
     producer.flush()
     producer.close()

@@ -34,6 +34,7 @@ from adapters.runner import Runner
 from schakel import sandbox, wiring
 from schakel.broker import free_port
 from schakel.registry_server import announce, embedded_registry
+from schemas.binding import component_source, record_headers
 from schemas.exceptions import PermanentError, SettingsError
 from schemas.models import parse_date
 from schemas.serde import RecordDeserializer, RecordSerializer
@@ -149,9 +150,10 @@ def broadcast_until(bootstrap: str, until: date, partitions: int, wire: Wire) ->
     value = serializer.encode(
         wire.klok, KLOK_SCHEMA, {"subject": None, "tot": until, "modus": "replay"}
     )
+    headers = record_headers(KLOK_SCHEMA, value, source=component_source("replay"))
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     for partition in range(partitions):
-        producer.send(wire.klok, value=value, partition=partition)
+        producer.send(wire.klok, value=value, partition=partition, headers=headers)
     producer.flush()
     producer.close()
 
@@ -245,7 +247,7 @@ def replay(
             runner = Runner(
                 source,
                 publisher=publisher,
-                pseudonymiser=wiring.pseudonymiser(run),
+                pseudonymiser=wiring.pseudonymiser(run, generate=True),
                 checkpoint=FileCheckpoint(workdir / "checkpoint.json"),
                 quarantine=Quarantine("replay", workdir / "quarantaine.jsonl", publisher),
                 dedupe_in_run=True,

@@ -378,7 +378,24 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
         time=time,
         datacontenttype=_optional_str(raw, "datacontenttype"),
         dataschema=_optional_str(raw, "dataschema"),
+        extra=_extensions(raw),
         bronsleutel=bronsleutel,
         sequence=sequence,
         domein=domein,
     )
+
+
+EXTENSIONS = ("dataref",)
+"""NL GOV profile v1.1 extension attributes kept from the input in :attr:`Event.extra`: the
+Avro envelope has no field for them (``sequence`` has one), they travel only as ``ce_<name>``
+headers (:mod:`schemas.binding`)."""
+
+
+def _extensions(raw: Mapping[str, Any]) -> dict[str, str]:
+    """The :data:`EXTENSIONS` of the input that are non-empty strings without a BSN."""
+    out = {}
+    for name in EXTENSIONS:
+        value = _optional_str(raw, name)
+        if value:
+            out[name] = value
+    return out

@@ -221,6 +221,28 @@ def deadletter_headers(
     ]
 
 
+# --- CloudEvents headers (Kafka protocol binding, binary content mode) ------------------------
+
+HEADER_CE_SPECVERSION = "ce_specversion"
+HEADER_CE_ID = "ce_id"
+HEADER_CE_SOURCE = "ce_source"
+HEADER_CE_TYPE = "ce_type"
+HEADER_CE_SUBJECT = "ce_subject"
+HEADER_CE_TIME = "ce_time"
+HEADER_CONTENT_TYPE = "content-type"
+CE_HEADER_PREFIX = "ce_"
+CE_EXTENSIONS = ("sequence", "bronsleutel", "dataref")
+"""Extension attributes carried as ``ce_<name>`` headers: the record-version attributes
+(``sequence`` of the NL GOV profile v1.1, ``bronsleutel``; also envelope fields) and the NL GOV
+``dataref`` (only a header: the envelope has no field for it)."""
+CONTENT_TYPE_AVRO = "application/avro"
+"""Every Avro value (Confluent wire format)."""
+CONTENT_TYPE_RAW = "application/octet-stream"
+"""A streams dead letter: the bytes as read, which may not decode."""
+HEADER_ORIGINAL_PREFIX = "schakel.bron."
+"""A streams dead letter keeps the original record's CloudEvents headers under this prefix
+(``schakel.bron.ce_id``, …) so that its own ``ce_*`` headers describe the dead letter."""
+
 # --- schemas → topics --------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from schemas.binding import event_headers
 from schemas.envelope import Event
 from schemas.exceptions import RegistryError, TransientError
 from schemas.serde import RecordSerializer
@@ -103,7 +104,12 @@ class AuditTrail:
             async with asyncio.timeout(self.timeout_s):
                 value = self._serializer(event, self.topic)
                 producer = await self._started()
-                await producer.send_and_wait(self.topic, value=value, key=client.name.encode())
+                await producer.send_and_wait(
+                    self.topic,
+                    value=value,
+                    key=client.name.encode(),
+                    headers=event_headers(event),
+                )
         except (TimeoutError, KafkaError, OSError, RegistryError) as exc:
             log.warning(
                 "audit.unavailable",

@@ -27,9 +27,10 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from schemas.binding import deadletter_record_headers, event_headers, record_headers
 from schemas.exceptions import SerdeError
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.wire import VERGETEN_SCHEMA, Wire, deadletter_headers
+from schemas.wire import VERGETEN_SCHEMA, Wire
 from streams.codec import SNAPSHOT_SCHEMA, StateCodec, snapshot_record
 from streams.ingest import IngestError, decode_event
 from streams.offsets import true_end_offsets
@@ -157,7 +158,10 @@ class BatchRebuild:
     def _write_erasure(self, state: CitizenState, producer: KafkaProducer) -> None:
         """The erasure marker on the changelog and a tombstone for the snapshot."""
         key = state.subject.encode()
-        producer.send(self.wire.tijdlijnen, key=key, value=None)
+        tombstone = record_headers(
+            SNAPSHOT_SCHEMA, f"tombstone:{state.subject}", source=self.source, subject=state.subject
+        )
+        producer.send(self.wire.tijdlijnen, key=key, value=None, headers=tombstone)
         producer.send(
             self.changelog,
             key=key,
@@ -197,13 +201,23 @@ class BatchRebuild:
                 outcome = close_replay(state, self.engine, until=until)
                 key = subject.encode()
                 for change in outcome.changes:
-                    value = self.serializer(signal_event(change, self.source), self.wire.signalen)
-                    producer.send(self.wire.signalen, key=key, value=value)
+                    event = signal_event(change, self.source)
+                    value = self.serializer(event, self.wire.signalen)
+                    producer.send(
+                        self.wire.signalen, key=key, value=value, headers=event_headers(event)
+                    )
                     stats.signal_events += 1
                 snapshot = self.serializer.encode(
                     self.wire.tijdlijnen, SNAPSHOT_SCHEMA, snapshot_record(state, outcome.clock)
                 )
-                producer.send(self.wire.tijdlijnen, key=key, value=snapshot)
+                producer.send(
+                    self.wire.tijdlijnen,
+                    key=key,
+                    value=snapshot,
+                    headers=record_headers(
+                        SNAPSHOT_SCHEMA, snapshot, source=self.source, subject=subject
+                    ),
+                )
                 producer.send(
                     self.changelog,
                     key=key,
@@ -236,7 +250,17 @@ class BatchRebuild:
                 return
             accepted = state.insert(StoredEvent(event, value), self.history_limit)
         except IngestError as exc:  # invalid, or refused by the history limit (HistoryLimitError)
-            headers = deadletter_headers(topic, record.partition, record.offset, exc.stage, exc)
+            headers = deadletter_record_headers(
+                record.headers or (),
+                topic=topic,
+                partition=record.partition,
+                offset=record.offset,
+                stage=exc.stage,
+                error=exc,
+                source=self.source,
+                key=record.key,
+                time=None,
+            )
             producer.send(
                 self.wire.deadletter_streams,
                 key=record.key,

@@ -33,13 +33,14 @@ from typing import Any, Literal
 
 from kafka.partitioner.default import murmur2
 
+from schemas.binding import deadletter_record_headers, event_headers, record_headers
 from schemas.exceptions import SerdeError, TransientError
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.wire import KLOK_SCHEMA, VERGETEN_SCHEMA, Wire, deadletter_headers
+from schemas.wire import KLOK_SCHEMA, VERGETEN_SCHEMA, Wire
 from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, snapshot_record
 from streams.ingest import IngestError, decode_event
 from streams.metrics import WorkerMetrics
-from streams.signals import SignalChange, signal_event
+from streams.signals import signal_event
 from streams.state import (
     CitizenState,
     Engine,
@@ -195,10 +196,17 @@ class Processor:
     async def _deadletter(
         self, message: Message, stage: str, reason: str, exc: BaseException
     ) -> None:
-        headers = [
-            *((k, v) for k, v in message.headers),
-            *deadletter_headers(message.topic, message.partition, message.offset, stage, exc),
-        ]
+        headers = deadletter_record_headers(
+            message.headers,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            stage=stage,
+            error=exc,
+            source=self.source,
+            key=message.key,
+            time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        )
         await self.send_deadletter(key=message.key, value=message.value, headers=headers)
         self.metrics.deadlettered.labels(stage, reason).inc()
 
@@ -279,7 +287,10 @@ class Processor:
         if state is previous and state.events:  # an older erasure read again: nothing to do
             return
         self.table[subject] = state
-        await self.send_snapshot(key=subject.encode(), value=None)
+        headers = record_headers(
+            SNAPSHOT_SCHEMA, f"tombstone:{subject}", source=self.source, subject=subject
+        )
+        await self.send_snapshot(key=subject.encode(), value=None, headers=headers)
         self.metrics.forgotten.inc()
         log.info("worker.citizen_forgotten")
 
@@ -288,12 +299,16 @@ class Processor:
         events it caused (same ids), in case the crash that caused the redelivery lost them
         after the state was written."""
         for payload in state.uitvoer.get(trigger, ()):
-            await self.send_signal(key=state.subject.encode(), value=payload)
+            headers = event_headers(self.deserializer(payload))
+            await self.send_signal(key=state.subject.encode(), value=payload, headers=headers)
 
     async def _commit(self, state: CitizenState, outcome: Outcome, trigger: str) -> None:
-        payloads = [self._signal_value(change) for change in outcome.changes]
-        for payload in payloads:
-            await self.send_signal(key=state.subject.encode(), value=payload)
+        events = [signal_event(change, self.source) for change in outcome.changes]
+        payloads = [self.serializer(event, self.wire.signalen) for event in events]
+        for event, payload in zip(events, payloads, strict=True):
+            await self.send_signal(
+                key=state.subject.encode(), value=payload, headers=event_headers(event)
+            )
         if payloads:
             state.remember_output(trigger, payloads)
         for change in outcome.changes:
@@ -310,8 +325,6 @@ class Processor:
 
     async def _publish_snapshot(self, state: CitizenState, clock: date | None) -> None:
         record = snapshot_record(state, clock)
-        value = self.serializer.encode(self.wire.tijdlijnen, "nl.schakel.intern.tijdlijn", record)
-        await self.send_snapshot(key=state.subject.encode(), value=value)
-
-    def _signal_value(self, change: SignalChange) -> bytes:
-        return self.serializer(signal_event(change, self.source), self.wire.signalen)
+        value = self.serializer.encode(self.wire.tijdlijnen, SNAPSHOT_SCHEMA, record)
+        headers = record_headers(SNAPSHOT_SCHEMA, value, source=self.source, subject=state.subject)
+        await self.send_snapshot(key=state.subject.encode(), value=value, headers=headers)

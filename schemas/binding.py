@@ -1,0 +1,223 @@
+"""CloudEvents on the wire: the Kafka protocol binding in binary content mode.
+
+Every record Schakel writes is a binary-mode CloudEvent: the value is the data (Avro,
+Confluent wire format; a streams dead letter: the bytes as read) and the attributes are
+headers (names in :mod:`schemas.wire`): ``ce_specversion``, ``ce_id``, ``ce_source``,
+``ce_type``, ``ce_subject`` (the pseudonym, where the record has one), ``ce_time`` (where
+known), the extensions ``ce_sequence``, ``ce_bronsleutel`` (record versions) and the NL GOV
+profile v1.1 ``ce_dataref`` (where the event has them) and ``content-type``.
+:func:`cloudevent_headers` builds them, for every producer path (adapters, worker, audit
+trail, ``schakel forget``, replay, dead letters); nothing else writes ``ce_*`` headers.
+
+What each kind of record carries:
+
+=========================  ================================================================
+catalogue events, signals  the event's own attributes (:func:`event_headers`)
+and audit records
+timelines, clock ticks,    ``ce_type`` = the Avro record name (``nl.schakel.intern.…``),
+erasure requests,          ``ce_id`` = a digest of the identifying content (the same record
+quarantine records         written again has the same id), ``ce_source`` = the writer
+                           (:func:`record_headers`)
+streams dead letters       ``ce_type`` = :data:`DEADLETTER_TYPE`, ``ce_id`` =
+                           :func:`deadletter_id` of the source position, ``content-type:
+                           application/octet-stream``; the original's CloudEvents headers
+                           under ``schakel.bron.`` (:func:`deadletter_record_headers`)
+=========================  ================================================================
+
+**No BSN in a header.** ``ce_subject`` is written only for a pseudonym (32 lowercase
+hexadecimal characters); any other attribute value that holds a possible BSN
+(:func:`schemas.pseudonym.holds_bsn`) is masked. Values are validated at the adapter boundary
+already, so in practice masking never changes a header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+
+from schemas.envelope import SPECVERSION, Event
+from schemas.pseudonym import holds_bsn, mask_bsn
+from schemas.wire import (
+    CE_EXTENSIONS,
+    CE_HEADER_PREFIX,
+    CONTENT_TYPE_AVRO,
+    CONTENT_TYPE_RAW,
+    HEADER_CE_ID,
+    HEADER_CE_SOURCE,
+    HEADER_CE_SPECVERSION,
+    HEADER_CE_SUBJECT,
+    HEADER_CE_TIME,
+    HEADER_CE_TYPE,
+    HEADER_CONTENT_TYPE,
+    HEADER_ORIGINAL_PREFIX,
+    deadletter_headers,
+)
+
+Headers = list[tuple[str, bytes]]
+
+DEADLETTER_TYPE = "nl.schakel.intern.deadletter"
+"""``ce_type`` of a record on the streams dead-letter topic."""
+_PSEUDONYM = re.compile(r"[0-9a-f]{32}")
+
+
+def component_source(component: str) -> str:
+    """``ce_source`` of a record written by a Schakel component that has no configured source
+    URN at hand (``urn:schakel:<component>``, e.g. ``urn:schakel:replay``)."""
+    return f"urn:schakel:{component}"
+
+
+def _clean(value: str) -> bytes:
+    return (mask_bsn(value) if holds_bsn(value) else value).encode("utf-8")
+
+
+def as_pseudonym(value: bytes | str | None) -> str | None:
+    """``value`` if it is a pseudonym (32 lowercase hex characters), else ``None``."""
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    return value if value is not None and _PSEUDONYM.fullmatch(value) else None
+
+
+def cloudevent_headers(
+    *,
+    id: str,
+    source: str,
+    type: str,
+    subject: str | None = None,
+    time: str | None = None,
+    content_type: str = CONTENT_TYPE_AVRO,
+    extensions: Mapping[str, str] | None = None,
+) -> Headers:
+    """The binary-mode headers of one record: the required attributes, ``ce_subject`` only for
+    a pseudonym, ``ce_time`` if known (RFC 3339), ``ce_<name>`` for each extension of
+    :data:`schemas.wire.CE_EXTENSIONS` given, and ``content-type``."""
+    headers: Headers = [
+        (HEADER_CE_SPECVERSION, SPECVERSION.encode()),
+        (HEADER_CE_ID, _clean(id)),
+        (HEADER_CE_SOURCE, _clean(source)),
+        (HEADER_CE_TYPE, _clean(type)),
+    ]
+    pseudonym = as_pseudonym(subject)
+    if pseudonym is not None:
+        headers.append((HEADER_CE_SUBJECT, pseudonym.encode()))
+    if time:
+        headers.append((HEADER_CE_TIME, _clean(time)))
+    for name in CE_EXTENSIONS:
+        value = (extensions or {}).get(name)
+        if isinstance(value, str) and value:
+            headers.append((f"{CE_HEADER_PREFIX}{name}", _clean(value)))
+    headers.append((HEADER_CONTENT_TYPE, content_type.encode()))
+    return headers
+
+
+def event_headers(event: Event) -> Headers:
+    """The headers of a catalogue event (input event, signal or audit record): its own
+    attributes, ``sequence`` and ``bronsleutel`` (envelope fields) and the extensions it kept
+    from the input (``Event.extra``: ``dataref``)."""
+    extensions = {k: v for k, v in event.extra.items() if isinstance(v, str)}
+    for name, value in (("sequence", event.sequence), ("bronsleutel", event.bronsleutel)):
+        if value is not None:
+            extensions[name] = value
+    return cloudevent_headers(
+        id=event.id,
+        source=event.source,
+        type=event.type,
+        subject=event.subject,
+        time=event.time,
+        extensions=extensions,
+    )
+
+
+def content_id(*parts: bytes | str) -> str:
+    """A deterministic ``ce_id``: the first 32 hex characters of the SHA-256 of ``parts``
+    (each length-prefixed, so that the split between them counts)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()[:32]
+
+
+def record_headers(
+    record_name: str,
+    identity: bytes | str,
+    *,
+    source: str,
+    subject: str | None = None,
+    time: str | None = None,
+) -> Headers:
+    """The headers of one of Schakel's own Avro records (not a catalogue event): ``ce_type``
+    is its schema's record name and ``ce_id`` the :func:`content_id` of ``identity`` (what
+    makes the record this record, e.g. its encoded value)."""
+    return cloudevent_headers(
+        id=content_id(record_name, identity),
+        source=source,
+        type=record_name,
+        subject=subject,
+        time=time,
+    )
+
+
+def deadletter_id(topic: str, partition: int, offset: int) -> str:
+    """The ``ce_id`` of the dead letter of the record at ``topic``/``partition``/``offset``:
+    the same for every copy the worker writes of it (a redelivery after a crash)."""
+    return content_id(topic, str(partition), str(offset))
+
+
+def is_cloudevent_header(name: str) -> bool:
+    """Whether a header name belongs to the CloudEvents binding (``ce_*``, ``content-type``)."""
+    lowered = name.lower()
+    return lowered.startswith(CE_HEADER_PREFIX) or lowered == HEADER_CONTENT_TYPE
+
+
+def deadletter_record_headers(
+    original: Iterable[tuple[str, bytes]],
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    stage: str,
+    error: BaseException,
+    source: str,
+    key: bytes | None,
+    time: str | None,
+) -> Headers:
+    """The headers of a streams dead letter of the record at ``topic``/``partition``/
+    ``offset``: the original headers (its CloudEvents ones renamed to
+    ``schakel.bron.<name>``, restored by :func:`original_headers`), the
+    :data:`schemas.wire.DEADLETTER_HEADERS`, and the dead letter's own CloudEvents headers
+    (``ce_subject`` the key when it is a pseudonym)."""
+    kept = [
+        (f"{HEADER_ORIGINAL_PREFIX}{name}" if is_cloudevent_header(name) else name, value)
+        for name, value in original
+    ]
+    return [
+        *kept,
+        *deadletter_headers(topic, partition, offset, stage, error),
+        *cloudevent_headers(
+            id=deadletter_id(topic, partition, offset),
+            source=source,
+            type=DEADLETTER_TYPE,
+            subject=as_pseudonym(key),
+            time=time,
+            content_type=CONTENT_TYPE_RAW,
+        ),
+    ]
+
+
+def original_headers(headers: Iterable[tuple[str, bytes]]) -> Headers:
+    """The headers the original record had, from those of its streams dead letter: the
+    dead letter's own CloudEvents headers and ``schakel.*`` headers dropped, the renamed
+    ``schakel.bron.<ce header>`` restored."""
+    out: Headers = []
+    for name, value in headers:
+        if name.startswith(HEADER_ORIGINAL_PREFIX):
+            inner = name[len(HEADER_ORIGINAL_PREFIX) :]
+            if is_cloudevent_header(inner):
+                out.append((inner, value))
+        elif not name.startswith("schakel.") and not is_cloudevent_header(name):
+            out.append((name, value))
+    return out
