@@ -1,4 +1,5 @@
-"""The worker's HTTP API and metrics against a real broker and worker (live clock)."""
+"""The worker's HTTP API and metrics against a real broker and worker (live clock), on the
+embedded broker and on Apache Kafka (fixture ``live_on_both``)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from schakel.broker import EmbeddedBroker
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer
+from schemas.wire import WMO
+from tests.brokers import TestBroker
 from tests.integration.streams.helpers import AUTH, WorkerProcess, consume
 from tests.integration.streams.test_replay import CITIZEN_A, CITIZEN_B
 
+Live = tuple[TestBroker, WorkerProcess]
 
-def test_missing_or_bad_token_is_401(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
-    _, worker = live
+
+def test_missing_or_bad_token_is_401(live_on_both: Live) -> None:
+    _, worker = live_on_both
     for headers in (
         {},
         {"Authorization": "Bearer nope", "X-Doel": "x"},
@@ -28,8 +32,8 @@ def test_missing_or_bad_token_is_401(live: tuple[EmbeddedBroker, WorkerProcess])
         assert "Traceback" not in str(body)
 
 
-def test_missing_purpose_is_400(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
-    _, worker = live
+def test_missing_purpose_is_400(live_on_both: Live) -> None:
+    _, worker = live_on_both
     status, body = worker.get("/api/v1/signalen", {"Authorization": "Bearer token-anna"})
     assert status == 400
     assert "doel" in body["fout"]
@@ -39,8 +43,8 @@ def test_missing_purpose_is_400(live: tuple[EmbeddedBroker, WorkerProcess]) -> N
     assert status == 200
 
 
-def test_signal_list_filters_and_pages(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
-    _, worker = live
+def test_signal_list_filters_and_pages(live_on_both: Live) -> None:
+    _, worker = live_on_both
     status, body = worker.get("/api/v1/signalen", AUTH)
     assert status == 200
     # live clock (today is after every termijn): the three signals of the scenario
@@ -61,8 +65,8 @@ def test_signal_list_filters_and_pages(live: tuple[EmbeddedBroker, WorkerProcess
     assert status == 400
 
 
-def test_timeline_of_a_citizen(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
-    _, worker = live
+def test_timeline_of_a_citizen(live_on_both: Live) -> None:
+    _, worker = live_on_both
     status, body = worker.get(f"/api/v1/burgers/{CITIZEN_A}/tijdlijn", AUTH)
     assert status == 200
     assert body["subject"] == CITIZEN_A
@@ -79,17 +83,17 @@ def test_timeline_of_a_citizen(live: tuple[EmbeddedBroker, WorkerProcess]) -> No
     assert "111222333" not in str(body)
 
 
-def test_unknown_pseudonym_is_404(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
-    _, worker = live
+def test_unknown_pseudonym_is_404(live_on_both: Live) -> None:
+    _, worker = live_on_both
     assert worker.get(f"/api/v1/burgers/{'0' * 32}/tijdlijn", AUTH)[0] == 404
     status, body = worker.get("/api/v1/burgers/111222333/tijdlijn", AUTH)
     assert status == 404
     assert "111222333" not in str(body)
 
 
-def test_every_answered_request_is_audited(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
-    broker, worker = live
-    before = len(consume(broker.bootstrap, "schakel.inzage"))
+def test_every_answered_request_is_audited(live_on_both: Live) -> None:
+    broker, worker = live_on_both
+    before = len(consume(broker.bootstrap, broker.wire.inzage))
     status, _ = worker.get(
         f"/api/v1/burgers/{CITIZEN_B}/tijdlijn",
         {"Authorization": "Bearer token-anna", "X-Doel": "controle"},
@@ -100,7 +104,7 @@ def test_every_answered_request_is_audited(live: tuple[EmbeddedBroker, WorkerPro
     deadline = time.monotonic() + 10
     records: list[Any] = []
     while time.monotonic() < deadline:
-        records = consume(broker.bootstrap, "schakel.inzage")
+        records = consume(broker.bootstrap, broker.wire.inzage)
         if len(records) > before:
             break
         time.sleep(0.2)
@@ -114,8 +118,8 @@ def test_every_answered_request_is_audited(live: tuple[EmbeddedBroker, WorkerPro
     assert event.data["wat"] == f"GET /api/v1/burgers/{CITIZEN_B}/tijdlijn"
 
 
-def test_health_ready_and_metrics(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
-    _, worker = live
+def test_health_ready_and_metrics(live_on_both: Live) -> None:
+    _, worker = live_on_both
     assert worker.get("/health")[0] == 200
     assert worker.get("/ready")[0] == 200
     status, text = worker.get("/metrics")
@@ -132,23 +136,22 @@ def test_health_ready_and_metrics(live: tuple[EmbeddedBroker, WorkerProcess]) ->
     assert CITIZEN_A not in text and CITIZEN_B not in text
 
 
-def test_undecodable_records_are_dead_lettered(
-    live: tuple[EmbeddedBroker, WorkerProcess], tmp_path: Path
-) -> None:
+def test_undecodable_records_are_dead_lettered(live_on_both: Live, tmp_path: Path) -> None:
     from kafka import KafkaProducer
 
-    broker, worker = live
+    broker, worker = live_on_both
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
-    producer.send("schakel.wmo.events", key=b"x", value=b"\x07not avro", headers=[("trace", b"1")])
+    topic = broker.wire.name(WMO)
+    producer.send(topic, key=b"x", value=b"\x07not avro", headers=[("trace", b"1")])
     producer.flush()
     producer.close()
-    worker.drain(["schakel.wmo.events"])
-    records = consume(broker.bootstrap, "schakel.deadletter.streams")
+    worker.drain([topic])
+    records = consume(broker.bootstrap, broker.wire.deadletter_streams)
     assert records, "nothing dead-lettered"
     record = records[-1]
     headers = dict(record.headers)
     assert record.value == b"\x07not avro"
-    assert headers["schakel.bron.topic"] == b"schakel.wmo.events"
+    assert headers["schakel.bron.topic"] == topic.encode()
     assert headers["schakel.fase"] == b"decode"
     assert headers["schakel.fout.klasse"] == b"IngestError"
     assert b"magic byte" in headers["schakel.fout.melding"]
@@ -157,8 +160,8 @@ def test_undecodable_records_are_dead_lettered(
     assert 'schakel_worker_deadlettered_total{reason="UnknownMagicByte",stage="decode"} 1.0' in text
 
 
-def test_purpose_must_be_real_words(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
-    _, worker = live
+def test_purpose_must_be_real_words(live_on_both: Live) -> None:
+    _, worker = live_on_both
     for doel in (".", "...", "x", "\u200b\u200b\u200b", "con\u200btrole", "controle " + "a" * 200):
         status, body = worker.get(
             "/api/v1/signalen?doel=" + urllib.parse.quote(doel),
@@ -169,9 +172,9 @@ def test_purpose_must_be_real_words(live: tuple[EmbeddedBroker, WorkerProcess]) 
         assert len(body["fout"]) <= 200
 
 
-def test_purpose_is_stored_masked(live: tuple[EmbeddedBroker, WorkerProcess]) -> None:
-    broker, worker = live
-    before = len(consume(broker.bootstrap, "schakel.inzage"))
+def test_purpose_is_stored_masked(live_on_both: Live) -> None:
+    broker, worker = live_on_both
+    before = len(consume(broker.bootstrap, broker.wire.inzage))
     for doel in ("overleg één: BSN 111222333, geboren 12-03-1985", "dossier 1234.56.782"):
         status, _ = worker.get(
             "/api/v1/signalen", {"Authorization": "Bearer token-anna", "X-Doel": doel}
@@ -179,6 +182,6 @@ def test_purpose_is_stored_masked(live: tuple[EmbeddedBroker, WorkerProcess]) ->
         assert status == 200
     deserialize = RecordDeserializer(LocalRegistry())
     stored = [
-        deserialize(r.value).data["doel"] for r in consume(broker.bootstrap, "schakel.inzage")
+        deserialize(r.value).data["doel"] for r in consume(broker.bootstrap, broker.wire.inzage)
     ]
     assert stored[before:] == ["overleg één: BSN *********, geboren [datum]", "dossier ****.**.***"]
