@@ -24,6 +24,9 @@ EXIT_TEMPFAIL = 75
 """EX_TEMPFAIL (sysexits.h): an outage of the broker or schema registry outlasted the
 retries (a transient error): run again later; nothing after the last checkpoint was lost."""
 _MAX_MESSAGE = 500
+PSEUDONYMISING = frozenset({"adapter", "publish", "forget"})
+"""Commands that pseudonymise BSNs: they refuse to start without SCHAKEL_PSEUDONYM_KEY (or
+_FILE), in every profile (only ``demo`` and ``replay`` generate a key for their own run)."""
 
 
 def one_line(exc: BaseException) -> str:
@@ -203,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
         settings = load_settings()
+        if args.command in PSEUDONYMISING:
+            settings.resolve_pseudonym_key()  # no key: refuse to start (issue 11 item 14)
     except SettingsError as exc:
         print(f"schakel: {exc}", file=sys.stderr)
         return 2

@@ -171,7 +171,7 @@ def wait_ready(port: int, worker: subprocess.Popen[bytes], timeout: float = 60.0
 def demo_settings(settings: Settings, workdir: Path) -> tuple[Settings, str, bool]:
     """Settings for this run (its own data dir and a pseudonym key); (settings, key,
     generated)."""
-    key, generated = settings.resolve_pseudonym_key()
+    key, generated = settings.resolve_pseudonym_key(generate=True)
     updated = settings.model_copy(
         update={"pseudonym_key": SecretStr(key), "pseudonym_key_file": None, "data_dir": workdir}
     )

@@ -29,12 +29,16 @@ def registry(settings: Settings) -> SchemaRegistry:
     return LocalRegistry()
 
 
-def pseudonymiser(settings: Settings, *, announce: bool = True) -> Pseudonymiser:
-    key, generated = settings.resolve_pseudonym_key()
+def pseudonymiser(
+    settings: Settings, *, announce: bool = True, generate: bool = False
+) -> Pseudonymiser:
+    """The configured key's pseudonymiser; without a key :class:`SettingsError`, unless a
+    self-contained run (``demo``, ``replay``) asks to ``generate`` one (then said on stderr)."""
+    key, generated = settings.resolve_pseudonym_key(generate=generate)
     if generated and announce:
         print(
             "schakel: no SCHAKEL_PSEUDONYM_KEY set — generated a random key for this run "
-            "(embedded profile only; pseudonyms will differ between runs)",
+            "(demo and replay only; pseudonyms will differ between runs)",
             file=sys.stderr,
         )
     return Pseudonymiser(key)

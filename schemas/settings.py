@@ -22,6 +22,10 @@ Role = Literal["regisseur", "beheerder", "auditor"]
 """API roles (docs/operations.md, "API roles"): signals and timelines; operational endpoints;
 the audit trail."""
 ROLES: tuple[Role, ...] = ("regisseur", "beheerder", "auditor")
+MISSING_KEY = (
+    f"{ENV_PREFIX}PSEUDONYM_KEY or {ENV_PREFIX}PSEUDONYM_KEY_FILE is required: set the same "
+    "key for every process that pseudonymises (only demo and replay generate one for their run)"
+)
 
 
 class ApiToken:
@@ -43,11 +47,11 @@ class Settings(BaseSettings):
 
     profile: Literal["embedded", "kafka", "production"] = Field(
         "embedded",
-        description="`embedded`: local broker and registry, generated demo key allowed; the "
-        "embedded broker's workarounds are on. `kafka`: Apache Kafka at KAFKA_BOOTSTRAP "
-        "(required), no workarounds, local registry and generated demo key still allowed "
-        "(what `replay`/`demo --bootstrap` use). `production`: Apache Kafka; KAFKA_BOOTSTRAP, "
-        "SCHEMA_REGISTRY_URL and PSEUDONYM_KEY are required.",
+        description="`embedded`: local broker and registry; the embedded broker's workarounds "
+        "are on. `kafka`: Apache Kafka at KAFKA_BOOTSTRAP (required), no workarounds, local "
+        "registry still allowed (what `replay`/`demo --bootstrap` use). `production`: Apache "
+        "Kafka; KAFKA_BOOTSTRAP and SCHEMA_REGISTRY_URL are required. In every profile the "
+        "processes that pseudonymise need PSEUDONYM_KEY (or _FILE).",
     )
     kafka_bootstrap: str | None = Field(
         None,
@@ -90,8 +94,10 @@ class Settings(BaseSettings):
     )
     pseudonym_key: SecretStr | None = Field(
         None,
-        description="Secret HMAC key for pseudonyms (never logged). Required in production; "
-        "the embedded demo generates one and says so.",
+        description="Secret HMAC key for pseudonyms (never logged), the same in every process "
+        "that pseudonymises. Required, in every profile, by the adapters, `publish`, the "
+        "webhook and `forget` (they refuse to start without it); only `demo` and `replay` "
+        "generate one for their run and say so.",
     )
     pseudonym_key_file: Path | None = Field(
         None, description="File holding the pseudonym key (alternative to PSEUDONYM_KEY)."
@@ -232,9 +238,15 @@ class Settings(BaseSettings):
             out[token] = source
         return out
 
-    def resolve_pseudonym_key(self) -> tuple[str, bool]:
-        """(key, generated): the configured key, or in the embedded profile a fresh random key
-        (``generated`` True: the caller must say so to the user)."""
+    def resolve_pseudonym_key(self, *, generate: bool = False) -> tuple[str, bool]:
+        """(key, generated): the configured key (SCHAKEL_PSEUDONYM_KEY or _FILE).
+
+        With no key configured, raise :class:`SettingsError` naming both variables, in every
+        profile: processes that pseudonymise separately must share one key, or the same BSN
+        gets a different pseudonym in each source and the sources no longer join. Only a
+        self-contained run (``demo``, ``replay``) passes ``generate=True`` and, outside the
+        production profile, gets a fresh random key (``generated`` True: the caller must say
+        so to the user)."""
         if self.pseudonym_key is not None:
             return self.pseudonym_key.get_secret_value(), False
         if self.pseudonym_key_file is not None:
@@ -247,8 +259,8 @@ class Settings(BaseSettings):
             if not key:
                 raise SettingsError(f"{ENV_PREFIX}PSEUDONYM_KEY_FILE: the key file is empty")
             return key, False
-        if self.profile == "production":
-            raise SettingsError(f"{ENV_PREFIX}PSEUDONYM_KEY is required in production")
+        if not generate or self.profile == "production":
+            raise SettingsError(MISSING_KEY)
         return secrets.token_hex(32), True
 
     def wire(self) -> Wire:

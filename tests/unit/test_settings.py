@@ -10,11 +10,16 @@ from schemas.settings import load_settings
 
 def test_defaults_are_the_embedded_profile(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY_FILE", raising=False)
     settings = load_settings()
     assert settings.profile == "embedded"
-    key, generated = settings.resolve_pseudonym_key()
+    # no key is made up silently, not even in the embedded profile (issue 11 item 14)
+    with pytest.raises(SettingsError, match="SCHAKEL_PSEUDONYM_KEY or SCHAKEL_PSEUDONYM_KEY_FILE"):
+        settings.resolve_pseudonym_key()
+    # only a self-contained run (demo, replay) asks for one
+    key, generated = settings.resolve_pseudonym_key(generate=True)
     assert generated and len(key) == 64
-    assert settings.resolve_pseudonym_key()[0] != key  # a fresh one each time, never fixed
+    assert settings.resolve_pseudonym_key(generate=True)[0] != key  # fresh each time
 
 
 @pytest.mark.parametrize(
@@ -49,8 +54,10 @@ def test_production_has_no_silent_defaults(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "kafka:9092")
     monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_URL", "http://registry:8081")
     settings = load_settings()
-    with pytest.raises(SettingsError, match="SCHAKEL_PSEUDONYM_KEY is required in production"):
+    with pytest.raises(SettingsError, match="SCHAKEL_PSEUDONYM_KEY or SCHAKEL_PSEUDONYM_KEY_FILE"):
         settings.resolve_pseudonym_key()
+    with pytest.raises(SettingsError, match="SCHAKEL_PSEUDONYM_KEY or SCHAKEL_PSEUDONYM_KEY_FILE"):
+        settings.resolve_pseudonym_key(generate=True)  # not even for a demo
 
 
 def test_secrets_are_masked_and_parsed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
