@@ -794,3 +794,31 @@ def test_publiccode_yml_follows_the_standard_and_the_project() -> None:
         assert text["features"], lang
     assert code["maintenance"]["type"] in ("internal", "contract", "community", "none")
     assert code["localisation"]["availableLanguages"]
+
+
+def test_compose_runs_the_kafka_release_and_broker_settings_the_tests_run() -> None:
+    from schakel.kafka_cluster import broker_settings, kafka_version
+
+    kafka = compose_services(COMPOSE)["kafka"]
+    assert kafka["image"] == f"apache/kafka:{kafka_version()}"
+    env = environment(kafka)
+    # the image reads KAFKA_<NAME> as the broker setting <name> with "_" for "."
+    settings = {
+        name.removeprefix("KAFKA_").lower().replace("_", "."): value
+        for name, value in env.items()
+        if name.startswith("KAFKA_")
+    }
+    node = {  # this node's identity and addresses: the launcher writes its own
+        "node.id",
+        "process.roles",
+        "listeners",
+        "advertised.listeners",
+        "listener.security.protocol.map",
+        "inter.broker.listener.name",
+        "controller.listener.names",
+        "controller.quorum.voters",
+        "log.dirs",
+    }
+    assert node <= settings.keys()
+    tested = broker_settings(1)
+    assert {k: v for k, v in settings.items() if k not in node} == tested
