@@ -24,9 +24,6 @@ EXIT_TEMPFAIL = 75
 """EX_TEMPFAIL (sysexits.h): an outage of the broker or schema registry outlasted the
 retries (a transient error): run again later; nothing after the last checkpoint was lost."""
 _MAX_MESSAGE = 500
-PSEUDONYMISING = frozenset({"adapter", "publish", "forget"})
-"""Commands that pseudonymise BSNs: they refuse to start without SCHAKEL_PSEUDONYM_KEY (or
-_FILE), in every profile (only ``demo`` and ``replay`` generate a key for their own run)."""
 
 
 def one_line(exc: BaseException) -> str:
@@ -109,6 +106,12 @@ def _cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
     return forget.run(args, settings)
 
 
+def _cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
+    from schakel import dlq
+
+    return dlq.run(args, settings)
+
+
 def _cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
     from schakel import schemas_cmd
 
@@ -183,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     _lazy_arguments("schakel.forget", p)
     p.set_defaults(func=_cmd_forget)
 
+    p = sub.add_parser("dlq", help="dead letters: list, show ID, replay after a fix")
+    _lazy_arguments("schakel.dlq", p)
+    p.set_defaults(func=_cmd_dlq)
+
     p = sub.add_parser("schemas", help="schema compatibility check / registration")
     p.add_argument("action", choices=["check", "register"])
     p.set_defaults(func=_cmd_schemas)
@@ -206,8 +213,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
         settings = load_settings()
-        if args.command in PSEUDONYMISING:
-            settings.resolve_pseudonym_key()  # no key: refuse to start (issue 11 item 14)
     except SettingsError as exc:
         print(f"schakel: {exc}", file=sys.stderr)
         return 2

@@ -3,7 +3,8 @@
 Endpoints (roles: :data:`streams.access.ROLE_MATRIX`): ``GET /api/v1/signalen`` and
 ``GET /api/v1/burgers/{pseudonym}/tijdlijn`` (regisseur), ``GET /api/v1/deadletters`` and
 ``GET /api/v1/configuratie`` (beheerder), ``GET /api/v1/inzage`` (auditor); lists take
-``pagina`` and ``per_pagina``. Without a token: ``/metrics``, ``/health``, ``/ready``.
+``pagina`` and ``per_pagina``. Without a token: ``/metrics``, ``/health``, ``/ready`` and
+the OpenAPI document ``/api/v1/openapi.json`` (:mod:`streams.openapi`).
 
 Every ``/api/v1`` request passes, in order:
 
@@ -50,6 +51,7 @@ from streams.access import AccessDenied, authenticate, authorize
 from streams.audit import AuditTrail, AuditUnavailable
 from streams.codec import timeline_json
 from streams.metrics import WorkerMetrics
+from streams.openapi import MAX_PER_PAGE, OPENAPI_PATH, openapi_document
 from streams.purpose import InvalidPurpose, clean_purpose
 from streams.readmodel import ReadModel
 from streams.rules import RuleSet
@@ -61,8 +63,8 @@ from streams.webserver import MAX_ERROR_CHARS
 log = logging.getLogger("schakel.api")
 
 _PSEUDONYM = re.compile(r"[0-9a-f]{32}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 STATUSES = ("open", "opgelost", "ingetrokken")
-MAX_PER_PAGE = 500
 RETRY_AFTER_S = 5
 """``Retry-After`` of a 503 (audit trail or topic unavailable)."""
 
@@ -144,17 +146,38 @@ def _page_args(request: Request) -> tuple[int, int]:
     return page, per_page
 
 
+def _date_arg(request: Request, name: str) -> date | None:
+    """Query parameter ``name`` as a date (``YYYY-MM-DD``), or None if absent."""
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    if not _ISO_DATE.fullmatch(raw):
+        raise ApiError(400, f"{name}: moet een datum JJJJ-MM-DD zijn")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, f"{name}: geen bestaande datum") from None
+
+
 def signal_list(ctx: ApiContext, request: Request) -> dict[str, Any]:
+    """``GET /api/v1/signalen``: ``status`` (default open and opgelost), ``regel``, ``van`` and
+    ``tot`` (inclusive bounds on ``sinds``), newest ``sinds`` first, one page."""
     status = request.query.get("status")
     if status is not None and status not in STATUSES:
         raise ApiError(400, "status: moet open, opgelost of ingetrokken zijn")
     wanted = {status} if status else {"open", "opgelost"}
     regel = request.query.get("regel")
+    van, tot = _date_arg(request, "van"), _date_arg(request, "tot")
+    if van is not None and tot is not None and van > tot:
+        raise ApiError(400, "van en tot: van mag niet na tot liggen")
     page, per_page = _page_args(request)
     rows = [
         (subject, s)
         for subject, s in ctx.readmodel.signals()
-        if s.status in wanted and (regel is None or s.regel == regel)
+        if s.status in wanted
+        and (regel is None or s.regel == regel)
+        and (van is None or s.sinds >= van)
+        and (tot is None or s.sinds <= tot)
     ]
     rows.sort(key=lambda r: (r[1].sinds, r[1].regel, r[0], r[1].sleutel), reverse=True)
     start = (page - 1) * per_page
@@ -292,6 +315,16 @@ def register_api(ctx: ApiContext) -> None:
     @app.on_before_shutdown.connect
     async def stop_audit(sender: Any, **kwargs: Any) -> None:
         await ctx.audit.stop()
+
+    document = openapi_document()
+
+    @app.page(OPENAPI_PATH)
+    class OpenApi(View):
+        """The OpenAPI document (:mod:`streams.openapi`): no token, no purpose, not audited —
+        it describes no data."""
+
+        async def get(self, request: Request) -> Response:
+            return self.json(document)
 
     @app.page("/metrics")
     class Metrics(View):

@@ -1,0 +1,252 @@
+"""``schakel dlq list | show ID | replay``: the dead letters of a namespace, for an operator.
+
+Both dead-letter topics are read from the start: ``schakel.deadletter.streams`` (records the
+workers could not decode or accept: the original bytes) and ``schakel.deadletter.adapters``
+(quarantined source records: adapter, location, reason, digest; never the record). Every dead
+letter is shown by its id (``ce_id``, :mod:`schemas.binding`: deterministic, so the copies of
+one dead letter share it), kind, stage, reason and source location (topic/partition/offset,
+or the adapter's file/line/element path) with at most the size and a SHA-256 prefix of the
+value: never its content, never a BSN.
+
+``replay`` re-processes after the cause was fixed:
+
+- a streams dead letter: its original key, value and headers are re-published to the topic
+  it came from (``schakel.bron.topic``); the worker processes it like any record (an event
+  already in the citizen's timeline with the same ``source`` + ``id`` changes nothing);
+- an adapter dead letter keeps no content (by design: it may hold personal data), so it is
+  not re-sent: the summary names the adapter and location to correct at the source and read
+  again (``schakel adapter NAME --once`` with a fresh ``--instance``, or the next export).
+
+Idempotent: each id re-published is recorded in ``SCHAKEL_DATA_DIR/dlq/replayed-<namespace>.json``
+after the broker acknowledged it (acks=all), and a later ``replay`` skips it. A crash between
+the acknowledgement and the record re-sends it once more, which the worker recognises as the
+same event. Counted: the summary line ``dlq replay: N re-published, M already replayed, K
+adapter record(s) to re-read at the source``. Exit codes: 0 done, 2 an unknown id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from schakel import wiring
+from schemas.binding import content_id, deadletter_id, original_headers
+from schemas.exceptions import SerdeError
+from schemas.pseudonym import mask_bsn
+from schemas.serde import RecordDeserializer
+from schemas.settings import Settings
+from schemas.wire import (
+    HEADER_CE_ID,
+    HEADER_ERROR_CLASS,
+    HEADER_ERROR_MESSAGE,
+    HEADER_SOURCE_OFFSET,
+    HEADER_SOURCE_PARTITION,
+    HEADER_SOURCE_TOPIC,
+    HEADER_STAGE,
+    Wire,
+)
+from streams.offsets import true_end_offsets
+
+
+@dataclass
+class DeadLetter:
+    """One dead letter as an operator sees it (no content) plus what a replay needs."""
+
+    id: str
+    kind: str  # "streams" or "adapters"
+    stage: str
+    reason: str
+    location: str
+    size: int
+    digest: str
+    message: str = ""
+    topic: str | None = None  # streams: where to re-publish
+    key: bytes | None = None
+    value: bytes | None = field(default=None, repr=False)
+    headers: list[tuple[str, bytes]] = field(default_factory=list, repr=False)
+
+    def line(self) -> str:
+        return (
+            f"{self.id}  {self.kind:8} {self.stage:9} {self.reason:24} {self.location}  "
+            f"{self.size} B sha256:{self.digest}"
+        )
+
+
+def _read(bootstrap: str, topic: str) -> list[Any]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        end = true_end_offsets(consumer, tps)
+        consumer.seek_to_beginning(*tps)
+        records: list[Any] = []
+        while any(consumer.position(tp) < end[tp] for tp in tps):
+            batches = consumer.poll(timeout_ms=1000)
+            if not batches:
+                break
+            for batch in batches.values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()
+
+
+def _text(headers: dict[str, bytes], name: str) -> str:
+    return headers.get(name, b"").decode("utf-8", "replace")
+
+
+def _streams(record: Any) -> DeadLetter:
+    headers = dict(record.headers or ())
+    topic = _text(headers, HEADER_SOURCE_TOPIC)
+    partition = _text(headers, HEADER_SOURCE_PARTITION)
+    offset = _text(headers, HEADER_SOURCE_OFFSET)
+    ident = _text(headers, HEADER_CE_ID) or deadletter_id(topic, int(partition), int(offset))
+    value = record.value or b""
+    return DeadLetter(
+        id=ident,
+        kind="streams",
+        stage=_text(headers, HEADER_STAGE),
+        reason=_text(headers, HEADER_ERROR_CLASS),
+        location=f"{topic}/{partition}/{offset}",
+        size=len(value),
+        digest=hashlib.sha256(value).hexdigest()[:16],
+        message=mask_bsn(_text(headers, HEADER_ERROR_MESSAGE)),
+        topic=topic,
+        key=record.key,
+        value=value,
+        headers=list(record.headers or ()),
+    )
+
+
+def _adapters(record: Any, deserializer: RecordDeserializer) -> DeadLetter:
+    headers = dict(record.headers or ())
+    try:
+        _, entry = deserializer.decode(record.value or b"")
+    except SerdeError:
+        entry = {}
+    identity = "\n".join(
+        str(entry.get(k)) for k in ("adapter", "locatie", "reden", "record_sha256")
+    )
+    return DeadLetter(
+        id=_text(headers, HEADER_CE_ID) or content_id("nl.schakel.intern.quarantaine", identity),
+        kind="adapters",
+        stage=f"adapter:{entry.get('adapter', '?')}",
+        reason=str(entry.get("reden", "?")),
+        location=mask_bsn(str(entry.get("locatie", "?"))),
+        size=len(record.value or b""),
+        digest=str(entry.get("record_sha256") or "")[:16],
+        message=mask_bsn(str(entry.get("melding", ""))),
+    )
+
+
+def dead_letters(settings: Settings, bootstrap: str) -> list[DeadLetter]:
+    """Every dead letter of the namespace, one per id (copies of one dead letter merged), in
+    topic order."""
+    wire: Wire = settings.wire()
+    deserializer = RecordDeserializer(wiring.registry(settings))
+    found: dict[str, DeadLetter] = {}
+    for record in _read(bootstrap, wire.deadletter_streams):
+        letter = _streams(record)
+        found.setdefault(letter.id, letter)
+    for record in _read(bootstrap, wire.deadletter_adapters):
+        letter = _adapters(record, deserializer)
+        found.setdefault(letter.id, letter)
+    return list(found.values())
+
+
+def _state_file(settings: Settings) -> Path:
+    return settings.data_dir / "dlq" / f"replayed-{settings.wire().namespace or 'default'}.json"
+
+
+def _load_replayed(path: Path) -> set[str]:
+    if not path.exists():
+        return set()
+    return set(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _save_replayed(path: Path, ids: set[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(sorted(ids)), encoding="utf-8")
+    temporary.replace(path)
+
+
+def replay(settings: Settings, bootstrap: str) -> tuple[int, int, list[DeadLetter]]:
+    """Re-publish the streams dead letters not replayed before; return (re-published, already
+    replayed, adapter dead letters to re-read at the source)."""
+    letters = dead_letters(settings, bootstrap)
+    path = _state_file(settings)
+    replayed = _load_replayed(path)
+    todo = [d for d in letters if d.kind == "streams" and d.id not in replayed]
+    skipped = sum(1 for d in letters if d.kind == "streams" and d.id in replayed)
+    if todo:
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+        try:
+            futures = [
+                producer.send(
+                    d.topic or "", key=d.key, value=d.value, headers=original_headers(d.headers)
+                )
+                for d in todo
+            ]
+            producer.flush()
+            for future in futures:
+                future.get(timeout=30)
+        finally:
+            producer.close()
+        _save_replayed(path, replayed | {d.id for d in todo})
+    return len(todo), skipped, [d for d in letters if d.kind == "adapters"]
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    bootstrap = wiring.bootstrap(settings)
+    if args.action == "list":
+        letters = dead_letters(settings, bootstrap)
+        for letter in letters:
+            print(letter.line())
+        print(f"dlq: {len(letters)} dead letter(s)", file=sys.stderr)
+        return 0
+    if args.action == "show":
+        if not args.id:
+            print(
+                "schakel dlq show: give the ID of a dead letter (see `dlq list`)", file=sys.stderr
+            )
+            return 2
+        match = [d for d in dead_letters(settings, bootstrap) if d.id == args.id]
+        if not match:
+            print("schakel dlq show: no dead letter with this id", file=sys.stderr)
+            return 2
+        d = match[0]
+        for name, value in (
+            ("id", d.id),
+            ("kind", d.kind),
+            ("stage", d.stage),
+            ("reason", d.reason),
+            ("message", d.message),
+            ("location", d.location),
+            ("value", f"{d.size} bytes, sha256 {d.digest}…"),
+            ("replayed", "yes" if d.id in _load_replayed(_state_file(settings)) else "no"),
+        ):
+            print(f"{name:9} {value}")
+        return 0
+    sent, skipped, adapters = replay(settings, bootstrap)
+    for letter in adapters:
+        print(f"re-read at the source: {letter.stage} {letter.location} ({letter.reason})")
+    print(
+        f"dlq replay: {sent} re-published, {skipped} already replayed, "
+        f"{len(adapters)} adapter record(s) to re-read at the source"
+    )
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["list", "show", "replay"])
+    parser.add_argument("id", nargs="?", help="for show: the dead letter's id (from list)")

@@ -1,0 +1,395 @@
+"""The OpenAPI 3.1 description of the worker's HTTP API (:mod:`streams.api`): the one source of
+``GET /api/v1/openapi.json`` and of the committed ``docs/openapi.json``
+(``python -m streams.openapi --write`` regenerates it; a test checks they are equal).
+
+It describes what :mod:`streams.api` and :mod:`streams.webserver` do: bearer tokens (401),
+the role matrix (403, :data:`streams.access.ROLE_MATRIX`), the purpose as header ``X-Doel`` or
+query ``doel`` (400), the endpoints' own checks (400/404), the audit record before the answer
+(503 with ``Retry-After``), errors as ``{"fout": …}``, pagination, and the signal and timeline
+shapes. The document itself describes no data and is served without a token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from streams.access import ROLE_MATRIX
+
+OPENAPI_PATH = "/api/v1/openapi.json"
+DOC_FILE = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
+MAX_PER_PAGE = 500
+"""Largest ``per_pagina`` (that of :mod:`streams.api`)."""
+
+_DATE = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+_NULL_DATE = {"anyOf": [_DATE, {"type": "null"}]}
+_PSEUDONYM = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": props,
+        "required": list(props) if required is None else required,
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    signal = _obj(
+        {
+            "regel": {"type": "string", "description": "Rule id (docs/rules.md)."},
+            "subject": _PSEUDONYM,
+            "sleutel": {"type": "string", "description": "The signal's key within its rule."},
+            "sinds": _DATE,
+            "status": {"type": "string", "enum": ["open", "opgelost", "ingetrokken"]},
+            "termijn": _NULL_DATE,
+            "bewijs": {"type": "array", "items": {"type": "string"}},
+            "uitleg": {"type": "string"},
+            "opgelost_op": _NULL_DATE,
+        }
+    )
+    page = {
+        "pagina": {"type": "integer", "minimum": 1},
+        "per_pagina": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+        "totaal": {"type": "integer", "minimum": 0},
+    }
+    event = _obj(
+        {
+            "id": {"type": "string"},
+            "source": {"type": "string"},
+            "type": {"type": "string"},
+            "domein": {"type": "string"},
+            "datum": _DATE,
+            "time": {"type": ["string", "null"]},
+            "data": {"type": "object", "description": "The event's data fields, JSON-typed."},
+        }
+    )
+    period = _obj(
+        {
+            "naam": {"type": "string"},
+            "sleutel": {"type": ["string", "null"]},
+            "van": _DATE,
+            "tot": _NULL_DATE,
+        }
+    )
+    nullable_text = {"type": ["string", "null"]}
+    return {
+        "Fout": {
+            **_obj({"fout": {"type": "string", "maxLength": 200}}),
+            "additionalProperties": False,
+            "description": "An error: the field or rule broken, never the submitted value.",
+        },
+        "Signaal": signal,
+        "Signalen": _obj({"signalen": {"type": "array", "items": _ref("Signaal")}, **page}),
+        "Tijdlijn": _obj(
+            {
+                "subject": _PSEUDONYM,
+                "klok": _NULL_DATE,
+                "tijdlijn": {
+                    "type": "array",
+                    "items": event,
+                    "description": "The citizen's events ordered by datum.",
+                },
+                "toestand": {"type": "array", "items": period},
+                "signalen": {
+                    "type": "array",
+                    "items": _ref("Signaal"),
+                    "description": "Open signals.",
+                },
+                "alle_signalen": {"type": "array", "items": _ref("Signaal")},
+            }
+        ),
+        "Deadletters": _obj(
+            {
+                "deadletters": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "tijd": {"type": "string", "format": "date-time"},
+                            "offset": {"type": "integer"},
+                            "bron": _obj(
+                                {
+                                    "topic": nullable_text,
+                                    "partitie": nullable_text,
+                                    "offset": nullable_text,
+                                }
+                            ),
+                            "fase": nullable_text,
+                            "klasse": nullable_text,
+                        }
+                    ),
+                },
+                **page,
+            }
+        ),
+        "Configuratie": _obj(
+            {
+                "profiel": {"type": "string"},
+                "klok": {"type": "string"},
+                "partities": {"type": "integer"},
+                "replicatie": {"type": "integer"},
+                "opslag": {"type": "string"},
+                "historie_limiet": {"type": "integer"},
+                "timer_interval_s": {"type": "number"},
+                "schema_registry": {"type": "string", "enum": ["extern", "lokaal"]},
+                "regels": _obj(
+                    {
+                        "actief": {"type": "array", "items": {"type": "string"}},
+                        "uitgeschakeld": {"type": "array", "items": {"type": "string"}},
+                    }
+                ),
+                "api_clients": {
+                    "type": "array",
+                    "items": _obj({"naam": {"type": "string"}, "rol": {"type": "string"}}),
+                },
+            }
+        ),
+        "Inzage": _obj(
+            {
+                "inzage": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "id": {"type": "string"},
+                            "subject": {"type": ["string", "null"]},
+                            "wie": {"type": "string"},
+                            "rol": {"type": "string"},
+                            "doel": {"type": "string"},
+                            "wat": {"type": "string"},
+                            "tijd": {"type": "string"},
+                        },
+                        required=["id", "wie", "rol", "doel", "wat", "tijd"],
+                    ),
+                },
+                **page,
+            }
+        ),
+    }
+
+
+def _error(description: str, retry: bool = False) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": _ref("Fout")}},
+    }
+    if retry:
+        answer["headers"] = {
+            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}
+        }
+    return answer
+
+
+_ERRORS = {
+    "400": _error(
+        "A missing or invalid purpose (`doel`), or an invalid parameter; also a malformed request."
+    ),
+    "401": _error("Authorization: missing, not a bearer token, or unknown."),
+    "403": _error("The client's role may not call this endpoint."),
+    "503": _error(
+        "The audit record could not be written (or the topic read) in time: no answer.",
+        retry=True,
+    ),
+}
+
+_PAGING = [
+    {"$ref": "#/components/parameters/pagina"},
+    {"$ref": "#/components/parameters/per_pagina"},
+]
+_PURPOSE = [{"$ref": "#/components/parameters/X-Doel"}, {"$ref": "#/components/parameters/doel"}]
+
+
+def _operation(
+    endpoint: str,
+    summary: str,
+    body: str,
+    parameters: list[dict[str, Any]],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    roles = ", ".join(sorted(ROLE_MATRIX[endpoint]))
+    return {
+        "get": {
+            "operationId": endpoint,
+            "summary": summary,
+            "description": f"Role: {roles}. Audited before the answer (`X-Inzage-Id`).",
+            "tags": ["api"],
+            "security": [{"bearer": []}],
+            "parameters": [*_PURPOSE, *parameters],
+            "responses": {
+                "200": {
+                    "description": "The answer; its audit record's id in `X-Inzage-Id`.",
+                    "headers": {"X-Inzage-Id": {"schema": {"type": "string"}}},
+                    "content": {"application/json": {"schema": _ref(body)}},
+                },
+                **_ERRORS,
+                **(extra or {}),
+            },
+        }
+    }
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _paths() -> dict[str, Any]:
+    def public(summary: str, responses: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "get": {"summary": summary, "tags": ["beheer"], "security": [], "responses": responses}
+        }
+
+    def json_ok(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+    not_found = {"404": _error("pseudoniem: unknown or erased (the request is audited).")}
+    return {
+        "/api/v1/signalen": _operation(
+            "signalen",
+            "Signals, newest `sinds` first, paginated",
+            "Signalen",
+            [
+                _query(
+                    "status",
+                    {"type": "string", "enum": ["open", "opgelost", "ingetrokken"]},
+                    "Default: open and opgelost.",
+                ),
+                _query("regel", {"type": "string"}, "A rule id."),
+                _query("van", _DATE, "Only signals with `sinds` on or after this date."),
+                _query("tot", _DATE, "Only signals with `sinds` on or before this date."),
+                *_PAGING,
+            ],
+        ),
+        "/api/v1/burgers/{pseudonym}/tijdlijn": _operation(
+            "tijdlijn",
+            "A citizen's timeline, derived state and signals",
+            "Tijdlijn",
+            [{"name": "pseudonym", "in": "path", "required": True, "schema": _PSEUDONYM}],
+            not_found,
+        ),
+        "/api/v1/deadletters": _operation(
+            "deadletters",
+            "Streams dead letters, newest first (not the record, not the message)",
+            "Deadletters",
+            _PAGING,
+        ),
+        "/api/v1/configuratie": _operation(
+            "configuratie",
+            "The worker's effective settings and rules (no secrets)",
+            "Configuratie",
+            [],
+        ),
+        "/api/v1/inzage": _operation("inzage", "The audit trail, newest first", "Inzage", _PAGING),
+        OPENAPI_PATH: public(
+            "This document (no token: it describes no data)",
+            {"200": json_ok({"type": "object"})},
+        ),
+        "/metrics": public(
+            "Prometheus exposition",
+            {
+                "200": {
+                    "description": "OK",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+        ),
+        "/health": public(
+            "Liveness",
+            {"200": json_ok(_obj({"status": {"const": "ok"}}))},
+        ),
+        "/ready": public(
+            "Readiness",
+            {
+                "200": json_ok(_obj({"ready": {"const": True}})),
+                "503": json_ok(_obj({"ready": {"const": False}}), "Not ready."),
+            },
+        ),
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document (a fresh dict on every call)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Schakel worker HTTP API",
+            "version": "1",
+            "description": (
+                "Signals and citizens' timelines for case coordinators (regisseur), "
+                "operational data (beheerder), the audit trail (auditor). Every `/api/v1` "
+                "request but this document needs a bearer token and a purpose (header "
+                "`X-Doel` or query `doel`; the header wins); checks run in the order "
+                "token (401), role (403), purpose (400), the endpoint's own (400/404), "
+                "audit (503). See docs/api.md."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token of SCHAKEL_API_TOKENS (name:role:token).",
+                }
+            },
+            "parameters": {
+                "X-Doel": {
+                    "name": "X-Doel",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 200},
+                    "description": (
+                        "The purpose of the request: real words (one of at least three "
+                        "letters), at most 200 characters, no invisible characters; BSNs "
+                        "and full dates are masked before it is stored. Required unless "
+                        "given as query `doel`."
+                    ),
+                },
+                "doel": _query(
+                    "doel",
+                    {"type": "string", "maxLength": 200},
+                    "The purpose, if not given as header `X-Doel`.",
+                ),
+                "pagina": _query("pagina", {"type": "integer", "minimum": 1}, "Default 1."),
+                "per_pagina": _query(
+                    "per_pagina",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+                    "Default 50.",
+                ),
+            },
+            "schemas": _schemas(),
+        },
+    }
+
+
+def render() -> str:
+    """The document as committed in ``docs/openapi.json``."""
+    return json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the document, or ``--write`` it to ``docs/openapi.json``."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args(argv)
+    if args.write:
+        DOC_FILE.write_text(render(), encoding="utf-8")
+    else:
+        print(render(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

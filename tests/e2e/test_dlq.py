@@ -1,0 +1,97 @@
+"""``schakel dlq`` (issue 13 item 9) on the embedded broker: a worker refuses an event (the
+history limit: a cause an operator can fix), ``dlq list`` / ``show`` describe the dead letter
+without its content or a BSN, the cause is fixed (the limit raised), ``dlq replay`` re-publishes
+it once and the worker takes it in; a second ``dlq replay`` sends nothing."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from schakel.broker import EmbeddedBroker
+from schemas.pseudonym import pseudonym
+from schemas.wire import DEFAULT_WIRE as WIRE
+from tests.cli import run_cli
+from tests.integration.streams.helpers import KEY, WorkerProcess, consume, publish
+
+BSN = "999990019"
+SOURCE = "urn:nld:oin:00000001234567890000:systeem:wijkteam"
+AUTH = {"Authorization": "Bearer token-anna", "X-Doel": "dlq-test"}
+
+
+def events() -> list[dict[str, Any]]:
+    return [
+        {
+            "specversion": "1.0",
+            "id": f"wt-vol-{n}",
+            "source": SOURCE,
+            "type": "nl.wijkteams.casussen.geopend",
+            "data": {"bsn": BSN, "datum": f"2026-03-{n + 1:02d}", "casus_id": f"V-{n}"},
+        }
+        for n in range(11)
+    ]
+
+
+def cli_env(data_dir: Path, bootstrap: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHAKEL_")}
+    env.update(
+        {
+            "SCHAKEL_KAFKA_BOOTSTRAP": bootstrap,
+            "SCHAKEL_DATA_DIR": str(data_dir),
+            "SCHAKEL_PROFILE": "embedded",
+        }
+    )
+    return env
+
+
+def test_a_dead_letter_is_listed_shown_and_replayed_once(
+    fresh_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    bootstrap = fresh_broker.bootstrap
+    subject = pseudonym(BSN, KEY)
+    publish(bootstrap, events())
+    worker = WorkerProcess(bootstrap, tmp_path / "w1", extra_env={"SCHAKEL_HISTORY_LIMIT": "10"})
+    worker.start()
+    try:
+        worker.drain(WIRE.event_topics)
+    finally:
+        worker.stop()
+    assert len(consume(bootstrap, WIRE.deadletter_streams)) == 1
+
+    env = cli_env(tmp_path / "cli", bootstrap)
+    listed = run_cli("dlq", "list", env=env)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    (line,) = listed.stdout.splitlines()
+    ident = line.split()[0]
+    assert re.fullmatch(r"[0-9a-f]{32}", ident)
+    assert "streams" in line and f"{WIRE.topic_for('nl.wijkteams.casussen.geopend')}/" in line
+    shown = run_cli("dlq", "show", ident, env=env)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "HistoryLimit" in shown.stdout or "history" in shown.stdout.lower(), shown.stdout
+    for output in (listed.stdout + listed.stderr, shown.stdout + shown.stderr):
+        assert BSN not in output and "wt-vol-" not in output and "V-10" not in output
+    unknown = run_cli("dlq", "show", "0" * 32, env=env)
+    assert unknown.returncode == 2 and len(unknown.stderr.strip().splitlines()) == 1
+
+    worker = WorkerProcess(bootstrap, tmp_path / "w2")  # the cause fixed: the default limit
+    worker.start()
+    try:
+        first = run_cli("dlq", "replay", env=env)
+        assert first.returncode == 0, first.stderr[-2000:]
+        assert "dlq replay: 1 re-published, 0 already replayed" in first.stdout
+        worker.drain(WIRE.event_topics)
+        second = run_cli("dlq", "replay", env=env)
+        assert second.returncode == 0, second.stderr[-2000:]
+        assert "dlq replay: 0 re-published, 1 already replayed" in second.stdout
+        worker.drain(WIRE.event_topics)
+        status, body = worker.get(f"/api/v1/burgers/{subject}/tijdlijn", AUTH)
+        assert status == 200, body
+        ids = [e["id"] for e in body["tijdlijn"]]
+        assert sorted(ids) == sorted(f"wt-vol-{n}" for n in range(11))  # taken in, once
+    finally:
+        worker.stop()
+    topic = WIRE.topic_for("nl.wijkteams.casussen.geopend")
+    assert len(consume(bootstrap, topic)) == 12  # 11 published + 1 re-published, not 13
+    assert len(consume(bootstrap, WIRE.deadletter_streams)) == 1  # no new dead letter
