@@ -147,13 +147,15 @@ function kort(pseudoniem) {
   return pseudoniem.slice(0, 8) + "…" + pseudoniem.slice(-4);
 }
 
-async function haalSignalen() {
-  const status = $("status").value;
+// all signals matching `filters` (status, regel, van, tot: query parameters of the API)
+async function haalSignalen(filters) {
   const alle = [];
   let pagina = 1;
   for (;;) {
     const query = new URLSearchParams({ pagina: String(pagina), per_pagina: "500" });
-    if (status) query.set("status", status);
+    for (const [naam, waarde] of Object.entries(filters)) {
+      if (waarde) query.set(naam, waarde);
+    }
     const deel = await api("/api/v1/signalen?" + query.toString());
     alle.push(...deel.signalen);
     if (alle.length >= deel.totaal || deel.signalen.length === 0) break;
@@ -309,15 +311,42 @@ function toonToestand(data) {
   }
 }
 
+// The token and purpose from the form; false (and a message, no request) when either is empty.
+function leesAanmelding() {
+  staat.token = $("token").value.trim();
+  staat.doel = $("doel").value.trim();
+  const leeg = !staat.token ? "token" : !staat.doel ? "doel" : null;
+  if (leeg) {
+    const veld = $(leeg);
+    veld.setAttribute("aria-invalid", "true");
+    veld.focus();
+    const vak = $("fout");
+    vak.textContent = leeg === "doel"
+      ? "Vul het doel van de inzage in: zonder doel worden geen gegevens opgehaald."
+      : "Vul uw API-token in.";
+    vak.dataset.status = leeg;
+    vak.hidden = false;
+    return false;
+  }
+  $("token").removeAttribute("aria-invalid");
+  $("doel").removeAttribute("aria-invalid");
+  return true;
+}
+
 async function aanmelden(gebeurtenis) {
   gebeurtenis.preventDefault();
   wisFout();
-  staat.token = $("token").value.trim();
-  staat.doel = $("doel").value.trim();
+  if (!leesAanmelding()) return;
   $("bezig").hidden = false;
   try {
-    staat.signalen = await haalSignalen();
+    const filters = { status: $("status").value, regel: $("regel").value,
+      van: $("van").value, tot: $("tot").value };
+    staat.signalen = await haalSignalen(filters);
+    // the chart counts every signal not withdrawn (open and opgelost), whatever the filters
+    const voorGrafiek = filters.status || filters.regel || filters.van || filters.tot
+      ? await haalSignalen({}) : staat.signalen;
     toonSignalen(staat.signalen);
+    toonGrafiek(voorGrafiek);
   } catch (fout) {
     $("signalen").hidden = true;
     $("tijdlijn").hidden = true;
@@ -327,8 +356,106 @@ async function aanmelden(gebeurtenis) {
   }
 }
 
+async function zoeken(gebeurtenis) {
+  gebeurtenis.preventDefault();
+  wisFout();
+  const pseudoniem = $("pseudoniem").value.trim().toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(pseudoniem)) {
+    toonFout(new ApiFout("pseudoniem",
+      "Een pseudoniem is 32 tekens: cijfers 0-9 en letters a-f."));
+    return;
+  }
+  if (!leesAanmelding()) return;
+  await openTijdlijn(pseudoniem, null, null);
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+const KLEUREN = ["#1f5aa6", "#b5482f", "#2e7d4f", "#8a4fb5", "#c28a00", "#1b8a99", "#666"];
+
+function svg(tag, attributen, ...kinderen) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attributen || {})) node.setAttribute(k, String(v));
+  for (const kind of kinderen) node.append(kind);
+  return node;
+}
+
+// Per rule, the number of open signals on each day a count changes: open on day D means
+// sinds <= D and (opgelost_op is null or opgelost_op > D); withdrawn signals do not count.
+function openPerRegel(signalen) {
+  const perRegel = new Map();
+  for (const s of signalen) {
+    if (s.status === "ingetrokken") continue;
+    if (!perRegel.has(s.regel)) perRegel.set(s.regel, []);
+    perRegel.get(s.regel).push(s);
+  }
+  const reeksen = new Map();
+  for (const [regel, lijst] of [...perRegel].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const dagen = new Set();
+    for (const s of lijst) {
+      dagen.add(s.sinds);
+      if (s.opgelost_op) dagen.add(s.opgelost_op);
+    }
+    const punten = [...dagen].sort().map((dag) => [dag, lijst.filter(
+      (s) => s.sinds <= dag && (!s.opgelost_op || s.opgelost_op > dag)).length]);
+    reeksen.set(regel, punten);
+  }
+  return reeksen;
+}
+
+function toonGrafiek(signalen) {
+  const vak = $("grafiekvak");
+  const legenda = $("legenda");
+  vak.replaceChildren();
+  legenda.replaceChildren();
+  const reeksen = openPerRegel(signalen);
+  const dagen = [...reeksen.values()].flat().map(([dag]) => dag).sort();
+  if (dagen.length === 0) {
+    vak.append(el("p", { text: "Geen signalen om te tonen." }));
+    return;
+  }
+  const ms = (d) => new Date(d + "T00:00:00Z").getTime();
+  const [eerste, laatste] = [ms(dagen[0]), ms(dagen[dagen.length - 1])];
+  const hoogste = Math.max(1, ...[...reeksen.values()].flat().map(([, n]) => n));
+  const [B, H, L, R, T, O] = [900, 220, 40, 10, 10, 24];
+  const x = (dag) => L + ((ms(dag) - eerste) / Math.max(1, laatste - eerste)) * (B - L - R);
+  const y = (n) => T + (1 - n / hoogste) * (H - T - O);
+  const beeld = svg("svg", { viewBox: `0 0 ${B} ${H}`, role: "img",
+    "aria-label": "Open signalen per regel door de tijd" });
+  beeld.append(svg("line", { x1: L, y1: y(0), x2: B - R, y2: y(0), stroke: "#999" }));
+  beeld.append(svg("line", { x1: L, y1: T, x2: L, y2: y(0), stroke: "#999" }));
+  beeld.append(svg("text", { x: L - 6, y: y(hoogste) + 4, "text-anchor": "end" }, String(hoogste)));
+  beeld.append(svg("text", { x: L - 6, y: y(0) + 4, "text-anchor": "end" }, "0"));
+  beeld.append(svg("text", { x: L, y: H - 6 }, dagen[0]));
+  beeld.append(svg("text", { x: B - R, y: H - 6, "text-anchor": "end" }, dagen[dagen.length - 1]));
+  let i = 0;
+  for (const [regel, punten] of reeksen) {
+    const kleur = KLEUREN[i++ % KLEUREN.length];
+    const stappen = [];
+    let vorige = 0;
+    for (const [dag, n] of punten) {
+      stappen.push(`${x(dag).toFixed(1)},${y(vorige).toFixed(1)}`);
+      stappen.push(`${x(dag).toFixed(1)},${y(n).toFixed(1)}`);
+      vorige = n;
+    }
+    stappen.push(`${(B - R).toFixed(1)},${y(vorige).toFixed(1)}`);
+    const lijn = svg("polyline", { points: stappen.join(" "), fill: "none", stroke: kleur,
+      "stroke-width": 2, "data-regel": regel,
+      "data-reeks": punten.map(([dag, n]) => dag + "=" + n).join(";") },
+    svg("title", {}, (REGELS[regel] || { titel: regel }).titel));
+    beeld.append(lijn);
+    legenda.append(el("li", { "data-regel": regel },
+      svg("svg", { viewBox: "0 0 14 10" }, svg("rect", { width: 14, height: 10, fill: kleur })),
+      (REGELS[regel] || { titel: regel }).titel + ": nu " + vorige + " open"));
+  }
+  vak.append(beeld);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  for (const [id, regel] of Object.entries(REGELS)) {
+    $("regel").append(el("option", { value: id, text: regel.titel }));
+  }
   $("aanmelden").addEventListener("submit", aanmelden);
+  $("zoeken").addEventListener("submit", zoeken);
   $("terug").addEventListener("click", () => {
     wisFout();
     toonSignalen(staat.signalen);

@@ -29,7 +29,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from schakel.broker import free_port
 from schakel.synth.model import RULES
@@ -49,6 +49,8 @@ FLAGS = (
     "--window-size=1280,1400",
 )
 DOEL = "test: signalen beoordelen"
+SCREENSHOT = Path(tempfile.gettempdir()) / "schakel-web-grafiek.png"
+"""Where the chart test leaves a screenshot of the page."""
 BEHEERDER_TOKEN = "web-test-beheerder-token"
 """A configured token of role beheerder: may not read citizens' data."""
 
@@ -161,7 +163,7 @@ def test_api_errors_are_shown(demo: Demo, browser: WebDriver) -> None:
     fill(browser, "geen-geldig-token", DOEL)
     assert "401" in error_text(browser)
     browser.get(demo.url + "/")
-    fill(browser, demo.token, "")
+    fill(browser, demo.token, "xy")  # passes the form's check, not the server's
     text = error_text(browser)
     assert "400" in text and "doel" in text.lower()
     browser.get(demo.url + "/")
@@ -214,3 +216,127 @@ def test_signals_timeline_and_evidence(demo: Demo, browser: WebDriver) -> None:
 
     browser.find_element(By.ID, "terug").click()
     WebDriverWait(browser, 10).until(ec.visibility_of_element_located((By.ID, "signalen")))
+
+
+def test_purpose_is_required_before_any_request(demo: Demo, browser: WebDriver) -> None:
+    before = demo.api("/api/v1/signalen?per_pagina=1")  # reference: the API answers
+    browser.get(demo.url + "/")
+    fill(browser, demo.token, "")
+    text = error_text(browser)
+    assert "doel" in text.lower() and "400" not in text  # the form's own check, no request
+    assert browser.find_element(By.ID, "fout").get_attribute("data-status") == "doel"
+    assert browser.find_element(By.ID, "doel").get_attribute("aria-invalid") == "true"
+    assert not browser.find_element(By.ID, "signalen").is_displayed()
+    assert before["totaal"] > 0
+    # searching a citizen needs the purpose too
+    browser.find_element(By.ID, "pseudoniem").send_keys(before["signalen"][0]["subject"])
+    browser.find_element(By.ID, "zoek").click()
+    assert "doel" in error_text(browser).lower()
+    assert not browser.find_element(By.ID, "tijdlijn").is_displayed()
+
+
+def all_signals(demo: Demo, query: str = "") -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        body = demo.api(f"/api/v1/signalen?per_pagina=500&pagina={page}{query}")
+        found += body["signalen"]
+        if len(found) >= body["totaal"]:
+            return found
+        page += 1
+
+
+def test_search_by_pseudonym_opens_the_timeline(demo: Demo, browser: WebDriver) -> None:
+    subject = all_signals(demo)[-1]["subject"]
+    browser.get(demo.url + "/")
+    for field_id, value in (("token", demo.token), ("doel", DOEL), ("pseudoniem", subject)):
+        browser.find_element(By.ID, field_id).send_keys(value)
+    browser.find_element(By.ID, "zoek").click()
+    WebDriverWait(browser, 30).until(ec.visibility_of_element_located((By.ID, "tijdlijn")))
+    assert browser.find_element(By.ID, "burger").text == subject
+    timeline = demo.api(f"/api/v1/burgers/{subject}/tijdlijn")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#gebeurtenissen tbody tr")
+    assert [r.get_attribute("data-id") for r in rows] == [e["id"] for e in timeline["tijdlijn"]]
+    # an unknown pseudonym: the server's 404, shown
+    browser.find_element(By.ID, "terug").click()
+    search = browser.find_element(By.ID, "pseudoniem")
+    search.clear()
+    search.send_keys("0" * 32)
+    browser.find_element(By.ID, "zoek").click()
+    assert "404" in error_text(browser)
+
+
+def shown(browser: WebDriver) -> list[tuple[str, str]]:
+    WebDriverWait(browser, 30).until(ec.visibility_of_element_located((By.ID, "signalen")))
+    return [
+        (b.get_attribute("data-regel") or "", b.find_element(By.CSS_SELECTOR, ".datum").text)
+        for b in browser.find_elements(By.CSS_SELECTOR, "button.signaal")
+    ]
+
+
+def test_filters_narrow_the_list(demo: Demo, browser: WebDriver) -> None:
+    everything = all_signals(demo, "&status=open")
+    rule = "tussen-wal-en-schip"
+    browser.get(demo.url + "/")
+    Select(browser.find_element(By.ID, "regel")).select_by_value(rule)
+    fill(browser, demo.token, DOEL)
+    listed = shown(browser)
+    expected = [s for s in everything if s["regel"] == rule]
+    assert 0 < len(listed) == len(expected) < len(everything)
+    assert {r for r, _ in listed} == {rule}
+
+    dates = sorted({s["sinds"] for s in everything})
+    van, tot = dates[len(dates) // 4], dates[len(dates) // 2]
+    browser.get(demo.url + "/")
+    for field_id, value in (("van", van), ("tot", tot)):
+        # a date input takes the date through JavaScript in any locale
+        browser.execute_script(
+            "document.getElementById(arguments[0]).value = arguments[1]", field_id, value
+        )
+    fill(browser, demo.token, DOEL)
+    listed = shown(browser)
+    expected = [s for s in everything if van <= s["sinds"] <= tot]
+    assert 0 < len(listed) == len(expected) < len(everything)
+    assert all(van <= d.removeprefix("sinds ") <= tot for _, d in listed)
+
+
+def open_per_rule(signals: list[dict[str, Any]]) -> dict[str, str]:
+    """The reference: per rule, "day=count" at every day the count of open signals changes
+    (open on D: sinds <= D and (opgelost_op is None or opgelost_op > D); not withdrawn)."""
+    series: dict[str, str] = {}
+    rules = sorted({s["regel"] for s in signals if s["status"] != "ingetrokken"})
+    for rule in rules:
+        mine = [s for s in signals if s["regel"] == rule and s["status"] != "ingetrokken"]
+        days = sorted({s["sinds"] for s in mine} | {s["opgelost_op"] for s in mine} - {None})
+
+        def count(day: str, mine: list[dict[str, Any]] = mine) -> int:
+            return sum(
+                s["sinds"] <= day and (s["opgelost_op"] is None or s["opgelost_op"] > day)
+                for s in mine
+            )
+
+        series[rule] = ";".join(f"{day}={count(day)}" for day in days)
+    return series
+
+
+def test_chart_of_open_signals_per_rule(demo: Demo, browser: WebDriver) -> None:
+    signals = all_signals(demo)  # open and opgelost: what the chart counts
+    expected = open_per_rule(signals)
+    assert any(s["opgelost_op"] for s in signals)  # the data set resolves some signals
+    browser.get(demo.url + "/")
+    Select(browser.find_element(By.ID, "status")).select_by_value("open")
+    fill(browser, demo.token, DOEL)
+    WebDriverWait(browser, 30).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "#grafiek svg polyline"))
+    )
+    lines = browser.find_elements(By.CSS_SELECTOR, "#grafiek polyline[data-regel]")
+    drawn = {line.get_attribute("data-regel"): line.get_attribute("data-reeks") for line in lines}
+    assert len(lines) == len(drawn) == len(RULES)  # one series per rule
+    assert drawn == expected
+    legend = browser.find_elements(By.CSS_SELECTOR, "#legenda li")
+    assert len(legend) == len(RULES)
+    open_now = sum(s["status"] == "open" for s in signals)
+    shown_now = sum(int(li.text.split("nu ")[1].split()[0]) for li in legend)
+    assert shown_now == open_now
+    REPO.joinpath("docs", "img").mkdir(exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOT))
