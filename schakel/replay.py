@@ -34,6 +34,7 @@ from adapters.runner import Runner
 from schakel import sandbox, wiring
 from schakel.broker import free_port
 from schakel.registry_server import announce, embedded_registry
+from schakel.replay_args import input_problem
 from schemas.binding import component_source, record_headers
 from schemas.exceptions import PermanentError, SettingsError
 from schemas.models import parse_date
@@ -43,6 +44,10 @@ from schemas.wire import DEFAULT_WIRE, KLOK_SCHEMA, Wire
 from streams.offsets import true_end_offsets
 
 Input = tuple[str, str]
+EXIT_REJECTED = 3
+"""Exit code of a replay that rejected input lines (reported per line and counted on stderr),
+as for ``schakel adapter --once`` and ``publish``; the signals of the accepted input are
+printed all the same."""
 
 
 class ReplayError(PermanentError, RuntimeError):
@@ -320,7 +325,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "schakel replay: give at least one FILE.jsonl or --from ADAPTER:PATH", file=sys.stderr
         )
         return 2
-    problem = target_problem(args)
+    problem = target_problem(args) or input_problem(inputs)
     if problem:
         print(f"schakel replay: {problem}", file=sys.stderr)
         return 2
@@ -357,7 +362,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         f"{sum(withdrawn.values())}; afgewezen invoerregels: {rejected}",
         file=sys.stderr,
     )
-    return 0
+    return EXIT_REJECTED if rejected else 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
