@@ -18,8 +18,14 @@ allocation at the same provider repeats the first one unchanged.
 
 A fact's ``native`` details may set, per product: ``status_aanlevering`` (WMO305/307; default
 ``1``, eerste aanlevering), ``reden_wijziging``, ``toewijzingstijd`` and ``budget`` (WMO301: a
-budget in eurocent instead of an ``Omvang``), and ``toewijzing_ingangsdatum`` (WMO305/307). A
-fact without ``productcategorie`` is written without a ``Product`` (allowed by the XSD).
+budget in eurocent instead of an ``Omvang``), ``toewijzing_ingangsdatum`` and ``verzonden``
+(WMO305/307: the Dagtekening of a planted correction or deletion). A fact without
+``productcategorie`` is written without a ``Product`` (allowed by the XSD).
+
+Planted corrections and deletions (:mod:`schakel.synth.versions`) are written like any other
+product, in their own message: a WMO305/307 with StatusAanlevering 2 or 3, a WMO301 whose
+product has RedenWijziging 13 and Einddatum equal to Ingangsdatum. A WMO301 snapshot never
+repeats an allocation that the same message re-sends or that was withdrawn by then.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from schakel.synth import versions
 from schakel.synth.model import Fact, Municipality, Person, days
 
 NS = "http://www.istandaarden.nl/iwmo/{release}/{msg}/schema"
@@ -234,7 +241,13 @@ def messages(m: Municipality, rng: random.Random) -> list[Message]:
         stopped = {
             f.data["toewijzing_nummer"] for f in wmo if f.type == "nl.wmo.voorzieningen.gestopt"
         }
+        withdrawn = {
+            f.data["toewijzing_nummer"]: f.datum
+            for f in wmo
+            if f.type == "nl.wmo.voorzieningen.toegewezen" and versions.is_deletion(f)
+        }
         for (provider, day), facts in sorted(groups.items()):
+            sent_now = {f.data["toewijzing_nummer"] for f in facts}
             current = [
                 f
                 for f in wmo
@@ -242,6 +255,9 @@ def messages(m: Municipality, rng: random.Random) -> list[Message]:
                 and f.native["aanbieder"] == provider
                 and f.datum < day
                 and f.data["toewijzing_nummer"] not in stopped
+                and f.data["toewijzing_nummer"] not in sent_now
+                and withdrawn.get(f.data["toewijzing_nummer"], day) >= day
+                and not versions.is_deletion(f)
                 and (f.data.get("einddatum") is None or f.data["einddatum"] >= day)
             ]
             counter += 1
@@ -262,7 +278,10 @@ def messages(m: Municipality, rng: random.Random) -> list[Message]:
                 continue
             kind, code = KINDS[fact.type]
             counter += 1
-            sent = min(fact.datum + days(rng.randint(0, 4)), m.until)
+            sent = min(fact.datum + days(rng.randint(0, versions.MAX_DELAY)), m.until)
+            verzonden = fact.native.get("verzonden")
+            if isinstance(verzonden, date):  # a planted correction or deletion
+                sent = verzonden
             out.append(
                 Message(
                     kind,

@@ -11,9 +11,10 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from schakel.synth import versions
 from schakel.synth.model import PERIOD_END, Fact, Person
 
 PROVIDERS = {
@@ -144,6 +145,78 @@ class Life:
             "begindatum": begin or alloc.ingang,
         }
         return self.fact("nl.wmo.voorzieningen.gestopt", datum, data, native)
+
+    # ---------------------------------------------------------------- corrections
+
+    def last(self) -> Fact:
+        """The fact added last."""
+        return self.person.facts[-1]
+
+    def _version(self, original: Fact, status: str, verzonden: date, datum: date) -> bool:
+        if verzonden > PERIOD_END:
+            return False
+        native = {**original.native, "status_aanlevering": status, "verzonden": verzonden}
+        new = Fact(original.type, datum, dict(original.data), native, next(self.ids.seq))
+        versions.check_later(new, original)
+        self.person.facts.append(new)
+        return True
+
+    def corrigeer(self, original: Fact, verzonden: date, *, datum: date | None = None) -> bool:
+        """The provider sends the WMO305/307 product ``original`` again on ``verzonden`` with
+        StatusAanlevering 2 (gewijzigde aanlevering), with ``datum`` (a stop's Einddatum)
+        corrected if given; not added if ``verzonden`` is after the period."""
+        return self._version(original, versions.CORRECTIE, verzonden, datum or original.datum)
+
+    def verwijder(self, original: Fact, verzonden: date) -> bool:
+        """The provider withdraws the WMO305/307 product ``original`` on ``verzonden``
+        (StatusAanlevering 3, the same product again); not added after the period."""
+        return self._version(original, versions.VERWIJDEREN, verzonden, original.datum)
+
+    def trek_in(self, nummer: str, datum: date) -> bool:
+        """The municipality withdraws allocation ``nummer`` on ``datum`` (a WMO301 with
+        RedenWijziging 13 and Einddatum equal to Ingangsdatum: "as if never sent")."""
+        original = next(
+            f
+            for f in self.person.facts
+            if f.type == versions.TOEGEWEZEN and f.data["toewijzing_nummer"] == nummer
+        )
+        ingang = original.data["ingangsdatum"]
+        data = {**original.data, "einddatum": ingang}
+        native = {**original.native, "reden_wijziging": versions.INGETROKKEN}
+        if datum > PERIOD_END:
+            return False
+        new = Fact(original.type, datum, data, native, next(self.ids.seq))
+        versions.check_later(new, original)
+        self.person.facts.append(new)
+        return True
+
+    def herzie(self) -> None:
+        """The provider sends one of its WMO305/307 products again: a start unchanged with
+        StatusAanlevering 2, a definitive stop with its Einddatum corrected by up to two weeks
+        (StatusAanlevering 2) or withdrawn (3). Used for clients without werkwens or another
+        domain (``wmo-basis``), where it changes no signal."""
+        rng = self.rng
+        products = [
+            f
+            for f in self.person.facts
+            if f.type in (versions.GESTART, versions.GESTOPT)
+            and f.native.get("status_aanlevering") is None
+            and f.data.get("reden_beeindiging") != "20"
+        ]
+        if not products:
+            return
+        original = rng.choice(products)
+        if original.type == versions.GESTART:
+            self.corrigeer(original, versions.sent(original) + timedelta(rng.randint(1, 30)))
+            return
+        if rng.random() < 0.3:
+            self.verwijder(original, versions.sent(original) + timedelta(rng.randint(1, 30)))
+            return
+        begin = original.native["begindatum"]
+        shift = timedelta(rng.choice((-1, 1)) * rng.randint(1, 14))
+        datum = max(original.datum + shift, begin + timedelta(1))
+        verzonden = max(versions.sent(original), datum) + timedelta(rng.randint(1, 20))
+        self.corrigeer(original, verzonden, datum=datum)
 
     # ---------------------------------------------------------------- Participatiewet
 

@@ -16,6 +16,7 @@ from schakel.synth.planted import (
     terugval,
     three_domains,
     werkwens_begeleiding,
+    werkwens_stop,
     wmo_afgewezen,
 )
 
@@ -44,6 +45,26 @@ def r1_eindigt_voor_termijn(life: Life, rng: random.Random) -> None:
     """Begeleiding eindigt de dag vóór de termijn."""
     t0 = anchor(rng, 110)
     werkwens_begeleiding(life, t0, eind=t0 + days(35 + 55))
+
+
+def r1_stop_gecorrigeerd(life: Life, rng: random.Random) -> None:
+    """Werkwens; the stop first reported after the deadline (a signal on that delivery) is
+    corrected (StatusAanlevering 2) to a day before it: the begeleiding did not hold on the
+    deadline, so no signal."""
+    sinds, stop = werkwens_stop(life, rng, 120, 70)
+    life.corrigeer(stop, sinds + days(70 + rng.randint(6, 15)), datum=sinds + days(40))
+
+
+def r1_toewijzing_ingetrokken(life: Life, rng: random.Random) -> None:
+    """Werkwens; the begeleiding is allocated and started, then the municipality withdraws
+    the allocation (WMO301, RedenWijziging 13, Einddatum = Ingangsdatum) and the provider the
+    start (StatusAanlevering 3): no voorziening ever held, so no signal."""
+    t0 = anchor(rng, 110)
+    werkwens_begeleiding(life, t0)
+    start = life.last()
+    withdrawn = t0 + days(30 + rng.randint(12, 25))
+    life.trek_in(start.data["toewijzing_nummer"], withdrawn)
+    life.verwijder(start, withdrawn + days(rng.randint(1, 5)))
 
 
 def r2_91_dagen(life: Life, rng: random.Random) -> None:
@@ -139,6 +160,16 @@ NEAR_MISSES: dict[str, tuple[NearScenario, str, str]] = {
         r1_eindigt_voor_termijn,
         R1,
         "begeleiding eindigt de dag vóór de termijn",
+    ),
+    "nm-r1-stop-gecorrigeerd": (
+        r1_stop_gecorrigeerd,
+        R1,
+        "stop na de termijn gemeld, gecorrigeerd (StatusAanlevering 2) naar vóór de termijn",
+    ),
+    "nm-r1-toewijzing-ingetrokken": (
+        r1_toewijzing_ingetrokken,
+        R1,
+        "toewijzing ingetrokken (WMO301 reden 13) en start verwijderd (StatusAanlevering 3)",
     ),
     "nm-r2-91-dagen": (r2_91_dagen, R2, "afwijzingen 91 dagen uit elkaar"),
     "nm-r2-met-uitkering": (r2_met_uitkering, R2, "beide afgewezen, maar bijstand loopt"),

@@ -1,7 +1,8 @@
 """Writes a generated municipality to a directory, each silo in its native format:
 
 ```
-DIR/manifest.json              period, until, sources (adapter, spec, counts), profiles
+DIR/manifest.json              period, until, sources (adapter, spec, counts), profiles,
+                               planted iWmo corrections and deletions per kind (correcties)
 DIR/ground-truth.json          planted signals and near misses (schakel.synth.truth)
 DIR/iwmo/*.xml                 iWmo 3.2 WMO301/305/307 messages     → adapter iwmo
 DIR/sociale-dienst/*.csv       Participatiewet exports              → adapter sociale-dienst
@@ -23,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from schakel.synth import badrecords, cloudevents, exports, iwmo_xml
+from schakel.synth import badrecords, cloudevents, exports, iwmo_xml, versions
 from schakel.synth.exceptions import SynthError
 from schakel.synth.model import PERIOD_END, PERIOD_START, BadRecord, Municipality
 from schakel.synth.truth import GENERATOR, MANIFEST_FILE, TRUTH_FILE, ground_truth
@@ -137,7 +138,10 @@ def write_municipality(
         "oin": oin,
         "bronnen": sources,
         "gebeurtenissen": sum(s["gebeurtenissen"] for s in sources),
-        "gebeurtenissen_per_type": dict(sorted(Counter(f.type for f in m.facts).items())),
+        "gebeurtenissen_per_type": dict(
+            sorted(Counter(versions.published_type(f) for f in m.facts).items())
+        ),
+        "correcties": versions.counts(m.facts),
         "profielen": dict(sorted(Counter(p.profiel for p in m.people).items())),
         "geplant": dict(Counter(s.regel for s in m.planted)),
         "bijna": dict(Counter(n.regel for n in m.near_misses)),

@@ -27,6 +27,7 @@ from schakel.synth.model import (
     R4,
     R5,
     R6,
+    Fact,
     Status,
     add_working_days,
     days,
@@ -110,6 +111,35 @@ def r1_arbeidsvermogen(life: Life, rng: random.Random) -> list[Expected]:
     stop = sinds + days(56 + rng.randint(5, 40))
     life.stop_zorg(nummer, stop, "19", begin=t0 + days(33))
     return [expect(R1, sinds, sinds + days(56), stop + days(1))]
+
+
+def werkwens_stop(life: Life, rng: random.Random, span: int, stop_day: int) -> tuple[date, Fact]:
+    """Begeleiding with werkwens (:func:`werkwens_begeleiding`) whose provider reports a
+    definitive stop (reden 19) ``stop_day`` days after the first day; returns (first day, the
+    stop fact)."""
+    t0 = anchor(rng, span)
+    sinds = werkwens_begeleiding(life, t0)
+    nummer = life.last().data["toewijzing_nummer"]
+    life.stop_zorg(nummer, sinds + days(stop_day), "19", begin=t0 + days(38))
+    return sinds, life.last()
+
+
+def r1_stop_gecorrigeerd(life: Life, rng: random.Random) -> list[Expected]:
+    """Werkwens; the stop first reported before the deadline is corrected (StatusAanlevering
+    2) to a day after it: the begeleiding held on the deadline, so the signal exists and is
+    opgelost the day after the corrected stop."""
+    sinds, stop = werkwens_stop(life, rng, 140, 40)
+    corrected = sinds + days(56 + rng.randint(5, 30))
+    life.corrigeer(stop, corrected + days(rng.randint(2, 10)), datum=corrected)
+    return [expect(R1, sinds, sinds + days(56), corrected + days(1))]
+
+
+def r1_stop_verwijderd(life: Life, rng: random.Random) -> list[Expected]:
+    """Werkwens; a stop reported before the deadline is withdrawn (StatusAanlevering 3): the
+    begeleiding never stopped and nobody referred, so the signal exists (open)."""
+    sinds, stop = werkwens_stop(life, rng, 110, 30)
+    life.verwijder(stop, sinds + days(30 + rng.randint(8, 20)))
+    return [expect(R1, sinds, sinds + days(56))]
 
 
 # ------------------------------------------------------------------ R2
@@ -320,6 +350,16 @@ GAPS: dict[str, tuple[Scenario, str]] = {
         r1_arbeidsvermogen,
         "bijstand + huishoudelijke hulp, arbeidsvermogen vastgesteld, "
         "niets gedaan; hulp stopt later volgens plan",
+    ),
+    "r1-stop-gecorrigeerd": (
+        r1_stop_gecorrigeerd,
+        "werkwens; de stop vóór de termijn wordt gecorrigeerd (StatusAanlevering 2) "
+        "naar een dag na de termijn",
+    ),
+    "r1-stop-verwijderd": (
+        r1_stop_verwijderd,
+        "werkwens; een stop vóór de termijn wordt verwijderd (StatusAanlevering 3), "
+        "geen verwijzing",
     ),
     "r2-open": (r2_open, "Wmo wijst af (werk passender), sociale dienst wijst af (zorg passender)"),
     "r2-90-dagen": (r2_90_dagen, "afwijzingen precies 90 dagen uit elkaar"),

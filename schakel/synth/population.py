@@ -219,9 +219,12 @@ def hours(rng: random.Random) -> float:
 
 def wmo_basis(life: Life) -> None:
     """Mostly older residents: household help, aids, transport, sometimes begeleiding or
-    dagbesteding; no wish to work."""
+    dagbesteding; no wish to work. Now and then a provider corrects or withdraws a start or
+    stop (:meth:`~schakel.synth.life.Life.herzie`)."""
     rng = life.rng
     wmo_route(life, case_start(rng, 0.45), werkwens=False)
+    if rng.random() < 0.05:
+        life.herzie()
     if rng.random() < 0.1:
         vroegsignaal(life, case_start(rng, 0.0), schuldhulp=0.1)
 

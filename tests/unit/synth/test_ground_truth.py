@@ -4,12 +4,13 @@ background citizen or near miss raises anything."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
 
-from schakel.synth import Municipality, build_municipality
-from schakel.synth.model import PERIOD_END, RULES, Person
+from schakel.synth import Municipality, build_municipality, versions
+from schakel.synth.model import PERIOD_END, RULES, Fact, Person
 from schakel.synth.nearmiss import NEAR_MISSES
 from schakel.synth.planted import GAPS
 from schakel.synth.truth import ground_truth
@@ -21,16 +22,21 @@ from streams.rules import RuleSet, load_rules
 
 KEY = "synth-test-key"
 
+Selection = Callable[[Iterable[Fact]], list[Fact]]
+
 
 @pytest.fixture(scope="module")
 def rules() -> RuleSet:
     return load_rules(None)
 
 
-def timeline(person: Person, pseudonymise: Pseudonymiser) -> list[TimelineEvent]:
-    """The person's facts as the pipeline sees them (validated catalogue events)."""
+def timeline(
+    person: Person, pseudonymise: Pseudonymiser, select: Selection = versions.current
+) -> list[TimelineEvent]:
+    """The person's facts as the pipeline sees them (validated catalogue events): by default
+    the current version of every record (``events.md``, corrections and deletions)."""
     events = []
-    for fact in person.facts:
+    for fact in select(person.facts):
         raw: dict[str, Any] = {
             "specversion": "1.0",
             "id": f"f{fact.seq}",
@@ -42,11 +48,14 @@ def timeline(person: Person, pseudonymise: Pseudonymiser) -> list[TimelineEvent]
     return events
 
 
-def evaluate(m: Municipality, rules: RuleSet) -> dict[tuple[str, str, str], Signal]:
+def evaluate(
+    m: Municipality, rules: RuleSet, select: Selection = versions.current
+) -> dict[tuple[str, str, str], Signal]:
     pseudonymise = Pseudonymiser(KEY)
     found = {}
     for person in m.people:
-        for signal in rules.evaluate(person.pid, timeline(person, pseudonymise), PERIOD_END):
+        events = timeline(person, pseudonymise, select)
+        for signal in rules.evaluate(person.pid, events, PERIOD_END):
             found[(person.pid, signal.regel, signal.sleutel)] = signal
     return found
 
