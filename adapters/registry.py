@@ -18,7 +18,7 @@ from adapters.outbox import OutboxSource
 from adapters.sociale_dienst import SocialeDienstSource
 from adapters.vroegsignalering import VroegsignaleringSource
 from adapters.wijkteam import WijkteamSource
-from schemas.settings import Settings
+from schemas.settings import AdapterSettings
 
 SYSTEMS = {
     "iwmo": "wmo",
@@ -35,11 +35,11 @@ def _paths(spec: str) -> list[Path]:
     return paths
 
 
-def _publish(spec: str, settings: Settings) -> Source:
+def _publish(spec: str, settings: AdapterSettings) -> Source:
     return JsonLinesSource(_paths(spec))
 
 
-def _iwmo(spec: str, settings: Settings) -> Source:
+def _iwmo(spec: str, settings: AdapterSettings) -> Source:
     paths = _paths(spec)
     if len(paths) != 1:
         raise AdapterError("iwmo: give one directory of messages (or one message file)")
@@ -49,28 +49,28 @@ def _iwmo(spec: str, settings: Settings) -> Source:
     )
 
 
-def _sociale_dienst(spec: str, settings: Settings) -> Source:
+def _sociale_dienst(spec: str, settings: AdapterSettings) -> Source:
     return SocialeDienstSource(_paths(spec), source=settings.source_urn(SYSTEMS["sociale-dienst"]))
 
 
-def _vroegsignalering(spec: str, settings: Settings) -> Source:
+def _vroegsignalering(spec: str, settings: AdapterSettings) -> Source:
     return VroegsignaleringSource(
         _paths(spec), source=settings.source_urn(SYSTEMS["vroegsignalering"])
     )
 
 
-def _wijkteam(spec: str, settings: Settings) -> Source:
+def _wijkteam(spec: str, settings: AdapterSettings) -> Source:
     return WijkteamSource(_paths(spec))
 
 
-def _outbox(spec: str, settings: Settings) -> Source:
+def _outbox(spec: str, settings: AdapterSettings) -> Source:
     dsn = spec.strip()
     if not dsn and settings.outbox_dsn is not None:
         dsn = settings.outbox_dsn.get_secret_value()
     return OutboxSource(dsn)
 
 
-FACTORIES: dict[str, Callable[[str, Settings], Source]] = {
+FACTORIES: dict[str, Callable[[str, AdapterSettings], Source]] = {
     "publish": _publish,
     "iwmo": _iwmo,
     "sociale-dienst": _sociale_dienst,
@@ -80,7 +80,7 @@ FACTORIES: dict[str, Callable[[str, Settings], Source]] = {
 }
 
 
-def open_source(name: str, spec: str, settings: Settings) -> Source:
+def open_source(name: str, spec: str, settings: AdapterSettings) -> Source:
     """The source of adapter ``name`` over ``spec``; :class:`AdapterError` if unknown."""
     try:
         factory = FACTORIES[name]

@@ -25,7 +25,7 @@ from kafka.errors import KafkaError
 
 from schakel.topics import ensure_topics
 from schemas.exceptions import SettingsError
-from schemas.settings import load_settings
+from schemas.settings import CommonSettings, load_process_settings
 from schemas.wire import TopicSpec
 
 WAIT_MS = 30_000
@@ -53,7 +53,7 @@ def partition_problems(
 
 def main() -> int:
     try:
-        settings = load_settings()
+        settings = load_process_settings(CommonSettings)  # no secret: it creates topics
     except SettingsError as exc:
         print(f"create_topics: {exc}", file=sys.stderr)
         return 2

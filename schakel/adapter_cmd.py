@@ -19,7 +19,7 @@ from adapters.runner import Runner, RunStats
 from schakel import wiring
 from schakel.cli import EXIT_TEMPFAIL, one_line
 from schemas.exceptions import TransientError
-from schemas.settings import Settings
+from schemas.settings import AdapterSettings
 
 DEFAULT_BATCH = 1000
 
@@ -27,7 +27,7 @@ DEFAULT_BATCH = 1000
 def build_runner(
     name: str,
     spec: str,
-    settings: Settings,
+    settings: AdapterSettings,
     *,
     bootstrap: str,
     dedupe_in_run: bool = False,
@@ -68,7 +68,7 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def serve_webhook(args: argparse.Namespace, settings: Settings) -> int:
+def serve_webhook(args: argparse.Namespace, settings: AdapterSettings) -> int:
     """Run the wijkteam webhook (``/events`` and ``/metrics``) until SIGTERM/SIGINT."""
     from adapters.webhook import WebhookApp, WebhookInbox
     from adapters.webhook_server import WebhookServer
@@ -106,7 +106,7 @@ def serve_webhook(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: AdapterSettings) -> int:
     try:
         if args.serve:
             if args.name != "wijkteam":
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
 
-def _run(args: argparse.Namespace, settings: Settings) -> int:
+def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
     bootstrap = wiring.bootstrap(settings)
     runner = build_runner(
         args.name,
@@ -194,7 +194,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="--serve: port (default SCHAKEL_WEBHOOK_PORT)")
 
 
-def main_publish(args: argparse.Namespace, settings: Settings) -> int:
+def main_publish(args: argparse.Namespace, settings: AdapterSettings) -> int:
     bootstrap = wiring.bootstrap(settings)
     try:
         runner = build_runner(

@@ -10,13 +10,22 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from schakel import __version__
 from schakel.logs import setup_logging
 from schemas.exceptions import SchakelError, SettingsError, TransientError
-from schemas.settings import Settings, load_settings
+from schemas.settings import (
+    AdapterSettings,
+    CommonSettings,
+    ForgetSettings,
+    Settings,
+    WorkerSettings,
+    load_process_settings,
+)
 
-Command = Callable[[argparse.Namespace, Settings], int]
+Command = Callable[[argparse.Namespace, Any], int]
+"""A subcommand: its arguments and the settings of its kind of process (:data:`SETTINGS_OF`)."""
 
 EXIT_CONFIG = 2
 """Bad configuration, data or environment (a permanent error): fix it, then run again."""
@@ -24,6 +33,18 @@ EXIT_TEMPFAIL = 75
 """EX_TEMPFAIL (sysexits.h): an outage of the broker or schema registry outlasted the
 retries (a transient error): run again later; nothing after the last checkpoint was lost."""
 _MAX_MESSAGE = 500
+SETTINGS_OF: dict[str, type[CommonSettings]] = {
+    "worker": WorkerSettings,
+    "adapter": AdapterSettings,
+    "publish": AdapterSettings,
+    "forget": ForgetSettings,
+    "schemas": CommonSettings,
+    "broker": CommonSettings,
+}
+"""The settings each command loads, and only those: a worker never reads the pseudonym key;
+the commands that pseudonymise refuse to start without it, in every profile (issue 11 item
+14). The rest (demo, replay, generate, config, …) load :class:`Settings`: demo and replay run
+the whole pipeline in one run of their own and may generate a key for it."""
 
 
 def one_line(exc: BaseException) -> str:
@@ -32,7 +53,7 @@ def one_line(exc: BaseException) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
-def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_broker(args: argparse.Namespace, settings: CommonSettings) -> int:
     from schakel.broker import EmbeddedBroker
     from schakel.registry_server import announce, start_embedded
     from schakel.topics import ensure_topics
@@ -64,19 +85,19 @@ def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _cmd_adapter(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_adapter(args: argparse.Namespace, settings: AdapterSettings) -> int:
     from schakel import adapter_cmd
 
     return adapter_cmd.run(args, settings)
 
 
-def _cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_publish(args: argparse.Namespace, settings: AdapterSettings) -> int:
     from schakel import adapter_cmd
 
     return adapter_cmd.main_publish(args, settings)
 
 
-def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_worker(args: argparse.Namespace, settings: WorkerSettings) -> int:
     from schakel import worker_cmd
 
     return worker_cmd.run(args, settings)
@@ -100,7 +121,7 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return demo.run(args, settings)
 
 
-def _cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_forget(args: argparse.Namespace, settings: ForgetSettings) -> int:
     from schakel import forget
 
     return forget.run(args, settings)
@@ -112,7 +133,7 @@ def _cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
     return dlq.run(args, settings)
 
 
-def _cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_schemas(args: argparse.Namespace, settings: CommonSettings) -> int:
     from schakel import schemas_cmd
 
     return schemas_cmd.run(args, settings)
@@ -212,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
-        settings = load_settings()
+        settings = load_process_settings(SETTINGS_OF.get(args.command, Settings))
     except SettingsError as exc:
         print(f"schakel: {exc}", file=sys.stderr)
         return 2

@@ -19,11 +19,11 @@ from schakel import wiring
 from schemas.binding import component_source, record_headers
 from schemas.exceptions import InvalidBsn
 from schemas.serde import RecordSerializer
-from schemas.settings import Settings
+from schemas.settings import ForgetSettings
 from schemas.wire import TOPICS, VERGETEN_SCHEMA
 
 
-def forget(settings: Settings, bsns: list[str], bootstrap: str) -> list[str]:
+def forget(settings: ForgetSettings, bsns: list[str], bootstrap: str) -> list[str]:
     """Forget the citizens; return their pseudonyms (for the operator's own records)."""
     registry = wiring.registry(settings)
     pseudonymise = wiring.pseudonymiser(settings, announce=False)
@@ -53,14 +53,9 @@ def forget(settings: Settings, bsns: list[str], bootstrap: str) -> list[str]:
     return subjects
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.resolve_pseudonym_key()[1]:
-        print(
-            "schakel forget: SCHAKEL_PSEUDONYM_KEY (or _FILE) is required: the pseudonyms "
-            "to forget are those of the running pipeline",
-            file=sys.stderr,
-        )
-        return 2
+def run(args: argparse.Namespace, settings: ForgetSettings) -> int:
+    """Forget the citizens of ``--bsn-file``; ``settings`` hold the key of the running
+    pipeline (:class:`ForgetSettings` refuses to load without one)."""
     pseudonymise = wiring.pseudonymiser(settings, announce=False)
     path = Path(args.bsn_file)
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]

@@ -54,7 +54,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from schakel.registry_store import Refusal, RegistryStore
-from schemas.settings import Settings
+from schemas.settings import CommonSettings
 from schemas.wire import Wire
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -332,7 +332,7 @@ class RegistryServer:
         self.stop()
 
 
-def start_embedded(settings: Settings, wire: Wire | None = None) -> RegistryServer | None:
+def start_embedded(settings: CommonSettings, wire: Wire | None = None) -> RegistryServer | None:
     """The read-only registry of embedded mode for ``wire`` (default: the settings'
     namespace), started on 127.0.0.1 and a free port; ``None`` when a real registry is
     configured (``SCHAKEL_SCHEMA_REGISTRY_URL``): then that one holds the schemas in use."""
@@ -343,7 +343,7 @@ def start_embedded(settings: Settings, wire: Wire | None = None) -> RegistryServ
 
 @contextlib.contextmanager
 def embedded_registry(
-    settings: Settings, wire: Wire | None = None
+    settings: CommonSettings, wire: Wire | None = None
 ) -> Iterator[RegistryServer | None]:
     """:func:`start_embedded` for the duration of a ``with`` block."""
     server = start_embedded(settings, wire)

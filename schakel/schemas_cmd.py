@@ -19,7 +19,7 @@ from schemas.compat import check_backward_transitive
 from schemas.exceptions import SettingsError
 from schemas.registry import COMPATIBILITY, catalogue_subjects
 from schemas.registry_client import ConfluentRegistry, RegistryConnection
-from schemas.settings import Settings
+from schemas.settings import CommonSettings
 
 
 def check() -> int:
@@ -36,7 +36,7 @@ def check() -> int:
     return 1 if problems else 0
 
 
-def register(settings: Settings) -> int:
+def register(settings: CommonSettings) -> int:
     """Register every subject in the configured registry (see the module docstring)."""
     if not settings.schema_registry_url:
         raise SettingsError("SCHAKEL_SCHEMA_REGISTRY_URL: required for `schakel schemas register`")
@@ -58,6 +58,6 @@ def register(settings: Settings) -> int:
     return 0
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: CommonSettings) -> int:
     """The ``schemas`` subcommand."""
     return check() if args.action == "check" else register(settings)

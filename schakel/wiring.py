@@ -1,4 +1,4 @@
-"""Builds the contract objects a process needs from :class:`schemas.settings.Settings`."""
+"""Builds the contract objects a process needs from its settings (schemas/settings.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry, SchemaRegistry
 from schemas.registry_client import ConfluentRegistry, RegistryConnection
 from schemas.serde import RecordSerializer
-from schemas.settings import Settings
+from schemas.settings import CommonSettings, KeyedSettings
 
 BROKER_FILE = "embedded-broker.json"
 
@@ -22,7 +22,7 @@ class NoKafkaError(PermanentError, RuntimeError):
     """No Kafka configured and no embedded broker running."""
 
 
-def registry(settings: Settings) -> SchemaRegistry:
+def registry(settings: CommonSettings) -> SchemaRegistry:
     """The configured registry (lookups only), else the local one with fingerprint ids."""
     if settings.schema_registry_url:
         return ConfluentRegistry(RegistryConnection.from_settings(settings))
@@ -30,7 +30,7 @@ def registry(settings: Settings) -> SchemaRegistry:
 
 
 def pseudonymiser(
-    settings: Settings, *, announce: bool = True, generate: bool = False
+    settings: KeyedSettings, *, announce: bool = True, generate: bool = False
 ) -> Pseudonymiser:
     """The configured key's pseudonymiser; without a key :class:`SettingsError`, unless a
     self-contained run (``demo``, ``replay``) asks to ``generate`` one (then said on stderr)."""
@@ -44,11 +44,11 @@ def pseudonymiser(
     return Pseudonymiser(key)
 
 
-def broker_file(settings: Settings) -> Path:
+def broker_file(settings: CommonSettings) -> Path:
     return settings.data_dir / BROKER_FILE
 
 
-def bootstrap(settings: Settings) -> str:
+def bootstrap(settings: CommonSettings) -> str:
     """The configured Kafka, else a running ``schakel broker`` of this data directory."""
     if settings.kafka_bootstrap:
         return settings.kafka_bootstrap
@@ -64,7 +64,7 @@ def bootstrap(settings: Settings) -> str:
         ) from None
 
 
-def publisher(settings: Settings, bootstrap_servers: str, client_id: str) -> Publisher:
+def publisher(settings: CommonSettings, bootstrap_servers: str, client_id: str) -> Publisher:
     return Publisher(
         bootstrap_servers,
         RecordSerializer(registry(settings)),

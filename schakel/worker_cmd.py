@@ -6,10 +6,10 @@ import argparse
 
 from schakel import wiring
 from schakel.topics import ensure_topics
-from schemas.settings import Settings
+from schemas.settings import WorkerSettings
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
     import faust
 
     from streams.app import create_app

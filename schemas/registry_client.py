@@ -50,7 +50,7 @@ from schemas.exceptions import (
 from schemas.registry import SchemaRegistry
 
 if TYPE_CHECKING:
-    from schemas.settings import Settings
+    from schemas.settings import CommonSettings
 
 _TRANSIENT_STATUS = frozenset({408, 429})
 _REFUSALS: dict[int, type[RegistryRefused]] = {
@@ -112,7 +112,7 @@ class RegistryConnection:
                 raise SettingsError(f"SCHAKEL_SCHEMA_REGISTRY_{name}_FILE: no such file")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RegistryConnection:
+    def from_settings(cls, settings: CommonSettings) -> RegistryConnection:
         """The connection the settings describe (``SCHAKEL_SCHEMA_REGISTRY_*``)."""
         if not settings.schema_registry_url:
             raise SettingsError("SCHAKEL_SCHEMA_REGISTRY_URL: not set")

@@ -1,4 +1,7 @@
-"""The one settings model of every Schakel process: environment variables ``SCHAKEL_*``.
+"""The settings of Schakel's processes: environment variables ``SCHAKEL_*``, one class per
+kind of process so a secret reaches only the processes that use it (:class:`CommonSettings`,
+:class:`WorkerSettings`, :class:`AdapterSettings`, :class:`ForgetSettings`; :class:`Settings`
+holds them all, for ``demo`` and ``replay``).
 
 Each field's description is the documentation; ``schakel config --markdown`` renders the
 README's configuration table from it (a test keeps the two equal). Invalid values stop the
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,8 +43,11 @@ class ApiToken:
         return f"ApiToken(name={self.name!r}, role={self.role!r}, token=***)"
 
 
-class Settings(BaseSettings):
-    """Configuration of Schakel (environment variables with prefix ``SCHAKEL_``)."""
+class CommonSettings(BaseSettings):
+    """What every Schakel process reads: Kafka, the schema registry, the topic namespace, the
+    data directory, logging and the profile. No secret of one process's own is here; each
+    process loads the subclass of its own (:data:`PROCESS_SETTINGS`), so a worker never reads
+    the pseudonym key and an adapter never reads the API tokens."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
@@ -92,35 +98,6 @@ class Settings(BaseSettings):
         "timeout, HTTP 408/429/5xx), with exponential backoff and jitter (1 s doubling, at "
         "most 20 s); then the request fails as unavailable.",
     )
-    pseudonym_key: SecretStr | None = Field(
-        None,
-        description="Secret HMAC key for pseudonyms (never logged), the same in every process "
-        "that pseudonymises. Required, in every profile, by the adapters, `publish`, the "
-        "webhook and `forget` (they refuse to start without it); only `demo` and `replay` "
-        "generate one for their run and say so.",
-    )
-    pseudonym_key_file: Path | None = Field(
-        None, description="File holding the pseudonym key (alternative to PSEUDONYM_KEY)."
-    )
-    api_tokens: SecretStr | None = Field(
-        None,
-        description="API clients as `name:role:token` separated by commas; role is "
-        "`regisseur` (signals, timelines), `beheerder` (dead letters, configuration) or "
-        "`auditor` (audit trail).",
-    )
-    webhook_tokens: SecretStr | None = Field(
-        None,
-        description="Wijkteam webhook senders as `source=token` separated by commas "
-        "(source is the CloudEvents `source` the token may send).",
-    )
-    outbox_dsn: SecretStr | None = Field(
-        None, description="PostgreSQL connection string of the source system's outbox."
-    )
-    rules_dir: Path | None = Field(
-        None,
-        description="Directory of rule YAML files that override, disable or add to the "
-        "built-in rules.",
-    )
     data_dir: Path = Field(
         Path("var"),
         description="Directory for checkpoints, quarantine files and worker state.",
@@ -140,6 +117,57 @@ class Settings(BaseSettings):
     )
     partitions: int = Field(4, ge=1, le=256, description="Partitions per event topic.")
     replication_factor: int = Field(1, ge=1, le=9, description="Replication of created topics.")
+    web_host: str = Field(
+        "127.0.0.1",
+        description="Address the process's HTTP endpoints bind to (the worker's API, an "
+        "adapter's /metrics, the webhook).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level."
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Log format: structured JSON lines or text."
+    )
+
+    @model_validator(mode="after")
+    def _production_needs(self) -> Self:
+        """Production needs a real broker and registry (the key: :class:`KeyedSettings`)."""
+        if self.profile == "production":
+            missing = [
+                f"{ENV_PREFIX}{name.upper()}"
+                for name in ("kafka_bootstrap", "schema_registry_url")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError("production profile requires " + ", ".join(missing))
+        if self.profile == "kafka" and self.kafka_bootstrap is None:
+            raise ValueError(f"kafka profile requires {ENV_PREFIX}KAFKA_BOOTSTRAP")
+        return self
+
+    def wire(self) -> Wire:
+        """The topic names of this process's namespace."""
+        return Wire(self.namespace)
+
+    def source_urn(self, system: str) -> str:
+        """CloudEvents ``source`` of an adapter: ``urn:nld:oin:<OIN>:systeem:<system>``."""
+        return f"urn:nld:oin:{self.oin}:systeem:{system}"
+
+
+class WorkerSettings(CommonSettings):
+    """``schakel worker``: the common settings plus the API tokens, rules, table store, web
+    server and clock. No pseudonym key: a worker never sees a BSN."""
+
+    api_tokens: SecretStr | None = Field(
+        None,
+        description="API clients as `name:role:token` separated by commas; role is "
+        "`regisseur` (signals, timelines), `beheerder` (dead letters, configuration) or "
+        "`auditor` (audit trail).",
+    )
+    rules_dir: Path | None = Field(
+        None,
+        description="Directory of rule YAML files that override, disable or add to the "
+        "built-in rules.",
+    )
     store: Literal["memory", "rocksdb"] = Field(
         "memory",
         description="Worker table store: `memory` or `rocksdb` (rocksdict; the default in the "
@@ -154,38 +182,16 @@ class Settings(BaseSettings):
     timer_interval_s: float = Field(
         30.0, gt=0, description="Seconds between live-clock checks of due citizens."
     )
-    web_host: str = Field("127.0.0.1", description="Address the worker's HTTP API binds to.")
     web_port: int = Field(6066, ge=0, le=65535, description="Port of the worker's HTTP API.")
     web_url: str | None = Field(
         None,
         description="URL other workers use to reach this worker's API, for routing a "
         "citizen's request to its owner (default `http://WEB_HOST:WEB_PORT`).",
     )
-    metrics_port: int = Field(
-        9464, ge=0, le=65535, description="Port of an adapter's /metrics endpoint (0: off)."
-    )
-    webhook_port: int = Field(
-        8088, ge=0, le=65535, description="Port of the wijkteam webhook adapter."
-    )
-    max_request_bytes: int = Field(
-        1_048_576, ge=1024, description="Largest accepted webhook body (413 above)."
-    )
-    max_xml_bytes: int = Field(
-        10_485_760, ge=1024, description="Largest accepted iWmo XML file (quarantined above)."
-    )
-    poll_interval_s: float = Field(
-        5.0, gt=0, description="Seconds between polls of continuous adapters."
-    )
     session_timeout_ms: int = Field(
         6000, ge=1000, description="Consumer-group session timeout (short for the embedded broker)."
     )
     heartbeat_ms: int = Field(1000, ge=100, description="Consumer-group heartbeat interval.")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "INFO", description="Log level."
-    )
-    log_format: Literal["json", "text"] = Field(
-        "json", description="Log format: structured JSON lines or text."
-    )
 
     @field_validator("api_tokens")
     @classmethod
@@ -201,42 +207,37 @@ class Settings(BaseSettings):
             data.setdefault("store", "rocksdb")
         return data
 
-    @model_validator(mode="after")
-    def _production_needs(self) -> Settings:
-        """Production needs a real broker and registry. The pseudonym key is required where it
-        is used (:meth:`resolve_pseudonym_key`): workers and ``schemas register`` never read it,
-        so a deployment gives it only to the processes that pseudonymise."""
-        if self.profile == "production":
-            missing = [
-                f"{ENV_PREFIX}{name.upper()}"
-                for name in ("kafka_bootstrap", "schema_registry_url")
-                if getattr(self, name) is None
-            ]
-            if missing:
-                raise ValueError("production profile requires " + ", ".join(missing))
-        if self.profile == "kafka" and self.kafka_bootstrap is None:
-            raise ValueError(f"kafka profile requires {ENV_PREFIX}KAFKA_BOOTSTRAP")
-        return self
-
     def tokens(self) -> dict[str, ApiToken]:
         """API tokens by secret."""
         if self.api_tokens is None:
             return {}
         return {t.token: t for t in _parse_tokens(self.api_tokens.get_secret_value())}
 
-    def webhook_senders(self) -> dict[str, str]:
-        """Webhook token → the source it may send."""
-        if self.webhook_tokens is None:
-            return {}
-        out = {}
-        for item in filter(
-            None, (p.strip() for p in self.webhook_tokens.get_secret_value().split(","))
-        ):
-            source, _, token = item.rpartition("=")
-            if not source or not token:
-                raise SettingsError(f"{ENV_PREFIX}WEBHOOK_TOKENS: expected source=token items")
-            out[token] = source
-        return out
+
+class KeyedSettings(CommonSettings):
+    """A process that pseudonymises BSNs: the common settings plus the pseudonym key, which
+    is required (validation fails naming SCHAKEL_PSEUDONYM_KEY / _FILE when neither is set),
+    in every profile: processes that pseudonymise separately must share one key."""
+
+    key_required: ClassVar[bool] = True
+    """False only for :class:`Settings` (demo and replay may generate a key for their run)."""
+
+    pseudonym_key: SecretStr | None = Field(
+        None,
+        description="Secret HMAC key for pseudonyms (never logged), the same in every process "
+        "that pseudonymises. Required, in every profile, by the adapters, `publish`, the "
+        "webhook and `forget` (they refuse to start without it); only `demo` and `replay` "
+        "generate one for their run and say so.",
+    )
+    pseudonym_key_file: Path | None = Field(
+        None, description="File holding the pseudonym key (alternative to PSEUDONYM_KEY)."
+    )
+
+    @model_validator(mode="after")
+    def _key_configured(self) -> Self:
+        if self.key_required and self.pseudonym_key is None and self.pseudonym_key_file is None:
+            raise ValueError(MISSING_KEY)
+        return self
 
     def resolve_pseudonym_key(self, *, generate: bool = False) -> tuple[str, bool]:
         """(key, generated): the configured key (SCHAKEL_PSEUDONYM_KEY or _FILE).
@@ -263,13 +264,72 @@ class Settings(BaseSettings):
             raise SettingsError(MISSING_KEY)
         return secrets.token_hex(32), True
 
-    def wire(self) -> Wire:
-        """The topic names of this process's namespace."""
-        return Wire(self.namespace)
 
-    def source_urn(self, system: str) -> str:
-        """CloudEvents ``source`` of an adapter: ``urn:nld:oin:<OIN>:systeem:<system>``."""
-        return f"urn:nld:oin:{self.oin}:systeem:{system}"
+class AdapterSettings(KeyedSettings):
+    """``schakel adapter …`` (the webhook and the outbox adapter included) and
+    ``schakel publish``: the pseudonym key plus the webhook senders, the outbox DSN and the
+    adapters' limits and ports."""
+
+    webhook_tokens: SecretStr | None = Field(
+        None,
+        description="Wijkteam webhook senders as `source=token` separated by commas "
+        "(source is the CloudEvents `source` the token may send).",
+    )
+    outbox_dsn: SecretStr | None = Field(
+        None, description="PostgreSQL connection string of the source system's outbox."
+    )
+    metrics_port: int = Field(
+        9464, ge=0, le=65535, description="Port of an adapter's /metrics endpoint (0: off)."
+    )
+    webhook_port: int = Field(
+        8088, ge=0, le=65535, description="Port of the wijkteam webhook adapter."
+    )
+    max_request_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest accepted webhook body (413 above)."
+    )
+    max_xml_bytes: int = Field(
+        10_485_760, ge=1024, description="Largest accepted iWmo XML file (quarantined above)."
+    )
+    poll_interval_s: float = Field(
+        5.0, gt=0, description="Seconds between polls of continuous adapters."
+    )
+
+    def webhook_senders(self) -> dict[str, str]:
+        """Webhook token → the source it may send."""
+        if self.webhook_tokens is None:
+            return {}
+        out = {}
+        for item in filter(
+            None, (p.strip() for p in self.webhook_tokens.get_secret_value().split(","))
+        ):
+            source, _, token = item.rpartition("=")
+            if not source or not token:
+                raise SettingsError(f"{ENV_PREFIX}WEBHOOK_TOKENS: expected source=token items")
+            out[token] = source
+        return out
+
+
+class ForgetSettings(KeyedSettings):
+    """``schakel forget``: the common settings plus the pseudonym key (the pseudonyms to
+    forget are those the adapters made)."""
+
+
+class Settings(AdapterSettings, WorkerSettings):
+    """Every variable: for the commands that run the whole pipeline in one run of their own
+    (``demo``, ``replay``), ``schakel config``, and tests. The pseudonym key is optional here:
+    only those runs may generate one (:meth:`resolve_pseudonym_key`)."""
+
+    key_required: ClassVar[bool] = False
+
+
+PROCESS_SETTINGS: dict[str, type[CommonSettings]] = {
+    "worker": WorkerSettings,
+    "adapter": AdapterSettings,
+    "forget": ForgetSettings,
+    "schemas register": CommonSettings,
+}
+"""The settings class each kind of process loads (the README's configuration table says which
+variables each reads)."""
 
 
 def _parse_tokens(text: str) -> list[ApiToken]:
@@ -285,14 +345,22 @@ def _parse_tokens(text: str) -> list[ApiToken]:
     return tokens
 
 
+S = TypeVar("S", bound=CommonSettings)
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read the environment; raise :class:`SettingsError` naming the bad variable."""
+    """Every variable (:class:`Settings`); raise :class:`SettingsError` naming the bad one."""
+    return load_process_settings(Settings, **overrides)
+
+
+def load_process_settings(model: type[S], **overrides: object) -> S:
+    """Read the variables of one kind of process (``model``, e.g. :class:`WorkerSettings`)
+    and only those; raise :class:`SettingsError` naming the bad or missing variable."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return model(**overrides)  # type: ignore[arg-type]  # field values, checked here
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False, include_input=False):
-            loc = err["loc"]
-            name = f"{ENV_PREFIX}{str(loc[0]).upper()}" if loc else "settings"
-            problems.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+            loc, message = err["loc"], err["msg"].removeprefix("Value error, ")
+            problems.append(f"{ENV_PREFIX}{str(loc[0]).upper()}: {message}" if loc else message)
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

@@ -39,7 +39,7 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas.serde import RecordDeserializer
-from schemas.settings import ApiToken, Settings
+from schemas.settings import ApiToken, WorkerSettings
 from schemas.wire import (
     HEADER_ERROR_CLASS,
     HEADER_SOURCE_OFFSET,
@@ -99,7 +99,9 @@ class ApiError(Exception):
         self.status = status
 
 
-def worker_configuration(settings: Settings, rules: RuleSet, clock_mode: str) -> dict[str, Any]:
+def worker_configuration(
+    settings: WorkerSettings, rules: RuleSet, clock_mode: str
+) -> dict[str, Any]:
     """The worker's effective configuration without secrets (no key, no tokens, no DSN):
     what a ``beheerder`` reads at ``GET /api/v1/configuratie``."""
     return {

@@ -25,7 +25,7 @@ from faust.serializers.codecs import Codec
 from schemas.binding import record_headers
 from schemas.registry import SchemaRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.settings import Settings
+from schemas.settings import WorkerSettings
 from schemas.wire import DEADLETTER_STREAMS, KLOK_SCHEMA, TABLE, Wire
 from streams.api import ApiContext, register_api, worker_configuration
 from streams.audit import AuditTrail
@@ -103,7 +103,7 @@ class Worker:
     due: DueIndex
 
 
-def _faust_app(settings: Settings, bootstrap: str, app_id: str) -> faust.App:
+def _faust_app(settings: WorkerSettings, bootstrap: str, app_id: str) -> faust.App:
     (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
     # Faust's web driver without Faust's own views (streams/webserver.py); on Apache Kafka
     # with idempotent producers and exactly-once processing (streams/transactions.py)
@@ -158,7 +158,7 @@ def _table(app: faust.App, wire: Wire, partitions: int, codec: StateCodec) -> An
 
 
 def create_app(
-    settings: Settings,
+    settings: WorkerSettings,
     *,
     bootstrap: str,
     registry: SchemaRegistry,

@@ -22,7 +22,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from schemas.settings import Settings, load_settings
+from schakel.cli import SETTINGS_OF
+from schemas.settings import CommonSettings, Settings, load_process_settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "schakel"
@@ -267,6 +268,11 @@ def settings_of(container: Container, monkeypatch: pytest.MonkeyPatch) -> Settin
         for k, v in container.env.items()
         if k.startswith("SCHAKEL_")
     }
+    # the container's process loads only its own class (schakel/cli.py SETTINGS_OF; the
+    # topics Job the common one): its env must be valid for that class, e.g. an adapter
+    # without the pseudonym key would refuse to start
+    args = argv(container) if container.kind != "Job" else []
+    load_process_settings(SETTINGS_OF.get(args[0], Settings) if args else CommonSettings, **fields)
     return load_settings(**fields)
 
 

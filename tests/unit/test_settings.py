@@ -5,7 +5,14 @@ from pathlib import Path
 import pytest
 
 from schemas.exceptions import SettingsError
-from schemas.settings import load_settings
+from schemas.settings import (
+    AdapterSettings,
+    CommonSettings,
+    ForgetSettings,
+    WorkerSettings,
+    load_process_settings,
+    load_settings,
+)
 
 
 def test_defaults_are_the_embedded_profile(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,3 +101,49 @@ def test_production_defaults_to_rocksdb(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("SCHAKEL_STORE", "memory")
     assert load_settings().store == "memory"
     assert load_settings(profile="embedded").store == "memory"
+
+
+def test_each_process_reads_only_its_own_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings per process (issue 11 item 14): the key only where BSNs are pseudonymised."""
+    from schakel.cli import SETTINGS_OF
+
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "sleutel")
+    monkeypatch.setenv("SCHAKEL_API_TOKENS", "anna:regisseur:geheim")
+    monkeypatch.setenv("SCHAKEL_WEBHOOK_TOKENS", "urn:nld:oin:1:systeem:wijkteam=wt")
+    monkeypatch.setenv("SCHAKEL_OUTBOX_DSN", "postgresql://db/x")
+    assert SETTINGS_OF["worker"] is WorkerSettings
+    assert SETTINGS_OF["adapter"] is SETTINGS_OF["publish"] is AdapterSettings
+    assert SETTINGS_OF["forget"] is ForgetSettings
+    assert SETTINGS_OF["schemas"] is CommonSettings
+    secrets = {"pseudonym_key", "pseudonym_key_file", "api_tokens", "webhook_tokens", "outbox_dsn"}
+    readers = {
+        WorkerSettings: {"api_tokens"},
+        AdapterSettings: {"pseudonym_key", "pseudonym_key_file", "webhook_tokens", "outbox_dsn"},
+        ForgetSettings: {"pseudonym_key", "pseudonym_key_file"},
+        CommonSettings: set(),
+    }
+    for model, expected in readers.items():
+        assert secrets & set(model.model_fields) == expected, model.__name__
+    # a worker started with the key in its environment does not hold it
+    worker = load_process_settings(WorkerSettings)
+    assert "sleutel" not in repr(worker.model_dump())
+    assert not hasattr(worker, "pseudonym_key")
+    assert [t.name for t in worker.tokens().values()] == ["anna"]
+    adapter = load_process_settings(AdapterSettings)
+    assert adapter.resolve_pseudonym_key() == ("sleutel", False)
+    assert "geheim" not in repr(adapter.model_dump()) and not hasattr(adapter, "api_tokens")
+
+
+def test_a_process_that_pseudonymises_needs_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY_FILE", raising=False)
+    for model in (AdapterSettings, ForgetSettings):
+        with pytest.raises(SettingsError) as info:
+            load_process_settings(model)
+        assert str(info.value) == (
+            "invalid configuration: SCHAKEL_PSEUDONYM_KEY or SCHAKEL_PSEUDONYM_KEY_FILE is "
+            "required: set the same key for every process that pseudonymises (only demo and "
+            "replay generate one for their run)"
+        )
+    load_process_settings(WorkerSettings)  # the worker never needs it
+    load_settings()  # nor demo and replay, which may generate one for their run
