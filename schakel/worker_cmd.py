@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import logging
+
+from kafka.errors import KafkaError
 
 from schakel import wiring
 from schakel.topics import ensure_topics
-from schemas.settings import WorkerSettings
+from schemas.exceptions import TransientError
+from schemas.settings import Settings
+
+log = logging.getLogger("schakel.worker")
 
 
-def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
+class BrokerUnreachable(TransientError):
+    """Transient: the configured Kafka did not answer at start (exit 75, one line)."""
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
     import faust
 
     from streams.app import create_app
@@ -17,12 +27,18 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
 
     bootstrap = wiring.bootstrap(settings)
     rules = load_rules(settings.rules_dir)
-    ensure_topics(
-        bootstrap,
-        partitions=settings.partitions,
-        replication_factor=settings.replication_factor,
-        wire=settings.wire(),
-    )
+    try:
+        ensure_topics(
+            bootstrap,
+            partitions=settings.partitions,
+            replication_factor=settings.replication_factor,
+            wire=settings.wire(),
+        )
+    except KafkaError as exc:
+        raise BrokerUnreachable(
+            f"Kafka at {bootstrap} did not answer ({type(exc).__name__}); is it running? "
+            "(SCHAKEL_KAFKA_BOOTSTRAP)"
+        ) from exc
     worker = create_app(
         settings,
         bootstrap=bootstrap,
@@ -30,6 +46,26 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
         rules=rules,
         clock_mode=args.clock,
     )
+    url = settings.web_url or f"http://{settings.web_host}:{settings.web_port}"
+    log.info(
+        "worker.starting",
+        extra={"api": url, "bootstrap": bootstrap, "group": settings.wire().group_id},
+    )
+
+    announced: list[bool] = []
+
+    async def announce_ready() -> None:
+        """Log ``worker.ready`` once the table is recovered (the worker processes records)."""
+        recovery = worker.app.tables.recovery if worker.app.tables else None
+        if not announced and recovery is not None and recovery.completed.is_set():
+            announced.append(True)
+            log.info("worker.ready", extra={"api": url, "ready": f"{url}/ready"})
+
+    worker.app.timer(interval=1.0)(announce_ready)
+    # Faust replaces the root handlers and runs at WARNING when ours is INFO: keep ours here
+    log.handlers[:] = logging.getLogger().handlers
+    log.propagate = False
+    log.setLevel(settings.log_level)
     faust.Worker(
         worker.app,
         loglevel=settings.log_level if settings.log_level != "INFO" else "WARNING",
