@@ -10,7 +10,7 @@ from kafka.errors import KafkaError
 from schakel import wiring
 from schakel.topics import ensure_topics
 from schemas.exceptions import TransientError
-from schemas.settings import Settings
+from schemas.settings import WorkerSettings
 
 log = logging.getLogger("schakel.worker")
 
@@ -19,7 +19,7 @@ class BrokerUnreachable(TransientError):
     """Transient: the configured Kafka did not answer at start (exit 75, one line)."""
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
     import faust
 
     from streams.app import create_app
