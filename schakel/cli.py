@@ -152,8 +152,28 @@ def _cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+USER_HELP = """\
+Schakel connects the municipal social domain (Participatiewet, Wmo, sociale wijkteams,
+schuldhulpverlening): adapters read the source systems' exports and messages, pseudonymise
+the citizen (no BSN past the adapter), publish CloudEvents on Kafka, and stream workers
+raise signals where a citizen falls between two services, for coordinators to act on.
+
+Start with `schakel demo` (everything on this machine, a sample municipality, a web page on
+127.0.0.1). In production: `schakel worker` and one `schakel adapter …` per source, against
+your Kafka and schema registry (SCHAKEL_* settings, `schakel config`)."""
+USER_EPILOG = """\
+Documentation: README.md (quick start, settings), docs/operations.md (running it: topics,
+dead letters, exit codes), docs/adapters.md (sources), docs/rules.md (signal rules),
+docs/api.md (HTTP API). `schakel COMMAND --help` explains each command."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="schakel", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="schakel",
+        description=USER_HELP,
+        epilog=USER_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"schakel {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
