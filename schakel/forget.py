@@ -1,10 +1,11 @@
 """``schakel forget --bsn-file F``: the right to erasure (GDPR art. 17).
 
 For every BSN in the file (one per line; the file never leaves this process): compute the
-pseudonym, tell the workers to delete the citizen's state (a control record on
-``schakel.klok``, processed in order with the citizen's events), and write tombstones for the
-key on every compacted topic (``schakel.tijdlijnen`` and the worker table changelog). Events on
-the delete-retention event topics expire with their retention (docs/operations.md)."""
+pseudonym, write tombstones for the key on every compacted topic (``schakel.tijdlijnen`` and
+the worker table changelog) and, once the broker acknowledged them, tell the workers to erase
+the citizen (a control record on ``schakel.klok``; the worker keeps an erasure marker, see
+docs/operations.md). Events on the delete-retention event topics expire with their retention
+(docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -36,17 +37,24 @@ def forget(settings: ForgetSettings, bsns: list[str], bootstrap: str) -> list[st
     source = component_source("forget")
     subjects = []
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    keys = []
     for bsn in bsns:
         subject = pseudonymise(bsn)
         key = subject.encode("ascii")
-        value = serializer.encode(klok, VERGETEN_SCHEMA, {"subject": subject, "tijd": now})
-        headers = record_headers(VERGETEN_SCHEMA, value, source=source, subject=subject, time=now)
-        producer.send(klok, key=key, value=value, headers=headers)
         for topic, schema in compacted:
             tombstone = record_headers(
                 schema, f"tombstone:{subject}", source=source, subject=subject
             )
             producer.send(topic, key=key, value=None, headers=tombstone)
+        keys.append((subject, key))
+    # The tombstones are acknowledged before any erasure record is sent: the worker answers an
+    # erasure record with an erasure marker on the changelog, and a tombstone written after
+    # that marker would wipe it at the next table rebuild (the citizen's backlog would return).
+    producer.flush()
+    for subject, key in keys:
+        value = serializer.encode(klok, VERGETEN_SCHEMA, {"subject": subject, "tijd": now})
+        headers = record_headers(VERGETEN_SCHEMA, value, source=source, subject=subject, time=now)
+        producer.send(klok, key=key, value=value, headers=headers)
         subjects.append(subject)
     producer.flush()
     producer.close()
