@@ -140,7 +140,15 @@ def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
         start_http_server(settings.metrics_port, addr=settings.web_host)
     try:
         if args.once:
+            resumed = bool(runner.checkpoint.load())
             stats = runner.run_once()
+            if resumed and stats.read == 0:
+                print(
+                    f"{args.name}: nothing new since the saved checkpoint "
+                    f"{runner.checkpoint.path}; every record was read before (a fresh "
+                    "--instance reads everything again)",
+                    file=sys.stderr,
+                )
         else:
             stats = runner.run_forever(
                 args.interval or settings.poll_interval_s, _stop_on_signals()
