@@ -107,7 +107,8 @@ class Outcome:
     timelines: dict[str, set[str]]
     """Subject → ids of the events in its latest timeline snapshot."""
     signals: set[Identity]
-    """(regel, subject, sleutel, status) of every signal in the latest snapshots."""
+    """(regel, subject, sleutel, status) of every signal in the latest snapshots, withdrawn
+    ones included."""
     signal_events: list[tuple[str, dict[str, Any]]]
     """(type, CloudEvent) of every record on the signal topic, in log order per partition."""
 
@@ -203,6 +204,16 @@ class Trial:
         lost = sum(len(ids - got.timelines.get(s, set())) for s, ids in timelines.items())
         assert lost == 0, f"seed {self.seed}: {lost} events lost"
         assert got.timelines == timelines, f"seed {self.seed}: timelines differ"
-        assert got.signals == expected, f"seed {self.seed}: signals differ from the oracle"
+        # Withdrawn signals (ingetrokken) are left out: the event topics are four topics, and
+        # the order in which the worker interleaves them differs from run to run (also
+        # without a crash); a citizen whose late fact arrives after a later-dated one from
+        # another topic gets a signal that is withdrawn again (docs/rules.md). The oracle
+        # holds the definitive signals.
+        definitive = {s for s in got.signals if s[3] != "ingetrokken"}
+        assert definitive == expected, (
+            f"seed {self.seed}: signals differ from the oracle: missing "
+            f"{sorted(expected - definitive)[:5]}, not in the oracle "
+            f"{sorted(definitive - expected)[:5]}"
+        )
         assert len(expected) > len(timelines)  # the backlog raises plenty of signals
         return got
