@@ -66,7 +66,7 @@ def _comparable(signals: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def test_replay_prints_the_hand_computed_signals(replay_args: list[str]) -> None:
     result = run_replay(str(SCENARIO), "--until", "2026-06-30", "--json", *replay_args)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # 3: the rejected bad line
     signals = json.loads(result.stdout)["signalen"]
     assert _comparable(signals) == EXPECTED
     r1 = signals[2]["uitleg"]
@@ -90,13 +90,13 @@ def test_replay_does_not_depend_on_arrival_order(tmp_path: Path, replay_args: li
     # a duplicate of a line (same source + id) is accepted once
     second.write_text("\n".join([*lines[half:], lines[0]]) + "\n")
     result = run_replay(str(second), str(first), "--until", "2026-06-30", "--json", *replay_args)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # 3: the rejected bad line
     assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
 
 
 def test_the_batch_path_gives_the_same_result(replay_args: list[str]) -> None:
     result = run_replay(str(SCENARIO), "--until", "2026-06-30", "--json", "--batch", *replay_args)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # 3: the rejected bad line
     assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
     result = run_replay(str(SCENARIO), "--json", "--batch", *replay_args)
     assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
@@ -106,7 +106,7 @@ def test_without_until_the_clock_is_each_citizens_latest_date(replay_args: list[
     # Citizen A's latest event is 2026-03-20: R1 (termijn 2026-03-07) and R3 are known;
     # citizen B's latest is 2026-04-15: R2 exists at once. Same result as above.
     result = run_replay(str(SCENARIO), "--json", *replay_args)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # 3: the rejected bad line
     assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
 
 
