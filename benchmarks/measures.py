@@ -114,10 +114,10 @@ def latency(
                 raise RuntimeError("the latency worker processed nothing in 180 s")
             time.sleep(0.2)
         total = int(rate * seconds)
+        paced = [signalling_event(i, today) for i in range(1, total + 1)]
         started = time.perf_counter()
-        for i in range(1, total + 1):
-            event = signalling_event(i, today)
-            pause = started + (i - 1) / rate - time.perf_counter()
+        for i, event in enumerate(paced):
+            pause = started + i / rate - time.perf_counter()
             if pause > 0:
                 time.sleep(pause)
             assert event.subject is not None

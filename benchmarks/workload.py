@@ -28,9 +28,10 @@ BSNS = bsn_block()
 _PSEUDONYMISERS: dict[int, Pseudonymiser] = {}
 
 
-def pseudonymiser(i: int) -> Pseudonymiser:
-    """The pseudonymiser of citizen ``i`` (one key per block of :data:`BSNS`)."""
-    block = i // len(BSNS)
+def pseudonymiser(i: int, *, offset: int = 0) -> Pseudonymiser:
+    """The pseudonymiser of citizen ``i`` (one key per block of :data:`BSNS`); ``offset``
+    blocks further for a population of its own."""
+    block = offset + i // len(BSNS)
     if block not in _PSEUDONYMISERS:
         _PSEUDONYMISERS[block] = Pseudonymiser(f"bench-{block}")
     return _PSEUDONYMISERS[block]
@@ -130,7 +131,7 @@ def signalling_event(i: int, today: date) -> Event:
             "dreiging": "geen",
         },
     }
-    return validate_input(raw, pseudonymiser(1000 + i // len(BSNS)))
+    return validate_input(raw, pseudonymiser(i, offset=1000))
 
 
 def publish(bootstrap: str, wire: Wire, stream: Iterator[Event]) -> tuple[int, float]:
