@@ -144,7 +144,10 @@ def all_signals(settings: Settings, bootstrap: str) -> list[dict[str, Any]]:
     ``schakel.tijdlijnen``."""
     from streams.readmodel import ReadModel
 
-    model = ReadModel(bootstrap, RecordDeserializer(wiring.registry(settings)), settings.wire())
+    deserializer = RecordDeserializer(wiring.registry(settings))
+    model = ReadModel(
+        bootstrap, deserializer, settings.wire(), embedded=settings.profile == "embedded"
+    )
     model.catch_up()
     return [s.to_json(subject) for subject, s in model.signals()]
 

@@ -41,7 +41,7 @@ from schemas.models import parse_date
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import Settings
 from schemas.wire import DEFAULT_WIRE, KLOK_SCHEMA, Wire
-from streams.offsets import true_end_offsets
+from streams.offsets import end_offsets
 
 Input = tuple[str, str]
 EXIT_REJECTED = 3
@@ -108,7 +108,7 @@ def _committed_up_to_end(
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     try:
         tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
-        end = true_end_offsets(consumer, tps) if embedded else consumer.end_offsets(tps)
+        end = end_offsets(consumer, tps, embedded=embedded)
         committed = admin.list_group_offsets({group: tps}).get(group, {})
         for tp in tps:
             if end[tp] > 0 and (tp not in committed or committed[tp].offset < end[tp]):
@@ -287,7 +287,7 @@ def replay(
                         embedded=embedded,
                     )
             deserializer = RecordDeserializer(wiring.registry(run))
-            model = ReadModel(kafka.bootstrap, deserializer, wire)
+            model = ReadModel(kafka.bootstrap, deserializer, wire, embedded=kafka.embedded)
             model.catch_up()
         finally:
             if worker is not None:
@@ -315,6 +315,7 @@ def _run_batch(settings: Settings, bootstrap: str, until: date | None) -> None:
         partitions=settings.partitions,
         source=settings.source_urn("schakel"),
         history_limit=settings.history_limit,
+        embedded=settings.profile == "embedded",
     ).run(until)
 
 

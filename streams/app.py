@@ -193,7 +193,7 @@ def create_app(
 
     table = _table(app, wire, partitions, StateCodec(serializer, deserializer, wire.changelog))
     due = DueIndex()
-    readmodel = ReadModel(bootstrap, deserializer, wire)
+    readmodel = ReadModel(bootstrap, deserializer, wire, embedded=settings.profile == "embedded")
     metrics.watch_open_signals(readmodel.open_per_rule)
     signal_source = settings.source_urn("schakel")
 

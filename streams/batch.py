@@ -33,7 +33,7 @@ from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import VERGETEN_SCHEMA, Wire
 from streams.codec import SNAPSHOT_SCHEMA, StateCodec, snapshot_record
 from streams.ingest import IngestError, decode_event
-from streams.offsets import true_end_offsets
+from streams.offsets import end_offsets
 from streams.processor import partition_of
 from streams.signals import signal_event
 from streams.state import CitizenState, Engine, StoredEvent, close_replay, erase
@@ -67,8 +67,10 @@ class BatchRebuild:
         partitions: int,
         source: str,
         history_limit: int,
+        embedded: bool = True,
     ) -> None:
         self.bootstrap = bootstrap
+        self.embedded = embedded  # the embedded broker: end offsets corrected (streams.offsets)
         self.wire = wire
         self.engine = engine
         self.serializer = serializer
@@ -96,7 +98,7 @@ class BatchRebuild:
         tps: Sequence[TopicPartition],
         start: dict[TopicPartition, int],
     ) -> tuple[list[Any], dict[TopicPartition, int]]:
-        end = true_end_offsets(consumer, tps)
+        end = end_offsets(consumer, tps, embedded=self.embedded)
         consumer.assign(list(tps))
         for tp in tps:
             consumer.seek(tp, start.get(tp, 0))

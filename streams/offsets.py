@@ -15,6 +15,16 @@ from collections.abc import Sequence
 from kafka import KafkaConsumer, TopicPartition
 
 
+def end_offsets(
+    consumer: KafkaConsumer, tps: Sequence[TopicPartition], *, embedded: bool
+) -> dict[TopicPartition, int]:
+    """The offset after the last record of each partition: as Apache Kafka reports it, or on
+    the embedded broker (``embedded``) corrected by :func:`true_end_offsets`."""
+    if embedded:
+        return true_end_offsets(consumer, tps)
+    return dict(consumer.end_offsets(list(tps)))
+
+
 def true_end_offsets(
     consumer: KafkaConsumer, tps: Sequence[TopicPartition], timeout: float = 5.0
 ) -> dict[TopicPartition, int]:

@@ -18,7 +18,7 @@ from kafka import KafkaConsumer, TopicPartition
 from schemas.serde import RecordDeserializer
 from schemas.wire import Wire
 from streams.codec import SNAPSHOT_SCHEMA, signal_from_record
-from streams.offsets import true_end_offsets
+from streams.offsets import end_offsets
 from streams.signals import EmittedSignal
 
 log = logging.getLogger("schakel.streams")
@@ -28,8 +28,18 @@ class ReadModel:
     """Signals per citizen, as in each citizen's latest snapshot on the timeline topic of
     ``wire``."""
 
-    def __init__(self, bootstrap: str, deserializer: RecordDeserializer, wire: Wire) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        deserializer: RecordDeserializer,
+        wire: Wire,
+        *,
+        embedded: bool = True,
+    ) -> None:
+        """``embedded``: the broker is the embedded one, whose end offsets need correcting
+        (:mod:`streams.offsets`); False on Apache Kafka."""
         self._bootstrap = bootstrap
+        self._embedded = embedded
         self._topic = wire.tijdlijnen
         self._deserializer = deserializer
         self._signals: dict[str, list[EmittedSignal]] = {}
@@ -94,7 +104,7 @@ class ReadModel:
             client_id="schakel-readmodel-end",
         )
         try:
-            return true_end_offsets(probe, tps)
+            return end_offsets(probe, tps, embedded=self._embedded)
         finally:
             probe.close()
 

@@ -162,8 +162,14 @@ def publish(
 
 
 def consume(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[Any]:
-    """Every record of ``topic`` from the beginning (kafka-python ConsumerRecords)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    """Every committed record of ``topic`` from the beginning (kafka-python ConsumerRecords;
+    ``read_committed``: on Apache Kafka the worker writes in transactions)."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
     tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
     consumer.assign(tps)
     end = true_end_offsets(consumer, tps)

@@ -1,11 +1,15 @@
-"""``schakel forget``: a citizen's state, snapshot and signals disappear; tombstones are
-written on every compacted topic; other citizens are untouched. On both brokers."""
+"""``schakel forget``: a citizen's state, snapshot and signals disappear: a tombstone on the
+timeline topic, an erasure marker without events in the table changelog; other citizens are
+untouched. On both brokers."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+from schemas.registry import LocalRegistry
+from schemas.serde import RecordDeserializer, RecordSerializer
+from streams.codec import StateCodec
 from tests.brokers import TestBroker
 from tests.cli import run_cli
 from tests.integration.streams.helpers import (
@@ -45,8 +49,17 @@ def test_forget_a_citizen(kafka_broker: TestBroker, tmp_path: Path) -> None:
         assert {s["subject"] for s in body["signalen"]} == {CITIZEN_B}
         assert worker.get(f"/api/v1/burgers/{CITIZEN_A}/tijdlijn", AUTH)[0] == 404
         assert worker.get(f"/api/v1/burgers/{CITIZEN_B}/tijdlijn", AUTH)[0] == 200
-        for topic in (wire.tijdlijnen, wire.changelog):
-            last = [r for r in consume(broker.bootstrap, topic) if r.key == CITIZEN_A.encode()][-1]
-            assert last.value is None, topic
+        # the snapshot is tombstoned; the table keeps only an erasure marker (issue 11 item 1)
+        last = [
+            r for r in consume(broker.bootstrap, wire.tijdlijnen) if r.key == CITIZEN_A.encode()
+        ]
+        assert last[-1].value is None
+        records = consume(broker.bootstrap, wire.changelog)
+        state = [r.value for r in records if r.key == CITIZEN_A.encode()][-1]
+        assert state is not None, "the erasure marker was overwritten by a tombstone"
+        registry = LocalRegistry()
+        codec = StateCodec(RecordSerializer(registry), RecordDeserializer(registry), wire.changelog)
+        marker = codec.decode(state)
+        assert marker.events == [] and marker.vergeten_tot is not None
     finally:
         worker.stop()
