@@ -9,7 +9,8 @@
 
 The NL GOV profile v1.1 extensions ``sequence`` and ``dataref`` (``ce-sequence``,
 ``ce-dataref`` in binary mode) are kept: they reach Kafka as ``ce_sequence`` / ``ce_dataref``
-headers (:mod:`schemas.binding`).
+headers (:mod:`schemas.binding`). The record-version extensions ``bronsleutel`` and
+``domein`` (docs/adapters.md, "Corrections and deletions") are read in both modes.
 
 Answers, always with a JSON body that never echoes a submitted value or a BSN:
 
@@ -72,7 +73,8 @@ RETRY_AFTER_S = "5"
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 _BASE_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "dataschema")
-_ATTRIBUTES = (*_BASE_ATTRIBUTES, "sequence", "dataref")  # NL GOV profile v1.1 extensions kept
+# NL GOV profile v1.1 extensions, and the record-version extensions of events.md
+_ATTRIBUTES = (*_BASE_ATTRIBUTES, "sequence", "dataref", "bronsleutel", "domein")
 _JSON_TYPES = ("application/json", "text/json")
 
 

@@ -1,10 +1,11 @@
 """``schakel adapter wijkteam events.jsonl``: bulk load of the wijkteam registration system.
 
 CloudEvents JSON lines (structured mode, one per line — read by
-:class:`~adapters.jsonlines.JsonLinesSource`) restricted to the ``nl.wijkteams.*`` types; any
-other type is rejected (``unknown-type``) with the line it is on. The live feed of the same
-system is the webhook (:mod:`adapters.webhook`, ``schakel adapter wijkteam --serve``), which
-applies the same restriction through :func:`type_problem`.
+:class:`~adapters.jsonlines.JsonLinesSource`) restricted to the ``nl.wijkteams.*`` types and
+withdrawals of the system's own records; any other type is rejected (``unknown-type``) with
+the line it is on. The live feed of the same system is the webhook (:mod:`adapters.webhook`,
+``schakel adapter wijkteam --serve``), which applies the same restriction through
+:func:`type_problem`.
 """
 
 from __future__ import annotations
@@ -17,14 +18,20 @@ from typing import Any
 from adapters.base import Cursor, Record, Source
 from adapters.exceptions import Rejection
 from adapters.jsonlines import JsonLinesSource
+from schemas.wire import VERWIJDERD
 
 PREFIX = "nl.wijkteams."
+DOMAIN = "wijkteams"
 
 
 def type_problem(event: Mapping[str, Any]) -> Rejection | None:
     """A rejection if ``event`` has a string ``type`` outside ``nl.wijkteams.*`` (other
-    problems with ``type`` are left to the catalogue validation)."""
+    problems with ``type`` are left to the catalogue validation). A withdrawal
+    (``nl.schakel.bron.verwijderd``) of one of the system's own records, ``domein``
+    ``wijkteams``, passes."""
     event_type = event.get("type")
+    if event_type == VERWIJDERD and event.get("domein") == DOMAIN:
+        return None
     if isinstance(event_type, str) and event_type and not event_type.startswith(PREFIX):
         return Rejection(
             f"type: only {PREFIX}* events are accepted from the wijkteam system",

@@ -100,6 +100,35 @@ def test_binary_mode(app: WebhookApp, hx: Harness) -> None:
     assert dict(event.data)["rol"] == "casusregisseur"
 
 
+def test_binary_mode_keeps_the_record_version_extensions(app: WebhookApp, hx: Harness) -> None:
+    data = {"bsn": BSN, "datum": "2026-01-11", "rol": "casusregisseur"}
+    headers = {
+        "content-type": "application/json",
+        "ce-specversion": "1.0",
+        "ce-source": WT,
+        "ce-type": "nl.wijkteams.regie.toegewezen",
+    }
+    first = {**headers, "ce-id": "wt-v1", "ce-bronsleutel": "regie-7", "ce-sequence": "0001"}
+    assert post(app, data, first).status == 202
+    withdrawn = {
+        **headers,
+        "ce-id": "wt-v2",
+        "ce-type": "nl.schakel.bron.verwijderd",
+        "ce-bronsleutel": "regie-7",
+        "ce-sequence": "0002",
+        "ce-domein": "wijkteams",
+    }
+    response = post(app, {"bsn": BSN, "datum": "2026-01-12"}, withdrawn)
+    assert response.status == 202, response.body
+    version, deletion = hx.publisher.acked
+    assert (version.bronsleutel, version.sequence) == ("regie-7", "0001")
+    assert (deletion.type, deletion.bronsleutel, deletion.sequence) == (
+        "nl.schakel.bron.verwijderd",
+        "regie-7",
+        "0002",
+    )
+
+
 def test_retry_of_the_same_event_is_acknowledged_without_republishing(
     app: WebhookApp, hx: Harness
 ) -> None:
