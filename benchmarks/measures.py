@@ -91,7 +91,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def latency(
-    broker: Broker, wire: Wire, work: Path, *, rate: float, seconds: float, wait: float = 60.0
+    broker: Broker, wire: Wire, work: Path, *, rate: float, seconds: float, wait: float = 240.0
 ) -> Latency:
     """A live worker (``--clock live``) on ``wire``; once a first event got its signal, a
     producer sends ``rate`` events/s for ``seconds``, each an early warning of a new citizen
