@@ -135,8 +135,9 @@ class ExactlyOnceManager(TransactionManager):  # type: ignore[misc]
             await buffer.drain()
 
     async def _start_transactions(self, tids: Iterable[str]) -> None:
-        """Start a transactional producer per assigned partition and begin its transaction.
-        Faust logs a failure here and carries on, and the partition's outputs then fail to
+        """Start a transactional producer per assigned partition and begin its transaction
+        (a partition kept in a rebalance keeps its open one). Faust logs a failure here and
+        carries on, and the partition's outputs then fail to
         send; here the failure propagates and the worker stops (a restart retries)."""
         producer = self.producer
         for transactional_id in tids:
@@ -146,7 +147,9 @@ class ExactlyOnceManager(TransactionManager):  # type: ignore[misc]
                 producer._transaction_producers[transactional_id] = started
                 producer._trn_locks[transactional_id] = asyncio.Lock()
             async with producer._trn_locks[transactional_id]:
-                await producer._transaction_producers[transactional_id].begin_transaction()
+                transaction = producer._transaction_producers[transactional_id]
+                if not transaction._txn_manager.is_in_transaction():  # kept in a rebalance
+                    await transaction.begin_transaction()
 
     def _transactional_id(self, topic: str, partition: int) -> str:
         group = self.app.assignor.group_for_topic(topic)
