@@ -35,6 +35,8 @@ from streams.state import CitizenState, StoredEvent, apply_event
 ROOT = Path(__file__).resolve().parents[1]
 QUIX_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 SUBPROCESS_TIMEOUT = 3600.0
+STARTUP_TIMEOUT = 300.0
+"""Seconds a worker may take to process its first event (start, group join, recovery)."""
 WORKER_COUNTERS = (
     "schakel_worker_events_total{",
     "schakel_worker_duplicates_total ",
@@ -177,8 +179,10 @@ class WorkerRun:
 def worker(broker: Broker, wire: Wire, count: int, work: Path, max_seconds: float) -> Rate:
     """``schakel worker --clock replay`` over the ``count`` events on the topics of ``wire``:
     seconds from its first to its ``count``-th event, or the events done after
-    ``max_seconds`` (then the rate is over what it did)."""
+    ``max_seconds`` (then the rate is over what it did). Raises when it dies or processes
+    nothing within :data:`STARTUP_TIMEOUT`."""
     run = WorkerRun(broker, wire, work)
+    launched = time.perf_counter()
     try:
         first: float | None = None
         done = 0.0
@@ -187,6 +191,8 @@ def worker(broker: Broker, wire: Wire, count: int, work: Path, max_seconds: floa
             now = time.perf_counter()
             if first is None and done > 0:
                 first = now - 0.05  # half the polling interval
+            if first is None and now - launched > STARTUP_TIMEOUT:
+                raise RuntimeError(f"the worker processed nothing in {STARTUP_TIMEOUT:.0f} s")
             if first is not None and (done >= count or now - first > max_seconds):
                 return Rate(int(done), now - first, run.peak_rss())
             time.sleep(0.1)
