@@ -23,10 +23,10 @@ from kafka.errors import CoordinatorNotAvailableError, NotCoordinatorError
 from schakel.kafka_cluster import KafkaCluster
 from schakel.sandbox import delete_namespace
 from schemas.wire import Wire
-from tests.integration.reliability.trials import PARTITIONS, Trial, seeds, size
+from tests.integration.reliability.trials import PARTITIONS, TIME_LIMIT, Trial, seeds, size
 from tests.integration.streams.test_restart import oracle, processed
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(TIME_LIMIT)]
 
 
 def committed(bootstrap: str, wire: Wire) -> int:

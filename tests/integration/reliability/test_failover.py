@@ -17,10 +17,10 @@ import pytest
 
 from schakel.kafka_cluster import KafkaCluster
 from schakel.sandbox import delete_namespace
-from tests.integration.reliability.trials import PARTITIONS, Trial, seeds, size
+from tests.integration.reliability.trials import PARTITIONS, TIME_LIMIT, Trial, seeds, size
 from tests.integration.streams.test_restart import processed
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(TIME_LIMIT)]
 
 
 def test_partition_leader_killed_mid_backlog(kafka3: KafkaCluster, tmp_path: Path) -> None:

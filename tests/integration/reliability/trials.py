@@ -44,6 +44,11 @@ def size(variable: str, default: int) -> int:
     return int(os.environ.get(variable, str(default)))
 
 
+TIME_LIMIT = size("SCHAKEL_RELIABILITY_TIMEOUT", 900)
+"""Seconds per test (several worker runs: more than the suite's 300 s on a loaded machine);
+``make reliability`` sets 0, no limit."""
+
+
 def backlog_size() -> int:
     return size("SCHAKEL_BACKLOG", 1200)
 
