@@ -54,6 +54,9 @@ class ReadModel:
             enable_auto_commit=False,
             group_id=None,
             client_id="schakel-readmodel",
+            # on Apache Kafka the worker writes snapshots inside transactions: an aborted one
+            # must never be answered (the embedded broker has no usable transactions)
+            isolation_level="read_uncommitted" if self._embedded else "read_committed",
         )
         # partitions_for_topic answers None until the first metadata response has arrived
         deadline = time.monotonic() + timeout
@@ -102,6 +105,8 @@ class ReadModel:
             enable_auto_commit=False,
             group_id=None,
             client_id="schakel-readmodel-end",
+            # the last stable offset, which a read_committed reader can reach
+            isolation_level="read_uncommitted" if self._embedded else "read_committed",
         )
         try:
             return end_offsets(probe, tps, embedded=self._embedded)
