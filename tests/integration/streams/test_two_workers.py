@@ -32,13 +32,24 @@ def test_requests_are_routed_to_the_owner(kafka_broker: TestBroker, tmp_path: Pa
                 for worker in (first, second)
                 for citizen in (CITIZEN_A, CITIZEN_B)
             }
-            if all(status == 200 for status, _ in answers.values()):
+            # both workers answer for each citizen, and the same: the owner's state, once it
+            # has processed every event (a first 200 may come before the last event is in)
+            if all(status == 200 for status, _ in answers.values()) and all(
+                answers[(first.url, c)][1] == answers[(second.url, c)][1]
+                for c in (CITIZEN_A, CITIZEN_B)
+            ):
                 break
             time.sleep(0.5)
         assert {k: v[0] for k, v in answers.items()} == dict.fromkeys(answers, 200)
         for citizen in (CITIZEN_A, CITIZEN_B):
             bodies = [answers[(w.url, citizen)][1] for w in (first, second)]
             assert bodies[0] == bodies[1]
+        # every valid event of the scenario is on its citizen's timeline
+        ids = {
+            c: {e["id"] for e in answers[(first.url, c)][1]["tijdlijn"]}  # type: ignore[index]
+            for c in (CITIZEN_A, CITIZEN_B)
+        }
+        assert sorted(ids[CITIZEN_A] | ids[CITIZEN_B]) == sorted(e["id"] for e in valid)
         # each worker folds every citizen's snapshot into its read model (eventually)
         for worker in (first, second):
             deadline = time.monotonic() + 30
