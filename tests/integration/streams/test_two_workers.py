@@ -100,10 +100,17 @@ def test_partitions_rebalance_when_a_worker_joins_and_leaves(
     broker, wire = kafka_broker, kafka_broker.wire
     first = worker_on(broker, tmp_path / "a").start()
     failures: list[BaseException] = []
+    joined, left = threading.Event(), threading.Event()
 
     def feed() -> None:
+        """Publish the backlog in paced chunks. The second half waits for the second worker
+        to have joined, the last quarter for it to have left, so the join and the leave
+        always happen while events still flow, however slow the machine is."""
         try:
             for start in range(0, len(ALL_EVENTS), CHUNK):
+                for gate, share in ((joined, 2), (left, 4 / 3)):
+                    if start >= len(ALL_EVENTS) / share and not gate.wait(180):
+                        raise TimeoutError("the second worker did not join or leave in 180 s")
                 publish(broker.bootstrap, ALL_EVENTS[start : start + CHUNK], wire=wire)
                 time.sleep(PACE_S)
         except BaseException as exc:  # reported by the test thread
@@ -114,15 +121,17 @@ def test_partitions_rebalance_when_a_worker_joins_and_leaves(
     second = worker_on(broker, tmp_path / "b")
     try:
         second.start()  # joins the group while events flow: the partitions are shared
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while processed(second) == 0:
             assert time.monotonic() < deadline, "the joining worker got no partition"
             time.sleep(0.2)
+        joined.set()
         first_before_leave = processed(first)
         assert first_before_leave > 0
         assert feeder.is_alive(), "the backlog ended before the second worker had left"
         second.stop()  # leaves while events flow: its partitions go back to the first
         assert feeder.is_alive(), "the backlog ended before the second worker had left"
+        left.set()
         feeder.join(120)
         assert not failures, failures
         first.drain(wire.event_topics, timeout=120)  # every partition committed to its end
