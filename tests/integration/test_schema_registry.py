@@ -42,6 +42,7 @@ from schemas.registry import catalogue_subjects
 from schemas.registry_client import ConfluentRegistry, RegistryConnection
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import load_settings
+from schemas.wire import DEFAULT_WIRE
 from tests.cli import run_cli
 
 USER, PASSWORD, TOKEN = "deploy", "s3cret-pw", "tok-4f1c9a"
@@ -353,6 +354,11 @@ def test_connection_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
 
 def test_every_catalogue_schema_has_a_subject() -> None:
     subjects = catalogue_subjects()
-    assert len(subjects) == len(catalogue().names)
+    names = catalogue().names
+    # one subject per schema and topic that carries it: nl.schakel.bron.verwijderd travels on
+    # each of the four event topics (events.md, "Corrections and deletions")
+    assert len(subjects) == len(names) - 1 + len(DEFAULT_WIRE.event_topics)
+    for topic in DEFAULT_WIRE.event_topics:
+        assert f"{topic}-nl.schakel.bron.verwijderd" in subjects
     assert "schakel.deadletter.adapters-nl.schakel.intern.quarantaine" in subjects
     assert "schakel.signalen-nl.schakel.signalen.gesignaleerd" in subjects
