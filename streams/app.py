@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import heapq
 import logging
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import faust
+import faust.streams as faust_streams
 from faust.serializers.codecs import Codec
 
 from schemas.binding import record_headers
@@ -39,8 +42,12 @@ from streams.rules import RuleSet
 from streams.state import CitizenState
 from streams.toestand import Period
 from streams.toestand import periods as derived_periods
-from streams.transactions import TransactionalApp, processing_guarantee, record_scope
-from streams.webserver import WorkerApp
+from streams.transactions import (
+    AtLeastOnceApp,
+    TransactionalApp,
+    processing_guarantee,
+    record_scope,
+)
 from streams.webui import register_ui
 
 log = logging.getLogger("schakel.streams")
@@ -107,7 +114,7 @@ def _faust_app(settings: WorkerSettings, bootstrap: str, app_id: str) -> faust.A
     (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
     # Faust's web driver without Faust's own views (streams/webserver.py); on Apache Kafka
     # with idempotent producers and exactly-once processing (streams/transactions.py)
-    app_class = WorkerApp if settings.profile == "embedded" else TransactionalApp
+    app_class = AtLeastOnceApp if settings.profile == "embedded" else TransactionalApp
     return app_class(
         app_id,
         broker=[f"kafka://{host}" for host in bootstrap.split(",")],
@@ -157,6 +164,48 @@ def _table(app: faust.App, wire: Wire, partitions: int, codec: StateCodec) -> An
     return table
 
 
+class _AtPartition:
+    """Stands in for the record being processed while the flush writes the table's local
+    store (the commit task has none): Faust's stores read only ``message.partition``."""
+
+    __slots__ = ("__weakref__", "message")
+
+    def __init__(self, partition: int) -> None:
+        self.message = SimpleNamespace(partition=partition)
+
+
+def _processor(app: faust.App, table: Any, timeline_topic: Any, **kwargs: Any) -> Processor:
+    """The :class:`Processor`, its :meth:`~Processor.flush` the app's commit hook
+    (``streams.transactions.before_commit``). The flush writes the table (its local store,
+    and the changelog in the citizen's partition — Faust's own ``table[key] = value`` needs
+    the record being processed) and the timeline topic (``send_soon``; under exactly-once the
+    snapshot joins its partition's transaction, see ``co_partitioned_outputs``)."""
+
+    def store_state(subject: str, state: CitizenState, partition: int) -> None:
+        # Faust's RocksDB store writes to the partition of the record being processed
+        at = _AtPartition(partition)
+        token = faust_streams._current_event.set(weakref.ref(at))
+        try:
+            table.data[subject] = state
+        finally:
+            faust_streams._current_event.reset(token)
+        table.send_changelog(partition, subject, state)
+
+    def queue_snapshot(**record: Any) -> None:
+        timeline_topic.send_soon(**record)
+
+    app.co_partitioned_outputs = {timeline_topic.get_topic_name()}
+    processor = Processor(
+        table=table,
+        send_snapshot=timeline_topic.send,
+        queue_snapshot=queue_snapshot,
+        store_state=store_state,
+        **kwargs,
+    )
+    app.before_commit = processor.flush
+    return processor
+
+
 def create_app(
     settings: WorkerSettings,
     *,
@@ -204,14 +253,15 @@ def create_app(
         clock = citizen_clock(state)
         return derived_periods(state.timeline, clock) if clock else []
 
-    processor = Processor(
+    processor = _processor(
+        app,
+        table,
+        timeline_topic,
         wire=wire,
-        table=table,
         engine=rules,
         serializer=serializer,
         deserializer=deserializer,
         send_signal=signal_topic.send,
-        send_snapshot=timeline_topic.send,
         send_deadletter=deadletter_topic.send,
         metrics=metrics,
         clock_mode=clock_mode,

@@ -2,16 +2,26 @@
 
 Faust-facing but thin: decoding, the timeline and the rules are the pure functions of
 :mod:`streams.ingest`, :mod:`streams.state` and :mod:`streams.rules`. Per record the worker
-sends the signal changes, the timeline snapshot and the new state (table changelog) without
-waiting for each acknowledgement; Faust flushes the producer before it commits offsets.
+sends the signal changes at once (without waiting for each acknowledgement) and marks the
+citizen *dirty*; the whole-citizen outputs — the timeline snapshot and the new state on the
+table changelog — are written by :meth:`Processor.flush`, once per dirty citizen, which the
+app calls at the start of every offset commit (``streams.transactions``, the commit hook),
+before the offsets to commit are chosen. So a citizen with many records in one commit
+interval costs one snapshot and one changelog write, and an offset is never committed before
+the state and snapshot of the records before it have been handed to the producer (Faust
+flushes the producer before it commits; under exactly-once all of it is in one transaction).
 
-A crash can therefore lose any of the three for records after the last commit, which are then
+Everything a record changes in the state — the event, the signals told, and the signal events
+it emits (``uitvoer``) — is changed before the record's first ``await``, so a flush (which
+may run while a record waits for a send, under at-least-once) never writes half a record.
+
+A crash can therefore lose the outputs of records after the last commit, which are then
 delivered again. If the state had reached the changelog, the record is a duplicate: the signal
 events it caused are re-sent from the state (``uitvoer``, remembered by the record's
 topic, partition and offset, so a copy re-published by an adapter does not trigger this)
-together with the snapshot. If the state had not, the record is processed anew and emits the
-same changes with the same deterministic ids. Either way nothing is lost, and a copy that
-slips through carries the id of its original.
+and the citizen's snapshot is written again. If the state had not, the record is processed
+anew and emits the same changes with the same deterministic ids. Either way nothing is lost,
+and a copy that slips through carries the id of its original.
 
 An outage is not bad data: a :class:`~schemas.exceptions.TransientError` (the schema registry
 or the broker unreachable) while processing a record is retried with backoff until it passes.
@@ -61,6 +71,10 @@ SIGNAL_TYPES = tuple(
     f"nl.schakel.signalen.{k}" for k in ("gesignaleerd", "opgelost", "ingetrokken")
 )
 Send = Callable[..., Awaitable[Any]]
+Queue = Callable[..., Any]
+"""A synchronous send: hands a record to the producer's buffer (Faust's ``send_soon``)."""
+StoreState = Callable[[str, CitizenState, int], None]
+"""Writes a citizen's state to the table (local store and changelog) in a given partition."""
 
 
 def partition_of(subject: str, partitions: int) -> int:
@@ -96,6 +110,7 @@ class Processor:
         deserializer: RecordDeserializer,
         send_signal: Send,
         send_snapshot: Send,
+        queue_snapshot: Queue,
         send_deadletter: Send,
         metrics: WorkerMetrics,
         clock_mode: ClockMode,
@@ -103,7 +118,11 @@ class Processor:
         partitions: int,
         source: str,
         on_due: Callable[[str, date], None] = lambda subject, due: None,
+        store_state: StoreState | None = None,
     ) -> None:
+        """``send_snapshot`` (awaited: erasure tombstones) and ``queue_snapshot`` (flush) write
+        to the timeline topic; ``store_state`` writes the table (default: ``table[subject] =
+        state``, for a plain dict)."""
         self.wire = wire
         self.table = table
         self.engine = engine
@@ -111,6 +130,10 @@ class Processor:
         self.deserializer = deserializer
         self.send_signal = send_signal
         self.send_snapshot = send_snapshot
+        self.queue_snapshot = queue_snapshot
+        self.store_state: StoreState = store_state or (
+            lambda subject, state, partition: table.__setitem__(subject, state)
+        )
         self.send_deadletter = send_deadletter
         self.metrics = metrics
         self.clock_mode = clock_mode
@@ -123,6 +146,8 @@ class Processor:
         self.retry_first_s = RETRY_FIRST_S
         self.retry_max_s = RETRY_MAX_S
         self._prepared = False
+        self._dirty: dict[str, tuple[CitizenState, date | None]] = {}
+        """Citizens changed (or re-delivered) since the last flush, with their clock."""
 
     def today(self) -> date | None:
         return datetime.now(UTC).date() if self.clock_mode == "live" else None
@@ -210,9 +235,41 @@ class Processor:
         await self.send_deadletter(key=message.key, value=message.value, headers=headers)
         self.metrics.deadlettered.labels(stage, reason).inc()
 
+    def _state(self, subject: str) -> CitizenState | None:
+        """The citizen's current state: the one changed since the last flush, else the
+        table's."""
+        dirty = self._dirty.get(subject)
+        if dirty is not None:
+            return dirty[0]
+        state: CitizenState | None = self.table.get(subject)
+        return state
+
+    def _mark(self, state: CitizenState, clock: date | None) -> None:
+        """Write this citizen's state and snapshot at the next :meth:`flush`."""
+        self._dirty[state.subject] = (state, clock)
+
+    def flush(self) -> int:
+        """Write the state (table and changelog) and the timeline snapshot of every citizen
+        changed since the last flush, once each; returns how many. Synchronous — it only hands
+        records to the producer's buffer — so the caller can choose the offsets to commit right
+        after it without a record being processed in between (the commit hook of
+        :mod:`streams.transactions`)."""
+        dirty, self._dirty = self._dirty, {}
+        for subject, (state, clock) in dirty.items():
+            state.drop_derived()  # the rules' results are kept only between two flushes
+            partition = partition_of(subject, self.partitions)
+            self.store_state(subject, state, partition)
+            record = snapshot_record(state, clock)
+            value = self.serializer.encode(self.wire.tijdlijnen, SNAPSHOT_SCHEMA, record)
+            headers = record_headers(SNAPSHOT_SCHEMA, value, source=self.source, subject=subject)
+            self.queue_snapshot(
+                key=subject.encode(), value=value, headers=headers, partition=partition
+            )
+        return len(dirty)
+
     async def _event(self, message: Message) -> None:
         subject, event = decode_event(self.deserializer, message.value, message.topic, self.wire)
-        state = self.table.get(subject)
+        state = self._state(subject)
         if state is not None and state.erased(message.timestamp):
             # registered before the citizen's erasure, read after it: erased, not processed
             self.metrics.erased.inc()
@@ -237,8 +294,8 @@ class Processor:
         trigger = f"{message.topic}:{message.partition}:{message.offset}"
         if not outcome.accepted:
             self.metrics.duplicates.inc()
+            self._mark(state, outcome.clock)
             await self._resend(state, trigger)
-            await self._publish_snapshot(state, outcome.clock)
             return
         self.metrics.events.labels(event.type).inc()
         await self._commit(state, outcome, trigger)
@@ -261,16 +318,17 @@ class Processor:
         else:  # a broadcast: every citizen of this partition
             subjects = [
                 s
-                for s in list(self.table.keys())
+                for s in dict.fromkeys([*self.table.keys(), *self._dirty])
                 if partition_of(s, self.partitions) == message.partition
             ]
         for subject in subjects:
-            state = self.table.get(subject)
+            state = self._state(subject)
             if state is None or not state.events:  # unknown, or only an erasure marker
                 continue
             outcome = advance_clock(state, tot, self.engine, today=self.today())
             trigger = f"{message.topic}:{message.partition}:{message.offset}"
             if not outcome.changes:
+                self._mark(state, outcome.clock)
                 await self._resend(state, trigger)
             await self._commit(state, outcome, trigger)
 
@@ -279,13 +337,15 @@ class Processor:
         record's Kafka timestamp; see :func:`streams.state.erase`) and tombstone the citizen's
         snapshot. Events registered up to ``at`` are dropped whenever they are read. The same
         erasure read again (redelivery) changes nothing but re-sends the tombstone if the
-        citizen has no new timeline since."""
-        previous = self.table.get(subject)
+        citizen has no new timeline since. The marker is written to the table at once (not at
+        the next flush), and a pending flush of the erased state is dropped."""
+        previous = self._state(subject)
         if at is None:  # no record timestamp: the erasure holds from now
             at = int(datetime.now(UTC).timestamp() * 1000)
         state = erase(previous, subject, at)
         if state is previous and state.events:  # an older erasure read again: nothing to do
             return
+        self._dirty.pop(subject, None)
         self.table[subject] = state
         headers = record_headers(
             SNAPSHOT_SCHEMA, f"tombstone:{subject}", source=self.source, subject=subject
@@ -298,19 +358,20 @@ class Processor:
         """The same record (topic, partition, offset) delivered again: re-send the signal
         events it caused (same ids), in case the crash that caused the redelivery lost them
         after the state was written."""
-        for payload in state.uitvoer.get(trigger, ()):
+        for payload in list(state.uitvoer.get(trigger, ())):
             headers = event_headers(self.deserializer(payload))
             await self.send_signal(key=state.subject.encode(), value=payload, headers=headers)
 
     async def _commit(self, state: CitizenState, outcome: Outcome, trigger: str) -> None:
+        """Emit the signal changes of one step. The state (with ``uitvoer``) is complete and
+        marked dirty before the first send is awaited (module docstring)."""
         events = [signal_event(change, self.source) for change in outcome.changes]
         payloads = [self.serializer(event, self.wire.signalen) for event in events]
-        for event, payload in zip(events, payloads, strict=True):
-            await self.send_signal(
-                key=state.subject.encode(), value=payload, headers=event_headers(event)
-            )
         if payloads:
             state.remember_output(trigger, payloads)
+        self._mark(state, outcome.clock)
+        if outcome.due is not None:
+            self.on_due(state.subject, outcome.due)
         for change in outcome.changes:
             counter = {
                 "gesignaleerd": self.metrics.raised,
@@ -318,13 +379,6 @@ class Processor:
                 "ingetrokken": self.metrics.withdrawn,
             }[change.kind]
             counter.labels(change.signal.regel).inc()
-        await self._publish_snapshot(state, outcome.clock)
-        self.table[state.subject] = state
-        if outcome.due is not None:
-            self.on_due(state.subject, outcome.due)
-
-    async def _publish_snapshot(self, state: CitizenState, clock: date | None) -> None:
-        record = snapshot_record(state, clock)
-        value = self.serializer.encode(self.wire.tijdlijnen, SNAPSHOT_SCHEMA, record)
-        headers = record_headers(SNAPSHOT_SCHEMA, value, source=self.source, subject=state.subject)
-        await self.send_snapshot(key=state.subject.encode(), value=value, headers=headers)
+        key = state.subject.encode()
+        for event, payload in zip(events, payloads, strict=True):
+            await self.send_signal(key=key, value=payload, headers=event_headers(event))

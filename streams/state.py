@@ -40,7 +40,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from streams.ingest import IngestError
 from streams.model import Signal, TimelineEvent
@@ -79,6 +79,19 @@ class Engine(Protocol):
         """The known signals at ``clock`` and the next day the clock alone changes them."""
         ...
 
+    def assess_changed(
+        self,
+        subject: str,
+        events: Sequence[TimelineEvent],
+        clock: date,
+        cache: dict[str, Any],
+        changed: frozenset[str] | None,
+    ) -> tuple[list[Signal], date | None]:
+        """:meth:`assess` recomputing only the rules that read a type in ``changed`` since
+        the call that filled ``cache`` (``None``: all); see
+        :meth:`streams.rules.RuleSet.assess_changed` for the contract."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
@@ -105,17 +118,47 @@ class CitizenState:
     """Erasure marker: Kafka timestamp (ms since the epoch) of the latest erasure, or None."""
     _seen: set[tuple[str, str]] = field(default_factory=set, repr=False)
     _keys: list[tuple[object, ...]] = field(default_factory=list, repr=False)
+    _versioned: int = field(default=0, repr=False)
+    """How many accepted events carry a ``bronsleutel`` (0: the timeline is ``events``)."""
+    _timeline: list[TimelineEvent] | None = field(default=None, repr=False)
+    _latest: date | None = field(default=None, repr=False)
+    """Derived from ``events`` (None: not computed): the timeline and the latest ``datum``."""
+    _rules: dict[str, Any] = field(default_factory=dict, repr=False)
+    _changed: set[str] | None = field(default=None, repr=False)
+    """The rules' results of the last assessment and the event types added to or removed
+    from the timeline since (None: unknown, every rule is recomputed); derived, never stored
+    (see :meth:`drop_derived`)."""
 
     def __post_init__(self) -> None:
         self.events.sort(key=lambda s: s.event.sort_key)
         self._seen = {s.event.identity for s in self.events}
         self._keys = [s.event.sort_key for s in self.events]
+        self._versioned = sum(1 for s in self.events if is_versioned(s.event))
+
+    def _derive(self) -> tuple[list[TimelineEvent], date | None]:
+        if self._timeline is None:
+            events = [s.event for s in self.events]
+            if self._versioned:
+                current = current_versions(events)
+                self._latest = max((e.datum for e in current), default=None)
+                self._timeline = timeline_of(current)
+            else:  # every event is its own record and none is a deletion
+                self._latest = max((e.datum for e in events), default=None)
+                self._timeline = events
+        return self._timeline, self._latest
 
     @property
     def timeline(self) -> list[TimelineEvent]:
         """The facts the rules see: the current version of each source record, deletions
-        left out (:mod:`streams.versions`); every accepted version stays in ``events``."""
-        return timeline_of(s.event for s in self.events)
+        left out (:mod:`streams.versions`); every accepted version stays in ``events``.
+        Kept between calls: read it, do not change it."""
+        return self._derive()[0]
+
+    def drop_derived(self) -> None:
+        """Forget the rules' results kept for the next assessment (memory: the worker keeps
+        them only for citizens changed since its last flush); the next one recomputes all."""
+        self._rules = {}
+        self._changed = None
 
     def erased(self, registered: int | None) -> bool:
         """Whether an input event registered at ``registered`` (its Kafka record timestamp, ms;
@@ -130,10 +173,8 @@ class CitizenState:
         return event.identity in self._seen
 
     def latest_datum(self) -> date | None:
-        current = current_versions(s.event for s in self.events)
-        if not current:
-            return None
-        return max(e.datum for e in current)
+        """The latest ``datum`` of the current versions (deletions included)."""
+        return self._derive()[1]
 
     def insert(self, stored: StoredEvent, history_limit: int) -> bool:
         """Insert in timeline order; False (and nothing changes) if (source, id) is known.
@@ -150,6 +191,20 @@ class CitizenState:
         self._keys.insert(index, key)
         self.events.insert(index, stored)
         self._seen.add(identity)
+        event = stored.event
+        if is_versioned(event):  # may change which events are current: derive anew
+            self._versioned += 1
+            self._timeline = self._latest = None
+            self._changed = None
+            return True
+        if self._timeline is not None and not self._versioned:
+            self._timeline.insert(index, event)  # the timeline is ``events``, in step
+            if self._latest is None or event.datum > self._latest:
+                self._latest = event.datum
+        else:
+            self._timeline = self._latest = None
+        if self._changed is not None:
+            self._changed.add(event.type)
         return True
 
     def remember_output(self, trigger: str, payloads: list[bytes], keep: int = 8) -> None:
@@ -181,7 +236,13 @@ def _recompute(state: CitizenState, engine: Engine, today: date | None, trigger:
     clock = state.clock(today)
     if clock is None:
         return Outcome(True, [], None)
-    current, due = engine.assess(state.subject, state.timeline, clock)
+    # every timeline event is dated on or before the citizen's clock (its latest datum at
+    # least), as assess_changed requires; only rules reading a changed type are recomputed
+    changed = None if state._changed is None else frozenset(state._changed)
+    current, due = engine.assess_changed(
+        state.subject, state.timeline, clock, state._rules, changed
+    )
+    state._changed = set()
     changes = diff_signals(
         state.subject,
         state.signalen,

@@ -174,6 +174,11 @@ class ExactlyOnceManager(TransactionManager):  # type: ignore[misc]
         elif target is not None and topic in self.app.tables.changelog_topics:
             # a table write, sent by Faust's buffer task: the partition of its record
             transactional_id = self._transactional_id(topic, target)
+        elif target is not None and topic in getattr(self.app, "co_partitioned_outputs", ()):
+            # a timeline snapshot written by the commit hook (below) in the partition of its
+            # citizen: that partition's transaction (the group of the table's changelog)
+            changelog = next(iter(self.app.tables.changelog_topics))
+            transactional_id = self._transactional_id(changelog, target)
         else:  # a live clock tick: not part of processing (see the module docstring)
             transactional_id = None
         return await self.producer.send(
@@ -221,8 +226,21 @@ class CommitBetweenRecords(faust_aiokafka.Consumer):  # type: ignore[misc]
         transactions = self.transactions if self.in_transaction else None
         if isinstance(transactions, ExactlyOnceManager):
             async with transactions.between_records():
+                before_commit(self.app)
                 return bool(await super()._commit_tps(tps, start_new_transaction))
+        before_commit(self.app)  # synchronous: no record runs before the offsets are chosen
         return bool(await super()._commit_tps(tps, start_new_transaction))
+
+
+def before_commit(app: Any) -> None:
+    """Run the app's commit hook (``app.before_commit``, set by the worker to
+    :meth:`streams.processor.Processor.flush`): the outputs written once per commit interval
+    are handed to the producer before the offsets to commit are chosen, so no offset is
+    committed before the state and snapshot of the records before it (the producer is
+    flushed, or the transaction's buffer drained, before the commit itself)."""
+    hook = getattr(app, "before_commit", None)
+    if hook is not None:
+        hook()
 
 
 class TransactionalTransport(faust_aiokafka.Transport):  # type: ignore[misc]
@@ -232,6 +250,20 @@ class TransactionalTransport(faust_aiokafka.Transport):  # type: ignore[misc]
     Consumer = CommitBetweenRecords
     Producer = IdempotentProducer
     TransactionManager = ExactlyOnceManager
+
+
+class AtLeastOnceTransport(faust_aiokafka.Transport):  # type: ignore[misc]
+    """Faust's own aiokafka transport with the commit hook of :class:`CommitBetweenRecords`
+    (the embedded profile: at-least-once, no idempotent producer)."""
+
+    Consumer = CommitBetweenRecords
+
+
+class AtLeastOnceApp(WorkerApp):
+    """The worker app on the embedded broker: Faust's transport plus the commit hook."""
+
+    def _new_transport(self) -> Any:
+        return AtLeastOnceTransport(self.conf.broker_consumer, self)
 
 
 class TransactionalApp(WorkerApp):

@@ -12,7 +12,8 @@ can say exactly when the clock alone would change the result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import bisect
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
@@ -119,8 +120,8 @@ def _assess(
                 resolution.offer(later, 1, partial(_state_reden, expected, view, later))
             continue
         low = _window_start(expected, view, first)
-        for event in view.of(expected.match.type):
-            if not expected.match.matches(event) or not _same(expected, event, start):
+        for event in _expected_events(expected, view, start):
+            if not expected.match.matches(event):
                 continue
             day = event.datum.toordinal()
             if low <= day <= last:
@@ -142,10 +143,29 @@ def _window_start(expected: ExpectedEvent, view: FactView, sinds: int) -> int:
     return run[0] if run else sinds
 
 
-def _same(expected: ExpectedEvent, event: TimelineEvent, start: TimelineEvent | None) -> bool:
-    if start is None:
-        return True
-    return all(event.data.get(f) == start.data.get(f) for f in expected.zelfde)
+def _expected_events(
+    expected: ExpectedEvent, view: FactView, start: TimelineEvent | None
+) -> Sequence[TimelineEvent]:
+    """The visible events of the expected type with the same ``zelfde`` fields as ``start``
+    (all of them without ``zelfde`` or ``start``), in timeline order; indexed once per view,
+    so a rule with many starts (R3: one per ``signaal_id``) stays linear in the history."""
+    events = view.of(expected.match.type)
+    if start is None or not expected.zelfde:
+        return events
+    fields = expected.zelfde
+
+    def index() -> dict[tuple[object, ...], list[TimelineEvent]]:
+        out: dict[tuple[object, ...], list[TimelineEvent]] = {}
+        for event in events:
+            out.setdefault(tuple(event.data.get(f) for f in fields), []).append(event)
+        return out
+
+    wanted = tuple(start.data.get(f) for f in fields)
+    try:
+        by_key = view.cached(("zelfde", expected.match.type, fields), index)
+        return by_key.get(wanted, ())
+    except TypeError:  # an unhashable field value (a map): compare one by one
+        return [e for e in events if tuple(e.data.get(f) for f in fields) == wanted]
 
 
 def _state_reden(expected: ExpectedState, view: FactView, day: int) -> str:
@@ -219,12 +239,16 @@ def _preceding(shape: EventShape, view: FactView, start: TimelineEvent) -> Timel
     """The event matching ``vorige`` right before ``start`` among its types, if it qualifies."""
     vorige = shape.vorige
     assert vorige is not None
-    previous: TimelineEvent | None = None
-    position = start.sort_key
-    for event in view.of(*vorige.among):
-        if event is start or event.sort_key >= position:
-            break
-        previous = event
+    among = tuple(sorted(vorige.among))
+
+    def keyed() -> tuple[Sequence[TimelineEvent], list[tuple[object, ...]]]:
+        events = view.of(*among)
+        return events, [e.sort_key for e in events]
+
+    events, keys = view.cached(("vorige", among), keyed)
+    # the last event strictly before ``start`` in timeline order (sort keys are unique)
+    at = bisect.bisect_left(keys, start.sort_key)
+    previous = events[at - 1] if at > 0 else None
     if previous is None or not vorige.match.matches(previous):
         return None
     if not 0 <= (start.datum - previous.datum).days <= vorige.max_days:
@@ -348,6 +372,19 @@ def candidates(rule: Rule, view: FactView) -> list[Candidate]:
     return _pairs(rule, shape, view)
 
 
+@dataclass(slots=True)
+class RuleResult:
+    """One rule's candidates given its visible facts, with the texts rendered so far — derived
+    data that :meth:`RuleSet.assess_changed` keeps between calls (never stored)."""
+
+    view: FactView
+    candidates: list[Candidate]
+    uitleg: dict[int, str]
+    """Rendered ``uitleg`` by candidate index (the view and facts fix it)."""
+    reden: dict[int, str | None]
+    """Rendered ``reden`` by candidate index."""
+
+
 class RuleSet:
     """The active rules, evaluated together on one citizen's events."""
 
@@ -409,6 +446,84 @@ class RuleSet:
         found = self.candidates(events, clock)
         return self._signals(subject, found, clock), self._due(events, found, clock)
 
+    def assess_changed(
+        self,
+        subject: str,
+        events: Sequence[TimelineEvent],
+        clock: date,
+        cache: MutableMapping[str, RuleResult],
+        changed: frozenset[str] | None,
+    ) -> tuple[list[Signal], date | None]:
+        """:meth:`assess`, recomputing only the rules whose facts may have changed.
+
+        ``cache`` holds each rule's :class:`RuleResult` from the previous call for the same
+        citizen (empty at first; the caller keeps it). ``changed`` is the set of event types
+        added to or removed from ``events`` since that call (empty: only the clock moved;
+        ``None``: unknown — every rule is recomputed). A rule is recomputed when it declares
+        one of ``changed`` or has no cached result; the others keep their candidates (which
+        depend only on the rule's visible facts, never on the clock) and only the clock's part
+        — known, open or resolved, and the next due day — is redone for every rule.
+
+        Contract: ``events`` are in timeline order, one per (source, id), and every one is
+        dated on or before ``clock`` (as on a citizen's own clock, which is at least their
+        latest ``datum``); then the result equals ``assess(subject, events, clock)``.
+        """
+        if changed is None:
+            cache.clear()
+        shared: dict[object, Any] = {}
+        for rule in self.rules:
+            if rule.id in cache and not (changed and rule.leest & changed):
+                continue
+            view = FactView(events, rule.leest, shared)
+            cache[rule.id] = RuleResult(view, candidates(rule, view), {}, {})
+        signals: list[Signal] = []
+        due: list[date] = []
+        for rule in self.rules:
+            result = cache[rule.id]
+            for index, found in enumerate(result.candidates):
+                if found.termijn is not None and found.termijn >= clock:
+                    due.append(found.termijn + timedelta(days=1))
+                if found.opgelost_op is not None and found.opgelost_op > clock:
+                    due.append(found.opgelost_op)
+                if not found.known(clock):
+                    continue
+                resolved = found.opgelost_op is not None and found.opgelost_op <= clock
+                uitleg = result.uitleg.get(index)
+                if uitleg is None:
+                    uitleg = result.uitleg[index] = explain(rule, result.view, found.facts)
+                reden = None
+                if resolved:
+                    if index not in result.reden:
+                        result.reden[index] = found.reden
+                    reden = result.reden[index]
+                signals.append(
+                    self._signal(subject, rule, found, clock, uitleg=uitleg, reden=reden)
+                )
+        return self._sorted(signals), min(due, default=None)
+
+    @staticmethod
+    def _signal(
+        subject: str, rule: Rule, found: Candidate, clock: date, *, uitleg: str, reden: str | None
+    ) -> Signal:
+        resolved = found.opgelost_op is not None and found.opgelost_op <= clock
+        return Signal(
+            regel=rule.id,
+            subject=subject,
+            sleutel=found.sleutel,
+            sinds=found.sinds,
+            termijn=found.termijn,
+            status="opgelost" if resolved else "open",
+            opgelost_op=found.opgelost_op if resolved else None,
+            bewijs=found.bewijs,
+            uitleg=uitleg,
+            reden=reden if resolved else None,
+        )
+
+    def _sorted(self, signals: list[Signal]) -> list[Signal]:
+        order = {r.id: i for i, r in enumerate(self.rules)}
+        signals.sort(key=lambda s: (order[s.regel], s.sinds, s.sleutel))
+        return signals
+
     def _signals(
         self, subject: str, found_all: list[tuple[Rule, FactView, Candidate]], clock: date
     ) -> list[Signal]:
@@ -417,23 +532,10 @@ class RuleSet:
             if not found.known(clock):
                 continue
             resolved = found.opgelost_op is not None and found.opgelost_op <= clock
-            signals.append(
-                Signal(
-                    regel=rule.id,
-                    subject=subject,
-                    sleutel=found.sleutel,
-                    sinds=found.sinds,
-                    termijn=found.termijn,
-                    status="opgelost" if resolved else "open",
-                    opgelost_op=found.opgelost_op if resolved else None,
-                    bewijs=found.bewijs,
-                    uitleg=explain(rule, view, found.facts),
-                    reden=found.reden if resolved else None,
-                )
-            )
-        order = {r.id: i for i, r in enumerate(self.rules)}
-        signals.sort(key=lambda s: (order[s.regel], s.sinds, s.sleutel))
-        return signals
+            uitleg = explain(rule, view, found.facts)
+            reden = found.reden if resolved else None
+            signals.append(self._signal(subject, rule, found, clock, uitleg=uitleg, reden=reden))
+        return self._sorted(signals)
 
     def _due(
         self,

@@ -3,6 +3,7 @@ a dict as table, lists as topics — no broker."""
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any
 
@@ -34,6 +35,10 @@ class Sink:
     def send(self, topic: str, **kwargs: Any) -> None:
         self.sent.append({"topic": topic, **kwargs})
 
+    def queue(self, **kwargs: Any) -> None:
+        """The worker's synchronous send (Faust's ``send_soon``, used by its flush)."""
+        self.sent.append(kwargs)
+
 
 def raw(
     event_id: str, event_type: str, *, bsn: str = BSN, source: str = "urn:test", **data: Any
@@ -56,8 +61,16 @@ def message(event: dict[str, Any], offset: int, partition: int = 0) -> Message:
     return Message(topic, partition, offset, b"k", payload, [])
 
 
+def processed(processor: Processor, message: Message) -> None:
+    """``message`` processed and then committed: the processor's commit hook (its
+    :meth:`~Processor.flush`) has run, as Faust runs it at the next offset commit."""
+    asyncio.run(processor.handle(message))
+    processor.flush()
+
+
 class Worker:
-    """A :class:`Processor` on a dict table, with its output topics as :class:`Sink`."""
+    """A :class:`Processor` on a dict table, with its output topics as :class:`Sink`;
+    :meth:`handle` flushes after every record (a commit after each)."""
 
     def __init__(self, history_limit: int = 2000) -> None:
         registry = LocalRegistry()
@@ -72,6 +85,7 @@ class Worker:
             deserializer=RecordDeserializer(registry),
             send_signal=self.signals,
             send_snapshot=self.snapshots,
+            queue_snapshot=self.snapshots.queue,
             send_deadletter=self.deadletters,
             metrics=self.metrics,
             clock_mode="replay",
@@ -83,6 +97,7 @@ class Worker:
     async def handle(self, *messages: Message) -> None:
         for each in messages:
             await self.processor.handle(each)
+            self.processor.flush()
 
 
 class BatchIngest:

@@ -4,7 +4,6 @@ erasure never come back; later ones start a new timeline; the marker survives th
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from typing import Any
 
@@ -21,6 +20,8 @@ from streams.processor import Message, Processor
 from streams.rules import load_rules
 from streams.state import CitizenState, erase
 
+from .records import processed
+
 KEY = "k"
 BSN = "111222333"
 SUBJECT = Pseudonymiser(KEY)(BSN)
@@ -36,6 +37,9 @@ class Sink:
     async def __call__(self, **kwargs: Any) -> None:
         self.sent.append(kwargs)
 
+    def queue(self, **kwargs: Any) -> None:
+        self.sent.append(kwargs)
+
 
 def processor(table: dict[str, CitizenState]) -> tuple[Processor, Sink, Sink, WorkerMetrics]:
     snapshots, deadletters, metrics = Sink(), Sink(), WorkerMetrics()
@@ -48,6 +52,7 @@ def processor(table: dict[str, CitizenState]) -> tuple[Processor, Sink, Sink, Wo
             deserializer=RecordDeserializer(REGISTRY),
             send_signal=Sink(),
             send_snapshot=snapshots,
+            queue_snapshot=snapshots.queue,
             send_deadletter=deadletters,
             metrics=metrics,
             clock_mode="replay",
@@ -90,7 +95,7 @@ def test_every_order_of_backlog_and_erasure_ends_erased(position: int) -> None:
     table: dict[str, CitizenState] = {}
     worker, snapshots, deadletters, metrics = processor(table)
     for message in order:
-        asyncio.run(worker.handle(message))
+        processed(worker, message)
     state = table[SUBJECT]
     assert (state.events, state.signalen, state.vergeten_tot) == ([], {}, ERASED_AT)
     assert deadletters.sent == []
@@ -98,7 +103,7 @@ def test_every_order_of_backlog_and_erasure_ends_erased(position: int) -> None:
     assert snapshots.sent[-1]["value"] is None  # the snapshot is a tombstone
     # a redelivery of the whole backlog and the erasure (after a crash) changes nothing
     for message in order:
-        asyncio.run(worker.handle(message))
+        processed(worker, message)
     assert table[SUBJECT].events == []
 
 
@@ -106,11 +111,11 @@ def test_a_later_event_starts_a_new_timeline_which_a_reread_erasure_leaves_alone
     table: dict[str, CitizenState] = {}
     worker, _, _, _ = processor(table)
     for message in [*BACKLOG, erasure(ERASED_AT), event(4, ERASED_AT + 1)]:
-        asyncio.run(worker.handle(message))
+        processed(worker, message)
     assert [e.id for e in table[SUBJECT].timeline] == ["afw-4"]
-    asyncio.run(worker.handle(erasure(ERASED_AT)))  # the same erasure read again
+    processed(worker, erasure(ERASED_AT))  # the same erasure read again
     assert [e.id for e in table[SUBJECT].timeline] == ["afw-4"]
-    asyncio.run(worker.handle(erasure(ERASED_AT + 5, offset=1)))  # a second erasure
+    processed(worker, erasure(ERASED_AT + 5, offset=1))  # a second erasure
     assert table[SUBJECT].events == [] and table[SUBJECT].vergeten_tot == ERASED_AT + 5
 
 

@@ -10,9 +10,10 @@ import pytest
 
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordSerializer
-from streams.processor import Message, Processor
+from streams.processor import Message, Processor, partition_of
+from streams.state import CitizenState
 
-from .records import Sink, Worker, message, raw
+from .records import Sink, Worker, message, processed, raw
 
 
 @pytest.fixture
@@ -31,13 +32,13 @@ def test_a_signal_is_sent_once_and_a_republished_copy_sends_nothing(
     setup: tuple[Processor, Sink, Sink, Sink, dict[str, Any]],
 ) -> None:
     processor, signals, snapshots, _, table = setup
-    asyncio.run(processor.handle(message(R2[0], 0)))
-    asyncio.run(processor.handle(message(R2[1], 1)))
+    processed(processor, message(R2[0], 0))
+    processed(processor, message(R2[1], 1))
     assert len(signals.sent) == 1  # R2 exists at once
     (state,) = table.values()
     assert [e.event.id for e in state.events] == ["w", "p"]
     # an adapter re-publishes the same event: new offset, a duplicate, no new signal event
-    asyncio.run(processor.handle(message(R2[1], 7)))
+    processed(processor, message(R2[1], 7))
     assert len(signals.sent) == 1
     assert processor.metrics.duplicates._value.get() == 1
     assert len(snapshots.sent) == 3
@@ -47,11 +48,11 @@ def test_the_same_record_redelivered_after_a_crash_resends_its_signals(
     setup: tuple[Processor, Sink, Sink, Sink, dict[str, Any]],
 ) -> None:
     processor, signals, _, _, _ = setup
-    asyncio.run(processor.handle(message(R2[0], 0)))
-    asyncio.run(processor.handle(message(R2[1], 1)))
+    processed(processor, message(R2[0], 0))
+    processed(processor, message(R2[1], 1))
     first = signals.sent[-1]["value"]
     # the state reached the changelog but (say) the signal did not: same offset again
-    asyncio.run(processor.handle(message(R2[1], 1)))
+    processed(processor, message(R2[1], 1))
     assert [s["value"] for s in signals.sent] == [first, first]  # identical bytes, same id
 
 
@@ -59,9 +60,9 @@ def test_undecodable_and_invalid_records_are_dead_lettered(
     setup: tuple[Processor, Sink, Sink, Sink, dict[str, Any]],
 ) -> None:
     processor, _, _, deadletters, table = setup
-    asyncio.run(processor.handle(Message("schakel.wmo.events", 2, 5, None, b"junk", [])))
+    processed(processor, Message("schakel.wmo.events", 2, 5, None, b"junk", []))
     wrong_topic = message(R2[1], 3)  # a participatiewet event on the wmo topic
-    asyncio.run(processor.handle(Message("schakel.wmo.events", 0, 3, None, wrong_topic.value, [])))
+    processed(processor, Message("schakel.wmo.events", 0, 3, None, wrong_topic.value, []))
     assert [dict(d["headers"])["schakel.fase"] for d in deadletters.sent] == [
         b"decode",
         b"validate",
@@ -72,7 +73,6 @@ def test_undecodable_and_invalid_records_are_dead_lettered(
 def test_end_of_replay_tick_moves_the_clock_of_the_partitions_citizens(
     setup: tuple[Processor, Sink, Sink, Sink, dict[str, Any]],
 ) -> None:
-    from streams.processor import partition_of
 
     processor, signals, _, _, table = setup
     start = raw(
@@ -85,7 +85,7 @@ def test_end_of_replay_tick_moves_the_clock_of_the_partitions_citizens(
         dagen_achterstand=30,
         dreiging="geen",
     )
-    asyncio.run(processor.handle(message(start, 0)))
+    processed(processor, message(start, 0))
     assert signals.sent == []  # 28 days have not passed on the citizen's own clock
     (subject,) = table
     tick = RecordSerializer(LocalRegistry()).encode(
@@ -93,8 +93,46 @@ def test_end_of_replay_tick_moves_the_clock_of_the_partitions_citizens(
         "nl.schakel.intern.klok",
         {"subject": None, "tot": date(2026, 4, 30), "modus": "replay"},
     )
-    asyncio.run(
-        processor.handle(Message("schakel.klok", partition_of(subject, 4), 0, None, tick, []))
-    )
+    processed(processor, Message("schakel.klok", partition_of(subject, 4), 0, None, tick, []))
     assert len(signals.sent) == 1
     assert table[subject].klok == date(2026, 4, 30)
+
+
+def test_outputs_of_a_citizen_are_written_once_per_flush_and_signals_at_once() -> None:
+    worker = Worker()
+    writes: list[str] = []
+
+    def store_state(subject: str, state: CitizenState, partition: int) -> None:
+        writes.append(subject)
+        worker.table[subject] = state
+
+    worker.processor.store_state = store_state
+    for offset, event in enumerate(R2):
+        asyncio.run(worker.processor.handle(message(event, offset)))
+    assert len(worker.signals.sent) == 1  # sent while processing, not at the flush
+    assert (worker.snapshots.sent, writes, worker.table) == ([], [], {})  # not yet
+    assert worker.processor.flush() == 1
+    (state,) = worker.table.values()
+    assert writes == [state.subject] and len(worker.snapshots.sent) == 1
+    assert [e.event.id for e in state.events] == ["w", "p"]
+    assert worker.snapshots.sent[0]["partition"] == partition_of(state.subject, 4)
+    assert worker.processor.flush() == 0  # nothing changed since
+
+
+def test_a_flush_while_a_record_awaits_its_sends_writes_the_whole_record() -> None:
+    """Under at-least-once Faust may commit while a record waits for a send: the state
+    flushed then already holds the record's event and the signal events it emits."""
+    worker = Worker()
+    flushed: list[CitizenState] = []
+
+    async def send_and_commit(**kwargs: Any) -> None:
+        worker.processor.flush()  # the commit hook runs at this await
+        flushed.extend(worker.table.values())
+        worker.signals.sent.append(kwargs)
+
+    worker.processor.send_signal = send_and_commit
+    asyncio.run(worker.handle(message(R2[0], 0)))
+    asyncio.run(worker.processor.handle(message(R2[1], 1)))
+    (state,) = flushed
+    assert [e.event.id for e in state.events] == ["w", "p"]
+    assert state.uitvoer["schakel.participatiewet.events:0:1"] == [worker.signals.sent[0]["value"]]
