@@ -98,6 +98,13 @@ class RecordDeserializer:
             self._readers[schema_id] = entry
         return entry
 
+    def reader(self, schema_id: int) -> tuple[Any, Any, SchemaVersion]:
+        """What :meth:`decode` reads ``schema_id`` with, looked up once: (writer schema, reader
+        schema or ``None`` when the writer is the newest version, newest catalogue version).
+        Raises what :meth:`decode` raises for that id (for bulk readers such as the batch
+        path, which decode many records of one schema)."""
+        return self._reader(schema_id)
+
     def decode(self, payload: bytes) -> tuple[str, dict[str, Any]]:
         """Return (record full name, record). Raises a :class:`SerdeError` subclass."""
         if len(payload) < _HEADER.size:

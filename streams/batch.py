@@ -1,40 +1,66 @@
 """The batch path: rebuild from history with the same pure functions, without going event by
 event through Faust.
 
-Reads the event topics in bulk (``poll`` of up to 100 000 records), decodes and deduplicates
-into one :class:`~streams.state.CitizenState` per citizen, then assesses every citizen *once*
-at the end on the replay clock (their latest ``datum``, or ``until``). It writes exactly what
-the Faust worker writes — signal events with the same deterministic ids, timeline snapshots,
-the state on the table changelog in the partition of the key, dead letters — and finally
-commits the worker group's offsets at the end of what it read, so a live worker started
-afterwards recovers the table and carries on from there.
+**What it writes** — exactly what the Faust worker writes: signal events with the same
+deterministic ids, timeline snapshots, the state on the table changelog in the partition of the
+key, dead letters (the worker's stage, reason and headers) — and at the end it commits the worker
+group's offsets at the end of what it read, so a live worker started afterwards recovers the
+table and carries on from there. Every citizen is assessed *once*, on the replay clock (their
+latest ``datum``, or ``until``), so the definitive signals are those of the streaming path; the
+intermediate changes a worker emits on the way are not. Use it for a first load or a rebuild
+(``schakel replay --batch``) with no worker of the group running; the live path stays the
+worker.
 
-Erasures are honoured as the worker honours them: the erasure records on the klok topic from
-the group's committed position on are applied first (:func:`streams.state.erase`), and an
-event registered at or before its citizen's erasure marker is dropped as erased.
+**Partition by partition, memory bounded by the state.** Every record of a citizen — on the
+four event topics, on ``schakel.klok`` and on the changelog — is keyed by the citizen's
+pseudonym and so lies in the same partition number (Kafka's default partitioner, which every
+Schakel producer uses). The run therefore takes one partition number at a time: it folds that
+partition of the changelog into the citizens' states, applies their erasures, streams the
+partition's records of the four event topics in chunks (:mod:`streams.batch_kafka`) into those
+states, then assesses and writes out its citizens and drops them before the next partition.
+Peak memory is the state of the citizens of one partition (their events, with wire bytes, as
+the changelog holds them), never a list of every record read.
 
-Use it for a first load or a rebuild (``schakel replay --batch``), with no worker of the group
-running; the live path stays the Faust worker."""
+A record that lies in another partition than its citizen's key (a producer with another
+partitioner) is not lost: it is set aside and, once every partition is done and written, applied
+in a second round on top of that citizen's state as just written to the changelog — what a second
+batch run over that record would do.
+
+**Erasures** are honoured as the worker honours them: the erasure records on the klok topic
+from the group's committed position on are applied first (:func:`streams.state.erase`; the klok
+offsets are not committed), and an event registered at or before its citizen's erasure marker
+is dropped as erased. **History limit** and **duplicates** as in the worker: records are
+inserted in the order they are read (offset order per topic partition).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from schemas.binding import deadletter_record_headers, event_headers, record_headers
 from schemas.exceptions import SerdeError
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import VERGETEN_SCHEMA, Wire
-from streams.codec import SNAPSHOT_SCHEMA, StateCodec, snapshot_record
-from streams.ingest import IngestError, decode_event
+from streams.batch_decode import FastIngest
+from streams.batch_kafka import BulkProducer, PartitionReader, Record, Span
+from streams.codec import (
+    SNAPSHOT_SCHEMA,
+    STATE_SCHEMA,
+    StateCodec,
+    signal_from_record,
+    snapshot_record,
+)
+from streams.ingest import IngestError
 from streams.offsets import end_offsets
-from streams.processor import partition_of
+from streams.processor import SIGNAL_TYPES, partition_of
 from streams.signals import signal_event
 from streams.state import CitizenState, Engine, StoredEvent, close_replay, erase
 
@@ -50,6 +76,22 @@ class BatchStats:
     erased: int = 0
     citizens: int = 0
     signal_events: int = 0
+    misplaced: int = 0
+    """Records found in another partition than their citizen's key (second round)."""
+
+
+class Sender(Protocol):
+    """Where outputs go (:class:`~streams.batch_kafka.BulkProducer`)."""
+
+    def send(
+        self,
+        topic: str,
+        *,
+        key: bytes | None = None,
+        value: bytes | None = None,
+        headers: Sequence[tuple[str, bytes]] | None = None,
+        partition: int | None = None,
+    ) -> None: ...
 
 
 class BatchRebuild:
@@ -81,44 +123,51 @@ class BatchRebuild:
         self.source = source
         self.history_limit = history_limit
         self.codec = StateCodec(serializer, deserializer, self.changelog)
+        self.fast = FastIngest(deserializer, wire)
 
-    def _consumer(self) -> KafkaConsumer:
-        return KafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            max_poll_records=100_000,
-            fetch_max_bytes=64 * 1024 * 1024,
-            max_partition_fetch_bytes=16 * 1024 * 1024,
-        )
+    # --- reading --------------------------------------------------------------------------
 
-    def _read_all(
+    def _home(self, subject: str) -> int:
+        return partition_of(subject, self.partitions)
+
+    def _spans(
         self,
-        consumer: KafkaConsumer,
-        tps: Sequence[TopicPartition],
+        tps: Iterable[TopicPartition],
         start: dict[TopicPartition, int],
-    ) -> tuple[list[Any], dict[TopicPartition, int]]:
-        end = end_offsets(consumer, tps, embedded=self.embedded)
-        consumer.assign(list(tps))
-        for tp in tps:
-            consumer.seek(tp, start.get(tp, 0))
-        records: list[Any] = []
-        while any(consumer.position(tp) < end[tp] for tp in tps):
-            for batch in consumer.poll(timeout_ms=500).values():
-                records.extend(batch)
-        return records, end
+        end: dict[TopicPartition, int],
+    ) -> list[Span]:
+        return [Span(tp.topic, tp.partition, start.get(tp, 0), end[tp]) for tp in tps]
 
-    def _states(self, consumer: KafkaConsumer) -> dict[str, CitizenState]:
-        """The current table, folded from its changelog (latest value per key)."""
-        tps = [
-            TopicPartition(self.changelog, p)
-            for p in sorted(consumer.partitions_for_topic(self.changelog) or ())
-        ]
-        records, _ = self._read_all(consumer, tps, {})
+    def _states(
+        self, reader: PartitionReader, spans: Sequence[Span], only: set[str] | None = None
+    ) -> dict[str, CitizenState]:
+        """The table of ``spans`` (changelog partitions), folded from its changelog (latest value
+        per key); ``only``: of those citizens."""
         latest: dict[str, bytes | None] = {}
-        for record in records:
-            latest[record.key.decode()] = record.value
-        return {k: self.codec.decode(v) for k, v in latest.items() if v is not None}
+        for chunk in reader.read(spans):
+            for record in chunk:
+                if record.key is None:
+                    continue
+                subject = record.key.decode()
+                if only is None or subject in only:
+                    latest[subject] = record.value
+        return {k: self._decode_state(v) for k, v in latest.items() if v is not None}
+
+    def _decode_state(self, payload: bytes) -> CitizenState:
+        """:meth:`StateCodec.decode`, with the events decoded by :class:`FastIngest`."""
+        name, record = self.deserializer.decode(payload)
+        if name != STATE_SCHEMA:
+            return self.codec.decode(payload)  # raises what it raises for it
+        signals = [signal_from_record(r) for r in record["signalen"]]
+        return CitizenState(
+            subject=record["subject"],
+            events=[StoredEvent(self.fast.event(raw), raw) for raw in record["events"]],
+            klok=record["klok"],
+            signalen={(s.regel, s.sleutel): s for s in signals},
+            revisies=dict(record["revisies"]),
+            uitvoer={u["aanleiding"]: list(u["events"]) for u in record["uitvoer"]},
+            vergeten_tot=record.get("vergeten_tot"),
+        )
 
     def _committed(self, tps: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         group = KafkaConsumer(
@@ -134,30 +183,114 @@ class BatchRebuild:
         finally:
             group.close()
 
-    def _erasures(self, consumer: KafkaConsumer, states: dict[str, CitizenState]) -> set[str]:
-        """Apply the erasure records of the klok topic that the group has not read yet to
-        ``states``; return the citizens whose state became an erasure marker. Offsets of the
-        klok topic are not committed: the worker reads its clock ticks as before, and an
-        erasure read again changes nothing (:func:`streams.state.erase` is idempotent)."""
-        klok = self.wire.klok
-        tps = [TopicPartition(klok, p) for p in sorted(consumer.partitions_for_topic(klok) or ())]
-        records, _ = self._read_all(consumer, tps, self._committed(tps))
+    def _erasures(
+        self, reader: PartitionReader, spans: Sequence[Span]
+    ) -> dict[int, list[tuple[str, int | None]]]:
+        """The erasure records of the klok topic that the group has not read yet, as
+        (subject, Kafka timestamp) in the order read, by the partition of the subject's key.
+        Offsets of the klok topic are not committed: the worker reads its clock ticks as
+        before, and an erasure read again changes nothing (:func:`streams.state.erase` is
+        idempotent)."""
+        out: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
+        for chunk in reader.read(spans):
+            for record in chunk:
+                if record.value is None:
+                    continue
+                try:
+                    name, body = self.deserializer.decode(record.value)
+                except SerdeError:
+                    continue  # not an erasure; the worker dead-letters it when it reads it
+                if name == VERGETEN_SCHEMA:
+                    subject = body["subject"]
+                    out[self._home(subject)].append((subject, record.timestamp))
+        return out
+
+    # --- one run ----------------------------------------------------------------------------
+
+    def run(self, until: date | None = None) -> BatchStats:
+        """Rebuild from the group's committed offsets to the current end of the event topics
+        (module docstring); ``until``: end the replay clock there (every citizen assessed),
+        else at each citizen's latest ``datum`` (only citizens with new events)."""
+        stats = BatchStats()
+        meta = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        reader = PartitionReader(
+            self.bootstrap, embedded=self.embedded, group=f"{self.group}-batch-reader"
+        )
+        producer = BulkProducer(self.bootstrap)
+        self._prepare()
+        try:
+
+            def tps_of(topic: str) -> list[TopicPartition]:
+                found = meta.partitions_for_topic(topic) or ()
+                return [TopicPartition(topic, p) for p in sorted(found)]
+
+            events = [tp for t in self.wire.event_topics for tp in tps_of(t)]
+            klok, changelog = tps_of(self.wire.klok), tps_of(self.changelog)
+            end = end_offsets(meta, [*events, *klok, *changelog], embedded=self.embedded)
+            committed = self._committed([*events, *klok])
+            erasures = self._erasures(reader, self._spans(klok, committed, end))
+            numbers = sorted({tp.partition for tp in [*events, *changelog]} | set(erasures))
+            misplaced: list[Record] = []
+            for number in numbers:
+                on = [tp for tp in events if tp.partition == number]
+                states = self._states(
+                    reader, self._spans([tp for tp in changelog if tp.partition == number], {}, end)
+                )
+                self._erase(states, erasures.pop(number, ()), producer)
+                touched: set[str] = set()
+                homes: dict[str, int] = {}
+                for chunk in reader.read(self._spans(on, committed, end)):
+                    for record in chunk:
+                        stats.read += 1
+                        self._ingest(
+                            record,
+                            states,
+                            touched,
+                            producer,
+                            stats,
+                            homes=homes,
+                            misplaced=misplaced,
+                        )
+                self._finish(states, touched if until is None else states, until, producer, stats)
+                del states
+            if misplaced:
+                self._second_round(
+                    misplaced, meta=meta, reader=reader, producer=producer, until=until, stats=stats
+                )
+            producer.flush()
+            self._commit({tp: end[tp] for tp in events})
+        finally:
+            reader.close()
+            meta.close()
+        log.info("batch.done", extra={"read": stats.read, "citizens": stats.citizens})
+        return stats
+
+    def _prepare(self) -> None:
+        """The schema id of everything the run writes, looked up before anything is written."""
+        for name in SIGNAL_TYPES:
+            self.serializer.prepare(self.wire.signalen, name)
+        self.serializer.prepare(self.wire.tijdlijnen, SNAPSHOT_SCHEMA)
+        self.serializer.prepare(self.changelog, STATE_SCHEMA)
+
+    def _erase(
+        self,
+        states: dict[str, CitizenState],
+        erasures: Iterable[tuple[str, int | None]],
+        producer: Sender,
+    ) -> None:
+        """Apply ``erasures`` to ``states``; write the marker and a snapshot tombstone of each
+        citizen whose state became an erasure marker."""
         erased: set[str] = set()
-        for record in records:
-            try:
-                name, body = self.deserializer.decode(record.value)
-            except SerdeError:
-                continue  # not an erasure; the worker dead-letters it when it reads it
-            if name != VERGETEN_SCHEMA:
-                continue
-            subject = body["subject"]
-            state = erase(states.get(subject), subject, record.timestamp)
+        for subject, at in erasures:
+            # as the worker: an erasure without a record timestamp holds from now
+            state = erase(states.get(subject), subject, _now_ms() if at is None else at)
             if state is not states.get(subject):
                 states[subject] = state
                 erased.add(subject)
-        return erased
+        for subject in sorted(erased):
+            self._write_erasure(states[subject], producer)
 
-    def _write_erasure(self, state: CitizenState, producer: KafkaProducer) -> None:
+    def _write_erasure(self, state: CitizenState, producer: Sender) -> None:
         """The erasure marker on the changelog and a tombstone for the snapshot."""
         key = state.subject.encode()
         tombstone = record_headers(
@@ -168,85 +301,110 @@ class BatchRebuild:
             self.changelog,
             key=key,
             value=self.codec.encode(state),
-            partition=partition_of(state.subject, self.partitions),
+            partition=self._home(state.subject),
         )
 
-    def run(self, until: date | None = None) -> BatchStats:
-        stats = BatchStats()
-        consumer = self._consumer()
-        producer = KafkaProducer(
-            bootstrap_servers=self.bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=20,
-            batch_size=512 * 1024,
-        )
-        try:
-            states = self._states(consumer)
-            for subject in sorted(self._erasures(consumer, states)):
-                self._write_erasure(states[subject], producer)
-            tps = [
-                TopicPartition(t, p)
-                for t in self.wire.event_topics
-                for p in sorted(consumer.partitions_for_topic(t) or ())
-            ]
-            start = self._committed(tps)
-            records, end = self._read_all(consumer, tps, start)
+    def _finish(
+        self,
+        states: dict[str, CitizenState],
+        subjects: Iterable[str],
+        until: date | None,
+        producer: Sender,
+        stats: BatchStats,
+    ) -> None:
+        """Assess each of ``subjects`` once and write its signal changes, snapshot and state."""
+        for subject in sorted(subjects):
+            state = states[subject]
+            if not state.events:  # only an erasure marker: nothing to assess or show
+                continue
+            outcome = close_replay(state, self.engine, until=until)
+            key = subject.encode()
+            for change in outcome.changes:
+                event = signal_event(change, self.source)
+                value = self.serializer(event, self.wire.signalen)
+                producer.send(
+                    self.wire.signalen, key=key, value=value, headers=event_headers(event)
+                )
+                stats.signal_events += 1
+            snapshot = self.serializer.encode(
+                self.wire.tijdlijnen, SNAPSHOT_SCHEMA, snapshot_record(state, outcome.clock)
+            )
+            producer.send(
+                self.wire.tijdlijnen,
+                key=key,
+                value=snapshot,
+                headers=record_headers(
+                    SNAPSHOT_SCHEMA, snapshot, source=self.source, subject=subject
+                ),
+            )
+            producer.send(
+                self.changelog,
+                key=key,
+                value=self.codec.encode(state),
+                partition=self._home(subject),
+            )
+            stats.citizens += 1
+
+    def _second_round(
+        self,
+        misplaced: list[Record],
+        *,
+        meta: KafkaConsumer,
+        reader: PartitionReader,
+        producer: BulkProducer,
+        until: date | None,
+        stats: BatchStats,
+    ) -> None:
+        """Records that lay in another partition than their citizen's, applied on top of the
+        states just written (module docstring)."""
+        producer.flush()  # the first round's states are on the changelog
+        by_home: dict[int, list[Record]] = defaultdict(list)
+        for record in misplaced:
+            subject, _ = self.fast.decode(record.value or b"", record.topic)
+            by_home[self._home(subject)].append(record)
+        changelog = [
+            TopicPartition(self.changelog, p)
+            for p in sorted(meta.partitions_for_topic(self.changelog) or ())
+        ]
+        end = end_offsets(meta, changelog, embedded=self.embedded)
+        for home, records in sorted(by_home.items()):
+            subjects = {self.fast.decode(r.value or b"", r.topic)[0] for r in records}
+            spans = self._spans([tp for tp in changelog if tp.partition == home], {}, end)
+            states = self._states(reader, spans, only=subjects)
             touched: set[str] = set()
             for record in records:
-                stats.read += 1
                 self._ingest(record, states, touched, producer, stats)
-            for subject in sorted(touched if until is None else states):
-                state = states[subject]
-                if not state.events:  # only an erasure marker: nothing to assess or show
-                    continue
-                outcome = close_replay(state, self.engine, until=until)
-                key = subject.encode()
-                for change in outcome.changes:
-                    event = signal_event(change, self.source)
-                    value = self.serializer(event, self.wire.signalen)
-                    producer.send(
-                        self.wire.signalen, key=key, value=value, headers=event_headers(event)
-                    )
-                    stats.signal_events += 1
-                snapshot = self.serializer.encode(
-                    self.wire.tijdlijnen, SNAPSHOT_SCHEMA, snapshot_record(state, outcome.clock)
-                )
-                producer.send(
-                    self.wire.tijdlijnen,
-                    key=key,
-                    value=snapshot,
-                    headers=record_headers(
-                        SNAPSHOT_SCHEMA, snapshot, source=self.source, subject=subject
-                    ),
-                )
-                producer.send(
-                    self.changelog,
-                    key=key,
-                    value=self.codec.encode(state),
-                    partition=partition_of(subject, self.partitions),
-                )
-                stats.citizens += 1
-            producer.flush()
-            self._commit(end)
-        finally:
-            producer.close()
-            consumer.close()
-        log.info("batch.done", extra={"read": stats.read, "citizens": stats.citizens})
-        return stats
+            self._finish(states, touched, until, producer, stats)
 
     def _ingest(
         self,
         record: Any,
         states: dict[str, CitizenState],
         touched: set[str],
-        producer: KafkaProducer,
+        producer: Sender,
         stats: BatchStats,
+        *,
+        homes: dict[str, int] | None = None,
+        misplaced: list[Record] | None = None,
     ) -> None:
+        """Decode, check and insert one record of an event topic (the worker's
+        ``Processor._event`` without the assessment); bad data is dead-lettered. With
+        ``homes`` and ``misplaced`` (first round): a record of a citizen not yet in ``states``
+        whose key belongs to another partition is set aside in ``misplaced``."""
         topic, value = record.topic, record.value
         try:
-            subject, event = decode_event(self.deserializer, value, topic, self.wire)
-            state = states.get(subject) or CitizenState(subject=subject)
+            subject, event = self.fast.decode(value, topic)
+            state = states.get(subject)
+            if state is None:
+                if homes is not None and misplaced is not None:
+                    home = homes.get(subject)
+                    if home is None:
+                        home = homes[subject] = self._home(subject)
+                    if home != record.partition:
+                        misplaced.append(record)
+                        stats.misplaced += 1
+                        return
+                state = CitizenState(subject=subject)
             if state.erased(record.timestamp):  # registered before the citizen's erasure
                 stats.erased += 1
                 return
@@ -289,3 +447,7 @@ class BatchRebuild:
             )
         finally:
             group.close()
+
+
+def _now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)

@@ -1,0 +1,230 @@
+"""The batch path's Kafka I/O: bulk reads of partitions up to known end offsets, and one
+producer for every output, on confluent-kafka (librdkafka).
+
+Measured on this project's 2-core machine (Apache Kafka, 200,000 records of the benchmark's
+events): kafka-python's consumer reads 36,000–47,000 records/s, confluent-kafka's about
+100,000/s; its producer queues a record in about a microsecond where kafka-python spends tens
+(docs/benchmarks.md, "Batch path after optimisation"). kafka-python stays in use for what it
+does once per run (metadata, end offsets, the group's offsets: :mod:`streams.offsets`).
+
+Contracts:
+
+- :meth:`PartitionReader.read` yields every record at an offset in ``[start, end)`` of the
+  partitions given, in offset order per partition, in lists of up to :data:`READ_CHUNK`
+  records, and never a record at or past ``end``. It returns once every partition has reached
+  its end: a record at ``end - 1`` was read, or (Apache Kafka) the broker reported the end of
+  the partition, which also covers a partition ending in transaction markers. It raises
+  :class:`BatchReadStalled` when no partition moves for :data:`STALL_SECONDS`.
+- :class:`BulkProducer` writes with ``acks=all`` and idempotence, keyed records to Kafka's
+  default (Java murmur2) partition of their key, exactly as kafka-python's producer did.
+  :meth:`BulkProducer.flush` raises :class:`BatchDeliveryError` if any record was not
+  acknowledged, so a run never commits offsets past outputs that were lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import confluent_kafka
+from confluent_kafka import KafkaError, KafkaException
+
+from schemas.exceptions import TransientError
+from streams.exceptions import StreamsError
+
+READ_CHUNK = 10_000
+"""Records per :meth:`PartitionReader.read` chunk (and per librdkafka ``consume`` call)."""
+STALL_SECONDS = 120.0
+"""A read that receives nothing for this long while partitions are unfinished fails."""
+
+
+class BatchReadStalled(StreamsError, TransientError):
+    """The broker delivered nothing for :data:`STALL_SECONDS` while partitions were not read
+    to their end offsets (an outage): the run stops before committing anything."""
+
+
+class BatchDeliveryError(StreamsError, TransientError):
+    """Outputs of the run were not acknowledged by the broker; no offsets were committed, so a
+    new run redoes the work (its outputs carry the same deterministic ids)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Offsets ``[start, end)`` of one topic partition to read."""
+
+    topic: str
+    partition: int
+    start: int
+    end: int
+
+
+class Record(NamedTuple):
+    """One consumed record, as the batch path's ingest step needs it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]] | None
+    timestamp: int | None
+    """The Kafka record timestamp (ms since the epoch), ``None`` when the broker has none."""
+
+
+class PartitionReader:
+    """Reads spans of partitions (module docstring). ``embedded``: the embedded broker, whose
+    reported end of partition is wrong (:mod:`streams.offsets`), so only offsets count."""
+
+    def __init__(self, bootstrap: str, *, embedded: bool, group: str) -> None:
+        self._embedded = embedded
+        self._consumer = confluent_kafka.Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": group,  # required by librdkafka; never joined nor committed
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "isolation.level": "read_uncommitted",  # as the kafka-python reader before
+                "enable.partition.eof": not embedded,
+                "fetch.max.bytes": 64 * 1024 * 1024,
+                "max.partition.fetch.bytes": 16 * 1024 * 1024,
+                "queued.max.messages.kbytes": 128 * 1024,
+            }
+        )
+
+    def read(self, spans: Sequence[Span]) -> Iterator[list[Record]]:
+        """The records of ``spans`` (module docstring)."""
+        todo = {(s.topic, s.partition): s.end for s in spans if s.start < s.end}
+        if not todo:
+            return
+        assignment = [
+            confluent_kafka.TopicPartition(s.topic, s.partition, s.start)
+            for s in spans
+            if s.start < s.end
+        ]
+        self._consumer.assign(assignment)
+        try:
+            moved = time.monotonic()
+            while todo:
+                messages = self._consumer.consume(num_messages=READ_CHUNK, timeout=0.5)
+                if not messages:
+                    if time.monotonic() - moved > STALL_SECONDS:
+                        raise BatchReadStalled(
+                            f"no record for {STALL_SECONDS:.0f} s with {len(todo)} partition(s) "
+                            "not read to their end"
+                        )
+                    continue
+                moved = time.monotonic()
+                chunk = self._records(messages, todo)
+                if chunk:
+                    yield chunk
+        finally:
+            self._consumer.unassign()
+
+    def _records(self, messages: list[Any], todo: dict[tuple[str, int], int]) -> list[Record]:
+        chunk: list[Record] = []
+        for message in messages:
+            error = message.error()
+            where = (message.topic(), message.partition())
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    todo.pop(where, None)
+                    continue
+                raise KafkaException(error)
+            end = todo.get(where)
+            if end is None:
+                continue  # that partition is done: a record past its end
+            offset = message.offset()
+            if offset >= end:
+                del todo[where]
+                continue
+            if offset + 1 >= end:
+                del todo[where]
+            kind, stamp = message.timestamp()
+            chunk.append(
+                Record(
+                    where[0],
+                    where[1],
+                    offset,
+                    message.key(),
+                    message.value(),
+                    message.headers(),
+                    None if kind == confluent_kafka.TIMESTAMP_NOT_AVAILABLE else stamp,
+                )
+            )
+        return chunk
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+class BulkProducer:
+    """One idempotent producer for every output of a run (module docstring)."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self._failures = _Failures()  # not self: no cycle, the producer ends with this object
+        self._producer = confluent_kafka.Producer(
+            {
+                "bootstrap.servers": bootstrap,
+                "acks": "all",
+                "enable.idempotence": True,
+                "partitioner": "murmur2_random",  # Java's (and kafka-python's) for keyed records
+                "linger.ms": 20,
+                "batch.size": 1024 * 1024,
+                "queue.buffering.max.kbytes": 256 * 1024,
+                "queue.buffering.max.messages": 1_000_000,
+                "delivery.report.only.error": True,
+                "on_delivery": self._failures.delivered,
+            }
+        )
+        self._sent = 0
+
+    def send(
+        self,
+        topic: str,
+        *,
+        key: bytes | None = None,
+        value: bytes | None = None,
+        headers: Sequence[tuple[str, bytes]] | None = None,
+        partition: int | None = None,
+    ) -> None:
+        """Queue one record (``partition``: that one, else the key's)."""
+        options: dict[str, Any] = {"key": key, "value": value}
+        if headers:
+            options["headers"] = list(headers)
+        if partition is not None:
+            options["partition"] = partition
+        while True:
+            try:
+                self._producer.produce(topic, **options)
+                break
+            except BufferError:  # the queue is full: let librdkafka send some first
+                self._producer.poll(0.05)
+        self._sent += 1
+        if self._sent % 10_000 == 0:
+            self._producer.poll(0)
+
+    def flush(self, timeout: float = 300.0) -> None:
+        """Wait until every queued record is acknowledged; raise :class:`BatchDeliveryError`
+        if one was not (or the wait timed out)."""
+        left = self._producer.flush(timeout)
+        failures = self._failures
+        if left or failures.count:
+            raise BatchDeliveryError(
+                f"{failures.count} output record(s) failed and {left} unacknowledged after "
+                f"{timeout:.0f} s: {failures.error or 'timeout'}"
+            )
+
+
+class _Failures:
+    """Delivery failures reported by librdkafka (only failures are reported)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.error: str | None = None
+
+    def delivered(self, error: Any, _message: Any) -> None:
+        if error is not None:
+            self.count += 1
+            self.error = str(error)
