@@ -372,19 +372,6 @@ def candidates(rule: Rule, view: FactView) -> list[Candidate]:
     return _pairs(rule, shape, view)
 
 
-@dataclass(slots=True)
-class RuleResult:
-    """One rule's candidates given its visible facts, with the texts rendered so far — derived
-    data that :meth:`RuleSet.assess_changed` keeps between calls (never stored)."""
-
-    view: FactView
-    candidates: list[Candidate]
-    uitleg: dict[int, str]
-    """Rendered ``uitleg`` by candidate index (the view and facts fix it)."""
-    reden: dict[int, str | None]
-    """Rendered ``reden`` by candidate index."""
-
-
 class RuleSet:
     """The active rules, evaluated together on one citizen's events."""
 
@@ -451,58 +438,18 @@ class RuleSet:
         subject: str,
         events: Sequence[TimelineEvent],
         clock: date,
-        cache: MutableMapping[str, RuleResult],
+        cache: MutableMapping[str, Any],
         changed: frozenset[str] | None,
     ) -> tuple[list[Signal], date | None]:
-        """:meth:`assess`, recomputing only the rules whose facts may have changed.
+        """:meth:`assess`, recomputing only the rules whose facts may have changed since the
+        previous call for the same citizen: see :func:`streams.rules.incremental.assess_changed`
+        for the contract."""
+        from streams.rules.incremental import assess_changed
 
-        ``cache`` holds each rule's :class:`RuleResult` from the previous call for the same
-        citizen (empty at first; the caller keeps it). ``changed`` is the set of event types
-        added to or removed from ``events`` since that call (empty: only the clock moved;
-        ``None``: unknown — every rule is recomputed). A rule is recomputed when it declares
-        one of ``changed`` or has no cached result; the others keep their candidates (which
-        depend only on the rule's visible facts, never on the clock) and only the clock's part
-        — known, open or resolved, and the next due day — is redone for every rule.
-
-        Contract: ``events`` are in timeline order, one per (source, id), and every one is
-        dated on or before ``clock`` (as on a citizen's own clock, which is at least their
-        latest ``datum``); then the result equals ``assess(subject, events, clock)``.
-        """
-        if changed is None:
-            cache.clear()
-        shared: dict[object, Any] = {}
-        for rule in self.rules:
-            if rule.id in cache and not (changed and rule.leest & changed):
-                continue
-            view = FactView(events, rule.leest, shared)
-            cache[rule.id] = RuleResult(view, candidates(rule, view), {}, {})
-        signals: list[Signal] = []
-        due: list[date] = []
-        for rule in self.rules:
-            result = cache[rule.id]
-            for index, found in enumerate(result.candidates):
-                if found.termijn is not None and found.termijn >= clock:
-                    due.append(found.termijn + timedelta(days=1))
-                if found.opgelost_op is not None and found.opgelost_op > clock:
-                    due.append(found.opgelost_op)
-                if not found.known(clock):
-                    continue
-                resolved = found.opgelost_op is not None and found.opgelost_op <= clock
-                uitleg = result.uitleg.get(index)
-                if uitleg is None:
-                    uitleg = result.uitleg[index] = explain(rule, result.view, found.facts)
-                reden = None
-                if resolved:
-                    if index not in result.reden:
-                        result.reden[index] = found.reden
-                    reden = result.reden[index]
-                signals.append(
-                    self._signal(subject, rule, found, clock, uitleg=uitleg, reden=reden)
-                )
-        return self._sorted(signals), min(due, default=None)
+        return assess_changed(self, subject, events, clock, cache=cache, changed=changed)
 
     @staticmethod
-    def _signal(
+    def signal(
         subject: str, rule: Rule, found: Candidate, clock: date, *, uitleg: str, reden: str | None
     ) -> Signal:
         resolved = found.opgelost_op is not None and found.opgelost_op <= clock
@@ -519,7 +466,7 @@ class RuleSet:
             reden=reden if resolved else None,
         )
 
-    def _sorted(self, signals: list[Signal]) -> list[Signal]:
+    def sorted(self, signals: list[Signal]) -> list[Signal]:
         order = {r.id: i for i, r in enumerate(self.rules)}
         signals.sort(key=lambda s: (order[s.regel], s.sinds, s.sleutel))
         return signals
@@ -534,8 +481,8 @@ class RuleSet:
             resolved = found.opgelost_op is not None and found.opgelost_op <= clock
             uitleg = explain(rule, view, found.facts)
             reden = found.reden if resolved else None
-            signals.append(self._signal(subject, rule, found, clock, uitleg=uitleg, reden=reden))
-        return self._sorted(signals)
+            signals.append(self.signal(subject, rule, found, clock, uitleg=uitleg, reden=reden))
+        return self.sorted(signals)
 
     def _due(
         self,

@@ -59,6 +59,22 @@ def _segment_order(segment: Segment) -> tuple[int, int]:
     return (segment.start, segment.end)
 
 
+class SharedCache(dict[object, Any]):
+    """The values of :meth:`FactView.shared`, kept across evaluations of one citizen: each
+    value depends only on the events of the types it read, so after a change only the values
+    that read a changed type are dropped (:meth:`invalidate`); the others stay exact."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: dict[object, frozenset[str]] = {}
+
+    def invalidate(self, changed: frozenset[str]) -> None:
+        """Drop every value that read one of ``changed``."""
+        for key in [k for k, reads in self.reads.items() if reads & changed]:
+            del self[key]
+            del self.reads[key]
+
+
 class FactView:
     """The events one rule may see: its declared types, dated up to the clock, in order.
 
@@ -118,6 +134,8 @@ class FactView:
         except KeyError:
             value = compute()
             self._shared[key] = value
+            if isinstance(self._shared, SharedCache):
+                self._shared.reads[key] = reads
             return value
 
     @property
