@@ -101,19 +101,23 @@ def ordered_inputs(argv: Sequence[str]) -> list[Input]:
     return inputs
 
 
-def _committed_up_to_end(
+def _behind(
     bootstrap: str, group: str, topics: Sequence[str], *, embedded: bool
-) -> bool:
+) -> dict[TopicPartition, tuple[int | None, int]]:
+    """The partitions of ``topics`` on which ``group`` has not committed up to the end:
+    ``{partition: (committed offset or None, end offset)}``; empty when drained."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     try:
         tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
         end = end_offsets(consumer, tps, embedded=embedded)
         committed = admin.list_group_offsets({group: tps}).get(group, {})
+        behind: dict[TopicPartition, tuple[int | None, int]] = {}
         for tp in tps:
-            if end[tp] > 0 and (tp not in committed or committed[tp].offset < end[tp]):
-                return False
-        return True
+            done = committed[tp].offset if tp in committed else None
+            if end[tp] > 0 and (done is None or done < end[tp]):
+                behind[tp] = (done, end[tp])
+        return behind
     finally:
         consumer.close()
         admin.close()
@@ -131,20 +135,29 @@ def wait_drained(
 ) -> None:
     """Block until the worker group ``group`` has committed every record of ``topics``
     (``embedded``: the broker is the embedded one, whose reported end offsets must be
-    corrected, :mod:`streams.offsets`)."""
+    corrected, :mod:`streams.offsets`). On timeout the error names the partitions still
+    behind, with their committed and end offsets."""
     deadline = time.monotonic() + timeout
+    behind: dict[TopicPartition, tuple[int | None, int]] = {}
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise ReplayError(f"the stream worker exited with code {worker.returncode}:\n{tail}")
         try:
-            if _committed_up_to_end(bootstrap, group, topics, embedded=embedded):
+            behind = _behind(bootstrap, group, topics, embedded=embedded)
+            if not behind:
                 return
         except KafkaError as exc:  # e.g. no group coordinator yet on a new cluster
             if not exc.retriable:
                 raise
         time.sleep(0.3)
-    raise ReplayError(f"the stream worker did not finish within {timeout:.0f}s")
+    lagging = ", ".join(
+        f"{tp.topic}[{tp.partition}] committed {done} of {end}"
+        for tp, (done, end) in sorted(behind.items())
+    )
+    raise ReplayError(
+        f"the stream worker did not finish within {timeout:.0f}s (behind: {lagging or 'unknown'})"
+    )
 
 
 def broadcast_until(bootstrap: str, until: date, partitions: int, wire: Wire) -> None:

@@ -37,7 +37,7 @@ from streams.embedded import use_true_highwaters
 from streams.metrics import WorkerMetrics
 from streams.processor import ClockMode, Message, Processor
 from streams.readmodel import ReadModel
-from streams.recovery import seek_before_resume
+from streams.recovery import seek_before_resume, use_committed_highwaters
 from streams.rules import RuleSet
 from streams.state import CitizenState
 from streams.toestand import Period
@@ -221,6 +221,8 @@ def create_app(
     seek_before_resume()
     if settings.profile == "embedded":
         use_true_highwaters(bootstrap)
+    else:
+        use_committed_highwaters(bootstrap)
     app = _faust_app(settings, bootstrap, wire.group_id)
     serializer = RecordSerializer(registry)
     deserializer = RecordDeserializer(registry)

@@ -48,3 +48,42 @@ def true_end_offsets(
     for tp in todo:
         result[tp] = max(reported[tp], consumer.position(tp))
     return result
+
+
+def committed_record_ends(
+    consumer: KafkaConsumer, tps: Sequence[TopicPartition], timeout: float = 10.0
+) -> dict[TopicPartition, int]:
+    """For each partition, the offset after its last *record* visible to a ``read_committed``
+    reader (``consumer`` must be group-less and ``read_committed``; its assignment is
+    replaced); 0 for a partition with no such record.
+
+    On Apache Kafka with transactions the end a ``read_committed`` reader is given (the last
+    stable offset) lies past the commit marker of the last transaction, an offset that holds
+    no record. A reader that waits for the record at "end − 1" (Faust's table recovery) would
+    wait for nothing; this returns the offset it can wait for. Each partition's tail is read
+    backwards in growing windows until a record is found (normally the last window of 64
+    offsets: one commit writes one marker per partition)."""
+    begin: dict[TopicPartition, int] = consumer.beginning_offsets(list(tps))
+    stable: dict[TopicPartition, int] = consumer.end_offsets(list(tps))
+    result = dict.fromkeys(tps, 0)
+    window = 64
+    todo = {tp: stable[tp] for tp in tps if stable[tp] > begin[tp]}
+    deadline = time.monotonic() + timeout
+    while todo:
+        starts = {tp: max(begin[tp], end - window) for tp, end in todo.items()}
+        consumer.assign(list(todo))
+        for tp, start in starts.items():
+            consumer.seek(tp, start)
+        waiting = set(todo)
+        while waiting:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading the tail of {sorted(map(str, waiting))} timed out")
+            for tp, records in consumer.poll(timeout_ms=200, max_records=100_000).items():
+                for record in records:
+                    if record.offset < todo[tp]:
+                        result[tp] = max(result[tp], record.offset + 1)
+            waiting = {tp for tp in waiting if consumer.position(tp) < todo[tp]}
+        # done: a record found, or the window reached the beginning (no record at all)
+        todo = {tp: end for tp, end in todo.items() if not result[tp] and starts[tp] > begin[tp]}
+        window *= 8
+    return result

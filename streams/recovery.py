@@ -32,7 +32,7 @@ them all. The replacement seeks such stream partitions to their beginning, which
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 
@@ -94,13 +94,133 @@ async def _seek_to_committed(self: Any) -> Mapping[Any, Any]:
     return result
 
 
+def _drop_batches_older_than_a_seek(consumer_class: Any) -> None:
+    """Faust's fetch loop (``Consumer._drain_messages``) delivers a fetched batch record by
+    record, awaiting each delivery; a rebalance can happen in the middle. After it, the
+    partitions are sought back to their committed offsets, but the loop carries on with the
+    rest of the old batch: for a partition kept in the rebalance, its first record after the
+    seek is then one *past* the records dropped while the flow was stopped. Faust takes the
+    jump for a gap (compaction, transaction markers), acknowledges the offsets in between
+    as processed, and drops the same records when they are fetched again (they are below
+    its read offset): they are never processed and their offsets are committed. Seen as
+    events missing from timelines after a worker joined or left mid-backlog.
+
+    Here every seek (``perform_seek``, ``seek``) starts a new epoch, and ``getmany`` stops
+    yielding a batch fetched in an earlier epoch: its records are fetched again from the
+    sought position."""
+    faust_getmany = consumer_class.getmany
+    faust_perform_seek = consumer_class.perform_seek
+    faust_seek = consumer_class.seek
+
+    async def perform_seek(self: Any) -> None:
+        self._schakel_seek_epoch = getattr(self, "_schakel_seek_epoch", 0) + 1
+        await faust_perform_seek(self)
+
+    async def seek(self: Any, partition: Any, offset: int) -> None:
+        self._schakel_seek_epoch = getattr(self, "_schakel_seek_epoch", 0) + 1
+        await faust_seek(self, partition, offset)
+
+    async def getmany(self: Any, timeout: float) -> AsyncIterator[Any]:
+        epoch = getattr(self, "_schakel_seek_epoch", 0)
+        async for item in faust_getmany(self, timeout):
+            if getattr(self, "_schakel_seek_epoch", 0) != epoch:
+                return  # fetched before a seek: stale
+            yield item
+
+    consumer_class.getmany = getmany
+    consumer_class.perform_seek = perform_seek
+    consumer_class.seek = seek
+
+
+def _track_key_partitions(collection_class: Any) -> None:
+    """Faust's memory store forgets, after a rebalance, the keys of partitions it no longer
+    owns — but only keys it read from the changelog: it records no partition for a key the
+    worker itself wrote. A worker kept the states of citizens whose partition moved to
+    another worker; had that worker erased a citizen (``schakel forget``) and compaction
+    removed the tombstone before the partition came back, the old state would come back with
+    it. Here every key written or deleted through the table records its partition in the
+    store (``Collection._maybe_set_key_ttl``/``_maybe_del_key_ttl`` receive it, for windowed
+    tables), so the store's own clean-up after recovery covers every key."""
+    faust_set = collection_class._maybe_set_key_ttl
+    faust_del = collection_class._maybe_del_key_ttl
+
+    def _maybe_set_key_ttl(self: Any, key: Any, partition: int) -> None:
+        partitions = getattr(self.data, "_key_partition", None)
+        if partitions is not None:
+            partitions[key] = partition
+        faust_set(self, key, partition)
+
+    def _maybe_del_key_ttl(self: Any, key: Any, partition: int) -> None:
+        partitions = getattr(self.data, "_key_partition", None)
+        if partitions is not None:
+            partitions.pop(key, None)
+        faust_del(self, key, partition)
+
+    collection_class._maybe_set_key_ttl = _maybe_set_key_ttl
+    collection_class._maybe_del_key_ttl = _maybe_del_key_ttl
+
+
 def seek_before_resume() -> None:
-    """Make Faust seek every stream partition before it resumes them (idempotent)."""
+    """Make Faust seek every stream partition before it resumes them, drop what was fetched
+    before a seek, and forget the keys of partitions moved away (idempotent)."""
+    from faust.tables.base import Collection
     from faust.tables.recovery import Recovery
+    from faust.transport.consumer import Consumer
     from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
     if getattr(Recovery, "_schakel_seek_before_resume", False):
         return
     Recovery.on_recovery_completed = _on_recovery_completed
     AIOKafkaConsumerThread.seek_to_committed = _seek_to_committed
+    _drop_batches_older_than_a_seek(Consumer)
+    _track_key_partitions(Collection)
     Recovery._schakel_seek_before_resume = True
+
+
+def use_committed_highwaters(bootstrap: str) -> None:
+    """Make Faust's table recovery under exactly-once read each changelog partition to its
+    last committed record (idempotent; Apache Kafka profiles).
+
+    Faust 0.15.3 takes the "highwater" of a changelog partition under transactions from
+    ``AIOKafkaConsumer.last_stable_offset``: a value cached from the last fetch response,
+    ``None`` for a partition not fetched since it was assigned — which after a rebalance it
+    has not been (its partitions are paused). Faust then takes the changelog for empty and
+    recovers nothing: a worker that takes over a partition keeps whatever it held for it
+    before (or nothing) and carries on from the committed offsets, losing every state change
+    the previous owner made — seen as events missing from timelines after a hand-over. Here
+    the highwater is asked of the broker (``read_committed``) and moved back to the last
+    record (:func:`streams.offsets.committed_record_ends`), so that recovery neither stops
+    early nor waits for a transaction marker that never arrives as a record."""
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+    from kafka import KafkaConsumer, TopicPartition
+
+    from streams.offsets import committed_record_ends
+
+    if getattr(AIOKafkaConsumerThread, "_schakel_committed_highwaters", False):
+        return
+    faust_highwaters = AIOKafkaConsumerThread._highwaters
+
+    def read_ends(partitions: list[Any]) -> dict[Any, int]:
+        probe = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            isolation_level="read_committed",
+            client_id="schakel-highwater",
+        )
+        try:
+            ends = committed_record_ends(
+                probe, [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+            )
+        finally:
+            probe.close()
+        return {tp: ends[TopicPartition(tp.topic, tp.partition)] for tp in partitions}
+
+    async def _highwaters(self: Any, partitions: list[Any]) -> Mapping[Any, int]:
+        if not self.consumer.in_transaction:
+            return await faust_highwaters(self, partitions)  # type: ignore[no-any-return]
+        # blocking reads off the consumer thread's loop: its heartbeats keep running
+        return await asyncio.get_running_loop().run_in_executor(None, read_ends, list(partitions))
+
+    AIOKafkaConsumerThread._highwaters = _highwaters
+    AIOKafkaConsumerThread._schakel_committed_highwaters = True

@@ -13,7 +13,7 @@ from kafka.admin import NewTopic
 
 from schakel.broker import EmbeddedBroker
 from schakel.kafka_cluster import KafkaCluster
-from streams.offsets import true_end_offsets
+from streams.offsets import committed_record_ends, true_end_offsets
 
 
 def test_true_end_offsets_after_a_multi_record_batch(broker: EmbeddedBroker, unique: str) -> None:
@@ -61,4 +61,48 @@ def test_on_kafka_the_reported_end_stands_also_after_a_transaction(
     started = time.monotonic()
     assert true_end_offsets(consumer, [tp]) == {tp: 4}
     assert time.monotonic() - started < 2  # the marker is skipped, not waited for
+    consumer.close()
+
+
+@pytest.mark.kafka
+def test_on_kafka_recovery_reads_to_the_last_committed_record(
+    kafka_cluster: KafkaCluster, unique: str
+) -> None:
+    """The highwater the worker's table recovery waits for under exactly-once
+    (``streams.recovery.use_committed_highwaters``): the offset after the last record a
+    ``read_committed`` reader sees — not the end offset, which lies past the commit marker,
+    nor past an aborted transaction's records and markers."""
+    topic = f"tail-{unique}"
+    kafka_cluster.ask(lambda admin: admin.create_topics([NewTopic(topic, 3, 1)]))
+
+    async def transactions() -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=kafka_cluster.bootstrap, transactional_id=f"tx-{unique}"
+        )
+        await producer.start()
+        async with producer.transaction():  # partition 0: records 0-2, marker 3
+            for i in range(3):
+                await producer.send(topic, f"r{i}".encode(), partition=0)
+        # partition 1: 200 committed records (more than the first window), then an
+        # aborted transaction of 100 records and its marker
+        async with producer.transaction():
+            for i in range(200):
+                await producer.send(topic, f"c{i}".encode(), partition=1)
+        await producer.begin_transaction()
+        for i in range(100):
+            await producer.send(topic, f"a{i}".encode(), partition=1)
+        await producer.abort_transaction()
+        await producer.stop()
+
+    asyncio.run(transactions())
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_cluster.bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
+    tps = [TopicPartition(topic, p) for p in range(3)]
+    ends = consumer.end_offsets(tps)
+    assert (ends[tps[0]], ends[tps[1]], ends[tps[2]]) == (4, 302, 0)
+    assert committed_record_ends(consumer, tps) == {tps[0]: 3, tps[1]: 200, tps[2]: 0}
     consumer.close()
