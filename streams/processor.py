@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -67,6 +68,9 @@ ClockMode = Literal["live", "replay"]
 RETRY_FIRST_S = 0.5
 """First wait after a transient failure; doubled per attempt up to :data:`RETRY_MAX_S`."""
 RETRY_MAX_S = 30.0
+WARM_CITIZENS = 4096
+"""How many recently changed citizens keep the rules' results between flushes (the rest
+recompute every rule at their next event: the same result, more work)."""
 SIGNAL_TYPES = tuple(
     f"nl.schakel.signalen.{k}" for k in ("gesignaleerd", "opgelost", "ingetrokken")
 )
@@ -148,6 +152,9 @@ class Processor:
         self._prepared = False
         self._dirty: dict[str, tuple[CitizenState, date | None]] = {}
         """Citizens changed (or re-delivered) since the last flush, with their clock."""
+        self._warm: OrderedDict[str, CitizenState] = OrderedDict()
+        """The last :data:`WARM_CITIZENS` citizens flushed, whose states keep the rules'
+        results for their next event (:meth:`CitizenState.drop_derived` on the others)."""
 
     def today(self) -> date | None:
         return datetime.now(UTC).date() if self.clock_mode == "live" else None
@@ -255,8 +262,10 @@ class Processor:
         after it without a record being processed in between (the commit hook of
         :mod:`streams.transactions`)."""
         dirty, self._dirty = self._dirty, {}
+        warm = self._warm
         for subject, (state, clock) in dirty.items():
-            state.drop_derived()  # the rules' results are kept only between two flushes
+            warm.pop(subject, None)
+            warm[subject] = state
             partition = partition_of(subject, self.partitions)
             self.store_state(subject, state, partition)
             record = snapshot_record(state, clock)
@@ -265,6 +274,8 @@ class Processor:
             self.queue_snapshot(
                 key=subject.encode(), value=value, headers=headers, partition=partition
             )
+        while len(warm) > WARM_CITIZENS:  # memory: the rules' results of the others go
+            warm.popitem(last=False)[1].drop_derived()
         return len(dirty)
 
     async def _event(self, message: Message) -> None:
