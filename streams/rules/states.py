@@ -32,6 +32,7 @@ from streams.rules.periods import (
 )
 
 _T = TypeVar("_T")
+_MISSING: Final = object()
 
 TIJDELIJK_GESTOPT: Final = "20"
 """iWmo ``reden_beeindiging`` of a temporary stop (suspends a voorziening)."""
@@ -108,17 +109,19 @@ class FactView:
         """The visible events of ``types``, in timeline order (empty for undeclared types)."""
         if len(types) == 1:
             return self._by_type.get(types[0], ())
-        wanted = set(types)
-        return tuple(e for e in self.events if e.type in wanted)
+        key = ("of", types)
+        found = self._cache.get(key, _MISSING)
+        if found is _MISSING:
+            wanted = set(types)
+            found = self._cache[key] = tuple(e for e in self.events if e.type in wanted)
+        return found  # type: ignore[no-any-return]  # stored just above
 
     def cached(self, key: object, compute: Callable[[], _T]) -> _T:
         """Compute a value once per view (states are shared by the conditions of one rule)."""
-        try:
-            return self._cache[key]  # type: ignore[no-any-return]  # values stored by compute
-        except KeyError:
-            value = compute()
-            self._cache[key] = value
-            return value
+        value = self._cache.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._cache[key] = compute()
+        return value  # type: ignore[no-any-return]  # values stored by compute
 
     def shared(self, reads: frozenset[str], key: object, compute: Callable[[], _T]) -> _T:
         """Like :meth:`cached`, shared with other views that also see every type in ``reads``.
@@ -127,16 +130,15 @@ class FactView:
         sees exactly the same events of those types as any other such view, so the value is the
         same; a view that lacks one of them computes its own value from what it can see.
         """
-        if self._shared is None or not reads <= self.types:
+        shared = self._shared
+        if shared is None or not reads <= self.types:
             return self.cached(key, compute)
-        try:
-            return self._shared[key]  # type: ignore[no-any-return]  # values stored by compute
-        except KeyError:
-            value = compute()
-            self._shared[key] = value
-            if isinstance(self._shared, SharedCache):
-                self._shared.reads[key] = reads
-            return value
+        value = shared.get(key, _MISSING)
+        if value is _MISSING:
+            value = shared[key] = compute()
+            if isinstance(shared, SharedCache):
+                shared.reads[key] = reads
+        return value  # type: ignore[no-any-return]  # values stored by compute
 
     @property
     def origin(self) -> int:
