@@ -260,12 +260,11 @@ class Processor:
         changed since the last flush, once each; returns how many. Synchronous — it only hands
         records to the producer's buffer — so the caller can choose the offsets to commit right
         after it without a record being processed in between (the commit hook of
-        :mod:`streams.transactions`)."""
-        dirty, self._dirty = self._dirty, {}
+        :mod:`streams.transactions`). A citizen stays dirty until its writes were handed
+        over: if one fails, the exception ends the commit and the rest stay for the next."""
+        dirty = list(self._dirty.items())
         warm = self._warm
-        for subject, (state, clock) in dirty.items():
-            warm.pop(subject, None)
-            warm[subject] = state
+        for subject, (state, clock) in dirty:
             partition = partition_of(subject, self.partitions)
             self.store_state(subject, state, partition)
             record = snapshot_record(state, clock)
@@ -274,6 +273,9 @@ class Processor:
             self.queue_snapshot(
                 key=subject.encode(), value=value, headers=headers, partition=partition
             )
+            del self._dirty[subject]  # synchronous: nothing changed it meanwhile
+            warm.pop(subject, None)
+            warm[subject] = state
         while len(warm) > WARM_CITIZENS:  # memory: the rules' results of the others go
             warm.popitem(last=False)[1].drop_derived()
         return len(dirty)

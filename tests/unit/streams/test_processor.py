@@ -13,7 +13,7 @@ from schemas.serde import RecordSerializer
 from streams.processor import Message, Processor, partition_of
 from streams.state import CitizenState
 
-from .records import Sink, Worker, message, processed, raw
+from .records import OTHER_BSN, Sink, Worker, message, processed, raw
 
 
 @pytest.fixture
@@ -136,3 +136,31 @@ def test_a_flush_while_a_record_awaits_its_sends_writes_the_whole_record() -> No
     (state,) = flushed
     assert [e.event.id for e in state.events] == ["w", "p"]
     assert state.uitvoer["schakel.participatiewet.events:0:1"] == [worker.signals.sent[0]["value"]]
+
+
+def test_a_failed_write_at_the_flush_leaves_the_citizen_dirty() -> None:
+    worker = Worker()
+    other = [
+        raw(
+            e["id"] + "-b",
+            e["type"],
+            bsn=OTHER_BSN,
+            **{k: v for k, v in e["data"].items() if k != "bsn"},
+        )
+        for e in R2
+    ]
+    for offset, event in enumerate([*R2, *other]):
+        asyncio.run(worker.processor.handle(message(event, offset)))
+    written: list[str] = []
+
+    def store_state(subject: str, state: CitizenState, partition: int) -> None:
+        if written:
+            raise RuntimeError("broker gone")
+        written.append(subject)
+
+    worker.processor.store_state = store_state
+    with pytest.raises(RuntimeError):
+        worker.processor.flush()  # the commit fails; the second citizen stays dirty
+    worker.processor.store_state = lambda subject, state, partition: written.append(subject)
+    assert worker.processor.flush() == 1
+    assert len(set(written)) == 2
