@@ -3,11 +3,14 @@ namespace, in a process of its own so that its peak memory is its own.
 
 ``python -m benchmarks.batch_run BOOTSTRAP NAMESPACE OUT`` writes ``{"seconds": …,
 "max_rss_bytes": …}`` to OUT: the run's wall time and the process's peak resident set
-(``ru_maxrss``, which includes the interpreter and its imports)."""
+(``ru_maxrss``, which includes the interpreter and its imports). ``SCHAKEL_PROFILE``
+(``embedded``, the default, or ``kafka``) says which broker it runs on, as for
+``schakel replay --batch``."""
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -36,6 +39,7 @@ def main(bootstrap: str, namespace: str, out: str) -> None:
         partitions=PARTITIONS,
         source=SOURCE,
         history_limit=HISTORY_LIMIT,
+        embedded=os.environ.get("SCHAKEL_PROFILE", "embedded") == "embedded",
     ).run()
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux

@@ -2,6 +2,7 @@
 broker, and the top functions of each.
 
     .venv/bin/python -m benchmarks.profile [--events 20000] [--out var/profile]
+                                           [--broker embedded|kafka] [--paths worker,batch]
 
 Needs ``py-spy`` (``make bench`` installs it in ``.venv-bench``; it is a binary, so any
 environment works). The worker (``schakel worker --clock replay``) is sampled from its first to
@@ -15,6 +16,7 @@ the process's samples.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import signal
@@ -116,6 +118,7 @@ def profile_batch(bootstrap_kind: str, count: int, out: Path, work: Path) -> Pat
             cwd=ROOT,
             check=True,
             stdout=subprocess.DEVNULL,
+            env={**os.environ, "SCHAKEL_PROFILE": broker.profile},
         )
         print(f"batch: {count} events in {time.perf_counter() - started:.1f} s (sampled)")
     return raw
@@ -128,10 +131,18 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--broker", choices=["embedded", "kafka"], default="embedded")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "profile")
+    parser.add_argument(
+        "--paths", default="worker,batch", help="comma-separated subset of worker,batch"
+    )
     args = parser.parse_args()
+    chosen = [p for p in args.paths.split(",") if p]
+    if not set(chosen) <= {"worker", "batch"}:
+        parser.error("--paths: a subset of worker,batch")
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, profile in (("worker", profile_worker), ("batch", profile_batch)):
+            if name not in chosen:
+                continue
             raw = profile(args.broker, args.events, args.out, Path(tmp))
             print(f"\n## {name} ({raw})\n" + "\n".join(top(raw)), flush=True)
 

@@ -33,7 +33,16 @@ class RecordSerializer:
         self._registry = registry
         self._catalogue = cat or catalogue()
         self._ids: dict[tuple[str, str], int] = {}
+        self._writers: dict[str, Any] = {}
         self._lock = threading.Lock()
+
+    def _writer(self, schema: SchemaVersion) -> Any:
+        """``schema`` parsed once for writing, with fastavro's mark of a parsed schema (without
+        it, ``schemaless_writer`` parses the schema again on every call); the same bytes."""
+        writer = self._writers.get(schema.name)
+        if writer is None:
+            writer = self._writers[schema.name] = fastavro.parse_schema(dict(schema.raw))
+        return writer
 
     def _schema_id(self, topic: str, schema: SchemaVersion) -> int:
         key = (topic, schema.name)
@@ -63,7 +72,7 @@ class RecordSerializer:
         buffer = io.BytesIO()
         buffer.write(_HEADER.pack(MAGIC, self._schema_id(topic, schema)))
         try:
-            fastavro.schemaless_writer(buffer, schema.parsed, to_avro(schema, record))
+            fastavro.schemaless_writer(buffer, self._writer(schema), to_avro(schema, record))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise SerdeError(f"record does not fit schema {name}: {exc}") from exc
         return buffer.getvalue()

@@ -29,7 +29,7 @@ from typing import Any
 import fastavro
 from pydantic import BaseModel, ValidationError
 
-from schemas.catalogue import SchemaVersion, from_avro
+from schemas.catalogue import SchemaVersion
 from schemas.exceptions import SerdeError
 from schemas.models import data_model
 from schemas.serde import MAGIC, RecordDeserializer
@@ -54,8 +54,9 @@ class _Schema:
 
     read: Callable[[bytes], Any]
     latest: SchemaVersion
-    translate: bool
-    """Whether enum symbols need :func:`schemas.catalogue.from_avro`."""
+    enums: tuple[str, ...]
+    """The data fields that are enums: their symbols are translated as
+    :func:`schemas.catalogue.from_avro` does (``geen_recht`` → ``geen-recht``)."""
 
 
 def _reader_of(writer: Any, reader: Any) -> Callable[[bytes], Any]:
@@ -125,7 +126,7 @@ class FastIngest:
         # anything else (an unreachable registry) is not cached: decode_event raises it
         schema = None
         if latest.is_event:
-            schema = _Schema(_reader_of(writer, reader), latest, bool(latest.enum_fields))
+            schema = _Schema(_reader_of(writer, reader), latest, tuple(latest.enum_fields))
         self._schemas[header] = schema
         return schema
 
@@ -139,7 +140,13 @@ class FastIngest:
             return None
         if not isinstance(record, dict):
             return None
-        return from_avro(schema.latest, record) if schema.translate else record
+        if schema.enums:  # from_avro on the data record, in place: the record is ours
+            data = record["data"]
+            for name in schema.enums:
+                value = data.get(name)
+                if isinstance(value, str):
+                    data[name] = value.replace("_", "-")
+        return record
 
     def _model(self, topic: str, event_type: str) -> type[BaseModel] | None:
         """The data model of ``event_type`` if a record of it on ``topic`` passes the type and

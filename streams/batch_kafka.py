@@ -89,7 +89,7 @@ class PartitionReader:
                 "enable.partition.eof": not embedded,
                 "fetch.max.bytes": 64 * 1024 * 1024,
                 "max.partition.fetch.bytes": 16 * 1024 * 1024,
-                "queued.max.messages.kbytes": 128 * 1024,
+                "queued.max.messages.kbytes": 64 * 1024,
             }
         )
 
