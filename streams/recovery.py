@@ -32,8 +32,11 @@ them all. The replacement seeks such stream partitions to their beginning, which
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
+
+log = logging.getLogger("schakel.streams")
 
 
 async def _on_recovery_completed(self: Any, generation_id: int = 0) -> None:
@@ -77,14 +80,18 @@ async def _on_recovery_completed(self: Any, generation_id: int = 0) -> None:
 
 
 async def _seek_committed_or_beginning(thread: Any, consumer: Any) -> Mapping[Any, Any]:
+    """Seek every assigned input partition to its committed offset, or to its beginning if it
+    has none; tell Faust's consumer (``thread.consumer``) which offset each must deliver
+    next (:func:`_deliver_each_partition_in_order`). Returns the committed offsets (``None``
+    where there is none), as aiokafka's ``seek_to_committed`` does."""
     committed: Mapping[Any, Any] = await consumer.seek_to_committed()
-    uncommitted = [
-        tp
-        for tp, offset in committed.items()
-        if not offset and not thread.consumer._is_changelog_tp(tp)
-    ]
+    inputs = [tp for tp in committed if not thread.consumer._is_changelog_tp(tp)]
+    uncommitted = [tp for tp in inputs if not committed[tp]]
     if uncommitted:
         await consumer.seek_to_beginning(*uncommitted)
+    nexts = thread.consumer.__dict__.setdefault("_schakel_expected", {})
+    for tp in inputs:
+        nexts[tp] = committed[tp] or await consumer.position(tp)
     return committed
 
 
@@ -94,41 +101,65 @@ async def _seek_to_committed(self: Any) -> Mapping[Any, Any]:
     return result
 
 
-def _drop_batches_older_than_a_seek(consumer_class: Any) -> None:
-    """Faust's fetch loop (``Consumer._drain_messages``) delivers a fetched batch record by
-    record, awaiting each delivery; a rebalance can happen in the middle. After it, the
-    partitions are sought back to their committed offsets, but the loop carries on with the
-    rest of the old batch: for a partition kept in the rebalance, its first record after the
-    seek is then one *past* the records dropped while the flow was stopped. Faust takes the
-    jump for a gap (compaction, transaction markers), acknowledges the offsets in between
-    as processed, and drops the same records when they are fetched again (they are below
-    its read offset): they are never processed and their offsets are committed. Seen as
-    events missing from timelines after a worker joined or left mid-backlog.
+def _deliver_each_partition_in_order(consumer_class: Any) -> None:
+    """Make Faust deliver every input partition without holes from where it was sought.
 
-    Here every seek (``perform_seek``, ``seek``) starts a new epoch, and ``getmany`` stops
-    yielding a batch fetched in an earlier epoch: its records are fetched again from the
-    sought position."""
+    Faust's fetch loop (``Consumer._drain_messages``) hands records on one by one, awaiting
+    each; around a rebalance, records are dropped at several points (a batch fetched before
+    the post-rebalance seek but delivered after it, deliveries cut off while the flow is
+    stopped, agent queues cleared). When the next record that does get through lies past
+    the dropped ones, Faust takes the jump for a gap (compaction, transaction markers),
+    acknowledges the offsets in between as processed, and drops the same records when they
+    are fetched again (they are below its read offset): never processed, their offsets
+    committed. Seen as events missing from timelines after a worker joined or left while a
+    backlog was being processed.
+
+    Here the consumer knows the offset each input partition must deliver next (set by every
+    seek: the committed offset, or the beginning for a partition without one; advanced by
+    each record delivered). A record past it is not delivered: the partition is sought back
+    to the expected offset and the rest of its batch skipped, so the missing records are
+    fetched again. Should the record after the expected offset still come first after that
+    seek, the offsets in between hold no records (a real gap) and it is delivered. A record
+    before it was delivered already and is skipped. Changelog partitions are left to Faust's
+    table recovery."""
     faust_getmany = consumer_class.getmany
-    faust_perform_seek = consumer_class.perform_seek
     faust_seek = consumer_class.seek
 
-    async def perform_seek(self: Any) -> None:
-        self._schakel_seek_epoch = getattr(self, "_schakel_seek_epoch", 0) + 1
-        await faust_perform_seek(self)
+    def expected(self: Any) -> dict[Any, int]:
+        return self.__dict__.setdefault("_schakel_expected", {})  # type: ignore[no-any-return]
 
     async def seek(self: Any, partition: Any, offset: int) -> None:
-        self._schakel_seek_epoch = getattr(self, "_schakel_seek_epoch", 0) + 1
         await faust_seek(self, partition, offset)
+        expected(self)[partition] = offset
 
     async def getmany(self: Any, timeout: float) -> AsyncIterator[Any]:
-        epoch = getattr(self, "_schakel_seek_epoch", 0)
-        async for item in faust_getmany(self, timeout):
-            if getattr(self, "_schakel_seek_epoch", 0) != epoch:
-                return  # fetched before a seek: stale
-            yield item
+        nexts = expected(self)
+        resought: dict[Any, int] = self.__dict__.setdefault("_schakel_resought", {})
+        changelogs = self.app.tables.changelog_topics if self.app.tables else ()
+        skipping: set[Any] = set()
+        async for tp, message in faust_getmany(self, timeout):
+            if tp.topic in changelogs:
+                yield tp, message
+                continue
+            if tp in skipping:
+                continue
+            offset, want = message.offset, nexts.get(tp)
+            if want is not None and offset < want:
+                continue  # delivered before
+            if want is not None and offset > want and resought.get(tp) != want:
+                log.warning(
+                    "consumer.refetch",
+                    extra={"topic": tp.topic, "partition": tp.partition, "from_offset": want},
+                )
+                resought[tp] = want
+                skipping.add(tp)
+                await self.seek(tp, want)
+                continue
+            resought.pop(tp, None)
+            nexts[tp] = offset + 1
+            yield tp, message
 
     consumer_class.getmany = getmany
-    consumer_class.perform_seek = perform_seek
     consumer_class.seek = seek
 
 
@@ -160,6 +191,30 @@ def _track_key_partitions(collection_class: Any) -> None:
     collection_class._maybe_del_key_ttl = _maybe_del_key_ttl
 
 
+def _report_input_gaps(consumer_class: Any) -> None:
+    """Faust takes a jump in a partition's offsets for a gap that holds no records
+    (compaction, transaction markers) and acknowledges the offsets in between. On a changelog
+    that is routine; on an input topic (plain producers, no compaction) it means records were
+    skipped — as with the defects above — so it is logged as a warning (topic, partition and
+    offsets only)."""
+    faust_add_gap = consumer_class._add_gap
+
+    async def _add_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
+        if not self.app.tables or tp.topic not in self.app.tables.changelog_topics:
+            log.warning(
+                "consumer.input_gap",
+                extra={
+                    "topic": tp.topic,
+                    "partition": tp.partition,
+                    "from_offset": offset_from,
+                    "to_offset": offset_to,
+                },
+            )
+        await faust_add_gap(self, tp, offset_from, offset_to)
+
+    consumer_class._add_gap = _add_gap
+
+
 def seek_before_resume() -> None:
     """Make Faust seek every stream partition before it resumes them, drop what was fetched
     before a seek, and forget the keys of partitions moved away (idempotent)."""
@@ -172,8 +227,9 @@ def seek_before_resume() -> None:
         return
     Recovery.on_recovery_completed = _on_recovery_completed
     AIOKafkaConsumerThread.seek_to_committed = _seek_to_committed
-    _drop_batches_older_than_a_seek(Consumer)
+    _deliver_each_partition_in_order(Consumer)
     _track_key_partitions(Collection)
+    _report_input_gaps(Consumer)
     Recovery._schakel_seek_before_resume = True
 
 

@@ -1,67 +1,96 @@
-"""The stale-batch guard of ``streams/recovery.py`` on a consumer class shaped like Faust's:
-a batch that was being delivered when a seek happened is not delivered further (its records
-are fetched again from the sought position), and one fetched after the seek is whole."""
+"""The delivery guard of ``streams/recovery.py`` on a consumer class shaped like Faust's: each
+input partition is delivered without holes from the offset it was sought to; a record past
+it makes the partition be sought back (the records in between are fetched again), unless
+the same jump comes again right after that seek (a real gap); changelogs pass untouched.
+And the memory store's clean-up of keys whose partition moved away."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
 
-from streams.recovery import _drop_batches_older_than_a_seek
+from faust.types import TP
+
+from streams.recovery import _deliver_each_partition_in_order
+
+EVENTS, OTHER, CHANGELOG = TP("events", 0), TP("events", 1), TP("w-changelog", 0)
 
 
-class BatchConsumer:
-    """Faust's ``Consumer`` as far as the guard sees it: ``getmany`` yields a fetched batch
-    record by record; ``perform_seek`` and ``seek`` move the position."""
+class FetchingConsumer:
+    """Faust's ``Consumer`` as far as the guard sees it: ``getmany`` yields one fetched batch
+    record by record; ``seek`` moves a partition."""
 
-    def __init__(self, batches: list[list[int]]) -> None:
+    def __init__(self, batches: list[list[tuple[TP, int]]]) -> None:
         self.batches = batches
-        self.seeks: list[object] = []
+        self.sought: list[tuple[TP, int]] = []
+        self.app = SimpleNamespace(tables=SimpleNamespace(changelog_topics={CHANGELOG.topic}))
 
-    async def getmany(self, timeout: float) -> AsyncIterator[tuple[str, int]]:
-        for offset in self.batches.pop(0):
-            yield "tp", offset
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
+        for tp, offset in self.batches.pop(0):
+            yield tp, SimpleNamespace(offset=offset)
 
-    async def perform_seek(self) -> None:
-        self.seeks.append("committed")
-
-    async def seek(self, partition: str, offset: int) -> None:
-        self.seeks.append((partition, offset))
+    async def seek(self, partition: TP, offset: int) -> None:
+        self.sought.append((partition, offset))
 
 
-_drop_batches_older_than_a_seek(BatchConsumer)
+_deliver_each_partition_in_order(FetchingConsumer)
 
 
-def test_a_batch_stops_at_a_seek_and_the_next_is_whole() -> None:
-    consumer = BatchConsumer([[4, 5, 6, 7, 8, 9], [4, 5, 6]])
+def deliver(consumer: FetchingConsumer, expected: dict[TP, int]) -> list[list[tuple[TP, int]]]:
+    consumer.__dict__["_schakel_expected"] = dict(expected)
 
-    async def scenario() -> tuple[list[int], list[int]]:
-        first: list[int] = []
-        async for _, offset in consumer.getmany(timeout=1.0):
-            first.append(offset)
-            if offset == 5:  # a rebalance while the batch is delivered
-                await consumer.perform_seek()
-        second = [offset async for _, offset in consumer.getmany(timeout=1.0)]
-        return first, second
+    async def fetch_all() -> list[list[tuple[TP, int]]]:
+        delivered = []
+        while consumer.batches:
+            delivered.append(
+                [(tp, message.offset) async for tp, message in consumer.getmany(timeout=1.0)]
+            )
+        return delivered
 
-    first, second = asyncio.run(scenario())
-    assert first == [4, 5]  # 6..9 were fetched before the seek: not delivered
-    assert second == [4, 5, 6]
-    assert consumer.seeks == ["committed"]  # Faust's own seek still ran
+    return asyncio.run(fetch_all())
 
 
-def test_a_single_partition_seek_also_ends_the_batch() -> None:
-    consumer = BatchConsumer([[1, 2, 3]])
+def test_a_hole_after_a_seek_is_fetched_again_and_other_partitions_carry_on() -> None:
+    consumer = FetchingConsumer(
+        [
+            [(EVENTS, 8), (OTHER, 3), (EVENTS, 9), (OTHER, 4)],  # 4..7 were dropped upstream
+            [(EVENTS, 4), (EVENTS, 5), (EVENTS, 6), (EVENTS, 7), (EVENTS, 8)],
+        ]
+    )
+    delivered = deliver(consumer, {EVENTS: 4, OTHER: 3})
+    assert delivered == [[(OTHER, 3), (OTHER, 4)], [(EVENTS, o) for o in range(4, 9)]]
+    assert consumer.sought == [(EVENTS, 4)]
+
+
+def test_the_same_jump_right_after_the_seek_is_a_real_gap() -> None:
+    consumer = FetchingConsumer([[(EVENTS, 8)], [(EVENTS, 8), (EVENTS, 9)]])
+    assert deliver(consumer, {EVENTS: 4}) == [[], [(EVENTS, 8), (EVENTS, 9)]]
+    assert consumer.sought == [(EVENTS, 4)]
+
+
+def test_records_before_the_expected_offset_are_skipped_and_changelogs_pass() -> None:
+    consumer = FetchingConsumer(
+        [[(EVENTS, 4), (CHANGELOG, 40), (EVENTS, 6), (CHANGELOG, 2), (EVENTS, 7)]]
+    )
+    assert deliver(consumer, {EVENTS: 6}) == [
+        [(CHANGELOG, 40), (EVENTS, 6), (CHANGELOG, 2), (EVENTS, 7)]
+    ]
+    assert consumer.sought == []
+
+
+def test_a_seek_sets_where_the_partition_continues() -> None:
+    consumer = FetchingConsumer([[(EVENTS, 2)], [(EVENTS, 0), (EVENTS, 1)]])
 
     async def scenario() -> list[int]:
-        seen: list[int] = []
-        async for _, offset in consumer.getmany(timeout=1.0):
-            seen.append(offset)
-            await consumer.seek("tp", 0)
+        consumer.__dict__["_schakel_expected"] = {EVENTS: 2}
+        seen = [m.offset async for _, m in consumer.getmany(timeout=1.0)]
+        await consumer.seek(EVENTS, 0)  # e.g. back to the beginning
+        seen += [m.offset async for _, m in consumer.getmany(timeout=1.0)]
         return seen
 
-    assert asyncio.run(scenario()) == [1]
-    assert consumer.seeks == [("tp", 0)]
+    assert asyncio.run(scenario()) == [2, 0, 1]
 
 
 def test_a_key_written_by_the_worker_is_forgotten_when_its_partition_moves() -> None:
@@ -69,7 +98,6 @@ def test_a_key_written_by_the_worker_is_forgotten_when_its_partition_moves() -> 
     more; with the patch that includes keys the worker wrote itself (Faust knew only the
     partitions of keys read from the changelog)."""
     import faust
-    from faust.types import TP
 
     from streams.recovery import seek_before_resume
 
