@@ -26,7 +26,6 @@ import argparse
 import contextlib
 import json
 import logging
-import os
 import secrets
 import shutil
 import signal
@@ -120,11 +119,9 @@ def start_worker(
     token: str,
 ) -> subprocess.Popen[bytes]:
     """``schakel worker --clock replay`` serving the API and web page on 127.0.0.1:``port``."""
-    key, _ = settings.resolve_pseudonym_key()
     tokens = token
     if settings.api_tokens is not None:
         tokens += "," + settings.api_tokens.get_secret_value()
-    os.environ.pop("SCHAKEL_PSEUDONYM_KEY_FILE", None)
     return replay_worker(
         settings,
         bootstrap,
@@ -133,7 +130,6 @@ def start_worker(
         web_port=port,
         extra_env={
             "SCHAKEL_WEB_HOST": "127.0.0.1",
-            "SCHAKEL_PSEUDONYM_KEY": key,
             "SCHAKEL_API_TOKENS": tokens,
         },
     )

@@ -176,18 +176,24 @@ def broadcast_until(bootstrap: str, until: date, partitions: int, wire: Wire) ->
     producer.close()
 
 
-def start_worker(
+WORKER_WITHHELD = ("SCHAKEL_PSEUDONYM_KEY", "SCHAKEL_PSEUDONYM_KEY_FILE")
+"""Variables of this process that a worker it starts does not get: the worker never sees a
+BSN, so it has no use for the pseudonym key (a secret reaches only the processes that use
+it)."""
+
+
+def worker_env(
     settings: Settings,
     bootstrap: str,
     data_dir: Path,
-    log: Path,
     *,
     web_port: int | None = None,
     extra_env: dict[str, str] | None = None,
-) -> subprocess.Popen[bytes]:
-    """``schakel worker --clock replay`` against ``bootstrap`` in the namespace of
-    ``settings`` (memory store, its own data directory), output appended to ``log``."""
-    env = dict(os.environ)
+) -> dict[str, str]:
+    """The environment of a ``schakel worker --clock replay`` started by replay or demo: this
+    process's environment without :data:`WORKER_WITHHELD`, pointed at ``bootstrap`` in the
+    namespace of ``settings`` (memory store, its own data directory), plus ``extra_env``."""
+    env = {name: value for name, value in os.environ.items() if name not in WORKER_WITHHELD}
     env.update(
         {
             "SCHAKEL_KAFKA_BOOTSTRAP": bootstrap,
@@ -201,6 +207,21 @@ def start_worker(
             **(extra_env or {}),
         }
     )
+    return env
+
+
+def start_worker(
+    settings: Settings,
+    bootstrap: str,
+    data_dir: Path,
+    log: Path,
+    *,
+    web_port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """``schakel worker --clock replay`` with :func:`worker_env`, output appended to
+    ``log``."""
+    env = worker_env(settings, bootstrap, data_dir, web_port=web_port, extra_env=extra_env)
     with log.open("ab") as output:
         return subprocess.Popen(
             [sys.executable, "-m", "schakel", "worker", "--clock", "replay"],
