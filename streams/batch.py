@@ -312,9 +312,10 @@ class BatchRebuild:
         producer: Sender,
         stats: BatchStats,
     ) -> None:
-        """Assess each of ``subjects`` once and write its signal changes, snapshot and state."""
+        """Assess each of ``subjects`` once, write its signal changes, snapshot and state, and
+        take it out of ``states`` (memory: what the assessment derived goes with it)."""
         for subject in sorted(subjects):
-            state = states[subject]
+            state = states.pop(subject)
             if not state.events:  # only an erasure marker: nothing to assess or show
                 continue
             outcome = close_replay(state, self.engine, until=until)

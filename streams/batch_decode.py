@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from sys import intern
 from typing import Any
 
 import fastavro
@@ -198,8 +199,8 @@ class FastIngest:
         time = record.get("time")
         return TimelineEvent(
             id=record["id"],
-            source=record["source"],
-            type=record["type"],
+            source=intern(record["source"]),  # one copy of each, not one per event
+            type=intern(record["type"]),
             datum=datum,
             time=datetime.fromisoformat(time) if time else None,
             data=dict(data),

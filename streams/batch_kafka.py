@@ -172,7 +172,7 @@ class BulkProducer:
                 "partitioner": "murmur2_random",  # Java's (and kafka-python's) for keyed records
                 "linger.ms": 20,
                 "batch.size": 1024 * 1024,
-                "queue.buffering.max.kbytes": 256 * 1024,
+                "queue.buffering.max.kbytes": 64 * 1024,  # bounded: a full queue waits
                 "queue.buffering.max.messages": 1_000_000,
                 "delivery.report.only.error": True,
                 "on_delivery": self._failures.delivered,

@@ -27,13 +27,16 @@ from schakel.synth import build_municipality, versions
 from schakel.synth.cloudevents import cloudevent
 from schakel.topics import ensure_topics
 from schemas.binding import original_headers
+from schemas.envelope import validate_input
+from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import HEADER_SOURCE_OFFSET, HEADER_SOURCE_PARTITION, HEADER_STAGE, Wire
 from streams.batch import BatchRebuild
+from streams.processor import partition_of
 from streams.rules import load_rules
 from tests.brokers import PARTITIONS, TestBroker
-from tests.integration.streams.helpers import consume, publish, signal_events, worker_on
+from tests.integration.streams.helpers import KEY, consume, publish, signal_events, worker_on
 
 CITIZENS, SEED = 200, 14
 OIN = "00000001234567890000"
@@ -70,10 +73,6 @@ def municipality() -> tuple[list[dict[str, Any]], date]:
 def _bad_records(bootstrap: str, wire: Wire, sample: dict[str, Any]) -> None:
     """A payload that is no Avro, and a valid Wmo event on the wgs topic (explicit partitions,
     so both namespaces get them at the same place)."""
-    from schemas.envelope import validate_input
-    from schemas.pseudonym import Pseudonymiser
-    from tests.integration.streams.helpers import KEY
-
     event = validate_input(sample, Pseudonymiser(KEY))
     assert event.subject is not None
     wmo = wire.topic_for(event.type)
@@ -193,3 +192,58 @@ def test_the_batch_path_gives_the_signals_of_the_worker_on_a_generated_municipal
     finally:
         if batch.namespace != streaming.namespace:
             delete_namespace(broker.bootstrap, batch)
+
+
+def test_a_record_in_another_partition_than_its_citizens_is_applied_too(
+    kafka_broker: TestBroker,
+) -> None:
+    """The batch path reads one partition at a time; a record that a producer with another
+    partitioner put in another partition than its citizen's key (one before and one after the
+    key's partition) is applied in a second round: the result is that of the same records in
+    the right partitions."""
+    broker = kafka_broker
+    right, wrong = (Wire(f"{broker.namespace or 'mp'}-{n}") for n in ("right", "wrong"))
+    events, until = municipality()
+    events = events[:300]
+    pseudonymise = Pseudonymiser(KEY)
+    validated = [validate_input(e, pseudonymise) for e in events]
+    homes = [partition_of(v.subject or "", PARTITIONS) for v in validated]
+    moved = {  # the first event of a citizen in partition 1 and of one in partition 2
+        next(i for i, h in enumerate(homes) if h == 1): 0,
+        next(i for i, h in enumerate(homes) if h == 2): 3,
+    }
+    serializer = RecordSerializer(LocalRegistry())
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+    stats = []
+    try:
+        for wire in (right, wrong):
+            ensure_topics(broker.bootstrap, partitions=PARTITIONS, wire=wire)
+            for i, event in enumerate(validated):
+                topic = wire.topic_for(event.type, event.domein)
+                partition = moved.get(i, homes[i]) if wire is wrong else homes[i]
+                key = (event.subject or "").encode()
+                value = serializer(event, topic)
+                producer.send(topic, key=key, value=value, partition=partition)
+            producer.flush()
+            stats.append(
+                BatchRebuild(
+                    broker.bootstrap,
+                    wire=wire,
+                    engine=load_rules(),
+                    serializer=serializer,
+                    deserializer=RecordDeserializer(LocalRegistry()),
+                    partitions=PARTITIONS,
+                    source="urn:schakel:test",
+                    history_limit=2000,
+                    embedded=broker.kind == "embedded",
+                ).run(until)
+            )
+        assert [s.misplaced for s in stats] == [0, 2]
+        assert stats[0].accepted == stats[1].accepted == len(validated)
+        expected = _snapshots(broker.bootstrap, right)
+        assert len(expected) > 10
+        assert _snapshots(broker.bootstrap, wrong) == expected
+    finally:
+        producer.close()
+        for wire in (right, wrong):
+            delete_namespace(broker.bootstrap, wire)
