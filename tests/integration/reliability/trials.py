@@ -161,9 +161,9 @@ class Trial:
     def publish(self) -> int:
         return publish(self.cluster.bootstrap, self.events, wire=self.wire)
 
-    def worker(self) -> WorkerProcess:
-        """A worker of this namespace (profile ``kafka``: exactly-once, idempotent producers),
-        not started; the same data directory every time."""
+    def worker(self, store: str = "memory") -> WorkerProcess:
+        """A worker of this namespace (profile ``kafka``: exactly-once, idempotent producers;
+        table store ``store``), not started; the same data directory every time."""
         return WorkerProcess(
             self.cluster.bootstrap,
             self.work / self.wire.namespace,
@@ -173,6 +173,7 @@ class Trial:
                 "SCHAKEL_PARTITIONS": str(PARTITIONS),
                 "SCHAKEL_REPLICATION_FACTOR": str(REPLICATION),
                 "SCHAKEL_LOG_FORMAT": "text",
+                "SCHAKEL_STORE": store,
             },
         )
 
