@@ -190,6 +190,10 @@ def _processor(app: faust.App, table: Any, timeline_topic: Any, **kwargs: Any) -
         finally:
             faust_streams._current_event.reset(token)
         table.send_changelog(partition, subject, state)
+        # what Faust's own table write does after its changelog send (streams.recovery
+        # records there which partition the key belongs to)
+        table._maybe_set_key_ttl(subject, partition)
+        table._sensor_on_set(table, subject, state)
 
     def queue_snapshot(**record: Any) -> None:
         timeline_topic.send_soon(**record)
