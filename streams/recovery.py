@@ -36,6 +36,8 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from aiokafka.errors import IllegalStateError, KafkaError
+
 log = logging.getLogger("schakel.streams")
 
 
@@ -89,7 +91,7 @@ async def _seek_committed_or_beginning(thread: Any, consumer: Any) -> Mapping[An
     uncommitted = [tp for tp in inputs if not committed[tp]]
     if uncommitted:
         await consumer.seek_to_beginning(*uncommitted)
-    nexts = thread.consumer.__dict__.setdefault("_schakel_expected", {})
+    nexts = _expected(thread.consumer)
     for tp in inputs:
         nexts[tp] = committed[tp] or await consumer.position(tp)
     return committed
@@ -101,63 +103,95 @@ async def _seek_to_committed(self: Any) -> Mapping[Any, Any]:
     return result
 
 
+def _expected(consumer: Any) -> dict[Any, int]:
+    """The offset each input partition of Faust's ``consumer`` must deliver next."""
+    return consumer.__dict__.setdefault("_schakel_expected", {})  # type: ignore[no-any-return]
+
+
+def _admit(consumer: Any, tp: Any, offset: int) -> bool | None:
+    """Whether the record at ``offset`` of input partition ``tp`` is delivered (True), skipped
+    as delivered before (False), or is past a hole (None: the partition must be sought back
+    to its expected offset). Advances the expected offset of a delivered record."""
+    nexts = _expected(consumer)
+    resought: dict[Any, int] = consumer.__dict__.setdefault("_schakel_resought", {})
+    want = nexts.get(tp)
+    if want is not None and offset < want:
+        return False
+    if want is not None and offset > want and resought.get(tp) != want:
+        log.warning(
+            "consumer.refetch",
+            extra={"topic": tp.topic, "partition": tp.partition, "from_offset": want},
+        )
+        resought[tp] = want  # the same jump right after the seek back is a real gap
+        return None
+    resought.pop(tp, None)
+    nexts[tp] = offset + 1
+    return True
+
+
 def _deliver_each_partition_in_order(consumer_class: Any) -> None:
     """Make Faust deliver every input partition without holes from where it was sought.
 
-    Faust's fetch loop (``Consumer._drain_messages``) hands records on one by one, awaiting
-    each; around a rebalance, records are dropped at several points (a batch fetched before
-    the post-rebalance seek but delivered after it, deliveries cut off while the flow is
-    stopped, agent queues cleared). When the next record that does get through lies past
-    the dropped ones, Faust takes the jump for a gap (compaction, transaction markers),
-    acknowledges the offsets in between as processed, and drops the same records when they
-    are fetched again (they are below its read offset): never processed, their offsets
-    committed. Seen as events missing from timelines after a worker joined or left while a
-    backlog was being processed.
+    Faust's ``Consumer.getmany`` drops records it has taken from aiokafka — the rest of a
+    batch when the flow stops or the generation changes, records of a partition it does not
+    count as active — without moving the partition back; further down, its fetch loop drops
+    deliveries cut off by a rebalance. When a later record of the partition gets through,
+    Faust takes the jump for a gap (compaction, transaction markers), acknowledges the
+    offsets in between as processed, and drops the same records when they are fetched again
+    (they are below its read offset): never processed, their offsets committed. Seen as
+    events missing from timelines after a worker joined or left mid-backlog, and as a worker
+    that never read the last record of a partition (nothing after it to show the hole).
 
-    Here the consumer knows the offset each input partition must deliver next (set by every
-    seek: the committed offset, or the beginning for a partition without one; advanced by
-    each record delivered). A record past it is not delivered: the partition is sought back
-    to the expected offset and the rest of its batch skipped, so the missing records are
-    fetched again. Should the record after the expected offset still come first after that
-    seek, the offsets in between hold no records (a real gap) and it is delivered. A record
-    before it was delivered already and is skipped. Changelog partitions are left to Faust's
-    table recovery."""
-    faust_getmany = consumer_class.getmany
+    Here ``getmany`` is Faust's with two changes. The consumer knows the offset each input
+    partition must deliver next (set by every seek — the committed offset, or the beginning
+    for a partition without one — and advanced by each record delivered). A partition whose
+    records are dropped is sought back to that offset, so they are fetched again. A record
+    past it is not delivered: the partition is sought back likewise and the rest of its
+    batch skipped; should the same record still come first after that seek, the offsets in
+    between hold no records (a real gap) and it is delivered. A record before it was
+    delivered already and is skipped. Changelog partitions are left to Faust's table
+    recovery."""
     faust_seek = consumer_class.seek
-
-    def expected(self: Any) -> dict[Any, int]:
-        return self.__dict__.setdefault("_schakel_expected", {})  # type: ignore[no-any-return]
 
     async def seek(self: Any, partition: Any, offset: int) -> None:
         await faust_seek(self, partition, offset)
-        expected(self)[partition] = offset
+        _expected(self)[partition] = offset
 
     async def getmany(self: Any, timeout: float) -> AsyncIterator[Any]:
-        nexts = expected(self)
-        resought: dict[Any, int] = self.__dict__.setdefault("_schakel_resought", {})
+        records, active = await self._wait_next_records(timeout)
+        generation = self.app.consumer_generation_id
+        if records is None or self.should_stop:
+            return
+        if not self.flow_active:  # Faust's own answer: back to the committed offsets
+            try:
+                await self.perform_seek()
+            except (IllegalStateError, KafkaError) as exc:  # a rebalance under way
+                log.warning("consumer.seek_failed", extra={"error": type(exc).__name__})
+            return
         changelogs = self.app.tables.changelog_topics if self.app.tables else ()
-        skipping: set[Any] = set()
-        async for tp, message in faust_getmany(self, timeout):
-            if tp.topic in changelogs:
-                yield tp, message
+        dropped: dict[Any, int] = {}
+        for tp, record in self.scheduler.iterate(records):
+            if tp in dropped:
                 continue
-            if tp in skipping:
+            if (
+                not self.flow_active
+                or self.app.consumer_generation_id != generation
+                or not (active is None or tp in active or tp in self._buffered_partitions)
+            ):
+                dropped[tp] = record.offset  # Faust drops these without seeking back
                 continue
-            offset, want = message.offset, nexts.get(tp)
-            if want is not None and offset < want:
-                continue  # delivered before
-            if want is not None and offset > want and resought.get(tp) != want:
-                log.warning(
-                    "consumer.refetch",
-                    extra={"topic": tp.topic, "partition": tp.partition, "from_offset": want},
-                )
-                resought[tp] = want
-                skipping.add(tp)
-                await self.seek(tp, want)
-                continue
-            resought.pop(tp, None)
-            nexts[tp] = offset + 1
-            yield tp, message
+            if tp.topic not in changelogs:
+                admitted = _admit(self, tp, record.offset)
+                if admitted is None:
+                    dropped[tp] = record.offset
+                if not admitted:
+                    continue
+            self.app.monitor.track_tp_end_offset(tp, self.highwater(tp))
+            yield tp, self._to_message(tp, record)
+        assigned, nexts = self.assignment(), _expected(self)
+        for tp, first in dropped.items():  # fetched again from where they must continue
+            if tp.topic not in changelogs and tp in assigned:
+                await self.seek(tp, nexts.get(tp, first))
 
     consumer_class.getmany = getmany
     consumer_class.seek = seek
