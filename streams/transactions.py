@@ -50,6 +50,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 import faust
+from faust.exceptions import ProducerSendError
 from faust.transport.consumer import TransactionManager
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.transport.producer import ProducerBuffer
@@ -93,15 +94,21 @@ class TrackedBuffer(ProducerBuffer):  # type: ignore[misc]  # Faust's classes ar
             await self.caught_up.wait()
 
 
-class IdempotentProducer(faust_aiokafka.Producer):  # type: ignore[misc]
-    """aiokafka producer of Faust with :data:`IDEMPOTENT` settings (Faust sets them only for
-    its transactional producers) and a :class:`TrackedBuffer`."""
+class TrackedProducer(faust_aiokafka.Producer):  # type: ignore[misc]
+    """aiokafka producer of Faust with a :class:`TrackedBuffer` (Faust's own ``flush`` gives
+    up on its buffer after 0.1 s without a send: a commit could then pass records still
+    queued in it)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         buffer = TrackedBuffer(loop=self.loop, beacon=self.beacon)
         buffer.app = self.app
         self.buffer = buffer
+
+
+class IdempotentProducer(TrackedProducer):
+    """:class:`TrackedProducer` with :data:`IDEMPOTENT` settings (Faust sets them only for
+    its transactional producers)."""
 
     def _settings_extra(self) -> Mapping[str, Any]:
         return IDEMPOTENT
@@ -228,8 +235,28 @@ class CommitBetweenRecords(faust_aiokafka.Consumer):  # type: ignore[misc]
             async with transactions.between_records():
                 before_commit(self.app)
                 return bool(await super()._commit_tps(tps, start_new_transaction))
-        before_commit(self.app)  # synchronous: no record runs before the offsets are chosen
-        return bool(await super()._commit_tps(tps, start_new_transaction))
+        return await self._commit_at_least_once(tps, start_new_transaction)
+
+    async def _commit_at_least_once(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
+        """Faust's ``_commit_tps`` with the commit hook run right before the offsets are
+        chosen (synchronously: no record runs in between), and every record queued so far
+        handed to the producer before the offsets are committed (Faust's own producer
+        flush, which the commit then awaits, gives up on its buffer after 0.1 s)."""
+        before_commit(self.app)
+        offsets = self._filter_committable_offsets(tps)
+        buffer = self.app.producer.buffer
+        if isinstance(buffer, TrackedBuffer):
+            await buffer.drain()
+        if not offsets:
+            return False
+        try:
+            await self._handle_attached(offsets)
+        except ProducerSendError as exc:
+            await self.crash(exc)
+            return False
+        return bool(
+            await self._commit_offsets(offsets, start_new_transaction=start_new_transaction)
+        )
 
 
 def before_commit(app: Any) -> None:
@@ -254,9 +281,11 @@ class TransactionalTransport(faust_aiokafka.Transport):  # type: ignore[misc]
 
 class AtLeastOnceTransport(faust_aiokafka.Transport):  # type: ignore[misc]
     """Faust's own aiokafka transport with the commit hook of :class:`CommitBetweenRecords`
-    (the embedded profile: at-least-once, no idempotent producer)."""
+    and a :class:`TrackedProducer` (the embedded profile: at-least-once, no idempotent
+    producer)."""
 
     Consumer = CommitBetweenRecords
+    Producer = TrackedProducer
 
 
 class AtLeastOnceApp(WorkerApp):
@@ -264,6 +293,9 @@ class AtLeastOnceApp(WorkerApp):
 
     def _new_transport(self) -> Any:
         return AtLeastOnceTransport(self.conf.broker_consumer, self)
+
+    def _new_producer_transport(self) -> Any:
+        return AtLeastOnceTransport(self.conf.broker_producer, self)
 
 
 class TransactionalApp(WorkerApp):
