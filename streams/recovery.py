@@ -149,8 +149,9 @@ def _deliver_each_partition_in_order(consumer_class: Any) -> None:
     past it is not delivered: the partition is sought back likewise and the rest of its
     batch skipped; should the same record still come first after that seek, the offsets in
     between hold no records (a real gap) and it is delivered. A record before it was
-    delivered already and is skipped. Changelog partitions are left to Faust's table
-    recovery."""
+    delivered already and is skipped. A changelog partition whose records are dropped (table
+    recovery reads them through the same loop) is sought back to the first dropped record;
+    otherwise changelogs are left to Faust's table recovery."""
     faust_seek = consumer_class.seek
 
     async def seek(self: Any, partition: Any, offset: int) -> None:
@@ -190,8 +191,8 @@ def _deliver_each_partition_in_order(consumer_class: Any) -> None:
             yield tp, self._to_message(tp, record)
         assigned, nexts = self.assignment(), _expected(self)
         for tp, first in dropped.items():  # fetched again from where they must continue
-            if tp.topic not in changelogs and tp in assigned:
-                await self.seek(tp, nexts.get(tp, first))
+            if tp in assigned:  # a changelog from its first dropped record (recovery)
+                await self.seek(tp, first if tp.topic in changelogs else nexts.get(tp, first))
 
     consumer_class.getmany = getmany
     consumer_class.seek = seek

@@ -113,11 +113,13 @@ def test_records_before_the_expected_offset_are_skipped_and_changelogs_pass() ->
 
 def test_the_rest_of_a_batch_cut_off_by_a_stopped_flow_is_fetched_again() -> None:
     consumer = FetchingConsumer(
-        [[(EVENTS, 0), (OTHER, 0), (EVENTS, 1), (OTHER, 1)]], {EVENTS: 0, OTHER: 0}
+        [[(EVENTS, 0), (OTHER, 0), (EVENTS, 1), (CHANGELOG, 7), (OTHER, 1), (CHANGELOG, 8)]],
+        {EVENTS: 0, OTHER: 0},
     )
     consumer.during[2] = lambda: setattr(consumer, "flow_active", False)
     assert deliver(consumer) == [[(EVENTS, 0), (OTHER, 0)]]
-    assert sorted(consumer.sought) == [(EVENTS, 1), (OTHER, 1)]  # where each must continue
+    # inputs where each must continue; a changelog (table recovery) from its first dropped
+    assert sorted(consumer.sought) == [(EVENTS, 1), (OTHER, 1), (CHANGELOG, 7)]
 
 
 def test_a_changed_generation_also_sends_the_rest_back() -> None:
