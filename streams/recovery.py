@@ -1,4 +1,16 @@
-"""Seek before resuming: a correction to Faust's end of table recovery (every profile).
+"""Corrections to faust-streaming 0.15.3's rebalance and recovery (every profile).
+
+:func:`seek_before_resume` installs them all (and :func:`use_committed_highwaters` the one
+for exactly-once on Apache Kafka); each has its own docstring below:
+
+* seek the stream partitions before resuming them (this docstring, below);
+* deliver every input partition without holes from where it was sought, and seek back what
+  Faust drops (:func:`_deliver_each_partition_in_order`); log the gaps Faust still acks on an
+  input topic (:func:`_report_input_gaps`);
+* forget, after a rebalance, every key of a partition that moved away
+  (:func:`_track_key_partitions`);
+* under exactly-once, recover each changelog to its last committed record
+  (:func:`use_committed_highwaters`).
 
 After a rebalance, faust-streaming (as installed, 0.15.3) ends table recovery in
 ``Recovery.on_recovery_completed`` by *first* resuming the stream partitions and *then*
@@ -251,8 +263,9 @@ def _report_input_gaps(consumer_class: Any) -> None:
 
 
 def seek_before_resume() -> None:
-    """Make Faust seek every stream partition before it resumes them, drop what was fetched
-    before a seek, and forget the keys of partitions moved away (idempotent)."""
+    """Install the corrections of the module docstring that apply to every profile
+    (idempotent): seek before resuming, delivery without holes, gaps on input topics logged,
+    keys of partitions moved away forgotten."""
     from faust.tables.base import Collection
     from faust.tables.recovery import Recovery
     from faust.transport.consumer import Consumer
