@@ -171,7 +171,8 @@ class WorkerSettings(CommonSettings):
     store: Literal["memory", "rocksdb"] = Field(
         "memory",
         description="Worker table store: `memory` or `rocksdb` (rocksdict; the default in the "
-        "production profile).",
+        "production profile). On Apache Kafka (exactly-once) a `rocksdb` worker rebuilds its "
+        "tables from the changelog at every start (docs/operations.md).",
     )
     history_limit: int = Field(
         2000,
