@@ -5,10 +5,10 @@ engine's oracle of that backlog, and ``read_committed`` reads of the results.
 
 Sizes, from the environment: ``SCHAKEL_FAILOVER_TRIALS`` (default 3),
 ``SCHAKEL_EOS_KILLS`` (worker kills, default 5) and ``SCHAKEL_BACKLOG`` (events
-per backlog, default 1,200, so that ``make test`` stays short); ``make reliability`` runs 10
-failover trials and 20 kills on backlogs of 20,000 events. Every trial prints its seed
-(``pytest -s`` shows it; a failing assertion names it too): ``SCHAKEL_TRIAL_SEED=<seed>``
-repeats one trial's choices.
+per backlog, default 1,200, so that ``make test`` stays short); ``make reliability`` runs 20
+failover trials (10 of each kind) and 20 kills per table store on backlogs of 20,000 events.
+Every trial prints its seed (``pytest -s`` shows it; a failing assertion names it too):
+``SCHAKEL_TRIAL_SEED=<seed>`` repeats one trial's choices.
 """
 
 from __future__ import annotations
