@@ -13,9 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
-
-from streams.offsets import true_end_offsets
+from streams.offsets import probe_ends, true_end_offsets
 
 
 def use_true_highwaters(bootstrap: str) -> None:
@@ -26,19 +24,7 @@ def use_true_highwaters(bootstrap: str) -> None:
         return
 
     async def _highwaters(self: Any, partitions: Sequence[Any]) -> Mapping[Any, int]:
-        probe = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            client_id="schakel-highwater",
-        )
-        try:
-            ends = true_end_offsets(
-                probe, [TopicPartition(tp.topic, tp.partition) for tp in partitions]
-            )
-        finally:
-            probe.close()
-        return {tp: ends[TopicPartition(tp.topic, tp.partition)] for tp in partitions}
+        return probe_ends(bootstrap, partitions, true_end_offsets)
 
     AIOKafkaConsumerThread._highwaters = _highwaters
     AIOKafkaConsumerThread._schakel_true_highwaters = True

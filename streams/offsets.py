@@ -10,7 +10,8 @@ of one fetch: callers that know the broker is Apache Kafka use ``end_offsets`` i
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -87,3 +88,29 @@ def committed_record_ends(
         todo = {tp: end for tp, end in todo.items() if not result[tp] and starts[tp] > begin[tp]}
         window *= 8
     return result
+
+
+def probe_ends(
+    bootstrap: str,
+    partitions: Sequence[Any],
+    measure: Callable[[KafkaConsumer, Sequence[TopicPartition]], dict[TopicPartition, int]],
+    *,
+    read_committed: bool = False,
+) -> dict[Any, int]:
+    """The ends of Faust's ``partitions`` (objects with ``topic`` and ``partition``) as
+    ``measure`` (:func:`true_end_offsets`, :func:`committed_record_ends`) finds them, through
+    a short-lived group-less consumer (``read_committed`` if asked); keyed as given. What the
+    worker's table recovery asks for its highwaters (``streams.embedded``,
+    ``streams.recovery``)."""
+    probe = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        client_id="schakel-highwater",
+        isolation_level="read_committed" if read_committed else "read_uncommitted",
+    )
+    try:
+        ends = measure(probe, [TopicPartition(tp.topic, tp.partition) for tp in partitions])
+    finally:
+        probe.close()
+    return {tp: ends[TopicPartition(tp.topic, tp.partition)] for tp in partitions}

@@ -296,29 +296,15 @@ def use_committed_highwaters(bootstrap: str) -> None:
     record (:func:`streams.offsets.committed_record_ends`), so that recovery neither stops
     early nor waits for a transaction marker that never arrives as a record."""
     from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
-    from kafka import KafkaConsumer, TopicPartition
 
-    from streams.offsets import committed_record_ends
+    from streams.offsets import committed_record_ends, probe_ends
 
     if getattr(AIOKafkaConsumerThread, "_schakel_committed_highwaters", False):
         return
     faust_highwaters = AIOKafkaConsumerThread._highwaters
 
     def read_ends(partitions: list[Any]) -> dict[Any, int]:
-        probe = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-            client_id="schakel-highwater",
-        )
-        try:
-            ends = committed_record_ends(
-                probe, [TopicPartition(tp.topic, tp.partition) for tp in partitions]
-            )
-        finally:
-            probe.close()
-        return {tp: ends[TopicPartition(tp.topic, tp.partition)] for tp in partitions}
+        return probe_ends(bootstrap, partitions, committed_record_ends, read_committed=True)
 
     async def _highwaters(self: Any, partitions: list[Any]) -> Mapping[Any, int]:
         if not self.consumer.in_transaction:
