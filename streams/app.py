@@ -297,6 +297,7 @@ def create_app(
         partitions=partitions,
         source=signal_source,
         on_due=due.push if clock_mode == "live" else (lambda subject, when: None),
+        resend_redelivered=processing_guarantee(settings.profile) == "at_least_once",
     )
 
     @app.agent(source, concurrency=1)

@@ -15,13 +15,18 @@ Everything a record changes in the state — the event, the signals told, and th
 it emits (``uitvoer``) — is changed before the record's first ``await``, so a flush (which
 may run while a record waits for a send, under at-least-once) never writes half a record.
 
-A crash can therefore lose the outputs of records after the last commit, which are then
-delivered again. If the state had reached the changelog, the record is a duplicate: the signal
-events it caused are re-sent from the state (``uitvoer``, remembered by the record's
-topic, partition and offset, so a copy re-published by an adapter does not trigger this)
-and the citizen's snapshot is written again. If the state had not, the record is processed
-anew and emits the same changes with the same deterministic ids. Either way nothing is lost,
-and a copy that slips through carries the id of its original.
+At least once (the embedded broker), a crash can therefore lose the outputs of records after
+the last commit, which are then delivered again. If the state had reached the changelog, the
+record is a duplicate: the signal events it caused are re-sent from the state (``uitvoer``,
+remembered by the record's topic, partition and offset, so a copy re-published by an adapter
+does not trigger this) and the citizen's snapshot is written again. If the state had not, the
+record is processed anew and emits the same changes with the same deterministic ids. Either
+way nothing is lost, and a copy that slips through carries the id of its original.
+
+Exactly once (Apache Kafka, ``resend_redelivered=False``), a record's signal events and the
+state that holds it are committed in one transaction: a record the state already holds had
+its signal events committed with it, and a delivery again (its offset not committed with it)
+re-sends nothing — re-sending would commit them twice.
 
 An outage is not bad data: a :class:`~schemas.exceptions.TransientError` (the schema registry
 or the broker unreachable) while processing a record is retried with backoff until it passes.
@@ -123,10 +128,13 @@ class Processor:
         source: str,
         on_due: Callable[[str, date], None] = lambda subject, due: None,
         store_state: StoreState | None = None,
+        resend_redelivered: bool = True,
     ) -> None:
         """``send_snapshot`` (awaited: erasure tombstones) and ``queue_snapshot`` (flush) write
         to the timeline topic; ``store_state`` writes the table (default: ``table[subject] =
-        state``, for a plain dict)."""
+        state``, for a plain dict); ``resend_redelivered``: a record delivered again re-sends
+        the signal events it caused (at least once; not under exactly-once, module
+        docstring)."""
         self.wire = wire
         self.table = table
         self.engine = engine
@@ -145,6 +153,7 @@ class Processor:
         self.partitions = partitions
         self.source = source
         self.on_due = on_due
+        self.resend_redelivered = resend_redelivered
         self.unavailable = False
         """True while a record waits for an outage to end (``/ready`` answers 503)."""
         self.retry_first_s = RETRY_FIRST_S
@@ -370,7 +379,9 @@ class Processor:
     async def _resend(self, state: CitizenState, trigger: str) -> None:
         """The same record (topic, partition, offset) delivered again: re-send the signal
         events it caused (same ids), in case the crash that caused the redelivery lost them
-        after the state was written."""
+        after the state was written (at least once only: module docstring)."""
+        if not self.resend_redelivered:
+            return
         for payload in list(state.uitvoer.get(trigger, ())):
             headers = event_headers(self.deserializer(payload))
             await self.send_signal(key=state.subject.encode(), value=payload, headers=headers)

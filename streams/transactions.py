@@ -29,7 +29,11 @@ What Faust 0.15.3 gets wrong, and what this module does about it
    with the agent: a transaction could carry part of a record's outputs while its offset is
    not yet acknowledged (a crash then re-emits those outputs: duplicates). The agent runs
    each record inside :meth:`ExactlyOnceManager.processing` (also acknowledging the record
-   there), and a commit waits for it: a transaction holds whole records only.
+   there), and a commit waits for it: a transaction holds whole records only. The offsets
+   to commit are chosen after that wait, among every partition with acknowledged records
+   (Faust lists the partitions before it: the first record of a partition, acknowledged
+   while the commit waited, had its outputs committed without its offset, and a restarted
+   worker sent its signal events a second time).
 3. *Commit before the changelog writes are produced.* Table writes wait in Faust's producer
    buffer; Faust's transactional commit does not drain it (its at-least-once commit does), so
    a state change could fall into the next transaction, after the offset that caused it was
@@ -234,6 +238,11 @@ class CommitBetweenRecords(faust_aiokafka.Consumer):  # type: ignore[misc]
         if isinstance(transactions, ExactlyOnceManager):
             async with transactions.between_records():
                 before_commit(self.app)
+                # Faust listed the partitions with acknowledged records before the commit
+                # waited for the record in progress; one acknowledged meanwhile (the first
+                # record of a partition since the worker started) was missing, and its
+                # outputs went into the committed transaction without its offset.
+                tps = list(self._filter_tps_with_pending_acks())
                 return bool(await super()._commit_tps(tps, start_new_transaction))
         return await self._commit_at_least_once(tps, start_new_transaction)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from kafka import KafkaAdminClient, TopicPartition
-from kafka.errors import CoordinatorNotAvailableError, NotCoordinatorError
+from kafka.errors import KafkaError
 
 from schakel.kafka_cluster import KafkaCluster
 from schakel.sandbox import delete_namespace
@@ -31,7 +31,8 @@ pytestmark = [pytest.mark.kafka, pytest.mark.timeout(TIME_LIMIT)]
 
 def committed(bootstrap: str, wire: Wire) -> int:
     """Records of the event topics the worker group has committed (summed offsets); asked
-    again while the group's coordinator is not known yet (a fresh cluster)."""
+    again on a retriable error (a coordinator not known yet, or still loading its offsets
+    after a leader change)."""
     tps = [TopicPartition(t, p) for t in wire.event_topics for p in range(PARTITIONS)]
     deadline = time.monotonic() + 60
     while True:
@@ -39,8 +40,8 @@ def committed(bootstrap: str, wire: Wire) -> int:
         try:
             offsets = admin.list_group_offsets({wire.group_id: tps}).get(wire.group_id, {})
             return sum(max(0, meta.offset) for meta in offsets.values())
-        except (CoordinatorNotAvailableError, NotCoordinatorError):
-            if time.monotonic() > deadline:
+        except KafkaError as exc:
+            if not exc.retriable or time.monotonic() > deadline:
                 raise
         finally:
             admin.close()

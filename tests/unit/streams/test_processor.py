@@ -56,6 +56,19 @@ def test_the_same_record_redelivered_after_a_crash_resends_its_signals(
     assert [s["value"] for s in signals.sent] == [first, first]  # identical bytes, same id
 
 
+def test_under_exactly_once_a_redelivered_record_sends_nothing_again(
+    setup: tuple[Processor, Sink, Sink, Sink, dict[str, Any]],
+) -> None:
+    processor, signals, _, _, _ = setup
+    processor.resend_redelivered = False  # its signal events were committed with the state
+    processed(processor, message(R2[0], 0))
+    processed(processor, message(R2[1], 1))
+    assert len(signals.sent) == 1
+    processed(processor, message(R2[1], 1))  # offset not committed with it: delivered again
+    assert len(signals.sent) == 1
+    assert processor.metrics.duplicates._value.get() == 1
+
+
 def test_undecodable_and_invalid_records_are_dead_lettered(
     setup: tuple[Processor, Sink, Sink, Sink, dict[str, Any]],
 ) -> None:
