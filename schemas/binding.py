@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from schemas.envelope import SPECVERSION, Event
 from schemas.pseudonym import holds_bsn, mask_bsn
@@ -68,7 +69,14 @@ def component_source(component: str) -> str:
 
 
 def _clean(value: str) -> bytes:
+    """A header value as bytes, a possible BSN masked."""
     return (mask_bsn(value) if holds_bsn(value) else value).encode("utf-8")
+
+
+_clean_repeated = lru_cache(maxsize=256)(_clean)
+""":func:`_clean` for ``ce_source`` and ``ce_type``, the same on most records (a component's
+URN, a catalogue type): the BSN check is the costliest part of building headers. Not for
+values that differ per record (``ce_id``, ``ce_time``, extensions), which are not kept."""
 
 
 def as_pseudonym(value: bytes | str | None) -> str | None:
@@ -97,8 +105,8 @@ def cloudevent_headers(
     headers: Headers = [
         (HEADER_CE_SPECVERSION, SPECVERSION.encode()),
         (HEADER_CE_ID, _clean(id)),
-        (HEADER_CE_SOURCE, _clean(source)),
-        (HEADER_CE_TYPE, _clean(type)),
+        (HEADER_CE_SOURCE, _clean_repeated(source)),
+        (HEADER_CE_TYPE, _clean_repeated(type)),
     ]
     pseudonym = as_pseudonym(subject)
     if pseudonym is not None:

@@ -81,7 +81,13 @@ def decode_event(
             "subject must be a 32-hex-character pseudonym", stage="validate", reason="bad-subject"
         )
     try:
-        data_model(event.type).model_validate(event.data)
+        model = data_model(event.type)
+    except KeyError:  # a type field no schema declares, on the topic of its domain
+        raise IngestError(
+            "type: not a catalogue type", stage="validate", reason="unknown-type"
+        ) from None
+    try:
+        model.model_validate(event.data)
     except ValidationError as exc:
         invalid = describe_validation_error(exc, "data")
         raise IngestError(str(invalid), stage="validate", reason=invalid.reason) from exc

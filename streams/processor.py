@@ -53,8 +53,9 @@ from schemas.binding import deadletter_record_headers, event_headers, record_hea
 from schemas.exceptions import SerdeError, TransientError
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import KLOK_SCHEMA, VERGETEN_SCHEMA, Wire
+from streams.batch_decode import FastIngest
 from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, snapshot_record
-from streams.ingest import IngestError, decode_event
+from streams.ingest import IngestError
 from streams.metrics import WorkerMetrics
 from streams.signals import signal_event
 from streams.state import (
@@ -140,6 +141,9 @@ class Processor:
         self.engine = engine
         self.serializer = serializer
         self.deserializer = deserializer
+        self.ingest = FastIngest(deserializer, wire)
+        """Decodes and checks input records: :func:`streams.ingest.decode_event`'s results
+        and errors, with schemas and topic checks looked up once."""
         self.send_signal = send_signal
         self.send_snapshot = send_snapshot
         self.queue_snapshot = queue_snapshot
@@ -290,7 +294,7 @@ class Processor:
         return len(dirty)
 
     async def _event(self, message: Message) -> None:
-        subject, event = decode_event(self.deserializer, message.value, message.topic, self.wire)
+        subject, event = self.ingest.decode(message.value, message.topic)
         state = self._state(subject)
         if state is not None and state.erased(message.timestamp):
             # registered before the citizen's erasure, read after it: erased, not processed

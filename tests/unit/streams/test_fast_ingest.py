@@ -1,0 +1,130 @@
+"""``FastIngest`` (the worker's and the batch path's decoder) is ``decode_event``, exactly.
+
+For good records, damaged bytes and records that decode but fail a check, on every event
+topic: the same ``(subject, event)`` or the same ``IngestError`` (stage, reason, message).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from benchmarks.workload import events
+from schemas.envelope import Event
+from schemas.exceptions import SerdeError
+from schemas.registry import LocalRegistry
+from schemas.serde import RecordDeserializer, RecordSerializer
+from schemas.wire import DEFAULT_WIRE
+from streams.batch_decode import FastIngest
+from streams.ingest import IngestError, decode_event
+
+REGISTRY = LocalRegistry()
+SERIALIZER = RecordSerializer(REGISTRY)
+EVENTS = list(events(24, 12))  # every type of the workload's mix, two citizens
+TOPICS = list(DEFAULT_WIRE.event_topics)
+
+
+def _payload(event: Event) -> bytes:
+    return SERIALIZER(event, DEFAULT_WIRE.topic_for(event.type, event.domein))
+
+
+PAYLOADS = [_payload(e) for e in EVENTS]
+
+
+def _outcome(decode: Any, payload: bytes, topic: str) -> tuple[str, Any]:
+    try:
+        return "ok", decode(payload, topic)
+    except IngestError as exc:
+        return "error", (exc.stage, exc.reason, str(exc))
+
+
+def _same(payload: bytes, topic: str, fast: FastIngest) -> None:
+    deserializer = RecordDeserializer(REGISTRY)
+    expected = _outcome(lambda p, t: decode_event(deserializer, p, t, DEFAULT_WIRE), payload, topic)
+    assert _outcome(fast.decode, payload, topic) == expected
+    # a second time: what FastIngest remembers per schema and type changes nothing
+    assert _outcome(fast.decode, payload, topic) == expected
+
+
+def _fast() -> FastIngest:
+    return FastIngest(RecordDeserializer(REGISTRY), DEFAULT_WIRE)
+
+
+def test_every_good_record_decodes_as_decode_event_decodes_it() -> None:
+    fast = _fast()
+    for event, payload in zip(EVENTS, PAYLOADS, strict=True):
+        topic = DEFAULT_WIRE.topic_for(event.type, event.domein)
+        outcome = _outcome(fast.decode, payload, topic)
+        assert outcome[0] == "ok", outcome
+        _same(payload, topic, fast)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    index=st.integers(0, len(PAYLOADS) - 1),
+    topic=st.sampled_from(TOPICS),
+    cut=st.integers(0, 400),
+    flips=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), max_size=3),
+    tail=st.binary(max_size=8),
+)
+def test_damaged_bytes_give_the_same_result_or_error(
+    index: int, topic: str, cut: int, flips: list[tuple[int, int]], tail: bytes
+) -> None:
+    payload = bytearray(PAYLOADS[index][: max(cut, 0)] if cut < 400 else PAYLOADS[index])
+    for at, value in flips:
+        if payload:
+            payload[at % len(payload)] = value
+    _same(bytes(payload) + tail, topic, _fast())
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(max_size=64), topic=st.sampled_from(TOPICS))
+def test_arbitrary_bytes_give_the_same_error(raw: bytes, topic: str) -> None:
+    _same(raw, topic, _fast())
+
+
+_CHANGES: dict[str, Any] = {
+    "subject": st.sampled_from([None, "", "ABC", "0" * 31, "g" * 32, "a" * 33]),
+    "time": st.sampled_from([None, "", "not a time", "2026-01-01T10:00:00+01:00"]),
+    "bronsleutel": st.sampled_from([None, "rec-1"]),
+    "sequence": st.sampled_from([None, "", "7"]),
+    "type": st.sampled_from(
+        [
+            "nl.schakel.signalen.gesignaleerd",
+            "nl.schakel.bron.verwijderd",
+            "nl.wmo.meldingen.ontvangen",
+            "nl.participatiewet.uitkeringen.toegekend",
+        ]
+    ),
+}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    index=st.integers(0, len(EVENTS) - 1),
+    topic=st.sampled_from(TOPICS),
+    changes=st.fixed_dictionaries({}, optional=_CHANGES),
+    drop=st.sets(st.sampled_from(["datum", "toewijzing_nummer", "signaal_id", "casus_id"])),
+)
+def test_records_that_fail_a_check_give_the_same_error(
+    index: int, topic: str, changes: dict[str, Any], drop: set[str]
+) -> None:
+    """Records that decode but break a check of ``decode_event`` (type, topic, subject,
+    versions, time, data model), written with the type's schema where it has one."""
+    event = EVENTS[index]
+    data = {k: v for k, v in event.data.items() if k not in drop}
+    changed = dataclasses.replace(event, data=data, **changes)
+    record = changed.to_record()
+    payload = None
+    for schema in (changed.type, event.type):
+        try:
+            payload = SERIALIZER.encode(topic, schema, record)
+            break
+        except SerdeError:
+            continue  # the record does not fit that schema (a required field dropped)
+    assume(payload is not None)
+    assert payload is not None
+    _same(payload, topic, _fast())
