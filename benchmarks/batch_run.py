@@ -1,11 +1,12 @@
 """The batch path (``schakel replay --batch``: :class:`streams.batch.BatchRebuild`) over one
 namespace, in a process of its own so that its peak memory is its own.
 
-``python -m benchmarks.batch_run BOOTSTRAP NAMESPACE OUT`` writes ``{"seconds": …,
-"max_rss_bytes": …}`` to OUT: the run's wall time and the process's peak resident set
-(``ru_maxrss``, which includes the interpreter and its imports). ``SCHAKEL_PROFILE``
-(``embedded``, the default, or ``kafka``) says which broker it runs on, as for
-``schakel replay --batch``."""
+``python -m benchmarks.batch_run BOOTSTRAP NAMESPACE OUT [JOBS]`` writes ``{"seconds": …,
+"max_rss_bytes": …}`` to OUT: the run's wall time and the peak resident set (``ru_maxrss``,
+which includes the interpreter and its imports) of the process, or with ``JOBS`` > 1 (the
+first round in that many worker processes, ``schakel replay --batch --jobs JOBS``) of the
+largest of it and its worker processes. ``SCHAKEL_PROFILE`` (``embedded``, the default, or
+``kafka``) says which broker it runs on, as for ``schakel replay --batch``."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ PARTITIONS = 4
 HISTORY_LIMIT = 2000
 
 
-def main(bootstrap: str, namespace: str, out: str) -> None:
+def main(bootstrap: str, namespace: str, out: str, jobs: int = 1) -> None:
     registry = LocalRegistry()
     started = time.perf_counter()
     BatchRebuild(
@@ -40,11 +41,15 @@ def main(bootstrap: str, namespace: str, out: str) -> None:
         source=SOURCE,
         history_limit=HISTORY_LIMIT,
         embedded=os.environ.get("SCHAKEL_PROFILE", "embedded") == "embedded",
+        jobs=jobs,
     ).run()
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+    peak = max(  # kB on Linux; the children: the largest worker process reaped
+        resource.getrusage(who).ru_maxrss * 1024
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
     Path(out).write_text(json.dumps({"seconds": seconds, "max_rss_bytes": peak}))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3])
+    main(sys.argv[1], sys.argv[2], sys.argv[3], *(int(n) for n in sys.argv[4:5]))

@@ -5,7 +5,8 @@ measured from its first event (so process start and group joins are not counted)
 peak resident memory where the path is a Schakel process of its own. Each contender that reads
 Kafka runs as a subprocess: a Faust app (:mod:`benchmarks.faust_baseline`), the Quix Streams
 app (:mod:`benchmarks.quix_noop`, in ``.venv-bench``), ``schakel worker`` and the batch path
-(:mod:`benchmarks.batch_run`). The pure core runs in this process, without Kafka.
+(:mod:`benchmarks.batch_run`, in one process or with worker processes). The pure core runs in
+this process, without Kafka.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ WORKER_COUNTERS = (
     "schakel_worker_duplicates_total ",
     "schakel_worker_deadlettered_total",
 )
+HANDLE_SECONDS = "schakel_worker_processing_seconds_sum "
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,11 @@ class Rate:
     events: int
     seconds: float
     max_rss_bytes: int | None = None
+    cpu_us_per_event: float | None = None
+    """For the worker: CPU time of its process (all threads, user + system) per event."""
+    handle_us_per_event: float | None = None
+    """For the worker: mean wall time of ``Processor.handle`` per record (its
+    ``schakel_worker_processing_seconds`` histogram), sends awaited included."""
 
     @property
     def per_second(self) -> float:
@@ -97,26 +104,45 @@ def quix(broker: Broker, count: int, work: Path, wire: Wire = DEFAULT_WIRE) -> R
     return Rate(count, _run_json(command, out)["seconds"])
 
 
-def batch(broker: Broker, wire: Wire, count: int, work: Path) -> Rate:
-    """The batch path over the topics of ``wire`` (its own group and changelog)."""
+def batch(broker: Broker, wire: Wire, count: int, work: Path, jobs: int = 1) -> Rate:
+    """The batch path over the topics of ``wire`` (its own group and changelog); ``jobs``: its
+    first round in that many worker processes (peak RSS: the largest process)."""
     out = work / f"batch-{wire.namespace}.json"
     command = [sys.executable, "-m", "benchmarks.batch_run", broker.bootstrap, wire.namespace]
-    result = _run_json([*command, str(out)], out, {"SCHAKEL_PROFILE": broker.profile})
+    command += [str(out), str(jobs)]
+    result = _run_json(command, out, {"SCHAKEL_PROFILE": broker.profile})
     return Rate(count, result["seconds"], int(result["max_rss_bytes"]))
+
+
+def _metrics(port: int) -> str:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            return str(r.read().decode())
+    except OSError:
+        return ""
 
 
 def _processed(port: int) -> float:
     """The worker's events so far (processed, duplicate or dead-lettered), from /metrics."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-            text = r.read().decode()
-    except OSError:
-        return 0.0
     return sum(
         float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
+        for line in _metrics(port).splitlines()
         if line.startswith(WORKER_COUNTERS)
     )
+
+
+def _handle_seconds(port: int) -> float:
+    """Seconds the worker spent in ``Processor.handle`` so far (its histogram's sum)."""
+    for line in _metrics(port).splitlines():
+        if line.startswith(HANDLE_SECONDS):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss(pid: int) -> int:
@@ -167,6 +193,11 @@ class WorkerRun:
     def peak_rss(self) -> int:
         return peak_rss(self.process.pid)
 
+    def costs(self) -> tuple[float, float, float]:
+        """(events processed, CPU seconds of the process, seconds in ``Processor.handle``)
+        so far: two readings give the cost per event between them."""
+        return self.processed(), cpu_seconds(self.process.pid), _handle_seconds(self.port)
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -185,16 +216,26 @@ def worker(broker: Broker, wire: Wire, count: int, work: Path, max_seconds: floa
     launched = time.perf_counter()
     try:
         first: float | None = None
+        start = (0.0, 0.0, 0.0)
         done = 0.0
         while True:
             done = run.processed()
             now = time.perf_counter()
             if first is None and done > 0:
                 first = now - 0.05  # half the polling interval
+                start = run.costs()
             if first is None and now - launched > STARTUP_TIMEOUT:
                 raise RuntimeError(f"the worker processed nothing in {STARTUP_TIMEOUT:.0f} s")
             if first is not None and (done >= count or now - first > max_seconds):
-                return Rate(int(done), now - first, run.peak_rss())
+                end = run.costs()
+                events = end[0] - start[0]
+                return Rate(
+                    int(done),
+                    now - first,
+                    run.peak_rss(),
+                    cpu_us_per_event=1e6 * (end[1] - start[1]) / events if events else None,
+                    handle_us_per_event=1e6 * (end[2] - start[2]) / events if events else None,
+                )
             time.sleep(0.1)
     finally:
         run.stop()

@@ -4,7 +4,9 @@ The summary (the last line of ``make bench``) has these keys: ``commit``, ``dirt
 ``events``, ``per_citizen``, ``brokers``, ``load_average`` (before, after), ``command``, and
 ``runs``: per broker ``broker``, ``events_per_s`` / ``events_measured`` / ``seconds`` per path,
 ``ratio_to_faust_noop`` / ``ratio_to_quix`` per path, ``latency`` (``offered_per_s``,
-``p50_ms``, ``p99_ms``, ``sent``, ``signalled``), ``peak_rss_bytes`` (``worker``, ``batch``),
+``p50_ms``, ``p99_ms``, ``sent``, ``signalled``), ``peak_rss_bytes`` (``worker``, ``batch``,
+``batch2``: the largest of its processes), ``worker_us_per_event`` (``cpu``: CPU time of the
+worker's process per event; ``handle``: mean wall time in ``Processor.handle`` per record),
 ``state_bytes_per_citizen``, ``changelog_bytes_per_event``, ``history`` (per events-per-citizen:
 ``events_per_s``, ``events_measured``). A path not run is absent; a figure not measured is
 ``null``.
@@ -29,6 +31,7 @@ LABELS = {
     "faust_table": "plain Faust agent, one Table update per event",
     "worker": "**Schakel worker** (`schakel worker --clock replay`)",
     "batch": "**Schakel batch path** (`schakel replay --batch` machinery)",
+    "batch2": "**Schakel batch path, 2 worker processes** (`replay --batch --jobs 2`)",
     "core": "Schakel pure core, per-event recompute, no Kafka",
 }
 
@@ -41,13 +44,20 @@ def run(kind: str, rates: dict[str, Rate], extra: dict[str, Any]) -> dict[str, A
         "events_measured": {k: r.events for k, r in rates.items()},
         "seconds": {k: round(r.seconds, 3) for k, r in rates.items()},
         "peak_rss_bytes": {
-            k: rates[k].max_rss_bytes if k in rates else None for k in ("worker", "batch")
+            k: rates[k].max_rss_bytes if k in rates else None for k in ("worker", "batch", "batch2")
         },
+        "worker_us_per_event": None,
         "latency": None,
         "state_bytes_per_citizen": None,
         "changelog_bytes_per_event": None,
         "history": None,
     }
+    worker = rates.get("worker")
+    if worker is not None and worker.cpu_us_per_event is not None:
+        out["worker_us_per_event"] = {
+            "cpu": round(worker.cpu_us_per_event, 1),
+            "handle": round(worker.handle_us_per_event or 0.0, 1),
+        }
     latency: Latency | None = extra.get("latency")
     if latency is not None:
         out["latency"] = {
@@ -128,6 +138,12 @@ def markdown(figures: dict[str, Any], args: argparse.Namespace) -> str:
             f"| {figures['events_per_s'][key]:,.0f} | {r_noop} | {r_quix} |"
         )
     lines.append("")
+    costs = figures.get("worker_us_per_event")
+    if costs:
+        lines.append(
+            f"- worker cost per event: {costs['cpu']:,.0f} µs CPU (its process, all threads), "
+            f"of which {costs['handle']:,.0f} µs (wall) in `Processor.handle`"
+        )
     latency = figures["latency"]
     if latency:
         lines.append(
@@ -136,7 +152,10 @@ def markdown(figures: dict[str, Any], args: argparse.Namespace) -> str:
             f"signalled): p50 {latency['p50_ms']:,.0f} ms, p99 {latency['p99_ms']:,.0f} ms"
         )
     rss = figures["peak_rss_bytes"]
-    lines.append(f"- peak RSS: worker {_mib(rss['worker'])}, batch path {_mib(rss['batch'])}")
+    lines.append(
+        f"- peak RSS: worker {_mib(rss['worker'])}, batch path {_mib(rss['batch'])}, "
+        f"batch path with 2 worker processes {_mib(rss['batch2'])} (largest process)"
+    )
     if figures["state_bytes_per_citizen"] is not None:
         lines.append(
             f"- state: {figures['state_bytes_per_citizen']:,.0f} bytes per citizen (latest "

@@ -1,7 +1,7 @@
 """``make bench``: Schakel's stream paths against Faust and Quix Streams, in one run per broker.
 
     python -m benchmarks.streams [--events 100000] [--broker embedded|kafka|both]
-                                 [--paths faust-noop,faust-table,quix,worker,batch,core,...]
+                                 [--paths faust-noop,faust-table,quix,worker,batch,batch2,...]
 
 Per broker (a fresh one each: the embedded Tansu, or a one-node Apache Kafka), the generated
 events (10 per citizen by default, :mod:`benchmarks.workload`) are published once with the
@@ -14,6 +14,8 @@ adapters' publisher, then read from the same topics by, one after the other:
   /metrics counters; its peak RSS (VmHWM) and the state bytes per citizen on its changelog;
 - ``batch``: the batch path (``schakel replay --batch``) over a copy of the events in namespace
   ``bench-batch`` (it has a consumer group and changelog of its own), in its own process;
+  ``batch2``: the same with its first round in 2 worker processes (``--batch --jobs 2``),
+  over another copy in ``bench-batch2``;
 - ``latency``: event→signal p50/p99 at a fixed offered load (a paced producer, live worker);
 - ``history``: the worker's events/s at 10, 100 and 1,000 events per citizen, the same number
   of events each (namespaces ``bench-h<n>``);
@@ -39,9 +41,21 @@ from benchmarks.workload import events, publish
 from schakel.topics import ensure_topics
 from schemas.wire import DEFAULT_WIRE, Wire
 
-PATHS = ("faust-noop", "faust-table", "quix", "worker", "batch", "core", "latency", "history")
+PATHS = (
+    "faust-noop",
+    "faust-table",
+    "quix",
+    "worker",
+    "batch",
+    "batch2",
+    "core",
+    "latency",
+    "history",
+)
 PARTITIONS = 4
 BATCH_WIRE = Wire("bench-batch")
+BATCH2_WIRE = Wire("bench-batch2")
+BATCH2_JOBS = 2
 
 
 def _say(text: str) -> None:
@@ -75,6 +89,9 @@ def run_broker(broker: Broker, args: argparse.Namespace, work: Path) -> dict[str
     if "batch" in paths:
         _publish(broker, BATCH_WIRE, args.events, args.per_citizen)
         rates["batch"] = contenders.batch(broker, BATCH_WIRE, count, work)
+    if "batch2" in paths:
+        _publish(broker, BATCH2_WIRE, args.events, args.per_citizen)
+        rates["batch2"] = contenders.batch(broker, BATCH2_WIRE, count, work, jobs=BATCH2_JOBS)
     for name, rate in rates.items():
         _say(f"[{broker.kind}] {name}: {rate.events} events, {rate.per_second:,.0f}/s")
     if "latency" in paths:

@@ -72,7 +72,7 @@ class ChainSource(Source):
             source.close()
 
 
-_VALUED_OPTIONS = ("--until", "--bootstrap", "--namespace")
+_VALUED_OPTIONS = ("--until", "--bootstrap", "--namespace", "--jobs")
 """Options of ``schakel replay`` (besides ``--from``) that take a value: not input files."""
 
 
@@ -249,13 +249,15 @@ def replay(
     *,
     timeout: float = 600.0,
     batch: bool = False,
+    jobs: int = 1,
     bootstrap: str | None = None,
     namespace: str | None = None,
     keep: bool = False,
 ) -> tuple[list[dict[str, Any]], Counter[str], int]:
     """Run ``inputs`` through the pipeline; return (definitive signals as JSON, withdrawn per
     rule, rejected input records). ``batch``: evaluate with the batch path
-    (:mod:`streams.batch`) instead of a Faust worker. ``bootstrap``: on that existing Kafka in
+    (:mod:`streams.batch`) instead of a Faust worker, its first round in ``jobs`` worker
+    processes. ``bootstrap``: on that existing Kafka in
     a fresh namespace (``namespace``, else generated), deleted at the end unless ``keep``
     (:mod:`schakel.sandbox`); else on a fresh embedded broker."""
     from streams.readmodel import ReadModel
@@ -297,7 +299,7 @@ def replay(
             publisher.close()
             runner.close()
             if worker is None:
-                _run_batch(run, kafka.bootstrap, until)
+                _run_batch(run, kafka.bootstrap, until, jobs)
             else:
                 group, embedded = wire.group_id, kafka.embedded
                 wait_drained(
@@ -335,7 +337,7 @@ def replay(
     return definitive, withdrawn, stats.rejected
 
 
-def _run_batch(settings: Settings, bootstrap: str, until: date | None) -> None:
+def _run_batch(settings: Settings, bootstrap: str, until: date | None, jobs: int = 1) -> None:
     from streams.batch import BatchRebuild
     from streams.rules import load_rules
 
@@ -350,6 +352,7 @@ def _run_batch(settings: Settings, bootstrap: str, until: date | None) -> None:
         source=settings.source_urn("schakel"),
         history_limit=settings.history_limit,
         embedded=settings.profile == "embedded",
+        jobs=jobs,
     ).run(until)
 
 
@@ -361,6 +364,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     problem = target_problem(args) or input_problem(inputs)
+    if args.jobs != 1 and not args.batch:
+        problem = problem or "--jobs needs --batch"
     if problem:
         print(f"schakel replay: {problem}", file=sys.stderr)
         return 2
@@ -379,6 +384,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         inputs,
         until,
         batch=args.batch,
+        jobs=args.jobs,
         bootstrap=args.bootstrap,
         namespace=args.namespace,
         keep=args.keep_topics,
@@ -418,7 +424,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="evaluate with the batch path (bulk reads, one assessment per "
         "citizen) instead of a Faust worker; same result, much faster",
     )
+    parser.add_argument(
+        "--jobs",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="with --batch: read and assess the partitions in N worker processes "
+        "(default 1: in this process); same result",
+    )
     add_target_arguments(parser, "replay")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
 
 
 def target_problem(args: argparse.Namespace) -> str | None:

@@ -14,6 +14,10 @@ What this module adds to the client, and what it promises:
   (transient). Any other answer is not retried: a
   :class:`~schemas.exceptions.RegistryRefused` subclass (permanent) for 401/403, 404, 409 and
   422, naming the subject (or schema id) and the HTTP status, never the schema text.
+- **Fork.** A process forked from one that uses a :class:`ConfluentRegistry` (the batch
+  path's worker processes, :mod:`streams.batch_jobs`) may use it: its first request there opens
+  a client of its own; the inherited one, whose connections the parent still uses, is never
+  used nor closed in the child.
 - **No auto-registration.** :meth:`ConfluentRegistry.lookup` (what every writer calls) asks
   ``POST /subjects/{subject}``, which returns the id of an already registered schema and
   registers nothing. Only the deploy job registers (:meth:`ConfluentRegistry.register` and
@@ -23,6 +27,7 @@ What this module adds to the client, and what it promises:
 from __future__ import annotations
 
 import json
+import os
 import re
 import ssl
 import threading
@@ -186,15 +191,32 @@ class ConfluentRegistry(SchemaRegistry):
 
     def __init__(self, connection: RegistryConnection) -> None:
         self.connection = connection
+        self._client = self._connect()
+        self._pid = os.getpid()
+        self._inherited: list[SchemaRegistryClient] = []
+        self._schemas: dict[int, Mapping[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _connect(self) -> SchemaRegistryClient:
         try:
-            self._client = SchemaRegistryClient(connection.client_config())
+            return SchemaRegistryClient(self.connection.client_config())
         except (ValueError, TypeError, OSError) as exc:  # bad URL, unreadable certificate, …
             raise SettingsError(
                 f"SCHAKEL_SCHEMA_REGISTRY_*: cannot configure the registry client "
                 f"({type(exc).__name__})"
             ) from exc
-        self._schemas: dict[int, Mapping[str, Any]] = {}
-        self._lock = threading.Lock()
+
+    def _here(self) -> SchemaRegistryClient:
+        """The HTTP client of this process. In a process forked from the one that made it
+        (the batch path's worker processes), a new client: the inherited one shares its
+        open connections with the parent, so it is kept (never closed, which would end the
+        parent's TLS sessions) but not used."""
+        if self._pid != os.getpid():
+            self._inherited.append(self._client)
+            self._client = self._connect()
+            self._lock = threading.Lock()
+            self._pid = os.getpid()
+        return self._client
 
     def _error(self, exc: Exception, what: str, subject: str = "") -> RegistryError:
         where = self.connection.where
@@ -237,8 +259,9 @@ class ConfluentRegistry(SchemaRegistry):
 
     def lookup(self, subject: str, schema: Mapping[str, Any]) -> int:
         what = f"subject {subject!r} lookup"
+        client = self._here()
         try:
-            registered = self._client.lookup_schema(subject, Schema(canonical_text(schema), "AVRO"))
+            registered = client.lookup_schema(subject, Schema(canonical_text(schema), "AVRO"))
         except (SchemaRegistryError, httpx.TransportError) as exc:
             raise self._error(exc, what, subject) from exc
         if registered.schema_id is None:
@@ -251,12 +274,13 @@ class ConfluentRegistry(SchemaRegistry):
         return int(registered.schema_id)
 
     def schema(self, schema_id: int) -> Mapping[str, Any]:
+        client = self._here()  # first: a lock inherited over a fork may be held
         with self._lock:
             cached = self._schemas.get(schema_id)
         if cached is not None:
             return cached
         try:
-            found = self._client.get_schema(schema_id)
+            found = client.get_schema(schema_id)
         except SchemaRegistryError as exc:
             if exc.http_status_code == 404:
                 raise UnknownSchemaId(
@@ -277,7 +301,7 @@ class ConfluentRegistry(SchemaRegistry):
         and version) and return its id. For the deploy job only."""
         try:
             return int(
-                self._client.register_schema(subject, Schema(canonical_text(schema), "AVRO"))
+                self._here().register_schema(subject, Schema(canonical_text(schema), "AVRO"))
             )
         except (SchemaRegistryError, httpx.TransportError) as exc:
             raise self._error(exc, f"subject {subject!r} registration", subject) from exc
@@ -285,14 +309,14 @@ class ConfluentRegistry(SchemaRegistry):
     def set_compatibility(self, subject: str, level: str) -> None:
         """Set ``subject``'s compatibility level (e.g. ``BACKWARD_TRANSITIVE``)."""
         try:
-            self._client.set_compatibility(subject_name=subject, level=level)
+            self._here().set_compatibility(subject_name=subject, level=level)
         except (SchemaRegistryError, httpx.TransportError) as exc:
             raise self._error(exc, f"subject {subject!r} compatibility", subject) from exc
 
     def compatibility(self, subject: str) -> str:
         """The compatibility level set on ``subject`` itself."""
         try:
-            return str(self._client.get_compatibility(subject_name=subject))
+            return str(self._here().get_compatibility(subject_name=subject))
         except (SchemaRegistryError, httpx.TransportError) as exc:
             raise self._error(exc, f"subject {subject!r} compatibility", subject) from exc
 

@@ -26,6 +26,23 @@ partitioner) is not lost: it is set aside and, once every partition is done and 
 in a second round on top of that citizen's state as just written to the changelog — what a second
 batch run over that record would do.
 
+**Worker processes** (``jobs`` > 1, ``schakel replay --batch --jobs N``). Partition numbers
+share nothing but what the run fixes up front (end offsets, committed offsets, erasures), so
+the first round can run in ``jobs`` processes forked from this one (:mod:`streams.batch_jobs`),
+the partition numbers dealt round robin. Kafka clients and their I/O threads do not survive a
+fork: this process closes its own before and opens new ones after, and each worker process
+opens its own reader and producer, does exactly the loop above over its partition numbers,
+flushes its producer — an output the broker did not acknowledge fails the process — and sends
+back its counts and misplaced records. This process then adds up the counts, runs the second
+round over every misplaced record (in the order one process would have read them), flushes,
+and only then commits the group's offsets: if any worker process fails, the run raises
+:class:`~streams.batch_jobs.BatchJobFailed` and commits nothing (a new run redoes it; its
+outputs carry the same ids), and no worker process outlives it. Each citizen is written by one
+process only, so the outputs per key, and the result, are those of ``jobs=1``, which runs
+everything in this process, as before. Peak memory: one partition's state per process. A
+schema registry client inherited over the fork opens its own connections in the child
+(:class:`~schemas.registry_client.ConfluentRegistry`).
+
 **Erasures** are honoured as the worker honours them: the erasure records on the klok topic
 from the group's committed position on are applied first (:func:`streams.state.erase`; the klok
 offsets are not committed), and an event registered at or before its citizen's erasure marker
@@ -38,7 +55,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
@@ -50,6 +67,7 @@ from schemas.exceptions import SerdeError
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import VERGETEN_SCHEMA, Wire
 from streams.batch_decode import FastIngest
+from streams.batch_jobs import run_forked
 from streams.batch_kafka import BulkProducer, PartitionReader, Record, Span
 from streams.codec import (
     SNAPSHOT_SCHEMA,
@@ -58,6 +76,7 @@ from streams.codec import (
     signal_from_record,
     snapshot_record,
 )
+from streams.gc_tuning import fewer_collections
 from streams.ingest import IngestError
 from streams.offsets import end_offsets
 from streams.processor import SIGNAL_TYPES, partition_of
@@ -79,6 +98,25 @@ class BatchStats:
     misplaced: int = 0
     """Records found in another partition than their citizen's key (second round)."""
 
+    def add(self, other: BatchStats) -> None:
+        """Add the counts of ``other`` (a worker process's) to these."""
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one run reads, fixed before the first partition (:meth:`BatchRebuild._plan`)."""
+
+    events: list[TopicPartition]
+    changelog: list[TopicPartition]
+    end: dict[TopicPartition, int]
+    committed: dict[TopicPartition, int]
+    erasures: dict[int, list[tuple[str, int | None]]]
+    """(subject, Kafka timestamp) of the erasures not read yet, by partition number."""
+    numbers: list[int]
+    """Every partition number of the event topics, the changelog and the erasures."""
+
 
 class Sender(Protocol):
     """Where outputs go (:class:`~streams.batch_kafka.BulkProducer`)."""
@@ -96,7 +134,8 @@ class Sender(Protocol):
 
 class BatchRebuild:
     """One run of the batch path against ``bootstrap``, on the topics, changelog and consumer
-    group of ``wire``."""
+    group of ``wire``; ``jobs``: worker processes of the first round (1: in this process;
+    module docstring, "Worker processes")."""
 
     def __init__(
         self,
@@ -110,7 +149,11 @@ class BatchRebuild:
         source: str,
         history_limit: int,
         embedded: bool = True,
+        jobs: int = 1,
     ) -> None:
+        if jobs < 1:
+            raise ValueError(f"jobs must be at least 1, not {jobs}")
+        self.jobs = jobs
         self.bootstrap = bootstrap
         self.embedded = embedded  # the embedded broker: end offsets corrected (streams.offsets)
         self.wire = wire
@@ -210,60 +253,145 @@ class BatchRebuild:
     def run(self, until: date | None = None) -> BatchStats:
         """Rebuild from the group's committed offsets to the current end of the event topics
         (module docstring); ``until``: end the replay clock there (every citizen assessed),
-        else at each citizen's latest ``datum`` (only citizens with new events)."""
+        else at each citizen's latest ``datum`` (only citizens with new events). With
+        ``jobs`` > 1 the first round runs in worker processes (:meth:`_in_processes`); if
+        one fails this raises :class:`~streams.batch_jobs.BatchJobFailed` and commits
+        nothing."""
         stats = BatchStats()
         meta = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
-        reader = PartitionReader(
-            self.bootstrap, embedded=self.embedded, group=f"{self.group}-batch-reader"
-        )
-        producer = BulkProducer(self.bootstrap)
+        reader = self._reader()
+        producer = BulkProducer(self.bootstrap) if self.jobs == 1 else None
         self._prepare()
         try:
-
-            def tps_of(topic: str) -> list[TopicPartition]:
-                found = meta.partitions_for_topic(topic) or ()
-                return [TopicPartition(topic, p) for p in sorted(found)]
-
-            events = [tp for t in self.wire.event_topics for tp in tps_of(t)]
-            klok, changelog = tps_of(self.wire.klok), tps_of(self.changelog)
-            end = end_offsets(meta, [*events, *klok, *changelog], embedded=self.embedded)
-            committed = self._committed([*events, *klok])
-            erasures = self._erasures(reader, self._spans(klok, committed, end))
-            numbers = sorted({tp.partition for tp in [*events, *changelog]} | set(erasures))
-            misplaced: list[Record] = []
-            for number in numbers:
-                on = [tp for tp in events if tp.partition == number]
-                states = self._states(
-                    reader, self._spans([tp for tp in changelog if tp.partition == number], {}, end)
+            plan = self._plan(meta, reader)
+            if producer is not None:
+                misplaced = self._first_round(
+                    plan.numbers, plan, reader, producer, until=until, stats=stats
                 )
-                self._erase(states, erasures.pop(number, ()), producer)
-                touched: set[str] = set()
-                homes: dict[str, int] = {}
-                for chunk in reader.read(self._spans(on, committed, end)):
-                    for record in chunk:
-                        stats.read += 1
-                        self._ingest(
-                            record,
-                            states,
-                            touched,
-                            producer,
-                            stats,
-                            homes=homes,
-                            misplaced=misplaced,
-                        )
-                self._finish(states, touched if until is None else states, until, producer, stats)
-                del states
+            else:  # no Kafka client (nor its I/O threads) in this process across the fork
+                reader.close()
+                meta.close()
+                misplaced = self._in_processes(plan, until, stats)
+                meta = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+                reader = self._reader()
+                producer = BulkProducer(self.bootstrap)
             if misplaced:
                 self._second_round(
                     misplaced, meta=meta, reader=reader, producer=producer, until=until, stats=stats
                 )
             producer.flush()
-            self._commit({tp: end[tp] for tp in events})
+            self._commit({tp: plan.end[tp] for tp in plan.events})
         finally:
             reader.close()
             meta.close()
         log.info("batch.done", extra={"read": stats.read, "citizens": stats.citizens})
         return stats
+
+    def _reader(self) -> PartitionReader:
+        return PartitionReader(
+            self.bootstrap, embedded=self.embedded, group=f"{self.group}-batch-reader"
+        )
+
+    def _plan(self, meta: KafkaConsumer, reader: PartitionReader) -> _Plan:
+        """What the run reads: the partitions, their end offsets and the group's committed
+        ones, and the erasures not read yet (from the klok topic, with ``reader``)."""
+
+        def tps_of(topic: str) -> list[TopicPartition]:
+            found = meta.partitions_for_topic(topic) or ()
+            return [TopicPartition(topic, p) for p in sorted(found)]
+
+        events = [tp for t in self.wire.event_topics for tp in tps_of(t)]
+        klok, changelog = tps_of(self.wire.klok), tps_of(self.changelog)
+        end = end_offsets(meta, [*events, *klok, *changelog], embedded=self.embedded)
+        committed = self._committed([*events, *klok])
+        erasures = self._erasures(reader, self._spans(klok, committed, end))
+        numbers = sorted({tp.partition for tp in [*events, *changelog]} | set(erasures))
+        return _Plan(events, changelog, end, committed, erasures, numbers)
+
+    def _first_round(
+        self,
+        numbers: Iterable[int],
+        plan: _Plan,
+        reader: PartitionReader,
+        producer: Sender,
+        *,
+        until: date | None,
+        stats: BatchStats,
+    ) -> list[Record]:
+        """Partition by partition (module docstring): fold the changelog, apply the erasures,
+        ingest the event records, write out the citizens. Returns the misplaced records, in
+        the order read."""
+        misplaced: list[Record] = []
+        with fewer_collections() as collections:
+            for number in numbers:
+                self._partition(
+                    number, plan, reader, producer, until=until, stats=stats, misplaced=misplaced
+                )
+                collections.checkpoint()  # the partition's states are gone: collect now
+        return misplaced
+
+    def _partition(
+        self,
+        number: int,
+        plan: _Plan,
+        reader: PartitionReader,
+        producer: Sender,
+        *,
+        until: date | None,
+        stats: BatchStats,
+        misplaced: list[Record],
+    ) -> None:
+        """One partition number of the first round; its states are dropped on return."""
+        on = [tp for tp in plan.events if tp.partition == number]
+        states = self._states(
+            reader,
+            self._spans([tp for tp in plan.changelog if tp.partition == number], {}, plan.end),
+        )
+        self._erase(states, plan.erasures.get(number, ()), producer)
+        touched: set[str] = set()
+        homes: dict[str, int] = {}
+        for chunk in reader.read(self._spans(on, plan.committed, plan.end)):
+            for record in chunk:
+                stats.read += 1
+                self._ingest(
+                    record, states, touched, producer, stats, homes=homes, misplaced=misplaced
+                )
+        self._finish(states, touched if until is None else states, until, producer, stats)
+
+    def _in_processes(self, plan: _Plan, until: date | None, stats: BatchStats) -> list[Record]:
+        """:meth:`_first_round` over ``jobs`` forked worker processes, the partition numbers
+        dealt round robin; each process opens its own reader and producer and flushes it
+        (:meth:`_share`). Adds their counts to ``stats`` and returns their misplaced records
+        in the order one process would have read them (by partition number, stable)."""
+        jobs = min(self.jobs, len(plan.numbers))
+        shares = [plan.numbers[i::jobs] for i in range(jobs)]
+
+        def share(numbers: list[int]) -> tuple[BatchStats, list[Record]]:
+            return self._share(numbers, plan, until)
+
+        misplaced: list[Record] = []
+        for counts, records in run_forked(share, shares):
+            stats.add(counts)
+            misplaced.extend(records)
+        misplaced.sort(key=lambda record: record.partition)
+        return misplaced
+
+    def _share(
+        self, numbers: list[int], plan: _Plan, until: date | None
+    ) -> tuple[BatchStats, list[Record]]:
+        """One worker process's part (in the child): :meth:`_first_round` over ``numbers``
+        with a reader and producer of its own, flushed (raises
+        :class:`~streams.batch_kafka.BatchDeliveryError` if an output was not
+        acknowledged)."""
+        stats = BatchStats()
+        reader = self._reader()
+        producer = BulkProducer(self.bootstrap)
+        try:
+            misplaced = self._first_round(numbers, plan, reader, producer, until=until, stats=stats)
+            producer.flush()
+        finally:
+            reader.close()
+        return stats, misplaced
 
     def _prepare(self) -> None:
         """The schema id of everything the run writes, looked up before anything is written."""

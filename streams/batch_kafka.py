@@ -61,7 +61,8 @@ class Span:
 
 
 class Record(NamedTuple):
-    """One consumed record, as the batch path's ingest step needs it."""
+    """One consumed record, as the batch path's ingest step needs it; picklable (a worker
+    process sends its misplaced records back, :mod:`streams.batch_jobs`)."""
 
     topic: str
     partition: int
@@ -79,6 +80,7 @@ class PartitionReader:
 
     def __init__(self, bootstrap: str, *, embedded: bool, group: str) -> None:
         self._embedded = embedded
+        self._closed = False
         self._consumer = confluent_kafka.Consumer(
             {
                 "bootstrap.servers": bootstrap,
@@ -156,7 +158,10 @@ class PartitionReader:
         return chunk
 
     def close(self) -> None:
-        self._consumer.close()
+        """Close the consumer (again: nothing)."""
+        if not self._closed:
+            self._closed = True
+            self._consumer.close()
 
 
 class BulkProducer:

@@ -5,7 +5,6 @@ partition leader, and a start that fails without leaving a process behind."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 
 import pytest
@@ -14,16 +13,9 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
 from schakel.kafka_cluster import KafkaCluster, KafkaStartError, broker_settings
+from tests.processes import gone
 
 pytestmark = pytest.mark.kafka
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 def test_one_node_runs_with_the_declared_settings(kafka_cluster: KafkaCluster) -> None:
@@ -120,7 +112,7 @@ def test_three_nodes_survive_a_kill_of_the_leader() -> None:
         producer.flush()
         pid = cluster.nodes[first].process.pid  # type: ignore[union-attr]  # running
         cluster.stop_node(first, kill=True)
-        assert _gone(pid)
+        assert gone(pid)
         for i in range(200, 400):  # acks=all with one of three down: two in sync suffice
             producer.send(topic, value=str(i).encode())
         producer.flush()
@@ -144,7 +136,7 @@ def test_three_nodes_survive_a_kill_of_the_leader() -> None:
         assert values == list(range(400))  # nothing lost, nothing doubled, in order
         pids = [n.process.pid for n in cluster.nodes.values() if n.process is not None]
         assert len(pids) == 3
-    assert all(_gone(pid) for pid in pids)
+    assert all(gone(pid) for pid in pids)
     assert not cluster.workdir.exists()
 
 

@@ -12,9 +12,10 @@ import datetime
 import ipaddress
 import os
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -43,6 +44,7 @@ from schemas.registry_client import ConfluentRegistry, RegistryConnection
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import load_settings
 from schemas.wire import DEFAULT_WIRE
+from streams.batch_jobs import run_forked
 from tests.cli import run_cli
 
 USER, PASSWORD, TOKEN = "deploy", "s3cret-pw", "tok-4f1c9a"
@@ -362,3 +364,32 @@ def test_every_catalogue_schema_has_a_subject() -> None:
         assert f"{topic}-nl.schakel.bron.verwijderd" in subjects
     assert "schakel.deadletter.adapters-nl.schakel.intern.quarantaine" in subjects
     assert "schakel.signalen-nl.schakel.signalen.gesignaleerd" in subjects
+
+
+def test_a_forked_process_talks_to_the_registry_over_connections_of_its_own() -> None:
+    """The batch path's worker processes are forked with the registry client of their parent
+    (:mod:`streams.batch_jobs`): each child opens its own connection, the parent keeps using
+    its own (an HTTP connection shared by two processes mixes their requests and answers)."""
+    ports: list[tuple[str, int]] = []
+
+    @web.middleware
+    async def note_port(request: web.Request, handler: Handler) -> web.StreamResponse:
+        assert request.transport is not None
+        ports.append((request.path, request.transport.get_extra_info("peername")[1]))
+        return await handler(request)
+
+    with RegistryServer(RegistryStore(), writable=True, middlewares=[note_port]) as server:
+        client = connect(server.url)
+        schema_id = client.register("s1", V1)
+        assert client.lookup("s1", V1) == schema_id  # a kept-alive connection of the parent
+        parent = {port for _, port in ports}
+
+        def child(share: int) -> tuple[int, Mapping[str, Any]]:
+            return client.lookup("s1", V1), client.schema(schema_id)
+
+        assert run_forked(child, [0, 1]) == [(schema_id, V1), (schema_id, V1)]
+        children = {port for _, port in ports[2:]}
+        client.set_compatibility("s1", "BACKWARD")  # not cached: a request
+        assert len(ports) == 7
+    assert len(parent) == 1 and ports[-1][1] in parent  # the parent's connection, still
+    assert len(children) == 2 and not children & parent

@@ -1,14 +1,17 @@
 """Where replay and demo run (schakel/sandbox.py): the settings and profile of a run on an
-existing Kafka, and the checks of ``--bootstrap`` / ``--namespace`` / ``--keep-topics``."""
+existing Kafka, and the checks of ``--bootstrap`` / ``--namespace`` / ``--keep-topics`` and
+``--jobs``."""
 
 from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 
 import pytest
 
 from schakel.replay import add_arguments, ordered_inputs, target_problem
+from schakel.replay import run as replay_command
 from schakel.sandbox import generated_namespace, run_settings
 from schemas.exceptions import SettingsError
 from schemas.settings import load_settings
@@ -73,5 +76,24 @@ def test_target_options_are_checked() -> None:
 
 def test_option_values_are_not_read_as_input_files() -> None:
     argv = ["replay", "a.jsonl", "--bootstrap", "k:9092", "--namespace", "proef", "--from"]
-    argv += ["iwmo:dir", "--until", "2026-06-30", "--keep-topics", "b.jsonl"]
+    argv += ["iwmo:dir", "--until", "2026-06-30", "--keep-topics", "--batch", "--jobs", "2"]
+    argv += ["--jobs=3", "b.jsonl"]
     assert ordered_inputs(argv) == [("publish", "a.jsonl"), ("iwmo", "dir"), ("publish", "b.jsonl")]
+
+
+def test_jobs_is_a_whole_number_of_at_least_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse("--batch").jobs == 1
+    assert parse("--batch", "--jobs", "4").jobs == 4
+    for bad in ("0", "-1", "two"):
+        with pytest.raises(SystemExit) as refused:
+            parse("--batch", "--jobs", bad)
+        assert refused.value.code == 2
+        assert "at least 1" in capsys.readouterr().err
+
+
+def test_jobs_needs_the_batch_path(capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = str(Path(__file__).resolve().parents[2] / "examples" / "scenario.jsonl")
+    args = parse(scenario, "--jobs", "2")
+    args.argv = ["replay", scenario, "--jobs", "2"]
+    assert replay_command(args, load_settings()) == 2  # before anything starts
+    assert "schakel replay: --jobs needs --batch" in capsys.readouterr().err

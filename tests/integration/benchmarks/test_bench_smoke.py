@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-PATHS = ("faust_noop", "worker", "batch", "core")
+PATHS = ("faust_noop", "worker", "batch", "batch2", "core")
 
 
 def test_bench_runs_and_ends_with_the_summary_json() -> None:
@@ -26,7 +26,7 @@ def test_bench_runs_and_ends_with_the_summary_json() -> None:
             "--broker",
             "embedded",
             "--paths",
-            "faust-noop,worker,batch,core",
+            "faust-noop,worker,batch,batch2,core",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -49,6 +49,9 @@ def test_bench_runs_and_ends_with_the_summary_json() -> None:
     assert figures["ratio_to_quix"] is None  # Quix did not run
     assert figures["peak_rss_bytes"]["worker"] > 20 * 2**20
     assert figures["peak_rss_bytes"]["batch"] > 20 * 2**20
+    assert figures["peak_rss_bytes"]["batch2"] > 20 * 2**20
+    assert figures["worker_us_per_event"]["cpu"] > 0  # the worker's process, per event
+    assert figures["worker_us_per_event"]["handle"] > 0
     assert figures["state_bytes_per_citizen"] > 0
     assert figures["state_citizens"] == 50
     assert figures["changelog_bytes_per_event"] > 0

@@ -9,7 +9,9 @@ some versions before the version they replace), then the rest with duplicates, t
 and the end-of-replay clock. The worker processes one namespace as they arrive; the batch path
 runs on the other after each round (the second run starts from the states the first wrote on
 the changelog). Then every citizen's latest timeline snapshot — events, clock and the signals
-told and not withdrawn — and the dead letters must be the same on both.
+told and not withdrawn — and the dead letters must be the same on both. The same again in a
+third namespace with the batch path's first round in two worker processes (``jobs=2``): the
+same counts, snapshots and dead letters.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def _bad_records(bootstrap: str, wire: Wire, sample: dict[str, Any]) -> None:
     producer.close()
 
 
-def _snapshots(bootstrap: str, wire: Wire) -> dict[str, Any]:
+def snapshots(bootstrap: str, wire: Wire) -> dict[str, Any]:
     """Per citizen, from their latest snapshot: events, clock, and the signals told and not
     withdrawn."""
     deserialize = RecordDeserializer(LocalRegistry())
@@ -126,19 +128,11 @@ def _deadletters(bootstrap: str, wire: Wire) -> list[tuple[Any, ...]]:
     return sorted(out)
 
 
-def test_the_batch_path_gives_the_signals_of_the_worker_on_a_generated_municipality(
-    kafka_broker: TestBroker, tmp_path: Path
-) -> None:
-    broker, streaming = kafka_broker, kafka_broker.wire
-    batch = Wire(f"{streaming.namespace or 'eq'}-batch")
-    ensure_topics(broker.bootstrap, partitions=PARTITIONS, wire=batch)
-    events, until = municipality()
-    random.Random(SEED).shuffle(events)
-    first, rest = events[: len(events) * 3 // 5], events[len(events) * 3 // 5 :]
-    rest += random.Random(SEED + 1).sample(events, 40)  # duplicates: accepted once
-    rebuild = BatchRebuild(
+def batch_rebuild(broker: TestBroker, wire: Wire, jobs: int = 1) -> BatchRebuild:
+    """The batch path on the topics of ``wire`` (``jobs``: worker processes)."""
+    return BatchRebuild(
         broker.bootstrap,
-        wire=batch,
+        wire=wire,
         engine=load_rules(),
         serializer=RecordSerializer(LocalRegistry()),
         deserializer=RecordDeserializer(LocalRegistry()),
@@ -146,39 +140,58 @@ def test_the_batch_path_gives_the_signals_of_the_worker_on_a_generated_municipal
         source="urn:schakel:test",
         history_limit=2000,
         embedded=broker.kind == "embedded",
+        jobs=jobs,
     )
+
+
+def test_the_batch_path_gives_the_signals_of_the_worker_on_a_generated_municipality(
+    kafka_broker: TestBroker, tmp_path: Path
+) -> None:
+    broker, streaming = kafka_broker, kafka_broker.wire
+    batch = Wire(f"{streaming.namespace or 'eq'}-batch")
+    forked = Wire(f"{streaming.namespace or 'eq'}-batch2")  # jobs=2
+    for wire in (batch, forked):
+        ensure_topics(broker.bootstrap, partitions=PARTITIONS, wire=wire)
+    events, until = municipality()
+    random.Random(SEED).shuffle(events)
+    first, rest = events[: len(events) * 3 // 5], events[len(events) * 3 // 5 :]
+    rest += random.Random(SEED + 1).sample(events, 40)  # duplicates: accepted once
+    rebuild, rebuild2 = batch_rebuild(broker, batch), batch_rebuild(broker, forked, jobs=2)
     sample = next(e for e in events if e["type"] == "nl.wmo.meldingen.ontvangen")
     worker = worker_on(broker, tmp_path / "w").start()
     try:
-        for wire in (streaming, batch):
+        for wire in (streaming, batch, forked):
             publish(broker.bootstrap, first, wire=wire)
         worker.drain(streaming.event_topics, timeout=120)
-        one = rebuild.run()
+        one, one2 = rebuild.run(), rebuild2.run()
         assert (one.read, one.accepted, one.duplicates, one.deadlettered) == (
             len(first),
             len(first),
             0,
             0,
         )
-        for wire in (streaming, batch):
+        for wire in (streaming, batch, forked):
             publish(broker.bootstrap, rest, wire=wire)
             _bad_records(broker.bootstrap, wire, sample)
         worker.drain(streaming.event_topics, timeout=120)
         broadcast_until(broker.bootstrap, until, PARTITIONS, streaming)
         worker.drain([streaming.klok], timeout=120)
-        two = rebuild.run(until)
+        two, two2 = rebuild.run(until), rebuild2.run(until)
     finally:
         worker.stop()
     try:
         assert two.read == len(rest) + 2
         assert (two.duplicates, two.deadlettered, two.misplaced) == (40, 2, 0)
         assert one.accepted + two.accepted == len(events)
-        by_worker, by_batch = (
-            _snapshots(broker.bootstrap, streaming),
-            _snapshots(broker.bootstrap, batch),
+        assert (one2, two2) == (one, two)  # every count, also citizens and signal events
+        by_worker, by_batch, by_batch2 = (
+            snapshots(broker.bootstrap, streaming),
+            snapshots(broker.bootstrap, batch),
+            snapshots(broker.bootstrap, forked),
         )
         assert len(by_worker) == CITIZENS
         assert by_batch == by_worker
+        assert by_batch2 == by_worker
         told = [s for citizen in by_batch.values() for s in citizen["signalen"]]
         assert {s[4] for s in told} == {"open", "opgelost"}  # the comparison has substance
         assert len({s[0] for s in told}) >= 4  # signals of several rules
@@ -188,10 +201,13 @@ def test_the_batch_path_gives_the_signals_of_the_worker_on_a_generated_municipal
             if kind.endswith("ingetrokken")
         ]
         assert withdrawn  # late facts changed what the worker had told on the way
-        assert _deadletters(broker.bootstrap, batch) == _deadletters(broker.bootstrap, streaming)
+        deadletters = _deadletters(broker.bootstrap, streaming)
+        assert len(deadletters) == 2
+        assert _deadletters(broker.bootstrap, batch) == deadletters
+        assert _deadletters(broker.bootstrap, forked) == deadletters
     finally:
-        if batch.namespace != streaming.namespace:
-            delete_namespace(broker.bootstrap, batch)
+        for wire in (batch, forked):
+            delete_namespace(broker.bootstrap, wire)
 
 
 def test_a_record_in_another_partition_than_its_citizens_is_applied_too(
@@ -200,9 +216,12 @@ def test_a_record_in_another_partition_than_its_citizens_is_applied_too(
     """The batch path reads one partition at a time; a record that a producer with another
     partitioner put in another partition than its citizen's key (one before and one after the
     key's partition) is applied in a second round: the result is that of the same records in
-    the right partitions."""
+    the right partitions; also when the first round runs in two worker processes (``wrong2``:
+    they send their misplaced records back to the second round)."""
     broker = kafka_broker
-    right, wrong = (Wire(f"{broker.namespace or 'mp'}-{n}") for n in ("right", "wrong"))
+    right, wrong, wrong2 = (
+        Wire(f"{broker.namespace or 'mp'}-{n}") for n in ("right", "wrong", "wrong2")
+    )
     events, until = municipality()
     events = events[:300]
     pseudonymise = Pseudonymiser(KEY)
@@ -216,34 +235,24 @@ def test_a_record_in_another_partition_than_its_citizens_is_applied_too(
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
     stats = []
     try:
-        for wire in (right, wrong):
+        for wire in (right, wrong, wrong2):
             ensure_topics(broker.bootstrap, partitions=PARTITIONS, wire=wire)
             for i, event in enumerate(validated):
                 topic = wire.topic_for(event.type, event.domein)
-                partition = moved.get(i, homes[i]) if wire is wrong else homes[i]
+                partition = homes[i] if wire is right else moved.get(i, homes[i])
                 key = (event.subject or "").encode()
                 value = serializer(event, topic)
                 producer.send(topic, key=key, value=value, partition=partition)
             producer.flush()
-            stats.append(
-                BatchRebuild(
-                    broker.bootstrap,
-                    wire=wire,
-                    engine=load_rules(),
-                    serializer=serializer,
-                    deserializer=RecordDeserializer(LocalRegistry()),
-                    partitions=PARTITIONS,
-                    source="urn:schakel:test",
-                    history_limit=2000,
-                    embedded=broker.kind == "embedded",
-                ).run(until)
-            )
-        assert [s.misplaced for s in stats] == [0, 2]
+            stats.append(batch_rebuild(broker, wire, jobs=2 if wire is wrong2 else 1).run(until))
+        assert [s.misplaced for s in stats] == [0, 2, 2]
         assert stats[0].accepted == stats[1].accepted == len(validated)
-        expected = _snapshots(broker.bootstrap, right)
+        assert stats[2] == stats[1]
+        expected = snapshots(broker.bootstrap, right)
         assert len(expected) > 10
-        assert _snapshots(broker.bootstrap, wrong) == expected
+        assert snapshots(broker.bootstrap, wrong) == expected
+        assert snapshots(broker.bootstrap, wrong2) == expected
     finally:
         producer.close()
-        for wire in (right, wrong):
+        for wire in (right, wrong, wrong2):
             delete_namespace(broker.bootstrap, wire)

@@ -98,7 +98,9 @@ def test_the_batch_path_gives_the_same_result(replay_args: list[str]) -> None:
     result = run_replay(str(SCENARIO), "--until", "2026-06-30", "--json", "--batch", *replay_args)
     assert result.returncode == 3, result.stderr  # 3: the rejected bad line
     assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
-    result = run_replay(str(SCENARIO), "--json", "--batch", *replay_args)
+    # the first round in two worker processes (--jobs): the same signals
+    result = run_replay(str(SCENARIO), "--json", "--batch", "--jobs", "2", *replay_args)
+    assert result.returncode == 3, result.stderr
     assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED
 
 

@@ -1,0 +1,46 @@
+"""The batch path's collector settings: set for the block, restored after; cycles collected at
+each checkpoint."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from streams.gc_tuning import THRESHOLDS, fewer_collections
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.other: _Node | None = None
+
+
+def test_thresholds_hold_in_the_block_and_are_restored_after() -> None:
+    before = gc.get_threshold()
+    assert before != THRESHOLDS
+    with fewer_collections():
+        assert gc.get_threshold() == THRESHOLDS
+        assert gc.get_freeze_count() > 0  # start-up objects are not walked again
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_checkpoint_frees_the_cycles_of_the_work_before_it() -> None:
+    with fewer_collections() as collections:
+        a, b = _Node(), _Node()
+        a.other, b.other = b, a  # a cycle: reference counting alone never frees it
+        gone = weakref.ref(a)
+        del a, b
+        assert gone() is not None  # not yet: no collection ran since
+        collections.checkpoint()
+        assert gone() is None
+
+
+def test_the_settings_are_restored_when_the_block_raises() -> None:
+    before = gc.get_threshold()
+    try:
+        with fewer_collections():
+            raise RuntimeError("a partition failed")
+    except RuntimeError:
+        pass
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
