@@ -172,7 +172,10 @@ class Not(Condition):
     part: Condition
 
     def intervals(self, view: FactView) -> iv.Intervals:
-        return iv.complement(self.part.intervals(view), view.origin)
+        origin = view.origin
+        if origin >= iv.INF:  # no visible fact: nothing is known, so nothing is absent either
+            return ()
+        return iv.complement(self.part.intervals(view), origin)
 
     def atoms(self) -> Iterator[Atom]:
         yield from self.part.atoms()

@@ -363,7 +363,11 @@ def _pairs(rule: Rule, shape: PairShape, view: FactView) -> list[Candidate]:
 
 
 def candidates(rule: Rule, view: FactView) -> list[Candidate]:
-    """Every signal of ``rule`` that exists given the facts in ``view``, known or not yet."""
+    """Every signal of ``rule`` that exists given the facts in ``view``, known or not yet.
+    None without a visible fact: every shape needs one (a condition holds from the first
+    known fact on, a start or a pair is an event), so the work is skipped."""
+    if not view.events:
+        return []
     shape = rule.shape
     if isinstance(shape, EpisodeShape):
         return _episodes(rule, shape, view)

@@ -9,6 +9,8 @@ from pathlib import Path
 from streams.model import TimelineEvent
 from streams.rules import RuleSet, load_rules
 from streams.rules import catalogue as c
+from streams.rules.engine import candidates
+from streams.rules.states import FactView
 
 from .conftest import Events, d, only, signals_of
 
@@ -175,3 +177,45 @@ def test_same_day_order_follows_time_not_input(rules: RuleSet, ev: Events) -> No
     negative_last = assessments(negative_at=evening, positive_at=morning)
     assert signals_of(rules, r1, negative_last, "2026-03-08") == []
     assert signals_of(rules, r1, negative_last[::-1], "2026-03-08") == []
+
+
+ALLEEN_NIET = """
+id: geen-casus-na-afsluiting
+titel: Geen casus
+doel: Een conditie die alleen uit een ontkenning bestaat.
+grondslag: Wmo 2015 art. 2.1.2.
+leest:
+  - nl.wijkteams.casussen.geopend
+  - nl.wijkteams.casussen.gesloten
+parameters:
+  dagen: 10
+vorm: episode
+conditie:
+  niet: casus
+termijn:
+  dagen: $dagen
+verwacht: []
+uitleg: Sinds {sinds} geen casus (uiterlijk {termijn}).
+"""
+
+
+def test_a_condition_of_only_a_negation_needs_a_visible_fact(tmp_path: Path, ev: Events) -> None:
+    """``niet`` holds only from the first fact the rule can see on: a citizen with none of its
+    types has no signal of it (this raised ValueError, a date out of range, for every such
+    citizen: the worker dead-lettered their records) and the other rules are unaffected."""
+    rules = load(tmp_path, ALLEEN_NIET)
+    rule = "geen-casus-na-afsluiting"
+    unrelated = [ev.wmo_afgewezen("2026-01-01"), ev.pw_afgewezen("2026-01-20")]
+    assert signals_of(rules, rule, unrelated, "2026-12-31") == []
+    assert signals_of(rules, "tussen-wal-en-schip", unrelated, "2026-12-31")  # R2 still there
+    closed = [*unrelated, ev.casus("2026-02-01"), ev.casus_dicht("2026-03-01")]
+    found = only(rules, rule, closed, "2026-12-31")
+    assert found.sinds == d("2026-03-02")  # the day after the casus closed
+
+
+def test_no_rule_has_a_candidate_without_a_visible_fact(tmp_path: Path) -> None:
+    (tmp_path / "regie.yaml").write_text(textwrap.dedent(REGIE_ZONDER_PLAN), encoding="utf-8")
+    rules = load(tmp_path, ALLEEN_NIET)  # the built-in rules and two added ones
+    assert len(rules.rules) == 8
+    for rule in rules.rules:
+        assert candidates(rule, FactView([], rule.leest, {})) == [], rule.id
