@@ -40,8 +40,10 @@ class SchemaVersion:
         """The schema as canonical JSON text (what a registry stores)."""
         return json.dumps(self.raw, separators=(",", ":"), sort_keys=True)
 
-    @property
+    @cached_property
     def is_event(self) -> bool:
+        """Whether this is a CloudEvent type (its record has a ``data`` field). Kept: asked
+        on every encode and decode."""
         return any(f["name"] == "data" for f in self.raw["fields"])
 
 
