@@ -2,11 +2,12 @@
 namespace, in a process of its own so that its peak memory is its own.
 
 ``python -m benchmarks.batch_run BOOTSTRAP NAMESPACE OUT [JOBS]`` writes ``{"seconds": …,
-"max_rss_bytes": …}`` to OUT: the run's wall time and the peak resident set (``ru_maxrss``,
-which includes the interpreter and its imports) of the process, or with ``JOBS`` > 1 (the
-first round in that many worker processes, ``schakel replay --batch --jobs JOBS``) of the
-largest of it and its worker processes. ``SCHAKEL_PROFILE`` (``embedded``, the default, or
-``kafka``) says which broker it runs on, as for ``schakel replay --batch``."""
+"max_rss_bytes": …}`` to OUT: the run's wall time and the peak resident set of the process
+(``VmHWM``, which includes the interpreter and its imports), or with ``JOBS`` > 1 (the first
+round in that many worker processes, ``schakel replay --batch --jobs JOBS``) of the largest of
+it and its worker processes (``ru_maxrss`` of the reaped children). ``SCHAKEL_PROFILE``
+(``embedded``, the default, or ``kafka``) says which broker it runs on, as for ``schakel
+replay --batch``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.contenders import peak_rss
 from benchmarks.workload import SOURCE
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
@@ -44,10 +46,10 @@ def main(bootstrap: str, namespace: str, out: str, jobs: int = 1) -> None:
         jobs=jobs,
     ).run()
     seconds = time.perf_counter() - started
-    peak = max(  # kB on Linux; the children: the largest worker process reaped
-        resource.getrusage(who).ru_maxrss * 1024
-        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-    )
+    # this process: VmHWM (ru_maxrss would include the launching process's peak: Linux keeps
+    # it across exec); its worker processes (forked, no exec): ru_maxrss of the largest reaped
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # kB on Linux
+    peak = max(peak_rss(os.getpid()), children)
     Path(out).write_text(json.dumps({"seconds": seconds, "max_rss_bytes": peak}))
 
 
