@@ -9,6 +9,8 @@ for exactly-once on Apache Kafka); each has its own docstring below:
   input topic (:func:`_report_input_gaps`);
 * forget, after a rebalance, every key of a partition that moved away
   (:func:`_track_key_partitions`);
+* run Faust's livelock check only on partitions that have a fetch position
+  (:func:`_verify_only_positioned_partitions`);
 * under exactly-once, recover each changelog to its last committed record
   (:func:`use_committed_highwaters`).
 
@@ -262,10 +264,35 @@ def _report_input_gaps(consumer_class: Any) -> None:
     consumer_class._add_gap = _add_gap
 
 
+def _verify_only_positioned_partitions(thread_class: Any) -> None:
+    """Faust's livelock detector (every 2.5 commit intervals, outside rebalances) reads each
+    assigned partition's fetch position through aiokafka's ``TopicPartitionState.position``,
+    which *asserts* that there is one. A partition has none from its assignment until the
+    fetcher has sought it, and again while it awaits an offset reset (``seek_to_beginning``,
+    an out-of-range fetch): the detector's ``AssertionError`` then crashed the whole worker
+    (seen once in CI, in the first worker right after the second had left the group). A
+    partition without a position is not stalled, it is being sought: the check skips it."""
+    faust_verify = thread_class.verify_event_path
+
+    def verify_event_path(self: Any, now: float, tp: Any) -> None:
+        from aiokafka.structs import TopicPartition
+
+        subscription = self._ensure_consumer()._fetcher._subscriptions.subscription
+        assignment = subscription.assignment if subscription is not None else None
+        if assignment is not None:
+            state = assignment.state_value(TopicPartition(tp.topic, tp.partition))
+            if state is not None and not state.has_valid_position:
+                return
+        faust_verify(self, now, tp)
+
+    thread_class.verify_event_path = verify_event_path
+
+
 def seek_before_resume() -> None:
     """Install the corrections of the module docstring that apply to every profile
     (idempotent): seek before resuming, delivery without holes, gaps on input topics logged,
-    keys of partitions moved away forgotten."""
+    keys of partitions moved away forgotten, the livelock check only on partitions with a
+    fetch position."""
     from faust.tables.base import Collection
     from faust.tables.recovery import Recovery
     from faust.transport.consumer import Consumer
@@ -278,6 +305,7 @@ def seek_before_resume() -> None:
     _deliver_each_partition_in_order(Consumer)
     _track_key_partitions(Collection)
     _report_input_gaps(Consumer)
+    _verify_only_positioned_partitions(AIOKafkaConsumerThread)
     Recovery._schakel_seek_before_resume = True
 
 
