@@ -122,18 +122,20 @@ def _metrics(port: int) -> str:
         return ""
 
 
-def _processed(port: int) -> float:
-    """The worker's events so far (processed, duplicate or dead-lettered), from /metrics."""
+def _processed(metrics: str) -> float:
+    """The worker's events so far (processed, duplicate or dead-lettered), from its /metrics
+    text."""
     return sum(
         float(line.rsplit(" ", 1)[1])
-        for line in _metrics(port).splitlines()
+        for line in metrics.splitlines()
         if line.startswith(WORKER_COUNTERS)
     )
 
 
-def _handle_seconds(port: int) -> float:
-    """Seconds the worker spent in ``Processor.handle`` so far (its histogram's sum)."""
-    for line in _metrics(port).splitlines():
+def _handle_seconds(metrics: str) -> float:
+    """Seconds the worker spent in ``Processor.handle`` so far (its histogram's sum), from its
+    /metrics text."""
+    for line in metrics.splitlines():
         if line.startswith(HANDLE_SECONDS):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
@@ -184,11 +186,15 @@ class WorkerRun:
                 stderr=subprocess.STDOUT,
             )
 
-    def processed(self) -> float:
+    def _metrics(self) -> str:
+        """The worker's /metrics text; raises if the worker died."""
         if self.process.poll() is not None:
             tail = self.log.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"worker died (exit {self.process.returncode}):\n{tail}")
-        return _processed(self.port)
+        return _metrics(self.port)
+
+    def processed(self) -> float:
+        return _processed(self._metrics())
 
     def peak_rss(self) -> int:
         return peak_rss(self.process.pid)
@@ -196,7 +202,8 @@ class WorkerRun:
     def costs(self) -> tuple[float, float, float]:
         """(events processed, CPU seconds of the process, seconds in ``Processor.handle``)
         so far: two readings give the cost per event between them."""
-        return self.processed(), cpu_seconds(self.process.pid), _handle_seconds(self.port)
+        metrics = self._metrics()  # one reading for both counters
+        return _processed(metrics), cpu_seconds(self.process.pid), _handle_seconds(metrics)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -1,4 +1,5 @@
-"""The batch path's decoding: Confluent wire bytes straight into a :class:`TimelineEvent`.
+"""Decoding for the worker and the batch path: Confluent wire bytes straight into a
+:class:`TimelineEvent` (the module's name is from when only the batch path used it).
 
 :class:`FastIngest` gives exactly what :func:`streams.ingest.decode_event` gives — the same
 ``(subject, event)`` for a good record, the same :class:`~streams.ingest.IngestError` (stage,
