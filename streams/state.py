@@ -86,9 +86,12 @@ class Engine(Protocol):
         clock: date,
         cache: dict[str, Any],
         changed: frozenset[str] | None,
+        *,
+        added: Sequence[TimelineEvent] | None = None,
     ) -> tuple[list[Signal], date | None]:
         """:meth:`assess` recomputing only the rules that read a type in ``changed`` since
-        the call that filled ``cache`` (``None``: all); see
+        the call that filled ``cache`` (``None``: all); ``added``: the events inserted since,
+        when nothing was removed (``None``: not known); see
         :meth:`streams.rules.RuleSet.assess_changed` for the contract."""
         ...
 
@@ -128,6 +131,10 @@ class CitizenState:
     """The rules' results of the last assessment and the event types added to or removed
     from the timeline since (None: unknown, every rule is recomputed); derived, never stored
     (see :meth:`drop_derived`)."""
+    _added: list[TimelineEvent] | None = field(default_factory=list, repr=False)
+    """The events inserted into the timeline since the last assessment, while that is all
+    that happened to it (None: not known, e.g. once versions are involved); meaningful only
+    while ``_changed`` is not None."""
 
     def __post_init__(self) -> None:
         self.events.sort(key=lambda s: s.event.sort_key)
@@ -159,6 +166,7 @@ class CitizenState:
         them only for citizens changed since its last flush); the next one recomputes all."""
         self._rules = {}
         self._changed = None
+        self._added = []
 
     def erased(self, registered: int | None) -> bool:
         """Whether an input event registered at ``registered`` (its Kafka record timestamp, ms;
@@ -205,6 +213,10 @@ class CitizenState:
             self._timeline = self._latest = None
         if self._changed is not None:
             self._changed.add(event.type)
+            if self._versioned:  # the timeline is derived from the versions: not just added
+                self._added = None
+            elif self._added is not None:
+                self._added.append(event)
         return True
 
     def remember_output(self, trigger: str, payloads: list[bytes], keep: int = 8) -> None:
@@ -239,10 +251,12 @@ def _recompute(state: CitizenState, engine: Engine, today: date | None, trigger:
     # every timeline event is dated on or before the citizen's clock (its latest datum at
     # least), as assess_changed requires; only rules reading a changed type are recomputed
     changed = None if state._changed is None else frozenset(state._changed)
+    added = None if changed is None or state._added is None else tuple(state._added)
     current, due = engine.assess_changed(
-        state.subject, state.timeline, clock, state._rules, changed
+        state.subject, state.timeline, clock, state._rules, changed, added=added
     )
     state._changed = set()
+    state._added = []
     changes = diff_signals(
         state.subject,
         state.signalen,

@@ -30,6 +30,7 @@ from streams.rules.definitions import (
     Rule,
 )
 from streams.rules.explain import SignalFacts, explain
+from streams.rules.index import TypeIndex
 from streams.rules.periods import ref
 from streams.rules.states import STATES, FactView, opened_by
 
@@ -402,11 +403,11 @@ class RuleSet:
         self, events: Iterable[TimelineEvent], clock: date
     ) -> list[tuple[Rule, FactView, Candidate]]:
         """Every existing signal of every rule given the facts dated up to ``clock``."""
-        ordered = self._visible(events, clock)
+        index = TypeIndex(self._visible(events, clock))
         out: list[tuple[Rule, FactView, Candidate]] = []
         shared: dict[object, Any] = {}
         for rule in self.rules:
-            view = FactView(ordered, rule.leest, shared)
+            view = FactView(index, rule.leest, shared)
             out += [(rule, view, c) for c in candidates(rule, view)]
         return out
 
@@ -444,13 +445,17 @@ class RuleSet:
         clock: date,
         cache: MutableMapping[str, Any],
         changed: frozenset[str] | None,
+        *,
+        added: Sequence[TimelineEvent] | None = None,
     ) -> tuple[list[Signal], date | None]:
         """:meth:`assess`, recomputing only the rules whose facts may have changed since the
         previous call for the same citizen: see :func:`streams.rules.incremental.assess_changed`
         for the contract."""
         from streams.rules.incremental import assess_changed
 
-        return assess_changed(self, subject, events, clock, cache=cache, changed=changed)
+        return assess_changed(
+            self, subject, events, clock, cache=cache, changed=changed, added=added
+        )
 
     @staticmethod
     def signal(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from streams.model import Signal, TimelineEvent
 from streams.rules.engine import Candidate, candidates
 from streams.rules.explain import explain
+from streams.rules.index import TypeIndex
 from streams.rules.states import FactView, SharedCache
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 _SHARED = "\x00shared"
 """The key of the derived states in the cache (no rule id can be this)."""
+_INDEX = "\x00index"
+"""The key of the citizen's :class:`~streams.rules.states.TypeIndex` in the cache."""
 
 
 @dataclass(slots=True)
@@ -50,6 +53,7 @@ def _refresh(
     events: Sequence[TimelineEvent],
     cache: MutableMapping[str, Any],
     changed: frozenset[str] | None,
+    added: Sequence[TimelineEvent] | None,
 ) -> None:
     """Recompute the candidates of every rule that reads a type in ``changed`` (all when
     ``None``), and of every rule not in ``cache``; drop the derived states that read one."""
@@ -60,10 +64,15 @@ def _refresh(
         shared = cache[_SHARED] = SharedCache()
     elif changed:
         shared.invalidate(changed)
+    index = cache.get(_INDEX)
+    if changed is None or not isinstance(index, TypeIndex):
+        index = cache[_INDEX] = TypeIndex(events)
+    else:
+        index.update(events, changed, added)
     for rule in rules.rules:
         if rule.id in cache and not (changed and rule.leest & changed):
             continue
-        view = FactView(events, rule.leest, shared)
+        view = FactView(index, rule.leest, shared)
         cache[rule.id] = RuleResult(view, candidates(rule, view), {}, {})
 
 
@@ -75,6 +84,7 @@ def assess_changed(
     *,
     cache: MutableMapping[str, Any],
     changed: frozenset[str] | None,
+    added: Sequence[TimelineEvent] | None = None,
 ) -> tuple[list[Signal], date | None]:
     """:meth:`RuleSet.assess`, recomputing only the rules whose facts may have changed.
 
@@ -83,13 +93,16 @@ def assess_changed(
     ``changed`` is the set of event types added to or removed from ``events`` since that call
     (empty: only the clock moved; ``None``: unknown — everything is recomputed). A rule is
     recomputed when it declares one of ``changed`` or has no cached result; the others keep
-    their candidates, and only the clock's part is redone for every rule.
+    their candidates, and only the clock's part is redone for every rule. ``added`` (optional)
+    is the events inserted into ``events`` since that call when none was removed: the events
+    grouped by type are then updated in place instead of regrouped (a live citizen's new event
+    costs the number of its groups, not the length of the history).
 
     Contract: ``events`` are in timeline order, one per (source, id), and every one is dated
     on or before ``clock`` (as on a citizen's own clock, which is at least their latest
     ``datum``); then the result equals ``rules.assess(subject, events, clock)``.
     """
-    _refresh(rules, events, cache, changed)
+    _refresh(rules, events, cache, changed, added)
     signals: list[Signal] = []
     due: list[date] = []
     for rule in rules.rules:

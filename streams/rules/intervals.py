@@ -84,22 +84,17 @@ def at_least(parts: Sequence[Intervals], minimum: int) -> Intervals:
     """The days on which at least ``minimum`` of ``parts`` hold (sweep over change points)."""
     if minimum <= 0:
         raise ValueError("minimum must be positive")
-    changes: list[tuple[int, int]] = []
+    delta: dict[int, int] = {}
     for part in parts:
         for first, last in part:
-            changes.append((first, 1))
-            changes.append((last + 1, -1))
-    changes.sort()
+            delta[first] = delta.get(first, 0) + 1
+            delta[last + 1] = delta.get(last + 1, 0) - 1
     out: list[Interval] = []
     count = 0
     start = 0
-    index = 0
-    while index < len(changes):
-        day = changes[index][0]
+    for day in sorted(delta):
         before = count
-        while index < len(changes) and changes[index][0] == day:
-            count += changes[index][1]
-            index += 1
+        count += delta[day]
         if before < minimum <= count:
             start = day
         elif count < minimum <= before:

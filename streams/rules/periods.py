@@ -80,16 +80,15 @@ def paired_days(
     Returns, per day with events (in date order), the first of that day's events in timeline
     order and the steps that take effect, in effect order.
     """
-    days: dict[date, tuple[list[TimelineEvent], list[TimelineEvent]]] = {}
+    days: dict[date, tuple[list[TimelineEvent], list[TimelineEvent], TimelineEvent]] = {}
     for event in group:  # timeline order: dates ascend, time orders a day's events
-        starts, ends = days.setdefault(event.datum, ([], []))
-        if event.type == start_type:
-            starts.append(event)
-        elif event.type == end_type:
-            ends.append(event)
+        if event.type not in (start_type, end_type):
+            continue
+        starts, ends, _ = days.setdefault(event.datum, ([], [], event))
+        (starts if event.type == start_type else ends).append(event)
     out: list[tuple[TimelineEvent, tuple[Step, ...]]] = []
     holding = False
-    for starts, ends in days.values():
+    for starts, ends, first in days.values():
         # alternate lead, follow, lead, …: an end leads if the state held the day before
         leads_open = not holding
         lead, follow = (starts, ends) if leads_open else (ends, starts)
@@ -101,7 +100,6 @@ def paired_days(
             steps.append(Step(leads_open, lead[pairs]))
         if steps:
             holding = steps[-1].opens
-        first = min((*starts, *ends), key=lambda e: e.sort_key)
         out.append((first, tuple(steps)))
     return out
 

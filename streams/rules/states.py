@@ -12,13 +12,14 @@ holds, with the events that established and ended them, for evidence and explana
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final, TypeVar
 
 from streams.model import TimelineEvent
 from streams.rules import catalogue as c
+from streams.rules.index import TypeIndex
 from streams.rules.intervals import INF, Intervals, normalize
 from streams.rules.periods import (
     Segment,
@@ -82,39 +83,34 @@ class FactView:
     ``of`` returns nothing for a type outside ``types``: the rule simply cannot see it.
     """
 
-    __slots__ = ("_by_type", "_cache", "_shared", "events", "types")
+    __slots__ = ("_cache", "_index", "_shared", "types")
 
     def __init__(
         self,
-        ordered: Iterable[TimelineEvent],
+        ordered: Sequence[TimelineEvent] | TypeIndex,
         types: frozenset[str],
         shared: dict[object, Any] | None = None,
     ) -> None:
-        """``ordered``: the citizen's events in timeline order; ``types``: what the rule declares.
+        """``ordered``: the citizen's events in timeline order, or a :class:`TypeIndex` of
+        them (shared by the views of many rules); ``types``: what the rule declares.
 
         ``shared`` is a cache shared by the views of one evaluation (see :meth:`shared`).
         """
         self.types = types
         self._shared = shared
-        self.events: tuple[TimelineEvent, ...] = tuple(e for e in ordered if e.type in types)
-        by_type: dict[str, list[TimelineEvent]] = {}
-        for event in self.events:
-            by_type.setdefault(event.type, []).append(event)
-        self._by_type: Mapping[str, tuple[TimelineEvent, ...]] = {
-            k: tuple(v) for k, v in by_type.items()
-        }
+        self._index = ordered if isinstance(ordered, TypeIndex) else TypeIndex(ordered)
         self._cache: dict[object, Any] = {}
+
+    @property
+    def events(self) -> tuple[TimelineEvent, ...]:
+        """Every visible event, in timeline order."""
+        return self._index.of(self.types)
 
     def of(self, *types: str) -> Sequence[TimelineEvent]:
         """The visible events of ``types``, in timeline order (empty for undeclared types)."""
         if len(types) == 1:
-            return self._by_type.get(types[0], ())
-        key = ("of", types)
-        found = self._cache.get(key, _MISSING)
-        if found is _MISSING:
-            wanted = set(types)
-            found = self._cache[key] = tuple(e for e in self.events if e.type in wanted)
-        return found  # type: ignore[no-any-return]  # stored just above
+            return self._index.group(types[0]) if types[0] in self.types else ()
+        return self._index.of(self.types.intersection(types))
 
     def cached(self, key: object, compute: Callable[[], _T]) -> _T:
         """Compute a value once per view (states are shared by the conditions of one rule)."""
@@ -147,16 +143,7 @@ class FactView:
         Negated conditions only hold from this day on (before it, nothing is known).
         """
 
-        def compute() -> int:
-            days = [e.datum.toordinal() for e in self.events]
-            days += [
-                e.data["ingangsdatum"].toordinal()
-                for e in self.events
-                if isinstance(e.data.get("ingangsdatum"), date)
-            ]
-            return min(days, default=INF)
-
-        return self.cached("origin", compute)
+        return self._index.origin(self.types)
 
 
 # --- base states --------------------------------------------------------------------------

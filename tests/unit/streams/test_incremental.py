@@ -51,6 +51,8 @@ class FullEngine:
         clock: date,
         cache: dict[str, Any],
         changed: frozenset[str] | None,
+        *,
+        added: Sequence[TimelineEvent] | None = None,
     ) -> tuple[list[Signal], date | None]:
         fresh = timeline_of(s.event for s in self.state.events)
         assert list(events) == fresh  # the kept timeline is the derived one

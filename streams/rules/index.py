@@ -1,0 +1,132 @@
+"""One citizen's timeline grouped by event type: what the views of every rule read.
+
+A :class:`~streams.rules.states.FactView` sees only its rule's declared types; building one by
+filtering the whole timeline costs the length of the history, for every rule, at every
+assessment. A :class:`TypeIndex` is built once per assessment (the batch path, the full
+engine) and shared by all rules' views; the live worker keeps it between assessments of a
+citizen and moves a new event into its groups (:meth:`TypeIndex.update`), so a view over a
+long history costs the number of its types.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from streams.model import TimelineEvent
+from streams.rules.intervals import INF
+
+
+def group_by_type(ordered: Iterable[TimelineEvent]) -> dict[str, tuple[TimelineEvent, ...]]:
+    """``ordered`` grouped by event type, each group in the order of ``ordered``."""
+    grouped: dict[str, list[TimelineEvent]] = {}
+    for event in ordered:
+        grouped.setdefault(event.type, []).append(event)
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+def _sort_key(event: TimelineEvent) -> tuple[date, int, float, str, str]:
+    return event.sort_key
+
+
+def _inserted(events: tuple[TimelineEvent, ...], event: TimelineEvent) -> tuple[TimelineEvent, ...]:
+    """``events`` (timeline order) with ``event`` in its place (sort keys are unique)."""
+    key = event.sort_key
+    if not events or events[-1].sort_key < key:  # the usual case: the latest event
+        return (*events, event)
+    at = bisect.bisect_right(events, key, key=_sort_key)
+    return (*events[:at], event, *events[at:])
+
+
+def _first_day(events: Iterable[TimelineEvent]) -> int:
+    """The earliest ``datum`` or ``ingangsdatum`` of ``events`` as a day number (``INF``)."""
+    first = INF
+    for event in events:
+        day = event.datum.toordinal()
+        start = event.data.get("ingangsdatum")
+        if isinstance(start, date):
+            day = min(day, start.toordinal())
+        first = min(first, day)
+    return first
+
+
+class TypeIndex:
+    """One citizen's timeline by event type, for the views of every rule (:class:`FactView`).
+
+    ``of(types)`` is the events of ``types`` in timeline order, computed once per set of types
+    and kept. The live worker keeps an index between assessments of a citizen and, after a
+    change, regroups only the changed types (:meth:`update`), so a view over a long history
+    costs the number of its types, not the length of the timeline.
+    """
+
+    __slots__ = ("_groups", "_merged", "_origins", "timeline")
+
+    def __init__(self, timeline: Sequence[TimelineEvent]) -> None:
+        """``timeline``: the events in timeline order (read, never changed)."""
+        self.timeline = timeline
+        self._groups = group_by_type(timeline)
+        self._merged: dict[frozenset[str], tuple[TimelineEvent, ...]] = {}
+        self._origins: dict[frozenset[str], int] = {}
+
+    def update(
+        self,
+        timeline: Sequence[TimelineEvent],
+        changed: frozenset[str],
+        added: Sequence[TimelineEvent] | None = None,
+    ) -> None:
+        """Take the new ``timeline``, in which only events of ``changed`` types were added or
+        removed since the last one (the events of every other type are the same).
+
+        ``added``: the events inserted since, if that is all that happened (nothing removed);
+        they are then placed in their groups by timeline order (a bisection per group holding
+        their type) instead of regrouping the changed types from the whole timeline."""
+        self.timeline = timeline
+        if not changed:
+            return
+        if added is not None and {e.type for e in added} == changed:
+            for event in added:
+                self._insert(event)
+            return
+        groups = self._groups
+        for kind in changed:
+            groups.pop(kind, None)
+        groups.update(group_by_type([e for e in timeline if e.type in changed]))
+        self._merged = {k: v for k, v in self._merged.items() if not k & changed}
+        self._origins = {k: v for k, v in self._origins.items() if not k & changed}
+
+    def _insert(self, event: TimelineEvent) -> None:
+        kind = event.type
+        self._groups[kind] = _inserted(self._groups.get(kind, ()), event)
+        merged = self._merged
+        for types in [k for k in merged if kind in k]:
+            merged[types] = _inserted(merged[types], event)
+        origins = self._origins
+        for types in [k for k in origins if kind in k]:
+            origins[types] = min(origins[types], _first_day((event,)))
+
+    def origin(self, types: frozenset[str]) -> int:
+        """The earliest ``datum`` or ``ingangsdatum`` on an event of ``types`` (``INF``:
+        none); see :attr:`FactView.origin`."""
+        found = self._origins.get(types)
+        if found is None:
+            found = self._origins[types] = _first_day(self.of(types))
+        return found
+
+    def group(self, kind: str) -> tuple[TimelineEvent, ...]:
+        """The events of one type, in timeline order."""
+        return self._groups.get(kind, ())
+
+    def of(self, types: frozenset[str]) -> tuple[TimelineEvent, ...]:
+        """The events of ``types``, in timeline order."""
+        found = self._merged.get(types)
+        if found is None:
+            groups = self._groups
+            present = [t for t in types if t in groups]
+            if len(present) <= 1:
+                found = groups[present[0]] if present else ()
+            else:
+                wanted = frozenset(present)
+                found = tuple(e for e in self.timeline if e.type in wanted)
+            self._merged[types] = found
+        return found
