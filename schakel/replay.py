@@ -41,7 +41,7 @@ from schemas.models import parse_date
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import Settings
 from schemas.wire import DEFAULT_WIRE, KLOK_SCHEMA, Wire
-from streams.offsets import end_offsets
+from streams.offsets import committed_offsets, end_offsets
 
 Input = tuple[str, str]
 EXIT_REJECTED = 3
@@ -111,10 +111,10 @@ def _behind(
     try:
         tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
         end = end_offsets(consumer, tps, embedded=embedded)
-        committed = admin.list_group_offsets({group: tps}).get(group, {})
+        committed = committed_offsets(admin, group, tps)
         behind: dict[TopicPartition, tuple[int | None, int]] = {}
         for tp in tps:
-            done = committed[tp].offset if tp in committed else None
+            done = committed.get(tp)
             if end[tp] > 0 and (done is None or done < end[tp]):
                 behind[tp] = (done, end[tp])
         return behind

@@ -1,4 +1,4 @@
-"""True end offsets of topic partitions.
+"""True end offsets of topic partitions, and the offsets a consumer group committed.
 
 The embedded broker (Tansu 0.6.0) answers ListOffsets(latest) with *base offset of the last
 record batch + 1*: after a batch of five records it reports an end offset of 1, not 5. Reads
@@ -13,7 +13,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+
+RETRY_S = 0.5
+"""Wait between two questions after a retriable error (:func:`committed_offsets`)."""
 
 
 def end_offsets(
@@ -114,3 +118,24 @@ def probe_ends(
     finally:
         probe.close()
     return {tp: ends[TopicPartition(tp.topic, tp.partition)] for tp in partitions}
+
+
+def committed_offsets(
+    admin: KafkaAdminClient, group: str, tps: Sequence[TopicPartition], *, patience: float = 60.0
+) -> dict[TopicPartition, int]:
+    """The offsets ``group`` has committed on ``tps``; a partition without one is absent.
+
+    A retriable Kafka error (the group's coordinator not known yet, or still loading its
+    offsets after a leader change) is an outage, not an answer: the question is asked again
+    every :data:`RETRY_S` seconds for up to ``patience`` seconds, then the error is raised.
+    Any other error is raised at once."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            found = admin.list_group_offsets({group: list(tps)}).get(group, {})
+        except KafkaError as exc:
+            if not exc.retriable or time.monotonic() >= deadline:
+                raise
+            time.sleep(RETRY_S)
+            continue
+        return {tp: meta.offset for tp, meta in found.items() if meta.offset >= 0}

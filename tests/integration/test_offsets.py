@@ -10,10 +10,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
+from kafka.structs import OffsetAndMetadata
 
 from schakel.broker import EmbeddedBroker
 from schakel.kafka_cluster import KafkaCluster
-from streams.offsets import committed_record_ends, true_end_offsets
+from streams.offsets import committed_offsets, committed_record_ends, true_end_offsets
 
 
 def test_true_end_offsets_after_a_multi_record_batch(broker: EmbeddedBroker, unique: str) -> None:
@@ -106,3 +107,28 @@ def test_on_kafka_recovery_reads_to_the_last_committed_record(
     assert (ends[tps[0]], ends[tps[1]], ends[tps[2]]) == (4, 302, 0)
     assert committed_record_ends(consumer, tps) == {tps[0]: 3, tps[1]: 200, tps[2]: 0}
     consumer.close()
+
+
+def test_committed_offsets_are_the_groups_commits_and_only_those(
+    broker: EmbeddedBroker, unique: str
+) -> None:
+    topic = f"committed-{unique}"
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    for i in range(3):
+        producer.send(topic, f"r{i}".encode(), partition=0).get(10)
+    producer.close()
+    group = f"group-{unique}"
+    done, untouched = TopicPartition(topic, 0), TopicPartition(topic, 1)
+    try:
+        assert committed_offsets(admin, group, [done, untouched]) == {}
+        consumer = KafkaConsumer(
+            bootstrap_servers=broker.bootstrap, group_id=group, enable_auto_commit=False
+        )
+        consumer.assign([done])
+        consumer.commit({done: OffsetAndMetadata(2, "", -1)})
+        consumer.close()
+        assert committed_offsets(admin, group, [done, untouched]) == {done: 2}
+    finally:
+        admin.close()

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 from kafka import KafkaAdminClient, TopicPartition
-from kafka.errors import KafkaError
 
 from schakel.kafka_cluster import KafkaCluster
 from schakel.sandbox import delete_namespace
 from schemas.wire import Wire
+from streams.offsets import committed_offsets
 from tests.integration.reliability.trials import PARTITIONS, TIME_LIMIT, Trial, seeds, size
 from tests.integration.streams.test_restart import oracle, processed
 
@@ -30,22 +30,15 @@ pytestmark = [pytest.mark.kafka, pytest.mark.timeout(TIME_LIMIT)]
 
 
 def committed(bootstrap: str, wire: Wire) -> int:
-    """Records of the event topics the worker group has committed (summed offsets); asked
-    again on a retriable error (a coordinator not known yet, or still loading its offsets
-    after a leader change)."""
+    """Records of the event topics the worker group has committed (summed offsets); a
+    retriable error (a coordinator not known yet, or still loading its offsets after a leader
+    change) is asked again (:func:`streams.offsets.committed_offsets`)."""
     tps = [TopicPartition(t, p) for t in wire.event_topics for p in range(PARTITIONS)]
-    deadline = time.monotonic() + 60
-    while True:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-        try:
-            offsets = admin.list_group_offsets({wire.group_id: tps}).get(wire.group_id, {})
-            return sum(max(0, meta.offset) for meta in offsets.values())
-        except KafkaError as exc:
-            if not exc.retriable or time.monotonic() > deadline:
-                raise
-        finally:
-            admin.close()
-        time.sleep(0.5)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        return sum(committed_offsets(admin, wire.group_id, tps).values())
+    finally:
+        admin.close()
 
 
 def final_statuses(signal_events: list[tuple[str, dict[str, Any]]]) -> set[tuple[str, ...]]:

@@ -25,7 +25,7 @@ from schakel.replay import wait_drained
 from schakel.sandbox import delete_namespace
 from schakel.topics import ensure_topics
 from schemas.wire import DEFAULT_WIRE, Wire
-from streams.offsets import true_end_offsets
+from streams.offsets import committed_offsets, true_end_offsets
 from tests.cli import run_cli
 from tests.integration.streams.helpers import (
     AUTH,
@@ -85,12 +85,8 @@ def state_of(bootstrap: str, *wires: Wire) -> dict[str, Any]:
             ]
             ends = true_end_offsets(consumer, tps)
             state["ends"] |= {f"{tp.topic}:{tp.partition}": ends[tp] for tp in tps}
-            committed = admin.list_group_offsets({wire.group_id: tps}).get(wire.group_id, {})
-            state["committed"] |= {
-                f"{tp.topic}:{tp.partition}": o.offset
-                for tp, o in committed.items()
-                if o.offset >= 0
-            }
+            committed = committed_offsets(admin, wire.group_id, tps)
+            state["committed"] |= {f"{tp.topic}:{tp.partition}": o for tp, o in committed.items()}
         return state
     finally:
         consumer.close()
