@@ -272,14 +272,17 @@ class BatchRebuild:
                 reader.close()
                 meta.close()
                 misplaced = self._in_processes(plan, until, stats)
-                meta = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
-                reader = self._reader()
-                producer = BulkProducer(self.bootstrap)
+                if misplaced:  # the second round reads and writes here: clients anew
+                    meta = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+                    reader = self._reader()
+                    producer = BulkProducer(self.bootstrap)
             if misplaced:
+                assert producer is not None  # made above
                 self._second_round(
                     misplaced, meta=meta, reader=reader, producer=producer, until=until, stats=stats
                 )
-            producer.flush()
+            if producer is not None:
+                producer.flush()
             self._commit({tp: plan.end[tp] for tp in plan.events})
         finally:
             reader.close()

@@ -252,9 +252,13 @@ def _recompute(state: CitizenState, engine: Engine, today: date | None, trigger:
     # least), as assess_changed requires; only rules reading a changed type are recomputed
     changed = None if state._changed is None else frozenset(state._changed)
     added = None if changed is None or state._added is None else tuple(state._added)
-    current, due = engine.assess_changed(
-        state.subject, state.timeline, clock, state._rules, changed, added=added
-    )
+    try:
+        current, due = engine.assess_changed(
+            state.subject, state.timeline, clock, state._rules, changed, added=added
+        )
+    except BaseException:
+        state.drop_derived()  # the rules' results may be half updated: all anew next time
+        raise
     state._changed = set()
     state._added = []
     changes = diff_signals(

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 _SHARED = "\x00shared"
 """The key of the derived states in the cache (no rule id can be this)."""
 _INDEX = "\x00index"
-"""The key of the citizen's :class:`~streams.rules.states.TypeIndex` in the cache."""
+"""The key of the citizen's :class:`~streams.rules.index.TypeIndex` in the cache."""
 
 
 @dataclass(slots=True)
@@ -95,8 +95,9 @@ def assess_changed(
     recomputed when it declares one of ``changed`` or has no cached result; the others keep
     their candidates, and only the clock's part is redone for every rule. ``added`` (optional)
     is the events inserted into ``events`` since that call when none was removed: the events
-    grouped by type are then updated in place instead of regrouped (a live citizen's new event
-    costs the number of its groups, not the length of the history).
+    grouped by type are then updated instead of regrouped by a loop over the whole timeline.
+    If this raises, ``cache`` may be half updated: the caller must drop it (as
+    :func:`streams.state._recompute` does) before the next call.
 
     Contract: ``events`` are in timeline order, one per (source, id), and every one is dated
     on or before ``clock`` (as on a citizen's own clock, which is at least their latest

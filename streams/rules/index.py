@@ -1,11 +1,12 @@
 """One citizen's timeline grouped by event type: what the views of every rule read.
 
 A :class:`~streams.rules.states.FactView` sees only its rule's declared types; building one by
-filtering the whole timeline costs the length of the history, for every rule, at every
+filtering the whole timeline is a Python loop over the history, for every rule, at every
 assessment. A :class:`TypeIndex` is built once per assessment (the batch path, the full
 engine) and shared by all rules' views; the live worker keeps it between assessments of a
-citizen and moves a new event into its groups (:meth:`TypeIndex.update`), so a view over a
-long history costs the number of its types.
+citizen and puts a new event into the groups and merged type sets that hold its type
+(:meth:`TypeIndex.update`): a copy of those tuples (memory copies, no Python loop over them),
+and a view costs the number of its types.
 """
 
 from __future__ import annotations
@@ -31,11 +32,14 @@ def _sort_key(event: TimelineEvent) -> tuple[date, int, float, str, str]:
 
 
 def _inserted(events: tuple[TimelineEvent, ...], event: TimelineEvent) -> tuple[TimelineEvent, ...]:
-    """``events`` (timeline order) with ``event`` in its place (sort keys are unique)."""
+    """``events`` (timeline order) with ``event`` in its place; unchanged if it is there
+    already (sort keys are unique per event), so inserting twice is inserting once."""
     key = event.sort_key
     if not events or events[-1].sort_key < key:  # the usual case: the latest event
         return (*events, event)
     at = bisect.bisect_right(events, key, key=_sort_key)
+    if at and events[at - 1].sort_key == key:
+        return events
     return (*events[:at], event, *events[at:])
 
 
@@ -55,15 +59,15 @@ class TypeIndex:
     """One citizen's timeline by event type, for the views of every rule (:class:`FactView`).
 
     ``of(types)`` is the events of ``types`` in timeline order, computed once per set of types
-    and kept. The live worker keeps an index between assessments of a citizen and, after a
-    change, regroups only the changed types (:meth:`update`), so a view over a long history
-    costs the number of its types, not the length of the timeline.
+    (from :attr:`timeline`) and kept. The live worker keeps an index between assessments of a
+    citizen: after the timeline changed, :meth:`update` must be called before the index is
+    read again (the timeline may be the caller's list, changed in place).
     """
 
     __slots__ = ("_groups", "_merged", "_origins", "timeline")
 
     def __init__(self, timeline: Sequence[TimelineEvent]) -> None:
-        """``timeline``: the events in timeline order (read, never changed)."""
+        """``timeline``: the events in timeline order (read, not changed here)."""
         self.timeline = timeline
         self._groups = group_by_type(timeline)
         self._merged: dict[frozenset[str], tuple[TimelineEvent, ...]] = {}
@@ -79,8 +83,10 @@ class TypeIndex:
         removed since the last one (the events of every other type are the same).
 
         ``added``: the events inserted since, if that is all that happened (nothing removed);
-        they are then placed in their groups by timeline order (a bisection per group holding
-        their type) instead of regrouping the changed types from the whole timeline."""
+        when their types are exactly ``changed`` they are put in their place in the groups and
+        merged sets holding their type instead of regrouping the changed types from the whole
+        timeline. An event of ``added`` already in the index is left as it is (a retry after a
+        failed assessment inserts it once)."""
         self.timeline = timeline
         if not changed:
             return

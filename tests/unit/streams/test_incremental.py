@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from streams.model import Signal, TimelineEvent
 from streams.rules import RuleSet, load_rules
+from streams.rules.index import TypeIndex
 from streams.state import CitizenState, Outcome, StoredEvent, advance_clock, apply_event
 from streams.versions import current_versions, timeline_of
 from tests.unit.rules.strategies import dated_by_day, retimed
@@ -111,3 +112,61 @@ def test_incremental_equals_full_with_corrections_and_deletions(
     rng.shuffle(events)
     if events:
         check(events, rng, None)
+
+
+class FailingOnce:
+    """The rules, every incremental result checked against a full assessment; the
+    ``fail_at``-th assessment fails after the rules' kept results were updated (as a failure
+    in the signals' diff or an explanation would leave them)."""
+
+    def __init__(self, fail_at: int) -> None:
+        self.types = RULES.types
+        self.fail_at = fail_at
+        self.calls = 0
+
+    def assess(
+        self, subject: str, events: Sequence[TimelineEvent], clock: date
+    ) -> tuple[list[Signal], date | None]:
+        return RULES.assess(subject, events, clock)
+
+    def assess_changed(
+        self,
+        subject: str,
+        events: Sequence[TimelineEvent],
+        clock: date,
+        cache: dict[str, Any],
+        changed: frozenset[str] | None,
+        *,
+        added: Sequence[TimelineEvent] | None = None,
+    ) -> tuple[list[Signal], date | None]:
+        found = RULES.assess_changed(subject, events, clock, cache, changed, added=added)
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise RuntimeError("assessment failed")
+        assert found == RULES.assess(subject, events, clock)
+        (kept,) = [v for v in cache.values() if isinstance(v, TypeIndex)]
+        fresh = TypeIndex(events)
+        assert all(kept.group(e.type) == fresh.group(e.type) for e in events)
+        return found
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=dated_by_day(), seed=st.integers(0, 2**32 - 1), fail_at=st.integers(1, 20))
+def test_a_failed_assessment_leaves_nothing_half_done_for_the_next(
+    events: list[TimelineEvent], seed: int, fail_at: int
+) -> None:
+    """The record whose assessment failed is dead-lettered by the worker, but its event stays in
+    the citizen's state; the next assessments must still equal the full engine's."""
+    rng = random.Random(seed)
+    varied = [retimed(e, rng) for e in events]
+    rng.shuffle(varied)
+    engine = FailingOnce(fail_at)
+    state = CitizenState(subject=SUBJECT)
+    for each in varied:
+        try:
+            apply_event(state, StoredEvent(each, b""), engine, today=None, history_limit=1000)
+        except RuntimeError:
+            assert engine.calls == fail_at
+    engine.fail_at = 0  # the end of the replay: checked, never failing
+    if varied:
+        advance_clock(state, max(e.datum for e in varied) + timedelta(days=400), engine, today=None)
