@@ -13,7 +13,10 @@ flushes the producer before it commits; under exactly-once all of it is in one t
 
 Everything a record changes in the state — the event, the signals told, and the signal events
 it emits (``uitvoer``) — is changed before the record's first ``await``, so a flush (which
-may run while a record waits for a send, under at-least-once) never writes half a record.
+may run while a record waits for a send, under at-least-once) never writes half a record. If
+that part raises (a defect; or an outage, retried), the citizen's state is restored to what it
+was before the record (:meth:`~streams.state.CitizenState.restore`): a dead-lettered record
+leaves no trace, and re-published later it is processed as new.
 
 At least once (the embedded broker), a crash can therefore lose the outputs of records after
 the last commit, which are then delivered again. If the state had reached the changelog, the
@@ -310,21 +313,27 @@ class Processor:
             return
         if state is None:
             state = CitizenState(subject=subject)
-        outcome = apply_event(
-            state,
-            StoredEvent(event, message.value),
-            self.engine,
-            today=self.today(),
-            history_limit=self.history_limit,
-        )
         trigger = f"{message.topic}:{message.partition}:{message.offset}"
+        saved = state.savepoint()
+        try:
+            outcome = apply_event(
+                state,
+                StoredEvent(event, message.value),
+                self.engine,
+                today=self.today(),
+                history_limit=self.history_limit,
+            )
+            sends = self._record(state, outcome, trigger) if outcome.accepted else []
+        except BaseException:
+            state.restore(saved, event)  # dead-lettered or retried: as if never read
+            raise
         if not outcome.accepted:
             self.metrics.duplicates.inc()
             self._mark(state, outcome.clock)
             await self._resend(state, trigger)
             return
         self.metrics.events.labels(event.type).inc()
-        await self._commit(state, outcome, trigger)
+        await self._send(state, sends)
 
     async def _klok(self, message: Message) -> None:
         try:
@@ -351,12 +360,17 @@ class Processor:
             state = self._state(subject)
             if state is None or not state.events:  # unknown, or only an erasure marker
                 continue
-            outcome = advance_clock(state, tot, self.engine, today=self.today())
             trigger = f"{message.topic}:{message.partition}:{message.offset}"
+            saved = state.savepoint()
+            try:
+                outcome = advance_clock(state, tot, self.engine, today=self.today())
+                sends = self._record(state, outcome, trigger)
+            except BaseException:
+                state.restore(saved)
+                raise
             if not outcome.changes:
-                self._mark(state, outcome.clock)
                 await self._resend(state, trigger)
-            await self._commit(state, outcome, trigger)
+            await self._send(state, sends)
 
     async def _forget(self, subject: str, at: int | None) -> None:
         """Right to erasure: replace the state by an erasure marker (``at``, the erasure
@@ -390,9 +404,13 @@ class Processor:
             headers = event_headers(self.deserializer(payload))
             await self.send_signal(key=state.subject.encode(), value=payload, headers=headers)
 
-    async def _commit(self, state: CitizenState, outcome: Outcome, trigger: str) -> None:
-        """Emit the signal changes of one step. The state (with ``uitvoer``) is complete and
-        marked dirty before the first send is awaited (module docstring)."""
+    def _record(
+        self, state: CitizenState, outcome: Outcome, trigger: str
+    ) -> list[tuple[Any, bytes]]:
+        """Encode the signal changes of one step, remember them (``uitvoer``) and mark the
+        citizen dirty; returns the signal events to send (:meth:`_send`). Synchronous: the
+        state is complete before the first send is awaited (module docstring), and a failure
+        here leaves nothing sent, so the caller can restore the state."""
         events = [signal_event(change, self.source) for change in outcome.changes]
         payloads = [self.serializer(event, self.wire.signalen) for event in events]
         if payloads:
@@ -407,6 +425,10 @@ class Processor:
                 "ingetrokken": self.metrics.withdrawn,
             }[change.kind]
             counter.labels(change.signal.regel).inc()
+        return list(zip(events, payloads, strict=True))
+
+    async def _send(self, state: CitizenState, sends: list[tuple[Any, bytes]]) -> None:
+        """Send the signal events of one step (from :meth:`_record`)."""
         key = state.subject.encode()
-        for event, payload in zip(events, payloads, strict=True):
+        for event, payload in sends:
             await self.send_signal(key=key, value=payload, headers=event_headers(event))

@@ -104,6 +104,18 @@ class StoredEvent:
     payload: bytes
 
 
+@dataclass(frozen=True)
+class Savepoint:
+    """A citizen's state before one step (:meth:`CitizenState.savepoint`): how many events it
+    held, and copies of its clock tick, signals told, revisions and remembered outputs."""
+
+    events: int
+    klok: date | None
+    signalen: dict[tuple[str, str], EmittedSignal]
+    revisies: dict[str, int]
+    uitvoer: dict[str, list[bytes]]
+
+
 @dataclass
 class CitizenState:
     """Everything the worker keeps about one citizen (keyed by pseudonym)."""
@@ -218,6 +230,32 @@ class CitizenState:
             elif self._added is not None:
                 self._added.append(event)
         return True
+
+    def savepoint(self) -> Savepoint:
+        """What :meth:`restore` needs to undo one step (an event applied, a clock tick)."""
+        return Savepoint(
+            len(self.events),
+            self.klok,
+            dict(self.signalen),
+            dict(self.revisies),
+            dict(self.uitvoer),
+        )
+
+    def restore(self, saved: Savepoint, event: TimelineEvent | None = None) -> None:
+        """Undo the step since ``saved`` that failed before its outputs left (the record is
+        dead-lettered, or retried after an outage): ``event`` leaves the timeline if that
+        step inserted it, and the clock tick, the signals told and the outputs remembered are
+        as they were; the rules' kept results are dropped (the next assessment does all)."""
+        if event is not None and len(self.events) == saved.events + 1 and self.has(event):
+            at = bisect.bisect_left(self._keys, event.sort_key)
+            if self.events[at].event.identity == event.identity:
+                del self.events[at], self._keys[at]
+                self._seen.discard(event.identity)
+                self._versioned -= 1 if is_versioned(event) else 0
+                self._timeline = self._latest = None
+        self.klok = saved.klok
+        self.signalen, self.revisies, self.uitvoer = saved.signalen, saved.revisies, saved.uitvoer
+        self.drop_derived()
 
     def remember_output(self, trigger: str, payloads: list[bytes], keep: int = 8) -> None:
         """Remember what ``trigger`` emitted; keep the last ``keep`` triggers."""

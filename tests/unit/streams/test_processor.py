@@ -13,7 +13,7 @@ from schemas.serde import RecordSerializer
 from streams.processor import Message, Processor, partition_of
 from streams.state import CitizenState
 
-from .records import OTHER_BSN, Sink, Worker, message, processed, raw
+from .records import OTHER_BSN, RULES, Sink, Worker, message, processed, raw
 
 
 @pytest.fixture
@@ -177,3 +177,50 @@ def test_a_failed_write_at_the_flush_leaves_the_citizen_dirty() -> None:
     worker.processor.store_state = lambda subject, state, partition: written.append(subject)
     assert worker.processor.flush() == 1
     assert len(set(written)) == 2
+
+
+class _FailingOnce:
+    """The rules, except that the next assessment fails (a defect, not bad data)."""
+
+    def __init__(self) -> None:
+        self.types = RULES.types
+        self.armed = False
+
+    def assess(self, *args: Any) -> Any:
+        return RULES.assess(*args)
+
+    def assess_changed(self, *args: Any, **kwargs: Any) -> Any:
+        found = RULES.assess_changed(*args, **kwargs)  # the kept results are updated first
+        if self.armed:
+            self.armed = False
+            raise RuntimeError("defect in a rule")
+        return found
+
+
+def test_a_record_whose_processing_fails_leaves_the_citizen_as_it_was() -> None:
+    """Dead-lettered (stage ``process``) and nothing of it kept: the event is not in the
+    state, no signal is recorded as told, and the record re-published later is processed
+    as new, with the same outputs as if it had come right the first time."""
+    worker, reference = Worker(), Worker()
+    engine = _FailingOnce()
+    worker.processor.engine = engine
+    asyncio.run(worker.handle(message(R2[0], 0)))
+    asyncio.run(reference.handle(message(R2[0], 0)))
+    (state,) = worker.table.values()
+    before = ([e.event.id for e in state.events], dict(state.signalen), dict(state.uitvoer))
+    engine.armed = True
+    asyncio.run(worker.handle(message(R2[1], 1)))  # would raise R2
+    assert len(worker.deadletters.sent) == 1 and not worker.signals.sent
+    (state,) = worker.table.values()
+    assert ([e.event.id for e in state.events], state.signalen, state.uitvoer) == before
+    asyncio.run(worker.handle(message(R2[1], 2)))  # re-published from the dead letters
+    asyncio.run(reference.handle(message(R2[1], 1)))
+    decode = worker.processor.deserializer
+    sent = [decode(s["value"]) for s in worker.signals.sent]
+    expected_sent = [decode(s["value"]) for s in reference.signals.sent]
+    assert [(e.id, e.data) for e in sent] == [(e.id, e.data) for e in expected_sent]
+    assert len(worker.signals.sent) == 1
+    (state,) = worker.table.values()
+    (expected,) = reference.table.values()
+    assert [e.event.id for e in state.events] == [e.event.id for e in expected.events]
+    assert state.signalen == expected.signalen
