@@ -251,7 +251,8 @@ class CitizenState:
             if self.events[at].event.identity == event.identity:
                 del self.events[at], self._keys[at]
                 self._seen.discard(event.identity)
-                self._versioned -= 1 if is_versioned(event) else 0
+                if is_versioned(event):
+                    self._versioned -= 1
                 self._timeline = self._latest = None
         self.klok = saved.klok
         self.signalen, self.revisies, self.uitvoer = saved.signalen, saved.revisies, saved.uitvoer
