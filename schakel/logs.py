@@ -1,12 +1,23 @@
 """Structured logging: one JSON object per line with a stable ``event`` name and the bound
 context passed as ``extra`` (adapter, topic, partition, offset, …). Never log a BSN: messages
-pass through :func:`schemas.pseudonym.mask_bsn` as a last line of defence."""
+pass through :func:`schemas.pseudonym.mask_bsn` as a last line of defence.
+
+Every process logs through the one handler :func:`setup_logging` installs on the root logger
+(the worker keeps it: Faust is told not to install its own). The Kafka clients and Faust log
+a broker outage many times a second (every reconnect, metadata refresh and fetch, for every
+connection); :class:`RepeatFilter` lets the first line of each kind through and then at most
+one per :data:`REPEAT_WINDOW_S`, carrying how many were left out. Schakel's own events are
+never held back."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from schemas.pseudonym import mask_bsn
@@ -41,11 +52,79 @@ class TextFormatter(logging.Formatter):
         return mask_bsn(f"{record.levelname.lower():7} {record.getMessage()} {extras}".rstrip())
 
 
+REPEAT_WINDOW_S = 30.0
+"""At most one line per kind of library message in this many seconds (:class:`RepeatFilter`)."""
+
+OWN_LOGGERS = "schakel"
+"""Loggers under this name are Schakel's: never held back by :class:`RepeatFilter`."""
+
+
+class RepeatFilter(logging.Filter):
+    """Hold back repeats of a library's log message (not Schakel's own: :data:`OWN_LOGGERS`).
+
+    A *kind* is the logger, the level and the message template (``record.msg`` before its
+    arguments are filled in: "Unable connect to node with id %s: %s" is one kind for every
+    node and error). The first record of a kind passes; later ones pass at most once per
+    ``window`` seconds, and the one that passes carries ``repeated``: how many of its kind
+    were held back since the previous one. At most ``kinds`` kinds are remembered (the least
+    recent is forgotten). ``clock`` is for tests."""
+
+    def __init__(
+        self,
+        window: float = REPEAT_WINDOW_S,
+        *,
+        kinds: int = 512,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.window = window
+        self.kinds = kinds
+        self.clock = clock
+        self._seen: OrderedDict[tuple[str, int, str], tuple[float, int]] = OrderedDict()
+        self._lock = threading.Lock()  # the Kafka clients log from their own threads
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        name = record.name
+        if name == OWN_LOGGERS or name.startswith(OWN_LOGGERS + "."):
+            return True
+        kind = (name, record.levelno, str(record.msg))
+        with self._lock:
+            now = self.clock()
+            seen = self._seen.get(kind)
+            if seen is not None and now - seen[0] < self.window:
+                self._seen[kind] = (seen[0], seen[1] + 1)
+                return False
+            if seen is not None and seen[1]:
+                record.repeated = seen[1]
+            self._seen[kind] = (now, 0)
+            self._seen.move_to_end(kind)
+            while len(self._seen) > self.kinds:
+                self._seen.popitem(last=False)
+            return True
+
+
+LIBRARY_LOGGERS = (
+    "kafka",
+    "aiokafka",
+    "faust",
+    "mode",
+    "streams",  # mode's services log under their module's name: streams.transactions, …
+    "aiohttp.access",
+    "httpx",
+    "httpx2",  # the registry client's HTTP requests, one line each
+    "httpcore",
+)
+"""Loggers of libraries (and of Faust/mode services): WARNING or above, whatever the level."""
+
+
 def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
+    """Log to stderr, one line per record (JSON, or ``text``), through a
+    :class:`RepeatFilter`; :data:`LIBRARY_LOGGERS` at WARNING or above."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(RepeatFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("kafka", "aiokafka", "faust", "mode", "aiohttp.access"):
+    for noisy in LIBRARY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

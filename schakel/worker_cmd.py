@@ -62,16 +62,15 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
             log.info("worker.ready", extra={"api": url, "ready": f"{url}/ready"})
 
     worker.app.timer(interval=1.0)(announce_ready)
-    # Faust replaces the root handlers and runs at WARNING when ours is INFO: keep ours here
-    log.handlers[:] = logging.getLogger().handlers
-    log.propagate = False
-    log.setLevel(settings.log_level)
-    faust.Worker(
+    runner = faust.Worker(
         worker.app,
-        loglevel=settings.log_level if settings.log_level != "INFO" else "WARNING",
+        loglevel=settings.log_level,
         quiet=True,
         redirect_stdouts=False,
-    ).execute_from_commandline()
+        override_logging=False,  # keep the handler of schakel.logs: JSON lines, one format
+    )
+    runner.spinner = None  # a terminal spinner: cursor escapes in the log, nothing else
+    runner.execute_from_commandline()
     return 0
 
 

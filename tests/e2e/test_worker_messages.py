@@ -1,9 +1,11 @@
 """``schakel worker`` tells the operator what it does (issue 13 item 5): against an unreachable
 broker one line and exit 75 (no traceback); on a running broker, at INFO, where it serves and
-when it is ready."""
+when it is ready. Every line it writes, Faust's and the Kafka client's included, is one JSON
+object (``SCHAKEL_LOG_FORMAT=json``, the default), without terminal escapes."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -31,9 +33,13 @@ def test_the_worker_says_where_it_serves_and_when_it_is_ready(
         deadline = time.monotonic() + 30
         while "worker.ready" not in worker.log.read_text() and time.monotonic() < deadline:
             time.sleep(0.5)
-        text = worker.log.read_text()
     finally:
         worker.stop()
+    text = worker.log.read_text()
+    assert "\x1b" not in text  # no terminal spinner
+    for line in text.splitlines():
+        entry = json.loads(line)
+        assert {"time", "level", "logger", "event"} <= set(entry), line
     starting = next(line for line in text.splitlines() if '"worker.starting"' in line)
     assert '"level": "info"' in starting and f"127.0.0.1:{worker.port}" in starting
     ready = next(line for line in text.splitlines() if '"worker.ready"' in line)

@@ -139,13 +139,15 @@ def outcome(bootstrap: str, wire: Wire) -> Outcome:
 
 @dataclass
 class Trial:
-    """One trial in namespace ``wire`` of ``cluster``: its topics (RF 3, min ISR 2), its
-    backlog, and a worker on it."""
+    """One trial in namespace ``wire`` of ``cluster``: its topics (RF ``replication``, 3 by
+    default, min ISR 2), its backlog, and a worker on it."""
 
     cluster: KafkaCluster
     seed: int
     kind: str
     work: Path
+    replication: int = REPLICATION
+    """Replicas of every topic (1 on a single node)."""
 
     def __post_init__(self) -> None:
         self.wire = Wire(f"{self.kind}-{self.seed:x}-{secrets.token_hex(2)}")
@@ -154,7 +156,7 @@ class Trial:
         ensure_topics(
             self.cluster.bootstrap,
             partitions=PARTITIONS,
-            replication_factor=REPLICATION,
+            replication_factor=self.replication,
             wire=self.wire,
         )
 
@@ -171,7 +173,7 @@ class Trial:
                 "SCHAKEL_PROFILE": "kafka",
                 "SCHAKEL_NAMESPACE": self.wire.namespace,
                 "SCHAKEL_PARTITIONS": str(PARTITIONS),
-                "SCHAKEL_REPLICATION_FACTOR": str(REPLICATION),
+                "SCHAKEL_REPLICATION_FACTOR": str(self.replication),
                 "SCHAKEL_LOG_FORMAT": "text",
                 "SCHAKEL_STORE": store,
             },

@@ -1,0 +1,95 @@
+"""The log handler of every process (:mod:`schakel.logs`): a library's repeated message (a
+Kafka client during a broker outage logs several per second per connection) is let through
+once per window, with the count of those held back; Schakel's own events never are."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from schakel.logs import JsonFormatter, RepeatFilter, setup_logging
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def record(name: str, msg: str, *args: object, level: int = logging.ERROR) -> logging.LogRecord:
+    return logging.LogRecord(name, level, __file__, 1, msg, args, None)
+
+
+def test_a_library_message_passes_once_per_window_with_the_count_held_back() -> None:
+    clock = Clock()
+    repeats = RepeatFilter(30.0, clock=clock)
+    template = "Unable connect to node with id %s: %s"
+    passed = []
+    for second in range(95):  # one a second for 95 s, alternating the arguments
+        clock.now = 1000.0 + second
+        r = record("aiokafka.conn", template, second % 3, "ECONNREFUSED")
+        if repeats.filter(r):
+            passed.append((second, getattr(r, "repeated", 0)))
+    assert passed == [(0, 0), (30, 29), (60, 29), (90, 29)]
+
+
+def test_kinds_are_logger_level_and_template() -> None:
+    repeats = RepeatFilter(30.0, clock=Clock())
+    assert repeats.filter(record("aiokafka", "Fetch to node %s failed", 1))
+    assert not repeats.filter(record("aiokafka", "Fetch to node %s failed", 2))
+    assert repeats.filter(record("aiokafka", "Fetch to node %s failed", 1, level=logging.WARNING))
+    assert repeats.filter(record("kafka.conn", "Fetch to node %s failed", 1))
+    assert repeats.filter(record("aiokafka", "Metadata refresh failed"))
+
+
+def test_schakels_own_events_are_never_held_back() -> None:
+    repeats = RepeatFilter(30.0, clock=Clock())
+    for _ in range(5):
+        assert repeats.filter(record("schakel.streams", "worker.outage_retry"))
+        assert repeats.filter(record("schakel", "adapter.quarantined"))
+    assert repeats.filter(record("schakelaar", "x"))
+    assert not repeats.filter(record("schakelaar", "x"))
+
+
+def test_the_kinds_remembered_are_bounded() -> None:
+    clock = Clock()
+    repeats = RepeatFilter(30.0, kinds=3, clock=clock)
+    for i in range(10):
+        assert repeats.filter(record("kafka", f"message {i}"))
+    assert len(repeats._seen) == 3
+    assert not repeats.filter(record("kafka", "message 9"))  # remembered
+    assert repeats.filter(record("kafka", "message 0"))  # forgotten: passes again
+
+
+@pytest.fixture
+def root_restored() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_the_process_handler_collapses_a_flood_into_json_lines(
+    root_restored: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    setup_logging("INFO", "json")
+    for i in range(500):
+        logging.getLogger("aiokafka.conn").error("Unable connect to node with id %s", i)
+        logging.getLogger("httpx2").info("HTTP Request: POST %s", i)  # below WARNING: dropped
+    logging.getLogger("schakel.streams").warning("worker.outage_retry", extra={"offset": 7})
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(e["logger"], e["event"]) for e in lines] == [
+        ("aiokafka.conn", "Unable connect to node with id 0"),
+        ("schakel.streams", "worker.outage_retry"),
+    ]
+    assert lines[1]["offset"] == 7
+    assert isinstance(logging.getLogger().handlers[0].formatter, JsonFormatter)
