@@ -23,6 +23,7 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
     import faust
 
     from streams.app import create_app
+    from streams.gc_tuning import for_a_worker
     from streams.rules import load_rules
 
     bootstrap = wiring.bootstrap(settings)
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
         override_logging=False,  # keep the handler of schakel.logs: JSON lines, one format
     )
     runner.spinner = None  # a terminal spinner: cursor escapes in the log, nothing else
+    for_a_worker()
     runner.execute_from_commandline()
     return 0
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    ProcessCollector,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -26,11 +33,15 @@ class _OpenSignals(Collector):
 
 
 class WorkerMetrics:
-    """The metric families of one worker, on their own registry."""
+    """The metric families of one worker, on their own registry, with the process's own
+    (``process_*``: CPU seconds, resident memory, open files; ``python_gc_*``: collections
+    per generation, see :mod:`streams.gc_tuning`)."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
+        ProcessCollector(registry=r)
+        GCCollector(registry=r)
         self.events = Counter(
             "schakel_worker_events_total",
             "Events accepted onto a timeline, per type.",
