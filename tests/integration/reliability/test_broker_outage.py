@@ -5,7 +5,7 @@ on the same data. The worker keeps running, goes on by itself, loses nothing, de
 nothing, and its final signals are those of a crash-free run (the pure engine's oracle).
 
 Its log stays readable meanwhile: every line one JSON object, and the Kafka client's
-reconnect errors (several a second per connection, ~250 lines a second before) collapsed by
+reconnect errors (several a second per connection: 7,516 lines in 20 s, measured) collapsed by
 :class:`schakel.logs.RepeatFilter` to one line per kind per 30 s."""
 
 from __future__ import annotations
