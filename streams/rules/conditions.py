@@ -17,7 +17,7 @@ from streams.model import TimelineEvent
 from streams.rules import intervals as iv
 from streams.rules.catalogue import productcategorie_naam
 from streams.rules.periods import Segment, ref
-from streams.rules.states import DOMEINEN, STATES, FactView, State, segments
+from streams.rules.states import DOMEINEN, STATES, FactView, Input, State, segments
 
 
 class Condition(ABC):
@@ -65,13 +65,19 @@ class Atom(Condition):
     def state(self, view: FactView) -> State:
         """This atom's segments and intervals in ``view``."""
 
-        def compute() -> State:
-            found = segments(view, self.name)
-            if self.labels is not None:
-                found = tuple(s for s in found if s.label in self.labels)
-            return State.of(found)
+        return view.shared(STATES[self.name].types, ("atom", self), self.compute_state)
 
-        return view.shared(STATES[self.name].types, ("atom", self), compute)
+    @property
+    def input(self) -> Input:
+        """What :meth:`state` reads, as an :class:`~streams.rules.states.Input`."""
+        return Input(("atom", self), STATES[self.name].types, self.compute_state)
+
+    def compute_state(self, view: FactView) -> State:
+        """:meth:`state` computed anew (not shared)."""
+        found = segments(view, self.name)
+        if self.labels is not None:
+            found = tuple(s for s in found if s.label in self.labels)
+        return State.of(found)
 
     def intervals(self, view: FactView) -> iv.Intervals:
         return self.state(view).intervals

@@ -211,18 +211,49 @@ def _condition_evidence(rule: Rule, view: FactView, sinds: date) -> list[Timelin
     return condition.evidence(view, sinds.toordinal()) if condition is not None else []
 
 
-def _episodes(rule: Rule, shape: EpisodeShape, view: FactView) -> list[Candidate]:
+class Memo(dict[object, tuple[int, str | None, "Candidate | None"]]):
+    """What each start (or episode) of one rule gave, for the live worker.
+
+    Keyed by the start's identity (an episode's first and last day): ``(horizon, sleutel,
+    candidate)``. ``sleutel`` is ``None`` when the start does not qualify; ``candidate`` is
+    ``None`` when it qualifies but no signal exists. ``horizon`` is the last day whose facts
+    the outcome depends on — the ``termijn`` when no signal exists, the day it is resolved on,
+    ``INF`` while it is not — so the outcome stays exact as long as nothing the rule reads
+    changes on or before that day (:meth:`keep_before`).
+    """
+
+    def keep_before(self, day: int) -> None:
+        """Forget every outcome that may depend on the facts of ``day`` or later."""
+        for key in [k for k, (horizon, _sleutel, _found) in self.items() if horizon >= day]:
+            del self[key]
+
+
+def _horizon(found: Candidate | None, termijn: int) -> int:
+    if found is None:
+        return termijn
+    return found.opgelost_op.toordinal() if found.opgelost_op is not None else iv.INF
+
+
+def _episodes(
+    rule: Rule, shape: EpisodeShape, view: FactView, memo: Memo | None
+) -> list[Candidate]:
     assert rule.termijn is not None  # guaranteed by the loader for this shape
     period = rule.termijn.period
     out: list[Candidate] = []
     for first, last in shape.conditie.intervals(view):
-        sinds = date.fromordinal(first)
-        if last < period.deadline(sinds).toordinal():
-            continue
-        facts = SignalFacts(sinds, period.deadline(sinds), period)
-        found = _candidate(rule, view, sinds.isoformat(), facts, last)
-        if found is not None:
-            out.append(found)
+        kept = memo.get((first, last)) if memo is not None else None
+        if kept is None:
+            sinds = date.fromordinal(first)
+            deadline = period.deadline(sinds)
+            found = None
+            if last >= deadline.toordinal():
+                facts = SignalFacts(sinds, deadline, period)
+                found = _candidate(rule, view, sinds.isoformat(), facts, last)
+            kept = (_horizon(found, deadline.toordinal()), None, found)
+            if memo is not None:
+                memo[(first, last)] = kept
+        if kept[2] is not None:
+            out.append(kept[2])
     return out
 
 
@@ -257,40 +288,59 @@ def _preceding(shape: EventShape, view: FactView, start: TimelineEvent) -> Timel
     return previous
 
 
-def _event_starts(rule: Rule, shape: EventShape, view: FactView) -> list[Candidate]:
-    assert rule.termijn is not None  # guaranteed by the loader for this shape
+def _event_starts(
+    rule: Rule, shape: EventShape, view: FactView, memo: Memo | None
+) -> list[Candidate]:
     condition = shape.conditie.intervals(view) if shape.conditie is not None else None
     out: list[Candidate] = []
     keys: set[str] = set()
     for start in _starts(shape, view):
-        if not shape.start.matches(start):
-            continue
-        previous = _preceding(shape, view, start) if shape.vorige is not None else None
-        if shape.vorige is not None and previous is None:
-            continue
-        sinds = start.datum
-        period = rule.termijn.period_for(start)
-        deadline = period.deadline(sinds).toordinal()
-        run_end = iv.INF
-        if shape.opent is not None:
-            own = opened_by(view, shape.opent, start)
-            if own is None or own.end < deadline:
-                continue
-            run_end = own.end
-        if condition is not None:
-            run = iv.find(condition, sinds.toordinal())
-            if run is None or run[1] < deadline:
-                continue
-            run_end = min(run_end, run[1])
-        key = str(start.data.get(shape.sleutel)) if shape.sleutel else sinds.isoformat()
-        if key in keys:
+        kept = memo.get(start.identity) if memo is not None else None
+        if kept is None:
+            kept = _event_start(rule, shape, view, start, condition)
+            if memo is not None:
+                memo[start.identity] = kept
+        _horizon_day, key, found = kept
+        if key is None or key in keys:  # one signal per sleutel (per day without one)
             continue
         keys.add(key)
-        facts = SignalFacts(sinds, period.deadline(sinds), period, start=start, vorige=previous)
-        found = _candidate(rule, view, key, facts, run_end)
         if found is not None:
             out.append(found)
     return out
+
+
+def _event_start(
+    rule: Rule,
+    shape: EventShape,
+    view: FactView,
+    start: TimelineEvent,
+    condition: iv.Intervals | None,
+) -> tuple[int, str | None, Candidate | None]:
+    """What one start gives: ``(horizon, sleutel, candidate)`` as in :class:`Memo`."""
+    assert rule.termijn is not None  # guaranteed by the loader for this shape
+    sinds = start.datum
+    if not shape.start.matches(start):
+        return sinds.toordinal(), None, None
+    previous = _preceding(shape, view, start) if shape.vorige is not None else None
+    if shape.vorige is not None and previous is None:
+        return sinds.toordinal(), None, None
+    period = rule.termijn.period_for(start)
+    deadline = period.deadline(sinds).toordinal()
+    run_end = iv.INF
+    if shape.opent is not None:
+        own = opened_by(view, shape.opent, start)
+        if own is None or own.end < deadline:
+            return deadline, None, None
+        run_end = own.end
+    if condition is not None:
+        run = iv.find(condition, sinds.toordinal())
+        if run is None or run[1] < deadline:
+            return deadline, None, None
+        run_end = min(run_end, run[1])
+    key = str(start.data.get(shape.sleutel)) if shape.sleutel else sinds.isoformat()
+    facts = SignalFacts(sinds, period.deadline(sinds), period, start=start, vorige=previous)
+    found = _candidate(rule, view, key, facts, run_end)
+    return _horizon(found, deadline), key, found
 
 
 def _last_within(
@@ -363,17 +413,21 @@ def _pairs(rule: Rule, shape: PairShape, view: FactView) -> list[Candidate]:
     return out
 
 
-def candidates(rule: Rule, view: FactView) -> list[Candidate]:
+def candidates(rule: Rule, view: FactView, memo: Memo | None = None) -> list[Candidate]:
     """Every signal of ``rule`` that exists given the facts in ``view``, known or not yet.
     None without a visible fact: every shape needs one (a condition holds from the first
-    known fact on, a start or a pair is an event), so the work is skipped."""
+    known fact on, a start or a pair is an event), so the work is skipped.
+
+    ``memo`` (the live worker's): the outcomes of starts and episodes computed before, still
+    exact for ``view`` (the caller forgets the others: :meth:`Memo.keep_before`); reused, and
+    the new ones added. A pair rule does not use it."""
     if not view.events:
         return []
     shape = rule.shape
     if isinstance(shape, EpisodeShape):
-        return _episodes(rule, shape, view)
+        return _episodes(rule, shape, view, memo)
     if isinstance(shape, EventShape):
-        return _event_starts(rule, shape, view)
+        return _event_starts(rule, shape, view, memo)
     return _pairs(rule, shape, view)
 
 

@@ -19,13 +19,16 @@ from __future__ import annotations
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from streams.model import Signal, TimelineEvent
-from streams.rules.engine import Candidate, candidates
-from streams.rules.explain import explain
-from streams.rules.index import TypeIndex
-from streams.rules.states import FactView, SharedCache
+from streams.rules.definitions import EventShape, Rule
+from streams.rules.engine import Candidate, Memo, candidates
+from streams.rules.explain import explain, rule_conditions
+from streams.rules.index import TypeIndex, first_day
+from streams.rules.intervals import INF
+from streams.rules.states import FactView, Input, SharedCache, first_difference, state_input
 
 if TYPE_CHECKING:
     from streams.rules.engine import RuleSet
@@ -43,9 +46,68 @@ class RuleResult:
     view: FactView
     candidates: list[Candidate]
     uitleg: dict[int, str]
-    """Rendered ``uitleg`` by candidate index (the view and the candidate's facts fix it)."""
+    """Rendered ``uitleg`` by ``id`` of a candidate in :attr:`candidates` (the view and the
+    candidate's facts fix it; a candidate reused from :attr:`memo` keeps its text)."""
     reden: dict[int, str | None]
-    """Rendered ``reden`` by candidate index."""
+    """Rendered ``reden`` by ``id`` of a candidate in :attr:`candidates`."""
+    memo: Memo
+    """The outcome of each start or episode, reused while it stays exact."""
+    derived: Derived
+    """The derived states the rule read, to tell from which day on they changed."""
+
+
+class Derived(dict[object, object]):
+    """The derived states one rule reads (:func:`inputs`), by cache key, as last computed.
+
+    The live worker keeps one per rule and citizen next to the rule's :class:`Memo`: after
+    events of some types were added, :meth:`changed_from` says from which day on a state
+    the rule reads may differ.
+    """
+
+    def __init__(self, rule: Rule, view: FactView) -> None:
+        """Every input of ``rule`` as it is in ``view``."""
+        super().__init__((i.key, i.value(view)) for i in inputs(rule))
+        self.rule = rule
+
+    def changed_from(self, view: FactView, changed: frozenset[str]) -> int:
+        """The first day on which an input that reads a type in ``changed`` differs in
+        ``view`` (``INF``: none does); the kept values become the ones of ``view``."""
+        first = INF
+        for item in inputs(self.rule):
+            if item.reads & changed:
+                new = item.value(view)
+                first = min(first, first_difference(self[item.key], new))
+                self[item.key] = new
+        return first
+
+
+@lru_cache(maxsize=256)
+def inputs(rule: Rule) -> tuple[Input, ...]:
+    """Every derived state ``rule`` can read: the atoms of its conditions (their segments
+    include those of the states they unite) and the state its start opens."""
+    found = {a.input.key: a.input for c in rule_conditions(rule) for a in c.atoms()}
+    shape = rule.shape
+    if isinstance(shape, EventShape) and shape.opent is not None:
+        opened = state_input(shape.opent)
+        found[opened.key] = opened
+    return tuple(found.values())
+
+
+def _changed_from(
+    rule: Rule,
+    view: FactView,
+    derived: Derived,
+    changed: frozenset[str],
+    added: Sequence[TimelineEvent],
+) -> int:
+    """The first day on which anything ``rule`` reads may differ after ``added`` (events of
+    ``changed`` types, nothing removed): an added event's ``datum`` (or ``ingangsdatum``,
+    which moves the origin of a negated condition), or a changed derived state."""
+    day = derived.changed_from(view, changed)
+    for event in added:
+        if event.type in rule.leest:
+            day = min(day, first_day(event))
+    return day
 
 
 def _refresh(
@@ -56,7 +118,10 @@ def _refresh(
     added: Sequence[TimelineEvent] | None,
 ) -> None:
     """Recompute the candidates of every rule that reads a type in ``changed`` (all when
-    ``None``), and of every rule not in ``cache``; drop the derived states that read one."""
+    ``None``), and of every rule not in ``cache``; drop the derived states that read one.
+
+    A recomputed rule reuses the outcomes of its starts and episodes that cannot have changed
+    (:class:`~streams.rules.engine.Memo`) when only ``added`` happened to the timeline."""
     if changed is None:
         cache.clear()
     shared = cache.get(_SHARED)
@@ -70,10 +135,35 @@ def _refresh(
     else:
         index.update(events, changed, added)
     for rule in rules.rules:
-        if rule.id in cache and not (changed and rule.leest & changed):
+        old: RuleResult | None = cache.get(rule.id)
+        if old is not None and not (changed and rule.leest & changed):
             continue
         view = FactView(index, rule.leest, shared)
-        cache[rule.id] = RuleResult(view, candidates(rule, view), {}, {})
+        if old is None or changed is None or added is None:
+            memo, derived = Memo(), Derived(rule, view)
+        else:
+            memo, derived = old.memo, old.derived
+            memo.keep_before(_changed_from(rule, view, derived, changed, added))
+        found = candidates(rule, view, memo)
+        uitleg, reden = _kept_texts(old, found)
+        cache[rule.id] = RuleResult(view, found, uitleg, reden, memo, derived)
+
+
+def _kept_texts(
+    old: RuleResult | None, found: list[Candidate]
+) -> tuple[dict[int, str], dict[int, str | None]]:
+    """The texts ``old`` rendered for the candidates of ``found`` reused from the memo (the
+    same objects: ``old`` keeps its candidates alive, so an ``id`` is not a new one's)."""
+    uitleg: dict[int, str] = {}
+    reden: dict[int, str | None] = {}
+    if old is not None:
+        for candidate in found:
+            key = id(candidate)
+            if key in old.uitleg:
+                uitleg[key] = old.uitleg[key]
+            if key in old.reden:
+                reden[key] = old.reden[key]
+    return uitleg, reden
 
 
 def assess_changed(
@@ -108,20 +198,21 @@ def assess_changed(
     due: list[date] = []
     for rule in rules.rules:
         result: RuleResult = cache[rule.id]
-        for index, found in enumerate(result.candidates):
+        for found in result.candidates:
+            key = id(found)
             if found.termijn is not None and found.termijn >= clock:
                 due.append(found.termijn + timedelta(days=1))
             if found.opgelost_op is not None and found.opgelost_op > clock:
                 due.append(found.opgelost_op)
             if not found.known(clock):
                 continue
-            uitleg = result.uitleg.get(index)
+            uitleg = result.uitleg.get(key)
             if uitleg is None:
-                uitleg = result.uitleg[index] = explain(rule, result.view, found.facts)
+                uitleg = result.uitleg[key] = explain(rule, result.view, found.facts)
             reden = None
             if found.opgelost_op is not None and found.opgelost_op <= clock:
-                if index not in result.reden:
-                    result.reden[index] = found.reden
-                reden = result.reden[index]
+                if key not in result.reden:
+                    result.reden[key] = found.reden
+                reden = result.reden[key]
             signals.append(rules.signal(subject, rule, found, clock, uitleg=uitleg, reden=reden))
     return rules.sorted(signals), min(due, default=None)

@@ -43,16 +43,19 @@ def _inserted(events: tuple[TimelineEvent, ...], event: TimelineEvent) -> tuple[
     return (*events[:at], event, *events[at:])
 
 
+def first_day(event: TimelineEvent) -> int:
+    """The earliest day ``event`` speaks of: its ``datum``, or its ``ingangsdatum`` if earlier
+    (a voorziening may start before it is assigned), as a day number."""
+    day = event.datum.toordinal()
+    start = event.data.get("ingangsdatum")
+    if isinstance(start, date):
+        day = min(day, start.toordinal())
+    return day
+
+
 def _first_day(events: Iterable[TimelineEvent]) -> int:
-    """The earliest ``datum`` or ``ingangsdatum`` of ``events`` as a day number (``INF``)."""
-    first = INF
-    for event in events:
-        day = event.datum.toordinal()
-        start = event.data.get("ingangsdatum")
-        if isinstance(start, date):
-            day = min(day, start.toordinal())
-        first = min(first, day)
-    return first
+    """The earliest :func:`first_day` of ``events`` (``INF``: none)."""
+    return min((first_day(e) for e in events), default=INF)
 
 
 class TypeIndex:

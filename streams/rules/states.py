@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 from streams.model import TimelineEvent
 from streams.rules import catalogue as c
@@ -77,6 +77,26 @@ class SharedCache(dict[object, Any]):
             del self.reads[key]
 
 
+def first_difference(old: object, new: object) -> int:
+    """The earliest day on which two values of one derived state may differ (``INF``: equal).
+
+    A value is a tuple of :class:`~streams.rules.periods.Segment` or a :class:`State`. The
+    segments before the first position where the two differ are the same; a state's value on
+    any day, its evidence, label and ending can only differ from the start of a later segment
+    of either value on (conservative: the whole rest counts, not only what really differs).
+    """
+    a = old.segments if isinstance(old, State) else old
+    b = new.segments if isinstance(new, State) else new
+    if not isinstance(a, tuple) or not isinstance(b, tuple):
+        return INF if a == b else -INF
+    same = 0
+    for left, right in zip(a, b, strict=False):
+        if left is not right and left != right:
+            break
+        same += 1
+    return min((s.start for s in (*a[same:], *b[same:])), default=INF)
+
+
 class FactView:
     """The events one rule may see: its declared types, dated up to the clock, in order.
 
@@ -119,19 +139,20 @@ class FactView:
             value = self._cache[key] = compute()
         return value  # type: ignore[no-any-return]  # values stored by compute
 
-    def shared(self, reads: frozenset[str], key: object, compute: Callable[[], _T]) -> _T:
-        """Like :meth:`cached`, shared with other views that also see every type in ``reads``.
+    def shared(self, reads: frozenset[str], key: object, compute: Callable[[FactView], _T]) -> _T:
+        """``compute(self)`` once, shared with other views that also see every type in ``reads``.
 
-        ``compute`` must read only ``reads`` through :meth:`of`. A view that sees all of them
-        sees exactly the same events of those types as any other such view, so the value is the
-        same; a view that lacks one of them computes its own value from what it can see.
+        ``compute`` must read only ``reads`` through :meth:`of` of the view it is given. A view
+        that sees all of them sees exactly the same events of those types as any other such
+        view, so the value is the same; a view that lacks one of them computes its own value
+        from what it can see.
         """
         shared = self._shared
         if shared is None or not reads <= self.types:
-            return self.cached(key, compute)
+            return self.cached(key, lambda: compute(self))
         value = shared.get(key, _MISSING)
         if value is _MISSING:
-            value = shared[key] = compute()
+            value = shared[key] = compute(self)
             if isinstance(shared, SharedCache):
                 shared.reads[key] = reads
         return value  # type: ignore[no-any-return]  # values stored by compute
@@ -469,10 +490,28 @@ DOMEINEN: Final = (
 """The four domains counted by ``domeinen`` (R4), in this order in explanations."""
 
 
+class Input(NamedTuple):
+    """A value derived from a view and shared between views (:meth:`FactView.shared`)."""
+
+    key: object
+    reads: frozenset[str]
+    compute: Callable[[FactView], Any]
+
+    def value(self, view: FactView) -> Any:
+        """The value in ``view``."""
+        return view.shared(self.reads, self.key, self.compute)
+
+
+def state_input(name: str) -> Input:
+    """The segments of the named state as an :class:`Input` (what :func:`segments` reads)."""
+    spec = STATES[name]
+    return Input(("state", name), spec.types, spec.compute)
+
+
 def segments(view: FactView, name: str) -> tuple[Segment, ...]:
     """The segments of the named state in ``view`` (computed once per view)."""
     spec = STATES[name]
-    return view.shared(spec.types, ("state", name), lambda: spec.compute(view))
+    return view.shared(spec.types, ("state", name), spec.compute)
 
 
 def opened_by(view: FactView, name: str, event: TimelineEvent) -> Segment | None:

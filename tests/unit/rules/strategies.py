@@ -84,12 +84,17 @@ _KINDS: list[tuple[str, st.SearchStrategy[dict[str, Any]]]] = [
     ("schuldhulp_einde", st.just({})),
 ]
 
-_SPEC = st.one_of(
-    [
-        st.tuples(st.just(name), _day, kwargs, st.none() | st.integers(0, 86_399))
-        for name, kwargs in _KINDS
-    ]
-)
+
+def _specs(days: st.SearchStrategy[int]) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        [
+            st.tuples(st.just(name), days, kwargs, st.none() | st.integers(0, 86_399))
+            for name, kwargs in _KINDS
+        ]
+    )
+
+
+_SPEC = _specs(_day)
 
 
 def build(specs: list[tuple[str, int, dict[str, Any], int | None]]) -> list[TimelineEvent]:
@@ -117,6 +122,23 @@ def build(specs: list[tuple[str, int, dict[str, Any], int | None]]) -> list[Time
 
 
 timelines = st.lists(_SPEC, min_size=1, max_size=30).map(build)
+
+
+def crowded(span: int, max_size: int) -> st.SearchStrategy[list[TimelineEvent]]:
+    """Timelines of ``max_size // 2`` to ``max_size`` events of every kind within ``span``
+    days, ``ingangsdatum`` and ``einddatum`` too (a short span makes them meet: a late fact
+    inside another's window or before a resolution, a voorziening ended before it is known)."""
+
+    def within(spec: tuple[str, int, dict[str, Any], int | None]) -> Any:
+        name, day, kwargs, seconds = spec
+        dated = {
+            k: v % (span + 1) if k in ("ingang", "eind") and v is not None else v
+            for k, v in kwargs.items()
+        }
+        return (name, day, dated, seconds)
+
+    specs = _specs(st.integers(0, span)).map(within)
+    return st.lists(specs, min_size=max_size // 2, max_size=max_size).map(build)
 
 
 # --- registration time never matters where rules.md pairs by date ---------------------------
