@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 _SHARED = "\x00shared"
 """The key of the derived states in the cache (no rule id can be this)."""
 _INDEX = "\x00index"
+_MISSING = object()
 """The key of the citizen's :class:`~streams.rules.index.TypeIndex` in the cache."""
 
 
@@ -57,28 +58,48 @@ class RuleResult:
 
 
 class Derived(dict[object, object]):
-    """The derived states one rule reads (:func:`inputs`), by cache key, as last computed.
+    """The derived states one rule reads (:func:`inputs`), by cache key, as they were at the
+    rule's last assessment; a state missing is not known (nothing computed it then).
 
     The live worker keeps one per rule and citizen next to the rule's :class:`Memo`: after
     events of some types were added, :meth:`changed_from` says from which day on a state
     the rule reads may differ.
     """
 
-    def __init__(self, rule: Rule, view: FactView) -> None:
-        """Every input of ``rule`` as it is in ``view``."""
-        super().__init__((i.key, i.value(view)) for i in inputs(rule))
+    def __init__(self, rule: Rule) -> None:
+        super().__init__()
         self.rule = rule
 
     def changed_from(self, view: FactView, changed: frozenset[str]) -> int:
         """The first day on which an input that reads a type in ``changed`` differs in
-        ``view`` (``INF``: none does); the kept values become the ones of ``view``."""
+        ``view`` (``INF``: none does; ``-INF``: one was not known); the kept values become
+        the ones of ``view``."""
         first = INF
         for item in inputs(self.rule):
             if item.reads & changed:
-                new = item.value(view)
-                first = min(first, first_difference(self[item.key], new))
-                self[item.key] = new
+                old = self.get(item.key, _MISSING)
+                new = self[item.key] = item.value(view)
+                first = -INF if old is _MISSING else min(first, first_difference(old, new))
         return first
+
+    def forget(self, changed: frozenset[str]) -> None:
+        """Forget the inputs that read a type in ``changed`` (no outcome is kept that could
+        depend on them)."""
+        for item in inputs(self.rule):
+            if item.reads & changed:
+                self.pop(item.key, None)
+
+    def keep(self, shared: SharedCache) -> None:
+        """Take the value of every input not known yet that ``shared`` holds (what the rule's
+        assessment, or another rule's, computed); an input no one computed stays unknown."""
+        every = inputs(self.rule)
+        if len(self) == len(every):
+            return
+        for item in every:
+            if item.key not in self:
+                value = shared.get(item.key, _MISSING)
+                if value is not _MISSING:
+                    self[item.key] = value
 
 
 @lru_cache(maxsize=256)
@@ -140,11 +161,15 @@ def _refresh(
             continue
         view = FactView(index, rule.leest, shared)
         if old is None or changed is None or added is None:
-            memo, derived = Memo(), Derived(rule, view)
+            memo, derived = Memo(), Derived(rule)
         else:
             memo, derived = old.memo, old.derived
-            memo.keep_before(_changed_from(rule, view, derived, changed, added))
+            if memo:
+                memo.keep_before(_changed_from(rule, view, derived, changed, added))
+            else:  # nothing to keep: no need to know what changed, only what is now
+                derived.forget(changed)
         found = candidates(rule, view, memo)
+        derived.keep(shared)
         uitleg, reden = _kept_texts(old, found)
         cache[rule.id] = RuleResult(view, found, uitleg, reden, memo, derived)
 
