@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import random
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -22,12 +23,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streams.model import TimelineEvent
-from streams.rules import engine, load_rules
+from streams.rules import engine, incremental, load_rules
 from tests.unit.rules.conftest import Events
 from tests.unit.rules.strategies import DAY0, crowded, retimed
 
 RULES = load_rules()
 SUBJECT = "pseudo-1"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def memo_for_every_rule() -> Iterator[None]:
+    """The memo from the first event on (the worker: from 64 events of a rule's types), so
+    that short generated timelines exercise it."""
+    kept = incremental.MEMO_FROM
+    incremental.MEMO_FROM = 0
+    yield
+    incremental.MEMO_FROM = kept
 
 
 def _arrive(order: list[TimelineEvent], rng: random.Random) -> None:
