@@ -18,6 +18,7 @@ from adapters.registry import open_source
 from adapters.runner import Runner, RunStats
 from schakel import wiring
 from schakel.cli import EXIT_TEMPFAIL, one_line
+from schakel.logs import tell_held_back
 from schemas.exceptions import TransientError
 from schemas.settings import AdapterSettings
 
@@ -162,6 +163,7 @@ def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
 
 def _outage(exc: TransientError) -> int:
     """``--once`` (and ``publish``) met an outage: one line, exit 75 (EX_TEMPFAIL)."""
+    tell_held_back()
     print(
         f"schakel: {type(exc).__name__}: {one_line(exc)} — nothing after the last checkpoint "
         "was lost; run again when the broker and the schema registry are reachable",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from schakel import __version__
-from schakel.logs import setup_logging
+from schakel.logs import setup_logging, tell_held_back
 from schemas.exceptions import SchakelError, SettingsError, TransientError
 from schemas.settings import (
     AdapterSettings,
@@ -262,10 +262,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args, settings)
     except TransientError as exc:  # an outage that outlasted the retries: try again later
+        tell_held_back()
         print(f"schakel: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
         return EXIT_TEMPFAIL
     except (SchakelError, RuntimeError, OSError) as exc:
         # errors of configuration, data or environment: one clear line, no stack trace
+        tell_held_back()
         print(f"schakel: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:

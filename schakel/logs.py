@@ -11,6 +11,7 @@ never held back."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import sys
@@ -102,6 +103,75 @@ class RepeatFilter(logging.Filter):
                 self._seen.popitem(last=False)
             return True
 
+    def held_back(self, *, all_kinds: bool = False) -> list[tuple[str, int, str, int]]:
+        """``(logger, level, template, count)`` of each kind with records held back whose
+        window has passed (every kind with any when ``all_kinds``: the process ends); their
+        counts start again from 0. What a flood that stopped left out is otherwise never
+        told: the next record of its kind, which would carry it, does not come."""
+        out = []
+        with self._lock:
+            now = self.clock()
+            for kind, (since, count) in self._seen.items():
+                if count and (all_kinds or now - since >= self.window):
+                    out.append((*kind, count))
+                    self._seen[kind] = (since, 0)
+        return out
+
+    def report(self, *, all_kinds: bool = False) -> None:
+        """Log :meth:`held_back` as ``log.repeated`` lines of Schakel's own (never held back):
+        the library's logger and message template and how many of its records were left out."""
+        for name, level, template, count in self.held_back(all_kinds=all_kinds):
+            logging.getLogger(f"{OWN_LOGGERS}.logs").log(
+                level,
+                "log.repeated",
+                extra={"source_logger": name, "template": template, "repeated": count},
+            )
+
+
+class _Reporter:
+    """The thread that calls :meth:`RepeatFilter.report` once per window, and at exit."""
+
+    def __init__(self) -> None:
+        self.filter: RepeatFilter | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._changed = threading.Event()
+
+    def watch(self, repeats: RepeatFilter) -> None:
+        """Report for ``repeats`` from now on (a process sets up its logging once; tests more
+        often: the thread then takes the new filter and its window at once)."""
+        with self._lock:
+            self.filter = repeats
+            self._changed.set()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="schakel-logs", daemon=True)
+                self._thread.start()
+                atexit.register(self._at_exit)
+
+    def _run(self) -> None:
+        while True:
+            repeats = self.filter
+            window = repeats.window if repeats is not None else REPEAT_WINDOW_S
+            if self._changed.wait(window):
+                self._changed.clear()
+                continue
+            if repeats is not None:
+                repeats.report()
+
+    def _at_exit(self) -> None:
+        if self.filter is not None:
+            self.filter.report(all_kinds=True)
+
+
+_REPORTER = _Reporter()
+
+
+def tell_held_back() -> None:
+    """Log every count the process's :class:`RepeatFilter` holds back now, window or not: for
+    a command about to end with one last line of its own (which must stay the last)."""
+    if _REPORTER.filter is not None:
+        _REPORTER.filter.report(all_kinds=True)
+
 
 LIBRARY_LOGGERS = (
     "kafka",
@@ -117,12 +187,18 @@ LIBRARY_LOGGERS = (
 """Loggers of libraries (and of Faust/mode services): WARNING or above, whatever the level."""
 
 
-def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
+def setup_logging(
+    level: str = "INFO", fmt: str = "json", *, window: float = REPEAT_WINDOW_S
+) -> None:
     """Log to stderr, one line per record (JSON, or ``text``), through a
-    :class:`RepeatFilter`; :data:`LIBRARY_LOGGERS` at WARNING or above."""
+    :class:`RepeatFilter` of ``window`` seconds whose held-back counts a background thread
+    reports once the window has passed (and at exit); :data:`LIBRARY_LOGGERS` at WARNING or
+    above."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    handler.addFilter(RepeatFilter())
+    repeats = RepeatFilter(window)
+    handler.addFilter(repeats)
+    _REPORTER.watch(repeats)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -93,3 +94,59 @@ def test_the_process_handler_collapses_a_flood_into_json_lines(
     ]
     assert lines[1]["offset"] == 7
     assert isinstance(logging.getLogger().handlers[0].formatter, JsonFormatter)
+
+
+def test_what_a_flood_that_stopped_left_out_is_told_once_its_window_passed() -> None:
+    clock = Clock()
+    repeats = RepeatFilter(30.0, clock=clock)
+    for second in range(10):  # ten in ten seconds, then nothing more of that kind
+        clock.now = 1000.0 + second
+        repeats.filter(record("aiokafka.conn", "Unable connect to node with id %s", second))
+    repeats.filter(record("kafka.conn", "Broker down"))  # one of its own kind: nothing held
+    clock.now = 1020.0
+    assert repeats.held_back() == []  # within the window: the next of its kind may carry it
+    clock.now = 1031.0
+    template = "Unable connect to node with id %s"
+    assert repeats.held_back() == [("aiokafka.conn", logging.ERROR, template, 9)]
+    assert repeats.held_back() == []  # told once
+    clock.now = 1032.0
+    passed = record("aiokafka.conn", template, 1)
+    assert repeats.filter(passed)  # window passed: through, the count already told
+    assert not hasattr(passed, "repeated")
+
+
+def test_at_exit_every_count_held_back_is_told() -> None:
+    clock = Clock()
+    repeats = RepeatFilter(30.0, clock=clock)
+    for _ in range(4):
+        repeats.filter(record("aiokafka", "Metadata refresh failed", level=logging.WARNING))
+    assert repeats.held_back(all_kinds=True) == [
+        ("aiokafka", logging.WARNING, "Metadata refresh failed", 3)
+    ]
+
+
+def test_the_process_handler_reports_held_back_lines_in_the_background(
+    root_restored: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    setup_logging("INFO", "json", window=0.2)
+    for i in range(50):
+        logging.getLogger("aiokafka.conn").error("Unable connect to node with id %s", i)
+    deadline = time.monotonic() + 10
+    reports: list[dict[str, object]] = []
+    while not reports and time.monotonic() < deadline:
+        time.sleep(0.05)
+        lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+        reports = [e for e in lines if e["event"] == "log.repeated"]
+    assert reports == [
+        {
+            "time": reports[0]["time"] if reports else None,
+            "level": "error",
+            "logger": "schakel.logs",
+            "event": "log.repeated",
+            "source_logger": "aiokafka.conn",
+            "template": "Unable connect to node with id %s",
+            "repeated": 49,
+        }
+    ]
