@@ -13,6 +13,7 @@ Streams registered explicitly:
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import logging
 import shutil
@@ -37,6 +38,7 @@ from streams.codec import StateCodec
 from streams.embedded import use_true_highwaters
 from streams.metrics import WorkerMetrics
 from streams.processor import ClockMode, Message, Processor
+from streams.reachability import PROBE_INTERVAL_S, BrokerProbe
 from streams.readmodel import ReadModel
 from streams.recovery import seek_before_resume, use_committed_highwaters
 from streams.rules import RuleSet
@@ -244,6 +246,19 @@ def _processor(app: faust.App, table: Any, timeline_topic: Any, **kwargs: Any) -
     return processor
 
 
+def _watch_broker(app: faust.App, bootstrap: str, metrics: WorkerMetrics) -> BrokerProbe:
+    """Check every :data:`PROBE_INTERVAL_S` whether the broker answers (in a thread: a check
+    may wait for a connection), for ``/ready`` and the ``broker_reachable`` gauge."""
+    probe = BrokerProbe(bootstrap)
+
+    @app.timer(interval=PROBE_INTERVAL_S)
+    async def probe_broker() -> None:
+        reachable = await asyncio.get_running_loop().run_in_executor(None, probe.check)
+        metrics.broker_reachable.set(1 if reachable else 0)
+
+    return probe
+
+
 def create_app(
     settings: WorkerSettings,
     *,
@@ -357,16 +372,20 @@ def create_app(
     async def stop_readmodel(sender: Any, **kwargs: Any) -> None:
         readmodel.stop()
 
+    probe = _watch_broker(app, bootstrap, metrics)
+
     def is_ready() -> bool:
         readmodel.start()
         recovery = app.tables.recovery if app.tables else None
         recovered = recovery is not None and recovery.completed.is_set()
-        # not ready while a record waits for an outage (registry, broker) to end
+        # not ready while a record waits for an outage (registry, broker) to end, nor while
+        # the broker does not answer at all (an idle input cannot tell)
         return bool(
             recovered
             and readmodel.caught_up.is_set()
             and not app.rebalancing
             and not processor.unavailable
+            and probe.reachable
         )
 
     register_ui(app)

@@ -113,6 +113,13 @@ class WorkerMetrics:
             ["topic", "partition"],
             registry=r,
         )
+        self.broker_reachable = Gauge(
+            "schakel_worker_broker_reachable",
+            "1 while the broker answers (a TCP connection to a bootstrap address every 5 s), "
+            "0 after two checks in a row found none (then /ready answers 503).",
+            registry=r,
+        )
+        self.broker_reachable.set(1)
         self.api_requests = Counter(
             "schakel_api_requests_total",
             "API requests answered, by endpoint and status code.",

@@ -732,6 +732,7 @@ def test_the_alerts_cover_the_failure_modes() -> None:
     assert covered("schakel_adapter_records_rejected_total")
     assert covered("schakel_adapter_last_success_timestamp_seconds")
     assert covered("schakel_worker_consumer_lag_records")
+    assert covered("schakel_worker_broker_reachable")
     assert covered('up{job="schakel-worker"} == 0')
 
 

@@ -3,6 +3,7 @@ deployment runs it): the node is killed with SIGKILL in the middle of a backlog 
 processes it (exactly-once profile), stays down for ``OUTAGE_S`` seconds and is started again
 on the same data. The worker keeps running, goes on by itself, loses nothing, dead-letters
 nothing, and its final signals are those of a crash-free run (the pure engine's oracle).
+Meanwhile ``/ready`` answers 503 (its broker probe found no node), 200 again afterwards.
 
 Its log stays readable meanwhile: every line one JSON object, and the Kafka client's
 reconnect errors (several a second per connection: 7,516 lines in 20 s, measured) collapsed by
@@ -45,16 +46,25 @@ def test_the_worker_waits_out_a_broker_outage(kafka1: KafkaCluster, tmp_path: Pa
         done = trial.wait_processed(worker, total // 4, timeout=300)
         kafka1.stop_node(1, kill=True)
         down = time.monotonic()
+        ready_during: set[int] = set()
         while time.monotonic() - down < OUTAGE_S:
             assert worker.process is not None and worker.process.poll() is None, (
                 f"seed {seed}: the worker exited during the outage: "
                 f"{worker.log.read_text()[-3000:]}"
             )
+            ready_during.add(worker.get("/ready")[0])
             time.sleep(0.5)
         assert processed(worker) < total, f"seed {seed}: the backlog was done before the outage"
+        # the broker probe (every 5 s, two failed checks) tells the outage from an idle input
+        assert 503 in ready_during, f"/ready answered only {ready_during} with the broker gone"
         kafka1.start_node(1)
         trial.drain(worker, timeout=300)
         assert worker.process is not None and worker.process.poll() is None
+        deadline = time.monotonic() + 60
+        while worker.get("/ready")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert worker.get("/ready")[0] == 200, "not ready again after the broker came back"
+        assert "schakel_worker_broker_reachable 1.0" in worker.get("/metrics")[1]
     finally:
         worker.stop()
     print(f"broker outage: seed {seed}, {total} events, broker down after {done}")

@@ -133,6 +133,7 @@ def test_health_ready_and_metrics(live_on_both: Live) -> None:
         assert line in text
     assert "schakel_worker_processing_seconds_bucket" in text
     assert "schakel_worker_consumer_lag_records" in text
+    assert "\nschakel_worker_broker_reachable 1.0" in text
     for family in ("process_resident_memory_bytes", "process_cpu_seconds_total"):
         assert f"\n{family} " in text  # the process's own, for the operator
     assert 'python_gc_collections_total{generation="0"}' in text

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import random
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -45,7 +45,7 @@ def _arrive(order: list[TimelineEvent], rng: random.Random) -> None:
     """Assess after each event of ``order`` and compare."""
     cache: dict[str, Any] = {}
     timeline: list[TimelineEvent] = []
-    keys: list[object] = []
+    keys: list[tuple[date, int, float, str, str]] = []
     seen: set[tuple[str, str]] = set()
     for event in order:
         if event.identity in seen:
