@@ -9,9 +9,14 @@ calls and recomputes only what reads a changed type; the clock's part (known or 
 open or resolved, the next due day) is cheap and redone for every rule. Rendered ``uitleg``
 and ``reden`` texts are kept with their candidates.
 
+A rule with a long history also keeps the outcome of each start and episode
+(:class:`~streams.rules.engine.Memo`) and, when events were only added, recomputes just the
+outcomes that may depend on a day from which its facts changed (:func:`_changed_from`): so a
+record's cost does not grow with the citizen's history.
+
 The result is exactly :meth:`RuleSet.assess`'s; ``tests/unit/streams/test_incremental.py``
 checks that after every event and clock tick, in any arrival order, with corrections and
-deletions.
+deletions, and ``tests/unit/streams/test_memo.py`` with the memo on from the first event.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
 _SHARED = "\x00shared"
 """The key of the derived states in the cache (no rule id can be this)."""
 _INDEX = "\x00index"
+"""The key of the citizen's :class:`~streams.rules.index.TypeIndex` in the cache."""
 _MISSING = object()
 
 MEMO_FROM = 64
@@ -43,7 +49,6 @@ MEMO_FROM = 64
 this many visible events of its types on. Below it recomputing them all is as cheap, and the
 memo's objects would cost the collector more than they save (the pure core, 10 events per
 citizen, all citizens kept: −13 % with a memo for every rule)."""
-"""The key of the citizen's :class:`~streams.rules.index.TypeIndex` in the cache."""
 
 
 @dataclass(slots=True)
