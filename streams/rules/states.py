@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Final, NamedTuple, TypeVar
 
 from streams.model import TimelineEvent
@@ -502,6 +503,7 @@ class Input(NamedTuple):
         return view.shared(self.reads, self.key, self.compute)
 
 
+@lru_cache(maxsize=64)
 def state_input(name: str) -> Input:
     """The segments of the named state as an :class:`Input` (what :func:`segments` reads)."""
     spec = STATES[name]
@@ -510,8 +512,8 @@ def state_input(name: str) -> Input:
 
 def segments(view: FactView, name: str) -> tuple[Segment, ...]:
     """The segments of the named state in ``view`` (computed once per view)."""
-    spec = STATES[name]
-    return view.shared(spec.types, ("state", name), spec.compute)
+    found: tuple[Segment, ...] = state_input(name).value(view)
+    return found
 
 
 def opened_by(view: FactView, name: str, event: TimelineEvent) -> Segment | None:
