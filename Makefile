@@ -80,7 +80,7 @@ system-deps:
 	fi
 
 test: lint typecheck schemas-check system-deps kafka-libs helm-tools
-	JAVA=$(JAVA) HELM=$(HELM) $(BIN)/pytest -q -p no:cacheprovider
+	JAVA=$(JAVA) HELM=$(HELM) $(BIN)/pytest -q -p no:cacheprovider --durations=30
 
 # `make bench`: every stream path on both brokers (embedded only without the Kafka jars), 100,000
 # events; BENCH_LARGE=1 for 1,000,000; BENCH_ARGS for more options (python -m benchmarks.streams

@@ -1,6 +1,6 @@
 """The exception tree of :mod:`streams`, hanging from :class:`schemas.exceptions.SchakelError`."""
 
-from schemas.exceptions import PermanentError, SchakelError
+from schemas.exceptions import PermanentError, SchakelError, TransientError
 
 
 class StreamsError(SchakelError):
@@ -28,3 +28,9 @@ class RuleFileError(RuleConfigError):
         if field:
             where.append(f"field '{field}'")
         super().__init__(f"{': '.join(where)}: {message}")
+
+
+class OutputUnavailable(StreamsError, TransientError):
+    """The producer did not take an output record for now (the broker unreachable for
+    longer than its request timeout, or a retriable Kafka error): waited out, never a reason
+    to dead-letter the record that caused it."""

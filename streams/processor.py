@@ -36,7 +36,11 @@ or the broker unreachable) while processing a record is retried with backoff unt
 The record waits (and, the agent having ``concurrency=1``, the worker's input with it); it is
 never dead-lettered or skipped for it, and :attr:`Processor.unavailable` (``/ready``) is true
 meanwhile. The schema ids of everything the worker writes are looked up before a record may
-change the state, so a retry never meets a half-applied record.
+change the state, so a retry never meets a half-applied record. The producer not taking an
+output (:class:`~streams.exceptions.OutputUnavailable`: its buffer still full after its
+request timeout in a long broker outage, or a retriable Kafka error) is an outage too; for a
+signal event it is waited out at that send, the record staying applied. A send that fails
+for good undoes the record like a failing rule does, and dead-letters it.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from kafka.partitioner.default import murmur2
 
 from schemas.binding import deadletter_record_headers, event_headers, record_headers
@@ -58,13 +63,16 @@ from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import KLOK_SCHEMA, VERGETEN_SCHEMA, Wire
 from streams.batch_decode import FastIngest
 from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, snapshot_record
+from streams.exceptions import OutputUnavailable
 from streams.ingest import IngestError
 from streams.metrics import WorkerMetrics
+from streams.model import TimelineEvent
 from streams.signals import signal_event
 from streams.state import (
     CitizenState,
     Engine,
     Outcome,
+    Savepoint,
     StoredEvent,
     advance_clock,
     apply_event,
@@ -180,11 +188,21 @@ class Processor:
         (:class:`~schemas.exceptions.TransientError`) is retried with backoff until it passes
         (logged as ``worker.outage_retry``, counted in ``schakel_worker_outage_retries_total``)."""
         started = time.perf_counter()
+        try:
+            await self._waiting_out(lambda: self._process(message), message)
+        finally:
+            self.metrics.latency.observe(time.perf_counter() - started)
+
+    async def _waiting_out(self, attempt: Callable[[], Awaitable[None]], message: Message) -> None:
+        """Run ``attempt`` until it passes without a
+        :class:`~schemas.exceptions.TransientError`: each one is logged
+        (``worker.outage_retry``, with ``message``'s place), counted and waited out with
+        backoff, :attr:`unavailable` true meanwhile. Other exceptions pass through."""
         wait = self.retry_first_s
         try:
             while True:
                 try:
-                    await self._process(message)
+                    await attempt()
                     return
                 except TransientError as exc:
                     self.unavailable = True
@@ -203,7 +221,6 @@ class Processor:
                     wait = min(wait * 2, self.retry_max_s)
         finally:
             self.unavailable = False
-            self.metrics.latency.observe(time.perf_counter() - started)
 
     def _prepare(self) -> None:
         """Look up the schema id of everything this worker writes (signals, snapshots, the
@@ -255,7 +272,9 @@ class Processor:
             key=message.key,
             time=datetime.now(UTC).isoformat(timespec="milliseconds"),
         )
-        await self.send_deadletter(key=message.key, value=message.value, headers=headers)
+        await self._handed(
+            self.send_deadletter, key=message.key, value=message.value, headers=headers
+        )
         self.metrics.deadlettered.labels(stage, reason).inc()
 
     def _state(self, subject: str) -> CitizenState | None:
@@ -332,8 +351,8 @@ class Processor:
             self._mark(state, outcome.clock)
             await self._resend(state, trigger)
             return
+        await self._send(state, sends, message, saved, event)
         self.metrics.events.labels(event.type).inc()
-        await self._send(state, sends)
 
     async def _klok(self, message: Message) -> None:
         try:
@@ -370,7 +389,7 @@ class Processor:
                 raise
             if not outcome.changes:
                 await self._resend(state, trigger)
-            await self._send(state, sends)
+            await self._send(state, sends, message, saved)
 
     async def _forget(self, subject: str, at: int | None) -> None:
         """Right to erasure: replace the state by an erasure marker (``at``, the erasure
@@ -390,7 +409,7 @@ class Processor:
         headers = record_headers(
             SNAPSHOT_SCHEMA, f"tombstone:{subject}", source=self.source, subject=subject
         )
-        await self.send_snapshot(key=subject.encode(), value=None, headers=headers)
+        await self._handed(self.send_snapshot, key=subject.encode(), value=None, headers=headers)
         self.metrics.forgotten.inc()
         log.info("worker.citizen_forgotten")
 
@@ -402,7 +421,9 @@ class Processor:
             return
         for payload in list(state.uitvoer.get(trigger, ())):
             headers = event_headers(self.deserializer(payload))
-            await self.send_signal(key=state.subject.encode(), value=payload, headers=headers)
+            await self._handed(
+                self.send_signal, key=state.subject.encode(), value=payload, headers=headers
+            )
 
     def _record(
         self, state: CitizenState, outcome: Outcome, trigger: str
@@ -427,8 +448,49 @@ class Processor:
             counter.labels(change.signal.regel).inc()
         return list(zip(events, payloads, strict=True))
 
-    async def _send(self, state: CitizenState, sends: list[tuple[Any, bytes]]) -> None:
-        """Send the signal events of one step (from :meth:`_record`)."""
+    async def _send(
+        self,
+        state: CitizenState,
+        sends: list[tuple[Any, bytes]],
+        message: Message,
+        saved: Savepoint,
+        event: TimelineEvent | None = None,
+    ) -> None:
+        """Send the signal events of one step (from :meth:`_record`; ``saved`` and ``event``:
+        what :meth:`~streams.state.CitizenState.restore` needs to undo it). An outage is waited
+        out at each send, the step staying applied (:meth:`_waiting_out`), so no signal event
+        is lost or sent twice for it. Any other failure undoes the step — written again at the
+        next flush if a flush wrote it meanwhile — and raises: the record is dead-lettered and
+        leaves no trace, as when the rules fail; re-published, it emits the same changes with
+        the same ids (one already handed over then reaches the topic twice, with one id)."""
         key = state.subject.encode()
-        for event, payload in sends:
-            await self.send_signal(key=key, value=payload, headers=event_headers(event))
+        try:
+            for signal, payload in sends:
+                headers = event_headers(signal)
+                await self._waiting_out(
+                    lambda p=payload, h=headers: self._handed(  # type: ignore[misc]
+                        self.send_signal, key=key, value=p, headers=h
+                    ),
+                    message,
+                )
+        except Exception:
+            flushed = state.subject not in self._dirty
+            state.restore(saved, event)
+            if flushed:
+                self._mark(state, state.clock(self.today()))
+            raise
+
+    @staticmethod
+    async def _handed(send: Send, **record: Any) -> None:
+        """Hand ``record`` to the producer with ``send``. A Kafka error that says the broker
+        did not take it for now — the producer's buffer still full after its request timeout
+        (aiokafka's ``KafkaTimeoutError``: a long broker outage) or a retriable one — is an
+        outage (:class:`~streams.exceptions.OutputUnavailable`), not the record's fault."""
+        try:
+            await send(**record)
+        except KafkaTimeoutError as exc:
+            raise OutputUnavailable(f"the producer did not take a record: {exc}") from exc
+        except KafkaError as exc:
+            if not exc.retriable:
+                raise
+            raise OutputUnavailable(f"the producer did not take a record: {exc}") from exc

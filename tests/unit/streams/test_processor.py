@@ -7,9 +7,15 @@ from datetime import date
 from typing import Any
 
 import pytest
+from aiokafka.errors import (
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    NotLeaderForPartitionError,
+)
 
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordSerializer
+from schemas.wire import HEADER_STAGE
 from streams.processor import Message, Processor, partition_of
 from streams.state import CitizenState
 
@@ -224,3 +230,73 @@ def test_a_record_whose_processing_fails_leaves_the_citizen_as_it_was() -> None:
     (expected,) = reference.table.values()
     assert [e.event.id for e in state.events] == [e.event.id for e in expected.events]
     assert state.signalen == expected.signalen
+
+
+@pytest.mark.parametrize(
+    "outage", [KafkaTimeoutError("buffer full"), NotLeaderForPartitionError()], ids=type
+)
+def test_an_outage_at_a_signal_send_is_waited_out_with_the_record_kept(
+    outage: Exception,
+) -> None:
+    """The producer not taking a signal event (its buffer full after a long broker outage,
+    or a retriable error) is an outage: waited out at that send, nothing dead-lettered, the
+    signal event sent once, the record in the state."""
+    worker = Worker()
+    worker.processor.retry_first_s = 0.001
+    failures = [outage, outage]
+
+    async def send(**kwargs: Any) -> None:
+        if failures:
+            raise failures.pop()
+        worker.signals.sent.append(kwargs)
+
+    worker.processor.send_signal = send
+    asyncio.run(worker.handle(message(R2[0], 0), message(R2[1], 1)))
+    assert not worker.deadletters.sent and not failures
+    assert len(worker.signals.sent) == 1
+    (state,) = worker.table.values()
+    assert [e.event.id for e in state.events] == ["w", "p"]
+    assert list(state.uitvoer) == ["schakel.participatiewet.events:0:1"]
+    retries = worker.metrics.outage_retries.labels("OutputUnavailable")._value.get()
+    assert retries == 2 and not worker.processor.unavailable
+
+
+@pytest.mark.parametrize("flush_meanwhile", [False, True])
+def test_a_failed_signal_send_dead_letters_the_record_and_leaves_no_trace(
+    flush_meanwhile: bool,
+) -> None:
+    """A send that fails for good (not an outage): the record is dead-lettered and undone,
+    also when a flush wrote it to the table while its send was awaited (the flush after
+    writes the state without it); re-published, it gives what a first success gives."""
+    worker, reference = Worker(), Worker()
+    asyncio.run(worker.handle(message(R2[0], 0)))
+    asyncio.run(reference.handle(message(R2[0], 0)))
+    (state,) = worker.table.values()
+    before = ([e.event.id for e in state.events], dict(state.signalen), dict(state.uitvoer))
+    written: list[list[str]] = []  # the events of each state written to the changelog
+
+    def store_state(subject: str, state: CitizenState, partition: int) -> None:
+        written.append([e.event.id for e in state.events])
+        worker.table[subject] = state
+
+    async def refused(**kwargs: Any) -> None:
+        if flush_meanwhile:
+            worker.processor.flush()
+        raise MessageSizeTooLargeError()
+
+    worker.processor.store_state = store_state
+    worker.processor.send_signal = refused
+    asyncio.run(worker.handle(message(R2[1], 1)))  # flushes after the record
+    assert written == ([["w", "p"], ["w"]] if flush_meanwhile else [["w"]])
+    (letter,) = worker.deadletters.sent
+    assert dict(letter["headers"])[HEADER_STAGE] == b"process"
+    (state,) = worker.table.values()
+    assert ([e.event.id for e in state.events], state.signalen, state.uitvoer) == before
+    worker.processor.send_signal = worker.signals
+    asyncio.run(worker.handle(message(R2[1], 2)))  # re-published from the dead letters
+    asyncio.run(reference.handle(message(R2[1], 1)))
+    decode = worker.processor.deserializer
+    sent = [decode(s["value"]) for s in worker.signals.sent]
+    expected = [decode(s["value"]) for s in reference.signals.sent]
+    assert [(e.id, e.data) for e in sent] == [(e.id, e.data) for e in expected] != []
+    assert worker.table[state.subject].signalen == reference.table[state.subject].signalen
