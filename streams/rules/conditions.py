@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from streams.model import TimelineEvent
@@ -61,16 +61,25 @@ class Atom(Condition):
 
     name: str
     labels: frozenset[str] | None = None
+    _key: tuple[str, str, frozenset[str] | None] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+    """The cache key of :meth:`state`: built once, of parts that keep their hash (a key
+    holding the atom itself would call the dataclass's ``__hash__`` at every lookup)."""
+    _reads: frozenset[str] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", ("atom", self.name, self.labels))
+        object.__setattr__(self, "_reads", STATES[self.name].types)
 
     def state(self, view: FactView) -> State:
         """This atom's segments and intervals in ``view``."""
-
-        return view.shared(STATES[self.name].types, ("atom", self), self.compute_state)
+        return view.shared(self._reads, self._key, self.compute_state)
 
     @property
     def input(self) -> Input:
         """What :meth:`state` reads, as an :class:`~streams.rules.states.Input`."""
-        return Input(("atom", self), STATES[self.name].types, self.compute_state)
+        return Input(self._key, self._reads, self.compute_state)
 
     def compute_state(self, view: FactView) -> State:
         """:meth:`state` computed anew (not shared)."""
