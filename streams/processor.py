@@ -72,7 +72,6 @@ from streams.state import (
     CitizenState,
     Engine,
     Outcome,
-    Savepoint,
     StoredEvent,
     advance_clock,
     apply_event,
@@ -176,6 +175,8 @@ class Processor:
         self._prepared = False
         self._dirty: dict[str, tuple[CitizenState, date | None]] = {}
         """Citizens changed (or re-delivered) since the last flush, with their clock."""
+        self._flushes = 0
+        """How many flushes have run (:meth:`_undo_point`: did one run during a step?)."""
         self._warm: OrderedDict[str, CitizenState] = OrderedDict()
         """The last :data:`WARM_CITIZENS` citizens flushed, whose states keep the rules'
         results for their next event (:meth:`CitizenState.drop_derived` on the others)."""
@@ -297,6 +298,7 @@ class Processor:
         after it without a record being processed in between (the commit hook of
         :mod:`streams.transactions`). A citizen stays dirty until its writes were handed
         over: if one fails, the exception ends the commit and the rest stay for the next."""
+        self._flushes += 1
         dirty = list(self._dirty.items())
         warm = self._warm
         for subject, (state, clock) in dirty:
@@ -333,7 +335,7 @@ class Processor:
         if state is None:
             state = CitizenState(subject=subject)
         trigger = f"{message.topic}:{message.partition}:{message.offset}"
-        saved = state.savepoint()
+        undo = self._undo_point(state, event)
         try:
             outcome = apply_event(
                 state,
@@ -344,14 +346,14 @@ class Processor:
             )
             sends = self._record(state, outcome, trigger) if outcome.accepted else []
         except BaseException:
-            state.restore(saved, event)  # dead-lettered or retried: as if never read
+            undo()  # dead-lettered or retried: as if never read
             raise
         if not outcome.accepted:
             self.metrics.duplicates.inc()
             self._mark(state, outcome.clock)
             await self._resend(state, trigger)
             return
-        await self._send(state, sends, message, saved, event)
+        await self._send(state, sends, message, undo)
         self.metrics.events.labels(event.type).inc()
 
     async def _klok(self, message: Message) -> None:
@@ -380,16 +382,16 @@ class Processor:
             if state is None or not state.events:  # unknown, or only an erasure marker
                 continue
             trigger = f"{message.topic}:{message.partition}:{message.offset}"
-            saved = state.savepoint()
+            undo = self._undo_point(state)
             try:
                 outcome = advance_clock(state, tot, self.engine, today=self.today())
                 sends = self._record(state, outcome, trigger)
             except BaseException:
-                state.restore(saved)
+                undo()
                 raise
             if not outcome.changes:
                 await self._resend(state, trigger)
-            await self._send(state, sends, message, saved)
+            await self._send(state, sends, message, undo)
 
     async def _forget(self, subject: str, at: int | None) -> None:
         """Right to erasure: replace the state by an erasure marker (``at``, the erasure
@@ -448,21 +450,44 @@ class Processor:
             counter.labels(change.signal.regel).inc()
         return list(zip(events, payloads, strict=True))
 
+    def _undo_point(
+        self, state: CitizenState, event: TimelineEvent | None = None
+    ) -> Callable[[], None]:
+        """What undoes the step about to be applied to ``state`` (``event`` inserted, or a
+        clock tick) if it fails before its outputs left: the state restored
+        (:meth:`~streams.state.CitizenState.restore`) and its pending flush as it was before
+        the step — or, if a flush wrote the step to the table meanwhile (while a send was
+        awaited), the restored state written again at the next flush. (A citizen new with the
+        step is then written as a state without events.)"""
+        saved = state.savepoint()
+        pending = self._dirty.get(state.subject)
+        flushes = self._flushes
+
+        def undo() -> None:
+            state.restore(saved, event)
+            if self._flushes != flushes and state.subject not in self._dirty:
+                self._mark(state, state.clock(self.today()))
+            elif pending is None:
+                self._dirty.pop(state.subject, None)
+            else:
+                self._dirty[state.subject] = pending
+
+        return undo
+
     async def _send(
         self,
         state: CitizenState,
         sends: list[tuple[Any, bytes]],
         message: Message,
-        saved: Savepoint,
-        event: TimelineEvent | None = None,
+        undo: Callable[[], None],
     ) -> None:
-        """Send the signal events of one step (from :meth:`_record`; ``saved`` and ``event``:
-        what :meth:`~streams.state.CitizenState.restore` needs to undo it). An outage is waited
-        out at each send, the step staying applied (:meth:`_waiting_out`), so no signal event
-        is lost or sent twice for it. Any other failure undoes the step — written again at the
-        next flush if a flush wrote it meanwhile — and raises: the record is dead-lettered and
-        leaves no trace, as when the rules fail; re-published, it emits the same changes with
-        the same ids (one already handed over then reaches the topic twice, with one id)."""
+        """Send the signal events of one step (from :meth:`_record`; ``undo`` from
+        :meth:`_undo_point`). An outage is waited out at each send, the step staying applied
+        (:meth:`_waiting_out`), so no signal event is lost or sent twice for it. Any other
+        failure, or the task cancelled meanwhile (a rebalance, a stop), undoes the step and
+        raises: a failed record is dead-lettered and leaves no trace, as when the rules fail,
+        and re-published it emits the same changes with the same ids (one already handed over
+        then reaches the topic twice, with one id); a cancelled one is delivered again."""
         key = state.subject.encode()
         try:
             for signal, payload in sends:
@@ -473,11 +498,8 @@ class Processor:
                     ),
                     message,
                 )
-        except Exception:
-            flushed = state.subject not in self._dirty
-            state.restore(saved, event)
-            if flushed:
-                self._mark(state, state.clock(self.today()))
+        except BaseException:
+            undo()
             raise
 
     @staticmethod
@@ -488,9 +510,21 @@ class Processor:
         outage (:class:`~streams.exceptions.OutputUnavailable`), not the record's fault."""
         try:
             await send(**record)
-        except KafkaTimeoutError as exc:
-            raise OutputUnavailable(f"the producer did not take a record: {exc}") from exc
-        except KafkaError as exc:
-            if not exc.retriable:
+        except Exception as exc:
+            cause = _outage_in(exc)
+            if cause is None:
                 raise
-            raise OutputUnavailable(f"the producer did not take a record: {exc}") from exc
+            raise OutputUnavailable(
+                f"the producer did not take a record: {type(cause).__name__}: {cause}"
+            ) from exc
+
+
+def _outage_in(exc: BaseException | None) -> KafkaError | None:
+    """The Kafka error behind ``exc`` — itself or what it was raised from (Faust raises its
+    ``ProducerSendError`` from aiokafka's error) — if it says that the producer did not take a
+    record for now: ``KafkaTimeoutError`` or a retriable error; else ``None``."""
+    while exc is not None:
+        if isinstance(exc, KafkaTimeoutError) or (isinstance(exc, KafkaError) and exc.retriable):
+            return exc
+        exc = exc.__cause__
+    return None

@@ -12,6 +12,7 @@ from aiokafka.errors import (
     MessageSizeTooLargeError,
     NotLeaderForPartitionError,
 )
+from faust.exceptions import ProducerSendError
 
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordSerializer
@@ -232,17 +233,32 @@ def test_a_record_whose_processing_fails_leaves_the_citizen_as_it_was() -> None:
     assert state.signalen == expected.signalen
 
 
+def _from_faust(cause: Exception) -> Exception:
+    """``cause`` as Faust's producer raises it: a ``ProducerSendError`` raised from it."""
+    wrapped: Exception = ProducerSendError(f"Error while sending: {cause!r}")
+    wrapped.__cause__ = cause
+    return wrapped
+
+
 @pytest.mark.parametrize(
-    "outage", [KafkaTimeoutError("buffer full"), NotLeaderForPartitionError()], ids=type
+    "outage",
+    [
+        _from_faust(KafkaTimeoutError("buffer full")),
+        _from_faust(NotLeaderForPartitionError()),
+        KafkaTimeoutError("buffer full"),
+    ],
+    ids=["faust-timeout", "faust-retriable", "aiokafka-timeout"],
 )
 def test_an_outage_at_a_signal_send_is_waited_out_with_the_record_kept(
     outage: Exception,
 ) -> None:
     """The producer not taking a signal event (its buffer full after a long broker outage,
     or a retriable error) is an outage: waited out at that send, nothing dead-lettered, the
-    signal event sent once, the record in the state."""
+    record applied once and its signal event sent once — also under exactly-once, where a
+    record delivered again re-sends nothing."""
     worker = Worker()
     worker.processor.retry_first_s = 0.001
+    worker.processor.resend_redelivered = False
     failures = [outage, outage]
 
     async def send(**kwargs: Any) -> None:
@@ -257,8 +273,30 @@ def test_an_outage_at_a_signal_send_is_waited_out_with_the_record_kept(
     (state,) = worker.table.values()
     assert [e.event.id for e in state.events] == ["w", "p"]
     assert list(state.uitvoer) == ["schakel.participatiewet.events:0:1"]
-    retries = worker.metrics.outage_retries.labels("OutputUnavailable")._value.get()
-    assert retries == 2 and not worker.processor.unavailable
+    metrics = worker.metrics
+    assert metrics.outage_retries.labels("OutputUnavailable")._value.get() == 2
+    assert metrics.duplicates._value.get() == 0
+    assert (
+        sum(
+            metrics.events.labels(t)._value.get()
+            for t in ("nl.wmo.aanvragen.afgewezen", "nl.participatiewet.aanvragen.afgewezen")
+        )
+        == 2
+    )
+    assert not worker.processor.unavailable
+
+
+EARLY_WARNING = raw(
+    "v",
+    "nl.wgs.vroegsignalen.ontvangen",
+    datum="2026-01-01",
+    signaal_id="S",
+    partner="water",
+    bedrag_cent=100,
+    dagen_achterstand=30,
+    dreiging="geen",
+)
+"""On the live clock (long after its date, never followed up) it opens a signal at once."""
 
 
 @pytest.mark.parametrize("flush_meanwhile", [False, True])
@@ -282,12 +320,12 @@ def test_a_failed_signal_send_dead_letters_the_record_and_leaves_no_trace(
     async def refused(**kwargs: Any) -> None:
         if flush_meanwhile:
             worker.processor.flush()
-        raise MessageSizeTooLargeError()
+        raise _from_faust(MessageSizeTooLargeError())
 
     worker.processor.store_state = store_state
     worker.processor.send_signal = refused
     asyncio.run(worker.handle(message(R2[1], 1)))  # flushes after the record
-    assert written == ([["w", "p"], ["w"]] if flush_meanwhile else [["w"]])
+    assert written == ([["w", "p"], ["w"]] if flush_meanwhile else [])
     (letter,) = worker.deadletters.sent
     assert dict(letter["headers"])[HEADER_STAGE] == b"process"
     (state,) = worker.table.values()
@@ -300,3 +338,49 @@ def test_a_failed_signal_send_dead_letters_the_record_and_leaves_no_trace(
     expected = [decode(s["value"]) for s in reference.signals.sent]
     assert [(e.id, e.data) for e in sent] == [(e.id, e.data) for e in expected] != []
     assert worker.table[state.subject].signalen == reference.table[state.subject].signalen
+
+
+@pytest.mark.parametrize("flush_meanwhile", [False, True])
+def test_a_new_citizens_failed_send_writes_nothing_of_it(flush_meanwhile: bool) -> None:
+    """The first record of a citizen, undone: nothing is written for the citizen — unless a
+    flush wrote it while its send was awaited; then the next flush writes a state without
+    events over it (the changelog keeps no trace of the record)."""
+    worker = Worker()
+    worker.processor.clock_mode = "live"
+    written: list[list[str]] = []
+
+    def store_state(subject: str, state: CitizenState, partition: int) -> None:
+        written.append([e.event.id for e in state.events])
+
+    async def refused(**kwargs: Any) -> None:
+        if flush_meanwhile:
+            worker.processor.flush()
+        raise RuntimeError("refused")
+
+    worker.processor.store_state = store_state
+    worker.processor.send_signal = refused
+    asyncio.run(worker.handle(message(EARLY_WARNING, 0)))
+    assert len(worker.deadletters.sent) == 1
+    assert written == ([["v"], []] if flush_meanwhile else [])
+    assert len(worker.snapshots.sent) == len(written)
+
+
+def test_a_record_cancelled_during_its_send_is_undone() -> None:
+    """Cancelled while a send is awaited (a rebalance or a stop): the record is undone, so
+    its delivery again is processed as new and sends its signal event — also under
+    exactly-once, where a record the state already holds re-sends nothing."""
+    worker = Worker()
+    worker.processor.resend_redelivered = False
+    asyncio.run(worker.handle(message(R2[0], 0)))
+
+    async def cancelled(**kwargs: Any) -> None:
+        raise asyncio.CancelledError
+
+    worker.processor.send_signal = cancelled
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(worker.processor.handle(message(R2[1], 1)))
+    worker.processor.send_signal = worker.signals
+    asyncio.run(worker.handle(message(R2[1], 1)))  # delivered again
+    assert len(worker.signals.sent) == 1 and not worker.deadletters.sent
+    (state,) = worker.table.values()
+    assert [e.event.id for e in state.events] == ["w", "p"]
