@@ -90,22 +90,27 @@ def test_undecodable_and_invalid_records_are_dead_lettered(
     assert table == {}
 
 
-def test_end_of_replay_tick_moves_the_clock_of_the_partitions_citizens(
-    setup: tuple[Processor, Sink, Sink, Sink, dict[str, Any]],
-) -> None:
-
-    processor, signals, _, _, table = setup
-    start = raw(
+def early_warning(datum: str) -> dict[str, Any]:
+    """An early warning (vroegsignaal) received on ``datum``: 28 days later, not followed
+    up, it opens a signal."""
+    return raw(
         "v",
         "nl.wgs.vroegsignalen.ontvangen",
-        datum="2026-03-06",
+        datum=datum,
         signaal_id="S",
         partner="water",
         bedrag_cent=100,
         dagen_achterstand=30,
         dreiging="geen",
     )
-    processed(processor, message(start, 0))
+
+
+def test_end_of_replay_tick_moves_the_clock_of_the_partitions_citizens(
+    setup: tuple[Processor, Sink, Sink, Sink, dict[str, Any]],
+) -> None:
+
+    processor, signals, _, _, table = setup
+    processed(processor, message(early_warning("2026-03-06"), 0))
     assert signals.sent == []  # 28 days have not passed on the citizen's own clock
     (subject,) = table
     tick = RecordSerializer(LocalRegistry()).encode(
@@ -286,19 +291,6 @@ def test_an_outage_at_a_signal_send_is_waited_out_with_the_record_kept(
     assert not worker.processor.unavailable
 
 
-EARLY_WARNING = raw(
-    "v",
-    "nl.wgs.vroegsignalen.ontvangen",
-    datum="2026-01-01",
-    signaal_id="S",
-    partner="water",
-    bedrag_cent=100,
-    dagen_achterstand=30,
-    dreiging="geen",
-)
-"""On the live clock (long after its date, never followed up) it opens a signal at once."""
-
-
 @pytest.mark.parametrize("flush_meanwhile", [False, True])
 def test_a_failed_signal_send_dead_letters_the_record_and_leaves_no_trace(
     flush_meanwhile: bool,
@@ -359,7 +351,8 @@ def test_a_new_citizens_failed_send_writes_nothing_of_it(flush_meanwhile: bool) 
 
     worker.processor.store_state = store_state
     worker.processor.send_signal = refused
-    asyncio.run(worker.handle(message(EARLY_WARNING, 0)))
+    # on the live clock, long after its day and never followed up: a signal at once
+    asyncio.run(worker.handle(message(early_warning("2026-01-01"), 0)))
     assert len(worker.deadletters.sent) == 1
     assert written == ([["v"], []] if flush_meanwhile else [])
     assert len(worker.snapshots.sent) == len(written)
