@@ -90,19 +90,29 @@ def test_undecodable_and_invalid_records_are_dead_lettered(
     assert table == {}
 
 
-def early_warning(datum: str) -> dict[str, Any]:
+def early_warning(datum: str, signaal_id: str = "S") -> dict[str, Any]:
     """An early warning (vroegsignaal) received on ``datum``: 28 days later, not followed
     up, it opens a signal."""
     return raw(
-        "v",
+        f"v{signaal_id}",
         "nl.wgs.vroegsignalen.ontvangen",
         datum=datum,
-        signaal_id="S",
+        signaal_id=signaal_id,
         partner="water",
         bedrag_cent=100,
         dagen_achterstand=30,
         dreiging="geen",
     )
+
+
+def tick(tot: date, partition: int) -> Message:
+    """A clock tick (``schakel.klok``) for every citizen of ``partition``, up to ``tot``."""
+    value = RecordSerializer(LocalRegistry()).encode(
+        "schakel.klok",
+        "nl.schakel.intern.klok",
+        {"subject": None, "tot": tot, "modus": "replay"},
+    )
+    return Message("schakel.klok", partition, 0, None, value, [])
 
 
 def test_end_of_replay_tick_moves_the_clock_of_the_partitions_citizens(
@@ -113,12 +123,7 @@ def test_end_of_replay_tick_moves_the_clock_of_the_partitions_citizens(
     processed(processor, message(early_warning("2026-03-06"), 0))
     assert signals.sent == []  # 28 days have not passed on the citizen's own clock
     (subject,) = table
-    tick = RecordSerializer(LocalRegistry()).encode(
-        "schakel.klok",
-        "nl.schakel.intern.klok",
-        {"subject": None, "tot": date(2026, 4, 30), "modus": "replay"},
-    )
-    processed(processor, Message("schakel.klok", partition_of(subject, 4), 0, None, tick, []))
+    processed(processor, tick(date(2026, 4, 30), partition_of(subject, 4)))
     assert len(signals.sent) == 1
     assert table[subject].klok == date(2026, 4, 30)
 
@@ -354,7 +359,7 @@ def test_a_new_citizens_failed_send_writes_nothing_of_it(flush_meanwhile: bool) 
     # on the live clock, long after its day and never followed up: a signal at once
     asyncio.run(worker.handle(message(early_warning("2026-01-01"), 0)))
     assert len(worker.deadletters.sent) == 1
-    assert written == ([["v"], []] if flush_meanwhile else [])
+    assert written == ([["vS"], []] if flush_meanwhile else [])
     assert len(worker.snapshots.sent) == len(written)
 
 
@@ -377,3 +382,27 @@ def test_a_record_cancelled_during_its_send_is_undone() -> None:
     assert len(worker.signals.sent) == 1 and not worker.deadletters.sent
     (state,) = worker.table.values()
     assert [e.event.id for e in state.events] == ["w", "p"]
+
+
+def test_an_outage_at_the_second_send_of_a_step_sends_the_first_once() -> None:
+    """A clock tick that opens two signals of a citizen, the producer not taking the second
+    for a while: each signal event is sent once (the step is not repeated from its start)."""
+    worker = Worker()
+    worker.processor.retry_first_s = 0.001
+    worker.processor.resend_redelivered = False
+    warnings = [early_warning("2026-03-06", "S1"), early_warning("2026-03-07", "S2")]
+    asyncio.run(worker.handle(*(message(w, n) for n, w in enumerate(warnings))))
+    assert worker.signals.sent == []
+    failures = [KafkaTimeoutError("buffer full")] * 2
+
+    async def send(**kwargs: Any) -> None:
+        if len(worker.signals.sent) == 1 and failures:
+            raise failures.pop()
+        worker.signals.sent.append(kwargs)
+
+    worker.processor.send_signal = send
+    (subject,) = worker.table
+    asyncio.run(worker.handle(tick(date(2026, 4, 30), partition_of(subject, 4))))
+    assert not failures and not worker.deadletters.sent
+    ids = [dict(s["headers"])["ce_id"] for s in worker.signals.sent]
+    assert len(ids) == 2 == len(set(ids))
