@@ -16,6 +16,7 @@ from typing import Any
 import fastavro
 from fastavro.schema import to_parsing_canonical_form
 
+from schemas.avro_write import Write, compile_writer
 from schemas.catalogue import Catalogue, SchemaVersion, catalogue, from_avro, to_avro
 from schemas.envelope import Event
 from schemas.exceptions import SerdeError, UndecodablePayload, UnknownMagicByte
@@ -33,15 +34,17 @@ class RecordSerializer:
         self._registry = registry
         self._catalogue = cat or catalogue()
         self._ids: dict[tuple[str, str], int] = {}
-        self._writers: dict[str, Any] = {}
+        self._writers: dict[str, tuple[Any, Write | None]] = {}
         self._lock = threading.Lock()
 
-    def _writer(self, schema: SchemaVersion) -> Any:
+    def _writer(self, schema: SchemaVersion) -> tuple[Any, Write | None]:
         """``schema`` parsed once for writing, with fastavro's mark of a parsed schema (without
-        it, ``schemaless_writer`` parses the schema again on every call); the same bytes."""
+        it, ``schemaless_writer`` parses the schema again on every call), and its generated
+        writer (:mod:`schemas.avro_write`; ``None`` if it has none): the same bytes."""
         writer = self._writers.get(schema.name)
         if writer is None:
-            writer = self._writers[schema.name] = fastavro.parse_schema(dict(schema.raw))
+            parsed = fastavro.parse_schema(dict(schema.raw))
+            writer = self._writers[schema.name] = (parsed, compile_writer(parsed))
         return writer
 
     def _schema_id(self, topic: str, schema: SchemaVersion) -> int:
@@ -69,10 +72,20 @@ class RecordSerializer:
             schema = self._catalogue.latest(name)
         except KeyError:
             raise SerdeError(f"no schema named {name!r} in the catalogue") from None
-        buffer = io.BytesIO()
-        buffer.write(_HEADER.pack(MAGIC, self._schema_id(topic, schema)))
+        header = _HEADER.pack(MAGIC, self._schema_id(topic, schema))
+        parsed, generated = self._writer(schema)
         try:
-            fastavro.schemaless_writer(buffer, self._writer(schema), to_avro(schema, record))
+            datum = to_avro(schema, record)
+            if generated is not None:
+                out = bytearray(header)
+                try:
+                    generated(out, datum)
+                    return bytes(out)
+                except Exception:  # noqa: S110 - not a plain record: fastavro decides
+                    pass
+            buffer = io.BytesIO()
+            buffer.write(header)
+            fastavro.schemaless_writer(buffer, parsed, datum)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise SerdeError(f"record does not fit schema {name}: {exc}") from exc
         return buffer.getvalue()

@@ -209,8 +209,7 @@ class Domains(Condition):
         return iv.at_least([a.intervals(view) for a in self.atoms()], self.minimum)
 
     def atoms(self) -> Iterator[Atom]:
-        for name in DOMEINEN:
-            yield Atom(name)
+        return iter(_DOMAIN_ATOMS)
 
     def describe(self) -> str:
         return f"{self.minimum} of meer domeinen actief"
@@ -223,6 +222,10 @@ class Domains(Condition):
         return [
             a.name.removeprefix("domein-") for a in self.atoms() if iv.holds(a.intervals(view), day)
         ]
+
+
+_DOMAIN_ATOMS = tuple(Atom(name) for name in DOMEINEN)
+"""The atoms :class:`Domains` reads, built once (an atom builds its cache key)."""
 
 
 def _grouped(condition: Condition) -> str:
