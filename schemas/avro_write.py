@@ -23,9 +23,9 @@ lenience and error messages stay as they were. :func:`compile_writer` returns ``
 schema with a construct it does not generate (another logical type, ``fixed``, ``float``, a
 union of two non-null types): the caller then always uses fastavro.
 
-The generated source holds no text of the schema: names and symbols are passed in as values,
-so a schema cannot inject code. ``tests/unit/schemas/test_avro_write.py`` proves the equality
-for every catalogue schema with generated data and fastavro's outcome for unfit data.
+The code is made by :mod:`schemas.avro_codegen` (no text of the schema in it).
+``tests/unit/schemas/test_avro_write.py`` proves the equality for every catalogue schema with
+generated data, and fastavro's outcome for unfit data.
 """
 
 from __future__ import annotations
@@ -35,16 +35,14 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from schemas.avro_codegen import Generator, NotGenerated, Unfit, lines
+
 Write = Callable[[bytearray, Any], None]
 
 _EPOCH = date(1970, 1, 1).toordinal()
 _INT = 1 << 31
 _LONG = 1 << 63
 _TABLE = 1 << 15
-
-
-class Unfit(Exception):
-    """A datum outside the shapes the generated writer knows: encode it with fastavro."""
 
 
 def varint(n: int) -> bytes:
@@ -66,23 +64,13 @@ _SMALL = [varint(n) for n in range(-_TABLE, _TABLE)]
 up to 2059), looked up instead of computed."""
 
 
-class _NotGenerated(Exception):
-    """The schema has a construct this module does not generate."""
-
-
 def compile_writer(schema: Any) -> Write | None:
     """``write(out, datum)`` for ``schema`` (parsed by :func:`fastavro.parse_schema`), or
     ``None`` if it has a construct this module does not generate (module docstring)."""
     try:
-        return _Generator().writer(schema)
-    except _NotGenerated:
+        return _Writer().writer(schema)
+    except NotGenerated:
         return None
-
-
-def _lines(depth: int, *lines: str) -> list[str]:
-    """``lines`` indented ``depth`` levels."""
-    pad = "    " * depth
-    return [pad + line for line in lines]
 
 
 def _length(var: str) -> str:
@@ -92,7 +80,7 @@ def _length(var: str) -> str:
 
 def _number(var: str, depth: int) -> list[str]:
     """Lines appending the encoding of the int ``var`` (looked up when small)."""
-    return _lines(
+    return lines(
         depth, f"out += SMALL[{var} + {_TABLE}] if -{_TABLE} <= {var} < {_TABLE} else varint({var})"
     )
 
@@ -100,61 +88,28 @@ def _number(var: str, depth: int) -> list[str]:
 def _integer(var: str, depth: int, limit: int) -> list[str]:
     """Lines appending the encoding of the int ``var``, refused outside ``[-limit, limit)``."""
     check = f"if type({var}) is not int or not {-limit} <= {var} < {limit}:"
-    return _lines(depth, check, "    raise Unfit") + _number(var, depth)
+    return lines(depth, check, "    raise Unfit") + _number(var, depth)
 
 
-def _enum_lookup(table: str, var: str, pad: str) -> list[str]:
-    return [
-        f"{pad}if type({var}) is not str or {var} not in {table}:",
-        f"{pad}    raise Unfit",
-        f"{pad}out += {table}[{var}]",
-    ]
-
-
-class _Generator:
-    """Generates one function per record type (named types are generated once and called by
-    name after) and returns the root's."""
+class _Writer(Generator):
+    """Functions ``(out, datum)`` appending the encoding of ``datum`` to ``out``."""
 
     def __init__(self) -> None:
-        self.values: dict[str, Any] = {
-            "SMALL": _SMALL,
-            "varint": varint,
-            "Unfit": Unfit,
-            "date": date,
-            "double": struct.Struct("<d").pack,
-        }
-        self.functions: list[list[str]] = []
-        self.records: dict[str, str] = {}
-        """Function name by full record name."""
-        self.enums: dict[str, str] = {}
-        """Name of the codes table by full enum name."""
-
-    def value(self, prefix: str, value: Any) -> str:
-        """A name in the generated module for ``value`` (a field name, a table)."""
-        name = f"{prefix}{len(self.values)}"
-        self.values[name] = value
-        return name
+        super().__init__(
+            {"SMALL": _SMALL, "varint": varint, "date": date, "double": struct.Struct("<d").pack}
+        )
 
     def writer(self, schema: Any) -> Write:
-        root = self.record_function(schema) if _kind(schema) == "record" else None
-        if root is None:  # a top-level non-record: wrap it in a function of its own
-            name = f"w{len(self.functions)}"
-            body = [f"def {name}(out, v0):"]
-            self.functions.append(body)
-            body += self.code(schema, "v0", 1)
-            root = name
-        source = "\n\n".join("\n".join(lines) for lines in self.functions) + "\n"
-        namespace = dict(self.values)
-        exec(compile(source, "<avro writer>", "exec"), namespace)  # noqa: S102 - see docstring
-        written: Write = namespace[root]
-        return written
+        if isinstance(schema, Mapping) and schema.get("type") == "record":
+            return self.build(self.record_function(schema))
+        root, body = self.function("out, v0")  # a top-level non-record
+        body += self.code(schema, "v0", 1)
+        return self.build(root)
 
     def record_function(self, schema: Mapping[str, Any]) -> str:
-        full = schema["name"]
-        name = f"w{len(self.functions)}"
-        self.records[full] = name
-        body = [f"def {name}(out, d):", "    if type(d) is not dict:", "        raise Unfit"]
-        self.functions.append(body)
+        name, body = self.function("out, d")
+        self.records[schema["name"]] = name
+        body += lines(1, "if type(d) is not dict:", "    raise Unfit")
         for field in schema["fields"]:
             key = self.value("F", field["name"])
             body.append(f"    v1 = d[{key}]")  # KeyError: missing, fastavro decides
@@ -162,32 +117,44 @@ class _Generator:
         body.append("    return")
         return name
 
-    def code(self, schema: Any, var: str, depth: int) -> list[str]:
-        """Lines (indented ``depth`` levels) appending the encoding of ``var``."""
-        if isinstance(schema, list):
-            return self.union(schema, var, depth)
-        if isinstance(schema, str) and schema in self.records:
-            return [f"{'    ' * depth}{self.records[schema]}(out, {var})"]
-        if isinstance(schema, str) and schema in self.enums:
-            return _enum_lookup(self.enums[schema], var, "    " * depth)
-        kind = _kind(schema)
-        if isinstance(schema, Mapping) and schema.get("logicalType") is not None:
-            if schema["logicalType"] != "date" or kind != "int":
-                raise _NotGenerated(f"logical type {schema['logicalType']}")
-            kind = "date"
-        make = getattr(self, f"code_{kind}", None) if isinstance(kind, str) else None
-        if make is None:
-            raise _NotGenerated(f"type {kind}")
-        lines: list[str] = make(schema, var, depth)
-        return lines
+    def call_record(self, function: str, var: str, depth: int) -> list[str]:
+        return lines(depth, f"{function}(out, {var})")
+
+    def enum_reference(self, enum: Any, var: str, depth: int) -> list[str]:
+        return lines(
+            depth,
+            f"if type({var}) is not str or {var} not in {enum}:",
+            "    raise Unfit",
+            f"out += {enum}[{var}]",
+        )
+
+    def union_code(self, null_at: int, other: Any, var: str, depth: int) -> list[str]:
+        return [
+            *lines(
+                depth,
+                f"if {var} is None:",
+                f"    out += {varint(null_at)!r}",
+                "else:",
+                # fastavro's notations naming the branch: a (name, value) tuple, a "-type" key
+                f'    if type({var}) is tuple or (type({var}) is dict and "-type" in {var}):',
+                "        raise Unfit",
+                f"    out += {varint(1 - null_at)!r}",
+            ),
+            *self.code(other, var, depth + 1),
+        ]
+
+    def code_enum(self, schema: Any, var: str, depth: int) -> list[str]:
+        codes = {symbol: varint(i) for i, symbol in enumerate(schema["symbols"])}
+        table = self.enums[schema["name"]] = self.value("E", codes)
+        return self.enum_reference(table, var, depth)
 
     @staticmethod
     def code_null(schema: Any, var: str, depth: int) -> list[str]:
-        return _lines(depth, f"if {var} is not None:", "    raise Unfit")
+        return lines(depth, f"if {var} is not None:", "    raise Unfit")
 
     @staticmethod
     def code_boolean(schema: Any, var: str, depth: int) -> list[str]:
-        return _lines(
+        return lines(
             depth,
             f"if {var} is True:",
             '    out += b"\\x01"',
@@ -207,7 +174,7 @@ class _Generator:
 
     @staticmethod
     def code_date(schema: Any, var: str, depth: int) -> list[str]:
-        return _lines(
+        return lines(
             depth,
             f"if type({var}) is date:",
             f"    {var} = {var}.toordinal() - {_EPOCH}",
@@ -217,14 +184,14 @@ class _Generator:
 
     @staticmethod
     def code_double(schema: Any, var: str, depth: int) -> list[str]:
-        return _lines(
+        return lines(
             depth, f"if type({var}) is not float:", "    raise Unfit", f"out += double({var})"
         )
 
     @staticmethod
     def code_string(schema: Any, var: str, depth: int) -> list[str]:
         encoded, size = f"e{depth}", f"n{depth}"
-        return _lines(
+        return lines(
             depth,
             f"if type({var}) is not str:",
             "    raise Unfit",
@@ -237,7 +204,7 @@ class _Generator:
     @staticmethod
     def code_bytes(schema: Any, var: str, depth: int) -> list[str]:
         size = f"n{depth}"
-        return _lines(
+        return lines(
             depth,
             f"if type({var}) is not bytes:",
             "    raise Unfit",
@@ -247,70 +214,40 @@ class _Generator:
         )
 
     def code_array(self, schema: Any, var: str, depth: int) -> list[str]:
-        item, size = f"v{depth + 1}", f"n{depth}"
-        return [
-            *_lines(
-                depth,
-                f"if type({var}) is not list and type({var}) is not tuple:",
-                "    raise Unfit",
-                f"if {var}:",
-                f"    {size} = len({var})",
-                f"    {_length(size)}",
-                f"    for {item} in {var}:",
-            ),
-            *self.code(schema["items"], item, depth + 2),
-            *_lines(depth, 'out += b"\\x00"'),
-        ]
+        item = f"v{depth + 1}"
+        return self.blocks(
+            var,
+            depth,
+            f"type({var}) is not list and type({var}) is not tuple",
+            f"for {item} in {var}:",
+            self.code(schema["items"], item, depth + 2),
+        )
 
     def code_map(self, schema: Any, var: str, depth: int) -> list[str]:
-        key, item, size = f"k{depth + 1}", f"v{depth + 1}", f"n{depth}"
+        key, item = f"k{depth + 1}", f"v{depth + 1}"
+        entry = [
+            *self.code_string("string", key, depth + 2),
+            *self.code(schema["values"], item, depth + 2),
+        ]
+        return self.blocks(
+            var, depth, f"type({var}) is not dict", f"for {key}, {item} in {var}.items():", entry
+        )
+
+    @staticmethod
+    def blocks(var: str, depth: int, unfit: str, loop: str, entry: list[str]) -> list[str]:
+        """Lines writing ``var`` as one Avro block (the count, the entries) and the end;
+        refused when ``unfit``; ``loop`` walks its entries, ``entry`` writes one."""
+        size = f"n{depth}"
         return [
-            *_lines(
+            *lines(
                 depth,
-                f"if type({var}) is not dict:",
+                f"if {unfit}:",
                 "    raise Unfit",
                 f"if {var}:",
                 f"    {size} = len({var})",
                 f"    {_length(size)}",
-                f"    for {key}, {item} in {var}.items():",
+                f"    {loop}",
             ),
-            *self.code_string("string", key, depth + 2),
-            *self.code(schema["values"], item, depth + 2),
-            *_lines(depth, 'out += b"\\x00"'),
+            *entry,
+            *lines(depth, 'out += b"\\x00"'),
         ]
-
-    def code_record(self, schema: Any, var: str, depth: int) -> list[str]:
-        function = self.records.get(schema["name"]) or self.record_function(schema)
-        return _lines(depth, f"{function}(out, {var})")
-
-    def code_enum(self, schema: Any, var: str, depth: int) -> list[str]:
-        codes = {symbol: varint(i) for i, symbol in enumerate(schema["symbols"])}
-        table = self.enums[schema["name"]] = self.value("E", codes)
-        return _enum_lookup(table, var, "    " * depth)
-
-    def union(self, branches: list[Any], var: str, depth: int) -> list[str]:
-        if len(branches) != 2 or "null" not in branches:
-            raise _NotGenerated("a union other than null and one type")
-        pad = "    " * depth
-        null_at = branches.index("null")
-        null_code, other_code = varint(null_at), varint(1 - null_at)
-        return [
-            f"{pad}if {var} is None:",
-            f"{pad}    out += {null_code!r}",
-            f"{pad}else:",
-            # fastavro's notations naming the branch: a (name, value) tuple, a "-type" key
-            f'{pad}    if type({var}) is tuple or (type({var}) is dict and "-type" in {var}):',
-            f"{pad}        raise Unfit",
-            f"{pad}    out += {other_code!r}",
-            *self.code(branches[1 - null_at], var, depth + 1),
-        ]
-
-
-def _kind(schema: Any) -> Any:
-    """The type name of ``schema`` (a name, or the ``type`` of a mapping, unwrapped)."""
-    if isinstance(schema, Mapping):
-        kind = schema.get("type")
-        if isinstance(kind, Mapping | list):
-            raise _NotGenerated("a nested type declaration")
-        return kind
-    return schema

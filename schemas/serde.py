@@ -16,6 +16,7 @@ from typing import Any
 import fastavro
 from fastavro.schema import to_parsing_canonical_form
 
+from schemas.avro_read import Read, compile_reader
 from schemas.avro_write import Write, compile_writer
 from schemas.catalogue import Catalogue, SchemaVersion, catalogue, from_avro, to_avro
 from schemas.envelope import Event
@@ -24,6 +25,18 @@ from schemas.registry import SchemaRegistry, subject_name
 
 MAGIC = 0
 _HEADER = struct.Struct(">bI")
+_REFUSED: Any = object()
+
+
+def _read_generated(read: Read | None, payload: bytes) -> Any:
+    """The datum of a wire-format ``payload`` read by the generated reader ``read``, or
+    :data:`_REFUSED` when there is none or it refuses the payload (fastavro reads it then)."""
+    if read is None:
+        return _REFUSED
+    try:
+        return read(payload, _HEADER.size)
+    except Exception:  # refused: fastavro reads it (and says why)
+        return _REFUSED
 
 
 class RecordSerializer:
@@ -102,6 +115,7 @@ class RecordDeserializer:
         self._registry = registry
         self._catalogue = cat or catalogue()
         self._readers: dict[int, tuple[Any, Any, SchemaVersion]] = {}
+        self._generated: dict[int, Read | None] = {}
         self._lock = threading.Lock()
 
     def _reader(self, schema_id: int) -> tuple[Any, Any, SchemaVersion]:
@@ -116,9 +130,18 @@ class RecordDeserializer:
         latest = self._catalogue.latest(name)
         same = to_parsing_canonical_form(dict(raw)) == to_parsing_canonical_form(dict(latest.raw))
         entry = (writer, None if same else latest.parsed, latest)
+        generated = compile_reader(writer) if same else None
         with self._lock:
+            self._generated[schema_id] = generated
             self._readers[schema_id] = entry
         return entry
+
+    def generated_reader(self, schema_id: int) -> Read | None:
+        """The generated reader of ``schema_id`` (:mod:`schemas.avro_read`) when its writer is
+        the newest version (no schema resolution), else ``None``; raises what :meth:`decode`
+        raises for that id. What it refuses, fastavro reads."""
+        self._reader(schema_id)
+        return self._generated[schema_id]
 
     def reader(self, schema_id: int) -> tuple[Any, Any, SchemaVersion]:
         """What :meth:`decode` reads ``schema_id`` with, looked up once: (writer schema, reader
@@ -137,12 +160,15 @@ class RecordDeserializer:
         if magic != MAGIC:
             raise UnknownMagicByte(f"unknown magic byte {magic}: not Confluent wire format")
         writer, reader, latest = self._reader(schema_id)
-        try:
-            record = fastavro.schemaless_reader(io.BytesIO(payload[_HEADER.size :]), writer, reader)
-        except Exception as exc:  # fastavro raises many types on corrupt input
-            raise UndecodablePayload(
-                f"payload with schema id {schema_id} does not decode: {type(exc).__name__}"
-            ) from exc
+        record = _read_generated(self._generated[schema_id], payload)
+        if record is _REFUSED:
+            try:
+                body = io.BytesIO(payload[_HEADER.size :])
+                record = fastavro.schemaless_reader(body, writer, reader)
+            except Exception as exc:  # fastavro raises many types on corrupt input
+                raise UndecodablePayload(
+                    f"payload with schema id {schema_id} does not decode: {type(exc).__name__}"
+                ) from exc
         if not isinstance(record, dict):
             raise UndecodablePayload(f"payload with schema id {schema_id} is not a record")
         return latest.name, from_avro(latest, record)

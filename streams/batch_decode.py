@@ -5,9 +5,10 @@
 ``(subject, event)`` for a good record, the same :class:`~streams.ingest.IngestError` (stage,
 reason, message) for a bad one — but per record it skips what the worker's path repeats:
 
-- the Avro schema is resolved once per 5-byte wire header (magic + schema id) and read with a
-  schema fastavro has already parsed (its public ``schemaless_reader`` parses again on every
-  call);
+- the Avro schema is resolved once per 5-byte wire header (magic + schema id) and read by the
+  reader generated for it (:mod:`schemas.avro_read`), or for what that refuses, or a writer
+  schema that is not the newest, by fastavro with a schema it has already parsed (its public
+  ``schemaless_reader`` parses again on every call);
 - the topic checks (input type, the topic carries it) and the data model are looked up once per
   ``(topic, type)``;
 - no intermediate :class:`~schemas.envelope.Event` is built.
@@ -31,6 +32,7 @@ from typing import Any
 import fastavro
 from pydantic import BaseModel, ValidationError
 
+from schemas.avro_read import Read
 from schemas.catalogue import SchemaVersion
 from schemas.exceptions import SerdeError
 from schemas.models import data_model
@@ -61,28 +63,32 @@ class _Schema:
     :func:`schemas.catalogue.from_avro` does (``geen_recht`` → ``geen-recht``)."""
 
 
-def _reader_of(writer: Any, reader: Any) -> Callable[[bytes], Any]:
-    """A function reading one datum after the 5-byte header (fastavro, schemas parsed once)."""
+def _reader_of(writer: Any, reader: Any, generated: Read | None) -> Callable[[bytes], Any]:
+    """A function reading one datum after the 5-byte header: ``generated``
+    (:mod:`schemas.avro_read`), and fastavro (schemas parsed once) for what it refuses."""
     named: dict[str, dict[str, Any]] = {"writer": {}, "reader": {}}
     parsed_writer = fastavro.parse_schema(writer, named["writer"])
     parsed_reader = None if reader is None else fastavro.parse_schema(reader, named["reader"])
     options: dict[str, Any] = {}
-    if _READ_DATA is None:  # pragma: no cover
-
-        def public(payload: bytes) -> Any:
-            body = io.BytesIO(payload)
-            body.seek(_HEADER_SIZE)
-            return fastavro.schemaless_reader(body, parsed_writer, parsed_reader)
-
-        return public
     read_data = _READ_DATA
 
-    def compiled(payload: bytes) -> Any:
+    def slow(payload: bytes) -> Any:
         body = io.BytesIO(payload)
         body.seek(_HEADER_SIZE)
+        if read_data is None:  # pragma: no cover
+            return fastavro.schemaless_reader(body, parsed_writer, parsed_reader)
         return read_data(body, parsed_writer, named, parsed_reader, options)
 
-    return compiled
+    if generated is None:
+        return slow
+
+    def fast(payload: bytes) -> Any:
+        try:
+            return generated(payload, _HEADER_SIZE)
+        except Exception:  # refused: fastavro reads it, or raises what it raises
+            return slow(payload)
+
+    return fast
 
 
 class FastIngest:
@@ -120,15 +126,19 @@ class FastIngest:
             return self._schemas[header]
         if len(header) < _HEADER_SIZE or header[0] != MAGIC:
             return None  # decode_event says why
+        schema_id = int.from_bytes(header[1:], "big")
         try:
-            writer, reader, latest = self._deserializer.reader(int.from_bytes(header[1:], "big"))
+            writer, reader, latest = self._deserializer.reader(schema_id)
+            generated = self._deserializer.generated_reader(schema_id)
         except SerdeError:
             self._schemas[header] = None
             return None
         # anything else (an unreachable registry) is not cached: decode_event raises it
         schema = None
         if latest.is_event:
-            schema = _Schema(_reader_of(writer, reader), latest, tuple(latest.enum_fields))
+            schema = _Schema(
+                _reader_of(writer, reader, generated), latest, tuple(latest.enum_fields)
+            )
         self._schemas[header] = schema
         return schema
 

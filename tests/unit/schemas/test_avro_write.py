@@ -20,53 +20,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schemas.avro_write import Unfit, compile_writer, varint
+from schemas.avro_codegen import Unfit
+from schemas.avro_read import compile_reader
+from schemas.avro_write import compile_writer, varint
 from schemas.catalogue import catalogue, to_avro
 from schemas.exceptions import SerdeError
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordSerializer
+from tests.unit.schemas.avro_data import avro_data
 
 VERSIONS = [v for name in catalogue().names for v in catalogue().versions(name)]
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-PRIMITIVES: dict[str, st.SearchStrategy[Any]] = {
-    "null": st.none(),
-    "boolean": st.booleans(),
-    "int": st.integers(-(2**31), 2**31 - 1),
-    "long": st.integers(-(2**63), 2**63 - 1),
-    "double": st.floats(allow_nan=False),
-    "string": st.text(),
-    "bytes": st.binary(),
-}
-
-
-def _strategy(  # noqa: PLR0911 - one return per kind of Avro type
-    schema: Any, named: dict[str, st.SearchStrategy[Any]]
-) -> st.SearchStrategy[Any]:
-    """Plain data of ``schema`` (parsed by fastavro: named types defined once, then named)."""
-    if isinstance(schema, list):
-        return st.one_of(*(_strategy(branch, named) for branch in schema))
-    if isinstance(schema, str):
-        return PRIMITIVES[schema] if schema in PRIMITIVES else named[schema]
-    kind = schema["type"]
-    if schema.get("logicalType") == "date":
-        return st.dates() | st.integers(-(2**31), 2**31 - 1)
-    if kind == "record":
-        fields: dict[str, st.SearchStrategy[Any]] = {}
-        found = named[schema["name"]] = st.deferred(lambda: st.fixed_dictionaries(fields))
-        for field in schema["fields"]:
-            fields[field["name"]] = _strategy(field["type"], named)
-        return found
-    if kind == "enum":
-        found = named[schema["name"]] = st.sampled_from(schema["symbols"])
-        return found
-    if kind == "array":
-        items = _strategy(schema["items"], named)
-        return st.lists(items, max_size=3) | st.lists(items, max_size=3).map(tuple)
-    if kind == "map":
-        return st.dictionaries(st.text(), _strategy(schema["values"], named), max_size=3)
-    return _strategy(kind, named)
 
 
 def _fastavro(parsed: Any, datum: Any) -> bytes:
@@ -82,7 +46,7 @@ def test_every_catalogue_schema_is_written_as_fastavro_writes_it(version: Any) -
     assert write is not None, f"{version.name} v{version.version} has no generated writer"
 
     @SETTINGS
-    @given(_strategy(parsed, {}))
+    @given(avro_data(parsed))
     def check(datum: Any) -> None:
         out = bytearray()
         write(out, datum)
@@ -202,14 +166,16 @@ def test_an_unfit_value_is_refused_not_written() -> None:
     assert bytes(out) == _fastavro(parsed, {"n": -1, "s": "é"})
 
 
-def test_a_schema_with_a_construct_it_does_not_generate_has_none() -> None:
+def test_a_schema_with_a_construct_it_does_not_generate_has_no_writer_nor_reader() -> None:
     for schema in (
         {"type": "record", "name": "u", "fields": [{"name": "x", "type": ["int", "string"]}]},
         {"type": "record", "name": "f", "fields": [{"name": "x", "type": "float"}]},
         {"type": "fixed", "name": "h", "size": 4},
         {"type": "long", "logicalType": "timestamp-millis"},
     ):
-        assert compile_writer(fastavro.parse_schema(schema)) is None
+        parsed = fastavro.parse_schema(schema)
+        assert compile_writer(parsed) is None
+        assert compile_reader(parsed) is None
 
 
 @given(st.integers(-(2**63), 2**63 - 1))
