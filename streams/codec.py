@@ -96,6 +96,8 @@ class StateCodec:
 
 
 def _display(value: Any) -> str:
+    if type(value) is str:  # most data fields: as jsonable would give it
+        return value
     value = jsonable(value)
     if isinstance(value, str):
         return value
