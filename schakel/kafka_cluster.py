@@ -17,7 +17,8 @@ Contract
   as an unfenced broker. On failure nothing is left running and :class:`KafkaStartError` names
   the node and shows the end of its log.
 - :meth:`KafkaCluster.stop` sends SIGTERM to every node's process group and SIGKILL to what is
-  left after ``grace`` seconds. It also runs at interpreter exit for every cluster still up.
+  left after ``grace`` seconds; to a cluster in a temporary folder (removed right after) it
+  sends SIGKILL at once. It also runs at interpreter exit for every cluster still up.
   A process killed with SIGKILL itself (pytest killed hard) cannot clean up: the nodes'
   process groups are then what remains; nothing else does.
 - Failover: :meth:`KafkaCluster.stop_node` (SIGTERM, or SIGKILL with ``kill=True``) and
@@ -263,10 +264,13 @@ class KafkaCluster:
         return self
 
     def stop(self, grace: float = 30.0) -> None:
-        """Stop every node (SIGTERM, SIGKILL after ``grace`` s); remove a temporary workdir."""
+        """Stop every node (SIGTERM, SIGKILL after ``grace`` s); remove a temporary workdir.
+        A temporary cluster is killed at once: its data is removed anyway, and three nodes
+        stopping together wait out the whole grace (their controlled shutdowns need a
+        controller quorum that is stopping too: 30 s per test run, measured)."""
         processes = [n.process for n in self.nodes.values() if n.process is not None]
         for process in processes:  # all at once: a quorum stops together
-            signal_group(process, signal.SIGTERM)
+            signal_group(process, signal.SIGKILL if self._temporary else signal.SIGTERM)
         deadline = time.monotonic() + grace
         for process in processes:
             end_process(process, max(0.1, deadline - time.monotonic()))
