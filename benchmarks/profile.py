@@ -37,8 +37,12 @@ from schemas.wire import DEFAULT_WIRE
 PY_SPY = ROOT / ".venv-bench" / "bin" / "py-spy"
 RATE = "200"  # samples per second
 _LINE = re.compile(r":\d+\)$")
-IDLE = re.compile(r"^(\w+\.)?(select|poll|wait|sleep|_wait_for_tstate_lock) \(")
-"""A leaf frame that waits (a thread blocked in the selector or a lock): not work."""
+IDLE = re.compile(
+    r"^(\w+\.)?(select|poll|wait|sleep|_wait_for_tstate_lock) \("
+    r"|^_worker \(concurrent/futures/thread\.py"
+)
+"""A leaf frame that waits (a thread blocked in the selector or a lock, an idle thread of a
+pool blocked in its queue's C ``get``): not work."""
 OURS = re.compile(r"\((streams|schemas|adapters|schakel)/")
 
 
