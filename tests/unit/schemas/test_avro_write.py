@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from schemas.avro_codegen import Unfit
 from schemas.avro_read import compile_reader
-from schemas.avro_write import compile_writer, varint
+from schemas.avro_write import _small, compile_writer, varint
 from schemas.catalogue import catalogue, to_avro
 from schemas.exceptions import SerdeError
 from schemas.registry import LocalRegistry
@@ -181,3 +181,7 @@ def test_a_schema_with_a_construct_it_does_not_generate_has_no_writer_nor_reader
 @given(st.integers(-(2**63), 2**63 - 1))
 def test_varint_is_avros_long_encoding(n: int) -> None:
     assert varint(n) == _fastavro("long", n)
+
+
+def test_the_small_table_is_varint() -> None:
+    assert all(_small(n) == varint(n) for n in range(-(2**15), 2**15))
