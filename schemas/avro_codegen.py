@@ -12,6 +12,7 @@ its records are left to fastavro.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,10 +31,9 @@ def lines(depth: int, *text: str) -> list[str]:
     return [pad + line for line in text]
 
 
-class Generator:
-    """One schema's functions. Subclasses give ``record_function`` (the function of one record
-    type, registered in :attr:`records`), ``call_record``, ``enum_reference``,
-    ``union_code`` and a ``code_<kind>(schema, var, depth)`` per kind of type."""
+class Generator(ABC):
+    """One schema's functions. Subclasses give the abstract methods below and a
+    ``code_<kind>(schema, var, depth)`` per kind of type they generate."""
 
     def __init__(self, values: Mapping[str, Any]) -> None:
         self.values: dict[str, Any] = {"Unfit": Unfit, **values}
@@ -91,14 +91,20 @@ class Generator:
         function = self.records.get(schema["name"]) or self.record_function(schema)
         return self.call_record(function, var, depth)
 
+    @abstractmethod
     def record_function(self, schema: Mapping[str, Any]) -> str:
-        raise NotImplementedError
+        """Generate the function of one record type, registered in :attr:`records` before its
+        fields are generated (a field may name it); returns its name."""
 
+    @abstractmethod
     def call_record(self, function: str, var: str, depth: int) -> list[str]:
-        raise NotImplementedError
+        """The lines calling a record type's ``function`` for ``var``."""
 
+    @abstractmethod
     def enum_reference(self, enum: Any, var: str, depth: int) -> list[str]:
-        raise NotImplementedError
+        """The lines for ``var`` of an enum already defined (``enum``: what
+        :attr:`enums` keeps of it)."""
 
+    @abstractmethod
     def union_code(self, null_at: int, other: Any, var: str, depth: int) -> list[str]:
-        raise NotImplementedError
+        """The lines for ``var`` of a union of ``null`` (at index ``null_at``) and ``other``."""
