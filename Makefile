@@ -79,8 +79,14 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
+# Two test processes (pytest-xdist), each test file in one of them (its module fixtures start
+# once): the suite mostly waits on brokers and workers, so two halve its time on two cores.
+# Each process starts its own session Kafka node. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
+
 test: lint typecheck schemas-check system-deps kafka-libs helm-tools
-	JAVA=$(JAVA) HELM=$(HELM) $(BIN)/pytest -q -p no:cacheprovider --durations=30
+	JAVA=$(JAVA) HELM=$(HELM) $(BIN)/pytest -q -p no:cacheprovider --durations=30 \
+		-n $(TEST_WORKERS) --dist loadfile
 
 # `make bench`: every stream path on both brokers (embedded only without the Kafka jars), 100,000
 # events; BENCH_LARGE=1 for 1,000,000; BENCH_ARGS for more options (python -m benchmarks.streams
