@@ -11,8 +11,12 @@ value: never its content, never a BSN.
 ``replay`` re-processes after the cause was fixed:
 
 - a streams dead letter: its original key, value and headers are re-published to the topic
-  it came from (``schakel.bron.topic``); the worker processes it like any record (an event
-  already in the citizen's timeline with the same ``source`` + ``id`` changes nothing);
+  it came from (``schakel.bron.topic``) with its original Kafka timestamp
+  (``schakel.bron.tijdstip``; for a dead letter written without it, the dead letter's own
+  timestamp, a later bound): the worker processes it like any record (an event already in the
+  citizen's timeline with the same ``source`` + ``id`` changes nothing), and a citizen erased
+  since (``schakel forget``) stays erased — the worker drops every event registered before
+  the erasure, the replayed one included;
 - an adapter dead letter keeps no content (by design: it may hold personal data), so it is
   not re-sent: the summary names the adapter and location to correct at the source and read
   again (``schakel adapter NAME --once`` with a fresh ``--instance``, or the next export).
@@ -48,6 +52,7 @@ from schemas.wire import (
     HEADER_ERROR_MESSAGE,
     HEADER_SOURCE_OFFSET,
     HEADER_SOURCE_PARTITION,
+    HEADER_SOURCE_TIMESTAMP,
     HEADER_SOURCE_TOPIC,
     HEADER_STAGE,
     Wire,
@@ -71,6 +76,8 @@ class DeadLetter:
     key: bytes | None = None
     value: bytes | None = field(default=None, repr=False)
     headers: list[tuple[str, bytes]] = field(default_factory=list, repr=False)
+    timestamp: int | None = None
+    """Streams: the Kafka timestamp (ms) to re-publish with (module docstring)."""
 
     def line(self) -> str:
         return (
@@ -124,7 +131,17 @@ def _streams(record: Any) -> DeadLetter:
         key=record.key,
         value=value,
         headers=list(record.headers or ()),
+        timestamp=_registered(headers, record.timestamp),
     )
+
+
+def _registered(headers: dict[str, bytes], own: int | None) -> int | None:
+    """When the original record was registered: its ``schakel.bron.tijdstip``, else the dead
+    letter's own timestamp ``own`` (written after the original was read: a later bound)."""
+    text = _text(headers, HEADER_SOURCE_TIMESTAMP)
+    if text.isascii() and text.isdigit():
+        return int(text)
+    return own if own is not None and own >= 0 else None
 
 
 def _adapters(record: Any, deserializer: RecordDeserializer) -> DeadLetter:
@@ -193,7 +210,11 @@ def replay(settings: Settings, bootstrap: str) -> tuple[int, int, list[DeadLette
         try:
             futures = [
                 producer.send(
-                    d.topic or "", key=d.key, value=d.value, headers=original_headers(d.headers)
+                    d.topic or "",
+                    key=d.key,
+                    value=d.value,
+                    headers=original_headers(d.headers),
+                    timestamp_ms=d.timestamp,
                 )
                 for d in todo
             ]

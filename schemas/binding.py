@@ -192,19 +192,20 @@ def deadletter_record_headers(
     source: str,
     key: bytes | None,
     time: str | None,
+    timestamp: int | None,
 ) -> Headers:
     """The headers of a streams dead letter of the record at ``topic``/``partition``/
-    ``offset``: the original headers (its CloudEvents ones renamed to
-    ``schakel.bron.<name>``, restored by :func:`original_headers`), the
-    :data:`schemas.wire.DEADLETTER_HEADERS`, and the dead letter's own CloudEvents headers
-    (``ce_subject`` the key when it is a pseudonym)."""
+    ``offset``, registered at ``timestamp`` (its Kafka timestamp, ms): the original headers
+    (its CloudEvents ones renamed to ``schakel.bron.<name>``, restored by
+    :func:`original_headers`), the :data:`schemas.wire.DEADLETTER_HEADERS`, and the dead
+    letter's own CloudEvents headers (``ce_subject`` the key when it is a pseudonym)."""
     kept = [
         (f"{HEADER_ORIGINAL_PREFIX}{name}" if is_cloudevent_header(name) else name, value)
         for name, value in original
     ]
     return [
         *kept,
-        *deadletter_headers(topic, partition, offset, stage, error),
+        *deadletter_headers(topic, partition, offset, stage, error, timestamp=timestamp),
         *cloudevent_headers(
             id=deadletter_id(topic, partition, offset),
             source=source,

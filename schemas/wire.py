@@ -190,6 +190,10 @@ TOPICS: tuple[TopicSpec, ...] = (
 HEADER_SOURCE_TOPIC = "schakel.bron.topic"
 HEADER_SOURCE_PARTITION = "schakel.bron.partitie"
 HEADER_SOURCE_OFFSET = "schakel.bron.offset"
+HEADER_SOURCE_TIMESTAMP = "schakel.bron.tijdstip"
+"""The original record's Kafka timestamp (ms since the epoch, decimal): when it was registered.
+``schakel dlq replay`` re-publishes the record with it, so a citizen's erasure (which drops
+every event registered up to it) also drops a dead letter of that citizen replayed later."""
 HEADER_STAGE = "schakel.fase"
 HEADER_ERROR_CLASS = "schakel.fout.klasse"
 HEADER_ERROR_MESSAGE = "schakel.fout.melding"
@@ -197,24 +201,35 @@ DEADLETTER_HEADERS = (
     HEADER_SOURCE_TOPIC,
     HEADER_SOURCE_PARTITION,
     HEADER_SOURCE_OFFSET,
+    HEADER_SOURCE_TIMESTAMP,
     HEADER_STAGE,
     HEADER_ERROR_CLASS,
     HEADER_ERROR_MESSAGE,
 )
-"""Header names added to a record copied to ``schakel.deadletter.streams``."""
+"""Header names added to a record copied to ``schakel.deadletter.streams``
+(:data:`HEADER_SOURCE_TIMESTAMP` only when the record had a timestamp)."""
 MAX_ERROR_MESSAGE = 1000
 
 
 def deadletter_headers(
-    topic: str, partition: int, offset: int, stage: str, error: BaseException
+    topic: str,
+    partition: int,
+    offset: int,
+    stage: str,
+    error: BaseException,
+    *,
+    timestamp: int | None = None,
 ) -> list[tuple[str, bytes]]:
     """The :data:`DEADLETTER_HEADERS` of a record that failed at ``stage``: where it came
-    from, the stage, the exception class and its message (BSNs masked, at most
+    from and when it was registered (``timestamp``, its Kafka timestamp in ms; left out when
+    ``None``), the stage, the exception class and its message (BSNs masked, at most
     :data:`MAX_ERROR_MESSAGE` characters)."""
+    registered = [] if timestamp is None else [(HEADER_SOURCE_TIMESTAMP, str(timestamp).encode())]
     return [
         (HEADER_SOURCE_TOPIC, topic.encode()),
         (HEADER_SOURCE_PARTITION, str(partition).encode()),
         (HEADER_SOURCE_OFFSET, str(offset).encode()),
+        *registered,
         (HEADER_STAGE, stage.encode()),
         (HEADER_ERROR_CLASS, type(error).__name__.encode()),
         (HEADER_ERROR_MESSAGE, mask_bsn(str(error))[:MAX_ERROR_MESSAGE].encode()),

@@ -552,6 +552,7 @@ class BatchRebuild:
                 source=self.source,
                 key=record.key,
                 time=None,
+                timestamp=record.timestamp,
             )
             producer.send(
                 self.wire.deadletter_streams,

@@ -272,6 +272,7 @@ class Processor:
             source=self.source,
             key=message.key,
             time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            timestamp=message.timestamp,
         )
         await self._handed(
             self.send_deadletter, key=message.key, value=message.value, headers=headers

@@ -95,3 +95,40 @@ def test_a_dead_letter_is_listed_shown_and_replayed_once(
     topic = WIRE.topic_for("nl.wijkteams.casussen.geopend")
     assert len(consume(bootstrap, topic)) == 12  # 11 published + 1 re-published, not 13
     assert len(consume(bootstrap, WIRE.deadletter_streams)) == 1  # no new dead letter
+
+
+def test_a_dead_letter_replayed_after_forget_does_not_bring_the_citizen_back(
+    fresh_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """The erasure drops every event registered before it, a dead letter replayed later
+    included: ``dlq replay`` re-publishes with the original's timestamp."""
+    bootstrap = fresh_broker.bootstrap
+    subject = pseudonym(BSN, KEY)
+    publish(bootstrap, events())
+    worker = WorkerProcess(bootstrap, tmp_path / "w1", extra_env={"SCHAKEL_HISTORY_LIMIT": "10"})
+    worker.start()
+    try:
+        worker.drain(WIRE.event_topics)
+        assert len(consume(bootstrap, WIRE.deadletter_streams)) == 1
+        env = {**cli_env(tmp_path / "cli", bootstrap), "SCHAKEL_PSEUDONYM_KEY": KEY}
+        bsn_file = tmp_path / "vergeet.txt"
+        bsn_file.write_text(f"{BSN}\n")
+        forgotten = run_cli("forget", "--bsn-file", str(bsn_file), env=env)
+        assert forgotten.returncode == 0, forgotten.stderr[-2000:]
+        worker.drain([WIRE.klok])
+        assert worker.get(f"/api/v1/burgers/{subject}/tijdlijn", AUTH)[0] == 404
+    finally:
+        worker.stop()
+    worker = WorkerProcess(bootstrap, tmp_path / "w2")  # the cause fixed: the default limit
+    worker.start()
+    try:
+        replayed = run_cli("dlq", "replay", env=env)
+        assert replayed.returncode == 0, replayed.stderr[-2000:]
+        assert "dlq replay: 1 re-published, 0 already replayed" in replayed.stdout
+        worker.drain(WIRE.event_topics)
+        status, body = worker.get(f"/api/v1/burgers/{subject}/tijdlijn", AUTH)
+        assert status == 404, body  # still forgotten: the replayed event was dropped
+    finally:
+        worker.stop()
+    topic = WIRE.topic_for("nl.wijkteams.casussen.geopend")
+    assert len(consume(bootstrap, topic)) == 12  # it was re-published, and dropped

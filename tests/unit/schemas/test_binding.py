@@ -64,6 +64,7 @@ def test_a_dead_letter_describes_itself_and_keeps_the_original_headers() -> None
         source="urn:schakel:worker",
         key=key,
         time=None,
+        timestamp=1764547200123,
     )
     names = [n for n, _ in headers]
     assert len(names) == len(set(names))
@@ -72,4 +73,5 @@ def test_a_dead_letter_describes_itself_and_keeps_the_original_headers() -> None
     assert own["content-type"] == b"application/octet-stream"
     assert own["ce_subject"] == key
     assert b"999990093" not in b"".join(v for _, v in headers)
-    assert original_headers(headers) == original
+    assert own["schakel.bron.tijdstip"] == b"1764547200123"
+    assert original_headers(headers) == original  # not the dead letter's own headers

@@ -157,14 +157,22 @@ def test_topics_are_created_as_declared() -> None:
 
 def test_deadletter_headers_say_where_and_why_without_a_bsn() -> None:
     error = ValueError("bsn 111222333 " + "x" * 2000)
-    headers = deadletter_headers("gemeente-a.schakel.wmo.events", 3, 41, "decode", error)
+    headers = deadletter_headers(
+        "gemeente-a.schakel.wmo.events", 3, 41, "decode", error, timestamp=1764547200123
+    )
     assert tuple(k for k, _ in headers) == DEADLETTER_HEADERS
     values = dict(headers)
     assert values["schakel.bron.topic"] == b"gemeente-a.schakel.wmo.events"
     assert values["schakel.bron.partitie"] == b"3" and values["schakel.bron.offset"] == b"41"
+    assert values["schakel.bron.tijdstip"] == b"1764547200123"  # when it was registered
     assert values["schakel.fase"] == b"decode" and values["schakel.fout.klasse"] == b"ValueError"
     message = values["schakel.fout.melding"]
     assert b"111222333" not in message and len(message) == MAX_ERROR_MESSAGE
+    # a record without a timestamp: the rest, without schakel.bron.tijdstip
+    untimed = deadletter_headers("gemeente-a.schakel.wmo.events", 3, 41, "decode", error)
+    assert tuple(k for k, _ in untimed) == tuple(
+        k for k in DEADLETTER_HEADERS if k != "schakel.bron.tijdstip"
+    )
 
 
 # --- nothing else declares the wire ----------------------------------------------------------

@@ -5,10 +5,13 @@ erasure never come back; later ones start a new timeline; the marker survives th
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from schakel import dlq
 from schemas.envelope import validate_input
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
@@ -133,3 +136,65 @@ def test_the_marker_survives_the_changelog_encoding() -> None:
     restored = codec.decode(codec.encode(erase(None, SUBJECT, ERASED_AT)))
     assert (restored.subject, restored.events, restored.vergeten_tot) == (SUBJECT, [], ERASED_AT)
     assert codec.decode(codec.encode(CitizenState(subject=SUBJECT))).vergeten_tot is None
+
+
+def test_a_dead_letter_replayed_after_the_erasure_stays_erased(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A record dead-lettered before ``schakel forget`` and re-published by ``schakel dlq
+    replay`` after it keeps its registration time, so the worker drops it as erased: the
+    citizen does not come back (the broker would stamp a plain re-publish with the time of
+    the replay, after the erasure)."""
+    table: dict[str, CitizenState] = {}
+    worker, _, deadletters, metrics = processor(table)
+    worker.history_limit = 1
+    processed(worker, event(1, ERASED_AT - 20))
+    processed(worker, event(2, ERASED_AT - 10))  # over the history limit: a dead letter
+    (letter,) = deadletters.sent
+    processed(worker, erasure(ERASED_AT))
+    assert table[SUBJECT].events == []
+
+    # the dead letter as `schakel dlq` reads it: the broker stamped it when it was written
+    read = SimpleNamespace(
+        key=letter["key"], value=letter["value"], headers=letter["headers"], timestamp=ERASED_AT - 5
+    )
+    found = dlq._streams(read)
+    assert found.timestamp == ERASED_AT - 10  # the original's, not the dead letter's
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    class Producer:
+        def __init__(self, **_: Any) -> None: ...
+
+        def send(self, topic: str, **kwargs: Any) -> Any:
+            sent.append((topic, kwargs))
+            return SimpleNamespace(get=lambda timeout: None)
+
+        def flush(self) -> None: ...
+
+        def close(self) -> None: ...
+
+    monkeypatch.setattr(dlq, "KafkaProducer", Producer)
+    monkeypatch.setattr(dlq, "dead_letters", lambda settings, bootstrap: [found])
+    settings = SimpleNamespace(data_dir=tmp_path, wire=lambda: DEFAULT_WIRE)
+    assert dlq.replay(settings, "127.0.0.1:1")[:2] == (1, 0)  # type: ignore[arg-type]
+    ((topic, kwargs),) = sent
+    assert kwargs["timestamp_ms"] == ERASED_AT - 10
+    replayed = Message(
+        topic, 0, 99, kwargs["key"], kwargs["value"], kwargs["headers"], kwargs["timestamp_ms"]
+    )
+    worker.history_limit = 100  # the cause of the dead letter fixed
+    processed(worker, replayed)
+    assert table[SUBJECT].events == [] and metrics.erased._value.get() == 1
+    # a later-registered copy would have come back: what the timestamp prevents
+    processed(worker, Message(topic, 0, 100, replayed.key, replayed.value, [], ERASED_AT + 1))
+    assert [e.id for e in table[SUBJECT].timeline] == ["afw-2"]
+
+
+def test_a_dead_letter_without_the_original_time_replays_with_its_own() -> None:
+    """Dead letters written before ``schakel.bron.tijdstip`` existed: the dead letter's own
+    timestamp, a bound after the original's; none at all (-1 from kafka-python): none."""
+    headers = [("schakel.bron.topic", b"t"), ("schakel.bron.partitie", b"0")]
+    headers.append(("schakel.bron.offset", b"3"))
+    for own, expected in ((ERASED_AT, ERASED_AT), (-1, None), (None, None)):
+        read = SimpleNamespace(key=b"k", value=b"v", headers=headers, timestamp=own)
+        assert dlq._streams(read).timestamp == expected
