@@ -54,6 +54,8 @@ from adapters.lines import (
     resume,
     whole_file,
 )
+from schemas.envelope import BSN_IN_IDENTIFIER, BSN_IN_IDENTIFIER_RULE
+from schemas.pseudonym import holds_bsn
 
 log = logging.getLogger("schakel.adapters")
 
@@ -112,6 +114,19 @@ def parse_date(value: str, column: str) -> str:
         return date(int(year), int(month), int(day)).isoformat()
     except ValueError:
         raise CellError(column, "not an existing calendar date", reason="bad-date") from None
+
+
+def no_bsn(value: str, column: str) -> str:
+    """``value`` unless it holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`); else
+    :class:`CellError` (``bsn-in-identifier``, naming the column, never the value).
+
+    For a cell that is published changed — zero-padded, converted to cents —, so that it is
+    checked as written: once padded to ten or twelve digits or multiplied by 100 a BSN is no
+    longer a run of exactly nine digits, and the catalogue check of the published value does
+    not find it."""
+    if holds_bsn(value):
+        raise CellError(column, BSN_IN_IDENTIFIER_RULE, reason=BSN_IN_IDENTIFIER)
+    return value
 
 
 def parse_int(value: str, column: str) -> int:
