@@ -154,7 +154,11 @@ def parse_amount_cents(value: str, column: str) -> int:
     """Euros with a decimal comma and optional thousands dots → cents:
     ``1.234,56`` → 123456, ``1234,5`` → 123450, ``12`` → 1200, an optional leading ``€``.
     Ambiguous (``1.234`` — thousands dots without a decimal comma) or invalid amounts raise
-    :class:`CellError` (``bad-amount``). The amount is never echoed (it is personal data)."""
+    :class:`CellError` (``bad-amount``). An amount that holds a possible BSN — its euros as a
+    number (``999990111``, ``999.990.111,00``) or all its digits in a row (``99999011,1``) —
+    raises :class:`CellError` (``bsn-in-identifier``): a BSN shifted into the column by a
+    mixed-up export is not recognised in the cents (``99999011100``). The amount is never
+    echoed (it is personal data)."""
     text = value.removeprefix("€").strip()
     match = _AMOUNT_PLAIN.fullmatch(text) or _AMOUNT_GROUPED.fullmatch(text)
     if match is None:
@@ -171,7 +175,10 @@ def parse_amount_cents(value: str, column: str) -> int:
             reason="bad-amount",
         )
     whole, fraction = match.groups()
-    return int(whole.replace(".", "")) * 100 + int((fraction or "0").ljust(2, "0"))
+    euros = int(whole.replace(".", ""))
+    no_bsn(str(euros), column)
+    no_bsn(whole.replace(".", "") + (fraction or ""), column)
+    return euros * 100 + int((fraction or "0").ljust(2, "0"))
 
 
 def enum_value(value: str) -> str:

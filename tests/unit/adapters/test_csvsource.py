@@ -7,6 +7,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from adapters.csvsource import (
     MAX_LINE_BYTES,
@@ -19,6 +21,7 @@ from adapters.csvsource import (
 )
 from adapters.runner import plain
 from adapters.sociale_dienst import COLUMNS, SocialeDienstSource
+from schemas.pseudonym import elfproef
 from tests.unit.adapters.conftest import SOURCE, events, outcomes
 
 HEADER = ";".join(COLUMNS) + "\n"
@@ -218,3 +221,39 @@ def test_huge_file_is_streamed_with_bounded_memory(tmp_path: Path) -> None:
     assert first.rejection.reason == "too-large"
     assert str(MAX_LINE_BYTES) in str(first.rejection)
     assert peak < 12_000_000  # far below the 41 MB file: the over-long line was skipped
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "999990111",  # euros: 99999011100 cents, no run of nine digits
+        "999990111,00",
+        "999.990.111,00",
+        "€ 0999990111",  # leading zero: the euros as a number
+        "99999011,1",  # all digits in a row: 9999901110 cents
+        "9.999.901,11",  # 999990111 cents: the catalogue check of bedrag_cent found it too
+    ],
+)
+def test_an_amount_that_holds_a_bsn_is_rejected(text: str) -> None:
+    with pytest.raises(CellError) as err:
+        parse_amount_cents(text, "bedrag")
+    assert (err.value.reason, err.value.column) == ("bsn-in-identifier", "bedrag")
+    assert "999990111" not in str(err.value) and "99999011" not in str(err.value)
+
+
+@settings(max_examples=200)
+@given(
+    first8=st.text("0123456789", min_size=8, max_size=8),
+    spelling=st.sampled_from(["{b}", "{b},00", "{b},5", "{g},00", "{b7},{b2}", "{b8},{b1}"]),
+)
+def test_no_amount_that_holds_a_bsn_is_accepted(first8: str, spelling: str) -> None:
+    """However a BSN lands in the bedrag column — as euros, with thousands dots, or with its
+    last digits after the decimal comma — the cell is refused, never published as cents."""
+    bsn = next((first8 + d for d in "0123456789" if elfproef(first8 + d)), None)
+    assume(bsn is not None and bsn[0] != "0")  # 0xxxxxxxx euros are an 8-digit number
+    assert bsn is not None
+    grouped = f"{bsn[:3]}.{bsn[3:6]}.{bsn[6:]}"
+    text = spelling.format(b=bsn, g=grouped, b7=bsn[:7], b2=bsn[7:], b8=bsn[:8], b1=bsn[8:])
+    with pytest.raises(CellError) as err:
+        parse_amount_cents(text, "bedrag")
+    assert err.value.reason == "bsn-in-identifier"
