@@ -1,9 +1,13 @@
 """Shared machinery of the `;`-separated CSV exports (sociale-dienst, vroegsignalering).
 
 Reading: files are streamed line by line in binary (never held in memory whole); the encoding
-of a file is detected with one streaming pass before its rows are read — UTF-8 (a BOM is
-allowed and skipped) if every byte sequence is valid UTF-8, else Windows-1252 (cp1252). A file
-with a UTF-16 BOM or NUL bytes is rejected as a whole (``encoding``).
+of a file is detected before its rows are read (:func:`detect_encoding`) — UTF-8 if the file
+starts with a UTF-8 BOM (skipped, as bytes) or if every byte sequence is valid UTF-8 (one
+streaming pass), else Windows-1252 (cp1252). A file with a UTF-16 BOM or NUL bytes in its first
+64 KiB (UTF-16 without BOM, binary content) is rejected as a whole (``encoding``). A row that
+cannot be decoded — bytes that are not valid UTF-8 in a file with a UTF-8 BOM, or one of the
+five bytes cp1252 leaves undefined — or that holds a NUL byte further on is rejected on its own
+(``encoding``, naming the line); the other rows are read.
 
 Header: line 1 names the columns, matched case-insensitively and in any order against the
 layouts the adapter accepts; the matching layout decides how the rows are read. A header that
@@ -54,12 +58,15 @@ from adapters.lines import (
     resume,
     whole_file,
 )
+from schemas.envelope import BSN_IN_IDENTIFIER, BSN_IN_IDENTIFIER_RULE
+from schemas.pseudonym import holds_bsn
 
 log = logging.getLogger("schakel.adapters")
 
 DELIMITER = ";"
 MAX_LINE_BYTES = 65_536
 _CHUNK = 1 << 16
+_NUL = b"\x00"
 _OTHER_DELIMITERS = {",": "','", "\t": "a tab", "|": "'|'"}
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _DUTCH = re.compile(r"(\d{2})-(\d{2})-(\d{4})", re.ASCII)
@@ -114,6 +121,19 @@ def parse_date(value: str, column: str) -> str:
         raise CellError(column, "not an existing calendar date", reason="bad-date") from None
 
 
+def no_bsn(value: str, column: str) -> str:
+    """``value`` unless it holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`); else
+    :class:`CellError` (``bsn-in-identifier``, naming the column, never the value).
+
+    For a cell that is published changed — zero-padded, converted to cents —, so that it is
+    checked as written: once padded to ten or twelve digits or multiplied by 100 a BSN is no
+    longer a run of exactly nine digits, and the catalogue check of the published value does
+    not find it."""
+    if holds_bsn(value):
+        raise CellError(column, BSN_IN_IDENTIFIER_RULE, reason=BSN_IN_IDENTIFIER)
+    return value
+
+
 def parse_int(value: str, column: str) -> int:
     """A whole number of at most 9 digits or :class:`CellError` (``bad-number``)."""
     if not _INT.fullmatch(value):
@@ -139,7 +159,11 @@ def parse_amount_cents(value: str, column: str) -> int:
     """Euros with a decimal comma and optional thousands dots → cents:
     ``1.234,56`` → 123456, ``1234,5`` → 123450, ``12`` → 1200, an optional leading ``€``.
     Ambiguous (``1.234`` — thousands dots without a decimal comma) or invalid amounts raise
-    :class:`CellError` (``bad-amount``). The amount is never echoed (it is personal data)."""
+    :class:`CellError` (``bad-amount``). An amount that holds a possible BSN — its euros as a
+    number (``999990111``, ``999.990.111,00``) or all its digits in a row (``99999011,1``) —
+    raises :class:`CellError` (``bsn-in-identifier``): a BSN shifted into the column by a
+    mixed-up export is not recognised in the cents (``99999011100``). The amount is never
+    echoed (it is personal data)."""
     text = value.removeprefix("€").strip()
     match = _AMOUNT_PLAIN.fullmatch(text) or _AMOUNT_GROUPED.fullmatch(text)
     if match is None:
@@ -156,7 +180,10 @@ def parse_amount_cents(value: str, column: str) -> int:
             reason="bad-amount",
         )
     whole, fraction = match.groups()
-    return int(whole.replace(".", "")) * 100 + int((fraction or "0").ljust(2, "0"))
+    euros = int(whole.replace(".", ""))
+    no_bsn(str(euros), column)
+    no_bsn(whole.replace(".", "") + (fraction or ""), column)
+    return euros * 100 + int((fraction or "0").ljust(2, "0"))
 
 
 def enum_value(value: str) -> str:
@@ -168,16 +195,25 @@ def enum_value(value: str) -> str:
 
 
 def detect_encoding(handle: IO[bytes]) -> str | None:
-    """``utf-8-sig``, ``utf-8`` or ``cp1252`` by one streaming pass; ``None`` for UTF-16 or
-    binary content. Leaves ``handle`` at offset 0."""
+    """The encoding of a CSV file, leaving ``handle`` at offset 0:
+
+    - ``None`` for UTF-16 (a UTF-16 BOM) or binary content (a NUL byte in the first 64 KiB);
+    - ``utf-8-sig`` for a file that starts with a UTF-8 BOM, whatever follows: the BOM says
+      how the file was written, so a later byte that is not valid UTF-8 makes that line a
+      rejection (:class:`_Rows`), not the whole file Windows-1252 (which would turn the BOM
+      into ``ï»¿`` before the header and every ``é`` into ``Ã©``);
+    - ``utf-8`` if every byte sequence is valid UTF-8 (one streaming pass), else ``cp1252``."""
     handle.seek(0)
     first = handle.read(_CHUNK)
     if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in first:
         handle.seek(0)
         return None
+    if first.startswith(codecs.BOM_UTF8):
+        handle.seek(0)
+        return "utf-8-sig"
     decoder = codecs.getincrementaldecoder("utf-8")()
     chunk = first
-    encoding = "utf-8-sig" if first.startswith(codecs.BOM_UTF8) else "utf-8"
+    encoding = "utf-8"
     try:
         while chunk:
             decoder.decode(chunk)
@@ -268,8 +304,9 @@ class CsvSource(Source):
         lines = read_lines(handle, Position(), hashlib.sha256(), max_bytes=MAX_LINE_BYTES)
         each = iter(lines)
         first = next(each, None)
-        header = "" if first is None else first.raw.decode(encoding, errors="replace")
-        header = header.lstrip("\ufeff").strip()
+        rows_encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+        raw_header = b"" if first is None else first.raw.removeprefix(codecs.BOM_UTF8)
+        header = raw_header.decode(rows_encoding, errors="replace").strip()
         if not header:
             refusal = self._no_header(handle, key, first is None, start, lines.incomplete)
             if refusal is not None:
@@ -279,7 +316,7 @@ class CsvSource(Source):
         if layout is None:
             yield reject_file(1, problem, problem_reason(problem))
             return
-        rows = _Rows(self, "utf-8" if encoding == "utf-8-sig" else encoding, layout, order)
+        rows = _Rows(self, rows_encoding, layout, order)
         for line in each:
             if line.end <= start.offset:
                 rows.remember(line.raw, line.number)
@@ -349,7 +386,10 @@ class _Rows:
         self.seen: dict[tuple[str, ...], int] = {}
 
     def remember(self, raw: bytes, line_no: int) -> None:
-        """Rebuild the duplicate memory from a line before the resume offset."""
+        """Rebuild the duplicate memory from a line before the resume offset (a line that was
+        rejected for its bytes holds no key)."""
+        if _NUL in raw:
+            return
         try:
             fields = _split(raw.decode(self.encoding).rstrip("\r\n"))
         except (UnicodeDecodeError, csv.Error):
@@ -358,6 +398,11 @@ class _Rows:
             self.seen.setdefault(tuple(fields[i].strip() for i in self.key_idx), line_no)
 
     def _fields(self, raw: bytes, line: int) -> list[str]:
+        if _NUL in raw:  # past the first 64 KiB, which detect_encoding looked at
+            raise Rejection(
+                f"line {line} holds a NUL byte; export the file as text (UTF-8 or Windows-1252)",
+                reason="encoding",
+            )
         try:
             text = raw.decode(self.encoding).rstrip("\r\n")
         except UnicodeDecodeError:

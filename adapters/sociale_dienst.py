@@ -17,6 +17,9 @@ copy wins and a changed row is *not* picked up (as before). An export that adds 
 change — is read as record versions (layout ``export-versie``): ``bronsleutel`` =
 ``derive_id(source, registratie_id)`` (a digest: a row id never travels in clear), ``sequence``
 = ``versie`` zero-padded to 10 digits, event id ``derive_id(source, registratie_id, versie)``.
+A ``versie`` that could be a BSN (nine digits passing the elfproef) is refused
+(``bsn-in-identifier``): padded to 10 digits it would be published in ``sequence`` and the
+``ce_sequence`` header, where the check of the published value no longer finds it.
 The highest ``versie`` of a row is then its current version downstream. The CSV export has no
 way to say a row was deleted: a deletion needs the outbox or a ``nl.schakel.bron.verwijderd``.
 """
@@ -32,6 +35,7 @@ from adapters.csvsource import (
     CsvLayout,
     CsvSource,
     enum_value,
+    no_bsn,
     parse_date,
     parse_decimal,
     parse_int,
@@ -125,13 +129,13 @@ class SocialeDienstSource(CsvSource):
             "data": data,
         }
         if layout is EXPORT_VERSIE:
-            versie = parse_int(row["versie"], "versie") if row["versie"] else None
-            if versie is None:
+            if not row["versie"]:
                 raise CellError(
                     "versie",
                     "empty; the versioned export needs it on every row",
                     reason="missing-field",
                 )
+            versie = parse_int(no_bsn(row["versie"], "versie"), "versie")
             event["id"] = derive_id(self.source, registratie_id, str(versie))
             event["bronsleutel"] = derive_id(self.source, registratie_id)
             event["sequence"] = str(versie).zfill(VERSIE_WIDTH)

@@ -158,6 +158,13 @@ def _optional_str(raw: Mapping[str, Any], name: str) -> str | None:
 
 
 BSN_IN_IDENTIFIER = "bsn-in-identifier"
+"""Reason code of a record refused because an identifier or attribute holds a possible BSN."""
+BSN_IN_IDENTIFIER_RULE = (
+    "holds a number that passes the BSN elfproef; identifiers and attributes must not contain "
+    "a BSN (only data.bsn may)"
+)
+"""The rule a :data:`BSN_IN_IDENTIFIER` rejection states, after the name of the field, column
+or element (never the value)."""
 
 
 def _no_bsn(value: str, name: str) -> str:
@@ -165,10 +172,7 @@ def _no_bsn(value: str, name: str) -> str:
     identifiers and attributes travel in clear to Kafka and API answers."""
     if holds_bsn(value):
         raise InvalidEvent(
-            f"{name}: holds a number that passes the BSN elfproef; identifiers and "
-            "attributes must not contain a BSN (only data.bsn may)",
-            field=name,
-            reason=BSN_IN_IDENTIFIER,
+            f"{name}: {BSN_IN_IDENTIFIER_RULE}", field=name, reason=BSN_IN_IDENTIFIER
         )
     return value
 

@@ -2,14 +2,16 @@
 construction. Validation extras live in the schemas as ``schakel.*`` field attributes:
 
 - ``schakel.kind: id`` — an identifier; a JSON number is accepted as its decimal string;
-- ``schakel.kind: iwmo-code`` — a two-digit iWmo code; ``7`` and ``"7"`` become ``"07"``;
+- ``schakel.kind: iwmo-code`` — a two-digit iWmo code (ASCII digits); ``7`` and ``"7"``
+  become ``"07"``;
 - ``schakel.min`` / ``schakel.max`` — inclusive bounds (numbers, codes, map values);
 - ``schakel.keys`` — the closed set of keys of a map.
 
 Numbers stay within what their Avro type holds (``int`` 32 bits, ``long`` 64 bits; floats
 finite) and strings must be encodable as UTF-8, so every model-valid value also encodes.
-Avro ``int``/``date`` logical types become strict ``YYYY-MM-DD`` dates (impossible dates such
-as 2026-02-30 are rejected); enums become closed ``Literal`` types in catalogue spelling.
+Avro ``int``/``date`` logical types become strict ``YYYY-MM-DD`` dates of ASCII digits
+(impossible dates such as 2026-02-30 are rejected); enums become closed ``Literal`` types in
+catalogue spelling.
 """
 
 from __future__ import annotations
@@ -35,12 +37,17 @@ from schemas.catalogue import SchemaVersion, catalogue
 from schemas.exceptions import InvalidBsn
 from schemas.pseudonym import validate_bsn
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_CODE = re.compile(r"\d{1,2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_CODE = re.compile(r"\d{1,2}", re.ASCII)
+"""Digits are ASCII digits only (``re.ASCII``): with Unicode ``\\d`` the code ``０٧``
+(full-width, Arabic-Indic) was accepted and published as it is, and a date in such digits was
+refused as "not an existing calendar date"."""
 
 
 def parse_date(value: object) -> date:
-    """A catalogue date: a :class:`date` or a ``YYYY-MM-DD`` string that exists."""
+    """A catalogue date: a :class:`date` or a ``YYYY-MM-DD`` string of ASCII digits that
+    exists. Else :class:`ValueError`: ``not an existing calendar date`` (2026-02-30) or
+    ``expected a date as YYYY-MM-DD …`` (any other text, digits of other scripts included)."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
@@ -48,7 +55,7 @@ def parse_date(value: object) -> date:
             return date.fromisoformat(value)
         except ValueError as exc:
             raise ValueError("not an existing calendar date") from exc
-    raise ValueError("expected a date as YYYY-MM-DD")
+    raise ValueError("expected a date as YYYY-MM-DD (digits 0-9)")
 
 
 def _identifier(value: object) -> object:
@@ -64,7 +71,7 @@ def _code(lo: int, hi: int) -> BeforeValidator:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not _CODE.fullmatch(value):
-            raise ValueError("expected a one- or two-digit iWmo code")
+            raise ValueError("expected a one- or two-digit iWmo code (digits 0-9)")
         if not lo <= int(value) <= hi:
             raise ValueError(f"iWmo code must be {lo:02d}–{hi:02d}")
         return value.zfill(2)

@@ -9,7 +9,6 @@ import re
 from schemas.exceptions import InvalidBsn
 
 _NINE_DIGITS = re.compile(r"[0-9]{9}")  # ASCII only: \d and str.isdigit accept ９ and ٩
-_BSN_LIKE = re.compile(r"(?<!\d)\d{9}(?!\d)")
 MASK = "*********"
 
 
@@ -54,7 +53,17 @@ class Pseudonymiser:
 
 
 _DIGIT_RUN = re.compile(r"(?<!\d)\d{9}(?!\d)")
-_PRINTED = re.compile(r"(?<![\d.\s])\d{4}([.\s])\d{2}\1\d{3}(?![\d.\s])")
+"""A maximal run of exactly nine digits, of any script."""
+_PRINTED_SPELLING = r"\d{4}(?P<sep>[.\s])\d{2}(?P=sep)\d{3}"
+"""The printed spelling of a nine-digit number: ``dddd.dd.ddd`` or ``dddd dd ddd`` (one kind
+of separator throughout; any whitespace character counts as a space). The one definition of
+it, for :func:`holds_bsn` and :func:`mask_bsn`, which differ only in what may stand next to
+it."""
+_PRINTED = re.compile(rf"(?<![\d.\s]){_PRINTED_SPELLING}(?![\d.\s])")
+"""For :func:`holds_bsn`: a printed spelling that is not itself part of a longer group."""
+_MASKED = re.compile(rf"{_DIGIT_RUN.pattern}|(?<!\d){_PRINTED_SPELLING}(?!\d)")
+"""For :func:`mask_bsn`: a nine-digit run, or a printed spelling with no digit right next to
+it (wider than :data:`_PRINTED`: it may stand between spaces or dots)."""
 _RANDOM_TOKEN = re.compile(
     r"(?<![0-9A-Za-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     r"|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![0-9A-Za-z])",
@@ -88,18 +97,32 @@ def holds_bsn(text: str) -> bool:
     return _bsn_numbers(text) and _bsn_numbers(_RANDOM_TOKEN.sub(_random_token, text))
 
 
+def could_be_bsn(digits: str) -> bool:
+    """Whether nine digits (of any script) could be a BSN: they pass the elfproef and are not
+    all zeros. ``digits`` must be nine decimal digits."""
+    return elfproef(digits) and any(d != "0" for d in digits)
+
+
 def _bsn_numbers(text: str) -> bool:
     for match in _DIGIT_RUN.finditer(text):
-        digits = match.group(0)
-        if elfproef(digits) and any(d != "0" for d in digits):
+        if could_be_bsn(match.group(0)):
             return True
     for match in _PRINTED.finditer(text):
-        digits = re.sub(r"\D", "", match.group(0))
-        if elfproef(digits) and any(d != "0" for d in digits):
+        if could_be_bsn(match.group(0).replace(match.group("sep"), "")):
             return True
     return False
 
 
 def mask_bsn(text: str) -> str:
-    """Replace every run of exactly nine digits in ``text`` by ``*********``."""
-    return _BSN_LIKE.sub(MASK, text)
+    """``text`` with every number that could be a BSN replaced by ``*********``: every
+    maximal run of exactly nine digits (of any script), and every printed spelling
+    ``dddd.dd.ddd`` / ``dddd dd ddd`` with no digit right before or after it.
+
+    The elfproef is not asked: masking is the last line of defence of free text (log lines,
+    quarantine locations and messages, error headers), where masking a number too many is
+    harmless and a BSN too few is not. Everything :func:`holds_bsn` finds is masked
+    (``holds_bsn(mask_bsn(text))`` is false for every text); in addition a printed spelling
+    between spaces or dots (``bijstand 9999 90 111.csv``), which :func:`holds_bsn` does not
+    take for a BSN in an identifier. Not masked, as in :func:`holds_bsn`: a longer run of
+    digits (``1234567890``), digits split by other characters."""
+    return _MASKED.sub(MASK, text)

@@ -13,9 +13,11 @@ order (:func:`check_purpose`):
 
 Then :func:`mask_purpose` masks what identifies a person and can be recognised:
 
-- every 9-digit number that passes the elfproef (:func:`schemas.pseudonym.elfproef`), also
-  written in groups (``1234.56.782``, ``123 456 782``) or in non-ASCII digits: its digits
-  become ``*``;
+- every 9-digit number that could be a BSN (:func:`schemas.pseudonym.could_be_bsn`: passes
+  the elfproef, not all zeros), also in non-ASCII digits and also written in groups: digits
+  are collected across separators of one to three characters that are neither letters nor
+  digits (``1234.56.782``, ``123 456 782``, ``123/456/782``, ``123 - 456 - 782``,
+  ``123–456–782``, ``123_456_782``, ``123,456,782``); its digits become ``*``;
 - every full calendar date (``12-03-1985``, ``12/3/85``, ``1985-03-12``, ``12 maart 1985``):
   it becomes ``[datum]``. A birth date cannot be told apart from other dates, and the audit
   record has its own time.
@@ -30,7 +32,7 @@ import re
 import unicodedata
 
 from schemas.exceptions import PermanentError
-from schemas.pseudonym import elfproef
+from schemas.pseudonym import could_be_bsn
 from streams.exceptions import StreamsError
 
 MAX_PURPOSE_CHARS = 200
@@ -42,8 +44,10 @@ _INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
 private use, surrogates, unassigned, line and paragraph separators."""
 _WORD = re.compile(rf"[^\W\d_]{{{MIN_WORD_LETTERS},}}")
 _SPACES = re.compile(r"\s+")
-_DIGIT_GROUPS = re.compile(r"\d+(?:[ .\-]\d+)*")
-_GROUP_SEPARATOR = re.compile(r"([ .\-])")
+_DIGIT_GROUPS = re.compile(r"\d+(?:[\W_]{1,3}\d+)*")
+"""Runs of digits joined by separators of one to three characters that are neither letters
+nor digits (``_`` counts as a separator, though ``\\w`` holds it)."""
+_GROUP_SEPARATOR = re.compile(r"(\D+)")
 _MONTHS = (
     "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
     "|jan|feb|mrt|apr|jun|jul|aug|sep|sept|okt|nov|dec"
@@ -92,7 +96,7 @@ def _mask_bsns(match: re.Match[str]) -> str:
             digits += groups[last]
             if len(digits) >= 9:
                 break
-        if len(digits) == 9 and elfproef(digits) and any(d != "0" for d in digits):
+        if len(digits) == 9 and could_be_bsn(digits):
             for index in range(first, last + 1):
                 masked[index] = "*" * len(groups[index])
     out = masked[0]

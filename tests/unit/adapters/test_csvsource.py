@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import tempfile
 import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from adapters.csvsource import (
     MAX_LINE_BYTES,
@@ -19,6 +22,7 @@ from adapters.csvsource import (
 )
 from adapters.runner import plain
 from adapters.sociale_dienst import COLUMNS, SocialeDienstSource
+from schemas.pseudonym import elfproef
 from tests.unit.adapters.conftest import SOURCE, events, outcomes
 
 HEADER = ";".join(COLUMNS) + "\n"
@@ -218,3 +222,106 @@ def test_huge_file_is_streamed_with_bounded_memory(tmp_path: Path) -> None:
     assert first.rejection.reason == "too-large"
     assert str(MAX_LINE_BYTES) in str(first.rejection)
     assert peak < 12_000_000  # far below the 41 MB file: the over-long line was skipped
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "999990111",  # euros: 99999011100 cents, no run of nine digits
+        "999990111,00",
+        "999.990.111,00",
+        "€ 0999990111",  # leading zero: the euros as a number
+        "99999011,1",  # all digits in a row: 9999901110 cents
+        "9.999.901,11",  # 999990111 cents: the catalogue check of bedrag_cent found it too
+    ],
+)
+def test_an_amount_that_holds_a_bsn_is_rejected(text: str) -> None:
+    with pytest.raises(CellError) as err:
+        parse_amount_cents(text, "bedrag")
+    assert (err.value.reason, err.value.column) == ("bsn-in-identifier", "bedrag")
+    assert "999990111" not in str(err.value) and "99999011" not in str(err.value)
+
+
+@settings(max_examples=200)
+@given(
+    first8=st.text("0123456789", min_size=8, max_size=8),
+    spelling=st.sampled_from(["{b}", "{b},00", "{b},5", "{g},00", "{b7},{b2}", "{b8},{b1}"]),
+)
+def test_no_amount_that_holds_a_bsn_is_accepted(first8: str, spelling: str) -> None:
+    """However a BSN lands in the bedrag column — as euros, with thousands dots, or with its
+    last digits after the decimal comma — the cell is refused, never published as cents."""
+    bsn = next((first8 + d for d in "0123456789" if elfproef(first8 + d)), None)
+    assume(bsn is not None and bsn[0] != "0")  # 0xxxxxxxx euros are an 8-digit number
+    assert bsn is not None
+    grouped = f"{bsn[:3]}.{bsn[3:6]}.{bsn[6:]}"
+    text = spelling.format(b=bsn, g=grouped, b7=bsn[:7], b2=bsn[7:], b8=bsn[:8], b1=bsn[8:])
+    with pytest.raises(CellError) as err:
+        parse_amount_cents(text, "bedrag")
+    assert err.value.reason == "bsn-in-identifier"
+
+
+def test_a_utf8_bom_decides_the_encoding_whatever_follows() -> None:
+    bom_then_bad_byte = io.BytesIO(b"\xef\xbb\xbfa;b\n" + b"c;d\n" * 20_000 + b"caf\xe9;x\n")
+    assert detect_encoding(bom_then_bad_byte) == "utf-8-sig"
+    assert bom_then_bad_byte.tell() == 0
+
+
+TR_ROW = "999990111;traject-gestart;2026-02-01;;;;;;{traject};re-integratie;;X{n}\n"
+
+
+def test_a_bom_file_with_one_invalid_byte_rejects_only_that_line(tmp_path: Path) -> None:
+    """It used to be read as Windows-1252: the BOM became ``ï»¿`` before the header and the
+    whole file was rejected for a header that does not match."""
+    good = [TR_ROW.format(traject=f"TR-ré-{n}", n=n) for n in range(1, 10)]
+    bad = TR_ROW.format(traject="T-caf\udce9", n=99)  # one Windows-1252 byte
+    path = tmp_path / "bom.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + (HEADER + "".join(good)).encode() + bad.encode("utf-8", "surrogateescape")
+    )
+    records = list(source(path).records({}))
+    assert outcomes(records, base=tmp_path)[-2:] == [
+        ("bom.csv:10", "ok"),
+        ("bom.csv:11", "encoding"),
+    ]
+    assert [e["data"]["traject_id"] for e in events(records)] == [
+        f"TR-ré-{n}" for n in range(1, 10)
+    ]
+    assert str(records[-1].rejection).startswith("line 11 holds bytes that are not valid utf-8")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.lists(st.integers(0, 2), min_size=1, max_size=6),
+    where=st.integers(0, 40),
+)
+def test_a_nul_byte_anywhere_rejects_its_line_alone(rows: list[int], where: int) -> None:
+    """NUL bytes in the first 64 KiB reject the file as a whole (UTF-16 without BOM, binary
+    content); a NUL further on used to be published inside a cell. Each row with one (kind 1:
+    inside a cell, kind 2: inside a quoted cell) is rejected with reason ``encoding`` and its
+    line number; the others are read."""
+    filler = "".join(row(n) for n in range(1200))  # past the first 64 KiB
+    tail = []
+    for n, kind in enumerate(rows):
+        text = TR_ROW.format(traject=f"T-{n}", n=n)
+        if kind:
+            cut = min(where, len(text) - 1)
+            text = text[:cut] + "\x00" + text[cut:]
+            if kind == 2:
+                text = text.replace(f"T-{n}", f'"T-\x00{n}"')
+        tail.append(text)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.csv"
+        path.write_bytes((HEADER + filler + "".join(tail)).encode())
+        assert len(HEADER + filler) > 65_536
+        records = list(source(path).records({}))
+    assert len(records) == 1200 + len(rows)
+    for n, (kind, record) in enumerate(zip(rows, records[1200:], strict=True)):
+        assert record.location.line == 1202 + n
+        if kind:
+            assert record.rejection is not None
+            assert record.rejection.reason == "encoding"
+            assert str(record.rejection).startswith(f"line {1202 + n} holds a NUL byte")
+        else:
+            assert record.event is not None
+    for event in events(records):
+        assert not any("\x00" in str(value) for value in event["data"].values())

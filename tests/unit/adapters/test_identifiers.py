@@ -201,3 +201,17 @@ def test_random_tokens_are_not_searched(token: str, alone: str) -> None:
 )
 def test_a_bsn_next_to_letters_is_still_found(text: str) -> None:
     assert holds_bsn(text)
+
+
+@pytest.mark.parametrize("bedrag", [OTHER, f"{OTHER},00", "99999002,0"])
+def test_a_bsn_shifted_into_the_amount_column_is_quarantined(tmp_path: Path, bedrag: str) -> None:
+    """Converted to cents (99999002000) the BSN is no run of nine digits: the cell is checked."""
+    path = tmp_path / "signalen.csv"
+    header = "signaal_id;bsn;partner;datum_signaal;bedrag;dagen_achterstand;dreiging"
+    path.write_text(f"{header}\nS-1;{BSN};energie;2026-01-05;{bedrag};30;geen\n")
+    hx = make_harness(VroegsignaleringSource([path], source=SOURCE), tmp_path)
+    assert hx.runner.run_once().by_reason == {"bsn-in-identifier": 1}
+    assert hx.publisher.acked == []
+    (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
+    assert entry["locatie"].endswith("signalen.csv:2 bedrag")
+    assert OTHER not in json.dumps(entry)

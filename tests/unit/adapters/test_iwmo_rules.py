@@ -6,18 +6,21 @@ message types, StatusAanlevering and withdrawn allocations, record versions per 
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from adapters.base import Record
 from adapters.iwmo import IwmoSource, codes, safexml
 from adapters.iwmo.mapping import Mapped, map_product
 from adapters.iwmo.message import Message, MessageKind, identify, read_header
 from schemas.envelope import validate_input
-from schemas.pseudonym import Pseudonymiser
+from schemas.pseudonym import Pseudonymiser, elfproef
 from schemas.wire import VERWIJDERD
 from tests.unit.adapters.conftest import KEY, SOURCE, events, make_harness
 from tests.unit.adapters.iwmo_support import (
@@ -362,3 +365,56 @@ def test_a_start_without_a_product_has_no_category(tmp_path: Path) -> None:
     (event,) = events(read(tmp_path, data))
     assert event["type"] == GESTART
     assert "productcategorie" not in event["data"]
+
+
+# ---------------------------------------------------------------- no BSN in the sequence
+
+
+def _spelled(first8: str, separator: str) -> str | None:
+    """The number ``first8`` + check digit that passes the elfproef, printed with
+    ``separator`` (``dddd.dd.ddd``) or plain; ``None`` if no check digit makes one."""
+    bsn = next((first8 + d for d in "0123456789" if elfproef(first8 + d)), None)
+    if bsn is None or bsn == "000000000":
+        return None
+    return f"{bsn[:4]}{separator}{bsn[4:6]}{separator}{bsn[6:]}" if separator else bsn
+
+
+@pytest.mark.parametrize("ident", ["999990056", "9999 90 056", "9999.90.056"])
+def test_an_identificatie_that_holds_a_bsn_is_rejected_before_it_is_padded(
+    tmp_path: Path, ident: str
+) -> None:
+    """Left-padded to 12 characters for the sequence, 999990056 would be published as
+    000999990056 in ``sequence`` and ``ce_sequence``, where no check finds it any more."""
+    path = write(tmp_path / "in", "m.xml", build([start("101", JAN10)], ident=ident))
+    hx = make_harness(IwmoSource(path, source=SOURCE, max_bytes=1 << 20), tmp_path)
+    stats = hx.runner.run_once()
+    assert (stats.published, stats.by_reason) == (0, {"bsn-in-identifier": 1})
+    (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
+    assert entry["locatie"].endswith("Bericht/Header/BerichtIdentificatie/Identificatie")
+    assert entry["melding"].startswith("Bericht/Header/BerichtIdentificatie/Identificatie: ")
+    digits = ident.replace(" ", "").replace(".", "")
+    for text in (json.dumps(entry), *(v.decode("latin-1") for _, _, v in hx.publisher.raw)):
+        assert digits not in text and ident not in text
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    first8=st.text("0123456789", min_size=8, max_size=8),
+    separator=st.sampled_from(["", ".", " "]),
+)
+def test_no_sequence_holds_a_bsn_in_the_identificatie(first8: str, separator: str) -> None:
+    ident = _spelled(first8, separator)
+    assume(ident is not None)
+    assert ident is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        records = read(Path(tmp), build([start("101", JAN10)], ident=ident))
+    assert rejection(records)[:2] == (
+        "bsn-in-identifier",
+        "Bericht/Header/BerichtIdentificatie/Identificatie",
+    )
+
+
+def test_an_identificatie_of_nine_digits_that_is_no_bsn_is_padded(tmp_path: Path) -> None:
+    assert not elfproef("123456789")
+    (event,) = events(read(tmp_path, build([start("101", JAN10)], ident="123456789")))
+    assert event["sequence"] == "2026-01-08/000123456789/000001"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from adapters.iwmo import IwmoSource
+from adapters.sociale_dienst import SocialeDienstSource
 from schakel.logs import JsonFormatter
 from tests.unit.adapters.conftest import BAD, SAMPLES, SOURCE, make_harness
 
@@ -68,3 +69,32 @@ def test_no_personal_data_leaves_the_iwmo_adapter(
     for where, text in produced.items():
         leaked = sorted(s for s in secrets if s in text)
         assert leaked == [], f"{where} leaks {leaked}"
+
+
+@pytest.mark.parametrize(
+    ("name", "printed"),
+    [
+        ("bijstand-9999.90.111-jansen.csv", "9999.90.111"),
+        ("bijstand 9999 90 111.csv", "9999 90 111"),
+    ],
+)
+def test_a_printed_bsn_in_a_file_name_is_masked_everywhere(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, name: str, printed: str
+) -> None:
+    """The file name is the quarantine location: in the entry, the dead letter on
+    schakel.deadletter.adapters and the log line the BSN's printed spelling is masked."""
+    path = tmp_path / name
+    path.write_bytes(b"bsn,gebeurtenis\n")  # wrong delimiter: the file is rejected
+    hx = make_harness(SocialeDienstSource([path], source=SOURCE), tmp_path / "h")
+    caplog.set_level(logging.DEBUG, logger="schakel")
+    assert hx.runner.run_once().rejected == 1
+    hx.runner.close()
+    (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
+    assert entry["locatie"].endswith(name.replace(printed, "*********") + ":1")
+    ((topic, _, value),) = hx.publisher.raw
+    assert topic == hx.publisher.wire.deadletter_adapters
+    logs = "\n".join(JsonFormatter().format(r) for r in caplog.records)
+    assert "*********" in logs
+    for text in (json.dumps(entry, ensure_ascii=False), value.decode("utf-8", "replace"), logs):
+        assert printed not in text
+        assert printed.replace(printed[4], "") not in text

@@ -125,3 +125,21 @@ def test_without_a_version_column_a_re_exported_row_keeps_its_id(tmp_path: Path)
     hx.runner.run_once()
     old, new = hx.publisher.acked
     assert old.id == new.id and old.bronsleutel is None  # the first accepted copy wins downstream
+
+
+@pytest.mark.parametrize("versie", ["999990111", "9999.90.111"])
+def test_a_versie_that_holds_a_bsn_is_rejected_before_it_is_padded(
+    tmp_path: Path, versie: str
+) -> None:
+    """Zero-padded to 10 digits, 999990111 would be published as 0999990111 in ``sequence``
+    and ``ce_sequence``, where the check of the published value does not find it."""
+    row = f"{BSN};aanvraag-afgewezen;2026-02-01;;overig;;;;;;;PW-7"
+    path = export(tmp_path / "a.csv", [f"{row};{versie}", f"{row};2"], versie=True)
+    hx = make_harness(SocialeDienstSource([path], source=SOURCE), tmp_path)
+    stats = hx.runner.run_once()
+    assert (stats.published, stats.by_reason) == (1, {"bsn-in-identifier": 1})
+    assert [e.sequence for e in hx.publisher.acked] == ["0000000002"]
+    (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
+    assert entry["locatie"].endswith("a.csv:2 versie")
+    assert entry["melding"].startswith("column versie: holds a number that passes the BSN")
+    assert "999990111" not in json.dumps(entry)

@@ -8,6 +8,8 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from schemas.catalogue import catalogue
 from schemas.envelope import Event, validate_input
@@ -243,3 +245,43 @@ def test_local_registry_ids_are_stable_across_instances() -> None:
     first = RecordSerializer(LocalRegistry())(event, "t")
     second = RecordSerializer(LocalRegistry())(event, "t")
     assert first[:5] == second[:5]
+
+
+def _gestart(**data: Any) -> dict[str, Any]:
+    base = {"bsn": BSN, "datum": "2026-05-01", "toewijzing_nummer": "4711"}
+    return envelope("nl.wmo.voorzieningen.gestart", {**base, **data})
+
+
+_OTHER_DIGITS = st.characters(categories=["Nd"]).filter(lambda c: c not in "0123456789")
+
+
+@settings(max_examples=200)
+@given(st.text(st.sampled_from("0123456789") | _OTHER_DIGITS, min_size=1, max_size=2))
+def test_an_iwmo_code_is_ascii_digits(code: str) -> None:
+    """``０٧`` is no iWmo code: with Unicode ``\\d`` it was accepted and published as it is."""
+    assume(not code.isascii())
+    with pytest.raises(InvalidEvent) as info:
+        validate_input(_gestart(productcategorie=code), Pseudonymiser("k"))
+    assert (info.value.reason, info.value.field) == ("bad-type", "data.productcategorie")
+
+
+@settings(max_examples=200)
+@given(
+    st.text(st.sampled_from("0123456789") | _OTHER_DIGITS, min_size=8, max_size=8),
+)
+def test_a_date_is_ascii_digits_and_told_so(digits: str) -> None:
+    """A date in full-width or Arabic-Indic digits is badly formatted, not a date that does
+    not exist (the message used to say so)."""
+    assume(not digits.isascii())
+    text = f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
+    with pytest.raises(InvalidEvent) as info:
+        validate_input(_gestart(datum=text), Pseudonymiser("k"))
+    assert (info.value.reason, info.value.field) == ("bad-date", "data.datum")
+    assert "expected a date as YYYY-MM-DD" in str(info.value)
+    assert "not an existing calendar date" not in str(info.value)
+
+
+@pytest.mark.parametrize(("field", "value"), [("productcategorie", "０٧"), ("datum", "٢٠٢٦-01-10")])
+def test_digits_of_other_scripts_are_refused(field: str, value: str) -> None:
+    with pytest.raises(InvalidEvent, match=f"data.{field}: expected"):
+        validate_input(_gestart(**{field: value}), Pseudonymiser("k"))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from schemas.pseudonym import elfproef
@@ -70,6 +72,14 @@ def test_real_words_pass(raw: str, kept: str) -> None:
         ("dossier 1234.56.782", "dossier ****.**.***"),
         ("dossier 123 456 782 gezien", "dossier *** *** *** gezien"),
         ("dossier 12-345-6782", "dossier **-***-****"),
+        ("controle bsn 123/456/782", "controle bsn ***/***/***"),
+        ("controle bsn 123 - 456 - 782", "controle bsn *** - *** - ***"),
+        ("controle bsn 123–456–782", "controle bsn ***–***–***"),  # en-dash
+        ("controle bsn 123_456_782", "controle bsn ***_***_***"),
+        ("controle bsn 123,456,782", "controle bsn ***,***,***"),
+        ("controle bsn (123) 456-782", "controle bsn (***) ***-***"),
+        ("zaak 123 / 456 / 789 overleg", "zaak 123 / 456 / 789 overleg"),  # fails the elfproef
+        ("dossier 123 -- 456 -- 782", "dossier 123 -- 456 -- 782"),  # four characters apart
         ("dossier ١٢٣٤٥٦٧٨٢", "dossier *********"),  # Arabic-Indic digits
         ("dossier １２３４５６７８２", "dossier *********"),  # full-width digits
         (f"jaar 2026 {BSN} overleg", "jaar 2026 ********* overleg"),
@@ -106,3 +116,31 @@ def test_no_bsn_survives_masking(prefix: str, before: str, after: str) -> None:
     masked = mask_purpose(f"{before}{bsn}{after}")
     assert bsn not in masked
     assert masked.count("*") >= 9
+
+
+@given(
+    prefix=st.text("0123456789", min_size=8, max_size=8),
+    cuts=st.sets(st.integers(1, 8), max_size=4),
+    separators=st.lists(
+        st.text(st.characters(exclude_categories=["L", "N"]), min_size=1, max_size=3),
+        min_size=4,
+        max_size=4,
+    ),
+    before=st.text(st.characters(exclude_categories=["Nd"]), max_size=20),
+    after=st.text(st.characters(exclude_categories=["Nd"]), max_size=20),
+)
+def test_no_bsn_written_in_groups_survives_masking(
+    prefix: str, cuts: set[int], separators: list[str], before: str, after: str
+) -> None:
+    """A BSN cut into groups by up to three characters that are neither letters nor digits
+    (``/``, `` - ``, an en-dash, ``_``, ``,``, …) is masked: its digits cannot be read back."""
+    bsn = _with_check_digit(prefix)
+    assume(bsn is not None)
+    assert bsn is not None
+    bounds = [0, *sorted(cuts), 9]
+    groups = [bsn[a:b] for a, b in pairwise(bounds)]
+    written = groups[0] + "".join(
+        sep + group for sep, group in zip(separators, groups[1:], strict=False)
+    )
+    masked = mask_purpose(f"{before}{written}{after}")
+    assert bsn not in "".join(c for c in masked if c.isdigit())
