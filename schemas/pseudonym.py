@@ -59,11 +59,13 @@ _PRINTED_SPELLING = r"\d{4}(?P<sep>[.\s])\d{2}(?P=sep)\d{3}"
 of separator throughout; any whitespace character counts as a space). The one definition of
 it, for :func:`holds_bsn` and :func:`mask_bsn`, which differ only in what may stand next to
 it."""
-_PRINTED = re.compile(rf"(?<![\d.\s]){_PRINTED_SPELLING}(?![\d.\s])")
-"""For :func:`holds_bsn`: a printed spelling that is not itself part of a longer group."""
+_PRINTED = re.compile(rf"(?<!\d)(?<!\d[.\s]){_PRINTED_SPELLING}(?![.\s]?\d)")
+"""For :func:`holds_bsn`: a printed spelling that is not itself part of a longer group (no digit
+next to it, nor a separator and a digit: ``12 3456 78 901``); a space or a full stop alone may
+stand next to it (``casus 9999 90 111``, ``… 9999.90.111.``)."""
 _MASKED = re.compile(rf"{_DIGIT_RUN.pattern}|(?<!\d){_PRINTED_SPELLING}(?!\d)")
 """For :func:`mask_bsn`: a nine-digit run, or a printed spelling with no digit right next to
-it (wider than :data:`_PRINTED`: it may stand between spaces or dots)."""
+it (wider than :data:`_PRINTED`: it may be part of a longer group)."""
 _RANDOM_TOKEN = re.compile(
     r"(?<![0-9A-Za-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     r"|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![0-9A-Za-z])",
@@ -84,7 +86,8 @@ def holds_bsn(text: str) -> bool:
     Precisely: a maximal run of exactly nine decimal digits — of any script (ASCII, full-width,
     Arabic-Indic, …): a digit of another script still shows the number — that passes the
     elfproef and is not all zeros; or the printed spelling ``dddd.dd.ddd`` / ``dddd dd ddd``
-    of such a number, not itself part of a longer group.
+    of such a number, not itself part of a longer group of digits (a word or a full stop may
+    stand next to it: ``casus 9999 90 111``).
 
     Not a BSN: a longer run that contains nine such digits (a 20-digit OIN, a 10-digit
     number); digits split by other characters (``T-2026-00123``, dates) — identifiers of
@@ -122,7 +125,7 @@ def mask_bsn(text: str) -> str:
     quarantine locations and messages, error headers), where masking a number too many is
     harmless and a BSN too few is not. Everything :func:`holds_bsn` finds is masked
     (``holds_bsn(mask_bsn(text))`` is false for every text); in addition a printed spelling
-    between spaces or dots (``bijstand 9999 90 111.csv``), which :func:`holds_bsn` does not
+    within a longer group of digits (``12 3456 78 901``), which :func:`holds_bsn` does not
     take for a BSN in an identifier. Not masked, as in :func:`holds_bsn`: a longer run of
     digits (``1234567890``), digits split by other characters."""
     return _MASKED.sub(MASK, text)

@@ -59,6 +59,8 @@ def rejected(event: dict[str, Any]) -> InvalidEvent:
         ({"data_casus_id": f"W-{OTHER}"}, "data.casus_id"),
         ({"data_casus_id": int(OTHER)}, "data.casus_id"),  # a JSON number is an id too
         ({"data_casus_id": "9999.90.020"}, "data.casus_id"),  # printed spelling
+        ({"data_casus_id": "casus 9999 90 020"}, "data.casus_id"),  # after a word
+        ({"data_casus_id": "W 9999.90.020."}, "data.casus_id"),  # before a full stop
         ({"data_casus_id": "W ９９９９９００２０"}, "data.casus_id"),  # full-width digits
         ({"data_casus_id": BSN}, "data.casus_id"),  # the citizen's own BSN, copied
     ],
@@ -78,6 +80,8 @@ def test_a_bsn_in_an_identifier_is_rejected(over: dict[str, Any], field: str) ->
         ({"data_casus_id": "W-123456789"}, "fails the elfproef"),
         ({"data_casus_id": "000000000"}, "all zeros"),
         ({"data_casus_id": "T-2026-10007"}, "digits split by '-' (year + number)"),
+        ({"data_casus_id": "12 9999 90 020"}, "a longer group of digits"),
+        ({"data_casus_id": "9999 90 020 7"}, "a longer group of digits"),
         ({"id": "2026-01-10T09:05:00"}, "a timestamp"),
         ({"subject": OTHER}, "an input subject never leaves: the pseudonym replaces it"),
     ],
