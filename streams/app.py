@@ -166,7 +166,7 @@ def _faust_app(settings: WorkerSettings, bootstrap: str, app_id: str) -> faust.A
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
-        canonical_url=settings.web_url or f"http://{settings.web_host}:{settings.web_port}",
+        canonical_url=settings.api_url(),
         table_standby_replicas=0,
         # on the embedded broker Faust's persisted offsets can run one past the (reported)
         # end after multi-record batches (streams/offsets.py): keep the check for Kafka only
