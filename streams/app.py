@@ -404,6 +404,7 @@ def create_app(
             periods=periods,
             clock=citizen_clock,
             is_ready=is_ready,
+            rule_ids=frozenset(rule.id for rule in rules.rules) | frozenset(rules.disabled),
         )
     )
     return Worker(app=app, processor=processor, readmodel=readmodel, metrics=metrics, due=due)
