@@ -39,7 +39,7 @@ from schemas.binding import component_source, record_headers
 from schemas.exceptions import PermanentError, SettingsError
 from schemas.models import parse_date
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.settings import Settings
+from schemas.settings import Settings, local_url
 from schemas.wire import DEFAULT_WIRE, KLOK_SCHEMA, Wire
 from streams.offsets import committed_offsets, end_offsets
 
@@ -192,13 +192,18 @@ def worker_env(
 ) -> dict[str, str]:
     """The environment of a ``schakel worker --clock replay`` started by replay or demo: this
     process's environment without :data:`WORKER_WITHHELD`, pointed at ``bootstrap`` in the
-    namespace of ``settings`` (memory store, its own data directory), plus ``extra_env``."""
+    namespace of ``settings`` (memory store, its own data directory), announcing the local
+    URL of its own port (``SCHAKEL_WEB_URL``: the loopback address if it binds a wildcard
+    such as the image's ``0.0.0.0``), plus ``extra_env``."""
     env = {name: value for name, value in os.environ.items() if name not in WORKER_WITHHELD}
+    port = web_port or free_port()
+    host = (extra_env or {}).get("SCHAKEL_WEB_HOST", settings.web_host)
     env.update(
         {
             "SCHAKEL_KAFKA_BOOTSTRAP": bootstrap,
             "SCHAKEL_DATA_DIR": str(data_dir),
-            "SCHAKEL_WEB_PORT": str(web_port or free_port()),
+            "SCHAKEL_WEB_PORT": str(port),
+            "SCHAKEL_WEB_URL": local_url(host, port),
             "SCHAKEL_PARTITIONS": str(settings.partitions),
             "SCHAKEL_NAMESPACE": settings.namespace,
             "SCHAKEL_PROFILE": settings.profile,

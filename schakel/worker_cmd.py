@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
         rules=rules,
         clock_mode=args.clock,
     )
-    url = settings.web_url or f"http://{settings.web_host}:{settings.web_port}"
+    url = settings.api_url()
     log.info(
         "worker.starting",
         extra={"api": url, "bootstrap": bootstrap, "group": settings.wire().group_id},

@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,30 @@ MISSING_KEY = (
     f"{ENV_PREFIX}PSEUDONYM_KEY or {ENV_PREFIX}PSEUDONYM_KEY_FILE is required: set the same "
     "key for every process that pseudonymises (only demo and replay generate one for their run)"
 )
+
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})  # noqa: S104 - recognised, not bound
+"""Bind addresses meaning "every interface": no address another worker can reach."""
+MISSING_WEB_URL = (
+    f"{ENV_PREFIX}WEB_URL is required when {ENV_PREFIX}WEB_HOST is a wildcard address "
+    "(0.0.0.0, ::): set it to the address other workers reach this worker's API at, e.g. "
+    "http://<this host or pod>:6066 — the default http://WEB_HOST:WEB_PORT would be the same "
+    "for every worker, and each would answer timeline requests from its own table"
+)
+
+
+def http_url(host: str, port: int) -> str:
+    """``http://host:port`` (an IPv6 address in brackets)."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def local_url(host: str, port: int) -> str:
+    """The URL of a server bound to ``host``:``port`` as reached from the same machine: the
+    loopback address for a wildcard bind (:data:`WILDCARD_HOSTS`)."""
+    if host in WILDCARD_HOSTS:
+        host = "::1" if ":" in host else "127.0.0.1"
+    return http_url(host, port)
 
 
 class ApiToken:
@@ -120,7 +145,8 @@ class CommonSettings(BaseSettings):
     web_host: str = Field(
         "127.0.0.1",
         description="Address the process's HTTP endpoints bind to (the worker's API, an "
-        "adapter's /metrics, the webhook).",
+        "adapter's /metrics, the webhook). A worker on a wildcard address (`0.0.0.0`, `::`) "
+        "needs WEB_URL.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level."
@@ -187,12 +213,18 @@ class WorkerSettings(CommonSettings):
     web_url: str | None = Field(
         None,
         description="URL other workers use to reach this worker's API, for routing a "
-        "citizen's request to its owner (default `http://WEB_HOST:WEB_PORT`).",
+        "citizen's request to its owner (default `http://WEB_HOST:WEB_PORT`): an http(s) URL "
+        "of this worker's own address, different for every worker. Required when WEB_HOST is "
+        "a wildcard (`0.0.0.0`, `::`): the worker refuses to start without it (exit 2).",
     )
     session_timeout_ms: int = Field(
         6000, ge=1000, description="Consumer-group session timeout (short for the embedded broker)."
     )
     heartbeat_ms: int = Field(1000, ge=100, description="Consumer-group heartbeat interval.")
+
+    url_required: ClassVar[bool] = True
+    """Whether a wildcard WEB_HOST needs a WEB_URL; False only for :class:`Settings` (demo
+    and replay run no worker in their own process: the workers they start check it)."""
 
     @field_validator("api_tokens")
     @classmethod
@@ -200,6 +232,31 @@ class WorkerSettings(CommonSettings):
         if value is not None:
             _parse_tokens(value.get_secret_value())
         return value
+
+    @field_validator("web_url")
+    @classmethod
+    def _check_web_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("must be an http(s) URL with a host, e.g. http://worker-1:6066")
+            if parts.hostname in WILDCARD_HOSTS:
+                raise ValueError("must name this worker's own address, not a wildcard")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        """Every worker announces a URL of its own (docs/operations.md, "HTTP API"): with a
+        wildcard WEB_HOST and no WEB_URL they would all announce ``http://0.0.0.0:PORT``, and
+        Faust would take every citizen for one of its own."""
+        if self.url_required and self.web_url is None and self.web_host in WILDCARD_HOSTS:
+            raise ValueError(MISSING_WEB_URL)
+        return self
+
+    def api_url(self) -> str:
+        """The URL other workers reach this worker's API at (Faust's ``canonical_url``):
+        WEB_URL, else ``http://WEB_HOST:WEB_PORT``."""
+        return self.web_url or http_url(self.web_host, self.web_port)
 
     @model_validator(mode="before")
     @classmethod
@@ -321,6 +378,7 @@ class Settings(AdapterSettings, WorkerSettings):
     only those runs may generate one (:meth:`resolve_pseudonym_key`)."""
 
     key_required: ClassVar[bool] = False
+    url_required: ClassVar[bool] = False
 
 
 PROCESS_SETTINGS: dict[str, type[CommonSettings]] = {

@@ -19,6 +19,19 @@ Every ``/api/v1`` request passes, in order:
    (:mod:`streams.audit`), and only then the answer, with header ``X-Inzage-Id`` (the audit
    record's id). No audit record, no answer: 503 with ``Retry-After``.
 
+The audit record's ``wat`` is :func:`what`: the method, the endpoint's path and the request's
+parameters as validated and normalised (:data:`Query`) — never the purpose (stored on its own,
+masked, in ``doel``) and never a value as typed: a ``regel`` that is no rule id is recorded as
+``[onbekend]``, a path segment that is no pseudonym as ``[ongeldig]`` (it may be a BSN). A 404
+for a pseudonym — unknown, erased, or not a pseudonym at all — is audited too (subject: the
+pseudonym, or none); a 400 is not (nothing was read).
+
+A citizen's timeline is read at the worker that owns the citizen's partition: asked at another
+worker, the request is forwarded to the owner (:mod:`streams.routing`), which runs these steps
+itself and writes the read's only audit record; the forwarding worker passes the owner's answer
+on (status, body, ``X-Inzage-Id``, ``Retry-After``) and writes none. No owner now (partitions
+being rebalanced) or an owner that does not answer: 503 with ``Retry-After``.
+
 Errors are JSON ``{"fout": …}`` naming the field or rule, never the submitted value, never a
 stack trace (server-level errors: :mod:`streams.webserver`).
 """
@@ -34,7 +47,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import faust
-from faust.exceptions import SameNode
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -54,6 +66,7 @@ from streams.metrics import WorkerMetrics
 from streams.openapi import MAX_PER_PAGE, OPENAPI_PATH, openapi_document
 from streams.purpose import InvalidPurpose, clean_purpose
 from streams.readmodel import ReadModel
+from streams.routing import FORWARDED_HEADER, OwnerUnavailable, forward, owner_url
 from streams.rules import RuleSet
 from streams.state import CitizenState
 from streams.toestand import Period
@@ -66,7 +79,18 @@ _PSEUDONYM = re.compile(r"[0-9a-f]{32}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 STATUSES = ("open", "opgelost", "ingetrokken")
 RETRY_AFTER_S = 5
-"""``Retry-After`` of a 503 (audit trail or topic unavailable)."""
+"""``Retry-After`` of a 503 (audit trail, topic or the citizen's worker unavailable)."""
+TIJDLIJN = "/api/v1/burgers/{pseudonym}/tijdlijn"
+UNKNOWN_RULE = "[onbekend]"
+"""``wat``'s value of a ``regel`` parameter that is no rule id (it is not recorded as typed)."""
+INVALID_PSEUDONYM = "[ongeldig]"
+"""``wat``'s path segment for one that is no pseudonym (it is not recorded: it may be a BSN)."""
+
+Query = tuple[tuple[str, str], ...]
+"""A request's parameters as validated and normalised: (name, value) pairs in a fixed order;
+a parameter not given is left out, except ``pagina`` and ``per_pagina``, always there with
+their effective values. Values are dates ``YYYY-MM-DD``, numbers, enum values or rule ids:
+nothing typed by the user unchecked."""
 
 
 @dataclass
@@ -89,6 +113,27 @@ class ApiContext:
     clock: Callable[[CitizenState], date | None]
     """The citizen's clock as the worker runs it (live: including today)."""
     is_ready: Callable[[], bool]
+    rule_ids: frozenset[str] = frozenset()
+    """The rule ids of the worker's rule set (active and disabled): a ``regel`` parameter
+    among them, or among the read model's signals, is recorded in ``wat`` as given."""
+
+
+@dataclass(frozen=True)
+class Read:
+    """What a list or configuration endpoint answers (``body``) and the parameters it was
+    computed from (``query``, recorded in the audit record's ``wat``)."""
+
+    body: dict[str, Any]
+    query: Query = ()
+
+
+def what(request: Request, path: str, query: Query = ()) -> str:
+    """The audit record's ``wat`` of ``request``: its method (``GET``, ``HEAD``), ``path`` —
+    the endpoint's, with a validated pseudonym or :data:`INVALID_PSEUDONYM` — and ``query``
+    (:data:`Query`), e.g. ``GET /api/v1/signalen?status=ingetrokken&pagina=2&per_pagina=50``.
+    Never the purpose (``doel`` is stored on its own, masked) and never a value as typed."""
+    params = "&".join(f"{name}={value}" for name, value in query)
+    return f"{request.method} {path}" + (f"?{params}" if params else "")
 
 
 class ApiError(Exception):
@@ -131,10 +176,24 @@ def _header_text(value: str) -> str:
     return value
 
 
+def _forwarded(request: Request) -> dict[str, str]:
+    """The headers the owner's checks read: the token and the purpose header (as the text
+    it was read as here, a browser's Latin-1 included; a query ``doel`` travels in the URL)."""
+    headers = {"Authorization": request.headers.get("Authorization", "")}
+    doel = request.headers.get("X-Doel")
+    if doel is not None:
+        headers["X-Doel"] = _header_text(doel)
+    return headers
+
+
 def _purpose(request: Request) -> str:
     header = request.headers.get("X-Doel")
     raw = _header_text(header) if header is not None else request.query.get("doel", "")
     return clean_purpose(raw)
+
+
+def _paging(page: int, per_page: int) -> Query:
+    return (("pagina", str(page)), ("per_pagina", str(per_page)))
 
 
 def _page_args(request: Request) -> tuple[int, int]:
@@ -161,9 +220,11 @@ def _date_arg(request: Request, name: str) -> date | None:
         raise ApiError(400, f"{name}: geen bestaande datum") from None
 
 
-def signal_list(ctx: ApiContext, request: Request) -> dict[str, Any]:
+def signal_list(ctx: ApiContext, request: Request) -> Read:
     """``GET /api/v1/signalen``: ``status`` (default open and opgelost), ``regel``, ``van`` and
-    ``tot`` (inclusive bounds on ``sinds``), newest ``sinds`` first, one page."""
+    ``tot`` (inclusive bounds on ``sinds``), newest ``sinds`` first, one page. The query: the
+    parameters given, normalised (``regel`` only if it is a rule id of ``ctx.rule_ids`` or of
+    a signal, else :data:`UNKNOWN_RULE`), then ``pagina`` and ``per_pagina``."""
     status = request.query.get("status")
     if status is not None and status not in STATUSES:
         raise ApiError(400, "status: moet open, opgelost of ingetrokken zijn")
@@ -173,9 +234,10 @@ def signal_list(ctx: ApiContext, request: Request) -> dict[str, Any]:
     if van is not None and tot is not None and van > tot:
         raise ApiError(400, "van en tot: van mag niet na tot liggen")
     page, per_page = _page_args(request)
+    every = list(ctx.readmodel.signals())
     rows = [
         (subject, s)
-        for subject, s in ctx.readmodel.signals()
+        for subject, s in every
         if s.status in wanted
         and (regel is None or s.regel == regel)
         and (van is None or s.sinds >= van)
@@ -183,15 +245,23 @@ def signal_list(ctx: ApiContext, request: Request) -> dict[str, Any]:
     ]
     rows.sort(key=lambda r: (r[1].sinds, r[1].regel, r[0], r[1].sleutel), reverse=True)
     start = (page - 1) * per_page
-    return {
+    query: list[tuple[str, str]] = []
+    if status is not None:
+        query.append(("status", status))
+    if regel is not None:
+        known = regel in ctx.rule_ids or any(s.regel == regel for _, s in every)
+        query.append(("regel", regel if known else UNKNOWN_RULE))
+    query += [(name, d.isoformat()) for name, d in (("van", van), ("tot", tot)) if d is not None]
+    body = {
         "signalen": [s.to_json(subject) for subject, s in rows[start : start + per_page]],
         "pagina": page,
         "per_pagina": per_page,
         "totaal": len(rows),
     }
+    return Read(body, (*query, *_paging(page, per_page)))
 
 
-async def audit_page(ctx: ApiContext, request: Request) -> dict[str, Any]:
+async def audit_page(ctx: ApiContext, request: Request) -> Read:
     """A page of the audit trail, newest first."""
     page, per_page = _page_args(request)
     found = await asyncio.to_thread(read_page, ctx.bootstrap, ctx.audit.topic, page, per_page)
@@ -199,10 +269,11 @@ async def audit_page(ctx: ApiContext, request: Request) -> dict[str, Any]:
     for record in found.records:
         event = ctx.deserializer(record.value)
         rows.append({"id": event.id, "subject": event.subject, **dict(event.data)})
-    return {"inzage": rows, "pagina": page, "per_pagina": per_page, "totaal": found.total}
+    body = {"inzage": rows, "pagina": page, "per_pagina": per_page, "totaal": found.total}
+    return Read(body, _paging(page, per_page))
 
 
-async def deadletter_page(ctx: ApiContext, request: Request) -> dict[str, Any]:
+async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
     """A page of the streams dead letters, newest first: where each record came from, the
     stage and the error class — not the record and not the error message (they may hold
     citizens' data; operators with topic access read them there)."""
@@ -226,11 +297,12 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> dict[str, Any]:
                 "klasse": headers.get(HEADER_ERROR_CLASS),
             }
         )
-    return {"deadletters": rows, "pagina": page, "per_pagina": per_page, "totaal": found.total}
+    body = {"deadletters": rows, "pagina": page, "per_pagina": per_page, "totaal": found.total}
+    return Read(body, _paging(page, per_page))
 
 
 Handler = Callable[[ApiToken, str], Awaitable[Response]]
-Body = Callable[[Request], Awaitable[dict[str, Any]]]
+Body = Callable[[Request], Awaitable[Read]]
 Audit = tuple[ApiToken, str, str, str | None]
 """Who, purpose, what, about whom: the arguments of :meth:`AuditTrail.record`."""
 
@@ -264,28 +336,28 @@ def register_api(ctx: ApiContext) -> None:
             return refuse(view, endpoint, exc.status, str(exc))
         except InvalidPurpose as exc:
             return refuse(view, endpoint, 400, str(exc))
-        except (AuditUnavailable, TopicUnavailable) as exc:
+        except (AuditUnavailable, TopicUnavailable, OwnerUnavailable) as exc:
             return refuse(view, endpoint, 503, str(exc))
 
     def json_endpoint(path: str, endpoint: str, body: Body) -> None:
         """``GET path``: the checks of :func:`guarded`, ``body(request)``, the audit record
-        (no subject), then the answer."""
+        (no subject; ``wat`` names the read's parameters), then the answer."""
 
         @app.page(path, name=endpoint)
         class Endpoint(View):
             async def get(self, request: Request) -> Response:
                 async def handle(client: ApiToken, doel: str) -> Response:
-                    payload = await body(request)
-                    audit = (client, doel, f"GET {request.path}", None)
-                    return await answer(self, endpoint, audit, payload)
+                    read = await body(request)
+                    audit = (client, doel, what(request, path, read.query), None)
+                    return await answer(self, endpoint, audit, read.body)
 
                 return await guarded(self, request, endpoint, handle)
 
-    async def signals(request: Request) -> dict[str, Any]:
+    async def signals(request: Request) -> Read:
         return signal_list(ctx, request)
 
-    async def configuration(request: Request) -> dict[str, Any]:
-        return dict(ctx.configuration)
+    async def configuration(request: Request) -> Read:
+        return Read(dict(ctx.configuration))
 
     json_endpoint("/api/v1/signalen", "signalen", signals)
     json_endpoint("/api/v1/inzage", "inzage", lambda request: audit_page(ctx, request))
@@ -294,17 +366,26 @@ def register_api(ctx: ApiContext) -> None:
     )
     json_endpoint("/api/v1/configuratie", "configuratie", configuration)
 
-    @app.page("/api/v1/burgers/{pseudonym}/tijdlijn")
+    @app.page(TIJDLIJN)
     class Tijdlijn(View):
         async def get(self, request: Request, pseudonym: str) -> Response:
             async def handle(client: ApiToken, doel: str) -> Response:
                 if not _PSEUDONYM.fullmatch(pseudonym):
+                    # a BSN typed into the path, an upper-case pseudonym: no citizen to look
+                    # up, but an answered request: audited without a subject and without
+                    # the segment, then 404 like an unknown pseudonym
+                    invalid = TIJDLIJN.format(pseudonym=INVALID_PSEUDONYM)
+                    await ctx.audit.record(client, doel, what(request, invalid), None)
                     raise ApiError(404, "pseudoniem: onbekend")
-                try:
-                    return await app.router.route_req(ctx.table.name, pseudonym, self.web, request)
-                except SameNode:
-                    pass
-                audit = (client, doel, f"GET {request.path}", pseudonym)
+                owner = owner_url(app, ctx.table.name, pseudonym)
+                if owner is not None:
+                    if FORWARDED_HEADER in request.headers:  # forwarded once already
+                        raise OwnerUnavailable()
+                    # the owner checks, audits and answers; its answer is passed on (it
+                    # counts the request in its metrics, this worker does not)
+                    return await forward(app.http_client, owner, request, _forwarded(request))
+                path = TIJDLIJN.format(pseudonym=pseudonym)
+                audit = (client, doel, what(request, path), pseudonym)
                 state = ctx.table.get(pseudonym)
                 if state is None or not state.events:  # unknown or erased: audited, then 404
                     await ctx.audit.record(*audit)

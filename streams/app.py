@@ -166,7 +166,7 @@ def _faust_app(settings: WorkerSettings, bootstrap: str, app_id: str) -> faust.A
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
-        canonical_url=settings.web_url or f"http://{settings.web_host}:{settings.web_port}",
+        canonical_url=settings.api_url(),
         table_standby_replicas=0,
         # on the embedded broker Faust's persisted offsets can run one past the (reported)
         # end after multi-record batches (streams/offsets.py): keep the check for Kafka only
@@ -404,6 +404,7 @@ def create_app(
             periods=periods,
             clock=citizen_clock,
             is_ready=is_ready,
+            rule_ids=frozenset(rule.id for rule in rules.rules) | frozenset(rules.disabled),
         )
     )
     return Worker(app=app, processor=processor, readmodel=readmodel, metrics=metrics, due=due)

@@ -252,7 +252,17 @@ def _paths() -> dict[str, Any]:
     def json_ok(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
         return {"description": description, "content": {"application/json": {"schema": schema}}}
 
-    not_found = {"404": _error("pseudoniem: unknown or erased (the request is audited).")}
+    timeline_errors = {
+        "404": _error(
+            "pseudoniem: unknown or erased, or not a pseudonym (the request is audited)."
+        ),
+        "503": _error(
+            "The audit record could not be written in time, or the worker that owns the "
+            "citizen's partition is not known (partitions being rebalanced) or did not "
+            "answer: no answer.",
+            retry=True,
+        ),
+    }
     return {
         "/api/v1/signalen": _operation(
             "signalen",
@@ -275,7 +285,7 @@ def _paths() -> dict[str, Any]:
             "A citizen's timeline, derived state and signals",
             "Tijdlijn",
             [{"name": "pseudonym", "in": "path", "required": True, "schema": _PSEUDONYM}],
-            not_found,
+            timeline_errors,
         ),
         "/api/v1/deadletters": _operation(
             "deadletters",

@@ -257,6 +257,27 @@ def resolve_argv(name: str, spec: Mapping[str, Any]) -> tuple[list[str] | None, 
     return [str(a) for a in command], None
 
 
+WRAPPER_HOST = "172.18.0.5"
+"""What a command substitution in a wrapper's variable prints at start (the container's
+address, in the Compose worker's ``SCHAKEL_WEB_URL``)."""
+
+
+def wrapper_exports(spec: Mapping[str, Any]) -> dict[str, str]:
+    """The ``SCHAKEL_*`` variables a ``sh -c`` wrapper entrypoint assigns and exports before
+    it execs schakel (``NAME="value" && export NAME``), a ``$(…)`` in a value standing for
+    :data:`WRAPPER_HOST`."""
+    entrypoint = spec.get("entrypoint")
+    if not isinstance(entrypoint, list) or entrypoint[:2] != ["sh", "-c"]:
+        return {}
+    script = interpolate(str(entrypoint[2]))
+    exported = set(re.findall(r"\bexport (SCHAKEL_\w+)", script))
+    return {
+        name: re.sub(r"\$\(.*\)", WRAPPER_HOST, value)
+        for name, value in re.findall(r'\b(SCHAKEL_\w+)="([^"]*)"', script)
+        if name in exported
+    }
+
+
 def schakel_services(*files: Path) -> dict[str, SchakelService]:
     services = compose_services(*files)
     image = schakel_image(compose_services(COMPOSE))
@@ -271,6 +292,7 @@ def schakel_services(*files: Path) -> dict[str, SchakelService]:
             path = env_file if isinstance(env_file, str) else env_file["path"]
             env.update(env_file_values(example_of(path)))
         env.update(environment(spec))
+        env.update(wrapper_exports(spec))
         out[name] = SchakelService(name, dict(spec), argv, script, env)
     return out
 
@@ -440,6 +462,8 @@ def test_every_schakel_service_has_valid_production_settings(
         if service.kind == "worker":
             assert isinstance(settings, WorkerSettings)
             assert settings.store == "rocksdb"
+            # each replica announces its own address, set by the entrypoint at start
+            assert settings.web_url == f"http://{WRAPPER_HOST}:6066"
             assert settings.tokens(), "the worker needs API tokens (worker.env)"
         if service.kind == "webhook":
             assert isinstance(settings, AdapterSettings)

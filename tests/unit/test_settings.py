@@ -147,3 +147,44 @@ def test_a_process_that_pseudonymises_needs_the_key(monkeypatch: pytest.MonkeyPa
         )
     load_process_settings(WorkerSettings)  # the worker never needs it
     load_settings()  # nor demo and replay, which may generate one for their run
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_a_worker_on_a_wildcard_address_needs_a_url_of_its_own(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], host: str
+) -> None:
+    """Every worker announces where it is reached (docs/operations.md, "HTTP API"): the
+    default ``http://0.0.0.0:6066`` would be every worker's, and each would answer timeline
+    requests for citizens of the others from its own table."""
+    from schakel.cli import main
+
+    monkeypatch.delenv("SCHAKEL_WEB_URL", raising=False)
+    monkeypatch.setenv("SCHAKEL_WEB_HOST", host)
+    with pytest.raises(SettingsError) as info:
+        load_process_settings(WorkerSettings)
+    assert "SCHAKEL_WEB_URL is required when SCHAKEL_WEB_HOST is a wildcard" in str(info.value)
+    # `schakel worker`: one line, exit 2, before anything starts
+    assert main(["worker"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("schakel: invalid configuration: SCHAKEL_WEB_URL is required")
+    assert err.count("\n") == 1
+    monkeypatch.setenv("SCHAKEL_WEB_URL", "http://worker-1.schakel:6066")
+    assert load_process_settings(WorkerSettings).api_url() == "http://worker-1.schakel:6066"
+    # demo and replay run no worker in their own process (the workers they start check it)
+    monkeypatch.delenv("SCHAKEL_WEB_URL")
+    load_settings()
+
+
+@pytest.mark.parametrize(
+    "url", ["http://0.0.0.0:6066", "http://[::]:6066", "worker-1:6066", "ftp://worker-1/"]
+)
+def test_a_web_url_must_be_a_reachable_http_url(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("SCHAKEL_WEB_URL", url)
+    with pytest.raises(SettingsError, match="SCHAKEL_WEB_URL: must"):
+        load_process_settings(WorkerSettings)
+
+
+def test_the_default_url_is_the_bound_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCHAKEL_WEB_URL", raising=False)
+    assert WorkerSettings(web_host="10.1.2.3", web_port=7000).api_url() == "http://10.1.2.3:7000"
+    assert WorkerSettings(web_host="::1", web_port=7000).api_url() == "http://[::1]:7000"

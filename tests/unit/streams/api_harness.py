@@ -1,0 +1,126 @@
+"""The worker's API views (:mod:`streams.api`) on an aiohttp test server, without a broker:
+an in-memory audit trail, a read model of given signals and a table of given states. Who owns
+a citizen is set per test (:attr:`Api.owner`), so two such apps can forward to each other."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, cast
+
+from aiohttp.test_utils import TestClient, TestServer
+from yarl import URL
+
+from schemas.serde import RecordDeserializer
+from schemas.settings import ApiToken
+from streams.api import ApiContext, register_api
+from streams.audit import AuditTrail, AuditUnavailable
+from streams.metrics import WorkerMetrics
+from streams.readmodel import ReadModel
+from streams.signals import EmittedSignal
+from streams.webserver import WorkerApp
+
+TOKENS = {
+    "token-anna": ApiToken("anna", "regisseur", "token-anna"),
+    "token-bert": ApiToken("bert", "beheerder", "token-bert"),
+}
+REGISSEUR = {"Authorization": "Bearer token-anna", "X-Doel": "casusoverleg"}
+
+
+class MemoryAudit:
+    """Stands in for :class:`streams.audit.AuditTrail`: keeps the records; ``fail`` makes
+    :meth:`record` raise :class:`AuditUnavailable` as the real one does on a timeout."""
+
+    topic = "schakel.inzage"
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+        self.fail = False
+
+    async def record(self, client: ApiToken, doel: str, wat: str, subject: str | None) -> str:
+        if self.fail:
+            raise AuditUnavailable("inzage: het auditrecord kon niet worden vastgelegd")
+        self.records.append(
+            {"wie": client.name, "rol": client.role, "doel": doel, "wat": wat, "subject": subject}
+        )
+        return f"audit-{len(self.records)}"
+
+    async def stop(self) -> None:
+        pass
+
+
+class _Signals:
+    def __init__(self, signals: Iterable[tuple[str, EmittedSignal]]) -> None:
+        self.rows = list(signals)
+
+    def signals(self) -> list[tuple[str, EmittedSignal]]:
+        return self.rows
+
+    def open_per_rule(self) -> dict[str, int]:
+        return {}
+
+
+@dataclass
+class Api:
+    """One app's API on a test server."""
+
+    app: Any
+    audit: MemoryAudit
+    client: TestClient[Any, Any]
+    owner: Callable[[str], URL] = field(init=False)
+    """Who owns a citizen (the router's ``key_store``); default: this app."""
+
+    @property
+    def url(self) -> URL:
+        """Where the test server listens (the app's announced URL)."""
+        return URL(str(self.client.make_url("/")))
+
+    @property
+    def canonical(self) -> URL:
+        return URL(str(self.app.conf.canonical_url))
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    *,
+    states: dict[str, Any] | None = None,
+    signals: Iterable[tuple[str, EmittedSignal]] = (),
+    rule_ids: frozenset[str] = frozenset(),
+) -> AsyncIterator[Api]:
+    """The API of an app holding ``states`` (pseudonym → an object with ``events``) and
+    ``signals``, served until the block ends."""
+    app = WorkerApp(
+        "api-harness", broker="kafka://localhost:1", web_enabled=True, autodiscover=False
+    )
+    audit = MemoryAudit()
+    table = SimpleNamespace(name="burgers", get=(states or {}).get)
+    register_api(
+        ApiContext(
+            app=app,
+            table=table,
+            readmodel=cast(ReadModel, _Signals(signals)),
+            metrics=WorkerMetrics(),
+            tokens=TOKENS,
+            audit=cast(AuditTrail, audit),
+            deserializer=cast(RecordDeserializer, None),
+            bootstrap="localhost:1",
+            deadletter_topic="schakel.deadletter.streams",
+            configuration={"profiel": "embedded"},
+            periods=lambda state: [],
+            clock=lambda state: None,
+            is_ready=lambda: True,
+            rule_ids=rule_ids,
+        )
+    )
+    client: TestClient[Any, Any] = TestClient(TestServer(app.web.web_app))
+    await client.start_server()
+    api = Api(app, audit, client)
+    api.owner = lambda key: api.canonical
+    app.router.key_store = lambda table_name, key: api.owner(key)
+    try:
+        yield api
+    finally:
+        await client.close()
+        await app.http_client.close()
