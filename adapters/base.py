@@ -12,6 +12,7 @@ per (``source``, ``id``).
 from __future__ import annotations
 
 import hashlib
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -24,9 +25,34 @@ Cursor = Mapping[str, Any]
 """A JSON-serialisable position in a source; opaque to everything but the source itself."""
 
 
+def printable(text: str) -> str:
+    """``text`` in a form that can always be written as UTF-8; valid text is returned as is.
+
+    A file name that is not valid UTF-8 reaches Python with its bad bytes as surrogate escapes
+    (``os.fsdecode``: ``b"bericht_\\xe9.xml"`` becomes ``"bericht_\\udce9.xml"``), which a UTF-8
+    file, the Avro writer or a Kafka header refuse; each such byte is shown as its hex escape
+    (``\\xe9``), so the entry still names the file. Any other lone surrogate (a JSON
+    ``\\ud800`` escape) is shown as ``\\ud800``."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        return text
+    try:
+        raw = os.fsencode(text)
+    except UnicodeEncodeError:  # a surrogate that no undecodable byte gives
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 @dataclass(frozen=True)
 class Location:
-    """Where a record is in its source: file (or table), line, and element path / column."""
+    """Where a record is in its source: file (or table), line, and element path / column.
+
+    ``str(location)`` is the one spelling of a location in quarantine entries, dead letters,
+    log lines and answers: always valid UTF-8 (:func:`printable`), whatever bytes the file
+    name holds."""
 
     file: str
     line: int | None = None
@@ -38,7 +64,7 @@ class Location:
             text += f":{self.line}"
         if self.path:
             text += f" {self.path}"
-        return text
+        return printable(text)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from schemas.exceptions import PermanentError, SchakelError, TransientError
 
 
@@ -17,6 +20,20 @@ class Rejection(AdapterError, PermanentError):
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class RecordTooLarge(Rejection):
+    """Kafka refused a record for its size: the producer (larger than its
+    ``max_request_size``) or the broker (larger than the topic's ``max.message.bytes``).
+    Permanent for that record — sending it again gets the same answer — so it is quarantined
+    (reason ``too-large``) and the source goes on; never a reason to wait, unlike an outage.
+
+    ``tags`` are the tags given to :meth:`~adapters.publisher.Publisher.send` of the records
+    a flush found refused (empty when :meth:`send` itself refused the record it was given)."""
+
+    def __init__(self, message: str, *, tags: Sequence[Any] = ()) -> None:
+        super().__init__(message, reason="too-large")
+        self.tags = tuple(tags)
 
 
 class PublishError(AdapterError, TransientError):

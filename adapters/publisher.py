@@ -1,27 +1,85 @@
 """The one publishing path to Kafka: kafka-python, idempotent producer, acks=all.
 
-``send`` only queues; ``flush`` waits for the broker's acknowledgement of everything queued
-and raises :class:`PublishError` if any record failed — the caller checkpoints only after a
-successful flush. ``send_and_wait`` (push sources) waits for the acknowledgement of one event.
-All methods are thread-safe."""
+``send`` only queues; ``flush`` waits for the broker's acknowledgement of everything queued.
+Two kinds of failure, kept apart (:mod:`adapters.exceptions`):
+
+- an **outage** — the broker unreachable, a timeout, any other error of the client or the
+  broker — is a :class:`PublishError` (transient): nothing is acknowledged, the caller stores
+  no checkpoint and sends the same records again once the broker is back;
+- a record **refused for its size** — by the producer (larger than
+  :data:`MAX_REQUEST_BYTES`, raised by ``send``) or by the broker (larger than the topic's
+  ``max.message.bytes``, reported by ``flush``) — is a :class:`RecordTooLarge` (permanent):
+  sending it again gets the same answer, so the caller quarantines that record and goes on.
+
+kafka-python (3.0) takes the broker's refusal as fatal for its idempotent producer: from then
+on it fails *every* record with the same ``MessageSizeTooLargeError``. So a size error of a
+record is not taken at its word: the producer is replaced by a new one and the record sent
+again alone; only if the broker refuses it again is it too large — the others are published
+(:meth:`Publisher._refused_alone`).
+
+``send_and_wait`` (push sources) waits for the acknowledgement of one event. All methods are
+thread-safe."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import (
+    KafkaError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+)
 
-from adapters.exceptions import PublishError
+from adapters.exceptions import PublishError, RecordTooLarge
 from schemas.binding import event_headers
 from schemas.envelope import Event
 from schemas.serde import RecordSerializer
 from schemas.wire import Wire
 
 Headers = Sequence[tuple[str, bytes]]
+
+MAX_REQUEST_BYTES = 1_048_576
+"""The producer's ``max_request_size`` (kafka-python's default, stated): a record larger than
+this with its key and headers is refused before it is sent."""
+
+SIZE_ERRORS = (MessageSizeTooLargeError, RecordListTooLargeError)
+"""The kafka-python errors that refuse one record for its size. The producer raises
+``MessageSizeTooLargeError`` itself for a record over ``max_request_size``; the broker answers
+``MESSAGE_TOO_LARGE`` (or ``RECORD_LIST_TOO_LARGE``) for a batch over the topic's limit, which
+kafka-python splits and sends again until the batch is the one record it refuses."""
+
+BROKER_REFUSED = (
+    "the broker refused the encoded event as too large (larger than the topic's "
+    "max.message.bytes): make the event smaller"
+)
+
+
+class RawRecord(NamedTuple):
+    """A record as handed to the producer."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def record_size(key: bytes | None, value: bytes, headers: Headers) -> int:
+    """Bytes of a record's key, value and headers (what its size limits count, less the
+    record's fixed overhead)."""
+    return len(key or b"") + len(value) + sum(len(k) + len(v) for k, v in headers)
+
+
+def _client_refused(size: int) -> RecordTooLarge:
+    return RecordTooLarge(
+        f"the encoded event is {size} bytes with its headers, more than Kafka accepts "
+        f"(the producer's max_request_size, {MAX_REQUEST_BYTES} bytes): make the event smaller"
+    )
 
 
 class Publisher:
@@ -39,69 +97,152 @@ class Publisher:
     ) -> None:
         self._serializer = serializer
         self.wire = wire
-        try:
-            self._producer = KafkaProducer(
-                bootstrap_servers=bootstrap,
-                client_id=client_id,
-                acks="all",
-                enable_idempotence=True,
-                linger_ms=linger_ms,
-                batch_size=512 * 1024,
-                max_in_flight_requests_per_connection=5,
-                retries=10,
-            )
-        except KafkaError as exc:
-            raise PublishError(f"cannot connect to Kafka at {bootstrap}: {exc}") from exc
-        self._pending: list[Any] = []
+        self._bootstrap = bootstrap
+        self._config: dict[str, Any] = {
+            "bootstrap_servers": bootstrap,
+            "client_id": client_id,
+            "acks": "all",
+            "enable_idempotence": True,
+            "linger_ms": linger_ms,
+            "batch_size": 512 * 1024,
+            "max_request_size": MAX_REQUEST_BYTES,
+            "max_in_flight_requests_per_connection": 5,
+            "retries": 10,
+        }
+        self._producer = self._new_producer()
+        self._pending: list[tuple[Any, Any, RawRecord]] = []
         self._lock = threading.Lock()
+
+    def _new_producer(self) -> Any:
+        try:
+            return KafkaProducer(**self._config)
+        except KafkaError as exc:
+            raise PublishError(f"cannot connect to Kafka at {self._bootstrap}: {exc}") from exc
+
+    def _renew(self, broken: Any) -> None:
+        """Replace the producer ``broken`` (unless that was done already) by a new one: after
+        the broker refused a record for its size, kafka-python's idempotent producer fails
+        every later record."""
+        with self._lock:
+            if self._producer is not broken:
+                return
+            self._producer = self._new_producer()
+        with contextlib.suppress(KafkaError):
+            broken.close(timeout=0)
+
+    def _refused_alone(self, raw: RawRecord, timeout: float) -> bool:
+        """Send ``raw`` — a record that failed with a size error — again, alone, on a working
+        producer: ``True`` if the broker refuses it again (it is too large), ``False`` once it
+        is acknowledged (it failed because its producer had stopped after another record's
+        refusal). Raises :class:`PublishError` for an outage."""
+        producer = self._producer
+        try:
+            producer.send(raw.topic, key=raw.key, value=raw.value, headers=raw.headers).get(
+                timeout=timeout
+            )
+        except SIZE_ERRORS:
+            self._renew(producer)
+            return True
+        except KafkaError as exc:
+            raise PublishError(f"broker did not acknowledge: {type(exc).__name__}: {exc}") from exc
+        return False
 
     @property
     def serializer(self) -> RecordSerializer:
         return self._serializer
 
-    def _encode(self, event: Event) -> tuple[str, bytes | None, bytes]:
+    def _encode(self, event: Event) -> RawRecord:
         topic = self.wire.topic_for(event.type, event.domein)
         value = self._serializer(event, topic)
         key = event.subject.encode("ascii") if event.subject else None
-        return topic, key, value
+        return RawRecord(topic, key, value, event_headers(event))
 
-    def send(self, event: Event) -> Any:
-        """Queue a catalogue event on its domain topic, keyed by its pseudonym, as a
-        binary-mode CloudEvent (:func:`schemas.binding.event_headers`)."""
-        topic, key, value = self._encode(event)
-        return self.send_raw(topic, key, value, event_headers(event))
-
-    def send_raw(self, topic: str, key: bytes | None, value: bytes, headers: Headers = ()) -> Any:
-        """Queue a record as is; it is awaited by the next :meth:`flush`."""
+    def _send(self, raw: RawRecord) -> tuple[Any, Any]:
+        """Hand ``raw`` to the producer: (the producer, the record's future)."""
+        producer = self._producer
         try:
-            future = self._producer.send(topic, key=key, value=value, headers=list(headers))
+            future = producer.send(raw.topic, key=raw.key, value=raw.value, headers=raw.headers)
+        except SIZE_ERRORS:
+            raise _client_refused(record_size(raw.key, raw.value, raw.headers)) from None
         except KafkaError as exc:
             raise PublishError(f"cannot queue a record: {type(exc).__name__}: {exc}") from exc
+        return producer, future
+
+    def send(self, event: Event, *, tag: Any = None) -> Any:
+        """Queue a catalogue event on its domain topic, keyed by its pseudonym, as a
+        binary-mode CloudEvent (:func:`schemas.binding.event_headers`). ``tag`` names the
+        event in a :class:`RecordTooLarge` raised by :meth:`flush`. Raises
+        :class:`RecordTooLarge` if the producer refuses the event for its size,
+        :class:`PublishError` for an outage."""
+        topic, key, value, headers = self._encode(event)
+        return self.send_raw(topic, key, value, headers, tag=tag)
+
+    def send_raw(
+        self, topic: str, key: bytes | None, value: bytes, headers: Headers = (), *, tag: Any = None
+    ) -> Any:
+        """Queue a record as is; it is awaited by the next :meth:`flush` (``tag`` as for
+        :meth:`send`). Raises :class:`RecordTooLarge` or :class:`PublishError` as
+        :meth:`send` does."""
+        raw = RawRecord(topic, key, value, list(headers))
+        _, future = self._send(raw)
         with self._lock:
-            self._pending.append(future)
+            self._pending.append((future, tag, raw))
         return future
 
     def send_and_wait(self, event: Event, timeout: float = 30.0) -> None:
         """Publish one catalogue event and return only after the broker acknowledged it
-        (acks=all); raise :class:`PublishError` otherwise. Other queued records are not
-        awaited."""
-        topic, key, value = self._encode(event)
+        (acks=all). Raises :class:`RecordTooLarge` if the producer or the broker refused it for
+        its size, :class:`PublishError` if the broker did not acknowledge it (an outage).
+        Other queued records are not awaited."""
+        raw = self._encode(event)
+        producer, future = self._send(raw)
         try:
-            future = self._producer.send(topic, key=key, value=value, headers=event_headers(event))
             future.get(timeout=timeout)  # sent after linger_ms; resolved on the ack
+        except SIZE_ERRORS:
+            self._renew(producer)
+            if self._refused_alone(raw, timeout):
+                raise RecordTooLarge(BROKER_REFUSED) from None
         except KafkaError as exc:
             raise PublishError(f"broker did not acknowledge: {type(exc).__name__}: {exc}") from exc
 
     def flush(self, timeout: float = 60.0) -> int:
-        """Wait for the acknowledgement of everything queued; return how many were acked."""
+        """Wait for the outcome of everything queued; return how many were acknowledged.
+
+        Raises :class:`PublishError` if any record failed for another reason than its size
+        (an outage: the caller sends all of them again). Otherwise, if the broker refused
+        records for their size — each confirmed by sending it again alone — raises
+        :class:`RecordTooLarge` with their ``tags``: every other queued record was then
+        acknowledged. Either way nothing stays queued."""
         with self._lock:
             pending, self._pending = self._pending, []
+            producer = self._producer
+        deadline = time.monotonic() + timeout
         try:
-            self._producer.flush(timeout=timeout)
-            for future in pending:
-                future.get(timeout=timeout)
-        except KafkaError as exc:
+            producer.flush(timeout=timeout)
+        except KafkaTimeoutError as exc:
             raise PublishError(f"broker did not acknowledge: {type(exc).__name__}: {exc}") from exc
+        except KafkaError:  # each record's future below says how it ended
+            # kafka-python's flush raises UnknownError("Future not done") when it meets a
+            # batch it split meanwhile (the broker's MESSAGE_TOO_LARGE)
+            pass
+        suspects: list[tuple[Any, RawRecord]] = []
+        outage: KafkaError | None = None
+        for future, tag, raw in pending:
+            try:
+                future.get(timeout=max(0.0, deadline - time.monotonic()))
+            except SIZE_ERRORS:
+                suspects.append((tag, raw))
+            except KafkaError as exc:
+                outage = outage or exc
+        if suspects:
+            self._renew(producer)
+        if outage is not None:
+            raise PublishError(
+                f"broker did not acknowledge: {type(outage).__name__}: {outage}"
+            ) from outage
+        refused = [tag for tag, raw in suspects if self._refused_alone(raw, timeout)]
+        if refused:
+            raise RecordTooLarge(BROKER_REFUSED, tags=refused)
         return len(pending)
 
     def close(self) -> None:

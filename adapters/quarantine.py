@@ -5,46 +5,69 @@ dead-letter topic, with adapter, location, reason code and message — never the
 from __future__ import annotations
 
 import json
+import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from adapters.base import Location
+from adapters.base import Location, printable
+from adapters.exceptions import RecordTooLarge
 from adapters.publisher import Publisher
 from schemas.binding import component_source, record_headers
+from schemas.exceptions import SchakelError, SerdeError
 from schemas.pseudonym import mask_bsn
+
+log = logging.getLogger("schakel.adapters")
 
 QUARANTAINE_SCHEMA = "nl.schakel.intern.quarantaine"
 
 
 class Quarantine:
-    """Writes quarantine entries of one adapter; :meth:`flush` makes them durable."""
+    """Writes quarantine entries of one adapter.
+
+    :meth:`put` first encodes and queues an entry's dead letter, then holds its file line;
+    :meth:`flush` appends the lines held to the file and fsyncs it (the runner calls it after
+    the producer's flush, before the checkpoint); :meth:`discard` drops them. So a line is
+    written once per rejected record: when the schema registry or the broker is down, ``put``
+    or the producer's flush raises the outage, the runner discards what it held and reads the
+    same records again from its checkpoint once the outage is over.
+
+    Every text of an entry is valid UTF-8 (:func:`adapters.base.printable`). A dead letter
+    that cannot be built for one entry (a defect of Schakel) or that Kafka refuses for its size
+    is logged (``adapter.deadletter_defect``, ``adapter.deadletter_refused``) and the entry
+    still written to the file; an outage or a configuration error of the registry is raised."""
 
     def __init__(self, adapter: str, path: Path, publisher: Publisher | None) -> None:
         self.adapter = adapter
         self.path = path
         self._publisher = publisher
         self._handle: IO[str] | None = None
+        self._held: list[str] = []
 
     def put(
         self, location: Location, reason: str, message: str, digest: str | None
     ) -> dict[str, Any]:
-        entry = {
-            "adapter": self.adapter,
-            "locatie": mask_bsn(str(location)),
-            "reden": reason,
-            "melding": mask_bsn(message),
+        """Queue the dead letter of one rejected record and hold its file line until
+        :meth:`flush`. Raises what the registry or the producer raise for an outage
+        (:class:`~schemas.exceptions.TransientError`); nothing is held then."""
+        entry: dict[str, Any] = {
+            "adapter": printable(self.adapter),
+            "locatie": printable(mask_bsn(str(location))),
+            "reden": printable(reason),
+            "melding": printable(mask_bsn(message)),
             "record_sha256": digest,
             "tijd": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        if self._handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("a", encoding="utf-8")
-        self._handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
         if self._publisher is not None:
-            topic = self._publisher.wire.deadletter_adapters
-            value = self._publisher.serializer.encode(topic, QUARANTAINE_SCHEMA, entry)
+            self._dead_letter(self._publisher, entry)
+        self._held.append(json.dumps(entry, ensure_ascii=False) + "\n")
+        return entry
+
+    def _dead_letter(self, publisher: Publisher, entry: dict[str, Any]) -> None:
+        topic = publisher.wire.deadletter_adapters
+        try:
+            value = publisher.serializer.encode(topic, QUARANTAINE_SCHEMA, entry)
             identity = "\n".join(
                 str(entry[k]) for k in ("adapter", "locatie", "reden", "record_sha256")
             )
@@ -54,16 +77,43 @@ class Quarantine:
                 source=component_source(f"adapter:{self.adapter}"),
                 time=str(entry["tijd"]),
             )
-            self._publisher.send_raw(topic, self.adapter.encode(), value, headers)
-        return entry
+        except SerdeError as exc:  # the entry does not fit its schema: a defect
+            self._defect(exc)
+            return
+        except SchakelError:
+            raise  # an outage (waited out) or the registry's configuration (reported)
+        except Exception as exc:  # a defect met by this one entry
+            self._defect(exc)
+            return
+        try:
+            publisher.send_raw(topic, self.adapter.encode(), value, headers)
+        except RecordTooLarge:
+            log.error("adapter.deadletter_refused", extra={"adapter": self.adapter})
+
+    def _defect(self, exc: Exception) -> None:
+        log.error(
+            "adapter.deadletter_defect",
+            extra={"adapter": self.adapter, "error": type(exc).__name__},
+        )
 
     def flush(self) -> None:
+        """Append the lines held to the file and fsync it."""
+        if self._held:
+            if self._handle is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._handle = self.path.open("a", encoding="utf-8", errors="backslashreplace")
+            self._handle.write("".join(self._held))
+            self._held = []
         if self._handle is not None:
             self._handle.flush()
             os.fsync(self._handle.fileno())
 
+    def discard(self) -> None:
+        """Drop the lines held since the last :meth:`flush` (their records are read again)."""
+        self._held = []
+
     def close(self) -> None:
+        self.flush()
         if self._handle is not None:
-            self.flush()
             self._handle.close()
             self._handle = None

@@ -6,6 +6,12 @@ it (:func:`schemas.envelope.validate_input`), queue it on the producer, or quara
 the cursor of the last record stored. A crash anywhere loses nothing: what was not
 checkpointed is read again, and its deterministic ids make the copies duplicates downstream.
 
+Bad input is not an outage. A record the producer or the broker refuses for its size
+(:class:`~adapters.exceptions.RecordTooLarge`) is quarantined like any rejected record
+(``too-large``) and the source goes on; an outage of the broker or the schema registry (a
+:class:`~schemas.exceptions.TransientError`) stops the run without a checkpoint, and the run is
+repeated from the checkpoint once it is over.
+
 Push sources (the wijkteam webhook) use :meth:`Runner.submit` instead: the same validation,
 metrics and quarantine, but one record at a time, returning only after the broker
 acknowledged it.
@@ -22,7 +28,7 @@ from typing import Any, Literal
 
 from adapters.base import Cursor, Location, Record, Source, SourceObserver
 from adapters.checkpoint import FileCheckpoint
-from adapters.exceptions import AdapterError, CheckpointError
+from adapters.exceptions import AdapterError, CheckpointError, RecordTooLarge
 from adapters.metrics import AdapterMetrics, default_metrics
 from adapters.publisher import Publisher
 from adapters.quarantine import Quarantine
@@ -107,7 +113,9 @@ class Runner:
     Guarantees: a cursor is stored only after the broker acknowledged every event and
     dead-letter record up to it and the quarantine file was fsynced; every record yielded by
     the source is published, quarantined or — if the source marks it ``skipped`` — counted
-    as skipped by kind; never silently dropped.
+    as skipped by kind; never silently dropped; a record is quarantined once, even when an
+    outage makes the run read it again (:class:`~adapters.quarantine.Quarantine`); an event
+    is counted as published once the broker acknowledged it.
     Not guaranteed: exactly-once delivery — after a crash the records since the last
     checkpoint are published again with the same ids."""
 
@@ -136,6 +144,10 @@ class Runner:
         self._seen: set[tuple[str, str]] | None = set() if dedupe_in_run else None
         self._on_reject = on_reject
         self._lock = threading.Lock()
+        self._sent: list[tuple[Record, str]] = []
+        """The records queued on the producer since the last flush, with their event type."""
+        self._held: list[str] = []
+        """The reasons of the rejections the quarantine holds, counted once written."""
         name = source.name
         self._m_read = self.metrics.read.labels(name)
         self._m_published: dict[str, Any] = {}
@@ -155,7 +167,7 @@ class Runner:
         self.quarantine.put(record.location, reason, message, record.digest)
         stats.rejected += 1
         stats.by_reason[reason] = stats.by_reason.get(reason, 0) + 1
-        self.metrics.rejected.labels(self.source.name, reason).inc()
+        self._held.append(reason)
         log.warning(
             "adapter.record_rejected",
             extra={"adapter": self.source.name, "location": str(record.location), "reason": reason},
@@ -211,17 +223,65 @@ class Runner:
                 return
             self._seen.add(identity)
         try:
-            self.publisher.send(event)
+            self.publisher.send(event, tag=record)
         except SerdeError as exc:
             invalid = self._unencodable(exc)
             self._reject(record, invalid.reason, str(invalid), stats)
             return
-        stats.published += 1
-        self._count_published(event.type)
+        except RecordTooLarge as exc:  # the producer refused it: this record, not an outage
+            self._reject(record, exc.reason, str(exc), stats)
+            return
+        self._sent.append((record, event.type))
 
-    def _commit(self, cursor: Cursor | None, uncommitted: int) -> None:
-        self.publisher.flush()
+    def _flush(self, stats: RunStats) -> None:
+        """Wait for the broker's acknowledgement of everything queued. The events it
+        acknowledged are counted as published; those it refused for their size are
+        quarantined (``too-large``) and their dead letters awaited in turn. An outage is
+        raised (:class:`~adapters.exceptions.PublishError`)."""
+        sent, self._sent = self._sent, []
+        refused = self._flush_producer()
+        for record, event_type in sent:
+            if id(record) in refused:
+                self._reject(record, "too-large", refused[id(record)], stats)
+            else:
+                stats.published += 1
+                self._count_published(event_type)
+        if refused:
+            self._flush_producer()  # the dead letters of the refused events
+
+    def _flush_producer(self, timeout: float = 60.0) -> dict[int, str]:
+        """Flush the producer; return the refused records by ``id()`` of their tag (the
+        :class:`~adapters.base.Record`), each with the message. A refused record without a
+        tag is a dead letter: its entry is in the quarantine file, the refusal is logged."""
+        try:
+            self.publisher.flush(timeout)
+        except RecordTooLarge as exc:
+            tags = [tag for tag in exc.tags if tag is not None]
+            if len(tags) < len(exc.tags):
+                log.error(
+                    "adapter.deadletter_refused",
+                    extra={"adapter": self.source.name, "records": len(exc.tags) - len(tags)},
+                )
+            return {id(tag): str(exc) for tag in tags}
+        return {}
+
+    def _write_quarantine(self) -> None:
+        """Write the quarantine lines held (fsynced) and count them as rejected."""
         self.quarantine.flush()
+        held, self._held = self._held, []
+        for reason in held:
+            self.metrics.rejected.labels(self.source.name, reason).inc()
+
+    def _forget_held(self) -> None:
+        """After a failed run or submit: drop the quarantine lines and acknowledgements still
+        awaited; their records are read (or sent) again."""
+        self._sent = []
+        self._held = []
+        self.quarantine.discard()
+
+    def _commit(self, cursor: Cursor | None, uncommitted: int, stats: RunStats) -> None:
+        self._flush(stats)
+        self._write_quarantine()
         if cursor is not None:
             self.checkpoint.save(plain(cursor))
         self.metrics.last_success.labels(self.source.name).set(time.time())
@@ -232,22 +292,27 @@ class Runner:
         """Read everything available after the stored cursor, publish, checkpoint, return.
 
         Raises what the source, the publisher or the checkpoint raise (an
-        :class:`~adapters.exceptions.AdapterError`); nothing after the last successful
-        checkpoint is then stored, so the next run reads it again."""
+        :class:`~adapters.exceptions.AdapterError`, an outage of the schema registry); nothing
+        after the last successful checkpoint is then stored — no quarantine line either — so
+        the next run reads it again and quarantines each of its bad records once."""
         stats = RunStats()
         cursor: Cursor | None = None
         uncommitted = 0
         lag = self.metrics.lag.labels(self.source.name)
         self._observer.incomplete = 0
-        for record in self.source.records(self.checkpoint.load()):
-            self._handle(record, stats)
-            cursor = record.cursor
-            uncommitted += 1
-            if uncommitted >= self.batch_size:
-                lag.set(uncommitted)
-                self._commit(cursor, uncommitted)
-                uncommitted = 0
-        self._commit(cursor, uncommitted)
+        try:
+            for record in self.source.records(self.checkpoint.load()):
+                self._handle(record, stats)
+                cursor = record.cursor
+                uncommitted += 1
+                if uncommitted >= self.batch_size:
+                    lag.set(uncommitted)
+                    self._commit(cursor, uncommitted, stats)
+                    uncommitted = 0
+            self._commit(cursor, uncommitted, stats)
+        except BaseException:
+            self._forget_held()
+            raise
         self.metrics.incomplete_lines.labels(self.source.name).set(self._observer.incomplete)
         log.info(
             "adapter.run_done",
@@ -306,8 +371,12 @@ class Runner:
         For push sources (webhook). Thread-safe. A rejected record is quarantined (file
         fsynced, dead letter acknowledged) before this returns. Duplicates are recognised only
         when the runner was built with ``dedupe_in_run`` (a bounded memory is the caller's
-        business). Raises :class:`~adapters.exceptions.PublishError` if the broker did not
-        acknowledge — the caller must then not confirm the record to its sender."""
+        business). A record Kafka refuses for its size is rejected (``too-large``). Raises a
+        :class:`~schemas.exceptions.TransientError` for an outage —
+        :class:`~adapters.exceptions.PublishError` (the broker did not acknowledge the event
+        or a dead letter) or :class:`~schemas.exceptions.RegistryUnavailable` — the caller
+        must then not confirm the record to its sender, who retries; no quarantine line is
+        written for that attempt."""
         self._m_read.inc()
         result = self._validate(record)
         if isinstance(result, InvalidEvent):
@@ -317,15 +386,21 @@ class Runner:
             self.publisher.send_and_wait(event, timeout)
         except SerdeError as exc:
             return self._submit_rejected(record, self._unencodable(exc), timeout)
+        except RecordTooLarge as exc:  # refused for its size: this record, not an outage
+            return self._submit_rejected(record, InvalidEvent(str(exc), reason=exc.reason), timeout)
         self._count_published(event.type)
         self.metrics.last_success.labels(self.source.name).set(time.time())
         return Outcome("published", event=event)
 
     def _submit_rejected(self, record: Record, invalid: InvalidEvent, timeout: float) -> Outcome:
         with self._lock:
-            self._reject(record, invalid.reason, str(invalid), RunStats())
-            self.publisher.flush(timeout)
-            self.quarantine.flush()
+            try:
+                self._reject(record, invalid.reason, str(invalid), RunStats())
+                self._flush_producer(timeout)
+                self._write_quarantine()
+            except BaseException:
+                self._forget_held()  # the sender is told to retry: quarantined then
+                raise
         return Outcome(
             "rejected",
             reason=invalid.reason,

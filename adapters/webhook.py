@@ -32,9 +32,11 @@ Requests without a valid token (401/429) are only counted
 (``schakel_adapter_webhook_unauthenticated_total``): their body is not read and nothing is
 written, so a flood of bad tokens costs no disk or broker writes. Every other refusal except
 503 comes from an authenticated sender and is quarantined (location ``webhook`` and the
-sender's source, reason, SHA-256 of the body) and counted. ``GET /metrics`` serves the
-Prometheus metrics, ``GET /health`` answers 200. Tokens come from ``SCHAKEL_WEBHOOK_TOKENS``
-(``source=token``) and are compared in constant time.
+sender's source, reason, SHA-256 of the body) and counted before it is answered; if that
+meets an outage, the answer is 503 instead (the sender retries and gets the refusal once it
+is quarantined). An event Kafka refuses for its size is a 400 ``too-large``.
+``GET /metrics`` serves the Prometheus metrics, ``GET /health`` answers 200. Tokens come
+from ``SCHAKEL_WEBHOOK_TOKENS`` (``source=token``) and are compared in constant time.
 
 :class:`WebhookApp` decides every answer without an HTTP server (``method, path, headers,
 read(n)`` in, :class:`Response` out); :mod:`adapters.webhook_server` serves it with aiohttp.
@@ -57,7 +59,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from adapters.base import Cursor, Location, Record, Source, digest
-from adapters.exceptions import PublishError, Rejection
+from adapters.exceptions import Rejection
 from adapters.jsonlines import json_object
 from adapters.runner import Runner
 from adapters.throttle import ClientLimiter
@@ -345,16 +347,7 @@ class WebhookApp:
         try:
             outcome = self.runner.submit(record)
         except TransientError as exc:  # an outage, not bad data: the sender retries
-            self.unavailable = True
-            log.error(
-                "adapter.webhook_unavailable",
-                extra={"adapter": self.runner.source.name, "error": type(exc).__name__},
-            )
-            return Response(
-                503,
-                {"error": "unavailable", "message": "the event was not stored; retry later"},
-                {"retry-after": RETRY_AFTER_S},
-            )
+            return self._unavailable(exc)
         self.unavailable = False
         if outcome.status == "rejected":
             return Response(
@@ -369,6 +362,22 @@ class WebhookApp:
         self.recent.add(identity)
         return Response(202, {"status": "accepted", "duplicate": False})
 
+    def _unavailable(self, exc: TransientError, *, close: bool = False) -> Response:
+        """503 with ``Retry-After`` for an outage (broker or schema registry unreachable) met
+        while publishing an event or quarantining a refusal: nothing was confirmed or
+        quarantined, the sender retries; ``/ready`` answers 503 until a request gets through."""
+        self.unavailable = True
+        log.error(
+            "adapter.webhook_unavailable",
+            extra={"adapter": self.runner.source.name, "error": type(exc).__name__},
+        )
+        return Response(
+            503,
+            {"error": "unavailable", "message": "the event was not stored; retry later"},
+            {"retry-after": RETRY_AFTER_S},
+            close=close,
+        )
+
     def _refuse(self, refused: _Refused, sender: str, body: bytes | None) -> Response:
         rejection = Rejection(refused.message, reason=refused.reason)
         record = Record(
@@ -379,11 +388,9 @@ class WebhookApp:
         )
         try:
             self.runner.submit(record)
-        except PublishError as exc:  # the refusal stands; the dead letter is best effort
-            log.error(
-                "adapter.webhook_quarantine_failed",
-                extra={"adapter": self.runner.source.name, "detail": str(exc)},
-            )
+        except TransientError as exc:  # not quarantined: answered only once it is, on a retry
+            return self._unavailable(exc, close=body is None)
+        self.unavailable = False
         return Response(
             refused.status,
             {

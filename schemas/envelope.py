@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from schemas.catalogue import SCHAKEL_PREFIX, catalogue
 from schemas.exceptions import InvalidBsn, InvalidEvent, UnknownEventType
-from schemas.models import input_model
+from schemas.models import MAX_IDENTIFIER_CHARS, input_model
 from schemas.pseudonym import holds_bsn, mask_bsn
 from schemas.wire import DOMAINS, VERWIJDERD
 
@@ -31,7 +31,31 @@ _REASONS = {
     "list_type": "bad-type",
     "bad_text": "bad-type",
     "finite_number": "out-of-range",
+    "string_too_long": "too-large",
 }
+
+MAX_URI_CHARS = 2048
+"""Longest ``dataschema`` / ``dataref`` (URI references) of an input event."""
+
+MAX_ATTRIBUTE_CHARS: Mapping[str, int] = {
+    "id": MAX_IDENTIFIER_CHARS,
+    "source": MAX_IDENTIFIER_CHARS,
+    "time": 64,
+    "datacontenttype": MAX_IDENTIFIER_CHARS,
+    "dataschema": MAX_URI_CHARS,
+    "dataref": MAX_URI_CHARS,
+    "bronsleutel": MAX_IDENTIFIER_CHARS,
+    "sequence": MAX_IDENTIFIER_CHARS,
+}
+"""Longest value, in characters, of each CloudEvents attribute of an input event that leaves
+the adapter; a longer one is refused (reason ``too-large``, the field named). The CloudEvents
+spec sets no length per attribute; these bounds are far above what any source sends (an id
+derived by an adapter is 32 characters, a ``source`` URN about 50, an RFC 3339 ``time`` at
+most 35, an iWmo ``bronsleutel`` about 70, a URI rarely over a few hundred) and keep every
+valid input event far below the 64 KiB that CloudEvents asks every intermediary to forward
+and the 1 MiB a Kafka record may have. ``type`` is checked against the catalogue instead;
+an input ``subject`` never leaves (the pseudonym replaces it). Identifiers in ``data``:
+:data:`schemas.models.MAX_IDENTIFIER_CHARS`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +163,21 @@ def _required_str(raw: Mapping[str, Any], name: str) -> str:
     return _text(value, name)
 
 
+def _bounded(value: str, name: str) -> str:
+    """``value`` unless it is longer than :data:`MAX_ATTRIBUTE_CHARS` allows for attribute
+    ``name`` (``too-large``)."""
+    limit = MAX_ATTRIBUTE_CHARS.get(name)
+    if limit is not None and len(value) > limit:
+        raise InvalidEvent(
+            f"{name}: longer than {limit} characters", field=name, reason="too-large"
+        )
+    return value
+
+
 def _text(value: str, name: str) -> str:
+    """``value`` if it is valid Unicode within its length bound (:func:`_bounded`); else
+    :class:`InvalidEvent`."""
+    _bounded(value, name)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -199,6 +237,7 @@ def _validate_time(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
+        value = _bounded(value, "time")  # Python parses a fraction of any length
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
@@ -331,7 +370,9 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
     Every string that leaves the adapter — ``id``, ``source``, ``time``, ``datacontenttype``,
     ``dataschema`` and every string in ``data`` (``casus_id``, ``traject_id``, ``signaal_id``,
     ``toewijzing_nummer``, …, and whole numbers), ``bronsleutel`` and ``sequence`` — must
-    not hold a possible BSN (:func:`holds_bsn`; reason ``bsn-in-identifier``). A
+    not hold a possible BSN (:func:`holds_bsn`; reason ``bsn-in-identifier``), nor be longer
+    than its bound (:data:`MAX_ATTRIBUTE_CHARS`, identifiers in ``data``
+    :data:`~schemas.models.MAX_IDENTIFIER_CHARS`; reason ``too-large``). A
     ``nl.schakel.bron.verwijderd`` (the one ``nl.schakel.*`` type a source may send) needs
     ``bronsleutel``, ``sequence`` and ``domein`` (:func:`_versioning`, :func:`_domain`). An
     input ``subject`` is not checked: it never leaves, the pseudonym replaces it. Returns an

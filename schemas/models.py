@@ -1,7 +1,8 @@
 """Pydantic input models generated from the ``.avsc`` files, so they agree with the schemas by
 construction. Validation extras live in the schemas as ``schakel.*`` field attributes:
 
-- ``schakel.kind: id`` — an identifier; a JSON number is accepted as its decimal string;
+- ``schakel.kind: id`` — an identifier; a JSON number is accepted as its decimal string; in
+  an input event at most :data:`MAX_IDENTIFIER_CHARS` characters;
 - ``schakel.kind: iwmo-code`` — a two-digit iWmo code (ASCII digits); ``7`` and ``"7"``
   become ``"07"``;
 - ``schakel.min`` / ``schakel.max`` — inclusive bounds (numbers, codes, map values);
@@ -79,6 +80,13 @@ def _code(lo: int, hi: int) -> BeforeValidator:
     return BeforeValidator(check)
 
 
+MAX_IDENTIFIER_CHARS = 256
+"""Longest identifier an input event may carry, in characters: the ``schakel.kind: id`` fields
+of ``data`` (``casus_id``, ``traject_id``, ``signaal_id``, ``toewijzing_nummer``) and the
+identifying CloudEvents attributes (:data:`schemas.envelope.MAX_ATTRIBUTE_CHARS`). Source
+systems' record numbers are a few to a few dozen characters; a longer value is refused
+(``string_too_long``) before it reaches Kafka, whose records are at most 1 MiB."""
+
 _AVRO_INT_RANGE = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 
 
@@ -97,6 +105,20 @@ def _unicode_text(value: str) -> str:
 _TEXT = AfterValidator(_unicode_text)
 
 
+def _identifier_chars(value: str) -> str:
+    """An identifier of at most :data:`MAX_IDENTIFIER_CHARS` characters."""
+    if len(value) > MAX_IDENTIFIER_CHARS:
+        raise PydanticCustomError(
+            "string_too_long",
+            "longer than {limit} characters",
+            {"limit": MAX_IDENTIFIER_CHARS},
+        )
+    return value
+
+
+_IDENTIFIER_CHARS = AfterValidator(_identifier_chars)
+
+
 def _bounded_int(avro_type: str, spec: Mapping[str, Any]) -> Any:
     """An integer within the schema's ``schakel.min``/``schakel.max`` and within what the Avro
     type holds (an ``int`` 32 bits, a ``long`` 64): a larger number would not encode."""
@@ -106,10 +128,24 @@ def _bounded_int(avro_type: str, spec: Mapping[str, Any]) -> Any:
     return Annotated[int, Strict(), Field(ge=ge, le=le)]
 
 
-def _python_type(avro_type: Any, spec: Mapping[str, Any]) -> Any:  # noqa: PLR0911 - one branch per Avro type
+def _string_type(spec: Mapping[str, Any], *, bounded: bool) -> Any:
+    """The pydantic type of an Avro string field (see :func:`_python_type`)."""
+    kind = spec.get("schakel.kind")
+    if kind == "id" and bounded:
+        return Annotated[str, BeforeValidator(_identifier), Strict(), _IDENTIFIER_CHARS, _TEXT]
+    if kind == "id":
+        return Annotated[str, BeforeValidator(_identifier), Strict(), _TEXT]
+    if kind == "iwmo-code":
+        return Annotated[str, _code(spec["schakel.min"], spec["schakel.max"])]
+    return Annotated[str, Strict(), _TEXT]
+
+
+def _python_type(avro_type: Any, spec: Mapping[str, Any], *, bounded: bool) -> Any:  # noqa: PLR0911 - one branch per Avro type
+    """The pydantic type of a field; ``bounded``: with the limits of an input event
+    (:data:`MAX_IDENTIFIER_CHARS`)."""
     if isinstance(avro_type, list):
         (inner,) = [t for t in avro_type if t != "null"]
-        return _python_type(inner, spec) | None
+        return _python_type(inner, spec, bounded=bounded) | None
     if isinstance(avro_type, dict):
         kind = avro_type["type"]
         if avro_type.get("logicalType") == "date":
@@ -120,17 +156,12 @@ def _python_type(avro_type: Any, spec: Mapping[str, Any]) -> Any:  # noqa: PLR09
         if kind == "map":
             keys = spec.get("schakel.keys")
             key_type: Any = Literal[tuple(keys)] if keys else Annotated[str, _TEXT]
-            return dict[key_type, _python_type(avro_type["values"], spec)]  # type: ignore[misc]  # built at run time
+            return dict[key_type, _python_type(avro_type["values"], spec, bounded=bounded)]  # type: ignore[misc]  # built at run time
         if kind == "array":
-            return list[_python_type(avro_type["items"], spec)]  # type: ignore[misc]  # built at run time
-        return _python_type(kind, spec)
+            return list[_python_type(avro_type["items"], spec, bounded=bounded)]  # type: ignore[misc]  # built at run time
+        return _python_type(kind, spec, bounded=bounded)
     if avro_type == "string":
-        kind = spec.get("schakel.kind")
-        if kind == "id":
-            return Annotated[str, BeforeValidator(_identifier), Strict(), _TEXT]
-        if kind == "iwmo-code":
-            return Annotated[str, _code(spec["schakel.min"], spec["schakel.max"])]
-        return Annotated[str, Strict(), _TEXT]
+        return _string_type(spec, bounded=bounded)
     if avro_type in ("int", "long"):
         return _bounded_int(avro_type, spec)
     if avro_type in ("float", "double"):
@@ -156,7 +187,7 @@ def _build(schema: SchemaVersion, *, with_bsn: bool) -> type[BaseModel]:
     (data_field,) = [f for f in schema.raw["fields"] if f["name"] == "data"]
     fields: dict[str, Any] = {}
     for spec in data_field["type"]["fields"]:
-        annotation = _python_type(spec["type"], spec)
+        annotation = _python_type(spec["type"], spec, bounded=with_bsn)
         default = None if "default" in spec else ...
         fields[spec["name"]] = (annotation, Field(default=default, description=spec.get("doc")))
     if with_bsn:

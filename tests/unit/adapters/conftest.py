@@ -3,14 +3,19 @@ own metrics registry, and helpers to read a source through validation."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import KafkaProducer
+from kafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError, UnknownError
+from kafka.record.default_records import DefaultRecordBatchBuilder
 from prometheus_client import CollectorRegistry
 
+from adapters import publisher as publisher_module
 from adapters.base import Record, Source
 from adapters.checkpoint import FileCheckpoint
 from adapters.exceptions import PublishError
@@ -44,11 +49,13 @@ class FakePublisher(Publisher):
         self.flushes = 0
         self.fail = False
 
-    def send(self, event: Event) -> Any:
+    def send(self, event: Event, *, tag: Any = None) -> Any:
         self._serializer(event, "schakel.test")  # must encode with its schema
         self.queued.append(event)
 
-    def send_raw(self, topic: str, key: bytes | None, value: bytes, headers: Headers = ()) -> Any:
+    def send_raw(
+        self, topic: str, key: bytes | None, value: bytes, headers: Headers = (), *, tag: Any = None
+    ) -> Any:
         self.raw.append((topic, key, value))
 
     def send_and_wait(self, event: Event, timeout: float = 30.0) -> None:
@@ -70,6 +77,112 @@ class FakePublisher(Publisher):
         pass
 
 
+class FakeFuture:
+    """A kafka-python record future, resolved by :meth:`FakeKafkaProducer.flush` (``get``
+    before it flushes, as kafka-python's sender thread would send the record)."""
+
+    def __init__(self, producer: FakeKafkaProducer) -> None:
+        self._producer = producer
+        self.error: KafkaError | None = None
+        self.done = False
+
+    def get(self, timeout: float | None = None) -> None:
+        if not self.done:
+            with contextlib.suppress(KafkaError):
+                self._producer.flush(timeout)
+        if not self.done:
+            raise KafkaTimeoutError(f"Timeout after waiting for {timeout} secs.")
+        if self.error is not None:
+            raise self.error
+
+
+@dataclass
+class FakeKafkaBroker:
+    """What the :class:`FakeKafkaProducer` s of a test publish to, and how it answers: a
+    record whose value is larger than ``limit`` bytes (the topic's ``max.message.bytes``) is
+    refused with ``MESSAGE_TOO_LARGE``; while ``outage`` is set every other record fails
+    with it (e.g. ``KafkaConnectionError``); while ``flush_times_out`` is set the producer's
+    ``flush`` times out (broker unreachable)."""
+
+    limit: int | None = None
+    outage: KafkaError | None = None
+    flush_times_out: bool = False
+    acked: list[tuple[str, bytes | None, bytes]] = field(default_factory=list)
+    producers: list[FakeKafkaProducer] = field(default_factory=list)
+
+
+class FakeKafkaProducer:
+    """Stands in for kafka-python's ``KafkaProducer`` under the real :class:`Publisher`
+    (:func:`kafka_publisher`), without a broker, and behaves as kafka-python 3.0 does:
+
+    - ``send`` makes kafka-python's own size check (its record size estimate against the
+      ``max_request_size`` the publisher configures: ``MessageSizeTooLargeError``);
+    - the broker's refusal of a record for its size is fatal to the (idempotent) producer:
+      every later record fails with the same ``MessageSizeTooLargeError``;
+    - ``flush`` raises ``UnknownError("Future not done")`` when a record was refused during
+      it (kafka-python's flush meeting a batch it split)."""
+
+    def __init__(self, broker: FakeKafkaBroker, **config: Any) -> None:
+        self.broker = broker
+        self.config = dict(KafkaProducer.DEFAULT_CONFIG, **config)
+        self.fatal: KafkaError | None = None
+        self.closed = False
+        self._queued: list[tuple[FakeFuture, tuple[str, bytes | None, bytes]]] = []
+
+    def send(
+        self,
+        topic: str,
+        key: bytes | None = None,
+        value: bytes = b"",
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> FakeFuture:
+        size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers or [])
+        KafkaProducer._ensure_valid_record_size(self, size)  # kafka-python's own check
+        future = FakeFuture(self)
+        self._queued.append((future, (topic, key, value)))
+        return future
+
+    def flush(self, timeout: float | None = None) -> None:
+        broker = self.broker
+        if broker.flush_times_out:
+            raise KafkaTimeoutError("Timeout waiting for future")
+        queued, self._queued = self._queued, []
+        refused = False
+        for future, record in queued:
+            future.done = True
+            if self.fatal is not None:
+                future.error = self.fatal
+            elif broker.limit is not None and len(record[2]) > broker.limit:
+                future.error = self.fatal = MessageSizeTooLargeError()
+                refused = True
+            elif broker.outage is not None:
+                future.error = broker.outage
+            else:
+                broker.acked.append(record)
+        if refused:
+            raise UnknownError("Future not done")
+
+    def close(self, timeout: float | None = None) -> None:
+        self.closed = True
+
+
+def kafka_publisher(monkeypatch: pytest.MonkeyPatch) -> tuple[Publisher, FakeKafkaBroker]:
+    """The real :class:`Publisher` over :class:`FakeKafkaProducer` s (built with the
+    publisher's own configuration) of one :class:`FakeKafkaBroker`."""
+    broker = FakeKafkaBroker()
+
+    def factory(**config: Any) -> FakeKafkaProducer:
+        producer = FakeKafkaProducer(broker, **config)
+        broker.producers.append(producer)
+        return producer
+
+    monkeypatch.setattr(publisher_module, "KafkaProducer", factory)
+    publisher = Publisher(
+        "fake:9092", RecordSerializer(LocalRegistry()), client_id="test", wire=DEFAULT_WIRE
+    )
+    return publisher, broker
+
+
 @dataclass
 class Harness:
     """A runner over a source with a fake publisher, files under ``tmp``."""
@@ -81,18 +194,42 @@ class Harness:
     rejected: list[tuple[str, str, str]] = field(default_factory=list)
 
     def quarantine_lines(self) -> list[str]:
-        if not self.quarantine_path.exists():
-            return []
-        return self.quarantine_path.read_text(encoding="utf-8").splitlines()
+        return read_lines(self.quarantine_path)
 
 
-def make_harness(
-    source: Source, tmp: Path, *, batch_size: int = 1000, dedupe: bool = False
-) -> Harness:
-    registry = CollectorRegistry()
-    publisher = FakePublisher()
+@dataclass
+class KafkaHarness:
+    """A runner over a source with the real :class:`Publisher` over a
+    :class:`FakeKafkaProducer`, files under ``tmp``."""
+
+    runner: Runner
+    publisher: Publisher
+    broker: FakeKafkaBroker
+    registry: CollectorRegistry
+    quarantine_path: Path
+
+    def quarantine_lines(self) -> list[str]:
+        return read_lines(self.quarantine_path)
+
+
+def read_lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 file; none if it does not exist."""
+    if not path.exists():
+        return []
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def _runner(
+    source: Source,
+    tmp: Path,
+    publisher: Publisher,
+    registry: CollectorRegistry,
+    *,
+    batch_size: int = 1000,
+    dedupe: bool = False,
+    on_reject: Any = None,
+) -> tuple[Runner, Path]:
     qpath = tmp / "quarantaine" / f"{source.name}.jsonl"
-    rejected: list[tuple[str, str, str]] = []
     runner = Runner(
         source,
         publisher=publisher,
@@ -102,9 +239,37 @@ def make_harness(
         metrics=AdapterMetrics(registry),
         batch_size=batch_size,
         dedupe_in_run=dedupe,
+        on_reject=on_reject,
+    )
+    return runner, qpath
+
+
+def make_harness(
+    source: Source, tmp: Path, *, batch_size: int = 1000, dedupe: bool = False
+) -> Harness:
+    registry = CollectorRegistry()
+    publisher = FakePublisher()
+    rejected: list[tuple[str, str, str]] = []
+    runner, qpath = _runner(
+        source,
+        tmp,
+        publisher,
+        registry,
+        batch_size=batch_size,
+        dedupe=dedupe,
         on_reject=lambda loc, reason, msg: rejected.append((str(loc), reason, msg)),
     )
     return Harness(runner, publisher, registry, qpath, rejected)
+
+
+def make_kafka_harness(
+    source: Source, tmp: Path, monkeypatch: pytest.MonkeyPatch, *, batch_size: int = 1000
+) -> KafkaHarness:
+    """:func:`make_harness` with the real publisher over a :class:`FakeKafkaProducer`."""
+    registry = CollectorRegistry()
+    publisher, broker = kafka_publisher(monkeypatch)
+    runner, qpath = _runner(source, tmp, publisher, registry, batch_size=batch_size)
+    return KafkaHarness(runner, publisher, broker, registry, qpath)
 
 
 @pytest.fixture

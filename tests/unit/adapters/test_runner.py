@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+from kafka.errors import KafkaConnectionError
+from prometheus_client import CollectorRegistry
 
+from adapters import publisher as publisher_module
+from adapters import runner as runner_module
 from adapters.base import Cursor, Location, Record, Source
 from adapters.exceptions import AdapterError, PublishError, Rejection
+from adapters.jsonlines import JsonLinesSource
 from adapters.outbox import OutboxSource
-from adapters.runner import plain
+from adapters.runner import RunStats, plain
 from adapters.sociale_dienst import SocialeDienstSource
-from tests.unit.adapters.conftest import SAMPLES, SOURCE, make_harness
+from schemas.exceptions import RegistryUnavailable
+from tests.unit.adapters.conftest import SAMPLES, SOURCE, make_harness, make_kafka_harness
 
 EXPORT = SAMPLES / "sociale-dienst" / "export.csv"
 
@@ -133,3 +140,165 @@ def test_outbox_gaps_wait_until_settled_or_grace() -> None:
     now[0] = 10.0
     assert source._gap_passable(5, 7, settled=0)  # waited the grace period
     assert "unused" not in repr(source)
+
+
+WT = "urn:nld:oin:00000001234567890000:systeem:wijkteam"
+
+
+def wt_line(n: int, **over: Any) -> str:
+    event: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": f"wt-{n}",
+        "source": WT,
+        "type": "nl.wijkteams.casussen.geopend",
+        "data": {"bsn": "999990111", "datum": "2026-01-10", "casus_id": f"W-{n}"},
+    }
+    event.update(over)
+    return json.dumps(event)
+
+
+def rejected_total(registry: CollectorRegistry, adapter: str, reason: str) -> float:
+    value = registry.get_sample_value(
+        "schakel_adapter_records_rejected_total", {"adapter": adapter, "reason": reason}
+    )
+    return value or 0.0
+
+
+def test_an_oversized_event_is_quarantined_and_the_lines_after_it_are_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the review's case: a 600 KB id on a JSON-lines line (lines up to 1 MiB are read) was
+    # refused by kafka-python for its size, taken for an outage and retried for ever
+    path = tmp_path / "e.jsonl"
+    path.write_text(wt_line(1, id="wt-" + "x" * 600_000) + "\n" + wt_line(2) + "\n")
+    hx = make_kafka_harness(JsonLinesSource([path]), tmp_path, monkeypatch)
+    stats = hx.runner.run_once()
+    assert (stats.read, stats.published, stats.rejected) == (2, 1, 1)
+    assert stats.by_reason == {"too-large": 1}
+    (line,) = hx.quarantine_lines()
+    entry = json.loads(line)
+    assert (entry["locatie"], entry["reden"]) == (f"{path}:1", "too-large")
+    assert "xxxx" not in line and len(line) < 1000  # never the content
+    assert sorted(topic for topic, _, _ in hx.broker.acked) == [
+        "schakel.deadletter.adapters",
+        "schakel.wijkteam.events",
+    ]
+    assert hx.runner.checkpoint.load()
+    assert hx.runner.run_once().read == 0
+
+
+@pytest.mark.parametrize("refused_by", ["producer", "broker"])
+def test_an_event_kafka_refuses_for_its_size_is_quarantined_and_the_source_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refused_by: str
+) -> None:
+    # a valid event (every attribute within its bound) on a topic configured smaller
+    big = wt_line(
+        2, id="i" * 256, data={"bsn": "999990111", "datum": "2026-01-10", "casus_id": "c" * 256}
+    )
+    path = tmp_path / "e.jsonl"
+    path.write_text("\n".join([wt_line(1), big, wt_line(3)]) + "\n")
+    if refused_by == "producer":  # a smaller max_request_size
+        monkeypatch.setattr(publisher_module, "MAX_REQUEST_BYTES", 800)
+    hx = make_kafka_harness(JsonLinesSource([path]), tmp_path, monkeypatch, batch_size=2)
+    if refused_by == "broker":
+        hx.broker.limit = 400  # the topic's max.message.bytes
+    stats = hx.runner.run_once()
+    assert (stats.read, stats.published, stats.rejected) == (3, 2, 1)
+    (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
+    assert (entry["locatie"], entry["reden"]) == (f"{path}:2", "too-large")
+    published = [value for topic, _, value in hx.broker.acked if topic.endswith(".events")]
+    assert len(published) == 2
+    assert rejected_total(hx.registry, "publish", "too-large") == 1
+    sample = {"adapter": "publish", "type": "nl.wijkteams.casussen.geopend"}
+    assert hx.registry.get_sample_value("schakel_adapter_records_published_total", sample) == 2
+    assert hx.runner.checkpoint.load()["files"][str(path)]["line"] == 3
+
+
+@pytest.mark.parametrize("outage", ["unreachable", "flush-timeout"])
+def test_a_broker_outage_is_waited_out_and_quarantines_nothing_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outage: str
+) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_text("\n".join([wt_line(1), '{"bad": 1}', wt_line(3)]) + "\n")
+    hx = make_kafka_harness(JsonLinesSource([path]), tmp_path, monkeypatch)
+    monkeypatch.setattr(runner_module, "OUTAGE_FIRST_WAIT_S", 0.001)
+    if outage == "unreachable":
+        hx.broker.outage = KafkaConnectionError("broker unreachable")
+    else:
+        hx.broker.flush_times_out = True
+    runs = {"n": 0}
+    stop = threading.Event()
+    original = hx.runner.run_once
+
+    def once() -> RunStats:
+        runs["n"] += 1
+        if runs["n"] == 3:  # the broker is back
+            hx.broker.outage, hx.broker.flush_times_out = None, False
+        try:
+            return original()
+        except PublishError:
+            assert hx.runner.checkpoint.load() == {}
+            assert hx.quarantine_lines() == []  # nothing held is written for a failed run
+            raise
+        finally:
+            if runs["n"] >= 3:
+                stop.set()
+
+    hx.runner.run_once = once  # type: ignore[method-assign]
+    total = hx.runner.run_forever(0.001, stop)
+    assert runs["n"] == 3
+    assert (total.read, total.published, total.rejected) == (3, 2, 1)
+    assert len(hx.quarantine_lines()) == 1  # the bad line once, not once per attempt
+    assert rejected_total(hx.registry, "publish", "missing-field") == 1
+    assert hx.runner.checkpoint.load()
+
+
+def test_a_broker_outage_after_a_rejection_writes_its_entry_once(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_text(wt_line(1) + "\n" + '{"bad": 1}\n')
+    hx = make_harness(JsonLinesSource([path]), tmp_path)
+    hx.publisher.fail = True
+    with pytest.raises(PublishError):
+        hx.runner.run_once()
+    hx.publisher.fail = False
+    stats = hx.runner.run_once()
+    hx.runner.close()
+    assert (stats.published, stats.rejected) == (1, 1)
+    assert len(hx.quarantine_lines()) == 1
+    assert rejected_total(hx.registry, "publish", "missing-field") == 1
+
+
+def test_a_registry_outage_quarantines_a_bad_line_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the review's case: while the registry was down, every outage retry wrote the line again
+    path = tmp_path / "e.jsonl"
+    path.write_text('{"bad": 1}\n')
+    hx = make_harness(JsonLinesSource([path]), tmp_path)
+    serializer = hx.publisher.serializer
+    encode = serializer.encode
+    down = {"calls": 3}
+
+    def flaky(topic: str, name: str, record: Mapping[str, Any]) -> bytes:
+        if down["calls"]:
+            down["calls"] -= 1
+            raise RegistryUnavailable("registry unreachable (test)")
+        return encode(topic, name, record)
+
+    monkeypatch.setattr(serializer, "encode", flaky)
+    monkeypatch.setattr(runner_module, "OUTAGE_FIRST_WAIT_S", 0.001)
+    stop = threading.Event()
+    original = hx.runner.run_once
+
+    def once() -> RunStats:
+        stats = original()
+        stop.set()
+        return stats
+
+    hx.runner.run_once = once  # type: ignore[method-assign]
+    total = hx.runner.run_forever(0.001, stop)
+    hx.runner.close()
+    assert down["calls"] == 0 and total.rejected == 1
+    assert len(hx.quarantine_lines()) == 1
+    assert len(hx.publisher.raw) == 1
+    assert rejected_total(hx.registry, "publish", "missing-field") == 1

@@ -13,7 +13,8 @@ import pytest
 
 from adapters.throttle import ClientLimiter
 from adapters.webhook import RecentIds, Response, WebhookApp, WebhookInbox
-from tests.unit.adapters.conftest import Harness, make_harness
+from schemas.exceptions import RegistryUnavailable
+from tests.unit.adapters.conftest import Harness, make_harness, make_kafka_harness
 
 WT = "urn:nld:oin:00000001234567890000:systeem:wijkteam"
 OTHER = "urn:nld:oin:00000001234567890000:systeem:ander-wijkteam"
@@ -327,3 +328,68 @@ def test_recent_ids_are_bounded() -> None:
     assert ("s", "2") not in recent
     assert ("s", "1") in recent
     assert ("s", "3") in recent
+
+
+def ready(app: WebhookApp) -> int:
+    return app.handle("GET", "/ready", {}, lambda n: b"").status
+
+
+def registry_down(monkeypatch: pytest.MonkeyPatch, hx: Harness) -> None:
+    def unreachable(topic: str, name: str, record: Mapping[str, Any]) -> bytes:
+        raise RegistryUnavailable("registry unreachable (test)")
+
+    monkeypatch.setattr(hx.publisher.serializer, "encode", unreachable)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{oops", "malformed"),  # refused before validation (_refuse)
+        (structured(data={"bsn": "999990112", "datum": "2026-01-10", "casus_id": "W-1"}), "bsn"),
+    ],
+)
+def test_a_registry_outage_while_quarantining_a_refusal_is_503_until_it_is_over(
+    app: WebhookApp, hx: Harness, monkeypatch: pytest.MonkeyPatch, body: Any, reason: str
+) -> None:
+    # the review's case: RegistryUnavailable escaped handle() as a 500 internal-error
+    registry_down(monkeypatch, hx)
+    response = post(app, body)
+    assert (response.status, response.body["error"]) == (503, "unavailable")
+    assert response.headers["retry-after"]
+    assert ready(app) == 503
+    assert hx.quarantine_lines() == []  # not quarantined: the sender retries
+    monkeypatch.undo()
+    response = post(app, body)
+    assert (response.status, response.body["reason"]) == (400, reason)
+    assert ready(app) == 200
+    assert [json.loads(line)["reden"] for line in hx.quarantine_lines()] == [reason]
+
+
+def test_a_broker_outage_while_quarantining_a_refusal_is_503(app: WebhookApp, hx: Harness) -> None:
+    hx.publisher.fail = True  # the dead letter is not acknowledged
+    response = post(app, b"{oops")
+    assert (response.status, response.body["error"]) == (503, "unavailable")
+    assert response.headers["retry-after"]
+    assert ready(app) == 503
+    response = post(app, b"x" * 10, {"content-length": "5000"})  # body not read
+    assert response.status == 503
+    assert response.close
+    hx.publisher.fail = False
+    assert post(app, b"{oops").status == 400
+    assert ready(app) == 200
+    assert [json.loads(line)["reden"] for line in hx.quarantine_lines()] == ["malformed"]
+
+
+def test_an_event_kafka_refuses_for_its_size_is_400_too_large(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kx = make_kafka_harness(WebhookInbox(), tmp_path, monkeypatch)
+    app = WebhookApp(kx.runner, {TOKEN: WT}, max_bytes=4096, registry=kx.registry)
+    kx.broker.limit = 400  # the topic's max.message.bytes
+    data = {"bsn": BSN, "datum": "2026-01-10", "casus_id": "c" * 256}
+    response = post(app, structured(id="i" * 256, data=data))
+    assert (response.status, response.body["reason"]) == (400, "too-large")
+    assert ready(app) == 200
+    (entry,) = [json.loads(line) for line in kx.quarantine_lines()]
+    assert entry["reden"] == "too-large"
+    assert post(app, structured()).status == 202  # the next event goes through
