@@ -4,7 +4,8 @@ kind of process so a secret reaches only the processes that use it (:class:`Comm
 :class:`WebhookSettings`, :class:`ForgetSettings`; :class:`Settings` holds them all, for
 ``demo`` and ``replay``). Which command loads which class is said once, in
 ``schakel.cli.SETTINGS_OF``. A process ignores the ``SCHAKEL_*`` variables of other processes:
-it neither reads them nor refuses to start.
+it neither reads them nor refuses to start; :func:`child_environment` keeps them from the
+processes it starts.
 
 Each field's description is the documentation; ``schakel config --markdown`` renders the
 README's configuration table from it (a test keeps the two equal). Invalid values stop the
@@ -13,7 +14,9 @@ program at start with a message naming the variable (:func:`load_settings`).
 
 from __future__ import annotations
 
+import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self, TypeVar
 from urllib.parse import urlsplit
@@ -408,6 +411,23 @@ def _parse_tokens(text: str) -> list[ApiToken]:
             raise ValueError(f"role of {name!r} must be regisseur, beheerder or auditor")
         tokens.append(ApiToken(name, role, token))
     return tokens
+
+
+def child_environment(
+    reads: type[CommonSettings] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment for a process this one starts: ``environ`` (default: this process's)
+    without any ``SCHAKEL_*`` variable except those ``reads`` reads (the settings class of the
+    process started, e.g. :class:`WorkerSettings`; ``None`` for a program that is no Schakel
+    process — the broker, PostgreSQL — which gets none). Names are compared regardless of
+    case, as the settings read them; every other variable is kept."""
+    keep = {f"{ENV_PREFIX}{name}".upper() for name in reads.model_fields} if reads else set()
+    source = os.environ if environ is None else environ
+    return {
+        name: value
+        for name, value in source.items()
+        if not name.upper().startswith(ENV_PREFIX) or name.upper() in keep
+    }
 
 
 S = TypeVar("S", bound=CommonSettings)
