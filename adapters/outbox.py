@@ -15,7 +15,10 @@ only passes a *gap* in the ids once it is settled:
   load; also the fallback when the adapter may not read the sequence).
 
 Otherwise a run stops at the gap and the next poll continues there. The DSN (it may hold a
-password) is never logged.
+password) is never logged, and no error shows its password (:func:`dsn_secrets`): a DSN that
+psycopg cannot parse, or would read differently from what was meant, is reported by the class
+of the error and the variable to check; a connection error keeps psycopg's first line with the
+password replaced by ``***``.
 
 **Record versions** (``events.md``, "Corrections and deletions"; :func:`versioned_row`). A row
 whose ``event`` carries the CloudEvents extension ``bronsleutel`` (the business key of the
@@ -34,8 +37,10 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import AdapterError, Rejection
@@ -84,6 +89,50 @@ def versioned_row(row_id: int, event: dict[str, Any]) -> dict[str, Any]:
     return {**versioned, "type": VERWIJDERD, "domein": domain, "data": kept}
 
 
+CANNOT_CONNECT = "outbox: cannot connect to the database"
+SYNTAX = "check the syntax of SCHAKEL_OUTBOX_DSN (or of the DSN argument)"
+MISREAD = (
+    "the user name or password holds a character that must be percent-encoded in a "
+    "postgresql:// URL (@ as %40, / as %2F, % as %25, a space as %20); " + SYNTAX
+)
+_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def dsn_secrets(dsn: str) -> list[str]:
+    """The password of ``dsn`` in every spelling an error message could quote (as psycopg
+    parsed it, and as written in a URL), for :func:`redact`.
+
+    Raises :class:`AdapterError` naming only the class of psycopg's error and the variable to
+    check when psycopg cannot parse ``dsn`` (its message quotes the offending part, often the
+    password), and when it parses a ``postgresql://`` URL differently from what was meant: an
+    unencoded ``@`` or ``/`` in the password ends libpq's user info early, and the rest of the
+    password would become the host (looked up in DNS and quoted in the error), the port or
+    the database name."""
+    try:
+        parsed = conninfo_to_dict(dsn)
+    except psycopg.Error as exc:
+        raise AdapterError(f"{CANNOT_CONNECT}: {type(exc).__name__}: {SYNTAX}") from None
+    secrets = [str(parsed.get("password") or "")]
+    if dsn.lower().startswith(_URL_SCHEMES):
+        if any(
+            "@" in str(parsed.get(name) or "") for name in ("host", "hostaddr", "port", "dbname")
+        ):
+            raise AdapterError(f"{CANNOT_CONNECT}: {MISREAD}")
+        authority = dsn.split("://", 1)[1].split("/", 1)[0]
+        userinfo, at, _ = authority.rpartition("@")
+        if at:
+            written = userinfo.partition(":")[2]
+            secrets += [written, unquote(written)]
+    return sorted({s for s in secrets if s}, key=len, reverse=True)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every occurrence of each of ``secrets`` replaced by ``***``."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
 _ROWS = "SELECT id, event::text FROM schakel_outbox WHERE id > %s ORDER BY id LIMIT %s"
 _HIGH_WATER = "SELECT pg_sequence_last_value(pg_get_serial_sequence('schakel_outbox', 'id'))"
 _WRITERS = (
@@ -127,12 +176,15 @@ class OutboxSource(Source):
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
+            secrets = dsn_secrets(self._dsn)  # AdapterError when psycopg would misread it
             try:
                 self._conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=10)
+            except psycopg.ProgrammingError as exc:  # not parsed after all: no detail
+                raise AdapterError(f"{CANNOT_CONNECT}: {type(exc).__name__}: {SYNTAX}") from None
             except psycopg.Error as exc:
                 detail = (str(exc).strip().splitlines() or [""])[0]
                 raise AdapterError(
-                    f"outbox: cannot connect to the database: {type(exc).__name__}: {detail}"
+                    f"{CANNOT_CONNECT}: {type(exc).__name__}: {redact(detail, secrets)}"
                 ) from None
         return self._conn
 

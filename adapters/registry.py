@@ -18,7 +18,7 @@ from adapters.outbox import OutboxSource
 from adapters.sociale_dienst import SocialeDienstSource
 from adapters.vroegsignalering import VroegsignaleringSource
 from adapters.wijkteam import WijkteamSource
-from schemas.settings import AdapterSettings
+from schemas.settings import AdapterSettings, OutboxSettings
 
 SYSTEMS = {
     "iwmo": "wmo",
@@ -64,8 +64,9 @@ def _wijkteam(spec: str, settings: AdapterSettings) -> Source:
 
 
 def _outbox(spec: str, settings: AdapterSettings) -> Source:
+    """The DSN is ``spec``, else SCHAKEL_OUTBOX_DSN (only :class:`OutboxSettings` hold it)."""
     dsn = spec.strip()
-    if not dsn and settings.outbox_dsn is not None:
+    if not dsn and isinstance(settings, OutboxSettings) and settings.outbox_dsn is not None:
         dsn = settings.outbox_dsn.get_secret_value()
     return OutboxSource(dsn)
 

@@ -20,7 +20,7 @@ from schakel import wiring
 from schakel.cli import EXIT_TEMPFAIL, one_line
 from schakel.logs import tell_held_back
 from schemas.exceptions import TransientError
-from schemas.settings import AdapterSettings
+from schemas.settings import AdapterSettings, WebhookSettings
 
 DEFAULT_BATCH = 1000
 
@@ -69,7 +69,7 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def serve_webhook(args: argparse.Namespace, settings: AdapterSettings) -> int:
+def serve_webhook(args: argparse.Namespace, settings: WebhookSettings) -> int:
     """Run the wijkteam webhook (``/events`` and ``/metrics``) until SIGTERM/SIGINT."""
     from adapters.webhook import WebhookApp, WebhookInbox
     from adapters.webhook_server import WebhookServer
@@ -113,6 +113,8 @@ def run(args: argparse.Namespace, settings: AdapterSettings) -> int:
             if args.name != "wijkteam":
                 print("schakel: --serve is only for the wijkteam adapter", file=sys.stderr)
                 return 2
+            if not isinstance(settings, WebhookSettings):  # schakel.cli.SETTINGS_OF loads them
+                raise TypeError("the wijkteam webhook needs WebhookSettings")
             return serve_webhook(args, settings)
         if not args.spec and args.name != "outbox":
             print(

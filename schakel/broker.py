@@ -19,6 +19,7 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from schemas.exceptions import PermanentError
+from schemas.settings import child_environment
 
 
 class BrokerStartError(PermanentError, RuntimeError):
@@ -71,7 +72,8 @@ def broker_binary() -> str:
 
 
 class EmbeddedBroker:
-    """Starts Tansu on 127.0.0.1 on a free port; stop() or the context manager ends it."""
+    """Starts Tansu on 127.0.0.1 on a free port, with this process's environment but no
+    ``SCHAKEL_*`` variable; stop() or the context manager ends it."""
 
     def __init__(self, port: int | None = None, *, log_file: Path | None = None) -> None:
         self.host = "127.0.0.1"
@@ -85,9 +87,11 @@ class EmbeddedBroker:
 
     def start(self, timeout: float = 20.0) -> EmbeddedBroker:
         url = f"tcp://{self.host}:{self.port}"
+        # Tansu reads these three itself (the arguments say them); and no SCHAKEL_* variable
+        # (the pseudonym key, API tokens, the outbox DSN): the broker reads none
         env = {
             k: v
-            for k, v in os.environ.items()
+            for k, v in child_environment().items()
             if k not in ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE")
         }
         env.setdefault("RUST_LOG", "warn")

@@ -19,7 +19,9 @@ from schemas.settings import (
     AdapterSettings,
     CommonSettings,
     ForgetSettings,
+    OutboxSettings,
     Settings,
+    WebhookSettings,
     WorkerSettings,
     load_process_settings,
 )
@@ -36,15 +38,39 @@ _MAX_MESSAGE = 500
 SETTINGS_OF: dict[str, type[CommonSettings]] = {
     "worker": WorkerSettings,
     "adapter": AdapterSettings,
+    "adapter outbox": OutboxSettings,
+    "adapter wijkteam --serve": WebhookSettings,
     "publish": AdapterSettings,
     "forget": ForgetSettings,
+    "dlq": CommonSettings,
     "schemas": CommonSettings,
     "broker": CommonSettings,
 }
-"""The settings each command loads, and only those: a worker never reads the pseudonym key;
-the commands that pseudonymise refuse to start without it, in every profile (issue 11 item
-14). The rest (demo, replay, generate, config, …) load :class:`Settings`: demo and replay run
-the whole pipeline in one run of their own and may generate a key for it."""
+"""The settings class each kind of process loads (:func:`process_of` names the process of a
+command line), and only those variables: a worker never reads the pseudonym key, only the
+webhook reads the webhook tokens, only the outbox adapter the DSN; the commands that
+pseudonymise refuse to start without the key, in every profile (issue 11 item 14). The rest
+(demo, replay, generate, config) load :class:`Settings`: demo and replay run the whole
+pipeline in one run of their own and may generate a key for it. The one statement of who
+reads what: the README's configuration table is generated from it
+(:mod:`schakel.config_doc`)."""
+
+
+def process_of(args: argparse.Namespace) -> str:
+    """The kind of process ``args`` start, a key of :data:`SETTINGS_OF` (or the command
+    when it loads :class:`Settings`): the command, and for ``adapter`` the outbox adapter and
+    the webhook apart from the other adapters."""
+    if args.command == "adapter":
+        if args.serve and args.name == "wijkteam":
+            return "adapter wijkteam --serve"
+        if args.name == "outbox":
+            return "adapter outbox"
+    return str(args.command)
+
+
+def settings_class(args: argparse.Namespace) -> type[CommonSettings]:
+    """The settings class the process of ``args`` loads (:data:`SETTINGS_OF`)."""
+    return SETTINGS_OF.get(process_of(args), Settings)
 
 
 def one_line(exc: BaseException) -> str:
@@ -127,7 +153,7 @@ def _cmd_forget(args: argparse.Namespace, settings: ForgetSettings) -> int:
     return forget.run(args, settings)
 
 
-def _cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_dlq(args: argparse.Namespace, settings: CommonSettings) -> int:
     from schakel import dlq
 
     return dlq.run(args, settings)
@@ -253,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
-        settings = load_process_settings(SETTINGS_OF.get(args.command, Settings))
+        settings = load_process_settings(settings_class(args))
     except SettingsError as exc:
         print(f"schakel: {exc}", file=sys.stderr)
         return 2

@@ -1,35 +1,23 @@
 """Renders the configuration table of the README from the settings models: every variable,
 which processes read it (each kind of process loads only its own class,
-``schemas.settings.PROCESS_SETTINGS``), its default and its description."""
+``schakel.cli.SETTINGS_OF``), its default and its description."""
 
 from __future__ import annotations
 
-from schemas.settings import (
-    ENV_PREFIX,
-    AdapterSettings,
-    CommonSettings,
-    ForgetSettings,
-    Settings,
-    WorkerSettings,
-)
+from schakel.cli import SETTINGS_OF
+from schemas.settings import ENV_PREFIX, CommonSettings, Settings
 
 BEGIN = "<!-- config-table:begin -->"
 END = "<!-- config-table:end -->"
 
-READERS: tuple[tuple[str, type[CommonSettings]], ...] = (
-    ("worker", WorkerSettings),
-    ("adapters, publish, webhook", AdapterSettings),
-    ("forget", ForgetSettings),
-)
-"""The processes named in the table, by settings class. Every process reads the common
-variables; ``demo`` and ``replay`` (which run the whole pipeline) read all of them."""
-
 
 def read_by(name: str) -> str:
-    """Who reads variable ``name`` (a field of :class:`Settings`)."""
+    """Who reads variable ``name`` (a field of :class:`Settings`): "every process" for the
+    common ones, else the processes of :data:`~schakel.cli.SETTINGS_OF` whose class has it.
+    ``demo`` and ``replay`` (which run the whole pipeline) read every variable."""
     if name in CommonSettings.model_fields:
         return "every process"
-    return ", ".join(label for label, model in READERS if name in model.model_fields)
+    return ", ".join(f"`{p}`" for p, model in SETTINGS_OF.items() if name in model.model_fields)
 
 
 def markdown_table() -> str:

@@ -45,7 +45,7 @@ from schemas.binding import content_id, deadletter_id, original_headers
 from schemas.exceptions import SerdeError
 from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer
-from schemas.settings import Settings
+from schemas.settings import CommonSettings
 from schemas.wire import (
     HEADER_CE_ID,
     HEADER_ERROR_CLASS,
@@ -165,7 +165,7 @@ def _adapters(record: Any, deserializer: RecordDeserializer) -> DeadLetter:
     )
 
 
-def dead_letters(settings: Settings, bootstrap: str) -> list[DeadLetter]:
+def dead_letters(settings: CommonSettings, bootstrap: str) -> list[DeadLetter]:
     """Every dead letter of the namespace, one per id (copies of one dead letter merged), in
     topic order."""
     wire: Wire = settings.wire()
@@ -180,7 +180,7 @@ def dead_letters(settings: Settings, bootstrap: str) -> list[DeadLetter]:
     return list(found.values())
 
 
-def _state_file(settings: Settings) -> Path:
+def _state_file(settings: CommonSettings) -> Path:
     return settings.data_dir / "dlq" / f"replayed-{settings.wire().namespace or 'default'}.json"
 
 
@@ -197,7 +197,7 @@ def _save_replayed(path: Path, ids: set[str]) -> None:
     temporary.replace(path)
 
 
-def replay(settings: Settings, bootstrap: str) -> tuple[int, int, list[DeadLetter]]:
+def replay(settings: CommonSettings, bootstrap: str) -> tuple[int, int, list[DeadLetter]]:
     """Re-publish the streams dead letters not replayed before; return (re-published, already
     replayed, adapter dead letters to re-read at the source)."""
     letters = dead_letters(settings, bootstrap)
@@ -227,7 +227,7 @@ def replay(settings: Settings, bootstrap: str) -> tuple[int, int, list[DeadLette
     return len(todo), skipped, [d for d in letters if d.kind == "adapters"]
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: CommonSettings) -> int:
     bootstrap = wiring.bootstrap(settings)
     if args.action == "list":
         letters = dead_letters(settings, bootstrap)

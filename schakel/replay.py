@@ -39,7 +39,7 @@ from schemas.binding import component_source, record_headers
 from schemas.exceptions import PermanentError, SettingsError
 from schemas.models import parse_date
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.settings import Settings, local_url
+from schemas.settings import Settings, WorkerSettings, child_environment, local_url
 from schemas.wire import DEFAULT_WIRE, KLOK_SCHEMA, Wire
 from streams.offsets import committed_offsets, end_offsets
 
@@ -176,12 +176,6 @@ def broadcast_until(bootstrap: str, until: date, partitions: int, wire: Wire) ->
     producer.close()
 
 
-WORKER_WITHHELD = ("SCHAKEL_PSEUDONYM_KEY", "SCHAKEL_PSEUDONYM_KEY_FILE")
-"""Variables of this process that a worker it starts does not get: the worker never sees a
-BSN, so it has no use for the pseudonym key (a secret reaches only the processes that use
-it)."""
-
-
 def worker_env(
     settings: Settings,
     bootstrap: str,
@@ -191,11 +185,13 @@ def worker_env(
     extra_env: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment of a ``schakel worker --clock replay`` started by replay or demo: this
-    process's environment without :data:`WORKER_WITHHELD`, pointed at ``bootstrap`` in the
-    namespace of ``settings`` (memory store, its own data directory), announcing the local
-    URL of its own port (``SCHAKEL_WEB_URL``: the loopback address if it binds a wildcard
-    such as the image's ``0.0.0.0``), plus ``extra_env``."""
-    env = {name: value for name, value in os.environ.items() if name not in WORKER_WITHHELD}
+    process's environment pointed at ``bootstrap`` in the namespace of ``settings`` (memory
+    store, its own data directory), announcing the local URL of its own port
+    (``SCHAKEL_WEB_URL``: the loopback address if it binds a wildcard such as the image's
+    ``0.0.0.0``), plus ``extra_env`` — with no ``SCHAKEL_*`` variable a worker does not read
+    (:func:`~schemas.settings.child_environment` of :class:`WorkerSettings`): no pseudonym
+    key (a worker never sees a BSN), no webhook tokens, no outbox DSN."""
+    env = dict(os.environ)
     port = web_port or free_port()
     host = (extra_env or {}).get("SCHAKEL_WEB_HOST", settings.web_host)
     env.update(
@@ -212,7 +208,7 @@ def worker_env(
             **(extra_env or {}),
         }
     )
-    return env
+    return child_environment(WorkerSettings, env)
 
 
 def start_worker(

@@ -1,7 +1,11 @@
 """The settings of Schakel's processes: environment variables ``SCHAKEL_*``, one class per
 kind of process so a secret reaches only the processes that use it (:class:`CommonSettings`,
-:class:`WorkerSettings`, :class:`AdapterSettings`, :class:`ForgetSettings`; :class:`Settings`
-holds them all, for ``demo`` and ``replay``).
+:class:`WorkerSettings`, :class:`AdapterSettings`, :class:`OutboxSettings`,
+:class:`WebhookSettings`, :class:`ForgetSettings`; :class:`Settings` holds them all, for
+``demo`` and ``replay``). Which command loads which class is said once, in
+``schakel.cli.SETTINGS_OF``. A process ignores the ``SCHAKEL_*`` variables of other processes:
+it neither reads them nor refuses to start; :func:`child_environment` keeps them from the
+processes it starts.
 
 Each field's description is the documentation; ``schakel config --markdown`` renders the
 README's configuration table from it (a test keeps the two equal). Invalid values stop the
@@ -10,7 +14,9 @@ program at start with a message naming the variable (:func:`load_settings`).
 
 from __future__ import annotations
 
+import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self, TypeVar
 from urllib.parse import urlsplit
@@ -71,8 +77,8 @@ class ApiToken:
 class CommonSettings(BaseSettings):
     """What every Schakel process reads: Kafka, the schema registry, the topic namespace, the
     data directory, logging and the profile. No secret of one process's own is here; each
-    process loads the subclass of its own (:data:`PROCESS_SETTINGS`), so a worker never reads
-    the pseudonym key and an adapter never reads the API tokens."""
+    process loads the subclass of its own (``schakel.cli.SETTINGS_OF``), so a worker never
+    reads the pseudonym key and an adapter never reads the API tokens."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
@@ -324,32 +330,45 @@ class KeyedSettings(CommonSettings):
 
 
 class AdapterSettings(KeyedSettings):
-    """``schakel adapter …`` (the webhook and the outbox adapter included) and
-    ``schakel publish``: the pseudonym key plus the webhook senders, the outbox DSN and the
-    adapters' limits and ports."""
+    """``schakel adapter NAME`` and ``schakel publish``: the pseudonym key plus the adapters'
+    limits and ports. The secrets of one adapter only are in its subclass:
+    :class:`OutboxSettings`, :class:`WebhookSettings`."""
 
-    webhook_tokens: SecretStr | None = Field(
-        None,
-        description="Wijkteam webhook senders as `source=token` separated by commas "
-        "(source is the CloudEvents `source` the token may send).",
-    )
-    outbox_dsn: SecretStr | None = Field(
-        None, description="PostgreSQL connection string of the source system's outbox."
-    )
     metrics_port: int = Field(
         9464, ge=0, le=65535, description="Port of an adapter's /metrics endpoint (0: off)."
-    )
-    webhook_port: int = Field(
-        8088, ge=0, le=65535, description="Port of the wijkteam webhook adapter."
-    )
-    max_request_bytes: int = Field(
-        1_048_576, ge=1024, description="Largest accepted webhook body (413 above)."
     )
     max_xml_bytes: int = Field(
         10_485_760, ge=1024, description="Largest accepted iWmo XML file (quarantined above)."
     )
     poll_interval_s: float = Field(
         5.0, gt=0, description="Seconds between polls of continuous adapters."
+    )
+
+
+class OutboxSettings(AdapterSettings):
+    """``schakel adapter outbox``: the adapter settings plus the DSN of the outbox."""
+
+    outbox_dsn: SecretStr | None = Field(
+        None,
+        description="PostgreSQL connection string of the source system's outbox (unless "
+        "given as the argument of `adapter outbox`). Never logged, nor shown in an error.",
+    )
+
+
+class WebhookSettings(AdapterSettings):
+    """``schakel adapter wijkteam --serve``: the adapter settings plus the webhook's senders,
+    port and request limit."""
+
+    webhook_tokens: SecretStr | None = Field(
+        None,
+        description="Wijkteam webhook senders as `source=token` separated by commas "
+        "(source is the CloudEvents `source` the token may send).",
+    )
+    webhook_port: int = Field(
+        8088, ge=0, le=65535, description="Port of the wijkteam webhook adapter."
+    )
+    max_request_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest accepted webhook body (413 above)."
     )
 
     def webhook_senders(self) -> dict[str, str]:
@@ -372,23 +391,13 @@ class ForgetSettings(KeyedSettings):
     forget are those the adapters made)."""
 
 
-class Settings(AdapterSettings, WorkerSettings):
+class Settings(WebhookSettings, OutboxSettings, WorkerSettings):
     """Every variable: for the commands that run the whole pipeline in one run of their own
     (``demo``, ``replay``), ``schakel config``, and tests. The pseudonym key is optional here:
     only those runs may generate one (:meth:`resolve_pseudonym_key`)."""
 
     key_required: ClassVar[bool] = False
     url_required: ClassVar[bool] = False
-
-
-PROCESS_SETTINGS: dict[str, type[CommonSettings]] = {
-    "worker": WorkerSettings,
-    "adapter": AdapterSettings,
-    "forget": ForgetSettings,
-    "schemas register": CommonSettings,
-}
-"""The settings class each kind of process loads (the README's configuration table says which
-variables each reads)."""
 
 
 def _parse_tokens(text: str) -> list[ApiToken]:
@@ -402,6 +411,23 @@ def _parse_tokens(text: str) -> list[ApiToken]:
             raise ValueError(f"role of {name!r} must be regisseur, beheerder or auditor")
         tokens.append(ApiToken(name, role, token))
     return tokens
+
+
+def child_environment(
+    reads: type[CommonSettings] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment for a process this one starts: ``environ`` (default: this process's)
+    without any ``SCHAKEL_*`` variable except those ``reads`` reads (the settings class of the
+    process started, e.g. :class:`WorkerSettings`; ``None`` for a program that is no Schakel
+    process — the broker, PostgreSQL — which gets none). Names are compared regardless of
+    case, as the settings read them; every other variable is kept."""
+    keep = {f"{ENV_PREFIX}{name}".upper() for name in reads.model_fields} if reads else set()
+    source = os.environ if environ is None else environ
+    return {
+        name: value
+        for name, value in source.items()
+        if not name.upper().startswith(ENV_PREFIX) or name.upper() in keep
+    }
 
 
 S = TypeVar("S", bound=CommonSettings)

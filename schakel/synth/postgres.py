@@ -1,6 +1,8 @@
 """A throwaway PostgreSQL server for the synthetic outbox: ``initdb`` + ``pg_ctl`` in a
 temporary directory on a free port of 127.0.0.1, trust authentication, no durability
 (``fsync=off``) — a stand-in for the case systems' own databases, for the demo and tests.
+``initdb`` and ``pg_ctl`` (and so the server) get this process's environment without any
+``SCHAKEL_*`` variable.
 
 When run as root, the server runs as the ``postgres`` system user (PostgreSQL refuses to run
 as root). :class:`~schakel.synth.exceptions.PostgresUnavailable` is raised when the binaries
@@ -23,6 +25,7 @@ from typing import Any
 
 from schakel.broker import free_port
 from schakel.synth.exceptions import PostgresUnavailable
+from schemas.settings import child_environment
 
 SEARCH = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin")
 TABLE_DDL = (
@@ -70,7 +73,7 @@ class TempPostgres:
                 stderr=subprocess.STDOUT,
                 timeout=timeout,
                 check=False,
-                env={**os.environ, "LC_ALL": "C"},
+                env={**child_environment(), "LC_ALL": "C"},  # no SCHAKEL_* variable
                 **self._user,
             )
         if result.returncode != 0:

@@ -22,7 +22,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from schakel.cli import SETTINGS_OF
+from schakel.cli import build_parser, settings_class
 from schemas.settings import CommonSettings, Settings, load_process_settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -272,7 +272,8 @@ def settings_of(container: Container, monkeypatch: pytest.MonkeyPatch) -> Settin
     # topics Job the common one): its env must be valid for that class, e.g. an adapter
     # without the pseudonym key would refuse to start
     args = argv(container) if container.kind != "Job" else []
-    load_process_settings(SETTINGS_OF.get(args[0], Settings) if args else CommonSettings, **fields)
+    model = settings_class(build_parser().parse_args(args)) if args else CommonSettings
+    load_process_settings(model, **fields)
     return load_settings(**fields)
 
 

@@ -26,14 +26,15 @@ from prometheus_client import CollectorRegistry
 from adapters.metrics import AdapterMetrics
 from adapters.registry import FACTORIES
 from schakel import __version__
-from schakel.cli import SETTINGS_OF, build_parser
+from schakel.cli import build_parser, settings_class
 from schakel.topics import new_topics
 from schemas.exceptions import SettingsError
 from schemas.settings import (
-    AdapterSettings,
     CommonSettings,
     KeyedSettings,
+    OutboxSettings,
     Settings,
+    WebhookSettings,
     WorkerSettings,
     load_process_settings,
 )
@@ -440,8 +441,7 @@ def test_every_schakel_service_has_valid_production_settings(
         fields = {k.removeprefix("SCHAKEL_").lower(): v for k, v in service.env.items()}
         # each process loads only its own settings class (schakel/cli.py SETTINGS_OF; the
         # setup script create_topics.py the common ones): validated as that process will
-        command = service.argv[0] if service.argv else None
-        model = SETTINGS_OF.get(command, Settings) if command else CommonSettings
+        model = settings_class(parse(service)) if service.argv else CommonSettings
         try:
             settings = load_process_settings(model, **fields)
         except SettingsError as exc:
@@ -466,10 +466,10 @@ def test_every_schakel_service_has_valid_production_settings(
             assert settings.web_url == f"http://{WRAPPER_HOST}:6066"
             assert settings.tokens(), "the worker needs API tokens (worker.env)"
         if service.kind == "webhook":
-            assert isinstance(settings, AdapterSettings)
+            assert isinstance(settings, WebhookSettings)
             assert settings.webhook_senders(), "the webhook needs sender tokens (webhook.env)"
         if service.argv and service.argv[:2] == ["adapter", "outbox"]:
-            assert isinstance(settings, AdapterSettings)
+            assert isinstance(settings, OutboxSettings)
             assert settings.outbox_dsn is not None, "the outbox adapter needs SCHAKEL_OUTBOX_DSN"
     assert len(partitions) == 1, "every process must agree on SCHAKEL_PARTITIONS"
     assert {"kafka", "schema-registry"} <= set(compose["services"])

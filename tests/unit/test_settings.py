@@ -9,6 +9,8 @@ from schemas.settings import (
     AdapterSettings,
     CommonSettings,
     ForgetSettings,
+    OutboxSettings,
+    WebhookSettings,
     WorkerSettings,
     load_process_settings,
     load_settings,
@@ -103,27 +105,43 @@ def test_production_defaults_to_rocksdb(monkeypatch: pytest.MonkeyPatch) -> None
     assert load_settings(profile="embedded").store == "memory"
 
 
+SECRET_FIELDS = (
+    "pseudonym_key",
+    "pseudonym_key_file",
+    "api_tokens",
+    "webhook_tokens",
+    "outbox_dsn",
+)
+SECRETS_OF = {
+    "worker": {"api_tokens"},
+    "adapter": {"pseudonym_key", "pseudonym_key_file"},
+    "adapter outbox": {"pseudonym_key", "pseudonym_key_file", "outbox_dsn"},
+    "adapter wijkteam --serve": {"pseudonym_key", "pseudonym_key_file", "webhook_tokens"},
+    "publish": {"pseudonym_key", "pseudonym_key_file"},
+    "forget": {"pseudonym_key", "pseudonym_key_file"},
+    "dlq": set(),
+    "schemas": set(),
+    "broker": set(),
+}
+"""The secrets each process reads (issue 11 item 14): the key only where BSNs are
+pseudonymised, the API tokens only in the worker, the webhook tokens only in the webhook, the
+outbox DSN only in the outbox adapter."""
+
+
 def test_each_process_reads_only_its_own_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings per process (issue 11 item 14): the key only where BSNs are pseudonymised."""
     from schakel.cli import SETTINGS_OF
 
-    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "sleutel")
-    monkeypatch.setenv("SCHAKEL_API_TOKENS", "anna:regisseur:geheim")
-    monkeypatch.setenv("SCHAKEL_WEBHOOK_TOKENS", "urn:nld:oin:1:systeem:wijkteam=wt")
-    monkeypatch.setenv("SCHAKEL_OUTBOX_DSN", "postgresql://db/x")
+    assert set(SETTINGS_OF) == set(SECRETS_OF)
+    for process, expected in SECRETS_OF.items():
+        assert set(SECRET_FIELDS) & set(SETTINGS_OF[process].model_fields) == expected, process
     assert SETTINGS_OF["worker"] is WorkerSettings
     assert SETTINGS_OF["adapter"] is SETTINGS_OF["publish"] is AdapterSettings
+    assert SETTINGS_OF["adapter outbox"] is OutboxSettings
+    assert SETTINGS_OF["adapter wijkteam --serve"] is WebhookSettings
     assert SETTINGS_OF["forget"] is ForgetSettings
-    assert SETTINGS_OF["schemas"] is CommonSettings
-    secrets = {"pseudonym_key", "pseudonym_key_file", "api_tokens", "webhook_tokens", "outbox_dsn"}
-    readers = {
-        WorkerSettings: {"api_tokens"},
-        AdapterSettings: {"pseudonym_key", "pseudonym_key_file", "webhook_tokens", "outbox_dsn"},
-        ForgetSettings: {"pseudonym_key", "pseudonym_key_file"},
-        CommonSettings: set(),
-    }
-    for model, expected in readers.items():
-        assert secrets & set(model.model_fields) == expected, model.__name__
+    assert SETTINGS_OF["dlq"] is SETTINGS_OF["schemas"] is SETTINGS_OF["broker"] is CommonSettings
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "sleutel")
+    monkeypatch.setenv("SCHAKEL_API_TOKENS", "anna:regisseur:geheim")
     # a worker started with the key in its environment does not hold it
     worker = load_process_settings(WorkerSettings)
     assert "sleutel" not in repr(worker.model_dump())
@@ -132,6 +150,68 @@ def test_each_process_reads_only_its_own_secrets(monkeypatch: pytest.MonkeyPatch
     adapter = load_process_settings(AdapterSettings)
     assert adapter.resolve_pseudonym_key() == ("sleutel", False)
     assert "geheim" not in repr(adapter.model_dump()) and not hasattr(adapter, "api_tokens")
+
+
+COMMANDS = {
+    "worker": ["worker"],
+    "adapter": ["adapter", "iwmo", "berichten", "--once"],
+    "adapter outbox": ["adapter", "outbox", "--once"],
+    "adapter wijkteam --serve": ["adapter", "wijkteam", "--serve", "--port", "0"],
+    "publish": ["publish", "events.jsonl"],
+    "forget": ["forget", "--bsn-file", "bsns.txt"],
+    "dlq": ["dlq", "list"],
+    "schemas": ["schemas", "check"],
+    "broker": ["broker"],
+}
+HANDLERS = {
+    "worker": "_cmd_worker",
+    "adapter": "_cmd_adapter",
+    "publish": "_cmd_publish",
+    "forget": "_cmd_forget",
+    "dlq": "_cmd_dlq",
+    "schemas": "_cmd_schemas",
+    "broker": "_cmd_broker",
+}
+
+
+@pytest.mark.parametrize("process", sorted(COMMANDS))
+def test_each_command_is_given_only_the_secrets_of_its_process(
+    monkeypatch: pytest.MonkeyPatch, process: str
+) -> None:
+    """What `schakel COMMAND` hands its handler, with every secret in its environment: a
+    secret the process does not use is not read (ignored, not refused)."""
+    from schakel import cli
+
+    argv = COMMANDS[process]
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "sleutel-geheim")
+    monkeypatch.setenv("SCHAKEL_API_TOKENS", "anna:regisseur:api-geheim")
+    monkeypatch.setenv("SCHAKEL_WEBHOOK_TOKENS", "urn:nld:oin:1:systeem:wijkteam=webhook-geheim")
+    monkeypatch.setenv("SCHAKEL_OUTBOX_DSN", "postgresql://lezer:dsn-geheim@db/bron")
+    monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY_FILE", raising=False)
+    given: list[CommonSettings] = []
+
+    def handler(args: object, settings: CommonSettings) -> int:
+        given.append(settings)
+        return 0
+
+    monkeypatch.setattr(cli, HANDLERS[argv[0]], handler)
+    assert cli.main(argv) == 0
+    (settings,) = given
+    assert cli.settings_class(cli.build_parser().parse_args(argv)) is type(settings)
+    held = {name for name in SECRET_FIELDS if getattr(settings, name, None) is not None}
+    assert held == SECRETS_OF[process] - {"pseudonym_key_file"}
+
+
+def test_the_readme_says_who_reads_each_secret() -> None:
+    from schakel.config_doc import read_by
+
+    assert read_by("outbox_dsn") == "`adapter outbox`"
+    assert read_by("webhook_tokens") == "`adapter wijkteam --serve`"
+    assert read_by("api_tokens") == "`worker`"
+    assert read_by("pseudonym_key") == (
+        "`adapter`, `adapter outbox`, `adapter wijkteam --serve`, `publish`, `forget`"
+    )
+    assert read_by("namespace") == "every process"
 
 
 def test_a_process_that_pseudonymises_needs_the_key(monkeypatch: pytest.MonkeyPatch) -> None:

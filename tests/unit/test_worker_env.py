@@ -1,5 +1,6 @@
-"""The worker that ``schakel replay`` and ``schakel demo`` start gets no pseudonym key: it
-never sees a BSN, and a secret reaches only the processes that use it."""
+"""The worker that ``schakel replay`` and ``schakel demo`` start gets only the variables a
+worker reads: no pseudonym key (it never sees a BSN), no webhook tokens, no outbox DSN — a
+secret reaches only the processes that use it."""
 
 from __future__ import annotations
 
@@ -7,26 +8,40 @@ from pathlib import Path
 
 import pytest
 
-from schakel.replay import WORKER_WITHHELD, worker_env
+from schakel.replay import worker_env
 from schemas.settings import Settings, WorkerSettings, load_process_settings
 
+WORKER_VARIABLES = {f"SCHAKEL_{name.upper()}" for name in WorkerSettings.model_fields}
 
-def test_the_started_worker_gets_no_pseudonym_key(
+
+def test_the_started_worker_gets_only_the_variables_of_a_worker(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "a-secret-key-of-the-adapters")
-    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY_FILE", str(tmp_path / "key"))
-    monkeypatch.setenv("SCHAKEL_API_TOKENS", "ana:regisseur:t0k3n")
     settings = Settings(namespace="ns", partitions=4)
+    # every variable of another kind of process, derived from the settings classes
+    others = [name for name in Settings.model_fields if name not in WorkerSettings.model_fields]
+    assert {"pseudonym_key", "pseudonym_key_file", "webhook_tokens", "outbox_dsn"} <= set(others)
+    for name in others:
+        monkeypatch.setenv(f"SCHAKEL_{name.upper()}", f"secret-of-{name}")
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY_FILE", str(tmp_path / "key"))
+    # pydantic-settings reads SCHAKEL_* whatever the case: so is it withheld
+    monkeypatch.setenv("schakel_outbox_dsn", "postgresql://lezer:lower-case-secret@db/bron")
+    monkeypatch.setenv("SCHAKEL_NOT_A_SETTING", "whatever")
+    monkeypatch.setenv("SCHAKEL_API_TOKENS", "ana:regisseur:t0k3n")
+    monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_AUTH", "user:registry-secret")
+    monkeypatch.setenv("X_UNRELATED", "kept")
     env = worker_env(
         settings, "127.0.0.1:9092", tmp_path / "w", web_port=8123, extra_env={"X_EXTRA": "1"}
     )
-    assert set(WORKER_WITHHELD) & set(env) == set()
-    assert "a-secret-key-of-the-adapters" not in env.values()
-    assert env["SCHAKEL_API_TOKENS"] == "ana:regisseur:t0k3n"  # what the worker does use
+    schakel = {name for name in env if name.upper().startswith("SCHAKEL_")}
+    assert schakel <= WORKER_VARIABLES, sorted(schakel - WORKER_VARIABLES)
+    assert not [v for v in env.values() if "secret-of-" in v or "lower-case-secret" in v]
+    # what the worker does use
+    assert env["SCHAKEL_API_TOKENS"] == "ana:regisseur:t0k3n"
+    assert env["SCHAKEL_SCHEMA_REGISTRY_AUTH"] == "user:registry-secret"
     assert (env["SCHAKEL_KAFKA_BOOTSTRAP"], env["SCHAKEL_NAMESPACE"]) == ("127.0.0.1:9092", "ns")
     assert env["SCHAKEL_WEB_PORT"] == "8123" and env["SCHAKEL_PARTITIONS"] == "4"
-    assert env["X_EXTRA"] == "1"
+    assert env["X_EXTRA"] == "1" and env["X_UNRELATED"] == "kept"
 
 
 @pytest.mark.parametrize(
