@@ -594,6 +594,22 @@ def test_forget_runs_in_its_own_service_with_the_key_and_nothing_else() -> None:
     assert forget.spec["depends_on"] == compose_services(COMPOSE)["worker"]["depends_on"]
 
 
+def test_the_docs_name_the_kafka_release_compose_runs() -> None:
+    image = str(compose_services(COMPOSE)["kafka"]["image"])
+    version = image.removeprefix("apache/kafka:")
+    named = [
+        (path.name, found)
+        for path in OPERATOR_DOCS
+        for found in re.findall(r"Apache Kafka (\d+\.\d+(?:\.\d+)?)", path.read_text("utf-8"))
+    ]
+    assert ("README.md", version) in named, "deploy/README.md names the Kafka release"
+    for where, found in named:
+        assert f"{version}.".startswith(f"{found}."), f"{where}: Kafka {found}, runs {version}"
+    open_dependencies = load_yaml(ROOT / "publiccode.yml")["dependsOn"]["open"]
+    (dependency,) = [d for d in open_dependencies if d["name"] == "Apache Kafka"]
+    assert f"{version}.".startswith(f"{dependency['version']}."), "publiccode.yml"
+
+
 def test_worker_is_scalable() -> None:
     worker = compose_services(COMPOSE)["worker"]
     assert "container_name" not in worker
