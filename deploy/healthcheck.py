@@ -6,10 +6,11 @@
 - ``adapter``: ``GET /metrics`` on ``SCHAKEL_METRICS_PORT`` (a polling adapter);
 - ``webhook``: ``GET /health`` on ``SCHAKEL_WEBHOOK_PORT`` (the wijkteam webhook).
 
-The process may listen on all interfaces or only on the container's own address (the worker
-in Compose binds to it so that it can announce a distinct URL to the other workers), so both
-127.0.0.1 and that address are tried. Exit 0 when one answers 200, else 1. Standard library
-only: it runs every 30 s.
+The image binds every process to all interfaces (``SCHAKEL_WEB_HOST=0.0.0.0``); the Compose
+worker keeps that and only sets ``SCHAKEL_WEB_URL`` to its container's address, the URL it
+announces to the other workers. 127.0.0.1 is tried first, then the container's own address,
+for a process that an operator bound to that address alone (``SCHAKEL_WEB_HOST``). Exit 0 when
+one answers 200, else 1. Standard library only: it runs every 30 s.
 """
 
 from __future__ import annotations

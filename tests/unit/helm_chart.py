@@ -1,10 +1,11 @@
 """Rendering the Helm chart (deploy/helm/schakel) for its tests, and reading what it renders.
 
 Helm itself renders the chart: ``make helm-tools`` builds it with the Go toolchain and
-``make test`` passes its path in ``HELM`` (default: where the Makefile puts it). Two value sets
-are rendered once per test run: the required values only (``defaults``) and every adapter, the
-ServiceMonitor and a rule override (``all-adapters``). :func:`containers` gives every container
-with the environment the kubelet would build for it."""
+``make test`` passes its path in ``HELM`` (default: where the Makefile puts it). Three value
+sets are rendered once per test run: the required values only (``defaults``), every adapter, the
+ServiceMonitor and a rule override (``all-adapters``), and the same with the secrets from values
+(``secret-values``). :func:`containers` gives every container with the environment the kubelet
+would build for it."""
 
 from __future__ import annotations
 
@@ -78,13 +79,27 @@ ALL_ADAPTERS: dict[str, Any] = {
 """Every adapter, the ServiceMonitor, a rule override, a topic namespace, a registry with
 basic auth and mutual TLS, and a secret the chart makes."""
 
-VALUE_SETS = {"defaults": REQUIRED, "all-adapters": ALL_ADAPTERS}
+SECRET_VALUES: dict[str, Any] = {
+    **ALL_ADAPTERS,
+    "secrets": {
+        **ALL_ADAPTERS["secrets"],
+        "schemaRegistryAuth": {"value": "schakel:geheim"},
+        "apiTokens": {"value": "beheer:beheerder:geheim"},
+        "pseudonymKey": {"value": "sleutel"},
+        "outboxDsn": {"value": "postgresql://lezer@bron/db", "key": "dsn"},
+    },
+}
+"""Every adapter, each secret (but the registry's TLS files, which take no value) from a
+`value`: the chart makes every Secret, the registration Job's as hooks too."""
+
+VALUE_SETS = {"defaults": REQUIRED, "all-adapters": ALL_ADAPTERS, "secret-values": SECRET_VALUES}
 
 SECRET_PLACEHOLDERS = {
     "SCHAKEL_API_TOKENS": "beheer:beheerder:geheim",
     "SCHAKEL_WEBHOOK_TOKENS": "urn:nld:oin:00000001234567890000:systeem:wijkteam=geheim",
     "SCHAKEL_OUTBOX_DSN": "postgresql://lezer@bron/db",
     "SCHAKEL_SCHEMA_REGISTRY_AUTH": "schakel:geheim",
+    "SCHAKEL_SCHEMA_REGISTRY_TOKEN": "geheim",
 }
 """Stand-ins for the values of the Secrets a container reads, to load its settings."""
 

@@ -31,6 +31,7 @@ from schakel.topics import new_topics
 from schemas.exceptions import SettingsError
 from schemas.settings import (
     CommonSettings,
+    ForgetSettings,
     KeyedSettings,
     OutboxSettings,
     Settings,
@@ -52,6 +53,8 @@ DASHBOARD = DEPLOY / "grafana" / "dashboards" / "schakel.json"
 DATASOURCES = DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
 DASHBOARD_PROVIDERS = DEPLOY / "grafana" / "provisioning" / "dashboards" / "schakel.yml"
 SECRETS = DEPLOY / "secrets"
+OPERATOR_DOCS = (DEPLOY / "README.md", ROOT / "docs" / "operations.md")
+"""The operator documentation of the deployment (commands in it must work as written)."""
 
 # Values for the Compose variables without a default (`${OIN:?…}`).
 COMPOSE_ENV = {"OIN": "00000001234567890000"}
@@ -537,6 +540,74 @@ def test_topics_are_created_before_any_worker_or_adapter_starts() -> None:
             assert depends.get(job, {}).get("condition") == "service_completed_successfully", (
                 f"{service.name} must wait for {job}"
             )
+
+
+_RUN_OPTIONS_WITH_VALUE = {"-v", "--volume", "-e", "--env", "-w", "--workdir", "-u", "--user"}
+
+
+def documented_runs() -> list[tuple[str, str, list[str]]]:
+    """Every ``docker compose run …`` in the operator docs: (the command as written, the
+    service, the arguments after it; empty: the service's own command)."""
+    runs = []
+    for path in OPERATOR_DOCS:
+        for match in re.finditer(r"docker compose run ([^`\n]*)", path.read_text("utf-8")):
+            tokens = shlex.split(match.group(1).split("<")[0].split("|")[0])
+            while tokens and tokens[0].startswith("-"):
+                option = tokens.pop(0)
+                if option in _RUN_OPTIONS_WITH_VALUE:
+                    tokens.pop(0)
+            assert tokens, f"{path.name}: {match.group(0)!r} names no service"
+            runs.append((f"{path.name}: {match.group(0)}", tokens[0], tokens[1:]))
+    return runs
+
+
+def test_forget_runs_in_its_own_service_with_the_key_and_nothing_else() -> None:
+    services = schakel_services(COMPOSE)
+    forget_runs = []
+    for command, name, args in documented_runs():
+        assert name in services, f"{command}: no Schakel service {name}"
+        service = services[name]
+        argv = args or service.argv or []
+        if argv[:1] != ["forget"]:
+            continue
+        forget_runs.append(command)
+        # `schakel forget` refuses to start without the key (exit 2)
+        assert "pseudonym_key" in (service.spec.get("secrets") or []), f"{command}: no key"
+        fields = {k.removeprefix("SCHAKEL_").lower(): v for k, v in service.env.items()}
+        try:
+            load_process_settings(ForgetSettings, **fields)
+        except SettingsError as exc:
+            pytest.fail(f"{command}: {exc}")
+    assert len(forget_runs) >= len(OPERATOR_DOCS), "each operator doc shows how to run forget"
+    forget = services["forget"]
+    assert forget.one_shot and forget.spec["healthcheck"] == {"disable": True}
+    # run by hand only: not by `up`, nor with the adapters' profile
+    assert forget.spec["profiles"] == ["forget"]
+    parsed = parse(forget)
+    assert parsed.command == "forget" and parsed.bsn_file == "/dev/stdin"
+    # what `schakel forget` reads (ForgetSettings) and nothing else: no API or webhook tokens,
+    # no outbox DSN, no other secret
+    assert forget.spec["secrets"] == ["pseudonym_key"]
+    assert "env_file" not in forget.spec
+    read = {f"SCHAKEL_{name.upper()}" for name in ForgetSettings.model_fields}
+    assert {k for k in forget.env if k.startswith("SCHAKEL_")} <= read
+    assert forget.spec["depends_on"] == compose_services(COMPOSE)["worker"]["depends_on"]
+
+
+def test_the_docs_name_the_kafka_release_compose_runs() -> None:
+    image = str(compose_services(COMPOSE)["kafka"]["image"])
+    version = image.removeprefix("apache/kafka:")
+    named = [
+        (path.name, found)
+        for path in OPERATOR_DOCS
+        for found in re.findall(r"Apache Kafka (\d+\.\d+(?:\.\d+)?)", path.read_text("utf-8"))
+    ]
+    assert ("README.md", version) in named, "deploy/README.md names the Kafka release"
+    for where, found in named:
+        assert f"{version}.".startswith(f"{found}."), f"{where}: Kafka {found}, runs {version}"
+    open_dependencies = load_yaml(ROOT / "publiccode.yml")["dependsOn"]["open"]
+    (dependency,) = [d for d in open_dependencies if d["name"] == "Apache Kafka"]
+    assert f"{version}.".startswith(f"{dependency['version']}."), "publiccode.yml"
 
 
 def test_worker_is_scalable() -> None:

@@ -11,16 +11,17 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic import SecretStr
 
 from adapters.registry import FACTORIES
 from schakel import __version__
 from schakel.cli import build_parser
-from schemas.settings import Settings
+from schemas.settings import CommonSettings, Settings
 from tests.unit.helm_chart import (
     ALL_ADAPTERS,
     CHART,
@@ -28,6 +29,7 @@ from tests.unit.helm_chart import (
     REQUIRED,
     ROOT,
     SECRET_PLACEHOLDERS,
+    SECRET_VALUES,
     VALUE_SETS,
     argv,
     chart_meta,
@@ -45,6 +47,11 @@ from tests.unit.helm_chart import (
 )
 
 SETTING_NAMES = {f"SCHAKEL_{name.upper()}" for name in Settings.model_fields}
+REGISTRY_TLS_SETTINGS = {
+    "SCHAKEL_SCHEMA_REGISTRY_CA_FILE",
+    "SCHAKEL_SCHEMA_REGISTRY_CERT_FILE",
+    "SCHAKEL_SCHEMA_REGISTRY_KEY_FILE",
+}
 RESTRICTED_VOLUMES = {
     "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
     "projected", "secret",
@@ -149,13 +156,22 @@ def test_every_container_loads_valid_production_settings(
         assert settings.oin == REQUIRED["config"]["oin"], container.name
         assert settings.partitions == 12, container.name
         assert settings.namespace == "gemeente-a", container.name
-        assert settings.schema_registry_auth is not None, container.name
         mounts = {m["mountPath"] for m in container.spec["volumeMounts"]}
-        for tls_file in (
+        tls_files = (
             settings.schema_registry_ca_file,
             settings.schema_registry_cert_file,
             settings.schema_registry_key_file,
-        ):
+        )
+        if container.spec["name"] == "topics":
+            # create_topics.py talks only to Kafka: nothing of the registry's but its URL
+            assert settings.schema_registry_auth is None
+            assert tls_files == (None, None, None)
+            assert {k: container.env[k] for k in container.env} == {
+                k: v for k, v in config.items() if k not in REGISTRY_TLS_SETTINGS
+            }
+            continue
+        assert settings.schema_registry_auth is not None, container.name
+        for tls_file in tls_files:
             assert tls_file is not None and str(tls_file.parent) in mounts, container.name
         if container.kind == "Job":
             # the hook runs before the ConfigMap exists: the same settings, inline
@@ -183,7 +199,9 @@ def test_each_secret_reaches_only_the_pods_that_use_it() -> None:
     registry = {"schakel-registry", "schakel-registry-tls"}  # every process uses the registry
     expected = {
         "worker": {"schakel-api", *registry},
-        "setup": registry,
+        # the Job: create_topics.py talks only to Kafka, `schakel schemas register` to the registry
+        "topics": set(),
+        "schemas-register": registry,
         "iwmo": {pseudonym_key, *registry},
         "sociale-dienst": {pseudonym_key, *registry},
         "vroegsignalering": {pseudonym_key, *registry},
@@ -193,7 +211,10 @@ def test_each_secret_reaches_only_the_pods_that_use_it() -> None:
     seen = {}
     for container in containers(docs):
         args = argv(container)
-        role = args[1] if args[:1] == ["adapter"] else container.component
+        if container.kind == "Job":
+            role = container.spec["name"]
+        else:
+            role = args[1] if args[:1] == ["adapter"] else container.component
         seen[role] = container.secrets
         assert container.secrets == expected[role], container.name
         assert "SCHAKEL_PSEUDONYM_KEY" not in container.env, "the key is a file, not a variable"
@@ -204,6 +225,97 @@ def test_each_secret_reaches_only_the_pods_that_use_it() -> None:
     # nothing secret in the ConfigMap every pod reads
     config = find(docs, "ConfigMap", f"{RELEASE}-schakel")["data"]
     assert not set(config) & {"SCHAKEL_PSEUDONYM_KEY", *SECRET_PLACEHOLDERS}
+
+
+def test_the_topics_step_of_the_job_gets_nothing_of_the_registry_but_its_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for values in ("all-adapters", "secret-values"):
+        (topics,) = [c for c in containers(rendered(values)) if c.spec["name"] == "topics"]
+        assert topics.kind == "Job" and topics.init
+        assert topics.secrets == set(), values
+        registry = {k for k in topics.env if k.startswith("SCHAKEL_SCHEMA_REGISTRY_")}
+        assert registry == {"SCHAKEL_SCHEMA_REGISTRY_URL"}, values
+        mounts = {m["name"] for m in topics.spec["volumeMounts"]}
+        assert mounts == {"data", "tmp"}, values
+        settings_of(topics, monkeypatch)  # what create_topics.py loads: CommonSettings
+
+
+def secret_settings() -> set[str]:
+    """The variable of every secret field (SecretStr) of every settings class of
+    schemas/settings.py, of the file that may hold one (``<field>_file``), and of the registry
+    client's TLS files (the chart sets them from secrets.schemaRegistryTls)."""
+    classes, found = [CommonSettings], set()
+    while classes:
+        model = classes.pop()
+        classes += model.__subclasses__()
+        for name, info in model.model_fields.items():
+            if SecretStr in (info.annotation, *get_args(info.annotation)):
+                found.add(name)
+                if f"{name}_file" in model.model_fields:
+                    found.add(f"{name}_file")
+    return {f"SCHAKEL_{name.upper()}" for name in found} | REGISTRY_TLS_SETTINGS
+
+
+def test_secret_settings_are_found_in_every_settings_class() -> None:
+    assert secret_settings() >= {
+        "SCHAKEL_PSEUDONYM_KEY",
+        "SCHAKEL_PSEUDONYM_KEY_FILE",
+        "SCHAKEL_API_TOKENS",
+        "SCHAKEL_WEBHOOK_TOKENS",
+        "SCHAKEL_OUTBOX_DSN",
+        "SCHAKEL_SCHEMA_REGISTRY_AUTH",
+        "SCHAKEL_SCHEMA_REGISTRY_TOKEN",
+    }
+
+
+@pytest.mark.parametrize("variable", sorted(secret_settings()))
+def test_extra_env_refuses_every_secret_setting(variable: str) -> None:
+    # config.extraEnv goes into the ConfigMap that every pod reads (and into the Job inline)
+    values = merged(REQUIRED, {"config": {"extraEnv": {variable: "u:p"}}})
+    assert f"config.extraEnv: {variable} belongs to a secret: set secrets." in render_error(values)
+
+
+def hook_events(doc: dict[str, Any]) -> set[str]:
+    annotations = doc["metadata"].get("annotations") or {}
+    return set(filter(None, annotations.get("helm.sh/hook", "").split(",")))
+
+
+@pytest.mark.parametrize("registry", ["schemaRegistryAuth", "schemaRegistryToken"])
+def test_the_secrets_the_setup_job_reads_exist_before_it_runs(registry: str) -> None:
+    # the Job is a pre-install hook: Helm creates it before the release's own objects, so a
+    # Secret it reads that the chart makes must be a hook too, created before it
+    values = merged(SECRET_VALUES, {"secrets": {"schemaRegistryAuth": {"value": ""}}})
+    values = merged(values, {"secrets": {registry: {"value": "geheim"}}})
+    result = template(values)
+    assert result.returncode == 0, result.stderr
+    docs = tuple(d for d in yaml.safe_load_all(result.stdout) if d)
+    made = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Secret"}
+    (job,) = [d for d in docs if d["kind"] == "Job"]
+    job_events = hook_events(job)
+    job_weight = int(job["metadata"]["annotations"]["helm.sh/hook-weight"])
+    read_by_job = set().union(*(c.secrets for c in containers(docs) if c.kind == "Job"))
+    assert read_by_job & set(made), "the Job reads a Secret the chart makes"
+    for name in read_by_job & set(made):
+        secret = made[name]
+        assert hook_events(secret) >= job_events, f"{name}: created after the Job, not before"
+        annotations = secret["metadata"]["annotations"]
+        assert int(annotations["helm.sh/hook-weight"]) < job_weight, name
+        policy = set(annotations["helm.sh/hook-delete-policy"].split(","))
+        # a changed value replaces it; no copy of a credential outlives the hooks
+        assert policy == {"before-hook-creation", "hook-succeeded"}, name
+    # the long-running pods read the release's own Secrets (updated by `helm upgrade`, deleted
+    # by `helm uninstall`), never a hook's copy, which is gone once the hooks succeeded
+    for container in long_running(docs):
+        for name in container.secrets & set(made):
+            assert not hook_events(made[name]), f"{container.name} reads the hook Secret {name}"
+    hooks = {n: d for n, d in made.items() if hook_events(d)}
+    assert set(hooks) == read_by_job & set(made)
+    releases = {n: d for n, d in made.items() if not hook_events(d)}
+    for name, hook in hooks.items():
+        # the same secret as the release's Secret for the workers and adapters
+        (twin,) = [d for d in releases.values() if d["stringData"] == hook["stringData"]]
+        assert name != twin["metadata"]["name"]
 
 
 def test_a_pseudonym_key_made_by_the_chart_survives_uninstall() -> None:
@@ -432,7 +544,7 @@ def test_the_service_monitor_scrapes_every_long_running_process(
         ({"config": {"extraEnv": {"LOG": "x"}}}, "config.extraEnv: LOG is not a Schakel setting"),
         (
             {"config": {"extraEnv": {"SCHAKEL_API_TOKENS": "x"}}},
-            "config.extraEnv: SCHAKEL_API_TOKENS is a secret",
+            "config.extraEnv: SCHAKEL_API_TOKENS belongs to a secret: set secrets.apiTokens,",
         ),
     ],
 )

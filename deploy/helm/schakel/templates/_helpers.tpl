@@ -137,21 +137,47 @@ securityContext:
   {{- toYaml .root.Values.containerSecurityContext | nindent 2 }}
 {{- end -}}
 
-{{/* The name of a secret's Secret: (dict "root" $ "name" "apiTokens"). The platform's Secret,
-else the one the chart makes from the value. */}}
+{{/* Every secret under `secrets` (key: its name there) and the settings it supplies: the one
+list of the chart's secrets. secrets.yaml makes a Secret of each `value`, secretEnv takes the
+variable from here, and _validate.tpl refuses every name here in config.extraEnv (which every
+pod reads): a secret reaches only the pods that use it. tests/unit/test_helm.py checks that
+each secret field of schemas/settings.py is here. */}}
+{{- define "schakel.secretSettings" -}}
+pseudonymKey: [SCHAKEL_PSEUDONYM_KEY, SCHAKEL_PSEUDONYM_KEY_FILE]
+apiTokens: [SCHAKEL_API_TOKENS]
+webhookTokens: [SCHAKEL_WEBHOOK_TOKENS]
+outboxDsn: [SCHAKEL_OUTBOX_DSN]
+schemaRegistryAuth: [SCHAKEL_SCHEMA_REGISTRY_AUTH]
+schemaRegistryToken: [SCHAKEL_SCHEMA_REGISTRY_TOKEN]
+schemaRegistryTls: [SCHAKEL_SCHEMA_REGISTRY_CA_FILE, SCHAKEL_SCHEMA_REGISTRY_CERT_FILE, SCHAKEL_SCHEMA_REGISTRY_KEY_FILE]
+{{- end -}}
+
+{{/* The secrets of the registration Job (a hook: it runs before the release's own Secrets
+exist, so a Secret the chart makes from a `value` for it has a copy made as a hook, see
+secrets.yaml). The Job's `topics` step talks only to Kafka and gets none of them. */}}
+{{- define "schakel.setupSecrets" -}}
+[schemaRegistryAuth, schemaRegistryToken]
+{{- end -}}
+
+{{/* The name of a secret's Secret: (dict "root" $ "name" "apiTokens" ["hook" true]). The
+platform's Secret, else the one the chart makes from the value (with "hook": the copy made as
+a hook, for the registration Job). */}}
 {{- define "schakel.secretName" -}}
 {{- $secret := index .root.Values.secrets .name -}}
 {{- if $secret.existingSecret -}}
 {{ $secret.existingSecret }}
+{{- else if .hook -}}
+{{ include "schakel.fullname" .root }}-setup-{{ .name | kebabcase }}
 {{- else -}}
 {{ include "schakel.fullname" .root }}-{{ .name | kebabcase }}
 {{- end -}}
 {{- end -}}
 
-{{/* An environment variable from a secret: (dict "root" $ "name" "apiTokens" "env" "SCHAKEL_API_TOKENS"). */}}
+{{/* An environment variable from a secret: (dict "root" $ "name" "apiTokens" ["hook" true]);
+the variable is the secret's first in schakel.secretSettings. */}}
 {{- define "schakel.secretEnv" -}}
 {{- $secret := index .root.Values.secrets .name -}}
-- name: {{ .env }}
+- name: {{ index (include "schakel.secretSettings" .root | fromYaml) .name | first }}
   valueFrom:
     secretKeyRef:
       name: {{ include "schakel.secretName" . }}
@@ -167,9 +193,12 @@ registry's TLS files when configured. */}}
 {{- include "schakel.registryTlsVolume" . }}
 {{- end -}}
 {{- define "schakel.mounts" -}}
+{{ include "schakel.tmpMount" . }}
+{{- include "schakel.registryTlsMount" . }}
+{{- end -}}
+{{- define "schakel.tmpMount" -}}
 - name: tmp
   mountPath: /tmp
-{{- include "schakel.registryTlsMount" . }}
 {{- end -}}
 
 {{/* The pseudonym key as a file (SCHAKEL_PSEUDONYM_KEY_FILE), for the adapters only. */}}
@@ -189,20 +218,28 @@ registry's TLS files when configured. */}}
 {{- end -}}
 
 {{/* The shared settings as an env list (the registration Job, which runs before the ConfigMap
-exists). */}}
+exists): (dict "root" $ ["kafkaOnly" true]); with kafkaOnly, for the Job's `topics` step which
+talks only to Kafka, without the registry's TLS files (it has none mounted). */}}
 {{- define "schakel.setupEnv" -}}
-{{- range $name, $value := include "schakel.config" . | fromYaml }}
+{{- $config := include "schakel.config" .root | fromYaml }}
+{{- if .kafkaOnly }}
+{{- $config = omit $config "SCHAKEL_SCHEMA_REGISTRY_CA_FILE" "SCHAKEL_SCHEMA_REGISTRY_CERT_FILE" "SCHAKEL_SCHEMA_REGISTRY_KEY_FILE" }}
+{{- end }}
+{{- range $name, $value := $config }}
 - name: {{ $name }}
   value: {{ $value | toString | quote }}
 {{- end }}
 {{- end -}}
 
-{{/* What every pod needs to reach a secured schema registry: env entries ... */}}
+{{/* What every process that talks to a secured schema registry needs (all but the Job's
+`topics` step): env entries, (dict "root" $ ["hook" true]) ... */}}
 {{- define "schakel.registryEnv" -}}
-{{- range $name, $env := dict "schemaRegistryAuth" "SCHAKEL_SCHEMA_REGISTRY_AUTH" "schemaRegistryToken" "SCHAKEL_SCHEMA_REGISTRY_TOKEN" }}
-{{- $secret := index $.Values.secrets $name }}
+{{- $root := .root -}}
+{{- $hook := .hook -}}
+{{- range $name := include "schakel.setupSecrets" $root | fromYamlArray }}
+{{- $secret := index $root.Values.secrets $name }}
 {{- if or $secret.existingSecret $secret.value }}
-{{ include "schakel.secretEnv" (dict "root" $ "name" $name "env" $env) }}
+{{ include "schakel.secretEnv" (dict "root" $root "name" $name "hook" $hook) }}
 {{- end }}
 {{- end }}
 {{- end -}}

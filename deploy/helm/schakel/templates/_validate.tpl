@@ -22,8 +22,11 @@ the value and the rule broken.
 {{- if not (hasPrefix "SCHAKEL_" $name) -}}
 {{- fail (printf "config.extraEnv: %s is not a Schakel setting (names start with SCHAKEL_)" $name) -}}
 {{- end -}}
-{{- if has $name (list "SCHAKEL_PSEUDONYM_KEY" "SCHAKEL_PSEUDONYM_KEY_FILE" "SCHAKEL_API_TOKENS" "SCHAKEL_WEBHOOK_TOKENS" "SCHAKEL_OUTBOX_DSN") -}}
-{{- fail (printf "config.extraEnv: %s is a secret: set it under secrets, which mounts it only where it is used" $name) -}}
+{{- /* Every variable a secret supplies (schakel.secretSettings): the ConfigMap reaches every pod. */ -}}
+{{- range $secret, $settings := include "schakel.secretSettings" $ | fromYaml -}}
+{{- if has $name $settings -}}
+{{- fail (printf "config.extraEnv: %s belongs to a secret: set secrets.%s, which reaches only the pods that use it (extraEnv reaches every pod)" $name $secret) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- include "schakel.requireSecret" (dict "root" . "name" "apiTokens" "why" "the workers' API clients") -}}
