@@ -58,6 +58,7 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaConnectionError, KafkaError, NodeNotReadyError
 
 from schakel.broker import BrokerStartError, end_process, free_ports, signal_group
+from schemas.settings import child_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 POM = ROOT / "deploy" / "kafka" / "pom.xml"
@@ -372,6 +373,7 @@ class KafkaCluster:
             raise KafkaStartError(f"no Java: {self._java!r} not found (Java 17+; set JAVA)")
         return subprocess.Popen(  # noqa: S603 - fixed program, our own arguments
             [self._java, "-cp", self._classpath, "kafka.tools.StorageTool", *args],
+            env=child_environment(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -417,7 +419,11 @@ class KafkaCluster:
         ]
         with node.log.open("ab") as output:
             node.process = subprocess.Popen(  # noqa: S603 - fixed program, our own arguments
-                command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+                command,
+                env=child_environment(),  # no SCHAKEL_* variable: Kafka reads none
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def __enter__(self) -> KafkaCluster:

@@ -1,11 +1,11 @@
-"""The programs Schakel starts that are not Schakel processes — the embedded broker (Tansu)
-and the demo's PostgreSQL server (initdb, pg_ctl) — get no ``SCHAKEL_*`` variable: none of
+"""The programs Schakel starts that are not Schakel processes — the embedded broker (Tansu),
+the demo's PostgreSQL server (initdb, pg_ctl) and Apache Kafka (``make kafka``, the test
+clusters) — get no ``SCHAKEL_*`` variable: none of
 them reads one, and among them are the pseudonym key, the API tokens and the outbox DSN.
 Each is replaced here by a script that prints the variables it was given."""
 
 from __future__ import annotations
 
-import os
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from schakel import broker
+from schakel import broker, kafka_cluster
 from schakel.broker import BrokerStartError, EmbeddedBroker
 from schakel.synth.exceptions import PostgresUnavailable
 from schakel.synth.postgres import TempPostgres
@@ -64,7 +64,6 @@ def test_the_embedded_broker_gets_no_schakel_variable(
     assert "schakel_" not in output.lower()
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX only")
 def test_the_demo_postgres_server_gets_no_schakel_variable(bin_dir: Path) -> None:
     script(bin_dir / "initdb")
     script(bin_dir / "pg_ctl")
@@ -74,3 +73,30 @@ def test_the_demo_postgres_server_gets_no_schakel_variable(bin_dir: Path) -> Non
     assert "started" in output and "LC_ALL=C" in output and "X_UNRELATED=kept" in output
     assert "geheim" not in output
     assert "schakel_" not in output.lower()
+
+
+KAFKA_SCRIPT = """#!/bin/sh
+case "$*" in *kafka.tools.StorageTool*)
+  env | grep -i '^schakel_\\|^x_unrelated=' > "$(dirname "$0")/format.env"; exit 0;;
+esac
+echo "started"
+env | grep -i '^schakel_\\|^x_unrelated='
+exit 3
+"""
+
+
+def test_kafka_gets_no_schakel_variable(bin_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both JVMs of a node: the storage tool that formats it and the node itself."""
+    java = bin_dir / "java"
+    java.write_text(KAFKA_SCRIPT)
+    java.chmod(0o755)
+    monkeypatch.setattr(kafka_cluster, "kafka_classpath", lambda libs, version: "none")
+    cluster = kafka_cluster.KafkaCluster(1, java=str(java), workdir=bin_dir / "kafka")
+    with pytest.raises(kafka_cluster.KafkaStartError):
+        cluster.start(timeout=10)
+    cluster.stop()
+    formatted = (bin_dir / "format.env").read_text()
+    started = cluster.nodes[1].log.read_text()
+    assert "X_UNRELATED=kept" in formatted and "X_UNRELATED=kept" in started
+    for output in (formatted, started):
+        assert "geheim" not in output and "schakel_" not in output.lower()
