@@ -4,6 +4,7 @@ started once per test session; if one cannot start, the run fails — it never s
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 
@@ -23,6 +24,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "kafka: runs against Apache Kafka (Java 17 and the jars of make kafka-libs)"
     )
+
+
+@pytest.fixture(autouse=True)
+def root_logging_restored() -> Iterator[None]:
+    """The root logger's handlers and level as they were before the test: a test that runs
+    ``schakel.cli.main`` has ``setup_logging`` replace them (stderr JSON at INFO), which must
+    not leak into the tests that run after it in the same process (``caplog``)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

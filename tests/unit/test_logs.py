@@ -8,7 +8,6 @@ import io
 import json
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -68,17 +67,8 @@ def test_the_kinds_remembered_are_bounded() -> None:
     assert repeats.filter(record("kafka", "message 0"))  # forgotten: passes again
 
 
-@pytest.fixture
-def root_restored() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 def test_the_process_handler_collapses_a_flood_into_json_lines(
-    root_restored: None, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stream = io.StringIO()
     monkeypatch.setattr("sys.stderr", stream)
@@ -126,7 +116,7 @@ def test_at_exit_every_count_held_back_is_told() -> None:
 
 
 def test_the_process_handler_reports_held_back_lines_in_the_background(
-    root_restored: None, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stream = io.StringIO()
     monkeypatch.setattr("sys.stderr", stream)
