@@ -31,6 +31,7 @@ PERMANENT = [
     contract.UnknownEventType,
     contract.SerdeError,
     contract.UnknownSchemaId,
+    contract.ForeignSchema,
     contract.RegistryRefused,
     contract.RegistryNotFound,
     contract.IncompatibleSchema,
