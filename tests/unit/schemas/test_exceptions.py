@@ -9,6 +9,7 @@ import pytest
 from adapters.exceptions import AdapterError, CheckpointError, PublishError, Rejection
 from schakel.broker import BrokerStartError
 from schakel.demo import DemoError
+from schakel.forget import BsnFileError
 from schakel.kafka_cluster import KafkaStartError
 from schakel.replay import ReplayError
 from schakel.sandbox import NamespaceInUse, SandboxError
@@ -53,6 +54,7 @@ PERMANENT = [
     DemoError,
     SandboxError,
     NamespaceInUse,
+    BsnFileError,
 ]
 PACKAGE_ROOTS = [contract.SchakelContractError, AdapterError, StreamsError]
 
