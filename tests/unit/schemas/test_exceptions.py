@@ -9,6 +9,7 @@ import pytest
 from adapters.exceptions import AdapterError, CheckpointError, PublishError, Rejection
 from schakel.broker import BrokerStartError
 from schakel.demo import DemoError
+from schakel.dlq import DlqError
 from schakel.forget import BsnFileError
 from schakel.kafka_cluster import KafkaStartError
 from schakel.replay import ReplayError
@@ -19,7 +20,7 @@ from schemas import exceptions as contract
 from schemas.exceptions import PermanentError, SchakelError, TransientError
 from streams.access import AccessDenied
 from streams.audit import AuditUnavailable
-from streams.exceptions import RuleConfigError, RuleFileError, StreamsError
+from streams.exceptions import RuleConfigError, RuleFileError, StateDecodeError, StreamsError
 from streams.ingest import IngestError
 from streams.purpose import InvalidPurpose
 from streams.state import HistoryLimitError
@@ -55,6 +56,8 @@ PERMANENT = [
     SandboxError,
     NamespaceInUse,
     BsnFileError,
+    StateDecodeError,
+    DlqError,
 ]
 PACKAGE_ROOTS = [contract.SchakelContractError, AdapterError, StreamsError]
 
