@@ -12,14 +12,22 @@ per (``source``, ``id``).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from adapters.exceptions import Rejection
 from schemas.pseudonym import MIN_RANDOM_LETTERS, holds_bsn
+
+log = logging.getLogger("schakel.adapters")
+
+INTERNAL_ERROR = "internal-error"
+"""Reason of a record quarantined because Schakel met a defect of its own with it."""
 
 Cursor = Mapping[str, Any]
 """A JSON-serialisable position in a source; opaque to everything but the source itself."""
@@ -159,3 +167,30 @@ def digest(raw: bytes | str) -> str:
     """SHA-256 hex of a raw record (kept in quarantine instead of the record itself)."""
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
     return hashlib.sha256(data).hexdigest()
+
+
+def mapping_defect(adapter: str, location: Location, exc: Exception) -> Rejection:
+    """The rejection (reason :data:`INTERNAL_ERROR`) of the one record at ``location`` whose
+    parsing or mapping raised ``exc`` — an exception no parser should raise for any input, so a
+    defect of Schakel: the record is quarantined and the source goes on with the next one.
+
+    The defect is logged at error level (``adapter.mapping_defect``) with the adapter, the
+    record's location, the exception's class and the place in Schakel's code that raised it
+    (``file:line`` of the innermost frame), never the exception's message, which may quote the
+    record (``int()`` does). For pure code only, where the record's position is known; a
+    caller lets a :class:`~schemas.exceptions.TransientError` (an outage) through instead."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{PurePath(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+    log.error(
+        "adapter.mapping_defect",
+        extra={
+            "adapter": adapter,
+            "location": str(location),
+            "error": type(exc).__name__,
+            "raised_at": where,
+        },
+    )
+    return Rejection(
+        "the record could not be read (a defect of Schakel; see the adapter log)",
+        reason=INTERNAL_ERROR,
+    )

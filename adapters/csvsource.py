@@ -48,7 +48,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from adapters.base import Cursor, Location, Record, Source, digest
+from adapters.base import Cursor, Location, Record, Source, digest, mapping_defect
 from adapters.exceptions import AdapterError, Rejection
 from adapters.lines import (
     Position,
@@ -59,6 +59,7 @@ from adapters.lines import (
     whole_file,
 )
 from schemas.envelope import BSN_IN_IDENTIFIER, BSN_IN_IDENTIFIER_RULE
+from schemas.exceptions import TransientError
 from schemas.pseudonym import holds_bsn
 
 log = logging.getLogger("schakel.adapters")
@@ -72,7 +73,11 @@ _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _DUTCH = re.compile(r"(\d{2})-(\d{2})-(\d{4})", re.ASCII)
 _INT = re.compile(r"\d{1,9}", re.ASCII)
 _DECIMAL = re.compile(r"(\d{1,6})(?:[.,](\d{1,2}))?", re.ASCII)
-_AMOUNT_PLAIN = re.compile(r"(\d{1,12})(?:,(\d{1,2}))?", re.ASCII)
+AMOUNT_MAX_DIGITS = 12
+"""Most digits the euros of an amount may have (less than a trillion euros): an amount with
+more is rejected (``bad-amount``) before :func:`int` sees it — Python refuses to convert
+more than 4,300 digits, and thousands dots do not count as digits."""
+_AMOUNT_PLAIN = re.compile(r"(\d+)(?:,(\d{1,2}))?", re.ASCII)
 _AMOUNT_GROUPED = re.compile(r"(\d{1,3}(?:\.\d{3})+),(\d{1,2})", re.ASCII)
 _AMOUNT_AMBIGUOUS = re.compile(r"\d{1,3}(?:\.\d{3})+", re.ASCII)
 
@@ -158,12 +163,13 @@ def parse_decimal(value: str, column: str) -> float:
 def parse_amount_cents(value: str, column: str) -> int:
     """Euros with a decimal comma and optional thousands dots → cents:
     ``1.234,56`` → 123456, ``1234,5`` → 123450, ``12`` → 1200, an optional leading ``€``.
-    Ambiguous (``1.234`` — thousands dots without a decimal comma) or invalid amounts raise
-    :class:`CellError` (``bad-amount``). An amount that holds a possible BSN — its euros as a
-    number (``999990111``, ``999.990.111,00``) or all its digits in a row (``99999011,1``) —
-    raises :class:`CellError` (``bsn-in-identifier``): a BSN shifted into the column by a
-    mixed-up export is not recognised in the cents (``99999011100``). The amount is never
-    echoed (it is personal data)."""
+    Ambiguous (``1.234`` — thousands dots without a decimal comma) or invalid amounts, and
+    amounts of more than :data:`AMOUNT_MAX_DIGITS` euro digits, raise :class:`CellError`
+    (``bad-amount``); nothing else is raised, whatever ``value`` holds. An amount that holds
+    a possible BSN — its euros as a number (``999990111``, ``999.990.111,00``) or all its
+    digits in a row (``99999011,1``) — raises :class:`CellError` (``bsn-in-identifier``): a
+    BSN shifted into the column by a mixed-up export is not recognised in the cents
+    (``99999011100``). The amount is never echoed (it is personal data)."""
     text = value.removeprefix("€").strip()
     match = _AMOUNT_PLAIN.fullmatch(text) or _AMOUNT_GROUPED.fullmatch(text)
     if match is None:
@@ -180,9 +186,16 @@ def parse_amount_cents(value: str, column: str) -> int:
             reason="bad-amount",
         )
     whole, fraction = match.groups()
-    euros = int(whole.replace(".", ""))
+    digits = whole.replace(".", "")
+    if len(digits) > AMOUNT_MAX_DIGITS:
+        raise CellError(
+            column,
+            f"amount of more than {AMOUNT_MAX_DIGITS} digits before the decimal comma",
+            reason="bad-amount",
+        )
+    euros = int(digits)
     no_bsn(str(euros), column)
-    no_bsn(whole.replace(".", "") + (fraction or ""), column)
+    no_bsn(digits + (fraction or ""), column)
     return euros * 100 + int((fraction or "0").ljust(2, "0"))
 
 
@@ -439,7 +452,10 @@ class _Rows:
         return fields
 
     def record(self, raw: bytes, location: Location, cursor: Cursor) -> Record:
-        """The record of one non-blank line: an event or a rejection."""
+        """The record of one non-blank line: an event or a rejection. Whatever the row holds,
+        only an outage (:class:`~schemas.exceptions.TransientError`) is raised: any other
+        exception of the mapping is a defect, met by this row alone — it becomes a rejection
+        (``internal-error``, :func:`~adapters.base.mapping_defect`)."""
         sha = digest(raw)
         try:
             fields = self._fields(raw, location.line or 0)
@@ -450,6 +466,11 @@ class _Rows:
             return Record(where, cursor, digest=sha, rejection=exc)
         except Rejection as exc:
             return Record(location, cursor, digest=sha, rejection=exc)
+        except TransientError:
+            raise
+        except Exception as exc:  # a defect met by this row: quarantined, logged, rows go on
+            defect = mapping_defect(self.source.name, location, exc)
+            return Record(location, cursor, digest=sha, rejection=defect)
         return Record(location, cursor, event=event, digest=sha)
 
 

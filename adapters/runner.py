@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from adapters.base import Cursor, Location, Record, Source, SourceObserver
+from adapters.base import INTERNAL_ERROR, Cursor, Location, Record, Source, SourceObserver
 from adapters.checkpoint import FileCheckpoint
 from adapters.exceptions import AdapterError, CheckpointError, RecordTooLarge
 from adapters.metrics import AdapterMetrics, default_metrics
@@ -191,7 +191,7 @@ class Runner:
             )
             return InvalidEvent(
                 "the record could not be validated (a defect of Schakel; see the adapter log)",
-                reason="internal-error",
+                reason=INTERNAL_ERROR,
             )
 
     def _unencodable(self, exc: SerdeError) -> InvalidEvent:

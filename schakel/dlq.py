@@ -25,7 +25,10 @@ Idempotent: each id re-published is recorded in ``SCHAKEL_DATA_DIR/dlq/replayed-
 after the broker acknowledged it (acks=all), and a later ``replay`` skips it. A crash between
 the acknowledgement and the record re-sends it once more, which the worker recognises as the
 same event. Counted: the summary line ``dlq replay: N re-published, M already replayed, K
-adapter record(s) to re-read at the source``. Exit codes: 0 done, 2 an unknown id.
+adapter record(s) to re-read at the source``. A record another producer wrote on the streams
+dead-letter topic is listed with ``?`` for the source partition or offset it does not name,
+and, without a source topic, not re-published (said on stderr). Exit codes: 0 done, 2 an
+unknown id or a replay state file that is not a JSON list of ids (:class:`DlqError`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +46,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schakel import wiring
 from schemas.binding import content_id, deadletter_id, original_headers
-from schemas.exceptions import SerdeError
+from schemas.exceptions import PermanentError, SerdeError
 from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer
 from schemas.settings import CommonSettings
@@ -107,23 +111,48 @@ def _read(bootstrap: str, topic: str) -> list[Any]:
         consumer.close()
 
 
+_INT64 = re.compile(r"\d{1,19}", re.ASCII)
+"""A Kafka partition, offset or timestamp as a header holds it: ASCII digits, at most 19 (an
+int64); anything else in a header is not one."""
+
+
+class DlqError(PermanentError):
+    """The dead-letter state of this data directory cannot be used; the message names the file
+    and what to do."""
+
+
 def _text(headers: dict[str, bytes], name: str) -> str:
     return headers.get(name, b"").decode("utf-8", "replace")
 
 
+def _number(headers: dict[str, bytes], name: str) -> int | None:
+    """The header ``name`` as a number, or ``None`` if it is missing or no number."""
+    text = _text(headers, name)
+    return int(text) if _INT64.fullmatch(text) else None
+
+
 def _streams(record: Any) -> DeadLetter:
+    """A record of the streams dead-letter topic; a record some other producer wrote there
+    (headers missing or not numbers) is listed too, with ``?`` for what it lacks."""
     headers = dict(record.headers or ())
     topic = _text(headers, HEADER_SOURCE_TOPIC)
-    partition = _text(headers, HEADER_SOURCE_PARTITION)
-    offset = _text(headers, HEADER_SOURCE_OFFSET)
-    ident = _text(headers, HEADER_CE_ID) or deadletter_id(topic, int(partition), int(offset))
+    partition = _number(headers, HEADER_SOURCE_PARTITION)
+    offset = _number(headers, HEADER_SOURCE_OFFSET)
     value = record.value or b""
+    ident = _text(headers, HEADER_CE_ID)
+    if not ident:
+        ident = (
+            deadletter_id(topic, partition, offset)
+            if partition is not None and offset is not None
+            else content_id("nl.schakel.intern.deadletter", topic, value)
+        )
+    shown = ["?" if n is None else str(n) for n in (partition, offset)]
     return DeadLetter(
         id=ident,
         kind="streams",
         stage=_text(headers, HEADER_STAGE),
         reason=_text(headers, HEADER_ERROR_CLASS),
-        location=f"{topic}/{partition}/{offset}",
+        location=f"{topic or '?'}/{shown[0]}/{shown[1]}",
         size=len(value),
         digest=hashlib.sha256(value).hexdigest()[:16],
         message=mask_bsn(_text(headers, HEADER_ERROR_MESSAGE)),
@@ -138,9 +167,9 @@ def _streams(record: Any) -> DeadLetter:
 def _registered(headers: dict[str, bytes], own: int | None) -> int | None:
     """When the original record was registered: its ``schakel.bron.tijdstip``, else the dead
     letter's own timestamp ``own`` (written after the original was read: a later bound)."""
-    text = _text(headers, HEADER_SOURCE_TIMESTAMP)
-    if text.isascii() and text.isdigit():
-        return int(text)
+    registered = _number(headers, HEADER_SOURCE_TIMESTAMP)
+    if registered is not None:
+        return registered
     return own if own is not None and own >= 0 else None
 
 
@@ -185,9 +214,20 @@ def _state_file(settings: CommonSettings) -> Path:
 
 
 def _load_replayed(path: Path) -> set[str]:
+    """The ids replayed before, from ``path`` (none if it does not exist). Raises
+    :class:`DlqError` if it is not a JSON list of ids (its content is never shown)."""
     if not path.exists():
         return set()
-    return set(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        ids = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:  # not UTF-8, not JSON
+        ids = None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise DlqError(
+            f"{path}: not a JSON list of replayed dead-letter ids; repair it, or remove it "
+            "(the next `dlq replay` then re-publishes every streams dead letter again)"
+        )
+    return set(ids)
 
 
 def _save_replayed(path: Path, ids: set[str]) -> None:
@@ -204,13 +244,16 @@ def replay(settings: CommonSettings, bootstrap: str) -> tuple[int, int, list[Dea
     path = _state_file(settings)
     replayed = _load_replayed(path)
     todo = [d for d in letters if d.kind == "streams" and d.id not in replayed]
+    for letter in [d for d in todo if not d.topic]:  # written there by another producer
+        print(f"dlq replay: {letter.id} names no source topic; not re-published", file=sys.stderr)
+    todo = [d for d in todo if d.topic]
     skipped = sum(1 for d in letters if d.kind == "streams" and d.id in replayed)
     if todo:
         producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
         try:
             futures = [
                 producer.send(
-                    d.topic or "",
+                    d.topic,
                     key=d.key,
                     value=d.value,
                     headers=original_headers(d.headers),

@@ -10,6 +10,7 @@ docs/operations.md). Events on the delete-retention event topics expire with the
 from __future__ import annotations
 
 import argparse
+import codecs
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,8 @@ from kafka import KafkaProducer
 
 from schakel import wiring
 from schemas.binding import component_source, record_headers
-from schemas.exceptions import InvalidBsn
+from schemas.exceptions import InvalidBsn, PermanentError
+from schemas.pseudonym import Pseudonymiser
 from schemas.serde import RecordSerializer
 from schemas.settings import ForgetSettings
 from schemas.wire import TOPICS, VERGETEN_SCHEMA
@@ -61,22 +63,47 @@ def forget(settings: ForgetSettings, bsns: list[str], bootstrap: str) -> list[st
     return subjects
 
 
-def run(args: argparse.Namespace, settings: ForgetSettings) -> int:
-    """Forget the citizens of ``--bsn-file``; ``settings`` hold the key of the running
-    pipeline (:class:`ForgetSettings` refuses to load without one)."""
-    pseudonymise = wiring.pseudonymiser(settings, announce=False)
-    path = Path(args.bsn_file)
-    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+class BsnFileError(PermanentError):
+    """The ``--bsn-file`` is not UTF-8 text; the message names the file, the line and the
+    byte, never what the file holds (BSNs)."""
+
+
+def read_bsn_file(path: Path, pseudonymise: Pseudonymiser) -> list[str]:
+    """The BSNs of ``path``: UTF-8 text, one BSN per line; a UTF-8 byte order mark at the
+    start (Excel and Notepad write one) is skipped, and so are blank lines and lines starting
+    with ``#``. Lines end at ``\n``, ``\r\n`` or ``\r``.
+
+    Raises :class:`BsnFileError` for a line that is not UTF-8 and
+    :class:`~schemas.exceptions.InvalidBsn` for a line that is no BSN, each naming
+    ``<file>:<line>`` and never the content; :class:`OSError` if the file cannot be read."""
+    data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
     bsns = []
-    for number, line in enumerate(lines, 1):
+    for number, raw in enumerate(data.splitlines(), 1):
+        try:
+            line = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise BsnFileError(
+                f"{path.name}:{number}: byte {exc.start + 1} of the line is not UTF-8; "
+                "save the file as UTF-8 text"
+            ) from None
         if not line or line.startswith("#"):
             continue
-        try:
-            pseudonymise(line, field=f"{path.name}:{number}")
-        except InvalidBsn as exc:
-            print(f"schakel forget: {exc}", file=sys.stderr)
-            return 2
+        pseudonymise(line, field=f"{path.name}:{number}")
         bsns.append(line)
+    return bsns
+
+
+def run(args: argparse.Namespace, settings: ForgetSettings) -> int:
+    """Forget the citizens of ``--bsn-file`` (:func:`read_bsn_file`); ``settings`` hold the
+    key of the running pipeline (:class:`ForgetSettings` refuses to load without one). A file
+    that is not UTF-8 or holds a line that is no BSN: one line naming the file and line on
+    stderr, exit 2, nothing forgotten, no BSN printed."""
+    pseudonymise = wiring.pseudonymiser(settings, announce=False)
+    try:
+        bsns = read_bsn_file(Path(args.bsn_file), pseudonymise)
+    except (BsnFileError, InvalidBsn) as exc:
+        print(f"schakel forget: {exc}", file=sys.stderr)
+        return 2
     subjects = forget(settings, bsns, wiring.bootstrap(settings))
     print(f"schakel forget: {len(subjects)} burger(s) vergeten; tombstones geschreven")
     return 0

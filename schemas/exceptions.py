@@ -76,6 +76,13 @@ class UndecodablePayload(SerdeError):
     """The Avro body does not decode with the writer schema."""
 
 
+class ForeignSchema(SerdeError):
+    """The schema id in the payload resolves to a schema that is not a Schakel record schema:
+    not a named Avro record (``"string"``, a union, an array, a map, …), one that does not
+    parse, or a record the catalogue does not hold — another producer's schema in a shared
+    registry. Permanent: the record is dead-lettered (stage ``decode``)."""
+
+
 class RegistryError(SchakelContractError):
     """The schema registry refused or could not be reached. Messages name the subject (or
     schema id) and the HTTP status, never the schema text or credentials."""

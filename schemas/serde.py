@@ -20,7 +20,7 @@ from schemas.avro_read import Read, compile_reader
 from schemas.avro_write import Write, compile_writer
 from schemas.catalogue import Catalogue, SchemaVersion, catalogue, from_avro, to_avro
 from schemas.envelope import Event
-from schemas.exceptions import SerdeError, UndecodablePayload, UnknownMagicByte
+from schemas.exceptions import ForeignSchema, SerdeError, UndecodablePayload, UnknownMagicByte
 from schemas.registry import SchemaRegistry, subject_name
 
 MAGIC = 0
@@ -37,6 +37,30 @@ def _read_generated(read: Read | None, payload: bytes) -> Any:
         return read(payload, _HEADER.size)
     except Exception:  # refused: fastavro reads it (and says why)
         return _REFUSED
+
+
+def _record_schema(schema_id: int, raw: object) -> tuple[Any, str]:
+    """``raw``, the schema the registry holds under ``schema_id``, parsed for reading, with
+    its full name; :class:`ForeignSchema` if it is no named Avro record or does not parse —
+    whatever it holds, nothing else is raised."""
+    if (
+        not isinstance(raw, Mapping)
+        or raw.get("type") != "record"
+        or not isinstance(raw.get("name"), str)
+        or not isinstance(raw.get("namespace", ""), str)
+    ):
+        raise ForeignSchema(
+            f"schema id {schema_id} is not a Schakel record schema (not a named Avro record)"
+        )
+    try:
+        writer = fastavro.parse_schema(dict(raw), _write_hint=False)
+    except Exception as exc:  # fastavro raises many types for a schema it cannot parse
+        raise ForeignSchema(
+            f"schema id {schema_id} is not a Schakel record schema "
+            f"(it does not parse: {type(exc).__name__})"
+        ) from exc
+    name = f"{raw['namespace']}.{raw['name']}" if raw.get("namespace") else raw["name"]
+    return writer, name
 
 
 class RecordSerializer:
@@ -116,17 +140,28 @@ class RecordDeserializer:
         self._catalogue = cat or catalogue()
         self._readers: dict[int, tuple[Any, Any, SchemaVersion]] = {}
         self._generated: dict[int, Read | None] = {}
+        self._refused: dict[int, str] = {}
+        """Schema ids that are no Schakel record schema → why (a schema id never changes)."""
         self._lock = threading.Lock()
 
     def _reader(self, schema_id: int) -> tuple[Any, Any, SchemaVersion]:
         cached = self._readers.get(schema_id)
         if cached is not None:
             return cached
+        refused = self._refused.get(schema_id)
+        if refused is not None:
+            raise ForeignSchema(refused)
         raw = self._registry.schema(schema_id)
-        writer = fastavro.parse_schema(dict(raw), _write_hint=False)
-        name = f"{raw['namespace']}.{raw['name']}" if "namespace" in raw else str(raw["name"])
-        if name not in self._catalogue:
-            raise UndecodablePayload(f"schema id {schema_id} is {name!r}, not a catalogue record")
+        try:
+            writer, name = _record_schema(schema_id, raw)
+            if name not in self._catalogue:
+                raise ForeignSchema(
+                    f"schema id {schema_id} is {name[:100]!r}, not a catalogue record"
+                )
+        except ForeignSchema as exc:
+            with self._lock:
+                self._refused[schema_id] = str(exc)
+            raise
         latest = self._catalogue.latest(name)
         same = to_parsing_canonical_form(dict(raw)) == to_parsing_canonical_form(dict(latest.raw))
         entry = (writer, None if same else latest.parsed, latest)
@@ -151,7 +186,10 @@ class RecordDeserializer:
         return self._reader(schema_id)
 
     def decode(self, payload: bytes) -> tuple[str, dict[str, Any]]:
-        """Return (record full name, record). Raises a :class:`SerdeError` subclass."""
+        """Return (record full name, record). Raises a :class:`SerdeError` subclass for a bad
+        payload — :class:`~schemas.exceptions.ForeignSchema` when its schema id resolves to
+        anything but a catalogue record schema —, and what the registry raises when it cannot
+        answer (:class:`~schemas.exceptions.RegistryUnavailable`, transient)."""
         if len(payload) < _HEADER.size:
             raise UnknownMagicByte(
                 f"payload of {len(payload)} bytes is too short for the Confluent wire format"

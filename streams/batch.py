@@ -69,13 +69,7 @@ from schemas.wire import VERGETEN_SCHEMA, Wire
 from streams.batch_decode import FastIngest
 from streams.batch_jobs import run_forked
 from streams.batch_kafka import BulkProducer, PartitionReader, Record, Span
-from streams.codec import (
-    SNAPSHOT_SCHEMA,
-    STATE_SCHEMA,
-    StateCodec,
-    signal_from_record,
-    snapshot_record,
-)
+from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, StateCodec, snapshot_record
 from streams.gc_tuning import fewer_collections
 from streams.ingest import IngestError
 from streams.offsets import end_offsets
@@ -198,19 +192,7 @@ class BatchRebuild:
 
     def _decode_state(self, payload: bytes) -> CitizenState:
         """:meth:`StateCodec.decode`, with the events decoded by :class:`FastIngest`."""
-        name, record = self.deserializer.decode(payload)
-        if name != STATE_SCHEMA:
-            return self.codec.decode(payload)  # raises what it raises for it
-        signals = [signal_from_record(r) for r in record["signalen"]]
-        return CitizenState(
-            subject=record["subject"],
-            events=[StoredEvent(self.fast.event(raw), raw) for raw in record["events"]],
-            klok=record["klok"],
-            signalen={(s.regel, s.sleutel): s for s in signals},
-            revisies=dict(record["revisies"]),
-            uitvoer={u["aanleiding"]: list(u["events"]) for u in record["uitvoer"]},
-            vergeten_tot=record.get("vergeten_tot"),
-        )
+        return self.codec.decode(payload, self.fast.event)
 
     def _committed(self, tps: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         group = KafkaConsumer(

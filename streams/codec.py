@@ -8,14 +8,17 @@ downstream consumers and the API: events with display fields, derived state, sig
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
 from schemas.envelope import jsonable
+from schemas.exceptions import SerdeError
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import domain_of
-from streams.ingest import to_timeline_event
+from streams.exceptions import StateDecodeError
+from streams.ingest import IngestError, to_timeline_event
+from streams.model import TimelineEvent
 from streams.signals import EmittedSignal
 from streams.state import CitizenState, StoredEvent
 from streams.toestand import Period
@@ -76,13 +79,26 @@ class StateCodec:
         }
         return self._serializer.encode(self._topic, STATE_SCHEMA, record)
 
-    def decode(self, payload: bytes) -> CitizenState:
+    def _event(self, raw: bytes) -> TimelineEvent:
+        return to_timeline_event(self._deserializer(raw))
+
+    def decode(
+        self, payload: bytes, event: Callable[[bytes], TimelineEvent] | None = None
+    ) -> CitizenState:
+        """The state in a changelog record, its stored events read by ``event`` (default:
+        ``to_timeline_event(deserializer(raw))``; the batch path passes
+        :meth:`~streams.batch_decode.FastIngest.event`, which gives the same). Raises a
+        :class:`~schemas.exceptions.SerdeError` for bytes that do not decode and
+        :class:`~streams.exceptions.StateDecodeError` for a record of another schema or a
+        stored event that gives no timeline event."""
         name, record = self._deserializer.decode(payload)
         if name != STATE_SCHEMA:
-            raise ValueError(f"changelog record is {name}, expected {STATE_SCHEMA}")
-        events = [
-            StoredEvent(to_timeline_event(self._deserializer(raw)), raw) for raw in record["events"]
-        ]
+            raise StateDecodeError(f"changelog record is {name}, expected {STATE_SCHEMA}")
+        read = event or self._event
+        try:
+            events = [StoredEvent(read(raw), raw) for raw in record["events"]]
+        except (SerdeError, IngestError) as exc:
+            raise StateDecodeError(f"a stored event of the state does not decode: {exc}") from exc
         signals = [signal_from_record(r) for r in record["signalen"]]
         return CitizenState(
             subject=record["subject"],

@@ -30,6 +30,13 @@ class RuleFileError(RuleConfigError):
         super().__init__(f"{': '.join(where)}: {message}")
 
 
+class StateDecodeError(StreamsError, PermanentError):
+    """A table changelog record is not a citizen state Schakel can read: a record of another
+    schema, or a stored event that no longer gives a timeline event (an unparsable ``time``).
+    Schakel writes the changelog itself, so this is corruption or a defect; the message says
+    which, never with a BSN."""
+
+
 class OutputUnavailable(StreamsError, TransientError):
     """The producer did not take an output record for now (the broker unreachable for
     longer than its request timeout, or a retriable Kafka error): waited out, never a reason

@@ -31,15 +31,24 @@ class IngestError(StreamsError, PermanentError):
 
 
 def to_timeline_event(event: Event) -> TimelineEvent:
+    """The timeline event of a decoded ``event``. Raises :class:`IngestError` (stage
+    ``validate``) when ``data.datum`` is missing (``missing-field``) or ``time`` is not an
+    RFC 3339 timestamp (``bad-time``) — nothing else, whatever the event holds."""
     datum = event.datum
     if datum is None:  # guaranteed by the schemas; a guard for hand-made events
         raise IngestError("data.datum is missing", stage="validate", reason="missing-field")
+    try:
+        time = datetime.fromisoformat(event.time) if event.time else None
+    except ValueError:
+        raise IngestError(
+            "time is not an RFC 3339 timestamp", stage="validate", reason="bad-time"
+        ) from None
     return TimelineEvent(
         id=event.id,
         source=event.source,
         type=event.type,
         datum=datum,
-        time=datetime.fromisoformat(event.time) if event.time else None,
+        time=time,
         data=dict(event.data),
         bronsleutel=event.bronsleutel,
         sequence=event.sequence,
@@ -91,9 +100,4 @@ def decode_event(
     except ValidationError as exc:
         invalid = describe_validation_error(exc, "data")
         raise IngestError(str(invalid), stage="validate", reason=invalid.reason) from exc
-    try:
-        return event.subject, to_timeline_event(event)
-    except ValueError as exc:
-        raise IngestError(
-            "time is not an RFC 3339 timestamp", stage="validate", reason="bad-time"
-        ) from exc
+    return event.subject, to_timeline_event(event)

@@ -8,7 +8,10 @@ What a file becomes:
 - anything else → one rejection for the file: larger than ``max_bytes`` (``too-large``), not
   safe or well-formed XML or too deeply nested (:mod:`adapters.iwmo.safexml`), another
   release, a header that breaks the release's rules (BerichtCode, BerichtVersie/Subversie,
-  ``XsdVersie`` outside the XSD's bounds, identification), no BSN, no products.
+  ``XsdVersie`` outside the XSD's bounds, identification), no BSN, no products;
+- a message or product whose reading raises anything else — a defect of Schakel, not an
+  answer to the input — → a rejection ``internal-error`` of that file or product alone,
+  logged as ``adapter.mapping_defect`` (:func:`adapters.base.mapping_defect`).
 
 Only the BSN and the catalogue fields are taken from a message; names, addresses, birth date,
 ``Commentaar``, ``Omvang`` and the like are never copied anywhere.
@@ -38,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.base import Cursor, Location, Record, Source
+from adapters.base import Cursor, Location, Record, Source, mapping_defect
 from adapters.exceptions import AdapterError, Rejection
 from adapters.iwmo import safexml
 from adapters.iwmo.files import ProcessedFiles, fingerprint, stream_sha256
@@ -51,6 +54,7 @@ from adapters.iwmo.message import (
     identify,
     read_header,
 )
+from schemas.exceptions import TransientError
 from schemas.wire import VERWIJDERD
 
 log = logging.getLogger("schakel.adapters")
@@ -172,6 +176,12 @@ class IwmoSource(Source):
         except Rejection as exc:
             yield _Outcome(Location(file, path=getattr(exc, "path", None)), rejection=exc)
             return
+        except TransientError:
+            raise
+        except Exception as exc:  # a defect met by this file: quarantined, logged, files go on
+            defect = mapping_defect(self.name, Location(file), exc)
+            yield _Outcome(Location(file), rejection=defect)
+            return
         base = f"Bericht/Client/{kind.products}"
         container = message.child(message.child(root, "Client"), kind.products)
         products = message.children(container, kind.product)
@@ -187,6 +197,12 @@ class IwmoSource(Source):
                 )
             except ElementRejection as exc:
                 yield _Outcome(Location(file, path=exc.path), rejection=exc)
+                continue
+            except TransientError:
+                raise
+            except Exception as exc:  # a defect met by this product: the others go on
+                defect = mapping_defect(self.name, Location(file, path=where), exc)
+                yield _Outcome(Location(file, path=where), rejection=defect)
                 continue
             yield _Outcome(Location(file, path=where), event=versioned_event(mapped))
         log.debug(

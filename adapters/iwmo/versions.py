@@ -68,11 +68,17 @@ class RecordVersion:
 def toewijzing_nummer(text: str) -> str | None:
     """A ToewijzingNummer as the number it is: its decimal string without leading zeros
     (``000101`` and ``101`` are one allocation). ``None`` if ``text`` is not an integer of
-    LDT_Nummer (xs:integer, 0–999999999; XML whitespace and a ``+`` sign are allowed)."""
+    LDT_Nummer (xs:integer, 0–999999999; XML whitespace, a ``+`` sign and any number of
+    leading zeros are allowed). Never raises, however many digits ``text`` holds: the digits
+    after the leading zeros are counted before :func:`int` sees them (Python refuses to
+    convert more than 4,300 digits)."""
     value = text.strip()
     if not _INTEGER.fullmatch(value):
         return None
-    number = int(value)
+    digits = value.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > len(str(NUMMER_MAX)):
+        return None
+    number = -int(digits) if value.startswith("-") else int(digits)
     if not 0 <= number <= NUMMER_MAX:
         return None
     return str(number)

@@ -26,8 +26,16 @@ from streams.rules.definitions import (
 from streams.rules.states import STATES
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_CODE = re.compile(r"0*([1-9][0-9]?)", re.ASCII)
+"""An iWmo code of a filter: 1–99 in ASCII digits, leading zeros allowed (group 1 without
+them). ``str.isdigit`` also took ``²`` (then ``int`` raised ``ValueError``) and ``٠٧`` (taken
+as ``07``)."""
 _PARAM_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _PARAM_SECTIONS = ("conditie", "start", "paar", "termijn", "verwacht")
+MAX_DAYS = 36_525
+"""Longest period a rule may state (``dagen``, ``werkdagen``, ``binnen_dagen``): 100 years.
+A longer one passed validation and then raised ``OverflowError`` at every evaluation (a date
+beyond the year 9999)."""
 
 LABEL_FILTERS: Mapping[str, tuple[str, str]] = {
     "voorziening": ("productcategorie", cat.VOORZIENING_TOEGEWEZEN),
@@ -49,7 +57,7 @@ class EventModel(_Strict):
 
 class VorigeModel(EventModel):
     onder: list[str] = Field(min_length=1)
-    binnen_dagen: int = Field(ge=0)
+    binnen_dagen: int = Field(ge=0, le=MAX_DAYS)
 
 
 class StartModel(EventModel):
@@ -61,13 +69,13 @@ class StartModel(EventModel):
 class PaarModel(_Strict):
     eerste: EventModel
     tweede: EventModel
-    binnen_dagen: int = Field(ge=0)
+    binnen_dagen: int = Field(ge=0, le=MAX_DAYS)
     niet_opnieuw_zolang_open: bool = True
 
 
 class _PeriodModel(_Strict):
-    dagen: int | None = Field(default=None, ge=0)
-    werkdagen: int | None = Field(default=None, ge=0)
+    dagen: int | None = Field(default=None, ge=0, le=MAX_DAYS)
+    werkdagen: int | None = Field(default=None, ge=0, le=MAX_DAYS)
 
     @model_validator(mode="after")
     def _one_unit(self) -> _PeriodModel:
@@ -210,9 +218,10 @@ class RuleCompiler:
             return raw
         if spec.kind == "code":
             text = str(raw) if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
-            if not text.isdigit() or not 1 <= int(text) <= 99:
-                raise self.error(field, f'{raw!r} is not an iWmo code such as "07"')
-            return f"{int(text):02d}"
+            match = _CODE.fullmatch(text)
+            if match is None:
+                raise self.error(field, f'{raw!r} is not an iWmo code such as "07" (01–99)')
+            return match[1].zfill(2)
         if spec.kind == "id":
             if isinstance(raw, bool) or not isinstance(raw, int | str):
                 raise self.error(field, f"{raw!r} is not an identifier")

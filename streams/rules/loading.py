@@ -38,17 +38,95 @@ BUILTIN_IDS: Final = (
 
 _SUFFIXES: Final = (".yaml", ".yml")
 
+MAX_NESTING: Final = 32
+"""Deepest nesting of lists and mappings in a rule file (the built-ins need 6). Deeper YAML is
+refused before it is built: PyYAML composes it recursively (5,000 levels raised
+``RecursionError``), and so do the rule compiler's passes."""
+
+MAX_INTEGER: Final = 2**63 - 1
+"""Largest integer (in magnitude) a rule file may hold: an Avro ``long``, far beyond any day
+count, number or code of a rule. Python converts no integer of more than 4,300 digits to
+text (``ValueError``), so a larger one could not even be named in an error message."""
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """What :class:`_RuleLoader` refuses, at the position of the node concerned."""
+
+    def __init__(self, problem: str, mark: yaml.Mark) -> None:
+        super().__init__(problem=problem, problem_mark=mark)
+        self.where = f"line {mark.line + 1}, column {mark.column + 1}"
+        self.detail = problem
+
+
+class _RuleLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` for rule files, refusing at the node's position (line, column):
+
+    - anchors and aliases (``&a`` / ``*a``, also ``<<: *a``): a few hundred bytes of aliases
+      expand to billions of nodes (the rule compiler walks the tree, so an alias "bomb" of 507
+      bytes took more than a minute), and ``&a [*a]`` is a list that contains itself;
+    - lists and mappings nested deeper than :data:`MAX_NESTING`;
+    - a scalar Python cannot convert — a date that does not exist (``2026-02-30``), an
+      integer of more than 4,300 digits — or an integer beyond :data:`MAX_INTEGER`."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused(
+                "anchors and aliases (&name, *name) are not allowed in a rule file; "
+                "write the value out",
+                event.start_mark,
+            )
+        nested = isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent)
+        if nested:
+            if self._depth >= MAX_NESTING:
+                raise _Refused(f"nested deeper than {MAX_NESTING} levels", event.start_mark)
+            self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if nested:
+                self._depth -= 1
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        too_large = f"an integer beyond ±{MAX_INTEGER} (64 bits)"
+        try:
+            value = super().construct_object(node, deep)
+        except ValueError:  # raised by Python's date() or int() for this scalar
+            kind = node.tag.rpartition(":")[2]
+            problem = {
+                "int": too_large,
+                "timestamp": "not an existing date or time (such as 2026-02-30)",
+            }.get(kind, f"a {kind} value that cannot be read")
+            raise _Refused(problem, node.start_mark) from None
+        if isinstance(value, int) and not -MAX_INTEGER <= value <= MAX_INTEGER:
+            raise _Refused(too_large, node.start_mark)
+        return value
+
 
 def read_rule_file(path: Path) -> dict[str, Any]:
-    """Parse one rule file into a mapping that has a string ``id``."""
+    """Parse one rule file into a mapping that has a string ``id``.
+
+    Whatever the file holds, only :class:`~streams.exceptions.RuleFileError` naming the file
+    is raised: unreadable, not UTF-8, not valid YAML, or YAML a rule file may not hold
+    (:class:`_RuleLoader`: anchors and aliases, nesting deeper than :data:`MAX_NESTING`, a
+    scalar Python cannot convert) — each with its line and column where known."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_RuleLoader)  # noqa: S506
     except OSError as exc:
         raise RuleFileError(path.name, None, None, f"cannot read file: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise RuleFileError(path.name, None, None, "not UTF-8 text") from exc
+    except _Refused as exc:
+        raise RuleFileError(path.name, None, None, f"{exc.where}: {exc.detail}") from exc
     except yaml.YAMLError as exc:
         raise RuleFileError(path.name, None, None, f"not valid YAML{_yaml_problem(exc)}") from exc
+    except RecursionError as exc:  # a safety net: MAX_NESTING is checked before PyYAML recurses
+        message = f"nested too deeply (at most {MAX_NESTING} levels)"
+        raise RuleFileError(path.name, None, None, message) from exc
     if not isinstance(raw, dict):
         raise RuleFileError(path.name, None, None, "a rule file must be a YAML mapping")
     if not isinstance(raw.get("id"), str):

@@ -12,6 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from adapters.csvsource import (
+    AMOUNT_MAX_DIGITS,
     MAX_LINE_BYTES,
     CellError,
     detect_encoding,
@@ -325,3 +326,40 @@ def test_a_nul_byte_anywhere_rejects_its_line_alone(rows: list[int], where: int)
             assert record.event is not None
     for event in events(records):
         assert not any("\x00" in str(value) for value in event["data"].values())
+
+
+# Digit runs of any length, far beyond the 4,300 digits Python's int() converts.
+long_digits = st.builds(
+    lambda digits, times: digits * times,
+    st.text("0123456789", min_size=1, max_size=10),
+    st.integers(min_value=1, max_value=700),
+)
+
+
+@given(digits=long_digits, groups=st.integers(min_value=0, max_value=1500))
+def test_amounts_of_any_length_are_cents_or_a_cell_error(digits: str, groups: int) -> None:
+    """Review B2: ``"1" + ".000" * 1434 + ",00"`` raised ``ValueError`` (4,303 digits), which
+    stopped the vroegsignalering adapter. An amount is cents if its euros have at most
+    AMOUNT_MAX_DIGITS digits, else ``bad-amount`` — never another exception, never the value
+    echoed; the whole-number and decimal parsers likewise raise only ``bad-number``."""
+    grouped = "1" + ".000" * groups + ",00"
+    if groups <= (AMOUNT_MAX_DIGITS - 1) // 3:
+        assert parse_amount_cents(grouped, "bedrag") == 10 ** (3 * groups) * 100
+    else:
+        with pytest.raises(CellError, match="more than 12 digits") as err:
+            parse_amount_cents(grouped, "bedrag")
+        assert err.value.reason == "bad-amount" and ".000.000" not in str(err.value)
+    for text in (digits, digits + ",00"):
+        try:
+            cents = parse_amount_cents(text, "bedrag")
+        except CellError as exc:
+            assert exc.reason in {"bad-amount", "bsn-in-identifier"}
+            assert len(digits) > AMOUNT_MAX_DIGITS or exc.reason == "bsn-in-identifier"
+            assert digits not in str(exc) or len(digits) < 3
+        else:
+            assert len(digits) <= AMOUNT_MAX_DIGITS and cents == int(digits) * 100
+    for parse in (parse_int, parse_decimal):
+        try:
+            parse(digits, "x")
+        except CellError as exc:
+            assert exc.reason == "bad-number" and len(digits) > 6

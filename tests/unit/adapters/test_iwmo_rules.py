@@ -88,6 +88,33 @@ def test_a_toewijzing_nummer_that_is_no_number_is_rejected(tmp_path: Path) -> No
     assert "10A" not in message
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    zeros=st.integers(min_value=0, max_value=5000),
+    digits=st.text("0123456789", min_size=1, max_size=12),
+    times=st.integers(min_value=1, max_value=600),
+)
+def test_a_toewijzing_nummer_of_any_length_is_taken_exactly_when_the_xsd_takes_it(
+    zeros: int, digits: str, times: int
+) -> None:
+    """Review B1: a ToewijzingNummer of 4,301 digits raised ``ValueError`` out of the source.
+    Whatever its length, the product is published if the official XSD accepts the number and
+    otherwise rejected alone (``invalid``, naming the element), never raised."""
+    nummer = "0" * zeros + digits * times
+    data = build([allocation("101", JAN8, JAN10)]).replace(b">101<", f">{nummer}<".encode())
+    with tempfile.TemporaryDirectory() as tmp:
+        (record,) = read(Path(tmp), data)
+    if xsd_errors(data):
+        assert record.rejection is not None
+        assert (record.rejection.reason, record.location.path) == (
+            "invalid",
+            "Bericht/Client/ToegewezenProducten/ToegewezenProduct[1]/ToewijzingNummer",
+        )
+    else:
+        assert record.event is not None
+        assert record.event["data"]["toewijzing_nummer"] == ((digits * times).lstrip("0") or "0")
+
+
 # ---------------------------------------------------------------- without a Product
 
 

@@ -60,6 +60,24 @@ def test_leading_zeros_never_make_another_allocation(number: int, zeros: int) ->
     assert toewijzing_nummer("0" * zeros + str(number)) == str(number)
 
 
+@given(
+    st.sampled_from(["", "+", "-", " "]),
+    st.integers(min_value=0, max_value=5000),
+    st.text("0123456789", min_size=1, max_size=12),
+    st.integers(min_value=1, max_value=600),
+)
+def test_a_toewijzing_nummer_of_any_length_is_a_number_or_none(
+    sign: str, zeros: int, digits: str, times: int
+) -> None:
+    """Review B1: 4,301 digits raised ``ValueError`` from ``int()``, which stopped the iWmo
+    adapter on every run. Any run of digits — leading zeros as many as xs:integer allows —
+    is the number it is if that fits LDT_Nummer, else ``None``; nothing is raised."""
+    text = sign + "0" * zeros + digits * times
+    significant = (digits * times).lstrip("0") or "0"
+    fits = len(significant) <= 9 and (sign != "-" or significant == "0")
+    assert toewijzing_nummer(text) == (significant if fits else None)
+
+
 @pytest.mark.parametrize(
     ("text", "fixed"),
     [

@@ -15,15 +15,17 @@ from typing import Any
 import pytest
 
 from adapters.base import Source
+from adapters.iwmo import IwmoSource
+from adapters.iwmo import source as iwmo_source
 from adapters.jsonlines import JsonLinesSource
 from adapters.outbox import OutboxSource
 from adapters.sociale_dienst import COLUMNS, SocialeDienstSource
 from adapters.vroegsignalering import VroegsignaleringSource
 from adapters.webhook import WebhookApp, WebhookInbox
 from adapters.wijkteam import WijkteamSource
-from schemas.exceptions import InvalidBsn
+from schemas.exceptions import InvalidBsn, RegistryUnavailable
 from schemas.pseudonym import validate_bsn
-from tests.unit.adapters.conftest import SOURCE, Harness, make_harness
+from tests.unit.adapters.conftest import SAMPLES, SOURCE, Harness, make_harness
 
 BSN = "999990111"
 FULL_WIDTH = BSN.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
@@ -189,3 +191,138 @@ def test_webhook_answers_400_with_a_reason(
     assert answer["reason"] == reason
     assert BSN not in response.payload().decode() and FULL_WIDTH not in answer["message"]
     assert hx.publisher.acked == []
+
+
+# ---------------------------------------------------------------- parsers met by huge numbers
+
+
+def test_iwmo_goes_on_after_a_toewijzing_nummer_of_4301_digits(tmp_path: Path) -> None:
+    """Review B1: ``int()`` of 4,301 digits raised ``ValueError`` out of ``run_once``; the
+    adapter died on that file at every restart and never read a later one."""
+    template = (SAMPLES / "iwmo" / "2026-01-20_WMO301_0002.xml").read_text()
+    assert template.count(">26000021<") == 1
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "a_bad.xml").write_text(template.replace(">26000021<", f">{'9' * 4301}<"))
+    (inbox / "b_good.xml").write_text(template.replace(">26000021<", ">26000099<"))
+    hx = make_harness(IwmoSource(inbox, source=SOURCE, max_bytes=1 << 20), tmp_path)
+    stats = hx.runner.run_once()
+    assert stats.by_reason == {"invalid": 1} and stats.published == stats.read - 1
+    (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
+    assert entry["locatie"].endswith(
+        "a_bad.xml Bericht/Client/ToegewezenProducten/ToegewezenProduct[1]/ToewijzingNummer"
+    )
+    assert "9999" not in entry["melding"]
+    published = {e.data["toewijzing_nummer"] for e in hx.publisher.acked}
+    assert "26000099" in published
+    assert hx.runner.run_once().read == 0  # both files are done
+
+
+def test_vroegsignalering_goes_on_after_an_amount_of_4303_digits(tmp_path: Path) -> None:
+    """Review B2: ``"1" + ".000" * 1434 + ",00"`` raised ``ValueError`` out of ``run_once``."""
+    header = "signaal_id;bsn;partner;datum_signaal;bedrag;dagen_achterstand;dreiging"
+    huge = "1" + ".000" * 1434 + ",00"
+    rows = [
+        f"S-{n};{BSN};energie;2026-01-05;{amount};30;geen"
+        for n, amount in ((1, "12,50"), (2, huge), (3, "1.234,56"))
+    ]
+    path = tmp_path / "signalen.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    assert_goes_on(
+        make_harness(VroegsignaleringSource([path], source=SOURCE), tmp_path), "bad-amount"
+    )
+
+
+# ---------------------------------------------------------------- a defect met by one record
+
+
+def _raise_on(marker: str, exc: Exception, original: Any) -> Any:
+    def mapping(*args: Any, **kwargs: Any) -> Any:
+        if marker in repr(args) + repr(kwargs):
+            raise exc
+        return original(*args, **kwargs)
+
+    return mapping
+
+
+def test_a_defect_met_by_one_csv_row_quarantines_that_row_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An exception no parser should raise (a defect, here a ValueError quoting the BSN as
+    ``int()`` does) is met by one row: that row is quarantined ``internal-error``, the defect
+    logged with the row's location and the code that raised it, never its message; the
+    other rows are published."""
+    original = VroegsignaleringSource.map_row
+    defect = ValueError(f"invalid literal for int() with base 10: '{BSN}'")
+    monkeypatch.setattr(VroegsignaleringSource, "map_row", _raise_on("S-2", defect, original))
+    header = "signaal_id;bsn;partner;datum_signaal;bedrag;dagen_achterstand;dreiging"
+    rows = [f"S-{n};{BSN};energie;2026-01-05;12,50;30;geen" for n in (1, 2, 3)]
+    path = tmp_path / "signalen.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    with caplog.at_level("ERROR", logger="schakel.adapters"):
+        assert_goes_on(
+            make_harness(VroegsignaleringSource([path], source=SOURCE), tmp_path), "internal-error"
+        )
+    (logged,) = [r for r in caplog.records if r.getMessage() == "adapter.mapping_defect"]
+    assert logged.__dict__["location"].endswith("signalen.csv:3")
+    assert logged.__dict__["error"] == "ValueError"
+    assert logged.__dict__["raised_at"].startswith("test_robustness.py:")
+    assert BSN not in caplog.text
+
+
+def test_an_outage_met_while_mapping_a_row_stops_the_run_and_quarantines_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = VroegsignaleringSource.map_row
+    outage = RegistryUnavailable("registry unreachable")
+    monkeypatch.setattr(VroegsignaleringSource, "map_row", _raise_on("S-2", outage, original))
+    header = "signaal_id;bsn;partner;datum_signaal;bedrag;dagen_achterstand;dreiging"
+    rows = [f"S-{n};{BSN};energie;2026-01-05;12,50;30;geen" for n in (1, 2, 3)]
+    path = tmp_path / "signalen.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    hx = make_harness(VroegsignaleringSource([path], source=SOURCE), tmp_path)
+    with pytest.raises(RegistryUnavailable):
+        hx.runner.run_once()
+    assert hx.quarantine_lines() == [] and not hx.runner.checkpoint.load()
+
+
+@pytest.mark.parametrize(
+    ("where", "target"), [("product", "map_product"), ("message", "read_header")]
+)
+def test_a_defect_met_by_one_iwmo_product_or_message_quarantines_it_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, target: str
+) -> None:
+    """The first call of the mapping (``map_product``: the first product of ``a_bad.xml``;
+    ``read_header``: its header) meets a defect: that product or file is quarantined
+    ``internal-error``, the other products and the next file are published."""
+    template = (SAMPLES / "iwmo" / "2026-01-20_WMO301_0002.xml").read_text()
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "a_bad.xml").write_text(template)
+    (inbox / "b_good.xml").write_text(template.replace(">26000021<", ">26000099<"))
+    products = len(
+        list(IwmoSource(inbox / "b_good.xml", source=SOURCE, max_bytes=1 << 20).records({}))
+    )
+    original = getattr(iwmo_source, target)
+    calls: list[int] = []
+
+    def first_call_fails(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyError("defect")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(iwmo_source, target, first_call_fails)
+    hx = make_harness(IwmoSource(inbox, source=SOURCE, max_bytes=1 << 20), tmp_path)
+    stats = hx.runner.run_once()
+    assert stats.by_reason == {"internal-error": 1}
+    (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
+    assert entry["reden"] == "internal-error"
+    if where == "product":
+        assert entry["locatie"].endswith(
+            "a_bad.xml Bericht/Client/ToegewezenProducten/ToegewezenProduct[1]"
+        )
+        assert stats.published == 2 * products - 1
+    else:
+        assert entry["locatie"].endswith("a_bad.xml")
+        assert stats.published == products

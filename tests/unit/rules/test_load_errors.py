@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from streams.exceptions import RuleConfigError, RuleFileError
 from streams.rules import compile_rule, load_rules
+from streams.rules.config import MAX_DAYS
+from streams.rules.loading import MAX_NESTING
 
 from .test_loading import MELDING_RULE
 
@@ -151,14 +156,17 @@ def test_invalid_definitions(changes: dict[str, object], field: str, fragment: s
     assert str(err).startswith("eigen.yaml: rule ")
 
 
+VOORZIENING_LEEST = [
+    "nl.wmo.meldingen.ontvangen",
+    "nl.wmo.onderzoeken.afgerond",
+    "nl.wmo.voorzieningen.toegewezen",
+    "nl.wmo.voorzieningen.gestart",
+    "nl.wmo.voorzieningen.gestopt",
+]
+
+
 def test_productcategorie_filter_accepts_number_and_text() -> None:
-    leest = [
-        "nl.wmo.meldingen.ontvangen",
-        "nl.wmo.onderzoeken.afgerond",
-        "nl.wmo.voorzieningen.toegewezen",
-        "nl.wmo.voorzieningen.gestart",
-        "nl.wmo.voorzieningen.gestopt",
-    ]
+    leest = VOORZIENING_LEEST
     for value in (7, "7", "07", [7, "02"]):
         raw = broken(conditie={"voorziening": {"productcategorie": value}}, leest=leest)
         compile_rule(raw, "eigen.yaml")
@@ -233,3 +241,181 @@ def test_opent_needs_the_types_of_its_state_in_leest() -> None:
     )
     assert err.field == "leest"
     assert "nl.wijkteams.casussen.gesloten (needed by start.opent (state 'casus'))" in str(err)
+
+
+# ---------------------------------------------------------------- YAML a rule file may not hold
+# Review B4: an alias "bomb" of 507 bytes took more than a minute to load (worker start and
+# `schakel replay` hung); a self-referencing alias or 5,000 levels of nesting raised
+# RecursionError; 2026-02-30 or an integer of 4,301 digits raised ValueError — tracebacks,
+# exit 1, instead of one line naming the file.
+
+R5 = "dagbesteding-zonder-werkstap"
+
+
+def alias_bomb(levels: int) -> str:
+    lines = [f"id: {R5}", "x0: &x0 [a, a, a, a, a, a, a, a, a, a]"]
+    lines += [f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return "\n".join([*lines, f"conditie: {{alle: *x{levels - 1}}}"]) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (alias_bomb(4), 2),  # 10^4 nodes: quick to expand, still refused at its first anchor
+        (alias_bomb(8), 2),  # 10^8 nodes: would run for many minutes
+        (f"id: {R5}\nactief: true\nconditie: &a [*a]\n", 3),  # a list that contains itself
+        (f"id: {R5}\nparameters:\n  <<: {{termijn_dagen: 1}}\n  x: *y\n", 4),
+    ],
+    ids=["bomb-4", "bomb-8", "self-reference", "merge-alias"],
+)
+def test_anchors_and_aliases_are_refused_at_once(tmp_path: Path, text: str, line: int) -> None:
+    write(tmp_path, "r5.yaml", text)
+    with pytest.raises(RuleFileError) as info:
+        load_rules(tmp_path)
+    assert str(info.value).startswith(f"r5.yaml: line {line}, column ")
+    assert "anchors and aliases (&name, *name) are not allowed" in str(info.value)
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 5000])
+def test_nesting_deeper_than_the_limit_is_refused(tmp_path: Path, depth: int) -> None:
+    write(tmp_path, "diep.yaml", f"id: x\nconditie: {'[' * depth}{']' * depth}\n")
+    with pytest.raises(RuleFileError, match=r"^diep\.yaml: line 2, column \d+: nested deeper"):
+        load_rules(tmp_path)
+
+
+def test_nesting_up_to_the_limit_is_read(tmp_path: Path) -> None:
+    # top-level mapping + 31 lists = 32 levels: read, then refused for its content only
+    inner = MAX_NESTING - 1
+    write(tmp_path, "diep.yaml", f"id: x\nconditie: {'[' * inner}{']' * inner}\n")
+    with pytest.raises(RuleFileError) as info:
+        load_rules(tmp_path)
+    assert info.value.rule_id == "x"  # got past the YAML into the rule's validation
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("2026-04-31", "not an existing date or time"),
+        ("9" * 4301, "an integer beyond"),
+        ("-" + "1" * 5000, "an integer beyond"),
+        (":".join(["1"] * 30), "an integer beyond"),  # YAML 1.1 base 60: 60**29
+        ("9223372036854775808", "an integer beyond"),
+    ],
+    ids=["impossible-date", "4301-digits", "5000-digits", "sexagesimal", "2**63"],
+)
+def test_scalars_python_cannot_hold_are_refused_with_their_position(
+    tmp_path: Path, value: str, problem: str
+) -> None:
+    write(tmp_path, "r5.yaml", f"id: {R5}\nparameters:\n  termijn_dagen: {value}\n")
+    with pytest.raises(RuleFileError) as info:
+        load_rules(tmp_path)
+    assert str(info.value).startswith("r5.yaml: line 3, column 18: " + problem)
+    assert value not in str(info.value)
+
+
+@pytest.mark.parametrize("code", ["²", "٠٧", "０７", "7²", "¹", "0", "100", "07.0", " 7"])
+def test_a_code_filter_in_other_digits_or_out_of_range_is_refused(
+    tmp_path: Path, code: str
+) -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` raised ``ValueError``; ``"٠٧"`` was taken
+    as ``07``. Through an override of R5's parameter and in a filter of one's own rule."""
+    write(tmp_path, "r5.yaml", f'id: {R5}\nparameters:\n  productcategorie: "{code}"\n')
+    with pytest.raises(RuleFileError, match='is not an iWmo code such as "07"') as info:
+        load_rules(tmp_path)
+    assert info.value.field == "conditie.alle[0].voorziening.productcategorie"
+
+
+_digits = st.characters(categories=["Nd", "No"])  # every script's digits, ², ½, …
+
+
+@given(st.one_of(st.text(_digits | st.sampled_from("0123456789 x"), max_size=4), st.integers()))
+def test_a_code_filter_is_an_ascii_number_from_1_to_99_or_an_error(code: object) -> None:
+    raw = broken(conditie={"voorziening": {"productcategorie": code}}, leest=VOORZIENING_LEEST)
+    try:
+        rule, _ = compile_rule(raw, "eigen.yaml")
+    except RuleFileError as exc:
+        assert exc.field == "conditie.voorziening.productcategorie"
+        text = str(code)
+        assert not (text.isascii() and text.isdigit() and 1 <= int(text) <= 99)
+    else:
+        text = str(code)
+        assert text.isascii() and text.isdigit() and 1 <= int(text) <= 99
+        assert f"'{int(text):02d}'" in repr(rule.shape)
+
+
+_yaml_values = st.one_of(
+    st.sampled_from(
+        ["2026-02-30", "2026-13-01", "&a [1]", "*a", "&a [*a]", "1:2:3", "0x1F", "~", "!!binary x"]
+    ),
+    st.builds(
+        lambda digits, times, sign: sign + digits * times,
+        st.text("0123456789", min_size=1, max_size=8),
+        st.integers(1, 800),
+        st.sampled_from(["", "-", "+"]),
+    ),
+    st.builds(lambda n: "[" * n + "]" * n, st.integers(0, 3000)),
+    st.builds(lambda n: "{a: " * n + "1" + "}" * n, st.integers(0, 3000)),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from([R5, "eigen-regel", "x"]),
+    st.lists(
+        st.tuples(st.sampled_from(["parameters", "conditie", "foo", "termijn", "x"]), _yaml_values),
+        max_size=4,
+    ),
+)
+def test_whatever_a_rule_file_holds_loading_raises_only_a_rule_config_error(
+    rule_id: str, entries: list[tuple[str, str]]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        text = f"id: {rule_id}\n" + "".join(f"{key}: {value}\n" for key, value in entries)
+        Path(tmp, "r.yaml").write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            load_rules(Path(tmp))
+        except RuleConfigError as exc:
+            assert str(exc).startswith("r.yaml")
+
+
+def test_a_bad_rule_file_stops_replay_in_one_line_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from schakel.cli import main
+
+    rules = tmp_path / "regels"
+    rules.mkdir()
+    write(rules, "r5.yaml", f"id: {R5}\nfoo: 2026-02-30\n")
+    events = tmp_path / "events.jsonl"
+    events.write_text("")
+    monkeypatch.setenv("SCHAKEL_RULES_DIR", str(rules))
+    monkeypatch.setenv("SCHAKEL_DATA_DIR", str(tmp_path / "data"))
+    assert main(["replay", str(events)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "schakel: RuleFileError: r5.yaml: line 2, column 6: not an existing date or time "
+        "(such as 2026-02-30)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "parameter", "field"),
+    [
+        (R5, "termijn_dagen", "termijn.dagen"),
+        ("vroegsignaal-zonder-opvolging", "termijn_werkdagen_bij_dreiging", "termijn"),
+        ("tussen-wal-en-schip", "venster_dagen", "paar.binnen_dagen"),
+        ("terugval-zonder-nazorg", "terugval_dagen", "start.vorige.binnen_dagen"),
+    ],
+)
+def test_a_period_beyond_100_years_is_refused_at_load(
+    tmp_path: Path, rule_id: str, parameter: str, field: str
+) -> None:
+    """A period of 3,000,000 days loaded, and then every evaluation of the rule raised
+    ``OverflowError`` (a date beyond the year 9999)."""
+    write(tmp_path, "r.yaml", f"id: {rule_id}\nparameters:\n  {parameter}: 3000000\n")
+    with pytest.raises(RuleFileError, match=f"less than or equal to {MAX_DAYS}") as info:
+        load_rules(tmp_path)
+    assert (info.value.field or "").startswith(field)
+    write(tmp_path, "r.yaml", f"id: {rule_id}\nparameters:\n  {parameter}: {MAX_DAYS}\n")
+    load_rules(tmp_path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemas.registry import LocalRegistry
+
 SAMPLES: dict[str, dict[str, Any]] = {
     "nl.participatiewet.uitkeringen.toegekend": {"datum": "2026-01-05", "regeling": "bijstand"},
     "nl.participatiewet.uitkeringen.beeindigd": {"datum": "2026-03-01", "reden": "werk"},
@@ -104,3 +106,40 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "tijd": "2026-04-01T10:00:00+00:00",
     },
 }
+
+
+FOREIGN_SCHEMAS: list[Any] = [
+    "string",
+    ["null", "string"],
+    {"type": "array", "items": "int"},
+    {"type": "map", "values": "int"},
+    {"type": "record", "fields": []},  # no name
+    {"type": "record", "name": "x", "fields": "nope"},
+    {"type": "record", "name": "nl.schakel.Other", "fields": []},  # not in the catalogue
+    {"type": "record", "name": "Melding", "namespace": 7, "fields": []},
+    {"type": "enum", "name": "E", "symbols": ["A"]},
+    {"type": "fixed", "name": "F", "size": 4},
+    {"type": "nonsense"},
+    {"type": "record", "name": "r", "fields": [{"name": "f", "type": "nonsense"}]},
+]
+"""Schemas another producer may have registered in a registry Schakel shares (review B3):
+none is a catalogue record."""
+
+
+class ForeignRegistry(LocalRegistry):
+    """A :class:`LocalRegistry` that also holds ``foreign`` schemas (any JSON) under the ids
+    given, as a registry shared with other producers does."""
+
+    def __init__(self, foreign: dict[int, Any]) -> None:
+        super().__init__()
+        self.foreign = foreign
+
+    def schema(self, schema_id: int) -> Any:
+        if schema_id in self.foreign:
+            return self.foreign[schema_id]
+        return super().schema(schema_id)
+
+
+def wire_payload(schema_id: int, body: bytes = b"\x02abcd") -> bytes:
+    """A Confluent wire-format payload: magic byte 0, ``schema_id``, then ``body``."""
+    return b"\x00" + schema_id.to_bytes(4, "big") + body

@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 from schemas.catalogue import catalogue
 from schemas.envelope import Event, validate_input
 from schemas.exceptions import (
+    ForeignSchema,
     InvalidBsn,
     InvalidEvent,
+    SerdeError,
     UndecodablePayload,
     UnknownEventType,
     UnknownMagicByte,
@@ -26,7 +28,7 @@ from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import DEFAULT_WIRE
-from tests.unit.schemas.samples import SAMPLES
+from tests.unit.schemas.samples import FOREIGN_SCHEMAS, SAMPLES, ForeignRegistry, wire_payload
 
 BSN = "111222333"
 CATALOGUE_TYPES = [
@@ -285,3 +287,58 @@ def test_a_date_is_ascii_digits_and_told_so(digits: str) -> None:
 def test_digits_of_other_scripts_are_refused(field: str, value: str) -> None:
     with pytest.raises(InvalidEvent, match=f"data.{field}: expected"):
         validate_input(_gestart(**{field: value}), Pseudonymiser("k"))
+
+
+@pytest.mark.parametrize("schema", FOREIGN_SCHEMAS, ids=repr)
+def test_a_schema_id_of_a_foreign_schema_is_a_serde_error(schema: Any) -> None:
+    """Review B3: ``"string"`` gave ``ValueError``, an array ``KeyError``, a record without a
+    name fastavro's ``SchemaParseException`` — past every ``except SerdeError``."""
+    deserialize = RecordDeserializer(ForeignRegistry({7: schema}))
+    for _ in range(2):  # the refusal is remembered: the same error the second time
+        with pytest.raises(ForeignSchema, match=r"^schema id 7 "):
+            deserialize.decode(wire_payload(7))
+
+
+_names = st.one_of(st.text(max_size=8), st.sampled_from(["x", "nl.schakel.X", "Melding"]))
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+schema_like = st.recursive(
+    st.sampled_from(["string", "int", "null", "record", "array", "map", "enum", "fixed", "x"])
+    | _json,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.fixed_dictionaries(
+            {"type": inner},
+            optional={
+                "name": _names | inner,
+                "namespace": _names | inner,
+                "fields": st.lists(
+                    st.fixed_dictionaries({"name": _names, "type": inner}), max_size=3
+                )
+                | inner,
+                "items": inner,
+                "values": inner,
+                "symbols": st.lists(_names, max_size=3) | inner,
+                "size": st.integers(-1, 8) | inner,
+            },
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(schema_like, st.binary(max_size=16))
+def test_whatever_a_schema_id_resolves_to_decoding_raises_a_serde_error(
+    schema: Any, body: bytes
+) -> None:
+    """No schema a shared registry may hold under an id makes the deserializer raise anything
+    but a :class:`SerdeError` (the worker dead-letters those; the batch path goes on)."""
+    deserialize = RecordDeserializer(ForeignRegistry({7: schema}))
+    with pytest.raises(SerdeError):
+        deserialize.decode(wire_payload(7, body))

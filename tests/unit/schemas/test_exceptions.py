@@ -9,6 +9,8 @@ import pytest
 from adapters.exceptions import AdapterError, CheckpointError, PublishError, Rejection
 from schakel.broker import BrokerStartError
 from schakel.demo import DemoError
+from schakel.dlq import DlqError
+from schakel.forget import BsnFileError
 from schakel.kafka_cluster import KafkaStartError
 from schakel.replay import ReplayError
 from schakel.sandbox import NamespaceInUse, SandboxError
@@ -18,7 +20,7 @@ from schemas import exceptions as contract
 from schemas.exceptions import PermanentError, SchakelError, TransientError
 from streams.access import AccessDenied
 from streams.audit import AuditUnavailable
-from streams.exceptions import RuleConfigError, RuleFileError, StreamsError
+from streams.exceptions import RuleConfigError, RuleFileError, StateDecodeError, StreamsError
 from streams.ingest import IngestError
 from streams.purpose import InvalidPurpose
 from streams.state import HistoryLimitError
@@ -31,6 +33,7 @@ PERMANENT = [
     contract.UnknownEventType,
     contract.SerdeError,
     contract.UnknownSchemaId,
+    contract.ForeignSchema,
     contract.RegistryRefused,
     contract.RegistryNotFound,
     contract.IncompatibleSchema,
@@ -52,6 +55,9 @@ PERMANENT = [
     DemoError,
     SandboxError,
     NamespaceInUse,
+    BsnFileError,
+    StateDecodeError,
+    DlqError,
 ]
 PACKAGE_ROOTS = [contract.SchakelContractError, AdapterError, StreamsError]
 

@@ -72,8 +72,8 @@ class Worker:
     """A :class:`Processor` on a dict table, with its output topics as :class:`Sink`;
     :meth:`handle` flushes after every record (a commit after each)."""
 
-    def __init__(self, history_limit: int = 2000) -> None:
-        registry = LocalRegistry()
+    def __init__(self, history_limit: int = 2000, registry: LocalRegistry | None = None) -> None:
+        registry = registry or LocalRegistry()
         self.signals, self.snapshots, self.deadletters = Sink(), Sink(), Sink()
         self.table: dict[str, CitizenState] = {}
         self.metrics = WorkerMetrics()
@@ -103,8 +103,8 @@ class Worker:
 class BatchIngest:
     """The ingest step of :class:`BatchRebuild` (decode, dedupe, limit, dead letters)."""
 
-    def __init__(self, history_limit: int = 2000) -> None:
-        registry = LocalRegistry()
+    def __init__(self, history_limit: int = 2000, registry: LocalRegistry | None = None) -> None:
+        registry = registry or LocalRegistry()
         self.rebuild = BatchRebuild(
             "127.0.0.1:1",  # never contacted: only the ingest step runs
             wire=DEFAULT_WIRE,

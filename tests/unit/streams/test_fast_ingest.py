@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import DEFAULT_WIRE
 from streams.batch_decode import FastIngest
 from streams.ingest import IngestError, decode_event
+from tests.unit.schemas.samples import FOREIGN_SCHEMAS, ForeignRegistry, wire_payload
 
 REGISTRY = LocalRegistry()
 SERIALIZER = RecordSerializer(REGISTRY)
@@ -128,3 +130,18 @@ def test_records_that_fail_a_check_give_the_same_error(
     assume(payload is not None)
     assert payload is not None
     _same(payload, topic, _fast())
+
+
+@pytest.mark.parametrize("schema", FOREIGN_SCHEMAS, ids=repr)
+def test_a_foreign_schema_is_a_decode_error_of_both_decoders(schema: Any) -> None:
+    """Review B3: a schema id resolving to a schema that is no catalogue record raised
+    ``ValueError``, ``KeyError`` or fastavro's errors instead of an ``IngestError``."""
+    registry = ForeignRegistry({7: schema})
+    fast = FastIngest(RecordDeserializer(registry), DEFAULT_WIRE)
+    deserializer = RecordDeserializer(registry)
+    for topic in TOPICS:
+        expected = _outcome(
+            lambda p, t: decode_event(deserializer, p, t, DEFAULT_WIRE), wire_payload(7), topic
+        )
+        assert expected[0] == "error" and expected[1][:2] == ("decode", "ForeignSchema")
+        assert _outcome(fast.decode, wire_payload(7), topic) == expected

@@ -16,11 +16,12 @@ from faust.exceptions import ProducerSendError
 
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordSerializer
-from schemas.wire import HEADER_STAGE
+from schemas.wire import HEADER_ERROR_MESSAGE, HEADER_STAGE
 from streams.processor import Message, Processor, partition_of
 from streams.state import CitizenState
+from tests.unit.schemas.samples import FOREIGN_SCHEMAS, ForeignRegistry, wire_payload
 
-from .records import OTHER_BSN, RULES, Sink, Worker, message, processed, raw
+from .records import OTHER_BSN, RULES, BatchIngest, Sink, Worker, message, processed, raw
 
 
 @pytest.fixture
@@ -406,3 +407,28 @@ def test_an_outage_at_the_second_send_of_a_step_sends_the_first_once() -> None:
     assert not failures and not worker.deadletters.sent
     ids = [dict(s["headers"])["ce_id"] for s in worker.signals.sent]
     assert len(ids) == 2 == len(set(ids))
+
+
+@pytest.mark.parametrize("schema", FOREIGN_SCHEMAS, ids=repr)
+def test_a_record_of_a_foreign_schema_is_dead_lettered_at_decode_on_both_paths(
+    schema: Any,
+) -> None:
+    """Review B3: a schema id that resolves (in a registry shared with other producers) to a
+    schema that is no catalogue record raised ``ValueError``/``KeyError``/fastavro's errors
+    past ``decode_event``: the worker dead-lettered it as stage ``process``, and the batch
+    path aborted the whole run. Both dead-letter it at stage ``decode`` and go on."""
+    registry = ForeignRegistry({7: schema})
+    foreign = Message("schakel.wmo.events", 0, 0, None, wire_payload(7), [])
+    good = message(R2[0], 1)
+    worker = Worker(registry=registry)
+    asyncio.run(worker.handle(foreign, good))
+    (letter,) = worker.deadletters.sent
+    headers = dict(letter["headers"])
+    assert headers[HEADER_STAGE] == b"decode"
+    assert headers[HEADER_ERROR_MESSAGE].startswith(b"schema id 7 ")
+    assert [len(s.events) for s in worker.table.values()] == [1]
+    batch = BatchIngest(registry=registry)
+    batch.ingest(foreign, good)
+    assert (batch.stats.deadlettered, batch.stats.accepted) == (1, 1)
+    (letter,) = batch.producer.sent
+    assert dict(letter["headers"])[HEADER_STAGE] == b"decode"
