@@ -110,7 +110,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 def _schema_id(request: web.Request) -> int:
     raw = request.match_info["id"]
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise Refusal(404, 40403, "Schema not found")
     return int(raw)
 

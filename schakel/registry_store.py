@@ -160,7 +160,7 @@ class RegistryStore:
             versions = self._versions(subject)
             if version in ("latest", "-1"):
                 return versions[-1]
-            if not version.isdigit() or int(version) < 1:
+            if not (version.isascii() and version.isdigit()) or int(version) < 1:
                 raise Refusal(422, 42202, f"The specified version '{version}' is not valid.")
             for registered in versions:
                 if registered.version == int(version):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -233,16 +234,26 @@ def _no_bsn_inside(value: Any, name: str) -> None:
             _no_bsn_inside(item, name)
 
 
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
+"""RFC 3339's ``date-time`` (what CloudEvents requires of ``time``): Python's
+``fromisoformat`` also takes ISO 8601 forms other consumers refuse (``20260101T000000+0100``,
+week dates, ``T00+01:00``, a decimal comma, an offset with seconds). Upper-case ``T`` and
+``Z`` only, as before: RFC 3339 allows lower case, which Python 3.11 cannot read."""
+
+
 def _validate_time(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
         value = _bounded(value, "time")  # Python parses a fraction of any length
         try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
+            parsed = datetime.fromisoformat(value) if _RFC3339.fullmatch(value) else None
+        except ValueError:  # the shape, but no existing instant (2026-02-30, 25:00)
             parsed = None
-        if parsed is not None and parsed.tzinfo is not None and "T" in value.upper():
+        if parsed is not None and parsed.tzinfo is not None:
             return value
     raise InvalidEvent(
         "time: must be an RFC 3339 timestamp with offset, e.g. 2026-01-10T09:30:00+01:00",

@@ -77,6 +77,7 @@ log = logging.getLogger("schakel.api")
 
 _PSEUDONYM = re.compile(r"[0-9a-f]{32}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
 STATUSES = ("open", "opgelost", "ingetrokken")
 RETRY_AFTER_S = 5
 """``Retry-After`` of a 503 (audit trail, topic or the citizen's worker unavailable)."""
@@ -197,11 +198,15 @@ def _paging(page: int, per_page: int) -> Query:
 
 
 def _page_args(request: Request) -> tuple[int, int]:
-    try:
-        page = int(request.query.get("pagina", request.query.get("page", "1")))
-        per_page = int(request.query.get("per_pagina", request.query.get("per_page", "50")))
-    except ValueError:
-        raise ApiError(400, "pagina en per_pagina: moeten gehele getallen zijn") from None
+    """``pagina`` and ``per_pagina``: whole numbers in ASCII digits (``int()`` would also take
+    ``٣``, ``1_0`` and `` 2 ``)."""
+    raw = (
+        request.query.get("pagina", request.query.get("page", "1")),
+        request.query.get("per_pagina", request.query.get("per_page", "50")),
+    )
+    if not all(_PAGE_NUMBER.fullmatch(value) for value in raw):
+        raise ApiError(400, "pagina en per_pagina: moeten gehele getallen zijn")
+    page, per_page = int(raw[0]), int(raw[1])
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise ApiError(400, f"pagina en per_pagina: pagina ≥ 1 en 1 ≤ per_pagina ≤ {MAX_PER_PAGE}")
     return page, per_page

@@ -27,7 +27,7 @@ def addresses(bootstrap: str) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     for item in bootstrap.split(","):
         host, _, port = item.strip().removeprefix("kafka://").rpartition(":")
-        if host and port.isdigit():
+        if host and port.isascii() and port.isdigit():
             out.append((host.strip("[]"), int(port)))
     return out
 
