@@ -37,7 +37,8 @@ records (signals, audit, dead letters, the workers' state) follow.
 - **required**: the field must be present; **optional**: it may be missing or `null` (its
   default is given).
 - **date**: Avro `int` with logical type `date`, written `YYYY-MM-DD` in JSON with the digits
-  0-9 (so are iWmo codes: full-width or Arabic-Indic digits are refused).
+  0-9 (so are iWmo codes: full-width or Arabic-Indic digits are refused), from 1000-01-01 to
+  8999-12-31.
 - **enum**: the allowed values. In JSON (adapters' input, the API) a value is written with
   `-` where its Avro symbol has `_` (`geen-recht` is stored as `geen_recht`).
 - **versions**: every committed version of the schema; a new version may only add optional

@@ -45,18 +45,38 @@ _CODE = re.compile(r"\d{1,2}", re.ASCII)
 refused as "not an existing calendar date"."""
 
 
+FIRST_DATE = date(1000, 1, 1)
+LAST_DATE = date(8999, 12, 31)
+"""The dates a catalogue date may hold. The rules compute deadlines and windows of up to a
+century (``streams.rules.config``) on either side of an event's dates, and Python's dates end
+at 0001-01-01 and 9999-12-31: an event dated 9999-12-30 made every evaluation of its citizen
+raise ``OverflowError`` (the worker dead-lettered it, the batch path stopped). A source that
+writes 9999-12-31 for "no end" must leave the end date out."""
+
+
 def parse_date(value: object) -> date:
     """A catalogue date: a :class:`date` or a ``YYYY-MM-DD`` string of ASCII digits that
-    exists. Else :class:`ValueError`: ``not an existing calendar date`` (2026-02-30) or
-    ``expected a date as YYYY-MM-DD …`` (any other text, digits of other scripts included)."""
+    exists, from :data:`FIRST_DATE` to :data:`LAST_DATE`. Else :class:`ValueError`: ``not an
+    existing calendar date`` (2026-02-30), ``date outside …`` (9999-12-31), or ``expected a
+    date as YYYY-MM-DD …`` (any other text, digits of other scripts included)."""
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
+        return _within(value)
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
-            return date.fromisoformat(value)
+            parsed = date.fromisoformat(value)
         except ValueError as exc:
             raise ValueError("not an existing calendar date") from exc
+        return _within(parsed)
     raise ValueError("expected a date as YYYY-MM-DD (digits 0-9)")
+
+
+def _within(day: date) -> date:
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(
+            f"date outside {FIRST_DATE.isoformat()}…{LAST_DATE.isoformat()} "
+            "(leave an end date out for no end)"
+        )
+    return day
 
 
 def _identifier(value: object) -> object:

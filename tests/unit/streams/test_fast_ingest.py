@@ -7,6 +7,7 @@ topic: the same ``(subject, event)`` or the same ``IngestError`` (stage, reason,
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from typing import Any
 
 import pytest
@@ -145,3 +146,18 @@ def test_a_foreign_schema_is_a_decode_error_of_both_decoders(schema: Any) -> Non
         )
         assert expected[0] == "error" and expected[1][:2] == ("decode", "ForeignSchema")
         assert _outcome(fast.decode, wire_payload(7), topic) == expected
+
+
+@pytest.mark.parametrize("day", [date(9999, 12, 30), date(1, 1, 2), date(999, 12, 31)])
+def test_a_date_the_rules_cannot_reach_is_a_validation_error_of_both_decoders(day: date) -> None:
+    """An event written to the topic by another producer with a date outside
+    :data:`schemas.models.FIRST_DATE` … ``LAST_DATE`` (the rules' arithmetic would overflow)
+    is refused at stage ``validate`` — dead-lettered — by both decoders."""
+    event = EVENTS[0]
+    changed = dataclasses.replace(event, data={**event.data, "datum": day})
+    topic = DEFAULT_WIRE.topic_for(event.type, event.domein)
+    payload = SERIALIZER.encode(topic, event.type, changed.to_record())
+    with pytest.raises(IngestError) as refused:
+        decode_event(RecordDeserializer(REGISTRY), payload, topic, DEFAULT_WIRE)
+    assert refused.value.stage == "validate" and "date outside" in str(refused.value)
+    _same(payload, topic, _fast())
