@@ -43,7 +43,8 @@ class Quarantine:
         self.path = path
         self._publisher = publisher
         self._handle: IO[str] | None = None
-        self._held: list[str] = []
+        self._held: list[tuple[str, str]] = []
+        """(file line, reason) of the entries put since the last :meth:`flush`."""
 
     def put(
         self, location: Location, reason: str, message: str, digest: str | None
@@ -61,7 +62,7 @@ class Quarantine:
         }
         if self._publisher is not None:
             self._dead_letter(self._publisher, entry)
-        self._held.append(json.dumps(entry, ensure_ascii=False) + "\n")
+        self._held.append((json.dumps(entry, ensure_ascii=False) + "\n", reason))
         return entry
 
     def _dead_letter(self, publisher: Publisher, entry: dict[str, Any]) -> None:
@@ -96,17 +97,19 @@ class Quarantine:
             extra={"adapter": self.adapter, "error": type(exc).__name__},
         )
 
-    def flush(self) -> None:
-        """Append the lines held to the file and fsync it."""
-        if self._held:
+    def flush(self) -> list[str]:
+        """Append the lines held to the file and fsync it; return the reasons of the entries
+        written (in the order put)."""
+        held, self._held = self._held, []
+        if held:
             if self._handle is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._handle = self.path.open("a", encoding="utf-8", errors="backslashreplace")
-            self._handle.write("".join(self._held))
-            self._held = []
+            self._handle.write("".join(line for line, _ in held))
         if self._handle is not None:
             self._handle.flush()
             os.fsync(self._handle.fileno())
+        return [reason for _, reason in held]
 
     def discard(self) -> None:
         """Drop the lines held since the last :meth:`flush` (their records are read again)."""

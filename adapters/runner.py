@@ -146,8 +146,6 @@ class Runner:
         self._lock = threading.Lock()
         self._sent: list[tuple[Record, str]] = []
         """The records queued on the producer since the last flush, with their event type."""
-        self._held: list[str] = []
-        """The reasons of the rejections the quarantine holds, counted once written."""
         name = source.name
         self._m_read = self.metrics.read.labels(name)
         self._m_published: dict[str, Any] = {}
@@ -167,7 +165,6 @@ class Runner:
         self.quarantine.put(record.location, reason, message, record.digest)
         stats.rejected += 1
         stats.by_reason[reason] = stats.by_reason.get(reason, 0) + 1
-        self._held.append(reason)
         log.warning(
             "adapter.record_rejected",
             extra={"adapter": self.source.name, "location": str(record.location), "reason": reason},
@@ -267,16 +264,13 @@ class Runner:
 
     def _write_quarantine(self) -> None:
         """Write the quarantine lines held (fsynced) and count them as rejected."""
-        self.quarantine.flush()
-        held, self._held = self._held, []
-        for reason in held:
+        for reason in self.quarantine.flush():
             self.metrics.rejected.labels(self.source.name, reason).inc()
 
     def _forget_held(self) -> None:
         """After a failed run or submit: drop the quarantine lines and acknowledgements still
         awaited; their records are read (or sent) again."""
         self._sent = []
-        self._held = []
         self.quarantine.discard()
 
     def _commit(self, cursor: Cursor | None, uncommitted: int, stats: RunStats) -> None:
