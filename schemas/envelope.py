@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from schemas.catalogue import SCHAKEL_PREFIX, catalogue
 from schemas.exceptions import InvalidBsn, InvalidEvent, UnknownEventType
-from schemas.models import MAX_IDENTIFIER_CHARS, input_model
+from schemas.models import ALLOWABLE_RULE, MAX_IDENTIFIER_CHARS, NOT_ALLOWABLE, input_model
 from schemas.pseudonym import holds_bsn, mask_bsn
 from schemas.wire import DOMAINS, VERWIJDERD
 
@@ -176,8 +176,10 @@ def _bounded(value: str, name: str) -> str:
 
 
 def _text(value: str, name: str) -> str:
-    """``value`` if it is valid Unicode within its length bound (:func:`_bounded`); else
-    :class:`InvalidEvent`."""
+    """``value`` if it is valid Unicode within its length bound (:func:`_bounded`) and holds
+    only characters CloudEvents allows in a ``String`` (:data:`~schemas.models.NOT_ALLOWABLE`:
+    no control characters — a line break in ``id`` could not travel as an HTTP header or a
+    log line — nor noncharacters); else :class:`InvalidEvent` (``bad-type``)."""
     _bounded(value, name)
     try:
         value.encode("utf-8")
@@ -187,6 +189,8 @@ def _text(value: str, name: str) -> str:
             field=name,
             reason="bad-type",
         ) from None
+    if NOT_ALLOWABLE.search(value):
+        raise InvalidEvent(f"{name}: {ALLOWABLE_RULE}", field=name, reason="bad-type")
     return value
 
 

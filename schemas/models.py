@@ -124,6 +124,31 @@ def _unicode_text(value: str) -> str:
 
 _TEXT = AfterValidator(_unicode_text)
 
+NOT_ALLOWABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ufdd0-\ufdef"
+    + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
+    + "]"
+)
+"""Characters CloudEvents' ``String`` type disallows (spec.md, "Type System"): the control
+characters U+0000–U+001F and U+007F–U+009F, and Unicode's noncharacters (U+FDD0–U+FDEF and the
+last two code points of every plane). A lone surrogate is refused by :func:`_unicode_text`."""
+ALLOWABLE_RULE = (
+    "must not contain control characters (U+0000-U+001F, U+007F-U+009F) or Unicode noncharacters"
+)
+"""The rule a value holding a :data:`NOT_ALLOWABLE` character breaks (the value is never
+echoed: a line break in an identifier is most often a cell that ran into the next one)."""
+
+
+def _allowable(value: str) -> str:
+    """An identifier of an input event: only CloudEvents' allowable characters
+    (:data:`NOT_ALLOWABLE`)."""
+    if NOT_ALLOWABLE.search(value):
+        raise PydanticCustomError("bad_text", ALLOWABLE_RULE)
+    return value
+
+
+_ALLOWABLE = AfterValidator(_allowable)
+
 
 def _identifier_chars(value: str) -> str:
     """An identifier of at most :data:`MAX_IDENTIFIER_CHARS` characters."""
@@ -152,7 +177,9 @@ def _string_type(spec: Mapping[str, Any], *, bounded: bool) -> Any:
     """The pydantic type of an Avro string field (see :func:`_python_type`)."""
     kind = spec.get("schakel.kind")
     if kind == "id" and bounded:
-        return Annotated[str, BeforeValidator(_identifier), Strict(), _IDENTIFIER_CHARS, _TEXT]
+        return Annotated[
+            str, BeforeValidator(_identifier), Strict(), _IDENTIFIER_CHARS, _TEXT, _ALLOWABLE
+        ]
     if kind == "id":
         return Annotated[str, BeforeValidator(_identifier), Strict(), _TEXT]
     if kind == "iwmo-code":

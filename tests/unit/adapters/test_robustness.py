@@ -59,6 +59,8 @@ BAD_JSON = [
     ("5000-digit integer", json.dumps(event(2)).replace('"C-2"', HUGE), "malformed"),
     ("5000-digit integer in data.bsn", json.dumps(event(2)).replace(f'"{BSN}"', HUGE), "malformed"),
     ("lone surrogate", json.dumps(event(2)).replace('"C-2"', '"\\ud800"'), "bad-type"),
+    ("line break in an identifier", json.dumps(event(2)).replace('"C-2"', '"C-\\r2"'), "bad-type"),
+    ("ANSI escape in the id", json.dumps(event(2)).replace('"wt-2"', '"\\u001b[2J"'), "bad-type"),
     ("NaN", json.dumps(event(2)).replace('"C-2"', "NaN"), "malformed"),
     ("1e999", json.dumps(event(2)).replace('"C-2"', "1e999"), "malformed"),
 ]
@@ -131,17 +133,26 @@ def test_sociale_dienst_goes_on(tmp_path: Path, bad: str, reason: str) -> None:
     assert_goes_on(make_harness(SocialeDienstSource([path], source=SOURCE), tmp_path), reason)
 
 
-def test_vroegsignalering_goes_on(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (f"S-2;{FULL_WIDTH};energie;2026-01-05;12,50;30;geen", "bsn"),
+        # a quoted cell may hold a CR (only LF ends a line): not in an identifier
+        (f'"S-\r2";{BSN};energie;2026-01-05;12,50;30;geen', "bad-type"),
+        (f'"S-\x0c2";{BSN};energie;2026-01-05;12,50;30;geen', "bad-type"),
+    ],
+)
+def test_vroegsignalering_goes_on(tmp_path: Path, bad: str, reason: str) -> None:
     header = "signaal_id;bsn;partner;datum_signaal;bedrag;dagen_achterstand;dreiging"
     rows = [
         f"S-1;{BSN};energie;2026-01-05;12,50;30;geen",
-        f"S-2;{FULL_WIDTH};energie;2026-01-05;12,50;30;geen",
+        bad,
         f"S-3;{BSN};energie;2026-01-05;12,50;30;geen",
     ]
     path = tmp_path / "signalen.csv"
-    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    path.write_bytes(("\n".join([header, *rows]) + "\n").encode("utf-8"))
     hx = make_harness(VroegsignaleringSource([path], source=SOURCE), tmp_path)
-    assert_goes_on(hx, "bsn")
+    assert_goes_on(hx, reason)
 
 
 @pytest.mark.parametrize(
