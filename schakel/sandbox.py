@@ -28,6 +28,7 @@ import kafka.errors
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
+from schakel import wiring
 from schakel.broker import EmbeddedBroker
 from schakel.topics import ensure_topics
 from schemas.exceptions import PermanentError
@@ -183,6 +184,7 @@ def target(
         return
     run = run_settings(settings, bootstrap, namespace or generated_namespace(kind))
     wire = run.wire()
+    wiring.reachable(bootstrap, named_by="--bootstrap")
     try:
         used = namespace_in_use(bootstrap, wire)
     except KafkaError as exc:
