@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -21,6 +22,17 @@ from schemas.pseudonym import mask_bsn
 log = logging.getLogger("schakel.adapters")
 
 QUARANTAINE_SCHEMA = "nl.schakel.intern.quarantaine"
+
+
+@dataclass(frozen=True)
+class Written:
+    """A quarantine entry :meth:`Quarantine.flush` wrote: the rejected record's location,
+    reason code and message as given to :meth:`Quarantine.put` (unmasked: the file's line
+    masks BSNs)."""
+
+    location: Location
+    reason: str
+    message: str
 
 
 class Quarantine:
@@ -43,8 +55,8 @@ class Quarantine:
         self.path = path
         self._publisher = publisher
         self._handle: IO[str] | None = None
-        self._held: list[tuple[str, str]] = []
-        """(file line, reason) of the entries put since the last :meth:`flush`."""
+        self._held: list[tuple[str, Written]] = []
+        """(file line, entry) of the entries put since the last :meth:`flush`."""
 
     def put(
         self, location: Location, reason: str, message: str, digest: str | None
@@ -62,7 +74,8 @@ class Quarantine:
         }
         if self._publisher is not None:
             self._dead_letter(self._publisher, entry)
-        self._held.append((json.dumps(entry, ensure_ascii=False) + "\n", reason))
+        line = json.dumps(entry, ensure_ascii=False) + "\n"
+        self._held.append((line, Written(location, reason, message)))
         return entry
 
     def _dead_letter(self, publisher: Publisher, entry: dict[str, Any]) -> None:
@@ -97,9 +110,9 @@ class Quarantine:
             extra={"adapter": self.adapter, "error": type(exc).__name__},
         )
 
-    def flush(self) -> list[str]:
-        """Append the lines held to the file and fsync it; return the reasons of the entries
-        written (in the order put)."""
+    def flush(self) -> list[Written]:
+        """Append the lines held to the file and fsync it; return the entries written (in the
+        order put), each once: a line dropped by :meth:`discard` is never returned."""
         held, self._held = self._held, []
         if held:
             if self._handle is None:
@@ -109,7 +122,7 @@ class Quarantine:
         if self._handle is not None:
             self._handle.flush()
             os.fsync(self._handle.fileno())
-        return [reason for _, reason in held]
+        return [written for _, written in held]
 
     def discard(self) -> None:
         """Drop the lines held since the last :meth:`flush` (their records are read again)."""

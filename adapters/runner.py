@@ -43,6 +43,8 @@ OUTAGE_FIRST_WAIT_S = 1.0
 OUTAGE_MAX_WAIT_S = 30.0
 
 RejectHook = Callable[[Location, str, str], None]
+"""Told of each rejected record — (location, reason code, message) — when its quarantine line
+is written: once per record, never for an attempt an outage made the runner drop."""
 
 
 @dataclass
@@ -113,8 +115,9 @@ class Runner:
     Guarantees: a cursor is stored only after the broker acknowledged every event and
     dead-letter record up to it and the quarantine file was fsynced; every record yielded by
     the source is published, quarantined or — if the source marks it ``skipped`` — counted
-    as skipped by kind; never silently dropped; a record is quarantined once, even when an
-    outage makes the run read it again (:class:`~adapters.quarantine.Quarantine`); an event
+    as skipped by kind; never silently dropped; a record is quarantined — and told to
+    ``on_reject`` (:data:`RejectHook`) — once, even when an outage makes the run read it again
+    (:class:`~adapters.quarantine.Quarantine`); an event
     is counted as published once the broker acknowledged it.
     Not guaranteed: exactly-once delivery — after a crash the records since the last
     checkpoint are published again with the same ids."""
@@ -169,8 +172,6 @@ class Runner:
             "adapter.record_rejected",
             extra={"adapter": self.source.name, "location": str(record.location), "reason": reason},
         )
-        if self._on_reject is not None:
-            self._on_reject(record.location, reason, message)
 
     def _validate(self, record: Record) -> Event | InvalidEvent:
         if record.rejection is not None:
@@ -263,9 +264,12 @@ class Runner:
         return {}
 
     def _write_quarantine(self) -> None:
-        """Write the quarantine lines held (fsynced) and count them as rejected."""
-        for reason in self.quarantine.flush():
-            self.metrics.rejected.labels(self.source.name, reason).inc()
+        """Write the quarantine lines held (fsynced), count them as rejected and tell the
+        ``on_reject`` hook of each: once per record, as the line is written once."""
+        for written in self.quarantine.flush():
+            self.metrics.rejected.labels(self.source.name, written.reason).inc()
+            if self._on_reject is not None:
+                self._on_reject(written.location, written.reason, written.message)
 
     def _forget_held(self) -> None:
         """After a failed run or submit: drop the quarantine lines and acknowledgements still

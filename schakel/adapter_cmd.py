@@ -131,6 +131,8 @@ def run(args: argparse.Namespace, settings: AdapterSettings) -> int:
 
 def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
     bootstrap = wiring.bootstrap(settings)
+    if args.once:  # continuous mode waits an outage out (Runner.run_forever)
+        wiring.reachable(bootstrap)
     runner = build_runner(
         args.name,
         args.spec or "",
@@ -207,8 +209,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main_publish(args: argparse.Namespace, settings: AdapterSettings) -> int:
-    bootstrap = wiring.bootstrap(settings)
     try:
+        bootstrap = wiring.reachable(wiring.bootstrap(settings))
         runner = build_runner(
             "publish",
             ",".join(args.files),

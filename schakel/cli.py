@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from kafka.errors import KafkaError
+
 from schakel import __version__
 from schakel.logs import setup_logging, tell_held_back
 from schemas.exceptions import SchakelError, SettingsError, TransientError
@@ -291,6 +293,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         tell_held_back()
         print(f"schakel: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
         return EXIT_TEMPFAIL
+    except KafkaError as exc:  # a Kafka client gave up (e.g. an address that answers, not Kafka)
+        tell_held_back()
+        name = type(exc).__name__
+        print(f"schakel: {name}: {one_line(exc).removeprefix(f'{name}: ')}", file=sys.stderr)
+        return EXIT_TEMPFAIL if exc.retriable else EXIT_CONFIG
     except (SchakelError, RuntimeError, OSError) as exc:
         # errors of configuration, data or environment: one clear line, no stack trace
         tell_held_back()

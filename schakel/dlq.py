@@ -196,7 +196,9 @@ def _adapters(record: Any, deserializer: RecordDeserializer) -> DeadLetter:
 
 def dead_letters(settings: CommonSettings, bootstrap: str) -> list[DeadLetter]:
     """Every dead letter of the namespace, one per id (copies of one dead letter merged), in
-    topic order."""
+    topic order. Raises :class:`~schakel.wiring.BrokerUnreachable` if Kafka does not answer
+    (:func:`~schakel.wiring.reachable`)."""
+    wiring.reachable(bootstrap)
     wire: Wire = settings.wire()
     deserializer = RecordDeserializer(wiring.registry(settings))
     found: dict[str, DeadLetter] = {}

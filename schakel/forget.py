@@ -27,7 +27,10 @@ from schemas.wire import TOPICS, VERGETEN_SCHEMA
 
 
 def forget(settings: ForgetSettings, bsns: list[str], bootstrap: str) -> list[str]:
-    """Forget the citizens; return their pseudonyms (for the operator's own records)."""
+    """Forget the citizens; return their pseudonyms (for the operator's own records). Raises
+    :class:`~schakel.wiring.BrokerUnreachable` before anything is written if Kafka does not
+    answer (:func:`~schakel.wiring.reachable`)."""
+    wiring.reachable(bootstrap)
     registry = wiring.registry(settings)
     pseudonymise = wiring.pseudonymiser(settings, announce=False)
     wire = settings.wire()

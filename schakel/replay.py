@@ -264,6 +264,7 @@ def replay(
     from streams.readmodel import ReadModel
 
     def report(location: Location, reason: str, message: str) -> None:
+        # called once per rejected line, as its quarantine line is written (RejectHook)
         print(f"{location}: {reason}: {message}", file=sys.stderr)
 
     with (

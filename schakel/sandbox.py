@@ -19,18 +19,22 @@ from __future__ import annotations
 import contextlib
 import secrets
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import kafka.errors
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
+from schakel import wiring
 from schakel.broker import EmbeddedBroker
 from schakel.topics import ensure_topics
 from schemas.exceptions import PermanentError
 from schemas.settings import Settings
 from schemas.wire import Wire
+from streams.offsets import RETRY_S
 
 
 class SandboxError(PermanentError, RuntimeError):
@@ -100,21 +104,60 @@ def namespace_in_use(bootstrap: str, wire: Wire) -> list[str]:
     return topics + [f"group {g}" for g in groups]
 
 
+GROUP_PATIENCE_S = 10.0
+"""How long :func:`delete_namespace` asks again while a group's coordinator is not there yet."""
+
+
 def delete_namespace(bootstrap: str, wire: Wire) -> list[str]:
     """Delete every topic and consumer group of the namespace of ``wire``; return the groups
     that could not be deleted (a group with live members: stop the workers first). The run's
-    own group is deleted by name even if the broker does not list groups. Raises
-    :class:`KafkaError` if a topic could not be deleted."""
+    own group is deleted by name even if the broker does not list groups. A retriable error of
+    the group coordinator — a cluster that never had a consumer group has none until asked,
+    then one still starting — is asked again for up to :data:`GROUP_PATIENCE_S` seconds, then
+    returned as not deleted; the topics are deleted in any case. Raises :class:`KafkaError` if
+    a topic could not be deleted."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="schakel-sandbox")
     try:
         topics, groups = _members(admin, _prefix(wire))
-        results = admin.delete_groups(sorted({*groups, wire.group_id}))
         if topics:
             admin.delete_topics(topics)
+        left = _delete_groups(admin, sorted({*groups, wire.group_id}))
     finally:
         admin.close()
-    gone = ("OK", "GroupIdNotFoundError")
-    return [f"group {g} ({r})" for g, r in sorted(results.items()) if r not in gone]
+    return [f"group {g} ({error})" for g, error in sorted(left.items())]
+
+
+def _delete_groups(admin: KafkaAdminClient, groups: list[str]) -> dict[str, str]:
+    """Delete ``groups``; return those not deleted with the name of their error (a group that
+    does not exist counts as deleted)."""
+    deadline = time.monotonic() + GROUP_PATIENCE_S
+    left: dict[str, str] = {}
+    while True:
+        try:
+            results: dict[str, str] = admin.delete_groups(groups)
+        except KafkaError as exc:
+            if not exc.retriable:
+                raise
+            results = dict.fromkeys(groups, type(exc).__name__)
+        for group, error in results.items():
+            if error in ("OK", "GroupIdNotFoundError"):
+                left.pop(group, None)
+            else:
+                left[group] = error
+        groups = sorted(g for g in results if g in left and _retriable(left[g]))
+        if not groups or time.monotonic() >= deadline:
+            return left
+        time.sleep(RETRY_S)
+
+
+def _retriable(error: str) -> bool:
+    """Whether the Kafka error named ``error`` is retriable."""
+    kind = getattr(kafka.errors, error, None)
+    return (
+        isinstance(kind, type)
+        and issubclass(kind, KafkaError)
+        and getattr(kind, "retriable", False) is True
+    )
 
 
 @contextlib.contextmanager
@@ -141,6 +184,7 @@ def target(
         return
     run = run_settings(settings, bootstrap, namespace or generated_namespace(kind))
     wire = run.wire()
+    wiring.reachable(bootstrap, named_by="--bootstrap")
     try:
         used = namespace_in_use(bootstrap, wire)
     except KafkaError as exc:

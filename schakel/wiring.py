@@ -8,14 +8,19 @@ import sys
 from pathlib import Path
 
 from adapters.publisher import Publisher
-from schemas.exceptions import PermanentError
+from schemas.exceptions import PermanentError, TransientError
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry, SchemaRegistry
 from schemas.registry_client import ConfluentRegistry, RegistryConnection
 from schemas.serde import RecordSerializer
 from schemas.settings import CommonSettings, KeyedSettings
+from streams.reachability import addresses, wait_answering
 
 BROKER_FILE = "embedded-broker.json"
+CONNECT_WAIT_S = 5.0
+"""How long a one-shot command (``publish``, ``adapter --once``, ``dlq``, ``forget``, ``replay``
+and ``demo`` with ``--bootstrap``) waits for its Kafka to accept a connection before it stops
+with :class:`BrokerUnreachable` (:func:`reachable`)."""
 
 
 class NoKafkaError(PermanentError, RuntimeError):
@@ -62,6 +67,25 @@ def bootstrap(settings: CommonSettings) -> str:
             "no Kafka configured (SCHAKEL_KAFKA_BOOTSTRAP) and no embedded broker running: "
             "start one with `schakel broker` or set SCHAKEL_KAFKA_BOOTSTRAP"
         ) from None
+
+
+class BrokerUnreachable(TransientError):
+    """Transient: the configured Kafka did not answer (exit 75, one line)."""
+
+
+def reachable(bootstrap: str, *, named_by: str = "SCHAKEL_KAFKA_BOOTSTRAP") -> str:
+    """``bootstrap``, once one of its addresses accepted a TCP connection; raises
+    :class:`BrokerUnreachable` (naming ``named_by``, where the address came from) if none did
+    within :data:`CONNECT_WAIT_S` seconds. For one-shot commands: an address where nothing
+    listens fails in seconds, not after the Kafka client's own 30 s. A bootstrap with no
+    ``host:port`` to try is left to the Kafka client. A process that runs on (worker,
+    continuous adapter, webhook) waits an outage out instead and does not call this."""
+    if addresses(bootstrap) and not wait_answering(bootstrap, CONNECT_WAIT_S):
+        raise BrokerUnreachable(
+            f"Kafka at {bootstrap} did not answer (no connection within {CONNECT_WAIT_S:.0f} s); "
+            f"is it running? ({named_by})"
+        )
+    return bootstrap
 
 
 def publisher(settings: CommonSettings, bootstrap_servers: str, client_id: str) -> Publisher:

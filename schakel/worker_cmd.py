@@ -9,14 +9,10 @@ from kafka.errors import KafkaError
 
 from schakel import wiring
 from schakel.topics import ensure_topics
-from schemas.exceptions import TransientError
+from schakel.wiring import BrokerUnreachable
 from schemas.settings import WorkerSettings
 
 log = logging.getLogger("schakel.worker")
-
-
-class BrokerUnreachable(TransientError):
-    """Transient: the configured Kafka did not answer at start (exit 75, one line)."""
 
 
 def run(args: argparse.Namespace, settings: WorkerSettings) -> int:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 log = logging.getLogger("schakel.streams")
@@ -30,6 +31,43 @@ def addresses(bootstrap: str) -> list[tuple[str, int]]:
         if host and port.isascii() and port.isdigit():
             out.append((host.strip("[]"), int(port)))
     return out
+
+
+def answering(
+    targets: Sequence[tuple[str, int]],
+    timeout: float,
+    connect: Callable[..., Any] = socket.create_connection,
+) -> bool:
+    """Whether any of ``targets`` accepts a TCP connection (tried in order, ``timeout`` each;
+    the connection is closed at once)."""
+    for address in targets:
+        try:
+            connect(address, timeout=timeout).close()
+        except OSError:
+            continue
+        return True
+    return False
+
+
+def wait_answering(
+    bootstrap: str,
+    within: float,
+    *,
+    connect: Callable[..., Any] = socket.create_connection,
+    every: float = 0.5,
+) -> bool:
+    """Whether any address of ``bootstrap`` accepts a TCP connection within ``within``
+    seconds: asked every ``every`` seconds, each try bounded by the time left; True at the
+    first answer, False once the time is up."""
+    targets = addresses(bootstrap)
+    deadline = time.monotonic() + within
+    while True:
+        left = deadline - time.monotonic()
+        if answering(targets, max(0.1, min(2.0, left)), connect):
+            return True
+        if left <= every:
+            return False
+        time.sleep(every)
 
 
 class BrokerProbe:
@@ -53,11 +91,7 @@ class BrokerProbe:
     def check(self) -> bool:
         """Try each address once (blocking, ``timeout`` each); returns :attr:`reachable`.
         Logs ``worker.broker_unreachable`` and ``worker.broker_reachable`` when it changes."""
-        for address in self.addresses:
-            try:
-                self._connect(address, timeout=self.timeout).close()
-            except OSError:
-                continue
+        if answering(self.addresses, self.timeout, self._connect):
             if not self.reachable:
                 log.info("worker.broker_reachable", extra={"after_checks": self._failed})
             self._failed = 0

@@ -76,7 +76,14 @@ def open_broker(kind: str, request: pytest.FixtureRequest) -> Iterator[TestBroke
             ensure_topics(embedded.bootstrap, partitions=PARTITIONS)
             yield TestBroker("embedded", embedded.bootstrap)
         return
-    cluster: KafkaCluster = request.getfixturevalue("kafka_cluster")
+    with kafka_namespace(request.getfixturevalue("kafka_cluster")) as broker:
+        yield broker
+
+
+@contextlib.contextmanager
+def kafka_namespace(cluster: KafkaCluster) -> Iterator[TestBroker]:
+    """A fresh namespace on ``cluster`` with every topic created; its topics and consumer
+    groups are deleted afterwards (also on a cluster that never had a consumer group)."""
     broker = TestBroker("kafka", cluster.bootstrap, f"test-{secrets.token_hex(5)}", cluster)
     ensure_topics(broker.bootstrap, partitions=PARTITIONS, wire=broker.wire)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from streams.rules import catalogue as cat
 from streams.rules.conditions import Condition
@@ -35,11 +35,20 @@ from streams.rules.definitions import (
 from streams.rules.explain import placeholders, rule_conditions, template_fields
 from streams.rules.states import STATES
 
+MAX_NESTING: Final = 32
+"""Deepest nesting of lists and mappings in a rule (the built-ins need 6), the rule's own mapping
+counting as the first level. A rule file nested deeper is refused before it is built
+(:mod:`streams.rules.loading`: PyYAML composes it recursively, 5,000 levels raised
+``RecursionError``); a rule given from Python is refused by :func:`compile_rule` before its
+recursive passes."""
+
 
 def compile_rule(raw: Any, source: str, bron: tuple[Path, ...] = ()) -> tuple[Rule, bool]:
     """Validate and compile one rule; returns the rule and whether it is active (``actief``).
 
-    Raises :class:`~streams.exceptions.RuleFileError` on the first problem found.
+    ``raw`` may be any Python value: lists and mappings nested deeper than :data:`MAX_NESTING`,
+    or one that contains itself, are refused like any other problem. Raises
+    :class:`~streams.exceptions.RuleFileError` on the first problem found.
     """
     if not isinstance(raw, Mapping):
         raise RuleCompiler(source, None).error(None, "a rule file must be a YAML mapping")
@@ -49,6 +58,9 @@ def compile_rule(raw: Any, source: str, bron: tuple[Path, ...] = ()) -> tuple[Ru
             "id", "required: a slug of lowercase letters, digits and dashes"
         )
     comp = RuleCompiler(source, rule_id)
+    done: dict[int, int] = {}
+    for key, value in raw.items():
+        _check_structure(comp, str(key), value, 2, path={id(raw)}, done=done)
     substituted, used = comp.substitute(raw)
     model = comp.model(RuleModel, substituted, "")
     shape = _shape(comp, model)
@@ -78,6 +90,30 @@ def compile_rule(raw: Any, source: str, bron: tuple[Path, ...] = ()) -> tuple[Ru
         if name not in used:
             raise comp.error(f"parameters.{name}", "parameter is not used by the rule")
     return rule, model.actief
+
+
+def _check_structure(
+    comp: RuleCompiler, field: str, node: Any, depth: int, *, path: set[int], done: dict[int, int]
+) -> None:
+    """Refuse ``node``, the value of top-level key ``field`` at nesting level ``depth``, if it
+    is a list or mapping nested deeper than :data:`MAX_NESTING` or one that contains itself
+    (``path``: the containers it is inside of). A container already checked at this level or
+    a deeper one (``done``: its deepest level checked) is not walked again, so a value shared
+    many times is walked at most once per level. The recursion is at most
+    :data:`MAX_NESTING` deep."""
+    if not isinstance(node, Mapping | list | tuple):
+        return
+    if id(node) in path:
+        raise comp.error(field, "a list or mapping that contains itself")
+    if depth > MAX_NESTING:
+        raise comp.error(field, f"nested deeper than {MAX_NESTING} levels")
+    if done.get(id(node), 0) >= depth:
+        return
+    path.add(id(node))
+    for child in node.values() if isinstance(node, Mapping) else node:
+        _check_structure(comp, field, child, depth + 1, path=path, done=done)
+    path.discard(id(node))
+    done[id(node)] = depth
 
 
 def _forbid(comp: RuleCompiler, model: RuleModel, fields: tuple[str, ...]) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Final
 import yaml
 
 from streams.exceptions import RuleConfigError, RuleFileError
-from streams.rules.compiler import compile_rule
+from streams.rules.compiler import MAX_NESTING, compile_rule
 from streams.rules.definitions import Rule
 from streams.rules.engine import RuleSet
 
@@ -37,11 +37,6 @@ BUILTIN_IDS: Final = (
 """The built-in rules R1–R6 of ``rules.md``, in that order."""
 
 _SUFFIXES: Final = (".yaml", ".yml")
-
-MAX_NESTING: Final = 32
-"""Deepest nesting of lists and mappings in a rule file (the built-ins need 6). Deeper YAML is
-refused before it is built: PyYAML composes it recursively (5,000 levels raised
-``RecursionError``), and so do the rule compiler's passes."""
 
 MAX_INTEGER: Final = 2**63 - 1
 """Largest integer (in magnitude) a rule file may hold: an Avro ``long``, far beyond any day

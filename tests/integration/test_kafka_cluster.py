@@ -1,6 +1,7 @@
 """The Apache Kafka launcher (schakel/kafka_cluster.py): one node with the declared broker
 settings that both client libraries use, a cluster of three that survives a kill -9 of a
-partition leader, and a start that fails without leaving a process behind."""
+partition leader, and a start that fails without leaving a process behind; the tests' Kafka
+namespace (tests/brokers.py) is torn down on a fresh node too."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
 from schakel.kafka_cluster import KafkaCluster, KafkaStartError, broker_settings
+from schakel.sandbox import namespace_in_use
+from tests.brokers import kafka_namespace
 from tests.processes import gone
 
 pytestmark = pytest.mark.kafka
@@ -146,3 +149,12 @@ def test_a_start_that_fails_leaves_nothing() -> None:
         cluster.start()
     assert all(node.process is None for node in cluster.nodes.values())
     assert not cluster.workdir.exists()
+
+
+def test_a_namespace_is_torn_down_on_a_node_that_never_had_a_consumer_group() -> None:
+    # the session's node always has a group by then; a fresh one has no group coordinator
+    # until asked (CoordinatorNotAvailable, then NotCoordinator): the teardown raised on it
+    with KafkaCluster(1) as cluster:
+        with kafka_namespace(cluster) as broker:
+            assert namespace_in_use(broker.bootstrap, broker.wire)
+        assert namespace_in_use(broker.bootstrap, broker.wire) == []

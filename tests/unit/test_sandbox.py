@@ -7,9 +7,13 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from kafka import KafkaAdminClient
+from kafka.errors import CoordinatorNotAvailableError
 
+from schakel import sandbox
 from schakel.replay import add_arguments, ordered_inputs, target_problem
 from schakel.replay import run as replay_command
 from schakel.sandbox import generated_namespace, run_settings
@@ -97,3 +101,43 @@ def test_jobs_needs_the_batch_path(capsys: pytest.CaptureFixture[str]) -> None:
     args.argv = ["replay", scenario, "--jobs", "2"]
     assert replay_command(args, load_settings()) == 2  # before anything starts
     assert "schakel replay: --jobs needs --batch" in capsys.readouterr().err
+
+
+class _Admin:
+    """A stand-in admin client whose ``delete_groups`` gives the answers queued."""
+
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+        self.asked: list[list[str]] = []
+
+    def delete_groups(self, groups: list[str]) -> dict[str, str]:
+        self.asked.append(groups)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return {g: answer[g] for g in groups}
+
+
+def test_a_group_coordinator_not_there_yet_is_asked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a fresh Apache Kafka: no coordinator until asked, then one still starting
+    monkeypatch.setattr(sandbox, "RETRY_S", 0)
+    admin = _Admin(
+        CoordinatorNotAvailableError("fresh"),
+        {"a": "NotCoordinatorError", "b": "NonEmptyGroupError"},
+        {"a": "GroupIdNotFoundError"},
+    )
+    left = sandbox._delete_groups(cast(KafkaAdminClient, admin), ["a", "b"])
+    assert left == {"b": "NonEmptyGroupError"}  # live members: told, not waited on
+    assert admin.asked == [["a", "b"], ["a", "b"], ["a"]]
+
+
+def test_a_coordinator_that_never_comes_is_told_after_the_patience(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sandbox, "RETRY_S", 0)
+    monkeypatch.setattr(sandbox, "GROUP_PATIENCE_S", 0)
+    admin = _Admin(CoordinatorNotAvailableError("never"))
+    left = sandbox._delete_groups(cast(KafkaAdminClient, admin), ["a"])
+    assert left == {"a": "CoordinatorNotAvailableError"}

@@ -268,6 +268,39 @@ def test_a_broker_outage_after_a_rejection_writes_its_entry_once(tmp_path: Path)
     assert rejected_total(hx.registry, "publish", "missing-field") == 1
 
 
+def test_the_reject_hook_fires_once_per_record_when_an_outage_repeats_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # replay's report: it fired at every attempt, and for an attempt whose entry was dropped
+    path = tmp_path / "e.jsonl"
+    path.write_text(wt_line(1) + "\n" + '{"bad": 1}\n')
+    hx = make_harness(JsonLinesSource([path]), tmp_path)
+    monkeypatch.setattr(runner_module, "OUTAGE_FIRST_WAIT_S", 0.001)
+    hx.publisher.fail = True
+    stop = threading.Event()
+    original = hx.runner.run_once
+    runs = {"n": 0}
+
+    def once() -> RunStats:
+        runs["n"] += 1
+        try:
+            return original()
+        except PublishError:
+            assert hx.rejected == []  # nothing reported for a run whose entries were dropped
+            hx.publisher.fail = runs["n"] < 2
+            raise
+        finally:
+            if runs["n"] >= 3:
+                stop.set()
+
+    hx.runner.run_once = once  # type: ignore[method-assign]
+    total = hx.runner.run_forever(0.001, stop)
+    hx.runner.close()
+    assert runs["n"] == 3 and total.rejected == 1
+    assert len(hx.quarantine_lines()) == 1
+    assert [(loc, reason) for loc, reason, _ in hx.rejected] == [(f"{path}:2", "missing-field")]
+
+
 def test_a_registry_outage_quarantines_a_bad_line_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from streams.exceptions import RuleConfigError, RuleFileError
 from streams.rules import compile_rule, load_rules
+from streams.rules.compiler import MAX_NESTING
 from streams.rules.config import MAX_DAYS
-from streams.rules.loading import MAX_NESTING
 
 from .test_loading import MELDING_RULE
 
@@ -292,6 +292,55 @@ def test_nesting_up_to_the_limit_is_read(tmp_path: Path) -> None:
     assert info.value.rule_id == "x"  # got past the YAML into the rule's validation
 
 
+def _contains_itself(kind: str) -> object:
+    if kind == "mapping":
+        loop: dict[str, object] = {}
+        loop["alle"] = loop
+        return loop
+    items: list[object] = []
+    items.append({"alle": items})
+    return items
+
+
+@pytest.mark.parametrize("kind", ["mapping", "list"])
+def test_a_definition_from_python_that_contains_itself_is_a_rule_error(kind: str) -> None:
+    # the YAML loader refuses aliases; a caller in Python can build the loop itself
+    error = error_of(broken(conditie=_contains_itself(kind)))
+    assert (error.field, error.detail) == ("conditie", "a list or mapping that contains itself")
+    assert "\n" not in str(error)
+
+
+def test_a_rule_that_is_its_own_value_is_a_rule_error() -> None:
+    raw = broken()
+    raw["conditie"] = {"alle": [raw]}
+    assert error_of(raw).field == "conditie"
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING, 5000])
+def test_a_definition_from_python_nested_deeper_than_the_limit_is_a_rule_error(
+    depth: int,
+) -> None:
+    # the rule mapping + conditie's lists: MAX_NESTING lists make MAX_NESTING + 1 levels
+    conditie: object = "wmo-melding"
+    for _ in range(depth):
+        conditie = [conditie]
+    error = error_of(broken(conditie=conditie))
+    assert (error.field, error.detail) == ("conditie", f"nested deeper than {MAX_NESTING} levels")
+
+
+def test_nesting_from_python_up_to_the_limit_is_compiled_far_enough_to_be_judged() -> None:
+    conditie: object = "wmo-melding"
+    for _ in range(MAX_NESTING - 1):
+        conditie = [conditie]
+    assert "nested" not in error_of(broken(conditie=conditie)).detail
+
+
+def test_the_same_value_twice_is_not_a_loop() -> None:
+    item = {"gebeurtenis": "nl.wmo.onderzoeken.afgerond"}
+    rule, _ = compile_rule(broken(verwacht=[item, item]), "eigen.yaml")
+    assert len(rule.verwacht) == 2
+
+
 @pytest.mark.parametrize(
     ("value", "problem"),
     [
@@ -419,3 +468,15 @@ def test_a_period_beyond_100_years_is_refused_at_load(
     assert (info.value.field or "").startswith(field)
     write(tmp_path, "r.yaml", f"id: {rule_id}\nparameters:\n  {parameter}: {MAX_DAYS}\n")
     load_rules(tmp_path)
+
+
+def test_a_value_shared_shallow_and_deep_is_judged_at_its_deepest() -> None:
+    chain: object = "wmo-melding"
+    for _ in range(MAX_NESTING - 2):
+        chain = [chain]
+    # fits at level 3 (as the first item), not at level 34 (under 31 more lists)
+    deep: object = chain
+    for _ in range(MAX_NESTING - 1):
+        deep = [deep]
+    error = error_of(broken(conditie={"alle": [chain, deep]}))
+    assert error.detail == f"nested deeper than {MAX_NESTING} levels"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from streams.reachability import BrokerProbe, addresses
+from streams.reachability import BrokerProbe, addresses, wait_answering
 
 
 class Network:
@@ -56,3 +56,13 @@ def test_unreachable_after_two_failed_checks_reachable_at_the_first_answer(
         ("WARNING", "worker.broker_unreachable"),
         ("INFO", "worker.broker_reachable"),
     ]
+
+
+def test_a_one_shot_wait_ends_at_the_first_answer_or_when_its_time_is_up() -> None:
+    network = Network()
+    network.up = {("b", 2)}
+    assert wait_answering("a:1,b:2", 5.0, connect=network, every=0.01)
+    assert network.tried == [("a", 1), ("b", 2)]
+    network.up, network.tried = set(), []
+    assert not wait_answering("a:1", 0.05, connect=network, every=0.01)
+    assert len(network.tried) >= 2  # asked again until the time was up
