@@ -42,6 +42,7 @@ from streams.reachability import PROBE_INTERVAL_S, BrokerProbe
 from streams.readmodel import ReadModel
 from streams.recovery import seek_before_resume, use_committed_highwaters
 from streams.rules import RuleSet
+from streams.sizes import PRODUCER_MAX_REQUEST_BYTES, batch_bytes, output_limit, topic_limits
 from streams.state import CitizenState
 from streams.toestand import Period
 from streams.toestand import periods as derived_periods
@@ -143,7 +144,11 @@ def _drop_local_tables_under_exactly_once(settings: WorkerSettings, app: faust.A
         shutil.rmtree(app.conf.tabledir, ignore_errors=True)
 
 
-def _faust_app(settings: WorkerSettings, bootstrap: str, app_id: str) -> faust.App:
+def _faust_app(
+    settings: WorkerSettings, bootstrap: str, app_id: str, output_bytes: int
+) -> faust.App:
+    """The Faust app; ``output_bytes``: the largest output record (streams/sizes.py), which
+    also bounds the producer's batches (:func:`streams.sizes.batch_bytes`)."""
     (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
     # Faust's web driver without Faust's own views (streams/webserver.py); on Apache Kafka
     # with idempotent producers and exactly-once processing (streams/transactions.py)
@@ -160,6 +165,8 @@ def _faust_app(settings: WorkerSettings, bootstrap: str, app_id: str) -> faust.A
         broker_heartbeat_interval=settings.heartbeat_ms / 1000,
         broker_commit_interval=1.0,
         producer_linger=PRODUCER_LINGER_S,
+        producer_max_request_size=PRODUCER_MAX_REQUEST_BYTES,
+        producer_max_batch_size=batch_bytes(output_bytes),
         consumer_auto_offset_reset="earliest",
         processing_guarantee=processing_guarantee(settings.profile),
         web_enabled=True,
@@ -272,7 +279,10 @@ def create_app(
     partitions = settings.partitions
     wire = settings.wire()
     _correct_faust(settings, bootstrap)
-    app = _faust_app(settings, bootstrap, wire.group_id)
+    # an event that would make its citizen's state or snapshot larger than the output topics
+    # take is dead-lettered before anything of it is written (streams/sizes.py)
+    output_bytes = output_limit(topic_limits(bootstrap, [wire.tijdlijnen, wire.changelog]).values())
+    app = _faust_app(settings, bootstrap, wire.group_id, output_bytes)
     serializer = RecordSerializer(registry)
     deserializer = RecordDeserializer(registry)
     metrics = WorkerMetrics()
@@ -321,6 +331,7 @@ def create_app(
         source=signal_source,
         on_due=due.push if clock_mode == "live" else (lambda subject, when: None),
         resend_redelivered=processing_guarantee(settings.profile) == "at_least_once",
+        max_output_bytes=output_bytes,
     )
 
     @app.agent(source, concurrency=1)

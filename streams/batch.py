@@ -46,8 +46,9 @@ schema registry client inherited over the fork opens its own connections in the 
 **Erasures** are honoured as the worker honours them: the erasure records on the klok topic
 from the group's committed position on are applied first (:func:`streams.state.erase`; the klok
 offsets are not committed), and an event registered at or before its citizen's erasure marker
-is dropped as erased. **History limit** and **duplicates** as in the worker: records are
-inserted in the order they are read (offset order per topic partition).
+is dropped as erased. **History limit**, **output size** (:mod:`streams.sizes`) and
+**duplicates** as in the worker: records are inserted in the order they are read (offset order
+per topic partition).
 """
 
 from __future__ import annotations
@@ -68,14 +69,23 @@ from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import VERGETEN_SCHEMA, Wire
 from streams.batch_decode import FastIngest
 from streams.batch_jobs import run_forked
-from streams.batch_kafka import BulkProducer, PartitionReader, Record, Span
+from streams.batch_kafka import BATCH_BYTES, BulkProducer, PartitionReader, Record, Span
 from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, StateCodec, snapshot_record
 from streams.gc_tuning import fewer_collections
 from streams.ingest import IngestError
+from streams.model import TimelineEvent
 from streams.offsets import end_offsets
 from streams.processor import SIGNAL_TYPES, partition_of
 from streams.signals import signal_event
-from streams.state import CitizenState, Engine, StoredEvent, close_replay, erase
+from streams.sizes import (
+    PRODUCER_MAX_REQUEST_BYTES,
+    RECORD_OVERHEAD,
+    batch_bytes,
+    check_citizen,
+    output_limit,
+    topic_limits,
+)
+from streams.state import CitizenState, Engine, Savepoint, StoredEvent, close_replay, erase
 
 log = logging.getLogger("schakel.streams")
 
@@ -144,7 +154,13 @@ class BatchRebuild:
         history_limit: int,
         embedded: bool = True,
         jobs: int = 1,
+        max_output_bytes: int | None = None,
     ) -> None:
+        """``max_output_bytes``: the largest state or snapshot record an event may leave its
+        citizen with; an event beyond it is dead-lettered
+        (:class:`~streams.sizes.OutputTooLarge`), as by the worker. ``None``: what the
+        broker's output topics allow (:func:`streams.sizes.output_limit`), asked at the start
+        of each :meth:`run`."""
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, not {jobs}")
         self.jobs = jobs
@@ -159,6 +175,12 @@ class BatchRebuild:
         self.group = wire.group_id
         self.source = source
         self.history_limit = history_limit
+        self._ask_limit = max_output_bytes is None
+        self.max_output_bytes = (
+            PRODUCER_MAX_REQUEST_BYTES - RECORD_OVERHEAD
+            if max_output_bytes is None
+            else max_output_bytes
+        )
         self.codec = StateCodec(serializer, deserializer, self.changelog)
         self.fast = FastIngest(deserializer, wire)
 
@@ -240,9 +262,12 @@ class BatchRebuild:
         one fails this raises :class:`~streams.batch_jobs.BatchJobFailed` and commits
         nothing."""
         stats = BatchStats()
+        if self._ask_limit:  # before any fork: the worker processes use the same
+            limits = topic_limits(self.bootstrap, [self.wire.tijdlijnen, self.changelog])
+            self.max_output_bytes = output_limit(limits.values())
         meta = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
         reader = self._reader()
-        producer = BulkProducer(self.bootstrap) if self.jobs == 1 else None
+        producer = self._producer() if self.jobs == 1 else None
         self._prepare()
         try:
             plan = self._plan(meta, reader)
@@ -257,7 +282,7 @@ class BatchRebuild:
                 if misplaced:  # the second round reads and writes here: clients anew
                     meta = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
                     reader = self._reader()
-                    producer = BulkProducer(self.bootstrap)
+                    producer = self._producer()
             if misplaced:
                 assert producer is not None  # made above
                 self._second_round(
@@ -271,6 +296,12 @@ class BatchRebuild:
             meta.close()
         log.info("batch.done", extra={"read": stats.read, "citizens": stats.citizens})
         return stats
+
+    def _producer(self) -> BulkProducer:
+        """A producer whose batches stay within what the output topics take."""
+        return BulkProducer(
+            self.bootstrap, batch_bytes=batch_bytes(self.max_output_bytes, BATCH_BYTES)
+        )
 
     def _reader(self) -> PartitionReader:
         return PartitionReader(
@@ -370,7 +401,7 @@ class BatchRebuild:
         acknowledged)."""
         stats = BatchStats()
         reader = self._reader()
-        producer = BulkProducer(self.bootstrap)
+        producer = self._producer()
         try:
             misplaced = self._first_round(numbers, plan, reader, producer, until=until, stats=stats)
             producer.flush()
@@ -523,7 +554,9 @@ class BatchRebuild:
                 stats.erased += 1
                 return
             accepted = state.insert(StoredEvent(event, value), self.history_limit)
-        except IngestError as exc:  # invalid, or refused by the history limit (HistoryLimitError)
+            if accepted:
+                self._check_size(state, event)
+        except IngestError as exc:  # invalid, refused by the history limit or for its size
             headers = deadletter_record_headers(
                 record.headers or (),
                 topic=topic,
@@ -550,6 +583,29 @@ class BatchRebuild:
             touched.add(subject)
         else:
             stats.duplicates += 1
+
+    def _check_size(self, state: CitizenState, event: TimelineEvent) -> None:
+        """The worker's size check (:func:`streams.sizes.check_citizen`) after ``event`` was
+        inserted (nothing else changed): if the citizen's state or snapshot is now too large,
+        take ``event`` out again and raise
+        :class:`~streams.sizes.OutputTooLarge`. The snapshot is measured with the signals as
+        they were before this run's assessment (which comes once, at the end)."""
+        try:
+            check_citizen(
+                state,
+                None,
+                self.max_output_bytes,
+                codec=self.codec,
+                serializer=self.serializer,
+                snapshot_topic=self.wire.tijdlijnen,
+                source=self.source,
+            )
+        except IngestError:
+            saved = Savepoint(
+                len(state.events) - 1, state.klok, state.signalen, state.revisies, state.uitvoer
+            )
+            state.restore(saved, event)
+            raise
 
     def _commit(self, end: dict[TopicPartition, int]) -> None:
         group = KafkaConsumer(

@@ -33,7 +33,10 @@ from confluent_kafka import KafkaError, KafkaException
 
 from schemas.exceptions import TransientError
 from streams.exceptions import StreamsError
+from streams.sizes import PRODUCER_MAX_REQUEST_BYTES
 
+BATCH_BYTES = 1024 * 1024
+"""librdkafka's ``batch.size`` of :class:`BulkProducer` unless the output topics take less."""
 READ_CHUNK = 10_000
 """Records per :meth:`PartitionReader.read` chunk (and per librdkafka ``consume`` call)."""
 STALL_SECONDS = 120.0
@@ -167,16 +170,19 @@ class PartitionReader:
 class BulkProducer:
     """One idempotent producer for every output of a run (module docstring)."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, *, batch_bytes: int = BATCH_BYTES) -> None:
+        """``batch_bytes``: librdkafka's ``batch.size``, at most the smallest
+        ``max.message.bytes`` of the output topics (:func:`streams.sizes.batch_bytes`)."""
         self._failures = _Failures()  # not self: no cycle, the producer ends with this object
         self._producer = confluent_kafka.Producer(
             {
                 "bootstrap.servers": bootstrap,
                 "acks": "all",
                 "enable.idempotence": True,
+                "message.max.bytes": PRODUCER_MAX_REQUEST_BYTES,  # its default, stated
                 "partitioner": "murmur2_random",  # Java's (and kafka-python's) for keyed records
                 "linger.ms": 20,
-                "batch.size": 1024 * 1024,
+                "batch.size": batch_bytes,
                 "queue.buffering.max.kbytes": 64 * 1024,  # bounded: a full queue waits
                 "queue.buffering.max.messages": 1_000_000,
                 "delivery.report.only.error": True,

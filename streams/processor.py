@@ -41,6 +41,11 @@ output (:class:`~streams.exceptions.OutputUnavailable`: its buffer still full af
 request timeout in a long broker outage, or a retriable Kafka error) is an outage too; for a
 signal event it is waited out at that send, the record staying applied. A send that fails
 for good undoes the record like a failing rule does, and dead-letters it.
+
+An event that would make its citizen's state or timeline snapshot larger than Kafka takes
+(:mod:`streams.sizes`) is refused like one beyond the history limit — undone and
+dead-lettered (:class:`~streams.sizes.OutputTooLarge`) before anything of it is written — so
+the flush never hands Kafka a record it refuses.
 """
 
 from __future__ import annotations
@@ -62,12 +67,13 @@ from schemas.exceptions import SerdeError, TransientError
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import KLOK_SCHEMA, VERGETEN_SCHEMA, Wire
 from streams.batch_decode import FastIngest
-from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, snapshot_record
+from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, StateCodec, snapshot_record
 from streams.exceptions import OutputUnavailable
 from streams.ingest import IngestError
 from streams.metrics import WorkerMetrics
 from streams.model import TimelineEvent
 from streams.signals import signal_event
+from streams.sizes import PRODUCER_MAX_REQUEST_BYTES, RECORD_OVERHEAD, check_citizen
 from streams.state import (
     CitizenState,
     Engine,
@@ -140,12 +146,14 @@ class Processor:
         on_due: Callable[[str, date], None] = lambda subject, due: None,
         store_state: StoreState | None = None,
         resend_redelivered: bool = True,
+        max_output_bytes: int = PRODUCER_MAX_REQUEST_BYTES - RECORD_OVERHEAD,
     ) -> None:
         """``send_snapshot`` (awaited: erasure tombstones) and ``queue_snapshot`` (flush) write
         to the timeline topic; ``store_state`` writes the table (default: ``table[subject] =
         state``, for a plain dict); ``resend_redelivered``: a record delivered again re-sends
         the signal events it caused (at least once; not under exactly-once, module
-        docstring)."""
+        docstring); ``max_output_bytes``: the largest state or snapshot record (key, value and
+        headers) an event may leave its citizen with (:func:`streams.sizes.output_limit`)."""
         self.wire = wire
         self.table = table
         self.engine = engine
@@ -168,6 +176,8 @@ class Processor:
         self.source = source
         self.on_due = on_due
         self.resend_redelivered = resend_redelivered
+        self.max_output_bytes = max_output_bytes
+        self.state_codec = StateCodec(serializer, deserializer, wire.changelog)
         self.unavailable = False
         """True while a record waits for an outage to end (``/ready`` answers 503)."""
         self.retry_first_s = RETRY_FIRST_S
@@ -345,9 +355,9 @@ class Processor:
                 today=self.today(),
                 history_limit=self.history_limit,
             )
-            sends = self._record(state, outcome, trigger) if outcome.accepted else []
+            sends = self._record(state, outcome, trigger, sized=True) if outcome.accepted else []
         except BaseException:
-            undo()  # dead-lettered or retried: as if never read
+            undo()  # dead-lettered (OutputTooLarge too) or retried: as if never read
             raise
         if not outcome.accepted:
             self.metrics.duplicates.inc()
@@ -429,16 +439,20 @@ class Processor:
             )
 
     def _record(
-        self, state: CitizenState, outcome: Outcome, trigger: str
+        self, state: CitizenState, outcome: Outcome, trigger: str, *, sized: bool = False
     ) -> list[tuple[Any, bytes]]:
         """Encode the signal changes of one step, remember them (``uitvoer``) and mark the
         citizen dirty; returns the signal events to send (:meth:`_send`). Synchronous: the
         state is complete before the first send is awaited (module docstring), and a failure
-        here leaves nothing sent, so the caller can restore the state."""
+        here leaves nothing sent, so the caller can restore the state. ``sized`` (an event):
+        raises :class:`~streams.sizes.OutputTooLarge` before anything is counted if the
+        citizen's state or snapshot would now be larger than :attr:`max_output_bytes`."""
         events = [signal_event(change, self.source) for change in outcome.changes]
         payloads = [self.serializer(event, self.wire.signalen) for event in events]
         if payloads:
             state.remember_output(trigger, payloads)
+        if sized:
+            self._check_size(state, outcome.clock)
         self._mark(state, outcome.clock)
         if outcome.due is not None:
             self.on_due(state.subject, outcome.due)
@@ -450,6 +464,18 @@ class Processor:
             }[change.kind]
             counter.labels(change.signal.regel).inc()
         return list(zip(events, payloads, strict=True))
+
+    def _check_size(self, state: CitizenState, clock: date | None) -> None:
+        """:func:`streams.sizes.check_citizen`: the outputs :meth:`flush` would write."""
+        check_citizen(
+            state,
+            clock,
+            self.max_output_bytes,
+            codec=self.state_codec,
+            serializer=self.serializer,
+            snapshot_topic=self.wire.tijdlijnen,
+            source=self.source,
+        )
 
     def _undo_point(
         self, state: CitizenState, event: TimelineEvent | None = None

@@ -1,0 +1,165 @@
+"""How large an output record of the stream core may be, and the check that keeps every
+citizen's whole-citizen outputs — the state on the table changelog and the timeline snapshot —
+under it.
+
+Kafka refuses a record larger than the producer's request limit (the worker's aiokafka
+producer: :data:`PRODUCER_MAX_REQUEST_BYTES`; librdkafka's ``message.max.bytes`` on the batch
+path: the same) or than its topic's ``max.message.bytes`` (the broker's default
+:data:`BROKER_DEFAULT_MAX_MESSAGE_BYTES`). Neither path survives such a refusal: the worker's
+producer buffer task dies on the producer's own refusal (the worker stalls while ``/ready``
+says 200), and a refusal by the broker is dropped with a warning, the transaction committed
+without the record, and every later record of that producer on the same output partition
+fails with ``OutOfOrderSequenceNumber`` (also dropped); the batch path stops on the producer's
+refusal and reports the broker's as an outage (docs/operations.md, "Output records too large").
+
+So a refusal is never let happen: the producers' batches are kept within the limit
+(:func:`batch_bytes`), and an event that would make its citizen's state or snapshot
+larger than :func:`output_limit` allows is refused *before* anything of it is written, like an
+event beyond the history limit (:class:`OutputTooLarge`: dead-lettered, stage ``accept``,
+reason ``too-large``, the state and every signal as they were). Both the state (every accepted
+event's wire bytes) and the snapshot grow with the history: at the default history limit of
+2,000 events a citizen's state is about 0.3 MB with ordinary events, but 7.4 MB with events
+whose attributes are as long as the adapters allow (ASCII; 28.6 MB in 4-byte UTF-8), which
+passes 1 MB after about 285 (73) such events.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from schemas.binding import record_headers
+from schemas.serde import RecordSerializer
+from streams.codec import SNAPSHOT_SCHEMA, StateCodec, snapshot_record
+from streams.ingest import IngestError
+from streams.state import CitizenState
+
+log = logging.getLogger("schakel.streams")
+
+PRODUCER_MAX_REQUEST_BYTES = 1_000_000
+"""The producers' request limit (Faust's ``producer_max_request_size``, librdkafka's
+``message.max.bytes``, both 1,000,000 by default, set explicitly): a larger record is refused
+before it is sent."""
+BROKER_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
+"""Kafka's default ``message.max.bytes`` (a topic without ``max.message.bytes`` of its own)."""
+RECORD_OVERHEAD = 512
+"""Bytes allowed for what Kafka adds to a record's key, value and headers: the record batch
+header (61), the record's framing (varints) and slack."""
+PRODUCER_BATCH_BYTES = 16_384
+"""The worker's producer batch size (Faust's ``producer_max_batch_size`` default)."""
+EXACT_FROM = 4
+"""The sizes are computed exactly (by encoding) only once the wire bytes of a citizen's
+events reach a quarter of the limit: below, neither output comes near it (the state is those
+bytes plus a few per event and the signals; the snapshot holds less of each event)."""
+
+
+class OutputTooLarge(IngestError):
+    """An event that would make its citizen's state or timeline snapshot larger than Kafka
+    accepts (:func:`output_limit`). Permanent for this record while the limit stands: it is
+    dead-lettered (stage ``accept``, reason ``too-large``) and leaves the state as it was."""
+
+    def __init__(self, output: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"with this event the citizen's {output} would be {size} bytes, more than the "
+            f"{limit} an output record may have (the producer's request limit and the "
+            "max.message.bytes of the output topics): the event is refused, not accepted",
+            stage="accept",
+            reason="too-large",
+        )
+        self.output, self.size, self.limit = output, size, limit
+
+
+def output_limit(topic_limits: Iterable[int | None]) -> int:
+    """Largest key + value + headers an output record may have: the smallest of the
+    producer's request limit and the output topics' ``max.message.bytes`` (``None``: the
+    broker's default), less :data:`RECORD_OVERHEAD`."""
+    limits = [BROKER_DEFAULT_MAX_MESSAGE_BYTES if x is None else x for x in topic_limits]
+    return min([PRODUCER_MAX_REQUEST_BYTES, *limits]) - RECORD_OVERHEAD
+
+
+def batch_bytes(limit: int, default: int = PRODUCER_BATCH_BYTES) -> int:
+    """The producer's batch size for an output limit of ``limit``: ``default`` unless that is
+    larger. The broker applies ``max.message.bytes`` to a whole record batch, and neither
+    aiokafka nor librdkafka splits a batch it refuses: records that fit one by one must not
+    be batched past the limit (a record larger than the batch size goes in a batch alone)."""
+    return min(default, limit)
+
+
+def topic_limits(bootstrap: str, topics: Iterable[str]) -> dict[str, int | None]:
+    """``max.message.bytes`` of each of ``topics`` as the broker reports it; ``None`` where it
+    reports none (a topic on the broker's default: only values set somewhere are reported) or
+    cannot tell (a broker without the API, or not reached: logged as
+    ``size.limits_unknown``)."""
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+
+    names = list(topics)
+    found: dict[str, int | None] = dict.fromkeys(names)
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+        try:
+            asked = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+            described = admin.describe_configs(asked)
+        finally:
+            admin.close()
+        for name in names:
+            value = _config_value(described, name, "max.message.bytes")
+            found[name] = int(value) if value is not None and value.isascii() else None
+    except Exception as exc:
+        log.warning("size.limits_unknown", extra={"error": f"{type(exc).__name__}: {exc}"})
+    return found
+
+
+def _config_value(described: Any, topic: str, name: str) -> str | None:
+    """One configuration value out of kafka-python's ``describe_configs`` answer."""
+    topics: Mapping[str, Any] = (described or {}).get("topic", {}) if described else {}
+    value = (topics.get(topic) or {}).get(name)
+    if isinstance(value, Mapping):
+        value = value.get("value")
+    return None if value is None else str(value).strip()
+
+
+def check_outputs(
+    payloads: int, limit: int, *, state: Callable[[], int], snapshot: Callable[[], int]
+) -> None:
+    """Raise :class:`OutputTooLarge` if the citizen's state (``state()``: its encoded size)
+    or snapshot (``snapshot()``) would be larger than ``limit``; ``payloads``: the wire bytes
+    of the citizen's events, below ``limit / EXACT_FROM`` of which nothing is encoded."""
+    if payloads * EXACT_FROM < limit:
+        return
+    for output, size in (("state", state), ("timeline snapshot", snapshot)):
+        measured = size()
+        if measured > limit:
+            raise OutputTooLarge(output, measured, limit)
+
+
+def check_citizen(
+    state: CitizenState,
+    clock: date | None,
+    limit: int,
+    *,
+    codec: StateCodec,
+    serializer: RecordSerializer,
+    snapshot_topic: str,
+    source: str,
+) -> None:
+    """:func:`check_outputs` for ``state``: its changelog record (``codec``, keyed by the
+    pseudonym) and its timeline snapshot on ``snapshot_topic`` at ``clock`` with its
+    headers, as the worker's flush and the batch path write them."""
+    key = len(state.subject.encode())
+
+    def state_size() -> int:
+        return key + len(codec.encode(state))
+
+    def snapshot_size() -> int:
+        value = serializer.encode(snapshot_topic, SNAPSHOT_SCHEMA, snapshot_record(state, clock))
+        headers = record_headers(SNAPSHOT_SCHEMA, value, source=source, subject=state.subject)
+        return key + len(value) + sum(len(k) + len(v) for k, v in headers)
+
+    check_outputs(
+        sum(len(stored.payload) for stored in state.events),
+        limit,
+        state=state_size,
+        snapshot=snapshot_size,
+    )

@@ -1,0 +1,213 @@
+"""On Apache Kafka (exactly-once), an event that would make its citizen's timeline snapshot or
+state larger than Kafka takes is dead-lettered (``OutputTooLarge``, stage ``accept``) and the
+worker goes on with every other event and citizen; the batch path does the same
+(streams/sizes.py; the unit tests: tests/unit/streams/test_output_size.py).
+
+Before, on the worker: a snapshot the broker refused (its topic's ``max.message.bytes``) was
+dropped with a warning, the transaction committed without it, and every later snapshot of that
+partition failed with ``OutOfOrderSequenceNumber`` and was dropped too; a state over the
+producer's 1,000,000 bytes (a citizen with a long history of large events) crashed the
+producer's buffer task, after which the worker committed nothing more on any partition while
+``/ready`` said 200. On the batch path the broker's refusal failed the run as an outage
+(``BatchDeliveryError``) and the run after it wrote no snapshot for those citizens; the
+producer's refusal stopped every run with a ``KafkaException``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+
+from schemas.registry import LocalRegistry
+from schemas.serde import RecordDeserializer, RecordSerializer
+from streams.batch import BatchRebuild
+from streams.rules import load_rules
+from tests.brokers import TestBroker, open_broker
+from tests.integration.streams.helpers import (
+    SCENARIO,
+    consume,
+    publish,
+    read_jsonl,
+    worker_on,
+)
+
+pytestmark = pytest.mark.kafka
+
+SNAPSHOT_LIMIT = 4200
+"""``max.message.bytes`` of the snapshot topic in the first tests: the snapshot of the large
+citizen passes it with its fifth event (about 800 bytes each), the scenario's stay far below."""
+LARGE_BSN = "999990111"
+SCENARIO_EVENTS = [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"]
+DESERIALIZE = RecordDeserializer(LocalRegistry())
+
+
+def large(n: int) -> dict[str, Any]:
+    """A valid event with long identifiers (within the adapters' bounds)."""
+    return {
+        "specversion": "1.0",
+        "id": f"groot-{n}-" + "i" * 240,
+        "source": "urn:bron:" + "s" * 240,
+        "type": "nl.wijkteams.casussen.geopend",
+        "data": {"bsn": LARGE_BSN, "datum": "2026-01-10", "casus_id": "c" * 256},
+    }
+
+
+def huge(n: int) -> dict[str, Any]:
+    """A valid event as large as the adapters allow (about 14 KB on the wire, 4-byte UTF-8
+    characters): some 70 of them make a state larger than 1,000,000 bytes."""
+    clef = "\U0001d11e"
+    tail = "-" + "".join("abcdefghij"[int(d)] for d in f"{n:04d}")
+    return {
+        **large(n),
+        "id": clef * 250 + tail,
+        "source": "urn:" + clef * 252,
+        "datacontenttype": "application/" + clef * 244,
+        "dataschema": "https://x/" + clef * 2038,
+        "dataref": "https://x/" + clef * 2038,
+        "bronsleutel": clef * 250 + tail,
+        "sequence": clef * 250 + tail,
+        "data": {"bsn": LARGE_BSN, "datum": "2026-01-10", "casus_id": clef * 256},
+    }
+
+
+def limit_topic(bootstrap: str, topic: str, limit: int) -> None:
+    """Set ``max.message.bytes`` of ``topic`` and wait until the broker reports it."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        configs = {"max.message.bytes": str(limit)}
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=configs)])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            asked = ConfigResource(ConfigResourceType.TOPIC, topic, configs=None)
+            value = admin.describe_configs([asked]).get("topic", {}).get(topic, {})
+            if str(limit) in str(value.get("max.message.bytes")):
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"max.message.bytes of {topic} not applied")
+    finally:
+        admin.close()
+
+
+@pytest.fixture
+def kafka(request: pytest.FixtureRequest) -> Iterator[TestBroker]:
+    """A fresh namespace on the session's Apache Kafka."""
+    with open_broker("kafka", request) as broker:
+        yield broker
+
+
+def latest_snapshots(broker: TestBroker) -> dict[str, list[str]]:
+    """The ids of the events in each citizen's latest committed snapshot."""
+    latest: dict[str, list[str]] = {}
+    for record in consume(broker.bootstrap, broker.wire.tijdlijnen):
+        if record.value is not None:
+            _, snapshot = DESERIALIZE.decode(record.value)
+            latest[snapshot["subject"]] = sorted(e["id"] for e in snapshot["events"])
+    return latest
+
+
+def dead_letters(broker: TestBroker) -> list[dict[str, bytes]]:
+    return [dict(r.headers) for r in consume(broker.bootstrap, broker.wire.deadletter_streams)]
+
+
+def assert_refused(dead: dict[str, bytes], topic: str) -> None:
+    assert (dead["schakel.fase"], dead["schakel.fout.klasse"]) == (b"accept", b"OutputTooLarge")
+    assert dead["schakel.bron.topic"] == topic.encode()
+
+
+def split(latest: dict[str, list[str]]) -> tuple[list[str], list[list[str]]]:
+    """The ids of the events in the large citizen's snapshot, and those of the scenario's two
+    citizens."""
+    scenario = {e["id"] for e in SCENARIO_EVENTS}
+    (large_ids,) = [ids for ids in latest.values() if not set(ids) <= scenario]
+    return large_ids, sorted(ids for ids in latest.values() if set(ids) <= scenario)
+
+
+EXPECTED_SCENARIO = [["pw-1", "wmo-3"], ["wgs-1", "wgs-2", "wmo-1", "wmo-2"]]
+
+
+def test_the_worker_dead_letters_an_event_whose_snapshot_the_topic_would_refuse(
+    kafka: TestBroker, tmp_path: Path
+) -> None:
+    wire = kafka.wire
+    limit_topic(kafka.bootstrap, wire.tijdlijnen, SNAPSHOT_LIMIT)
+    worker = worker_on(kafka, tmp_path).start()
+    try:
+        publish(kafka.bootstrap, SCENARIO_EVENTS[:3], wire=wire)
+        publish(kafka.bootstrap, [large(n) for n in range(6)], wire=wire)
+        publish(kafka.bootstrap, SCENARIO_EVENTS[3:], wire=wire)
+        worker.drain(wire.event_topics)
+        assert worker.get("/ready")[0] == 200
+    finally:
+        worker.stop()
+    refused = dead_letters(kafka)
+    assert len(refused) == 2  # the fifth and the sixth large event
+    for dead in refused:
+        assert_refused(dead, wire.topic_for("nl.wijkteams.casussen.geopend"))
+    # the large citizen's snapshot with the four events that fit; the others complete,
+    # also the one whose snapshots share the large citizen's partition
+    kept, scenario = split(latest_snapshots(kafka))
+    assert [i.split("-")[1] for i in kept] == ["0", "1", "2", "3"]
+    assert scenario == EXPECTED_SCENARIO
+
+
+def test_the_worker_dead_letters_an_event_whose_state_would_pass_the_producers_limit(
+    kafka: TestBroker, tmp_path: Path
+) -> None:
+    wire = kafka.wire
+    worker = worker_on(kafka, tmp_path).start()
+    try:
+        publish(kafka.bootstrap, SCENARIO_EVENTS[:3], wire=wire)
+        publish(kafka.bootstrap, [huge(n) for n in range(80)], wire=wire)
+        publish(kafka.bootstrap, SCENARIO_EVENTS[3:], wire=wire)
+        worker.drain(wire.event_topics)
+        assert worker.get("/ready")[0] == 200
+    finally:
+        worker.stop()
+    refused = dead_letters(kafka)
+    assert refused
+    for dead in refused:
+        assert_refused(dead, wire.topic_for("nl.wijkteams.casussen.geopend"))
+    states = [r for r in consume(kafka.bootstrap, wire.changelog) if r.value is not None]
+    assert max(len(r.value) for r in states) < 1_000_000
+    kept, scenario = split(latest_snapshots(kafka))
+    assert len(kept) + len(refused) == 80
+    assert scenario == EXPECTED_SCENARIO
+
+
+def rebuild(broker: TestBroker) -> BatchRebuild:
+    return BatchRebuild(
+        broker.bootstrap,
+        wire=broker.wire,
+        engine=load_rules(),
+        serializer=RecordSerializer(LocalRegistry()),
+        deserializer=RecordDeserializer(LocalRegistry()),
+        partitions=4,
+        source="urn:schakel:test",
+        history_limit=2000,
+        embedded=False,
+    )
+
+
+@pytest.mark.parametrize("case", ["topic-limit", "producer-limit"])
+def test_the_batch_path_dead_letters_an_event_whose_outputs_kafka_would_refuse(
+    kafka: TestBroker, case: str
+) -> None:
+    wire = kafka.wire
+    if case == "topic-limit":
+        limit_topic(kafka.bootstrap, wire.tijdlijnen, SNAPSHOT_LIMIT)
+        events = [large(n) for n in range(6)]
+    else:
+        events = [huge(n) for n in range(80)]
+    publish(kafka.bootstrap, SCENARIO_EVENTS + events, wire=wire)
+    stats = rebuild(kafka).run()
+    refused = dead_letters(kafka)
+    assert stats.deadlettered == len(refused) > 0
+    for dead in refused:
+        assert_refused(dead, wire.topic_for("nl.wijkteams.casussen.geopend"))
+    kept, scenario = split(latest_snapshots(kafka))
+    assert scenario == EXPECTED_SCENARIO
+    assert len(kept) + len(refused) == len(events)
