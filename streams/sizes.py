@@ -158,7 +158,7 @@ def check_citizen(
         return key + len(value) + sum(len(k) + len(v) for k, v in headers)
 
     check_outputs(
-        sum(len(stored.payload) for stored in state.events),
+        state.payload_bytes,
         limit,
         state=state_size,
         snapshot=snapshot_size,

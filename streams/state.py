@@ -135,6 +135,8 @@ class CitizenState:
     _keys: list[tuple[object, ...]] = field(default_factory=list, repr=False)
     _versioned: int = field(default=0, repr=False)
     """How many accepted events carry a ``bronsleutel`` (0: the timeline is ``events``)."""
+    _payload_bytes: int = field(default=0, repr=False)
+    """The wire bytes of ``events``, summed (:attr:`payload_bytes`)."""
     _timeline: list[TimelineEvent] | None = field(default=None, repr=False)
     _latest: date | None = field(default=None, repr=False)
     """Derived from ``events`` (None: not computed): the timeline and the latest ``datum``."""
@@ -153,6 +155,7 @@ class CitizenState:
         self._seen = {s.event.identity for s in self.events}
         self._keys = [s.event.sort_key for s in self.events]
         self._versioned = sum(1 for s in self.events if is_versioned(s.event))
+        self._payload_bytes = sum(len(s.payload) for s in self.events)
 
     def _derive(self) -> tuple[list[TimelineEvent], date | None]:
         if self._timeline is None:
@@ -189,6 +192,13 @@ class CitizenState:
             and registered <= self.vergeten_tot
         )
 
+    @property
+    def payload_bytes(self) -> int:
+        """The wire bytes of every accepted event, summed: kept up to date by :meth:`insert`
+        and :meth:`restore` (what the size check of :mod:`streams.sizes` reads per event
+        without a pass over the history)."""
+        return self._payload_bytes
+
     def has(self, event: TimelineEvent) -> bool:
         return event.identity in self._seen
 
@@ -211,6 +221,7 @@ class CitizenState:
         self._keys.insert(index, key)
         self.events.insert(index, stored)
         self._seen.add(identity)
+        self._payload_bytes += len(stored.payload)
         event = stored.event
         if is_versioned(event):  # may change which events are current: derive anew
             self._versioned += 1
@@ -249,6 +260,7 @@ class CitizenState:
         if event is not None and len(self.events) == saved.events + 1 and self.has(event):
             at = bisect.bisect_left(self._keys, event.sort_key)
             if self.events[at].event.identity == event.identity:
+                self._payload_bytes -= len(self.events[at].payload)
                 del self.events[at], self._keys[at]
                 self._seen.discard(event.identity)
                 if is_versioned(event):

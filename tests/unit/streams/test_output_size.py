@@ -21,6 +21,7 @@ from streams.sizes import (
     check_outputs,
     output_limit,
 )
+from streams.state import CitizenState, StoredEvent
 
 from .records import OTHER_BSN, BatchIngest, Worker, message, raw
 
@@ -110,3 +111,23 @@ def test_the_limit_is_the_smallest_of_the_producer_and_the_topics() -> None:
     assert output_limit([None, None]) == PRODUCER_MAX_REQUEST_BYTES - RECORD_OVERHEAD
     assert output_limit([900, None]) == 900 - RECORD_OVERHEAD
     assert BROKER_DEFAULT_MAX_MESSAGE_BYTES > PRODUCER_MAX_REQUEST_BYTES
+
+
+def test_the_wire_bytes_summed_stay_true_through_inserts_and_undos() -> None:
+    """The size check reads ``payload_bytes`` per event instead of summing the history: it
+    stays the sum of the events' wire bytes whatever is inserted, refused or undone."""
+    batch = BatchIngest()
+    records = [message(e, n) for n, e in enumerate([large(1), small(2), large(3), small(4)])]
+    state = CitizenState(subject="s" * 32)
+    for n, record in enumerate(records):
+        event = batch.rebuild.fast.decode(record.value, record.topic)[1]
+        saved = state.savepoint()
+        assert state.insert(StoredEvent(event, record.value), history_limit=3)
+        assert not state.insert(StoredEvent(event, record.value), history_limit=3)  # duplicate
+        if n == 1:
+            state.restore(saved, event)  # undone: as if never inserted
+        assert state.payload_bytes == sum(len(s.payload) for s in state.events)
+    assert [s.event.id for s in state.events] == ["wt-1", "wt-3", "klein-4"]
+    # a state read back from its changelog record starts from the sum of its events
+    copy = CitizenState(subject=state.subject, events=list(state.events))
+    assert copy.payload_bytes == state.payload_bytes > 0
