@@ -19,7 +19,10 @@ partition of the changelog into the citizens' states, applies their erasures, st
 partition's records of the four event topics in chunks (:mod:`streams.batch_kafka`) into those
 states, then assesses and writes out its citizens and drops them before the next partition.
 Peak memory is the state of the citizens of one partition (their events, with wire bytes, as
-the changelog holds them), never a list of every record read.
+the changelog holds them), never a list of every record read. Within a partition the states go
+to the changelog last, once every other output of the partition was acknowledged (a producer
+flush): a state there marks its records done for the next run, so a failed run must leave none
+whose signals or snapshot did not arrive (``_finish``; erasure markers after their tombstones).
 
 A record that lies in another partition than its citizen's key (a producer with another
 partitioner) is not lost: it is set aside and, once every partition is done and written, applied
@@ -134,6 +137,9 @@ class Sender(Protocol):
         headers: Sequence[tuple[str, bytes]] | None = None,
         partition: int | None = None,
     ) -> None: ...
+
+    def flush(self) -> None:
+        """Return once every record sent was acknowledged; raise if one was not."""
 
 
 class BatchRebuild:
@@ -422,8 +428,11 @@ class BatchRebuild:
         erasures: Iterable[tuple[str, int | None]],
         producer: Sender,
     ) -> None:
-        """Apply ``erasures`` to ``states``; write the marker and a snapshot tombstone of each
-        citizen whose state became an erasure marker."""
+        """Apply ``erasures`` to ``states``; for each citizen whose state became an erasure
+        marker write a tombstone of its snapshot and, once every tombstone is acknowledged,
+        the marker on the changelog: a run that fails in between finds no marker the next
+        time, so it erases again, tombstone included (the marker first would make the next
+        run take the erasure as done and leave the snapshot)."""
         erased: set[str] = set()
         for subject, at in erasures:
             # as the worker: an erasure without a record timestamp holds from now
@@ -431,22 +440,25 @@ class BatchRebuild:
             if state is not states.get(subject):
                 states[subject] = state
                 erased.add(subject)
+        if not erased:
+            return
         for subject in sorted(erased):
-            self._write_erasure(states[subject], producer)
+            tombstone = record_headers(
+                SNAPSHOT_SCHEMA, f"tombstone:{subject}", source=self.source, subject=subject
+            )
+            producer.send(self.wire.tijdlijnen, key=subject.encode(), value=None, headers=tombstone)
+        producer.flush()
+        self._write_states([states[subject] for subject in sorted(erased)], producer)
 
-    def _write_erasure(self, state: CitizenState, producer: Sender) -> None:
-        """The erasure marker on the changelog and a tombstone for the snapshot."""
-        key = state.subject.encode()
-        tombstone = record_headers(
-            SNAPSHOT_SCHEMA, f"tombstone:{state.subject}", source=self.source, subject=state.subject
-        )
-        producer.send(self.wire.tijdlijnen, key=key, value=None, headers=tombstone)
-        producer.send(
-            self.changelog,
-            key=key,
-            value=self.codec.encode(state),
-            partition=self._home(state.subject),
-        )
+    def _write_states(self, written: Iterable[CitizenState], producer: Sender) -> None:
+        """Each state on the changelog, in the partition of its key."""
+        for state in written:
+            producer.send(
+                self.changelog,
+                key=state.subject.encode(),
+                value=self.codec.encode(state),
+                partition=self._home(state.subject),
+            )
 
     def _finish(
         self,
@@ -456,8 +468,17 @@ class BatchRebuild:
         producer: Sender,
         stats: BatchStats,
     ) -> None:
-        """Assess each of ``subjects`` once, write its signal changes, snapshot and state, and
-        take it out of ``states`` (memory: what the assessment derived goes with it)."""
+        """Assess each of ``subjects`` once, write its signal changes and snapshot, and take
+        it out of ``states`` (memory: what the assessment derived goes with it); then, once
+        every output sent so far is acknowledged, write their states to the changelog.
+
+        The states come last because a state on the changelog is what tells the next run that
+        a record was done (it is then a duplicate and its citizen is not written again): had
+        a state landed while a signal event or snapshot of the same run failed (an outage past
+        the producer's delivery timeout), the run would fail, and the next one would find the
+        records done and never write those outputs. With the order here a failed run leaves
+        no state whose outputs are missing; the next run redoes them with the same ids."""
+        done: list[CitizenState] = []
         for subject in sorted(subjects):
             state = states.pop(subject)
             if not state.events:  # only an erasure marker: nothing to assess or show
@@ -482,13 +503,12 @@ class BatchRebuild:
                     SNAPSHOT_SCHEMA, snapshot, source=self.source, subject=subject
                 ),
             )
-            producer.send(
-                self.changelog,
-                key=key,
-                value=self.codec.encode(state),
-                partition=self._home(subject),
-            )
+            state.drop_derived()  # memory: kept until the states are written
+            done.append(state)
             stats.citizens += 1
+        if done:
+            producer.flush()
+            self._write_states(done, producer)
 
     def _second_round(
         self,

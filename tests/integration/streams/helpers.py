@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from adapters.publisher import Publisher
 from schakel.broker import free_port
@@ -24,7 +25,9 @@ from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import DEFAULT_WIRE, Wire
+from streams.batch import BatchRebuild
 from streams.offsets import true_end_offsets
+from streams.rules import load_rules
 from tests.brokers import TestBroker
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -194,4 +197,37 @@ def worker_on(broker: TestBroker, data_dir: Path, **options: Any) -> WorkerProce
     """A :class:`WorkerProcess` pointed at ``broker``: its bootstrap, profile and namespace."""
     return WorkerProcess(
         broker.bootstrap, data_dir, wire=broker.wire, profile=broker.profile, **options
+    )
+
+
+def limit_topic(bootstrap: str, topic: str, limit: int) -> None:
+    """Set ``max.message.bytes`` of ``topic`` and wait until the broker reports it."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        configs = {"max.message.bytes": str(limit)}
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=configs)])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            asked = ConfigResource(ConfigResourceType.TOPIC, topic, configs=None)
+            value = admin.describe_configs([asked]).get("topic", {}).get(topic, {})
+            if str(limit) in str(value.get("max.message.bytes")):
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"max.message.bytes of {topic} not applied")
+    finally:
+        admin.close()
+
+
+def rebuild(broker: TestBroker) -> BatchRebuild:
+    """The batch path over ``broker``'s namespace (4 partitions, the built-in rules)."""
+    return BatchRebuild(
+        broker.bootstrap,
+        wire=broker.wire,
+        engine=load_rules(),
+        serializer=RecordSerializer(LocalRegistry()),
+        deserializer=RecordDeserializer(LocalRegistry()),
+        partitions=4,
+        source="urn:schakel:test",
+        history_limit=2000,
+        embedded=False,
     )

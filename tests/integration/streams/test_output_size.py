@@ -14,24 +14,22 @@ producer's refusal stopped every run with a ``KafkaException``."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from schemas.registry import LocalRegistry
-from schemas.serde import RecordDeserializer, RecordSerializer
-from streams.batch import BatchRebuild
-from streams.rules import load_rules
+from schemas.serde import RecordDeserializer
 from tests.brokers import TestBroker, open_broker
 from tests.integration.streams.helpers import (
     SCENARIO,
     consume,
+    limit_topic,
     publish,
     read_jsonl,
+    rebuild,
     worker_on,
 )
 
@@ -72,24 +70,6 @@ def huge(n: int) -> dict[str, Any]:
         "sequence": clef * 250 + tail,
         "data": {"bsn": LARGE_BSN, "datum": "2026-01-10", "casus_id": clef * 256},
     }
-
-
-def limit_topic(bootstrap: str, topic: str, limit: int) -> None:
-    """Set ``max.message.bytes`` of ``topic`` and wait until the broker reports it."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        configs = {"max.message.bytes": str(limit)}
-        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=configs)])
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            asked = ConfigResource(ConfigResourceType.TOPIC, topic, configs=None)
-            value = admin.describe_configs([asked]).get("topic", {}).get(topic, {})
-            if str(limit) in str(value.get("max.message.bytes")):
-                return
-            time.sleep(0.5)
-        raise AssertionError(f"max.message.bytes of {topic} not applied")
-    finally:
-        admin.close()
 
 
 @pytest.fixture
@@ -176,20 +156,6 @@ def test_the_worker_dead_letters_an_event_whose_state_would_pass_the_producers_l
     kept, scenario = split(latest_snapshots(kafka))
     assert len(kept) + len(refused) == 80
     assert scenario == EXPECTED_SCENARIO
-
-
-def rebuild(broker: TestBroker) -> BatchRebuild:
-    return BatchRebuild(
-        broker.bootstrap,
-        wire=broker.wire,
-        engine=load_rules(),
-        serializer=RecordSerializer(LocalRegistry()),
-        deserializer=RecordDeserializer(LocalRegistry()),
-        partitions=4,
-        source="urn:schakel:test",
-        history_limit=2000,
-        embedded=False,
-    )
 
 
 @pytest.mark.parametrize("case", ["topic-limit", "producer-limit"])

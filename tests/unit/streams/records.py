@@ -28,12 +28,17 @@ class Sink:
 
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
+        self.flushed: list[int] = []
+        """How many records had been sent at each :meth:`flush` (the batch path's)."""
 
     async def __call__(self, **kwargs: Any) -> None:
         self.sent.append(kwargs)
 
     def send(self, topic: str, **kwargs: Any) -> None:
         self.sent.append({"topic": topic, **kwargs})
+
+    def flush(self) -> None:
+        self.flushed.append(len(self.sent))
 
     def queue(self, **kwargs: Any) -> None:
         """The worker's synchronous send (Faust's ``send_soon``, used by its flush)."""
