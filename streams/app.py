@@ -52,6 +52,7 @@ from streams.transactions import (
     processing_guarantee,
     record_scope,
 )
+from streams.watchdog import watch_producer
 from streams.webui import register_ui
 
 log = logging.getLogger("schakel.streams")
@@ -180,6 +181,7 @@ def _faust_app(
         recovery_consistency_check=settings.profile != "embedded",
     )
     _drop_local_tables_under_exactly_once(settings, app)
+    watch_producer(app)  # a producer that failed for good stops the worker (streams/watchdog.py)
     return app
 
 
