@@ -41,5 +41,12 @@ class PublishError(AdapterError, TransientError):
     checkpointed. Transient: the same records are published again once the broker is back."""
 
 
+class SourceUnavailable(AdapterError, TransientError):
+    """The source system did not answer (the outbox's database unreachable, or its connection
+    lost): an outage, not bad input. Transient: a continuous adapter waits it out with backoff
+    (``adapter.outage``), ``--once`` exits 75; nothing after the last checkpoint was stored,
+    so the next run reads it again."""
+
+
 class CheckpointError(AdapterError, PermanentError):
     """The checkpoint could not be read or written (a file the operator must fix)."""

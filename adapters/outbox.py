@@ -34,6 +34,7 @@ row's ``event`` needs its own ``id`` (an update that reuses an earlier id is a r
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -43,7 +44,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from adapters.base import Cursor, Location, Record, Source, digest
-from adapters.exceptions import AdapterError, Rejection
+from adapters.exceptions import AdapterError, Rejection, SourceUnavailable
 from adapters.jsonlines import json_object
 from schemas.wire import DOMAINS, VERWIJDERD
 
@@ -142,15 +143,54 @@ _WRITERS = (
 )
 
 
+OUTAGE_STATES = ("08", "53300", "57P01", "57P02", "57P03")
+"""SQLSTATEs of a database that is gone for now: class 08 (connection exception),
+``too_many_connections``, ``admin_shutdown``, ``crash_shutdown`` and ``cannot_connect_now``
+(starting up or shutting down)."""
+_SERVER_SAID = re.compile(r"\b(?:FATAL|ERROR):")
+"""How libpq quotes an error the server sent while a connection was set up (psycopg gives no
+SQLSTATE for those)."""
+_FOR_NOW = (
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "too many clients",
+    "too many connections",
+    "remaining connection slots are reserved",
+)
+"""What such a server error says when it refuses only for now."""
+
+
+def _outage(exc: psycopg.Error) -> bool:
+    """Whether ``exc`` says the database does not answer for now (:class:`SourceUnavailable`)
+    rather than that something must be fixed — a wrong password or database name, a missing
+    table, no privilege (``AdapterError``). With a SQLSTATE: :data:`OUTAGE_STATES`. Without
+    one (psycopg gives none for errors while connecting) an ``OperationalError`` is an outage
+    when no server answered — refused, timed out, a connection that broke — or when the
+    server said it refuses only for now (:data:`_FOR_NOW`). A server whose messages are not
+    in English is taken at its word only for the SQLSTATEs: its refusals while connecting
+    count as outages (retried and logged, never lost)."""
+    state = exc.sqlstate
+    if state is not None:
+        return state.startswith(OUTAGE_STATES)
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    text = str(exc)
+    return not _SERVER_SAID.search(text) or any(phrase in text for phrase in _FOR_NOW)
+
+
 class OutboxSource(Source):
     """Polls the outbox table of one PostgreSQL database.
 
     Guarantees: rows are yielded in strictly increasing ``id`` order and a row is never
     skipped because a transaction with a lower id committed late (see the module doc); a
-    row whose ``event`` is not a JSON object is rejected, not skipped. A lost connection
-    raises :class:`~adapters.exceptions.AdapterError` (the run stops without checkpoint; the
-    next run reconnects). Not guaranteed: that rows are deleted — cleaning the table up is
-    the source system's business (rows up to ``last_id`` are no longer needed)."""
+    row whose ``event`` is not a JSON object is rejected, not skipped. A database that does
+    not answer, or a lost connection, raises :class:`~adapters.exceptions.SourceUnavailable`
+    (an outage: the run stops without checkpoint, and is repeated with backoff, or ``--once``
+    exits 75; the next run reconnects); a database that refuses (a wrong password, no table,
+    no privilege) raises :class:`~adapters.exceptions.AdapterError` (exit 2). Not guaranteed:
+    that rows are deleted — cleaning the table up is the source system's business (rows up
+    to ``last_id`` are no longer needed)."""
 
     name = "outbox"
 
@@ -183,7 +223,8 @@ class OutboxSource(Source):
                 raise AdapterError(f"{CANNOT_CONNECT}: {type(exc).__name__}: {SYNTAX}") from None
             except psycopg.Error as exc:
                 detail = (str(exc).strip().splitlines() or [""])[0]
-                raise AdapterError(
+                error = SourceUnavailable if _outage(exc) else AdapterError
+                raise error(
                     f"{CANNOT_CONNECT}: {type(exc).__name__}: {redact(detail, secrets)}"
                 ) from None
         return self._conn
@@ -234,7 +275,8 @@ class OutboxSource(Source):
             raise AdapterError(f"outbox: the table {TABLE} does not exist") from None
         except psycopg.Error as exc:
             self.close()
-            raise AdapterError(f"outbox: reading {TABLE} failed: {type(exc).__name__}") from None
+            error = SourceUnavailable if _outage(exc) else AdapterError
+            raise error(f"outbox: reading {TABLE} failed: {type(exc).__name__}") from None
 
     @staticmethod
     def _record(row_id: int, text: str | None) -> Record:

@@ -9,8 +9,11 @@ from typing import Any
 import psycopg
 import pytest
 
+from adapters.exceptions import AdapterError, SourceUnavailable
 from adapters.outbox import OutboxSource
 from schakel.adapter_cmd import build_runner
+from schakel.broker import free_port
+from schemas.exceptions import TransientError
 from schemas.pseudonym import pseudonym
 from schemas.settings import Settings
 from tests.integration.adapters.conftest import KEY, assert_no_bsn, events_of, insert_rows
@@ -112,15 +115,43 @@ def test_a_gap_of_an_open_transaction_is_waited_for(outbox_db: str) -> None:
 
 
 def test_connection_problems_are_source_failures(postgres: Any) -> None:
-    from adapters.exceptions import AdapterError
-
     source = OutboxSource(postgres.dsn("no_such_database"))
     with pytest.raises(AdapterError, match="cannot connect") as err:
         list(source.records({}))
     assert "password" not in str(err.value)
+    assert not isinstance(err.value, SourceUnavailable)  # the server answered: fix the DSN
     source = OutboxSource(postgres.dsn())
-    with pytest.raises(AdapterError, match="schakel_outbox does not exist"):
+    with pytest.raises(AdapterError, match="schakel_outbox does not exist") as err:
         list(source.records({}))
+    assert not isinstance(err.value, SourceUnavailable)
+    source.close()
+
+
+def test_a_database_that_does_not_answer_is_an_outage() -> None:
+    """Reproduction: ``adapter outbox --once`` exited 2 (a permanent error: "fix the
+    configuration") when the database was down, and a continuous outbox adapter logged
+    ``adapter.run_failed`` instead of waiting the outage out with backoff."""
+    dsn = f"host=127.0.0.1 port={free_port()} dbname=x user=x password=geheim connect_timeout=3"
+    with pytest.raises(SourceUnavailable, match="cannot connect") as err:
+        list(OutboxSource(dsn).records({}))
+    assert isinstance(err.value, TransientError)
+    assert "geheim" not in str(err.value)
+
+
+def test_a_connection_lost_while_reading_is_an_outage(outbox_db: str) -> None:
+    insert_rows(outbox_db, [melding("urn:outbox", n) for n in range(3)])
+    source = OutboxSource(outbox_db, batch_size=1)
+    rows = source.records({})
+    assert next(rows).cursor == {"last_id": 1}
+    with psycopg.connect(outbox_db, autocommit=True) as admin:  # the database goes away
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    with pytest.raises(SourceUnavailable, match="reading schakel_outbox failed"):
+        list(rows)
+    # the next run reconnects and reads on from its cursor
+    assert [r.cursor for r in source.records({"last_id": 1})] == [{"last_id": 2}, {"last_id": 3}]
     source.close()
 
 
