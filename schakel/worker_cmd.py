@@ -24,6 +24,7 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
 
     bootstrap = wiring.bootstrap(settings)
     rules = load_rules(settings.rules_dir)
+    wiring.reachable(bootstrap)  # nothing listens there: one line and exit 75 within seconds
     try:
         ensure_topics(
             bootstrap,
