@@ -24,10 +24,18 @@ value: never its content, never a BSN.
 Idempotent: each id re-published is recorded in ``SCHAKEL_DATA_DIR/dlq/replayed-<namespace>.json``
 after the broker acknowledged it (acks=all), and a later ``replay`` skips it. A crash between
 the acknowledgement and the record re-sends it once more, which the worker recognises as the
-same event. Counted: the summary line ``dlq replay: N re-published, M already replayed, K
-adapter record(s) to re-read at the source``. A record another producer wrote on the streams
-dead-letter topic is listed with ``?`` for the source partition or offset it does not name,
-and, without a source topic, not re-published (said on stderr). Exit codes: 0 done, 2 an
+same event. Counted: the summary line ``dlq replay: N re-published, M already replayed, O
+without value (not re-published), K adapter record(s) to re-read at the source``. A record
+another producer wrote on the streams dead-letter topic is listed with ``?`` for the source
+partition or offset it does not name, and, without a source topic, not re-published (said on
+stderr).
+
+A streams dead letter written without the original's value (it would not have fitted what
+Kafka takes: :func:`schemas.binding.deadletter_record`, header ``schakel.bron.weggelaten``
+with the value's size) is listed and shown as such, with the location to read the original
+from while the source topic's retention keeps it; ``replay`` never re-publishes it (an empty
+value is not the record): it names it and that location on stderr, one line each, and counts
+it as ``without value``. Exit codes: 0 done, 2 an
 unknown id or a replay state file that is not a JSON list of ids (:class:`DlqError`).
 """
 
@@ -45,7 +53,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schakel import wiring
-from schemas.binding import content_id, deadletter_id, original_headers
+from schemas.binding import content_id, deadletter_id, omitted_size, original_headers
 from schemas.exceptions import PermanentError, SerdeError
 from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer
@@ -82,11 +90,27 @@ class DeadLetter:
     headers: list[tuple[str, bytes]] = field(default_factory=list, repr=False)
     timestamp: int | None = None
     """Streams: the Kafka timestamp (ms) to re-publish with (module docstring)."""
+    omitted: int | None = None
+    """Streams: the size of the original's value when the dead letter was written without it
+    (too large: ``schakel.bron.weggelaten``); ``None`` when it has the value."""
 
     def line(self) -> str:
-        return (
-            f"{self.id}  {self.kind:8} {self.stage:9} {self.reason:24} {self.location}  "
+        shown = (
             f"{self.size} B sha256:{self.digest}"
+            if self.omitted is None
+            else f"value omitted ({self.omitted} B; the original at its location)"
+        )
+        return f"{self.id}  {self.kind:8} {self.stage:9} {self.reason:24} {self.location}  {shown}"
+
+    def shown_value(self) -> str:
+        """The ``value`` line of ``dlq show``: size and digest, or why there is none and
+        where the original is."""
+        if self.omitted is None:
+            return f"{self.size} bytes, sha256 {self.digest}…"
+        return (
+            f"omitted: the original's {self.omitted} bytes did not fit a dead letter; read "
+            f"it at {self.location} (topic/partition/offset) while the topic's retention "
+            "keeps it"
         )
 
 
@@ -161,6 +185,7 @@ def _streams(record: Any) -> DeadLetter:
         value=value,
         headers=list(record.headers or ()),
         timestamp=_registered(headers, record.timestamp),
+        omitted=omitted_size(record.headers or ()),
     )
 
 
@@ -239,9 +264,13 @@ def _save_replayed(path: Path, ids: set[str]) -> None:
     temporary.replace(path)
 
 
-def replay(settings: CommonSettings, bootstrap: str) -> tuple[int, int, list[DeadLetter]]:
+def replay(
+    settings: CommonSettings, bootstrap: str
+) -> tuple[int, int, list[DeadLetter], list[DeadLetter]]:
     """Re-publish the streams dead letters not replayed before; return (re-published, already
-    replayed, adapter dead letters to re-read at the source)."""
+    replayed, adapter dead letters to re-read at the source, streams dead letters written
+    without the original's value: not re-published, each named on stderr with where the
+    original is)."""
     letters = dead_letters(settings, bootstrap)
     path = _state_file(settings)
     replayed = _load_replayed(path)
@@ -249,6 +278,14 @@ def replay(settings: CommonSettings, bootstrap: str) -> tuple[int, int, list[Dea
     for letter in [d for d in todo if not d.topic]:  # written there by another producer
         print(f"dlq replay: {letter.id} names no source topic; not re-published", file=sys.stderr)
     todo = [d for d in todo if d.topic]
+    omitted = [d for d in todo if d.omitted is not None]
+    for letter in omitted:  # an empty value is not the record: never re-published
+        print(
+            f"dlq replay: {letter.id} was written without its value ({letter.omitted} B); not "
+            f"re-published: read the original at {letter.location} while retention keeps it",
+            file=sys.stderr,
+        )
+    todo = [d for d in todo if d.omitted is None]
     skipped = sum(1 for d in letters if d.kind == "streams" and d.id in replayed)
     if todo:
         producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
@@ -269,7 +306,7 @@ def replay(settings: CommonSettings, bootstrap: str) -> tuple[int, int, list[Dea
         finally:
             producer.close()
         _save_replayed(path, replayed | {d.id for d in todo})
-    return len(todo), skipped, [d for d in letters if d.kind == "adapters"]
+    return len(todo), skipped, [d for d in letters if d.kind == "adapters"], omitted
 
 
 def run(args: argparse.Namespace, settings: CommonSettings) -> int:
@@ -298,16 +335,17 @@ def run(args: argparse.Namespace, settings: CommonSettings) -> int:
             ("reason", d.reason),
             ("message", d.message),
             ("location", d.location),
-            ("value", f"{d.size} bytes, sha256 {d.digest}…"),
+            ("value", d.shown_value()),
             ("replayed", "yes" if d.id in _load_replayed(_state_file(settings)) else "no"),
         ):
             print(f"{name:9} {value}")
         return 0
-    sent, skipped, adapters = replay(settings, bootstrap)
+    sent, skipped, adapters, omitted = replay(settings, bootstrap)
     for letter in adapters:
         print(f"re-read at the source: {letter.stage} {letter.location} ({letter.reason})")
     print(
         f"dlq replay: {sent} re-published, {skipped} already replayed, "
+        f"{len(omitted)} without value (not re-published), "
         f"{len(adapters)} adapter record(s) to re-read at the source"
     )
     return 0

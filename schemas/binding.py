@@ -21,7 +21,9 @@ quarantine records         written again has the same id), ``ce_source`` = the w
 streams dead letters       ``ce_type`` = :data:`DEADLETTER_TYPE`, ``ce_id`` =
                            :func:`deadletter_id` of the source position, ``content-type:
                            application/octet-stream``; the original's CloudEvents headers
-                           under ``schakel.bron.`` (:func:`deadletter_record_headers`)
+                           under ``schakel.bron.`` (:func:`deadletter_record_headers`);
+                           without the original's value when it would not fit
+                           (:func:`deadletter_record`)
 =========================  ================================================================
 
 **No BSN in a header.** ``ce_subject`` is written only for a pseudonym (32 lowercase
@@ -36,6 +38,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import NamedTuple
 
 from schemas.envelope import SPECVERSION, Event
 from schemas.pseudonym import holds_bsn, mask_bsn
@@ -52,6 +55,8 @@ from schemas.wire import (
     HEADER_CE_TYPE,
     HEADER_CONTENT_TYPE,
     HEADER_ORIGINAL_PREFIX,
+    HEADER_SOURCE_OMITTED,
+    HEADER_SOURCE_OMITTED_REST,
     deadletter_headers,
 )
 
@@ -199,12 +204,8 @@ def deadletter_record_headers(
     (its CloudEvents ones renamed to ``schakel.bron.<name>``, restored by
     :func:`original_headers`), the :data:`schemas.wire.DEADLETTER_HEADERS`, and the dead
     letter's own CloudEvents headers (``ce_subject`` the key when it is a pseudonym)."""
-    kept = [
-        (f"{HEADER_ORIGINAL_PREFIX}{name}" if is_cloudevent_header(name) else name, value)
-        for name, value in original
-    ]
     return [
-        *kept,
+        *_renamed(original),
         *deadletter_headers(topic, partition, offset, stage, error, timestamp=timestamp),
         *cloudevent_headers(
             id=deadletter_id(topic, partition, offset),
@@ -215,6 +216,100 @@ def deadletter_record_headers(
             content_type=CONTENT_TYPE_RAW,
         ),
     ]
+
+
+def _renamed(original: Iterable[tuple[str, bytes]]) -> Headers:
+    """The original record's headers as its dead letter keeps them (CloudEvents ones renamed
+    to ``schakel.bron.<name>``)."""
+    return [
+        (f"{HEADER_ORIGINAL_PREFIX}{name}" if is_cloudevent_header(name) else name, value)
+        for name, value in original
+    ]
+
+
+HEADER_FRAMING = 10
+"""Bytes a record spends on one header besides its name and value: the two length varints
+(at most 5 bytes each). Counted per header by :func:`record_bytes` because a record from
+another producer may have any number of headers; the record's own framing and the batch
+header are in the output limit's allowance (``streams.sizes.RECORD_OVERHEAD``)."""
+
+
+def record_bytes(
+    key: bytes | None, value: bytes | None, headers: Iterable[tuple[str, bytes]]
+) -> int:
+    """The size a record counts against an output limit: its key, value, and each header's
+    name (UTF-8) and value plus :data:`HEADER_FRAMING`."""
+    size = len(key or b"") + len(value or b"")
+    return size + sum(len(n.encode()) + len(v or b"") + HEADER_FRAMING for n, v in headers)
+
+
+class DeadLetterRecord(NamedTuple):
+    """A streams dead letter as it is written: key, value (``None``: omitted), headers."""
+
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+
+def deadletter_record(
+    original: Iterable[tuple[str, bytes]],
+    *,
+    key: bytes | None,
+    value: bytes | None,
+    limit: int,
+    topic: str,
+    partition: int,
+    offset: int,
+    stage: str,
+    error: BaseException,
+    source: str,
+    time: str | None,
+    timestamp: int | None,
+) -> DeadLetterRecord:
+    """The streams dead letter of the record at ``topic``/``partition``/``offset`` (headers:
+    :func:`deadletter_record_headers`), made to fit ``limit`` (:func:`record_bytes` at most
+    ``limit``: the output limit of the writing path, ``streams.sizes.output_limit``), so
+    that no producer or broker refuses it and no rejected record goes unrecorded.
+
+    - Fits with everything (``record_bytes`` == ``limit`` included): key, value and headers.
+    - Else the value is left out (``None``) and :data:`schemas.wire.HEADER_SOURCE_OMITTED`
+      gives its size; the location and timestamp headers say where to read the original.
+    - Else (a key and headers larger than the limit themselves) the key and the original's
+      headers are left out too, :data:`schemas.wire.HEADER_SOURCE_OMITTED_REST` giving their
+      size. The dead letter's own headers (location, stage, error message of at most
+      ``MAX_ERROR_MESSAGE`` characters, CloudEvents) always remain: a few KB at most, which
+      any ``limit`` a broker is configured with is assumed to exceed."""
+    kept = _renamed(original)
+    own = deadletter_record_headers(
+        (),
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        stage=stage,
+        error=error,
+        source=source,
+        key=key,
+        time=time,
+        timestamp=timestamp,
+    )
+    if record_bytes(key, value, [*kept, *own]) <= limit:
+        return DeadLetterRecord(key, value, [*kept, *own])
+    omitted = [(HEADER_SOURCE_OMITTED, str(len(value or b"")).encode())]
+    if record_bytes(key, None, [*kept, *own, *omitted]) <= limit:
+        return DeadLetterRecord(key, None, [*kept, *own, *omitted])
+    rest = (HEADER_SOURCE_OMITTED_REST, str(record_bytes(key, None, kept)).encode())
+    return DeadLetterRecord(None, None, [*own, *omitted, rest])
+
+
+def omitted_size(headers: Iterable[tuple[str, bytes]]) -> int | None:
+    """The size of the value a dead letter was written without
+    (:data:`schemas.wire.HEADER_SOURCE_OMITTED`), or ``None`` if it has its value. A header
+    that holds no number counts as 0 bytes omitted: the value is missing all the same."""
+    for name, value in headers:
+        if name == HEADER_SOURCE_OMITTED:
+            text = (value or b"").decode("ascii", "replace")
+            return int(text) if text.isdigit() and len(text) <= 19 else 0
+    return None
 
 
 def original_headers(headers: Iterable[tuple[str, bytes]]) -> Headers:

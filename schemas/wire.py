@@ -194,6 +194,14 @@ HEADER_SOURCE_TIMESTAMP = "schakel.bron.tijdstip"
 """The original record's Kafka timestamp (ms since the epoch, decimal): when it was registered.
 ``schakel dlq replay`` re-publishes the record with it, so a citizen's erasure (which drops
 every event registered up to it) also drops a dead letter of that citizen replayed later."""
+HEADER_SOURCE_OMITTED = "schakel.bron.weggelaten"
+"""On a dead letter written without the original's value (it would not fit the output limit:
+:func:`schemas.binding.fitted_deadletter`): the value's size in bytes (decimal). The original
+is read from its topic at :data:`HEADER_SOURCE_TOPIC`/:data:`HEADER_SOURCE_PARTITION`/
+:data:`HEADER_SOURCE_OFFSET` while retention keeps it; ``schakel dlq replay`` skips it."""
+HEADER_SOURCE_OMITTED_REST = "schakel.bron.weggelaten.overig"
+"""On a dead letter whose key and original headers did not fit either (with
+:data:`HEADER_SOURCE_OMITTED`): their size in bytes (decimal); both are left out too."""
 HEADER_STAGE = "schakel.fase"
 HEADER_ERROR_CLASS = "schakel.fout.klasse"
 HEADER_ERROR_MESSAGE = "schakel.fout.melding"
@@ -207,7 +215,9 @@ DEADLETTER_HEADERS = (
     HEADER_ERROR_MESSAGE,
 )
 """Header names added to a record copied to ``schakel.deadletter.streams``
-(:data:`HEADER_SOURCE_TIMESTAMP` only when the record had a timestamp)."""
+(:data:`HEADER_SOURCE_TIMESTAMP` only when the record had a timestamp); a dead letter that
+would not fit with all of the original also has :data:`HEADER_SOURCE_OMITTED` (and perhaps
+:data:`HEADER_SOURCE_OMITTED_REST`)."""
 MAX_ERROR_MESSAGE = 1000
 
 

@@ -42,7 +42,13 @@ from streams.reachability import PROBE_INTERVAL_S, BrokerProbe
 from streams.readmodel import ReadModel
 from streams.recovery import seek_before_resume, use_committed_highwaters
 from streams.rules import RuleSet
-from streams.sizes import PRODUCER_MAX_REQUEST_BYTES, batch_bytes, output_limit, topic_limits
+from streams.sizes import (
+    PRODUCER_MAX_REQUEST_BYTES,
+    batch_bytes,
+    output_limit,
+    sized_outputs,
+    topic_limits,
+)
 from streams.state import CitizenState
 from streams.toestand import Period
 from streams.toestand import periods as derived_periods
@@ -282,8 +288,9 @@ def create_app(
     wire = settings.wire()
     _correct_faust(settings, bootstrap)
     # an event that would make its citizen's state or snapshot larger than the output topics
-    # take is dead-lettered before anything of it is written (streams/sizes.py)
-    output_bytes = output_limit(topic_limits(bootstrap, [wire.tijdlijnen, wire.changelog]).values())
+    # take is dead-lettered before anything of it is written, and a dead letter that would not
+    # fit is written without the original's value (streams/sizes.py)
+    output_bytes = output_limit(topic_limits(bootstrap, sized_outputs(wire)).values())
     app = _faust_app(settings, bootstrap, wire.group_id, output_bytes)
     serializer = RecordSerializer(registry)
     deserializer = RecordDeserializer(registry)

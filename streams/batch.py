@@ -66,7 +66,7 @@ from typing import Any, Protocol
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from schemas.binding import deadletter_record_headers, event_headers, record_headers
+from schemas.binding import deadletter_record, event_headers, record_headers
 from schemas.exceptions import SerdeError
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import VERGETEN_SCHEMA, Wire
@@ -86,6 +86,7 @@ from streams.sizes import (
     batch_bytes,
     check_citizen,
     output_limit,
+    sized_outputs,
     topic_limits,
 )
 from streams.state import CitizenState, Engine, Savepoint, StoredEvent, close_replay, erase
@@ -164,8 +165,10 @@ class BatchRebuild:
     ) -> None:
         """``max_output_bytes``: the largest state or snapshot record an event may leave its
         citizen with; an event beyond it is dead-lettered
-        (:class:`~streams.sizes.OutputTooLarge`), as by the worker. ``None``: what the
-        broker's output topics allow (:func:`streams.sizes.output_limit`), asked at the start
+        (:class:`~streams.sizes.OutputTooLarge`), as by the worker; also the largest dead
+        letter (one that would be larger is written without the original's value:
+        :func:`schemas.binding.deadletter_record`). ``None``: what the broker's output
+        topics allow (:func:`streams.sizes.output_limit`), asked at the start
         of each :meth:`run`."""
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, not {jobs}")
@@ -269,7 +272,7 @@ class BatchRebuild:
         nothing."""
         stats = BatchStats()
         if self._ask_limit:  # before any fork: the worker processes use the same
-            limits = topic_limits(self.bootstrap, [self.wire.tijdlijnen, self.changelog])
+            limits = topic_limits(self.bootstrap, sized_outputs(self.wire))
             self.max_output_bytes = output_limit(limits.values())
         meta = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
         reader = self._reader()
@@ -577,23 +580,25 @@ class BatchRebuild:
             if accepted:
                 self._check_size(state, event)
         except IngestError as exc:  # invalid, refused by the history limit or for its size
-            headers = deadletter_record_headers(
+            letter = deadletter_record(
                 record.headers or (),
+                key=record.key,
+                value=value,
+                limit=self.max_output_bytes,
                 topic=topic,
                 partition=record.partition,
                 offset=record.offset,
                 stage=exc.stage,
                 error=exc,
                 source=self.source,
-                key=record.key,
                 time=None,
                 timestamp=record.timestamp,
             )
             producer.send(
                 self.wire.deadletter_streams,
-                key=record.key,
-                value=value,
-                headers=headers,
+                key=letter.key,
+                value=letter.value,
+                headers=letter.headers,
             )
             stats.deadlettered += 1
             return

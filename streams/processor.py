@@ -62,7 +62,7 @@ from typing import Any, Literal
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from kafka.partitioner.default import murmur2
 
-from schemas.binding import deadletter_record_headers, event_headers, record_headers
+from schemas.binding import deadletter_record, event_headers, record_headers
 from schemas.exceptions import SerdeError, TransientError
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import KLOK_SCHEMA, VERGETEN_SCHEMA, Wire
@@ -153,7 +153,9 @@ class Processor:
         state``, for a plain dict); ``resend_redelivered``: a record delivered again re-sends
         the signal events it caused (at least once; not under exactly-once, module
         docstring); ``max_output_bytes``: the largest state or snapshot record (key, value and
-        headers) an event may leave its citizen with (:func:`streams.sizes.output_limit`)."""
+        headers) an event may leave its citizen with (:func:`streams.sizes.output_limit`),
+        and the largest dead letter: one that would be larger is written without the
+        original's value (:func:`schemas.binding.deadletter_record`)."""
         self.wire = wire
         self.table = table
         self.engine = engine
@@ -272,20 +274,22 @@ class Processor:
     async def _deadletter(
         self, message: Message, stage: str, reason: str, exc: BaseException
     ) -> None:
-        headers = deadletter_record_headers(
+        letter = deadletter_record(
             message.headers,
+            key=message.key,
+            value=message.value,
+            limit=self.max_output_bytes,
             topic=message.topic,
             partition=message.partition,
             offset=message.offset,
             stage=stage,
             error=exc,
             source=self.source,
-            key=message.key,
             time=datetime.now(UTC).isoformat(timespec="milliseconds"),
             timestamp=message.timestamp,
         )
         await self._handed(
-            self.send_deadletter, key=message.key, value=message.value, headers=headers
+            self.send_deadletter, key=letter.key, value=letter.value, headers=letter.headers
         )
         self.metrics.deadlettered.labels(stage, reason).inc()
 

@@ -21,6 +21,12 @@ event's wire bytes) and the snapshot grow with the history: at the default histo
 2,000 events a citizen's state is about 0.3 MB with ordinary events, but 7.4 MB with events
 whose attributes are as long as the adapters allow (ASCII; 28.6 MB in 4-byte UTF-8), which
 passes 1 MB after about 285 (73) such events.
+
+A dead letter carries a whole input record, which another producer may have written nearly as
+large as the event topics take (1,048,588 bytes by default): with the dead-letter headers it
+can pass the limit too. :func:`schemas.binding.deadletter_record` then writes it without the
+original's value (header ``schakel.bron.weggelaten``: its size), under the same limit, which
+therefore includes the dead-letter topic's ``max.message.bytes`` (:func:`sized_outputs`).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from typing import Any
 
 from schemas.binding import record_headers
 from schemas.serde import RecordSerializer
+from schemas.wire import Wire
 from streams.codec import SNAPSHOT_SCHEMA, StateCodec, snapshot_record
 from streams.ingest import IngestError
 from streams.state import CitizenState
@@ -69,6 +76,16 @@ class OutputTooLarge(IngestError):
             reason="too-large",
         )
         self.output, self.size, self.limit = output, size, limit
+
+
+def sized_outputs(wire: Wire) -> list[str]:
+    """The output topics whose ``max.message.bytes`` bound :func:`output_limit`: the timeline
+    snapshots and the changelog (a citizen's largest records) and the streams dead-letter topic
+    (a dead letter carries a whole input record, which another producer may have made nearly
+    as large as the event topics take: :func:`schemas.binding.deadletter_record` leaves its
+    value out when it would not fit). One limit for all, as the producer's batch size
+    (:func:`batch_bytes`) must suit every topic it writes."""
+    return [wire.tijdlijnen, wire.changelog, wire.deadletter_streams]
 
 
 def output_limit(topic_limits: Iterable[int | None]) -> int:

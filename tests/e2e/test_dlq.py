@@ -10,7 +10,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from kafka import KafkaProducer
+
 from schakel.broker import EmbeddedBroker
+from schemas.binding import deadletter_record
 from schemas.pseudonym import pseudonym
 from schemas.wire import DEFAULT_WIRE as WIRE
 from tests.cli import run_cli
@@ -132,3 +135,53 @@ def test_a_dead_letter_replayed_after_forget_does_not_bring_the_citizen_back(
         worker.stop()
     topic = WIRE.topic_for("nl.wijkteams.casussen.geopend")
     assert len(consume(bootstrap, topic)) == 12  # it was re-published, and dropped
+
+
+def test_a_dead_letter_without_its_value_is_shown_as_such_and_never_replayed(
+    fresh_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """A dead letter too large with the original's value was written without it
+    (``schakel.bron.weggelaten``, schemas/binding.py ``deadletter_record``): ``list`` and
+    ``show`` say so, with the original's size and where to read it; ``replay`` re-publishes
+    no empty value but names the dead letter and that location, and counts it."""
+    bootstrap = fresh_broker.bootstrap
+    topic = WIRE.topic_for("nl.wijkteams.casussen.geopend")
+    letter = deadletter_record(
+        [("h", b"v")],
+        key=pseudonym(BSN, KEY).encode(),
+        value=b"\x00" + b"x" * 4999,
+        limit=2000,
+        topic=topic,
+        partition=2,
+        offset=41,
+        stage="decode",
+        error=ValueError("not Avro"),
+        source="urn:schakel:test",
+        time=None,
+        timestamp=1764547200123,
+    )
+    assert letter.value is None
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    producer.send(WIRE.deadletter_streams, **letter._asdict()).get(30)
+    producer.close()
+    location = f"{topic}/2/41"
+
+    env = cli_env(tmp_path / "cli", bootstrap)
+    listed = run_cli("dlq", "list", env=env)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    (line,) = listed.stdout.splitlines()
+    ident = line.split()[0]
+    assert location in line and "value omitted (5000 B" in line and "sha256" not in line
+    shown = run_cli("dlq", "show", ident, env=env)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    (value,) = [v for v in shown.stdout.splitlines() if v.startswith("value ")]
+    assert "omitted" in value and "5000 bytes" in value and location in value, shown.stdout
+    for _ in range(2):  # not recorded as replayed: the same again
+        replayed = run_cli("dlq", "replay", env=env)
+        assert replayed.returncode == 0, replayed.stderr[-2000:]
+        assert "dlq replay: 0 re-published, 0 already replayed, 1 without value" in (
+            replayed.stdout
+        )
+        (said,) = [x for x in replayed.stderr.splitlines() if x.startswith("dlq replay:")]
+        assert ident in said and location in said and "not re-published" in said
+    assert consume(bootstrap, topic) == []  # nothing re-published

@@ -201,12 +201,22 @@ def worker_on(broker: TestBroker, data_dir: Path, **options: Any) -> WorkerProce
 
 
 def limit_topic(bootstrap: str, topic: str, limit: int) -> None:
-    """Set ``max.message.bytes`` of ``topic`` and wait until the broker reports it."""
+    """Set ``max.message.bytes`` of ``topic`` and wait until the broker reports it. A topic
+    just created may not describe its configs yet (kafka-python's admin then says
+    ``Unrecognized configs``): tried again for up to 30 s."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
         configs = {"max.message.bytes": str(limit)}
-        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=configs)])
         deadline = time.monotonic() + 30
+        while True:
+            try:
+                resource = ConfigResource(ConfigResourceType.TOPIC, topic, configs=configs)
+                admin.alter_configs([resource])
+                break
+            except ValueError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
         while time.monotonic() < deadline:
             asked = ConfigResource(ConfigResourceType.TOPIC, topic, configs=None)
             value = admin.describe_configs([asked]).get("topic", {}).get(topic, {})
