@@ -19,7 +19,7 @@ from schakel.topics import ensure_topics
 from schemas.wire import Wire
 from streams.offsets import true_end_offsets
 from tests.cli import run_cli
-from tests.integration.streams.helpers import SCENARIO, publish, read_jsonl
+from tests.integration.streams.helpers import publish, valid_scenario
 
 OTHER = Wire("gemeente-b")
 
@@ -42,9 +42,7 @@ def ends(bootstrap: str, wire: Wire) -> dict[str, int]:
 def test_demo_in_a_fresh_namespace_of_a_running_broker(tmp_path: Path) -> None:
     with EmbeddedBroker() as broker:
         ensure_topics(broker.bootstrap, partitions=4, wire=OTHER)
-        publish(
-            broker.bootstrap, [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"], wire=OTHER
-        )
+        publish(broker.bootstrap, valid_scenario(), wire=OTHER)
         admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
         topics_before, other_before = sorted(admin.list_topics()), ends(broker.bootstrap, OTHER)
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCHAKEL_")}

@@ -14,10 +14,9 @@ import pytest
 from tests.brokers import BROKERS, TestBroker, open_broker
 from tests.integration.streams.helpers import (
     AUTH,
-    SCENARIO,
     WorkerProcess,
     publish,
-    read_jsonl,
+    valid_scenario,
     worker_on,
 )
 
@@ -28,7 +27,7 @@ def live_worker(broker: TestBroker, data_dir: Path) -> Iterator[WorkerProcess]:
     read model); stopped at the end."""
     worker = worker_on(broker, data_dir, clock="live").start()
     try:
-        valid = [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"]
+        valid = valid_scenario()
         publish(broker.bootstrap, valid, wire=broker.wire)
         worker.drain(broker.wire.event_topics)
         deadline = time.monotonic() + 30

@@ -144,6 +144,11 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def valid_scenario() -> list[dict[str, Any]]:
+    """The events of :data:`SCENARIO` without its one invalid line (``bad-1``), fresh each call."""
+    return [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"]
+
+
 def publish(
     bootstrap: str,
     raw_events: Iterable[Mapping[str, Any]],

@@ -18,11 +18,10 @@ from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer
 from tests.integration.streams.helpers import (
     AUTH,
-    SCENARIO,
     WorkerProcess,
     consume,
     publish,
-    read_jsonl,
+    valid_scenario,
 )
 from tests.integration.streams.test_replay import CITIZEN_A, CITIZEN_B
 
@@ -39,7 +38,7 @@ def _purposes_on_the_audit_topic(bootstrap: str) -> list[str]:
 def test_every_answered_read_survives_a_kill(tmp_path: Path) -> None:
     with EmbeddedBroker() as broker:
         ensure_topics(broker.bootstrap, partitions=4)
-        publish(broker.bootstrap, [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"])
+        publish(broker.bootstrap, valid_scenario())
         answered: list[str] = []
         for trial in range(TRIALS):
             worker = WorkerProcess(broker.bootstrap, tmp_path / "worker").start()
@@ -67,7 +66,7 @@ def test_no_audit_record_no_answer(tmp_path: Path) -> None:
     worker: WorkerProcess | None = None
     try:
         ensure_topics(broker.bootstrap, partitions=4)
-        publish(broker.bootstrap, [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"])
+        publish(broker.bootstrap, valid_scenario())
         worker = WorkerProcess(broker.bootstrap, tmp_path / "worker").start()
         worker.drain(["schakel.wmo.events", "schakel.wgs.events"])
         path = f"/api/v1/burgers/{CITIZEN_A}/tijdlijn"

@@ -16,17 +16,16 @@ import pytest
 from streams.batch_kafka import BatchDeliveryError
 from tests.brokers import TestBroker, open_broker
 from tests.integration.streams.helpers import (
-    SCENARIO,
     limit_topic,
     publish,
-    read_jsonl,
     rebuild,
     signal_events,
+    valid_scenario,
 )
 
 pytestmark = pytest.mark.kafka
 
-EVENTS = [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"]
+EVENTS = valid_scenario()
 KAFKA_DEFAULT = 1_048_588
 
 

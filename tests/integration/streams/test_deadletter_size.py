@@ -24,18 +24,17 @@ from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer
 from tests.brokers import TestBroker, open_broker
 from tests.integration.streams.helpers import (
-    SCENARIO,
     consume,
     limit_topic,
     publish,
-    read_jsonl,
     rebuild,
+    valid_scenario,
     worker_on,
 )
 
 pytestmark = pytest.mark.kafka
 
-SCENARIO_EVENTS = [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"]
+SCENARIO_EVENTS = valid_scenario()
 EXPECTED_SCENARIO = [["pw-1", "wmo-3"], ["wgs-1", "wgs-2", "wmo-1", "wmo-2"]]
 FOREIGN_TYPE = "nl.wijkteams.casussen.geopend"
 DEADLETTER_LIMIT = 200_000

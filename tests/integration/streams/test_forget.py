@@ -15,10 +15,9 @@ from tests.cli import run_cli
 from tests.integration.streams.helpers import (
     AUTH,
     KEY,
-    SCENARIO,
     consume,
     publish,
-    read_jsonl,
+    valid_scenario,
     worker_on,
 )
 from tests.integration.streams.test_replay import CITIZEN_A, CITIZEN_B
@@ -28,9 +27,7 @@ def test_forget_a_citizen(kafka_broker: TestBroker, tmp_path: Path) -> None:
     broker, wire = kafka_broker, kafka_broker.wire
     worker = worker_on(broker, tmp_path / "w", extra_env={"SCHAKEL_PSEUDONYM_KEY": KEY}).start()
     try:
-        publish(
-            broker.bootstrap, [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"], wire=wire
-        )
+        publish(broker.bootstrap, valid_scenario(), wire=wire)
         worker.drain(wire.event_topics)
         assert worker.get(f"/api/v1/burgers/{CITIZEN_A}/tijdlijn", AUTH)[0] == 200
         bsn_file = tmp_path / "vergeet.txt"

@@ -33,7 +33,7 @@ from tests.integration.streams.helpers import (
     SCENARIO,
     WorkerProcess,
     publish,
-    read_jsonl,
+    valid_scenario,
 )
 from tests.integration.streams.test_replay import EXPECTED
 
@@ -53,7 +53,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
             extra_env={"SCHAKEL_NAMESPACE": DEPLOYMENT.namespace, "SCHAKEL_PSEUDONYM_KEY": KEY},
         ).start()
         try:
-            valid = [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"]
+            valid = valid_scenario()
             publish(broker.bootstrap, valid, wire=DEPLOYMENT)
             publish(broker.bootstrap, valid)  # default namespace: nobody processes these
             assert worker.process is not None

@@ -18,11 +18,10 @@ from schakel.topics import ensure_topics
 from schemas.wire import DEFAULT_WIRE
 from tests.integration.streams.helpers import (
     AUTH,
-    SCENARIO,
     WorkerProcess,
     consume,
     publish,
-    read_jsonl,
+    valid_scenario,
 )
 from tests.integration.streams.test_replay import CITIZEN_A, CITIZEN_B
 
@@ -59,7 +58,7 @@ def test_a_registry_outage_delays_records_and_loses_none(
     try:
         worker.start()
         registry.stop()  # before the worker has looked up a single schema id
-        events = [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"]
+        events = valid_scenario()
         published = publish(broker.bootstrap, events, wire=wire)
         deadline = time.monotonic() + 30
         retries = 0.0

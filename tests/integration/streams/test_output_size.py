@@ -24,12 +24,11 @@ from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer
 from tests.brokers import TestBroker, open_broker
 from tests.integration.streams.helpers import (
-    SCENARIO,
     consume,
     limit_topic,
     publish,
-    read_jsonl,
     rebuild,
+    valid_scenario,
     worker_on,
 )
 
@@ -39,7 +38,7 @@ SNAPSHOT_LIMIT = 4200
 """``max.message.bytes`` of the snapshot topic in the first tests: the snapshot of the large
 citizen passes it with its fifth event (about 800 bytes each), the scenario's stay far below."""
 LARGE_BSN = "999990111"
-SCENARIO_EVENTS = [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"]
+SCENARIO_EVENTS = valid_scenario()
 DESERIALIZE = RecordDeserializer(LocalRegistry())
 
 

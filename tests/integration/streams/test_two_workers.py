@@ -10,7 +10,12 @@ import time
 from pathlib import Path
 
 from tests.brokers import TestBroker
-from tests.integration.streams.helpers import AUTH, SCENARIO, publish, read_jsonl, worker_on
+from tests.integration.streams.helpers import (
+    AUTH,
+    publish,
+    valid_scenario,
+    worker_on,
+)
 from tests.integration.streams.test_replay import CITIZEN_A, CITIZEN_B
 from tests.integration.streams.test_restart import ALL_EVENTS, check, processed
 
@@ -20,7 +25,7 @@ def test_requests_are_routed_to_the_owner(kafka_broker: TestBroker, tmp_path: Pa
     first = worker_on(broker, tmp_path / "a", clock="live").start()
     second = worker_on(broker, tmp_path / "b", clock="live").start()
     try:
-        valid = [e for e in read_jsonl(SCENARIO) if e["id"] != "bad-1"]
+        valid = valid_scenario()
         publish(broker.bootstrap, valid, wire=broker.wire)
         deadline = time.monotonic() + 60
         answers: dict[tuple[str, str], tuple[int, object]] = {}
