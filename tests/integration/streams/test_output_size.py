@@ -108,20 +108,27 @@ def split(latest: dict[str, list[str]]) -> tuple[list[str], list[list[str]]]:
 EXPECTED_SCENARIO = [["pw-1", "wmo-3"], ["wgs-1", "wgs-2", "wmo-1", "wmo-2"]]
 
 
-def test_the_worker_dead_letters_an_event_whose_snapshot_the_topic_would_refuse(
-    kafka: TestBroker, tmp_path: Path
-) -> None:
+def run_worker(kafka: TestBroker, tmp_path: Path, middle: list[dict[str, Any]]) -> None:
+    """A worker over the scenario's first three events, ``middle``, and the rest; it must
+    process all of them (drained) and still be ready."""
     wire = kafka.wire
-    limit_topic(kafka.bootstrap, wire.tijdlijnen, SNAPSHOT_LIMIT)
     worker = worker_on(kafka, tmp_path).start()
     try:
         publish(kafka.bootstrap, SCENARIO_EVENTS[:3], wire=wire)
-        publish(kafka.bootstrap, [large(n) for n in range(6)], wire=wire)
+        publish(kafka.bootstrap, middle, wire=wire)
         publish(kafka.bootstrap, SCENARIO_EVENTS[3:], wire=wire)
         worker.drain(wire.event_topics)
         assert worker.get("/ready")[0] == 200
     finally:
         worker.stop()
+
+
+def test_the_worker_dead_letters_an_event_whose_snapshot_the_topic_would_refuse(
+    kafka: TestBroker, tmp_path: Path
+) -> None:
+    wire = kafka.wire
+    limit_topic(kafka.bootstrap, wire.tijdlijnen, SNAPSHOT_LIMIT)
+    run_worker(kafka, tmp_path, [large(n) for n in range(6)])
     refused = dead_letters(kafka)
     assert len(refused) == 2  # the fifth and the sixth large event
     for dead in refused:
@@ -137,15 +144,7 @@ def test_the_worker_dead_letters_an_event_whose_state_would_pass_the_producers_l
     kafka: TestBroker, tmp_path: Path
 ) -> None:
     wire = kafka.wire
-    worker = worker_on(kafka, tmp_path).start()
-    try:
-        publish(kafka.bootstrap, SCENARIO_EVENTS[:3], wire=wire)
-        publish(kafka.bootstrap, [huge(n) for n in range(80)], wire=wire)
-        publish(kafka.bootstrap, SCENARIO_EVENTS[3:], wire=wire)
-        worker.drain(wire.event_topics)
-        assert worker.get("/ready")[0] == 200
-    finally:
-        worker.stop()
+    run_worker(kafka, tmp_path, [huge(n) for n in range(80)])
     refused = dead_letters(kafka)
     assert refused
     for dead in refused:

@@ -143,3 +143,16 @@ class ForeignRegistry(LocalRegistry):
 def wire_payload(schema_id: int, body: bytes = b"\x02abcd") -> bytes:
     """A Confluent wire-format payload: magic byte 0, ``schema_id``, then ``body``."""
     return b"\x00" + schema_id.to_bytes(4, "big") + body
+
+
+def envelope(event_type: str, data: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A structured-mode input CloudEvent of ``event_type`` with ``data`` (and ``extra``
+    attributes)."""
+    return {
+        "specversion": "1.0",
+        "id": "e-1",
+        "source": "urn:nld:oin:1:systeem:test",
+        "type": event_type,
+        "data": data,
+        **extra,
+    }

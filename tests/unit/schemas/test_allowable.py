@@ -18,7 +18,7 @@ from schemas.envelope import validate_input
 from schemas.exceptions import InvalidEvent
 from schemas.models import NOT_ALLOWABLE
 from schemas.pseudonym import Pseudonymiser, holds_bsn
-from tests.unit.schemas.samples import SAMPLES
+from tests.unit.schemas.samples import SAMPLES, envelope
 
 BSN = "999990111"
 PSEUDONYMISE = Pseudonymiser("k")
@@ -29,14 +29,7 @@ VERSIONED = "nl.wmo.voorzieningen.toegewezen"
 
 def raw(event_type: str = "nl.wijkteams.casussen.geopend", **over: Any) -> dict[str, Any]:
     data = {**SAMPLES[event_type], "bsn": BSN, **over.pop("data", {})}
-    return {
-        "specversion": "1.0",
-        "id": "e-1",
-        "source": "urn:nld:oin:1:systeem:test",
-        "type": event_type,
-        "data": data,
-        **over,
-    }
+    return envelope(event_type, data, **over)
 
 
 def id_fields() -> list[tuple[str, str]]:

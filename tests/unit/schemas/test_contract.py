@@ -28,7 +28,13 @@ from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import DEFAULT_WIRE
-from tests.unit.schemas.samples import FOREIGN_SCHEMAS, SAMPLES, ForeignRegistry, wire_payload
+from tests.unit.schemas.samples import (
+    FOREIGN_SCHEMAS,
+    SAMPLES,
+    ForeignRegistry,
+    envelope,
+    wire_payload,
+)
 
 BSN = "111222333"
 CATALOGUE_TYPES = [
@@ -61,17 +67,6 @@ CATALOGUE_TYPES = [
     "nl.schakel.signalen.ingetrokken",
     "nl.schakel.inzage.geregistreerd",
 ]
-
-
-def envelope(event_type: str, data: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": "e-1",
-        "source": "urn:nld:oin:1:systeem:test",
-        "type": event_type,
-        "data": data,
-        **extra,
-    }
 
 
 def test_every_catalogue_type_has_a_schema_and_nothing_else_is_an_event() -> None:

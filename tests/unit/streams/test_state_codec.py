@@ -46,9 +46,9 @@ CODEC = StateCodec(SERIALIZER, RecordDeserializer(REGISTRY), DEFAULT_WIRE.change
 SUBJECT = "a" * 32
 
 
-def stored_event(time: str | None) -> bytes:
-    """An event as the worker stores it, with ``time`` as given (not validated)."""
-    event = Event(
+def melding(time: str | None) -> Event:
+    """A Wmo melding with ``time`` as given (not validated)."""
+    return Event(
         id="e1",
         source="urn:test",
         type="nl.wmo.meldingen.ontvangen",
@@ -56,6 +56,11 @@ def stored_event(time: str | None) -> bytes:
         time=time,
         data={"datum": date(2026, 1, 5)},
     )
+
+
+def stored_event(time: str | None) -> bytes:
+    """An event as the worker stores it, with ``time`` as given (not validated)."""
+    event = melding(time)
     return SERIALIZER(event, DEFAULT_WIRE.topic_for(event.type, event.domein))
 
 
@@ -71,14 +76,7 @@ def both_decoders() -> list[Any]:
 
 @given(st.text(max_size=40))
 def test_a_time_that_does_not_parse_is_an_ingest_error(time: str) -> None:
-    event = Event(
-        id="e1",
-        source="urn:test",
-        type="nl.wmo.meldingen.ontvangen",
-        subject=SUBJECT,
-        time=time,
-        data={"datum": date(2026, 1, 5)},
-    )
+    event = melding(time)
     try:
         to_timeline_event(event)
     except IngestError as exc:
