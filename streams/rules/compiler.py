@@ -9,6 +9,7 @@ from typing import Any, Final
 from streams.rules import catalogue as cat
 from streams.rules.conditions import Condition
 from streams.rules.config import (
+    PARAM_SECTIONS,
     SLUG,
     PaarModel,
     RuleCompiler,
@@ -42,12 +43,26 @@ counting as the first level. A rule file nested deeper is refused before it is b
 ``RecursionError``); a rule given from Python is refused by :func:`compile_rule` before its
 recursive passes."""
 
+MAX_NODES: Final = 10_000
+"""Most values a rule may hold: every list, mapping and scalar counts, as often as it occurs
+(a value shared by several places counts once per place), and a ``$name`` in a section that
+takes parameters counts as the values of parameter ``name`` it is replaced by — the size of
+the tree the compiler builds. The built-ins hold 32 to 43; a rule that lists all 99 iWmo codes
+in a filter still holds fewer than 150. A rule file cannot share a value (the YAML loader
+refuses anchors and aliases), but a rule given from Python can: ``x = {"alle": [x, x, x, x]}``
+fifteen times over is 30 objects, nested within :data:`MAX_NESTING`, and 4^15 (a billion)
+values to the recursive passes (parameter substitution, validation, the conditions): 4^10
+took 3 seconds, each further level four times as long and as much memory.
+:func:`compile_rule` counts before those passes and stops at the limit, so refusing takes at
+most this many steps."""
+
 
 def compile_rule(raw: Any, source: str, bron: tuple[Path, ...] = ()) -> tuple[Rule, bool]:
     """Validate and compile one rule; returns the rule and whether it is active (``actief``).
 
     ``raw`` may be any Python value: lists and mappings nested deeper than :data:`MAX_NESTING`,
-    or one that contains itself, are refused like any other problem. Raises
+    one that contains itself, or more than :data:`MAX_NODES` values in all (one value shared
+    by many places counts at each) are refused like any other problem. Raises
     :class:`~streams.exceptions.RuleFileError` on the first problem found.
     """
     if not isinstance(raw, Mapping):
@@ -58,9 +73,7 @@ def compile_rule(raw: Any, source: str, bron: tuple[Path, ...] = ()) -> tuple[Ru
             "id", "required: a slug of lowercase letters, digits and dashes"
         )
     comp = RuleCompiler(source, rule_id)
-    done: dict[int, int] = {}
-    for key, value in raw.items():
-        _check_structure(comp, str(key), value, 2, path={id(raw)}, done=done)
+    _Structure(comp, raw).check()
     substituted, used = comp.substitute(raw)
     model = comp.model(RuleModel, substituted, "")
     shape = _shape(comp, model)
@@ -92,28 +105,49 @@ def compile_rule(raw: Any, source: str, bron: tuple[Path, ...] = ()) -> tuple[Ru
     return rule, model.actief
 
 
-def _check_structure(
-    comp: RuleCompiler, field: str, node: Any, depth: int, *, path: set[int], done: dict[int, int]
-) -> None:
-    """Refuse ``node``, the value of top-level key ``field`` at nesting level ``depth``, if it
-    is a list or mapping nested deeper than :data:`MAX_NESTING` or one that contains itself
-    (``path``: the containers it is inside of). A container already checked at this level or
-    a deeper one (``done``: its deepest level checked) is not walked again, so a value shared
-    many times is walked at most once per level. The recursion is at most
-    :data:`MAX_NESTING` deep."""
-    if not isinstance(node, Mapping | list | tuple):
-        return
-    if id(node) in path:
-        raise comp.error(field, "a list or mapping that contains itself")
-    if depth > MAX_NESTING:
-        raise comp.error(field, f"nested deeper than {MAX_NESTING} levels")
-    if done.get(id(node), 0) >= depth:
-        return
-    path.add(id(node))
-    for child in node.values() if isinstance(node, Mapping) else node:
-        _check_structure(comp, field, child, depth + 1, path=path, done=done)
-    path.discard(id(node))
-    done[id(node)] = depth
+class _Structure:
+    """The structure checks of a raw rule, before anything is built from it: refused with the
+    top-level key concerned, a list or mapping that contains itself, one nested deeper than
+    :data:`MAX_NESTING`, or more than :data:`MAX_NODES` values in all. Every value is walked
+    as often as it occurs, in the tree as the compiler will expand it (a ``$name`` in
+    :data:`~streams.rules.config.PARAM_SECTIONS` as its parameter's value), so the walk stops
+    after at most :data:`MAX_NODES` steps; its recursion is at most :data:`MAX_NESTING` deep."""
+
+    def __init__(self, comp: RuleCompiler, raw: Mapping[Any, Any]) -> None:
+        self.comp = comp
+        self.raw = raw
+        params = raw.get("parameters")
+        self.params: Mapping[Any, Any] = params if isinstance(params, Mapping) else {}
+        self.nodes = 1  # the rule's own mapping
+
+    def check(self) -> None:
+        for key, value in self.raw.items():
+            field = str(key)
+            self._walk(field, value, 2, {id(self.raw)}, substitute=key in PARAM_SECTIONS)
+
+    def _walk(self, field: str, node: Any, depth: int, path: set[int], *, substitute: bool) -> None:
+        """Walk ``node``, the value of top-level key ``field`` at nesting level ``depth``
+        inside the containers ``path``; ``substitute``: a ``$name`` is replaced here."""
+        if substitute and isinstance(node, str) and node.startswith("$"):
+            name = node[1:]
+            if name in self.params:  # an unknown name is the substitution's error
+                self._walk(field, self.params[name], depth, path, substitute=False)
+                return
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.comp.error(
+                field, f"more than {MAX_NODES} values (lists, mappings and scalars) in the rule"
+            )
+        if not isinstance(node, Mapping | list | tuple):
+            return
+        if id(node) in path:
+            raise self.comp.error(field, "a list or mapping that contains itself")
+        if depth > MAX_NESTING:
+            raise self.comp.error(field, f"nested deeper than {MAX_NESTING} levels")
+        path.add(id(node))
+        for child in node.values() if isinstance(node, Mapping) else node:
+            self._walk(field, child, depth + 1, path, substitute=substitute)
+        path.discard(id(node))
 
 
 def _forbid(comp: RuleCompiler, model: RuleModel, fields: tuple[str, ...]) -> None:

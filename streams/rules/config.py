@@ -31,7 +31,9 @@ _CODE = re.compile(r"0*([1-9][0-9]?)", re.ASCII)
 them). ``str.isdigit`` also took ``²`` (then ``int`` raised ``ValueError``) and ``٠٧`` (taken
 as ``07``)."""
 _PARAM_NAME = re.compile(r"[a-z_][a-z0-9_]*")
-_PARAM_SECTIONS = ("conditie", "start", "paar", "termijn", "verwacht")
+PARAM_SECTIONS = ("conditie", "start", "paar", "termijn", "verwacht")
+"""The top-level keys of a rule in which :meth:`RuleCompiler.substitute` replaces a
+``$name`` by the value of parameter ``name``."""
 MAX_DAYS = 36_525
 """Longest period a rule may state (``dagen``, ``werkdagen``, ``binnen_dagen``): 100 years.
 A longer one passed validation and then raised ``OverflowError`` at every evaluation (a date
@@ -170,7 +172,7 @@ class RuleCompiler:
                 raise self.error(f"parameters.{name}", "name must match [a-z_][a-z0-9_]*")
         used: set[str] = set()
         out = dict(raw)
-        for section in _PARAM_SECTIONS:
+        for section in PARAM_SECTIONS:
             if section in out:
                 out[section] = self._substitute(out[section], params, used, section)
         return out, used

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from streams.exceptions import RuleConfigError, RuleFileError
 from streams.rules import compile_rule, load_rules
-from streams.rules.compiler import MAX_NESTING
+from streams.rules.compiler import MAX_NESTING, MAX_NODES
 from streams.rules.config import MAX_DAYS
 
 from .test_loading import MELDING_RULE
@@ -480,3 +480,92 @@ def test_a_value_shared_shallow_and_deep_is_judged_at_its_deepest() -> None:
         deep = [deep]
     error = error_of(broken(conditie={"alle": [chain, deep]}))
     assert error.detail == f"nested deeper than {MAX_NESTING} levels"
+
+
+TOO_MANY = f"more than {MAX_NODES} values (lists, mappings and scalars) in the rule"
+
+
+def values_in(node: object, seen: dict[int, int] | None = None) -> int:
+    """The values of ``node`` counted as often as they occur, without walking a shared one
+    twice (so a bomb is counted at once): what the compiler would expand."""
+    seen = {} if seen is None else seen
+    if id(node) not in seen:
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        seen[id(node)] = 1 + sum(values_in(child, seen) for child in children)
+    return seen[id(node)]
+
+
+def shared_bomb(levels: int, width: int = 4) -> object:
+    """``levels`` mappings ``{alle: [x, x, …]}``, each holding the previous one ``width``
+    times: a few dozen objects, ``width ** levels`` values once expanded (the Python form of
+    a YAML alias bomb)."""
+    condition: object = "werkwens"
+    for _ in range(levels):
+        condition = {"alle": [condition] * width}
+    return condition
+
+
+@pytest.mark.timeout(60)  # before the limit, 4^15 values ran for most of an hour
+@pytest.mark.parametrize("levels", [7, 15])  # 16,384 and 1,073,741,824 values
+def test_a_value_shared_many_times_from_python_is_refused_at_the_limit(levels: int) -> None:
+    raw = broken(conditie=shared_bomb(levels))
+    assert values_in(raw) > MAX_NODES
+    error = error_of(raw)
+    assert (error.field, error.detail) == ("conditie", TOO_MANY)
+
+
+def test_a_parameter_counts_at_every_place_it_is_replaced() -> None:
+    """99 codes used in 102 places: 554 values in the rule as given, 10,559 once the
+    parameter is substituted."""
+    codes = [f"{n:02d}" for n in range(1, 100)]
+    places = [{"voorziening": {"productcategorie": "$codes"}} for _ in range(102)]
+    raw = broken(leest=VOORZIENING_LEEST, conditie={"een_van": places})
+    raw["parameters"] = {**raw["parameters"], "codes": codes}  # type: ignore[dict-item]
+    assert values_in(raw) < MAX_NODES
+    error = error_of(raw)
+    assert (error.field, error.detail) == ("conditie", TOO_MANY)
+    raw["conditie"] = {"een_van": places[:50]}  # 50 × 100 values: compiles
+    rule, _ = compile_rule(raw, "eigen.yaml")
+    assert "'99'" in repr(rule.shape)
+
+
+def test_a_rule_of_exactly_the_limit_compiles_and_one_value_more_is_refused() -> None:
+    base = values_in(broken(conditie={"een_van": []}))
+    parts: list[object] = [{"niet": {"niet": "werkwens"}}] * ((MAX_NODES - base) // 3)
+    parts += ["werkwens"] * ((MAX_NODES - base) % 3)
+    raw = broken(conditie={"een_van": parts})
+    assert values_in(raw) == MAX_NODES
+    rule, _ = compile_rule(raw, "eigen.yaml")
+    assert rule.id == "melding-zonder-onderzoek"
+    raw = broken(conditie={"een_van": [*parts, "werkwens"]})
+    assert (error_of(raw).field, error_of(raw).detail) == ("conditie", TOO_MANY)
+
+
+@st.composite
+def shared_conditions(draw: st.DrawFn) -> object:
+    """A condition of 6 to 13 levels, each holding the one before twice and up to five
+    earlier ones (``niet``: the one before once): a few dozen objects, nested at most 32
+    levels deep in the rule, from a few hundred to 7^13 values once expanded."""
+    made: list[object] = ["werkwens", {"werkpotentieel": {}}]
+    for _ in range(draw(st.integers(6, 13))):
+        op = draw(st.sampled_from(["alle", "een_van", "niet", "alle", "een_van"]))
+        more = draw(st.lists(st.sampled_from(made), max_size=5))
+        made.append({"niet": made[-1]} if op == "niet" else {op: [made[-1], made[-1], *more]})
+    return {"een_van": [made[-1], "werkpotentieel"]}  # reads every type of ``leest`` below
+
+
+@settings(max_examples=60, deadline=None)
+@given(shared_conditions())
+def test_a_rule_with_shared_values_is_compiled_or_refused_by_its_expanded_size(
+    conditie: object,
+) -> None:
+    leest = [*VOORZIENING_LEEST[:2], "nl.participatiewet.arbeidsvermogen.vastgesteld"]
+    raw = broken(conditie=conditie, leest=leest)
+    try:
+        compile_rule(raw, "eigen.yaml")
+    except RuleFileError as exc:
+        assert (exc.detail == TOO_MANY) == (values_in(raw) > MAX_NODES), exc
+    else:
+        assert values_in(raw) <= MAX_NODES
