@@ -301,12 +301,16 @@ def deadletter_record(
     return DeadLetterRecord(None, None, [*own, *omitted, rest])
 
 
-def omitted_size(headers: Iterable[tuple[str, bytes]]) -> int | None:
+def omitted_size(
+    headers: Iterable[tuple[str, bytes]], header: str = HEADER_SOURCE_OMITTED
+) -> int | None:
     """The size of the value a dead letter was written without
     (:data:`schemas.wire.HEADER_SOURCE_OMITTED`), or ``None`` if it has its value. A header
-    that holds no number counts as 0 bytes omitted: the value is missing all the same."""
+    that holds no number counts as 0 bytes omitted: the value is missing all the same. With
+    ``header`` :data:`schemas.wire.HEADER_SOURCE_OMITTED_REST`: the size of the key and
+    original headers left out too, or ``None`` if the dead letter has them."""
     for name, value in headers:
-        if name == HEADER_SOURCE_OMITTED:
+        if name == header:
             text = (value or b"").decode("ascii", "replace")
             return int(text) if text.isdigit() and len(text) <= 19 else 0
     return None

@@ -50,11 +50,13 @@ import faust
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from schemas.binding import omitted_size
 from schemas.serde import RecordDeserializer
 from schemas.settings import ApiToken, WorkerSettings
 from schemas.wire import (
     HEADER_ERROR_CLASS,
     HEADER_SOURCE_OFFSET,
+    HEADER_SOURCE_OMITTED_REST,
     HEADER_SOURCE_PARTITION,
     HEADER_SOURCE_TOPIC,
     HEADER_STAGE,
@@ -281,7 +283,11 @@ async def audit_page(ctx: ApiContext, request: Request) -> Read:
 async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
     """A page of the streams dead letters, newest first: where each record came from, the
     stage and the error class — not the record and not the error message (they may hold
-    citizens' data; operators with topic access read them there)."""
+    citizens' data; operators with topic access read them there). A dead letter written
+    without the original's value (:func:`schemas.binding.deadletter_record`) says so with
+    sizes only: ``weggelaten``, the value's bytes (header ``schakel.bron.weggelaten``), and
+    ``weggelaten_overig``, the bytes of the key and headers left out too
+    (``schakel.bron.weggelaten.overig``); ``null`` for what the dead letter has."""
     page, per_page = _page_args(request)
     found = await asyncio.to_thread(read_page, ctx.bootstrap, ctx.deadletter_topic, page, per_page)
     rows = []
@@ -300,6 +306,8 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
                 },
                 "fase": headers.get(HEADER_STAGE),
                 "klasse": headers.get(HEADER_ERROR_CLASS),
+                "weggelaten": omitted_size(record.headers or ()),
+                "weggelaten_overig": omitted_size(record.headers or (), HEADER_SOURCE_OMITTED_REST),
             }
         )
     body = {"deadletters": rows, "pagina": page, "per_pagina": per_page, "totaal": found.total}

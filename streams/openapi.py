@@ -122,6 +122,19 @@ def _schemas() -> dict[str, Any]:
                             ),
                             "fase": nullable_text,
                             "klasse": nullable_text,
+                            "weggelaten": {
+                                "type": ["integer", "null"],
+                                "minimum": 0,
+                                "description": "The size in bytes of the original's value "
+                                "when the dead letter was written without it (it did not "
+                                "fit; read the original at bron), else null.",
+                            },
+                            "weggelaten_overig": {
+                                "type": ["integer", "null"],
+                                "minimum": 0,
+                                "description": "The size in bytes of the original's key and "
+                                "headers when they were left out too, else null.",
+                            },
                         }
                     ),
                 },

@@ -118,7 +118,37 @@ def test_the_beheerder_reads_operations_but_no_secrets(
     assert status == 200
     assert (dead["pagina"], dead["per_pagina"]) == (1, 1) and dead["totaal"] >= 1
     [newest] = dead["deadletters"]
-    assert set(newest) == {"tijd", "offset", "bron", "fase", "klasse"}
+    assert set(newest) == {
+        "tijd",
+        "offset",
+        "bron",
+        "fase",
+        "klasse",
+        "weggelaten",
+        "weggelaten_overig",
+    }
     assert newest["bron"]["topic"] == "schakel.wmo.events"
     assert (newest["fase"], newest["klasse"]) == ("decode", "IngestError")
+    assert (newest["weggelaten"], newest["weggelaten_overig"]) == (None, None)  # has its value
     assert "111222333" not in str(dead) and "geen avro" not in str(dead)
+
+
+def test_a_dead_letter_written_without_its_value_is_listed_with_the_size_only(
+    live: tuple[EmbeddedBroker, WorkerProcess],
+) -> None:
+    """A record too large for its dead letter to keep it (the producer's 1,000,000 bytes with
+    the dead-letter headers: schemas/binding.py ``deadletter_record``) is listed with
+    ``weggelaten``, its size, as ``schakel dlq list`` shows it — and still not its content."""
+    broker, worker = live
+    value = b"\x07" + b"111222333 " * 99_980  # 999,801 bytes, a "BSN" all along
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, max_request_size=1_048_000)
+    producer.send("schakel.wmo.events", key=b"k", value=value).get(30)
+    producer.close()
+    worker.drain(["schakel.wmo.events"])
+    status, dead = worker.get("/api/v1/deadletters?per_pagina=1", headers("beheerder"))
+    assert status == 200
+    [newest] = dead["deadletters"]
+    assert newest["bron"]["topic"] == "schakel.wmo.events"
+    assert (newest["fase"], newest["klasse"]) == ("decode", "IngestError")
+    assert (newest["weggelaten"], newest["weggelaten_overig"]) == (len(value), None)
+    assert "111222333" not in str(dead)

@@ -1,0 +1,83 @@
+"""``GET /api/v1/deadletters`` says which dead letters were written without the original's
+value (docs/api.md): ``weggelaten``, the value's size (header ``schakel.bron.weggelaten``), and
+``weggelaten_overig``, the size of the key and headers left out too
+(``schakel.bron.weggelaten.overig``), ``null`` for what a dead letter has — sizes only, never
+content. The dead letters are made as the worker makes them (schemas/binding.py
+``deadletter_record``) and read from a stand-in for the topic (:mod:`.api_harness`); on a live
+worker: tests/integration/streams/test_api_roles.py."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+import streams.api
+from schemas.binding import deadletter_record, record_bytes
+from streams.topicpage import Page
+
+from .api_harness import serve
+
+BEHEERDER = {"Authorization": "Bearer token-bert", "X-Doel": "controle van de dead letters"}
+BSN = "111222333"
+KEY = BSN.encode() * 4
+VALUE = b"\x07" + f"geen avro van {BSN} ".encode() * 500
+ORIGINAL = [("herkomst", BSN.encode() * 20)]
+
+
+def dead_letter(offset: int, limit: int) -> Any:
+    """The dead letter of the record at offset ``offset`` of ``schakel.wmo.events``, made to
+    fit ``limit``, as the consumer hands it to :func:`streams.topicpage.read_page`."""
+    key, value, headers = deadletter_record(
+        ORIGINAL,
+        key=KEY,
+        value=VALUE,
+        limit=limit,
+        topic="schakel.wmo.events",
+        partition=0,
+        offset=offset,
+        stage="decode",
+        error=ValueError(f"geen Avro: {BSN}"),
+        source="urn:schakel:test",
+        time=None,
+        timestamp=1764547200123,
+    )
+    return SimpleNamespace(
+        offset=offset, timestamp=1764547200456, key=key, value=value, headers=headers
+    )
+
+
+def listed(records: list[Any], monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The rows of the dead-letter list over ``records`` (newest first)."""
+    monkeypatch.setattr(
+        streams.api, "read_page", lambda *args: Page(records=records, total=len(records))
+    )
+
+    async def run() -> Any:
+        async with serve() as api:
+            response = await api.client.get("/api/v1/deadletters", headers=BEHEERDER)
+            assert response.status == 200
+            return await response.json()
+
+    body = asyncio.run(run())
+    assert BSN not in str(body) and "geen avro" not in str(body)
+    return list(body["deadletters"])
+
+
+def test_a_dead_letter_without_the_originals_value_is_listed_with_its_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    whole = dead_letter(10, limit=100_000)
+    no_value = dead_letter(11, limit=len(VALUE))  # key and headers fit, the value does not
+    nothing = dead_letter(12, limit=200)  # the key and headers do not fit either
+    assert (whole.value, no_value.value, no_value.key, nothing.key) == (VALUE, None, KEY, None)
+    rows = listed([nothing, no_value, whole], monkeypatch)
+    assert [row["bron"]["offset"] for row in rows] == ["12", "11", "10"]
+    assert [(row["weggelaten"], row["weggelaten_overig"]) for row in rows] == [
+        (len(VALUE), record_bytes(KEY, None, ORIGINAL)),
+        (len(VALUE), None),
+        (None, None),
+    ]
+    assert all((row["fase"], row["klasse"]) == ("decode", "ValueError") for row in rows)
