@@ -63,6 +63,7 @@ from schemas.wire import (
     HEADER_ERROR_CLASS,
     HEADER_ERROR_MESSAGE,
     HEADER_SOURCE_OFFSET,
+    HEADER_SOURCE_OMITTED_REST,
     HEADER_SOURCE_PARTITION,
     HEADER_SOURCE_TIMESTAMP,
     HEADER_SOURCE_TOPIC,
@@ -93,6 +94,9 @@ class DeadLetter:
     omitted: int | None = None
     """Streams: the size of the original's value when the dead letter was written without it
     (too large: ``schakel.bron.weggelaten``); ``None`` when it has the value."""
+    omitted_rest: int | None = None
+    """Streams: the size of the original's key and headers when they were left out too
+    (``schakel.bron.weggelaten.overig``); ``None`` when the dead letter has them."""
 
     def line(self) -> str:
         shown = (
@@ -107,10 +111,15 @@ class DeadLetter:
         where the original is."""
         if self.omitted is None:
             return f"{self.size} bytes, sha256 {self.digest}…"
+        rest = (
+            ""
+            if self.omitted_rest is None
+            else f" (its key and headers, {self.omitted_rest} bytes, were left out too)"
+        )
         return (
-            f"omitted: the original's {self.omitted} bytes did not fit a dead letter; read "
-            f"it at {self.location} (topic/partition/offset) while the topic's retention "
-            "keeps it"
+            f"omitted: the original's {self.omitted} bytes did not fit a dead letter{rest}; "
+            f"read it at {self.location} (topic/partition/offset) while the topic's "
+            "retention keeps it"
         )
 
 
@@ -186,6 +195,7 @@ def _streams(record: Any) -> DeadLetter:
         headers=list(record.headers or ()),
         timestamp=_registered(headers, record.timestamp),
         omitted=omitted_size(record.headers or ()),
+        omitted_rest=omitted_size(record.headers or (), HEADER_SOURCE_OMITTED_REST),
     )
 
 
