@@ -42,3 +42,26 @@ def test_nothing_happens_before_a_stop_signal() -> None:
     StopDeadline(0.01, stop=codes.append)
     threading.Event().wait(0.1)
     assert codes == []
+
+
+def test_a_slow_stop_with_the_broker_answering_gets_the_patience(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ended = threading.Event()
+    codes: list[int] = []
+    answers = iter([True, True])
+
+    def stop(code: int) -> None:
+        codes.append(code)
+        ended.set()
+
+    deadline = StopDeadline(0.05, patience=0.3, reachable=lambda: next(answers), stop=stop)
+    with caplog.at_level(logging.INFO, logger="schakel.worker"):
+        deadline.start("SIGTERM")
+        assert not ended.wait(0.2)  # the broker answered at the deadline: still waiting
+        assert ended.wait(5)
+    assert codes == [EXIT_STOP_TIMEOUT]
+    events = [r.getMessage() for r in caplog.records if r.name == "schakel.worker"]
+    assert events == ["worker.stopping", "worker.stop_slow", "worker.stop_timeout"]
+    timeout = next(r for r in caplog.records if r.getMessage() == "worker.stop_timeout")
+    assert timeout.__dict__["deadline_s"] == 0.3
