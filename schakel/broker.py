@@ -142,6 +142,13 @@ class EmbeddedBroker:
             end_process(self._process, 5.0)
         self._process = None
 
+    def kill(self) -> None:
+        """End the broker at once with SIGKILL (no controlled shutdown): a broker that is gone."""
+        if self._process is not None:
+            signal_group(self._process, signal.SIGKILL)
+            self._process.wait(10)
+        self._process = None
+
     def __enter__(self) -> EmbeddedBroker:
         return self.start()
 

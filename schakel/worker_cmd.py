@@ -16,10 +16,10 @@ log = logging.getLogger("schakel.worker")
 
 
 def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
-    import faust
-
+    from schakel.stop_deadline import StopDeadline, StoppingWorker
     from streams.app import create_app
     from streams.gc_tuning import for_a_worker
+    from streams.reachability import addresses, answering
     from streams.rules import load_rules
 
     bootstrap = wiring.bootstrap(settings)
@@ -60,8 +60,12 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
             log.info("worker.ready", extra={"api": url, "ready": f"{url}/ready"})
 
     worker.app.timer(interval=1.0)(announce_ready)
-    runner = faust.Worker(
+    # a stop signal leaves the worker STOP_DEADLINE_S to stop, then it ends the process (exit
+    # 75, worker.stop_timeout): Faust's stop hung for 60 s with the broker gone
+    deadline = StopDeadline(reachable=lambda: answering(addresses(bootstrap), 1.0))
+    runner = StoppingWorker(
         worker.app,
+        deadline=deadline,
         loglevel=settings.log_level,
         quiet=True,
         redirect_stdouts=False,

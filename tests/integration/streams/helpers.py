@@ -125,7 +125,9 @@ class WorkerProcess:
             embedded=self.profile == "embedded",
         )
 
-    def stop(self) -> None:
+    def stop(self) -> int | None:
+        """SIGTERM, SIGKILL after 30 s (Kubernetes' default grace period); the exit code
+        (negative: the signal that ended it), ``None`` if the worker never started."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -133,6 +135,7 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        return None if self.process is None else self.process.returncode
 
     def kill(self) -> None:
         assert self.process is not None

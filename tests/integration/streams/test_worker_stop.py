@@ -1,0 +1,108 @@
+"""A worker told to stop (SIGTERM, as Kubernetes and ``docker compose stop`` send it) ends
+promptly, on both brokers: with its broker up gracefully (exit 0, well before the deadline);
+with its broker gone (killed with SIGKILL after the worker was ready) within
+:data:`~schakel.stop_deadline.STOP_DEADLINE_S`, exit 75 and the line ``worker.stop_timeout``
+saying so. Before the deadline existed, the stop with the broker gone hung for 60 s (Faust's
+consumer thread died in aiokafka's ``stop`` without reporting itself shut down, and mode
+waited out its 60 s ``shutdown_timeout``; measured 61 s on either broker): the orchestrator's
+SIGKILL came first, without a word in the log."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from schakel.broker import EmbeddedBroker
+from schakel.kafka_cluster import KafkaCluster
+from schakel.stop_deadline import EXIT_STOP_TIMEOUT, STOP_DEADLINE_S
+from schakel.topics import ensure_topics
+from tests.brokers import BROKERS, PARTITIONS, TestBroker
+from tests.integration.streams.helpers import WorkerProcess, worker_on
+
+STOP_BOUND_S = STOP_DEADLINE_S + 5
+"""How long the stop may take with the broker gone: the deadline, the reachability check
+logged with it (at most 1 s per bootstrap address) and slack for a loaded 2-core machine;
+under half of Kubernetes' default grace period of 30 s. WorkerProcess.stop kills after 30 s."""
+GRACEFUL_S = 5.0
+"""A graceful stop with the broker up (about 1 s measured, idle worker, either broker)."""
+
+
+@pytest.fixture(params=BROKERS)
+def own_broker(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[TestBroker, Callable[[], None]]]:
+    """A broker of the test's own (the test kills it) with every topic, and how to kill it:
+    a fresh embedded broker, or a one-node Apache Kafka (the production code path)."""
+    if request.param == "embedded":
+        with EmbeddedBroker() as embedded:
+            ensure_topics(embedded.bootstrap, partitions=PARTITIONS)
+            yield TestBroker("embedded", embedded.bootstrap), embedded.kill
+        return
+    with KafkaCluster(1) as cluster:
+        broker = TestBroker("kafka", cluster.bootstrap, "test-stop", cluster)
+        ensure_topics(broker.bootstrap, partitions=PARTITIONS, wire=broker.wire)
+        yield broker, lambda: cluster.stop_node(1, kill=True)
+
+
+def _ready(worker: WorkerProcess) -> None:
+    """Wait until the worker logged ``worker.ready`` (its table recovered, processing)."""
+    deadline = time.monotonic() + 30
+    while "worker.ready" not in worker.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "worker.ready" in worker.log.read_text(), worker.log.read_text()[-3000:]
+
+
+def _events(worker: WorkerProcess) -> dict[str, dict[str, object]]:
+    """The worker's own log lines by event (the last of each)."""
+    lines = [json.loads(line) for line in worker.log.read_text().splitlines() if line[:1] == "{"]
+    return {str(line["event"]): line for line in lines if str(line["logger"]) == "schakel.worker"}
+
+
+def test_sigterm_with_the_broker_gone_ends_the_worker_within_the_deadline(
+    own_broker: tuple[TestBroker, Callable[[], None]], tmp_path: Path
+) -> None:
+    broker, kill_broker = own_broker
+    worker = worker_on(broker, tmp_path / "worker").start(timeout=120)
+    try:
+        _ready(worker)
+        kill_broker()
+        time.sleep(2)  # the worker's clients notice: failed fetches, a dead coordinator
+        started = time.monotonic()
+        code = worker.stop()
+        took = time.monotonic() - started
+    finally:
+        worker.stop()
+    log = worker.log.read_text()[-3000:]
+    assert took < STOP_BOUND_S, f"stopped after {took:.1f} s (code {code}): {log}"
+    assert code == EXIT_STOP_TIMEOUT, f"exit code {code} after {took:.1f} s: {log}"
+    events = _events(worker)
+    assert events["worker.stopping"]["signal"] == "SIGTERM"
+    timeout = events["worker.stop_timeout"]
+    assert timeout["level"] == "error", timeout
+    assert timeout["deadline_s"] == STOP_DEADLINE_S
+    assert timeout["broker_reachable"] is False
+    assert timeout["exit"] == EXIT_STOP_TIMEOUT
+    print(f"worker stop, {broker.kind} broker gone: exit {code} after {took:.1f} s")
+
+
+def test_sigterm_with_the_broker_up_stops_gracefully(
+    kafka_broker: TestBroker, tmp_path: Path
+) -> None:
+    worker = worker_on(kafka_broker, tmp_path / "worker").start(timeout=120)
+    try:
+        _ready(worker)
+        started = time.monotonic()
+        code = worker.stop()
+        took = time.monotonic() - started
+    finally:
+        worker.stop()
+    assert code == 0, f"exit code {code} after {took:.1f} s: {worker.log.read_text()[-3000:]}"
+    assert took < GRACEFUL_S, f"a graceful stop took {took:.1f} s"
+    events = _events(worker)
+    assert events["worker.stopping"]["signal"] == "SIGTERM"
+    assert "worker.stop_timeout" not in events
+    print(f"worker stop, {kafka_broker.kind} broker up: exit 0 after {took:.1f} s")
