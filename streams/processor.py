@@ -45,7 +45,16 @@ for good undoes the record like a failing rule does, and dead-letters it.
 An event that would make its citizen's state or timeline snapshot larger than Kafka takes
 (:mod:`streams.sizes`) is refused like one beyond the history limit — undone and
 dead-lettered (:class:`~streams.sizes.OutputTooLarge`) before anything of it is written — so
-the flush never hands Kafka a record it refuses.
+the flush never hands Kafka a record it refuses. A clock tick is checked the same way,
+citizen by citizen, since the signals it opens or resolves are kept in the state and shown in
+the snapshot: a tick that would make a citizen's outputs too large is not applied to that
+citizen — undone, its state, clock and signals as before the tick, nothing of it sent —
+logged (``worker.tick_too_large``), and applied to every other citizen it reaches (a
+broadcast tick is for a whole partition: one citizen at the limit must not hold back the
+clocks of the others). Once the others are done the tick
+is dead-lettered once (:class:`~streams.sizes.TickTooLarge`, stage ``accept``, reason
+``too-large``, naming the citizens left as they were). Their clocks lag until a tick fits
+(docs/operations.md, "Output records too large").
 """
 
 from __future__ import annotations
@@ -73,7 +82,13 @@ from streams.ingest import IngestError
 from streams.metrics import WorkerMetrics
 from streams.model import TimelineEvent
 from streams.signals import signal_event
-from streams.sizes import PRODUCER_MAX_REQUEST_BYTES, RECORD_OVERHEAD, check_citizen
+from streams.sizes import (
+    PRODUCER_MAX_REQUEST_BYTES,
+    RECORD_OVERHEAD,
+    OutputTooLarge,
+    TickTooLarge,
+    check_citizen,
+)
 from streams.state import (
     CitizenState,
     Engine,
@@ -359,7 +374,7 @@ class Processor:
                 today=self.today(),
                 history_limit=self.history_limit,
             )
-            sends = self._record(state, outcome, trigger, sized=True) if outcome.accepted else []
+            sends = self._record(state, outcome, trigger) if outcome.accepted else []
         except BaseException:
             undo()  # dead-lettered (OutputTooLarge too) or retried: as if never read
             raise
@@ -392,21 +407,39 @@ class Processor:
                 for s in dict.fromkeys([*self.table.keys(), *self._dirty])
                 if partition_of(s, self.partitions) == message.partition
             ]
+        trigger = f"{message.topic}:{message.partition}:{message.offset}"
+        refused: list[tuple[str, OutputTooLarge]] = []
         for subject in subjects:
             state = self._state(subject)
             if state is None or not state.events:  # unknown, or only an erasure marker
                 continue
-            trigger = f"{message.topic}:{message.partition}:{message.offset}"
             undo = self._undo_point(state)
             try:
                 outcome = advance_clock(state, tot, self.engine, today=self.today())
                 sends = self._record(state, outcome, trigger)
+            except OutputTooLarge as exc:  # this citizen only: as before the tick
+                undo()
+                refused.append((subject, exc))
+                log.warning(
+                    "worker.tick_too_large",
+                    extra={
+                        "topic": message.topic,
+                        "partition": message.partition,
+                        "offset": message.offset,
+                        "output": exc.output,
+                        "size": exc.size,
+                        "limit": exc.limit,
+                    },
+                )
+                continue
             except BaseException:
                 undo()
                 raise
             if not outcome.changes:
                 await self._resend(state, trigger)
             await self._send(state, sends, message, undo)
+        if refused:  # the others done: the tick is dead-lettered once, naming these
+            raise TickTooLarge(tot, refused, self.max_output_bytes)
 
     async def _forget(self, subject: str, at: int | None) -> None:
         """Right to erasure: replace the state by an erasure marker (``at``, the erasure
@@ -443,20 +476,20 @@ class Processor:
             )
 
     def _record(
-        self, state: CitizenState, outcome: Outcome, trigger: str, *, sized: bool = False
+        self, state: CitizenState, outcome: Outcome, trigger: str
     ) -> list[tuple[Any, bytes]]:
         """Encode the signal changes of one step, remember them (``uitvoer``) and mark the
         citizen dirty; returns the signal events to send (:meth:`_send`). Synchronous: the
         state is complete before the first send is awaited (module docstring), and a failure
-        here leaves nothing sent, so the caller can restore the state. ``sized`` (an event):
-        raises :class:`~streams.sizes.OutputTooLarge` before anything is counted if the
-        citizen's state or snapshot would now be larger than :attr:`max_output_bytes`."""
+        here leaves nothing sent, so the caller can restore the state. Raises
+        :class:`~streams.sizes.OutputTooLarge` before anything is counted if the citizen's
+        state or snapshot would now be larger than :attr:`max_output_bytes` (an event or a
+        clock tick alike: the flush must never hand Kafka a record it refuses)."""
         events = [signal_event(change, self.source) for change in outcome.changes]
         payloads = [self.serializer(event, self.wire.signalen) for event in events]
         if payloads:
             state.remember_output(trigger, payloads)
-        if sized:
-            self._check_size(state, outcome.clock)
+        self._check_size(state, outcome.clock)
         self._mark(state, outcome.clock)
         if outcome.due is not None:
             self.on_due(state.subject, outcome.due)

@@ -14,14 +14,23 @@ from aiokafka.errors import (
 )
 from faust.exceptions import ProducerSendError
 
-from schemas.registry import LocalRegistry
-from schemas.serde import RecordSerializer
 from schemas.wire import HEADER_ERROR_MESSAGE, HEADER_STAGE
 from streams.processor import Message, Processor, partition_of
 from streams.state import CitizenState
 from tests.unit.schemas.samples import FOREIGN_SCHEMAS, ForeignRegistry, wire_payload
 
-from .records import OTHER_BSN, RULES, BatchIngest, Sink, Worker, message, processed, raw
+from .records import (
+    OTHER_BSN,
+    RULES,
+    BatchIngest,
+    Sink,
+    Worker,
+    early_warning,
+    message,
+    processed,
+    raw,
+    tick,
+)
 
 
 @pytest.fixture
@@ -89,31 +98,6 @@ def test_undecodable_and_invalid_records_are_dead_lettered(
         b"validate",
     ]
     assert table == {}
-
-
-def early_warning(datum: str, signaal_id: str = "S") -> dict[str, Any]:
-    """An early warning (vroegsignaal) received on ``datum``: 28 days later, not followed
-    up, it opens a signal."""
-    return raw(
-        f"v{signaal_id}",
-        "nl.wgs.vroegsignalen.ontvangen",
-        datum=datum,
-        signaal_id=signaal_id,
-        partner="water",
-        bedrag_cent=100,
-        dagen_achterstand=30,
-        dreiging="geen",
-    )
-
-
-def tick(tot: date, partition: int) -> Message:
-    """A clock tick (``schakel.klok``) for every citizen of ``partition``, up to ``tot``."""
-    value = RecordSerializer(LocalRegistry()).encode(
-        "schakel.klok",
-        "nl.schakel.intern.klok",
-        {"subject": None, "tot": tot, "modus": "replay"},
-    )
-    return Message("schakel.klok", partition, 0, None, value, [])
 
 
 def test_end_of_replay_tick_moves_the_clock_of_the_partitions_citizens(
