@@ -116,6 +116,9 @@ Queue = Callable[..., Any]
 """A synchronous send: hands a record to the producer's buffer (Faust's ``send_soon``)."""
 StoreState = Callable[[str, CitizenState, int], None]
 """Writes a citizen's state to the table (local store and changelog) in a given partition."""
+DeleteState = Callable[[str, int], None]
+"""Deletes a citizen's table entry (local store, and a tombstone on the changelog) in a given
+partition."""
 
 
 def partition_of(subject: str, partitions: int) -> int:
@@ -160,12 +163,14 @@ class Processor:
         source: str,
         on_due: Callable[[str, date], None] = lambda subject, due: None,
         store_state: StoreState | None = None,
+        delete_state: DeleteState | None = None,
         resend_redelivered: bool = True,
         max_output_bytes: int = PRODUCER_MAX_REQUEST_BYTES - RECORD_OVERHEAD,
     ) -> None:
         """``send_snapshot`` (awaited: erasure tombstones) and ``queue_snapshot`` (flush) write
         to the timeline topic; ``store_state`` writes the table (default: ``table[subject] =
-        state``, for a plain dict); ``resend_redelivered``: a record delivered again re-sends
+        state``, for a plain dict); ``delete_state`` deletes a table entry (default:
+        ``table.pop(subject, None)``); ``resend_redelivered``: a record delivered again re-sends
         the signal events it caused (at least once; not under exactly-once, module
         docstring); ``max_output_bytes``: the largest state or snapshot record (key, value and
         headers) an event may leave its citizen with (:func:`streams.sizes.output_limit`),
@@ -184,6 +189,9 @@ class Processor:
         self.queue_snapshot = queue_snapshot
         self.store_state: StoreState = store_state or (
             lambda subject, state, partition: table.__setitem__(subject, state)
+        )
+        self.delete_state: DeleteState = delete_state or (
+            lambda subject, partition: table.pop(subject, None)
         )
         self.send_deadletter = send_deadletter
         self.metrics = metrics
@@ -327,12 +335,21 @@ class Processor:
         records to the producer's buffer — so the caller can choose the offsets to commit right
         after it without a record being processed in between (the commit hook of
         :mod:`streams.transactions`). A citizen stays dirty until its writes were handed
-        over: if one fails, the exception ends the commit and the rest stay for the next."""
+        over: if one fails, the exception ends the commit and the rest stay for the next.
+
+        A blank state (:attr:`~streams.state.CitizenState.blank`: no event, no erasure
+        marker) is not stored: it is a citizen new with a record that was undone after an
+        earlier flush had written it (:meth:`_undo_point`), so its table entry is deleted
+        (a tombstone on the changelog) and its snapshot tombstoned, leaving no citizen
+        without events behind. A state holding only an erasure marker is stored as usual."""
         self._flushes += 1
         dirty = list(self._dirty.items())
         warm = self._warm
         for subject, (state, clock) in dirty:
             partition = partition_of(subject, self.partitions)
+            if state.blank:
+                self._delete(subject, partition)
+                continue
             self.store_state(subject, state, partition)
             record = snapshot_record(state, clock)
             value = self.serializer.encode(self.wire.tijdlijnen, SNAPSHOT_SCHEMA, record)
@@ -346,6 +363,17 @@ class Processor:
         while len(warm) > WARM_CITIZENS:  # memory: the rules' results of the others go
             warm.popitem(last=False)[1].drop_derived()
         return len(dirty)
+
+    def _delete(self, subject: str, partition: int) -> None:
+        """:meth:`flush` of a blank state: the table entry deleted and the snapshot
+        tombstoned, as if the citizen had never been written."""
+        self.delete_state(subject, partition)
+        headers = record_headers(
+            SNAPSHOT_SCHEMA, f"tombstone:{subject}", source=self.source, subject=subject
+        )
+        self.queue_snapshot(key=subject.encode(), value=None, headers=headers, partition=partition)
+        del self._dirty[subject]
+        self._warm.pop(subject, None)
 
     async def _event(self, message: Message) -> None:
         subject, event = self.ingest.decode(message.value, message.topic)
@@ -522,7 +550,8 @@ class Processor:
         (:meth:`~streams.state.CitizenState.restore`) and its pending flush as it was before
         the step — or, if a flush wrote the step to the table meanwhile (while a send was
         awaited), the restored state written again at the next flush. (A citizen new with the
-        step is then written as a state without events.)"""
+        step is then blank, and that flush deletes its entry and tombstones its snapshot: no
+        citizen without events is left behind; one holding an erasure marker keeps it.)"""
         saved = state.savepoint()
         pending = self._dirty.get(state.subject)
         flushes = self._flushes
