@@ -229,7 +229,8 @@ def _processor(app: faust.App, table: Any, timeline_topic: Any, **kwargs: Any) -
     """The :class:`Processor`, its :meth:`~Processor.flush` the app's commit hook
     (``streams.transactions.before_commit``). The flush writes the table (its local store,
     and the changelog in the citizen's partition — Faust's own ``table[key] = value`` needs
-    the record being processed) and the timeline topic (``send_soon``; under exactly-once the
+    the record being processed; a blank state deletes the entry, a tombstone on the
+    changelog) and the timeline topic (``send_soon``; under exactly-once the
     snapshot joins its partition's transaction, see ``co_partitioned_outputs``)."""
 
     def store_state(subject: str, state: CitizenState, partition: int) -> None:
@@ -246,6 +247,21 @@ def _processor(app: faust.App, table: Any, timeline_topic: Any, **kwargs: Any) -
         table._maybe_set_key_ttl(subject, partition)
         table._sensor_on_set(table, subject, state)
 
+    def delete_state(subject: str, partition: int) -> None:
+        # what Faust's own ``del table[key]`` does (``Table.on_key_del``), in the partition
+        # given: out of the local store, a tombstone on the changelog (recovery and
+        # compaction drop the key), the key's partition forgotten
+        at = _AtPartition(partition)
+        token = faust_streams._current_event.set(weakref.ref(at))
+        try:
+            if subject in table.data:
+                del table.data[subject]
+        finally:
+            faust_streams._current_event.reset(token)
+        table.send_changelog(partition, subject, value=None, value_serializer="raw")
+        table._maybe_del_key_ttl(subject, partition)
+        table._sensor_on_del(table, subject)
+
     def queue_snapshot(**record: Any) -> None:
         timeline_topic.send_soon(**record)
 
@@ -255,6 +271,7 @@ def _processor(app: faust.App, table: Any, timeline_topic: Any, **kwargs: Any) -
         send_snapshot=timeline_topic.send,
         queue_snapshot=queue_snapshot,
         store_state=store_state,
+        delete_state=delete_state,
         **kwargs,
     )
     app.before_commit = processor.flush

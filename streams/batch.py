@@ -51,7 +51,9 @@ from the group's committed position on are applied first (:func:`streams.state.e
 offsets are not committed), and an event registered at or before its citizen's erasure marker
 is dropped as erased. **History limit**, **output size** (:mod:`streams.sizes`) and
 **duplicates** as in the worker: records are inserted in the order they are read (offset order
-per topic partition).
+per topic partition). The one assessment per citizen is size-checked too, as the worker
+checks a clock tick: one that would make the citizen's outputs too large is not applied (its
+signals stay as they were; logged and counted: :meth:`BatchRebuild._assess`).
 """
 
 from __future__ import annotations
@@ -83,13 +85,22 @@ from streams.signals import signal_event
 from streams.sizes import (
     PRODUCER_MAX_REQUEST_BYTES,
     RECORD_OVERHEAD,
+    OutputTooLarge,
     batch_bytes,
     check_citizen,
     output_limit,
     sized_outputs,
     topic_limits,
 )
-from streams.state import CitizenState, Engine, Savepoint, StoredEvent, close_replay, erase
+from streams.state import (
+    CitizenState,
+    Engine,
+    Outcome,
+    Savepoint,
+    StoredEvent,
+    close_replay,
+    erase,
+)
 
 log = logging.getLogger("schakel.streams")
 
@@ -105,6 +116,9 @@ class BatchStats:
     signal_events: int = 0
     misplaced: int = 0
     """Records found in another partition than their citizen's key (second round)."""
+    too_large: int = 0
+    """Citizens whose assessment was not applied: it would have made their state or
+    snapshot too large (:meth:`BatchRebuild._assess`)."""
 
     def add(self, other: BatchStats) -> None:
         """Add the counts of ``other`` (a worker process's) to these."""
@@ -303,7 +317,10 @@ class BatchRebuild:
         finally:
             reader.close()
             meta.close()
-        log.info("batch.done", extra={"read": stats.read, "citizens": stats.citizens})
+        log.info(
+            "batch.done",
+            extra={"read": stats.read, "citizens": stats.citizens, "too_large": stats.too_large},
+        )
         return stats
 
     def _producer(self) -> BulkProducer:
@@ -486,7 +503,7 @@ class BatchRebuild:
             state = states.pop(subject)
             if not state.events:  # only an erasure marker: nothing to assess or show
                 continue
-            outcome = close_replay(state, self.engine, until=until)
+            outcome = self._assess(state, until, stats)
             key = subject.encode()
             for change in outcome.changes:
                 event = signal_event(change, self.source)
@@ -609,22 +626,51 @@ class BatchRebuild:
         else:
             stats.duplicates += 1
 
+    def _assess(self, state: CitizenState, until: date | None, stats: BatchStats) -> Outcome:
+        """The citizen's one assessment (:func:`streams.state.close_replay`), size-checked as
+        the worker checks a clock tick: if it would make the citizen's state or snapshot
+        larger than :attr:`max_output_bytes` (the signals it opens are kept in both), it is
+        not applied — the clock, signals told and revisions as before it, no signal event
+        sent — logged (``batch.assessment_too_large``) and counted (``too_large``); the
+        citizen's state and snapshot are then written with this run's events (each checked
+        when it was inserted) and its signals as they were, and the run goes on. There is no
+        record to dead-letter: the events are accepted, only their assessment waits for one
+        that fits (docs/operations.md, "Output records too large")."""
+        saved = state.savepoint()
+        outcome = close_replay(state, self.engine, until=until)
+        try:
+            self._check(state, outcome.clock)
+        except OutputTooLarge as exc:
+            state.restore(saved)
+            stats.too_large += 1
+            log.warning(
+                "batch.assessment_too_large",
+                extra={"output": exc.output, "size": exc.size, "limit": exc.limit},
+            )
+            return Outcome(False, [], state.clock(None))
+        return outcome
+
+    def _check(self, state: CitizenState, clock: date | None) -> None:
+        """:func:`streams.sizes.check_citizen`: the outputs :meth:`_finish` would write."""
+        check_citizen(
+            state,
+            clock,
+            self.max_output_bytes,
+            codec=self.codec,
+            serializer=self.serializer,
+            snapshot_topic=self.wire.tijdlijnen,
+            source=self.source,
+        )
+
     def _check_size(self, state: CitizenState, event: TimelineEvent) -> None:
         """The worker's size check (:func:`streams.sizes.check_citizen`) after ``event`` was
         inserted (nothing else changed): if the citizen's state or snapshot is now too large,
         take ``event`` out again and raise
         :class:`~streams.sizes.OutputTooLarge`. The snapshot is measured with the signals as
-        they were before this run's assessment (which comes once, at the end)."""
+        they were before this run's assessment (which comes once, at the end, and is checked
+        again then: :meth:`_assess`)."""
         try:
-            check_citizen(
-                state,
-                None,
-                self.max_output_bytes,
-                codec=self.codec,
-                serializer=self.serializer,
-                snapshot_topic=self.wire.tijdlijnen,
-                source=self.source,
-            )
+            self._check(state, None)
         except IngestError:
             saved = Savepoint(
                 len(state.events) - 1, state.klok, state.signalen, state.revisies, state.uitvoer

@@ -45,7 +45,16 @@ for good undoes the record like a failing rule does, and dead-letters it.
 An event that would make its citizen's state or timeline snapshot larger than Kafka takes
 (:mod:`streams.sizes`) is refused like one beyond the history limit — undone and
 dead-lettered (:class:`~streams.sizes.OutputTooLarge`) before anything of it is written — so
-the flush never hands Kafka a record it refuses.
+the flush never hands Kafka a record it refuses. A clock tick is checked the same way,
+citizen by citizen, since the signals it opens or resolves are kept in the state and shown in
+the snapshot: a tick that would make a citizen's outputs too large is not applied to that
+citizen — undone, its state, clock and signals as before the tick, nothing of it sent —
+logged (``worker.tick_too_large``), and applied to every other citizen it reaches (a
+broadcast tick is for a whole partition: one citizen at the limit must not hold back the
+clocks of the others). Once the others are done the tick
+is dead-lettered once (:class:`~streams.sizes.TickTooLarge`, stage ``accept``, reason
+``too-large``, naming the citizens left as they were). Their clocks lag until a tick fits
+(docs/operations.md, "Output records too large").
 """
 
 from __future__ import annotations
@@ -73,7 +82,13 @@ from streams.ingest import IngestError
 from streams.metrics import WorkerMetrics
 from streams.model import TimelineEvent
 from streams.signals import signal_event
-from streams.sizes import PRODUCER_MAX_REQUEST_BYTES, RECORD_OVERHEAD, check_citizen
+from streams.sizes import (
+    PRODUCER_MAX_REQUEST_BYTES,
+    RECORD_OVERHEAD,
+    OutputTooLarge,
+    TickTooLarge,
+    check_citizen,
+)
 from streams.state import (
     CitizenState,
     Engine,
@@ -101,6 +116,9 @@ Queue = Callable[..., Any]
 """A synchronous send: hands a record to the producer's buffer (Faust's ``send_soon``)."""
 StoreState = Callable[[str, CitizenState, int], None]
 """Writes a citizen's state to the table (local store and changelog) in a given partition."""
+DeleteState = Callable[[str, int], None]
+"""Deletes a citizen's table entry (local store, and a tombstone on the changelog) in a given
+partition."""
 
 
 def partition_of(subject: str, partitions: int) -> int:
@@ -145,12 +163,14 @@ class Processor:
         source: str,
         on_due: Callable[[str, date], None] = lambda subject, due: None,
         store_state: StoreState | None = None,
+        delete_state: DeleteState | None = None,
         resend_redelivered: bool = True,
         max_output_bytes: int = PRODUCER_MAX_REQUEST_BYTES - RECORD_OVERHEAD,
     ) -> None:
         """``send_snapshot`` (awaited: erasure tombstones) and ``queue_snapshot`` (flush) write
         to the timeline topic; ``store_state`` writes the table (default: ``table[subject] =
-        state``, for a plain dict); ``resend_redelivered``: a record delivered again re-sends
+        state``, for a plain dict); ``delete_state`` deletes a table entry (default:
+        ``table.pop(subject, None)``); ``resend_redelivered``: a record delivered again re-sends
         the signal events it caused (at least once; not under exactly-once, module
         docstring); ``max_output_bytes``: the largest state or snapshot record (key, value and
         headers) an event may leave its citizen with (:func:`streams.sizes.output_limit`),
@@ -169,6 +189,9 @@ class Processor:
         self.queue_snapshot = queue_snapshot
         self.store_state: StoreState = store_state or (
             lambda subject, state, partition: table.__setitem__(subject, state)
+        )
+        self.delete_state: DeleteState = delete_state or (
+            lambda subject, partition: table.pop(subject, None)
         )
         self.send_deadletter = send_deadletter
         self.metrics = metrics
@@ -312,12 +335,21 @@ class Processor:
         records to the producer's buffer — so the caller can choose the offsets to commit right
         after it without a record being processed in between (the commit hook of
         :mod:`streams.transactions`). A citizen stays dirty until its writes were handed
-        over: if one fails, the exception ends the commit and the rest stay for the next."""
+        over: if one fails, the exception ends the commit and the rest stay for the next.
+
+        A blank state (:attr:`~streams.state.CitizenState.blank`: no event, no erasure
+        marker) is not stored: it is a citizen new with a record that was undone after an
+        earlier flush had written it (:meth:`_undo_point`), so its table entry is deleted
+        (a tombstone on the changelog) and its snapshot tombstoned, leaving no citizen
+        without events behind. A state holding only an erasure marker is stored as usual."""
         self._flushes += 1
         dirty = list(self._dirty.items())
         warm = self._warm
         for subject, (state, clock) in dirty:
             partition = partition_of(subject, self.partitions)
+            if state.blank:
+                self._delete(subject, partition)
+                continue
             self.store_state(subject, state, partition)
             record = snapshot_record(state, clock)
             value = self.serializer.encode(self.wire.tijdlijnen, SNAPSHOT_SCHEMA, record)
@@ -331,6 +363,17 @@ class Processor:
         while len(warm) > WARM_CITIZENS:  # memory: the rules' results of the others go
             warm.popitem(last=False)[1].drop_derived()
         return len(dirty)
+
+    def _delete(self, subject: str, partition: int) -> None:
+        """:meth:`flush` of a blank state: the table entry deleted and the snapshot
+        tombstoned, as if the citizen had never been written."""
+        self.delete_state(subject, partition)
+        headers = record_headers(
+            SNAPSHOT_SCHEMA, f"tombstone:{subject}", source=self.source, subject=subject
+        )
+        self.queue_snapshot(key=subject.encode(), value=None, headers=headers, partition=partition)
+        del self._dirty[subject]
+        self._warm.pop(subject, None)
 
     async def _event(self, message: Message) -> None:
         subject, event = self.ingest.decode(message.value, message.topic)
@@ -359,7 +402,7 @@ class Processor:
                 today=self.today(),
                 history_limit=self.history_limit,
             )
-            sends = self._record(state, outcome, trigger, sized=True) if outcome.accepted else []
+            sends = self._record(state, outcome, trigger) if outcome.accepted else []
         except BaseException:
             undo()  # dead-lettered (OutputTooLarge too) or retried: as if never read
             raise
@@ -392,21 +435,39 @@ class Processor:
                 for s in dict.fromkeys([*self.table.keys(), *self._dirty])
                 if partition_of(s, self.partitions) == message.partition
             ]
+        trigger = f"{message.topic}:{message.partition}:{message.offset}"
+        refused: list[tuple[str, OutputTooLarge]] = []
         for subject in subjects:
             state = self._state(subject)
             if state is None or not state.events:  # unknown, or only an erasure marker
                 continue
-            trigger = f"{message.topic}:{message.partition}:{message.offset}"
             undo = self._undo_point(state)
             try:
                 outcome = advance_clock(state, tot, self.engine, today=self.today())
                 sends = self._record(state, outcome, trigger)
+            except OutputTooLarge as exc:  # this citizen only: as before the tick
+                undo()
+                refused.append((subject, exc))
+                log.warning(
+                    "worker.tick_too_large",
+                    extra={
+                        "topic": message.topic,
+                        "partition": message.partition,
+                        "offset": message.offset,
+                        "output": exc.output,
+                        "size": exc.size,
+                        "limit": exc.limit,
+                    },
+                )
+                continue
             except BaseException:
                 undo()
                 raise
             if not outcome.changes:
                 await self._resend(state, trigger)
             await self._send(state, sends, message, undo)
+        if refused:  # the others done: the tick is dead-lettered once, naming these
+            raise TickTooLarge(tot, refused, self.max_output_bytes)
 
     async def _forget(self, subject: str, at: int | None) -> None:
         """Right to erasure: replace the state by an erasure marker (``at``, the erasure
@@ -443,20 +504,20 @@ class Processor:
             )
 
     def _record(
-        self, state: CitizenState, outcome: Outcome, trigger: str, *, sized: bool = False
+        self, state: CitizenState, outcome: Outcome, trigger: str
     ) -> list[tuple[Any, bytes]]:
         """Encode the signal changes of one step, remember them (``uitvoer``) and mark the
         citizen dirty; returns the signal events to send (:meth:`_send`). Synchronous: the
         state is complete before the first send is awaited (module docstring), and a failure
-        here leaves nothing sent, so the caller can restore the state. ``sized`` (an event):
-        raises :class:`~streams.sizes.OutputTooLarge` before anything is counted if the
-        citizen's state or snapshot would now be larger than :attr:`max_output_bytes`."""
+        here leaves nothing sent, so the caller can restore the state. Raises
+        :class:`~streams.sizes.OutputTooLarge` before anything is counted if the citizen's
+        state or snapshot would now be larger than :attr:`max_output_bytes` (an event or a
+        clock tick alike: the flush must never hand Kafka a record it refuses)."""
         events = [signal_event(change, self.source) for change in outcome.changes]
         payloads = [self.serializer(event, self.wire.signalen) for event in events]
         if payloads:
             state.remember_output(trigger, payloads)
-        if sized:
-            self._check_size(state, outcome.clock)
+        self._check_size(state, outcome.clock)
         self._mark(state, outcome.clock)
         if outcome.due is not None:
             self.on_due(state.subject, outcome.due)
@@ -489,7 +550,8 @@ class Processor:
         (:meth:`~streams.state.CitizenState.restore`) and its pending flush as it was before
         the step — or, if a flush wrote the step to the table meanwhile (while a send was
         awaited), the restored state written again at the next flush. (A citizen new with the
-        step is then written as a state without events.)"""
+        step is then blank, and that flush deletes its entry and tombstones its snapshot: no
+        citizen without events is left behind; one holding an erasure marker keeps it.)"""
         saved = state.savepoint()
         pending = self._dirty.get(state.subject)
         flushes = self._flushes

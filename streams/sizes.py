@@ -78,6 +78,34 @@ class OutputTooLarge(IngestError):
         self.output, self.size, self.limit = output, size, limit
 
 
+class TickTooLarge(IngestError):
+    """A clock tick that would make the state or timeline snapshot of some of the citizens it
+    reaches larger than an output record may be. It is not applied to them — their state,
+    clock and signals stay as before the tick — and is applied to every other citizen it
+    reaches (a broadcast reaches a whole partition): raised once the others are done, so the
+    tick is dead-lettered once (stage ``accept``, reason ``too-large``), naming them.
+    ``refused``: (pseudonym, :class:`OutputTooLarge`) per citizen left as it was."""
+
+    SHOWN = 5
+    """How many of the citizens left as they were the message names (then how many more)."""
+
+    def __init__(self, tot: date, refused: list[tuple[str, OutputTooLarge]], limit: int) -> None:
+        named = ", ".join(
+            f"{subject} ({exc.output} {exc.size} bytes)" for subject, exc in refused[: self.SHOWN]
+        )
+        more = len(refused) - self.SHOWN
+        super().__init__(
+            f"the clock tick to {tot.isoformat()} would make the state or timeline snapshot of "
+            f"{len(refused)} citizen(s) larger than the {limit} bytes an output record may have "
+            "(the producer's request limit and the max.message.bytes of the output topics): "
+            "not applied to them, their state, clock and signals as before the tick; applied "
+            f"to every other citizen: {named}" + (f" and {more} more" if more > 0 else ""),
+            stage="accept",
+            reason="too-large",
+        )
+        self.tot, self.refused, self.limit = tot, refused, limit
+
+
 def sized_outputs(wire: Wire) -> list[str]:
     """The output topics whose ``max.message.bytes`` bound :func:`output_limit`: the timeline
     snapshots and the changelog (a citizen's largest records) and the streams dead-letter topic

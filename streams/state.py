@@ -183,6 +183,12 @@ class CitizenState:
         self._changed = None
         self._added = []
 
+    @property
+    def blank(self) -> bool:
+        """Nothing to keep: no event and no erasure marker — a citizen new with a record that
+        was undone (the worker deletes its table entry rather than store it)."""
+        return not self.events and self.vergeten_tot is None
+
     def erased(self, registered: int | None) -> bool:
         """Whether an input event registered at ``registered`` (its Kafka record timestamp, ms;
         ``None``: not known) was erased: registered at or before the erasure marker."""

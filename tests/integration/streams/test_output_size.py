@@ -1,7 +1,8 @@
 """On Apache Kafka (exactly-once), an event that would make its citizen's timeline snapshot or
 state larger than Kafka takes is dead-lettered (``OutputTooLarge``, stage ``accept``) and the
 worker goes on with every other event and citizen; the batch path does the same
-(streams/sizes.py; the unit tests: tests/unit/streams/test_output_size.py).
+(streams/sizes.py; the unit tests: tests/unit/streams/test_output_size.py). A clock tick that
+would do so is not applied to that citizen, and is to every other.
 
 Before, on the worker: a snapshot the broker refused (its topic's ``max.message.bytes``) was
 dropped with a warning, the transaction committed without it, and every later snapshot of that
@@ -14,14 +15,19 @@ producer's refusal stopped every run with a ``KafkaException``."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from schakel.replay import broadcast_until
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer
+from schemas.settings import CommonSettings
+from streams.sizes import RECORD_OVERHEAD
 from tests.brokers import TestBroker, open_broker
 from tests.integration.streams.helpers import (
     consume,
@@ -31,6 +37,8 @@ from tests.integration.streams.helpers import (
     valid_scenario,
     worker_on,
 )
+from tests.unit.streams.records import Worker, message
+from tests.unit.streams.test_output_size import outputs
 
 pytestmark = pytest.mark.kafka
 
@@ -175,3 +183,133 @@ def test_the_batch_path_dead_letters_an_event_whose_outputs_kafka_would_refuse(
     kept, scenario = split(latest_snapshots(kafka))
     assert scenario == EXPECTED_SCENARIO
     assert len(kept) + len(refused) == len(events)
+
+
+TICK_NEIGHBOUR_BSN = "100000058"
+"""A citizen in the large citizen's partition (under the tests' pseudonym key)."""
+
+
+def early_warning(bsn: str, signaal_id: str) -> dict[str, Any]:
+    """An early warning received on 2026-03-06: not followed up, the clock at 2026-04-03 or
+    later opens a signal."""
+    return {
+        "specversion": "1.0",
+        "id": f"vs-{signaal_id}",
+        "source": "urn:bron:wgs",
+        "type": "nl.wgs.vroegsignalen.ontvangen",
+        "data": {
+            "bsn": bsn,
+            "datum": "2026-03-06",
+            "signaal_id": signaal_id,
+            "partner": "water",
+            "bedrag_cent": 100,
+            "dagen_achterstand": 30,
+            "dreiging": "geen",
+        },
+    }
+
+
+def tick_topic_limit(events: list[dict[str, Any]]) -> int:
+    """A ``max.message.bytes`` for the snapshot topic that the outputs of the citizen of
+    ``events`` fit, with 40 bytes to spare, but not with a signal added: measured in process
+    by the worker's own code with the source the worker writes (the outputs' sizes depend on
+    the pseudonym's length, not on its key)."""
+    worker = Worker()
+    worker.processor.source = CommonSettings().source_urn("schakel")
+    asyncio.run(worker.handle(*(message(e, n) for n, e in enumerate(events))))
+    (state,) = worker.table.values()
+    assert not state.signalen
+    return outputs(worker, state) + 40 + RECORD_OVERHEAD
+
+
+def test_the_worker_leaves_a_citizen_out_of_a_tick_that_would_take_its_snapshot_too_far(
+    kafka: TestBroker, tmp_path: Path
+) -> None:
+    """A broadcast end-of-replay tick that opens three signals for a citizen whose snapshot
+    is 40 bytes under the limit (the snapshot topic's, less the allowance for Kafka's
+    framing; three signals take it past the topic's own limit too): that citizen is left as
+    it was (its snapshot without the signals, every event in it), the tick is applied to
+    every other citizen — one in the same partition gets its signal — and the tick of that
+    partition is dead-lettered once (``TickTooLarge``, stage ``accept``). The worker goes on,
+    ready.
+
+    Before: the tick was applied; the broker refused the large citizen's snapshot
+    (``MessageSizeTooLargeError``, dropped with a warning) and the neighbour's snapshot after
+    it in the same partition failed with ``OutOfOrderSequenceNumber``: its signal never
+    reached the timeline topic."""
+    wire = kafka.wire
+    warnings = [early_warning(LARGE_BSN, f"groot-{n}") for n in range(3)]
+    near = [*warnings, large(0), large(1), large(2)]
+    limit_topic(kafka.bootstrap, wire.tijdlijnen, tick_topic_limit(near))
+    worker = worker_on(kafka, tmp_path).start()
+    try:
+        publish(
+            kafka.bootstrap,
+            [*SCENARIO_EVENTS, *near, early_warning(TICK_NEIGHBOUR_BSN, "buur")],
+            wire=wire,
+        )
+        worker.drain(wire.event_topics)
+        broadcast_until(kafka.bootstrap, date(2026, 6, 30), 4, wire)
+        worker.drain([wire.klok])
+        assert worker.get("/ready")[0] == 200
+    finally:
+        worker.stop()
+    (dead,) = dead_letters(kafka)
+    assert (dead["schakel.fase"], dead["schakel.fout.klasse"]) == (b"accept", b"TickTooLarge")
+    assert dead["schakel.bron.topic"] == wire.klok.encode()
+    latest: dict[str, dict[str, Any]] = {}
+    for record in consume(kafka.bootstrap, wire.tijdlijnen):
+        if record.value is not None:
+            _, snapshot = DESERIALIZE.decode(record.value)
+            latest[snapshot["subject"]] = snapshot
+    by_warning = {
+        e["id"]: s for s in latest.values() for e in s["events"] if e["id"].startswith("vs-")
+    }
+    kept, neighbour = by_warning["vs-groot-0"], by_warning["vs-buur"]
+    assert (len(kept["events"]), kept["signalen"]) == (6, [])
+    assert kept["subject"].encode() in dead["schakel.fout.melding"]
+    assert len(neighbour["signalen"]) == 1
+    assert neighbour["klok"] == date(2026, 6, 30)
+    scenario = {e["id"] for e in SCENARIO_EVENTS}
+    assert (
+        sorted(
+            sorted(e["id"] for e in s["events"])
+            for s in latest.values()
+            if {e["id"] for e in s["events"]} <= scenario
+        )
+        == EXPECTED_SCENARIO
+    )
+
+
+def test_the_batch_path_leaves_out_an_assessment_that_would_take_a_snapshot_too_far(
+    kafka: TestBroker,
+) -> None:
+    """The batch path's one assessment per citizen, on the same citizens as the worker's
+    tick above (``run(until)``): the large citizen's assessment is not applied (its snapshot
+    with every event and no signal, counted in ``too_large``, nothing dead-lettered), every
+    other citizen is assessed — the neighbour in its partition gets its signal.
+
+    Before: the assessment was applied and the broker refused the snapshot; the run failed."""
+    wire = kafka.wire
+    warnings = [early_warning(LARGE_BSN, f"groot-{n}") for n in range(3)]
+    near = [*warnings, large(0), large(1), large(2)]
+    limit_topic(kafka.bootstrap, wire.tijdlijnen, tick_topic_limit(near))
+    publish(
+        kafka.bootstrap,
+        [*SCENARIO_EVENTS, *near, early_warning(TICK_NEIGHBOUR_BSN, "buur")],
+        wire=wire,
+    )
+    stats = rebuild(kafka).run(date(2026, 6, 30))
+    assert (stats.too_large, stats.deadlettered) == (1, 0)
+    assert dead_letters(kafka) == []
+    latest: dict[str, dict[str, Any]] = {}
+    for record in consume(kafka.bootstrap, wire.tijdlijnen):
+        if record.value is not None:
+            _, snapshot = DESERIALIZE.decode(record.value)
+            latest[snapshot["subject"]] = snapshot
+    by_warning = {
+        e["id"]: s for s in latest.values() for e in s["events"] if e["id"].startswith("vs-")
+    }
+    kept, neighbour = by_warning["vs-groot-0"], by_warning["vs-buur"]
+    assert (len(kept["events"]), kept["signalen"]) == (6, [])
+    assert len(neighbour["signalen"]) == 1

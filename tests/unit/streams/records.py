@@ -4,6 +4,7 @@ a dict as table, lists as topics — no broker."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
@@ -64,6 +65,31 @@ def message(event: dict[str, Any], offset: int, partition: int = 0) -> Message:
     topic = DEFAULT_WIRE.topic_for(validated.type, validated.domein)
     payload = RecordSerializer(LocalRegistry())(validated, topic)
     return Message(topic, partition, offset, b"k", payload, [])
+
+
+def early_warning(datum: str, signaal_id: str = "S") -> dict[str, Any]:
+    """An early warning (vroegsignaal) received on ``datum``: 28 days later, not followed
+    up, it opens a signal."""
+    return raw(
+        f"v{signaal_id}",
+        "nl.wgs.vroegsignalen.ontvangen",
+        datum=datum,
+        signaal_id=signaal_id,
+        partner="water",
+        bedrag_cent=100,
+        dagen_achterstand=30,
+        dreiging="geen",
+    )
+
+
+def tick(tot: date, partition: int) -> Message:
+    """A clock tick (``schakel.klok``) for every citizen of ``partition``, up to ``tot``."""
+    value = RecordSerializer(LocalRegistry()).encode(
+        "schakel.klok",
+        "nl.schakel.intern.klok",
+        {"subject": None, "tot": tot, "modus": "replay"},
+    )
+    return Message("schakel.klok", partition, 0, None, value, [])
 
 
 def processed(processor: Processor, message: Message) -> None:

@@ -2,28 +2,36 @@
 record may be is refused — dead-lettered (stage ``accept``, reason ``too-large``), the state
 as it was — by the worker and by the batch path's ingest, so no output is ever refused by
 Kafka for its size (streams/sizes.py; on Apache Kafka: tests/integration/streams/
-test_output_size.py).
+test_output_size.py). A clock tick (the batch path: its one assessment) that would do so
+is not applied to that citizen, and is to every other.
 
-Before: the event was accepted and the oversized output handed to the producer."""
+Before: the event (tick, assessment) was applied and the oversized output handed to the
+producer."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import pytest
 
+from schemas.binding import record_headers
+from streams.codec import SNAPSHOT_SCHEMA, snapshot_record
+from streams.processor import partition_of
 from streams.sizes import (
     BROKER_DEFAULT_MAX_MESSAGE_BYTES,
     PRODUCER_MAX_REQUEST_BYTES,
     RECORD_OVERHEAD,
     OutputTooLarge,
+    check_citizen,
     check_outputs,
     output_limit,
 )
 from streams.state import CitizenState, StoredEvent
 
-from .records import OTHER_BSN, BatchIngest, Worker, message, raw
+from .records import OTHER_BSN, BatchIngest, Worker, early_warning, message, raw, tick
 
 LIMIT = 6_000
 """The output limit of these tests: a citizen's state and snapshot pass it with the third
@@ -131,3 +139,124 @@ def test_the_wire_bytes_summed_stay_true_through_inserts_and_undos() -> None:
     # a state read back from its changelog record starts from the sum of its events
     copy = CitizenState(subject=state.subject, events=list(state.events))
     assert copy.payload_bytes == state.payload_bytes > 0
+
+
+def outputs(worker: Worker, state: CitizenState) -> int:
+    """The larger of ``state``'s changelog record and timeline snapshot as the flush writes
+    them (key, value and headers)."""
+    processor = worker.processor
+    clock = state.clock(processor.today())
+    try:
+        check_citizen(
+            state,
+            clock,
+            0,
+            codec=processor.state_codec,
+            serializer=processor.serializer,
+            snapshot_topic=processor.wire.tijdlijnen,
+            source=processor.source,
+        )
+    except OutputTooLarge as exc:
+        state_size = exc.size if exc.output == "state" else 0
+        record = snapshot_record(state, clock)
+        value = processor.serializer.encode(processor.wire.tijdlijnen, SNAPSHOT_SCHEMA, record)
+        headers = record_headers(
+            SNAPSHOT_SCHEMA, value, source=processor.source, subject=state.subject
+        )
+        key = len(state.subject.encode())
+        return max(state_size, key + len(value) + sum(len(k) + len(v) for k, v in headers))
+    raise AssertionError("measured nothing")
+
+
+def test_a_clock_tick_that_would_make_an_output_too_large_leaves_that_citizen_as_it_was() -> None:
+    """A broadcast tick that opens a signal for two citizens of one partition, one of them so
+    near the limit that the signal would take its snapshot past it: that one is left as it
+    was before the tick (clock, signals, nothing sent), the other gets its signal, and the
+    tick is dead-lettered once (stage ``accept``, reason ``too-large``), naming the first.
+
+    Before: the tick was not size-checked; the flush handed Kafka the too large snapshot."""
+    worker = Worker()
+    near = [early_warning("2026-03-06"), large(1), large(2)]
+    other = early_warning("2026-03-07", "T")
+    other["data"]["bsn"] = OTHER_BSN
+    asyncio.run(worker.handle(*(message(e, n) for n, e in enumerate([*near, other]))))
+    assert worker.signals.sent == []  # 28 days have not passed on either citizen's clock
+    (big,) = [s for s in worker.table.values() if len(s.events) == 3]
+    (small_one,) = [s for s in worker.table.values() if len(s.events) == 1]
+    partition = partition_of(big.subject, 4)
+    assert partition_of(small_one.subject, 4) == partition
+    limit = outputs(worker, big) + 40  # room for the next snapshot, not for a signal in it
+    assert big.payload_bytes * 4 >= limit  # measured, not skipped (streams.sizes.EXACT_FROM)
+    worker.processor.max_output_bytes = limit
+    before = (big.klok, dict(big.signalen), dict(big.uitvoer), len(worker.snapshots.sent))
+
+    asyncio.run(worker.handle(tick(date(2026, 4, 30), partition)))
+
+    big = worker.table[big.subject]
+    assert (big.klok, big.signalen, big.uitvoer, len(worker.snapshots.sent)) == (
+        *before[:3],
+        before[3] + 1,  # the other citizen's snapshot only
+    )
+    small_one = worker.table[small_one.subject]
+    assert small_one.klok == date(2026, 4, 30) and len(small_one.signalen) == 1
+    (signal,) = worker.signals.sent
+    assert signal["key"] == small_one.subject.encode()
+    (dead,) = worker.deadletters.sent
+    headers = dict(dead["headers"])
+    assert (headers["schakel.fase"], headers["schakel.fout.klasse"]) == (
+        b"accept",
+        b"TickTooLarge",
+    )
+    assert big.subject in headers["schakel.fout.melding"].decode()
+    assert small_one.subject not in headers["schakel.fout.melding"].decode()
+    assert worker.metrics.deadlettered.labels("accept", "too-large")._value.get() == 1
+    assert all(len(s["value"]) <= limit for s in worker.snapshots.sent)
+    # the limit raised, the tick re-published: the citizen catches up, the other is not told
+    # twice
+    worker.processor.max_output_bytes = 10 * limit
+    asyncio.run(worker.handle(replace(tick(date(2026, 4, 30), partition), offset=1)))
+    assert worker.table[big.subject].klok == date(2026, 4, 30)
+    assert [s["key"] for s in worker.signals.sent] == [
+        small_one.subject.encode(),
+        big.subject.encode(),
+    ]
+
+
+def test_the_batch_path_leaves_the_assessment_out_that_would_make_an_output_too_large() -> None:
+    """The batch path assesses each citizen once, at the end: an assessment that would take
+    a citizen's snapshot past the limit (the signal it opens) is not applied — its events
+    are written, its signals as they were, counted in ``too_large`` — and every other
+    citizen is assessed and written as usual.
+
+    Before: the assessment was not size-checked; the too large snapshot was handed to the
+    producer (which refused it, failing the run)."""
+    batch = BatchIngest()
+    near = [early_warning("2026-03-06"), large(1), large(2)]
+    other = early_warning("2026-03-07", "T")
+    other["data"]["bsn"] = OTHER_BSN
+    batch.ingest(*(message(e, n) for n, e in enumerate([*near, other])))
+    (big,) = [s for s in batch.states.values() if len(s.events) == 3]
+    (small_one,) = [s for s in batch.states.values() if len(s.events) == 1]
+    limit = outputs(Worker(), big) + 40  # the worker's measure: room for no signal
+    assert big.payload_bytes * 4 >= limit
+    rebuild = batch.rebuild
+    rebuild.max_output_bytes = limit
+
+    rebuild._finish(batch.states, batch.touched, date(2026, 4, 30), batch.producer, batch.stats)
+
+    by_topic: dict[str, list[dict[str, Any]]] = {}
+    for record in batch.producer.sent:
+        by_topic.setdefault(record["topic"], []).append(record)
+    wire = rebuild.wire
+    (signal,) = by_topic[wire.signalen]
+    assert signal["key"] == small_one.subject.encode()
+    assert len(by_topic[wire.tijdlijnen]) == 2
+    assert all(len(s["value"]) <= limit for s in by_topic[wire.tijdlijnen])
+    states = {
+        r["key"].decode(): rebuild._decode_state(r["value"]) for r in by_topic[wire.changelog]
+    }
+    assert len(states[big.subject].events) == 3 and not states[big.subject].signalen
+    assert states[big.subject].klok is None
+    assert len(states[small_one.subject].signalen) == 1
+    assert (batch.stats.too_large, batch.stats.citizens, batch.stats.signal_events) == (1, 2, 1)
+    assert wire.deadletter_streams not in by_topic

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
+import faust
 import pytest
 from aiokafka.errors import (
     KafkaTimeoutError,
@@ -15,13 +18,27 @@ from aiokafka.errors import (
 from faust.exceptions import ProducerSendError
 
 from schemas.registry import LocalRegistry
-from schemas.serde import RecordSerializer
-from schemas.wire import HEADER_ERROR_MESSAGE, HEADER_STAGE
+from schemas.serde import RecordDeserializer, RecordSerializer
+from schemas.wire import DEFAULT_WIRE, HEADER_ERROR_MESSAGE, HEADER_STAGE
+from streams.app import _processor, _table
+from streams.codec import StateCodec
+from streams.metrics import WorkerMetrics
 from streams.processor import Message, Processor, partition_of
-from streams.state import CitizenState
+from streams.state import CitizenState, erase
 from tests.unit.schemas.samples import FOREIGN_SCHEMAS, ForeignRegistry, wire_payload
 
-from .records import OTHER_BSN, RULES, BatchIngest, Sink, Worker, message, processed, raw
+from .records import (
+    OTHER_BSN,
+    RULES,
+    BatchIngest,
+    Sink,
+    Worker,
+    early_warning,
+    message,
+    processed,
+    raw,
+    tick,
+)
 
 
 @pytest.fixture
@@ -89,31 +106,6 @@ def test_undecodable_and_invalid_records_are_dead_lettered(
         b"validate",
     ]
     assert table == {}
-
-
-def early_warning(datum: str, signaal_id: str = "S") -> dict[str, Any]:
-    """An early warning (vroegsignaal) received on ``datum``: 28 days later, not followed
-    up, it opens a signal."""
-    return raw(
-        f"v{signaal_id}",
-        "nl.wgs.vroegsignalen.ontvangen",
-        datum=datum,
-        signaal_id=signaal_id,
-        partner="water",
-        bedrag_cent=100,
-        dagen_achterstand=30,
-        dreiging="geen",
-    )
-
-
-def tick(tot: date, partition: int) -> Message:
-    """A clock tick (``schakel.klok``) for every citizen of ``partition``, up to ``tot``."""
-    value = RecordSerializer(LocalRegistry()).encode(
-        "schakel.klok",
-        "nl.schakel.intern.klok",
-        {"subject": None, "tot": tot, "modus": "replay"},
-    )
-    return Message("schakel.klok", partition, 0, None, value, [])
 
 
 def test_end_of_replay_tick_moves_the_clock_of_the_partitions_citizens(
@@ -341,11 +333,13 @@ def test_a_failed_signal_send_dead_letters_the_record_and_leaves_no_trace(
 @pytest.mark.parametrize("flush_meanwhile", [False, True])
 def test_a_new_citizens_failed_send_writes_nothing_of_it(flush_meanwhile: bool) -> None:
     """The first record of a citizen, undone: nothing is written for the citizen — unless a
-    flush wrote it while its send was awaited; then the next flush writes a state without
-    events over it (the changelog keeps no trace of the record)."""
+    flush wrote it while its send was awaited; then the next flush deletes the table entry
+    and tombstones the snapshot (the changelog and the timeline topic keep no trace of the
+    record, nor a citizen without events)."""
     worker = Worker()
     worker.processor.clock_mode = "live"
     written: list[list[str]] = []
+    deleted: list[tuple[str, int]] = []
 
     def store_state(subject: str, state: CitizenState, partition: int) -> None:
         written.append([e.event.id for e in state.events])
@@ -356,12 +350,56 @@ def test_a_new_citizens_failed_send_writes_nothing_of_it(flush_meanwhile: bool) 
         raise RuntimeError("refused")
 
     worker.processor.store_state = store_state
+    worker.processor.delete_state = lambda subject, partition: deleted.append((subject, partition))
     worker.processor.send_signal = refused
     # on the live clock, long after its day and never followed up: a signal at once
     asyncio.run(worker.handle(message(early_warning("2026-01-01"), 0)))
     assert len(worker.deadletters.sent) == 1
-    assert written == ([["vS"], []] if flush_meanwhile else [])
-    assert len(worker.snapshots.sent) == len(written)
+    assert written == ([["vS"]] if flush_meanwhile else [])
+    snapshots = [s["value"] is None for s in worker.snapshots.sent]
+    assert snapshots == ([False, True] if flush_meanwhile else [])
+    subject = worker.deadletters.sent[0]["key"]
+    if flush_meanwhile:
+        ((gone, partition),) = deleted
+        tombstone = worker.snapshots.sent[-1]
+        assert (tombstone["key"], tombstone["partition"]) == (gone.encode(), partition)
+        assert partition == partition_of(gone, 4)
+    else:
+        assert deleted == []
+    assert subject == b"k" and worker.processor.flush() == 0
+
+
+def test_a_new_citizen_whose_only_record_is_undone_after_a_flush_leaves_no_entry() -> None:
+    """Under at-least-once a flush may write a new citizen while its first record awaits a
+    send; if that send then fails for good, the record is undone and dead-lettered. The
+    table (so the changelog) and the timeline topic must then hold nothing of the citizen —
+    a tombstone each — not a citizen without events. A citizen holding only an erasure
+    marker keeps it through the same.
+
+    Before: the undo left a state without events, which the next flush stored (table and
+    changelog) and showed as an empty snapshot."""
+    worker = Worker()
+    worker.processor.clock_mode = "live"
+    first = message(early_warning("2026-01-01"), 0)  # live: long overdue, a signal at once
+
+    async def refused(**kwargs: Any) -> None:
+        worker.processor.flush()  # the commit hook runs while the send is awaited
+        raise RuntimeError("refused for good")
+
+    worker.processor.send_signal = refused
+    asyncio.run(worker.handle(first))
+    assert len(worker.deadletters.sent) == 1
+    assert worker.table == {}
+    (subject,) = {s["key"] for s in worker.snapshots.sent}
+    assert worker.snapshots.sent[-1]["value"] is None  # the snapshot written meanwhile: gone
+    # a citizen erased earlier, whose new first record is undone likewise: the marker stays
+    marker = erase(None, subject.decode(), 1_000)
+    worker.table[marker.subject] = marker
+    asyncio.run(worker.handle(replace(first, offset=1)))  # registered after the erasure
+    assert len(worker.deadletters.sent) == 2
+    assert worker.table == {marker.subject: marker}
+    assert marker.blank is False and marker.events == [] and marker.vergeten_tot == 1_000
+    assert worker.snapshots.sent[-1]["value"] is not None  # its (empty) snapshot, as before
 
 
 def test_a_record_cancelled_during_its_send_is_undone() -> None:
@@ -432,3 +470,40 @@ def test_a_record_of_a_foreign_schema_is_dead_lettered_at_decode_on_both_paths(
     assert (batch.stats.deadlettered, batch.stats.accepted) == (1, 1)
     (letter,) = batch.producer.sent
     assert dict(letter["headers"])[HEADER_STAGE] == b"decode"
+
+
+def test_the_workers_table_delete_drops_the_key_and_tombstones_the_changelog() -> None:
+    """``delete_state`` as the app wires it (streams/app.py): what Faust's own ``del
+    table[key]`` does, in the citizen's partition — the key out of the local store and a
+    tombstone (value ``None``) on the changelog, which recovery and compaction drop."""
+    registry = LocalRegistry()
+    serializer, deserializer = RecordSerializer(registry), RecordDeserializer(registry)
+    app = faust.App("delete-test", broker="kafka://127.0.0.1:1", store="memory://")
+    table = _table(app, DEFAULT_WIRE, 4, StateCodec(serializer, deserializer, "changelog"))
+    changelog: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    table.send_changelog = lambda *args, **kwargs: changelog.append((args, kwargs))
+    timeline = SimpleNamespace(send=None, send_soon=None, get_topic_name=lambda: "tijdlijnen")
+    processor = _processor(
+        app,
+        table,
+        timeline,
+        wire=DEFAULT_WIRE,
+        engine=RULES,
+        serializer=serializer,
+        deserializer=deserializer,
+        send_signal=Sink(),
+        send_deadletter=Sink(),
+        metrics=WorkerMetrics(),
+        clock_mode="replay",
+        history_limit=10,
+        partitions=4,
+        source="urn:schakel",
+    )
+    subject = "a" * 32
+    processor.store_state(subject, CitizenState(subject=subject), 2)
+    assert subject in table.data
+    processor.delete_state(subject, 2)
+    assert subject not in table.data
+    assert changelog[-1] == ((2, subject), {"value": None, "value_serializer": "raw"})
+    processor.delete_state(subject, 2)  # not there (any more): a tombstone all the same
+    assert len(changelog) == 3
