@@ -86,6 +86,8 @@ class DeadLetter:
     digest: str
     message: str = ""
     topic: str | None = None  # streams: where to re-publish
+    partition: int | None = None
+    """Streams: the partition the original was read from (``schakel.bron.partitie``)."""
     key: bytes | None = None
     value: bytes | None = field(default=None, repr=False)
     headers: list[tuple[str, bytes]] = field(default_factory=list, repr=False)
@@ -190,6 +192,7 @@ def _streams(record: Any) -> DeadLetter:
         digest=hashlib.sha256(value).hexdigest()[:16],
         message=mask_bsn(_text(headers, HEADER_ERROR_MESSAGE)),
         topic=topic,
+        partition=partition,
         key=record.key,
         value=value,
         headers=list(record.headers or ()),
@@ -307,6 +310,7 @@ def replay(
                     value=d.value,
                     headers=original_headers(d.headers),
                     timestamp_ms=d.timestamp,
+                    partition=_partition(producer, d),
                 )
                 for d in todo
             ]
@@ -317,6 +321,18 @@ def replay(
             producer.close()
         _save_replayed(path, replayed | {d.id for d in todo})
     return len(todo), skipped, [d for d in letters if d.kind == "adapters"], omitted
+
+
+def _partition(producer: KafkaProducer, letter: DeadLetter) -> int | None:
+    """Where to re-publish ``letter``: a record with a key where the key sends it (the
+    producer's partitioner, as the original's producer did: the worker finds a citizen by its
+    key); a record without one — a broadcast clock tick, which is for the citizens of the
+    partition it was written to — back to the partition it was read from, if the topic still
+    has it (else ``None``: the producer picks one)."""
+    if letter.key is not None or letter.partition is None or letter.topic is None:
+        return None
+    partitions = producer.partitions_for(letter.topic)
+    return letter.partition if letter.partition in partitions else None
 
 
 def run(args: argparse.Namespace, settings: CommonSettings) -> int:

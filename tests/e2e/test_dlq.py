@@ -185,3 +185,39 @@ def test_a_dead_letter_without_its_value_is_shown_as_such_and_never_replayed(
         (said,) = [x for x in replayed.stderr.splitlines() if x.startswith("dlq replay:")]
         assert ident in said and location in said and "not re-published" in said
     assert consume(bootstrap, topic) == []  # nothing re-published
+
+
+def test_a_dead_letter_without_a_key_is_replayed_to_the_partition_it_came_from(
+    fresh_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """A record without a key — a broadcast clock tick, which is for the citizens of the
+    partition it was written to — goes back to the partition it was read from
+    (``schakel.bron.partitie``), not to one the producer picks; a keyed record goes where its
+    key sends it, as before."""
+    bootstrap = fresh_broker.bootstrap
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    partitions = sorted(producer.partitions_for(WIRE.klok))
+    assert len(partitions) > 1
+    for partition in partitions:
+        letter = deadletter_record(
+            [("h", b"v")],
+            key=None,
+            value=f"tick of partition {partition}".encode(),
+            limit=100_000,
+            topic=WIRE.klok,
+            partition=partition,
+            offset=7,
+            stage="accept",
+            error=ValueError("too large"),
+            source="urn:schakel:test",
+            time=None,
+            timestamp=1764547200123,
+        )
+        producer.send(WIRE.deadletter_streams, **letter._asdict()).get(30)
+    producer.close()
+
+    replayed = run_cli("dlq", "replay", env=cli_env(tmp_path / "cli", bootstrap))
+    assert replayed.returncode == 0, replayed.stderr[-2000:]
+    assert f"dlq replay: {len(partitions)} re-published" in replayed.stdout
+    landed = sorted((r.partition, r.value) for r in consume(bootstrap, WIRE.klok))
+    assert landed == [(p, f"tick of partition {p}".encode()) for p in partitions]
