@@ -137,3 +137,11 @@ class StoppingWorker(faust.Worker):  # type: ignore[misc]  # Faust is untyped
     def _on_sigint(self) -> None:
         self.deadline.start(signal.SIGINT.name)
         super()._on_sigint()
+
+    def _on_sigusr2(self) -> None:
+        """Ignored, and logged (``worker.signal_ignored``). mode's worker enters ``pdb`` on
+        SIGUSR2, in the event loop: a stray signal stopped the worker's processing, its API
+        and its heartbeats (in a container without a terminal the debugger meets an empty
+        stdin and raises ``BdbQuit`` in whatever runs next). SIGUSR1 still writes the stacks
+        of all tasks to stderr, for diagnosis."""
+        log.warning("worker.signal_ignored", extra={"signal": signal.SIGUSR2.name})

@@ -50,7 +50,11 @@ class WorkerProcess:
         extra_env: Mapping[str, str] | None = None,
         wire: Wire = DEFAULT_WIRE,
         profile: str = "embedded",
+        stdin: int | None = subprocess.DEVNULL,
     ) -> None:
+        """``stdin``: the worker's standard input (``subprocess.PIPE``: an open one that
+        never delivers, as a terminal nobody types into)."""
+        self.stdin = stdin
         self.bootstrap = bootstrap
         self.data_dir = data_dir
         self.clock = clock
@@ -83,6 +87,7 @@ class WorkerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "schakel", "worker", "--clock", self.clock],
+            stdin=self.stdin,
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
             env=env,

@@ -10,6 +10,8 @@ SIGKILL came first, without a word in the log."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,8 +29,9 @@ STOP_BOUND_S = STOP_DEADLINE_S + 5
 """How long the stop may take with the broker gone: the deadline, the reachability check
 logged with it (at most 1 s per bootstrap address) and slack for a loaded 2-core machine;
 under half of Kubernetes' default grace period of 30 s. WorkerProcess.stop kills after 30 s."""
-GRACEFUL_S = 5.0
-"""A graceful stop with the broker up (about 1 s measured, idle worker, either broker)."""
+GRACEFUL_S = STOP_DEADLINE_S
+"""A graceful stop with the broker up: before the deadline (about 1.5 s measured, idle
+worker, either broker)."""
 
 
 @pytest.fixture(params=BROKERS)
@@ -104,5 +107,29 @@ def test_sigterm_with_the_broker_up_stops_gracefully(
     assert took < GRACEFUL_S, f"a graceful stop took {took:.1f} s"
     events = _events(worker)
     assert events["worker.stopping"]["signal"] == "SIGTERM"
-    assert "worker.stop_timeout" not in events
+    assert "worker.stop_timeout" not in events and "worker.stop_slow" not in events
     print(f"worker stop, {kafka_broker.kind} broker up: exit 0 after {took:.1f} s")
+
+
+def test_sigusr2_is_ignored_not_a_debugger(kafka_broker: TestBroker, tmp_path: Path) -> None:
+    """mode's worker enters ``pdb`` in the event loop on SIGUSR2; the worker ignores it, logs
+    it, and goes on answering (then stops gracefully as ever). Its stdin is an open pipe that
+    never delivers, as a terminal (``docker run -it``) nobody types into: before, the debugger
+    waited on it, and the worker's event loop with it (no API, no processing)."""
+    worker = worker_on(kafka_broker, tmp_path / "worker", stdin=subprocess.PIPE)
+    worker.start(timeout=120)
+    try:
+        _ready(worker)
+        assert worker.process is not None
+        worker.process.send_signal(signal.SIGUSR2)
+        deadline = time.monotonic() + 10
+        while "worker.signal_ignored" not in _events(worker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        status, _ = worker.get("/ready")
+        code = worker.stop()
+    finally:
+        worker.stop()
+    log = worker.log.read_text()[-3000:]
+    assert status == 200, log
+    assert code == 0, log
+    assert _events(worker)["worker.signal_ignored"]["signal"] == "SIGUSR2"
