@@ -36,6 +36,7 @@ from streams.api import ApiContext, register_api, worker_configuration
 from streams.audit import AuditTrail
 from streams.codec import StateCodec
 from streams.embedded import use_true_highwaters
+from streams.fetcher_close import close_fetcher_cleanly
 from streams.metrics import WorkerMetrics
 from streams.processor import ClockMode, Message, Processor
 from streams.reachability import PROBE_INTERVAL_S, BrokerProbe
@@ -130,8 +131,10 @@ class Worker:
 
 def _correct_faust(settings: WorkerSettings, bootstrap: str) -> None:
     """Apply the corrections of faust-streaming this worker runs with (idempotent):
-    :mod:`streams.recovery` on every profile, and the highwaters of the broker at hand."""
+    :mod:`streams.recovery` and :mod:`streams.fetcher_close` on every profile, and the
+    highwaters of the broker at hand."""
     seek_before_resume()
+    close_fetcher_cleanly()
     if settings.profile == "embedded":
         use_true_highwaters(bootstrap)
     else:
