@@ -37,6 +37,7 @@ from kafka.errors import (
 )
 
 from adapters.exceptions import PublishError, RecordTooLarge
+from schemas import kafka_client
 from schemas.binding import event_headers
 from schemas.envelope import Event
 from schemas.serde import RecordSerializer
@@ -108,6 +109,7 @@ class Publisher:
             "max_request_size": MAX_REQUEST_BYTES,
             "max_in_flight_requests_per_connection": 5,
             "retries": 10,
+            **kafka_client.current().kafka_python(),
         }
         self._producer = self._new_producer()
         self._pending: list[tuple[Any, Any, RawRecord]] = []

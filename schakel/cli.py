@@ -16,6 +16,7 @@ from kafka.errors import KafkaError
 
 from schakel import __version__
 from schakel.logs import setup_logging, tell_held_back
+from schemas import kafka_client
 from schemas.exceptions import SchakelError, SettingsError, TransientError
 from schemas.settings import (
     AdapterSettings,
@@ -282,6 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
         settings = load_process_settings(settings_class(args))
+        kafka_client.configure(kafka_client.KafkaSecurity.from_settings(settings))
     except SettingsError as exc:
         print(f"schakel: {exc}", file=sys.stderr)
         return 2

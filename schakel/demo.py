@@ -58,6 +58,7 @@ from schakel.synth.feed import outbox_input, run_adapter
 from schakel.synth.output import write_municipality
 from schakel.synth.postgres import TempPostgres
 from schakel.synth.truth import format_score
+from schemas import kafka_client
 from schemas.exceptions import PermanentError
 from schemas.serde import RecordDeserializer
 from schemas.settings import Settings
@@ -264,7 +265,11 @@ def show_processing(
     group = wire.group_id
     tps = [TopicPartition(t, p) for t in wire.event_topics for p in range(partitions)]
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="schakel-demo-progress")
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap,
+            client_id="schakel-demo-progress",
+            **kafka_client.current().kafka_python(),
+        )
     except Exception:  # progress display only
         return
     try:

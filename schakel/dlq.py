@@ -53,6 +53,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schakel import wiring
+from schemas import kafka_client
 from schemas.binding import content_id, deadletter_id, omitted_size, original_headers
 from schemas.exceptions import PermanentError, SerdeError
 from schemas.pseudonym import mask_bsn
@@ -126,7 +127,12 @@ class DeadLetter:
 
 
 def _read(bootstrap: str, topic: str) -> list[Any]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        **kafka_client.current().kafka_python(),
+    )
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not tps:
@@ -301,7 +307,12 @@ def replay(
     todo = [d for d in todo if d.omitted is None]
     skipped = sum(1 for d in letters if d.kind == "streams" and d.id in replayed)
     if todo:
-        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+        producer = KafkaProducer(
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            **kafka_client.current().kafka_python(),
+        )
         try:
             futures = [
                 producer.send(

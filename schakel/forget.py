@@ -18,6 +18,7 @@ from pathlib import Path
 from kafka import KafkaProducer
 
 from schakel import wiring
+from schemas import kafka_client
 from schemas.binding import component_source, record_headers
 from schemas.exceptions import InvalidBsn, PermanentError
 from schemas.pseudonym import Pseudonymiser
@@ -38,7 +39,12 @@ def forget(settings: ForgetSettings, bsns: list[str], bootstrap: str) -> list[st
     serializer = RecordSerializer(registry)
     klok = wire.klok
     compacted = [(wire.name(t), t.carries[0]) for t in TOPICS if t.cleanup_policy == "compact"]
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        **kafka_client.current().kafka_python(),
+    )
     source = component_source("forget")
     subjects = []
     now = datetime.now(UTC).isoformat(timespec="seconds")

@@ -35,6 +35,7 @@ from schakel import sandbox, wiring
 from schakel.broker import free_port
 from schakel.registry_server import announce, embedded_registry
 from schakel.replay_args import input_problem
+from schemas import kafka_client
 from schemas.binding import component_source, record_headers
 from schemas.exceptions import PermanentError, SettingsError
 from schemas.models import parse_date
@@ -106,8 +107,13 @@ def _behind(
 ) -> dict[TopicPartition, tuple[int | None, int]]:
     """The partitions of ``topics`` on which ``group`` has not committed up to the end:
     ``{partition: (committed offset or None, end offset)}``; empty when drained."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **kafka_client.current().kafka_python())
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        **kafka_client.current().kafka_python(),
+    )
     try:
         tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
         end = end_offsets(consumer, tps, embedded=embedded)
@@ -169,11 +175,22 @@ def broadcast_until(bootstrap: str, until: date, partitions: int, wire: Wire) ->
         wire.klok, KLOK_SCHEMA, {"subject": None, "tot": until, "modus": "replay"}
     )
     headers = record_headers(KLOK_SCHEMA, value, source=component_source("replay"))
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", **kafka_client.current().kafka_python()
+    )
     for partition in range(partitions):
         producer.send(wire.klok, value=value, partition=partition, headers=headers)
     producer.flush()
     producer.close()
+
+
+SECURITY_VARIABLES = tuple(
+    f"SCHAKEL_{name.upper()}"
+    for name in WorkerSettings.model_fields
+    if name.startswith(("kafka_security", "kafka_ca", "kafka_cert", "kafka_key", "kafka_sasl"))
+)
+"""The variables of Kafka's security (:mod:`schemas.kafka_client`): a worker that runs against
+plaintext Kafka (the embedded broker) gets none of them."""
 
 
 def worker_env(
@@ -208,6 +225,9 @@ def worker_env(
             **(extra_env or {}),
         }
     )
+    if settings.kafka_security_protocol == "PLAINTEXT":  # e.g. the embedded broker
+        for name in SECURITY_VARIABLES:
+            env.pop(name, None)
     return child_environment(WorkerSettings, env)
 
 

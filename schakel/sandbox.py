@@ -31,6 +31,7 @@ from kafka.errors import KafkaError
 from schakel import wiring
 from schakel.broker import EmbeddedBroker
 from schakel.topics import ensure_topics
+from schemas import kafka_client
 from schemas.exceptions import PermanentError
 from schemas.settings import Settings
 from schemas.wire import Wire
@@ -96,7 +97,11 @@ def _members(admin: KafkaAdminClient, prefix: str) -> tuple[list[str], list[str]
 
 def namespace_in_use(bootstrap: str, wire: Wire) -> list[str]:
     """Topics and consumer groups on the cluster that belong to the namespace of ``wire``."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="schakel-sandbox")
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="schakel-sandbox",
+        **kafka_client.current().kafka_python(),
+    )
     try:
         topics, groups = _members(admin, _prefix(wire))
     finally:
@@ -116,7 +121,11 @@ def delete_namespace(bootstrap: str, wire: Wire) -> list[str]:
     then one still starting — is asked again for up to :data:`GROUP_PATIENCE_S` seconds, then
     returned as not deleted; the topics are deleted in any case. Raises :class:`KafkaError` if
     a topic could not be deleted."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="schakel-sandbox")
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="schakel-sandbox",
+        **kafka_client.current().kafka_python(),
+    )
     try:
         topics, groups = _members(admin, _prefix(wire))
         if topics:
@@ -177,10 +186,12 @@ def target(
     fresh namespace ``namespace`` (generated from ``kind`` if None; announced on stderr);
     raises :class:`NamespaceInUse` if it is not fresh. Its topics and groups are deleted at the
     end unless ``keep``."""
-    if bootstrap is None:
+    if bootstrap is None:  # the embedded broker speaks plaintext, to this process and its worker
+        kafka_client.configure(kafka_client.PLAINTEXT)
+        plain = settings.model_copy(update={"kafka_security_protocol": "PLAINTEXT"})
         with EmbeddedBroker(log_file=workdir / "broker.log") as broker:
             ensure_topics(broker.bootstrap, partitions=settings.partitions, wire=settings.wire())
-            yield Target(broker.bootstrap, settings)
+            yield Target(broker.bootstrap, plain)
         return
     run = run_settings(settings, bootstrap, namespace or generated_namespace(kind))
     wire = run.wire()

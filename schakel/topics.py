@@ -10,6 +10,7 @@ from typing import Any
 from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
 
+from schemas import kafka_client
 from schemas.wire import DEFAULT_WIRE, Wire
 
 
@@ -40,7 +41,11 @@ def ensure_topics(
     """Create every topic of the namespace ``wire`` (events, clock, outputs, dead letters and
     the worker table's changelog) that does not exist yet (idempotent). Existing topics are
     left as they are: ``deploy/create_topics.py`` checks their partition counts."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="schakel-admin")
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="schakel-admin",
+        **kafka_client.current().kafka_python(),
+    )
     try:
         existing = set(admin.list_topics())
         declared = new_topics(wire, partitions=partitions, replication_factor=replication_factor)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from adapters.publisher import Publisher
+from schemas import kafka_client
 from schemas.exceptions import PermanentError, TransientError
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry, SchemaRegistry
@@ -54,13 +55,15 @@ def broker_file(settings: CommonSettings) -> Path:
 
 
 def bootstrap(settings: CommonSettings) -> str:
-    """The configured Kafka, else a running ``schakel broker`` of this data directory."""
+    """The configured Kafka, else a running ``schakel broker`` of this data directory (which
+    speaks plaintext: :data:`schemas.kafka_client.PLAINTEXT` is installed then)."""
     if settings.kafka_bootstrap:
         return settings.kafka_bootstrap
     path = broker_file(settings)
     try:
         info = json.loads(path.read_text())
         os.kill(int(info["pid"]), 0)
+        kafka_client.configure(kafka_client.PLAINTEXT)
         return str(info["bootstrap"])
     except (OSError, ValueError, KeyError):
         raise NoKafkaError(

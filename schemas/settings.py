@@ -95,6 +95,30 @@ class CommonSettings(BaseSettings):
         description="Kafka bootstrap servers `host:port[,host:port]`. Unset: commands that "
         "need Kafka start the embedded broker.",
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description="How to connect to KAFKA_BOOTSTRAP: `PLAINTEXT`; `SSL` (TLS, with a client "
+        "certificate if KAFKA_CERT_FILE is set: mutual TLS); `SASL_SSL` (TLS and a user name "
+        "and password); `SASL_PLAINTEXT` (a password without TLS: a trusted network only). "
+        "The embedded broker is always plaintext.",
+    )
+    kafka_ca_file: Path | None = Field(
+        None,
+        description="PEM CA bundle that verifies the brokers' TLS certificates (default: the "
+        "system's CA store).",
+    )
+    kafka_cert_file: Path | None = Field(
+        None, description="PEM client certificate for mutual TLS with Kafka."
+    )
+    kafka_key_file: Path | None = Field(None, description="PEM private key of KAFKA_CERT_FILE.")
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism (with a SASL_* protocol)."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password. Never logged.")
+    kafka_sasl_password_file: Path | None = Field(
+        None, description="File holding the SASL password (alternative to KAFKA_SASL_PASSWORD)."
+    )
     schema_registry_url: str | None = Field(
         None,
         description="URL of a Confluent-compatible schema registry. Unset: the local "

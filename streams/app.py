@@ -27,6 +27,7 @@ import faust
 import faust.streams as faust_streams
 from faust.serializers.codecs import Codec
 
+from schemas import kafka_client
 from schemas.binding import record_headers
 from schemas.registry import SchemaRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
@@ -154,6 +155,22 @@ def _drop_local_tables_under_exactly_once(settings: WorkerSettings, app: faust.A
         shutil.rmtree(app.conf.tabledir, ignore_errors=True)
 
 
+def _credentials(security: kafka_client.KafkaSecurity) -> Any:
+    """The process's Kafka security (:mod:`schemas.kafka_client`) as Faust's
+    ``broker_credentials``, which Faust's aiokafka driver gives its consumer and producers:
+    ``None`` for plaintext."""
+    if security.sasl:
+        return faust.SASLCredentials(
+            username=security.username,
+            password=security.password.get_secret_value() if security.password else None,
+            ssl_context=security.ssl_context(),
+            mechanism=security.mechanism,
+        )
+    if security.tls:
+        return faust.SSLCredentials(security.ssl_context())
+    return None
+
+
 def _faust_app(
     settings: WorkerSettings, bootstrap: str, app_id: str, output_bytes: int
 ) -> faust.App:
@@ -171,6 +188,7 @@ def _faust_app(
         autodiscover=False,
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
+        broker_credentials=_credentials(kafka_client.current()),
         broker_session_timeout=settings.session_timeout_ms / 1000,
         broker_heartbeat_interval=settings.heartbeat_ms / 1000,
         broker_commit_interval=1.0,

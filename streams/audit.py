@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from schemas import kafka_client
 from schemas.binding import event_headers
 from schemas.envelope import Event
 from schemas.exceptions import RegistryError, TransientError
@@ -87,6 +88,7 @@ class AuditTrail:
                     client_id="schakel-inzage",
                     acks="all",
                     request_timeout_ms=int(self.timeout_s * 1000),
+                    **kafka_client.current().aiokafka(),
                 )
                 try:
                     await producer.start()

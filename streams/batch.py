@@ -68,6 +68,7 @@ from typing import Any, Protocol
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from schemas import kafka_client
 from schemas.binding import deadletter_record, event_headers, record_headers
 from schemas.exceptions import SerdeError
 from schemas.serde import RecordDeserializer, RecordSerializer
@@ -241,7 +242,10 @@ class BatchRebuild:
 
     def _committed(self, tps: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         group = KafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=self.group, enable_auto_commit=False
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group,
+            enable_auto_commit=False,
+            **kafka_client.current().kafka_python(),
         )
         try:
             out = {}
@@ -288,7 +292,9 @@ class BatchRebuild:
         if self._ask_limit:  # before any fork: the worker processes use the same
             limits = topic_limits(self.bootstrap, sized_outputs(self.wire))
             self.max_output_bytes = output_limit(limits.values())
-        meta = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        meta = KafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=None, **kafka_client.current().kafka_python()
+        )
         reader = self._reader()
         producer = self._producer() if self.jobs == 1 else None
         self._prepare()
@@ -303,7 +309,11 @@ class BatchRebuild:
                 meta.close()
                 misplaced = self._in_processes(plan, until, stats)
                 if misplaced:  # the second round reads and writes here: clients anew
-                    meta = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+                    meta = KafkaConsumer(
+                        bootstrap_servers=self.bootstrap,
+                        group_id=None,
+                        **kafka_client.current().kafka_python(),
+                    )
                     reader = self._reader()
                     producer = self._producer()
             if misplaced:
@@ -680,7 +690,10 @@ class BatchRebuild:
 
     def _commit(self, end: dict[TopicPartition, int]) -> None:
         group = KafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=self.group, enable_auto_commit=False
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group,
+            enable_auto_commit=False,
+            **kafka_client.current().kafka_python(),
         )
         try:
             group.assign(list(end))

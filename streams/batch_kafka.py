@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import confluent_kafka
 from confluent_kafka import KafkaError, KafkaException
 
+from schemas import kafka_client
 from schemas.exceptions import TransientError
 from streams.exceptions import StreamsError
 from streams.sizes import PRODUCER_MAX_REQUEST_BYTES
@@ -95,6 +96,7 @@ class PartitionReader:
                 "fetch.max.bytes": 64 * 1024 * 1024,
                 "max.partition.fetch.bytes": 16 * 1024 * 1024,
                 "queued.max.messages.kbytes": 64 * 1024,
+                **kafka_client.current().librdkafka(),
             }
         )
 
@@ -187,6 +189,7 @@ class BulkProducer:
                 "queue.buffering.max.messages": 1_000_000,
                 "delivery.report.only.error": True,
                 "on_delivery": self._failures.delivered,
+                **kafka_client.current().librdkafka(),
             }
         )
         self._sent = 0

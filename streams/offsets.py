@@ -16,6 +16,8 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
+from schemas import kafka_client
+
 RETRY_S = 0.5
 """Wait between two questions after a retriable error (:func:`committed_offsets`)."""
 
@@ -112,6 +114,7 @@ def probe_ends(
         enable_auto_commit=False,
         client_id="schakel-highwater",
         isolation_level="read_committed" if read_committed else "read_uncommitted",
+        **kafka_client.current().kafka_python(),
     )
     try:
         ends = measure(probe, [TopicPartition(tp.topic, tp.partition) for tp in partitions])

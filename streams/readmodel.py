@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from kafka import KafkaConsumer, TopicPartition
 
+from schemas import kafka_client
 from schemas.serde import RecordDeserializer
 from schemas.wire import Wire
 from streams.codec import SNAPSHOT_SCHEMA, signal_from_record
@@ -57,6 +58,7 @@ class ReadModel:
             # on Apache Kafka the worker writes snapshots inside transactions: an aborted one
             # must never be answered (the embedded broker has no usable transactions)
             isolation_level="read_uncommitted" if self._embedded else "read_committed",
+            **kafka_client.current().kafka_python(),
         )
         # partitions_for_topic answers None until the first metadata response has arrived
         deadline = time.monotonic() + timeout
@@ -107,6 +109,7 @@ class ReadModel:
             client_id="schakel-readmodel-end",
             # the last stable offset, which a read_committed reader can reach
             isolation_level="read_uncommitted" if self._embedded else "read_committed",
+            **kafka_client.current().kafka_python(),
         )
         try:
             return end_offsets(probe, tps, embedded=self._embedded)

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from schemas import kafka_client
 from schemas.binding import record_headers
 from schemas.serde import RecordSerializer
 from schemas.wire import Wire
@@ -142,7 +143,11 @@ def topic_limits(bootstrap: str, topics: Iterable[str]) -> dict[str, int | None]
     names = list(topics)
     found: dict[str, int | None] = dict.fromkeys(names)
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap,
+            request_timeout_ms=10_000,
+            **kafka_client.current().kafka_python(),
+        )
         try:
             asked = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
             described = admin.describe_configs(asked)

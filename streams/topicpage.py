@@ -13,6 +13,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
+from schemas import kafka_client
 from schemas.exceptions import TransientError
 from streams.exceptions import StreamsError
 from streams.offsets import true_end_offsets
@@ -54,6 +55,7 @@ def read_page(
             group_id=None,
             enable_auto_commit=False,
             client_id="schakel-api-lezer",
+            **kafka_client.current().kafka_python(),
         )
     except KafkaError as exc:
         raise TopicUnavailable(f"{topic}: broker niet bereikbaar") from exc

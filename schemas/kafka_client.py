@@ -1,0 +1,171 @@
+"""How every Schakel process connects to Kafka — plaintext, TLS (with or without a client
+certificate), or SASL (``PLAIN``, ``SCRAM-SHA-256``, ``SCRAM-SHA-512``) over TLS — stated once
+and handed to each client library in its own dialect.
+
+Contract:
+
+- :class:`KafkaSecurity` is read from the settings by :meth:`KafkaSecurity.from_settings`
+  (``SCHAKEL_KAFKA_SECURITY_PROTOCOL``, ``_CA_FILE``, ``_CERT_FILE``, ``_KEY_FILE``,
+  ``_SASL_MECHANISM``, ``_SASL_USERNAME``, ``_SASL_PASSWORD`` or ``_SASL_PASSWORD_FILE``),
+  which checks it: a file that does not exist, a key without a certificate, a SASL protocol
+  without a user name or password, a password file that is empty — a
+  :class:`~schemas.exceptions.SettingsError` naming the variable, before any connection.
+- :func:`configure` installs it for the process: the CLI does so for every command right after
+  loading its settings. The embedded broker speaks plaintext only: a command that starts one
+  installs :data:`PLAINTEXT` (and gives the worker it starts the same).
+- Every Kafka client of the code base takes its options from :func:`current`: kafka-python
+  (:meth:`KafkaSecurity.kafka_python`), confluent-kafka (:meth:`KafkaSecurity.librdkafka`),
+  aiokafka (:meth:`KafkaSecurity.aiokafka`) and Faust (built from the latter in
+  ``streams.app``). The TLS context verifies the broker's certificate and host name against
+  the CA file (default: the system's CA store).
+- The password is a :class:`~pydantic.SecretStr` until a client is built: never in a
+  ``repr``, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import SecretStr
+
+from schemas.exceptions import SettingsError
+
+if TYPE_CHECKING:
+    from schemas.settings import CommonSettings
+
+Protocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+Mechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+PREFIX = "SCHAKEL_KAFKA_"
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """The security of a process's Kafka connections (module docstring)."""
+
+    protocol: Protocol = "PLAINTEXT"
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    mechanism: Mechanism = "SCRAM-SHA-512"
+    username: str | None = None
+    password: SecretStr | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        for name, path in (("CA", self.ca_file), ("CERT", self.cert_file), ("KEY", self.key_file)):
+            if path is not None and not path.is_file():
+                raise SettingsError(f"{PREFIX}{name}_FILE: no such file: {path}")
+        if self.key_file is not None and self.cert_file is None:
+            raise SettingsError(f"{PREFIX}KEY_FILE needs {PREFIX}CERT_FILE")
+        if self.cert_file is not None and not self.tls:
+            raise SettingsError(
+                f"{PREFIX}CERT_FILE is a TLS client certificate: set "
+                f"{PREFIX}SECURITY_PROTOCOL to SSL or SASL_SSL"
+            )
+        if self.sasl and (not self.username or self.password is None):
+            raise SettingsError(
+                f"{PREFIX}SECURITY_PROTOCOL={self.protocol} needs {PREFIX}SASL_USERNAME and "
+                f"{PREFIX}SASL_PASSWORD (or {PREFIX}SASL_PASSWORD_FILE)"
+            )
+
+    @property
+    def tls(self) -> bool:
+        return self.protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def sasl(self) -> bool:
+        return self.protocol in ("SASL_PLAINTEXT", "SASL_SSL")
+
+    @classmethod
+    def from_settings(cls, settings: CommonSettings) -> KafkaSecurity:
+        """The security the settings state; :class:`SettingsError` naming the variable if
+        it cannot work (module docstring)."""
+        password = settings.kafka_sasl_password
+        if password is None and settings.kafka_sasl_password_file is not None:
+            path = settings.kafka_sasl_password_file
+            try:
+                text = path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SettingsError(
+                    f"{PREFIX}SASL_PASSWORD_FILE: cannot read {path} ({exc.strerror})"
+                ) from exc
+            if not text:
+                raise SettingsError(f"{PREFIX}SASL_PASSWORD_FILE: {path} is empty")
+            password = SecretStr(text)
+        return cls(
+            protocol=settings.kafka_security_protocol,
+            ca_file=settings.kafka_ca_file,
+            cert_file=settings.kafka_cert_file,
+            key_file=settings.kafka_key_file,
+            mechanism=settings.kafka_sasl_mechanism,
+            username=settings.kafka_sasl_username,
+            password=password,
+        )
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A client TLS context (broker certificate and host name verified; the client
+        certificate loaded if there is one), or ``None`` without TLS."""
+        if not self.tls:
+            return None
+        context = ssl.create_default_context(
+            cafile=str(self.ca_file) if self.ca_file is not None else None
+        )
+        if self.cert_file is not None:
+            context.load_cert_chain(
+                str(self.cert_file), str(self.key_file) if self.key_file is not None else None
+            )
+        return context
+
+    def _secret(self) -> str | None:
+        return self.password.get_secret_value() if self.password is not None else None
+
+    def kafka_python(self) -> dict[str, Any]:
+        """Options of kafka-python's ``KafkaProducer``, ``KafkaConsumer`` and
+        ``KafkaAdminClient``."""
+        options: dict[str, Any] = {"security_protocol": self.protocol}
+        if self.tls:
+            options["ssl_context"] = self.ssl_context()
+        if self.sasl:
+            options["sasl_mechanism"] = self.mechanism
+            options["sasl_plain_username"] = self.username
+            options["sasl_plain_password"] = self._secret()
+        return options
+
+    def aiokafka(self) -> dict[str, Any]:
+        """Options of aiokafka's producer and consumer (the same names as kafka-python's)."""
+        return self.kafka_python()
+
+    def librdkafka(self) -> dict[str, Any]:
+        """Options of confluent-kafka's ``Producer``, ``Consumer`` and ``AdminClient``."""
+        options: dict[str, Any] = {"security.protocol": self.protocol.lower()}
+        if self.tls:
+            if self.ca_file is not None:
+                options["ssl.ca.location"] = str(self.ca_file)
+            if self.cert_file is not None:
+                options["ssl.certificate.location"] = str(self.cert_file)
+            if self.key_file is not None:
+                options["ssl.key.location"] = str(self.key_file)
+        if self.sasl:
+            options["sasl.mechanisms"] = self.mechanism
+            options["sasl.username"] = self.username
+            options["sasl.password"] = self._secret()
+        return options
+
+
+PLAINTEXT = KafkaSecurity()
+"""No TLS, no authentication: the embedded broker, and Kafka when nothing is configured."""
+
+_installed = [PLAINTEXT]
+"""The process's security (one element; :func:`configure`)."""
+
+
+def configure(security: KafkaSecurity) -> None:
+    """Install ``security`` for every Kafka client this process builds from now on."""
+    _installed[0] = security
+
+
+def current() -> KafkaSecurity:
+    """The security installed by :func:`configure` (:data:`PLAINTEXT` until then)."""
+    return _installed[0]
