@@ -25,6 +25,17 @@ Contract
   :meth:`KafkaCluster.start_node` (same ports, same data, waits until it is an unfenced broker
   again); :meth:`KafkaCluster.leader` and :meth:`KafkaCluster.partition_leaders` read the
   partition leaders from the cluster metadata.
+- ``secured=True``: every node also listens on two more 127.0.0.1 ports for clients, a
+  ``SASL_SSL`` listener (mechanisms ``PLAIN`` and ``SCRAM-SHA-512``;
+  :attr:`KafkaCluster.sasl_ssl_bootstrap`) and an ``SSL`` listener that requires a client
+  certificate (mutual TLS; :attr:`KafkaCluster.mtls_bootstrap`). The PLAINTEXT listener, the
+  controller listener and inter-broker traffic stay PLAINTEXT. :meth:`KafkaCluster.start`
+  writes a fresh CA, a server certificate (127.0.0.1, localhost) and a client certificate into
+  ``workdir/tls`` (:mod:`schakel.testpki`, needs ``cryptography``); :attr:`KafkaCluster.tls`
+  (:class:`ClusterTls`) names the PEM files and the two users. The PLAIN user is in the
+  listener's JAAS configuration; the SCRAM-SHA-512 user is written into the metadata log by
+  the storage format (``--add-scram``), so it exists before any client connects. ``start``
+  returns once the secured ports accept connections too.
 - :func:`broker_settings` is the one statement of the broker settings the tests run with;
   ``docker-compose.yml`` sets those of one node (``tests/unit/test_deploy.py`` compares them).
 
@@ -38,6 +49,7 @@ import argparse
 import atexit
 import base64
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -138,6 +150,21 @@ def kafka_classpath(libs: Path = LIBS, version: str | None = None) -> str:
     return str(libs / "*")
 
 
+@dataclass(frozen=True)
+class ClusterTls:
+    """What a client needs for the secured listeners of a ``secured`` cluster: the CA that
+    signed the brokers' certificate, a client certificate and its key (PEM, unencrypted) for
+    the mutual-TLS listener, and the users of the SASL_SSL listener."""
+
+    ca_file: Path
+    client_cert_file: Path
+    client_key_file: Path
+    plain_user: str
+    plain_password: str
+    scram_user: str
+    scram_password: str
+
+
 @dataclass
 class KafkaNode:
     """One combined broker+controller: its id, ports, folder and (while up) process."""
@@ -146,11 +173,18 @@ class KafkaNode:
     port: int
     controller_port: int
     directory: Path
+    sasl_ssl_port: int = 0
+    mtls_port: int = 0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def bootstrap(self) -> str:
         return f"{HOST}:{self.port}"
+
+    @property
+    def client_ports(self) -> list[int]:
+        """The ports clients connect to: PLAINTEXT, then the secured ones if any."""
+        return [p for p in (self.port, self.sasl_ssl_port, self.mtls_port) if p]
 
     @property
     def running(self) -> bool:
@@ -197,7 +231,8 @@ class KafkaCluster:
     """One node or a cluster of three on 127.0.0.1 (see the module docstring for the contract).
 
     ``port`` fixes the broker port of a single node (``make kafka``); ``settings`` are added
-    to (or override) :func:`broker_settings`; ``log_level`` is Kafka's root log level."""
+    to (or override) :func:`broker_settings`; ``log_level`` is Kafka's root log level;
+    ``secured`` adds a SASL_SSL and a mutual-TLS listener to every node."""
 
     def __init__(
         self,
@@ -209,6 +244,7 @@ class KafkaCluster:
         java: str | None = None,
         libs: Path = LIBS,
         log_level: str = "WARN",
+        secured: bool = False,
     ) -> None:
         if port is not None and nodes != 1:
             raise ValueError("port: only for a single node")
@@ -219,19 +255,62 @@ class KafkaCluster:
         self._log_level = log_level
         self._temporary = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="schakel-kafka-"))
-        ports = free_ports(2 * nodes)
+        self.secured = secured
+        per_node = 4 if secured else 2
+        ports = free_ports(per_node * nodes)
         if port is not None:
             ports[0] = port
-        self.nodes = {
-            i: KafkaNode(i, ports[2 * i - 2], ports[2 * i - 1], self.workdir / f"node-{i}")
-            for i in range(1, nodes + 1)
-        }
+        self.nodes: dict[int, KafkaNode] = {}
+        for i in range(1, nodes + 1):
+            mine = ports[per_node * (i - 1) : per_node * i]
+            node = KafkaNode(i, mine[0], mine[1], self.workdir / f"node-{i}")
+            if secured:
+                node.sasl_ssl_port, node.mtls_port = mine[2], mine[3]
+            self.nodes[i] = node
+        self._tls: ClusterTls | None = None
+        if secured:
+            tls_dir = self.workdir / "tls"
+            self._tls = ClusterTls(
+                ca_file=tls_dir / "ca.pem",
+                client_cert_file=tls_dir / "client.pem",
+                client_key_file=tls_dir / "client.key",
+                plain_user="schakel-plain",
+                plain_password=secrets.token_hex(8),
+                scram_user="schakel-scram",
+                scram_password=secrets.token_hex(8),
+            )
 
     # ------------------------------------------------------------------ addresses
     @property
     def bootstrap(self) -> str:
         """Every node's broker address, comma separated (what clients are given)."""
         return ",".join(node.bootstrap for node in self.nodes.values())
+
+    def _secured_bootstrap(self, port: Callable[[KafkaNode], int]) -> str:
+        if not self.secured:
+            raise ValueError("not a secured cluster: KafkaCluster(..., secured=True)")
+        running = [n for n in self.nodes.values() if n.running] or list(self.nodes.values())
+        return ",".join(f"{HOST}:{port(n)}" for n in running)
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str:
+        """The SASL_SSL listener (PLAIN, SCRAM-SHA-512) of every running node, comma separated
+        (of every node while none runs); ``ValueError`` unless ``secured``."""
+        return self._secured_bootstrap(lambda node: node.sasl_ssl_port)
+
+    @property
+    def mtls_bootstrap(self) -> str:
+        """The SSL listener that requires a client certificate, of every running node (of
+        every node while none runs); ``ValueError`` unless ``secured``."""
+        return self._secured_bootstrap(lambda node: node.mtls_port)
+
+    @property
+    def tls(self) -> ClusterTls:
+        """CA, client certificate and users of the secured listeners (the files exist once
+        :meth:`start` ran); ``ValueError`` unless ``secured``."""
+        if self._tls is None:
+            raise ValueError("not a secured cluster: KafkaCluster(..., secured=True)")
+        return self._tls
 
     def admin(self, timeout_ms: int = 5000) -> KafkaAdminClient:
         """An admin client bootstrapped from the nodes that run now; the caller closes it."""
@@ -249,11 +328,20 @@ class KafkaCluster:
             _LIVE.add(self)
         try:
             cluster_id = _cluster_id()
+            scram: list[str] = []
+            if self._tls is not None:
+                from schakel.testpki import make_pki  # here: cryptography is a dev dependency
+
+                pki = make_pki(self._tls.ca_file.parent)
+                keystore = pki.server_key.read_bytes() + pki.server_cert.read_bytes()
+                (pki.directory / "server-keystore.pem").write_bytes(keystore)
+                user, password = self._tls.scram_user, self._tls.scram_password
+                scram = ["--add-scram", f"SCRAM-SHA-512=[name={user},password={password}]"]
             formats = []
             for node in self.nodes.values():
                 self._write_config(node)
                 config = str(node.directory / "server.properties")
-                formats.append(self._tool("format", "-t", cluster_id, "-c", config))
+                formats.append(self._tool("format", "-t", cluster_id, "-c", config, *scram))
             for process in formats:  # in parallel: each is a JVM start
                 self._finish_tool(process)
             for node in self.nodes.values():
@@ -318,7 +406,7 @@ class KafkaCluster:
                         f"Kafka node {node_id} exited with code {node.process.returncode}:\n"
                         f"{node.log_tail()}"
                     )
-            if not all(_listening(self.nodes[i].port) for i in wanted):
+            if not all(_listening(p) for i in wanted for p in self.nodes[i].client_ports):
                 problem = "ports not open yet"
                 time.sleep(0.1)
                 continue
@@ -398,6 +486,7 @@ class KafkaCluster:
             "inter.broker.listener.name": "PLAINTEXT",
             "controller.listener.names": "CONTROLLER",
             "log.dirs": str(node.directory / "data"),
+            **self._secured_properties(node),
             **self.settings,
         }
         text = "".join(f"{key}={value}\n" for key, value in properties.items())
@@ -405,6 +494,42 @@ class KafkaCluster:
         (node.directory / "log4j2.properties").write_text(
             LOG4J2.format(node_id=node.node_id, level=self._log_level)
         )
+
+    def _secured_properties(self, node: KafkaNode) -> dict[str, str]:
+        """The SASL_SSL and mutual-TLS listeners (nothing unless ``secured``): PEM files read
+        by Kafka itself (ssl.keystore.type=PEM), the PLAIN user in the listener's JAAS config;
+        the SCRAM user comes from the storage format (``--add-scram``)."""
+        tls = self._tls
+        if tls is None:
+            return {}
+        directory = tls.ca_file.parent
+        plain = (
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'user_{tls.plain_user}="{tls.plain_password}";'
+        )
+        scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        ssl = {
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": str(directory / "server-keystore.pem"),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(directory / "ca.pem"),
+        }
+        plaintext = f"PLAINTEXT://{HOST}:{node.port}"
+        secured = f"SASL_SSL://{HOST}:{node.sasl_ssl_port},MTLS://{HOST}:{node.mtls_port}"
+        return {
+            "listeners": f"{plaintext},{secured},CONTROLLER://{HOST}:{node.controller_port}",
+            "advertised.listeners": f"{plaintext},{secured}",
+            "listener.security.protocol.map": (
+                "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,MTLS:SSL"
+            ),
+            "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-512",
+            "listener.name.sasl_ssl.sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-512",
+            "listener.name.sasl_ssl.plain.sasl.jaas.config": plain,
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": scram,
+            **{f"listener.name.sasl_ssl.{key}": value for key, value in ssl.items()},
+            **{f"listener.name.mtls.{key}": value for key, value in ssl.items()},
+            "listener.name.mtls.ssl.client.auth": "required",
+        }
 
     def _spawn(self, node: KafkaNode) -> None:
         command = [

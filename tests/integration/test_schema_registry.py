@@ -8,8 +8,6 @@ server implements is listed in its module docstring."""
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import os
 import ssl
 from collections.abc import Iterator, Mapping
@@ -20,14 +18,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from schakel.broker import free_port
 from schakel.registry_server import RegistryAuth, RegistryServer
 from schakel.registry_store import RegistryStore
+from schakel.testpki import make_pki
 from schemas.catalogue import catalogue
 from schemas.envelope import Event
 from schemas.exceptions import (
@@ -94,76 +89,6 @@ def test_basic_auth_and_bearer_token_reach_the_registry(server: RegistryServer) 
     assert connect(server.url, token=TOKEN).lookup("s1", V1) == schema_id
     assert connect(server.url, token=TOKEN).schema(schema_id) == V1
     assert server.store.subjects() == ["s1"]
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _write(path: Path, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> None:
-    path.with_suffix(".key").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    path.with_suffix(".pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-
-
-def make_pki(directory: Path) -> None:
-    """ca.pem/.key, server.pem/.key (for IP 127.0.0.1) and client.pem/.key, signed by the CA."""
-    now = datetime.datetime.now(datetime.UTC)
-    valid = {"not_valid_before": now - datetime.timedelta(minutes=5)}
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder(
-            subject_name=_name("schakel-test-ca"), issuer_name=_name("schakel-test-ca")
-        )
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(valid["not_valid_before"])
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    _write(directory / "ca", ca_key, ca)
-    for name, usage in (
-        ("server", ExtendedKeyUsageOID.SERVER_AUTH),
-        ("client", ExtendedKeyUsageOID.CLIENT_AUTH),
-    ):
-        key = ec.generate_private_key(ec.SECP256R1())
-        builder = (
-            x509.CertificateBuilder(subject_name=_name(name), issuer_name=ca.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(valid["not_valid_before"])
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-            )
-        )
-        if name == "server":
-            san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
-            builder = builder.add_extension(san, critical=False)
-        _write(directory / name, key, builder.sign(ca_key, hashes.SHA256()))
 
 
 def test_tls_with_a_ca_bundle_and_a_client_certificate(tmp_path: Path) -> None:
