@@ -81,13 +81,18 @@ def reachable(bootstrap: str, *, named_by: str = "SCHAKEL_KAFKA_BOOTSTRAP") -> s
     :class:`BrokerUnreachable` (naming ``named_by``, where the address came from) if none did
     within :data:`CONNECT_WAIT_S` seconds. For one-shot commands: an address where nothing
     listens fails in seconds, not after the Kafka client's own 30 s. A bootstrap with no
-    ``host:port`` to try is left to the Kafka client. A process that runs on (worker,
+    ``host:port`` to try is left to the Kafka client. With a secured connection
+    (:mod:`schemas.kafka_client`), a broker that refuses the credentials or the TLS raises
+    :class:`~schemas.kafka_client.KafkaRefused` (exit 2) at once. A process that runs on (worker,
     continuous adapter, webhook) waits an outage out instead and does not call this."""
     if addresses(bootstrap) and not wait_answering(bootstrap, CONNECT_WAIT_S):
         raise BrokerUnreachable(
             f"Kafka at {bootstrap} did not answer (no connection within {CONNECT_WAIT_S:.0f} s); "
             f"is it running? ({named_by})"
         )
+    security = kafka_client.current()
+    if security != kafka_client.PLAINTEXT:  # a refused password or certificate: say so now
+        kafka_client.check_accepted(bootstrap, security, CONNECT_WAIT_S)
     return bootstrap
 
 

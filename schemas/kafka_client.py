@@ -154,6 +154,54 @@ class KafkaSecurity:
         return options
 
 
+REFUSALS = {"_AUTHENTICATION", "_SSL"}
+"""librdkafka's error codes of a broker that refuses this client's credentials or TLS."""
+
+
+class KafkaRefused(SettingsError):
+    """Kafka answered but refused this client: its password, certificate or CA (exit 2: fix
+    the configuration; running again does not help)."""
+
+
+def check_accepted(bootstrap: str, security: KafkaSecurity, timeout_s: float = 5.0) -> None:
+    """Raise :class:`KafkaRefused` if Kafka at ``bootstrap`` refuses ``security`` (a wrong
+    password, a certificate it does not take, a CA that does not verify its certificate),
+    within ``timeout_s``; return when it answers a metadata request, or when it gives no
+    answer either way (an outage is the caller's to wait out). Asked with confluent-kafka,
+    whose error says why within a second: kafka-python, the other clients' library, reports
+    any such refusal as a bootstrap timeout after 30 s, never as what it is. A message names
+    the setting to look at, never the password."""
+    import confluent_kafka
+    from confluent_kafka.admin import AdminClient
+
+    seen: list[Any] = []
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "error_cb": seen.append,  # served by poll()
+        "log_level": 0,  # librdkafka's own log lines (not JSON) stay out of stderr
+    }
+    admin = AdminClient({**config, **security.librdkafka()})
+    try:
+        admin.list_topics(timeout=timeout_s)
+    except confluent_kafka.KafkaException as exc:
+        seen.append(exc.args[0] if exc.args else exc)
+        admin.poll(0.5)
+    for error in seen:
+        name = error.name() if hasattr(error, "name") else ""
+        text = error.str() if hasattr(error, "str") else str(error)
+        certificate = "certificate" in text.lower() or "ssl" in text.lower()
+        if name in REFUSALS or (name == "_TRANSPORT" and certificate and security.tls):
+            hint = (
+                f"{PREFIX}SASL_USERNAME / {PREFIX}SASL_PASSWORD / {PREFIX}SASL_MECHANISM"
+                if name == "_AUTHENTICATION"
+                else f"{PREFIX}CA_FILE / {PREFIX}CERT_FILE / {PREFIX}KEY_FILE"
+            )
+            raise KafkaRefused(
+                f"Kafka at {bootstrap} refused the connection ({security.protocol}): "
+                f"{text.strip()}; check {hint}"
+            )
+
+
 PLAINTEXT = KafkaSecurity()
 """No TLS, no authentication: the embedded broker, and Kafka when nothing is configured."""
 

@@ -70,3 +70,24 @@ def test_the_started_worker_announces_a_url_of_its_own(
         Settings(), "b:1", tmp_path, web_port=8123, extra_env={"SCHAKEL_WEB_HOST": "127.0.0.1"}
     )
     assert env["SCHAKEL_WEB_URL"] == "http://127.0.0.1:8123"
+
+
+def test_a_worker_on_plaintext_kafka_gets_no_kafka_security(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The embedded broker speaks plaintext (schakel/sandbox.py gives the worker settings with
+    ``PLAINTEXT``): the security variables of the environment, meant for a configured Kafka,
+    are withheld from the worker it starts; against a secured Kafka they are passed on."""
+    secured = {
+        "SCHAKEL_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "SCHAKEL_KAFKA_SASL_USERNAME": "schakel",
+        "SCHAKEL_KAFKA_SASL_PASSWORD": "kafka-secret",
+        "SCHAKEL_KAFKA_CA_FILE": str(tmp_path / "ca.pem"),
+    }
+    for name, value in secured.items():
+        monkeypatch.setenv(name, value)
+    plain = Settings(kafka_security_protocol="PLAINTEXT")
+    env = worker_env(plain, "127.0.0.1:9092", tmp_path / "w", web_port=8123)
+    assert not set(secured) & set(env)
+    env = worker_env(Settings(kafka_security_protocol="SASL_SSL"), "h:1", tmp_path / "w")
+    assert {name: env[name] for name in secured} == secured
