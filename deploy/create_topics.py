@@ -10,6 +10,9 @@ must have. Idempotent: run it again after every upgrade.
 Why not only ``schakel worker``, which creates topics too (the changelog compacted): adapters
 may start first, and this one-shot also checks the partition counts of existing topics.
 
+Connects to Kafka as every Schakel process does (``SCHAKEL_KAFKA_SECURITY_PROTOCOL``, TLS files,
+SASL user name and password: :mod:`schemas.kafka_client`).
+
 Exit codes: 0 all topics present and correct, 1 broker error or wrong partition count,
 2 configuration error.
 """
@@ -24,6 +27,7 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from schakel.topics import ensure_topics
+from schemas import kafka_client
 from schemas.exceptions import SettingsError
 from schemas.settings import CommonSettings, load_process_settings
 from schemas.wire import TopicSpec
@@ -53,7 +57,8 @@ def partition_problems(
 
 def main() -> int:
     try:
-        settings = load_process_settings(CommonSettings)  # no secret: it creates topics
+        settings = load_process_settings(CommonSettings)  # it talks only to Kafka
+        kafka_client.configure(kafka_client.KafkaSecurity.from_settings(settings))
     except SettingsError as exc:
         print(f"create_topics: {exc}", file=sys.stderr)
         return 2
@@ -70,7 +75,9 @@ def main() -> int:
             wire=wire,
         )
         admin = KafkaAdminClient(
-            bootstrap_servers=settings.kafka_bootstrap, client_id="schakel-create-topics"
+            bootstrap_servers=settings.kafka_bootstrap,
+            client_id="schakel-create-topics",
+            **kafka_client.current().kafka_python(),
         )
         try:
             admin.wait_for_topics(list(topics), timeout_ms=WAIT_MS)

@@ -46,9 +46,18 @@ ALL_ADAPTERS: dict[str, Any] = {
     "config": {
         **REQUIRED["config"],
         "namespace": "gemeente-a",
+        "kafkaSecurityProtocol": "SASL_SSL",
+        "kafkaSaslMechanism": "SCRAM-SHA-256",
+        "kafkaSaslUsername": "schakel",
         "extraEnv": {"SCHAKEL_HISTORY_LIMIT": 3000},
     },
     "secrets": {
+        "kafkaSaslPassword": {"existingSecret": "schakel-kafka-sasl"},
+        "kafkaTls": {
+            "existingSecret": "schakel-kafka-tls",
+            "certKey": "tls.crt",
+            "keyKey": "tls.key",
+        },
         "schemaRegistryAuth": {"existingSecret": "schakel-registry"},
         "schemaRegistryTls": {
             "existingSecret": "schakel-registry-tls",
@@ -76,21 +85,23 @@ ALL_ADAPTERS: dict[str, Any] = {
     },
     "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
 }
-"""Every adapter, the ServiceMonitor, a rule override, a topic namespace, a registry with
-basic auth and mutual TLS, and a secret the chart makes."""
+"""Every adapter, the ServiceMonitor, a rule override, a topic namespace, Kafka with SASL
+(SCRAM) over mutual TLS, a registry with basic auth and mutual TLS, and a secret the chart
+makes."""
 
 SECRET_VALUES: dict[str, Any] = {
     **ALL_ADAPTERS,
     "secrets": {
         **ALL_ADAPTERS["secrets"],
+        "kafkaSaslPassword": {"value": "kafka-geheim"},
         "schemaRegistryAuth": {"value": "schakel:geheim"},
         "apiTokens": {"value": "beheer:beheerder:geheim"},
         "pseudonymKey": {"value": "sleutel"},
         "outboxDsn": {"value": "postgresql://lezer@bron/db", "key": "dsn"},
     },
 }
-"""Every adapter, each secret (but the registry's TLS files, which take no value) from a
-`value`: the chart makes every Secret, the registration Job's as hooks too."""
+"""Every adapter, each secret (but the TLS files of Kafka and the registry, which take no
+value) from a `value`: the chart makes every Secret, the registration Job's as hooks too."""
 
 VALUE_SETS = {"defaults": REQUIRED, "all-adapters": ALL_ADAPTERS, "secret-values": SECRET_VALUES}
 
@@ -100,6 +111,7 @@ SECRET_PLACEHOLDERS = {
     "SCHAKEL_OUTBOX_DSN": "postgresql://lezer@bron/db",
     "SCHAKEL_SCHEMA_REGISTRY_AUTH": "schakel:geheim",
     "SCHAKEL_SCHEMA_REGISTRY_TOKEN": "geheim",
+    "SCHAKEL_KAFKA_SASL_PASSWORD": "kafka-geheim",
 }
 """Stand-ins for the values of the Secrets a container reads, to load its settings."""
 

@@ -28,6 +28,7 @@ from adapters.registry import FACTORIES
 from schakel import __version__
 from schakel.cli import build_parser, settings_class
 from schakel.topics import new_topics
+from schemas import kafka_client
 from schemas.exceptions import SettingsError
 from schemas.settings import (
     CommonSettings,
@@ -744,6 +745,57 @@ def test_create_topics_uses_the_settings(
     assert "11 topics present in namespace gemeente-a" in capsys.readouterr().out
     monkeypatch.delenv("SCHAKEL_KAFKA_BOOTSTRAP")
     assert script.main() == 2
+
+
+def test_create_topics_connects_to_kafka_as_the_settings_say(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the Helm Job's `topics` step against a secured Kafka: both admin clients get the security
+    script = load_module(DEPLOY / "create_topics.py")
+    monkeypatch.setattr(kafka_client, "_installed", [kafka_client.PLAINTEXT])
+    admins: list[dict[str, Any]] = []
+    ensured: list[dict[str, Any]] = []
+
+    class FakeAdmin:
+        def __init__(self, **kwargs: Any) -> None:
+            admins.append(kwargs)
+
+        def wait_for_topics(self, names: list[str], timeout_ms: int) -> None:
+            pass
+
+        def describe_topics(self, names: list[str]) -> list[dict[str, Any]]:
+            specs = Wire().topics()
+            return [{"name": n, "partitions": [{}] * specs[n].partitions(3)} for n in names]
+
+        def close(self) -> None:
+            pass
+
+    def fake_ensure(bootstrap: str, **_: Any) -> None:
+        ensured.append(kafka_client.current().kafka_python())
+
+    monkeypatch.setattr(script, "ensure_topics", fake_ensure)
+    monkeypatch.setattr(script, "KafkaAdminClient", FakeAdmin)
+    for name in [k for k in os.environ if k.startswith("SCHAKEL_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "kafka:9093")
+    monkeypatch.setenv("SCHAKEL_PARTITIONS", "3")
+    monkeypatch.setenv("SCHAKEL_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("SCHAKEL_KAFKA_SASL_MECHANISM", "SCRAM-SHA-256")
+    monkeypatch.setenv("SCHAKEL_KAFKA_SASL_USERNAME", "schakel")
+    monkeypatch.setenv("SCHAKEL_KAFKA_SASL_PASSWORD", "kafka-geheim")
+    assert script.main() == 0, capsys.readouterr().err
+    for options in (*ensured, *admins):
+        assert options["security_protocol"] == "SASL_SSL"
+        assert options["sasl_mechanism"] == "SCRAM-SHA-256"
+        assert options["sasl_plain_username"] == "schakel"
+        assert options["sasl_plain_password"] == "kafka-geheim"
+        assert options["ssl_context"] is not None
+    assert len(ensured) == len(admins) == 1
+    # a SASL protocol without its password: a configuration error naming the variable
+    monkeypatch.delenv("SCHAKEL_KAFKA_SASL_PASSWORD")
+    assert script.main() == 2
+    err = capsys.readouterr().err
+    assert "SCHAKEL_KAFKA_SASL_PASSWORD" in err and "kafka-geheim" not in err
 
 
 def test_compose_creates_the_declared_topics_in_the_namespace_every_process_uses() -> None:

@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from adapters.registry import FACTORIES
 from schakel import __version__
 from schakel.cli import build_parser
+from schemas.kafka_client import KafkaSecurity
 from schemas.settings import CommonSettings, Settings
 from tests.unit.helm_chart import (
     ALL_ADAPTERS,
@@ -52,6 +53,15 @@ REGISTRY_TLS_SETTINGS = {
     "SCHAKEL_SCHEMA_REGISTRY_CERT_FILE",
     "SCHAKEL_SCHEMA_REGISTRY_KEY_FILE",
 }
+KAFKA_TLS_SETTINGS = {"SCHAKEL_KAFKA_CA_FILE", "SCHAKEL_KAFKA_CERT_FILE", "SCHAKEL_KAFKA_KEY_FILE"}
+KAFKA_SECURITY_SETTINGS = {
+    "SCHAKEL_KAFKA_SECURITY_PROTOCOL",
+    "SCHAKEL_KAFKA_SASL_MECHANISM",
+    "SCHAKEL_KAFKA_SASL_USERNAME",
+    *KAFKA_TLS_SETTINGS,
+}
+"""The settings of the connection to Kafka: every process that talks to Kafka gets them (the
+password from its Secret), the Job's `schemas-register`, which talks only to the registry, none."""
 RESTRICTED_VOLUMES = {
     "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
     "projected", "secret",
@@ -162,20 +172,36 @@ def test_every_container_loads_valid_production_settings(
             settings.schema_registry_cert_file,
             settings.schema_registry_key_file,
         )
+        kafka_files = (settings.kafka_ca_file, settings.kafka_cert_file, settings.kafka_key_file)
+        if container.spec["name"] == "schemas-register":
+            # `schakel schemas register` talks only to the registry: nothing of Kafka's security
+            assert settings.kafka_security_protocol == "PLAINTEXT"
+            assert settings.kafka_sasl_password is None and kafka_files == (None, None, None)
+        else:
+            # every other process talks to Kafka: SASL over mutual TLS
+            assert settings.kafka_security_protocol == "SASL_SSL", container.name
+            assert settings.kafka_sasl_mechanism == "SCRAM-SHA-256", container.name
+            assert settings.kafka_sasl_username == "schakel", container.name
+            assert settings.kafka_sasl_password is not None, container.name
+            for kafka_file in kafka_files:
+                assert kafka_file is not None and str(kafka_file.parent) in mounts, container.name
         if container.spec["name"] == "topics":
             # create_topics.py talks only to Kafka: nothing of the registry's but its URL
             assert settings.schema_registry_auth is None
             assert tls_files == (None, None, None)
-            assert {k: container.env[k] for k in container.env} == {
-                k: v for k, v in config.items() if k not in REGISTRY_TLS_SETTINGS
-            }
+            assert {
+                k: container.env[k] for k in container.env if k != "SCHAKEL_KAFKA_SASL_PASSWORD"
+            } == {k: v for k, v in config.items() if k not in REGISTRY_TLS_SETTINGS}
             continue
         assert settings.schema_registry_auth is not None, container.name
         for tls_file in tls_files:
             assert tls_file is not None and str(tls_file.parent) in mounts, container.name
         if container.kind == "Job":
-            # the hook runs before the ConfigMap exists: the same settings, inline
-            assert {k: container.env[k] for k in config} == config
+            # the hook runs before the ConfigMap exists: the same settings, inline (but Kafka's
+            # security, as above)
+            shared = {k: v for k, v in config.items() if k not in KAFKA_SECURITY_SETTINGS}
+            assert {k: container.env[k] for k in shared} == shared
+            assert not set(container.env) & KAFKA_SECURITY_SETTINGS
         else:
             assert container.spec["envFrom"] == [{"configMapRef": {"name": f"{RELEASE}-schakel"}}]
         if container.component == "worker":
@@ -196,17 +222,20 @@ def test_every_container_loads_valid_production_settings(
 def test_each_secret_reaches_only_the_pods_that_use_it() -> None:
     docs = rendered("all-adapters")
     pseudonym_key = "schakel-pseudoniem"
-    registry = {"schakel-registry", "schakel-registry-tls"}  # every process uses the registry
+    # every process but the Job's `schemas-register` talks to Kafka, every process but its
+    # `topics` step to the registry
+    kafka = {"schakel-kafka-sasl", "schakel-kafka-tls"}
+    registry = {"schakel-registry", "schakel-registry-tls"}
     expected = {
-        "worker": {"schakel-api", *registry},
+        "worker": {"schakel-api", *kafka, *registry},
         # the Job: create_topics.py talks only to Kafka, `schakel schemas register` to the registry
-        "topics": set(),
+        "topics": kafka,
         "schemas-register": registry,
-        "iwmo": {pseudonym_key, *registry},
-        "sociale-dienst": {pseudonym_key, *registry},
-        "vroegsignalering": {pseudonym_key, *registry},
-        "outbox": {pseudonym_key, "schakel-outbox", *registry},
-        "wijkteam": {pseudonym_key, f"{RELEASE}-schakel-webhook-tokens", *registry},
+        "iwmo": {pseudonym_key, *kafka, *registry},
+        "sociale-dienst": {pseudonym_key, *kafka, *registry},
+        "vroegsignalering": {pseudonym_key, *kafka, *registry},
+        "outbox": {pseudonym_key, "schakel-outbox", *kafka, *registry},
+        "wijkteam": {pseudonym_key, f"{RELEASE}-schakel-webhook-tokens", *kafka, *registry},
     }
     seen = {}
     for container in containers(docs):
@@ -233,18 +262,132 @@ def test_the_topics_step_of_the_job_gets_nothing_of_the_registry_but_its_url(
     for values in ("all-adapters", "secret-values"):
         (topics,) = [c for c in containers(rendered(values)) if c.spec["name"] == "topics"]
         assert topics.kind == "Job" and topics.init
-        assert topics.secrets == set(), values
+        # only Kafka's: its password (the hook copy of a Secret made from a value) and TLS files
+        password = {"all-adapters": "schakel-kafka-sasl"}.get(
+            values, f"{RELEASE}-schakel-setup-kafka-sasl-password"
+        )
+        assert topics.secrets == {password, "schakel-kafka-tls"}, values
         registry = {k for k in topics.env if k.startswith("SCHAKEL_SCHEMA_REGISTRY_")}
         assert registry == {"SCHAKEL_SCHEMA_REGISTRY_URL"}, values
         mounts = {m["name"] for m in topics.spec["volumeMounts"]}
-        assert mounts == {"data", "tmp"}, values
+        assert mounts == {"data", "tmp", "kafka-tls"}, values
         settings_of(topics, monkeypatch)  # what create_topics.py loads: CommonSettings
+
+
+def test_the_schema_registration_of_the_job_gets_nothing_of_kafkas_security() -> None:
+    for values in ("all-adapters", "secret-values"):
+        (register,) = [
+            c for c in containers(rendered(values)) if c.spec["name"] == "schemas-register"
+        ]
+        assert not {s for s in register.secrets if "kafka" in s}, values
+        assert not set(register.env) & {"SCHAKEL_KAFKA_SASL_PASSWORD", *KAFKA_SECURITY_SETTINGS}
+        mounts = {m["name"] for m in register.spec["volumeMounts"]}
+        assert mounts == {"data", "tmp", "registry-tls"}, values
+
+
+@pytest.mark.parametrize("values", ["all-adapters", "secret-values"])
+def test_the_kafka_password_reaches_every_container_that_talks_to_kafka_and_no_other(
+    values: str,
+) -> None:
+    docs = rendered(values)
+    made = {d["metadata"]["name"] for d in docs if d["kind"] == "Secret"}
+    for container in containers(docs):
+        refs = [
+            v["valueFrom"]["secretKeyRef"]
+            for v in container.spec.get("env", [])
+            if v["name"] == "SCHAKEL_KAFKA_SASL_PASSWORD"
+        ]
+        if container.spec["name"] == "schemas-register":
+            assert refs == [], container.name
+            continue
+        (ref,) = refs
+        if values == "all-adapters":
+            assert ref == {"name": "schakel-kafka-sasl", "key": "SCHAKEL_KAFKA_SASL_PASSWORD"}
+        else:
+            # the Job (a hook) reads the hook copy, the long-running pods the release's Secret
+            setup = "-setup" if container.kind == "Job" else ""
+            assert ref["name"] == f"{RELEASE}-schakel{setup}-kafka-sasl-password", container.name
+            assert ref["name"] in made
+    if values == "secret-values":
+        (secret,) = [
+            d for d in docs if d["metadata"]["name"] == f"{RELEASE}-schakel-kafka-sasl-password"
+        ]
+        assert secret["stringData"] == {"SCHAKEL_KAFKA_SASL_PASSWORD": "kafka-geheim"}
+    # never in the ConfigMap every pod reads
+    config = find(docs, "ConfigMap", f"{RELEASE}-schakel")["data"]
+    assert not {k for k in config if k.startswith("SCHAKEL_KAFKA_SASL_PASSWORD")}
+
+
+@pytest.mark.parametrize(
+    ("tls", "files"),
+    [
+        ({}, {"SCHAKEL_KAFKA_CA_FILE": "ca.crt"}),
+        (
+            {"caKey": "", "certKey": "tls.crt", "keyKey": "tls.key"},
+            {"SCHAKEL_KAFKA_CERT_FILE": "tls.crt", "SCHAKEL_KAFKA_KEY_FILE": "tls.key"},
+        ),
+        (
+            {"caKey": "ca.pem", "certKey": "client.pem"},
+            {"SCHAKEL_KAFKA_CA_FILE": "ca.pem", "SCHAKEL_KAFKA_CERT_FILE": "client.pem"},
+        ),
+    ],
+)
+@pytest.mark.parametrize("protocol", ["SSL", "SASL_SSL"])
+def test_kafkas_tls_files_are_mounted_where_the_settings_point(
+    protocol: str, tls: dict[str, str], files: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = merged(
+        REQUIRED,
+        {
+            "config": {"kafkaSecurityProtocol": protocol, "kafkaSaslUsername": "schakel"},
+            "secrets": {"kafkaTls": {"existingSecret": "kafka-tls", **tls}},
+        },
+    )
+    if protocol == "SASL_SSL":
+        values = merged(values, {"secrets": {"kafkaSaslPassword": {"existingSecret": "k"}}})
+    result = template(values)
+    assert result.returncode == 0, result.stderr
+    docs = tuple(d for d in yaml.safe_load_all(result.stdout) if d)
+    config = find(docs, "ConfigMap", f"{RELEASE}-schakel")["data"]
+    assert config["SCHAKEL_KAFKA_SECURITY_PROTOCOL"] == protocol
+    assert {k: v for k, v in config.items() if k in KAFKA_TLS_SETTINGS} == {
+        k: f"/run/secrets/schakel-kafka/{v}" for k, v in files.items()
+    }
+    # what the process checks at its start (schemas/kafka_client.py), the files present
+    is_file = Path.is_file
+    monkeypatch.setattr(
+        Path, "is_file", lambda p: str(p).startswith("/run/secrets/schakel-kafka/") or is_file(p)
+    )
+    talking_to_kafka = [c for c in containers(docs) if c.spec["name"] != "schemas-register"]
+    assert {c.spec["name"] for c in talking_to_kafka} == {"worker", "topics"}
+    for container in talking_to_kafka:
+        pod_volumes = {v["name"]: v for v in container.pod["volumes"]}
+        (mount,) = [m for m in container.spec["volumeMounts"] if m["name"] == "kafka-tls"]
+        assert mount == {
+            "name": "kafka-tls", "mountPath": "/run/secrets/schakel-kafka", "readOnly": True
+        }  # fmt: skip
+        assert pod_volumes["kafka-tls"]["secret"]["secretName"] == "kafka-tls"
+        settings = settings_of(container, monkeypatch)
+        security = KafkaSecurity.from_settings(settings)
+        assert security.protocol == protocol and security.tls, container.name
+        assert security.sasl == (protocol == "SASL_SSL"), container.name
+
+
+def test_without_kafka_settings_every_process_connects_in_plaintext() -> None:
+    docs = rendered("defaults")
+    config = find(docs, "ConfigMap", f"{RELEASE}-schakel")["data"]
+    kafka = {k: v for k, v in config.items() if k in KAFKA_SECURITY_SETTINGS}
+    assert kafka == {"SCHAKEL_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
+    for container in containers(docs):
+        assert "SCHAKEL_KAFKA_SASL_PASSWORD" not in container.env, container.name
+        assert "kafka-tls" not in {m["name"] for m in container.spec["volumeMounts"]}
 
 
 def secret_settings() -> set[str]:
     """The variable of every secret field (SecretStr) of every settings class of
     schemas/settings.py, of the file that may hold one (``<field>_file``), and of the registry
-    client's TLS files (the chart sets them from secrets.schemaRegistryTls)."""
+    client's and the Kafka clients' TLS files (the chart sets them from secrets.schemaRegistryTls
+    and secrets.kafkaTls)."""
     classes, found = [CommonSettings], set()
     while classes:
         model = classes.pop()
@@ -254,7 +397,9 @@ def secret_settings() -> set[str]:
                 found.add(name)
                 if f"{name}_file" in model.model_fields:
                     found.add(f"{name}_file")
-    return {f"SCHAKEL_{name.upper()}" for name in found} | REGISTRY_TLS_SETTINGS
+    return (
+        {f"SCHAKEL_{name.upper()}" for name in found} | REGISTRY_TLS_SETTINGS | KAFKA_TLS_SETTINGS
+    )
 
 
 def test_secret_settings_are_found_in_every_settings_class() -> None:
@@ -266,6 +411,8 @@ def test_secret_settings_are_found_in_every_settings_class() -> None:
         "SCHAKEL_OUTBOX_DSN",
         "SCHAKEL_SCHEMA_REGISTRY_AUTH",
         "SCHAKEL_SCHEMA_REGISTRY_TOKEN",
+        "SCHAKEL_KAFKA_SASL_PASSWORD",
+        "SCHAKEL_KAFKA_SASL_PASSWORD_FILE",
     }
 
 
@@ -281,7 +428,9 @@ def hook_events(doc: dict[str, Any]) -> set[str]:
     return set(filter(None, annotations.get("helm.sh/hook", "").split(",")))
 
 
-@pytest.mark.parametrize("registry", ["schemaRegistryAuth", "schemaRegistryToken"])
+@pytest.mark.parametrize(
+    "registry", ["schemaRegistryAuth", "schemaRegistryToken", "kafkaSaslPassword"]
+)
 def test_the_secrets_the_setup_job_reads_exist_before_it_runs(registry: str) -> None:
     # the Job is a pre-install hook: Helm creates it before the release's own objects, so a
     # Secret it reads that the chart makes must be a hook too, created before it
@@ -540,6 +689,64 @@ def test_the_service_monitor_scrapes_every_long_running_process(
                 }
             },
             "set one of them, not both",
+        ),
+        (
+            {"config": {"kafkaSecurityProtocol": "TLS"}},
+            "at '/config/kafkaSecurityProtocol': value must be one of",
+        ),
+        (
+            {"config": {"kafkaSecurityProtocol": "SASL_SSL", "kafkaSaslMechanism": "GSSAPI"}},
+            "at '/config/kafkaSaslMechanism': value must be one of",
+        ),
+        (
+            {
+                "config": {"kafkaSecurityProtocol": "SASL_SSL"},
+                "secrets": {"kafkaSaslPassword": {"existingSecret": "k"}},
+            },
+            "config.kafkaSaslUsername is required with config.kafkaSecurityProtocol SASL_SSL",
+        ),
+        (
+            {"config": {"kafkaSecurityProtocol": "SASL_PLAINTEXT", "kafkaSaslUsername": "s"}},
+            "secrets.kafkaSaslPassword.existingSecret (or secrets.kafkaSaslPassword.value) is "
+            "required: the SASL password of config.kafkaSaslUsername",
+        ),
+        (
+            {
+                "config": {"kafkaSecurityProtocol": "SASL_SSL", "kafkaSaslUsername": "s"},
+                "secrets": {"kafkaSaslPassword": {"existingSecret": "k", "key": ""}},
+            },
+            "secrets.kafkaSaslPassword.key is required",
+        ),
+        (
+            {"secrets": {"kafkaSaslPassword": {"value": "p"}}},
+            "secrets.kafkaSaslPassword is set but config.kafkaSecurityProtocol PLAINTEXT uses "
+            "no SASL",
+        ),
+        (
+            {
+                "config": {"kafkaSecurityProtocol": "SASL_PLAINTEXT", "kafkaSaslUsername": "s"},
+                "secrets": {
+                    "kafkaSaslPassword": {"value": "p"},
+                    "kafkaTls": {"existingSecret": "t"},
+                },
+            },
+            "secrets.kafkaTls is set but config.kafkaSecurityProtocol SASL_PLAINTEXT uses no TLS",
+        ),
+        (
+            {
+                "config": {"kafkaSecurityProtocol": "SSL"},
+                "secrets": {"kafkaTls": {"existingSecret": "t", "keyKey": "tls.key"}},
+            },
+            "secrets.kafkaTls.keyKey needs secrets.kafkaTls.certKey",
+        ),
+        (
+            {"config": {"extraEnv": {"SCHAKEL_KAFKA_SASL_PASSWORD": "x"}}},
+            "config.extraEnv: SCHAKEL_KAFKA_SASL_PASSWORD belongs to a secret: set "
+            "secrets.kafkaSaslPassword,",
+        ),
+        (
+            {"config": {"extraEnv": {"SCHAKEL_KAFKA_CA_FILE": "/x"}}},
+            "config.extraEnv: SCHAKEL_KAFKA_CA_FILE belongs to a secret: set secrets.kafkaTls,",
         ),
         ({"config": {"extraEnv": {"LOG": "x"}}}, "config.extraEnv: LOG is not a Schakel setting"),
         (

@@ -47,6 +47,19 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "schakel.config" -}}
 SCHAKEL_PROFILE: production
 SCHAKEL_KAFKA_BOOTSTRAP: {{ .Values.config.kafkaBootstrap | quote }}
+SCHAKEL_KAFKA_SECURITY_PROTOCOL: {{ .Values.config.kafkaSecurityProtocol | quote }}
+{{- if hasPrefix "SASL_" .Values.config.kafkaSecurityProtocol }}
+SCHAKEL_KAFKA_SASL_MECHANISM: {{ .Values.config.kafkaSaslMechanism | quote }}
+SCHAKEL_KAFKA_SASL_USERNAME: {{ .Values.config.kafkaSaslUsername | quote }}
+{{- end }}
+{{- with .Values.secrets.kafkaTls.existingSecret }}
+{{- $tls := $.Values.secrets.kafkaTls }}
+{{- range $setting, $key := dict "SCHAKEL_KAFKA_CA_FILE" $tls.caKey "SCHAKEL_KAFKA_CERT_FILE" $tls.certKey "SCHAKEL_KAFKA_KEY_FILE" $tls.keyKey }}
+{{- if $key }}
+{{ $setting }}: /run/secrets/schakel-kafka/{{ $key }}
+{{- end }}
+{{- end }}
+{{- end }}
 SCHAKEL_SCHEMA_REGISTRY_URL: {{ .Values.config.schemaRegistryUrl | quote }}
 SCHAKEL_OIN: {{ .Values.config.oin | quote }}
 SCHAKEL_PARTITIONS: {{ .Values.config.partitions | int | quote }}
@@ -150,13 +163,32 @@ outboxDsn: [SCHAKEL_OUTBOX_DSN]
 schemaRegistryAuth: [SCHAKEL_SCHEMA_REGISTRY_AUTH]
 schemaRegistryToken: [SCHAKEL_SCHEMA_REGISTRY_TOKEN]
 schemaRegistryTls: [SCHAKEL_SCHEMA_REGISTRY_CA_FILE, SCHAKEL_SCHEMA_REGISTRY_CERT_FILE, SCHAKEL_SCHEMA_REGISTRY_KEY_FILE]
+kafkaSaslPassword: [SCHAKEL_KAFKA_SASL_PASSWORD, SCHAKEL_KAFKA_SASL_PASSWORD_FILE]
+kafkaTls: [SCHAKEL_KAFKA_CA_FILE, SCHAKEL_KAFKA_CERT_FILE, SCHAKEL_KAFKA_KEY_FILE]
+{{- end -}}
+
+{{/* The registry's credentials (env): every process that talks to the registry (all but the
+Job's `topics` step). */}}
+{{- define "schakel.registrySecrets" -}}
+[schemaRegistryAuth, schemaRegistryToken]
 {{- end -}}
 
 {{/* The secrets of the registration Job (a hook: it runs before the release's own Secrets
 exist, so a Secret the chart makes from a `value` for it has a copy made as a hook, see
-secrets.yaml). The Job's `topics` step talks only to Kafka and gets none of them. */}}
+secrets.yaml): the registry's credentials (its `schemas-register` container) and the Kafka
+password (its `topics` step). */}}
 {{- define "schakel.setupSecrets" -}}
-[schemaRegistryAuth, schemaRegistryToken]
+[schemaRegistryAuth, schemaRegistryToken, kafkaSaslPassword]
+{{- end -}}
+
+{{/* The settings of the connection to Kafka that only a process talking to Kafka gets (not the
+Job's `schemas-register`, which talks only to the registry), and those of the registry's TLS
+files (not the Job's `topics` step, which talks only to Kafka). */}}
+{{- define "schakel.kafkaSecuritySettings" -}}
+[SCHAKEL_KAFKA_SECURITY_PROTOCOL, SCHAKEL_KAFKA_SASL_MECHANISM, SCHAKEL_KAFKA_SASL_USERNAME, SCHAKEL_KAFKA_CA_FILE, SCHAKEL_KAFKA_CERT_FILE, SCHAKEL_KAFKA_KEY_FILE]
+{{- end -}}
+{{- define "schakel.registryTlsSettings" -}}
+[SCHAKEL_SCHEMA_REGISTRY_CA_FILE, SCHAKEL_SCHEMA_REGISTRY_CERT_FILE, SCHAKEL_SCHEMA_REGISTRY_KEY_FILE]
 {{- end -}}
 
 {{/* The name of a secret's Secret: (dict "root" $ "name" "apiTokens" ["hook" true]). The
@@ -184,16 +216,18 @@ the variable is the secret's first in schakel.secretSettings. */}}
       key: {{ $secret.key }}
 {{- end -}}
 
-{{/* Volumes and mounts every pod has: /tmp (the root file system is read-only) and the
-registry's TLS files when configured. */}}
+{{/* Volumes and mounts every pod has: /tmp (the root file system is read-only) and the TLS
+files of Kafka and of the registry when configured. */}}
 {{- define "schakel.volumes" -}}
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
+{{- include "schakel.kafkaTlsVolume" . }}
 {{- include "schakel.registryTlsVolume" . }}
 {{- end -}}
 {{- define "schakel.mounts" -}}
 {{ include "schakel.tmpMount" . }}
+{{- include "schakel.kafkaTlsMount" . }}
 {{- include "schakel.registryTlsMount" . }}
 {{- end -}}
 {{- define "schakel.tmpMount" -}}
@@ -218,16 +252,46 @@ registry's TLS files when configured. */}}
 {{- end -}}
 
 {{/* The shared settings as an env list (the registration Job, which runs before the ConfigMap
-exists): (dict "root" $ ["kafkaOnly" true]); with kafkaOnly, for the Job's `topics` step which
-talks only to Kafka, without the registry's TLS files (it has none mounted). */}}
+exists): (dict "root" $ "only" "kafka"|"registry"). "kafka": the Job's `topics` step, which
+talks only to Kafka, without the registry's TLS files (it has none mounted); "registry": its
+`schemas-register`, which talks only to the registry, without Kafka's security settings and TLS
+files (plaintext, the default: it opens no Kafka connection). */}}
 {{- define "schakel.setupEnv" -}}
 {{- $config := include "schakel.config" .root | fromYaml }}
-{{- if .kafkaOnly }}
-{{- $config = omit $config "SCHAKEL_SCHEMA_REGISTRY_CA_FILE" "SCHAKEL_SCHEMA_REGISTRY_CERT_FILE" "SCHAKEL_SCHEMA_REGISTRY_KEY_FILE" }}
+{{- $drop := ternary "schakel.registryTlsSettings" "schakel.kafkaSecuritySettings" (eq .only "kafka") }}
+{{- range $name := include $drop .root | fromYamlArray }}
+{{- $config = omit $config $name }}
 {{- end }}
 {{- range $name, $value := $config }}
 - name: {{ $name }}
   value: {{ $value | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* What every process that talks to a secured Kafka needs (all but the Job's
+`schemas-register`): the SASL password, (dict "root" $ ["hook" true]) ... */}}
+{{- define "schakel.kafkaEnv" -}}
+{{- $secret := .root.Values.secrets.kafkaSaslPassword }}
+{{- if or $secret.existingSecret $secret.value }}
+{{ include "schakel.secretEnv" (dict "root" .root "name" "kafkaSaslPassword" "hook" .hook) }}
+{{- end }}
+{{- end -}}
+
+{{/* ... and the TLS Secret as files in /run/secrets/schakel-kafka (SCHAKEL_KAFKA_CA_FILE,
+_CERT_FILE, _KEY_FILE). */}}
+{{- define "schakel.kafkaTlsVolume" -}}
+{{- with .Values.secrets.kafkaTls.existingSecret }}
+- name: kafka-tls
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
+{{- end -}}
+{{- define "schakel.kafkaTlsMount" -}}
+{{- if .Values.secrets.kafkaTls.existingSecret }}
+- name: kafka-tls
+  mountPath: /run/secrets/schakel-kafka
+  readOnly: true
 {{- end }}
 {{- end -}}
 
@@ -236,7 +300,7 @@ talks only to Kafka, without the registry's TLS files (it has none mounted). */}
 {{- define "schakel.registryEnv" -}}
 {{- $root := .root -}}
 {{- $hook := .hook -}}
-{{- range $name := include "schakel.setupSecrets" $root | fromYamlArray }}
+{{- range $name := include "schakel.registrySecrets" $root | fromYamlArray }}
 {{- $secret := index $root.Values.secrets $name }}
 {{- if or $secret.existingSecret $secret.value }}
 {{ include "schakel.secretEnv" (dict "root" $root "name" $name "hook" $hook) }}

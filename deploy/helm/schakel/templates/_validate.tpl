@@ -35,6 +35,7 @@ the value and the rule broken.
 {{- if and (or $auth.existingSecret $auth.value) (or $token.existingSecret $token.value) -}}
 {{- fail "secrets.schemaRegistryAuth and secrets.schemaRegistryToken: set one of them, not both" -}}
 {{- end -}}
+{{- include "schakel.validateKafka" . -}}
 {{- $a := .Values.adapters -}}
 {{- if or $a.iwmo.enabled $a.socialeDienst.enabled $a.vroegsignalering.enabled $a.outbox.enabled $a.wijkteamWebhook.enabled -}}
 {{- include "schakel.requireSecret" (dict "root" . "name" "pseudonymKey" "why" "the adapters pseudonymise every BSN with it") -}}
@@ -61,5 +62,29 @@ the value and the rule broken.
 {{- end -}}
 {{- if not $secret.key -}}
 {{- fail (printf "secrets.%s.key is required: the key of the Secret that holds the value" .name) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The connection to Kafka (schemas/kafka_client.py checks the same at every start: here it
+stops the install instead of every pod). */}}
+{{- define "schakel.validateKafka" -}}
+{{- $protocol := .Values.config.kafkaSecurityProtocol -}}
+{{- $password := .Values.secrets.kafkaSaslPassword -}}
+{{- $tls := .Values.secrets.kafkaTls -}}
+{{- if hasPrefix "SASL_" $protocol -}}
+{{- if not .Values.config.kafkaSaslUsername -}}
+{{- fail (printf "config.kafkaSaslUsername is required with config.kafkaSecurityProtocol %s: the SASL user name (its password: secrets.kafkaSaslPassword)" $protocol) -}}
+{{- end -}}
+{{- include "schakel.requireSecret" (dict "root" . "name" "kafkaSaslPassword" "why" (printf "the SASL password of config.kafkaSaslUsername (config.kafkaSecurityProtocol %s)" $protocol)) -}}
+{{- else if or $password.existingSecret $password.value -}}
+{{- fail (printf "secrets.kafkaSaslPassword is set but config.kafkaSecurityProtocol %s uses no SASL: set SASL_SSL (or SASL_PLAINTEXT), or remove the password" $protocol) -}}
+{{- end -}}
+{{- if $tls.existingSecret -}}
+{{- if not (has $protocol (list "SSL" "SASL_SSL")) -}}
+{{- fail (printf "secrets.kafkaTls is set but config.kafkaSecurityProtocol %s uses no TLS: set SSL or SASL_SSL" $protocol) -}}
+{{- end -}}
+{{- if and $tls.keyKey (not $tls.certKey) -}}
+{{- fail "secrets.kafkaTls.keyKey needs secrets.kafkaTls.certKey: the client certificate of that key (mutual TLS)" -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
