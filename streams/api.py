@@ -161,6 +161,7 @@ def worker_configuration(
         "historie_limiet": settings.history_limit,
         "timer_interval_s": settings.timer_interval_s,
         "schema_registry": "extern" if settings.schema_registry_url else "lokaal",
+        "kafka_beveiliging": settings.kafka_security_protocol,
         "regels": {
             "actief": [rule.id for rule in rules.rules],
             "uitgeschakeld": list(rules.disabled),

@@ -151,6 +151,12 @@ def _schemas() -> dict[str, Any]:
                 "historie_limiet": {"type": "integer"},
                 "timer_interval_s": {"type": "number"},
                 "schema_registry": {"type": "string", "enum": ["extern", "lokaal"]},
+                "kafka_beveiliging": {
+                    "type": "string",
+                    "enum": ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"],
+                    "description": "How the worker connects to Kafka "
+                    "(SCHAKEL_KAFKA_SECURITY_PROTOCOL); never a password or key.",
+                },
                 "regels": _obj(
                     {
                         "actief": {"type": "array", "items": {"type": "string"}},

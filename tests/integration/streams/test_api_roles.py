@@ -106,6 +106,7 @@ def test_the_beheerder_reads_operations_but_no_secrets(
     status, config = worker.get("/api/v1/configuratie", headers("beheerder"))
     assert status == 200
     assert config["klok"] == "live" and config["partities"] == 4
+    assert config["kafka_beveiliging"] == "PLAINTEXT"
     assert "tussen-wal-en-schip" in config["regels"]["actief"]
     assert {"naam": "carla", "rol": "auditor"} in config["api_clients"]
     assert not any(secret in str(config) for secret in (*TOKENS.values(), KEY))
