@@ -85,7 +85,7 @@ def serve_webhook(args: argparse.Namespace, settings: WebhookSettings) -> int:
         "wijkteam",
         "",
         settings,
-        bootstrap=wiring.bootstrap(settings),
+        bootstrap=wiring.accepted(wiring.bootstrap(settings)),
         instance=args.instance or "wijkteam-webhook",
         source=WebhookInbox(),
     )
@@ -133,6 +133,8 @@ def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
     bootstrap = wiring.bootstrap(settings)
     if args.once:  # continuous mode waits an outage out (Runner.run_forever)
         wiring.reachable(bootstrap)
+    else:  # but not a refusal of its password or certificate
+        wiring.accepted(bootstrap)
     runner = build_runner(
         args.name,
         args.spec or "",

@@ -96,6 +96,18 @@ def reachable(bootstrap: str, *, named_by: str = "SCHAKEL_KAFKA_BOOTSTRAP") -> s
     return bootstrap
 
 
+def accepted(bootstrap: str) -> str:
+    """``bootstrap``, unless Kafka there answers and refuses this process's credentials or
+    TLS (:class:`~schemas.kafka_client.KafkaRefused`, exit 2: running on would retry a
+    refusal for ever as if it were an outage). For a process that runs on (a continuous
+    adapter, the webhook): a Kafka that does not answer is waited out later, as always; a
+    plaintext connection is not asked about."""
+    security = kafka_client.current()
+    if security != kafka_client.PLAINTEXT and addresses(bootstrap):
+        kafka_client.check_accepted(bootstrap, security, CONNECT_WAIT_S)
+    return bootstrap
+
+
 def publisher(settings: CommonSettings, bootstrap_servers: str, client_id: str) -> Publisher:
     return Publisher(
         bootstrap_servers,

@@ -30,6 +30,7 @@ from tests.cli import run_cli
 
 pytestmark = pytest.mark.kafka
 
+WIJKTEAM = "urn:nld:oin:00000001234567890000:systeem:wijkteam"
 SCENARIO = Path(__file__).resolve().parents[2] / "examples" / "scenario.jsonl"
 
 
@@ -187,3 +188,26 @@ def test_settings_that_cannot_work_stop_before_any_connection(
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert named in line and line.startswith("schakel: "), line
+
+
+def test_a_process_that_runs_on_stops_for_a_refusal_not_for_an_outage(
+    secured: KafkaCluster, tmp_path: Path
+) -> None:
+    """The webhook waits out a Kafka that does not answer, but a Kafka that refuses its
+    password is no outage: one line, exit 2, before it serves (it served, and retried the
+    refusal for ever, before)."""
+    env = env_for(tmp_path, **sasl(secured, "PLAIN", password="niet-het-wachtwoord-42"))
+    env.update(
+        {
+            "SCHAKEL_KAFKA_BOOTSTRAP": secured.sasl_ssl_bootstrap,
+            "SCHAKEL_PROFILE": "kafka",
+            "SCHAKEL_WEBHOOK_TOKENS": f"{WIJKTEAM}=webhook-token-123",
+        }
+    )
+    result = run_cli(
+        "adapter", "wijkteam", "--serve", "--port", str(free_port()), env=env, timeout=60
+    )
+    assert result.returncode == 2, (result.stdout + result.stderr)[-3000:]
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("schakel: KafkaRefused: ") and "SASL_PASSWORD" in line, line
+    assert "webhook on" not in result.stdout
