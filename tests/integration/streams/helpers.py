@@ -200,6 +200,20 @@ def consume(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[Any]:
     return records
 
 
+def latest_snapshots(bootstrap: str, wire: Wire = DEFAULT_WIRE) -> dict[str, dict[str, Any]]:
+    """Each citizen's latest committed timeline snapshot (decoded), by pseudonym; a citizen
+    whose latest record is a tombstone has none."""
+    deserialize = RecordDeserializer(LocalRegistry())
+    latest: dict[bytes, bytes | None] = {}
+    for record in consume(bootstrap, wire.tijdlijnen):
+        latest[record.key] = record.value
+    return {
+        key.decode(): deserialize.decode(value)[1]
+        for key, value in latest.items()
+        if value is not None
+    }
+
+
 def signal_events(bootstrap: str, wire: Wire = DEFAULT_WIRE) -> list[tuple[str, dict[str, Any]]]:
     """(type, record) of every event on the signal topic of ``wire``."""
     deserialize = RecordDeserializer(LocalRegistry())

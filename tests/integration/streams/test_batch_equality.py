@@ -38,7 +38,14 @@ from streams.batch import BatchRebuild
 from streams.processor import partition_of
 from streams.rules import load_rules
 from tests.brokers import PARTITIONS, TestBroker
-from tests.integration.streams.helpers import KEY, consume, publish, signal_events, worker_on
+from tests.integration.streams.helpers import (
+    KEY,
+    consume,
+    latest_snapshots,
+    publish,
+    signal_events,
+    worker_on,
+)
 
 CITIZENS, SEED = 200, 14
 OIN = "00000001234567890000"
@@ -90,16 +97,9 @@ def _bad_records(bootstrap: str, wire: Wire, sample: dict[str, Any]) -> None:
 def snapshots(bootstrap: str, wire: Wire) -> dict[str, Any]:
     """Per citizen, from their latest snapshot: events, clock, and the signals told and not
     withdrawn."""
-    deserialize = RecordDeserializer(LocalRegistry())
-    latest: dict[bytes, bytes | None] = {}
-    for record in consume(bootstrap, wire.tijdlijnen):
-        latest[record.key] = record.value
     out = {}
-    for key, value in latest.items():
-        if value is None:
-            continue
-        _, snapshot = deserialize.decode(value)
-        out[key.decode()] = {
+    for subject, snapshot in latest_snapshots(bootstrap, wire).items():
+        out[subject] = {
             "klok": snapshot["klok"],
             "events": [(e["source"], e["id"], e["type"], e["datum"]) for e in snapshot["events"]],
             "signalen": sorted(

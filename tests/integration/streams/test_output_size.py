@@ -24,13 +24,12 @@ from typing import Any
 import pytest
 
 from schakel.replay import broadcast_until
-from schemas.registry import LocalRegistry
-from schemas.serde import RecordDeserializer
 from schemas.settings import CommonSettings
 from streams.sizes import RECORD_OVERHEAD
 from tests.brokers import TestBroker, open_broker
 from tests.integration.streams.helpers import (
     consume,
+    latest_snapshots,
     limit_topic,
     publish,
     rebuild,
@@ -47,7 +46,6 @@ SNAPSHOT_LIMIT = 4200
 citizen passes it with its fifth event (about 800 bytes each), the scenario's stay far below."""
 LARGE_BSN = "999990111"
 SCENARIO_EVENTS = valid_scenario()
-DESERIALIZE = RecordDeserializer(LocalRegistry())
 
 
 def large(n: int) -> dict[str, Any]:
@@ -86,14 +84,10 @@ def kafka(request: pytest.FixtureRequest) -> Iterator[TestBroker]:
         yield broker
 
 
-def latest_snapshots(broker: TestBroker) -> dict[str, list[str]]:
+def snapshot_ids(broker: TestBroker) -> dict[str, list[str]]:
     """The ids of the events in each citizen's latest committed snapshot."""
-    latest: dict[str, list[str]] = {}
-    for record in consume(broker.bootstrap, broker.wire.tijdlijnen):
-        if record.value is not None:
-            _, snapshot = DESERIALIZE.decode(record.value)
-            latest[snapshot["subject"]] = sorted(e["id"] for e in snapshot["events"])
-    return latest
+    latest = latest_snapshots(broker.bootstrap, broker.wire)
+    return {subject: sorted(e["id"] for e in s["events"]) for subject, s in latest.items()}
 
 
 def dead_letters(broker: TestBroker) -> list[dict[str, bytes]]:
@@ -143,7 +137,7 @@ def test_the_worker_dead_letters_an_event_whose_snapshot_the_topic_would_refuse(
         assert_refused(dead, wire.topic_for("nl.wijkteams.casussen.geopend"))
     # the large citizen's snapshot with the four events that fit; the others complete,
     # also the one whose snapshots share the large citizen's partition
-    kept, scenario = split(latest_snapshots(kafka))
+    kept, scenario = split(snapshot_ids(kafka))
     assert [i.split("-")[1] for i in kept] == ["0", "1", "2", "3"]
     assert scenario == EXPECTED_SCENARIO
 
@@ -159,7 +153,7 @@ def test_the_worker_dead_letters_an_event_whose_state_would_pass_the_producers_l
         assert_refused(dead, wire.topic_for("nl.wijkteams.casussen.geopend"))
     states = [r for r in consume(kafka.bootstrap, wire.changelog) if r.value is not None]
     assert max(len(r.value) for r in states) < 1_000_000
-    kept, scenario = split(latest_snapshots(kafka))
+    kept, scenario = split(snapshot_ids(kafka))
     assert len(kept) + len(refused) == 80
     assert scenario == EXPECTED_SCENARIO
 
@@ -180,7 +174,7 @@ def test_the_batch_path_dead_letters_an_event_whose_outputs_kafka_would_refuse(
     assert stats.deadlettered == len(refused) > 0
     for dead in refused:
         assert_refused(dead, wire.topic_for("nl.wijkteams.casussen.geopend"))
-    kept, scenario = split(latest_snapshots(kafka))
+    kept, scenario = split(snapshot_ids(kafka))
     assert scenario == EXPECTED_SCENARIO
     assert len(kept) + len(refused) == len(events)
 
@@ -257,11 +251,7 @@ def test_the_worker_leaves_a_citizen_out_of_a_tick_that_would_take_its_snapshot_
     (dead,) = dead_letters(kafka)
     assert (dead["schakel.fase"], dead["schakel.fout.klasse"]) == (b"accept", b"TickTooLarge")
     assert dead["schakel.bron.topic"] == wire.klok.encode()
-    latest: dict[str, dict[str, Any]] = {}
-    for record in consume(kafka.bootstrap, wire.tijdlijnen):
-        if record.value is not None:
-            _, snapshot = DESERIALIZE.decode(record.value)
-            latest[snapshot["subject"]] = snapshot
+    latest = latest_snapshots(kafka.bootstrap, wire)
     by_warning = {
         e["id"]: s for s in latest.values() for e in s["events"] if e["id"].startswith("vs-")
     }
@@ -302,11 +292,7 @@ def test_the_batch_path_leaves_out_an_assessment_that_would_take_a_snapshot_too_
     stats = rebuild(kafka).run(date(2026, 6, 30))
     assert (stats.too_large, stats.deadlettered) == (1, 0)
     assert dead_letters(kafka) == []
-    latest: dict[str, dict[str, Any]] = {}
-    for record in consume(kafka.bootstrap, wire.tijdlijnen):
-        if record.value is not None:
-            _, snapshot = DESERIALIZE.decode(record.value)
-            latest[snapshot["subject"]] = snapshot
+    latest = latest_snapshots(kafka.bootstrap, wire)
     by_warning = {
         e["id"]: s for s in latest.values() for e in s["events"] if e["id"].startswith("vs-")
     }
