@@ -83,17 +83,15 @@ def reachable(bootstrap: str, *, named_by: str = "SCHAKEL_KAFKA_BOOTSTRAP") -> s
     listens fails in seconds, not after the Kafka client's own 30 s. A bootstrap with no
     ``host:port`` to try is left to the Kafka client. With a secured connection
     (:mod:`schemas.kafka_client`), a broker that refuses the credentials or the TLS raises
-    :class:`~schemas.kafka_client.KafkaRefused` (exit 2) at once. A process that runs on (worker,
-    continuous adapter, webhook) waits an outage out instead and does not call this."""
+    :class:`~schemas.kafka_client.KafkaRefused` (exit 2) at once (:func:`accepted`). The one-shot
+    commands and the worker's start call this; a continuous adapter and the webhook wait an
+    outage out instead and call only :func:`accepted`."""
     if addresses(bootstrap) and not wait_answering(bootstrap, CONNECT_WAIT_S):
         raise BrokerUnreachable(
             f"Kafka at {bootstrap} did not answer (no connection within {CONNECT_WAIT_S:.0f} s); "
             f"is it running? ({named_by})"
         )
-    security = kafka_client.current()
-    if security != kafka_client.PLAINTEXT:  # a refused password or certificate: say so now
-        kafka_client.check_accepted(bootstrap, security, CONNECT_WAIT_S)
-    return bootstrap
+    return accepted(bootstrap)  # a refused password or certificate: say so now
 
 
 def accepted(bootstrap: str) -> str:
