@@ -41,6 +41,14 @@ Mechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 PREFIX = "SCHAKEL_KAFKA_"
 
 
+def _without_line_end(text: str) -> str:
+    """A password file's content less one trailing line ending (``\\n`` or ``\\r\\n``), as
+    ``echo``, editors and ``kubectl create secret --from-file`` of such a file leave it; any
+    other whitespace is part of the password (SCRAM allows it, and stripping it would turn a
+    right password into a refused one)."""
+    return text.removesuffix("\n").removesuffix("\r")
+
+
 @dataclass(frozen=True)
 class KafkaSecurity:
     """The security of a process's Kafka connections (module docstring)."""
@@ -86,7 +94,7 @@ class KafkaSecurity:
         if password is None and settings.kafka_sasl_password_file is not None:
             path = settings.kafka_sasl_password_file
             try:
-                text = path.read_text(encoding="utf-8").strip()
+                text = _without_line_end(path.read_text(encoding="utf-8"))
             except OSError as exc:
                 raise SettingsError(
                     f"{PREFIX}SASL_PASSWORD_FILE: cannot read {path} ({exc.strerror})"
@@ -192,7 +200,7 @@ def check_accepted(bootstrap: str, security: KafkaSecurity, timeout_s: float = 5
         certificate = "certificate" in text.lower() or "ssl" in text.lower()
         if name in REFUSALS or (name == "_TRANSPORT" and certificate and security.tls):
             hint = (
-                f"{PREFIX}SASL_USERNAME / {PREFIX}SASL_PASSWORD / {PREFIX}SASL_MECHANISM"
+                f"{PREFIX}SASL_USERNAME / {PREFIX}SASL_PASSWORD(_FILE) / {PREFIX}SASL_MECHANISM"
                 if name == "_AUTHENTICATION"
                 else f"{PREFIX}CA_FILE / {PREFIX}CERT_FILE / {PREFIX}KEY_FILE"
             )

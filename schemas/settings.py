@@ -117,7 +117,10 @@ class CommonSettings(BaseSettings):
     kafka_sasl_username: str | None = Field(None, description="SASL user name.")
     kafka_sasl_password: SecretStr | None = Field(None, description="SASL password. Never logged.")
     kafka_sasl_password_file: Path | None = Field(
-        None, description="File holding the SASL password (alternative to KAFKA_SASL_PASSWORD)."
+        None,
+        description="File holding the SASL password (alternative to KAFKA_SASL_PASSWORD): "
+        "its content, less one trailing line ending (LF or CRLF) as `echo` and editors write "
+        "it; any other whitespace is part of the password.",
     )
     schema_registry_url: str | None = Field(
         None,

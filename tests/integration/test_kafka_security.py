@@ -8,7 +8,8 @@ secured addresses given to Schakel.
 - ``replay --batch`` (confluent-kafka) over mutual TLS gives the signals of the same replay on
   the embedded broker — which runs with the secured settings in its environment, and ignores
   them (the embedded broker speaks plaintext);
-- ``dlq list`` over SASL_SSL with PLAIN; with a wrong password: one line, exit 2, the password
+- ``dlq list`` over SASL_SSL with PLAIN, the password from a file ending in a newline (as the
+  Helm chart mounts it); with a wrong password: one line, exit 2, the password
   in no output; settings that cannot work: one line naming the variable before any
   connection."""
 
@@ -132,6 +133,11 @@ def test_the_batch_path_over_mutual_tls_gives_the_signals_of_the_embedded_broker
 
 def test_dlq_lists_over_sasl_ssl_with_plain(secured: KafkaCluster, tmp_path: Path) -> None:
     env = env_for(tmp_path, **sasl(secured, "PLAIN"))
+    # the password from a file ending in a newline, as the Helm chart mounts a Secret made
+    # --from-file: PLAIN sends it as it is, so a newline left in it would be refused
+    password_file = tmp_path / "password"
+    password_file.write_text(env.pop("SCHAKEL_KAFKA_SASL_PASSWORD") + "\n", encoding="utf-8")
+    env["SCHAKEL_KAFKA_SASL_PASSWORD_FILE"] = str(password_file)
     env["SCHAKEL_KAFKA_BOOTSTRAP"] = secured.sasl_ssl_bootstrap
     env["SCHAKEL_PROFILE"] = "kafka"
     result = run_cli("dlq", "list", env=env, timeout=120)

@@ -62,6 +62,8 @@ KAFKA_SECURITY_SETTINGS = {
 }
 """The settings of the connection to Kafka: every process that talks to Kafka gets them (the
 password from its Secret), the Job's `schemas-register`, which talks only to the registry, none."""
+KAFKA_PASSWORD_FILE = Path("/run/secrets/schakel-kafka-sasl/password")
+"""Where the Kafka password's Secret is mounted (``SCHAKEL_KAFKA_SASL_PASSWORD_FILE``)."""
 RESTRICTED_VOLUMES = {
     "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
     "projected", "secret",
@@ -176,21 +178,24 @@ def test_every_container_loads_valid_production_settings(
         if container.spec["name"] == "schemas-register":
             # `schakel schemas register` talks only to the registry: nothing of Kafka's security
             assert settings.kafka_security_protocol == "PLAINTEXT"
-            assert settings.kafka_sasl_password is None and kafka_files == (None, None, None)
+            assert settings.kafka_sasl_password_file is None and kafka_files == (None, None, None)
         else:
             # every other process talks to Kafka: SASL over mutual TLS
             assert settings.kafka_security_protocol == "SASL_SSL", container.name
             assert settings.kafka_sasl_mechanism == "SCRAM-SHA-256", container.name
             assert settings.kafka_sasl_username == "schakel", container.name
-            assert settings.kafka_sasl_password is not None, container.name
-            for kafka_file in kafka_files:
+            assert settings.kafka_sasl_password is None, container.name  # a file, see below
+            assert settings.kafka_sasl_password_file == KAFKA_PASSWORD_FILE, container.name
+            for kafka_file in (*kafka_files, settings.kafka_sasl_password_file):
                 assert kafka_file is not None and str(kafka_file.parent) in mounts, container.name
         if container.spec["name"] == "topics":
             # create_topics.py talks only to Kafka: nothing of the registry's but its URL
             assert settings.schema_registry_auth is None
             assert tls_files == (None, None, None)
             assert {
-                k: container.env[k] for k in container.env if k != "SCHAKEL_KAFKA_SASL_PASSWORD"
+                k: container.env[k]
+                for k in container.env
+                if k != "SCHAKEL_KAFKA_SASL_PASSWORD_FILE"
             } == {k: v for k, v in config.items() if k not in REGISTRY_TLS_SETTINGS}
             continue
         assert settings.schema_registry_auth is not None, container.name
@@ -270,7 +275,7 @@ def test_the_topics_step_of_the_job_gets_nothing_of_the_registry_but_its_url(
         registry = {k for k in topics.env if k.startswith("SCHAKEL_SCHEMA_REGISTRY_")}
         assert registry == {"SCHAKEL_SCHEMA_REGISTRY_URL"}, values
         mounts = {m["name"] for m in topics.spec["volumeMounts"]}
-        assert mounts == {"data", "tmp", "kafka-tls"}, values
+        assert mounts == {"data", "tmp", "kafka-sasl", "kafka-tls"}, values
         settings_of(topics, monkeypatch)  # what create_topics.py loads: CommonSettings
 
 
@@ -280,7 +285,11 @@ def test_the_schema_registration_of_the_job_gets_nothing_of_kafkas_security() ->
             c for c in containers(rendered(values)) if c.spec["name"] == "schemas-register"
         ]
         assert not {s for s in register.secrets if "kafka" in s}, values
-        assert not set(register.env) & {"SCHAKEL_KAFKA_SASL_PASSWORD", *KAFKA_SECURITY_SETTINGS}
+        assert not set(register.env) & {
+            "SCHAKEL_KAFKA_SASL_PASSWORD",
+            "SCHAKEL_KAFKA_SASL_PASSWORD_FILE",
+            *KAFKA_SECURITY_SETTINGS,
+        }
         mounts = {m["name"] for m in register.spec["volumeMounts"]}
         assert mounts == {"data", "tmp", "registry-tls"}, values
 
@@ -292,22 +301,30 @@ def test_the_kafka_password_reaches_every_container_that_talks_to_kafka_and_no_o
     docs = rendered(values)
     made = {d["metadata"]["name"] for d in docs if d["kind"] == "Secret"}
     for container in containers(docs):
-        refs = [
-            v["valueFrom"]["secretKeyRef"]
-            for v in container.spec.get("env", [])
-            if v["name"] == "SCHAKEL_KAFKA_SASL_PASSWORD"
-        ]
+        # a file (its trailing line ending dropped: schemas/kafka_client.py), never the variable
+        assert "SCHAKEL_KAFKA_SASL_PASSWORD" not in container.env, container.name
+        mounts = [m for m in container.spec["volumeMounts"] if m["name"] == "kafka-sasl"]
         if container.spec["name"] == "schemas-register":
-            assert refs == [], container.name
+            assert mounts == [] and "SCHAKEL_KAFKA_SASL_PASSWORD_FILE" not in container.env
+            assert not {s for s in container.secrets if "kafka-sasl" in s}, container.name
             continue
-        (ref,) = refs
+        assert container.env["SCHAKEL_KAFKA_SASL_PASSWORD_FILE"] == str(KAFKA_PASSWORD_FILE)
+        assert mounts == [
+            {"name": "kafka-sasl", "mountPath": str(KAFKA_PASSWORD_FILE.parent), "readOnly": True}
+        ], container.name
+        (volume,) = [v for v in container.pod["volumes"] if v["name"] == "kafka-sasl"]
+        ref = volume["secret"]
+        assert ref["items"] == [
+            {"key": "SCHAKEL_KAFKA_SASL_PASSWORD", "path": KAFKA_PASSWORD_FILE.name}
+        ], container.name
         if values == "all-adapters":
-            assert ref == {"name": "schakel-kafka-sasl", "key": "SCHAKEL_KAFKA_SASL_PASSWORD"}
+            assert ref["secretName"] == "schakel-kafka-sasl", container.name
         else:
             # the Job (a hook) reads the hook copy, the long-running pods the release's Secret
             setup = "-setup" if container.kind == "Job" else ""
-            assert ref["name"] == f"{RELEASE}-schakel{setup}-kafka-sasl-password", container.name
-            assert ref["name"] in made
+            name = f"{RELEASE}-schakel{setup}-kafka-sasl-password"
+            assert ref["secretName"] == name, container.name
+            assert name in made
     if values == "secret-values":
         (secret,) = [
             d for d in docs if d["metadata"]["name"] == f"{RELEASE}-schakel-kafka-sasl-password"
@@ -358,6 +375,13 @@ def test_kafkas_tls_files_are_mounted_where_the_settings_point(
     monkeypatch.setattr(
         Path, "is_file", lambda p: str(p).startswith("/run/secrets/schakel-kafka/") or is_file(p)
     )
+    # the password's Secret as kubectl makes it --from-file of a file ending in a newline
+    read_text = Path.read_text
+    monkeypatch.setattr(
+        Path,
+        "read_text",
+        lambda p, **kw: "kafka-geheim\n" if p == KAFKA_PASSWORD_FILE else read_text(p, **kw),
+    )
     talking_to_kafka = [c for c in containers(docs) if c.spec["name"] != "schemas-register"]
     assert {c.spec["name"] for c in talking_to_kafka} == {"worker", "topics"}
     for container in talking_to_kafka:
@@ -371,6 +395,9 @@ def test_kafkas_tls_files_are_mounted_where_the_settings_point(
         security = KafkaSecurity.from_settings(settings)
         assert security.protocol == protocol and security.tls, container.name
         assert security.sasl == (protocol == "SASL_SSL"), container.name
+        if security.sasl:
+            assert security.password is not None
+            assert security.password.get_secret_value() == "kafka-geheim", container.name
 
 
 def test_without_kafka_settings_every_process_connects_in_plaintext() -> None:
@@ -379,8 +406,8 @@ def test_without_kafka_settings_every_process_connects_in_plaintext() -> None:
     kafka = {k: v for k, v in config.items() if k in KAFKA_SECURITY_SETTINGS}
     assert kafka == {"SCHAKEL_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
     for container in containers(docs):
-        assert "SCHAKEL_KAFKA_SASL_PASSWORD" not in container.env, container.name
-        assert "kafka-tls" not in {m["name"] for m in container.spec["volumeMounts"]}
+        assert not {k for k in container.env if "SASL_PASSWORD" in k}, container.name
+        assert not {"kafka-tls", "kafka-sasl"} & {m["name"] for m in container.spec["volumeMounts"]}
 
 
 def secret_settings() -> set[str]:

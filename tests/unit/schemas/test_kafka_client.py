@@ -115,6 +115,31 @@ def test_an_empty_password_file_is_refused(tmp_path: Path) -> None:
         KafkaSecurity.from_settings(settings(**values))
 
 
+@pytest.mark.parametrize(
+    ("content", "password"),
+    [
+        ("geheim\n", "geheim"),  # echo, an editor, a Secret made --from-file of such a file
+        ("geheim\r\n", "geheim"),  # written on Windows
+        ("geheim", "geheim"),
+        (" geheim \n", " geheim "),  # other whitespace is the password's own
+        ("geheim\n\n", "geheim\n"),  # one line ending only
+    ],
+)
+def test_a_password_file_loses_one_trailing_line_ending_and_nothing_else(
+    tmp_path: Path, content: str, password: str
+) -> None:
+    path = tmp_path / "password"
+    path.write_bytes(content.encode())
+    values = {
+        "kafka_security_protocol": "SASL_SSL",
+        "kafka_sasl_username": "schakel",
+        "kafka_sasl_password_file": path,
+    }
+    security = KafkaSecurity.from_settings(settings(**values))
+    assert security.password is not None
+    assert security.password.get_secret_value() == password
+
+
 def test_configure_installs_the_security_of_the_process() -> None:
     security = KafkaSecurity("SASL_PLAINTEXT", username="u", password=SecretStr(PASSWORD))
     try:

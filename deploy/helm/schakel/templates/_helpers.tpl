@@ -227,6 +227,7 @@ files of Kafka and of the registry when configured. */}}
 {{- end -}}
 {{- define "schakel.mounts" -}}
 {{ include "schakel.tmpMount" . }}
+{{- include "schakel.kafkaSaslMount" . }}
 {{- include "schakel.kafkaTlsMount" . }}
 {{- include "schakel.registryTlsMount" . }}
 {{- end -}}
@@ -269,11 +270,40 @@ files (plaintext, the default: it opens no Kafka connection). */}}
 {{- end -}}
 
 {{/* What every process that talks to a secured Kafka needs (all but the Job's
-`schemas-register`): the SASL password, (dict "root" $ ["hook" true]) ... */}}
+`schemas-register`): the SASL password as a file (SCHAKEL_KAFKA_SASL_PASSWORD_FILE, not the
+variable: the process drops one trailing line ending of a file, so a Secret made with
+`--from-file` of a password file works; a mounted Secret also follows a rotation, read at the
+process's next start) in /run/secrets/schakel-kafka-sasl: the env entry, (dict "root" $) ... */}}
 {{- define "schakel.kafkaEnv" -}}
 {{- $secret := .root.Values.secrets.kafkaSaslPassword }}
 {{- if or $secret.existingSecret $secret.value }}
-{{ include "schakel.secretEnv" (dict "root" .root "name" "kafkaSaslPassword" "hook" .hook) }}
+- name: SCHAKEL_KAFKA_SASL_PASSWORD_FILE
+  value: /run/secrets/schakel-kafka-sasl/password
+{{- end }}
+{{- end -}}
+
+{{/* ... its volume, (dict "root" $ ["hook" true]: the registration Job reads the hook copy of
+a Secret made from a value) ... */}}
+{{- define "schakel.kafkaSaslVolume" -}}
+{{- $secret := .root.Values.secrets.kafkaSaslPassword }}
+{{- if or $secret.existingSecret $secret.value }}
+- name: kafka-sasl
+  secret:
+    secretName: {{ include "schakel.secretName" (dict "root" .root "name" "kafkaSaslPassword" "hook" .hook) }}
+    defaultMode: 0440
+    items:
+      - key: {{ $secret.key }}
+        path: password
+{{- end }}
+{{- end -}}
+
+{{/* ... and its mount. */}}
+{{- define "schakel.kafkaSaslMount" -}}
+{{- $secret := .Values.secrets.kafkaSaslPassword }}
+{{- if or $secret.existingSecret $secret.value }}
+- name: kafka-sasl
+  mountPath: /run/secrets/schakel-kafka-sasl
+  readOnly: true
 {{- end }}
 {{- end -}}
 
