@@ -1,5 +1,5 @@
-"""``schakel worker``: a worker told to stop (SIGTERM, SIGINT) ends within
-:data:`STOP_DEADLINE_S`, also when its broker is gone.
+"""``schakel worker``: a worker told to stop (SIGTERM, SIGINT), or stopping after a crash,
+ends within :data:`STOP_DEADLINE_S`, also when its broker is gone.
 
 Faust's graceful stop waits on its Kafka clients. With the broker gone it hung for 60 s
 (measured: 61 s on either broker, SIGTERM 2 s after the broker was killed): aiokafka
@@ -137,6 +137,17 @@ class StoppingWorker(faust.Worker):  # type: ignore[misc]  # Faust is untyped
     def _on_sigint(self) -> None:
         self.deadline.start(signal.SIGINT.name)
         super()._on_sigint()
+
+    def stop_and_shutdown(self) -> None:
+        """The stop that every run of the worker ends in (mode's ``execute_from_commandline``
+        calls it when its start returns or raises). After a stop signal the deadline already
+        runs and is not moved. Any other way in gets the deadline too, logged as
+        ``worker.stopping`` with ``signal`` ``crash`` (a service crashed: e.g. a send that
+        failed for good at a commit, ``streams.transactions``) or ``exit``: such a stop waits
+        on the same Kafka clients as one on SIGTERM, and with the broker gone it hung as
+        long."""
+        self.deadline.start("crash" if self.crash_reason is not None else "exit")
+        super().stop_and_shutdown()
 
     def _on_sigusr2(self) -> None:
         """Ignored, and logged (``worker.signal_ignored``). mode's worker enters ``pdb`` on

@@ -65,3 +65,33 @@ def test_a_slow_stop_with_the_broker_answering_gets_the_patience(
     assert events == ["worker.stopping", "worker.stop_slow", "worker.stop_timeout"]
     timeout = next(r for r in caplog.records if r.getMessage() == "worker.stop_timeout")
     assert timeout.__dict__["deadline_s"] == 0.3
+
+
+@pytest.mark.parametrize(("crashed", "named"), [(True, "crash"), (False, "exit")])
+def test_a_stop_without_a_signal_gets_the_deadline_too(
+    crashed: bool, named: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A crash (or the start ending) goes into mode's ``stop_and_shutdown`` without a stop
+    signal; that stop waits on the Kafka clients like one on SIGTERM (here: for ever)."""
+    import faust
+
+    from schakel.stop_deadline import StoppingWorker
+
+    ended = threading.Event()
+    codes: list[int] = []
+
+    def stop(code: int) -> None:
+        codes.append(code)
+        ended.set()
+
+    monkeypatch.setattr(faust.Worker, "stop_and_shutdown", lambda self: ended.wait(10))
+    app = faust.App("stop-deadline-test", broker="kafka://127.0.0.1:9", autodiscover=False)
+    deadline = StopDeadline(0.05, reachable=lambda: False, stop=stop)
+    runner = StoppingWorker(app, deadline=deadline, quiet=True, redirect_stdouts=False)
+    if crashed:
+        runner.crash_reason = RuntimeError("a send failed for good")
+    with caplog.at_level(logging.INFO, logger="schakel.worker"):
+        runner.stop_and_shutdown()  # returns once the deadline ended the (stand-in) process
+    assert codes == [EXIT_STOP_TIMEOUT]
+    stopping = next(r for r in caplog.records if r.getMessage() == "worker.stopping")
+    assert stopping.__dict__["signal"] == named
