@@ -239,7 +239,7 @@ def _topic_table() -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     for spec in TOPICS:
-        carried = ", ".join(f"`{c}`" for c in spec.carries) or "raw copies (no schema)"
+        carried = ", ".join(f"`{c}`" for c in spec.carries) or "raw bytes (no schema)"
         partitions = "`SCHAKEL_PARTITIONS`" if spec.co_partitioned else "1"
         lines.append(
             f"| `{spec.name}` | {spec.key} | {spec.cleanup_policy} | {partitions} | "

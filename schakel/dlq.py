@@ -21,10 +21,20 @@ value: never its content, never a BSN.
   not re-sent: the summary names the adapter and location to correct at the source and read
   again (``schakel adapter NAME --once`` with a fresh ``--instance``, or the next export).
 
-Idempotent: each id re-published is recorded in ``SCHAKEL_DATA_DIR/dlq/replayed-<namespace>.json``
-after the broker acknowledged it (acks=all), and a later ``replay`` skips it. A crash between
+Idempotent: each id re-published is recorded on Kafka, on the compacted topic
+``schakel.deadletter.herhaald`` (key the id, value when), after the broker acknowledged the
+re-published record (acks=all), and a later ``replay`` skips it — wherever it runs: an
+operator's laptop, a pod that is gone afterwards, another pod. (Before, the record was a file
+in ``SCHAKEL_DATA_DIR``: a replay from another machine or a fresh pod sent everything again,
+and a dead letter that failed again came back once more per replay. Such a file,
+``dlq/replayed-<namespace>.json``, is still read; it is no longer written.) A crash between
 the acknowledgement and the record re-sends it once more, which the worker recognises as the
-same event. Counted: the summary line ``dlq replay: N re-published, M already replayed, O
+same event. Without that topic (the namespace's topics not created by this version: a worker
+of this version creates it at its start, as ``deploy/create_topics.py``, the Helm chart's
+registration Job and the Compose service ``topics`` do) ``replay`` re-publishes nothing
+and says so (exit 2).
+
+Counted: the summary line ``dlq replay: N re-published, M already replayed, O
 without value (not re-published), K adapter record(s) to re-read at the source``. A record
 another producer wrote on the streams dead-letter topic is listed with ``?`` for the source
 partition or offset it does not name, and, without a source topic, not re-published (said on
@@ -35,8 +45,9 @@ Kafka takes: :func:`schemas.binding.deadletter_record`, header ``schakel.bron.we
 with the value's size) is listed and shown as such, with the location to read the original
 from while the source topic's retention keeps it; ``replay`` never re-publishes it (an empty
 value is not the record): it names it and that location on stderr, one line each, and counts
-it as ``without value``. Exit codes: 0 done, 2 an
-unknown id or a replay state file that is not a JSON list of ids (:class:`DlqError`).
+it as ``without value``. Exit codes: 0 done, 2 an unknown id, a replay state file of an
+earlier version that is not a JSON list of ids, or ``replay`` without
+``schakel.deadletter.herhaald`` (:class:`DlqError`).
 """
 
 from __future__ import annotations
@@ -47,6 +58,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +66,13 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schakel import wiring
 from schemas import kafka_client
-from schemas.binding import content_id, deadletter_id, omitted_size, original_headers
+from schemas.binding import (
+    content_id,
+    deadletter_id,
+    omitted_size,
+    original_headers,
+    replayed_headers,
+)
 from schemas.exceptions import PermanentError, SerdeError
 from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer
@@ -126,17 +144,22 @@ class DeadLetter:
         )
 
 
-def _read(bootstrap: str, topic: str) -> list[Any]:
+def _read(bootstrap: str, topic: str) -> list[Any] | None:
+    """Every record of ``topic``, from the start to its end as it was when asked; ``None`` if
+    the topic does not exist (never created by asking: a broker that creates topics on a
+    metadata request would make a compacted topic an ordinary one)."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=None,
         enable_auto_commit=False,
+        allow_auto_create_topics=False,
         **kafka_client.current().kafka_python(),
     )
     try:
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not tps:
-            return []
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:  # None, or (the embedded broker) no partition: no topic
+            return None
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(tps)
         end = true_end_offsets(consumer, tps)
         consumer.seek_to_beginning(*tps)
@@ -158,8 +181,9 @@ int64); anything else in a header is not one."""
 
 
 class DlqError(PermanentError):
-    """The dead-letter state of this data directory cannot be used; the message names the file
-    and what to do."""
+    """The replay state cannot be used (the file of an earlier version is corrupt, or the topic
+    that records replays does not exist); the message names the file or topic and what to
+    do."""
 
 
 def _text(headers: dict[str, bytes], name: str) -> str:
@@ -246,17 +270,37 @@ def dead_letters(settings: CommonSettings, bootstrap: str) -> list[DeadLetter]:
     wire: Wire = settings.wire()
     deserializer = RecordDeserializer(wiring.registry(settings))
     found: dict[str, DeadLetter] = {}
-    for record in _read(bootstrap, wire.deadletter_streams):
+    for record in _read(bootstrap, wire.deadletter_streams) or ():
         letter = _streams(record)
         found.setdefault(letter.id, letter)
-    for record in _read(bootstrap, wire.deadletter_adapters):
+    for record in _read(bootstrap, wire.deadletter_adapters) or ():
         letter = _adapters(record, deserializer)
         found.setdefault(letter.id, letter)
     return list(found.values())
 
 
 def _state_file(settings: CommonSettings) -> Path:
+    """The file in which versions before ``schakel.deadletter.herhaald`` recorded the ids they
+    re-published (still read: :func:`replayed`)."""
     return settings.data_dir / "dlq" / f"replayed-{settings.wire().namespace or 'default'}.json"
+
+
+def replayed(settings: CommonSettings, bootstrap: str) -> tuple[set[str], bool]:
+    """The ids of the streams dead letters re-published before — those recorded on
+    ``schakel.deadletter.herhaald`` (a tombstone takes an id off again), and those in the data
+    directory's file of earlier versions (:func:`_state_file`) — and whether that topic
+    exists (``replay`` cannot record what it sends without it)."""
+    records = _read(bootstrap, settings.wire().deadletter_replayed)
+    ids: set[str] = set()
+    for record in records or ():
+        if record.key is None:
+            continue
+        ident = record.key.decode("utf-8", "replace")
+        if record.value is None:
+            ids.discard(ident)
+        else:
+            ids.add(ident)
+    return ids | _load_replayed(_state_file(settings)), records is not None
 
 
 def _load_replayed(path: Path) -> set[str]:
@@ -276,13 +320,6 @@ def _load_replayed(path: Path) -> set[str]:
     return set(ids)
 
 
-def _save_replayed(path: Path, ids: set[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(sorted(ids)), encoding="utf-8")
-    temporary.replace(path)
-
-
 def replay(
     settings: CommonSettings, bootstrap: str
 ) -> tuple[int, int, list[DeadLetter], list[DeadLetter]]:
@@ -291,9 +328,8 @@ def replay(
     without the original's value: not re-published, each named on stderr with where the
     original is)."""
     letters = dead_letters(settings, bootstrap)
-    path = _state_file(settings)
-    replayed = _load_replayed(path)
-    todo = [d for d in letters if d.kind == "streams" and d.id not in replayed]
+    done, recordable = replayed(settings, bootstrap)
+    todo = [d for d in letters if d.kind == "streams" and d.id not in done]
     for letter in [d for d in todo if not d.topic]:  # written there by another producer
         print(f"dlq replay: {letter.id} names no source topic; not re-published", file=sys.stderr)
     todo = [d for d in todo if d.topic]
@@ -305,7 +341,14 @@ def replay(
             file=sys.stderr,
         )
     todo = [d for d in todo if d.omitted is None]
-    skipped = sum(1 for d in letters if d.kind == "streams" and d.id in replayed)
+    skipped = sum(1 for d in letters if d.kind == "streams" and d.id in done)
+    if todo and not recordable:
+        raise DlqError(
+            f"topic {settings.wire().deadletter_replayed} does not exist, so a replay could not "
+            "be recorded; create the namespace's topics first (a worker of this version does at "
+            "its start, as do deploy/create_topics.py, the Helm chart's registration Job and "
+            "the Compose service `topics`); nothing was re-published"
+        )
     if todo:
         producer = KafkaProducer(
             bootstrap_servers=bootstrap,
@@ -328,9 +371,22 @@ def replay(
             producer.flush()
             for future in futures:
                 future.get(timeout=30)
+            # only once every re-published record was acknowledged: what is recorded was sent
+            when = datetime.now(UTC).isoformat(timespec="seconds")
+            marks = [
+                producer.send(
+                    settings.wire().deadletter_replayed,
+                    key=d.id.encode(),
+                    value=when.encode(),
+                    headers=replayed_headers(d.id, when),
+                )
+                for d in todo
+            ]
+            producer.flush()
+            for future in marks:
+                future.get(timeout=30)
         finally:
             producer.close()
-        _save_replayed(path, replayed | {d.id for d in todo})
     return len(todo), skipped, [d for d in letters if d.kind == "adapters"], omitted
 
 
@@ -373,7 +429,7 @@ def run(args: argparse.Namespace, settings: CommonSettings) -> int:
             ("message", d.message),
             ("location", d.location),
             ("value", d.shown_value()),
-            ("replayed", "yes" if d.id in _load_replayed(_state_file(settings)) else "no"),
+            ("replayed", "yes" if d.id in replayed(settings, bootstrap)[0] else "no"),
         ):
             print(f"{name:9} {value}")
         return 0

@@ -24,7 +24,7 @@ from schemas.exceptions import InvalidBsn, PermanentError
 from schemas.pseudonym import Pseudonymiser
 from schemas.serde import RecordSerializer
 from schemas.settings import ForgetSettings
-from schemas.wire import TOPICS, VERGETEN_SCHEMA
+from schemas.wire import PER_CITIZEN_COMPACTED, VERGETEN_SCHEMA
 
 
 def forget(settings: ForgetSettings, bsns: list[str], bootstrap: str) -> list[str]:
@@ -38,7 +38,7 @@ def forget(settings: ForgetSettings, bsns: list[str], bootstrap: str) -> list[st
     del settings  # nothing else of it is needed below
     serializer = RecordSerializer(registry)
     klok = wire.klok
-    compacted = [(wire.name(t), t.carries[0]) for t in TOPICS if t.cleanup_policy == "compact"]
+    compacted = [(wire.name(t), t.carries[0]) for t in PER_CITIZEN_COMPACTED]
     producer = KafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",

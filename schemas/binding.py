@@ -64,6 +64,9 @@ Headers = list[tuple[str, bytes]]
 
 DEADLETTER_TYPE = "nl.schakel.intern.deadletter"
 """``ce_type`` of a record on the streams dead-letter topic."""
+REPLAYED_TYPE = "nl.schakel.intern.herhaald"
+"""``ce_type`` of a record on ``schakel.deadletter.herhaald``: ``schakel dlq replay``
+re-published the dead letter its key names (value: when, as text)."""
 _PSEUDONYM = re.compile(r"[0-9a-f]{32}")
 
 
@@ -171,6 +174,19 @@ def record_headers(
         type=record_name,
         subject=subject,
         time=time,
+    )
+
+
+def replayed_headers(deadletter: str, when: str) -> Headers:
+    """The headers of the record that says ``schakel dlq replay`` re-published dead letter
+    ``deadletter`` (its id) at ``when`` (RFC 3339): ``ce_time`` is ``when``, the value is
+    ``when`` as text."""
+    return cloudevent_headers(
+        id=content_id(REPLAYED_TYPE, deadletter, when),
+        source=component_source("dlq"),
+        type=REPLAYED_TYPE,
+        time=when,
+        content_type="text/plain",
     )
 
 

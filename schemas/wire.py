@@ -162,6 +162,16 @@ DEADLETTER_ADAPTERS = TopicSpec(
     doc="Quarantined source records: adapter, location, reason; no personal data. Keyed by "
     "adapter name.",
 )
+DEADLETTER_REPLAYED = TopicSpec(
+    "schakel.deadletter.herhaald",
+    (),
+    cleanup_policy="compact",
+    key="text",
+    value="raw",
+    co_partitioned=False,
+    doc="Which streams dead letters `schakel dlq replay` re-published: keyed by the dead "
+    "letter's id, the value when (ISO 8601, UTC); compacted. No personal data.",
+)
 CHANGELOG = TopicSpec(
     f"{GROUP}-{TABLE}-changelog",
     ("nl.schakel.intern.toestand",),
@@ -181,9 +191,14 @@ TOPICS: tuple[TopicSpec, ...] = (
     INZAGE,
     DEADLETTER_STREAMS,
     DEADLETTER_ADAPTERS,
+    DEADLETTER_REPLAYED,
     CHANGELOG,
 )
 """Every topic of a namespace; created before any adapter or worker starts."""
+PER_CITIZEN_COMPACTED: tuple[TopicSpec, ...] = (TIJDLIJNEN, CHANGELOG)
+"""The compacted topics keyed by a citizen's pseudonym: ``schakel forget`` writes a tombstone
+for the citizen on each. (``schakel.deadletter.herhaald``, compacted too, is keyed by dead
+letter id and holds nothing of a citizen.)"""
 
 # --- headers of the streams dead-letter topic ------------------------------------------------
 
@@ -361,6 +376,10 @@ class Wire:
     @property
     def deadletter_adapters(self) -> str:
         return self.name(DEADLETTER_ADAPTERS)
+
+    @property
+    def deadletter_replayed(self) -> str:
+        return self.name(DEADLETTER_REPLAYED)
 
     @property
     def event_topics(self) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """``schakel dlq`` (issue 13 item 9) on the embedded broker: a worker refuses an event (the
 history limit: a cause an operator can fix), ``dlq list`` / ``show`` describe the dead letter
 without its content or a BSN, the cause is fixed (the limit raised), ``dlq replay`` re-publishes
-it once and the worker takes it in; a second ``dlq replay`` sends nothing."""
+it once and the worker takes it in; a second ``dlq replay`` sends nothing, also from another
+machine (the replay is recorded on ``schakel.deadletter.herhaald``)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaProducer
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
 
 from schakel.broker import EmbeddedBroker
+from schakel.topics import ensure_topics
 from schemas.binding import deadletter_record
 from schemas.pseudonym import pseudonym
 from schemas.wire import DEFAULT_WIRE as WIRE
@@ -47,6 +50,39 @@ def cli_env(data_dir: Path, bootstrap: str) -> dict[str, str]:
         }
     )
     return env
+
+
+def write_dead_letter(
+    bootstrap: str,
+    *,
+    key: bytes | None,
+    value: bytes,
+    topic: str,
+    partition: int,
+    offset: int,
+    limit: int = 100_000,
+    stage: str = "accept",
+) -> Any:
+    """A streams dead letter of the record at ``topic``/``partition``/``offset``, written as
+    the worker writes one (:func:`schemas.binding.deadletter_record`); returns it."""
+    letter = deadletter_record(
+        [("h", b"v")],
+        key=key,
+        value=value,
+        limit=limit,
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        stage=stage,
+        error=ValueError("a cause"),
+        source="urn:schakel:test",
+        time=None,
+        timestamp=1764547200123,
+    )
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    producer.send(WIRE.deadletter_streams, **letter._asdict()).get(30)
+    producer.close()
+    return letter
 
 
 def test_a_dead_letter_is_listed_shown_and_replayed_once(
@@ -85,7 +121,13 @@ def test_a_dead_letter_is_listed_shown_and_replayed_once(
         assert first.returncode == 0, first.stderr[-2000:]
         assert "dlq replay: 1 re-published, 0 already replayed" in first.stdout
         worker.drain(WIRE.event_topics)
-        second = run_cli("dlq", "replay", env=env)
+        # from another machine (another data directory: a fresh pod, another operator's
+        # laptop): the replay is recorded on Kafka, not where the first one ran
+        elsewhere = cli_env(tmp_path / "another-machine", bootstrap)
+        shown = run_cli("dlq", "show", ident, env=elsewhere)
+        assert shown.returncode == 0, shown.stderr[-2000:]
+        assert re.search(r"^replayed\s+yes$", shown.stdout, re.MULTILINE), shown.stdout
+        second = run_cli("dlq", "replay", env=elsewhere)
         assert second.returncode == 0, second.stderr[-2000:]
         assert "dlq replay: 0 re-published, 1 already replayed" in second.stdout
         worker.drain(WIRE.event_topics)
@@ -146,8 +188,8 @@ def test_a_dead_letter_without_its_value_is_shown_as_such_and_never_replayed(
     no empty value but names the dead letter and that location, and counts it."""
     bootstrap = fresh_broker.bootstrap
     topic = WIRE.topic_for("nl.wijkteams.casussen.geopend")
-    letter = deadletter_record(
-        [("h", b"v")],
+    letter = write_dead_letter(
+        bootstrap,
         key=pseudonym(BSN, KEY).encode(),
         value=b"\x00" + b"x" * 4999,
         limit=2000,
@@ -155,15 +197,8 @@ def test_a_dead_letter_without_its_value_is_shown_as_such_and_never_replayed(
         partition=2,
         offset=41,
         stage="decode",
-        error=ValueError("not Avro"),
-        source="urn:schakel:test",
-        time=None,
-        timestamp=1764547200123,
     )
     assert letter.value is None
-    producer = KafkaProducer(bootstrap_servers=bootstrap)
-    producer.send(WIRE.deadletter_streams, **letter._asdict()).get(30)
-    producer.close()
     location = f"{topic}/2/41"
 
     env = cli_env(tmp_path / "cli", bootstrap)
@@ -197,27 +232,52 @@ def test_a_dead_letter_without_a_key_is_replayed_to_the_partition_it_came_from(
     bootstrap = fresh_broker.bootstrap
     producer = KafkaProducer(bootstrap_servers=bootstrap)
     partitions = sorted(producer.partitions_for(WIRE.klok))
+    producer.close()
     assert len(partitions) > 1
     for partition in partitions:
-        letter = deadletter_record(
-            [("h", b"v")],
+        write_dead_letter(
+            bootstrap,
             key=None,
             value=f"tick of partition {partition}".encode(),
-            limit=100_000,
             topic=WIRE.klok,
             partition=partition,
             offset=7,
-            stage="accept",
-            error=ValueError("too large"),
-            source="urn:schakel:test",
-            time=None,
-            timestamp=1764547200123,
         )
-        producer.send(WIRE.deadletter_streams, **letter._asdict()).get(30)
-    producer.close()
 
     replayed = run_cli("dlq", "replay", env=cli_env(tmp_path / "cli", bootstrap))
     assert replayed.returncode == 0, replayed.stderr[-2000:]
     assert f"dlq replay: {len(partitions)} re-published" in replayed.stdout
     landed = sorted((r.partition, r.value) for r in consume(bootstrap, WIRE.klok))
     assert landed == [(p, f"tick of partition {p}".encode()) for p in partitions]
+
+
+def test_a_replay_without_the_topic_that_records_it_sends_nothing_and_says_so(
+    tmp_path: Path,
+) -> None:
+    """A namespace whose topics an earlier version created has no
+    ``schakel.deadletter.herhaald``: ``dlq replay`` re-publishes nothing (it could not record
+    it, and every later replay would send it again), one line naming the topic, exit 2; once
+    the topics are created, the replay goes through."""
+    with EmbeddedBroker() as broker:
+        bootstrap = broker.bootstrap
+        topic = WIRE.topic_for("nl.wijkteams.casussen.geopend")
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        admin.create_topics([NewTopic(name, 1, 1) for name in (topic, WIRE.deadletter_streams)])
+        admin.close()
+        write_dead_letter(
+            bootstrap, key=b"k", value=b"an event", topic=topic, partition=0, offset=3
+        )
+
+        env = cli_env(tmp_path / "cli", bootstrap)
+        refused = run_cli("dlq", "replay", env=env)
+        assert refused.returncode == 2, refused.stdout + refused.stderr[-2000:]
+        (line,) = refused.stderr.strip().splitlines()
+        assert line.startswith("schakel: DlqError: ") and WIRE.deadletter_replayed in line
+        assert "nothing was re-published" in line
+        assert consume(bootstrap, topic) == []
+
+        ensure_topics(bootstrap, partitions=1)
+        replayed = run_cli("dlq", "replay", env=env)
+        assert replayed.returncode == 0, replayed.stderr[-2000:]
+        assert "dlq replay: 1 re-published, 0 already replayed" in replayed.stdout
+        assert [r.value for r in consume(bootstrap, topic)] == [b"an event"]

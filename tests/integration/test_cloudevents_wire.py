@@ -5,7 +5,8 @@ A ``schakel replay`` on the embedded broker (``--bootstrap``, a namespace of its
 kept) over the sample sources, one rejected row (a quarantine record) and one JSON line with
 the NL GOV extensions ``sequence`` / ``dataref``; then a worker on that namespace gets an
 undecodable record (a streams dead letter) and answers one API read (an audit record), and
-``schakel forget`` erases one citizen (an erasure request and tombstones). Then the SDK's
+``schakel forget`` erases one citizen (an erasure request and tombstones), and ``schakel dlq
+replay`` re-publishes the dead letter (and records that it did). Then the SDK's
 ``from_binary`` reads every record of every topic of the namespace; the worker table's
 changelog is Faust's own and not among them."""
 
@@ -141,6 +142,17 @@ def test_the_cloudevents_sdk_reads_every_record_of_every_topic(tmp_path: Path) -
                 time.sleep(0.5)
         finally:
             worker.stop()
+        # the dead letter re-published (its original's headers restored) and the replay
+        # recorded on schakel.deadletter.herhaald
+        dlq = run_cli(
+            "dlq",
+            "replay",
+            env=clean_env(
+                tmp_path / "dlq", SCHAKEL_KAFKA_BOOTSTRAP=bootstrap, SCHAKEL_NAMESPACE=NAMESPACE
+            ),
+        )
+        assert dlq.returncode == 0, dlq.stderr[-2000:]
+        assert "re-published, 0 already" in dlq.stdout and " 0 re-published" not in dlq.stdout
 
         deserializer = RecordDeserializer(LocalRegistry())
         counts: dict[str, int] = {}
@@ -171,7 +183,7 @@ def test_the_cloudevents_sdk_reads_every_record_of_every_topic(tmp_path: Path) -
                     assert event["subject"] == record.key.decode(), topic
             counts[spec.name] = len(records)
         assert set(counts) == {s.name for s in wire.topics().values() if s is not CHANGELOG}
-        assert len(counts) == 10
+        assert len(counts) == 11
 
         wijkteam_topic = wire.topic_for("nl.wijkteams.casussen.geopend")
         dead = consume(bootstrap, wire.deadletter_streams)

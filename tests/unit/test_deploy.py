@@ -738,11 +738,11 @@ def test_create_topics_uses_the_settings(
     assert calls[0]["bootstrap"] == "kafka:9092"
     assert calls[0]["partitions"] == 5 and calls[0]["replication_factor"] == 1
     assert calls[0]["wire"] == Wire()
-    assert "11 topics present" in capsys.readouterr().out
+    assert "12 topics present" in capsys.readouterr().out
     monkeypatch.setenv("SCHAKEL_NAMESPACE", "gemeente-a")
     assert script.main() == 0
     assert calls[1]["wire"] == Wire("gemeente-a")
-    assert "11 topics present in namespace gemeente-a" in capsys.readouterr().out
+    assert "12 topics present in namespace gemeente-a" in capsys.readouterr().out
     monkeypatch.delenv("SCHAKEL_KAFKA_BOOTSTRAP")
     assert script.main() == 2
 

@@ -17,12 +17,14 @@ from schemas.settings import load_settings
 from schemas.wire import (
     CHANGELOG,
     DEADLETTER_HEADERS,
+    DEADLETTER_REPLAYED,
     DEADLETTER_STREAMS,
     DEFAULT_WIRE,
     DOMAINS,
     EVENT_TOPICS,
     GROUP,
     MAX_ERROR_MESSAGE,
+    PER_CITIZEN_COMPACTED,
     TOPICS,
     VERWIJDERD,
     Wire,
@@ -44,6 +46,7 @@ SPEC_NAMES = {  # events.md "Storage on Kafka", api.md (audit), operations.md
     "schakel.klok",
     "schakel.deadletter.streams",
     "schakel.deadletter.adapters",
+    "schakel.deadletter.herhaald",  # docs/operations.md, `dlq replay`
     "schakel-worker-burgers-changelog",
 }
 
@@ -151,6 +154,7 @@ def test_topics_are_created_as_declared() -> None:
     assert min_insync_replicas(1) == 1 and min_insync_replicas(3) == 2
     assert {name for name, spec in wire.topics().items() if spec.cleanup_policy == "compact"} == {
         "gemeente-a.schakel.tijdlijnen",
+        "gemeente-a.schakel.deadletter.herhaald",
         "gemeente-a.schakel-worker-burgers-changelog",
     }
 
@@ -211,3 +215,11 @@ def test_the_cli_deploy_and_benchmarks_do_not_import_the_faust_app_for_names() -
             if (module == "streams.app" or "streams.app" in names) and path not in allowed:
                 offenders.append(str(path.relative_to(ROOT)))
     assert not offenders
+
+
+def test_forget_tombstones_every_compacted_topic_keyed_by_pseudonym_and_no_other() -> None:
+    """``schakel forget`` writes a tombstone per citizen on :data:`PER_CITIZEN_COMPACTED`:
+    every compacted topic but the one keyed by dead-letter id."""
+    compacted = {spec for spec in TOPICS if spec.cleanup_policy == "compact"}
+    assert set(PER_CITIZEN_COMPACTED) == compacted - {DEADLETTER_REPLAYED}
+    assert all(spec.carries for spec in PER_CITIZEN_COMPACTED)  # a schema for the tombstone
