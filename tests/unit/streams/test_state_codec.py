@@ -207,3 +207,26 @@ def test_replay_passes_over_a_dead_letter_without_a_source_topic(
     assert dlq.replay(settings, "127.0.0.1:1")[:2] == (1, 0)  # type: ignore[arg-type]
     assert sent == ["schakel.wmo.events", DEFAULT_WIRE.deadletter_replayed]  # then recorded
     assert f"{foreign.id} names no source topic" in capsys.readouterr().err
+
+
+def test_the_replayed_ids_are_those_recorded_on_kafka_and_in_an_earlier_versions_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``schakel.deadletter.herhaald`` (a tombstone takes an id off again) and the file of an
+    earlier version together; without the topic, only the file, and no replay can be recorded."""
+    marks = [
+        SimpleNamespace(key=b"id-a", value=b"2026-12-01T10:00:00+00:00"),
+        SimpleNamespace(key=b"id-b", value=b"2026-12-01T10:00:00+00:00"),
+        SimpleNamespace(key=b"id-a", value=None),  # a tombstone
+        SimpleNamespace(key=None, value=b"written by someone else"),
+    ]
+    topics: dict[str, list[Any] | None] = {DEFAULT_WIRE.deadletter_replayed: marks}
+    monkeypatch.setattr(dlq, "_read", lambda bootstrap, topic: topics[topic])
+    settings = SimpleNamespace(data_dir=tmp_path, wire=lambda: DEFAULT_WIRE)
+    assert dlq.replayed(settings, "b:1") == ({"id-b"}, True)  # type: ignore[arg-type]
+    legacy = tmp_path / "dlq" / "replayed-default.json"
+    legacy.parent.mkdir()
+    legacy.write_text(json.dumps(["id-c"]))
+    assert dlq.replayed(settings, "b:1") == ({"id-b", "id-c"}, True)  # type: ignore[arg-type]
+    topics[DEFAULT_WIRE.deadletter_replayed] = None  # no such topic
+    assert dlq.replayed(settings, "b:1") == ({"id-c"}, False)  # type: ignore[arg-type]
