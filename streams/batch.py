@@ -7,7 +7,8 @@ key, dead letters (the worker's stage, reason and headers) — and at the end it
 group's offsets at the end of what it read, so a live worker started afterwards recovers the
 table and carries on from there. Every citizen is assessed *once*, on the replay clock (their
 latest ``datum``, or ``until``), so the definitive signals are those of the streaming path; the
-intermediate changes a worker emits on the way are not. Use it for a first load or a rebuild
+intermediate changes a worker emits on the way are not (except for a citizen near the output
+size limit, who is redone event by event: "Output size" below). Use it for a first load or a rebuild
 (``schakel replay --batch``) with no worker of the group running; the live path stays the
 worker.
 
@@ -49,18 +50,41 @@ schema registry client inherited over the fork opens its own connections in the 
 **Erasures** are honoured as the worker honours them: the erasure records on the klok topic
 from the group's committed position on are applied first (:func:`streams.state.erase`; the klok
 offsets are not committed), and an event registered at or before its citizen's erasure marker
-is dropped as erased. **History limit**, **output size** (:mod:`streams.sizes`) and
-**duplicates** as in the worker: records are inserted in the order they are read (offset order
-per topic partition). The one assessment per citizen is size-checked too, as the worker
-checks a clock tick: one that would make the citizen's outputs too large is not applied (its
-signals stay as they were; logged and counted: :meth:`BatchRebuild._assess`).
+is dropped as erased. **History limit** and **duplicates** as in the worker: records are
+inserted in the order they are read (offset order per topic partition).
+
+**Output size** (:mod:`streams.sizes`): the signals, dead letters and states of the streaming
+path, also at the limit. The worker checks a citizen's state and snapshot after every event
+and clock tick, with the signals as that step left them (withdrawn ones and the signal events
+remembered included): an event that would make them too large is undone and dead-lettered, a
+tick that would is not applied to that citizen. These checks only measure a citizen whose
+events' wire bytes reach a quarter of the limit (:func:`streams.sizes.measured`); below, none
+can fail, so such a citizen is inserted and assessed once as above, with no per-event work.
+A citizen at or past it after the inserts is *redone* with the worker's per-event semantics
+(:meth:`BatchRebuild._stream`): its state before this run (read again from the changelog,
+the run's erasures applied) and its records of this run (read again from its partition, in
+offset order per topic partition, the topics interleaved by record timestamp) are applied
+one by one with the worker's pure functions — :func:`~streams.state.apply_event`, the
+signal events encoded and remembered, :func:`~streams.sizes.check_citizen` — each event that
+would make the outputs too large undone and dead-lettered as the worker does (stage
+``accept``, class ``OutputTooLarge``, with the record's topic, partition and offset), and
+every signal change of every step sent, as the worker sends it. Then, with ``until``, the
+end-of-replay tick (:func:`~streams.state.advance_clock`, as the worker applies the broadcast
+tick of ``schakel replay``): one that would make the outputs too large is not applied to that
+citizen — state, clock and signals as after its last event — logged
+(``batch.tick_too_large``) and counted (``too_large``), as the worker's
+:class:`~streams.sizes.TickTooLarge`; there is no tick record to dead-letter. A history-limit
+refusal of the first pass is dead-lettered at the end of its partition unless its citizen is
+redone (the redo decides anew), and a redone citizen's counts are the redo's. Cost: for those
+citizens the worker's, plus one more read of their partition.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -79,16 +103,16 @@ from streams.batch_kafka import BATCH_BYTES, BulkProducer, PartitionReader, Reco
 from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, StateCodec, snapshot_record
 from streams.gc_tuning import fewer_collections
 from streams.ingest import IngestError
-from streams.model import TimelineEvent
 from streams.offsets import end_offsets
 from streams.processor import SIGNAL_TYPES, partition_of
-from streams.signals import signal_event
+from streams.signals import SignalChange, signal_event
 from streams.sizes import (
     PRODUCER_MAX_REQUEST_BYTES,
     RECORD_OVERHEAD,
     OutputTooLarge,
     batch_bytes,
     check_citizen,
+    measured,
     output_limit,
     sized_outputs,
     topic_limits,
@@ -96,9 +120,11 @@ from streams.sizes import (
 from streams.state import (
     CitizenState,
     Engine,
+    HistoryLimitError,
     Outcome,
-    Savepoint,
     StoredEvent,
+    advance_clock,
+    apply_event,
     close_replay,
     erase,
 )
@@ -118,8 +144,8 @@ class BatchStats:
     misplaced: int = 0
     """Records found in another partition than their citizen's key (second round)."""
     too_large: int = 0
-    """Citizens whose assessment was not applied: it would have made their state or
-    snapshot too large (:meth:`BatchRebuild._assess`)."""
+    """Citizens the end-of-replay tick was not applied to: it would have made their state or
+    snapshot too large (:meth:`BatchRebuild._stream`, the worker's ``TickTooLarge``)."""
 
     def add(self, other: BatchStats) -> None:
         """Add the counts of ``other`` (a worker process's) to these."""
@@ -139,6 +165,15 @@ class _Plan:
     """(subject, Kafka timestamp) of the erasures not read yet, by partition number."""
     numbers: list[int]
     """Every partition number of the event topics, the changelog and the erasures."""
+
+
+Held = dict[str, list[tuple[Any, HistoryLimitError]]]
+"""Records of the first pass refused for the history limit, by citizen: dead-lettered by
+:meth:`BatchRebuild._finish` unless that citizen is redone (module docstring, "Output
+size")."""
+Redo = Callable[[Collection[str]], dict[str, tuple[CitizenState | None, list[Any]]]]
+"""For citizens of one partition to redo: each one's state before this run (``None``: none)
+and its records of this run, in the order to apply them."""
 
 
 class Sender(Protocol):
@@ -394,21 +429,53 @@ class BatchRebuild:
         misplaced: list[Record],
     ) -> None:
         """One partition number of the first round; its states are dropped on return."""
-        on = [tp for tp in plan.events if tp.partition == number]
-        states = self._states(
-            reader,
-            self._spans([tp for tp in plan.changelog if tp.partition == number], {}, plan.end),
+        on = self._spans(
+            [tp for tp in plan.events if tp.partition == number], plan.committed, plan.end
         )
-        self._erase(states, plan.erasures.get(number, ()), producer)
+        changelog = self._spans(
+            [tp for tp in plan.changelog if tp.partition == number], {}, plan.end
+        )
+        states = self._states(reader, changelog)
+        # as the worker: an erasure without a record timestamp holds from now (fixed here, so
+        # that a redo applies the same marker)
+        erasures = [(s, _now_ms() if at is None else at) for s, at in plan.erasures.get(number, ())]
+        self._erase(states, erasures, producer)
         touched: set[str] = set()
         homes: dict[str, int] = {}
-        for chunk in reader.read(self._spans(on, plan.committed, plan.end)):
+        held: Held = {}
+        for chunk in reader.read(on):
             for record in chunk:
                 stats.read += 1
                 self._ingest(
-                    record, states, touched, producer, stats, homes=homes, misplaced=misplaced
+                    record,
+                    states,
+                    touched,
+                    producer,
+                    stats,
+                    held=held,
+                    homes=homes,
+                    misplaced=misplaced,
                 )
-        self._finish(states, touched if until is None else states, until, producer, stats)
+
+        def redo(subjects: Collection[str]) -> dict[str, tuple[CitizenState | None, list[Any]]]:
+            """Their states before this run and their records of this run, read again."""
+            wanted = set(subjects)
+            before = self._states(reader, changelog, only=wanted)
+            for subject, at in erasures:
+                if subject in wanted:
+                    before[subject] = erase(before.get(subject), subject, at)
+            return self._gathered(before, wanted, (r for chunk in reader.read(on) for r in chunk))
+
+        self._finish(
+            states,
+            touched if until is None else states,
+            until,
+            producer,
+            stats,
+            touched=touched,
+            held=held,
+            redo=redo,
+        )
 
     def _in_processes(self, plan: _Plan, until: date | None, stats: BatchStats) -> list[Record]:
         """:meth:`_first_round` over ``jobs`` forked worker processes, the partition numbers
@@ -497,10 +564,24 @@ class BatchRebuild:
         until: date | None,
         producer: Sender,
         stats: BatchStats,
+        *,
+        touched: set[str],
+        held: Held,
+        redo: Redo,
     ) -> None:
         """Assess each of ``subjects`` once, write its signal changes and snapshot, and take
         it out of ``states`` (memory: what the assessment derived goes with it); then, once
         every output sent so far is acknowledged, write their states to the changelog.
+        ``touched``: the citizens with an event accepted by this run's first pass; ``held``:
+        its history-limit refusals, dead-lettered here.
+
+        A citizen whose outputs the worker's size check would measure
+        (:func:`streams.sizes.measured`) is not assessed once but redone event by event as
+        the worker does it (module docstring, "Output size"): :meth:`_stream` on its state
+        before this run and its records of this run from ``redo`` (asked once, for every
+        such citizen with records in this run; one without keeps its state, only the tick
+        is applied), the first pass's counts of it taken back (:meth:`_untally`) and its
+        history-limit refusals decided anew.
 
         The states come last because a state on the changelog is what tells the next run that
         a record was done (it is then a duplicate and its citizen is not written again): had
@@ -508,22 +589,31 @@ class BatchRebuild:
         the producer's delivery timeout), the run would fail, and the next one would find the
         records done and never write those outputs. With the order here a failed run leaves
         no state whose outputs are missing; the next run redoes them with the same ids."""
+        order = sorted(subjects)
+        near = [s for s in order if measured(states[s].payload_bytes, self.max_output_bytes)]
+        read = [s for s in near if s in touched or s in held]
+        again = redo(read) if read else {}
         done: list[CitizenState] = []
-        for subject in sorted(subjects):
+        for subject in order:
             state = states.pop(subject)
-            if not state.events:  # only an erasure marker: nothing to assess or show
-                continue
-            outcome = self._assess(state, until, stats)
             key = subject.encode()
-            for change in outcome.changes:
-                event = signal_event(change, self.source)
-                value = self.serializer(event, self.wire.signalen)
-                producer.send(
-                    self.wire.signalen, key=key, value=value, headers=event_headers(event)
+            if subject in near:
+                before, records = again.get(subject, (state, []))
+                self._untally(state, before, records, held.pop(subject, []), stats)
+                state = self._stream(
+                    subject, before, records, until=until, producer=producer, stats=stats
                 )
-                stats.signal_events += 1
+                if not state.events:  # every event of it refused: nothing to show
+                    continue
+                clock = state.clock(None)
+            elif not state.events:  # only an erasure marker: nothing to assess or show
+                continue
+            else:
+                outcome = close_replay(state, self.engine, until=until)
+                self._send_signals(key, self._encoded(outcome.changes), producer, stats)
+                clock = outcome.clock
             snapshot = self.serializer.encode(
-                self.wire.tijdlijnen, SNAPSHOT_SCHEMA, snapshot_record(state, outcome.clock)
+                self.wire.tijdlijnen, SNAPSHOT_SCHEMA, snapshot_record(state, clock)
             )
             producer.send(
                 self.wire.tijdlijnen,
@@ -536,9 +626,137 @@ class BatchRebuild:
             state.drop_derived()  # memory: kept until the states are written
             done.append(state)
             stats.citizens += 1
+        for subject in sorted(held):  # refused for the history limit, by the worker too
+            for record, exc in held[subject]:
+                self._deadletter(record, exc, producer, stats)
+        held.clear()
         if done:
             producer.flush()
             self._write_states(done, producer)
+
+    def _encoded(self, changes: Iterable[SignalChange]) -> list[tuple[Any, bytes]]:
+        """The signal events of ``changes`` and their payloads, as the worker encodes them."""
+        events = [signal_event(change, self.source) for change in changes]
+        return [(event, self.serializer(event, self.wire.signalen)) for event in events]
+
+    def _send_signals(
+        self, key: bytes, sends: list[tuple[Any, bytes]], producer: Sender, stats: BatchStats
+    ) -> None:
+        for event, payload in sends:
+            producer.send(self.wire.signalen, key=key, value=payload, headers=event_headers(event))
+            stats.signal_events += 1
+
+    def _gathered(
+        self, before: dict[str, CitizenState], wanted: set[str], records: Iterable[Any]
+    ) -> dict[str, tuple[CitizenState | None, list[Any]]]:
+        """:data:`Redo`'s answer: per citizen of ``wanted`` its state in ``before`` and its
+        records among ``records`` (those that decode), in offset order per topic partition,
+        the topics interleaved by record timestamp (stable: ties in topic and partition
+        order), so a redo's order does not depend on how a read interleaved them."""
+        found: dict[str, dict[tuple[str, int], list[Any]]] = {s: {} for s in wanted}
+        for record in records:
+            try:
+                subject, _ = self.fast.decode(record.value or b"", record.topic)
+            except IngestError:
+                continue  # dead-lettered by the first pass, whoever's it was
+            if subject in found:
+                found[subject].setdefault((record.topic, record.partition), []).append(record)
+        out: dict[str, tuple[CitizenState | None, list[Any]]] = {}
+        for subject, by_place in found.items():
+            lists = [by_place[place] for place in sorted(by_place)]
+            ordered = list(heapq.merge(*lists, key=lambda r: r.timestamp or 0))
+            out[subject] = (before.get(subject), ordered)
+        return out
+
+    @staticmethod
+    def _untally(
+        first: CitizenState,
+        before: CitizenState | None,
+        records: Sequence[Any],
+        refused: Sequence[Any],
+        stats: BatchStats,
+    ) -> None:
+        """Take back what the first pass counted for a citizen to be redone from ``before``
+        over ``records`` (every record of it the first pass read; ``refused``: those it
+        refused for the history limit, not counted yet): its accepted events (those it added
+        to the state) and duplicates (the rest but the erased, which the redo does not count
+        again: the marker is the same)."""
+        accepted = len(first.events) - (0 if before is None else len(before.events))
+        erased = 0 if before is None else sum(1 for r in records if before.erased(r.timestamp))
+        stats.accepted -= accepted
+        stats.duplicates -= len(records) - accepted - erased - len(refused)
+
+    def _stream(
+        self,
+        subject: str,
+        before: CitizenState | None,
+        records: Sequence[Any],
+        *,
+        until: date | None,
+        producer: Sender,
+        stats: BatchStats,
+    ) -> CitizenState:
+        """The worker's path for one citizen (module docstring, "Output size"): ``records``
+        applied to ``before`` one by one as ``Processor._event`` applies them on the replay
+        clock, then the end-of-replay tick to ``until`` as ``Processor._klok`` applies a
+        broadcast tick. Each step's signal events are encoded, remembered under its trigger
+        (the record's topic, partition and offset; the tick, which is no record:
+        ``<klok topic>:<partition>:-1``) and size-checked with the state
+        (:meth:`_check`) before they are sent; an event that fails is undone and
+        dead-lettered, a tick that fails is undone and counted (``too_large``). Returns the
+        citizen's state."""
+        state = before if before is not None else CitizenState(subject=subject)
+        key = subject.encode()
+        for record in records:
+            value = record.value or b""
+            _, event = self.fast.decode(value, record.topic)  # it decoded in the first pass
+            if state.erased(record.timestamp):
+                continue  # counted by the first pass
+            trigger = f"{record.topic}:{record.partition}:{record.offset}"
+            saved = state.savepoint()
+            try:
+                outcome = apply_event(
+                    state,
+                    StoredEvent(event, value),
+                    self.engine,
+                    today=None,
+                    history_limit=self.history_limit,
+                )
+                sends = self._step(state, outcome, trigger) if outcome.accepted else []
+            except IngestError as exc:  # the history limit, or the outputs too large
+                state.restore(saved, event)
+                self._deadletter(record, exc, producer, stats)
+                continue
+            if not outcome.accepted:
+                stats.duplicates += 1
+                continue
+            stats.accepted += 1
+            self._send_signals(key, sends, producer, stats)
+        if until is None or not state.events:
+            return state
+        saved = state.savepoint()
+        try:
+            outcome = advance_clock(state, until, self.engine, today=None)
+            sends = self._step(state, outcome, f"{self.wire.klok}:{self._home(subject)}:-1")
+        except OutputTooLarge as exc:  # as the worker: this citizen left as it was
+            state.restore(saved)
+            stats.too_large += 1
+            log.warning(
+                "batch.tick_too_large",
+                extra={"output": exc.output, "size": exc.size, "limit": exc.limit},
+            )
+            return state
+        self._send_signals(key, sends, producer, stats)
+        return state
+
+    def _step(self, state: CitizenState, outcome: Outcome, trigger: str) -> list[tuple[Any, bytes]]:
+        """``Processor._record`` without Faust: the step's signal events encoded and
+        remembered (``uitvoer``), then the size check; returns what to send."""
+        sends = self._encoded(outcome.changes)
+        if sends:
+            state.remember_output(trigger, [payload for _, payload in sends])
+        self._check(state, outcome.clock)
+        return sends
 
     def _second_round(
         self,
@@ -567,9 +785,22 @@ class BatchRebuild:
             spans = self._spans([tp for tp in changelog if tp.partition == home], {}, end)
             states = self._states(reader, spans, only=subjects)
             touched: set[str] = set()
+            held: Held = {}
             for record in records:
-                self._ingest(record, states, touched, producer, stats)
-            self._finish(states, touched, until, producer, stats)
+                self._ingest(record, states, touched, producer, stats, held=held)
+
+            def redo(
+                wanted: Collection[str],
+                spans: list[Span] = spans,
+                records: list[Record] = records,
+            ) -> dict[str, tuple[CitizenState | None, list[Any]]]:
+                """Their states as the first round wrote them, and their records here."""
+                before = self._states(reader, spans, only=set(wanted))
+                return self._gathered(before, set(wanted), records)
+
+            self._finish(
+                states, touched, until, producer, stats, touched=touched, held=held, redo=redo
+            )
 
     def _ingest(
         self,
@@ -579,11 +810,14 @@ class BatchRebuild:
         producer: Sender,
         stats: BatchStats,
         *,
+        held: Held,
         homes: dict[str, int] | None = None,
         misplaced: list[Record] | None = None,
     ) -> None:
         """Decode, check and insert one record of an event topic (the worker's
-        ``Processor._event`` without the assessment); bad data is dead-lettered. With
+        ``Processor._event`` without the assessment and the size check: :meth:`_finish`
+        redoes a citizen near the limit as the worker would); bad data is dead-lettered, a
+        refusal for the history limit is kept in ``held`` for :meth:`_finish`. With
         ``homes`` and ``misplaced`` (first round): a record of a citizen not yet in ``states``
         whose key belongs to another partition is set aside in ``misplaced``."""
         topic, value = record.topic, record.value
@@ -604,30 +838,11 @@ class BatchRebuild:
                 stats.erased += 1
                 return
             accepted = state.insert(StoredEvent(event, value), self.history_limit)
-            if accepted:
-                self._check_size(state, event)
-        except IngestError as exc:  # invalid, refused by the history limit or for its size
-            letter = deadletter_record(
-                record.headers or (),
-                key=record.key,
-                value=value,
-                limit=self.max_output_bytes,
-                topic=topic,
-                partition=record.partition,
-                offset=record.offset,
-                stage=exc.stage,
-                error=exc,
-                source=self.source,
-                time=None,
-                timestamp=record.timestamp,
-            )
-            producer.send(
-                self.wire.deadletter_streams,
-                key=letter.key,
-                value=letter.value,
-                headers=letter.headers,
-            )
-            stats.deadlettered += 1
+        except HistoryLimitError as exc:  # unless the citizen is redone (_finish)
+            held.setdefault(subject, []).append((record, exc))
+            return
+        except IngestError as exc:  # invalid
+            self._deadletter(record, exc, producer, stats)
             return
         states[subject] = state
         if accepted:
@@ -636,32 +851,36 @@ class BatchRebuild:
         else:
             stats.duplicates += 1
 
-    def _assess(self, state: CitizenState, until: date | None, stats: BatchStats) -> Outcome:
-        """The citizen's one assessment (:func:`streams.state.close_replay`), size-checked as
-        the worker checks a clock tick: if it would make the citizen's state or snapshot
-        larger than :attr:`max_output_bytes` (the signals it opens are kept in both), it is
-        not applied — the clock, signals told and revisions as before it, no signal event
-        sent — logged (``batch.assessment_too_large``) and counted (``too_large``); the
-        citizen's state and snapshot are then written with this run's events (each checked
-        when it was inserted) and its signals as they were, and the run goes on. There is no
-        record to dead-letter: the events are accepted, only their assessment waits for one
-        that fits (docs/operations.md, "Output records too large")."""
-        saved = state.savepoint()
-        outcome = close_replay(state, self.engine, until=until)
-        try:
-            self._check(state, outcome.clock)
-        except OutputTooLarge as exc:
-            state.restore(saved)
-            stats.too_large += 1
-            log.warning(
-                "batch.assessment_too_large",
-                extra={"output": exc.output, "size": exc.size, "limit": exc.limit},
-            )
-            return Outcome(False, [], state.clock(None))
-        return outcome
+    def _deadletter(
+        self, record: Any, exc: IngestError, producer: Sender, stats: BatchStats
+    ) -> None:
+        """Dead-letter ``record`` for ``exc`` as the worker does (its stage, reason and
+        headers; the original's topic, partition and offset)."""
+        letter = deadletter_record(
+            record.headers or (),
+            key=record.key,
+            value=record.value,
+            limit=self.max_output_bytes,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            stage=exc.stage,
+            error=exc,
+            source=self.source,
+            time=None,
+            timestamp=record.timestamp,
+        )
+        producer.send(
+            self.wire.deadletter_streams,
+            key=letter.key,
+            value=letter.value,
+            headers=letter.headers,
+        )
+        stats.deadlettered += 1
 
     def _check(self, state: CitizenState, clock: date | None) -> None:
-        """:func:`streams.sizes.check_citizen`: the outputs :meth:`_finish` would write."""
+        """:func:`streams.sizes.check_citizen`: the outputs :meth:`_finish` would write (the
+        worker's ``Processor._check_size``)."""
         check_citizen(
             state,
             clock,
@@ -671,22 +890,6 @@ class BatchRebuild:
             snapshot_topic=self.wire.tijdlijnen,
             source=self.source,
         )
-
-    def _check_size(self, state: CitizenState, event: TimelineEvent) -> None:
-        """The worker's size check (:func:`streams.sizes.check_citizen`) after ``event`` was
-        inserted (nothing else changed): if the citizen's state or snapshot is now too large,
-        take ``event`` out again and raise
-        :class:`~streams.sizes.OutputTooLarge`. The snapshot is measured with the signals as
-        they were before this run's assessment (which comes once, at the end, and is checked
-        again then: :meth:`_assess`)."""
-        try:
-            self._check(state, None)
-        except IngestError:
-            saved = Savepoint(
-                len(state.events) - 1, state.klok, state.signalen, state.revisies, state.uitvoer
-            )
-            state.restore(saved, event)
-            raise
 
     def _commit(self, end: dict[TopicPartition, int]) -> None:
         group = KafkaConsumer(

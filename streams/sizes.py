@@ -170,18 +170,27 @@ def _config_value(described: Any, topic: str, name: str) -> str | None:
     return None if value is None else str(value).strip()
 
 
+def measured(payloads: int, limit: int) -> bool:
+    """Whether :func:`check_outputs` measures a citizen whose events have ``payloads`` wire
+    bytes: at or past ``limit / EXACT_FROM``. Below, no check of the citizen can fail, so
+    the batch path takes the streaming path's per-event semantics only for a citizen for
+    whom this is true (:mod:`streams.batch`, "Output size")."""
+    return payloads * EXACT_FROM >= limit
+
+
 def check_outputs(
     payloads: int, limit: int, *, state: Callable[[], int], snapshot: Callable[[], int]
 ) -> None:
     """Raise :class:`OutputTooLarge` if the citizen's state (``state()``: its encoded size)
     or snapshot (``snapshot()``) would be larger than ``limit``; ``payloads``: the wire bytes
-    of the citizen's events, below ``limit / EXACT_FROM`` of which nothing is encoded."""
-    if payloads * EXACT_FROM < limit:
+    of the citizen's events, below ``limit / EXACT_FROM`` of which nothing is encoded
+    (:func:`measured`)."""
+    if not measured(payloads, limit):
         return
     for output, size in (("state", state), ("timeline snapshot", snapshot)):
-        measured = size()
-        if measured > limit:
-            raise OutputTooLarge(output, measured, limit)
+        found = size()
+        if found > limit:
+            raise OutputTooLarge(output, found, limit)
 
 
 def check_citizen(

@@ -24,7 +24,14 @@ from typing import Any
 import pytest
 
 from schakel.replay import broadcast_until
+from schakel.sandbox import delete_namespace
+from schakel.topics import ensure_topics
+from schemas.registry import LocalRegistry
+from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import CommonSettings
+from schemas.wire import Wire
+from streams.batch import BatchRebuild
+from streams.rules import load_rules
 from streams.sizes import RECORD_OVERHEAD
 from tests.brokers import TestBroker, open_broker
 from tests.integration.streams.helpers import (
@@ -36,7 +43,8 @@ from tests.integration.streams.helpers import (
     valid_scenario,
     worker_on,
 )
-from tests.unit.streams.records import Worker, message
+from tests.integration.streams.test_batch_equality import snapshots as eq_snapshots
+from tests.unit.streams.records import BatchIngest, Worker, message
 from tests.unit.streams.test_output_size import outputs
 
 pytestmark = pytest.mark.kafka
@@ -271,13 +279,14 @@ def test_the_worker_leaves_a_citizen_out_of_a_tick_that_would_take_its_snapshot_
     )
 
 
-def test_the_batch_path_leaves_out_an_assessment_that_would_take_a_snapshot_too_far(
+def test_the_batch_path_leaves_out_an_end_tick_that_would_take_a_snapshot_too_far(
     kafka: TestBroker,
 ) -> None:
-    """The batch path's one assessment per citizen, on the same citizens as the worker's
-    tick above (``run(until)``): the large citizen's assessment is not applied (its snapshot
-    with every event and no signal, counted in ``too_large``, nothing dead-lettered), every
-    other citizen is assessed — the neighbour in its partition gets its signal.
+    """The batch path's end of replay, on the same citizens as the worker's tick above
+    (``run(until)``): the large citizen, near the limit and so redone as the worker does it,
+    is left out of the tick (its snapshot with every event and no signal, counted in
+    ``too_large``; the batch path has no tick record to dead-letter), every other citizen is
+    assessed — the neighbour in its partition gets its signal.
 
     Before: the assessment was applied and the broker refused the snapshot; the run failed."""
     wire = kafka.wire
@@ -299,3 +308,94 @@ def test_the_batch_path_leaves_out_an_assessment_that_would_take_a_snapshot_too_
     kept, neighbour = by_warning["vs-groot-0"], by_warning["vs-buur"]
     assert (len(kept["events"]), kept["signalen"]) == (6, [])
     assert len(neighbour["signalen"]) == 1
+
+
+def padded_warning(n: int, datum: str) -> dict[str, Any]:
+    """An early warning of the large citizen, its ``dataschema`` 2,000 characters long."""
+    event = early_warning(LARGE_BSN, f"groot-{n}")
+    event["data"]["datum"] = datum
+    event["dataschema"] = "https://schemas.example/" + "s" * 2000
+    return event
+
+
+def test_at_the_limit_the_batch_path_dead_letters_and_signals_as_the_worker(
+    kafka: TestBroker, tmp_path: Path
+) -> None:
+    """The same records in two namespaces, one processed by the worker (then the broadcast
+    end-of-replay tick), the other by the batch path (``run(until)``), the snapshot topic
+    limited so that the large citizen's outputs fit its first three events, but not the
+    signals the third one opens (two early warnings 45 days old on its date; every event of
+    the citizen on one topic partition, so both paths read them in one order). Both
+    dead-letter that third event (``OutputTooLarge``, its topic, partition and offset) and
+    accept the fourth; both leave the citizen out of the tick (the worker dead-letters its
+    tick record, ``TickTooLarge``; the batch path counts it); every citizen's snapshot —
+    events, clock and the signals told — is the same on both.
+
+    Before: the batch path checked each event with the signals as they were before the run,
+    so it accepted the third event and left out the citizen's one assessment (no dead letter
+    for it; a snapshot with an event the worker refused)."""
+    streaming, batch = kafka.wire, Wire(f"{kafka.wire.namespace or 'lim'}-batch")
+    ensure_topics(kafka.bootstrap, partitions=4, wire=batch)
+    near = [
+        padded_warning(0, "2026-03-06"),
+        padded_warning(1, "2026-03-06"),
+        padded_warning(2, "2026-04-20"),
+        early_warning(LARGE_BSN, "klein"),  # 2026-03-06, small
+    ]
+    source = CommonSettings().source_urn("schakel")
+    sizing = BatchIngest()  # the first three, without their signals
+    sizing.ingest(*(message(e, n) for n, e in enumerate(near[:3])))
+    (three,) = sizing.states.values()
+    worker_measure = Worker()
+    worker_measure.processor.source = source
+    limit = outputs(worker_measure, three) + 40 + RECORD_OVERHEAD
+    records = [*SCENARIO_EVENTS, *near, early_warning(TICK_NEIGHBOUR_BSN, "buur")]
+    until = date(2026, 6, 30)
+    try:
+        for wire in (streaming, batch):
+            limit_topic(kafka.bootstrap, wire.tijdlijnen, limit)
+            publish(kafka.bootstrap, records, wire=wire)
+        worker = worker_on(kafka, tmp_path).start()
+        try:
+            worker.drain(streaming.event_topics)
+            broadcast_until(kafka.bootstrap, until, 4, streaming)
+            worker.drain([streaming.klok])
+        finally:
+            worker.stop()
+        stats = BatchRebuild(
+            kafka.bootstrap,
+            wire=batch,
+            engine=load_rules(),
+            serializer=RecordSerializer(LocalRegistry()),
+            deserializer=RecordDeserializer(LocalRegistry()),
+            partitions=4,
+            source=source,
+            history_limit=2000,
+            embedded=False,
+        ).run(until)
+
+        def letters(wire: Wire) -> list[tuple[Any, ...]]:
+            out = []
+            for record in consume(kafka.bootstrap, wire.deadletter_streams):
+                h = dict(record.headers)
+                topic = h["schakel.bron.topic"].decode()
+                place = "klok" if topic == wire.klok else wire.event_topics.index(topic)
+                found = ("bron.partitie", "bron.offset", "fase", "fout.klasse")
+                out.append((place, *(h[f"schakel.{n}"] for n in found)))
+            return sorted(out, key=repr)
+
+        wgs = streaming.event_topics.index(streaming.topic_for("nl.wgs.vroegsignalen.ontvangen"))
+        by_worker = letters(streaming)
+        refused = [d for d in by_worker if d[0] == wgs]
+        assert len(refused) == 1 and refused[0][3:] == (b"accept", b"OutputTooLarge")
+        assert [d[3:] for d in by_worker if d[0] == "klok"] == [(b"accept", b"TickTooLarge")]
+        assert letters(batch) == refused
+        assert (stats.deadlettered, stats.too_large) == (1, 1)
+        on_worker = eq_snapshots(kafka.bootstrap, streaming)
+        assert eq_snapshots(kafka.bootstrap, batch) == on_worker
+        (kept,) = [s for s in on_worker.values() if any("groot-0" in e[1] for e in s["events"])]
+        assert sorted(e[1] for e in kept["events"]) == ["vs-groot-0", "vs-groot-1", "vs-klein"]
+        assert (kept["klok"], kept["signalen"]) == (date(2026, 3, 6), [])
+        assert sum(len(s["signalen"]) for s in on_worker.values()) >= 2  # the neighbour's too
+    finally:
+        delete_namespace(kafka.bootstrap, batch)

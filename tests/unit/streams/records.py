@@ -4,6 +4,7 @@ a dict as table, lists as topics — no broker."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -13,7 +14,8 @@ from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import DEFAULT_WIRE
-from streams.batch import BatchRebuild, BatchStats
+from streams.batch import BatchRebuild, BatchStats, Held
+from streams.ingest import IngestError
 from streams.metrics import WorkerMetrics
 from streams.processor import Message, Processor
 from streams.rules import load_rules
@@ -150,6 +152,8 @@ class BatchIngest:
         self.stats = BatchStats()
         self.states: dict[str, CitizenState] = {}
         self.touched: set[str] = set()
+        self.held: Held = {}
+        self.records: list[Any] = []
 
     def ingest(self, *messages: Message) -> None:
         for each in messages:
@@ -162,4 +166,36 @@ class BatchIngest:
                 headers=list(each.headers),
                 timestamp=each.timestamp,
             )
-            self.rebuild._ingest(record, self.states, self.touched, self.producer, self.stats)
+            self.records.append(record)
+            self.rebuild._ingest(
+                record, self.states, self.touched, self.producer, self.stats, held=self.held
+            )
+
+    def finish(self, until: date | None = None, subjects: Iterable[str] | None = None) -> None:
+        """:meth:`BatchRebuild._finish` of what was ingested (``subjects``: as a partition of
+        the first round finishes them), a citizen to redo from no state before and with its
+        records ingested, in the order ingested."""
+
+        def redo(wanted: Iterable[str]) -> dict[str, tuple[CitizenState | None, list[Any]]]:
+            out: dict[str, tuple[CitizenState | None, list[Any]]] = {s: (None, []) for s in wanted}
+            for record in self.records:
+                try:
+                    subject, _ = self.rebuild.fast.decode(record.value, record.topic)
+                except IngestError:
+                    continue
+                if subject in out:
+                    out[subject][1].append(record)
+            return out
+
+        if subjects is None:
+            subjects = self.touched if until is None else list(self.states)
+        self.rebuild._finish(
+            self.states,
+            subjects,
+            until,
+            self.producer,
+            self.stats,
+            touched=self.touched,
+            held=self.held,
+            redo=redo,
+        )

@@ -11,7 +11,6 @@ citizen's timeline on the snapshot topic for good."""
 from __future__ import annotations
 
 from schemas.wire import DEFAULT_WIRE
-from streams.batch import BatchStats
 
 from .records import OTHER_BSN, BatchIngest, message, raw
 
@@ -41,7 +40,7 @@ def ingested() -> BatchIngest:
 
 def test_states_are_written_after_the_outputs_are_acknowledged() -> None:
     batch = ingested()
-    batch.rebuild._finish(batch.states, batch.touched, None, batch.producer, BatchStats())
+    batch.finish()
     topics = [record["topic"] for record in batch.producer.sent]
     assert topics.count(WIRE.signalen) >= 1  # the signal of the first citizen
     assert topics.count(WIRE.tijdlijnen) == 2 and topics.count(WIRE.changelog) == 2
@@ -66,5 +65,5 @@ def test_an_erasure_marker_is_written_after_its_tombstone_is_acknowledged() -> N
 def test_nothing_is_flushed_when_nothing_was_written() -> None:
     batch = BatchIngest()
     batch.rebuild._erase(batch.states, [], batch.producer)
-    batch.rebuild._finish(batch.states, set(), None, batch.producer, BatchStats())
+    batch.finish(subjects=set())
     assert (batch.producer.sent, batch.producer.flushed) == ([], [])

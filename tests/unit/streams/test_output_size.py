@@ -1,9 +1,11 @@
 """An event that would make its citizen's state or timeline snapshot larger than an output
 record may be is refused — dead-lettered (stage ``accept``, reason ``too-large``), the state
-as it was — by the worker and by the batch path's ingest, so no output is ever refused by
-Kafka for its size (streams/sizes.py; on Apache Kafka: tests/integration/streams/
-test_output_size.py). A clock tick (the batch path: its one assessment) that would do so
-is not applied to that citizen, and is to every other.
+as it was — by the worker and by the batch path (which redoes a citizen near the limit
+event by event, as the worker does), so no output is ever refused by Kafka for its size
+(streams/sizes.py; on Apache Kafka: tests/integration/streams/test_output_size.py). A clock
+tick (the batch path: its end-of-replay tick) that would do so is not applied to that
+citizen, and is to every other. At the limit both paths give the same signals and dead
+letters.
 
 Before: the event (tick, assessment) was applied and the oversized output handed to the
 producer."""
@@ -84,13 +86,25 @@ def test_the_batch_path_dead_letters_the_event_that_would_make_an_output_too_lar
     batch = BatchIngest()
     batch.rebuild.max_output_bytes = LIMIT
     batch.ingest(*[message(e, n) for n, e in enumerate([large(1), large(2), large(3), small(4)])])
+    batch.finish()
 
-    (dead,) = batch.producer.sent
+    wire = batch.rebuild.wire
+    (dead,) = [r for r in batch.producer.sent if r["topic"] == wire.deadletter_streams]
     assert _dead(dead["headers"]) == (b"accept", b"OutputTooLarge", b"2")
     assert (batch.stats.accepted, batch.stats.deadlettered) == (3, 1)
-    (state,) = batch.states.values()
+    (state,) = written_states(batch).values()
     assert sorted(s.event.id for s in state.events) == ["klein-4", "wt-1", "wt-2"]
     assert not state.has(message_event(large(3)))
+
+
+def written_states(batch: BatchIngest) -> dict[str, CitizenState]:
+    """The states the batch path wrote to the changelog, by pseudonym."""
+    rebuild = batch.rebuild
+    return {
+        r["key"].decode(): rebuild._decode_state(r["value"])
+        for r in batch.producer.sent
+        if r["topic"] == rebuild.wire.changelog
+    }
 
 
 def message_event(event: dict[str, Any]) -> Any:
@@ -222,11 +236,12 @@ def test_a_clock_tick_that_would_make_an_output_too_large_leaves_that_citizen_as
     ]
 
 
-def test_the_batch_path_leaves_the_assessment_out_that_would_make_an_output_too_large() -> None:
-    """The batch path assesses each citizen once, at the end: an assessment that would take
-    a citizen's snapshot past the limit (the signal it opens) is not applied — its events
-    are written, its signals as they were, counted in ``too_large`` — and every other
-    citizen is assessed and written as usual.
+def test_the_batch_path_leaves_a_citizen_out_of_an_end_tick_that_would_be_too_large() -> None:
+    """The batch path's end of replay (``until``) for a citizen near the limit is the
+    worker's broadcast tick: one that would take the citizen's snapshot past the limit (the
+    signal it opens) is not applied to that citizen — its events are written, its clock and
+    signals as after its last event, counted in ``too_large`` — and every other citizen is
+    assessed and written as usual. There is no tick record to dead-letter.
 
     Before: the assessment was not size-checked; the too large snapshot was handed to the
     producer (which refused it, failing the run)."""
@@ -242,7 +257,7 @@ def test_the_batch_path_leaves_the_assessment_out_that_would_make_an_output_too_
     rebuild = batch.rebuild
     rebuild.max_output_bytes = limit
 
-    rebuild._finish(batch.states, batch.touched, date(2026, 4, 30), batch.producer, batch.stats)
+    batch.finish(date(2026, 4, 30))
 
     by_topic: dict[str, list[dict[str, Any]]] = {}
     for record in batch.producer.sent:
@@ -260,3 +275,138 @@ def test_the_batch_path_leaves_the_assessment_out_that_would_make_an_output_too_
     assert len(states[small_one.subject].signalen) == 1
     assert (batch.stats.too_large, batch.stats.citizens, batch.stats.signal_events) == (1, 2, 1)
     assert wire.deadletter_streams not in by_topic
+
+
+def _told(state: CitizenState) -> list[tuple[Any, ...]]:
+    """The signals as told to the world (not withdrawn)."""
+    return sorted(
+        (s.regel, s.sleutel, s.sinds, s.termijn, s.status, s.opgelost_op)
+        for s in state.signalen.values()
+        if s.status != "ingetrokken"
+    )
+
+
+def _letters(records: list[dict[str, Any]]) -> list[tuple[bytes, ...]]:
+    """Source topic, partition, offset, stage and class of each dead letter."""
+    names = ("topic", "partitie", "offset")
+    return sorted(
+        (
+            *(dict(r["headers"])[f"schakel.bron.{n}"] for n in names),
+            dict(r["headers"])["schakel.fase"],
+            dict(r["headers"])["schakel.fout.klasse"],
+        )
+        for r in records
+    )
+
+
+@pytest.mark.parametrize("until", [None, date(2026, 6, 30)])
+def test_at_the_limit_the_batch_path_gives_the_signals_and_dead_letters_of_the_worker(
+    until: date | None,
+) -> None:
+    """A citizen whose events fit one by one as far as their size goes, but one of which
+    (a second early warning, dated 2026-04-20) moves the clock past the 28 days of the
+    first: the signal it opens, kept in the state (with its signal event, remembered) and
+    shown in the snapshot, takes the citizen's outputs past the limit. The worker undoes and
+    dead-letters that event and goes on with the next; the batch path redoes that citizen
+    event by event and does the same: the same signal events, dead letters (source record,
+    stage, class), state and snapshot as the worker's; another citizen, far from the limit,
+    has the worker's signals too. With ``until`` the end-of-replay tick, which would open
+    the first warning's signal, is not applied to the citizen at the limit by either (the
+    worker dead-letters its tick record; the batch path, which has none, counts it).
+
+    Before: the batch path checked each event with the signals as they were before the run,
+    accepted that event, and then left out the citizen's one assessment (``too_large``): the
+    event kept, no dead letter, and no signal."""
+    near = [
+        early_warning("2026-03-06"),
+        large(1),
+        large(2),
+        early_warning("2026-04-20", "U"),
+        small(5),
+    ]
+    other = [early_warning("2026-03-07", "T"), early_warning("2026-04-21", "V")]
+    for event in other:
+        event["data"]["bsn"] = OTHER_BSN
+    messages = [message(e, n) for n, e in enumerate([*near, *other])]
+    sizing = BatchIngest()  # the near citizen's first four events, without their signal
+    sizing.ingest(*messages[:4])
+    (four,) = sizing.states.values()
+    limit = outputs(Worker(), four) + 40
+    assert four.payload_bytes * 4 >= limit  # measured (streams.sizes.EXACT_FROM)
+
+    worker = Worker()
+    worker.processor.max_output_bytes = limit
+    asyncio.run(worker.handle(*messages))
+    if until is not None:
+        partitions = sorted({partition_of(s, 4) for s in worker.table})
+        asyncio.run(worker.handle(*(tick(until, p) for p in partitions)))
+    batch = BatchIngest()
+    batch.rebuild.max_output_bytes = limit
+    batch.ingest(*messages)
+    batch.finish(until)
+
+    wire = batch.rebuild.wire
+    sent = batch.producer.sent
+    # dead letters: the event that opened the signal, by both
+    by_worker = _letters(worker.deadletters.sent)
+    events_only = [d for d in by_worker if d[0] != wire.klok.encode()]
+    assert events_only == _letters([r for r in sent if r["topic"] == wire.deadletter_streams])
+    topic = wire.topic_for("nl.wgs.vroegsignalen.ontvangen").encode()
+    assert events_only == [(topic, b"0", b"3", b"accept", b"OutputTooLarge")]
+    assert len(by_worker) == len(events_only) + (until is not None)  # + TickTooLarge
+    assert batch.stats.deadlettered == 1
+    assert batch.stats.too_large == (until is not None)
+    # states and signals
+    states = written_states(batch)
+    assert set(states) == set(worker.table)
+    for subject, state in worker.table.items():
+        assert sorted(s.event.id for s in states[subject].events) == sorted(
+            s.event.id for s in state.events
+        )
+        assert states[subject].clock(None) == state.clock(None)
+        assert _told(states[subject]) == _told(state)
+    (big,) = [s for s in worker.table.values() if len(s.events) == 4]
+    assert sorted(s.event.id for s in big.events) == ["klein-5", "vS", "wt-1", "wt-2"]
+    codec = batch.rebuild.codec
+    assert codec.encode(states[big.subject]) == codec.encode(big)  # the worker's state
+    key = big.subject.encode()
+    snapshots = [r["value"] for r in sent if r["topic"] == wire.tijdlijnen and r["key"] == key]
+    assert snapshots[-1:] == [r["value"] for r in worker.snapshots.sent if r["key"] == key][-1:]
+    assert all(len(s) <= limit for s in snapshots)
+    # signal events: the near citizen's are the worker's, byte for byte
+    assert sorted(r["value"] for r in sent if r["topic"] == wire.signalen and r["key"] == key) == (
+        sorted(r["value"] for r in worker.signals.sent if r["key"] == key)
+    )
+    (small_one,) = [s for s in worker.table.values() if s is not big]
+    assert _told(small_one)  # the other citizen has a signal, on both paths
+    assert (batch.stats.accepted, batch.stats.duplicates) == (6, 0)
+
+
+def test_at_the_limit_the_history_limit_counts_the_events_the_worker_kept() -> None:
+    """With a history limit of four: the worker refuses the third large event for its size,
+    so the fifth event still fits the history and the sixth does not. The batch path's first
+    pass, which does not measure, took the third and refused the fifth and sixth for the
+    history; redoing the citizen it refuses what the worker refused — nothing more — and
+    counts what the worker counts (a copy of the first event: a duplicate)."""
+    events = [large(1), large(2), large(3), small(4), small(5), small(6), large(1)]
+    messages = [message(e, n) for n, e in enumerate(events)]
+    worker = Worker(history_limit=4)
+    worker.processor.max_output_bytes = LIMIT
+    asyncio.run(worker.handle(*messages))
+    batch = BatchIngest(history_limit=4)
+    batch.rebuild.max_output_bytes = LIMIT
+    batch.ingest(*messages)
+    batch.finish()
+
+    wire = batch.rebuild.wire
+    letters = _letters([r for r in batch.producer.sent if r["topic"] == wire.deadletter_streams])
+    assert letters == _letters(worker.deadletters.sent)
+    assert [(d[2], d[4]) for d in letters] == [
+        (b"2", b"OutputTooLarge"),
+        (b"5", b"HistoryLimitError"),
+    ]
+    (state,) = written_states(batch).values()
+    (expected,) = worker.table.values()
+    assert [s.event.id for s in state.events] == [s.event.id for s in expected.events]
+    assert sorted(s.event.id for s in state.events) == ["klein-4", "klein-5", "wt-1", "wt-2"]
+    assert (batch.stats.accepted, batch.stats.duplicates, batch.stats.deadlettered) == (4, 1, 2)
