@@ -68,7 +68,11 @@ schemas-check: $(STAMP)
 
 # The browser test drives Debian's Chromium with its chromedriver (no browser download); the
 # outbox tests and the demo start a throwaway PostgreSQL from its server binaries (initdb,
-# pg_ctl). Installed here when missing (apt-get: needs root and the Debian mirrors, as in CI).
+# pg_ctl); the alert tests run Prometheus's promtool (Debian's prometheus package) on
+# deploy/prometheus and the Grafana dashboard. Installed here when missing (apt-get: needs root
+# and the Debian mirrors, as in CI). Only promtool is used: a policy-rc.d that refuses
+# (exit 101, when the host has none of its own) keeps the package's postinst from starting a
+# Prometheus server, which would hold port 9090 (that of deploy/compose.dev.yml).
 system-deps:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 		echo "installing chromium and chromium-driver (Debian packages)"; \
@@ -77,6 +81,15 @@ system-deps:
 	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "installing postgresql (Debian package; the tests start their own server)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@if ! command -v promtool >/dev/null; then \
+		echo "installing promtool (Debian package prometheus; its server is not started)"; \
+		rc=/usr/sbin/policy-rc.d; made=; \
+		if [ ! -e $$rc ]; then printf '#!/bin/sh\nexit 101\n' >$$rc && chmod 755 $$rc && made=1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends prometheus >/dev/null; status=$$?; \
+		if [ -n "$$made" ]; then rm -f $$rc; fi; \
+		exit $$status; \
 	fi
 
 # Two test processes (pytest-xdist), each test file in one of them (its module fixtures start

@@ -1,0 +1,157 @@
+"""The Prometheus alerts and the Grafana dashboard checked by Prometheus's own ``promtool``
+(Debian's ``prometheus`` package; ``make system-deps`` installs it): the rules and the Compose
+scrape config load, every alert fires on its failure and stays silent on a healthy deployment
+(``tests/unit/prometheus/alerts.test.yml``), and every dashboard query parses. Without
+promtool these tests fail; they never skip."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
+ALERTS = PROMETHEUS_DIR / "alerts.yml"
+CONFIG = PROMETHEUS_DIR / "prometheus.yml"
+MOUNTED_AT = "/etc/prometheus"  # where docker-compose.yml mounts deploy/prometheus
+ALERT_TESTS = Path(__file__).parent / "prometheus" / "alerts.test.yml"
+DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "schakel.json"
+# Grafana's built-in variables, as Grafana fills them in for a 1 h range at 15 s scrapes.
+GRAFANA_VARIABLES = {
+    "$__rate_interval": "1m",
+    "$__interval": "15s",
+    "$__range": "1h",
+}
+
+
+def promtool(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("promtool")
+    if binary is None:
+        pytest.fail("promtool is missing: make system-deps (apt-get install -y prometheus)")
+    return subprocess.run(
+        [binary, *map(str, args)], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def passes(result: subprocess.CompletedProcess[str]) -> bool:
+    return result.returncode == 0
+
+
+def alert_names() -> list[str]:
+    rules = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))
+    return [rule["alert"] for group in rules["groups"] for rule in group["rules"]]
+
+
+def test_promtool_accepts_the_alert_rules() -> None:
+    result = promtool("check", "rules", ALERTS)
+    assert passes(result), result.stdout + result.stderr
+    assert f"SUCCESS: {len(alert_names())} rules found" in result.stdout
+
+
+def test_promtool_accepts_the_compose_prometheus_config(tmp_path: Path) -> None:
+    """prometheus.yml names its rule files where Compose mounts them; the check reads them
+    from a copy of the directory, the rule file paths pointed at the copy."""
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    copied = []
+    for rule_file in config["rule_files"]:
+        relative = Path(rule_file).relative_to(MOUNTED_AT)
+        shutil.copy(PROMETHEUS_DIR / relative, tmp_path / relative.name)
+        copied.append(str(tmp_path / relative.name))
+    config["rule_files"] = copied
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = promtool("check", "config", tmp_path / "prometheus.yml")
+    assert passes(result), result.stdout + result.stderr
+    assert f"SUCCESS: {len(alert_names())} rules found" in result.stdout
+
+
+def test_every_alert_fires_on_its_failure_and_stays_silent_when_healthy() -> None:
+    result = promtool("test", "rules", ALERT_TESTS)
+    assert passes(result), result.stdout + result.stderr
+
+
+def alert_tests() -> list[dict[str, Any]]:
+    tests = yaml.safe_load(ALERT_TESTS.read_text(encoding="utf-8"))
+    assert [(ALERT_TESTS.parent / f).resolve() for f in tests["rule_files"]] == [ALERTS]
+    groups: list[dict[str, Any]] = tests["tests"]
+    return groups
+
+
+def seconds(duration: str) -> int:
+    units = {"h": 3600, "m": 60, "s": 1}
+    parts = re.findall(r"(\d+)([hms])", duration)
+    assert "".join(n + u for n, u in parts) == duration, f"unsupported duration {duration!r}"
+    return sum(int(n) * units[u] for n, u in parts)
+
+
+def test_every_alert_has_a_failure_and_a_healthy_promtool_case() -> None:
+    """An alert without a case in alerts.test.yml fails here: each must fire in some test
+    group with labels it did not fire with at an earlier evaluation of that group (the time
+    it starts firing is pinned down), and not fire in ``healthy``. A misspelt alert name with
+    ``exp_alerts: []`` would pass promtool: none is allowed."""
+    alerts = alert_names()
+    groups = alert_tests()
+    named = {case["alertname"] for group in groups for case in group["alert_rule_test"]}
+    assert named <= set(alerts), f"not in alerts.yml: {sorted(named - set(alerts))}"
+    healthy = [group for group in groups if group.get("name") == "healthy"]
+    assert len(healthy) == 1
+    silent = {case["alertname"] for case in healthy[0]["alert_rule_test"]}
+    assert all(case["exp_alerts"] == [] for case in healthy[0]["alert_rule_test"])
+    assert set(alerts) - silent == set(), f"not in the healthy case: {set(alerts) - silent}"
+
+    def starts_firing(alert: str, group: dict[str, Any]) -> bool:
+        firing = [
+            (
+                seconds(case["eval_time"]),
+                {frozenset(a["exp_labels"].items()) for a in case["exp_alerts"]},
+            )
+            for case in group["alert_rule_test"]
+            if case["alertname"] == alert
+        ]
+        return any(
+            earlier < later and now - before for later, now in firing for earlier, before in firing
+        )
+
+    for alert in alerts:
+        assert any(starts_firing(alert, group) for group in groups), (
+            f"{alert}: no test group in {ALERT_TESTS.name} where it starts firing"
+        )
+
+
+def dashboard_exprs() -> list[str]:
+    def panels(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [p for item in items for p in (item, *panels(item.get("panels") or []))]
+
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    return [
+        str(target["expr"])
+        for panel in panels(dashboard["panels"])
+        for target in panel.get("targets") or []
+        if target.get("expr")
+    ]
+
+
+def test_every_dashboard_query_parses(tmp_path: Path) -> None:
+    """Each query, Grafana's variables filled in, as a recording rule promtool checks."""
+    exprs = dashboard_exprs()
+    assert exprs
+    rules = []
+    for number, expr in enumerate(exprs):
+        filled = expr
+        for variable, value in GRAFANA_VARIABLES.items():
+            filled = filled.replace(variable, value)
+        assert "$" not in filled, f"a dashboard variable the test does not fill in: {expr}"
+        rules.append({"record": f"schakel_dashboard:query_{number}", "expr": filled})
+    path = tmp_path / "dashboard.rules.yml"
+    path.write_text(
+        yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}), encoding="utf-8"
+    )
+    result = promtool("check", "rules", path)
+    assert passes(result), result.stdout + result.stderr
+    assert f"SUCCESS: {len(rules)} rules found" in result.stdout
