@@ -69,7 +69,8 @@ schemas-check: $(STAMP)
 # The browser test drives Debian's Chromium with its chromedriver (no browser download); the
 # outbox tests and the demo start a throwaway PostgreSQL from its server binaries (initdb,
 # pg_ctl); the alert tests run Prometheus's promtool (Debian's prometheus package) on
-# deploy/prometheus and the Grafana dashboard. Installed here when missing (apt-get: needs root
+# deploy/prometheus, the alerts (deploy/helm/schakel/files, also as the chart renders them) and
+# the Grafana dashboard. Installed here when missing (apt-get: needs root
 # and the Debian mirrors, as in CI). Only promtool is used: a policy-rc.d that refuses
 # (exit 101, when the host has none of its own) keeps the package's postinst from starting a
 # Prometheus server, which would hold port 9090 (that of deploy/compose.dev.yml).

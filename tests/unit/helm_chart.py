@@ -3,9 +3,9 @@
 Helm itself renders the chart: ``make helm-tools`` builds it with the Go toolchain and
 ``make test`` passes its path in ``HELM`` (default: where the Makefile puts it). Three value
 sets are rendered once per test run: the required values only (``defaults``), every adapter, the
-ServiceMonitor and a rule override (``all-adapters``), and the same with the secrets from values
-(``secret-values``). :func:`containers` gives every container with the environment the kubelet
-would build for it."""
+ServiceMonitor, the PrometheusRule and a rule override (``all-adapters``), and the same with the
+secrets from values (``secret-values``). :func:`containers` gives every container with the
+environment the kubelet would build for it."""
 
 from __future__ import annotations
 
@@ -84,10 +84,11 @@ ALL_ADAPTERS: dict[str, Any] = {
         "wijkteamWebhook": {"enabled": True},
     },
     "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
+    "prometheusRule": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
 }
-"""Every adapter, the ServiceMonitor, a rule override, a topic namespace, Kafka with SASL
-(SCRAM) over mutual TLS, a registry with basic auth and mutual TLS, and a secret the chart
-makes."""
+"""Every adapter, the ServiceMonitor and the PrometheusRule, a rule override, a topic namespace,
+Kafka with SASL (SCRAM) over mutual TLS, a registry with basic auth and mutual TLS, and a secret
+the chart makes."""
 
 SECRET_VALUES: dict[str, Any] = {
     **ALL_ADAPTERS,

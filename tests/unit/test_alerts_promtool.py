@@ -17,10 +17,10 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
-ALERTS = PROMETHEUS_DIR / "alerts.yml"
-CONFIG = PROMETHEUS_DIR / "prometheus.yml"
-MOUNTED_AT = "/etc/prometheus"  # where docker-compose.yml mounts deploy/prometheus
+ALERTS = ROOT / "deploy" / "helm" / "schakel" / "files" / "alerts.yml"
+"""The one alerts file: Compose mounts it, the Helm chart's PrometheusRule embeds it."""
+CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+COMPOSE = ROOT / "docker-compose.yml"
 ALERT_TESTS = Path(__file__).parent / "prometheus" / "alerts.test.yml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "schakel.json"
 # Grafana's built-in variables, as Grafana fills them in for a 1 h range at 15 s scrapes.
@@ -55,15 +55,32 @@ def test_promtool_accepts_the_alert_rules() -> None:
     assert f"SUCCESS: {len(alert_names())} rules found" in result.stdout
 
 
+def prometheus_mounts() -> dict[Path, Path]:
+    """Container path → host path of the Compose Prometheus's bind mounts."""
+    spec = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]["prometheus"]
+    mounts = {}
+    for volume in spec["volumes"]:
+        source, target, *_ = str(volume).split(":")
+        if source.startswith("."):
+            mounts[Path(target)] = ROOT / source
+    return mounts
+
+
 def test_promtool_accepts_the_compose_prometheus_config(tmp_path: Path) -> None:
-    """prometheus.yml names its rule files where Compose mounts them; the check reads them
-    from a copy of the directory, the rule file paths pointed at the copy."""
+    """prometheus.yml names its rule files where Compose mounts them; the check reads each
+    from its host path (through Compose's bind mounts), copied next to the config."""
     config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    mounts = prometheus_mounts()
     copied = []
     for rule_file in config["rule_files"]:
-        relative = Path(rule_file).relative_to(MOUNTED_AT)
-        shutil.copy(PROMETHEUS_DIR / relative, tmp_path / relative.name)
-        copied.append(str(tmp_path / relative.name))
+        (host,) = [
+            source / Path(rule_file).relative_to(target)
+            for target, source in mounts.items()
+            if Path(rule_file).is_relative_to(target)
+        ]
+        assert host.resolve() == ALERTS, f"{rule_file} is not the alerts file"
+        shutil.copy(host, tmp_path / host.name)
+        copied.append(str(tmp_path / host.name))
     config["rule_files"] = copied
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
     result = promtool("check", "config", tmp_path / "prometheus.yml")
@@ -122,6 +139,38 @@ def test_every_alert_has_a_failure_and_a_healthy_promtool_case() -> None:
         assert any(starts_firing(alert, group) for group in groups), (
             f"{alert}: no test group in {ALERT_TESTS.name} where it starts firing"
         )
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    rules = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))
+    return [rule for group in rules["groups"] for rule in group["rules"]]
+
+
+def test_every_command_in_an_annotation_is_given_for_both_platforms() -> None:
+    """The alerts serve Docker Compose and Kubernetes (the Helm chart's PrometheusRule): an
+    annotation that tells a `docker compose` command also tells what to do on Kubernetes."""
+    for rule in alert_rules():
+        text = " ".join(rule["annotations"].values())
+        if "docker compose" in text:
+            assert "kubectl" in text or "Kubernetes" in text, f"{rule['alert']}: Compose only"
+
+
+def test_every_annotation_that_names_the_pod_is_tested_with_kubernetes_labels() -> None:
+    """An annotation that differs by platform (``{{ if $labels.pod }}``) fires in a test group
+    with the Helm chart's target labels (pod, namespace) and in one with Compose's."""
+    groups = alert_tests()
+    branching = [r["alert"] for r in alert_rules() if "$labels.pod" in str(r["annotations"])]
+    assert branching
+    for alert in branching:
+        fired_with = [
+            "pod" in expected["exp_labels"]
+            for group in groups
+            for case in group["alert_rule_test"]
+            if case["alertname"] == alert
+            for expected in case["exp_alerts"]
+        ]
+        assert True in fired_with, f"{alert}: no case with Kubernetes target labels"
+        assert False in fired_with, f"{alert}: no case with Compose target labels"
 
 
 def dashboard_exprs() -> list[str]:

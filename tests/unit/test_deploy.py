@@ -49,7 +49,8 @@ COMPOSE = ROOT / "docker-compose.yml"
 DEV = DEPLOY / "compose.dev.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 PROMETHEUS = DEPLOY / "prometheus" / "prometheus.yml"
-ALERTS = DEPLOY / "prometheus" / "alerts.yml"
+ALERTS = DEPLOY / "helm" / "schakel" / "files" / "alerts.yml"
+"""The alerts: the Helm chart's file (its PrometheusRule), which Compose mounts too."""
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "schakel.json"
 DATASOURCES = DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
 DASHBOARD_PROVIDERS = DEPLOY / "grafana" / "provisioning" / "dashboards" / "schakel.yml"
@@ -844,13 +845,23 @@ def test_prometheus_scrapes_every_long_running_schakel_process_on_its_port() -> 
 
 
 def test_prometheus_loads_the_alerts_from_its_mounted_directory() -> None:
+    """The config from deploy/prometheus, the alerts from the Helm chart's file (one copy for
+    Compose and the chart's PrometheusRule), each through a bind mount of Compose."""
     prometheus = compose_services(COMPOSE)["prometheus"]
     mounts = bind_mounts(prometheus)
     assert mounts.get("./deploy/prometheus") == "/etc/prometheus"
     config_flags = [c for c in prometheus["command"] if c.startswith("--config.file=")]
     assert config_flags == ["--config.file=/etc/prometheus/prometheus.yml"]
+    loaded = []
     for rule_file in load_yaml(PROMETHEUS)["rule_files"]:
-        assert (DEPLOY / "prometheus" / Path(rule_file).relative_to("/etc/prometheus")).is_file()
+        (host,) = [
+            ROOT / source / Path(rule_file).relative_to(target)
+            for source, target in mounts.items()
+            if Path(rule_file).is_relative_to(target)
+        ]
+        assert host.is_file(), f"{rule_file}: nothing mounted there ({host})"
+        loaded.append(host.resolve())
+    assert loaded == [ALERTS]
 
 
 def test_every_metric_in_the_alerts_exists() -> None:

@@ -143,7 +143,9 @@ def test_every_log_event_in_the_docs_is_logged() -> None:
 
 
 def test_the_deploy_readme_lists_every_alert() -> None:
-    rules = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text(encoding="utf-8"))
+    rules = yaml.safe_load(
+        (ROOT / "deploy/helm/schakel/files/alerts.yml").read_text(encoding="utf-8")
+    )
     alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
     readme = (ROOT / "deploy/README.md").read_text(encoding="utf-8")
     table = readme.split("| alert | when |", 1)[1].split("\n\n", 1)[0]

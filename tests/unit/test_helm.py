@@ -3,8 +3,9 @@
 Every rendered manifest is validated against the Kubernetes JSON schemas that the
 kubernetes-validate package bundles, in strict mode (an unknown field fails), for the oldest
 Kubernetes the chart supports (Chart.yaml ``kubeVersion``) and the newest schemas available. The
-ServiceMonitor, a Prometheus Operator resource with no schema there, is checked against the
-fields of its CRD the chart uses. No cluster is needed; rendering: tests/unit/helm_chart.py."""
+ServiceMonitor and the PrometheusRule, Prometheus Operator resources with no schema there, are
+checked against the fields of their CRDs the chart uses. No cluster is needed; rendering:
+tests/unit/helm_chart.py."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ from tests.unit.helm_chart import (
     settings_of,
     template,
 )
+from tests.unit.test_alerts_promtool import ALERTS, promtool
 
 SETTING_NAMES = {f"SCHAKEL_{name.upper()}" for name in Settings.model_fields}
 REGISTRY_TLS_SETTINGS = {
@@ -98,8 +100,8 @@ def test_every_manifest_is_valid_kubernetes(values: str) -> None:
     docs = rendered(values)
     checked = 0
     for doc in docs:
-        if doc["kind"] == "ServiceMonitor":
-            check_service_monitor(doc)
+        if doc["kind"] in OPERATOR_CHECKS:
+            OPERATOR_CHECKS[doc["kind"]](doc)
             continue
         for version in kube_versions():
             try:
@@ -114,10 +116,10 @@ def test_every_manifest_is_valid_kubernetes(values: str) -> None:
         assert re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", doc["metadata"]["name"])
     kinds = {d["kind"] for d in docs}
     assert kinds >= {"ConfigMap", "StatefulSet", "Service", "Job", "PodDisruptionBudget"}
-    monitors = [d for d in docs if d["kind"] == "ServiceMonitor"]
-    assert checked == len(kube_versions()) * (len(docs) - len(monitors))
+    operator = [d for d in docs if d["kind"] in OPERATOR_CHECKS]
+    assert checked == len(kube_versions()) * (len(docs) - len(operator))
     if values == "all-adapters":
-        assert {"Deployment", "PersistentVolumeClaim", "Secret", "ServiceMonitor"} <= kinds
+        assert {"Deployment", "PersistentVolumeClaim", "Secret", *OPERATOR_CHECKS} <= kinds
 
 
 _DURATION = re.compile(
@@ -141,6 +143,31 @@ def check_service_monitor(doc: dict[str, Any]) -> None:
         assert isinstance(endpoint["port"], str) and endpoint["path"].startswith("/")
         for duration in ("interval", "scrapeTimeout"):
             assert _DURATION.fullmatch(endpoint[duration]), f"{duration}: not a duration"
+    if "jobLabel" in spec:
+        assert isinstance(spec["jobLabel"], str) and spec["jobLabel"]
+
+
+def check_prometheus_rule(doc: dict[str, Any]) -> None:
+    """The PrometheusRule fields the chart uses, as the monitoring.coreos.com/v1 CRD declares
+    them (groups of rules; no unknown field; durations in Prometheus' syntax; string maps)."""
+    assert doc["apiVersion"] == "monitoring.coreos.com/v1"
+    assert set(doc) == {"apiVersion", "kind", "metadata", "spec"}
+    assert all(isinstance(v, str) for v in doc["metadata"]["labels"].values())
+    assert set(doc["spec"]) == {"groups"}
+    for group in doc["spec"]["groups"]:
+        assert set(group) <= {"name", "interval", "rules", "limit"} and group["name"]
+        assert group["rules"]
+        for rule in group["rules"]:
+            assert set(rule) <= {"alert", "record", "expr", "for", "labels", "annotations"}
+            assert isinstance(rule["expr"], str | int) and ("alert" in rule) != ("record" in rule)
+            if "for" in rule:
+                assert _DURATION.fullmatch(rule["for"]), f"{rule}: for: not a duration"
+            for key in ("labels", "annotations"):
+                assert all(isinstance(v, str) for v in rule.get(key, {}).values()), rule
+
+
+OPERATOR_CHECKS = {"ServiceMonitor": check_service_monitor, "PrometheusRule": check_prometheus_rule}
+"""The Prometheus Operator's kinds the chart renders, each checked against its CRD's fields."""
 
 
 # === tests: settings ==========================================================================
@@ -675,6 +702,107 @@ def test_the_service_monitor_scrapes_every_long_running_process(
     assert not [d for d in rendered("defaults") if d["kind"] == "ServiceMonitor"]
 
 
+# === tests: alerts ============================================================================
+
+COMPOSE_PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+JOB_OF_COMPONENT = {
+    "worker": "schakel-worker",
+    "adapter": "schakel-adapters",
+    "webhook": "schakel-webhook",
+}
+"""The `job` of each component's targets: the scrape jobs of the Compose Prometheus."""
+
+
+def alerts_file() -> dict[str, Any]:
+    alerts: dict[str, Any] = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))
+    return alerts
+
+
+def alert_jobs() -> set[str]:
+    """Every job an alert's ``job="..."`` or ``job=~"a|b"`` matcher selects."""
+    jobs: set[str] = set()
+    for group in alerts_file()["groups"]:
+        for rule in group["rules"]:
+            for op, value in re.findall(r'\bjob\s*(=~|!=|!~|=)\s*"([^"]*)"', str(rule["expr"])):
+                assert op in ("=", "=~"), f"{rule['alert']}: job{op} (only = and =~ are checked)"
+                names = value.split("|") if op == "=~" else [value]
+                assert all(re.fullmatch(r"[a-z][a-z-]*", n) for n in names), value
+                jobs.update(names)
+    return jobs
+
+
+def prometheus_rule(values: str) -> dict[str, Any]:
+    (rule,) = [d for d in rendered(values) if d["kind"] == "PrometheusRule"]
+    return rule
+
+
+def test_the_service_monitor_gives_each_target_the_job_the_alerts_select() -> None:
+    """The ServiceMonitor's jobLabel names a label every scraped Service carries, whose value
+    is the Compose scrape job of its component: every `job` an alert selects exists on
+    Kubernetes as under Compose (without jobLabel the job would be the Service's name)."""
+    docs = rendered("all-adapters")
+    (monitor,) = [d for d in docs if d["kind"] == "ServiceMonitor"]
+    job_label = monitor["spec"]["jobLabel"]
+    wanted = monitor["spec"]["selector"]["matchLabels"].items()
+    services = [
+        d for d in docs if d["kind"] == "Service" and wanted <= d["metadata"]["labels"].items()
+    ]
+    assert {s["spec"]["selector"]["app.kubernetes.io/component"] for s in services} == set(
+        JOB_OF_COMPONENT
+    )
+    provided: set[str] = set()
+    for service in services:
+        component = service["spec"]["selector"]["app.kubernetes.io/component"]
+        job = service["metadata"]["labels"].get(job_label)
+        assert job == JOB_OF_COMPONENT[component], f"{service['metadata']['name']}: job {job}"
+        provided.add(job)
+    compose_jobs = {
+        j["job_name"] for j in yaml.safe_load(COMPOSE_PROMETHEUS.read_text())["scrape_configs"]
+    }
+    assert provided <= compose_jobs
+    selected = alert_jobs()
+    assert selected >= {"schakel-worker", "schakel-adapters"}
+    assert selected - provided == set(), f"alerts select jobs no Service provides: {selected}"
+
+
+def test_the_prometheus_rule_holds_exactly_the_alerts_file() -> None:
+    rule = prometheus_rule("all-adapters")
+    assert rule["spec"] == alerts_file()
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert rule["metadata"]["labels"]["app.kubernetes.io/instance"] == RELEASE
+    assert not [d for d in rendered("defaults") if d["kind"] == "PrometheusRule"]
+
+
+def test_the_prometheus_templates_in_the_annotations_survive_rendering() -> None:
+    """Helm must not evaluate the annotations' {{ $labels.x }} and {{ $value }}: each rule's
+    annotations render character for character, every Prometheus template in them."""
+    text = ALERTS.read_text(encoding="utf-8")
+    templates = re.findall(r"\{\{.*?\}\}", text, re.S)
+    assert any("$labels." in t for t in templates) and any("$value" in t for t in templates)
+    rendered_rules = {
+        rule["alert"]: rule
+        for group in prometheus_rule("all-adapters")["spec"]["groups"]
+        for rule in group["rules"]
+    }
+    found = 0
+    for group in alerts_file()["groups"]:
+        for rule in group["rules"]:
+            for key, annotation in rule["annotations"].items():
+                assert rendered_rules[rule["alert"]]["annotations"][key] == annotation
+                found += len(re.findall(r"\{\{.*?\}\}", annotation))
+    assert found == len(templates)
+
+
+def test_promtool_accepts_the_rendered_rules(tmp_path: Path) -> None:
+    spec = prometheus_rule("all-adapters")["spec"]
+    path = tmp_path / "prometheusrule.rules.yml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    result = promtool("check", "rules", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    count = sum(len(group["rules"]) for group in alerts_file()["groups"])
+    assert f"SUCCESS: {count} rules found" in result.stdout
+
+
 # === tests: values ============================================================================
 
 
@@ -688,6 +816,8 @@ def test_the_service_monitor_scrapes_every_long_running_process(
         ({"config": {"partitions": 0}}, "at '/config/partitions': minimum: got 0, want 1"),
         ({"workers": {"replicas": "2"}}, "at '/workers/replicas': got string, want integer"),
         ({"adapters": {"iwmo": {"enable": True}}}, "additional properties 'enable' not allowed"),
+        ({"prometheusRule": {"enable": True}}, "additional properties 'enable' not allowed"),
+        ({"prometheusRule": {"labels": {"release": 1}}}, "at '/prometheusRule/labels/release'"),
         ({"secrets": {"apiTokens": {"existingSecret": ""}}}, "secrets.apiTokens.existingSecret"),
         ({"adapters": {"iwmo": {"enabled": True}}}, "secrets.pseudonymKey.existingSecret"),
         (
