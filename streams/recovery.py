@@ -5,7 +5,8 @@ for exactly-once on Apache Kafka); each has its own docstring below:
 
 * seek the stream partitions before resuming them (this docstring, below);
 * deliver every input partition without holes from where it was sought, and seek back what
-  Faust drops (:func:`_deliver_each_partition_in_order`); log the gaps Faust still acks on an
+  Faust drops (:func:`_deliver_each_partition_in_order`), changelogs included, also while
+  the flow is stopped (:func:`_seek_changelogs_back`); log the gaps Faust still acks on an
   input topic (:func:`_report_input_gaps`);
 * forget, after a rebalance, every key of a partition that moved away
   (:func:`_track_key_partitions`);
@@ -143,6 +144,37 @@ def _admit(consumer: Any, tp: Any, offset: int) -> bool | None:
     return True
 
 
+async def _seek_changelogs_back(consumer: Any, records: Any) -> None:
+    """Seek each assigned changelog partition in ``records`` — fetched, but dropped because
+    the flow is stopped — back to its first record there, so that table recovery fetches
+    them again.
+
+    Faust answers records that arrive while the flow is stopped by seeking back to the
+    committed offsets, which moves no changelog partition (nothing commits one). Such
+    records can arrive after table recovery has sought the changelogs and before it
+    resumes the flow: a fetch begun before the rebalance waits inside aiokafka for the new
+    assignment, then returns the records of *every* assigned partition (aiokafka's answer
+    to Faust's set of active partitions when it is empty: all paused), the changelogs' from
+    where recovery had just sought them. Recovery then waited for ever for records that had
+    been fetched and thrown away ("No event received for active tp" on a changelog) and the
+    worker processed nothing more: seen in CI as every partition's committed offset stuck
+    after the second worker of the rebalance test left. Reproduced by widening that window
+    (a pause between recovery's seek and its resume). A seek refused because a rebalance is
+    under way is logged; the next recovery seeks the changelogs anyway."""
+    changelogs = consumer.app.tables.changelog_topics if consumer.app.tables else ()
+    firsts: dict[Any, int] = {}
+    for tp, record in consumer.scheduler.iterate(records):
+        if tp.topic in changelogs:
+            firsts.setdefault(tp, record.offset)
+    assigned = consumer.assignment()
+    for tp, first in firsts.items():
+        if tp in assigned:
+            try:
+                await consumer.seek(tp, first)
+            except (IllegalStateError, KafkaError) as exc:
+                log.warning("consumer.seek_failed", extra={"error": type(exc).__name__})
+
+
 def _deliver_each_partition_in_order(consumer_class: Any) -> None:
     """Make Faust deliver every input partition without holes from where it was sought.
 
@@ -164,8 +196,10 @@ def _deliver_each_partition_in_order(consumer_class: Any) -> None:
     batch skipped; should the same record still come first after that seek, the offsets in
     between hold no records (a real gap) and it is delivered. A record before it was
     delivered already and is skipped. A changelog partition whose records are dropped (table
-    recovery reads them through the same loop) is sought back to the first dropped record;
-    otherwise changelogs are left to Faust's table recovery."""
+    recovery reads them through the same loop) is sought back to the first dropped record,
+    also when the whole batch is dropped because the flow is stopped
+    (:func:`_seek_changelogs_back`); otherwise changelogs are left to Faust's table
+    recovery."""
     faust_seek = consumer_class.seek
 
     async def seek(self: Any, partition: Any, offset: int) -> None:
@@ -178,6 +212,7 @@ def _deliver_each_partition_in_order(consumer_class: Any) -> None:
         if records is None or self.should_stop:
             return
         if not self.flow_active:  # Faust's own answer: back to the committed offsets
+            await _seek_changelogs_back(self, records)
             try:
                 await self.perform_seek()
             except (IllegalStateError, KafkaError) as exc:  # a rebalance under way

@@ -145,6 +145,30 @@ def test_with_the_flow_stopped_nothing_is_delivered_and_faust_seeks_back() -> No
     assert consumer.performed_seeks == 1
 
 
+def test_with_the_flow_stopped_a_changelog_is_fetched_again_from_its_first_record() -> None:
+    """A fetch begun before a rebalance can end after table recovery has sought a changelog
+    but before the flow resumes, and hand back that changelog's records (aiokafka waits for
+    the new assignment inside the fetch, and returns every partition's records while Faust's
+    set of active partitions is empty). Faust's seek back to the committed offsets does not
+    move a changelog (no committed offset): without this seek, recovery waited for ever for
+    the records thrown away here."""
+    consumer = FetchingConsumer(
+        [[(EVENTS, 3), (CHANGELOG, 0), (OTHER, 5), (CHANGELOG, 1), (CHANGELOG, 2)]],
+        {EVENTS: 3, OTHER: 5},
+    )
+    consumer.flow_active = False
+    assert deliver(consumer) == [[]]
+    assert consumer.performed_seeks == 1  # the inputs: back to their committed offsets
+    assert consumer.sought == [(CHANGELOG, 0)]
+
+
+def test_with_the_flow_stopped_a_changelog_no_longer_assigned_is_left_alone() -> None:
+    consumer = FetchingConsumer([[(TP("w-changelog", 3), 4)]], {})
+    consumer.flow_active = False
+    assert deliver(consumer) == [[]]
+    assert consumer.sought == []
+
+
 def test_a_seek_sets_where_the_partition_continues() -> None:
     consumer = FetchingConsumer([[(EVENTS, 2)], [(EVENTS, 0), (EVENTS, 1)]], {EVENTS: 2})
 
