@@ -164,11 +164,14 @@ def check(
     the final signals are the oracle's, and each raised signal was raised under one id.
 
     ``arrival_order_varies``: the run let one topic's partition fall behind the others (a
-    partition handed to another worker resumes each topic at its own committed offset), so a
-    citizen's facts may arrive in another order than in an uninterrupted run. A signal raised
-    on the facts then known and withdrawn when the late fact arrived (``ingetrokken``) is then
-    expected (the spec, rules.md: "Withdrawn signals are not part of the definitive set"); the
-    definitive signals must still be the oracle's."""
+    partition handed to another worker, or a worker restarted, resumes each topic at its own
+    committed offset; a worker working through a backlog of four topics takes them in the
+    order its fetches return), so a citizen's facts may arrive in another order than they were
+    published in. A signal raised on the facts then known and withdrawn when the late fact
+    arrived (``ingetrokken``) is then expected (the spec, rules.md: "Withdrawn signals are not
+    part of the definitive set"); the definitive signals must still be the oracle's, and every
+    other signal raised must have been withdrawn. Seen under load: an extra ``ingetrokken``
+    after a kill in the middle of a backlog, and after a batch rebuild."""
     events_by_citizen, expected = oracle()
     snapshots = final_snapshots(bootstrap, wire)
     # nothing lost: every citizen's timeline holds exactly its events
@@ -262,7 +265,7 @@ def test_kill_9_then_restart_recovers_state(pipeline: tuple[EmbeddedBroker, Path
     publish(broker.bootstrap, ALL_EVENTS[half:] + ALL_EVENTS[:half])
     worker.drain(EVENT_TOPICS)
     worker.stop()
-    check(broker.bootstrap, strict_once=False)
+    check(broker.bootstrap, strict_once=False, arrival_order_varies=True)
 
 
 # before the group's first commit, just after it, and deep into the backlog
@@ -293,7 +296,7 @@ def test_kill_9_in_the_middle_of_a_backlog(
     worker = WorkerProcess(broker.bootstrap, tmp / "w").start()
     worker.drain(EVENT_TOPICS)  # fails if any partition's committed offset stops short
     worker.stop()
-    check(broker.bootstrap, strict_once=False)
+    check(broker.bootstrap, strict_once=False, arrival_order_varies=True)
 
 
 def test_batch_rebuild_then_a_worker_carries_on(pipeline: tuple[EmbeddedBroker, Path]) -> None:
@@ -324,4 +327,4 @@ def test_batch_rebuild_then_a_worker_carries_on(pipeline: tuple[EmbeddedBroker, 
     assert worker.process is not None
     wait_drained(broker.bootstrap, EVENT_TOPICS, worker.process, worker.log, 60)
     worker.stop()
-    check(broker.bootstrap, strict_once=True)
+    check(broker.bootstrap, strict_once=True, arrival_order_varies=True)
