@@ -105,7 +105,7 @@ from streams.gc_tuning import fewer_collections
 from streams.ingest import IngestError
 from streams.offsets import end_offsets
 from streams.processor import SIGNAL_TYPES, partition_of
-from streams.signals import SignalChange, signal_event
+from streams.signals import SignalChange, encoded_signals
 from streams.sizes import (
     PRODUCER_MAX_REQUEST_BYTES,
     RECORD_OVERHEAD,
@@ -636,8 +636,9 @@ class BatchRebuild:
 
     def _encoded(self, changes: Iterable[SignalChange]) -> list[tuple[Any, bytes]]:
         """The signal events of ``changes`` and their payloads, as the worker encodes them."""
-        events = [signal_event(change, self.source) for change in changes]
-        return [(event, self.serializer(event, self.wire.signalen)) for event in events]
+        return encoded_signals(
+            changes, self.source, lambda event: self.serializer(event, self.wire.signalen)
+        )
 
     def _send_signals(
         self, key: bytes, sends: list[tuple[Any, bytes]], producer: Sender, stats: BatchStats

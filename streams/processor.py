@@ -81,7 +81,7 @@ from streams.exceptions import OutputUnavailable
 from streams.ingest import IngestError
 from streams.metrics import WorkerMetrics
 from streams.model import TimelineEvent
-from streams.signals import signal_event
+from streams.signals import encoded_signals
 from streams.sizes import (
     PRODUCER_MAX_REQUEST_BYTES,
     RECORD_OVERHEAD,
@@ -513,10 +513,11 @@ class Processor:
         :class:`~streams.sizes.OutputTooLarge` before anything is counted if the citizen's
         state or snapshot would now be larger than :attr:`max_output_bytes` (an event or a
         clock tick alike: the flush must never hand Kafka a record it refuses)."""
-        events = [signal_event(change, self.source) for change in outcome.changes]
-        payloads = [self.serializer(event, self.wire.signalen) for event in events]
-        if payloads:
-            state.remember_output(trigger, payloads)
+        sends = encoded_signals(
+            outcome.changes, self.source, lambda event: self.serializer(event, self.wire.signalen)
+        )
+        if sends:
+            state.remember_output(trigger, [payload for _, payload in sends])
         self._check_size(state, outcome.clock)
         self._mark(state, outcome.clock)
         if outcome.due is not None:
@@ -528,7 +529,7 @@ class Processor:
                 "ingetrokken": self.metrics.withdrawn,
             }[change.kind]
             counter.labels(change.signal.regel).inc()
-        return list(zip(events, payloads, strict=True))
+        return sends
 
     def _check_size(self, state: CitizenState, clock: date | None) -> None:
         """:func:`streams.sizes.check_citizen`: the outputs :meth:`flush` would write."""

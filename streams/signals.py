@@ -14,7 +14,7 @@ re-emitted after a crash carries the same id as its first copy and is recognisab
 from __future__ import annotations
 
 import hashlib
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -155,3 +155,13 @@ def signal_event(change: SignalChange, source: str) -> Event:
         time=datetime.now(UTC).isoformat(timespec="milliseconds"),
         data=data,
     )
+
+
+def encoded_signals(
+    changes: Iterable[SignalChange], source: str, encode: Callable[[Event], bytes]
+) -> list[tuple[Event, bytes]]:
+    """The signal events of one step's ``changes`` (:func:`signal_event`) with their
+    payloads (``encode``: the serializer of the signal topic), in order: what the worker
+    and the batch path send and remember (``uitvoer``) alike."""
+    events = [signal_event(change, source) for change in changes]
+    return [(event, encode(event)) for event in events]
