@@ -114,6 +114,29 @@ def batch(broker: Broker, wire: Wire, count: int, work: Path, jobs: int = 1) -> 
     return Rate(count, result["seconds"], int(result["max_rss_bytes"]))
 
 
+NATIVE_MODES = {"native": "alo", "native-eos": "eos"}
+"""Contender name → mode of :mod:`benchmarks.native_loop`."""
+
+
+def native(
+    name: str, broker: Broker, count: int, work: Path, *, inputs: Wire, outputs: Wire
+) -> Rate:
+    """The Processor in a plain confluent-kafka loop (:mod:`benchmarks.native_loop`; a
+    benchmark-only contender): the events of ``inputs``, its outputs, group and changelog in
+    ``outputs``. Timed from its first to its ``count``-th handled record, as the worker."""
+    out = work / f"{name}.json"
+    command = [sys.executable, "-m", "benchmarks.native_loop", NATIVE_MODES[name]]
+    command += [broker.bootstrap, str(count), str(out), inputs.namespace, outputs.namespace]
+    result = _run_json(command, out, {"SCHAKEL_PROFILE": broker.profile})
+    events = int(result["events"])
+    return Rate(
+        events,
+        result["seconds"],
+        int(result["max_rss_bytes"]),
+        cpu_us_per_event=1e6 * result["cpu_seconds"] / events if events else None,
+    )
+
+
 def _metrics(port: int) -> str:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:

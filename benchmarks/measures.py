@@ -4,9 +4,11 @@ event→signal latency at a fixed offered load (a paced producer, the signal top
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -15,7 +17,7 @@ from benchmarks.brokers import Broker
 from benchmarks.contenders import WorkerRun
 from benchmarks.workload import signalling_event
 from schemas.registry import LocalRegistry
-from schemas.serde import RecordSerializer
+from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import Wire
 from streams.offsets import true_end_offsets
 
@@ -70,6 +72,42 @@ def state_size(broker: Broker, wire: Wire, events: int) -> StateSize:
         sum(latest.values()) / citizens if citizens else 0.0,
         written / events if events else 0.0,
     )
+
+
+@dataclass(frozen=True)
+class Signals:
+    """The signal events on a namespace's signal topic: how many per type, and their ids."""
+
+    per_type: dict[str, int]
+    ids: frozenset[str]
+    records: int
+
+
+def signals(broker: Broker, wire: Wire) -> Signals:
+    """Every signal event on the signal topic of ``wire`` (decoded: type and CloudEvents id)."""
+    deserializer = RecordDeserializer(LocalRegistry())
+    per_type: Counter[str] = Counter()
+    ids: set[str] = set()
+    records = 0
+    for _, value, _ in read_topic(broker.bootstrap, wire.signalen):
+        if value is None:
+            continue
+        event = deserializer(value)
+        per_type[event.type] += 1
+        ids.add(event.id)
+        records += 1
+    return Signals(dict(sorted(per_type.items())), frozenset(ids), records)
+
+
+def same_signals(reference: Signals, other: Signals) -> dict[str, Any]:
+    """Whether ``other`` holds the signal events of ``reference`` (counts per type, ids)."""
+    return {
+        "match": reference.per_type == other.per_type and reference.ids == other.ids,
+        "per_type": {"reference": reference.per_type, "other": other.per_type},
+        "records": {"reference": reference.records, "other": other.records},
+        "ids_only_in_reference": len(reference.ids - other.ids),
+        "ids_only_in_other": len(other.ids - reference.ids),
+    }
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ LABELS = {
     "faust_noop": "plain Faust agent, count only",
     "faust_table": "plain Faust agent, one Table update per event",
     "worker": "**Schakel worker** (`schakel worker --clock replay`)",
+    "native": "Processor in a plain confluent-kafka loop, at least once (benchmark only)",
+    "native_eos": "Processor in a plain confluent-kafka loop, transactions (benchmark only)",
     "batch": "**Schakel batch path** (`schakel replay --batch` machinery)",
     "batch2": "**Schakel batch path, 2 worker processes** (`replay --batch --jobs 2`)",
     "core": "Schakel pure core, per-event recompute, no Kafka",
@@ -44,13 +46,20 @@ def run(kind: str, rates: dict[str, Rate], extra: dict[str, Any]) -> dict[str, A
         "events_measured": {k: r.events for k, r in rates.items()},
         "seconds": {k: round(r.seconds, 3) for k, r in rates.items()},
         "peak_rss_bytes": {
-            k: rates[k].max_rss_bytes if k in rates else None for k in ("worker", "batch", "batch2")
+            k: rates[k].max_rss_bytes if k in rates else None
+            for k in ("worker", "batch", "batch2", "native", "native_eos")
+        },
+        "native_cpu_us_per_event": {
+            k: round(r.cpu_us_per_event, 1)
+            for k, r in rates.items()
+            if k.startswith("native") and r.cpu_us_per_event is not None
         },
         "worker_us_per_event": None,
         "latency": None,
         "state_bytes_per_citizen": None,
         "changelog_bytes_per_event": None,
         "history": None,
+        "signals_vs_worker": extra.get("signals"),
     }
     worker = rates.get("worker")
     if worker is not None and worker.cpu_us_per_event is not None:

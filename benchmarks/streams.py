@@ -12,6 +12,11 @@ adapters' publisher, then read from the same topics by, one after the other:
 - ``quix``: a Quix Streams 3.28 no-op app (:mod:`benchmarks.quix_noop`, in ``.venv-bench``);
 - ``worker``: ``schakel worker --clock replay``, timed from its first to its last event on its
   /metrics counters; its peak RSS (VmHWM) and the state bytes per citizen on its changelog;
+- ``native`` / ``native-eos``: benchmark-only, not a Schakel runtime: Schakel's
+  ``Processor`` in a plain confluent-kafka loop, at least once / one transaction per commit
+  interval (Apache Kafka only) (:mod:`benchmarks.native_loop`), outputs in namespace
+  ``bench-native`` / ``bench-native-eos``; with ``worker`` in the run its signal events are
+  compared with the worker's (counts per type, ids);
 - ``batch``: the batch path (``schakel replay --batch``) over a copy of the events in namespace
   ``bench-batch`` (it has a consumer group and changelog of its own), in its own process;
   ``batch2``: the same with its first round in 2 worker processes (``--batch --jobs 2``),
@@ -46,6 +51,8 @@ PATHS = (
     "faust-table",
     "quix",
     "worker",
+    "native",
+    "native-eos",
     "batch",
     "batch2",
     "core",
@@ -56,6 +63,8 @@ PARTITIONS = 4
 BATCH_WIRE = Wire("bench-batch")
 BATCH2_WIRE = Wire("bench-batch2")
 BATCH2_JOBS = 2
+NATIVE_WIRES = {"native": Wire("bench-native"), "native-eos": Wire("bench-native-eos")}
+"""Where each benchmark-only native loop writes its outputs (its group and changelog too)."""
 
 
 def _say(text: str) -> None:
@@ -67,13 +76,36 @@ def _publish(broker: Broker, wire: Wire, total: int, per_citizen: int) -> tuple[
     return publish(broker.bootstrap, wire, events(total, per_citizen))
 
 
+def _natives(
+    broker: Broker,
+    paths: set[str],
+    count: int,
+    work: Path,
+    *,
+    rates: dict[str, contenders.Rate],
+    extra: dict[str, Any],
+) -> None:
+    """The benchmark-only native loops of ``paths``; with the worker in the run, their signal
+    events compared with the worker's (``extra["signals"]``)."""
+    for name, wire in NATIVE_WIRES.items():
+        if name not in paths:
+            continue
+        key = name.replace("-", "_")
+        rates[key] = contenders.native(name, broker, count, work, inputs=DEFAULT_WIRE, outputs=wire)
+        if "worker" in paths:
+            extra.setdefault("signals", {})[key] = measures.same_signals(
+                measures.signals(broker, DEFAULT_WIRE), measures.signals(broker, wire)
+            )
+            _say(f"[{broker.kind}] {name} signals vs worker: {extra['signals'][key]}")
+
+
 def run_broker(broker: Broker, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Every selected path except ``core`` on ``broker``; the figures of :func:`report.run`."""
     paths = set(args.paths)
     rates: dict[str, contenders.Rate] = {}
     extra: dict[str, Any] = {}
     count = args.events
-    if paths & {"faust-noop", "faust-table", "quix", "worker"}:
+    if paths & {"faust-noop", "faust-table", "quix", "worker", *NATIVE_WIRES}:
         count, seconds = _publish(broker, DEFAULT_WIRE, args.events, args.per_citizen)
         rates["publish"] = contenders.Rate(count, seconds)
         _say(f"[{broker.kind}] published {count} events in {seconds:.1f} s")
@@ -86,6 +118,7 @@ def run_broker(broker: Broker, args: argparse.Namespace, work: Path) -> dict[str
     if "worker" in paths:
         rates["worker"] = contenders.worker(broker, DEFAULT_WIRE, count, work, args.max_seconds)
         extra["state"] = measures.state_size(broker, DEFAULT_WIRE, rates["worker"].events)
+    _natives(broker, paths, count, work, rates=rates, extra=extra)
     if "batch" in paths:
         _publish(broker, BATCH_WIRE, args.events, args.per_citizen)
         rates["batch"] = contenders.batch(broker, BATCH_WIRE, count, work)
