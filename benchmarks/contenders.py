@@ -120,21 +120,25 @@ NATIVE_MODES = {"native": "alo", "native-eos": "eos"}
 
 def native(
     name: str, broker: Broker, count: int, work: Path, *, inputs: Wire, outputs: Wire
-) -> Rate:
+) -> tuple[Rate, dict[str, float]]:
     """The Processor in a plain confluent-kafka loop (:mod:`benchmarks.native_loop`; a
     benchmark-only contender): the events of ``inputs``, its outputs, group and changelog in
-    ``outputs``. Timed from its first to its ``count``-th handled record, as the worker."""
+    ``outputs``. Timed from its first to its ``count``-th handled record, as the worker;
+    also returns what the loop wrote (``seconds_committed``: until its last commit returned,
+    ``commits``, ``cpu_seconds``, ...)."""
     out = work / f"{name}.json"
     command = [sys.executable, "-m", "benchmarks.native_loop", NATIVE_MODES[name]]
     command += [broker.bootstrap, str(count), str(out), inputs.namespace, outputs.namespace]
-    result = _run_json(command, out, {"SCHAKEL_PROFILE": broker.profile})
+    env = {"SCHAKEL_PROFILE": broker.profile, "SCHAKEL_KAFKA_BOOTSTRAP": broker.bootstrap}
+    result = _run_json(command, out, env)
     events = int(result["events"])
-    return Rate(
+    rate = Rate(
         events,
         result["seconds"],
         int(result["max_rss_bytes"]),
         cpu_us_per_event=1e6 * result["cpu_seconds"] / events if events else None,
     )
+    return rate, result
 
 
 def _metrics(port: int) -> str:

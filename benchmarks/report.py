@@ -60,6 +60,7 @@ def run(kind: str, rates: dict[str, Rate], extra: dict[str, Any]) -> dict[str, A
         "changelog_bytes_per_event": None,
         "history": None,
         "signals_vs_worker": extra.get("signals"),
+        "native_loops": extra.get("native"),
     }
     worker = rates.get("worker")
     if worker is not None and worker.cpu_us_per_event is not None:

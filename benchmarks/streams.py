@@ -91,7 +91,11 @@ def _natives(
         if name not in paths:
             continue
         key = name.replace("-", "_")
-        rates[key] = contenders.native(name, broker, count, work, inputs=DEFAULT_WIRE, outputs=wire)
+        rates[key], figures = contenders.native(
+            name, broker, count, work, inputs=DEFAULT_WIRE, outputs=wire
+        )
+        extra.setdefault("native", {})[key] = figures
+        _say(f"[{broker.kind}] {name}: {figures}")
         if "worker" in paths:
             extra.setdefault("signals", {})[key] = measures.same_signals(
                 measures.signals(broker, DEFAULT_WIRE), measures.signals(broker, wire)
