@@ -57,6 +57,8 @@ from streams.sizes import output_limit, sized_outputs, topic_limits
 from streams.state import CitizenState
 
 COMMIT_INTERVAL_S = 1.0
+FIRST_EVENT = "native_loop: first event"
+"""Printed (stdout) when the first record is about to be handled."""
 POLL_BATCH = 500
 LINGER_MS = 10  # the worker's producer_linger (streams.app.PRODUCER_LINGER_S)
 
@@ -257,6 +259,7 @@ class Loop:
                 if first is None:
                     first = time.perf_counter()
                     cpu_first = cpu_seconds(os.getpid())
+                    print(FIRST_EVENT, flush=True)  # for benchmarks.profile
                 message = _message(record)
                 await self.processor.handle(message)
                 self.positions[(message.topic, message.partition)] = message.offset + 1

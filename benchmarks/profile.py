@@ -29,6 +29,7 @@ from pathlib import Path
 
 from benchmarks.brokers import running
 from benchmarks.contenders import ROOT, WorkerRun
+from benchmarks.native_loop import FIRST_EVENT
 from benchmarks.streams import BATCH_WIRE, PARTITIONS
 from benchmarks.workload import events, publish
 from schakel.topics import ensure_topics
@@ -128,6 +129,40 @@ def profile_batch(bootstrap_kind: str, count: int, out: Path, work: Path) -> Pat
     return raw
 
 
+def profile_native(bootstrap_kind: str, count: int, out: Path, work: Path) -> Path:
+    """The benchmark-only native loop (:mod:`benchmarks.native_loop`, at least once on the
+    embedded broker, ``eos`` on Apache Kafka), sampled from its first to its last event."""
+    raw = out / "native.txt"
+    mode = "alo" if bootstrap_kind == "embedded" else "eos"
+    with running(bootstrap_kind) as broker:
+        ensure_topics(broker.bootstrap, partitions=PARTITIONS, wire=DEFAULT_WIRE)
+        publish(broker.bootstrap, DEFAULT_WIRE, events(count, 10))
+        command = [sys.executable, "-m", "benchmarks.native_loop", mode, broker.bootstrap]
+        command += [str(count), str(work / "native.json"), "", "bench-native"]
+        env = {
+            **os.environ,
+            "SCHAKEL_PROFILE": broker.profile,
+            "SCHAKEL_KAFKA_BOOTSTRAP": broker.bootstrap,
+            "PYTHONUNBUFFERED": "1",
+        }
+        loop = subprocess.Popen(  # noqa: S603 - our own benchmark module
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE
+        )
+        assert loop.stdout is not None
+        for line in loop.stdout:
+            if line.decode().strip() == FIRST_EVENT:
+                break
+        spy = [_py_spy(), "record", "-r", RATE, "-f", "raw", "-o", str(raw)]
+        subprocess.run(  # noqa: S603 - py-spy on our own benchmark loop
+            [*spy, "--pid", str(loop.pid)], check=True, stdout=subprocess.DEVNULL
+        )
+        if loop.wait(60) != 0:
+            raise RuntimeError(f"the native loop failed (exit {loop.returncode})")
+        figures = (work / "native.json").read_text()
+        print(f"native ({mode}): {figures}")
+    return raw
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -136,15 +171,21 @@ def main() -> None:
     parser.add_argument("--broker", choices=["embedded", "kafka"], default="embedded")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "profile")
     parser.add_argument(
-        "--paths", default="worker,batch", help="comma-separated subset of worker,batch"
+        "--paths",
+        default="worker,batch",
+        help="comma-separated subset of worker,batch,native (native: benchmark only)",
     )
     args = parser.parse_args()
     chosen = [p for p in args.paths.split(",") if p]
-    if not set(chosen) <= {"worker", "batch"}:
-        parser.error("--paths: a subset of worker,batch")
+    if not set(chosen) <= {"worker", "batch", "native"}:
+        parser.error("--paths: a subset of worker,batch,native")
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for name, profile in (("worker", profile_worker), ("batch", profile_batch)):
+        for name, profile in (
+            ("worker", profile_worker),
+            ("batch", profile_batch),
+            ("native", profile_native),
+        ):
             if name not in chosen:
                 continue
             raw = profile(args.broker, args.events, args.out, Path(tmp))
