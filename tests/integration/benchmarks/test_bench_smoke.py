@@ -1,6 +1,7 @@
 """`make bench` at a tiny size: the harness runs end to end on the embedded broker and its last
 line is the summary JSON with positive figures. Speeds are not asserted (a shared machine is
-noisy). Only the paths that need no extra virtual environment run here: the Quix Streams app
+noisy). The benchmark-only native loop runs too, and must write the worker's signal events.
+Only the paths that need no extra virtual environment run here: the Quix Streams app
 needs ``.venv-bench`` (``make bench`` makes it), the latency and history runs start more
 workers than fit in a quick test; each of those is exercised by ``make bench`` itself."""
 
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-PATHS = ("faust_noop", "worker", "batch", "batch2", "core")
+PATHS = ("faust_noop", "worker", "native", "batch", "batch2", "core")
 
 
 def test_bench_runs_and_ends_with_the_summary_json() -> None:
@@ -26,7 +27,7 @@ def test_bench_runs_and_ends_with_the_summary_json() -> None:
             "--broker",
             "embedded",
             "--paths",
-            "faust-noop,worker,batch,batch2,core",
+            "faust-noop,worker,native,batch,batch2,core",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -56,4 +57,7 @@ def test_bench_runs_and_ends_with_the_summary_json() -> None:
     assert figures["state_citizens"] == 50
     assert figures["changelog_bytes_per_event"] > 0
     assert figures["latency"] is None
+    # the benchmark-only native loop wrote the worker's signal events, no more, no fewer
+    assert figures["signals_vs_worker"]["native"]["match"] is True
+    assert figures["signals_vs_worker"]["native"]["records"]["other"] > 0
     assert figures["history"] is None
