@@ -90,6 +90,9 @@ def _natives(
     for name, wire in NATIVE_WIRES.items():
         if name not in paths:
             continue
+        if name == "native-eos" and broker.kind == "embedded":
+            _say(f"[{broker.kind}] {name}: not run (transactions: Apache Kafka only)")
+            continue
         key = name.replace("-", "_")
         rates[key], figures = contenders.native(
             name, broker, count, work, inputs=DEFAULT_WIRE, outputs=wire
