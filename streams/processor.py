@@ -16,7 +16,11 @@ it emits (``uitvoer``) — is changed before the record's first ``await``, so a 
 may run while a record waits for a send, under at-least-once) never writes half a record. If
 that part raises (a defect; or an outage, retried), the citizen's state is restored to what it
 was before the record (:meth:`~streams.state.CitizenState.restore`): a dead-lettered record
-leaves no trace, and re-published later it is processed as new.
+leaves no trace, and re-published later it is processed as new. A stop does not cut a record
+short once it changed the state: a stop that cancels the agent in the middle of a record
+commits once more afterwards, so the record's signal events are all handed over before the
+cancellation goes on (:meth:`Processor._send`), and that commit carries them with the state
+that told them.
 
 At least once (the embedded broker), a crash can therefore lose the outputs of records after
 the last commit, which are then delivered again. If the state had reached the changelog, the
@@ -63,7 +67,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -577,13 +581,26 @@ class Processor:
     ) -> None:
         """Send the signal events of one step (from :meth:`_record`; ``undo`` from
         :meth:`_undo_point`). An outage is waited out at each send, the step staying applied
-        (:meth:`_waiting_out`), so no signal event is lost or sent twice for it. Any other
-        failure, or the task cancelled meanwhile (a rebalance, a stop), undoes the step and
-        raises: a failed record is dead-lettered and leaves no trace, as when the rules fail,
-        and re-published it emits the same changes with the same ids (one already handed over
-        then reaches the topic twice, with one id); a cancelled one is delivered again."""
+        (:meth:`_waiting_out`), so no signal event is lost or sent twice for it.
+
+        The task cancelled meanwhile (a stop: Faust waits for the record in progress first,
+        but not after a crash or while the consumer has no assignment; it then cancels the
+        agent and commits once more) does not cut the step short: it is finished — every
+        signal event handed over, the state telling them — and the cancellation raised after
+        it (:func:`_to_its_end`); the record, not acknowledged, is delivered again and finds
+        itself in the state. Undone instead, a signal event already handed over went into that
+        last commit beside a state that never told it, and the record delivered again could
+        take another course (another arrival order across the topics) that never withdrew it.
+
+        Any other failure (a send refused for good, or cancelled from within) undoes the step
+        and raises: a failed record is dead-lettered and leaves no trace, as when the rules
+        fail, and re-published it emits the same changes with the same ids (one already
+        handed over then reaches the topic twice, with one id)."""
+        if not sends:
+            return
         key = state.subject.encode()
-        try:
+
+        async def each() -> None:
             for signal, payload in sends:
                 headers = event_headers(signal)
                 await self._waiting_out(
@@ -592,9 +609,14 @@ class Processor:
                     ),
                     message,
                 )
+
+        try:
+            cancelled = await _to_its_end(each())
         except BaseException:
             undo()
             raise
+        if cancelled:
+            raise asyncio.CancelledError
 
     @staticmethod
     async def _handed(send: Send, **record: Any) -> None:
@@ -611,6 +633,21 @@ class Processor:
             raise OutputUnavailable(
                 f"the producer did not take a record: {type(cause).__name__}: {cause}"
             ) from exc
+
+
+async def _to_its_end(work: Coroutine[Any, Any, None]) -> bool:
+    """Await ``work`` to its end, even if the awaiting task is cancelled meanwhile (once or
+    more); returns whether it was, for the caller to raise the cancellation then. ``work``'s
+    own failure — a cancellation from within it too — is raised as usual."""
+    task = asyncio.ensure_future(work)  # the current event (Faust's context) goes with it
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.wait((task,))
+        except asyncio.CancelledError:
+            cancelled = True
+    task.result()
+    return cancelled
 
 
 def _outage_in(exc: BaseException | None) -> KafkaError | None:

@@ -403,9 +403,11 @@ def test_a_new_citizen_whose_only_record_is_undone_after_a_flush_leaves_no_entry
 
 
 def test_a_record_cancelled_during_its_send_is_undone() -> None:
-    """Cancelled while a send is awaited (a rebalance or a stop): the record is undone, so
-    its delivery again is processed as new and sends its signal event — also under
-    exactly-once, where a record the state already holds re-sends nothing."""
+    """A send cancelled from within (the producer's own task cancelled: the record not
+    handed over): the record is undone, so its delivery again is processed as new and sends
+    its signal event — also under exactly-once, where a record the state already holds
+    re-sends nothing. (A cancellation of the agent from outside finishes the step instead:
+    the next test.)"""
     worker = Worker()
     worker.processor.resend_redelivered = False
     asyncio.run(worker.handle(message(R2[0], 0)))
@@ -421,6 +423,52 @@ def test_a_record_cancelled_during_its_send_is_undone() -> None:
     assert len(worker.signals.sent) == 1 and not worker.deadletters.sent
     (state,) = worker.table.values()
     assert [e.event.id for e in state.events] == ["w", "p"]
+
+
+def test_a_record_cancelled_after_a_send_was_handed_over_is_finished() -> None:
+    """The agent cancelled from outside (a stop) while the second of a step's two signal
+    events waits for the producer, the first one already handed over: the step is finished
+    — both handed over, the state telling both — and only then does the cancellation go on.
+    Undone, as before, the handed-over signal event reached the stop's last commit (Faust
+    commits after stopping the agent) beside a state that never told it; the step taken again
+    by the partition's next owner, its facts in another order, could then leave that signal
+    neither definitive nor withdrawn (the rebalance test on Apache Kafka, once in CI)."""
+    worker = Worker()
+    worker.processor.resend_redelivered = False
+    warnings = [early_warning("2026-03-06", "S1"), early_warning("2026-03-07", "S2")]
+    asyncio.run(worker.handle(*(message(w, n) for n, w in enumerate(warnings))))
+    (subject,) = worker.table
+    the_tick = tick(date(2026, 4, 30), partition_of(subject, 4))
+
+    async def scenario() -> None:
+        taken = asyncio.Event()
+        waiting = asyncio.Event()
+
+        async def send(**kwargs: Any) -> None:
+            if worker.signals.sent:  # the second: the producer takes it later
+                waiting.set()
+                await taken.wait()
+            worker.signals.sent.append(kwargs)
+
+        worker.processor.send_signal = send
+        task = asyncio.create_task(worker.processor.handle(the_tick))
+        await waiting.wait()
+        task.cancel()
+        await asyncio.sleep(0)  # the cancellation delivered while the send waits
+        taken.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    assert len(worker.signals.sent) == 2
+    worker.processor.flush()  # the stop's last commit
+    (state,) = worker.table.values()
+    told = {dict(s["headers"])["ce_id"] for s in worker.signals.sent}
+    assert len(told) == 2
+    assert len(state.signalen) == 2  # the state holds what was handed over
+    worker.processor.send_signal = worker.signals
+    asyncio.run(worker.handle(the_tick))  # delivered again (its offset was not committed)
+    assert len(worker.signals.sent) == 2  # exactly once: nothing more
 
 
 def test_an_outage_at_the_second_send_of_a_step_sends_the_first_once() -> None:
