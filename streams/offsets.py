@@ -10,7 +10,7 @@ of one fetch: callers that know the broker is Apache Kafka use ``end_offsets`` i
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
@@ -94,6 +94,71 @@ def committed_record_ends(
         todo = {tp: end for tp, end in todo.items() if not result[tp] and starts[tp] > begin[tp]}
         window *= 8
     return result
+
+
+SETTLE_PATIENCE_S = 30.0
+"""How long :func:`settled_ends` waits for the transactions pending on a partition to end
+(a third of Faust's ``broker_request_timeout``, which bounds the recovery step it runs in)."""
+
+
+def settle(
+    stable_ends: Callable[[], Mapping[Any, int]],
+    high_ends: Callable[[], Mapping[Any, int]],
+    *,
+    patience: float = SETTLE_PATIENCE_S,
+    pause: float = 0.05,
+) -> list[Any]:
+    """Wait until no transaction is pending on the partitions: each one's last stable offset
+    (``stable_ends``, the end a ``read_committed`` reader is given) has reached its high
+    watermark (``high_ends``). Returns the partitions still pending after ``patience``
+    seconds (empty: all settled).
+
+    On Apache Kafka, ``commit_transaction`` returns once the commit is decided, before its
+    markers are written to the partitions; until then the last stable offset stays before the
+    transaction's first record, and a ``read_committed`` reader sees the partition as it was
+    before that commit."""
+    deadline = time.monotonic() + patience
+    while True:
+        stable, high = stable_ends(), high_ends()
+        pending = [tp for tp, end in high.items() if stable.get(tp, 0) < end]
+        if not pending or time.monotonic() >= deadline:
+            return pending
+        time.sleep(pause)
+
+
+def settled_ends(
+    bootstrap: str, partitions: Sequence[Any], *, patience: float = SETTLE_PATIENCE_S
+) -> tuple[dict[Any, int], list[Any]]:
+    """:func:`committed_record_ends` of Faust's ``partitions`` once no transaction is pending
+    on them (:func:`settle`), and the partitions still pending after ``patience`` seconds;
+    keyed as given. What the worker's table recovery under exactly-once takes as its
+    highwaters (``streams.recovery``): read before the markers of the worker's own last
+    commit were written, the changelog of a partition it kept in a rebalance ended before
+    that commit, and recovery put back the states as they were one commit earlier."""
+    tps = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+    settings = kafka_client.current().kafka_python()
+    probes = [
+        KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            client_id="schakel-highwater",
+            isolation_level=level,
+            **settings,
+        )
+        for level in ("read_committed", "read_uncommitted")
+    ]
+    stable, high = probes
+    try:
+        pending = settle(
+            lambda: stable.end_offsets(tps), lambda: high.end_offsets(tps), patience=patience
+        )
+        ends = committed_record_ends(stable, tps)
+    finally:
+        for probe in probes:
+            probe.close()
+    by_tp = {TopicPartition(tp.topic, tp.partition): tp for tp in partitions}
+    return {by_tp[tp]: end for tp, end in ends.items()}, [by_tp[tp] for tp in pending]
 
 
 def probe_ends(

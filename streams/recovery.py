@@ -357,17 +357,37 @@ def use_committed_highwaters(bootstrap: str) -> None:
     the previous owner made — seen as events missing from timelines after a hand-over. Here
     the highwater is asked of the broker (``read_committed``) and moved back to the last
     record (:func:`streams.offsets.committed_record_ends`), so that recovery neither stops
-    early nor waits for a transaction marker that never arrives as a record."""
+    early nor waits for a transaction marker that never arrives as a record.
+
+    It is asked once no transaction is pending on the partition
+    (:func:`streams.offsets.settled_ends`). Faust recovers a partition the worker *keeps* in
+    a rebalance again, from where its last recovery ended, applying the worker's own writes
+    since; the rebalance follows right on the worker's commit at the revoke
+    (:mod:`streams.transactions`, defect 4), whose markers Kafka writes after
+    ``commit_transaction`` has returned. Read before they were, the changelog ends one commit
+    early and recovery puts back the states of the commit before, while the outputs and
+    offsets of the last one stand. A partition still pending after the wait (a transaction
+    that hangs) is logged (``worker.recovery_unsettled``) and recovered to its last stable
+    record as before."""
     from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
-    from streams.offsets import committed_record_ends, probe_ends
+    from streams.offsets import SETTLE_PATIENCE_S, settled_ends
 
     if getattr(AIOKafkaConsumerThread, "_schakel_committed_highwaters", False):
         return
     faust_highwaters = AIOKafkaConsumerThread._highwaters
 
     def read_ends(partitions: list[Any]) -> dict[Any, int]:
-        return probe_ends(bootstrap, partitions, committed_record_ends, read_committed=True)
+        ends, pending = settled_ends(bootstrap, partitions)
+        if pending:
+            log.warning(
+                "worker.recovery_unsettled",
+                extra={
+                    "partitions": sorted(f"{tp.topic}:{tp.partition}" for tp in pending),
+                    "waited_s": SETTLE_PATIENCE_S,
+                },
+            )
+        return ends
 
     async def _highwaters(self: Any, partitions: list[Any]) -> Mapping[Any, int]:
         if not self.consumer.in_transaction:

@@ -1,5 +1,5 @@
 """The worker's Kafka transport on Apache Kafka: idempotent producers, and exactly-once
-processing through Faust's transactions with the three defects that make them unsafe fixed.
+processing through Faust's transactions with the four defects that make them unsafe fixed.
 
 Which profile gets what (docs/operations.md, "Delivery guarantees"):
 
@@ -39,6 +39,17 @@ What Faust 0.15.3 gets wrong, and what this module does about it
    a state change could fall into the next transaction, after the offset that caused it was
    committed: lost on a crash. :class:`TrackedBuffer` counts what was queued and what was
    handed to the producer, and a commit waits until the two are equal.
+
+4. *A rebalance forgets what was processed since the last commit.* At a revoke Faust drops
+   the acknowledged offsets of the revoked partitions — with the eager protocol, every
+   assigned one — and only then commits: nothing. The outputs of those records stayed in
+   the open transactions of the partitions the worker kept; table recovery then read the
+   changelog to its last commit and put back the states of then; the records, delivered
+   again, were processed once more, and the first outputs were committed with the second
+   (a signal raised on one arrival order and committed, its state replaced by one that
+   never told it: never withdrawn). :meth:`CommitBetweenRecords.on_partitions_revoked`
+   commits them first. Recovery also waits for the markers of that commit
+   (:func:`streams.recovery.use_committed_highwaters`).
 
 Not guaranteed: exactly-once for consumers reading ``read_uncommitted`` (they also see
 aborted records); for the audit trail (its own producer, acknowledged before an API answer);
@@ -231,7 +242,25 @@ class CommitBetweenRecords(faust_aiokafka.Consumer):  # type: ignore[misc]
     """Faust's consumer whose commit (choosing the offsets to commit, and committing them in
     the transactions) runs between two records under exactly-once: Faust chooses the offsets
     first and commits later, and a record processed in between would have its outputs in
-    the committed transaction but not its offset (defect 2 in the module docstring)."""
+    the committed transaction but not its offset (defect 2 in the module docstring); and
+    which commits before a rebalance makes Faust forget what to commit (defect 4)."""
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        """Under exactly-once, stop the flow, let the record in progress end and commit every
+        acknowledged offset with its outputs (Faust's ``wait_empty``), then hand over to
+        Faust, which first drops the acknowledged offsets of the revoked partitions (defect 4
+        in the module docstring)."""
+        if (
+            revoked
+            and self.in_transaction
+            and isinstance(self.transactions, ExactlyOnceManager)
+            and not self.app.should_stop
+            and self.assignment()
+        ):
+            self.stop_flow()
+            self.app.flow_control.suspend()
+            await self.wait_empty()
+        await super().on_partitions_revoked(revoked)
 
     async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
         transactions = self.transactions if self.in_transaction else None

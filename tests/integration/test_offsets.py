@@ -4,6 +4,7 @@ the real end."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -14,7 +15,12 @@ from kafka.structs import OffsetAndMetadata
 
 from schakel.broker import EmbeddedBroker
 from schakel.kafka_cluster import KafkaCluster
-from streams.offsets import committed_offsets, committed_record_ends, true_end_offsets
+from streams.offsets import (
+    committed_offsets,
+    committed_record_ends,
+    settled_ends,
+    true_end_offsets,
+)
 
 
 def test_true_end_offsets_after_a_multi_record_batch(broker: EmbeddedBroker, unique: str) -> None:
@@ -107,6 +113,71 @@ def test_on_kafka_recovery_reads_to_the_last_committed_record(
     assert (ends[tps[0]], ends[tps[1]], ends[tps[2]]) == (4, 302, 0)
     assert committed_record_ends(consumer, tps) == {tps[0]: 3, tps[1]: 200, tps[2]: 0}
     consumer.close()
+
+
+@pytest.mark.kafka
+def test_on_kafka_recovery_waits_for_a_pending_transaction_to_end(
+    kafka_cluster: KafkaCluster, unique: str
+) -> None:
+    """The highwaters of the worker's table recovery (``settled_ends``) are read once no
+    transaction is pending on the changelog: the end of a partition whose transaction ends
+    while recovery asks includes that transaction's records. Read at once (as before), it
+    ended before them — what a worker that keeps a partition in a rebalance met when the
+    markers of its own last commit were not written yet, and recovery put back older states.
+    A transaction that does not end in time is reported, and the end is the stable one."""
+    topic = f"settle-{unique}"
+    kafka_cluster.ask(lambda admin: admin.create_topics([NewTopic(topic, 2, 1)]))
+    tps = [TopicPartition(topic, p) for p in range(2)]
+    opened, ended = threading.Event(), threading.Event()
+
+    async def transactions() -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=kafka_cluster.bootstrap, transactional_id=f"tx-{unique}"
+        )
+        await producer.start()
+        async with producer.transaction():  # partition 0: records 0-1, committed
+            for i in range(2):
+                await producer.send(topic, f"c{i}".encode(), partition=0)
+        await producer.begin_transaction()  # partition 0: records 3-5, pending for 2 s
+        for i in range(3):
+            await (await producer.send(topic, f"p{i}".encode(), partition=0))
+        opened.set()
+        await asyncio.sleep(2)
+        await producer.commit_transaction()
+        ended.set()
+        await producer.stop()
+
+    writer = threading.Thread(target=lambda: asyncio.run(transactions()), daemon=True)
+    writer.start()
+    assert opened.wait(30)
+    stable = KafkaConsumer(
+        bootstrap_servers=kafka_cluster.bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
+    assert committed_record_ends(stable, tps) == {tps[0]: 2, tps[1]: 0}  # as before: early
+    stable.close()
+    ends, pending = settled_ends(kafka_cluster.bootstrap, tps, patience=30)
+    assert ended.is_set() and pending == []
+    assert ends == {tps[0]: 6, tps[1]: 0}  # 2 records, a marker, 3 records
+    writer.join(30)
+
+    async def hanging() -> None:  # a transaction left open: not waited for beyond patience
+        producer = AIOKafkaProducer(
+            bootstrap_servers=kafka_cluster.bootstrap, transactional_id=f"hang-{unique}"
+        )
+        await producer.start()
+        await producer.begin_transaction()
+        await (await producer.send(topic, b"h", partition=1))
+        await producer.stop()
+
+    asyncio.run(hanging())
+    started = time.monotonic()
+    ends, pending = settled_ends(kafka_cluster.bootstrap, tps, patience=1)
+    assert 1 <= time.monotonic() - started < 15
+    assert pending == [tps[1]]
+    assert ends == {tps[0]: 6, tps[1]: 0}
 
 
 def test_committed_offsets_are_the_groups_commits_and_only_those(
