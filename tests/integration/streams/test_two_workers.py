@@ -119,4 +119,12 @@ def test_partitions_rebalance_when_a_worker_joins_and_leaves(
     finally:
         second.stop()
         first.stop()
-    check(broker.bootstrap, strict_once=False, wire=wire, arrival_order_varies=True)
+    # exactly-once (Apache Kafka): each signal raised is committed once — a rebalance that
+    # put states back one commit had the records since processed twice, both passes' signal
+    # events committed (a signal raised on the first pass's order could then stand in no state)
+    check(
+        broker.bootstrap,
+        strict_once=broker.profile != "embedded",
+        wire=wire,
+        arrival_order_varies=True,
+    )
