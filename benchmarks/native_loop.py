@@ -63,57 +63,21 @@ POLL_BATCH = 500
 LINGER_MS = 10  # the worker's producer_linger (streams.app.PRODUCER_LINGER_S)
 
 
-class _TxProducer:
-    """One transactional producer (``eos``): ``send`` as :class:`BulkProducer`'s."""
+class _TxProducer(BulkProducer):
+    """The batch path's producer, transactional (``eos``): one transaction per interval."""
 
     def __init__(self, bootstrap: str, transactional_id: str) -> None:
-        self.failed: list[str] = []
-        self._producer = confluent_kafka.Producer(
-            {
-                "bootstrap.servers": bootstrap,
-                "acks": "all",
-                "enable.idempotence": True,
-                "transactional.id": transactional_id,
-                "partitioner": "murmur2_random",
-                "linger.ms": LINGER_MS,
-                "queue.buffering.max.messages": 1_000_000,
-                "delivery.report.only.error": True,
-                "on_delivery": self._delivered,
-            }
+        super().__init__(
+            bootstrap, config={"transactional.id": transactional_id, "linger.ms": LINGER_MS}
         )
         self._producer.init_transactions(60)
         self._producer.begin_transaction()
 
-    def _delivered(self, error: Any, _message: Any) -> None:
-        if error is not None:
-            self.failed.append(str(error))
-
-    def send(
-        self,
-        topic: str,
-        *,
-        key: bytes | None = None,
-        value: bytes | None = None,
-        headers: Any = None,
-        partition: int | None = None,
-    ) -> None:
-        options: dict[str, Any] = {"key": key, "value": value}
-        if headers:
-            options["headers"] = list(headers)
-        if partition is not None:
-            options["partition"] = partition
-        while True:
-            try:
-                self._producer.produce(topic, **options)
-                return
-            except BufferError:
-                self._producer.poll(0.05)
-
     def commit(self, offsets: list[Any], group: Any) -> None:
         self._producer.send_offsets_to_transaction(offsets, group, 60)
         self._producer.commit_transaction(60)
-        if self.failed:
-            raise RuntimeError(f"{len(self.failed)} output(s) failed: {self.failed[0]}")
+        if self._failures.count:
+            raise RuntimeError(f"{self._failures.count} output(s) failed: {self._failures.error}")
         self._producer.begin_transaction()
 
 

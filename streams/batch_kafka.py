@@ -24,7 +24,7 @@ Contracts:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -172,9 +172,16 @@ class PartitionReader:
 class BulkProducer:
     """One idempotent producer for every output of a run (module docstring)."""
 
-    def __init__(self, bootstrap: str, *, batch_bytes: int = BATCH_BYTES) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        batch_bytes: int = BATCH_BYTES,
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
         """``batch_bytes``: librdkafka's ``batch.size``, at most the smallest
-        ``max.message.bytes`` of the output topics (:func:`streams.sizes.batch_bytes`)."""
+        ``max.message.bytes`` of the output topics (:func:`streams.sizes.batch_bytes`);
+        ``config``: librdkafka settings over these (the benchmark's transactional loop)."""
         self._failures = _Failures()  # not self: no cycle, the producer ends with this object
         self._producer = confluent_kafka.Producer(
             {
@@ -190,6 +197,7 @@ class BulkProducer:
                 "delivery.report.only.error": True,
                 "on_delivery": self._failures.delivered,
                 **kafka_client.current().librdkafka(),
+                **(config or {}),
             }
         )
         self._sent = 0
