@@ -249,7 +249,10 @@ class CommitBetweenRecords(faust_aiokafka.Consumer):  # type: ignore[misc]
         """Under exactly-once, stop the flow, let the record in progress end and commit every
         acknowledged offset with its outputs (Faust's ``wait_empty``), then hand over to
         Faust, which first drops the acknowledged offsets of the revoked partitions (defect 4
-        in the module docstring)."""
+        in the module docstring). A commit that fails here (a producer fenced: the member was
+        dropped from the group and another owns the partition now) crashes the worker, as at
+        any other commit — its states are ahead of what was committed — and Faust's own part
+        still runs."""
         if (
             revoked
             and self.in_transaction
@@ -259,7 +262,10 @@ class CommitBetweenRecords(faust_aiokafka.Consumer):  # type: ignore[misc]
         ):
             self.stop_flow()
             self.app.flow_control.suspend()
-            await self.wait_empty()
+            try:
+                await self.wait_empty()
+            except Exception as exc:  # raised into Faust's rebalance, it skipped Faust's part
+                await self.crash(exc)
         await super().on_partitions_revoked(revoked)
 
     async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:

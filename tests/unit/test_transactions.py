@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka.errors import ProducerFenced
 from faust.types import TP
 
 from streams.transactions import CommitBetweenRecords, ExactlyOnceManager, TransactionalApp
@@ -128,3 +129,40 @@ def test_a_rebalance_commits_what_was_processed_before_faust_forgets_it() -> Non
     committed, steps = asyncio.run(scenario())
     assert committed == [{FIRST: 8, SECOND: 4}]
     assert steps == ["committed", "faust"]
+
+
+def test_a_commit_that_fails_at_the_revoke_crashes_the_worker_and_faust_goes_on() -> None:
+    """The commit at the revoke fenced (the member was dropped from the group and another
+    owns the partition now): the worker crashes, as at any other commit (its states are ahead
+    of what was committed), and Faust's part of the revoke still runs; raised into Faust's
+    rebalance instead, the error skipped it."""
+
+    async def scenario() -> tuple[BaseException | None, list[str]]:
+        app = TransactionalApp(
+            "schakel-test", broker="kafka://127.0.0.1:1", processing_guarantee="exactly_once"
+        )
+        app.in_worker = True
+        consumer = app.consumer
+        assert isinstance(consumer, CommitBetweenRecords)
+        transactions = consumer.transactions
+        assert isinstance(transactions, ExactlyOnceManager)
+        steps: list[str] = []
+
+        async def fenced(offsets: Mapping[TP, int], start_new_transaction: bool = True) -> bool:
+            raise ProducerFenced()
+
+        async def faust_revoke(revoked: set[TP]) -> None:
+            steps.append("faust")
+
+        transactions.commit = fenced  # type: ignore[method-assign]
+        consumer._on_partitions_revoked = faust_revoke
+        consumer.assignment = lambda: {FIRST}
+        app.topics.acks_enabled_for = lambda topic: True
+        app.flow_control.resume()
+        consumer.ack(Record(FIRST, 7))
+        await consumer.on_partitions_revoked({FIRST})
+        return consumer.crash_reason, steps
+
+    reason, steps = asyncio.run(scenario())
+    assert isinstance(reason, ProducerFenced)
+    assert steps == ["faust"]
