@@ -41,20 +41,27 @@ class Event:
         self.consumer.ack(self.message)
 
 
+def exactly_once() -> tuple[TransactionalApp, CommitBetweenRecords, ExactlyOnceManager]:
+    """The worker's app on Apache Kafka, not started, with transactions on (what ``faust
+    worker`` sets), and its consumer and transaction manager."""
+    app = TransactionalApp(
+        "schakel-test", broker="kafka://127.0.0.1:1", processing_guarantee="exactly_once"
+    )
+    app.in_worker = True
+    consumer = app.consumer
+    assert isinstance(consumer, CommitBetweenRecords)
+    transactions = consumer.transactions
+    assert isinstance(transactions, ExactlyOnceManager)
+    return app, consumer, transactions
+
+
 def test_a_commit_waiting_for_a_record_commits_its_offset_with_its_outputs() -> None:
     """The first record of a partition, processed while a commit waits for it, has its
     offset in that commit: its outputs are in the transaction that commits (found by the
     exactly-once kill test: a restarted worker sent those signal events a second time)."""
 
     async def scenario() -> list[dict[TP, int]]:
-        app = TransactionalApp(
-            "schakel-test", broker="kafka://127.0.0.1:1", processing_guarantee="exactly_once"
-        )
-        app.in_worker = True  # what ``faust worker`` sets: transactions are on
-        consumer = app.consumer
-        assert isinstance(consumer, CommitBetweenRecords)
-        transactions = consumer.transactions
-        assert isinstance(transactions, ExactlyOnceManager)
+        app, consumer, transactions = exactly_once()
         committed: list[dict[TP, int]] = []
 
         async def commit(offsets: Mapping[TP, int], start_new_transaction: bool = True) -> bool:
@@ -95,14 +102,7 @@ def test_a_rebalance_commits_what_was_processed_before_faust_forgets_it() -> Non
     Faust forgets them, the flow stopped first."""
 
     async def scenario() -> tuple[list[dict[TP, int]], list[str]]:
-        app = TransactionalApp(
-            "schakel-test", broker="kafka://127.0.0.1:1", processing_guarantee="exactly_once"
-        )
-        app.in_worker = True
-        consumer = app.consumer
-        assert isinstance(consumer, CommitBetweenRecords)
-        transactions = consumer.transactions
-        assert isinstance(transactions, ExactlyOnceManager)
+        app, consumer, transactions = exactly_once()
         committed: list[dict[TP, int]] = []
         steps: list[str] = []
 
@@ -138,14 +138,7 @@ def test_a_commit_that_fails_at_the_revoke_crashes_the_worker_and_faust_goes_on(
     rebalance instead, the error skipped it."""
 
     async def scenario() -> tuple[BaseException | None, list[str]]:
-        app = TransactionalApp(
-            "schakel-test", broker="kafka://127.0.0.1:1", processing_guarantee="exactly_once"
-        )
-        app.in_worker = True
-        consumer = app.consumer
-        assert isinstance(consumer, CommitBetweenRecords)
-        transactions = consumer.transactions
-        assert isinstance(transactions, ExactlyOnceManager)
+        app, consumer, transactions = exactly_once()
         steps: list[str] = []
 
         async def fenced(offsets: Mapping[TP, int], start_new_transaction: bool = True) -> bool:
