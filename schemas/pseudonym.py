@@ -67,17 +67,23 @@ _MASKED = re.compile(rf"{_DIGIT_RUN.pattern}|(?<!\d){_PRINTED_SPELLING}(?!\d)")
 """For :func:`mask_bsn`: a nine-digit run, or a printed spelling with no digit right next to
 it (wider than :data:`_PRINTED`: it may be part of a longer group)."""
 _RANDOM_TOKEN = re.compile(
-    r"(?<![0-9A-Za-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-    r"|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![0-9A-Za-z])",
+    r"(?<![^\W_])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![^\W_])",
     re.IGNORECASE,
 )
+"""A UUID or hexadecimal digest standing on its own: no letter or digit of any script right
+before or after it (an underscore, a dash or a dot may stand there)."""
 _HEX_LETTERS = re.compile(r"[a-f]", re.IGNORECASE)
 MIN_RANDOM_LETTERS = 4
 
 
+def _is_random(token: str) -> bool:
+    return len(_HEX_LETTERS.findall(token)) >= MIN_RANDOM_LETTERS
+
+
 def _random_token(match: re.Match[str]) -> str:
     token = match.group(0)
-    return "-" if len(_HEX_LETTERS.findall(token)) >= MIN_RANDOM_LETTERS else token
+    return "-" if _is_random(token) else token
 
 
 def holds_bsn(text: str) -> bool:
@@ -127,5 +133,25 @@ def mask_bsn(text: str) -> str:
     (``holds_bsn(mask_bsn(text))`` is false for every text); in addition a printed spelling
     within a longer group of digits (``12 3456 78 901``), which :func:`holds_bsn` does not
     take for a BSN in an identifier. Not masked, as in :func:`holds_bsn`: a longer run of
-    digits (``1234567890``), digits split by other characters."""
-    return _MASKED.sub(MASK, text)
+    digits (``1234567890``), digits split by other characters.
+
+    Inside a random token (a UUID or hexadecimal digest with at least
+    :data:`MIN_RANDOM_LETTERS` letters, as :func:`holds_bsn` defines it: a pseudonym, an event
+    or dead-letter id) only nine digits that could be a BSN (:func:`could_be_bsn`) are
+    masked: the others were masked before, so a log line's pseudonym often could not be found
+    again; still masked there, a number that is one stays hidden."""
+    found = [m for m in _RANDOM_TOKEN.finditer(text) if _is_random(m.group(0))]
+    if not found:
+        return _MASKED.sub(MASK, text)
+    parts: list[str] = []
+    done = 0
+    for match in found:
+        parts.append(_MASKED.sub(MASK, text[done : match.start()]))
+        parts.append(_DIGIT_RUN.sub(_mask_if_bsn, match.group(0)))
+        done = match.end()
+    parts.append(_MASKED.sub(MASK, text[done:]))
+    return "".join(parts)
+
+
+def _mask_if_bsn(match: re.Match[str]) -> str:
+    return MASK if could_be_bsn(match.group(0)) else match.group(0)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -8,6 +10,7 @@ from schemas.exceptions import InvalidBsn
 from schemas.pseudonym import (
     MASK,
     Pseudonymiser,
+    could_be_bsn,
     elfproef,
     holds_bsn,
     mask_bsn,
@@ -101,3 +104,55 @@ def test_mask_bsn_masks_every_spelling_holds_bsn_recognises(
 @given(st.lists(st.one_of(st.text(max_size=12), spelled_bsns()), max_size=6))
 def test_nothing_holds_bsn_finds_survives_mask_bsn(parts: list[str]) -> None:
     assert not holds_bsn(mask_bsn("".join(parts)))
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "ea060d9ea9ed123456789dc96ba3fdcf",  # a pseudonym (32 hex): 123456789 fails the elfproef
+        "36ebc848-8d60-4d98-9438-a123456789bc",  # a UUID
+        "4119a833601aed2a8b01c123456789dabcdef0ab",  # a 40-hex digest
+    ],
+)
+def test_mask_bsn_leaves_a_random_tokens_digits_that_are_no_bsn(token: str) -> None:
+    """A pseudonym or id in a log line stays findable; the same digits elsewhere are masked."""
+    line = f"worker.recovery subject={token} id:{token}."
+    assert mask_bsn(line) == line
+    assert mask_bsn(f"x {token}0 y") == f"x {token}0 y".replace("123456789", MASK)
+
+
+@pytest.mark.parametrize(
+    ("token", "masked"),
+    [
+        ("ea060d9ea9ed999990111dc96ba3fdcf", "ea060d9ea9ed*********dc96ba3fdcf"),
+        ("36ebc848-8d60-4d98-9438-a999990111bc", "36ebc848-8d60-4d98-9438-a*********bc"),
+        ("00000000999990111000000000000000", "00000000999990111000000000000000"),  # no letters:
+    ],
+)
+def test_mask_bsn_masks_a_bsn_inside_a_random_token(token: str, masked: str) -> None:
+    """Nine digits inside a token that pass the elfproef are masked all the same; a token
+    without letters is no random token: there a run of more than nine digits stays, as in
+    any text."""
+    assert mask_bsn(f"id={token};") == f"id={masked};"
+
+
+@st.composite
+def tokens_around_a_bsn(draw: st.DrawFn) -> str:
+    """A 32-hex token (a pseudonym's shape) with a number that passes the elfproef in it."""
+    first8 = draw(st.text("0123456789", min_size=8, max_size=8))
+    bsn = next((first8 + d for d in "0123456789" if elfproef(first8 + d)), None)
+    assume(bsn is not None)
+    assert bsn is not None
+    at = draw(st.integers(0, 23))
+    hexes = st.text("0123456789abcdef", min_size=23, max_size=23)
+    rest = draw(hexes.filter(lambda h: sum(c.isalpha() for c in h) >= 4))
+    return rest[:at] + bsn + rest[at:]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(st.text(max_size=12), spelled_bsns(), tokens_around_a_bsn()), max_size=6))
+def test_no_nine_digits_that_could_be_a_bsn_survive_mask_bsn(parts: list[str]) -> None:
+    """Not even inside a random token (where :func:`holds_bsn` does not look)."""
+    masked = mask_bsn("".join(parts))
+    for run in re.findall(r"(?<!\d)\d{9}(?!\d)", masked):
+        assert not could_be_bsn(run)
