@@ -53,65 +53,40 @@ offsets are not committed), and an event registered at or before its citizen's e
 is dropped as erased. **History limit** and **duplicates** as in the worker: records are
 inserted in the order they are read (offset order per topic partition).
 
-**Output size** (:mod:`streams.sizes`): the signals, dead letters and states of the streaming
-path, also at the limit. The worker checks a citizen's state and snapshot after every event
-and clock tick, with the signals as that step left them (withdrawn ones and the signal events
-remembered included): an event that would make them too large is undone and dead-lettered, a
-tick that would is not applied to that citizen. These checks only measure a citizen whose
-events' wire bytes reach a quarter of the limit (:func:`streams.sizes.measured`); below, none
-can fail, so such a citizen is inserted and assessed once as above, with no per-event work.
-A citizen at or past it after the inserts is *redone* with the worker's per-event semantics
-(:meth:`BatchRebuild._stream`): its state before this run (read again from the changelog,
-the run's erasures applied) and its records of this run (read again from its partition, in
-offset order per topic partition, the topics interleaved by record timestamp) are applied
-one by one with the worker's pure functions — :func:`~streams.state.apply_event`, the
-signal events encoded and remembered, :func:`~streams.sizes.check_citizen` — each event that
-would make the outputs too large undone and dead-lettered as the worker does (stage
-``accept``, class ``OutputTooLarge``, with the record's topic, partition and offset), and
-every signal change of every step sent, as the worker sends it. Then, with ``until``, the
-end-of-replay tick (:func:`~streams.state.advance_clock`, as the worker applies the broadcast
-tick of ``schakel replay``): one that would make the outputs too large is not applied to that
-citizen — state, clock and signals as after its last event — logged
-(``batch.tick_too_large``) and counted (``too_large``), as the worker's
-:class:`~streams.sizes.TickTooLarge`; there is no tick record to dead-letter. A history-limit
-refusal of the first pass is dead-lettered at the end of its partition unless its citizen is
-redone (the redo decides anew), and a redone citizen's counts are the redo's. Cost: for those
-citizens the worker's, plus one more read of their partition.
+**Output size**: the signals, dead letters and states of the streaming path, also at the
+output limit. A citizen whose events' wire bytes reach a quarter of the limit after the
+inserts is not assessed once but *redone* event by event with the worker's semantics, each
+event that would make its outputs too large dead-lettered as the worker does
+(:mod:`streams.batch_citizens`, which writes the signal events and dead letters).
 """
 
 from __future__ import annotations
 
-import heapq
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from schemas import kafka_client
-from schemas.binding import deadletter_record, event_headers, record_headers
 from schemas.exceptions import SerdeError
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import VERGETEN_SCHEMA, Wire
+from streams.batch_citizens import BatchStats, CitizenWriter, Sender
 from streams.batch_decode import FastIngest
 from streams.batch_jobs import run_forked
 from streams.batch_kafka import BATCH_BYTES, BulkProducer, PartitionReader, Record, Span
-from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, StateCodec, snapshot_record
 from streams.gc_tuning import fewer_collections
 from streams.ingest import IngestError
 from streams.offsets import end_offsets
-from streams.processor import SIGNAL_TYPES, partition_of
-from streams.signals import SignalChange, encoded_signals
+from streams.outputs import CitizenOutputs
+from streams.processor import partition_of
 from streams.sizes import (
-    PRODUCER_MAX_REQUEST_BYTES,
-    RECORD_OVERHEAD,
-    OutputTooLarge,
     batch_bytes,
-    check_citizen,
     measured,
     output_limit,
     sized_outputs,
@@ -121,36 +96,12 @@ from streams.state import (
     CitizenState,
     Engine,
     HistoryLimitError,
-    Outcome,
     StoredEvent,
-    advance_clock,
-    apply_event,
     close_replay,
     erase,
 )
 
 log = logging.getLogger("schakel.streams")
-
-
-@dataclass
-class BatchStats:
-    read: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    deadlettered: int = 0
-    erased: int = 0
-    citizens: int = 0
-    signal_events: int = 0
-    misplaced: int = 0
-    """Records found in another partition than their citizen's key (second round)."""
-    too_large: int = 0
-    """Citizens the end-of-replay tick was not applied to: it would have made their state or
-    snapshot too large (:meth:`BatchRebuild._stream`, the worker's ``TickTooLarge``)."""
-
-    def add(self, other: BatchStats) -> None:
-        """Add the counts of ``other`` (a worker process's) to these."""
-        for item in fields(self):
-            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
 
 
 @dataclass(frozen=True)
@@ -174,23 +125,6 @@ size")."""
 Redo = Callable[[Collection[str]], dict[str, tuple[CitizenState | None, list[Any]]]]
 """For citizens of one partition to redo: each one's state before this run (``None``: none)
 and its records of this run, in the order to apply them."""
-
-
-class Sender(Protocol):
-    """Where outputs go (:class:`~streams.batch_kafka.BulkProducer`)."""
-
-    def send(
-        self,
-        topic: str,
-        *,
-        key: bytes | None = None,
-        value: bytes | None = None,
-        headers: Sequence[tuple[str, bytes]] | None = None,
-        partition: int | None = None,
-    ) -> None: ...
-
-    def flush(self) -> None:
-        """Return once every record sent was acknowledged; raise if one was not."""
 
 
 class BatchRebuild:
@@ -235,13 +169,32 @@ class BatchRebuild:
         self.source = source
         self.history_limit = history_limit
         self._ask_limit = max_output_bytes is None
-        self.max_output_bytes = (
-            PRODUCER_MAX_REQUEST_BYTES - RECORD_OVERHEAD
-            if max_output_bytes is None
-            else max_output_bytes
-        )
-        self.codec = StateCodec(serializer, deserializer, self.changelog)
+        self.outputs = CitizenOutputs(wire, serializer, deserializer, source)
+        """The records written for a citizen, encoded as the worker encodes them."""
         self.fast = FastIngest(deserializer, wire)
+        self.citizens = CitizenWriter(
+            wire=wire,
+            engine=engine,
+            outputs=self.outputs,
+            fast=self.fast,
+            source=source,
+            history_limit=history_limit,
+            partitions=partitions,
+        )
+        """Writes signal events and dead letters, and redoes a citizen near the limit."""
+        if max_output_bytes is not None:
+            self.max_output_bytes = max_output_bytes
+
+    @property
+    def max_output_bytes(self) -> int:
+        """The largest state or snapshot record an event may leave its citizen with, and the
+        largest dead letter (:attr:`CitizenWriter.limit
+        <streams.batch_citizens.CitizenWriter.limit>`)."""
+        return self.citizens.limit
+
+    @max_output_bytes.setter
+    def max_output_bytes(self, limit: int) -> None:
+        self.citizens.limit = limit
 
     # --- reading --------------------------------------------------------------------------
 
@@ -273,7 +226,7 @@ class BatchRebuild:
 
     def _decode_state(self, payload: bytes) -> CitizenState:
         """:meth:`StateCodec.decode`, with the events decoded by :class:`FastIngest`."""
-        return self.codec.decode(payload, self.fast.event)
+        return self.outputs.codec.decode(payload, self.fast.event)
 
     def _committed(self, tps: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         group = KafkaConsumer(
@@ -332,7 +285,7 @@ class BatchRebuild:
         )
         reader = self._reader()
         producer = self._producer() if self.jobs == 1 else None
-        self._prepare()
+        self.outputs.prepare()
         try:
             plan = self._plan(meta, reader)
             if producer is not None:
@@ -464,7 +417,9 @@ class BatchRebuild:
             for subject, at in erasures:
                 if subject in wanted:
                     before[subject] = erase(before.get(subject), subject, at)
-            return self._gathered(before, wanted, (r for chunk in reader.read(on) for r in chunk))
+            return self.citizens.gathered(
+                before, wanted, (r for chunk in reader.read(on) for r in chunk)
+            )
 
         self._finish(
             states,
@@ -512,13 +467,6 @@ class BatchRebuild:
             reader.close()
         return stats, misplaced
 
-    def _prepare(self) -> None:
-        """The schema id of everything the run writes, looked up before anything is written."""
-        for name in SIGNAL_TYPES:
-            self.serializer.prepare(self.wire.signalen, name)
-        self.serializer.prepare(self.wire.tijdlijnen, SNAPSHOT_SCHEMA)
-        self.serializer.prepare(self.changelog, STATE_SCHEMA)
-
     def _erase(
         self,
         states: dict[str, CitizenState],
@@ -540,9 +488,7 @@ class BatchRebuild:
         if not erased:
             return
         for subject in sorted(erased):
-            tombstone = record_headers(
-                SNAPSHOT_SCHEMA, f"tombstone:{subject}", source=self.source, subject=subject
-            )
+            tombstone = self.outputs.tombstone(subject)
             producer.send(self.wire.tijdlijnen, key=subject.encode(), value=None, headers=tombstone)
         producer.flush()
         self._write_states([states[subject] for subject in sorted(erased)], producer)
@@ -553,7 +499,7 @@ class BatchRebuild:
             producer.send(
                 self.changelog,
                 key=state.subject.encode(),
-                value=self.codec.encode(state),
+                value=self.outputs.codec.encode(state),
                 partition=self._home(state.subject),
             )
 
@@ -577,10 +523,12 @@ class BatchRebuild:
 
         A citizen whose outputs the worker's size check would measure
         (:func:`streams.sizes.measured`) is not assessed once but redone event by event as
-        the worker does it (module docstring, "Output size"): :meth:`_stream` on its state
+        the worker does it (module docstring, "Output size"): :meth:`CitizenWriter.redo
+        <streams.batch_citizens.CitizenWriter.redo>` on its state
         before this run and its records of this run from ``redo`` (asked once, for every
         such citizen with records in this run; one without keeps its state, only the tick
-        is applied), the first pass's counts of it taken back (:meth:`_untally`) and its
+        is applied), the first pass's counts of it taken back (:meth:`CitizenWriter.untally
+        <streams.batch_citizens.CitizenWriter.untally>`) and its
         history-limit refusals decided anew.
 
         The states come last because a state on the changelog is what tells the next run that
@@ -599,8 +547,8 @@ class BatchRebuild:
             key = subject.encode()
             if subject in near:
                 before, records = again.get(subject, (state, []))
-                self._untally(state, before, records, held.pop(subject, []), stats)
-                state = self._stream(
+                self.citizens.untally(state, before, records, held.pop(subject, []), stats)
+                state = self.citizens.redo(
                     subject, before, records, until=until, producer=producer, stats=stats
                 )
                 if not state.events:  # every event of it refused: nothing to show
@@ -610,154 +558,22 @@ class BatchRebuild:
                 continue
             else:
                 outcome = close_replay(state, self.engine, until=until)
-                self._send_signals(key, self._encoded(outcome.changes), producer, stats)
+                self.citizens.send_signals(
+                    key, self.outputs.signals(outcome.changes), producer, stats
+                )
                 clock = outcome.clock
-            snapshot = self.serializer.encode(
-                self.wire.tijdlijnen, SNAPSHOT_SCHEMA, snapshot_record(state, clock)
-            )
-            producer.send(
-                self.wire.tijdlijnen,
-                key=key,
-                value=snapshot,
-                headers=record_headers(
-                    SNAPSHOT_SCHEMA, snapshot, source=self.source, subject=subject
-                ),
-            )
+            snapshot, headers = self.outputs.snapshot(state, clock)
+            producer.send(self.wire.tijdlijnen, key=key, value=snapshot, headers=headers)
             state.drop_derived()  # memory: kept until the states are written
             done.append(state)
             stats.citizens += 1
         for subject in sorted(held):  # refused for the history limit, by the worker too
             for record, exc in held[subject]:
-                self._deadletter(record, exc, producer, stats)
+                self.citizens.deadletter(record, exc, producer, stats)
         held.clear()
         if done:
             producer.flush()
             self._write_states(done, producer)
-
-    def _encoded(self, changes: Iterable[SignalChange]) -> list[tuple[Any, bytes]]:
-        """The signal events of ``changes`` and their payloads, as the worker encodes them."""
-        return encoded_signals(
-            changes, self.source, lambda event: self.serializer(event, self.wire.signalen)
-        )
-
-    def _send_signals(
-        self, key: bytes, sends: list[tuple[Any, bytes]], producer: Sender, stats: BatchStats
-    ) -> None:
-        for event, payload in sends:
-            producer.send(self.wire.signalen, key=key, value=payload, headers=event_headers(event))
-            stats.signal_events += 1
-
-    def _gathered(
-        self, before: dict[str, CitizenState], wanted: set[str], records: Iterable[Any]
-    ) -> dict[str, tuple[CitizenState | None, list[Any]]]:
-        """:data:`Redo`'s answer: per citizen of ``wanted`` its state in ``before`` and its
-        records among ``records`` (those that decode), in offset order per topic partition,
-        the topics interleaved by record timestamp (stable: ties in topic and partition
-        order), so a redo's order does not depend on how a read interleaved them."""
-        found: dict[str, dict[tuple[str, int], list[Any]]] = {s: {} for s in wanted}
-        for record in records:
-            try:
-                subject, _ = self.fast.decode(record.value or b"", record.topic)
-            except IngestError:
-                continue  # dead-lettered by the first pass, whoever's it was
-            if subject in found:
-                found[subject].setdefault((record.topic, record.partition), []).append(record)
-        out: dict[str, tuple[CitizenState | None, list[Any]]] = {}
-        for subject, by_place in found.items():
-            lists = [by_place[place] for place in sorted(by_place)]
-            ordered = list(heapq.merge(*lists, key=lambda r: r.timestamp or 0))
-            out[subject] = (before.get(subject), ordered)
-        return out
-
-    @staticmethod
-    def _untally(
-        first: CitizenState,
-        before: CitizenState | None,
-        records: Sequence[Any],
-        refused: Sequence[Any],
-        stats: BatchStats,
-    ) -> None:
-        """Take back what the first pass counted for a citizen to be redone from ``before``
-        over ``records`` (every record of it the first pass read; ``refused``: those it
-        refused for the history limit, not counted yet): its accepted events (those it added
-        to the state) and duplicates (the rest but the erased, which the redo does not count
-        again: the marker is the same)."""
-        accepted = len(first.events) - (0 if before is None else len(before.events))
-        erased = 0 if before is None else sum(1 for r in records if before.erased(r.timestamp))
-        stats.accepted -= accepted
-        stats.duplicates -= len(records) - accepted - erased - len(refused)
-
-    def _stream(
-        self,
-        subject: str,
-        before: CitizenState | None,
-        records: Sequence[Any],
-        *,
-        until: date | None,
-        producer: Sender,
-        stats: BatchStats,
-    ) -> CitizenState:
-        """The worker's path for one citizen (module docstring, "Output size"): ``records``
-        applied to ``before`` one by one as ``Processor._event`` applies them on the replay
-        clock, then the end-of-replay tick to ``until`` as ``Processor._klok`` applies a
-        broadcast tick. Each step's signal events are encoded, remembered under its trigger
-        (the record's topic, partition and offset; the tick, which is no record:
-        ``<klok topic>:<partition>:-1``) and size-checked with the state
-        (:meth:`_check`) before they are sent; an event that fails is undone and
-        dead-lettered, a tick that fails is undone and counted (``too_large``). Returns the
-        citizen's state."""
-        state = before if before is not None else CitizenState(subject=subject)
-        key = subject.encode()
-        for record in records:
-            value = record.value or b""
-            _, event = self.fast.decode(value, record.topic)  # it decoded in the first pass
-            if state.erased(record.timestamp):
-                continue  # counted by the first pass
-            trigger = f"{record.topic}:{record.partition}:{record.offset}"
-            saved = state.savepoint()
-            try:
-                outcome = apply_event(
-                    state,
-                    StoredEvent(event, value),
-                    self.engine,
-                    today=None,
-                    history_limit=self.history_limit,
-                )
-                sends = self._step(state, outcome, trigger) if outcome.accepted else []
-            except IngestError as exc:  # the history limit, or the outputs too large
-                state.restore(saved, event)
-                self._deadletter(record, exc, producer, stats)
-                continue
-            if not outcome.accepted:
-                stats.duplicates += 1
-                continue
-            stats.accepted += 1
-            self._send_signals(key, sends, producer, stats)
-        if until is None or not state.events:
-            return state
-        saved = state.savepoint()
-        try:
-            outcome = advance_clock(state, until, self.engine, today=None)
-            sends = self._step(state, outcome, f"{self.wire.klok}:{self._home(subject)}:-1")
-        except OutputTooLarge as exc:  # as the worker: this citizen left as it was
-            state.restore(saved)
-            stats.too_large += 1
-            log.warning(
-                "batch.tick_too_large",
-                extra={"output": exc.output, "size": exc.size, "limit": exc.limit},
-            )
-            return state
-        self._send_signals(key, sends, producer, stats)
-        return state
-
-    def _step(self, state: CitizenState, outcome: Outcome, trigger: str) -> list[tuple[Any, bytes]]:
-        """``Processor._record`` without Faust: the step's signal events encoded and
-        remembered (``uitvoer``), then the size check; returns what to send."""
-        sends = self._encoded(outcome.changes)
-        if sends:
-            state.remember_output(trigger, [payload for _, payload in sends])
-        self._check(state, outcome.clock)
-        return sends
 
     def _second_round(
         self,
@@ -797,7 +613,7 @@ class BatchRebuild:
             ) -> dict[str, tuple[CitizenState | None, list[Any]]]:
                 """Their states as the first round wrote them, and their records here."""
                 before = self._states(reader, spans, only=set(wanted))
-                return self._gathered(before, set(wanted), records)
+                return self.citizens.gathered(before, set(wanted), records)
 
             self._finish(
                 states, touched, until, producer, stats, touched=touched, held=held, redo=redo
@@ -843,7 +659,7 @@ class BatchRebuild:
             held.setdefault(subject, []).append((record, exc))
             return
         except IngestError as exc:  # invalid
-            self._deadletter(record, exc, producer, stats)
+            self.citizens.deadletter(record, exc, producer, stats)
             return
         states[subject] = state
         if accepted:
@@ -851,46 +667,6 @@ class BatchRebuild:
             touched.add(subject)
         else:
             stats.duplicates += 1
-
-    def _deadletter(
-        self, record: Any, exc: IngestError, producer: Sender, stats: BatchStats
-    ) -> None:
-        """Dead-letter ``record`` for ``exc`` as the worker does (its stage, reason and
-        headers; the original's topic, partition and offset)."""
-        letter = deadletter_record(
-            record.headers or (),
-            key=record.key,
-            value=record.value,
-            limit=self.max_output_bytes,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            stage=exc.stage,
-            error=exc,
-            source=self.source,
-            time=None,
-            timestamp=record.timestamp,
-        )
-        producer.send(
-            self.wire.deadletter_streams,
-            key=letter.key,
-            value=letter.value,
-            headers=letter.headers,
-        )
-        stats.deadlettered += 1
-
-    def _check(self, state: CitizenState, clock: date | None) -> None:
-        """:func:`streams.sizes.check_citizen`: the outputs :meth:`_finish` would write (the
-        worker's ``Processor._check_size``)."""
-        check_citizen(
-            state,
-            clock,
-            self.max_output_bytes,
-            codec=self.codec,
-            serializer=self.serializer,
-            snapshot_topic=self.wire.tijdlijnen,
-            source=self.source,
-        )
 
     def _commit(self, end: dict[TopicPartition, int]) -> None:
         group = KafkaConsumer(

@@ -75,23 +75,21 @@ from typing import Any, Literal
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from kafka.partitioner.default import murmur2
 
-from schemas.binding import deadletter_record, event_headers, record_headers
+from schemas.binding import event_headers
 from schemas.exceptions import SerdeError, TransientError
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import KLOK_SCHEMA, VERGETEN_SCHEMA, Wire
 from streams.batch_decode import FastIngest
-from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, StateCodec, snapshot_record
 from streams.exceptions import OutputUnavailable
 from streams.ingest import IngestError
 from streams.metrics import WorkerMetrics
 from streams.model import TimelineEvent
-from streams.signals import encoded_signals
+from streams.outputs import CitizenOutputs
 from streams.sizes import (
     PRODUCER_MAX_REQUEST_BYTES,
     RECORD_OVERHEAD,
     OutputTooLarge,
     TickTooLarge,
-    check_citizen,
 )
 from streams.state import (
     CitizenState,
@@ -112,9 +110,6 @@ RETRY_MAX_S = 30.0
 WARM_CITIZENS = 4096
 """How many recently changed citizens keep the rules' results between flushes (the rest
 recompute every rule at their next event: the same result, more work)."""
-SIGNAL_TYPES = tuple(
-    f"nl.schakel.signalen.{k}" for k in ("gesignaleerd", "opgelost", "ingetrokken")
-)
 Send = Callable[..., Awaitable[Any]]
 Queue = Callable[..., Any]
 """A synchronous send: hands a record to the producer's buffer (Faust's ``send_soon``)."""
@@ -206,7 +201,9 @@ class Processor:
         self.on_due = on_due
         self.resend_redelivered = resend_redelivered
         self.max_output_bytes = max_output_bytes
-        self.state_codec = StateCodec(serializer, deserializer, wire.changelog)
+        self.outputs = CitizenOutputs(wire, serializer, deserializer, source)
+        """The records written for a citizen (signal events, snapshot, state), encoded as the
+        batch path encodes them."""
         self.unavailable = False
         """True while a record waits for an outage to end (``/ready`` answers 503)."""
         self.retry_first_s = RETRY_FIRST_S
@@ -268,10 +265,7 @@ class Processor:
         outage can only stop a record before it changed anything."""
         if self._prepared:
             return
-        for name in SIGNAL_TYPES:
-            self.serializer.prepare(self.wire.signalen, name)
-        self.serializer.prepare(self.wire.tijdlijnen, SNAPSHOT_SCHEMA)
-        self.serializer.prepare(self.wire.changelog, STATE_SCHEMA)
+        self.outputs.prepare()
         self._prepared = True
 
     async def _process(self, message: Message) -> None:
@@ -301,19 +295,12 @@ class Processor:
     async def _deadletter(
         self, message: Message, stage: str, reason: str, exc: BaseException
     ) -> None:
-        letter = deadletter_record(
-            message.headers,
-            key=message.key,
-            value=message.value,
-            limit=self.max_output_bytes,
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
+        letter = self.outputs.deadletter(
+            message,
             stage=stage,
             error=exc,
-            source=self.source,
+            limit=self.max_output_bytes,
             time=datetime.now(UTC).isoformat(timespec="milliseconds"),
-            timestamp=message.timestamp,
         )
         await self._handed(
             self.send_deadletter, key=letter.key, value=letter.value, headers=letter.headers
@@ -355,9 +342,7 @@ class Processor:
                 self._delete(subject, partition)
                 continue
             self.store_state(subject, state, partition)
-            record = snapshot_record(state, clock)
-            value = self.serializer.encode(self.wire.tijdlijnen, SNAPSHOT_SCHEMA, record)
-            headers = record_headers(SNAPSHOT_SCHEMA, value, source=self.source, subject=subject)
+            value, headers = self.outputs.snapshot(state, clock)
             self.queue_snapshot(
                 key=subject.encode(), value=value, headers=headers, partition=partition
             )
@@ -372,9 +357,7 @@ class Processor:
         """:meth:`flush` of a blank state: the table entry deleted and the snapshot
         tombstoned, as if the citizen had never been written."""
         self.delete_state(subject, partition)
-        headers = record_headers(
-            SNAPSHOT_SCHEMA, f"tombstone:{subject}", source=self.source, subject=subject
-        )
+        headers = self.outputs.tombstone(subject)
         self.queue_snapshot(key=subject.encode(), value=None, headers=headers, partition=partition)
         del self._dirty[subject]
         self._warm.pop(subject, None)
@@ -488,9 +471,7 @@ class Processor:
             return
         self._dirty.pop(subject, None)
         self.table[subject] = state
-        headers = record_headers(
-            SNAPSHOT_SCHEMA, f"tombstone:{subject}", source=self.source, subject=subject
-        )
+        headers = self.outputs.tombstone(subject)
         await self._handed(self.send_snapshot, key=subject.encode(), value=None, headers=headers)
         self.metrics.forgotten.inc()
         log.info("worker.citizen_forgotten")
@@ -517,12 +498,10 @@ class Processor:
         :class:`~streams.sizes.OutputTooLarge` before anything is counted if the citizen's
         state or snapshot would now be larger than :attr:`max_output_bytes` (an event or a
         clock tick alike: the flush must never hand Kafka a record it refuses)."""
-        sends = encoded_signals(
-            outcome.changes, self.source, lambda event: self.serializer(event, self.wire.signalen)
-        )
+        sends = self.outputs.signals(outcome.changes)
         if sends:
             state.remember_output(trigger, [payload for _, payload in sends])
-        self._check_size(state, outcome.clock)
+        self.outputs.check(state, outcome.clock, self.max_output_bytes)
         self._mark(state, outcome.clock)
         if outcome.due is not None:
             self.on_due(state.subject, outcome.due)
@@ -534,18 +513,6 @@ class Processor:
             }[change.kind]
             counter.labels(change.signal.regel).inc()
         return sends
-
-    def _check_size(self, state: CitizenState, clock: date | None) -> None:
-        """:func:`streams.sizes.check_citizen`: the outputs :meth:`flush` would write."""
-        check_citizen(
-            state,
-            clock,
-            self.max_output_bytes,
-            codec=self.state_codec,
-            serializer=self.serializer,
-            snapshot_topic=self.wire.tijdlijnen,
-            source=self.source,
-        )
 
     def _undo_point(
         self, state: CitizenState, event: TimelineEvent | None = None

@@ -23,6 +23,10 @@ from schemas.envelope import Event
 from streams.model import Signal, SignalStatus
 
 ChangeKind = Literal["gesignaleerd", "opgelost", "ingetrokken"]
+SIGNAL_TYPES = tuple(
+    f"nl.schakel.signalen.{k}" for k in ("gesignaleerd", "opgelost", "ingetrokken")
+)
+"""The CloudEvents types of the signal events, one per :data:`ChangeKind`."""
 
 
 @dataclass(frozen=True)

@@ -37,12 +37,8 @@ from datetime import date
 from typing import Any
 
 from schemas import kafka_client
-from schemas.binding import record_headers
-from schemas.serde import RecordSerializer
 from schemas.wire import Wire
-from streams.codec import SNAPSHOT_SCHEMA, StateCodec, snapshot_record
 from streams.ingest import IngestError
-from streams.state import CitizenState
 
 log = logging.getLogger("schakel.streams")
 
@@ -191,34 +187,3 @@ def check_outputs(
         found = size()
         if found > limit:
             raise OutputTooLarge(output, found, limit)
-
-
-def check_citizen(
-    state: CitizenState,
-    clock: date | None,
-    limit: int,
-    *,
-    codec: StateCodec,
-    serializer: RecordSerializer,
-    snapshot_topic: str,
-    source: str,
-) -> None:
-    """:func:`check_outputs` for ``state``: its changelog record (``codec``, keyed by the
-    pseudonym) and its timeline snapshot on ``snapshot_topic`` at ``clock`` with its
-    headers, as the worker's flush and the batch path write them."""
-    key = len(state.subject.encode())
-
-    def state_size() -> int:
-        return key + len(codec.encode(state))
-
-    def snapshot_size() -> int:
-        value = serializer.encode(snapshot_topic, SNAPSHOT_SCHEMA, snapshot_record(state, clock))
-        headers = record_headers(SNAPSHOT_SCHEMA, value, source=source, subject=state.subject)
-        return key + len(value) + sum(len(k) + len(v) for k, v in headers)
-
-    check_outputs(
-        state.payload_bytes,
-        limit,
-        state=state_size,
-        snapshot=snapshot_size,
-    )

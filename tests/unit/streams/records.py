@@ -14,7 +14,8 @@ from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import DEFAULT_WIRE
-from streams.batch import BatchRebuild, BatchStats, Held
+from streams.batch import BatchRebuild, Held
+from streams.batch_citizens import BatchStats
 from streams.ingest import IngestError
 from streams.metrics import WorkerMetrics
 from streams.processor import Message, Processor

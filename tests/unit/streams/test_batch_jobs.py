@@ -15,7 +15,7 @@ import pytest
 
 from schemas.exceptions import TransientError
 from streams import batch_jobs
-from streams.batch import BatchStats
+from streams.batch_citizens import BatchStats
 from streams.batch_jobs import BatchJobFailed, BatchJobInterrupted, run_forked
 from streams.batch_kafka import BatchDeliveryError, Record
 from tests.processes import gone

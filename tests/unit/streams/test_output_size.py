@@ -27,7 +27,6 @@ from streams.sizes import (
     PRODUCER_MAX_REQUEST_BYTES,
     RECORD_OVERHEAD,
     OutputTooLarge,
-    check_citizen,
     check_outputs,
     output_limit,
 )
@@ -161,15 +160,7 @@ def outputs(worker: Worker, state: CitizenState) -> int:
     processor = worker.processor
     clock = state.clock(processor.today())
     try:
-        check_citizen(
-            state,
-            clock,
-            0,
-            codec=processor.state_codec,
-            serializer=processor.serializer,
-            snapshot_topic=processor.wire.tijdlijnen,
-            source=processor.source,
-        )
+        processor.outputs.check(state, clock, 0)
     except OutputTooLarge as exc:
         state_size = exc.size if exc.output == "state" else 0
         record = snapshot_record(state, clock)
@@ -367,7 +358,7 @@ def test_at_the_limit_the_batch_path_gives_the_signals_and_dead_letters_of_the_w
         assert _told(states[subject]) == _told(state)
     (big,) = [s for s in worker.table.values() if len(s.events) == 4]
     assert sorted(s.event.id for s in big.events) == ["klein-5", "vS", "wt-1", "wt-2"]
-    codec = batch.rebuild.codec
+    codec = batch.rebuild.outputs.codec
     assert codec.encode(states[big.subject]) == codec.encode(big)  # the worker's state
     key = big.subject.encode()
     snapshots = [r["value"] for r in sent if r["topic"] == wire.tijdlijnen and r["key"] == key]
