@@ -67,12 +67,10 @@ _MASKED = re.compile(rf"{_DIGIT_RUN.pattern}|(?<!\d){_PRINTED_SPELLING}(?!\d)")
 """For :func:`mask_bsn`: a nine-digit run, or a printed spelling with no digit right next to
 it (wider than :data:`_PRINTED`: it may be part of a longer group)."""
 _RANDOM_TOKEN = re.compile(
-    r"(?<![^\W_])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-    r"|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![^\W_])",
+    r"(?<![0-9A-Za-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![0-9A-Za-z])",
     re.IGNORECASE,
 )
-"""A UUID or hexadecimal digest standing on its own: no letter or digit of any script right
-before or after it (an underscore, a dash or a dot may stand there)."""
 _HEX_LETTERS = re.compile(r"[a-f]", re.IGNORECASE)
 MIN_RANDOM_LETTERS = 4
 
@@ -139,19 +137,15 @@ def mask_bsn(text: str) -> str:
     :data:`MIN_RANDOM_LETTERS` letters, as :func:`holds_bsn` defines it: a pseudonym, an event
     or dead-letter id) only nine digits that could be a BSN (:func:`could_be_bsn`) are
     masked: the others were masked before, so a log line's pseudonym often could not be found
-    again; still masked there, a number that is one stays hidden."""
-    found = [m for m in _RANDOM_TOKEN.finditer(text) if _is_random(m.group(0))]
-    if not found:
+    again; still masked there, a number that is one stays hidden. A number that only begins
+    or ends in a token (``9999.90.111abcd…``) is masked as anywhere else."""
+    tokens = [m.span() for m in _RANDOM_TOKEN.finditer(text) if _is_random(m.group(0))]
+    if not tokens:
         return _MASKED.sub(MASK, text)
-    parts: list[str] = []
-    done = 0
-    for match in found:
-        parts.append(_MASKED.sub(MASK, text[done : match.start()]))
-        parts.append(_DIGIT_RUN.sub(_mask_if_bsn, match.group(0)))
-        done = match.end()
-    parts.append(_MASKED.sub(MASK, text[done:]))
-    return "".join(parts)
 
+    def masked(match: re.Match[str]) -> str:
+        start, end = match.span()
+        inside = any(first <= start and end <= last for first, last in tokens)
+        return match.group(0) if inside and not could_be_bsn(match.group(0)) else MASK
 
-def _mask_if_bsn(match: re.Match[str]) -> str:
-    return MASK if could_be_bsn(match.group(0)) else match.group(0)
+    return _MASKED.sub(masked, text)

@@ -166,7 +166,6 @@ class BatchRebuild:
         self.partitions = partitions
         self.changelog = wire.changelog
         self.group = wire.group_id
-        self.source = source
         self.history_limit = history_limit
         self._ask_limit = max_output_bytes is None
         self.outputs = CitizenOutputs(wire, serializer, deserializer, source)
@@ -177,7 +176,6 @@ class BatchRebuild:
             engine=engine,
             outputs=self.outputs,
             fast=self.fast,
-            source=source,
             history_limit=history_limit,
             partitions=partitions,
         )

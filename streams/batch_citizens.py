@@ -109,7 +109,6 @@ class CitizenWriter:
         engine: Engine,
         outputs: CitizenOutputs,
         fast: FastIngest,
-        source: str,
         history_limit: int,
         partitions: int,
     ) -> None:
@@ -117,7 +116,6 @@ class CitizenWriter:
         self.engine = engine
         self.outputs = outputs
         self.fast = fast
-        self.source = source
         self.history_limit = history_limit
         self.partitions = partitions
         self.limit = PRODUCER_MAX_REQUEST_BYTES - RECORD_OVERHEAD

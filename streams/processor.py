@@ -197,7 +197,6 @@ class Processor:
         self.clock_mode = clock_mode
         self.history_limit = history_limit
         self.partitions = partitions
-        self.source = source
         self.on_due = on_due
         self.resend_redelivered = resend_redelivered
         self.max_output_bytes = max_output_bytes

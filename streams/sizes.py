@@ -170,7 +170,7 @@ def measured(payloads: int, limit: int) -> bool:
     """Whether :func:`check_outputs` measures a citizen whose events have ``payloads`` wire
     bytes: at or past ``limit / EXACT_FROM``. Below, no check of the citizen can fail, so
     the batch path takes the streaming path's per-event semantics only for a citizen for
-    whom this is true (:mod:`streams.batch`, "Output size")."""
+    whom this is true (:mod:`streams.batch_citizens`, "Output size")."""
     return payloads * EXACT_FROM >= limit
 
 

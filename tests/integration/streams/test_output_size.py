@@ -217,7 +217,7 @@ def tick_topic_limit(events: list[dict[str, Any]]) -> int:
     by the worker's own code with the source the worker writes (the outputs' sizes depend on
     the pseudonym's length, not on its key)."""
     worker = Worker()
-    worker.processor.source = CommonSettings().source_urn("schakel")
+    worker.processor.outputs.source = CommonSettings().source_urn("schakel")
     asyncio.run(worker.handle(*(message(e, n) for n, e in enumerate(events))))
     (state,) = worker.table.values()
     assert not state.signalen
@@ -347,7 +347,7 @@ def test_at_the_limit_the_batch_path_dead_letters_and_signals_as_the_worker(
     sizing.ingest(*(message(e, n) for n, e in enumerate(near[:3])))
     (three,) = sizing.states.values()
     worker_measure = Worker()
-    worker_measure.processor.source = source
+    worker_measure.processor.outputs.source = source
     limit = outputs(worker_measure, three) + 40 + RECORD_OVERHEAD
     records = [*SCENARIO_EVENTS, *near, early_warning(TICK_NEIGHBOUR_BSN, "buur")]
     until = date(2026, 6, 30)

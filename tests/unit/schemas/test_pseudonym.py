@@ -149,10 +149,39 @@ def tokens_around_a_bsn(draw: st.DrawFn) -> str:
     return rest[:at] + bsn + rest[at:]
 
 
-@settings(max_examples=300)
-@given(st.lists(st.one_of(st.text(max_size=12), spelled_bsns(), tokens_around_a_bsn()), max_size=6))
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=12),
+            st.sampled_from([".", " ", "\u00a0"]),
+            spelled_bsns(),
+            tokens_around_a_bsn(),
+        ),
+        max_size=6,
+    )
+)
 def test_no_nine_digits_that_could_be_a_bsn_survive_mask_bsn(parts: list[str]) -> None:
-    """Not even inside a random token (where :func:`holds_bsn` does not look)."""
+    """Not even inside a random token (where :func:`holds_bsn` does not look), nor a printed
+    spelling that runs into one."""
     masked = mask_bsn("".join(parts))
     for run in re.findall(r"(?<!\d)\d{9}(?!\d)", masked):
         assert not could_be_bsn(run)
+    assert not holds_bsn(masked)
+
+
+TOKEN = "abcd" * 7 + "a"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"x 9999.90.111{TOKEN} y",  # a printed spelling ending inside a token
+        f"id={TOKEN[:-1]}9999 90 111",  # one beginning inside a token
+        "x 9999.90.111abcd999990111abcdabcdabcdabcd y",  # and a number in it too
+    ],
+)
+def test_mask_bsn_masks_a_printed_bsn_that_runs_into_a_token(text: str) -> None:
+    masked = mask_bsn(text)
+    assert "9999" not in masked
+    assert not holds_bsn(masked)

@@ -166,7 +166,7 @@ def outputs(worker: Worker, state: CitizenState) -> int:
         record = snapshot_record(state, clock)
         value = processor.serializer.encode(processor.wire.tijdlijnen, SNAPSHOT_SCHEMA, record)
         headers = record_headers(
-            SNAPSHOT_SCHEMA, value, source=processor.source, subject=state.subject
+            SNAPSHOT_SCHEMA, value, source=processor.outputs.source, subject=state.subject
         )
         key = len(state.subject.encode())
         return max(state_size, key + len(value) + sum(len(k) + len(v) for k, v in headers))
