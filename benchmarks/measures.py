@@ -121,6 +121,28 @@ class Latency:
     seconds: float
     p50_ms: float
     p99_ms: float
+    processed_per_s: float = 0.0
+    """What the worker processed per second while the events were sent."""
+    behind_at_end: int = 0
+    """How many of them the worker had not processed when the last was sent."""
+    p50_first_ms: float = 0.0
+    """The p50 latency of the first tenth of the events sent."""
+    p50_last_ms: float = 0.0
+    """The p50 latency of the last tenth of the events sent."""
+
+    @property
+    def kept_up(self) -> bool:
+        """Whether the worker kept up with the offered load: the latency of the last tenth of
+        the events is at most :data:`KEPT_UP_MS` above that of the first tenth. If not, a
+        backlog grew through the run, and p50 / p99 measure how far behind the worker was,
+        not the delay of one event."""
+        return self.p50_last_ms <= self.p50_first_ms + KEPT_UP_MS
+
+
+KEPT_UP_MS = 1000.0
+"""How much the latency may grow from the first tenth of a latency run to the last for the
+worker to count as keeping up (commit intervals and fetch waits make it vary by about this
+much; a backlog grows by seconds)."""
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -153,6 +175,7 @@ def latency(
             time.sleep(0.2)
         total = int(rate * seconds)
         paced = [signalling_event(i, today) for i in range(1, total + 1)]
+        before = run.processed()
         started = time.perf_counter()
         for i, event in enumerate(paced):
             pause = started + i / rate - time.perf_counter()
@@ -163,6 +186,7 @@ def latency(
             publisher.send(event)
         publisher.flush()
         duration = time.perf_counter() - started
+        processed = run.processed() - before
         deadline = time.monotonic() + wait
         while run.processed() < total + 1 and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -175,7 +199,8 @@ def latency(
         subject = (key or b"").decode()
         if subject in sent_at and subject not in first_signal:
             first_signal[subject] = timestamp
-    latencies = [first_signal[s] - sent_at[s] for s in first_signal]
+    latencies = [first_signal[s] - sent_at[s] for s in sent_at if s in first_signal]  # sent order
+    tenth = max(1, len(latencies) // 10)
     return Latency(
         rate,
         len(sent_at),
@@ -183,4 +208,8 @@ def latency(
         duration,
         _percentile(latencies, 0.50),
         _percentile(latencies, 0.99),
+        processed_per_s=processed / duration,
+        behind_at_end=max(0, total - int(processed)),
+        p50_first_ms=_percentile(latencies[:tenth], 0.50),
+        p50_last_ms=_percentile(latencies[-tenth:], 0.50),
     )

@@ -4,12 +4,14 @@ The summary (the last line of ``make bench``) has these keys: ``commit``, ``dirt
 ``events``, ``per_citizen``, ``brokers``, ``load_average`` (before, after), ``command``, and
 ``runs``: per broker ``broker``, ``events_per_s`` / ``events_measured`` / ``seconds`` per path,
 ``ratio_to_faust_noop`` / ``ratio_to_quix`` per path, ``latency`` (``offered_per_s``,
-``p50_ms``, ``p99_ms``, ``sent``, ``signalled``), ``peak_rss_bytes`` (``worker``, ``batch``,
-``batch2``: the largest of its processes), ``worker_us_per_event`` (``cpu``: CPU time of the
-worker's process per event; ``handle``: mean wall time in ``Processor.handle`` per record),
-``state_bytes_per_citizen``, ``changelog_bytes_per_event``, ``history`` (per events-per-citizen:
-``events_per_s``, ``events_measured``). A path not run is absent; a figure not measured is
-``null``.
+``p50_ms``, ``p99_ms``, ``sent``, ``signalled``, ``processed_per_s``, ``behind_at_end``,
+``p50_first_tenth_ms``, ``p50_last_tenth_ms``, ``kept_up``: whether the latency grew by at
+most a second from the first tenth of the events to the last),
+``peak_rss_bytes`` (``worker``, ``batch``, ``batch2``: the largest of its processes),
+``worker_us_per_event`` (``cpu``: CPU time of the worker's process per event; ``handle``:
+mean wall time in ``Processor.handle`` per record), ``state_bytes_per_citizen``,
+``changelog_bytes_per_event``, ``history`` (per events-per-citizen: ``events_per_s``,
+``events_measured``). A path not run is absent; a figure not measured is ``null``.
 """
 
 from __future__ import annotations
@@ -77,6 +79,11 @@ def run(kind: str, rates: dict[str, Rate], extra: dict[str, Any]) -> dict[str, A
             "seconds": round(latency.seconds, 2),
             "p50_ms": latency.p50_ms,
             "p99_ms": latency.p99_ms,
+            "processed_per_s": round(latency.processed_per_s, 1),
+            "behind_at_end": latency.behind_at_end,
+            "p50_first_tenth_ms": latency.p50_first_ms,
+            "p50_last_tenth_ms": latency.p50_last_ms,
+            "kept_up": latency.kept_up,
         }
     state: StateSize | None = extra.get("state")
     if state is not None:
@@ -159,7 +166,12 @@ def markdown(figures: dict[str, Any], args: argparse.Namespace) -> str:
         lines.append(
             f"- event→signal latency at {latency['offered_per_s']:,.0f} events/s offered "
             f"({latency['sent']:,} sent in {latency['seconds']} s, {latency['signalled']:,} "
-            f"signalled): p50 {latency['p50_ms']:,.0f} ms, p99 {latency['p99_ms']:,.0f} ms"
+            f"signalled): p50 {latency['p50_ms']:,.0f} ms, p99 {latency['p99_ms']:,.0f} ms; "
+            f"the worker processed {latency['processed_per_s']:,.0f}/s meanwhile, "
+            f"{latency['behind_at_end']:,} behind when the last was sent; p50 of the first "
+            f"tenth {latency['p50_first_tenth_ms']:,.0f} ms, of the last "
+            f"{latency['p50_last_tenth_ms']:,.0f} ms"
+            + ("" if latency["kept_up"] else " (it did not keep up: p50/p99 measure a backlog)")
         )
     rss = figures["peak_rss_bytes"]
     lines.append(
