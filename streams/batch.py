@@ -161,7 +161,6 @@ class BatchRebuild:
         self.embedded = embedded  # the embedded broker: end offsets corrected (streams.offsets)
         self.wire = wire
         self.engine = engine
-        self.serializer = serializer
         self.deserializer = deserializer
         self.partitions = partitions
         self.changelog = wire.changelog

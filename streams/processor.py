@@ -178,7 +178,6 @@ class Processor:
         self.wire = wire
         self.table = table
         self.engine = engine
-        self.serializer = serializer
         self.deserializer = deserializer
         self.ingest = FastIngest(deserializer, wire)
         """Decodes and checks input records: :func:`streams.ingest.decode_event`'s results

@@ -164,7 +164,9 @@ def outputs(worker: Worker, state: CitizenState) -> int:
     except OutputTooLarge as exc:
         state_size = exc.size if exc.output == "state" else 0
         record = snapshot_record(state, clock)
-        value = processor.serializer.encode(processor.wire.tijdlijnen, SNAPSHOT_SCHEMA, record)
+        value = processor.outputs.serializer.encode(
+            processor.wire.tijdlijnen, SNAPSHOT_SCHEMA, record
+        )
         headers = record_headers(
             SNAPSHOT_SCHEMA, value, source=processor.outputs.source, subject=state.subject
         )
