@@ -1,0 +1,50 @@
+"""streams/embedded_fetch.py: on the embedded broker the worker's consumer waits at most
+:data:`FETCH_MAX_WAIT_MS` for a fetch (Tansu holds a fetch for the whole wait); on Apache Kafka
+it keeps Faust's wait, since Kafka answers as soon as a record arrives. The effect, measured:
+docs/benchmarks.md, "The embedded broker's fetch wait"."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+
+from aiokafka import AIOKafkaConsumer
+
+from streams.embedded_fetch import FETCH_MAX_WAIT_MS, ShortFetchThread
+from streams.transactions import AtLeastOnceApp, TransactionalApp
+
+
+def _fetch_wait(app_class: type) -> tuple[type, int]:
+    """The consumer thread class and the fetch wait of the worker consumer ``app_class``
+    creates (not started: no broker needed)."""
+
+    async def build() -> tuple[type, int]:
+        app = app_class(
+            "test-fetch-wait", broker="kafka://127.0.0.1:1", autodiscover=False, web_enabled=False
+        )
+        thread = app.consumer._thread
+        consumer = thread._create_worker_consumer(app.transport)
+        try:
+            return type(thread), consumer._fetch_max_wait_ms
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(build())
+
+
+def test_the_embedded_worker_waits_briefly_for_a_fetch() -> None:
+    thread, wait = _fetch_wait(AtLeastOnceApp)
+    assert issubclass(thread, ShortFetchThread)
+    assert wait == FETCH_MAX_WAIT_MS == 100
+
+
+def test_the_worker_on_apache_kafka_keeps_fausts_wait() -> None:
+    thread, wait = _fetch_wait(TransactionalApp)
+    assert not issubclass(thread, ShortFetchThread)
+    assert wait == 1500
+
+
+def test_aiokafka_takes_the_wait_from_the_attribute_set_when_it_starts() -> None:
+    """The correction sets ``_fetch_max_wait_ms`` after Faust built the consumer: it works
+    only while aiokafka reads it at ``start`` (a newer aiokafka may not: this fails then)."""
+    assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(AIOKafkaConsumer.start)
