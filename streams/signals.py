@@ -5,7 +5,11 @@ the differences as ``nl.schakel.signalen.gesignaleerd`` / ``…opgelost`` / ``�
   already resolved, ``opgelost`` right after);
 - open → opgelost, or a changed ``opgelost_op`` → ``opgelost``;
 - opgelost → open (a late fact undid the resolution) → ``gesignaleerd`` again;
-- told before, no longer in the definitive set → ``ingetrokken`` (it never held).
+- told before, no longer in the definitive set → ``ingetrokken`` (it never held);
+- told before, still there but with another ``sinds`` or ``termijn`` (R3's identity is its
+  ``signaal_id``, not its ``sinds``) → ``ingetrokken``, then ``gesignaleerd`` anew (and
+  ``opgelost`` if it is resolved): ``events.md``, "one whose ``sinds`` moved is withdrawn and
+  raised anew".
 
 Event ids are deterministic — a hash of (rule, subject, key, kind, revision) — so a change
 re-emitted after a crash carries the same id as its first copy and is recognisably the same.
@@ -110,10 +114,21 @@ def diff_signals(
         event_id = signal_event_id(subject, sig.regel, sig.sleutel, kind, revision)
         changes.append(SignalChange(kind, event_id, subject, sig, datum, reden))
 
+    def withdraw(old: EmittedSignal) -> None:
+        withdrawn = replace(
+            old, status="ingetrokken", ingetrokken_op=clock, reden=f"nieuw feit: {trigger}"
+        )
+        emit("ingetrokken", withdrawn, clock, withdrawn.reden)
+        told[(old.regel, old.sleutel)] = withdrawn
+
     now = {(s.regel, s.sleutel): s for s in current}
     for key in sorted(now):
         new = _from(now[key])
         old = told.get(key)
+        if old is not None and old.status != "ingetrokken" and _moved(old, new):
+            # the signal as told never held: withdrawn, and raised anew below
+            withdraw(old)
+            old = told[key]
         if (
             old is None
             or old.status == "ingetrokken"
@@ -128,15 +143,16 @@ def diff_signals(
             emit("opgelost", new, new.opgelost_op, new.reden)
         told[key] = new
     for key in sorted(set(told) - set(now)):
-        old = told[key]
-        if old.status == "ingetrokken":
-            continue
-        withdrawn = replace(
-            old, status="ingetrokken", ingetrokken_op=clock, reden=f"nieuw feit: {trigger}"
-        )
-        emit("ingetrokken", withdrawn, clock, withdrawn.reden)
-        told[key] = withdrawn
+        if told[key].status != "ingetrokken":
+            withdraw(told[key])
     return changes
+
+
+def _moved(old: EmittedSignal, new: EmittedSignal) -> bool:
+    """Whether the same identity now starts or is due on another day (R3, keyed by its
+    ``signaal_id``: a late earlier copy or a corrected date moves ``sinds``; its first copy's
+    ``dreiging`` sets the ``termijn``): the signal told never held in that form."""
+    return old.sinds != new.sinds or old.termijn != new.termijn
 
 
 def signal_event(change: SignalChange, source: str) -> Event:

@@ -6,7 +6,11 @@ Wednesday 2026-01-14.
 
 from __future__ import annotations
 
-from streams.rules import RuleSet
+from dataclasses import replace
+
+from streams.model import TimelineEvent
+from streams.rules import RuleSet, load_rules
+from streams.state import CitizenState, StoredEvent, apply_event
 
 from .conftest import Events, d, only, signals_of
 
@@ -100,3 +104,40 @@ def test_opgevolgd_dated_before_the_signal_counts(rules: RuleSet, ev: Events) ->
     # "an opgevolgd for that signaal_id dated up to termijn": the window has no lower bound.
     events = [ev.vroegsignaal("2026-01-05", "S1"), ev.opgevolgd("2026-01-04", "S1")]
     assert signals_of(rules, R3, events, "2026-06-01") == []
+
+
+def _told(events: list[TimelineEvent], today: str) -> list[tuple[str, str, str, str]]:
+    """The live worker's signal changes, event after event: (event id, kind, sinds, termijn)."""
+    state = CitizenState(subject="pseudo-1")
+    out: list[tuple[str, str, str, str]] = []
+    for event in events:
+        outcome = apply_event(
+            state, StoredEvent(event, b""), load_rules(), today=d(today), history_limit=100
+        )
+        out += [
+            (event.id, c.kind, str(c.signal.sinds), str(c.signal.termijn)) for c in outcome.changes
+        ]
+    return out
+
+
+def test_a_late_earlier_copy_withdraws_the_signal_and_raises_it_anew(ev: Events) -> None:
+    """The identity (the ``signaal_id``) stays; ``sinds`` and ``termijn`` move to the late
+    first copy (with its ``dreiging``): events.md, "one whose ``sinds`` moved is withdrawn and
+    raised anew"."""
+    first = ev.vroegsignaal("2026-01-12", "S1", id="a")
+    late = ev.vroegsignaal("2026-01-05", "S1", dreiging="afsluiting", id="b")
+    assert _told([first, late], "2026-04-01") == [
+        ("a", "gesignaleerd", "2026-01-12", "2026-02-09"),
+        ("b", "ingetrokken", "2026-01-12", "2026-02-09"),
+        ("b", "gesignaleerd", "2026-01-05", "2026-01-08"),
+    ]
+
+
+def test_a_corrected_date_withdraws_the_signal_and_raises_it_anew(ev: Events) -> None:
+    first = replace(ev.vroegsignaal("2026-01-05", "S1", id="v1"), bronsleutel="K", sequence="1")
+    fixed = replace(ev.vroegsignaal("2026-01-12", "S1", id="v2"), bronsleutel="K", sequence="2")
+    assert _told([first, fixed], "2026-04-01") == [
+        ("v1", "gesignaleerd", "2026-01-05", "2026-02-02"),
+        ("v2", "ingetrokken", "2026-01-05", "2026-02-02"),
+        ("v2", "gesignaleerd", "2026-01-12", "2026-02-09"),
+    ]
