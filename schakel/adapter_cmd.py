@@ -125,7 +125,7 @@ def run(args: argparse.Namespace, settings: AdapterSettings) -> int:
     except TransientError as exc:
         return _outage(exc)
     except AdapterError as exc:
-        print(f"schakel: {exc}", file=sys.stderr)
+        print(f"schakel: {one_line(exc)}", file=sys.stderr)
         return 2
 
 
@@ -229,7 +229,7 @@ def main_publish(args: argparse.Namespace, settings: AdapterSettings) -> int:
     except TransientError as exc:
         return _outage(exc)
     except AdapterError as exc:
-        print(f"schakel: {exc}", file=sys.stderr)
+        print(f"schakel: {one_line(exc)}", file=sys.stderr)
         return 2
     print_stats("publish", stats)
     if stats.rejected:

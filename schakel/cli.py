@@ -18,6 +18,7 @@ from schakel import __version__
 from schakel.logs import setup_logging, tell_held_back
 from schemas import kafka_client
 from schemas.exceptions import SchakelError, SettingsError, TransientError
+from schemas.pseudonym import mask_bsn
 from schemas.settings import (
     AdapterSettings,
     CommonSettings,
@@ -77,8 +78,10 @@ def settings_class(args: argparse.Namespace) -> type[CommonSettings]:
 
 
 def one_line(exc: BaseException) -> str:
-    """``exc``'s message on one line (whitespace runs folded), capped: for stderr."""
-    text = " ".join(str(exc).split())
+    """``exc``'s message on one line (whitespace runs folded), capped, any number that could
+    be a BSN masked (:func:`schemas.pseudonym.mask_bsn`: a file name may hold one, as log
+    lines and the quarantine mask): for stderr."""
+    text = mask_bsn(" ".join(str(exc).split()))
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
@@ -285,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_process_settings(settings_class(args))
         kafka_client.configure(kafka_client.KafkaSecurity.from_settings(settings))
     except SettingsError as exc:
-        print(f"schakel: {exc}", file=sys.stderr)
+        print(f"schakel: {mask_bsn(str(exc))}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.log_format)
     func: Command = args.func

@@ -60,6 +60,7 @@ from schakel.synth.postgres import TempPostgres
 from schakel.synth.truth import format_score
 from schemas import kafka_client
 from schemas.exceptions import PermanentError
+from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer
 from schemas.settings import Settings
 from schemas.wire import Wire
@@ -430,7 +431,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         return execute(args, settings, current)
     except (DemoError, SynthError, ReplayError, sandbox.SandboxError) as exc:
-        print(f"schakel demo: {exc}", file=sys.stderr)
+        print(f"schakel demo: {mask_bsn(str(exc))}", file=sys.stderr)
         return 2
     finally:
         current.close()

@@ -5,6 +5,9 @@ What a file becomes:
   :mod:`adapters.iwmo.mapping`, or a rejection of that product alone);
 - another message of the release (WMO315, 317, 319, 323, a retour message, …) → one
   *skipped* record labelled with the message type: counted, not quarantined;
+- a file that cannot be opened → one rejection ``unreadable``, tried again at every run and
+  quarantined again only once its size or modification time changed; an entry that is not a
+  regular file (a folder or a pipe named ``*.xml``) is not a message and is passed over;
 - anything else → one rejection for the file: larger than ``max_bytes`` (``too-large``), not
   safe or well-formed XML or too deeply nested (:mod:`adapters.iwmo.safexml`), another
   release, a header that breaks the release's rules (BerichtCode, BerichtVersie/Subversie,
@@ -59,6 +62,18 @@ from schemas.wire import VERWIJDERD
 
 log = logging.getLogger("schakel.adapters")
 
+UNREADABLE = "unreadable"
+"""Instead of the SHA-256 in a cursor entry: the file could not be opened at that size and
+modification time."""
+
+
+def _regular(path: Path) -> bool:
+    """A regular file (following links); a folder or a pipe is passed over, never opened."""
+    try:
+        return path.is_file()
+    except OSError:
+        return True  # not even known: opening it gives the reason (``unreadable``)
+
 
 @dataclass(frozen=True)
 class _Outcome:
@@ -105,7 +120,11 @@ class IwmoSource(Source):
         except OSError as exc:
             raise AdapterError(f"iwmo: cannot list {self.path}: {exc.strerror}") from exc
         return sorted(
-            (p for p in entries if p.name.lower().endswith(".xml") and not p.name.startswith(".")),
+            (
+                p
+                for p in entries
+                if p.name.lower().endswith(".xml") and not p.name.startswith(".") and _regular(p)
+            ),
             key=lambda p: p.name,
         )
 
@@ -120,16 +139,19 @@ class IwmoSource(Source):
             yield from self._file(path, processed)
 
     def _file(self, path: Path, processed: ProcessedFiles) -> Iterator[Record]:
+        before = processed.get(path.name) or ""
         try:
             handle = path.open("rb")
         except FileNotFoundError:
             return  # moved away between listing and reading
         except OSError as exc:
-            raise AdapterError(f"iwmo: cannot open {path}: {exc.strerror}") from exc
+            yield from self._unreadable(path, exc, before, processed)
+            return
         with handle:
             stat = os.fstat(handle.fileno())
-            before = processed.get(path.name) or ""
-            if before.partition(":")[2] == f"{stat.st_size}:{stat.st_mtime_ns}":
+            if before.partition(":")[2] == f"{stat.st_size}:{stat.st_mtime_ns}" and not (
+                before.startswith(UNREADABLE)
+            ):
                 return  # same size and modification time: not changed
             too_large = stat.st_size > self.max_bytes
             data = b"" if too_large else handle.read(self.max_bytes + 1)
@@ -155,6 +177,27 @@ class IwmoSource(Source):
                 skipped=out.skipped,
                 digest=sha,
             )
+
+    def _unreadable(
+        self, path: Path, exc: OSError, before: str, processed: ProcessedFiles
+    ) -> Iterator[Record]:
+        """A file that cannot be opened (its permissions, say) is one rejection
+        (``unreadable``) and the other files go on. It is tried again at every run, and
+        quarantined again only once it changed (size or modification time): read as soon as
+        it can be."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return  # gone meanwhile
+        entry = fingerprint(UNREADABLE, stat.st_size, stat.st_mtime_ns)
+        if before == entry:
+            return
+        processed.add(path.name, entry)
+        yield Record(
+            Location(str(path)),
+            {"files": processed.view()},
+            rejection=Rejection(f"cannot open file: {exc.strerror}", reason="unreadable"),
+        )
 
     def _message(self, file: str, data: bytes, too_large: bool) -> Iterator[_Outcome]:
         if too_large:

@@ -4,6 +4,7 @@ validity: test_iwmo_xsd.py; the official examples: test_iwmo_official.py.)"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tracemalloc
@@ -14,7 +15,7 @@ import pytest
 
 from adapters.iwmo import IwmoSource
 from adapters.runner import plain
-from tests.unit.adapters.conftest import BAD, SAMPLES, SOURCE, events, outcomes
+from tests.unit.adapters.conftest import BAD, SAMPLES, SOURCE, events, make_harness, outcomes
 from tests.unit.adapters.iwmo_support import expected_event, xsd_errors
 
 D = SAMPLES / "iwmo"
@@ -371,3 +372,50 @@ def test_unreadable_directory_is_a_source_failure(tmp_path: Path) -> None:
 
     with pytest.raises(AdapterError, match="cannot list"):
         list(source(tmp_path / "absent").records({}))
+
+
+def test_a_folder_or_a_pipe_named_xml_is_passed_over(tmp_path: Path) -> None:
+    """Neither stops the source (a pipe would block the read forever): the messages around
+    them are read and checkpointed."""
+    d = tmp_path / "in"
+    d.mkdir()
+    shutil.copy(D / "2026-01-08_WMO301_0001.xml", d / "a.xml")
+    (d / "b_archief.xml").mkdir()
+    os.mkfifo(d / "c_pipe.xml")
+    shutil.copy(D / "2026-01-08_WMO301_0001.xml", d / "d.xml")
+    hx = make_harness(source(d), tmp_path)
+    stats = hx.runner.run_once()
+    assert (stats.read, stats.published, stats.rejected) == (2, 2, 0), stats
+    assert sorted(hx.runner.checkpoint.load()["files"]) == ["a.xml", "d.xml"]
+
+
+def test_a_file_that_cannot_be_opened_is_one_rejection_and_read_once_it_can(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(As root, as in CI, no permission bit refuses a read: ``open`` is made to refuse.)"""
+    d = tmp_path / "in"
+    d.mkdir()
+    for name in ("a.xml", "b.xml", "c.xml"):
+        shutil.copy(D / "2026-01-08_WMO301_0001.xml", d / name)
+    shutil.copy(D / "2026-01-20_WMO301_0002.xml", d / "b.xml")
+    real_open = Path.open
+
+    def refusing(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self.name == "b.xml":
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refusing)
+    hx = make_harness(source(d), tmp_path)
+    stats = hx.runner.run_once()
+    assert (stats.read, stats.published, stats.rejected) == (3, 2, 1), stats
+    assert stats.by_reason == {"unreadable": 1}
+    (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
+    assert entry["reden"] == "unreadable"
+    assert "Permission denied" in entry["melding"]
+    again = hx.runner.run_once()  # still refused, unchanged: not quarantined again
+    assert (again.read, again.rejected) == (0, 0), again
+    monkeypatch.setattr(Path, "open", real_open)  # the operator fixed the permissions
+    fixed = hx.runner.run_once()
+    assert (fixed.read, fixed.published, fixed.rejected) == (2, 2, 0), fixed
+    assert len(hx.quarantine_lines()) == 1

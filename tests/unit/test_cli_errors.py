@@ -1,0 +1,36 @@
+"""Errors on stderr never carry a BSN: a file or folder name may hold one (a provider's
+``client_<bsn>.xml``), and the one line ``schakel`` prints for an error masks it as the log
+lines and the quarantine do (:func:`schemas.pseudonym.mask_bsn`)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import pytest
+
+from adapters.exceptions import AdapterError
+from schakel import adapter_cmd
+from schakel.cli import one_line
+
+BSN = "999990019"
+
+
+def test_one_line_masks_a_bsn_in_a_file_name() -> None:
+    line = one_line(OSError(2, "No such file or directory", f"/data/in/client_{BSN}.csv"))
+    assert BSN not in line
+    assert "client_*********.csv" in line
+
+
+def test_an_adapter_error_on_stderr_masks_a_bsn(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failing(args: argparse.Namespace, settings: Any) -> int:
+        raise AdapterError(f"iwmo: cannot list /data/iwmo/client_{BSN}: No such file or directory")
+
+    monkeypatch.setattr(adapter_cmd, "_run", failing)
+    args = argparse.Namespace(serve=False, name="iwmo", spec="/data/iwmo")
+    assert adapter_cmd.run(args, settings=None) == 2  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert BSN not in err
+    assert "cannot list /data/iwmo/client_*********" in err
