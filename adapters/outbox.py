@@ -14,7 +14,11 @@ only passes a *gap* in the ids once it is settled:
 - the gap has been seen for ``gap_grace_s`` seconds (rolled-back ids under constant write
   load; also the fallback when the adapter may not read the sequence).
 
-Otherwise a run stops at the gap and the next poll continues there. The DSN (it may hold a
+Otherwise a run stops at the gap and the next poll continues there. Settled can be wrong (an
+id taken with ``nextval()`` before its ``INSERT`` holds no lock; a transaction may outlast the
+grace period), so every gap passed is watched for a week and a row that commits in it later
+is read then (:mod:`adapters.outbox_gaps`); the cursor is then ``{"last_id": N, "gaps":
+[[first, last, passed_at], …]}``. The DSN (it may hold a
 password) is never logged, and no error shows its password (:func:`dsn_secrets`): a DSN that
 psycopg cannot parse, or would read differently from what was meant, is reported by the class
 of the error and the variable to check; a connection error keeps psycopg's first line with the
@@ -46,6 +50,7 @@ from psycopg.conninfo import conninfo_to_dict
 from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import AdapterError, Rejection, SourceUnavailable
 from adapters.jsonlines import json_object
+from adapters.outbox_gaps import LATE_ROWS, NO_GAPS, WatchedGaps
 from schemas.wire import DOMAINS, VERWIJDERD
 
 log = logging.getLogger("schakel.adapters")
@@ -182,8 +187,9 @@ def _outage(exc: psycopg.Error) -> bool:
 class OutboxSource(Source):
     """Polls the outbox table of one PostgreSQL database.
 
-    Guarantees: rows are yielded in strictly increasing ``id`` order and a row is never
-    skipped because a transaction with a lower id committed late (see the module doc); a
+    Guarantees: rows are yielded in increasing ``id`` order, except a row that committed in
+    a gap already passed, which is yielded first in the next run, and a row is never skipped
+    because a transaction with a lower id committed late (see the module doc) within a week; a
     row whose ``event`` is not a JSON object is rejected, not skipped. A database that does
     not answer, or a lost connection, raises :class:`~adapters.exceptions.SourceUnavailable`
     (an outage: the run stops without checkpoint, and is repeated with backoff, or ``--once``
@@ -201,13 +207,18 @@ class OutboxSource(Source):
         batch_size: int = 1000,
         gap_grace_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` times the grace period of a gap; ``wall`` (epoch seconds, kept in the
+        cursor across restarts) how long a passed gap is watched
+        (:mod:`adapters.outbox_gaps`)."""
         if not dsn:
             raise AdapterError("outbox: no DSN given (argument or SCHAKEL_OUTBOX_DSN)")
         self._dsn = dsn
         self.batch_size = batch_size
         self.gap_grace_s = gap_grace_s
         self._clock = clock
+        self._wall = wall
         self._conn: psycopg.Connection[Any] | None = None
         self._gaps: dict[int, float] = {}
 
@@ -259,16 +270,27 @@ class OutboxSource(Source):
 
     def records(self, cursor: Cursor) -> Iterator[Record]:
         last_id = int(cursor.get("last_id", 0))
+        watched = WatchedGaps.load(cursor.get("gaps"), self._wall())
         conn = self._connection()
         try:
+            if watched.gaps:
+                for row_id, text in conn.execute(LATE_ROWS, watched.bounds()).fetchall():
+                    watched = watched.found(int(row_id))
+                    log.info(
+                        "adapter.outbox_late_row",
+                        extra={"adapter": self.name, "id": int(row_id), "cursor_id": last_id},
+                    )
+                    yield self._record(int(row_id), text, last_id, watched)
             while True:
                 settled = self._settled_below(conn)
                 rows = conn.execute(_ROWS, (last_id, self.batch_size)).fetchall()
                 for row_id, text in rows:
                     if not self._gap_passable(last_id, int(row_id), settled):
                         return
+                    if int(row_id) > last_id + 1:
+                        watched = watched.passed(last_id + 1, int(row_id) - 1, self._wall())
                     last_id = int(row_id)
-                    yield self._record(last_id, text)
+                    yield self._record(last_id, text, last_id, watched)
                 if len(rows) < self.batch_size:
                     return
         except psycopg.errors.UndefinedTable:
@@ -279,9 +301,18 @@ class OutboxSource(Source):
             raise error(f"outbox: reading {TABLE} failed: {type(exc).__name__}") from None
 
     @staticmethod
-    def _record(row_id: int, text: str | None) -> Record:
+    def _record(
+        row_id: int,
+        text: str | None,
+        last_id: int | None = None,
+        watched: WatchedGaps = NO_GAPS,
+    ) -> Record:
+        """Row ``row_id``, after which the cursor is ``last_id`` (default ``row_id``) and the
+        gaps ``watched``."""
         location = Location(TABLE, path=f"id={row_id}")
-        cursor = {"last_id": row_id}
+        cursor: dict[str, Any] = {"last_id": row_id if last_id is None else last_id}
+        if watched.gaps:
+            cursor["gaps"] = watched.cursor()
         raw = text or ""
         try:
             value = versioned_row(row_id, json_object(raw, "event"))

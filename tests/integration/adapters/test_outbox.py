@@ -114,6 +114,67 @@ def test_a_gap_of_an_open_transaction_is_waited_for(outbox_db: str) -> None:
         source.close()
 
 
+def _read(source: OutboxSource, cursor: dict[str, Any]) -> tuple[list[int], dict[str, Any]]:
+    """The ids one run yields and the cursor after it (``cursor`` when it yields nothing)."""
+    records = list(source.records(cursor))
+    ids = [int(r.location.path.removeprefix("id=")) for r in records]
+    return ids, (dict(records[-1].cursor) if records else cursor)
+
+
+def test_a_row_that_commits_after_its_gap_was_passed_is_read_late(outbox_db: str) -> None:
+    """The review's case: a transaction open longer than the grace period (here 0 s) commits
+    its row below the cursor; ``WHERE id > last_id`` never saw it again. Its gap is watched:
+    the next run reads it."""
+    source = OutboxSource(outbox_db, gap_grace_s=0)
+    slow = psycopg.connect(outbox_db)
+    try:
+        slow.execute(
+            "INSERT INTO schakel_outbox (event) VALUES (%s)", [json.dumps(melding("urn:x", 1))]
+        )
+        insert_rows(outbox_db, [melding("urn:x", 2)])
+        ids, cursor = _read(source, {})
+        assert ids == [2]
+        assert cursor["last_id"] == 2
+        assert [gap[:2] for gap in cursor["gaps"]] == [[1, 1]]
+        assert _read(source, cursor)[0] == []  # still open: nothing, the gap still watched
+        slow.commit()
+        insert_rows(outbox_db, [melding("urn:x", 3)])
+        ids, cursor = _read(source, cursor)
+        assert ids == [1, 3]  # the late row first
+        assert cursor == {"last_id": 3}
+        assert _read(source, cursor)[0] == []
+    finally:
+        slow.close()
+        source.close()
+
+
+def test_an_id_taken_before_its_insert_is_not_lost(outbox_db: str) -> None:
+    """The review's second case: an id taken with ``nextval()`` before the ``INSERT`` (an ORM
+    allocating ids ahead) holds no lock, so the gap looks settled at once."""
+    source = OutboxSource(outbox_db, gap_grace_s=3600)
+    orm = psycopg.connect(outbox_db)
+    try:
+        row = orm.execute(
+            "SELECT nextval(pg_get_serial_sequence('schakel_outbox', 'id'))"
+        ).fetchone()
+        assert row is not None
+        taken = int(row[0])
+        insert_rows(outbox_db, [melding("urn:x", 2)])
+        ids, cursor = _read(source, {})
+        assert ids == [taken + 1]  # passed at once: no writer held a lock
+        orm.execute(
+            "INSERT INTO schakel_outbox (id, event) VALUES (%s, %s)",
+            [taken, json.dumps(melding("urn:x", 1))],
+        )
+        orm.commit()
+        ids, cursor = _read(source, cursor)
+        assert ids == [taken]
+        assert cursor == {"last_id": taken + 1}
+    finally:
+        orm.close()
+        source.close()
+
+
 def test_connection_problems_are_source_failures(postgres: Any) -> None:
     source = OutboxSource(postgres.dsn("no_such_database"))
     with pytest.raises(AdapterError, match="cannot connect") as err:
