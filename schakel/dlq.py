@@ -57,6 +57,7 @@ import hashlib
 import json
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,11 +187,13 @@ class DlqError(PermanentError):
     do."""
 
 
-def _text(headers: dict[str, bytes], name: str) -> str:
-    return headers.get(name, b"").decode("utf-8", "replace")
+def _text(headers: dict[str, bytes | None], name: str) -> str:
+    """The header ``name`` as text; ``""`` if it is missing or has a null value (Kafka allows
+    one, and a streams dead letter keeps the original's headers as they were)."""
+    return (headers.get(name) or b"").decode("utf-8", "replace")
 
 
-def _number(headers: dict[str, bytes], name: str) -> int | None:
+def _number(headers: dict[str, bytes | None], name: str) -> int | None:
     """The header ``name`` as a number, or ``None`` if it is missing or no number."""
     text = _text(headers, name)
     return int(text) if _INT64.fullmatch(text) else None
@@ -232,7 +235,7 @@ def _streams(record: Any) -> DeadLetter:
     )
 
 
-def _registered(headers: dict[str, bytes], own: int | None) -> int | None:
+def _registered(headers: dict[str, bytes | None], own: int | None) -> int | None:
     """When the original record was registered: its ``schakel.bron.tijdstip``, else the dead
     letter's own timestamp ``own`` (written after the original was read: a later bound)."""
     registered = _number(headers, HEADER_SOURCE_TIMESTAMP)
@@ -362,7 +365,7 @@ def replay(
                     d.topic,
                     key=d.key,
                     value=d.value,
-                    headers=original_headers(d.headers),
+                    headers=sendable(original_headers(d.headers)),
                     timestamp_ms=d.timestamp,
                     partition=_partition(producer, d),
                 )
@@ -388,6 +391,13 @@ def replay(
         finally:
             producer.close()
     return len(todo), skipped, [d for d in letters if d.kind == "adapters"], omitted
+
+
+def sendable(headers: Iterable[tuple[str, bytes | None]]) -> list[tuple[str, bytes]]:
+    """``headers`` as the producer takes them: a null value (Kafka allows one; the original
+    may have had it) as an empty one — kafka-python refuses ``None`` in ``send`` and writes
+    no null header value either, so the header is kept with an empty value."""
+    return [(name, b"" if value is None else value) for name, value in headers]
 
 
 def _partition(producer: KafkaProducer, letter: DeadLetter) -> int | None:

@@ -288,12 +288,17 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
     without the original's value (:func:`schemas.binding.deadletter_record`) says so with
     sizes only: ``weggelaten``, the value's bytes (header ``schakel.bron.weggelaten``), and
     ``weggelaten_overig``, the bytes of the key and headers left out too
-    (``schakel.bron.weggelaten.overig``); ``null`` for what the dead letter has."""
+    (``schakel.bron.weggelaten.overig``); ``null`` for what the dead letter has. A header
+    with a null value (Kafka allows one) is taken as absent: ``null`` in the row."""
     page, per_page = _page_args(request)
     found = await asyncio.to_thread(read_page, ctx.bootstrap, ctx.deadletter_topic, page, per_page)
     rows = []
     for record in found.records:
-        headers = {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
+        # a header may have a null value (Kafka allows it; a dead letter keeps the original's
+        # headers as they were): such a header counts as absent
+        headers = {
+            k: v.decode("utf-8", "replace") for k, v in record.headers or () if v is not None
+        }
         rows.append(
             {
                 "tijd": datetime.fromtimestamp(record.timestamp / 1000, UTC).isoformat(

@@ -6,8 +6,9 @@ the CLI end to end: tests/e2e/test_dlq.py."""
 
 from __future__ import annotations
 
-from schakel.dlq import _streams
-from schemas.binding import record_bytes
+from schakel.dlq import _streams, sendable
+from schemas.binding import original_headers, record_bytes
+from schemas.wire import HEADER_STAGE
 from tests.unit.streams.test_api_deadletters import BSN, KEY, ORIGINAL, VALUE, dead_letter
 
 LOCATION = "schakel.wmo.events/0/7"
@@ -30,3 +31,17 @@ def test_a_dead_letter_says_what_of_the_original_it_was_written_without() -> Non
     rest = record_bytes(KEY, None, ORIGINAL)
     assert f"its key and headers, {rest} bytes, were left out too" in nothing
     assert LOCATION in nothing
+
+
+def test_a_header_with_a_null_value_is_listed_shown_and_replayed() -> None:
+    # Kafka allows a header with a null value; the dead letter keeps the original's headers
+    letter = dead_letter(7, 100_000)
+    letter.headers = [("traceparent", None), *letter.headers]
+    letter.headers = [(n, None if n == HEADER_STAGE else v) for n, v in letter.headers]
+    found = _streams(letter)
+    assert (found.stage, found.reason, found.location) == ("", "ValueError", LOCATION)
+    assert LOCATION in found.line() and BSN not in found.shown_value()
+    # re-published with the header kept, empty: kafka-python's send refuses a None value
+    headers = sendable(original_headers(found.headers))
+    assert ("traceparent", b"") in headers
+    assert all(isinstance(value, bytes) for _, value in headers)

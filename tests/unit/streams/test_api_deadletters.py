@@ -16,6 +16,7 @@ import pytest
 
 import streams.api
 from schemas.binding import deadletter_record, record_bytes
+from schemas.wire import HEADER_STAGE
 from streams.topicpage import Page
 
 from .api_harness import serve
@@ -81,3 +82,20 @@ def test_a_dead_letter_without_the_originals_value_is_listed_with_its_size(
         (None, None),
     ]
     assert all((row["fase"], row["klasse"]) == ("decode", "ValueError") for row in rows)
+
+
+def test_a_header_with_a_null_value_is_taken_as_absent(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Kafka allows a header with a null value; the dead letter keeps the original's headers as
+    # they were, and the topic's reader hands such a value over as None
+    letter = dead_letter(13, limit=100_000)
+    letter.headers = [("traceparent", None), *letter.headers]
+    assert ("traceparent", None) in letter.headers
+    # a dead letter some other producer wrote, its stage header null
+    other = dead_letter(14, limit=100_000)
+    other.headers = [(n, None if n == HEADER_STAGE else v) for n, v in other.headers]
+    rows = listed([other, letter], monkeypatch)
+    assert [row["bron"]["offset"] for row in rows] == ["14", "13"]
+    assert [(row["fase"], row["klasse"]) for row in rows] == [
+        (None, "ValueError"),
+        ("decode", "ValueError"),
+    ]
