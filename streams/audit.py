@@ -10,6 +10,13 @@ the moment after. If the record cannot be written within :attr:`AuditTrail.timeo
 timed out may still reach the topic later: the trail can hold a record of a read that was not
 answered, never an answer without a record.
 
+The record's schema id is looked up in the registry once (a blocking HTTP request, retried by
+the registry client for much longer than the timeout) in a thread of its own, never on the
+event loop that also runs the web server, the stream and the consumer's heartbeats: a registry
+that does not answer costs each request at most the timeout, and other traffic keeps flowing.
+One lookup at a time: requests meanwhile wait for the same one (each at most the timeout); a
+failed one is tried again by the next request.
+
 The records are written by a producer of their own (aiokafka, ``acks=all``), not by the
 worker's Faust producer, so the guarantee does not depend on the processing guarantee of
 the stream (a transactional producer would make the record visible only at the next commit).
@@ -66,6 +73,8 @@ class AuditTrail:
         self._source = source
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
+        self._schema_id: asyncio.Task[int] | None = None
+        """The lookup of the record's schema id (:meth:`_prepared`): running, or done."""
 
     def event(self, client: ApiToken, doel: str, wat: str, subject: str | None) -> Event:
         """The audit record of ``client`` reading ``wat`` (about ``subject``) for ``doel``
@@ -79,6 +88,23 @@ class AuditTrail:
             time=now,
             data={"wie": client.name, "rol": client.role, "doel": doel, "wat": wat, "tijd": now},
         )
+
+    async def _prepared(self) -> None:
+        """Wait until the serializer knows the schema id of :data:`AUDIT_TYPE` on the topic,
+        so that encoding a record needs no registry. The lookup blocks (HTTP, with the
+        registry client's retries), so it runs in a thread, one at a time: a caller cancelled
+        by its timeout leaves it running for the next caller (``shield``); one that failed is
+        started again by the next caller."""
+        lookup = self._schema_id
+        if lookup is None or (lookup.done() and (lookup.cancelled() or lookup.exception())):
+            lookup = asyncio.ensure_future(
+                asyncio.to_thread(self._serializer.prepare, self.topic, AUDIT_TYPE)
+            )
+            # retrieved here, so that a failure nobody waits for any more is not logged as
+            # "never retrieved"; the caller that waits gets it from the task
+            lookup.add_done_callback(lambda task: task.cancelled() or task.exception())
+            self._schema_id = lookup
+        await asyncio.shield(lookup)
 
     async def _started(self) -> AIOKafkaProducer:
         async with self._lock:
@@ -104,7 +130,8 @@ class AuditTrail:
         event = self.event(client, doel, wat, subject)
         try:
             async with asyncio.timeout(self.timeout_s):
-                value = self._serializer(event, self.topic)
+                await self._prepared()
+                value = self._serializer(event, self.topic)  # the schema id known: no registry
                 producer = await self._started()
                 await producer.send_and_wait(
                     self.topic,

@@ -5,6 +5,7 @@ a citizen is set per test (:attr:`Api.owner`), so two such apps can forward to e
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -52,8 +53,11 @@ class MemoryAudit:
 
 
 class _Signals:
-    def __init__(self, signals: Iterable[tuple[str, EmittedSignal]]) -> None:
+    def __init__(self, signals: Iterable[tuple[str, EmittedSignal]], caught_up: bool) -> None:
         self.rows = list(signals)
+        self.caught_up = threading.Event()
+        if caught_up:
+            self.caught_up.set()
 
     def signals(self) -> list[tuple[str, EmittedSignal]]:
         return self.rows
@@ -88,9 +92,14 @@ async def serve(
     states: dict[str, Any] | None = None,
     signals: Iterable[tuple[str, EmittedSignal]] = (),
     rule_ids: frozenset[str] = frozenset(),
+    trail: AuditTrail | None = None,
+    ready: Callable[[], bool] = lambda: True,
+    caught_up: bool = True,
 ) -> AsyncIterator[Api]:
     """The API of an app holding ``states`` (pseudonym → an object with ``events``) and
-    ``signals``, served until the block ends."""
+    ``signals``, served until the block ends. ``trail``: an audit trail to write with instead
+    of :class:`MemoryAudit` (:attr:`Api.audit` then stays empty); ``ready``: whether the
+    worker is ready (``/ready``); ``caught_up``: whether the read model has caught up."""
     app = WorkerApp(
         "api-harness", broker="kafka://localhost:1", web_enabled=True, autodiscover=False
     )
@@ -100,17 +109,17 @@ async def serve(
         ApiContext(
             app=app,
             table=table,
-            readmodel=cast(ReadModel, _Signals(signals)),
+            readmodel=cast(ReadModel, _Signals(signals, caught_up)),
             metrics=WorkerMetrics(),
             tokens=TOKENS,
-            audit=cast(AuditTrail, audit),
+            audit=trail or cast(AuditTrail, audit),
             deserializer=cast(RecordDeserializer, None),
             bootstrap="localhost:1",
             deadletter_topic="schakel.deadletter.streams",
             configuration={"profiel": "embedded"},
             periods=lambda state: [],
             clock=lambda state: None,
-            is_ready=lambda: True,
+            is_ready=ready,
             rule_ids=rule_ids,
         )
     )
