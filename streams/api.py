@@ -26,6 +26,12 @@ masked, in ``doel``) and never a value as typed: a ``regel`` that is no rule id 
 for a pseudonym — unknown, erased, or not a pseudonym at all — is audited too (subject: the
 pseudonym, or none); a 400 is not (nothing was read).
 
+A pseudonym the worker's table does not hold while the worker is not ready (``/ready`` 503:
+its table being restored after a start or a rebalance, …) is not answered 404 — it may not be
+restored yet — but 503 with ``Retry-After``; the signal list answers 503 until the read model
+has caught up (before, it would be a part of the list). Nothing was read: not audited, like
+every 503.
+
 A citizen's timeline is read at the worker that owns the citizen's partition: asked at another
 worker, the request is forwarded to the owner (:mod:`streams.routing`), which runs these steps
 itself and writes the read's only audit record; the forwarding worker passes the owner's answer
@@ -147,6 +153,13 @@ class ApiError(Exception):
         self.status = status
 
 
+class NotReady(Exception):
+    """What was asked cannot be told yet: the worker's table is being restored (after a
+    start, or a partition just assigned) or the read model has not caught up. 503 with
+    ``Retry-After``, like ``/ready``; nothing was read, so no audit record (like the other
+    503s)."""
+
+
 def worker_configuration(
     settings: WorkerSettings, rules: RuleSet, clock_mode: str
 ) -> dict[str, Any]:
@@ -243,6 +256,8 @@ def signal_list(ctx: ApiContext, request: Request) -> Read:
         raise ApiError(400, "van en tot: van mag niet na tot liggen")
     page, per_page = _page_args(request)
     every = list(ctx.readmodel.signals())
+    if not ctx.readmodel.caught_up.is_set():  # a part of the list, as if it were all of it
+        raise NotReady("signalen: het leesmodel is nog niet bijgewerkt")
     rows = [
         (subject, s)
         for subject, s in every
@@ -355,7 +370,7 @@ def register_api(ctx: ApiContext) -> None:
             return refuse(view, endpoint, exc.status, str(exc))
         except InvalidPurpose as exc:
             return refuse(view, endpoint, 400, str(exc))
-        except (AuditUnavailable, TopicUnavailable, OwnerUnavailable) as exc:
+        except (AuditUnavailable, TopicUnavailable, OwnerUnavailable, NotReady) as exc:
             return refuse(view, endpoint, 503, str(exc))
 
     def json_endpoint(path: str, endpoint: str, body: Body) -> None:
@@ -406,6 +421,10 @@ def register_api(ctx: ApiContext) -> None:
                 path = TIJDLIJN.format(pseudonym=pseudonym)
                 audit = (client, doel, what(request, path), pseudonym)
                 state = ctx.table.get(pseudonym)
+                if state is None and not ctx.is_ready():
+                    # the table may not have restored this citizen yet (a start, a partition
+                    # just assigned): unknown cannot be told from not yet restored
+                    raise NotReady("pseudoniem: de werker is nog niet gereed")
                 if state is None or not state.events:  # unknown or erased: audited, then 404
                     await ctx.audit.record(*audit)
                     raise ApiError(404, "pseudoniem: onbekend")

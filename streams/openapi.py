@@ -278,7 +278,8 @@ def _paths() -> dict[str, Any]:
         "503": _error(
             "The audit record could not be written in time, or the worker that owns the "
             "citizen's partition is not known (partitions being rebalanced) or did not "
-            "answer: no answer.",
+            "answer, or the worker is not ready and its table does not hold the citizen (it "
+            "may not be restored yet): no answer.",
             retry=True,
         ),
     }
@@ -298,6 +299,13 @@ def _paths() -> dict[str, Any]:
                 _query("tot", _DATE, "Only signals with `sinds` on or before this date."),
                 *_PAGING,
             ],
+            {
+                "503": _error(
+                    "The audit record could not be written in time, or the read model has "
+                    "not caught up with the timelines yet: no answer.",
+                    retry=True,
+                )
+            },
         ),
         "/api/v1/burgers/{pseudonym}/tijdlijn": _operation(
             "tijdlijn",
