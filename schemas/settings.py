@@ -428,7 +428,11 @@ class Settings(WebhookSettings, OutboxSettings, WorkerSettings):
 
 
 def _parse_tokens(text: str) -> list[ApiToken]:
-    tokens = []
+    """The API clients of ``SCHAKEL_API_TOKENS``. Each token and each name once: a token of
+    two clients would be the last one's (the other's role with it), and the audit trail's
+    ``wie`` must name one client. A message names clients, never a token (a secret)."""
+    tokens: list[ApiToken] = []
+    by_token: dict[str, str] = {}
     for item in filter(None, (p.strip() for p in text.split(","))):
         parts = item.split(":", 2)
         if len(parts) != 3 or not all(parts):
@@ -436,6 +440,17 @@ def _parse_tokens(text: str) -> list[ApiToken]:
         name, role, token = parts
         if role not in ROLES:
             raise ValueError(f"role of {name!r} must be regisseur, beheerder or auditor")
+        if any(t.name == name for t in tokens):
+            raise ValueError(
+                f"client name {name!r} is given more than once: each client one name, as the "
+                "audit trail names it"
+            )
+        if token in by_token:
+            raise ValueError(
+                f"clients {by_token[token]!r} and {name!r} have the same token: give each "
+                "client a token of its own"
+            )
+        by_token[token] = name
         tokens.append(ApiToken(name, role, token))
     return tokens
 

@@ -69,6 +69,28 @@ def test_production_has_no_silent_defaults(monkeypatch: pytest.MonkeyPatch) -> N
         settings.resolve_pseudonym_key(generate=True)  # not even for a demo
 
 
+@pytest.mark.parametrize(
+    ("tokens", "message"),
+    [
+        # one token for two clients: the last would win, with its role and its name in `wie`
+        (
+            "ops:beheerder:s3cret-ops,anna:regisseur:s3cret-ops",
+            "clients 'ops' and 'anna' have the same token",
+        ),
+        ("anna:regisseur:s3cret-a, anna:auditor:s3cret-b", "client name 'anna' is given more"),
+    ],
+)
+def test_a_token_or_client_name_given_twice_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, tokens: str, message: str
+) -> None:
+    monkeypatch.setenv("SCHAKEL_API_TOKENS", tokens)
+    with pytest.raises(SettingsError) as info:
+        load_process_settings(WorkerSettings)
+    assert str(info.value).startswith("invalid configuration: SCHAKEL_API_TOKENS: ")
+    assert message in str(info.value)
+    assert "s3cret" not in str(info.value)  # the token is a secret: never in the message
+
+
 def test_secrets_are_masked_and_parsed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SCHAKEL_API_TOKENS", "anna:regisseur:geheim1, bert:beheerder:geheim2")
     monkeypatch.setenv("SCHAKEL_WEBHOOK_TOKENS", "urn:nld:oin:1:systeem:wijkteam=wt-token")
