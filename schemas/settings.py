@@ -399,16 +399,23 @@ class WebhookSettings(AdapterSettings):
     )
 
     def webhook_senders(self) -> dict[str, str]:
-        """Webhook token → the source it may send."""
+        """Webhook token → the source it may send. A token given to two sources is refused
+        (the last would win silently and the other's sender be turned away); the message
+        names the sources, never the token."""
         if self.webhook_tokens is None:
             return {}
-        out = {}
+        out: dict[str, str] = {}
         for item in filter(
             None, (p.strip() for p in self.webhook_tokens.get_secret_value().split(","))
         ):
             source, _, token = item.rpartition("=")
             if not source or not token:
                 raise SettingsError(f"{ENV_PREFIX}WEBHOOK_TOKENS: expected source=token items")
+            if token in out and out[token] != source:
+                raise SettingsError(
+                    f"{ENV_PREFIX}WEBHOOK_TOKENS: {out[token]} and {source} have the same "
+                    "token: give each source a token of its own"
+                )
             out[token] = source
         return out
 

@@ -290,3 +290,22 @@ def test_the_default_url_is_the_bound_address(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("SCHAKEL_WEB_URL", raising=False)
     assert WorkerSettings(web_host="10.1.2.3", web_port=7000).api_url() == "http://10.1.2.3:7000"
     assert WorkerSettings(web_host="::1", web_port=7000).api_url() == "http://[::1]:7000"
+
+
+def test_a_webhook_token_given_to_two_sources_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last source would have won silently and the other's sender been turned away."""
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "sleutel")
+    monkeypatch.setenv(
+        "SCHAKEL_WEBHOOK_TOKENS",
+        "urn:nld:oin:1:systeem:wijkteam-noord=gedeeld-geheim,"
+        "urn:nld:oin:1:systeem:wijkteam-zuid=gedeeld-geheim",
+    )
+    settings = WebhookSettings()
+    with pytest.raises(SettingsError, match=r"WEBHOOK_TOKENS: .*noord and .*zuid") as err:
+        settings.webhook_senders()
+    assert "gedeeld-geheim" not in str(err.value)
+    monkeypatch.setenv(  # the same source twice with one token is harmless
+        "SCHAKEL_WEBHOOK_TOKENS",
+        "urn:nld:oin:1:systeem:wijkteam=een-geheim,urn:nld:oin:1:systeem:wijkteam=een-geheim",
+    )
+    assert WebhookSettings().webhook_senders() == {"een-geheim": "urn:nld:oin:1:systeem:wijkteam"}
