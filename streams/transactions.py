@@ -3,8 +3,7 @@ processing through Faust's transactions with the four defects that make them uns
 
 Which profile gets what (docs/operations.md, "Delivery guarantees"):
 
-- ``embedded`` (Tansu): Faust's own transport (with a short fetch wait,
-  :mod:`streams.embedded_fetch`), ``at_least_once``. The broker has no usable
+- ``embedded`` (Tansu): Faust's own transport, ``at_least_once``. The broker has no usable
   transactions; a record re-processed after a crash re-emits its signal changes under the
   same deterministic event id (:func:`streams.signals.signal_event_id`).
 - ``kafka`` / ``production`` (Apache Kafka): :class:`TransactionalApp` —
@@ -72,7 +71,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP, FutureMessage
 
-from streams.embedded_fetch import ShortFetchThread
+from streams.fetch_wait import ShortFetchThread
 from streams.webserver import WorkerApp
 
 IDEMPOTENT = {"acks": "all", "enable_idempotence": True}
@@ -245,7 +244,11 @@ class CommitBetweenRecords(faust_aiokafka.Consumer):  # type: ignore[misc]
     the transactions) runs between two records under exactly-once: Faust chooses the offsets
     first and commits later, and a record processed in between would have its outputs in
     the committed transaction but not its offset (defect 2 in the module docstring); and
-    which commits before a rebalance makes Faust forget what to commit (defect 4)."""
+    which commits before a rebalance makes Faust forget what to commit (defect 4). Its
+    consumer waits briefly for a fetch (:mod:`streams.fetch_wait`), on every profile."""
+
+    def _new_consumer_thread(self) -> ShortFetchThread:
+        return ShortFetchThread(self, loop=self.loop, beacon=self.beacon)
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         """Under exactly-once, stop the flow, let the record in progress end and commit every
@@ -325,21 +328,12 @@ class TransactionalTransport(faust_aiokafka.Transport):  # type: ignore[misc]
     TransactionManager = ExactlyOnceManager
 
 
-class EmbeddedConsumer(CommitBetweenRecords):
-    """:class:`CommitBetweenRecords` with the short fetch wait the embedded broker needs
-    (:mod:`streams.embedded_fetch`)."""
-
-    def _new_consumer_thread(self) -> ShortFetchThread:
-        return ShortFetchThread(self, loop=self.loop, beacon=self.beacon)
-
-
 class AtLeastOnceTransport(faust_aiokafka.Transport):  # type: ignore[misc]
-    """Faust's own aiokafka transport with the commit hook of :class:`CommitBetweenRecords`,
-    the embedded broker's fetch wait (:class:`EmbeddedConsumer`) and a
-    :class:`TrackedProducer` (the embedded profile: at-least-once, no idempotent
+    """Faust's own aiokafka transport with the commit hook of :class:`CommitBetweenRecords`
+    and a :class:`TrackedProducer` (the embedded profile: at-least-once, no idempotent
     producer)."""
 
-    Consumer = EmbeddedConsumer
+    Consumer = CommitBetweenRecords
     Producer = TrackedProducer
 
 

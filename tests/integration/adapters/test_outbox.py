@@ -117,7 +117,7 @@ def test_a_gap_of_an_open_transaction_is_waited_for(outbox_db: str) -> None:
 def _read(source: OutboxSource, cursor: dict[str, Any]) -> tuple[list[int], dict[str, Any]]:
     """The ids one run yields and the cursor after it (``cursor`` when it yields nothing)."""
     records = list(source.records(cursor))
-    ids = [int(r.location.path.removeprefix("id=")) for r in records]
+    ids = [int(str(r.location.path).removeprefix("id=")) for r in records]
     return ids, (dict(records[-1].cursor) if records else cursor)
 
 
