@@ -3,7 +3,9 @@ and the positional argument of ``schakel adapter NAME SPEC`` (a file, a director
 separated by a comma, or a connection string).
 
 Each file adapter's CloudEvents ``source`` is ``settings.source_urn(<system>)`` with the
-system named in :data:`SYSTEMS`."""
+system named in :data:`SYSTEMS`. ``pseudonymiser`` is the one the runner pseudonymises with
+(the same key): the iWmo source makes with it the token of a ToewijzingNummer that could be a
+BSN (:func:`adapters.iwmo.versions.published_nummer`); the other sources do not use it."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from adapters.outbox import OutboxSource
 from adapters.sociale_dienst import SocialeDienstSource
 from adapters.vroegsignalering import VroegsignaleringSource
 from adapters.wijkteam import WijkteamSource
+from schemas.pseudonym import Pseudonymiser
 from schemas.settings import AdapterSettings, OutboxSettings
 
 SYSTEMS = {
@@ -35,35 +38,38 @@ def _paths(spec: str) -> list[Path]:
     return paths
 
 
-def _publish(spec: str, settings: AdapterSettings) -> Source:
+def _publish(spec: str, settings: AdapterSettings, pseudonymiser: Pseudonymiser) -> Source:
     return JsonLinesSource(_paths(spec))
 
 
-def _iwmo(spec: str, settings: AdapterSettings) -> Source:
+def _iwmo(spec: str, settings: AdapterSettings, pseudonymiser: Pseudonymiser) -> Source:
     paths = _paths(spec)
     if len(paths) != 1:
         raise AdapterError("iwmo: give one directory of messages (or one message file)")
     (path,) = paths
     return IwmoSource(
-        path, source=settings.source_urn(SYSTEMS["iwmo"]), max_bytes=settings.max_xml_bytes
+        path,
+        source=settings.source_urn(SYSTEMS["iwmo"]),
+        max_bytes=settings.max_xml_bytes,
+        pseudonymiser=pseudonymiser,
     )
 
 
-def _sociale_dienst(spec: str, settings: AdapterSettings) -> Source:
+def _sociale_dienst(spec: str, settings: AdapterSettings, pseudonymiser: Pseudonymiser) -> Source:
     return SocialeDienstSource(_paths(spec), source=settings.source_urn(SYSTEMS["sociale-dienst"]))
 
 
-def _vroegsignalering(spec: str, settings: AdapterSettings) -> Source:
+def _vroegsignalering(spec: str, settings: AdapterSettings, pseudonymiser: Pseudonymiser) -> Source:
     return VroegsignaleringSource(
         _paths(spec), source=settings.source_urn(SYSTEMS["vroegsignalering"])
     )
 
 
-def _wijkteam(spec: str, settings: AdapterSettings) -> Source:
+def _wijkteam(spec: str, settings: AdapterSettings, pseudonymiser: Pseudonymiser) -> Source:
     return WijkteamSource(_paths(spec))
 
 
-def _outbox(spec: str, settings: AdapterSettings) -> Source:
+def _outbox(spec: str, settings: AdapterSettings, pseudonymiser: Pseudonymiser) -> Source:
     """The DSN is ``spec``, else SCHAKEL_OUTBOX_DSN (only :class:`OutboxSettings` hold it)."""
     dsn = spec.strip()
     if not dsn and isinstance(settings, OutboxSettings) and settings.outbox_dsn is not None:
@@ -71,7 +77,7 @@ def _outbox(spec: str, settings: AdapterSettings) -> Source:
     return OutboxSource(dsn)
 
 
-FACTORIES: dict[str, Callable[[str, AdapterSettings], Source]] = {
+FACTORIES: dict[str, Callable[[str, AdapterSettings, Pseudonymiser], Source]] = {
     "publish": _publish,
     "iwmo": _iwmo,
     "sociale-dienst": _sociale_dienst,
@@ -81,11 +87,14 @@ FACTORIES: dict[str, Callable[[str, AdapterSettings], Source]] = {
 }
 
 
-def open_source(name: str, spec: str, settings: AdapterSettings) -> Source:
-    """The source of adapter ``name`` over ``spec``; :class:`AdapterError` if unknown."""
+def open_source(
+    name: str, spec: str, settings: AdapterSettings, *, pseudonymiser: Pseudonymiser
+) -> Source:
+    """The source of adapter ``name`` over ``spec``; :class:`AdapterError` if unknown.
+    ``pseudonymiser``: the runner's (see the module's docstring)."""
     try:
         factory = FACTORIES[name]
     except KeyError:
         known = ", ".join(sorted(FACTORIES))
         raise AdapterError(f"unknown adapter {name!r}; known: {known}") from None
-    return factory(spec, settings)
+    return factory(spec, settings, pseudonymiser)

@@ -38,13 +38,14 @@ def build_runner(
 ) -> Runner:
     """A runner for adapter ``name`` over ``spec`` (or over ``source``) with checkpoint and
     quarantine files under ``SCHAKEL_DATA_DIR`` (one checkpoint per adapter instance)."""
-    source = source or open_source(name, spec, settings)
+    pseudonymiser = wiring.pseudonymiser(settings)
+    source = source or open_source(name, spec, settings, pseudonymiser=pseudonymiser)
     publisher = wiring.publisher(settings, bootstrap, client_id=f"schakel-adapter-{name}")
     ident = instance or name
     return Runner(
         source,
         publisher=publisher,
-        pseudonymiser=wiring.pseudonymiser(settings),
+        pseudonymiser=pseudonymiser,
         checkpoint=FileCheckpoint(settings.data_dir / "checkpoints" / f"{ident}.json"),
         quarantine=Quarantine(
             name, settings.data_dir / "quarantaine" / f"{ident}.jsonl", publisher

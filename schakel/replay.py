@@ -305,12 +305,15 @@ def replay(
         log = workdir / "worker.log"
         worker = None if batch else start_worker(run, kafka.bootstrap, workdir / "worker", log)
         try:
-            source = ChainSource([open_source(n, s, run) for n, s in inputs])
+            pseudonymiser = wiring.pseudonymiser(run, generate=True)
+            source = ChainSource(
+                [open_source(n, s, run, pseudonymiser=pseudonymiser) for n, s in inputs]
+            )
             publisher = wiring.publisher(run, kafka.bootstrap, "schakel-replay")
             runner = Runner(
                 source,
                 publisher=publisher,
-                pseudonymiser=wiring.pseudonymiser(run, generate=True),
+                pseudonymiser=pseudonymiser,
                 checkpoint=FileCheckpoint(workdir / "checkpoint.json"),
                 quarantine=Quarantine("replay", workdir / "quarantaine.jsonl", publisher),
                 dedupe_in_run=True,

@@ -10,6 +10,8 @@ from schemas.exceptions import InvalidBsn
 
 _NINE_DIGITS = re.compile(r"[0-9]{9}")  # ASCII only: \d and str.isdigit accept ９ and ٩
 MASK = "*********"
+_KIND = re.compile(r"[a-z][a-z0-9-]*")
+"""What :meth:`Pseudonymiser.token` takes for a ``kind``: never a separator or a digit alone."""
 
 
 def elfproef(digits: str) -> bool:
@@ -50,6 +52,38 @@ class Pseudonymiser:
 
     def __call__(self, bsn: object, *, field: str = "data.bsn") -> str:
         return pseudonym(validate_bsn(bsn, field=field), self._key)
+
+    def token(self, kind: str, value: str) -> str:
+        """A keyed token for ``value``, a source's identifier that could be taken for a BSN
+        (``events.md``: a source key that holds a BSN-like value is hashed with the pseudonym
+        key); ``kind`` names what ``value`` is (``toewijzing``: an iWmo ToewijzingNummer).
+
+        The first 32 hex digits of ``HMAC-SHA256(key, kind + "\\x1f" + value)``:
+
+        - deterministic under the key: the same value of the same kind always gives the same
+          token, so records that refer to it still join on it; another key gives another;
+        - domain-separated from citizens' pseudonyms, whose HMAC input is nine digits alone:
+          the token of a number is never the pseudonym of a citizen whose BSN is that number,
+          and tokens of different kinds differ;
+        - a random token to :func:`holds_bsn`: it holds at least :data:`MIN_RANDOM_LETTERS`
+          letters ``a``–``f``. A digest with fewer (about one in fifty thousand) is replaced,
+          deterministically, by the digest of the input plus a counter, as
+          :func:`adapters.base.derive_id` does.
+
+        Without the key a token cannot be traced back to its value; whoever holds the key can
+        (by trying the values), as with pseudonyms."""
+        if not _KIND.fullmatch(kind):
+            raise ValueError("a token kind is lower-case letters, digits and '-'")
+        text = f"{kind}\x1f{value}"
+        counter = 0
+        while True:
+            data = text if counter == 0 else f"{text}\x1f{counter}"
+            digest = hmac.new(
+                self._key.encode("utf-8"), data.encode("utf-8"), hashlib.sha256
+            ).hexdigest()[:32]
+            if _is_random(digest):
+                return digest
+            counter += 1
 
 
 _DIGIT_RUN = re.compile(r"(?<!\d)\d{9}(?!\d)")

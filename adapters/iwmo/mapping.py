@@ -7,14 +7,16 @@
   ``reden_beeindiging`` = RedenBeeindiging).
 
 Every product carries ``toewijzing_nummer`` (the ToewijzingNummer as a number: ``000101`` →
-``101``) and, when it has a Product, ``productcategorie``; a product without one (a budget
-allocation, allowed by the XSD) has no ``productcategorie``. Codes are checked against the
-basisschema's code lists: Productcategorie, RedenBeeindiging, StatusAanlevering,
-RedenWijziging.
+``101``; a number that could be a BSN as its keyed token ``tw-…``,
+:func:`adapters.iwmo.versions.published_nummer`) and, when it has a Product,
+``productcategorie``; a product without one (a budget allocation, allowed by the XSD) has no
+``productcategorie``. Codes are checked against the basisschema's code lists:
+Productcategorie, RedenBeeindiging, StatusAanlevering, RedenWijziging.
 
 Event id: ``derive_id(source, Afzender, Identificatie, Dagtekening, BerichtCode, position,
 ToewijzingNummer)`` — an Identificatie is unique per sender, and the position keeps a deletion
-and its replacement in one message apart. No ``time``.
+and its replacement in one message apart; the number itself (normalised), also where a token is
+published: the id is a hash, and ids stay what they were. No ``time``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from adapters.base import derive_id
 from adapters.iwmo import versions
 from adapters.iwmo.message import WMO301, WMO305, ElementMissing, ElementRejection, Header, Message
 from adapters.iwmo.versions import RecordVersion
+from schemas.pseudonym import Pseudonymiser
 
 
 @dataclass(frozen=True)
@@ -58,21 +61,30 @@ def _nummer(message: Message, product: Element, where: str) -> str:
 
 
 def map_product(
-    message: Message, header: Header, product: Element, *, position: int, where: str, source: str
+    message: Message,
+    header: Header,
+    product: Element,
+    *,
+    position: int,
+    where: str,
+    source: str,
+    pseudonymiser: Pseudonymiser,
 ) -> Mapped:
-    """Map the ``position``-th product (1-based) at element path ``where``. Raises
+    """Map the ``position``-th product (1-based) at element path ``where``; ``pseudonymiser``
+    makes the token of a ToewijzingNummer that could be a BSN. Raises
     :class:`~adapters.iwmo.message.ElementRejection` for a product that breaks the XSD's
     rules for what Schakel reads."""
     kind = message.kind
     nummer = _nummer(message, product, where)
-    data: dict[str, Any] = {"bsn": header.bsn, "toewijzing_nummer": nummer}
+    published = versions.published_nummer(nummer, pseudonymiser)
+    data: dict[str, Any] = {"bsn": header.bsn, "toewijzing_nummer": published}
     product_node = message.child(product, "Product")
     if product_node is not None:
         data["productcategorie"] = message.code(
             product_node, "Categorie", f"{where}/Product", "LDT_ProductCategorie"
         )
     place = versions.Place(
-        header.gemeente, nummer, header.dagtekening, header.identificatie, position
+        header.gemeente, published, header.dagtekening, header.identificatie, position
     )
     withdrawn_on = header.dagtekening
     if kind is WMO301:

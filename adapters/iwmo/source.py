@@ -58,6 +58,7 @@ from adapters.iwmo.message import (
     read_header,
 )
 from schemas.exceptions import TransientError
+from schemas.pseudonym import Pseudonymiser
 from schemas.wire import VERWIJDERD
 
 log = logging.getLogger("schakel.adapters")
@@ -103,14 +104,21 @@ class IwmoSource(Source):
     from a message; no file is read into memory beyond ``max_bytes``, and no element tree
     grows beyond the limits of :mod:`adapters.iwmo.safexml`. Not guaranteed: that a file
     written non-atomically is read complete — deliver by write + rename (a partial file is
-    quarantined as malformed and read again once it changed)."""
+    quarantined as malformed and read again once it changed).
+
+    ``pseudonymiser`` is the runner's (the same pseudonym key): it makes the keyed token
+    published for a ToewijzingNummer that could be a BSN
+    (:func:`adapters.iwmo.versions.published_nummer`); the source never sees the key."""
 
     name = "iwmo"
 
-    def __init__(self, path: Path, *, source: str, max_bytes: int) -> None:
+    def __init__(
+        self, path: Path, *, source: str, max_bytes: int, pseudonymiser: Pseudonymiser
+    ) -> None:
         self.path = path
         self.source = source
         self.max_bytes = max_bytes
+        self._pseudonymiser = pseudonymiser
 
     def _files(self) -> list[Path]:
         if self.path.is_file():
@@ -236,7 +244,13 @@ class IwmoSource(Source):
             where = f"{base}/{kind.product}[{position}]"
             try:
                 mapped = map_product(
-                    message, header, product, position=position, where=where, source=self.source
+                    message,
+                    header,
+                    product,
+                    position=position,
+                    where=where,
+                    source=self.source,
+                    pseudonymiser=self._pseudonymiser,
                 )
             except ElementRejection as exc:
                 yield _Outcome(Location(file, path=exc.path), rejection=exc)

@@ -18,6 +18,10 @@ Keys are scoped by the municipality (``gemeente``: the Afzender of a 301, the On
 305/307), because a ToewijzingNummer is unique per municipality. A key holds a message kind,
 a gemeentecode, a ToewijzingNummer and dates — never the BSN or any other client data — so it
 travels in clear (``events.md``: hashing is needed only when a source key holds personal data).
+A ToewijzingNummer that could be taken for a BSN (nine digits that pass the elfproef: about one
+in eleven from 100000000 up) is the exception: ``events.md`` asks for a source key that holds
+a BSN-like value to be hashed with the pseudonym key, so the key and ``toewijzing_nummer``
+hold its keyed token instead (:func:`published_nummer`).
 
 Every component of a ``sequence`` has a fixed width (dates ``YYYY-MM-DD``, time
 ``HH:MM:SS.ffffff``, Identificatie left-padded with ``0`` to its XSD maximum of 12 characters,
@@ -30,6 +34,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from schemas.pseudonym import Pseudonymiser, holds_bsn
 
 TIJDELIJK = "20"
 """RedenBeeindiging of a temporary stop (Levering is tijdelijk beeindigd)."""
@@ -84,6 +90,31 @@ def toewijzing_nummer(text: str) -> str | None:
     return str(number)
 
 
+TOKEN_KIND = "toewijzing"  # noqa: S105 - a label, not a secret
+"""The ``kind`` of a ToewijzingNummer's token (:meth:`schemas.pseudonym.Pseudonymiser.token`)."""
+
+TOKEN_PREFIX = "tw-"  # noqa: S105 - a label, not a secret
+"""What a published ToewijzingNummer that is a token starts with (a number never does)."""
+
+
+def published_nummer(nummer: str, pseudonymiser: Pseudonymiser) -> str:
+    """What is published of a normalised ToewijzingNummer (:func:`toewijzing_nummer`), in
+    ``toewijzing_nummer`` and in the ``bronsleutel``: the number itself, unless it could be a
+    BSN (:func:`schemas.pseudonym.holds_bsn`: nine digits that pass the elfproef, not all
+    zeros) — then ``tw-`` and its keyed token (32 hex digits, at least four of them letters),
+    which the check for BSNs in identifiers takes for a random token.
+
+    Such a number cannot be told apart from a BSN, and the iWmo sender cannot add digits
+    (LDT_Nummer ends at 999999999): published as it is, it would be refused
+    (``bsn-in-identifier``) and the allocation, its starts and stops lost. The token is the
+    same for every message of the same number under the same pseudonym key, so WMO301, 305
+    and 307 of one allocation still share it; it is never the pseudonym of a citizen whose BSN
+    is that number (the token's input is ``toewijzing`` + the number)."""
+    if holds_bsn(nummer):
+        return TOKEN_PREFIX + pseudonymiser.token(TOKEN_KIND, nummer)
+    return nummer
+
+
 def toewijzingstijd(text: str) -> str | None:
     """An xs:time without time zone (LDT_Tijd) as fixed-width ``HH:MM:SS.ffffff`` (fraction
     cut or padded to 6 digits); ``None`` if it is not one."""
@@ -108,8 +139,9 @@ def message_sequence(dagtekening: str, identificatie: str, position: int) -> str
 
 @dataclass(frozen=True)
 class Place:
-    """Where a product is: its municipality, its (normalised) ToewijzingNummer, and the
-    message (Dagtekening, Identificatie) and 1-based position it has there."""
+    """Where a product is: its municipality, its ToewijzingNummer as published
+    (:func:`published_nummer`), and the message (Dagtekening, Identificatie) and 1-based
+    position it has there."""
 
     gemeente: str
     nummer: str

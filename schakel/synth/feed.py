@@ -98,13 +98,16 @@ def run_adapter(
     counts and return them."""
     label = expected["adapter"]
     interactive = sys.stdout.isatty()
-    source = ProgressSource(open_source(name, spec, settings), interactive)
+    pseudonymiser = wiring.pseudonymiser(settings)
+    source = ProgressSource(
+        open_source(name, spec, settings, pseudonymiser=pseudonymiser), interactive
+    )
     publisher = wiring.publisher(settings, bootstrap, f"schakel-demo-{label}")
     quarantine_file = workdir / "quarantaine" / f"{label}.jsonl"
     runner = Runner(
         source,
         publisher=publisher,
-        pseudonymiser=wiring.pseudonymiser(settings),
+        pseudonymiser=pseudonymiser,
         checkpoint=FileCheckpoint(workdir / "checkpoints" / f"{label}.json"),
         quarantine=Quarantine(name, quarantine_file, publisher),
         dedupe_in_run=True,

@@ -26,6 +26,7 @@ from benchmarks.adapters import (
     write_vroegsignalering,
 )
 from schakel.broker import free_port
+from schemas.pseudonym import Pseudonymiser
 from schemas.settings import Settings
 from tests.integration.adapters.conftest import KEY, Message, events_of, insert_rows, popen
 
@@ -105,7 +106,7 @@ def assert_exactly(messages: list[Message], expected: set[str]) -> None:
 
 
 def expected_ids(name: str, spec: str, settings: Settings) -> set[str]:
-    source = open_source(name, spec, settings)
+    source = open_source(name, spec, settings, pseudonymiser=Pseudonymiser(KEY))
     try:
         return {str(r.event["id"]) for r in source.records({}) if r.event is not None}
     finally:

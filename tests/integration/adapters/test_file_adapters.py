@@ -90,7 +90,9 @@ def test_file_adapter_publishes_the_samples(
     assert again.read == 0
     prefix = f"urn:nld:oin:{adapter_settings.oin}:"
     messages = events_of(bootstrap, topic, prefix)
-    expected, bsns = expected_events(open_source(name, spec, adapter_settings))
+    expected, bsns = expected_events(
+        open_source(name, spec, adapter_settings, pseudonymiser=Pseudonymiser(KEY))
+    )
     assert len(messages) == count
     assert {m.record["id"]: Event.from_record(m.record) for m in messages} == expected
     for m in messages:
@@ -112,7 +114,9 @@ def test_wijkteam_bulk_load(adapter_settings: Settings, tmp_path: Path) -> None:
         runner.close()
     assert (stats.published, stats.rejected) == (7, 0)
     messages = events_of(bootstrap, "schakel.wijkteam.events", source)
-    expected, bsns = expected_events(open_source("wijkteam", str(path), adapter_settings))
+    expected, bsns = expected_events(
+        open_source("wijkteam", str(path), adapter_settings, pseudonymiser=Pseudonymiser(KEY))
+    )
     assert {m.record["id"]: Event.from_record(m.record) for m in messages} == expected
     assert_no_bsn(messages, bsns)
 

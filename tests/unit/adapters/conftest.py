@@ -35,6 +35,8 @@ SAMPLES = ROOT / "samples"
 BAD = SAMPLES / "bad"
 SOURCE = "urn:nld:oin:00000001234567890000:systeem:test"
 KEY = "unit-test-key"
+PSEUDONYMISER = Pseudonymiser(KEY)
+"""The runners' pseudonymiser (:func:`make_harness`), for sources that need it (iWmo)."""
 
 
 class FakePublisher(Publisher):

@@ -132,7 +132,7 @@ SLOTS = [
 @given(st.binary(max_size=3000))
 def test_iwmo_random_bytes(data: bytes) -> None:
     path = _write(data, "m.xml")
-    check(IwmoSource(path, source=SOURCE, max_bytes=2048).records({}))
+    check(IwmoSource(path, source=SOURCE, max_bytes=2048, pseudonymiser=PSEUDONYMISER).records({}))
 
 
 @FUZZ
@@ -145,7 +145,9 @@ def test_iwmo_mutated_messages(changes: list[tuple[str, str]], drop: bool) -> No
     if drop:
         text = text.replace("<WMO301:Ingangsdatum>2026-01-22</WMO301:Ingangsdatum>", "", 1)
     path = _write(text.encode("utf-8", errors="replace"), "m.xml")
-    records = list(IwmoSource(path, source=SOURCE, max_bytes=1 << 20).records({}))
+    records = list(
+        IwmoSource(path, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER).records({})
+    )
     assert records
     check(records)
 

@@ -15,7 +15,15 @@ import pytest
 
 from adapters.iwmo import IwmoSource
 from adapters.runner import plain
-from tests.unit.adapters.conftest import BAD, SAMPLES, SOURCE, events, make_harness, outcomes
+from tests.unit.adapters.conftest import (
+    BAD,
+    PSEUDONYMISER,
+    SAMPLES,
+    SOURCE,
+    events,
+    make_harness,
+    outcomes,
+)
 from tests.unit.adapters.iwmo_support import expected_event, xsd_errors
 
 D = SAMPLES / "iwmo"
@@ -26,7 +34,7 @@ GESTOPT = "nl.wmo.voorzieningen.gestopt"
 
 
 def source(path: Path, max_bytes: int = MAX) -> IwmoSource:
-    return IwmoSource(path, source=SOURCE, max_bytes=max_bytes)
+    return IwmoSource(path, source=SOURCE, max_bytes=max_bytes, pseudonymiser=PSEUDONYMISER)
 
 
 def ce(ident: tuple[object, ...], event_type: str, data: dict[str, Any]) -> dict[str, Any]:

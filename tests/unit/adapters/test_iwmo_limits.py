@@ -12,7 +12,7 @@ import pytest
 
 from adapters.exceptions import Rejection
 from adapters.iwmo import IwmoSource, safexml
-from tests.unit.adapters.conftest import SAMPLES, SOURCE
+from tests.unit.adapters.conftest import PSEUDONYMISER, SAMPLES, SOURCE
 from tests.unit.adapters.iwmo_support import VOORBEELDEN
 
 MAX_BYTES = 10_485_760  # the default SCHAKEL_MAX_XML_BYTES
@@ -23,7 +23,9 @@ def read_one(path: Path) -> tuple[Rejection, int, float]:
     tracemalloc.start()
     begin = time.perf_counter()
     try:
-        (record,) = IwmoSource(path, source=SOURCE, max_bytes=MAX_BYTES).records({})
+        (record,) = IwmoSource(
+            path, source=SOURCE, max_bytes=MAX_BYTES, pseudonymiser=PSEUDONYMISER
+        ).records({})
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

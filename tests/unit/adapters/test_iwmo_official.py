@@ -11,7 +11,7 @@ from typing import Any
 
 from adapters.iwmo import IwmoSource
 from schemas.pseudonym import Pseudonymiser
-from tests.unit.adapters.conftest import KEY, SOURCE, events, make_harness
+from tests.unit.adapters.conftest import KEY, PSEUDONYMISER, SOURCE, events, make_harness
 from tests.unit.adapters.iwmo_support import (
     GESTART,
     GESTOPT,
@@ -85,7 +85,7 @@ EXPECTED = [
 
 
 def source(path: Path) -> IwmoSource:
-    return IwmoSource(path, source=SOURCE, max_bytes=1 << 20)
+    return IwmoSource(path, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER)
 
 
 def test_the_official_examples_map_to_the_expected_events() -> None:

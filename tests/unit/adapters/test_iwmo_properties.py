@@ -19,10 +19,12 @@ from hypothesis import strategies as st
 
 from adapters.base import Record
 from adapters.iwmo import IwmoSource
+from adapters.iwmo.versions import NUMMER_MAX, published_nummer
 from adapters.runner import RunStats
+from schakel.synth.bsn import check_digit
 from schemas.envelope import validate_input
 from schemas.exceptions import InvalidEvent
-from schemas.pseudonym import Pseudonymiser
+from schemas.pseudonym import Pseudonymiser, could_be_bsn
 from tests.unit.adapters.conftest import KEY, SOURCE, make_harness
 from tests.unit.adapters.iwmo_support import allocation, build, start, stop
 
@@ -58,12 +60,15 @@ def run_files(contents: Iterable[bytes]) -> RunStats:
         files = list(contents)
         for n, data in enumerate(files):
             (inbox / f"{n:03d}.xml").write_bytes(data)
-        source = IwmoSource(inbox, source=SOURCE, max_bytes=1 << 16)
+        source = IwmoSource(inbox, source=SOURCE, max_bytes=1 << 16, pseudonymiser=PSEUDONYMISER)
         records = list(source.records({}))
         per_file = {Path(r.location.file).name for r in records}
         assert len(per_file) == len(files)  # no file is silently dropped
         check_records(records)
-        hx = make_harness(IwmoSource(inbox, source=SOURCE, max_bytes=1 << 16), Path(tmp))
+        hx = make_harness(
+            IwmoSource(inbox, source=SOURCE, max_bytes=1 << 16, pseudonymiser=PSEUDONYMISER),
+            Path(tmp),
+        )
         stats = hx.runner.run_once()
         hx.runner.close()
         assert stats.read == len(records)
@@ -225,3 +230,43 @@ def test_one_bad_file_never_stops_the_others() -> None:
         [b"<half", good[0], b"\x00\xff", good[1].replace(b">418<", b">999<"), good[2]]
     )
     assert (stats.read, stats.published, stats.rejected) == (7, 4, 3)
+
+
+NINE_DIGITS_THAT_COULD_BE_A_BSN = (
+    st.integers(10_000_000, 99_999_999)
+    .map(lambda first8: (str(first8), check_digit(str(first8))))
+    .filter(lambda pair: pair[1] is not None)
+    .map(lambda pair: int(f"{pair[0]}{pair[1]}"))
+)
+"""Nine-digit LDT_Nummers that pass the elfproef (one in eleven of 100000000–999999999)."""
+
+
+@PROPERTY
+@given(
+    number=st.one_of(st.integers(0, NUMMER_MAX), NINE_DIGITS_THAT_COULD_BE_A_BSN),
+    zeros=st.integers(0, 3),
+    kind=st.sampled_from(["WMO301", "WMO305", "WMO307"]),
+)
+def test_any_xsd_valid_toewijzing_nummer_is_published(number: int, zeros: int, kind: str) -> None:
+    """Review t10: every LDT_Nummer (0–999999999, any leading zeros) is read and published,
+    never refused as ``bsn-in-identifier``: one that could be a BSN as its keyed token."""
+    nummer = "0" * zeros + str(number)
+    product = {
+        "WMO301": allocation(nummer, JAN8, JAN10),
+        "WMO305": start(nummer, JAN10),
+        "WMO307": stop(nummer, JAN10, JAN12, "20"),
+    }[kind]
+    data = build([product])  # checked against the official XSD
+    with tempfile.TemporaryDirectory(prefix="schakel-iwmo-") as tmp:
+        path = Path(tmp) / "m.xml"
+        path.write_bytes(data)
+        (record,) = IwmoSource(
+            path, source=SOURCE, max_bytes=1 << 16, pseudonymiser=PSEUDONYMISER
+        ).records({})
+    assert record.event is not None, record.rejection
+    event = validate_input(record.event, PSEUDONYMISER)  # what the runner does: not refused
+    assert event.data["toewijzing_nummer"] == published_nummer(str(number), PSEUDONYMISER)
+    bsn_like = number >= 100_000_000 and could_be_bsn(str(number))
+    assert (event.data["toewijzing_nummer"] == str(number)) == (not bsn_like)
+    stats = run_files([data])
+    assert (stats.published, stats.rejected) == (1, 0)

@@ -6,6 +6,7 @@ message types, StatusAanlevering and withdrawn allocations, record versions per 
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -15,15 +16,18 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from adapters.base import Record
+from adapters.base import Record, derive_id
 from adapters.iwmo import IwmoSource, codes, safexml
 from adapters.iwmo.mapping import Mapped, map_product
 from adapters.iwmo.message import Message, MessageKind, identify, read_header
-from schemas.envelope import validate_input
-from schemas.pseudonym import Pseudonymiser, elfproef
+from adapters.iwmo.versions import published_nummer
+from schemas.envelope import Event, validate_input
+from schemas.pseudonym import Pseudonymiser, could_be_bsn, elfproef, holds_bsn
 from schemas.wire import VERWIJDERD
-from tests.unit.adapters.conftest import KEY, SOURCE, events, make_harness
+from tests.unit.adapters.conftest import KEY, PSEUDONYMISER, SOURCE, events, make_harness
 from tests.unit.adapters.iwmo_support import (
+    AANBIEDER,
+    GEMEENTE,
     GESTART,
     TOEGEWEZEN,
     allocation,
@@ -39,7 +43,9 @@ JAN8, JAN10, JAN12 = date(2026, 1, 8), date(2026, 1, 10), date(2026, 1, 12)
 
 def read(tmp_path: Path, data: bytes, name: str = "m.xml") -> list[Record]:
     path = write(tmp_path, name, data)
-    return list(IwmoSource(path, source=SOURCE, max_bytes=1 << 20).records({}))
+    return list(
+        IwmoSource(path, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER).records({})
+    )
 
 
 def rejection(records: list[Record]) -> tuple[str, str, str]:
@@ -57,7 +63,15 @@ def mapped(data: bytes) -> list[Mapped]:
     header = read_header(message)
     container = message.child(message.child(root, "Client"), kind.products)
     return [
-        map_product(message, header, product, position=n, where=f"p[{n}]", source=SOURCE)
+        map_product(
+            message,
+            header,
+            product,
+            position=n,
+            where=f"p[{n}]",
+            source=SOURCE,
+            pseudonymiser=PSEUDONYMISER,
+        )
         for n, product in enumerate(message.children(container, kind.product), start=1)
     ]
 
@@ -112,7 +126,85 @@ def test_a_toewijzing_nummer_of_any_length_is_taken_exactly_when_the_xsd_takes_i
         )
     else:
         assert record.event is not None
-        assert record.event["data"]["toewijzing_nummer"] == ((digits * times).lstrip("0") or "0")
+        number = (digits * times).lstrip("0") or "0"
+        assert record.event["data"]["toewijzing_nummer"] == published_nummer(number, PSEUDONYMISER)
+        validate_input(record.event, PSEUDONYMISER)  # never bsn-in-identifier
+
+
+# ToewijzingNummers of nine digits that pass the elfproef: year-prefixed numbering (2026xxxxx)
+NINE = next(str(n) for n in range(202600000, 202700000) if could_be_bsn(str(n)))
+NOT_NINE = str(int(NINE) + 1)  # the next number: another check digit, no BSN
+assert not could_be_bsn(NOT_NINE)
+
+
+def one_allocation(nummer: str) -> list[tuple[str, bytes]]:
+    """An allocation ``nummer`` (WMO301), its start (WMO305) and its stop (WMO307), XSD-valid;
+    the stop spells the number with a leading zero."""
+    return [
+        ("a-301.xml", build([allocation(nummer, JAN8, JAN10)], ident="T-1")),
+        ("b-305.xml", build([start(nummer, JAN10)], ident="S-1")),
+        ("c-307.xml", build([stop(f"0{nummer}", JAN10, JAN12, "20")], ident="E-1")),
+    ]
+
+
+def publish(tmp_path: Path, files: list[tuple[str, bytes]], key: str = KEY) -> list[Event]:
+    """``files`` through an iWmo source with the pseudonym key ``key`` and the runner; every
+    product must be published (none rejected)."""
+    inbox = tmp_path / "inbox"
+    for name, data in files:
+        write(inbox, name, data)
+    source = IwmoSource(inbox, source=SOURCE, max_bytes=1 << 20, pseudonymiser=Pseudonymiser(key))
+    hx = make_harness(source, tmp_path)
+    stats = hx.runner.run_once()
+    hx.runner.close()
+    assert (stats.published, stats.rejected, hx.quarantine_lines()) == (len(files), 0, [])
+    return list(hx.publisher.acked)
+
+
+def test_a_toewijzing_nummer_that_could_be_a_bsn_is_published_as_its_token(
+    tmp_path: Path,
+) -> None:
+    """Review t10: a ToewijzingNummer of nine digits that passes the elfproef (one in eleven
+    from 100000000 up, an XSD-valid LDT_Nummer) was refused as ``bsn-in-identifier``
+    (naming ``bronsleutel``): the allocation, its start and its stop were lost. Now the number
+    is published as its keyed token (``events.md``: a source key holding a BSN-like value is
+    hashed with the pseudonym key), the same in all three messages, so they still join."""
+    allocated, started, stopped = publish(tmp_path, one_allocation(NINE))
+    token = allocated.data["toewijzing_nummer"]
+    assert re.fullmatch(r"tw-[0-9a-f]{32}", token)
+    assert token == f"tw-{PSEUDONYMISER.token('toewijzing', NINE)}"
+    assert started.data["toewijzing_nummer"] == stopped.data["toewijzing_nummer"] == token
+    assert allocated.bronsleutel == f"iwmo:wmo301:{GEMEENTE}:{token}"
+    assert started.bronsleutel == f"iwmo:wmo305:{GEMEENTE}:{token}:2026-01-10"
+    assert stopped.bronsleutel == f"iwmo:wmo307:{GEMEENTE}:{token}:2026-01-10:tijdelijk"
+    assert not holds_bsn(token)
+    assert token.removeprefix("tw-") != PSEUDONYMISER(NINE)  # not the pseudonym of that BSN
+    for event in (allocated, started, stopped):
+        assert event.bronsleutel is not None and not holds_bsn(event.bronsleutel)
+        assert NINE not in json.dumps(event.data, default=str) + event.bronsleutel
+    # the ids are derived from the number as before (a hash: nothing to hide)
+    assert allocated.id == derive_id(SOURCE, GEMEENTE, "T-1", "2026-01-08", "414", 1, NINE)
+    assert stopped.id == derive_id(SOURCE, AANBIEDER, "E-1", "2026-01-08", "420", 1, NINE)
+    assert started.sequence == "2026-01-08/000000000S-1/000001"
+
+
+def test_a_toewijzing_nummer_that_cannot_be_a_bsn_is_published_as_it_is(tmp_path: Path) -> None:
+    allocated, started, stopped = publish(tmp_path, one_allocation(NOT_NINE))
+    assert [e.data["toewijzing_nummer"] for e in (allocated, started, stopped)] == [NOT_NINE] * 3
+    assert allocated.bronsleutel == f"iwmo:wmo301:{GEMEENTE}:{NOT_NINE}"
+    assert stopped.bronsleutel == f"iwmo:wmo307:{GEMEENTE}:{NOT_NINE}:2026-01-10:tijdelijk"
+
+
+def test_the_token_of_a_toewijzing_nummer_depends_on_the_pseudonym_key(tmp_path: Path) -> None:
+    files = one_allocation(NINE)[:1]
+    (first,) = publish(tmp_path / "a", files)
+    (again,) = publish(tmp_path / "b", files)
+    (other,) = publish(tmp_path / "c", files, key="another-key")
+    assert first.data["toewijzing_nummer"] == again.data["toewijzing_nummer"]
+    assert first.bronsleutel == again.bronsleutel
+    assert other.data["toewijzing_nummer"] != first.data["toewijzing_nummer"]
+    assert other.bronsleutel != first.bronsleutel
+    assert other.id == first.id
 
 
 # ---------------------------------------------------------------- without a Product
@@ -130,7 +222,12 @@ def test_a_budget_allocation_without_a_product_is_a_voorziening_of_unknown_categ
     assert event.type == TOEGEWEZEN
     assert event.data["productcategorie"] is None
     # and it travels: the runner publishes it with the v2 schema (productcategorie optional)
-    hx = make_harness(IwmoSource(tmp_path / "m.xml", source=SOURCE, max_bytes=1 << 20), tmp_path)
+    hx = make_harness(
+        IwmoSource(
+            tmp_path / "m.xml", source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER
+        ),
+        tmp_path,
+    )
     assert hx.runner.run_once().published == 1
 
 
@@ -263,7 +360,9 @@ def test_other_message_types_of_the_release_are_skipped_not_quarantined(tmp_path
     write(inbox, "a-retour.xml", retour)
     write(inbox, "b-start.xml", build([start("101", JAN10)]))
     write(inbox, "c-retour.xml", retour)
-    hx = make_harness(IwmoSource(inbox, source=SOURCE, max_bytes=1 << 20), tmp_path)
+    hx = make_harness(
+        IwmoSource(inbox, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER), tmp_path
+    )
     stats = hx.runner.run_once()
     assert (stats.read, stats.published, stats.rejected, stats.skipped) == (3, 1, 0, 2)
     assert hx.quarantine_lines() == []
@@ -413,7 +512,9 @@ def test_an_identificatie_that_holds_a_bsn_is_rejected_before_it_is_padded(
     """Left-padded to 12 characters for the sequence, 999990056 would be published as
     000999990056 in ``sequence`` and ``ce_sequence``, where no check finds it any more."""
     path = write(tmp_path / "in", "m.xml", build([start("101", JAN10)], ident=ident))
-    hx = make_harness(IwmoSource(path, source=SOURCE, max_bytes=1 << 20), tmp_path)
+    hx = make_harness(
+        IwmoSource(path, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER), tmp_path
+    )
     stats = hx.runner.run_once()
     assert (stats.published, stats.by_reason) == (0, {"bsn-in-identifier": 1})
     (entry,) = [json.loads(line) for line in hx.quarantine_lines()]

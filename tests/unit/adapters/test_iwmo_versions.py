@@ -15,11 +15,13 @@ from adapters.iwmo.versions import (
     Place,
     allocation_version,
     message_sequence,
+    published_nummer,
     start_version,
     stop_version,
     toewijzing_nummer,
     toewijzingstijd,
 )
+from schemas.pseudonym import Pseudonymiser, could_be_bsn, holds_bsn
 
 BSN = "999990019"
 
@@ -58,6 +60,32 @@ def test_toewijzing_nummer_is_compared_as_a_number(text: str, number: str | None
 @given(st.integers(min_value=0, max_value=999_999_999), st.integers(min_value=0, max_value=6))
 def test_leading_zeros_never_make_another_allocation(number: int, zeros: int) -> None:
     assert toewijzing_nummer("0" * zeros + str(number)) == str(number)
+
+
+PSEUDONYMISER = Pseudonymiser("versions-test")
+
+
+@pytest.mark.parametrize(
+    "nummer", ["0", "101", "25000412", "99999999", "100000000", "202600003", "999999999"]
+)
+def test_a_toewijzing_nummer_that_cannot_be_a_bsn_is_published_as_it_is(nummer: str) -> None:
+    assert published_nummer(nummer, PSEUDONYMISER) == nummer
+
+
+@given(st.integers(min_value=100_000_000, max_value=999_999_999))
+def test_a_nine_digit_toewijzing_nummer_is_published_as_a_token_exactly_if_it_could_be_a_bsn(
+    number: int,
+) -> None:
+    nummer = str(number)
+    published = published_nummer(nummer, PSEUDONYMISER)
+    if not could_be_bsn(nummer):
+        assert published == nummer
+        return
+    assert published == "tw-" + PSEUDONYMISER.token("toewijzing", nummer)
+    # not the pseudonym of a citizen whose BSN is that number
+    assert published.removeprefix("tw-") != PSEUDONYMISER(nummer)
+    key = start_version(place(published), begindatum="2026-01-10", status="1").bronsleutel
+    assert not holds_bsn(published) and not holds_bsn(key)
 
 
 @given(

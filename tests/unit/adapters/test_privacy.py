@@ -15,7 +15,7 @@ import pytest
 from adapters.iwmo import IwmoSource
 from adapters.sociale_dienst import SocialeDienstSource
 from schakel.logs import JsonFormatter
-from tests.unit.adapters.conftest import BAD, SAMPLES, SOURCE, make_harness
+from tests.unit.adapters.conftest import BAD, PSEUDONYMISER, SAMPLES, SOURCE, make_harness
 
 PERSONAL = {"Bsn", "Naam", "Geboortedatum", "Contactgegevens", "Commentaar", "Geslacht"}
 
@@ -47,7 +47,10 @@ def test_no_personal_data_leaves_the_iwmo_adapter(
     assert {"Mulder", "Beukenlaan", "1991-02-23", "999990019"} <= secrets
     assert any("burn-out" in s for s in secrets)
 
-    hx = make_harness(IwmoSource(directory, source=SOURCE, max_bytes=1 << 20), tmp_path)
+    hx = make_harness(
+        IwmoSource(directory, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER),
+        tmp_path,
+    )
     caplog.set_level(logging.DEBUG, logger="schakel")
     stats = hx.runner.run_once()
     hx.runner.close()

@@ -17,7 +17,7 @@ from adapters.iwmo.source import IwmoSource
 from adapters.jsonlines import JsonLinesSource
 from adapters.sociale_dienst import SocialeDienstSource
 from schemas.exceptions import RegistryNotFound, SerdeError
-from tests.unit.adapters.conftest import SAMPLES, SOURCE, make_harness
+from tests.unit.adapters.conftest import PSEUDONYMISER, SAMPLES, SOURCE, make_harness
 
 LATIN1_NAME = b"bericht_gemeente_\xe9"  # a Windows-1252 file name: not valid UTF-8
 SHOWN = "bericht_gemeente_\\xe9"
@@ -38,7 +38,7 @@ def _iwmo(tmp: Path) -> tuple[Source, Path]:
     bad = Path(os.fsdecode(os.fsencode(inbox) + b"/" + LATIN1_NAME + b".xml"))
     bad.write_bytes(b"<not-xml")
     (inbox / "z_later.xml").write_bytes(b"<also-bad")
-    return IwmoSource(inbox, source=SOURCE, max_bytes=1 << 20), bad
+    return IwmoSource(inbox, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER), bad
 
 
 def _jsonlines(tmp: Path) -> tuple[Source, Path]:

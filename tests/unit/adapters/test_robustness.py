@@ -25,7 +25,7 @@ from adapters.webhook import WebhookApp, WebhookInbox
 from adapters.wijkteam import WijkteamSource
 from schemas.exceptions import InvalidBsn, RegistryUnavailable
 from schemas.pseudonym import validate_bsn
-from tests.unit.adapters.conftest import SAMPLES, SOURCE, Harness, make_harness
+from tests.unit.adapters.conftest import PSEUDONYMISER, SAMPLES, SOURCE, Harness, make_harness
 
 BSN = "999990111"
 FULL_WIDTH = BSN.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
@@ -216,7 +216,9 @@ def test_iwmo_goes_on_after_a_toewijzing_nummer_of_4301_digits(tmp_path: Path) -
     inbox.mkdir()
     (inbox / "a_bad.xml").write_text(template.replace(">26000021<", f">{'9' * 4301}<"))
     (inbox / "b_good.xml").write_text(template.replace(">26000021<", ">26000099<"))
-    hx = make_harness(IwmoSource(inbox, source=SOURCE, max_bytes=1 << 20), tmp_path)
+    hx = make_harness(
+        IwmoSource(inbox, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER), tmp_path
+    )
     stats = hx.runner.run_once()
     assert stats.by_reason == {"invalid": 1} and stats.published == stats.read - 1
     (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
@@ -312,7 +314,11 @@ def test_a_defect_met_by_one_iwmo_product_or_message_quarantines_it_alone(
     (inbox / "a_bad.xml").write_text(template)
     (inbox / "b_good.xml").write_text(template.replace(">26000021<", ">26000099<"))
     products = len(
-        list(IwmoSource(inbox / "b_good.xml", source=SOURCE, max_bytes=1 << 20).records({}))
+        list(
+            IwmoSource(
+                inbox / "b_good.xml", source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER
+            ).records({})
+        )
     )
     original = getattr(iwmo_source, target)
     calls: list[int] = []
@@ -324,7 +330,9 @@ def test_a_defect_met_by_one_iwmo_product_or_message_quarantines_it_alone(
         return original(*args, **kwargs)
 
     monkeypatch.setattr(iwmo_source, target, first_call_fails)
-    hx = make_harness(IwmoSource(inbox, source=SOURCE, max_bytes=1 << 20), tmp_path)
+    hx = make_harness(
+        IwmoSource(inbox, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER), tmp_path
+    )
     stats = hx.runner.run_once()
     assert stats.by_reason == {"internal-error": 1}
     (entry,) = [json.loads(line) for line in hx.quarantine_lines()]

@@ -46,6 +46,50 @@ def test_pseudonymiser_is_stable_and_hides_its_key() -> None:
     assert "geheim" not in repr(p)
 
 
+def test_token_fixed_vectors_computed_independently_with_openssl() -> None:
+    # printf 'toewijzing\x1f202600002' | openssl dgst -sha256 -hmac 'schakel-test-key' | cut -c1-32
+    p = Pseudonymiser("schakel-test-key")
+    assert p.token("toewijzing", "202600002") == "f1b03daca649e7e369773b19b4d8b82b"
+    # domain-separated: the pseudonym of a citizen whose BSN is that number is another value
+    assert p("202600002") == "316bb51ae32f68ce69ee1684dae5a4fb"
+
+
+def test_a_token_with_fewer_than_four_letters_is_replaced_deterministically() -> None:
+    """HMAC(unit-test-key, "toewijzing\x1f100012358") begins 7472711184276a570221798e745206d2:
+    three letters, so ``holds_bsn`` would search it; the token is the digest of the input plus
+    a counter (printf 'toewijzing\x1f100012358\x1f1' | openssl dgst -sha256 -hmac …)."""
+    p = Pseudonymiser("unit-test-key")
+    assert p.token("toewijzing", "100012358") == "14f0af07aa58dec5d3969271c94af662"
+
+
+def test_a_token_is_stable_keyed_and_separated_by_kind() -> None:
+    p = Pseudonymiser("geheim")
+    token = p.token("toewijzing", "202600002")
+    assert token == p.token("toewijzing", "202600002")
+    assert token != Pseudonymiser("ander").token("toewijzing", "202600002")
+    assert token != p.token("signaal", "202600002")
+    assert token != p.token("toewijzing", "202600014")
+    assert "geheim" not in repr(p)
+
+
+@pytest.mark.parametrize("kind", ["", "Toewijzing", "a\x1fb", "1", "tw:"])
+def test_a_token_kind_is_a_plain_word(kind: str) -> None:
+    with pytest.raises(ValueError, match="token kind"):
+        Pseudonymiser("geheim").token(kind, "202600002")
+
+
+@settings(max_examples=300)
+@given(key=st.text(min_size=1, max_size=20), number=st.integers(min_value=0, max_value=10**9 - 1))
+def test_a_token_is_never_taken_for_a_bsn_nor_is_a_pseudonym(key: str, number: int) -> None:
+    p = Pseudonymiser(key)
+    digits = f"{number:09d}"
+    token = p.token("toewijzing", digits)
+    assert re.fullmatch(r"[0-9a-f]{32}", token)
+    assert len(re.findall(r"[a-f]", token)) >= 4
+    assert not holds_bsn(token) and not holds_bsn(f"tw-{token}")
+    assert token != pseudonym(digits, key)
+
+
 def test_mask_bsn() -> None:
     assert mask_bsn("bsn 111222333 in tekst, 1234567890 niet") == (
         "bsn ********* in tekst, 1234567890 niet"

@@ -49,7 +49,7 @@ def read_source(
     pseudonymise = Pseudonymiser(KEY)
     accepted: list[Event] = []
     rejected: Counter[str] = Counter()
-    source_ = open_source(name, spec, load_settings())
+    source_ = open_source(name, spec, load_settings(), pseudonymiser=pseudonymise)
     try:
         for record in source_.records({}):
             if record.rejection is not None:
