@@ -236,6 +236,28 @@ def test_the_readme_says_who_reads_each_secret() -> None:
     assert read_by("namespace") == "every process"
 
 
+def test_the_readme_names_only_the_processes_that_use_an_adapter_setting() -> None:
+    """The webhook serves /metrics on WEBHOOK_PORT and never polls; `publish` runs once (no
+    /metrics, no poll); only the iwmo adapter (`adapter`) reads XML. Their settings classes
+    carry these fields all the same, so the column must not follow class membership alone."""
+    from schakel.config_doc import read_by
+
+    assert read_by("metrics_port") == "`adapter`, `adapter outbox`"
+    assert read_by("poll_interval_s") == "`adapter`, `adapter outbox`"
+    assert read_by("max_xml_bytes") == "`adapter`"
+
+
+def test_every_not_used_by_entry_is_a_setting_its_process_carries() -> None:
+    """An override for a field or process that does not carry it is stale: a typo, or the
+    settings classes changed and the column should follow them again."""
+    from schakel.cli import SETTINGS_OF
+    from schakel.config_doc import NOT_USED_BY
+
+    for name, processes in NOT_USED_BY.items():
+        for process in processes:
+            assert name in SETTINGS_OF[process].model_fields, (name, process)
+
+
 def test_a_process_that_pseudonymises_needs_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY", raising=False)
     monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY_FILE", raising=False)
