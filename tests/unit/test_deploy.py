@@ -826,6 +826,30 @@ def test_compose_creates_the_declared_topics_in_the_namespace_every_process_uses
         assert {"KAFKA_LOG_RETENTION_HOURS", "KAFKA_LOG_RETENTION_MS"} & set(broker)
 
 
+def test_every_schakel_service_resolves_the_shared_settings_when_they_are_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With NAMESPACE (and every other variable of x-schakel-env) set, every Schakel service
+    of both Compose files gets the values of the shared settings: a service with an
+    environment of its own (the dev overlay's demo-wijkteam) that left SCHAKEL_NAMESPACE out
+    would publish to the default namespace's topics, which no worker reads."""
+    given = {"NAMESPACE": "utrecht", "LOG_LEVEL": "DEBUG", "PARTITIONS": "6"}
+    for name, value in given.items():
+        monkeypatch.setitem(COMPOSE_ENV, name, value)
+    shared = {str(k): interpolate(str(v)) for k, v in load_yaml(COMPOSE)["x-schakel-env"].items()}
+    assert shared["SCHAKEL_NAMESPACE"] == "utrecht"
+    services = schakel_services(COMPOSE, DEV)
+    assert "demo-wijkteam" in services
+    wrong = [
+        f"{service.name}: {variable}={service.env.get(variable)!r}, the stack's is {value!r}"
+        for service in services.values()
+        for variable, value in shared.items()
+        if service.env.get(variable) != value
+    ]
+    assert not wrong, "\n".join(wrong)
+    assert {str(s.setting("namespace")) for s in services.values()} == {"utrecht"}
+
+
 # === tests: Prometheus and alerts ===============================================================
 
 
