@@ -108,6 +108,26 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+SECTIONS_IN_THE_REPOSITORY = {
+    "(events.md, Corrections and deletions)": (
+        '(`rules.md`, "Corrections and deletions by a source")'
+    ),
+}
+"""References of the schemas' ``doc`` to sections of the specification's ``events.md``, which
+is not in the repository (this document is generated in its place): the section of the
+repository's docs that says the same. The committed ``.avsc`` files, which are what is
+registered, keep their text."""
+
+
+def _doc(text: str) -> str:
+    """A schema's or field's ``doc`` as a table cell, its references to the specification
+    pointed at the repository's docs (:data:`SECTIONS_IN_THE_REPOSITORY`)."""
+    cell = _cell(text)
+    for reference, section in SECTIONS_IN_THE_REPOSITORY.items():
+        cell = cell.replace(reference, section)
+    return cell
+
+
 def _rows(
     fields: Sequence[Mapping[str, Any]], prefix: str, spelled: frozenset[str]
 ) -> Iterator[str]:
@@ -123,7 +143,7 @@ def _rows(
             )
         yield (
             f"| `{name}` | {_cell(_type_name(field['type']))} | {_presence(field)} | "
-            f"{_cell(description)} |"
+            f"{_doc(description)} |"
         )
         yield from _rows(_nested_fields(field["type"]), f"{name}.", frozenset())
 
@@ -214,7 +234,7 @@ def _type_section(cat: Catalogue, name: str, common: Sequence[Mapping[str, Any]]
     latest = versions[-1]
     lines = [f"### `{name}`", ""]
     if latest.raw.get("doc"):
-        lines += [_cell(latest.raw["doc"]), ""]
+        lines += [_doc(latest.raw["doc"]), ""]
     lines += [f"Topic: {_topics_of(name)}. Versions:", "", *_version_lines(versions), ""]
     if latest.is_event:
         extra = [f for f in _envelope(latest) if f not in common]

@@ -4,6 +4,7 @@ and the wire map (``schakel.catalogue_doc``), and complete."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,15 @@ def test_write_writes_the_document(tmp_path: Path, monkeypatch: Any, capsys: Any
     assert target.read_text(encoding="utf-8") == markdown()
     assert main([]) == 0
     assert capsys.readouterr().out == markdown()
+
+
+def test_every_section_the_document_points_to_is_in_the_repository() -> None:
+    """The schemas' docs cite sections of the specification's events.md, which is not in the
+    repository: the document points to the repository's sections instead, and each exists."""
+    text = markdown()
+    assert "events.md, " not in text, "a section of the specification's events.md"
+    references = re.findall(r'\(`([\w-]+\.md)`, "([^"]+)"\)', text)
+    assert references, "the document points to no section"
+    for doc, heading in references:
+        headings = re.findall(r"^#+ (.+)$", (DOC_PATH.parent / doc).read_text("utf-8"), re.M)
+        assert heading in headings, f"{doc} has no section {heading!r}"
