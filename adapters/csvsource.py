@@ -15,10 +15,14 @@ matches no layout rejects the whole file (``columns``, or ``delimiter`` if it is
 another character) and names the expected columns.
 
 Rows: a row with another number of fields than the header is rejected (``columns`` /
-``delimiter``); a row whose key columns repeat an earlier row of the same file is rejected
-(``duplicate``, the first row wins). Cells are trimmed; quoting with ``"`` is allowed within a
-line (no line breaks inside cells). A file of zero bytes or only blank lines is rejected once
-(``empty-file``); a file with only a header is a valid export without rows.
+``delimiter``); a row whose event id repeats an earlier row of the same file is rejected
+(``duplicate``, the first row wins). The event id is built from the key columns' *normalised*
+values (``versie`` ``01`` is 1, a date in either spelling, ``actie`` in any case), so the check
+compares those, not the cells as written: two rows with one id would be two different events
+of which the worker keeps the first and drops the second unseen. Cells are trimmed; quoting
+with ``"`` is allowed within a line (no line breaks inside cells). A file of zero bytes or
+only blank lines is rejected once (``empty-file``); a file with only a header is a valid export
+without rows.
 
 Lines: read by the one line reader of :mod:`adapters.lines` — only complete lines; a last line
 without its newline is still being written and is left for the next run (logged
@@ -93,7 +97,9 @@ class CellError(Rejection):
 @dataclass(frozen=True)
 class CsvLayout:
     """One accepted header: its ``kind`` (passed to :meth:`CsvSource.map_row`), the columns
-    in their documented order, and the columns that identify a row within a file."""
+    in their documented order, and the columns that identify a row within a file (named in a
+    ``duplicate`` rejection; the check itself compares the event ids :meth:`map_row` builds
+    from them)."""
 
     kind: str
     columns: tuple[str, ...]
@@ -395,20 +401,41 @@ class _Rows:
         self.encoding = encoding
         self.layout = layout
         self.order = order
-        self.key_idx = [order.index(c) for c in layout.key]
-        self.seen: dict[tuple[str, ...], int] = {}
+        self.seen: dict[str, int] = {}
+        """Event id → the line of the first row with it."""
 
     def remember(self, raw: bytes, line_no: int) -> None:
-        """Rebuild the duplicate memory from a line before the resume offset (a line that was
-        rejected for its bytes holds no key)."""
-        if _NUL in raw:
-            return
+        """Rebuild the duplicate memory from a line before the resume offset: the event id of
+        a row that maps to an event (a line rejected for its bytes, its fields or a cell holds
+        no key)."""
         try:
-            fields = _split(raw.decode(self.encoding).rstrip("\r\n"))
-        except (UnicodeDecodeError, csv.Error):
+            fields = self._fields(raw, line_no)
+            row = {name: value.strip() for name, value in zip(self.order, fields, strict=True)}
+            event_id = self.source.map_row(self.layout, row).get("id")
+        except TransientError:
+            raise
+        except Exception:  # a row that maps to no event claims no key
             return
-        if len(fields) == len(self.order):
-            self.seen.setdefault(tuple(fields[i].strip() for i in self.key_idx), line_no)
+        if isinstance(event_id, str):
+            self.seen.setdefault(event_id, line_no)
+
+    def _not_repeated(self, event: Mapping[str, Any], line: int) -> None:
+        """Raise ``duplicate`` if an earlier row of the file has the event id of ``event``.
+
+        The id is built from the *normalised* key values (``versie`` ``01`` is 1, a date in
+        either spelling, ``actie`` in lower case), so rows whose key cells differ only in
+        spelling are the same record: two of them would be two different events under one
+        id, and the worker would keep the first and drop the second unseen."""
+        event_id = event.get("id")
+        if not isinstance(event_id, str):
+            return
+        first = self.seen.setdefault(event_id, line)
+        if first != line:
+            raise Rejection(
+                f"line {line}: {'+'.join(self.layout.key)} repeats line {first}; "
+                "the first row wins",
+                reason="duplicate",
+            )
 
     def _fields(self, raw: bytes, line: int) -> list[str]:
         if _NUL in raw:  # past the first 64 KiB, which detect_encoding looked at
@@ -440,15 +467,6 @@ class _Rows:
                 f"({self.layout.header})",
                 reason="columns",
             )
-        row_key = tuple(fields[i].strip() for i in self.key_idx)
-        if all(row_key):
-            first = self.seen.setdefault(row_key, line)
-            if first != line:
-                raise Rejection(
-                    f"line {line}: {'+'.join(self.layout.key)} repeats line {first}; "
-                    "the first row wins",
-                    reason="duplicate",
-                )
         return fields
 
     def record(self, raw: bytes, location: Location, cursor: Cursor) -> Record:
@@ -461,6 +479,7 @@ class _Rows:
             fields = self._fields(raw, location.line or 0)
             row = {name: value.strip() for name, value in zip(self.order, fields, strict=True)}
             event = self.source.map_row(self.layout, row)
+            self._not_repeated(event, location.line or 0)
         except CellError as exc:
             where = Location(location.file, location.line, exc.column)
             return Record(where, cursor, digest=sha, rejection=exc)

@@ -23,8 +23,9 @@ from adapters.csvsource import (
 )
 from adapters.runner import plain
 from adapters.sociale_dienst import COLUMNS, SocialeDienstSource
+from adapters.vroegsignalering import VroegsignaleringSource
 from schemas.pseudonym import elfproef
-from tests.unit.adapters.conftest import SOURCE, events, outcomes
+from tests.unit.adapters.conftest import SOURCE, events, make_harness, outcomes
 
 HEADER = ";".join(COLUMNS) + "\n"
 
@@ -148,6 +149,60 @@ def test_duplicates_are_recognised_across_a_restart(tmp_path: Path) -> None:
     path.write_text(HEADER + row(1) + row(2) + row(1))
     records = list(source(path).records({}))
     resumed = list(source(path).records(plain(records[1].cursor)))
+    assert [(r.location.line, r.rejection.reason if r.rejection else "ok") for r in resumed] == [
+        (4, "duplicate")
+    ]
+
+
+VERSIE_HEADER = HEADER.rstrip("\n") + ";versie\n"
+ACTIES_HEADER = "signaal_id;bsn;datum;actie\n"
+
+
+@pytest.mark.parametrize(
+    ("header", "first", "second"),
+    [
+        (  # versie 1 and 01 are version 1 of R-1: one event id
+            VERSIE_HEADER,
+            "999990111;uitkering-toegekend;2026-01-05;bijstand;;;;;;;;R-1;1\n",
+            "999990123;uitkering-beeindigd;2026-02-05;;werk;;;;;;;R-1;01\n",
+        ),
+        (  # a date in either spelling and actie in any case: one event id
+            ACTIES_HEADER,
+            "S-1;999990111;2026-01-05;gesprek\n",
+            "S-1;999990123;05-01-2026;Gesprek\n",
+        ),
+    ],
+    ids=["versie", "acties"],
+)
+def test_a_key_spelled_otherwise_is_still_a_duplicate(
+    tmp_path: Path, header: str, first: str, second: str
+) -> None:
+    """Review A: the duplicate check compared the raw cells, the event id is built from the
+    normalised values; both rows were published under one id and the worker dropped the
+    second unseen. The second is now quarantined as a duplicate of the first."""
+    path = tmp_path / "x.csv"
+    path.write_text(header + first + second)
+    paths = [path]
+    src = (
+        VroegsignaleringSource(paths, source=SOURCE)
+        if header == ACTIES_HEADER
+        else SocialeDienstSource(paths, source=SOURCE)
+    )
+    hx = make_harness(src, tmp_path)
+    stats = hx.runner.run_once()
+    assert (stats.published, stats.by_reason) == (1, {"duplicate": 1})
+    assert hx.rejected[0][:2] == (f"{path}:3", "duplicate")
+    assert hx.rejected[0][2].startswith("line 3: ") and "repeats line 2" in hx.rejected[0][2]
+
+
+def test_a_key_spelled_otherwise_is_a_duplicate_across_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    rows = [f"999990111;uitkering-toegekend;2026-01-05;bijstand;;;;;;;;R-1;{v}\n" for v in "12"]
+    path.write_text(VERSIE_HEADER + "".join(rows))
+    records = list(source(path).records({}))
+    with path.open("a") as handle:
+        handle.write("999990111;uitkering-toegekend;2026-01-05;bijstand;;;;;;;;R-1;002\n")
+    resumed = list(source(path).records(plain(records[-1].cursor)))
     assert [(r.location.line, r.rejection.reason if r.rejection else "ok") for r in resumed] == [
         (4, "duplicate")
     ]
