@@ -106,6 +106,17 @@ class SourceObserver:
     def line_incomplete(self) -> None:
         """A file ends with a line without its newline: it is left for the next run."""
 
+    def taken(self, record: Record) -> bool:
+        """Whether the runner took the event of ``record`` — the record the source yielded
+        last, asked once the yield returned — for publishing: it passed validation and was
+        queued (not quarantined). Without a runner: ``True``."""
+        return True
+
+    def acceptable(self, event: Mapping[str, Any]) -> bool:
+        """Whether the runner would take ``event`` (it passes validation), for a source that
+        rebuilds what an earlier run took. Without a runner: ``True``."""
+        return True
+
 
 class Source(ABC):
     """A readable input of one adapter.

@@ -19,7 +19,9 @@ Rows: a row with another number of fields than the header is rejected (``columns
 (``duplicate``, the first row wins). The event id is built from the key columns' *normalised*
 values (``versie`` ``01`` is 1, a date in either spelling, ``actie`` in any case), so the check
 compares those, not the cells as written: two rows with one id would be two different events
-of which the worker keeps the first and drops the second unseen. Cells are trimmed; quoting
+of which the worker keeps the first and drops the second unseen. Only a row the runner took for
+publishing claims its id: a row rejected for its content (a cell, the BSN's elfproef, …)
+claims nothing, so a corrected row after it is read. Cells are trimmed; quoting
 with ``"`` is allowed within a line (no line breaks inside cells). A file of zero bytes or
 only blank lines is rejected once (``empty-file``); a file with only a header is a valid export
 without rows.
@@ -264,7 +266,9 @@ class CsvSource(Source):
     a rejection naming file, line and column); an unusable file yields one rejection; the
     cursor after a record lets a restart continue behind it. Subclasses only map a row to a
     CloudEvent (:meth:`map_row`). Not guaranteed: that a duplicate of a row read in an
-    earlier *file* is recognised (event ids make it a duplicate downstream)."""
+    earlier *file* is recognised (event ids make it a duplicate downstream); that a row whose
+    event the broker refused for its size (``too-large``, found at the flush, after later rows
+    were read) does not claim its key."""
 
     layouts: tuple[CsvLayout, ...]
 
@@ -335,17 +339,23 @@ class CsvSource(Source):
         if layout is None:
             yield reject_file(1, problem, problem_reason(problem))
             return
-        rows = _Rows(self, rows_encoding, layout, order)
+        rows = _Rows(self, handle, rows_encoding, layout, order)
         for line in each:
             if line.end <= start.offset:
-                rows.remember(line.raw, line.number)
+                if not line.too_long:
+                    rows.remember(line.raw, line.number, line.end - len(line.raw))
             elif line.too_long:
                 too_long = Rejection(f"line longer than {MAX_LINE_BYTES} bytes", reason="too-large")
                 where = Location(key, line.number)
                 cursor = done(lines.position())
                 yield Record(where, cursor, rejection=too_long, digest=digest(line.raw))
             elif line.raw.strip():
-                yield rows.record(line.raw, Location(key, line.number), done(lines.position()))
+                record = rows.record(line.raw, Location(key, line.number), done(lines.position()))
+                yield record
+                # only a row the runner took for publishing claims its key: a corrected row
+                # after a rejected one is read, not refused as its duplicate
+                if record.event is not None and self.observer.taken(record):
+                    rows.claim(record.event, line.number)
         if lines.incomplete:
             report_incomplete(self, key, lines.incomplete)
 
@@ -392,35 +402,77 @@ class CsvSource(Source):
 
 
 class _Rows:
-    """The rows of one file with a known encoding and layout, and the keys seen so far."""
+    """The rows of one file with a known encoding and layout, and the keys claimed so far.
+
+    A key (a row's event id) is claimed by the first row whose event the runner took for
+    publishing (:meth:`~adapters.base.SourceObserver.taken`): a rejected row claims nothing.
+    The rows before the resume offset were handled by an earlier run; which of them was taken
+    is found out only when a later row repeats one's id (:meth:`_claimed`), by reading that
+    row again and asking whether the runner accepts it
+    (:meth:`~adapters.base.SourceObserver.acceptable`)."""
 
     def __init__(
-        self, source: CsvSource, encoding: str, layout: CsvLayout, order: list[str]
+        self,
+        source: CsvSource,
+        handle: IO[bytes],
+        encoding: str,
+        layout: CsvLayout,
+        order: list[str],
     ) -> None:
         self.source = source
+        self.handle = handle
         self.encoding = encoding
         self.layout = layout
         self.order = order
         self.seen: dict[str, int] = {}
-        """Event id → the line of the first row with it."""
+        """Event id → the line of the row that claimed it."""
+        self.earlier: dict[str, list[tuple[int, int]]] = {}
+        """Event id → (line, byte offset) of the rows before the resume offset that map to it,
+        not yet known to have been taken."""
 
-    def remember(self, raw: bytes, line_no: int) -> None:
-        """Rebuild the duplicate memory from a line before the resume offset: the event id of
-        a row that maps to an event (a line rejected for its bytes, its fields or a cell holds
-        no key)."""
+    def remember(self, raw: bytes, line_no: int, offset: int) -> None:
+        """Note a line before the resume offset (at byte ``offset``) under its event id; a line
+        that maps to no event (rejected for its bytes, its fields or a cell) claims nothing."""
+        event = self._event(raw, line_no)
+        if event is not None:
+            self.earlier.setdefault(event["id"], []).append((line_no, offset))
+
+    def _event(self, raw: bytes, line_no: int) -> Mapping[str, Any] | None:
+        """The event of a line with a string id, or ``None``."""
         try:
             fields = self._fields(raw, line_no)
             row = {name: value.strip() for name, value in zip(self.order, fields, strict=True)}
-            event_id = self.source.map_row(self.layout, row).get("id")
+            event = self.source.map_row(self.layout, row)
         except TransientError:
             raise
         except Exception:  # a row that maps to no event claims no key
-            return
+            return None
+        return event if isinstance(event.get("id"), str) else None
+
+    def _claimed(self, event_id: str) -> int | None:
+        """The line of the row that claimed ``event_id``, if any."""
+        first = self.seen.get(event_id)
+        if first is not None:
+            return first
+        for line_no, offset in self.earlier.pop(event_id, ()):
+            here = self.handle.tell()
+            self.handle.seek(offset)
+            raw = self.handle.readline(MAX_LINE_BYTES + 1)
+            self.handle.seek(here)
+            event = self._event(raw, line_no)
+            if event is not None and self.source.observer.acceptable(event):
+                self.seen[event_id] = line_no
+                return line_no
+        return None
+
+    def claim(self, event: Mapping[str, Any], line_no: int) -> None:
+        """The row at ``line_no``, whose ``event`` was taken for publishing, claims its id."""
+        event_id = event.get("id")
         if isinstance(event_id, str):
             self.seen.setdefault(event_id, line_no)
 
     def _not_repeated(self, event: Mapping[str, Any], line: int) -> None:
-        """Raise ``duplicate`` if an earlier row of the file has the event id of ``event``.
+        """Raise ``duplicate`` if an earlier row of the file claimed the event id of ``event``.
 
         The id is built from the *normalised* key values (``versie`` ``01`` is 1, a date in
         either spelling, ``actie`` in lower case), so rows whose key cells differ only in
@@ -429,8 +481,8 @@ class _Rows:
         event_id = event.get("id")
         if not isinstance(event_id, str):
             return
-        first = self.seen.setdefault(event_id, line)
-        if first != line:
+        first = self._claimed(event_id)
+        if first is not None:
             raise Rejection(
                 f"line {line}: {'+'.join(self.layout.key)} repeats line {first}; "
                 "the first row wins",

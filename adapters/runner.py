@@ -85,12 +85,24 @@ class Outcome:
 
 
 class _Observer(SourceObserver):
-    """Turns what a source reports into the runner's metrics."""
+    """Turns what a source reports into the runner's metrics, and tells a source what became
+    of its records (:meth:`taken`, :meth:`acceptable`)."""
 
-    def __init__(self, metrics: AdapterMetrics, adapter: str) -> None:
+    def __init__(
+        self, metrics: AdapterMetrics, adapter: str, accepts: Callable[[Mapping[str, Any]], bool]
+    ) -> None:
         self._metrics = metrics
         self._adapter = adapter
+        self._accepts = accepts
         self.incomplete = 0
+        self.last_taken: Record | None = None
+        """The last record whose event was queued for publishing."""
+
+    def taken(self, record: Record) -> bool:
+        return record is self.last_taken
+
+    def acceptable(self, event: Mapping[str, Any]) -> bool:
+        return self._accepts(event)
 
     def file_reread(self, cause: str) -> None:
         self._metrics.files_reread.labels(self._adapter, cause).inc()
@@ -152,7 +164,7 @@ class Runner:
         name = source.name
         self._m_read = self.metrics.read.labels(name)
         self._m_published: dict[str, Any] = {}
-        self._observer = _Observer(self.metrics, name)
+        self._observer = _Observer(self.metrics, name, self._accepts)
         source.observer = self._observer
 
     def _count_published(self, event_type: str) -> None:
@@ -192,6 +204,14 @@ class Runner:
                 reason=INTERNAL_ERROR,
             )
 
+    def _accepts(self, event: Mapping[str, Any]) -> bool:
+        """Whether ``event`` passes validation (:meth:`_validate`, without logging)."""
+        try:
+            validate_input(event, self.pseudonymiser)
+        except Exception:  # InvalidEvent, or a defect _validate would log for the record
+            return False
+        return True
+
     def _unencodable(self, exc: SerdeError) -> InvalidEvent:
         log.error(
             "adapter.unencodable",
@@ -230,6 +250,7 @@ class Runner:
             self._reject(record, exc.reason, str(exc), stats)
             return
         self._sent.append((record, event.type))
+        self._observer.last_taken = record
 
     def _flush(self, stats: RunStats) -> None:
         """Wait for the broker's acknowledgement of everything queued. The events it

@@ -208,6 +208,53 @@ def test_a_key_spelled_otherwise_is_a_duplicate_across_a_restart(tmp_path: Path)
     ]
 
 
+BAD_BSN_ROW = "999990118;uitkering-toegekend;2026-01-05;bijstand;;;;;;;;R-7\n"  # elfproef fails
+BAD_DATE_ROW = "999990111;uitkering-toegekend;2026-02-30;bijstand;;;;;;;;R-7\n"
+GOOD_ROW = "999990111;uitkering-toegekend;2026-01-05;bijstand;;;;;;;;R-7\n"
+
+
+@pytest.mark.parametrize(
+    ("rejected", "where", "reason"),
+    [(BAD_BSN_ROW, ":2", "bsn"), (BAD_DATE_ROW, ":2 datum", "bad-date")],
+    ids=["runner", "cell"],
+)
+def test_a_rejected_row_claims_no_key(
+    tmp_path: Path, rejected: str, where: str, reason: str
+) -> None:
+    """Review B: the key was claimed before the row was validated, so the corrected row after
+    a rejected one was refused as its duplicate and no version of the record was published.
+    Rejected by the runner (the BSN's elfproef) or by the source (a cell), it claims nothing."""
+    path = tmp_path / "x.csv"
+    path.write_text(HEADER + rejected + GOOD_ROW + GOOD_ROW)
+    hx = make_harness(source(path), tmp_path)
+    stats = hx.runner.run_once()
+    assert stats.published == 1
+    assert [(where, reason) for where, reason, _ in hx.rejected] == [
+        (f"{path}{where}", reason),
+        (f"{path}:4", "duplicate"),
+    ]
+    assert hx.rejected[1][2] == "line 4: registratie_id repeats line 3; the first row wins"
+
+
+def test_a_rejected_row_claims_no_key_across_a_restart(tmp_path: Path) -> None:
+    """The reproduction: the corrected row is appended after the run that rejected the first;
+    the next run reads on and publishes it. A row the first run published still claims its
+    key: a third copy is a duplicate of it."""
+    path = tmp_path / "x.csv"
+    path.write_text(HEADER + BAD_BSN_ROW)
+    hx = make_harness(source(path), tmp_path)
+    assert hx.runner.run_once().by_reason == {"bsn": 1}
+    with path.open("a") as handle:
+        handle.write(GOOD_ROW)
+    second = hx.runner.run_once()
+    assert (second.published, second.rejected) == (1, 0)
+    with path.open("a") as handle:
+        handle.write(GOOD_ROW)
+    third = hx.runner.run_once()
+    assert (third.published, third.by_reason) == (0, {"duplicate": 1})
+    assert hx.rejected[-1][2] == "line 4: registratie_id repeats line 3; the first row wins"
+
+
 def test_blank_lines_are_skipped_and_crlf_accepted(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_bytes((HEADER + row(1) + "\n  \n" + row(2)).replace("\n", "\r\n").encode())
