@@ -284,20 +284,26 @@ class CsvSource(Source):
         :class:`CellError` / :class:`Rejection` for a row that cannot be mapped."""
 
     def records(self, cursor: Cursor) -> Iterator[Record]:
+        """The records of every file in turn. A file that cannot be opened (not delivered,
+        no permission) is a failure of the source, not bad input: the other files are read,
+        and then :class:`AdapterError` names the files that could not be opened — the runner
+        checkpoints what was read before raising it, so nothing is sent again while the file
+        is missing, and the file is read once it is there."""
         files: dict[str, Any] = {k: dict(v) for k, v in dict(cursor.get("files", {})).items()}
+        unopened: list[str] = []
         for path in self.paths:
-            yield from self._file(path, files)
+            try:
+                handle = path.open("rb")
+            except OSError as exc:
+                unopened.append(f"{path}: {exc.strerror}")
+                continue
+            with handle:
+                yield from self._read(handle, str(path), files)
+        if unopened:
+            read = " (the other files were read)" if len(unopened) < len(self.paths) else ""
+            raise AdapterError(f"{self.name}: cannot open {'; '.join(unopened)}{read}")
 
     # -- one file
-
-    def _file(self, path: Path, files: dict[str, Any]) -> Iterator[Record]:
-        key = str(path)
-        try:
-            handle = path.open("rb")
-        except OSError as exc:
-            raise AdapterError(f"{self.name}: cannot open {key}: {exc.strerror}") from exc
-        with handle:
-            yield from self._read(handle, key, files)
 
     def _read(self, handle: IO[bytes], key: str, files: dict[str, Any]) -> Iterator[Record]:
         start = self._resume(handle, key, files.get(key))

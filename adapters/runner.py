@@ -298,12 +298,15 @@ class Runner:
         self._sent = []
         self.quarantine.discard()
 
-    def _commit(self, cursor: Cursor | None, uncommitted: int, stats: RunStats) -> None:
+    def _commit(
+        self, cursor: Cursor | None, uncommitted: int, stats: RunStats, *, success: bool = True
+    ) -> None:
         self._flush(stats)
         self._write_quarantine()
         if cursor is not None:
             self.checkpoint.save(plain(cursor))
-        self.metrics.last_success.labels(self.source.name).set(time.time())
+        if success:
+            self.metrics.last_success.labels(self.source.name).set(time.time())
         self.metrics.lag.labels(self.source.name).set(0)
         log.debug("adapter.checkpoint", extra={"adapter": self.source.name, "records": uncommitted})
 
@@ -311,16 +314,32 @@ class Runner:
         """Read everything available after the stored cursor, publish, checkpoint, return.
 
         Raises what the source, the publisher or the checkpoint raise (an
-        :class:`~adapters.exceptions.AdapterError`, an outage of the schema registry); nothing
-        after the last successful checkpoint is then stored — no quarantine line either — so
-        the next run reads it again and quarantines each of its bad records once."""
+        :class:`~adapters.exceptions.AdapterError`, an outage of the schema registry). After an
+        outage or a failure of the publisher or the checkpoint nothing after the last
+        successful checkpoint is stored — no quarantine line either — so the next run reads it
+        again and quarantines each of its bad records once. A failure of the source itself (a
+        permanent :class:`~adapters.exceptions.AdapterError` it raises: a file that cannot be
+        opened) is raised only after the records it yielded before were flushed and
+        checkpointed: what the broker acknowledged is not sent again by every later run that
+        meets the same failure (``last_success`` is not set for such a run)."""
         stats = RunStats()
         cursor: Cursor | None = None
         uncommitted = 0
         lag = self.metrics.lag.labels(self.source.name)
         self._observer.incomplete = 0
+        failure: AdapterError | None = None
         try:
-            for record in self.source.records(self.checkpoint.load()):
+            records = iter(self.source.records(self.checkpoint.load()))
+            while True:
+                try:
+                    record = next(records)
+                except StopIteration:
+                    break
+                except (TransientError, CheckpointError):
+                    raise
+                except AdapterError as exc:  # the source failed: keep what it yielded before
+                    failure = exc
+                    break
                 self._handle(record, stats)
                 cursor = record.cursor
                 uncommitted += 1
@@ -328,10 +347,12 @@ class Runner:
                     lag.set(uncommitted)
                     self._commit(cursor, uncommitted, stats)
                     uncommitted = 0
-            self._commit(cursor, uncommitted, stats)
+            self._commit(cursor, uncommitted, stats, success=failure is None)
         except BaseException:
             self._forget_held()
             raise
+        if failure is not None:
+            raise failure
         self.metrics.incomplete_lines.labels(self.source.name).set(self._observer.incomplete)
         log.info(
             "adapter.run_done",

@@ -53,6 +53,41 @@ def test_failed_ack_stores_no_checkpoint(tmp_path: Path) -> None:
     assert hx.runner.run_once().published == 11
 
 
+def test_a_failing_source_keeps_what_the_broker_acknowledged_before(tmp_path: Path) -> None:
+    """Review F: a source failure (the second export not delivered) stopped the run without a
+    checkpoint after the first file's events were sent, so every run sent them again and none
+    ever stored progress. What was acknowledged is now checkpointed before the failure is
+    raised; ``last_success`` is left alone (the run failed)."""
+    absent = tmp_path / "absent.csv"
+    hx = make_harness(SocialeDienstSource([EXPORT, absent], source=SOURCE), tmp_path)
+    for _ in range(3):
+        with pytest.raises(AdapterError, match=f"cannot open {absent}: .*other files were read"):
+            hx.runner.run_once()
+        assert len(hx.publisher.acked) == 11  # sent once, not once per run
+        assert hx.publisher.queued == []
+        assert hx.runner.checkpoint.load()["files"][str(EXPORT)]["line"] == 12
+    last_success = ("schakel_adapter_last_success_timestamp_seconds", {"adapter": "sociale-dienst"})
+    assert hx.registry.get_sample_value(*last_success) is None
+    absent.write_text(EXPORT.read_text().splitlines()[0] + "\n")  # delivered: a night without rows
+    assert hx.runner.run_once().read == 0
+    assert (hx.registry.get_sample_value(*last_success) or 0) > 0
+
+
+def test_an_outage_of_the_source_still_stores_no_checkpoint(tmp_path: Path) -> None:
+    class _Outage(Source):
+        name = "outage"
+
+        def records(self, cursor: Cursor) -> Iterator[Record]:
+            yield Record(Location("f"), {"n": 1}, rejection=Rejection("bad", reason="malformed"))
+            raise RegistryUnavailable("registry down")
+
+    hx = make_harness(_Outage(), tmp_path)
+    with pytest.raises(RegistryUnavailable):
+        hx.runner.run_once()
+    assert hx.runner.checkpoint.load() == {}
+    assert hx.quarantine_lines() == []
+
+
 def test_rejections_are_quarantined_counted_and_never_hold_the_record(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text(

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from adapters.base import derive_id
+import pytest
+
+from adapters.base import Record, derive_id
+from adapters.exceptions import AdapterError
 from adapters.runner import plain
 from adapters.vroegsignalering import ACTIES, SIGNALEN, VroegsignaleringSource
 from tests.unit.adapters.conftest import BAD, SAMPLES, SOURCE, events, outcomes
@@ -134,3 +137,14 @@ def test_cursor_covers_both_files() -> None:
     assert set(last_signal["files"]) == {str(D / "signalen.csv")}
     rest = events(source(D / "signalen.csv", D / "acties.csv").records(last_signal))
     assert rest == EXPECTED_ACTIES
+
+
+def test_a_missing_export_is_a_failure_after_the_other_is_read(tmp_path: Path) -> None:
+    """Review F: the actions export not delivered (given first here) stopped the source before
+    the signals were read; they are now read, and then the failure names the missing file."""
+    missing = tmp_path / "acties.csv"
+    records = source(missing, D / "signalen.csv").records({})
+    got: list[Record] = []
+    with pytest.raises(AdapterError, match=f"cannot open {missing}: No such file"):
+        got.extend(records)
+    assert events(got) == EXPECTED_SIGNALEN
