@@ -1,13 +1,18 @@
 """Shared machinery of the `;`-separated CSV exports (sociale-dienst, vroegsignalering).
 
 Reading: files are streamed line by line in binary (never held in memory whole); the encoding
-of a file is detected before its rows are read (:func:`detect_encoding`) — UTF-8 if the file
-starts with a UTF-8 BOM (skipped, as bytes) or if every byte sequence is valid UTF-8 (one
-streaming pass), else Windows-1252 (cp1252). A file with a UTF-16 BOM or NUL bytes in its first
-64 KiB (UTF-16 without BOM, binary content) is rejected as a whole (``encoding``). A row that
-cannot be decoded — bytes that are not valid UTF-8 in a file with a UTF-8 BOM, or one of the
-five bytes cp1252 leaves undefined — or that holds a NUL byte further on is rejected on its own
-(``encoding``, naming the line); the other rows are read.
+of a file is detected before its rows are read (:func:`detect_encoding`), over its complete
+lines only (a last line still being written may stop inside a multi-byte character) — UTF-8 if
+the file starts with a UTF-8 BOM (skipped, as bytes), if every byte sequence is valid UTF-8, or
+if its valid multi-byte sequences are at least as many as its invalid bytes (a UTF-8 export
+with a damaged line: sources.md allows UTF-8 or Windows-1252, and such a file is neither, so
+its damaged lines are rejected rather than every ``é`` garbled); else Windows-1252 (cp1252).
+A file that is not text (:func:`is_binary`: a UTF-16/UTF-32 BOM, a spreadsheet, PDF or gzip
+signature, or NUL bytes making up a tenth of its first 64 KiB — UTF-16 without BOM) is
+rejected as a whole (``encoding``). A row that cannot be decoded — bytes that are not valid
+UTF-8 in a UTF-8 file, or one of the five bytes cp1252 leaves undefined — or that holds a NUL
+byte (a stray one in a text export, wherever it is) is rejected on its own (``encoding``,
+naming the line); the other rows are read.
 
 Header: line 1 names the columns, matched case-insensitively and in any order against the
 layouts the adapter accepts; the matching layout decides how the rows are read. A header that
@@ -58,6 +63,7 @@ from adapters.base import Cursor, Location, Record, Source, digest, mapping_defe
 from adapters.exceptions import AdapterError, Rejection
 from adapters.lines import (
     Position,
+    complete_end,
     read_lines,
     report_incomplete,
     report_reread,
@@ -215,35 +221,67 @@ def enum_value(value: str) -> str:
 # ---------------------------------------------------------------- file reading
 
 
-def detect_encoding(handle: IO[bytes]) -> str | None:
+BINARY_NUL_SHARE = 0.1
+"""Share of NUL bytes in the first 64 KiB from which a file is UTF-16 without BOM (every other
+byte of Latin text is NUL) or binary, rather than text with a stray NUL in a line."""
+_BINARY_MAGIC = (
+    b"PK\x03\x04",  # zip: an .xlsx / .ods spreadsheet
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",  # OLE: an .xls spreadsheet
+    b"%PDF-",
+    b"\x1f\x8b",  # gzip
+)
+_ESCAPED = re.compile("[\udc80-\udcff]")
+"""A byte that is not valid UTF-8, as the ``surrogateescape`` error handler decodes it."""
+_MULTIBYTE = re.compile("[\x80-\udc7f\udd00-\U0010ffff]")
+"""A character that took a valid multi-byte UTF-8 sequence."""
+
+
+def is_binary(first: bytes) -> bool:
+    """Whether the first bytes of a file (up to 64 KiB) are not a text export at all: a
+    UTF-16/UTF-32 BOM, the signature of a spreadsheet, PDF or gzip file, or NUL bytes making
+    up at least :data:`BINARY_NUL_SHARE` of them. One or a few NULs in a text export are not:
+    they reject only their own line."""
+    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, *_BINARY_MAGIC)):
+        return True
+    return bool(first) and first.count(_NUL) >= BINARY_NUL_SHARE * len(first)
+
+
+def detect_encoding(handle: IO[bytes], end: int | None = None) -> str | None:
     """The encoding of a CSV file, leaving ``handle`` at offset 0:
 
-    - ``None`` for UTF-16 (a UTF-16 BOM) or binary content (a NUL byte in the first 64 KiB);
+    - ``None`` for UTF-16 or binary content (:func:`is_binary` of the first 64 KiB);
     - ``utf-8-sig`` for a file that starts with a UTF-8 BOM, whatever follows: the BOM says
       how the file was written, so a later byte that is not valid UTF-8 makes that line a
       rejection (:class:`_Rows`), not the whole file Windows-1252 (which would turn the BOM
       into ``ï»¿`` before the header and every ``é`` into ``Ã©``);
-    - ``utf-8`` if every byte sequence is valid UTF-8 (one streaming pass), else ``cp1252``."""
+    - else, judged over the first ``end`` bytes (the complete lines: not a last line still
+      being written, which may stop inside a multi-byte character), in one streaming pass:
+      ``utf-8`` if every byte sequence is valid UTF-8, or if valid multi-byte sequences
+      (``é`` as two bytes) are at least as many as the bytes that are not valid UTF-8 — a
+      UTF-8 export with a damaged line, whose bad lines are rejected on their own rather than
+      every ``é`` of the file garbled into ``Ã©``; ``cp1252`` otherwise (a Windows-1252
+      export: its ``é`` is one byte that is never valid UTF-8)."""
     handle.seek(0)
     first = handle.read(_CHUNK)
-    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in first:
-        handle.seek(0)
+    handle.seek(0)
+    if is_binary(first):
         return None
     if first.startswith(codecs.BOM_UTF8):
-        handle.seek(0)
         return "utf-8-sig"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    chunk = first
-    encoding = "utf-8"
-    try:
-        while chunk:
-            decoder.decode(chunk)
-            chunk = handle.read(_CHUNK)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        encoding = "cp1252"
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    left = handle.seek(0, 2) if end is None else end
     handle.seek(0)
-    return encoding
+    invalid = multibyte = 0
+    while left > 0 and (chunk := handle.read(min(_CHUNK, left))):
+        left -= len(chunk)
+        text = decoder.decode(chunk, final=left <= 0)
+        if not text.isascii():
+            invalid += len(_ESCAPED.findall(text))
+            multibyte += len(_MULTIBYTE.findall(text))
+    text = decoder.decode(b"", final=True)
+    invalid += len(_ESCAPED.findall(text))
+    handle.seek(0)
+    return "utf-8" if invalid <= multibyte else "cp1252"
 
 
 def _split(text: str) -> list[str]:
@@ -319,7 +357,7 @@ class CsvSource(Source):
             where = Location(key, 1 if reason in ("columns", "delimiter") else None)
             return Record(where, cursor, rejection=Rejection(message, reason=reason))
 
-        encoding = detect_encoding(handle)
+        encoding = detect_encoding(handle, complete_end(handle))
         if encoding is None:
             message = "the file is UTF-16 or binary; export it as UTF-8 or Windows-1252"
             yield reject_file(0, message, "encoding")
@@ -496,7 +534,7 @@ class _Rows:
             )
 
     def _fields(self, raw: bytes, line: int) -> list[str]:
-        if _NUL in raw:  # past the first 64 KiB, which detect_encoding looked at
+        if _NUL in raw:  # a stray NUL in a text export (is_binary: too few to be UTF-16)
             raise Rejection(
                 f"line {line} holds a NUL byte; export the file as text (UTF-8 or Windows-1252)",
                 reason="encoding",

@@ -98,6 +98,22 @@ def resume(handle: IO[bytes], stored: object) -> tuple[Position, Hasher, str | N
     return position, hasher, None
 
 
+def complete_end(handle: IO[bytes]) -> int:
+    """The offset after the last newline of ``handle`` (0 if it has none): the end of its
+    complete lines. Reads backwards from the end in chunks; leaves the handle at offset 0."""
+    end = handle.seek(0, 2)
+    while end > 0:
+        start = max(0, end - _CHUNK)
+        handle.seek(start)
+        newline = handle.read(end - start).rfind(b"\n")
+        if newline >= 0:
+            handle.seek(0)
+            return start + newline + 1
+        end = start
+    handle.seek(0)
+    return 0
+
+
 def whole_file(handle: IO[bytes], line: int) -> Position:
     """The position after every byte of ``handle`` (a file consumed as a whole, e.g. rejected
     once for its encoding or header)."""

@@ -16,6 +16,7 @@ from adapters.csvsource import (
     MAX_LINE_BYTES,
     CellError,
     detect_encoding,
+    is_binary,
     parse_amount_cents,
     parse_date,
     parse_decimal,
@@ -114,6 +115,10 @@ def test_encoding_detection() -> None:
     assert detect_encoding(io.BytesIO("é;x\n".encode("cp1252"))) == "cp1252"
     assert detect_encoding(io.BytesIO("a;b\n".encode("utf-16"))) is None
     assert detect_encoding(io.BytesIO(b"a\x00b")) is None
+    assert detect_encoding(io.BytesIO(b"a;b\n" * 100 + b"c\x00;d\n")) == "utf-8"
+    # only the first ``end`` bytes (the complete lines) decide
+    assert detect_encoding(io.BytesIO("é;x\n".encode() + b"\xc3"), end=4) == "utf-8"
+    assert detect_encoding(io.BytesIO("é;x\n".encode() + b"\xc3")) == "utf-8"  # 1 ≤ 1
     # a multi-byte character split over the detection chunks is still UTF-8
     big = io.BytesIO(b"a" * 65_535 + "é\n".encode())
     assert detect_encoding(big) == "utf-8"
@@ -398,10 +403,10 @@ def test_a_bom_file_with_one_invalid_byte_rejects_only_that_line(tmp_path: Path)
     where=st.integers(0, 40),
 )
 def test_a_nul_byte_anywhere_rejects_its_line_alone(rows: list[int], where: int) -> None:
-    """NUL bytes in the first 64 KiB reject the file as a whole (UTF-16 without BOM, binary
-    content); a NUL further on used to be published inside a cell. Each row with one (kind 1:
-    inside a cell, kind 2: inside a quoted cell) is rejected with reason ``encoding`` and its
-    line number; the others are read."""
+    """A NUL after the first 64 KiB used to be published inside a cell. Each row with one
+    (kind 1: inside a cell, kind 2: inside a quoted cell) is rejected with reason ``encoding``
+    and its line number; the others are read. (Within the first 64 KiB:
+    :func:`test_a_nul_in_the_first_64_kib_rejects_its_line_alone`.)"""
     filler = "".join(row(n) for n in range(1200))  # past the first 64 KiB
     tail = []
     for n, kind in enumerate(rows):
@@ -428,6 +433,94 @@ def test_a_nul_byte_anywhere_rejects_its_line_alone(rows: list[int], where: int)
             assert record.event is not None
     for event in events(records):
         assert not any("\x00" in str(value) for value in event["data"].values())
+
+
+def test_a_nul_in_the_first_64_kib_rejects_its_line_alone(tmp_path: Path) -> None:
+    """Review D: one NUL byte in the first 64 KiB rejected the whole export as "UTF-16 or
+    binary" (every good row lost into one rejection), while after 64 KiB it rejected only its
+    own line. It now rejects its own line wherever it is."""
+    nul_row = TR_ROW.format(traject="T\x007", n=99)
+    path = tmp_path / "x.csv"
+    path.write_text(HEADER + row(1) + nul_row + "".join(row(n) for n in range(2, 50)))
+    records = list(source(path).records({}))
+    assert len(records) == 50
+    assert outcomes(records, base=tmp_path)[:3] == [
+        ("x.csv:2", "ok"),
+        ("x.csv:3", "encoding"),
+        ("x.csv:4", "ok"),
+    ]
+    assert str(records[1].rejection) == (
+        "line 3 holds a NUL byte; export the file as text (UTF-8 or Windows-1252)"
+    )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        (HEADER + row(1)).encode("utf-16-le"),  # UTF-16 without BOM: every other byte NUL
+        (HEADER + row(1)).encode("utf-16-be"),
+        (HEADER + row(1)).encode("utf-16"),  # with BOM
+        (HEADER + row(1)).encode("utf-32"),
+        b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)) * 4,  # an .xlsx given as export
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40,  # an .xls
+    ],
+    ids=["utf16le", "utf16be", "utf16-bom", "utf32", "xlsx", "xls"],
+)
+def test_utf16_and_binary_files_are_still_rejected_as_a_whole(
+    tmp_path: Path, content: bytes
+) -> None:
+    assert is_binary(content[:65_536])
+    path = tmp_path / "x.csv"
+    path.write_bytes(content)
+    (record,) = source(path).records({})
+    assert record.rejection is not None
+    assert record.rejection.reason == "encoding"
+    assert str(record.rejection) == (
+        "the file is UTF-16 or binary; export it as UTF-8 or Windows-1252"
+    )
+
+
+def test_a_half_written_multibyte_character_does_not_decide_the_encoding(tmp_path: Path) -> None:
+    """Review E: the encoding was detected over the whole file, the last line still being
+    written included; a UTF-8 export caught inside ``ë`` was read as Windows-1252, and the
+    rows already complete published ``TR-ZoÃ«-1`` — no longer the ``TR-Zoë-1`` of the rows
+    read once the file was complete. Only complete lines decide the encoding."""
+    rows = [
+        "999990111;traject-gestart;2026-01-05;;;;;;TR-Zoë-1;re-integratie;;R1\n",
+        "999990111;traject-beeindigd;2026-03-05;;werk;;;;TR-Zoë-1;;;R2\n",
+    ]
+    full = (HEADER + "".join(rows)).encode()
+    cut = len((HEADER + rows[0]).encode()) + rows[1].encode().index("ë".encode()) + 1
+    path = tmp_path / "x.csv"
+    path.write_bytes(full[:cut])
+    hx = make_harness(source(path), tmp_path)
+    hx.runner.run_once()
+    path.write_bytes(full)
+    hx.runner.run_once()
+    assert [e.data["traject_id"] for e in hx.publisher.acked] == ["TR-Zoë-1", "TR-Zoë-1"]
+
+
+def test_one_bad_byte_in_a_utf8_export_rejects_its_line_not_the_encoding(tmp_path: Path) -> None:
+    """Review E: a UTF-8 export without BOM with one byte that is not valid UTF-8 was read
+    whole as Windows-1252, every ``é`` published as ``Ã©``. sources.md allows UTF-8 or
+    Windows-1252 — such a file is neither — so its valid UTF-8 decides and the damaged line is
+    rejected (``encoding``), as in a file with a BOM. A Windows-1252 export, whose accented
+    letters are never valid UTF-8, is still read as Windows-1252."""
+    good = [TR_ROW.format(traject=f"TR-ré-{n}", n=n) for n in range(1, 4)]
+    bad = TR_ROW.format(traject="T-caf\udce9", n=99).encode("utf-8", "surrogateescape")
+    path = tmp_path / "x.csv"
+    path.write_bytes((HEADER + "".join(good)).encode() + bad)
+    records = list(source(path).records({}))
+    assert outcomes(records, base=tmp_path) == [
+        ("x.csv:2", "ok"),
+        ("x.csv:3", "ok"),
+        ("x.csv:4", "ok"),
+        ("x.csv:5", "encoding"),
+    ]
+    assert [e["data"]["traject_id"] for e in events(records)] == ["TR-ré-1", "TR-ré-2", "TR-ré-3"]
+    cp1252 = tmp_path / "cp.csv"
+    cp1252.write_bytes((HEADER + "".join(good)).encode("cp1252"))
+    assert detect_encoding(cp1252.open("rb")) == "cp1252"
 
 
 # Digit runs of any length, far beyond the 4,300 digits Python's int() converts.
