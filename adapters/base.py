@@ -137,6 +137,12 @@ class Source(ABC):
     observer: SourceObserver = SourceObserver()
     """Set by the runner before :meth:`records` is called."""
 
+    watching: bool = False
+    """Whether a file may still be being written while it is read, so that a last line without
+    its newline waits (:class:`adapters.lines.Settle`): set by the runner in continuous mode
+    (:meth:`~adapters.runner.Runner.run_forever`), and by ``schakel publish``. ``False`` in a
+    one-shot run (``schakel adapter --once``, replay), which reads the files as they are."""
+
     @abstractmethod
     def records(self, cursor: Cursor) -> Iterator[Record]:
         """Yield the records after ``cursor``."""

@@ -31,10 +31,13 @@ with ``"`` is allowed within a line (no line breaks inside cells). A file of zer
 only blank lines is rejected once (``empty-file``); a file with only a header is a valid export
 without rows.
 
-Lines: read by the one line reader of :mod:`adapters.lines` — only complete lines; a last line
-without its newline is still being written and is left for the next run (logged
-``adapter.line_incomplete``). Digits are ASCII digits only (``re.ASCII``): ``٣`` or ``３`` is
-not a number.
+Lines: read by the one line reader of :mod:`adapters.lines`. A last line without its newline is
+read in a one-shot run (``--once``: the export is complete as it is); in continuous mode it may
+still be being written and waits (logged ``adapter.line_incomplete``) for its newline, or for a
+poll that finds the file unchanged since the poll that held it back. A file whose lines end with
+a carriage return alone (classic Mac OS) is rejected as a whole (``delimiter``): the reader
+splits lines at ``\\n`` and would see one unending line. Digits are ASCII digits only
+(``re.ASCII``): ``٣`` or ``３`` is not a number.
 
 Cursor: ``{"files": {path: {"offset", "line", "sha256"}}}`` — the byte offset and line number
 after the last record and the SHA-256 of every byte before that offset
@@ -53,7 +56,7 @@ import hashlib
 import logging
 import re
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -62,7 +65,10 @@ from typing import IO, Any
 from adapters.base import Cursor, Location, Record, Source, digest, mapping_defect
 from adapters.exceptions import AdapterError, Rejection
 from adapters.lines import (
+    Line,
+    Lines,
     Position,
+    Settle,
     complete_end,
     read_lines,
     report_incomplete,
@@ -315,6 +321,7 @@ class CsvSource(Source):
             raise AdapterError(f"{self.name}: no input file given")
         self.paths = list(paths)
         self.source = source
+        self._settle = Settle()
 
     @abstractmethod
     def map_row(self, layout: CsvLayout, row: Mapping[str, str]) -> dict[str, Any]:
@@ -357,10 +364,18 @@ class CsvSource(Source):
             where = Location(key, 1 if reason in ("columns", "delimiter") else None)
             return Record(where, cursor, rejection=Rejection(message, reason=reason))
 
-        encoding = detect_encoding(handle, complete_end(handle))
+        final = self._settle.final(self, key, handle)  # its last line is read, newline or not
+        encoding = detect_encoding(handle, None if final else complete_end(handle))
         if encoding is None:
             message = "the file is UTF-16 or binary; export it as UTF-8 or Windows-1252"
             yield reject_file(0, message, "encoding")
+            return
+        if _cr_only(handle):
+            message = (
+                "the lines end with a carriage return only (classic Mac OS); "
+                "export the file with LF or CRLF line endings"
+            )
+            yield reject_file(1, message, "delimiter")
             return
         log.info(
             "adapter.encoding_detected",
@@ -368,13 +383,16 @@ class CsvSource(Source):
         )
         # Every run reads from line 1: the header decides the layout, and the rows before
         # the resume offset rebuild the memory of the keys seen (duplicates across restarts).
-        lines = read_lines(handle, Position(), hashlib.sha256(), max_bytes=MAX_LINE_BYTES)
+        lines = read_lines(
+            handle, Position(), hashlib.sha256(), max_bytes=MAX_LINE_BYTES, final=final
+        )
         each = iter(lines)
         first = next(each, None)
         rows_encoding = "utf-8" if encoding == "utf-8-sig" else encoding
         raw_header = b"" if first is None else first.raw.removeprefix(codecs.BOM_UTF8)
         header = raw_header.decode(rows_encoding, errors="replace").strip()
         if not header:
+            self._settle.held(key, lines.incomplete)
             refusal = self._no_header(handle, key, first is None, start, lines.incomplete)
             if refusal is not None:
                 yield reject_file(*refusal)
@@ -384,10 +402,37 @@ class CsvSource(Source):
             yield reject_file(1, problem, problem_reason(problem))
             return
         rows = _Rows(self, handle, rows_encoding, layout, order)
+        yield from self._rows(rows, each, lines, start=start, key=key, done=done)
+        self._settle.held(key, lines.incomplete)
+        if lines.incomplete:
+            report_incomplete(self, key, lines.incomplete)
+
+    def _rows(
+        self,
+        rows: _Rows,
+        each: Iterator[Line],
+        lines: Lines,
+        *,
+        start: Position,
+        key: str,
+        done: Callable[[Position], Cursor],
+    ) -> Iterator[Record]:
+        """The records of the lines after the header; the lines before ``start`` (read by an
+        earlier run) are only remembered for the duplicate check."""
         for line in each:
+            begin = line.end - len(line.raw)
             if line.end <= start.offset:
                 if not line.too_long:
-                    rows.remember(line.raw, line.number, line.end - len(line.raw))
+                    rows.remember(line.raw, line.number, begin)
+            elif begin < start.offset and not line.too_long:
+                # read before without its newline (the file had settled); it has grown since
+                if line.raw[start.offset - begin :].strip():
+                    cursor = done(lines.position())
+                    grown = _grown(line.number)
+                    where = Location(key, line.number)
+                    yield Record(where, cursor, rejection=grown, digest=digest(line.raw))
+                else:  # only its newline arrived
+                    rows.remember(line.raw, line.number, begin)
             elif line.too_long:
                 too_long = Rejection(f"line longer than {MAX_LINE_BYTES} bytes", reason="too-large")
                 where = Location(key, line.number)
@@ -400,8 +445,6 @@ class CsvSource(Source):
                 # after a rejected one is read, not refused as its duplicate
                 if record.event is not None and self.observer.taken(record):
                     rows.claim(record.event, line.number)
-        if lines.incomplete:
-            report_incomplete(self, key, lines.incomplete)
 
     def _resume(self, handle: IO[bytes], key: str, stored: object) -> Position | None:
         """Where the last run stopped in this file (the start when its consumed part changed;
@@ -592,6 +635,26 @@ class _Rows:
 def problem_reason(message: str) -> str:
     """Reason code of a header problem message from :meth:`CsvSource._match_header`."""
     return "delimiter" if "separated by" in message else "columns"
+
+
+def _cr_only(handle: IO[bytes]) -> bool:
+    """Whether the first line of ``handle`` holds a carriage return before its end: lines
+    ended by CR alone (classic Mac OS), which the line reader would take for one unending
+    line. Leaves the handle at offset 0."""
+    handle.seek(0)
+    first = handle.read(_CHUNK).split(b"\n", 1)[0]
+    handle.seek(0)
+    return b"\r" in first.rstrip(b"\r")
+
+
+def _grown(line: int) -> Rejection:
+    """The rejection of a line that grew after it was read without its newline."""
+    return Rejection(
+        f"line {line} was read without its newline once the file had not changed for a poll "
+        "interval, and has grown since; the part read then was handled, the rest is not read "
+        "(write each line whole, or export the file anew)",
+        reason="malformed",
+    )
 
 
 def _blank_rest(handle: IO[bytes], offset: int) -> bool:

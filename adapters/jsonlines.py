@@ -18,7 +18,14 @@ from typing import Any
 
 from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import Rejection
-from adapters.lines import Position, read_lines, report_incomplete, report_reread, resume
+from adapters.lines import (
+    Position,
+    Settle,
+    read_lines,
+    report_incomplete,
+    report_reread,
+    resume,
+)
 
 MAX_LINE_BYTES = 1_048_576
 MAX_INT_DIGITS = 64
@@ -93,6 +100,7 @@ class JsonLinesSource(Source):
     def __init__(self, paths: Sequence[Path], *, name: str = "publish") -> None:
         self.paths = list(paths)
         self.name = name
+        self._settle = Settle()
 
     def records(self, cursor: Cursor) -> Iterator[Record]:
         files = dict(cursor.get("files", {}))
@@ -115,12 +123,27 @@ class JsonLinesSource(Source):
             start, hasher, cause = resume(handle, files.get(key))
             if cause is not None:
                 report_reread(self, key, cause)
-            lines = read_lines(handle, start, hasher, max_bytes=MAX_LINE_BYTES)
+            final = self._settle.final(self, key, handle)  # its last line is read regardless
+            lines = read_lines(handle, start, hasher, max_bytes=MAX_LINE_BYTES, final=final)
             for line in lines:
                 if not line.raw.strip():
                     continue
                 files[key] = lines.position().cursor()
+                if line.continued:  # read without its newline before; it has grown since
+                    yield Record(
+                        Location(key, line.number),
+                        {"files": dict(files)},
+                        digest=digest(line.raw),
+                        rejection=Rejection(
+                            f"line {line.number} was read without its newline once the file "
+                            "had not changed for a poll interval, and has grown since; the "
+                            "rest is not read (write each line whole)",
+                            reason="malformed",
+                        ),
+                    )
+                    continue
                 yield self._record(line.raw, line.too_long, Location(key, line.number), files)
+            self._settle.held(key, lines.incomplete)
             if lines.incomplete:
                 report_incomplete(self, key, lines.incomplete)
 

@@ -1,12 +1,23 @@
 """The one line reader of the line-based sources (CSV exports, JSON lines) and the file
 position they checkpoint.
 
-**Only complete lines are read.** A line ends with ``\\n`` (so ``\\r\\n`` too). The bytes after
-the last newline of a file are a line that is still being written: they are not returned, the
-position stays before them, and :attr:`Lines.incomplete` says how many there were — the next
-run reads the line once its newline has arrived. A line longer than ``max_bytes`` is returned
-cut at ``max_bytes + 1`` bytes with ``too_long`` set; the rest of it is skipped without being
-held in memory and does not count as a line of its own.
+**Complete lines.** A line ends with ``\\n`` (so ``\\r\\n`` too). The bytes after the last
+newline of a file are a last line without its newline. Whether it is read depends on whether the
+file is complete (``final``, decided per file by :class:`Settle`):
+
+- in a one-shot run (``schakel adapter --once``, replay) the file is complete as it is, and its
+  last line is read like any other — an export whose last row has no newline loses nothing;
+- in continuous mode (and for ``schakel publish``, whose JSON lines another process may still
+  be writing: :attr:`~adapters.base.Source.watching`) the line may still be being written: it
+  is not returned, the position stays
+  before it, and :attr:`Lines.incomplete` says how many bytes it had — the next poll reads it once
+  its newline has arrived, or once the file has not changed (size and modification time) since
+  the poll that held it back: a writer that finished without a final newline.
+
+A line longer than ``max_bytes`` is returned cut at ``max_bytes + 1`` bytes with ``too_long`` set;
+the rest of it is skipped without being held in memory and does not count as a line of its own.
+A line read without its newline that the file later continues (a writer that paused longer than a
+poll interval) is marked ``continued`` when reading on: its first part was handled already.
 
 **Position** (:class:`Position`, stored in the checkpoint as ``{"offset", "line", "sha256"}``):
 the byte offset after the last consumed line, that line's number, and the SHA-256 of *every*
@@ -21,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
@@ -123,30 +135,42 @@ def whole_file(handle: IO[bytes], line: int) -> Position:
 
 @dataclass(frozen=True)
 class Line:
-    """One complete line: its bytes (newline included, cut after ``max_bytes + 1`` bytes when
-    ``too_long``), its 1-based number and the byte offset after it."""
+    """One line: its bytes (newline included — none for the last line of a complete file that
+    lacks it —, cut after ``max_bytes + 1`` bytes when ``too_long``), its 1-based number, the
+    byte offset after it, and whether it ``continued`` a last line read without its newline
+    before (then it has that line's number)."""
 
     raw: bytes
     number: int
     end: int
     too_long: bool
+    continued: bool = False
 
 
 class Lines:
-    """The complete lines of ``handle`` after ``start`` (whose prefix digest is ``hasher``).
+    """The lines of ``handle`` after ``start`` (whose prefix digest is ``hasher``); with
+    ``final`` the last line without its newline too (see the module doc).
 
     Iterate once. While the iterator is suspended after a line, :meth:`position` is the
     position after that line. When iteration ends, :attr:`incomplete` is the number of bytes
-    after the last newline that were left unread (0: the file ends with a newline)."""
+    after the last newline that were left unread (0: the file ends with a newline, or
+    ``final``)."""
 
     def __init__(
-        self, handle: IO[bytes], start: Position, hasher: Hasher, *, max_bytes: int
+        self,
+        handle: IO[bytes],
+        start: Position,
+        hasher: Hasher,
+        *,
+        max_bytes: int,
+        final: bool = False,
     ) -> None:
         self._handle = handle
         self._hasher = hasher
         self._offset = start.offset
         self._line = start.line
         self.max_bytes = max_bytes
+        self.final = final
         self.incomplete = 0
 
     def position(self) -> Position:
@@ -155,6 +179,10 @@ class Lines:
 
     def __iter__(self) -> Iterator[Line]:
         handle = self._handle
+        continued = False
+        if self._offset > 0:  # read on after a last line consumed without its newline?
+            handle.seek(self._offset - 1)
+            continued = handle.read(1) != b"\n"
         handle.seek(self._offset)
         while raw := handle.readline(self.max_bytes + 1):
             size = len(raw)
@@ -166,16 +194,20 @@ class Lines:
                 hasher.update(raw)
                 skipped, complete = _skip_rest(handle, hasher)
                 size += skipped
-                if not complete:
+                if not (complete or self.final):
                     self._stop(size)
                     return
                 self._hasher, too_long = hasher, True
+            elif self.final:  # the last line of a complete file, without its newline
+                self._hasher.update(raw)
             else:
                 self._stop(size)
                 return
             self._offset += size
-            self._line += 1
-            yield Line(raw, self._line, self._offset, too_long)
+            if not continued:
+                self._line += 1
+            yield Line(raw, self._line, self._offset, too_long, continued)
+            continued = False
 
     def _stop(self, incomplete: int) -> None:
         """End at a last line without its newline: nothing of it is consumed."""
@@ -195,9 +227,42 @@ def _skip_rest(handle: IO[bytes], hasher: Hasher) -> tuple[int, bool]:
     return skipped, False
 
 
-def read_lines(handle: IO[bytes], start: Position, hasher: Hasher, *, max_bytes: int) -> Lines:
-    """The complete lines of ``handle`` after ``start`` (see :class:`Lines`)."""
-    return Lines(handle, start, hasher, max_bytes=max_bytes)
+def read_lines(
+    handle: IO[bytes], start: Position, hasher: Hasher, *, max_bytes: int, final: bool = False
+) -> Lines:
+    """The lines of ``handle`` after ``start`` (see :class:`Lines`)."""
+    return Lines(handle, start, hasher, max_bytes=max_bytes, final=final)
+
+
+class Settle:
+    """Per source, when a file's last line without its newline is to be read (``final``).
+
+    Outside continuous mode (:attr:`~adapters.base.Source.watching` false) always: the run
+    reads the files as they are. In continuous mode once the file has not changed — the same
+    size and modification time — since the poll that held that line back (:meth:`held`): the
+    writer has finished, without a final newline. A writer that pauses mid-line for longer
+    than a poll interval is not told apart from one that finished; what it writes after is
+    then a ``continued`` line (:class:`Line`)."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[int, int]] = {}
+        self._now: dict[str, tuple[int, int]] = {}
+
+    def final(self, source: Source, file: str, handle: IO[bytes]) -> bool:
+        """Whether the last line of ``file`` (open as ``handle``) is read, newline or not."""
+        if not source.watching:
+            return True
+        stat = os.fstat(handle.fileno())
+        self._now[file] = now = (stat.st_size, stat.st_mtime_ns)
+        return self._held.get(file) == now
+
+    def held(self, file: str, incomplete: int) -> None:
+        """After reading ``file``: whether its last line (``incomplete`` bytes) was held back."""
+        now = self._now.pop(file, None)
+        if incomplete and now is not None:
+            self._held[file] = now
+        else:
+            self._held.pop(file, None)
 
 
 def report_reread(source: Source, file: str, cause: str) -> None:

@@ -372,8 +372,17 @@ class Runner:
         unreachable) is waited out with backoff (``adapter.outage``) and the run repeated from
         the checkpoint: nothing is quarantined or skipped for it. Another failing run (source
         unavailable) is logged and retried after ``interval``; a checkpoint that cannot be
-        written stops the loop (raised)."""
+        written stops the loop (raised). The source reads its files as files that may still
+        be being written (:attr:`~adapters.base.Source.watching`)."""
         total = RunStats()
+        self.source.watching = True
+        try:
+            self._poll(interval, stop, total)
+        finally:
+            self.source.watching = False
+        return total
+
+    def _poll(self, interval: float, stop: threading.Event, total: RunStats) -> None:
         backoff = OUTAGE_FIRST_WAIT_S
         while not stop.is_set():
             wait = interval
@@ -403,7 +412,6 @@ class Runner:
                     },
                 )
             stop.wait(wait)
-        return total
 
     def submit(self, record: Record, *, timeout: float = 30.0) -> Outcome:
         """Validate, publish and wait for the broker's acknowledgement of one record.

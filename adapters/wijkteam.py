@@ -54,6 +54,7 @@ class WijkteamSource(Source):
 
     def records(self, cursor: Cursor) -> Iterator[Record]:
         self._lines.observer = self.observer
+        self._lines.watching = self.watching
         for record in self._lines.records(cursor):
             problem = type_problem(record.event) if record.event is not None else None
             if problem is None:

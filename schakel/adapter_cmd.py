@@ -222,6 +222,10 @@ def main_publish(args: argparse.Namespace, settings: AdapterSettings) -> int:
             dedupe_in_run=True,
             instance=args.instance,
         )
+        # JSON lines handed to publish may still be being written by another process (issue
+        # 11 item 2): a last line without its newline waits for the next run, as in
+        # continuous mode, instead of being read half-written
+        runner.source.watching = True
         try:
             stats = runner.run_once()
         finally:

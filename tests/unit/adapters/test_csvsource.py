@@ -494,6 +494,7 @@ def test_a_half_written_multibyte_character_does_not_decide_the_encoding(tmp_pat
     path = tmp_path / "x.csv"
     path.write_bytes(full[:cut])
     hx = make_harness(source(path), tmp_path)
+    hx.runner.source.watching = True  # continuous mode: the half-written line waits
     hx.runner.run_once()
     path.write_bytes(full)
     hx.runner.run_once()

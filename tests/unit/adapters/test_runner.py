@@ -147,6 +147,29 @@ def test_continuous_mode_retries_after_a_failed_run(tmp_path: Path) -> None:
     assert hx.runner.checkpoint.load() == {"n": 2}
 
 
+def test_continuous_mode_reads_files_as_still_being_written(tmp_path: Path) -> None:
+    """Review C: ``run_forever`` tells the source it is watching (a last line without its
+    newline may still be being written); a one-shot run reads the files as they are."""
+    seen: list[bool] = []
+
+    class _Watched(Source):
+        name = "watched"
+
+        def records(self, cursor: Cursor) -> Iterator[Record]:
+            seen.append(self.watching)
+            if self.watching:
+                stop.set()
+            return iter(())
+
+    source = _Watched()
+    hx = make_harness(source, tmp_path)
+    stop = threading.Event()
+    hx.runner.run_once()
+    hx.runner.run_forever(0.01, stop)
+    assert seen == [False, True]
+    assert source.watching is False
+
+
 def test_plain_materialises_lazy_cursors() -> None:
     from adapters.iwmo import ProcessedFiles
 
