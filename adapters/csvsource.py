@@ -70,6 +70,7 @@ from adapters.lines import (
     Position,
     Settle,
     complete_end,
+    grown,
     read_lines,
     report_incomplete,
     report_reread,
@@ -364,7 +365,7 @@ class CsvSource(Source):
             where = Location(key, 1 if reason in ("columns", "delimiter") else None)
             return Record(where, cursor, rejection=Rejection(message, reason=reason))
 
-        final = self._settle.final(self, key, handle)  # its last line is read, newline or not
+        final = self._settle.final(self, key, handle)  # read a last line without newline?
         encoding = detect_encoding(handle, None if final else complete_end(handle))
         if encoding is None:
             message = "the file is UTF-16 or binary; export it as UTF-8 or Windows-1252"
@@ -428,9 +429,9 @@ class CsvSource(Source):
                 # read before without its newline (the file had settled); it has grown since
                 if line.raw[start.offset - begin :].strip():
                     cursor = done(lines.position())
-                    grown = _grown(line.number)
+                    rejection = grown(line.number)
                     where = Location(key, line.number)
-                    yield Record(where, cursor, rejection=grown, digest=digest(line.raw))
+                    yield Record(where, cursor, rejection=rejection, digest=digest(line.raw))
                 else:  # only its newline arrived
                     rows.remember(line.raw, line.number, begin)
             elif line.too_long:
@@ -645,16 +646,6 @@ def _cr_only(handle: IO[bytes]) -> bool:
     first = handle.read(_CHUNK).split(b"\n", 1)[0]
     handle.seek(0)
     return b"\r" in first.rstrip(b"\r")
-
-
-def _grown(line: int) -> Rejection:
-    """The rejection of a line that grew after it was read without its newline."""
-    return Rejection(
-        f"line {line} was read without its newline once the file had not changed for a poll "
-        "interval, and has grown since; the part read then was handled, the rest is not read "
-        "(write each line whole, or export the file anew)",
-        reason="malformed",
-    )
 
 
 def _blank_rest(handle: IO[bytes], offset: int) -> bool:

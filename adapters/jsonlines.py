@@ -21,6 +21,7 @@ from adapters.exceptions import Rejection
 from adapters.lines import (
     Position,
     Settle,
+    grown,
     read_lines,
     report_incomplete,
     report_reread,
@@ -123,23 +124,16 @@ class JsonLinesSource(Source):
             start, hasher, cause = resume(handle, files.get(key))
             if cause is not None:
                 report_reread(self, key, cause)
-            final = self._settle.final(self, key, handle)  # its last line is read regardless
+            final = self._settle.final(self, key, handle)  # read a last line without newline?
             lines = read_lines(handle, start, hasher, max_bytes=MAX_LINE_BYTES, final=final)
             for line in lines:
                 if not line.raw.strip():
                     continue
                 files[key] = lines.position().cursor()
                 if line.continued:  # read without its newline before; it has grown since
+                    where, cursor = Location(key, line.number), {"files": dict(files)}
                     yield Record(
-                        Location(key, line.number),
-                        {"files": dict(files)},
-                        digest=digest(line.raw),
-                        rejection=Rejection(
-                            f"line {line.number} was read without its newline once the file "
-                            "had not changed for a poll interval, and has grown since; the "
-                            "rest is not read (write each line whole)",
-                            reason="malformed",
-                        ),
+                        where, cursor, digest=digest(line.raw), rejection=grown(line.number)
                     )
                     continue
                 yield self._record(line.raw, line.too_long, Location(key, line.number), files)

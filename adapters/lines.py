@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from adapters.base import Source
+from adapters.exceptions import Rejection
 
 log = logging.getLogger("schakel.adapters")
 
@@ -277,3 +278,13 @@ def report_incomplete(source: Source, file: str, size: int) -> None:
         "adapter.line_incomplete", extra={"adapter": source.name, "file": file, "bytes": size}
     )
     source.observer.line_incomplete()
+
+
+def grown(line: int) -> Rejection:
+    """The rejection (``malformed``) of a line that grew after it was read without its newline
+    (:attr:`Line.continued`): its first part was handled then, the rest is not read."""
+    return Rejection(
+        f"line {line} was read before without its newline (the file looked complete) and has "
+        "grown since; the rest of it is not read (write each line whole, newline included)",
+        reason="malformed",
+    )

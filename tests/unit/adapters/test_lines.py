@@ -208,7 +208,7 @@ def test_a_line_that_grows_after_it_was_read_is_quarantined(tmp_path: Path, kind
     stats = hx.runner.run_once()
     number = 3 if kind == "csv" else 2
     assert hx.rejected[-1][:2] == (f"{path}:{number}", "malformed")
-    assert hx.rejected[-1][2].startswith(f"line {number} was read without its newline")
+    assert hx.rejected[-1][2].startswith(f"line {number} was read before without its newline")
     assert stats.published == 1  # the line after it
     assert hx.runner.checkpoint.load()["files"][str(path)]["line"] == number + 1
 
