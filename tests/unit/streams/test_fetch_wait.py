@@ -29,6 +29,7 @@ def _fetch_wait(app_class: type) -> tuple[type, int]:
             return type(thread), consumer._fetch_max_wait_ms
         finally:
             await consumer.stop()
+            thread.thread_loop.close()  # the consumer thread's own loop, never started
 
     return asyncio.run(build())
 
