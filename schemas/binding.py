@@ -35,13 +35,12 @@ already, so in practice masking never changes a header.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import NamedTuple
 
 from schemas.envelope import SPECVERSION, Event
-from schemas.pseudonym import holds_bsn, mask_bsn
+from schemas.pseudonym import holds_bsn, is_pseudonym, mask_bsn
 from schemas.wire import (
     CE_EXTENSIONS,
     CE_HEADER_PREFIX,
@@ -67,7 +66,6 @@ DEADLETTER_TYPE = "nl.schakel.intern.deadletter"
 REPLAYED_TYPE = "nl.schakel.intern.herhaald"
 """``ce_type`` of a record on ``schakel.deadletter.herhaald``: ``schakel dlq replay``
 re-published the dead letter its key names (value: when, as text)."""
-_PSEUDONYM = re.compile(r"[0-9a-f]{32}")
 
 
 def component_source(component: str) -> str:
@@ -94,7 +92,7 @@ def as_pseudonym(value: bytes | str | None) -> str | None:
             value = value.decode("ascii")
         except UnicodeDecodeError:
             return None
-    return value if value is not None and _PSEUDONYM.fullmatch(value) else None
+    return value if is_pseudonym(value) else None
 
 
 def cloudevent_headers(
@@ -281,6 +279,7 @@ def deadletter_record(
     source: str,
     time: str | None,
     timestamp: int | None,
+    withhold: bool = False,
 ) -> DeadLetterRecord:
     """The streams dead letter of the record at ``topic``/``partition``/``offset`` (headers:
     :func:`deadletter_record_headers`), made to fit ``limit`` (:func:`record_bytes` at most
@@ -294,7 +293,13 @@ def deadletter_record(
       headers are left out too, :data:`schemas.wire.HEADER_SOURCE_OMITTED_REST` giving their
       size. The dead letter's own headers (location, stage, error message of at most
       ``MAX_ERROR_MESSAGE`` characters, CloudEvents) always remain: a few KB at most, which
-      any ``limit`` a broker is configured with is assumed to exceed."""
+      any ``limit`` a broker is configured with is assumed to exceed.
+
+    ``withhold`` (the record holds a possible BSN where none may be: in its key, an
+    identifier, an attribute, a ``subject`` that is no pseudonym or ``data``): as in the last
+    case whatever its size — nothing of the original is copied, so no BSN reaches the
+    dead-letter topic; the original is read from its topic while retention keeps it, and
+    ``schakel dlq replay`` skips the dead letter (it must be corrected at its source)."""
     kept = _renamed(original)
     own = deadletter_record_headers(
         (),
@@ -308,10 +313,10 @@ def deadletter_record(
         time=time,
         timestamp=timestamp,
     )
-    if record_bytes(key, value, [*kept, *own]) <= limit:
+    if not withhold and record_bytes(key, value, [*kept, *own]) <= limit:
         return DeadLetterRecord(key, value, [*kept, *own])
     omitted = [(HEADER_SOURCE_OMITTED, str(len(value or b"")).encode())]
-    if record_bytes(key, None, [*kept, *own, *omitted]) <= limit:
+    if not withhold and record_bytes(key, None, [*kept, *own, *omitted]) <= limit:
         return DeadLetterRecord(key, None, [*kept, *own, *omitted])
     rest = (HEADER_SOURCE_OMITTED_REST, str(record_bytes(key, None, kept)).encode())
     return DeadLetterRecord(None, None, [*own, *omitted, rest])

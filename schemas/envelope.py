@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import cache
+from datetime import UTC, date, datetime
+from functools import cache, lru_cache
 from typing import Any
 
 from pydantic import ValidationError
 
 from schemas.catalogue import SCHAKEL_PREFIX, catalogue
 from schemas.exceptions import InvalidBsn, InvalidEvent, UnknownEventType
-from schemas.models import ALLOWABLE_RULE, MAX_IDENTIFIER_CHARS, NOT_ALLOWABLE, input_model
+from schemas.models import ALLOWABLE_RULE, MAX_IDENTIFIER_CHARS, input_model, not_allowable
 from schemas.pseudonym import holds_bsn, mask_bsn
 from schemas.wire import DOMAINS, VERWIJDERD
 
@@ -153,7 +153,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _required_str(raw: Mapping[str, Any], name: str) -> str:
+def _nonempty_str(raw: Mapping[str, Any], name: str) -> str:
     value = raw.get(name)
     if value is None:
         raise InvalidEvent(
@@ -161,7 +161,11 @@ def _required_str(raw: Mapping[str, Any], name: str) -> str:
         )
     if not isinstance(value, str) or not value.strip():
         raise InvalidEvent(f"{name}: must be a non-empty string", field=name, reason="bad-type")
-    return _text(value, name)
+    return value
+
+
+def _required_str(raw: Mapping[str, Any], name: str) -> str:
+    return _text(_nonempty_str(raw, name), name)
 
 
 def _bounded(value: str, name: str) -> str:
@@ -189,7 +193,7 @@ def _text(value: str, name: str) -> str:
             field=name,
             reason="bad-type",
         ) from None
-    if NOT_ALLOWABLE.search(value):
+    if not_allowable(value):
         raise InvalidEvent(f"{name}: {ALLOWABLE_RULE}", field=name, reason="bad-type")
     return value
 
@@ -220,6 +224,12 @@ def _no_bsn(value: str, name: str) -> str:
     return value
 
 
+_NO_TEXT = frozenset({date, bool, float, type(None)})
+"""Types of data values that hold no text nor whole number (:func:`no_bsn_in_data`)."""
+_NINE_DIGITS_LOW = 100_000_000
+_NINE_DIGITS_HIGH = 1_000_000_000
+
+
 def _no_bsn_inside(value: Any, name: str) -> None:
     """:func:`_no_bsn` for every string and whole number in a (nested) data value, map keys
     included; the field named is the catalogue field (a key is never echoed). Numbers count:
@@ -227,8 +237,11 @@ def _no_bsn_inside(value: Any, name: str) -> None:
     published as it is."""
     if isinstance(value, str):
         _no_bsn(value, name)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        _no_bsn(str(value), name)
+    elif isinstance(value, bool | date | float) or value is None:
+        return  # the common values, before the costlier checks below
+    elif isinstance(value, int):
+        if _NINE_DIGITS_LOW <= abs(value) < _NINE_DIGITS_HIGH:  # else no run of nine digits
+            _no_bsn(str(value), name)
     elif isinstance(value, Mapping):
         for key, item in value.items():
             _no_bsn_inside(key, name)
@@ -249,16 +262,22 @@ week dates, ``T00+01:00``, a decimal comma, an offset with seconds). Upper-case 
 
 
 def _validate_time(value: object) -> str | None:
+    """``value`` if it is ``None`` or an RFC 3339 ``date-time`` with an offset (:data:`_RFC3339`)
+    that names an instant Python can hold in UTC — ``0001-01-01T00:00:00+14:00`` is in year 0
+    there, ``9999-12-31T23:59:59-23:59`` in year 10000, and ordering events by it would
+    overflow (:attr:`streams.model.TimelineEvent.sort_key`); else :class:`InvalidEvent`
+    (``bad-time``, the value not echoed)."""
     if value is None:
         return None
     if isinstance(value, str):
         value = _bounded(value, "time")  # Python parses a fraction of any length
         try:
             parsed = datetime.fromisoformat(value) if _RFC3339.fullmatch(value) else None
-        except ValueError:  # the shape, but no existing instant (2026-02-30, 25:00)
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return value
+            if parsed is not None and parsed.tzinfo is not None:
+                parsed.astimezone(UTC)
+                return value
+        except (ValueError, OverflowError):  # no existing instant (2026-02-30, 25:00, year 0)
+            pass
     raise InvalidEvent(
         "time: must be an RFC 3339 timestamp with offset, e.g. 2026-01-10T09:30:00+01:00",
         field="time",
@@ -377,6 +396,67 @@ def _domain(raw: Mapping[str, Any], event_type: str) -> str | None:
     return str(value)
 
 
+def _check_specversion(raw: Mapping[str, Any]) -> None:
+    specversion = raw.get("specversion")
+    if specversion != SPECVERSION:
+        raise InvalidEvent(
+            'specversion: must be "1.0"',
+            field="specversion",
+            reason="missing-field" if specversion is None else "bad-version",
+        )
+
+
+def _identity(raw: Mapping[str, Any]) -> tuple[str, str]:
+    """``id`` and ``source``: non-empty strings within their bounds, allowable characters,
+    no possible BSN."""
+    return (
+        _no_bsn(_required_str(raw, "id"), "id"),
+        _checked_source(_nonempty_str(raw, "source")),
+    )
+
+
+@lru_cache(maxsize=256)
+def _checked_source(value: str) -> str:
+    """:func:`_text` and :func:`_no_bsn` of a ``source``: the same URN on most events of a
+    system, so a good one is remembered (a refusal is raised anew each time). The BSN check
+    of a URN with a long number in it (an OIN) is the costliest check of an event."""
+    return _no_bsn(_text(value, "source"), "source")
+
+
+def _time(raw: Mapping[str, Any]) -> str | None:
+    """``time``: absent or RFC 3339 with an offset (:func:`_validate_time`), no possible BSN."""
+    time = _validate_time(raw.get("time"))
+    if time is not None:
+        _no_bsn(time, "time")  # fractions of a second are free digits
+    return time
+
+
+def no_bsn_in_data(data: Mapping[str, Any]) -> None:
+    """:class:`InvalidEvent` (``bsn-in-identifier``, the field named) if a string or whole
+    number anywhere in ``data`` (catalogue fields; map keys included) holds a possible BSN."""
+    for name, value in data.items():
+        if value.__class__ not in _NO_TEXT:  # dates, mostly: skipped at once
+            _no_bsn_inside(value, f"data.{name}")
+
+
+def validate_record(record: Mapping[str, Any]) -> None:
+    """The envelope rules of :func:`validate_input` for an event read from an event topic (an
+    Avro record, catalogue spelling): a system may write there directly, not only an adapter,
+    so the worker checks what an adapter would have checked. ``specversion`` 1.0; ``id`` and
+    ``source`` non-empty, within :data:`MAX_ATTRIBUTE_CHARS`, allowable characters; ``time``
+    absent or RFC 3339 with an offset; ``bronsleutel`` and ``sequence`` (:func:`_versioning`);
+    ``datacontenttype`` and ``dataschema`` as :func:`validate_input` keeps them; none of them
+    holding a possible BSN. ``type``, ``subject`` (a pseudonym here) and ``data`` are the
+    reader's to check (:func:`no_bsn_in_data`). Raises :class:`InvalidEvent` with the reason
+    :func:`validate_input` gives (the value never in the message)."""
+    _check_specversion(record)
+    _identity(record)
+    _time(record)
+    _versioning(record, str(record.get("type")))
+    for name in ("datacontenttype", "dataschema"):
+        _optional_str(record, name)
+
+
 def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
     """Validate one structured-mode input CloudEvent and pseudonymise it.
 
@@ -396,15 +476,8 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
     """
     if not isinstance(raw, Mapping):
         raise InvalidEvent("the event must be a JSON object", reason="bad-type")
-    specversion = raw.get("specversion")
-    if specversion != SPECVERSION:
-        raise InvalidEvent(
-            'specversion: must be "1.0"',
-            field="specversion",
-            reason="missing-field" if specversion is None else "bad-version",
-        )
-    event_id = _no_bsn(_required_str(raw, "id"), "id")
-    source = _no_bsn(_required_str(raw, "source"), "source")
+    _check_specversion(raw)
+    event_id, source = _identity(raw)
     event_type = _required_str(raw, "type")
     if event_type.startswith(SCHAKEL_PREFIX) and event_type != VERWIJDERD:
         raise UnknownEventType(
@@ -415,9 +488,7 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
         raise UnknownEventType("type: not in the event catalogue (events.md)")
     bronsleutel, sequence = _versioning(raw, event_type)
     domein = _domain(raw, event_type)
-    time = _validate_time(raw.get("time"))
-    if time is not None:
-        _no_bsn(time, "time")  # fractions of a second are free digits
+    time = _time(raw)
     data = raw.get("data")
     if not isinstance(data, Mapping):
         raise InvalidEvent("data: required object is missing", field="data", reason="missing-field")
@@ -427,8 +498,7 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
         raise describe_validation_error(exc, "data") from None
     values = model.model_dump()
     subject = pseudonymise(values.pop("bsn"))
-    for name, value in values.items():
-        _no_bsn_inside(value, f"data.{name}")
+    no_bsn_in_data(values)
     return Event(
         id=event_id,
         source=source,

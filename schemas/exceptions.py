@@ -64,6 +64,11 @@ class SerdeError(SchakelContractError, PermanentError):
     """A payload could not be encoded or decoded."""
 
 
+class Tombstone(SerdeError):
+    """The record has no value (a Kafka tombstone, ``null``): nothing to decode. On an event
+    topic or ``schakel.klok`` (neither is compacted) it is dead-lettered at stage ``decode``."""
+
+
 class UnknownMagicByte(SerdeError):
     """The payload does not start with the Confluent magic byte 0."""
 

@@ -1,8 +1,9 @@
 """Pydantic input models generated from the ``.avsc`` files, so they agree with the schemas by
 construction. Validation extras live in the schemas as ``schakel.*`` field attributes:
 
-- ``schakel.kind: id`` — an identifier; a JSON number is accepted as its decimal string; in
-  an input event at most :data:`MAX_IDENTIFIER_CHARS` characters;
+- ``schakel.kind: id`` — an identifier; a JSON number is accepted as its decimal string; at
+  most :data:`MAX_IDENTIFIER_CHARS` characters, CloudEvents' allowable characters only (in an
+  input event and in an event the worker reads from Kafka alike);
 - ``schakel.kind: iwmo-code`` — a two-digit iWmo code (ASCII digits); ``7`` and ``"7"``
   become ``"07"``;
 - ``schakel.min`` / ``schakel.max`` — inclusive bounds (numbers, codes, map values);
@@ -139,10 +140,16 @@ ALLOWABLE_RULE = (
 echoed: a line break in an identifier is most often a cell that ran into the next one)."""
 
 
+def not_allowable(value: str) -> bool:
+    """Whether ``value`` holds a :data:`NOT_ALLOWABLE` character. Printable ASCII (nearly
+    every identifier) is answered without the regular expression, which is slow to search."""
+    return not (value.isascii() and value.isprintable()) and NOT_ALLOWABLE.search(value) is not None
+
+
 def _allowable(value: str) -> str:
     """An identifier of an input event: only CloudEvents' allowable characters
     (:data:`NOT_ALLOWABLE`)."""
-    if NOT_ALLOWABLE.search(value):
+    if not_allowable(value):
         raise PydanticCustomError("bad_text", ALLOWABLE_RULE)
     return value
 
@@ -173,26 +180,24 @@ def _bounded_int(avro_type: str, spec: Mapping[str, Any]) -> Any:
     return Annotated[int, Strict(), Field(ge=ge, le=le)]
 
 
-def _string_type(spec: Mapping[str, Any], *, bounded: bool) -> Any:
+def _string_type(spec: Mapping[str, Any]) -> Any:
     """The pydantic type of an Avro string field (see :func:`_python_type`)."""
     kind = spec.get("schakel.kind")
-    if kind == "id" and bounded:
+    if kind == "id":
         return Annotated[
             str, BeforeValidator(_identifier), Strict(), _IDENTIFIER_CHARS, _TEXT, _ALLOWABLE
         ]
-    if kind == "id":
-        return Annotated[str, BeforeValidator(_identifier), Strict(), _TEXT]
     if kind == "iwmo-code":
         return Annotated[str, _code(spec["schakel.min"], spec["schakel.max"])]
     return Annotated[str, Strict(), _TEXT]
 
 
-def _python_type(avro_type: Any, spec: Mapping[str, Any], *, bounded: bool) -> Any:  # noqa: PLR0911 - one branch per Avro type
-    """The pydantic type of a field; ``bounded``: with the limits of an input event
+def _python_type(avro_type: Any, spec: Mapping[str, Any]) -> Any:  # noqa: PLR0911 - one branch per Avro type
+    """The pydantic type of a field, with the limits of an input event
     (:data:`MAX_IDENTIFIER_CHARS`)."""
     if isinstance(avro_type, list):
         (inner,) = [t for t in avro_type if t != "null"]
-        return _python_type(inner, spec, bounded=bounded) | None
+        return _python_type(inner, spec) | None
     if isinstance(avro_type, dict):
         kind = avro_type["type"]
         if avro_type.get("logicalType") == "date":
@@ -203,12 +208,12 @@ def _python_type(avro_type: Any, spec: Mapping[str, Any], *, bounded: bool) -> A
         if kind == "map":
             keys = spec.get("schakel.keys")
             key_type: Any = Literal[tuple(keys)] if keys else Annotated[str, _TEXT]
-            return dict[key_type, _python_type(avro_type["values"], spec, bounded=bounded)]  # type: ignore[misc]  # built at run time
+            return dict[key_type, _python_type(avro_type["values"], spec)]  # type: ignore[misc]  # built at run time
         if kind == "array":
-            return list[_python_type(avro_type["items"], spec, bounded=bounded)]  # type: ignore[misc]  # built at run time
-        return _python_type(kind, spec, bounded=bounded)
+            return list[_python_type(avro_type["items"], spec)]  # type: ignore[misc]  # built at run time
+        return _python_type(kind, spec)
     if avro_type == "string":
-        return _string_type(spec, bounded=bounded)
+        return _string_type(spec)
     if avro_type in ("int", "long"):
         return _bounded_int(avro_type, spec)
     if avro_type in ("float", "double"):
@@ -234,7 +239,7 @@ def _build(schema: SchemaVersion, *, with_bsn: bool) -> type[BaseModel]:
     (data_field,) = [f for f in schema.raw["fields"] if f["name"] == "data"]
     fields: dict[str, Any] = {}
     for spec in data_field["type"]["fields"]:
-        annotation = _python_type(spec["type"], spec, bounded=with_bsn)
+        annotation = _python_type(spec["type"], spec)
         default = None if "default" in spec else ...
         fields[spec["name"]] = (annotation, Field(default=default, description=spec.get("doc")))
     if with_bsn:
@@ -251,5 +256,8 @@ def input_model(event_type: str) -> type[BaseModel]:
 
 @cache
 def data_model(event_type: str) -> type[BaseModel]:
-    """The model of ``data`` as it travels inside Kafka (catalogue fields, no ``bsn``)."""
+    """The model of ``data`` as it travels inside Kafka (catalogue fields, no ``bsn``), with
+    the limits of an input event (identifiers at most :data:`MAX_IDENTIFIER_CHARS`
+    characters, CloudEvents' allowable characters): the worker checks what it reads with it,
+    and any system may write to the event topics, not only an adapter."""
     return _build(catalogue().latest(event_type), with_bsn=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from typing import TypeGuard
 
 from schemas.exceptions import InvalidBsn
 
@@ -12,6 +13,8 @@ _NINE_DIGITS = re.compile(r"[0-9]{9}")  # ASCII only: \d and str.isdigit accept 
 MASK = "*********"
 _KIND = re.compile(r"[a-z][a-z0-9-]*")
 """What :meth:`Pseudonymiser.token` takes for a ``kind``: never a separator or a digit alone."""
+PSEUDONYM_CHARS = 32
+_PSEUDONYM = re.compile(r"[0-9a-f]{32}")
 
 
 def elfproef(digits: str) -> bool:
@@ -37,6 +40,14 @@ def validate_bsn(value: object, *, field: str = "data.bsn") -> str:
 def pseudonym(bsn: str, key: str) -> str:
     """``HMAC-SHA256(key, bsn).hexdigest()[:32]`` — the citizen pseudonym of ``api.md``."""
     return hmac.new(key.encode("utf-8"), bsn.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+
+
+def is_pseudonym(value: object) -> TypeGuard[str]:
+    """Whether ``value`` has the shape of a pseudonym (:func:`pseudonym`): a string of
+    :data:`PSEUDONYM_CHARS` lowercase hexadecimal characters (ASCII). The one test of it for
+    every key and ``subject`` read from Kafka: anything else — a BSN, text, a non-ASCII
+    string that Kafka's partitioner could not encode — is no citizen's key."""
+    return isinstance(value, str) and _PSEUDONYM.fullmatch(value) is not None
 
 
 class Pseudonymiser:
@@ -105,6 +116,9 @@ _RANDOM_TOKEN = re.compile(
     r"|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![0-9A-Za-z])",
     re.IGNORECASE,
 )
+_FOUR_DIGITS = re.compile(r"\d{4}")
+"""Four digits (of any script) in a row: in every number :func:`holds_bsn` looks for, so a
+text without them is answered at once (most identifiers and attributes)."""
 _HEX_LETTERS = re.compile(r"[a-f]", re.IGNORECASE)
 MIN_RANDOM_LETTERS = 4
 
@@ -134,6 +148,8 @@ def holds_bsn(text: str) -> bool:
     characters, standing on its own and holding at least :data:`MIN_RANDOM_LETTERS` letters
     ``a``–``f`` (one in two hundred random UUIDs holds nine digits in a row that pass the
     elfproef; a number padded to that shape holds no letters and is still found)."""
+    if _FOUR_DIGITS.search(text) is None:  # every spelling of a BSN holds four digits in a row
+        return False
     # the random tokens are taken out only when there is something to find (rarely)
     return _bsn_numbers(text) and _bsn_numbers(_RANDOM_TOKEN.sub(_random_token, text))
 

@@ -20,7 +20,13 @@ from schemas.avro_read import Read, compile_reader
 from schemas.avro_write import Write, compile_writer
 from schemas.catalogue import Catalogue, SchemaVersion, catalogue, from_avro, to_avro
 from schemas.envelope import Event
-from schemas.exceptions import ForeignSchema, SerdeError, UndecodablePayload, UnknownMagicByte
+from schemas.exceptions import (
+    ForeignSchema,
+    SerdeError,
+    Tombstone,
+    UndecodablePayload,
+    UnknownMagicByte,
+)
 from schemas.registry import SchemaRegistry, subject_name
 
 MAGIC = 0
@@ -155,8 +161,8 @@ class RecordDeserializer:
         try:
             writer, name = _record_schema(schema_id, raw)
             if name not in self._catalogue:
-                raise ForeignSchema(
-                    f"schema id {schema_id} is {name[:100]!r}, not a catalogue record"
+                raise ForeignSchema(  # its name not echoed: anyone may register anything
+                    f"schema id {schema_id} is a record schema the catalogue does not hold"
                 )
         except ForeignSchema as exc:
             with self._lock:
@@ -185,11 +191,14 @@ class RecordDeserializer:
         path, which decode many records of one schema)."""
         return self._reader(schema_id)
 
-    def decode(self, payload: bytes) -> tuple[str, dict[str, Any]]:
+    def decode(self, payload: bytes | None) -> tuple[str, dict[str, Any]]:
         """Return (record full name, record). Raises a :class:`SerdeError` subclass for a bad
-        payload — :class:`~schemas.exceptions.ForeignSchema` when its schema id resolves to
+        payload — :class:`~schemas.exceptions.Tombstone` for none (a Kafka record's ``null``
+        value), :class:`~schemas.exceptions.ForeignSchema` when its schema id resolves to
         anything but a catalogue record schema —, and what the registry raises when it cannot
         answer (:class:`~schemas.exceptions.RegistryUnavailable`, transient)."""
+        if payload is None:
+            raise Tombstone("the record has no value (a tombstone): nothing to decode")
         if len(payload) < _HEADER.size:
             raise UnknownMagicByte(
                 f"payload of {len(payload)} bytes is too short for the Confluent wire format"
@@ -211,9 +220,14 @@ class RecordDeserializer:
             raise UndecodablePayload(f"payload with schema id {schema_id} is not a record")
         return latest.name, from_avro(latest, record)
 
-    def __call__(self, payload: bytes) -> Event:
-        """Decode a catalogue event."""
+    def event_record(self, payload: bytes | None) -> tuple[str, dict[str, Any]]:
+        """:meth:`decode` of a catalogue event: (schema full name, record); a record of a
+        schema that is no CloudEvent type is :class:`UndecodablePayload`."""
         name, record = self.decode(payload)
         if not self._catalogue.latest(name).is_event:
             raise UndecodablePayload(f"{name} is not a CloudEvent type")
-        return Event.from_record(record)
+        return name, record
+
+    def __call__(self, payload: bytes) -> Event:
+        """Decode a catalogue event."""
+        return Event.from_record(self.event_record(payload)[1])

@@ -74,6 +74,7 @@ from kafka.structs import OffsetAndMetadata
 
 from schemas import kafka_client
 from schemas.exceptions import SerdeError
+from schemas.pseudonym import is_pseudonym
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import VERGETEN_SCHEMA, Wire
 from streams.batch_citizens import BatchStats, CitizenWriter, Sender
@@ -249,7 +250,9 @@ class BatchRebuild:
         (subject, Kafka timestamp) in the order read, by the partition of the subject's key.
         Offsets of the klok topic are not committed: the worker reads its clock ticks as
         before, and an erasure read again changes nothing (:func:`streams.state.erase` is
-        idempotent)."""
+        idempotent). An erasure whose subject is no pseudonym is skipped, like any other
+        record of the klok topic the worker refuses: the worker dead-letters it
+        (``bad-subject``) when it reads it."""
         out: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
         for chunk in reader.read(spans):
             for record in chunk:
@@ -259,8 +262,8 @@ class BatchRebuild:
                     name, body = self.deserializer.decode(record.value)
                 except SerdeError:
                     continue  # not an erasure; the worker dead-letters it when it reads it
-                if name == VERGETEN_SCHEMA:
-                    subject = body["subject"]
+                subject = body.get("subject")
+                if name == VERGETEN_SCHEMA and is_pseudonym(subject):
                     out[self._home(subject)].append((subject, record.timestamp))
         return out
 

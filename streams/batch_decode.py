@@ -10,7 +10,9 @@ reason, message) for a bad one — but per record it skips what the worker's pat
   schema that is not the newest, by fastavro with a schema it has already parsed (its public
   ``schemaless_reader`` parses again on every call);
 - the topic checks (input type, the topic carries it) and the data model are looked up once per
-  ``(topic, type)``;
+  ``(topic, type)``; the other checks (the envelope rules an adapter applies,
+  :func:`schemas.envelope.validate_record`; the subject; the data model; no BSN in ``data``)
+  are the same functions ``decode_event`` calls;
 - no intermediate :class:`~schemas.envelope.Event` is built.
 
 Whatever is unusual — an unknown schema id, a body that does not decode, any check that fails —
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import importlib
 import io
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,14 +35,15 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.avro_read import Read
 from schemas.catalogue import SchemaVersion
-from schemas.exceptions import SerdeError
+from schemas.envelope import no_bsn_in_data, validate_record
+from schemas.exceptions import InvalidEvent, SerdeError
 from schemas.models import data_model
+from schemas.pseudonym import is_pseudonym
 from schemas.serde import MAGIC, RecordDeserializer
 from schemas.wire import VERWIJDERD, Wire
 from streams.ingest import decode_event, to_timeline_event
 from streams.model import TimelineEvent
 
-_PSEUDONYM = re.compile(r"[0-9a-f]{32}")
 _HEADER_SIZE = 5
 
 _READ_DATA: Callable[..., Any] | None = getattr(
@@ -101,7 +103,7 @@ class FastIngest:
         self._schemas: dict[bytes, _Schema | None] = {}
         self._types: dict[tuple[str, str], type[BaseModel] | None] = {}
 
-    def decode(self, payload: bytes, topic: str) -> tuple[str, TimelineEvent]:
+    def decode(self, payload: bytes | None, topic: str) -> tuple[str, TimelineEvent]:
         """``(subject, event)`` of one record of ``topic``; raises what
         :func:`~streams.ingest.decode_event` raises for it."""
         found = self._fast(payload, topic)
@@ -112,15 +114,17 @@ class FastIngest:
     def event(self, payload: bytes) -> TimelineEvent:
         """The event of a payload kept in a state (``StateCodec.decode``: not validated again),
         as ``to_timeline_event(deserializer(payload))`` gives it."""
-        record = self._record(payload)
-        if record is not None:
+        found = self._record(payload)
+        if found is not None:
             try:
-                return self._timeline_event(record)
+                return self._timeline_event(found[1])
             except (ValueError, _NoDatum):
                 pass  # to_timeline_event raises what it raises for it
         return to_timeline_event(self._deserializer(payload))
 
-    def _schema(self, payload: bytes) -> _Schema | None:
+    def _schema(self, payload: bytes | None) -> _Schema | None:
+        if payload is None:
+            return None  # a tombstone: decode_event says so
         header = payload[:_HEADER_SIZE]
         if header in self._schemas:
             return self._schemas[header]
@@ -142,12 +146,14 @@ class FastIngest:
         self._schemas[header] = schema
         return schema
 
-    def _record(self, payload: bytes) -> dict[str, Any] | None:
+    def _record(self, payload: bytes | None) -> tuple[_Schema, dict[str, Any]] | None:
+        """The schema and record (catalogue spelling) of ``payload``; ``None`` if it is not
+        read here (``decode_event`` reads it, or says why it cannot)."""
         schema = self._schema(payload)
         if schema is None:
             return None
         try:
-            record = schema.read(payload)
+            record = schema.read(payload)  # type: ignore[arg-type]  # not None: it has a schema
         except Exception:  # corrupt input raises many types; decode_event says which
             return None
         if not isinstance(record, dict):
@@ -158,7 +164,7 @@ class FastIngest:
                 value = data.get(name)
                 if isinstance(value, str):
                     data[name] = value.replace("_", "-")
-        return record
+        return schema, record
 
     def _model(self, topic: str, event_type: str) -> type[BaseModel] | None:
         """The data model of ``event_type`` if a record of it on ``topic`` passes the type and
@@ -177,26 +183,25 @@ class FastIngest:
         self._types[key] = model
         return model
 
-    def _fast(self, payload: bytes, topic: str) -> tuple[str, TimelineEvent] | None:
-        record = self._record(payload)
-        if record is None:
+    def _fast(self, payload: bytes | None, topic: str) -> tuple[str, TimelineEvent] | None:
+        found = self._record(payload)
+        if found is None:
             return None
+        schema, record = found
         event_type = record["type"]
+        if event_type != schema.latest.name:
+            return None
         model = self._model(topic, event_type)
-        bronsleutel = record.get("bronsleutel")
         subject = record.get("subject")
-        if (
-            model is None
-            or (bronsleutel is not None and not record.get("sequence"))
-            or (event_type == VERWIJDERD and bronsleutel is None)
-            or subject is None
-            or not _PSEUDONYM.fullmatch(subject)
-        ):
+        if model is None or not is_pseudonym(subject):
             return None
         try:
-            model.model_validate(record["data"])
+            validate_record(record)
+            data = record["data"]
+            model.model_validate(data)
+            no_bsn_in_data(data)
             event = self._timeline_event(record)
-        except (ValidationError, ValueError, _NoDatum):
+        except (InvalidEvent, ValidationError, ValueError, _NoDatum):
             return None
         return subject, event
 

@@ -5,35 +5,97 @@ bounded reason code; the worker dead-letters the original bytes with that inform
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
-from schemas.envelope import Event, describe_validation_error
-from schemas.exceptions import PermanentError, SerdeError
+from schemas.envelope import (
+    Event,
+    describe_validation_error,
+    no_bsn_in_data,
+    validate_record,
+)
+from schemas.exceptions import InvalidEvent, PermanentError, SerdeError
 from schemas.models import data_model
+from schemas.pseudonym import holds_bsn, is_pseudonym
 from schemas.serde import RecordDeserializer
 from schemas.wire import VERWIJDERD, Wire
 from streams.exceptions import StreamsError
 from streams.model import TimelineEvent
 
-_PSEUDONYM = re.compile(r"[0-9a-f]{32}")
+BAD_SUBJECT = "bad-subject"
+"""Reason of a record whose ``subject`` is not a pseudonym (:func:`~schemas.pseudonym.
+is_pseudonym`): on an event topic, or a clock tick or erasure on ``schakel.klok``."""
 
 
 class IngestError(StreamsError, PermanentError):
-    """A record that cannot be accepted; ``stage`` and ``reason`` are metric labels."""
+    """A record that cannot be accepted; ``stage`` and ``reason`` are metric labels.
+    ``withhold``: the record holds a possible BSN where none may be, so its dead letter
+    keeps nothing of it — no key, value or headers (:func:`schemas.binding.deadletter_record`),
+    only where it lies and why."""
 
-    def __init__(self, message: str, *, stage: str, reason: str) -> None:
+    def __init__(self, message: str, *, stage: str, reason: str, withhold: bool = False) -> None:
         super().__init__(message)
         self.stage = stage
         self.reason = reason
+        self.withhold = withhold
+
+
+_ATTRIBUTES = (
+    "id",
+    "source",
+    "type",
+    "time",
+    "datacontenttype",
+    "dataschema",
+    "bronsleutel",
+    "sequence",
+)
+
+
+def holds_personal_data(record: Mapping[str, Any]) -> bool:
+    """Whether a decoded event record holds a possible BSN (:func:`~schemas.pseudonym.
+    holds_bsn`) where none may be: in a CloudEvents attribute, in a ``subject`` that is no
+    pseudonym, or in any string or whole number of ``data``. Its dead letter then keeps
+    nothing of it (:attr:`IngestError.withhold`)."""
+    for name in _ATTRIBUTES:
+        value = record.get(name)
+        if isinstance(value, str) and holds_bsn(value):
+            return True
+    subject = record.get("subject")
+    if isinstance(subject, str) and not is_pseudonym(subject) and holds_bsn(subject):
+        return True
+    data = record.get("data")
+    if isinstance(data, Mapping):
+        try:
+            no_bsn_in_data(data)
+        except InvalidEvent:
+            return True
+    return False
+
+
+def checked_subject(subject: object, *, what: str) -> str:
+    """``subject`` of a record read from Kafka if it is a pseudonym, else :class:`IngestError`
+    (stage ``validate``, reason :data:`BAD_SUBJECT`; withheld if it holds a possible BSN).
+    ``what``: the record, for the message (the value is never echoed)."""
+    if is_pseudonym(subject):
+        return subject
+    raise IngestError(
+        f"subject of {what}: must be a pseudonym (32 lowercase hexadecimal characters)",
+        stage="validate",
+        reason=BAD_SUBJECT,
+        withhold=isinstance(subject, str) and holds_bsn(subject),
+    )
 
 
 def to_timeline_event(event: Event) -> TimelineEvent:
     """The timeline event of a decoded ``event``. Raises :class:`IngestError` (stage
-    ``validate``) when ``data.datum`` is missing (``missing-field``) or ``time`` is not an
-    RFC 3339 timestamp (``bad-time``) — nothing else, whatever the event holds."""
+    ``validate``) when ``data.datum`` is missing (``missing-field``) or ``time`` does not
+    parse (``bad-time``) — nothing else, whatever the event holds. The RFC 3339 check of
+    ``time`` is :func:`decode_event`'s (:func:`schemas.envelope.validate_record`); this also
+    reads an event kept in a state, which was checked when it was read."""
     datum = event.datum
     if datum is None:  # guaranteed by the schemas; a guard for hand-made events
         raise IngestError("data.datum is missing", stage="validate", reason="missing-field")
@@ -56,48 +118,71 @@ def to_timeline_event(event: Event) -> TimelineEvent:
 
 
 def decode_event(
-    deserialize: RecordDeserializer, payload: bytes, topic: str, wire: Wire
+    deserialize: RecordDeserializer, payload: bytes | None, topic: str, wire: Wire
 ) -> tuple[str, TimelineEvent]:
     """Decode and validate one record of ``topic``, an event topic of ``wire``: (subject,
-    event). The Kafka key is not trusted; the pseudonym in ``subject`` is."""
+    event). The Kafka key is not trusted; the pseudonym in ``subject`` is.
+
+    Stage ``decode``: no value (``Tombstone``), bytes that do not decode, a schema that is no
+    catalogue event (the :class:`~schemas.exceptions.SerdeError`'s class is the reason).
+    Stage ``validate``, in this order: ``type`` not the record's Avro schema or not an input
+    type (``wrong-type``); the envelope rules an adapter applies
+    (:func:`schemas.envelope.validate_record`: ``bad-version``, ``bad-type``, ``too-large``,
+    ``bad-time``, ``bsn-in-identifier``, ``missing-field``); the topic (``unknown-type``,
+    ``wrong-topic``); ``subject`` (``bad-subject``); ``data`` (the model's reasons, then
+    ``bsn-in-identifier``). No message echoes a value of the record. A record refused at
+    ``validate`` that holds a possible BSN is :attr:`~IngestError.withhold`."""
     try:
-        event = deserialize(payload)
+        name, record = deserialize.event_record(payload)
     except SerdeError as exc:
         raise IngestError(str(exc), stage="decode", reason=type(exc).__name__) from exc
-    if event.type.startswith("nl.schakel.") and event.type != VERWIJDERD:
+    try:
+        return _checked(name, record, topic, wire)
+    except IngestError as exc:
+        exc.withhold = exc.withhold or holds_personal_data(record)
+        raise
+
+
+def _checked(
+    name: str, record: Mapping[str, Any], topic: str, wire: Wire
+) -> tuple[str, TimelineEvent]:
+    """:func:`decode_event`'s checks of a decoded record of schema ``name``."""
+    event_type = record["type"]
+    if event_type != name:
         raise IngestError(
-            f"{event.type} is not an input event", stage="validate", reason="wrong-type"
+            f"type: does not match the record's schema ({name})",
+            stage="validate",
+            reason="wrong-type",
         )
-    if event.bronsleutel is not None and not event.sequence:
+    if event_type.startswith("nl.schakel.") and event_type != VERWIJDERD:
         raise IngestError(
-            "sequence: required with bronsleutel", stage="validate", reason="missing-field"
-        )
-    if event.type == VERWIJDERD and event.bronsleutel is None:
-        raise IngestError(
-            f"bronsleutel: required on {VERWIJDERD}", stage="validate", reason="missing-field"
-        )
-    expected_topics = wire.topics_for(event.type)
-    if not expected_topics:
-        raise IngestError(
-            f"no topic carries {event.type!r}", stage="validate", reason="unknown-type"
-        )
-    if topic not in expected_topics:
-        raise IngestError(
-            f"{event.type} does not belong on {topic}", stage="validate", reason="wrong-topic"
-        )
-    if event.subject is None or not _PSEUDONYM.fullmatch(event.subject):
-        raise IngestError(
-            "subject must be a 32-hex-character pseudonym", stage="validate", reason="bad-subject"
+            f"{event_type} is not an input event", stage="validate", reason="wrong-type"
         )
     try:
-        model = data_model(event.type)
+        validate_record(record)
+    except InvalidEvent as exc:
+        raise IngestError(str(exc), stage="validate", reason=exc.reason) from None
+    expected_topics = wire.topics_for(event_type)
+    if not expected_topics:
+        raise IngestError(f"no topic carries {event_type}", stage="validate", reason="unknown-type")
+    if topic not in expected_topics:
+        raise IngestError(
+            f"{event_type} does not belong on {topic}", stage="validate", reason="wrong-topic"
+        )
+    subject = checked_subject(record.get("subject"), what="the event")
+    try:
+        model = data_model(event_type)
     except KeyError:  # a type field no schema declares, on the topic of its domain
         raise IngestError(
             "type: not a catalogue type", stage="validate", reason="unknown-type"
         ) from None
     try:
-        model.model_validate(event.data)
+        model.model_validate(record["data"])
     except ValidationError as exc:
         invalid = describe_validation_error(exc, "data")
         raise IngestError(str(invalid), stage="validate", reason=invalid.reason) from exc
-    return event.subject, to_timeline_event(event)
+    try:
+        no_bsn_in_data(record["data"])
+    except InvalidEvent as exc:
+        raise IngestError(str(exc), stage="validate", reason=exc.reason) from None
+    return subject, to_timeline_event(Event.from_record(record))

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from schemas.binding import DeadLetterRecord, deadletter_record, record_headers
+from schemas.pseudonym import holds_bsn
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import Wire
 from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, StateCodec, snapshot_record
@@ -99,7 +100,13 @@ class CitizenOutputs:
     ) -> DeadLetterRecord:
         """The dead letter of ``record`` for ``error`` at ``stage``, made to fit ``limit``
         (:func:`schemas.binding.deadletter_record`; ``time``: when, ISO 8601, or ``None``),
-        for the streams dead-letter topic."""
+        for the streams dead-letter topic. Nothing of the original is kept if ``error`` says
+        it holds a possible BSN (:attr:`streams.ingest.IngestError.withhold`) or its key
+        does."""
+        key = record.key
+        withhold = bool(getattr(error, "withhold", False)) or (
+            key is not None and holds_bsn(key.decode("utf-8", "replace"))
+        )
         return deadletter_record(
             record.headers or (),
             key=record.key,
@@ -113,6 +120,7 @@ class CitizenOutputs:
             source=self.source,
             time=time,
             timestamp=record.timestamp,
+            withhold=withhold,
         )
 
     def check(self, state: CitizenState, clock: date | None, limit: int) -> None:

@@ -77,11 +77,12 @@ from kafka.partitioner.default import murmur2
 
 from schemas.binding import event_headers
 from schemas.exceptions import SerdeError, TransientError
+from schemas.pseudonym import is_pseudonym
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import KLOK_SCHEMA, VERGETEN_SCHEMA, Wire
 from streams.batch_decode import FastIngest
 from streams.exceptions import OutputUnavailable
-from streams.ingest import IngestError
+from streams.ingest import IngestError, checked_subject
 from streams.metrics import WorkerMetrics
 from streams.model import TimelineEvent
 from streams.outputs import CitizenOutputs
@@ -405,21 +406,22 @@ class Processor:
         except SerdeError as exc:
             raise IngestError(str(exc), stage="decode", reason=type(exc).__name__) from exc
         if name == VERGETEN_SCHEMA:
-            await self._forget(record["subject"], message.timestamp)
+            subject = checked_subject(record["subject"], what="an erasure")
+            await self._forget(subject, message.timestamp)
             return
         if name != KLOK_SCHEMA:
             raise IngestError(f"{name} on {message.topic}", stage="validate", reason="wrong-type")
         tot: date = record["tot"]
-        self.metrics.clock_ticks.labels(record["modus"]).inc()
         subject = record["subject"]
-        if subject is not None:
-            subjects = [subject]
+        if subject is not None:  # a citizen's tick
+            subjects = [checked_subject(subject, what="a clock tick")]
         else:  # a broadcast: every citizen of this partition
-            subjects = [
+            subjects = [  # (a key that is no pseudonym is no citizen's: an old erasure's)
                 s
                 for s in dict.fromkeys([*self.table.keys(), *self._dirty])
-                if partition_of(s, self.partitions) == message.partition
+                if is_pseudonym(s) and partition_of(s, self.partitions) == message.partition
             ]
+        self.metrics.clock_ticks.labels(record["modus"]).inc()
         trigger = f"{message.topic}:{message.partition}:{message.offset}"
         refused: list[tuple[str, OutputTooLarge]] = []
         for subject in subjects:

@@ -294,6 +294,18 @@ def test_a_schema_id_of_a_foreign_schema_is_a_serde_error(schema: Any) -> None:
             deserialize.decode(wire_payload(7))
 
 
+def test_a_foreign_record_schema_is_refused_without_echoing_its_name() -> None:
+    """Review (ingest) item 6: the name of a record schema the catalogue does not hold was
+    echoed with ``repr``, which escapes whitespace (``1234\\t56\\t782``) before the dead
+    letter's message is masked: a BSN in a schema name reached the error header."""
+    name = "x 1234\t56\t782"
+    schema = {"type": "record", "name": name.replace(" ", "_"), "fields": []}
+    deserialize = RecordDeserializer(ForeignRegistry({7: schema}))
+    with pytest.raises(ForeignSchema) as refused:
+        deserialize.decode(wire_payload(7))
+    assert "56" not in str(refused.value) and "catalogue does not hold" in str(refused.value)
+
+
 _names = st.one_of(st.text(max_size=8), st.sampled_from(["x", "nl.schakel.X", "Melding"]))
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),

@@ -38,6 +38,7 @@ def letter(limit: int, *, key: bytes | None = KEY, value: bytes | None = VALUE, 
         source="urn:schakel:test",
         time="2026-12-01T10:00:00.000+00:00",
         timestamp=1764547200123,
+        **kw,
     )
 
 
@@ -110,3 +111,16 @@ def test_a_key_and_headers_too_large_themselves_are_left_out_too() -> None:
 def test_a_value_the_header_does_not_state_as_a_number_still_counts_as_omitted() -> None:
     assert omitted_size([(HEADER_SOURCE_OMITTED, b"veel")]) == 0
     assert omitted_size([("schakel.bron.topic", b"t")]) is None
+
+
+def test_a_withheld_dead_letter_keeps_nothing_of_the_original_however_small() -> None:
+    """Review (ingest) item 1/4: a record holding a possible BSN where none may be is
+    dead-lettered without its key, value and headers (no BSN reaches the dead-letter topic),
+    their sizes and where it lies kept."""
+    written = letter(10**9, key=b"123456782", value=b"\x00tiny", withhold=True)
+    assert written.key is None and written.value is None
+    headers = dict(written.headers)
+    assert headers[HEADER_SOURCE_OMITTED] == b"5"
+    assert HEADER_SOURCE_OMITTED_REST in headers
+    assert "h" not in headers and "schakel.bron.ce_id" not in headers
+    assert all(b"123456782" not in value for _, value in written.headers)

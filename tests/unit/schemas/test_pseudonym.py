@@ -13,6 +13,7 @@ from schemas.pseudonym import (
     could_be_bsn,
     elfproef,
     holds_bsn,
+    is_pseudonym,
     mask_bsn,
     pseudonym,
     validate_bsn,
@@ -229,3 +230,22 @@ def test_mask_bsn_masks_a_printed_bsn_that_runs_into_a_token(text: str) -> None:
     masked = mask_bsn(text)
     assert "9999" not in masked
     assert not holds_bsn(masked)
+
+
+def test_is_pseudonym_is_32_lowercase_ascii_hex_characters() -> None:
+    assert is_pseudonym(pseudonym("123456782", "k"))
+    assert is_pseudonym("0123456789abcdef0123456789abcdef")
+    for other in (
+        None,
+        b"0123456789abcdef0123456789abcdef",
+        "",
+        "123456782",  # a BSN
+        "é",  # Kafka's partitioner encodes keys as ASCII
+        "0123456789ABCDEF0123456789ABCDEF",
+        "0123456789abcdef0123456789abcde",
+        "0123456789abcdef0123456789abcdef0",
+        "0123456789abcdef0123456789abcdeg",
+        "０123456789abcdef0123456789abcdef",
+        "0123456789abcdef0123456789abcdef\n",
+    ):
+        assert not is_pseudonym(other), other

@@ -73,3 +73,26 @@ def test_every_instant_in_rfc3339_is_accepted(moment: datetime, minutes: int) ->
     offset = timezone(timedelta(minutes=minutes))
     time = moment.astimezone(offset).isoformat()
     assert validate_input(event(time), PSEUDONYMISER).time == time
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        "0001-01-01T00:00:00+14:00",  # year 0 in UTC
+        "0001-01-01T00:00:00.5+00:01",
+        "9999-12-31T23:59:59-23:59",  # year 10000 in UTC
+        "9999-12-31T23:00:00-01:00",
+    ],
+)
+def test_a_time_whose_instant_python_cannot_hold_in_utc_is_refused(time: str) -> None:
+    """Review (ingest) item 3: RFC 3339 with an offset, but the instant lies before year 1 or
+    after year 9999 in UTC; ordering events by it (``TimelineEvent.sort_key``) or converting
+    it to UTC would overflow, so it is ``bad-time`` like any other unreadable time."""
+    with pytest.raises(InvalidEvent) as refused:
+        validate_input(event(time), PSEUDONYMISER)
+    assert (refused.value.field, refused.value.reason) == ("time", "bad-time")
+
+
+@pytest.mark.parametrize("time", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59+00:00"])
+def test_the_first_and_last_instants_in_utc_are_accepted(time: str) -> None:
+    assert validate_input(event(time), PSEUDONYMISER).time == time
