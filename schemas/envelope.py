@@ -186,7 +186,8 @@ def _text(value: str, name: str) -> str:
     log line — nor noncharacters); else :class:`InvalidEvent` (``bad-type``)."""
     _bounded(value, name)
     try:
-        value.encode("utf-8")
+        if not value.isascii():
+            value.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidEvent(
             f"{name}: must be valid Unicode text (no lone surrogate escapes)",
@@ -359,6 +360,8 @@ def _versioning(raw: Mapping[str, Any], event_type: str) -> tuple[str | None, st
     """``bronsleutel`` and ``sequence`` of an input event: each absent or a non-empty string
     without a BSN; ``sequence`` required with ``bronsleutel``; both required on a
     :data:`~schemas.wire.VERWIJDERD`."""
+    if event_type != VERWIJDERD and raw.get("bronsleutel") is None and raw.get("sequence") is None:
+        return None, None  # most events: neither
     values: dict[str, str | None] = {}
     for name in ("bronsleutel", "sequence"):
         value = raw.get(name)
@@ -435,8 +438,10 @@ def no_bsn_in_data(data: Mapping[str, Any]) -> None:
     """:class:`InvalidEvent` (``bsn-in-identifier``, the field named) if a string or whole
     number anywhere in ``data`` (catalogue fields; map keys included) holds a possible BSN."""
     for name, value in data.items():
-        if value.__class__ not in _NO_TEXT:  # dates, mostly: skipped at once
-            _no_bsn_inside(value, f"data.{name}")
+        kind = value.__class__
+        if kind in _NO_TEXT or (kind is str and not holds_bsn(value)):  # the common cases
+            continue
+        _no_bsn_inside(value, f"data.{name}")
 
 
 def validate_record(record: Mapping[str, Any]) -> None:
