@@ -1,7 +1,6 @@
 """streams/fetch_wait.py: the worker's consumer waits at most :data:`FETCH_MAX_WAIT_MS` for a
-fetch, on both profiles (Faust's 1.5 s held records of a busy topic behind a fetch of idle
-ones; Tansu holds every fetch for its whole wait). The effect, measured: docs/benchmarks.md,
-"The fetch wait"."""
+fetch, on both profiles (Tansu holds every fetch for its whole wait, Faust asks for 1.5 s). The
+effect, measured: docs/benchmarks.md, "The fetch wait"."""
 
 from __future__ import annotations
 
