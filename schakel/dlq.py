@@ -87,7 +87,9 @@ from schemas.wire import (
     HEADER_SOURCE_PARTITION,
     HEADER_SOURCE_TIMESTAMP,
     HEADER_SOURCE_TOPIC,
+    HEADER_SOURCE_WITHHELD,
     HEADER_STAGE,
+    WITHHELD_BSN,
     Wire,
 )
 from streams.offsets import true_end_offsets
@@ -119,18 +121,28 @@ class DeadLetter:
     omitted_rest: int | None = None
     """Streams: the size of the original's key and headers when they were left out too
     (``schakel.bron.weggelaten.overig``); ``None`` when the dead letter has them."""
+    withheld: bool = False
+    """Streams: nothing of the original was copied because it holds a possible BSN
+    (``schakel.bron.achtergehouden``), not for its size."""
 
     def line(self) -> str:
-        shown = (
-            f"{self.size} B sha256:{self.digest}"
-            if self.omitted is None
-            else f"value omitted ({self.omitted} B; the original at its location)"
-        )
+        if self.withheld:
+            shown = "withheld: holds a possible BSN (correct it at the source)"
+        elif self.omitted is None:
+            shown = f"{self.size} B sha256:{self.digest}"
+        else:
+            shown = f"value omitted ({self.omitted} B; the original at its location)"
         return f"{self.id}  {self.kind:8} {self.stage:9} {self.reason:24} {self.location}  {shown}"
 
     def shown_value(self) -> str:
         """The ``value`` line of ``dlq show``: size and digest, or why there is none and
         where the original is."""
+        if self.withheld:
+            return (
+                f"withheld: the original ({self.omitted} bytes) holds a possible BSN where none "
+                "may be, so nothing of it was copied; correct it at the source (it is at "
+                f"{self.location}, topic/partition/offset, while the topic's retention keeps it)"
+            )
         if self.omitted is None:
             return f"{self.size} bytes, sha256 {self.digest}…"
         rest = (
@@ -232,6 +244,7 @@ def _streams(record: Any) -> DeadLetter:
         timestamp=_registered(headers, record.timestamp),
         omitted=omitted_size(record.headers or ()),
         omitted_rest=omitted_size(record.headers or (), HEADER_SOURCE_OMITTED_REST),
+        withheld=headers.get(HEADER_SOURCE_WITHHELD) == WITHHELD_BSN,
     )
 
 
@@ -338,9 +351,14 @@ def replay(
     todo = [d for d in todo if d.topic]
     omitted = [d for d in todo if d.omitted is not None]
     for letter in omitted:  # an empty value is not the record: never re-published
+        why = (
+            "it holds a possible BSN: correct it at the source"
+            if letter.withheld
+            else f"read the original at {letter.location} while retention keeps it"
+        )
         print(
             f"dlq replay: {letter.id} was written without its value ({letter.omitted} B); not "
-            f"re-published: read the original at {letter.location} while retention keeps it",
+            f"re-published: {why}",
             file=sys.stderr,
         )
     todo = [d for d in todo if d.omitted is None]

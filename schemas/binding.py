@@ -56,6 +56,8 @@ from schemas.wire import (
     HEADER_ORIGINAL_PREFIX,
     HEADER_SOURCE_OMITTED,
     HEADER_SOURCE_OMITTED_REST,
+    HEADER_SOURCE_WITHHELD,
+    WITHHELD_BSN,
     deadletter_headers,
 )
 
@@ -298,8 +300,9 @@ def deadletter_record(
     ``withhold`` (the record holds a possible BSN where none may be: in its key, an
     identifier, an attribute, a ``subject`` that is no pseudonym or ``data``): as in the last
     case whatever its size — nothing of the original is copied, so no BSN reaches the
-    dead-letter topic; the original is read from its topic while retention keeps it, and
-    ``schakel dlq replay`` skips the dead letter (it must be corrected at its source)."""
+    dead-letter topic, and :data:`schemas.wire.HEADER_SOURCE_WITHHELD` says why; the
+    original is read from its topic while retention keeps it, and ``schakel dlq replay``
+    skips the dead letter (it must be corrected at its source)."""
     kept = _renamed(original)
     own = deadletter_record_headers(
         (),
@@ -319,7 +322,8 @@ def deadletter_record(
     if not withhold and record_bytes(key, None, [*kept, *own, *omitted]) <= limit:
         return DeadLetterRecord(key, None, [*kept, *own, *omitted])
     rest = (HEADER_SOURCE_OMITTED_REST, str(record_bytes(key, None, kept)).encode())
-    return DeadLetterRecord(None, None, [*own, *omitted, rest])
+    why = [(HEADER_SOURCE_WITHHELD, WITHHELD_BSN)] if withhold else []
+    return DeadLetterRecord(None, None, [*own, *omitted, rest, *why])
 
 
 def omitted_size(

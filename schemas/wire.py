@@ -217,6 +217,13 @@ is read from its topic at :data:`HEADER_SOURCE_TOPIC`/:data:`HEADER_SOURCE_PARTI
 HEADER_SOURCE_OMITTED_REST = "schakel.bron.weggelaten.overig"
 """On a dead letter whose key and original headers did not fit either (with
 :data:`HEADER_SOURCE_OMITTED`): their size in bytes (decimal); both are left out too."""
+HEADER_SOURCE_WITHHELD = "schakel.bron.achtergehouden"
+"""On a dead letter written without anything of the original (key, value, its headers)
+because the original holds a possible BSN where none may be (``withhold`` of
+:func:`schemas.binding.deadletter_record`): ``mogelijk-bsn``. The sizes headers are there too;
+the original must be corrected at its source."""
+WITHHELD_BSN = b"mogelijk-bsn"
+"""The value of :data:`HEADER_SOURCE_WITHHELD`."""
 HEADER_STAGE = "schakel.fase"
 HEADER_ERROR_CLASS = "schakel.fout.klasse"
 HEADER_ERROR_MESSAGE = "schakel.fout.melding"

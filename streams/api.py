@@ -65,7 +65,9 @@ from schemas.wire import (
     HEADER_SOURCE_OMITTED_REST,
     HEADER_SOURCE_PARTITION,
     HEADER_SOURCE_TOPIC,
+    HEADER_SOURCE_WITHHELD,
     HEADER_STAGE,
+    WITHHELD_BSN,
 )
 from streams.access import AccessDenied, authenticate, authorize
 from streams.audit import AuditTrail, AuditUnavailable
@@ -303,7 +305,9 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
     without the original's value (:func:`schemas.binding.deadletter_record`) says so with
     sizes only: ``weggelaten``, the value's bytes (header ``schakel.bron.weggelaten``), and
     ``weggelaten_overig``, the bytes of the key and headers left out too
-    (``schakel.bron.weggelaten.overig``); ``null`` for what the dead letter has. A header
+    (``schakel.bron.weggelaten.overig``); ``null`` for what the dead letter has;
+    ``achtergehouden``: true when nothing of the original was copied because it holds a
+    possible BSN (``schakel.bron.achtergehouden``), not for its size. A header
     with a null value (Kafka allows one) is taken as absent: ``null`` in the row."""
     page, per_page = _page_args(request)
     found = await asyncio.to_thread(read_page, ctx.bootstrap, ctx.deadletter_topic, page, per_page)
@@ -329,6 +333,8 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
                 "klasse": headers.get(HEADER_ERROR_CLASS),
                 "weggelaten": omitted_size(record.headers or ()),
                 "weggelaten_overig": omitted_size(record.headers or (), HEADER_SOURCE_OMITTED_REST),
+                "achtergehouden": headers.get(HEADER_SOURCE_WITHHELD)
+                == WITHHELD_BSN.decode("ascii"),
             }
         )
     body = {"deadletters": rows, "pagina": page, "per_pagina": per_page, "totaal": found.total}

@@ -135,6 +135,12 @@ def _schemas() -> dict[str, Any]:
                                 "description": "The size in bytes of the original's key and "
                                 "headers when they were left out too, else null.",
                             },
+                            "achtergehouden": {
+                                "type": "boolean",
+                                "description": "True when nothing of the original was copied "
+                                "because it holds a possible BSN where none may be (correct it "
+                                "at the source), not for its size.",
+                            },
                         }
                     ),
                 },

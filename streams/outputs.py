@@ -101,12 +101,11 @@ class CitizenOutputs:
         """The dead letter of ``record`` for ``error`` at ``stage``, made to fit ``limit``
         (:func:`schemas.binding.deadletter_record`; ``time``: when, ISO 8601, or ``None``),
         for the streams dead-letter topic. Nothing of the original is kept if ``error`` says
-        it holds a possible BSN (:attr:`streams.ingest.IngestError.withhold`) or its key
-        does."""
-        key = record.key
-        withhold = bool(getattr(error, "withhold", False)) or (
-            key is not None and holds_bsn(key.decode("utf-8", "replace"))
-        )
+        it holds a possible BSN (:attr:`streams.ingest.IngestError.withhold`), or if its key,
+        its value read as text or one of its headers does (:func:`_holds_bsn_anywhere`: a
+        record refused before its fields were checked — bytes that do not decode, a record of
+        the wrong kind on a topic)."""
+        withhold = bool(getattr(error, "withhold", False)) or _holds_bsn_anywhere(record)
         return deadletter_record(
             record.headers or (),
             key=record.key,
@@ -138,3 +137,15 @@ class CitizenOutputs:
             return key + len(value) + sum(len(k) + len(v) for k, v in headers)
 
         check_outputs(state.payload_bytes, limit, state=state_size, snapshot=snapshot_size)
+
+
+def _holds_bsn_anywhere(record: Any) -> bool:
+    """Whether the raw ``record`` (a Kafka message: ``key``, ``value``, ``headers``) holds a
+    possible BSN (:func:`schemas.pseudonym.holds_bsn`) in its key, in its value read as UTF-8
+    text (an Avro string is its UTF-8 bytes; the numbers around it are binary) or in a header
+    value. Conservative: it decides whether a dead letter may copy the record, and nine ASCII
+    digits that pass the elfproef seldom arise from binary by chance."""
+    parts = [record.key, record.value, *(v for _, v in record.headers or ())]
+    return any(
+        isinstance(part, bytes) and holds_bsn(part.decode("utf-8", "replace")) for part in parts
+    )

@@ -45,3 +45,15 @@ def test_a_header_with_a_null_value_is_listed_shown_and_replayed() -> None:
     headers = sendable(original_headers(found.headers))
     assert ("traceparent", b"") in headers
     assert all(isinstance(value, bytes) for _, value in headers)
+
+
+def test_a_withheld_dead_letter_says_why_not_that_it_was_too_large() -> None:
+    """A review found ``dlq show`` calling it a record that did not fit: an operator would
+    raise size limits for nothing."""
+    found = _streams(dead_letter(7, 100_000, withhold=True))
+    assert found.withheld
+    text = found.shown_value()
+    assert "possible BSN" in text and "correct it at the source" in text
+    assert "did not fit" not in text and LOCATION in text
+    assert "withheld" in found.line() and BSN not in found.line()
+    assert not _streams(dead_letter(7, 100)).withheld

@@ -28,9 +28,10 @@ VALUE = b"\x07" + f"geen avro van {BSN} ".encode() * 500
 ORIGINAL = [("herkomst", BSN.encode() * 20)]
 
 
-def dead_letter(offset: int, limit: int) -> Any:
+def dead_letter(offset: int, limit: int, *, withhold: bool = False) -> Any:
     """The dead letter of the record at offset ``offset`` of ``schakel.wmo.events``, made to
-    fit ``limit``, as the consumer hands it to :func:`streams.topicpage.read_page`."""
+    fit ``limit`` (``withhold``: as for a record that holds a possible BSN), as the consumer
+    hands it to :func:`streams.topicpage.read_page`."""
     key, value, headers = deadletter_record(
         ORIGINAL,
         key=KEY,
@@ -44,6 +45,7 @@ def dead_letter(offset: int, limit: int) -> Any:
         source="urn:schakel:test",
         time=None,
         timestamp=1764547200123,
+        withhold=withhold,
     )
     return SimpleNamespace(
         offset=offset, timestamp=1764547200456, key=key, value=value, headers=headers
@@ -82,6 +84,17 @@ def test_a_dead_letter_without_the_originals_value_is_listed_with_its_size(
         (None, None),
     ]
     assert all((row["fase"], row["klasse"]) == ("decode", "ValueError") for row in rows)
+    assert [row["achtergehouden"] for row in rows] == [False, False, False]
+
+
+def test_a_withheld_dead_letter_is_listed_as_withheld_not_too_large(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    withheld = dead_letter(15, limit=100_000, withhold=True)  # it would have fitted
+    assert (withheld.key, withheld.value) == (None, None)
+    (row,) = listed([withheld], monkeypatch)
+    assert row["achtergehouden"] is True
+    assert row["weggelaten"] == len(VALUE)
 
 
 def test_a_header_with_a_null_value_is_taken_as_absent(monkeypatch: pytest.MonkeyPatch) -> None:

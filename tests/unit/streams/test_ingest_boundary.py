@@ -23,7 +23,13 @@ from schemas.envelope import Event, validate_input
 from schemas.pseudonym import Pseudonymiser, holds_bsn
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.wire import DEFAULT_WIRE, HEADER_SOURCE_OMITTED, VERGETEN_SCHEMA
+from schemas.wire import (
+    DEFAULT_WIRE,
+    HEADER_SOURCE_OMITTED,
+    HEADER_SOURCE_WITHHELD,
+    VERGETEN_SCHEMA,
+    WITHHELD_BSN,
+)
 from streams.batch_decode import FastIngest
 from streams.ingest import IngestError, decode_event
 from streams.processor import Message
@@ -298,3 +304,50 @@ def test_the_batch_path_skips_an_erasure_whose_subject_is_no_pseudonym() -> None
         [],
     )
     assert [subject for found in erasures.values() for subject, _ in found] == [CASUS.subject]
+
+
+# --- a record refused before its fields were checked --------------------------------------
+
+
+def _withheld(worker: Worker) -> dict[str, bytes]:
+    (letter,) = worker.deadletters.sent
+    assert letter["key"] is None and letter["value"] is None
+    headers = dict(letter["headers"])
+    assert headers[HEADER_SOURCE_WITHHELD] == WITHHELD_BSN
+    return headers
+
+
+def test_an_event_with_a_bsn_on_the_clock_topic_is_withheld() -> None:
+    """A review found it copied whole: refused as ``wrong-type`` on ``schakel.klok`` before
+    the check that withholds a record holding a possible BSN."""
+    bad = dataclasses.replace(CASUS, data={**CASUS.data, "casus_id": f"C-{BSN}"})
+    value = SERIALIZER.encode(DEFAULT_WIRE.klok, bad.type, bad.to_record())
+    worker = Worker(registry=REGISTRY)
+    asyncio.run(worker.handle(Message(DEFAULT_WIRE.klok, 0, 5, None, value, [], 1)))
+    assert _withheld(worker)["schakel.fase"] == b"validate"
+    _no_bsn_in(_outputs(worker.deadletters))
+
+
+def test_an_erasure_with_a_bsn_on_an_event_topic_is_withheld() -> None:
+    """Refused at ``decode`` (an erasure is no CloudEvent): its subject was copied."""
+    value = SERIALIZER.encode(TOPIC, VERGETEN_SCHEMA, {"subject": BSN, "tijd": "x"})
+    worker = Worker(registry=REGISTRY)
+    asyncio.run(worker.handle(Message(TOPIC, 0, 6, None, value, [], 1)))
+    assert _withheld(worker)["schakel.fase"] == b"decode"
+    _no_bsn_in(_outputs(worker.deadletters))
+
+
+def test_a_record_with_a_bsn_only_in_a_header_is_withheld() -> None:
+    worker = Worker(registry=REGISTRY)
+    record = Message(TOPIC, 0, 7, None, b"\x00x", [("herkomst", f"bsn {BSN}".encode())], 1)
+    asyncio.run(worker.handle(record))
+    _withheld(worker)
+    _no_bsn_in(_outputs(worker.deadletters))
+
+
+def test_a_dead_letter_refused_for_another_reason_is_still_copied() -> None:
+    worker = Worker(registry=REGISTRY)
+    asyncio.run(worker.handle(Message(TOPIC, 0, 8, b"k", b"\x00garbage", [], 1)))
+    (letter,) = worker.deadletters.sent
+    assert letter["value"] == b"\x00garbage" and letter["key"] == b"k"
+    assert HEADER_SOURCE_WITHHELD not in dict(letter["headers"])
