@@ -366,7 +366,7 @@ class CsvSource(Source):
             return Record(where, cursor, rejection=Rejection(message, reason=reason))
 
         final = self._settle.final(self, key, handle)  # read a last line without newline?
-        encoding = detect_encoding(handle, None if final else complete_end(handle))
+        encoding = detect_encoding(handle, self._settle.end(key) if final else complete_end(handle))
         if encoding is None:
             message = "the file is UTF-16 or binary; export it as UTF-8 or Windows-1252"
             yield reject_file(0, message, "encoding")
@@ -385,7 +385,12 @@ class CsvSource(Source):
         # Every run reads from line 1: the header decides the layout, and the rows before
         # the resume offset rebuild the memory of the keys seen (duplicates across restarts).
         lines = read_lines(
-            handle, Position(), hashlib.sha256(), max_bytes=MAX_LINE_BYTES, final=final
+            handle,
+            Position(),
+            hashlib.sha256(),
+            max_bytes=MAX_LINE_BYTES,
+            final=final,
+            end=self._settle.end(key),
         )
         each = iter(lines)
         first = next(each, None)

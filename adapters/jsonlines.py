@@ -125,7 +125,14 @@ class JsonLinesSource(Source):
             if cause is not None:
                 report_reread(self, key, cause)
             final = self._settle.final(self, key, handle)  # read a last line without newline?
-            lines = read_lines(handle, start, hasher, max_bytes=MAX_LINE_BYTES, final=final)
+            lines = read_lines(
+                handle,
+                start,
+                hasher,
+                max_bytes=MAX_LINE_BYTES,
+                final=final,
+                end=self._settle.end(key),
+            )
             for line in lines:
                 if not line.raw.strip():
                     continue

@@ -165,6 +165,7 @@ class Lines:
         *,
         max_bytes: int,
         final: bool = False,
+        end: int | None = None,
     ) -> None:
         self._handle = handle
         self._hasher = hasher
@@ -172,6 +173,9 @@ class Lines:
         self._line = start.line
         self.max_bytes = max_bytes
         self.final = final
+        self.end = end
+        """With ``final``: the file's size when it was judged complete; a last line without
+        its newline that reaches beyond it was begun since, and is held back."""
         self.incomplete = 0
 
     def position(self) -> Position:
@@ -199,7 +203,9 @@ class Lines:
                     self._stop(size)
                     return
                 self._hasher, too_long = hasher, True
-            elif self.final:  # the last line of a complete file, without its newline
+            elif self.final and (self.end is None or self._offset + size <= self.end):
+                # the last line of a complete file, without its newline — not one begun after
+                # the file was judged complete (``end``: its size then)
                 self._hasher.update(raw)
             else:
                 self._stop(size)
@@ -229,10 +235,16 @@ def _skip_rest(handle: IO[bytes], hasher: Hasher) -> tuple[int, bool]:
 
 
 def read_lines(
-    handle: IO[bytes], start: Position, hasher: Hasher, *, max_bytes: int, final: bool = False
+    handle: IO[bytes],
+    start: Position,
+    hasher: Hasher,
+    *,
+    max_bytes: int,
+    final: bool = False,
+    end: int | None = None,
 ) -> Lines:
     """The lines of ``handle`` after ``start`` (see :class:`Lines`)."""
-    return Lines(handle, start, hasher, max_bytes=max_bytes, final=final)
+    return Lines(handle, start, hasher, max_bytes=max_bytes, final=final, end=end)
 
 
 class Settle:
@@ -250,12 +262,18 @@ class Settle:
         self._now: dict[str, tuple[int, int]] = {}
 
     def final(self, source: Source, file: str, handle: IO[bytes]) -> bool:
-        """Whether the last line of ``file`` (open as ``handle``) is read, newline or not."""
-        if not source.watching:
-            return True
+        """Whether the last line of ``file`` (open as ``handle``) is read, newline or not —
+        up to :meth:`end`: a line begun after this was asked is held back."""
         stat = os.fstat(handle.fileno())
         self._now[file] = now = (stat.st_size, stat.st_mtime_ns)
+        if not source.watching:
+            return True
         return self._held.get(file) == now
+
+    def end(self, file: str) -> int | None:
+        """The size of ``file`` when :meth:`final` was asked (``None``: not asked)."""
+        now = self._now.get(file)
+        return None if now is None else now[0]
 
     def held(self, file: str, incomplete: int) -> None:
         """After reading ``file``: whether its last line (``incomplete`` bytes) was held back."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters import csvsource, jsonlines
+from adapters import csvsource, jsonlines, lines
 from adapters.base import Source
 from adapters.jsonlines import JsonLinesSource
 from adapters.lines import read_lines
@@ -183,6 +183,41 @@ def test_continuous_mode_reads_a_last_line_once_the_file_has_settled(tmp_path: P
     stats = hx.runner.run_once()  # unchanged since: the writer finished without a newline
     assert (stats.read, stats.published, stats.rejected) == (1, 1, 0)
     assert hx.registry.get_sample_value("schakel_adapter_incomplete_lines", gauge) == 0.0
+    assert len({e.id for e in hx.publisher.acked}) == 3
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_a_settled_poll_does_not_read_a_line_begun_after_it_judged_the_file(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review found a poll that judged the file complete reading on to the current end: a
+    line the writer began meanwhile (during the poll, which reads from line 1) was read half
+    and its rest quarantined. Only what the file held when it was judged is read."""
+    path = tmp_path / f"x.{kind}"
+    if kind == "csv":
+        head, rows = CSV_HEADER, [csv_line(n) for n in (1, 2, 3)]
+        source: Source = SocialeDienstSource([path], source=SOURCE)
+    else:
+        head, rows = b"", [event_line(n) for n in (1, 2, 3)]
+        source = JsonLinesSource([path])
+    path.write_bytes(head + rows[0] + rows[1][:-1])
+    hx = make_harness(watching(source), tmp_path)
+    assert hx.runner.run_once().read == 1  # row 2 held back
+    judged = lines.Settle.final
+
+    def writer_resumes(self: lines.Settle, *args: object) -> bool:
+        final = judged(self, *args)  # type: ignore[arg-type]
+        with path.open("ab") as handle:  # row 2's newline, then half of row 3
+            handle.write(b"\n" + rows[2][:10])
+        return final
+
+    monkeypatch.setattr(lines.Settle, "final", writer_resumes)
+    assert hx.runner.run_once().read == 1  # row 2 (settled); row 3 not: begun after
+    monkeypatch.setattr(lines.Settle, "final", judged)
+    with path.open("ab") as handle:
+        handle.write(rows[2][10:])
+    assert hx.runner.run_once().read == 1  # row 3, whole
+    assert hx.rejected == []
     assert len({e.id for e in hx.publisher.acked}) == 3
 
 
