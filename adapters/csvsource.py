@@ -450,8 +450,10 @@ class CsvSource(Source):
             if line.end <= start.offset:
                 if not line.too_long:
                     rows.remember(line.raw, line.number, begin)
-            elif begin < start.offset and not line.too_long:
+            elif begin < start.offset:
                 # read before without its newline (the file had settled); it has grown since
+                if line.too_long:  # quarantined once then (too-large); the same line still
+                    continue
                 if line.raw[start.offset - begin :].strip():
                     cursor = done(lines.position())
                     rejection = grown(line.number)

@@ -559,3 +559,17 @@ def test_amounts_of_any_length_are_cents_or_a_cell_error(digits: str, groups: in
             parse(digits, "x")
         except CellError as exc:
             assert exc.reason == "bad-number" and len(digits) > 6
+
+
+def test_an_over_long_last_line_that_grows_is_quarantined_once(tmp_path: Path) -> None:
+    """A one-shot run reads an over-long last line without its newline (``too-large``); when
+    the file goes on, that same line was quarantined a second time (found by a review)."""
+    path = tmp_path / "x.csv"
+    path.write_bytes((HEADER + row(1)).encode() + b"x" * 70_000)
+    hx = make_harness(SocialeDienstSource([path], source=SOURCE), tmp_path)
+    hx.runner.run_once()
+    with path.open("ab") as handle:
+        handle.write(b"yyy\n" + row(2).encode())
+    stats = hx.runner.run_once()
+    assert (stats.published, stats.rejected) == (1, 0)
+    assert [r[:2] for r in hx.rejected] == [(f"{path}:3", "too-large")]
