@@ -104,7 +104,8 @@ class SourceObserver:
         ``changed``, ``shrunk``, ``no-digest``; see :func:`adapters.lines.resume`)."""
 
     def line_incomplete(self) -> None:
-        """A file ends with a line without its newline: it is left for the next run."""
+        """A file ends with a line without its newline that this run held back (continuous
+        mode, the file still changing): it is read by a later run."""
 
     def taken(self, record: Record) -> bool:
         """Whether the runner took the event of ``record`` — the record the source yielded

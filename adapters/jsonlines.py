@@ -1,8 +1,10 @@
 """Generic CloudEvents JSON lines (``schakel publish FILE.jsonl``; also the wijkteam bulk load):
 any catalogue event in structured mode, one per line.
 
-Files are streamed through the one line reader (:mod:`adapters.lines`): only complete lines are
-read — a last line without its newline is left for the next run — and the cursor per file is
+Files are streamed through the one line reader (:mod:`adapters.lines`): a last line without its
+newline is read by a one-shot run and, in continuous mode (and ``schakel publish``), once the
+file is unchanged since the poll that held it back (:class:`adapters.lines.Settle`); the cursor
+per file is
 the position after the last consumed line with the SHA-256 of everything before it, so a file
 rewritten in place is read again from the start instead of on from a stale offset.
 Each line is parsed by :func:`json_object`, which turns every parser failure into a rejection.
@@ -91,8 +93,9 @@ def json_object(raw: bytes | str, what: str) -> dict[str, Any]:
 class JsonLinesSource(Source):
     """Reads one or more JSON-lines files in the order given.
 
-    Guarantees: every complete non-blank line yields exactly one record (an event or a
-    rejection with its line); a line still being written is not read; a file whose consumed
+    Guarantees: every non-blank line read yields exactly one record (an event or a
+    rejection with its line); a last line without its newline is read as the module docstring
+    says, never one begun after the file was judged complete; a file whose consumed
     part changed is read again from the start (logged ``adapter.file_reread``). A file that
     cannot be opened is one rejection (``unreadable``), the other files go on."""
 
