@@ -234,17 +234,8 @@ def _skip_rest(handle: IO[bytes], hasher: Hasher) -> tuple[int, bool]:
     return skipped, False
 
 
-def read_lines(
-    handle: IO[bytes],
-    start: Position,
-    hasher: Hasher,
-    *,
-    max_bytes: int,
-    final: bool = False,
-    end: int | None = None,
-) -> Lines:
-    """The lines of ``handle`` after ``start`` (see :class:`Lines`)."""
-    return Lines(handle, start, hasher, max_bytes=max_bytes, final=final, end=end)
+read_lines = Lines
+"""The lines of ``handle`` after ``start`` (:class:`Lines`, under the name its callers use)."""
 
 
 class Settle:
