@@ -293,7 +293,8 @@ def deadletter_record(
       gives its size; the location and timestamp headers say where to read the original.
     - Else (a key and headers larger than the limit themselves) the key and the original's
       headers are left out too, :data:`schemas.wire.HEADER_SOURCE_OMITTED_REST` giving their
-      size. The dead letter's own headers (location, stage, error message of at most
+      size; the value is then empty (``b""``), as a record needs a key or a value. The dead
+      letter's own headers (location, stage, error message of at most
       ``MAX_ERROR_MESSAGE`` characters, CloudEvents) always remain: a few KB at most, which
       any ``limit`` a broker is configured with is assumed to exceed.
 
@@ -303,6 +304,10 @@ def deadletter_record(
     dead-letter topic, and :data:`schemas.wire.HEADER_SOURCE_WITHHELD` says why; the
     original is read from its topic while retention keeps it, and ``schakel dlq replay``
     skips the dead letter (it must be corrected at its source)."""
+    if key is None and value is None:
+        # a keyless tombstone: a Kafka client sends no record with neither key nor value
+        # (aiokafka's producer asserts it), so its dead letter holds an empty value
+        value = b""
     kept = _renamed(original)
     own = deadletter_record_headers(
         (),
@@ -323,7 +328,9 @@ def deadletter_record(
         return DeadLetterRecord(key, None, [*kept, *own, *omitted])
     rest = (HEADER_SOURCE_OMITTED_REST, str(record_bytes(key, None, kept)).encode())
     why = [(HEADER_SOURCE_WITHHELD, WITHHELD_BSN)] if withhold else []
-    return DeadLetterRecord(None, None, [*own, *omitted, rest, *why])
+    # an empty value, not none: a Kafka client refuses a record with neither key nor value
+    # (aiokafka's producer asserts it: the worker's agent crashed on such a dead letter)
+    return DeadLetterRecord(None, b"", [*own, *omitted, rest, *why])
 
 
 def omitted_size(

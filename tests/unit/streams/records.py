@@ -36,17 +36,24 @@ class Sink:
         """How many records had been sent at each :meth:`flush` (the batch path's)."""
 
     async def __call__(self, **kwargs: Any) -> None:
-        self.sent.append(kwargs)
+        self.sent.append(_sendable(kwargs))
 
     def send(self, topic: str, **kwargs: Any) -> None:
-        self.sent.append({"topic": topic, **kwargs})
+        self.sent.append({"topic": topic, **_sendable(kwargs)})
 
     def flush(self) -> None:
         self.flushed.append(len(self.sent))
 
     def queue(self, **kwargs: Any) -> None:
         """The worker's synchronous send (Faust's ``send_soon``, used by its flush)."""
-        self.sent.append(kwargs)
+        self.sent.append(_sendable(kwargs))
+
+
+def _sendable(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` if a Kafka client would send it: a key or a value (aiokafka's producer
+    asserts it; a withheld dead letter with neither crashed the worker's agent)."""
+    assert record.get("key") is not None or record.get("value") is not None, record
+    return record
 
 
 def raw(

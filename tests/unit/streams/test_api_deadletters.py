@@ -91,7 +91,7 @@ def test_a_withheld_dead_letter_is_listed_as_withheld_not_too_large(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     withheld = dead_letter(15, limit=100_000, withhold=True)  # it would have fitted
-    assert (withheld.key, withheld.value) == (None, None)
+    assert (withheld.key, withheld.value) == (None, b"")
     (row,) = listed([withheld], monkeypatch)
     assert row["achtergehouden"] is True
     assert row["weggelaten"] == len(VALUE)
