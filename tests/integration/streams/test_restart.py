@@ -234,7 +234,11 @@ def test_graceful_restart_midway(pipeline: tuple[EmbeddedBroker, Path], store: s
     publish(broker.bootstrap, ALL_EVENTS[half:] + ALL_EVENTS[:half])
     worker.drain(EVENT_TOPICS)
     worker.stop()
-    check(broker.bootstrap, strict_once=True)
+    # the four topics are read in the order their fetches return, not in the order published:
+    # a signal raised on the facts then known and withdrawn by a late one is allowed (with the
+    # worker's short fetch wait, streams/fetch_wait.py, a backlog is no longer taken in one
+    # 1.5-s batch that happened to hide it)
+    check(broker.bootstrap, strict_once=True, arrival_order_varies=True)
 
 
 def processed(worker: WorkerProcess) -> int:
