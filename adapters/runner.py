@@ -208,6 +208,8 @@ class Runner:
         """Whether ``event`` passes validation (:meth:`_validate`, without logging)."""
         try:
             validate_input(event, self.pseudonymiser)
+        except TransientError:  # none from a pure check today; never taken for a bad row
+            raise
         except Exception:  # InvalidEvent, or a defect _validate would log for the record
             return False
         return True
