@@ -18,6 +18,7 @@ import heapq
 import logging
 import shutil
 import weakref
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -254,7 +255,7 @@ def _processor(app: faust.App, table: Any, timeline_topic: Any, **kwargs: Any) -
     changelog) and the timeline topic (``send_soon``; under exactly-once the
     snapshot joins its partition's transaction, see ``co_partitioned_outputs``)."""
 
-    def store_state(subject: str, state: CitizenState, partition: int) -> None:
+    def store_state(subject: str, state: CitizenState, partition: int) -> Awaitable[Any]:
         # Faust's RocksDB store writes to the partition of the record being processed
         at = _AtPartition(partition)
         token = faust_streams._current_event.set(weakref.ref(at))
@@ -262,11 +263,12 @@ def _processor(app: faust.App, table: Any, timeline_topic: Any, **kwargs: Any) -
             table.data[subject] = state
         finally:
             faust_streams._current_event.reset(token)
-        table.send_changelog(partition, subject, state)
+        written: Awaitable[Any] = table.send_changelog(partition, subject, state)
         # what Faust's own table write does after its changelog send (streams.recovery
         # records there which partition the key belongs to)
         table._maybe_set_key_ttl(subject, partition)
         table._sensor_on_set(table, subject, state)
+        return written  # done when the broker has it
 
     def delete_state(subject: str, partition: int) -> None:
         # what Faust's own ``del table[key]`` does (``Table.on_key_del``), in the partition
@@ -296,6 +298,7 @@ def _processor(app: faust.App, table: Any, timeline_topic: Any, **kwargs: Any) -
         **kwargs,
     )
     app.before_commit = processor.flush
+    app.signals_released = processor.released
     return processor
 
 

@@ -2,14 +2,15 @@
 
 Faust-facing but thin: decoding, the timeline and the rules are the pure functions of
 :mod:`streams.ingest`, :mod:`streams.state` and :mod:`streams.rules`. Per record the worker
-sends the signal changes at once (without waiting for each acknowledgement) and marks the
-citizen *dirty*; the whole-citizen outputs — the timeline snapshot and the new state on the
-table changelog — are written by :meth:`Processor.flush`, once per dirty citizen, which the
-app calls at the start of every offset commit (``streams.transactions``, the commit hook),
-before the offsets to commit are chosen. So a citizen with many records in one commit
-interval costs one snapshot and one changelog write, and an offset is never committed before
-the state and snapshot of the records before it have been handed to the producer (Faust
-flushes the producer before it commits; under exactly-once all of it is in one transaction).
+sends the signal changes at once (without waiting for each acknowledgement; at least once,
+after a changelog write of the state that tells them: below) and marks the citizen *dirty*;
+the whole-citizen outputs — the timeline snapshot and the new state on the table changelog —
+are written by :meth:`Processor.flush`, once per dirty citizen, which the app calls at the
+start of every offset commit (``streams.transactions``, the commit hook), before the offsets
+to commit are chosen. So a citizen with many records in one commit interval costs one
+snapshot and one changelog write, and an offset is never committed before the state and
+snapshot of the records before it have been handed to the producer (Faust flushes the
+producer before it commits; under exactly-once all of it is in one transaction).
 
 Everything a record changes in the state — the event, the signals told, and the signal events
 it emits (``uitvoer``) — is changed before the record's first ``await``, so a flush (which
@@ -23,12 +24,20 @@ cancellation goes on (:meth:`Processor._send`), and that commit carries them wit
 that told them.
 
 At least once (the embedded broker), a crash can therefore lose the outputs of records after
-the last commit, which are then delivered again. If the state had reached the changelog, the
-record is a duplicate: the signal events it caused are re-sent from the state (``uitvoer``,
-remembered by the record's topic, partition and offset, so a copy re-published by an adapter
-does not trigger this) and the citizen's snapshot is written again. If the state had not, the
-record is processed anew and emits the same changes with the same deterministic ids. Either
-way nothing is lost, and a copy that slips through carries the id of its original.
+the last commit, which are then delivered again — not necessarily in the order of before:
+each topic resumes at its own committed offset. So no signal event may reach the topic before
+the state that told it: a step that emits any writes the citizen's state to the changelog
+first and waits for the broker's acknowledgement (:meth:`Processor._send`). Otherwise a
+signal raised on the facts known before a crash, its state lost, could be left standing on
+the topic when the facts came again in another order that never raised it (seen in the
+kill tests). If the state had reached the changelog, the record delivered again is a
+duplicate: the signal events it caused are re-sent from the state (``uitvoer``, remembered by
+the record's topic, partition and offset, so a copy re-published by an adapter does not
+trigger this; not those of a signal a later record changed again) and the citizen's snapshot
+is written again. If it had not, no signal event of the record had been sent either, and the
+record is processed anew: its changes get the same deterministic ids when it comes in the
+same order. Either way nothing is lost, and a copy that slips through carries the id of its
+original.
 
 Exactly once (Apache Kafka, ``resend_redelivered=False``), a record's signal events and the
 state that holds it are committed in one transaction: a record the state already holds had
@@ -82,6 +91,7 @@ from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import KLOK_SCHEMA, VERGETEN_SCHEMA, Wire
 from streams.batch_decode import FastIngest
 from streams.exceptions import OutputUnavailable
+from streams.held import HeldSignals
 from streams.ingest import IngestError, checked_subject
 from streams.metrics import WorkerMetrics
 from streams.model import TimelineEvent
@@ -114,8 +124,10 @@ recompute every rule at their next event: the same result, more work)."""
 Send = Callable[..., Awaitable[Any]]
 Queue = Callable[..., Any]
 """A synchronous send: hands a record to the producer's buffer (Faust's ``send_soon``)."""
-StoreState = Callable[[str, CitizenState, int], None]
-"""Writes a citizen's state to the table (local store and changelog) in a given partition."""
+StoreState = Callable[[str, CitizenState, int], Awaitable[Any] | None]
+"""Writes a citizen's state to the table (local store and changelog) in a given partition;
+returns what completes when the broker has the changelog write (Faust's ``FutureMessage``),
+or ``None`` for a table written at once (a plain dict)."""
 DeleteState = Callable[[str, int], None]
 """Deletes a citizen's table entry (local store, and a tombstone on the changelog) in a given
 partition."""
@@ -205,6 +217,8 @@ class Processor:
         batch path encodes them."""
         self.unavailable = False
         """True while a record waits for an outage to end (``/ready`` answers 503)."""
+        self.held = HeldSignals()
+        """At least once: signal events held back until their state is on the changelog."""
         self.retry_first_s = RETRY_FIRST_S
         self.retry_max_s = RETRY_MAX_S
         self._prepared = False
@@ -395,7 +409,7 @@ class Processor:
         if not outcome.accepted:
             self.metrics.duplicates.inc()
             self._mark(state, outcome.clock)
-            await self._resend(state, trigger)
+            await self._resend(state, trigger, message)
             return
         await self._send(state, sends, message, undo)
         self.metrics.events.labels(event.type).inc()
@@ -451,7 +465,7 @@ class Processor:
                 undo()
                 raise
             if not outcome.changes:
-                await self._resend(state, trigger)
+                await self._resend(state, trigger, message)
             await self._send(state, sends, message, undo)
         if refused:  # the others done: the tick is dead-lettered once, naming these
             raise TickTooLarge(tot, refused, self.max_output_bytes)
@@ -463,6 +477,8 @@ class Processor:
         erasure read again (redelivery) changes nothing but re-sends the tombstone if the
         citizen has no new timeline since. The marker is written to the table at once (not at
         the next flush), and a pending flush of the erased state is dropped."""
+        # the citizen's signal events held back go first: none may follow the erasure
+        await self.held.settled()
         previous = self._state(subject)
         if at is None:  # no record timestamp: the erasure holds from now
             at = int(datetime.now(UTC).timestamp() * 1000)
@@ -476,17 +492,34 @@ class Processor:
         self.metrics.forgotten.inc()
         log.info("worker.citizen_forgotten")
 
-    async def _resend(self, state: CitizenState, trigger: str) -> None:
+    async def _resend(self, state: CitizenState, trigger: str, message: Message) -> None:
         """The same record (topic, partition, offset) delivered again: re-send the signal
         events it caused (same ids), in case the crash that caused the redelivery lost them
-        after the state was written (at least once only: module docstring)."""
-        if not self.resend_redelivered:
+        after the state was written (at least once only: module docstring) — each followed by
+        the later events of the same signal, from records after it. After a crash the topics
+        resume each at its own offset, so such a later record may have come again (and been
+        re-sent) before this copy: the signal's last event on the topic is then still its
+        current status, and no event of it is missing. Behind any signal events still held
+        back (:meth:`_hold`), to keep their order."""
+        if not self.resend_redelivered or trigger not in state.uitvoer:
             return
-        for payload in list(state.uitvoer.get(trigger, ())):
-            headers = event_headers(self.deserializer(payload))
-            await self._handed(
-                self.send_signal, key=state.subject.encode(), value=payload, headers=headers
-            )
+        triggers = list(state.uitvoer)  # oldest first
+        decoded = {
+            other: [(self.deserializer(payload), payload) for payload in state.uitvoer[other]]
+            for other in triggers[triggers.index(trigger) :]
+        }
+        touched = {(e.data["regel"], e.data["sleutel"]) for e, _ in decoded[trigger]}
+        sends = [
+            (event, payload)
+            for events in decoded.values()
+            for event, payload in events
+            if (event.data["regel"], event.data["sleutel"]) in touched
+        ]
+        if self.held.pending:
+            self._hold(state.subject, None, sends, message)
+            await self.held.room()
+        else:
+            await self._each(state.subject, sends, message)
 
     def _record(
         self, state: CitizenState, outcome: Outcome, trigger: str
@@ -520,8 +553,9 @@ class Processor:
         """What undoes the step about to be applied to ``state`` (``event`` inserted, or a
         clock tick) if it fails before its outputs left: the state restored
         (:meth:`~streams.state.CitizenState.restore`) and its pending flush as it was before
-        the step — or, if a flush wrote the step to the table meanwhile (while a send was
-        awaited), the restored state written again at the next flush. (A citizen new with the
+        the step — or, if the step was written to the table meanwhile (by a flush while a
+        send was awaited, or at least once before its signal events: :meth:`_send`), the
+        restored state written again at the next flush. (A citizen new with the
         step is then blank, and that flush deletes its entry and tombstones its snapshot: no
         citizen without events is left behind; one holding an erasure marker keeps it.)"""
         saved = state.savepoint()
@@ -530,7 +564,7 @@ class Processor:
 
         def undo() -> None:
             state.restore(saved, event)
-            if self._flushes != flushes and state.subject not in self._dirty:
+            if self._flushes != flushes:
                 self._mark(state, state.clock(self.today()))
             elif pending is None:
                 self._dirty.pop(state.subject, None)
@@ -547,14 +581,21 @@ class Processor:
         undo: Callable[[], None],
     ) -> None:
         """Send the signal events of one step (from :meth:`_record`; ``undo`` from
-        :meth:`_undo_point`). An outage is waited out at each send, the step staying applied
-        (:meth:`_waiting_out`), so no signal event is lost or sent twice for it.
+        :meth:`_undo_point`).
 
-        The task cancelled meanwhile (a stop: Faust waits for the record in progress first,
-        but not after a crash or while the consumer has no assignment; it then cancels the
-        agent and commits once more) does not cut the step short: it is finished — every
-        signal event handed over, the state telling them — and the cancellation raised after
-        it (:func:`_to_its_end`); the record, not acknowledged, is delivered again and finds
+        At least once (:attr:`resend_redelivered`), the citizen's state is handed to the
+        changelog now and the signal events are held back until the broker acknowledged that
+        write (:mod:`streams.held`; the module docstring says why); the record does not wait
+        for it. (A table written at once — a plain dict — has nothing to wait for: sent now,
+        as below, unless releases are still held.)
+
+        Otherwise they are sent now. An outage is waited out at each send, the step staying
+        applied (:meth:`_waiting_out`), so no signal event is lost or sent twice for it. The
+        task cancelled meanwhile (a stop: Faust waits for the record in progress first, but
+        not after a crash or while the consumer has no assignment; it then cancels the agent
+        and commits once more) does not cut the step short: it is finished — every signal
+        event handed over, the state telling them — and the cancellation raised after it
+        (:func:`_to_its_end`); the record, not acknowledged, is delivered again and finds
         itself in the state. Undone instead, a signal event already handed over went into that
         last commit beside a state that never told it, and the record delivered again could
         take another course (another arrival order across the topics) that never withdrew it.
@@ -565,25 +606,77 @@ class Processor:
         handed over then reaches the topic twice, with one id)."""
         if not sends:
             return
-        key = state.subject.encode()
-
-        async def each() -> None:
-            for signal, payload in sends:
-                headers = event_headers(signal)
-                await self._waiting_out(
-                    lambda p=payload, h=headers: self._handed(  # type: ignore[misc]
-                        self.send_signal, key=key, value=p, headers=h
-                    ),
-                    message,
-                )
+        if self.resend_redelivered:
+            try:
+                written = self._store_now(state)
+            except BaseException:
+                undo()
+                raise
+            if written is not None or self.held.pending:
+                self._hold(state.subject, written, sends, message)
+                await self.held.room()
+                return
 
         try:
-            cancelled = await _to_its_end(each())
+            cancelled = await _to_its_end(self._each(state.subject, sends, message))
         except BaseException:
             undo()
             raise
         if cancelled:
             raise asyncio.CancelledError
+
+    async def _each(self, subject: str, sends: list[tuple[Any, bytes]], message: Message) -> None:
+        """Hand each signal event to the producer, an outage waited out at each."""
+        key = subject.encode()
+        for signal, payload in sends:
+            headers = event_headers(signal)
+            await self._waiting_out(
+                lambda p=payload, h=headers: self._handed(  # type: ignore[misc]
+                    self.send_signal, key=key, value=p, headers=h
+                ),
+                message,
+            )
+
+    def _store_now(self, state: CitizenState) -> Awaitable[Any] | None:
+        """Hand ``state`` to the table now (at least once, before a step's signal events);
+        returns what completes when the broker has its changelog write. The citizen stays
+        dirty: its snapshot, and the state again, follow at the next flush."""
+        self._flushes += 1  # the table holds this step now (:meth:`_undo_point`)
+        return self.store_state(state.subject, state, partition_of(state.subject, self.partitions))
+
+    def _hold(
+        self,
+        subject: str,
+        written: Awaitable[Any] | None,
+        sends: list[tuple[Any, bytes]],
+        message: Message,
+    ) -> None:
+        """Hold ``sends`` back until ``written`` (the changelog write of the state that tells
+        them) is acknowledged: an outage meanwhile is waited out, the citizen's state written
+        again each time; then hand them over (:meth:`_each`)."""
+
+        async def release() -> None:
+            async def acknowledged() -> None:
+                nonlocal written
+                if written is None:
+                    return
+                try:
+                    await self._handed(lambda w=written: w)
+                except OutputUnavailable:  # not taken: the current state written again
+                    current = self._state(subject)
+                    written = None if current is None else self._store_now(current)
+                    raise
+                written = None
+
+            await self._waiting_out(acknowledged, message)
+            await self._each(subject, sends, message)
+
+        self.held.hold(release)
+
+    async def released(self) -> None:
+        """Return once every signal event held back so far was handed to the producer (the
+        offset commit awaits it: :mod:`streams.held`); raise a release's failure."""
+        await self.held.released()
 
     @staticmethod
     async def _handed(send: Send, **record: Any) -> None:

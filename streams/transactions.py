@@ -288,11 +288,18 @@ class CommitBetweenRecords(faust_aiokafka.Consumer):  # type: ignore[misc]
 
     async def _commit_at_least_once(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
         """Faust's ``_commit_tps`` with the commit hook run right before the offsets are
-        chosen (synchronously: no record runs in between), and every record queued so far
-        handed to the producer before the offsets are committed (Faust's own producer
-        flush, which the commit then awaits, gives up on its buffer after 0.1 s)."""
+        chosen (synchronously: no record runs in between), the signal events held back for
+        those records released (:func:`signals_released`; a failure there crashes the
+        worker, nothing committed), and every record queued so far handed to the producer
+        before the offsets are committed (Faust's own producer flush, which the commit then
+        awaits, gives up on its buffer after 0.1 s)."""
         before_commit(self.app)
         offsets = self._filter_committable_offsets(tps)
+        try:  # the signal events of those records, held back for their state, handed over
+            await signals_released(self.app)
+        except Exception as exc:
+            await self.crash(exc)
+            return False
         buffer = self.app.producer.buffer
         if isinstance(buffer, TrackedBuffer):
             await buffer.drain()
@@ -317,6 +324,16 @@ def before_commit(app: Any) -> None:
     hook = getattr(app, "before_commit", None)
     if hook is not None:
         hook()
+
+
+async def signals_released(app: Any) -> None:
+    """Await the app's release hook (``app.signals_released``, set by the worker to
+    :meth:`streams.processor.Processor.released`): at least once, signal events wait for the
+    changelog write of their state (:mod:`streams.held`), and an offset may be committed only
+    once the signal events of the records before it were handed to the producer."""
+    hook = getattr(app, "signals_released", None)
+    if hook is not None:
+        await hook()
 
 
 class TransactionalTransport(faust_aiokafka.Transport):  # type: ignore[misc]

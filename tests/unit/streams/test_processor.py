@@ -19,7 +19,7 @@ from faust.exceptions import ProducerSendError
 
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.wire import DEFAULT_WIRE, HEADER_ERROR_MESSAGE, HEADER_STAGE
+from schemas.wire import DEFAULT_WIRE, HEADER_ERROR_MESSAGE, HEADER_STAGE, VERGETEN_SCHEMA
 from streams.app import _processor, _table
 from streams.codec import StateCodec
 from streams.metrics import WorkerMetrics
@@ -52,6 +52,17 @@ R2 = [
     raw("p", "nl.participatiewet.aanvragen.afgewezen", datum="2026-02-01", reden="overig"),
 ]
 
+R2_OTHER = [
+    raw(
+        e["id"] + "-b",
+        e["type"],
+        bsn=OTHER_BSN,
+        **{k: v for k, v in e["data"].items() if k != "bsn"},
+    )
+    for e in R2
+]
+"""R2 for another citizen."""
+
 
 def test_a_signal_is_sent_once_and_a_republished_copy_sends_nothing(
     setup: tuple[Processor, Sink, Sink, Sink, dict[str, Any]],
@@ -79,6 +90,171 @@ def test_the_same_record_redelivered_after_a_crash_resends_its_signals(
     # the state reached the changelog but (say) the signal did not: same offset again
     processed(processor, message(R2[1], 1))
     assert [s["value"] for s in signals.sent] == [first, first]  # identical bytes, same id
+
+
+def test_at_least_once_no_signal_event_leaves_before_its_state() -> None:
+    """At least once, a record's signal events are handed to the producer only once the
+    broker acknowledged the changelog write of the state that tells them; the record does not
+    wait for it, and the offset commit waits for the release (:meth:`Processor.released`).
+    Sent before, a crash could leave a signal on the topic that no state knows: the records,
+    delivered again in another order across the topics, may never raise it (seen in the kill
+    tests). An outage while waiting for the acknowledgement is waited out: the state is
+    written again, nothing dead-lettered."""
+    worker = Worker()
+    worker.processor.retry_first_s = 0.001
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        writes: list[tuple[asyncio.Future[None], list[str]]] = []
+
+        def store_state(subject: str, state: CitizenState, partition: int) -> Any:
+            assert partition == partition_of(subject, 4)
+            writes.append((loop.create_future(), [e.event.id for e in state.events]))
+            return writes[-1][0]
+
+        worker.processor.store_state = store_state
+        await worker.processor.handle(message(R2[0], 0))
+        assert writes == []  # no signal event: the state waits for the flush
+        await worker.processor.handle(message(R2[1], 1))  # the record does not wait
+        assert [events for _, events in writes] == [["w", "p"]]
+        assert worker.signals.sent == []  # not before the broker has the state
+        releasing = asyncio.create_task(worker.processor.released())  # the commit's wait
+        await asyncio.sleep(0.01)
+        assert not releasing.done()
+        writes[0][0].set_exception(KafkaTimeoutError())  # a broker outage
+        while len(writes) < 2:
+            await asyncio.sleep(0.001)
+        assert [events for _, events in writes] == [["w", "p"], ["w", "p"]]
+        assert worker.signals.sent == [] and not releasing.done()
+        writes[1][0].set_result(None)
+        await releasing
+        assert len(worker.signals.sent) == 1 and worker.deadletters.sent == []
+
+    asyncio.run(scenario())
+
+
+def acknowledged_later(worker: Worker) -> list[asyncio.Future[None]]:
+    """Make ``worker``'s table writes complete only when the test says so (like Faust's
+    changelog writes, acknowledged by the broker later); returns their futures in order."""
+    loop = asyncio.get_running_loop()
+    writes: list[asyncio.Future[None]] = []
+
+    def store_state(subject: str, state: CitizenState, partition: int) -> Any:
+        writes.append(loop.create_future())
+        worker.table[subject] = state
+        return writes[-1]
+
+    worker.processor.store_state = store_state
+    return writes
+
+
+def test_at_least_once_signal_events_keep_their_order_behind_a_held_one() -> None:
+    """A later step's signal events, and a redelivered record's re-sent ones, wait behind
+    those held before them (in the order the worker decided them); a release that fails for
+    good (a defect) makes every later :meth:`Processor.released` raise, so the commit
+    crashes the worker instead of committing offsets whose signal events were never sent."""
+    worker = Worker()
+    other = R2_OTHER
+
+    async def scenario() -> None:
+        writes = acknowledged_later(worker)
+        for offset, event in enumerate([R2[0], R2[1], other[0], other[1]]):
+            await worker.processor.handle(message(event, offset))
+        assert len(writes) == 2 and worker.signals.sent == []
+        await worker.processor.handle(message(R2[1], 1))  # redelivered: its re-send waits too
+        writes[1].set_result(None)  # the second citizen's state first: still nothing
+        await asyncio.sleep(0.01)
+        assert worker.signals.sent == []
+        writes[0].set_result(None)
+        await worker.processor.released()
+        keys = [s["key"] for s in worker.signals.sent]
+        assert len(set(keys)) == 2 and keys == [keys[0], keys[1], keys[0]]
+        assert worker.signals.sent[0]["value"] == worker.signals.sent[2]["value"]
+
+        await worker.processor.handle(message(early_warning("2026-01-01"), 2))
+        subject = next(iter(worker.table))
+        await worker.processor.handle(tick(date(2026, 4, 30), partition_of(subject, 4)))
+        writes[-1].set_exception(RuntimeError("a defect"))  # not an outage: never sent
+        writes_before = len(writes)
+        with pytest.raises(RuntimeError, match="a defect"):
+            await worker.processor.released()
+        with pytest.raises(RuntimeError, match="a defect"):
+            await worker.processor.released()  # for good: the commit crashes the worker
+        assert len(writes) == writes_before
+
+    asyncio.run(scenario())
+
+
+def test_an_erasure_waits_for_the_signal_events_held_before_it() -> None:
+    """At least once, a citizen's erasure is processed only once the signal events held
+    back before it were handed over: none may follow the erasure (a reader of the signal
+    topic would bring the erased citizen back)."""
+    worker = Worker()
+    order: list[str] = []
+
+    async def signal(**record: Any) -> None:
+        order.append("signal")
+        await worker.signals(**record)
+
+    async def snapshot(**record: Any) -> None:
+        order.append("tombstone" if record["value"] is None else "snapshot")
+        await worker.snapshots(**record)
+
+    worker.processor.send_signal, worker.processor.send_snapshot = signal, snapshot
+
+    async def scenario() -> None:
+        writes = acknowledged_later(worker)
+        await worker.processor.handle(message(early_warning("2026-01-01"), 0))
+        worker.processor.flush()  # a commit: the citizen in the table
+        (subject,) = worker.table
+        writes.clear()
+        await worker.processor.handle(tick(date(2026, 4, 30), partition_of(subject, 4)))
+        assert len(writes) == 1 and order == []  # raised, held back
+        value = RecordSerializer(LocalRegistry()).encode(
+            DEFAULT_WIRE.klok, VERGETEN_SCHEMA, {"subject": subject, "tijd": "2026-05-01T10:00:00"}
+        )
+        erasing = asyncio.create_task(
+            worker.processor.handle(Message(DEFAULT_WIRE.klok, 0, 1, b"k", value, [], 1))
+        )
+        await asyncio.sleep(0.01)
+        assert not erasing.done() and order == []
+        writes[0].set_result(None)
+        await erasing
+        assert order == ["signal", "tombstone"]
+
+    asyncio.run(scenario())
+
+
+def test_a_redelivered_record_resends_its_signals_up_to_their_current_status() -> None:
+    """At least once, a record delivered again after a crash re-sends its signal events,
+    each followed by the later events of the same signal: after a crash the topics resume
+    each at its own offset, so a later record (another topic) may come again first. Seen in
+    the kill tests: a record raised signals, a later one resolved two; both came again, the
+    later first. Re-sending only the raise put it after the resolution (the topic's last word
+    was wrong); leaving it out left a resolved signal never raised on the topic."""
+    worker = Worker()
+    asyncio.run(worker.handle(message(early_warning("2026-01-01"), 0)))
+    (subject,) = worker.table
+    raising = tick(date(2026, 4, 30), partition_of(subject, 4))
+    asyncio.run(worker.handle(raising))
+    follow_up = raw(
+        "o", "nl.wgs.vroegsignalen.opgevolgd", datum="2026-01-10", signaal_id="S", actie="gesprek"
+    )
+    resolving = message(follow_up, 1)
+    asyncio.run(worker.handle(resolving))  # late, in time: withdrawn
+    decode = worker.processor.deserializer
+
+    def sent() -> list[tuple[str, str]]:
+        return [
+            (event.type.rsplit(".", 1)[1], event.id)
+            for event in (decode(s["value"]) for s in worker.signals.sent)
+        ]
+
+    first = sent()
+    assert [kind for kind, _ in first] == ["gesignaleerd", "ingetrokken"]
+    asyncio.run(worker.handle(resolving))  # the later record came again first
+    asyncio.run(worker.handle(raising))  # then the earlier one
+    assert sent() == [*first, first[1], *first]  # same ids; the topic's last word holds
 
 
 def test_under_exactly_once_a_redelivered_record_sends_nothing_again(
@@ -121,8 +297,16 @@ def test_end_of_replay_tick_moves_the_clock_of_the_partitions_citizens(
     assert table[subject].klok == date(2026, 4, 30)
 
 
-def test_outputs_of_a_citizen_are_written_once_per_flush_and_signals_at_once() -> None:
+@pytest.mark.parametrize("at_least_once", [True, False])
+def test_outputs_of_a_citizen_are_written_once_per_flush_and_signals_at_once(
+    at_least_once: bool,
+) -> None:
+    """Snapshot and state at the flush, signal events while processing. At least once, a
+    record that emits signal events writes the state that tells them first (and waits for
+    the broker's acknowledgement:
+    ``test_at_least_once_no_signal_event_leaves_before_its_state``)."""
     worker = Worker()
+    worker.processor.resend_redelivered = at_least_once
     writes: list[str] = []
 
     def store_state(subject: str, state: CitizenState, partition: int) -> None:
@@ -133,10 +317,12 @@ def test_outputs_of_a_citizen_are_written_once_per_flush_and_signals_at_once() -
     for offset, event in enumerate(R2):
         asyncio.run(worker.processor.handle(message(event, offset)))
     assert len(worker.signals.sent) == 1  # sent while processing, not at the flush
-    assert (worker.snapshots.sent, writes, worker.table) == ([], [], {})  # not yet
+    assert worker.snapshots.sent == []  # not yet
+    early = list(worker.table)  # at least once: the state before the signal event
+    assert len(early) == len(writes) == (1 if at_least_once else 0) and writes == early
     assert worker.processor.flush() == 1
     (state,) = worker.table.values()
-    assert writes == [state.subject] and len(worker.snapshots.sent) == 1
+    assert writes == [*early, state.subject] and len(worker.snapshots.sent) == 1
     assert [e.event.id for e in state.events] == ["w", "p"]
     assert worker.snapshots.sent[0]["partition"] == partition_of(state.subject, 4)
     assert worker.processor.flush() == 0  # nothing changed since
@@ -163,15 +349,7 @@ def test_a_flush_while_a_record_awaits_its_sends_writes_the_whole_record() -> No
 
 def test_a_failed_write_at_the_flush_leaves_the_citizen_dirty() -> None:
     worker = Worker()
-    other = [
-        raw(
-            e["id"] + "-b",
-            e["type"],
-            bsn=OTHER_BSN,
-            **{k: v for k, v in e["data"].items() if k != "bsn"},
-        )
-        for e in R2
-    ]
+    other = R2_OTHER
     for offset, event in enumerate([*R2, *other]):
         asyncio.run(worker.processor.handle(message(event, offset)))
     written: list[str] = []
@@ -289,14 +467,17 @@ def test_an_outage_at_a_signal_send_is_waited_out_with_the_record_kept(
     assert not worker.processor.unavailable
 
 
+@pytest.mark.parametrize("at_least_once", [True, False])
 @pytest.mark.parametrize("flush_meanwhile", [False, True])
 def test_a_failed_signal_send_dead_letters_the_record_and_leaves_no_trace(
-    flush_meanwhile: bool,
+    flush_meanwhile: bool, at_least_once: bool
 ) -> None:
     """A send that fails for good (not an outage): the record is dead-lettered and undone,
-    also when a flush wrote it to the table while its send was awaited (the flush after
-    writes the state without it); re-published, it gives what a first success gives."""
+    also when a flush wrote it to the table while its send was awaited, or (at least once)
+    it was written before its signal events: the flush after writes the state without it;
+    re-published, it gives what a first success gives."""
     worker, reference = Worker(), Worker()
+    worker.processor.resend_redelivered = at_least_once
     asyncio.run(worker.handle(message(R2[0], 0)))
     asyncio.run(reference.handle(message(R2[0], 0)))
     (state,) = worker.table.values()
@@ -315,7 +496,10 @@ def test_a_failed_signal_send_dead_letters_the_record_and_leaves_no_trace(
     worker.processor.store_state = store_state
     worker.processor.send_signal = refused
     asyncio.run(worker.handle(message(R2[1], 1)))  # flushes after the record
-    assert written == ([["w", "p"], ["w"]] if flush_meanwhile else [])
+    early = [["w", "p"]] if at_least_once else []  # before its signal event
+    meanwhile = [["w", "p"]] if flush_meanwhile else []
+    rewritten = [["w"]] if early or meanwhile else []  # undone: written again without it
+    assert written == early + meanwhile + rewritten
     (letter,) = worker.deadletters.sent
     assert dict(letter["headers"])[HEADER_STAGE] == b"process"
     (state,) = worker.table.values()
@@ -330,13 +514,19 @@ def test_a_failed_signal_send_dead_letters_the_record_and_leaves_no_trace(
     assert worker.table[state.subject].signalen == reference.table[state.subject].signalen
 
 
+@pytest.mark.parametrize("at_least_once", [True, False])
 @pytest.mark.parametrize("flush_meanwhile", [False, True])
-def test_a_new_citizens_failed_send_writes_nothing_of_it(flush_meanwhile: bool) -> None:
+def test_a_new_citizens_failed_send_writes_nothing_of_it(
+    flush_meanwhile: bool, at_least_once: bool
+) -> None:
     """The first record of a citizen, undone: nothing is written for the citizen — unless a
-    flush wrote it while its send was awaited; then the next flush deletes the table entry
-    and tombstones the snapshot (the changelog and the timeline topic keep no trace of the
-    record, nor a citizen without events)."""
+    flush wrote it while its send was awaited, or (at least once) it was written before its
+    signal events; then the next flush deletes the table entry and tombstones the snapshot
+    (the changelog and the timeline topic keep no trace of the record, nor a citizen without
+    events)."""
     worker = Worker()
+    worker.processor.resend_redelivered = at_least_once
+    written_before = flush_meanwhile or at_least_once
     worker.processor.clock_mode = "live"
     written: list[list[str]] = []
     deleted: list[tuple[str, int]] = []
@@ -355,11 +545,11 @@ def test_a_new_citizens_failed_send_writes_nothing_of_it(flush_meanwhile: bool) 
     # on the live clock, long after its day and never followed up: a signal at once
     asyncio.run(worker.handle(message(early_warning("2026-01-01"), 0)))
     assert len(worker.deadletters.sent) == 1
-    assert written == ([["vS"]] if flush_meanwhile else [])
+    assert written == [["vS"]] * (at_least_once + flush_meanwhile)
     snapshots = [s["value"] is None for s in worker.snapshots.sent]
-    assert snapshots == ([False, True] if flush_meanwhile else [])
+    assert snapshots == [False] * flush_meanwhile + [True] * written_before
     subject = worker.deadletters.sent[0]["key"]
-    if flush_meanwhile:
+    if written_before:
         ((gone, partition),) = deleted
         tombstone = worker.snapshots.sent[-1]
         assert (tombstone["key"], tombstone["partition"]) == (gone.encode(), partition)
