@@ -73,15 +73,15 @@ class HeldSignals:
     async def released(self) -> None:
         """Return once every release held before this call is done; raise the failure of one
         (module docstring)."""
+        if self._queue and self._failed is None:
+            await asyncio.wait({self._queue[-1][1]})  # raises only if this caller is cancelled
         if self._failed is not None:
             raise self._failed
-        if self._queue:
-            await asyncio.shield(self._queue[-1][1])
 
     async def settled(self) -> None:
         """Return once every release held before this call is done or failed (never
         raises)."""
-        if self._queue:
+        if self._queue and self._failed is None:
             await asyncio.wait({self._queue[-1][1]})
 
     async def _run(self) -> None:

@@ -53,7 +53,9 @@ change the state, so a retry never meets a half-applied record. The producer not
 output (:class:`~streams.exceptions.OutputUnavailable`: its buffer still full after its
 request timeout in a long broker outage, or a retriable Kafka error) is an outage too; for a
 signal event it is waited out at that send, the record staying applied. A send that fails
-for good undoes the record like a failing rule does, and dead-letters it.
+for good undoes the record like a failing rule does, and dead-letters it — except a signal
+event held back at least once, whose step is on the changelog already: that failure crashes
+the worker at the next commit (:meth:`Processor._send`).
 
 An event that would make its citizen's state or timeline snapshot larger than Kafka takes
 (:mod:`streams.sizes`) is refused like one beyond the history limit — undone and
@@ -215,8 +217,9 @@ class Processor:
         self.outputs = CitizenOutputs(wire, serializer, deserializer, source)
         """The records written for a citizen (signal events, snapshot, state), encoded as the
         batch path encodes them."""
-        self.unavailable = False
-        """True while a record waits for an outage to end (``/ready`` answers 503)."""
+        self._waiting = 0
+        """How many waits for an outage are going on (the agent's, and the release of held
+        signal events: :attr:`unavailable`)."""
         self.held = HeldSignals()
         """At least once: signal events held back until their state is on the changelog."""
         self.retry_first_s = RETRY_FIRST_S
@@ -229,6 +232,12 @@ class Processor:
         self._warm: OrderedDict[str, CitizenState] = OrderedDict()
         """The last :data:`WARM_CITIZENS` citizens flushed, whose states keep the rules'
         results for their next event (:meth:`CitizenState.drop_derived` on the others)."""
+
+    @property
+    def unavailable(self) -> bool:
+        """True while a record, or the release of held signal events, waits for an outage to
+        end (``/ready`` answers 503)."""
+        return self._waiting > 0
 
     def today(self) -> date | None:
         return datetime.now(UTC).date() if self.clock_mode == "live" else None
@@ -249,13 +258,16 @@ class Processor:
         (``worker.outage_retry``, with ``message``'s place), counted and waited out with
         backoff, :attr:`unavailable` true meanwhile. Other exceptions pass through."""
         wait = self.retry_first_s
+        waiting = False
         try:
             while True:
                 try:
                     await attempt()
                     return
                 except TransientError as exc:
-                    self.unavailable = True
+                    if not waiting:
+                        waiting = True
+                        self._waiting += 1
                     self.metrics.outage_retries.labels(type(exc).__name__).inc()
                     log.warning(
                         "worker.outage_retry",
@@ -270,7 +282,8 @@ class Processor:
                     await asyncio.sleep(wait)
                     wait = min(wait * 2, self.retry_max_s)
         finally:
-            self.unavailable = False
+            if waiting:
+                self._waiting -= 1
 
     def _prepare(self) -> None:
         """Look up the schema id of everything this worker writes (signals, snapshots, the
@@ -516,7 +529,7 @@ class Processor:
             if (event.data["regel"], event.data["sleutel"]) in touched
         ]
         if self.held.pending:
-            self._hold(state.subject, None, sends, message)
+            self._hold(state, None, sends, message)
             await self.held.room()
         else:
             await self._each(state.subject, sends, message)
@@ -603,7 +616,11 @@ class Processor:
         Any other failure (a send refused for good, or cancelled from within) undoes the step
         and raises: a failed record is dead-lettered and leaves no trace, as when the rules
         fail, and re-published it emits the same changes with the same ids (one already
-        handed over then reaches the topic twice, with one id)."""
+        handed over then reaches the topic twice, with one id). Held back, a step is on the
+        changelog already and cannot be undone: a release that fails for good crashes the
+        worker at the next commit (:mod:`streams.held`). A signal event is never larger than
+        the state that remembers it (``uitvoer``, checked by :meth:`_record`), so the
+        producer does not refuse one for its size."""
         if not sends:
             return
         if self.resend_redelivered:
@@ -613,7 +630,7 @@ class Processor:
                 undo()
                 raise
             if written is not None or self.held.pending:
-                self._hold(state.subject, written, sends, message)
+                self._hold(state, written, sends, message)
                 await self.held.room()
                 return
 
@@ -646,7 +663,7 @@ class Processor:
 
     def _hold(
         self,
-        subject: str,
+        state: CitizenState,
         written: Awaitable[Any] | None,
         sends: list[tuple[Any, bytes]],
         message: Message,
@@ -654,6 +671,7 @@ class Processor:
         """Hold ``sends`` back until ``written`` (the changelog write of the state that tells
         them) is acknowledged: an outage meanwhile is waited out, the citizen's state written
         again each time; then hand them over (:meth:`_each`)."""
+        subject = state.subject
 
         async def release() -> None:
             async def acknowledged() -> None:
@@ -663,8 +681,7 @@ class Processor:
                 try:
                     await self._handed(lambda w=written: w)
                 except OutputUnavailable:  # not taken: the current state written again
-                    current = self._state(subject)
-                    written = None if current is None else self._store_now(current)
+                    written = self._store_now(self._state(subject) or state)
                     raise
                 written = None
 

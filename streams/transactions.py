@@ -257,7 +257,8 @@ class CommitBetweenRecords(faust_aiokafka.Consumer):  # type: ignore[misc]
         in the module docstring). A commit that fails here (a producer fenced: the member was
         dropped from the group and another owns the partition now) crashes the worker, as at
         any other commit — its states are ahead of what was committed — and Faust's own part
-        still runs."""
+        still runs. At least once, the signal events held back (:mod:`streams.held`) are
+        released after Faust's part, before the rebalance goes on."""
         if (
             revoked
             and self.in_transaction
@@ -272,6 +273,14 @@ class CommitBetweenRecords(faust_aiokafka.Consumer):  # type: ignore[misc]
             except Exception as exc:  # raised into Faust's rebalance, it skipped Faust's part
                 await self.crash(exc)
         await super().on_partitions_revoked(revoked)
+        if revoked and not self.in_transaction:
+            # at least once: Faust's commit at the revoke may only have waited for a commit
+            # already running, whose release covered less; what is held back goes out before
+            # another worker takes the partitions (else it could follow what that one sends)
+            try:
+                await signals_released(self.app)
+            except Exception as exc:
+                await self.crash(exc)
 
     async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
         transactions = self.transactions if self.in_transaction else None

@@ -148,6 +148,29 @@ def acknowledged_later(worker: Worker) -> list[asyncio.Future[None]]:
     return writes
 
 
+def test_ready_says_unavailable_while_a_release_waits_out_an_outage() -> None:
+    """``/ready`` (:attr:`Processor.unavailable`) says unavailable while held signal events
+    wait for a broker outage to end, though the agent processes other records meanwhile
+    (each of whose waits used to clear the one flag)."""
+    worker = Worker()
+    worker.processor.retry_first_s = 0.05
+
+    async def scenario() -> None:
+        writes = acknowledged_later(worker)
+        await worker.processor.handle(message(R2[0], 0))
+        await worker.processor.handle(message(R2[1], 1))  # held behind writes[0]
+        writes[0].set_exception(KafkaTimeoutError())
+        await asyncio.sleep(0.01)
+        assert worker.processor.unavailable and len(writes) == 2  # written again, waiting
+        await worker.processor.handle(message(R2_OTHER[0], 2))  # the agent goes on
+        assert worker.processor.unavailable
+        writes[1].set_result(None)
+        await worker.processor.released()
+        assert not worker.processor.unavailable and len(worker.signals.sent) == 1
+
+    asyncio.run(scenario())
+
+
 def test_at_least_once_signal_events_keep_their_order_behind_a_held_one() -> None:
     """A later step's signal events, and a redelivered record's re-sent ones, wait behind
     those held before them (in the order the worker decided them); a release that fails for
