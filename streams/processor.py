@@ -25,16 +25,17 @@ that told them.
 
 At least once (the embedded broker), a crash can therefore lose the outputs of records after
 the last commit, which are then delivered again — not necessarily in the order of before:
-each topic resumes at its own committed offset. So no signal event may reach the topic before
-the state that told it: a step that emits any writes the citizen's state to the changelog
-first and waits for the broker's acknowledgement (:meth:`Processor._send`). Otherwise a
+each topic resumes at its own committed offset. So no signal event may reach the topic
+before the state that told it: a step that emits any hands the citizen's state to the
+changelog at once, and its signal events are held back until the broker acknowledged that
+write (:meth:`Processor._send`, :mod:`streams.held`; the record does not wait). Otherwise a
 signal raised on the facts known before a crash, its state lost, could be left standing on
-the topic when the facts came again in another order that never raised it (seen in the
-kill tests). If the state had reached the changelog, the record delivered again is a
-duplicate: the signal events it caused are re-sent from the state (``uitvoer``, remembered by
-the record's topic, partition and offset, so a copy re-published by an adapter does not
-trigger this; not those of a signal a later record changed again) and the citizen's snapshot
-is written again. If it had not, no signal event of the record had been sent either, and the
+the topic when the facts came again in another order that never raised it (seen in the kill
+tests). If the state had reached the changelog, the record delivered again is a duplicate:
+the signal events it caused are re-sent from the state (``uitvoer``, remembered by the
+record's topic, partition and offset, so a copy re-published by an adapter does not trigger
+this; each followed by the later events of the same signal) and the citizen's snapshot is
+written again. If it had not, no signal event of the record had been sent either, and the
 record is processed anew: its changes get the same deterministic ids when it comes in the
 same order. Either way nothing is lost, and a copy that slips through carries the id of its
 original.
