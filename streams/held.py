@@ -73,14 +73,13 @@ class HeldSignals:
     async def released(self) -> None:
         """Return once every release held before this call is done; raise the failure of one
         (module docstring)."""
-        if self._queue and self._failed is None:
-            await asyncio.wait({self._queue[-1][1]})  # raises only if this caller is cancelled
+        await self.settled()
         if self._failed is not None:
             raise self._failed
 
     async def settled(self) -> None:
-        """Return once every release held before this call is done or failed (never
-        raises)."""
+        """Return once every release held before this call is done or failed (raises only if
+        the caller is cancelled)."""
         if self._queue and self._failed is None:
             await asyncio.wait({self._queue[-1][1]})
 
