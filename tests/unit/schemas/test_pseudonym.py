@@ -249,3 +249,24 @@ def test_is_pseudonym_is_32_lowercase_ascii_hex_characters() -> None:
         "0123456789abcdef0123456789abcdef\n",
     ):
         assert not is_pseudonym(other), other
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=12),
+            st.text("0123456789 .-abcdef", max_size=16),
+            spelled_bsns(),
+        ),
+        max_size=6,
+    )
+)
+def test_the_one_pass_precheck_never_changes_what_holds_bsn_answers(parts: list[str]) -> None:
+    """``holds_bsn`` answers ``False`` at once when no nine digits of either form stand in the
+    text (``_CANDIDATE``); it must answer exactly what the full check does."""
+    from schemas.pseudonym import _RANDOM_TOKEN, _bsn_numbers, _random_token
+
+    text = "".join(parts)
+    full = _bsn_numbers(text) and _bsn_numbers(_RANDOM_TOKEN.sub(_random_token, text))
+    assert holds_bsn(text) == full
