@@ -9,6 +9,7 @@ tests/unit/helm_chart.py."""
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -935,3 +936,16 @@ def test_adapters_can_stay_on_the_old_image_while_workers_upgrade() -> None:
         "adapter": "registry.example/schakel:0.1.0",
         "webhook": "registry.example/schakel:0.1.0",
     }
+
+
+@pytest.mark.parametrize("namespace", ["Utrecht", "utrecht.", "-utrecht", "a" * 41])
+def test_a_namespace_the_processes_would_refuse_stops_rendering(namespace: str) -> None:
+    """The chart's schema holds the processes' own pattern (schemas.wire.NAMESPACE_PATTERN):
+    ``helm install`` refuses what the setup Job would only refuse at run time."""
+    from schemas.wire import NAMESPACE_PATTERN
+
+    schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    declared = schema["properties"]["config"]["properties"]["namespace"]["pattern"]
+    assert declared == NAMESPACE_PATTERN
+    error = render_error(merged(REQUIRED, {"config": {"namespace": namespace}}))
+    assert "/config/namespace" in error and "does not match pattern" in error
