@@ -10,13 +10,16 @@ Enumerations are matched case-insensitively and validated against the catalogue 
 Event id: ``derive_id(source, registratie_id)``; no ``time`` (the export has no registration
 moment, and the read moment would make re-reads differ).
 
-**Corrections** (``events.md``, "Corrections and deletions"). Without a version column a
-re-exported row with the same ``registratie_id`` has the same event id, so the first accepted
-copy wins and a changed row is *not* picked up (as before). An export that adds the column
-``versie`` — the source system's version counter of the row, a whole number, raised on every
-change — is read as record versions (layout ``export-versie``): ``bronsleutel`` =
-``derive_id(source, registratie_id)`` (a digest: a row id never travels in clear), ``sequence``
-= ``versie`` zero-padded to 10 digits, event id ``derive_id(source, registratie_id, versie)``.
+**Corrections** (``events.md``, "Corrections and deletions"). Every row is a version of the
+record ``bronsleutel`` = ``derive_id(source, registratie_id)`` (a digest: a row id never travels
+in clear). Without a version column a re-exported row with the same ``registratie_id`` has the
+same event id, so the first accepted copy wins and a changed row is *not* picked up; its
+``sequence`` is :data:`UNVERSIONED` (ten zeros). An export that adds the column ``versie`` — the
+source system's version counter of the row, a whole number, raised on every change — is read
+as record versions (layout ``export-versie``): ``sequence`` = ``versie`` zero-padded to 10
+digits, event id ``derive_id(source, registratie_id, versie)``; from ``versie`` 1 on such a row
+supersedes the row read before the column existed (with ``versie`` 0 the two tie, and the
+higher event id wins, as ``events.md`` breaks ties).
 A ``versie`` that could be a BSN (nine digits passing the elfproef) is refused
 (``bsn-in-identifier``): padded to 10 digits it would be published in ``sequence`` and the
 ``ce_sequence`` header, where the check of the published value no longer finds it.
@@ -59,6 +62,9 @@ EXPORT = CsvLayout("export", COLUMNS, key=("registratie_id",))
 EXPORT_VERSIE = CsvLayout("export-versie", (*COLUMNS, "versie"), key=("registratie_id", "versie"))
 """The export with a version column (see the module docstring)."""
 VERSIE_WIDTH = 10
+UNVERSIONED = "0" * VERSIE_WIDTH
+"""The ``sequence`` of a row of an export without ``versie``: below every ``versie`` from 1 on,
+so an export that adds the column later supersedes what was read before it."""
 
 Cell = Callable[[str, str], Any]
 _ENUM: Cell = lambda value, _column: enum_value(value)  # noqa: E731 - a table of parsers
@@ -128,6 +134,8 @@ class SocialeDienstSource(CsvSource):
             "type": event_type,
             "data": data,
         }
+        event["bronsleutel"] = derive_id(self.source, registratie_id)
+        event["sequence"] = UNVERSIONED
         if layout is EXPORT_VERSIE:
             if not row["versie"]:
                 raise CellError(
@@ -137,6 +145,5 @@ class SocialeDienstSource(CsvSource):
                 )
             versie = parse_int(no_bsn(row["versie"], "versie"), "versie")
             event["id"] = derive_id(self.source, registratie_id, str(versie))
-            event["bronsleutel"] = derive_id(self.source, registratie_id)
             event["sequence"] = str(versie).zfill(VERSIE_WIDTH)
         return event

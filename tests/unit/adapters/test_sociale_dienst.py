@@ -23,6 +23,9 @@ def ce(registratie_id: str, event_type: str, data: dict[str, Any]) -> dict[str, 
         "source": SOURCE,
         "type": event_type,
         "data": data,
+        # every row a version of its record; an export without versie: the lowest sequence
+        "bronsleutel": derive_id(SOURCE, registratie_id),
+        "sequence": "0000000000",
     }
 
 

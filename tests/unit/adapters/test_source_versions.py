@@ -124,7 +124,30 @@ def test_without_a_version_column_a_re_exported_row_keeps_its_id(tmp_path: Path)
     hx = make_harness(SocialeDienstSource([first, second], source=SOURCE), tmp_path)
     hx.runner.run_once()
     old, new = hx.publisher.acked
-    assert old.id == new.id and old.bronsleutel is None  # the first accepted copy wins downstream
+    assert old.id == new.id  # the first accepted copy wins downstream
+    assert old.bronsleutel == new.bronsleutel is not None
+    assert old.sequence == new.sequence == "0000000000"
+
+
+def test_an_export_that_adds_versie_later_supersedes_the_rows_read_before(
+    tmp_path: Path,
+) -> None:
+    """A municipality turns corrections on after go-live: night 1 without ``versie``, night 2
+    with it. The corrected row replaces the earlier one in the timeline (before, both stayed:
+    the earlier row had no ``bronsleutel`` and was its own record for good)."""
+    from streams.ingest import to_timeline_event
+    from streams.versions import timeline_of
+
+    row = f"{BSN};uitkering-toegekend;2026-01-05;bijstand;;;;;;;;R-1"
+    changed = f"{BSN};uitkering-toegekend;2026-01-10;bijstand;;;;;;;;R-1"
+    night1 = export(tmp_path / "a.csv", [row], versie=False)
+    night2 = export(tmp_path / "b.csv", [changed + ";2"], versie=True)
+    hx = make_harness(SocialeDienstSource([night1, night2], source=SOURCE), tmp_path)
+    hx.runner.run_once()
+    events = [to_timeline_event(e) for e in hx.publisher.acked]  # as the worker reads them
+    assert len(events) == 2
+    (current,) = timeline_of(events)
+    assert str(current.datum) == "2026-01-10"
 
 
 @pytest.mark.parametrize("versie", ["999990111", "9999.90.111"])
