@@ -46,8 +46,10 @@ with the value's size) is listed and shown as such, with the location to read th
 from while the source topic's retention keeps it; ``replay`` never re-publishes it (an empty
 value is not the record): it names it and that location on stderr, one line each, and counts
 it as ``without value``. Exit codes: 0 done, 2 an unknown id, a replay state file of an
-earlier version that is not a JSON list of ids, or ``replay`` without
-``schakel.deadletter.herhaald`` (:class:`DlqError`).
+earlier version that is not a JSON list of ids, ``replay`` without
+``schakel.deadletter.herhaald`` (:class:`DlqError`), or a namespace without its dead-letter
+topics (:class:`~schakel.topics.MissingTopics`, for every action: a mistyped namespace is not
+shown as one without dead letters).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schakel import wiring
+from schakel.topics import require_topics
 from schemas import kafka_client
 from schemas.binding import (
     content_id,
@@ -281,9 +284,17 @@ def _adapters(record: Any, deserializer: RecordDeserializer) -> DeadLetter:
 def dead_letters(settings: CommonSettings, bootstrap: str) -> list[DeadLetter]:
     """Every dead letter of the namespace, one per id (copies of one dead letter merged), in
     topic order. Raises :class:`~schakel.wiring.BrokerUnreachable` if Kafka does not answer
-    (:func:`~schakel.wiring.reachable`)."""
+    (:func:`~schakel.wiring.reachable`), and :class:`~schakel.topics.MissingTopics` if a
+    dead-letter topic does not exist in the namespace: a mistyped ``SCHAKEL_NAMESPACE`` is
+    not told as a namespace without dead letters."""
     wiring.reachable(bootstrap)
     wire: Wire = settings.wire()
+    require_topics(
+        bootstrap,
+        wire,
+        [wire.deadletter_streams, wire.deadletter_adapters],
+        consequence="no dead letter was read",
+    )
     deserializer = RecordDeserializer(wiring.registry(settings))
     found: dict[str, DeadLetter] = {}
     for record in _read(bootstrap, wire.deadletter_streams) or ():

@@ -18,6 +18,7 @@ from pathlib import Path
 from kafka import KafkaProducer
 
 from schakel import wiring
+from schakel.topics import require_topics
 from schemas import kafka_client
 from schemas.binding import component_source, record_headers
 from schemas.exceptions import InvalidBsn, PermanentError
@@ -28,17 +29,26 @@ from schemas.wire import PER_CITIZEN_COMPACTED, VERGETEN_SCHEMA
 
 
 def forget(settings: ForgetSettings, bsns: list[str], bootstrap: str) -> list[str]:
-    """Forget the citizens; return their pseudonyms (for the operator's own records). Raises
-    :class:`~schakel.wiring.BrokerUnreachable` before anything is written if Kafka does not
-    answer (:func:`~schakel.wiring.reachable`)."""
+    """Forget the citizens; return their pseudonyms (for the operator's own records). Raises,
+    before anything is written, :class:`~schakel.wiring.BrokerUnreachable` if Kafka does not
+    answer (:func:`~schakel.wiring.reachable`) and :class:`~schakel.topics.MissingTopics` if
+    a topic it writes to does not exist in the namespace (a mistyped ``SCHAKEL_NAMESPACE``:
+    the records would go to topics no worker reads, which a broker that creates topics on
+    demand would create uncompacted, and nothing would be erased)."""
     wiring.reachable(bootstrap)
-    registry = wiring.registry(settings)
-    pseudonymise = wiring.pseudonymiser(settings, announce=False)
     wire = settings.wire()
-    del settings  # nothing else of it is needed below
-    serializer = RecordSerializer(registry)
     klok = wire.klok
     compacted = [(wire.name(t), t.carries[0]) for t in PER_CITIZEN_COMPACTED]
+    require_topics(
+        bootstrap,
+        wire,
+        [*(topic for topic, _ in compacted), klok],
+        consequence="nothing was forgotten",
+    )
+    registry = wiring.registry(settings)
+    pseudonymise = wiring.pseudonymiser(settings, announce=False)
+    del settings  # nothing else of it is needed below
+    serializer = RecordSerializer(registry)
     producer = KafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",

@@ -262,7 +262,8 @@ def test_a_replay_without_the_topic_that_records_it_sends_nothing_and_says_so(
         bootstrap = broker.bootstrap
         topic = WIRE.topic_for("nl.wijkteams.casussen.geopend")
         admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-        admin.create_topics([NewTopic(name, 1, 1) for name in (topic, WIRE.deadletter_streams)])
+        earlier = (topic, WIRE.deadletter_streams, WIRE.deadletter_adapters)
+        admin.create_topics([NewTopic(name, 1, 1) for name in earlier])
         admin.close()
         write_dead_letter(
             bootstrap, key=b"k", value=b"an event", topic=topic, partition=0, offset=3
