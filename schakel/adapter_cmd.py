@@ -20,6 +20,7 @@ from schakel import wiring
 from schakel.cli import EXIT_TEMPFAIL, one_line
 from schakel.logs import tell_held_back
 from schemas.exceptions import TransientError
+from schemas.pseudonym import mask_bsn
 from schemas.settings import AdapterSettings, WebhookSettings
 
 DEFAULT_BATCH = 1000
@@ -119,7 +120,8 @@ def run(args: argparse.Namespace, settings: AdapterSettings) -> int:
             return serve_webhook(args, settings)
         if not args.spec and args.name != "outbox":
             print(
-                f"schakel: adapter {args.name} needs a SPEC (file(s) or directory)", file=sys.stderr
+                mask_bsn(f"schakel: adapter {args.name} needs a SPEC (file(s) or directory)"),
+                file=sys.stderr,
             )
             return 2
         return _run(args, settings)
@@ -152,9 +154,11 @@ def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
             stats = runner.run_once()
             if resumed and stats.read == 0:
                 print(
-                    f"{args.name}: nothing new since the saved checkpoint "
-                    f"{runner.checkpoint.path}; every record was read before (a fresh "
-                    "--instance reads everything again)",
+                    mask_bsn(  # an --instance, so the checkpoint's name, may hold a BSN
+                        f"{args.name}: nothing new since the saved checkpoint "
+                        f"{runner.checkpoint.path}; every record was read before (a fresh "
+                        "--instance reads everything again)"
+                    ),
                     file=sys.stderr,
                 )
         else:
@@ -239,7 +243,7 @@ def main_publish(args: argparse.Namespace, settings: AdapterSettings) -> int:
     print_stats("publish", stats)
     if stats.rejected:
         print(
-            f"publish: {stats.rejected} line(s) rejected; see {runner.quarantine.path}",
+            mask_bsn(f"publish: {stats.rejected} line(s) rejected; see {runner.quarantine.path}"),
             file=sys.stderr,
         )
     return 0 if stats.rejected == 0 else 3

@@ -6,7 +6,10 @@ workers could not decode or accept: the original bytes) and ``schakel.deadletter
 letter is shown by its id (``ce_id``, :mod:`schemas.binding`: deterministic, so the copies of
 one dead letter share it), kind, stage, reason and source location (topic/partition/offset,
 or the adapter's file/line/element path) with at most the size and a SHA-256 prefix of the
-value: never its content, never a BSN.
+value: never its content, never a BSN (every text shown — stage, reason, location, message —
+is masked, :func:`~schemas.pseudonym.mask_bsn`, since any producer may write to a dead-letter
+topic; the id is shown as written, a digest for every dead letter Schakel writes, so that it
+can be given to ``show`` and ``replay``).
 
 ``replay`` re-processes after the cause was fixed — ``replay ID`` only that dead letter (an
 unknown id: exit 2, as ``show``), ``replay`` every one not replayed before (``list`` takes no
@@ -235,9 +238,9 @@ def _streams(record: Any) -> DeadLetter:
     return DeadLetter(
         id=ident,
         kind="streams",
-        stage=_text(headers, HEADER_STAGE),
-        reason=_text(headers, HEADER_ERROR_CLASS),
-        location=f"{topic or '?'}/{shown[0]}/{shown[1]}",
+        stage=mask_bsn(_text(headers, HEADER_STAGE)),
+        reason=mask_bsn(_text(headers, HEADER_ERROR_CLASS)),
+        location=mask_bsn(f"{topic or '?'}/{shown[0]}/{shown[1]}"),
         size=len(value),
         digest=hashlib.sha256(value).hexdigest()[:16],
         message=mask_bsn(_text(headers, HEADER_ERROR_MESSAGE)),
@@ -274,8 +277,8 @@ def _adapters(record: Any, deserializer: RecordDeserializer) -> DeadLetter:
     return DeadLetter(
         id=_text(headers, HEADER_CE_ID) or content_id("nl.schakel.intern.quarantaine", identity),
         kind="adapters",
-        stage=f"adapter:{entry.get('adapter', '?')}",
-        reason=str(entry.get("reden", "?")),
+        stage=mask_bsn(f"adapter:{entry.get('adapter', '?')}"),
+        reason=mask_bsn(str(entry.get("reden", "?"))),
         location=mask_bsn(str(entry.get("locatie", "?"))),
         size=len(record.value or b""),
         digest=str(entry.get("record_sha256") or "")[:16],

@@ -34,3 +34,10 @@ def test_an_adapter_error_on_stderr_masks_a_bsn(
     err = capsys.readouterr().err
     assert BSN not in err
     assert "cannot list /data/iwmo/client_*********" in err
+
+
+def test_an_adapter_name_on_stderr_masks_a_bsn(capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(serve=False, name=f"client_{BSN}", spec="")
+    assert adapter_cmd.run(args, settings=None) == 2  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert BSN not in err and "adapter client_********* needs a SPEC" in err
