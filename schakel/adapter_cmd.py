@@ -19,6 +19,7 @@ from adapters.runner import Runner, RunStats
 from schakel import wiring
 from schakel.cli import EXIT_TEMPFAIL, one_line
 from schakel.logs import tell_held_back
+from schakel.replay_args import input_problem
 from schemas.exceptions import TransientError
 from schemas.pseudonym import mask_bsn
 from schemas.settings import AdapterSettings, WebhookSettings
@@ -216,6 +217,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main_publish(args: argparse.Namespace, settings: AdapterSettings) -> int:
+    """``schakel publish FILE…``. A path that does not exist or is a directory is bad
+    arguments: one line (masked), exit 2, before anything is connected to or written — not a
+    quarantined ``unreadable`` record (exit 3), which stays for a file that cannot be opened
+    once the run has begun."""
+    problem = input_problem([("publish", ",".join(args.files))])
+    if problem:
+        print(f"schakel publish: {mask_bsn(problem)}", file=sys.stderr)
+        return 2
     try:
         bootstrap = wiring.reachable(wiring.bootstrap(settings))
         runner = build_runner(

@@ -80,3 +80,21 @@ def test_rows_inserted_in_a_re_export_are_all_read(
     messages = events_of(adapter_settings.kafka_bootstrap or "", topic, source)
     assert len({m.record["id"] for m in messages}) == 220  # every row, the 200 known ones once
     assert len(messages) == 420  # 200 + 220 copies; the repeated 200 are duplicates downstream
+
+
+def test_publish_refuses_a_missing_file_before_it_writes_anything(
+    adapter_settings: Settings, tmp_path: Path
+) -> None:
+    """Review C item 5: a mistyped path was exit 3 with an ``unreadable`` quarantine entry and
+    dead letter; it is bad arguments (exit 2, as ``replay``), and nothing is written."""
+    good = tmp_path / "events.jsonl"
+    good.write_text("")
+    result = run_cli(
+        "publish", str(good), str(tmp_path / "nope.jsonl"), env=cli_env(adapter_settings)
+    )
+    assert result.returncode == 2, result.stdout + result.stderr[-2000:]
+    assert result.stderr.strip() == (
+        f"schakel publish: FILE: {tmp_path / 'nope.jsonl'}: no such file or directory"
+    )
+    assert not (adapter_settings.data_dir / "quarantaine").exists()
+    assert not (adapter_settings.data_dir / "checkpoints").exists()
