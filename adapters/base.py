@@ -103,9 +103,10 @@ class SourceObserver:
         """A file is read again from the start because its consumed part changed (``cause``:
         ``changed``, ``shrunk``, ``no-digest``; see :func:`adapters.lines.resume`)."""
 
-    def line_incomplete(self) -> None:
-        """A file ends with a line without its newline that this run held back (continuous
-        mode, the file still changing): it is read by a later run."""
+    def line_incomplete(self, file: str) -> None:
+        """``file`` ends with a line without its newline that this run held back (continuous
+        mode and ``schakel publish``: the file may still be being written): it is read by a
+        later run."""
 
     def taken(self, record: Record) -> bool:
         """Whether the runner took the event of ``record`` — the record the source yielded
@@ -141,7 +142,8 @@ class Source(ABC):
     watching: bool = False
     """Whether a file may still be being written while it is read, so that a last line without
     its newline waits (:class:`adapters.lines.Settle`): set by the runner in continuous mode
-    (:meth:`~adapters.runner.Runner.run_forever`), and by ``schakel publish``. ``False`` in a
+    (:meth:`~adapters.runner.Runner.run_forever`), and by ``schakel publish`` (which polls a
+    second time if a line was held back; :meth:`~adapters.runner.Runner.held_back`). ``False`` in a
     one-shot run (``schakel adapter --once``, replay), which reads the files as they are."""
 
     @abstractmethod

@@ -2,9 +2,9 @@
 any catalogue event in structured mode, one per line.
 
 Files are streamed through the one line reader (:mod:`adapters.lines`): a last line without its
-newline is read by a one-shot run and, in continuous mode (and ``schakel publish``), once the
-file is unchanged since the poll that held it back (:class:`adapters.lines.Settle`); the cursor
-per file is
+newline is read by a one-shot run and, in continuous mode (and ``schakel publish``, which polls
+twice, ``--settle`` apart), once the file is unchanged since the poll that held it back
+(:class:`adapters.lines.Settle`); the cursor per file is
 the position after the last consumed line with the SHA-256 of everything before it, so a file
 rewritten in place is read again from the start instead of on from a stale offset.
 Each line is parsed by :func:`json_object`, which turns every parser failure into a rejection.

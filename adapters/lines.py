@@ -12,7 +12,9 @@ file is complete (``final``, decided per file by :class:`Settle`):
   is not returned, the position stays
   before it, and :attr:`Lines.incomplete` says how many bytes it had — the next poll reads it once
   its newline has arrived, or once the file has not changed (size and modification time) since
-  the poll that held it back: a writer that finished without a final newline.
+  the poll that held it back: a writer that finished without a final newline. That memory is
+  the :class:`Settle` of the source, so it lasts as long as the source: ``schakel publish``
+  polls a second time within its run (``--settle``, :func:`schakel.adapter_cmd.main_publish`).
 
 A line longer than ``max_bytes`` is returned cut at ``max_bytes + 1`` bytes with ``too_long`` set;
 the rest of it is skipped without being held in memory and does not count as a line of its own.
@@ -286,7 +288,7 @@ def report_incomplete(source: Source, file: str, size: int) -> None:
     log.warning(
         "adapter.line_incomplete", extra={"adapter": source.name, "file": file, "bytes": size}
     )
-    source.observer.line_incomplete()
+    source.observer.line_incomplete(file)
 
 
 def grown(line: int) -> Rejection:

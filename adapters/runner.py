@@ -94,7 +94,8 @@ class _Observer(SourceObserver):
         self._metrics = metrics
         self._adapter = adapter
         self._accepts = accepts
-        self.incomplete = 0
+        self.incomplete: list[str] = []
+        """The files whose last line the current run held back (:meth:`line_incomplete`)."""
         self.last_taken: Record | None = None
         """The last record whose event was queued for publishing."""
 
@@ -107,8 +108,8 @@ class _Observer(SourceObserver):
     def file_reread(self, cause: str) -> None:
         self._metrics.files_reread.labels(self._adapter, cause).inc()
 
-    def line_incomplete(self) -> None:
-        self.incomplete += 1
+    def line_incomplete(self, file: str) -> None:
+        self.incomplete.append(file)
 
 
 def plain(value: Any) -> Any:
@@ -328,7 +329,7 @@ class Runner:
         cursor: Cursor | None = None
         uncommitted = 0
         lag = self.metrics.lag.labels(self.source.name)
-        self._observer.incomplete = 0
+        self._observer.incomplete = []
         failure: AdapterError | None = None
         try:
             records = iter(self.source.records(self.checkpoint.load()))
@@ -355,7 +356,7 @@ class Runner:
             raise
         if failure is not None:
             raise failure
-        self.metrics.incomplete_lines.labels(self.source.name).set(self._observer.incomplete)
+        self.metrics.incomplete_lines.labels(self.source.name).set(len(self.held_back))
         log.info(
             "adapter.run_done",
             extra={
@@ -366,6 +367,14 @@ class Runner:
             },
         )
         return stats
+
+    @property
+    def held_back(self) -> list[str]:
+        """The files whose last line, without its newline, the last :meth:`run_once` held back
+        because the file may still be being written (:attr:`~adapters.base.Source.watching`;
+        :class:`adapters.lines.Settle`): not read yet, the checkpoint before it. Empty after
+        a one-shot run, which reads every line."""
+        return list(self._observer.incomplete)
 
     def run_forever(self, interval: float, stop: threading.Event) -> RunStats:
         """Continuous mode: :meth:`run_once`, then wait ``interval`` seconds, until ``stop``.

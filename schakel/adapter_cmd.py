@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import threading
+import time
 
 from prometheus_client import start_http_server
 
@@ -17,12 +19,17 @@ from adapters.quarantine import Quarantine
 from adapters.registry import open_source
 from adapters.runner import Runner, RunStats
 from schakel import wiring
-from schakel.cli import EXIT_TEMPFAIL, one_line
+from schakel.cli import EXIT_TEMPFAIL, EXIT_UNFINISHED, one_line
 from schakel.logs import tell_held_back
+from schakel.replay_args import input_problem
 from schemas.exceptions import TransientError
+from schemas.pseudonym import mask_bsn
 from schemas.settings import AdapterSettings, WebhookSettings
 
 DEFAULT_BATCH = 1000
+DEFAULT_SETTLE_S = 1.0
+"""``schakel publish --settle``: how long a file whose last line was held back must stay
+unchanged to count as finished (:func:`main_publish`)."""
 
 
 def build_runner(
@@ -119,7 +126,8 @@ def run(args: argparse.Namespace, settings: AdapterSettings) -> int:
             return serve_webhook(args, settings)
         if not args.spec and args.name != "outbox":
             print(
-                f"schakel: adapter {args.name} needs a SPEC (file(s) or directory)", file=sys.stderr
+                mask_bsn(f"schakel: adapter {args.name} needs a SPEC (file(s) or directory)"),
+                file=sys.stderr,
             )
             return 2
         return _run(args, settings)
@@ -152,9 +160,11 @@ def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
             stats = runner.run_once()
             if resumed and stats.read == 0:
                 print(
-                    f"{args.name}: nothing new since the saved checkpoint "
-                    f"{runner.checkpoint.path}; every record was read before (a fresh "
-                    "--instance reads everything again)",
+                    mask_bsn(  # an --instance, so the checkpoint's name, may hold a BSN
+                        f"{args.name}: nothing new since the saved checkpoint "
+                        f"{runner.checkpoint.path}; every record was read before (a fresh "
+                        "--instance reads everything again)"
+                    ),
                     file=sys.stderr,
                 )
         else:
@@ -211,7 +221,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="--serve: port (default SCHAKEL_WEBHOOK_PORT)")
 
 
+def _settle_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (math.isfinite(value) and 0 <= value <= 3600):
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds from 0 to 3600, not {text!r}"
+        )
+    return value
+
+
+def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+")
+    parser.add_argument("--instance", default=None, help="checkpoint name (default: publish)")
+    parser.add_argument(
+        "--settle",
+        type=_settle_seconds,
+        default=DEFAULT_SETTLE_S,
+        metavar="SECONDS",
+        help="a file whose last line has no newline is read again after this long: unchanged, "
+        "its last line is published (the writer finished without a newline); changed, it is "
+        f"still being written and waits for the next run, exit {EXIT_UNFINISHED} "
+        f"(default {DEFAULT_SETTLE_S:g})",
+    )
+
+
 def main_publish(args: argparse.Namespace, settings: AdapterSettings) -> int:
+    """``schakel publish FILE…``. A path that does not exist or is a directory is bad
+    arguments: one line (masked), exit 2, before anything is connected to or written — not a
+    quarantined ``unreadable`` record (exit 3), which stays for a file that cannot be opened
+    once the run has begun.
+
+    The files may still be being written by another process (issue 11 item 2), so a last line
+    without its newline is not read at once (:attr:`~adapters.base.Source.watching`). If a
+    run held one back, publish waits ``--settle`` seconds and runs once more with the same
+    source, whose :class:`~adapters.lines.Settle` remembers the file as it was: a file
+    unchanged since (size and modification time) is finished, and its last line is published
+    (the writer ended without a newline); a file that changed meanwhile is still being
+    written: its line is not read (never half), the checkpoint stays before it, and each such
+    file is named on stderr, exit :data:`~schakel.cli.EXIT_UNFINISHED` — also when lines
+    were rejected (exit 3 otherwise), which stderr says too. A writer that pauses in the
+    middle of a line for longer than ``--settle`` cannot be told from one that finished."""
+    problem = input_problem([("publish", ",".join(args.files))])
+    if problem:
+        print(f"schakel publish: {mask_bsn(problem)}", file=sys.stderr)
+        return 2
     try:
         bootstrap = wiring.reachable(wiring.bootstrap(settings))
         runner = build_runner(
@@ -222,12 +278,13 @@ def main_publish(args: argparse.Namespace, settings: AdapterSettings) -> int:
             dedupe_in_run=True,
             instance=args.instance,
         )
-        # JSON lines handed to publish may still be being written by another process (issue
-        # 11 item 2): a last line without its newline waits for the next run, as in
-        # continuous mode, instead of being read half-written
-        runner.source.watching = True
+        runner.source.watching = True  # the files may still be being written (docstring)
         try:
             stats = runner.run_once()
+            if runner.held_back:  # finished without a newline, or still being written?
+                time.sleep(args.settle)
+                stats.add(runner.run_once())
+            held = runner.held_back
         finally:
             runner.publisher.close()
             runner.close()
@@ -239,7 +296,18 @@ def main_publish(args: argparse.Namespace, settings: AdapterSettings) -> int:
     print_stats("publish", stats)
     if stats.rejected:
         print(
-            f"publish: {stats.rejected} line(s) rejected; see {runner.quarantine.path}",
+            mask_bsn(f"publish: {stats.rejected} line(s) rejected; see {runner.quarantine.path}"),
             file=sys.stderr,
         )
+    for file in held:
+        print(
+            mask_bsn(
+                f"publish: {file}: its last line was not published: the file was still being "
+                f"written (it changed within {args.settle:g} s); run publish again once it is "
+                "complete"
+            ),
+            file=sys.stderr,
+        )
+    if held:
+        return EXIT_UNFINISHED
     return 0 if stats.rejected == 0 else 3

@@ -38,6 +38,10 @@ EXIT_CONFIG = 2
 EXIT_TEMPFAIL = 75
 """EX_TEMPFAIL (sysexits.h): an outage of the broker or schema registry outlasted the
 retries (a transient error): run again later; nothing after the last checkpoint was lost."""
+EXIT_UNFINISHED = 4
+"""``schakel publish``: not everything was published — a file's last line was still being
+written (it changed during the settle time) and waits, unread, for the next run: run publish
+again once the file is complete."""
 _MAX_MESSAGE = 500
 SETTINGS_OF: dict[str, type[CommonSettings]] = {
     "worker": WorkerSettings,
@@ -220,8 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_adapter)
 
     p = sub.add_parser("publish", help="publish CloudEvents JSON lines (generic adapter)")
-    p.add_argument("files", nargs="+")
-    p.add_argument("--instance", default=None, help="checkpoint name (default: publish)")
+    adapter_cmd.add_publish_arguments(p)
     p.set_defaults(func=_cmd_publish)
 
     from schakel import replay, worker_cmd

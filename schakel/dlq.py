@@ -6,9 +6,14 @@ workers could not decode or accept: the original bytes) and ``schakel.deadletter
 letter is shown by its id (``ce_id``, :mod:`schemas.binding`: deterministic, so the copies of
 one dead letter share it), kind, stage, reason and source location (topic/partition/offset,
 or the adapter's file/line/element path) with at most the size and a SHA-256 prefix of the
-value: never its content, never a BSN.
+value: never its content, never a BSN (every text shown — stage, reason, location, message —
+is masked, :func:`~schemas.pseudonym.mask_bsn`, since any producer may write to a dead-letter
+topic; the id is shown as written, a digest for every dead letter Schakel writes, so that it
+can be given to ``show`` and ``replay``).
 
-``replay`` re-processes after the cause was fixed:
+``replay`` re-processes after the cause was fixed — ``replay ID`` only that dead letter (an
+unknown id: exit 2, as ``show``), ``replay`` every one not replayed before (``list`` takes no
+ID: exit 2):
 
 - a streams dead letter: its original key, value and headers are re-published to the topic
   it came from (``schakel.bron.topic``) with its original Kafka timestamp
@@ -45,9 +50,11 @@ Kafka takes: :func:`schemas.binding.deadletter_record`, header ``schakel.bron.we
 with the value's size) is listed and shown as such, with the location to read the original
 from while the source topic's retention keeps it; ``replay`` never re-publishes it (an empty
 value is not the record): it names it and that location on stderr, one line each, and counts
-it as ``without value``. Exit codes: 0 done, 2 an unknown id, a replay state file of an
-earlier version that is not a JSON list of ids, or ``replay`` without
-``schakel.deadletter.herhaald`` (:class:`DlqError`).
+it as ``without value``. Exit codes: 0 done, 2 an unknown id (``show``, ``replay``), an ID
+given to ``list``, a replay state file of an earlier version that is not a JSON list of ids,
+``replay`` without ``schakel.deadletter.herhaald`` (:class:`DlqError`), or a namespace without
+its dead-letter topics (:class:`~schakel.topics.MissingTopics`, for every action: a mistyped
+namespace is not shown as one without dead letters).
 """
 
 from __future__ import annotations
@@ -57,7 +64,7 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +73,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schakel import wiring
+from schakel.topics import require_topics
 from schemas import kafka_client
 from schemas.binding import (
     content_id,
@@ -230,9 +238,9 @@ def _streams(record: Any) -> DeadLetter:
     return DeadLetter(
         id=ident,
         kind="streams",
-        stage=_text(headers, HEADER_STAGE),
-        reason=_text(headers, HEADER_ERROR_CLASS),
-        location=f"{topic or '?'}/{shown[0]}/{shown[1]}",
+        stage=mask_bsn(_text(headers, HEADER_STAGE)),
+        reason=mask_bsn(_text(headers, HEADER_ERROR_CLASS)),
+        location=mask_bsn(f"{topic or '?'}/{shown[0]}/{shown[1]}"),
         size=len(value),
         digest=hashlib.sha256(value).hexdigest()[:16],
         message=mask_bsn(_text(headers, HEADER_ERROR_MESSAGE)),
@@ -269,8 +277,8 @@ def _adapters(record: Any, deserializer: RecordDeserializer) -> DeadLetter:
     return DeadLetter(
         id=_text(headers, HEADER_CE_ID) or content_id("nl.schakel.intern.quarantaine", identity),
         kind="adapters",
-        stage=f"adapter:{entry.get('adapter', '?')}",
-        reason=str(entry.get("reden", "?")),
+        stage=mask_bsn(f"adapter:{entry.get('adapter', '?')}"),
+        reason=mask_bsn(str(entry.get("reden", "?"))),
         location=mask_bsn(str(entry.get("locatie", "?"))),
         size=len(record.value or b""),
         digest=str(entry.get("record_sha256") or "")[:16],
@@ -281,9 +289,17 @@ def _adapters(record: Any, deserializer: RecordDeserializer) -> DeadLetter:
 def dead_letters(settings: CommonSettings, bootstrap: str) -> list[DeadLetter]:
     """Every dead letter of the namespace, one per id (copies of one dead letter merged), in
     topic order. Raises :class:`~schakel.wiring.BrokerUnreachable` if Kafka does not answer
-    (:func:`~schakel.wiring.reachable`)."""
+    (:func:`~schakel.wiring.reachable`), and :class:`~schakel.topics.MissingTopics` if a
+    dead-letter topic does not exist in the namespace: a mistyped ``SCHAKEL_NAMESPACE`` is
+    not told as a namespace without dead letters."""
     wiring.reachable(bootstrap)
     wire: Wire = settings.wire()
+    require_topics(
+        bootstrap,
+        wire,
+        [wire.deadletter_streams, wire.deadletter_adapters],
+        consequence="no dead letter was read",
+    )
     deserializer = RecordDeserializer(wiring.registry(settings))
     found: dict[str, DeadLetter] = {}
     for record in _read(bootstrap, wire.deadletter_streams) or ():
@@ -337,13 +353,15 @@ def _load_replayed(path: Path) -> set[str]:
 
 
 def replay(
-    settings: CommonSettings, bootstrap: str
+    settings: CommonSettings, bootstrap: str, letters: Sequence[DeadLetter] | None = None
 ) -> tuple[int, int, list[DeadLetter], list[DeadLetter]]:
-    """Re-publish the streams dead letters not replayed before; return (re-published, already
-    replayed, adapter dead letters to re-read at the source, streams dead letters written
-    without the original's value: not re-published, each named on stderr with where the
-    original is)."""
-    letters = dead_letters(settings, bootstrap)
+    """Re-publish those of ``letters`` (default: every dead letter of the namespace,
+    :func:`dead_letters`) that are streams dead letters not replayed before; return
+    (re-published, already replayed, adapter dead letters to re-read at the source, streams
+    dead letters written without the original's value: not re-published, each named on stderr
+    with where the original is)."""
+    if letters is None:
+        letters = dead_letters(settings, bootstrap)
     done, recordable = replayed(settings, bootstrap)
     todo = [d for d in letters if d.kind == "streams" and d.id not in done]
     for letter in [d for d in todo if not d.topic]:  # written there by another producer
@@ -431,37 +449,33 @@ def _partition(producer: KafkaProducer, letter: DeadLetter) -> int | None:
 
 
 def run(args: argparse.Namespace, settings: CommonSettings) -> int:
+    """``list`` (no ID: exit 2), ``show ID`` (an unknown id: exit 2), ``replay [ID]`` (only
+    that dead letter, an unknown id: exit 2; without ID every one not replayed before)."""
+    if args.action == "list" and args.id is not None:
+        print(
+            "schakel dlq list: takes no ID (it lists every dead letter); `dlq show ID` shows one",
+            file=sys.stderr,
+        )
+        return 2
+    if args.action == "show" and not args.id:
+        print("schakel dlq show: give the ID of a dead letter (see `dlq list`)", file=sys.stderr)
+        return 2
     bootstrap = wiring.bootstrap(settings)
+    letters = dead_letters(settings, bootstrap)
     if args.action == "list":
-        letters = dead_letters(settings, bootstrap)
         for letter in letters:
             print(letter.line())
         print(f"dlq: {len(letters)} dead letter(s)", file=sys.stderr)
         return 0
+    if args.id is not None:
+        letters = [d for d in letters if d.id == args.id]
+        if not letters:
+            print(f"schakel dlq {args.action}: no dead letter with this id", file=sys.stderr)
+            return 2
     if args.action == "show":
-        if not args.id:
-            print(
-                "schakel dlq show: give the ID of a dead letter (see `dlq list`)", file=sys.stderr
-            )
-            return 2
-        match = [d for d in dead_letters(settings, bootstrap) if d.id == args.id]
-        if not match:
-            print("schakel dlq show: no dead letter with this id", file=sys.stderr)
-            return 2
-        d = match[0]
-        for name, value in (
-            ("id", d.id),
-            ("kind", d.kind),
-            ("stage", d.stage),
-            ("reason", d.reason),
-            ("message", d.message),
-            ("location", d.location),
-            ("value", d.shown_value()),
-            ("replayed", "yes" if d.id in replayed(settings, bootstrap)[0] else "no"),
-        ):
-            print(f"{name:9} {value}")
+        _show(letters[0], settings, bootstrap)
         return 0
-    sent, skipped, adapters, omitted = replay(settings, bootstrap)
+    sent, skipped, adapters, omitted = replay(settings, bootstrap, letters)
     for letter in adapters:
         print(f"re-read at the source: {letter.stage} {letter.location} ({letter.reason})")
     print(
@@ -472,6 +486,26 @@ def run(args: argparse.Namespace, settings: CommonSettings) -> int:
     return 0
 
 
+def _show(d: DeadLetter, settings: CommonSettings, bootstrap: str) -> None:
+    """``dlq show``'s lines for ``d``."""
+    for name, value in (
+        ("id", d.id),
+        ("kind", d.kind),
+        ("stage", d.stage),
+        ("reason", d.reason),
+        ("message", d.message),
+        ("location", d.location),
+        ("value", d.shown_value()),
+        ("replayed", "yes" if d.id in replayed(settings, bootstrap)[0] else "no"),
+    ):
+        print(f"{name:9} {value}")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["list", "show", "replay"])
-    parser.add_argument("id", nargs="?", help="for show: the dead letter's id (from list)")
+    parser.add_argument(
+        "id",
+        nargs="?",
+        help="the dead letter's id (from list): show: required; replay: only this dead letter "
+        "(default: every one not replayed before); list: not given",
+    )

@@ -39,6 +39,7 @@ from schemas import kafka_client
 from schemas.binding import component_source, record_headers
 from schemas.exceptions import PermanentError, SettingsError
 from schemas.models import parse_date
+from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import Settings, WorkerSettings, child_environment, local_url
 from schemas.wire import DEFAULT_WIRE, KLOK_SCHEMA, Wire
@@ -284,8 +285,9 @@ def replay(
     from streams.readmodel import ReadModel
 
     def report(location: Location, reason: str, message: str) -> None:
-        # called once per rejected line, as its quarantine line is written (RejectHook)
-        print(f"{location}: {reason}: {message}", file=sys.stderr)
+        # called once per rejected line, as its quarantine line is written (RejectHook); the
+        # location's file name may hold a BSN (``burger-<bsn>.jsonl``)
+        print(mask_bsn(f"{location}: {reason}: {message}"), file=sys.stderr)
 
     with (
         tempfile.TemporaryDirectory(prefix="schakel-replay-") as tmp,
@@ -392,7 +394,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.jobs != 1 and not args.batch:
         problem = problem or "--jobs needs --batch"
     if problem:
-        print(f"schakel replay: {problem}", file=sys.stderr)
+        print(f"schakel replay: {mask_bsn(problem)}", file=sys.stderr)  # a path may hold a BSN
         return 2
     from streams.rules import load_rules
 

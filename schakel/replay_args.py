@@ -1,5 +1,7 @@
-"""The inputs of ``schakel replay``, checked before anything starts: each problem is one line
-for the operator and exit code 2 (``docs/operations.md``, exit codes)."""
+"""The inputs of ``schakel replay`` (and the files of ``schakel publish``), checked before
+anything starts: each problem is one line for the operator and exit code 2
+(``docs/operations.md``, exit codes). The line holds the path as given: its caller masks it
+(:func:`schemas.pseudonym.mask_bsn`)."""
 
 from __future__ import annotations
 

@@ -22,10 +22,12 @@ def test_a_run_that_skips_everything_says_so(fresh_broker: EmbeddedBroker, tmp_p
             "SCHAKEL_PROFILE": "embedded",
         }
     )
-    first = run_cli("adapter", "wijkteam", EVENTS, "--once", env=env)
+    instance = ["--instance", "wijkteam-999990019"]  # a BSN in the checkpoint's name: masked
+    first = run_cli("adapter", "wijkteam", EVENTS, "--once", *instance, env=env)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "nothing new since the saved checkpoint" not in first.stderr
-    second = run_cli("adapter", "wijkteam", EVENTS, "--once", env=env)
+    second = run_cli("adapter", "wijkteam", EVENTS, "--once", *instance, env=env)
     assert second.returncode == 0, second.stderr[-2000:]
     assert "wijkteam: nothing new since the saved checkpoint" in second.stderr
+    assert "wijkteam-*********.json" in second.stderr and "999990019" not in second.stderr
     assert "read 0, published 0" in second.stdout

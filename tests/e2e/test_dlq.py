@@ -262,7 +262,8 @@ def test_a_replay_without_the_topic_that_records_it_sends_nothing_and_says_so(
         bootstrap = broker.bootstrap
         topic = WIRE.topic_for("nl.wijkteams.casussen.geopend")
         admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-        admin.create_topics([NewTopic(name, 1, 1) for name in (topic, WIRE.deadletter_streams)])
+        earlier = (topic, WIRE.deadletter_streams, WIRE.deadletter_adapters)
+        admin.create_topics([NewTopic(name, 1, 1) for name in earlier])
         admin.close()
         write_dead_letter(
             bootstrap, key=b"k", value=b"an event", topic=topic, partition=0, offset=3
@@ -281,3 +282,45 @@ def test_a_replay_without_the_topic_that_records_it_sends_nothing_and_says_so(
         assert replayed.returncode == 0, replayed.stderr[-2000:]
         assert "dlq replay: 1 re-published, 0 already replayed" in replayed.stdout
         assert [r.value for r in consume(bootstrap, topic)] == [b"an event"]
+
+
+def test_replay_id_re_publishes_only_that_dead_letter(
+    fresh_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """``dlq replay ID`` re-publishes that dead letter only (review C item 3: it re-published
+    every one); an unknown id is exit 2, as for ``show``; ``list`` takes no ID (it ignored
+    one); ``replay`` without ID then sends the rest."""
+    bootstrap = fresh_broker.bootstrap
+    topic = WIRE.topic_for("nl.wijkteams.casussen.geopend")
+    for offset in (5, 6):
+        write_dead_letter(
+            bootstrap, key=b"k", value=b"event %d" % offset, topic=topic, partition=0, offset=offset
+        )
+    env = cli_env(tmp_path / "cli", bootstrap)
+    listed = run_cli("dlq", "list", env=env)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    ids = {}  # source offset -> dead letter id
+    for line in listed.stdout.splitlines():
+        found = re.search(rf"{re.escape(topic)}/0/(\d+)", line)
+        assert found, line
+        ids[found[1]] = line.split()[0]
+    assert sorted(ids) == ["5", "6"]
+
+    only = run_cli("dlq", "replay", ids["6"], env=env)
+    assert only.returncode == 0, only.stderr[-2000:]
+    assert "dlq replay: 1 re-published, 0 already replayed" in only.stdout
+    assert [r.value for r in consume(bootstrap, topic)] == [b"event 6"]
+    shown = run_cli("dlq", "show", ids["5"], env=env)
+    assert re.search(r"^replayed\s+no$", shown.stdout, re.MULTILINE), shown.stdout
+
+    for wrong in (["replay", "0" * 32], ["list", ids["5"]]):
+        refused = run_cli("dlq", *wrong, env=env)
+        assert refused.returncode == 2, refused.stdout + refused.stderr[-2000:]
+        (line,) = refused.stderr.strip().splitlines()
+        assert line.startswith(f"schakel dlq {wrong[0]}: ") and refused.stdout == ""
+    assert [r.value for r in consume(bootstrap, topic)] == [b"event 6"]
+
+    rest = run_cli("dlq", "replay", env=env)
+    assert rest.returncode == 0, rest.stderr[-2000:]
+    assert "dlq replay: 1 re-published, 1 already replayed" in rest.stdout
+    assert sorted(r.value for r in consume(bootstrap, topic)) == [b"event 5", b"event 6"]

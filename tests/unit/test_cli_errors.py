@@ -5,13 +5,14 @@ lines and the quarantine do (:func:`schemas.pseudonym.mask_bsn`)."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters.exceptions import AdapterError
 from schakel import adapter_cmd
-from schakel.cli import one_line
+from schakel.cli import main, one_line
 
 BSN = "999990019"
 
@@ -34,3 +35,43 @@ def test_an_adapter_error_on_stderr_masks_a_bsn(
     err = capsys.readouterr().err
     assert BSN not in err
     assert "cannot list /data/iwmo/client_*********" in err
+
+
+def test_an_adapter_name_on_stderr_masks_a_bsn(capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(serve=False, name=f"client_{BSN}", spec="")
+    assert adapter_cmd.run(args, settings=None) == 2  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert BSN not in err and "adapter client_********* needs a SPEC" in err
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory"])
+def test_publish_refuses_a_missing_path_or_a_directory_before_it_starts(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    kind: str,
+) -> None:
+    """Bad arguments, exit 2, one masked line, nothing written and no broker asked (review C
+    item 5: exit 3 and an ``unreadable`` dead letter; the broker here does not exist, so asking
+    it would be exit 75)."""
+    path = tmp_path / f"burger-{BSN}.jsonl"
+    if kind == "directory":
+        path.mkdir()
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "unit-test-key")
+    monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    monkeypatch.setenv("SCHAKEL_DATA_DIR", str(tmp_path / "var"))
+    assert main(["publish", str(path)]) == 2
+    out, err = capsys.readouterr()
+    (line,) = err.splitlines()
+    assert not out and BSN not in err
+    assert line.startswith("schakel publish: FILE: ") and "burger-*********.jsonl: " in line
+    assert ("no such file" if kind == "missing" else "is a directory") in line
+    assert not (tmp_path / "var").exists()
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "soon", "3601"])
+def test_publish_settle_must_be_seconds(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["publish", "events.jsonl", "--settle", value])
+    assert stopped.value.code == 2
+    assert "--settle: must be a number of seconds from 0 to 3600" in capsys.readouterr().err

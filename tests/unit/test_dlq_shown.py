@@ -6,9 +6,11 @@ the CLI end to end: tests/e2e/test_dlq.py."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from schakel.dlq import _streams, sendable
 from schemas.binding import original_headers, record_bytes
-from schemas.wire import HEADER_STAGE
+from schemas.wire import HEADER_ERROR_CLASS, HEADER_SOURCE_TOPIC, HEADER_STAGE
 from tests.unit.streams.test_api_deadletters import BSN, KEY, ORIGINAL, VALUE, dead_letter
 
 LOCATION = "schakel.wmo.events/0/7"
@@ -57,3 +59,18 @@ def test_a_withheld_dead_letter_says_why_not_that_it_was_too_large() -> None:
     assert "did not fit" not in text and LOCATION in text
     assert "withheld" in found.line() and BSN not in found.line()
     assert not _streams(dead_letter(7, 100)).withheld
+
+
+def test_what_another_producer_wrote_is_shown_masked() -> None:
+    """Any producer may write to the dead-letter topic: a BSN in its stage, reason or source
+    topic header is not printed by ``dlq list`` / ``show`` (review C item 4)."""
+    headers = [
+        (HEADER_STAGE, f"stage-{BSN}".encode()),
+        (HEADER_ERROR_CLASS, f"Fout{BSN}".encode()),
+        (HEADER_SOURCE_TOPIC, f"burger-{BSN}".encode()),
+    ]
+    record = SimpleNamespace(key=None, value=b"x", headers=headers, timestamp=1)
+    found = _streams(record)
+    for text in (found.line(), found.stage, found.reason, found.location, found.shown_value()):
+        assert BSN not in text
+    assert found.topic == f"burger-{BSN}"  # where a replay sends it: as written

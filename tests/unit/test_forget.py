@@ -74,6 +74,24 @@ def test_a_file_that_is_not_utf8_is_one_line_naming_file_line_and_byte(
     assert not NINE_DIGITS.search(err)
 
 
+@pytest.mark.parametrize(
+    "content", [b"999990019\ngeen bsn\n", b"999990019\ncaf\xe9\n"], ids=["no-bsn", "not-utf8"]
+)
+def test_a_bsn_in_the_file_name_is_masked(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    forgotten: list[list[str]],
+    content: bytes,
+) -> None:
+    """A file named after the citizen (review C item 4: ``111222333.txt:2: …`` was printed)."""
+    path = tmp_path / "999990020.txt"
+    path.write_bytes(content)
+    code, out, err = run_forget(path, capsys)
+    assert code == 2 and not out and forgotten == []
+    assert err.startswith("schakel forget: *********.txt:2: "), err
+    assert not NINE_DIGITS.search(err)
+
+
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 def test_a_utf8_bom_is_skipped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], forgotten: list[list[str]], newline: str

@@ -15,6 +15,7 @@ from schakel.kafka_cluster import KafkaStartError
 from schakel.replay import ReplayError
 from schakel.sandbox import NamespaceInUse, SandboxError
 from schakel.synth.exceptions import PostgresUnavailable, SynthError
+from schakel.topics import MissingTopics
 from schakel.wiring import NoKafkaError
 from schemas import exceptions as contract
 from schemas.exceptions import PermanentError, SchakelError, TransientError
@@ -58,6 +59,7 @@ PERMANENT = [
     BsnFileError,
     StateDecodeError,
     DlqError,
+    MissingTopics,
 ]
 PACKAGE_ROOTS = [contract.SchakelContractError, AdapterError, StreamsError]
 
