@@ -28,6 +28,9 @@ password replaced by ``***``.
 whose ``event`` carries the CloudEvents extension ``bronsleutel`` (the business key of the
 changed record, no personal data in clear) is a version of that record: the adapter sets its
 ``sequence`` to the outbox id, zero-padded to 20 digits, so the latest committed change wins.
+A key that holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`: a case system that keys
+its records by citizen, ``999990111/aanvraag-1``) is published as its keyed token
+(:func:`published_key`), the same for every version of the record.
 The extension ``operatie`` says what the change was: ``insert`` or ``update`` (a version), or
 ``delete`` — published as ``nl.schakel.bron.verwijderd`` of that key, on the topic of the
 domain of the row's ``type``, ``datum`` = the row's ``data.datum`` (the day of deletion).
@@ -51,6 +54,7 @@ from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import AdapterError, Rejection, SourceUnavailable
 from adapters.jsonlines import json_object
 from adapters.outbox_gaps import LATE_ROWS, NO_GAPS, WatchedGaps
+from schemas.pseudonym import Pseudonymiser, holds_bsn
 from schemas.wire import DOMAINS, VERWIJDERD
 
 log = logging.getLogger("schakel.adapters")
@@ -62,11 +66,36 @@ SEQUENCE_WIDTH = 20
 """Digits of a ``sequence`` made from an outbox id (a bigserial fits in 19)."""
 
 
-def versioned_row(row_id: int, event: dict[str, Any]) -> dict[str, Any]:
+KEY_TOKEN_KIND = "bronsleutel"  # noqa: S105 - a label, not a secret
+"""The ``kind`` of the token of a business key (:meth:`Pseudonymiser.token`)."""
+
+KEY_TOKEN_PREFIX = "bk-"  # noqa: S105 - a label, not a secret
+"""What a published ``bronsleutel`` that is a token starts with."""
+
+
+def published_key(key: object, pseudonymiser: Pseudonymiser) -> object:
+    """What is published of a row's ``bronsleutel``: the key itself, unless it is a string that
+    holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`) — then ``bk-`` and its keyed
+    token (``events.md``: "hash it with the pseudonym key when the source key contains one").
+
+    The token is the same for the same key under the same pseudonym key, so an insert, its
+    updates and its delete still share their ``bronsleutel``; it holds at least four letters
+    a–f, so the check for BSNs takes it for a random token, and it is never the pseudonym of a
+    citizen (the token's input is ``bronsleutel`` + the key). Anything that is not a string is
+    returned as it is, for validation to refuse."""
+    if isinstance(key, str) and holds_bsn(key):
+        return KEY_TOKEN_PREFIX + pseudonymiser.token(KEY_TOKEN_KIND, key)
+    return key
+
+
+def versioned_row(
+    row_id: int, event: dict[str, Any], pseudonymiser: Pseudonymiser
+) -> dict[str, Any]:
     """The event of outbox row ``row_id`` as a record version (see the module docstring):
-    unchanged without ``bronsleutel`` and ``operatie``; otherwise with ``sequence`` = the
-    zero-padded outbox id and, for ``delete``, turned into ``nl.schakel.bron.verwijderd``.
-    Raises :class:`Rejection` naming the extension and the rule."""
+    unchanged without ``bronsleutel`` and ``operatie``; otherwise with the key as published
+    (:func:`published_key`, ``pseudonymiser`` makes the token), ``sequence`` = the zero-padded
+    outbox id and, for ``delete``, turned into ``nl.schakel.bron.verwijderd``. Raises
+    :class:`Rejection` naming the extension and the rule."""
     operatie = event.pop("operatie", None)
     key = event.get("bronsleutel")
     if operatie is not None and operatie not in OPERATIONS:
@@ -81,7 +110,11 @@ def versioned_row(row_id: int, event: dict[str, Any]) -> dict[str, Any]:
                 reason="missing-field",
             )
         return event
-    versioned = {**event, "sequence": str(row_id).zfill(SEQUENCE_WIDTH)}
+    versioned = {
+        **event,
+        "bronsleutel": published_key(key, pseudonymiser),
+        "sequence": str(row_id).zfill(SEQUENCE_WIDTH),
+    }
     if operatie != "delete":
         return versioned
     event_type, data = event.get("type"), event.get("data")
@@ -204,17 +237,20 @@ class OutboxSource(Source):
         self,
         dsn: str,
         *,
+        pseudonymiser: Pseudonymiser,
         batch_size: int = 1000,
         gap_grace_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
-        """``clock`` times the grace period of a gap; ``wall`` (epoch seconds, kept in the
-        cursor across restarts) how long a passed gap is watched
-        (:mod:`adapters.outbox_gaps`)."""
+        """``pseudonymiser`` is the runner's (the same pseudonym key): it makes the token of a
+        ``bronsleutel`` that holds a possible BSN (:func:`published_key`); ``clock`` times the
+        grace period of a gap; ``wall`` (epoch seconds, kept in the cursor across restarts)
+        how long a passed gap is watched (:mod:`adapters.outbox_gaps`)."""
         if not dsn:
             raise AdapterError("outbox: no DSN given (argument or SCHAKEL_OUTBOX_DSN)")
         self._dsn = dsn
+        self._pseudonymiser = pseudonymiser
         self.batch_size = batch_size
         self.gap_grace_s = gap_grace_s
         self._clock = clock
@@ -300,8 +336,8 @@ class OutboxSource(Source):
             error = SourceUnavailable if _outage(exc) else AdapterError
             raise error(f"outbox: reading {TABLE} failed: {type(exc).__name__}") from None
 
-    @staticmethod
     def _record(
+        self,
         row_id: int,
         text: str | None,
         last_id: int | None = None,
@@ -315,7 +351,7 @@ class OutboxSource(Source):
             cursor["gaps"] = watched.cursor()
         raw = text or ""
         try:
-            value = versioned_row(row_id, json_object(raw, "event"))
+            value = versioned_row(row_id, json_object(raw, "event"), self._pseudonymiser)
         except Rejection as exc:
             return Record(location, cursor, digest=digest(raw), rejection=exc)
         return Record(location, cursor, event=value, digest=digest(raw))

@@ -7,8 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.outbox import OutboxSource
+from schemas.pseudonym import Pseudonymiser
 from schemas.wire import VERWIJDERD
-from tests.integration.adapters.conftest import insert_rows
+from tests.integration.adapters.conftest import KEY, insert_rows
+
+PSEUDONYMISER = Pseudonymiser(KEY)
 
 
 def row(event_id: str, datum: str, **extra: Any) -> dict[str, Any]:
@@ -33,7 +36,7 @@ def test_insert_update_delete_rows_are_versions_in_outbox_id_order(outbox_db: st
             row("e-5", "2026-03-02"),
         ],
     )
-    source = OutboxSource(outbox_db)
+    source = OutboxSource(outbox_db, pseudonymiser=PSEUDONYMISER)
     try:
         records = list(source.records({}))
     finally:
