@@ -2,7 +2,9 @@
 
 Table ``schakel_outbox(id bigserial primary key, created_at timestamptz, event jsonb)``; each
 ``event`` is a structured-mode CloudEvent with ``data.bsn``. Rows are read in ``id`` order in
-batches; the cursor is ``{"last_id": N}`` (stored by the runner after the broker's ack).
+batches; the cursor is ``{"last_id": N}`` (stored by the runner after the broker's ack). An
+event without ``time`` gets the row's ``created_at`` (the moment the row was read if it has
+none; :meth:`OutboxSource._registered`).
 
 Ids of a sequence are handed out in order but committed in any order: when row 11 is visible
 while row 10 is still in an open transaction, reading on past 10 would lose it. So the source
@@ -44,6 +46,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -53,7 +56,7 @@ from psycopg.conninfo import conninfo_to_dict
 from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import AdapterError, Rejection, SourceUnavailable
 from adapters.jsonlines import json_object
-from adapters.outbox_gaps import LATE_ROWS, NO_GAPS, WatchedGaps
+from adapters.outbox_gaps import LATE_ROWS, NO_GAPS, REGISTERED_AT, WatchedGaps
 from schemas.pseudonym import Pseudonymiser, holds_bsn
 from schemas.wire import DOMAINS, VERWIJDERD
 
@@ -172,7 +175,11 @@ def redact(text: str, secrets: list[str]) -> str:
     return text
 
 
-_ROWS = "SELECT id, event::text FROM schakel_outbox WHERE id > %s ORDER BY id LIMIT %s"
+_REGISTERED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z", re.ASCII)
+_ROWS = (
+    f"SELECT id, {REGISTERED_AT}, event::text FROM schakel_outbox "  # noqa: S608 - constants
+    "WHERE id > %s ORDER BY id LIMIT %s"
+)
 _HIGH_WATER = "SELECT pg_sequence_last_value(pg_get_serial_sequence('schakel_outbox', 'id'))"
 _WRITERS = (
     "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' "
@@ -310,23 +317,24 @@ class OutboxSource(Source):
         conn = self._connection()
         try:
             if watched.gaps:
-                for row_id, text in conn.execute(LATE_ROWS, watched.bounds()).fetchall():
+                late = conn.execute(LATE_ROWS, watched.bounds()).fetchall()
+                for row_id, registered, text in late:
                     watched = watched.found(int(row_id))
                     log.info(
                         "adapter.outbox_late_row",
                         extra={"adapter": self.name, "id": int(row_id), "cursor_id": last_id},
                     )
-                    yield self._record(int(row_id), text, last_id, watched)
+                    yield self._record(int(row_id), text, last_id, watched, registered)
             while True:
                 settled = self._settled_below(conn)
                 rows = conn.execute(_ROWS, (last_id, self.batch_size)).fetchall()
-                for row_id, text in rows:
+                for row_id, registered, text in rows:
                     if not self._gap_passable(last_id, int(row_id), settled):
                         return
                     if int(row_id) > last_id + 1:
                         watched = watched.passed(last_id + 1, int(row_id) - 1, self._wall())
                     last_id = int(row_id)
-                    yield self._record(last_id, text, last_id, watched)
+                    yield self._record(last_id, text, last_id, watched, registered)
                 if len(rows) < self.batch_size:
                     return
         except psycopg.errors.UndefinedTable:
@@ -342,9 +350,11 @@ class OutboxSource(Source):
         text: str | None,
         last_id: int | None = None,
         watched: WatchedGaps = NO_GAPS,
+        registered: str | None = None,
     ) -> Record:
         """Row ``row_id``, after which the cursor is ``last_id`` (default ``row_id``) and the
-        gaps ``watched``."""
+        gaps ``watched``; ``registered`` is its ``created_at`` (:data:`REGISTERED_AT`), the
+        ``time`` of an event that has none (:meth:`_registered`)."""
         location = Location(TABLE, path=f"id={row_id}")
         cursor: dict[str, Any] = {"last_id": row_id if last_id is None else last_id}
         if watched.gaps:
@@ -354,7 +364,20 @@ class OutboxSource(Source):
             value = versioned_row(row_id, json_object(raw, "event"), self._pseudonymiser)
         except Rejection as exc:
             return Record(location, cursor, digest=digest(raw), rejection=exc)
+        if value.get("time") is None:
+            value["time"] = self._registered(registered)
         return Record(location, cursor, event=value, digest=digest(raw))
+
+    def _registered(self, created_at: str | None) -> str:
+        """The ``time`` of a row's event that carries none (``events.md``: "an adapter that
+        lacks it uses the moment it read the record"): the row's ``created_at`` — the moment
+        the source system registered the change, in the transaction that made it — in UTC;
+        only when the row has none (NULL, ``infinity``), the moment it is read (``wall``).
+        From ``created_at``, reading a row again gives the same event; the event ``id`` is the
+        row's own either way."""
+        if created_at is not None and _REGISTERED.fullmatch(created_at):
+            return created_at
+        return datetime.fromtimestamp(self._wall(), UTC).isoformat(timespec="microseconds")
 
     def close(self) -> None:
         if self._conn is not None:

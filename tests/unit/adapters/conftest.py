@@ -39,11 +39,14 @@ KEY = "unit-test-key"
 PSEUDONYMISER = Pseudonymiser(KEY)
 
 
-def outbox_record(row_id: int, text: str | None) -> Record:
-    """Outbox row ``row_id`` (``event::text``) as the outbox source makes it a record, without a
-    database (nothing connects before :meth:`OutboxSource.records`)."""
-    source = OutboxSource("postgresql://unused", pseudonymiser=PSEUDONYMISER)
-    return source._record(row_id, text)
+def outbox_record(
+    row_id: int, text: str | None, registered: str | None = None, *, wall: float = 0.0
+) -> Record:
+    """Outbox row ``row_id`` (``event::text``, ``created_at`` as the source selects it) as the
+    outbox source makes it a record, without a database (nothing connects before
+    :meth:`OutboxSource.records`); ``wall`` is the moment it is read (epoch seconds)."""
+    source = OutboxSource("postgresql://unused", pseudonymiser=PSEUDONYMISER, wall=lambda: wall)
+    return source._record(row_id, text, registered=registered)
 
 
 """The runners' pseudonymiser (:func:`make_harness`), for sources that need it (iWmo)."""

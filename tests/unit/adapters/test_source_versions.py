@@ -17,6 +17,7 @@ from adapters.exceptions import Rejection
 from adapters.jsonlines import JsonLinesSource
 from adapters.outbox import versioned_row
 from adapters.sociale_dienst import SocialeDienstSource
+from schemas.envelope import validate_input
 from schemas.wire import DEFAULT_WIRE, VERWIJDERD
 from tests.unit.adapters.conftest import PSEUDONYMISER, SOURCE, make_harness, outbox_record
 
@@ -88,6 +89,25 @@ def test_an_outbox_key_without_a_bsn_is_published_as_it_is() -> None:
     row = versioned_row(5, casus("e-1", bronsleutel="aanvraag-4711"), PSEUDONYMISER)
     assert row["bronsleutel"] == "aanvraag-4711"
     assert versioned_row(5, casus("e-1", bronsleutel=12), PSEUDONYMISER)["bronsleutel"] == 12
+
+
+def test_an_outbox_event_without_time_gets_the_rows_created_at() -> None:
+    """Review A3 (events.md: "an adapter that lacks it uses the moment it read the record"):
+    the row's ``created_at`` is when the source registered the change, so reading the row
+    again gives the same event (and the row's own id); only a row without one gets the
+    moment it was read. A sender's ``time`` is kept."""
+    row = casus("e-1")
+    text = json.dumps(row)
+    created = "2026-02-01T08:30:00.123456Z"
+    first = outbox_record(4, text, created, wall=1_000.0).event
+    again = outbox_record(4, text, created, wall=2_000.0).event
+    assert first is not None and again is not None
+    assert first == again and (first["id"], first["time"]) == ("e-1", created)
+    assert validate_input(first, PSEUDONYMISER).time == created
+    unknown = outbox_record(4, text, None, wall=1_767_225_600.0).event
+    assert unknown is not None and unknown["time"] == "2026-01-01T00:00:00.000000+00:00"
+    given = outbox_record(4, json.dumps(casus("e-2", time="2026-02-01T09:00:00+01:00")), created)
+    assert given.event is not None and given.event["time"] == "2026-02-01T09:00:00+01:00"
 
 
 class OutboxRows(Source):
