@@ -3,7 +3,7 @@
 Elements are matched on local name *and* namespace (the message namespace
 ``http://www.istandaarden.nl/iwmo/3_2/<msg>/schema`` or the basisschema namespace); every
 other element is ignored. Values are checked against the XSD types and code lists of the
-basisschema (:mod:`adapters.iwmo.codes`); a rejection names the element path and the rule
+basisschema (:mod:`schemas.iwmo_codes`); a rejection names the element path and the rule
 broken, never the value found.
 """
 
@@ -15,8 +15,8 @@ from datetime import date
 from xml.etree.ElementTree import Element
 
 from adapters.exceptions import Rejection
-from adapters.iwmo import codes
 from adapters.iwmo.versions import IDENTIFICATIE_WIDTH
+from schemas import iwmo_codes as codes
 
 NS_ROOT = "http://www.istandaarden.nl/iwmo/"
 RELEASE = "3_2"

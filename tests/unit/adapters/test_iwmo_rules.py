@@ -17,10 +17,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from adapters.base import Record, derive_id
-from adapters.iwmo import IwmoSource, codes, safexml
+from adapters.iwmo import IwmoSource, safexml
 from adapters.iwmo.mapping import Mapped, map_product
 from adapters.iwmo.message import Message, MessageKind, identify, read_header
 from adapters.iwmo.versions import message_sequence, published_nummer, sequence_identificatie
+from schemas import iwmo_codes as codes
 from schemas.envelope import Event, validate_input
 from schemas.pseudonym import Pseudonymiser, could_be_bsn, elfproef, holds_bsn
 from schemas.wire import VERWIJDERD
