@@ -2,7 +2,9 @@
 
 Table ``schakel_outbox(id bigserial primary key, created_at timestamptz, event jsonb)``; each
 ``event`` is a structured-mode CloudEvent with ``data.bsn``. Rows are read in ``id`` order in
-batches; the cursor is ``{"last_id": N}`` (stored by the runner after the broker's ack).
+batches; the cursor is ``{"last_id": N}`` (stored by the runner after the broker's ack). An
+event without ``time`` gets the row's ``created_at`` (the moment the row was read if it has
+none; :meth:`OutboxSource._registered`).
 
 Ids of a sequence are handed out in order but committed in any order: when row 11 is visible
 while row 10 is still in an open transaction, reading on past 10 would lose it. So the source
@@ -28,6 +30,9 @@ password replaced by ``***``.
 whose ``event`` carries the CloudEvents extension ``bronsleutel`` (the business key of the
 changed record, no personal data in clear) is a version of that record: the adapter sets its
 ``sequence`` to the outbox id, zero-padded to 20 digits, so the latest committed change wins.
+A key that holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`: a case system that keys
+its records by citizen, ``999990111/aanvraag-1``) is published as its keyed token
+(:func:`published_key`), the same for every version of the record.
 The extension ``operatie`` says what the change was: ``insert`` or ``update`` (a version), or
 ``delete`` — published as ``nl.schakel.bron.verwijderd`` of that key, on the topic of the
 domain of the row's ``type``, ``datum`` = the row's ``data.datum`` (the day of deletion).
@@ -41,6 +46,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -50,7 +56,8 @@ from psycopg.conninfo import conninfo_to_dict
 from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import AdapterError, Rejection, SourceUnavailable
 from adapters.jsonlines import json_object
-from adapters.outbox_gaps import LATE_ROWS, NO_GAPS, WatchedGaps
+from adapters.outbox_gaps import LATE_ROWS, NO_GAPS, REGISTERED_AT, WatchedGaps
+from schemas.pseudonym import Pseudonymiser, holds_bsn
 from schemas.wire import DOMAINS, VERWIJDERD
 
 log = logging.getLogger("schakel.adapters")
@@ -62,11 +69,36 @@ SEQUENCE_WIDTH = 20
 """Digits of a ``sequence`` made from an outbox id (a bigserial fits in 19)."""
 
 
-def versioned_row(row_id: int, event: dict[str, Any]) -> dict[str, Any]:
+KEY_TOKEN_KIND = "bronsleutel"  # noqa: S105 - a label, not a secret
+"""The ``kind`` of the token of a business key (:meth:`Pseudonymiser.token`)."""
+
+KEY_TOKEN_PREFIX = "bk-"  # noqa: S105 - a label, not a secret
+"""What a published ``bronsleutel`` that is a token starts with."""
+
+
+def published_key(key: object, pseudonymiser: Pseudonymiser) -> object:
+    """What is published of a row's ``bronsleutel``: the key itself, unless it is a string that
+    holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`) — then ``bk-`` and its keyed
+    token (``events.md``: "hash it with the pseudonym key when the source key contains one").
+
+    The token is the same for the same key under the same pseudonym key, so an insert, its
+    updates and its delete still share their ``bronsleutel``; it holds at least four letters
+    a–f, so the check for BSNs takes it for a random token, and it is never the pseudonym of a
+    citizen (the token's input is ``bronsleutel`` + the key). Anything that is not a string is
+    returned as it is, for validation to refuse."""
+    if isinstance(key, str) and holds_bsn(key):
+        return KEY_TOKEN_PREFIX + pseudonymiser.token(KEY_TOKEN_KIND, key)
+    return key
+
+
+def versioned_row(
+    row_id: int, event: dict[str, Any], pseudonymiser: Pseudonymiser
+) -> dict[str, Any]:
     """The event of outbox row ``row_id`` as a record version (see the module docstring):
-    unchanged without ``bronsleutel`` and ``operatie``; otherwise with ``sequence`` = the
-    zero-padded outbox id and, for ``delete``, turned into ``nl.schakel.bron.verwijderd``.
-    Raises :class:`Rejection` naming the extension and the rule."""
+    unchanged without ``bronsleutel`` and ``operatie``; otherwise with the key as published
+    (:func:`published_key`, ``pseudonymiser`` makes the token), ``sequence`` = the zero-padded
+    outbox id and, for ``delete``, turned into ``nl.schakel.bron.verwijderd``. Raises
+    :class:`Rejection` naming the extension and the rule."""
     operatie = event.pop("operatie", None)
     key = event.get("bronsleutel")
     if operatie is not None and operatie not in OPERATIONS:
@@ -81,7 +113,11 @@ def versioned_row(row_id: int, event: dict[str, Any]) -> dict[str, Any]:
                 reason="missing-field",
             )
         return event
-    versioned = {**event, "sequence": str(row_id).zfill(SEQUENCE_WIDTH)}
+    versioned = {
+        **event,
+        "bronsleutel": published_key(key, pseudonymiser),
+        "sequence": str(row_id).zfill(SEQUENCE_WIDTH),
+    }
     if operatie != "delete":
         return versioned
     event_type, data = event.get("type"), event.get("data")
@@ -139,7 +175,11 @@ def redact(text: str, secrets: list[str]) -> str:
     return text
 
 
-_ROWS = "SELECT id, event::text FROM schakel_outbox WHERE id > %s ORDER BY id LIMIT %s"
+_REGISTERED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z", re.ASCII)
+_ROWS = (
+    f"SELECT id, {REGISTERED_AT}, event::text FROM schakel_outbox "  # noqa: S608 - constants
+    "WHERE id > %s ORDER BY id LIMIT %s"
+)
 _HIGH_WATER = "SELECT pg_sequence_last_value(pg_get_serial_sequence('schakel_outbox', 'id'))"
 _WRITERS = (
     "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' "
@@ -204,17 +244,20 @@ class OutboxSource(Source):
         self,
         dsn: str,
         *,
+        pseudonymiser: Pseudonymiser,
         batch_size: int = 1000,
         gap_grace_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
-        """``clock`` times the grace period of a gap; ``wall`` (epoch seconds, kept in the
-        cursor across restarts) how long a passed gap is watched
-        (:mod:`adapters.outbox_gaps`)."""
+        """``pseudonymiser`` is the runner's (the same pseudonym key): it makes the token of a
+        ``bronsleutel`` that holds a possible BSN (:func:`published_key`); ``clock`` times the
+        grace period of a gap; ``wall`` (epoch seconds, kept in the cursor across restarts)
+        how long a passed gap is watched (:mod:`adapters.outbox_gaps`)."""
         if not dsn:
             raise AdapterError("outbox: no DSN given (argument or SCHAKEL_OUTBOX_DSN)")
         self._dsn = dsn
+        self._pseudonymiser = pseudonymiser
         self.batch_size = batch_size
         self.gap_grace_s = gap_grace_s
         self._clock = clock
@@ -274,23 +317,24 @@ class OutboxSource(Source):
         conn = self._connection()
         try:
             if watched.gaps:
-                for row_id, text in conn.execute(LATE_ROWS, watched.bounds()).fetchall():
+                late = conn.execute(LATE_ROWS, watched.bounds()).fetchall()
+                for row_id, registered, text in late:
                     watched = watched.found(int(row_id))
                     log.info(
                         "adapter.outbox_late_row",
                         extra={"adapter": self.name, "id": int(row_id), "cursor_id": last_id},
                     )
-                    yield self._record(int(row_id), text, last_id, watched)
+                    yield self._record(int(row_id), text, last_id, watched, registered)
             while True:
                 settled = self._settled_below(conn)
                 rows = conn.execute(_ROWS, (last_id, self.batch_size)).fetchall()
-                for row_id, text in rows:
+                for row_id, registered, text in rows:
                     if not self._gap_passable(last_id, int(row_id), settled):
                         return
                     if int(row_id) > last_id + 1:
                         watched = watched.passed(last_id + 1, int(row_id) - 1, self._wall())
                     last_id = int(row_id)
-                    yield self._record(last_id, text, last_id, watched)
+                    yield self._record(last_id, text, last_id, watched, registered)
                 if len(rows) < self.batch_size:
                     return
         except psycopg.errors.UndefinedTable:
@@ -300,25 +344,40 @@ class OutboxSource(Source):
             error = SourceUnavailable if _outage(exc) else AdapterError
             raise error(f"outbox: reading {TABLE} failed: {type(exc).__name__}") from None
 
-    @staticmethod
     def _record(
+        self,
         row_id: int,
         text: str | None,
         last_id: int | None = None,
         watched: WatchedGaps = NO_GAPS,
+        registered: str | None = None,
     ) -> Record:
         """Row ``row_id``, after which the cursor is ``last_id`` (default ``row_id``) and the
-        gaps ``watched``."""
+        gaps ``watched``; ``registered`` is its ``created_at`` (:data:`REGISTERED_AT`), the
+        ``time`` of an event that has none (:meth:`_registered`)."""
         location = Location(TABLE, path=f"id={row_id}")
         cursor: dict[str, Any] = {"last_id": row_id if last_id is None else last_id}
         if watched.gaps:
             cursor["gaps"] = watched.cursor()
         raw = text or ""
         try:
-            value = versioned_row(row_id, json_object(raw, "event"))
+            value = versioned_row(row_id, json_object(raw, "event"), self._pseudonymiser)
         except Rejection as exc:
             return Record(location, cursor, digest=digest(raw), rejection=exc)
+        if value.get("time") is None:
+            value["time"] = self._registered(registered)
         return Record(location, cursor, event=value, digest=digest(raw))
+
+    def _registered(self, created_at: str | None) -> str:
+        """The ``time`` of a row's event that carries none (``events.md``: "an adapter that
+        lacks it uses the moment it read the record"): the row's ``created_at`` — the moment
+        the source system registered the change, in the transaction that made it — in UTC;
+        only when the row has none (NULL, ``infinity``), the moment it is read (``wall``).
+        From ``created_at``, reading a row again gives the same event; the event ``id`` is the
+        row's own either way."""
+        if created_at is not None and _REGISTERED.fullmatch(created_at):
+            return created_at
+        return datetime.fromtimestamp(self._wall(), UTC).isoformat(timespec="microseconds")
 
     def close(self) -> None:
         if self._conn is not None:

@@ -28,12 +28,21 @@ WATCH_S = 7 * 86_400.0
 """How long a passed gap is watched (s): longer than any transaction or export should take."""
 MAX_GAPS = 1_000
 """How many passed gaps are watched at most (each is one range in the cursor)."""
+REGISTERED_AT = (
+    "to_char(created_at::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+)
+"""A row's ``created_at`` as RFC 3339 text in UTC (``2026-01-10T08:30:00.000000Z``), or NULL
+(``created_at`` NULL or ``infinity``), as the outbox adapter selects it: text, so that no value
+of the column can make psycopg fail on the batch (it refuses timestamps outside Python's
+years). Whatever the session's time zone; a ``timestamp`` without time zone (not the documented
+type) is taken to be in the session's time zone, as PostgreSQL casts it."""
 LATE_ROWS = (
-    "SELECT o.id, o.event::text FROM schakel_outbox o "
+    f"SELECT o.id, {REGISTERED_AT}, o.event::text FROM schakel_outbox o "  # noqa: S608 - constants
     "JOIN unnest(%s::bigint[], %s::bigint[]) AS g(lo, hi) ON o.id BETWEEN g.lo AND g.hi "
     "ORDER BY o.id"
 )
-"""The rows that appeared in the watched gaps (the first and last ids of each, as arrays)."""
+"""The rows that appeared in the watched gaps (the first and last ids of each, as arrays), as
+:mod:`adapters.outbox` reads rows: id, ``created_at`` as RFC 3339 text in UTC, event."""
 
 Gap = tuple[int, int, float]
 """A passed gap: its first and last id, and when it was passed (epoch seconds)."""

@@ -4,8 +4,10 @@ separated by a comma, or a connection string).
 
 Each file adapter's CloudEvents ``source`` is ``settings.source_urn(<system>)`` with the
 system named in :data:`SYSTEMS`. ``pseudonymiser`` is the one the runner pseudonymises with
-(the same key): the iWmo source makes with it the token of a ToewijzingNummer that could be a
-BSN (:func:`adapters.iwmo.versions.published_nummer`); the other sources do not use it."""
+(the same key): the iWmo source makes with it the token of a ToewijzingNummer or an
+Identificatie that could be a BSN (:mod:`adapters.iwmo.versions`), the outbox source that of a
+``bronsleutel`` holding one (:func:`adapters.outbox.published_key`); the other sources do not
+use it."""
 
 from __future__ import annotations
 
@@ -74,7 +76,7 @@ def _outbox(spec: str, settings: AdapterSettings, pseudonymiser: Pseudonymiser) 
     dsn = spec.strip()
     if not dsn and isinstance(settings, OutboxSettings) and settings.outbox_dsn is not None:
         dsn = settings.outbox_dsn.get_secret_value()
-    return OutboxSource(dsn)
+    return OutboxSource(dsn, pseudonymiser=pseudonymiser)
 
 
 FACTORIES: dict[str, Callable[[str, AdapterSettings, Pseudonymiser], Source]] = {

@@ -52,6 +52,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -150,10 +151,30 @@ def _json_object(body: bytes, what: str) -> dict[str, Any]:
         raise _Refused(400, exc.reason, str(exc)) from None
 
 
-def parse_event(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+def received_now() -> datetime:
+    """The moment a request is read (UTC): the default clock of :func:`parse_event`."""
+    return datetime.now(UTC)
+
+
+def parse_event(
+    headers: Mapping[str, str], body: bytes, *, clock: Callable[[], datetime] = received_now
+) -> dict[str, Any]:
     """The structured-mode CloudEvent (input form) of a request; ``headers`` lower-case.
 
+    An event without ``time`` (no ``ce-time``, or none or ``null`` in the body) gets the moment
+    the request is read, ``clock()`` as RFC 3339 (``events.md``: "an adapter that lacks it
+    uses the moment it read the record"); a sender's ``time`` is kept as sent. The ``id`` is
+    the sender's, so a retry keeps it (the first accepted copy counts downstream).
+
     Raises ``_Refused`` (400/415) for a request that is neither mode or not JSON."""
+    event = _event_of(headers, body)
+    if event.get("time") is None:
+        event["time"] = clock().astimezone(UTC).isoformat(timespec="microseconds")
+    return event
+
+
+def _event_of(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+    """The CloudEvent of a request as the sender gave it (see :func:`parse_event`)."""
     content_type = _media_type(headers.get("content-type"))
     if content_type == BATCH:
         raise _Refused(
@@ -201,13 +222,17 @@ class WebhookApp:
         registry: CollectorRegistry = REGISTRY,
         recent: RecentIds | None = None,
         limiter: ClientLimiter | None = None,
+        clock: Callable[[], datetime] = received_now,
     ) -> None:
+        """``clock``: the moment a request is read, the ``time`` of an event that has none
+        (:func:`parse_event`)."""
         self.runner = runner
         self._senders = [(_token_digest(token), source) for token, source in senders.items()]
         self.max_bytes = max_bytes
         self.registry = registry
         self.recent = recent or RecentIds()
         self.limiter = limiter or ClientLimiter()
+        self._clock = clock
         self.unavailable = False
         """True from an outage until an event is published again (``/ready`` answers 503)."""
 
@@ -327,7 +352,7 @@ class WebhookApp:
         return body
 
     def _event(self, sender: str, headers: Mapping[str, str], body: bytes) -> Response:
-        event = parse_event(headers, body)
+        event = parse_event(headers, body, clock=self._clock)
         problem = type_problem(event)
         if problem is not None:
             raise _Refused(400, problem.reason, str(problem), "type")

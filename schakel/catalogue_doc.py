@@ -41,6 +41,9 @@ records (signals, audit, dead letters, the workers' state) follow.
   8999-12-31.
 - **enum**: the allowed values. In JSON (adapters' input, the API) a value is written with
   `-` where its Avro symbol has `_` (`geen-recht` is stored as `geen_recht`).
+- **iWmo code lists**: `reden_beeindiging` must be a code of the basisschema's RedenBeeindiging
+  list (`schemas/iwmo_codes.py`, generated from the official XSD: 02, 19, 20, …), whichever
+  source sends the event; another code is `unknown-value` (`schemas.models.IWMO_CODE_LISTS`).
 - **versions**: every committed version of the schema; a new version may only add optional
   fields or widen, so every older record stays readable (`BACKWARD_TRANSITIVE`,
   `schakel schemas check`).

@@ -22,6 +22,7 @@ SPECVERSION = "1.0"
 _REASONS = {
     "missing": "missing-field",
     "literal_error": "unknown-value",
+    "unknown_code": "unknown-value",
     "greater_than_equal": "out-of-range",
     "less_than_equal": "out-of-range",
     "int_type": "bad-type",

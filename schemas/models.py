@@ -5,7 +5,9 @@ construction. Validation extras live in the schemas as ``schakel.*`` field attri
   most :data:`MAX_IDENTIFIER_CHARS` characters, CloudEvents' allowable characters only (in an
   input event and in an event the worker reads from Kafka alike);
 - ``schakel.kind: iwmo-code`` — a two-digit iWmo code (ASCII digits); ``7`` and ``"7"``
-  become ``"07"``;
+  become ``"07"``; a field named in :data:`IWMO_CODE_LISTS` must moreover be a code of its
+  basisschema code list (:mod:`schemas.iwmo_codes`, generated from the official XSD, the one
+  list the iWmo adapter checks too), whichever source sent it;
 - ``schakel.min`` / ``schakel.max`` — inclusive bounds (numbers, codes, map values);
 - ``schakel.keys`` — the closed set of keys of a map.
 
@@ -35,6 +37,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from schemas import iwmo_codes
 from schemas.catalogue import SchemaVersion, catalogue
 from schemas.exceptions import InvalidBsn
 from schemas.pseudonym import validate_bsn
@@ -88,7 +91,16 @@ def _identifier(value: object) -> object:
     return value
 
 
-def _code(lo: int, hi: int) -> BeforeValidator:
+IWMO_CODE_LISTS: Mapping[str, str] = {"reden_beeindiging": "LDT_RedenBeeindiging"}
+"""``schakel.kind: iwmo-code`` fields → the basisschema code list their codes come from
+(``sources.md``: code lists come from the basisschema; ``events.md``: enumerations are closed).
+Checked for every source — outbox, webhook, JSON lines as well as iWmo — against the list in
+:mod:`schemas.iwmo_codes`; a code outside it is ``unknown-value``."""
+
+
+def _code(lo: int, hi: int, code_list: str | None = None) -> BeforeValidator:
+    allowed = iwmo_codes.CODE_LISTS[code_list] if code_list is not None else None
+
     def check(value: object) -> str:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
@@ -96,7 +108,20 @@ def _code(lo: int, hi: int) -> BeforeValidator:
             raise ValueError("expected a one- or two-digit iWmo code (digits 0-9)")
         if not lo <= int(value) <= hi:
             raise ValueError(f"iWmo code must be {lo:02d}–{hi:02d}")
-        return value.zfill(2)
+        code = value.zfill(2)
+        if allowed is not None and code not in allowed:
+            raise PydanticCustomError(
+                "unknown_code",
+                "not a code of the iWmo {release} code list {name} (basisschema {code_list}: "
+                "{codes})",
+                {
+                    "release": iwmo_codes.RELEASE,
+                    "name": str(code_list).removeprefix("LDT_"),
+                    "code_list": str(code_list),
+                    "codes": ", ".join(allowed),
+                },
+            )
+        return code
 
     return BeforeValidator(check)
 
@@ -188,7 +213,8 @@ def _string_type(spec: Mapping[str, Any]) -> Any:
             str, BeforeValidator(_identifier), Strict(), _IDENTIFIER_CHARS, _TEXT, _ALLOWABLE
         ]
     if kind == "iwmo-code":
-        return Annotated[str, _code(spec["schakel.min"], spec["schakel.max"])]
+        code_list = IWMO_CODE_LISTS.get(spec.get("name", ""))
+        return Annotated[str, _code(spec["schakel.min"], spec["schakel.max"], code_list)]
     return Annotated[str, Strict(), _TEXT]
 
 

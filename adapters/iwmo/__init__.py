@@ -5,8 +5,9 @@
 - :mod:`~adapters.iwmo.message` — message kinds, header and version rules, checked values;
 - :mod:`~adapters.iwmo.mapping` — one product → its catalogue event;
 - :mod:`~adapters.iwmo.versions` — record keys, ``sequence`` and deletions (pure);
-- :mod:`~adapters.iwmo.codes` — code lists and XSD versions generated from the official XSDs
-  by :mod:`~adapters.iwmo.codegen`.
+- :mod:`schemas.iwmo_codes` — code lists and XSD versions generated from the official XSDs
+  by :mod:`schemas.iwmo_codegen` (in ``schemas/``: the catalogue checks ``reden_beeindiging``
+  of every source against the same list).
 """
 
 from adapters.iwmo.files import ProcessedFiles

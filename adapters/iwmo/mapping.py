@@ -15,8 +15,9 @@ Productcategorie, RedenBeeindiging, StatusAanlevering, RedenWijziging.
 
 Event id: ``derive_id(source, Afzender, Identificatie, Dagtekening, BerichtCode, position,
 ToewijzingNummer)`` — an Identificatie is unique per sender, and the position keeps a deletion
-and its replacement in one message apart; the number itself (normalised), also where a token is
-published: the id is a hash, and ids stay what they were. No ``time``.
+and its replacement in one message apart; the number itself (normalised) and the Identificatie
+as sent, also where a token is published: the id is a hash, and ids stay what they were.
+No ``time``.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def map_product(
     pseudonymiser: Pseudonymiser,
 ) -> Mapped:
     """Map the ``position``-th product (1-based) at element path ``where``; ``pseudonymiser``
-    makes the token of a ToewijzingNummer that could be a BSN. Raises
+    makes the token of a ToewijzingNummer or a BerichtIdentificatie that could be a BSN. Raises
     :class:`~adapters.iwmo.message.ElementRejection` for a product that breaks the XSD's
     rules for what Schakel reads."""
     kind = message.kind
@@ -83,9 +84,8 @@ def map_product(
         data["productcategorie"] = message.code(
             product_node, "Categorie", f"{where}/Product", "LDT_ProductCategorie"
         )
-    place = versions.Place(
-        header.gemeente, published, header.dagtekening, header.identificatie, position
-    )
+    identificatie = versions.sequence_identificatie(header.identificatie, pseudonymiser)
+    place = versions.Place(header.gemeente, published, header.dagtekening, identificatie, position)
     withdrawn_on = header.dagtekening
     if kind is WMO301:
         data["datum"] = message.date(product, "Toewijzingsdatum", where)

@@ -3,7 +3,7 @@
 Elements are matched on local name *and* namespace (the message namespace
 ``http://www.istandaarden.nl/iwmo/3_2/<msg>/schema`` or the basisschema namespace); every
 other element is ignored. Values are checked against the XSD types and code lists of the
-basisschema (:mod:`adapters.iwmo.codes`); a rejection names the element path and the rule
+basisschema (:mod:`schemas.iwmo_codes`); a rejection names the element path and the rule
 broken, never the value found.
 """
 
@@ -15,10 +15,8 @@ from datetime import date
 from xml.etree.ElementTree import Element
 
 from adapters.exceptions import Rejection
-from adapters.iwmo import codes
 from adapters.iwmo.versions import IDENTIFICATIE_WIDTH
-from schemas.envelope import BSN_IN_IDENTIFIER, BSN_IN_IDENTIFIER_RULE
-from schemas.pseudonym import holds_bsn
+from schemas import iwmo_codes as codes
 
 NS_ROOT = "http://www.istandaarden.nl/iwmo/"
 RELEASE = "3_2"
@@ -203,10 +201,9 @@ class Header:
 
 def read_header(message: Message) -> Header:
     """Check the header (BerichtCode, release 3.2, XsdVersie bounds, identification) and read
-    it with the client's BSN. Raises :class:`ElementRejection`; an Identificatie that holds a
-    possible BSN (:func:`schemas.pseudonym.holds_bsn`, asked of the value as sent) is refused
-    with ``bsn-in-identifier``: it becomes part of every product's ``sequence``, left-padded
-    to 12 characters, and padded a BSN is no longer recognised."""
+    it with the client's BSN. Raises :class:`ElementRejection`. ``identificatie`` is the
+    Identificatie as sent (any text of 1–12 characters, also one that could be a BSN: what a
+    ``sequence`` shows of it is :func:`adapters.iwmo.versions.sequence_identificatie`)."""
     kind = message.kind
     head = message.child(message.root, "Header")
     if head is None:
@@ -248,9 +245,6 @@ def read_header(message: Message) -> Header:
             "(basisschema LDT_IdentificatieBericht)",
             "invalid",
         )
-    if holds_bsn(identificatie):  # as sent: padded for the sequence, 999990056 is not found
-        path = f"{HEADER}/{ident_path}"
-        raise ElementRejection(path, f"{path}: {BSN_IN_IDENTIFIER_RULE}", BSN_IN_IDENTIFIER)
     identificatie_node = message.child(head, "BerichtIdentificatie")
     dagtekening = message.date(identificatie_node, "Dagtekening", f"{HEADER}/BerichtIdentificatie")
     client = message.child(message.root, "Client")

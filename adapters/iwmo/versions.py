@@ -28,6 +28,13 @@ Every component of a ``sequence`` has a fixed width (dates ``YYYY-MM-DD``, time
 position zero-padded to 6 digits), so the lexicographic order of sequences is the order of
 versions. Two messages whose Identificaties differ only in leading zeros get equal sequences;
 the event ``id`` then decides (``events.md``).
+
+The Identificatie (LDT_IdentificatieBericht: any text of 1–12 characters) is the one value of
+a sequence the sender chooses freely, and a sender that numbers its messages with nine digits
+writes one that could be a BSN about once in eleven. Such an Identificatie — as sent or as
+padded — stands in the sequence as a keyed token instead (:func:`sequence_identificatie`), so
+the message is read and no possible BSN is published, padded or not; the price is the order
+of that message among the messages of the same Dagtekening (docs/adapters.md).
 """
 
 from __future__ import annotations
@@ -127,6 +134,40 @@ def toewijzingstijd(text: str) -> str | None:
     return f"{hours}:{minutes}:{seconds}.{(fraction or '')[:6].ljust(6, '0')}"
 
 
+IDENTIFICATIE_TOKEN_KIND = "bericht"  # noqa: S105 - a label, not a secret
+"""The ``kind`` of the token of a BerichtIdentificatie (:meth:`Pseudonymiser.token`)."""
+
+IDENTIFICATIE_TOKEN_PREFIX = "~"  # noqa: S105 - a label, not a secret
+"""What an Identificatie replaced by its token starts with in a ``sequence``: after every
+printable ASCII character, so such a message sorts after the messages of the same Dagtekening
+whose Identificatie is kept (unless theirs starts with a character beyond ASCII)."""
+
+_TOKEN_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+"""Hex digits to letters: a token in a sequence holds no digit, so no possible BSN either."""
+
+
+def sequence_identificatie(identificatie: str, pseudonymiser: Pseudonymiser) -> str:
+    """What stands for a message's Identificatie in the ``sequence`` of its products
+    (:func:`message_sequence` pads it): the Identificatie itself, unless it holds a possible
+    BSN (:func:`schemas.pseudonym.holds_bsn`) as sent or once left-padded with ``0`` to 12
+    characters — then ``~`` and 11 letters ``a``–``p`` made of its keyed token (``kind``
+    ``bericht``), 12 characters that hold no digit.
+
+    Asked as sent, because padding hides a BSN without taking it out (``999990111`` becomes
+    ``000999990111``, which no check finds); asked padded, because padding can make one
+    (``1234567-AB``'s leading digits become nine). The token is the same for the same
+    Identificatie under the same pseudonym key, so reading a message again gives the same
+    sequences; it orders such a message after the others of its Dagtekening (see
+    :data:`IDENTIFICATIE_TOKEN_PREFIX`), and two such messages of one Dagtekening in the order
+    of their tokens, not of their Identificaties. ``identificatie`` is at most 12 characters."""
+    padded = identificatie.rjust(IDENTIFICATIE_WIDTH, "0")
+    if not holds_bsn(identificatie) and not holds_bsn(padded):
+        return identificatie
+    token = pseudonymiser.token(IDENTIFICATIE_TOKEN_KIND, identificatie)
+    letters = token[: IDENTIFICATIE_WIDTH - len(IDENTIFICATIE_TOKEN_PREFIX)]
+    return IDENTIFICATIE_TOKEN_PREFIX + letters.translate(_TOKEN_LETTERS)
+
+
 def message_sequence(dagtekening: str, identificatie: str, position: int) -> str:
     """``Dagtekening/Identificatie/position`` of one product of a message, fixed width.
 
@@ -140,8 +181,8 @@ def message_sequence(dagtekening: str, identificatie: str, position: int) -> str
 @dataclass(frozen=True)
 class Place:
     """Where a product is: its municipality, its ToewijzingNummer as published
-    (:func:`published_nummer`), and the message (Dagtekening, Identificatie) and 1-based
-    position it has there."""
+    (:func:`published_nummer`), and the message (Dagtekening, Identificatie as the sequence
+    shows it: :func:`sequence_identificatie`) and 1-based position it has there."""
 
     gemeente: str
     nummer: str

@@ -14,9 +14,11 @@ from adapters.outbox import OutboxSource
 from schakel.adapter_cmd import build_runner
 from schakel.broker import free_port
 from schemas.exceptions import TransientError
-from schemas.pseudonym import pseudonym
+from schemas.pseudonym import Pseudonymiser, pseudonym
 from schemas.settings import Settings
 from tests.integration.adapters.conftest import KEY, assert_no_bsn, events_of, insert_rows
+
+PSEUDONYMISER = Pseudonymiser(KEY)
 
 ROOT = Path(__file__).resolve().parents[3]
 ROWS = ROOT / "samples" / "outbox" / "rows.jsonl"
@@ -83,7 +85,7 @@ def test_outbox_publishes_in_id_order_and_checkpoints_the_last_id(
 
 def test_rows_are_read_in_id_order_in_batches(outbox_db: str) -> None:
     insert_rows(outbox_db, [melding("urn:x", n) for n in range(25)])
-    source = OutboxSource(outbox_db, batch_size=7)
+    source = OutboxSource(outbox_db, batch_size=7, pseudonymiser=PSEUDONYMISER)
     try:
         ids = [r.cursor["last_id"] for r in source.records({"last_id": 3})]
     finally:
@@ -92,7 +94,7 @@ def test_rows_are_read_in_id_order_in_batches(outbox_db: str) -> None:
 
 
 def test_a_gap_of_an_open_transaction_is_waited_for(outbox_db: str) -> None:
-    source = OutboxSource(outbox_db, gap_grace_s=3600)
+    source = OutboxSource(outbox_db, gap_grace_s=3600, pseudonymiser=PSEUDONYMISER)
     slow = psycopg.connect(outbox_db)
     try:
         slow.execute(
@@ -125,7 +127,7 @@ def test_a_row_that_commits_after_its_gap_was_passed_is_read_late(outbox_db: str
     """The review's case: a transaction open longer than the grace period (here 0 s) commits
     its row below the cursor; ``WHERE id > last_id`` never saw it again. Its gap is watched:
     the next run reads it."""
-    source = OutboxSource(outbox_db, gap_grace_s=0)
+    source = OutboxSource(outbox_db, gap_grace_s=0, pseudonymiser=PSEUDONYMISER)
     slow = psycopg.connect(outbox_db)
     try:
         slow.execute(
@@ -151,7 +153,7 @@ def test_a_row_that_commits_after_its_gap_was_passed_is_read_late(outbox_db: str
 def test_an_id_taken_before_its_insert_is_not_lost(outbox_db: str) -> None:
     """The review's second case: an id taken with ``nextval()`` before the ``INSERT`` (an ORM
     allocating ids ahead) holds no lock, so the gap looks settled at once."""
-    source = OutboxSource(outbox_db, gap_grace_s=3600)
+    source = OutboxSource(outbox_db, gap_grace_s=3600, pseudonymiser=PSEUDONYMISER)
     orm = psycopg.connect(outbox_db)
     try:
         row = orm.execute(
@@ -176,12 +178,12 @@ def test_an_id_taken_before_its_insert_is_not_lost(outbox_db: str) -> None:
 
 
 def test_connection_problems_are_source_failures(postgres: Any) -> None:
-    source = OutboxSource(postgres.dsn("no_such_database"))
+    source = OutboxSource(postgres.dsn("no_such_database"), pseudonymiser=PSEUDONYMISER)
     with pytest.raises(AdapterError, match="cannot connect") as err:
         list(source.records({}))
     assert "password" not in str(err.value)
     assert not isinstance(err.value, SourceUnavailable)  # the server answered: fix the DSN
-    source = OutboxSource(postgres.dsn())
+    source = OutboxSource(postgres.dsn(), pseudonymiser=PSEUDONYMISER)
     with pytest.raises(AdapterError, match="schakel_outbox does not exist") as err:
         list(source.records({}))
     assert not isinstance(err.value, SourceUnavailable)
@@ -194,14 +196,14 @@ def test_a_database_that_does_not_answer_is_an_outage() -> None:
     ``adapter.run_failed`` instead of waiting the outage out with backoff."""
     dsn = f"host=127.0.0.1 port={free_port()} dbname=x user=x password=geheim connect_timeout=3"
     with pytest.raises(SourceUnavailable, match="cannot connect") as err:
-        list(OutboxSource(dsn).records({}))
+        list(OutboxSource(dsn, pseudonymiser=PSEUDONYMISER).records({}))
     assert isinstance(err.value, TransientError)
     assert "geheim" not in str(err.value)
 
 
 def test_a_connection_lost_while_reading_is_an_outage(outbox_db: str) -> None:
     insert_rows(outbox_db, [melding("urn:outbox", n) for n in range(3)])
-    source = OutboxSource(outbox_db, batch_size=1)
+    source = OutboxSource(outbox_db, batch_size=1, pseudonymiser=PSEUDONYMISER)
     rows = source.records({})
     assert next(rows).cursor == {"last_id": 1}
     with psycopg.connect(outbox_db, autocommit=True) as admin:  # the database goes away

@@ -20,6 +20,7 @@ from adapters.base import Record, Source
 from adapters.checkpoint import FileCheckpoint
 from adapters.exceptions import PublishError
 from adapters.metrics import AdapterMetrics
+from adapters.outbox import OutboxSource
 from adapters.publisher import Headers, Publisher
 from adapters.quarantine import Quarantine
 from adapters.runner import Runner
@@ -36,6 +37,18 @@ BAD = SAMPLES / "bad"
 SOURCE = "urn:nld:oin:00000001234567890000:systeem:test"
 KEY = "unit-test-key"
 PSEUDONYMISER = Pseudonymiser(KEY)
+
+
+def outbox_record(
+    row_id: int, text: str | None, registered: str | None = None, *, wall: float = 0.0
+) -> Record:
+    """Outbox row ``row_id`` (``event::text``, ``created_at`` as the source selects it) as the
+    outbox source makes it a record, without a database (nothing connects before
+    :meth:`OutboxSource.records`); ``wall`` is the moment it is read (epoch seconds)."""
+    source = OutboxSource("postgresql://unused", pseudonymiser=PSEUDONYMISER, wall=lambda: wall)
+    return source._record(row_id, text, registered=registered)
+
+
 """The runners' pseudonymiser (:func:`make_harness`), for sources that need it (iWmo)."""
 
 

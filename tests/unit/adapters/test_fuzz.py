@@ -17,7 +17,6 @@ from adapters.base import Record
 from adapters.csvsource import CellError, parse_amount_cents, parse_date, parse_decimal
 from adapters.iwmo import IwmoSource
 from adapters.jsonlines import JsonLinesSource
-from adapters.outbox import OutboxSource
 from adapters.sociale_dienst import COLUMNS, SocialeDienstSource
 from adapters.vroegsignalering import VroegsignaleringSource
 from adapters.webhook import WebhookApp, WebhookInbox
@@ -25,7 +24,7 @@ from adapters.wijkteam import WijkteamSource
 from schemas.envelope import validate_input
 from schemas.exceptions import InvalidEvent
 from schemas.pseudonym import Pseudonymiser
-from tests.unit.adapters.conftest import SAMPLES, SOURCE, make_harness
+from tests.unit.adapters.conftest import SAMPLES, SOURCE, make_harness, outbox_record
 
 NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
 VALID_BSNS = ["999990019", "999990020", "999990032", "999990044", "999990111"]
@@ -170,7 +169,7 @@ def test_jsonlines_random_lines(lines: list[bytes]) -> None:
 @FUZZ
 @given(st.text(max_size=200))
 def test_outbox_row_parsing(text: str) -> None:
-    check([OutboxSource._record(1, text)])
+    check([outbox_record(1, text)])
 
 
 WT = "urn:nld:oin:00000001234567890000:systeem:wijkteam"

@@ -31,13 +31,12 @@ from hypothesis import strategies as st
 from adapters.base import Record, Source
 from adapters.csvsource import is_binary
 from adapters.jsonlines import JsonLinesSource
-from adapters.outbox import OutboxSource
 from adapters.sociale_dienst import SocialeDienstSource
 from adapters.vroegsignalering import VroegsignaleringSource
 from adapters.webhook import WebhookApp, WebhookInbox
 from adapters.wijkteam import WijkteamSource
 from schemas.pseudonym import holds_bsn
-from tests.unit.adapters.conftest import SOURCE, Harness, make_harness
+from tests.unit.adapters.conftest import SOURCE, Harness, make_harness, outbox_record
 from tests.unit.adapters.test_fuzz import SD_HEADER, VALID_BSNS, VS_HEADER, WT, cells
 
 RUNS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -211,7 +210,7 @@ class OutboxRows(Source):
 
     def records(self, cursor: Any) -> Iterator[Record]:
         for n, text in enumerate(self.texts, start=1):
-            yield OutboxSource._record(n, text)
+            yield outbox_record(n, text)
 
 
 @RUNS

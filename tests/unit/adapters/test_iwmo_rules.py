@@ -17,10 +17,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from adapters.base import Record, derive_id
-from adapters.iwmo import IwmoSource, codes, safexml
+from adapters.iwmo import IwmoSource, safexml
 from adapters.iwmo.mapping import Mapped, map_product
 from adapters.iwmo.message import Message, MessageKind, identify, read_header
-from adapters.iwmo.versions import published_nummer
+from adapters.iwmo.versions import message_sequence, published_nummer, sequence_identificatie
+from schemas import iwmo_codes as codes
 from schemas.envelope import Event, validate_input
 from schemas.pseudonym import Pseudonymiser, could_be_bsn, elfproef, holds_bsn
 from schemas.wire import VERWIJDERD
@@ -505,24 +506,74 @@ def _spelled(first8: str, separator: str) -> str | None:
     return f"{bsn[:4]}{separator}{bsn[4:6]}{separator}{bsn[6:]}" if separator else bsn
 
 
-@pytest.mark.parametrize("ident", ["999990056", "9999 90 056", "9999.90.056"])
-def test_an_identificatie_that_holds_a_bsn_is_rejected_before_it_is_padded(
+@pytest.mark.parametrize("ident", ["999990056", "100000009", "9999 90 056", "M9999.90.056"])
+def test_an_identificatie_that_holds_a_bsn_is_read_with_its_token_in_the_sequence(
     tmp_path: Path, ident: str
 ) -> None:
-    """Left-padded to 12 characters for the sequence, 999990056 would be published as
-    000999990056 in ``sequence`` and ``ce_sequence``, where no check finds it any more."""
+    """Review A1: a sender that numbers its messages with nine digits writes one that could
+    be a BSN about once in eleven (LDT_IdentificatieBericht is any text of 1–12 characters):
+    the message used to be refused whole (``bsn-in-identifier``). It is read; its sequence
+    holds the Identificatie's keyed token instead, and the digits are published nowhere —
+    neither as sent nor padded (``000999990056``)."""
     path = write(tmp_path / "in", "m.xml", build([start("101", JAN10)], ident=ident))
     hx = make_harness(
         IwmoSource(path, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER), tmp_path
     )
     stats = hx.runner.run_once()
-    assert (stats.published, stats.by_reason) == (0, {"bsn-in-identifier": 1})
-    (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
-    assert entry["locatie"].endswith("Bericht/Header/BerichtIdentificatie/Identificatie")
-    assert entry["melding"].startswith("Bericht/Header/BerichtIdentificatie/Identificatie: ")
-    digits = ident.replace(" ", "").replace(".", "")
-    for text in (json.dumps(entry), *(v.decode("latin-1") for _, _, v in hx.publisher.raw)):
+    assert (stats.published, stats.by_reason) == (1, {})
+    token = sequence_identificatie(ident, PSEUDONYMISER)
+    assert re.fullmatch(r"~[a-p]{11}", token)
+    (record,) = IwmoSource(
+        path, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER
+    ).records({})
+    assert record.event is not None
+    assert record.event["sequence"] == f"2026-01-08/{token}/000001"
+    # the id is derived from the Identificatie as sent, as before (a hash)
+    assert record.event["id"] == derive_id(SOURCE, AANBIEDER, ident, "2026-01-08", "418", 1, "101")
+    digits = ident.replace(" ", "").replace(".", "").removeprefix("M")
+    for text in (v.decode("latin-1") for _, _, v in hx.publisher.raw):
         assert digits not in text and ident not in text
+
+
+def test_an_identificatie_that_padding_would_make_a_bsn_is_replaced(tmp_path: Path) -> None:
+    """``1000007-AB`` holds seven digits; left-padded to 12 characters they become the nine
+    digits ``001000007``, which pass the elfproef: that sequence used to be refused by the
+    catalogue check (``bsn-in-identifier`` on ``sequence``), losing every product."""
+    assert not holds_bsn("1000007-AB") and holds_bsn("001000007-AB")
+    (record,) = read(tmp_path, build([start("101", JAN10)], ident="1000007-AB"))
+    assert record.event is not None, record.rejection
+    event = validate_input(record.event, PSEUDONYMISER)
+    shown = sequence_identificatie("1000007-AB", PSEUDONYMISER)
+    assert event.sequence == f"2026-01-08/{shown}/000001"
+    assert "1000007" not in json.dumps(event.to_json())
+
+
+_IDENT_CHARS = "0123456789 .-/AMx"
+IDENTIFICATIES = st.one_of(
+    st.text(alphabet=_IDENT_CHARS, min_size=1, max_size=12),
+    st.builds(  # digit runs of seven to nine with something around them: often a possible BSN
+        lambda before, digits, after: (before + digits + after)[:12],
+        st.text(alphabet=_IDENT_CHARS, max_size=3),
+        st.text(alphabet="0123456789", min_size=7, max_size=9),
+        st.text(alphabet=_IDENT_CHARS, max_size=3),
+    ),
+).filter(str.strip)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ident=IDENTIFICATIES, position=st.integers(1, 999))
+def test_no_sequence_holds_a_possible_bsn(ident: str, position: int) -> None:
+    """Whatever the Identificatie, no sequence holds a possible BSN, padded or not; one that
+    holds none, as sent and padded, is kept as it is (the spec's order)."""
+    ident = ident.strip()
+    shown = sequence_identificatie(ident, PSEUDONYMISER)
+    sequence = message_sequence("2026-01-08", shown, position)
+    assert not holds_bsn(sequence)
+    if holds_bsn(ident) or holds_bsn(ident.rjust(12, "0")):
+        assert shown != ident and not any(c.isdigit() for c in shown)
+        assert sequence_identificatie(ident, Pseudonymiser(KEY)) == shown  # deterministic
+    else:
+        assert shown == ident
 
 
 @settings(max_examples=40, deadline=None)
@@ -530,16 +581,15 @@ def test_an_identificatie_that_holds_a_bsn_is_rejected_before_it_is_padded(
     first8=st.text("0123456789", min_size=8, max_size=8),
     separator=st.sampled_from(["", ".", " "]),
 )
-def test_no_sequence_holds_a_bsn_in_the_identificatie(first8: str, separator: str) -> None:
+def test_every_identificatie_that_could_be_a_bsn_is_read(first8: str, separator: str) -> None:
     ident = _spelled(first8, separator)
     assume(ident is not None)
     assert ident is not None
     with tempfile.TemporaryDirectory() as tmp:
-        records = read(Path(tmp), build([start("101", JAN10)], ident=ident))
-    assert rejection(records)[:2] == (
-        "bsn-in-identifier",
-        "Bericht/Header/BerichtIdentificatie/Identificatie",
-    )
+        (record,) = read(Path(tmp), build([start("101", JAN10)], ident=ident))
+    assert record.event is not None, record.rejection
+    event = validate_input(record.event, PSEUDONYMISER)
+    assert ident.replace(separator, "") not in str(event.sequence)
 
 
 def test_an_identificatie_of_nine_digits_that_is_no_bsn_is_padded(tmp_path: Path) -> None:

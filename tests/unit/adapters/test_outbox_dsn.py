@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from adapters.exceptions import AdapterError
 from adapters.outbox import OutboxSource
+from schemas.pseudonym import Pseudonymiser
 
 PREFIX = "outbox: cannot connect to the database: "
 SYNTAX = "check the syntax of SCHAKEL_OUTBOX_DSN"
@@ -25,7 +26,7 @@ CLOSED = "127.0.0.1:1"  # nothing listens: a refused connection, no DNS
 
 def failure(dsn: str) -> str:
     """The message of the error the source raises when it first connects."""
-    source = OutboxSource(dsn)
+    source = OutboxSource(dsn, pseudonymiser=Pseudonymiser("unit-test-key"))
     with pytest.raises(AdapterError) as info:
         list(source.records({}))
     return str(info.value)

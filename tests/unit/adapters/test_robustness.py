@@ -18,14 +18,20 @@ from adapters.base import Source
 from adapters.iwmo import IwmoSource
 from adapters.iwmo import source as iwmo_source
 from adapters.jsonlines import JsonLinesSource
-from adapters.outbox import OutboxSource
 from adapters.sociale_dienst import COLUMNS, SocialeDienstSource
 from adapters.vroegsignalering import VroegsignaleringSource
 from adapters.webhook import WebhookApp, WebhookInbox
 from adapters.wijkteam import WijkteamSource
 from schemas.exceptions import InvalidBsn, RegistryUnavailable
 from schemas.pseudonym import validate_bsn
-from tests.unit.adapters.conftest import PSEUDONYMISER, SAMPLES, SOURCE, Harness, make_harness
+from tests.unit.adapters.conftest import (
+    PSEUDONYMISER,
+    SAMPLES,
+    SOURCE,
+    Harness,
+    make_harness,
+    outbox_record,
+)
 
 BSN = "999990111"
 FULL_WIDTH = BSN.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
@@ -102,7 +108,7 @@ class Rows(Source):
 
     def records(self, cursor: Any) -> Any:
         for n, text in enumerate(self.texts, start=1):
-            yield OutboxSource._record(n, text)
+            yield outbox_record(n, text)
 
 
 @pytest.mark.parametrize(("what", "bad", "reason"), BAD_JSON, ids=[c[0] for c in BAD_JSON])

@@ -21,7 +21,13 @@ from adapters.outbox import OutboxSource
 from adapters.runner import RunStats, plain
 from adapters.sociale_dienst import SocialeDienstSource
 from schemas.exceptions import RegistryUnavailable
-from tests.unit.adapters.conftest import SAMPLES, SOURCE, make_harness, make_kafka_harness
+from tests.unit.adapters.conftest import (
+    PSEUDONYMISER,
+    SAMPLES,
+    SOURCE,
+    make_harness,
+    make_kafka_harness,
+)
 
 EXPORT = SAMPLES / "sociale-dienst" / "export.csv"
 
@@ -190,7 +196,9 @@ def test_plain_materialises_lazy_cursors() -> None:
 
 def test_outbox_gaps_wait_until_settled_or_grace() -> None:
     now = [0.0]
-    source = OutboxSource("postgresql://unused", gap_grace_s=10, clock=lambda: now[0])
+    source = OutboxSource(
+        "postgresql://unused", pseudonymiser=PSEUDONYMISER, gap_grace_s=10, clock=lambda: now[0]
+    )
     assert source._gap_passable(4, 5, settled=0)  # contiguous
     assert not source._gap_passable(5, 7, settled=0)  # 6 may still commit
     assert source._gap_passable(5, 7, settled=7)  # no writer in flight: 6 is gone for good

@@ -6,17 +6,20 @@ and ``sequence`` through as CloudEvents extension attributes."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adapters.base import Cursor, Record, Source
 from adapters.exceptions import Rejection
 from adapters.jsonlines import JsonLinesSource
 from adapters.outbox import versioned_row
 from adapters.sociale_dienst import SocialeDienstSource
+from schemas.envelope import validate_input
 from schemas.wire import DEFAULT_WIRE, VERWIJDERD
-from tests.unit.adapters.conftest import SOURCE, make_harness
+from tests.unit.adapters.conftest import PSEUDONYMISER, SOURCE, make_harness, outbox_record
 
 BSN = "999990020"
 
@@ -33,23 +36,91 @@ def casus(event_id: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_an_outbox_row_without_key_is_its_own_record() -> None:
-    assert versioned_row(7, casus("e-1")) == casus("e-1")
-    assert versioned_row(7, casus("e-1", operatie="insert")) == casus("e-1")
+    assert versioned_row(7, casus("e-1"), PSEUDONYMISER) == casus("e-1")
+    assert versioned_row(7, casus("e-1", operatie="insert"), PSEUDONYMISER) == casus("e-1")
 
 
 def test_an_outbox_insert_or_update_is_a_version_ordered_by_the_outbox_id() -> None:
-    first = versioned_row(9, casus("e-1", operatie="insert", bronsleutel="casus-C-1"))
-    later = versioned_row(10, casus("e-2", operatie="update", bronsleutel="casus-C-1"))
+    first = versioned_row(
+        9, casus("e-1", operatie="insert", bronsleutel="casus-C-1"), PSEUDONYMISER
+    )
+    later = versioned_row(
+        10, casus("e-2", operatie="update", bronsleutel="casus-C-1"), PSEUDONYMISER
+    )
     assert first["sequence"] == "00000000000000000009"
     assert later["sequence"] == "00000000000000000010" > first["sequence"]  # 10 after 9
     assert "operatie" not in later and later["type"] == "nl.wijkteams.casussen.geopend"
 
 
 def test_an_outbox_delete_becomes_verwijderd_on_the_domain_topic() -> None:
-    gone = versioned_row(11, casus("e-3", operatie="delete", bronsleutel="casus-C-1"))
+    gone = versioned_row(
+        11, casus("e-3", operatie="delete", bronsleutel="casus-C-1"), PSEUDONYMISER
+    )
     assert gone["type"] == VERWIJDERD and gone["domein"] == "wijkteams"
     assert gone["data"] == {"bsn": BSN, "datum": "2026-02-01"}
     assert gone["sequence"] == "00000000000000000011"
+
+
+@pytest.mark.parametrize("key", ["999990111/aanvraag-1", "999990111", "casus 9999 90 111"])
+def test_an_outbox_key_that_holds_a_bsn_is_published_as_its_keyed_token(
+    tmp_path: Path, key: str
+) -> None:
+    """Review A2 (events.md: never a BSN in ``bronsleutel``: "hash it with the pseudonym key
+    when the source key contains one"): such rows were refused (``bsn-in-identifier``). Every
+    version of the record — insert, update, delete — carries the same token, and the number
+    is published nowhere."""
+    rows = [
+        casus("e-1", operatie="insert", bronsleutel=key),
+        casus("e-2", operatie="update", bronsleutel=key),
+        casus("e-3", operatie="delete", bronsleutel=key),
+    ]
+    texts = [json.dumps(row) for row in rows]
+    hx = make_harness(OutboxRows(texts), tmp_path)
+    stats = hx.runner.run_once()
+    assert (stats.published, stats.by_reason) == (3, {})
+    token = "bk-" + PSEUDONYMISER.token("bronsleutel", key)
+    assert [e.bronsleutel for e in hx.publisher.acked] == [token] * 3
+    assert [e.type for e in hx.publisher.acked][-1] == VERWIJDERD
+    for _, _, value in hx.publisher.raw:
+        assert b"999990111" not in value and b"9999 90 111" not in value
+
+
+def test_an_outbox_key_without_a_bsn_is_published_as_it_is() -> None:
+    row = versioned_row(5, casus("e-1", bronsleutel="aanvraag-4711"), PSEUDONYMISER)
+    assert row["bronsleutel"] == "aanvraag-4711"
+    assert versioned_row(5, casus("e-1", bronsleutel=12), PSEUDONYMISER)["bronsleutel"] == 12
+
+
+def test_an_outbox_event_without_time_gets_the_rows_created_at() -> None:
+    """Review A3 (events.md: "an adapter that lacks it uses the moment it read the record"):
+    the row's ``created_at`` is when the source registered the change, so reading the row
+    again gives the same event (and the row's own id); only a row without one gets the
+    moment it was read. A sender's ``time`` is kept."""
+    row = casus("e-1")
+    text = json.dumps(row)
+    created = "2026-02-01T08:30:00.123456Z"
+    first = outbox_record(4, text, created, wall=1_000.0).event
+    again = outbox_record(4, text, created, wall=2_000.0).event
+    assert first is not None and again is not None
+    assert first == again and (first["id"], first["time"]) == ("e-1", created)
+    assert validate_input(first, PSEUDONYMISER).time == created
+    unknown = outbox_record(4, text, None, wall=1_767_225_600.0).event
+    assert unknown is not None and unknown["time"] == "2026-01-01T00:00:00.000000+00:00"
+    given = outbox_record(4, json.dumps(casus("e-2", time="2026-02-01T09:00:00+01:00")), created)
+    assert given.event is not None and given.event["time"] == "2026-02-01T09:00:00+01:00"
+
+
+class OutboxRows(Source):
+    """Outbox rows as PostgreSQL hands them out (``event::text``), without a server."""
+
+    name = "outbox"
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+
+    def records(self, cursor: Cursor) -> Iterator[Record]:
+        for n, text in enumerate(self.texts, start=1):
+            yield outbox_record(n, text)
 
 
 @pytest.mark.parametrize(
@@ -64,7 +135,7 @@ def test_outbox_operations_that_cannot_be_versions_are_rejected_with_the_rule(
     extra: dict[str, Any], reason: str, names: str
 ) -> None:
     with pytest.raises(Rejection) as info:
-        versioned_row(3, casus("e-1", **extra))
+        versioned_row(3, casus("e-1", **extra), PSEUDONYMISER)
     assert info.value.reason == reason and str(info.value).startswith(names)
 
 

@@ -6,6 +6,7 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,38 @@ def test_binary_mode(app: WebhookApp, hx: Harness) -> None:
     assert (event.id, event.source, event.time) == ("wt-2", WT, "2026-01-11T11:20:00+01:00")
     assert event.datacontenttype == "application/json"
     assert dict(event.data)["rol"] == "casusregisseur"
+
+
+READ_AT = datetime(2026, 1, 12, 8, 15, 30, 250000, tzinfo=UTC)
+
+
+def test_an_event_without_time_gets_the_moment_it_was_read(hx: Harness) -> None:
+    """Review A3 (events.md: "an adapter that lacks it uses the moment it read the record"):
+    an event without ``time``, in either mode, gets the moment its request was read; a
+    sender's ``time`` is kept; the id stays the sender's."""
+    app = WebhookApp(
+        hx.runner, {TOKEN: WT}, max_bytes=4096, registry=hx.registry, clock=lambda: READ_AT
+    )
+    binary = {
+        "content-type": "application/json",
+        "ce-specversion": "1.0",
+        "ce-id": "wt-b",
+        "ce-source": WT,
+        "ce-type": "nl.wijkteams.casussen.geopend",
+    }
+    data = {"bsn": BSN, "datum": "2026-01-12", "casus_id": "W-2"}
+    assert post(app, data, binary).status == 202
+    without = structured(id="wt-s")
+    del without["time"]
+    assert post(app, without).status == 202
+    assert post(app, structured(id="wt-n", time=None)).status == 202
+    assert post(app, structured(id="wt-t")).status == 202
+    assert [(e.id, e.time) for e in hx.publisher.acked] == [
+        ("wt-b", "2026-01-12T08:15:30.250000+00:00"),
+        ("wt-s", "2026-01-12T08:15:30.250000+00:00"),
+        ("wt-n", "2026-01-12T08:15:30.250000+00:00"),
+        ("wt-t", "2026-01-10T09:05:00+01:00"),
+    ]
 
 
 def test_binary_mode_keeps_the_record_version_extensions(app: WebhookApp, hx: Harness) -> None:

@@ -1,26 +1,34 @@
 """The code lists and XSD versions the iWmo adapter checks are exactly what the official XSDs say:
-the committed ``adapters/iwmo/codes.py`` equals what the generator prints for
+the committed ``schemas/iwmo_codes.py`` equals what the generator prints for
 ``tests/fixtures/iwmo-3.2/xsd``, and an independent reading of the XSDs with lxml agrees."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
+from pydantic import ValidationError
 
-from adapters.iwmo import codegen, codes
+from schemas import iwmo_codegen as codegen
+from schemas import iwmo_codes as codes
+from schemas.envelope import validate_input
+from schemas.exceptions import InvalidEvent
+from schemas.models import data_model
+from schemas.pseudonym import Pseudonymiser
 from tests.unit.adapters.iwmo_support import XSD
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 ROOT = XSD.parents[3]
+PSEUDONYMISER = Pseudonymiser("unit-test-key")
 
 
 def test_the_committed_module_is_what_the_generator_makes_of_the_official_xsds() -> None:
-    committed = (ROOT / "adapters" / "iwmo" / "codes.py").read_text(encoding="utf-8")
+    committed = (ROOT / "schemas" / "iwmo_codes.py").read_text(encoding="utf-8")
     assert committed == codegen.render(XSD), (
-        "adapters/iwmo/codes.py is stale: python -m adapters.iwmo.codegen "
-        "tests/fixtures/iwmo-3.2/xsd > adapters/iwmo/codes.py"
+        "schemas/iwmo_codes.py is stale: python -m schemas.iwmo_codegen "
+        "tests/fixtures/iwmo-3.2/xsd > schemas/iwmo_codes.py"
     )
 
 
@@ -71,3 +79,43 @@ def test_the_generator_fails_loudly_on_an_xsd_without_the_lists(tmp_path: Path) 
     )
     with pytest.raises(ValueError, match="LDT_RedenBeeindiging"):
         codegen.code_lists(tmp_path / "basisschema.xsd")
+
+
+GESTOPT = "nl.wmo.voorzieningen.gestopt"
+
+
+def gestopt(reden: object) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": f"zs-stop-{reden}",
+        "source": "urn:nld:oin:00000001234567890000:systeem:zaak",
+        "type": GESTOPT,
+        "data": {
+            "bsn": "999990111",
+            "datum": "2026-02-03",
+            "toewijzing_nummer": "101",
+            "reden_beeindiging": reden,
+        },
+    }
+
+
+@pytest.mark.parametrize("reden", ["99", "05", "01", "24", 1])
+def test_a_reden_beeindiging_outside_the_basisschema_list_is_refused_from_any_source(
+    reden: object,
+) -> None:
+    """Review A4: outbox, publish and webhook events were only bounded 01–99; the catalogue
+    now checks the basisschema's list (the one the iWmo adapter checks) for every source, and
+    the worker does the same of what it reads."""
+    with pytest.raises(InvalidEvent) as info:
+        validate_input(gestopt(reden), PSEUDONYMISER)
+    assert (info.value.reason, info.value.field) == ("unknown-value", "data.reden_beeindiging")
+    assert "basisschema LDT_RedenBeeindiging: 02, 19, 20" in str(info.value)
+    with pytest.raises(ValidationError):
+        data_model(GESTOPT).model_validate({**gestopt(reden)["data"], "bsn": None})
+
+
+@pytest.mark.parametrize("reden", list(codes.CODE_LISTS["LDT_RedenBeeindiging"]))
+def test_every_code_of_the_list_is_accepted(reden: str) -> None:
+    event = validate_input(gestopt(reden), PSEUDONYMISER)
+    assert event.data["reden_beeindiging"] == reden
+    assert validate_input(gestopt(int(reden)), PSEUDONYMISER).data["reden_beeindiging"] == reden

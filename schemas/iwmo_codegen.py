@@ -1,12 +1,13 @@
-"""Generate :mod:`adapters.iwmo.codes` from the official iWmo XSDs.
+"""Generate :mod:`schemas.iwmo_codes` from the official iWmo XSDs.
 
-``python -m adapters.iwmo.codegen XSD_DIR > adapters/iwmo/codes.py`` reads
+``python -m schemas.iwmo_codegen XSD_DIR > schemas/iwmo_codes.py`` reads
 ``XSD_DIR/basisschema.xsd`` (the code lists: every ``xs:enumeration`` of the simple types in
 :data:`CODE_LISTS`, with its documentation) and ``XSD_DIR/WMO3nn.xsd`` (per message: the fixed
 BerichtCode and the ``BerichtXsd``/``BasisschemaXsd`` min and max versions of the XSD's
-``appinfo``) and prints the module. The adapter imports the generated module instead of
-parsing XSDs at run time; ``tests/unit/adapters/test_iwmo_codes.py`` checks that the committed
-module equals what this prints for the official XSDs in ``tests/fixtures/iwmo-3.2/xsd``.
+``appinfo``) and prints the module. The iWmo adapter and the catalogue models
+(:mod:`schemas.models`: ``reden_beeindiging`` of every source) import the generated module
+instead of parsing XSDs at run time; ``tests/unit/schemas/test_iwmo_codes.py`` checks that the
+committed module equals what this prints for the official XSDs in ``tests/fixtures/iwmo-3.2/xsd``.
 
 The XSDs are read with defusedxml (no DTD, no entities, no network).
 """
@@ -29,7 +30,7 @@ CODE_LISTS = (
     "LDT_RedenWijziging",
     "LDT_StatusAanlevering",
 )
-"""The basisschema code lists of the elements the adapter reads."""
+"""The basisschema code lists of the elements the iWmo adapter reads."""
 
 MESSAGES = ("WMO301", "WMO305", "WMO307", "WMO315", "WMO317", "WMO319", "WMO323")
 """The message XSDs of the release (the supported ones and the others of the same inbox)."""
@@ -95,7 +96,7 @@ def _q(text: str) -> str:
 
 
 def render(xsd_dir: Path) -> str:
-    """The text of :mod:`adapters.iwmo.codes` for the XSDs in ``xsd_dir``."""
+    """The text of :mod:`schemas.iwmo_codes` for the XSDs in ``xsd_dir``."""
     lists = code_lists(xsd_dir / "basisschema.xsd")
     infos = {name: message_info(xsd_dir / f"{name}.xsd") for name in MESSAGES}
     releases = {info[0] for info in infos.values()}
@@ -104,8 +105,8 @@ def render(xsd_dir: Path) -> str:
     (release,) = releases
     lines = [
         '"""iWmo code lists and message versions, generated from the official iWmo XSDs by',
-        "``python -m adapters.iwmo.codegen tests/fixtures/iwmo-3.2/xsd`` — do not edit by hand",
-        "(``tests/unit/adapters/test_iwmo_codes.py`` checks that this equals the XSDs).",
+        "``python -m schemas.iwmo_codegen tests/fixtures/iwmo-3.2/xsd`` — do not edit by hand",
+        "(``tests/unit/schemas/test_iwmo_codes.py`` checks that this equals the XSDs).",
         "",
         "``CODE_LISTS``: basisschema simple type → {code: its documentation in the XSD}.",
         "``MESSAGES``: message → its BerichtCode and the XsdVersie bounds of its XSD's appinfo.",
@@ -145,7 +146,7 @@ def render(xsd_dir: Path) -> str:
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print(
-            "usage: python -m adapters.iwmo.codegen XSD_DIR > adapters/iwmo/codes.py",
+            "usage: python -m schemas.iwmo_codegen XSD_DIR > schemas/iwmo_codes.py",
             file=sys.stderr,
         )
         return 2

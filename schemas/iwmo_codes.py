@@ -1,6 +1,6 @@
 """iWmo code lists and message versions, generated from the official iWmo XSDs by
-``python -m adapters.iwmo.codegen tests/fixtures/iwmo-3.2/xsd`` — do not edit by hand
-(``tests/unit/adapters/test_iwmo_codes.py`` checks that this equals the XSDs).
+``python -m schemas.iwmo_codegen tests/fixtures/iwmo-3.2/xsd`` — do not edit by hand
+(``tests/unit/schemas/test_iwmo_codes.py`` checks that this equals the XSDs).
 
 ``CODE_LISTS``: basisschema simple type → {code: its documentation in the XSD}.
 ``MESSAGES``: message → its BerichtCode and the XsdVersie bounds of its XSD's appinfo.
