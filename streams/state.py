@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+from schemas.wire import VERWIJDERD
 from streams.ingest import IngestError
 from streams.model import Signal, TimelineEvent
 from streams.signals import EmittedSignal, SignalChange, diff_signals
@@ -135,6 +136,12 @@ class CitizenState:
     _keys: list[tuple[object, ...]] = field(default_factory=list, repr=False)
     _versioned: int = field(default=0, repr=False)
     """How many accepted events carry a ``bronsleutel`` (0: the timeline is ``events``)."""
+    _versions: dict[tuple[str, str], int] | None = field(default=None, repr=False)
+    _shadowing: int | None = field(default=None, repr=False)
+    """Derived from ``events`` while ``_versioned`` (None: not counted; :meth:`_shadows`):
+    the versions accepted per source record, and how many versions hide one another or are
+    deletions — 0: every version is the only one of its record, so the timeline is
+    ``events`` as without versions (a sociale-dienst row, most iWmo records)."""
     _payload_bytes: int = field(default=0, repr=False)
     """The wire bytes of ``events``, summed (:attr:`payload_bytes`)."""
     _timeline: list[TimelineEvent] | None = field(default=None, repr=False)
@@ -157,10 +164,52 @@ class CitizenState:
         self._versioned = sum(1 for s in self.events if is_versioned(s.event))
         self._payload_bytes = sum(len(s.payload) for s in self.events)
 
+    def _shadows(self) -> int:
+        """How many accepted versions hide one another or are deletions (0: the timeline is
+        ``events``); counted once, then kept in step by :meth:`_counted_version`."""
+        if not self._versioned:
+            return 0
+        if self._shadowing is None or self._versions is None:
+            versions: dict[tuple[str, str], int] = {}
+            deletions = 0
+            for stored in self.events:
+                if is_versioned(stored.event):
+                    record = stored.event.record
+                    versions[record] = versions.get(record, 0) + 1
+                    deletions += stored.event.type == VERWIJDERD
+            self._versions = versions
+            self._shadowing = deletions + sum(n for n in versions.values() if n > 1)
+        return self._shadowing
+
+    def _counted_version(self, event: TimelineEvent) -> bool:
+        """Count the version ``event``, just inserted into ``events``; return whether it only
+        adds to the timeline: not a deletion, and the only version of its record."""
+        if self._shadowing is None or self._versions is None:
+            self._shadows()  # counts every version, this one included
+        else:
+            record = event.record
+            count = self._versions[record] = self._versions.get(record, 0) + 1
+            self._shadowing += (event.type == VERWIJDERD) + (2 if count == 2 else count > 2)
+        assert self._versions is not None
+        return event.type != VERWIJDERD and self._versions[event.record] == 1
+
+    def _in_step(self) -> bool:
+        """Whether the timeline is ``events`` itself (no version hides another)."""
+        return not self._versioned or self._shadows() == 0
+
+    def only_added(self, event: TimelineEvent) -> bool:
+        """Whether inserting ``event`` (accepted) only added it to the timeline: it is its own
+        record, or the first version of its record and not a deletion."""
+        if not is_versioned(event):
+            return True
+        self._shadows()
+        assert self._versions is not None
+        return event.type != VERWIJDERD and self._versions.get(event.record) == 1
+
     def _derive(self) -> tuple[list[TimelineEvent], date | None]:
         if self._timeline is None:
             events = [s.event for s in self.events]
-            if self._versioned:
+            if not self._in_step():
                 current = current_versions(events)
                 self._latest = max((e.datum for e in current), default=None)
                 self._timeline = timeline_of(current)
@@ -182,6 +231,7 @@ class CitizenState:
         self._rules = {}
         self._changed = None
         self._added = []
+        self._versions = self._shadowing = None
 
     @property
     def blank(self) -> bool:
@@ -229,12 +279,13 @@ class CitizenState:
         self._seen.add(identity)
         self._payload_bytes += len(stored.payload)
         event = stored.event
-        if is_versioned(event):  # may change which events are current: derive anew
+        if is_versioned(event):
             self._versioned += 1
-            self._timeline = self._latest = None
-            self._changed = None
-            return True
-        if self._timeline is not None and not self._versioned:
+            if not self._counted_version(event):  # changes which events are current
+                self._timeline = self._latest = None
+                self._changed = None
+                return True
+        if self._timeline is not None and self._in_step():
             self._timeline.insert(index, event)  # the timeline is ``events``, in step
             if self._latest is None or event.datum > self._latest:
                 self._latest = event.datum
@@ -242,7 +293,7 @@ class CitizenState:
             self._timeline = self._latest = None
         if self._changed is not None:
             self._changed.add(event.type)
-            if self._versioned:  # the timeline is derived from the versions: not just added
+            if not self._in_step():  # the timeline is derived from the versions
                 self._added = None
             elif self._added is not None:
                 self._added.append(event)
@@ -271,6 +322,7 @@ class CitizenState:
                 self._seen.discard(event.identity)
                 if is_versioned(event):
                     self._versioned -= 1
+                    self._versions = self._shadowing = None
                 self._timeline = self._latest = None
         self.klok = saved.klok
         self.signalen, self.revisies, self.uitvoer = saved.signalen, saved.revisies, saved.uitvoer
@@ -349,7 +401,7 @@ def apply_event(
     event = stored.event
     if (
         event.type not in engine.types
-        and not is_versioned(event)
+        and state.only_added(event)
         and before is not None
         and state.clock(today) == before
     ):

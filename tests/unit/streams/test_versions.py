@@ -153,6 +153,49 @@ def test_any_permutation_gives_the_same_timeline_and_signals_on_both_paths(
         )
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(version_sets(), st.randoms(use_true_random=False), st.integers(1, 4))
+def test_after_every_event_the_timeline_is_that_of_the_versions_so_far(
+    events: list[TimelineEvent], rnd: Any, flush_every: int
+) -> None:
+    """One event at a time, the rules' kept results dropped every ``flush_every`` events (what
+    the worker does for a citizen after each flush, the count of versions with them): after
+    every step the timeline and the latest day are those of the versions received so far, and
+    the signals in the end those of both paths."""
+    shuffled = list(events)
+    rnd.shuffle(shuffled)
+    state = CitizenState(subject=SUBJECT)
+    for n, each in enumerate(shuffled, 1):
+        apply_event(state, StoredEvent(each, b""), RULES, today=None, history_limit=1000)
+        so_far = sorted(shuffled[:n], key=lambda e: e.sort_key)
+        assert [e.identity for e in state.timeline] == [e.identity for e in timeline_of(so_far)]
+        assert state.latest_datum() == max(e.datum for e in current_versions(so_far))
+        if n % flush_every == 0:
+            state.drop_derived()
+    advance_clock(state, UNTIL, RULES, today=None)
+    assert definitive(state) == definitive(batched(shuffled))
+
+
+def test_a_first_version_is_only_added_and_keeps_the_assessment_incremental() -> None:
+    """A record's first version (every sociale-dienst row, most iWmo records) changes the
+    timeline as an event without ``bronsleutel`` does: the next assessment recomputes only the
+    rules of its type (before, any version made it recompute every rule, for every later event
+    of the citizen too). A second version of the record, or a deletion, changes which events
+    are current: then every rule is recomputed."""
+    state = CitizenState(subject=SUBJECT)
+    first = event("pw-aanvraag", 1, sequence="0001", offset=0, deletion=False)
+    apply_event(state, StoredEvent(first, b""), RULES, today=None, history_limit=1000)
+    other = event("uitkering", 1, sequence="0001", offset=10, deletion=False)
+    state.insert(StoredEvent(other, b""), 1000)
+    assert state.only_added(other)
+    assert state._changed == {other.type} and state._added == [other]
+    second = event("pw-aanvraag", 2, sequence="0002", offset=45, deletion=False)
+    state.insert(StoredEvent(second, b""), 1000)
+    assert not state.only_added(second)
+    assert state._changed is None
+    assert [e.id for e in state.timeline] == [other.id, second.id]
+
+
 def test_the_highest_sequence_wins_then_the_higher_id_and_a_current_deletion_removes() -> None:
     v1 = event("pw-aanvraag", 1, sequence="0001", offset=0, deletion=False)
     v2 = event("pw-aanvraag", 2, sequence="0002", offset=45, deletion=False)
