@@ -27,9 +27,10 @@ from schemas.pseudonym import mask_bsn
 from schemas.settings import AdapterSettings, WebhookSettings
 
 DEFAULT_BATCH = 1000
-DEFAULT_SETTLE_S = 1.0
+DEFAULT_SETTLE_S = 5.0
 """``schakel publish --settle``: how long a file whose last line was held back must stay
-unchanged to count as finished (:func:`main_publish`)."""
+unchanged to count as finished (:func:`main_publish`): the continuous adapters' default poll
+interval (``SCHAKEL_POLL_INTERVAL_S``), which is the same judgement there."""
 
 
 def build_runner(
@@ -227,8 +228,8 @@ def _settle_seconds(text: str) -> float:
     except ValueError:
         value = -1.0
     if not (math.isfinite(value) and 0 <= value <= 3600):
-        raise argparse.ArgumentTypeError(
-            f"must be a number of seconds from 0 to 3600, not {text!r}"
+        raise argparse.ArgumentTypeError(  # what was typed may hold a BSN: masked
+            mask_bsn(f"must be a number of seconds from 0 to 3600, not {text!r}")
         )
     return value
 
