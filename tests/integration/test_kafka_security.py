@@ -27,6 +27,8 @@ import pytest
 from schakel.broker import free_port
 from schakel.kafka_cluster import KafkaCluster
 from schakel.testpki import make_pki
+from schakel.topics import ensure_topics
+from schemas.wire import Wire
 from tests.cli import run_cli
 
 pytestmark = pytest.mark.kafka
@@ -140,8 +142,13 @@ def test_dlq_lists_over_sasl_ssl_with_plain(secured: KafkaCluster, tmp_path: Pat
     env["SCHAKEL_KAFKA_SASL_PASSWORD_FILE"] = str(password_file)
     env["SCHAKEL_KAFKA_BOOTSTRAP"] = secured.sasl_ssl_bootstrap
     env["SCHAKEL_PROFILE"] = "kafka"
+    # dlq reads an existing namespace only (a missing dead-letter topic is exit 2): created
+    # over the plaintext listener, in a namespace of this test's own
+    env["SCHAKEL_NAMESPACE"] = "dlqsasl"
+    ensure_topics(secured.bootstrap, partitions=1, wire=Wire("dlqsasl"))
     result = run_cli("dlq", "list", env=env, timeout=120)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "dlq: 0 dead letter(s)" in result.stderr
 
 
 @pytest.mark.parametrize("refusal", ["password", "no-client-certificate", "untrusted-ca"])
