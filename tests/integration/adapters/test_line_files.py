@@ -22,20 +22,15 @@ from schemas.settings import Settings
 from tests.cli import run_cli
 from tests.integration.adapters.conftest import events_of
 from tests.integration.adapters.test_crash import cli_env
+from tests.unit.adapters.test_lines import event_line as lines_event_line
 
 BSN = "999990111"
 COLUMNS = ";".join(SD_COLUMNS)
 
 
 def event_line(source: str, n: int) -> bytes:
-    event = {
-        "specversion": "1.0",
-        "id": f"half-{n}",
-        "source": source,
-        "type": "nl.wijkteams.casussen.geopend",
-        "data": {"bsn": BSN, "datum": "2026-01-05", "casus_id": f"C-{n}"},
-    }
-    return json.dumps(event).encode() + b"\n"
+    """Line ``n`` of the JSON-lines file these tests publish (id ``half-<n>``)."""
+    return lines_event_line(n, source=source, prefix="half")
 
 
 def test_publish_waits_for_the_newline_of_a_line_still_being_written(

@@ -24,11 +24,12 @@ BSN = "999990111"
 WT = "urn:nld:oin:00000001234567890000:systeem:wijkteam"
 
 
-def event_line(n: int) -> bytes:
+def event_line(n: int, *, source: str = WT, prefix: str = "casus-open") -> bytes:
+    """Line ``n`` of a JSON-lines file: a wijkteam case opened, id ``<prefix>-<n>``."""
     event = {
         "specversion": "1.0",
-        "id": f"casus-open-{n}",
-        "source": WT,
+        "id": f"{prefix}-{n}",
+        "source": source,
         "type": "nl.wijkteams.casussen.geopend",
         "data": {"bsn": BSN, "datum": "2026-01-05", "casus_id": f"C-{n}"},
     }
