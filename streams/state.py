@@ -190,8 +190,7 @@ class CitizenState:
             record = event.record
             count = self._versions[record] = self._versions.get(record, 0) + 1
             self._shadowing += (event.type == VERWIJDERD) + (2 if count == 2 else count > 2)
-        assert self._versions is not None
-        return event.type != VERWIJDERD and self._versions[event.record] == 1
+        return self.only_added(event)
 
     def _in_step(self) -> bool:
         """Whether the timeline is ``events`` itself (no version hides another)."""
