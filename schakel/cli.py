@@ -238,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run input through the real pipeline on a fresh embedded broker (or, with "
         "--bootstrap, in a fresh namespace on an existing Kafka) and print the definitive "
         "signals",
+        # replay reads its inputs from the command line in their order (ordered_inputs), which
+        # knows the options by their full names: an abbreviation would be taken for a file
+        allow_abbrev=False,
     )
     replay.add_arguments(p)
     p.set_defaults(func=_cmd_replay)

@@ -77,3 +77,20 @@ def test_publish_settle_must_be_seconds(value: str, capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err
     assert "--settle: must be a number of seconds from 0 to 3600" in err
     assert "999990019" not in err  # what was typed is echoed masked
+
+
+@pytest.mark.parametrize(
+    "argv", [["--unt", "2026-12-31"], ["--fr", "sociale-dienst:export.csv"], ["--jso"]]
+)
+def test_replay_refuses_an_abbreviated_option(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``schakel replay`` takes its inputs from the command line in their order, knowing the
+    options by their full names: an abbreviation (which argparse would otherwise accept) is
+    refused as unknown, not taken for a file (``--unt 2026-12-31`` said "FILE: 2026-12-31: no
+    such file")."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["replay", "events.jsonl", *argv])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments" in err and argv[0] in err
