@@ -140,6 +140,11 @@ def run(args: argparse.Namespace, settings: AdapterSettings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
+    if args.once:  # a path that is not there is bad arguments (continuous: it may come)
+        problem = input_problem([(args.name, args.spec or "")], label="SPEC")
+        if problem:
+            print(f"schakel adapter {args.name}: {mask_bsn(problem)}", file=sys.stderr)
+            return 2
     bootstrap = wiring.bootstrap(settings)
     if args.once:  # continuous mode waits an outage out (Runner.run_forever)
         wiring.reachable(bootstrap)

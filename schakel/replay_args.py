@@ -16,12 +16,13 @@ NO_PATH_ADAPTERS = frozenset({"outbox"})
 """Adapters whose input is not a path (a database DSN)."""
 
 
-def input_problem(inputs: Sequence[tuple[str, str]]) -> str | None:
+def input_problem(inputs: Sequence[tuple[str, str]], *, label: str | None = None) -> str | None:
     """What is wrong with the replay inputs ``(adapter, spec)`` (a plain file is ``publish``),
     or ``None``: an unknown adapter, a ``--from`` without ``ADAPTER:PATH``, a path that does
-    not exist, or a directory where the adapter reads files."""
+    not exist, or a directory where the adapter reads files. ``label`` names the input in the
+    line (default: ``FILE``, or ``--from ADAPTER``)."""
     for name, spec in inputs:
-        what = "FILE" if name == "publish" else f"--from {name}"
+        what = label or ("FILE" if name == "publish" else f"--from {name}")
         if name not in FACTORIES or not name:
             known = ", ".join(sorted(n for n in FACTORIES if n != "publish"))
             return f"--from: unknown adapter (use ADAPTER:PATH; adapters: {known})"

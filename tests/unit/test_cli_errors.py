@@ -69,6 +69,32 @@ def test_publish_refuses_a_missing_path_or_a_directory_before_it_starts(
     assert not (tmp_path / "var").exists()
 
 
+@pytest.mark.parametrize("kind", ["missing", "directory"])
+def test_a_one_shot_adapter_refuses_a_missing_file_before_it_starts(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    kind: str,
+) -> None:
+    """``schakel adapter NAME SPEC --once`` with a file that is not there (or a directory for
+    a CSV adapter): bad arguments, exit 2, one masked line, nothing written and no broker
+    asked (before: exit 3 and a permanent ``unreadable`` dead letter). Continuous mode keeps
+    waiting for the file (a nightly export may not be there yet)."""
+    path = tmp_path / f"export-{BSN}.csv"
+    if kind == "directory":
+        path.mkdir()
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "unit-test-key")
+    monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    monkeypatch.setenv("SCHAKEL_DATA_DIR", str(tmp_path / "var"))
+    assert main(["adapter", "sociale-dienst", str(path), "--once"]) == 2
+    out, err = capsys.readouterr()
+    (line,) = err.splitlines()
+    assert not out and BSN not in err
+    assert line.startswith("schakel adapter sociale-dienst: SPEC: ")
+    assert ("no such file" if kind == "missing" else "is a directory") in line
+    assert not (tmp_path / "var").exists()
+
+
 @pytest.mark.parametrize("value", ["-1", "nan", "soon", "3601", "999990019"])
 def test_publish_settle_must_be_seconds(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
