@@ -44,53 +44,43 @@ def test_an_adapter_name_on_stderr_masks_a_bsn(capsys: pytest.CaptureFixture[str
     assert BSN not in err and "adapter client_********* needs a SPEC" in err
 
 
+ONE_SHOT_COMMANDS = {
+    # command: (its argv for PATH, the file name, how its one line starts)
+    "publish": (["publish", "{path}"], f"burger-{BSN}.jsonl", "schakel publish: FILE: "),
+    "adapter --once": (
+        ["adapter", "sociale-dienst", "{path}", "--once"],
+        f"export-{BSN}.csv",
+        "schakel adapter sociale-dienst: SPEC: ",
+    ),
+}
+
+
 @pytest.mark.parametrize("kind", ["missing", "directory"])
-def test_publish_refuses_a_missing_path_or_a_directory_before_it_starts(
+@pytest.mark.parametrize("command", sorted(ONE_SHOT_COMMANDS))
+def test_a_one_shot_command_refuses_a_missing_path_or_a_directory_before_it_starts(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
+    command: str,
     kind: str,
 ) -> None:
-    """Bad arguments, exit 2, one masked line, nothing written and no broker asked (review C
-    item 5: exit 3 and an ``unreadable`` dead letter; the broker here does not exist, so asking
-    it would be exit 75)."""
-    path = tmp_path / f"burger-{BSN}.jsonl"
+    """``schakel publish FILE`` and ``schakel adapter NAME SPEC --once`` with a path that is not
+    there, or a directory where files are read: bad arguments, exit 2, one masked line,
+    nothing written and no broker asked (review C item 5: exit 3 and a permanent
+    ``unreadable`` dead letter; the broker here does not exist, so asking it would be exit
+    75). A continuous adapter keeps waiting for the file (a nightly export may come)."""
+    argv, name, starts = ONE_SHOT_COMMANDS[command]
+    path = tmp_path / name
     if kind == "directory":
         path.mkdir()
     monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "unit-test-key")
     monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")
     monkeypatch.setenv("SCHAKEL_DATA_DIR", str(tmp_path / "var"))
-    assert main(["publish", str(path)]) == 2
+    assert main([arg.format(path=path) for arg in argv]) == 2
     out, err = capsys.readouterr()
     (line,) = err.splitlines()
     assert not out and BSN not in err
-    assert line.startswith("schakel publish: FILE: ") and "burger-*********.jsonl: " in line
-    assert ("no such file" if kind == "missing" else "is a directory") in line
-    assert not (tmp_path / "var").exists()
-
-
-@pytest.mark.parametrize("kind", ["missing", "directory"])
-def test_a_one_shot_adapter_refuses_a_missing_file_before_it_starts(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    kind: str,
-) -> None:
-    """``schakel adapter NAME SPEC --once`` with a file that is not there (or a directory for
-    a CSV adapter): bad arguments, exit 2, one masked line, nothing written and no broker
-    asked (before: exit 3 and a permanent ``unreadable`` dead letter). Continuous mode keeps
-    waiting for the file (a nightly export may not be there yet)."""
-    path = tmp_path / f"export-{BSN}.csv"
-    if kind == "directory":
-        path.mkdir()
-    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "unit-test-key")
-    monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")
-    monkeypatch.setenv("SCHAKEL_DATA_DIR", str(tmp_path / "var"))
-    assert main(["adapter", "sociale-dienst", str(path), "--once"]) == 2
-    out, err = capsys.readouterr()
-    (line,) = err.splitlines()
-    assert not out and BSN not in err
-    assert line.startswith("schakel adapter sociale-dienst: SPEC: ")
+    assert line.startswith(starts) and name.replace(BSN, "*********") + ": " in line
     assert ("no such file" if kind == "missing" else "is a directory") in line
     assert not (tmp_path / "var").exists()
 
