@@ -1,18 +1,22 @@
 """The pure core's cost per event for one citizen whose events carry a ``bronsleutel`` (each the
-first and only version of its record: every sociale-dienst row, most iWmo records) against the
-same events without one — the incremental assessment must treat both alike.
+first and only version of its record: every sociale-dienst row, most iWmo records), and with
+corrections among them, against the same events without one — the incremental assessment
+must treat them alike.
 
     .venv/bin/python -m benchmarks.versions_core [--lengths 30,100,300] [--rounds 3]
 
 For each history length: ``apply_event`` (timeline, rules, signal diff) after every event of
 one citizen on the replay clock, half Participatiewet events (versioned or not), half
-wijkteam cases; CPU microseconds per event, the best of ``--rounds`` runs. No Kafka, no Faust.
+wijkteam cases; and the versioned citizen with every tenth event a correction of an earlier
+row (:func:`corrected`: the rules reading its types are recomputed, not every rule). CPU
+microseconds per event, the best of ``--rounds`` runs. No Kafka, no Faust.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 
 from streams.model import TimelineEvent
@@ -63,6 +67,22 @@ def citizen(length: int, *, versioned: bool) -> list[TimelineEvent]:
     return events
 
 
+def corrected(length: int) -> list[TimelineEvent]:
+    """``length`` events of one citizen, versioned as :func:`citizen`'s, where every tenth is
+    a correction: a second version (higher ``sequence``) of the Participatiewet row nine
+    events before it, with the same date and other data (a source that corrected its row)."""
+    events = citizen(length, versioned=True)
+    for i in range(9, length, 10):
+        row = events[i - 9]
+        events[i] = replace(
+            row,
+            id=f"{row.id}-v2",
+            sequence="0000000001",
+            data={**row.data, "gecorrigeerd": True},
+        )
+    return events
+
+
 def us_per_event(events: list[TimelineEvent]) -> float:
     rules = load_rules()
     state = CitizenState(subject="ab" * 16)
@@ -80,9 +100,11 @@ def main() -> None:
     for length in (int(n) for n in args.lengths.split(",")):
         plain = min(us_per_event(citizen(length, versioned=False)) for _ in range(args.rounds))
         versioned = min(us_per_event(citizen(length, versioned=True)) for _ in range(args.rounds))
+        fixed = min(us_per_event(corrected(length)) for _ in range(args.rounds))
         print(
             f"{length:5d} events: {plain:6.0f} us/event without bronsleutel, "
-            f"{versioned:6.0f} with ({versioned / plain:.2f} x)"
+            f"{versioned:6.0f} with ({versioned / plain:.2f} x), "
+            f"{fixed:6.0f} with every tenth a correction ({fixed / plain:.2f} x)"
         )
 
 

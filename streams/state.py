@@ -49,6 +49,10 @@ from streams.signals import EmittedSignal, SignalChange, diff_signals
 from streams.versions import current_versions, is_versioned, timeline_of
 
 
+def _sort_key(event: TimelineEvent) -> tuple[date, int, float, str, str]:
+    return event.sort_key
+
+
 class HistoryLimitError(IngestError):
     """A new event for a citizen whose timeline already holds ``limit`` accepted events.
 
@@ -154,8 +158,8 @@ class CitizenState:
     (see :meth:`drop_derived`)."""
     _added: list[TimelineEvent] | None = field(default_factory=list, repr=False)
     """The events inserted into the timeline since the last assessment, while that is all
-    that happened to it (None: not known, e.g. once versions are involved); meaningful only
-    while ``_changed`` is not None."""
+    that happened to it (None: not known — a version changed which events of its record
+    count); meaningful only while ``_changed`` is not None."""
 
     def __post_init__(self) -> None:
         self.events.sort(key=lambda s: s.event.sort_key)
@@ -280,23 +284,31 @@ class CitizenState:
         event = stored.event
         if is_versioned(event):
             self._versioned += 1
-            if not self._counted_version(event):  # changes which events are current
+            if not self._counted_version(event):  # changes which versions of its record count
                 self._timeline = self._latest = None
-                self._changed = None
+                if self._changed is not None:  # only events of its record may come or go
+                    self._changed.update(self._types_of(event.record))
+                    self._added = None
                 return True
-        if self._timeline is not None and self._in_step():
-            self._timeline.insert(index, event)  # the timeline is ``events``, in step
+        # the event is current and hides nothing: it is only added to the timeline
+        timeline = self._timeline
+        if timeline is not None:
+            if self._in_step():  # the timeline is ``events``, in step
+                timeline.insert(index, event)
+            else:  # derived from the versions: its own place in timeline order
+                timeline.insert(bisect.bisect_right(timeline, key, key=_sort_key), event)
             if self._latest is None or event.datum > self._latest:
                 self._latest = event.datum
-        else:
-            self._timeline = self._latest = None
         if self._changed is not None:
             self._changed.add(event.type)
-            if not self._in_step():  # the timeline is derived from the versions
-                self._added = None
-            elif self._added is not None:
+            if self._added is not None:
                 self._added.append(event)
         return True
+
+    def _types_of(self, record: tuple[str, str]) -> set[str]:
+        """The types of every accepted version of ``record``: the only events a new version
+        of it can add to or take from the timeline."""
+        return {s.event.type for s in self.events if s.event.record == record}
 
     def savepoint(self) -> Savepoint:
         """What :meth:`restore` needs to undo one step (an event applied, a clock tick)."""

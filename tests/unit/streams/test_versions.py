@@ -170,6 +170,14 @@ def test_after_every_event_the_timeline_is_that_of_the_versions_so_far(
         so_far = sorted(shuffled[:n], key=lambda e: e.sort_key)
         assert [e.identity for e in state.timeline] == [e.identity for e in timeline_of(so_far)]
         assert state.latest_datum() == max(e.datum for e in current_versions(so_far))
+        if state.events:  # the signals told so far: those of everything at once, this clock
+            anew = CitizenState(subject=SUBJECT)
+            for seen in shuffled[:n]:
+                anew.insert(StoredEvent(seen, b""), 1000)
+            clock = state.clock(None)
+            assert clock is not None
+            advance_clock(anew, clock, RULES, today=None)
+            assert definitive(state) == definitive(anew)
         if n % flush_every == 0:
             state.drop_derived()
     advance_clock(state, UNTIL, RULES, today=None)
@@ -181,7 +189,9 @@ def test_a_first_version_is_only_added_and_keeps_the_assessment_incremental() ->
     timeline as an event without ``bronsleutel`` does: the next assessment recomputes only the
     rules of its type (before, any version made it recompute every rule, for every later event
     of the citizen too). A second version of the record, or a deletion, changes which events
-    are current: then every rule is recomputed."""
+    of that record count: the rules reading the types of its versions are recomputed, the
+    others keep their results; an event after it is again only added (before, the first
+    correction made every rule recompute, then and for every later event)."""
     state = CitizenState(subject=SUBJECT)
     first = event("pw-aanvraag", 1, sequence="0001", offset=0, deletion=False)
     apply_event(state, StoredEvent(first, b""), RULES, today=None, history_limit=1000)
@@ -192,8 +202,21 @@ def test_a_first_version_is_only_added_and_keeps_the_assessment_incremental() ->
     second = event("pw-aanvraag", 2, sequence="0002", offset=45, deletion=False)
     state.insert(StoredEvent(second, b""), 1000)
     assert not state.only_added(second)
-    assert state._changed is None
+    assert state._changed == {other.type, first.type} and state._added is None
     assert [e.id for e in state.timeline] == [other.id, second.id]
+    unread = "vroegsignaal-zonder-opvolging"  # reads neither type
+    assert next(r for r in RULES.rules if r.id == unread).leest.isdisjoint(state._changed)
+    kept = state._rules[unread]
+    advance_clock(state, second.datum, RULES, today=None)
+    assert state._rules[unread] is kept  # its result kept, not recomputed
+    timeline = state.timeline
+    later = event("signaal", 1, sequence="0001", offset=100, deletion=False)
+    state.insert(StoredEvent(later, b""), 1000)
+    assert state.only_added(later)
+    assert state._changed == {later.type} and state._added == [later]
+    assert state.timeline is timeline  # placed in it, not derived again
+    assert [e.id for e in timeline] == [other.id, second.id, later.id]
+    assert state.latest_datum() == later.datum
 
 
 def test_the_highest_sequence_wins_then_the_higher_id_and_a_current_deletion_removes() -> None:
