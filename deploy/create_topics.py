@@ -23,7 +23,6 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from schakel.topics import ensure_topics
@@ -74,16 +73,9 @@ def main() -> int:
             replication_factor=settings.replication_factor,
             wire=wire,
         )
-        admin = KafkaAdminClient(
-            bootstrap_servers=settings.kafka_bootstrap,
-            client_id="schakel-create-topics",
-            **kafka_client.current().kafka_python(),
-        )
-        try:
+        with kafka_client.admin(settings.kafka_bootstrap, "schakel-create-topics") as admin:
             admin.wait_for_topics(list(topics), timeout_ms=WAIT_MS)
             described = admin.describe_topics(list(topics))
-        finally:
-            admin.close()
     except KafkaError as exc:
         print(f"create_topics: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -261,28 +261,20 @@ def show_processing(
 ) -> None:
     """On a terminal: how many published events the worker has committed, every second,
     until ``stop`` (display only; errors end the display, not the demo)."""
-    from kafka import KafkaAdminClient, TopicPartition
+    from kafka import TopicPartition
 
     group = wire.group_id
     tps = [TopicPartition(t, p) for t in wire.event_topics for p in range(partitions)]
     try:
-        admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap,
-            client_id="schakel-demo-progress",
-            **kafka_client.current().kafka_python(),
-        )
-    except Exception:  # progress display only
-        return
-    try:
-        while not stop.wait(1.0):
-            offsets = admin.list_group_offsets({group: tps}).get(group, {})
-            done = min(total, sum(max(0, o.offset) for o in offsets.values()))
-            sys.stdout.write(f"\r  verwerkt door de worker: {done:6d} van {total} …")
-            sys.stdout.flush()
+        with kafka_client.admin(bootstrap, "schakel-demo-progress") as admin:
+            while not stop.wait(1.0):
+                offsets = admin.list_group_offsets({group: tps}).get(group, {})
+                done = min(total, sum(max(0, o.offset) for o in offsets.values()))
+                sys.stdout.write(f"\r  verwerkt door de worker: {done:6d} van {total} …")
+                sys.stdout.flush()
     except Exception:  # noqa: S110 - progress display only
         pass
     finally:
-        admin.close()
         sys.stdout.write("\r" + " " * 60 + "\r")
         sys.stdout.flush()
 

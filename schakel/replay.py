@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
 from adapters.base import Cursor, Location, Record, Source
@@ -108,26 +108,27 @@ def _behind(
 ) -> dict[TopicPartition, tuple[int | None, int]]:
     """The partitions of ``topics`` on which ``group`` has not committed up to the end:
     ``{partition: (committed offset or None, end offset)}``; empty when drained."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **kafka_client.current().kafka_python())
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        **kafka_client.current().kafka_python(),
-    )
-    try:
-        tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
-        end = end_offsets(consumer, tps, embedded=embedded)
-        committed = committed_offsets(admin, group, tps)
-        behind: dict[TopicPartition, tuple[int | None, int]] = {}
-        for tp in tps:
-            done = committed.get(tp)
-            if end[tp] > 0 and (done is None or done < end[tp]):
-                behind[tp] = (done, end[tp])
-        return behind
-    finally:
-        consumer.close()
-        admin.close()
+    with kafka_client.admin(bootstrap, "schakel-replay") as admin:
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            **kafka_client.current().kafka_python(),
+        )
+        try:
+            tps = [
+                TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()
+            ]
+            end = end_offsets(consumer, tps, embedded=embedded)
+            committed = committed_offsets(admin, group, tps)
+        finally:
+            consumer.close()
+    behind: dict[TopicPartition, tuple[int | None, int]] = {}
+    for tp in tps:
+        done = committed.get(tp)
+        if end[tp] > 0 and (done is None or done < end[tp]):
+            behind[tp] = (done, end[tp])
+    return behind
 
 
 def wait_drained(

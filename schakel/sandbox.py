@@ -97,15 +97,8 @@ def _members(admin: KafkaAdminClient, prefix: str) -> tuple[list[str], list[str]
 
 def namespace_in_use(bootstrap: str, wire: Wire) -> list[str]:
     """Topics and consumer groups on the cluster that belong to the namespace of ``wire``."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap,
-        client_id="schakel-sandbox",
-        **kafka_client.current().kafka_python(),
-    )
-    try:
+    with kafka_client.admin(bootstrap, "schakel-sandbox") as admin:
         topics, groups = _members(admin, _prefix(wire))
-    finally:
-        admin.close()
     return topics + [f"group {g}" for g in groups]
 
 
@@ -121,18 +114,11 @@ def delete_namespace(bootstrap: str, wire: Wire) -> list[str]:
     then one still starting — is asked again for up to :data:`GROUP_PATIENCE_S` seconds, then
     returned as not deleted; the topics are deleted in any case. Raises :class:`KafkaError` if
     a topic could not be deleted."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap,
-        client_id="schakel-sandbox",
-        **kafka_client.current().kafka_python(),
-    )
-    try:
+    with kafka_client.admin(bootstrap, "schakel-sandbox") as admin:
         topics, groups = _members(admin, _prefix(wire))
         if topics:
             admin.delete_topics(topics)
         left = _delete_groups(admin, sorted({*groups, wire.group_id}))
-    finally:
-        admin.close()
     return [f"group {g} ({error})" for g, error in sorted(left.items())]
 
 

@@ -10,7 +10,6 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
-from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
 
 from schemas import kafka_client
@@ -51,20 +50,13 @@ def ensure_topics(
     """Create every topic of the namespace ``wire`` (events, clock, outputs, dead letters and
     the worker table's changelog) that does not exist yet (idempotent). Existing topics are
     left as they are: ``deploy/create_topics.py`` checks their partition counts."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap,
-        client_id="schakel-admin",
-        **kafka_client.current().kafka_python(),
-    )
-    try:
+    with kafka_client.admin(bootstrap, "schakel-admin") as admin:
         existing = set(admin.list_topics())
         declared = new_topics(wire, partitions=partitions, replication_factor=replication_factor)
         wanted = {name: spec for name, spec in declared.items() if name not in existing}
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(wanted)
-    finally:
-        admin.close()
 
 
 def missing_topics(bootstrap: str, names: Iterable[str]) -> list[str]:
@@ -74,15 +66,8 @@ def missing_topics(bootstrap: str, names: Iterable[str]) -> list[str]:
     themselves, which a broker that creates topics on a metadata request would create (as
     ordinary topics, with its default partitions and cleanup: a compacted topic created so
     would stay uncompacted, and no worker would read it)."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap,
-        client_id="schakel-admin",
-        **kafka_client.current().kafka_python(),
-    )
-    try:
+    with kafka_client.admin(bootstrap, "schakel-admin") as admin:
         existing = set(admin.list_topics())
-    finally:
-        admin.close()
     return [name for name in names if name not in existing]
 
 

@@ -25,6 +25,8 @@ Contract:
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -34,6 +36,8 @@ from pydantic import SecretStr
 from schemas.exceptions import SettingsError
 
 if TYPE_CHECKING:
+    from kafka import KafkaAdminClient
+
     from schemas.settings import CommonSettings
 
 Protocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -225,3 +229,19 @@ def configure(security: KafkaSecurity) -> None:
 def current() -> KafkaSecurity:
     """The security installed by :func:`configure` (:data:`PLAINTEXT` until then)."""
     return _installed[0]
+
+
+@contextmanager
+def admin(bootstrap: str, client_id: str) -> Iterator[KafkaAdminClient]:
+    """A kafka-python admin client of ``bootstrap`` with the process's security
+    (:func:`current`), closed on leaving (also when its construction fails, nothing is left
+    open). The one place an admin client of Schakel's own commands is built."""
+    from kafka import KafkaAdminClient
+
+    client = KafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id=client_id, **current().kafka_python()
+    )
+    try:
+        yield client
+    finally:
+        client.close()

@@ -731,7 +731,7 @@ def test_create_topics_uses_the_settings(
             pass
 
     monkeypatch.setattr(script, "ensure_topics", fake_ensure)
-    monkeypatch.setattr(script, "KafkaAdminClient", FakeAdmin)
+    monkeypatch.setattr("kafka.KafkaAdminClient", FakeAdmin)  # kafka_client.admin builds it
     monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "kafka:9092")
     monkeypatch.setenv("SCHAKEL_PARTITIONS", "5")
     monkeypatch.setenv("SCHAKEL_REPLICATION_FACTOR", "1")
@@ -775,7 +775,7 @@ def test_create_topics_connects_to_kafka_as_the_settings_say(
         ensured.append(kafka_client.current().kafka_python())
 
     monkeypatch.setattr(script, "ensure_topics", fake_ensure)
-    monkeypatch.setattr(script, "KafkaAdminClient", FakeAdmin)
+    monkeypatch.setattr("kafka.KafkaAdminClient", FakeAdmin)  # kafka_client.admin builds it
     for name in [k for k in os.environ if k.startswith("SCHAKEL_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "kafka:9093")
