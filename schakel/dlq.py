@@ -9,7 +9,9 @@ or the adapter's file/line/element path) with at most the size and a SHA-256 pre
 value: never its content, never a BSN (every text shown — stage, reason, location, message —
 is masked, :func:`~schemas.pseudonym.mask_bsn`, since any producer may write to a dead-letter
 topic; the id is shown as written, a digest for every dead letter Schakel writes, so that it
-can be given to ``show`` and ``replay``).
+can be given to ``show`` and ``replay`` — unless it holds a possible BSN, as only another
+producer could write it: then the dead letter goes by the id Schakel derives for a dead letter
+without one, from its place or content).
 
 ``replay`` re-processes after the cause was fixed — ``replay ID`` only that dead letter (an
 unknown id: exit 2, as ``show``), ``replay`` every one not replayed before (``list`` takes no
@@ -83,7 +85,7 @@ from schemas.binding import (
     replayed_headers,
 )
 from schemas.exceptions import PermanentError, SerdeError
-from schemas.pseudonym import mask_bsn
+from schemas.pseudonym import holds_bsn, mask_bsn
 from schemas.serde import RecordDeserializer
 from schemas.settings import CommonSettings
 from schemas.wire import (
@@ -228,7 +230,7 @@ def _streams(record: Any) -> DeadLetter:
     offset = _number(headers, HEADER_SOURCE_OFFSET)
     value = record.value or b""
     ident = _text(headers, HEADER_CE_ID)
-    if not ident:
+    if not ident or holds_bsn(ident):  # never shown: the id derived as for one without it
         ident = (
             deadletter_id(topic, partition, offset)
             if partition is not None and offset is not None
@@ -274,8 +276,11 @@ def _adapters(record: Any, deserializer: RecordDeserializer) -> DeadLetter:
     identity = "\n".join(
         str(entry.get(k)) for k in ("adapter", "locatie", "reden", "record_sha256")
     )
+    ident = _text(headers, HEADER_CE_ID)
+    if not ident or holds_bsn(ident):  # never shown: the id derived as for one without it
+        ident = content_id("nl.schakel.intern.quarantaine", identity)
     return DeadLetter(
-        id=_text(headers, HEADER_CE_ID) or content_id("nl.schakel.intern.quarantaine", identity),
+        id=ident,
         kind="adapters",
         stage=mask_bsn(f"adapter:{entry.get('adapter', '?')}"),
         reason=mask_bsn(str(entry.get("reden", "?"))),

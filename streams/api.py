@@ -57,6 +57,7 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas.binding import omitted_size
+from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer
 from schemas.settings import ApiToken, WorkerSettings
 from schemas.wire import (
@@ -308,7 +309,9 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
     (``schakel.bron.weggelaten.overig``); ``null`` for what the dead letter has;
     ``achtergehouden``: true when nothing of the original was copied because it holds a
     possible BSN (``schakel.bron.achtergehouden``), not for its size. A header
-    with a null value (Kafka allows one) is taken as absent: ``null`` in the row."""
+    with a null value (Kafka allows one) is taken as absent: ``null`` in the row. Any producer
+    may write to the topic: a possible BSN in a header shown is masked
+    (:func:`schemas.pseudonym.mask_bsn`), as ``schakel dlq`` does."""
     page, per_page = _page_args(request)
     found = await asyncio.to_thread(read_page, ctx.bootstrap, ctx.deadletter_topic, page, per_page)
     rows = []
@@ -316,7 +319,9 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
         # a header may have a null value (Kafka allows it; a dead letter keeps the original's
         # headers as they were): such a header counts as absent
         headers = {
-            k: v.decode("utf-8", "replace") for k, v in record.headers or () if v is not None
+            k: mask_bsn(v.decode("utf-8", "replace"))
+            for k, v in record.headers or ()
+            if v is not None
         }
         rows.append(
             {

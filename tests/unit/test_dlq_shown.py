@@ -8,9 +8,18 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from schakel.dlq import _streams, sendable
+from schakel.dlq import _adapters, _streams, sendable
 from schemas.binding import original_headers, record_bytes
-from schemas.wire import HEADER_ERROR_CLASS, HEADER_SOURCE_TOPIC, HEADER_STAGE
+from schemas.registry import LocalRegistry
+from schemas.serde import RecordDeserializer
+from schemas.wire import (
+    HEADER_CE_ID,
+    HEADER_ERROR_CLASS,
+    HEADER_SOURCE_OFFSET,
+    HEADER_SOURCE_PARTITION,
+    HEADER_SOURCE_TOPIC,
+    HEADER_STAGE,
+)
 from tests.unit.streams.test_api_deadletters import BSN, KEY, ORIGINAL, VALUE, dead_letter
 
 LOCATION = "schakel.wmo.events/0/7"
@@ -74,3 +83,30 @@ def test_what_another_producer_wrote_is_shown_masked() -> None:
     for text in (found.line(), found.stage, found.reason, found.location, found.shown_value()):
         assert BSN not in text
     assert found.topic == f"burger-{BSN}"  # where a replay sends it: as written
+
+
+def test_an_id_holding_a_bsn_is_not_shown_but_derived() -> None:
+    """``dlq list`` / ``show`` print the id as written (Schakel's are digests); another
+    producer's id that could be a BSN is replaced by the id derived from the dead letter's
+    place (streams) or content (adapters), the same at every listing, so ``show ID`` and
+    ``replay ID`` still find it."""
+    own = _streams(dead_letter(7, 100_000))
+    written = dict(own.headers)[HEADER_CE_ID].decode()
+    assert own.id == written and BSN not in written  # Schakel's own: as written
+    place = [
+        (HEADER_SOURCE_TOPIC, b"schakel.wmo.events"),
+        (HEADER_SOURCE_PARTITION, b"0"),
+        (HEADER_SOURCE_OFFSET, b"7"),
+    ]
+    for ident in (BSN, f"dl-{BSN}"):
+        record = SimpleNamespace(
+            key=None, value=b"x", headers=[(HEADER_CE_ID, ident.encode()), *place], timestamp=1
+        )
+        found = _streams(record)
+        assert BSN not in found.id and BSN not in found.line()
+        assert found.id == _streams(record).id
+        quarantined = _adapters(
+            SimpleNamespace(key=None, value=b"", headers=[(HEADER_CE_ID, ident.encode())]),
+            RecordDeserializer(LocalRegistry()),
+        )
+        assert BSN not in quarantined.id and BSN not in quarantined.line()

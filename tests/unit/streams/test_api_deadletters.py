@@ -16,7 +16,13 @@ import pytest
 
 import streams.api
 from schemas.binding import deadletter_record, record_bytes
-from schemas.wire import HEADER_STAGE
+from schemas.wire import (
+    HEADER_ERROR_CLASS,
+    HEADER_SOURCE_OFFSET,
+    HEADER_SOURCE_PARTITION,
+    HEADER_SOURCE_TOPIC,
+    HEADER_STAGE,
+)
 from streams.topicpage import Page
 
 from .api_harness import serve
@@ -112,3 +118,20 @@ def test_a_header_with_a_null_value_is_taken_as_absent(monkeypatch: pytest.Monke
         (None, "ValueError"),
         ("decode", "ValueError"),
     ]
+
+
+def test_what_another_producer_wrote_is_listed_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any producer may write to the dead-letter topic: a BSN in a header the list shows
+    (source topic, partition, offset, stage, error class) is masked, as by ``schakel dlq``."""
+    headers = [
+        (HEADER_SOURCE_TOPIC, f"burger-{BSN}".encode()),
+        (HEADER_SOURCE_PARTITION, BSN.encode()),
+        (HEADER_SOURCE_OFFSET, BSN.encode()),
+        (HEADER_STAGE, f"stage-{BSN}".encode()),
+        (HEADER_ERROR_CLASS, f"Fout{BSN}".encode()),
+    ]
+    record = SimpleNamespace(
+        offset=3, timestamp=1764547200456, key=None, value=b"x", headers=headers
+    )
+    (row,) = listed([record], monkeypatch)  # asserts no BSN in the answer
+    assert row["bron"]["topic"].startswith("burger-") and row["fase"].startswith("stage-")
