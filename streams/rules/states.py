@@ -170,6 +170,43 @@ class FactView:
 
 # --- base states --------------------------------------------------------------------------
 
+_PER_ID: Final = "\x00per-id"
+"""The key prefix, in :meth:`FactView.shared`, of what :func:`per_id` keeps per state."""
+
+
+def _kept_groups(_view: FactView) -> dict[str, tuple[tuple[TimelineEvent, ...], list[Segment]]]:
+    return {}
+
+
+def per_id(
+    view: FactView,
+    name: str,
+    events: Sequence[TimelineEvent],
+    field: str,
+    one: Callable[[str, list[TimelineEvent]], list[Segment]],
+) -> tuple[Segment, ...]:
+    """The segments of the per-id state ``name``: ``one(key, group)`` for each group of
+    ``events`` with the same ``data[field]`` (:func:`~streams.rules.periods.per_key`), in
+    the order the groups first appear. ``one`` must be a function of the group's events only.
+
+    What ``one`` gave for each group is kept with the group's events, for as long as the
+    citizen's derived states are kept (:class:`SharedCache`: under a key that reads no type,
+    so no change drops it); a group whose events are the same as then, in the same order,
+    reuses it. So after a new event only its own id's periods are computed again, not those of
+    every traject, casus, vroegsignaal or voorziening the citizen ever had. Without a shared
+    cache (one assessment) each view keeps its own: nothing is reused, the result is the same.
+    """
+    seen = STATES[name].types & view.types  # a view that lacks a type groups other events
+    kept = view.shared(frozenset(), (_PER_ID, name, seen), _kept_groups)
+    out: list[Segment] = []
+    for key, group in per_key(events, field).items():
+        events_now = tuple(group)
+        found = kept.get(key)
+        if found is None or found[0] != events_now:
+            found = kept[key] = (events_now, one(key, group))
+        out += found[1]
+    return tuple(out)
+
 
 def uitkering(view: FactView) -> tuple[Segment, ...]:
     """From ``uitkeringen.toegekend`` to the next ``uitkeringen.beeindigd`` (inclusive)."""
@@ -181,20 +218,22 @@ def traject(view: FactView) -> tuple[Segment, ...]:
     """Per ``traject_id``: from ``trajecten.gestart`` to ``trajecten.beeindigd`` (same-day
     starts and ends paired by date, :func:`paired_days`); label soort."""
     events = view.of(c.TRAJECT_GESTART, c.TRAJECT_BEEINDIGD)
-    out: list[Segment] = []
-    for group in per_key(events, "traject_id").values():
-        out += paired(group, c.TRAJECT_GESTART, c.TRAJECT_BEEINDIGD, "soort")
-    return tuple(out)
+    return per_id(view, "traject", events, "traject_id", _one_traject)
+
+
+def _one_traject(_key: str, group: list[TimelineEvent]) -> list[Segment]:
+    return paired(group, c.TRAJECT_GESTART, c.TRAJECT_BEEINDIGD, "soort")
 
 
 def casus(view: FactView) -> tuple[Segment, ...]:
     """Per ``casus_id``: from ``casussen.geopend`` to ``casussen.gesloten`` (open casus; same-day
     openings and closures paired by date, :func:`paired_days`)."""
     events = view.of(c.CASUS_GEOPEND, c.CASUS_GESLOTEN)
-    out: list[Segment] = []
-    for group in per_key(events, "casus_id").values():
-        out += paired(group, c.CASUS_GEOPEND, c.CASUS_GESLOTEN, None)
-    return tuple(out)
+    return per_id(view, "casus", events, "casus_id", _one_casus)
+
+
+def _one_casus(_key: str, group: list[TimelineEvent]) -> list[Segment]:
+    return paired(group, c.CASUS_GEOPEND, c.CASUS_GESLOTEN, None)
 
 
 def schuldhulptraject(view: FactView) -> tuple[Segment, ...]:
@@ -206,23 +245,20 @@ def schuldhulptraject(view: FactView) -> tuple[Segment, ...]:
 def vroegsignaal(view: FactView) -> tuple[Segment, ...]:
     """Per ``signaal_id``: open from its earliest ``ontvangen`` to its first ``opgevolgd``."""
     events = view.of(c.VROEGSIGNAAL_ONTVANGEN, c.VROEGSIGNAAL_OPGEVOLGD)
-    out: list[Segment] = []
-    for key, group in per_key(events, "signaal_id").items():
-        received = next((e for e in group if e.type == c.VROEGSIGNAAL_ONTVANGEN), None)
-        if received is None:
-            continue
-        followed = next((e for e in group if e.type == c.VROEGSIGNAAL_OPGEVOLGD), None)
-        end = followed.datum.toordinal() if followed else INF
-        out.append(
-            Segment(
-                received.datum.toordinal(),
-                end,
-                (received,),
-                ref(followed) if followed else None,
-                key,
-            )
+    return per_id(view, "vroegsignaal", events, "signaal_id", _one_vroegsignaal)
+
+
+def _one_vroegsignaal(key: str, group: list[TimelineEvent]) -> list[Segment]:
+    received = next((e for e in group if e.type == c.VROEGSIGNAAL_ONTVANGEN), None)
+    if received is None:
+        return []
+    followed = next((e for e in group if e.type == c.VROEGSIGNAAL_OPGEVOLGD), None)
+    end = followed.datum.toordinal() if followed else INF
+    return [
+        Segment(
+            received.datum.toordinal(), end, (received,), ref(followed) if followed else None, key
         )
-    return tuple(out)
+    ]
 
 
 def voorziening(view: FactView) -> tuple[Segment, ...]:
@@ -234,13 +270,10 @@ def voorziening(view: FactView) -> tuple[Segment, ...]:
     next ``gestart``. Segments are labelled with the productcategorie.
     """
     events = view.of(c.VOORZIENING_TOEGEWEZEN, c.VOORZIENING_GESTART, c.VOORZIENING_GESTOPT)
-    out: list[Segment] = []
-    for group in per_key(events, "toewijzing_nummer").values():
-        out += _one_voorziening(group)
-    return tuple(out)
+    return per_id(view, "voorziening", events, "toewijzing_nummer", _one_voorziening)
 
 
-def _one_voorziening(group: list[TimelineEvent]) -> list[Segment]:
+def _one_voorziening(_key: str, group: list[TimelineEvent]) -> list[Segment]:
     assigned = [e for e in group if e.type == c.VOORZIENING_TOEGEWEZEN]
     latest = assigned[-1] if assigned else None
     starts = [e for e in group if e.type == c.VOORZIENING_GESTART]
