@@ -1,6 +1,7 @@
 """Quarantine: every rejected record is written to a local JSON-lines file and to the
 dead-letter topic, with adapter, location, reason code and message — never the record itself
-(it holds personal data), only its SHA-256 so an operator can match it."""
+(it holds personal data), only a keyed digest of it (``record_sha256``: the runner's
+:meth:`~adapters.runner.Runner._keyed`, under the pseudonym key) so an operator can match it."""
 
 from __future__ import annotations
 

@@ -178,13 +178,23 @@ class Runner:
 
     def _reject(self, record: Record, reason: str, message: str, stats: RunStats) -> None:
         message = short_message(message)  # never more than MAX_MESSAGE_CHARS, stored or sent
-        self.quarantine.put(record.location, reason, message, record.digest)
+        self.quarantine.put(record.location, reason, message, self._keyed(record.digest))
         stats.rejected += 1
         stats.by_reason[reason] = stats.by_reason.get(reason, 0) + 1
         log.warning(
             "adapter.record_rejected",
             extra={"adapter": self.source.name, "location": str(record.location), "reason": reason},
         )
+
+    def _keyed(self, digest: str | None) -> str | None:
+        """What the quarantine keeps of a rejected record: a keyed digest of its SHA-256
+        (:meth:`~schemas.pseudonym.Pseudonymiser.token`, kind ``record``), never the plain
+        hash. A source row holds little besides the BSN that is not known or published (its
+        twin's fields, the event's dates), and only about 10^8 numbers pass the elfproef: a
+        plain SHA-256 could be matched by trying them all, tying the BSN to the citizen's
+        pseudonym. Under the key, the same record still gives the same value (a record
+        rejected again is recognised), and only whoever holds the key can try."""
+        return None if digest is None else self.pseudonymiser.token("record", digest)
 
     def _validate(self, record: Record) -> Event | InvalidEvent:
         if record.rejection is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -181,11 +182,29 @@ def _cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     if args.markdown:
         print(markdown_table())
     else:
-        secret = ("key", "token", "dsn")
         for name, value in settings:
-            shown = "***" if any(s in name for s in secret) and value is not None else value
-            print(f"SCHAKEL_{name.upper()}={shown}")
+            print(f"SCHAKEL_{name.upper()}={_shown_setting(name, value)}")
     return 0
+
+
+_SECRET_NAMES = ("key", "token", "dsn")
+
+
+def _shown_setting(name: str, value: object) -> object:
+    """How ``schakel config`` shows a setting: ``***`` for a secret named so (a ``SecretStr``
+    shows stars by itself), and a URL with the user name and password it holds replaced by
+    ``***`` (a schema registry given as ``https://user:password@host``)."""
+    if value is None:
+        return None
+    if any(s in name for s in _SECRET_NAMES):
+        return "***"
+    if isinstance(value, str):
+        return _USERINFO.sub(r"\1***@", value)
+    return value
+
+
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
+"""A URL's scheme and user information (``user:password@``)."""
 
 
 USER_HELP = """\

@@ -399,7 +399,10 @@ class WebhookSettings(AdapterSettings):
     )
 
     def webhook_senders(self) -> dict[str, str]:
-        """Webhook token → the source it may send. A token given to two sources is refused
+        """Webhook token → the source it may send (each item ``source=token``, split at the
+        first ``=``: a base64 token may hold ``=``, an URN source does not; split at the last,
+        part of such a token was taken for the source, which errors and quarantine entries
+        name). A token given to two sources is refused
         (the last would win silently and the other's sender be turned away); the message
         names the sources, never the token."""
         if self.webhook_tokens is None:
@@ -408,7 +411,7 @@ class WebhookSettings(AdapterSettings):
         for item in filter(
             None, (p.strip() for p in self.webhook_tokens.get_secret_value().split(","))
         ):
-            source, _, token = item.rpartition("=")
+            source, _, token = item.partition("=")  # a token may hold "=" (base64), a source not
             if not source or not token:
                 raise SettingsError(f"{ENV_PREFIX}WEBHOOK_TOKENS: expected source=token items")
             if token in out and out[token] != source:

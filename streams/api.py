@@ -74,7 +74,7 @@ from streams.access import AccessDenied, authenticate, authorize
 from streams.audit import AuditTrail, AuditUnavailable
 from streams.codec import timeline_json
 from streams.metrics import WorkerMetrics
-from streams.openapi import MAX_PER_PAGE, OPENAPI_PATH, openapi_document
+from streams.openapi import MAX_PAGE, MAX_PER_PAGE, OPENAPI_PATH, openapi_document
 from streams.purpose import InvalidPurpose, clean_purpose
 from streams.readmodel import ReadModel
 from streams.routing import FORWARDED_HEADER, OwnerUnavailable, forward, owner_url
@@ -218,7 +218,7 @@ def _paging(page: int, per_page: int) -> Query:
 
 def _page_args(request: Request) -> tuple[int, int]:
     """``pagina`` and ``per_pagina``: whole numbers in ASCII digits (``int()`` would also take
-    ``٣``, ``1_0`` and `` 2 ``)."""
+    ``٣``, ``1_0`` and `` 2 ``), ``pagina`` at most :data:`MAX_PAGE`."""
     raw = (
         request.query.get("pagina", request.query.get("page", "1")),
         request.query.get("per_pagina", request.query.get("per_page", "50")),
@@ -226,8 +226,11 @@ def _page_args(request: Request) -> tuple[int, int]:
     if not all(_PAGE_NUMBER.fullmatch(value) for value in raw):
         raise ApiError(400, "pagina en per_pagina: moeten gehele getallen zijn")
     page, per_page = int(raw[0]), int(raw[1])
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ApiError(400, f"pagina en per_pagina: pagina ≥ 1 en 1 ≤ per_pagina ≤ {MAX_PER_PAGE}")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ApiError(
+            400,
+            f"pagina en per_pagina: 1 ≤ pagina ≤ {MAX_PAGE} en 1 ≤ per_pagina ≤ {MAX_PER_PAGE}",
+        )
     return page, per_page
 
 

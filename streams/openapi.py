@@ -22,6 +22,9 @@ OPENAPI_PATH = "/api/v1/openapi.json"
 DOC_FILE = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 MAX_PER_PAGE = 500
 """Largest ``per_pagina`` (that of :mod:`streams.api`)."""
+MAX_PAGE = 1_000_000
+"""Largest ``pagina`` (that of :mod:`streams.api`): seven digits at most, so the value echoed
+in the answer and the audit record can never be a nine-digit number, which could be a BSN."""
 
 _DATE = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 _NULL_DATE = {"anyOf": [_DATE, {"type": "null"}]}
@@ -55,7 +58,7 @@ def _schemas() -> dict[str, Any]:
         }
     )
     page = {
-        "pagina": {"type": "integer", "minimum": 1},
+        "pagina": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
         "per_pagina": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
         "totaal": {"type": "integer", "minimum": 0},
     }
@@ -405,7 +408,9 @@ def openapi_document() -> dict[str, Any]:
                     {"type": "string", "maxLength": 200},
                     "The purpose, if not given as header `X-Doel`.",
                 ),
-                "pagina": _query("pagina", {"type": "integer", "minimum": 1}, "Default 1."),
+                "pagina": _query(
+                    "pagina", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "Default 1."
+                ),
                 "per_pagina": _query(
                     "per_pagina",
                     {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},

@@ -331,3 +331,34 @@ def test_a_webhook_token_given_to_two_sources_is_refused(monkeypatch: pytest.Mon
         "urn:nld:oin:1:systeem:wijkteam=een-geheim,urn:nld:oin:1:systeem:wijkteam=een-geheim",
     )
     assert WebhookSettings().webhook_senders() == {"een-geheim": "urn:nld:oin:1:systeem:wijkteam"}
+
+
+def test_a_webhook_token_may_hold_equals_signs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Split at the first ``=``: a base64 token (padding, or ``=`` inside) stays whole; split
+    at the last, part of it became the source, which errors and quarantine entries name."""
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "sleutel")
+    monkeypatch.setenv(
+        "SCHAKEL_WEBHOOK_TOKENS",
+        "urn:nld:oin:1:systeem:wijkteam=ab=cd+ef/gh==,urn:nld:oin:1:systeem:schulden=xyz=",
+    )
+    assert WebhookSettings().webhook_senders() == {
+        "ab=cd+ef/gh==": "urn:nld:oin:1:systeem:wijkteam",
+        "xyz=": "urn:nld:oin:1:systeem:schulden",
+    }
+
+
+def test_config_shows_no_password_in_a_url(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``schakel config`` shows the settings with secrets masked: a schema registry URL with
+    a user name and password in it too (review F5)."""
+    from schakel.cli import main
+
+    monkeypatch.setenv(
+        "SCHAKEL_SCHEMA_REGISTRY_URL", "https://sr-user:sr-GEHEIM@registry.example:8081/x"
+    )
+    monkeypatch.setenv("SCHAKEL_API_TOKENS", "bert:beheerder:api-GEHEIM")
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert "SCHAKEL_SCHEMA_REGISTRY_URL=https://***@registry.example:8081/x" in out
+    assert "GEHEIM" not in out and "sr-user" not in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterator, Mapping
@@ -21,6 +22,7 @@ from adapters.outbox import OutboxSource
 from adapters.runner import RunStats, plain
 from adapters.sociale_dienst import SocialeDienstSource
 from schemas.exceptions import RegistryUnavailable
+from schemas.pseudonym import Pseudonymiser
 from tests.unit.adapters.conftest import (
     PSEUDONYMISER,
     SAMPLES,
@@ -109,6 +111,12 @@ def test_rejections_are_quarantined_counted_and_never_hold_the_record(tmp_path: 
     assert entry["reden"] == "bsn"
     assert entry["record_sha256"]
     assert "999990112" not in line
+    # keyed, not a plain SHA-256 of the row: guessing the row (every BSN) cannot confirm it
+    row = path.read_bytes().splitlines(keepends=True)[1]
+    plain = hashlib.sha256(row).hexdigest()
+    assert entry["record_sha256"] not in (plain, plain[:32])
+    assert entry["record_sha256"] == PSEUDONYMISER.token("record", plain)
+    assert Pseudonymiser("andere-sleutel").token("record", plain) != entry["record_sha256"]
     assert [t for t, _, _ in hx.publisher.raw] == ["schakel.deadletter.adapters"]
     assert (
         hx.registry.get_sample_value(

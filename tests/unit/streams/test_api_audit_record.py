@@ -141,3 +141,24 @@ def test_a_path_segment_that_is_no_pseudonym_is_audited_without_it() -> None:
             assert response.headers["Retry-After"] == "5"
 
     asyncio.run(run())
+
+
+def test_a_page_number_that_could_be_a_bsn_is_refused_not_echoed() -> None:
+    """``pagina`` is echoed in the answer and in ``wat``: above 1,000,000 (seven digits) it is
+    refused, so a nine-digit number that could be a BSN is never echoed (review F4)."""
+
+    async def run() -> list[Any]:
+        async with serve(signals=SIGNALS, rule_ids=frozenset({"r3"})) as api:
+            out = []
+            for page in (BSN, "1000001", "1000000"):
+                response = await api.client.get(
+                    f"/api/v1/signalen?pagina={page}", headers=REGISSEUR
+                )
+                out.append((response.status, await response.text()))
+            return [out, api.audit.records]
+
+    answers, records = asyncio.run(run())
+    assert [status for status, _ in answers] == [400, 400, 200]
+    assert all(BSN not in text for _, text in answers)
+    assert BSN not in str(records)
+    assert [r["wat"] for r in records] == ["GET /api/v1/signalen?pagina=1000000&per_pagina=50"]
