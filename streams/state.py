@@ -28,8 +28,9 @@ restart. A refused event uses up no id: after raising the limit it can be re-pub
 
 **Record versions** (``events.md``, "Corrections and deletions"). ``events`` holds every
 accepted version of every source record; :attr:`CitizenState.timeline` (what the rules see)
-and the clock's latest ``datum`` use only the current versions (:mod:`streams.versions`), so a
-correction or deletion is a late fact like any other: the signals are recomputed and
+uses only the current versions (:mod:`streams.versions`) — the clock's latest ``datum`` every
+version, so it never goes back (:meth:`CitizenState.latest_datum`) — and a correction or
+deletion is a late fact like any other: the signals are recomputed and
 :func:`streams.signals.diff_signals` emits ``ingetrokken`` / ``opgelost`` / a new
 ``gesignaleerd``. Every version counts towards the history limit.
 """
@@ -212,12 +213,11 @@ class CitizenState:
     def _derive(self) -> tuple[list[TimelineEvent], date | None]:
         if self._timeline is None:
             events = [s.event for s in self.events]
+            # the latest datum of every accepted version: it only grows (latest_datum)
+            self._latest = max((e.datum for e in events), default=None)
             if not self._in_step():
-                current = current_versions(events)
-                self._latest = max((e.datum for e in current), default=None)
-                self._timeline = timeline_of(current)
+                self._timeline = timeline_of(current_versions(events))
             else:  # every event is its own record and none is a deletion
-                self._latest = max((e.datum for e in events), default=None)
                 self._timeline = events
         return self._timeline, self._latest
 
@@ -262,7 +262,13 @@ class CitizenState:
         return event.identity in self._seen
 
     def latest_datum(self) -> date | None:
-        """The latest ``datum`` of the current versions (deletions included)."""
+        """The latest ``datum`` of every accepted event — every version, superseded ones and
+        deletions included — so it only grows as events are accepted: the replay clock never
+        goes back (``rules.md``: a signal once known is withdrawn only when facts show it never
+        existed, and a replay never emits a second ``gesignaleerd`` for one identity; a
+        correction to an earlier date leaves the clock where the sources had brought it:
+        docs/rules.md, interpretation 16). A function of the set of accepted events, as the
+        timeline is: the streaming and batch paths agree."""
         return self._derive()[1]
 
     def insert(self, stored: StoredEvent, history_limit: int) -> bool:

@@ -285,8 +285,7 @@ def _one_voorziening(_key: str, group: list[TimelineEvent]) -> list[Segment]:
         candidates.append(first_start.datum.toordinal())
     if not candidates:
         return []
-    label_source = latest or first_start or group[0]
-    label = str(label_source.data.get("productcategorie"))
+    label = _productcategorie(latest, starts)
     begin = min(candidates)
     end, ended_by = INF, None
     if latest is not None and isinstance(latest.data.get("einddatum"), date):
@@ -322,6 +321,17 @@ def _one_voorziening(_key: str, group: list[TimelineEvent]) -> list[Segment]:
         seg_by = (*((latest,) if latest else ()), resume)
     segments.append(Segment(seg_start, end, seg_by, ended_by, label))
     return segments
+
+
+def _productcategorie(latest: TimelineEvent | None, starts: list[TimelineEvent]) -> str | None:
+    """A voorziening's productcategorie: that of its latest ``toegewezen``, else of its first
+    ``gestart`` that names one; ``None`` when none does (``events.md``: absent for an
+    allocation without a product, e.g. a budget) — no label, so a condition on categories
+    does not hold for it, and an explanation names none."""
+    for event in (latest, *starts):
+        if event is not None and event.data.get("productcategorie") is not None:
+            return str(event.data["productcategorie"])
+    return None
 
 
 def _latest_assessment(

@@ -83,6 +83,23 @@ def test_voorziening_filtered_on_productcategorie(ev: Events) -> None:
     assert days("voorziening", events, frozenset({"07"})) == [("2026-01-10", None)]
 
 
+def test_a_voorziening_without_productcategorie_has_no_label(ev: Events) -> None:
+    """events.md: ``productcategorie`` is absent for an allocation without a product (a
+    budget). Review E: it became the label ``"None"`` (``productcategorie None`` in an
+    explanation), and a ``gestart`` naming the category was not read when a ``toegewezen``
+    existed. Now: the latest ``toegewezen``'s, else the first ``gestart`` naming one, else
+    none."""
+    budget = ev.toegewezen("2026-01-05", nummer="T1", categorie=None)  # type: ignore[arg-type]
+    view = FactView([budget], frozenset(INPUT_TYPES))
+    assert [s.label for s in segments(view, "voorziening")] == [None]
+    assert days("voorziening", [budget], frozenset({"None"})) == []
+    started = ev.gestart("2026-01-10", nummer="T1", categorie="07")
+    assert days("voorziening", [budget, started], frozenset({"07"})) == [("2026-01-05", None)]
+    named = ev.toegewezen("2026-01-05", nummer="T2", categorie="02")
+    other = ev.gestart("2026-01-10", nummer="T2", categorie="07")
+    assert days("voorziening", [named, other], frozenset({"07"})) == []  # the toegewezen's
+
+
 def test_werkpotentieel_latest_assessment_decides_per_day(ev: Events) -> None:
     events = [
         ev.onderzoek("2026-01-05", werkwens=True),
