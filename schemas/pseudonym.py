@@ -104,24 +104,39 @@ _PRINTED_SPELLING = r"\d{4}(?P<sep>[.\s])\d{2}(?P=sep)\d{3}"
 of separator throughout; any whitespace character counts as a space). The one definition of
 it, for :func:`holds_bsn` and :func:`mask_bsn`, which differ only in what may stand next to
 it."""
+_GROUPED_SPELLING = r"\d{3}(?P<sep3>[.\s-])\d{3}(?P=sep3)\d{3}"
+"""The grouped spelling of a nine-digit number: ``ddd ddd ddd``, ``ddd-ddd-ddd`` or
+``ddd.ddd.ddd`` (one kind of separator throughout; any whitespace character counts as a
+space). The one definition of it, for :func:`holds_bsn` and :func:`mask_bsn`, as
+:data:`_PRINTED_SPELLING`."""
 _PRINTED = re.compile(rf"(?<!\d)(?<!\d[.\s]){_PRINTED_SPELLING}(?![.\s]?\d)")
 """For :func:`holds_bsn`: a printed spelling that is not itself part of a longer group (no digit
 next to it, nor a separator and a digit: ``12 3456 78 901``); a space or a full stop alone may
 stand next to it (``casus 9999 90 111``, ``… 9999.90.111.``)."""
-_MASKED = re.compile(rf"{_DIGIT_RUN.pattern}|(?<!\d){_PRINTED_SPELLING}(?!\d)")
-"""For :func:`mask_bsn`: a nine-digit run, or a printed spelling with no digit right next to
-it (wider than :data:`_PRINTED`: it may be part of a longer group)."""
+_GROUPED = re.compile(rf"(?<!\d)(?<!\d[.\s-]){_GROUPED_SPELLING}(?![.\s-]?\d)")
+"""For :func:`holds_bsn`: a grouped spelling that is not itself part of a longer group, as
+:data:`_PRINTED` (no digit next to it, nor a separator ``.``, ``-`` or whitespace and a
+digit: ``1-123-456-782``, ``123-456-782-1``, ``10.123.456.782``); a word, a space, a full stop
+or a hyphen alone may stand next to it (``casus 123-456-782``, ``… 123.456.782.``)."""
+_MASKED = re.compile(
+    rf"{_DIGIT_RUN.pattern}|(?<!\d){_PRINTED_SPELLING}(?!\d)|(?<!\d){_GROUPED_SPELLING}(?!\d)"
+)
+"""For :func:`mask_bsn`: a nine-digit run, or a printed or grouped spelling with no digit
+right next to it (wider than :data:`_PRINTED` and :data:`_GROUPED`: it may be part of a longer
+group)."""
 _RANDOM_TOKEN = re.compile(
     r"(?<![0-9A-Za-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     r"|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![0-9A-Za-z])",
     re.IGNORECASE,
 )
-_CANDIDATE = re.compile(f"{_DIGIT_RUN.pattern}|{_PRINTED.pattern}")
+_CANDIDATE = re.compile(f"{_DIGIT_RUN.pattern}|{_PRINTED.pattern}|{_GROUPED.pattern}")
 """What :func:`_bsn_numbers` looks at, in one pass: a text without it holds no BSN (identifiers
-and attributes with digits mostly; one search is cheaper than the two that find none)."""
-_FOUR_DIGITS = re.compile(r"\d{4}")
-"""Four digits (of any script) in a row: in every number :func:`holds_bsn` looks for, so a
-text without them is answered at once (most identifiers and attributes)."""
+and attributes with digits mostly; one search is cheaper than the three that find none)."""
+_THREE_DIGITS = re.compile(r"\d{3}")
+"""Three digits (of any script) in a row: in every number :func:`holds_bsn` looks for (a
+grouped spelling ``123 456 782`` has no four in a row), so a text without them is answered at
+once (most identifiers and attributes)."""
+_NOT_A_DIGIT = re.compile(r"\D")
 _HEX_LETTERS = re.compile(r"[a-f]", re.IGNORECASE)
 MIN_RANDOM_LETTERS = 4
 
@@ -140,20 +155,28 @@ def holds_bsn(text: str) -> bool:
 
     Precisely: a maximal run of exactly nine decimal digits — of any script (ASCII, full-width,
     Arabic-Indic, …): a digit of another script still shows the number — that passes the
-    elfproef and is not all zeros; or the printed spelling ``dddd.dd.ddd`` / ``dddd dd ddd``
-    of such a number, not itself part of a longer group of digits (a word or a full stop may
-    stand next to it: ``casus 9999 90 111``).
+    elfproef and is not all zeros; or one of the written spellings of such a number, each
+    with one kind of separator throughout (any whitespace character counts as a space):
+
+    - the printed spelling ``dddd.dd.ddd`` / ``dddd dd ddd``, not itself part of a longer
+      group of digits (neither a digit nor a full stop or whitespace and a digit right before
+      or after it; a word or a full stop alone may stand next to it: ``casus 9999 90 111``);
+    - the grouped spelling ``ddd ddd ddd`` / ``ddd-ddd-ddd`` / ``ddd.ddd.ddd``, not itself
+      part of a longer group of digits (neither a digit nor a ``.``, ``-`` or whitespace and a
+      digit right before or after it: ``1-123-456-782``, ``123-456-782-1`` and
+      ``10.123.456.782`` are not one; ``casus 123-456-782.`` is).
 
     Not a BSN: a longer run that contains nine such digits (a 20-digit OIN, a 10-digit
-    number); digits split by other characters (``T-2026-00123``, dates) — identifiers of
-    that shape are common and would be refused one time in eleven; and the digits of a
-    random token — a UUID (``8-4-4-4-12`` hex) or a hexadecimal digest of 32, 40 or 64
-    characters, standing on its own and holding at least :data:`MIN_RANDOM_LETTERS` letters
-    ``a``–``f`` (one in two hundred random UUIDs holds nine digits in a row that pass the
-    elfproef; a number padded to that shape holds no letters and is still found)."""
-    if _FOUR_DIGITS.search(text) is None:  # every spelling of a BSN holds four digits in a row
+    number); digits split otherwise (``T-2026-00123``, dates, times, ``123/456/782``, mixed
+    separators ``123.456-782``) — identifiers of that shape are common and would be refused
+    one time in eleven; and the digits of a random token — a UUID (``8-4-4-4-12`` hex) or a
+    hexadecimal digest of 32, 40 or 64 characters, standing on its own and holding at least
+    :data:`MIN_RANDOM_LETTERS` letters ``a``–``f`` (one in two hundred random UUIDs holds nine
+    digits in a row that pass the elfproef; a number padded to that shape holds no letters
+    and is still found)."""
+    if _THREE_DIGITS.search(text) is None:  # every spelling of a BSN holds three in a row
         return False
-    if _CANDIDATE.search(text) is None:  # no nine digits of either form: nothing to check
+    if _CANDIDATE.search(text) is None:  # no nine digits of any form: nothing to check
         return False
     # the random tokens are taken out only when there is something to find (rarely)
     return _bsn_numbers(text) and _bsn_numbers(_RANDOM_TOKEN.sub(_random_token, text))
@@ -166,27 +189,33 @@ def could_be_bsn(digits: str) -> bool:
 
 
 def _bsn_numbers(text: str) -> bool:
-    for match in _DIGIT_RUN.finditer(text):
-        if could_be_bsn(match.group(0)):
-            return True
-    for match in _PRINTED.finditer(text):
-        if could_be_bsn(match.group(0).replace(match.group("sep"), "")):
-            return True
+    for pattern in (_DIGIT_RUN, _PRINTED, _GROUPED):
+        for match in pattern.finditer(text):
+            if could_be_bsn(_digits(match)):
+                return True
     return False
+
+
+def _digits(match: re.Match[str]) -> str:
+    """The digits of a matched spelling, without its separators."""
+    return _NOT_A_DIGIT.sub("", match.group(0))
 
 
 def mask_bsn(text: str) -> str:
     """``text`` with every number that could be a BSN replaced by ``*********``: every
-    maximal run of exactly nine digits (of any script), and every printed spelling
-    ``dddd.dd.ddd`` / ``dddd dd ddd`` with no digit right before or after it.
+    maximal run of exactly nine digits (of any script), every printed spelling
+    ``dddd.dd.ddd`` / ``dddd dd ddd`` and every grouped spelling ``ddd ddd ddd`` /
+    ``ddd-ddd-ddd`` / ``ddd.ddd.ddd`` (one kind of separator throughout) with no digit right
+    before or after it.
 
     The elfproef is not asked: masking is the last line of defence of free text (log lines,
     quarantine locations and messages, error headers), where masking a number too many is
     harmless and a BSN too few is not. Everything :func:`holds_bsn` finds is masked
-    (``holds_bsn(mask_bsn(text))`` is false for every text); in addition a printed spelling
-    within a longer group of digits (``12 3456 78 901``), which :func:`holds_bsn` does not
-    take for a BSN in an identifier. Not masked, as in :func:`holds_bsn`: a longer run of
-    digits (``1234567890``), digits split by other characters.
+    (``holds_bsn(mask_bsn(text))`` is false for every text); in addition a printed or grouped
+    spelling within a longer group of digits (``12 3456 78 901``, ``1-123-456-782``), which
+    :func:`holds_bsn` does not take for a BSN in an identifier. Not masked, as in
+    :func:`holds_bsn`: a longer run of digits (``1234567890``), digits split otherwise
+    (dates, times, ``123/456/782``).
 
     Inside a random token (a UUID or hexadecimal digest with at least
     :data:`MIN_RANDOM_LETTERS` letters, as :func:`holds_bsn` defines it: a pseudonym, an event
@@ -201,6 +230,6 @@ def mask_bsn(text: str) -> str:
     def masked(match: re.Match[str]) -> str:
         start, end = match.span()
         inside = any(first <= start and end <= last for first, last in tokens)
-        return match.group(0) if inside and not could_be_bsn(match.group(0)) else MASK
+        return match.group(0) if inside and not could_be_bsn(_digits(match)) else MASK
 
     return _MASKED.sub(masked, text)

@@ -18,9 +18,21 @@ Then :func:`mask_purpose` masks what identifies a person and can be recognised:
   are collected across separators of one to three characters that are neither letters nor
   digits (``1234.56.782``, ``123 456 782``, ``123/456/782``, ``123 - 456 - 782``,
   ``123–456–782``, ``123_456_782``, ``123,456,782``); its digits become ``*``;
-- every full calendar date (``12-03-1985``, ``12/3/85``, ``1985-03-12``, ``12 maart 1985``):
-  it becomes ``[datum]``. A birth date cannot be told apart from other dates, and the audit
-  record has its own time.
+- every full calendar date: it becomes ``[datum]``. A birth date cannot be told apart from
+  other dates, and the audit record has its own time. Recognised:
+
+  - day, month and year in digits joined by ``-``, ``/`` or ``.`` (``12-03-1985``,
+    ``12/3/85``, ``12-03-'85``) and year, month and day so (``1985-03-12``);
+  - year, month and day, or day, month and year, joined by single spaces (``1985 03 12``,
+    ``12 03 1985``: a year 1900–2099, a two-digit month and day);
+  - a Dutch or English month name or abbreviation with the day before or after it and a
+    year, joined by nothing, spaces, ``-``, ``/`` or ``.`` (a comma too before the year):
+    ``12 maart 1985``, ``12-mrt-1985``, ``12 mrt. '85``, ``12 march 1985``,
+    ``March 12, 1985``;
+  - eight digits in a row that are a valid date ``YYYYMMDD`` from 1900 to 2100
+    (``19850312``; ``12345678`` and ``20261301`` are left as typed).
+
+  A year is four digits, or two after an apostrophe (``'85``, ``’85``).
 
 Names cannot be recognised reliably and are not masked (docs/operations.md says so).
 Errors name the field ``doel`` and the rule broken, never the text.
@@ -30,6 +42,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 
 from schemas.exceptions import PermanentError
 from schemas.pseudonym import could_be_bsn
@@ -49,17 +62,51 @@ _DIGIT_GROUPS = re.compile(r"\d+(?:[\W_]{1,3}\d+)*")
 nor digits (``_`` counts as a separator, though ``\\w`` holds it)."""
 _GROUP_SEPARATOR = re.compile(r"(\D+)")
 _MONTHS = (
-    "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
-    "|jan|feb|mrt|apr|jun|jul|aug|sep|sept|okt|nov|dec"
+    "januari|january|februari|february|maart|march|april|mei|may|juni|june|juli|july"
+    "|augustus|august|september|oktober|october|november|december"
+    "|jan|feb|mrt|mar|apr|jun|jul|aug|sept|sep|okt|oct|nov|dec"
 )
+"""Dutch and English month names and their abbreviations (any case)."""
+_YEAR = r"(?:\d{4}|['‘’]\d{2})"
+"""A year: four digits, or two after an apostrophe (``'85``, ``’85``)."""
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+"""A day of the month in digits, with an English ordinal suffix or none (``12``, ``12th``)."""
+_BY_MONTH = r"\s*[-/.]?\s*"
+"""Between a month name and the day or year: nothing, spaces, or one of ``-``, ``/``, ``.``
+with or without spaces (``12 mrt 1985``, ``12-mrt-1985``, ``12/mrt/1985``)."""
+_BEFORE_YEAR = r"\s*[-/.,]?\s*"
+"""Between a month name or the day after it and the year: as :data:`_BY_MONTH`, or a comma
+(``March 12, 1985``)."""
 _DATES = re.compile(
     r"(?<!\d)(?:"
-    r"\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})"  # 12-03-1985, 12/3/85, 12.03.1985
+    r"\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|['‘’]?\d{2})"  # 12-03-1985, 12/3/85, 12-03-'85
     r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"  # 1985-03-12
-    rf"|\d{{1,2}}\s*(?:{_MONTHS})\.?\s*\d{{4}}"  # 12 maart 1985, 12 mrt. 1985
+    r"|(?:19|20)\d{2}\s(?:0[1-9]|1[0-2])\s(?:0[1-9]|[12]\d|3[01])"  # 1985 03 12
+    r"|(?:0[1-9]|[12]\d|3[01])\s(?:0[1-9]|1[0-2])\s(?:19|20)\d{2}"  # 12 03 1985
+    rf"|{_DAY}{_BY_MONTH}(?:{_MONTHS})\.?{_BEFORE_YEAR}{_YEAR}"  # 12 maart 1985, 12-mrt-'85
+    rf"|(?<![^\W\d_])(?:{_MONTHS})\.?{_BY_MONTH}{_DAY}{_BEFORE_YEAR}{_YEAR}"  # March 12, 1985
+    r"|(?P<compact>\d{8})"  # 19850312: only a valid date (_date)
     r")(?!\d)",
     re.IGNORECASE,
 )
+"""A full calendar date. The eight digits in a row of ``compact`` are masked only when they are
+a valid date ``YYYYMMDD`` from :data:`_COMPACT_YEARS` (:func:`_date`): other 8-digit numbers
+are left as typed."""
+_COMPACT_YEARS = range(1900, 2101)
+
+
+def _date(match: re.Match[str]) -> str:
+    compact = match.group("compact")
+    if compact is None:
+        return DATE_MASK
+    year, month, day = int(compact[:4]), int(compact[4:6]), int(compact[6:])
+    if year not in _COMPACT_YEARS:
+        return compact
+    try:
+        date(year, month, day)
+    except ValueError:
+        return compact
+    return DATE_MASK
 
 
 class InvalidPurpose(StreamsError, PermanentError):
@@ -107,7 +154,7 @@ def _mask_bsns(match: re.Match[str]) -> str:
 
 def mask_purpose(text: str) -> str:
     """``text`` with full dates and elfproef-valid 9-digit numbers masked (module docstring)."""
-    return _DIGIT_GROUPS.sub(_mask_bsns, _DATES.sub(DATE_MASK, text))
+    return _DIGIT_GROUPS.sub(_mask_bsns, _DATES.sub(_date, text))
 
 
 def clean_purpose(raw: str) -> str:

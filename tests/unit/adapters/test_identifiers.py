@@ -4,7 +4,8 @@ field — it used to reach Kafka and API answers in an event ``id``, ``casus_id`
 ``dataschema`` or ``datacontenttype``.
 
 What counts (:func:`schemas.pseudonym.holds_bsn`): a maximal run of exactly nine digits of any
-script passing the elfproef (not all zeros), or its printed spelling ``dddd.dd.ddd``."""
+script passing the elfproef (not all zeros), or its printed spelling ``dddd.dd.ddd`` or grouped
+spelling ``ddd-ddd-ddd`` / ``ddd ddd ddd`` / ``ddd.ddd.ddd``."""
 
 from __future__ import annotations
 
@@ -62,6 +63,9 @@ def rejected(event: dict[str, Any]) -> InvalidEvent:
         ({"data_casus_id": "casus 9999 90 020"}, "data.casus_id"),  # after a word
         ({"data_casus_id": "W 9999.90.020."}, "data.casus_id"),  # before a full stop
         ({"data_casus_id": "W ９９９９９００２０"}, "data.casus_id"),  # full-width digits
+        ({"data_casus_id": "casus van 999-990-020"}, "data.casus_id"),  # grouped spelling
+        ({"data_casus_id": "999 990 020"}, "data.casus_id"),
+        ({"id": "W-999.990.020."}, "id"),
         ({"data_casus_id": BSN}, "data.casus_id"),  # the citizen's own BSN, copied
     ],
 )
@@ -69,7 +73,7 @@ def test_a_bsn_in_an_identifier_is_rejected(over: dict[str, Any], field: str) ->
     error = rejected(wijkteam(**over))
     assert (error.reason, error.field) == ("bsn-in-identifier", field)
     assert OTHER not in str(error) and BSN not in str(error)
-    assert "9999.90.020" not in str(error)
+    assert "9999.90.020" not in str(error) and "999-990-020" not in str(error)
 
 
 @pytest.mark.parametrize(
@@ -82,6 +86,10 @@ def test_a_bsn_in_an_identifier_is_rejected(over: dict[str, Any], field: str) ->
         ({"data_casus_id": "T-2026-10007"}, "digits split by '-' (year + number)"),
         ({"data_casus_id": "12 9999 90 020"}, "a longer group of digits"),
         ({"data_casus_id": "9999 90 020 7"}, "a longer group of digits"),
+        ({"data_casus_id": "1-999-990-020"}, "a longer group of digits"),
+        ({"data_casus_id": "999-990-020-1"}, "a longer group of digits"),
+        ({"data_casus_id": "999/990/020"}, "digits split by '/'"),
+        ({"data_casus_id": "2026-01-05/301/00000001"}, "an iWmo-like sequence"),
         ({"id": "2026-01-10T09:05:00"}, "a timestamp"),
         ({"subject": OTHER}, "an input subject never leaves: the pseudonym replaces it"),
     ],

@@ -113,19 +113,115 @@ def test_mask_bsn_masks_the_printed_spellings(text: str, masked: str) -> None:
     assert mask_bsn(text) == masked
 
 
+@pytest.mark.parametrize("spelled", ["123 456 782", "123-456-782", "123.456.782"])
+def test_the_grouped_spellings_of_a_bsn_are_found_and_masked(spelled: str) -> None:
+    """123456782 passes the elfproef; in groups of three it is the same number (review F2)."""
+    assert holds_bsn(spelled)
+    assert holds_bsn(f"casus van {spelled}")
+    assert holds_bsn(f"export client {spelled}.csv")
+    assert holds_bsn(f"{spelled}.")  # a full stop ends a sentence
+    assert mask_bsn(f"export client {spelled}.csv") == "export client *********.csv"
+    assert mask_bsn(f"casus van {spelled}") == "casus van *********"
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    [
+        "123\u00a0456\u00a0782",  # no-break spaces: any whitespace counts as a space
+        "123\t456\t782",
+        "１２３-４５６-７８２",  # full-width digits
+        "bsn:123-456-782;",
+        "(123.456.782)",
+        "-123-456-782-",  # a hyphen alone next to it
+    ],
+)
+def test_a_grouped_spelling_is_found_in_any_script_and_with_words_around(spelled: str) -> None:
+    assert holds_bsn(spelled)
+    assert not holds_bsn(mask_bsn(spelled))
+    assert MASK in mask_bsn(spelled)
+
+
+@pytest.mark.parametrize("spelled", ["123 456 789", "123-456-789", "123.456.789"])
+def test_a_grouped_spelling_that_fails_the_elfproef_is_masked_but_not_found(spelled: str) -> None:
+    assert not holds_bsn(spelled)
+    assert not holds_bsn(f"zaak {spelled}")
+    assert mask_bsn(f"zaak {spelled} overleg") == "zaak ********* overleg"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("1-123-456-782", "1-*********"),
+        ("123-456-782-1", "*********-1"),
+        ("10.123.456.782", "10.*********"),
+        ("1 123 456 782", "1 *********"),
+        ("123 456 782 9", "********* 9"),
+        ("192.168.100.200", "*********.200"),  # an IP address with three 3-digit groups
+        ("0123-456-782", "0123-456-782"),  # a digit right next to it: not masked either
+        ("123-456-7821", "123-456-7821"),
+    ],
+)
+def test_a_grouped_spelling_within_a_longer_group_is_masked_but_not_found(
+    text: str, masked: str
+) -> None:
+    """Part of a longer group of digits (a separator and a digit next to it) it is no BSN in
+    an identifier, as the printed spelling; free text masks it all the same."""
+    assert not holds_bsn(text)
+    assert mask_bsn(text) == masked
+    assert not holds_bsn(mask_bsn(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-01-05",
+        "2026-01-05T12:30:00",
+        "12:30:00",
+        "datum 05-01-2026 om 12.30.00 uur",
+        "urn:nld:oin:00000001234567890000:systeem:sd",  # an OIN: 20 digits
+        "00000001234567890000",
+        "2026-01-05/301/00000001",  # an iWmo sequence
+        "36ebc848-8d60-4d98-9438-a123456789bc",  # a UUID
+        "T-2026-00123",
+        "123/456/782",  # another separator
+        "123.456-782",  # mixed separators
+        "123 - 456 - 782",  # more than one character between the groups
+        "9999-90-111",  # the printed spelling takes no hyphen
+    ],
+)
+def test_dates_times_oins_sequences_and_uuids_are_not_grouped_spellings(text: str) -> None:
+    assert not holds_bsn(text)
+    assert mask_bsn(text) == text
+
+
+def test_the_printed_spelling_is_unchanged_by_the_grouped_one() -> None:
+    """The 4-2-3 form keeps its own rule: a hyphen is no separator of it, and a hyphen and a
+    digit next to it do not make it part of a longer group."""
+    assert holds_bsn("9999.90.111") and holds_bsn("9999 90 111")
+    assert not holds_bsn("9999-90-111")
+    assert holds_bsn("1-9999.90.111") and holds_bsn("9999 90 111-1")
+    assert not holds_bsn("1.9999.90.111") and not holds_bsn("9999 90 111 1")
+    assert mask_bsn("1.9999.90.111") == "1.*********"
+
+
 _NO_DIGITS = st.text(st.characters(exclude_categories=["Nd"]), max_size=30)
 
 
 @st.composite
 def spelled_bsns(draw: st.DrawFn) -> str:
-    """A number that passes the elfproef, in one of the spellings holds_bsn recognises."""
+    """A number that passes the elfproef, in one of the spellings holds_bsn recognises: nine
+    digits in a row, printed (4-2-3) or grouped (3-3-3)."""
     first8 = draw(st.text("0123456789", min_size=8, max_size=8))
     bsn = next((first8 + d for d in "0123456789" if elfproef(first8 + d)), None)
     assume(bsn is not None and bsn != "000000000")
     assert bsn is not None
-    separator = draw(st.sampled_from(["", ".", " ", "\u00a0"]))
-    if separator:
+    form = draw(st.sampled_from(["run", "printed", "grouped"]))
+    if form == "printed":
+        separator = draw(st.sampled_from([".", " ", "\u00a0"]))
         bsn = f"{bsn[:4]}{separator}{bsn[4:6]}{separator}{bsn[6:]}"
+    elif form == "grouped":
+        separator = draw(st.sampled_from([".", " ", "-", "\u00a0", "\t"]))
+        bsn = f"{bsn[:3]}{separator}{bsn[3:6]}{separator}{bsn[6:]}"
     if draw(st.booleans()):  # the same number in full-width digits
         bsn = bsn.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     return bsn
@@ -199,7 +295,7 @@ def tokens_around_a_bsn(draw: st.DrawFn) -> str:
     st.lists(
         st.one_of(
             st.text(max_size=12),
-            st.sampled_from([".", " ", "\u00a0"]),
+            st.sampled_from([".", " ", "-", "\u00a0"]),
             spelled_bsns(),
             tokens_around_a_bsn(),
         ),
@@ -208,7 +304,7 @@ def tokens_around_a_bsn(draw: st.DrawFn) -> str:
 )
 def test_no_nine_digits_that_could_be_a_bsn_survive_mask_bsn(parts: list[str]) -> None:
     """Not even inside a random token (where :func:`holds_bsn` does not look), nor a printed
-    spelling that runs into one."""
+    or grouped spelling that runs into one."""
     masked = mask_bsn("".join(parts))
     for run in re.findall(r"(?<!\d)\d{9}(?!\d)", masked):
         assert not could_be_bsn(run)
@@ -224,11 +320,14 @@ TOKEN = "abcd" * 7 + "a"
         f"x 9999.90.111{TOKEN} y",  # a printed spelling ending inside a token
         f"id={TOKEN[:-1]}9999 90 111",  # one beginning inside a token
         "x 9999.90.111abcd999990111abcdabcdabcdabcd y",  # and a number in it too
+        f"x 999-990-111{TOKEN} y",  # a grouped spelling ending inside a token
+        f"id={TOKEN[:-1]}999-990-111",  # one beginning inside a token
+        "36ebc848-8d60-4d98-9438-999-990-111-bc",  # hyphens as a UUID's: no UUID
     ],
 )
 def test_mask_bsn_masks_a_printed_bsn_that_runs_into_a_token(text: str) -> None:
     masked = mask_bsn(text)
-    assert "9999" not in masked
+    assert "9999" not in masked and "999-990" not in masked
     assert not holds_bsn(masked)
 
 
@@ -257,14 +356,16 @@ def test_is_pseudonym_is_32_lowercase_ascii_hex_characters() -> None:
         st.one_of(
             st.text(max_size=12),
             st.text("0123456789 .-abcdef", max_size=16),
+            st.text("0123456789-", max_size=12),
             spelled_bsns(),
         ),
         max_size=6,
     )
 )
 def test_the_one_pass_precheck_never_changes_what_holds_bsn_answers(parts: list[str]) -> None:
-    """``holds_bsn`` answers ``False`` at once when no nine digits of either form stand in the
-    text (``_CANDIDATE``); it must answer exactly what the full check does."""
+    """``holds_bsn`` answers ``False`` at once when no three digits stand in a row
+    (``_THREE_DIGITS``) or no nine digits of any form stand in the text (``_CANDIDATE``); it
+    must answer exactly what the full check does."""
     from schemas.pseudonym import _RANDOM_TOKEN, _bsn_numbers, _random_token
 
     text = "".join(parts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from itertools import pairwise
 
 import pytest
@@ -91,10 +92,61 @@ def test_real_words_pass(raw: str, kept: str) -> None:
         ("geboren 12 maart 1985", f"geboren {DATE_MASK}"),
         ("geboren 12 mrt. 1985", f"geboren {DATE_MASK}"),
         ("overleg week 12 van 2026", "overleg week 12 van 2026"),
+        # review F3: other spellings of a birth date
+        ("geb 12-mrt-1985", f"geb {DATE_MASK}"),
+        ("geb 12/mrt/1985", f"geb {DATE_MASK}"),
+        ("geb 12.mrt.1985", f"geb {DATE_MASK}"),
+        ("geb 12mrt1985", f"geb {DATE_MASK}"),
+        ("geboren 12 mrt '85", f"geboren {DATE_MASK}"),
+        ("geboren 12 mrt. ’85", f"geboren {DATE_MASK}"),  # a typographic apostrophe
+        ("geboren 12-03-'85", f"geboren {DATE_MASK}"),
+        ("geboren 12 march 1985", f"geboren {DATE_MASK}"),
+        ("born March 12, 1985 in Utrecht", f"born {DATE_MASK} in Utrecht"),
+        ("born 12th March 1985", f"born {DATE_MASK}"),
+        ("born Sept. 3 1985", f"born {DATE_MASK}"),
+        ("geboren 3 MEI 1985", f"geboren {DATE_MASK}"),
+        ("geboren 19850312", f"geboren {DATE_MASK}"),
+        ("geboren 20000229", f"geboren {DATE_MASK}"),  # a leap day
+        ("geboren 1985 03 12", f"geboren {DATE_MASK}"),
+        ("geboren 12 03 1985", f"geboren {DATE_MASK}"),
+        ("huisbezoek J. de Vries geb 12-mrt-1985", f"huisbezoek J. de Vries geb {DATE_MASK}"),
+        # not dates: left as typed
+        ("kenmerk 12345678 overleg", "kenmerk 12345678 overleg"),  # year 1234
+        ("kenmerk 20261301 overleg", "kenmerk 20261301 overleg"),  # month 13
+        ("kenmerk 19850230 overleg", "kenmerk 19850230 overleg"),  # 30 February
+        ("kenmerk 18991231 overleg", "kenmerk 18991231 overleg"),  # before 1900
+        ("kenmerk 21010101 overleg", "kenmerk 21010101 overleg"),  # after 2100
+        ("kenmerk 198503120 overleg", "kenmerk 198503120 overleg"),  # nine digits, no BSN
+        ("overleg 12 maart over 2026", "overleg 12 maart over 2026"),  # no year next to it
+        ("overleg maart 1985", "overleg maart 1985"),  # no day
+        ("overleg 12 mrt 85", "overleg 12 mrt 85"),  # two-digit year without apostrophe
+        ("zie punt 3, mei 2026", "zie punt 3, mei 2026"),  # a comma before the month
+        ("overleg 1985 3 12", "overleg 1985 3 12"),  # one-digit month with spaces
+        ("dossier 2026 12 overleg", "dossier 2026 12 overleg"),
+        ("Jan Jansen 12 dossiers 2026", "Jan Jansen 12 dossiers 2026"),
+        ("3 decembers 1985 overleg", "3 decembers 1985 overleg"),
     ],
 )
 def test_bsns_and_dates_are_masked(raw: str, stored: str) -> None:
     assert clean_purpose(raw) == stored
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)))
+def test_every_valid_date_in_eight_digits_is_masked(day: date) -> None:
+    assert mask_purpose(f"geboren {day:%Y%m%d}") == f"geboren {DATE_MASK}"
+
+
+@given(st.integers(min_value=10_000_000, max_value=99_999_999))
+def test_eight_digits_are_masked_only_as_a_date(number: int) -> None:
+    digits = str(number)
+    try:
+        is_date = 1900 <= int(digits[:4]) <= 2100 and bool(
+            date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        )
+    except ValueError:
+        is_date = False
+    expected = DATE_MASK if is_date else digits
+    assert mask_purpose(f"kenmerk {digits} gezien") == f"kenmerk {expected} gezien"
 
 
 def _with_check_digit(prefix: str) -> str | None:
