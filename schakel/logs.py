@@ -36,11 +36,31 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = mask_bsn(value) if isinstance(value, str) else value
+                entry[key] = _masked(value)
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = record.exc_info[0].__name__
             entry["detail"] = mask_bsn(str(record.exc_info[1]))
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _masked(value: object) -> object:
+    """A log line's context value with every number that could be a BSN masked
+    (:func:`~schemas.pseudonym.mask_bsn`): a string; a number, whose digits could be one (an
+    outbox row id, an offset), then written as the masked text; the items of a list, tuple
+    or dict; anything else as its text (what ``json.dumps`` would write for it)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return mask_bsn(value)
+    if isinstance(value, int | float):
+        text = repr(value)
+        masked = mask_bsn(text)
+        return value if masked == text else masked
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    if isinstance(value, dict):
+        return {mask_bsn(str(k)): _masked(v) for k, v in value.items()}
+    return mask_bsn(str(value))
 
 
 class TextFormatter(logging.Formatter):

@@ -378,7 +378,9 @@ class OutboxSettings(AdapterSettings):
     outbox_dsn: SecretStr | None = Field(
         None,
         description="PostgreSQL connection string of the source system's outbox (unless "
-        "given as the argument of `adapter outbox`). Never logged, nor shown in an error.",
+        "given as the argument of `adapter outbox`; a password goes here, or in `~/.pgpass`, "
+        "never in the argument, which `ps` shows). Never logged; an error shows its host and "
+        "user at most, never the password.",
     )
 
 

@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import time
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +141,24 @@ def test_the_process_handler_reports_held_back_lines_in_the_background(
             "repeated": 49,
         }
     ]
+
+
+def test_a_bsn_in_a_context_value_of_any_kind_is_masked() -> None:
+    """Review F: the JSON lines masked string context values only; a number whose digits
+    could be a BSN (an outbox row id, say), or one inside a list or dict, was written as is."""
+    record = logging.LogRecord("schakel.test", logging.WARNING, __file__, 1, "iets", (), None)
+    record.__dict__.update(
+        rij=123456782,
+        rijen=[1, 123456782, "nr 123456782"],
+        per={"123456782": 123456782, "n": 7},
+        waar=Path("/data/export 123456782.csv"),
+        los=4.5,
+        klaar=True,
+        offset=42,
+    )
+    line = JsonFormatter().format(record)
+    assert "123456782" not in line
+    entry = json.loads(line)  # still JSON: a masked number becomes text
+    assert entry["rij"] == "*********" and entry["rijen"][:2] == [1, "*********"]
+    assert entry["per"] == {"*********": "*********", "n": 7}
+    assert (entry["los"], entry["klaar"], entry["offset"]) == (4.5, True, 42)
