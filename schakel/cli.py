@@ -203,8 +203,9 @@ def _shown_setting(name: str, value: object) -> object:
     return value
 
 
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
-"""A URL's scheme and user information (``user:password@``)."""
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@,\s]*@")
+"""A URL's scheme and user information (``user:password@``), of each URL in a value (the
+registry's may list several, comma-separated)."""
 
 
 USER_HELP = """\

@@ -362,3 +362,10 @@ def test_config_shows_no_password_in_a_url(
     out = capsys.readouterr().out
     assert "SCHAKEL_SCHEMA_REGISTRY_URL=https://***@registry.example:8081/x" in out
     assert "GEHEIM" not in out and "sr-user" not in out
+    monkeypatch.setenv(  # several registries: each URL's user information
+        "SCHAKEL_SCHEMA_REGISTRY_URL", "https://a:GEHEIM1@r1.example,https://b:GEHEIM2@r2.example"
+    )
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert "SCHAKEL_SCHEMA_REGISTRY_URL=https://***@r1.example,https://***@r2.example" in out
+    assert "GEHEIM" not in out
