@@ -300,12 +300,14 @@ def _event_starts(
             kept = _event_start(rule, shape, view, start, condition)
             if memo is not None:
                 memo[start.identity] = kept
-        _horizon_day, key, found = kept
-        if key is None or key in keys:  # one signal per sleutel (per day without one)
+        found = kept[2]
+        # one signal per sleutel (per day without one): the first start that gives one; a
+        # start giving none (followed up in time, or its own shorter term) leaves the day to
+        # a later start of it — with a key field only the first event per value starts at all
+        if found is None or found.sleutel in keys:
             continue
-        keys.add(key)
-        if found is not None:
-            out.append(found)
+        keys.add(found.sleutel)
+        out.append(found)
     return out
 
 

@@ -219,3 +219,28 @@ def test_no_rule_has_a_candidate_without_a_visible_fact(tmp_path: Path) -> None:
     assert len(rules.rules) == 8
     for rule in rules.rules:
         assert candidates(rule, FactView([], rule.leest, {})) == [], rule.id
+
+
+ZONDER_SLEUTEL = OPVOLGING_PER_PARTNER.replace("  sleutel: signaal_id\n", "").replace(
+    "huisuitzetting-zonder-gesprek", "gesprek-per-dag"
+)
+
+
+def test_a_start_without_signal_leaves_its_day_to_a_later_start(tmp_path: Path, ev: Events) -> None:
+    """Without ``sleutel`` one signal per day (its sleutel is ``sinds``): the first start of
+    the day that gives a signal — one followed up in time does not use the day up (the second
+    start was never tried: no signal at all)."""
+    rules = load(tmp_path, ZONDER_SLEUTEL)
+    rule = "gesprek-per-dag"
+    s1 = ev.vroegsignaal("2026-01-05", "S1", dreiging="huisuitzetting")
+    s2 = ev.vroegsignaal("2026-01-05", "S2", dreiging="huisuitzetting")
+    talked = ev.opgevolgd("2026-01-08", "S1", actie="gesprek")
+    for events in ([s1, s2, talked], [talked, s2, s1]):
+        signal = only(rules, rule, events, "2026-01-20")
+        assert signal.sleutel == "2026-01-05"
+        assert signal.uitleg is not None and "S2" in signal.uitleg
+    # both followed up: no signal; neither: one signal for the day (the first start's)
+    both = [s1, s2, talked, ev.opgevolgd("2026-01-09", "S2", actie="gesprek")]
+    assert signals_of(rules, rule, both, "2026-01-20") == []
+    signal = only(rules, rule, [s1, s2], "2026-01-20")
+    assert signal.uitleg is not None and "S1" in signal.uitleg
