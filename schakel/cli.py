@@ -24,6 +24,7 @@ from schemas.settings import (
     AdapterSettings,
     CommonSettings,
     ForgetSettings,
+    GenerateSettings,
     OutboxSettings,
     Settings,
     WebhookSettings,
@@ -51,6 +52,7 @@ SETTINGS_OF: dict[str, type[CommonSettings]] = {
     "adapter wijkteam --serve": WebhookSettings,
     "publish": AdapterSettings,
     "forget": ForgetSettings,
+    "generate": GenerateSettings,
     "dlq": CommonSettings,
     "schemas": CommonSettings,
     "broker": CommonSettings,
@@ -58,9 +60,10 @@ SETTINGS_OF: dict[str, type[CommonSettings]] = {
 """The settings class each kind of process loads (:func:`process_of` names the process of a
 command line), and only those variables: a worker never reads the pseudonym key, only the
 webhook reads the webhook tokens, only the outbox adapter the DSN; the commands that
-pseudonymise refuse to start without the key, in every profile (issue 11 item 14). The rest
-(demo, replay, generate, config) load :class:`Settings`: demo and replay run the whole
-pipeline in one run of their own and may generate a key for it. The one statement of who
+pseudonymise refuse to start without the key, in every profile (issue 11 item 14);
+``generate`` reads the key if set (the ground truth's pseudonyms) and no other secret. The rest
+(demo, replay, config) load :class:`Settings`: demo and replay run the whole pipeline in one
+run of their own and may generate a key for it. The one statement of who
 reads what: the README's configuration table is generated from it
 (:mod:`schakel.config_doc`)."""
 
@@ -146,7 +149,7 @@ def _cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     return replay.run(args, settings)
 
 
-def _cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_generate(args: argparse.Namespace, settings: GenerateSettings) -> int:
     from schakel import generate
 
     return generate.run(args, settings)

@@ -2,9 +2,12 @@
 (2024-11-01 … 2026-10-31) in every silo's native format, with planted gaps of every rule, a
 ground truth and a manifest (:mod:`schakel.synth`; ``docs/synthetic-municipality.md``).
 
-Deterministic: the same ``--citizens`` and ``--seed`` give byte-identical files. With
-``--pseudonym-key`` (or ``SCHAKEL_PSEUDONYM_KEY``) the ground truth carries the pseudonyms the
-pipeline will compute with that key; without it, only synthetic person ids.
+Deterministic: the same ``--citizens`` and ``--seed`` give byte-identical files. With a
+pseudonym key (``--pseudonym-key-file``, else ``SCHAKEL_PSEUDONYM_KEY`` or ``_FILE``) the
+ground truth carries the pseudonyms the pipeline will compute with that key; without it, only
+synthetic person ids. The key itself is never an argument: a command line is visible to every
+user of the machine (``ps``), and the key is the one secret that turns pseudonyms back into
+BSNs by trying every number (``--pseudonym-key KEY`` is refused, exit 2).
 """
 
 from __future__ import annotations
@@ -15,10 +18,15 @@ import time
 from pathlib import Path
 
 from schakel.synth import SynthError, build_municipality, write_municipality
-from schemas.settings import Settings
+from schemas.settings import GenerateSettings
 
 DEFAULT_CITIZENS = 2000
 DEFAULT_SEED = 2026
+KEY_ARGUMENT = (
+    "generate: --pseudonym-key is not accepted: a command line is visible to every user of the "
+    "machine (ps); give the key in a file (--pseudonym-key-file FILE) or in "
+    "SCHAKEL_PSEUDONYM_KEY / SCHAKEL_PSEUDONYM_KEY_FILE"
+)
 
 
 def generate(
@@ -29,10 +37,22 @@ def generate(
     return write_municipality(municipality, out, oin=oin, key=key)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: GenerateSettings) -> int:
     """The ``generate`` subcommand."""
-    key = args.pseudonym_key
-    if key is None and (settings.pseudonym_key or settings.pseudonym_key_file):
+    if args.pseudonym_key is not None:
+        print(f"schakel {KEY_ARGUMENT}", file=sys.stderr)
+        return 2
+    key = None
+    if args.pseudonym_key_file is not None:
+        try:
+            key = Path(args.pseudonym_key_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            print(f"schakel generate: --pseudonym-key-file: {exc.strerror}", file=sys.stderr)
+            return 2
+        if not key:
+            print("schakel generate: --pseudonym-key-file: the file is empty", file=sys.stderr)
+            return 2
+    elif settings.pseudonym_key or settings.pseudonym_key_file:
         key, _ = settings.resolve_pseudonym_key()
     started = time.monotonic()
     try:
@@ -51,7 +71,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if key is None:
         print(
             "generate: no pseudonym key given; ground-truth.json names synthetic person ids "
-            "only (use --pseudonym-key to add pseudonyms)",
+            "only (give the pipeline's key in --pseudonym-key-file or SCHAKEL_PSEUDONYM_KEY "
+            "to add pseudonyms)",
             file=sys.stderr,
         )
     return 0
@@ -75,7 +96,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "earlier generated municipality, which is replaced)",
     )
     parser.add_argument(
-        "--pseudonym-key",
+        "--pseudonym-key-file",
         default=None,
-        help="key for the pseudonyms in ground-truth.json (default: SCHAKEL_PSEUDONYM_KEY if set)",
+        metavar="FILE",
+        help="file holding the key for the pseudonyms in ground-truth.json (default: "
+        "SCHAKEL_PSEUDONYM_KEY or SCHAKEL_PSEUDONYM_KEY_FILE if set)",
     )
+    # refused with an explanation (a key on the command line is visible to every user)
+    parser.add_argument("--pseudonym-key", default=None, help=argparse.SUPPRESS)

@@ -1,11 +1,11 @@
 """The settings of Schakel's processes: environment variables ``SCHAKEL_*``, one class per
 kind of process so a secret reaches only the processes that use it (:class:`CommonSettings`,
 :class:`WorkerSettings`, :class:`AdapterSettings`, :class:`OutboxSettings`,
-:class:`WebhookSettings`, :class:`ForgetSettings`; :class:`Settings` holds them all, for
-``demo`` and ``replay``). Which command loads which class is said once, in
-``schakel.cli.SETTINGS_OF``. A process ignores the ``SCHAKEL_*`` variables of other processes:
-it neither reads them nor refuses to start; :func:`child_environment` keeps them from the
-processes it starts.
+:class:`WebhookSettings`, :class:`ForgetSettings`, :class:`GenerateSettings`;
+:class:`Settings` holds them all, for ``demo`` and ``replay``). Which command loads which
+class is said once, in ``schakel.cli.SETTINGS_OF``. A process ignores the ``SCHAKEL_*``
+variables of other processes: it neither reads them nor refuses to start;
+:func:`child_environment` keeps them from the processes it starts.
 
 Each field's description is the documentation; ``schakel config --markdown`` renders the
 README's configuration table from it (a test keeps the two equal). Invalid values stop the
@@ -318,7 +318,8 @@ class KeyedSettings(CommonSettings):
         description="Secret HMAC key for pseudonyms (never logged), the same in every process "
         "that pseudonymises. Required, in every profile, by the adapters, `publish`, the "
         "webhook and `forget` (they refuse to start without it); only `demo` and `replay` "
-        "generate one for their run and say so.",
+        "generate one for their run and say so; `generate` uses it, when set, for the "
+        "pseudonyms of its ground truth.",
     )
     pseudonym_key_file: Path | None = Field(
         None, description="File holding the pseudonym key (alternative to PSEUDONYM_KEY)."
@@ -428,6 +429,14 @@ class WebhookSettings(AdapterSettings):
 class ForgetSettings(KeyedSettings):
     """``schakel forget``: the common settings plus the pseudonym key (the pseudonyms to
     forget are those the adapters made)."""
+
+
+class GenerateSettings(KeyedSettings):
+    """``schakel generate``: the common settings plus the pseudonym key, optional here — with
+    it the ground truth carries the pipeline's pseudonyms, without it only synthetic person
+    ids (``schakel.generate``)."""
+
+    key_required: ClassVar[bool] = False
 
 
 class Settings(WebhookSettings, OutboxSettings, WorkerSettings):

@@ -5,7 +5,8 @@ citizen, ``sleutel``, ``sinds``, ``termijn``, the expected ``status`` at the end
 period and ``opgelost_op``) and every planted near miss. The identity is the synthetic
 person id (``persoon``) and, when the generator was given the pseudonym key the pipeline
 uses, the ``pseudoniem`` (``api.md``) — what the API and the signals carry. Without the key,
-run ``schakel generate`` again with ``--pseudonym-key`` (same seed, same people) to add them.
+run ``schakel generate`` again with the key (``--pseudonym-key-file``; same seed, same people)
+to add them.
 
 A found signal *matches* a planted one when rule, pseudonym, ``sleutel`` and status agree;
 precision = matches / found, recall = matches / planted (each 1.0 when its denominator is 0).
@@ -150,7 +151,7 @@ def score(
     if not truth.get("pseudoniemen"):
         raise SynthError(
             "the ground truth has no pseudonyms; generate it with "
-            "--pseudonym-key (the key the pipeline uses)"
+            "the key the pipeline uses (--pseudonym-key-file or SCHAKEL_PSEUDONYM_KEY)"
         )
     planted = {_identity(s): s for s in truth["signalen"]}
     near = {n["pseudoniem"] for n in truth["bijna"]}

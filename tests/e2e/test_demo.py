@@ -62,6 +62,8 @@ def tree(directory: Path) -> dict[str, bytes]:
 
 def test_generate_is_deterministic(tmp_path: Path) -> None:
     outputs = {}
+    key_file = tmp_path / "sleutel"
+    key_file.write_text("k\n", encoding="utf-8")
     for name, seed in (("a", "41"), ("b", "41"), ("c", "42")):
         result = schakel(
             "generate",
@@ -71,8 +73,8 @@ def test_generate_is_deterministic(tmp_path: Path) -> None:
             seed,
             "--out",
             str(tmp_path / name),
-            "--pseudonym-key",
-            "k",
+            "--pseudonym-key-file",
+            str(key_file),
             data_dir=tmp_path,
             timeout=120,
         )
@@ -84,3 +86,27 @@ def test_generate_is_deterministic(tmp_path: Path) -> None:
     assert manifest["burgers"] == 400
     assert manifest["until"] == "2026-10-31"
     assert set(manifest["geplant"]) == set(RULES)
+    truth = json.loads(outputs["a"]["ground-truth.json"])
+    assert truth["pseudoniemen"], "the key of the file gives the ground truth its pseudonyms"
+
+
+def test_generate_refuses_a_key_on_the_command_line(tmp_path: Path) -> None:
+    """A command line is visible to every user (``ps``): the key goes in a file or the
+    environment, and an attempt names those without echoing the key."""
+    out = tmp_path / "out"
+    result = schakel(
+        "generate",
+        "--citizens",
+        "100",
+        "--out",
+        str(out),
+        "--pseudonym-key",
+        "geheim-1234",
+        data_dir=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--pseudonym-key-file" in result.stderr
+    assert "SCHAKEL_PSEUDONYM_KEY" in result.stderr
+    assert "geheim-1234" not in result.stderr + result.stdout
+    assert not out.exists()

@@ -833,10 +833,15 @@ def test_every_schakel_service_resolves_the_shared_settings_when_they_are_set(
     of both Compose files gets the values of the shared settings: a service with an
     environment of its own (the dev overlay's demo-wijkteam) that left SCHAKEL_NAMESPACE out
     would publish to the default namespace's topics, which no worker reads."""
+    base = load_yaml(COMPOSE)["x-schakel-env"]
+    # every Compose variable the shared settings use, each set to a value of its own
+    used = {m for v in base.values() for m in re.findall(r"\$\{(\w+)", str(v))}
+    assert {"NAMESPACE", "LOG_LEVEL", "PARTITIONS", "REPLICATION_FACTOR"} <= used
     given = {"NAMESPACE": "utrecht", "LOG_LEVEL": "DEBUG", "PARTITIONS": "6"}
+    given |= dict.fromkeys(used - set(given) - set(COMPOSE_ENV), "3")
     for name, value in given.items():
         monkeypatch.setitem(COMPOSE_ENV, name, value)
-    shared = {str(k): interpolate(str(v)) for k, v in load_yaml(COMPOSE)["x-schakel-env"].items()}
+    shared = {str(k): interpolate(str(v)) for k, v in base.items()}
     assert shared["SCHAKEL_NAMESPACE"] == "utrecht"
     services = schakel_services(COMPOSE, DEV)
     assert "demo-wijkteam" in services

@@ -9,6 +9,7 @@ from schemas.settings import (
     AdapterSettings,
     CommonSettings,
     ForgetSettings,
+    GenerateSettings,
     OutboxSettings,
     WebhookSettings,
     WorkerSettings,
@@ -141,6 +142,7 @@ SECRETS_OF = {
     "adapter wijkteam --serve": {"pseudonym_key", "pseudonym_key_file", "webhook_tokens"},
     "publish": {"pseudonym_key", "pseudonym_key_file"},
     "forget": {"pseudonym_key", "pseudonym_key_file"},
+    "generate": {"pseudonym_key", "pseudonym_key_file"},
     "dlq": set(),
     "schemas": set(),
     "broker": set(),
@@ -161,6 +163,7 @@ def test_each_process_reads_only_its_own_secrets(monkeypatch: pytest.MonkeyPatch
     assert SETTINGS_OF["adapter outbox"] is OutboxSettings
     assert SETTINGS_OF["adapter wijkteam --serve"] is WebhookSettings
     assert SETTINGS_OF["forget"] is ForgetSettings
+    assert SETTINGS_OF["generate"] is GenerateSettings
     assert SETTINGS_OF["dlq"] is SETTINGS_OF["schemas"] is SETTINGS_OF["broker"] is CommonSettings
     monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "sleutel")
     monkeypatch.setenv("SCHAKEL_API_TOKENS", "anna:regisseur:geheim")
@@ -231,7 +234,7 @@ def test_the_readme_says_who_reads_each_secret() -> None:
     assert read_by("webhook_tokens") == "`adapter wijkteam --serve`"
     assert read_by("api_tokens") == "`worker`"
     assert read_by("pseudonym_key") == (
-        "`adapter`, `adapter outbox`, `adapter wijkteam --serve`, `publish`, `forget`"
+        "`adapter`, `adapter outbox`, `adapter wijkteam --serve`, `publish`, `forget`, `generate`"
     )
     assert read_by("namespace") == "every process"
 
