@@ -50,3 +50,10 @@ class SourceUnavailable(AdapterError, TransientError):
 
 class CheckpointError(AdapterError, PermanentError):
     """The checkpoint could not be read or written (a file the operator must fix)."""
+
+
+class QuarantineError(AdapterError, PermanentError):
+    """The quarantine file could not be written (its disk full, its directory not writable: a
+    file the operator must fix). Like a :class:`CheckpointError` it stops the adapter — before
+    the checkpoint, so the records of the run are read again once it is fixed — and the file
+    is left as it was before the failed write, never with half a line."""

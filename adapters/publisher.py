@@ -17,15 +17,22 @@ record is not taken at its word: the producer is replaced by a new one and the r
 again alone; only if the broker refuses it again is it too large — the others are published
 (:meth:`Publisher._refused_alone`).
 
+kafka-python's idempotent producer can also stay stuck after an **outage**: once the outage
+expired a batch it had sent (its delivery timeout, 120 s), it drops its producer id and, with
+the broker back, never asks for a new one — it sends nothing again (measured with kafka-python
+3.0.12). So a producer that met an outage is not used again: the next ``send`` replaces it by a
+new one (:meth:`Publisher._current`), which fails as an outage while the broker is still away.
+
 ``send_and_wait`` (push sources) waits for the acknowledgement of one event. All methods are
 thread-safe."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from kafka import KafkaProducer
@@ -43,6 +50,8 @@ from schemas.envelope import Event
 from schemas.serde import RecordSerializer
 from schemas.wire import Wire
 
+log = logging.getLogger("schakel.adapters")
+
 Headers = Sequence[tuple[str, bytes]]
 
 MAX_REQUEST_BYTES = 1_048_576
@@ -54,6 +63,14 @@ SIZE_ERRORS = (MessageSizeTooLargeError, RecordListTooLargeError)
 ``MessageSizeTooLargeError`` itself for a record over ``max_request_size``; the broker answers
 ``MESSAGE_TOO_LARGE`` (or ``RECORD_LIST_TOO_LARGE``) for a batch over the topic's limit, which
 kafka-python splits and sends again until the batch is the one record it refuses."""
+
+RENEW_BOOTSTRAP_MS = 5_000
+"""How long making a producer to replace one that met an outage waits for the broker: the new
+producer fetches the cluster's metadata before it is used, so while the broker is still away
+the replacement fails (an outage) after this long, not after kafka-python's 30 s."""
+
+FLUSH_SLICE_S = 0.5
+"""How often a :meth:`Publisher.flush` looks at its ``cancel`` event while it waits."""
 
 BROKER_REFUSED = (
     "the broker refused the encoded event as too large (larger than the topic's "
@@ -76,6 +93,31 @@ def record_size(key: bytes | None, value: bytes, headers: Headers) -> int:
     return len(key or b"") + len(value) + sum(len(k) + len(v) for k, v in headers)
 
 
+def _outage(exc: KafkaError) -> PublishError:
+    return PublishError(f"broker did not acknowledge: {type(exc).__name__}: {exc}")
+
+
+def discard(producer: Any, timeout: float = 0.0) -> None:
+    """Close a kafka-python ``producer``, waiting at most ``timeout`` seconds for what it still
+    holds; what it holds after that is failed, not sent.
+
+    kafka-python's own ``close`` first flushes and, when records are still held (the broker
+    away), raises and leaves its I/O thread running — to try again, with a traceback, when the
+    object is collected or the interpreter exits. Its I/O thread is then stopped by force
+    (``force_close``, which fails the records still held), after which ``close`` completes."""
+    try:
+        producer.close(timeout=timeout)
+        return
+    except KafkaError:
+        pass
+    sender = getattr(producer, "_sender", None)  # kafka-python 3.0's I/O thread
+    if sender is not None:
+        sender.force_close()
+        sender.join(5.0)
+    with contextlib.suppress(KafkaError):
+        producer.close(timeout=0)
+
+
 def _client_refused(size: int) -> RecordTooLarge:
     return RecordTooLarge(
         f"the encoded event is {size} bytes with its headers, more than Kafka accepts "
@@ -85,7 +127,8 @@ def _client_refused(size: int) -> RecordTooLarge:
 
 class Publisher:
     """Publishes catalogue events keyed by pseudonym, and raw records (dead letters), on the
-    topics of ``wire`` (one namespace)."""
+    topics of ``wire`` (one namespace). ``options`` are further ``KafkaProducer`` options
+    (the tests shorten its delivery timeout to cross it quickly)."""
 
     def __init__(
         self,
@@ -95,6 +138,7 @@ class Publisher:
         client_id: str,
         wire: Wire,
         linger_ms: int = 20,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         self._serializer = serializer
         self.wire = wire
@@ -110,34 +154,60 @@ class Publisher:
             "max_in_flight_requests_per_connection": 5,
             "retries": 10,
             **kafka_client.current().kafka_python(),
+            **(options or {}),
         }
         self._producer = self._new_producer()
+        self._stale: Any = None  # the producer that met an outage: replaced before its next use
         self._pending: list[tuple[Any, Any, RawRecord]] = []
         self._lock = threading.Lock()
+        self._renewing = threading.Lock()
 
-    def _new_producer(self) -> Any:
+    def _new_producer(self, **options: Any) -> Any:
         try:
-            return KafkaProducer(**self._config)
+            return KafkaProducer(**{**self._config, **options})
         except KafkaError as exc:
             raise PublishError(f"cannot connect to Kafka at {self._bootstrap}: {exc}") from exc
 
     def _renew(self, broken: Any) -> None:
-        """Replace the producer ``broken`` (unless that was done already) by a new one: after
-        the broker refused a record for its size, kafka-python's idempotent producer fails
-        every later record."""
-        with self._lock:
+        """Replace the producer ``broken`` (unless that was done already) by a new one, and
+        close ``broken`` without waiting. Raises :class:`PublishError` if no new producer can
+        be made (the broker away; ``broken`` stays, to be replaced on the next attempt), or
+        while another thread is replacing it."""
+        if not self._renewing.acquire(blocking=False):
+            raise PublishError("the producer is being replaced after an outage; try again")
+        try:
             if self._producer is not broken:
                 return
-            self._producer = self._new_producer()
-        with contextlib.suppress(KafkaError):
-            broken.close(timeout=0)
+            fresh = self._new_producer(bootstrap_timeout_ms=RENEW_BOOTSTRAP_MS)
+            with self._lock:
+                self._producer = fresh
+                if self._stale is broken:
+                    self._stale = None
+        finally:
+            self._renewing.release()
+        log.info("adapter.producer_renewed", extra={"client_id": self._config["client_id"]})
+        discard(broken)
+
+    def _current(self) -> Any:
+        """The producer to send with: one that met an outage is replaced first."""
+        stale = self._stale
+        if stale is not None:
+            self._renew(stale)
+        return self._producer
+
+    def _met_outage(self, producer: Any) -> None:
+        """``producer`` did not get an acknowledgement (an outage): replace it before it is
+        used again."""
+        with self._lock:
+            if self._producer is producer:
+                self._stale = producer
 
     def _refused_alone(self, raw: RawRecord, timeout: float) -> bool:
         """Send ``raw`` — a record that failed with a size error — again, alone, on a working
         producer: ``True`` if the broker refuses it again (it is too large), ``False`` once it
         is acknowledged (it failed because its producer had stopped after another record's
         refusal). Raises :class:`PublishError` for an outage."""
-        producer = self._producer
+        producer = self._current()
         try:
             producer.send(raw.topic, key=raw.key, value=raw.value, headers=raw.headers).get(
                 timeout=timeout
@@ -146,7 +216,8 @@ class Publisher:
             self._renew(producer)
             return True
         except KafkaError as exc:
-            raise PublishError(f"broker did not acknowledge: {type(exc).__name__}: {exc}") from exc
+            self._met_outage(producer)
+            raise _outage(exc) from exc
         return False
 
     @property
@@ -161,12 +232,13 @@ class Publisher:
 
     def _send(self, raw: RawRecord) -> tuple[Any, Any]:
         """Hand ``raw`` to the producer: (the producer, the record's future)."""
-        producer = self._producer
+        producer = self._current()
         try:
             future = producer.send(raw.topic, key=raw.key, value=raw.value, headers=raw.headers)
         except SIZE_ERRORS:
             raise _client_refused(record_size(raw.key, raw.value, raw.headers)) from None
         except KafkaError as exc:
+            self._met_outage(producer)
             raise PublishError(f"cannot queue a record: {type(exc).__name__}: {exc}") from exc
         return producer, future
 
@@ -205,24 +277,27 @@ class Publisher:
             if self._refused_alone(raw, timeout):
                 raise RecordTooLarge(BROKER_REFUSED) from None
         except KafkaError as exc:
-            raise PublishError(f"broker did not acknowledge: {type(exc).__name__}: {exc}") from exc
+            self._met_outage(producer)
+            raise _outage(exc) from exc
 
-    def flush(self, timeout: float = 60.0) -> int:
+    def flush(self, timeout: float = 60.0, cancel: threading.Event | None = None) -> int:
         """Wait for the outcome of everything queued; return how many were acknowledged.
 
         Raises :class:`PublishError` if any record failed for another reason than its size
-        (an outage: the caller sends all of them again). Otherwise, if the broker refused
-        records for their size — each confirmed by sending it again alone — raises
-        :class:`RecordTooLarge` with their ``tags``: every other queued record was then
-        acknowledged. Either way nothing stays queued."""
+        (an outage: the caller sends all of them again), also when ``timeout`` passes or
+        ``cancel`` is set first (a process told to stop does not wait out the timeout).
+        Otherwise, if the broker refused records for their size — each confirmed by sending
+        it again alone — raises :class:`RecordTooLarge` with their ``tags``: every other
+        queued record was then acknowledged. Either way nothing stays queued."""
         with self._lock:
             pending, self._pending = self._pending, []
             producer = self._producer
         deadline = time.monotonic() + timeout
         try:
-            producer.flush(timeout=timeout)
+            self._await(producer, deadline, cancel)
         except KafkaTimeoutError as exc:
-            raise PublishError(f"broker did not acknowledge: {type(exc).__name__}: {exc}") from exc
+            self._met_outage(producer)
+            raise _outage(exc) from exc
         except KafkaError:  # each record's future below says how it ended
             # kafka-python's flush raises UnknownError("Future not done") when it meets a
             # batch it split meanwhile (the broker's MESSAGE_TOO_LARGE)
@@ -236,17 +311,35 @@ class Publisher:
                 suspects.append((tag, raw))
             except KafkaError as exc:
                 outage = outage or exc
+        if outage is not None:
+            self._met_outage(producer)
+            raise _outage(outage) from outage
         if suspects:
             self._renew(producer)
-        if outage is not None:
-            raise PublishError(
-                f"broker did not acknowledge: {type(outage).__name__}: {outage}"
-            ) from outage
         refused = [tag for tag, raw in suspects if self._refused_alone(raw, timeout)]
         if refused:
             raise RecordTooLarge(BROKER_REFUSED, tags=refused)
         return len(pending)
 
-    def close(self) -> None:
-        with contextlib.suppress(KafkaError):  # best effort on shutdown
-            self._producer.close(timeout=10)
+    @staticmethod
+    def _await(producer: Any, deadline: float, cancel: threading.Event | None) -> None:
+        """``producer.flush`` until ``deadline``, in slices of :data:`FLUSH_SLICE_S` while
+        ``cancel`` is given; raises ``KafkaTimeoutError`` at the deadline or once ``cancel``
+        is set."""
+        while True:
+            left = deadline - time.monotonic()
+            if cancel is None:
+                producer.flush(timeout=max(0.0, left))
+                return
+            if cancel.is_set() or left <= 0:
+                raise KafkaTimeoutError("stopped before the broker acknowledged")
+            try:
+                producer.flush(timeout=min(FLUSH_SLICE_S, left))
+                return
+            except KafkaTimeoutError:
+                continue
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the producer, waiting at most ``timeout`` seconds for what it still holds
+        (best effort on shutdown: what was not acknowledged is not checkpointed either)."""
+        discard(self._producer, timeout)

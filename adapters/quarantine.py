@@ -11,10 +11,10 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from adapters.base import Location, printable
-from adapters.exceptions import RecordTooLarge
+from adapters.exceptions import QuarantineError, RecordTooLarge
 from adapters.publisher import Publisher
 from schemas.binding import component_source, record_headers
 from schemas.exceptions import SchakelError, SerdeError
@@ -55,7 +55,7 @@ class Quarantine:
         self.adapter = adapter
         self.path = path
         self._publisher = publisher
-        self._handle: IO[str] | None = None
+        self._fd: int | None = None
         self._held: list[tuple[str, Written]] = []
         """(file line, entry) of the entries put since the last :meth:`flush`."""
 
@@ -113,17 +113,45 @@ class Quarantine:
 
     def flush(self) -> list[Written]:
         """Append the lines held to the file and fsync it; return the entries written (in the
-        order put), each once: a line dropped by :meth:`discard` is never returned."""
+        order put), each once: a line dropped by :meth:`discard` is never returned.
+
+        All or nothing: if the lines cannot all be written and synced (a full disk), the file
+        is cut back to its size before and :class:`~adapters.exceptions.QuarantineError`
+        (naming the file) raised; the lines are dropped, as by :meth:`discard`, for their
+        records are read again after the checkpoint before them."""
         held, self._held = self._held, []
-        if held:
-            if self._handle is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._handle = self.path.open("a", encoding="utf-8", errors="backslashreplace")
-            self._handle.write("".join(line for line, _ in held))
-        if self._handle is not None:
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
+        if not held:
+            return []
+        data = "".join(line for line, _ in held).encode("utf-8", errors="backslashreplace")
+        try:
+            fd = self._open()
+        except OSError as exc:
+            raise self._error(exc) from exc
+        size = os.fstat(fd).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except OSError as exc:
+            try:
+                os.ftruncate(fd, size)
+                os.fsync(fd)
+            except OSError:
+                log.error("adapter.quarantine_not_cut_back", extra={"adapter": self.adapter})
+            raise self._error(exc) from exc
         return [written for _, written in held]
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        return self._fd
+
+    def _error(self, exc: OSError) -> QuarantineError:
+        return QuarantineError(
+            mask_bsn(f"cannot write the quarantine file {self.path}: {exc.strerror or exc}")
+        )
 
     def discard(self) -> None:
         """Drop the lines held since the last :meth:`flush` (their records are read again)."""
@@ -131,6 +159,6 @@ class Quarantine:
 
     def close(self) -> None:
         self.flush()
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from adapters.base import INTERNAL_ERROR, Cursor, Location, Record, Source, SourceObserver
 from adapters.checkpoint import FileCheckpoint
-from adapters.exceptions import AdapterError, CheckpointError, RecordTooLarge
+from adapters.exceptions import AdapterError, CheckpointError, QuarantineError, RecordTooLarge
 from adapters.metrics import AdapterMetrics, default_metrics
 from adapters.publisher import Publisher
 from adapters.quarantine import Quarantine
@@ -161,6 +161,7 @@ class Runner:
         self._on_reject = on_reject
         self._lock = threading.Lock()
         self._sent: list[tuple[Record, str]] = []
+        self._stopping: threading.Event | None = None  # run_forever's stop: ends a flush early
         """The records queued on the producer since the last flush, with their event type."""
         name = source.name
         self._m_read = self.metrics.read.labels(name)
@@ -286,7 +287,7 @@ class Runner:
         :class:`~adapters.base.Record`), each with the message. A refused record without a
         tag is a dead letter: its entry is in the quarantine file, the refusal is logged."""
         try:
-            self.publisher.flush(timeout)
+            self.publisher.flush(timeout, cancel=self._stopping)
         except RecordTooLarge as exc:
             tags = [tag for tag in exc.tags if tag is not None]
             if len(tags) < len(exc.tags):
@@ -348,7 +349,7 @@ class Runner:
                     record = next(records)
                 except StopIteration:
                     break
-                except (TransientError, CheckpointError):
+                except (TransientError, CheckpointError, QuarantineError):
                     raise
                 except AdapterError as exc:  # the source failed: keep what it yielded before
                     failure = exc
@@ -392,15 +393,19 @@ class Runner:
         An outage (a :class:`~schemas.exceptions.TransientError`: broker or schema registry
         unreachable) is waited out with backoff (``adapter.outage``) and the run repeated from
         the checkpoint: nothing is quarantined or skipped for it. Another failing run (source
-        unavailable) is logged and retried after ``interval``; a checkpoint that cannot be
-        written stops the loop (raised). The source reads its files as files that may still
-        be being written (:attr:`~adapters.base.Source.watching`)."""
+        unavailable) is logged and retried after ``interval``; a checkpoint or quarantine file
+        that cannot be written stops the loop (raised). The source reads its files as files
+        that may still be being written (:attr:`~adapters.base.Source.watching`). Once
+        ``stop`` is set, a flush still waiting for the broker gives up at once: those records,
+        after the checkpoint, are read again by the next start."""
         total = RunStats()
         self.source.watching = True
+        self._stopping = stop
         try:
             self._poll(interval, stop, total)
         finally:
             self.source.watching = False
+            self._stopping = None
         return total
 
     def _poll(self, interval: float, stop: threading.Event, total: RunStats) -> None:
@@ -421,7 +426,7 @@ class Runner:
                 )
                 wait = backoff
                 backoff = min(backoff * 2, max(interval, OUTAGE_MAX_WAIT_S))
-            except CheckpointError:
+            except (CheckpointError, QuarantineError):
                 raise
             except AdapterError as exc:
                 log.error(

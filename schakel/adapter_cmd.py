@@ -14,7 +14,7 @@ from prometheus_client import start_http_server
 
 from adapters.base import Source
 from adapters.checkpoint import FileCheckpoint
-from adapters.exceptions import AdapterError
+from adapters.exceptions import AdapterError, PublishError, SourceUnavailable
 from adapters.quarantine import Quarantine
 from adapters.registry import open_source
 from adapters.runner import Runner, RunStats
@@ -22,7 +22,7 @@ from schakel import wiring
 from schakel.cli import EXIT_TEMPFAIL, EXIT_UNFINISHED, one_line
 from schakel.logs import tell_held_back
 from schakel.replay_args import input_problem
-from schemas.exceptions import TransientError
+from schemas.exceptions import RegistryUnavailable, TransientError
 from schemas.pseudonym import mask_bsn
 from schemas.settings import AdapterSettings, WebhookSettings
 
@@ -189,10 +189,21 @@ def _outage(exc: TransientError) -> int:
     tell_held_back()
     print(
         f"schakel: {type(exc).__name__}: {one_line(exc)} — nothing after the last checkpoint "
-        "was lost; run again when the broker and the schema registry are reachable",
+        f"was lost; run again when {_unreachable(exc)} reachable",
         file=sys.stderr,
     )
     return EXIT_TEMPFAIL
+
+
+def _unreachable(exc: TransientError) -> str:
+    """What an outage ``exc`` says was away, for its message."""
+    if isinstance(exc, SourceUnavailable):
+        return "the source (the outbox's database) is"
+    if isinstance(exc, PublishError):
+        return "the broker is"
+    if isinstance(exc, RegistryUnavailable):
+        return "the schema registry is"
+    return "the broker and the schema registry are"
 
 
 def _positive(text: str) -> int:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from schakel.broker import EmbeddedBroker
 from schakel.kafka_cluster import KafkaCluster
@@ -18,6 +19,12 @@ from schemas.registry import LocalRegistry
 from tests.brokers import BROKERS, TestBroker, open_broker
 
 TEST_KEY = "test-pseudonym-key"
+
+settings.register_profile("schakel", deadline=None)
+settings.load_profile("schakel")
+"""Property tests assert what an input gives, never how fast: no per-example deadline
+(hypothesis' default of 200 ms failed examples on a loaded two-core machine; review G, M3).
+A test's own ``@settings`` keep their other values and inherit this."""
 
 
 def pytest_configure(config: pytest.Config) -> None:

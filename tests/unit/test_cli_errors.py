@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from adapters.exceptions import AdapterError
+from adapters.exceptions import AdapterError, PublishError, SourceUnavailable
 from schakel import adapter_cmd
-from schakel.cli import main, one_line
+from schakel.cli import EXIT_TEMPFAIL, main, one_line
+from schemas.exceptions import RegistryUnavailable, TransientError
 
 BSN = "999990019"
 
@@ -35,6 +36,33 @@ def test_an_adapter_error_on_stderr_masks_a_bsn(
     err = capsys.readouterr().err
     assert BSN not in err
     assert "cannot list /data/iwmo/client_*********" in err
+
+
+@pytest.mark.parametrize(
+    ("outage", "away"),
+    [
+        (SourceUnavailable("outbox: cannot connect"), "the source (the outbox's database) is"),
+        (PublishError("broker did not acknowledge"), "the broker is"),
+        (RegistryUnavailable("registry did not answer"), "the schema registry is"),
+    ],
+)
+def test_an_outage_of_a_one_shot_adapter_names_what_was_away(
+    outage: TransientError,
+    away: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Review I, F3: the outbox with its database down said "run again when the broker and
+    the schema registry are reachable"."""
+
+    def failing(args: argparse.Namespace, settings: Any) -> int:
+        raise outage
+
+    monkeypatch.setattr(adapter_cmd, "_run", failing)
+    args = argparse.Namespace(serve=False, name="outbox", spec="")
+    assert adapter_cmd.run(args, settings=None) == EXIT_TEMPFAIL  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert f"run again when {away} reachable" in err, err
 
 
 def test_an_adapter_name_on_stderr_masks_a_bsn(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ own metrics registry, and helpers to read a source through validation."""
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +80,7 @@ class FakePublisher(Publisher):
         self.send(event)
         self.flush()
 
-    def flush(self, timeout: float = 60.0) -> int:
+    def flush(self, timeout: float = 60.0, cancel: threading.Event | None = None) -> int:
         if self.fail:
             raise PublishError("broker did not acknowledge: test")
         self.flushes += 1
@@ -88,7 +89,7 @@ class FakePublisher(Publisher):
         self.queued = []
         return count
 
-    def close(self) -> None:
+    def close(self, timeout: float = 5.0) -> None:
         pass
 
 

@@ -3,18 +3,23 @@ built for one entry does not stop the source."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+import resource
+import signal
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters.base import Location, Source, printable
+from adapters.exceptions import QuarantineError
 from adapters.iwmo.source import IwmoSource
 from adapters.jsonlines import JsonLinesSource
+from adapters.quarantine import Quarantine
 from adapters.sociale_dienst import SocialeDienstSource
 from schemas.exceptions import RegistryNotFound, SerdeError
 from tests.unit.adapters.conftest import PSEUDONYMISER, SAMPLES, SOURCE, make_harness
@@ -120,3 +125,64 @@ def test_a_registry_configuration_error_of_a_dead_letter_is_raised(
     hx.runner.close()
     assert hx.quarantine_lines() == []
     assert hx.runner.checkpoint.load() == {}
+
+
+@contextlib.contextmanager
+def file_size_limit(size: int) -> Iterator[None]:
+    """Files of this process may not grow past ``size`` bytes meanwhile (``RLIMIT_FSIZE``): a
+    write past it fails with ``EFBIG`` (``SIGXFSZ`` ignored), as a full disk fails with
+    ``ENOSPC`` — a real failing write, after a partial one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+
+
+def test_a_failed_quarantine_write_leaves_the_file_as_it_was_and_names_it(
+    tmp_path: Path,
+) -> None:
+    """Review I, F2: a full disk left half a line, glued to the next run's first line, and the
+    lines written before the failure were written again by that run."""
+    path = tmp_path / "quarantaine" / "sociale-dienst-999990111.jsonl"  # an --instance
+    quarantine = Quarantine("sociale-dienst", path, None)
+
+    def put(first: int, n: int) -> None:
+        for i in range(first, first + n):
+            quarantine.put(Location("export.csv", i, "datum"), "bad-date", "m" * 60, None)
+
+    put(1, 1)
+    assert len(quarantine.flush()) == 1
+    before = path.read_bytes()
+    put(2, 50)  # about 10 kB: a part gets out before the write fails
+    with file_size_limit(len(before) + 3000), pytest.raises(QuarantineError) as raised:
+        quarantine.flush()
+    assert path.read_bytes() == before
+    message = str(raised.value)
+    assert "cannot write the quarantine file" in message and "sociale-dienst-" in message
+    assert "999990111" not in message
+
+    put(2, 50)  # the runner reads the same records again once the disk is fixed
+    assert len(quarantine.flush()) == 50
+    quarantine.close()
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [e["locatie"] for e in entries] == [f"export.csv:{i} datum" for i in range(1, 52)]
+
+
+def test_a_bsn_in_a_rejection_message_is_masked_in_the_file(tmp_path: Path) -> None:
+    """A message may quote what it refuses (a source's own text, a file name): a BSN in it is
+    masked like one in the location (review G, M1: no test message held one)."""
+    path = tmp_path / "q.jsonl"
+    quarantine = Quarantine("sociale-dienst", path, None)
+    quarantine.put(Location("client_999990111.csv", 2, "bsn"), "bad", "not 999990111 ok", None)
+    (written,) = quarantine.flush()
+    quarantine.close()
+    assert written.message == "not 999990111 ok"  # the hook's copy is the runner's own
+    text = path.read_text()
+    assert "999990111" not in text
+    entry = json.loads(text)
+    assert entry["locatie"] == "client_*********.csv:2 bsn"
+    assert entry["melding"] == "not ********* ok"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -254,9 +253,7 @@ def test_bad_tokens_are_rate_limited_per_client_and_write_nothing(hx: Harness) -
     clock = Clock()
     limiter = ClientLimiter(burst=20, per_second=1.0, clock=clock)
     app = WebhookApp(hx.runner, {TOKEN: WT}, max_bytes=4096, registry=hx.registry, limiter=limiter)
-    started = time.monotonic()
     answers = [post(app, structured(), token="guess", client="10.0.0.9") for _ in range(2000)]
-    assert time.monotonic() - started < 5
     assert [a.status for a in answers[:20]] == [401] * 20
     assert {a.status for a in answers[20:]} == {429}
     assert answers[20].headers["retry-after"] == "1"

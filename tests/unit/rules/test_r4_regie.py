@@ -31,6 +31,19 @@ def test_raised_without_regie(rules: RuleSet, ev: Events) -> None:
     )
 
 
+def test_a_condition_that_holds_through_termijn_itself_is_enough(
+    rules: RuleSet, ev: Events
+) -> None:
+    """rules.md: the signal exists if the condition held on every day from ``sinds`` through
+    ``termijn`` — the last day counts (review G, H1: ``>`` for ``>=`` went unnoticed)."""
+    through = [*base(ev), ev.uitkering_einde("2026-02-14")]  # the last day of the uitkering
+    signal = only(rules, R4, through, "2026-03-01")
+    assert (signal.sinds, signal.termijn) == (d("2026-01-15"), d("2026-02-14"))
+    assert (signal.status, signal.opgelost_op) == ("opgelost", d("2026-02-15"))
+    a_day_short = [*base(ev), ev.uitkering_einde("2026-02-13")]
+    assert signals_of(rules, R4, a_day_short, "2026-03-01") == []
+
+
 def test_not_raised_with_only_two_domains(rules: RuleSet, ev: Events) -> None:
     events = base(ev)[:2]
     assert signals_of(rules, R4, events, "2026-12-31") == []

@@ -9,6 +9,9 @@ import asyncio
 from datetime import date
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from streams.signals import EmittedSignal
 
 from .api_harness import REGISSEUR, serve
@@ -162,3 +165,23 @@ def test_a_page_number_that_could_be_a_bsn_is_refused_not_echoed() -> None:
     assert all(BSN not in text for _, text in answers)
     assert BSN not in str(records)
     assert [r["wat"] for r in records] == ["GET /api/v1/signalen?pagina=1000000&per_pagina=50"]
+
+
+@given(st.dates(date(1, 1, 1), date(9999, 12, 31)), st.sampled_from(["van", "tot"]))
+@settings(max_examples=25)
+def test_a_date_parameter_is_an_iso_date_in_its_extended_form_only(day: date, name: str) -> None:
+    """``van`` and ``tot`` are ``JJJJ-MM-DD``: Python 3.11 also reads ``20260101`` and other
+    ISO forms, which the API refuses (its document says ``format: date``) — 400, nothing read,
+    nothing audited (review G, M2: the check was untested)."""
+    other_forms = [
+        day.strftime("%Y%m%d"),  # ISO 8601 basic
+        f"{day.isocalendar().year:04d}-W{day.isocalendar().week:02d}-{day.isoweekday()}",
+        f"{day.isoformat()}T00:00",
+        f"{day.year}-{day.month}-{day.day}" if day.month < 10 or day.day < 10 else " " + str(day),
+    ]
+    paths = [f"/api/v1/signalen?{name}={form}" for form in other_forms]
+    statuses, records = reads("GET", [f"/api/v1/signalen?{name}={day.isoformat()}", *paths])
+    assert statuses == [200] + [400] * len(paths)
+    assert [r["wat"] for r in records] == [
+        f"GET /api/v1/signalen?{name}={day.isoformat()}&pagina=1&per_pagina=50"
+    ]

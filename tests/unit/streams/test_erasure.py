@@ -34,6 +34,10 @@ ERASED_AT = 1_000_000
 
 
 class Sink:
+    """A stand-in for the worker's outputs (snapshot, signal and dead-letter sends): it keeps
+    what was sent. These tests check the processor's decisions without a broker; the same
+    orders through a real worker and broker are in ``tests/integration/streams/test_forget*.py``."""
+
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
 

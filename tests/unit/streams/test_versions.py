@@ -380,3 +380,25 @@ def test_a_correction_to_an_earlier_date_does_not_move_the_replay_clock_back() -
     ]
     assert told == [("gesignaleerd", "werkpotentieel-zonder-verwijzing")]
     assert definitive(state) == definitive(batched([wens, toegewezen, wrong, right]))
+
+
+def test_an_id_equal_to_another_records_bronsleutel_is_a_record_of_its_own() -> None:
+    """An event without ``bronsleutel`` is its own record, kept apart from every record a
+    ``bronsleutel`` names — even one spelled like its ``id`` (review G, H2: without the
+    ``id:``/``key:`` prefixes the first event was taken for a superseded version and
+    vanished)."""
+    own = TimelineEvent("R-1", "urn:pw", "nl.participatiewet.uitkeringen.toegekend", DAY0, None)
+    version = TimelineEvent(
+        "x-2",
+        "urn:pw",
+        "nl.participatiewet.aanvragen.afgewezen",
+        DAY0 + timedelta(days=1),
+        None,
+        {"reden": "geen-recht"},
+        bronsleutel="R-1",
+        sequence="0001",
+    )
+    assert own.record != version.record
+    assert [e.id for e in timeline_of([own, version])] == ["R-1", "x-2"]
+    for state in (streamed([own, version]), batched([version, own])):
+        assert sorted(e.id for e in state.timeline) == ["R-1", "x-2"]
