@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from aiokafka.errors import ProducerFenced
 from faust.types import TP
@@ -55,6 +55,20 @@ def exactly_once() -> tuple[TransactionalApp, CommitBetweenRecords, ExactlyOnceM
     return app, consumer, transactions
 
 
+class WatchedLock(asyncio.Lock):
+    """The processing lock of :class:`~streams.transactions.ExactlyOnceManager`, telling when
+    someone waits for it (``contended``): a test's way to know the commit got there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contended = asyncio.Event()
+
+    async def acquire(self) -> Literal[True]:
+        if self.locked():
+            self.contended.set()
+        return await super().acquire()
+
+
 def test_a_commit_waiting_for_a_record_commits_its_offset_with_its_outputs() -> None:
     """The first record of a partition, processed while a commit waits for it, has its
     offset in that commit: its outputs are in the transaction that commits (found by the
@@ -74,6 +88,7 @@ def test_a_commit_waiting_for_a_record_commits_its_offset_with_its_outputs() -> 
         consumer.ack(Record(FIRST, 7))  # processed earlier
 
         started, release = asyncio.Event(), asyncio.Event()
+        lock = transactions._processing = WatchedLock()
 
         async def first_record_of_second() -> None:
             async with transactions.processing(Event(consumer, Record(SECOND, 15))):
@@ -83,7 +98,7 @@ def test_a_commit_waiting_for_a_record_commits_its_offset_with_its_outputs() -> 
         record = asyncio.create_task(first_record_of_second())
         await started.wait()
         commit_task = asyncio.create_task(consumer.commit())
-        await asyncio.sleep(0.05)  # the commit has chosen its partitions and now waits
+        await asyncio.wait_for(lock.contended.wait(), 10)  # the commit waits (was: a sleep)
         release.set()
         await asyncio.gather(record, commit_task)
         return committed

@@ -74,7 +74,7 @@ def test_sigterm_with_the_broker_gone_stops_the_worker_gracefully(
     try:
         _ready(worker)
         kill_broker()
-        time.sleep(2)  # the worker's clients notice: failed fetches, a dead coordinator
+        time.sleep(2)  # its clients meet the dead broker (the stop must be graceful either way)
         started = time.monotonic()
         code = worker.stop()
         took = time.monotonic() - started

@@ -9,7 +9,9 @@ import logging
 import pytest
 
 from adapters import outbox_gaps
+from adapters.outbox import OutboxSource
 from adapters.outbox_gaps import MAX_GAPS, WATCH_S, WatchedGaps
+from schemas.pseudonym import Pseudonymiser
 
 
 def test_a_row_found_splits_its_gap_and_the_rest_stays_watched() -> None:
@@ -48,3 +50,24 @@ def test_at_most_max_gaps_are_watched_the_oldest_given_up(
         watched = watched.passed(2 * n, 2 * n, now=float(n))
     assert len(watched.gaps) == MAX_GAPS
     assert watched.gaps[0] == (4, 4, 2.0)
+
+
+def test_a_gap_is_passed_when_exactly_its_grace_period_has_gone_by() -> None:
+    """``gap_grace_s`` is how long a gap is waited for: passed at that moment, not one tick
+    later (review G, L3: the integration tests use a grace of 0 and the real clock). Also:
+    the next id, or an id below the settled high-water mark, passes at once."""
+    now = [100.0]
+    source = OutboxSource(
+        "postgresql://outbox@db/x",  # never connected here
+        pseudonymiser=Pseudonymiser("k"),
+        gap_grace_s=60.0,
+        clock=lambda: now[0],
+    )
+    assert source._gap_passable(10, 11, settled=0)  # no gap
+    assert source._gap_passable(10, 12, settled=12)  # settled: the id 11 was rolled back
+    assert not source._gap_passable(10, 12, settled=0)  # first seen at 100
+    now[0] = 159.999
+    assert not source._gap_passable(10, 12, settled=0)
+    now[0] = 160.0
+    assert source._gap_passable(10, 12, settled=0)
+    assert not source._gap_passable(10, 12, settled=0)  # passed: a new gap's wait begins

@@ -349,8 +349,9 @@ def test_the_same_value_twice_is_not_a_loop() -> None:
         ("-" + "1" * 5000, "an integer beyond"),
         (":".join(["1"] * 30), "an integer beyond"),  # YAML 1.1 base 60: 60**29
         ("9223372036854775808", "an integer beyond"),
+        ("-9223372036854775808", "an integer beyond"),  # review G, L2: the lower bound
     ],
-    ids=["impossible-date", "4301-digits", "5000-digits", "sexagesimal", "2**63"],
+    ids=["impossible-date", "4301-digits", "5000-digits", "sexagesimal", "2**63", "-2**63"],
 )
 def test_scalars_python_cannot_hold_are_refused_with_their_position(
     tmp_path: Path, value: str, problem: str

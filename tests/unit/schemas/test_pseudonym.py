@@ -263,6 +263,18 @@ def test_mask_bsn_leaves_a_random_tokens_digits_that_are_no_bsn(token: str) -> N
 
 
 @pytest.mark.parametrize(
+    "token", ["123456789abcdef0abcdefa123456789", "36ebc848-8d60-4d98-9438-abc123456789"]
+)
+def test_mask_bsn_leaves_no_bsn_on_the_edges_of_a_random_token(token: str) -> None:
+    """Nine digits that begin or end a token are inside it (review G, L1: ``first < start``
+    for ``first <= start`` went unnoticed), at the start or end of the text or not."""
+    for text in (token, f"id={token}", f"{token}.", f"x {token} y"):
+        assert mask_bsn(text) == text
+    with_bsn = token.replace("123456789", "999990111")  # one that could be a BSN: masked
+    assert mask_bsn(with_bsn) == token.replace("123456789", MASK)
+
+
+@pytest.mark.parametrize(
     ("token", "masked"),
     [
         ("ea060d9ea9ed999990111dc96ba3fdcf", "ea060d9ea9ed*********dc96ba3fdcf"),
