@@ -14,6 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
@@ -43,7 +44,7 @@ def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
         return [int(sock.getsockname()[1]) for sock in socks]
 
 
-def signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+def signal_group(process: subprocess.Popen[Any], sig: int) -> None:
     """Send ``sig`` to the process group of ``process`` (started with a session of its own)
     while it runs."""
     if process.poll() is None:
@@ -51,10 +52,12 @@ def signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
             os.killpg(process.pid, sig)
 
 
-def end_process(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
-    """SIGTERM to the process group of ``process``, SIGKILL after ``grace`` seconds; returns
-    when the process is gone."""
-    signal_group(process, signal.SIGTERM)
+def end_process(
+    process: subprocess.Popen[Any], grace: float = 5.0, sig: int = signal.SIGTERM
+) -> None:
+    """``sig`` (SIGTERM unless told) to the process group of ``process``, SIGKILL after
+    ``grace`` seconds; returns when the process is gone (reaped)."""
+    signal_group(process, sig)
     try:
         process.wait(grace)
     except subprocess.TimeoutExpired:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 import urllib.error
@@ -16,7 +14,7 @@ from typing import Any
 
 from schakel.broker import free_port
 from schemas.registry import catalogue_subjects, local_schema_id
-from tests.cli import ROOT
+from tests.processes import start, stop
 
 
 def get(url: str) -> Any:
@@ -29,15 +27,7 @@ def test_the_demo_serves_the_registry_until_it_stops(tmp_path: Path) -> None:
     env.update({"SCHAKEL_DATA_DIR": str(tmp_path / "var"), "PYTHONUNBUFFERED": "1"})
     output = tmp_path / "demo.out"
     command = [sys.executable, "-m", "schakel", "demo", "--citizens", "100", "--no-postgres"]
-    with output.open("wb") as out:
-        demo = subprocess.Popen(
-            [*command, "--port", str(free_port())],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    demo = start([*command, "--port", str(free_port())], output, env=env)
     try:
         deadline = time.monotonic() + 240
         while "Ctrl-C stopt de demo" not in output.read_text() and time.monotonic() < deadline:
@@ -54,9 +44,7 @@ def test_the_demo_serves_the_registry_until_it_stops(tmp_path: Path) -> None:
         answer = get(f"{url}/schemas/ids/{local_schema_id(newest.raw)}")
         assert json.loads(answer["schema"]) == newest.raw
     finally:
-        if demo.poll() is None:
-            os.killpg(demo.pid, signal.SIGTERM)
-        assert demo.wait(60) == 0, output.read_text()[-3000:]
+        assert stop(demo, grace=60) == 0, output.read_text()[-3000:]
     try:
         get(f"{url}/subjects")
         raise AssertionError("the registry still answers after the demo stopped")

@@ -33,6 +33,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from schakel.broker import free_port
 from schakel.synth.model import RULES
+from tests.processes import start, stop
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -89,12 +90,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         }
     )
     port = free_port()
-    process = subprocess.Popen(
+    process = start(
         [sys.executable, "-m", "schakel", "demo", "--citizens", "300", "--port", str(port)],
-        cwd=REPO,
+        subprocess.PIPE,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        cwd=REPO,
         text=True,
     )
     running = Demo(process, port)
@@ -115,13 +115,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             time.sleep(0.2)
         yield running
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-    assert process.returncode == 0, "".join(running.lines)[-3000:]
+        code = stop(process, signal.SIGINT, grace=60)  # Ctrl-C
+    assert code == 0, "".join(running.lines)[-3000:]
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 import urllib.request
@@ -32,6 +30,7 @@ from schemas.registry import catalogue_subjects, local_schema_id
 from schemas.wire import Wire
 from tests.cli import ROOT, run_cli
 from tests.integration.streams.helpers import WorkerProcess, consume
+from tests.processes import start, stopping
 
 SAMPLES = ROOT / "samples"
 NAMESPACE = "registry-it"
@@ -52,16 +51,8 @@ def schakel_broker(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """``schakel broker`` as a user runs it; yields its info file (bootstrap, registry URL)."""
     data_dir = tmp_path / "var"
     output = tmp_path / "broker.out"
-    with output.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "schakel", "broker"],
-            env=clean_env(data_dir),
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    argv = [sys.executable, "-m", "schakel", "broker"]
+    with stopping(start(argv, output, env=clean_env(data_dir))) as process:
         info_file = data_dir / "embedded-broker.json"
         deadline = time.monotonic() + 60
         while not info_file.exists() and time.monotonic() < deadline:
@@ -70,9 +61,6 @@ def schakel_broker(tmp_path: Path) -> Iterator[dict[str, Any]]:
         info: dict[str, Any] = json.loads(info_file.read_text())
         info["output"] = output
         yield info
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
 
 
 def get(url: str) -> Any:

@@ -15,6 +15,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -32,6 +33,7 @@ from schakel.broker import EmbeddedBroker, free_port
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer
 from schemas.settings import Settings
+from tests.processes import start, stopping
 
 KEY = "integration-test-key"
 OUTBOX_DDL = (
@@ -257,13 +259,9 @@ def assert_no_bsn(messages: Sequence[Message], bsns: set[str]) -> None:
             assert bsn.encode() not in blob, f"BSN found in a record on {m.topic}"
 
 
-@contextlib.contextmanager
-def popen(argv: Sequence[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("ab") as out:
-        process = subprocess.Popen(argv, env=env, stdout=out, stderr=out)
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(10)
+def popen(
+    argv: Sequence[str], env: dict[str, str], log: Path
+) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    """``argv`` started (:func:`tests.processes.start`, output appended to ``log``); killed
+    with SIGKILL at the end of the block if it still runs."""
+    return stopping(start(argv, log, env=env), signal.SIGKILL, grace=10)

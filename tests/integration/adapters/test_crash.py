@@ -29,6 +29,7 @@ from schakel.broker import free_port
 from schemas.pseudonym import Pseudonymiser
 from schemas.settings import Settings
 from tests.integration.adapters.conftest import KEY, Message, events_of, insert_rows, popen
+from tests.processes import stop
 
 TOPICS = {
     "iwmo": "schakel.wmo.events",
@@ -85,8 +86,7 @@ def kill_mid_run(argv: Sequence[str], env: dict[str, str], checkpoint: Path, log
         wait_for(checkpoint.exists, process, "the first checkpoint")
         time.sleep(random.uniform(0.0, 0.15))
         assert process.poll() is None, "the adapter finished before it could be killed"
-        process.send_signal(signal.SIGKILL)
-        assert process.wait(10) == -signal.SIGKILL
+        assert stop(process, signal.SIGKILL, grace=10) == -signal.SIGKILL
 
 
 def run_to_end(argv: Sequence[str], env: dict[str, str], log: Path) -> None:
@@ -217,13 +217,11 @@ def test_kill_webhook_server(adapter_settings: Settings, tmp_path: Path) -> None
         thread.start()
         wait_for(lambda: len(accepted) >= 40, first, "40 accepted events")
         time.sleep(random.uniform(0.0, 0.05))
-        first.send_signal(signal.SIGKILL)
-        assert first.wait(10) == -signal.SIGKILL
+        assert stop(first, signal.SIGKILL, grace=10) == -signal.SIGKILL
     confirmed_before_kill = set(accepted)
     with popen(argv, env, log) as second:
         assert done.wait(120), "the senders did not get every event accepted after the restart"
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(20) == 0
+        assert stop(second, grace=20) == 0
     messages = events_of(adapter_settings.kafka_bootstrap or "", TOPICS["wijkteam"], source)
     on_topic = {m.record["id"] for m in messages}
     assert confirmed_before_kill <= on_topic  # every 202 was durable

@@ -9,8 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -24,8 +22,9 @@ from schakel.registry_server import RegistryServer
 from schakel.registry_store import RegistryStore
 from schakel.topics import ensure_topics
 from schemas.wire import DEFAULT_WIRE
-from tests.cli import ROOT, run_cli
+from tests.cli import run_cli
 from tests.integration.adapters.conftest import KEY, read_topic
+from tests.processes import start, stopping
 
 TOKEN = "wijkteam-token-for-tests"
 BSNS = ("111222333", "123456782", "999990093")
@@ -126,15 +125,10 @@ def test_a_continuous_adapter_waits_out_the_outage(
     kafka: EmbeddedBroker, registry: Registry, tmp_path: Path
 ) -> None:
     events = write_events(tmp_path / "casussen.jsonl")
-    log = (tmp_path / "adapter.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "schakel", "adapter", "wijkteam", str(events), "--interval", "0.5"],
-        env=env(kafka, registry, tmp_path / "var"),
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    command = [sys.executable, "-m", "schakel", "adapter", "wijkteam", str(events)]
+    variables = env(kafka, registry, tmp_path / "var")
+    log = tmp_path / "adapter.log"
+    with stopping(start([*command, "--interval", "0.5"], log, env=variables)) as process:
         deadline = time.monotonic() + 40
         while (tmp_path / "adapter.log").read_text().count("adapter.outage") < 2:
             assert process.poll() is None, (tmp_path / "adapter.log").read_text()
@@ -147,10 +141,6 @@ def test_a_continuous_adapter_waits_out_the_outage(
             time.sleep(0.5)
         assert process.poll() is None
         assert quarantined(tmp_path / "var") == []
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
-        log.close()
 
 
 def request(port: int, method: str, path: str, body: bytes = b"") -> tuple[int, Any, Any]:
@@ -174,16 +164,9 @@ def test_the_webhook_answers_503_and_is_not_ready_during_the_outage(
         **env(kafka, registry, tmp_path / "var"),
         "SCHAKEL_WEBHOOK_TOKENS": f"{source}={TOKEN}",
     }
-    log = (tmp_path / "webhook.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "schakel", "adapter", "wijkteam", "--serve", "--port", str(port)],
-        env=variables,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    argv = [sys.executable, "-m", "schakel", "adapter", "wijkteam", "--serve", "--port", str(port)]
     body = json.dumps(casus(1, BSNS[0], source)).encode()
-    try:
+    with stopping(start(argv, tmp_path / "webhook.log", env=variables)):
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -204,7 +187,3 @@ def test_the_webhook_answers_503_and_is_not_ready_during_the_outage(
         assert request(port, "GET", "/ready")[0] == 200
         assert ids_on_topic(kafka.bootstrap) == ["casus-1"]
         assert quarantined(tmp_path / "var") == []
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
-        log.close()

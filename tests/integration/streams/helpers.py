@@ -29,6 +29,7 @@ from streams.batch import BatchRebuild
 from streams.offsets import true_end_offsets
 from streams.rules import load_rules
 from tests.brokers import TestBroker
+from tests.processes import start, stop
 
 ROOT = Path(__file__).resolve().parents[3]
 SCENARIO = ROOT / "examples" / "scenario.jsonl"
@@ -85,13 +86,12 @@ class WorkerProcess:
             }
         )
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
+        self.process = start(
             [sys.executable, "-m", "schakel", "worker", "--clock", self.clock],
-            stdin=self.stdin,
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
+            self.log,
             env=env,
             cwd=ROOT,
+            stdin=self.stdin,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -133,19 +133,12 @@ class WorkerProcess:
     def stop(self) -> int | None:
         """SIGTERM, SIGKILL after 30 s (Kubernetes' default grace period); the exit code
         (negative: the signal that ended it), ``None`` if the worker never started."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        return None if self.process is None else self.process.returncode
+        return None if self.process is None else stop(self.process, grace=30)
 
     def kill(self) -> None:
+        """SIGKILL (a crash: no shutdown, no final commit)."""
         assert self.process is not None
-        self.process.kill()
-        self.process.wait(5)
+        stop(self.process, signal.SIGKILL, grace=5)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
