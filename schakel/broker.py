@@ -152,6 +152,20 @@ class EmbeddedBroker:
             self._process.wait(10)
         self._process = None
 
+    def pause(self) -> None:
+        """Freeze the broker with SIGSTOP: its connections stay open, nothing is answered (a
+        hung broker, or one cut off by the network); :meth:`resume` continues it. Returns once
+        every thread of it has stopped (``waitpid`` with ``WUNTRACED``): the signal alone
+        leaves its threads running until one of them is scheduled and stops the others."""
+        if self._process is not None and self._process.poll() is None:
+            signal_group(self._process, signal.SIGSTOP)
+            os.waitpid(self._process.pid, os.WUNTRACED)
+
+    def resume(self) -> None:
+        """Continue a broker frozen by :meth:`pause` (SIGCONT)."""
+        if self._process is not None:
+            signal_group(self._process, signal.SIGCONT)
+
     def __enter__(self) -> EmbeddedBroker:
         return self.start()
 

@@ -707,9 +707,10 @@ def test_create_topics_checks_every_declared_topic_and_the_compacted_changelog()
     assert any("expected 8" in p for p in problems)
 
 
-def test_create_topics_uses_the_settings(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_create_topics_uses_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The settings reach ``ensure_topics``; no bootstrap, exit 2. ``ensure_topics`` and the
+    admin are stand-ins (what they answer is the code's own declaration): the real run on a
+    broker, topics as declared and a second run, is tests/integration/test_create_topics.py."""
     script = load_module(DEPLOY / "create_topics.py")
     calls: list[dict[str, Any]] = []
 
@@ -734,24 +735,25 @@ def test_create_topics_uses_the_settings(
     monkeypatch.setattr("kafka.KafkaAdminClient", FakeAdmin)  # kafka_client.admin builds it
     monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "kafka:9092")
     monkeypatch.setenv("SCHAKEL_PARTITIONS", "5")
-    monkeypatch.setenv("SCHAKEL_REPLICATION_FACTOR", "1")
+    monkeypatch.setenv("SCHAKEL_REPLICATION_FACTOR", "3")  # not ensure_topics' default (1)
     assert script.main() == 0
     assert calls[0]["bootstrap"] == "kafka:9092"
-    assert calls[0]["partitions"] == 5 and calls[0]["replication_factor"] == 1
+    assert calls[0]["partitions"] == 5 and calls[0]["replication_factor"] == 3
     assert calls[0]["wire"] == Wire()
-    assert "12 topics present" in capsys.readouterr().out
     monkeypatch.setenv("SCHAKEL_NAMESPACE", "gemeente-a")
     assert script.main() == 0
     assert calls[1]["wire"] == Wire("gemeente-a")
-    assert "12 topics present in namespace gemeente-a" in capsys.readouterr().out
     monkeypatch.delenv("SCHAKEL_KAFKA_BOOTSTRAP")
     assert script.main() == 2
+    assert len(calls) == 2
 
 
 def test_create_topics_connects_to_kafka_as_the_settings_say(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # the Helm Job's `topics` step against a secured Kafka: both admin clients get the security
+    """The Helm Job's ``topics`` step against a secured Kafka: both admin clients get the
+    security. The admin is a stand-in; the real run (on a plaintext broker) is
+    tests/integration/test_create_topics.py."""
     script = load_module(DEPLOY / "create_topics.py")
     monkeypatch.setattr(kafka_client, "_installed", [kafka_client.PLAINTEXT])
     admins: list[dict[str, Any]] = []

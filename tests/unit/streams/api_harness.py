@@ -32,7 +32,12 @@ REGISSEUR = {"Authorization": "Bearer token-anna", "X-Doel": "casusoverleg"}
 
 class MemoryAudit:
     """Stands in for :class:`streams.audit.AuditTrail`: keeps the records; ``fail`` makes
-    :meth:`record` raise :class:`AuditUnavailable` as the real one does on a timeout."""
+    :meth:`record` raise :class:`AuditUnavailable` as the real one does on a timeout.
+
+    It cannot tell whether the real trail waits for the broker's acknowledgement before the
+    answer: tests/integration/streams/test_api_audit.py
+    (``test_a_record_the_broker_does_not_acknowledge_is_no_answer``) does, with the real trail
+    on a broker killed or frozen after its producer started."""
 
     topic = "schakel.inzage"
 
