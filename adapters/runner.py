@@ -42,6 +42,10 @@ OUTAGE_FIRST_WAIT_S = 1.0
 :data:`OUTAGE_MAX_WAIT_S` (or the poll interval, if longer)."""
 OUTAGE_MAX_WAIT_S = 30.0
 
+FLUSH_TIMEOUT_S = 60.0
+"""How long a run waits for the broker's acknowledgement of a batch before it takes the
+broker for unreachable (an outage; continuous mode: ended at once by its stop)."""
+
 RejectHook = Callable[[Location, str, str], None]
 """Told of each rejected record — (location, reason code, message) — when its quarantine line
 is written: once per record, never for an attempt an outage made the runner drop."""
@@ -282,12 +286,14 @@ class Runner:
         if refused:
             self._flush_producer()  # the dead letters of the refused events
 
-    def _flush_producer(self, timeout: float = 60.0) -> dict[int, str]:
+    def _flush_producer(self, timeout: float | None = None) -> dict[int, str]:
         """Flush the producer; return the refused records by ``id()`` of their tag (the
         :class:`~adapters.base.Record`), each with the message. A refused record without a
         tag is a dead letter: its entry is in the quarantine file, the refusal is logged."""
         try:
-            self.publisher.flush(timeout, cancel=self._stopping)
+            self.publisher.flush(
+                FLUSH_TIMEOUT_S if timeout is None else timeout, cancel=self._stopping
+            )
         except RecordTooLarge as exc:
             tags = [tag for tag in exc.tags if tag is not None]
             if len(tags) < len(exc.tags):

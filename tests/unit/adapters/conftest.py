@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,7 +119,8 @@ class FakeKafkaBroker:
     record whose value is larger than ``limit`` bytes (the topic's ``max.message.bytes``) is
     refused with ``MESSAGE_TOO_LARGE``; while ``outage`` is set every other record fails
     with it (e.g. ``KafkaConnectionError``); while ``flush_times_out`` is set the producer's
-    ``flush`` times out (broker unreachable)."""
+    ``flush`` times out (broker unreachable), after waiting its ``timeout`` as kafka-python's
+    does (a test shortens the timeouts it reaches)."""
 
     limit: int | None = None
     outage: KafkaError | None = None
@@ -160,7 +162,8 @@ class FakeKafkaProducer:
 
     def flush(self, timeout: float | None = None) -> None:
         broker = self.broker
-        if broker.flush_times_out:
+        if broker.flush_times_out:  # as kafka-python's: only after waiting ``timeout``
+            time.sleep(timeout or 0.0)
             raise KafkaTimeoutError("Timeout waiting for future")
         queued, self._queued = self._queued, []
         refused = False

@@ -97,7 +97,7 @@ def test_an_outage_is_a_publish_error_even_when_a_record_is_too_large(
     publisher.send(event(1), tag="first")
     publisher.send(oversized(2, 5_000), tag="big")
     with pytest.raises(PublishError) as failed:
-        publisher.flush()
+        publisher.flush(0.05)
     assert isinstance(failed.value, TransientError)
 
 

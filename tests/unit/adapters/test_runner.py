@@ -296,6 +296,7 @@ def test_a_broker_outage_is_waited_out_and_quarantines_nothing_twice(
     path.write_text("\n".join([wt_line(1), '{"bad": 1}', wt_line(3)]) + "\n")
     hx = make_kafka_harness(JsonLinesSource([path]), tmp_path, monkeypatch)
     monkeypatch.setattr(runner_module, "OUTAGE_FIRST_WAIT_S", 0.001)
+    monkeypatch.setattr(runner_module, "FLUSH_TIMEOUT_S", 0.05)
     if outage == "unreachable":
         hx.broker.outage = KafkaConnectionError("broker unreachable")
     else:
