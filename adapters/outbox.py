@@ -31,8 +31,9 @@ whose ``event`` carries the CloudEvents extension ``bronsleutel`` (the business 
 changed record, no personal data in clear) is a version of that record: the adapter sets its
 ``sequence`` to the outbox id, zero-padded to 20 digits, so the latest committed change wins.
 A key that holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`: a case system that keys
-its records by citizen, ``999990111/aanvraag-1``) is published as its keyed token
-(:func:`published_key`), the same for every version of the record.
+its records by citizen, ``999990111/aanvraag-1``), an e-mail address or an IBAN
+(:func:`schemas.personal.personal_data_in`: ``aanvraag/j.jansen@example.nl``) is published as
+its keyed token (:func:`published_key`), the same for every version of the record.
 The extension ``operatie`` says what the change was: ``insert`` or ``update`` (a version), or
 ``delete`` — published as ``nl.schakel.bron.verwijderd`` of that key, on the topic of the
 domain of the row's ``type``, ``datum`` = the row's ``data.datum`` (the day of deletion).
@@ -57,6 +58,7 @@ from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import AdapterError, Rejection, SourceUnavailable
 from adapters.jsonlines import json_object
 from adapters.outbox_gaps import LATE_ROWS, NO_GAPS, REGISTERED_AT, WatchedGaps
+from schemas.personal import personal_data_in
 from schemas.pseudonym import Pseudonymiser, holds_bsn
 from schemas.wire import DOMAINS, VERWIJDERD
 
@@ -78,15 +80,17 @@ KEY_TOKEN_PREFIX = "bk-"  # noqa: S105 - a label, not a secret
 
 def published_key(key: object, pseudonymiser: Pseudonymiser) -> object:
     """What is published of a row's ``bronsleutel``: the key itself, unless it is a string that
-    holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`) — then ``bk-`` and its keyed
-    token (``events.md``: "hash it with the pseudonym key when the source key contains one").
+    holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`), an e-mail address or an IBAN
+    (:func:`schemas.personal.personal_data_in`) — then ``bk-`` and its keyed token
+    (``events.md``: "never a BSN or other personal data in clear: hash it with the pseudonym
+    key when the source key contains one").
 
     The token is the same for the same key under the same pseudonym key, so an insert, its
     updates and its delete still share their ``bronsleutel``; it holds at least four letters
     a–f, so the check for BSNs takes it for a random token, and it is never the pseudonym of a
     citizen (the token's input is ``bronsleutel`` + the key). Anything that is not a string is
     returned as it is, for validation to refuse."""
-    if isinstance(key, str) and holds_bsn(key):
+    if isinstance(key, str) and (holds_bsn(key) or personal_data_in(key) is not None):
         return KEY_TOKEN_PREFIX + pseudonymiser.token(KEY_TOKEN_KIND, key)
     return key
 

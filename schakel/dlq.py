@@ -99,7 +99,7 @@ from schemas.wire import (
     HEADER_SOURCE_TOPIC,
     HEADER_SOURCE_WITHHELD,
     HEADER_STAGE,
-    WITHHELD_BSN,
+    WITHHELD,
     Wire,
 )
 from streams.offsets import true_end_offsets
@@ -132,12 +132,15 @@ class DeadLetter:
     """Streams: the size of the original's key and headers when they were left out too
     (``schakel.bron.weggelaten.overig``); ``None`` when the dead letter has them."""
     withheld: bool = False
-    """Streams: nothing of the original was copied because it holds a possible BSN
-    (``schakel.bron.achtergehouden``), not for its size."""
+    """Streams: nothing of the original was copied because it holds a possible BSN, or an
+    e-mail address or an IBAN in an identifier (``schakel.bron.achtergehouden``), not for its
+    size; the reason column says which."""
 
     def line(self) -> str:
         if self.withheld:
-            shown = "withheld: holds a possible BSN (correct it at the source)"
+            shown = (
+                "withheld: holds a possible BSN or other personal data (correct it at the source)"
+            )
         elif self.omitted is None:
             shown = f"{self.size} B sha256:{self.digest}"
         else:
@@ -149,8 +152,9 @@ class DeadLetter:
         where the original is."""
         if self.withheld:
             return (
-                f"withheld: the original ({self.omitted} bytes) holds a possible BSN where none "
-                "may be, so nothing of it was copied; correct it at the source (it is at "
+                f"withheld: the original ({self.omitted} bytes) holds a possible BSN or other "
+                "personal data where none may be, so nothing of it was copied; correct it at the "
+                "source (it is at "
                 f"{self.location}, topic/partition/offset, while the topic's retention keeps it)"
             )
         if self.omitted is None:
@@ -254,7 +258,7 @@ def _streams(record: Any) -> DeadLetter:
         timestamp=_registered(headers, record.timestamp),
         omitted=omitted_size(record.headers or ()),
         omitted_rest=omitted_size(record.headers or (), HEADER_SOURCE_OMITTED_REST),
-        withheld=headers.get(HEADER_SOURCE_WITHHELD) == WITHHELD_BSN,
+        withheld=headers.get(HEADER_SOURCE_WITHHELD) in WITHHELD,
     )
 
 
@@ -375,7 +379,7 @@ def replay(
     omitted = [d for d in todo if d.omitted is not None]
     for letter in omitted:  # an empty value is not the record: never re-published
         why = (
-            "it holds a possible BSN: correct it at the source"
+            "it holds a possible BSN or other personal data: correct it at the source"
             if letter.withheld
             else f"read the original at {letter.location} while retention keeps it"
         )

@@ -57,7 +57,6 @@ from schemas.wire import (
     HEADER_SOURCE_OMITTED,
     HEADER_SOURCE_OMITTED_REST,
     HEADER_SOURCE_WITHHELD,
-    WITHHELD_BSN,
     deadletter_headers,
 )
 
@@ -281,7 +280,7 @@ def deadletter_record(
     source: str,
     time: str | None,
     timestamp: int | None,
-    withhold: bool = False,
+    withhold: bytes | None = None,
 ) -> DeadLetterRecord:
     """The streams dead letter of the record at ``topic``/``partition``/``offset`` (headers:
     :func:`deadletter_record_headers`), made to fit ``limit`` (:func:`record_bytes` at most
@@ -298,10 +297,11 @@ def deadletter_record(
       ``MAX_ERROR_MESSAGE`` characters, CloudEvents) always remain: a few KB at most, which
       any ``limit`` a broker is configured with is assumed to exceed.
 
-    ``withhold`` (the record holds a possible BSN where none may be: in its key, an
-    identifier, an attribute, a ``subject`` that is no pseudonym or ``data``): as in the last
-    case whatever its size — nothing of the original is copied, so no BSN reaches the
-    dead-letter topic, and :data:`schemas.wire.HEADER_SOURCE_WITHHELD` says why; the
+    ``withhold`` (a value of :data:`schemas.wire.WITHHELD`: the record holds a possible BSN
+    where none may be — in its key, an identifier, an attribute, a ``subject`` that is no
+    pseudonym or ``data`` — or an e-mail address or an IBAN in an identifier): as in the last
+    case whatever its size — nothing of the original is copied, so none of it reaches the
+    dead-letter topic, and :data:`schemas.wire.HEADER_SOURCE_WITHHELD` says why (the value); the
     original is read from its topic while retention keeps it, and ``schakel dlq replay``
     skips the dead letter (it must be corrected at its source)."""
     if key is None and value is None:
@@ -327,7 +327,7 @@ def deadletter_record(
     if not withhold and record_bytes(key, None, [*kept, *own, *omitted]) <= limit:
         return DeadLetterRecord(key, None, [*kept, *own, *omitted])
     rest = (HEADER_SOURCE_OMITTED_REST, str(record_bytes(key, None, kept)).encode())
-    why = [(HEADER_SOURCE_WITHHELD, WITHHELD_BSN)] if withhold else []
+    why = [(HEADER_SOURCE_WITHHELD, withhold)] if withhold else []
     # an empty value, not none: a Kafka client refuses a record with neither key nor value
     # (aiokafka's producer asserts it: the worker's agent crashed on such a dead letter)
     return DeadLetterRecord(None, b"", [*own, *omitted, rest, *why])

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from schemas.catalogue import SCHAKEL_PREFIX, catalogue
 from schemas.exceptions import InvalidBsn, InvalidEvent, UnknownEventType
 from schemas.models import ALLOWABLE_RULE, MAX_IDENTIFIER_CHARS, input_model, not_allowable
+from schemas.personal import personal_data_in
 from schemas.pseudonym import holds_bsn, mask_bsn
 from schemas.wire import DOMAINS, VERWIJDERD
 
@@ -226,19 +227,49 @@ def _no_bsn(value: str, name: str) -> str:
     return value
 
 
+PERSONAL_DATA_IN_IDENTIFIER = "personal-data-in-identifier"
+"""Reason code of a record refused because an identifier holds an e-mail address or an IBAN
+(:func:`schemas.personal.personal_data_in`)."""
+
+
+def personal_data_rule(kind: str) -> str:
+    """The rule a :data:`PERSONAL_DATA_IN_IDENTIFIER` rejection states, after the name of the
+    field, column or element: which kind of data was found, never the value."""
+    article = "an" if kind[0] in "aeiouAEIOU" else "a"
+    return (
+        f"holds {article} {kind}; identifiers must not contain personal data "
+        "(e-mail addresses, IBANs)"
+    )
+
+
+def _identifier(value: str, name: str) -> str:
+    """``value`` unless it holds a possible BSN (:func:`_no_bsn`) or other personal data
+    (:func:`schemas.personal.personal_data_in`, reason :data:`PERSONAL_DATA_IN_IDENTIFIER`):
+    for identifiers (``id``, ``bronsleutel``, ``sequence`` and every string in ``data``), not
+    for attributes that name a system or a format (``source``, ``dataschema``: a functional
+    mailbox in a ``mailto:`` source is no citizen's)."""
+    _no_bsn(value, name)
+    kind = personal_data_in(value)
+    if kind is not None:
+        raise InvalidEvent(
+            f"{name}: {personal_data_rule(kind)}", field=name, reason=PERSONAL_DATA_IN_IDENTIFIER
+        )
+    return value
+
+
 _NO_TEXT = frozenset({date, bool, float, type(None)})
-"""Types of data values that hold no text nor whole number (:func:`no_bsn_in_data`)."""
+"""Types of data values that hold no text nor whole number (:func:`no_personal_data_in_data`)."""
 _NINE_DIGITS_LOW = 100_000_000
 _NINE_DIGITS_HIGH = 1_000_000_000
 
 
-def _no_bsn_inside(value: Any, name: str) -> None:
-    """:func:`_no_bsn` for every string and whole number in a (nested) data value, map keys
-    included; the field named is the catalogue field (a key is never echoed). Numbers count:
-    a BSN shifted into ``dagen_achterstand`` by a mixed-up export column would otherwise be
-    published as it is."""
+def _no_personal_data_inside(value: Any, name: str) -> None:
+    """:func:`_identifier` for every string and :func:`_no_bsn` for every whole number in a
+    (nested) data value, map keys included; the field named is the catalogue field (a key is
+    never echoed). Numbers count: a BSN shifted into ``dagen_achterstand`` by a mixed-up
+    export column would otherwise be published as it is."""
     if isinstance(value, str):
-        _no_bsn(value, name)
+        _identifier(value, name)
     elif isinstance(value, bool | date | float) or value is None:
         return  # the common values, before the costlier checks below
     elif isinstance(value, int):
@@ -246,11 +277,11 @@ def _no_bsn_inside(value: Any, name: str) -> None:
             _no_bsn(str(value), name)
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            _no_bsn_inside(key, name)
-            _no_bsn_inside(item, name)
+            _no_personal_data_inside(key, name)
+            _no_personal_data_inside(item, name)
     elif isinstance(value, list | tuple):
         for item in value:
-            _no_bsn_inside(item, name)
+            _no_personal_data_inside(item, name)
 
 
 _RFC3339 = re.compile(
@@ -368,7 +399,7 @@ def _versioning(raw: Mapping[str, Any], event_type: str) -> tuple[str | None, st
         value = raw.get(name)
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise InvalidEvent(f"{name}: must be a non-empty string", field=name, reason="bad-type")
-        values[name] = None if value is None else _no_bsn(_text(value, name), name)
+        values[name] = None if value is None else _identifier(_text(value, name), name)
     bronsleutel, sequence = values["bronsleutel"], values["sequence"]
     if event_type == VERWIJDERD and bronsleutel is None:
         raise InvalidEvent(
@@ -414,7 +445,7 @@ def _identity(raw: Mapping[str, Any]) -> tuple[str, str]:
     """``id`` and ``source``: non-empty strings within their bounds, allowable characters,
     no possible BSN."""
     return (
-        _no_bsn(_required_str(raw, "id"), "id"),
+        _identifier(_required_str(raw, "id"), "id"),
         _checked_source(_nonempty_str(raw, "source")),
     )
 
@@ -435,14 +466,18 @@ def _time(raw: Mapping[str, Any]) -> str | None:
     return time
 
 
-def no_bsn_in_data(data: Mapping[str, Any]) -> None:
-    """:class:`InvalidEvent` (``bsn-in-identifier``, the field named) if a string or whole
-    number anywhere in ``data`` (catalogue fields; map keys included) holds a possible BSN."""
+def no_personal_data_in_data(data: Mapping[str, Any]) -> None:
+    """:class:`InvalidEvent` (the field named) if a string or whole number anywhere in
+    ``data`` (catalogue fields; map keys included) holds a possible BSN
+    (``bsn-in-identifier``), or a string holds an e-mail address or an IBAN
+    (``personal-data-in-identifier``, :func:`schemas.personal.personal_data_in`)."""
     for name, value in data.items():
         kind = value.__class__
-        if kind in _NO_TEXT or (kind is str and not holds_bsn(value)):  # the common cases
+        if kind in _NO_TEXT:  # the common cases
             continue
-        _no_bsn_inside(value, f"data.{name}")
+        if kind is str and not holds_bsn(value) and personal_data_in(value) is None:
+            continue
+        _no_personal_data_inside(value, f"data.{name}")
 
 
 def validate_record(record: Mapping[str, Any]) -> None:
@@ -452,8 +487,9 @@ def validate_record(record: Mapping[str, Any]) -> None:
     ``source`` non-empty, within :data:`MAX_ATTRIBUTE_CHARS`, allowable characters; ``time``
     absent or RFC 3339 with an offset; ``bronsleutel`` and ``sequence`` (:func:`_versioning`);
     ``datacontenttype`` and ``dataschema`` as :func:`validate_input` keeps them; none of them
-    holding a possible BSN. ``type``, ``subject`` (a pseudonym here) and ``data`` are the
-    reader's to check (:func:`no_bsn_in_data`). Raises :class:`InvalidEvent` with the reason
+    holding a possible BSN, nor ``id``, ``bronsleutel`` and ``sequence`` an e-mail address or
+    an IBAN. ``type``, ``subject`` (a pseudonym here) and ``data`` are the reader's to check
+    (:func:`no_personal_data_in_data`). Raises :class:`InvalidEvent` with the reason
     :func:`validate_input` gives (the value never in the message)."""
     _check_specversion(record)
     _identity(record)
@@ -471,14 +507,17 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
     Every string that leaves the adapter — ``id``, ``source``, ``time``, ``datacontenttype``,
     ``dataschema`` and every string in ``data`` (``casus_id``, ``traject_id``, ``signaal_id``,
     ``toewijzing_nummer``, …, and whole numbers), ``bronsleutel`` and ``sequence`` — must
-    not hold a possible BSN (:func:`holds_bsn`; reason ``bsn-in-identifier``), nor be longer
-    than its bound (:data:`MAX_ATTRIBUTE_CHARS`, identifiers in ``data``
+    not hold a possible BSN (:func:`holds_bsn`; reason ``bsn-in-identifier``); the
+    identifiers among them (``id``, ``bronsleutel``, ``sequence``, the strings in ``data``)
+    must not hold an e-mail address or an IBAN either (:func:`_identifier`; reason
+    ``personal-data-in-identifier``); none may be longer than its bound
+    (:data:`MAX_ATTRIBUTE_CHARS`, identifiers in ``data``
     :data:`~schemas.models.MAX_IDENTIFIER_CHARS`; reason ``too-large``). A
     ``nl.schakel.bron.verwijderd`` (the one ``nl.schakel.*`` type a source may send) needs
     ``bronsleutel``, ``sequence`` and ``domein`` (:func:`_versioning`, :func:`_domain`). An
     input ``subject`` is not checked: it never leaves, the pseudonym replaces it. Returns an
     :class:`Event` whose ``subject`` is the pseudonym and whose ``data`` holds only catalogue
-    fields. Raises :class:`InvalidEvent` (never with a BSN in the message).
+    fields. Raises :class:`InvalidEvent` (never with a value of the event in the message).
     """
     if not isinstance(raw, Mapping):
         raise InvalidEvent("the event must be a JSON object", reason="bad-type")
@@ -504,7 +543,7 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
         raise describe_validation_error(exc, "data") from None
     values = model.model_dump()
     subject = pseudonymise(values.pop("bsn"))
-    no_bsn_in_data(values)
+    no_personal_data_in_data(values)
     return Event(
         id=event_id,
         source=source,

@@ -220,10 +220,16 @@ HEADER_SOURCE_OMITTED_REST = "schakel.bron.weggelaten.overig"
 HEADER_SOURCE_WITHHELD = "schakel.bron.achtergehouden"
 """On a dead letter written without anything of the original (key, value, its headers)
 because the original holds a possible BSN where none may be (``withhold`` of
-:func:`schemas.binding.deadletter_record`): ``mogelijk-bsn``. The sizes headers are there too;
-the original must be corrected at its source."""
+:func:`schemas.binding.deadletter_record`): ``mogelijk-bsn``; or an e-mail address or an IBAN
+in an identifier (:func:`schemas.personal.personal_data_in`): ``persoonsgegevens``. The sizes
+headers are there too; the original must be corrected at its source."""
 WITHHELD_BSN = b"mogelijk-bsn"
-"""The value of :data:`HEADER_SOURCE_WITHHELD`."""
+"""A value of :data:`HEADER_SOURCE_WITHHELD`: the original holds a possible BSN."""
+WITHHELD_PERSONAL_DATA = b"persoonsgegevens"
+"""A value of :data:`HEADER_SOURCE_WITHHELD`: the original holds an e-mail address or an IBAN
+in an identifier (and no possible BSN)."""
+WITHHELD: tuple[bytes, ...] = (WITHHELD_BSN, WITHHELD_PERSONAL_DATA)
+"""Every value of :data:`HEADER_SOURCE_WITHHELD`."""
 HEADER_STAGE = "schakel.fase"
 HEADER_ERROR_CLASS = "schakel.fout.klasse"
 HEADER_ERROR_MESSAGE = "schakel.fout.melding"

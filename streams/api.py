@@ -68,7 +68,7 @@ from schemas.wire import (
     HEADER_SOURCE_TOPIC,
     HEADER_SOURCE_WITHHELD,
     HEADER_STAGE,
-    WITHHELD_BSN,
+    WITHHELD,
 )
 from streams.access import AccessDenied, authenticate, authorize
 from streams.audit import AuditTrail, AuditUnavailable
@@ -342,7 +342,7 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
                 "weggelaten": omitted_size(record.headers or ()),
                 "weggelaten_overig": omitted_size(record.headers or (), HEADER_SOURCE_OMITTED_REST),
                 "achtergehouden": headers.get(HEADER_SOURCE_WITHHELD)
-                == WITHHELD_BSN.decode("ascii"),
+                in {value.decode("ascii") for value in WITHHELD},
             }
         )
     body = {"deadletters": rows, "pagina": page, "per_pagina": per_page, "totaal": found.total}

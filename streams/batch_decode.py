@@ -35,7 +35,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.avro_read import Read
 from schemas.catalogue import SchemaVersion
-from schemas.envelope import no_bsn_in_data, validate_record
+from schemas.envelope import no_personal_data_in_data, validate_record
 from schemas.exceptions import InvalidEvent, SerdeError
 from schemas.models import data_model
 from schemas.pseudonym import is_pseudonym
@@ -199,7 +199,7 @@ class FastIngest:
             validate_record(record)
             data = record["data"]
             model.model_validate(data)
-            no_bsn_in_data(data)
+            no_personal_data_in_data(data)
             event = self._timeline_event(record)
         except (InvalidEvent, ValidationError, ValueError, _NoDatum):
             return None

@@ -12,16 +12,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.envelope import (
+    BSN_IN_IDENTIFIER,
     Event,
     describe_validation_error,
-    no_bsn_in_data,
+    no_personal_data_in_data,
     validate_record,
 )
 from schemas.exceptions import InvalidEvent, PermanentError, SerdeError
 from schemas.models import data_model
+from schemas.personal import personal_data_in
 from schemas.pseudonym import holds_bsn, is_pseudonym
 from schemas.serde import RecordDeserializer
-from schemas.wire import VERWIJDERD, Wire
+from schemas.wire import VERWIJDERD, WITHHELD_BSN, WITHHELD_PERSONAL_DATA, Wire
 from streams.exceptions import StreamsError
 from streams.model import TimelineEvent
 
@@ -32,11 +34,14 @@ is_pseudonym`): on an event topic, or a clock tick or erasure on ``schakel.klok`
 
 class IngestError(StreamsError, PermanentError):
     """A record that cannot be accepted; ``stage`` and ``reason`` are metric labels.
-    ``withhold``: the record holds a possible BSN where none may be, so its dead letter
-    keeps nothing of it — no key, value or headers (:func:`schemas.binding.deadletter_record`),
-    only where it lies and why."""
+    ``withhold`` (``None``, or a value of :data:`schemas.wire.WITHHELD`): the record holds a
+    possible BSN where none may be, or an e-mail address or an IBAN in an identifier, so its
+    dead letter keeps nothing of it — no key, value or headers
+    (:func:`schemas.binding.deadletter_record`), only where it lies and why."""
 
-    def __init__(self, message: str, *, stage: str, reason: str, withhold: bool = False) -> None:
+    def __init__(
+        self, message: str, *, stage: str, reason: str, withhold: bytes | None = None
+    ) -> None:
         super().__init__(message)
         self.stage = stage
         self.reason = reason
@@ -53,27 +58,37 @@ _ATTRIBUTES = (
     "bronsleutel",
     "sequence",
 )
+_IDENTIFIERS = ("id", "bronsleutel", "sequence")
+"""The attributes that are identifiers (:func:`schemas.envelope.validate_record`): checked
+for an e-mail address or an IBAN too, not only for a possible BSN."""
 
 
-def holds_personal_data(record: Mapping[str, Any]) -> bool:
-    """Whether a decoded event record holds a possible BSN (:func:`~schemas.pseudonym.
-    holds_bsn`) where none may be: in a CloudEvents attribute, in a ``subject`` that is no
-    pseudonym, or in any string or whole number of ``data``. Its dead letter then keeps
-    nothing of it (:attr:`IngestError.withhold`)."""
+def withheld_as(record: Mapping[str, Any]) -> bytes | None:
+    """Whether, and why, the dead letter of a decoded event record keeps nothing of it
+    (:attr:`IngestError.withhold`): :data:`~schemas.wire.WITHHELD_BSN` if it holds a possible
+    BSN (:func:`~schemas.pseudonym.holds_bsn`) where none may be — in a CloudEvents attribute,
+    in a ``subject`` that is no pseudonym, or in any string or whole number of ``data``;
+    else :data:`~schemas.wire.WITHHELD_PERSONAL_DATA` if an identifier (``id``,
+    ``bronsleutel``, ``sequence``, a string in ``data``) holds an e-mail address or an IBAN
+    (:func:`schemas.personal.personal_data_in`); else ``None``."""
     for name in _ATTRIBUTES:
         value = record.get(name)
         if isinstance(value, str) and holds_bsn(value):
-            return True
+            return WITHHELD_BSN
     subject = record.get("subject")
     if isinstance(subject, str) and not is_pseudonym(subject) and holds_bsn(subject):
-        return True
+        return WITHHELD_BSN
     data = record.get("data")
     if isinstance(data, Mapping):
         try:
-            no_bsn_in_data(data)
-        except InvalidEvent:
-            return True
-    return False
+            no_personal_data_in_data(data)
+        except InvalidEvent as exc:
+            return WITHHELD_BSN if exc.reason == BSN_IN_IDENTIFIER else WITHHELD_PERSONAL_DATA
+    for name in _IDENTIFIERS:
+        value = record.get(name)
+        if isinstance(value, str) and personal_data_in(value) is not None:
+            return WITHHELD_PERSONAL_DATA
+    return None
 
 
 def checked_subject(subject: object, *, what: str) -> str:
@@ -86,7 +101,7 @@ def checked_subject(subject: object, *, what: str) -> str:
         f"subject of {what}: must be a pseudonym (32 lowercase hexadecimal characters)",
         stage="validate",
         reason=BAD_SUBJECT,
-        withhold=isinstance(subject, str) and holds_bsn(subject),
+        withhold=WITHHELD_BSN if isinstance(subject, str) and holds_bsn(subject) else None,
     )
 
 
@@ -128,10 +143,12 @@ def decode_event(
     Stage ``validate``, in this order: ``type`` not the record's Avro schema or not an input
     type (``wrong-type``); the envelope rules an adapter applies
     (:func:`schemas.envelope.validate_record`: ``bad-version``, ``bad-type``, ``too-large``,
-    ``bad-time``, ``bsn-in-identifier``, ``missing-field``); the topic (``unknown-type``,
-    ``wrong-topic``); ``subject`` (``bad-subject``); ``data`` (the model's reasons, then
-    ``bsn-in-identifier``). No message echoes a value of the record. A record refused at
-    ``validate`` that holds a possible BSN is :attr:`~IngestError.withhold`."""
+    ``bad-time``, ``bsn-in-identifier``, ``personal-data-in-identifier``, ``missing-field``);
+    the topic (``unknown-type``, ``wrong-topic``); ``subject`` (``bad-subject``); ``data``
+    (the model's reasons, then ``bsn-in-identifier``, ``personal-data-in-identifier``). No
+    message echoes a value of the record. A record refused at ``validate`` that holds a
+    possible BSN, or personal data in an identifier, is :attr:`~IngestError.withhold`
+    (:func:`withheld_as`)."""
     try:
         name, record = deserialize.event_record(payload)
     except SerdeError as exc:
@@ -139,7 +156,7 @@ def decode_event(
     try:
         return _checked(name, record, topic, wire)
     except IngestError as exc:
-        exc.withhold = exc.withhold or holds_personal_data(record)
+        exc.withhold = exc.withhold or withheld_as(record)
         raise
 
 
@@ -182,7 +199,7 @@ def _checked(
         invalid = describe_validation_error(exc, "data")
         raise IngestError(str(invalid), stage="validate", reason=invalid.reason) from exc
     try:
-        no_bsn_in_data(record["data"])
+        no_personal_data_in_data(record["data"])
     except InvalidEvent as exc:
         raise IngestError(str(exc), stage="validate", reason=exc.reason) from None
     return subject, to_timeline_event(Event.from_record(record))

@@ -141,8 +141,9 @@ def _schemas() -> dict[str, Any]:
                             "achtergehouden": {
                                 "type": "boolean",
                                 "description": "True when nothing of the original was copied "
-                                "because it holds a possible BSN where none may be (correct it "
-                                "at the source), not for its size.",
+                                "because it holds a possible BSN where none may be, or an "
+                                "e-mail address or an IBAN in an identifier (correct it at "
+                                "the source), not for its size.",
                             },
                         }
                     ),

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from schemas.binding import DeadLetterRecord, deadletter_record, record_headers
 from schemas.pseudonym import holds_bsn
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.wire import Wire
+from schemas.wire import WITHHELD_BSN, Wire
 from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, StateCodec, snapshot_record
 from streams.signals import SIGNAL_TYPES, SignalChange, encoded_signals
 from streams.sizes import check_outputs
@@ -101,11 +101,14 @@ class CitizenOutputs:
         """The dead letter of ``record`` for ``error`` at ``stage``, made to fit ``limit``
         (:func:`schemas.binding.deadletter_record`; ``time``: when, ISO 8601, or ``None``),
         for the streams dead-letter topic. Nothing of the original is kept if ``error`` says
-        it holds a possible BSN (:attr:`streams.ingest.IngestError.withhold`), or if its key,
+        it holds a possible BSN or personal data in an identifier
+        (:attr:`streams.ingest.IngestError.withhold`), or if its key,
         its value read as text or one of its headers does (:func:`_holds_bsn_anywhere`: a
         record refused before its fields were checked — bytes that do not decode, a record of
         the wrong kind on a topic)."""
-        withhold = bool(getattr(error, "withhold", False)) or _holds_bsn_anywhere(record)
+        withhold = getattr(error, "withhold", None) or (
+            WITHHELD_BSN if _holds_bsn_anywhere(record) else None
+        )
         return deadletter_record(
             record.headers or (),
             key=record.key,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from schakel.dlq import _adapters, _streams, sendable
 from schemas.binding import original_headers, record_bytes
 from schemas.registry import LocalRegistry
@@ -19,6 +21,7 @@ from schemas.wire import (
     HEADER_SOURCE_PARTITION,
     HEADER_SOURCE_TOPIC,
     HEADER_STAGE,
+    WITHHELD,
 )
 from tests.unit.streams.test_api_deadletters import BSN, KEY, ORIGINAL, VALUE, dead_letter
 
@@ -58,10 +61,11 @@ def test_a_header_with_a_null_value_is_listed_shown_and_replayed() -> None:
     assert all(isinstance(value, bytes) for _, value in headers)
 
 
-def test_a_withheld_dead_letter_says_why_not_that_it_was_too_large() -> None:
+@pytest.mark.parametrize("why", WITHHELD)
+def test_a_withheld_dead_letter_says_why_not_that_it_was_too_large(why: bytes) -> None:
     """A review found ``dlq show`` calling it a record that did not fit: an operator would
     raise size limits for nothing."""
-    found = _streams(dead_letter(7, 100_000, withhold=True))
+    found = _streams(dead_letter(7, 100_000, withhold=why))
     assert found.withheld
     text = found.shown_value()
     assert "possible BSN" in text and "correct it at the source" in text

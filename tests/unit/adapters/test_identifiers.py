@@ -108,15 +108,23 @@ def sd_row(n: int, traject_id: str) -> str:
     return f"{BSN};traject-gestart;2026-01-05;;;;;;{traject_id};re-integratie;;R-{n}"
 
 
-def test_csv_rows_with_a_bsn_in_an_identifier_are_quarantined(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("found", "reason"),
+    [(OTHER, "bsn-in-identifier"), ("j.jansen@example.nl", "personal-data-in-identifier")],
+)
+def test_csv_rows_with_a_bsn_or_personal_data_in_an_identifier_are_quarantined(
+    tmp_path: Path, found: str, reason: str
+) -> None:
     path = tmp_path / "export.csv"
-    rows = [sd_row(1, "T-1"), sd_row(2, f"T-{OTHER}"), sd_row(3, "T-3")]
+    rows = [sd_row(1, "T-1"), sd_row(2, f"T-{found}"), sd_row(3, "T-3")]
     path.write_text("\n".join([";".join(COLUMNS), *rows]) + "\n")
     hx = make_harness(SocialeDienstSource([path], source=SOURCE), tmp_path)
     stats = hx.runner.run_once()
-    assert (stats.published, stats.by_reason) == (2, {"bsn-in-identifier": 1})
+    assert (stats.published, stats.by_reason) == (2, {reason: 1})
     (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
-    assert "data.traject_id" in entry["melding"] and OTHER not in json.dumps(entry)
+    assert "data.traject_id" in entry["melding"] and found not in json.dumps(entry)
+    for _, _, value in hx.publisher.raw:
+        assert found.encode() not in value
 
 
 def test_a_bsn_shifted_into_a_number_column_is_quarantined(tmp_path: Path) -> None:
@@ -227,3 +235,50 @@ def test_a_bsn_shifted_into_the_amount_column_is_quarantined(tmp_path: Path, bed
     (entry,) = [json.loads(line) for line in hx.quarantine_lines()]
     assert entry["locatie"].endswith("signalen.csv:2 bedrag")
     assert OTHER not in json.dumps(entry)
+
+
+EMAIL_ADDRESS = "j.jansen@example.nl"
+ACCOUNT = "NL91ABNA0417164300"
+
+
+@pytest.mark.parametrize(
+    ("over", "field"),
+    [
+        ({"id": f"melding-{EMAIL_ADDRESS}"}, "id"),
+        ({"data_casus_id": EMAIL_ADDRESS}, "data.casus_id"),
+        ({"data_casus_id": f"schuld/{ACCOUNT}"}, "data.casus_id"),
+        ({"data_casus_id": "nl91 abna 0417 1643 00"}, "data.casus_id"),  # printed, lower case
+        ({"bronsleutel": f"klant {EMAIL_ADDRESS}", "sequence": "1"}, "bronsleutel"),
+        ({"bronsleutel": "rec-1", "sequence": ACCOUNT}, "sequence"),
+    ],
+)
+def test_an_email_address_or_iban_in_an_identifier_is_rejected(
+    over: dict[str, Any], field: str
+) -> None:
+    """``events.md``/``sources.md``: no personal data of the source in clear. An identifier
+    holding an e-mail address or an IBAN is refused with its own reason, naming the field and
+    the kind of data, never the value."""
+    error = rejected(wijkteam(**over))
+    assert (error.reason, error.field) == ("personal-data-in-identifier", field)
+    message = str(error).lower()
+    assert "jansen" not in message and "abna" not in message and "0417" not in message
+    kind = "an e-mail address" if "@" in json.dumps(over) else "an IBAN"
+    assert str(error).startswith(f"{field}: holds {kind};")
+
+
+def test_a_bsn_in_an_identifier_is_still_named_as_a_bsn_when_personal_data_is_there_too() -> None:
+    error = rejected(wijkteam(data_casus_id=f"{EMAIL_ADDRESS} {OTHER}"))
+    assert error.reason == "bsn-in-identifier"
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"source": "mailto:wijkteam-noord@gemeente.example.nl"},  # names a system, no citizen
+        {"data_casus_id": "casus@gemeente"},  # no top-level domain: no e-mail address
+        {"data_casus_id": "NL92ABNA0417164300"},  # a wrong check digit: no IBAN
+        {"data_casus_id": f"dossier{ACCOUNT}"},  # glued to a word: not looked for
+    ],
+)
+def test_what_is_not_taken_for_personal_data(over: dict[str, Any]) -> None:
+    validate_input(wijkteam(**over), PSEUDONYMISER)  # accepted

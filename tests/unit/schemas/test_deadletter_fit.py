@@ -16,7 +16,7 @@ from schemas.binding import (
     original_headers,
     record_bytes,
 )
-from schemas.wire import HEADER_SOURCE_OMITTED, HEADER_SOURCE_OMITTED_REST
+from schemas.wire import HEADER_SOURCE_OMITTED, HEADER_SOURCE_OMITTED_REST, WITHHELD_BSN
 
 TOPIC = "gemeente-a.schakel.wijkteam.events"
 ORIGINAL = [("ce_id", b"id-1"), ("h", b"v" * 40)]
@@ -117,7 +117,7 @@ def test_a_withheld_dead_letter_keeps_nothing_of_the_original_however_small() ->
     """Review (ingest) item 1/4: a record holding a possible BSN where none may be is
     dead-lettered without its key, value and headers (no BSN reaches the dead-letter topic),
     their sizes and where it lies kept."""
-    written = letter(10**9, key=b"123456782", value=b"\x00tiny", withhold=True)
+    written = letter(10**9, key=b"123456782", value=b"\x00tiny", withhold=WITHHELD_BSN)
     assert written.key is None and written.value == b""
     headers = dict(written.headers)
     assert headers[HEADER_SOURCE_OMITTED] == b"5"

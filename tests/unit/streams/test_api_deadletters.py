@@ -22,6 +22,7 @@ from schemas.wire import (
     HEADER_SOURCE_PARTITION,
     HEADER_SOURCE_TOPIC,
     HEADER_STAGE,
+    WITHHELD,
 )
 from streams.topicpage import Page
 
@@ -34,7 +35,7 @@ VALUE = b"\x07" + f"geen avro van {BSN} ".encode() * 500
 ORIGINAL = [("herkomst", BSN.encode() * 20)]
 
 
-def dead_letter(offset: int, limit: int, *, withhold: bool = False) -> Any:
+def dead_letter(offset: int, limit: int, *, withhold: bytes | None = None) -> Any:
     """The dead letter of the record at offset ``offset`` of ``schakel.wmo.events``, made to
     fit ``limit`` (``withhold``: as for a record that holds a possible BSN), as the consumer
     hands it to :func:`streams.topicpage.read_page`."""
@@ -93,10 +94,11 @@ def test_a_dead_letter_without_the_originals_value_is_listed_with_its_size(
     assert [row["achtergehouden"] for row in rows] == [False, False, False]
 
 
+@pytest.mark.parametrize("why", WITHHELD)
 def test_a_withheld_dead_letter_is_listed_as_withheld_not_too_large(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, why: bytes
 ) -> None:
-    withheld = dead_letter(15, limit=100_000, withhold=True)  # it would have fitted
+    withheld = dead_letter(15, limit=100_000, withhold=why)  # it would have fitted
     assert (withheld.key, withheld.value) == (None, b"")
     (row,) = listed([withheld], monkeypatch)
     assert row["achtergehouden"] is True

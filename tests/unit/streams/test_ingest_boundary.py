@@ -29,6 +29,7 @@ from schemas.wire import (
     HEADER_SOURCE_WITHHELD,
     VERGETEN_SCHEMA,
     WITHHELD_BSN,
+    WITHHELD_PERSONAL_DATA,
 )
 from streams.batch_decode import FastIngest
 from streams.ingest import IngestError, decode_event
@@ -169,7 +170,7 @@ def test_a_bsn_where_none_may_be_is_refused_and_reaches_no_output(name: str) -> 
     refused = _refusal(payload)
     # a tab is a control character: refused for that first, as an adapter refuses it
     reason = "bad-type" if name == "id-2" else "bsn-in-identifier"
-    assert (refused.stage, refused.reason, refused.withhold) == ("validate", reason, True)
+    assert (refused.stage, refused.reason, refused.withhold) == ("validate", reason, WITHHELD_BSN)
     worker, batch = _worker_and_batch(Message(TOPIC, 0, 5, b"k", payload, [("h", b"v")], 1))
     _no_bsn_in(_outputs(worker.deadletters, worker.snapshots, worker.signals, batch.producer))
     assert not worker.table and (batch.stats.deadlettered, batch.states) == (1, {})
@@ -196,7 +197,7 @@ def test_an_event_whose_subject_is_no_pseudonym_is_dead_lettered_without_a_bsn(
     assert (refused.stage, refused.reason, refused.withhold) == (
         "validate",
         "bad-subject",
-        holds_bsn(subject),
+        WITHHELD_BSN if holds_bsn(subject) else None,
     )
     worker, batch = _worker_and_batch(Message(TOPIC, 0, 5, None, payload, [], 1))
     _no_bsn_in(_outputs(worker.deadletters, worker.snapshots, batch.producer))
@@ -351,3 +352,45 @@ def test_a_dead_letter_refused_for_another_reason_is_still_copied() -> None:
     (letter,) = worker.deadletters.sent
     assert letter["value"] == b"\x00garbage" and letter["key"] == b"k"
     assert HEADER_SOURCE_WITHHELD not in dict(letter["headers"])
+
+
+# --- an e-mail address or an IBAN in an identifier ----------------------------------------
+
+EMAIL_ADDRESS = "j.jansen@example.nl"
+ACCOUNT = "NL91 ABNA 0417 1643 00"
+_PERSONAL_DATA: dict[str, bytes] = {
+    "id": _changed(id=f"melding-{EMAIL_ADDRESS}"),
+    "bronsleutel": _changed(bronsleutel=f"klant/{EMAIL_ADDRESS}", sequence="1"),
+    "sequence": _changed(bronsleutel="rec-1", sequence=ACCOUNT),
+    "casus-id": _changed(data={**CASUS.data, "casus_id": f"schuld {ACCOUNT}"}),
+}
+"""Records a producer other than an adapter wrote with personal data in an identifier (an
+adapter refuses each one: ``personal-data-in-identifier``)."""
+
+
+@pytest.mark.parametrize("name", list(_PERSONAL_DATA))
+def test_personal_data_in_an_identifier_is_dead_lettered_and_withheld_by_both_paths(
+    name: str,
+) -> None:
+    """The worker and the batch path refuse such a record as an adapter would, and its dead
+    letter keeps nothing of it: the header says ``persoonsgegevens`` (not ``mogelijk-bsn``)."""
+    payload = _PERSONAL_DATA[name]
+    refused = _refusal(payload)
+    assert (refused.stage, refused.reason, refused.withhold) == (
+        "validate",
+        "personal-data-in-identifier",
+        WITHHELD_PERSONAL_DATA,
+    )
+    worker, batch = _worker_and_batch(Message(TOPIC, 0, 5, b"k", payload, [("h", b"v")], 1))
+    assert not worker.table and (batch.stats.deadlettered, batch.states) == (1, {})
+    for letter in (*worker.deadletters.sent, *batch.producer.sent):
+        assert letter["value"] == b"" and letter["key"] is None  # nothing of it
+        headers = dict(letter["headers"])
+        assert headers[HEADER_SOURCE_WITHHELD] == WITHHELD_PERSONAL_DATA
+        text = b" ".join(value or b"" for value in headers.values()).lower()
+        assert b"jansen" not in text and b"abna" not in text
+
+
+def test_a_bsn_and_an_email_address_are_withheld_as_a_possible_bsn() -> None:
+    payload = _changed(id=f"ev-{BSN}", data={**CASUS.data, "casus_id": EMAIL_ADDRESS})
+    assert _refusal(payload).withhold == WITHHELD_BSN
