@@ -63,6 +63,7 @@ _IBAN_SHAPES = {
     for country, (length, bban) in BBAN.items()
 }
 """Per country: the IBAN's length and its shape (upper case, no spaces)."""
+_IBAN_LENGTHS = frozenset(length for length, _shape in _IBAN_SHAPES.values())
 _IBAN_START = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]{2}[0-9]{2}")
 """Where an IBAN may start: a country code and check digits, not within a longer run of
 letters and digits."""
@@ -105,8 +106,12 @@ def personal_data_in(text: str) -> str | None:
     docstring), or ``None``. Never returns or echoes the data itself."""
     if "@" in text and _EMAIL.search(text) is not None:
         return EMAIL
-    if len(text) >= _MIN_IBAN_CHARS:
-        for match in _IBAN_START.finditer(text):
-            if _iban_at(text, match.start()):
-                return IBAN
+    if len(text) < _MIN_IBAN_CHARS:
+        return None
+    if text.isascii() and text.isalnum():  # one run of letters and digits (an id, a digest):
+        # an IBAN must be all of it, so only a text of an IBAN's length can be one
+        return IBAN if len(text) in _IBAN_LENGTHS and _iban_at(text, 0) else None
+    for match in _IBAN_START.finditer(text):
+        if _iban_at(text, match.start()):
+            return IBAN
     return None
