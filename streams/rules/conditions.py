@@ -82,7 +82,10 @@ class Atom(Condition):
         return Input(self._key, self._reads, self.compute_state)
 
     def compute_state(self, view: FactView) -> State:
-        """:meth:`state` computed anew (not shared)."""
+        """:meth:`state` computed anew (not shared); the empty state when ``view`` sees no
+        event of a type it reads."""
+        if not view.sees_any(self._reads):
+            return _NOTHING
         found = segments(view, self.name)
         if self.labels is not None:
             found = tuple(s for s in found if s.label in self.labels)
@@ -223,6 +226,9 @@ class Domains(Condition):
             a.name.removeprefix("domein-") for a in self.atoms() if iv.holds(a.intervals(view), day)
         ]
 
+
+_NOTHING = State((), ())
+"""The state of an atom whose view sees no event of a type it reads."""
 
 _DOMAIN_ATOMS = tuple(Atom(name) for name in DOMEINEN)
 """The atoms :class:`Domains` reads, built once (an atom builds its cache key)."""

@@ -12,7 +12,7 @@ and a view costs the number of its types.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, KeysView, Sequence
 from datetime import date
 
 from streams.model import TimelineEvent
@@ -121,6 +121,11 @@ class TypeIndex:
         if found is None:
             found = self._origins[types] = _first_day(self.of(types))
         return found
+
+    @property
+    def present(self) -> KeysView[str]:
+        """The types the timeline holds an event of."""
+        return self._groups.keys()
 
     def group(self, kind: str) -> tuple[TimelineEvent, ...]:
         """The events of one type, in timeline order."""

@@ -104,7 +104,7 @@ class FactView:
     ``of`` returns nothing for a type outside ``types``: the rule simply cannot see it.
     """
 
-    __slots__ = ("_cache", "_index", "_shared", "types")
+    __slots__ = ("_cache", "_index", "_present", "_shared", "types")
 
     def __init__(
         self,
@@ -120,6 +120,7 @@ class FactView:
         self.types = types
         self._shared = shared
         self._index = ordered if isinstance(ordered, TypeIndex) else TypeIndex(ordered)
+        self._present = self._index.present & types
         self._cache: dict[object, Any] = {}
 
     @property
@@ -132,6 +133,10 @@ class FactView:
         if len(types) == 1:
             return self._index.group(types[0]) if types[0] in self.types else ()
         return self._index.of(self.types.intersection(types))
+
+    def sees_any(self, types: frozenset[str]) -> bool:
+        """Whether an event of one of ``types`` is visible (declared and in the timeline)."""
+        return not self._present.isdisjoint(types)
 
     def cached(self, key: object, compute: Callable[[], _T]) -> _T:
         """Compute a value once per view (states are shared by the conditions of one rule)."""
