@@ -11,10 +11,14 @@ Why not only ``schakel worker``, which creates topics too (the changelog compact
 may start first, and this one-shot also checks the partition counts of existing topics.
 
 Connects to Kafka as every Schakel process does (``SCHAKEL_KAFKA_SECURITY_PROTOCOL``, TLS files,
-SASL user name and password: :mod:`schemas.kafka_client`).
+SASL user name and password: :mod:`schemas.kafka_client`). A secured Kafka that answers but
+refuses the credentials or the TLS (a wrong password, no or another client certificate, a CA
+that does not verify the broker) is a configuration error, said within seconds in one line
+naming the settings to check (:func:`schakel.wiring.accepted`), before any topic is created;
+a Kafka that does not answer is a broker error once kafka-python's bootstrap gives up (30 s).
 
 Exit codes: 0 all topics present and correct, 1 broker error or wrong partition count,
-2 configuration error.
+2 configuration error (also: Kafka refused the connection).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 from kafka.errors import KafkaError
 
+from schakel import wiring
 from schakel.topics import ensure_topics
 from schemas import kafka_client
 from schemas.exceptions import SettingsError
@@ -58,26 +63,28 @@ def main() -> int:
     try:
         settings = load_process_settings(CommonSettings)  # it talks only to Kafka
         kafka_client.configure(kafka_client.KafkaSecurity.from_settings(settings))
+        if not settings.kafka_bootstrap:
+            raise SettingsError("SCHAKEL_KAFKA_BOOTSTRAP is required")
+        # a refused password or certificate: KafkaRefused now, not kafka-python's
+        # "Unable to bootstrap" after 30 s, which reads as an outage
+        bootstrap = wiring.accepted(settings.kafka_bootstrap)
     except SettingsError as exc:
         print(f"create_topics: {exc}", file=sys.stderr)
-        return 2
-    if not settings.kafka_bootstrap:
-        print("create_topics: SCHAKEL_KAFKA_BOOTSTRAP is required", file=sys.stderr)
         return 2
     wire = settings.wire()
     topics = wire.topics()
     try:
         ensure_topics(
-            settings.kafka_bootstrap,
+            bootstrap,
             partitions=settings.partitions,
             replication_factor=settings.replication_factor,
             wire=wire,
         )
-        with kafka_client.admin(settings.kafka_bootstrap, "schakel-create-topics") as admin:
+        with kafka_client.admin(bootstrap, "schakel-create-topics") as admin:
             admin.wait_for_topics(list(topics), timeout_ms=WAIT_MS)
             described = admin.describe_topics(list(topics))
     except KafkaError as exc:
-        print(f"create_topics: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"create_topics: {exc}", file=sys.stderr)  # str() names the class already
         return 1
     problems = partition_problems(described, topics, settings.partitions)
     for problem in problems:

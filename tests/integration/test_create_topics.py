@@ -16,7 +16,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -78,17 +78,21 @@ def empty_namespace(request: pytest.FixtureRequest) -> Iterator[TestBroker]:
         admin.close()
 
 
-def run_job(broker: TestBroker, partitions: int) -> subprocess.CompletedProcess[str]:
+def run_job(
+    broker: TestBroker, partitions: int, environment: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """``python deploy/create_topics.py`` with the Job's settings for ``broker``'s namespace
-    (replication factor 1); this checkout's packages on the path, as the image installs them."""
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    env = broker.env(
-        {
-            "SCHAKEL_PARTITIONS": str(partitions),
-            "SCHAKEL_REPLICATION_FACTOR": "1",
-            "PYTHONPATH": path,
-        }
-    )
+    (replication factor 1); this checkout's packages on the path, as the image installs them.
+    ``environment``: the rest of its environment, e.g. the ``SCHAKEL_KAFKA_*`` security
+    settings (default: this process's)."""
+    base = broker.env() if environment is None else {**environment, **broker.settings_env}
+    path = os.pathsep.join(p for p in (str(ROOT), base.get("PYTHONPATH")) if p)
+    env = {
+        **base,
+        "SCHAKEL_PARTITIONS": str(partitions),
+        "SCHAKEL_REPLICATION_FACTOR": "1",
+        "PYTHONPATH": path,
+    }
     return subprocess.run(
         [sys.executable, str(SCRIPT)],
         env=env,
@@ -129,20 +133,30 @@ def on_broker(bootstrap: str, namespace: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_the_topics_job_creates_the_declared_topics_once(empty_namespace: TestBroker) -> None:
-    broker, namespace = empty_namespace, empty_namespace.namespace
-    want = expected(namespace, PARTITIONS)
-    assert on_broker(broker.bootstrap, namespace) == {}
-
-    first = run_job(broker, PARTITIONS)
-    assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == (
+def created_as_declared(
+    job: subprocess.CompletedProcess[str], bootstrap: str, namespace: str
+) -> dict[str, dict[str, Any]]:
+    """The topics of ``namespace`` (:func:`on_broker`, asked at ``bootstrap``) once ``job``
+    (a first run, :data:`PARTITIONS`) succeeded: exactly :func:`expected`, each once, and the
+    job's one line saying so."""
+    assert job.returncode == 0, job.stderr
+    assert job.stdout.strip() == (
         f"create_topics: {len(EXPECTED)} topics present in namespace {namespace} "
         f"({PARTITIONS} partitions per co-partitioned topic, replication factor 1)"
     )
-    created = on_broker(broker.bootstrap, namespace)
+    want = expected(namespace, PARTITIONS)
+    created = on_broker(bootstrap, namespace)
     assert {n: (t["partitions"], t["cleanup.policy"]) for n, t in created.items()} == want
     assert len({t["id"] for t in created.values() if t["id"]}) == len(want)
+    return created
+
+
+def test_the_topics_job_creates_the_declared_topics_once(empty_namespace: TestBroker) -> None:
+    broker, namespace = empty_namespace, empty_namespace.namespace
+    assert on_broker(broker.bootstrap, namespace) == {}
+
+    first = run_job(broker, PARTITIONS)
+    created = created_as_declared(first, broker.bootstrap, namespace)
     for name, topic in created.items():
         assert topic["replicas"] == {1}, name
         assert topic["min.insync.replicas"] == "1", name

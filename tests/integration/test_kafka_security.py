@@ -11,7 +11,12 @@ secured addresses given to Schakel.
 - ``dlq list`` over SASL_SSL with PLAIN, the password from a file ending in a newline (as the
   Helm chart mounts it); with a wrong password: one line, exit 2, the password
   in no output; settings that cannot work: one line naming the variable before any
-  connection."""
+  connection;
+- ``deploy/create_topics.py``, run as the Helm chart's setup Job runs it
+  (:func:`tests.integration.test_create_topics.run_job`), over SASL_SSL with SCRAM and over
+  mutual TLS: every topic as :mod:`tests.integration.test_create_topics` expects it (seen over
+  the plaintext listener); refused (wrong password, no client certificate, untrusted CA): one
+  line naming what to check, exit 2, nothing created."""
 
 from __future__ import annotations
 
@@ -29,7 +34,9 @@ from schakel.kafka_cluster import KafkaCluster
 from schakel.testpki import make_pki
 from schakel.topics import ensure_topics
 from schemas.wire import Wire
+from tests.brokers import TestBroker
 from tests.cli import run_cli
+from tests.integration.test_create_topics import PARTITIONS, created_as_declared, on_broker, run_job
 
 pytestmark = pytest.mark.kafka
 
@@ -82,6 +89,27 @@ def mtls(cluster: KafkaCluster) -> dict[str, str]:
         "cert_file": str(tls.client_cert_file),
         "key_file": str(tls.client_key_file),
     }
+
+
+REFUSALS = ("password", "no-client-certificate", "untrusted-ca")
+WRONG_PASSWORD = "niet-het-wachtwoord-42"
+
+
+def refused_access(
+    cluster: KafkaCluster, refusal: str, tmp_path: Path
+) -> tuple[str, dict[str, str], str]:
+    """A client that ``cluster`` answers but refuses (one of :data:`REFUSALS`): the secured
+    listener it connects to, its security (as :func:`env_for` takes it), and the variable a
+    message about the refusal must name."""
+    if refusal == "password":
+        security = sasl(cluster, "SCRAM-SHA-512", password=WRONG_PASSWORD)
+        return cluster.sasl_ssl_bootstrap, security, "SCHAKEL_KAFKA_SASL_PASSWORD"
+    if refusal == "no-client-certificate":
+        security = {"security_protocol": "SSL", "ca_file": str(cluster.tls.ca_file)}
+        return cluster.mtls_bootstrap, security, "SCHAKEL_KAFKA_CERT_FILE"
+    other = make_pki(tmp_path / "other-pki")  # a CA that did not sign the broker's certificate
+    security = {**mtls(cluster), "ca_file": str(other.ca)}
+    return cluster.mtls_bootstrap, security, "SCHAKEL_KAFKA_CA_FILE"
 
 
 def test_the_demo_runs_over_sasl_ssl_with_scram(secured: KafkaCluster, tmp_path: Path) -> None:
@@ -151,28 +179,16 @@ def test_dlq_lists_over_sasl_ssl_with_plain(secured: KafkaCluster, tmp_path: Pat
     assert "dlq: 0 dead letter(s)" in result.stderr
 
 
-@pytest.mark.parametrize("refusal", ["password", "no-client-certificate", "untrusted-ca"])
+@pytest.mark.parametrize("refusal", REFUSALS)
 def test_a_refused_connection_is_one_line_naming_what_to_check(
     secured: KafkaCluster, tmp_path: Path, refusal: str
 ) -> None:
     """Kafka answers but refuses the client: a one-shot command says so in one line within
     seconds (kafka-python alone timed out after 30 s with "Unable to bootstrap", exit 75, as
     if Kafka were down), names the settings to check, exit 2; the password in no output."""
-    wrong = "niet-het-wachtwoord-42"
-    if refusal == "password":
-        security, bootstrap = sasl(secured, "SCRAM-SHA-512", password=wrong), "SASL"
-        check = "SCHAKEL_KAFKA_SASL_PASSWORD"
-    elif refusal == "no-client-certificate":
-        security = {"security_protocol": "SSL", "ca_file": str(secured.tls.ca_file)}
-        bootstrap, check = "MTLS", "SCHAKEL_KAFKA_CERT_FILE"
-    else:  # a CA that did not sign the broker's certificate
-        other = make_pki(tmp_path / "other-pki")
-        security, bootstrap = {**mtls(secured), "ca_file": str(other.ca)}, "MTLS"
-        check = "SCHAKEL_KAFKA_CA_FILE"
+    bootstrap, security, check = refused_access(secured, refusal, tmp_path)
     env = env_for(tmp_path, **security)
-    env["SCHAKEL_KAFKA_BOOTSTRAP"] = (
-        secured.sasl_ssl_bootstrap if bootstrap == "SASL" else secured.mtls_bootstrap
-    )
+    env["SCHAKEL_KAFKA_BOOTSTRAP"] = bootstrap
     env["SCHAKEL_PROFILE"] = "kafka"
     started = time.monotonic()
     result = run_cli("dlq", "list", env=env, timeout=120)
@@ -181,8 +197,47 @@ def test_a_refused_connection_is_one_line_naming_what_to_check(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("schakel: KafkaRefused: "), result.stderr
     assert check in lines[0], lines[0]
-    assert wrong not in result.stdout + result.stderr
+    assert WRONG_PASSWORD not in result.stdout + result.stderr
     assert took < 25, f"{took:.0f} s: as long as kafka-python's bootstrap timeout"
+
+
+@pytest.mark.parametrize("mode", ["SCRAM-SHA-512", "mTLS"])
+def test_the_topics_job_creates_the_declared_topics_over_a_secured_listener(
+    secured: KafkaCluster, tmp_path: Path, mode: str
+) -> None:
+    """``deploy/create_topics.py`` given only a secured address and its ``SCHAKEL_KAFKA_*``
+    settings, in a namespace without topics: every topic as on a plaintext broker (checked
+    over the plaintext listener, apart from the code under test)."""
+    namespace = f"topics-{mode.lower()}"
+    if mode == "mTLS":
+        bootstrap, security = secured.mtls_bootstrap, mtls(secured)
+    else:
+        bootstrap, security = secured.sasl_ssl_bootstrap, sasl(secured, mode)
+    assert on_broker(secured.bootstrap, namespace) == {}
+    job = TestBroker("kafka", bootstrap, namespace, secured)
+    result = run_job(job, PARTITIONS, env_for(tmp_path, **security))
+    created_as_declared(result, secured.bootstrap, namespace)
+    assert secured.tls.scram_password not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_the_topics_job_refused_is_one_line_and_creates_nothing(
+    secured: KafkaCluster, tmp_path: Path, refusal: str
+) -> None:
+    """The setup Job against a Kafka that refuses it: a configuration error (exit 2) in one
+    line that names what to check — not kafka-python's "Unable to bootstrap" after 30 s (exit
+    1), which read as an outage — the password in no output, and no topic created."""
+    namespace = f"refused-{refusal}"
+    bootstrap, security, check = refused_access(secured, refusal, tmp_path)
+    job = TestBroker("kafka", bootstrap, namespace, secured)
+    result = run_job(job, PARTITIONS, env_for(tmp_path, **security))
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"create_topics: Kafka at {bootstrap} refused the connection"), line
+    assert check in line, line
+    assert WRONG_PASSWORD not in result.stdout + result.stderr
+    assert result.stdout == ""
+    assert on_broker(secured.bootstrap, namespace) == {}
 
 
 @pytest.mark.parametrize(
@@ -209,7 +264,7 @@ def test_a_process_that_runs_on_stops_for_a_refusal_not_for_an_outage(
     """The webhook waits out a Kafka that does not answer, but a Kafka that refuses its
     password is no outage: one line, exit 2, before it serves (it served, and retried the
     refusal for ever, before)."""
-    env = env_for(tmp_path, **sasl(secured, "PLAIN", password="niet-het-wachtwoord-42"))
+    env = env_for(tmp_path, **sasl(secured, "PLAIN", password=WRONG_PASSWORD))
     env.update(
         {
             "SCHAKEL_KAFKA_BOOTSTRAP": secured.sasl_ssl_bootstrap,

@@ -752,12 +752,14 @@ def test_create_topics_connects_to_kafka_as_the_settings_say(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The Helm Job's ``topics`` step against a secured Kafka: both admin clients get the
-    security. The admin is a stand-in; the real run (on a plaintext broker) is
-    tests/integration/test_create_topics.py."""
+    security, and it is checked for a refusal first. The admin and the check are stand-ins;
+    the real runs are tests/integration/test_create_topics.py (plaintext) and
+    tests/integration/test_kafka_security.py (SASL_SSL, mutual TLS, refusals)."""
     script = load_module(DEPLOY / "create_topics.py")
     monkeypatch.setattr(kafka_client, "_installed", [kafka_client.PLAINTEXT])
     admins: list[dict[str, Any]] = []
     ensured: list[dict[str, Any]] = []
+    checked: list[tuple[str, kafka_client.KafkaSecurity]] = []
 
     class FakeAdmin:
         def __init__(self, **kwargs: Any) -> None:
@@ -778,6 +780,11 @@ def test_create_topics_connects_to_kafka_as_the_settings_say(
 
     monkeypatch.setattr(script, "ensure_topics", fake_ensure)
     monkeypatch.setattr("kafka.KafkaAdminClient", FakeAdmin)  # kafka_client.admin builds it
+    monkeypatch.setattr(
+        kafka_client,
+        "check_accepted",
+        lambda bootstrap, security, _: checked.append((bootstrap, security)),
+    )
     for name in [k for k in os.environ if k.startswith("SCHAKEL_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "kafka:9093")
@@ -794,6 +801,7 @@ def test_create_topics_connects_to_kafka_as_the_settings_say(
         assert options["sasl_plain_password"] == "kafka-geheim"
         assert options["ssl_context"] is not None
     assert len(ensured) == len(admins) == 1
+    assert checked == [("kafka:9093", kafka_client.current())]
     # a SASL protocol without its password: a configuration error naming the variable
     monkeypatch.delenv("SCHAKEL_KAFKA_SASL_PASSWORD")
     assert script.main() == 2
