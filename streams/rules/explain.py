@@ -137,52 +137,9 @@ class SignalFacts:
     tweede: TimelineEvent | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Wanted:
-    """What one rule's ``uitleg`` asks for, worked out once per rule (:func:`_wanted`): the
-    values :func:`explain` needs and the placeholders it fills them in under."""
-
-    parameters: tuple[tuple[str, object], ...]
-    """The rule's parameters the template names."""
-    atoms: tuple[tuple[str, str, Atom], ...]
-    """``(name, name_sinds, atom)`` of each atom whose placeholder or ``_sinds`` placeholder
-    the template names (placeholder spelling, :func:`_key`)."""
-    domains: bool
-    """Whether it names ``domeinen`` or ``aantal_domeinen``."""
-    fields: tuple[tuple[str, str, str], ...]
-    """``(prefix, placeholder, data field)`` of each placeholder ``<prefix>_<field>`` it names,
-    for the prefixes ``start``, ``vorige``, ``eerste`` and ``tweede`` (the events of
-    :class:`SignalFacts`): filled from that event's data when the field is there."""
-
-
-_PREFIXES = ("start", "vorige", "eerste", "tweede")
-
-
-@lru_cache(maxsize=256)
-def _wanted(rule: Rule) -> _Wanted:
-    names = frozenset(template_fields(rule.uitleg))
-    atoms = tuple(
-        (_key(name), f"{_key(name)}_sinds", atom)
-        for name, atom in _atoms(rule).items()
-        if _key(name) in names or f"{_key(name)}_sinds" in names
-    )
-    fields = tuple(
-        (prefix, name, name.removeprefix(f"{prefix}_"))
-        for prefix in _PREFIXES
-        for name in sorted(names)
-        if name.startswith(f"{prefix}_")
-    )
-    return _Wanted(
-        parameters=tuple((k, v) for k, v in rule.parameters.items() if k in names),
-        atoms=atoms,
-        domains="domeinen" in names or "aantal_domeinen" in names,
-        fields=fields,
-    )
-
-
 def explain(rule: Rule, view: FactView, facts: SignalFacts) -> str:
     """The rendered ``uitleg`` of one signal of ``rule``."""
-    wanted = _wanted(rule)
+    wanted = frozenset(template_fields(rule.uitleg))
     values: dict[str, object] = {
         "sinds": facts.sinds,
         "termijn": facts.termijn,
@@ -190,26 +147,29 @@ def explain(rule: Rule, view: FactView, facts: SignalFacts) -> str:
         "regel": rule.id,
         "titel": rule.titel,
     }
-    values.update(wanted.parameters)
+    values.update({k: v for k, v in rule.parameters.items() if k in wanted})
     day = facts.sinds.toordinal()
-    for name, name_sinds, atom in wanted.atoms:
-        values[name_sinds] = atom.run_start(view, day)
-        values[name] = describe_labels(atom, atom.labels_on(view, day))
-    if wanted.domains:
+    for name, atom in _atoms(rule).items():
+        if _key(name) in wanted or f"{_key(name)}_sinds" in wanted:
+            values[f"{_key(name)}_sinds"] = atom.run_start(view, day)
+            values[_key(name)] = describe_labels(atom, atom.labels_on(view, day))
+    if "domeinen" in wanted or "aantal_domeinen" in wanted:
         active = next(
             (d.active_on(view, day) for d in rule_conditions(rule) if isinstance(d, Domains)), []
         )
         values["domeinen"] = _and_list(active)
         values["aantal_domeinen"] = len(active)
-    found = (facts.start, facts.vorige, facts.eerste, facts.tweede)
-    events = dict(zip(_PREFIXES, found, strict=True))
-    for prefix, event in events.items():
+    for prefix, event in (
+        ("start", facts.start),
+        ("vorige", facts.vorige),
+        ("eerste", facts.eerste),
+        ("tweede", facts.tweede),
+    ):
         if event is not None:
             values[f"{prefix}_datum"] = event.datum
-    for prefix, name, field in wanted.fields:  # after the dates: a field may be ``datum``
-        event = events[prefix]
-        if event is not None and field in event.data:
-            values[name] = event.data[field]
+            for key, value in event.data.items():
+                if f"{prefix}_{key}" in wanted:
+                    values[f"{prefix}_{key}"] = value
     if facts.start is not None and facts.vorige is not None:
         values["dagen_na_vorige"] = (facts.start.datum - facts.vorige.datum).days
     if facts.eerste is not None and facts.tweede is not None:
