@@ -370,28 +370,23 @@ class Outcome:
     due: date | None = None
 
 
-def _recompute(
-    state: CitizenState, engine: Engine, today: date | None, trigger: str, *, once: bool = False
-) -> Outcome:
+def _recompute(state: CitizenState, engine: Engine, today: date | None, trigger: str) -> Outcome:
     clock = state.clock(today)
     if clock is None:
         return Outcome(True, [], None)
-    if once:  # one pass of the rules; the results kept for a next assessment stay as they were
-        current, due = engine.assess(state.subject, state.timeline, clock)
-    else:
-        # every timeline event is dated on or before the citizen's clock (its latest datum at
-        # least), as assess_changed requires; only rules reading a changed type are recomputed
-        changed = None if state._changed is None else frozenset(state._changed)
-        added = None if changed is None or state._added is None else tuple(state._added)
-        try:
-            current, due = engine.assess_changed(
-                state.subject, state.timeline, clock, state._rules, changed, added=added
-            )
-        except BaseException:
-            state.drop_derived()  # the rules' results may be half updated: all anew next time
-            raise
-        state._changed = set()
-        state._added = []
+    # every timeline event is dated on or before the citizen's clock (its latest datum at
+    # least), as assess_changed requires; only rules reading a changed type are recomputed
+    changed = None if state._changed is None else frozenset(state._changed)
+    added = None if changed is None or state._added is None else tuple(state._added)
+    try:
+        current, due = engine.assess_changed(
+            state.subject, state.timeline, clock, state._rules, changed, added=added
+        )
+    except BaseException:
+        state.drop_derived()  # the rules' results may be half updated: all anew next time
+        raise
+    state._changed = set()
+    state._added = []
     changes = diff_signals(
         state.subject,
         state.signalen,
@@ -432,19 +427,11 @@ def apply_event(
     return _recompute(state, engine, today, trigger)
 
 
-def advance_clock(
-    state: CitizenState, tot: date, engine: Engine, *, today: date | None, once: bool = False
-) -> Outcome:
-    """Move the clock to at least ``tot`` (a timer tick or the end of a replay) and recompute.
-
-    ``once``: no assessment of this state follows that could reuse the rules' results (the
-    batch path's :func:`close_replay`): every rule is evaluated in one pass
-    (:meth:`Engine.assess`, the same signals and due day as the incremental assessment) and
-    nothing is kept for a next one — what the state kept, and the changes since, stay as
-    they were."""
+def advance_clock(state: CitizenState, tot: date, engine: Engine, *, today: date | None) -> Outcome:
+    """Move the clock to at least ``tot`` (a timer tick or the end of a replay) and recompute."""
     if state.klok is None or tot > state.klok:
         state.klok = tot
-    outcome = _recompute(state, engine, today, f"klok {tot.isoformat()}", once=once)
+    outcome = _recompute(state, engine, today, f"klok {tot.isoformat()}")
     return Outcome(False, outcome.changes, outcome.clock, outcome.due)
 
 
@@ -463,14 +450,13 @@ def close_replay(state: CitizenState, engine: Engine, *, until: date | None) -> 
 
     The replay clock, exactly as the worker ends a replay: the latest ``datum`` (and any tick
     received before), moved to ``until`` if that is later. Without ``until`` no tick is
-    recorded (``klok`` stays what it was), as the worker records none. The rules run in one
-    pass (:func:`advance_clock` with ``once``): nothing is kept for a next assessment."""
+    recorded (``klok`` stays what it was), as the worker records none."""
     before = state.klok
     latest = state.latest_datum()
     candidates = [d for d in (until, latest, before) if d is not None]
     if not candidates:
         return Outcome(False, [], None)
-    outcome = advance_clock(state, max(candidates), engine, today=None, once=True)
+    outcome = advance_clock(state, max(candidates), engine, today=None)
     if until is None:
         state.klok = before
     return outcome
