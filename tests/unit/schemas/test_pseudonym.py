@@ -375,9 +375,9 @@ def test_is_pseudonym_is_32_lowercase_ascii_hex_characters() -> None:
     )
 )
 def test_the_one_pass_precheck_never_changes_what_holds_bsn_answers(parts: list[str]) -> None:
-    """``holds_bsn`` answers ``False`` at once when no three digits stand in a row
-    (``_THREE_DIGITS``) or no nine digits of any form stand in the text (``_CANDIDATE``); it
-    must answer exactly what the full check does."""
+    """``holds_bsn`` answers ``False`` at once when not even the bare shape of a spelled
+    nine-digit number stands in the text (``_SHAPE``) or no nine digits of any form do
+    (``_CANDIDATE``); it must answer exactly what the full check does."""
     from schemas.pseudonym import _RANDOM_TOKEN, _bsn_numbers, _random_token
 
     text = "".join(parts)
