@@ -263,13 +263,14 @@ _NINE_DIGITS_LOW = 100_000_000
 _NINE_DIGITS_HIGH = 1_000_000_000
 
 
-def _no_personal_data_inside(value: Any, name: str) -> None:
-    """:func:`_identifier` for every string and :func:`_no_bsn` for every whole number in a
-    (nested) data value, map keys included; the field named is the catalogue field (a key is
-    never echoed). Numbers count: a BSN shifted into ``dagen_achterstand`` by a mixed-up
-    export column would otherwise be published as it is."""
+def _no_personal_data_inside(value: Any, name: str, *, personal: bool = True) -> None:
+    """:func:`_identifier` (:func:`_no_bsn` only, without ``personal``) for every string and
+    :func:`_no_bsn` for every whole number in a (nested) data value, map keys included; the
+    field named is the catalogue field (a key is never echoed). Numbers count: a BSN shifted
+    into ``dagen_achterstand`` by a mixed-up export column would otherwise be published as it
+    is."""
     if isinstance(value, str):
-        _identifier(value, name)
+        _identifier(value, name) if personal else _no_bsn(value, name)
     elif isinstance(value, bool | date | float) or value is None:
         return  # the common values, before the costlier checks below
     elif isinstance(value, int):
@@ -277,11 +278,11 @@ def _no_personal_data_inside(value: Any, name: str) -> None:
             _no_bsn(str(value), name)
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            _no_personal_data_inside(key, name)
-            _no_personal_data_inside(item, name)
+            _no_personal_data_inside(key, name, personal=personal)
+            _no_personal_data_inside(item, name, personal=personal)
     elif isinstance(value, list | tuple):
         for item in value:
-            _no_personal_data_inside(item, name)
+            _no_personal_data_inside(item, name, personal=personal)
 
 
 _RFC3339 = re.compile(
@@ -466,18 +467,19 @@ def _time(raw: Mapping[str, Any]) -> str | None:
     return time
 
 
-def no_personal_data_in_data(data: Mapping[str, Any]) -> None:
-    """:class:`InvalidEvent` (the field named) if a string or whole number anywhere in
-    ``data`` (catalogue fields; map keys included) holds a possible BSN
-    (``bsn-in-identifier``), or a string holds an e-mail address or an IBAN
-    (``personal-data-in-identifier``, :func:`schemas.personal.personal_data_in`)."""
+def no_personal_data_in_data(data: Mapping[str, Any], *, personal: bool = True) -> None:
+    """:class:`InvalidEvent` (the first field found named) if a string or whole number
+    anywhere in ``data`` (catalogue fields; map keys included) holds a possible BSN
+    (``bsn-in-identifier``), or — unless ``personal`` is false — a string holds an e-mail
+    address or an IBAN (``personal-data-in-identifier``,
+    :func:`schemas.personal.personal_data_in`)."""
     for name, value in data.items():
         kind = value.__class__
         if kind in _NO_TEXT:  # the common cases
             continue
-        if kind is str and not holds_bsn(value) and personal_data_in(value) is None:
+        if kind is str and not holds_bsn(value) and not (personal and personal_data_in(value)):
             continue
-        _no_personal_data_inside(value, f"data.{name}")
+        _no_personal_data_inside(value, f"data.{name}", personal=personal)
 
 
 def validate_record(record: Mapping[str, Any]) -> None:

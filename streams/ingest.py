@@ -12,7 +12,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.envelope import (
-    BSN_IN_IDENTIFIER,
     Event,
     describe_validation_error,
     no_personal_data_in_data,
@@ -79,16 +78,24 @@ def withheld_as(record: Mapping[str, Any]) -> bytes | None:
     if isinstance(subject, str) and not is_pseudonym(subject) and holds_bsn(subject):
         return WITHHELD_BSN
     data = record.get("data")
-    if isinstance(data, Mapping):
-        try:
-            no_personal_data_in_data(data)
-        except InvalidEvent as exc:
-            return WITHHELD_BSN if exc.reason == BSN_IN_IDENTIFIER else WITHHELD_PERSONAL_DATA
+    if isinstance(data, Mapping) and _refused(data, personal=False):
+        return WITHHELD_BSN
     for name in _IDENTIFIERS:
         value = record.get(name)
         if isinstance(value, str) and personal_data_in(value) is not None:
             return WITHHELD_PERSONAL_DATA
+    if isinstance(data, Mapping) and _refused(data, personal=True):
+        return WITHHELD_PERSONAL_DATA
     return None
+
+
+def _refused(data: Mapping[str, Any], *, personal: bool) -> bool:
+    """Whether :func:`~schemas.envelope.no_personal_data_in_data` refuses ``data``."""
+    try:
+        no_personal_data_in_data(data, personal=personal)
+    except InvalidEvent:
+        return True
+    return False
 
 
 def checked_subject(subject: object, *, what: str) -> str:

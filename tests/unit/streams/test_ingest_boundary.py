@@ -32,7 +32,7 @@ from schemas.wire import (
     WITHHELD_PERSONAL_DATA,
 )
 from streams.batch_decode import FastIngest
-from streams.ingest import IngestError, decode_event
+from streams.ingest import IngestError, decode_event, withheld_as
 from streams.processor import Message
 
 from .records import BatchIngest, Worker, early_warning, message, raw
@@ -394,3 +394,14 @@ def test_personal_data_in_an_identifier_is_dead_lettered_and_withheld_by_both_pa
 def test_a_bsn_and_an_email_address_are_withheld_as_a_possible_bsn() -> None:
     payload = _changed(id=f"ev-{BSN}", data={**CASUS.data, "casus_id": EMAIL_ADDRESS})
     assert _refusal(payload).withhold == WITHHELD_BSN
+
+
+def test_a_bsn_in_data_after_personal_data_in_data_is_withheld_as_a_possible_bsn() -> None:
+    """The data is walked for a possible BSN first: the header says ``mogelijk-bsn`` whatever
+    field order put an e-mail address before it."""
+    record = {"id": "ev-1", "data": {"casus_id": EMAIL_ADDRESS, "kenmerk": f"x {BSN}"}}
+    assert withheld_as(record) == WITHHELD_BSN
+    assert (
+        withheld_as({"id": "ev-1", "data": {"casus_id": EMAIL_ADDRESS}}) == WITHHELD_PERSONAL_DATA
+    )
+    assert withheld_as({"id": "ev-1", "data": {"casus_id": "C-1"}}) is None
