@@ -135,7 +135,12 @@ class FactView:
         return self._index.of(self.types.intersection(types))
 
     def sees_any(self, types: frozenset[str]) -> bool:
-        """Whether an event of one of ``types`` is visible (declared and in the timeline)."""
+        """Whether an event of one of ``types`` is visible (declared and in the timeline).
+
+        Which declared types the timeline holds is taken when the view is made: a view must be
+        read only while the events of its declared types stay the same — as the incremental
+        engine does, which makes a new view for a rule whose types changed and keeps an old
+        one (for rendering texts later) only while none of them did."""
         return not self._present.isdisjoint(types)
 
     def cached(self, key: object, compute: Callable[[], _T]) -> _T:
