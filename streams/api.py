@@ -89,6 +89,9 @@ log = logging.getLogger("schakel.api")
 _PSEUDONYM = re.compile(r"[0-9a-f]{32}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+_WITHHELD_TEXT = frozenset(value.decode("ascii") for value in WITHHELD)
+"""The values of a dead letter's ``schakel.bron.achtergehouden`` header, as the page reads
+headers (text)."""
 STATUSES = ("open", "opgelost", "ingetrokken")
 RETRY_AFTER_S = 5
 """``Retry-After`` of a 503 (audit trail, topic or the citizen's worker unavailable)."""
@@ -341,8 +344,7 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
                 "klasse": headers.get(HEADER_ERROR_CLASS),
                 "weggelaten": omitted_size(record.headers or ()),
                 "weggelaten_overig": omitted_size(record.headers or (), HEADER_SOURCE_OMITTED_REST),
-                "achtergehouden": headers.get(HEADER_SOURCE_WITHHELD)
-                in {value.decode("ascii") for value in WITHHELD},
+                "achtergehouden": headers.get(HEADER_SOURCE_WITHHELD) in _WITHHELD_TEXT,
             }
         )
     body = {"deadletters": rows, "pagina": page, "per_pagina": per_page, "totaal": found.total}
