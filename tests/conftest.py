@@ -53,6 +53,16 @@ def kafka_cluster() -> Iterator[KafkaCluster]:
         yield cluster
 
 
+@pytest.fixture(scope="module")
+def secured_kafka() -> Iterator[KafkaCluster]:
+    """One Apache Kafka node with the secured listeners too (``secured=True``: SASL_SSL with
+    PLAIN and SCRAM-SHA-512, and mutual TLS; :mod:`schakel.kafka_cluster`), for the module
+    that asks for it and stopped after it: a cluster of each such module's own, next to the
+    session's plaintext ``kafka_cluster``."""
+    with KafkaCluster(1, secured=True) as cluster:
+        yield cluster
+
+
 @pytest.fixture(params=BROKERS)
 def kafka_broker(request: pytest.FixtureRequest) -> Iterator[TestBroker]:
     """The test runs twice: on a fresh embedded broker, and on the session's Apache Kafka in

@@ -1,7 +1,8 @@
-"""The secured listeners of the Apache Kafka test cluster (``KafkaCluster(secured=True)``):
-each of the three client libraries produces and consumes a record over SASL_SSL with PLAIN,
-over SASL_SSL with SCRAM-SHA-512 and over mutual TLS; a wrong password, a missing client
-certificate and a CA the client does not trust are refused, and quickly.
+"""The secured listeners of the Apache Kafka test cluster (``KafkaCluster(secured=True)``,
+fixture ``secured_kafka``): each of the three client libraries produces and consumes a record
+over SASL_SSL with PLAIN, over SASL_SSL with SCRAM-SHA-512 and over mutual TLS; a wrong
+password, a missing client certificate and a CA the client does not trust are refused, and
+quickly.
 
 How each library reports a refusal (measured on one node, 2 cores):
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -60,12 +61,6 @@ class Access:
     mechanism: str | None = None
     user: str = ""
     password: str = ""
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[KafkaCluster]:
-    with KafkaCluster(1, secured=True) as secured:
-        yield secured
 
 
 @pytest.fixture(scope="module")
@@ -267,17 +262,17 @@ def refused(client: str, a: Access, caplog: pytest.LogCaptureFixture) -> tuple[s
 
 
 # ---------------------------------------------------------------------- tests
-def test_the_secured_listeners_are_extra_ports(cluster: KafkaCluster) -> None:
-    node = cluster.nodes[1]
+def test_the_secured_listeners_are_extra_ports(secured_kafka: KafkaCluster) -> None:
+    node = secured_kafka.nodes[1]
     ports = {node.port, node.controller_port, node.sasl_ssl_port, node.mtls_port}
     assert len(ports) == 4
-    assert cluster.sasl_ssl_bootstrap == f"127.0.0.1:{node.sasl_ssl_port}"
-    assert cluster.mtls_bootstrap == f"127.0.0.1:{node.mtls_port}"
-    tls = cluster.tls
+    assert secured_kafka.sasl_ssl_bootstrap == f"127.0.0.1:{node.sasl_ssl_port}"
+    assert secured_kafka.mtls_bootstrap == f"127.0.0.1:{node.mtls_port}"
+    tls = secured_kafka.tls
     for path in (tls.ca_file, tls.client_cert_file, tls.client_key_file):
-        assert path.is_file() and path.is_relative_to(cluster.workdir)
+        assert path.is_file() and path.is_relative_to(secured_kafka.workdir)
     assert b"ENCRYPTED" not in tls.client_key_file.read_bytes()
-    assert cluster.live_brokers() == {1}  # the PLAINTEXT listener as before
+    assert secured_kafka.live_brokers() == {1}  # the PLAINTEXT listener as before
 
 
 def test_a_plain_cluster_has_no_secured_listeners() -> None:
@@ -292,19 +287,19 @@ def test_a_plain_cluster_has_no_secured_listeners() -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("client", CLIENTS)
-def test_produce_and_consume(cluster: KafkaCluster, client: str, mode: str) -> None:
+def test_produce_and_consume(secured_kafka: KafkaCluster, client: str, mode: str) -> None:
     topic = f"secured-{client}-{mode}".lower()
-    cluster.ask(lambda admin: admin.create_topics([NewTopic(topic, 1, 1)]))
+    secured_kafka.ask(lambda admin: admin.create_topics([NewTopic(topic, 1, 1)]))
     value = f"{client} over {mode}".encode()
-    assert ROUND_TRIPS[client](access(cluster, mode), topic, value) == [value]
+    assert ROUND_TRIPS[client](access(secured_kafka, mode), topic, value) == [value]
 
 
 @pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-512"])
 @pytest.mark.parametrize("client", CLIENTS)
 def test_a_wrong_password_is_an_authentication_error(
-    cluster: KafkaCluster, client: str, mechanism: str, caplog: pytest.LogCaptureFixture
+    secured_kafka: KafkaCluster, client: str, mechanism: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    wrong = replace(access(cluster, mechanism), password="not-the-password-7f3a")
+    wrong = replace(access(secured_kafka, mechanism), password="not-the-password-7f3a")
     report, elapsed = refused(client, wrong, caplog)
     if client == "kafka-python":
         # kafka-python 3.0.12 over TLS loses the broker's SaslAuthenticate error response: the
@@ -319,9 +314,9 @@ def test_a_wrong_password_is_an_authentication_error(
 
 @pytest.mark.parametrize("client", CLIENTS)
 def test_no_client_certificate_is_refused_on_the_mtls_listener(
-    cluster: KafkaCluster, client: str, caplog: pytest.LogCaptureFixture
+    secured_kafka: KafkaCluster, client: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    anonymous = replace(access(cluster, "mTLS"), cert_file=None, key_file=None)
+    anonymous = replace(access(secured_kafka, "mTLS"), cert_file=None, key_file=None)
     report, elapsed = refused(client, anonymous, caplog)
     assert elapsed < REFUSED_WITHIN, report
 
@@ -329,9 +324,13 @@ def test_no_client_certificate_is_refused_on_the_mtls_listener(
 @pytest.mark.parametrize("mode", ["PLAIN", "mTLS"])
 @pytest.mark.parametrize("client", CLIENTS)
 def test_a_client_that_does_not_trust_the_ca_is_refused(
-    cluster: KafkaCluster, client: str, mode: str, other_ca: Path, caplog: pytest.LogCaptureFixture
+    secured_kafka: KafkaCluster,
+    client: str,
+    mode: str,
+    other_ca: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    untrusting = replace(access(cluster, mode), ca_file=other_ca)
+    untrusting = replace(access(secured_kafka, mode), ca_file=other_ca)
     report, elapsed = refused(client, untrusting, caplog)
     # librdkafka reports it as _SSL or, as often, as _TRANSPORT "certificate verify failed"
     verify_failed = "certificate verify failed" in report.lower().replace("_", " ")

@@ -1,7 +1,7 @@
 """Schakel against a secured Apache Kafka (docs/operations.md, "A secured Kafka"): a cluster of
-its own (:class:`~schakel.kafka_cluster.KafkaCluster` with ``secured=True``: a SASL_SSL listener
-with PLAIN and SCRAM-SHA-512, and a listener that requires a client certificate), and only the
-secured addresses given to Schakel.
+its own (fixture ``secured_kafka``: :class:`~schakel.kafka_cluster.KafkaCluster` with
+``secured=True``, a SASL_SSL listener with PLAIN and SCRAM-SHA-512, and a listener that requires
+a client certificate), and only the secured addresses given to Schakel.
 
 - ``demo --bootstrap`` over SASL_SSL with SCRAM: the adapters, the worker (Faust), its read
   model and API (audited reads), topic creation and clean-up, every plaintext-free;
@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +41,6 @@ pytestmark = pytest.mark.kafka
 
 WIJKTEAM = "urn:nld:oin:00000001234567890000:systeem:wijkteam"
 SCENARIO = Path(__file__).resolve().parents[2] / "examples" / "scenario.jsonl"
-
-
-@pytest.fixture(scope="module")
-def secured() -> Iterator[KafkaCluster]:
-    with KafkaCluster(1, secured=True) as cluster:
-        yield cluster
 
 
 def env_for(tmp_path: Path, **security: str) -> dict[str, str]:
@@ -112,13 +105,15 @@ def refused_access(
     return cluster.mtls_bootstrap, security, "SCHAKEL_KAFKA_CA_FILE"
 
 
-def test_the_demo_runs_over_sasl_ssl_with_scram(secured: KafkaCluster, tmp_path: Path) -> None:
+def test_the_demo_runs_over_sasl_ssl_with_scram(
+    secured_kafka: KafkaCluster, tmp_path: Path
+) -> None:
     summary_file = tmp_path / "summary.json"
     result = run_cli(
         "demo",
         "--exit",
         "--bootstrap",
-        secured.sasl_ssl_bootstrap,
+        secured_kafka.sasl_ssl_bootstrap,
         "--citizens",
         "100",
         "--no-postgres",
@@ -126,12 +121,12 @@ def test_the_demo_runs_over_sasl_ssl_with_scram(secured: KafkaCluster, tmp_path:
         str(summary_file),
         "--port",
         str(free_port()),
-        env=env_for(tmp_path, **sasl(secured, "SCRAM-SHA-512")),
+        env=env_for(tmp_path, **sasl(secured_kafka, "SCRAM-SHA-512")),
         timeout=280,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
-    assert secured.tls.scram_password not in output
+    assert secured_kafka.tls.scram_password not in output
     summary: dict[str, Any] = json.loads(summary_file.read_text(encoding="utf-8"))
     assert summary["score"]["precision"] == summary["score"]["recall"] == 1.0, summary["score"]
 
@@ -144,16 +139,16 @@ def signals(result: Any) -> list[Any]:
 
 
 def test_the_batch_path_over_mutual_tls_gives_the_signals_of_the_embedded_broker(
-    secured: KafkaCluster, tmp_path: Path
+    secured_kafka: KafkaCluster, tmp_path: Path
 ) -> None:
     args = ("replay", "--batch", "--json", "--until", "2026-06-01", str(SCENARIO))
     # the embedded broker with the secured settings in the environment: ignored there
-    embedded = run_cli(*args, env=env_for(tmp_path / "a", **mtls(secured)), timeout=180)
+    embedded = run_cli(*args, env=env_for(tmp_path / "a", **mtls(secured_kafka)), timeout=180)
     over_tls = run_cli(
         *args,
         "--bootstrap",
-        secured.mtls_bootstrap,
-        env=env_for(tmp_path / "b", **mtls(secured)),
+        secured_kafka.mtls_bootstrap,
+        env=env_for(tmp_path / "b", **mtls(secured_kafka)),
         timeout=180,
     )
     expected = signals(embedded)
@@ -161,19 +156,19 @@ def test_the_batch_path_over_mutual_tls_gives_the_signals_of_the_embedded_broker
     assert signals(over_tls) == expected
 
 
-def test_dlq_lists_over_sasl_ssl_with_plain(secured: KafkaCluster, tmp_path: Path) -> None:
-    env = env_for(tmp_path, **sasl(secured, "PLAIN"))
+def test_dlq_lists_over_sasl_ssl_with_plain(secured_kafka: KafkaCluster, tmp_path: Path) -> None:
+    env = env_for(tmp_path, **sasl(secured_kafka, "PLAIN"))
     # the password from a file ending in a newline, as the Helm chart mounts a Secret made
     # --from-file: PLAIN sends it as it is, so a newline left in it would be refused
     password_file = tmp_path / "password"
     password_file.write_text(env.pop("SCHAKEL_KAFKA_SASL_PASSWORD") + "\n", encoding="utf-8")
     env["SCHAKEL_KAFKA_SASL_PASSWORD_FILE"] = str(password_file)
-    env["SCHAKEL_KAFKA_BOOTSTRAP"] = secured.sasl_ssl_bootstrap
+    env["SCHAKEL_KAFKA_BOOTSTRAP"] = secured_kafka.sasl_ssl_bootstrap
     env["SCHAKEL_PROFILE"] = "kafka"
     # dlq reads an existing namespace only (a missing dead-letter topic is exit 2): created
     # over the plaintext listener, in a namespace of this test's own
     env["SCHAKEL_NAMESPACE"] = "dlqsasl"
-    ensure_topics(secured.bootstrap, partitions=1, wire=Wire("dlqsasl"))
+    ensure_topics(secured_kafka.bootstrap, partitions=1, wire=Wire("dlqsasl"))
     result = run_cli("dlq", "list", env=env, timeout=120)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "dlq: 0 dead letter(s)" in result.stderr
@@ -181,12 +176,12 @@ def test_dlq_lists_over_sasl_ssl_with_plain(secured: KafkaCluster, tmp_path: Pat
 
 @pytest.mark.parametrize("refusal", REFUSALS)
 def test_a_refused_connection_is_one_line_naming_what_to_check(
-    secured: KafkaCluster, tmp_path: Path, refusal: str
+    secured_kafka: KafkaCluster, tmp_path: Path, refusal: str
 ) -> None:
     """Kafka answers but refuses the client: a one-shot command says so in one line within
     seconds (kafka-python alone timed out after 30 s with "Unable to bootstrap", exit 75, as
     if Kafka were down), names the settings to check, exit 2; the password in no output."""
-    bootstrap, security, check = refused_access(secured, refusal, tmp_path)
+    bootstrap, security, check = refused_access(secured_kafka, refusal, tmp_path)
     env = env_for(tmp_path, **security)
     env["SCHAKEL_KAFKA_BOOTSTRAP"] = bootstrap
     env["SCHAKEL_PROFILE"] = "kafka"
@@ -203,33 +198,33 @@ def test_a_refused_connection_is_one_line_naming_what_to_check(
 
 @pytest.mark.parametrize("mode", ["SCRAM-SHA-512", "mTLS"])
 def test_the_topics_job_creates_the_declared_topics_over_a_secured_listener(
-    secured: KafkaCluster, tmp_path: Path, mode: str
+    secured_kafka: KafkaCluster, tmp_path: Path, mode: str
 ) -> None:
     """``deploy/create_topics.py`` given only a secured address and its ``SCHAKEL_KAFKA_*``
     settings, in a namespace without topics: every topic as on a plaintext broker (checked
     over the plaintext listener, apart from the code under test)."""
     namespace = f"topics-{mode.lower()}"
     if mode == "mTLS":
-        bootstrap, security = secured.mtls_bootstrap, mtls(secured)
+        bootstrap, security = secured_kafka.mtls_bootstrap, mtls(secured_kafka)
     else:
-        bootstrap, security = secured.sasl_ssl_bootstrap, sasl(secured, mode)
-    assert on_broker(secured.bootstrap, namespace) == {}
-    job = TestBroker("kafka", bootstrap, namespace, secured)
+        bootstrap, security = secured_kafka.sasl_ssl_bootstrap, sasl(secured_kafka, mode)
+    assert on_broker(secured_kafka.bootstrap, namespace) == {}
+    job = TestBroker("kafka", bootstrap, namespace, secured_kafka)
     result = run_job(job, PARTITIONS, env_for(tmp_path, **security))
-    created_as_declared(result, secured.bootstrap, namespace)
-    assert secured.tls.scram_password not in result.stdout + result.stderr
+    created_as_declared(result, secured_kafka.bootstrap, namespace)
+    assert secured_kafka.tls.scram_password not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("refusal", REFUSALS)
 def test_the_topics_job_refused_is_one_line_and_creates_nothing(
-    secured: KafkaCluster, tmp_path: Path, refusal: str
+    secured_kafka: KafkaCluster, tmp_path: Path, refusal: str
 ) -> None:
     """The setup Job against a Kafka that refuses it: a configuration error (exit 2) in one
     line that names what to check — not kafka-python's "Unable to bootstrap" after 30 s (exit
     1), which read as an outage — the password in no output, and no topic created."""
     namespace = f"refused-{refusal}"
-    bootstrap, security, check = refused_access(secured, refusal, tmp_path)
-    job = TestBroker("kafka", bootstrap, namespace, secured)
+    bootstrap, security, check = refused_access(secured_kafka, refusal, tmp_path)
+    job = TestBroker("kafka", bootstrap, namespace, secured_kafka)
     result = run_job(job, PARTITIONS, env_for(tmp_path, **security))
     assert result.returncode == 2, result.stdout + result.stderr
     (line,) = result.stderr.strip().splitlines()
@@ -237,7 +232,7 @@ def test_the_topics_job_refused_is_one_line_and_creates_nothing(
     assert check in line, line
     assert WRONG_PASSWORD not in result.stdout + result.stderr
     assert result.stdout == ""
-    assert on_broker(secured.bootstrap, namespace) == {}
+    assert on_broker(secured_kafka.bootstrap, namespace) == {}
 
 
 @pytest.mark.parametrize(
@@ -259,15 +254,15 @@ def test_settings_that_cannot_work_stop_before_any_connection(
 
 
 def test_a_process_that_runs_on_stops_for_a_refusal_not_for_an_outage(
-    secured: KafkaCluster, tmp_path: Path
+    secured_kafka: KafkaCluster, tmp_path: Path
 ) -> None:
     """The webhook waits out a Kafka that does not answer, but a Kafka that refuses its
     password is no outage: one line, exit 2, before it serves (it served, and retried the
     refusal for ever, before)."""
-    env = env_for(tmp_path, **sasl(secured, "PLAIN", password=WRONG_PASSWORD))
+    env = env_for(tmp_path, **sasl(secured_kafka, "PLAIN", password=WRONG_PASSWORD))
     env.update(
         {
-            "SCHAKEL_KAFKA_BOOTSTRAP": secured.sasl_ssl_bootstrap,
+            "SCHAKEL_KAFKA_BOOTSTRAP": secured_kafka.sasl_ssl_bootstrap,
             "SCHAKEL_PROFILE": "kafka",
             "SCHAKEL_WEBHOOK_TOKENS": f"{WIJKTEAM}=webhook-token-123",
         }
