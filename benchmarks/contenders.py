@@ -54,7 +54,8 @@ class Rate:
     seconds: float
     max_rss_bytes: int | None = None
     cpu_us_per_event: float | None = None
-    """For the worker: CPU time of its process (all threads, user + system) per event."""
+    """For the worker, the native loops and the batch path: CPU time of the process (all
+    threads, user + system; the batch path's worker processes included) per event."""
     handle_us_per_event: float | None = None
     """For the worker: mean wall time of ``Processor.handle`` per record (its
     ``schakel_worker_processing_seconds`` histogram), sends awaited included."""
@@ -111,7 +112,8 @@ def batch(broker: Broker, wire: Wire, count: int, work: Path, jobs: int = 1) -> 
     command = [sys.executable, "-m", "benchmarks.batch_run", broker.bootstrap, wire.namespace]
     command += [str(out), str(jobs)]
     result = _run_json(command, out, {"SCHAKEL_PROFILE": broker.profile})
-    return Rate(count, result["seconds"], int(result["max_rss_bytes"]))
+    cpu = 1e6 * result["cpu_seconds"] / count if count else None
+    return Rate(count, result["seconds"], int(result["max_rss_bytes"]), cpu_us_per_event=cpu)
 
 
 NATIVE_MODES = {"native": "alo", "native-eos": "eos"}

@@ -8,6 +8,8 @@ The summary (the last line of ``make bench``) has these keys: ``commit``, ``dirt
 ``p50_first_tenth_ms``, ``p50_last_tenth_ms``, ``kept_up``: whether the latency grew by at
 most a second from the first tenth of the events to the last),
 ``peak_rss_bytes`` (``worker``, ``batch``, ``batch2``: the largest of its processes),
+``batch_cpu_us_per_event`` (``batch``, ``batch2``: CPU time of the run's processes per event,
+from its start: connecting and planning included),
 ``worker_us_per_event`` (``cpu``: CPU time of the worker's process per event; ``handle``:
 mean wall time in ``Processor.handle`` per record), ``state_bytes_per_citizen``,
 ``changelog_bytes_per_event``, ``history`` (per events-per-citizen: ``events_per_s``,
@@ -50,6 +52,11 @@ def run(kind: str, rates: dict[str, Rate], extra: dict[str, Any]) -> dict[str, A
         "peak_rss_bytes": {
             k: rates[k].max_rss_bytes if k in rates else None
             for k in ("worker", "batch", "batch2", "native", "native_eos")
+        },
+        "batch_cpu_us_per_event": {
+            k: round(r.cpu_us_per_event, 1)
+            for k, r in rates.items()
+            if k.startswith("batch") and r.cpu_us_per_event is not None
         },
         "native_cpu_us_per_event": {
             k: round(r.cpu_us_per_event, 1)
@@ -160,6 +167,13 @@ def markdown(figures: dict[str, Any], args: argparse.Namespace) -> str:
         lines.append(
             f"- worker cost per event: {costs['cpu']:,.0f} µs CPU (its process, all threads), "
             f"of which {costs['handle']:,.0f} µs (wall) in `Processor.handle`"
+        )
+    batch_cpu = figures.get("batch_cpu_us_per_event")
+    if batch_cpu:
+        lines.append(
+            "- batch path cost per event: "
+            + ", ".join(f"{k} {v:,.0f} µs CPU" for k, v in batch_cpu.items())
+            + " (its processes, all threads, from start to end)"
         )
     latency = figures["latency"]
     if latency:

@@ -42,3 +42,23 @@ def test_a_latency_that_grew_through_the_run_is_said_to_measure_a_backlog() -> N
     found = report.run("embedded", {}, {"latency": latency(450.0, 451.0 + KEPT_UP_MS)})
     assert found["latency"]["kept_up"] is False
     assert "(it did not keep up: p50/p99 measure a backlog)" in report.markdown(found, ARGS)
+
+
+def test_the_batch_paths_cpu_per_event_is_reported_beside_its_rate() -> None:
+    rates = {
+        "batch": report.Rate(100_000, 10.0, 150 << 20, cpu_us_per_event=112.34),
+        "batch2": report.Rate(100_000, 6.0, 140 << 20, cpu_us_per_event=151.0),
+        "worker": report.Rate(100_000, 50.0, 380 << 20, cpu_us_per_event=480.0),
+    }
+    found = report.run("kafka", rates, {})
+    assert found["batch_cpu_us_per_event"] == {"batch": 112.3, "batch2": 151.0}
+    assert (
+        "- batch path cost per event: batch 112 µs CPU, batch2 151 µs CPU (its processes, all "
+        "threads, from start to end)\n"
+    ) in report.markdown(found, ARGS)
+
+
+def test_no_batch_cost_line_without_a_batch_run() -> None:
+    found = report.run("kafka", {}, {})
+    assert found["batch_cpu_us_per_event"] == {}
+    assert "batch path cost" not in report.markdown(found, ARGS)
