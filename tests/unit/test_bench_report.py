@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from benchmarks import report
+from benchmarks.contenders import Rate
 from benchmarks.measures import KEPT_UP_MS, Latency
 
 ARGS = argparse.Namespace(events=100, per_citizen=10)
@@ -46,9 +47,9 @@ def test_a_latency_that_grew_through_the_run_is_said_to_measure_a_backlog() -> N
 
 def test_the_batch_paths_cpu_per_event_is_reported_beside_its_rate() -> None:
     rates = {
-        "batch": report.Rate(100_000, 10.0, 150 << 20, cpu_us_per_event=112.34),
-        "batch2": report.Rate(100_000, 6.0, 140 << 20, cpu_us_per_event=151.0),
-        "worker": report.Rate(100_000, 50.0, 380 << 20, cpu_us_per_event=480.0),
+        "batch": Rate(100_000, 10.0, 150 << 20, cpu_us_per_event=112.34),
+        "batch2": Rate(100_000, 6.0, 140 << 20, cpu_us_per_event=151.0),
+        "worker": Rate(100_000, 50.0, 380 << 20, cpu_us_per_event=480.0),
     }
     found = report.run("kafka", rates, {})
     assert found["batch_cpu_us_per_event"] == {"batch": 112.3, "batch2": 151.0}
