@@ -14,7 +14,14 @@ Contracts:
   records, and never a record at or past ``end``. It returns once every partition has reached
   its end: a record at ``end - 1`` was read, or (Apache Kafka) the broker reported the end of
   the partition, which also covers a partition ending in transaction markers. It raises
-  :class:`BatchReadStalled` when no partition moves for :data:`STALL_SECONDS`.
+  :class:`BatchReadStalled` when no partition moves for :data:`STALL_SECONDS`. It never asks
+  librdkafka for more messages than the unread offsets of the spans (plus, on Apache Kafka,
+  one end-of-partition event each): librdkafka's ``consume`` waits for as many as it is asked
+  or for its timeout, so a read that asked for a whole chunk at the end of its spans waited
+  out the timeout once per call — 2.5 s of a 12 s run of 100,000 events
+  (docs/benchmarks.md, "The reader's last wait"). Offsets without a message (transaction
+  markers, compacted records) can still make a call wait, for at most
+  :data:`CONSUME_TIMEOUT`.
 - :class:`BulkProducer` writes with ``acks=all`` and idempotence, keyed records to Kafka's
   default (Java murmur2) partition of their key, exactly as kafka-python's producer did.
   :meth:`BulkProducer.flush` raises :class:`BatchDeliveryError` if any record was not
@@ -42,6 +49,8 @@ READ_CHUNK = 10_000
 """Records per :meth:`PartitionReader.read` chunk (and per librdkafka ``consume`` call)."""
 STALL_SECONDS = 120.0
 """A read that receives nothing for this long while partitions are unfinished fails."""
+CONSUME_TIMEOUT = 0.5
+"""Seconds one librdkafka ``consume`` call waits for the messages it asked for."""
 
 
 class BatchReadStalled(StreamsError, TransientError):
@@ -105,6 +114,8 @@ class PartitionReader:
         todo = {(s.topic, s.partition): s.end for s in spans if s.start < s.end}
         if not todo:
             return
+        unread = {where: s.start for s in spans if (where := (s.topic, s.partition)) in todo}
+        # ``unread``: the next offset to read of each partition in ``todo``
         assignment = [
             confluent_kafka.TopicPartition(s.topic, s.partition, s.start)
             for s in spans
@@ -114,7 +125,9 @@ class PartitionReader:
         try:
             moved = time.monotonic()
             while todo:
-                messages = self._consumer.consume(num_messages=READ_CHUNK, timeout=0.5)
+                messages = self._consumer.consume(
+                    num_messages=self._wanted(todo, unread), timeout=CONSUME_TIMEOUT
+                )
                 if not messages:
                     if time.monotonic() - moved > STALL_SECONDS:
                         raise BatchReadStalled(
@@ -123,13 +136,26 @@ class PartitionReader:
                         )
                     continue
                 moved = time.monotonic()
-                chunk = self._records(messages, todo)
+                chunk = self._records(messages, todo, unread)
                 if chunk:
                     yield chunk
         finally:
             self._consumer.unassign()
 
-    def _records(self, messages: list[Any], todo: dict[tuple[str, int], int]) -> list[Record]:
+    def _wanted(self, todo: dict[tuple[str, int], int], unread: dict[tuple[str, int], int]) -> int:
+        """How many messages to ask for: at most a chunk, and no more than the unfinished
+        partitions can still give (module docstring)."""
+        left = sum(end - unread[where] for where, end in todo.items())
+        if not self._embedded:
+            left += len(todo)  # an end-of-partition event each
+        return max(1, min(READ_CHUNK, left))
+
+    def _records(
+        self,
+        messages: list[Any],
+        todo: dict[tuple[str, int], int],
+        unread: dict[tuple[str, int], int],
+    ) -> list[Record]:
         chunk: list[Record] = []
         for message in messages:
             error = message.error()
@@ -148,6 +174,7 @@ class PartitionReader:
                 continue
             if offset + 1 >= end:
                 del todo[where]
+            unread[where] = offset + 1
             kind, stamp = message.timestamp()
             chunk.append(
                 Record(
