@@ -164,6 +164,14 @@ class ClusterTls:
     scram_user: str
     scram_password: str
 
+    def user(self, mechanism: str) -> tuple[str, str]:
+        """The user and password of the SASL ``mechanism``: ``PLAIN`` or ``SCRAM-SHA-512``."""
+        if mechanism == "PLAIN":
+            return self.plain_user, self.plain_password
+        if mechanism == "SCRAM-SHA-512":
+            return self.scram_user, self.scram_password
+        raise ValueError(f"no user of the SASL mechanism {mechanism!r}")
+
 
 @dataclass
 class KafkaNode:

@@ -75,11 +75,7 @@ def access(cluster: KafkaCluster, mode: str) -> Access:
         return Access(
             cluster.mtls_bootstrap, "SSL", tls.ca_file, tls.client_cert_file, tls.client_key_file
         )
-    user, password = (
-        (tls.plain_user, tls.plain_password)
-        if mode == "PLAIN"
-        else (tls.scram_user, tls.scram_password)
-    )
+    user, password = tls.user(mode)
     return Access(
         cluster.sasl_ssl_bootstrap, "SASL_SSL", tls.ca_file, None, None, mode, user, password
     )

@@ -60,11 +60,7 @@ def env_for(tmp_path: Path, **security: str) -> dict[str, str]:
 
 def sasl(cluster: KafkaCluster, mechanism: str, password: str | None = None) -> dict[str, str]:
     tls = cluster.tls
-    user, secret = (
-        (tls.plain_user, tls.plain_password)
-        if mechanism == "PLAIN"
-        else (tls.scram_user, tls.scram_password)
-    )
+    user, secret = tls.user(mechanism)
     return {
         "security_protocol": "SASL_SSL",
         "ca_file": str(tls.ca_file),
