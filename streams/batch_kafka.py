@@ -49,7 +49,7 @@ READ_CHUNK = 10_000
 """Records per :meth:`PartitionReader.read` chunk (and per librdkafka ``consume`` call)."""
 STALL_SECONDS = 120.0
 """A read that receives nothing for this long while partitions are unfinished fails."""
-CONSUME_TIMEOUT = 0.5
+CONSUME_TIMEOUT = 0.1
 """Seconds one librdkafka ``consume`` call waits for the messages it asked for."""
 
 
