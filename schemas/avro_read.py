@@ -3,7 +3,7 @@ when the writer's schema is the reader's, by straight-line Python made for that 
 
 Why: the batch path and the worker decode every event they read, and fastavro's reader reads
 each value through a method call on a file object; reading a bytes object by position is about
-twice as fast (``docs/benchmarks.md``).
+twice as fast (``docs/benchmarks-history.md``).
 
 **Contract.** :func:`compile_reader` takes a schema as :func:`fastavro.parse_schema` returns it
 and gives ``read(payload, offset)``: the datum encoded in ``payload`` from ``offset`` on,

@@ -6,7 +6,7 @@ Why: every signal, timeline snapshot and state the worker and the batch path wri
 event an adapter publishes, is encoded by :class:`~schemas.serde.RecordSerializer`. fastavro
 resolves each ``["null", X]`` union by validating the datum against the branches and rebuilds
 the set of a record's keys for every record; that made encoding about a fifth of the batch
-path's time (``docs/benchmarks.md``).
+path's time (``docs/benchmarks-history.md``).
 
 **Contract.** :func:`compile_writer` takes a schema as :func:`fastavro.parse_schema` returns it
 and gives ``write(out, datum)``, which appends to the ``bytearray`` ``out`` exactly the bytes

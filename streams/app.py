@@ -70,7 +70,7 @@ PRODUCER_LINGER_S = 0.01
 ``producer_linger``; its default is 0). The worker writes a signal event per signal change
 and, per commit interval, a snapshot and a state per changed citizen: 10 ms gathers them into
 fewer produce requests — about a tenth less CPU per event in A/B runs of the benchmark
-(docs/benchmarks.md) — and adds at most 10 ms before a signal leaves (under exactly-once a
+(docs/benchmarks-history.md) — and adds at most 10 ms before a signal leaves (under exactly-once a
 signal is visible only after its transaction commits, every second, anyway)."""
 
 

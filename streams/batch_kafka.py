@@ -4,7 +4,7 @@ producer for every output, on confluent-kafka (librdkafka).
 Measured on this project's 2-core machine (Apache Kafka, 200,000 records of the benchmark's
 events): kafka-python's consumer reads 36,000–47,000 records/s, confluent-kafka's about
 100,000/s; its producer queues a record in about a microsecond where kafka-python spends tens
-(docs/benchmarks.md, "Batch path after optimisation"). kafka-python stays in use for what it
+(docs/benchmarks-history.md, "Batch path after optimisation"). kafka-python stays in use for what it
 does once per run (metadata, end offsets, the group's offsets: :mod:`streams.offsets`).
 
 Contracts:

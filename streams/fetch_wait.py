@@ -5,7 +5,7 @@ the broker may wait for some to arrive (``fetch_max_wait_ms``; faust-streaming 0
 hard-codes 1,500 ms for the worker's consumer). Apache Kafka answers as soon as a record
 arrives. The embedded broker (Tansu) answers only when the wait has passed, also when records
 arrived meanwhile: every record waited about 0.4 s before the worker saw it (event → signal
-p50 406 ms at 50 events/s, 621 ms at 300/s; ``docs/benchmarks.md``, "The fetch wait"). With
+p50 406 ms at 50 events/s, 621 ms at 300/s; ``docs/benchmarks-history.md``, "The fetch wait"). With
 :data:`FETCH_MAX_WAIT_MS` it is 44 ms and 63 ms.
 
 On Apache Kafka no difference was measured (p50 23–25 ms at 300/s either way). The short wait

@@ -7,7 +7,7 @@ record and per assessment. With CPython's default thresholds (700, 10, 10) the c
 every few records, and its older generations walk that whole, growing, heap again and again:
 measured on 4,000 citizens of 10 events in one process, the assessment alone ran at about half
 the speed it reaches with :data:`THRESHOLDS`; the whole batch run gained less (about 5-10 %,
-docs/benchmarks.md). Nothing in Schakel relies on the collector to free memory promptly:
+docs/benchmarks-history.md). Nothing in Schakel relies on the collector to free memory promptly:
 reference counting frees almost everything at once; only reference cycles wait for it.
 
 :func:`fewer_collections` freezes what exists when it starts (start-up objects, the rules:
@@ -22,7 +22,7 @@ the start-up objects and collects the young generation every 100,000 allocations
 always in CPython, only once the long-lived objects grew by a quarter), so cyclic garbage is
 still collected while the worker runs. Measured with ``python -m benchmarks.streams --events
 30000 --broker B --paths worker``, alternating with the commit before, three runs each
-(``docs/benchmarks.md``): +14 % events/s on the embedded broker, +18 % on Apache Kafka, peak
+(``docs/benchmarks-history.md``): +14 % events/s on the embedded broker, +18 % on Apache Kafka, peak
 RSS unchanged. At 1,000 events per citizen it changes nothing (the collector is not the cost
 there).
 """

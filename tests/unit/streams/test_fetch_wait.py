@@ -1,6 +1,6 @@
 """streams/fetch_wait.py: the worker's consumer waits at most :data:`FETCH_MAX_WAIT_MS` for a
 fetch, on both profiles (Tansu holds every fetch for its whole wait, Faust asks for 1.5 s). The
-effect, measured: docs/benchmarks.md, "The fetch wait"."""
+effect, measured: docs/benchmarks-history.md, "The fetch wait"."""
 
 from __future__ import annotations
 
