@@ -83,7 +83,7 @@ from streams.batch_jobs import run_forked
 from streams.batch_kafka import BATCH_BYTES, BulkProducer, PartitionReader, Record, Span
 from streams.gc_tuning import fewer_collections
 from streams.ingest import IngestError
-from streams.offsets import committed_offsets, end_offsets
+from streams.offsets import end_offsets
 from streams.outputs import CitizenOutputs
 from streams.processor import partition_of
 from streams.sizes import (
@@ -227,10 +227,21 @@ class BatchRebuild:
         return self.outputs.codec.decode(payload, self.fast.event)
 
     def _committed(self, tps: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
-        """The group's committed offsets on ``tps``, in one question (a retriable error is
-        asked again: :func:`streams.offsets.committed_offsets`)."""
-        with kafka_client.admin(self.bootstrap, f"{self.group}-batch") as admin:
-            return committed_offsets(admin, self.group, tps)
+        group = KafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group,
+            enable_auto_commit=False,
+            **kafka_client.current().kafka_python(),
+        )
+        try:
+            out = {}
+            for tp in tps:
+                offset = group.committed(tp)
+                if offset is not None:
+                    out[tp] = offset
+            return out
+        finally:
+            group.close()
 
     def _erasures(
         self, reader: PartitionReader, spans: Sequence[Span]
