@@ -13,15 +13,19 @@ Contracts:
   partitions given, in offset order per partition, in lists of up to :data:`READ_CHUNK`
   records, and never a record at or past ``end``. It returns once every partition has reached
   its end: a record at ``end - 1`` was read, or (Apache Kafka) the broker reported the end of
-  the partition, which also covers a partition ending in transaction markers. It raises
-  :class:`BatchReadStalled` when no partition moves for :data:`STALL_SECONDS`. It never asks
-  librdkafka for more messages than the unread offsets of the spans (plus, on Apache Kafka,
-  one end-of-partition event each): librdkafka's ``consume`` waits for as many as it is asked
-  or for its timeout, so a read that asked for a whole chunk at the end of its spans waited
-  out the timeout once per call — 2.5 s of a 12 s run of 100,000 events
-  (docs/benchmarks.md, "The reader's last wait"). Offsets without a message (transaction
-  markers, compacted records) can still make a call wait, for at most
-  :data:`CONSUME_TIMEOUT`.
+  the partition at ``end`` or later, which also covers a partition ending in transaction
+  markers (an end reported *before* ``end``, as by a new leader whose high watermark still
+  lags, does not end it). A partition that reached its end is paused: its later records are
+  not fetched. A ``start`` below the partition's first offset (records deleted by retention)
+  reads from its first offset: the records that still exist are never skipped. It raises
+  :class:`BatchReadStalled` when no partition moves for :data:`STALL_SECONDS` (records past
+  the end of a finished partition are no progress).
+- It never asks librdkafka for more messages than the unread offsets of the unfinished
+  partitions: librdkafka's ``consume`` waits until it has as many messages as asked or its
+  timeout passed, so a read that asked for a whole chunk at the end of its spans waited out
+  the timeout once per call — 2.5 s of a 12 s run of 100,000 events (docs/benchmarks.md,
+  "The reader's last wait"). Offsets without a message (transaction markers, compacted
+  records) can still make a call wait, for at most :data:`CONSUME_TIMEOUT`.
 - :class:`BulkProducer` writes with ``acks=all`` and idempotence, keyed records to Kafka's
   default (Java murmur2) partition of their key, exactly as kafka-python's producer did.
   :meth:`BulkProducer.flush` raises :class:`BatchDeliveryError` if any record was not
@@ -30,6 +34,7 @@ Contracts:
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -92,7 +97,6 @@ class PartitionReader:
     reported end of partition is wrong (:mod:`streams.offsets`), so only offsets count."""
 
     def __init__(self, bootstrap: str, *, embedded: bool, group: str) -> None:
-        self._embedded = embedded
         self._closed = False
         self._consumer = confluent_kafka.Consumer(
             {
@@ -102,6 +106,8 @@ class PartitionReader:
                 "enable.auto.offset.store": False,
                 "isolation.level": "read_uncommitted",  # as the kafka-python reader before
                 "enable.partition.eof": not embedded,
+                # a start before the first offset still in the log: from there, never the end
+                "auto.offset.reset": "earliest",
                 "fetch.max.bytes": 64 * 1024 * 1024,
                 "max.partition.fetch.bytes": 16 * 1024 * 1024,
                 "queued.max.messages.kbytes": 64 * 1024,
@@ -116,39 +122,34 @@ class PartitionReader:
             return
         unread = {where: s.start for s in spans if (where := (s.topic, s.partition)) in todo}
         # ``unread``: the next offset to read of each partition in ``todo``
-        assignment = [
-            confluent_kafka.TopicPartition(s.topic, s.partition, s.start)
-            for s in spans
-            if s.start < s.end
-        ]
-        self._consumer.assign(assignment)
+        self._consumer.assign([confluent_kafka.TopicPartition(t, p, unread[t, p]) for t, p in todo])
+        paused: set[tuple[str, int]] = set()
         try:
             moved = time.monotonic()
             while todo:
-                messages = self._consumer.consume(
-                    num_messages=self._wanted(todo, unread), timeout=CONSUME_TIMEOUT
-                )
-                if not messages:
-                    if time.monotonic() - moved > STALL_SECONDS:
-                        raise BatchReadStalled(
-                            f"no record for {STALL_SECONDS:.0f} s with {len(todo)} partition(s) "
-                            "not read to their end"
-                        )
-                    continue
-                moved = time.monotonic()
+                wanted = max(1, min(READ_CHUNK, sum(e - unread[w] for w, e in todo.items())))
+                messages = self._consumer.consume(num_messages=wanted, timeout=CONSUME_TIMEOUT)
+                left = len(todo)
                 chunk = self._records(messages, todo, unread)
-                if chunk:
-                    yield chunk
+                if len(todo) < left:  # pause what ended: its later records are not wanted
+                    ended = unread.keys() - todo.keys() - paused
+                    self._consumer.pause([confluent_kafka.TopicPartition(*w) for w in ended])
+                    paused |= ended
+                if chunk or len(todo) < left:
+                    moved = time.monotonic()
+                    if chunk:
+                        yield chunk
+                        moved = time.monotonic()  # the caller's time with it is no stall
+                elif time.monotonic() - moved > STALL_SECONDS:
+                    raise BatchReadStalled(
+                        f"no record for {STALL_SECONDS:.0f} s with {len(todo)} partition(s) "
+                        "not read to their end"
+                    )
         finally:
+            if paused:  # a partition read again later starts unpaused
+                with contextlib.suppress(KafkaException):
+                    self._consumer.resume([confluent_kafka.TopicPartition(*w) for w in paused])
             self._consumer.unassign()
-
-    def _wanted(self, todo: dict[tuple[str, int], int], unread: dict[tuple[str, int], int]) -> int:
-        """How many messages to ask for: at most a chunk, and no more than the unfinished
-        partitions can still give (module docstring)."""
-        left = sum(end - unread[where] for where, end in todo.items())
-        if not self._embedded:
-            left += len(todo)  # an end-of-partition event each
-        return max(1, min(READ_CHUNK, left))
 
     def _records(
         self,
@@ -161,10 +162,12 @@ class PartitionReader:
             error = message.error()
             where = (message.topic(), message.partition())
             if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    todo.pop(where, None)
-                    continue
-                raise KafkaException(error)
+                if error.code() != KafkaError._PARTITION_EOF:
+                    raise KafkaException(error)
+                end = todo.get(where)
+                if end is not None and message.offset() >= end:
+                    del todo[where]  # the end of the partition, at or past the span's end
+                continue
             end = todo.get(where)
             if end is None:
                 continue  # that partition is done: a record past its end
