@@ -129,17 +129,15 @@ class PartitionReader:
             while todo:
                 wanted = max(1, min(READ_CHUNK, sum(e - unread[w] for w, e in todo.items())))
                 messages = self._consumer.consume(num_messages=wanted, timeout=CONSUME_TIMEOUT)
-                left = len(todo)
                 chunk = self._records(messages, todo, unread)
-                if len(todo) < left:  # pause what ended: its later records are not wanted
-                    ended = unread.keys() - todo.keys() - paused
+                ended = unread.keys() - todo.keys() - paused  # finished by these messages
+                if ended:  # pause what ended: its later records are not wanted
                     self._consumer.pause([confluent_kafka.TopicPartition(*w) for w in ended])
                     paused |= ended
-                if chunk or len(todo) < left:
+                if chunk:
+                    yield chunk
+                if chunk or ended:  # progress, timed after the caller's time with the chunk
                     moved = time.monotonic()
-                    if chunk:
-                        yield chunk
-                        moved = time.monotonic()  # the caller's time with it is no stall
                 elif time.monotonic() - moved > STALL_SECONDS:
                     raise BatchReadStalled(
                         f"no record for {STALL_SECONDS:.0f} s with {len(todo)} partition(s) "
