@@ -42,6 +42,15 @@ LABELS = {
 }
 
 
+def _cpu_per_event(rates: dict[str, Rate], prefix: str) -> dict[str, float]:
+    """CPU µs per event of the paths whose name starts with ``prefix``, where measured."""
+    return {
+        k: round(r.cpu_us_per_event, 1)
+        for k, r in rates.items()
+        if k.startswith(prefix) and r.cpu_us_per_event is not None
+    }
+
+
 def run(kind: str, rates: dict[str, Rate], extra: dict[str, Any]) -> dict[str, Any]:
     """The figures of one broker's run."""
     out: dict[str, Any] = {
@@ -53,16 +62,8 @@ def run(kind: str, rates: dict[str, Rate], extra: dict[str, Any]) -> dict[str, A
             k: rates[k].max_rss_bytes if k in rates else None
             for k in ("worker", "batch", "batch2", "native", "native_eos")
         },
-        "batch_cpu_us_per_event": {
-            k: round(r.cpu_us_per_event, 1)
-            for k, r in rates.items()
-            if k.startswith("batch") and r.cpu_us_per_event is not None
-        },
-        "native_cpu_us_per_event": {
-            k: round(r.cpu_us_per_event, 1)
-            for k, r in rates.items()
-            if k.startswith("native") and r.cpu_us_per_event is not None
-        },
+        "batch_cpu_us_per_event": _cpu_per_event(rates, "batch"),
+        "native_cpu_us_per_event": _cpu_per_event(rates, "native"),
         "worker_us_per_event": None,
         "latency": None,
         "state_bytes_per_citizen": None,
