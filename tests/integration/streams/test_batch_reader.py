@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 
 import confluent_kafka
 import pytest
-from confluent_kafka import TopicPartition
 from confluent_kafka.admin import AdminClient
+from kafka import TopicPartition as KafkaTopicPartition
 
 from schakel.kafka_cluster import KafkaCluster
 from streams import batch_kafka
@@ -29,6 +29,7 @@ from streams.batch_kafka import (
     Record,
     Span,
 )
+from streams.offsets import settled_ends
 from tests.brokers import TestBroker, kafka_namespace
 
 
@@ -161,7 +162,9 @@ def test_a_partition_that_ends_in_a_transaction_marker_is_read_to_its_end(
         for offset in range(5):
             producer.produce(topic, key=b"k", value=f"0:{offset}".encode(), partition=0)
         producer.commit_transaction(30)  # offsets 0-4, then the commit marker at 5
-        assert _end(broker.bootstrap, topic, 0, at_least=6) == 6  # the marker is written
+        # the marker is written once no transaction is pending (it follows the commit's return)
+        ends, pending = settled_ends(broker.bootstrap, [KafkaTopicPartition(topic, 0)])
+        assert (ends, pending) == ({KafkaTopicPartition(topic, 0): 5}, [])
 
         chunks = _read(broker, [Span(topic, 0, 0, 6)])
 
@@ -185,18 +188,3 @@ def test_a_span_that_starts_before_the_records_left_reads_those_left(
         chunks = _read(broker, [Span(topic, 0, 0, 6)])
 
     assert [r.value for chunk in chunks for r in chunk] == [b"0:4", b"0:5"]
-
-
-def _end(bootstrap: str, topic: str, partition: int, *, at_least: int) -> int:
-    """The partition's end offset once it is at least ``at_least`` (a transaction's marker
-    is written after its commit returns), or what it is after 15 s."""
-    consumer = confluent_kafka.Consumer({"bootstrap.servers": bootstrap, "group.id": "end"})
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            end = int(consumer.get_watermark_offsets(TopicPartition(topic, partition), 10)[1])
-            if end >= at_least or time.monotonic() > deadline:
-                return end
-            time.sleep(0.1)
-    finally:
-        consumer.close()
