@@ -513,7 +513,8 @@ class CsvSource(Source):
         best = min(self.layouts, key=lambda lay: len(set(lay.columns) - set(names)))
         missing = [c for c in best.columns if c not in names]
         detail = f" (missing: {', '.join(missing)})" if missing else " (extra or repeated columns)"
-        return None, [], f"line 1: the header does not match; expected columns {expected}{detail}"
+        # what is wrong before what is expected: a stored message is cut at 200 characters
+        return None, [], f"line 1: the header does not match{detail}; expected columns {expected}"
 
 
 class _Rows:

@@ -7,7 +7,7 @@ from typing import Any
 
 from adapters.base import derive_id
 from adapters.sociale_dienst import COLUMNS, SocialeDienstSource
-from tests.unit.adapters.conftest import BAD, SAMPLES, SOURCE, events, outcomes
+from tests.unit.adapters.conftest import BAD, SAMPLES, SOURCE, events, make_harness, outcomes
 
 HEADER = ";".join(COLUMNS) + "\n"
 
@@ -165,11 +165,11 @@ def test_rejection_messages_tell_what_to_fix_without_values() -> None:
         if r.rejection is not None
     }
     assert messages["wrong-header.csv:1"] == (
-        "line 1: the header does not match; expected columns "
+        "line 1: the header does not match (missing: registratie_id); expected columns "
         "bsn;gebeurtenis;datum;regeling;reden;uitkomst;trede;van;traject_id;soort;"
         "uren_per_week;registratie_id or "  # or the export with a version column (issue 12)
         "bsn;gebeurtenis;datum;regeling;reden;uitkomst;trede;van;traject_id;soort;"
-        "uren_per_week;registratie_id;versie (missing: registratie_id)"
+        "uren_per_week;registratie_id;versie"
     )
     assert messages["wrong-columns.csv:3"].startswith("line 3: 11 fields, expected 12 (bsn;")
     assert (
@@ -180,6 +180,24 @@ def test_rejection_messages_tell_what_to_fix_without_values() -> None:
     assert "2026/01/06" not in messages["bad-date.csv:3 datum"]
     assert "zeven" not in messages["unknown-value.csv:4 trede"]
     assert "uitkering-verhoogd" not in messages["unknown-value.csv:2 gebeurtenis"]
+
+
+def test_a_header_rejection_keeps_what_is_wrong_within_the_stored_message(tmp_path: Path) -> None:
+    """Stored messages are cut at 200 characters; the two expected headers of the export take
+    more than that, so the part that says what is wrong (the missing columns, or extra ones)
+    comes first — it used to come last and never reached the quarantine file."""
+    path = tmp_path / "export.csv"
+    header = ";".join(COLUMNS).replace("registratie_id", "regnr")
+    path.write_text(f"{header}\n999990111;uitkering-toegekend;2026-01-05;bijstand;;;;;;;;R-1\n")
+    hx = make_harness(source(path), tmp_path)
+    hx.runner.run_once()
+    [(where, reason, message)] = hx.rejected
+    assert (where, reason) == (f"{path}:1", "columns")
+    assert message.startswith("line 1: the header does not match (missing: registratie_id); ")
+    path.write_text(";".join(COLUMNS) + ";bsn\n")
+    hx = make_harness(source(path), tmp_path / "again")
+    hx.runner.run_once()
+    assert "(extra or repeated columns)" in hx.rejected[0][2]
 
 
 def test_windows_1252_and_bom_decode_to_the_same_event() -> None:
