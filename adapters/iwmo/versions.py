@@ -42,6 +42,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from schemas.models import not_allowable
+from schemas.personal import personal_data_in
 from schemas.pseudonym import Pseudonymiser, holds_bsn
 
 TIJDELIJK = "20"
@@ -150,8 +152,9 @@ def sequence_identificatie(identificatie: str, pseudonymiser: Pseudonymiser) -> 
     """What stands for a message's Identificatie in the ``sequence`` of its products
     (:func:`message_sequence` pads it): the Identificatie itself, unless it holds a possible
     BSN (:func:`schemas.pseudonym.holds_bsn`) as sent or once left-padded with ``0`` to 12
-    characters — then ``~`` and 11 letters ``a``–``p`` made of its keyed token (``kind``
-    ``bericht``), 12 characters that hold no digit.
+    characters — or anything else the catalogue refuses in an identifier (an e-mail address, a
+    tab or other control character: :func:`_unpublishable`) — then ``~`` and 11 letters
+    ``a``–``p`` made of its keyed token (``kind`` ``bericht``), 12 characters that hold no digit.
 
     Asked as sent, because padding hides a BSN without taking it out (``999990111`` becomes
     ``000999990111``, which no check finds); asked padded, because padding can make one
@@ -161,11 +164,19 @@ def sequence_identificatie(identificatie: str, pseudonymiser: Pseudonymiser) -> 
     :data:`IDENTIFICATIE_TOKEN_PREFIX`), and two such messages of one Dagtekening in the order
     of their tokens, not of their Identificaties. ``identificatie`` is at most 12 characters."""
     padded = identificatie.rjust(IDENTIFICATIE_WIDTH, "0")
-    if not holds_bsn(identificatie) and not holds_bsn(padded):
+    if not any(_unpublishable(text) for text in (identificatie, padded)):
         return identificatie
     token = pseudonymiser.token(IDENTIFICATIE_TOKEN_KIND, identificatie)
     letters = token[: IDENTIFICATIE_WIDTH - len(IDENTIFICATIE_TOKEN_PREFIX)]
     return IDENTIFICATIE_TOKEN_PREFIX + letters.translate(_TOKEN_LETTERS)
+
+
+def _unpublishable(text: str) -> bool:
+    """Whether the catalogue check refuses ``text`` in an identifier such as ``sequence``: it
+    holds a possible BSN, an e-mail address or IBAN (:func:`schemas.personal.personal_data_in`),
+    or a character CloudEvents' ``String`` disallows (:func:`schemas.models.not_allowable`: a
+    tab or other control character, a noncharacter — all XSD-valid in an Identificatie)."""
+    return holds_bsn(text) or personal_data_in(text) is not None or not_allowable(text)
 
 
 def message_sequence(dagtekening: str, identificatie: str, position: int) -> str:

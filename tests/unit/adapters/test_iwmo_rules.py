@@ -548,6 +548,32 @@ def test_an_identificatie_that_padding_would_make_a_bsn_is_replaced(tmp_path: Pa
     assert "1000007" not in json.dumps(event.to_json())
 
 
+@pytest.mark.parametrize("ident", ["AB\tCD", "AB\x85CD", "AB\ufdd0CD", "a@example.nl"])
+def test_an_identificatie_the_catalogue_refuses_in_a_sequence_is_read_with_its_token(
+    tmp_path: Path, ident: str
+) -> None:
+    """LDT_IdentificatieBericht is 1–12 characters of any text but a line break (pattern
+    ``.*[^\\s].*``): a tab, a C1 control character or a noncharacter is XSD-valid, and so is
+    an e-mail address of 12 characters. In the ``sequence`` the catalogue refuses each
+    (``bad-type`` on ``sequence``; ``personal-data-in-identifier``), so every product of such a
+    message used to be quarantined, with a message that named ``sequence``, not the
+    Identificatie. It is read, the sequence holding the Identificatie's keyed token, as for
+    one that could be a BSN."""
+    data = build([start("101", JAN10)], ident=ident)
+    path = write(tmp_path / "in", "m.xml", data)
+    hx = make_harness(
+        IwmoSource(path, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER), tmp_path
+    )
+    stats = hx.runner.run_once()
+    assert (stats.published, stats.by_reason) == (1, {})
+    token = sequence_identificatie(ident, PSEUDONYMISER)
+    assert re.fullmatch(r"~[a-p]{11}", token)
+    (record,) = read(tmp_path / "again", data)
+    assert record.event is not None
+    assert record.event["sequence"] == f"2026-01-08/{token}/000001"
+    assert record.event["id"] == derive_id(SOURCE, AANBIEDER, ident, "2026-01-08", "418", 1, "101")
+
+
 _IDENT_CHARS = "0123456789 .-/AMx"
 IDENTIFICATIES = st.one_of(
     st.text(alphabet=_IDENT_CHARS, min_size=1, max_size=12),
