@@ -79,7 +79,7 @@ def map_product(
     nummer = _nummer(message, product, where)
     published = versions.published_nummer(nummer, pseudonymiser)
     data: dict[str, Any] = {"bsn": header.bsn, "toewijzing_nummer": published}
-    product_node = message.child(product, "Product")
+    product_node = message.child(product, "Product", f"{where}/Product")
     if product_node is not None:
         data["productcategorie"] = message.code(
             product_node, "Categorie", f"{where}/Product", "LDT_ProductCategorie"

@@ -28,6 +28,7 @@ _VERSION = re.compile(r"(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})", r
 _GEMEENTE = re.compile(r"\d{4}", re.ASCII)
 _SMALL_NUMBER = re.compile(r"\d{1,2}", re.ASCII)
 HEADER = "Bericht/Header"
+CLIENT = "Bericht/Client"
 
 
 @dataclass(frozen=True)
@@ -125,14 +126,24 @@ class Message:
         self.kind = kind
         self._spaces = (kind.namespace, BASIS)
 
-    def child(self, parent: Element | None, name: str) -> Element | None:
+    def child(self, parent: Element | None, name: str, path: str) -> Element | None:
+        """The child ``name`` of ``parent``, at element path ``path``, or ``None``.
+
+        :class:`ElementRejection` (``invalid``) if there are more than one: every element
+        Schakel reads occurs at most once in the XSD, and which of two is meant cannot be told
+        (reading the first alone left a second products container or Client unread, neither
+        published nor quarantined)."""
         if parent is None:
             return None
-        for space in self._spaces:
-            found = parent.find(f"{{{space}}}{name}")
-            if found is not None:
-                return found
-        return None
+        found = [node for space in self._spaces for node in parent.findall(f"{{{space}}}{name}")]
+        if len(found) > 1:
+            raise ElementRejection(
+                path,
+                f"{path}: occurs more than once; the iWmo 3.2 XSD allows it once, and which "
+                "one is meant cannot be told",
+                "invalid",
+            )
+        return found[0] if found else None
 
     def children(self, parent: Element | None, name: str) -> list[Element]:
         if parent is None:
@@ -145,9 +156,10 @@ class Message:
     def text(self, parent: Element | None, names: str, base: str, *, required: bool = True) -> str:
         """Stripped text of the descendant ``names`` (``A/B``) of ``parent`` at path ``base``;
         ``""`` if absent and not ``required``."""
-        node = parent
+        node, path = parent, base
         for name in names.split("/"):
-            node = self.child(node, name)
+            path = f"{path}/{name}"
+            node = self.child(node, name, path)
         value = (node.text or "").strip() if node is not None else ""
         if not value and required:
             raise ElementMissing(f"{base}/{names}")
@@ -205,7 +217,7 @@ def read_header(message: Message) -> Header:
     Identificatie as sent (any text of 1–12 characters, also one that could be a BSN: what a
     ``sequence`` shows of it is :func:`adapters.iwmo.versions.sequence_identificatie`)."""
     kind = message.kind
-    head = message.child(message.root, "Header")
+    head = message.child(message.root, "Header", HEADER)
     if head is None:
         raise ElementMissing(HEADER)
     if message.text(head, "BerichtCode", HEADER) != kind.code:
@@ -245,17 +257,19 @@ def read_header(message: Message) -> Header:
             "(basisschema LDT_IdentificatieBericht)",
             "invalid",
         )
-    identificatie_node = message.child(head, "BerichtIdentificatie")
+    identificatie_node = message.child(
+        head, "BerichtIdentificatie", f"{HEADER}/BerichtIdentificatie"
+    )
     dagtekening = message.date(identificatie_node, "Dagtekening", f"{HEADER}/BerichtIdentificatie")
-    client = message.child(message.root, "Client")
+    client = message.child(message.root, "Client", CLIENT)
     if client is None:
-        raise ElementMissing("Bericht/Client")
+        raise ElementMissing(CLIENT)
     return Header(
         afzender=afzender,
         identificatie=identificatie,
         dagtekening=dagtekening,
         gemeente=gemeente,
-        bsn=message.text(client, "Bsn", "Bericht/Client"),
+        bsn=message.text(client, "Bsn", CLIENT),
     )
 
 
@@ -263,8 +277,8 @@ def _check_xsd_versions(message: Message, head: Element) -> None:
     """``XsdVersie``: the message's BerichtXsdVersie and BasisschemaXsdVersie must lie within
     the Min/Max bounds of the release's XSD (its ``appinfo``)."""
     spec = codes.MESSAGES[message.kind.name]
-    node = message.child(head, "XsdVersie")
     base = f"{HEADER}/XsdVersie"
+    node = message.child(head, "XsdVersie", base)
     for name, low, high, what in (
         ("BerichtXsdVersie", spec.bericht_xsd_min, spec.bericht_xsd_max, message.kind.name),
         ("BasisschemaXsdVersie", spec.basisschema_xsd_min, spec.basisschema_xsd_max, "basisschema"),

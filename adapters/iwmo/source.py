@@ -11,7 +11,8 @@ What a file becomes:
 - anything else → one rejection for the file: larger than ``max_bytes`` (``too-large``), not
   safe or well-formed XML or too deeply nested (:mod:`adapters.iwmo.safexml`), another
   release, a header that breaks the release's rules (BerichtCode, BerichtVersie/Subversie,
-  ``XsdVersie`` outside the XSD's bounds, identification), no BSN, no products;
+  ``XsdVersie`` outside the XSD's bounds, identification), no BSN, no products, a second
+  ``Client``, ``Bsn`` or products container (``invalid``: the XSD allows one);
 - a message or product whose reading raises anything else — a defect of Schakel, not an
   answer to the input — → a rejection ``internal-error`` of that file or product alone,
   logged as ``adapter.mapping_defect`` (:func:`adapters.base.mapping_defect`).
@@ -50,6 +51,7 @@ from adapters.iwmo import safexml
 from adapters.iwmo.files import ProcessedFiles, fingerprint, stream_sha256
 from adapters.iwmo.mapping import Mapped, map_product
 from adapters.iwmo.message import (
+    CLIENT,
     ElementMissing,
     ElementRejection,
     Message,
@@ -224,6 +226,9 @@ class IwmoSource(Source):
                 return
             message = Message(root, kind)
             header = read_header(message)
+            base = f"{CLIENT}/{kind.products}"
+            container = message.child(message.child(root, "Client", CLIENT), kind.products, base)
+            products = message.children(container, kind.product)
         except Rejection as exc:
             yield _Outcome(Location(file, path=getattr(exc, "path", None)), rejection=exc)
             return
@@ -233,9 +238,6 @@ class IwmoSource(Source):
             defect = mapping_defect(self.name, Location(file), exc)
             yield _Outcome(Location(file), rejection=defect)
             return
-        base = f"Bericht/Client/{kind.products}"
-        container = message.child(message.child(root, "Client"), kind.products)
-        products = message.children(container, kind.product)
         if not products:
             missing = ElementMissing(f"{base}/{kind.product}")
             yield _Outcome(Location(file, path=missing.path), rejection=missing)

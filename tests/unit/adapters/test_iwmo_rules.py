@@ -62,7 +62,7 @@ def mapped(data: bytes) -> list[Mapped]:
     assert isinstance(kind, MessageKind)
     message = Message(root, kind)
     header = read_header(message)
-    container = message.child(message.child(root, "Client"), kind.products)
+    container = message.child(message.child(root, "Client", "c"), kind.products, "p")
     return [
         map_product(
             message,
@@ -347,6 +347,63 @@ def test_a_message_of_another_release_is_rejected_naming_the_release(tmp_path: P
     reason, _, message = rejection(read(tmp_path, data))
     assert reason == "wrong-version"
     assert message.startswith("iWmo release 3.1 is not supported; only release 3.2")
+
+
+# ---------------------------------------------------------------- repeated elements
+
+_CLIENT = re.compile(rb"<wmo305:Client>.*</wmo305:Client>", re.S)
+_CONTAINER = re.compile(rb"<wmo305:StartProducten>.*</wmo305:StartProducten>", re.S)
+_BSN = b"<wmo305:Bsn>999990019</wmo305:Bsn>"
+
+
+def _repeated(data: bytes, pattern: re.Pattern[bytes], change: tuple[bytes, bytes]) -> bytes:
+    """``data`` with the part ``pattern`` matches written twice, the copy with ``change``."""
+    match = pattern.search(data)
+    assert match is not None
+    part = match.group(0)
+    return data.replace(part, part + part.replace(*change), 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda d: _repeated(d, _CONTAINER, (b">202<", b">303<")), "Bericht/Client/StartProducten"),
+        (lambda d: _repeated(d, _CLIENT, (b">202<", b">303<")), "Bericht/Client"),
+        (lambda d: d.replace(_BSN, _BSN + _BSN.replace(b"019", b"111")), "Bericht/Client/Bsn"),
+    ],
+    ids=["products", "client", "bsn"],
+)
+def test_a_message_with_a_repeated_single_element_is_rejected_not_read_in_part(
+    tmp_path: Path, change: Any, path: str
+) -> None:
+    """The XSD allows one Client, one Bsn, one products container. A message with two (not
+    XSD-valid) used to be read from the first alone: the products of the second container or
+    Client were neither published nor quarantined, and of two BSNs the first was taken. Which
+    one is meant cannot be told, so the message is rejected (``invalid``) at the repeated
+    element."""
+    data = change(build([start("101", JAN10), start("202", JAN12)]))
+    assert xsd_errors(data)
+    path_of_file = write(tmp_path / "in", "m.xml", data)
+    hx = make_harness(
+        IwmoSource(path_of_file, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER),
+        tmp_path,
+    )
+    stats = hx.runner.run_once()
+    assert (stats.published, stats.by_reason) == (0, {"invalid": 1})
+    [(where, _, message)] = hx.rejected
+    assert where == f"{path_of_file} {path}"
+    assert message.startswith(f"{path}: occurs more than once")
+
+
+def test_a_product_with_a_repeated_element_is_rejected_alone(tmp_path: Path) -> None:
+    begin = b"<wmo305:Begindatum>2026-01-12</wmo305:Begindatum>"
+    data = build([start("101", JAN10), start("202", JAN12)])
+    data = data.replace(begin, begin + begin.replace(b"-12<", b"-13<"))
+    assert xsd_errors(data)
+    first, second = read(tmp_path, data)
+    assert first.event is not None
+    assert second.rejection is not None and second.rejection.reason == "invalid"
+    assert second.location.path == "Bericht/Client/StartProducten/StartProduct[2]/Begindatum"
 
 
 # ---------------------------------------------------------------- other message types
