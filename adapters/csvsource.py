@@ -14,10 +14,11 @@ UTF-8 in a UTF-8 file, or one of the five bytes cp1252 leaves undefined — or t
 byte (a stray one in a text export, wherever it is) is rejected on its own (``encoding``,
 naming the line); the other rows are read.
 
-Header: line 1 names the columns, matched case-insensitively and in any order against the
-layouts the adapter accepts; the matching layout decides how the rows are read. A header that
-matches no layout rejects the whole file (``columns``, or ``delimiter`` if it is separated by
-another character) and names the expected columns.
+Header: line 1 names the columns (line 2 after Excel's separator hint ``sep=;`` on line 1),
+matched case-insensitively and in any order against the layouts the adapter accepts; the
+matching layout decides how the rows are read. A header that matches no layout rejects the
+whole file (``columns``, or ``delimiter`` if it is separated by another character) and names
+the missing and the expected columns.
 
 Rows: a row with another number of fields than the header is rejected (``columns`` /
 ``delimiter``); a row whose event id repeats an earlier row of the same file is rejected
@@ -88,6 +89,9 @@ MAX_LINE_BYTES = 65_536
 _CHUNK = 1 << 16
 _NUL = b"\x00"
 _OTHER_DELIMITERS = {",": "','", "\t": "a tab", "|": "'|'"}
+_SEPARATOR_HINT = re.compile(r"sep=(.)", re.IGNORECASE)
+"""Excel's separator hint, a line 1 ``sep=;`` before the header that some exports write so
+that Excel opens the file with the right delimiter: the header is then on line 2."""
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _DUTCH = re.compile(r"(\d{2})-(\d{2})-(\d{4})", re.ASCII)
 _INT = re.compile(r"\d{1,9}", re.ASCII)
@@ -382,7 +386,7 @@ class CsvSource(Source):
 
         def reject_file(line: int, message: str, reason: str) -> Record:
             cursor = done(whole_file(handle, line))
-            where = Location(key, 1 if reason in ("columns", "delimiter") else None)
+            where = Location(key, line if reason in ("columns", "delimiter") else None)
             return Record(where, cursor, rejection=Rejection(message, reason=reason))
 
         final = self._settle.final(self, key, handle)  # read a last line without newline?
@@ -417,15 +421,33 @@ class CsvSource(Source):
         rows_encoding = "utf-8" if encoding == "utf-8-sig" else encoding
         raw_header = b"" if first is None else first.raw.removeprefix(codecs.BOM_UTF8)
         header = raw_header.decode(rows_encoding, errors="replace").strip()
+        header_line, header_at = 1, 0
+        if (hint := _SEPARATOR_HINT.fullmatch(header)) is not None and first is not None:
+            if hint[1] != DELIMITER:
+                other = _OTHER_DELIMITERS.get(hint[1], "another character")
+                message = f"line 1: Excel's separator hint names {other}; expected 'sep=;'"
+                yield reject_file(1, message, "delimiter")
+                return
+            header_line, header_at, first = 2, first.end, next(each, None)
+            raw_header = b"" if first is None else first.raw
+            header = raw_header.decode(rows_encoding, errors="replace").strip()
         if not header:
             self._settle.held(key, lines.incomplete)
-            refusal = self._no_header(handle, key, first is None, start, lines.incomplete)
+            refusal = self._no_header(
+                handle,
+                key,
+                first is None,
+                start,
+                lines.incomplete,
+                line=header_line,
+                offset=header_at,
+            )
             if refusal is not None:
                 yield reject_file(*refusal)
             return
-        layout, order, problem = self._match_header(header)
+        layout, order, problem = self._match_header(header, header_line)
         if layout is None:
-            yield reject_file(1, problem, problem_reason(problem))
+            yield reject_file(header_line, problem, problem_reason(problem))
             return
         rows = _Rows(self, handle, rows_encoding, layout, order)
         yield from self._rows(rows, each, lines, start=start, key=key, done=done)
@@ -485,19 +507,28 @@ class CsvSource(Source):
         return start
 
     def _no_header(
-        self, handle: IO[bytes], key: str, no_line: bool, start: Position, incomplete: int
+        self,
+        handle: IO[bytes],
+        key: str,
+        no_line: bool,
+        start: Position,
+        incomplete: int,
+        *,
+        line: int = 1,
+        offset: int = 0,
     ) -> tuple[int, str, str] | None:
-        """The rejection (line, message, reason) of a file without a header on line 1:
-        ``empty-file`` once for a blank file, ``columns`` for a blank line 1 before content;
-        ``None`` for a blank file already reported or a header still being written."""
-        if _blank_rest(handle, 0):
+        """The rejection (line, message, reason) of a file without a header on its ``line``
+        (1, or 2 after Excel's separator hint, which ends at ``offset``): ``empty-file`` once
+        for a file blank from ``offset`` on, ``columns`` for a blank header line before
+        content; ``None`` for a blank file already reported or a header still being written."""
+        if _blank_rest(handle, offset):
             return (0, "empty file", "empty-file") if start.offset == 0 else None
         if no_line:
             report_incomplete(self, key, incomplete)
             return None
-        return 1, "line 1 is blank; the header must be on line 1", "columns"
+        return line, f"line {line} is blank; the header must be on line {line}", "columns"
 
-    def _match_header(self, header: str) -> tuple[CsvLayout | None, list[str], str]:
+    def _match_header(self, header: str, line: int = 1) -> tuple[CsvLayout | None, list[str], str]:
         names = [c.strip().strip('"').lower() for c in header.split(DELIMITER)]
         for layout in self.layouts:
             if len(names) == len(layout.columns) and set(names) == set(layout.columns):
@@ -507,14 +538,18 @@ class CsvSource(Source):
             return (
                 None,
                 [],
-                f"line 1: the header is separated by {other}; expected ';'-separated "
+                f"line {line}: the header is separated by {other}; expected ';'-separated "
                 f"columns {expected}",
             )
         best = min(self.layouts, key=lambda lay: len(set(lay.columns) - set(names)))
         missing = [c for c in best.columns if c not in names]
         detail = f" (missing: {', '.join(missing)})" if missing else " (extra or repeated columns)"
         # what is wrong before what is expected: a stored message is cut at 200 characters
-        return None, [], f"line 1: the header does not match{detail}; expected columns {expected}"
+        return (
+            None,
+            [],
+            f"line {line}: the header does not match{detail}; expected columns {expected}",
+        )
 
 
 class _Rows:

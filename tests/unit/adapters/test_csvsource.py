@@ -573,3 +573,37 @@ def test_an_over_long_last_line_that_grows_is_quarantined_once(tmp_path: Path) -
     stats = hx.runner.run_once()
     assert (stats.published, stats.rejected) == (1, 0)
     assert [r[:2] for r in hx.rejected] == [(f"{path}:3", "too-large")]
+
+
+def test_excels_separator_hint_before_the_header_is_passed_over(tmp_path: Path) -> None:
+    """Some exports write Excel's separator hint ``sep=;`` on line 1 so that Excel opens them
+    with the right delimiter; the header follows on line 2. Such a file used to be rejected
+    whole (``columns``, every column named as missing) and none of its rows was read."""
+    path = tmp_path / "export.csv"
+    bad = row(2).replace("2026-01-05", "2026-02-30")
+    path.write_bytes(("\ufeffsep=;\r\n" + HEADER + row(1) + bad).encode())
+    hx = make_harness(source(path), tmp_path)
+    stats = hx.runner.run_once()
+    assert (stats.published, stats.by_reason) == (1, {"bad-date": 1})
+    assert hx.rejected[0][0] == f"{path}:4 datum"  # line numbers as in the file
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sep=,\n" + HEADER + row(1), ("delimiter", "line 1: Excel's separator hint names ','")),
+        ("sep=;\n" + HEADER.replace("datum", "dag"), ("columns", "line 2: the header does not")),
+        ("sep=;\n\n" + HEADER, ("columns", "line 2 is blank; the header must be on line 2")),
+        ("sep=;\n", ("empty-file", "empty file")),
+    ],
+)
+def test_a_separator_hint_that_is_not_followed_by_a_header_is_one_clear_rejection(
+    tmp_path: Path, text: str, expected: tuple[str, str]
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(text)
+    hx = make_harness(source(path), tmp_path)
+    stats = hx.runner.run_once()
+    assert stats.published == 0
+    [(_, reason, message)] = hx.rejected
+    assert (reason, message[: len(expected[1])]) == expected
