@@ -6,8 +6,10 @@ Each file adapter's CloudEvents ``source`` is ``settings.source_urn(<system>)`` 
 system named in :data:`SYSTEMS`. ``pseudonymiser`` is the one the runner pseudonymises with
 (the same key): the iWmo source makes with it the token of a ToewijzingNummer or an
 Identificatie that could be a BSN (:mod:`adapters.iwmo.versions`), the outbox source that of a
-``bronsleutel`` holding one (:func:`adapters.outbox.published_key`); the other sources do not
-use it."""
+``bronsleutel`` holding one (:func:`adapters.outbox.published_key`), the sociale-dienst source
+that of a ``registratie_id`` holding one
+(:meth:`adapters.sociale_dienst.SocialeDienstSource.row_key`); the other sources do not use
+it."""
 
 from __future__ import annotations
 
@@ -58,7 +60,11 @@ def _iwmo(spec: str, settings: AdapterSettings, pseudonymiser: Pseudonymiser) ->
 
 
 def _sociale_dienst(spec: str, settings: AdapterSettings, pseudonymiser: Pseudonymiser) -> Source:
-    return SocialeDienstSource(_paths(spec), source=settings.source_urn(SYSTEMS["sociale-dienst"]))
+    return SocialeDienstSource(
+        _paths(spec),
+        source=settings.source_urn(SYSTEMS["sociale-dienst"]),
+        pseudonymiser=pseudonymiser,
+    )
 
 
 def _vroegsignalering(spec: str, settings: AdapterSettings, pseudonymiser: Pseudonymiser) -> Source:

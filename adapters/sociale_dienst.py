@@ -10,6 +10,17 @@ Enumerations are matched case-insensitively and validated against the catalogue 
 Event id: ``derive_id(source, registratie_id)``; no ``time`` (the export has no registration
 moment, and the read moment would make re-reads differ).
 
+**A row id about the citizen** (:meth:`SocialeDienstSource.row_key`). A ``registratie_id`` that
+holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`: a system that numbers its rows by
+citizen, ``999990111-3``), an e-mail address or an IBAN (:func:`schemas.personal.personal_data_in`)
+is not hashed as it is: a plain SHA-256 of the source URN and a BSN is undone by trying the
+10^8 numbers that pass the elfproef, which would tie the BSN to the event and its pseudonym.
+The event id and ``bronsleutel`` are derived from its keyed token instead (``rk-`` and
+:meth:`~schemas.pseudonym.Pseudonymiser.token` under the pseudonym key, the same for every
+version of the row), as ``events.md`` asks of a source key that holds one; without a
+pseudonymiser such a row is refused (``bsn-in-identifier`` /
+``personal-data-in-identifier``, naming the column).
+
 **Corrections** (``events.md``, "Corrections and deletions"). Every row is a version of the
 record ``bronsleutel`` = ``derive_id(source, registratie_id)`` (a digest: a row id never travels
 in clear). Without a version column a re-exported row with the same ``registratie_id`` has the
@@ -29,7 +40,8 @@ way to say a row was deleted: a deletion needs the outbox or a ``nl.schakel.bron
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from adapters.base import derive_id
@@ -43,6 +55,14 @@ from adapters.csvsource import (
     parse_decimal,
     parse_int,
 )
+from schemas.envelope import (
+    BSN_IN_IDENTIFIER,
+    BSN_IN_IDENTIFIER_RULE,
+    PERSONAL_DATA_IN_IDENTIFIER,
+    personal_data_rule,
+)
+from schemas.personal import personal_data_in
+from schemas.pseudonym import Pseudonymiser, holds_bsn
 
 COLUMNS = (
     "bsn",
@@ -62,6 +82,11 @@ EXPORT = CsvLayout("export", COLUMNS, key=("registratie_id",))
 EXPORT_VERSIE = CsvLayout("export-versie", (*COLUMNS, "versie"), key=("registratie_id", "versie"))
 """The export with a version column (see the module docstring)."""
 VERSIE_WIDTH = 10
+ROW_TOKEN_KIND = "registratie"  # noqa: S105 - a label, not a secret
+"""The ``kind`` of the token of a ``registratie_id`` about the citizen
+(:meth:`~schemas.pseudonym.Pseudonymiser.token`)."""
+ROW_TOKEN_PREFIX = "rk-"  # noqa: S105 - a label, not a secret
+"""What the key of such a row starts with (before it is hashed into the id)."""
 UNVERSIONED = "0" * VERSIE_WIDTH
 """The ``sequence`` of a row of an export without ``versie``: below every ``versie`` from 1 on,
 so an export that adds the column later supersedes what was read before it."""
@@ -104,6 +129,29 @@ class SocialeDienstSource(CsvSource):
     name = "sociale-dienst"
     layouts = (EXPORT, EXPORT_VERSIE)
 
+    def __init__(
+        self, paths: Sequence[Path], *, source: str, pseudonymiser: Pseudonymiser | None = None
+    ) -> None:
+        """``pseudonymiser`` is the runner's (the same pseudonym key): it makes the token of a
+        ``registratie_id`` about the citizen (:meth:`row_key`)."""
+        super().__init__(paths, source=source)
+        self._pseudonymiser = pseudonymiser
+
+    def row_key(self, registratie_id: str) -> str:
+        """What the event id and ``bronsleutel`` of a row are derived from: ``registratie_id``,
+        unless it holds a possible BSN, an e-mail address or an IBAN — then ``rk-`` and its
+        keyed token (module docstring), or, without a pseudonymiser, :class:`CellError`."""
+        kind = personal_data_in(registratie_id)
+        if not holds_bsn(registratie_id) and kind is None:
+            return registratie_id
+        if self._pseudonymiser is None:
+            if kind is None:
+                raise CellError("registratie_id", BSN_IN_IDENTIFIER_RULE, reason=BSN_IN_IDENTIFIER)
+            raise CellError(
+                "registratie_id", personal_data_rule(kind), reason=PERSONAL_DATA_IN_IDENTIFIER
+            )
+        return ROW_TOKEN_PREFIX + self._pseudonymiser.token(ROW_TOKEN_KIND, registratie_id)
+
     def map_row(self, layout: CsvLayout, row: Mapping[str, str]) -> dict[str, Any]:
         registratie_id = row["registratie_id"]
         if not registratie_id:
@@ -112,6 +160,7 @@ class SocialeDienstSource(CsvSource):
                 "empty; every row needs the source system's row id",
                 reason="missing-field",
             )
+        key = self.row_key(registratie_id)
         gebeurtenis = row["gebeurtenis"].lower()
         try:
             event_type, fields = MAPPING[gebeurtenis]
@@ -129,12 +178,12 @@ class SocialeDienstSource(CsvSource):
                 data[column] = parse(row[column], column)
         event = {
             "specversion": "1.0",
-            "id": derive_id(self.source, registratie_id),
+            "id": derive_id(self.source, key),
             "source": self.source,
             "type": event_type,
             "data": data,
         }
-        event["bronsleutel"] = derive_id(self.source, registratie_id)
+        event["bronsleutel"] = derive_id(self.source, key)
         event["sequence"] = UNVERSIONED
         if layout is EXPORT_VERSIE:
             if not row["versie"]:
@@ -144,6 +193,6 @@ class SocialeDienstSource(CsvSource):
                     reason="missing-field",
                 )
             versie = parse_int(no_bsn(row["versie"], "versie"), "versie")
-            event["id"] = derive_id(self.source, registratie_id, str(versie))
+            event["id"] = derive_id(self.source, key, str(versie))
             event["sequence"] = str(versie).zfill(VERSIE_WIDTH)
         return event

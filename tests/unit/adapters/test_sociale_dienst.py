@@ -5,9 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from adapters.base import derive_id
 from adapters.sociale_dienst import COLUMNS, SocialeDienstSource
-from tests.unit.adapters.conftest import BAD, SAMPLES, SOURCE, events, make_harness, outcomes
+from tests.unit.adapters.conftest import (
+    BAD,
+    PSEUDONYMISER,
+    SAMPLES,
+    SOURCE,
+    events,
+    make_harness,
+    outcomes,
+)
 
 HEADER = ";".join(COLUMNS) + "\n"
 
@@ -222,3 +232,70 @@ def test_header_only_file_is_a_valid_export_without_rows(tmp_path: Path) -> None
     path = tmp_path / "x.csv"
     path.write_text(HEADER)
     assert list(source(path).records({})) == []
+
+
+# --- a row id about the citizen (review-privacy) ------------------------------------------------
+# A system that numbers its rows by citizen (``999990111-3``) used to get ``derive_id(source,
+# registratie_id)`` as the event id and bronsleutel: a plain SHA-256 of the source URN (in the
+# event) and the BSN, undone by trying the 10^8 numbers that pass the elfproef — the BSN tied
+# to the event, its pseudonym and every signal whose bewijs names it.
+
+ROW_BSN = "999990111"
+
+
+def _row(registratie_id: str) -> str:
+    return f"{ROW_BSN};uitkering-toegekend;2026-01-05;bijstand;;;;;;;;{registratie_id}"
+
+
+def _published(tmp_path: Path, registratie_id: str, **kwargs: Any) -> Any:
+    path = tmp_path / "export.csv"
+    path.write_text(HEADER + _row(registratie_id) + "\n")
+    hx = make_harness(SocialeDienstSource([path], source=SOURCE, **kwargs), tmp_path)
+    return hx, hx.runner.run_once()
+
+
+@pytest.mark.parametrize(
+    "registratie_id",
+    [f"{ROW_BSN}-3", ROW_BSN, "aanvraag/j.jansen@example.nl", "NL91ABNA0417164300"],
+)
+def test_a_row_id_about_the_citizen_is_not_published_as_a_plain_hash(
+    tmp_path: Path, registratie_id: str
+) -> None:
+    hx, stats = _published(tmp_path, registratie_id, pseudonymiser=PSEUDONYMISER)
+    assert stats.published == 1
+    (event,) = hx.publisher.acked
+    plain = derive_id(SOURCE, registratie_id)  # what anyone can compute without the key
+    assert plain not in (event.id, event.bronsleutel)
+    token = "rk-" + PSEUDONYMISER.token("registratie", registratie_id)
+    assert (event.id, event.bronsleutel) == (derive_id(SOURCE, token), derive_id(SOURCE, token))
+
+
+def test_a_row_id_about_the_citizen_keeps_its_versions_together(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    header = ";".join((*COLUMNS, "versie")) + "\n"
+    path.write_text(header + _row(f"{ROW_BSN}-3") + ";1\n" + _row(f"{ROW_BSN}-3") + ";2\n")
+    src = SocialeDienstSource([path], source=SOURCE, pseudonymiser=PSEUDONYMISER)
+    hx = make_harness(src, tmp_path)
+    assert hx.runner.run_once().published == 2
+    first, second = hx.publisher.acked
+    assert first.bronsleutel == second.bronsleutel and first.id != second.id
+    assert derive_id(SOURCE, f"{ROW_BSN}-3", "1") != first.id
+
+
+@pytest.mark.parametrize(
+    ("registratie_id", "reason"),
+    [(f"{ROW_BSN}-3", "bsn-in-identifier"), ("j.jansen@example.nl", "personal-data-in-identifier")],
+)
+def test_without_a_key_a_row_id_about_the_citizen_is_refused(
+    tmp_path: Path, registratie_id: str, reason: str
+) -> None:
+    hx, stats = _published(tmp_path, registratie_id)
+    assert (stats.published, stats.by_reason) == (0, {reason: 1})
+    (entry,) = hx.quarantine_lines()
+    assert "registratie_id" in entry and registratie_id not in entry
+
+
+def test_an_ordinary_row_id_keeps_its_id(tmp_path: Path) -> None:
+    hx, _ = _published(tmp_path, "PW-2025-004711", pseudonymiser=PSEUDONYMISER)
+    (event,) = hx.publisher.acked
+    assert event.id == derive_id(SOURCE, "PW-2025-004711")
