@@ -245,7 +245,8 @@ def personal_data_rule(kind: str) -> str:
 def _identifier(value: str, name: str) -> str:
     """``value`` unless it holds a possible BSN (:func:`_no_bsn`) or other personal data
     (:func:`schemas.personal.personal_data_in`, reason :data:`PERSONAL_DATA_IN_IDENTIFIER`):
-    for identifiers (``id``, ``bronsleutel``, ``sequence`` and every string in ``data``), not
+    for identifiers (``id``, ``bronsleutel``, ``sequence``, ``dataref`` and every string in
+    ``data``), not
     for attributes that name a system or a format (``source``, ``dataschema``: a functional
     mailbox in a ``mailto:`` source is no citizen's)."""
     _no_bsn(value, name)
@@ -510,8 +511,8 @@ def validate_input(raw: object, pseudonymise: Callable[[str], str]) -> Event:
     ``dataschema`` and every string in ``data`` (``casus_id``, ``traject_id``, ``signaal_id``,
     ``toewijzing_nummer``, …, and whole numbers), ``bronsleutel`` and ``sequence`` — must
     not hold a possible BSN (:func:`holds_bsn`; reason ``bsn-in-identifier``); the
-    identifiers among them (``id``, ``bronsleutel``, ``sequence``, the strings in ``data``)
-    must not hold an e-mail address or an IBAN either (:func:`_identifier`; reason
+    identifiers among them (``id``, ``bronsleutel``, ``sequence``, ``dataref``, the strings in
+    ``data``) must not hold an e-mail address or an IBAN either (:func:`_identifier`; reason
     ``personal-data-in-identifier``); none may be longer than its bound
     (:data:`MAX_ATTRIBUTE_CHARS`, identifiers in ``data``
     :data:`~schemas.models.MAX_IDENTIFIER_CHARS`; reason ``too-large``). A
@@ -569,10 +570,13 @@ headers (:mod:`schemas.binding`)."""
 
 
 def _extensions(raw: Mapping[str, Any]) -> dict[str, str]:
-    """The :data:`EXTENSIONS` of the input that are non-empty strings without a BSN."""
+    """The :data:`EXTENSIONS` of the input that are non-empty strings; each is an identifier
+    (:func:`_identifier`: no possible BSN, e-mail address or IBAN) — ``dataref`` locates this
+    event's own payload, a per-record reference (``…/klanten/<e-mail>/dossier``), not the name
+    of a system or a format like ``source`` and ``dataschema``."""
     out = {}
     for name in EXTENSIONS:
         value = _optional_str(raw, name)
         if value:
-            out[name] = value
+            out[name] = _identifier(value, name)
     return out

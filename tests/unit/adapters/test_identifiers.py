@@ -250,6 +250,10 @@ ACCOUNT = "NL91ABNA0417164300"
         ({"data_casus_id": "nl91 abna 0417 1643 00"}, "data.casus_id"),  # printed, lower case
         ({"bronsleutel": f"klant {EMAIL_ADDRESS}", "sequence": "1"}, "bronsleutel"),
         ({"bronsleutel": "rec-1", "sequence": ACCOUNT}, "sequence"),
+        # dataref points at this event's own payload (a per-record URL), so it is an
+        # identifier: it reached Kafka as the ce_dataref header unchecked (review-privacy)
+        ({"dataref": f"https://crm.example.nl/klanten/{EMAIL_ADDRESS}/dossier"}, "dataref"),
+        ({"dataref": f"https://schuld.example.nl/rekening/{ACCOUNT}"}, "dataref"),
     ],
 )
 def test_an_email_address_or_iban_in_an_identifier_is_rejected(
