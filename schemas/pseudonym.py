@@ -139,9 +139,24 @@ neighbours and of the separators: nine digits in a row, ``ddd?ddd?d`` (grouped) 
 holds no candidate, so it is answered at once: most identifiers and attributes, also those
 with digits (dates, times, hexadecimal ids). One search of it costs a fraction of one of
 :data:`_CANDIDATE`, whose lookarounds are tried at every position."""
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]"
+)
+"""Invisible format characters (Unicode category Cf): the soft hyphen, zero-width space,
+joiners and word joiner, bidi marks and controls, the byte order mark, interlinear annotation
+and tag characters. A text shows the same without them — ``999\u200b990111`` is seen as
+``999990111`` — so :func:`holds_bsn` and :func:`mask_bsn` look at the text without them
+(:func:`_visible`): pasted from a web page or a document, they are in identifiers and file
+names, and CloudEvents allows them in a ``String``."""
 _NOT_A_DIGIT = re.compile(r"\D")
 _HEX_LETTERS = re.compile(r"[a-f]", re.IGNORECASE)
 MIN_RANDOM_LETTERS = 4
+
+
+def _visible(text: str) -> str:
+    """``text`` without :data:`_INVISIBLE` characters (ASCII text has none: returned as is)."""
+    return text if text.isascii() else _INVISIBLE.sub("", text)
 
 
 def _is_random(token: str) -> bool:
@@ -176,7 +191,9 @@ def holds_bsn(text: str) -> bool:
     hexadecimal digest of 32, 40 or 64 characters, standing on its own and holding at least
     :data:`MIN_RANDOM_LETTERS` letters ``a``–``f`` (one in two hundred random UUIDs holds nine
     digits in a row that pass the elfproef; a number padded to that shape holds no letters
-    and is still found)."""
+    and is still found). Invisible format characters (:data:`_INVISIBLE`: a zero-width space,
+    a soft hyphen) do not hide a number: the text is read as it is seen."""
+    text = _visible(text)
     if _SHAPE.search(text) is None:  # what every spelling of a nine-digit number holds
         return False
     if _CANDIDATE.search(text) is None:  # no nine digits of any form: nothing to check
@@ -225,7 +242,14 @@ def mask_bsn(text: str) -> str:
     or dead-letter id) only nine digits that could be a BSN (:func:`could_be_bsn`) are
     masked: the others were masked before, so a log line's pseudonym often could not be found
     again; still masked there, a number that is one stays hidden. A number that only begins
-    or ends in a token (``9999.90.111abcd…``) is masked as anywhere else."""
+    or ends in a token (``9999.90.111abcd…``) is masked as anywhere else.
+
+    Invisible format characters (:data:`_INVISIBLE`) do not hide a number: a text in which one
+    stands within a number is masked as it is seen, without them (``999\u200b990111`` →
+    ``*********``); a text without any number to mask is returned as it is."""
+    visible = _visible(text)
+    if visible is not text and _MASKED.search(visible) is not None:
+        text = visible
     tokens = [m.span() for m in _RANDOM_TOKEN.finditer(text) if _is_random(m.group(0))]
     if not tokens:
         return _MASKED.sub(MASK, text)

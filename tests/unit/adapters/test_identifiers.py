@@ -67,6 +67,9 @@ def rejected(event: dict[str, Any]) -> InvalidEvent:
         ({"data_casus_id": "999 990 020"}, "data.casus_id"),
         ({"id": "W-999.990.020."}, "id"),
         ({"data_casus_id": BSN}, "data.casus_id"),  # the citizen's own BSN, copied
+        # an invisible zero-width space or soft hyphen inside: shown as 999990020
+        ({"data_casus_id": "W-999\u200b990020"}, "data.casus_id"),
+        ({"id": "casus-99999\u00ad0020"}, "id"),
     ],
 )
 def test_a_bsn_in_an_identifier_is_rejected(over: dict[str, Any], field: str) -> None:

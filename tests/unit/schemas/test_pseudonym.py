@@ -378,8 +378,52 @@ def test_the_one_pass_precheck_never_changes_what_holds_bsn_answers(parts: list[
     """``holds_bsn`` answers ``False`` at once when not even the bare shape of a spelled
     nine-digit number stands in the text (``_SHAPE``) or no nine digits of any form do
     (``_CANDIDATE``); it must answer exactly what the full check does."""
-    from schemas.pseudonym import _RANDOM_TOKEN, _bsn_numbers, _random_token
+    from schemas.pseudonym import _RANDOM_TOKEN, _bsn_numbers, _random_token, _visible
 
-    text = "".join(parts)
+    text = _visible("".join(parts))
     full = _bsn_numbers(text) and _bsn_numbers(_RANDOM_TOKEN.sub(_random_token, text))
     assert holds_bsn(text) == full
+
+
+# --- invisible characters within a number (review-privacy) ----------------------------------
+# A zero-width space or a soft hyphen (pasted from a web page or a document; CloudEvents allows
+# them in a String) is not seen: ``999\u200b990111`` shows as 999990111. It used to hide the
+# number from holds_bsn (an identifier carried it to Kafka and API answers) and from mask_bsn
+# (log lines, quarantine entries, dead-letter error headers).
+
+INVISIBLE = ["\u200b", "\u00ad", "\u200d", "\u2060", "\ufeff", "\u200e", "\u202c"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE)
+@pytest.mark.parametrize(
+    "spelled",
+    ["999{c}990111", "9{c}9{c}9{c}9{c}9{c}0{c}1{c}1{c}1", "9999{c}.90.111", "999-990{c}-111"],
+)
+def test_invisible_characters_do_not_hide_a_bsn(char: str, spelled: str) -> None:
+    text = "casus " + spelled.format(c=char)
+    assert holds_bsn(text)
+    masked = mask_bsn(text)
+    assert masked == "casus " + MASK and not holds_bsn(masked)
+
+
+def test_a_text_without_a_number_keeps_its_invisible_characters() -> None:
+    for text in ("zorg\u200bverlener", "a\u00adb 12345678", "\ufeffheader;kolom"):
+        assert mask_bsn(text) == text and not holds_bsn(text)
+
+
+@settings(max_examples=300)
+@given(
+    before=_NO_DIGITS,
+    bsn=spelled_bsns(),
+    after=_NO_DIGITS,
+    where=st.lists(st.integers(min_value=0, max_value=20), max_size=4),
+    char=st.sampled_from(INVISIBLE),
+)
+def test_a_bsn_with_invisible_characters_anywhere_is_found_and_masked(
+    before: str, bsn: str, after: str, where: list[int], char: str
+) -> None:
+    for at in sorted(where, reverse=True):
+        bsn = bsn[:at] + char + bsn[at:]
+    assert holds_bsn(bsn)
+    masked = mask_bsn(f"{before}{bsn}{after}")
+    assert MASK in masked and not holds_bsn(masked)
