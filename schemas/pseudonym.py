@@ -104,7 +104,12 @@ _PRINTED_SPELLING = r"\d{4}(?P<sep>[.\s])\d{2}(?P=sep)\d{3}"
 of separator throughout; any whitespace character counts as a space). The one definition of
 it, for :func:`holds_bsn` and :func:`mask_bsn`, which differ only in what may stand next to
 it."""
-_GROUPED_SPELLING = r"\d{3}(?P<sep3>[.\s-])\d{3}(?P=sep3)\d{3}"
+_GROUP_SEPARATOR = "[.\\s\\-\u2010-\u2015\u2212\ufe63\uff0d]"
+"""A separator of the grouped spelling: a full stop, whitespace, or a hyphen — the ASCII
+hyphen-minus or one of the dashes a word processor or keyboard layout puts in its place (the
+hyphen and non-breaking hyphen, the figure, en and em dashes, the minus sign, the small and
+full-width hyphen-minus): ``123–456–782`` is the same number to the eye."""
+_GROUPED_SPELLING = rf"\d{{3}}(?P<sep3>{_GROUP_SEPARATOR})\d{{3}}(?P=sep3)\d{{3}}"
 """The grouped spelling of a nine-digit number: ``ddd ddd ddd``, ``ddd-ddd-ddd`` or
 ``ddd.ddd.ddd`` (one kind of separator throughout; any whitespace character counts as a
 space). The one definition of it, for :func:`holds_bsn` and :func:`mask_bsn`, as
@@ -113,7 +118,9 @@ _PRINTED = re.compile(rf"(?<!\d)(?<!\d[.\s]){_PRINTED_SPELLING}(?![.\s]?\d)")
 """For :func:`holds_bsn`: a printed spelling that is not itself part of a longer group (no digit
 next to it, nor a separator and a digit: ``12 3456 78 901``); a space or a full stop alone may
 stand next to it (``casus 9999 90 111``, ``… 9999.90.111.``)."""
-_GROUPED = re.compile(rf"(?<!\d)(?<!\d[.\s-]){_GROUPED_SPELLING}(?![.\s-]?\d)")
+_GROUPED = re.compile(
+    rf"(?<!\d)(?<!\d{_GROUP_SEPARATOR}){_GROUPED_SPELLING}(?!{_GROUP_SEPARATOR}?\d)"
+)
 """For :func:`holds_bsn`: a grouped spelling that is not itself part of a longer group, as
 :data:`_PRINTED` (no digit next to it, nor a separator ``.``, ``-`` or whitespace and a
 digit: ``1-123-456-782``, ``123-456-782-1``, ``10.123.456.782``); a word, a space, a full stop
@@ -132,7 +139,9 @@ _RANDOM_TOKEN = re.compile(
 _CANDIDATE = re.compile(f"{_DIGIT_RUN.pattern}|{_PRINTED.pattern}|{_GROUPED.pattern}")
 """What :func:`_bsn_numbers` looks at, in one pass: a text without it holds no BSN (identifiers
 and attributes with digits mostly; one search is cheaper than the three that find none)."""
-_SHAPE = re.compile(r"\d{3}(?:\d{6}|[.\s-]\d{3}[.\s-]\d|\d[.\s]\d{2}[.\s]\d)")
+_SHAPE = re.compile(
+    rf"\d{{3}}(?:\d{{6}}|{_GROUP_SEPARATOR}\d{{3}}{_GROUP_SEPARATOR}\d|\d[.\s]\d{{2}}[.\s]\d)"
+)
 """The bare shape of every spelling :data:`_CANDIDATE` looks for, without what it asks of the
 neighbours and of the separators: nine digits in a row, ``ddd?ddd?d`` (grouped) or
 ``dddd?dd?d`` (printed), ``?`` a separator and the last group only begun. A text without it
@@ -179,7 +188,9 @@ def holds_bsn(text: str) -> bool:
     - the printed spelling ``dddd.dd.ddd`` / ``dddd dd ddd``, not itself part of a longer
       group of digits (neither a digit nor a full stop or whitespace and a digit right before
       or after it; a word or a full stop alone may stand next to it: ``casus 9999 90 111``);
-    - the grouped spelling ``ddd ddd ddd`` / ``ddd-ddd-ddd`` / ``ddd.ddd.ddd``, not itself
+    - the grouped spelling ``ddd ddd ddd`` / ``ddd-ddd-ddd`` / ``ddd.ddd.ddd`` (for ``-`` any
+      dash a word processor puts in its place counts, ``123–456–782``:
+      :data:`_GROUP_SEPARATOR`), not itself
       part of a longer group of digits (neither a digit nor a ``.``, ``-`` or whitespace and a
       digit right before or after it: ``1-123-456-782``, ``123-456-782-1`` and
       ``10.123.456.782`` are not one; ``casus 123-456-782.`` is).

@@ -70,6 +70,7 @@ def rejected(event: dict[str, Any]) -> InvalidEvent:
         # an invisible zero-width space or soft hyphen inside: shown as 999990020
         ({"data_casus_id": "W-999\u200b990020"}, "data.casus_id"),
         ({"id": "casus-99999\u00ad0020"}, "id"),
+        ({"data_casus_id": "casus 999\u2013990\u2013020"}, "data.casus_id"),  # en dashes
     ],
 )
 def test_a_bsn_in_an_identifier_is_rejected(over: dict[str, Any], field: str) -> None:

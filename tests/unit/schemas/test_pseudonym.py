@@ -427,3 +427,16 @@ def test_a_bsn_with_invisible_characters_anywhere_is_found_and_masked(
     assert holds_bsn(bsn)
     masked = mask_bsn(f"{before}{bsn}{after}")
     assert MASK in masked and not holds_bsn(masked)
+
+
+@pytest.mark.parametrize(
+    "dash", ["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212", "\uff0d"]
+)
+def test_a_grouped_spelling_with_a_typographic_dash_is_found_and_masked(dash: str) -> None:
+    """``123–456–782`` (an en dash a word processor put for ``-``) is the same number to the
+    eye; it passed holds_bsn and mask_bsn unchanged (review-privacy)."""
+    text = f"casus 999{dash}990{dash}111"
+    assert holds_bsn(text)
+    assert mask_bsn(text) == "casus " + MASK
+    assert not holds_bsn(f"1{dash}999{dash}990{dash}111")  # a longer group, as with '-'
+    assert not holds_bsn(f"999{dash}990-111")  # mixed separators, as before
