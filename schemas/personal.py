@@ -32,8 +32,26 @@ from typing import Final
 EMAIL: Final = "e-mail address"
 IBAN: Final = "IBAN"
 
-_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
-"""An e-mail address (module docstring); ``\\w`` takes letters and digits of any script."""
+_EMAIL_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
+"""What follows the ``@`` of an e-mail address (module docstring): labels of letters, digits
+and ``-``, a top-level domain of at least two letters; ``\\w`` takes any script's."""
+_EMAIL_LOCAL = re.compile(r"[\w.%+-]")
+"""A character of an e-mail address's local part."""
+
+
+def _email_in(text: str) -> bool:
+    """Whether ``text`` holds an e-mail address: an ``@`` right after a character of a local
+    part and followed by a domain. Looked for from each ``@``, so linear in ``text``: one
+    regular expression with the local part first tries every start in a long run of such
+    characters and reads the rest of the run from each (quadratic: 20,000 characters and an
+    ``@`` took 0.7 s, a dead letter's 900,000 most of an hour)."""
+    at = text.find("@", 1)
+    while at != -1:
+        if _EMAIL_LOCAL.match(text, at - 1) and _EMAIL_DOMAIN.match(text, at + 1):
+            return True
+        at = text.find("@", at + 1)
+    return False
+
 
 BBAN: Final[dict[str, tuple[int, str]]] = {
     "NL": (18, r"[A-Z]{4}[0-9]{10}"),
@@ -104,7 +122,7 @@ def _iban_at(text: str, start: int) -> bool:
 def personal_data_in(text: str) -> str | None:
     """The kind of personal data ``text`` holds (:data:`EMAIL` or :data:`IBAN`, module
     docstring), or ``None``. Never returns or echoes the data itself."""
-    if "@" in text and _EMAIL.search(text) is not None:
+    if "@" in text and _email_in(text):
         return EMAIL
     if len(text) < _MIN_IBAN_CHARS:
         return None
