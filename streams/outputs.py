@@ -16,9 +16,10 @@ from datetime import date
 from typing import Any, Protocol
 
 from schemas.binding import DeadLetterRecord, deadletter_record, record_headers
+from schemas.personal import personal_data_in
 from schemas.pseudonym import holds_bsn
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.wire import WITHHELD_BSN, Wire
+from schemas.wire import WITHHELD_BSN, WITHHELD_PERSONAL_DATA, Wire
 from streams.codec import SNAPSHOT_SCHEMA, STATE_SCHEMA, StateCodec, snapshot_record
 from streams.signals import SIGNAL_TYPES, SignalChange, encoded_signals
 from streams.sizes import check_outputs
@@ -103,12 +104,10 @@ class CitizenOutputs:
         for the streams dead-letter topic. Nothing of the original is kept if ``error`` says
         it holds a possible BSN or personal data in an identifier
         (:attr:`streams.ingest.IngestError.withhold`), or if its key,
-        its value read as text or one of its headers does (:func:`_holds_bsn_anywhere`: a
+        its value read as text or one of its headers does (:func:`_withheld_raw`: a
         record refused before its fields were checked — bytes that do not decode, a record of
         the wrong kind on a topic)."""
-        withhold = getattr(error, "withhold", None) or (
-            WITHHELD_BSN if _holds_bsn_anywhere(record) else None
-        )
+        withhold = getattr(error, "withhold", None) or _withheld_raw(record)
         return deadletter_record(
             record.headers or (),
             key=record.key,
@@ -142,13 +141,21 @@ class CitizenOutputs:
         check_outputs(state.payload_bytes, limit, state=state_size, snapshot=snapshot_size)
 
 
-def _holds_bsn_anywhere(record: Any) -> bool:
-    """Whether the raw ``record`` (a Kafka message: ``key``, ``value``, ``headers``) holds a
-    possible BSN (:func:`schemas.pseudonym.holds_bsn`) in its key, in its value read as UTF-8
-    text (an Avro string is its UTF-8 bytes; the numbers around it are binary) or in a header
-    value. Conservative: it decides whether a dead letter may copy the record, and nine ASCII
-    digits that pass the elfproef seldom arise from binary by chance."""
+def _withheld_raw(record: Any) -> bytes | None:
+    """What to withhold of the raw ``record`` (a Kafka message: ``key``, ``value``,
+    ``headers``) refused before its fields were checked: :data:`~schemas.wire.WITHHELD_BSN` if
+    its key, its value read as UTF-8 text (an Avro string is its UTF-8 bytes; the numbers around
+    it are binary) or a header value holds a possible BSN
+    (:func:`schemas.pseudonym.holds_bsn`), else :data:`~schemas.wire.WITHHELD_PERSONAL_DATA` if
+    one holds an e-mail address or an IBAN (:func:`schemas.personal.personal_data_in`, as
+    :func:`streams.ingest.withheld_as` asks of a decoded record's identifiers), else ``None``
+    (the dead letter copies the record). Conservative: it decides whether a dead letter may
+    copy the record, and nine ASCII digits that pass the elfproef seldom arise from binary by
+    chance."""
     parts = [record.key, record.value, *(v for _, v in record.headers or ())]
-    return any(
-        isinstance(part, bytes) and holds_bsn(part.decode("utf-8", "replace")) for part in parts
-    )
+    texts = [part.decode("utf-8", "replace") for part in parts if isinstance(part, bytes)]
+    if any(holds_bsn(text) for text in texts):
+        return WITHHELD_BSN
+    if any(personal_data_in(text) is not None for text in texts):
+        return WITHHELD_PERSONAL_DATA
+    return None

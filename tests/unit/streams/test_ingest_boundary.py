@@ -346,6 +346,30 @@ def test_a_record_with_a_bsn_only_in_a_header_is_withheld() -> None:
     _no_bsn_in(_outputs(worker.deadletters))
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "headers"),
+    [
+        (b"klant/j.jansen@example.nl", b"\x00x", []),  # an e-mail address in the key
+        (None, b"\x00\x02iban NL91ABNA0417164300\x00", []),  # an IBAN in an Avro string
+        (None, b"\x00x", [("herkomst", b"mail j.jansen@example.nl")]),  # in a header
+    ],
+)
+def test_a_record_with_personal_data_refused_before_its_fields_is_withheld(
+    key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
+) -> None:
+    """A review found it copied whole: a record that does not decode was withheld only when it
+    held a possible BSN, not an e-mail address or IBAN, which a decoded record's identifiers
+    are withheld for (``withheld_as``)."""
+    worker = Worker(registry=REGISTRY)
+    asyncio.run(worker.handle(Message(TOPIC, 0, 9, key, value, headers, 1)))
+    (letter,) = worker.deadletters.sent
+    assert letter["key"] is None and letter["value"] == b""  # nothing of it
+    kept = dict(letter["headers"])
+    assert kept[HEADER_SOURCE_WITHHELD] == WITHHELD_PERSONAL_DATA
+    assert "herkomst" not in kept
+    assert not any(b"example.nl" in v or b"ABNA" in v for v in kept.values())
+
+
 def test_a_dead_letter_refused_for_another_reason_is_still_copied() -> None:
     worker = Worker(registry=REGISTRY)
     asyncio.run(worker.handle(Message(TOPIC, 0, 8, b"k", b"\x00garbage", [], 1)))
