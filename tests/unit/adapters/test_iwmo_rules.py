@@ -563,6 +563,20 @@ def _spelled(first8: str, separator: str) -> str | None:
     return f"{bsn[:4]}{separator}{bsn[4:6]}{separator}{bsn[6:]}" if separator else bsn
 
 
+def _published_with_token(tmp_path: Path, ident: str) -> tuple[Path, Any, str]:
+    """A message of one product with Identificatie ``ident`` run once (published, nothing
+    refused): its path, the harness and the keyed token its ``sequence`` shows instead."""
+    path = write(tmp_path / "in", "m.xml", build([start("101", JAN10)], ident=ident))
+    hx = make_harness(
+        IwmoSource(path, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER), tmp_path
+    )
+    stats = hx.runner.run_once()
+    assert (stats.published, stats.by_reason) == (1, {})
+    token = sequence_identificatie(ident, PSEUDONYMISER)
+    assert re.fullmatch(r"~[a-p]{11}", token)
+    return path, hx, token
+
+
 @pytest.mark.parametrize("ident", ["999990056", "100000009", "9999 90 056", "M9999.90.056"])
 def test_an_identificatie_that_holds_a_bsn_is_read_with_its_token_in_the_sequence(
     tmp_path: Path, ident: str
@@ -572,14 +586,7 @@ def test_an_identificatie_that_holds_a_bsn_is_read_with_its_token_in_the_sequenc
     the message used to be refused whole (``bsn-in-identifier``). It is read; its sequence
     holds the Identificatie's keyed token instead, and the digits are published nowhere —
     neither as sent nor padded (``000999990056``)."""
-    path = write(tmp_path / "in", "m.xml", build([start("101", JAN10)], ident=ident))
-    hx = make_harness(
-        IwmoSource(path, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER), tmp_path
-    )
-    stats = hx.runner.run_once()
-    assert (stats.published, stats.by_reason) == (1, {})
-    token = sequence_identificatie(ident, PSEUDONYMISER)
-    assert re.fullmatch(r"~[a-p]{11}", token)
+    path, hx, token = _published_with_token(tmp_path, ident)
     (record,) = IwmoSource(
         path, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER
     ).records({})
@@ -616,15 +623,8 @@ def test_an_identificatie_the_catalogue_refuses_in_a_sequence_is_read_with_its_t
     message used to be quarantined, with a message that named ``sequence``, not the
     Identificatie. It is read, the sequence holding the Identificatie's keyed token, as for
     one that could be a BSN."""
-    data = build([start("101", JAN10)], ident=ident)
-    path = write(tmp_path / "in", "m.xml", data)
-    hx = make_harness(
-        IwmoSource(path, source=SOURCE, max_bytes=1 << 20, pseudonymiser=PSEUDONYMISER), tmp_path
-    )
-    stats = hx.runner.run_once()
-    assert (stats.published, stats.by_reason) == (1, {})
-    token = sequence_identificatie(ident, PSEUDONYMISER)
-    assert re.fullmatch(r"~[a-p]{11}", token)
+    path, _, token = _published_with_token(tmp_path, ident)
+    data = path.read_bytes()
     (record,) = read(tmp_path / "again", data)
     assert record.event is not None
     assert record.event["sequence"] == f"2026-01-08/{token}/000001"
