@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self, TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -72,6 +73,22 @@ class ApiToken:
 
     def __repr__(self) -> str:
         return f"ApiToken(name={self.name!r}, role={self.role!r}, token=***)"
+
+
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
+"""The live clock's time zone unless ``SCHAKEL_TIMEZONE`` says otherwise: a Dutch
+municipality's day (``rules.md``: a citizen's live clock is max(today, latest ``datum``)).
+With UTC a day would end at 01:00 or 02:00 Dutch time, and for that hour every night the
+clock and the API's ``klok`` would still say yesterday."""
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The time zone ``name`` (IANA, e.g. ``Europe/Amsterdam``; the ``tzdata`` package holds
+    them when the system has none); ``ValueError`` for an unknown one."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("not a known IANA time zone name, e.g. Europe/Amsterdam or UTC") from exc
 
 
 class CommonSettings(BaseSettings):
@@ -242,6 +259,11 @@ class WorkerSettings(CommonSettings):
     timer_interval_s: float = Field(
         30.0, gt=0, description="Seconds between live-clock checks of due citizens."
     )
+    timezone: str = Field(
+        DEFAULT_TIMEZONE,
+        description="Time zone (IANA name) of the live clock's today: a day, and a "
+        "deadline, ends at midnight there, not at midnight UTC.",
+    )
     web_port: int = Field(6066, ge=0, le=65535, description="Port of the worker's HTTP API.")
     web_url: str | None = Field(
         None,
@@ -265,6 +287,16 @@ class WorkerSettings(CommonSettings):
         if value is not None:
             _parse_tokens(value.get_secret_value())
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        zone_named(value)
+        return value
+
+    def zone(self) -> ZoneInfo:
+        """The live clock's time zone (:attr:`timezone`)."""
+        return zone_named(self.timezone)
 
     @field_validator("web_url")
     @classmethod

@@ -179,6 +179,7 @@ def worker_configuration(
         "opslag": settings.store,
         "historie_limiet": settings.history_limit,
         "timer_interval_s": settings.timer_interval_s,
+        "tijdzone": settings.timezone,
         "schema_registry": "extern" if settings.schema_registry_url else "lokaal",
         "kafka_beveiliging": settings.kafka_security_protocol,
         "regels": {

@@ -20,7 +20,7 @@ import shutil
 import weakref
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -358,7 +358,7 @@ def create_app(
     signal_source = settings.source_urn("schakel")
 
     def citizen_clock(state: CitizenState) -> date | None:
-        return state.clock(datetime.now(UTC).date() if clock_mode == "live" else None)
+        return state.clock(processor.today())
 
     def periods(state: CitizenState) -> list[Period]:
         clock = citizen_clock(state)
@@ -382,6 +382,7 @@ def create_app(
         on_due=due.push if clock_mode == "live" else (lambda subject, when: None),
         resend_redelivered=processing_guarantee(settings.profile) == "at_least_once",
         max_output_bytes=output_bytes,
+        zone=settings.zone(),
     )
 
     @app.agent(source, concurrency=1)
@@ -410,7 +411,7 @@ def create_app(
 
         @app.timer(interval=settings.timer_interval_s)
         async def klok() -> None:
-            today = datetime.now(UTC).date()
+            today = datetime.now(settings.zone()).date()
             if not due.built:
                 for subject, state in list(table.items()):
                     when = rules.next_due(state.timeline, state.clock(today) or today)

@@ -160,6 +160,11 @@ def _schemas() -> dict[str, Any]:
                 "opslag": {"type": "string"},
                 "historie_limiet": {"type": "integer"},
                 "timer_interval_s": {"type": "number"},
+                "tijdzone": {
+                    "type": "string",
+                    "description": "Where the live clock's today is the date "
+                    "(SCHAKEL_TIMEZONE, an IANA name).",
+                },
                 "schema_registry": {"type": "string", "enum": ["extern", "lokaal"]},
                 "kafka_beveiliging": {
                     "type": "string",

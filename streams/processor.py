@@ -81,7 +81,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Literal
 
 from aiokafka.errors import KafkaError, KafkaTimeoutError
@@ -91,6 +91,7 @@ from schemas.binding import event_headers
 from schemas.exceptions import SerdeError, TransientError
 from schemas.pseudonym import is_pseudonym
 from schemas.serde import RecordDeserializer, RecordSerializer
+from schemas.settings import DEFAULT_TIMEZONE, zone_named
 from schemas.wire import KLOK_SCHEMA, VERGETEN_SCHEMA, Wire
 from streams.batch_decode import FastIngest
 from streams.exceptions import OutputUnavailable
@@ -118,6 +119,9 @@ from streams.state import (
 log = logging.getLogger("schakel.streams")
 
 ClockMode = Literal["live", "replay"]
+LIVE_ZONE = zone_named(DEFAULT_TIMEZONE)
+"""Where the live clock's today is the date unless the worker says otherwise
+(``SCHAKEL_TIMEZONE``, :attr:`schemas.settings.WorkerSettings.timezone`)."""
 RETRY_FIRST_S = 0.5
 """First wait after a transient failure; doubled per attempt up to :data:`RETRY_MAX_S`."""
 RETRY_MAX_S = 30.0
@@ -181,6 +185,7 @@ class Processor:
         delete_state: DeleteState | None = None,
         resend_redelivered: bool = True,
         max_output_bytes: int = PRODUCER_MAX_REQUEST_BYTES - RECORD_OVERHEAD,
+        zone: tzinfo = LIVE_ZONE,
     ) -> None:
         """``send_snapshot`` (awaited: erasure tombstones) and ``queue_snapshot`` (flush) write
         to the timeline topic; ``store_state`` writes the table (default: ``table[subject] =
@@ -190,7 +195,8 @@ class Processor:
         docstring); ``max_output_bytes``: the largest state or snapshot record (key, value and
         headers) an event may leave its citizen with (:func:`streams.sizes.output_limit`),
         and the largest dead letter: one that would be larger is written without the
-        original's value (:func:`schemas.binding.deadletter_record`)."""
+        original's value (:func:`schemas.binding.deadletter_record`); ``zone``: where the
+        live clock's today is the date (the worker's ``SCHAKEL_TIMEZONE``)."""
         self.wire = wire
         self.table = table
         self.engine = engine
@@ -210,6 +216,7 @@ class Processor:
         self.send_deadletter = send_deadletter
         self.metrics = metrics
         self.clock_mode = clock_mode
+        self.zone = zone
         self.history_limit = history_limit
         self.partitions = partitions
         self.on_due = on_due
@@ -241,7 +248,8 @@ class Processor:
         return self._waiting > 0
 
     def today(self) -> date | None:
-        return datetime.now(UTC).date() if self.clock_mode == "live" else None
+        """Today's date in :attr:`zone` on the live clock; ``None`` on the replay clock."""
+        return datetime.now(self.zone).date() if self.clock_mode == "live" else None
 
     async def handle(self, message: Message) -> None:
         """Process one record; never raises. Bad data is dead-lettered and counted; an outage

@@ -41,6 +41,8 @@ def test_defaults_are_the_embedded_profile(monkeypatch: pytest.MonkeyPatch) -> N
         ("SCHAKEL_OIN", "123", "SCHAKEL_OIN"),
         ("SCHAKEL_API_TOKENS", "anna:koning:x", "SCHAKEL_API_TOKENS"),
         ("SCHAKEL_API_TOKENS", "anna-zonder-rol", "SCHAKEL_API_TOKENS"),
+        ("SCHAKEL_TIMEZONE", "Europe/Utrecht", "SCHAKEL_TIMEZONE"),
+        ("SCHAKEL_TIMEZONE", "../../etc/passwd", "SCHAKEL_TIMEZONE"),
     ],
 )
 def test_a_bad_value_names_the_variable(
@@ -372,3 +374,10 @@ def test_config_shows_no_password_in_a_url(
     out = capsys.readouterr().out
     assert "SCHAKEL_SCHEMA_REGISTRY_URL=https://***@r1.example,https://***@r2.example" in out
     assert "GEHEIM" not in out
+
+
+def test_the_live_clock_is_dutch_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCHAKEL_TIMEZONE", raising=False)
+    assert WorkerSettings().zone().key == "Europe/Amsterdam"
+    monkeypatch.setenv("SCHAKEL_TIMEZONE", "UTC")
+    assert WorkerSettings().zone().key == "UTC"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 import urllib.parse
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer
@@ -76,7 +77,8 @@ def test_timeline_of_a_citizen(live_on_both: Live) -> None:
     # data fields keep their JSON types; on the live clock the citizen's clock is today
     assert body["tijdlijn"][0]["data"] == {"werkwens": True, "arbeidspotentieel": "gedeeltelijk"}
     assert body["tijdlijn"][2]["data"]["bedrag_cent"] == 123456
-    assert body["klok"] == datetime.now(UTC).date().isoformat()
+    # today in the Netherlands (SCHAKEL_TIMEZONE's default), not in UTC
+    assert body["klok"] == datetime.now(ZoneInfo("Europe/Amsterdam")).date().isoformat()
     names = {p["naam"] for p in body["toestand"]}
     assert {"voorziening", "werkpotentieel", "vroegsignaal"} <= names
     assert [s["regel"] for s in body["signalen"]] == ["werkpotentieel-zonder-verwijzing"]

@@ -107,6 +107,7 @@ def test_the_beheerder_reads_operations_but_no_secrets(
     assert status == 200
     assert config["klok"] == "live" and config["partities"] == 4
     assert config["kafka_beveiliging"] == "PLAINTEXT"
+    assert config["tijdzone"] == "Europe/Amsterdam"  # the default SCHAKEL_TIMEZONE
     assert "tussen-wal-en-schip" in config["regels"]["actief"]
     assert {"naam": "carla", "rol": "auditor"} in config["api_clients"]
     assert not any(secret in str(config) for secret in (*TOKENS.values(), KEY))

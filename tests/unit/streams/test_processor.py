@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import faust
 import pytest
@@ -17,6 +18,7 @@ from aiokafka.errors import (
 )
 from faust.exceptions import ProducerSendError
 
+import streams.processor as processor_module
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.wire import DEFAULT_WIRE, HEADER_ERROR_MESSAGE, HEADER_STAGE, VERGETEN_SCHEMA
@@ -768,3 +770,27 @@ def test_the_workers_table_delete_drops_the_key_and_tombstones_the_changelog() -
     assert changelog[-1] == ((2, subject), {"value": None, "value_serializer": "raw"})
     processor.delete_state(subject, 2)  # not there (any more): a tombstone all the same
     assert len(changelog) == 3
+
+
+class _LateEvening(datetime):
+    """``datetime`` at 23:30 UTC on 1 March 2026: 00:30 on 2 March in the Netherlands."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> _LateEvening:
+        instant = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+        moved = instant if tz is None else instant.astimezone(tz)
+        return cls(*moved.timetuple()[:6], tzinfo=moved.tzinfo)
+
+
+def test_the_live_clock_s_today_is_the_date_in_its_time_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A review found the live clock on the UTC date: for an hour or two after midnight in the
+    Netherlands a deadline had not passed yet and the API showed yesterday's ``klok``."""
+    monkeypatch.setattr(processor_module, "datetime", _LateEvening)
+    processor = Worker().processor
+    assert processor.today() is None  # the replay clock has no today
+    processor.clock_mode = "live"
+    assert processor.today() == date(2026, 3, 2)  # the default zone: Europe/Amsterdam
+    processor.zone = ZoneInfo("UTC")
+    assert processor.today() == date(2026, 3, 1)
