@@ -27,6 +27,7 @@ check can tell.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Final
 
 EMAIL: Final = "e-mail address"
@@ -39,18 +40,24 @@ _EMAIL_LOCAL = re.compile(r"[\w.%+-]")
 """A character of an e-mail address's local part."""
 
 
-def _email_in(text: str) -> bool:
-    """Whether ``text`` holds an e-mail address: an ``@`` right after a character of a local
-    part and followed by a domain. Looked for from each ``@``, so linear in ``text``: one
-    regular expression with the local part first tries every start in a long run of such
-    characters and reads the rest of the run from each (quadratic: 20,000 characters and an
-    ``@`` took 0.7 s, a dead letter's 900,000 most of an hour)."""
+def _emails(text: str) -> Iterator[tuple[int, int]]:
+    """The (start, end) of each e-mail address in ``text``, left to right: an ``@`` right after
+    a character of a local part and followed by a domain; the local part as far left as its
+    characters go, the domain as far as it matches. Looked for from each ``@``, so linear in
+    ``text``: one regular expression with the local part first tries every start in a long run
+    of such characters and reads the rest of the run from each (quadratic: 20,000 characters
+    and an ``@`` took 0.7 s, a dead letter's 900,000 most of an hour)."""
     at = text.find("@", 1)
     while at != -1:
-        if _EMAIL_LOCAL.match(text, at - 1) and _EMAIL_DOMAIN.match(text, at + 1):
-            return True
-        at = text.find("@", at + 1)
-    return False
+        domain = _EMAIL_DOMAIN.match(text, at + 1) if _EMAIL_LOCAL.match(text, at - 1) else None
+        if domain is None:
+            at = text.find("@", at + 1)
+            continue
+        start = at - 1
+        while start > 0 and _EMAIL_LOCAL.match(text, start - 1):
+            start -= 1
+        yield start, domain.end()
+        at = text.find("@", domain.end())
 
 
 BBAN: Final[dict[str, tuple[int, str]]] = {
@@ -89,14 +96,14 @@ _MIN_IBAN_CHARS = 15
 """The shortest IBAN (Norway): a text shorter than this holds none."""
 
 
-def _iban_at(text: str, start: int) -> bool:
-    """Whether an IBAN of a country of :data:`BBAN` starts at ``start``: the country's number
-    of letters and digits, in groups of four that may be separated by one space, then no
-    letter or digit; its shape; and mod 97 of its digits (letters as 10–35, the first four
-    characters moved to the end) equal to 1."""
+def _iban_end(text: str, start: int) -> int:
+    """Where the IBAN that starts at ``start`` ends, or ``-1`` if none does. An IBAN of a
+    country of :data:`BBAN`: the country's number of letters and digits, in groups of four
+    that may be separated by one space, then no letter or digit; its shape; and mod 97 of its
+    digits (letters as 10–35, the first four characters moved to the end) equal to 1."""
     found = _IBAN_SHAPES.get(text[start : start + 2].upper())
     if found is None:
-        return False
+        return -1
     length, shape = found
     chars: list[str] = []
     at = start
@@ -106,30 +113,52 @@ def _iban_at(text: str, start: int) -> bool:
             char = text[at + 1]  # one space between groups of four
             at += 1
         if not char.isascii() or not char.isalnum():
-            return False
+            return -1
         chars.append(char)
         at += 1
     after = text[at : at + 1]
     if len(chars) < length or (after.isascii() and after.isalnum()):
-        return False
+        return -1
     compact = "".join(chars).upper()
     if shape.fullmatch(compact) is None:
-        return False
+        return -1
     digits = "".join(str(int(char, 36)) for char in compact[4:] + compact[:4])
-    return int(digits) % 97 == 1
+    return at if int(digits) % 97 == 1 else -1
 
 
 def personal_data_in(text: str) -> str | None:
     """The kind of personal data ``text`` holds (:data:`EMAIL` or :data:`IBAN`, module
     docstring), or ``None``. Never returns or echoes the data itself."""
-    if "@" in text and _email_in(text):
+    if "@" in text and next(_emails(text), None) is not None:
         return EMAIL
     if len(text) < _MIN_IBAN_CHARS:
         return None
     if text.isascii() and text.isalnum():  # one run of letters and digits (an id, a digest):
         # an IBAN must be all of it, so only a text of an IBAN's length can be one
-        return IBAN if len(text) in _IBAN_LENGTHS and _iban_at(text, 0) else None
+        return IBAN if len(text) in _IBAN_LENGTHS and _iban_end(text, 0) != -1 else None
     for match in _IBAN_START.finditer(text):
-        if _iban_at(text, match.start()):
+        if _iban_end(text, match.start()) != -1:
             return IBAN
     return None
+
+
+def mask_personal_data(text: str, *, email: str, iban: str) -> str:
+    """``text`` with every e-mail address replaced by ``email`` and every IBAN (as
+    :func:`personal_data_in` finds them, wherever they stand) by ``iban``."""
+    spans = list(_emails(text)) if "@" in text else []
+    marks = [(start, end, email) for start, end in spans]
+    if len(text) >= _MIN_IBAN_CHARS:
+        for match in _IBAN_START.finditer(text):
+            end = _iban_end(text, match.start())
+            if end != -1:
+                marks.append((match.start(), end, iban))
+    if not marks:
+        return text
+    out, at = [], 0
+    for start, end, mask in sorted(marks):
+        if start < at:  # inside one masked already (an IBAN in an e-mail address's local part)
+            continue
+        out += [text[at:start], mask]
+        at = end
+    out.append(text[at:])
+    return "".join(out)

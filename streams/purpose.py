@@ -13,6 +13,9 @@ order (:func:`check_purpose`):
 
 Then :func:`mask_purpose` masks what identifies a person and can be recognised:
 
+- every e-mail address and IBAN, as :func:`schemas.personal.personal_data_in` finds them in an
+  identifier: they become :data:`EMAIL_MASK` and :data:`IBAN_MASK` (first, so that an IBAN's
+  digits are not taken for a BSN or a date);
 - every 9-digit number that could be a BSN (:func:`schemas.pseudonym.could_be_bsn`: passes
   the elfproef, not all zeros), also in non-ASCII digits and also written in groups: digits
   are collected across separators of one to three characters that are neither letters nor
@@ -34,7 +37,9 @@ Then :func:`mask_purpose` masks what identifies a person and can be recognised:
 
   A year is four digits, or two after an apostrophe (``'85``, ``’85``).
 
-Names cannot be recognised reliably and are not masked (docs/operations.md says so).
+Names and telephone numbers cannot be recognised reliably and are not masked
+(docs/operations.md says so; a Dutch telephone number is ten digits starting with ``0``, as
+many a file or case number is).
 Errors name the field ``doel`` and the rule broken, never the text.
 """
 
@@ -45,12 +50,15 @@ import unicodedata
 from datetime import date
 
 from schemas.exceptions import PermanentError
+from schemas.personal import mask_personal_data
 from schemas.pseudonym import could_be_bsn
 from streams.exceptions import StreamsError
 
 MAX_PURPOSE_CHARS = 200
 MIN_WORD_LETTERS = 3
 DATE_MASK = "[datum]"
+EMAIL_MASK = "[e-mailadres]"
+IBAN_MASK = "[iban]"
 
 _INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
 """Unicode categories a purpose may not contain: control, format (zero-width, bidi),
@@ -153,7 +161,9 @@ def _mask_bsns(match: re.Match[str]) -> str:
 
 
 def mask_purpose(text: str) -> str:
-    """``text`` with full dates and elfproef-valid 9-digit numbers masked (module docstring)."""
+    """``text`` with e-mail addresses, IBANs, full dates and elfproef-valid 9-digit numbers
+    masked (module docstring)."""
+    text = mask_personal_data(text, email=EMAIL_MASK, iban=IBAN_MASK)
     return _DIGIT_GROUPS.sub(_mask_bsns, _DATES.sub(_date, text))
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from schemas.personal import EMAIL, personal_data_in
 from schemas.pseudonym import elfproef
 from streams.purpose import (
     DATE_MASK,
@@ -196,3 +197,27 @@ def test_no_bsn_written_in_groups_survives_masking(
     )
     masked = mask_purpose(f"{before}{written}{after}")
     assert bsn not in "".join(c for c in masked if c.isdigit())
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("klacht van j.jansen@example.nl behandelen", "klacht van [e-mailadres] behandelen"),
+        ("terugbetaling naar NL91 ABNA 0417 1643 00 nagaan", "terugbetaling naar [iban] nagaan"),
+        ("terugbetaling naar NL91ABNA0417164300.", "terugbetaling naar [iban]."),
+        ("mail a.b@c.nl, c@d.com over dossier", "mail [e-mailadres], [e-mailadres] over dossier"),
+        # what is neither stays: a mailbox without a domain, a wrong check digit
+        ("vraag aan helpdesk@intranet", "vraag aan helpdesk@intranet"),
+        ("rekening NL92ABNA0417164300 klopt niet", "rekening NL92ABNA0417164300 klopt niet"),
+    ],
+)
+def test_email_addresses_and_ibans_are_masked(raw: str, stored: str) -> None:
+    """A review found them stored on the audit topic as typed (only BSNs and dates were
+    masked), although the adapters refuse both in identifiers."""
+    assert clean_purpose(raw) == stored
+
+
+@given(st.text(alphabet="ab.@-_ 1NL9", max_size=60))
+def test_no_email_address_survives_masking(raw: str) -> None:
+    masked = mask_purpose(raw)
+    assert personal_data_in(masked) != EMAIL
