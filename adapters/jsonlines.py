@@ -63,7 +63,8 @@ def json_object(raw: bytes | str, what: str) -> dict[str, Any]:
 
     Every failure of the parser becomes a rejection (reason ``encoding``, ``malformed`` or
     ``too-large``) whose message names ``what`` and the rule broken, never the content:
-    invalid UTF-8, invalid JSON (line and column), nesting too deep, an integer of more than
+    invalid UTF-8, invalid JSON (line and column; a second value after a carriage return
+    says the lines may end with a carriage return only), nesting too deep, an integer of more than
     :data:`MAX_INT_DIGITS` digits, ``NaN``/``Infinity``, or a value that is not an object."""
     if isinstance(raw, bytes):
         try:
@@ -73,8 +74,16 @@ def json_object(raw: bytes | str, what: str) -> dict[str, Any]:
     try:
         value = _DECODER.decode(raw)
     except json.JSONDecodeError as exc:
+        hint = ""
+        if exc.msg == "Extra data" and "\r" in raw[: exc.pos]:
+            # a second value after a carriage return: lines ended by CR alone (classic Mac OS)
+            # are one line to a reader that splits at LF
+            hint = (
+                " after a carriage return: do the lines end with a carriage return only? "
+                "Export with LF or CRLF line endings"
+            )
         raise Rejection(
-            f"{what}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+            f"{what}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{hint}",
             reason="malformed",
         ) from None
     except RecursionError:

@@ -14,6 +14,7 @@ import pytest
 
 from adapters import csvsource, jsonlines, lines
 from adapters.base import Source
+from adapters.exceptions import Rejection
 from adapters.jsonlines import JsonLinesSource
 from adapters.lines import read_lines
 from adapters.sociale_dienst import COLUMNS, SocialeDienstSource
@@ -270,3 +271,17 @@ def test_a_csv_file_with_cr_only_line_ends_is_rejected_as_a_whole(tmp_path: Path
             )
         ]
         assert hx.runner.run_once().read == 0  # once
+
+
+def test_json_lines_ended_by_a_carriage_return_only_say_so(tmp_path: Path) -> None:
+    """A review found them quarantined as one line with "Extra data" and nothing to say why
+    (the CSV source rejects such a file with its reason)."""
+    path = tmp_path / "mac.jsonl"
+    path.write_bytes(b'{"a": 1}\r{"b": 2}\r')
+    with pytest.raises(Rejection) as refused:
+        jsonlines.json_object(path.read_bytes(), "line 1")
+    assert "carriage return only" in str(refused.value)
+    assert refused.value.reason == "malformed"
+    with pytest.raises(Rejection) as other:  # extra data after a newline-free space
+        jsonlines.json_object(b'{"a": 1} {"b": 2}', "line 1")
+    assert "carriage return" not in str(other.value)
