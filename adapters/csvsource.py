@@ -422,7 +422,9 @@ class CsvSource(Source):
         raw_header = b"" if first is None else first.raw.removeprefix(codecs.BOM_UTF8)
         header = raw_header.decode(rows_encoding, errors="replace").strip()
         header_line, header_at = 1, 0
-        if (hint := _SEPARATOR_HINT.fullmatch(header)) is not None and first is not None:
+        line_one = raw_header.decode(rows_encoding, errors="replace").rstrip("\r\n")
+        # the hint as written: stripped, a tab or a space after "sep=" would be lost
+        if (hint := _SEPARATOR_HINT.fullmatch(line_one)) is not None and first is not None:
             if hint[1] != DELIMITER:
                 other = _OTHER_DELIMITERS.get(hint[1], "another character")
                 message = f"line 1: Excel's separator hint names {other}; expected 'sep=;'"

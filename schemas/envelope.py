@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 from pydantic import ValidationError
 
@@ -573,10 +574,14 @@ def _extensions(raw: Mapping[str, Any]) -> dict[str, str]:
     """The :data:`EXTENSIONS` of the input that are non-empty strings; each is an identifier
     (:func:`_identifier`: no possible BSN, e-mail address or IBAN) — ``dataref`` locates this
     event's own payload, a per-record reference (``…/klanten/<e-mail>/dossier``), not the name
-    of a system or a format like ``source`` and ``dataschema``."""
+    of a system or a format like ``source`` and ``dataschema``. Asked as written and, if it
+    holds a ``%``, percent-decoded too (``j.jansen%40example.nl`` is an e-mail address in a
+    URI); a URI with a user part (``https://svc@host.nl/…``) is refused as one."""
     out = {}
     for name in EXTENSIONS:
         value = _optional_str(raw, name)
         if value:
             out[name] = _identifier(value, name)
+            if "%" in value:
+                _identifier(unquote(value), name)
     return out

@@ -149,23 +149,20 @@ holds no candidate, so it is answered at once: most identifiers and attributes, 
 with digits (dates, times, hexadecimal ids). One search of it costs a fraction of one of
 :data:`_CANDIDATE`, whose lookarounds are tried at every position."""
 _INVISIBLE = re.compile(
-    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-    "\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]"
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
-"""Invisible format characters (Unicode category Cf): the soft hyphen, zero-width space,
-joiners and word joiner, bidi marks and controls, the byte order mark, interlinear annotation
-and tag characters. A text shows the same without them — ``999\u200b990111`` is seen as
-``999990111`` — so :func:`holds_bsn` and :func:`mask_bsn` look at the text without them
-(:func:`_visible`): pasted from a web page or a document, they are in identifiers and file
-names, and CloudEvents allows them in a ``String``."""
+"""Characters that are not seen: Unicode's default-ignorable code points (the soft hyphen,
+the combining grapheme joiner, zero-width space, joiners and word joiner, bidi marks and
+controls, Hangul fillers, variation selectors, the byte order mark, tag characters, …) and the
+interlinear annotation characters. A text shows the same without them — ``999\u200b990111``
+is seen as ``999990111`` — so :func:`holds_bsn` and :func:`mask_bsn` also look at the text
+without them : pasted from a web page or a document, they are in
+identifiers and file names, and CloudEvents allows them in a ``String``."""
 _NOT_A_DIGIT = re.compile(r"\D")
 _HEX_LETTERS = re.compile(r"[a-f]", re.IGNORECASE)
 MIN_RANDOM_LETTERS = 4
-
-
-def _visible(text: str) -> str:
-    """``text`` without :data:`_INVISIBLE` characters (ASCII text has none: returned as is)."""
-    return text if text.isascii() else _INVISIBLE.sub("", text)
 
 
 def _is_random(token: str) -> bool:
@@ -203,8 +200,16 @@ def holds_bsn(text: str) -> bool:
     :data:`MIN_RANDOM_LETTERS` letters ``a``–``f`` (one in two hundred random UUIDs holds nine
     digits in a row that pass the elfproef; a number padded to that shape holds no letters
     and is still found). Invisible format characters (:data:`_INVISIBLE`: a zero-width space,
-    a soft hyphen) do not hide a number: the text is read as it is seen."""
-    text = _visible(text)
+    a soft hyphen) do not hide a number: a text holds one if it does as it is stored or as it
+    is seen, without them (removing one can also join a number to a digit next to it:
+    ``999990111\u200b1`` holds one as stored)."""
+    if _holds(text):
+        return True
+    return not text.isascii() and _holds(_INVISIBLE.sub("", text))
+
+
+def _holds(text: str) -> bool:
+    """:func:`holds_bsn` of ``text`` as it is."""
     if _SHAPE.search(text) is None:  # what every spelling of a nine-digit number holds
         return False
     if _CANDIDATE.search(text) is None:  # no nine digits of any form: nothing to check
@@ -255,12 +260,21 @@ def mask_bsn(text: str) -> str:
     again; still masked there, a number that is one stays hidden. A number that only begins
     or ends in a token (``9999.90.111abcd…``) is masked as anywhere else.
 
-    Invisible format characters (:data:`_INVISIBLE`) do not hide a number: a text in which one
-    stands within a number is masked as it is seen, without them (``999\u200b990111`` →
-    ``*********``); a text without any number to mask is returned as it is."""
-    visible = _visible(text)
-    if visible is not text and _MASKED.search(visible) is not None:
-        text = visible
+    Invisible characters (:data:`_INVISIBLE`) do not hide a number: the text is masked as it
+    is, then, if what is left still shows a number to mask once they are taken out, that is
+    masked too and returned without them (``999\u200b990111`` → ``*********``); a text
+    without any is returned as it is."""
+    masked = _mask(text)
+    if masked.isascii():
+        return masked
+    visible = _INVISIBLE.sub("", masked)
+    if visible == masked or _MASKED.search(visible) is None:
+        return masked
+    return _mask(visible)
+
+
+def _mask(text: str) -> str:
+    """:func:`mask_bsn` of ``text`` as it is."""
     tokens = [m.span() for m in _RANDOM_TOKEN.finditer(text) if _is_random(m.group(0))]
     if not tokens:
         return _MASKED.sub(MASK, text)

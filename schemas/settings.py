@@ -87,7 +87,7 @@ def zone_named(name: str) -> ZoneInfo:
     them when the system has none); ``ValueError`` for an unknown one."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a folder (Europe)
         raise ValueError("not a known IANA time zone name, e.g. Europe/Amsterdam or UTC") from exc
 
 

@@ -103,11 +103,16 @@ class CitizenOutputs:
         (:func:`schemas.binding.deadletter_record`; ``time``: when, ISO 8601, or ``None``),
         for the streams dead-letter topic. Nothing of the original is kept if ``error`` says
         it holds a possible BSN or personal data in an identifier
-        (:attr:`streams.ingest.IngestError.withhold`), or if its key,
-        its value read as text or one of its headers does (:func:`_withheld_raw`: a
-        record refused before its fields were checked — bytes that do not decode, a record of
-        the wrong kind on a topic)."""
-        withhold = getattr(error, "withhold", None) or _withheld_raw(record)
+        (:attr:`streams.ingest.IngestError.withhold`); if its key, its value read as text or
+        one of its headers holds a possible BSN (a record refused before its fields were
+        checked, such as one of the wrong kind on a topic); or, if it did not decode at all
+        (``stage`` ``decode``: no field can be told from another), an e-mail address or an
+        IBAN anywhere in it (:func:`_withheld_raw`). A record that decoded is withheld for
+        personal data only as ``error`` says, which asks it of its identifiers alone: a
+        functional mailbox in a ``mailto:`` source is no citizen's."""
+        withhold = getattr(error, "withhold", None) or _withheld_raw(
+            record, personal=stage == "decode"
+        )
         return deadletter_record(
             record.headers or (),
             key=record.key,
@@ -141,21 +146,19 @@ class CitizenOutputs:
         check_outputs(state.payload_bytes, limit, state=state_size, snapshot=snapshot_size)
 
 
-def _withheld_raw(record: Any) -> bytes | None:
+def _withheld_raw(record: Any, *, personal: bool) -> bytes | None:
     """What to withhold of the raw ``record`` (a Kafka message: ``key``, ``value``,
-    ``headers``) refused before its fields were checked: :data:`~schemas.wire.WITHHELD_BSN` if
-    its key, its value read as UTF-8 text (an Avro string is its UTF-8 bytes; the numbers around
-    it are binary) or a header value holds a possible BSN
-    (:func:`schemas.pseudonym.holds_bsn`), else :data:`~schemas.wire.WITHHELD_PERSONAL_DATA` if
-    one holds an e-mail address or an IBAN (:func:`schemas.personal.personal_data_in`, as
-    :func:`streams.ingest.withheld_as` asks of a decoded record's identifiers), else ``None``
-    (the dead letter copies the record). Conservative: it decides whether a dead letter may
-    copy the record, and nine ASCII digits that pass the elfproef seldom arise from binary by
-    chance."""
+    ``headers``): :data:`~schemas.wire.WITHHELD_BSN` if its key, its value read as UTF-8 text
+    (an Avro string is its UTF-8 bytes; the numbers around it are binary) or a header value
+    holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`); else, if ``personal``,
+    :data:`~schemas.wire.WITHHELD_PERSONAL_DATA` if one holds an e-mail address or an IBAN
+    (:func:`schemas.personal.personal_data_in`); else ``None`` (the dead letter copies the
+    record). Conservative: it decides whether a dead letter may copy the record, and nine
+    ASCII digits that pass the elfproef seldom arise from binary by chance."""
     parts = [record.key, record.value, *(v for _, v in record.headers or ())]
     texts = [part.decode("utf-8", "replace") for part in parts if isinstance(part, bytes)]
     if any(holds_bsn(text) for text in texts):
         return WITHHELD_BSN
-    if any(personal_data_in(text) is not None for text in texts):
+    if personal and any(personal_data_in(text) is not None for text in texts):
         return WITHHELD_PERSONAL_DATA
     return None

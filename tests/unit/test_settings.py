@@ -42,6 +42,8 @@ def test_defaults_are_the_embedded_profile(monkeypatch: pytest.MonkeyPatch) -> N
         ("SCHAKEL_API_TOKENS", "anna:koning:x", "SCHAKEL_API_TOKENS"),
         ("SCHAKEL_API_TOKENS", "anna-zonder-rol", "SCHAKEL_API_TOKENS"),
         ("SCHAKEL_TIMEZONE", "Europe/Utrecht", "SCHAKEL_TIMEZONE"),
+        ("SCHAKEL_TIMEZONE", "Europe", "SCHAKEL_TIMEZONE"),  # a folder of zones
+        ("SCHAKEL_TIMEZONE", "", "SCHAKEL_TIMEZONE"),
         ("SCHAKEL_TIMEZONE", "../../etc/passwd", "SCHAKEL_TIMEZONE"),
     ],
 )

@@ -592,6 +592,7 @@ def test_excels_separator_hint_before_the_header_is_passed_over(tmp_path: Path) 
     ("text", "expected"),
     [
         ("sep=,\n" + HEADER + row(1), ("delimiter", "line 1: Excel's separator hint names ','")),
+        ("sep=\t\n" + HEADER + row(1), ("delimiter", "line 1: Excel's separator hint names a tab")),
         ("sep=;\n" + HEADER.replace("datum", "dag"), ("columns", "line 2: the header does not")),
         ("sep=;\n\n" + HEADER, ("columns", "line 2 is blank; the header must be on line 2")),
         ("sep=;\n", ("empty-file", "empty file")),

@@ -274,6 +274,24 @@ def test_an_email_address_or_iban_in_an_identifier_is_rejected(
     assert str(error).startswith(f"{field}: holds {kind};")
 
 
+@pytest.mark.parametrize(
+    ("dataref", "reason"),
+    [
+        (
+            "https://crm.example.nl/klanten/j.jansen%40example.nl/dossier",
+            "personal-data-in-identifier",
+        ),
+        ("https://crm.example.nl/k/999%2D990%2D111/dossier", "bsn-in-identifier"),
+    ],
+)
+def test_a_percent_encoded_dataref_is_asked_decoded_too(dataref: str, reason: str) -> None:
+    """A review: ``encodeURIComponent`` writes ``@`` as ``%40``, and the check saw no e-mail
+    address (nor a BSN spelled with ``%2D``)."""
+    error = rejected(wijkteam(dataref=dataref))
+    assert (error.reason, error.field) == (reason, "dataref")
+    assert "jansen" not in str(error) and "990" not in str(error)
+
+
 def test_a_bsn_in_an_identifier_is_still_named_as_a_bsn_when_personal_data_is_there_too() -> None:
     error = rejected(wijkteam(data_casus_id=f"{EMAIL_ADDRESS} {OTHER}"))
     assert error.reason == "bsn-in-identifier"

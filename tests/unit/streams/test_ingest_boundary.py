@@ -370,6 +370,20 @@ def test_a_record_with_personal_data_refused_before_its_fields_is_withheld(
     assert not any(b"example.nl" in v or b"ABNA" in v for v in kept.values())
 
 
+def test_a_decoded_record_from_a_mailto_source_is_copied_not_withheld() -> None:
+    """A review of the change above: the scan for an e-mail address ran over every refused
+    record, and a decoded one from a functional mailbox (``mailto:`` source, which adapters
+    accept) lost its content and could not be replayed. A record that decoded is withheld for
+    personal data only in its identifiers (``withheld_as``)."""
+    value = _changed(source="mailto:wijkteam-noord@gemeente.nl", time="2026-01-10")
+    worker = Worker(registry=REGISTRY)
+    asyncio.run(worker.handle(Message(TOPIC, 0, 10, None, value, [], 1)))
+    (letter,) = worker.deadletters.sent
+    assert dict(letter["headers"])["schakel.fase"] == b"validate"
+    assert letter["value"] == value
+    assert HEADER_SOURCE_WITHHELD not in dict(letter["headers"])
+
+
 def test_a_dead_letter_refused_for_another_reason_is_still_copied() -> None:
     worker = Worker(registry=REGISTRY)
     asyncio.run(worker.handle(Message(TOPIC, 0, 8, b"k", b"\x00garbage", [], 1)))
