@@ -89,9 +89,11 @@ MAX_LINE_BYTES = 65_536
 _CHUNK = 1 << 16
 _NUL = b"\x00"
 _OTHER_DELIMITERS = {",": "','", "\t": "a tab", "|": "'|'"}
-_SEPARATOR_HINT = re.compile(r"sep=(.)", re.IGNORECASE)
+_SEPARATOR_HINT = re.compile(r"[ \t]*sep=(.)[ \t]*", re.IGNORECASE)
 """Excel's separator hint, a line 1 ``sep=;`` before the header that some exports write so
-that Excel opens the file with the right delimiter: the header is then on line 2."""
+that Excel opens the file with the right delimiter: the header is then on line 2. Spaces or
+tabs around it are allowed; the character right after ``sep=`` is the separator it names,
+a tab or a space too."""
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _DUTCH = re.compile(r"(\d{2})-(\d{2})-(\d{4})", re.ASCII)
 _INT = re.compile(r"\d{1,9}", re.ASCII)

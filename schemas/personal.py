@@ -144,7 +144,9 @@ def personal_data_in(text: str) -> str | None:
 
 def mask_personal_data(text: str, *, email: str, iban: str) -> str:
     """``text`` with every e-mail address replaced by ``email`` and every IBAN (as
-    :func:`personal_data_in` finds them, wherever they stand) by ``iban``."""
+    :func:`personal_data_in` finds them, wherever they stand) by ``iban``; matches that overlap
+    (an e-mail domain runs on into the next address or an IBAN) are masked as one, by the mask
+    of the first."""
     spans = list(_emails(text)) if "@" in text else []
     marks = [(start, end, email) for start, end in spans]
     if len(text) >= _MIN_IBAN_CHARS:
@@ -155,8 +157,9 @@ def mask_personal_data(text: str, *, email: str, iban: str) -> str:
     if not marks:
         return text
     out, at = [], 0
-    for start, end, mask in sorted(marks):
-        if start < at:  # inside one masked already (an IBAN in an e-mail address's local part)
+    for start, end, mask in sorted(marks, key=lambda m: (m[0], -m[1])):
+        if start < at:  # overlaps the one masked before (``a@b.nl+c@d.nl``): masked with it
+            at = max(at, end)
             continue
         out += [text[at:start], mask]
         at = end

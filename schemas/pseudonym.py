@@ -160,6 +160,17 @@ interlinear annotation characters. A text shows the same without them — ``999\
 is seen as ``999990111`` — so :func:`holds_bsn` and :func:`mask_bsn` also look at the text
 without them : pasted from a web page or a document, they are in
 identifiers and file names, and CloudEvents allows them in a ``String``."""
+_FORMAT = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]"
+)
+"""The invisible format characters among :data:`_INVISIBLE` (category Cf, the zero-width space
+and soft hyphen above all): a text is also asked without these alone, so that another
+invisible character next to a number still stands between it and a digit
+(``999\u200b990111\u034f1``)."""
+_SEEN = (_FORMAT, _INVISIBLE)
+"""What is taken out of a non-ASCII text for the other forms :func:`holds_bsn` asks and
+:func:`mask_bsn` masks: the format characters, then every invisible character."""
 _NOT_A_DIGIT = re.compile(r"\D")
 _HEX_LETTERS = re.compile(r"[a-f]", re.IGNORECASE)
 MIN_RANDOM_LETTERS = 4
@@ -199,13 +210,15 @@ def holds_bsn(text: str) -> bool:
     hexadecimal digest of 32, 40 or 64 characters, standing on its own and holding at least
     :data:`MIN_RANDOM_LETTERS` letters ``a``–``f`` (one in two hundred random UUIDs holds nine
     digits in a row that pass the elfproef; a number padded to that shape holds no letters
-    and is still found). Invisible format characters (:data:`_INVISIBLE`: a zero-width space,
-    a soft hyphen) do not hide a number: a text holds one if it does as it is stored or as it
-    is seen, without them (removing one can also join a number to a digit next to it:
-    ``999990111\u200b1`` holds one as stored)."""
+    and is still found). Invisible characters (:data:`_INVISIBLE`: a zero-width space, a soft
+    hyphen) do not hide a number: a text holds one if it does as it is stored, without its
+    format characters (:data:`_FORMAT`) or without every invisible character (removing one can
+    also join a number to a digit next to it: ``999990111\u200b1`` holds one as stored). Not
+    found: a number with one such character inside it and another of the same kind joining it
+    to a digit (``999\u200b990111\u200b1``)."""
     if _holds(text):
         return True
-    return not text.isascii() and _holds(_INVISIBLE.sub("", text))
+    return not text.isascii() and any(_holds(seen.sub("", text)) for seen in _SEEN)
 
 
 def _holds(text: str) -> bool:
@@ -261,16 +274,18 @@ def mask_bsn(text: str) -> str:
     or ends in a token (``9999.90.111abcd…``) is masked as anywhere else.
 
     Invisible characters (:data:`_INVISIBLE`) do not hide a number: the text is masked as it
-    is, then, if what is left still shows a number to mask once they are taken out, that is
+    is, then, if what is left still shows a number to mask once the format characters
+    (:data:`_FORMAT`), and then once every invisible character, are taken out, that is
     masked too and returned without them (``999\u200b990111`` → ``*********``); a text
     without any is returned as it is."""
     masked = _mask(text)
-    if masked.isascii():
-        return masked
-    visible = _INVISIBLE.sub("", masked)
-    if visible == masked or _MASKED.search(visible) is None:
-        return masked
-    return _mask(visible)
+    for seen in _SEEN:
+        if masked.isascii():
+            break
+        visible = seen.sub("", masked)
+        if visible != masked and _MASKED.search(visible) is not None:
+            masked = _mask(visible)
+    return masked
 
 
 def _mask(text: str) -> str:

@@ -68,7 +68,8 @@ def withheld_as(record: Mapping[str, Any]) -> bytes | None:
     BSN (:func:`~schemas.pseudonym.holds_bsn`) where none may be — in a CloudEvents attribute,
     in a ``subject`` that is no pseudonym, or in any string or whole number of ``data``;
     else :data:`~schemas.wire.WITHHELD_PERSONAL_DATA` if an identifier (``id``,
-    ``bronsleutel``, ``sequence``, a string in ``data``) holds an e-mail address or an IBAN
+    ``bronsleutel``, ``sequence``, a string in ``data``) or a ``subject`` that is no pseudonym
+    holds an e-mail address or an IBAN
     (:func:`schemas.personal.personal_data_in`); else ``None``."""
     for name in _ATTRIBUTES:
         value = record.get(name)
@@ -80,7 +81,7 @@ def withheld_as(record: Mapping[str, Any]) -> bytes | None:
     data = record.get("data")
     if isinstance(data, Mapping) and _refused(data, personal=False):
         return WITHHELD_BSN
-    for name in _IDENTIFIERS:
+    for name in (*_IDENTIFIERS, "subject"):  # (a pseudonym holds neither: 32 hex digits)
         value = record.get(name)
         if isinstance(value, str) and personal_data_in(value) is not None:
             return WITHHELD_PERSONAL_DATA
@@ -100,15 +101,22 @@ def _refused(data: Mapping[str, Any], *, personal: bool) -> bool:
 
 def checked_subject(subject: object, *, what: str) -> str:
     """``subject`` of a record read from Kafka if it is a pseudonym, else :class:`IngestError`
-    (stage ``validate``, reason :data:`BAD_SUBJECT`; withheld if it holds a possible BSN).
-    ``what``: the record, for the message (the value is never echoed)."""
+    (stage ``validate``, reason :data:`BAD_SUBJECT`; withheld if it holds a possible BSN, an
+    e-mail address or an IBAN). ``what``: the record, for the message (the value is never
+    echoed)."""
     if is_pseudonym(subject):
         return subject
+    withhold = None
+    if isinstance(subject, str):
+        if holds_bsn(subject):
+            withhold = WITHHELD_BSN
+        elif personal_data_in(subject) is not None:
+            withhold = WITHHELD_PERSONAL_DATA
     raise IngestError(
         f"subject of {what}: must be a pseudonym (32 lowercase hexadecimal characters)",
         stage="validate",
         reason=BAD_SUBJECT,
-        withhold=WITHHELD_BSN if isinstance(subject, str) and holds_bsn(subject) else None,
+        withhold=withhold,
     )
 
 

@@ -146,19 +146,33 @@ class CitizenOutputs:
         check_outputs(state.payload_bytes, limit, state=state_size, snapshot=snapshot_size)
 
 
+_NO_IDENTIFIER_HEADERS = frozenset({"ce_source", "ce_dataschema", "ce_type"})
+"""Headers that name a system, a format or a type, not a record: a functional mailbox in a
+``mailto:`` source is no citizen's (as :func:`schemas.envelope.validate_input` treats them)."""
+
+
 def _withheld_raw(record: Any, *, personal: bool) -> bytes | None:
     """What to withhold of the raw ``record`` (a Kafka message: ``key``, ``value``,
     ``headers``): :data:`~schemas.wire.WITHHELD_BSN` if its key, its value read as UTF-8 text
     (an Avro string is its UTF-8 bytes; the numbers around it are binary) or a header value
-    holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`); else, if ``personal``,
-    :data:`~schemas.wire.WITHHELD_PERSONAL_DATA` if one holds an e-mail address or an IBAN
+    holds a possible BSN (:func:`schemas.pseudonym.holds_bsn`); else
+    :data:`~schemas.wire.WITHHELD_PERSONAL_DATA` if its key or a header value other than
+    :data:`_NO_IDENTIFIER_HEADERS` — or, if ``personal`` (the record did not decode: no field
+    can be told from another), its value — holds an e-mail address or an IBAN
     (:func:`schemas.personal.personal_data_in`); else ``None`` (the dead letter copies the
     record). Conservative: it decides whether a dead letter may copy the record, and nine
     ASCII digits that pass the elfproef seldom arise from binary by chance."""
-    parts = [record.key, record.value, *(v for _, v in record.headers or ())]
-    texts = [part.decode("utf-8", "replace") for part in parts if isinstance(part, bytes)]
-    if any(holds_bsn(text) for text in texts):
+    headers = list(record.headers or ())
+    parts = [record.key, record.value, *(v for _, v in headers)]
+    if any(isinstance(part, bytes) and holds_bsn(_text(part)) for part in parts):
         return WITHHELD_BSN
-    if personal and any(personal_data_in(text) is not None for text in texts):
+    asked = [record.key, *(v for k, v in headers if k not in _NO_IDENTIFIER_HEADERS)]
+    if personal:
+        asked.append(record.value)
+    if any(isinstance(part, bytes) and personal_data_in(_text(part)) for part in asked):
         return WITHHELD_PERSONAL_DATA
     return None
+
+
+def _text(part: bytes) -> str:
+    return part.decode("utf-8", "replace")

@@ -96,7 +96,7 @@ from schemas.wire import KLOK_SCHEMA, VERGETEN_SCHEMA, Wire
 from streams.batch_decode import FastIngest
 from streams.exceptions import OutputUnavailable
 from streams.held import HeldSignals
-from streams.ingest import IngestError, checked_subject
+from streams.ingest import IngestError, checked_subject, withheld_as
 from streams.metrics import WorkerMetrics
 from streams.model import TimelineEvent
 from streams.outputs import CitizenOutputs
@@ -445,8 +445,13 @@ class Processor:
             subject = checked_subject(record["subject"], what="an erasure")
             await self._forget(subject, message.timestamp)
             return
-        if name != KLOK_SCHEMA:
-            raise IngestError(f"{name} on {message.topic}", stage="validate", reason="wrong-type")
+        if name != KLOK_SCHEMA:  # an event, say: withheld as its own topic would withhold it
+            raise IngestError(
+                f"{name} on {message.topic}",
+                stage="validate",
+                reason="wrong-type",
+                withhold=withheld_as(record),
+            )
         tot: date = record["tot"]
         subject = record["subject"]
         if subject is not None:  # a citizen's tick

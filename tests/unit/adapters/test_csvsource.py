@@ -575,13 +575,15 @@ def test_an_over_long_last_line_that_grows_is_quarantined_once(tmp_path: Path) -
     assert [r[:2] for r in hx.rejected] == [(f"{path}:3", "too-large")]
 
 
-def test_excels_separator_hint_before_the_header_is_passed_over(tmp_path: Path) -> None:
+@pytest.mark.parametrize("hint", ["\ufeffsep=;\r\n", "sep=; \n", " SEP=;\t\r\n"])
+def test_excels_separator_hint_before_the_header_is_passed_over(tmp_path: Path, hint: str) -> None:
     """Some exports write Excel's separator hint ``sep=;`` on line 1 so that Excel opens them
     with the right delimiter; the header follows on line 2. Such a file used to be rejected
-    whole (``columns``, every column named as missing) and none of its rows was read."""
+    whole (``columns``, every column named as missing) and none of its rows was read. Spaces
+    around the hint are allowed (a review found ``sep=; `` rejected again)."""
     path = tmp_path / "export.csv"
     bad = row(2).replace("2026-01-05", "2026-02-30")
-    path.write_bytes(("\ufeffsep=;\r\n" + HEADER + row(1) + bad).encode())
+    path.write_bytes((hint + HEADER + row(1) + bad).encode())
     hx = make_harness(source(path), tmp_path)
     stats = hx.runner.run_once()
     assert (stats.published, stats.by_reason) == (1, {"bad-date": 1})

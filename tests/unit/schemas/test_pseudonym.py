@@ -448,7 +448,11 @@ def test_a_grouped_spelling_with_a_typographic_dash_is_found_and_masked(dash: st
 
 @pytest.mark.parametrize(
     "text",
-    ["999990111\u200b1", "1\u200b999990111", "W-999990111\xad7", "1\u200b-999-990-111"],
+    [
+        *("999990111\u200b1", "1\u200b999990111", "W-999990111\xad7", "1\u200b-999-990-111"),
+        # one inside the number, another kind joining it to a digit (a second review)
+        *("999\u200b990111\u034f1", "999\xad990111\ufe0f1", "1\u3164999\u200b990111"),
+    ],
 )
 def test_an_invisible_character_that_joins_a_bsn_to_a_digit_does_not_hide_it(text: str) -> None:
     """A review of the first change: reading only the text without invisible characters joined
