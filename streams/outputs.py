@@ -102,14 +102,13 @@ class CitizenOutputs:
         """The dead letter of ``record`` for ``error`` at ``stage``, made to fit ``limit``
         (:func:`schemas.binding.deadletter_record`; ``time``: when, ISO 8601, or ``None``),
         for the streams dead-letter topic. Nothing of the original is kept if ``error`` says
-        it holds a possible BSN or personal data in an identifier
-        (:attr:`streams.ingest.IngestError.withhold`); if its key, its value read as text or
-        one of its headers holds a possible BSN (a record refused before its fields were
-        checked, such as one of the wrong kind on a topic); or, if it did not decode at all
-        (``stage`` ``decode``: no field can be told from another), an e-mail address or an
-        IBAN anywhere in it (:func:`_withheld_raw`). A record that decoded is withheld for
-        personal data only as ``error`` says, which asks it of its identifiers alone: a
-        functional mailbox in a ``mailto:`` source is no citizen's."""
+        it holds a possible BSN or personal data in an identifier or subject
+        (:attr:`streams.ingest.IngestError.withhold`), or as :func:`_withheld_raw` finds in
+        the raw record: a possible BSN anywhere in it; an e-mail address or an IBAN in its key
+        or a header that is an identifier, or — if it did not decode at all (``stage``
+        ``decode``: no field can be told from another) — anywhere in its value. A decoded
+        record's value is judged by its identifiers alone (``error``): a functional mailbox in
+        a ``mailto:`` source is no citizen's."""
         withhold = getattr(error, "withhold", None) or _withheld_raw(
             record, personal=stage == "decode"
         )
