@@ -67,7 +67,12 @@ from typing import TypeVar
 
 from defusedxml import ElementTree
 from kafka import KafkaAdminClient
-from kafka.errors import KafkaConnectionError, KafkaError, NodeNotReadyError
+from kafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    NodeNotReadyError,
+    UnknownTopicOrPartitionError,
+)
 
 from schakel.broker import BrokerStartError, end_process, free_ports, signal_group
 from schemas.settings import child_environment
@@ -437,10 +442,15 @@ class KafkaCluster:
         return {int(b["broker_id"]) for b in brokers if not b.get("is_fenced", False)}
 
     def partition_leaders(self, topic: str) -> dict[int, int]:
-        """Partition → id of its leader node (-1 while it has none)."""
+        """Partition → id of its leader node (-1 while it has none); empty while the node asked
+        does not know the topic yet (just created: each node learns it from the metadata log
+        on its own, and a fresh admin client may ask one that has not)."""
         (described,) = self.ask(lambda admin: admin.describe_topics([topic]))
-        if described.get("error_code", 0):
-            raise KafkaError(f"describe {topic}: error code {described['error_code']}")
+        code = described.get("error_code", 0)
+        if code == UnknownTopicOrPartitionError.errno:
+            return {}
+        if code:
+            raise KafkaError(f"describe {topic}: error code {code}")
         return {int(p["partition_index"]): int(p["leader_id"]) for p in described["partitions"]}
 
     def ask(self, question: Callable[[KafkaAdminClient], _T], timeout: float = 20.0) -> _T:
@@ -460,8 +470,9 @@ class KafkaCluster:
             time.sleep(0.2)
 
     def leader(self, topic: str, partition: int) -> int:
-        """Id of the node that leads ``topic``/``partition`` now."""
-        return self.partition_leaders(topic)[partition]
+        """Id of the node that leads ``topic``/``partition`` now (-1: none, or not known yet
+        to the node asked)."""
+        return self.partition_leaders(topic).get(partition, -1)
 
     # ------------------------------------------------------------------ internals
     def _tool(self, *args: str) -> subprocess.Popen[str]:
