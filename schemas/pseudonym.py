@@ -158,7 +158,7 @@ the combining grapheme joiner, zero-width space, joiners and word joiner, bidi m
 controls, Hangul fillers, variation selectors, the byte order mark, tag characters, …) and the
 interlinear annotation characters. A text shows the same without them — ``999\u200b990111``
 is seen as ``999990111`` — so :func:`holds_bsn` and :func:`mask_bsn` also look at the text
-without them : pasted from a web page or a document, they are in
+without them: pasted from a web page or a document, they are in
 identifiers and file names, and CloudEvents allows them in a ``String``."""
 _FORMAT = re.compile(
     "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
@@ -218,7 +218,13 @@ def holds_bsn(text: str) -> bool:
     to a digit (``999\u200b990111\u200b1``)."""
     if _holds(text):
         return True
-    return not text.isascii() and any(_holds(seen.sub("", text)) for seen in _SEEN)
+    if text.isascii():
+        return False
+    for seen in _SEEN:
+        stripped = seen.sub("", text)
+        if stripped != text and _holds(stripped):  # (unchanged: asked above already)
+            return True
+    return False
 
 
 def _holds(text: str) -> bool:
