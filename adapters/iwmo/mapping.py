@@ -61,6 +61,29 @@ def _nummer(message: Message, product: Element, where: str) -> str:
     return nummer
 
 
+_ENDS = {
+    "allocation": "an allocation ends on or after the day it begins",
+    "care": "care ends on or after the day it began",
+}
+
+
+def _not_before(einddatum: str, begin: str, where: str, begin_name: str, what: str) -> None:
+    """:class:`ElementRejection` (``invalid``, at the Einddatum) if ``einddatum`` is before
+    ``begin`` (both ``YYYY-MM-DD`` as :meth:`Message.date` returns them: their text order is
+    their date order). The XSD does not compare dates; iWmo wants an Einddatum on or after
+    the Ingangsdatum (WMO301) or Begindatum (WMO307). Equal dates are allowed: a one-day
+    product, or with RedenWijziging 01/13 a withdrawn allocation. Names neither date."""
+    if einddatum < begin:
+        path = f"{where}/Einddatum"
+        product = where.rpartition("/")[2].partition("[")[0]
+        raise ElementRejection(
+            path,
+            f"{path}: before the {begin_name} of the same {product}; {_ENDS[what]} "
+            f"(iWmo: Einddatum >= {begin_name})",
+            "invalid",
+        )
+
+
 def map_product(
     message: Message,
     header: Header,
@@ -92,6 +115,7 @@ def map_product(
         data["ingangsdatum"] = message.date(product, "Ingangsdatum", where)
         einddatum = message.date(product, "Einddatum", where, required=False)
         if einddatum:
+            _not_before(einddatum, data["ingangsdatum"], where, "Ingangsdatum", "allocation")
             data["einddatum"] = einddatum
         tijd = versions.toewijzingstijd(message.text(product, "Toewijzingstijd", where))
         if tijd is None:
@@ -128,6 +152,8 @@ def map_product(
             reden_beeindiging=data["reden_beeindiging"],
             status=message.code(product, "StatusAanlevering", where, "LDT_StatusAanlevering"),
         )
+        if not version.deletion:  # a withdrawal uses only the key; its Einddatum goes nowhere
+            _not_before(data["datum"], begindatum, where, "Begindatum", "care")
     event = {
         "specversion": "1.0",
         "id": derive_id(

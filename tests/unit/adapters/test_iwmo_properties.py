@@ -270,3 +270,54 @@ def test_any_xsd_valid_toewijzing_nummer_is_published(number: int, zeros: int, k
     assert (event.data["toewijzing_nummer"] == str(number)) == (not bsn_like)
     stats = run_files([data])
     assert (stats.published, stats.rejected) == (1, 0)
+
+
+DAYS = st.dates(date(2000, 1, 1), date(2040, 12, 31))
+
+
+def _one_record(data: bytes) -> Record:
+    with tempfile.TemporaryDirectory(prefix="schakel-iwmo-") as tmp:
+        path = Path(tmp) / "m.xml"
+        path.write_bytes(data)
+        (record,) = IwmoSource(
+            path, source=SOURCE, max_bytes=1 << 16, pseudonymiser=PSEUDONYMISER
+        ).records({})
+    return record
+
+
+@PROPERTY
+@given(ingang=DAYS, eind=DAYS, reden=st.sampled_from([None, "01", "02", "13"]))
+def test_an_allocation_is_published_exactly_when_it_does_not_end_before_it_begins(
+    ingang: date, eind: date, reden: str | None
+) -> None:
+    """Any two XSD-valid dates: an Einddatum before the Ingangsdatum is rejected (``invalid``,
+    at the Einddatum), an equal one with RedenWijziging 01/13 is a withdrawal, every other
+    allocation is published as it is."""
+    native = {"reden_wijziging": reden} if reden else {}
+    record = _one_record(build([allocation("101", JAN8, ingang, eind, **native)]))
+    if eind < ingang:
+        assert record.rejection is not None and record.rejection.reason == "invalid"
+        assert (record.location.path or "").endswith("/ToegewezenProduct[1]/Einddatum")
+        return
+    assert record.event is not None, record.rejection
+    event = validate_input(record.event, PSEUDONYMISER)
+    withdrawn = eind == ingang and reden in ("01", "13")
+    assert (event.type == "nl.schakel.bron.verwijderd") == withdrawn
+    if not withdrawn:
+        assert (event.data["ingangsdatum"], event.data["einddatum"]) == (ingang, eind)
+
+
+@PROPERTY
+@given(begin=DAYS, eind=DAYS, status=st.sampled_from(["1", "2", "3", "9"]))
+def test_a_stop_is_published_exactly_when_it_does_not_end_before_it_begins(
+    begin: date, eind: date, status: str
+) -> None:
+    """A StopProduct whose Einddatum is before its Begindatum is rejected, unless it withdraws
+    the record (StatusAanlevering 3: only its key is used)."""
+    record = _one_record(build([stop("101", begin, eind, "19", status)]))
+    if eind < begin and status != "3":
+        assert record.rejection is not None and record.rejection.reason == "invalid"
+        assert (record.location.path or "").endswith("/StopProduct[1]/Einddatum")
+        return
+    assert record.event is not None, record.rejection
+    validate_input(record.event, PSEUDONYMISER)

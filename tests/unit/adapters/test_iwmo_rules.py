@@ -521,6 +521,82 @@ def test_an_allocation_withdrawn_from_its_first_day_is_a_deletion(tmp_path: Path
     assert gone["data"]["datum"] == "2026-01-08"  # the Toewijzingsdatum of the withdrawal
 
 
+# ---------------------------------------------------------------- periods: no end before the start
+
+ALLOCATIONS = "Bericht/Client/ToegewezenProducten/ToegewezenProduct"
+STOPS = "Bericht/Client/StopProducten/StopProduct"
+
+
+@pytest.mark.parametrize("reden", [None, "01", "13"])
+def test_an_allocation_that_ends_before_it_starts_is_rejected_alone(
+    tmp_path: Path, reden: str | None
+) -> None:
+    """An Einddatum before the Ingangsdatum is a voorziening with a negative period: the XSD
+    does not compare the two dates, iWmo does (Einddatum on or after Ingangsdatum). It is no
+    withdrawal either, whatever its RedenWijziging: that needs the two dates equal."""
+    native = {"reden_wijziging": reden} if reden else {}
+    backwards = allocation("101", JAN8, JAN12, JAN10, **native)
+    kept = allocation("102", JAN8, JAN10, JAN12)
+    data = build([backwards, kept])  # XSD-valid
+    first, second = read(tmp_path, data)
+    assert first.rejection is not None and first.event is None
+    assert first.rejection.reason == "invalid"
+    assert first.location.path == f"{ALLOCATIONS}[1]/Einddatum"
+    assert str(first.rejection) == (
+        f"{ALLOCATIONS}[1]/Einddatum: before the Ingangsdatum of the same ToegewezenProduct; "
+        "an allocation ends on or after the day it begins (iWmo: Einddatum >= Ingangsdatum)"
+    )
+    assert "2026" not in str(first.rejection)  # the dates are not echoed
+    (event,) = events([second])
+    assert event["data"]["toewijzing_nummer"] == "102"
+
+
+def test_an_allocation_ending_on_the_day_it_begins_is_published_or_withdrawn(
+    tmp_path: Path,
+) -> None:
+    """Equal dates are no error: a one-day voorziening, or with RedenWijziging 01/13 a
+    withdrawal (``sources.md`` §1)."""
+    data = build(
+        [
+            allocation("101", JAN8, JAN10, JAN10),
+            allocation("102", JAN8, JAN10, JAN10, reden_wijziging="01"),
+            allocation("103", JAN8, JAN10, JAN10, reden_wijziging="13"),
+            allocation("104", JAN8, JAN10),  # no Einddatum: open-ended
+        ]
+    )
+    records = read(tmp_path, data)
+    assert all(r.rejection is None for r in records)
+    assert [e["type"] for e in events(records)] == [TOEGEWEZEN, VERWIJDERD, VERWIJDERD, TOEGEWEZEN]
+
+
+def test_a_stop_that_ends_before_its_begindatum_is_rejected_alone(tmp_path: Path) -> None:
+    data = build(
+        [
+            stop("101", JAN12, JAN10, "19"),
+            stop("102", JAN10, JAN10, "19"),  # stopped on the day it began: no error
+            stop("103", JAN10, JAN12, "20"),
+        ]
+    )
+    first, *rest = read(tmp_path, data)
+    assert first.rejection is not None and first.rejection.reason == "invalid"
+    assert first.location.path == f"{STOPS}[1]/Einddatum"
+    assert str(first.rejection) == (
+        f"{STOPS}[1]/Einddatum: before the Begindatum of the same StopProduct; care ends on "
+        "or after the day it began (iWmo: Einddatum >= Begindatum)"
+    )
+    assert [e["data"]["toewijzing_nummer"] for e in events(rest)] == ["102", "103"]
+    assert all(r.rejection is None for r in rest)
+
+
+def test_a_deletion_of_a_stop_that_ended_before_it_began_is_published(tmp_path: Path) -> None:
+    """StatusAanlevering 3 withdraws the record by its key (ToewijzingNummer, Begindatum, kind
+    of stop); none of its other dates is published. Such a stop published before the check
+    existed can still be withdrawn by its sender."""
+    (event,) = events(read(tmp_path, build([stop("101", JAN12, JAN10, "19", "3")])))
+    assert event["type"] == VERWIJDERD
+    assert event["bronsleutel"] == "iwmo:wmo307:9999:101:2026-01-12:definitief"
+
+
 @pytest.mark.parametrize(
     ("old", "new", "reason"),
     [
