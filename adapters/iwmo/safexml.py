@@ -8,14 +8,29 @@ at most 8 levels (WMO301: Bericht/Client/Relaties/Relatie/Contact/Telefoon/Telef
 Telefoonnummer) and a real one holds tens to hundreds of elements, so neither limit is
 near a valid message; a million-level nesting is refused after 33 start tags.
 
+Encodings: the parser (expat) reads UTF-8 and UTF-16 (with or without byte order mark) and any
+single-byte encoding the XML declaration names (ISO-8859-1, windows-1252, …). A file it cannot
+read for its encoding is rejected as ``encoding``, not ``malformed`` — told once the parse
+failed, so nothing the parser reads correctly is refused: UTF-32 (a byte order mark, or a first
+character of four bytes), EBCDIC (``<?xml``, ``<!--`` or ``<`` and a letter in EBCDIC), bytes
+that contradict the XML declaration (a UTF-16 file declaring UTF-8), bytes not valid in the
+declared encoding (UTF-8 if none is declared: a windows-1252 file that does not say so), an
+encoding the parser does not read (an unknown name, or a multi-byte encoding other than UTF-8
+and UTF-16). One case is told before parsing, because expat would misread it: a UTF-8 byte
+order mark before a declaration of another encoding (read in the declared one, ``é`` as
+``Ã©``). Both contradictions are fatal errors in XML 1.0 §4.3.3.
+
 Every failure is a :class:`~adapters.exceptions.Rejection` whose message names the rule, never
 the content of the file.
 """
 
 from __future__ import annotations
 
+import codecs
+import re
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
+from xml.parsers.expat import errors as expat_errors
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -83,6 +98,12 @@ def parse(data: bytes, *, max_depth: int = MAX_DEPTH, max_elements: int = MAX_EL
     """The root element of ``data``; :class:`Rejection` if it is not safe, well-formed XML
     within the limits (reasons ``dtd-forbidden``, ``malformed``, ``encoding``, ``too-deep``,
     ``too-large``)."""
+    if _bom_contradicted(data):
+        raise Rejection(
+            "not readable XML: the file starts with a UTF-8 byte order mark, but its XML "
+            "declaration names another encoding",
+            reason="encoding",
+        )
     builder = _LimitedBuilder(max_depth, max_elements)
     parser: Any = SafeET.DefusedXMLParser(
         target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True
@@ -104,9 +125,128 @@ def parse(data: bytes, *, max_depth: int = MAX_DEPTH, max_elements: int = MAX_EL
         ) from exc
     except ParseError as exc:
         line, column = exc.position
+        problem = encoding_problem(data, exc.code, line, column)
+        if problem is not None:
+            raise Rejection(f"not readable XML: {problem}", reason="encoding") from exc
         raise Rejection(
             f"not well-formed XML (line {line}, column {column})", reason="malformed"
         ) from exc
     except (ValueError, LookupError) as exc:  # an unknown or unusable encoding declaration
-        raise Rejection("not readable XML: unsupported encoding", reason="encoding") from exc
+        raise Rejection(f"not readable XML: {_UNREAD_ENCODING}", reason="encoding") from exc
     return root
+
+
+_READ = (
+    "an iWmo message is read in UTF-8, UTF-16 or a single-byte encoding its XML declaration names"
+)
+_UNREAD_ENCODING = (
+    "its XML declaration names an encoding Schakel does not read (an unknown name, or a "
+    "multi-byte encoding other than UTF-8 and UTF-16)"
+)
+_INCORRECT = expat_errors.codes[expat_errors.XML_ERROR_INCORRECT_ENCODING]
+_UNKNOWN = expat_errors.codes[expat_errors.XML_ERROR_UNKNOWN_ENCODING]
+_UTF32_BOMS = (codecs.BOM_UTF32_BE, codecs.BOM_UTF32_LE)
+_UTF16_STARTS = (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE, b"\x00<", b"<\x00")
+_EBCDIC_SPACE = b"\x40\x05\x15\x25\x0d"
+"""Space, tab, line feed, new line and carriage return in EBCDIC (code pages 037, 500, …)."""
+_EBCDIC_LETTERS = frozenset(
+    [
+        *range(0x81, 0x8A),  # a–i
+        *range(0x91, 0x9A),  # j–r
+        *range(0xA2, 0xAA),  # s–z
+        *range(0xC1, 0xCA),  # A–I
+        *range(0xD1, 0xDA),  # J–R
+        *range(0xE2, 0xEA),  # S–Z
+    ]
+)
+_EBCDIC_STARTS = (b"\x4c\x6f\xa7\x94\x93", b"\x4c\x5a\x60\x60")
+"""``<?xml`` and ``<!--`` in EBCDIC; otherwise ``<`` (0x4C) and a letter (a root element)."""
+_DECLARED = re.compile(
+    rb"<\?xml[ \t\r\n][^>]*?\bencoding[ \t\r\n]*=[ \t\r\n]*[\"']([A-Za-z][A-Za-z0-9_-]{0,39})[\"']"
+)
+
+
+def encoding_problem(data: bytes, code: int, line: int, column: int) -> str | None:
+    """Why the parser could not read ``data`` for its encoding, given the parse error (expat
+    ``code`` at ``line``, ``column``) — or ``None`` if the encoding is not the problem (the
+    file is then malformed). Names encodings and places, never the content."""
+    unread = _unread_encoding(data)
+    if unread is not None:
+        return f"the file is in {unread}, which Schakel does not read; {_READ}"
+    utf16 = data.startswith(_UTF16_STARTS)
+    if code == _INCORRECT and utf16:
+        return "the file is in the UTF-16 encoding, but its XML declaration names another encoding"
+    if code == _INCORRECT:
+        where = f"line {line}, column {column}"
+        return f"its XML declaration names an encoding the file is not in ({where})"
+    if code == _UNKNOWN:
+        return _UNREAD_ENCODING
+    return None if utf16 else _invalid_bytes(data)
+
+
+def _unread_encoding(data: bytes) -> str | None:
+    """``the UTF-32 encoding`` or ``an EBCDIC encoding`` if the first bytes of ``data`` are
+    those of an XML document in one (XML 1.0 appendix F), else ``None``. UTF-32: a byte order
+    mark, or a first character of four bytes, three of them zero; EBCDIC: ``<?xml``, ``<!--``
+    or ``<`` and a letter, after any EBCDIC white space."""
+    head = data[:4]
+    four_bytes = len(head) == 4 and (
+        (head[:3] == b"\x00\x00\x00" and head[3] != 0)
+        or (head[1:] == b"\x00\x00\x00" and head[0] != 0)
+    )
+    if head.startswith(_UTF32_BOMS) or four_bytes:
+        return "the UTF-32 encoding"
+    start = data.lstrip(_EBCDIC_SPACE)[:5]
+    if start.startswith(_EBCDIC_STARTS) or (
+        len(start) > 1 and start[0] == 0x4C and start[1] in _EBCDIC_LETTERS
+    ):
+        return "an EBCDIC encoding"
+    return None
+
+
+def _declared(body: bytes) -> str | None:
+    """The encoding the XML declaration at the start of ``body`` names, if any."""
+    declared = _DECLARED.match(body[:200]) if body.startswith(b"<?xml") else None
+    return declared[1].decode("ascii") if declared else None
+
+
+def _bom_contradicted(data: bytes) -> bool:
+    """``data`` starts with a UTF-8 byte order mark and declares another encoding: expat would
+    read it in the declared one (``é`` as ``Ã©``), lxml in UTF-8; XML 1.0 §4.3.3 makes it a
+    fatal error. (A UTF-16 byte order mark with another declaration expat refuses itself.)"""
+    if not data.startswith(codecs.BOM_UTF8):
+        return False
+    declared = _declared(data[len(codecs.BOM_UTF8) :])
+    try:
+        return declared is not None and codecs.lookup(declared).name != "utf-8"
+    except LookupError:
+        return False  # an unknown name: the parser says so
+
+
+def _invalid_bytes(data: bytes) -> str | None:
+    """Where ``data`` holds bytes that are not valid in its declared encoding (UTF-8 if none is
+    declared), or ``None`` (also for a file cut off inside a character: a partial write is
+    malformed, not wrongly encoded)."""
+    body = data.removeprefix(codecs.BOM_UTF8)
+    declared = _declared(body)
+    name = declared or "utf-8"
+    try:
+        codec = codecs.lookup(name)
+        body.decode(codec.name)
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":
+            return None
+        bad_line = body[: exc.start].count(b"\n") + 1
+    except (LookupError, ValueError):
+        return None
+    else:
+        return None
+    if codec.name != "utf-8":
+        return (
+            f"bytes that are not valid in the encoding its XML declaration names at line {bad_line}"
+        )
+    meant = "the declared encoding" if declared else "no encoding is declared, so UTF-8 is meant"
+    return (
+        f"bytes that are not valid UTF-8 ({meant}) at line {bad_line}; a file in another "
+        "encoding, such as windows-1252, must name it in its XML declaration"
+    )

@@ -5,6 +5,7 @@ message types, StatusAanlevering and withdrawn allocations, record versions per 
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import tempfile
@@ -755,3 +756,160 @@ def test_an_identificatie_of_nine_digits_that_is_no_bsn_is_padded(tmp_path: Path
     assert not elfproef("123456789")
     (event,) = events(read(tmp_path, build([start("101", JAN10)], ident="123456789")))
     assert event["sequence"] == "2026-01-08/000123456789/000001"
+
+
+# ---------------------------------------------------------------- encodings
+
+NON_ASCII = "M-\u00e9\u00eb1"
+"""An Identificatie with letters beyond ASCII (any text of 1–12 characters is XSD-valid): the
+event id is derived from it, so a wrong reading of the bytes would show in the id."""
+
+
+def _encoded(encoding: str, declared: str | None, *, bom: bytes = b"") -> bytes:
+    """A valid WMO301 as ``encoding``, its XML declaration naming ``declared`` (none if
+    ``None``)."""
+    text = build([allocation("101", JAN8, JAN10)], ident=NON_ASCII).decode("utf-8")
+    head, body = text.split("\n", 1)
+    assert head == '<?xml version="1.0" encoding="UTF-8"?>'
+    if declared is not None:
+        body = f'<?xml version="1.0" encoding="{declared}"?>\n{body}'
+    return bom + body.encode(encoding)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "declared"),
+    [
+        ("utf-8", None),
+        ("utf-8-sig", "UTF-8"),  # with a UTF-8 byte order mark
+        ("utf-16", "UTF-16"),  # with a byte order mark (Python writes one)
+        ("utf-16", None),
+        ("utf-16-be", "UTF-16"),  # without one, declared
+        ("iso-8859-1", "ISO-8859-1"),
+        ("cp1252", "windows-1252"),
+        ("iso-8859-15", "ISO-8859-15"),
+    ],
+)
+def test_a_message_in_another_encoding_the_parser_reads_is_read_alike(
+    tmp_path: Path, encoding: str, declared: str | None
+) -> None:
+    """UTF-8 and UTF-16 with or without byte order mark, and a single-byte encoding its XML
+    declaration names: the same events as the UTF-8 message, ids included."""
+    data = _encoded(encoding, declared)
+    assert xsd_errors(data) == []  # lxml reads it too, and it is valid
+    original = events(read(tmp_path / "utf8", _encoded("utf-8", "UTF-8")))
+    assert events(read(tmp_path / "other", data)) == original
+
+
+UTF32_REASON = (
+    "not readable XML: the file is in the UTF-32 encoding, which Schakel does not read; an "
+    "iWmo message is read in UTF-8, UTF-16 or a single-byte encoding its XML declaration names"
+)
+EBCDIC_REASON = (
+    "not readable XML: the file is in an EBCDIC encoding, which Schakel does not read; an "
+    "iWmo message is read in UTF-8, UTF-16 or a single-byte encoding its XML declaration names"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_encoded("utf-32", "UTF-32"), UTF32_REASON),  # with a byte order mark
+        (_encoded("utf-32", None), UTF32_REASON),
+        (_encoded("utf-32-le", None), UTF32_REASON),  # without one
+        (_encoded("utf-32-be", "UTF-32"), UTF32_REASON),
+        (_encoded("utf-32-be", None), UTF32_REASON),
+        (_encoded("cp037", "IBM037"), EBCDIC_REASON),
+        (_encoded("cp500", "cp500"), EBCDIC_REASON),
+        (_encoded("cp037", None), EBCDIC_REASON),
+        (
+            _encoded("utf-16", "UTF-8"),
+            "not readable XML: the file is in the UTF-16 encoding, but its XML declaration "
+            "names another encoding",
+        ),
+        (
+            _encoded("utf-16-le", "UTF-8"),
+            "not readable XML: the file is in the UTF-16 encoding, but its XML declaration "
+            "names another encoding",
+        ),
+        (
+            _encoded("utf-8", "ISO-8859-1", bom=codecs.BOM_UTF8),  # read as ISO-8859-1: 'Ã©'
+            "not readable XML: the file starts with a UTF-8 byte order mark, but its XML "
+            "declaration names another encoding",
+        ),
+        (
+            _encoded("utf-8", "UTF-16"),
+            "not readable XML: its XML declaration names an encoding the file is not in "
+            "(line 1, column 30)",
+        ),
+        (
+            _encoded("iso-8859-1", None),
+            "not readable XML: bytes that are not valid UTF-8 (no encoding is declared, so "
+            "UTF-8 is meant) at line 9; a file in another encoding, such as windows-1252, must "
+            "name it in its XML declaration",
+        ),
+        (
+            _encoded("cp1252", "UTF-8"),
+            "not readable XML: bytes that are not valid UTF-8 (the declared encoding) at line "
+            "10; a file in another encoding, such as windows-1252, must name it in its XML "
+            "declaration",
+        ),
+        (
+            _encoded("cp1252", "windows-1252").replace(b"M-\xe9", b"M-\x81"),  # 0x81: unused
+            "not readable XML: bytes that are not valid in the encoding its XML declaration "
+            "names at line 10",
+        ),
+        (
+            _encoded("gb18030", "GB18030"),
+            "not readable XML: its XML declaration names an encoding Schakel does not read (an "
+            "unknown name, or a multi-byte encoding other than UTF-8 and UTF-16)",
+        ),
+    ],
+)
+def test_a_message_in_an_encoding_schakel_does_not_read_is_rejected_as_encoding(
+    tmp_path: Path, data: bytes, message: str
+) -> None:
+    """Review: UTF-32 and EBCDIC files, and files whose bytes contradict their declaration,
+    were rejected as ``malformed`` ("not well-formed XML (line 1, column 1)"), which sends the
+    sender looking for a broken tag. Now ``encoding``, saying which encoding, never the
+    content."""
+    reason, path, text = rejection(read(tmp_path, data))
+    assert (reason, path, text) == ("encoding", "", message)
+    with pytest.raises(Exception) as raised:
+        safexml.parse(data)
+    assert getattr(raised.value, "reason", None) == "encoding"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x00\x00\x00<\x00\x00\x00a\x00\x00\x00/\x00\x00\x00>",  # UTF-32BE, no declaration
+        b"<\x00\x00\x00a\x00\x00\x00/\x00\x00\x00>\x00\x00\x00",  # UTF-32LE
+        b"\x00\x00\xfe\xff\x00\x00\x00<",  # UTF-32BE byte order mark
+        b"\xff\xfe\x00\x00<\x00\x00\x00",  # UTF-32LE byte order mark
+        b"\x4c\x81\x61\x6e",  # '<a/>' in EBCDIC
+        b"\x4c\x6f\xa7\x94\x93",  # '<?xml' in EBCDIC
+        b"\x4c\x5a\x60\x60",  # '<!--' in EBCDIC
+        b"\x40\x40\x4c\x81\x61\x6e",  # spaces, then '<a/>', in EBCDIC
+    ],
+)
+def test_utf32_and_ebcdic_are_told_by_their_first_bytes(data: bytes) -> None:
+    with pytest.raises(Exception) as raised:
+        safexml.parse(data)
+    assert getattr(raised.value, "reason", None) == "encoding"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<a>",  # not closed
+        b"Lorem ipsum",  # text ('Lo' is '<?' in EBCDIC, but no 'xml' follows)
+        b"L\x5a",  # 'LZ' ('<!' in EBCDIC, but no '--' follows)
+        b"<a></b>",
+        b"",
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<a>\xc3\xa9<b></a>',  # valid UTF-8, bad tags
+    ],
+)
+def test_xml_that_is_only_malformed_stays_malformed(data: bytes) -> None:
+    with pytest.raises(Exception) as raised:
+        safexml.parse(data)
+    assert getattr(raised.value, "reason", None) == "malformed"
