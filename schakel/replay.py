@@ -41,7 +41,13 @@ from schemas.exceptions import PermanentError, SettingsError
 from schemas.models import parse_date
 from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.settings import Settings, WorkerSettings, child_environment, local_url
+from schemas.settings import (
+    Settings,
+    WorkerSettings,
+    check_bootstrap,
+    child_environment,
+    local_url,
+)
 from schemas.wire import DEFAULT_WIRE, KLOK_SCHEMA, Wire
 from streams.offsets import committed_offsets, end_offsets
 
@@ -480,8 +486,10 @@ def target_problem(args: argparse.Namespace) -> str | None:
         if args.namespace is not None or args.keep_topics:
             return "--namespace and --keep-topics need --bootstrap"
         return None
-    if not args.bootstrap.strip():
-        return "--bootstrap must be HOST:PORT[,HOST:PORT]"
+    try:  # as SCHAKEL_KAFKA_BOOTSTRAP; the message without the value (it may hold a password)
+        check_bootstrap(args.bootstrap)
+    except ValueError as exc:
+        return f"--bootstrap: {exc}"
     if args.namespace is not None:
         try:
             Wire(args.namespace)

@@ -15,6 +15,7 @@ program at start with a message naming the variable (:func:`load_settings`).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -80,6 +81,42 @@ DEFAULT_TIMEZONE = "Europe/Amsterdam"
 municipality's day (``rules.md``: a citizen's live clock is max(today, latest ``datum``)).
 With UTC a day would end at 01:00 or 02:00 Dutch time, and for that hour every night the
 clock and the API's ``klok`` would still say yesterday."""
+
+
+_BOOTSTRAP_ITEM = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})")
+"""One address of SCHAKEL_KAFKA_BOOTSTRAP: ``host:port`` (an IPv6 address in brackets)."""
+
+
+def check_bootstrap(value: str) -> str:
+    """``value`` if it is a list of ``host:port`` separated by commas, each port 1–65535;
+    else ``ValueError`` (without the value: it is no place for a password, but may hold one).
+    Without a port the start's 5 s connection check found no address to ask and the Kafka
+    client waited 30 s before it failed, as if the broker were down (exit 75)."""
+    for item in value.split(","):
+        match = _BOOTSTRAP_ITEM.fullmatch(item.strip())
+        if match is None or not 1 <= int(match.group(1)) <= 65535:
+            raise ValueError(
+                "expected HOST:PORT addresses separated by commas, e.g. "
+                "kafka-1:9092,kafka-2:9092 (an IPv6 address in brackets, a port 1-65535; no "
+                "scheme, no user name or password)"
+            )
+    return value
+
+
+def check_http_urls(value: str) -> str:
+    """``value`` if it is a list of http(s) URLs with a host (and a valid port) separated by
+    commas; else ``ValueError`` (without the value: a URL may carry a password)."""
+    for item in value.split(","):
+        parts = urlsplit(item.strip())
+        try:
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:  # not a number, or above 65535
+            port_ok = False
+        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+            raise ValueError(
+                "expected http(s) URLs separated by commas, e.g. https://registry.example:8081"
+            )
+    return value
 
 
 def zone_named(name: str) -> ZoneInfo:
@@ -205,6 +242,16 @@ class CommonSettings(BaseSettings):
         "json", description="Log format: structured JSON lines or text."
     )
 
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _check_bootstrap(cls, value: str | None) -> str | None:
+        return value if value is None else check_bootstrap(value)
+
+    @field_validator("schema_registry_url")
+    @classmethod
+    def _check_registry_url(cls, value: str | None) -> str | None:
+        return value if value is None else check_http_urls(value)
+
     @model_validator(mode="after")
     def _production_needs(self) -> Self:
         """Production needs a real broker and registry (the key: :class:`KeyedSettings`)."""
@@ -257,14 +304,17 @@ class WorkerSettings(CommonSettings):
         "refused (dead-lettered, reason `history-limit`), an accepted one is never dropped.",
     )
     timer_interval_s: float = Field(
-        30.0, gt=0, description="Seconds between live-clock checks of due citizens."
+        30.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds between live-clock checks of due citizens.",
     )
     timezone: str = Field(
         DEFAULT_TIMEZONE,
         description="Time zone (IANA name) of the live clock's today: a day, and a "
         "deadline, ends at midnight there, not at midnight UTC.",
     )
-    web_port: int = Field(6066, ge=0, le=65535, description="Port of the worker's HTTP API.")
+    web_port: int = Field(6066, ge=1, le=65535, description="Port of the worker's HTTP API.")
     web_url: str | None = Field(
         None,
         description="URL other workers use to reach this worker's API, for routing a "
@@ -275,7 +325,12 @@ class WorkerSettings(CommonSettings):
     session_timeout_ms: int = Field(
         6000, ge=1000, description="Consumer-group session timeout (short for the embedded broker)."
     )
-    heartbeat_ms: int = Field(1000, ge=100, description="Consumer-group heartbeat interval.")
+    heartbeat_ms: int = Field(
+        1000,
+        ge=100,
+        description="Consumer-group heartbeat interval: below SESSION_TIMEOUT_MS (Kafka "
+        "advises at most a third of it).",
+    )
 
     url_required: ClassVar[bool] = True
     """Whether a wildcard WEB_HOST needs a WEB_URL; False only for :class:`Settings` (demo
@@ -316,6 +371,17 @@ class WorkerSettings(CommonSettings):
         Faust would take every citizen for one of its own."""
         if self.url_required and self.web_url is None and self.web_host in WILDCARD_HOSTS:
             raise ValueError(MISSING_WEB_URL)
+        return self
+
+    @model_validator(mode="after")
+    def _heartbeat_within_session(self) -> Self:
+        """A member that heartbeats less often than its session lasts is taken for dead
+        between two heartbeats, again and again: the group never settles."""
+        if self.heartbeat_ms >= self.session_timeout_ms:
+            raise ValueError(
+                f"{ENV_PREFIX}HEARTBEAT_MS must be below {ENV_PREFIX}SESSION_TIMEOUT_MS "
+                "(Kafka's advice: at most a third of it)"
+            )
         return self
 
     def api_url(self) -> str:
@@ -401,7 +467,7 @@ class AdapterSettings(KeyedSettings):
         10_485_760, ge=1024, description="Largest accepted iWmo XML file (quarantined above)."
     )
     poll_interval_s: float = Field(
-        5.0, gt=0, description="Seconds between polls of continuous adapters."
+        5.0, gt=0, allow_inf_nan=False, description="Seconds between polls of continuous adapters."
     )
 
 

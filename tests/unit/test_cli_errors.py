@@ -138,3 +138,18 @@ def test_replay_refuses_an_abbreviated_option(
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert "unrecognized arguments" in err and argv[0] in err
+
+
+@pytest.mark.parametrize("command", ["replay", "demo"])
+@pytest.mark.parametrize("value", ["kafka-1", "kafka-1:99999", "gebruiker:GEHEIM@kafka-1:9092"])
+def test_a_bootstrap_argument_must_be_host_and_port(
+    command: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--bootstrap`` is checked as SCHAKEL_KAFKA_BOOTSTRAP is: without a port the 5 s
+    connection check found no address to ask, and the run failed after the Kafka client's 30 s
+    as if the broker were down; the value is not echoed (it may hold a password)."""
+    argv = [command, "--bootstrap", value]
+    assert main([*argv, "events.jsonl"] if command == "replay" else argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"schakel {command}: --bootstrap: expected HOST:PORT addresses"), err
+    assert err.count("\n") == 1 and "GEHEIM" not in err

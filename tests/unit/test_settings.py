@@ -383,3 +383,68 @@ def test_the_live_clock_is_dutch_unless_told_otherwise(monkeypatch: pytest.Monke
     assert WorkerSettings().zone().key == "Europe/Amsterdam"
     monkeypatch.setenv("SCHAKEL_TIMEZONE", "UTC")
     assert WorkerSettings().zone().key == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SCHAKEL_WEB_PORT", "0"),  # Faust refused it with a traceback (exit 1)
+        ("SCHAKEL_KAFKA_BOOTSTRAP", "kafka-1"),  # no port: the 5 s check skipped, 30 s, exit 75
+        ("SCHAKEL_KAFKA_BOOTSTRAP", "kafka-1:99999"),  # exit 75 "did not answer"
+        ("SCHAKEL_KAFKA_BOOTSTRAP", "kafka-1:9092,"),
+        ("SCHAKEL_KAFKA_BOOTSTRAP", "PLAINTEXT://kafka-1:9092"),
+        ("SCHAKEL_KAFKA_BOOTSTRAP", "gebruiker:GEHEIM@kafka-1:9092"),  # echoed on stderr
+        ("SCHAKEL_SCHEMA_REGISTRY_URL", "registry:8081"),
+        ("SCHAKEL_SCHEMA_REGISTRY_URL", "ftp://registry:8081"),
+        ("SCHAKEL_SCHEMA_REGISTRY_URL", "http://registry:99999"),  # a traceback (exit 1)
+        ("SCHAKEL_SCHEMA_REGISTRY_URL", "https://gebruiker:GEHEIM@registry:99999"),
+        ("SCHAKEL_SCHEMA_REGISTRY_URL", "http://registry:8081,"),
+        ("SCHAKEL_HEARTBEAT_MS", "6000"),  # not below the session timeout (6000)
+        ("SCHAKEL_TIMER_INTERVAL_S", "inf"),  # the live clock would never tick
+        ("SCHAKEL_POLL_INTERVAL_S", "inf"),
+    ],
+)
+def test_a_value_the_clients_cannot_use_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """A value the Kafka, registry or web clients would refuse later, or wait on for
+    nothing, stops the process at start with one message naming the variable (exit 2), and
+    never echoes the value: it may hold a password."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=variable) as info:
+        load_settings()
+    assert "GEHEIM" not in str(info.value)
+
+
+def test_usable_addresses_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "kafka-1:9092, kafka_2.local:9093,[::1]:9094")
+    monkeypatch.setenv(
+        "SCHAKEL_SCHEMA_REGISTRY_URL", "http://registry:8081,https://u:p@r2.example/prefix"
+    )
+    monkeypatch.setenv("SCHAKEL_HEARTBEAT_MS", "3000")
+    monkeypatch.setenv("SCHAKEL_SESSION_TIMEOUT_MS", "30000")
+    settings = load_settings()
+    assert settings.kafka_bootstrap == "kafka-1:9092, kafka_2.local:9093,[::1]:9094"
+
+
+@pytest.mark.parametrize(
+    ("argv", "variable", "value"),
+    [
+        (["worker"], "SCHAKEL_WEB_PORT", "0"),
+        (["schemas", "register"], "SCHAKEL_SCHEMA_REGISTRY_URL", "http://registry:99999"),
+    ],
+)
+def test_a_bad_address_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    variable: str,
+    value: str,
+) -> None:
+    from schakel.cli import main
+
+    monkeypatch.setenv(variable, value)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"schakel: invalid configuration: {variable}: "), err
+    assert err.count("\n") == 1
