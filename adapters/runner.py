@@ -427,6 +427,7 @@ class Runner:
                     extra={
                         "adapter": self.source.name,
                         "error": type(exc).__name__,
+                        "detail": str(exc),  # which registry or broker (never a password)
                         "retry_in_s": backoff,
                     },
                 )

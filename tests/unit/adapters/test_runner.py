@@ -410,3 +410,27 @@ def test_a_registry_outage_quarantines_a_bad_line_once(
     assert len(hx.quarantine_lines()) == 1
     assert len(hx.publisher.raw) == 1
     assert rejected_total(hx.registry, "publish", "missing-field") == 1
+
+
+def test_an_outage_log_line_says_what_was_away(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``adapter.outage`` names the error and its message (which registry, which broker): the
+    class name alone ("RegistryUnavailable") left the operator to guess where to look."""
+    path = tmp_path / "e.jsonl"
+    path.write_text(wt_line(1) + "\n")
+    hx = make_harness(JsonLinesSource([path]), tmp_path)
+    monkeypatch.setattr(runner_module, "OUTAGE_FIRST_WAIT_S", 0.001)
+    stop = threading.Event()
+
+    def once() -> RunStats:
+        stop.set()
+        raise RegistryUnavailable("schema registry http://registry:8081: unreachable")
+
+    hx.runner.run_once = once  # type: ignore[method-assign]
+    with caplog.at_level("WARNING", logger="schakel.adapters"):
+        hx.runner.run_forever(0.001, stop)
+    hx.runner.close()
+    (record,) = [r for r in caplog.records if r.getMessage() == "adapter.outage"]
+    assert record.__dict__["error"] == "RegistryUnavailable"
+    assert "http://registry:8081" in record.__dict__["detail"]
