@@ -97,40 +97,104 @@ class Pseudonymiser:
             counter += 1
 
 
-_DIGIT_RUN = re.compile(r"(?<!\d)\d{9}(?!\d)")
-"""A maximal run of exactly nine digits, of any script."""
-_PRINTED_SPELLING = r"\d{4}(?P<sep>[.\s])\d{2}(?P=sep)\d{3}"
-"""The printed spelling of a nine-digit number: ``dddd.dd.ddd`` or ``dddd dd ddd`` (one kind
-of separator throughout; any whitespace character counts as a space). The one definition of
-it, for :func:`holds_bsn` and :func:`mask_bsn`, which differ only in what may stand next to
-it."""
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+"""Characters that are not seen: Unicode's default-ignorable code points (the soft hyphen,
+the combining grapheme joiner, zero-width space, joiners and word joiner, bidi marks and
+controls, Hangul fillers, variation selectors, the byte order mark, tag characters, …) and the
+interlinear annotation characters. Pasted from a web page or a document, they are in
+identifiers and file names, and CloudEvents allows them in a ``String``. A text shows the
+same without them — ``999\u200b990111`` is seen as ``999990111`` — yet one can also stand for
+a break (a zero-width space is where a line may break, a program splits on it), so
+:func:`holds_bsn` and :func:`mask_bsn` read each run of them either way: :data:`_UNSEEN`.
+None of them is a digit, whitespace or a separator of a spelling."""
+_UNSEEN = f"{_INVISIBLE.pattern}*"
+"""A run of invisible characters, or none, where a spelling of :func:`holds_bsn` may hold one:
+between every two of its digits and on both sides of its separators. Read there as absent; the
+lookarounds that ask what stands next to a spelling see an invisible character as a non-digit,
+so a run next to a number is read as a break (``999\u200b990111\u200b1`` holds ``999990111``).
+The reviewer's "one sentinel per run of invisible characters, allowed within every spelling",
+without rewriting the text."""
+
+
+def _digit_run(n: int, unseen: str) -> str:
+    """``n`` digits in a row, with ``unseen`` between each two."""
+    return rf"\d(?:{unseen}\d){{{n - 1}}}" if unseen else rf"\d{{{n}}}"
+
+
+def _printed_spelling(unseen: str = "") -> str:
+    """The printed spelling of a nine-digit number: ``dddd.dd.ddd`` or ``dddd dd ddd`` (one
+    kind of separator throughout; any whitespace character counts as a space), with
+    ``unseen`` between every two of its characters. The one definition of it, for
+    :func:`holds_bsn` and :func:`mask_bsn`, which differ only in what may stand next to it."""
+    u = unseen
+    return (
+        rf"{_digit_run(4, u)}{u}(?P<sep>[.\s]){u}{_digit_run(2, u)}{u}(?P=sep){u}{_digit_run(3, u)}"
+    )
+
+
 _GROUP_SEPARATOR = "[.\\s\\-\u2010-\u2015\u2212\ufe63\uff0d]"
 """A separator of the grouped spelling: a full stop, whitespace, or a hyphen — the ASCII
 hyphen-minus or one of the dashes a word processor or keyboard layout puts in its place (the
 hyphen and non-breaking hyphen, the figure, en and em dashes, the minus sign, the small and
 full-width hyphen-minus): ``123–456–782`` is the same number to the eye."""
-_GROUPED_SPELLING = rf"\d{{3}}(?P<sep3>{_GROUP_SEPARATOR})\d{{3}}(?P=sep3)\d{{3}}"
-"""The grouped spelling of a nine-digit number: ``ddd ddd ddd``, ``ddd-ddd-ddd`` or
-``ddd.ddd.ddd`` (one kind of separator throughout; any whitespace character counts as a
-space). The one definition of it, for :func:`holds_bsn` and :func:`mask_bsn`, as
-:data:`_PRINTED_SPELLING`."""
-_PRINTED = re.compile(rf"(?<!\d)(?<!\d[.\s]){_PRINTED_SPELLING}(?![.\s]?\d)")
-"""For :func:`holds_bsn`: a printed spelling that is not itself part of a longer group (no digit
-next to it, nor a separator and a digit: ``12 3456 78 901``); a space or a full stop alone may
-stand next to it (``casus 9999 90 111``, ``… 9999.90.111.``)."""
-_GROUPED = re.compile(
-    rf"(?<!\d)(?<!\d{_GROUP_SEPARATOR}){_GROUPED_SPELLING}(?!{_GROUP_SEPARATOR}?\d)"
-)
-"""For :func:`holds_bsn`: a grouped spelling that is not itself part of a longer group, as
-:data:`_PRINTED` (no digit next to it, nor a separator ``.``, ``-`` or whitespace and a
-digit: ``1-123-456-782``, ``123-456-782-1``, ``10.123.456.782``); a word, a space, a full stop
-or a hyphen alone may stand next to it (``casus 123-456-782``, ``… 123.456.782.``)."""
-_MASKED = re.compile(
-    rf"{_DIGIT_RUN.pattern}|(?<!\d){_PRINTED_SPELLING}(?!\d)|(?<!\d){_GROUPED_SPELLING}(?!\d)"
-)
-"""For :func:`mask_bsn`: a nine-digit run, or a printed or grouped spelling with no digit
-right next to it (wider than :data:`_PRINTED` and :data:`_GROUPED`: it may be part of a longer
-group)."""
+
+
+def _grouped_spelling(unseen: str = "") -> str:
+    """The grouped spelling of a nine-digit number: ``ddd ddd ddd``, ``ddd-ddd-ddd`` or
+    ``ddd.ddd.ddd`` (one kind of separator throughout; any whitespace character counts as a
+    space), with ``unseen`` between every two of its characters. The one definition of it,
+    for :func:`holds_bsn` and :func:`mask_bsn`, as :func:`_printed_spelling`."""
+    u, run = unseen, _digit_run(3, unseen)
+    return rf"{run}{u}(?P<sep3>{_GROUP_SEPARATOR}){u}{run}{u}(?P=sep3){u}{run}"
+
+
+def _spellings(unseen: str = "") -> tuple[str, str, str]:
+    """What :func:`holds_bsn` looks for, with ``unseen`` between every two characters of a
+    spelling: a maximal run of exactly nine digits, of any script; a printed spelling that is
+    not itself part of a longer group (no digit next to it, nor a separator and a digit:
+    ``12 3456 78 901``; a space or a full stop alone may stand next to it: ``casus 9999 90
+    111``, ``… 9999.90.111.``); a grouped spelling that is not itself part of a longer group,
+    alike (no digit next to it, nor a separator ``.``, ``-`` or whitespace and a digit:
+    ``1-123-456-782``, ``123-456-782-1``, ``10.123.456.782``; a word, a space, a full stop or a
+    hyphen alone may stand next to it: ``casus 123-456-782``, ``… 123.456.782.``)."""
+    return (
+        rf"(?<!\d){_digit_run(9, unseen)}(?!\d)",
+        rf"(?<!\d)(?<!\d[.\s]){_printed_spelling(unseen)}(?![.\s]?\d)",
+        rf"(?<!\d)(?<!\d{_GROUP_SEPARATOR}){_grouped_spelling(unseen)}(?!{_GROUP_SEPARATOR}?\d)",
+    )
+
+
+def _masked(unseen: str = "") -> re.Pattern[str]:
+    """For :func:`mask_bsn`: a nine-digit run, or a printed or grouped spelling with no digit
+    right next to it (wider than :func:`_spellings`: it may be part of a longer group)."""
+    return re.compile(
+        "|".join(
+            rf"(?<!\d){spelling}(?!\d)"
+            for spelling in (
+                _digit_run(9, unseen),
+                _printed_spelling(unseen),
+                _grouped_spelling(unseen),
+            )
+        )
+    )
+
+
+_DIGIT_RUN, _PRINTED, _GROUPED = (re.compile(spelling) for spelling in _spellings())
+"""For :func:`holds_bsn` of a text without invisible characters: the spellings of
+:func:`_spellings`, each searched on its own."""
+_UNSEEN_SPELLINGS = tuple(re.compile(f"(?=(?P<number>{s}))") for s in _spellings(_UNSEEN))
+"""For :func:`holds_bsn` of a text with invisible characters: the spellings with a run of them
+allowed within, each found at every position it begins (``(?=…)``): with a run read as absent
+one number can overlap another (``1\u200b99999011\u200b1``: ``199999011`` fails the elfproef,
+``999990111`` passes), where :meth:`re.Pattern.finditer` would give only the first."""
+_MASKED = _masked()
+_UNSEEN_MASKED = _masked(_UNSEEN)
+"""For :func:`mask_bsn` of a text with invisible characters: :data:`_MASKED` with a run of them
+allowed within a spelling; the invisible characters of a masked number go with it."""
 _RANDOM_TOKEN = re.compile(
     r"(?<![0-9A-Za-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     r"|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![0-9A-Za-z])",
@@ -147,30 +211,9 @@ neighbours and of the separators: nine digits in a row, ``ddd?ddd?d`` (grouped) 
 ``dddd?dd?d`` (printed), ``?`` a separator and the last group only begun. A text without it
 holds no candidate, so it is answered at once: most identifiers and attributes, also those
 with digits (dates, times, hexadecimal ids). One search of it costs a fraction of one of
-:data:`_CANDIDATE`, whose lookarounds are tried at every position."""
-_INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
-)
-"""Characters that are not seen: Unicode's default-ignorable code points (the soft hyphen,
-the combining grapheme joiner, zero-width space, joiners and word joiner, bidi marks and
-controls, Hangul fillers, variation selectors, the byte order mark, tag characters, …) and the
-interlinear annotation characters. A text shows the same without them — ``999\u200b990111``
-is seen as ``999990111`` — so :func:`holds_bsn` and :func:`mask_bsn` also look at the text
-without them: pasted from a web page or a document, they are in
-identifiers and file names, and CloudEvents allows them in a ``String``."""
-_FORMAT = re.compile(
-    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-    "\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]"
-)
-"""The invisible format characters among :data:`_INVISIBLE` (category Cf, the zero-width space
-and soft hyphen above all): a text is also asked without these alone, so that another
-invisible character next to a number still stands between it and a digit
-(``999\u200b990111\u034f1``)."""
-_SEEN = (_FORMAT, _INVISIBLE)
-"""What is taken out of a non-ASCII text for the other forms :func:`holds_bsn` asks and
-:func:`mask_bsn` masks: the format characters, then every invisible character."""
+:data:`_CANDIDATE`, whose lookarounds are tried at every position. Of a text with invisible
+characters it is asked without them: a number found with runs of them read as absent stands
+there, without them, in one piece."""
 _NOT_A_DIGIT = re.compile(r"\D")
 _HEX_LETTERS = re.compile(r"[a-f]", re.IGNORECASE)
 MIN_RANDOM_LETTERS = 4
@@ -210,25 +253,24 @@ def holds_bsn(text: str) -> bool:
     hexadecimal digest of 32, 40 or 64 characters, standing on its own and holding at least
     :data:`MIN_RANDOM_LETTERS` letters ``a``–``f`` (one in two hundred random UUIDs holds nine
     digits in a row that pass the elfproef; a number padded to that shape holds no letters
-    and is still found). Invisible characters (:data:`_INVISIBLE`: a zero-width space, a soft
-    hyphen) do not hide a number: a text holds one if it does as it is stored, without its
-    format characters (:data:`_FORMAT`) or without every invisible character (removing one can
-    also join a number to a digit next to it: ``999990111\u200b1`` holds one as stored). Not
-    found: a number with one such character inside it and another of the same kind joining it
-    to a digit (``999\u200b990111\u200b1``)."""
-    if _holds(text):
-        return True
-    if text.isascii():
-        return False
-    for seen in _SEEN:
-        stripped = seen.sub("", text)
-        if stripped != text and _holds(stripped):  # (unchanged: asked above already)
-            return True
-    return False
+    and is still found).
+
+    Invisible characters (:data:`_INVISIBLE`: a zero-width space, a soft hyphen) do not hide a
+    number. Each run of them is read on its own, as absent or as a break, and the text holds a
+    number if any such reading does: ``999\u200b990111`` (absent), ``999990111\u200b1`` (a
+    break), ``999\u200b990111\u200b1`` (the first absent, the second a break) and
+    ``1\u200b-999-990\u00ad-111`` hold one. Digits of a longer run still are no BSN when no
+    reading gives nine of them on their own (``99999\u200b01111``: ten, or five and five). A
+    random token with an invisible character in it is not taken for one (its digits are
+    asked)."""
+    if text.isascii() or _INVISIBLE.search(text) is None:
+        return _holds(text)
+    return _holds_unseen(text)
 
 
 def _holds(text: str) -> bool:
-    """:func:`holds_bsn` of ``text`` as it is."""
+    """:func:`holds_bsn` of ``text`` as it is: every character, invisible or not, read as it
+    stands (an invisible one as a non-digit)."""
     if _SHAPE.search(text) is None:  # what every spelling of a nine-digit number holds
         return False
     if _CANDIDATE.search(text) is None:  # no nine digits of any form: nothing to check
@@ -237,22 +279,37 @@ def _holds(text: str) -> bool:
     return _bsn_numbers(text) and _bsn_numbers(_RANDOM_TOKEN.sub(_random_token, text))
 
 
+def _holds_unseen(text: str) -> bool:
+    """:func:`holds_bsn` of a text with invisible characters: each run read as absent or as a
+    break (:data:`_UNSEEN`)."""
+    if _SHAPE.search(_INVISIBLE.sub("", text)) is None:
+        return False
+    return _bsn_numbers(text, _UNSEEN_SPELLINGS, "number") and _bsn_numbers(
+        _RANDOM_TOKEN.sub(_random_token, text), _UNSEEN_SPELLINGS, "number"
+    )
+
+
 def could_be_bsn(digits: str) -> bool:
     """Whether nine digits (of any script) could be a BSN: they pass the elfproef and are not
     all zeros. ``digits`` must be nine decimal digits."""
     return elfproef(digits) and any(d != "0" for d in digits)
 
 
-def _bsn_numbers(text: str) -> bool:
-    for pattern in (_DIGIT_RUN, _PRINTED, _GROUPED):
+def _bsn_numbers(
+    text: str,
+    spellings: tuple[re.Pattern[str], ...] = (_DIGIT_RUN, _PRINTED, _GROUPED),
+    group: int | str = 0,
+) -> bool:
+    """Whether one of ``spellings`` in ``text`` (its ``group``) could be a BSN."""
+    for pattern in spellings:
         for match in pattern.finditer(text):
-            if could_be_bsn(_digits(match)):
+            if could_be_bsn(_NOT_A_DIGIT.sub("", match.group(group))):
                 return True
     return False
 
 
 def _digits(match: re.Match[str]) -> str:
-    """The digits of a matched spelling, without its separators."""
+    """The digits of a matched spelling, without its separators and invisible characters."""
     return _NOT_A_DIGIT.sub("", match.group(0))
 
 
@@ -279,30 +336,26 @@ def mask_bsn(text: str) -> str:
     again; still masked there, a number that is one stays hidden. A number that only begins
     or ends in a token (``9999.90.111abcd…``) is masked as anywhere else.
 
-    Invisible characters (:data:`_INVISIBLE`) do not hide a number: the text is masked as it
-    is, then, if what is left still shows a number to mask once the format characters
-    (:data:`_FORMAT`), and then once every invisible character, are taken out, that is
-    masked too and returned without them (``999\u200b990111`` → ``*********``); a text
-    without any is returned as it is."""
-    masked = _mask(text)
-    for seen in _SEEN:
-        if masked.isascii():
-            break
-        visible = seen.sub("", masked)
-        if visible != masked and _MASKED.search(visible) is not None:
-            masked = _mask(visible)
-    return masked
+    Invisible characters (:data:`_INVISIBLE`) do not hide a number: each run of them is read
+    as :func:`holds_bsn` reads it, as absent within a number and as a break next to one. The
+    invisible characters within a masked number go with it; the others stay
+    (``999\u200b990111\u200b1`` → ``*********\u200b1``). A text without a number to mask is
+    returned as it is."""
+    if text.isascii() or _INVISIBLE.search(text) is None:
+        return _mask(text, _MASKED)
+    return _mask(text, _UNSEEN_MASKED)
 
 
-def _mask(text: str) -> str:
-    """:func:`mask_bsn` of ``text`` as it is."""
+def _mask(text: str, spellings: re.Pattern[str]) -> str:
+    """:func:`mask_bsn` of ``text`` with ``spellings`` (:data:`_MASKED` or
+    :data:`_UNSEEN_MASKED`)."""
     tokens = [m.span() for m in _RANDOM_TOKEN.finditer(text) if _is_random(m.group(0))]
     if not tokens:
-        return _MASKED.sub(MASK, text)
+        return spellings.sub(MASK, text)
 
     def masked(match: re.Match[str]) -> str:
         start, end = match.span()
         inside = any(first <= start and end <= last for first, last in tokens)
         return match.group(0) if inside and not could_be_bsn(_digits(match)) else MASK
 
-    return _MASKED.sub(masked, text)
+    return spellings.sub(masked, text)

@@ -457,7 +457,7 @@ def test_a_grouped_spelling_with_a_typographic_dash_is_found_and_masked(dash: st
 def test_an_invisible_character_that_joins_a_bsn_to_a_digit_does_not_hide_it(text: str) -> None:
     """A review of the first change: reading only the text without invisible characters joined
     the number to the digit next to it (a ten-digit run, a longer group), and these, found
-    before, passed; the stored text holds the nine digits. Both forms are asked now."""
+    before, passed; the stored text holds the nine digits. Every reading is asked now."""
     assert holds_bsn(text)
     assert not holds_bsn(mask_bsn(text))
 
@@ -481,3 +481,129 @@ def test_nothing_holds_bsn_finds_survives_mask_bsn_with_invisible_characters(
     text alone, or only the text as seen, left one of them (a review found
     ``'id 999990111\u200b1 en 123\u200b456782'`` → its first number in clear)."""
     assert not holds_bsn(mask_bsn("".join(parts)))
+
+
+# --- each run of invisible characters read on its own (a reviewer's gap) --------------------
+# An invisible character within a number is read as absent (``999\u200b990111`` shows as
+# 999990111), one between a number and a digit as a break (``999990111\u200b1`` holds the
+# nine digits as stored). The stored text, the text without its format characters and the
+# text without any invisible character read every such character of one kind alike, so a
+# number with one inside it and another of the SAME kind joining it to a digit passed.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("999\u200b990111\u200b1", "1\u200b999\u200b990111", "999\u034f990111\u034f1"),
+        *("999\xad990\xad111\xad1", "W-999\u200b990111\u200b7", "12\u2060999\u2060990111"),
+        # runs of several invisible characters, of mixed kinds
+        *("999\u200b\u200d990111\u200b\u034f1", "1\u200e\u200e\u200e999\u200b\u200b990111"),
+        # full-width digits
+        *("\uff19\uff19\uff19\u200b\uff19\uff19\uff10\uff11\uff11\uff11\u200b\uff11",),
+        # the written spellings: the character next to a separator, one joining it to a digit
+        *("1\u200b999\u200b-990-111", "999-990-111\u200b-\u200b1", "1\u200b9999\u200b.90.111"),
+        *("9999 90\u200b 111\u200b1", "1\u200b999\u200b 990 111"),
+        # two numbers overlap: 1+99999011 fails the elfproef, 99999011+1 passes
+        *("1\u200b99999011\u200b1",),
+    ],
+)
+def test_a_bsn_with_an_invisible_character_inside_it_and_one_of_the_same_kind_joining_it_to_a_digit(
+    text: str,
+) -> None:
+    assert holds_bsn(text)
+    assert MASK in mask_bsn(text) and not holds_bsn(mask_bsn(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9999901111",  # a longer run of digits, no invisible character: not a BSN
+        "99999\u200b01111",  # ten digits or five and five
+        "12345\u200b67890\u200b12345",  # five, ten or fifteen: never nine
+        "1234\u200b5678901\u200b2345",  # four, seven, four: eleven, fifteen
+        "99\u200b9999\u200b01111\u200b1",  # ...: no nine that pass the elfproef
+        "999\u200b990\u200b112",  # nine that fail the elfproef
+        "999\u200b990-111",  # mixed separators once the invisible one is read as absent
+    ],
+)
+def test_invisible_characters_do_not_make_a_bsn_of_other_digits(text: str) -> None:
+    assert not holds_bsn(text)
+
+
+def test_mask_bsn_keeps_the_invisible_characters_that_are_not_within_a_number() -> None:
+    assert mask_bsn("999\u200b990111\u200b1") == MASK + "\u200b1"
+    assert mask_bsn("zorg\u200bverlener 999\u200b990111.") == "zorg\u200bverlener " + MASK + "."
+    assert mask_bsn("\ufeff1\u200b999\u200b-990-111") == "\ufeff1\u200b" + MASK
+
+
+def test_a_random_token_with_an_invisible_character_in_it_is_no_random_token() -> None:
+    """Its digits are asked (privacy first); a token elsewhere in the text still is one."""
+    uuid = "36ebc848-8d60-4d98-9438-a99999\u200b0111bc"  # a999990111bc without it
+    assert holds_bsn(uuid) and mask_bsn(uuid) == "36ebc848-8d60-4d98-9438-a*********bc"
+    line = "\u200bsubject=ea060d9ea9ed123456789dc96ba3fdcf"
+    assert not holds_bsn(line) and mask_bsn(line) == line
+
+
+_READ_ALPHABET = st.sampled_from(
+    [*"0123456789", "\uff19", "\uff11", *" .-x", "\u2013", *INVISIBLE[:3], "\u034f", "\u3164"]
+)
+
+
+def _readings(text: str) -> list[str]:
+    """Every reading of ``text``: each run of invisible characters absent or left standing (a
+    break between what stands around it)."""
+    from schemas.pseudonym import _INVISIBLE
+
+    pieces = re.split(f"({_INVISIBLE.pattern}+)", text)
+    readings = [""]
+    for i, piece in enumerate(pieces):
+        choices = [piece] if i % 2 == 0 else ["", piece]
+        readings = [r + c for r in readings for c in choices]
+    return readings
+
+
+@settings(max_examples=1000)
+@given(
+    chars=st.lists(_READ_ALPHABET, max_size=16),
+    bsn=st.lists(spelled_bsns(), max_size=1),
+    inside=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=12), st.sampled_from(INVISIBLE)),
+        max_size=3,
+    ),
+    at=st.integers(min_value=0, max_value=16),
+)
+def test_holds_bsn_reads_every_run_of_invisible_characters_on_its_own(
+    chars: list[str], bsn: list[str], inside: list[tuple[int, str]], at: int
+) -> None:
+    """``holds_bsn`` answers whether any reading of the text — each run of invisible characters
+    read as absent or as a break (left standing), independently — holds a BSN as a text is read
+    as it is (``_holds``): a number is found when some reader could see it."""
+    from schemas.pseudonym import _INVISIBLE, _holds
+
+    number = "".join(bsn)
+    for where, char in sorted(inside, reverse=True):
+        number = number[:where] + char + number[where:]
+    text = "".join(chars[:at]) + number + "".join(chars[at:])
+    assume(len(_INVISIBLE.findall(text)) <= 8)
+    assert holds_bsn(text) == any(_holds(reading) for reading in _readings(text))
+
+
+@settings(max_examples=300)
+@given(
+    bsn=spelled_bsns(),
+    inside=st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=3),
+    before=st.text("0123456789", max_size=3),
+    after=st.text("0123456789", max_size=3),
+    char=st.sampled_from(INVISIBLE),
+)
+def test_a_bsn_with_invisible_characters_inside_and_of_the_same_kind_next_to_it_is_found(
+    bsn: str, inside: list[int], before: str, after: str, char: str
+) -> None:
+    """The same invisible character within the number and between it and the digits next to
+    it: found and masked, whatever digits stand around it."""
+    for at in sorted(inside, reverse=True):
+        bsn = bsn[:at] + char + bsn[at:]
+    text = (before + char if before else "") + bsn + (char + after if after else "")
+    assert holds_bsn(text)
+    masked = mask_bsn(f"id {text}.")
+    assert MASK in masked and not holds_bsn(masked)
