@@ -208,7 +208,7 @@ def run(records: int, batch_size: int, only: Sequence[str]) -> list[tuple[str, s
         settings = Settings(
             kafka_bootstrap=broker.bootstrap,
             data_dir=directory / "var",
-            pseudonym_key="benchmark-key",
+            pseudonym_key="benchmark-key-0123456789abcdef0123456",
             metrics_port=0,
         )
         inputs = _inputs(directory, records, settings.source_urn("wijkteam"))

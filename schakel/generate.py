@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 from schakel.synth import SynthError, build_municipality, write_municipality
-from schemas.settings import GenerateSettings
+from schemas.exceptions import SettingsError
+from schemas.settings import GenerateSettings, read_key_file
 
 DEFAULT_CITIZENS = 2000
 DEFAULT_SEED = 2026
@@ -45,12 +46,9 @@ def run(args: argparse.Namespace, settings: GenerateSettings) -> int:
     key = None
     if args.pseudonym_key_file is not None:
         try:
-            key = Path(args.pseudonym_key_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            print(f"schakel generate: --pseudonym-key-file: {exc.strerror}", file=sys.stderr)
-            return 2
-        if not key:
-            print("schakel generate: --pseudonym-key-file: the file is empty", file=sys.stderr)
+            key = read_key_file(Path(args.pseudonym_key_file), "--pseudonym-key-file")
+        except SettingsError as exc:
+            print(f"schakel generate: {exc}", file=sys.stderr)
             return 2
     elif settings.pseudonym_key or settings.pseudonym_key_file:
         key, _ = settings.resolve_pseudonym_key()

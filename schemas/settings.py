@@ -39,6 +39,11 @@ MISSING_KEY = (
     "key for every process that pseudonymises (only demo and replay generate one for their run)"
 )
 
+MIN_KEY_LENGTH = 32
+"""The shortest pseudonym key accepted (characters, after a key file's surrounding white space):
+a key that can be guessed turns every pseudonym back into its BSN. ``openssl rand -hex 32``
+gives 64."""
+
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})  # noqa: S104 - recognised, not bound
 """Bind addresses meaning "every interface": no address another worker can reach."""
 MISSING_WEB_URL = (
@@ -413,11 +418,11 @@ class KeyedSettings(CommonSettings):
 
     pseudonym_key: SecretStr | None = Field(
         None,
-        description="Secret HMAC key for pseudonyms (never logged), the same in every process "
-        "that pseudonymises. Required, in every profile, by the adapters, `publish`, the "
-        "webhook and `forget` (they refuse to start without it); only `demo` and `replay` "
-        "generate one for their run and say so; `generate` uses it, when set, for the "
-        "pseudonyms of its ground truth.",
+        description="Secret HMAC key for pseudonyms (never logged), at least 32 characters "
+        "(`openssl rand -hex 32`), the same in every process that pseudonymises. Required, "
+        "in every profile, by the adapters, `publish`, the webhook and `forget` (they refuse "
+        "to start without it); only `demo` and `replay` generate one for their run and say "
+        "so; `generate` uses it, when set, for the pseudonyms of its ground truth.",
     )
     pseudonym_key_file: Path | None = Field(
         None, description="File holding the pseudonym key (alternative to PSEUDONYM_KEY)."
@@ -439,20 +444,44 @@ class KeyedSettings(CommonSettings):
         production profile, gets a fresh random key (``generated`` True: the caller must say
         so to the user)."""
         if self.pseudonym_key is not None:
-            return self.pseudonym_key.get_secret_value(), False
-        if self.pseudonym_key_file is not None:
-            try:
-                key = self.pseudonym_key_file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
+            key = self.pseudonym_key.get_secret_value()
+            if key != key.strip():
                 raise SettingsError(
-                    f"{ENV_PREFIX}PSEUDONYM_KEY_FILE: cannot read the key file ({exc.strerror})"
-                ) from exc
-            if not key:
-                raise SettingsError(f"{ENV_PREFIX}PSEUDONYM_KEY_FILE: the key file is empty")
-            return key, False
+                    f"{ENV_PREFIX}PSEUDONYM_KEY: the key begins or ends with white space; "
+                    "remove it (a key file's surrounding white space is ignored, so the same key "
+                    "would give other pseudonyms there)"
+                )
+            return _long_enough(key, f"{ENV_PREFIX}PSEUDONYM_KEY: the key"), False
+        if self.pseudonym_key_file is not None:
+            return read_key_file(self.pseudonym_key_file, f"{ENV_PREFIX}PSEUDONYM_KEY_FILE"), False
         if not generate or self.profile == "production":
             raise SettingsError(MISSING_KEY)
         return secrets.token_hex(32), True
+
+
+def read_key_file(path: Path, what: str) -> str:
+    """The pseudonym key in the file at ``path``, without its surrounding white space;
+    :class:`SettingsError` naming ``what`` (the setting or option) if the file cannot be read,
+    is empty or holds a key shorter than :data:`MIN_KEY_LENGTH` (never echoing the key)."""
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(f"{what}: cannot read the key file ({exc.strerror})") from exc
+    if not key:
+        raise SettingsError(f"{what}: the key file is empty")
+    return _long_enough(key, f"{what}: the key in the file")
+
+
+def _long_enough(key: str, what: str) -> str:
+    """``key`` if it has at least :data:`MIN_KEY_LENGTH` characters, else :class:`SettingsError`
+    (``what`` names the setting; the key is never echoed)."""
+    if len(key) < MIN_KEY_LENGTH:
+        raise SettingsError(
+            f"{what} is shorter than {MIN_KEY_LENGTH} characters: a short key can be guessed, "
+            "and with it every pseudonym turned back into its BSN (make one with: "
+            "openssl rand -hex 32)"
+        )
+    return key
 
 
 class AdapterSettings(KeyedSettings):

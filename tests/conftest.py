@@ -18,7 +18,7 @@ from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from tests.brokers import BROKERS, TestBroker, open_broker
 
-TEST_KEY = "test-pseudonym-key"
+TEST_KEY = "test-pseudonym-key-0123456789abcdef"
 
 settings.register_profile("schakel", deadline=None)
 settings.load_profile("schakel")

@@ -18,7 +18,7 @@ def test_a_run_that_skips_everything_says_so(fresh_broker: EmbeddedBroker, tmp_p
         {
             "SCHAKEL_DATA_DIR": str(tmp_path),
             "SCHAKEL_KAFKA_BOOTSTRAP": fresh_broker.bootstrap,
-            "SCHAKEL_PSEUDONYM_KEY": "checkpoint-test-key",
+            "SCHAKEL_PSEUDONYM_KEY": "checkpoint-test-key-0123456789abcdef",
             "SCHAKEL_PROFILE": "embedded",
         }
     )

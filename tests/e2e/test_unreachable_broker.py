@@ -39,7 +39,7 @@ def test_a_one_shot_command_fails_soon_in_one_line(name: str, tmp_path: Path) ->
     env.update(
         {
             "SCHAKEL_DATA_DIR": str(tmp_path / "data"),
-            "SCHAKEL_PSEUDONYM_KEY": "test-key",
+            "SCHAKEL_PSEUDONYM_KEY": "test-key-0123456789abcdef0123456789",
             **({} if name == "replay-bootstrap" else {"SCHAKEL_KAFKA_BOOTSTRAP": CLOSED}),
         }
     )

@@ -31,7 +31,7 @@ from tests.integration.streams.helpers import WorkerProcess, consume
 
 SAMPLES = ROOT / "samples"
 NAMESPACE = "ce-wire"
-KEY = "cloudevents-test-key"
+KEY = "cloudevents-test-key-0123456789abcdef"
 BSN = "999990093"  # a citizen of samples/wijkteam/events.jsonl
 CROWDED_BSN = "999990019"
 

@@ -34,7 +34,7 @@ from tests.processes import start, stopping
 
 SAMPLES = ROOT / "samples"
 NAMESPACE = "registry-it"
-KEY = "registry-test-key"
+KEY = "registry-test-key-0123456789abcdef"
 
 
 def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:

@@ -23,7 +23,7 @@ from schemas.wire import DEFAULT_WIRE
 from tests.unit.schemas.samples import SAMPLES
 
 BSNS = ["111222333", "123456782", "999999990"]
-KEY = "readback-key"
+KEY = "readback-key-0123456789abcdef0123456"
 
 
 def test_faust_agent_reads_pseudonymised_avro(fresh_broker: EmbeddedBroker, tmp_path: Path) -> None:

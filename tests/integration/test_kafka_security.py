@@ -50,7 +50,8 @@ def env_for(tmp_path: Path, **security: str) -> dict[str, str]:
     env.update(
         {
             "SCHAKEL_DATA_DIR": str(tmp_path / "var"),
-            "SCHAKEL_PSEUDONYM_KEY": "test-pseudonym-key",  # the same subjects in every run
+            # the same subjects in every run
+            "SCHAKEL_PSEUDONYM_KEY": "test-pseudonym-key-0123456789abcdef",
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -97,7 +97,7 @@ SECRET_VALUES: dict[str, Any] = {
         "kafkaSaslPassword": {"value": "kafka-geheim"},
         "schemaRegistryAuth": {"value": "schakel:geheim"},
         "apiTokens": {"value": "beheer:beheerder:geheim"},
-        "pseudonymKey": {"value": "sleutel"},
+        "pseudonymKey": {"value": "sleutel-" * 4},
         "outboxDsn": {"value": "postgresql://lezer@bron/db", "key": "dsn"},
     },
 }

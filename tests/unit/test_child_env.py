@@ -19,7 +19,7 @@ from schakel.synth.exceptions import PostgresUnavailable
 from schakel.synth.postgres import TempPostgres
 
 SECRETS = {
-    "SCHAKEL_PSEUDONYM_KEY": "sleutel-geheim",
+    "SCHAKEL_PSEUDONYM_KEY": "sleutel-geheim-0123456789abcdef0123",
     "SCHAKEL_API_TOKENS": "anna:regisseur:api-geheim",
     "SCHAKEL_OUTBOX_DSN": "postgresql://lezer:dsn-geheim@db/bron",
     "schakel_webhook_tokens": "urn:nld:oin:1:systeem:wijkteam=webhook-geheim",

@@ -101,7 +101,7 @@ def test_a_one_shot_command_refuses_a_missing_path_or_a_directory_before_it_star
     path = tmp_path / name
     if kind == "directory":
         path.mkdir()
-    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "unit-test-key")
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "unit-test-key-0123456789abcdef0123456")
     monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")
     monkeypatch.setenv("SCHAKEL_DATA_DIR", str(tmp_path / "var"))
     assert main([arg.format(path=path) for arg in argv]) == 2
@@ -153,3 +153,18 @@ def test_a_bootstrap_argument_must_be_host_and_port(
     err = capsys.readouterr().err
     assert err.startswith(f"schakel {command}: --bootstrap: expected HOST:PORT addresses"), err
     assert err.count("\n") == 1 and "GEHEIM" not in err
+
+
+def test_generate_refuses_a_key_file_too_short_for_the_pipeline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``generate --pseudonym-key-file`` reads the key as the adapters do: a key the pipeline
+    would refuse (fewer than 32 characters) gives no ground truth, exit 2, the key not echoed."""
+    key_file = tmp_path / "sleutel"
+    key_file.write_text("kort-geheim\n", encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["generate", "--citizens", "10", "--out", str(out), "--pseudonym-key-file"]
+    assert main([*argv, str(key_file)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "--pseudonym-key-file" in line and "32" in line and "kort-geheim" not in line
+    assert not out.exists()

@@ -35,7 +35,7 @@ def forgotten(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[list[str]
         return [f"p{i}" for i in range(len(given))]
 
     monkeypatch.setattr(forget_module, "forget", stand_in)
-    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "unit-test-key")
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "unit-test-key-0123456789abcdef0123456")
     monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")
     monkeypatch.setenv("SCHAKEL_DATA_DIR", str(tmp_path / "var"))
     return calls
@@ -146,7 +146,7 @@ def test_whatever_the_file_holds_forget_answers_in_one_line_and_never_prints_a_b
         contextlib.redirect_stdout(io.StringIO()),
     ):
         monkeypatch.setattr(forget_module, "forget", stand_in)
-        monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "unit-test-key")
+        monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "unit-test-key-0123456789abcdef0123456")
         monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")
         monkeypatch.setenv("SCHAKEL_DATA_DIR", str(path.parent / "var"))
         code = main(["forget", "--bsn-file", str(path)])

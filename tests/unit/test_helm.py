@@ -524,14 +524,25 @@ def test_the_secrets_the_setup_job_reads_exist_before_it_runs(registry: str) -> 
 
 def test_a_pseudonym_key_made_by_the_chart_survives_uninstall() -> None:
     values = merged(
-        ALL_ADAPTERS, {"secrets": {"pseudonymKey": {"existingSecret": "", "value": "k"}}}
+        ALL_ADAPTERS, {"secrets": {"pseudonymKey": {"existingSecret": "", "value": "k" * 32}}}
     )
     result = template(values)
     assert result.returncode == 0, result.stderr
     docs = tuple(d for d in yaml.safe_load_all(result.stdout) if d)
     secret = find(docs, "Secret", f"{RELEASE}-schakel-pseudonym-key")
     assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
-    assert secret["stringData"] == {"pseudonym_key": "k"}
+    assert secret["stringData"] == {"pseudonym_key": "k" * 32}
+
+
+def test_a_pseudonym_key_too_short_is_refused_by_the_chart() -> None:
+    """The adapters refuse a key of fewer than 32 characters (it can be guessed); the chart
+    says so at install, not a crash loop of every adapter after it."""
+    values = merged(
+        ALL_ADAPTERS, {"secrets": {"pseudonymKey": {"existingSecret": "", "value": "k" * 31}}}
+    )
+    result = template(values)
+    assert result.returncode != 0
+    assert "pseudonymKey" in result.stderr and "k" * 31 not in result.stderr
 
 
 # === tests: workloads =========================================================================
@@ -822,20 +833,23 @@ def test_promtool_accepts_the_rendered_rules(tmp_path: Path) -> None:
         ({"secrets": {"apiTokens": {"existingSecret": ""}}}, "secrets.apiTokens.existingSecret"),
         ({"adapters": {"iwmo": {"enabled": True}}}, "secrets.pseudonymKey.existingSecret"),
         (
-            {"adapters": {"iwmo": {"enabled": True}}, "secrets": {"pseudonymKey": {"value": "k"}}},
+            {
+                "adapters": {"iwmo": {"enabled": True}},
+                "secrets": {"pseudonymKey": {"value": "k" * 32}},
+            },
             "adapters.iwmo.input is required",
         ),
         (
             {
                 "adapters": {"outbox": {"enabled": True}},
-                "secrets": {"pseudonymKey": {"value": "k"}},
+                "secrets": {"pseudonymKey": {"value": "k" * 32}},
             },
             "secrets.outboxDsn.existingSecret (or secrets.outboxDsn.value) is required",
         ),
         (
             {
                 "adapters": {"wijkteamWebhook": {"enabled": True}},
-                "secrets": {"pseudonymKey": {"value": "k"}},
+                "secrets": {"pseudonymKey": {"value": "k" * 32}},
             },
             "secrets.webhookTokens.existingSecret",
         ),

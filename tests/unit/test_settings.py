@@ -17,6 +17,9 @@ from schemas.settings import (
     load_settings,
 )
 
+LONG_KEY = "sleutel-voor-de-eenheidstests-0123456789"
+"""A key long enough to be accepted (at least 32 characters)."""
+
 
 def test_defaults_are_the_embedded_profile(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY", raising=False)
@@ -100,7 +103,7 @@ def test_secrets_are_masked_and_parsed(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("SCHAKEL_API_TOKENS", "anna:regisseur:geheim1, bert:beheerder:geheim2")
     monkeypatch.setenv("SCHAKEL_WEBHOOK_TOKENS", "urn:nld:oin:1:systeem:wijkteam=wt-token")
     key_file = tmp_path / "key"
-    key_file.write_text("sleutel\n")
+    key_file.write_text(LONG_KEY + "\n")
     monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY_FILE", str(key_file))
     settings = load_settings()
     assert {t.name: t.role for t in settings.tokens().values()} == {
@@ -108,7 +111,7 @@ def test_secrets_are_masked_and_parsed(monkeypatch: pytest.MonkeyPatch, tmp_path
         "bert": "beheerder",
     }
     assert settings.webhook_senders() == {"wt-token": "urn:nld:oin:1:systeem:wijkteam"}
-    assert settings.resolve_pseudonym_key() == ("sleutel", False)
+    assert settings.resolve_pseudonym_key() == (LONG_KEY, False)
     assert "geheim" not in repr(settings)
     assert "geheim" not in repr(list(settings.tokens().values()))
 
@@ -169,15 +172,15 @@ def test_each_process_reads_only_its_own_secrets(monkeypatch: pytest.MonkeyPatch
     assert SETTINGS_OF["forget"] is ForgetSettings
     assert SETTINGS_OF["generate"] is GenerateSettings
     assert SETTINGS_OF["dlq"] is SETTINGS_OF["schemas"] is SETTINGS_OF["broker"] is CommonSettings
-    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "sleutel")
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", LONG_KEY)
     monkeypatch.setenv("SCHAKEL_API_TOKENS", "anna:regisseur:geheim")
     # a worker started with the key in its environment does not hold it
     worker = load_process_settings(WorkerSettings)
-    assert "sleutel" not in repr(worker.model_dump())
+    assert LONG_KEY not in repr(worker.model_dump())
     assert not hasattr(worker, "pseudonym_key")
     assert [t.name for t in worker.tokens().values()] == ["anna"]
     adapter = load_process_settings(AdapterSettings)
-    assert adapter.resolve_pseudonym_key() == ("sleutel", False)
+    assert adapter.resolve_pseudonym_key() == (LONG_KEY, False)
     assert "geheim" not in repr(adapter.model_dump()) and not hasattr(adapter, "api_tokens")
 
 
@@ -212,7 +215,7 @@ def test_each_command_is_given_only_the_secrets_of_its_process(
     from schakel import cli
 
     argv = COMMANDS[process]
-    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "sleutel-geheim")
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "sleutel-geheim-0123456789abcdef0123")
     monkeypatch.setenv("SCHAKEL_API_TOKENS", "anna:regisseur:api-geheim")
     monkeypatch.setenv("SCHAKEL_WEBHOOK_TOKENS", "urn:nld:oin:1:systeem:wijkteam=webhook-geheim")
     monkeypatch.setenv("SCHAKEL_OUTBOX_DSN", "postgresql://lezer:dsn-geheim@db/bron")
@@ -323,7 +326,7 @@ def test_the_default_url_is_the_bound_address(monkeypatch: pytest.MonkeyPatch) -
 
 def test_a_webhook_token_given_to_two_sources_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """The last source would have won silently and the other's sender been turned away."""
-    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "sleutel")
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", LONG_KEY)
     monkeypatch.setenv(
         "SCHAKEL_WEBHOOK_TOKENS",
         "urn:nld:oin:1:systeem:wijkteam-noord=gedeeld-geheim,"
@@ -343,7 +346,7 @@ def test_a_webhook_token_given_to_two_sources_is_refused(monkeypatch: pytest.Mon
 def test_a_webhook_token_may_hold_equals_signs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Split at the first ``=``: a base64 token (padding, or ``=`` inside) stays whole; split
     at the last, part of it became the source, which errors and quarantine entries name."""
-    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "sleutel")
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", LONG_KEY)
     monkeypatch.setenv(
         "SCHAKEL_WEBHOOK_TOKENS",
         "urn:nld:oin:1:systeem:wijkteam=ab=cd+ef/gh==,urn:nld:oin:1:systeem:schulden=xyz=",
@@ -448,3 +451,41 @@ def test_a_bad_address_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert err.startswith(f"schakel: invalid configuration: {variable}: "), err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("where", ["variable", "file"])
+def test_a_pseudonym_key_too_short_to_keep_pseudonyms_secret_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, where: str
+) -> None:
+    """A key of a few characters can be guessed, and with it every pseudonym turned back into
+    its BSN: one of fewer than 32 characters is refused, without echoing it."""
+    short = "geheim-maar-kort-31-tekens-lang"
+    assert len(short) == 31
+    if where == "file":
+        key_file = tmp_path / "key"
+        key_file.write_text(short + "\n")
+        monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY_FILE", str(key_file))
+        name = "SCHAKEL_PSEUDONYM_KEY_FILE"
+    else:
+        monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", short)
+        name = "SCHAKEL_PSEUDONYM_KEY:"
+    with pytest.raises(SettingsError) as info:
+        load_settings().resolve_pseudonym_key()
+    assert name in str(info.value) and "32" in str(info.value)
+    assert short not in str(info.value)
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", short + "x")
+    monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY_FILE", raising=False)
+    assert load_settings().resolve_pseudonym_key() == (short + "x", False)
+
+
+@pytest.mark.parametrize("key", [" " + "k" * 32, "k" * 32 + "\n", "k" * 32 + " "])
+def test_a_key_variable_with_surrounding_white_space_is_refused(
+    monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    """A key file's surrounding white space is ignored; the same key in the variable with a
+    trailing newline would give other pseudonyms, and ``forget`` would silently find no one:
+    the variable is refused instead, naming it, not echoing the key."""
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", key)
+    with pytest.raises(SettingsError, match=r"SCHAKEL_PSEUDONYM_KEY: .*white space") as info:
+        load_settings().resolve_pseudonym_key()
+    assert "k" * 32 not in str(info.value)

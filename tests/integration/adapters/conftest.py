@@ -35,7 +35,7 @@ from schemas.serde import RecordDeserializer
 from schemas.settings import Settings
 from tests.processes import start, stopping
 
-KEY = "integration-test-key"
+KEY = "integration-test-key-0123456789abcdef"
 OUTBOX_DDL = (
     "CREATE TABLE schakel_outbox ("
     " id bigserial PRIMARY KEY,"

@@ -17,7 +17,7 @@ from tests.unit.adapters.iwmo_support import build, start, stop, write
 
 ROOT = Path(__file__).resolve().parents[3]
 VOORBEELDEN = ROOT / "tests" / "fixtures" / "iwmo-3.2" / "voorbeelden"
-KEY = "versions-key"
+KEY = "versions-key-0123456789abcdef012345"
 R1 = "werkpotentieel-zonder-verwijzing"
 JAN10 = date(2026, 1, 10)
 DELETED, CORRECTED_LONGER, CORRECTED_SHORTER, PLAIN = (

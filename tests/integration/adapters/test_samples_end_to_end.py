@@ -14,7 +14,7 @@ from tests.integration.adapters.conftest import insert_rows
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "samples"
-KEY = "samples-key"
+KEY = "samples-key-0123456789abcdef0123456"
 
 # samples/README.md: which synthetic citizen should raise which rule
 EXPECTED = {

@@ -33,7 +33,7 @@ from tests.processes import start, stop
 
 ROOT = Path(__file__).resolve().parents[3]
 SCENARIO = ROOT / "examples" / "scenario.jsonl"
-KEY = "test-pseudonym-key"
+KEY = "test-pseudonym-key-0123456789abcdef"
 TOKENS = "anna:regisseur:token-anna,bert:beheerder:token-bert,carla:auditor:token-carla"
 AUTH = {"Authorization": "Bearer token-anna", "X-Doel": "casusoverleg"}
 """A regisseur with a purpose: may read signals and timelines."""

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "samples"
 BAD = SAMPLES / "bad"
 SOURCE = "urn:nld:oin:00000001234567890000:systeem:test"
-KEY = "unit-test-key"
+KEY = "unit-test-key-0123456789abcdef0123456"
 PSEUDONYMISER = Pseudonymiser(KEY)
 
 

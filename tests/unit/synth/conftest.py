@@ -10,7 +10,7 @@ import pytest
 
 from schakel.synth import Municipality, build_municipality, write_municipality
 
-KEY = "synth-test-key"
+KEY = "synth-test-key-0123456789abcdef01234"
 OIN = "00000001234567890000"
 
 

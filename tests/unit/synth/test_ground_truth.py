@@ -20,7 +20,7 @@ from streams.ingest import to_timeline_event
 from streams.model import Signal, TimelineEvent
 from streams.rules import RuleSet, load_rules
 
-KEY = "synth-test-key"
+KEY = "synth-test-key-0123456789abcdef01234"
 
 Selection = Callable[[Iterable[Fact]], list[Fact]]
 
