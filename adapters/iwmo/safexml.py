@@ -14,7 +14,8 @@ read for its encoding is rejected as ``encoding``, not ``malformed`` — told on
 failed, so nothing the parser reads correctly is refused: UTF-32 (a byte order mark, or a first
 character of four bytes), EBCDIC (``<?xml``, ``<!--`` or ``<`` and a letter in EBCDIC), bytes
 that contradict the XML declaration (a UTF-16 file declaring UTF-8), bytes not valid in the
-declared encoding (UTF-8 if none is declared: a windows-1252 file that does not say so), an
+declared encoding (UTF-8 if none is declared: a windows-1252 file that does not say so) where the
+parser stopped (only those bytes are decoded; a bad byte after a broken tag is malformed), an
 encoding the parser does not read (an unknown name, or a multi-byte encoding other than UTF-8
 and UTF-16). One case is told before parsing, because expat would misread it: a UTF-8 byte
 order mark before a declaration of another encoding (read in the declared one, ``é`` as
@@ -125,7 +126,7 @@ def parse(data: bytes, *, max_depth: int = MAX_DEPTH, max_elements: int = MAX_EL
         ) from exc
     except ParseError as exc:
         line, column = exc.position
-        problem = encoding_problem(data, exc.code, line, column)
+        problem = encoding_problem(data, exc.code, line, column, _error_index(parser))
         if problem is not None:
             raise Rejection(f"not readable XML: {problem}", reason="encoding") from exc
         raise Rejection(
@@ -161,15 +162,30 @@ _EBCDIC_LETTERS = frozenset(
 )
 _EBCDIC_STARTS = (b"\x4c\x6f\xa7\x94\x93", b"\x4c\x5a\x60\x60")
 """``<?xml`` and ``<!--`` in EBCDIC; otherwise ``<`` (0x4C) and a letter (a root element)."""
+_EBCDIC_CONTROLS = re.compile(rb"[\x00-\x04\x06-\x0c\x0e-\x14\x16-\x24\x26-\x3f\xff]")
+"""Bytes that are control characters in EBCDIC (code pages 037, 500, …) — and ASCII's space,
+line feed, digits and most punctuation: text in ASCII, Latin-1 or UTF-8 soon holds one."""
+_HEAD = 256
+"""How many first bytes tell EBCDIC (after any EBCDIC white space)."""
 _DECLARED = re.compile(
-    rb"<\?xml[ \t\r\n][^>]*?\bencoding[ \t\r\n]*=[ \t\r\n]*[\"']([A-Za-z][A-Za-z0-9_-]{0,39})[\"']"
+    rb"<\?xml[ \t\r\n][^>]*?\bencoding[ \t\r\n]*=[ \t\r\n]*"
+    rb"([\"'])([A-Za-z][A-Za-z0-9._-]{0,39})\1"
 )
 
 
-def encoding_problem(data: bytes, code: int, line: int, column: int) -> str | None:
+def _error_index(parser: Any) -> int | None:
+    """The byte offset in the input where expat stopped, if it can be had."""
+    index = getattr(getattr(parser, "parser", None), "ErrorByteIndex", None)
+    return index if isinstance(index, int) and index >= 0 else None
+
+
+def encoding_problem(
+    data: bytes, code: int, line: int, column: int, index: int | None = None
+) -> str | None:
     """Why the parser could not read ``data`` for its encoding, given the parse error (expat
-    ``code`` at ``line``, ``column``) — or ``None`` if the encoding is not the problem (the
-    file is then malformed). Names encodings and places, never the content."""
+    ``code`` at ``line``, ``column``, byte offset ``index``) — or ``None`` if the encoding is
+    not the problem (the file is then malformed). Names encodings and places, never the
+    content."""
     unread = _unread_encoding(data)
     if unread is not None:
         return f"the file is in {unread}, which Schakel does not read; {_READ}"
@@ -181,14 +197,16 @@ def encoding_problem(data: bytes, code: int, line: int, column: int) -> str | No
         return f"its XML declaration names an encoding the file is not in ({where})"
     if code == _UNKNOWN:
         return _UNREAD_ENCODING
-    return None if utf16 else _invalid_bytes(data)
+    return None if utf16 or index is None else _invalid_bytes(data, index, line)
 
 
 def _unread_encoding(data: bytes) -> str | None:
     """``the UTF-32 encoding`` or ``an EBCDIC encoding`` if the first bytes of ``data`` are
     those of an XML document in one (XML 1.0 appendix F), else ``None``. UTF-32: a byte order
     mark, or a first character of four bytes, three of them zero; EBCDIC: ``<?xml``, ``<!--``
-    or ``<`` and a letter, after any EBCDIC white space."""
+    or ``<`` and a letter (then first bytes that are no UTF-8), after any EBCDIC white space,
+    with no EBCDIC control character in the first bytes (``L`` is ``<`` in EBCDIC, and ``é``
+    in UTF-8 or Latin-1 begins with an EBCDIC letter: "Léandre Dupont" is not EBCDIC)."""
     head = data[:4]
     four_bytes = len(head) == 4 and (
         (head[:3] == b"\x00\x00\x00" and head[3] != 0)
@@ -196,18 +214,31 @@ def _unread_encoding(data: bytes) -> str | None:
     )
     if head.startswith(_UTF32_BOMS) or four_bytes:
         return "the UTF-32 encoding"
-    start = data.lstrip(_EBCDIC_SPACE)[:5]
-    if start.startswith(_EBCDIC_STARTS) or (
-        len(start) > 1 and start[0] == 0x4C and start[1] in _EBCDIC_LETTERS
-    ):
+    start = data[: 16 * _HEAD].lstrip(_EBCDIC_SPACE)[:_HEAD]
+    element = len(start) > 1 and start[0] == 0x4C and start[1] in _EBCDIC_LETTERS
+    looks = start.startswith(_EBCDIC_STARTS) or (element and not _utf8_prefix(start))
+    if looks and not _EBCDIC_CONTROLS.search(start):
         return "an EBCDIC encoding"
     return None
 
 
-def _declared(body: bytes) -> str | None:
-    """The encoding the XML declaration at the start of ``body`` names, if any."""
-    declared = _DECLARED.match(body[:200]) if body.startswith(b"<?xml") else None
-    return declared[1].decode("ascii") if declared else None
+def _utf8_prefix(head: bytes) -> bool:
+    """``head`` is valid UTF-8 (possibly cut off inside its last character)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _declared(data: bytes, start: int = 0) -> str | None:
+    """The encoding the XML declaration at offset ``start`` of ``data`` names, if any. The
+    declaration ends at the first ``?>`` (white space in it is unbounded: no fixed window)."""
+    if not data.startswith(b"<?xml", start):
+        return None
+    end = data.find(b"?>", start)
+    declared = _DECLARED.match(data, start, len(data) if end < 0 else end)
+    return declared[2].decode("ascii") if declared else None
 
 
 def _bom_contradicted(data: bytes) -> bool:
@@ -216,37 +247,34 @@ def _bom_contradicted(data: bytes) -> bool:
     fatal error. (A UTF-16 byte order mark with another declaration expat refuses itself.)"""
     if not data.startswith(codecs.BOM_UTF8):
         return False
-    declared = _declared(data[len(codecs.BOM_UTF8) :])
+    declared = _declared(data, len(codecs.BOM_UTF8))
     try:
         return declared is not None and codecs.lookup(declared).name != "utf-8"
     except LookupError:
         return False  # an unknown name: the parser says so
 
 
-def _invalid_bytes(data: bytes) -> str | None:
-    """Where ``data`` holds bytes that are not valid in its declared encoding (UTF-8 if none is
-    declared), or ``None`` (also for a file cut off inside a character: a partial write is
-    malformed, not wrongly encoded)."""
-    body = data.removeprefix(codecs.BOM_UTF8)
-    declared = _declared(body)
-    name = declared or "utf-8"
+def _invalid_bytes(data: bytes, index: int, line: int) -> str | None:
+    """If the character at byte ``index`` of ``data`` — where the parser stopped, on ``line`` —
+    is not valid in the declared encoding (UTF-8 if none is declared), where; else ``None``
+    (the file is malformed there; also for a file cut off inside a character: a partial write
+    is malformed, not wrongly encoded). Only those few bytes are decoded, never the file."""
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    declared = _declared(data, bom)
     try:
-        codec = codecs.lookup(name)
-        body.decode(codec.name)
+        codec = codecs.lookup(declared or "utf-8")
+        codec.incrementaldecoder().decode(data[index : index + 4], final=False)
     except UnicodeDecodeError as exc:
-        if exc.reason == "unexpected end of data":
-            return None
-        bad_line = body[: exc.start].count(b"\n") + 1
+        if exc.start != 0:
+            return None  # the character where the parser stopped is valid
     except (LookupError, ValueError):
         return None
     else:
         return None
     if codec.name != "utf-8":
-        return (
-            f"bytes that are not valid in the encoding its XML declaration names at line {bad_line}"
-        )
+        return f"bytes that are not valid in the encoding its XML declaration names at line {line}"
     meant = "the declared encoding" if declared else "no encoding is declared, so UTF-8 is meant"
     return (
-        f"bytes that are not valid UTF-8 ({meant}) at line {bad_line}; a file in another "
+        f"bytes that are not valid UTF-8 ({meant}) at line {line}; a file in another "
         "encoding, such as windows-1252, must name it in its XML declaration"
     )

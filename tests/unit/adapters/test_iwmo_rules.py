@@ -913,3 +913,82 @@ def test_xml_that_is_only_malformed_stays_malformed(data: bytes) -> None:
     with pytest.raises(Exception) as raised:
         safexml.parse(data)
     assert getattr(raised.value, "reason", None) == "malformed"
+
+
+def _reason_and_text(data: bytes) -> tuple[str, str]:
+    with pytest.raises(Exception) as raised:
+        safexml.parse(data)
+    return getattr(raised.value, "reason", ""), str(raised.value)
+
+
+def test_a_malformed_file_with_a_bad_byte_after_the_error_is_malformed_at_the_error() -> None:
+    """Review: the parse failed at a mismatched tag on line 3, but the whole body was decoded
+    and a bad byte on line 504 made it ``encoding`` "at line 504": the file's first fault was
+    misnamed and misplaced. Only the bytes where the parser stopped are now looked at."""
+    data = b'<?xml version="1.0"?>\n<a>\n<b></c>\n' + b"x\n" * 500 + b"\xe9\n</a>"
+    assert _reason_and_text(data) == ("malformed", "not well-formed XML (line 3, column 5)")
+
+
+def test_a_bad_byte_is_told_at_expats_line_also_with_carriage_returns() -> None:
+    """The line of a bad byte is the parser's (which counts a lone CR as a line end too)."""
+    data = b'<?xml version="1.0"?>\r<a>\r<b>M-\xe9</b></a>'
+    reason, text = _reason_and_text(data)
+    assert reason == "encoding"
+    assert " at line 3;" in text
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "Léa".encode(),  # 'L' (0x4C, '<' in EBCDIC) then 0xC3 ('C' in EBCDIC)
+        "Lösung: zie bijlage\n".encode(),
+        "Léandre Dupont\n".encode("latin-1"),  # 0xE9: 'Z' in EBCDIC
+        "@@Lé\n".encode(),  # 0x40: an EBCDIC space
+    ],
+)
+def test_text_that_starts_like_ebcdic_by_chance_is_not_called_ebcdic(data: bytes) -> None:
+    """Review: any file starting with 'L' and a byte in an EBCDIC letter range — "Lé…" in
+    UTF-8 or Latin-1 — was called "in an EBCDIC encoding". Such text is no XML at all; it is
+    now told EBCDIC only when its first bytes read as EBCDIC text (no control characters) and
+    are not UTF-8."""
+    reason, text = _reason_and_text(data)
+    assert "EBCDIC" not in text
+    assert reason in {"malformed", "encoding"}
+
+
+def test_a_utf8_bom_before_a_long_declaration_of_another_encoding_is_refused() -> None:
+    """Review: the declaration was looked for in the first 200 bytes only; a declaration padded
+    with white space (valid XML) escaped the byte-order-mark check and was read as ISO-8859-1."""
+    data = (
+        codecs.BOM_UTF8
+        + b'<?xml version="1.0"'
+        + b" " * 300
+        + b'encoding="ISO-8859-1"?><a>\xc3\xa9</a>'
+    )
+    assert _reason_and_text(data)[0] == "encoding"
+
+
+def test_a_bad_byte_is_told_against_a_long_declaration_of_its_encoding() -> None:
+    """A declaration beyond 200 bytes was not seen, so a byte not valid in windows-1252 was
+    reported as not valid UTF-8 with 'no encoding is declared'."""
+    data = b'<?xml version="1.0"' + b" " * 300 + b'encoding="windows-1252"?>\n<a>M\x81</a>'
+    reason, text = _reason_and_text(data)
+    assert reason == "encoding"
+    assert "declaration names" in text and "UTF-8" not in text
+
+
+def test_a_bad_byte_in_a_large_file_is_found_without_decoding_the_file() -> None:
+    """Review: the whole body (up to SCHAKEL_MAX_XML_BYTES, which has no upper bound) was
+    decoded to find the bad byte, holding a second copy of the file. Now only the bytes where
+    the parser stopped are decoded."""
+    import tracemalloc
+
+    data = b'<?xml version="1.0"?>\n<a>\xe9' + b"<b>x</b>" * 1_000_000 + b"</a>"
+    tracemalloc.start()
+    try:
+        reason, _ = _reason_and_text(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert reason == "encoding"
+    assert peak < len(data) // 4
