@@ -15,7 +15,7 @@ from datetime import date
 from xml.etree.ElementTree import Element
 
 from adapters.exceptions import Rejection
-from adapters.iwmo.versions import IDENTIFICATIE_WIDTH
+from adapters.iwmo.versions import IDENTIFICATIE_WIDTH, XML_SPACE
 from schemas import iwmo_codes as codes
 
 NS_ROOT = "http://www.istandaarden.nl/iwmo/"
@@ -154,13 +154,16 @@ class Message:
         return out
 
     def text(self, parent: Element | None, names: str, base: str, *, required: bool = True) -> str:
-        """Stripped text of the descendant ``names`` (``A/B``) of ``parent`` at path ``base``;
-        ``""`` if absent and not ``required``."""
+        """Text of the descendant ``names`` (``A/B``) of ``parent`` at path ``base`` without
+        the XML white space (space, tab, CR, LF) around it; ``""`` if absent and not
+        ``required``. Only XML white space: a non-breaking or other Unicode space stays, so a
+        date, number, code or BSN with one fails its check (XSD-invalid, rejected at its path),
+        and an Identificatie (an xs:string that may hold any character) is read as sent."""
         node, path = parent, base
         for name in names.split("/"):
             path = f"{path}/{name}"
             node = self.child(node, name, path)
-        value = (node.text or "").strip() if node is not None else ""
+        value = (node.text or "").strip(XML_SPACE) if node is not None else ""
         if not value and required:
             raise ElementMissing(f"{base}/{names}")
         return value

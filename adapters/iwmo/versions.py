@@ -55,6 +55,11 @@ VERWIJDEREN = "3"
 VERWIJDERD = frozenset({"13", "01"})
 """RedenWijziging codes that, with Einddatum == Ingangsdatum, withdraw a WMO301 allocation."""
 
+XML_SPACE = " \t\r\n"
+"""XML white space (XML 1.0 ``S``; what XML Schema's whitespace facet replaces and collapses).
+Not a non-breaking space or another Unicode space, which Python's ``str.strip()`` also
+removes: around a date, number or code they make the value XSD-invalid."""
+
 IDENTIFICATIE_WIDTH = 12
 """Maximum length of BerichtIdentificatie/Identificatie (basisschema LDT_IdentificatieBericht)."""
 
@@ -87,7 +92,7 @@ def toewijzing_nummer(text: str) -> str | None:
     leading zeros are allowed). Never raises, however many digits ``text`` holds: the digits
     after the leading zeros are counted before :func:`int` sees them (Python refuses to
     convert more than 4,300 digits)."""
-    value = text.strip()
+    value = text.strip(XML_SPACE)
     if not _INTEGER.fullmatch(value):
         return None
     digits = value.lstrip("+-").lstrip("0") or "0"
@@ -127,7 +132,7 @@ def published_nummer(nummer: str, pseudonymiser: Pseudonymiser) -> str:
 def toewijzingstijd(text: str) -> str | None:
     """An xs:time without time zone (LDT_Tijd) as fixed-width ``HH:MM:SS.ffffff`` (fraction
     cut or padded to 6 digits); ``None`` if it is not one."""
-    match = _TIME.fullmatch(text.strip())
+    match = _TIME.fullmatch(text.strip(XML_SPACE))
     if match is None:
         return None
     hours, minutes, seconds, fraction = match.groups()

@@ -321,3 +321,53 @@ def test_a_stop_is_published_exactly_when_it_does_not_end_before_it_begins(
         return
     assert record.event is not None, record.rejection
     validate_input(record.event, PSEUDONYMISER)
+
+
+XML_SPACES = st.text(alphabet=" \t\r\n", max_size=4)
+OTHER_SPACES = [c for c in map(chr, range(0x20, 0x3001)) if c.isspace() and c not in " \t\r\n"]
+"""Every space Python's ``str.strip()`` removes that is an XML character but no XML white
+space: U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000."""
+_VALUES = {  # element of the built StopProduct → its text there (dates, number, codes)
+    "Begindatum": "2026-01-10",
+    "Einddatum": "2026-01-12",
+    "ToewijzingNummer": "101",
+    "RedenBeeindiging": "19",
+    "StatusAanlevering": "1",
+    "Categorie": "02",
+    "Dagtekening": "2026-01-08",
+    "Ontvanger": "9999",
+}
+
+
+@PROPERTY
+@given(
+    element=st.sampled_from(sorted(_VALUES)),
+    before=XML_SPACES,
+    after=XML_SPACES,
+    other=st.none() | st.sampled_from(OTHER_SPACES),
+    at_start=st.booleans(),
+)
+def test_only_xml_white_space_around_a_value_is_ignored(
+    element: str, before: str, after: str, other: str | None, at_start: bool
+) -> None:
+    """Any XML white space around a date, number or code of a WMO307 gives the event of the
+    message without it; one other Unicode space (non-breaking, em, ideographic, …) anywhere in
+    that padding makes the value XSD-invalid, and the record is rejected at that element —
+    never published, never showing the value."""
+    plain = build([stop("101", JAN10, JAN12, "19", "1")])
+    value = _VALUES[element]
+    if other is not None:
+        before, after = (other + before, after) if at_start else (before, after + other)
+    pattern = re.compile(rf"(<[a-z0-9]+:{element}>){re.escape(value)}(</)".encode())
+    padded, count = pattern.subn(
+        lambda m: m[1] + (before + value + after).encode() + m[2], plain, count=1
+    )
+    assert count == 1
+    record = _one_record(padded)
+    if other is None:
+        assert record.event is not None, record.rejection
+        assert record.event == _one_record(plain).event
+        return
+    assert record.rejection is not None and record.event is None
+    assert (record.location.path or "").endswith(f"/{element}"), record.location
+    assert other not in str(record.rejection)

@@ -24,6 +24,7 @@ from adapters.iwmo.message import Message, MessageKind, identify, read_header
 from adapters.iwmo.versions import message_sequence, published_nummer, sequence_identificatie
 from schemas import iwmo_codes as codes
 from schemas.envelope import Event, validate_input
+from schemas.exceptions import InvalidEvent
 from schemas.pseudonym import Pseudonymiser, could_be_bsn, elfproef, holds_bsn
 from schemas.wire import VERWIJDERD
 from tests.unit.adapters.conftest import KEY, PSEUDONYMISER, SOURCE, events, make_harness
@@ -992,3 +993,103 @@ def test_a_bad_byte_in_a_large_file_is_found_without_decoding_the_file() -> None
         tracemalloc.stop()
     assert reason == "encoding"
     assert peak < len(data) // 4
+
+
+# ---------------------------------------------------------------- white space
+
+UNICODE_SPACES = ["\u00a0", "\u2003", "\u3000", "\u0085", "\u2028", "\u202f", "\ufeff"]
+"""Characters Python's ``str.strip()`` removes (or, U+FEFF, that looks like nothing) but XML
+Schema's whitespace facet does not: only space, tab, CR and LF are XML white space."""
+
+
+def _with_text(data: bytes, element: str, value: str, new: str) -> bytes:
+    """``data`` with the text ``value`` of the first ``element`` (local name) replaced."""
+    pattern = re.compile(rf"(<[a-z0-9]+:{element}>){re.escape(value)}(</)".encode())
+    out, count = pattern.subn(lambda m: m[1] + new.encode() + m[2], data, count=1)
+    assert count == 1, element
+    return out
+
+
+TYPED_ELEMENTS = [
+    # element, its text in the built WMO301, reason, path the rejection names
+    ("Ingangsdatum", "2026-01-10", "bad-date", "ToegewezenProduct[1]/Ingangsdatum"),
+    ("Toewijzingsdatum", "2026-01-08", "bad-date", "ToegewezenProduct[1]/Toewijzingsdatum"),
+    ("Dagtekening", "2026-01-08", "bad-date", "BerichtIdentificatie/Dagtekening"),
+    ("ToewijzingNummer", "101", "invalid", "ToegewezenProduct[1]/ToewijzingNummer"),
+    ("Toewijzingstijd", "13:09:00", "invalid", "ToegewezenProduct[1]/Toewijzingstijd"),
+    ("Categorie", "02", "unknown-value", "ToegewezenProduct[1]/Product/Categorie"),
+    ("Afzender", "9999", "invalid", "Header/Afzender"),
+    ("BerichtCode", "414", "unknown-value", "Header/BerichtCode"),
+    ("BerichtVersie", "3", "wrong-version", "Header/BerichtVersie"),
+    ("BerichtXsdVersie", "1.0.0", "invalid", "XsdVersie/BerichtXsdVersie"),
+]
+
+
+@pytest.mark.parametrize("pad", [("\u00a0", ""), ("", "\u00a0"), ("\u2003", ""), ("", "\u2003")])
+@pytest.mark.parametrize("case", TYPED_ELEMENTS, ids=[case[0] for case in TYPED_ELEMENTS])
+def test_a_unicode_space_around_a_typed_value_is_rejected_at_its_element(
+    tmp_path: Path, case: tuple[str, str, str, str], pad: tuple[str, str]
+) -> None:
+    """Known gap: ``Message.text`` used ``str.strip()``, which also strips a non-breaking space,
+    an em space, …; XML Schema's whitespace collapse concerns only space, tab, CR and LF, so
+    ``\\u00a02026-01-10`` is no xs:date (and no xs:string type of the basisschema allows a
+    space around a code, a gemeentecode or a BSN either) — yet it was published. Now it is
+    rejected like any other XSD-invalid value of that element: its reason, its path, never
+    the value."""
+    element, value, reason, path = case
+    data = build([allocation("101", JAN8, JAN10)])
+    bad = _with_text(data, element, value, pad[0] + value + pad[1])
+    assert xsd_errors(bad) != []
+    reason_found, path_found, text = rejection(read(tmp_path, bad))
+    assert (reason_found, path_found.endswith(path)) == (reason, True), (path_found, text)
+    assert (pad[0] or pad[1]) not in text  # the value is never shown
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u2003", "\u3000"])
+def test_a_bsn_with_a_unicode_space_is_rejected_as_bsn(tmp_path: Path, space: str) -> None:
+    """LDT_BurgerServicenummer is ``[0-9]{9}``: with a non-breaking space it is no BSN. The
+    adapter leaves BSN checks to the catalogue (reason ``bsn``, per product, as for every bad
+    BSN); ``str.strip()`` used to make it a good one."""
+    data = build([allocation("101", JAN8, JAN10)])
+    bad = _with_text(data, "Bsn", "999990019", space + "999990019")
+    assert xsd_errors(bad) != []
+    (record,) = read(tmp_path, bad)
+    assert record.event is not None
+    with pytest.raises(InvalidEvent) as raised:
+        validate_input(record.event, PSEUDONYMISER)
+    assert raised.value.reason == "bsn"
+
+
+@pytest.mark.parametrize("space", [" ", "\t", "\r\n", "\n  "])
+@pytest.mark.parametrize("element", ["Ingangsdatum", "ToewijzingNummer", "Toewijzingstijd"])
+def test_xml_white_space_around_a_date_number_or_time_is_still_read(
+    tmp_path: Path, element: str, space: str
+) -> None:
+    """xs:date, xs:integer and xs:time collapse XML white space: such a message is XSD-valid
+    and gives the same event as without it."""
+    data = build([allocation("101", JAN8, JAN10)])
+    value = {"Ingangsdatum": "2026-01-10", "ToewijzingNummer": "101", "Toewijzingstijd": "13:09:00"}
+    padded = _with_text(data, element, value[element], space + value[element] + space)
+    assert xsd_errors(padded) == []
+    assert events(read(tmp_path / "a", padded)) == events(read(tmp_path / "b", data))
+
+
+@pytest.mark.parametrize("space", UNICODE_SPACES)
+def test_an_identificatie_with_a_unicode_space_at_an_end_is_read_as_sent(
+    tmp_path: Path, space: str
+) -> None:
+    """LDT_IdentificatieBericht is an xs:string (white space preserved) of 1–12 characters with
+    one that is not XML white space: ``\\u00a0M-0001`` is valid, and another Identificatie than
+    ``M-0001`` — it was stripped to it, so two messages of one sender got the same event ids
+    (the second one dropped as a duplicate)."""
+    plain = build([allocation("101", JAN8, JAN10)], ident="M-0001")
+    spaced = build([allocation("101", JAN8, JAN10)], ident=space + "M-0001")
+    assert xsd_errors(spaced) == []
+    (record,) = read(tmp_path / "b", spaced)
+    assert record.event is not None, record.rejection
+    (original,) = events(read(tmp_path / "a", plain))
+    assert record.event["id"] != original["id"]
+    assert record.event["id"] == derive_id(
+        SOURCE, GEMEENTE, space + "M-0001", "2026-01-08", "414", 1, "101"
+    )
+    validate_input(record.event, PSEUDONYMISER)
