@@ -394,7 +394,11 @@ class WebhookApp:
         self.unavailable = True
         log.error(
             "adapter.webhook_unavailable",
-            extra={"adapter": self.runner.source.name, "error": type(exc).__name__},
+            extra={
+                "adapter": self.runner.source.name,
+                "error": type(exc).__name__,
+                "detail": str(exc),  # which registry or broker (never a password)
+            },
         )
         return Response(
             503,

@@ -423,3 +423,20 @@ def test_an_event_kafka_refuses_for_its_size_is_400_too_large(
     (entry,) = [json.loads(line) for line in kx.quarantine_lines()]
     assert entry["reden"] == "too-large"
     assert post(app, structured()).status == 202  # the next event goes through
+
+
+def test_the_outage_log_line_says_what_was_away(
+    app: WebhookApp,
+    hx: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``adapter.webhook_unavailable`` names the error and its message (which registry, which
+    broker), as the runner's ``adapter.outage`` does: the class name alone left the operator to
+    guess where to look."""
+    registry_down(monkeypatch, hx)
+    with caplog.at_level("ERROR"):
+        assert post(app, b"{oops").status == 503
+    (record,) = [r for r in caplog.records if r.getMessage() == "adapter.webhook_unavailable"]
+    assert record.__dict__["error"] == "RegistryUnavailable"
+    assert record.__dict__["detail"] == "registry unreachable (test)"
