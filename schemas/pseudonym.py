@@ -195,11 +195,20 @@ _MASKED = _masked()
 _UNSEEN_MASKED = _masked(_UNSEEN)
 """For :func:`mask_bsn` of a text with invisible characters: :data:`_MASKED` with a run of them
 allowed within a spelling; the invisible characters of a masked number go with it."""
-_RANDOM_TOKEN = re.compile(
-    r"(?<![0-9A-Za-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-    r"|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![0-9A-Za-z])",
+_HEX_ID_SHAPES = (
+    r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})"
+)
+_RANDOM_TOKEN = re.compile(rf"(?<![0-9A-Za-z]){_HEX_ID_SHAPES}(?![0-9A-Za-z])", re.IGNORECASE)
+_UNSEEN_RANDOM_TOKEN = re.compile(
+    rf"(?<![0-9A-Za-z])(?<!{_INVISIBLE.pattern})(?P<before>{_UNSEEN})"
+    rf"(?P<token>{_HEX_ID_SHAPES})(?!{_UNSEEN}[0-9A-Za-z])",
     re.IGNORECASE,
 )
+"""For :func:`holds_bsn` of a text with invisible characters: a token shape that stands on its
+own when each run of invisible characters next to it is read as absent (with the run before
+it, ``before``): read as absent, a run that joins it to a letter or digit makes it part of a
+longer word (``x\u200b`` + 32 hexadecimal characters shows 33), whose digits are asked."""
 _CANDIDATE = re.compile(f"{_DIGIT_RUN.pattern}|{_PRINTED.pattern}|{_GROUPED.pattern}")
 """What :func:`_bsn_numbers` looks at, in one pass: a text without it holds no BSN (identifiers
 and attributes with digits mostly; one search is cheaper than the three that find none)."""
@@ -226,6 +235,12 @@ def _is_random(token: str) -> bool:
 def _random_token(match: re.Match[str]) -> str:
     token = match.group(0)
     return "-" if _is_random(token) else token
+
+
+def _unseen_random_token(match: re.Match[str]) -> str:
+    """:func:`_random_token` of a match of :data:`_UNSEEN_RANDOM_TOKEN`: the invisible
+    characters before the token stay."""
+    return match.group("before") + "-" if _is_random(match.group("token")) else match.group(0)
 
 
 def holds_bsn(text: str) -> bool:
@@ -261,8 +276,9 @@ def holds_bsn(text: str) -> bool:
     break), ``999\u200b990111\u200b1`` (the first absent, the second a break) and
     ``1\u200b-999-990\u00ad-111`` hold one. Digits of a longer run still are no BSN when no
     reading gives nine of them on their own (``99999\u200b01111``: ten, or five and five). A
-    random token with an invisible character in it is not taken for one (its digits are
-    asked)."""
+    random token with an invisible character in it, or with one joining it to a letter or
+    digit (``x\u200b`` and 32 hexadecimal characters: 33 as seen), is not taken for one (its
+    digits are asked)."""
     if text.isascii() or _INVISIBLE.search(text) is None:
         return _holds(text)
     return _holds_unseen(text)
@@ -285,7 +301,7 @@ def _holds_unseen(text: str) -> bool:
     if _SHAPE.search(_INVISIBLE.sub("", text)) is None:
         return False
     return _bsn_numbers(text, _UNSEEN_SPELLINGS, "number") and _bsn_numbers(
-        _RANDOM_TOKEN.sub(_random_token, text), _UNSEEN_SPELLINGS, "number"
+        _UNSEEN_RANDOM_TOKEN.sub(_unseen_random_token, text), _UNSEEN_SPELLINGS, "number"
     )
 
 
