@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 import re
@@ -368,10 +369,12 @@ def _mask(text: str, spellings: re.Pattern[str]) -> str:
     tokens = [m.span() for m in _RANDOM_TOKEN.finditer(text) if _is_random(m.group(0))]
     if not tokens:
         return spellings.sub(MASK, text)
+    firsts = [first for first, _ in tokens]  # in order, apart: a number is within one at most
 
     def masked(match: re.Match[str]) -> str:
         start, end = match.span()
-        inside = any(first <= start and end <= last for first, last in tokens)
+        at = bisect.bisect_right(firsts, start) - 1  # the last token that begins by ``start``
+        inside = at >= 0 and end <= tokens[at][1]
         return match.group(0) if inside and not could_be_bsn(_digits(match)) else MASK
 
     return spellings.sub(masked, text)
