@@ -24,7 +24,7 @@ from schakel.logs import tell_held_back
 from schakel.replay_args import input_problem
 from schemas.exceptions import RegistryUnavailable, TransientError
 from schemas.pseudonym import mask_bsn
-from schemas.settings import AdapterSettings, WebhookSettings
+from schemas.settings import MAX_INTERVAL_S, AdapterSettings, WebhookSettings
 
 DEFAULT_BATCH = 1000
 DEFAULT_SETTLE_S = 5.0
@@ -223,7 +223,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(outbox: default SCHAKEL_OUTBOX_DSN; not used with --serve)",
     )
     parser.add_argument("--once", action="store_true", help="read the backlog once and exit")
-    parser.add_argument("--interval", type=float, help="poll interval (continuous mode)")
+    parser.add_argument(
+        "--interval",
+        type=_interval_seconds,
+        metavar="SECONDS",
+        help="poll interval (continuous mode; default SCHAKEL_POLL_INTERVAL_S)",
+    )
     parser.add_argument("--instance", help="checkpoint name (default: the adapter name)")
     parser.add_argument(
         "--batch-size",
@@ -236,6 +241,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--host", help="--serve: address to bind (default SCHAKEL_WEB_HOST)")
     parser.add_argument("--port", type=int, help="--serve: port (default SCHAKEL_WEBHOOK_PORT)")
+
+
+def _interval_seconds(text: str) -> float:
+    """``--interval``, checked as SCHAKEL_POLL_INTERVAL_S is: a negative one or nan polled
+    without pause, inf or a huge one stopped the adapter with an ``OverflowError``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (math.isfinite(value) and 0 < value <= MAX_INTERVAL_S):
+        raise argparse.ArgumentTypeError(  # what was typed may hold a BSN: masked
+            mask_bsn(
+                f"must be a number of seconds above 0, at most {MAX_INTERVAL_S:.0f}, not {text!r}"
+            )
+        )
+    return value
 
 
 def _settle_seconds(text: str) -> float:

@@ -39,6 +39,11 @@ MISSING_KEY = (
     "key for every process that pseudonymises (only demo and replay generate one for their run)"
 )
 
+MAX_INTERVAL_S = 86_400.0
+"""The longest poll or live-clock interval (a day). Beyond ``threading.TIMEOUT_MAX`` (about
+292 years) a continuous adapter stopped with an ``OverflowError`` after its first run; long
+before that the interval is a mistake (a clock that checks less than daily misses days)."""
+
 MIN_KEY_LENGTH = 32
 """The shortest pseudonym key accepted (characters, after a key file's surrounding white space):
 a key that can be guessed turns every pseudonym back into its BSN. ``openssl rand -hex 32``
@@ -311,8 +316,9 @@ class WorkerSettings(CommonSettings):
     timer_interval_s: float = Field(
         30.0,
         gt=0,
+        le=MAX_INTERVAL_S,
         allow_inf_nan=False,
-        description="Seconds between live-clock checks of due citizens.",
+        description="Seconds between live-clock checks of due citizens (at most a day).",
     )
     timezone: str = Field(
         DEFAULT_TIMEZONE,
@@ -496,7 +502,11 @@ class AdapterSettings(KeyedSettings):
         10_485_760, ge=1024, description="Largest accepted iWmo XML file (quarantined above)."
     )
     poll_interval_s: float = Field(
-        5.0, gt=0, allow_inf_nan=False, description="Seconds between polls of continuous adapters."
+        5.0,
+        gt=0,
+        le=MAX_INTERVAL_S,
+        allow_inf_nan=False,
+        description="Seconds between polls of continuous adapters (at most a day).",
     )
 
 

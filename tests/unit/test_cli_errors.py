@@ -123,6 +123,21 @@ def test_publish_settle_must_be_seconds(value: str, capsys: pytest.CaptureFixtur
     assert "999990019" not in err  # what was typed is echoed masked
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "1e10", "86401", "soon"])
+def test_an_adapter_poll_interval_must_be_seconds(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--interval`` is checked as SCHAKEL_POLL_INTERVAL_S is: a negative one or nan made the
+    continuous adapter poll its source and the broker without pause; inf, or more than a thread
+    can wait, stopped it with an OverflowError traceback after its first run; 0 was silently
+    the setting's interval."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["adapter", "wijkteam", "exports", "--interval", value])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--interval: must be a number of seconds above 0, at most 86400" in err
+
+
 @pytest.mark.parametrize(
     "argv", [["--unt", "2026-12-31"], ["--fr", "sociale-dienst:export.csv"], ["--jso"]]
 )

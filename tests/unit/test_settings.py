@@ -405,6 +405,12 @@ def test_the_live_clock_is_dutch_unless_told_otherwise(monkeypatch: pytest.Monke
         ("SCHAKEL_HEARTBEAT_MS", "6000"),  # not below the session timeout (6000)
         ("SCHAKEL_TIMER_INTERVAL_S", "inf"),  # the live clock would never tick
         ("SCHAKEL_POLL_INTERVAL_S", "inf"),
+        # finite, but beyond what a thread can wait (threading.TIMEOUT_MAX, ~292 years): the
+        # adapter published its backlog, then stopped with an OverflowError traceback
+        ("SCHAKEL_POLL_INTERVAL_S", "1e10"),
+        ("SCHAKEL_POLL_INTERVAL_S", "86401"),  # at most a day
+        ("SCHAKEL_TIMER_INTERVAL_S", "1e10"),  # the live clock would as good as never tick
+        ("SCHAKEL_TIMER_INTERVAL_S", "86401"),
     ],
 )
 def test_a_value_the_clients_cannot_use_is_refused_at_start(
@@ -426,8 +432,11 @@ def test_usable_addresses_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     monkeypatch.setenv("SCHAKEL_HEARTBEAT_MS", "3000")
     monkeypatch.setenv("SCHAKEL_SESSION_TIMEOUT_MS", "30000")
+    monkeypatch.setenv("SCHAKEL_POLL_INTERVAL_S", "86400")
+    monkeypatch.setenv("SCHAKEL_TIMER_INTERVAL_S", "86400")
     settings = load_settings()
     assert settings.kafka_bootstrap == "kafka-1:9092, kafka_2.local:9093,[::1]:9094"
+    assert settings.poll_interval_s == settings.timer_interval_s == 86400
 
 
 @pytest.mark.parametrize(
