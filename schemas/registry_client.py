@@ -137,7 +137,8 @@ class RegistryConnection:
         """The URL(s) without user info, path or query: safe to show."""
         parts = (urlsplit(u.strip()) for u in self.url.split(","))
         return ",".join(
-            f"{p.scheme}://{p.hostname}" + (f":{p.port}" if p.port else "") for p in parts
+            f"{p.scheme}://{_bracketed(p.hostname)}" + (f":{p.port}" if p.port else "")
+            for p in parts
         )
 
     def client_config(self) -> dict[str, Any]:
@@ -164,6 +165,11 @@ class RegistryConnection:
         if self.key_file is not None:
             config["ssl.key.location"] = str(self.key_file)
         return config
+
+
+def _bracketed(host: str | None) -> str:
+    """``host`` as a URL writes it: an IPv6 address in brackets."""
+    return f"[{host}]" if host is not None and ":" in host else str(host)
 
 
 def _tls_error(exc: BaseException) -> ssl.SSLError | None:

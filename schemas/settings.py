@@ -105,10 +105,17 @@ def check_bootstrap(value: str) -> str:
     for item in value.split(","):
         match = _BOOTSTRAP_ITEM.fullmatch(item.strip())
         if match is None or not 1 <= int(match.group(1)) <= 65535:
+            # a listener name (SASL_SSL://, as a Java client takes it) says how to connect:
+            # dropped without a word, the connection would be plaintext
+            scheme = (
+                f" (how to connect, e.g. SASL_SSL, is {ENV_PREFIX}KAFKA_SECURITY_PROTOCOL)"
+                if "://" in value
+                else ""
+            )
             raise ValueError(
                 "expected HOST:PORT addresses separated by commas, e.g. "
                 "kafka-1:9092,kafka-2:9092 (an IPv6 address in brackets, a port 1-65535; no "
-                "scheme, no user name or password)"
+                f"scheme, no user name or password){scheme}"
             )
     return value
 

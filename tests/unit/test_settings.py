@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from schemas.exceptions import SettingsError
+from schemas.registry_client import RegistryConnection
 from schemas.settings import (
     AdapterSettings,
     CommonSettings,
@@ -13,6 +14,7 @@ from schemas.settings import (
     OutboxSettings,
     WebhookSettings,
     WorkerSettings,
+    check_bootstrap,
     load_process_settings,
     load_settings,
 )
@@ -498,3 +500,21 @@ def test_a_key_variable_with_surrounding_white_space_is_refused(
     with pytest.raises(SettingsError, match=r"SCHAKEL_PSEUDONYM_KEY: .*white space") as info:
         load_settings().resolve_pseudonym_key()
     assert "k" * 32 not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "value", ["SASL_SSL://kafka-1:9093", "kafka-1:9092,PLAINTEXT://kafka-2:9092"]
+)
+def test_a_listener_prefix_in_the_bootstrap_names_the_setting_for_it(value: str) -> None:
+    """A Java client takes ``SASL_SSL://host:port`` (it drops the listener name); Schakel
+    refuses it, and says where the protocol goes, so that dropping the prefix does not leave
+    the connection plaintext."""
+    with pytest.raises(ValueError, match="SCHAKEL_KAFKA_SECURITY_PROTOCOL"):
+        check_bootstrap(value)
+
+
+def test_an_ipv6_registry_is_shown_in_brackets() -> None:
+    """The registry's address in messages and in ``adapter.outage``'s detail: an IPv6
+    address without its brackets ran into the port (``http://::1:8081``)."""
+    connection = RegistryConnection(url="http://[::1]:8081/prefix,https://u:p@[2001:db8::2]")
+    assert connection.where == "http://[::1]:8081,https://[2001:db8::2]"
