@@ -126,46 +126,85 @@ def _digit_run(n: int, unseen: str) -> str:
     return rf"\d(?:{unseen}\d){{{n - 1}}}" if unseen else rf"\d{{{n}}}"
 
 
-def _printed_spelling(unseen: str = "") -> str:
-    """The printed spelling of a nine-digit number: ``dddd.dd.ddd`` or ``dddd dd ddd`` (one
-    kind of separator throughout; any whitespace character counts as a space), with
-    ``unseen`` between every two of its characters. The one definition of it, for
-    :func:`holds_bsn` and :func:`mask_bsn`, which differ only in what may stand next to it."""
-    u = unseen
-    return (
-        rf"{_digit_run(4, u)}{u}(?P<sep>[.\s]){u}{_digit_run(2, u)}{u}(?P=sep){u}{_digit_run(3, u)}"
-    )
+_WHITESPACE = r"\s"
+_DASH = "[\\-\u2010-\u2015\u2212\ufe63\uff0d]"
+_FULL_STOP = r"\."
+_PRINTED_SEPARATORS = (_FULL_STOP, _WHITESPACE)
+"""The classes of separator of the printed spelling: a full stop; whitespace (any whitespace
+character: a space, a no-break space, a tab, a thin space, …)."""
+_GROUP_SEPARATORS = (_FULL_STOP, _WHITESPACE, _DASH)
+"""The classes of separator of the grouped spelling: those of the printed one and a hyphen —
+the ASCII hyphen-minus or one of the dashes a word processor or keyboard layout puts in its
+place (the hyphen and non-breaking hyphen, the figure, en and em dashes, the minus sign, the
+small and full-width hyphen-minus): ``123–456–782`` is the same number to the eye.
 
-
+A spelling holds separators of one class throughout, each of them any character of the class:
+``999 990\u00a0111`` (a no-break space for one of the spaces, as Word and web pages put them)
+is seen as ``999 990 111``, ``999-990–111`` as ``999-990-111``. Separators of different classes
+(``999-990.111``, ``999 990-111``) split the digits otherwise, as ``123/456/782`` does."""
 _GROUP_SEPARATOR = "[.\\s\\-\u2010-\u2015\u2212\ufe63\uff0d]"
-"""A separator of the grouped spelling: a full stop, whitespace, or a hyphen — the ASCII
-hyphen-minus or one of the dashes a word processor or keyboard layout puts in its place (the
-hyphen and non-breaking hyphen, the figure, en and em dashes, the minus sign, the small and
-full-width hyphen-minus): ``123–456–782`` is the same number to the eye."""
+"""Any separator of the grouped spelling, of any class, as one character class
+(:data:`_SHAPE`)."""
+
+
+def _spelling(first: int, middle: int, unseen: str, separators: tuple[str, ...]) -> str:
+    """``first`` digits, a separator, ``middle`` digits, a separator of the same class and three
+    digits, with ``unseen`` between every two of its characters: the two separators of one of
+    the classes of ``separators``, each any character of it. The first group is shared by the
+    classes (one alternation after it), so a text is read once for each digit it holds."""
+    u = unseen
+    gaps = "|".join(f"{s}{u}{_digit_run(middle, u)}{u}{s}" for s in separators)
+    return rf"{_digit_run(first, u)}{u}(?:{gaps}){u}{_digit_run(3, u)}"
+
+
+def _printed_spelling(unseen: str = "") -> str:
+    """The printed spelling of a nine-digit number: ``dddd.dd.ddd`` or ``dddd dd ddd`` (its
+    two separators of one class, :data:`_PRINTED_SEPARATORS`), with ``unseen`` between every
+    two of its characters. The one definition of it, for :func:`holds_bsn` and
+    :func:`mask_bsn`, which differ only in what may stand next to it (:func:`_on_its_own`)."""
+    return _spelling(4, 2, unseen, _PRINTED_SEPARATORS)
 
 
 def _grouped_spelling(unseen: str = "") -> str:
     """The grouped spelling of a nine-digit number: ``ddd ddd ddd``, ``ddd-ddd-ddd`` or
-    ``ddd.ddd.ddd`` (one kind of separator throughout; any whitespace character counts as a
-    space), with ``unseen`` between every two of its characters. The one definition of it,
-    for :func:`holds_bsn` and :func:`mask_bsn`, as :func:`_printed_spelling`."""
-    u, run = unseen, _digit_run(3, unseen)
-    return rf"{run}{u}(?P<sep3>{_GROUP_SEPARATOR}){u}{run}{u}(?P=sep3){u}{run}"
+    ``ddd.ddd.ddd`` (its two separators of one class, :data:`_GROUP_SEPARATORS`), with
+    ``unseen`` between every two of its characters, as :func:`_printed_spelling`."""
+    return _spelling(3, 3, unseen, _GROUP_SEPARATORS)
+
+
+def _on_its_own(first: int, middle: int, unseen: str, separators: tuple[str, ...]) -> str:
+    """:func:`_spelling` not itself part of a longer group: no digit next to it, nor a
+    separator of the class of its own and a digit.
+
+    Without ``unseen`` the first group is read once and the class of its separators asked
+    behind it (its width is known there); with ``unseen`` (a run of invisible characters may
+    stand between its digits, so its width is not known) each class is a spelling of its own."""
+    if unseen:
+        return "|".join(
+            rf"(?<!\d)(?<!\d{s}){_spelling(first, middle, unseen, (s,))}(?!{s}?\d)"
+            for s in separators
+        )
+    gaps = "|".join(
+        rf"{s}(?<!\d{s}\d{{{first}}}{s})\d{{{middle}}}{s}\d{{3}}(?!{s}?\d)" for s in separators
+    )
+    return rf"(?<!\d)\d{{{first}}}(?:{gaps})"
 
 
 def _spellings(unseen: str = "") -> tuple[str, str, str]:
     """What :func:`holds_bsn` looks for, with ``unseen`` between every two characters of a
     spelling: a maximal run of exactly nine digits, of any script; a printed spelling that is
-    not itself part of a longer group (no digit next to it, nor a separator and a digit:
-    ``12 3456 78 901``; a space or a full stop alone may stand next to it: ``casus 9999 90
-    111``, ``… 9999.90.111.``); a grouped spelling that is not itself part of a longer group,
-    alike (no digit next to it, nor a separator ``.``, ``-`` or whitespace and a digit:
-    ``1-123-456-782``, ``123-456-782-1``, ``10.123.456.782``; a word, a space, a full stop or a
-    hyphen alone may stand next to it: ``casus 123-456-782``, ``… 123.456.782.``)."""
+    not itself part of a longer group (no digit next to it, nor a separator of its class and a
+    digit: ``12 3456 78 901``, ``1.9999.90.111``; a space or a full stop alone may stand next
+    to it: ``casus 9999 90 111``, ``… 9999.90.111.``, and so may a separator of another class
+    and a digit: ``1-9999.90.111``, ``1 9999.90.111``); a grouped spelling that is not itself
+    part of a longer group, alike (no digit next to it, nor a separator of its class and a
+    digit: ``1-123-456-782``, ``123–456-782-1``, ``10.123.456.782``; a word, a space, a full
+    stop or a hyphen alone may stand next to it: ``casus 123-456-782``, ``… 123.456.782.``,
+    and a separator of another class and a digit: ``2026-01-05 123.456.782``)."""
     return (
         rf"(?<!\d){_digit_run(9, unseen)}(?!\d)",
-        rf"(?<!\d)(?<!\d[.\s]){_printed_spelling(unseen)}(?![.\s]?\d)",
-        rf"(?<!\d)(?<!\d{_GROUP_SEPARATOR}){_grouped_spelling(unseen)}(?!{_GROUP_SEPARATOR}?\d)",
+        _on_its_own(4, 2, unseen, _PRINTED_SEPARATORS),
+        _on_its_own(3, 3, unseen, _GROUP_SEPARATORS),
     )
 
 
@@ -218,12 +257,13 @@ _SHAPE = re.compile(
 )
 """The bare shape of every spelling :data:`_CANDIDATE` looks for, without what it asks of the
 neighbours and of the separators: nine digits in a row, ``ddd?ddd?d`` (grouped) or
-``dddd?dd?d`` (printed), ``?`` a separator and the last group only begun. A text without it
-holds no candidate, so it is answered at once: most identifiers and attributes, also those
-with digits (dates, times, hexadecimal ids). One search of it costs a fraction of one of
-:data:`_CANDIDATE`, whose lookarounds are tried at every position. Of a text with invisible
-characters it is asked without them: a number found with runs of them read as absent stands
-there, without them, in one piece."""
+``dddd?dd?d`` (printed), ``?`` a separator of any class (a candidate's are of one class:
+every candidate has this shape, not every text of this shape holds one) and the last group
+only begun. A text without it holds no candidate, so it is answered at once: most identifiers
+and attributes, also those with digits (dates, times, hexadecimal ids). One search of it costs
+a fraction of one of :data:`_CANDIDATE`, whose lookarounds are tried at every position. Of a
+text with invisible characters it is asked without them: a number found with runs of them
+read as absent stands there, without them, in one piece."""
 _NOT_A_DIGIT = re.compile(r"\D")
 _HEX_LETTERS = re.compile(r"[a-f]", re.IGNORECASE)
 MIN_RANDOM_LETTERS = 4
@@ -250,26 +290,27 @@ def holds_bsn(text: str) -> bool:
     Precisely: a maximal run of exactly nine decimal digits — of any script (ASCII, full-width,
     Arabic-Indic, …): a digit of another script still shows the number — that passes the
     elfproef and is not all zeros; or one of the written spellings of such a number, each
-    with one kind of separator throughout (any whitespace character counts as a space):
+    with separators of one class throughout (:data:`_GROUP_SEPARATORS`: whitespace — any
+    whitespace character counts as a space —, a dash — the hyphen or any dash a word processor
+    puts in its place —, or a full stop; ``999 990\u00a0111`` and ``999-990–111`` are found):
 
     - the printed spelling ``dddd.dd.ddd`` / ``dddd dd ddd``, not itself part of a longer
-      group of digits (neither a digit nor a full stop or whitespace and a digit right before
+      group of digits (neither a digit nor a separator of its class and a digit right before
       or after it; a word or a full stop alone may stand next to it: ``casus 9999 90 111``);
-    - the grouped spelling ``ddd ddd ddd`` / ``ddd-ddd-ddd`` / ``ddd.ddd.ddd`` (for ``-`` any
-      dash a word processor puts in its place counts, ``123–456–782``:
-      :data:`_GROUP_SEPARATOR`), not itself
-      part of a longer group of digits (neither a digit nor a ``.``, ``-`` or whitespace and a
-      digit right before or after it: ``1-123-456-782``, ``123-456-782-1`` and
-      ``10.123.456.782`` are not one; ``casus 123-456-782.`` is).
+    - the grouped spelling ``ddd ddd ddd`` / ``ddd-ddd-ddd`` / ``ddd.ddd.ddd`` (``123–456–782``
+      too), not itself part of a longer group of digits (neither a digit nor a separator of
+      its class and a digit right before or after it: ``1-123-456-782``, ``123-456-782-1``
+      and ``10.123.456.782`` are not one; ``casus 123-456-782.`` and
+      ``2026-01-05 123.456.782`` are).
 
     Not a BSN: a longer run that contains nine such digits (a 20-digit OIN, a 10-digit
-    number); digits split otherwise (``T-2026-00123``, dates, times, ``123/456/782``, mixed
-    separators ``123.456-782``) — identifiers of that shape are common and would be refused
-    one time in eleven; and the digits of a random token — a UUID (``8-4-4-4-12`` hex) or a
-    hexadecimal digest of 32, 40 or 64 characters, standing on its own and holding at least
-    :data:`MIN_RANDOM_LETTERS` letters ``a``–``f`` (one in two hundred random UUIDs holds nine
-    digits in a row that pass the elfproef; a number padded to that shape holds no letters
-    and is still found).
+    number); digits split otherwise (``T-2026-00123``, dates, times, ``123/456/782``,
+    separators of different classes ``123.456-782``, ``123 456-782``) — identifiers of that
+    shape are common and would be refused one time in eleven; and the digits of a random
+    token — a UUID (``8-4-4-4-12`` hex) or a hexadecimal digest of 32, 40 or 64 characters,
+    standing on its own and holding at least :data:`MIN_RANDOM_LETTERS` letters ``a``–``f``
+    (one in two hundred random UUIDs holds nine digits in a row that pass the elfproef; a
+    number padded to that shape holds no letters and is still found).
 
     Invisible characters (:data:`_INVISIBLE`: a zero-width space, a soft hyphen) do not hide a
     number. Each run of them is read on its own, as absent or as a break, and the text holds a
@@ -334,7 +375,8 @@ def mask_bsn(text: str) -> str:
     """``text`` with every number that could be a BSN replaced by ``*********``: every
     maximal run of exactly nine digits (of any script), every printed spelling
     ``dddd.dd.ddd`` / ``dddd dd ddd`` and every grouped spelling ``ddd ddd ddd`` /
-    ``ddd-ddd-ddd`` / ``ddd.ddd.ddd`` (one kind of separator throughout) with no digit right
+    ``ddd-ddd-ddd`` / ``ddd.ddd.ddd`` (separators of one class throughout, as
+    :func:`holds_bsn` reads them: ``999 990\u00a0111``, ``999-990–111``) with no digit right
     before or after it.
 
     The elfproef is not asked: masking is the last line of defence of free text (log lines,

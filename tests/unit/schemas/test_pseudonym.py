@@ -439,12 +439,17 @@ def test_a_bsn_with_invisible_characters_anywhere_is_found_and_masked(
 )
 def test_a_grouped_spelling_with_a_typographic_dash_is_found_and_masked(dash: str) -> None:
     """``123–456–782`` (an en dash a word processor put for ``-``) is the same number to the
-    eye; it passed holds_bsn and mask_bsn unchanged (review-privacy)."""
+    eye; it passed holds_bsn and mask_bsn unchanged (review-privacy). A dash and the ASCII
+    hyphen are one class of separator: ``999–990-111`` (one dash typed, one put in by a word
+    processor) shows as ``999-990-111`` and is a BSN (it used to count as mixed separators and
+    passed); a hyphen and a digit next to it make a longer group, whichever dash it is."""
     text = f"casus 999{dash}990{dash}111"
     assert holds_bsn(text)
     assert mask_bsn(text) == "casus " + MASK
     assert not holds_bsn(f"1{dash}999{dash}990{dash}111")  # a longer group, as with '-'
-    assert not holds_bsn(f"999{dash}990-111")  # mixed separators, as before
+    assert not holds_bsn(f"1-999{dash}990{dash}111")
+    assert holds_bsn(f"999{dash}990-111") and holds_bsn(f"999-990{dash}111")  # one class
+    assert mask_bsn(f"casus 999{dash}990-111") == "casus " + MASK
 
 
 @pytest.mark.parametrize(
@@ -524,7 +529,7 @@ def test_a_bsn_with_an_invisible_character_inside_it_and_one_of_the_same_kind_jo
         "1234\u200b5678901\u200b2345",  # four, seven, four: eleven, fifteen
         "99\u200b9999\u200b01111\u200b1",  # ...: no nine that pass the elfproef
         "999\u200b990\u200b112",  # nine that fail the elfproef
-        "999\u200b990-111",  # mixed separators once the invisible one is read as absent
+        "999\u200b990-111",  # six digits and three once the invisible one is read as absent
     ],
 )
 def test_invisible_characters_do_not_make_a_bsn_of_other_digits(text: str) -> None:
@@ -658,3 +663,146 @@ def test_mask_bsn_of_a_long_text_of_random_tokens_and_numbers_takes_linear_time(
     masked = mask_bsn(line)
     assert time.perf_counter() - started < 5
     assert masked == "36ebc848-8d60-4d98-9438-a12345678bcd ********* " * 19_000
+
+
+# --- one class of separator throughout (a reviewer's gap) -----------------------------------
+# A no-break space for one of the spaces (Word and web pages put them in) or an en dash for one
+# of the hyphens shows the same number: ``999 990\xa0111`` is seen as ``999 990 111``. The
+# spellings asked for one and the same character throughout and these passed; any whitespace
+# is one class of separator now, any dash (the ASCII hyphen too) another, the full stop a
+# third. Mixing classes (``999-990.111``) still is no BSN.
+
+WHITESPACE = [" ", "\u00a0", "\t", "\u2007", "\u202f", "\u2009", "\u3000", "\n"]
+DASHES = ["-", *"\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"]
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    [
+        *("999 990\u00a0111", "999\u00a0990 111", "999\t990 111", "999\u202f990\u2009111"),
+        *("999-990\u2013111", "999\u2013990-111", "999\u2011990\u2212111", "999\uff0d990-111"),
+        *("9999 90\u00a0111", "9999\u00a090 111", "9999\u2007" + "90\u3000111"),
+        "９９９ ９９０\u00a0１１１",  # full-width digits
+    ],
+)
+def test_separators_of_one_class_that_differ_do_not_hide_a_bsn(spelled: str) -> None:
+    for text in (spelled, f"casus {spelled}", f"export {spelled}.csv", f"{spelled}."):
+        assert holds_bsn(text), text
+        masked = mask_bsn(text)
+        assert MASK in masked and not holds_bsn(masked), text
+    assert mask_bsn(f"casus {spelled} overleg") == f"casus {MASK} overleg"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("999-990.111", "999 990-111", "999.990\u00a0111", "999\u2013990 111"),
+        *("9999.90 111", "9999\u00a090.111", "123.456-782", "123\u2013456.782"),
+    ],
+)
+def test_separators_of_different_classes_still_are_no_bsn(text: str) -> None:
+    """``999-990.111`` is digits split otherwise, as ``123/456/782``: identifiers of that shape
+    are common and would be refused one time in eleven."""
+    assert not holds_bsn(text)
+    assert mask_bsn(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("1\u00a0999 990\u00a0111", "1\u00a0*********"),
+        ("999 990\u00a0111\t1", "*********\t1"),
+        ("1\u2013999-990\u2013111", "1\u2013*********"),
+        ("999-990\u2013111\u22121", "*********\u22121"),
+        ("1\u00a09999 90\u00a0111", "1\u00a0*********"),
+    ],
+)
+def test_a_separator_of_the_same_class_and_a_digit_make_a_longer_group(
+    text: str, masked: str
+) -> None:
+    assert not holds_bsn(text)
+    assert mask_bsn(text) == masked and not holds_bsn(masked)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-01-05 999.990.111",  # a date, then a number: no longer group of full stops
+        "2026-01-05 999-990-111",
+        "1.999-990\u2013111",
+        "12 999-990-111",
+        "999-990-111 1",
+        "999 990 111.1",
+        "1 9999.90.111",
+        "9999 90\u00a0111.5",
+    ],
+)
+def test_a_separator_of_another_class_and_a_digit_make_no_longer_group(text: str) -> None:
+    """A longer group continues with a separator of its own class: ``1.999-990-111`` shows a
+    1 and a number (the grouped spelling used to be refused next to any separator and a digit,
+    and passed). The printed spelling already was part of a longer group only by its own
+    separators (``1-9999.90.111`` holds one)."""
+    assert holds_bsn(text)
+    assert MASK in mask_bsn(text) and not holds_bsn(mask_bsn(text))
+
+
+@st.composite
+def bsns_spelled_with_one_class(draw: st.DrawFn) -> str:
+    """A number that passes the elfproef, grouped (3-3-3) or printed (4-2-3), each of its two
+    separators drawn on its own from one class: any whitespace, or (grouped only) any dash."""
+    first8 = draw(st.text("0123456789", min_size=8, max_size=8))
+    bsn = next((first8 + d for d in "0123456789" if elfproef(first8 + d)), None)
+    assume(bsn is not None and bsn != "000000000")
+    assert bsn is not None
+    printed = draw(st.booleans())
+    if printed:
+        kind = st.sampled_from(WHITESPACE)
+    else:
+        kind = draw(st.sampled_from([st.sampled_from(WHITESPACE), st.sampled_from(DASHES)]))
+    first, second = draw(kind), draw(kind)
+    if printed:
+        bsn = f"{bsn[:4]}{first}{bsn[4:6]}{second}{bsn[6:]}"
+    else:
+        bsn = f"{bsn[:3]}{first}{bsn[3:6]}{second}{bsn[6:]}"
+    if draw(st.booleans()):
+        bsn = bsn.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    return bsn
+
+
+@settings(max_examples=500)
+@given(
+    before=_NO_DIGITS,
+    bsn=bsns_spelled_with_one_class(),
+    after=_NO_DIGITS,
+    invisible=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=12), st.sampled_from(INVISIBLE)),
+        max_size=2,
+    ),
+)
+def test_any_mix_of_whitespace_or_of_dashes_in_a_spelled_bsn_is_found_and_masked(
+    before: str, bsn: str, after: str, invisible: list[tuple[int, str]]
+) -> None:
+    for at, char in sorted(invisible, reverse=True):
+        bsn = bsn[:at] + char + bsn[at:]
+    assert holds_bsn(bsn)
+    assert holds_bsn(f"casus {bsn}")
+    masked = mask_bsn(f"{before}{bsn}{after}")
+    assert MASK in masked and not holds_bsn(masked)
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.one_of(
+            bsns_spelled_with_one_class(),
+            st.text("0123456789 .-\u2013\u00a0\t", max_size=8),
+            st.sampled_from([*WHITESPACE, *DASHES, ".", *INVISIBLE[:3]]),
+            st.text(max_size=4),
+        ),
+        max_size=8,
+    )
+)
+def test_nothing_holds_bsn_finds_survives_mask_bsn_with_mixed_separators(
+    parts: list[str],
+) -> None:
+    assert not holds_bsn(mask_bsn("".join(parts)))
