@@ -18,8 +18,27 @@ PSEUDONYM_CHARS = 32
 _PSEUDONYM = re.compile(r"[0-9a-f]{32}")
 
 
+def _weighted(*weights: int) -> tuple[int, ...]:
+    """For each three digits ``abc`` (``0`` … ``999``): ``weights`` · (a, b, c)."""
+    return tuple(
+        sum(w * int(d) for w, d in zip(weights, f"{n:03d}", strict=True)) for n in range(1000)
+    )
+
+
+_ELFPROEF_TABLES = (_weighted(9, 8, 7), _weighted(6, 5, 4), _weighted(3, 2, -1))
+"""The elfproef's weighted sum of each group of three digits of a nine-digit number (one
+``int`` and three look-ups for :func:`elfproef`, not nine: it is asked of every nine-digit
+window of a long text, ``1\u200b`` a million times over)."""
+
+
 def elfproef(digits: str) -> bool:
-    """The BSN eleven test: 9·d1 + 8·d2 + … + 2·d8 − 1·d9 is divisible by 11."""
+    """The BSN eleven test: 9·d1 + 8·d2 + … + 2·d8 − 1·d9 is divisible by 11 (the digits of
+    any script: ``int`` reads them as it reads each one)."""
+    if len(digits) == 9 and digits.isdecimal():
+        high, rest = divmod(int(digits), 1_000_000)
+        middle, low = divmod(rest, 1_000)
+        high_sum, middle_sum, low_sum = _ELFPROEF_TABLES
+        return (high_sum[high] + middle_sum[middle] + low_sum[low]) % 11 == 0
     total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True))
     total -= int(digits[8])
     return total % 11 == 0
@@ -176,14 +195,22 @@ def _on_its_own(first: int, middle: int, unseen: str, separators: tuple[str, ...
     """:func:`_spelling` not itself part of a longer group: no digit next to it, nor a
     separator of the class of its own and a digit.
 
-    Without ``unseen`` the first group is read once and the class of its separators asked
-    behind it (its width is known there); with ``unseen`` (a run of invisible characters may
-    stand between its digits, so its width is not known) each class is a spelling of its own."""
+    The first group is read once, whatever the class of the separators after it. Without
+    ``unseen`` the class is asked behind the first separator (the width of the first group is
+    known there); with ``unseen`` (a run of invisible characters may stand between its
+    digits, so its width is not known) the class of a separator and a digit before the
+    spelling, if any, is noted first (the group ``before{i}`` of the ``i``-th class) and a
+    first separator of that class refused."""
     if unseen:
-        return "|".join(
-            rf"(?<!\d)(?<!\d{s}){_spelling(first, middle, unseen, (s,))}(?!{s}?\d)"
-            for s in separators
+        u = unseen
+        before = "|".join(rf"(?<=\d{s})(?P<before{i}>)" for i, s in enumerate(separators))
+        no_separator = rf"(?<!\d(?:{'|'.join(separators)}))"
+        gaps = "|".join(
+            rf"(?(before{i})(?!)|{s}){u}{_digit_run(middle, u)}{u}{s}{u}{_digit_run(3, u)}"
+            rf"(?!{s}?\d)"
+            for i, s in enumerate(separators)
         )
+        return rf"(?<!\d)(?:{before}|{no_separator}){_digit_run(first, u)}{u}(?:{gaps})"
     gaps = "|".join(
         rf"{s}(?<!\d{s}\d{{{first}}}{s})\d{{{middle}}}{s}\d{{3}}(?!{s}?\d)" for s in separators
     )
@@ -350,7 +377,7 @@ def _holds_unseen(text: str) -> bool:
 def could_be_bsn(digits: str) -> bool:
     """Whether nine digits (of any script) could be a BSN: they pass the elfproef and are not
     all zeros. ``digits`` must be nine decimal digits."""
-    return elfproef(digits) and any(d != "0" for d in digits)
+    return elfproef(digits) and digits.strip("0") != ""
 
 
 def _bsn_numbers(
@@ -358,12 +385,27 @@ def _bsn_numbers(
     spellings: tuple[re.Pattern[str], ...] = (_DIGIT_RUN, _PRINTED, _GROUPED),
     group: int | str = 0,
 ) -> bool:
-    """Whether one of ``spellings`` in ``text`` (its ``group``) could be a BSN."""
+    """Whether one of ``spellings`` in ``text`` (its ``group``) could be a BSN. A number
+    spelled as one before is not asked again (up to :data:`_REFUTED` of them): a long text of
+    one pattern (``1\u200b`` a million times) holds the same few over and over."""
+    refuted: set[str] = set()
     for pattern in spellings:
         for match in pattern.finditer(text):
-            if could_be_bsn(_NOT_A_DIGIT.sub("", match.group(group))):
+            number = match.group(group)
+            if number in refuted:
+                continue
+            if could_be_bsn(_NOT_A_DIGIT.sub("", number)):
                 return True
+            if len(refuted) < _REFUTED and len(number) <= _REFUTED_CHARS:
+                refuted.add(number)
     return False
+
+
+_REFUTED = 4096
+_REFUTED_CHARS = 64
+"""How many numbers :func:`_bsn_numbers` remembers as no BSN, at most, and how long a spelling
+it remembers (a long run of invisible characters within one is not kept): a few hundred
+kilobytes, enough for a text that repeats itself, bounded for one that does not."""
 
 
 def _digits(match: re.Match[str]) -> str:
