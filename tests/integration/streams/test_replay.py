@@ -16,8 +16,8 @@ from tests.cli import run_cli
 from tests.integration.streams.helpers import KEY, SCENARIO
 
 # pseudonyms computed independently: printf %s BSN | openssl dgst -sha256 -hmac KEY | cut -c1-32
-CITIZEN_A = "7b4df9048a17602c5555f3ad0ec1d616"  # 111222333
-CITIZEN_B = "da2a21aec38367d0295fca9a49d6b04d"  # 123456782
+CITIZEN_A = "ee654acd6fcec8a675516fb28d52b0a4"  # 111222333
+CITIZEN_B = "1e4440bb7ae0834bc32ecf61601dda35"  # 123456782
 
 # Hand-computed from rules.md for examples/scenario.jsonl with --until 2026-06-30.
 EXPECTED = [
