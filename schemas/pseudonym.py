@@ -251,8 +251,13 @@ def _masked(unseen: str = "") -> re.Pattern[str]:
 
 
 _DIGIT_RUN, _PRINTED, _GROUPED = (re.compile(spelling) for spelling in _spellings())
+"""The spellings of :func:`_spellings` without invisible characters (:data:`_CANDIDATE`)."""
+_SPELLINGS = tuple(re.compile(f"(?=(?P<number>{s}))") for s in _spellings())
 """For :func:`holds_bsn` of a text without invisible characters: the spellings of
-:func:`_spellings`, each searched on its own."""
+:func:`_spellings`, each searched on its own and found at every position it begins
+(``(?=…)``): two grouped spellings of different classes can share a group (``123 456
+111-222-333``: ``123456111`` fails the elfproef, ``111222333`` passes), where
+:meth:`re.Pattern.finditer` would give only the first."""
 _UNSEEN_SPELLINGS = tuple(re.compile(f"(?=(?P<number>{s}))") for s in _spellings(_UNSEEN))
 """For :func:`holds_bsn` of a text with invisible characters: the spellings with a run of them
 allowed within, each found at every position it begins (``(?=…)``): with a run read as absent
@@ -382,8 +387,8 @@ def could_be_bsn(digits: str) -> bool:
 
 def _bsn_numbers(
     text: str,
-    spellings: tuple[re.Pattern[str], ...] = (_DIGIT_RUN, _PRINTED, _GROUPED),
-    group: int | str = 0,
+    spellings: tuple[re.Pattern[str], ...] = _SPELLINGS,
+    group: int | str = "number",
 ) -> bool:
     """Whether one of ``spellings`` in ``text`` (its ``group``) could be a BSN. A number
     spelled as one before is not asked again (up to :data:`_REFUTED` of them): a long text of

@@ -746,6 +746,26 @@ def test_a_separator_of_another_class_and_a_digit_make_no_longer_group(text: str
     assert MASK in mask_bsn(text) and not holds_bsn(mask_bsn(text))
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "123 456 111-222-333",  # 123456111 no BSN, 111222333 one: they share 111
+        "123.456.111 222 333",
+        "123-456-111.222.333",
+        "123 456 111\u2013222-333 overleg",
+        "zaak 123\u00a0456 111.222.333.",
+    ],
+)
+def test_a_bsn_sharing_its_first_group_with_a_number_of_another_class_is_found(text: str) -> None:
+    """Two grouped spellings of different classes can share a group (``123 456 111-222-333``):
+    each is on its own (a separator of another class and a digit make no longer group), and
+    the one that is no BSN does not hide the one that is — with or without an invisible
+    character elsewhere in the text (which took the other path and found it)."""
+    assert could_be_bsn("111222333") and not could_be_bsn("123456111")
+    assert holds_bsn(text) and holds_bsn(f"{text}\u200b")
+    assert not holds_bsn(mask_bsn(text))
+
+
 @st.composite
 def bsns_spelled_with_one_class(draw: st.DrawFn) -> str:
     """A number that passes the elfproef, grouped (3-3-3) or printed (4-2-3), each of its two
