@@ -241,6 +241,17 @@ NINE_DIGITS_THAT_COULD_BE_A_BSN = (
 """Nine-digit LDT_Nummers that pass the elfproef (one in eleven of 100000000–999999999)."""
 
 
+def _one_record(data: bytes) -> Record:
+    """The one record IwmoSource reads from a file holding ``data``."""
+    with tempfile.TemporaryDirectory(prefix="schakel-iwmo-") as tmp:
+        path = Path(tmp) / "m.xml"
+        path.write_bytes(data)
+        (record,) = IwmoSource(
+            path, source=SOURCE, max_bytes=1 << 16, pseudonymiser=PSEUDONYMISER
+        ).records({})
+    return record
+
+
 @PROPERTY
 @given(
     number=st.one_of(st.integers(0, NUMMER_MAX), NINE_DIGITS_THAT_COULD_BE_A_BSN),
@@ -257,12 +268,7 @@ def test_any_xsd_valid_toewijzing_nummer_is_published(number: int, zeros: int, k
         "WMO307": stop(nummer, JAN10, JAN12, "20"),
     }[kind]
     data = build([product])  # checked against the official XSD
-    with tempfile.TemporaryDirectory(prefix="schakel-iwmo-") as tmp:
-        path = Path(tmp) / "m.xml"
-        path.write_bytes(data)
-        (record,) = IwmoSource(
-            path, source=SOURCE, max_bytes=1 << 16, pseudonymiser=PSEUDONYMISER
-        ).records({})
+    record = _one_record(data)
     assert record.event is not None, record.rejection
     event = validate_input(record.event, PSEUDONYMISER)  # what the runner does: not refused
     assert event.data["toewijzing_nummer"] == published_nummer(str(number), PSEUDONYMISER)
@@ -273,16 +279,6 @@ def test_any_xsd_valid_toewijzing_nummer_is_published(number: int, zeros: int, k
 
 
 DAYS = st.dates(date(2000, 1, 1), date(2040, 12, 31))
-
-
-def _one_record(data: bytes) -> Record:
-    with tempfile.TemporaryDirectory(prefix="schakel-iwmo-") as tmp:
-        path = Path(tmp) / "m.xml"
-        path.write_bytes(data)
-        (record,) = IwmoSource(
-            path, source=SOURCE, max_bytes=1 << 16, pseudonymiser=PSEUDONYMISER
-        ).records({})
-    return record
 
 
 @PROPERTY
