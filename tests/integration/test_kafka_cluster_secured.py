@@ -297,13 +297,15 @@ def test_a_wrong_password_is_an_authentication_error(
 ) -> None:
     wrong = replace(access(secured_kafka, mechanism), password="not-the-password-7f3a")
     report, elapsed = refused(client, wrong, caplog)
+    authentication = "_AUTHENTICATION" in report or "SaslAuthenticationFailed" in report
     if client == "kafka-python":
-        # kafka-python 3.0.12 over TLS loses the broker's SaslAuthenticate error response: the
-        # broker closes right after it and the client logs only "socket disconnected", then
-        # retries until bootstrap_timeout_ms. Nothing says "authentication" (measured).
-        assert "socket disconnected" in report, report
+        # kafka-python 3.0.12 over TLS mostly loses the broker's SaslAuthenticate error
+        # response: the broker closes right after it and the client logs only "socket
+        # disconnected", then retries until bootstrap_timeout_ms (measured). When the response
+        # is read before the close, it logs SaslAuthenticationFailedError (seen in CI, 2026-12-03).
+        assert "socket disconnected" in report or authentication, report
     else:
-        assert "_AUTHENTICATION" in report or "SaslAuthenticationFailed" in report, report
+        assert authentication, report
     assert elapsed < REFUSED_WITHIN
     assert "not-the-password-7f3a" not in report
 
