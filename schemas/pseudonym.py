@@ -146,7 +146,9 @@ def _digit_run(n: int, unseen: str) -> str:
 
 
 _WHITESPACE = r"\s"
-_DASH = "[\\-\u2010-\u2015\u2212\ufe63\uff0d]"
+_DASHES = "\\-\u2010-\u2015\u2212\ufe63\uff0d"
+"""The hyphen-minus and the dashes counted as one (inside a character class)."""
+_DASH = f"[{_DASHES}]"
 _FULL_STOP = r"\."
 _PRINTED_SEPARATORS = (_FULL_STOP, _WHITESPACE)
 """The classes of separator of the printed spelling: a full stop; whitespace (any whitespace
@@ -161,7 +163,7 @@ A spelling holds separators of one class throughout, each of them any character 
 ``999 990\u00a0111`` (a no-break space for one of the spaces, as Word and web pages put them)
 is seen as ``999 990 111``, ``999-990–111`` as ``999-990-111``. Separators of different classes
 (``999-990.111``, ``999 990-111``) split the digits otherwise, as ``123/456/782`` does."""
-_GROUP_SEPARATOR = "[.\\s\\-\u2010-\u2015\u2212\ufe63\uff0d]"
+_GROUP_SEPARATOR = f"[.\\s{_DASHES}]"
 """Any separator of the grouped spelling, of any class, as one character class
 (:data:`_SHAPE`)."""
 
