@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import signal
 import sys
 import threading
@@ -19,6 +18,7 @@ from adapters.quarantine import Quarantine
 from adapters.registry import open_source
 from adapters.runner import Runner, RunStats
 from schakel import wiring
+from schakel.arguments import port_number, seconds, whole_number
 from schakel.cli import EXIT_TEMPFAIL, EXIT_UNFINISHED, one_line
 from schakel.logs import tell_held_back
 from schakel.replay_args import input_problem
@@ -206,13 +206,6 @@ def _unreachable(exc: TransientError) -> str:
     return "the broker and the schema registry are"
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="iwmo | sociale-dienst | wijkteam | vroegsignalering | outbox")
     parser.add_argument(
@@ -225,14 +218,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="read the backlog once and exit")
     parser.add_argument(
         "--interval",
-        type=_interval_seconds,
+        type=seconds(above=0, most=MAX_INTERVAL_S),
         metavar="SECONDS",
         help="poll interval (continuous mode; default SCHAKEL_POLL_INTERVAL_S)",
     )
     parser.add_argument("--instance", help="checkpoint name (default: the adapter name)")
     parser.add_argument(
         "--batch-size",
-        type=_positive,
+        type=whole_number(1),
         default=DEFAULT_BATCH,
         help=f"records per broker flush + checkpoint (default {DEFAULT_BATCH})",
     )
@@ -240,35 +233,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--serve", action="store_true", help="wijkteam: run the webhook (SCHAKEL_WEBHOOK_PORT)"
     )
     parser.add_argument("--host", help="--serve: address to bind (default SCHAKEL_WEB_HOST)")
-    parser.add_argument("--port", type=int, help="--serve: port (default SCHAKEL_WEBHOOK_PORT)")
-
-
-def _interval_seconds(text: str) -> float:
-    """``--interval``, checked as SCHAKEL_POLL_INTERVAL_S is: a negative one or nan polled
-    without pause, inf or a huge one stopped the adapter with an ``OverflowError``."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (math.isfinite(value) and 0 < value <= MAX_INTERVAL_S):
-        raise argparse.ArgumentTypeError(  # what was typed may hold a BSN: masked
-            mask_bsn(
-                f"must be a number of seconds above 0, at most {MAX_INTERVAL_S:.0f}, not {text!r}"
-            )
-        )
-    return value
-
-
-def _settle_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (math.isfinite(value) and 0 <= value <= 3600):
-        raise argparse.ArgumentTypeError(  # what was typed may hold a BSN: masked
-            mask_bsn(f"must be a number of seconds from 0 to 3600, not {text!r}")
-        )
-    return value
+    parser.add_argument(
+        "--port",
+        type=port_number(any_free=True),
+        help="--serve: port, 0 for any free one (default SCHAKEL_WEBHOOK_PORT)",
+    )
 
 
 def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
@@ -276,7 +245,7 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--instance", default=None, help="checkpoint name (default: publish)")
     parser.add_argument(
         "--settle",
-        type=_settle_seconds,
+        type=seconds(least=0, most=3600),
         default=DEFAULT_SETTLE_S,
         metavar="SECONDS",
         help="a file whose last line has no newline is read again after this long: unchanged, "

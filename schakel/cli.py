@@ -16,6 +16,7 @@ from typing import Any
 from kafka.errors import KafkaError
 
 from schakel import __version__
+from schakel.arguments import port_number
 from schakel.logs import setup_logging, tell_held_back
 from schemas import kafka_client
 from schemas.exceptions import SchakelError, SettingsError, TransientError
@@ -237,7 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("broker", help="run the embedded broker alone (local development)")
-    p.add_argument("--port", type=int, default=None)
+    p.add_argument(
+        "--port",
+        type=port_number(any_free=True),
+        default=None,
+        help="port of the broker (default, or 0: any free one; it is printed)",
+    )
     p.set_defaults(func=_cmd_broker)
 
     from schakel import adapter_cmd

@@ -43,6 +43,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from schakel import sandbox, wiring
+from schakel.arguments import port_number, seconds
 from schakel.registry_server import embedded_registry
 from schakel.replay import (
     ReplayError,
@@ -62,7 +63,7 @@ from schemas import kafka_client
 from schemas.exceptions import PermanentError
 from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer
-from schemas.settings import Settings
+from schemas.settings import MAX_INTERVAL_S, Settings
 from schemas.wire import Wire
 
 DEFAULT_CITIZENS = 2000
@@ -451,7 +452,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--port",
-        type=int,
+        type=port_number(any_free=False),
         default=None,
         help="port of the API and web page (default: SCHAKEL_WEB_PORT, 6066)",
     )
@@ -473,7 +474,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "through the JSON-lines adapter instead of a throwaway PostgreSQL",
     )
     parser.add_argument(
-        "--timeout", type=float, default=600.0, help="seconds to wait for the worker (default 600)"
+        "--timeout",
+        type=seconds(above=0, most=MAX_INTERVAL_S),
+        default=600.0,
+        help="seconds to wait for the worker (default 600)",
     )
     parser.add_argument(
         "--keep",

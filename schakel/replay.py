@@ -32,6 +32,7 @@ from adapters.quarantine import Quarantine
 from adapters.registry import open_source
 from adapters.runner import Runner
 from schakel import sandbox, wiring
+from schakel.arguments import whole_number
 from schakel.broker import free_port
 from schakel.registry_server import announce, embedded_registry
 from schakel.replay_args import input_problem
@@ -460,23 +461,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--jobs",
-        type=_positive,
+        type=whole_number(1),
         default=1,
         metavar="N",
         help="with --batch: read and assess the partitions in N worker processes "
         "(default 1: in this process); same result",
     )
     add_target_arguments(parser, "replay")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
-    return value
 
 
 def target_problem(args: argparse.Namespace) -> str | None:

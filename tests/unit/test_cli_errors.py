@@ -139,6 +139,44 @@ def test_an_adapter_poll_interval_must_be_seconds(
 
 
 @pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["adapter", "wijkteam", "--serve", "--port", "70000"],
+            "--port: must be a whole number from 0 to 65535",
+        ),
+        (
+            ["adapter", "wijkteam", "--serve", "--port", "-5"],
+            "--port: must be a whole number from 0 to 65535",
+        ),
+        (["broker", "--port", "65536"], "--port: must be a whole number from 0 to 65535"),
+        (["demo", "--port", "0"], "--port: must be a whole number from 1 to 65535"),
+        (["demo", "--timeout", "nan"], "--timeout: must be a number of seconds above 0"),
+        (["demo", "--timeout", "-1"], "--timeout: must be a number of seconds above 0"),
+        (
+            ["adapter", "iwmo", "in", "--batch-size", "0"],
+            "--batch-size: must be a whole number at least 1",
+        ),
+        (["replay", "--batch", "--jobs", "0"], "--jobs: must be a whole number at least 1"),
+        (["replay", "--batch", "--jobs", f"x{BSN}"], "--jobs: must be a whole number at least 1"),
+    ],
+)
+def test_numbers_on_the_command_line_are_checked(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A port outside 0–65535 was a traceback (``OverflowError`` from ``bind``, exit 1) in the
+    webhook, and a failed start of the embedded broker; ``demo --timeout nan`` waited not at
+    all. Each is one line naming the option, exit 2, what was typed echoed with a BSN masked."""
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert message in err
+    assert BSN not in err
+
+
+@pytest.mark.parametrize(
     "argv", [["--unt", "2026-12-31"], ["--fr", "sociale-dienst:export.csv"], ["--jso"]]
 )
 def test_replay_refuses_an_abbreviated_option(
