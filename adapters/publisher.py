@@ -285,13 +285,16 @@ class Publisher:
 
         Raises :class:`PublishError` if any record failed for another reason than its size
         (an outage: the caller sends all of them again), also when ``timeout`` passes or
-        ``cancel`` is set first (a process told to stop does not wait out the timeout).
+        ``cancel`` is set first (a process told to stop does not wait out the timeout) —
+        except with nothing queued, which returns 0 at once.
         Otherwise, if the broker refused records for their size — each confirmed by sending
         it again alone — raises :class:`RecordTooLarge` with their ``tags``: every other
         queued record was then acknowledged. Either way nothing stays queued."""
         with self._lock:
             pending, self._pending = self._pending, []
             producer = self._producer
+        if not pending:  # nothing to wait for: no outage, whether told to stop or not
+            return 0
         deadline = time.monotonic() + timeout
         try:
             self._await(producer, deadline, cancel)

@@ -396,12 +396,17 @@ class Runner:
     def run_forever(self, interval: float, stop: threading.Event) -> RunStats:
         """Continuous mode: :meth:`run_once`, then wait ``interval`` seconds, until ``stop``.
 
-        An outage (a :class:`~schemas.exceptions.TransientError`: broker or schema registry
-        unreachable) is waited out with backoff (``adapter.outage``) and the run repeated from
-        the checkpoint: nothing is quarantined or skipped for it. Another failing run (source
-        unavailable) is logged and retried after ``interval``; a checkpoint or quarantine file
-        that cannot be written stops the loop (raised). The source reads its files as files
-        that may still be being written (:attr:`~adapters.base.Source.watching`). Once
+        An outage (a :class:`~schemas.exceptions.TransientError`: the broker, the schema
+        registry or the source — :class:`~adapters.exceptions.SourceUnavailable`, a database
+        down — unreachable) is waited out with backoff (``adapter.outage``) and the run
+        repeated from the checkpoint: nothing is quarantined or skipped for it — unless
+        ``stop`` was set meanwhile (the flush gave up waiting for it:
+        ``adapter.stopped_unacknowledged``, no outage; those records are read again at the
+        next start). Another failing run (an :class:`~adapters.exceptions.AdapterError`) is
+        logged (``adapter.run_failed``) and retried after ``interval``; a checkpoint or
+        quarantine file that cannot be written stops the loop (raised). The source reads its
+        files as files that may still be being written
+        (:attr:`~adapters.base.Source.watching`). Once
         ``stop`` is set, a flush still waiting for the broker gives up at once: those records,
         after the checkpoint, are read again by the next start."""
         total = RunStats()
@@ -422,6 +427,12 @@ class Runner:
                 total.add(self.run_once())
                 backoff = OUTAGE_FIRST_WAIT_S
             except TransientError as exc:
+                if stop.is_set():  # told to stop while it waited: no outage, nothing to retry
+                    log.info(
+                        "adapter.stopped_unacknowledged",
+                        extra={"adapter": self.source.name, "error": type(exc).__name__},
+                    )
+                    break
                 log.warning(
                     "adapter.outage",
                     extra={

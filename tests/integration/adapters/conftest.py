@@ -76,12 +76,45 @@ def _as_user(user: str | None, argv: Sequence[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class PostgresServer:
-    """A running server: ``dsn(db)`` connects as the superuser ``postgres`` over TCP."""
+    """A running server: ``dsn(db)`` connects as the superuser ``postgres`` over TCP.
+    :meth:`crash` kills it as a power cut would (``pg_ctl stop -m immediate``: no shutdown
+    checkpoint, connections dropped) and :meth:`start` starts it again on the same port and
+    data, recovering from its WAL."""
 
     port: int
+    data: Path
+    log: Path
+    user: str | None
 
     def dsn(self, dbname: str = "postgres") -> str:
         return f"host=127.0.0.1 port={self.port} user=postgres dbname={dbname} connect_timeout=10"
+
+    def _pg_ctl(self, what: str, *argv: str) -> None:
+        done = subprocess.run(
+            _as_user(self.user, [_pg_bin("pg_ctl"), "-D", str(self.data), *argv]),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            tail = self.log.read_text()[-2000:] if self.log.exists() else ""
+            pytest.fail(
+                f"PostgreSQL {what} failed ({done.returncode}): {done.stderr[-2000:]}\n{tail}"
+            )
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.data.parent} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c full_page_writes=off -c synchronous_commit=off -c max_connections=50"
+        )
+        self._pg_ctl("start", "-o", options, "-l", str(self.log), "-w", "-t", "60", "start")
+
+    def crash(self) -> None:
+        self._pg_ctl("crash", "-m", "immediate", "-w", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
 
 
 @pytest.fixture(scope="session")
@@ -91,63 +124,25 @@ def postgres() -> Iterator[PostgresServer]:
     if user is not None:
         entry = pwd.getpwnam(user)
         os.chown(base, entry.pw_uid, entry.pw_gid)
-    data, log = base / "data", base / "server.log"
-    port = free_port()
-
-    def run(argv: Sequence[str], what: str) -> None:
-        done = subprocess.run(
-            _as_user(user, argv), capture_output=True, text=True, timeout=120, check=False
-        )
-        if done.returncode != 0:
-            tail = log.read_text()[-2000:] if log.exists() else ""
-            pytest.fail(
-                f"PostgreSQL {what} failed ({done.returncode}): {done.stderr[-2000:]}\n{tail}"
-            )
-
-    run(
-        [
-            _pg_bin("initdb"),
-            "-D",
-            str(data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "--no-sync",
-        ],
-        "initdb",
+    server = PostgresServer(free_port(), base / "data", base / "server.log", user)
+    initdb = [
+        _pg_bin("initdb"),
+        *("-D", str(server.data), "-A", "trust", "-U", "postgres", "-E", "UTF8"),
+        *("--locale=C", "--no-sync"),
+    ]
+    done = subprocess.run(
+        _as_user(user, initdb), capture_output=True, text=True, timeout=120, check=False
     )
-    options = (
-        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c full_page_writes=off -c synchronous_commit=off -c max_connections=50"
-    )
-    run(
-        [
-            _pg_bin("pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(log),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        ],
-        "start",
-    )
-    server = PostgresServer(port)
+    if done.returncode != 0:
+        pytest.fail(f"PostgreSQL initdb failed ({done.returncode}): {done.stderr[-2000:]}")
+    server.start()
     try:
         with psycopg.connect(server.dsn()) as conn:
             conn.execute("SELECT 1")
         yield server
     finally:
         subprocess.run(
-            _as_user(user, [_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            _as_user(user, [_pg_bin("pg_ctl"), "-D", str(server.data), "-m", "immediate", "stop"]),
             capture_output=True,
             timeout=60,
             check=False,

@@ -28,7 +28,14 @@ from benchmarks.adapters import (
 from schakel.broker import free_port
 from schemas.pseudonym import Pseudonymiser
 from schemas.settings import Settings
-from tests.integration.adapters.conftest import KEY, Message, events_of, insert_rows, popen
+from tests.integration.adapters.conftest import (
+    KEY,
+    Message,
+    PostgresServer,
+    events_of,
+    insert_rows,
+    popen,
+)
 from tests.processes import stop
 
 TOPICS = {
@@ -160,6 +167,48 @@ def test_kill_outbox_poller(adapter_settings: Settings, tmp_path: Path, outbox_d
     assert 0 < killed_at < 3000
     run_to_end(adapter_cmd("outbox", outbox_db), env, log)
     assert json.loads(checkpoint.read_text()) == {"last_id": 3000}
+    messages = events_of(adapter_settings.kafka_bootstrap or "", TOPICS["outbox"], source)
+    assert_exactly(messages, {e["id"] for e in events})
+
+
+def test_a_database_crash_is_waited_out(
+    adapter_settings: Settings, tmp_path: Path, outbox_db: str, postgres: PostgresServer
+) -> None:
+    """The source system's PostgreSQL is killed (``pg_ctl stop -m immediate``) while a
+    continuous outbox adapter reads it, and started again: the adapter waits the outage out
+    (``adapter.outage``, never a quarantine line, never the DSN's password), reconnects, and
+    publishes every row committed before and after the crash — across the gap of up to 32 ids
+    a sequence skips in crash recovery."""
+    source = f"urn:nld:oin:{adapter_settings.oin}:systeem:wmo-zaaksysteem"
+    events = list(outbox_events(3000, source))
+    insert_rows(outbox_db, events[:2000])
+    dsn = outbox_db + " password=geheim-wachtwoord"  # trust auth ignores it; never shown
+    checkpoint = adapter_settings.data_dir / "checkpoints" / "outbox.json"
+    log = tmp_path / "outbox.log"
+    argv = [*adapter_cmd("outbox", dsn)[:-3], "--interval", "0.2", "--batch-size", "10"]
+    assert "--once" not in argv
+    try:
+        with popen(argv, cli_env(adapter_settings), log) as process:
+            wait_for(checkpoint.exists, process, "the first checkpoint")
+            postgres.crash()
+            wait_for(lambda: log.read_text().count("adapter.outage") >= 2, process, "2 outages")
+            postgres.start()
+            insert_rows(outbox_db, events[2000:])
+            wait_for(
+                lambda: json.loads(checkpoint.read_text())["last_id"] > 3000,
+                process,
+                "the rows inserted after the restart",
+                timeout=120,
+            )
+            assert stop(process, signal.SIGTERM, grace=30) == 0
+    finally:
+        if not postgres.running():
+            postgres.start()  # the other tests of this process share the server
+    output = log.read_text()
+    assert "adapter.outage" in output and "outbox" in output
+    assert "geheim-wachtwoord" not in output and "Traceback" not in output
+    assert "stopped before the broker acknowledged" not in output  # the stop is no outage
+    assert not list((adapter_settings.data_dir / "quarantaine").glob("*"))
     messages = events_of(adapter_settings.kafka_bootstrap or "", TOPICS["outbox"], source)
     assert_exactly(messages, {e["id"] for e in events})
 

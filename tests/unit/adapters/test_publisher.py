@@ -5,6 +5,7 @@ fake kafka-python producer that makes kafka-python's own size check."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import pytest
 from kafka.errors import KafkaConnectionError
@@ -115,3 +116,18 @@ def test_send_and_wait_tells_too_large_from_an_outage(monkeypatch: pytest.Monkey
     broker.outage = KafkaConnectionError("broker unreachable")
     with pytest.raises(PublishError):
         publisher.send_and_wait(event(5))
+
+
+def test_a_flush_told_to_stop_with_nothing_queued_is_no_outage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reproduction: a continuous adapter stopped (SIGTERM) while it polled an idle source
+    logged ``adapter.outage`` ("stopped before the broker acknowledged"): its flush of
+    nothing raised once told to stop. Queued records still end the flush as an outage."""
+    publisher, _broker = kafka_publisher(monkeypatch)
+    stop = threading.Event()
+    stop.set()
+    assert publisher.flush(60.0, cancel=stop) == 0
+    publisher.send(event(1), tag="queued")
+    with pytest.raises(PublishError, match="stopped before the broker acknowledged"):
+        publisher.flush(60.0, cancel=stop)

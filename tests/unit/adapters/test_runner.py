@@ -423,8 +423,13 @@ def test_an_outage_log_line_says_what_was_away(
     monkeypatch.setattr(runner_module, "OUTAGE_FIRST_WAIT_S", 0.001)
     stop = threading.Event()
 
+    runs = []
+
     def once() -> RunStats:
-        stop.set()
+        runs.append(1)
+        if len(runs) > 1:
+            stop.set()
+            return RunStats()
         raise RegistryUnavailable("schema registry http://registry:8081: unreachable")
 
     hx.runner.run_once = once  # type: ignore[method-assign]
@@ -434,3 +439,29 @@ def test_an_outage_log_line_says_what_was_away(
     (record,) = [r for r in caplog.records if r.getMessage() == "adapter.outage"]
     assert record.__dict__["error"] == "RegistryUnavailable"
     assert "http://registry:8081" in record.__dict__["detail"]
+
+
+def test_a_stop_that_cuts_a_flush_short_is_no_outage(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Reproduction: SIGTERM while a flush waited for the broker was logged as
+    ``adapter.outage`` (with a ``retry_in_s`` that never came): the operator who stopped the
+    adapter read of an outage. It is ``adapter.stopped_unacknowledged`` (info) now, and the
+    loop ends at once; the records are read again at the next start (no checkpoint)."""
+    path = tmp_path / "e.jsonl"
+    path.write_text(wt_line(1) + "\n")
+    hx = make_harness(JsonLinesSource([path]), tmp_path)
+    stop = threading.Event()
+
+    def once() -> RunStats:
+        stop.set()  # SIGTERM arrives while the flush waits
+        raise PublishError("broker did not acknowledge: stopped before the broker acknowledged")
+
+    hx.runner.run_once = once  # type: ignore[method-assign]
+    with caplog.at_level("INFO", logger="schakel.adapters"):
+        hx.runner.run_forever(3600.0, stop)  # returns at once: no wait after a stop
+    hx.runner.close()
+    told = [r.getMessage() for r in caplog.records]
+    assert "adapter.outage" not in told
+    assert "adapter.stopped_unacknowledged" in told
+    assert hx.runner.checkpoint.load() == {}
