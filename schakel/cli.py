@@ -81,6 +81,20 @@ def process_of(args: argparse.Namespace) -> str:
     return str(args.command)
 
 
+WITHOUT_REGISTRY = frozenset({"generate", "broker", "config"})
+"""The processes that never talk to a configured schema registry (:func:`process_of`): they
+ignore its settings (``broker`` serves an embedded registry only when none is configured)."""
+
+
+def uses_registry(args: argparse.Namespace, settings: CommonSettings) -> bool:
+    """Whether the process of ``args`` talks to the schema registry of ``settings``: one is
+    configured (SCHEMA_REGISTRY_URL) and the process is not one of :data:`WITHOUT_REGISTRY`
+    nor ``schemas check`` (offline)."""
+    process = process_of(args)
+    offline = process == "schemas" and args.action == "check"
+    return bool(settings.schema_registry_url) and process not in WITHOUT_REGISTRY and not offline
+
+
 def settings_class(args: argparse.Namespace) -> type[CommonSettings]:
     """The settings class the process of ``args`` loads (:data:`SETTINGS_OF`)."""
     return SETTINGS_OF.get(process_of(args), Settings)
@@ -322,6 +336,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_process_settings(settings_class(args))
         kafka_client.configure(kafka_client.KafkaSecurity.from_settings(settings))
+        if uses_registry(args, settings):  # its credentials and files, checked at start
+            from schemas.registry_client import RegistryConnection
+
+            RegistryConnection.from_settings(settings)
     except SettingsError as exc:
         print(f"schakel: {mask_bsn(str(exc))}", file=sys.stderr)
         return 2

@@ -7,9 +7,12 @@ Contract:
 - :class:`KafkaSecurity` is read from the settings by :meth:`KafkaSecurity.from_settings`
   (``SCHAKEL_KAFKA_SECURITY_PROTOCOL``, ``_CA_FILE``, ``_CERT_FILE``, ``_KEY_FILE``,
   ``_SASL_MECHANISM``, ``_SASL_USERNAME``, ``_SASL_PASSWORD`` or ``_SASL_PASSWORD_FILE``),
-  which checks it: a file that does not exist, a key without a certificate, a SASL protocol
-  without a user name or password, a password file that is empty — a
-  :class:`~schemas.exceptions.SettingsError` naming the variable, before any connection.
+  which checks it: a CA, certificate or key file that is missing or does not load
+  (:mod:`schemas.tls_files`: not PEM, a key without a certificate, encrypted, not the
+  certificate's), a SASL protocol without a user name or password, a password file that is
+  empty — a :class:`~schemas.exceptions.SettingsError` naming the variable, before any
+  connection. The CLI builds it right after loading the settings: such a process stops at
+  start (exit 2).
 - :func:`configure` installs it for the process: the CLI does so for every command right after
   loading its settings. The embedded broker speaks plaintext only: a command that starts one
   installs :data:`PLAINTEXT` (and gives the worker it starts the same).
@@ -34,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import SecretStr
 
 from schemas.exceptions import SettingsError
+from schemas.tls_files import check_tls_files
 
 if TYPE_CHECKING:
     from kafka import KafkaAdminClient
@@ -66,16 +70,12 @@ class KafkaSecurity:
     password: SecretStr | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        for name, path in (("CA", self.ca_file), ("CERT", self.cert_file), ("KEY", self.key_file)):
-            if path is not None and not path.is_file():
-                raise SettingsError(f"{PREFIX}{name}_FILE: no such file: {path}")
-        if self.key_file is not None and self.cert_file is None:
-            raise SettingsError(f"{PREFIX}KEY_FILE needs {PREFIX}CERT_FILE")
         if self.cert_file is not None and not self.tls:
             raise SettingsError(
                 f"{PREFIX}CERT_FILE is a TLS client certificate: set "
                 f"{PREFIX}SECURITY_PROTOCOL to SSL or SASL_SSL"
             )
+        check_tls_files(PREFIX, self.ca_file, self.cert_file, self.key_file)
         if self.sasl and (not self.username or self.password is None):
             raise SettingsError(
                 f"{PREFIX}SECURITY_PROTOCOL={self.protocol} needs {PREFIX}SASL_USERNAME and "
@@ -157,8 +157,9 @@ class KafkaSecurity:
                 options["ssl.ca.location"] = str(self.ca_file)
             if self.cert_file is not None:
                 options["ssl.certificate.location"] = str(self.cert_file)
-            if self.key_file is not None:
-                options["ssl.key.location"] = str(self.key_file)
+                # without a key file the key is in the certificate's file (schemas.tls_files):
+                # Python's ssl finds it there, librdkafka only when told so
+                options["ssl.key.location"] = str(self.key_file or self.cert_file)
         if self.sasl:
             options["sasl.mechanisms"] = self.mechanism
             options["sasl.username"] = self.username

@@ -7,6 +7,10 @@ What this module adds to the client, and what it promises:
 - **Connection** (:class:`RegistryConnection`, from the ``SCHAKEL_SCHEMA_REGISTRY_*``
   settings): basic auth *or* a bearer token, a CA bundle, a client certificate and key, a
   retry budget. Credentials never appear in a message; the URL is shown without user info.
+  Its files are checked when it is made (:mod:`schemas.tls_files`: missing, not PEM, a key
+  that is encrypted or not the certificate's — a
+  :class:`~schemas.exceptions.SettingsError` naming the variable and the path); the CLI
+  does so at start for every process that talks to a configured registry.
 - **Retries.** A request that fails before an answer (connection refused or reset, timeout,
   TLS) or is answered 408, 429 or 5xx is retried by the client with exponential backoff and
   full jitter (first wait up to ``retry_wait_ms``, doubling, at most ``retry_max_wait_ms``),
@@ -53,6 +57,7 @@ from schemas.exceptions import (
     UnknownSchemaId,
 )
 from schemas.registry import SchemaRegistry
+from schemas.tls_files import check_tls_files
 
 if TYPE_CHECKING:
     from schemas.settings import CommonSettings
@@ -108,13 +113,7 @@ class RegistryConnection:
             )
         if self.basic_auth is not None and ":" not in self.basic_auth:
             raise SettingsError("SCHAKEL_SCHEMA_REGISTRY_AUTH: expected user:password")
-        if self.key_file is not None and self.cert_file is None:
-            raise SettingsError(
-                "SCHAKEL_SCHEMA_REGISTRY_KEY_FILE needs SCHAKEL_SCHEMA_REGISTRY_CERT_FILE"
-            )
-        for name, path in (("CA", self.ca_file), ("CERT", self.cert_file), ("KEY", self.key_file)):
-            if path is not None and not path.is_file():
-                raise SettingsError(f"SCHAKEL_SCHEMA_REGISTRY_{name}_FILE: no such file")
+        check_tls_files("SCHAKEL_SCHEMA_REGISTRY_", self.ca_file, self.cert_file, self.key_file)
 
     @classmethod
     def from_settings(cls, settings: CommonSettings) -> RegistryConnection:

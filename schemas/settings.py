@@ -93,6 +93,17 @@ With UTC a day would end at 01:00 or 02:00 Dutch time, and for that hour every n
 clock and the API's ``klok`` would still say yesterday."""
 
 
+TLS_FILES = (
+    "kafka_ca_file",
+    "kafka_cert_file",
+    "kafka_key_file",
+    "schema_registry_ca_file",
+    "schema_registry_cert_file",
+    "schema_registry_key_file",
+)
+"""The PEM files of the TLS connections: checked, when used, by :mod:`schemas.tls_files`."""
+
+
 _BOOTSTRAP_ITEM = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})")
 """One address of SCHAKEL_KAFKA_BOOTSTRAP: ``host:port`` (an IPv6 address in brackets)."""
 
@@ -181,7 +192,11 @@ class CommonSettings(BaseSettings):
     kafka_cert_file: Path | None = Field(
         None, description="PEM client certificate for mutual TLS with Kafka."
     )
-    kafka_key_file: Path | None = Field(None, description="PEM private key of KAFKA_CERT_FILE.")
+    kafka_key_file: Path | None = Field(
+        None,
+        description="PEM private key of KAFKA_CERT_FILE, unencrypted (unset: KAFKA_CERT_FILE "
+        "holds the key too).",
+    )
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
         "SCRAM-SHA-512", description="SASL mechanism (with a SASL_* protocol)."
     )
@@ -217,7 +232,9 @@ class CommonSettings(BaseSettings):
         None, description="PEM client certificate for mutual TLS with the schema registry."
     )
     schema_registry_key_file: Path | None = Field(
-        None, description="PEM private key of SCHEMA_REGISTRY_CERT_FILE."
+        None,
+        description="PEM private key of SCHEMA_REGISTRY_CERT_FILE, unencrypted (unset: "
+        "SCHEMA_REGISTRY_CERT_FILE holds the key too).",
     )
     schema_registry_retries: int = Field(
         3,
@@ -268,6 +285,17 @@ class CommonSettings(BaseSettings):
     @classmethod
     def _check_registry_url(cls, value: str | None) -> str | None:
         return value if value is None else check_http_urls(value)
+
+    @field_validator(*TLS_FILES, mode="before")
+    @classmethod
+    def _check_tls_file(cls, value: object) -> object:
+        """An empty value is no file (it was read as ``.``, the working directory). What the
+        file holds is checked at start by the processes that use it (:mod:`schemas.tls_files`
+        via ``KafkaSecurity`` and ``RegistryConnection``), not here: settings are also read
+        where the files are absent (the Helm chart's tests) or unused (no registry URL)."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("empty: unset the variable, or give the path of a PEM file")
+        return value
 
     @model_validator(mode="after")
     def _production_needs(self) -> Self:

@@ -258,7 +258,7 @@ def test_a_refused_registration_is_one_line_naming_the_subject(server: RegistryS
 
 
 def test_connection_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    (tmp_path / "ca.pem").write_text("-")
+    make_pki(tmp_path)  # its files are checked (tests/unit/schemas/test_tls_files.py)
     monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_URL", "https://user:pw@registry:8081")
     monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_TOKEN", TOKEN)
     monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_CA_FILE", str(tmp_path / "ca.pem"))

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from adapters.registry import FACTORIES
 from schakel import __version__
 from schakel.cli import build_parser
+from schakel.testpki import make_pki
 from schemas.kafka_client import KafkaSecurity
 from schemas.settings import CommonSettings, Settings
 from tests.unit.helm_chart import (
@@ -379,7 +380,11 @@ def test_the_kafka_password_reaches_every_container_that_talks_to_kafka_and_no_o
 )
 @pytest.mark.parametrize("protocol", ["SSL", "SASL_SSL"])
 def test_kafkas_tls_files_are_mounted_where_the_settings_point(
-    protocol: str, tls: dict[str, str], files: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    protocol: str,
+    tls: dict[str, str],
+    files: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     values = merged(
         REQUIRED,
@@ -398,11 +403,19 @@ def test_kafkas_tls_files_are_mounted_where_the_settings_point(
     assert {k: v for k, v in config.items() if k in KAFKA_TLS_SETTINGS} == {
         k: f"/run/secrets/schakel-kafka/{v}" for k, v in files.items()
     }
-    # what the process checks at its start (schemas/kafka_client.py), the files present
-    is_file = Path.is_file
-    monkeypatch.setattr(
-        Path, "is_file", lambda p: str(p).startswith("/run/secrets/schakel-kafka/") or is_file(p)
-    )
+    # what the process checks at its start (schemas/kafka_client.py, schemas/tls_files.py),
+    # with PEM files of the names the Secret's keys give (the mount is not here); without
+    # keyKey the certificate's file holds the key too
+    pki = make_pki(tmp_path)
+    both = tmp_path / "client-and-key.pem"
+    both.write_bytes(pki.client_cert.read_bytes() + pki.client_key.read_bytes())
+    present = {
+        "ca.crt": pki.ca,
+        "ca.pem": pki.ca,
+        "tls.crt": pki.client_cert,
+        "tls.key": pki.client_key,
+        "client.pem": both,
+    }
     # the password's Secret as kubectl makes it --from-file of a file ending in a newline
     read_text = Path.read_text
     monkeypatch.setattr(
@@ -420,7 +433,10 @@ def test_kafkas_tls_files_are_mounted_where_the_settings_point(
         }  # fmt: skip
         assert pod_volumes["kafka-tls"]["secret"]["secretName"] == "kafka-tls"
         settings = settings_of(container, monkeypatch)
-        security = KafkaSecurity.from_settings(settings)
+        fields = ("kafka_ca_file", "kafka_cert_file", "kafka_key_file")
+        mounted = {f: getattr(settings, f) for f in fields if getattr(settings, f) is not None}
+        here = {f: present[path.name] for f, path in mounted.items()}
+        security = KafkaSecurity.from_settings(settings.model_copy(update=here))
         assert security.protocol == protocol and security.tls, container.name
         assert security.sasl == (protocol == "SASL_SSL"), container.name
         if security.sasl:

@@ -1,0 +1,323 @@
+"""schemas/tls_files.py: the CA bundle, client certificate and key of Kafka
+(``SCHAKEL_KAFKA_*``) and of the schema registry (``SCHAKEL_SCHEMA_REGISTRY_*``) are checked
+when the process starts — a file that is missing, no file, unreadable, no PEM, a key that is
+encrypted or not the certificate's stops it with one line naming the setting and the path,
+never the file's content. Before, ``SCHAKEL_SCHEMA_REGISTRY_CA_FILE=/etc/passwd`` surfaced
+as ``(SSLError)`` without setting or file, and a Kafka CA bundle that was no PEM only when
+connecting. Real certificates from :func:`schakel.testpki.make_pki`."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from schakel.cli import build_parser, main, uses_registry
+from schakel.testpki import Pki, make_pki
+from schemas.exceptions import SettingsError
+from schemas.kafka_client import KafkaSecurity
+from schemas.registry_client import RegistryConnection
+from schemas.settings import TLS_FILES, CommonSettings, load_process_settings
+
+MARKER = "inhoud-die-nooit-in-een-melding-staat"
+"""Text in a file that is no PEM: a message must not quote it."""
+PREFIXES = {"kafka": "SCHAKEL_KAFKA_", "registry": "SCHAKEL_SCHEMA_REGISTRY_"}
+
+
+@pytest.fixture(autouse=True)
+def no_schakel_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [k for k in os.environ if k.startswith("SCHAKEL_")]:
+        monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(params=sorted(PREFIXES))
+def connection(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def check(
+    connection: str, ca: Path | None, cert: Path | None, key: Path | None
+) -> KafkaSecurity | RegistryConnection:
+    """The connection made from settings that name these files (Kafka: over SSL; the
+    registry: at an https URL), as every process makes it at start."""
+    field = PREFIXES[connection].removeprefix("SCHAKEL_").lower()
+    values: dict[str, object] = {
+        f"{field}ca_file": ca,
+        f"{field}cert_file": cert,
+        f"{field}key_file": key,
+    }
+    if connection == "kafka":
+        settings = CommonSettings.model_validate({**values, "kafka_security_protocol": "SSL"})
+        return KafkaSecurity.from_settings(settings)
+    values["schema_registry_url"] = "https://registry.example:8081"
+    return RegistryConnection.from_settings(CommonSettings.model_validate(values))
+
+
+def combined(pki: Pki, key_first: bool = False) -> Path:
+    """One PEM holding the client certificate and its key."""
+    parts = [pki.client_cert.read_bytes(), pki.client_key.read_bytes()]
+    path = pki.directory / ("key-first.pem" if key_first else "combined.pem")
+    path.write_bytes(b"".join(reversed(parts) if key_first else parts))
+    return path
+
+
+def test_a_ca_a_certificate_and_its_key_pass(pki: Pki, connection: str) -> None:
+    made = check(connection, pki.ca, pki.client_cert, pki.client_key)
+    assert (made.ca_file, made.cert_file, made.key_file) == (
+        pki.ca,
+        pki.client_cert,
+        pki.client_key,
+    )
+    assert check(connection, pki.ca, None, None).ca_file == pki.ca  # a CA alone: server TLS
+
+
+@pytest.mark.parametrize("key_first", [False, True])
+@pytest.mark.parametrize("as_key_too", [False, True])
+def test_one_pem_with_the_certificate_and_its_key_passes(
+    pki: Pki, connection: str, key_first: bool, as_key_too: bool
+) -> None:
+    both = combined(pki, key_first)
+    made = check(connection, pki.ca, both, both if as_key_too else None)
+    assert (made.cert_file, made.key_file) == (both, both if as_key_too else None)
+
+
+def test_librdkafka_is_given_the_key_of_a_combined_certificate(pki: Pki) -> None:
+    """librdkafka reads no key from ssl.certificate.location: without ssl.key.location it
+    sends no client certificate (a TLS server requiring one saw none), while kafka-python
+    and aiokafka (Python's load_cert_chain) take the key from the same file."""
+    both = combined(pki)
+    security = KafkaSecurity("SSL", ca_file=pki.ca, cert_file=both)
+    options = security.librdkafka()
+    assert options["ssl.certificate.location"] == options["ssl.key.location"] == str(both)
+    assert security.ssl_context() is not None  # the Python clients' context loads it
+    separate = KafkaSecurity(
+        "SSL", ca_file=pki.ca, cert_file=pki.client_cert, key_file=pki.client_key
+    )
+    assert separate.librdkafka()["ssl.key.location"] == str(pki.client_key)
+
+
+def encrypted(pki: Pki, traditional: bool) -> Path:
+    key = serialization.load_pem_private_key(pki.client_key.read_bytes(), None)
+    path = pki.directory / ("encrypted-traditional.key" if traditional else "encrypted.key")
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL
+            if traditional
+            else serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"wachtwoord"),
+        )
+    )
+    return path
+
+
+def text_file(pki: Pki, name: str, content: str) -> Path:
+    path = pki.directory / name
+    path.write_text(content)
+    return path
+
+
+Files = tuple[Path | None, Path | None, Path | None]
+CASES: dict[str, tuple[Callable[[Pki], Files], str, str]] = {
+    # case: (ca, cert, key; the setting named; what the message says, {path} the file)
+    "ca missing": (
+        lambda p: (p.directory / "nope.pem", None, None),
+        "CA_FILE",
+        "no such file: {path}",
+    ),
+    "ca under a file": (
+        lambda p: (p.ca / "ca.pem", None, None),
+        "CA_FILE",
+        "no such file: {path}",
+    ),
+    "ca a directory": (lambda p: (p.directory, None, None), "CA_FILE", "{path} is a directory"),
+    "ca no file": (
+        lambda p: (fifo(p.directory / "fifo"), None, None),
+        "CA_FILE",
+        "{path} is not a regular file",
+    ),
+    "ca no pem (/etc/passwd)": (
+        lambda p: (text_file(p, "passwd", f"root:x:0:0:{MARKER}:/root:/bin/sh\n"), None, None),
+        "CA_FILE",
+        "{path} holds no PEM certificate",
+    ),
+    "ca a key": (lambda p: (p.client_key, None, None), "CA_FILE", "holds no PEM certificate"),
+    "ca damaged": (
+        lambda p: (text_file(p, "damaged.pem", damaged(p.ca.read_text())), None, None),
+        "CA_FILE",
+        "{path} does not load as PEM certificates",
+    ),
+    "key without certificate": (
+        lambda p: (p.ca, None, p.client_key),
+        "KEY_FILE",
+        "needs {prefix}CERT_FILE",
+    ),
+    "certificate without its key": (
+        lambda p: (p.ca, p.client_cert, None),
+        "CERT_FILE",
+        "{path} holds no private key: set {prefix}KEY_FILE",
+    ),
+    "certificate no pem": (
+        lambda p: (p.ca, text_file(p, "cert.txt", MARKER), p.client_key),
+        "CERT_FILE",
+        "{path} holds no PEM certificate",
+    ),
+    "certificate missing": (
+        lambda p: (p.ca, p.directory / "nope.pem", p.client_key),
+        "CERT_FILE",
+        "no such file: {path}",
+    ),
+    "key no key": (
+        lambda p: (p.ca, p.client_cert, p.ca),
+        "KEY_FILE",
+        "{path} holds no PEM private key",
+    ),
+    "key not the certificate's": (
+        lambda p: (p.ca, p.client_cert, p.server_key),
+        "KEY_FILE",
+        "the key in {path} does not belong to the certificate",
+    ),
+    "key encrypted (PKCS#8)": (
+        lambda p: (p.ca, p.client_cert, encrypted(p, traditional=False)),
+        "KEY_FILE",
+        "the key in {path} is encrypted",
+    ),
+    "key encrypted (traditional)": (
+        lambda p: (p.ca, p.client_cert, encrypted(p, traditional=True)),
+        "KEY_FILE",
+        "the key in {path} is encrypted",
+    ),
+}
+
+
+def fifo(path: Path) -> Path:
+    if not path.exists():
+        os.mkfifo(path)
+    return path
+
+
+def damaged(pem: str) -> str:
+    """``pem`` with characters in its base64 that are none."""
+    head, body = pem.split("\n", 1)
+    return head + "\n" + body.replace("M", "!", 3)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_file_that_cannot_work_is_named_with_its_path_and_why(
+    pki: Pki, connection: str, case: str
+) -> None:
+    files, setting, why = CASES[case]
+    ca, cert, key = files(pki)
+    named = {"CA_FILE": ca, "CERT_FILE": cert, "KEY_FILE": key}[setting]
+    prefix = PREFIXES[connection]
+    with pytest.raises(SettingsError) as refused:
+        check(connection, ca, cert, key)
+    message = str(refused.value)
+    assert message.startswith(f"{prefix}{setting}"), message
+    assert why.format(path=named, prefix=prefix) in message, message
+    key_body = pki.client_key.read_text().splitlines()[1]
+    assert MARKER not in message and key_body not in message
+    assert "\n" not in message
+
+
+def test_an_unreadable_file_is_named(
+    pki: Pki, connection: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(Simulated: the tests may run as root, who reads any file.)"""
+    real = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        if path == pki.ca:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(SettingsError) as refused:
+        check(connection, pki.ca, None, None)
+    setting = f"{PREFIXES[connection]}CA_FILE"
+    assert str(refused.value) == f"{setting}: cannot read {pki.ca} (Permission denied)"
+
+
+@pytest.fixture
+def registry_at_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """A configured registry whose CA file is no PEM, and a Kafka nobody answers at."""
+    not_pem = tmp_path / "passwd"
+    not_pem.write_text(f"root:x:0:0:{MARKER}:/root:/bin/sh\n")
+    monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_URL", "https://registry.example:8081")
+    monkeypatch.setenv("SCHAKEL_SCHEMA_REGISTRY_CA_FILE", str(not_pem))
+    monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    monkeypatch.setenv("SCHAKEL_DATA_DIR", str(tmp_path / "var"))
+    yield not_pem
+
+
+@pytest.mark.parametrize("files", ["registry", "kafka"])
+def test_a_process_stops_at_start_with_one_line(
+    registry_at_start: Path,
+    files: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Exit 2 and one line, before Kafka is asked (it would be exit 75: nobody answers)."""
+    if files == "kafka":
+        monkeypatch.delenv("SCHAKEL_SCHEMA_REGISTRY_URL")
+        monkeypatch.setenv("SCHAKEL_KAFKA_SECURITY_PROTOCOL", "SSL")
+        monkeypatch.setenv("SCHAKEL_KAFKA_CA_FILE", str(registry_at_start))
+    assert main(["dlq", "list"]) == 2
+    out, err = capsys.readouterr()
+    setting = "SCHAKEL_KAFKA_CA_FILE" if files == "kafka" else "SCHAKEL_SCHEMA_REGISTRY_CA_FILE"
+    assert not out
+    assert err == f"schakel: {setting}: {registry_at_start} holds no PEM certificate\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "talks"),
+    [
+        (["worker"], True),
+        (["adapter", "iwmo", "in"], True),
+        (["adapter", "wijkteam", "--serve"], True),
+        (["publish", "events.jsonl"], True),
+        (["dlq", "list"], True),
+        (["forget", "--bsn-file", "bsns.txt"], True),
+        (["schemas", "register"], True),
+        (["demo"], True),
+        (["replay"], True),
+        (["schemas", "check"], False),
+        (["generate", "--out", "out"], False),
+        (["broker"], False),
+        (["config"], False),
+    ],
+)
+def test_only_a_process_that_talks_to_the_registry_checks_its_files(
+    registry_at_start: Path, argv: list[str], talks: bool
+) -> None:
+    args = build_parser().parse_args(argv)
+    settings = CommonSettings()
+    assert uses_registry(args, settings) is talks
+    without = CommonSettings(schema_registry_url=None)
+    assert not uses_registry(args, without)  # no registry configured: its files are unused
+
+
+def test_a_process_that_does_not_talk_to_the_registry_runs(
+    registry_at_start: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^SCHAKEL_SCHEMA_REGISTRY_CA_FILE=.*passwd$", out, re.MULTILINE)
+
+
+@pytest.mark.parametrize("field", TLS_FILES)
+def test_an_empty_value_is_no_file(field: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``SCHAKEL_KAFKA_CA_FILE=`` was read as ``.`` (the working directory)."""
+    monkeypatch.setenv(f"SCHAKEL_{field.upper()}", "")
+    with pytest.raises(SettingsError) as refused:
+        load_process_settings(CommonSettings)
+    assert f"SCHAKEL_{field.upper()}: empty: unset the variable" in str(refused.value)
