@@ -38,11 +38,13 @@ ROLE_MATRIX: Mapping[str, frozenset[Role]] = {
 
 class AccessDenied(StreamsError, PermanentError):
     """401 (no or unknown token) or 403 (role not allowed); the message names the header or
-    the role and the endpoint, never the token."""
+    the role and the endpoint, never the token. ``reason`` of a 401: ``ontbreekt`` (no bearer
+    token) or ``onbekend`` (a token no client has), for the log line."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, reason: str = "") -> None:
         super().__init__(message)
         self.status = status
+        self.reason = reason
 
 
 def _digest(token: str) -> bytes:
@@ -69,10 +71,10 @@ def authenticate(tokens: Iterable[ApiToken], authorization: str) -> ApiToken:
     if it is missing, not a bearer token or not configured."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AccessDenied(401, "Authorization: Bearer <token> ontbreekt")
+        raise AccessDenied(401, "Authorization: Bearer <token> ontbreekt", "ontbreekt")
     client = find_token(tokens, token.strip())
     if client is None:
-        raise AccessDenied(401, "Authorization: onbekend of ongeldig token")
+        raise AccessDenied(401, "Authorization: onbekend of ongeldig token", "onbekend")
     return client
 
 

@@ -9,9 +9,10 @@ the OpenAPI document ``/api/v1/openapi.json`` (:mod:`streams.openapi`).
 Every ``/api/v1`` request passes, in order:
 
 1. ``Authorization: Bearer <token>`` — 401 if missing or unknown (:mod:`streams.access`,
-   constant-time comparison);
+   constant-time comparison), logged as ``api.unauthenticated`` (endpoint and ``reden``,
+   never the token or the path);
 2. the role matrix — 403 if the client's role may not call the endpoint
-   (:data:`streams.access.ROLE_MATRIX`);
+   (:data:`streams.access.ROLE_MATRIX`), logged as ``api.forbidden``;
 3. the purpose, header ``X-Doel`` or query ``doel`` — 400 if missing or not real words
    (:mod:`streams.purpose`; masked before it is stored);
 4. the endpoint's own checks (400 / 404), then the audit record
@@ -24,7 +25,8 @@ parameters as validated and normalised (:data:`Query`) — never the purpose (st
 masked, in ``doel``) and never a value as typed: a ``regel`` that is no rule id is recorded as
 ``[onbekend]``, a path segment that is no pseudonym as ``[ongeldig]`` (it may be a BSN). A 404
 for a pseudonym — unknown, erased, or not a pseudonym at all — is audited too (subject: the
-pseudonym, or none); a 400 is not (nothing was read).
+pseudonym, or none) and carries ``X-Inzage-Id``; a 400 is not (nothing was read). Every
+answer is sent with ``Cache-Control: no-store`` (:data:`streams.webserver.NOT_STORED`).
 
 A pseudonym the worker's table does not hold while the worker is not ready (``/ready`` 503:
 its table being restored after a start or a rebalance, …) is not answered 404 — it may not be
@@ -152,11 +154,13 @@ def what(request: Request, path: str, query: Query = ()) -> str:
 
 
 class ApiError(Exception):
-    """An answer other than 200 decided by an endpoint's own checks."""
+    """An answer other than 200 decided by an endpoint's own checks; ``audit_id``: the id of
+    its audit record (an audited 404), answered in ``X-Inzage-Id`` as a 200's is."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, audit_id: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.audit_id = audit_id
 
 
 class NotReady(Exception):
@@ -363,10 +367,14 @@ def register_api(ctx: ApiContext) -> None:
     app = ctx.app
     tokens = list(ctx.tokens.values())
 
-    def refuse(view: View, endpoint: str, status: int, message: str) -> Response:
+    def refuse(
+        view: View, endpoint: str, status: int, message: str, audit_id: str | None = None
+    ) -> Response:
         ctx.metrics.api_requests.labels(endpoint, str(status)).inc()
-        retry = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
-        return view.json({"fout": message[:MAX_ERROR_CHARS]}, status=status, headers=retry)
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else {}
+        if audit_id is not None:
+            headers["X-Inzage-Id"] = audit_id
+        return view.json({"fout": message[:MAX_ERROR_CHARS]}, status=status, headers=headers)
 
     async def answer(view: View, endpoint: str, audit: Audit, body: Any) -> Response:
         """Write the audit record (acks=all), then answer 200 with its id."""
@@ -376,15 +384,24 @@ def register_api(ctx: ApiContext) -> None:
 
     async def guarded(view: View, request: Request, endpoint: str, handler: Handler) -> Response:
         try:
-            client = authenticate(tokens, request.headers.get("Authorization", ""))
+            try:
+                client = authenticate(tokens, request.headers.get("Authorization", ""))
+            except AccessDenied as exc:
+                # never the token, nor the path (it may hold a BSN)
+                log.warning(
+                    "api.unauthenticated", extra={"endpoint": endpoint, "reden": exc.reason}
+                )
+                raise
             try:
                 authorize(client, endpoint)
             except AccessDenied:
                 log.warning("api.forbidden", extra={"wie": client.name, "endpoint": endpoint})
                 raise
             return await handler(client, _purpose(request))
-        except (AccessDenied, ApiError) as exc:
+        except AccessDenied as exc:
             return refuse(view, endpoint, exc.status, str(exc))
+        except ApiError as exc:
+            return refuse(view, endpoint, exc.status, str(exc), exc.audit_id)
         except InvalidPurpose as exc:
             return refuse(view, endpoint, 400, str(exc))
         except (AuditUnavailable, TopicUnavailable, OwnerUnavailable, NotReady) as exc:
@@ -426,8 +443,8 @@ def register_api(ctx: ApiContext) -> None:
                     # up, but an answered request: audited without a subject and without
                     # the segment, then 404 like an unknown pseudonym
                     invalid = TIJDLIJN.format(pseudonym=INVALID_PSEUDONYM)
-                    await ctx.audit.record(client, doel, what(request, invalid), None)
-                    raise ApiError(404, "pseudoniem: onbekend")
+                    audit_id = await ctx.audit.record(client, doel, what(request, invalid), None)
+                    raise ApiError(404, "pseudoniem: onbekend", audit_id=audit_id)
                 owner = owner_url(app, ctx.table.name, pseudonym)
                 if owner is not None:
                     if FORWARDED_HEADER in request.headers:  # forwarded once already
@@ -443,8 +460,8 @@ def register_api(ctx: ApiContext) -> None:
                     # just assigned): unknown cannot be told from not yet restored
                     raise NotReady("pseudoniem: de werker is nog niet gereed")
                 if state is None or not state.events:  # unknown or erased: audited, then 404
-                    await ctx.audit.record(*audit)
-                    raise ApiError(404, "pseudoniem: onbekend")
+                    audit_id = await ctx.audit.record(*audit)
+                    raise ApiError(404, "pseudoniem: onbekend", audit_id=audit_id)
                 body = timeline_json(state, ctx.clock(state), ctx.periods(state))
                 return await answer(self, "tijdlijn", audit, body)
 

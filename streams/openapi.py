@@ -287,9 +287,13 @@ def _paths() -> dict[str, Any]:
         return {"description": description, "content": {"application/json": {"schema": schema}}}
 
     timeline_errors = {
-        "404": _error(
-            "pseudoniem: unknown or erased, or not a pseudonym (the request is audited)."
-        ),
+        "404": {
+            **_error(
+                "pseudoniem: unknown or erased, or not a pseudonym (the request is audited; "
+                "its audit record's id in `X-Inzage-Id`)."
+            ),
+            "headers": {"X-Inzage-Id": {"schema": {"type": "string"}}},
+        },
         "503": _error(
             "The audit record could not be written in time, or the worker that owns the "
             "citizen's partition is not known (partitions being rebalanced) or did not "

@@ -7,6 +7,10 @@
 - **An allowlist of paths** (:func:`served`): the API under ``/api/v1/``, the web page ``/`` and
   its assets ``/web/…``, ``/metrics``, ``/health``, ``/ready``. Anything else is 404 before
   any view runs.
+- **No answer may be kept or sniffed.** Every answer of the port — a citizen's timeline, the
+  signal list and the audit trail are personal data — carries :data:`NOT_STORED`
+  (``Cache-Control: no-store``, ``X-Content-Type-Options: nosniff``), refusals and forwarded
+  answers included, unless a view set its own (the web page: :mod:`streams.webui`).
 - **Errors are short JSON** ``{"fout": "<field or rule>"}``, at most :data:`MAX_ERROR_CHARS`
   characters of message, never a part of the request, never a traceback: routing errors (404,
   405) and HTTP errors raised by views (:func:`guard`), exceptions escaping a view (500), and
@@ -43,6 +47,10 @@ SERVED_PREFIXES = ("/api/v1/", "/web/")
 """Path prefixes served (the views behind them answer 404 for what they do not know)."""
 MAX_ERROR_CHARS = 200
 """Longest error message in an error body."""
+NOT_STORED = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+"""Headers of every answer of the port: no browser, proxy or shared cache keeps it (a
+timeline, the signal list and the audit trail are personal data), and a browser takes it for
+the content type it names, never for one it guesses."""
 
 _STATUS_MESSAGES = {
     400: "verzoek: ongeldig",
@@ -68,7 +76,7 @@ def served(path: str) -> bool:
 def error_response(
     status: int, message: str | None = None, headers: dict[str, str] | None = None
 ) -> web.Response:
-    """``{"fout": message}`` with ``status``; the message is capped at
+    """``{"fout": message}`` with ``status`` and :data:`NOT_STORED`; the message is capped at
     :data:`MAX_ERROR_CHARS`. Without a message: a fixed text for the status."""
     text = message or _STATUS_MESSAGES.get(status, "verzoek: mislukt")
     body = json.dumps({"fout": text[:MAX_ERROR_CHARS]}, ensure_ascii=False)
@@ -77,7 +85,7 @@ def error_response(
         body=body.encode("utf-8"),
         content_type="application/json",
         charset="utf-8",
-        headers=headers,
+        headers={**NOT_STORED, **(headers or {})},
     )
 
 
@@ -99,7 +107,8 @@ def _protocol_message(exc: BaseException | None) -> str | None:
 
 @web.middleware
 async def guard(request: web.Request, handler: Any) -> StreamResponse:
-    """404 for paths outside the allowlist; HTTP errors (routing, views) as short JSON."""
+    """404 for paths outside the allowlist; HTTP errors (routing, views) as short JSON; every
+    answer with :data:`NOT_STORED` (a header a view set itself is kept)."""
     if not served(request.path):
         return error_response(404)
     try:
@@ -109,6 +118,8 @@ async def guard(request: web.Request, handler: Any) -> StreamResponse:
             raise
         allow = exc.headers.get("Allow")
         return error_response(exc.status, headers={"Allow": allow} if allow else None)
+    for name, value in NOT_STORED.items():
+        response.headers.setdefault(name, value)
     return response
 
 
