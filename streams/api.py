@@ -59,6 +59,7 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas.binding import omitted_size
+from schemas.exceptions import SerdeError
 from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer
 from schemas.settings import ApiToken, WorkerSettings
@@ -73,7 +74,7 @@ from schemas.wire import (
     WITHHELD,
 )
 from streams.access import AccessDenied, authenticate, authorize
-from streams.audit import AuditTrail, AuditUnavailable
+from streams.audit import AUDIT_FIELDS, AUDIT_TYPE, AuditTrail, AuditUnavailable
 from streams.codec import timeline_json
 from streams.metrics import WorkerMetrics
 from streams.openapi import MAX_PAGE, MAX_PER_PAGE, OPENAPI_PATH, openapi_document
@@ -89,6 +90,7 @@ from streams.webserver import MAX_ERROR_CHARS
 log = logging.getLogger("schakel.api")
 
 _PSEUDONYM = re.compile(r"[0-9a-f]{32}")
+_HEX_TOKEN = re.compile(r"(?<![0-9a-f])([0-9a-f]{32})(?![0-9a-f])")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
 _WITHHELD_TEXT = frozenset(value.decode("ascii") for value in WITHHELD)
@@ -298,14 +300,47 @@ def signal_list(ctx: ApiContext, request: Request) -> Read:
     return Read(body, (*query, *_paging(page, per_page)))
 
 
+def _record_time(record: Any) -> str:
+    """The Kafka timestamp of ``record`` (ms since the epoch) as ISO 8601, UTC."""
+    return datetime.fromtimestamp(record.timestamp / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+def audit_row(deserializer: RecordDeserializer, record: Any) -> dict[str, Any]:
+    """One row of the audit trail: ``id``, ``subject``, :data:`AUDIT_FIELDS` and
+    ``onleesbaar``. Any producer may write to the topic: a record that is no
+    ``nl.schakel.inzage.geregistreerd`` (not the wire format, another event type) is
+    ``onleesbaar`` — its Kafka time only, never its content; in an audit record a subject that
+    is no pseudonym is :data:`INVALID_PSEUDONYM` and every text is BSN-masked
+    (:func:`schemas.pseudonym.mask_bsn`; the worker's own records hold none)."""
+    try:
+        event = deserializer(record.value)
+    except SerdeError:
+        event = None
+    if event is None or event.type != AUDIT_TYPE:
+        empty = dict.fromkeys(("id", "subject", *AUDIT_FIELDS))
+        return {**empty, "tijd": _record_time(record), "onleesbaar": True}
+    subject = event.subject
+    if subject is not None and not _PSEUDONYM.fullmatch(subject):
+        subject = INVALID_PSEUDONYM
+    data = dict(event.data)
+    fields = {name: _masked(str(data.get(name, ""))) for name in AUDIT_FIELDS}
+    return {"id": _masked(event.id), "subject": subject, **fields, "onleesbaar": False}
+
+
+def _masked(text: str) -> str:
+    """``text`` BSN-masked (:func:`schemas.pseudonym.mask_bsn`) but for its pseudonym-shaped
+    tokens (32 lower-case hex digits: a record's id, the pseudonym in ``wat``), kept as they
+    are: ``mask_bsn`` masks nine digits that could be a BSN inside a random token too, and
+    would change the id or pseudonym of about one record in 160."""
+    parts = _HEX_TOKEN.split(text)
+    return "".join(part if _PSEUDONYM.fullmatch(part) else mask_bsn(part) for part in parts)
+
+
 async def audit_page(ctx: ApiContext, request: Request) -> Read:
-    """A page of the audit trail, newest first."""
+    """A page of the audit trail, newest first (rows: :func:`audit_row`)."""
     page, per_page = _page_args(request)
     found = await asyncio.to_thread(read_page, ctx.bootstrap, ctx.audit.topic, page, per_page)
-    rows = []
-    for record in found.records:
-        event = ctx.deserializer(record.value)
-        rows.append({"id": event.id, "subject": event.subject, **dict(event.data)})
+    rows = [audit_row(ctx.deserializer, record) for record in found.records]
     body = {"inzage": rows, "pagina": page, "per_pagina": per_page, "totaal": found.total}
     return Read(body, _paging(page, per_page))
 
@@ -336,9 +371,7 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
         }
         rows.append(
             {
-                "tijd": datetime.fromtimestamp(record.timestamp / 1000, UTC).isoformat(
-                    timespec="milliseconds"
-                ),
+                "tijd": _record_time(record),
                 "offset": record.offset,
                 "bron": {
                     "topic": headers.get(HEADER_SOURCE_TOPIC),

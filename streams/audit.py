@@ -43,6 +43,8 @@ from streams.exceptions import StreamsError
 log = logging.getLogger("schakel.audit")
 
 AUDIT_TYPE = "nl.schakel.inzage.geregistreerd"
+AUDIT_FIELDS = ("wie", "rol", "doel", "wat", "tijd")
+"""The fields of an audit record's ``data`` (:meth:`AuditTrail.event`)."""
 AUDIT_TIMEOUT_S = 5.0
 """Longest wait for the broker's acknowledgement of one audit record before answering 503."""
 

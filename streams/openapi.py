@@ -190,15 +190,20 @@ def _schemas() -> dict[str, Any]:
                     "type": "array",
                     "items": _obj(
                         {
-                            "id": {"type": "string"},
+                            "id": {"type": ["string", "null"]},
                             "subject": {"type": ["string", "null"]},
-                            "wie": {"type": "string"},
-                            "rol": {"type": "string"},
-                            "doel": {"type": "string"},
-                            "wat": {"type": "string"},
+                            "wie": {"type": ["string", "null"]},
+                            "rol": {"type": ["string", "null"]},
+                            "doel": {"type": ["string", "null"]},
+                            "wat": {"type": ["string", "null"]},
                             "tijd": {"type": "string"},
-                        },
-                        required=["id", "wie", "rol", "doel", "wat", "tijd"],
+                            "onleesbaar": {
+                                "type": "boolean",
+                                "description": "A record on the topic that is no audit record "
+                                "(any producer may write there): its time only, the other "
+                                "fields null.",
+                            },
+                        }
                     ),
                 },
                 **page,

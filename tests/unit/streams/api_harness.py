@@ -26,6 +26,7 @@ from streams.webserver import WorkerApp
 TOKENS = {
     "token-anna": ApiToken("anna", "regisseur", "token-anna"),
     "token-bert": ApiToken("bert", "beheerder", "token-bert"),
+    "token-carla": ApiToken("carla", "auditor", "token-carla"),
 }
 REGISSEUR = {"Authorization": "Bearer token-anna", "X-Doel": "casusoverleg"}
 
@@ -100,11 +101,13 @@ async def serve(
     trail: AuditTrail | None = None,
     ready: Callable[[], bool] = lambda: True,
     caught_up: bool = True,
+    deserializer: RecordDeserializer | None = None,
 ) -> AsyncIterator[Api]:
     """The API of an app holding ``states`` (pseudonym → an object with ``events``) and
     ``signals``, served until the block ends. ``trail``: an audit trail to write with instead
     of :class:`MemoryAudit` (:attr:`Api.audit` then stays empty); ``ready``: whether the
-    worker is ready (``/ready``); ``caught_up``: whether the read model has caught up."""
+    worker is ready (``/ready``); ``caught_up``: whether the read model has caught up;
+    ``deserializer``: what the audit trail's records are decoded with (none: not read)."""
     app = WorkerApp(
         "api-harness", broker="kafka://localhost:1", web_enabled=True, autodiscover=False
     )
@@ -118,7 +121,7 @@ async def serve(
             metrics=WorkerMetrics(),
             tokens=TOKENS,
             audit=trail or cast(AuditTrail, audit),
-            deserializer=cast(RecordDeserializer, None),
+            deserializer=cast(RecordDeserializer, deserializer),
             bootstrap="localhost:1",
             deadletter_topic="schakel.deadletter.streams",
             configuration={"profiel": "embedded"},
