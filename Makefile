@@ -9,6 +9,9 @@ JAVA ?= java
 MVN ?= mvn
 KAFKA_PORT ?= 9092
 KAFKA_LIBS := deploy/kafka/target/libs/.fetched
+# Apicurio Registry (a Confluent-compatible schema registry) for the registry tests: Maven
+# unpacks its distribution from Maven Central (cached in ~/.m2) into deploy/registry/target.
+REGISTRY_APP := deploy/registry/target/apicurio/.fetched
 # Helm renders the chart in deploy/helm for its test: built once by the Go toolchain from the Go
 # module proxy (a few minutes on 2 cores), kept per version outside the work tree so that a new
 # clone on the same machine does not build it again. The Kubernetes version is the one Helm's
@@ -19,7 +22,7 @@ HELM_KUBE_MINOR := 37
 TOOLS ?= $(HOME)/.cache/schakel/tools
 HELM ?= $(TOOLS)/helm-$(HELM_VERSION)/helm
 
-.PHONY: demo test lint typecheck schemas-check system-deps bench bench-profile bench-adapters clean kafka kafka-libs helm-tools reliability
+.PHONY: demo test lint typecheck schemas-check system-deps bench bench-profile bench-adapters clean kafka kafka-libs registry-libs helm-tools reliability
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,16 +33,29 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/schakel demo
 
-$(KAFKA_LIBS): deploy/kafka/pom.xml
+# Maven and a Java 17 runtime from Debian, when either is missing.
+define jvm-tools
 	@if ! command -v $(MVN) >/dev/null || ! command -v $(JAVA) >/dev/null; then \
 		echo "installing maven and a Java 17 runtime (Debian packages)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven openjdk-17-jre-headless >/dev/null; \
 	fi
+endef
+
+$(KAFKA_LIBS): deploy/kafka/pom.xml
+	$(jvm-tools)
 	rm -rf deploy/kafka/target/libs
 	$(MVN) -q -B -Dstyle.color=never -f deploy/kafka/pom.xml dependency:copy-dependencies
 	touch $@
 
 kafka-libs: $(KAFKA_LIBS)
+
+$(REGISTRY_APP): deploy/registry/pom.xml
+	$(jvm-tools)
+	rm -rf deploy/registry/target
+	$(MVN) -q -B -Dstyle.color=never -f deploy/registry/pom.xml dependency:unpack
+	touch $@
+
+registry-libs: $(REGISTRY_APP)
 
 # One Apache Kafka node (KRaft) in the foreground on 127.0.0.1:$(KAFKA_PORT); Ctrl-C stops it.
 kafka: $(STAMP) $(KAFKA_LIBS)
@@ -98,7 +114,7 @@ system-deps:
 # Each process starts its own session Kafka node. TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 2
 
-test: lint typecheck schemas-check system-deps kafka-libs helm-tools
+test: lint typecheck schemas-check system-deps kafka-libs registry-libs helm-tools
 	JAVA=$(JAVA) HELM=$(HELM) $(BIN)/pytest -q -p no:cacheprovider --durations=30 \
 		-n $(TEST_WORKERS) --dist loadfile
 

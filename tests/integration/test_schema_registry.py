@@ -2,9 +2,9 @@
 ``SchemaRegistryClient`` underneath) and ``schakel schemas register`` against a registry that
 speaks the Confluent REST API and checks credentials: Schakel's own registry server in
 writable mode (:mod:`schakel.registry_server`), with basic auth, a bearer token and TLS with a
-CA and client certificates generated here. No Confluent, Karapace or Apicurio server runs in
-this suite (they need a JVM or a container runtime this machine lacks); the API subset the
-server implements is listed in its module docstring."""
+CA and client certificates generated here; the API subset the server implements is listed in
+its module docstring. The same client and command against a registry written by others,
+Apicurio Registry: tests/integration/test_registry_apicurio.py."""
 
 from __future__ import annotations
 
