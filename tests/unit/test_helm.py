@@ -506,7 +506,9 @@ def test_the_secrets_the_setup_job_reads_exist_before_it_runs(registry: str) -> 
     # the Job is a pre-install hook: Helm creates it before the release's own objects, so a
     # Secret it reads that the chart makes must be a hook too, created before it
     values = merged(SECRET_VALUES, {"secrets": {"schemaRegistryAuth": {"value": ""}}})
-    values = merged(values, {"secrets": {registry: {"value": "geheim"}}})
+    # (basic auth is `user:password`: the chart refuses a value without the colon)
+    value = "schakel:geheim" if registry == "schemaRegistryAuth" else "geheim"
+    values = merged(values, {"secrets": {registry: {"value": value}}})
     result = template(values)
     assert result.returncode == 0, result.stderr
     docs = tuple(d for d in yaml.safe_load_all(result.stdout) if d)
