@@ -250,7 +250,7 @@ class CommonSettings(BaseSettings):
     )
     oin: str = Field(
         "00000001234567890000",
-        pattern=r"^\d{20}$",
+        pattern=r"^[0-9]{20}$",  # ASCII digits: in pydantic, \d is any Unicode digit
         description="OIN of the municipality, used in adapter `source` URNs.",
     )
     namespace: str = Field(

@@ -44,6 +44,9 @@ def test_defaults_are_the_embedded_profile(monkeypatch: pytest.MonkeyPatch) -> N
         ("SCHAKEL_PARTITIONS", "0", "SCHAKEL_PARTITIONS"),
         ("SCHAKEL_STORE", "redis", "SCHAKEL_STORE"),
         ("SCHAKEL_OIN", "123", "SCHAKEL_OIN"),
+        # 20 Arabic-Indic digits: pydantic's \\d took any Unicode digit, into every source URN
+        ("SCHAKEL_OIN", "\u0660" * 7 + "\u0661\u0662\u0663\u0664" + "\u0660" * 9, "SCHAKEL_OIN"),
+        ("SCHAKEL_OIN", "\uff10" * 20, "SCHAKEL_OIN"),  # full-width zeros
         ("SCHAKEL_API_TOKENS", "anna:koning:x", "SCHAKEL_API_TOKENS"),
         ("SCHAKEL_API_TOKENS", "anna-zonder-rol", "SCHAKEL_API_TOKENS"),
         ("SCHAKEL_TIMEZONE", "Europe/Utrecht", "SCHAKEL_TIMEZONE"),
