@@ -1,11 +1,22 @@
-"""BSN validation, pseudonyms (``api.md``) and masking of BSNs in free text."""
+"""BSN validation, pseudonyms (``api.md``) and masking of BSNs in free text.
+
+:func:`holds_bsn` and :func:`mask_bsn` find a number as a reader sees it: nine digits in a
+row or in groups, the groups separated by whitespace, a dash or a full stop (any character
+that looks like one: :data:`_GROUP_SEPARATORS`), with invisible characters and combining marks
+anywhere in it. The comma is deliberately no separator: ``123,456,782`` is how an English
+locale prints a count, not how a BSN is written in Dutch, and a list of three identifiers
+(``123,456,782``, a CSV row) would be taken for one, one time in eleven.
+"""
 
 from __future__ import annotations
 
 import bisect
 import hashlib
 import hmac
+import itertools
 import re
+import unicodedata
+from collections.abc import Iterable
 from typing import TypeGuard
 
 from schemas.exceptions import InvalidBsn
@@ -117,10 +128,12 @@ class Pseudonymiser:
             counter += 1
 
 
-_INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+_INVISIBLE_BMP = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+_INVISIBLE = re.compile(
+    f"[{_INVISIBLE_BMP}\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
 """Characters that are not seen: Unicode's default-ignorable code points (the soft hyphen,
 the combining grapheme joiner, zero-width space, joiners and word joiner, bidi marks and
@@ -140,30 +153,114 @@ The reviewer's "one sentinel per run of invisible characters, allowed within eve
 without rewriting the text."""
 
 
+def _character_class(code_points: Iterable[int]) -> str:
+    """``code_points`` (ascending) as the inside of a character class: each run of consecutive
+    ones as a range."""
+    runs: list[tuple[int, int]] = []
+    for code in code_points:
+        if runs and runs[-1][1] == code - 1:
+            runs[-1] = (runs[-1][0], code)
+        else:
+            runs.append((code, code))
+    return "".join(
+        re.escape(chr(first)) + ("" if last == first else "-" + re.escape(chr(last)))
+        for first, last in runs
+    )
+
+
+_SCANNED = 0x20000
+"""How far :func:`_of_categories` looks: planes 0 and 1 (U+0000 … U+1FFFF). Beyond them Unicode
+has no dash and no combining mark but the variation selectors of plane 14, which are invisible
+(a test asks this of every code point)."""
+
+
+def _of_categories(*categories: str) -> dict[str, list[int]]:
+    """The code points below :data:`_SCANNED` of each of ``categories`` (``unicodedata``'s,
+    of the Unicode version of this Python), ascending. Once, at import: about ten
+    milliseconds."""
+    found: dict[str, list[int]] = {category: [] for category in categories}
+    wanted = frozenset(categories)
+    category_of = list(map(unicodedata.category, map(chr, range(_SCANNED))))
+    for code in itertools.compress(range(_SCANNED), map(wanted.__contains__, category_of)):
+        found[category_of[code]].append(code)
+    return found
+
+
+_CATEGORIES = _of_categories("Pd", "Mn", "Me")
+_MARKS = [
+    code
+    for code in sorted(_CATEGORIES["Mn"] + _CATEGORIES["Me"])
+    if _INVISIBLE.match(chr(code)) is None
+]
+_BMP_MARKS = _character_class(code for code in _MARKS if code <= 0xFFFF)
+_MARK = re.compile(f"[{_BMP_MARKS}\U00010000-\U0010ffff](?<=[{_character_class(_MARKS)}])")
+"""A combining mark that is seen (category Mn, nonspacing, or Me, enclosing, not one of
+:data:`_INVISIBLE`): an accent, a strike-through, the keycap of ``9️⃣``. It is drawn on the
+character before it, so a mark on a digit still shows the digit (``9\u03019999011\u03011``
+is seen as ``999990111``). :func:`holds_bsn` and :func:`mask_bsn` read each as an invisible
+character (:data:`_STAND_IN`): absent, or a break as a mark was read before — a number a
+reader may see as part of a longer one (``999990111\u03011``) is found, as it was, and none
+is found that was not.
+
+Each character is looked up in one class, the BMP's marks and everything beyond the BMP, and
+only a character beyond it is compared with plane 1's marks: in a class that holds those,
+every character that is not in it is compared with a hundred ranges."""
+_STAND_IN = "\u200b"
+"""What :func:`holds_bsn` and :func:`mask_bsn` read a combining mark as: an invisible
+character, the zero-width space (one for one: the text read has the positions of the text)."""
+_MARKS_AFTER = re.compile(f"(?:{_UNSEEN}(?:{_MARK.pattern}))*")
+"""The combining marks on the last digit of a number :func:`mask_bsn` masks, and the invisible
+characters between them (``9\ufe0f\u20e3``): they go with it."""
+_PERHAPS_UNSEEN = re.compile(f"[{_INVISIBLE_BMP}{_BMP_MARKS}\U00010000-\U0010ffff]")
+"""An invisible character or a combining mark of the BMP, or any character beyond the BMP
+(where the others are: asked only of a text that has one). A text without one is read as it
+stands; one search, a look-up per character."""
+_NINE_DIGITS_APART = re.compile(r"(?:\D*+\d){9}")
+"""Nine digits, anything between them, matched from the start (one attempt, no backtracking):
+a text without them holds no number to find or mask (the one test a text with invisible
+characters or combining marks pays, mostly)."""
+
+
 def _digit_run(n: int, unseen: str) -> str:
     """``n`` digits in a row, with ``unseen`` between each two."""
     return rf"\d(?:{unseen}\d){{{n - 1}}}" if unseen else rf"\d{{{n}}}"
 
 
 _WHITESPACE = r"\s"
-_DASHES = "\\-\u2010-\u2015\u2212\ufe63\uff0d"
-"""The hyphen-minus and the dashes counted as one (inside a character class)."""
+_DASHES = _character_class(sorted([*_CATEGORIES["Pd"], ord("\u2212")]))
+"""The hyphen-minus and the dashes counted as one (inside a character class): every character
+of Unicode's category Pd (dash punctuation) and the minus sign ``−``. Pd holds the hyphen and
+non-breaking hyphen, the figure, en, em, two- and three-em dashes, the horizontal bar, the
+small and full-width hyphen-minus and small em dash, the vertical forms of the en and em dash,
+the wave and wavy dash ``〜`` ``〰`` and the hyphens of other scripts (Armenian ``֊``, the
+Hebrew maqaf ``־``, Mongolian, Canadian syllabics ``᐀``, the Japanese double hyphen ``゠``,
+the double oblique hyphen ``⸗`` of Fraktur). Some of the last look like ``=`` to a reader of
+Latin script; each is a hyphen to a reader of its own, and no system puts one in an
+identifier, so all of Pd is one class rather than a list to keep by hand. Not dashes: the tilde
+``~``/``～``, the underscore, box-drawing lines ``─`` and letters that look like a stroke
+(``ー``, ``一``)."""
 _DASH = f"[{_DASHES}]"
-_FULL_STOP = r"\."
+_FULL_STOPS = ".\u2024\ufe52\uff0e"
+"""The full stop and the characters that look like one: the one dot leader ``․``, the small
+``﹒`` and the full-width full stop ``．`` (inside a character class). Not the ideographic
+full stop ``。`` (a circle), the middle dot ``·`` or the comma (below)."""
+_FULL_STOP = f"[{_FULL_STOPS}]"
 _PRINTED_SEPARATORS = (_FULL_STOP, _WHITESPACE)
-"""The classes of separator of the printed spelling: a full stop; whitespace (any whitespace
-character: a space, a no-break space, a tab, a thin space, …)."""
+"""The classes of separator of the printed spelling: a full stop (:data:`_FULL_STOPS`);
+whitespace (any whitespace character: a space, a no-break space, a tab, a thin space, …)."""
 _GROUP_SEPARATORS = (_FULL_STOP, _WHITESPACE, _DASH)
 """The classes of separator of the grouped spelling: those of the printed one and a hyphen —
 the ASCII hyphen-minus or one of the dashes a word processor or keyboard layout puts in its
-place (the hyphen and non-breaking hyphen, the figure, en and em dashes, the minus sign, the
-small and full-width hyphen-minus): ``123–456–782`` is the same number to the eye.
+place (:data:`_DASHES`: the hyphen and non-breaking hyphen, the figure, en and em dashes, the
+minus sign, the small and full-width hyphen-minus, …): ``123–456–782`` is the same number to
+the eye.
 
 A spelling holds separators of one class throughout, each of them any character of the class:
 ``999 990\u00a0111`` (a no-break space for one of the spaces, as Word and web pages put them)
-is seen as ``999 990 111``, ``999-990–111`` as ``999-990-111``. Separators of different classes
-(``999-990.111``, ``999 990-111``) split the digits otherwise, as ``123/456/782`` does."""
-_GROUP_SEPARATOR = f"[.\\s{_DASHES}]"
+is seen as ``999 990 111``, ``999-990–111`` as ``999-990-111``, ``999.990．111`` as
+``999.990.111``. Separators of different classes (``999-990.111``, ``999 990-111``) split the
+digits otherwise, as ``123/456/782`` does. The comma is none (the module's docstring)."""
+_GROUP_SEPARATOR = f"[{_FULL_STOPS}\\s{_DASHES}]"
 """Any separator of the grouped spelling, of any class, as one character class
 (:data:`_SHAPE`)."""
 
@@ -287,7 +384,8 @@ _CANDIDATE = re.compile(f"{_DIGIT_RUN.pattern}|{_PRINTED.pattern}|{_GROUPED.patt
 """What :func:`_bsn_numbers` looks at, in one pass: a text without it holds no BSN (identifiers
 and attributes with digits mostly; one search is cheaper than the three that find none)."""
 _SHAPE = re.compile(
-    rf"\d{{3}}(?:\d{{6}}|{_GROUP_SEPARATOR}\d{{3}}{_GROUP_SEPARATOR}\d|\d[.\s]\d{{2}}[.\s]\d)"
+    rf"\d{{3}}(?:\d{{6}}|{_GROUP_SEPARATOR}\d{{3}}{_GROUP_SEPARATOR}\d"
+    rf"|\d[{_FULL_STOPS}\s]\d{{2}}[{_FULL_STOPS}\s]\d)"
 )
 """The bare shape of every spelling :data:`_CANDIDATE` looks for, without what it asks of the
 neighbours and of the separators: nine digits in a row, ``ddd?ddd?d`` (grouped) or
@@ -325,8 +423,10 @@ def holds_bsn(text: str) -> bool:
     Arabic-Indic, …): a digit of another script still shows the number — that passes the
     elfproef and is not all zeros; or one of the written spellings of such a number, each
     with separators of one class throughout (:data:`_GROUP_SEPARATORS`: whitespace — any
-    whitespace character counts as a space —, a dash — the hyphen or any dash a word processor
-    puts in its place —, or a full stop; ``999 990\u00a0111`` and ``999-990–111`` are found):
+    whitespace character counts as a space —, a dash — the hyphen or any dash, Unicode's
+    category Pd, or the minus sign —, or a full stop — or a character that looks like one,
+    ``．`` ``﹒`` ``․``; ``999 990\u00a0111``, ``999-990–111`` and ``999.990．111`` are found;
+    the comma is none, see the module's docstring):
 
     - the printed spelling ``dddd.dd.ddd`` / ``dddd dd ddd``, not itself part of a longer
       group of digits (neither a digit nor a separator of its class and a digit right before
@@ -354,10 +454,21 @@ def holds_bsn(text: str) -> bool:
     reading gives nine of them on their own (``99999\u200b01111``: ten, or five and five). A
     random token with an invisible character in it, or with one joining it to a letter or
     digit (``x\u200b`` and 32 hexadecimal characters: 33 as seen), is not taken for one (its
-    digits are asked)."""
-    if text.isascii() or _INVISIBLE.search(text) is None:
+    digits are asked).
+
+    Combining marks (:data:`_MARK`: an accent, a strike-through, the keycap of ``9️⃣``) are
+    drawn on the character before them: the digits under them are seen. Each is read as an
+    invisible character (absent, or a break as before), so ``9\u03019999011\u03011`` and
+    ``9\ufe0f\u20e39\ufe0f\u20e3…`` hold one, ``99999\u030101111`` none (ten digits, or five
+    and five); a random token with a mark in it is no random token."""
+    if text.isascii() or _PERHAPS_UNSEEN.search(text) is None:
         return _holds(text)
-    return _holds_unseen(text)
+    if _NINE_DIGITS_APART.match(text) is None:
+        return False
+    read, marks = _MARK.subn(_STAND_IN, text)
+    if not marks and _INVISIBLE.search(text) is None:
+        return _holds(text)
+    return _holds_unseen(read)
 
 
 def _holds(text: str) -> bool:
@@ -447,25 +558,46 @@ def mask_bsn(text: str) -> str:
     Invisible characters (:data:`_INVISIBLE`) do not hide a number: each run of them is read
     as :func:`holds_bsn` reads it, as absent within a number and as a break next to one. The
     invisible characters within a masked number go with it; the others stay
-    (``999\u200b990111\u200b1`` → ``*********\u200b1``). A text without a number to mask is
-    returned as it is."""
-    if text.isascii() or _INVISIBLE.search(text) is None:
+    (``999\u200b990111\u200b1`` → ``*********\u200b1``).
+
+    Combining marks (:data:`_MARK`) are read as invisible characters, as :func:`holds_bsn`
+    reads them. A masked number takes the marks within it and those on its last digit, so
+    none of its digits is left to be seen (``9\u03019999\u0301011\u03011.`` →
+    ``*********.``); the others stay. A text without a number to mask is returned as it is."""
+    if text.isascii() or _PERHAPS_UNSEEN.search(text) is None:
         return _mask(text, _MASKED)
-    return _mask(text, _UNSEEN_MASKED)
+    if _NINE_DIGITS_APART.match(text) is None:
+        return text
+    read, marks = _MARK.subn(_STAND_IN, text)
+    if not marks:
+        return _mask(text, _UNSEEN_MASKED)
+    return _mask(text, _UNSEEN_MASKED, read)
 
 
-def _mask(text: str, spellings: re.Pattern[str]) -> str:
+def _mask(text: str, spellings: re.Pattern[str], read: str | None = None) -> str:
     """:func:`mask_bsn` of ``text`` with ``spellings`` (:data:`_MASKED` or
-    :data:`_UNSEEN_MASKED`)."""
-    tokens = [m.span() for m in _RANDOM_TOKEN.finditer(text) if _is_random(m.group(0))]
-    if not tokens:
+    :data:`_UNSEEN_MASKED`), searched in ``read`` if given: ``text`` with each combining mark
+    replaced by :data:`_STAND_IN`; the marks on a masked number's last digit are masked with
+    it."""
+    searched = text if read is None else read
+    tokens = [m.span() for m in _RANDOM_TOKEN.finditer(searched) if _is_random(m.group(0))]
+    if not tokens and read is None:
         return spellings.sub(MASK, text)
     firsts = [first for first, _ in tokens]  # in order, apart: a number is within one at most
-
-    def masked(match: re.Match[str]) -> str:
+    pieces: list[str] = []
+    done = 0  # where the text not yet copied begins
+    for match in spellings.finditer(searched):
         start, end = match.span()
         at = bisect.bisect_right(firsts, start) - 1  # the last token that begins by ``start``
-        inside = at >= 0 and end <= tokens[at][1]
-        return match.group(0) if inside and not could_be_bsn(_digits(match)) else MASK
-
-    return spellings.sub(masked, text)
+        if at >= 0 and end <= tokens[at][1] and not could_be_bsn(_digits(match)):
+            continue  # inside a random token and no BSN: it stays
+        if read is not None:  # a mark is no digit: the next match begins after them
+            marks = _MARKS_AFTER.match(text, end)
+            assert marks is not None  # ``…*`` matches, if only nothing
+            end = marks.end()
+        pieces += (text[done:start], MASK)
+        done = end
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)

@@ -368,7 +368,7 @@ def test_is_pseudonym_is_32_lowercase_ascii_hex_characters() -> None:
     st.lists(
         st.one_of(
             st.text(max_size=12),
-            st.text("0123456789 .-abcdef", max_size=16),
+            st.text("0123456789 .-abcdef\uff0e\u2e3a\u3000", max_size=16),
             st.text("0123456789-", max_size=12),
             spelled_bsns(),
         ),
@@ -551,15 +551,19 @@ def test_a_random_token_with_an_invisible_character_in_it_is_no_random_token() -
 
 
 _READ_ALPHABET = st.sampled_from(
-    [*"0123456789", "\uff19", "\uff11", *" .-x", "\u2013", *INVISIBLE[:3], "\u034f", "\u3164"]
+    [
+        *("0123456789", "\uff19", "\uff11", *" .-x", "\u2013", *INVISIBLE[:3], "\u034f"),
+        *("\u3164", "\u2e3a", "\uff0e", "\u0301", "\u20e3"),  # a dash, a full stop, marks
+    ]
 )
 
 
 def _readings(text: str) -> list[str]:
-    """Every reading of ``text``: each run of invisible characters absent or left standing (a
-    break between what stands around it)."""
-    from schemas.pseudonym import _INVISIBLE
+    """Every reading of ``text``: each run of invisible characters (a combining mark read as
+    one) absent or left standing (a break between what stands around it)."""
+    from schemas.pseudonym import _INVISIBLE, _MARK
 
+    text = _MARK.sub("\u200b", text)
     pieces = re.split(f"({_INVISIBLE.pattern}+)", text)
     readings = [""]
     for i, piece in enumerate(pieces):
@@ -674,6 +678,8 @@ def test_mask_bsn_of_a_long_text_of_random_tokens_and_numbers_takes_linear_time(
 
 WHITESPACE = [" ", "\u00a0", "\t", "\u2007", "\u202f", "\u2009", "\u3000", "\n"]
 DASHES = ["-", *"\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"]
+DASHES += [*"\u058a\u05be\u2e3a\u2e3b\u301c\u3030\ufe58", "\U00010ead"]  # of category Pd too
+FULL_STOPS = [".", "\uff0e", "\ufe52", "\u2024"]
 
 
 @pytest.mark.parametrize(
@@ -769,16 +775,17 @@ def test_a_bsn_sharing_its_first_group_with_a_number_of_another_class_is_found(t
 @st.composite
 def bsns_spelled_with_one_class(draw: st.DrawFn) -> str:
     """A number that passes the elfproef, grouped (3-3-3) or printed (4-2-3), each of its two
-    separators drawn on its own from one class: any whitespace, or (grouped only) any dash."""
+    separators drawn on its own from one class: any whitespace, any full stop, or (grouped
+    only) any dash."""
     first8 = draw(st.text("0123456789", min_size=8, max_size=8))
     bsn = next((first8 + d for d in "0123456789" if elfproef(first8 + d)), None)
     assume(bsn is not None and bsn != "000000000")
     assert bsn is not None
     printed = draw(st.booleans())
     if printed:
-        kind = st.sampled_from(WHITESPACE)
+        kind = draw(st.sampled_from([st.sampled_from(WHITESPACE), st.sampled_from(FULL_STOPS)]))
     else:
-        kind = draw(st.sampled_from([st.sampled_from(WHITESPACE), st.sampled_from(DASHES)]))
+        kind = draw(st.sampled_from([st.sampled_from(c) for c in (WHITESPACE, FULL_STOPS, DASHES)]))
     first, second = draw(kind), draw(kind)
     if printed:
         bsn = f"{bsn[:4]}{first}{bsn[4:6]}{second}{bsn[6:]}"
@@ -816,7 +823,7 @@ def test_any_mix_of_whitespace_or_of_dashes_in_a_spelled_bsn_is_found_and_masked
         st.one_of(
             bsns_spelled_with_one_class(),
             st.text("0123456789 .-\u2013\u00a0\t", max_size=8),
-            st.sampled_from([*WHITESPACE, *DASHES, ".", *INVISIBLE[:3]]),
+            st.sampled_from([*WHITESPACE, *DASHES, *FULL_STOPS, *INVISIBLE[:3], "\u0301"]),
             st.text(max_size=4),
         ),
         max_size=8,
