@@ -10,7 +10,8 @@ Every ``/api/v1`` request passes, in order:
 
 1. ``Authorization: Bearer <token>`` — 401 if missing or unknown (:mod:`streams.access`,
    constant-time comparison), logged as ``api.unauthenticated`` (endpoint and ``reden``,
-   never the token or the path);
+   never the token or the path; at most a line a minute, with the number left out:
+   :class:`streams.webserver.RefusalLog`), answered with ``WWW-Authenticate``;
 2. the role matrix — 403 if the client's role may not call the endpoint
    (:data:`streams.access.ROLE_MATRIX`), logged as ``api.forbidden``;
 3. the purpose, header ``X-Doel`` or query ``doel`` — 400 if missing or not real words
@@ -85,7 +86,7 @@ from streams.rules import RuleSet
 from streams.state import CitizenState
 from streams.toestand import Period
 from streams.topicpage import TopicUnavailable, read_page
-from streams.webserver import MAX_ERROR_CHARS
+from streams.webserver import MAX_ERROR_CHARS, RefusalLog
 
 log = logging.getLogger("schakel.api")
 
@@ -399,6 +400,9 @@ def register_api(ctx: ApiContext) -> None:
     """Register the views on ``ctx.app``."""
     app = ctx.app
     tokens = list(ctx.tokens.values())
+    # anyone who reaches the port can be refused a token at the rate they send: not a line
+    # each (every one is counted in schakel_api_requests_total)
+    unauthenticated = RefusalLog(log, "api.unauthenticated")
 
     def refuse(
         view: View, endpoint: str, status: int, message: str, audit_id: str | None = None
@@ -421,9 +425,7 @@ def register_api(ctx: ApiContext) -> None:
                 client = authenticate(tokens, request.headers.get("Authorization", ""))
             except AccessDenied as exc:
                 # never the token, nor the path (it may hold a BSN)
-                log.warning(
-                    "api.unauthenticated", extra={"endpoint": endpoint, "reden": exc.reason}
-                )
+                unauthenticated(endpoint=endpoint, reden=exc.reason)
                 raise
             try:
                 authorize(client, endpoint)

@@ -228,7 +228,15 @@ _ERRORS = {
     "400": _error(
         "A missing or invalid purpose (`doel`), or an invalid parameter; also a malformed request."
     ),
-    "401": _error("Authorization: missing, not a bearer token, or unknown."),
+    "401": {
+        **_error("Authorization: missing, not a bearer token, or unknown."),
+        "headers": {
+            "WWW-Authenticate": {
+                "schema": {"type": "string", "const": 'Bearer realm="schakel"'},
+                "description": "RFC 6750 §3: the scheme and the realm, nothing else.",
+            }
+        },
+    },
     "403": _error("The client's role may not call this endpoint."),
     "503": _error(
         "The audit record could not be written (or the topic read) in time: no answer.",

@@ -11,13 +11,22 @@
   signal list and the audit trail are personal data — carries :data:`NOT_STORED`
   (``Cache-Control: no-store``, ``X-Content-Type-Options: nosniff``), refusals and forwarded
   answers included, unless a view set its own (the web page: :mod:`streams.webui`).
+- **No versions.** aiohttp names Python's and its own version in ``Server``
+  (``Python/3.11 aiohttp/3.x``) on every answer: here it is :data:`SERVER` (``schakel``, as on
+  the webhook's port), on answers of the app (:func:`_neutral_server`) and on aiohttp's own
+  (:func:`error_response`).
+- **A 401 says how to authenticate**: ``WWW-Authenticate: Bearer realm="schakel"``
+  (:data:`WWW_AUTHENTICATE`, RFC 6750 §3; no error description, which could echo the
+  request), on every 401 of the port, a forwarded one too.
 - **Errors are short JSON** ``{"fout": "<field or rule>"}``, at most :data:`MAX_ERROR_CHARS`
   characters of message, never a part of the request, never a traceback: routing errors (404,
   405) and HTTP errors raised by views (:func:`guard`), exceptions escaping a view (500), and
   the errors aiohttp answers itself before any view runs — request line, URL or header too
   long or malformed (:class:`_JsonErrorProtocol`). Such rejections are logged as
   ``http.request_rejected`` with the status and the exception class only: the rejected bytes
-  (which may hold a token) reach neither the answer nor the log. An exception escaping a view
+  (which may hold a token) reach neither the answer nor the log; anyone who reaches the port
+  can cause them, so they are logged as a :class:`RefusalLog` (the first at once, then at
+  most one line a minute with the number left out). An exception escaping a view
   is logged as ``http.internal_error`` (class and BSN-masked message, as the log formatter
   writes every exception).
 
@@ -29,6 +38,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from typing import Any
 
 import faust
@@ -51,6 +62,13 @@ NOT_STORED = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 """Headers of every answer of the port: no browser, proxy or shared cache keeps it (a
 timeline, the signal list and the audit trail are personal data), and a browser takes it for
 the content type it names, never for one it guesses."""
+SERVER = "schakel"
+"""The ``Server`` header of every answer: no software, no version (aiohttp's names both)."""
+WWW_AUTHENTICATE = 'Bearer realm="schakel"'
+"""The challenge of every 401 (RFC 6750 §3): the scheme and the realm, nothing of the
+request."""
+REFUSAL_LOG_INTERVAL_S = 60.0
+"""Shortest time between two lines of one :class:`RefusalLog`."""
 
 _STATUS_MESSAGES = {
     400: "verzoek: ongeldig",
@@ -73,19 +91,54 @@ def served(path: str) -> bool:
     return path in SERVED_PATHS or path.startswith(SERVED_PREFIXES)
 
 
+def _monotonic() -> float:
+    return time.monotonic()
+
+
+class RefusalLog:
+    """The log line of a refusal that anyone who reaches the port can cause at the rate they
+    send (no or an unknown token, a request aiohttp cannot parse): the first at once, then
+    at most one every :data:`REFUSAL_LOG_INTERVAL_S`, with ``weggelaten``: the refusals since
+    the line before that were not logged. A flood of them costs a line a minute, not one a
+    request, as the webhook's (:mod:`adapters.webhook`); they are counted in the metrics
+    all the same. Thread-safe."""
+
+    def __init__(
+        self, logger: logging.Logger, message: str, interval_s: float = REFUSAL_LOG_INTERVAL_S
+    ) -> None:
+        self._logger = logger
+        self._message = message
+        self.interval_s = interval_s
+        self._last: float | None = None
+        self._left_out = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, **extra: Any) -> None:
+        """One refusal, with the fields of its line (logged at WARNING, or left out)."""
+        now = _monotonic()
+        with self._lock:
+            if self._last is not None and now - self._last < self.interval_s:
+                self._left_out += 1
+                return
+            left_out, self._left_out, self._last = self._left_out, 0, now
+        self._logger.warning(self._message, extra={**extra, "weggelaten": left_out})
+
+
 def error_response(
     status: int, message: str | None = None, headers: dict[str, str] | None = None
 ) -> web.Response:
-    """``{"fout": message}`` with ``status`` and :data:`NOT_STORED`; the message is capped at
+    """``{"fout": message}`` with ``status``, :data:`NOT_STORED` and ``Server``
+    :data:`SERVER` (a 401 with :data:`WWW_AUTHENTICATE`); the message is capped at
     :data:`MAX_ERROR_CHARS`. Without a message: a fixed text for the status."""
     text = message or _STATUS_MESSAGES.get(status, "verzoek: mislukt")
     body = json.dumps({"fout": text[:MAX_ERROR_CHARS]}, ensure_ascii=False)
+    challenge = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else {}
     return web.Response(
         status=status,
         body=body.encode("utf-8"),
         content_type="application/json",
         charset="utf-8",
-        headers={**NOT_STORED, **(headers or {})},
+        headers={**NOT_STORED, **challenge, **(headers or {}), "Server": SERVER},
     )
 
 
@@ -108,7 +161,8 @@ def _protocol_message(exc: BaseException | None) -> str | None:
 @web.middleware
 async def guard(request: web.Request, handler: Any) -> StreamResponse:
     """404 for paths outside the allowlist; HTTP errors (routing, views) as short JSON; every
-    answer with :data:`NOT_STORED` (a header a view set itself is kept)."""
+    answer with :data:`NOT_STORED` (a header a view set itself is kept), a 401 with
+    :data:`WWW_AUTHENTICATE` (a forwarded one too)."""
     if not served(request.path):
         return error_response(404)
     try:
@@ -120,12 +174,24 @@ async def guard(request: web.Request, handler: Any) -> StreamResponse:
         return error_response(exc.status, headers={"Allow": allow} if allow else None)
     for name, value in NOT_STORED.items():
         response.headers.setdefault(name, value)
+    if response.status == 401:
+        response.headers.setdefault("WWW-Authenticate", WWW_AUTHENTICATE)
     return response
+
+
+async def _neutral_server(request: web.Request, response: StreamResponse) -> None:
+    """``Server`` :data:`SERVER` on every answer of the app (``on_response_prepare``: after
+    aiohttp set its own, before the headers are sent; redirects passed by :func:`guard`
+    too)."""
+    response.headers["Server"] = SERVER
 
 
 class _JsonErrorProtocol(RequestHandler):
     """aiohttp's connection handler, answering its own errors (unparsable request, exception
-    escaping the application) as :func:`error_response` without echoing the request."""
+    escaping the application) as :func:`error_response` without echoing the request;
+    ``rejected``: its server's log of rejected requests (set by :class:`_Server`)."""
+
+    rejected: RefusalLog
 
     def handle_error(
         self,
@@ -136,7 +202,7 @@ class _JsonErrorProtocol(RequestHandler):
     ) -> StreamResponse:
         reason = type(exc).__name__ if exc else None
         if isinstance(exc, http_exceptions.HttpProcessingError) or exc is None:
-            log.warning("http.request_rejected", extra={"status": status, "reason": reason})
+            self.rejected(status=status, reason=reason)
         else:  # a view failed: the log formatter keeps the class and the BSN-masked message
             log.error("http.internal_error", extra={"status": status}, exc_info=exc)
         if request.writer.output_size > 0:  # part of an answer went out: nothing to add
@@ -147,10 +213,17 @@ class _JsonErrorProtocol(RequestHandler):
 
 
 class _Server(Server):
-    """Creates :class:`_JsonErrorProtocol` connection handlers."""
+    """Creates :class:`_JsonErrorProtocol` connection handlers; ``rejected``: the log of the
+    requests they reject (:class:`RefusalLog`, one for the server)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rejected = RefusalLog(log, "http.request_rejected")
 
     def __call__(self) -> RequestHandler:
-        return _JsonErrorProtocol(self, loop=self._loop, **self._kwargs)
+        handler = _JsonErrorProtocol(self, loop=self._loop, **self._kwargs)
+        handler.rejected = self.rejected
+        return handler
 
 
 class _Runner(web.AppRunner):
@@ -179,6 +252,7 @@ class GuardedWeb(AiohttpWeb):  # type: ignore[misc]  # faust's driver is untyped
     def __init__(self, app: Any, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self.web_app.middlewares.append(guard)
+        self.web_app.on_response_prepare.append(_neutral_server)
         # the driver's runner (``_runner``) builds the server; ours differs only in the
         # connection handler class
         self._runner = _Runner(self.web_app, access_log=None)

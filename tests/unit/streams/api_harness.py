@@ -1,6 +1,9 @@
 """The worker's API views (:mod:`streams.api`) on an aiohttp test server, without a broker:
 an in-memory audit trail, a read model of given signals and a table of given states. Who owns
-a citizen is set per test (:attr:`Api.owner`), so two such apps can forward to each other."""
+a citizen is set per test (:attr:`Api.owner`), so two such apps can forward to each other.
+Served as the worker serves them: through :class:`streams.webserver.GuardedWeb`'s runner (its
+connection handler answers what aiohttp refuses before a view runs), with the web page when
+asked (``ui``)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web_runner import BaseRunner
 from yarl import URL
 
 from schemas.serde import RecordDeserializer
@@ -21,7 +25,8 @@ from streams.audit import AuditTrail, AuditUnavailable
 from streams.metrics import WorkerMetrics
 from streams.readmodel import ReadModel
 from streams.signals import EmittedSignal
-from streams.webserver import WorkerApp
+from streams.webserver import WorkerApp, _Runner
+from streams.webui import register_ui
 
 TOKENS = {
     "token-anna": ApiToken("anna", "regisseur", "token-anna"),
@@ -72,6 +77,13 @@ class _Signals:
         return {}
 
 
+class WorkerTestServer(TestServer):
+    """An aiohttp test server with the worker's runner (:class:`streams.webserver._Runner`)."""
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        return _Runner(self.app, **kwargs)
+
+
 @dataclass
 class Api:
     """One app's API on a test server."""
@@ -102,12 +114,14 @@ async def serve(
     ready: Callable[[], bool] = lambda: True,
     caught_up: bool = True,
     deserializer: RecordDeserializer | None = None,
+    ui: bool = False,
 ) -> AsyncIterator[Api]:
     """The API of an app holding ``states`` (pseudonym → an object with ``events``) and
     ``signals``, served until the block ends. ``trail``: an audit trail to write with instead
     of :class:`MemoryAudit` (:attr:`Api.audit` then stays empty); ``ready``: whether the
     worker is ready (``/ready``); ``caught_up``: whether the read model has caught up;
-    ``deserializer``: what the audit trail's records are decoded with (none: not read)."""
+    ``deserializer``: what the audit trail's records are decoded with (none: not read);
+    ``ui``: the web page and its assets too (:mod:`streams.webui`)."""
     app = WorkerApp(
         "api-harness", broker="kafka://localhost:1", web_enabled=True, autodiscover=False
     )
@@ -131,7 +145,9 @@ async def serve(
             rule_ids=rule_ids,
         )
     )
-    client: TestClient[Any, Any] = TestClient(TestServer(app.web.web_app))
+    if ui:
+        register_ui(app)
+    client: TestClient[Any, Any] = TestClient(WorkerTestServer(app.web.web_app))
     await client.start_server()
     api = Api(app, audit, client)
     api.owner = lambda key: api.canonical

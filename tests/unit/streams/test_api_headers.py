@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 import streams.api
+import streams.webserver
 from streams.webserver import error_response
 
 from .api_harness import REGISSEUR, serve
@@ -112,27 +113,36 @@ def test_an_audited_404_names_its_audit_record() -> None:
     asyncio.run(run())
 
 
-def test_a_refused_token_is_logged_without_the_token(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_refused_token_is_logged_without_the_token(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Logged without the token or the path, and not a line per request (anyone who reaches
+    the port can send them): the first at once, the next a minute later with the number of
+    those left out in between (``weggelaten``)."""
     secret = "geheim-token-dat-niet-in-de-log-mag"
+    now = [1000.0]
+    monkeypatch.setattr(streams.webserver, "_monotonic", lambda: now[0])
 
     async def run() -> list[int]:
         async with serve() as api:
             statuses = []
-            for authorization in (None, f"Bearer {secret}", f"Basic {secret}"):
+            for authorization in (None, f"Bearer {secret}", f"Basic {secret}", "later"):
                 headers = {"X-Doel": "casusoverleg"}
-                if authorization is not None:
+                if authorization == "later":  # the next line may be written
+                    now[0] += streams.webserver.REFUSAL_LOG_INTERVAL_S
+                    headers["Authorization"] = f"Bearer {secret}"
+                elif authorization is not None:
                     headers["Authorization"] = authorization
                 response = await api.client.get(_tijdlijn(BSN), headers=headers)
                 statuses.append(response.status)
             return statuses
 
     with caplog.at_level(logging.INFO, logger="schakel.api"):
-        assert asyncio.run(run()) == [401, 401, 401]
+        assert asyncio.run(run()) == [401, 401, 401, 401]
     refused = [r for r in caplog.records if r.getMessage() == "api.unauthenticated"]
-    assert [(r.endpoint, r.reden) for r in refused] == [  # type: ignore[attr-defined]
-        ("tijdlijn", "ontbreekt"),
-        ("tijdlijn", "onbekend"),
-        ("tijdlijn", "ontbreekt"),
+    assert [(r.endpoint, r.reden, r.weggelaten) for r in refused] == [  # type: ignore[attr-defined]
+        ("tijdlijn", "ontbreekt", 0),
+        ("tijdlijn", "onbekend", 2),
     ]
     for record in refused:
         assert record.levelno == logging.WARNING
