@@ -60,8 +60,8 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas.binding import omitted_size
-from schemas.exceptions import SerdeError
-from schemas.pseudonym import mask_bsn
+from schemas.exceptions import RegistryUnavailable, SerdeError, TransientError
+from schemas.pseudonym import holds_bsn, mask_bsn
 from schemas.serde import RecordDeserializer
 from schemas.settings import ApiToken, WorkerSettings
 from schemas.wire import (
@@ -77,9 +77,10 @@ from schemas.wire import (
 from streams.access import AccessDenied, authenticate, authorize
 from streams.audit import AUDIT_FIELDS, AUDIT_TYPE, AuditTrail, AuditUnavailable
 from streams.codec import timeline_json
+from streams.exceptions import StreamsError
 from streams.metrics import WorkerMetrics
 from streams.openapi import MAX_PAGE, MAX_PER_PAGE, OPENAPI_PATH, openapi_document
-from streams.purpose import InvalidPurpose, clean_purpose
+from streams.purpose import InvalidPurpose, clean_purpose, mask_bsn_numbers
 from streams.readmodel import ReadModel
 from streams.routing import FORWARDED_HEADER, OwnerUnavailable, forward, owner_url
 from streams.rules import RuleSet
@@ -307,42 +308,105 @@ def _record_time(record: Any) -> str:
 
 
 def audit_row(deserializer: RecordDeserializer, record: Any) -> dict[str, Any]:
-    """One row of the audit trail: ``id``, ``subject``, :data:`AUDIT_FIELDS` and
-    ``onleesbaar``. Any producer may write to the topic: a record that is no
-    ``nl.schakel.inzage.geregistreerd`` (not the wire format, another event type) is
-    ``onleesbaar`` — its Kafka time only, never its content; in an audit record a subject that
-    is no pseudonym is :data:`INVALID_PSEUDONYM` and every text is BSN-masked
-    (:func:`schemas.pseudonym.mask_bsn`; the worker's own records hold none)."""
+    """One row of the audit trail: ``id``, ``subject``, :data:`AUDIT_FIELDS`, ``onleesbaar``
+    and the record's ``offset`` on the topic. Any producer may write to the topic: a record
+    that is no ``nl.schakel.inzage.geregistreerd`` (not the wire format, a schema the registry
+    does not hold, another event type) is ``onleesbaar`` — its Kafka time and offset only,
+    never its content. An audit record (of any schema version) is shown as recorded, but a
+    subject that is no pseudonym is :data:`INVALID_PSEUDONYM` and a number that could be a
+    BSN is masked (:func:`_masked`; the worker's own records hold none, so they are shown
+    unchanged). Raises what the deserializer raises for an outage
+    (:class:`~schemas.exceptions.RegistryUnavailable`)."""
     try:
         event = deserializer(record.value)
     except SerdeError:
         event = None
     if event is None or event.type != AUDIT_TYPE:
         empty = dict.fromkeys(("id", "subject", *AUDIT_FIELDS))
-        return {**empty, "tijd": _record_time(record), "onleesbaar": True}
+        return {
+            **empty,
+            "tijd": _record_time(record),
+            "onleesbaar": True,
+            "offset": record.offset,
+        }
     subject = event.subject
     if subject is not None and not _PSEUDONYM.fullmatch(subject):
         subject = INVALID_PSEUDONYM
-    data = dict(event.data)
-    fields = {name: _masked(str(data.get(name, ""))) for name in AUDIT_FIELDS}
-    return {"id": _masked(event.id), "subject": subject, **fields, "onleesbaar": False}
+    data = {name: str(value) for name, value in event.data.items()}
+    fields = {
+        "wie": _masked(data.get("wie", "")),
+        "rol": _masked(data.get("rol", "")),
+        "doel": _masked(data.get("doel", "")),
+        "wat": _masked(data.get("wat", ""), keep_pseudonyms=True),
+        "tijd": _time_shown(data.get("tijd", "")),
+    }
+    return {
+        "id": event.id if _PSEUDONYM.fullmatch(event.id) else _masked(event.id),
+        "subject": subject,
+        **fields,
+        "onleesbaar": False,
+        "offset": record.offset,
+    }
 
 
-def _masked(text: str) -> str:
-    """``text`` BSN-masked (:func:`schemas.pseudonym.mask_bsn`) but for its pseudonym-shaped
-    tokens (32 lower-case hex digits: a record's id, the pseudonym in ``wat``), kept as they
-    are: ``mask_bsn`` masks nine digits that could be a BSN inside a random token too, and
-    would change the id or pseudonym of about one record in 160."""
-    parts = _HEX_TOKEN.split(text)
-    return "".join(part if _PSEUDONYM.fullmatch(part) else mask_bsn(part) for part in parts)
+def _masked(text: str, *, keep_pseudonyms: bool = False) -> str:
+    """``text`` with every number that could be a BSN masked, and nothing else: an audit
+    trail shows what was recorded. A number that cannot be one (it fails the elfproef: a case
+    number, a client's name with digits, a rule id) is shown as written — the purpose is
+    stored so (:func:`streams.purpose.clean_purpose`), and :func:`mask_bsn`, which masks
+    every nine digits, would show ``zaak 123456789`` as ``zaak *********``. Masked: what the
+    purpose's masking finds (:func:`streams.purpose.mask_bsn_numbers`), then, if
+    :func:`holds_bsn` still finds one (a spelling only it reads: a run of invisible
+    characters within), :func:`mask_bsn` of it all. ``keep_pseudonyms``: 32 lower-case hex
+    digits standing on their own are kept as they are (the pseudonym the worker writes in
+    ``wat``: about one in 160 holds nine digits that could be a BSN); elsewhere (a purpose, a
+    client's name) they are text like any other."""
+    parts = _HEX_TOKEN.split(text) if keep_pseudonyms else [text]
+    return "".join(
+        part if keep_pseudonyms and _PSEUDONYM.fullmatch(part) else _bsns_masked(part)
+        for part in parts
+    )
+
+
+def _bsns_masked(text: str) -> str:
+    masked = mask_bsn_numbers(text)
+    return mask_bsn(masked) if holds_bsn(masked) else masked
+
+
+def _time_shown(text: str) -> str:
+    """An audit record's ``tijd`` as recorded when it is a time (ISO 8601: its digits are a
+    time, ``18:50:57.123`` no BSN); anything else :func:`_masked`."""
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return _masked(text)
+    return text
+
+
+class RecordsUnavailable(StreamsError, TransientError):
+    """Transient: the records of a page cannot be decoded now (the schema registry does not
+    answer for a schema id not looked up yet). 503 with ``Retry-After``, not audited (nothing
+    was read), as every read during an outage."""
+
+
+def _audit_rows(ctx: ApiContext, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
+    """The rows of one page of the audit trail and the records on the topic: read and
+    decoded in the caller's thread (the registry client blocks, with retries)."""
+    found = read_page(ctx.bootstrap, ctx.audit.topic, page, per_page)
+    try:
+        rows = [audit_row(ctx.deserializer, record) for record in found.records]
+    except RegistryUnavailable as exc:  # its message names the registry: not for the answer
+        log.warning("api.registry_unavailable", extra={"endpoint": "inzage"})
+        raise RecordsUnavailable("inzage: het schemaregister is nu niet bereikbaar") from exc
+    return rows, found.total
 
 
 async def audit_page(ctx: ApiContext, request: Request) -> Read:
-    """A page of the audit trail, newest first (rows: :func:`audit_row`)."""
+    """A page of the audit trail, newest first (rows: :func:`audit_row`), read and decoded
+    beside the event loop (:func:`_audit_rows`)."""
     page, per_page = _page_args(request)
-    found = await asyncio.to_thread(read_page, ctx.bootstrap, ctx.audit.topic, page, per_page)
-    rows = [audit_row(ctx.deserializer, record) for record in found.records]
-    body = {"inzage": rows, "pagina": page, "per_pagina": per_page, "totaal": found.total}
+    rows, total = await asyncio.to_thread(_audit_rows, ctx, page, per_page)
+    body = {"inzage": rows, "pagina": page, "per_pagina": per_page, "totaal": total}
     return Read(body, _paging(page, per_page))
 
 
@@ -439,7 +503,13 @@ def register_api(ctx: ApiContext) -> None:
             return refuse(view, endpoint, exc.status, str(exc), exc.audit_id)
         except InvalidPurpose as exc:
             return refuse(view, endpoint, 400, str(exc))
-        except (AuditUnavailable, TopicUnavailable, OwnerUnavailable, NotReady) as exc:
+        except (
+            AuditUnavailable,
+            TopicUnavailable,
+            RecordsUnavailable,
+            OwnerUnavailable,
+            NotReady,
+        ) as exc:
             return refuse(view, endpoint, 503, str(exc))
 
     def json_endpoint(path: str, endpoint: str, body: Body) -> None:

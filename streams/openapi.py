@@ -200,8 +200,13 @@ def _schemas() -> dict[str, Any]:
                             "onleesbaar": {
                                 "type": "boolean",
                                 "description": "A record on the topic that is no audit record "
-                                "(any producer may write there): its time only, the other "
-                                "fields null.",
+                                "(any producer may write there): its time and offset only, "
+                                "the other fields null.",
+                            },
+                            "offset": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "The record's offset on schakel.inzage.",
                             },
                         }
                     ),
@@ -358,7 +363,19 @@ def _paths() -> dict[str, Any]:
             "Configuratie",
             [],
         ),
-        "/api/v1/inzage": _operation("inzage", "The audit trail, newest first", "Inzage", _PAGING),
+        "/api/v1/inzage": _operation(
+            "inzage",
+            "The audit trail, newest first",
+            "Inzage",
+            _PAGING,
+            {
+                "503": _error(
+                    "The audit record could not be written in time, the topic not read, or "
+                    "its records not decoded (the schema registry unreachable): no answer.",
+                    retry=True,
+                )
+            },
+        ),
         OPENAPI_PATH: public(
             "This document (no token: it describes no data)",
             {"200": json_ok({"type": "object"})},

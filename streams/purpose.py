@@ -160,11 +160,19 @@ def _mask_bsns(match: re.Match[str]) -> str:
     return out
 
 
+def mask_bsn_numbers(text: str) -> str:
+    """``text`` with every number that could be a BSN masked as :func:`mask_purpose` masks it
+    (its digits become ``*``, its separators stay), and nothing else: a number that cannot be
+    one (it fails the elfproef) is left as written. Masking again changes nothing: what it
+    returns holds no such number."""
+    return _DIGIT_GROUPS.sub(_mask_bsns, text)
+
+
 def mask_purpose(text: str) -> str:
     """``text`` with e-mail addresses, IBANs, full dates and elfproef-valid 9-digit numbers
     masked (module docstring)."""
     text = mask_personal_data(text, email=EMAIL_MASK, iban=IBAN_MASK)
-    return _DIGIT_GROUPS.sub(_mask_bsns, _DATES.sub(_date, text))
+    return mask_bsn_numbers(_DATES.sub(_date, text))
 
 
 def clean_purpose(raw: str) -> str:
