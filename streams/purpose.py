@@ -9,7 +9,7 @@ order (:func:`check_purpose`):
 3. only visible text: no control, format (zero-width, bidi), private-use, unassigned or
    line/paragraph-separator characters; runs of whitespace become one space;
 4. real words: at least one word of :data:`MIN_WORD_LETTERS` letters (``.``, ``---`` or
-   ``x`` are not a purpose).
+   ``x`` are not a purpose, nor are ``¹²³`` or ``①②③``: numbers, not letters).
 
 Then :func:`mask_purpose` masks what identifies a person and can be recognised:
 
@@ -17,7 +17,9 @@ Then :func:`mask_purpose` masks what identifies a person and can be recognised:
   identifier: they become :data:`EMAIL_MASK` and :data:`IBAN_MASK` (first, so that an IBAN's
   digits are not taken for a BSN or a date);
 - every 9-digit number that could be a BSN (:func:`schemas.pseudonym.could_be_bsn`: passes
-  the elfproef, not all zeros), also in non-ASCII digits and also written in groups: digits
+  the elfproef, not all zeros), also in non-ASCII digits — of any script, and those that are
+  no decimal digits but show one (superscript ``¹²³``, subscript, circled ``①②③``: read as
+  the digit they show, the text otherwise kept as typed) — and also written in groups: digits
   are collected across separators of one to three characters that are neither letters nor
   digits (``1234.56.782``, ``123 456 782``, ``123/456/782``, ``123 - 456 - 782``,
   ``123–456–782``, ``123_456_782``, ``123,456,782``); its digits become ``*``;
@@ -63,7 +65,6 @@ IBAN_MASK = "[iban]"
 _INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
 """Unicode categories a purpose may not contain: control, format (zero-width, bidi),
 private use, surrogates, unassigned, line and paragraph separators."""
-_WORD = re.compile(rf"[^\W\d_]{{{MIN_WORD_LETTERS},}}")
 _SPACES = re.compile(r"\s+")
 _DIGIT_GROUPS = re.compile(r"\d+(?:[\W_]{1,3}\d+)*")
 """Runs of digits joined by separators of one to three characters that are neither letters
@@ -117,6 +118,17 @@ def _date(match: re.Match[str]) -> str:
     return DATE_MASK
 
 
+def _has_word(text: str) -> bool:
+    """Whether ``text`` holds :data:`MIN_WORD_LETTERS` letters in a row (:meth:`str.isalpha`:
+    ``[^\\W\\d_]`` would also take ``¹²³`` or ``①②③``, which are numbers, for a word)."""
+    run = 0
+    for c in text:
+        run = run + 1 if c.isalpha() else 0
+        if run >= MIN_WORD_LETTERS:
+            return True
+    return False
+
+
 class InvalidPurpose(StreamsError, PermanentError):
     """The purpose breaks a rule; the message names ``doel`` and the rule, not the text."""
 
@@ -134,7 +146,7 @@ def check_purpose(raw: str) -> str:
         raise InvalidPurpose(f"doel: langer dan {MAX_PURPOSE_CHARS} tekens")
     if any(unicodedata.category(c) in _INVISIBLE for c in text):
         raise InvalidPurpose("doel: bevat onzichtbare tekens of stuurtekens")
-    if not _WORD.search(text):
+    if not _has_word(text):
         raise InvalidPurpose(
             f"doel: moet uit woorden bestaan (minstens één woord van {MIN_WORD_LETTERS} letters)"
         )
@@ -160,12 +172,36 @@ def _mask_bsns(match: re.Match[str]) -> str:
     return out
 
 
+def _digits_shown(text: str) -> str:
+    """``text`` with every character that shows a digit but is no decimal digit — superscript
+    ``²``, subscript ``₂``, circled ``②``, ``⑵``, ``⒉``, ``❷`` (:func:`unicodedata.digit`),
+    which neither ``\\d`` nor ``int`` takes for one — replaced by that ASCII digit, one
+    character for one: positions stay."""
+    return "".join(
+        str(shown) if not c.isdecimal() and (shown := unicodedata.digit(c, None)) is not None else c
+        for c in text
+    )
+
+
 def mask_bsn_numbers(text: str) -> str:
     """``text`` with every number that could be a BSN masked as :func:`mask_purpose` masks it
     (its digits become ``*``, its separators stay), and nothing else: a number that cannot be
-    one (it fails the elfproef) is left as written. Masking again changes nothing: what it
-    returns holds no such number."""
-    return _DIGIT_GROUPS.sub(_mask_bsns, text)
+    one (it fails the elfproef) is left as written. A digit that is no decimal digit
+    (superscript, subscript, circled: :func:`_digits_shown`) counts as the digit it shows, but
+    is left as typed where it is no part of such a number (``m²``, ``③``): the text is not
+    normalised (NFKC would also turn ``½`` into ``1⁄2``, ``ﬁ`` into ``fi``, ``…`` into
+    ``...``). Masking again changes nothing: what it returns holds no such number."""
+    masked = _DIGIT_GROUPS.sub(_mask_bsns, text)
+    if masked.isascii():
+        return masked
+    shown = _digits_shown(masked)
+    if shown == masked:
+        return masked
+    seen = _DIGIT_GROUPS.sub(_mask_bsns, shown)  # the same length: digits become "*"
+    return "".join(
+        "*" if now == "*" and before != "*" else original
+        for original, before, now in zip(masked, shown, seen, strict=True)
+    )
 
 
 def mask_purpose(text: str) -> str:

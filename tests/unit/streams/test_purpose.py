@@ -40,6 +40,8 @@ BSN = "123456782"  # passes the elfproef
         ("controle\x00", "onzichtbare"),
         ("controle\tvan dossier", "onzichtbare"),
         ("regel een\u2028regel twee", "onzichtbare"),  # line separator
+        ("¹²³⁴⁵⁶⁷⁸²", "woorden"),  # superscript digits are no letters
+        ("①②③ ④⑤⑥", "woorden"),  # nor are circled ones
         ("controle " + "a" * MAX_PURPOSE_CHARS, "langer dan 200"),
     ],
 )
@@ -233,3 +235,53 @@ def test_email_addresses_and_ibans_are_masked(raw: str, stored: str) -> None:
 )
 def test_no_email_address_or_iban_survives_masking(parts: list[str]) -> None:
     assert personal_data_in(mask_personal_data("".join(parts), email="[e]", iban="[i]")) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("overleg ¹²³⁴⁵⁶⁷⁸²", "overleg *********"),  # superscript
+        ("overleg ₁₂₃ ₄₅₆ ₇₈₂", "overleg *** *** ***"),  # subscript, in groups
+        ("overleg ①②③④⑤⑥⑦⑧②", "overleg *********"),  # circled
+        ("overleg ⑴⑵⑶⑷⑸⑹⑺⑻⑵", "overleg *********"),  # parenthesized
+        ("overleg ❶❷❸-❹❺❻-❼❽❷", "overleg ***-***-***"),  # dingbats
+        ("overleg 12345⁶⁷⁸²", "overleg *********"),  # mixed with ASCII digits
+        ("overleg ¹123456782", "overleg ¹*********"),  # a footnote mark before a BSN
+        # what is no BSN stays as typed: the text is not normalised
+        ("dossier ¹²³⁴⁵⁶⁷⁸⁹ gezien", "dossier ¹²³⁴⁵⁶⁷⁸⁹ gezien"),  # fails the elfproef
+        ("woning van 80 m² bespreken", "woning van 80 m² bespreken"),
+        ("½ jaar na de ﬁets-regeling, punt ③", "½ jaar na de ﬁets-regeling, punt ③"),
+        ("H₂O-overleg…", "H₂O-overleg…"),
+    ],
+)
+def test_digits_that_are_no_decimal_digits_are_read_as_the_digits_they_show(
+    raw: str, stored: str
+) -> None:
+    """A BSN in superscript, subscript or circled digits (which ``\\d`` and ``int`` do not
+    take for digits) is seen as the number it shows; the purpose is not NFKC-normalised for
+    it (``m²`` would become ``m2``, ``½`` ``1⁄2``, ``ﬁ`` ``fi``, ``…`` ``...``): only the
+    digits of a BSN are masked."""
+    assert clean_purpose(raw) == stored
+
+
+_LOOKALIKES = [
+    "⁰¹²³⁴⁵⁶⁷⁸⁹",  # superscript
+    "₀₁₂₃₄₅₆₇₈₉",  # subscript
+    "⓪①②③④⑤⑥⑦⑧⑨",  # circled
+]
+
+
+@given(
+    prefix=st.text("0123456789", min_size=8, max_size=8),
+    shown=st.lists(st.integers(0, len(_LOOKALIKES)), min_size=9, max_size=9),
+)
+def test_no_bsn_survives_masking_in_lookalike_digits(prefix: str, shown: list[int]) -> None:
+    bsn = _with_check_digit(prefix)
+    assume(bsn is not None)
+    assert bsn is not None
+    written = "".join(
+        d if kind == len(_LOOKALIKES) else _LOOKALIKES[kind][int(d)]
+        for d, kind in zip(bsn, shown, strict=True)
+    )
+    masked = mask_purpose(f"overleg {written} gepland")
+    assert masked == "overleg ********* gepland"
