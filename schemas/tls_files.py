@@ -16,7 +16,17 @@ Contract, for the files of one connection (Kafka: ``SCHAKEL_KAFKA_*``; the schem
   its key — which otherwise sends no certificate);
 - the key is not encrypted: no setting holds a password for it (OpenSSL would ask for one
   on the terminal, or fail);
-- the certificate and the key load together: the key belongs to the certificate.
+- the certificate and the key load together: the key belongs to the certificate;
+- the client certificate (the first in its file) has not expired: every server that asks for
+  it refuses it, and each client said so its own way — librdkafka at once, kafka-python after
+  its bootstrap timeout, the registry client as a lost connection (an "outage"). One not yet
+  valid passes (the clock of this host may be behind; the server decides), and so does an
+  expired certificate in the CA bundle (system bundles hold some; others may verify).
+
+A UTF-8 byte order mark before the first line (Windows editors) is fine, as it is for OpenSSL;
+Windows line endings too. A DER file or a directory of hashed certificates is refused: every
+client is given these files as one PEM file (Python's ``ssl`` of kafka-python, aiokafka and
+Faust takes a CA *file*), so a directory would work for some clients and not for others.
 
 Failing, :class:`~schemas.exceptions.SettingsError`; the message never quotes the files'
 content (a key is a secret). Nothing is kept: the clients read the files themselves.
@@ -24,6 +34,9 @@ content (a key is a secret). Nothing is kept: the clients read the files themsel
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime
 import re
 import ssl
 import stat
@@ -34,6 +47,12 @@ from schemas.exceptions import SettingsError
 _CERTIFICATE = re.compile(rb"^-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----", re.MULTILINE)
 _PRIVATE_KEY = re.compile(rb"^-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----", re.MULTILINE)
 """PKCS#8 (plain or ``ENCRYPTED``) and the traditional ``RSA``/``EC``/``DSA`` keys."""
+_FIRST_CERTIFICATE = re.compile(
+    rb"^-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----\s*$(.*?)^-----END ",
+    re.MULTILINE | re.DOTALL,
+)
+_BOM = b"\xef\xbb\xbf"
+"""The UTF-8 byte order mark some editors write first; OpenSSL reads past it."""
 
 
 class _Encrypted(Exception):
@@ -54,13 +73,63 @@ def _read(path: Path, setting: str) -> bytes:
     except OSError as exc:
         raise SettingsError(f"{setting}: cannot read {path} ({exc.strerror})") from None
     if stat.S_ISDIR(mode):
-        raise SettingsError(f"{setting}: {path} is a directory, not a file")
+        raise SettingsError(
+            f"{setting}: {path} is a directory, not a file (give one PEM file; a directory of "
+            "certificates as one: cat DIR/*.pem > bundle.pem)"
+        )
     if not stat.S_ISREG(mode):
         raise SettingsError(f"{setting}: {path} is not a regular file")
     try:
-        return path.read_bytes()
+        return path.read_bytes().removeprefix(_BOM)  # what the PEM checks read
     except OSError as exc:
         raise SettingsError(f"{setting}: cannot read {path} ({exc.strerror})") from None
+
+
+def _der(content: bytes) -> str:
+    """A hint for a file that is no PEM but may be DER (binary, starting as a SEQUENCE)."""
+    return " (binary: DER? convert it to PEM with openssl)" if content[:1] == b"\x30" else ""
+
+
+def _element(der: bytes, at: int) -> tuple[int, int, int]:
+    """(tag, start, end of the content) of the DER element at offset ``at``."""
+    tag, length, at = der[at], der[at + 1], at + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length, at = int.from_bytes(der[at : at + count], "big"), at + count
+    if at + length > len(der):
+        raise IndexError("truncated")
+    return tag, at, at + length
+
+
+def not_after(pem: bytes) -> datetime.datetime | None:
+    """The end of the validity (UTC) of the first certificate in the PEM text ``pem``, or
+    ``None`` if it holds none that can be read (RFC 5280: Certificate, TBSCertificate with
+    an optional version, serialNumber, signature, issuer, then validity; a UTCTime's year
+    ``YY`` is 19YY from 50, else 20YY; a GeneralizedTime ``YYYY``)."""
+    found = _FIRST_CERTIFICATE.search(pem.removeprefix(_BOM))
+    if found is None:
+        return None
+    try:
+        der = base64.b64decode(found.group(1))  # line ends and spaces are left out
+        _, at, _ = _element(der, 0)  # into Certificate
+        _, at, _ = _element(der, at)  # into TBSCertificate
+        tag, _, end = _element(der, at)
+        if tag == 0xA0:  # [0] version: past it
+            at = end
+        for _field in ("serialNumber", "signature", "issuer"):
+            at = _element(der, at)[2]
+        _, at, _ = _element(der, at)  # into validity
+        at = _element(der, at)[2]  # past notBefore
+        tag, start, end = _element(der, at)  # notAfter
+        text = der[start:end].decode("ascii")
+        if tag == 0x17 and len(text) == 13:  # UTCTime YYMMDDHHMMSSZ
+            text = ("19" if int(text[:2]) >= 50 else "20") + text
+        elif tag != 0x18 or len(text) != 15:  # GeneralizedTime YYYYMMDDHHMMSSZ
+            return None
+        when = datetime.datetime.strptime(text, "%Y%m%d%H%M%SZ")
+    except (IndexError, ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    return when.replace(tzinfo=datetime.UTC)
 
 
 def _why(exc: ssl.SSLError) -> str:
@@ -71,7 +140,7 @@ def _why(exc: ssl.SSLError) -> str:
 def check_ca_file(path: Path, setting: str) -> None:
     """:class:`SettingsError` naming ``setting`` unless ``path`` is a readable PEM CA bundle
     with at least one certificate."""
-    _read(path, setting)
+    content = _read(path, setting)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     try:
         context.load_verify_locations(cafile=str(path))
@@ -83,7 +152,7 @@ def check_ca_file(path: Path, setting: str) -> None:
     except OSError as exc:  # gone or changed since it was read
         raise SettingsError(f"{setting}: cannot read {path} ({exc.strerror})") from None
     if not context.cert_store_stats()["x509"]:  # nothing, or revocation lists only
-        raise SettingsError(f"{setting}: {path} holds no PEM certificate")
+        raise SettingsError(f"{setting}: {path} holds no PEM certificate{_der(content)}")
 
 
 def check_client_pair(
@@ -98,7 +167,7 @@ def check_client_pair(
         return
     content = _read(cert, cert_setting)
     if _CERTIFICATE.search(content) is None:
-        raise SettingsError(f"{cert_setting}: {cert} holds no PEM certificate")
+        raise SettingsError(f"{cert_setting}: {cert} holds no PEM certificate{_der(content)}")
     if key is None:
         if _PRIVATE_KEY.search(content) is None:
             raise SettingsError(
@@ -106,8 +175,10 @@ def check_client_pair(
                 "file (or add the key to the certificate's file)"
             )
         key_setting = cert_setting
-    elif _PRIVATE_KEY.search(_read(key, key_setting)) is None:
-        raise SettingsError(f"{key_setting}: {key} holds no PEM private key")
+    else:
+        key_content = _read(key, key_setting)
+        if _PRIVATE_KEY.search(key_content) is None:
+            raise SettingsError(f"{key_setting}: {key} holds no PEM private key{_der(key_content)}")
     key_path = key or cert
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     try:
@@ -132,6 +203,12 @@ def check_client_pair(
         raise SettingsError(
             f"{cert_setting} / {key_setting}: cannot read {cert} or {key_path} ({exc.strerror})"
         ) from None
+    expired = not_after(content)
+    if expired is not None and expired < datetime.datetime.now(datetime.UTC):
+        raise SettingsError(
+            f"{cert_setting}: the certificate in {cert} expired on {expired:%Y-%m-%d %H:%M} "
+            "UTC; renew it (a server that asks for it refuses it)"
+        )
 
 
 def check_tls_files(prefix: str, ca: Path | None, cert: Path | None, key: Path | None) -> None:

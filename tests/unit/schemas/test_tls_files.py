@@ -8,20 +8,26 @@ connecting. Real certificates from :func:`schakel.testpki.make_pki`."""
 
 from __future__ import annotations
 
+import argparse
+import datetime
 import os
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
+from schakel import cli
 from schakel.cli import build_parser, main, uses_registry
 from schakel.testpki import Pki, make_pki
 from schemas.exceptions import SettingsError
 from schemas.kafka_client import KafkaSecurity
 from schemas.registry_client import RegistryConnection
 from schemas.settings import TLS_FILES, CommonSettings, load_process_settings
+from schemas.tls_files import not_after
 
 MARKER = "inhoud-die-nooit-in-een-melding-staat"
 """Text in a file that is no PEM: a message must not quote it."""
@@ -139,7 +145,11 @@ CASES: dict[str, tuple[Callable[[Pki], Files], str, str]] = {
         "CA_FILE",
         "no such file: {path}",
     ),
-    "ca a directory": (lambda p: (p.directory, None, None), "CA_FILE", "{path} is a directory"),
+    "ca a directory": (
+        lambda p: (p.directory, None, None),
+        "CA_FILE",
+        "{path} is a directory, not a file (give one PEM file",
+    ),
     "ca no file": (
         lambda p: (fifo(p.directory / "fifo"), None, None),
         "CA_FILE",
@@ -151,6 +161,16 @@ CASES: dict[str, tuple[Callable[[Pki], Files], str, str]] = {
         "{path} holds no PEM certificate",
     ),
     "ca a key": (lambda p: (p.client_key, None, None), "CA_FILE", "holds no PEM certificate"),
+    "ca der": (
+        lambda p: (der(p, p.ca), None, None),
+        "CA_FILE",
+        "{path} holds no PEM certificate (binary: DER? convert it to PEM with openssl)",
+    ),
+    "key der": (
+        lambda p: (p.ca, p.client_cert, der(p, p.client_key)),
+        "KEY_FILE",
+        "{path} holds no PEM private key (binary: DER?",
+    ),
     "ca damaged": (
         lambda p: (text_file(p, "damaged.pem", damaged(p.ca.read_text())), None, None),
         "CA_FILE",
@@ -197,6 +217,24 @@ CASES: dict[str, tuple[Callable[[Pki], Files], str, str]] = {
         "the key in {path} is encrypted",
     ),
 }
+
+
+def der(pki: Pki, pem: Path) -> Path:
+    """The DER form of the certificate or key in ``pem``."""
+    path = pki.directory / f"{pem.stem}-{pem.suffix[1:]}.der"
+    if pem.suffix == ".key":
+        key = serialization.load_pem_private_key(pem.read_bytes(), None)
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    else:
+        made = x509.load_pem_x509_certificate(pem.read_bytes())
+        path.write_bytes(made.public_bytes(serialization.Encoding.DER))
+    return path
 
 
 def fifo(path: Path) -> Path:
@@ -307,11 +345,19 @@ def test_only_a_process_that_talks_to_the_registry_checks_its_files(
 
 
 def test_a_process_that_does_not_talk_to_the_registry_runs(
-    registry_at_start: Path, capsys: pytest.CaptureFixture[str]
+    registry_at_start: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert main(["config"]) == 0
-    out = capsys.readouterr().out
-    assert re.search(r"^SCHAKEL_SCHEMA_REGISTRY_CA_FILE=.*passwd$", out, re.MULTILINE)
+    """(``schakel config`` shows the settings, then names the file: tests/unit/
+    test_tls_at_start.py.)"""
+    ran: list[str] = []
+
+    def schemas(args: argparse.Namespace, settings: CommonSettings) -> int:
+        ran.append(args.action)
+        return 0
+
+    monkeypatch.setattr(cli, "_cmd_schemas", schemas)
+    assert main(["schemas", "check"]) == 0
+    assert ran == ["check"]
 
 
 @pytest.mark.parametrize("field", TLS_FILES)
@@ -321,3 +367,117 @@ def test_an_empty_value_is_no_file(field: str, monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(SettingsError) as refused:
         load_process_settings(CommonSettings)
     assert f"SCHAKEL_{field.upper()}: empty: unset the variable" in str(refused.value)
+
+
+# --- files as they come: a byte order mark, expiry -----------------------------------------
+
+
+BOM = b"\xef\xbb\xbf"
+"""What Windows editors (Notepad) put before UTF-8 text."""
+
+
+@pytest.mark.parametrize("which", ["certificate", "key", "combined", "ca"])
+def test_a_byte_order_mark_before_the_pem_is_no_reason_to_refuse(
+    pki: Pki, connection: str, which: str
+) -> None:
+    """OpenSSL loads such files, in Python's ssl and in librdkafka (every client connected
+    with each of them to the secured Kafka test cluster); the check said "holds no PEM
+    certificate" / "no PEM private key" of the certificate and key."""
+    cert, ca = pki.client_cert, pki.ca
+    key: Path | None = pki.client_key
+    if which == "combined":
+        cert, key = combined(pki), None
+    marked = {"certificate": cert, "key": key, "combined": cert, "ca": ca}[which]
+    assert marked is not None
+    copy = pki.directory / f"bom-{which}{marked.suffix}"
+    copy.write_bytes(BOM + marked.read_bytes())
+    files = {"certificate": (ca, copy, key), "key": (ca, cert, copy), "combined": (ca, copy, None)}
+    made = check(connection, *files.get(which, (copy, cert, key)))
+    assert copy in (made.ca_file, made.cert_file, made.key_file)
+
+
+def signed_by_the_ca(
+    pki: Pki, name: str, not_before: datetime.datetime, not_after: datetime.datetime
+) -> tuple[Path, Path]:
+    """A client certificate and its key (PEM) of ``pki``'s CA, valid as given."""
+    ca_key = serialization.load_pem_private_key((pki.directory / "ca.key").read_bytes(), None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    ca = x509.load_pem_x509_certificate(pki.ca.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    certificate = (
+        x509.CertificateBuilder(subject_name=subject, issuer_name=ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_path, key_path = pki.directory / f"{name}.pem", pki.directory / f"{name}.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+NOW = datetime.datetime.now(datetime.UTC)
+DAY = datetime.timedelta(days=1)
+
+
+def test_an_expired_client_certificate_is_refused_with_its_date(pki: Pki, connection: str) -> None:
+    """Every server that asks for the certificate refuses it, each client saying so its own
+    way: librdkafka "alert certificate unknown" (Kafka), kafka-python a bootstrap timeout
+    after 30 s, the registry client "Server disconnected" — which Schakel reported as the
+    registry unavailable (exit 75, "retry later"), measured against the secured test cluster
+    and a registry that requires client certificates."""
+    expired = NOW - 2 * DAY
+    cert, key = signed_by_the_ca(pki, "expired", NOW - 10 * DAY, expired)
+    prefix = PREFIXES[connection]
+    with pytest.raises(SettingsError) as refused:
+        check(connection, pki.ca, cert, key)
+    assert str(refused.value) == (
+        f"{prefix}CERT_FILE: the certificate in {cert} expired on "
+        f"{expired:%Y-%m-%d %H:%M} UTC; renew it (a server that asks for it refuses it)"
+    )
+    both = pki.directory / "expired-and-key.pem"
+    both.write_bytes(key.read_bytes() + cert.read_bytes())  # the key first: still its date
+    with pytest.raises(SettingsError, match=f"^{prefix}CERT_FILE: .* expired on"):
+        check(connection, pki.ca, both, None)
+
+
+@pytest.mark.parametrize(
+    ("name", "not_before", "not_after"),
+    [
+        ("not-yet-valid", NOW + DAY, NOW + 30 * DAY),  # a clock behind: the server decides
+        ("valid-past-2050", NOW - DAY, datetime.datetime(2061, 1, 1, tzinfo=datetime.UTC)),
+        ("valid-minutes-more", NOW - DAY, NOW + datetime.timedelta(minutes=5)),
+    ],
+)
+def test_a_certificate_that_has_not_expired_passes(
+    pki: Pki,
+    connection: str,
+    name: str,
+    not_before: datetime.datetime,
+    not_after: datetime.datetime,
+) -> None:
+    """notAfter after 2049 is a GeneralizedTime, before it a UTCTime (RFC 5280)."""
+    cert, key = signed_by_the_ca(pki, name, not_before, not_after)
+    assert check(connection, pki.ca, cert, key).cert_file == cert
+
+
+def test_the_expiry_read_is_the_certificates(pki: Pki) -> None:
+    """:func:`schemas.tls_files.not_after` reads what ``cryptography`` reads, and nothing
+    from a file that is no certificate (which the check refuses on other grounds)."""
+    dates = [NOW - 3 * DAY, datetime.datetime(2061, 1, 1, 12, 30, 5, tzinfo=datetime.UTC)]
+    for i, date in enumerate(dates):
+        cert, _ = signed_by_the_ca(pki, f"dated-{i}", NOW - 9 * DAY, date)
+        assert not_after(cert.read_bytes()) == date.replace(microsecond=0)
+    made = x509.load_pem_x509_certificate(pki.client_cert.read_bytes())
+    assert not_after(pki.client_cert.read_bytes()) == made.not_valid_after_utc
+    assert not_after(b"-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n") is None
+    assert not_after(pki.client_key.read_bytes()) is None
