@@ -30,6 +30,7 @@ from typing import Any
 from kafka.errors import KafkaError
 
 from schakel import wiring
+from schakel.cli import one_line
 from schakel.topics import ensure_topics
 from schemas import kafka_client
 from schemas.exceptions import SettingsError
@@ -68,8 +69,8 @@ def main() -> int:
         # a refused password or certificate: KafkaRefused now, not kafka-python's
         # "Unable to bootstrap" after 30 s, which reads as an outage
         bootstrap = wiring.accepted(settings.kafka_bootstrap)
-    except SettingsError as exc:
-        print(f"create_topics: {exc}", file=sys.stderr)
+    except SettingsError as exc:  # one line, a BSN in a path masked (as schakel's own)
+        print(f"create_topics: {one_line(exc)}", file=sys.stderr)
         return 2
     wire = settings.wire()
     topics = wire.topics()

@@ -84,6 +84,10 @@ def process_of(args: argparse.Namespace) -> str:
 WITHOUT_REGISTRY = frozenset({"generate", "broker", "config"})
 """The processes that never talk to a configured schema registry (:func:`process_of`): they
 ignore its settings (``broker`` serves an embedded registry only when none is configured)."""
+WITHOUT_KAFKA = frozenset({"generate", "broker", "config", "schemas"})
+"""The processes that never connect to the configured Kafka (:func:`process_of`): ``broker``
+starts an embedded one, which speaks plaintext; ``schemas`` checks offline or registers in
+the registry; ``config`` shows the settings, then checks them (:func:`check_connections`)."""
 
 
 def uses_registry(args: argparse.Namespace, settings: CommonSettings) -> bool:
@@ -93,6 +97,40 @@ def uses_registry(args: argparse.Namespace, settings: CommonSettings) -> bool:
     process = process_of(args)
     offline = process == "schemas" and args.action == "check"
     return bool(settings.schema_registry_url) and process not in WITHOUT_REGISTRY and not offline
+
+
+def uses_kafka(args: argparse.Namespace) -> bool:
+    """Whether the process of ``args`` connects to the configured Kafka (its security,
+    ``SCHAKEL_KAFKA_SECURITY_PROTOCOL`` and files): not one of :data:`WITHOUT_KAFKA`, and
+    ``demo`` and ``replay`` only with ``--bootstrap`` (else they run on an embedded broker
+    of their own, in plaintext)."""
+    process = process_of(args)
+    if process in ("demo", "replay"):
+        return args.bootstrap is not None
+    return process not in WITHOUT_KAFKA
+
+
+def check_connections(
+    settings: CommonSettings, *, kafka: bool, registry: bool
+) -> list[SettingsError]:
+    """What stops the connections of ``settings`` from working before any is made — Kafka's
+    security (:meth:`~schemas.kafka_client.KafkaSecurity.from_settings`: SASL, TLS files)
+    if ``kafka``, which is then installed for the process (:func:`kafka_client.configure`),
+    and the registry's credentials and files if ``registry``: one error per connection."""
+    problems = []
+    if kafka:
+        try:
+            kafka_client.configure(kafka_client.KafkaSecurity.from_settings(settings))
+        except SettingsError as exc:
+            problems.append(exc)
+    if registry:
+        from schemas.registry_client import RegistryConnection
+
+        try:
+            RegistryConnection.from_settings(settings)
+        except SettingsError as exc:
+            problems.append(exc)
+    return problems
 
 
 def settings_class(args: argparse.Namespace) -> type[CommonSettings]:
@@ -195,14 +233,20 @@ def _cmd_schemas(args: argparse.Namespace, settings: CommonSettings) -> int:
 
 
 def _cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    """The README's table (``--markdown``: nothing of this host), or the settings and then,
+    on stderr, one line for each connection they cannot make (exit 2): the checks every
+    process that connects makes at start (:func:`check_connections`)."""
     from schakel.config_doc import markdown_table
 
     if args.markdown:
         print(markdown_table())
-    else:
-        for name, value in settings:
-            print(f"SCHAKEL_{name.upper()}={_shown_setting(name, value)}")
-    return 0
+        return 0
+    for name, value in settings:
+        print(f"SCHAKEL_{name.upper()}={_shown_setting(name, value)}", flush=True)
+    problems = check_connections(settings, kafka=True, registry=bool(settings.schema_registry_url))
+    for problem in problems:
+        print(f"schakel: {one_line(problem)}", file=sys.stderr)
+    return EXIT_CONFIG if problems else 0
 
 
 _SECRET_NAMES = ("key", "token", "dsn")
@@ -316,7 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["check", "register"])
     p.set_defaults(func=_cmd_schemas)
 
-    p = sub.add_parser("config", help="show the configuration (secrets masked)")
+    p = sub.add_parser(
+        "config",
+        help="show the configuration (secrets masked), then check Kafka's and the schema "
+        "registry's credentials and TLS files",
+    )
     p.add_argument("--markdown", action="store_true", help="print the README table")
     p.set_defaults(func=_cmd_config)
 
@@ -329,20 +377,31 @@ def _lazy_arguments(module: str, parser: argparse.ArgumentParser) -> None:
     importlib.import_module(module).add_arguments(parser)
 
 
+def started(args: argparse.Namespace) -> CommonSettings | None:
+    """The settings of the process of ``args``, with the credentials and files of the
+    connections it makes checked (:func:`check_connections`; Kafka's security installed);
+    ``None`` when they cannot work, said in one line on stderr (the first problem)."""
+    try:
+        settings = load_process_settings(settings_class(args))
+    except SettingsError as exc:
+        print(f"schakel: {one_line(exc)}", file=sys.stderr)
+        return None
+    problems = check_connections(
+        settings, kafka=uses_kafka(args), registry=uses_registry(args, settings)
+    )
+    if problems:
+        print(f"schakel: {one_line(problems[0])}", file=sys.stderr)
+        return None
+    return settings
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else sys.argv[1:]
-    try:
-        settings = load_process_settings(settings_class(args))
-        kafka_client.configure(kafka_client.KafkaSecurity.from_settings(settings))
-        if uses_registry(args, settings):  # its credentials and files, checked at start
-            from schemas.registry_client import RegistryConnection
-
-            RegistryConnection.from_settings(settings)
-    except SettingsError as exc:
-        print(f"schakel: {mask_bsn(str(exc))}", file=sys.stderr)
-        return 2
+    settings = started(args)
+    if settings is None:
+        return EXIT_CONFIG
     setup_logging(settings.log_level, settings.log_format)
     func: Command = args.func
     try:

@@ -11,11 +11,12 @@ Contract:
   (:mod:`schemas.tls_files`: not PEM, a key without a certificate, encrypted, not the
   certificate's), a SASL protocol without a user name or password, a password file that is
   empty — a :class:`~schemas.exceptions.SettingsError` naming the variable, before any
-  connection. The CLI builds it right after loading the settings: such a process stops at
+  connection. The CLI builds it right after loading the settings of every process that
+  connects to the configured Kafka (``schakel.cli.uses_kafka``): such a process stops at
   start (exit 2).
-- :func:`configure` installs it for the process: the CLI does so for every command right after
-  loading its settings. The embedded broker speaks plaintext only: a command that starts one
-  installs :data:`PLAINTEXT` (and gives the worker it starts the same).
+- :func:`configure` installs it for the process: the CLI does so for those processes right
+  after loading their settings. The embedded broker speaks plaintext only: a command that
+  starts one installs (or keeps) :data:`PLAINTEXT` (and gives the worker it starts the same).
 - Every Kafka client of the code base takes its options from :func:`current`: kafka-python
   (:meth:`KafkaSecurity.kafka_python`), confluent-kafka (:meth:`KafkaSecurity.librdkafka`),
   aiokafka (:meth:`KafkaSecurity.aiokafka`) and Faust (built from the latter in
