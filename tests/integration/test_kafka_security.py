@@ -16,10 +16,14 @@ a client certificate), and only the secured addresses given to Schakel.
   (:func:`tests.integration.test_create_topics.run_job`), over SASL_SSL with SCRAM and over
   mutual TLS: every topic as :mod:`tests.integration.test_create_topics` expects it (seen over
   the plaintext listener); refused (wrong password, no client certificate, untrusted CA): one
-  line naming what to check, exit 2, nothing created."""
+  line naming what to check, exit 2, nothing created;
+- client files as they come (one PEM with the key, a chain, Windows files, a Kubernetes
+  Secret mount), passed by the TLS check: every client library connects with them."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime
 import json
 import os
 import time
@@ -27,11 +31,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
 from schakel.broker import free_port
 from schakel.kafka_cluster import KafkaCluster
 from schakel.testpki import make_pki
 from schakel.topics import ensure_topics
+from schemas.kafka_client import KafkaSecurity
 from schemas.wire import Wire
 from tests.brokers import TestBroker
 from tests.cli import run_cli
@@ -271,3 +280,151 @@ def test_a_process_that_runs_on_stops_for_a_refusal_not_for_an_outage(
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("schakel: KafkaRefused: ") and "SASL_PASSWORD" in line, line
     assert "webhook on" not in result.stdout
+
+
+# --- the client files as they come, through KafkaSecurity to each client library ---------
+
+
+def client_files_as_they_come(cluster: KafkaCluster, directory: Path) -> dict[str, Files]:
+    """(ca, cert, key) of the forms the TLS check passes (schemas/tls_files.py), each signed
+    by the cluster's CA: one PEM with certificate and key (no key file; the key first), an
+    RSA certificate with its intermediate CA and a traditional ("BEGIN RSA PRIVATE KEY") key,
+    a traditional EC key after its "EC PARAMETERS", Windows line endings with a byte order
+    mark, and the symbolic links of a Kubernetes Secret mount."""
+    tls = cluster.tls
+    ca_key = serialization.load_pem_private_key((tls.ca_file.parent / "ca.key").read_bytes(), None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    ca = x509.load_pem_x509_certificate(tls.ca_file.read_bytes())
+    intermediate_key = ec.generate_private_key(ec.SECP256R1())
+    intermediate = signed(ca_key, ca.subject, "intermediate", intermediate_key, is_ca=True)
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    leaf = signed(intermediate_key, intermediate.subject, "rsa-client", rsa_key, is_ca=False)
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def write(name: str, *parts: bytes) -> Path:
+        (directory / name).write_bytes(b"".join(parts))
+        return directory / name
+
+    cert, key = tls.client_cert_file.read_bytes(), tls.client_key_file.read_bytes()
+    pem = serialization.Encoding.PEM
+    traditional = rsa_key.private_bytes(
+        pem, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+    client_key = serialization.load_pem_private_key(key, None)
+    assert isinstance(client_key, ec.EllipticCurvePrivateKey)
+    ec_traditional = client_key.private_bytes(
+        pem, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+    bom = b"\xef\xbb\xbf"
+    data = directory / "secret" / "..2026_12_03"
+    data.mkdir(parents=True)
+    for name, content in (("ca.crt", tls.ca_file), ("tls.crt", tls.client_cert_file)):
+        (data / name).write_bytes(content.read_bytes())
+    (data / "tls.key").write_bytes(key)
+    (data.parent / "..data").symlink_to(data.name)
+    for name in ("ca.crt", "tls.crt", "tls.key"):
+        (data.parent / name).symlink_to(f"..data/{name}")
+    mounted = data.parent
+    return {
+        "one pem, no key file": (tls.ca_file, write("both.pem", cert, key), None),
+        "one pem, the key first": (tls.ca_file, write("key-first.pem", key, cert), None),
+        "rsa chain, traditional key": (
+            tls.ca_file,
+            write("chain.pem", leaf.public_bytes(pem), intermediate.public_bytes(pem)),
+            write("rsa.key", traditional),
+        ),
+        "ec parameters before the key": (
+            tls.ca_file,
+            tls.client_cert_file,
+            write("ec-params.key", EC_PARAMETERS, ec_traditional),
+        ),
+        "windows files": (
+            write("ca-crlf.pem", bom, windows(tls.ca_file.read_bytes())),
+            write("cert-crlf.pem", bom, windows(cert)),
+            write("key-crlf.pem", bom, windows(key)),
+        ),
+        "kubernetes mount": (mounted / "ca.crt", mounted / "tls.crt", mounted / "tls.key"),
+    }
+
+
+Files = tuple[Path, Path, Path | None]
+EC_PARAMETERS = b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
+"""What ``openssl ecparam -genkey -name prime256v1`` writes before the key."""
+
+
+def windows(text: bytes) -> bytes:
+    return text.replace(b"\n", b"\r\n")
+
+
+def signed(
+    issuer_key: ec.EllipticCurvePrivateKey,
+    issuer: x509.Name,
+    name: str,
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
+    *,
+    is_ca: bool,
+) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder(
+            subject_name=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]),
+            issuer_name=issuer,
+        )
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+        .sign(issuer_key, hashes.SHA256())
+    )
+
+
+def confluent_kafka_answers(bootstrap: str, security: KafkaSecurity) -> None:
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0, **security.librdkafka()})
+    assert admin.list_topics(timeout=10).brokers
+
+
+def kafka_python_answers(bootstrap: str, security: KafkaSecurity) -> None:
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, bootstrap_timeout_ms=5000, **security.kafka_python()
+    )
+    try:
+        assert isinstance(admin.list_topics(), list)
+    finally:
+        admin.close()
+
+
+def aiokafka_answers(bootstrap: str, security: KafkaSecurity) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    async def run() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **security.aiokafka())
+        await producer.start()
+        await producer.stop()
+
+    asyncio.run(run())
+
+
+def test_client_files_as_they_come_work_with_every_client(
+    secured_kafka: KafkaCluster, tmp_path: Path
+) -> None:
+    """What the TLS check passes, each client library connects with, over the listener that
+    requires a client certificate: librdkafka too with one PEM holding the key (given as its
+    ssl.key.location), a chain, a byte order mark."""
+    failed = []
+    for form, (ca, cert, key) in client_files_as_they_come(secured_kafka, tmp_path).items():
+        security = KafkaSecurity("SSL", ca_file=ca, cert_file=cert, key_file=key)  # checked
+        for client, answers in (
+            ("confluent-kafka", confluent_kafka_answers),
+            ("kafka-python", kafka_python_answers),
+            ("aiokafka", aiokafka_answers),
+        ):
+            try:
+                answers(secured_kafka.mtls_bootstrap, security)
+            except Exception as exc:  # every failure is listed: which form, which client
+                failed.append(f"{form} / {client}: {type(exc).__name__}: {exc}")
+    assert not failed, failed
