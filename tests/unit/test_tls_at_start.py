@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from schakel import cli
-from schakel.cli import build_parser, main, uses_kafka
+from schakel.cli import build_parser, main, uses_kafka, uses_registry
 from schakel.testpki import make_pki
 from schemas import kafka_client
+from schemas.settings import CommonSettings
 from tests.unit.test_deploy import DEPLOY, load_module
 
 BSN = "123456782"
@@ -50,30 +51,35 @@ def kafka_files_that_cannot_work(monkeypatch: pytest.MonkeyPatch, not_pem: Path)
 
 
 @pytest.mark.parametrize(
-    ("argv", "connects"),
+    ("argv", "kafka", "registry"),
     [
-        (["worker"], True),
-        (["adapter", "iwmo", "in"], True),
-        (["adapter", "wijkteam", "--serve"], True),
-        (["adapter", "outbox"], True),
-        (["publish", "events.jsonl"], True),
-        (["dlq", "list"], True),
-        (["forget", "--bsn-file", "bsns.txt"], True),
-        (["demo", "--bootstrap", "kafka:9092"], True),
-        (["replay", "--bootstrap", "kafka:9092", "in.jsonl"], True),
-        (["demo"], False),  # its own embedded broker, plaintext
-        (["replay", "in.jsonl"], False),
-        (["schemas", "register"], False),  # the registry only
-        (["schemas", "check"], False),
-        (["generate", "--out", "out"], False),
-        (["broker"], False),
-        (["config"], False),  # shows, then checks: test_config_shows_then_names_...
+        (["worker"], True, True),
+        (["adapter", "iwmo", "in"], True, True),
+        (["adapter", "wijkteam", "--serve"], True, True),
+        (["adapter", "outbox"], True, True),
+        (["publish", "events.jsonl"], True, True),
+        (["dlq", "list"], True, True),
+        (["forget", "--bsn-file", "bsns.txt"], True, True),
+        (["demo", "--bootstrap", "kafka:9092"], True, True),
+        (["replay", "--bootstrap", "kafka:9092", "in.jsonl"], True, True),
+        (["demo"], False, True),  # its own embedded broker, plaintext; the registry configured
+        (["replay", "in.jsonl"], False, True),
+        (["schemas", "register"], False, True),
+        (["schemas", "check"], False, False),  # offline
+        (["generate", "--out", "out"], False, False),
+        (["broker"], False, False),  # embedded, plaintext; its registry only without one
+        (["config"], False, False),  # shows, then checks: test_config_shows_the_settings_...
     ],
 )
-def test_only_a_process_that_connects_to_the_configured_kafka_checks_its_files(
-    argv: list[str], connects: bool
+def test_only_a_process_that_connects_checks_the_files_of_that_connection(
+    argv: list[str], kafka: bool, registry: bool
 ) -> None:
-    assert uses_kafka(build_parser().parse_args(argv)) is connects
+    args = build_parser().parse_args(argv)
+    assert uses_kafka(args) is kafka
+    configured = CommonSettings(schema_registry_url="https://registry.example:8081")
+    assert uses_registry(args, configured) is registry
+    without = CommonSettings(schema_registry_url=None)
+    assert not uses_registry(args, without)  # no registry configured: its files are unused
 
 
 @pytest.mark.parametrize(

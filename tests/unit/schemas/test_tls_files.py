@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from schakel import cli
-from schakel.cli import build_parser, main, uses_registry
+from schakel.cli import main
 from schakel.testpki import Pki, make_pki
 from schemas.exceptions import SettingsError
 from schemas.kafka_client import KafkaSecurity
@@ -316,39 +316,11 @@ def test_a_process_stops_at_start_with_one_line(
     assert err == f"schakel: {setting}: {registry_at_start} holds no PEM certificate\n"
 
 
-@pytest.mark.parametrize(
-    ("argv", "talks"),
-    [
-        (["worker"], True),
-        (["adapter", "iwmo", "in"], True),
-        (["adapter", "wijkteam", "--serve"], True),
-        (["publish", "events.jsonl"], True),
-        (["dlq", "list"], True),
-        (["forget", "--bsn-file", "bsns.txt"], True),
-        (["schemas", "register"], True),
-        (["demo"], True),
-        (["replay"], True),
-        (["schemas", "check"], False),
-        (["generate", "--out", "out"], False),
-        (["broker"], False),
-        (["config"], False),
-    ],
-)
-def test_only_a_process_that_talks_to_the_registry_checks_its_files(
-    registry_at_start: Path, argv: list[str], talks: bool
-) -> None:
-    args = build_parser().parse_args(argv)
-    settings = CommonSettings()
-    assert uses_registry(args, settings) is talks
-    without = CommonSettings(schema_registry_url=None)
-    assert not uses_registry(args, without)  # no registry configured: its files are unused
-
-
 def test_a_process_that_does_not_talk_to_the_registry_runs(
     registry_at_start: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """(``schakel config`` shows the settings, then names the file: tests/unit/
-    test_tls_at_start.py.)"""
+    """(Which process checks which files, and ``schakel config``:
+    tests/unit/test_tls_at_start.py.)"""
     ran: list[str] = []
 
     def schemas(args: argparse.Namespace, settings: CommonSettings) -> int:
