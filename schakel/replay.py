@@ -41,6 +41,7 @@ from schemas.binding import component_source, record_headers
 from schemas.exceptions import PermanentError, SettingsError
 from schemas.models import parse_date
 from schemas.pseudonym import mask_bsn
+from schemas.registry import LocalRegistry, SchemaRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import (
     Settings,
@@ -175,11 +176,19 @@ def wait_drained(
     )
 
 
-def broadcast_until(bootstrap: str, until: date, partitions: int, wire: Wire) -> None:
-    """End of replay: a clock tick to every partition of the clock topic of ``wire``."""
-    from schemas.registry import LocalRegistry
-
-    serializer = RecordSerializer(LocalRegistry())
+def broadcast_until(
+    bootstrap: str,
+    until: date,
+    partitions: int,
+    wire: Wire,
+    registry: SchemaRegistry | None = None,
+) -> None:
+    """End of replay: a clock tick to every partition of the clock topic of ``wire``, encoded
+    with the schema id of ``registry`` — the run's (:func:`schakel.wiring.registry`), which
+    its worker decodes with; ``None``: the local registry's derived id (no registry
+    configured). A tick with an id the worker's registry does not hold is dead-lettered, and
+    ``--until`` is lost."""
+    serializer = RecordSerializer(registry or LocalRegistry())
     value = serializer.encode(
         wire.klok, KLOK_SCHEMA, {"subject": None, "tot": until, "modus": "replay"}
     )
@@ -347,7 +356,9 @@ def replay(
                     embedded=embedded,
                 )
                 if until is not None:
-                    broadcast_until(kafka.bootstrap, until, run.partitions, wire)
+                    broadcast_until(
+                        kafka.bootstrap, until, run.partitions, wire, wiring.registry(run)
+                    )
                     wait_drained(
                         kafka.bootstrap,
                         [wire.klok],
