@@ -3,9 +3,11 @@
 :func:`holds_bsn` and :func:`mask_bsn` find a number as a reader sees it: nine digits in a
 row or in groups, the groups separated by whitespace, a dash or a full stop (any character
 that looks like one: :data:`_GROUP_SEPARATORS`), with invisible characters and combining marks
-anywhere in it. The comma is deliberately no separator: ``123,456,782`` is how an English
-locale prints a count, not how a BSN is written in Dutch, and a list of three identifiers
-(``123,456,782``, a CSV row) would be taken for one, one time in eleven.
+anywhere in it, its digits those of any script or characters that show a digit (superscript
+``¹²³``, subscript, circled ``①②③``: :func:`digits_shown`). The comma is deliberately no
+separator: ``123,456,782`` is how an English locale prints a count, not how a BSN is written
+in Dutch, and a list of three identifiers (``123,456,782``, a CSV row) would be taken for
+one, one time in eleven.
 """
 
 from __future__ import annotations
@@ -186,7 +188,33 @@ def _of_categories(*categories: str) -> dict[str, list[int]]:
     return found
 
 
-_CATEGORIES = _of_categories("Pd", "Mn", "Me")
+_CATEGORIES = _of_categories("Pd", "Mn", "Me", "No")
+_SHOWN_DIGITS = {
+    code: str(shown)
+    for code in _CATEGORIES["No"]
+    if (shown := unicodedata.digit(chr(code), None)) is not None
+}
+"""Each character that shows a digit but is no decimal digit — superscript ``¹²³⁰⁴…``,
+subscript ``₀₁…``, circled ``⓪①…``, parenthesised ``⑴``, with a full stop ``⒈``, negative
+circled ``❶``, ``⓿``, and the number digits of a few scripts (Ethiopic, Brahmi, …)
+(:func:`unicodedata.digit` without :func:`unicodedata.decimal`: all of category No and within
+:data:`_SCANNED`, a test asks it of every code point) — and the ASCII digit it shows: a table
+for :meth:`str.translate`. Neither ``\\d`` nor ``int`` takes one for a digit."""
+_SHOWN_DIGIT = re.compile(f"[{_character_class(sorted(_SHOWN_DIGITS))}]")
+
+
+def digits_shown(text: str) -> str:
+    """``text`` with each character that shows a digit but is no decimal digit
+    (:data:`_SHOWN_DIGITS`: ``²``, ``₂``, ``②``, ``❷``) replaced by the ASCII digit it shows,
+    one character for one: positions stay. A text without one is returned as it is (the
+    same object). How :func:`holds_bsn`, :func:`mask_bsn` and the purpose masking
+    (``streams/purpose.py``) read such a digit; the text itself is never normalised (NFKC
+    would also turn ``½`` into ``1⁄2``, ``ﬁ`` into ``fi``)."""
+    if _SHOWN_DIGIT.search(text) is None:
+        return text
+    return text.translate(_SHOWN_DIGITS)
+
+
 _MARKS = [
     code
     for code in sorted(_CATEGORIES["Mn"] + _CATEGORIES["Me"])
@@ -460,8 +488,26 @@ def holds_bsn(text: str) -> bool:
     drawn on the character before them: the digits under them are seen. Each is read as an
     invisible character (absent, or a break as before), so ``9\u03019999011\u03011`` and
     ``9\ufe0f\u20e39\ufe0f\u20e3…`` hold one, ``99999\u030101111`` none (ten digits, or five
-    and five); a random token with a mark in it is no random token."""
-    if text.isascii() or _PERHAPS_UNSEEN.search(text) is None:
+    and five); a random token with a mark in it is no random token.
+
+    A character that shows a digit but is no decimal digit (:func:`digits_shown`: superscript
+    ``¹²³``, subscript ``₁₂₃``, circled ``①②③``, negative circled ``❶``) is read as the digit
+    it shows, and the text is also read as written, where it is none: the text holds a number
+    if either reading does. ``¹²³⁴⁵⁶⁷⁸²``, ``⑨⑨⑨-⑨⑨⓪-①①①`` and ``¹²³456782`` (a mix) hold
+    one, and so does ``999990111¹`` (a footnote mark after it: ten digits, or nine and a
+    mark); ``m²``, ``① … ② …`` and ten superscript digits hold none."""
+    if text.isascii():
+        return _holds(text)
+    if _holds_as_read(text):
+        return True
+    shown = digits_shown(text)
+    return shown is not text and _holds_as_read(shown)
+
+
+def _holds_as_read(text: str) -> bool:
+    """:func:`holds_bsn` of a text that is not ASCII, its characters read as they stand: a
+    shown digit (:func:`digits_shown`) as no digit."""
+    if _PERHAPS_UNSEEN.search(text) is None:
         return _holds(text)
     if _NINE_DIGITS_APART.match(text) is None:
         return False
@@ -563,22 +609,44 @@ def mask_bsn(text: str) -> str:
     Combining marks (:data:`_MARK`) are read as invisible characters, as :func:`holds_bsn`
     reads them. A masked number takes the marks within it and those on its last digit, so
     none of its digits is left to be seen (``9\u03019999\u0301011\u03011.`` →
-    ``*********.``); the others stay. A text without a number to mask is returned as it is."""
-    if text.isascii() or _PERHAPS_UNSEEN.search(text) is None:
+    ``*********.``); the others stay.
+
+    Characters that show a digit but are no decimal digit (:func:`digits_shown`: ``¹²³``,
+    ``₁₂₃``, ``①②③``) are read as :func:`holds_bsn` reads them: as written first (no digit),
+    then, in what that leaves, as the digits they show. A number of them, or of them and
+    ordinary digits, is masked as a whole (``casus ⑨⑨⑨-⑨⑨⓪-①①①`` → ``casus *********``);
+    ``m²``, ``①`` and a footnote mark after a masked number stay (``999990111¹`` →
+    ``*********¹``). A text without a number to mask is returned as it is."""
+    if text.isascii():
         return _mask(text, _MASKED)
-    if _NINE_DIGITS_APART.match(text) is None:
+    masked = _mask_as_read(text)
+    shown = digits_shown(masked)
+    if shown is masked:
+        return masked
+    return _mask_as_read(masked, shown)
+
+
+def _mask_as_read(text: str, shown: str | None = None) -> str:
+    """:func:`mask_bsn` of a text that is not ASCII, searched in ``shown`` if given (``text``
+    with its shown digits read as ASCII digits, :func:`digits_shown`), else in ``text`` as it
+    stands (a shown digit is no digit)."""
+    read = text if shown is None else shown
+    if _PERHAPS_UNSEEN.search(read) is None:
+        return _mask(text, _MASKED, shown)
+    if _NINE_DIGITS_APART.match(read) is None:
         return text
-    read, marks = _MARK.subn(_STAND_IN, text)
+    read, marks = _MARK.subn(_STAND_IN, read)
     if not marks:
-        return _mask(text, _UNSEEN_MASKED)
+        return _mask(text, _UNSEEN_MASKED, shown)
     return _mask(text, _UNSEEN_MASKED, read)
 
 
 def _mask(text: str, spellings: re.Pattern[str], read: str | None = None) -> str:
     """:func:`mask_bsn` of ``text`` with ``spellings`` (:data:`_MASKED` or
-    :data:`_UNSEEN_MASKED`), searched in ``read`` if given: ``text`` with each combining mark
-    replaced by :data:`_STAND_IN`; the marks on a masked number's last digit are masked with
-    it."""
+    :data:`_UNSEEN_MASKED`), searched in ``read`` if given: ``text`` read one character for
+    one, each combining mark replaced by :data:`_STAND_IN` and each shown digit
+    (:func:`digits_shown`) by the ASCII digit it shows, or either; the marks on a masked
+    number's last digit are masked with it."""
     searched = text if read is None else read
     tokens = [m.span() for m in _RANDOM_TOKEN.finditer(searched) if _is_random(m.group(0))]
     if not tokens and read is None:

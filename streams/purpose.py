@@ -53,7 +53,7 @@ from datetime import date
 
 from schemas.exceptions import PermanentError
 from schemas.personal import mask_personal_data
-from schemas.pseudonym import could_be_bsn
+from schemas.pseudonym import could_be_bsn, digits_shown
 from streams.exceptions import StreamsError
 
 MAX_PURPOSE_CHARS = 200
@@ -172,30 +172,20 @@ def _mask_bsns(match: re.Match[str]) -> str:
     return out
 
 
-def _digits_shown(text: str) -> str:
-    """``text`` with every character that shows a digit but is no decimal digit — superscript
-    ``²``, subscript ``₂``, circled ``②``, ``⑵``, ``⒉``, ``❷`` (:func:`unicodedata.digit`),
-    which neither ``\\d`` nor ``int`` takes for one — replaced by that ASCII digit, one
-    character for one: positions stay."""
-    return "".join(
-        str(shown) if not c.isdecimal() and (shown := unicodedata.digit(c, None)) is not None else c
-        for c in text
-    )
-
-
 def mask_bsn_numbers(text: str) -> str:
     """``text`` with every number that could be a BSN masked as :func:`mask_purpose` masks it
     (its digits become ``*``, its separators stay), and nothing else: a number that cannot be
     one (it fails the elfproef) is left as written. A digit that is no decimal digit
-    (superscript, subscript, circled: :func:`_digits_shown`) counts as the digit it shows, but
-    is left as typed where it is no part of such a number (``m²``, ``③``): the text is not
-    normalised (NFKC would also turn ``½`` into ``1⁄2``, ``ﬁ`` into ``fi``, ``…`` into
-    ``...``). Masking again changes nothing: what it returns holds no such number."""
+    (superscript, subscript, circled: :func:`schemas.pseudonym.digits_shown`, as
+    :func:`schemas.pseudonym.mask_bsn` reads it) counts as the digit it shows, but is left as
+    typed where it is no part of such a number (``m²``, ``③``): the text is not normalised
+    (NFKC would also turn ``½`` into ``1⁄2``, ``ﬁ`` into ``fi``, ``…`` into ``...``). Masking
+    again changes nothing: what it returns holds no such number."""
     masked = _DIGIT_GROUPS.sub(_mask_bsns, text)
     if masked.isascii():
         return masked
-    shown = _digits_shown(masked)
-    if shown == masked:
+    shown = digits_shown(masked)
+    if shown is masked:
         return masked
     seen = _DIGIT_GROUPS.sub(_mask_bsns, shown)  # the same length: digits become "*"
     return "".join(
