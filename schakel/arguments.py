@@ -2,10 +2,9 @@
 
 Each function here returns an ``argparse`` *type*: a converter that refuses a value outside
 its bounds with :class:`argparse.ArgumentTypeError`, so argparse prints one line naming the
-option and exits 2 before anything starts (``docs/operations.md``, exit codes). What was
-typed is echoed, as argparse does for its own types, with anything that could be a BSN
-masked (:func:`schemas.pseudonym.mask_bsn`): an operator's argument is no secret, but it may
-be pasted from where a BSN stands.
+option and exits 2 before anything starts (``docs/operations.md``, exit codes). The line
+names the option and the rule, never what was typed: it may have been pasted from where a BSN
+stands.
 """
 
 from __future__ import annotations
@@ -13,8 +12,6 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-
-from schemas.pseudonym import mask_bsn
 
 PORT_MAX = 65535
 
@@ -29,9 +26,7 @@ def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], in
         except ValueError:
             value = None
         if value is None or value < minimum or (maximum is not None and value > maximum):
-            raise argparse.ArgumentTypeError(
-                mask_bsn(f"must be a whole number {bounds}, not {text!r}")
-            )
+            raise argparse.ArgumentTypeError(f"must be a whole number {bounds}")
         return value
 
     return convert
@@ -57,9 +52,7 @@ def seconds(
             value = math.nan
         in_range = (low <= value if inclusive else low < value) and value <= most
         if not (math.isfinite(value) and in_range):
-            raise argparse.ArgumentTypeError(
-                mask_bsn(f"must be a number of seconds {bounds}, not {text!r}")
-            )
+            raise argparse.ArgumentTypeError(f"must be a number of seconds {bounds}")
         return value
 
     return convert
