@@ -66,7 +66,7 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,25 +171,52 @@ class DeadLetter:
         )
 
 
-def _read(bootstrap: str, topic: str) -> list[Any] | None:
-    """Every record of ``topic``, from the start to its end as it was when asked; ``None`` if
-    the topic does not exist (never created by asking: a broker that creates topics on a
-    metadata request would make a compacted topic an ordinary one)."""
-    consumer = KafkaConsumer(
+def _consumer(bootstrap: str) -> KafkaConsumer:
+    """A group-less consumer that never creates a topic by asking for it (a broker that creates
+    topics on a metadata request would make a compacted topic an ordinary one)."""
+    return KafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=None,
         enable_auto_commit=False,
         allow_auto_create_topics=False,
         **kafka_client.current().kafka_python(),
     )
+
+
+def _partitions(consumer: KafkaConsumer, topic: str) -> list[TopicPartition] | None:
+    """The partitions of ``topic``; ``None`` if it does not exist."""
+    partitions = consumer.partitions_for_topic(topic)
+    if not partitions:  # None, or (the embedded broker) no partition: no topic
+        return None
+    return [TopicPartition(topic, p) for p in sorted(partitions)]
+
+
+def ends(bootstrap: str, topic: str) -> dict[int, int]:
+    """The end offset of each partition of ``topic`` now (partition → offset; empty if the
+    topic does not exist): the ``since`` of :func:`streams_dead_letters` that reads only what
+    is written after this call."""
+    consumer = _consumer(bootstrap)
     try:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:  # None, or (the embedded broker) no partition: no topic
+        tps = _partitions(consumer, topic) or []
+        return {tp.partition: end for tp, end in true_end_offsets(consumer, tps).items()}
+    finally:
+        consumer.close()
+
+
+def _read(bootstrap: str, topic: str, since: Mapping[int, int] | None = None) -> list[Any] | None:
+    """Every record of ``topic`` from the start — or, for a partition in ``since``
+    (partition → offset, :func:`ends`), from that offset — to its end as it was when asked;
+    ``None`` if the topic does not exist (never created by asking, :func:`_consumer`)."""
+    consumer = _consumer(bootstrap)
+    try:
+        tps = _partitions(consumer, topic)
+        if tps is None:
             return None
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(tps)
         end = true_end_offsets(consumer, tps)
-        consumer.seek_to_beginning(*tps)
+        begin = consumer.beginning_offsets(tps)
+        for tp in tps:  # never before the log's start: that would read from its end instead
+            consumer.seek(tp, max(begin[tp], (since or {}).get(tp.partition, 0)))
         records: list[Any] = []
         while any(consumer.position(tp) < end[tp] for tp in tps):
             batches = consumer.poll(timeout_ms=1000)
@@ -310,12 +337,25 @@ def dead_letters(settings: CommonSettings, bootstrap: str) -> list[DeadLetter]:
         consequence="no dead letter was read",
     )
     deserializer = RecordDeserializer(wiring.registry(settings))
+    adapters = [
+        _adapters(r, deserializer) for r in _read(bootstrap, wire.deadletter_adapters) or ()
+    ]
+    return _one_per_id([*streams_dead_letters(bootstrap, wire), *adapters])
+
+
+def streams_dead_letters(
+    bootstrap: str, wire: Wire, since: Mapping[int, int] | None = None
+) -> list[DeadLetter]:
+    """The dead letters of the streams dead-letter topic of ``wire``, one per id, in topic
+    order: every one, or with ``since`` (:func:`ends`, taken earlier) only those written
+    after it; none if the topic does not exist."""
+    return _one_per_id(_streams(r) for r in _read(bootstrap, wire.deadletter_streams, since) or ())
+
+
+def _one_per_id(letters: Iterable[DeadLetter]) -> list[DeadLetter]:
+    """``letters`` with the copies of one dead letter (the same id) merged: the first kept."""
     found: dict[str, DeadLetter] = {}
-    for record in _read(bootstrap, wire.deadletter_streams) or ():
-        letter = _streams(record)
-        found.setdefault(letter.id, letter)
-    for record in _read(bootstrap, wire.deadletter_adapters) or ():
-        letter = _adapters(record, deserializer)
+    for letter in letters:
         found.setdefault(letter.id, letter)
     return list(found.values())
 

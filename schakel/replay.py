@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
@@ -34,6 +34,7 @@ from adapters.runner import Runner
 from schakel import sandbox, wiring
 from schakel.arguments import whole_number
 from schakel.broker import free_port
+from schakel.dlq import DeadLetter, ends, streams_dead_letters
 from schakel.registry_server import announce, embedded_registry
 from schakel.replay_args import input_problem
 from schemas import kafka_client
@@ -58,10 +59,59 @@ EXIT_REJECTED = 3
 """Exit code of a replay that rejected input lines (reported per line and counted on stderr),
 as for ``schakel adapter --once`` and ``publish``; the signals of the accepted input are
 printed all the same."""
+EXIT_DEADLETTERED = 5
+"""Exit code of a replay in which the stream side — the worker, or the batch path with
+``--batch`` — dead-lettered records of the run: input the adapters had accepted, refused
+further on (a history limit, an output too large, a clock tick whose schema id the worker's
+registry does not hold, a defect). They are counted on stderr per source topic, stage and
+reason (the dead-letter headers, :func:`deadletter_lines`); the signals printed are those of
+the rest, so the run is not a good one. Its own code, not :data:`EXIT_REJECTED`: 3 means
+input lines refused at the door, each named with its location, to correct at the source,
+while a dead letter is input lost inside the pipeline — not named by any line and not told
+by the signals (``--until`` lost to dead-lettered ticks left every clock short, with exit 0)
+— which a script that accepts 3 as "some bad lines" must not accept. Not 4
+(``publish``: a file to read again once complete) nor 1 or 2. It takes precedence over 3
+when both happen; stderr counts both."""
 
 
 class ReplayError(PermanentError, RuntimeError):
     """The replay pipeline failed (the worker died or did not finish in time)."""
+
+
+class Outcome(NamedTuple):
+    """What a replay gives (:func:`replay`)."""
+
+    signals: list[dict[str, Any]]
+    """The definitive signals, as JSON."""
+    withdrawn: Counter[str]
+    """Signals withdrawn, per rule."""
+    rejected: int
+    """Input records the adapters rejected."""
+    deadlettered: list[DeadLetter]
+    """Records of the run the stream side dead-lettered (one per dead letter id)."""
+
+
+def deadletter_lines(letters: Sequence[DeadLetter]) -> list[str]:
+    """The stderr lines that count the stream side's dead letters ``letters`` of a run: one
+    per source topic, stage and reason — the headers ``schakel.bron.topic``, ``schakel.fase``
+    and ``schakel.fout.klasse`` (:mod:`schemas.wire`) — with how many, sorted; nothing of a
+    record (no key, value, identifier or error message; a header's text folded to one line,
+    a possible BSN masked). None for no dead letter."""
+    groups = Counter((_shown(d.topic), _shown(d.stage), _shown(d.reason)) for d in letters)
+    return [
+        f"replay: dead letters of {topic} (stage {stage}, reason {reason}): {count}"
+        for (topic, stage, reason), count in sorted(groups.items())
+    ]
+
+
+_MAX_SHOWN = 120
+
+
+def _shown(text: str | None) -> str:
+    """A header's text as :func:`deadletter_lines` shows it: whitespace folded, a possible
+    BSN masked, at most :data:`_MAX_SHOWN` characters; ``?`` for none."""
+    folded = mask_bsn(" ".join((text or "").split()))[:_MAX_SHOWN]
+    return folded or "?"
 
 
 class ChainSource(Source):
@@ -292,13 +342,21 @@ def replay(
     bootstrap: str | None = None,
     namespace: str | None = None,
     keep: bool = False,
-) -> tuple[list[dict[str, Any]], Counter[str], int]:
-    """Run ``inputs`` through the pipeline; return (definitive signals as JSON, withdrawn per
-    rule, rejected input records). ``batch``: evaluate with the batch path
-    (:mod:`streams.batch`) instead of a Faust worker, its first round in ``jobs`` worker
-    processes. ``bootstrap``: on that existing Kafka in
+) -> Outcome:
+    """Run ``inputs`` through the pipeline; return the definitive signals, those withdrawn,
+    the input records rejected and the records the stream side dead-lettered. ``batch``:
+    evaluate with the batch path (:mod:`streams.batch`) instead of a Faust worker, its first
+    round in ``jobs`` worker processes. ``bootstrap``: on that existing Kafka in
     a fresh namespace (``namespace``, else generated), deleted at the end unless ``keep``
-    (:mod:`schakel.sandbox`); else on a fresh embedded broker."""
+    (:mod:`schakel.sandbox`); else on a fresh embedded broker.
+
+    The dead letters counted are those on the streams dead-letter topic of the run's
+    namespace written after the run's topics were made and before it ended (read from the
+    offsets at its start, :func:`schakel.dlq.ends`, once the worker has stopped and its
+    producer is flushed, or the batch path returned): the namespace is fresh in any case — a
+    new embedded broker, or one the sandbox found unused — and a dead letter already there
+    would not count either. The adapters' dead letters (quarantined input) are the rejected
+    records, counted apart."""
     from streams.readmodel import ReadModel
 
     def report(location: Location, reason: str, message: str) -> None:
@@ -322,6 +380,7 @@ def replay(
             print(f"replay: {announce(registry)}", file=sys.stderr, flush=True)
         workdir, run, wire = Path(tmp), kafka.settings, kafka.wire
         log = workdir / "worker.log"
+        since = ends(kafka.bootstrap, wire.deadletter_streams)  # before anything is written
         worker = None if batch else start_worker(run, kafka.bootstrap, workdir / "worker", log)
         try:
             pseudonymiser = wiring.pseudonymiser(run, generate=True)
@@ -371,6 +430,9 @@ def replay(
             deserializer = RecordDeserializer(wiring.registry(run))
             model = ReadModel(kafka.bootstrap, deserializer, wire, embedded=kafka.embedded)
             model.catch_up()
+            if worker is not None:  # stopped: whatever it dead-lettered is on the topic
+                stop_process(worker)
+            deadlettered = streams_dead_letters(kafka.bootstrap, wire, since)
         finally:
             if worker is not None:
                 stop_process(worker)
@@ -380,7 +442,7 @@ def replay(
     )
     definitive = [s.to_json(subject) for subject, s in signals if s.status != "ingetrokken"]
     withdrawn = Counter(s.regel for _, s in signals if s.status == "ingetrokken")
-    return definitive, withdrawn, stats.rejected
+    return Outcome(definitive, withdrawn, stats.rejected, deadlettered)
 
 
 def _run_batch(settings: Settings, bootstrap: str, until: date | None, jobs: int = 1) -> None:
@@ -425,7 +487,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError:
             print("schakel replay: --until must be a date YYYY-MM-DD", file=sys.stderr)
             return 2
-    signals, withdrawn, rejected = replay(
+    signals, withdrawn, rejected, deadlettered = replay(
         settings,
         inputs,
         until,
@@ -444,15 +506,33 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             )
     per_rule = Counter(s["regel"] for s in signals)
     summary = ", ".join(f"{k}: {v}" for k, v in sorted(per_rule.items())) or "geen"
+    for line in deadletter_lines(deadlettered):
+        print(line, file=sys.stderr)
+    if deadlettered:
+        print(
+            "replay: the stream side dead-lettered input of this run, which the signals leave "
+            "out (--bootstrap with --keep-topics keeps the dead letters for `schakel dlq list`)",
+            file=sys.stderr,
+        )
     print(
         f"replay: {len(signals)} signalen ({summary}); ingetrokken: "
-        f"{sum(withdrawn.values())}; afgewezen invoerregels: {rejected}",
+        f"{sum(withdrawn.values())}; afgewezen invoerregels: {rejected}; "
+        f"dead letters: {len(deadlettered)}",
         file=sys.stderr,
     )
+    if deadlettered:
+        return EXIT_DEADLETTERED
     return EXIT_REJECTED if rejected else 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "The signals of the accepted input are printed in any case. Exit codes: 0 done; "
+        f"{EXIT_REJECTED} input lines were rejected (each named on stderr); "
+        f"{EXIT_DEADLETTERED} the stream side (worker or batch path) dead-lettered records of "
+        "the run, which the signals leave out: counted on stderr per topic, stage and reason "
+        "(also when lines were rejected); 2 bad arguments or inputs, before anything starts."
+    )
     parser.add_argument("files", nargs="*", help="CloudEvents JSON lines files")
     parser.add_argument(
         "--from",

@@ -8,12 +8,16 @@ import hmac
 import json
 import os
 import random
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from schakel.replay import EXIT_DEADLETTERED
 from tests.cli import run_cli
-from tests.integration.streams.helpers import KEY, SCENARIO
+from tests.integration.streams.helpers import KEY, SCENARIO, read_jsonl
 
 # pseudonyms computed independently: printf %s BSN | openssl dgst -sha256 -hmac KEY | cut -c1-32
 CITIZEN_A = "ee654acd6fcec8a675516fb28d52b0a4"  # 111222333
@@ -265,5 +269,57 @@ def test_issue15_minimal_cases_agree_on_both_paths(tmp_path: Path) -> None:
     limit = {"SCHAKEL_HISTORY_LIMIT": "10"}
     for path in ([], ["--batch"]):
         result = run_replay(str(feed), "--until", "2026-06-30", "--json", *path, env=limit)
-        assert result.returncode == 0, result.stderr
+        # the two events beyond the limit were dead-lettered (counted: the tests below)
+        assert result.returncode == EXIT_DEADLETTERED, result.stderr
         assert _comparable(json.loads(result.stdout)["signalen"]) == EXPECTED_ISSUE15, path
+
+
+# --- what the stream side dead-lettered fails the run, counted without content ---------------
+
+_LIMITED = [e for e in ISSUE15 if e["data"]["bsn"] == _BSN_LIMIT]
+"""Twelve events of one citizen: with ``SCHAKEL_HISTORY_LIMIT=10`` the adapters accept all of
+them and the stream side — worker or batch path — refuses the last two (stage ``accept``,
+``HistoryLimitError``)."""
+_BAD_LINE = next(e for e in read_jsonl(SCENARIO) if e["id"] == "bad-1")
+"""A line the adapters reject (a BSN that fails the elfproef): exit 3 on its own."""
+
+
+@pytest.mark.parametrize("path", [[], ["--batch"]], ids=["worker", "batch"])
+def test_records_the_stream_side_dead_letters_fail_the_run_and_are_counted(
+    tmp_path: Path, replay_args: list[str], path: list[str]
+) -> None:
+    """Before, a replay whose worker (or batch path) dead-lettered input printed the signals
+    of the rest and exited 0 (or 3 for a rejected line), like a good run."""
+    feed = tmp_path / "limit.jsonl"
+    feed.write_text("".join(json.dumps(e) + "\n" for e in [*_LIMITED, _BAD_LINE]))
+    limit = {"SCHAKEL_HISTORY_LIMIT": "10"}
+    result = run_replay(
+        str(feed), "--until", "2026-06-30", "--json", *path, *replay_args, env=limit
+    )
+    # 5 over 3: the rejected line is counted too
+    assert result.returncode == EXIT_DEADLETTERED == 5, result.stderr
+    # the signals of what was accepted, all the same
+    expected = [s for s in EXPECTED_ISSUE15 if s["subject"] == _pseudonym(_BSN_LIMIT)]
+    assert _comparable(json.loads(result.stdout)["signalen"]) == expected
+    # counted per source topic, stage and reason (with --bootstrap the topic has the run's
+    # namespace before it), and in the summary line
+    counted = [line for line in result.stderr.splitlines() if "dead letters of" in line]
+    assert len(counted) == 1, result.stderr
+    assert re.fullmatch(
+        r"replay: dead letters of ([a-z0-9-]+\.)?schakel\.wmo\.events "
+        r"\(stage accept, reason HistoryLimitError\): 2",
+        counted[0],
+    ), counted
+    assert "afgewezen invoerregels: 1; dead letters: 2" in result.stderr
+    # nothing of a record: not the key (the pseudonym), an id, the source, a value or the
+    # error's message
+    for content in (
+        _pseudonym(_BSN_LIMIT),
+        _BSN_LIMIT,
+        "urn:nld:oin:00000001234567890000:systeem:issue15",
+        "d-11",
+        "d-12",
+        "2026-03-24",  # the datum of the last event
+        "SCHAKEL_HISTORY_LIMIT",
+    ):
+        assert content not in result.stderr, content
