@@ -3,7 +3,8 @@
 Endpoints (roles: :data:`streams.access.ROLE_MATRIX`): ``GET /api/v1/signalen`` and
 ``GET /api/v1/burgers/{pseudonym}/tijdlijn`` (regisseur), ``GET /api/v1/deadletters`` and
 ``GET /api/v1/configuratie`` (beheerder), ``GET /api/v1/inzage`` (auditor); lists take
-``pagina`` and ``per_pagina``. Without a token: ``/metrics``, ``/health``, ``/ready`` and
+``pagina`` and ``per_pagina`` (the auditor's page, its rows and their masking:
+:mod:`streams.inzage_page`). Without a token: ``/metrics``, ``/health``, ``/ready`` and
 the OpenAPI document ``/api/v1/openapi.json`` (:mod:`streams.openapi`).
 
 Every ``/api/v1`` request passes, in order:
@@ -52,7 +53,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import faust
@@ -60,8 +61,7 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas.binding import omitted_size
-from schemas.exceptions import RegistryUnavailable, SerdeError, TransientError
-from schemas.pseudonym import holds_bsn, mask_bsn
+from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer
 from schemas.settings import ApiToken, WorkerSettings
 from schemas.wire import (
@@ -75,12 +75,12 @@ from schemas.wire import (
     WITHHELD,
 )
 from streams.access import AccessDenied, authenticate, authorize
-from streams.audit import AUDIT_FIELDS, AUDIT_TYPE, AuditTrail, AuditUnavailable
+from streams.audit import AuditTrail, AuditUnavailable
 from streams.codec import timeline_json
-from streams.exceptions import StreamsError
+from streams.inzage_page import INVALID_PSEUDONYM, RecordsUnavailable, listing, record_time
 from streams.metrics import WorkerMetrics
 from streams.openapi import MAX_PAGE, MAX_PER_PAGE, OPENAPI_PATH, openapi_document
-from streams.purpose import InvalidPurpose, clean_purpose, mask_bsn_numbers
+from streams.purpose import InvalidPurpose, clean_purpose
 from streams.readmodel import ReadModel
 from streams.routing import FORWARDED_HEADER, OwnerUnavailable, forward, owner_url
 from streams.rules import RuleSet
@@ -92,7 +92,6 @@ from streams.webserver import MAX_ERROR_CHARS, RefusalLog
 log = logging.getLogger("schakel.api")
 
 _PSEUDONYM = re.compile(r"[0-9a-f]{32}")
-_HEX_TOKEN = re.compile(r"(?<![0-9a-f])([0-9a-f]{32})(?![0-9a-f])")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
 _WITHHELD_TEXT = frozenset(value.decode("ascii") for value in WITHHELD)
@@ -104,8 +103,6 @@ RETRY_AFTER_S = 5
 TIJDLIJN = "/api/v1/burgers/{pseudonym}/tijdlijn"
 UNKNOWN_RULE = "[onbekend]"
 """``wat``'s value of a ``regel`` parameter that is no rule id (it is not recorded as typed)."""
-INVALID_PSEUDONYM = "[ongeldig]"
-"""``wat``'s path segment for one that is no pseudonym (it is not recorded: it may be a BSN)."""
 
 Query = tuple[tuple[str, str], ...]
 """A request's parameters as validated and normalised: (name, value) pairs in a fixed order;
@@ -302,111 +299,10 @@ def signal_list(ctx: ApiContext, request: Request) -> Read:
     return Read(body, (*query, *_paging(page, per_page)))
 
 
-def _record_time(record: Any) -> str:
-    """The Kafka timestamp of ``record`` (ms since the epoch) as ISO 8601, UTC."""
-    return datetime.fromtimestamp(record.timestamp / 1000, UTC).isoformat(timespec="milliseconds")
-
-
-def audit_row(deserializer: RecordDeserializer, record: Any) -> dict[str, Any]:
-    """One row of the audit trail: ``id``, ``subject``, :data:`AUDIT_FIELDS`, ``onleesbaar``
-    and the record's ``offset`` on the topic. Any producer may write to the topic: a record
-    that is no ``nl.schakel.inzage.geregistreerd`` (not the wire format, a schema the registry
-    does not hold, another event type) is ``onleesbaar`` — its Kafka time and offset only,
-    never its content. An audit record (of any schema version) is shown as recorded, but a
-    subject that is no pseudonym is :data:`INVALID_PSEUDONYM` and a number that could be a
-    BSN is masked (:func:`_masked`; the worker's own records hold none, so they are shown
-    unchanged). Raises what the deserializer raises for an outage
-    (:class:`~schemas.exceptions.RegistryUnavailable`)."""
-    try:
-        event = deserializer(record.value)
-    except SerdeError:
-        event = None
-    if event is None or event.type != AUDIT_TYPE:
-        empty = dict.fromkeys(("id", "subject", *AUDIT_FIELDS))
-        return {
-            **empty,
-            "tijd": _record_time(record),
-            "onleesbaar": True,
-            "offset": record.offset,
-        }
-    subject = event.subject
-    if subject is not None and not _PSEUDONYM.fullmatch(subject):
-        subject = INVALID_PSEUDONYM
-    data = {name: str(value) for name, value in event.data.items()}
-    fields = {
-        "wie": _masked(data.get("wie", "")),
-        "rol": _masked(data.get("rol", "")),
-        "doel": _masked(data.get("doel", "")),
-        "wat": _masked(data.get("wat", ""), keep_pseudonyms=True),
-        "tijd": _time_shown(data.get("tijd", "")),
-    }
-    return {
-        "id": event.id if _PSEUDONYM.fullmatch(event.id) else _masked(event.id),
-        "subject": subject,
-        **fields,
-        "onleesbaar": False,
-        "offset": record.offset,
-    }
-
-
-def _masked(text: str, *, keep_pseudonyms: bool = False) -> str:
-    """``text`` with every number that could be a BSN masked, and nothing else: an audit
-    trail shows what was recorded. A number that cannot be one (it fails the elfproef: a case
-    number, a client's name with digits, a rule id) is shown as written — the purpose is
-    stored so (:func:`streams.purpose.clean_purpose`), and :func:`mask_bsn`, which masks
-    every nine digits, would show ``zaak 123456789`` as ``zaak *********``. Masked: what the
-    purpose's masking finds (:func:`streams.purpose.mask_bsn_numbers`), then, if
-    :func:`holds_bsn` still finds one (a spelling only it reads: a run of invisible
-    characters within), :func:`mask_bsn` of it all. ``keep_pseudonyms``: 32 lower-case hex
-    digits standing on their own are kept as they are (the pseudonym the worker writes in
-    ``wat``: about one in 160 holds nine digits that could be a BSN); elsewhere (a purpose, a
-    client's name) they are text like any other."""
-    parts = _HEX_TOKEN.split(text) if keep_pseudonyms else [text]
-    return "".join(
-        part if keep_pseudonyms and _PSEUDONYM.fullmatch(part) else _bsns_masked(part)
-        for part in parts
-    )
-
-
-def _bsns_masked(text: str) -> str:
-    masked = mask_bsn_numbers(text)
-    return mask_bsn(masked) if holds_bsn(masked) else masked
-
-
-def _time_shown(text: str) -> str:
-    """An audit record's ``tijd`` as recorded when it is a time (ISO 8601: its digits are a
-    time, ``18:50:57.123`` no BSN); anything else :func:`_masked`."""
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        return _masked(text)
-    return text
-
-
-class RecordsUnavailable(StreamsError, TransientError):
-    """Transient: the records of a page cannot be decoded now (the schema registry does not
-    answer for a schema id not looked up yet). 503 with ``Retry-After``, not audited (nothing
-    was read), as every read during an outage."""
-
-
-def _audit_rows(ctx: ApiContext, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
-    """The rows of one page of the audit trail and the records on the topic: read and
-    decoded in the caller's thread (the registry client blocks, with retries)."""
-    found = read_page(ctx.bootstrap, ctx.audit.topic, page, per_page)
-    try:
-        rows = [audit_row(ctx.deserializer, record) for record in found.records]
-    except RegistryUnavailable as exc:  # its message names the registry: not for the answer
-        log.warning("api.registry_unavailable", extra={"endpoint": "inzage"})
-        raise RecordsUnavailable("inzage: het schemaregister is nu niet bereikbaar") from exc
-    return rows, found.total
-
-
 async def audit_page(ctx: ApiContext, request: Request) -> Read:
-    """A page of the audit trail, newest first (rows: :func:`audit_row`), read and decoded
-    beside the event loop (:func:`_audit_rows`)."""
+    """A page of the audit trail, newest first (:mod:`streams.inzage_page`)."""
     page, per_page = _page_args(request)
-    rows, total = await asyncio.to_thread(_audit_rows, ctx, page, per_page)
-    body = {"inzage": rows, "pagina": page, "per_pagina": per_page, "totaal": total}
+    body = await listing(ctx.bootstrap, ctx.audit.topic, ctx.deserializer, page, per_page)
     return Read(body, _paging(page, per_page))
 
 
@@ -436,7 +332,7 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
         }
         rows.append(
             {
-                "tijd": _record_time(record),
+                "tijd": record_time(record),
                 "offset": record.offset,
                 "bron": {
                     "topic": headers.get(HEADER_SOURCE_TOPIC),

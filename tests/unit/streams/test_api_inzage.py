@@ -20,7 +20,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-import streams.api
+import streams.inzage_page
 from schemas.catalogue import catalogue
 from schemas.envelope import Event, validate_input
 from schemas.exceptions import RegistryUnavailable
@@ -28,8 +28,8 @@ from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry, local_schema_id
 from schemas.serde import RecordDeserializer, RecordSerializer
 from schemas.settings import ApiToken
-from streams.api import audit_row
 from streams.audit import AUDIT_TYPE, AuditTrail
+from streams.inzage_page import audit_row
 from streams.purpose import InvalidPurpose, clean_purpose
 from streams.topicpage import Page
 
@@ -59,7 +59,7 @@ def audit_record(event: Event) -> bytes:
 def listed(values: list[bytes], monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     records = [on_topic(value, offset) for offset, value in enumerate(values)]
     monkeypatch.setattr(
-        streams.api, "read_page", lambda *args: Page(records=records, total=len(records))
+        streams.inzage_page, "read_page", lambda *args: Page(records=records, total=len(records))
     )
 
     async def run() -> Any:
@@ -215,7 +215,7 @@ def test_a_registry_outage_is_503_not_500(monkeypatch: pytest.MonkeyPatch) -> No
     registry's address not in the answer."""
     records = [on_topic(b"\x00\x00\x00\x00\x07rest", 0)]
     monkeypatch.setattr(
-        streams.api, "read_page", lambda *args: Page(records=records, total=len(records))
+        streams.inzage_page, "read_page", lambda *args: Page(records=records, total=len(records))
     )
 
     def unreachable(payload: bytes) -> Event:
@@ -238,7 +238,7 @@ def test_records_are_decoded_beside_the_event_loop(monkeypatch: pytest.MonkeyPat
     consumer's heartbeats."""
     records = [on_topic(audit_record(TRAIL.event(ANNA, "casusoverleg", "x", None)), 0)]
     monkeypatch.setattr(
-        streams.api, "read_page", lambda *args: Page(records=records, total=len(records))
+        streams.inzage_page, "read_page", lambda *args: Page(records=records, total=len(records))
     )
     decode = RecordDeserializer(REGISTRY)
     on_loop: list[bool] = []
