@@ -22,6 +22,12 @@ Every ``/api/v1`` request passes, in order:
    (:mod:`streams.audit`), and only then the answer, with header ``X-Inzage-Id`` (the audit
    record's id). No audit record, no answer: 503 with ``Retry-After``.
 
+The schema registry refusing the worker (:class:`~schemas.exceptions.RegistryRefused`: its
+credentials or certificates), met looking up the audit record's schema or decoding the audit
+trail, is a misconfiguration, not an outage: 502 :data:`REGISTRY_REFUSED`, without
+``Retry-After``, not audited, logged as ``api.registry_refused`` at most a line a minute
+(:class:`~streams.webserver.RefusalLog`).
+
 The audit record's ``wat`` is :func:`what`: the method, the endpoint's path and the request's
 parameters as validated and normalised (:data:`Query`) — never the purpose (stored on its own,
 masked, in ``doel``) and never a value as typed: a ``regel`` that is no rule id is recorded as
@@ -61,6 +67,7 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas.binding import omitted_size
+from schemas.exceptions import RegistryRefused
 from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer
 from schemas.settings import ApiToken, WorkerSettings
@@ -100,6 +107,10 @@ headers (text)."""
 STATUSES = ("open", "opgelost", "ingetrokken")
 RETRY_AFTER_S = 5
 """``Retry-After`` of a 503 (audit trail, topic or the citizen's worker unavailable)."""
+REGISTRY_REFUSED = "schemaregister: weigert de worker (configuratie); zie de logs van de worker"
+"""``fout`` of a 502: the schema registry refuses the worker (its credentials or certificates,
+:class:`~schemas.exceptions.RegistryRefused`) — a misconfiguration that retrying does not
+mend, so no ``Retry-After``; the registry's own answer is for the log, not the caller."""
 TIJDLIJN = "/api/v1/burgers/{pseudonym}/tijdlijn"
 UNKNOWN_RULE = "[onbekend]"
 """``wat``'s value of a ``regel`` parameter that is no rule id (it is not recorded as typed)."""
@@ -350,6 +361,44 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
     return Read(body, _paging(page, per_page))
 
 
+_REFUSALS = (
+    AccessDenied,
+    ApiError,
+    InvalidPurpose,
+    RegistryRefused,
+    AuditUnavailable,
+    TopicUnavailable,
+    RecordsUnavailable,
+    OwnerUnavailable,
+    NotReady,
+)
+"""What a request is refused with, answered with :func:`refusal_status` (anything else a view
+raises is a defect: 500, :mod:`streams.webserver`)."""
+
+
+def registry_refusal(exc: BaseException) -> RegistryRefused | None:
+    """The schema registry's refusal of the worker behind ``exc``: ``exc`` itself (met
+    decoding the audit trail, :mod:`streams.inzage_page`) or what an
+    :class:`~streams.audit.AuditUnavailable` was raised from (the audit record's schema
+    lookup); None for anything else."""
+    if isinstance(exc, RegistryRefused):
+        return exc
+    if isinstance(exc, AuditUnavailable) and isinstance(exc.__cause__, RegistryRefused):
+        return exc.__cause__
+    return None
+
+
+def refusal_status(exc: Exception) -> int:
+    """The status of a request refused with ``exc`` (one of :data:`_REFUSALS`): its own
+    (401, 403, 400, 404), 400 for a purpose, 502 for the registry refusing the worker
+    (:func:`registry_refusal`), else 503 (an outage, or not ready: retry)."""
+    if isinstance(exc, AccessDenied | ApiError):
+        return exc.status
+    if isinstance(exc, InvalidPurpose):
+        return 400
+    return 502 if registry_refusal(exc) is not None else 503
+
+
 Handler = Callable[[ApiToken, str], Awaitable[Response]]
 Body = Callable[[Request], Awaitable[Read]]
 Audit = tuple[ApiToken, str, str, str | None]
@@ -363,6 +412,9 @@ def register_api(ctx: ApiContext) -> None:
     # anyone who reaches the port can be refused a token at the rate they send: not a line
     # each (every one is counted in schakel_api_requests_total)
     unauthenticated = RefusalLog(log, "api.unauthenticated")
+    # a refusing registry refuses every request until an operator mends the configuration:
+    # a line a minute says so, not one a request
+    registry_refusals = RefusalLog(log, "api.registry_refused")
 
     def refuse(
         view: View, endpoint: str, status: int, message: str, audit_id: str | None = None
@@ -372,6 +424,23 @@ def register_api(ctx: ApiContext) -> None:
         if audit_id is not None:
             headers["X-Inzage-Id"] = audit_id
         return view.json({"fout": message[:MAX_ERROR_CHARS]}, status=status, headers=headers)
+
+    def refused(view: View, endpoint: str, exc: Exception) -> Response:
+        """The answer to a request refused with ``exc`` (one of :data:`_REFUSALS`). The
+        registry refusing the worker: 502 :data:`REGISTRY_REFUSED`, logged as
+        ``api.registry_refused`` (its class, the registry's status and the message, which
+        names the registry and the setting to check, never a credential or a schema)."""
+        registry = registry_refusal(exc)
+        if registry is not None:
+            registry_refusals(
+                endpoint=endpoint,
+                reden=type(registry).__name__,
+                status=registry.status,
+                detail=str(registry),
+            )
+            return refuse(view, endpoint, refusal_status(exc), REGISTRY_REFUSED)
+        audit_id = exc.audit_id if isinstance(exc, ApiError) else None
+        return refuse(view, endpoint, refusal_status(exc), str(exc), audit_id)
 
     async def answer(view: View, endpoint: str, audit: Audit, body: Any) -> Response:
         """Write the audit record (acks=all), then answer 200 with its id."""
@@ -393,20 +462,8 @@ def register_api(ctx: ApiContext) -> None:
                 log.warning("api.forbidden", extra={"wie": client.name, "endpoint": endpoint})
                 raise
             return await handler(client, _purpose(request))
-        except AccessDenied as exc:
-            return refuse(view, endpoint, exc.status, str(exc))
-        except ApiError as exc:
-            return refuse(view, endpoint, exc.status, str(exc), exc.audit_id)
-        except InvalidPurpose as exc:
-            return refuse(view, endpoint, 400, str(exc))
-        except (
-            AuditUnavailable,
-            TopicUnavailable,
-            RecordsUnavailable,
-            OwnerUnavailable,
-            NotReady,
-        ) as exc:
-            return refuse(view, endpoint, 503, str(exc))
+        except _REFUSALS as exc:
+            return refused(view, endpoint, exc)
 
     def json_endpoint(path: str, endpoint: str, body: Body) -> None:
         """``GET path``: the checks of :func:`guarded`, ``body(request)``, the audit record

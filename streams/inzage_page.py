@@ -15,7 +15,9 @@ record of this read, the answer — is :mod:`streams.api`'s, as for every endpoi
   (:func:`_masked`); the worker's own records hold none, so they are shown unchanged.
 - The schema registry unreachable (:class:`~schemas.exceptions.RegistryUnavailable`):
   :class:`RecordsUnavailable` (transient; the API answers 503), its message free of the
-  registry's address. Anything else the deserializer raises propagates.
+  registry's address. The registry refusing the worker
+  (:class:`~schemas.exceptions.RegistryRefused`: credentials or certificates) is raised as it
+  is, for the API to answer (502) and log, never with a schema or a record's content.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ def audit_row(deserializer: RecordDeserializer, record: Any) -> dict[str, Any]:
     subject that is no pseudonym is :data:`INVALID_PSEUDONYM` and a number that could be a
     BSN is masked (:func:`_masked`; the worker's own records hold none, so they are shown
     unchanged). Raises what the deserializer raises for an outage
-    (:class:`~schemas.exceptions.RegistryUnavailable`)."""
+    (:class:`~schemas.exceptions.RegistryUnavailable`) or a refusal of the worker
+    (:class:`~schemas.exceptions.RegistryRefused`)."""
     try:
         event = deserializer(record.value)
     except SerdeError:
@@ -148,8 +151,9 @@ async def listing(
     """The answer to ``GET /api/v1/inzage``: ``inzage``, the rows of page ``page`` (of
     ``per_page`` rows) of the audit trail on ``topic``, newest first (:func:`audit_row`),
     ``pagina``, ``per_pagina`` and ``totaal``, the records on the topic; read and decoded
-    beside the event loop. Raises :class:`streams.topicpage.TopicUnavailable` or
-    :class:`RecordsUnavailable` (see the module docstring)."""
+    beside the event loop. Raises :class:`streams.topicpage.TopicUnavailable`,
+    :class:`RecordsUnavailable` or :class:`~schemas.exceptions.RegistryRefused` (see the
+    module docstring)."""
     read = (bootstrap, topic, deserializer, page, per_page)
     rows, total = await asyncio.to_thread(_read_rows, *read)
     return {"inzage": rows, "pagina": page, "per_pagina": per_page, "totaal": total}

@@ -5,8 +5,9 @@
 It describes what :mod:`streams.api` and :mod:`streams.webserver` do: bearer tokens (401),
 the role matrix (403, :data:`streams.access.ROLE_MATRIX`), the purpose as header ``X-Doel`` or
 query ``doel`` (400), the endpoints' own checks (400/404), the audit record before the answer
-(503 with ``Retry-After``), errors as ``{"fout": …}``, pagination, and the signal and timeline
-shapes. The document itself describes no data and is served without a token.
+(503 with ``Retry-After``; 502 when the schema registry refuses the worker), errors as
+``{"fout": …}``, pagination, and the signal and timeline shapes. The document itself
+describes no data and is served without a token.
 """
 
 from __future__ import annotations
@@ -243,6 +244,11 @@ _ERRORS = {
         },
     },
     "403": _error("The client's role may not call this endpoint."),
+    "502": _error(
+        "The schema registry refuses the worker (its credentials or certificates, or a schema "
+        "not registered): a misconfiguration, logged as api.registry_refused; no answer, not "
+        "audited, and no Retry-After: retrying does not help until it is mended."
+    ),
     "503": _error(
         "The audit record could not be written (or the topic read) in time: no answer.",
         retry=True,
@@ -416,7 +422,8 @@ def openapi_document() -> dict[str, Any]:
                 "request but this document needs a bearer token and a purpose (header "
                 "`X-Doel` or query `doel`; the header wins); checks run in the order "
                 "token (401), role (403), purpose (400), the endpoint's own (400/404), "
-                "audit (503). See docs/api.md."
+                "audit (503; 502 when the schema registry refuses the worker). See "
+                "docs/api.md."
             ),
         },
         "servers": [{"url": "/"}],

@@ -1,0 +1,145 @@
+"""A schema registry that refuses the worker (wrong credentials or certificates: a
+:class:`~schemas.exceptions.RegistryRefused`, permanent) is a misconfiguration, neither the
+caller's fault nor an outage: every ``/api/v1`` endpoint answers 502 with a ``fout`` of its own
+and no ``Retry-After`` (retrying does not help until an operator fixes it), not audited
+(nothing was read), without the registry's answer, a schema or a record's content; it is
+logged as ``api.registry_refused``, the first at once and then at most a line a minute
+(:class:`streams.webserver.RefusalLog`). It used to be a 500 with a traceback in the log on
+the auditor's page, and on every other endpoint a 503 ``Retry-After: 5`` as if the registry
+were away. The registry here is a real HTTP server that answers every request 401, reached
+with the worker's registry client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+import streams.api
+import streams.inzage_page
+import streams.webserver
+from schemas.registry_client import ConfluentRegistry, RegistryConnection
+from schemas.serde import RecordDeserializer, RecordSerializer
+from streams.audit import AuditTrail
+from streams.topicpage import Page
+
+from .api_harness import REGISSEUR, serve
+
+AUDITOR = {"Authorization": "Bearer token-carla", "X-Doel": "controle van de inzage"}
+PSEUDONYM = "a111222333bbbbbbbbbbbbbbbbbbbbbb"
+REGISTRY_SAYS = "user schakel-worker is not allowed here"
+"""The registry's own message: not for the API's caller."""
+RECORD = b"\x00\x00\x00\x00\x07inhoud van het record 123456782"
+"""A record on ``schakel.inzage`` whose schema id (7) the registry will not tell."""
+
+
+class _Refusing(BaseHTTPRequestHandler):
+    def _refuse(self) -> None:
+        body = json.dumps({"error_code": 40101, "message": REGISTRY_SAYS}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self._refuse()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self._refuse()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def registry() -> Iterator[ConfluentRegistry]:
+    """The worker's registry client on a registry that refuses its credentials."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield ConfluentRegistry(RegistryConnection(url=url, basic_auth="schakel:fout", retries=0))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _refused(response_status: int, headers: Any, body: Any) -> None:
+    """The answer to a request the refusing registry kept from being answered."""
+    assert response_status == 502, body
+    assert "Retry-After" not in headers
+    assert "X-Inzage-Id" not in headers
+    assert set(body) == {"fout"}
+    assert body["fout"].startswith("schemaregister:")
+    text = json.dumps(body)
+    for secret in (REGISTRY_SAYS, "127.0.0.1", "40101", "inhoud", "123456782", "schakel:fout"):
+        assert secret not in text
+
+
+def test_the_auditors_page_answers_502_when_the_registry_refuses_the_worker(
+    registry: ConfluentRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    records = [SimpleNamespace(offset=0, timestamp=0, key=None, value=RECORD, headers=[])]
+    monkeypatch.setattr(streams.inzage_page, "read_page", lambda *args: Page(records, 1))
+    now = [1000.0]
+    monkeypatch.setattr(streams.webserver, "_monotonic", lambda: now[0])
+
+    async def run() -> None:
+        async with serve(deserializer=RecordDeserializer(registry)) as api:
+            for later in (0.0, 1.0, streams.webserver.REFUSAL_LOG_INTERVAL_S):
+                now[0] += later
+                response = await api.client.get("/api/v1/inzage", headers=AUDITOR)
+                _refused(response.status, response.headers, await response.json())
+            assert api.audit.records == []  # nothing was read: not audited
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(run())
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no traceback
+    lines = [r for r in caplog.records if r.getMessage() == "api.registry_refused"]
+    # once, then a minute later with the one left out in between
+    assert [(r.endpoint, r.reden, r.weggelaten) for r in lines] == [  # type: ignore[attr-defined]
+        ("inzage", "RegistryUnauthorized", 0),
+        ("inzage", "RegistryUnauthorized", 1),
+    ]
+    for line in lines:
+        assert line.levelno == logging.WARNING
+        assert "inhoud" not in str(vars(line))
+
+
+def test_every_audited_answer_is_502_when_the_registry_refuses_the_audit_record(
+    registry: ConfluentRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit record's schema id cannot be looked up: no answer (no audit record, no
+    answer), on the timeline — a known citizen, an unknown one, a segment that is no
+    pseudonym — and on the lists alike."""
+    monkeypatch.setattr(streams.api, "timeline_json", lambda state, clock, periods: {})
+    trail = AuditTrail("localhost:1", "schakel.inzage", RecordSerializer(registry), "urn:x")
+    beheerder = {**REGISSEUR, "Authorization": "Bearer token-bert"}
+    asked = [
+        (f"/api/v1/burgers/{PSEUDONYM}/tijdlijn", REGISSEUR),
+        (f"/api/v1/burgers/{'c' * 32}/tijdlijn", REGISSEUR),  # unknown: an audited 404
+        ("/api/v1/burgers/123456782/tijdlijn", REGISSEUR),  # no pseudonym: an audited 404
+        ("/api/v1/signalen", REGISSEUR),
+        ("/api/v1/configuratie", beheerder),
+    ]
+
+    async def run() -> None:
+        states = {PSEUDONYM: SimpleNamespace(events=[object()])}
+        async with serve(trail=trail, states=states) as api:
+            for path, headers in asked:
+                response = await api.client.get(path, headers=headers)
+                _refused(response.status, response.headers, await response.json())
+
+    asyncio.run(run())
