@@ -67,6 +67,7 @@ from adapters.throttle import ClientLimiter
 from adapters.wijkteam import type_problem
 from schemas.envelope import short_message
 from schemas.exceptions import TransientError
+from schemas.http_headers import WWW_AUTHENTICATE
 
 log = logging.getLogger("schakel.adapters")
 
@@ -283,7 +284,7 @@ class WebhookApp:
                 "field": "authorization",
                 "message": "missing or unknown bearer token",
             },
-            {"www-authenticate": 'Bearer realm="schakel"'},
+            {"www-authenticate": WWW_AUTHENTICATE},
             close=True,
         )
 

@@ -51,6 +51,7 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
 from adapters.webhook import Response, WebhookApp
+from schemas.http_headers import SERVER
 
 log = logging.getLogger("schakel.adapters")
 
@@ -94,7 +95,7 @@ def _server_error(status: int) -> web.Response:
         status=status,
         body=json.dumps(body).encode(),
         content_type="application/json",
-        headers={"server": "schakel"},
+        headers={"server": SERVER},
     )
     response.force_close()
     return response
@@ -137,7 +138,7 @@ def _bind(host: str, port: int) -> socket.socket:
 def _to_aiohttp(response: Response) -> web.Response:
     answer = web.Response(status=response.status, body=response.payload())
     answer.headers["content-type"] = response.headers.get("content-type", "application/json")
-    answer.headers["server"] = "schakel"
+    answer.headers["server"] = SERVER
     for name, value in response.headers.items():
         if name != "content-type":
             answer.headers[name] = value

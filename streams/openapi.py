@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from schemas.http_headers import WWW_AUTHENTICATE
 from streams.access import ROLE_MATRIX
 
 OPENAPI_PATH = "/api/v1/openapi.json"
@@ -238,7 +239,7 @@ _ERRORS = {
         **_error("Authorization: missing, not a bearer token, or unknown."),
         "headers": {
             "WWW-Authenticate": {
-                "schema": {"type": "string", "const": 'Bearer realm="schakel"'},
+                "schema": {"type": "string", "const": WWW_AUTHENTICATE},
                 "description": "RFC 6750 §3: the scheme and the realm, nothing else.",
             }
         },

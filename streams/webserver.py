@@ -13,10 +13,11 @@
   answers included, unless a view set its own (the web page: :mod:`streams.webui`).
 - **No versions.** aiohttp names Python's and its own version in ``Server``
   (``Python/3.11 aiohttp/3.x``) on every answer: here it is :data:`SERVER` (``schakel``, as on
-  the webhook's port), on answers of the app (:func:`_neutral_server`) and on aiohttp's own
-  (:func:`error_response`).
-- **A 401 says how to authenticate**: ``WWW-Authenticate: Bearer realm="schakel"``
-  (:data:`WWW_AUTHENTICATE`, RFC 6750 §3; no error description, which could echo the
+  the webhook's port: :mod:`schemas.http_headers`), on answers of the app
+  (:func:`_neutral_server`) and on aiohttp's own (:func:`error_response`).
+- **A 401 says how to authenticate**: ``WWW-Authenticate`` :data:`WWW_AUTHENTICATE` (the
+  scheme ``Bearer`` and the realm ``schakel``, as on the webhook's port:
+  :mod:`schemas.http_headers`; RFC 6750 §3, no error description, which could echo the
   request), on every 401 of the port, a forwarded one too.
 - **Errors are short JSON** ``{"fout": "<field or rule>"}``, at most :data:`MAX_ERROR_CHARS`
   characters of message, never a part of the request, never a traceback: routing errors (404,
@@ -50,6 +51,8 @@ from aiohttp.web_response import StreamResponse
 from aiohttp.web_server import Server
 from faust.web.drivers.aiohttp import Web as AiohttpWeb
 
+from schemas.http_headers import SERVER, WWW_AUTHENTICATE
+
 log = logging.getLogger("schakel.http")
 
 SERVED_PATHS = frozenset({"/", "/metrics", "/health", "/ready"})
@@ -62,11 +65,6 @@ NOT_STORED = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 """Headers of every answer of the port: no browser, proxy or shared cache keeps it (a
 timeline, the signal list and the audit trail are personal data), and a browser takes it for
 the content type it names, never for one it guesses."""
-SERVER = "schakel"
-"""The ``Server`` header of every answer: no software, no version (aiohttp's names both)."""
-WWW_AUTHENTICATE = 'Bearer realm="schakel"'
-"""The challenge of every 401 (RFC 6750 §3): the scheme and the realm, nothing of the
-request."""
 REFUSAL_LOG_INTERVAL_S = 60.0
 """Shortest time between two lines of one :class:`RefusalLog`."""
 
