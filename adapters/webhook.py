@@ -24,6 +24,9 @@ Answers, always with a JSON body that never echoes a submitted value or a BSN:
 415       another content type (batch mode, non-JSON data)
 429       too many requests without a valid token from this client address
           (``Retry-After``; :mod:`adapters.throttle`)
+502       the schema registry refuses the webhook (``misconfigured``: its credentials,
+          certificates or a schema not registered): nothing was confirmed, retry once an
+          operator has mended the configuration
 503       an outage (broker or schema registry unreachable): nothing was confirmed, retry
           after ``Retry-After`` seconds; ``/ready`` answers 503 until a retry succeeds
 ========  ==================================================================================
@@ -66,7 +69,7 @@ from adapters.runner import Runner
 from adapters.throttle import ClientLimiter
 from adapters.wijkteam import type_problem
 from schemas.envelope import short_message
-from schemas.exceptions import TransientError
+from schemas.exceptions import RegistryRefused, TransientError
 from schemas.http_headers import WWW_AUTHENTICATE
 
 log = logging.getLogger("schakel.adapters")
@@ -374,6 +377,8 @@ class WebhookApp:
             outcome = self.runner.submit(record)
         except TransientError as exc:  # an outage, not bad data: the sender retries
             return self._unavailable(exc)
+        except RegistryRefused as exc:  # a misconfiguration: neither bad data nor an outage
+            return self._registry_refused(exc)
         self.unavailable = False
         if outcome.status == "rejected":
             return Response(
@@ -408,6 +413,30 @@ class WebhookApp:
             close=close,
         )
 
+    def _registry_refused(self, exc: RegistryRefused, *, close: bool = False) -> Response:
+        """502 ``misconfigured`` when the schema registry refuses the webhook (its credentials
+        or certificates, or a schema not registered) while publishing an event or quarantining
+        a refusal: not the sender's fault and no outage, so no ``Retry-After``; nothing was
+        confirmed or quarantined, the sender retries once an operator has mended it. Logged
+        as ``adapter.webhook_registry_refused`` with the registry's message."""
+        log.error(
+            "adapter.webhook_registry_refused",
+            extra={
+                "adapter": self.runner.source.name,
+                "error": type(exc).__name__,
+                "detail": str(exc),  # which registry, which setting (never a credential)
+            },
+        )
+        return Response(
+            502,
+            {
+                "error": "misconfigured",
+                "message": "the event was not stored: the schema registry refuses this "
+                "webhook (its configuration); retry once that is mended",
+            },
+            close=close,
+        )
+
     def _refuse(self, refused: _Refused, sender: str, body: bytes | None) -> Response:
         rejection = Rejection(refused.message, reason=refused.reason)
         record = Record(
@@ -420,6 +449,8 @@ class WebhookApp:
             self.runner.submit(record)
         except TransientError as exc:  # not quarantined: answered only once it is, on a retry
             return self._unavailable(exc, close=body is None)
+        except RegistryRefused as exc:  # not quarantined either, for as long as it refuses
+            return self._registry_refused(exc, close=body is None)
         self.unavailable = False
         return Response(
             refused.status,

@@ -26,8 +26,9 @@ Content-Length, content mode, validation, publishing, the answer) is
   of the request; aiohttp's default answer and log line quote the offending bytes, which may
   hold a token. Such refusals are logged as ``adapter.webhook_request_rejected`` with the status
   and the exception class only;
-- answers 500 ``internal-error`` when :meth:`WebhookApp.handle` raises (a defect; logged as
-  ``adapter.webhook_defect`` with the exception class).
+- answers 500 ``internal-error`` when :meth:`WebhookApp.handle` raises, or when its answer
+  cannot be written (a defect; logged as ``adapter.webhook_defect`` with the exception
+  class).
 
 :meth:`WebhookServer.shutdown` stops accepting, lets requests in progress finish (at most
 ``shutdown_timeout`` seconds; an acknowledged event is answered 202) and releases the socket.
@@ -73,6 +74,9 @@ _SERVER_ERRORS = {
     414: "uri-too-long",
     431: "headers-too-large",
 }
+"""The problem type of aiohttp's own refusals by status; another 4xx is ``bad-request``, a
+5xx (an exception or a timeout escaping the handling: the server's failure, not the
+request's) ``internal-error``."""
 
 
 def _status_of(exc: BaseException | None, default: int) -> int:
@@ -88,7 +92,7 @@ def _status_of(exc: BaseException | None, default: int) -> int:
 def _server_error(status: int) -> web.Response:
     """Short JSON naming the rule broken; never a part of the request."""
     body = {
-        "error": _SERVER_ERRORS.get(status, "bad-request"),
+        "error": _SERVER_ERRORS.get(status, "bad-request" if status < 500 else "internal-error"),
         "message": HTTPStatus(status).phrase,
     }
     response = web.Response(
@@ -102,7 +106,9 @@ def _server_error(status: int) -> web.Response:
 
 
 class _Protocol(RequestHandler):
-    """aiohttp's connection handler, with :func:`_server_error` for aiohttp's own refusals."""
+    """aiohttp's connection handler, with :func:`_server_error` for aiohttp's own refusals
+    (logged at DEBUG as ``adapter.webhook_request_rejected``) and for an exception escaping
+    the request handling (a defect: logged as ``adapter.webhook_defect``, with its class)."""
 
     def handle_error(
         self,
@@ -112,10 +118,11 @@ class _Protocol(RequestHandler):
         message: str | None = None,
     ) -> StreamResponse:
         status = _status_of(exc, status)
-        log.debug(
-            "adapter.webhook_request_rejected",
-            extra={"adapter": "wijkteam", "status": status, "error": type(exc).__name__},
-        )
+        extra = {"adapter": "wijkteam", "status": status, "error": type(exc).__name__}
+        if exc is None or isinstance(exc, http_exceptions.HttpProcessingError):
+            log.debug("adapter.webhook_request_rejected", extra=extra)
+        else:  # not the request's fault: the handling failed after WebhookApp.handle
+            log.error("adapter.webhook_defect", extra=extra)
         if request.writer.output_size > 0:  # part of an answer went out: nothing to add
             raise ConnectionError("response already started; connection closed")
         return _server_error(status)
