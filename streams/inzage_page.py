@@ -8,8 +8,9 @@ record of this read, the answer — is :mod:`streams.api`'s, as for every endpoi
   the event loop: the registry client blocks, with retries, for up to a minute.
 - Any producer may write to the topic. A record that is no
   ``nl.schakel.inzage.geregistreerd`` (not the wire format, a schema the registry does not
-  hold, another event type) is a row ``onleesbaar``: its Kafka time and offset only, never
-  its content, and never a failure of the whole page.
+  hold, another event type) is a row ``onleesbaar``: its Kafka time (null if it is no date:
+  :func:`record_time`) and offset only, never its content, and never a failure of the whole
+  page.
 - An audit record (of any schema version) is shown as recorded, except that a subject that
   is no pseudonym is :data:`INVALID_PSEUDONYM` and a number that could be a BSN is masked
   (:func:`_masked`); the worker's own records hold none, so they are shown unchanged.
@@ -25,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas.exceptions import RegistryUnavailable, SerdeError, TransientError
@@ -38,15 +39,22 @@ from streams.topicpage import read_page
 
 log = logging.getLogger("schakel.api")
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HEX_TOKEN = re.compile(r"(?<![0-9a-f])([0-9a-f]{32})(?![0-9a-f])")
 INVALID_PSEUDONYM = "[ongeldig]"
 """What stands for a value that is no pseudonym (it may be a BSN): a subject on this page,
 and the path segment in an audit record's ``wat`` (:mod:`streams.api`)."""
 
 
-def record_time(record: Any) -> str:
-    """The Kafka timestamp of ``record`` (ms since the epoch) as ISO 8601, UTC."""
-    return datetime.fromtimestamp(record.timestamp / 1000, UTC).isoformat(timespec="milliseconds")
+def record_time(record: Any) -> str | None:
+    """The Kafka timestamp of ``record`` (ms since the epoch) as ISO 8601, UTC, to the
+    millisecond; None when it is no date from the year 1 to 9999 — any producer may write any
+    timestamp, and one row's time is no reason to fail the page."""
+    try:
+        moment = _EPOCH + timedelta(milliseconds=record.timestamp)
+    except OverflowError:
+        return None
+    return moment.isoformat(timespec="milliseconds")
 
 
 def audit_row(deserializer: RecordDeserializer, record: Any) -> dict[str, Any]:

@@ -116,7 +116,12 @@ def _schemas() -> dict[str, Any]:
                     "type": "array",
                     "items": _obj(
                         {
-                            "tijd": {"type": "string", "format": "date-time"},
+                            "tijd": {
+                                "type": ["string", "null"],
+                                "format": "date-time",
+                                "description": "The record's Kafka time; null if it is no "
+                                "date from the year 1 to 9999 (any producer may write any).",
+                            },
                             "offset": {"type": "integer"},
                             "bron": _obj(
                                 {
@@ -198,7 +203,12 @@ def _schemas() -> dict[str, Any]:
                             "rol": {"type": ["string", "null"]},
                             "doel": {"type": ["string", "null"]},
                             "wat": {"type": ["string", "null"]},
-                            "tijd": {"type": "string"},
+                            "tijd": {
+                                "type": ["string", "null"],
+                                "description": "The audit record's time; for a row onleesbaar "
+                                "the record's Kafka time, null if it is no date from the year "
+                                "1 to 9999.",
+                            },
                             "onleesbaar": {
                                 "type": "boolean",
                                 "description": "A record on the topic that is no audit record "
