@@ -278,13 +278,14 @@ class WebhookServer:
 
     async def _read(self, request: BaseRequest, n: int) -> bytes:
         """At most ``n`` bytes of the body: fewer when the client stops sending, closes the
-        connection or takes longer than ``body_timeout``."""
-        if request.version >= HttpVersion11 and (
-            request.headers.get("expect", "").lower() == "100-continue"
-        ):
-            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        connection (before the ``100 Continue`` it asked for, too) or takes longer than
+        ``body_timeout``."""
         body = bytearray()
         try:
+            if request.version >= HttpVersion11 and (
+                request.headers.get("expect", "").lower() == "100-continue"
+            ):
+                await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             async with asyncio.timeout(self.body_timeout):
                 while len(body) < n:
                     chunk = await request.content.read(n - len(body))

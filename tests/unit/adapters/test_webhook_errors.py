@@ -9,16 +9,20 @@ class only, which left the operator to guess). An outage stays a 503 ``unavailab
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
+from aiohttp.http import HttpVersion11
+from aiohttp.web_request import BaseRequest
 
 from adapters.webhook import Response, WebhookApp, WebhookInbox
-from adapters.webhook_server import _server_error
+from adapters.webhook_server import WebhookServer, _server_error
 from schemas.exceptions import RegistryUnauthorized
 from tests.unit.adapters.conftest import Harness, make_harness
 from tests.unit.adapters.test_webhook import BSN, TOKEN, WT, post, ready, structured
@@ -132,3 +136,24 @@ def test_a_registry_that_refuses_the_webhook_is_502_over_the_socket_too(
     status, answer = served.post(structured())
     assert (status, answer["error"]) == (502, "misconfigured")
     _no_input(answer)
+
+
+def test_a_sender_gone_before_the_continue_is_a_short_body_not_a_defect(tmp_path: Path) -> None:
+    """A sender that asked ``Expect: 100-continue`` and closed the connection: writing the
+    ``100 Continue`` fails as any read of a gone sender does — a short body (400 for a sender
+    still there), not an exception through :meth:`WebhookApp.handle` logged as a defect."""
+    hx = make_harness(WebhookInbox(), tmp_path)
+    server = WebhookServer(WebhookApp(hx.runner, {TOKEN: WT}, max_bytes=64), "127.0.0.1", 0)
+
+    class Gone:
+        async def write(self, data: bytes) -> None:
+            raise ConnectionResetError("Cannot write to closing transport")
+
+    request = SimpleNamespace(
+        version=HttpVersion11, headers={"expect": "100-continue"}, writer=Gone(), content=None
+    )
+    try:
+        body = asyncio.run(server._read(cast(BaseRequest, request), 10))
+    finally:
+        server.shutdown()
+    assert body == b""
