@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import signal
@@ -30,7 +31,11 @@ from schemas.settings import (
     Settings,
     WebhookSettings,
     WorkerSettings,
+    foreign_secrets,
+    kafka_files_without_tls,
     load_process_settings,
+    registry_files_without_tls,
+    unknown_variables,
 )
 
 Command = Callable[[argparse.Namespace, Any], int]
@@ -116,10 +121,15 @@ def check_connections(
     """What stops the connections of ``settings`` from working before any is made — Kafka's
     security (:meth:`~schemas.kafka_client.KafkaSecurity.from_settings`: SASL, TLS files)
     if ``kafka``, which is then installed for the process (:func:`kafka_client.configure`),
-    and the registry's credentials and files if ``registry``: one error per connection."""
+    and the registry's credentials and files if ``registry``: one error per connection. First,
+    for each, TLS files of a connection without TLS (:func:`kafka_files_without_tls`,
+    :func:`registry_files_without_tls`): that connection is then not checked further, nor
+    Kafka's security installed."""
     problems = []
     if kafka:
         try:
+            if unencrypted := kafka_files_without_tls(settings):
+                raise unencrypted
             kafka_client.configure(kafka_client.KafkaSecurity.from_settings(settings))
         except SettingsError as exc:
             problems.append(exc)
@@ -127,6 +137,8 @@ def check_connections(
         from schemas.registry_client import RegistryConnection
 
         try:
+            if unencrypted := registry_files_without_tls(settings):
+                raise unencrypted
             RegistryConnection.from_settings(settings)
         except SettingsError as exc:
             problems.append(exc)
@@ -138,10 +150,10 @@ def settings_class(args: argparse.Namespace) -> type[CommonSettings]:
     return SETTINGS_OF.get(process_of(args), Settings)
 
 
-def one_line(exc: BaseException) -> str:
-    """``exc``'s message on one line (whitespace runs folded), capped, any number that could
-    be a BSN masked (:func:`schemas.pseudonym.mask_bsn`: a file name may hold one, as log
-    lines and the quarantine mask): for stderr."""
+def one_line(exc: BaseException | str) -> str:
+    """``exc``'s message (or the text ``exc``) on one line (whitespace runs folded), capped,
+    any number that could be a BSN masked (:func:`schemas.pseudonym.mask_bsn`: a file name
+    may hold one, as log lines and the quarantine mask): for stderr."""
     text = mask_bsn(" ".join(str(exc).split()))
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
@@ -243,7 +255,12 @@ def _cmd_config(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     for name, value in settings:
         print(f"SCHAKEL_{name.upper()}={_shown_setting(name, value)}", flush=True)
-    problems = check_connections(settings, kafka=True, registry=bool(settings.schema_registry_url))
+    unknown = unknown_variables(Settings)
+    for variable in unknown:
+        if not variable.refused:
+            print(f"schakel: warning: {one_line(variable.warning())}", file=sys.stderr)
+    problems = [v.refusal() for v in unknown if v.refused]
+    problems += check_connections(settings, kafka=True, registry=bool(settings.schema_registry_url))
     for problem in problems:
         print(f"schakel: {one_line(problem)}", file=sys.stderr)
     return EXIT_CONFIG if problems else 0
@@ -377,22 +394,76 @@ def _lazy_arguments(module: str, parser: argparse.ArgumentParser) -> None:
     importlib.import_module(module).add_arguments(parser)
 
 
+CHECKS_ITSELF = frozenset({"config"})
+"""The processes that make the checks of :func:`started` and :func:`tell_environment`
+themselves, after they showed the settings (``config``: :func:`_cmd_config`)."""
+
+
 def started(args: argparse.Namespace) -> CommonSettings | None:
-    """The settings of the process of ``args``, with the credentials and files of the
+    """The settings of the process of ``args``, with a misspelt security setting refused
+    (:func:`~schemas.settings.unknown_variables`) and the credentials and files of the
     connections it makes checked (:func:`check_connections`; Kafka's security installed);
-    ``None`` when they cannot work, said in one line on stderr (the first problem)."""
+    ``None`` when they cannot work, said on stderr, one line for each problem (invalid
+    values are one line together; with one, the connections are not checked)."""
+    model = settings_class(args)
+    settings: CommonSettings | None = None
+    problems: list[SettingsError] = []
     try:
-        settings = load_process_settings(settings_class(args))
+        settings = load_process_settings(model)
     except SettingsError as exc:
-        print(f"schakel: {one_line(exc)}", file=sys.stderr)
-        return None
-    problems = check_connections(
-        settings, kafka=uses_kafka(args), registry=uses_registry(args, settings)
-    )
-    if problems:
-        print(f"schakel: {one_line(problems[0])}", file=sys.stderr)
-        return None
-    return settings
+        problems.append(exc)
+    if process_of(args) not in CHECKS_ITSELF:
+        problems += [v.refusal() for v in unknown_variables(model) if v.refused]
+        if settings is not None:
+            problems += check_connections(
+                settings, kafka=uses_kafka(args), registry=uses_registry(args, settings)
+            )
+    for problem in problems:
+        print(f"schakel: {one_line(problem)}", file=sys.stderr)
+    return None if problems else settings
+
+
+log = logging.getLogger("schakel.settings")
+
+
+def tell_environment(args: argparse.Namespace) -> None:
+    """Log, once at start (after :func:`setup_logging`), what in the environment is not as it
+    should be but does not stop the process of ``args``: each ``SCHAKEL_*`` variable no
+    process reads (``settings.unknown_variable``: its name and the setting it resembles, never
+    its value), and in one line the secrets of other processes that reached this one
+    (``settings.secret_of_another_process``: each variable and the processes that use it, and
+    ``command``, this process: ``process`` is the logging module's own, its id)."""
+    process = process_of(args)
+    if process in CHECKS_ITSELF:
+        return
+    model = settings_class(args)
+    for variable in unknown_variables(model):
+        if not variable.refused:
+            log.warning(
+                "settings.unknown_variable",
+                extra={
+                    "variable": variable.name,
+                    "closest": variable.closest,
+                    "hint": variable.hint(),
+                },
+            )
+    theirs = foreign_secrets(model)
+    if theirs:
+        log.warning(
+            "settings.secret_of_another_process",
+            extra={
+                "command": process,
+                "variables": {name: ", ".join(users_of(f)) for name, f in theirs.items()},
+                "hint": "a secret belongs only in the environment of the processes that use "
+                "it: remove these from this process's",
+            },
+        )
+
+
+def users_of(field: str) -> list[str]:
+    """The kinds of process (:data:`SETTINGS_OF`) whose settings have ``field`` (besides
+    ``demo`` and ``replay``, which read every setting)."""
+    return [process for process, model in SETTINGS_OF.items() if field in model.model_fields]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -403,6 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings is None:
         return EXIT_CONFIG
     setup_logging(settings.log_level, settings.log_format)
+    tell_environment(args)
     func: Command = args.func
     try:
         return func(args, settings)

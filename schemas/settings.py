@@ -4,7 +4,9 @@ kind of process so a secret reaches only the processes that use it (:class:`Comm
 :class:`WebhookSettings`, :class:`ForgetSettings`, :class:`GenerateSettings`;
 :class:`Settings` holds them all, for ``demo`` and ``replay``). Which command loads which
 class is said once, in ``schakel.cli.SETTINGS_OF``. A process ignores the ``SCHAKEL_*``
-variables of other processes: it neither reads them nor refuses to start;
+variables of other processes: it neither reads them nor refuses to start, but names a secret
+among them at start (:func:`foreign_secrets`), as it names a variable that no process reads
+(:func:`unknown_variables`; a misspelt security setting stops it);
 :func:`child_environment` keeps them from the processes it starts.
 
 Each field's description is the documentation; ``schakel config --markdown`` renders the
@@ -14,16 +16,25 @@ program at start with a message naming the variable (:func:`load_settings`).
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.exceptions import SettingsError
@@ -93,6 +104,24 @@ With UTC a day would end at 01:00 or 02:00 Dutch time, and for that hour every n
 clock and the API's ``klok`` would still say yesterday."""
 
 
+def _not_empty(value: object) -> object:
+    """An empty value (or only white space) of a path setting is refused: pydantic read it as
+    ``Path("")``, which is ``.``, the working directory — a data directory there, a key or
+    TLS "file" that is a directory. The message names no path (there is none) and, through
+    :func:`load_process_settings`, the variable."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("empty: unset the variable, or give a path")
+    return value
+
+
+PathSetting = Annotated[Path, BeforeValidator(_not_empty)]
+"""A path setting (SCHAKEL_DATA_DIR): never empty (:func:`_not_empty`)."""
+OptionalPath = Annotated[Path | None, BeforeValidator(_not_empty)]
+"""A path setting that may be unset (the TLS files, the key and password files, the rules
+directory): unset, or a path, never empty (:func:`_not_empty`). Around the whole union, so an
+empty value is one error, not one per member."""
+
+
 TLS_FILES = (
     "kafka_ca_file",
     "kafka_cert_file",
@@ -101,7 +130,11 @@ TLS_FILES = (
     "schema_registry_cert_file",
     "schema_registry_key_file",
 )
-"""The PEM files of the TLS connections: checked, when used, by :mod:`schemas.tls_files`."""
+"""The PEM files of the TLS connections. An empty value is refused here (:data:`OptionalPath`);
+what a file holds is checked at start by the processes that use it (:mod:`schemas.tls_files`
+via ``KafkaSecurity`` and ``RegistryConnection``), and a file of a connection without TLS is
+refused there too (:func:`tls_without_tls`), not here: settings are also read where the files
+are absent (the Helm chart's tests) or unused (no registry URL, an embedded broker)."""
 
 
 _BOOTSTRAP_ITEM = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})")
@@ -184,15 +217,15 @@ class CommonSettings(BaseSettings):
         "and password); `SASL_PLAINTEXT` (a password without TLS: a trusted network only). "
         "The embedded broker is always plaintext.",
     )
-    kafka_ca_file: Path | None = Field(
+    kafka_ca_file: OptionalPath = Field(
         None,
         description="PEM CA bundle that verifies the brokers' TLS certificates (default: the "
         "system's CA store).",
     )
-    kafka_cert_file: Path | None = Field(
+    kafka_cert_file: OptionalPath = Field(
         None, description="PEM client certificate for mutual TLS with Kafka."
     )
-    kafka_key_file: Path | None = Field(
+    kafka_key_file: OptionalPath = Field(
         None,
         description="PEM private key of KAFKA_CERT_FILE, unencrypted (unset: KAFKA_CERT_FILE "
         "holds the key too).",
@@ -202,7 +235,7 @@ class CommonSettings(BaseSettings):
     )
     kafka_sasl_username: str | None = Field(None, description="SASL user name.")
     kafka_sasl_password: SecretStr | None = Field(None, description="SASL password. Never logged.")
-    kafka_sasl_password_file: Path | None = Field(
+    kafka_sasl_password_file: OptionalPath = Field(
         None,
         description="File holding the SASL password (alternative to KAFKA_SASL_PASSWORD): "
         "its content, less one trailing line ending (LF or CRLF) as `echo` and editors write "
@@ -223,15 +256,15 @@ class CommonSettings(BaseSettings):
         description="Bearer token for the schema registry (instead of SCHEMA_REGISTRY_AUTH). "
         "Never logged.",
     )
-    schema_registry_ca_file: Path | None = Field(
+    schema_registry_ca_file: OptionalPath = Field(
         None,
         description="PEM CA bundle that verifies the registry's TLS certificate (default: the "
         "certifi bundle).",
     )
-    schema_registry_cert_file: Path | None = Field(
+    schema_registry_cert_file: OptionalPath = Field(
         None, description="PEM client certificate for mutual TLS with the schema registry."
     )
-    schema_registry_key_file: Path | None = Field(
+    schema_registry_key_file: OptionalPath = Field(
         None,
         description="PEM private key of SCHEMA_REGISTRY_CERT_FILE, unencrypted (unset: "
         "SCHEMA_REGISTRY_CERT_FILE holds the key too).",
@@ -244,7 +277,7 @@ class CommonSettings(BaseSettings):
         "timeout, HTTP 408/429/5xx), with exponential backoff and jitter (1 s doubling, at "
         "most 20 s); then the request fails as unavailable.",
     )
-    data_dir: Path = Field(
+    data_dir: PathSetting = Field(
         Path("var"),
         description="Directory for checkpoints, quarantine files and worker state.",
     )
@@ -286,17 +319,6 @@ class CommonSettings(BaseSettings):
     def _check_registry_url(cls, value: str | None) -> str | None:
         return value if value is None else check_http_urls(value)
 
-    @field_validator(*TLS_FILES, mode="before")
-    @classmethod
-    def _check_tls_file(cls, value: object) -> object:
-        """An empty value is no file (it was read as ``.``, the working directory). What the
-        file holds is checked at start by the processes that use it (:mod:`schemas.tls_files`
-        via ``KafkaSecurity`` and ``RegistryConnection``), not here: settings are also read
-        where the files are absent (the Helm chart's tests) or unused (no registry URL)."""
-        if isinstance(value, str) and not value.strip():
-            raise ValueError("empty: unset the variable, or give the path of a PEM file")
-        return value
-
     @model_validator(mode="after")
     def _production_needs(self) -> Self:
         """Production needs a real broker and registry (the key: :class:`KeyedSettings`)."""
@@ -331,7 +353,7 @@ class WorkerSettings(CommonSettings):
         "`regisseur` (signals, timelines), `beheerder` (dead letters, configuration) or "
         "`auditor` (audit trail).",
     )
-    rules_dir: Path | None = Field(
+    rules_dir: OptionalPath = Field(
         None,
         description="Directory of rule YAML files that override, disable or add to the "
         "built-in rules.",
@@ -465,7 +487,7 @@ class KeyedSettings(CommonSettings):
         "to start without it); only `demo` and `replay` generate one for their run and say "
         "so; `generate` uses it, when set, for the pseudonyms of its ground truth.",
     )
-    pseudonym_key_file: Path | None = Field(
+    pseudonym_key_file: OptionalPath = Field(
         None, description="File holding the pseudonym key (alternative to PSEUDONYM_KEY)."
     )
 
@@ -646,6 +668,219 @@ def _parse_tokens(text: str) -> list[ApiToken]:
         by_token[token] = name
         tokens.append(ApiToken(name, role, token))
     return tokens
+
+
+SECURITY_SETTINGS = frozenset(
+    {
+        "kafka_security_protocol",
+        "kafka_ca_file",
+        "kafka_cert_file",
+        "kafka_key_file",
+        "kafka_sasl_mechanism",
+        "kafka_sasl_username",
+        "kafka_sasl_password",
+        "kafka_sasl_password_file",
+        "schema_registry_auth",
+        "schema_registry_token",
+        "schema_registry_ca_file",
+        "schema_registry_cert_file",
+        "schema_registry_key_file",
+    }
+)
+"""How Kafka's and the registry's connections are secured: settings whose default is the
+weaker choice — no TLS (``PLAINTEXT``), the system's CA store, no client certificate, no
+credentials. A misspelling of one stops the start (:func:`unknown_variables`)."""
+
+NOT_SETTINGS = frozenset(
+    {
+        # tests/integration/reliability/trials.py: the trials' sizes and seed (`make
+        # reliability` sets them), in the environment of the workers the trials start
+        "SCHAKEL_FAILOVER_TRIALS",
+        "SCHAKEL_EOS_KILLS",
+        "SCHAKEL_BACKLOG",
+        "SCHAKEL_RELIABILITY_TIMEOUT",
+        "SCHAKEL_TRIAL_SEED",
+        # tests/integration/adapters/conftest.py: the user the test's PostgreSQL runs as
+        "SCHAKEL_TEST_PG_USER",
+    }
+)
+"""``SCHAKEL_*`` variables that are no setting and no mistake: the test suite's own, which
+reach the processes the tests start. tests/unit/test_start_checks.py keeps the list equal to
+what the repository sets or reads."""
+
+_SERVICE_LINK = re.compile(
+    r"_(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?|PORT(?:_\d+_(?:TCP|UDP|SCTP)(?:_(?:PROTO|PORT|ADDR))?)?)$"
+)
+"""The variables Kubernetes sets in a pod for each Service of its namespace (service links,
+unless the pod spec says ``enableServiceLinks: false``, as the Helm chart's do): a Service
+named ``schakel-kafka`` gives ``SCHAKEL_KAFKA_PORT``, ``SCHAKEL_KAFKA_SERVICE_HOST``, …"""
+
+
+@dataclass(frozen=True)
+class UnknownVariable:
+    """A ``SCHAKEL_*`` variable of the environment that no process reads: its name as given
+    (never its value), the variable of the setting it resembles most (``None``: none does),
+    whether it looks like a Kubernetes service link, and whether it stops the start."""
+
+    name: str
+    closest: str | None
+    service_link: bool = False
+    refused: bool = False
+
+    def hint(self) -> str:
+        """What to do about it, for the log line."""
+        if self.service_link:
+            return (
+                "a Kubernetes service link of a Service named like it: set enableServiceLinks: "
+                "false in the pod spec"
+            )
+        if self.closest is not None:
+            return f"no process reads it: did you mean {self.closest}?"
+        return "no process reads it: remove it"
+
+    def warning(self) -> str:
+        """One line for ``schakel config``."""
+        closest = f" (closest: {self.closest})" if self.closest is not None else ""
+        link = " (a Kubernetes service link?)" if self.service_link else ""
+        return f"{self.name}: no Schakel setting of this name, ignored{closest}{link}"
+
+    def refusal(self) -> SettingsError:
+        """Why the start stops (:attr:`refused`), naming both variables."""
+        field = str(self.closest).removeprefix(ENV_PREFIX).lower()
+        default = Settings.model_fields[field].default
+        shown = f" ({default})" if default is not None else " (none)"
+        return SettingsError(
+            f"{self.name}: no Schakel setting of this name, and {self.closest}, which it "
+            f"resembles, is unset: the connection would be made with the default{shown}, less "
+            f"secure than meant; rename the variable to {self.closest}, or remove it"
+        )
+
+
+def unknown_variables(
+    model: type[CommonSettings], environ: Mapping[str, str] | None = None
+) -> list[UnknownVariable]:
+    """The ``SCHAKEL_*`` variables of ``environ`` (default: this process's) that no process
+    reads — no field of :class:`Settings`, not one of :data:`NOT_SETTINGS` — by name, each with
+    the setting it resembles most (:mod:`difflib`, on the names without ``SCHAKEL_``, as
+    pydantic-settings reads them: regardless of case).
+
+    A warning each, for the process that ``model`` is the settings of, but one stops the start
+    (``refused``): a misspelling of a :data:`SECURITY_SETTINGS` setting that ``model`` reads
+    and that is not set under its own name. That process would run with the weaker default
+    without a word — e.g. ``SCHAKEL_KAFKA_SECURITY_PROTCOL=SSL`` leaves the protocol
+    ``PLAINTEXT``, and pseudonymised citizen data crosses the network in the clear — which no
+    log line makes good. Every other misspelling is a warning: a setting renamed in an upgrade
+    keeps the process running (with the default, said at every start), and so does a leftover
+    beside the setting meant. A name of a Kubernetes service link (:data:`_SERVICE_LINK`) is
+    never refused: the platform sets it, not the operator."""
+    source = os.environ if environ is None else environ
+    given = {name.upper() for name in source}
+    fields = list(Settings.model_fields)
+    out = []
+    for name in sorted(source):
+        upper = name.upper()
+        suffix = upper.removeprefix(ENV_PREFIX).lower()
+        if not upper.startswith(ENV_PREFIX) or upper in NOT_SETTINGS or suffix in fields:
+            continue
+        match = difflib.get_close_matches(suffix, fields, n=1)
+        closest = match[0] if match else None
+        link = _SERVICE_LINK.search(upper) is not None
+        refused = (
+            closest in SECURITY_SETTINGS
+            and closest in model.model_fields
+            and f"{ENV_PREFIX}{closest}".upper() not in given
+            and not link
+        )
+        shown = f"{ENV_PREFIX}{closest.upper()}" if closest is not None else None
+        out.append(UnknownVariable(name, shown, link, bool(refused)))
+    return out
+
+
+def secret_fields() -> frozenset[str]:
+    """The settings that hold a secret: every ``SecretStr`` field of :class:`Settings`, and
+    the file that may hold it instead (``<field>_file``: the key file is what reaches the
+    process that can read it)."""
+    found = set()
+    for name, info in Settings.model_fields.items():
+        if SecretStr in (info.annotation, *get_args(info.annotation)):
+            found.add(name)
+            if f"{name}_file" in Settings.model_fields:
+                found.add(f"{name}_file")
+    return frozenset(found)
+
+
+def foreign_secrets(
+    model: type[CommonSettings], environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The secrets (:func:`secret_fields`) in ``environ`` (default: this process's) that the
+    process whose settings are ``model`` does not read: variable as given → field. Settings
+    are per process so that a secret reaches only the processes that use it; one here reached
+    another (a deployment's mistake: the process ignores it, but it is in its environment, for
+    whatever can read that)."""
+    source = os.environ if environ is None else environ
+    theirs = secret_fields() - set(model.model_fields)
+    return {
+        name: field
+        for name in sorted(source)
+        if name.upper().startswith(ENV_PREFIX)
+        and (field := name.upper().removeprefix(ENV_PREFIX).lower()) in theirs
+    }
+
+
+def _are_set(names: list[str]) -> str:
+    """``A is set``, ``A and B are set``, ``A, B and C are set``."""
+    if len(names) == 1:
+        return f"{names[0]} is set"
+    return f"{', '.join(names[:-1])} and {names[-1]} are set"
+
+
+def _files_set(settings: CommonSettings, connection: str) -> list[str]:
+    """The variables of the TLS files of ``connection`` (``kafka_``, ``schema_registry_``)
+    that ``settings`` set."""
+    return [
+        f"{ENV_PREFIX}{name.upper()}"
+        for name in TLS_FILES
+        if name.startswith(connection) and getattr(settings, name) is not None
+    ]
+
+
+def kafka_files_without_tls(settings: CommonSettings) -> SettingsError | None:
+    """Kafka's TLS files set while SCHAKEL_KAFKA_SECURITY_PROTOCOL uses no TLS (``PLAINTEXT``,
+    ``SASL_PLAINTEXT``): the files were checked as if they mattered and the connections went
+    out unencrypted — an operator who meant TLS and forgot the protocol sent pseudonymised
+    citizen data in the clear. No deployment of this repository sets both (the Helm chart
+    refuses ``secrets.kafkaTls`` without TLS as well), so this is a refusal, not a warning;
+    ``None`` when they agree. The message names the settings and the protocol, no path."""
+    files = _files_set(settings, "kafka_")
+    protocol = settings.kafka_security_protocol
+    if not files or protocol in ("SSL", "SASL_SSL"):
+        return None
+    tls = "SASL_SSL" if protocol == "SASL_PLAINTEXT" else "SSL (or SASL_SSL)"
+    return SettingsError(
+        f"{_are_set(files)}, but {ENV_PREFIX}KAFKA_SECURITY_PROTOCOL={protocol} uses no TLS: "
+        f"Kafka's connections would go out unencrypted; set {ENV_PREFIX}KAFKA_SECURITY_PROTOCOL "
+        f"to {tls} for TLS, or unset {', '.join(files)} for a plaintext connection"
+    )
+
+
+def registry_files_without_tls(settings: CommonSettings) -> SettingsError | None:
+    """The registry's TLS files set while SCHAKEL_SCHEMA_REGISTRY_URL names an ``http://``
+    registry (one of its URLs): that connection goes out unencrypted, its credentials with
+    it, the files unused. A refusal as :func:`kafka_files_without_tls` (the Helm chart
+    refuses the same); ``None`` when they agree or no registry is configured (the files are
+    unused then, and nothing is sent). The message never shows the URL (it may hold a
+    password)."""
+    files = _files_set(settings, "schema_registry_")
+    url = settings.schema_registry_url
+    if not files or url is None:
+        return None
+    if not any(urlsplit(item.strip()).scheme.lower() == "http" for item in url.split(",")):
+        return None
+    return SettingsError(
+        f"{_are_set(files)}, but {ENV_PREFIX}SCHEMA_REGISTRY_URL names an http:// registry: "
+        "its connection would go out unencrypted, credentials and all; give every registry "
+        f"URL as https://, or unset {', '.join(files)} for a plaintext registry"
+    )
 
 
 def child_environment(

@@ -30,12 +30,10 @@ def topics(bootstrap: str) -> set[str]:
         admin.close()
 
 
-def env(tmp_path: Path, bootstrap: str) -> dict[str, str]:
-    return {
-        **cli_env(tmp_path / "cli", bootstrap),
-        "SCHAKEL_NAMESPACE": TYPO,
-        "SCHAKEL_PSEUDONYM_KEY": KEY,
-    }
+def env(tmp_path: Path, bootstrap: str, **extra: str) -> dict[str, str]:
+    """The CLI's environment in the misspelt namespace, plus ``extra`` (the key for `forget`
+    only: a process given a secret it does not use says so at start, a line of its own)."""
+    return {**cli_env(tmp_path / "cli", bootstrap), "SCHAKEL_NAMESPACE": TYPO, **extra}
 
 
 def test_forget_in_a_namespace_without_topics_writes_nothing_and_says_so(
@@ -45,7 +43,8 @@ def test_forget_in_a_namespace_without_topics_writes_nothing_and_says_so(
     before = topics(bootstrap)
     bsn_file = tmp_path / "vergeet.txt"
     bsn_file.write_text("999990019\n")
-    forgotten = run_cli("forget", "--bsn-file", str(bsn_file), env=env(tmp_path, bootstrap))
+    variables = env(tmp_path, bootstrap, SCHAKEL_PSEUDONYM_KEY=KEY)
+    forgotten = run_cli("forget", "--bsn-file", str(bsn_file), env=variables)
     assert forgotten.returncode == 2, forgotten.stdout + forgotten.stderr[-2000:]
     assert forgotten.stdout == ""
     (line,) = forgotten.stderr.strip().splitlines()

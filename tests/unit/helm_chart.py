@@ -45,6 +45,9 @@ REQUIRED: dict[str, Any] = {
 ALL_ADAPTERS: dict[str, Any] = {
     "config": {
         **REQUIRED["config"],
+        # the registry's TLS files (secrets.schemaRegistryTls) need an https:// registry: with an
+        # http:// one the chart and every process refuse them (the connection would be plaintext)
+        "schemaRegistryUrl": "https://schema-registry:8081",
         "namespace": "gemeente-a",
         "kafkaSecurityProtocol": "SASL_SSL",
         "kafkaSaslMechanism": "SCRAM-SHA-256",

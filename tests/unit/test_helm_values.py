@@ -524,10 +524,12 @@ def test_a_kafka_password_is_refused_as_the_kafka_clients_refuse_its_file(
 
 def test_the_registrys_client_key_needs_its_certificate() -> None:
     tls = {"existingSecret": "registry-tls", "keyKey": "tls.key"}
-    ok, error = chart({"secrets": {"schemaRegistryTls": tls}})
+    https = {"schemaRegistryUrl": "https://schema-registry:8081"}  # TLS files need TLS
+    ok, error = chart({"config": https, "secrets": {"schemaRegistryTls": tls}})
     assert not ok
     assert "secrets.schemaRegistryTls.keyKey needs secrets.schemaRegistryTls.certKey" in error
-    assert chart({"secrets": {"schemaRegistryTls": {**tls, "certKey": "tls.crt"}}})[0]
+    tls["certKey"] = "tls.crt"
+    assert chart({"config": https, "secrets": {"schemaRegistryTls": tls}})[0]
 
 
 @pytest.mark.parametrize("domain", ["cluster.local", "Cluster.Local.", "k8s-1.example"])

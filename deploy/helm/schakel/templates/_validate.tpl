@@ -99,6 +99,18 @@ every pod). */}}
 {{- if and $registryTls.existingSecret $registryTls.keyKey (not $registryTls.certKey) -}}
 {{- fail "secrets.schemaRegistryTls.keyKey needs secrets.schemaRegistryTls.certKey: the client certificate of that key (mutual TLS)" -}}
 {{- end -}}
+{{- /* schemas.settings.registry_files_without_tls: an http:// URL (the scheme as urlsplit reads
+it: white space and control characters before it dropped, tabs and line breaks in it, any case)
+with the registry's TLS files; the message never shows the URL (it may hold a password). */ -}}
+{{- if $registryTls.existingSecret -}}
+{{- $ws := include "schakel.whitespace" . -}}
+{{- range $item := splitList "," .Values.config.schemaRegistryUrl -}}
+{{- $item = regexReplaceAll `[\t\r\n]` (regexReplaceAll `^[\x00-\x20]+` (trimAll $ws $item) "") "" -}}
+{{- if regexMatch `^(?i)http:` $item -}}
+{{- fail "secrets.schemaRegistryTls is set but config.schemaRegistryUrl names an http:// registry: its connection would go out unencrypted, credentials and all (every process refuses to start so); give every registry URL as https://, or remove secrets.schemaRegistryTls" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Every variable the chart sets itself (not from a secret: schakel.secretSettings), and what
