@@ -34,7 +34,7 @@ from schakel.cli import one_line
 from schakel.topics import ensure_topics
 from schemas import kafka_client
 from schemas.exceptions import SettingsError
-from schemas.settings import CommonSettings, load_process_settings
+from schemas.settings import CommonSettings, kafka_files_without_tls, load_process_settings
 from schemas.wire import TopicSpec
 
 WAIT_MS = 30_000
@@ -63,6 +63,8 @@ def partition_problems(
 def main() -> int:
     try:
         settings = load_process_settings(CommonSettings)  # it talks only to Kafka
+        if unencrypted := kafka_files_without_tls(settings):  # as every schakel process
+            raise unencrypted
         kafka_client.configure(kafka_client.KafkaSecurity.from_settings(settings))
         if not settings.kafka_bootstrap:
             raise SettingsError("SCHAKEL_KAFKA_BOOTSTRAP is required")

@@ -207,8 +207,9 @@ class CommonSettings(BaseSettings):
     )
     kafka_bootstrap: str | None = Field(
         None,
-        description="Kafka bootstrap servers `host:port[,host:port]`. Unset: commands that "
-        "need Kafka start the embedded broker.",
+        description="Kafka bootstrap servers `host:port[,host:port]`. Unset: `demo` and "
+        "`replay` start an embedded broker of their own; every other command uses the one "
+        "`schakel broker` runs with the same DATA_DIR, and without one exits 2.",
     )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT",

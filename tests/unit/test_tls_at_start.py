@@ -195,3 +195,27 @@ def test_create_topics_refusal_is_one_line_without_a_bsn(
     assert BSN not in err
     (line,) = err.splitlines()
     assert line.startswith("create_topics: SCHAKEL_KAFKA_CA_FILE: "), line
+
+
+@pytest.mark.parametrize("protocol", ["PLAINTEXT", "SASL_PLAINTEXT"])
+def test_create_topics_refuses_a_ca_file_without_tls(
+    protocol: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """deploy/create_topics.py checked a CA file and then connected in plaintext (it builds
+    its Kafka security itself); it refuses the combination as every schakel process does."""
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not read: the combination is refused first\n")
+    monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    monkeypatch.setenv("SCHAKEL_KAFKA_SECURITY_PROTOCOL", protocol)
+    monkeypatch.setenv("SCHAKEL_KAFKA_SASL_USERNAME", "schakel")
+    monkeypatch.setenv("SCHAKEL_KAFKA_SASL_PASSWORD", "geheim-wachtwoord")
+    monkeypatch.setenv("SCHAKEL_KAFKA_CA_FILE", str(ca))
+    script = load_module(DEPLOY / "create_topics.py")
+    assert script.main() == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("create_topics: SCHAKEL_KAFKA_CA_FILE is set"), line
+    assert f"SCHAKEL_KAFKA_SECURITY_PROTOCOL={protocol} uses no TLS" in line
+    assert "geheim" not in line and str(ca) not in line
