@@ -195,6 +195,14 @@ class Publisher:
             self._renew(stale)
         return self._producer
 
+    def check(self) -> None:
+        """Return if the broker answers this publisher, without sending a record; raise
+        :class:`PublishError` if not. A producer that met an outage is replaced now (the new one
+        asks the broker for the cluster's metadata: at most :data:`RENEW_BOOTSTRAP_MS`), so the
+        next send does not wait for that; one that met none is not asked (the broker
+        acknowledged what it sent). For a readiness probe (the webhook's ``/ready``)."""
+        self._current()
+
     def _met_outage(self, producer: Any) -> None:
         """``producer`` did not get an acknowledgement (an outage): replace it before it is
         used again."""

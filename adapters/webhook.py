@@ -28,8 +28,16 @@ Answers, always with a JSON body that never echoes a submitted value or a BSN:
           certificates or a schema not registered): nothing was confirmed, retry once an
           operator has mended the configuration
 503       an outage (broker or schema registry unreachable): nothing was confirmed, retry
-          after ``Retry-After`` seconds; ``/ready`` answers 503 until a retry succeeds
+          after ``Retry-After`` seconds; ``/ready`` answers 503 until the outage is over
 ========  ==================================================================================
+
+Readiness: ``GET /ready`` answers 503 from an outage met by a request until a request gets
+through or the webhook's own check (:meth:`WebhookApp.probe`, every
+:data:`PROBE_INTERVAL_S` seconds while unavailable, off the threads that serve senders) finds
+the broker and the schema registry answering again; it never waits for a sender, who gets
+no request through to an unready pod in Kubernetes. An outage is logged twice: when it begins
+(``adapter.webhook_unavailable``, ERROR) and when it ends (``adapter.webhook_available``,
+INFO, ``by`` ``request`` or ``probe``).
 
 Requests without a valid token (401/429) are only counted
 (``schakel_adapter_webhook_unauthenticated_total``): their body is not read and nothing is
@@ -65,18 +73,24 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from adapters.base import Cursor, Location, Record, Source, digest
 from adapters.exceptions import Rejection
 from adapters.jsonlines import json_object
+from adapters.quarantine import QUARANTAINE_SCHEMA
 from adapters.runner import Runner
 from adapters.throttle import ClientLimiter
-from adapters.wijkteam import type_problem
+from adapters.wijkteam import DOMAIN, PREFIX, type_problem
+from schemas.catalogue import catalogue
 from schemas.envelope import short_message
 from schemas.exceptions import RegistryRefused, TransientError
 from schemas.http_headers import WWW_AUTHENTICATE
+from schemas.wire import VERWIJDERD, Wire
 
 log = logging.getLogger("schakel.adapters")
 
 PATHS = ("/events", "/")
 RETRY_AFTER_S = "5"
 """``Retry-After`` (seconds) of a 503 answer during an outage."""
+PROBE_INTERVAL_S = 2.0
+"""While the webhook is unavailable, the seconds between two of its own checks of the broker
+and the schema registry (:meth:`WebhookApp.probe`)."""
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 _BASE_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "dataschema")
@@ -138,6 +152,18 @@ class RecentIds:
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
+
+
+def written_schemas(wire: Wire) -> list[tuple[str, str]]:
+    """(topic, schema name) of every record the webhook may encode: the ``nl.wijkteams.*``
+    events on their topics, a withdrawal on the wijkteams topic and a quarantine entry on the
+    adapters' dead-letter topic."""
+    events = [(wire.topic_for(name), name) for name in catalogue().names if name.startswith(PREFIX)]
+    return [
+        *events,
+        (wire.topic_for(VERWIJDERD, DOMAIN), VERWIJDERD),
+        (wire.deadletter_adapters, QUARANTAINE_SCHEMA),
+    ]
 
 
 def _token_digest(token: str) -> bytes:
@@ -237,8 +263,55 @@ class WebhookApp:
         self.recent = recent or RecentIds()
         self.limiter = limiter or ClientLimiter()
         self._clock = clock
-        self.unavailable = False
-        """True from an outage until an event is published again (``/ready`` answers 503)."""
+        self._schemas = written_schemas(runner.publisher.wire)
+        self._state = threading.Lock()
+        self._down = False
+        self._outages = 0
+        """Outages met so far: a probe that began before the latest one does not end it."""
+
+    @property
+    def unavailable(self) -> bool:
+        """True from an outage until an event gets through or :meth:`probe` finds the broker
+        and the schema registry answering (``/ready`` answers 503 meanwhile)."""
+        return self._down
+
+    def probe(self) -> bool:
+        """While :attr:`unavailable`, ask the broker and the schema registry whether they
+        answer again, publishing nothing: the broker through
+        :meth:`~adapters.publisher.Publisher.check` (a producer that met the outage is replaced,
+        which asks for the cluster's metadata, at most 5 s), the registry by looking up the
+        ids of the schemas the webhook writes (:func:`written_schemas`; ids already known are
+        not asked again). If both answer — a refusal of the registry is an answer too: the
+        next event gets 502, it is no outage — the outage ends (logged once) unless another
+        was met meanwhile. Returns whether the webhook is available. Blocks up to the
+        broker's and the registry's timeouts: never call it on a thread that serves senders."""
+        with self._state:
+            if not self._down:
+                return True
+            outages = self._outages
+        try:
+            self.runner.publisher.check()
+            serializer = self.runner.publisher.serializer
+            for topic, name in self._schemas:
+                serializer.prepare(topic, name)
+        except TransientError:
+            return False
+        except RegistryRefused:
+            pass  # the registry answers (and refuses): a misconfiguration, not an outage
+        return self._available("probe", outages)
+
+    def _available(self, by: str, outages: int | None = None) -> bool:
+        """End the outage (if one was on: log ``adapter.webhook_available``, once), unless
+        ``outages`` is given and another outage was met since it was taken."""
+        with self._state:
+            if outages is not None and outages != self._outages:
+                return False
+            ended, self._down = self._down, False
+        if ended:
+            log.info(
+                "adapter.webhook_available", extra={"adapter": self.runner.source.name, "by": by}
+            )
+        return True
 
     def _sender(self, authorization: str | None) -> str | None:
         """The source of the bearer token in ``authorization``, or ``None``.
@@ -302,7 +375,7 @@ class WebhookApp:
     ) -> Response:
         """Answer one request; ``headers`` with lower-case names; ``read(n)`` reads the body;
         ``client`` is the peer address (for the limit on unauthenticated requests)."""
-        routed = self._route(method, path.split("?", 1)[0])
+        routed = self.route(method, path)
         if routed is not None:
             return routed
         sender = self._sender(headers.get("authorization"))
@@ -315,8 +388,12 @@ class WebhookApp:
         except _Refused as refused:
             return self._refuse(refused, sender, body)
 
-    def _route(self, method: str, path: str) -> Response | None:
-        """The answer to anything but ``POST`` of an event (``None`` for that)."""
+    def route(self, method: str, path: str) -> Response | None:
+        """The answer to anything but ``POST`` of an event (``None`` for that): ``/health``,
+        ``/ready``, ``/metrics``, 404, 405. Decided at once, without reading the body or
+        waiting for anyone, so the server answers these on its event loop: a probe is never
+        held up by senders that occupy every worker (a broker that does not acknowledge)."""
+        path = path.split("?", 1)[0]
         if method == "GET" and path == "/metrics":
             return Response(
                 200, {}, {"content-type": CONTENT_TYPE_LATEST}, raw=generate_latest(self.registry)
@@ -379,7 +456,8 @@ class WebhookApp:
             return self._unavailable(exc)
         except RegistryRefused as exc:  # a misconfiguration: neither bad data nor an outage
             return self._registry_refused(exc)
-        self.unavailable = False
+        if self._down:
+            self._available("request")
         if outcome.status == "rejected":
             return Response(
                 400,
@@ -396,16 +474,21 @@ class WebhookApp:
     def _unavailable(self, exc: TransientError, *, close: bool = False) -> Response:
         """503 with ``Retry-After`` for an outage (broker or schema registry unreachable) met
         while publishing an event or quarantining a refusal: nothing was confirmed or
-        quarantined, the sender retries; ``/ready`` answers 503 until a request gets through."""
-        self.unavailable = True
-        log.error(
-            "adapter.webhook_unavailable",
-            extra={
-                "adapter": self.runner.source.name,
-                "error": type(exc).__name__,
-                "detail": str(exc),  # which registry or broker (never a password)
-            },
-        )
+        quarantined, the sender retries; ``/ready`` answers 503 until the outage is over
+        (:attr:`unavailable`). Logged once per outage, when it begins
+        (``adapter.webhook_unavailable``, with the error and which broker or registry)."""
+        with self._state:
+            self._outages += 1
+            began, self._down = not self._down, True
+        if began:
+            log.error(
+                "adapter.webhook_unavailable",
+                extra={
+                    "adapter": self.runner.source.name,
+                    "error": type(exc).__name__,
+                    "detail": str(exc),  # which registry or broker (never a password)
+                },
+            )
         return Response(
             503,
             {"error": "unavailable", "message": "the event was not stored; retry later"},
@@ -451,7 +534,8 @@ class WebhookApp:
             return self._unavailable(exc, close=body is None)
         except RegistryRefused as exc:  # not quarantined either, for as long as it refuses
             return self._registry_refused(exc, close=body is None)
-        self.unavailable = False
+        if self._down:
+            self._available("request")
         return Response(
             refused.status,
             {

@@ -11,7 +11,9 @@ Content-Length, content mode, validation, publishing, the answer) is
 - calls :meth:`WebhookApp.handle` in a bounded pool of ``workers`` threads, because it blocks
   until the broker acknowledged the event (kafka-python): the event loop never waits for the
   broker, and at most ``workers`` requests are handled at a time (the others wait their turn,
-  holding only their connection);
+  holding only their connection). What :meth:`WebhookApp.route` answers at once
+  (``/health``, ``/ready``, ``/metrics``, 404, 405) is answered on the event loop, so the
+  probes are answered also while every worker waits for the broker;
 - reads the body only when :meth:`WebhookApp.handle` asks for it, i.e. after the token and the
   ``Content-Length`` (at most ``SCHAKEL_MAX_REQUEST_BYTES``) were checked; never more than
   ``Content-Length`` bytes, within ``body_timeout`` seconds (a body that does not arrive in time
@@ -28,7 +30,13 @@ Content-Length, content mode, validation, publishing, the answer) is
   and the exception class only;
 - answers 500 ``internal-error`` when :meth:`WebhookApp.handle` raises, or when its answer
   cannot be written (a defect; logged as ``adapter.webhook_defect`` with the exception
-  class).
+  class);
+- while :attr:`WebhookApp.unavailable`, calls :meth:`WebhookApp.probe` every
+  ``probe_interval`` seconds in a thread of its own (neither the event loop nor a worker of
+  the pool waits for it), so ``/ready`` turns 200 once the broker and the schema registry
+  answer, without a request: an unready pod gets none in Kubernetes (its Service leaves it
+  out), and with one replica readiness that waited for a request never came back. A defect
+  in a probe is logged once (``adapter.webhook_defect``, ``during`` ``probe``).
 
 :meth:`WebhookServer.shutdown` stops accepting, lets requests in progress finish (at most
 ``shutdown_timeout`` seconds; an acknowledged event is answered 202) and releases the socket.
@@ -38,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import logging
 import socket
@@ -51,7 +60,7 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
-from adapters.webhook import Response, WebhookApp
+from adapters.webhook import PROBE_INTERVAL_S, Response, WebhookApp
 from schemas.http_headers import SERVER
 
 log = logging.getLogger("schakel.adapters")
@@ -169,11 +178,13 @@ class WebhookServer:
         workers: int = DEFAULT_WORKERS,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         shutdown_timeout: float = 10.0,
+        probe_interval: float = PROBE_INTERVAL_S,
     ) -> None:
-        if workers < 1 or body_timeout <= 0:
-            raise ValueError("workers must be at least 1 and body_timeout positive")
+        if workers < 1 or body_timeout <= 0 or probe_interval <= 0:
+            raise ValueError("workers must be at least 1, body_timeout and probe_interval positive")
         self.app = app
         self.body_timeout = body_timeout
+        self.probe_interval = probe_interval
         self.shutdown_timeout = shutdown_timeout
         self._sock = _bind(host, port)
         bound_host, bound_port = self._sock.getsockname()[:2]
@@ -230,14 +241,43 @@ class WebhookServer:
             auto_decompress=False,
         )
         runner = web.ServerRunner(server, shutdown_timeout=self.shutdown_timeout)
+        prober = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="webhook-probe")
+        watching = asyncio.create_task(self._watch(prober))
         await runner.setup()
         try:
             await web.SockSite(runner, self._sock).start()
             await stop.wait()
         finally:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
             await runner.cleanup()
             # in another thread: a worker may still need the event loop to read a body
             await asyncio.to_thread(executor.shutdown, True)
+            await asyncio.to_thread(prober.shutdown, True)  # a probe under way is bounded
+
+    async def _watch(self, prober: concurrent.futures.Executor) -> None:
+        """While the app is unavailable, :meth:`WebhookApp.probe` every ``probe_interval``
+        seconds on ``prober`` (see the module docstring); until cancelled."""
+        loop = asyncio.get_running_loop()
+        told = False
+        while True:
+            await asyncio.sleep(self.probe_interval)
+            if not self.app.unavailable:
+                continue
+            try:
+                await loop.run_in_executor(prober, self.app.probe)
+            except Exception as exc:  # a defect: logged once, the probing goes on
+                if not told:
+                    told = True
+                    log.error(
+                        "adapter.webhook_defect",
+                        extra={
+                            "adapter": "wijkteam",
+                            "error": type(exc).__name__,
+                            "during": "probe",
+                        },
+                    )
 
     async def _answer(
         self, executor: concurrent.futures.Executor, request: BaseRequest
@@ -263,7 +303,9 @@ class WebhookServer:
             client=request.remote or "",
         )
         try:
-            response = await loop.run_in_executor(executor, handle)
+            response = self.app.route(request.method, request.raw_path)  # no waiting: here
+            if response is None:
+                response = await loop.run_in_executor(executor, handle)
         except Exception as exc:  # the sender gets an answer; the defect is logged, not hidden
             log.error(
                 "adapter.webhook_defect",

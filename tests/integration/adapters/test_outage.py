@@ -2,7 +2,11 @@
 registry unreachable, ``--once`` exits 75 (EX_TEMPFAIL) with one line and nothing
 quarantined; a continuous adapter waits and goes on; the webhook answers 503 with
 ``Retry-After`` and ``/ready`` turns 503 until the registry is back. Afterwards every record
-is published once: 0 lost, 0 quarantined."""
+is published once: 0 lost, 0 quarantined.
+
+The webhook's ``/ready`` turns 200 again by itself once the registry or the broker is back,
+without a request: in Kubernetes an unready pod gets no request (its Service leaves it out), so
+readiness that waited for one never came back."""
 
 from __future__ import annotations
 
@@ -143,8 +147,10 @@ def test_a_continuous_adapter_waits_out_the_outage(
         assert quarantined(tmp_path / "var") == []
 
 
-def request(port: int, method: str, path: str, body: bytes = b"") -> tuple[int, Any, Any]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def request(
+    port: int, method: str, path: str, body: bytes = b"", *, timeout: float = 30.0
+) -> tuple[int, Any, Any]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         headers = {"Content-Type": "application/cloudevents+json"}
         headers["Authorization"] = f"Bearer {TOKEN}"
@@ -155,27 +161,39 @@ def request(port: int, method: str, path: str, body: bytes = b"") -> tuple[int, 
         conn.close()
 
 
+SOURCE = "urn:test:wijkteam"
+
+
+def webhook_argv(port: int) -> list[str]:
+    return [sys.executable, "-m", "schakel", "adapter", "wijkteam", "--serve", "--port", str(port)]
+
+
+def webhook_env(kafka: EmbeddedBroker, registry: Registry, data_dir: Path) -> dict[str, str]:
+    return {**env(kafka, registry, data_dir), "SCHAKEL_WEBHOOK_TOKENS": f"{SOURCE}={TOKEN}"}
+
+
+def wait_ready(port: int, log: Path, within: float = 30.0) -> float:
+    """Poll ``/ready`` until it answers 200 (a connection refused while the process starts
+    counts as not ready); fail after ``within`` seconds; return the seconds it took."""
+    begun = time.monotonic()
+    while True:
+        try:
+            if request(port, "GET", "/ready", timeout=5)[0] == 200:
+                return time.monotonic() - begun
+        except OSError:
+            pass
+        assert time.monotonic() - begun < within, log.read_text()
+        time.sleep(0.2)
+
+
 def test_the_webhook_answers_503_and_is_not_ready_during_the_outage(
     kafka: EmbeddedBroker, registry: Registry, tmp_path: Path
 ) -> None:
-    source = "urn:test:wijkteam"
     port = free_port()
-    variables = {
-        **env(kafka, registry, tmp_path / "var"),
-        "SCHAKEL_WEBHOOK_TOKENS": f"{source}={TOKEN}",
-    }
-    argv = [sys.executable, "-m", "schakel", "adapter", "wijkteam", "--serve", "--port", str(port)]
-    body = json.dumps(casus(1, BSNS[0], source)).encode()
-    with stopping(start(argv, tmp_path / "webhook.log", env=variables)):
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if request(port, "GET", "/ready")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "webhook.log").read_text()
-            time.sleep(0.2)
+    variables = webhook_env(kafka, registry, tmp_path / "var")
+    body = json.dumps(casus(1, BSNS[0], SOURCE)).encode()
+    with stopping(start(webhook_argv(port), tmp_path / "webhook.log", env=variables)):
+        wait_ready(port, tmp_path / "webhook.log")
         status, retry_after, answer = request(port, "POST", "/events", body)
         assert (status, retry_after, answer["error"]) == (503, "5", "unavailable")
         status, retry_after, _ = request(port, "GET", "/ready")
@@ -186,4 +204,62 @@ def test_the_webhook_answers_503_and_is_not_ready_during_the_outage(
         assert (status, answer["duplicate"]) == (202, False)
         assert request(port, "GET", "/ready")[0] == 200
         assert ids_on_topic(kafka.bootstrap) == ["casus-1"]
+        assert quarantined(tmp_path / "var") == []
+
+
+def test_the_webhook_is_ready_again_without_a_request_once_the_registry_is_back(
+    kafka: EmbeddedBroker, registry: Registry, tmp_path: Path
+) -> None:
+    """The registry down: two events answered 503, ``/ready`` 503, one log line for the
+    outage. The registry back and no request sent: ``/ready`` turns 200 within seconds (the
+    webhook asks the registry itself), one log line for the end, and nothing was published or
+    quarantined by asking; the next event is accepted."""
+    port = free_port()
+    log = tmp_path / "webhook.log"
+    variables = webhook_env(kafka, registry, tmp_path / "var")
+    with stopping(start(webhook_argv(port), log, env=variables)):
+        wait_ready(port, log)
+        for number in (1, 2):
+            body = json.dumps(casus(number, BSNS[number], SOURCE)).encode()
+            assert request(port, "POST", "/events", body)[0] == 503
+        assert request(port, "GET", "/ready")[0] == 503
+        registry.start()
+        wait_ready(port, log, within=30)  # no request in between
+        text = log.read_text()
+        assert text.count("adapter.webhook_unavailable") == 1, text
+        assert text.count("adapter.webhook_available") == 1, text
+        assert ids_on_topic(kafka.bootstrap) == []
+        assert quarantined(tmp_path / "var") == []
+        body = json.dumps(casus(3, BSNS[0], SOURCE)).encode()
+        assert request(port, "POST", "/events", body)[0] == 202
+        assert ids_on_topic(kafka.bootstrap) == ["casus-3"]
+
+
+def test_the_webhook_is_ready_again_without_a_request_once_the_broker_is_back(
+    kafka: EmbeddedBroker, registry: Registry, tmp_path: Path
+) -> None:
+    """The broker frozen (SIGSTOP: connections open, nothing answered): an event is answered
+    503 (after the 30 s the webhook waits for the acknowledgement) and ``/ready`` 503. The
+    broker continued and no request sent: ``/ready`` turns 200 within seconds (the webhook
+    asks the broker itself, with a new producer), and the next event is accepted."""
+    registry.start()
+    port = free_port()
+    log = tmp_path / "webhook.log"
+    variables = webhook_env(kafka, registry, tmp_path / "var")
+    with stopping(start(webhook_argv(port), log, env=variables)):
+        wait_ready(port, log)
+        kafka.pause()
+        try:
+            body = json.dumps(casus(1, BSNS[0], SOURCE)).encode()
+            assert request(port, "POST", "/events", body, timeout=90)[0] == 503
+            assert request(port, "GET", "/ready")[0] == 503
+        finally:
+            kafka.resume()
+        wait_ready(port, log, within=30)  # no request in between
+        text = log.read_text()
+        assert text.count("adapter.webhook_unavailable") == 1, text
+        assert text.count("adapter.webhook_available") == 1, text
+        body = json.dumps(casus(2, BSNS[1], SOURCE)).encode()
+        assert request(port, "POST", "/events", body)[0] == 202
+        assert "casus-2" in ids_on_topic(kafka.bootstrap)
         assert quarantined(tmp_path / "var") == []

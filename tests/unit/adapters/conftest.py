@@ -81,6 +81,10 @@ class FakePublisher(Publisher):
         self.send(event)
         self.flush()
 
+    def check(self) -> None:
+        if self.fail:
+            raise PublishError("broker did not answer: test")
+
     def flush(self, timeout: float = 60.0, cancel: threading.Event | None = None) -> int:
         if self.fail:
             raise PublishError("broker did not acknowledge: test")

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from typing import Any
 
 import pytest
-from kafka.errors import KafkaConnectionError
+from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 
+from adapters import publisher as publisher_module
 from adapters.exceptions import PublishError, RecordTooLarge
 from adapters.publisher import MAX_REQUEST_BYTES
 from schemas.envelope import Event, validate_input
@@ -131,3 +133,35 @@ def test_a_flush_told_to_stop_with_nothing_queued_is_no_outage(
     publisher.send(event(1), tag="queued")
     with pytest.raises(PublishError, match="stopped before the broker acknowledged"):
         publisher.flush(60.0, cancel=stop)
+
+
+def test_check_replaces_a_producer_that_met_an_outage_and_sends_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """:meth:`Publisher.check` (the webhook's readiness probe): a producer that met no outage
+    is not asked; one that did is replaced, which fails (an outage) while the broker is still
+    away and succeeds once it answers; no record is sent by checking."""
+    publisher, broker = kafka_publisher(monkeypatch)
+    publisher.check()
+    assert len(broker.producers) == 1
+    broker.outage = KafkaConnectionError("broker unreachable")
+    with pytest.raises(PublishError):
+        publisher.send_and_wait(event(1))
+    make = publisher_module.KafkaProducer  # type: ignore[attr-defined]  # the fake factory
+
+    def bootstrap(**config: Any) -> Any:  # a new producer asks the broker for metadata
+        if broker.outage is not None:
+            raise KafkaTimeoutError("Bootstrap timed out")
+        return make(**config)
+
+    monkeypatch.setattr(publisher_module, "KafkaProducer", bootstrap)
+    with pytest.raises(PublishError):
+        publisher.check()
+    broker.outage = None
+    publisher.check()
+    assert len(broker.producers) == 2 and broker.producers[0].closed
+    publisher.check()
+    assert len(broker.producers) == 2
+    assert broker.acked == []
+    publisher.send_and_wait(event(2))  # on the producer the check made
+    assert len(broker.acked) == 1 and len(broker.producers) == 2
