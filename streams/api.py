@@ -82,7 +82,7 @@ from schemas.wire import (
     WITHHELD,
 )
 from streams.access import AccessDenied, authenticate, authorize
-from streams.audit import AuditTrail, AuditUnavailable
+from streams.audit import AuditRefused, AuditTrail, AuditUnavailable
 from streams.codec import timeline_json
 from streams.inzage_page import INVALID_PSEUDONYM, RecordsUnavailable, listing, record_time
 from streams.metrics import WorkerMetrics
@@ -366,6 +366,7 @@ _REFUSALS = (
     ApiError,
     InvalidPurpose,
     RegistryRefused,
+    AuditRefused,
     AuditUnavailable,
     TopicUnavailable,
     RecordsUnavailable,
@@ -378,13 +379,13 @@ raises is a defect: 500, :mod:`streams.webserver`)."""
 
 def registry_refusal(exc: BaseException) -> RegistryRefused | None:
     """The schema registry's refusal of the worker behind ``exc``: ``exc`` itself (met
-    decoding the audit trail, :mod:`streams.inzage_page`) or what an
-    :class:`~streams.audit.AuditUnavailable` was raised from (the audit record's schema
-    lookup); None for anything else."""
+    decoding the audit trail, :mod:`streams.inzage_page`) or the
+    :attr:`~streams.audit.AuditRefused.refusal` of an :class:`~streams.audit.AuditRefused`
+    (the audit record's schema lookup); None for anything else."""
     if isinstance(exc, RegistryRefused):
         return exc
-    if isinstance(exc, AuditUnavailable) and isinstance(exc.__cause__, RegistryRefused):
-        return exc.__cause__
+    if isinstance(exc, AuditRefused):
+        return exc.refusal
     return None
 
 

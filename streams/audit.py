@@ -17,6 +17,13 @@ that does not answer costs each request at most the timeout, and other traffic k
 One lookup at a time: requests meanwhile wait for the same one (each at most the timeout); a
 failed one is tried again by the next request.
 
+A registry that refuses the worker (:class:`~schemas.exceptions.RegistryRefused`: its
+credentials or certificates, the schema not registered) is no outage: :meth:`AuditTrail.record`
+raises the permanent :class:`AuditRefused` (the API answers 502 and logs it at most a line a
+minute), logs nothing itself, and the requests of the next :data:`REFUSED_RETRY_S` seconds get
+the same refusal without asking the registry; the first request after that asks again (an
+operator may have mended it meanwhile).
+
 The records are written by a producer of their own (aiokafka, ``acks=all``), not by the
 worker's Faust producer, so the guarantee does not depend on the processing guarantee of
 the stream (a transactional producer would make the record visible only at the next commit).
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -35,7 +43,7 @@ from aiokafka.errors import KafkaError
 from schemas import kafka_client
 from schemas.binding import event_headers
 from schemas.envelope import Event
-from schemas.exceptions import RegistryError, TransientError
+from schemas.exceptions import PermanentError, RegistryError, RegistryRefused, TransientError
 from schemas.serde import RecordSerializer
 from schemas.settings import ApiToken
 from streams.exceptions import StreamsError
@@ -47,10 +55,26 @@ AUDIT_FIELDS = ("wie", "rol", "doel", "wat", "tijd")
 """The fields of an audit record's ``data`` (:meth:`AuditTrail.event`)."""
 AUDIT_TIMEOUT_S = 5.0
 """Longest wait for the broker's acknowledgement of one audit record before answering 503."""
+REFUSED_RETRY_S = 60.0
+"""How long a refusal of the record's schema lookup stands before the registry is asked again."""
+
+
+def _monotonic() -> float:
+    return time.monotonic()
 
 
 class AuditUnavailable(StreamsError, TransientError):
     """Transient: the audit record could not be written (and acknowledged) in time."""
+
+
+class AuditRefused(StreamsError, PermanentError):
+    """Permanent: the schema registry refuses the worker the audit record's schema
+    (:attr:`refusal`: its credentials or certificates, the schema not registered), so no
+    record can be written until an operator mends the configuration."""
+
+    def __init__(self, refusal: RegistryRefused) -> None:
+        super().__init__("inzage: het schemaregister weigert de worker (configuratie)")
+        self.refusal = refusal
 
 
 class AuditTrail:
@@ -77,6 +101,8 @@ class AuditTrail:
         self._lock = asyncio.Lock()
         self._schema_id: asyncio.Task[int] | None = None
         """The lookup of the record's schema id (:meth:`_prepared`): running, or done."""
+        self._refused_at = 0.0
+        """When the last lookup was refused (:func:`_monotonic`)."""
 
     def event(self, client: ApiToken, doel: str, wat: str, subject: str | None) -> Event:
         """The audit record of ``client`` reading ``wat`` (about ``subject``) for ``doel``
@@ -96,17 +122,42 @@ class AuditTrail:
         so that encoding a record needs no registry. The lookup blocks (HTTP, with the
         registry client's retries), so it runs in a thread, one at a time: a caller cancelled
         by its timeout leaves it running for the next caller (``shield``); one that failed is
-        started again by the next caller."""
+        started again by the next caller — one the registry refused only after
+        :data:`REFUSED_RETRY_S` (until then its refusal is raised again)."""
         lookup = self._schema_id
+        refusal = self._standing_refusal(lookup)
+        if refusal is not None:  # a new exception each time: the refusal is not raised again
+            raise AuditRefused(refusal) from refusal
         if lookup is None or (lookup.done() and (lookup.cancelled() or lookup.exception())):
-            lookup = asyncio.ensure_future(
-                asyncio.to_thread(self._serializer.prepare, self.topic, AUDIT_TYPE)
-            )
+            lookup = asyncio.ensure_future(self._lookup())
             # retrieved here, so that a failure nobody waits for any more is not logged as
             # "never retrieved"; the caller that waits gets it from the task
             lookup.add_done_callback(lambda task: task.cancelled() or task.exception())
             self._schema_id = lookup
-        await asyncio.shield(lookup)
+        try:
+            await asyncio.shield(lookup)
+        except RegistryRefused as exc:
+            raise AuditRefused(exc) from exc
+
+    async def _lookup(self) -> int:
+        """The schema id of :data:`AUDIT_TYPE` on the topic, looked up in a thread."""
+        try:
+            return await asyncio.to_thread(self._serializer.prepare, self.topic, AUDIT_TYPE)
+        except RegistryRefused:
+            self._refused_at = _monotonic()
+            raise
+
+    def _standing_refusal(self, lookup: asyncio.Task[int] | None) -> RegistryRefused | None:
+        """The registry's refusal of ``lookup`` if it ended so less than
+        :data:`REFUSED_RETRY_S` ago, else None."""
+        if lookup is None or not lookup.done() or lookup.cancelled():
+            return None
+        failed = lookup.exception()
+        if isinstance(failed, RegistryRefused) and (
+            _monotonic() - self._refused_at < REFUSED_RETRY_S
+        ):
+            return failed
+        return None
 
     async def _started(self) -> AIOKafkaProducer:
         async with self._lock:
@@ -128,7 +179,9 @@ class AuditTrail:
 
     async def record(self, client: ApiToken, doel: str, wat: str, subject: str | None) -> str:
         """Write the audit record and wait for ``acks=all``; return its id. Raises
-        :class:`AuditUnavailable` when that does not succeed within the timeout."""
+        :class:`AuditUnavailable` when that does not succeed within the timeout (logged as
+        ``audit.unavailable``), :class:`AuditRefused` when the registry refuses the record's
+        schema (not logged here: the caller answers and logs it)."""
         event = self.event(client, doel, wat, subject)
         try:
             async with asyncio.timeout(self.timeout_s):

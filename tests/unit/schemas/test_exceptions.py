@@ -20,7 +20,7 @@ from schakel.wiring import NoKafkaError
 from schemas import exceptions as contract
 from schemas.exceptions import PermanentError, SchakelError, TransientError
 from streams.access import AccessDenied
-from streams.audit import AuditUnavailable
+from streams.audit import AuditRefused, AuditUnavailable
 from streams.exceptions import RuleConfigError, RuleFileError, StateDecodeError, StreamsError
 from streams.ingest import IngestError
 from streams.purpose import InvalidPurpose
@@ -36,6 +36,7 @@ PERMANENT = [
     contract.UnknownSchemaId,
     contract.ForeignSchema,
     contract.RegistryRefused,
+    AuditRefused,
     contract.RegistryNotFound,
     contract.IncompatibleSchema,
     contract.SettingsError,

@@ -23,14 +23,17 @@ from typing import Any
 import pytest
 
 import streams.api
+import streams.audit
 import streams.inzage_page
 import streams.webserver
+from schemas.exceptions import PermanentError, RegistryUnauthorized, TransientError
 from schemas.registry_client import ConfluentRegistry, RegistryConnection
 from schemas.serde import RecordDeserializer, RecordSerializer
-from streams.audit import AuditTrail
+from streams.audit import AuditRefused, AuditTrail
+from streams.exceptions import StreamsError
 from streams.topicpage import Page
 
-from .api_harness import REGISSEUR, serve
+from .api_harness import REGISSEUR, TOKENS, serve
 
 AUDITOR = {"Authorization": "Bearer token-carla", "X-Doel": "controle van de inzage"}
 PSEUDONYM = "a111222333bbbbbbbbbbbbbbbbbbbbbb"
@@ -143,3 +146,75 @@ def test_every_audited_answer_is_502_when_the_registry_refuses_the_audit_record(
                 _refused(response.status, response.headers, await response.json())
 
     asyncio.run(run())
+
+
+def test_the_audit_trail_takes_a_refusal_for_permanent_and_asks_again_a_minute_later(
+    registry: ConfluentRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Reproduction: the trail turned the registry's refusal into the transient
+    ``AuditUnavailable`` (a 503 with ``Retry-After`` unless the API looked behind it at
+    ``__cause__``), logged ``audit.unavailable`` on every request and asked the registry again
+    on every request. Now it raises the permanent ``AuditRefused``, logs nothing itself (the
+    API logs ``api.registry_refused`` a line a minute), and asks the registry again only once
+    :data:`streams.audit.REFUSED_RETRY_S` has passed."""
+    asked: list[str] = []
+    lookup = registry.lookup
+
+    def counted(subject: str, schema: Any) -> int:
+        asked.append(subject)
+        return lookup(subject, schema)
+
+    monkeypatch.setattr(registry, "lookup", counted)
+    now = [1000.0]
+    monkeypatch.setattr(streams.audit, "_monotonic", lambda: now[0])
+    trail = AuditTrail("localhost:1", "schakel.inzage", RecordSerializer(registry), "urn:x")
+    anna = TOKENS["token-anna"]
+
+    async def run() -> list[BaseException]:
+        raised: list[BaseException] = []
+        for later in (0.0, 1.0, streams.audit.REFUSED_RETRY_S - 2.0, 1.0):
+            now[0] += later
+            with pytest.raises(PermanentError) as refused:
+                await trail.record(anna, "casusoverleg", "GET /api/v1/signalen", None)
+            raised.append(refused.value)
+        return raised
+
+    with caplog.at_level(logging.INFO):
+        raised = asyncio.run(run())
+    assert all(isinstance(exc, AuditRefused) for exc in raised)
+    assert not any(isinstance(exc, TransientError) for exc in raised)
+    assert all(isinstance(exc, StreamsError) for exc in raised)
+    assert len(asked) == 2  # the first request, then the first a minute after it
+    assert not [r for r in caplog.records if r.getMessage() == "audit.unavailable"]
+    for exc in raised:
+        assert isinstance(exc, AuditRefused)
+        assert isinstance(exc.refusal, RegistryUnauthorized) and exc.refusal.status == 401
+
+
+def test_a_refused_audit_record_is_502_logged_a_line_a_minute(
+    registry: ConfluentRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(streams.webserver, "_monotonic", lambda: now[0])
+    monkeypatch.setattr(streams.audit, "_monotonic", lambda: now[0])
+    trail = AuditTrail("localhost:1", "schakel.inzage", RecordSerializer(registry), "urn:x")
+
+    async def run() -> None:
+        async with serve(trail=trail) as api:
+            for later in (0.0, 1.0, streams.webserver.REFUSAL_LOG_INTERVAL_S):
+                now[0] += later
+                response = await api.client.get("/api/v1/signalen", headers=REGISSEUR)
+                _refused(response.status, response.headers, await response.json())
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(run())
+    assert not [r for r in caplog.records if r.getMessage() == "audit.unavailable"]
+    lines = [r for r in caplog.records if r.getMessage() == "api.registry_refused"]
+    assert [(r.endpoint, r.reden, r.weggelaten) for r in lines] == [  # type: ignore[attr-defined]
+        ("signalen", "RegistryUnauthorized", 0),
+        ("signalen", "RegistryUnauthorized", 1),
+    ]
