@@ -68,8 +68,38 @@ const FOUTEN = {
   403: "Geen toegang — deze pagina is voor regisseurs; uw rol mag dit niet lezen.",
   404: "Niet gevonden.",
   500: "Interne fout van de worker.",
-  503: "Tijdelijk niet beschikbaar — de inzage kon niet worden vastgelegd; probeer het zo opnieuw.",
+  502: "Geen geldig antwoord van de worker via een tussenliggende server; probeer het later opnieuw.",
+  503: "Tijdelijk niet beschikbaar; probeer het zo opnieuw.",
 };
+
+// What a 502 or 503 of the worker means, by the field its `fout` names (the text before the
+// colon: streams/api.py, streams/routing.py). Another (e.g. a reverse proxy's own 502, without
+// `fout`) gets the status's general text above.
+const REDENEN = {
+  502: {
+    schemaregister: "Verkeerd ingesteld — het schemaregister weigert de worker. Dit gaat niet " +
+      "vanzelf over: meld het aan de beheerder.",
+  },
+  503: {
+    inzage: "Tijdelijk niet beschikbaar — de inzage kon niet worden vastgelegd, dus worden " +
+      "er geen gegevens getoond; probeer het zo opnieuw.",
+    tijdlijn: "Tijdelijk niet beschikbaar — de worker die deze burger bijhoudt is nu niet " +
+      "bereikbaar; probeer het zo opnieuw.",
+    signalen: "Nog niet beschikbaar — de worker is de signalen nog aan het bijwerken; " +
+      "probeer het zo opnieuw.",
+    pseudoniem: "Nog niet beschikbaar — de worker is nog niet gereed (hij start of krijgt " +
+      "burgers toegewezen); probeer het zo opnieuw.",
+  },
+};
+
+// The explanation of an answer that is not ok: by its status and the field its `fout` names.
+function uitleg(status, inhoud) {
+  const redenen = REDENEN[status];
+  const veld = inhoud && typeof inhoud.fout === "string" ? inhoud.fout.split(":")[0] : "";
+  const eigen = (object, sleutel) => Object.prototype.hasOwnProperty.call(object, sleutel);
+  if (redenen && eigen(redenen, veld)) return redenen[veld];
+  return eigen(FOUTEN, status) ? FOUTEN[status] : "Fout van de API.";
+}
 
 const staat = { token: "", doel: "", signalen: [] };
 
@@ -124,9 +154,9 @@ async function api(pad) {
     inhoud = null;
   }
   if (!antwoord.ok) {
-    const uitleg = FOUTEN[antwoord.status] || "Fout van de API.";
     const detail = inhoud && inhoud.fout ? " (" + inhoud.fout + ")" : "";
-    throw new ApiFout(antwoord.status, antwoord.status + " — " + uitleg + detail);
+    throw new ApiFout(antwoord.status,
+      antwoord.status + " — " + uitleg(antwoord.status, inhoud) + detail);
   }
   return inhoud;
 }

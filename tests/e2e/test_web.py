@@ -1,6 +1,6 @@
 """The coordinator's web page in a real browser: headless Chromium (Debian's ``chromium``
-package) driven by Selenium through Debian's ``chromium-driver``, against ``schakel demo``
-serving a small synthetic municipality.
+package) driven by Selenium through Debian's ``chromium-driver`` (:mod:`tests.e2e.browser`),
+against ``schakel demo`` serving a small synthetic municipality.
 
 Fails — never skips — when Chromium or its driver is missing:
 ``apt-get install -y chromium chromium-driver``."""
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,8 +22,6 @@ from typing import Any
 from urllib.request import Request, urlopen
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
@@ -33,22 +30,10 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from schakel.broker import free_port
 from schakel.synth.model import RULES
+from tests.e2e.browser import chromium, error_text, fill
 from tests.processes import start, stop
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1280,1400",
-)
 DOEL = "test: signalen beoordelen"
 SCREENSHOT = Path(tempfile.gettempdir()) / "schakel-web-grafiek.png"
 """Where the chart test leaves a screenshot of the page."""
@@ -121,35 +106,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    assert CHROMIUM.exists(), "Chromium is missing: apt-get install -y chromium chromium-driver"
-    assert CHROMEDRIVER.exists(), "chromedriver is missing: apt-get install -y chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="schakel-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SE_OFFLINE", "true")  # Selenium Manager must never download anything
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def fill(driver: WebDriver, token: str, doel: str) -> None:
-    for field_id, value in (("token", token), ("doel", doel)):
-        element = driver.find_element(By.ID, field_id)
-        element.clear()
-        element.send_keys(value)
-    driver.find_element(By.ID, "verbind").click()
-
-
-def error_text(driver: WebDriver) -> str:
-    box = WebDriverWait(driver, 20).until(ec.visibility_of_element_located((By.ID, "fout")))
-    return box.text
 
 
 def test_api_errors_are_shown(demo: Demo, browser: WebDriver) -> None:
