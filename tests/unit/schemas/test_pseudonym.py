@@ -663,9 +663,9 @@ def test_mask_bsn_of_a_long_text_of_random_tokens_and_numbers_takes_linear_time(
     dead letter of 900,000 characters of UUIDs and numbers took half a minute (twice the
     length, four times the time); a fraction of a second now."""
     line = "36ebc848-8d60-4d98-9438-a12345678bcd 123456789 " * 19_000
-    started = time.perf_counter()
+    started = time.process_time()
     masked = mask_bsn(line)
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5  # CPU: another process does not count
     assert masked == "36ebc848-8d60-4d98-9438-a12345678bcd ********* " * 19_000
 
 
@@ -892,6 +892,6 @@ def test_holds_bsn_of_a_long_text_of_digits_and_invisible_characters_takes_linea
     """A review found a megabyte of ``1\u200b`` took 4 s: every nine-digit window of it is a
     reading, and each paid nine ``int`` calls for its elfproef. One ``int`` and three look-ups
     now, and a window asked before is not asked again."""
-    started = time.perf_counter()
+    started = time.process_time()
     assert not holds_bsn("1\u200b" * 500_000)
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5

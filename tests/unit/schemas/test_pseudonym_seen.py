@@ -231,10 +231,10 @@ def test_mask_bsn_and_holds_bsn_of_long_texts_with_marks_take_linear_time() -> N
     """Each mark is read once: the masks of a megabyte of numbers with marks on their digits
     and of marked digits in one run take a fraction of a second."""
     numbers = ("9\u0301" * 5 + "0111\u20dd x\u0303 ") * 40_000
-    started = time.perf_counter()
+    started = time.process_time()
     assert mask_bsn(numbers) == (MASK + " x\u0303 ") * 40_000
     assert holds_bsn(numbers)
     run = "1\u0301" * 500_000
     assert not holds_bsn(run) and not holds_bsn(run + "\u200b")
     assert MASK in mask_bsn(run) and not holds_bsn(mask_bsn(run))
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5

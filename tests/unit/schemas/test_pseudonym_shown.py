@@ -176,7 +176,7 @@ def test_nothing_holds_bsn_finds_survives_mask_bsn_with_shown_digits(parts: list
 
 def test_a_long_text_of_shown_digits_takes_linear_time() -> None:
     for text in ("¹\u200b" * 350_000, "²" * 700_000, "¹²³ ⁴⁵⁶ ⁷⁸⁹ " * 60_000):
-        started = time.perf_counter()
+        started = time.process_time()
         assert not holds_bsn(text)
         mask_bsn(text)
-        assert time.perf_counter() - started < 5
+        assert time.process_time() - started < 5
