@@ -199,7 +199,7 @@ def test_a_probe_that_waits_holds_up_no_sender(tmp_path: Path) -> None:
         started = time.monotonic()
         assert served.get("/health") == 200
         assert served.post(structured(id="wt-2"))[0] == 202
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 15  # the probe holds its thread for 30 s
         assert served.get("/ready") == 200  # the event got through
     finally:
         release.set()
@@ -221,9 +221,9 @@ def test_the_probes_are_answered_while_every_worker_waits_for_the_broker(
         poster.start()
         assert served.gate.entered.wait(10)  # the only worker waits for the broker
         for path, status in (("/health", 200), ("/ready", 200), ("/metrics", 200)):
-            started = time.monotonic()
+            # answered in the pool, it would wait for the gate (set only below): get() times
+            # out after 5 s, which fails the test
             assert served.get(path) == status
-            assert time.monotonic() - started < 2
     finally:
         served.gate.gate.set()
         served.server.shutdown()
