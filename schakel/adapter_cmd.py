@@ -15,15 +15,16 @@ from adapters.base import Source
 from adapters.checkpoint import FileCheckpoint
 from adapters.exceptions import AdapterError, PublishError, SourceUnavailable
 from adapters.quarantine import Quarantine
-from adapters.registry import open_source
+from adapters.registry import FACTORIES, open_source
 from adapters.runner import Runner, RunStats
 from schakel import wiring
 from schakel.arguments import port_number, seconds, whole_number
 from schakel.cli import EXIT_TEMPFAIL, EXIT_UNFINISHED, one_line
+from schakel.listening import Listening
 from schakel.logs import tell_held_back
 from schakel.replay_args import input_problem
 from schemas.exceptions import RegistryUnavailable, TransientError
-from schemas.pseudonym import mask_bsn
+from schemas.pseudonym import Pseudonymiser, mask_bsn
 from schemas.settings import MAX_INTERVAL_S, AdapterSettings, WebhookSettings
 
 DEFAULT_BATCH = 1000
@@ -31,6 +32,12 @@ DEFAULT_SETTLE_S = 5.0
 """``schakel publish --settle``: how long a file whose last line was held back must stay
 unchanged to count as finished (:func:`main_publish`): the continuous adapters' default poll
 interval (``SCHAKEL_POLL_INTERVAL_S``), which is the same judgement there."""
+ADAPTERS = tuple(sorted(name for name in FACTORIES if name != "publish"))
+"""The adapters ``schakel adapter NAME`` names (``publish`` is ``schakel publish``)."""
+METRICS_PORT_REMEDY = (
+    "give each continuous adapter on this host its own SCHAKEL_METRICS_PORT, or 0 for no /metrics"
+)
+WEBHOOK_PORT_REMEDY = "give the webhook another port, or 0 for any free one (it is printed)"
 
 
 def build_runner(
@@ -43,10 +50,18 @@ def build_runner(
     instance: str | None = None,
     batch_size: int = DEFAULT_BATCH,
     source: Source | None = None,
+    pseudonymiser: Pseudonymiser | None = None,
 ) -> Runner:
     """A runner for adapter ``name`` over ``spec`` (or over ``source``) with checkpoint and
-    quarantine files under ``SCHAKEL_DATA_DIR`` (one checkpoint per adapter instance)."""
-    pseudonymiser = wiring.pseudonymiser(settings)
+    quarantine files under ``SCHAKEL_DATA_DIR`` (one checkpoint per adapter instance);
+    ``pseudonymiser``: the configured key's, made here when not given.
+
+    The commands make it first, before anything is connected to: a key that is too short or
+    padded with white space is bad configuration (one line naming ``SCHAKEL_PSEUDONYM_KEY``,
+    exit 2). Read after the broker was reached it was an outage (exit 75, "run again later":
+    a scheduler retried a wrong key for ever) or, with no Kafka at all, hidden behind
+    ``NoKafkaError``."""
+    pseudonymiser = pseudonymiser or wiring.pseudonymiser(settings)
     source = source or open_source(name, spec, settings, pseudonymiser=pseudonymiser)
     publisher = wiring.publisher(settings, bootstrap, client_id=f"schakel-adapter-{name}")
     ident = instance or name
@@ -61,6 +76,25 @@ def build_runner(
         dedupe_in_run=dedupe_in_run,
         batch_size=batch_size,
     )
+
+
+def serve_metrics(settings: AdapterSettings) -> None:
+    """Serve ``/metrics`` on ``SCHAKEL_METRICS_PORT`` (``SCHAKEL_WEB_HOST``; 0: not at all).
+    A port that cannot be bound — typically a second adapter on the host with the default
+    port — is a :class:`~schemas.exceptions.SettingsError` naming the setting and the port
+    (:mod:`schakel.listening`)."""
+    if not settings.metrics_port:
+        return
+    try:
+        start_http_server(settings.metrics_port, addr=settings.web_host)
+    except OSError as exc:
+        raise Listening(
+            settings.web_host,
+            settings.metrics_port,
+            setting="SCHAKEL_METRICS_PORT",
+            host_setting="SCHAKEL_WEB_HOST",
+            remedy=METRICS_PORT_REMEDY,
+        ).refused(exc) from None
 
 
 def print_stats(name: str, stats: RunStats) -> None:
@@ -90,6 +124,15 @@ def serve_webhook(args: argparse.Namespace, settings: WebhookSettings) -> int:
             file=sys.stderr,
         )
         return 2
+    pseudonymiser = wiring.pseudonymiser(settings)  # first: build_runner says why
+    where = Listening(
+        args.host or settings.web_host,
+        settings.webhook_port if args.port is None else args.port,
+        setting="SCHAKEL_WEBHOOK_PORT" if args.port is None else "--port",
+        host_setting="SCHAKEL_WEB_HOST" if args.host is None else "--host",
+        remedy=WEBHOOK_PORT_REMEDY,
+    )
+    where.check_free()  # before the broker is asked: a taken port is bad configuration
     runner = build_runner(
         "wijkteam",
         "",
@@ -97,10 +140,15 @@ def serve_webhook(args: argparse.Namespace, settings: WebhookSettings) -> int:
         bootstrap=wiring.accepted(wiring.bootstrap(settings)),
         instance=args.instance or "wijkteam-webhook",
         source=WebhookInbox(),
+        pseudonymiser=pseudonymiser,
     )
     app = WebhookApp(runner, senders, max_bytes=settings.max_request_bytes)
-    port = settings.webhook_port if args.port is None else args.port
-    server = WebhookServer(app, args.host or settings.web_host, port)
+    try:
+        server = WebhookServer(app, where.host, where.port)
+    except OSError as exc:  # taken since the check
+        runner.publisher.close()
+        runner.close()
+        raise where.refused(exc) from None
     host, bound = server.address
     print(f"wijkteam: webhook on http://{host}:{bound}/events (metrics on /metrics)", flush=True)
     stop = _stop_on_signals()
@@ -117,26 +165,36 @@ def serve_webhook(args: argparse.Namespace, settings: WebhookSettings) -> int:
 
 
 def run(args: argparse.Namespace, settings: AdapterSettings) -> int:
+    problem = _argument_problem(args)
+    if problem:
+        print(mask_bsn(f"schakel adapter {args.name}: {problem}"), file=sys.stderr)
+        return 2
     try:
         if args.serve:
-            if args.name != "wijkteam":
-                print("schakel: --serve is only for the wijkteam adapter", file=sys.stderr)
-                return 2
             if not isinstance(settings, WebhookSettings):  # schakel.cli.SETTINGS_OF loads them
                 raise TypeError("the wijkteam webhook needs WebhookSettings")
             return serve_webhook(args, settings)
-        if not args.spec and args.name != "outbox":
-            print(
-                mask_bsn(f"schakel: adapter {args.name} needs a SPEC (file(s) or directory)"),
-                file=sys.stderr,
-            )
-            return 2
         return _run(args, settings)
     except TransientError as exc:
-        return _outage(exc)
+        return _outage(exc, settings)
     except AdapterError as exc:
         print(f"schakel: {one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _argument_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with ``schakel adapter``'s NAME, SPEC and ``--serve`` (the caller masks
+    it: a name may hold a BSN), or ``None``."""
+    if args.name not in FACTORIES:
+        return (
+            f"unknown adapter (adapters: {', '.join(ADAPTERS)}; "
+            "CloudEvents JSON lines: schakel publish)"
+        )
+    if args.serve:
+        return None if args.name == "wijkteam" else "--serve is only for the wijkteam adapter"
+    if not args.spec and args.name != "outbox":
+        return "needs a SPEC (file(s) or directory)"
+    return None
 
 
 def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
@@ -145,6 +203,9 @@ def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
         if problem:
             print(f"schakel adapter {args.name}: {mask_bsn(problem)}", file=sys.stderr)
             return 2
+    pseudonymiser = wiring.pseudonymiser(settings)  # first: build_runner says why
+    if not args.once:
+        serve_metrics(settings)
     bootstrap = wiring.bootstrap(settings)
     if args.once:  # continuous mode waits an outage out (Runner.run_forever)
         wiring.reachable(bootstrap)
@@ -157,9 +218,8 @@ def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
         bootstrap=bootstrap,
         instance=args.instance,
         batch_size=args.batch_size,
+        pseudonymiser=pseudonymiser,
     )
-    if settings.metrics_port and not args.once:
-        start_http_server(settings.metrics_port, addr=settings.web_host)
     try:
         if args.once:
             resumed = bool(runner.checkpoint.load())
@@ -184,26 +244,31 @@ def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
     return 0 if stats.rejected == 0 else 3
 
 
-def _outage(exc: TransientError) -> int:
+def _outage(exc: TransientError, settings: AdapterSettings) -> int:
     """``--once`` (and ``publish``) met an outage: one line, exit 75 (EX_TEMPFAIL)."""
     tell_held_back()
     print(
         f"schakel: {type(exc).__name__}: {one_line(exc)} — nothing after the last checkpoint "
-        f"was lost; run again when {_unreachable(exc)} reachable",
+        f"was lost; run again when {_unreachable(exc, settings)} reachable",
         file=sys.stderr,
     )
     return EXIT_TEMPFAIL
 
 
-def _unreachable(exc: TransientError) -> str:
-    """What an outage ``exc`` says was away, for its message."""
+def _unreachable(exc: TransientError, settings: AdapterSettings) -> str:
+    """What an outage ``exc`` says was away, for its message: only that (a broker that did
+    not answer at the start is :class:`~schakel.wiring.BrokerUnreachable`, not a
+    :class:`PublishError`); an outage of no known kind names the broker, and the schema
+    registry only when one is configured."""
     if isinstance(exc, SourceUnavailable):
         return "the source (the outbox's database) is"
-    if isinstance(exc, PublishError):
+    if isinstance(exc, PublishError | wiring.BrokerUnreachable):
         return "the broker is"
     if isinstance(exc, RegistryUnavailable):
         return "the schema registry is"
-    return "the broker and the schema registry are"
+    if settings.schema_registry_url:
+        return "the broker and the schema registry are"
+    return "the broker is"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -276,6 +341,7 @@ def main_publish(args: argparse.Namespace, settings: AdapterSettings) -> int:
         print(f"schakel publish: {mask_bsn(problem)}", file=sys.stderr)
         return 2
     try:
+        pseudonymiser = wiring.pseudonymiser(settings)  # first: build_runner says why
         bootstrap = wiring.reachable(wiring.bootstrap(settings))
         runner = build_runner(
             "publish",
@@ -284,6 +350,7 @@ def main_publish(args: argparse.Namespace, settings: AdapterSettings) -> int:
             bootstrap=bootstrap,
             dedupe_in_run=True,
             instance=args.instance,
+            pseudonymiser=pseudonymiser,
         )
         runner.source.watching = True  # the files may still be being written (docstring)
         try:
@@ -296,7 +363,7 @@ def main_publish(args: argparse.Namespace, settings: AdapterSettings) -> int:
             runner.publisher.close()
             runner.close()
     except TransientError as exc:
-        return _outage(exc)
+        return _outage(exc, settings)
     except AdapterError as exc:
         print(f"schakel: {one_line(exc)}", file=sys.stderr)
         return 2

@@ -8,11 +8,17 @@ import logging
 from kafka.errors import KafkaError
 
 from schakel import wiring
+from schakel.listening import Listening
 from schakel.topics import ensure_topics
 from schakel.wiring import BrokerUnreachable
 from schemas.settings import WorkerSettings
 
 log = logging.getLogger("schakel.worker")
+
+WEB_PORT_REMEDY = (
+    "give each worker on this host its own SCHAKEL_WEB_PORT (and SCHAKEL_WEB_URL, if set, "
+    "the same port)"
+)
 
 
 def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
@@ -24,6 +30,15 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
 
     bootstrap = wiring.bootstrap(settings)
     rules = load_rules(settings.rules_dir)
+    # Faust binds the API's port only once the worker runs, and a port in use ended it with
+    # exit 1 and a log line naming no setting: ask first (a taken port is configuration)
+    Listening(
+        settings.web_host,
+        settings.web_port,
+        setting="SCHAKEL_WEB_PORT",
+        host_setting="SCHAKEL_WEB_HOST",
+        remedy=WEB_PORT_REMEDY,
+    ).check_free()
     wiring.reachable(bootstrap)  # nothing listens there: one line and exit 75 within seconds
     try:
         ensure_topics(

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 
 from adapters.exceptions import AdapterError, PublishError, SourceUnavailable
-from schakel import adapter_cmd
+from schakel import adapter_cmd, wiring
 from schakel.cli import EXIT_TEMPFAIL, main, one_line
+from schakel.wiring import BrokerUnreachable
 from schemas.exceptions import RegistryUnavailable, TransientError
 
 BSN = "999990019"
+REGISTRY = "http://127.0.0.1:1"
 
 
 def test_one_line_masks_a_bsn_in_a_file_name() -> None:
@@ -39,37 +41,92 @@ def test_an_adapter_error_on_stderr_masks_a_bsn(
 
 
 @pytest.mark.parametrize(
-    ("outage", "away"),
+    ("outage", "registry", "away"),
     [
-        (SourceUnavailable("outbox: cannot connect"), "the source (the outbox's database) is"),
-        (PublishError("broker did not acknowledge"), "the broker is"),
-        (RegistryUnavailable("registry did not answer"), "the schema registry is"),
+        (
+            SourceUnavailable("outbox: cannot connect"),
+            None,
+            "the source (the outbox's database) is",
+        ),
+        (PublishError("broker did not acknowledge"), None, "the broker is"),
+        (RegistryUnavailable("registry did not answer"), None, "the schema registry is"),
+        # a broker that did not answer at the start is not a PublishError (review K, 4)
+        (BrokerUnreachable("Kafka at 127.0.0.1:1 did not answer"), None, "the broker is"),
+        (BrokerUnreachable("Kafka at 127.0.0.1:1 did not answer"), REGISTRY, "the broker is"),
+        # an outage of no known kind names the registry only where there is one
+        (TransientError("away"), None, "the broker is"),
+        (TransientError("away"), REGISTRY, "the broker and the schema registry are"),
     ],
 )
 def test_an_outage_of_a_one_shot_adapter_names_what_was_away(
     outage: TransientError,
+    registry: str | None,
     away: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Review I, F3: the outbox with its database down said "run again when the broker and
-    the schema registry are reachable"."""
+    the schema registry are reachable"; so did an unreachable broker with no registry
+    configured."""
 
     def failing(args: argparse.Namespace, settings: Any) -> int:
         raise outage
 
     monkeypatch.setattr(adapter_cmd, "_run", failing)
     args = argparse.Namespace(serve=False, name="outbox", spec="")
-    assert adapter_cmd.run(args, settings=None) == EXIT_TEMPFAIL  # type: ignore[arg-type]
+    settings = argparse.Namespace(schema_registry_url=registry)
+    assert adapter_cmd.run(args, settings) == EXIT_TEMPFAIL  # type: ignore[arg-type]
     err = capsys.readouterr().err
     assert f"run again when {away} reachable" in err, err
+
+
+def test_a_one_shot_adapter_with_no_broker_and_no_registry_names_only_the_broker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``adapter --once`` and ``publish`` against an address where nothing listens, no schema
+    registry configured: "run again when the broker is reachable", exit 75."""
+    events = tmp_path / "events.jsonl"
+    events.write_text("")
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "unit-test-key-0123456789abcdef0123456")
+    monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    monkeypatch.setenv("SCHAKEL_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("SCHAKEL_SCHEMA_REGISTRY_URL", raising=False)
+    monkeypatch.setattr(wiring, "CONNECT_WAIT_S", 0.2)
+    for argv in (["adapter", "wijkteam", str(events), "--once"], ["publish", str(events)]):
+        assert main(argv) == EXIT_TEMPFAIL, argv
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith("schakel: BrokerUnreachable: Kafka at 127.0.0.1:1"), line
+        assert line.endswith("run again when the broker is reachable"), line
+
+
+@pytest.mark.parametrize("once", [True, False])
+def test_an_unknown_adapter_is_named_with_the_adapters_there_are(
+    once: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review K, 3: ``schakel adapter bogus x --once`` said ``--from: unknown adapter (use
+    ADAPTER:PATH; …)``, an option of ``replay`` this command does not have; without
+    ``--once`` the list named ``publish``, which is ``schakel publish``. Refused before the
+    broker or the path is looked at (there is neither here)."""
+    monkeypatch.delenv("SCHAKEL_KAFKA_BOOTSTRAP", raising=False)
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", "unit-test-key-0123456789abcdef0123456")
+    assert main(["adapter", "bogus", "x", *(["--once"] if once else [])]) == 2
+    out, err = capsys.readouterr()
+    (line,) = err.strip().splitlines()
+    assert not out
+    assert line == (
+        "schakel adapter bogus: unknown adapter (adapters: iwmo, outbox, sociale-dienst, "
+        "vroegsignalering, wijkteam; CloudEvents JSON lines: schakel publish)"
+    )
 
 
 def test_an_adapter_name_on_stderr_masks_a_bsn(capsys: pytest.CaptureFixture[str]) -> None:
     args = argparse.Namespace(serve=False, name=f"client_{BSN}", spec="")
     assert adapter_cmd.run(args, settings=None) == 2  # type: ignore[arg-type]
     err = capsys.readouterr().err
-    assert BSN not in err and "adapter client_********* needs a SPEC" in err
+    assert BSN not in err and "adapter client_*********: unknown adapter" in err
+    args = argparse.Namespace(serve=False, name="iwmo", spec="")
+    assert adapter_cmd.run(args, settings=None) == 2  # type: ignore[arg-type]
+    assert "schakel adapter iwmo: needs a SPEC" in capsys.readouterr().err
 
 
 ONE_SHOT_COMMANDS = {

@@ -1,0 +1,111 @@
+"""A port a process would listen on from a setting, already taken by another process (two
+continuous adapters on one host both default to ``SCHAKEL_METRICS_PORT`` 9464): one line
+naming the setting, the port and what to do, exit 2 — not ``OSError: [Errno 98] Address
+already in use`` (adapter, webhook), nor an exit 1 after a Faust log line naming no setting
+(worker); the worker and the webhook say so before they ask the broker
+(:mod:`schakel.listening`)."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from schakel.cli import main
+from schakel.listening import Listening
+from schemas.exceptions import SettingsError
+
+KEY = "unit-test-key-0123456789abcdef0123456"
+
+
+@pytest.fixture
+def taken() -> Iterator[int]:
+    """A port on 127.0.0.1 that another process (here: this one) listens on."""
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        yield int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("SCHAKEL_PSEUDONYM_KEY_FILE", "SCHAKEL_SCHEMA_REGISTRY_URL", "SCHAKEL_WEB_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SCHAKEL_PSEUDONYM_KEY", KEY)
+    monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")  # nothing listens there
+    monkeypatch.setenv("SCHAKEL_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("SCHAKEL_WEB_HOST", "127.0.0.1")
+    monkeypatch.setenv("SCHAKEL_WEBHOOK_TOKENS", "urn:nld:oin:1:systeem:wijkteam=t")
+    return tmp_path
+
+
+def one_line(capsys: pytest.CaptureFixture[str]) -> str:
+    out, err = capsys.readouterr()
+    (line,) = err.strip().splitlines()
+    assert not out
+    return line
+
+
+def test_a_continuous_adapter_names_its_metrics_port_setting(
+    taken: int,
+    env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SCHAKEL_METRICS_PORT", str(taken))
+    assert main(["adapter", "sociale-dienst", str(env / "export.csv")]) == 2
+    line = one_line(capsys)
+    assert f"SCHAKEL_METRICS_PORT: port {taken} on 127.0.0.1 is already in use" in line, line
+    assert "its own SCHAKEL_METRICS_PORT, or 0 for no /metrics" in line
+    assert "Errno" not in line
+
+
+@pytest.mark.parametrize("given", ["setting", "option"])
+def test_the_webhook_names_where_its_port_came_from(
+    given: str,
+    taken: int,
+    env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["adapter", "wijkteam", "--serve"]
+    if given == "option":
+        argv += ["--port", str(taken)]
+    else:
+        monkeypatch.setenv("SCHAKEL_WEBHOOK_PORT", str(taken))
+    assert main(argv) == 2
+    line = one_line(capsys)
+    named = "--port" if given == "option" else "SCHAKEL_WEBHOOK_PORT"
+    assert line.startswith(f"schakel: SettingsError: {named}: port {taken} on 127.0.0.1"), line
+    assert "or 0 for any free one" in line
+    assert not (env / "var" / "checkpoints").exists()
+
+
+def test_the_worker_names_its_web_port_before_it_asks_the_broker(
+    taken: int,
+    env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before: the broker at 127.0.0.1:1 was asked first (exit 75 after 5 s); with a broker,
+    Faust failed to bind later, exit 1, with a log line naming no setting."""
+    monkeypatch.setenv("SCHAKEL_WEB_PORT", str(taken))
+    assert main(["worker"]) == 2
+    line = one_line(capsys)
+    assert f"SCHAKEL_WEB_PORT: port {taken} on 127.0.0.1 is already in use" in line, line
+    assert "its own SCHAKEL_WEB_PORT" in line
+
+
+def test_a_free_port_passes_and_another_refusal_names_the_address_and_both_settings() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port = int(sock.getsockname()[1])
+    Listening("127.0.0.1", port, setting="P", host_setting="H", remedy="r").check_free()
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port = int(sock.getsockname()[1])
+        held = Listening("127.0.0.1", port, setting="P", host_setting="H", remedy="r")
+        with pytest.raises(SettingsError, match=f"^P: port {port} on 127.0.0.1 is already in"):
+            held.check_free()
+    refused = OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address")
+    error = Listening("::1", 80, setting="P", host_setting="H", remedy="r").refused(refused)
+    assert str(error) == "H, P: cannot listen on [::1]:80 (Cannot assign requested address)"
