@@ -17,11 +17,16 @@ import sys
 import time
 from pathlib import Path
 
+from schakel.arguments import whole_number
 from schakel.synth import SynthError, build_municipality, write_municipality
+from schakel.synth.bsn import block
+from schakel.synth.municipality import MIN_CITIZENS
 from schemas.exceptions import SettingsError
 from schemas.settings import GenerateSettings, read_key_file
 
 DEFAULT_CITIZENS = 2000
+MAX_CITIZENS = len(block())
+"""One synthetic BSN each: the numbers of the ``9999`` block that pass the elfproef (9,091)."""
 DEFAULT_SEED = 2026
 KEY_ARGUMENT = (
     "generate: --pseudonym-key is not accepted: a command line is visible to every user of the "
@@ -80,9 +85,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``schakel generate``."""
     parser.add_argument(
         "--citizens",
-        type=int,
+        type=whole_number(MIN_CITIZENS, MAX_CITIZENS),
         default=DEFAULT_CITIZENS,
-        help=f"citizens known to the social domain (default {DEFAULT_CITIZENS})",
+        help=f"citizens known to the social domain, {MIN_CITIZENS} to {MAX_CITIZENS} (one "
+        f"synthetic BSN each; default {DEFAULT_CITIZENS})",
     )
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
