@@ -152,3 +152,22 @@ def test_the_deploy_readme_lists_every_alert() -> None:
     listed = set(re.findall(r"`(Schakel\w+)`", table))
     assert alerts - listed == set(), f"deploy/README.md does not list {sorted(alerts - listed)}"
     assert listed - alerts == set(), f"not in alerts.yml: {sorted(listed - alerts)}"
+
+
+_MARKDOWN_FILE = re.compile(r"[\w./-]*\b[\w-]+\.md\b")
+
+
+def test_every_markdown_file_the_docs_name_is_in_the_repository() -> None:
+    """A guide that cites a ``.md`` file sends the reader to it: it must be here (relative to
+    the guide, to ``docs/`` or to the repository root). adapters.md cited ``sources.md`` and
+    synthetic-municipality.md ``spec/README.md``, the project's specification, which is not
+    in the repository (an earlier fix had removed such references; they came back)."""
+    guides = [ROOT / "README.md", ROOT / "deploy" / "README.md", ROOT / "tests" / "README.md"]
+    guides += sorted((ROOT / "docs").glob("*.md"))
+    missing = []
+    for guide in guides:
+        for name in set(_MARKDOWN_FILE.findall(guide.read_text(encoding="utf-8"))):
+            places = (guide.parent, ROOT / "docs", ROOT)
+            if not any((place / name).is_file() for place in places):
+                missing.append(f"{guide.relative_to(ROOT)}: {name}")
+    assert not missing, missing
