@@ -966,6 +966,34 @@ def test_every_metric_on_the_dashboard_exists_and_the_required_panels_are_there(
             assert set(values.split("|")) <= jobs
 
 
+_INCREASE = re.compile(r"\bincrease\((schakel_[a-z0-9_]+)\[([^\]]+)\]\)")
+
+
+def counts_first_occurrences(expr: str) -> list[str]:
+    """The ``increase(M[W])`` of ``expr`` that are not ``(M unless M offset W) or
+    increase(M[W])``. A counter's series (a new stage and reason, a new rule) appears at its
+    first increment, already at 1, and increase() counts nothing before a series' first
+    sample: alone it reads 0 for the first dead letter, rejection or signal of a kind. The
+    ``unless … offset W`` term counts a series first seen within the window whole."""
+    flat = " ".join(expr.split())
+    return [
+        f"increase({metric}[{window}])"
+        for metric, window in _INCREASE.findall(flat)
+        if f"({metric} unless {metric} offset {window}) or increase({metric}[{window}])" not in flat
+    ]
+
+
+def test_counts_on_the_dashboard_and_in_the_alerts_include_a_new_series_first_increment() -> None:
+    """The dashboard's "Dead letters (24 h)", "Dead letters by stage and reason", "Records
+    rejected by reason" and the signals-per-rule panels used plain increase(): a new (stage,
+    reason) read 0 where the alerts, with ``unless … offset``, fired."""
+    exprs = {f"dashboard: {expr}": expr for expr in dashboard_exprs()}
+    exprs |= {f"alert {rule['alert']}": str(rule["expr"]) for rule in alert_rules()}
+    assert any("increase(" in expr for expr in exprs.values())
+    plain = {where: bad for where, expr in exprs.items() if (bad := counts_first_occurrences(expr))}
+    assert not plain, plain
+
+
 def test_dashboard_panels_use_the_provisioned_data_source() -> None:
     datasources = load_yaml(DATASOURCES)["datasources"]
     uids = {d["uid"] for d in datasources}
