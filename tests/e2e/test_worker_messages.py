@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from schakel.broker import EmbeddedBroker
+from schakel.broker import EmbeddedBroker, free_port
 from tests.cli import run_cli
 from tests.integration.streams.helpers import WorkerProcess
 
@@ -18,6 +18,8 @@ from tests.integration.streams.helpers import WorkerProcess
 def test_an_unreachable_broker_is_one_line_and_exit_75(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHAKEL_")}
     env.update({"SCHAKEL_DATA_DIR": str(tmp_path), "SCHAKEL_KAFKA_BOOTSTRAP": "127.0.0.1:1"})
+    # its API port is checked first (exit 2 if taken): not the default, which a demo may hold
+    env["SCHAKEL_WEB_PORT"] = str(free_port())
     result = run_cli("worker", env=env, timeout=120)
     assert result.returncode == 75, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
