@@ -209,19 +209,23 @@ def deadletter_record_headers(
     offset: int,
     stage: str,
     error: BaseException,
+    reason: str,
     source: str,
     key: bytes | None,
     time: str | None,
     timestamp: int | None,
 ) -> Headers:
     """The headers of a streams dead letter of the record at ``topic``/``partition``/
-    ``offset``, registered at ``timestamp`` (its Kafka timestamp, ms): the original headers
+    ``offset`` refused for ``reason`` (a code, :data:`schemas.wire.HEADER_ERROR_REASON`),
+    registered at ``timestamp`` (its Kafka timestamp, ms): the original headers
     (its CloudEvents ones renamed to ``schakel.bron.<name>``, restored by
     :func:`original_headers`), the :data:`schemas.wire.DEADLETTER_HEADERS`, and the dead
     letter's own CloudEvents headers (``ce_subject`` the key when it is a pseudonym)."""
     return [
         *_renamed(original),
-        *deadletter_headers(topic, partition, offset, stage, error, timestamp=timestamp),
+        *deadletter_headers(
+            topic, partition, offset, stage, error, reason=reason, timestamp=timestamp
+        ),
         *cloudevent_headers(
             id=deadletter_id(topic, partition, offset),
             source=source,
@@ -277,15 +281,17 @@ def deadletter_record(
     offset: int,
     stage: str,
     error: BaseException,
+    reason: str,
     source: str,
     time: str | None,
     timestamp: int | None,
     withhold: bytes | None = None,
 ) -> DeadLetterRecord:
-    """The streams dead letter of the record at ``topic``/``partition``/``offset`` (headers:
-    :func:`deadletter_record_headers`), made to fit ``limit`` (:func:`record_bytes` at most
-    ``limit``: the output limit of the writing path, ``streams.sizes.output_limit``), so
-    that no producer or broker refuses it and no rejected record goes unrecorded.
+    """The streams dead letter of the record at ``topic``/``partition``/``offset``, refused at
+    ``stage`` for ``reason`` (headers: :func:`deadletter_record_headers`), made to fit
+    ``limit`` (:func:`record_bytes` at most ``limit``: the output limit of the writing path,
+    ``streams.sizes.output_limit``), so that no producer or broker refuses it and no rejected
+    record goes unrecorded.
 
     - Fits with everything (``record_bytes`` == ``limit`` included): key, value and headers.
     - Else the value is left out (``None``) and :data:`schemas.wire.HEADER_SOURCE_OMITTED`
@@ -293,7 +299,7 @@ def deadletter_record(
     - Else (a key and headers larger than the limit themselves) the key and the original's
       headers are left out too, :data:`schemas.wire.HEADER_SOURCE_OMITTED_REST` giving their
       size; the value is then empty (``b""``), as a record needs a key or a value. The dead
-      letter's own headers (location, stage, error message of at most
+      letter's own headers (location, stage, reason, error message of at most
       ``MAX_ERROR_MESSAGE`` characters, CloudEvents) always remain: a few KB at most, which
       any ``limit`` a broker is configured with is assumed to exceed.
 
@@ -316,6 +322,7 @@ def deadletter_record(
         offset=offset,
         stage=stage,
         error=error,
+        reason=reason,
         source=source,
         key=key,
         time=time,

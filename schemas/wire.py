@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from schemas.exceptions import SettingsError
-from schemas.pseudonym import mask_bsn
+from schemas.pseudonym import holds_bsn, mask_bsn
 
 KeySerde = Literal["pseudonym", "none", "text"]
 ValueSerde = Literal["avro", "raw"]
@@ -232,6 +232,14 @@ WITHHELD: tuple[bytes, ...] = (WITHHELD_BSN, WITHHELD_PERSONAL_DATA)
 """Every value of :data:`HEADER_SOURCE_WITHHELD`."""
 HEADER_STAGE = "schakel.fase"
 HEADER_ERROR_CLASS = "schakel.fout.klasse"
+HEADER_ERROR_REASON = "schakel.fout.reden"
+"""Why the record was refused, as a code: the reason of its stage — ``wrong-type``,
+``bad-subject``, ``history-limit``, ``too-large``, … (docs/operations.md, the table of stages
+and reasons) — or, for a record that did not decode or failed in processing, the error's
+class (``ForeignSchema``, ``KeyError``). The label ``reason`` of
+``schakel_worker_deadlettered_total``: a short code from a closed set (:data:`REASON_CODE`),
+never a message or a value. :data:`HEADER_ERROR_CLASS` alone says ``IngestError`` for every
+refusal at ``decode`` and ``validate``."""
 HEADER_ERROR_MESSAGE = "schakel.fout.melding"
 DEADLETTER_HEADERS = (
     HEADER_SOURCE_TOPIC,
@@ -240,6 +248,7 @@ DEADLETTER_HEADERS = (
     HEADER_SOURCE_TIMESTAMP,
     HEADER_STAGE,
     HEADER_ERROR_CLASS,
+    HEADER_ERROR_REASON,
     HEADER_ERROR_MESSAGE,
 )
 """Header names added to a record copied to ``schakel.deadletter.streams``
@@ -247,6 +256,20 @@ DEADLETTER_HEADERS = (
 would not fit with all of the original also has :data:`HEADER_SOURCE_OMITTED` (and perhaps
 :data:`HEADER_SOURCE_OMITTED_REST`)."""
 MAX_ERROR_MESSAGE = 1000
+REASON_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}", re.ASCII)
+"""What :data:`HEADER_ERROR_REASON` holds: a code of ASCII letters, digits, ``-`` and ``_`` (a
+reason such as ``bad-time``, or a class name), at most 64 characters."""
+UNKNOWN_REASON = "?"
+""":data:`HEADER_ERROR_REASON` of a reason that is no code (:data:`REASON_CODE`; a defect of
+the caller): never written as given."""
+
+
+def reason_code(reason: str) -> str:
+    """``reason`` as :data:`HEADER_ERROR_REASON` holds it: itself if it is a code
+    (:data:`REASON_CODE`) without a possible BSN, else :data:`UNKNOWN_REASON`."""
+    if REASON_CODE.fullmatch(reason) and not holds_bsn(reason):
+        return reason
+    return UNKNOWN_REASON
 
 
 def deadletter_headers(
@@ -256,12 +279,14 @@ def deadletter_headers(
     stage: str,
     error: BaseException,
     *,
+    reason: str,
     timestamp: int | None = None,
 ) -> list[tuple[str, bytes]]:
-    """The :data:`DEADLETTER_HEADERS` of a record that failed at ``stage``: where it came
+    """The :data:`DEADLETTER_HEADERS` of a record that failed at ``stage`` for ``reason``
+    (the metric's label: :data:`HEADER_ERROR_REASON`, :func:`reason_code`): where it came
     from and when it was registered (``timestamp``, its Kafka timestamp in ms; left out when
-    ``None``), the stage, the exception class and its message (BSNs masked, at most
-    :data:`MAX_ERROR_MESSAGE` characters)."""
+    ``None``), the stage, the exception class, the reason and the error's message (BSNs
+    masked, at most :data:`MAX_ERROR_MESSAGE` characters)."""
     registered = [] if timestamp is None else [(HEADER_SOURCE_TIMESTAMP, str(timestamp).encode())]
     return [
         (HEADER_SOURCE_TOPIC, topic.encode()),
@@ -270,6 +295,7 @@ def deadletter_headers(
         *registered,
         (HEADER_STAGE, stage.encode()),
         (HEADER_ERROR_CLASS, type(error).__name__.encode()),
+        (HEADER_ERROR_REASON, reason_code(reason).encode()),
         (HEADER_ERROR_MESSAGE, mask_bsn(str(error))[:MAX_ERROR_MESSAGE].encode()),
     ]
 

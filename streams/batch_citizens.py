@@ -137,7 +137,7 @@ class CitizenWriter:
         """Dead-letter ``record`` for ``exc`` as the worker does (its stage, reason and
         headers; the original's topic, partition and offset)."""
         letter = self.outputs.deadletter(
-            record, stage=exc.stage, error=exc, limit=self.limit, time=None
+            record, stage=exc.stage, reason=exc.reason, error=exc, limit=self.limit, time=None
         )
         producer.send(
             self.wire.deadletter_streams,

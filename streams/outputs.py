@@ -97,9 +97,19 @@ class CitizenOutputs:
         )
 
     def deadletter(
-        self, record: Refused, *, stage: str, error: BaseException, limit: int, time: str | None
+        self,
+        record: Refused,
+        *,
+        stage: str,
+        reason: str,
+        error: BaseException,
+        limit: int,
+        time: str | None,
     ) -> DeadLetterRecord:
-        """The dead letter of ``record`` for ``error`` at ``stage``, made to fit ``limit``
+        """The dead letter of ``record`` for ``error`` at ``stage``, with ``reason`` — the
+        label of the worker's metric: an :class:`~streams.ingest.IngestError`'s reason, else
+        the error's class — as its code (:data:`schemas.wire.HEADER_ERROR_REASON`), made to
+        fit ``limit``
         (:func:`schemas.binding.deadletter_record`; ``time``: when, ISO 8601, or ``None``),
         for the streams dead-letter topic. Nothing of the original is kept if ``error`` says
         it holds a possible BSN or personal data in an identifier or subject
@@ -122,6 +132,7 @@ class CitizenOutputs:
             offset=record.offset,
             stage=stage,
             error=error,
+            reason=reason,
             source=self.source,
             time=time,
             timestamp=record.timestamp,

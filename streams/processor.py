@@ -333,6 +333,7 @@ class Processor:
         letter = self.outputs.deadletter(
             message,
             stage=stage,
+            reason=reason,
             error=exc,
             limit=self.max_output_bytes,
             time=datetime.now(UTC).isoformat(timespec="milliseconds"),

@@ -75,6 +75,7 @@ def write_dead_letter(
         offset=offset,
         stage=stage,
         error=ValueError("a cause"),
+        reason="ValueError",
         source="urn:schakel:test",
         time=None,
         timestamp=1764547200123,

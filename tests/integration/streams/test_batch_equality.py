@@ -33,7 +33,14 @@ from schemas.envelope import validate_input
 from schemas.pseudonym import Pseudonymiser
 from schemas.registry import LocalRegistry
 from schemas.serde import RecordDeserializer, RecordSerializer
-from schemas.wire import HEADER_SOURCE_OFFSET, HEADER_SOURCE_PARTITION, HEADER_STAGE, Wire
+from schemas.wire import (
+    HEADER_ERROR_CLASS,
+    HEADER_ERROR_REASON,
+    HEADER_SOURCE_OFFSET,
+    HEADER_SOURCE_PARTITION,
+    HEADER_STAGE,
+    Wire,
+)
 from streams.batch import BatchRebuild
 from streams.processor import partition_of
 from streams.rules import load_rules
@@ -121,6 +128,8 @@ def _deadletters(bootstrap: str, wire: Wire) -> list[tuple[Any, ...]]:
                 headers[HEADER_SOURCE_PARTITION],
                 headers[HEADER_SOURCE_OFFSET],
                 headers[HEADER_STAGE],
+                headers[HEADER_ERROR_CLASS],
+                headers[HEADER_ERROR_REASON],  # the refusal's code: the same on both paths
                 record.value,
                 sorted(original_headers(record.headers)),
             )

@@ -61,6 +61,7 @@ def test_a_dead_letter_describes_itself_and_keeps_the_original_headers() -> None
         offset=7,
         stage="decode",
         error=ValueError("bad 999990093"),
+        reason="ValueError",
         source="urn:schakel:worker",
         key=key,
         time=None,

@@ -32,8 +32,10 @@ from schemas.wire import (
     deadletter_headers,
     domain_topic,
     min_insync_replicas,
+    reason_code,
 )
 
+BSN_TEXT = "111222333"
 ROOT = Path(__file__).resolve().parents[3]
 SPEC_NAMES = {  # events.md "Storage on Kafka", api.md (audit), operations.md
     "schakel.participatiewet.events",
@@ -162,7 +164,13 @@ def test_topics_are_created_as_declared() -> None:
 def test_deadletter_headers_say_where_and_why_without_a_bsn() -> None:
     error = ValueError("bsn 111222333 " + "x" * 2000)
     headers = deadletter_headers(
-        "gemeente-a.schakel.wmo.events", 3, 41, "decode", error, timestamp=1764547200123
+        "gemeente-a.schakel.wmo.events",
+        3,
+        41,
+        "decode",
+        error,
+        reason="ValueError",
+        timestamp=1764547200123,
     )
     assert tuple(k for k, _ in headers) == DEADLETTER_HEADERS
     values = dict(headers)
@@ -170,13 +178,38 @@ def test_deadletter_headers_say_where_and_why_without_a_bsn() -> None:
     assert values["schakel.bron.partitie"] == b"3" and values["schakel.bron.offset"] == b"41"
     assert values["schakel.bron.tijdstip"] == b"1764547200123"  # when it was registered
     assert values["schakel.fase"] == b"decode" and values["schakel.fout.klasse"] == b"ValueError"
+    assert values["schakel.fout.reden"] == b"ValueError"
     message = values["schakel.fout.melding"]
     assert b"111222333" not in message and len(message) == MAX_ERROR_MESSAGE
     # a record without a timestamp: the rest, without schakel.bron.tijdstip
-    untimed = deadletter_headers("gemeente-a.schakel.wmo.events", 3, 41, "decode", error)
+    untimed = deadletter_headers(
+        "gemeente-a.schakel.wmo.events", 3, 41, "decode", error, reason="ValueError"
+    )
     assert tuple(k for k, _ in untimed) == tuple(
         k for k in DEADLETTER_HEADERS if k != "schakel.bron.tijdstip"
     )
+
+
+@pytest.mark.parametrize(
+    ("reason", "written"),
+    [
+        ("wrong-type", "wrong-type"),
+        ("history-limit", "history-limit"),
+        ("ForeignSchema", "ForeignSchema"),
+        ("personal-data-in-identifier", "personal-data-in-identifier"),
+        # never anything but a code: a message, a value, a possible BSN, too long, empty
+        ("type: does not match", "?"),
+        ("bsn-111222333", "?"),
+        ("x" * 65, "?"),
+        ("", "?"),
+        ("wrong-type\n", "?"),
+    ],
+)
+def test_the_reason_header_holds_a_code_and_nothing_else(reason: str, written: str) -> None:
+    error = ValueError(f"the message, not the reason {BSN_TEXT}")
+    headers = dict(deadletter_headers("t", 0, 1, "validate", error, reason=reason))
+    assert headers["schakel.fout.reden"] == written.encode()
+    assert reason_code(reason) == written
 
 
 # --- nothing else declares the wire ----------------------------------------------------------

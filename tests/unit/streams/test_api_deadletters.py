@@ -49,6 +49,7 @@ def dead_letter(offset: int, limit: int, *, withhold: bytes | None = None) -> An
         offset=offset,
         stage="decode",
         error=ValueError(f"geen Avro: {BSN}"),
+        reason="ValueError",
         source="urn:schakel:test",
         time=None,
         timestamp=1764547200123,

@@ -56,6 +56,7 @@ def _refusal(headers: list[tuple[str, bytes]]) -> bytes:
     found = dict(headers)
     assert found["schakel.fase"] == b"accept"
     assert found["schakel.fout.klasse"] == b"HistoryLimitError"
+    assert found["schakel.fout.reden"] == b"history-limit"
     assert b"SCHAKEL_HISTORY_LIMIT" in found["schakel.fout.melding"]
     assert BSN.encode() not in b"".join(found.values())
     return found["schakel.bron.offset"]

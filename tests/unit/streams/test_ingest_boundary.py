@@ -154,11 +154,19 @@ def test_both_paths_dead_letter_a_bad_record_alike_and_neither_crashes(name: str
     assert (batch.stats.deadlettered, batch.stats.accepted, batch.states) == (1, 0, {})
     (letter,) = worker.deadletters.sent
     (batched,) = batch.producer.sent
-    same = ("schakel.fase", "schakel.fout.klasse", "schakel.fout.melding", "schakel.bron.offset")
+    same = (
+        "schakel.fase",
+        "schakel.fout.klasse",
+        "schakel.fout.reden",
+        "schakel.fout.melding",
+        "schakel.bron.offset",
+    )
     assert [(n, v) for n, v in letter["headers"] if n in same] == [
         (n, v) for n, v in batched["headers"] if n in same
     ]
     assert dict(letter["headers"])["schakel.fase"] == stage.encode()
+    # the refusal's code, as the metric's label: the class alone says IngestError for all
+    assert dict(letter["headers"])["schakel.fout.reden"] == reason.encode()
 
 
 @pytest.mark.parametrize("name", list(_PERSONAL))
