@@ -10,10 +10,18 @@
    PostgreSQL 15 (or, without PostgreSQL binaries, through the generic JSON-lines adapter);
 4. wait until the worker has processed everything, move every clock to the manifest's
    ``until`` (the end-of-replay tick) and score the definitive signals against the ground
-   truth: found / expected / precision / recall per rule;
+   truth: found / expected / precision / recall per rule; count what the worker
+   dead-lettered in the run, as ``schakel replay`` does (stderr, one line per source topic,
+   stage and reason: :func:`schakel.replay.deadletter_lines`) — a dead letter of an event no
+   planted gap depends on changes no score, so the score alone does not show it;
 5. print the API and web page URLs and a generated API token, and keep serving them on
-   127.0.0.1 until Ctrl-C (``--exit``: stop after the summary; exit code 1 if precision or
-   recall is below 1.0).
+   127.0.0.1 until Ctrl-C (``--exit``: stop after the summary).
+
+Exit codes: 0 done; 1 (``--exit``) precision or recall below 1.0;
+:data:`~schakel.replay.EXIT_DEADLETTERED` (5, over 1; with or without ``--exit``) the worker
+dead-lettered records of the run, which the signals and the score leave out; 2 the demo could
+not run; 75 (as every command) an outage that outlasted the retries — among them a
+dead-letter topic that could not be read to its end (:class:`~schakel.dlq.DeadLetterReadError`).
 
 A pseudonym key is generated for the run unless ``SCHAKEL_PSEUDONYM_KEY`` is set (the demo
 says so); an API token with role ``regisseur`` is generated for every run, next to any
@@ -44,11 +52,14 @@ from pydantic import SecretStr
 
 from schakel import sandbox, wiring
 from schakel.arguments import port_number, seconds
+from schakel.dlq import DeadLetter, ends, read_committed, streams_dead_letters
 from schakel.registry_server import embedded_registry
 from schakel.replay import (
+    EXIT_DEADLETTERED,
     ReplayError,
     add_target_arguments,
     broadcast_until,
+    deadletter_lines,
     stop_process,
     target_problem,
     wait_drained,
@@ -93,6 +104,9 @@ class Run:
     outbox_via: str = ""
     registry_url: str | None = None
     """The read-only schema registry of embedded mode (None with a configured registry)."""
+    since: dict[int, int] = field(default_factory=dict)
+    """The end offsets of the streams dead-letter topic before the worker started: what the
+    run dead-lettered is after them (:func:`schakel.dlq.ends`)."""
 
     def close(self) -> None:
         """Stop the worker and the PostgreSQL server, then the broker or remove the namespace
@@ -220,6 +234,7 @@ def start_pipeline(
         run.registry_url = registry.url
         say(f"    schema-registry (alleen lezen, Confluent-API): {registry.url}")
     token_spec = f"demo:regisseur:{token}"
+    run.since = ends(kafka.bootstrap, kafka.wire.deadletter_streams)  # before anything is written
     run.worker = start_worker(kafka.settings, kafka.bootstrap, run, port, token_spec)
     return kafka
 
@@ -315,6 +330,38 @@ def settle(
     return all_signals(settings, bootstrap)
 
 
+def dead_letters(settings: Settings, bootstrap: str, run: Run) -> list[DeadLetter]:
+    """What the worker dead-lettered in the run (one per dead letter id), once it has
+    committed everything (:func:`settle`): Faust flushes its producer before it commits, and
+    under exactly-once the dead letters are in the committed transactions, read
+    ``read_committed`` (:func:`schakel.dlq.read_committed`) — to the end or not at all."""
+    return streams_dead_letters(
+        bootstrap, settings.wire(), run.since, committed=read_committed(settings.profile)
+    )
+
+
+def tell_dead_letters(letters: list[DeadLetter]) -> None:
+    """The count of ``letters`` on stderr as ``schakel replay`` gives it (nothing for none)."""
+    for line in deadletter_lines(letters, "demo"):
+        print(line, file=sys.stderr, flush=True)
+    if letters:
+        print(
+            f"demo: the worker dead-lettered {len(letters)} record(s) of this run, which the "
+            "signals and the score leave out (--bootstrap with --keep-topics keeps them for "
+            "`schakel dlq list`)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def exit_code(result: Score, letters: list[DeadLetter], *, exit_now: bool) -> int:
+    """The demo's exit code (module docstring): dead letters first, then (``--exit``) the
+    score."""
+    if letters:
+        return EXIT_DEADLETTERED
+    return 1 if exit_now and not result.perfect else 0
+
+
 def report(result: Score, summary: dict[str, Any], token: str, truth: dict[str, Any]) -> None:
     """Step 5 on the terminal: the score per rule and where to look."""
     say("5/5 signalen tegen de grondwaarheid (ground-truth.json)")
@@ -375,6 +422,7 @@ def execute(args: argparse.Namespace, settings: Settings, run: Run) -> int:
     settings, bootstrap = kafka.settings, kafka.bootstrap
     feed(gemeente, manifest, settings, bootstrap, run, use_postgres=not args.no_postgres)
     signals = settle(manifest, settings, bootstrap, run, args.timeout)
+    letters = dead_letters(settings, bootstrap, run)
     result = score(truth, signals)
     assert run.worker is not None
     wait_ready(port, run.worker)
@@ -388,6 +436,7 @@ def execute(args: argparse.Namespace, settings: Settings, run: Run) -> int:
         "adapters": run.adapters,
         "outbox_via": run.outbox_via,
         "ingetrokken": sum(1 for s in signals if s["status"] == "ingetrokken"),
+        "dead_letters": len(letters),
         "score": result.to_json(),
         "api": f"{base}/api/v1/signalen",
         "web": f"{base}/",
@@ -400,11 +449,12 @@ def execute(args: argparse.Namespace, settings: Settings, run: Run) -> int:
             json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
     report(result, summary, token, truth)
+    tell_dead_letters(letters)
     if args.exit:
         say("\n--exit: de demo stopt nu (zonder --exit blijven API en webpagina beschikbaar)")
-        return 0 if result.perfect else 1
+        return exit_code(result, letters, exit_now=True)
     serve(run)
-    return 0
+    return exit_code(result, letters, exit_now=False)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -459,7 +509,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--exit",
         action="store_true",
-        help="stop after the summary; exit code 1 if precision or recall is below 1.0",
+        help="stop after the summary; exit code 1 if precision or recall is below 1.0 "
+        f"({EXIT_DEADLETTERED}, with or without --exit, if the worker dead-lettered records of "
+        "the run: counted on stderr)",
     )
     parser.add_argument(
         "--summary-json",

@@ -4,14 +4,16 @@ Both dead-letter topics are read from the start: ``schakel.deadletter.streams`` 
 workers could not decode or accept: the original bytes) and ``schakel.deadletter.adapters``
 (quarantined source records: adapter, location, reason, digest; never the record). Every dead
 letter is shown by its id (``ce_id``, :mod:`schemas.binding`: deterministic, so the copies of
-one dead letter share it), kind, stage, reason and source location (topic/partition/offset,
-or the adapter's file/line/element path) with at most the size and a SHA-256 prefix of the
-value: never its content, never a BSN (every text shown — stage, reason, location, message —
-is masked, :func:`~schemas.pseudonym.mask_bsn`, since any producer may write to a dead-letter
-topic; the id is shown as written, a digest for every dead letter Schakel writes, so that it
-can be given to ``show`` and ``replay`` — unless it holds a possible BSN, as only another
-producer could write it: then the dead letter goes by the id Schakel derives for a dead letter
-without one, from its place or content).
+one dead letter share it), kind, stage, reason (a streams dead letter's error class and refusal
+code, ``IngestError/wrong-type``: :attr:`DeadLetter.cause`) and source location
+(topic/partition/offset, or the adapter's file/line/element path) with at most the size and a
+SHA-256 prefix of the value: never its content, never a BSN (every text shown — stage, reason,
+location, message — is masked, :func:`~schemas.pseudonym.mask_bsn`, and a code that is none
+shown as ``?``, since any producer may write to a dead-letter topic; the id is shown as
+written, a digest for every dead letter Schakel writes, so that it can be given to ``show`` and
+``replay`` — unless it holds a possible BSN, as only another producer could write it: then the
+dead letter goes by the id Schakel derives for a dead letter without one, from its place or
+content).
 
 ``replay`` re-processes after the cause was fixed — ``replay ID`` only that dead letter (an
 unknown id: exit 2, as ``show``), ``replay`` every one not replayed before (``list`` takes no
@@ -56,7 +58,14 @@ it as ``without value``. Exit codes: 0 done, 2 an unknown id (``show``, ``replay
 given to ``list``, a replay state file of an earlier version that is not a JSON list of ids,
 ``replay`` without ``schakel.deadletter.herhaald`` (:class:`DlqError`), or a namespace without
 its dead-letter topics (:class:`~schakel.topics.MissingTopics`, for every action: a mistyped
-namespace is not shown as one without dead letters).
+namespace is not shown as one without dead letters); 75 a topic that could not be read to its
+end (:class:`DeadLetterReadError`).
+
+Every topic is read to the end offsets it had when asked, or not at all (:func:`_read`): a
+broker slow or briefly away is waited for while the read makes progress, one that answers
+nothing for :data:`READ_PATIENCE_S` is an error, never a short list. Where the worker runs
+exactly-once (:func:`read_committed`: on Apache Kafka) the topics are read ``read_committed``,
+so the dead letter of an aborted transaction is neither listed, counted nor replayed.
 """
 
 from __future__ import annotations
@@ -66,6 +75,7 @@ import hashlib
 import json
 import re
 import sys
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -84,7 +94,7 @@ from schemas.binding import (
     original_headers,
     replayed_headers,
 )
-from schemas.exceptions import PermanentError, SerdeError
+from schemas.exceptions import PermanentError, SerdeError, TransientError
 from schemas.pseudonym import holds_bsn, mask_bsn
 from schemas.serde import RecordDeserializer
 from schemas.settings import CommonSettings
@@ -92,6 +102,7 @@ from schemas.wire import (
     HEADER_CE_ID,
     HEADER_ERROR_CLASS,
     HEADER_ERROR_MESSAGE,
+    HEADER_ERROR_REASON,
     HEADER_SOURCE_OFFSET,
     HEADER_SOURCE_OMITTED_REST,
     HEADER_SOURCE_PARTITION,
@@ -101,8 +112,9 @@ from schemas.wire import (
     HEADER_STAGE,
     WITHHELD,
     Wire,
+    reason_code,
 )
-from streams.offsets import true_end_offsets
+from streams.offsets import settle, true_end_offsets
 
 
 @dataclass
@@ -117,6 +129,11 @@ class DeadLetter:
     size: int
     digest: str
     message: str = ""
+    code: str = ""
+    """Streams: the refusal's code (``schakel.fout.reden``: ``wrong-type``, ``history-limit``,
+    …, or the error's class; :data:`~schemas.wire.HEADER_ERROR_REASON`), ``?`` for a header
+    that holds no code; ``""`` for a dead letter without it (written before it existed, or by
+    another producer) and for an adapter's (its reason is one)."""
     topic: str | None = None  # streams: where to re-publish
     partition: int | None = None
     """Streams: the partition the original was read from (``schakel.bron.partitie``)."""
@@ -136,6 +153,15 @@ class DeadLetter:
     e-mail address or an IBAN in an identifier (``schakel.bron.achtergehouden``), not for its
     size; the reason column says which."""
 
+    @property
+    def cause(self) -> str:
+        """Why, as ``list``, ``show`` and ``replay``'s count show it: the error's class and,
+        when the dead letter has a code that says more, the code
+        (``IngestError/wrong-type``); else the class (or an adapter's reason) alone."""
+        if self.code and self.code != self.reason:
+            return f"{self.reason}/{self.code}"
+        return self.reason
+
     def line(self) -> str:
         if self.withheld:
             shown = (
@@ -145,7 +171,7 @@ class DeadLetter:
             shown = f"{self.size} B sha256:{self.digest}"
         else:
             shown = f"value omitted ({self.omitted} B; the original at its location)"
-        return f"{self.id}  {self.kind:8} {self.stage:9} {self.reason:24} {self.location}  {shown}"
+        return f"{self.id}  {self.kind:8} {self.stage:9} {self.cause:24} {self.location}  {shown}"
 
     def shown_value(self) -> str:
         """The ``value`` line of ``dlq show``: size and digest, or why there is none and
@@ -171,14 +197,44 @@ class DeadLetter:
         )
 
 
-def _consumer(bootstrap: str) -> KafkaConsumer:
+READ_PATIENCE_S = 30.0
+"""How long a read of a dead-letter topic (:func:`_read`) waits while it makes no progress —
+no position moves towards the end offsets it took (a broker slow, paused or briefly away) —
+or while a transaction on the topic stays open (``read_committed``), before it gives up with
+:class:`DeadLetterReadError`."""
+_POLL_MS = 1000
+"""One fetch's wait in :func:`_read`; a poll that returns nothing is no end (the patience
+above is)."""
+
+
+class DeadLetterReadError(TransientError):
+    """A dead-letter topic could not be read to the end offsets taken when asked: the broker
+    stopped answering (no progress for :data:`READ_PATIENCE_S`), or a transaction on the topic
+    stayed open that long. Raised instead of a short list (``dlq list`` showing fewer dead
+    letters than there are, ``replay`` counting too few); the message names the topic and how
+    far the read got per partition, never a record (exit 75: try again)."""
+
+
+def read_committed(profile: str) -> bool:
+    """Whether the dead-letter topics of a deployment of ``profile`` are read
+    ``read_committed``: wherever the worker runs exactly-once (every profile but ``embedded``,
+    :func:`streams.transactions.processing_guarantee`), it writes its dead letters inside
+    transactions, and the dead letter of an aborted transaction — a record the worker
+    processed again afterwards — is no dead letter. The embedded broker has no usable
+    transactions: read uncommitted there, as the read model does."""
+    return profile != "embedded"
+
+
+def _consumer(bootstrap: str, *, committed: bool = False) -> KafkaConsumer:
     """A group-less consumer that never creates a topic by asking for it (a broker that creates
-    topics on a metadata request would make a compacted topic an ordinary one)."""
+    topics on a metadata request would make a compacted topic an ordinary one);
+    ``read_committed`` if ``committed`` (:func:`read_committed`)."""
     return KafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=None,
         enable_auto_commit=False,
         allow_auto_create_topics=False,
+        isolation_level="read_committed" if committed else "read_uncommitted",
         **kafka_client.current().kafka_python(),
     )
 
@@ -194,7 +250,8 @@ def _partitions(consumer: KafkaConsumer, topic: str) -> list[TopicPartition] | N
 def ends(bootstrap: str, topic: str) -> dict[int, int]:
     """The end offset of each partition of ``topic`` now (partition → offset; empty if the
     topic does not exist): the ``since`` of :func:`streams_dead_letters` that reads only what
-    is written after this call."""
+    is written after this call. Every record written before counts as before, committed or
+    not (read uncommitted: the high watermark)."""
     consumer = _consumer(bootstrap)
     try:
         tps = _partitions(consumer, topic) or []
@@ -203,30 +260,106 @@ def ends(bootstrap: str, topic: str) -> dict[int, int]:
         consumer.close()
 
 
-def _read(bootstrap: str, topic: str, since: Mapping[int, int] | None = None) -> list[Any] | None:
+def _read(
+    bootstrap: str,
+    topic: str,
+    since: Mapping[int, int] | None = None,
+    *,
+    committed: bool,
+    patience: float = READ_PATIENCE_S,
+) -> list[Any] | None:
     """Every record of ``topic`` from the start — or, for a partition in ``since``
     (partition → offset, :func:`ends`), from that offset — to its end as it was when asked;
-    ``None`` if the topic does not exist (never created by asking, :func:`_consumer`)."""
-    consumer = _consumer(bootstrap)
+    ``None`` if the topic does not exist (never created by asking, :func:`_consumer`).
+
+    ``committed`` (:func:`read_committed`): only committed records — none of an aborted
+    transaction — to the end once no transaction on the topic is open (:func:`_settled`).
+    Read to those end offsets, however long the broker takes, as long as the read makes
+    progress; after ``patience`` seconds without any, :class:`DeadLetterReadError` — never
+    a short list."""
+    consumer = _consumer(bootstrap, committed=committed)
     try:
         tps = _partitions(consumer, topic)
         if tps is None:
             return None
+        if committed:
+            _settled(bootstrap, topic, tps, consumer, patience)
         consumer.assign(tps)
         end = true_end_offsets(consumer, tps)
         begin = consumer.beginning_offsets(tps)
         for tp in tps:  # never before the log's start: that would read from its end instead
             consumer.seek(tp, max(begin[tp], (since or {}).get(tp.partition, 0)))
-        records: list[Any] = []
-        while any(consumer.position(tp) < end[tp] for tp in tps):
-            batches = consumer.poll(timeout_ms=1000)
-            if not batches:
-                break
-            for batch in batches.values():
-                records.extend(batch)
-        return records
+        return _to_the_end(consumer, topic, tps, end, patience)
     finally:
         consumer.close()
+
+
+def _to_the_end(
+    consumer: KafkaConsumer,
+    topic: str,
+    tps: Sequence[TopicPartition],
+    end: Mapping[TopicPartition, int],
+    patience: float,
+) -> list[Any]:
+    """The records from ``consumer``'s positions on ``tps`` up to ``end``. A poll that
+    returns nothing is no end — the broker may be slow, or briefly away — only the positions
+    reaching ``end`` are (kafka-python moves them past a transaction marker and an aborted
+    batch, which return no record); :class:`DeadLetterReadError` once none has moved for
+    ``patience`` seconds."""
+    records: list[Any] = []
+    reached = {tp: consumer.position(tp) for tp in tps}
+    moved = time.monotonic()
+    while any(reached[tp] < end[tp] for tp in tps):
+        for tp, batch in consumer.poll(timeout_ms=_POLL_MS).items():
+            records.extend(r for r in batch if r.offset < end[tp])  # not what came since
+        now = {tp: consumer.position(tp) for tp in tps}
+        if now != reached:
+            reached, moved = now, time.monotonic()
+        elif time.monotonic() - moved >= patience:
+            behind = ", ".join(
+                f"partition {tp.partition} at offset {reached[tp]} of {end[tp]}"
+                for tp in tps
+                if reached[tp] < end[tp]
+            )
+            raise DeadLetterReadError(
+                f"{topic}: no progress reading the dead letters for {patience:.0f}s "
+                f"({behind}; {len(records)} record(s) read before); the broker is slow or "
+                "unavailable — nothing is shown or counted from a partial read; try again"
+            )
+    return records
+
+
+def _settled(
+    bootstrap: str,
+    topic: str,
+    tps: Sequence[TopicPartition],
+    committed: KafkaConsumer,
+    patience: float,
+) -> None:
+    """Wait until every transaction open on ``tps`` when asked has ended: the end a
+    ``read_committed`` reader is given (the last stable offset, from ``committed``) has
+    reached the high watermark as it was then. Otherwise a dead letter the worker committed
+    just before would be left out — a commit returns before its markers are written
+    (:func:`streams.offsets.settle`). Transactions begun since are not waited for (their
+    dead letters are not committed yet; a worker that writes dead letters all the time never
+    leaves the topic without one open). Raises :class:`DeadLetterReadError` if one stays
+    open ``patience`` seconds."""
+    probe = _consumer(bootstrap)  # read_uncommitted: the high watermark
+    try:
+        high = dict(probe.end_offsets(list(tps)))
+    finally:
+        probe.close()
+    pending = settle(
+        lambda: committed.end_offsets(list(tps)), lambda: high, patience=patience, pause=0.1
+    )
+    if pending:
+        raise DeadLetterReadError(
+            f"{topic}: a transaction on partition(s) "
+            f"{', '.join(str(tp.partition) for tp in sorted(pending))} was still open after "
+            f"{patience:.0f}s, so its dead letters cannot be told committed or aborted; "
+            "nothing was read — try again (a writer that died mid-transaction is cut off by "
+            "its transaction timeout)"
+        )
 
 
 _INT64 = re.compile(r"\d{1,19}", re.ASCII)
@@ -268,11 +401,13 @@ def _streams(record: Any) -> DeadLetter:
             else content_id("nl.schakel.intern.deadletter", topic, value)
         )
     shown = ["?" if n is None else str(n) for n in (partition, offset)]
+    code = _text(headers, HEADER_ERROR_REASON)  # never shown unless a code (any may write it)
     return DeadLetter(
         id=ident,
         kind="streams",
         stage=mask_bsn(_text(headers, HEADER_STAGE)),
         reason=mask_bsn(_text(headers, HEADER_ERROR_CLASS)),
+        code=reason_code(code) if code else "",
         location=mask_bsn(f"{topic or '?'}/{shown[0]}/{shown[1]}"),
         size=len(value),
         digest=hashlib.sha256(value).hexdigest()[:16],
@@ -327,7 +462,9 @@ def dead_letters(settings: CommonSettings, bootstrap: str) -> list[DeadLetter]:
     topic order. Raises :class:`~schakel.wiring.BrokerUnreachable` if Kafka does not answer
     (:func:`~schakel.wiring.reachable`), and :class:`~schakel.topics.MissingTopics` if a
     dead-letter topic does not exist in the namespace: a mistyped ``SCHAKEL_NAMESPACE`` is
-    not told as a namespace without dead letters."""
+    not told as a namespace without dead letters. Read ``read_committed`` where the worker
+    writes under exactly-once (:func:`read_committed`), and to the end or not at all
+    (:class:`DeadLetterReadError`)."""
     wiring.reachable(bootstrap)
     wire: Wire = settings.wire()
     require_topics(
@@ -337,19 +474,32 @@ def dead_letters(settings: CommonSettings, bootstrap: str) -> list[DeadLetter]:
         consequence="no dead letter was read",
     )
     deserializer = RecordDeserializer(wiring.registry(settings))
+    committed = read_committed(settings.profile)
     adapters = [
-        _adapters(r, deserializer) for r in _read(bootstrap, wire.deadletter_adapters) or ()
+        _adapters(r, deserializer)
+        for r in _read(bootstrap, wire.deadletter_adapters, committed=committed) or ()
     ]
-    return _one_per_id([*streams_dead_letters(bootstrap, wire), *adapters])
+    streams = streams_dead_letters(bootstrap, wire, committed=committed)
+    return _one_per_id([*streams, *adapters])
 
 
 def streams_dead_letters(
-    bootstrap: str, wire: Wire, since: Mapping[int, int] | None = None
+    bootstrap: str,
+    wire: Wire,
+    since: Mapping[int, int] | None = None,
+    *,
+    committed: bool,
+    patience: float = READ_PATIENCE_S,
 ) -> list[DeadLetter]:
     """The dead letters of the streams dead-letter topic of ``wire``, one per id, in topic
     order: every one, or with ``since`` (:func:`ends`, taken earlier) only those written
-    after it; none if the topic does not exist."""
-    return _one_per_id(_streams(r) for r in _read(bootstrap, wire.deadletter_streams, since) or ())
+    after it; none if the topic does not exist. ``committed``: none of an aborted
+    transaction (:func:`read_committed` of the profile). Raises
+    :class:`DeadLetterReadError` rather than return fewer than there are (:func:`_read`)."""
+    records = _read(
+        bootstrap, wire.deadletter_streams, since, committed=committed, patience=patience
+    )
+    return _one_per_id(_streams(r) for r in records or ())
 
 
 def _one_per_id(letters: Iterable[DeadLetter]) -> list[DeadLetter]:
@@ -371,7 +521,9 @@ def replayed(settings: CommonSettings, bootstrap: str) -> tuple[set[str], bool]:
     ``schakel.deadletter.herhaald`` (a tombstone takes an id off again), and those in the data
     directory's file of earlier versions (:func:`_state_file`) — and whether that topic
     exists (``replay`` cannot record what it sends without it)."""
-    records = _read(bootstrap, settings.wire().deadletter_replayed)
+    records = _read(
+        bootstrap, settings.wire().deadletter_replayed, committed=read_committed(settings.profile)
+    )
     ids: set[str] = set()
     for record in records or ():
         if record.key is None:
@@ -541,7 +693,7 @@ def _show(d: DeadLetter, settings: CommonSettings, bootstrap: str) -> None:
         ("id", d.id),
         ("kind", d.kind),
         ("stage", d.stage),
-        ("reason", d.reason),
+        ("reason", d.cause),
         ("message", d.message),
         ("location", d.location),
         ("value", d.shown_value()),

@@ -34,7 +34,7 @@ from adapters.runner import Runner
 from schakel import sandbox, wiring
 from schakel.arguments import whole_number
 from schakel.broker import free_port
-from schakel.dlq import DeadLetter, ends, streams_dead_letters
+from schakel.dlq import DeadLetter, ends, read_committed, streams_dead_letters
 from schakel.registry_server import announce, embedded_registry
 from schakel.replay_args import input_problem
 from schemas import kafka_client
@@ -64,14 +64,17 @@ EXIT_DEADLETTERED = 5
 ``--batch`` — dead-lettered records of the run: input the adapters had accepted, refused
 further on (a history limit, an output too large, a clock tick whose schema id the worker's
 registry does not hold, a defect). They are counted on stderr per source topic, stage and
-reason (the dead-letter headers, :func:`deadletter_lines`); the signals printed are those of
-the rest, so the run is not a good one. Its own code, not :data:`EXIT_REJECTED`: 3 means
-input lines refused at the door, each named with its location, to correct at the source,
-while a dead letter is input lost inside the pipeline — not named by any line and not told
-by the signals (``--until`` lost to dead-lettered ticks left every clock short, with exit 0)
-— which a script that accepts 3 as "some bad lines" must not accept. Not 4
-(``publish``: a file to read again once complete) nor 1 or 2. It takes precedence over 3
-when both happen; stderr counts both."""
+reason (the dead-letter headers: the error's class and the refusal's code,
+:func:`deadletter_lines`); the signals printed are those of the rest, so the run is not a good
+one. Its own code, not :data:`EXIT_REJECTED`: 3 means input lines refused at the door, each
+named with its location, to correct at the source, while a dead letter is input lost inside
+the pipeline — not named by any line and not told by the signals (``--until`` lost to
+dead-lettered ticks left every clock short, with exit 0) — which a script that accepts 3 as
+"some bad lines" must not accept. Not 4 (``publish``: a file to read again once complete) nor
+1 or 2. It takes precedence over 3 when both happen; stderr counts both. The dead letters are
+read to the end or not at all: a dead-letter topic that cannot be read to its end
+(:class:`~schakel.dlq.DeadLetterReadError`) fails the run with exit 75, never a count short.
+``schakel demo`` uses the same code (:mod:`schakel.demo`)."""
 
 
 class ReplayError(PermanentError, RuntimeError):
@@ -91,15 +94,17 @@ class Outcome(NamedTuple):
     """Records of the run the stream side dead-lettered (one per dead letter id)."""
 
 
-def deadletter_lines(letters: Sequence[DeadLetter]) -> list[str]:
+def deadletter_lines(letters: Sequence[DeadLetter], command: str = "replay") -> list[str]:
     """The stderr lines that count the stream side's dead letters ``letters`` of a run: one
-    per source topic, stage and reason — the headers ``schakel.bron.topic``, ``schakel.fase``
-    and ``schakel.fout.klasse`` (:mod:`schemas.wire`) — with how many, sorted; nothing of a
-    record (no key, value, identifier or error message; a header's text folded to one line,
-    a possible BSN masked). None for no dead letter."""
-    groups = Counter((_shown(d.topic), _shown(d.stage), _shown(d.reason)) for d in letters)
+    per source topic, stage and reason — the headers ``schakel.bron.topic``, ``schakel.fase``,
+    ``schakel.fout.klasse`` and ``schakel.fout.reden`` (:mod:`schemas.wire`; the reason shown
+    as :attr:`~schakel.dlq.DeadLetter.cause`: ``IngestError/wrong-type``, the class alone
+    where it says all) — with how many, sorted; nothing of a record (no key, value,
+    identifier or error message; a header's text folded to one line, a possible BSN masked).
+    None for no dead letter. Each begins with ``command`` (``replay``, ``demo``)."""
+    groups = Counter((_shown(d.topic), _shown(d.stage), _shown(d.cause)) for d in letters)
     return [
-        f"replay: dead letters of {topic} (stage {stage}, reason {reason}): {count}"
+        f"{command}: dead letters of {topic} (stage {stage}, reason {reason}): {count}"
         for (topic, stage, reason), count in sorted(groups.items())
     ]
 
@@ -432,7 +437,9 @@ def replay(
             model.catch_up()
             if worker is not None:  # stopped: whatever it dead-lettered is on the topic
                 stop_process(worker)
-            deadlettered = streams_dead_letters(kafka.bootstrap, wire, since)
+            deadlettered = streams_dead_letters(
+                kafka.bootstrap, wire, since, committed=read_committed(run.profile)
+            )
         finally:
             if worker is not None:
                 stop_process(worker)

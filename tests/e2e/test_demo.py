@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from schakel.broker import free_port
+from schakel.replay import EXIT_DEADLETTERED
 from schakel.synth.model import RULES
 from tests.cli import run_cli
 
 
-def schakel(*args: str, data_dir: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+def schakel(
+    *args: str, data_dir: Path, timeout: float, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``schakel *args`` with no ``SCHAKEL_*`` variable of this process, but ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHAKEL_")}
-    env.update({"SCHAKEL_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
+    env.update({"SCHAKEL_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **(extra or {})})
     return run_cli(*args, env=env, timeout=timeout)
 
 
@@ -50,6 +55,33 @@ def test_demo_finds_exactly_the_planted_gaps(tmp_path: Path) -> None:
         assert stats["afgewezen"] == stats["verwacht_afgewezen"] >= 3, name
     assert "precision 1.000, recall 1.000" in result.stdout
     assert "API-token" in result.stdout and "/api/v1/signalen" in result.stdout
+    assert summary["dead_letters"] == 0 and "dead letters of" not in result.stderr
+
+
+def test_the_demo_counts_what_the_worker_dead_lettered(tmp_path: Path) -> None:
+    """Before, the demo said nothing of the records the worker dead-lettered: with a history
+    limit that refuses some events no planted gap depends on, the score stayed perfect and
+    the demo exited 0. Now they are counted on stderr as ``replay`` counts them, with the
+    refusal's code, and the exit code is 5."""
+    summary_file = tmp_path / "summary.json"
+    result = schakel(
+        *("demo", "--exit", "--citizens", "100", "--no-postgres"),
+        *("--summary-json", str(summary_file), "--port", str(free_port())),
+        data_dir=tmp_path / "var",
+        timeout=200,
+        extra={"SCHAKEL_HISTORY_LIMIT": "10"},
+    )
+    assert result.returncode == EXIT_DEADLETTERED == 5, result.stdout[-2000:] + result.stderr
+    summary: dict[str, Any] = json.loads(summary_file.read_text(encoding="utf-8"))
+    counted = re.findall(
+        r"^demo: dead letters of schakel\.[a-z]+\.events \(stage accept, "
+        r"reason HistoryLimitError/history-limit\): (\d+)$",
+        result.stderr,
+        re.MULTILINE,
+    )
+    assert counted and sum(map(int, counted)) == summary["dead_letters"] > 0, result.stderr
+    # the score does not show them: the events refused were none a planted gap depends on
+    assert summary["score"]["precision"] == summary["score"]["recall"] == 1.0
 
 
 def tree(directory: Path) -> dict[str, bytes]:

@@ -9,13 +9,17 @@ import argparse
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from schakel import replay
-from schakel.dlq import DeadLetter, _streams
+from schakel.dlq import DeadLetter, _streams, read_committed
+from schemas.binding import deadletter_record
 from schemas.settings import load_settings
+from schemas.wire import HEADER_ERROR_REASON
+from streams.ingest import IngestError
 from tests.unit.streams.test_api_deadletters import BSN, dead_letter
 
 SCENARIO = Path(__file__).resolve().parents[2] / "examples" / "scenario.jsonl"
@@ -113,3 +117,65 @@ def test_a_run_with_dead_letters_exits_5_over_3(
         counted = "dead letters of schakel.wmo.events (stage accept, reason HistoryLimitError): 2"
         assert (counted in err) == bool(letters)
     assert replay.EXIT_DEADLETTERED not in (0, 1, 2, replay.EXIT_REJECTED, 4, 70, 75, 130)
+
+
+def _refused(reason: str, error: BaseException, *, written: str | None = None) -> DeadLetter:
+    """The dead letter the worker writes for a record refused at ``validate`` with ``error``
+    and ``reason`` (``written``: the reason header replaced, as another producer might)."""
+    made = dead_letter(9, 100_000)
+    key, value, headers = deadletter_record(
+        [],
+        key=made.key,
+        value=made.value,
+        limit=100_000,
+        topic="schakel.wmo.events",
+        partition=0,
+        offset=9,
+        stage="validate",
+        error=error,
+        reason=reason,
+        source="urn:schakel:test",
+        time=None,
+        timestamp=None,
+    )
+    if written is not None:
+        headers = [(n, written.encode() if n == HEADER_ERROR_REASON else v) for n, v in headers]
+    return _streams(SimpleNamespace(offset=9, timestamp=1, key=key, value=value, headers=headers))
+
+
+def test_the_refusal_code_says_why_in_the_list_and_the_count() -> None:
+    """Before, every refusal at decode and validate was told as ``IngestError`` alone: the
+    code (``schakel.fout.reden``, the metric's label) was not in the dead letter."""
+    wrong = _refused("wrong-type", IngestError(f"no {BSN}", stage="validate", reason="wrong-type"))
+    assert (wrong.reason, wrong.code, wrong.cause) == (
+        "IngestError",
+        "wrong-type",
+        "IngestError/wrong-type",
+    )
+    assert " IngestError/wrong-type " in wrong.line()
+    subject = _refused("bad-subject", IngestError("x", stage="validate", reason="bad-subject"))
+    assert replay.deadletter_lines([wrong, subject, wrong]) == [
+        "replay: dead letters of schakel.wmo.events "
+        "(stage validate, reason IngestError/bad-subject): 1",
+        "replay: dead letters of schakel.wmo.events "
+        "(stage validate, reason IngestError/wrong-type): 2",
+    ]
+    # a defect: the code is the class, shown once
+    defect = _refused("KeyError", KeyError("k"))
+    assert (defect.code, defect.cause) == ("KeyError", "KeyError")
+    # written by another producer: a header that is no code is shown as "?", never as given
+    forged = _refused("wrong-type", ValueError("x"), written=f"see {BSN} here")
+    assert (forged.code, forged.cause) == ("?", "ValueError/?")
+    assert BSN not in forged.line() and BSN not in "\n".join(replay.deadletter_lines([forged]))
+    # a dead letter written before the header existed: the class alone
+    older = letter("o", "schakel.wmo.events", "validate", "IngestError")
+    assert older.cause == "IngestError" and " IngestError " in older.line()
+
+
+@pytest.mark.parametrize("profile", ["embedded", "kafka", "production"])
+def test_dead_letters_are_read_committed_wherever_the_worker_runs_exactly_once(
+    profile: str,
+) -> None:
+    from streams.transactions import processing_guarantee
+
+    assert read_committed(profile) == (processing_guarantee(profile) == "exactly_once")

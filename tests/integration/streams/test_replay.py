@@ -301,13 +301,13 @@ def test_records_the_stream_side_dead_letters_fail_the_run_and_are_counted(
     # the signals of what was accepted, all the same
     expected = [s for s in EXPECTED_ISSUE15 if s["subject"] == _pseudonym(_BSN_LIMIT)]
     assert _comparable(json.loads(result.stdout)["signalen"]) == expected
-    # counted per source topic, stage and reason (with --bootstrap the topic has the run's
-    # namespace before it), and in the summary line
+    # counted per source topic, stage and reason — the error's class and the refusal's code
+    # (with --bootstrap the topic has the run's namespace before it) — and in the summary line
     counted = [line for line in result.stderr.splitlines() if "dead letters of" in line]
     assert len(counted) == 1, result.stderr
     assert re.fullmatch(
         r"replay: dead letters of ([a-z0-9-]+\.)?schakel\.wmo\.events "
-        r"\(stage accept, reason HistoryLimitError\): 2",
+        r"\(stage accept, reason HistoryLimitError/history-limit\): 2",
         counted[0],
     ), counted
     assert "afgewezen invoerregels: 1; dead letters: 2" in result.stderr

@@ -9,7 +9,7 @@ import pytest
 from adapters.exceptions import AdapterError, CheckpointError, PublishError, Rejection
 from schakel.broker import BrokerStartError
 from schakel.demo import DemoError
-from schakel.dlq import DlqError
+from schakel.dlq import DeadLetterReadError, DlqError
 from schakel.forget import BsnFileError
 from schakel.kafka_cluster import KafkaStartError
 from schakel.replay import ReplayError
@@ -27,7 +27,13 @@ from streams.purpose import InvalidPurpose
 from streams.state import HistoryLimitError
 from streams.topicpage import TopicUnavailable
 
-TRANSIENT = [contract.RegistryUnavailable, PublishError, AuditUnavailable, TopicUnavailable]
+TRANSIENT = [
+    contract.RegistryUnavailable,
+    PublishError,
+    AuditUnavailable,
+    TopicUnavailable,
+    DeadLetterReadError,
+]
 PERMANENT = [
     contract.InvalidEvent,
     contract.InvalidBsn,

@@ -179,8 +179,8 @@ def test_a_dead_letter_replayed_after_the_erasure_stays_erased(
 
     monkeypatch.setattr(dlq, "KafkaProducer", Producer)
     monkeypatch.setattr(dlq, "dead_letters", lambda settings, bootstrap: [found])
-    monkeypatch.setattr(dlq, "_read", lambda bootstrap, topic: [])  # nothing replayed yet
-    settings = SimpleNamespace(data_dir=tmp_path, wire=lambda: DEFAULT_WIRE)
+    monkeypatch.setattr(dlq, "_read", lambda bootstrap, topic, **_: [])  # nothing replayed yet
+    settings = SimpleNamespace(data_dir=tmp_path, wire=lambda: DEFAULT_WIRE, profile="embedded")
     assert dlq.replay(settings, "127.0.0.1:1")[:2] == (1, 0)  # type: ignore[arg-type]
     (topic, kwargs), (recorded, _) = sent  # re-published, then recorded as replayed
     assert recorded == DEFAULT_WIRE.deadletter_replayed

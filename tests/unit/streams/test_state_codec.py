@@ -165,7 +165,7 @@ def test_a_corrupt_replayed_file_is_one_line_with_exit_2(
     monkeypatch.setenv("SCHAKEL_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")
     monkeypatch.setattr(dlq, "dead_letters", lambda settings, bootstrap: [])
-    monkeypatch.setattr(dlq, "_read", lambda bootstrap, topic: [])  # no replay yet
+    monkeypatch.setattr(dlq, "_read", lambda bootstrap, topic, **_: [])  # no replay yet
     state = tmp_path / "dlq" / "replayed-default.json"  # an earlier version's record
     state.parent.mkdir()
     state.write_bytes(content)
@@ -202,8 +202,8 @@ def test_replay_passes_over_a_dead_letter_without_a_source_topic(
 
     monkeypatch.setattr(dlq, "KafkaProducer", Producer)
     monkeypatch.setattr(dlq, "dead_letters", lambda settings, bootstrap: [foreign, ours])
-    monkeypatch.setattr(dlq, "_read", lambda bootstrap, topic: [])
-    settings = SimpleNamespace(data_dir=tmp_path, wire=lambda: DEFAULT_WIRE)
+    monkeypatch.setattr(dlq, "_read", lambda bootstrap, topic, **_: [])
+    settings = SimpleNamespace(data_dir=tmp_path, wire=lambda: DEFAULT_WIRE, profile="embedded")
     assert dlq.replay(settings, "127.0.0.1:1")[:2] == (1, 0)  # type: ignore[arg-type]
     assert sent == ["schakel.wmo.events", DEFAULT_WIRE.deadletter_replayed]  # then recorded
     assert f"{foreign.id} names no source topic" in capsys.readouterr().err
@@ -221,8 +221,8 @@ def test_the_replayed_ids_are_those_recorded_on_kafka_and_in_an_earlier_versions
         SimpleNamespace(key=None, value=b"written by someone else"),
     ]
     topics: dict[str, list[Any] | None] = {DEFAULT_WIRE.deadletter_replayed: marks}
-    monkeypatch.setattr(dlq, "_read", lambda bootstrap, topic: topics[topic])
-    settings = SimpleNamespace(data_dir=tmp_path, wire=lambda: DEFAULT_WIRE)
+    monkeypatch.setattr(dlq, "_read", lambda bootstrap, topic, **_: topics[topic])
+    settings = SimpleNamespace(data_dir=tmp_path, wire=lambda: DEFAULT_WIRE, profile="embedded")
     assert dlq.replayed(settings, "b:1") == ({"id-b"}, True)  # type: ignore[arg-type]
     legacy = tmp_path / "dlq" / "replayed-default.json"
     legacy.parent.mkdir()
