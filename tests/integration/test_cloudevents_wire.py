@@ -119,7 +119,7 @@ def test_the_cloudevents_sdk_reads_every_record_of_every_topic(tmp_path: Path) -
         )
         # 5, not 3 (the rejected rows): the worker dead-lettered what passed the history limit
         assert replay.returncode == 5, replay.stderr[-3000:]
-        assert "(stage accept, reason HistoryLimitError)" in replay.stderr
+        assert "(stage accept, reason HistoryLimitError/history-limit)" in replay.stderr
 
         worker = WorkerProcess(bootstrap, tmp_path / "worker", wire=wire).start()
         try:
