@@ -41,7 +41,12 @@ INFO, ``by`` ``request`` or ``probe``).
 
 Requests without a valid token (401/429) are only counted
 (``schakel_adapter_webhook_unauthenticated_total``): their body is not read and nothing is
-written, so a flood of bad tokens costs no disk or broker writes. Every other refusal except
+written, so a flood of bad tokens costs no disk or broker writes, nor a log line each. A 401
+is not logged; the first 429 of a client's run of them is logged as
+``adapter.webhook_rate_limited``, at most a line a minute however many addresses send them
+(:class:`~schemas.log_limits.RefusalLog`, with ``weggelaten``: the runs begun meanwhile without
+a line). A registry that refuses the webhook refuses every request until it is mended:
+``adapter.webhook_registry_refused`` is limited the same way. Every other refusal except
 503 comes from an authenticated sender and is quarantined (location ``webhook`` and the
 sender's source, reason, SHA-256 of the body) and counted before it is answered; if that
 meets an outage, the answer is 503 instead (the sender retries and gets the refusal once it
@@ -81,6 +86,7 @@ from schemas.catalogue import catalogue
 from schemas.envelope import short_message
 from schemas.exceptions import RegistryRefused, TransientError
 from schemas.http_headers import WWW_AUTHENTICATE
+from schemas.log_limits import RefusalLog
 from schemas.wire import VERWIJDERD, Wire
 
 log = logging.getLogger("schakel.adapters")
@@ -268,6 +274,12 @@ class WebhookApp:
         self._down = False
         self._outages = 0
         """Outages met so far: a probe that began before the latest one does not end it."""
+        self._rate_limited = RefusalLog(log, "adapter.webhook_rate_limited")
+        """The line of a client's run of 429s: anyone can begin one, from many addresses."""
+        self._registry_refusals = RefusalLog(
+            log, "adapter.webhook_registry_refused", level=logging.ERROR
+        )
+        """The line of a request the registry's refusal stops: one a minute while it refuses."""
 
     @property
     def unavailable(self) -> bool:
@@ -337,8 +349,8 @@ class WebhookApp:
         adapter = self.runner.source.name
         if wait:
             self.runner.metrics.webhook_unauthenticated.labels(adapter, "rate-limited").inc()
-            if first:
-                log.warning("adapter.webhook_rate_limited", extra={"adapter": adapter})
+            if first:  # a line for a run of them, and at most one a minute for all runs
+                self._rate_limited(adapter=adapter)
             return Response(
                 429,
                 {
@@ -501,14 +513,13 @@ class WebhookApp:
         or certificates, or a schema not registered) while publishing an event or quarantining
         a refusal: not the sender's fault and no outage, so no ``Retry-After``; nothing was
         confirmed or quarantined, the sender retries once an operator has mended it. Logged
-        as ``adapter.webhook_registry_refused`` with the registry's message."""
-        log.error(
-            "adapter.webhook_registry_refused",
-            extra={
-                "adapter": self.runner.source.name,
-                "error": type(exc).__name__,
-                "detail": str(exc),  # which registry, which setting (never a credential)
-            },
+        as ``adapter.webhook_registry_refused`` with the registry's message, at ERROR: the
+        first at once, then at most a line a minute with ``weggelaten`` (every request meets
+        the refusal until it is mended)."""
+        self._registry_refusals(
+            adapter=self.runner.source.name,
+            error=type(exc).__name__,
+            detail=str(exc),  # which registry, which setting (never a credential)
         )
         return Response(
             502,

@@ -26,8 +26,10 @@ Content-Length, content mode, validation, publishing, the answer) is
   :data:`MAX_REQUEST_LINE` bytes (414), a header over :data:`MAX_HEADER_FIELD` bytes or more
   than :data:`MAX_HEADERS` headers (431) — as short JSON ``{"error", "message"}`` with no part
   of the request; aiohttp's default answer and log line quote the offending bytes, which may
-  hold a token. Such refusals are logged as ``adapter.webhook_request_rejected`` with the status
-  and the exception class only;
+  hold a token. Such refusals are logged at DEBUG as ``adapter.webhook_request_rejected`` with
+  the status and the exception class only; anyone who reaches the port can cause them, so the
+  first at once and then at most a line a minute with ``weggelaten``, the number left out
+  (:class:`~schemas.log_limits.RefusalLog`, one for the server);
 - answers 500 ``internal-error`` when :meth:`WebhookApp.handle` raises, or when its answer
   cannot be written (a defect; logged as ``adapter.webhook_defect`` with the exception
   class);
@@ -53,6 +55,7 @@ import socket
 import threading
 from functools import partial
 from http import HTTPStatus
+from typing import Any
 
 from aiohttp import http_exceptions, web
 from aiohttp.http import HttpVersion11
@@ -62,6 +65,7 @@ from aiohttp.web_response import StreamResponse
 
 from adapters.webhook import PROBE_INTERVAL_S, Response, WebhookApp
 from schemas.http_headers import SERVER
+from schemas.log_limits import RefusalLog
 
 log = logging.getLogger("schakel.adapters")
 
@@ -116,8 +120,11 @@ def _server_error(status: int) -> web.Response:
 
 class _Protocol(RequestHandler):
     """aiohttp's connection handler, with :func:`_server_error` for aiohttp's own refusals
-    (logged at DEBUG as ``adapter.webhook_request_rejected``) and for an exception escaping
-    the request handling (a defect: logged as ``adapter.webhook_defect``, with its class)."""
+    (logged through ``rejected``, its server's ``adapter.webhook_request_rejected`` at DEBUG,
+    set by :class:`_Server`) and for an exception escaping the request handling (a defect:
+    logged as ``adapter.webhook_defect``, with its class)."""
+
+    rejected: RefusalLog
 
     def handle_error(
         self,
@@ -129,7 +136,7 @@ class _Protocol(RequestHandler):
         status = _status_of(exc, status)
         extra = {"adapter": "wijkteam", "status": status, "error": type(exc).__name__}
         if exc is None or isinstance(exc, http_exceptions.HttpProcessingError):
-            log.debug("adapter.webhook_request_rejected", extra=extra)
+            self.rejected(**extra)
         else:  # not the request's fault: the handling failed after WebhookApp.handle
             log.error("adapter.webhook_defect", extra=extra)
         if request.writer.output_size > 0:  # part of an answer went out: nothing to add
@@ -138,10 +145,17 @@ class _Protocol(RequestHandler):
 
 
 class _Server(web.Server):
-    """:class:`aiohttp.web.Server` creating :class:`_Protocol` connection handlers."""
+    """:class:`aiohttp.web.Server` creating :class:`_Protocol` connection handlers;
+    ``rejected``: the log of the requests they reject (one for the server)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rejected = RefusalLog(log, "adapter.webhook_request_rejected", level=logging.DEBUG)
 
     def __call__(self) -> RequestHandler:
-        return _Protocol(self, loop=self._loop, **self._kwargs)
+        handler = _Protocol(self, loop=self._loop, **self._kwargs)
+        handler.rejected = self.rejected
+        return handler
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -12,7 +12,7 @@ Every ``/api/v1`` request passes, in order:
 1. ``Authorization: Bearer <token>`` — 401 if missing or unknown (:mod:`streams.access`,
    constant-time comparison), logged as ``api.unauthenticated`` (endpoint and ``reden``,
    never the token or the path; at most a line a minute, with the number left out:
-   :class:`streams.webserver.RefusalLog`), answered with ``WWW-Authenticate``;
+   :class:`schemas.log_limits.RefusalLog`), answered with ``WWW-Authenticate``;
 2. the role matrix — 403 if the client's role may not call the endpoint
    (:data:`streams.access.ROLE_MATRIX`), logged as ``api.forbidden``;
 3. the purpose, header ``X-Doel`` or query ``doel`` — 400 if missing or not real words
@@ -20,13 +20,14 @@ Every ``/api/v1`` request passes, in order:
 4. the endpoint's own checks (400 / 404), then the audit record
    ``nl.schakel.inzage.geregistreerd`` on ``schakel.inzage``, acknowledged by the broker
    (:mod:`streams.audit`), and only then the answer, with header ``X-Inzage-Id`` (the audit
-   record's id). No audit record, no answer: 503 with ``Retry-After``.
+   record's id). No audit record, no answer: 503 with ``Retry-After`` (logged by the trail as
+   ``audit.unavailable``, at most a line a minute for as long as the outage lasts).
 
 The schema registry refusing the worker (:class:`~schemas.exceptions.RegistryRefused`: its
 credentials or certificates), met looking up the audit record's schema or decoding the audit
 trail, is a misconfiguration, not an outage: 502 :data:`REGISTRY_REFUSED`, without
 ``Retry-After``, not audited, logged as ``api.registry_refused`` at most a line a minute
-(:class:`~streams.webserver.RefusalLog`).
+(:class:`~schemas.log_limits.RefusalLog`).
 
 The audit record's ``wat`` is :func:`what`: the method, the endpoint's path and the request's
 parameters as validated and normalised (:data:`Query`) — never the purpose (stored on its own,
@@ -68,6 +69,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas.binding import omitted_size
 from schemas.exceptions import RegistryRefused
+from schemas.log_limits import RefusalLog
 from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer
 from schemas.settings import ApiToken, WorkerSettings
@@ -94,7 +96,7 @@ from streams.rules import RuleSet
 from streams.state import CitizenState
 from streams.toestand import Period
 from streams.topicpage import TopicUnavailable, read_page
-from streams.webserver import MAX_ERROR_CHARS, RefusalLog
+from streams.webserver import MAX_ERROR_CHARS
 
 log = logging.getLogger("schakel.api")
 

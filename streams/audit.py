@@ -6,9 +6,11 @@ acknowledged the record with ``acks=all`` (every in-sync replica has it). The AP
 after that, so a read that was answered has its audit record, even if the worker is killed
 the moment after. If the record cannot be written within :attr:`AuditTrail.timeout_s`
 (broker or schema registry unreachable, no partition leader, …) it raises
-:class:`AuditUnavailable` and the API answers 503 instead of the data. A record whose write
-timed out may still reach the topic later: the trail can hold a record of a read that was not
-answered, never an answer without a record.
+:class:`AuditUnavailable` and the API answers 503 instead of the data, logged as
+``audit.unavailable``: every request meets the outage, so the first at once, then at most a
+line a minute with the number left out (:class:`~schemas.log_limits.RefusalLog`). A record
+whose write timed out may still reach the topic later: the trail can hold a record of a read
+that was not answered, never an answer without a record.
 
 The record's schema id is looked up in the registry once (a blocking HTTP request, retried by
 the registry client for much longer than the timeout) in a thread of its own, never on the
@@ -44,6 +46,7 @@ from schemas import kafka_client
 from schemas.binding import event_headers
 from schemas.envelope import Event
 from schemas.exceptions import PermanentError, RegistryError, RegistryRefused, TransientError
+from schemas.log_limits import RefusalLog
 from schemas.serde import RecordSerializer
 from schemas.settings import ApiToken
 from streams.exceptions import StreamsError
@@ -103,6 +106,9 @@ class AuditTrail:
         """The lookup of the record's schema id (:meth:`_prepared`): running, or done."""
         self._refused_at = 0.0
         """When the last lookup was refused (:func:`_monotonic`)."""
+        self._unavailable = RefusalLog(log, "audit.unavailable")
+        """The line of a record not written in time: one a minute during an outage, not one a
+        request."""
 
     def event(self, client: ApiToken, doel: str, wat: str, subject: str | None) -> Event:
         """The audit record of ``client`` reading ``wat`` (about ``subject``) for ``doel``
@@ -180,8 +186,9 @@ class AuditTrail:
     async def record(self, client: ApiToken, doel: str, wat: str, subject: str | None) -> str:
         """Write the audit record and wait for ``acks=all``; return its id. Raises
         :class:`AuditUnavailable` when that does not succeed within the timeout (logged as
-        ``audit.unavailable``), :class:`AuditRefused` when the registry refuses the record's
-        schema (not logged here: the caller answers and logs it)."""
+        ``audit.unavailable``, at most a line a minute), :class:`AuditRefused` when the
+        registry refuses the record's schema (not logged here: the caller answers and logs
+        it)."""
         event = self.event(client, doel, wat, subject)
         try:
             async with asyncio.timeout(self.timeout_s):
@@ -195,10 +202,7 @@ class AuditTrail:
                     headers=event_headers(event),
                 )
         except (TimeoutError, KafkaError, OSError, RegistryError) as exc:
-            log.warning(
-                "audit.unavailable",
-                extra={"topic": self.topic, "reason": type(exc).__name__},
-            )
+            self._unavailable(topic=self.topic, reason=type(exc).__name__)
             raise AuditUnavailable("inzage: het auditrecord kon niet worden vastgelegd") from exc
         return event.id
 

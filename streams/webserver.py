@@ -26,8 +26,8 @@
   long or malformed (:class:`_JsonErrorProtocol`). Such rejections are logged as
   ``http.request_rejected`` with the status and the exception class only: the rejected bytes
   (which may hold a token) reach neither the answer nor the log; anyone who reaches the port
-  can cause them, so they are logged as a :class:`RefusalLog` (the first at once, then at
-  most one line a minute with the number left out). An exception escaping a view
+  can cause them, so they are logged as a :class:`~schemas.log_limits.RefusalLog` (the first
+  at once, then at most one line a minute with the number left out). An exception escaping a view
   is logged as ``http.internal_error`` (class and BSN-masked message, as the log formatter
   writes every exception).
 
@@ -39,8 +39,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from typing import Any
 
 import faust
@@ -52,6 +50,7 @@ from aiohttp.web_server import Server
 from faust.web.drivers.aiohttp import Web as AiohttpWeb
 
 from schemas.http_headers import SERVER, WWW_AUTHENTICATE
+from schemas.log_limits import RefusalLog
 
 log = logging.getLogger("schakel.http")
 
@@ -65,8 +64,6 @@ NOT_STORED = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 """Headers of every answer of the port: no browser, proxy or shared cache keeps it (a
 timeline, the signal list and the audit trail are personal data), and a browser takes it for
 the content type it names, never for one it guesses."""
-REFUSAL_LOG_INTERVAL_S = 60.0
-"""Shortest time between two lines of one :class:`RefusalLog`."""
 
 _STATUS_MESSAGES = {
     400: "verzoek: ongeldig",
@@ -87,39 +84,6 @@ _STATUS_MESSAGES = {
 def served(path: str) -> bool:
     """Whether ``path`` is one the worker serves (see the module docstring)."""
     return path in SERVED_PATHS or path.startswith(SERVED_PREFIXES)
-
-
-def _monotonic() -> float:
-    return time.monotonic()
-
-
-class RefusalLog:
-    """The log line of a refusal that anyone who reaches the port can cause at the rate they
-    send (no or an unknown token, a request aiohttp cannot parse): the first at once, then
-    at most one every :data:`REFUSAL_LOG_INTERVAL_S`, with ``weggelaten``: the refusals since
-    the line before that were not logged. A flood of them costs a line a minute, not one a
-    request, as the webhook's (:mod:`adapters.webhook`); they are counted in the metrics
-    all the same. Thread-safe."""
-
-    def __init__(
-        self, logger: logging.Logger, message: str, interval_s: float = REFUSAL_LOG_INTERVAL_S
-    ) -> None:
-        self._logger = logger
-        self._message = message
-        self.interval_s = interval_s
-        self._last: float | None = None
-        self._left_out = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, **extra: Any) -> None:
-        """One refusal, with the fields of its line (logged at WARNING, or left out)."""
-        now = _monotonic()
-        with self._lock:
-            if self._last is not None and now - self._last < self.interval_s:
-                self._left_out += 1
-                return
-            left_out, self._left_out, self._last = self._left_out, 0, now
-        self._logger.warning(self._message, extra={**extra, "weggelaten": left_out})
 
 
 def error_response(
@@ -212,7 +176,7 @@ class _JsonErrorProtocol(RequestHandler):
 
 class _Server(Server):
     """Creates :class:`_JsonErrorProtocol` connection handlers; ``rejected``: the log of the
-    requests they reject (:class:`RefusalLog`, one for the server)."""
+    requests they reject (:class:`~schemas.log_limits.RefusalLog`, one for the server)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

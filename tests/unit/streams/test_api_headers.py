@@ -22,8 +22,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from yarl import URL
 
+import schemas.log_limits
 import streams.api
-import streams.webserver
 from streams.webserver import error_response
 
 from .api_harness import REGISSEUR, Api, serve
@@ -133,7 +133,7 @@ def test_a_refused_token_is_logged_without_the_token(
     those left out in between (``weggelaten``)."""
     secret = "geheim-token-dat-niet-in-de-log-mag"
     now = [1000.0]
-    monkeypatch.setattr(streams.webserver, "_monotonic", lambda: now[0])
+    monkeypatch.setattr(schemas.log_limits, "_monotonic", lambda: now[0])
 
     async def run() -> list[int]:
         async with serve() as api:
@@ -141,7 +141,7 @@ def test_a_refused_token_is_logged_without_the_token(
             for authorization in (None, f"Bearer {secret}", f"Basic {secret}", "later"):
                 headers = {"X-Doel": "casusoverleg"}
                 if authorization == "later":  # the next line may be written
-                    now[0] += streams.webserver.REFUSAL_LOG_INTERVAL_S
+                    now[0] += schemas.log_limits.REFUSAL_LOG_INTERVAL_S
                     headers["Authorization"] = f"Bearer {secret}"
                 elif authorization is not None:
                     headers["Authorization"] = authorization
@@ -267,12 +267,12 @@ def test_a_flood_of_unparsable_requests_is_not_a_log_line_each(
     """Anyone who reaches the port can send them at any rate: the first is logged at once,
     the others in the same minute are counted in the next line (``weggelaten``)."""
     now = [1000.0]
-    monkeypatch.setattr(streams.webserver, "_monotonic", lambda: now[0])
+    monkeypatch.setattr(schemas.log_limits, "_monotonic", lambda: now[0])
 
     async def run() -> list[bytes]:
         async with serve() as api:
             heads = [await _raw(api, UNPARSABLE) for _ in range(20)]
-            now[0] += streams.webserver.REFUSAL_LOG_INTERVAL_S
+            now[0] += schemas.log_limits.REFUSAL_LOG_INTERVAL_S
             heads.append(await _raw(api, UNPARSABLE))
             return heads
 

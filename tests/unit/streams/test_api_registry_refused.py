@@ -4,7 +4,7 @@ caller's fault nor an outage: every ``/api/v1`` endpoint answers 502 with a ``fo
 and no ``Retry-After`` (retrying does not help until an operator fixes it), not audited
 (nothing was read), without the registry's answer, a schema or a record's content; it is
 logged as ``api.registry_refused``, the first at once and then at most a line a minute
-(:class:`streams.webserver.RefusalLog`). It used to be a 500 with a traceback in the log on
+(:class:`schemas.log_limits.RefusalLog`). It used to be a 500 with a traceback in the log on
 the auditor's page, and on every other endpoint a 503 ``Retry-After: 5`` as if the registry
 were away. The registry here is a real HTTP server that answers every request 401, reached
 with the worker's registry client."""
@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
+import schemas.log_limits
 import streams.api
 import streams.audit
 import streams.inzage_page
-import streams.webserver
 from schemas.exceptions import PermanentError, RegistryUnauthorized, TransientError
 from schemas.registry_client import ConfluentRegistry, RegistryConnection
 from schemas.serde import RecordDeserializer, RecordSerializer
@@ -97,11 +97,11 @@ def test_the_auditors_page_answers_502_when_the_registry_refuses_the_worker(
     records = [SimpleNamespace(offset=0, timestamp=0, key=None, value=RECORD, headers=[])]
     monkeypatch.setattr(streams.inzage_page, "read_page", lambda *args: Page(records, 1))
     now = [1000.0]
-    monkeypatch.setattr(streams.webserver, "_monotonic", lambda: now[0])
+    monkeypatch.setattr(schemas.log_limits, "_monotonic", lambda: now[0])
 
     async def run() -> None:
         async with serve(deserializer=RecordDeserializer(registry)) as api:
-            for later in (0.0, 1.0, streams.webserver.REFUSAL_LOG_INTERVAL_S):
+            for later in (0.0, 1.0, schemas.log_limits.REFUSAL_LOG_INTERVAL_S):
                 now[0] += later
                 response = await api.client.get("/api/v1/inzage", headers=AUDITOR)
                 _refused(response.status, response.headers, await response.json())
@@ -199,13 +199,13 @@ def test_a_refused_audit_record_is_502_logged_a_line_a_minute(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     now = [1000.0]
-    monkeypatch.setattr(streams.webserver, "_monotonic", lambda: now[0])
+    monkeypatch.setattr(schemas.log_limits, "_monotonic", lambda: now[0])
     monkeypatch.setattr(streams.audit, "_monotonic", lambda: now[0])
     trail = AuditTrail("localhost:1", "schakel.inzage", RecordSerializer(registry), "urn:x")
 
     async def run() -> None:
         async with serve(trail=trail) as api:
-            for later in (0.0, 1.0, streams.webserver.REFUSAL_LOG_INTERVAL_S):
+            for later in (0.0, 1.0, schemas.log_limits.REFUSAL_LOG_INTERVAL_S):
                 now[0] += later
                 response = await api.client.get("/api/v1/signalen", headers=REGISSEUR)
                 _refused(response.status, response.headers, await response.json())
