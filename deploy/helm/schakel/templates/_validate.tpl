@@ -18,9 +18,20 @@ the value and the rule broken.
 {{- if gt (int .Values.workers.replicas) $partitions -}}
 {{- fail (printf "workers.replicas (%d) must not exceed config.partitions (%d): each partition is processed by one worker, further replicas would stay idle (deploy/README.md, \"Scaling workers\")" (int .Values.workers.replicas) $partitions) -}}
 {{- end -}}
+{{- $known := include "schakel.knownSettings" . | fromYamlArray -}}
 {{- range $name, $_ := $c.extraEnv -}}
 {{- if not (hasPrefix "SCHAKEL_" $name) -}}
 {{- fail (printf "config.extraEnv: %s is not a Schakel setting (names start with SCHAKEL_)" $name) -}}
+{{- end -}}
+{{- /* A name no process reads (misspelt, or of another version): every pod would ignore it and
+warn at start, or refuse to start (a misspelt security setting). The processes read names
+regardless of case, the checks below do not: in capitals only. Never the value. */ -}}
+{{- if not (has $name $known) -}}
+{{- if has (upper $name) $known -}}
+{{- fail (printf "config.extraEnv: %s: write the name in capitals, %s (the checks of extraEnv compare names as written)" $name (upper $name)) -}}
+{{- end -}}
+{{- $closest := include "schakel.closestSetting" (dict "name" $name "known" $known) -}}
+{{- fail (printf "config.extraEnv: %s is no Schakel setting%s (every pod would ignore it; the settings: the README's configuration table)" $name (ternary (printf ": did you mean %s?" $closest) "" (ne $closest ""))) -}}
 {{- end -}}
 {{- /* Every variable a secret supplies (schakel.secretSettings): the ConfigMap reaches every pod. */ -}}
 {{- range $secret, $settings := include "schakel.secretSettings" $ | fromYaml -}}
@@ -274,4 +285,38 @@ read the key from a file (SCHAKEL_PSEUDONYM_KEY_FILE) and ignore the white space
 {{- if and $password (not $s.kafkaSaslPassword.existingSecret) (not (trimSuffix "\r" (trimSuffix "\n" $password))) -}}
 {{- fail "secrets.kafkaSaslPassword.value is empty but for a line ending" -}}
 {{- end -}}
+{{- end -}}
+
+{{/* (dict "name" "SCHAKEL_…" "known" (list …)): the known variable that `name` resembles most,
+as the processes name it (schemas.settings.unknown_variables: difflib's ratio, at least 0.6, on
+the names without SCHAKEL_, regardless of case), here by the longest common subsequence L of
+the two: 2L over their lengths together, at least 0.6, the highest (of equals the last in
+order, as difflib); empty if none. tests/unit/test_helm_settings.py compares the two. */}}
+{{- define "schakel.closestSetting" -}}
+{{- $given := splitList "" (trimPrefix "SCHAKEL_" (upper .name)) -}}
+{{- $best := "" -}}
+{{- $bestCommon := 0 -}}
+{{- $bestTotal := 1 -}}
+{{- range $known := .known -}}
+{{- $other := splitList "" (trimPrefix "SCHAKEL_" $known) -}}
+{{- $previous := list 0 -}}
+{{- range $given -}}
+{{- $previous = append $previous 0 -}}
+{{- end -}}
+{{- range $b := $other -}}
+{{- $row := list 0 -}}
+{{- range $i, $a := $given -}}
+{{- $row = append $row (ternary (add1 (index $previous $i)) (max (index $row $i) (index $previous (add1 $i))) (eq $a $b)) -}}
+{{- end -}}
+{{- $previous = $row -}}
+{{- end -}}
+{{- $common := last $previous -}}
+{{- $total := add (len $given) (len $other) -}}
+{{- if and (ge (mul 10 $common) (mul 3 $total)) (ge (mul $common $bestTotal) (mul $bestCommon $total)) -}}
+{{- $best = $known -}}
+{{- $bestCommon = $common -}}
+{{- $bestTotal = $total -}}
+{{- end -}}
+{{- end -}}
+{{- $best -}}
 {{- end -}}
