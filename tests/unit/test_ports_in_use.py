@@ -36,8 +36,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")  # nothing listens there
     monkeypatch.setenv("SCHAKEL_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("SCHAKEL_WEB_HOST", "127.0.0.1")
-    monkeypatch.setenv("SCHAKEL_WEBHOOK_TOKENS", "urn:nld:oin:1:systeem:wijkteam=t")
-    return tmp_path
+    return tmp_path  # each process gets only its own secrets: no warning line on stderr
 
 
 def one_line(capsys: pytest.CaptureFixture[str]) -> str:
@@ -69,6 +68,7 @@ def test_the_webhook_names_where_its_port_came_from(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    monkeypatch.setenv("SCHAKEL_WEBHOOK_TOKENS", "urn:nld:oin:1:systeem:wijkteam=t")
     argv = ["adapter", "wijkteam", "--serve"]
     if given == "option":
         argv += ["--port", str(taken)]
@@ -91,6 +91,7 @@ def test_the_worker_names_its_web_port_before_it_asks_the_broker(
     """Before: the broker at 127.0.0.1:1 was asked first (exit 75 after 5 s); with a broker,
     Faust failed to bind later, exit 1, with a log line naming no setting."""
     monkeypatch.setenv("SCHAKEL_WEB_PORT", str(taken))
+    monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY")  # an adapter's secret, not the worker's
     assert main(["worker"]) == 2
     line = one_line(capsys)
     assert f"SCHAKEL_WEB_PORT: port {taken} on 127.0.0.1 is already in use" in line, line
