@@ -23,6 +23,13 @@ the broker back, never asks for a new one — it sends nothing again (measured w
 3.0.12). So a producer that met an outage is not used again: the next ``send`` replaces it by a
 new one (:meth:`Publisher._current`), which fails as an outage while the broker is still away.
 
+A publisher made with ``wait=True`` (a continuous adapter, the webhook) does not give up when
+the broker is away at its start: it starts without a producer (:attr:`Publisher.unconnected`
+says why) and makes one at the first send or :meth:`Publisher.check`, which fails as an outage
+while the broker is still away — so the caller waits it out as any other outage. Without
+``wait`` (``--once``, ``publish``, the other commands) the constructor raises the
+:class:`PublishError`: "run again later".
+
 ``send_and_wait`` (push sources) waits for the acknowledgement of one event. All methods are
 thread-safe."""
 
@@ -65,9 +72,10 @@ SIZE_ERRORS = (MessageSizeTooLargeError, RecordListTooLargeError)
 kafka-python splits and sends again until the batch is the one record it refuses."""
 
 RENEW_BOOTSTRAP_MS = 5_000
-"""How long making a producer to replace one that met an outage waits for the broker: the new
-producer fetches the cluster's metadata before it is used, so while the broker is still away
-the replacement fails (an outage) after this long, not after kafka-python's 30 s."""
+"""How long making a producer to replace one that met an outage — or, with ``wait``, the
+first one — waits for the broker: the new producer fetches the cluster's metadata before it is
+used, so while the broker is still away making it fails (an outage) after this long, not after
+kafka-python's 30 s."""
 
 FLUSH_SLICE_S = 0.5
 """How often a :meth:`Publisher.flush` looks at its ``cancel`` event while it waits."""
@@ -128,7 +136,16 @@ def _client_refused(size: int) -> RecordTooLarge:
 class Publisher:
     """Publishes catalogue events keyed by pseudonym, and raw records (dead letters), on the
     topics of ``wire`` (one namespace). ``options`` are further ``KafkaProducer`` options
-    (the tests shorten its delivery timeout to cross it quickly)."""
+    (the tests shorten its delivery timeout to cross it quickly).
+
+    The producer is made at once: a broker that does not answer raises
+    :class:`PublishError` after kafka-python's bootstrap timeout (30 s) — unless ``wait``:
+    then the constructor tries for :data:`RENEW_BOOTSTRAP_MS` and, failing, returns without a
+    producer (:attr:`unconnected`); the next send or :meth:`check` tries again."""
+
+    unconnected: PublishError | None = None
+    """With ``wait``: the outage that kept the first producer from being made, while none is
+    made yet (``None`` once one is)."""
 
     def __init__(
         self,
@@ -139,6 +156,7 @@ class Publisher:
         wire: Wire,
         linger_ms: int = 20,
         options: Mapping[str, Any] | None = None,
+        wait: bool = False,
     ) -> None:
         self._serializer = serializer
         self.wire = wire
@@ -156,11 +174,18 @@ class Publisher:
             **kafka_client.current().kafka_python(),
             **(options or {}),
         }
-        self._producer = self._new_producer()
         self._stale: Any = None  # the producer that met an outage: replaced before its next use
         self._pending: list[tuple[Any, Any, RawRecord]] = []
         self._lock = threading.Lock()
         self._renewing = threading.Lock()
+        self._producer: Any = None  # None: not made yet (``wait``, the broker away at the start)
+        if not wait:
+            self._producer = self._new_producer()
+            return
+        try:
+            self._producer = self._new_producer(bootstrap_timeout_ms=RENEW_BOOTSTRAP_MS)
+        except PublishError as exc:
+            self.unconnected = exc
 
     def _new_producer(self, **options: Any) -> Any:
         try:
@@ -170,9 +195,10 @@ class Publisher:
 
     def _renew(self, broken: Any) -> None:
         """Replace the producer ``broken`` (unless that was done already) by a new one, and
-        close ``broken`` without waiting. Raises :class:`PublishError` if no new producer can
-        be made (the broker away; ``broken`` stays, to be replaced on the next attempt), or
-        while another thread is replacing it."""
+        close ``broken`` without waiting; ``broken`` ``None``: make the first producer
+        (``wait``). Raises :class:`PublishError` if no new producer can be made (the broker
+        away; ``broken`` stays, to be replaced on the next attempt), or while another thread
+        is replacing it."""
         if not self._renewing.acquire(blocking=False):
             raise PublishError("the producer is being replaced after an outage; try again")
         try:
@@ -181,26 +207,30 @@ class Publisher:
             fresh = self._new_producer(bootstrap_timeout_ms=RENEW_BOOTSTRAP_MS)
             with self._lock:
                 self._producer = fresh
+                self.unconnected = None
                 if self._stale is broken:
                     self._stale = None
         finally:
             self._renewing.release()
-        log.info("adapter.producer_renewed", extra={"client_id": self._config["client_id"]})
-        discard(broken)
+        if broken is not None:
+            log.info("adapter.producer_renewed", extra={"client_id": self._config["client_id"]})
+            discard(broken)
 
     def _current(self) -> Any:
-        """The producer to send with: one that met an outage is replaced first."""
+        """The producer to send with: one that met an outage is replaced first, and one not
+        made yet (``wait``) is made now."""
         stale = self._stale
-        if stale is not None:
+        if stale is not None or self._producer is None:
             self._renew(stale)
         return self._producer
 
     def check(self) -> None:
         """Return if the broker answers this publisher, without sending a record; raise
-        :class:`PublishError` if not. A producer that met an outage is replaced now (the new one
-        asks the broker for the cluster's metadata: at most :data:`RENEW_BOOTSTRAP_MS`), so the
-        next send does not wait for that; one that met none is not asked (the broker
-        acknowledged what it sent). For a readiness probe (the webhook's ``/ready``)."""
+        :class:`PublishError` if not. A producer that met an outage is replaced now, and one not
+        made yet (:attr:`unconnected`) is made (the new one asks the broker for the cluster's
+        metadata: at most :data:`RENEW_BOOTSTRAP_MS`), so the next send does not wait for
+        that; one that met none is not asked (the broker acknowledged what it sent). For a
+        readiness probe (the webhook's ``/ready``)."""
         self._current()
 
     def _met_outage(self, producer: Any) -> None:
@@ -353,4 +383,5 @@ class Publisher:
     def close(self, timeout: float = 5.0) -> None:
         """Close the producer, waiting at most ``timeout`` seconds for what it still holds
         (best effort on shutdown: what was not acknowledged is not checkpointed either)."""
-        discard(self._producer, timeout)
+        if self._producer is not None:
+            discard(self._producer, timeout)

@@ -398,9 +398,10 @@ class Runner:
 
         An outage (a :class:`~schemas.exceptions.TransientError`: the broker, the schema
         registry or the source — :class:`~adapters.exceptions.SourceUnavailable`, a database
-        down — unreachable) is waited out with backoff (``adapter.outage``) and the run
-        repeated from the checkpoint: nothing is quarantined or skipped for it — unless
-        ``stop`` was set meanwhile (the flush gave up waiting for it:
+        down — unreachable; also a broker away since the start, when the publisher was made
+        with ``wait`` and has no producer yet) is waited out with backoff
+        (``adapter.outage``) and the run repeated from the checkpoint: nothing is quarantined
+        or skipped for it — unless ``stop`` was set meanwhile (the flush gave up waiting for it:
         ``adapter.stopped_unacknowledged``, no outage; those records are read again at the
         next start). Another failing run (an :class:`~adapters.exceptions.AdapterError`) is
         logged (``adapter.run_failed``) and retried after ``interval``; a checkpoint or

@@ -280,11 +280,14 @@ class WebhookApp:
             log, "adapter.webhook_registry_refused", level=logging.ERROR
         )
         """The line of a request the registry's refusal stops: one a minute while it refuses."""
+        if runner.publisher.unconnected is not None:  # the broker away at the start
+            self._unavailable(runner.publisher.unconnected)
 
     @property
     def unavailable(self) -> bool:
-        """True from an outage until an event gets through or :meth:`probe` finds the broker
-        and the schema registry answering (``/ready`` answers 503 meanwhile)."""
+        """True from an outage — or from the start, the broker away then (the publisher's
+        ``unconnected``) — until an event gets through or :meth:`probe` finds the broker and
+        the schema registry answering (``/ready`` answers 503 meanwhile)."""
         return self._down
 
     def probe(self) -> bool:

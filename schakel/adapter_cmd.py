@@ -14,6 +14,7 @@ from prometheus_client import start_http_server
 from adapters.base import Source
 from adapters.checkpoint import FileCheckpoint
 from adapters.exceptions import AdapterError, PublishError, SourceUnavailable
+from adapters.publisher import Publisher
 from adapters.quarantine import Quarantine
 from adapters.registry import FACTORIES, open_source
 from adapters.runner import Runner, RunStats
@@ -25,6 +26,7 @@ from schakel.logs import tell_held_back
 from schakel.replay_args import input_problem
 from schemas.exceptions import RegistryUnavailable, TransientError
 from schemas.pseudonym import Pseudonymiser, mask_bsn
+from schemas.serde import RecordSerializer
 from schemas.settings import MAX_INTERVAL_S, AdapterSettings, WebhookSettings
 
 DEFAULT_BATCH = 1000
@@ -51,10 +53,14 @@ def build_runner(
     batch_size: int = DEFAULT_BATCH,
     source: Source | None = None,
     pseudonymiser: Pseudonymiser | None = None,
+    wait: bool = False,
 ) -> Runner:
     """A runner for adapter ``name`` over ``spec`` (or over ``source``) with checkpoint and
     quarantine files under ``SCHAKEL_DATA_DIR`` (one checkpoint per adapter instance);
-    ``pseudonymiser``: the configured key's, made here when not given.
+    ``pseudonymiser``: the configured key's, made here when not given. ``wait``: a process
+    that runs on (continuous mode, the webhook) starts also while the broker is away — its
+    publisher makes its producer once the broker answers (:class:`Publisher` ``wait``), the
+    runner waits the outage out — where a one-shot run stops (exit 75: run again later).
 
     The commands make it first, before anything is connected to: a key that is too short or
     padded with white space is bad configuration (one line naming ``SCHAKEL_PSEUDONYM_KEY``,
@@ -63,7 +69,13 @@ def build_runner(
     ``NoKafkaError``."""
     pseudonymiser = pseudonymiser or wiring.pseudonymiser(settings)
     source = source or open_source(name, spec, settings, pseudonymiser=pseudonymiser)
-    publisher = wiring.publisher(settings, bootstrap, client_id=f"schakel-adapter-{name}")
+    publisher = Publisher(
+        bootstrap,
+        RecordSerializer(wiring.registry(settings)),
+        client_id=f"schakel-adapter-{name}",
+        wire=settings.wire(),
+        wait=wait,
+    )
     ident = instance or name
     return Runner(
         source,
@@ -133,6 +145,7 @@ def serve_webhook(args: argparse.Namespace, settings: WebhookSettings) -> int:
         remedy=WEBHOOK_PORT_REMEDY,
     )
     where.check_free()  # before the broker is asked: a taken port is bad configuration
+    stop = _stop_on_signals()  # before: a stop while the broker is away at the start ends it
     runner = build_runner(
         "wijkteam",
         "",
@@ -141,6 +154,7 @@ def serve_webhook(args: argparse.Namespace, settings: WebhookSettings) -> int:
         instance=args.instance or "wijkteam-webhook",
         source=WebhookInbox(),
         pseudonymiser=pseudonymiser,
+        wait=True,  # the broker away: /ready 503 until the webhook's own check finds it
     )
     app = WebhookApp(runner, senders, max_bytes=settings.max_request_bytes)
     try:
@@ -151,7 +165,6 @@ def serve_webhook(args: argparse.Namespace, settings: WebhookSettings) -> int:
         raise where.refused(exc) from None
     host, bound = server.address
     print(f"wijkteam: webhook on http://{host}:{bound}/events (metrics on /metrics)", flush=True)
-    stop = _stop_on_signals()
     thread = threading.Thread(target=server.serve_forever, name="webhook", daemon=True)
     thread.start()
     try:
@@ -206,6 +219,8 @@ def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
     pseudonymiser = wiring.pseudonymiser(settings)  # first: build_runner says why
     if not args.once:
         serve_metrics(settings)
+    # continuous: before the broker is asked, so a stop while it is away ends the wait
+    stop = threading.Event() if args.once else _stop_on_signals()
     bootstrap = wiring.bootstrap(settings)
     if args.once:  # continuous mode waits an outage out (Runner.run_forever)
         wiring.reachable(bootstrap)
@@ -219,6 +234,7 @@ def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
         instance=args.instance,
         batch_size=args.batch_size,
         pseudonymiser=pseudonymiser,
+        wait=not args.once,  # a broker away at the start is waited out too
     )
     try:
         if args.once:
@@ -234,9 +250,7 @@ def _run(args: argparse.Namespace, settings: AdapterSettings) -> int:
                     file=sys.stderr,
                 )
         else:
-            stats = runner.run_forever(
-                args.interval or settings.poll_interval_s, _stop_on_signals()
-            )
+            stats = runner.run_forever(args.interval or settings.poll_interval_s, stop)
     finally:
         runner.publisher.close()
         runner.close()
