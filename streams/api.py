@@ -58,7 +58,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -75,6 +75,7 @@ from schemas.serde import RecordDeserializer
 from schemas.settings import ApiToken, WorkerSettings
 from schemas.wire import (
     HEADER_ERROR_CLASS,
+    HEADER_ERROR_REASON,
     HEADER_SOURCE_OFFSET,
     HEADER_SOURCE_OMITTED_REST,
     HEADER_SOURCE_PARTITION,
@@ -82,6 +83,7 @@ from schemas.wire import (
     HEADER_SOURCE_WITHHELD,
     HEADER_STAGE,
     WITHHELD,
+    reason_code,
 )
 from streams.access import AccessDenied, authenticate, authorize
 from streams.audit import AuditRefused, AuditTrail, AuditUnavailable
@@ -328,7 +330,10 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
     ``weggelaten_overig``, the bytes of the key and headers left out too
     (``schakel.bron.weggelaten.overig``); ``null`` for what the dead letter has;
     ``achtergehouden``: true when nothing of the original was copied because it holds a
-    possible BSN (``schakel.bron.achtergehouden``), not for its size. A header
+    possible BSN (``schakel.bron.achtergehouden``), not for its size. ``reden``: the
+    refusal's code (header ``schakel.fout.reden``, the label of the worker's metric:
+    ``wrong-type``, …, or the error class), ``null`` for a dead letter written before the
+    header existed; a header that holds no code is ``?`` (:func:`_reason`). A header
     with a null value (Kafka allows one) is taken as absent: ``null`` in the row. Any producer
     may write to the topic: a possible BSN in a header shown is masked
     (:func:`schemas.pseudonym.mask_bsn`), as ``schakel dlq`` does."""
@@ -354,6 +359,7 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
                 },
                 "fase": headers.get(HEADER_STAGE),
                 "klasse": headers.get(HEADER_ERROR_CLASS),
+                "reden": _reason(record.headers or ()),
                 "weggelaten": omitted_size(record.headers or ()),
                 "weggelaten_overig": omitted_size(record.headers or (), HEADER_SOURCE_OMITTED_REST),
                 "achtergehouden": headers.get(HEADER_SOURCE_WITHHELD) in _WITHHELD_TEXT,
@@ -361,6 +367,16 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
         )
     body = {"deadletters": rows, "pagina": page, "per_pagina": per_page, "totaal": found.total}
     return Read(body, _paging(page, per_page))
+
+
+def _reason(headers: Iterable[tuple[str, bytes | None]]) -> str | None:
+    """A dead letter's ``reden``: its header ``schakel.fout.reden`` as the code the worker
+    writes there (:func:`schemas.wire.reason_code`) — any producer may write to the topic, so
+    a value that is no such code (a possible BSN, free text, bytes that are no UTF-8) is
+    :data:`~schemas.wire.UNKNOWN_REASON`, never the text as written; ``None`` without the
+    header, or with a null value (as every header of the page)."""
+    raw = dict(headers).get(HEADER_ERROR_REASON)
+    return None if raw is None else reason_code(raw.decode("utf-8", "replace"))
 
 
 _REFUSALS = (

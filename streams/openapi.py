@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from schemas.http_headers import WWW_AUTHENTICATE
+from schemas.wire import REASON_CODE, UNKNOWN_REASON
 from streams.access import ROLE_MATRIX
 
 OPENAPI_PATH = "/api/v1/openapi.json"
@@ -31,6 +33,8 @@ in the answer and the audit record can never be a nine-digit number, which could
 _DATE = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 _NULL_DATE = {"anyOf": [_DATE, {"type": "null"}]}
 _PSEUDONYM = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
+_REASON_PATTERN = f"^(?:{REASON_CODE.pattern}|{re.escape(UNKNOWN_REASON)})$"
+"""A dead letter's ``reden``: a code (:data:`schemas.wire.REASON_CODE`) or ``?``."""
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -132,6 +136,15 @@ def _schemas() -> dict[str, Any]:
                             ),
                             "fase": nullable_text,
                             "klasse": nullable_text,
+                            "reden": {
+                                "type": ["string", "null"],
+                                "pattern": _REASON_PATTERN,
+                                "description": "Why it was refused: the refusal's code as the "
+                                "worker's metric labels it (header schakel.fout.reden: "
+                                "wrong-type, history-limit, …, or the error class); '?' for a "
+                                "header that holds no code; null for a dead letter written "
+                                "before the header existed.",
+                            },
                             "weggelaten": {
                                 "type": ["integer", "null"],
                                 "minimum": 0,
