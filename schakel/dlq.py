@@ -64,8 +64,9 @@ end (:class:`DeadLetterReadError`).
 Every topic is read to the end offsets it had when asked, or not at all (:func:`_read`): a
 broker slow or briefly away is waited for while the read makes progress, one that answers
 nothing for :data:`READ_PATIENCE_S` is an error, never a short list. Where the worker runs
-exactly-once (:func:`read_committed`: on Apache Kafka) the topics are read ``read_committed``,
-so the dead letter of an aborted transaction is neither listed, counted nor replayed.
+exactly-once (:func:`~streams.topicpage.read_committed`, as the API's page: on Apache Kafka)
+the topics are read ``read_committed``, so the dead letter of an aborted transaction is
+neither listed, counted nor replayed.
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ from schemas.wire import (
     reason_code,
 )
 from streams.offsets import settle, true_end_offsets
+from streams.topicpage import read_committed as read_committed  # noqa: PLC0414 (re-exported)
 
 
 @dataclass
@@ -213,16 +215,6 @@ class DeadLetterReadError(TransientError):
     stayed open that long. Raised instead of a short list (``dlq list`` showing fewer dead
     letters than there are, ``replay`` counting too few); the message names the topic and how
     far the read got per partition, never a record (exit 75: try again)."""
-
-
-def read_committed(profile: str) -> bool:
-    """Whether the dead-letter topics of a deployment of ``profile`` are read
-    ``read_committed``: wherever the worker runs exactly-once (every profile but ``embedded``,
-    :func:`streams.transactions.processing_guarantee`), it writes its dead letters inside
-    transactions, and the dead letter of an aborted transaction — a record the worker
-    processed again afterwards — is no dead letter. The embedded broker has no usable
-    transactions: read uncommitted there, as the read model does."""
-    return profile != "embedded"
 
 
 def _consumer(bootstrap: str, *, committed: bool = False) -> KafkaConsumer:

@@ -97,7 +97,7 @@ from streams.routing import FORWARDED_HEADER, OwnerUnavailable, forward, owner_u
 from streams.rules import RuleSet
 from streams.state import CitizenState
 from streams.toestand import Period
-from streams.topicpage import TopicUnavailable, read_page
+from streams.topicpage import TopicUnavailable, read_committed, read_page
 from streams.webserver import MAX_ERROR_CHARS
 
 log = logging.getLogger("schakel.api")
@@ -149,6 +149,12 @@ class ApiContext:
     rule_ids: frozenset[str] = frozenset()
     """The rule ids of the worker's rule set (active and disabled): a ``regel`` parameter
     among them, or among the read model's signals, is recorded in ``wat`` as given."""
+
+    @property
+    def profile(self) -> str:
+        """The settings profile the worker runs (``profiel`` of :attr:`configuration`,
+        :func:`worker_configuration`)."""
+        return str(self.configuration["profiel"])
 
 
 @dataclass(frozen=True)
@@ -338,7 +344,14 @@ async def deadletter_page(ctx: ApiContext, request: Request) -> Read:
     may write to the topic: a possible BSN in a header shown is masked
     (:func:`schemas.pseudonym.mask_bsn`), as ``schakel dlq`` does."""
     page, per_page = _page_args(request)
-    found = await asyncio.to_thread(read_page, ctx.bootstrap, ctx.deadletter_topic, page, per_page)
+    found = await asyncio.to_thread(
+        read_page,
+        ctx.bootstrap,
+        ctx.deadletter_topic,
+        page,
+        per_page,
+        committed=read_committed(ctx.profile),
+    )
     rows = []
     for record in found.records:
         # a header may have a null value (Kafka allows it; a dead letter keeps the original's

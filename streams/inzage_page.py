@@ -5,7 +5,9 @@ Contract of :func:`listing` (the HTTP plumbing — token, role, purpose, paging,
 record of this read, the answer — is :mod:`streams.api`'s, as for every endpoint):
 
 - Records are read from the topic (:func:`streams.topicpage.read_page`) and decoded beside
-  the event loop: the registry client blocks, with retries, for up to a minute.
+  the event loop: the registry client blocks, with retries, for up to a minute. Read as
+  written (``read_uncommitted``), in every profile: the audit trail is written outside the
+  worker's transactions (:mod:`streams.audit`), so none of its records is ever aborted.
 - Any producer may write to the topic. A record that is no
   ``nl.schakel.inzage.geregistreerd`` (not the wire format, a schema the registry does not
   hold, another event type) is a row ``onleesbaar``: its Kafka time (null if it is no date:
@@ -144,7 +146,10 @@ def _read_rows(
 ) -> tuple[list[dict[str, Any]], int]:
     """The rows of one page of the audit trail and the records on the topic: read and
     decoded in the caller's thread (the registry client blocks, with retries)."""
-    found = read_page(bootstrap, topic, page, per_page)
+    # read as written: the audit trail's producer writes outside any transaction
+    # (streams.audit), so no record of it is ever aborted, and a transaction some other
+    # producer left open on the topic must not hide the records after it
+    found = read_page(bootstrap, topic, page, per_page, committed=False)
     try:
         rows = [audit_row(deserializer, record) for record in found.records]
     except RegistryUnavailable as exc:  # its message names the registry: not for the answer

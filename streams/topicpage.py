@@ -2,7 +2,15 @@
 trail (``schakel.inzage``) and the streams dead letters (``schakel.deadletter.streams``), both
 declared with one partition, so offsets are the order of writing.
 
-Synchronous (kafka-python, a group-less consumer per call): the API runs it in a thread."""
+Synchronous (kafka-python, a group-less consumer per call): the API runs it in a thread.
+
+Committed or not (:func:`read_committed`): a topic the worker writes inside its transactions
+(the dead letters, under exactly-once) is read ``read_committed`` — a record of an aborted
+transaction is none — to the last stable offset: a record of a transaction still open appears
+once it is committed. Offsets then also count transaction markers and aborted records, so a
+page (a range of offsets) can hold fewer records than ``per_page``, even none, and
+:attr:`Page.total` is more than the records listed. The audit trail is written outside any
+transaction (its own producer, :mod:`streams.audit`) and read as written."""
 
 from __future__ import annotations
 
@@ -32,6 +40,18 @@ class Page:
     total: int
 
 
+def read_committed(profile: str) -> bool:
+    """Whether a topic the worker writes inside its transactions — its dead letters
+    (``schakel.deadletter.streams``: the API's page, ``schakel dlq``, ``schakel replay``), and
+    the replay records and adapter dead letters ``schakel dlq`` reads with them — is read
+    ``read_committed`` in a deployment of ``profile``: wherever the worker runs exactly-once
+    (every profile but ``embedded``, :func:`streams.transactions.processing_guarantee`), the
+    dead letter of an aborted transaction — a record the worker processed again afterwards —
+    is no dead letter. The embedded broker has no usable transactions: read uncommitted
+    there, as the read model does."""
+    return profile != "embedded"
+
+
 def _partition(consumer: KafkaConsumer, topic: str, deadline: float) -> TopicPartition:
     partitions = consumer.partitions_for_topic(topic)
     while not partitions and time.monotonic() < deadline:
@@ -43,11 +63,18 @@ def _partition(consumer: KafkaConsumer, topic: str, deadline: float) -> TopicPar
 
 
 def read_page(
-    bootstrap: str, topic: str, page: int, per_page: int, *, timeout_s: float = 10.0
+    bootstrap: str,
+    topic: str,
+    page: int,
+    per_page: int,
+    *,
+    committed: bool,
+    timeout_s: float = 10.0,
 ) -> Page:
-    """Records ``[(page-1)·per_page, page·per_page)`` counted back from the newest record of
-    partition 0 of ``topic``. Raises :class:`TopicUnavailable` when the broker does not
-    deliver them within ``timeout_s``."""
+    """The records at offsets ``[(page-1)·per_page, page·per_page)`` counted back from the end
+    of partition 0 of ``topic``; ``committed``: only committed records, the end the last
+    stable offset (module docstring, :func:`read_committed`). Raises
+    :class:`TopicUnavailable` when the broker does not deliver them within ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     try:
         consumer = KafkaConsumer(
@@ -55,6 +82,7 @@ def read_page(
             group_id=None,
             enable_auto_commit=False,
             client_id="schakel-api-lezer",
+            isolation_level="read_committed" if committed else "read_uncommitted",
             **kafka_client.current().kafka_python(),
         )
     except KafkaError as exc:

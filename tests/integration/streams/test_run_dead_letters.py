@@ -13,7 +13,7 @@ letters in transactions, the dead letter of an aborted transaction is none."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -25,7 +25,7 @@ from schakel.dlq import DeadLetterReadError, ends, streams_dead_letters
 from schakel.kafka_cluster import KafkaCluster
 from schemas.wire import DEFAULT_WIRE as WIRE
 from schemas.wire import Wire
-from tests.brokers import kafka_namespace
+from tests.brokers import TestBroker, kafka_namespace
 from tests.cli import run_cli
 from tests.unit.streams.test_api_deadletters import BSN, dead_letter
 
@@ -119,24 +119,26 @@ def test_a_broker_that_stays_away_is_an_error_not_a_short_list(
     assert BSN not in message and "geen avro" not in message.lower()
 
 
-@pytest.mark.kafka
-def test_the_dead_letter_of_an_aborted_transaction_is_none(kafka_cluster: KafkaCluster) -> None:
-    """The worker writes dead letters inside its transactions on Apache Kafka: one of an
-    aborted transaction (the record is processed again) must not be listed or counted.
-    Before, the reader read uncommitted and showed both; the topic now ends with an abort
-    marker after an aborted batch, which the read must pass to reach its end."""
-    with kafka_namespace(kafka_cluster) as broker:
-        bootstrap, wire = broker.bootstrap, broker.wire
-        since = ends(bootstrap, wire.deadletter_streams)
-        producer = KafkaProducer(
-            bootstrap_servers=bootstrap, transactional_id=f"test-dlq-{broker.namespace}"
-        )
+ABORTED_TWICE = ((1, True), (2, False), (3, True), (4, False))
+"""(offset of the original, committed?): four dead letters, those of offsets 2 and 4 in
+aborted transactions; the topic ends with an abort marker after an aborted batch."""
+
+
+def in_transactions(broker: TestBroker, outcomes: Iterable[tuple[int, bool]]) -> None:
+    """For each (offset, commit) of ``outcomes``, the dead letter of the record at that offset
+    of ``schakel.wmo.events`` written to ``broker``'s streams dead-letter topic in a
+    transaction of its own, committed or aborted — as the worker writes dead letters under
+    exactly-once (Apache Kafka)."""
+    producer = KafkaProducer(
+        bootstrap_servers=broker.bootstrap, transactional_id=f"test-dlq-{broker.namespace}"
+    )
+    try:
         producer.init_transactions()
-        for offset, commit in ((1, True), (2, False), (3, True), (4, False)):
+        for offset, commit in outcomes:
             record = dead_letter(offset, 100_000)
             producer.begin_transaction()
             producer.send(
-                wire.deadletter_streams,
+                broker.wire.deadletter_streams,
                 key=record.key,
                 value=record.value,
                 headers=record.headers,
@@ -146,7 +148,20 @@ def test_the_dead_letter_of_an_aborted_transaction_is_none(kafka_cluster: KafkaC
                 producer.commit_transaction()
             else:
                 producer.abort_transaction()
+    finally:
         producer.close()
+
+
+@pytest.mark.kafka
+def test_the_dead_letter_of_an_aborted_transaction_is_none(kafka_cluster: KafkaCluster) -> None:
+    """The worker writes dead letters inside its transactions on Apache Kafka: one of an
+    aborted transaction (the record is processed again) must not be listed or counted.
+    Before, the reader read uncommitted and showed both; the topic now ends with an abort
+    marker after an aborted batch, which the read must pass to reach its end."""
+    with kafka_namespace(kafka_cluster) as broker:
+        bootstrap, wire = broker.bootstrap, broker.wire
+        since = ends(bootstrap, wire.deadletter_streams)
+        in_transactions(broker, ABORTED_TWICE)
 
         def offsets(committed: bool) -> list[str]:
             found = streams_dead_letters(bootstrap, wire, since, committed=committed, patience=15)

@@ -115,13 +115,18 @@ async def serve(
     caught_up: bool = True,
     deserializer: RecordDeserializer | None = None,
     ui: bool = False,
+    bootstrap: str = "localhost:1",
+    deadletter_topic: str = "schakel.deadletter.streams",
+    profile: str = "embedded",
 ) -> AsyncIterator[Api]:
     """The API of an app holding ``states`` (pseudonym → an object with ``events``) and
     ``signals``, served until the block ends. ``trail``: an audit trail to write with instead
     of :class:`MemoryAudit` (:attr:`Api.audit` then stays empty); ``ready``: whether the
     worker is ready (``/ready``); ``caught_up``: whether the read model has caught up;
     ``deserializer``: what the audit trail's records are decoded with (none: not read);
-    ``ui``: the web page and its assets too (:mod:`streams.webui`)."""
+    ``ui``: the web page and its assets too (:mod:`streams.webui`); ``bootstrap``,
+    ``deadletter_topic`` and ``profile``: the broker, dead-letter topic and settings profile
+    the topic pages read (a real broker's: tests/integration)."""
     app = WorkerApp(
         "api-harness", broker="kafka://localhost:1", web_enabled=True, autodiscover=False
     )
@@ -136,9 +141,9 @@ async def serve(
             tokens=TOKENS,
             audit=trail or cast(AuditTrail, audit),
             deserializer=cast(RecordDeserializer, deserializer),
-            bootstrap="localhost:1",
-            deadletter_topic="schakel.deadletter.streams",
-            configuration={"profiel": "embedded"},
+            bootstrap=bootstrap,
+            deadletter_topic=deadletter_topic,
+            configuration={"profiel": profile},
             periods=lambda state: [],
             clock=lambda state: None,
             is_ready=ready,

@@ -63,7 +63,7 @@ def dead_letter(offset: int, limit: int, *, withhold: bytes | None = None) -> An
 def listed(records: list[Any], monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """The rows of the dead-letter list over ``records`` (newest first)."""
     monkeypatch.setattr(
-        streams.api, "read_page", lambda *args: Page(records=records, total=len(records))
+        streams.api, "read_page", lambda *args, **kwargs: Page(records=records, total=len(records))
     )
 
     async def run() -> Any:

@@ -59,7 +59,9 @@ def audit_record(event: Event) -> bytes:
 def listed(values: list[bytes], monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     records = [on_topic(value, offset) for offset, value in enumerate(values)]
     monkeypatch.setattr(
-        streams.inzage_page, "read_page", lambda *args: Page(records=records, total=len(records))
+        streams.inzage_page,
+        "read_page",
+        lambda *args, **kwargs: Page(records=records, total=len(records)),
     )
 
     async def run() -> Any:
@@ -215,7 +217,9 @@ def test_a_registry_outage_is_503_not_500(monkeypatch: pytest.MonkeyPatch) -> No
     registry's address not in the answer."""
     records = [on_topic(b"\x00\x00\x00\x00\x07rest", 0)]
     monkeypatch.setattr(
-        streams.inzage_page, "read_page", lambda *args: Page(records=records, total=len(records))
+        streams.inzage_page,
+        "read_page",
+        lambda *args, **kwargs: Page(records=records, total=len(records)),
     )
 
     def unreachable(payload: bytes) -> Event:
@@ -238,7 +242,9 @@ def test_records_are_decoded_beside_the_event_loop(monkeypatch: pytest.MonkeyPat
     consumer's heartbeats."""
     records = [on_topic(audit_record(TRAIL.event(ANNA, "casusoverleg", "x", None)), 0)]
     monkeypatch.setattr(
-        streams.inzage_page, "read_page", lambda *args: Page(records=records, total=len(records))
+        streams.inzage_page,
+        "read_page",
+        lambda *args, **kwargs: Page(records=records, total=len(records)),
     )
     decode = RecordDeserializer(REGISTRY)
     on_loop: list[bool] = []

@@ -46,7 +46,7 @@ def test_a_kafka_time_that_is_no_date_is_null_not_a_500(
         SimpleNamespace(offset=n, timestamp=ms, key=None, value=b"x", headers=[])
         for n, ms in enumerate((1764547200456, *OUT_OF_RANGE))
     ]
-    monkeypatch.setattr(module, "read_page", lambda *args: Page(records, len(records)))
+    monkeypatch.setattr(module, "read_page", lambda *args, **kwargs: Page(records, len(records)))
 
     async def run() -> Any:
         async with serve(deserializer=cast(RecordDeserializer, unreadable)) as api:

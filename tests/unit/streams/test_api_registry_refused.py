@@ -95,7 +95,7 @@ def test_the_auditors_page_answers_502_when_the_registry_refuses_the_worker(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     records = [SimpleNamespace(offset=0, timestamp=0, key=None, value=RECORD, headers=[])]
-    monkeypatch.setattr(streams.inzage_page, "read_page", lambda *args: Page(records, 1))
+    monkeypatch.setattr(streams.inzage_page, "read_page", lambda *args, **kwargs: Page(records, 1))
     now = [1000.0]
     monkeypatch.setattr(schemas.log_limits, "_monotonic", lambda: now[0])
 
