@@ -59,7 +59,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -88,12 +88,24 @@ from schemas.wire import (
 from streams.access import AccessDenied, authenticate, authorize
 from streams.audit import AuditRefused, AuditTrail, AuditUnavailable
 from streams.codec import timeline_json
-from streams.inzage_page import INVALID_PSEUDONYM, RecordsUnavailable, listing, record_time
+from streams.inzage_page import (
+    INVALID_PSEUDONYM,
+    RecordsUnavailable,
+    listing,
+    record_time,
+    registry_unavailable_log,
+)
 from streams.metrics import WorkerMetrics
 from streams.openapi import MAX_PAGE, MAX_PER_PAGE, OPENAPI_PATH, openapi_document
 from streams.purpose import InvalidPurpose, clean_purpose
 from streams.readmodel import ReadModel
-from streams.routing import FORWARDED_HEADER, OwnerUnavailable, forward, owner_url
+from streams.routing import (
+    FORWARDED_HEADER,
+    OwnerUnavailable,
+    forward,
+    owner_unavailable_log,
+    owner_url,
+)
 from streams.rules import RuleSet
 from streams.state import CitizenState
 from streams.toestand import Period
@@ -149,6 +161,12 @@ class ApiContext:
     rule_ids: frozenset[str] = frozenset()
     """The rule ids of the worker's rule set (active and disabled): a ``regel`` parameter
     among them, or among the read model's signals, is recorded in ``wat`` as given."""
+    owner_unavailable: RefusalLog = field(default_factory=owner_unavailable_log)
+    """``api.owner_unavailable``, limited: every timeline request for the citizens of a worker
+    that is gone meets it while that lasts (:func:`streams.routing.owner_unavailable_log`)."""
+    registry_unavailable: RefusalLog = field(default_factory=registry_unavailable_log)
+    """``api.registry_unavailable``, limited: every read of the audit trail meets a registry
+    outage while it lasts (:func:`streams.inzage_page.registry_unavailable_log`)."""
 
     @property
     def profile(self) -> str:
@@ -323,7 +341,14 @@ def signal_list(ctx: ApiContext, request: Request) -> Read:
 async def audit_page(ctx: ApiContext, request: Request) -> Read:
     """A page of the audit trail, newest first (:mod:`streams.inzage_page`)."""
     page, per_page = _page_args(request)
-    body = await listing(ctx.bootstrap, ctx.audit.topic, ctx.deserializer, page, per_page)
+    body = await listing(
+        ctx.bootstrap,
+        ctx.audit.topic,
+        ctx.deserializer,
+        page,
+        per_page,
+        unavailable=ctx.registry_unavailable,
+    )
     return Read(body, _paging(page, per_page))
 
 
@@ -541,7 +566,13 @@ def register_api(ctx: ApiContext) -> None:
                         raise OwnerUnavailable()
                     # the owner checks, audits and answers; its answer is passed on (it
                     # counts the request in its metrics, this worker does not)
-                    return await forward(app.http_client, owner, request, _forwarded(request))
+                    return await forward(
+                        app.http_client,
+                        owner,
+                        request,
+                        _forwarded(request),
+                        unavailable=ctx.owner_unavailable,
+                    )
                 path = TIJDLIJN.format(pseudonym=pseudonym)
                 audit = (client, doel, what(request, path), pseudonym)
                 state = ctx.table.get(pseudonym)

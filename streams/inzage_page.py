@@ -18,7 +18,8 @@ record of this read, the answer — is :mod:`streams.api`'s, as for every endpoi
   (:func:`_masked`); the worker's own records hold none, so they are shown unchanged.
 - The schema registry unreachable (:class:`~schemas.exceptions.RegistryUnavailable`):
   :class:`RecordsUnavailable` (transient; the API answers 503), its message free of the
-  registry's address. The registry refusing the worker
+  registry's address, logged as ``api.registry_unavailable`` at most a line a minute
+  (:func:`registry_unavailable_log`). The registry refusing the worker
   (:class:`~schemas.exceptions.RegistryRefused`: credentials or certificates) is raised as it
   is, for the API to answer (502) and log, never with a schema or a record's content.
 """
@@ -32,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas.exceptions import RegistryUnavailable, SerdeError, TransientError
+from schemas.log_limits import RefusalLog
 from schemas.pseudonym import holds_bsn, is_pseudonym, mask_bsn
 from schemas.serde import RecordDeserializer
 from streams.audit import AUDIT_FIELDS, AUDIT_TYPE
@@ -141,8 +143,23 @@ class RecordsUnavailable(StreamsError, TransientError):
     was read), as every read during an outage."""
 
 
+def registry_unavailable_log() -> RefusalLog:
+    """The line ``api.registry_unavailable`` (the endpoint) of a page that could not be
+    decoded because the schema registry does not answer: every read of the page meets it for
+    as long as the outage lasts, so the first at once, then at most a line a minute with
+    ``weggelaten`` (:class:`~schemas.log_limits.RefusalLog`). One per API
+    (:func:`streams.api.register_api`)."""
+    return RefusalLog(log, "api.registry_unavailable")
+
+
 def _read_rows(
-    bootstrap: str, topic: str, deserializer: RecordDeserializer, page: int, per_page: int
+    bootstrap: str,
+    topic: str,
+    deserializer: RecordDeserializer,
+    page: int,
+    per_page: int,
+    *,
+    unavailable: RefusalLog,
 ) -> tuple[list[dict[str, Any]], int]:
     """The rows of one page of the audit trail and the records on the topic: read and
     decoded in the caller's thread (the registry client blocks, with retries)."""
@@ -153,20 +170,26 @@ def _read_rows(
     try:
         rows = [audit_row(deserializer, record) for record in found.records]
     except RegistryUnavailable as exc:  # its message names the registry: not for the answer
-        log.warning("api.registry_unavailable", extra={"endpoint": "inzage"})
+        unavailable(endpoint="inzage")
         raise RecordsUnavailable("inzage: het schemaregister is nu niet bereikbaar") from exc
     return rows, found.total
 
 
 async def listing(
-    bootstrap: str, topic: str, deserializer: RecordDeserializer, page: int, per_page: int
+    bootstrap: str,
+    topic: str,
+    deserializer: RecordDeserializer,
+    page: int,
+    per_page: int,
+    *,
+    unavailable: RefusalLog,
 ) -> dict[str, Any]:
     """The answer to ``GET /api/v1/inzage``: ``inzage``, the rows of page ``page`` (of
     ``per_page`` rows) of the audit trail on ``topic``, newest first (:func:`audit_row`),
     ``pagina``, ``per_pagina`` and ``totaal``, the records on the topic; read and decoded
     beside the event loop. Raises :class:`streams.topicpage.TopicUnavailable`,
-    :class:`RecordsUnavailable` or :class:`~schemas.exceptions.RegistryRefused` (see the
-    module docstring)."""
+    :class:`RecordsUnavailable` (told to ``unavailable``, :func:`registry_unavailable_log`)
+    or :class:`~schemas.exceptions.RegistryRefused` (see the module docstring)."""
     read = (bootstrap, topic, deserializer, page, per_page)
-    rows, total = await asyncio.to_thread(_read_rows, *read)
+    rows, total = await asyncio.to_thread(_read_rows, *read, unavailable=unavailable)
     return {"inzage": rows, "pagina": page, "per_pagina": per_page, "totaal": total}

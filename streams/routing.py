@@ -31,6 +31,7 @@ from faust.exceptions import NotReady
 from yarl import URL
 
 from schemas.exceptions import TransientError
+from schemas.log_limits import RefusalLog
 from streams.audit import AUDIT_TIMEOUT_S
 from streams.exceptions import StreamsError
 
@@ -51,6 +52,15 @@ class OwnerUnavailable(StreamsError, TransientError):
 
     def __init__(self, message: str = _UNAVAILABLE) -> None:
         super().__init__(message)
+
+
+def owner_unavailable_log() -> RefusalLog:
+    """The line ``api.owner_unavailable`` (the owner, the error's class) of an owner that could
+    not be reached or did not answer in time (:func:`forward`): every request for its
+    citizens meets it for as long as that lasts, so the first at once, then at most a line a
+    minute with ``weggelaten`` (:class:`~schemas.log_limits.RefusalLog`). One per API (each
+    worker's :func:`streams.api.register_api`), for every owner."""
+    return RefusalLog(log, "api.owner_unavailable")
 
 
 def _ident(url: URL) -> tuple[str, int]:
@@ -76,12 +86,14 @@ async def forward(
     request: web.Request,
     headers: Mapping[str, str],
     *,
+    unavailable: RefusalLog,
     timeout_s: float = FORWARD_TIMEOUT_S,
 ) -> web.Response:
     """Send ``request`` (its method, path and query) with ``headers`` (and
     :data:`FORWARDED_HEADER`) to ``owner`` and return the owner's answer (see the module
-    docstring). Raises :class:`OwnerUnavailable` if the owner cannot be reached, does not
-    answer within ``timeout_s``, or answers 2xx without ``X-Inzage-Id``."""
+    docstring). Raises :class:`OwnerUnavailable` if the owner cannot be reached or does not
+    answer within ``timeout_s`` (told to ``unavailable``, :func:`owner_unavailable_log`), or
+    answers 2xx without ``X-Inzage-Id``."""
     url = owner.join(request.rel_url)  # the owner's origin, the request's path and query
     try:
         async with session.request(
@@ -98,9 +110,7 @@ async def forward(
                 **{name: answer.headers[name] for name in ANSWER_HEADERS if name in answer.headers},
             }
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        log.warning(
-            "api.owner_unavailable", extra={"owner": str(owner), "reason": type(exc).__name__}
-        )
+        unavailable(owner=str(owner), reason=type(exc).__name__)
         raise OwnerUnavailable() from None
     if 200 <= status < 300 and "X-Inzage-Id" not in passed:
         log.warning("api.owner_unaudited", extra={"owner": str(owner), "status": status})

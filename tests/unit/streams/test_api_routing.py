@@ -19,7 +19,7 @@ from yarl import URL
 
 import streams.api
 from schakel.broker import free_port
-from streams.routing import FORWARDED_HEADER, OwnerUnavailable, forward
+from streams.routing import FORWARDED_HEADER, OwnerUnavailable, forward, owner_unavailable_log
 
 from .api_harness import REGISSEUR, Api, serve
 
@@ -150,7 +150,13 @@ def answering(status: int, headers: dict[str, str]) -> web.Response:
         app.router.add_get(PATH, handler)
         async with TestServer(app) as owner, aiohttp.ClientSession() as session:
             request = make_mocked_request("GET", PATH + "?doel=x")
-            return await forward(session, URL(str(owner.make_url("/"))), request, {})
+            return await forward(
+                session,
+                URL(str(owner.make_url("/"))),
+                request,
+                {},
+                unavailable=owner_unavailable_log(),
+            )
 
     return asyncio.run(run())
 
