@@ -714,14 +714,32 @@ _SERVICE_LINK = re.compile(
 )
 """The variables Kubernetes sets in a pod for each Service of its namespace (service links,
 unless the pod spec says ``enableServiceLinks: false``, as the Helm chart's do): a Service
-named ``schakel-kafka`` gives ``SCHAKEL_KAFKA_PORT``, ``SCHAKEL_KAFKA_SERVICE_HOST``, …"""
+named ``schakel-kafka`` gives ``SCHAKEL_KAFKA_PORT``, ``SCHAKEL_KAFKA_SERVICE_HOST``, … Docker's
+legacy ``--link`` sets the same ``<ALIAS>_PORT…`` names, and :data:`_DOCKER_LINK` its others."""
+
+_DOCKER_LINK = re.compile(r"_ENV_\w+$")
+"""``<ALIAS>_ENV_<VAR>``: a variable of a container linked with Docker's ``--link`` (a
+container named ``schakel_kafka`` gives ``SCHAKEL_KAFKA_ENV_…``). Its ``<ALIAS>_NAME`` is one
+by its value (:data:`_DOCKER_LINK_NAME`): a name ending in ``_NAME`` may be a misspelling of
+``SCHAKEL_KAFKA_SASL_USERNAME``."""
+
+_DOCKER_LINK_NAME = re.compile(r"/[\w.-]+/[\w.-]+")
+"""The value Docker gives ``<ALIAS>_NAME``: ``/<container>/<alias>``."""
+
+NEAR_TYPO = 0.86
+"""How much a name must resemble an unset security setting for the start to stop
+(:func:`unknown_variables`): difflib's ratio, on the names without ``SCHAKEL_``. A typing error
+or two scores 0.88-0.98 (``KAFKA_SECURITY_PROTCOL``, ``KAFKA_CA_FIEL``, ``KAFKA_SASL_USER``);
+another program's setting that merely shares ``KAFKA_`` scores 0.60-0.85
+(``KAFKA_VERSION``, ``KAFKA_CLIENT_ID``, ``SCHEMA_REGISTRY_HOST`` at 0.85 exactly)."""
 
 
 @dataclass(frozen=True)
 class UnknownVariable:
     """A ``SCHAKEL_*`` variable of the environment that no process reads: its name as given
     (never its value), the variable of the setting it resembles most (``None``: none does),
-    whether it looks like a Kubernetes service link, and whether it stops the start."""
+    whether the platform set it (a Kubernetes service link or a Docker link), and whether it
+    stops the start."""
 
     name: str
     closest: str | None
@@ -732,8 +750,8 @@ class UnknownVariable:
         """What to do about it, for the log line."""
         if self.service_link:
             return (
-                "a Kubernetes service link of a Service named like it: set enableServiceLinks: "
-                "false in the pod spec"
+                "a link to a Service or container named like it: set enableServiceLinks: false "
+                "in the Kubernetes pod spec, or use a network instead of Docker's --link"
             )
         if self.closest is not None:
             return f"no process reads it: did you mean {self.closest}?"
@@ -742,7 +760,7 @@ class UnknownVariable:
     def warning(self) -> str:
         """One line for ``schakel config``."""
         closest = f" (closest: {self.closest})" if self.closest is not None else ""
-        link = " (a Kubernetes service link?)" if self.service_link else ""
+        link = " (a Kubernetes service link or Docker link?)" if self.service_link else ""
         return f"{self.name}: no Schakel setting of this name, ignored{closest}{link}"
 
     def refusal(self) -> SettingsError:
@@ -757,25 +775,42 @@ class UnknownVariable:
         )
 
 
+def _forms(field: str) -> set[str]:
+    """``field`` and the other form of the same setting: ``<field>_file`` (the password in a
+    file), or without ``_file``; those that are settings."""
+    return {field, f"{field}_file", field.removesuffix("_file")} & set(Settings.model_fields)
+
+
+def _platform_link(name: str, value: str) -> bool:
+    """Whether ``name`` (in capitals) is a variable Kubernetes or Docker sets for a link."""
+    if _SERVICE_LINK.search(name) or _DOCKER_LINK.search(name):
+        return True
+    return name.endswith("_NAME") and _DOCKER_LINK_NAME.fullmatch(value) is not None
+
+
 def unknown_variables(
     model: type[CommonSettings], environ: Mapping[str, str] | None = None
 ) -> list[UnknownVariable]:
     """The ``SCHAKEL_*`` variables of ``environ`` (default: this process's) that no process
     reads — no field of :class:`Settings`, not one of :data:`NOT_SETTINGS` — by name, each with
-    the setting it resembles most (:mod:`difflib`, on the names without ``SCHAKEL_``, as
-    pydantic-settings reads them: regardless of case).
+    the setting it resembles most (:func:`difflib.get_close_matches`, its cutoff 0.6, on the
+    names without ``SCHAKEL_``, as pydantic-settings reads them: regardless of case).
 
     A warning each, for the process that ``model`` is the settings of, but one stops the start
-    (``refused``): a misspelling of a :data:`SECURITY_SETTINGS` setting that ``model`` reads
-    and that is not set under its own name. That process would run with the weaker default
-    without a word — e.g. ``SCHAKEL_KAFKA_SECURITY_PROTCOL=SSL`` leaves the protocol
-    ``PLAINTEXT``, and pseudonymised citizen data crosses the network in the clear — which no
-    log line makes good. Every other misspelling is a warning: a setting renamed in an upgrade
-    keeps the process running (with the default, said at every start), and so does a leftover
-    beside the setting meant. A name of a Kubernetes service link (:data:`_SERVICE_LINK`) is
-    never refused: the platform sets it, not the operator."""
+    (``refused``): a near-typo of a :data:`SECURITY_SETTINGS` setting that ``model`` reads and
+    that is set in neither of its forms (``SCHAKEL_KAFKA_SASL_PASSWORD`` or ``…_FILE``,
+    :func:`_forms`). The rule: the setting it resembles most is that one, and difflib's ratio
+    of the two names without ``SCHAKEL_`` is at least :data:`NEAR_TYPO` (0.86). That process
+    would run with the weaker default without a word — e.g.
+    ``SCHAKEL_KAFKA_SECURITY_PROTCOL=SSL`` leaves the protocol ``PLAINTEXT``, and pseudonymised
+    citizen data crosses the network in the clear — which no log line makes good. Every other
+    unknown name is a warning: a setting renamed in an upgrade keeps the process running (with
+    the default, said at every start), and so do a leftover beside the setting meant and
+    another program's variable merely like a setting (``SCHAKEL_KAFKA_VERSION``). A variable
+    the platform sets for a link (:func:`_platform_link`: a Kubernetes service link, Docker's
+    ``--link``) is never refused: the operator did not write it."""
     source = os.environ if environ is None else environ
-    given = {name.upper() for name in source}
+    given = {name.upper().removeprefix(ENV_PREFIX).lower() for name in source}
     fields = list(Settings.model_fields)
     out = []
     for name in sorted(source):
@@ -785,11 +820,12 @@ def unknown_variables(
             continue
         match = difflib.get_close_matches(suffix, fields, n=1)
         closest = match[0] if match else None
-        link = _SERVICE_LINK.search(upper) is not None
+        link = _platform_link(upper, source[name])
         refused = (
             closest in SECURITY_SETTINGS
             and closest in model.model_fields
-            and f"{ENV_PREFIX}{closest}".upper() not in given
+            and difflib.SequenceMatcher(None, suffix, closest).ratio() >= NEAR_TYPO
+            and not _forms(closest) & given
             and not link
         )
         shown = f"{ENV_PREFIX}{closest.upper()}" if closest is not None else None

@@ -128,6 +128,8 @@ def test_config_lists_every_variable_no_process_reads(
         ("SCHAKEL_KAFKA_SECURITY_PROTCOL", "SCHAKEL_KAFKA_SECURITY_PROTOCOL"),
         ("SCHAKEL_KAFKA_CA_FIEL", "SCHAKEL_KAFKA_CA_FILE"),
         ("SCHAKEL_SCHEMA_REGISTRY_TOKN", "SCHAKEL_SCHEMA_REGISTRY_TOKEN"),
+        ("SCHAKEL_KAFKA_SASL_USER", "SCHAKEL_KAFKA_SASL_USERNAME"),
+        ("SCHAKEL_KAFKA_SASL_USER_NAME", "SCHAKEL_KAFKA_SASL_USERNAME"),  # no Docker link
     ],
 )
 def test_a_misspelt_security_setting_stops_the_start(
@@ -165,6 +167,74 @@ def test_a_misspelt_security_setting_beside_the_setting_meant_is_a_warning(
 
 
 @pytest.mark.parametrize(
+    ("variable", "closest"),
+    [
+        # names of other programs' settings, each closest (difflib's 0.6) to an unset security
+        # setting but nothing like a misspelling of it (0.60-0.85)
+        ("SCHAKEL_KAFKA_VERSION", "SCHAKEL_KAFKA_CERT_FILE"),
+        ("SCHAKEL_KAFKA_IMAGE", "SCHAKEL_KAFKA_CA_FILE"),
+        ("SCHAKEL_KAFKA_TIMEOUT", "SCHAKEL_KAFKA_CA_FILE"),
+        ("SCHAKEL_KAFKA_LINGER_MS", "SCHAKEL_KAFKA_CERT_FILE"),
+        ("SCHAKEL_KAFKA_CLIENT_ID", "SCHAKEL_KAFKA_CERT_FILE"),
+        ("SCHAKEL_KAFKA_ACKS", "SCHAKEL_KAFKA_CA_FILE"),
+        ("SCHAKEL_SCHEMA_REGISTRY_HOST", "SCHAKEL_SCHEMA_REGISTRY_AUTH"),  # 0.85 exactly
+    ],
+)
+def test_a_name_merely_like_a_security_setting_is_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    closest: str,
+) -> None:
+    """Before: refused (exit 2, "rename the variable to …") whenever the closest setting at
+    difflib's 0.6 was an unset security setting, so a process did not start beside
+    ``SCHAKEL_KAFKA_VERSION``. Only a near-typo stops the start now."""
+    monkeypatch.setenv(variable, VALUE)
+    assert run(monkeypatch, ["dlq", "list"]) == (0, ["dlq"])
+    (line,) = logged(capsys.readouterr().err, "settings.unknown_variable")
+    assert (line["level"], line["variable"], line["closest"]) == ("warning", variable, closest)
+
+
+@pytest.mark.parametrize(
+    ("variable", "beside"),
+    [
+        ("SCHAKEL_KAFKA_SASL_PASWORD", "SCHAKEL_KAFKA_SASL_PASSWORD_FILE"),
+        ("SCHAKEL_KAFKA_SASL_PASSWORD_FIEL", "SCHAKEL_KAFKA_SASL_PASSWORD"),
+    ],
+)
+def test_a_misspelling_beside_the_other_form_of_the_setting_meant_is_a_warning(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, beside: str
+) -> None:
+    """A leftover beside the password's other form: the password is set (the refusal said
+    "would be made with the default (none)", untrue)."""
+    password = tmp_path / "password"
+    password.write_text(VALUE, encoding="utf-8")
+    environ = {variable: VALUE, beside: str(password)}
+    (unknown,) = unknown_variables(WorkerSettings, environ)
+    assert (unknown.name, unknown.refused) == (variable, False)
+
+
+def test_the_password_file_beside_a_misspelt_password_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    password = tmp_path / "password"
+    password.write_text(VALUE, encoding="utf-8")
+    monkeypatch.setenv("SCHAKEL_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.setenv("SCHAKEL_KAFKA_SASL_MECHANISM", "PLAIN")
+    monkeypatch.setenv("SCHAKEL_KAFKA_SASL_USERNAME", "schakel")
+    monkeypatch.setenv("SCHAKEL_KAFKA_SASL_PASSWORD_FILE", str(password))
+    monkeypatch.setenv("SCHAKEL_KAFKA_SASL_PASWORD", VALUE)
+    monkeypatch.setattr(
+        kafka_client, "_installed", [kafka_client.PLAINTEXT, "SASL_PLAINTEXT", "SASL_SSL"]
+    )
+    assert run(monkeypatch, ["dlq", "list"]) == (0, ["dlq"])
+    err = capsys.readouterr().err
+    assert VALUE not in err
+    (line,) = logged(err, "settings.unknown_variable")
+    assert line["variable"] == "SCHAKEL_KAFKA_SASL_PASWORD"
+
+
+@pytest.mark.parametrize(
     "variable",
     [
         # Kubernetes service links of a Service named schakel-kafka (enableServiceLinks)
@@ -181,6 +251,33 @@ def test_a_kubernetes_service_link_is_named_but_does_not_stop_the_start(
     assert run(monkeypatch, ["dlq", "list"]) == (0, ["dlq"])
     (line,) = logged(capsys.readouterr().err, "settings.unknown_variable")
     assert line["variable"] == variable and "enableServiceLinks" in line["hint"]
+
+
+DOCKER_LINK = {
+    "SCHAKEL_KAFKA_NAME": "/app/schakel_kafka",
+    "SCHAKEL_KAFKA_PORT": "tcp://172.17.0.2:9092",
+    "SCHAKEL_KAFKA_PORT_9092_TCP": "tcp://172.17.0.2:9092",
+    "SCHAKEL_KAFKA_PORT_9092_TCP_ADDR": "172.17.0.2",
+    "SCHAKEL_KAFKA_PORT_9092_TCP_PORT": "9092",
+    "SCHAKEL_KAFKA_PORT_9092_TCP_PROTO": "tcp",
+    "SCHAKEL_KAFKA_ENV_KAFKA_CFG_NODE_ID": "0",
+    "SCHAKEL_KAFKA_ENV_KAFKA_CFG_SSL_CLIENT_AUTH": "none",
+}
+"""What Docker's legacy ``--link`` sets in a container for a container named (or linked as)
+``schakel_kafka``."""
+
+
+def test_a_docker_link_is_named_but_does_not_stop_the_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: ``SCHAKEL_KAFKA_NAME`` was refused as a misspelling of SCHAKEL_KAFKA_CA_FILE
+    (exit 2): Kubernetes' service links were exempt, Docker's links not."""
+    for name, value in DOCKER_LINK.items():
+        monkeypatch.setenv(name, value)
+    assert run(monkeypatch, ["dlq", "list"]) == (0, ["dlq"])
+    lines = logged(capsys.readouterr().err, "settings.unknown_variable")
+    assert sorted(line["variable"] for line in lines) == sorted(DOCKER_LINK)
+    assert all("--link" in line["hint"] for line in lines), lines
 
 
 def test_the_variables_of_the_test_harness_are_no_unknown_variables(
