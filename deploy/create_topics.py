@@ -11,11 +11,13 @@ Why not only ``schakel worker``, which creates topics too (the changelog compact
 may start first, and this one-shot also checks the partition counts of existing topics.
 
 Connects to Kafka as every Schakel process does (``SCHAKEL_KAFKA_SECURITY_PROTOCOL``, TLS files,
-SASL user name and password: :mod:`schemas.kafka_client`). A secured Kafka that answers but
-refuses the credentials or the TLS (a wrong password, no or another client certificate, a CA
-that does not verify the broker) is a configuration error, said within seconds in one line
-naming the settings to check (:func:`schakel.wiring.accepted`), before any topic is created;
-a Kafka that does not answer is a broker error once kafka-python's bootstrap gives up (30 s).
+SASL user name and password: :mod:`schemas.kafka_client`), after the same checks: a misspelt
+security setting (:func:`schemas.settings.unknown_variables`) and a TLS file without TLS are
+refused. A secured Kafka that answers but refuses the credentials or the TLS (a wrong password,
+no or another client certificate, a CA that does not verify the broker) is a configuration
+error, said within seconds in one line naming the settings to check
+(:func:`schakel.wiring.accepted`), before any topic is created; a Kafka that does not answer is
+a broker error once kafka-python's bootstrap gives up (30 s).
 
 Exit codes: 0 all topics present and correct, 1 broker error or wrong partition count,
 2 configuration error (also: Kafka refused the connection).
@@ -34,7 +36,12 @@ from schakel.cli import one_line
 from schakel.topics import ensure_topics
 from schemas import kafka_client
 from schemas.exceptions import SettingsError
-from schemas.settings import CommonSettings, kafka_files_without_tls, load_process_settings
+from schemas.settings import (
+    CommonSettings,
+    kafka_files_without_tls,
+    load_process_settings,
+    unknown_variables,
+)
 from schemas.wire import TopicSpec
 
 WAIT_MS = 30_000
@@ -63,7 +70,10 @@ def partition_problems(
 def main() -> int:
     try:
         settings = load_process_settings(CommonSettings)  # it talks only to Kafka
-        if unencrypted := kafka_files_without_tls(settings):  # as every schakel process
+        # as every schakel process: a misspelt security setting would leave its default
+        if misspelt := [v for v in unknown_variables(CommonSettings) if v.refused]:
+            raise misspelt[0].refusal()
+        if unencrypted := kafka_files_without_tls(settings):
             raise unencrypted
         kafka_client.configure(kafka_client.KafkaSecurity.from_settings(settings))
         if not settings.kafka_bootstrap:

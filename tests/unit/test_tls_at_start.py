@@ -219,3 +219,25 @@ def test_create_topics_refuses_a_ca_file_without_tls(
     assert line.startswith("create_topics: SCHAKEL_KAFKA_CA_FILE is set"), line
     assert f"SCHAKEL_KAFKA_SECURITY_PROTOCOL={protocol} uses no TLS" in line
     assert "geheim" not in line and str(ca) not in line
+
+
+def test_create_topics_refuses_a_misspelt_security_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """deploy/create_topics.py (the Compose ``topics`` service, the Helm setup Job) did not
+    look at unknown variables: ``SCHAKEL_KAFKA_SECURITY_PROTCOL=SSL`` was ignored and it
+    connected in plaintext. It refuses it as every schakel process does, before connecting."""
+    connected: list[str] = []
+
+    def accepted(bootstrap: str) -> str:
+        connected.append(bootstrap)
+        raise AssertionError("connected to Kafka")
+
+    monkeypatch.setenv("SCHAKEL_KAFKA_SECURITY_PROTCOL", "SSL")
+    script = load_module(DEPLOY / "create_topics.py")
+    monkeypatch.setattr(script.wiring, "accepted", accepted)
+    assert script.main() == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("create_topics: SCHAKEL_KAFKA_SECURITY_PROTCOL: no Schakel setting")
+    assert "rename the variable to SCHAKEL_KAFKA_SECURITY_PROTOCOL" in line
+    assert connected == []
