@@ -33,8 +33,8 @@ def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes | N
     )
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        end = true_end_offsets(consumer, tps)  # it assigns only the partitions with records
         consumer.assign(tps)
-        end = true_end_offsets(consumer, tps)
         consumer.seek_to_beginning(*tps)
         out: list[tuple[bytes | None, bytes | None, int]] = []
         deadline = time.monotonic() + 300

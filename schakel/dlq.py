@@ -276,8 +276,8 @@ def _read(
             return None
         if committed:
             _settled(bootstrap, topic, tps, consumer, patience)
+        end = true_end_offsets(consumer, tps)  # it assigns only the partitions with records
         consumer.assign(tps)
-        end = true_end_offsets(consumer, tps)
         begin = consumer.beginning_offsets(tps)
         for tp in tps:  # never before the log's start: that would read from its end instead
             consumer.seek(tp, max(begin[tp], (since or {}).get(tp.partition, 0)))

@@ -17,7 +17,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
-from kafka import KafkaProducer
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
 
 from schakel import dlq
 from schakel.broker import EmbeddedBroker
@@ -59,6 +60,40 @@ def test_only_the_dead_letters_written_after_the_start_count(fresh_broker: Embed
     other = Wire("nergens")
     assert ends(bootstrap, other.deadletter_streams) == {}
     assert streams_dead_letters(bootstrap, other, {}, committed=False) == []
+
+
+def test_a_dead_letter_topic_with_an_empty_partition_is_read(
+    fresh_broker: EmbeddedBroker,
+) -> None:
+    """A dead-letter topic of two partitions (created so by hand, or by a broker's default),
+    with records in partition 1 only. Before: measuring the true end offsets assigned the
+    reader only the partition with records, and seeking the empty one raised
+    ``ValueError('Unassigned partition')`` — a traceback from ``schakel dlq list``, replay
+    and demo."""
+    bootstrap, wire = fresh_broker.bootstrap, Wire("twee")
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.create_topics([NewTopic(wire.deadletter_streams, 2, 1)])
+    finally:
+        admin.close()
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=50)
+    for offset in (1, 2, 3):
+        record = dead_letter(offset, 100_000)
+        producer.send(
+            wire.deadletter_streams,
+            key=record.key,
+            value=record.value,
+            headers=record.headers,
+            partition=1,
+        )
+    producer.flush()
+    producer.close()
+    assert ends(bootstrap, wire.deadletter_streams) == {0: 0, 1: 3}
+    found = streams_dead_letters(bootstrap, wire, committed=False, patience=10)
+    assert [d.location.rsplit("/", 1)[1] for d in found] == ["1", "2", "3"]
+    since = {0: 0, 1: 2}  # only what came after the second
+    later = streams_dead_letters(bootstrap, wire, since, committed=False, patience=10)
+    assert [d.location.rsplit("/", 1)[1] for d in later] == ["3"]
 
 
 @pytest.fixture
