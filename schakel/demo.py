@@ -37,7 +37,6 @@ import logging
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,8 @@ from pydantic import SecretStr
 from schakel import sandbox, wiring
 from schakel.arguments import port_number, seconds
 from schakel.dlq import DeadLetter, ends, read_committed, streams_dead_letters
+from schakel.generate import add_municipality_arguments
+from schakel.listening import Listening
 from schakel.registry_server import embedded_registry
 from schakel.replay import (
     EXIT_DEADLETTERED,
@@ -71,15 +72,17 @@ from schakel.synth.output import write_municipality
 from schakel.synth.postgres import TempPostgres
 from schakel.synth.truth import format_score
 from schemas import kafka_client
-from schemas.exceptions import PermanentError
+from schemas.exceptions import PermanentError, SettingsError
 from schemas.pseudonym import mask_bsn
 from schemas.serde import RecordDeserializer
 from schemas.settings import MAX_INTERVAL_S, Settings
 from schemas.wire import Wire
 
-DEFAULT_CITIZENS = 2000
-DEFAULT_SEED = 2026
 DEMO_DOEL = "demo: signalen beoordelen"
+HOST = "127.0.0.1"
+"""Where the demo's worker serves the API and the web page (``SCHAKEL_WEB_HOST`` is set to it
+for the worker, whatever the configuration says)."""
+PORT_REMEDY = "choose another with --port"
 
 
 class DemoError(PermanentError, RuntimeError):
@@ -118,14 +121,25 @@ class Run:
         self.kafka.close()
 
 
-def port_free(port: int) -> bool:
-    """Whether 127.0.0.1:``port`` can be bound now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+def web_port(args: argparse.Namespace, settings: Settings) -> int:
+    """The port of the API and the web page — ``--port``, else ``SCHAKEL_WEB_PORT`` — once it
+    is found free as the worker's server will bind it (:meth:`Listening.check_free`:
+    ``SO_REUSEADDR``, so the port of a demo just stopped, its last connections in
+    ``TIME_WAIT``, is free); a :class:`DemoError` naming the option or setting it came from
+    (:meth:`Listening.refused`'s wording) if not. Asked before the broker starts."""
+    port: int = settings.web_port if args.port is None else args.port
+    where = Listening(
+        HOST,
+        port,
+        setting="SCHAKEL_WEB_PORT" if args.port is None else "--port",
+        host_setting="the demo's address",
+        remedy=PORT_REMEDY,
+    )
+    try:
+        where.check_free()
+    except SettingsError as exc:
+        raise DemoError(str(exc)) from None
+    return port
 
 
 def start_worker(
@@ -146,7 +160,7 @@ def start_worker(
         run.workdir / "worker.log",
         web_port=port,
         extra_env={
-            "SCHAKEL_WEB_HOST": "127.0.0.1",
+            "SCHAKEL_WEB_HOST": HOST,
             "SCHAKEL_API_TOKENS": tokens,
         },
     )
@@ -176,7 +190,7 @@ def wait_ready(port: int, worker: subprocess.Popen[bytes], timeout: float = 60.0
             raise DemoError(f"the worker exited with code {worker.returncode}")
         with (
             contextlib.suppress(URLError, OSError),
-            urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as response,
+            urlopen(f"http://{HOST}:{port}/ready", timeout=2) as response,
         ):
             if response.status == 200:
                 return
@@ -407,9 +421,7 @@ def serve(run: Run) -> None:
 def execute(args: argparse.Namespace, settings: Settings, run: Run) -> int:
     """The demo itself (``run`` holds what must be stopped afterwards)."""
     started = time.monotonic()
-    port = args.port if args.port is not None else settings.web_port
-    if not port_free(port):
-        raise DemoError(f"port {port} on 127.0.0.1 is in use; choose another with --port")
+    port = web_port(args, settings)
     settings, key, generated = demo_settings(settings, run.workdir)
     token = secrets.token_urlsafe(18)
     if generated:
@@ -426,7 +438,7 @@ def execute(args: argparse.Namespace, settings: Settings, run: Run) -> int:
     result = score(truth, signals)
     assert run.worker is not None
     wait_ready(port, run.worker)
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{HOST}:{port}"
     summary = {
         "burgers": manifest["burgers"],
         "seed": manifest["seed"],
@@ -486,15 +498,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``schakel demo``."""
-    parser.add_argument(
-        "--citizens",
-        type=int,
-        default=DEFAULT_CITIZENS,
-        help=f"size of the synthetic municipality (default {DEFAULT_CITIZENS})",
-    )
-    parser.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
-    )
+    add_municipality_arguments(parser)
     parser.add_argument(
         "--dir",
         default=None,

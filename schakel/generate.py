@@ -28,6 +28,10 @@ DEFAULT_CITIZENS = 2000
 MAX_CITIZENS = len(block())
 """One synthetic BSN each: the numbers of the ``9999`` block that pass the elfproef (9,091)."""
 DEFAULT_SEED = 2026
+SEED_MAX = 2**63 - 1
+"""The largest seed: any whole number from 0 a signed 64-bit integer holds (a seed is only
+ever turned into text, ``schakel.synth.municipality``; the bound keeps it a number a person
+can type and read back)."""
 KEY_ARGUMENT = (
     "generate: --pseudonym-key is not accepted: a command line is visible to every user of the "
     "machine (ps); give the key in a file (--pseudonym-key-file FILE) or in "
@@ -81,8 +85,10 @@ def run(args: argparse.Namespace, settings: GenerateSettings) -> int:
     return 0
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``schakel generate``."""
+def add_municipality_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--citizens`` and ``--seed``, of ``schakel generate`` and ``schakel demo`` (which
+    generates its municipality the same way): checked before anything starts, a refusal names
+    the option and the rule, never what was typed (:mod:`schakel.arguments`)."""
     parser.add_argument(
         "--citizens",
         type=whole_number(MIN_CITIZENS, MAX_CITIZENS),
@@ -91,8 +97,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"synthetic BSN each; default {DEFAULT_CITIZENS})",
     )
     parser.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+        "--seed",
+        type=whole_number(0, SEED_MAX),
+        default=DEFAULT_SEED,
+        help=f"random seed, 0 to 2**63-1 (default {DEFAULT_SEED})",
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``schakel generate``."""
+    add_municipality_arguments(parser)
     parser.add_argument(
         "--out",
         required=True,

@@ -74,6 +74,7 @@ from kafka.errors import (
     UnknownTopicOrPartitionError,
 )
 
+from schakel.arguments import port_number
 from schakel.broker import BrokerStartError, end_process, free_ports, signal_group
 from schemas.settings import child_environment
 
@@ -591,9 +592,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m schakel.kafka_cluster", description=main.__doc__
     )
-    parser.add_argument("--port", type=int, default=int(os.environ.get("KAFKA_PORT", "9092")))
+    port = port_number(any_free=False)
+    parser.add_argument(
+        "--port",
+        type=port,
+        default=None,
+        help="the node's port on 127.0.0.1 (default: KAFKA_PORT, else 9092)",
+    )
     parser.add_argument("--log-level", default="WARN", help="Kafka's root log level")
     args = parser.parse_args(argv)
+    if args.port is None:  # checked as --port is, named as what it came from
+        try:
+            args.port = port(os.environ.get("KAFKA_PORT", "9092"))
+        except argparse.ArgumentTypeError as exc:
+            parser.error(f"KAFKA_PORT: {exc}")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         cluster = KafkaCluster(1, port=args.port, log_level=args.log_level).start()

@@ -17,6 +17,7 @@ from schakel.wiring import BrokerUnreachable
 from schemas.exceptions import RegistryUnavailable, TransientError
 
 BSN = "999990019"
+SEED_MAX = 2**63 - 1  # a seed is any whole number a signed 64-bit integer holds, from 0
 REGISTRY = "http://127.0.0.1:1"
 
 
@@ -229,6 +230,21 @@ def test_an_adapter_poll_interval_must_be_seconds(
         (
             ["generate", "--citizens", BSN, "--out", "o"],
             "--citizens: must be a whole number from 100 to 9091",
+        ),
+        # demo and generate --seed, demo --citizens: argparse's own "invalid int value: '…'"
+        # echoed what was typed; demo --citizens 0 or 99999 got as far as the synthesis
+        (["demo", "--citizens", "0"], "--citizens: must be a whole number from 100 to 9091"),
+        (["demo", "--citizens", BSN], "--citizens: must be a whole number from 100 to 9091"),
+        (["demo", "--citizens", f"x{BSN}"], "--citizens: must be a whole number from 100 to 9091"),
+        (["demo", "--seed", f"x{BSN}"], f"--seed: must be a whole number from 0 to {SEED_MAX}"),
+        (["demo", "--seed", "-1"], f"--seed: must be a whole number from 0 to {SEED_MAX}"),
+        (
+            ["generate", "--seed", f"x{BSN}", "--out", "o"],
+            f"--seed: must be a whole number from 0 to {SEED_MAX}",
+        ),
+        (
+            ["generate", "--out", "o", "--seed", str(2**63)],
+            f"--seed: must be a whole number from 0 to {SEED_MAX}",
         ),
     ],
 )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from schakel import demo
 from schakel.cli import main
 from schakel.listening import Listening
 from schemas.exceptions import SettingsError
@@ -36,7 +37,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SCHAKEL_KAFKA_BOOTSTRAP", "127.0.0.1:1")  # nothing listens there
     monkeypatch.setenv("SCHAKEL_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("SCHAKEL_WEB_HOST", "127.0.0.1")
-    return tmp_path  # each process gets only its own secrets: no warning line on stderr
+    return tmp_path
 
 
 def one_line(capsys: pytest.CaptureFixture[str]) -> str:
@@ -68,6 +69,7 @@ def test_the_webhook_names_where_its_port_came_from(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # only here: a continuous adapter and the worker warn of another process's secret
     monkeypatch.setenv("SCHAKEL_WEBHOOK_TOKENS", "urn:nld:oin:1:systeem:wijkteam=t")
     argv = ["adapter", "wijkteam", "--serve"]
     if given == "option":
@@ -90,8 +92,8 @@ def test_the_worker_names_its_web_port_before_it_asks_the_broker(
 ) -> None:
     """Before: the broker at 127.0.0.1:1 was asked first (exit 75 after 5 s); with a broker,
     Faust failed to bind later, exit 1, with a log line naming no setting."""
+    monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY")  # not the worker's: it would warn of it
     monkeypatch.setenv("SCHAKEL_WEB_PORT", str(taken))
-    monkeypatch.delenv("SCHAKEL_PSEUDONYM_KEY")  # an adapter's secret, not the worker's
     assert main(["worker"]) == 2
     line = one_line(capsys)
     assert f"SCHAKEL_WEB_PORT: port {taken} on 127.0.0.1 is already in use" in line, line
@@ -110,3 +112,55 @@ def test_a_free_port_passes_and_another_refusal_names_the_address_and_both_setti
     refused = OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address")
     error = Listening("::1", 80, setting="P", host_setting="H", remedy="r").refused(refused)
     assert str(error) == "H, P: cannot listen on [::1]:80 (Cannot assign requested address)"
+
+
+@pytest.mark.parametrize("given", ["setting", "option"])
+def test_the_demo_names_where_its_port_came_from(
+    given: str,
+    taken: int,
+    env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before: "port N on 127.0.0.1 is in use; choose another with --port" also when the port
+    came from SCHAKEL_WEB_PORT, in a wording of its own."""
+    argv = ["demo", "--exit"]
+    if given == "option":
+        argv += ["--port", str(taken)]
+    else:
+        monkeypatch.setenv("SCHAKEL_WEB_PORT", str(taken))
+    assert main(argv) == 2
+    line = one_line(capsys)
+    named = "--port" if given == "option" else "SCHAKEL_WEB_PORT"
+    expected = f"schakel demo: {named}: port {taken} on 127.0.0.1 is already in use by another"
+    assert line.startswith(expected), line
+    assert line.endswith("choose another with --port"), line
+
+
+class Reached(Exception):
+    """The demo got past its port check."""
+
+
+def test_the_demo_takes_a_port_whose_last_connection_is_in_time_wait(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The port of a demo just stopped keeps its last connections in TIME_WAIT for a minute;
+    the worker's server binds it all the same (asyncio sets SO_REUSEADDR), but the demo's own
+    check bound without it and refused the port as in use."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = int(server.getsockname()[1])
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            accepted, _ = server.accept()
+            accepted.close()  # the server side closes first: its end goes to TIME_WAIT
+            assert client.recv(1) == b""
+    with socket.socket() as plain, pytest.raises(OSError) as refused:
+        plain.bind(("127.0.0.1", port))  # how the demo checked: "in use"
+    assert refused.value.errno == errno.EADDRINUSE
+    monkeypatch.setenv("SCHAKEL_WEB_PORT", str(port))
+
+    def reached(*_: object) -> None:
+        raise Reached
+
+    monkeypatch.setattr(demo, "demo_settings", reached)  # the step after the port check
+    with pytest.raises(Reached):
+        main(["demo", "--exit"])
