@@ -17,9 +17,28 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from schemas import kafka_client
+from schemas.exceptions import TransientError
+from streams.exceptions import StreamsError
 
 RETRY_S = 0.5
 """Wait between two questions after a retriable error (:func:`committed_offsets`)."""
+
+
+class EndOffsetsUnconfirmed(StreamsError, TransientError):
+    """The broker did not deliver the last batch of ``partitions`` within ``timeout``
+    seconds (:func:`true_end_offsets`): their end offsets are unknown — the reported ones are
+    short on the embedded broker — so none is returned. Transient (a broker stalled, busy or
+    briefly away): ask again; the message names the topic-partitions, never a record."""
+
+    def __init__(self, partitions: Sequence[TopicPartition], timeout: float) -> None:
+        self.partitions = sorted(partitions)
+        self.timeout = timeout
+        names = ", ".join(f"{tp.topic}:{tp.partition}" for tp in self.partitions)
+        super().__init__(
+            f"{names}: the broker did not deliver the last record batch within {timeout:g}s, "
+            "so the end offset is unconfirmed (the embedded broker can report it short); "
+            "the broker is slow or unavailable — try again"
+        )
 
 
 def end_offsets(
@@ -36,7 +55,19 @@ def true_end_offsets(
     consumer: KafkaConsumer, tps: Sequence[TopicPartition], timeout: float = 5.0
 ) -> dict[TopicPartition, int]:
     """The offset after the last record of each partition (``consumer`` must be group-less;
-    its assignment is replaced)."""
+    its assignment is replaced), each one confirmed by reading the partition's last batch.
+
+    Raises :class:`EndOffsetsUnconfirmed`, naming them, when the last batch of some
+    partitions is not delivered within ``timeout`` seconds (the broker stalled): their
+    reported end may be short, and no caller is served by a short end — a drain check
+    (``schakel.replay``) would call a worker done too early, the read model
+    (``streams.readmodel``) or a batch run (``streams.batch``) would stop short, the
+    dead-letter reader (``schakel.dlq``) would count too few (or, for ``since``, too many),
+    the API's page of a topic (``streams.topicpage``, 503) would be shifted, and the worker's
+    table recovery (``streams.embedded``) would leave out the state of the last batch. On
+    Apache Kafka, whose reported end is right, the probe only confirms it: a broker that does
+    not deliver within ``timeout`` is an error there too (the caller's read would stall as
+    well)."""
     reported: dict[TopicPartition, int] = consumer.end_offsets(list(tps))
     todo = [tp for tp in tps if reported[tp] > 0]
     result = {tp: reported[tp] for tp in tps}
@@ -52,6 +83,8 @@ def true_end_offsets(
         # past the reported end: the last batch was read (or, on Kafka, a transaction marker
         # at the end was skipped, which returns no record)
         waiting = {tp for tp in waiting if consumer.position(tp) < reported[tp]}
+    if waiting:
+        raise EndOffsetsUnconfirmed(list(waiting), timeout)
     for tp in todo:
         result[tp] = max(reported[tp], consumer.position(tp))
     return result

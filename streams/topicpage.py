@@ -24,7 +24,7 @@ from kafka.errors import KafkaError
 from schemas import kafka_client
 from schemas.exceptions import TransientError
 from streams.exceptions import StreamsError
-from streams.offsets import true_end_offsets
+from streams.offsets import EndOffsetsUnconfirmed, true_end_offsets
 
 
 class TopicUnavailable(StreamsError, TransientError):
@@ -74,7 +74,8 @@ def read_page(
     """The records at offsets ``[(page-1)·per_page, page·per_page)`` counted back from the end
     of partition 0 of ``topic``; ``committed``: only committed records, the end the last
     stable offset (module docstring, :func:`read_committed`). Raises
-    :class:`TopicUnavailable` when the broker does not deliver them within ``timeout_s``."""
+    :class:`TopicUnavailable` when the broker does not deliver them within ``timeout_s``, or
+    its end cannot be confirmed (:class:`~streams.offsets.EndOffsetsUnconfirmed`)."""
     deadline = time.monotonic() + timeout_s
     try:
         consumer = KafkaConsumer(
@@ -103,6 +104,8 @@ def read_page(
                 for batch in consumer.poll(timeout_ms=200, max_records=per_page).values():
                     records.extend(r for r in batch if low <= r.offset < high)
         return Page(records=records[::-1], total=max(0, end - begin))
+    except EndOffsetsUnconfirmed as exc:  # the broker stalled: an outage (503), not a defect
+        raise TopicUnavailable(f"{topic}: het einde van het topic is niet bevestigd") from exc
     except KafkaError as exc:
         raise TopicUnavailable(f"{topic}: lezen mislukt") from exc
     finally:

@@ -16,6 +16,7 @@ from kafka.structs import OffsetAndMetadata
 from schakel.broker import EmbeddedBroker
 from schakel.kafka_cluster import KafkaCluster
 from streams.offsets import (
+    EndOffsetsUnconfirmed,
     committed_offsets,
     committed_record_ends,
     settled_ends,
@@ -203,3 +204,44 @@ def test_committed_offsets_are_the_groups_commits_and_only_those(
         assert committed_offsets(admin, group, [done, untouched]) == {done: 2}
     finally:
         admin.close()
+
+
+def test_a_broker_frozen_while_the_end_is_probed_is_an_error_not_a_short_end(
+    fresh_broker: EmbeddedBroker, unique: str
+) -> None:
+    """The embedded broker reports the end of a partition whose last batch holds five
+    records as that batch's base offset + 1; the probe that reads the batch finds the broker
+    frozen (SIGSTOP, right after it answered ListOffsets). Before: after 5 s the short
+    reported end came back as the end. Now the partition is named; the same question asked
+    once the broker is back gets the true end."""
+    topic = f"frozen-{unique}"
+    admin = KafkaAdminClient(bootstrap_servers=fresh_broker.bootstrap)
+    admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    admin.close()
+    producer = KafkaProducer(bootstrap_servers=fresh_broker.bootstrap, linger_ms=50)
+    for i in range(5):
+        producer.send(topic, f"r{i}".encode(), partition=0)
+    producer.close()
+    tp = TopicPartition(topic, 0)
+    consumer = KafkaConsumer(bootstrap_servers=fresh_broker.bootstrap, group_id=None)
+    reported = consumer.end_offsets([tp])[tp]
+    assert reported < 5  # short: what the probe is there for
+    asked = consumer.end_offsets
+
+    def then_frozen(tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        offsets: dict[TopicPartition, int] = asked(tps)
+        fresh_broker.pause()
+        return offsets
+
+    consumer.end_offsets = then_frozen
+    try:
+        started = time.monotonic()
+        with pytest.raises(EndOffsetsUnconfirmed, match=f"{topic}:0") as caught:
+            true_end_offsets(consumer, [tp], timeout=2.0)
+        assert time.monotonic() - started < 10
+        assert caught.value.partitions == [tp]
+    finally:
+        fresh_broker.resume()
+    consumer.end_offsets = asked
+    assert true_end_offsets(consumer, [tp]) == {tp: 5}
+    consumer.close()

@@ -23,6 +23,7 @@ from streams.access import AccessDenied
 from streams.audit import AuditRefused, AuditUnavailable
 from streams.exceptions import RuleConfigError, RuleFileError, StateDecodeError, StreamsError
 from streams.ingest import IngestError
+from streams.offsets import EndOffsetsUnconfirmed
 from streams.purpose import InvalidPurpose
 from streams.state import HistoryLimitError
 from streams.topicpage import TopicUnavailable
@@ -33,6 +34,7 @@ TRANSIENT = [
     AuditUnavailable,
     TopicUnavailable,
     DeadLetterReadError,
+    EndOffsetsUnconfirmed,
 ]
 PERMANENT = [
     contract.InvalidEvent,
