@@ -24,14 +24,22 @@ from streams.offsets import (
 )
 
 
-def test_true_end_offsets_after_a_multi_record_batch(broker: EmbeddedBroker, unique: str) -> None:
-    topic = f"offsets-{unique}"
-    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
-    admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
+def five_in_one_batch(bootstrap: str, topic: str, partitions: int) -> KafkaProducer:
+    """Create ``topic`` and send five records to its partition 0 in one batch (lingering):
+    the embedded broker reports the end of such a partition short. The producer, still open
+    (``flush`` or ``close`` writes the batch)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
     admin.close()
-    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=50)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=50)
     for i in range(5):
         producer.send(topic, f"r{i}".encode(), partition=0)
+    return producer
+
+
+def test_true_end_offsets_after_a_multi_record_batch(broker: EmbeddedBroker, unique: str) -> None:
+    topic = f"offsets-{unique}"
+    producer = five_in_one_batch(broker.bootstrap, topic, 2)
     producer.flush()
     producer.send(topic, b"single", partition=0).get(10)
     producer.close()
@@ -215,13 +223,7 @@ def test_a_broker_frozen_while_the_end_is_probed_is_an_error_not_a_short_end(
     reported end came back as the end. Now the partition is named; the same question asked
     once the broker is back gets the true end."""
     topic = f"frozen-{unique}"
-    admin = KafkaAdminClient(bootstrap_servers=fresh_broker.bootstrap)
-    admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
-    admin.close()
-    producer = KafkaProducer(bootstrap_servers=fresh_broker.bootstrap, linger_ms=50)
-    for i in range(5):
-        producer.send(topic, f"r{i}".encode(), partition=0)
-    producer.close()
+    five_in_one_batch(fresh_broker.bootstrap, topic, 1).close()
     tp = TopicPartition(topic, 0)
     consumer = KafkaConsumer(bootstrap_servers=fresh_broker.bootstrap, group_id=None)
     reported = consumer.end_offsets([tp])[tp]

@@ -8,6 +8,7 @@ already in use`` (adapter, webhook), nor an exit 1 after a Faust log line naming
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,16 @@ from schakel.listening import Listening
 from schemas.exceptions import SettingsError
 
 KEY = "unit-test-key-0123456789abcdef0123456"
+
+
+@pytest.fixture(autouse=True)
+def logger_levels() -> Iterator[None]:
+    """``schakel demo`` quiets these loggers for its run (its own lines say what happens):
+    their levels are put back, or the tests after it miss the warnings they look for."""
+    before = {name: logging.getLogger(name).level for name in ("", "schakel", "kafka", "aiokafka")}
+    yield
+    for name, level in before.items():
+        logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture
@@ -61,26 +72,50 @@ def test_a_continuous_adapter_names_its_metrics_port_setting(
     assert "Errno" not in line
 
 
-@pytest.mark.parametrize("given", ["setting", "option"])
-def test_the_webhook_names_where_its_port_came_from(
-    given: str,
+WHERE_FROM = {
+    "webhook": (
+        ["adapter", "wijkteam", "--serve"],
+        "SCHAKEL_WEBHOOK_PORT",
+        "schakel: SettingsError: ",
+        "or 0 for any free one",
+    ),
+    # before: "port N on 127.0.0.1 is in use; choose another with --port" also when the port
+    # came from SCHAKEL_WEB_PORT, in a wording of its own
+    "demo": (
+        ["demo", "--exit"],
+        "SCHAKEL_WEB_PORT",
+        "schakel demo: ",
+        "choose another with --port",
+    ),
+}
+"""Per process with a port option: its arguments, its port setting, how its line starts and
+the remedy it gives."""
+
+
+@pytest.mark.parametrize(
+    "case", [f"{p}-{g}" for p in sorted(WHERE_FROM) for g in ("setting", "option")]
+)
+def test_the_webhook_and_the_demo_name_where_their_port_came_from(
+    case: str,
     taken: int,
     env: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # only here: a continuous adapter and the worker warn of another process's secret
+    process, given = case.split("-")
+    argv, setting, start, remedy = WHERE_FROM[process]
+    # not in env: a continuous adapter and the worker warn of another process's secret
     monkeypatch.setenv("SCHAKEL_WEBHOOK_TOKENS", "urn:nld:oin:1:systeem:wijkteam=t")
-    argv = ["adapter", "wijkteam", "--serve"]
     if given == "option":
-        argv += ["--port", str(taken)]
+        argv = [*argv, "--port", str(taken)]
     else:
-        monkeypatch.setenv("SCHAKEL_WEBHOOK_PORT", str(taken))
+        monkeypatch.setenv(setting, str(taken))
     assert main(argv) == 2
     line = one_line(capsys)
-    named = "--port" if given == "option" else "SCHAKEL_WEBHOOK_PORT"
-    assert line.startswith(f"schakel: SettingsError: {named}: port {taken} on 127.0.0.1"), line
-    assert "or 0 for any free one" in line
+    named = "--port" if given == "option" else setting
+    expected = f"{start}{named}: port {taken} on 127.0.0.1 is already in use by another process"
+    assert line.startswith(expected), line
+    assert remedy in line
     assert not (env / "var" / "checkpoints").exists()
 
 
@@ -112,29 +147,6 @@ def test_a_free_port_passes_and_another_refusal_names_the_address_and_both_setti
     refused = OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address")
     error = Listening("::1", 80, setting="P", host_setting="H", remedy="r").refused(refused)
     assert str(error) == "H, P: cannot listen on [::1]:80 (Cannot assign requested address)"
-
-
-@pytest.mark.parametrize("given", ["setting", "option"])
-def test_the_demo_names_where_its_port_came_from(
-    given: str,
-    taken: int,
-    env: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """Before: "port N on 127.0.0.1 is in use; choose another with --port" also when the port
-    came from SCHAKEL_WEB_PORT, in a wording of its own."""
-    argv = ["demo", "--exit"]
-    if given == "option":
-        argv += ["--port", str(taken)]
-    else:
-        monkeypatch.setenv("SCHAKEL_WEB_PORT", str(taken))
-    assert main(argv) == 2
-    line = one_line(capsys)
-    named = "--port" if given == "option" else "SCHAKEL_WEB_PORT"
-    expected = f"schakel demo: {named}: port {taken} on 127.0.0.1 is already in use by another"
-    assert line.startswith(expected), line
-    assert line.endswith("choose another with --port"), line
 
 
 class Reached(Exception):
