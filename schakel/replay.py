@@ -52,7 +52,7 @@ from schemas.settings import (
     local_url,
 )
 from schemas.wire import DEFAULT_WIRE, KLOK_SCHEMA, Wire
-from streams.offsets import committed_offsets, end_offsets
+from streams.offsets import EndOffsetsUnconfirmed, committed_offsets, end_offsets
 
 Input = tuple[str, str]
 EXIT_REJECTED = 3
@@ -221,6 +221,8 @@ def wait_drained(
         except KafkaError as exc:  # e.g. no group coordinator yet on a new cluster
             if not exc.retriable:
                 raise
+        except EndOffsetsUnconfirmed:  # the broker stalled while asked: not drained yet
+            pass
         time.sleep(0.3)
     lagging = ", ".join(
         f"{tp.topic}[{tp.partition}] committed {done} of {end}"

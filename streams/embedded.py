@@ -15,6 +15,10 @@ from typing import Any
 
 from streams.offsets import probe_ends, true_end_offsets
 
+RECOVERY_PATIENCE_S = 30.0
+"""How long the worker's table recovery waits for the embedded broker to deliver a partition's
+last batch before its end counts as unconfirmed."""
+
 
 def use_true_highwaters(bootstrap: str) -> None:
     """Patch Faust's aiokafka consumer thread to report true end offsets (idempotent)."""
@@ -24,7 +28,12 @@ def use_true_highwaters(bootstrap: str) -> None:
         return
 
     async def _highwaters(self: Any, partitions: Sequence[Any]) -> Mapping[Any, int]:
-        return probe_ends(bootstrap, partitions, true_end_offsets)
+        # a stall of the broker under load is waited for longer than a command's 5 s: an
+        # unconfirmed end here stops the worker's recovery (EndOffsetsUnconfirmed)
+        return probe_ends(bootstrap, partitions, _patient_ends)
+
+    def _patient_ends(consumer: Any, tps: Sequence[Any]) -> dict[Any, int]:
+        return true_end_offsets(consumer, tps, timeout=RECOVERY_PATIENCE_S)
 
     AIOKafkaConsumerThread._highwaters = _highwaters
     AIOKafkaConsumerThread._schakel_true_highwaters = True

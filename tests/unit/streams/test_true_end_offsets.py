@@ -92,4 +92,4 @@ def test_the_api_page_reader_answers_an_unconfirmed_end_as_a_topic_unavailable(
     monkeypatch.setattr(topicpage, "KafkaConsumer", Consumer)
     monkeypatch.setattr(topicpage, "true_end_offsets", unconfirmed)
     with pytest.raises(TopicUnavailable, match=r"^schakel\.inzage: "):
-        read_page("127.0.0.1:1", "schakel.inzage", 1, 10)
+        read_page("127.0.0.1:1", "schakel.inzage", 1, 10, committed=False)
