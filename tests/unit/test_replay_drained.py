@@ -22,7 +22,8 @@ def test_an_unconfirmed_end_is_asked_again(tmp_path: Path, monkeypatch: pytest.M
         answer = answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
-        return answer
+        drained: dict[Any, Any] = answer
+        return drained
 
     monkeypatch.setattr(replay, "_behind", behind)
     worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
