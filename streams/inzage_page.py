@@ -12,15 +12,17 @@ record of this read, the answer — is :mod:`streams.api`'s, as for every endpoi
   ``nl.schakel.inzage.geregistreerd`` (not the wire format, a schema the registry does not
   hold, another event type) is a row ``onleesbaar``: its Kafka time (null if it is no date:
   :func:`record_time`) and offset only, never its content, and never a failure of the whole
-  page.
+  page. So is a record whose schema id the registry refuses to tell this worker (403: a
+  per-subject access rule on another producer's schema; 404): a refusal about that one id.
 - An audit record (of any schema version) is shown as recorded, except that a subject that
   is no pseudonym is :data:`INVALID_PSEUDONYM` and a number that could be a BSN is masked
   (:func:`_masked`); the worker's own records hold none, so they are shown unchanged.
 - The schema registry unreachable (:class:`~schemas.exceptions.RegistryUnavailable`):
   :class:`RecordsUnavailable` (transient; the API answers 503), its message free of the
   registry's address, logged as ``api.registry_unavailable`` at most a line a minute
-  (:func:`registry_unavailable_log`). The registry refusing the worker
-  (:class:`~schemas.exceptions.RegistryRefused`: credentials or certificates) is raised as it
+  (:func:`registry_unavailable_log`). The registry refusing the worker itself
+  (:class:`~schemas.exceptions.RegistryRefused` with status 401, or 0 for a TLS handshake:
+  credentials or certificates; any other status but 403 and 404) is raised as it
   is, for the API to answer (502) and log, never with a schema or a record's content.
 """
 
@@ -32,7 +34,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from schemas.exceptions import RegistryUnavailable, SerdeError, TransientError
+from schemas.exceptions import RegistryRefused, RegistryUnavailable, SerdeError, TransientError
 from schemas.log_limits import RefusalLog
 from schemas.pseudonym import holds_bsn, is_pseudonym, mask_bsn
 from schemas.serde import RecordDeserializer
@@ -61,20 +63,31 @@ def record_time(record: Any) -> str | None:
     return moment.isoformat(timespec="milliseconds")
 
 
+ROW_REFUSALS = frozenset({403, 404})
+"""Statuses of a registry refusal about one record's schema id (a per-subject access rule on
+another producer's schema, an id it does not hold): that row is ``onleesbaar``. Any other
+refusal (401, a TLS handshake: the worker's own credentials) fails the page (502)."""
+
+
 def audit_row(deserializer: RecordDeserializer, record: Any) -> dict[str, Any]:
     """One row of the audit trail: ``id``, ``subject``, :data:`AUDIT_FIELDS`, ``onleesbaar``
     and the record's ``offset`` on the topic. Any producer may write to the topic: a record
     that is no ``nl.schakel.inzage.geregistreerd`` (not the wire format, a schema the registry
-    does not hold, another event type) is ``onleesbaar`` — its Kafka time and offset only,
-    never its content. An audit record (of any schema version) is shown as recorded, but a
-    subject that is no pseudonym is :data:`INVALID_PSEUDONYM` and a number that could be a
-    BSN is masked (:func:`_masked`; the worker's own records hold none, so they are shown
-    unchanged). Raises what the deserializer raises for an outage
+    does not hold or will not tell this worker — 403 or 404 for that schema id —, another
+    event type) is ``onleesbaar`` — its Kafka time and offset only, never its content. An
+    audit record (of any schema version) is shown as recorded, but a subject that is no
+    pseudonym is :data:`INVALID_PSEUDONYM` and a number that could be a BSN is masked
+    (:func:`_masked`; the worker's own records hold none, so they are shown unchanged).
+    Raises what the deserializer raises for an outage
     (:class:`~schemas.exceptions.RegistryUnavailable`) or a refusal of the worker
-    (:class:`~schemas.exceptions.RegistryRefused`)."""
+    (:class:`~schemas.exceptions.RegistryRefused` other than :data:`ROW_REFUSALS`)."""
     try:
         event = deserializer(record.value)
     except SerdeError:
+        event = None
+    except RegistryRefused as exc:
+        if exc.status not in ROW_REFUSALS:
+            raise
         event = None
     if event is None or event.type != AUDIT_TYPE:
         empty = dict.fromkeys(("id", "subject", *AUDIT_FIELDS))
