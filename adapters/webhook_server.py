@@ -34,11 +34,13 @@ Content-Length, content mode, validation, publishing, the answer) is
   cannot be written (a defect; logged as ``adapter.webhook_defect`` with the exception
   class);
 - while :attr:`WebhookApp.unavailable`, calls :meth:`WebhookApp.probe` every
-  ``probe_interval`` seconds in a thread of its own (neither the event loop nor a worker of
-  the pool waits for it), so ``/ready`` turns 200 once the broker and the schema registry
-  answer, without a request: an unready pod gets none in Kubernetes (its Service leaves it
-  out), and with one replica readiness that waited for a request never came back. A defect
-  in a probe is logged once (``adapter.webhook_defect``, ``during`` ``probe``).
+  ``probe_interval`` seconds in a daemon thread of its own (neither the event loop, nor a
+  worker of the pool, nor :meth:`WebhookServer.shutdown` waits for it: a probe asking an
+  unresponsive registry blocks for the client's retry budget, longer than Kubernetes' grace),
+  so ``/ready`` turns 200 once the broker and the schema registry answer, without a
+  request: an unready pod gets none in Kubernetes (its Service leaves it out), and with one
+  replica readiness that waited for a request never came back. A defect in a probe is
+  logged once (``adapter.webhook_defect``, ``during`` ``probe``).
 
 :meth:`WebhookServer.shutdown` stops accepting, lets requests in progress finish (at most
 ``shutdown_timeout`` seconds; an acknowledged event is answered 202) and releases the socket.
@@ -255,8 +257,7 @@ class WebhookServer:
             auto_decompress=False,
         )
         runner = web.ServerRunner(server, shutdown_timeout=self.shutdown_timeout)
-        prober = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="webhook-probe")
-        watching = asyncio.create_task(self._watch(prober))
+        watching = asyncio.create_task(self._watch())
         await runner.setup()
         try:
             await web.SockSite(runner, self._sock).start()
@@ -268,19 +269,19 @@ class WebhookServer:
             await runner.cleanup()
             # in another thread: a worker may still need the event loop to read a body
             await asyncio.to_thread(executor.shutdown, True)
-            await asyncio.to_thread(prober.shutdown, True)  # a probe under way is bounded
+            # a probe under way is not waited for: see _probe
 
-    async def _watch(self, prober: concurrent.futures.Executor) -> None:
+    async def _watch(self) -> None:
         """While the app is unavailable, :meth:`WebhookApp.probe` every ``probe_interval``
-        seconds on ``prober`` (see the module docstring); until cancelled."""
-        loop = asyncio.get_running_loop()
+        seconds (:meth:`_probe`, one at a time; see the module docstring); until
+        cancelled."""
         told = False
         while True:
             await asyncio.sleep(self.probe_interval)
             if not self.app.unavailable:
                 continue
             try:
-                await loop.run_in_executor(prober, self.app.probe)
+                await self._probe()
             except Exception as exc:  # a defect: logged once, the probing goes on
                 if not told:
                     told = True
@@ -292,6 +293,36 @@ class WebhookServer:
                             "during": "probe",
                         },
                     )
+
+    async def _probe(self) -> None:
+        """:meth:`WebhookApp.probe` on a daemon thread of its own, awaited; raises what it
+        raises. A probe asking an unresponsive registry blocks for the client's whole retry
+        budget (about 47 s with the defaults: longer than Kubernetes' 30 s grace), so neither
+        :meth:`shutdown` (which cancels this await) nor the interpreter at exit waits for it:
+        a ``ThreadPoolExecutor``'s thread would be joined at exit even after
+        ``shutdown(wait=False)``. Its outcome after the loop closed is dropped."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def settle(error: BaseException | None) -> None:  # on the event loop
+            if done.done():  # cancelled: shutdown
+                return
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
+
+        def run() -> None:
+            error: BaseException | None = None
+            try:
+                self.app.probe()
+            except Exception as exc:
+                error = exc
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(settle, error)
+
+        threading.Thread(target=run, name="webhook-probe", daemon=True).start()
+        await done
 
     async def _answer(
         self, executor: concurrent.futures.Executor, request: BaseRequest

@@ -180,7 +180,7 @@ def test_the_server_probes_while_unavailable_and_ready_turns_200_without_a_reque
 
 def test_a_probe_that_waits_holds_up_no_sender(tmp_path: Path) -> None:
     """One worker thread for requests: while a probe waits for the broker, /health and an
-    event are still answered (the probe has a thread of its own); shutdown waits for it."""
+    event are still answered (the probe has a thread of its own)."""
     served = serve(tmp_path, probe_interval=0.05, workers=1)
     served.gate.gate.set()
     publisher = served.hx.publisher
@@ -229,3 +229,39 @@ def test_the_probes_are_answered_while_every_worker_waits_for_the_broker(
         served.server.shutdown()
         served.thread.join(10)
     assert not served.thread.is_alive()
+
+
+def test_shutdown_does_not_wait_for_a_probe_under_way(tmp_path: Path) -> None:
+    """Reproduction: shutdown joined the probe thread, and a probe asking an unresponsive
+    registry takes up to ~47 s (4 attempts of 10 s and the back-off), beyond Kubernetes' 30 s
+    grace: the pod was killed. Now the probe runs on a daemon thread shutdown does not wait
+    for (nor does the interpreter at exit). Here the probe waits until the test ends."""
+    served = serve(tmp_path, probe_interval=0.05)
+    served.gate.gate.set()
+    publisher = served.hx.publisher
+    entered, release = threading.Event(), threading.Event()
+    probing: list[threading.Thread] = []
+
+    def hung_registry() -> None:
+        probing.append(threading.current_thread())
+        entered.set()
+        release.wait(60)
+
+    try:
+        publisher.fail = True
+        assert served.post(structured())[0] == 503
+        publisher.check = hung_registry  # type: ignore[method-assign]
+        assert entered.wait(10)
+        stopper = threading.Thread(target=served.server.shutdown, daemon=True)
+        stopper.start()
+        stopper.join(5)  # a limit: the probe holds its thread until release, 60 s
+        assert not stopper.is_alive(), "shutdown waited for the probe"
+        served.thread.join(5)
+        assert not served.thread.is_alive()
+        assert not release.is_set() and probing[0].is_alive()  # still probing: not waited for
+        assert probing[0].daemon
+    finally:
+        release.set()
+        if not probing:  # else the stopper shut it down
+            served.server.shutdown()
+        served.thread.join(10)
