@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ COMPOSE = ROOT / "docker-compose.yml"
 ALERT_TESTS = Path(__file__).parent / "prometheus" / "alerts.test.yml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "schakel.json"
 # Grafana's built-in variables, as Grafana fills them in for a 1 h range at 15 s scrapes.
+# (Replaced in this order: ``$__rate_interval_ms`` before ``$__rate_interval``.)
 GRAFANA_VARIABLES = {
+    "$__rate_interval_ms": "60000",
     "$__rate_interval": "1m",
     "$__interval": "15s",
     "$__range": "1h",
@@ -206,22 +209,13 @@ def test_every_dashboard_query_parses(tmp_path: Path) -> None:
     assert f"SUCCESS: {len(rules)} rules found" in result.stdout
 
 
-FIRST_SAMPLE_MIN = 3
-"""Minute of a counter series' first sample in the test below (absent before, then 1)."""
-
-
-def test_every_dashboard_count_includes_a_new_series_first_increment(tmp_path: Path) -> None:
-    """Each dashboard query that counts with increase(), run by promtool on a counter series
-    that appears, at 1, at minute 3 — as a (stage, reason), a reason or a rule does at its
-    first dead letter, rejection or signal: at that minute the query reads 1 (plain increase()
-    read nothing: "Dead letters (24 h)" said 0, the per-interval panels showed no bar), and
-    six minutes later, nothing having changed, 1 only where the window still holds the
-    series' start (the 24 h count), else 0: the first increment is counted once."""
-    counted = [expr for expr in dashboard_exprs() if "increase(" in expr]
-    assert len(counted) >= 3
-    grouped: dict[str, set[str]] = {}
-    cases = []
-    for expr in counted:
+def dashboard_counts() -> list[tuple[str, str, int, list[str]]]:
+    """(query, counter, window in seconds, the query's ``sum by`` labels) of each dashboard
+    query that counts with increase(), Grafana's variables filled in."""
+    counted = []
+    for expr in dashboard_exprs():
+        if "increase(" not in expr:
+            continue
         filled = expr
         for variable, value in GRAFANA_VARIABLES.items():
             filled = filled.replace(variable, value)
@@ -229,38 +223,121 @@ def test_every_dashboard_count_includes_a_new_series_first_increment(tmp_path: P
         (window,) = set(re.findall(r"increase\(schakel_[a-z0-9_]+\[([0-9hms]+)\]\)", filled))
         by = re.search(r"sum by \(([^)]*)\)", filled)
         keys = sorted(k.strip() for k in by.group(1).split(",")) if by else []
-        grouped.setdefault(metric, set()).update(keys)
-        labels = "{" + ",".join(f'{k}="eerste"' for k in keys) + "}"
-        later = FIRST_SAMPLE_MIN + 6
-        still = seconds(window) > (later - FIRST_SAMPLE_MIN) * 60
-        cases += [
-            {
-                "expr": filled,
-                "eval_time": f"{FIRST_SAMPLE_MIN}m",
-                "exp_samples": [{"labels": labels, "value": 1}],
-            },
-            {
-                "expr": filled,
-                "eval_time": f"{later}m",
-                "exp_samples": [{"labels": labels, "value": 1 if still else 0}],
-            },
+        counted.append((filled, metric, seconds(window), keys))
+    assert len(counted) >= 3
+    return counted
+
+
+Scenario = Callable[[int], tuple[str, str, list[tuple[int, float]]]]
+"""For a query's window ``W`` in minutes: the values of the counter and of
+``process_start_time_seconds`` (promtool's notation, a sample a minute: ``axn`` is n + 1
+samples, ``_xn`` n), and (minute, expected count) pairs."""
+
+
+def run_dashboard_case(tmp_path: Path, name: str, scenario: Scenario) -> None:
+    """Each counting dashboard query on the input of ``scenario`` for its window, checked by
+    promtool as the total it counts (``sum(query) or vector(0)``: an empty answer is 0)."""
+    groups = []
+    for filled, metric, window, keys in dashboard_counts():
+        counter, start, expected = scenario(window // 60)
+        labels = ",".join([*(f'{k}="eerste"' for k in keys), 'job="j"', 'instance="i"'])
+        inputs = [
+            {"series": metric + "{" + labels + "}", "values": counter},
+            {"series": 'process_start_time_seconds{job="j",instance="i"}', "values": start},
         ]
-    series = [
-        {
-            "series": metric
-            + "{"
-            + ",".join([*(f'{k}="eerste"' for k in sorted(keys)), 'job="j"', 'instance="i"'])
-            + "}",
-            "values": " ".join(["_"] * FIRST_SAMPLE_MIN + ["1"] * 10),
-        }
-        for metric, keys in grouped.items()
-    ]
-    tests = {
-        "rule_files": [],
-        "evaluation_interval": "1m",
-        "tests": [{"interval": "1m", "input_series": series, "promql_expr_test": cases}],
-    }
+        cases = [
+            {
+                "expr": f"sum({filled}) or vector(0)",
+                "eval_time": f"{minute}m",
+                "exp_samples": [{"labels": "{}", "value": value}],
+            }
+            for minute, value in expected
+        ]
+        groups.append(
+            {
+                "name": f"{name}: {filled}",
+                "interval": "1m",
+                "input_series": inputs,
+                "promql_expr_test": cases,
+            }
+        )
+    tests = {"rule_files": [], "evaluation_interval": "1m", "tests": groups}
     path = tmp_path / "dashboard.test.yml"
     path.write_text(yaml.safe_dump(tests), encoding="utf-8")
     result = promtool("test", "rules", path)
     assert passes(result), result.stdout + result.stderr
+
+
+LONG_AGO = -86400
+"""``process_start_time_seconds`` of a process started a day before the test's first
+scrape."""
+
+
+def test_every_dashboard_count_ignores_a_failed_scrape(tmp_path: Path) -> None:
+    """Review finding: a counter at 500 for long, nothing new, one scrape failed (a staleness
+    marker) at minute W + 1, W the query's window: at 2W + 1 the count read 500 — ``X unless X
+    offset W`` took the series for new — where nothing happened. Now 0."""
+
+    def scenario(w: int) -> tuple[str, str, list[tuple[int, float]]]:
+        gap = f"x{w} stale "
+        return (
+            f"500{gap}500x{w + 10}",
+            f"{LONG_AGO}{gap}{LONG_AGO}x{w + 10}",
+            [(2 * w + 1, 0), (2 * w + 2, 0)],
+        )
+
+    run_dashboard_case(tmp_path, "failed scrape", scenario)
+
+
+def test_every_dashboard_count_ignores_a_prometheus_without_history(tmp_path: Path) -> None:
+    """A Prometheus started (or its storage emptied) at minute W, scraping a process of
+    long ago whose counter stands at 500: 0, not 500."""
+
+    def scenario(w: int) -> tuple[str, str, list[tuple[int, float]]]:
+        return (f"_x{w} 500x10", f"_x{w} {LONG_AGO}x10", [(w, 0), (w + 5, 0)])
+
+    run_dashboard_case(tmp_path, "no history", scenario)
+
+
+def test_every_dashboard_count_includes_a_new_series_first_increment(tmp_path: Path) -> None:
+    """A counter series that appears, at 1, at minute W + 3 in a process started long before
+    (a (stage, reason), a reason, a rule at its first dead letter, rejection or signal; the
+    dead-letter and rejection reasons are no closed set, so such a series is not made at 0
+    at start): counted at once (plain increase() read nothing: "Dead letters (24 h)" said 0,
+    the per-interval panels showed no bar), and once: six minutes later, nothing having
+    changed, 1 only where the window still holds the series' start (the 24 h count)."""
+
+    def scenario(w: int) -> tuple[str, str, list[tuple[int, float]]]:
+        return (
+            f"_x{w + 3} 1x{w + 10}",
+            f"{LONG_AGO}x{2 * w + 20}",
+            [(w + 3, 1), (w + 9, 1 if w > 6 else 0)],
+        )
+
+    run_dashboard_case(tmp_path, "new series", scenario)
+
+
+def test_every_dashboard_count_counts_a_series_made_at_zero_at_once(tmp_path: Path) -> None:
+    """A series present at 0 (made at start for a known label value) and incremented at
+    minute W + 3: counted at once."""
+
+    def scenario(w: int) -> tuple[str, str, list[tuple[int, float]]]:
+        return (f"0x{w + 2} 1x{w + 10}", f"{LONG_AGO}x{2 * w + 20}", [(w + 2, 0), (w + 3, 1)])
+
+    run_dashboard_case(tmp_path, "made at 0", scenario)
+
+
+def test_every_dashboard_count_counts_a_restart_as_increase_does(tmp_path: Path) -> None:
+    """The process restarts 30 s before the scrape of minute W + 2 and has counted 2 since:
+    the counter goes from 5 to 2, counted as 2 (increase() counts the value after a counter
+    reset whole), and once: W + 1 minutes later, 0."""
+
+    def scenario(w: int) -> tuple[str, str, list[tuple[int, float]]]:
+        restart = (w + 2) * 60 - 30
+        return (
+            f"5x{w + 1} 2x{w + 10}",
+            f"{LONG_AGO}x{w + 1} {restart}x{w + 10}",
+            [(w + 1, 0), (w + 2, 2), (2 * w + 3, 0)],
+        )
+
+    run_dashboard_case(tmp_path, "restart", scenario)

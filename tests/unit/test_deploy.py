@@ -967,31 +967,69 @@ def test_every_metric_on_the_dashboard_exists_and_the_required_panels_are_there(
 
 
 _INCREASE = re.compile(r"\bincrease\((schakel_[a-z0-9_]+)\[([^\]]+)\]\)")
+_WINDOW_SECONDS = {"$__rate_interval": "$__rate_interval_ms / 1000", "15m": "900", "30m": "1800"}
+_WINDOW_SECONDS["24h"] = "86400"
 
 
 def counts_first_occurrences(expr: str) -> list[str]:
-    """The ``increase(M[W])`` of ``expr`` that are not ``(M unless M offset W) or
-    increase(M[W])``. A counter's series (a new stage and reason, a new rule) appears at its
-    first increment, already at 1, and increase() counts nothing before a series' first
-    sample: alone it reads 0 for the first dead letter, rejection or signal of a kind. The
-    ``unless … offset W`` term counts a series first seen within the window whole."""
+    """The ``increase(M[W])`` of ``expr`` that do not stand in the form that counts a
+    series' first increment without taking an old value for new::
+
+        (M and on (job, instance) (time() - process_start_time_seconds < W in seconds))
+        or ((M unless M offset W) and on (job, instance)
+            (process_start_time_seconds offset W == process_start_time_seconds))
+        or increase(M[W])
+
+    A counter's series (a new stage and reason, a reason, a rule) appears at its first
+    increment, already at 1, and increase() counts nothing before a series' first sample:
+    alone it reads 0 for the first dead letter, rejection or signal of a kind. The reasons
+    are no closed set (an error's class), so the series cannot all be made at 0 at start.
+    ``M unless M offset W`` alone also took a series missing W ago for a failed scrape, a
+    Prometheus restart or less history for new, its whole value counted (review finding):
+    it counts only for the same process scraped W ago; a process younger than W counts
+    whole."""
     flat = " ".join(expr.split())
-    return [
-        f"increase({metric}[{window}])"
-        for metric, window in _INCREASE.findall(flat)
-        if f"({metric} unless {metric} offset {window}) or increase({metric}[{window}])" not in flat
-    ]
+    wrong = []
+    for metric, window in _INCREASE.findall(flat):
+        young = (
+            f"({metric} and on (job, instance) (time() - process_start_time_seconds"
+            f" < {_WINDOW_SECONDS[window]}))"
+        )
+        same = (
+            f"(({metric} unless {metric} offset {window}) and on (job, instance)"
+            f" (process_start_time_seconds offset {window} == process_start_time_seconds))"
+        )
+        if f"{young} or {same} or increase({metric}[{window}])" not in flat:
+            wrong.append(f"increase({metric}[{window}])")
+    return wrong
 
 
 def test_counts_on_the_dashboard_and_in_the_alerts_include_a_new_series_first_increment() -> None:
     """The dashboard's "Dead letters (24 h)", "Dead letters by stage and reason", "Records
     rejected by reason" and the signals-per-rule panels used plain increase(): a new (stage,
-    reason) read 0 where the alerts, with ``unless … offset``, fired."""
+    reason) read 0; then ``(M unless M offset W) or increase(M[W])``, which showed a
+    counter's whole value after one failed scrape W ago (promtool cases: test_alerts_promtool,
+    tests/unit/prometheus/alerts.test.yml)."""
     exprs = {f"dashboard: {expr}": expr for expr in dashboard_exprs()}
     exprs |= {f"alert {rule['alert']}": str(rule["expr"]) for rule in alert_rules()}
     assert any("increase(" in expr for expr in exprs.values())
     plain = {where: bad for where, expr in exprs.items() if (bad := counts_first_occurrences(expr))}
     assert not plain, plain
+
+
+def test_every_process_that_exports_a_counter_exports_its_start_time() -> None:
+    """The counting form above asks ``process_start_time_seconds`` of the same target: the
+    worker's registry and the adapters' (the default registry, which the adapters' and the
+    webhook's /metrics serve) have it."""
+    from prometheus_client import REGISTRY, generate_latest
+
+    from adapters.metrics import default_metrics
+    from streams.metrics import WorkerMetrics
+
+    default_metrics()
+    for registry in (WorkerMetrics().registry, REGISTRY):
+        exposed = generate_latest(registry).decode()
+        assert re.search(r"^process_start_time_seconds \d", exposed, re.M), exposed[:200]
 
 
 def test_dashboard_panels_use_the_provisioned_data_source() -> None:
