@@ -247,7 +247,8 @@ def ends(bootstrap: str, topic: str) -> dict[int, int]:
     consumer = _consumer(bootstrap)
     try:
         tps = _partitions(consumer, topic) or []
-        return {tp.partition: end for tp, end in true_end_offsets(consumer, tps).items()}
+        measured = true_end_offsets(consumer, tps, timeout=READ_PATIENCE_S)
+        return {tp.partition: end for tp, end in measured.items()}
     finally:
         consumer.close()
 
@@ -276,7 +277,8 @@ def _read(
             return None
         if committed:
             _settled(bootstrap, topic, tps, consumer, patience)
-        end = true_end_offsets(consumer, tps)  # it assigns only the partitions with records
+        # it assigns only the partitions with records; a stall is waited for as long as a read
+        end = true_end_offsets(consumer, tps, timeout=patience)
         consumer.assign(tps)
         begin = consumer.beginning_offsets(tps)
         for tp in tps:  # never before the log's start: that would read from its end instead

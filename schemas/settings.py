@@ -788,6 +788,19 @@ def _platform_link(name: str, value: str) -> bool:
     return name.endswith("_NAME") and _DOCKER_LINK_NAME.fullmatch(value) is not None
 
 
+_GENERIC_WORDS = frozenset({"kafka", "schema", "registry", "file"})
+
+
+def _shortened(name: str, setting: str) -> bool:
+    """``name`` is ``setting`` with words left out (``kafka_password`` of
+    ``kafka_sasl_password``, ``security_protocol`` of ``kafka_security_protocol``,
+    ``registry_token``): every word of it is one of the setting's, and one of them is not
+    merely where the setting belongs (:data:`_GENERIC_WORDS`) — what an operator who
+    remembered the setting half writes, whatever difflib's ratio."""
+    words = set(name.split("_"))
+    return words <= set(setting.split("_")) and bool(words - _GENERIC_WORDS)
+
+
 def unknown_variables(
     model: type[CommonSettings], environ: Mapping[str, str] | None = None
 ) -> list[UnknownVariable]:
@@ -800,7 +813,9 @@ def unknown_variables(
     (``refused``): a near-typo of a :data:`SECURITY_SETTINGS` setting that ``model`` reads and
     that is set in neither of its forms (``SCHAKEL_KAFKA_SASL_PASSWORD`` or ``…_FILE``,
     :func:`_forms`). The rule: the setting it resembles most is that one, and difflib's ratio
-    of the two names without ``SCHAKEL_`` is at least :data:`NEAR_TYPO` (0.86). That process
+    of the two names without ``SCHAKEL_`` is at least :data:`NEAR_TYPO` (0.86), or the name is
+    the setting's with words left out (:func:`_shortened`: ``SCHAKEL_KAFKA_PASSWORD``,
+    ``SCHAKEL_SECURITY_PROTOCOL``, whose ratios are lower). That process
     would run with the weaker default without a word — e.g.
     ``SCHAKEL_KAFKA_SECURITY_PROTCOL=SSL`` leaves the protocol ``PLAINTEXT``, and pseudonymised
     citizen data crosses the network in the clear — which no log line makes good. Every other
@@ -824,7 +839,10 @@ def unknown_variables(
         refused = (
             closest in SECURITY_SETTINGS
             and closest in model.model_fields
-            and difflib.SequenceMatcher(None, suffix, closest).ratio() >= NEAR_TYPO
+            and (
+                difflib.SequenceMatcher(None, suffix, closest).ratio() >= NEAR_TYPO
+                or _shortened(suffix, closest)
+            )
             and not _forms(closest) & given
             and not link
         )

@@ -10,14 +10,36 @@ offsets are right."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from streams.offsets import probe_ends, true_end_offsets
+from streams.offsets import EndOffsetsUnconfirmed, probe_ends, true_end_offsets
 
-RECOVERY_PATIENCE_S = 30.0
-"""How long the worker's table recovery waits for the embedded broker to deliver a partition's
-last batch before its end counts as unconfirmed."""
+RECOVERY_PATIENCE_S = 45.0
+"""How long the worker's table recovery asks again for the ends of partitions whose last batch
+the embedded broker did not deliver (each ask waits 5 s): a stall of a loaded machine is
+waited out; one longer is an outage and stops the worker. Well under Faust's
+``broker_request_timeout`` (90 s), past which Faust stops waiting for the answer without a
+word."""
+
+RETRY_PAUSE_S = 1.0
+
+
+async def highwaters(bootstrap: str, partitions: Sequence[Any]) -> Mapping[Any, int]:
+    """The true ends of Faust's ``partitions`` on the embedded broker
+    (:func:`streams.offsets.probe_ends`). Each probe runs in a thread of its own, so the
+    consumer thread's event loop — and its heartbeats — go on while the broker is slow; an
+    unconfirmed end is asked again until :data:`RECOVERY_PATIENCE_S`, then raised."""
+    deadline = time.monotonic() + RECOVERY_PATIENCE_S
+    while True:
+        try:
+            return await asyncio.to_thread(probe_ends, bootstrap, partitions, true_end_offsets)
+        except EndOffsetsUnconfirmed:
+            if time.monotonic() + RETRY_PAUSE_S >= deadline:
+                raise
+        await asyncio.sleep(RETRY_PAUSE_S)
 
 
 def use_true_highwaters(bootstrap: str) -> None:
@@ -28,12 +50,7 @@ def use_true_highwaters(bootstrap: str) -> None:
         return
 
     async def _highwaters(self: Any, partitions: Sequence[Any]) -> Mapping[Any, int]:
-        # a stall of the broker under load is waited for longer than a command's 5 s: an
-        # unconfirmed end here stops the worker's recovery (EndOffsetsUnconfirmed)
-        return probe_ends(bootstrap, partitions, _patient_ends)
-
-    def _patient_ends(consumer: Any, tps: Sequence[Any]) -> dict[Any, int]:
-        return true_end_offsets(consumer, tps, timeout=RECOVERY_PATIENCE_S)
+        return await highwaters(bootstrap, partitions)
 
     AIOKafkaConsumerThread._highwaters = _highwaters
     AIOKafkaConsumerThread._schakel_true_highwaters = True

@@ -45,6 +45,10 @@ from streams.topicpage import read_page
 
 log = logging.getLogger("schakel.api")
 
+ROW_REFUSED = RefusalLog(log, "api.registry_row_refused")
+"""The line of an audit record whose schema id the registry refuses to tell the worker (the
+``status``: 403 or 404): the row is ``onleesbaar``; at most a line a minute, for the process."""
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HEX_TOKEN = re.compile(r"(?<![0-9a-f])([0-9a-f]{32})(?![0-9a-f])")
 INVALID_PSEUDONYM = "[ongeldig]"
@@ -88,6 +92,9 @@ def audit_row(deserializer: RecordDeserializer, record: Any) -> dict[str, Any]:
     except RegistryRefused as exc:
         if exc.status not in ROW_REFUSALS:
             raise
+        # said, or a registry that refuses the worker every schema id (a role missing under
+        # RBAC) would show a page of unreadable rows behind a 200 without a word
+        ROW_REFUSED(status=exc.status)
         event = None
     if event is None or event.type != AUDIT_TYPE:
         empty = dict.fromkeys(("id", "subject", *AUDIT_FIELDS))

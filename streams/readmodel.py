@@ -19,7 +19,7 @@ from schemas import kafka_client
 from schemas.serde import RecordDeserializer
 from schemas.wire import Wire
 from streams.codec import SNAPSHOT_SCHEMA, signal_from_record
-from streams.offsets import end_offsets
+from streams.offsets import EndOffsetsUnconfirmed, end_offsets
 from streams.signals import EmittedSignal
 
 log = logging.getLogger("schakel.streams")
@@ -117,10 +117,20 @@ class ReadModel:
             probe.close()
 
     def catch_up(self, timeout: float = 60.0) -> int:
-        """Read everything on the topic now (blocking); return how many snapshots."""
+        """Read everything on the topic now (blocking); return how many snapshots. Ends the
+        embedded broker does not confirm (:class:`~streams.offsets.EndOffsetsUnconfirmed`: it
+        stalled) are asked again for up to ``timeout`` seconds, then raised."""
         consumer, tps = self._consumer()
         try:
-            end = self._end(tps)
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    end = self._end(tps)
+                    break
+                except EndOffsetsUnconfirmed:
+                    if time.monotonic() >= deadline:
+                        raise
+                    time.sleep(0.5)
             total = 0
             while any(consumer.position(tp) < end[tp] for tp in tps):
                 total += self._poll(consumer)

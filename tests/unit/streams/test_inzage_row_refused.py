@@ -6,6 +6,7 @@ worker's own credentials (401, a TLS handshake: status 0) still fails the page (
 from __future__ import annotations
 
 import asyncio
+import logging
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 import streams.inzage_page
 from schemas.exceptions import RegistryNotFound, RegistryRefused, RegistryUnauthorized
+from schemas.log_limits import RefusalLog
 from streams.api import refusal_status
 from streams.topicpage import Page
 
@@ -56,13 +58,22 @@ def page(monkeypatch: pytest.MonkeyPatch, refusal: RegistryRefused) -> dict[str,
     ids=["403", "404"],
 )
 def test_a_refused_schema_id_is_an_unreadable_row(
-    monkeypatch: pytest.MonkeyPatch, refusal: RegistryRefused
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, refusal: RegistryRefused
 ) -> None:
-    answer = page(monkeypatch, refusal)
+    monkeypatch.setattr(
+        streams.inzage_page,
+        "ROW_REFUSED",
+        RefusalLog(streams.inzage_page.log, "api.registry_row_refused"),
+    )
+    with caplog.at_level(logging.WARNING, logger="schakel.api"):
+        answer = page(monkeypatch, refusal)
     rows = answer["inzage"]
     assert [(row["offset"], row["onleesbaar"]) for row in rows] == [(7, True), (8, True)]
     assert rows[0]["id"] is None and rows[0]["wie"] is None
     assert answer["totaal"] == 2
+    # said once (a review: every row refused was a page of unreadable rows without a word)
+    said = [r for r in caplog.records if r.getMessage() == "api.registry_row_refused"]
+    assert len(said) == 1 and getattr(said[0], "status", None) == refusal.status
 
 
 @pytest.mark.parametrize(
