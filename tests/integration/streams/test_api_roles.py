@@ -128,12 +128,14 @@ def test_the_beheerder_reads_operations_but_no_secrets(
         "bron",
         "fase",
         "klasse",
+        "reden",
         "weggelaten",
         "weggelaten_overig",
         "achtergehouden",
     }
     assert newest["bron"]["topic"] == "schakel.wmo.events"
     assert (newest["fase"], newest["klasse"]) == ("decode", "IngestError")
+    assert newest["reden"] == "UnknownMagicByte"  # the metric's label, not only the class
     assert (newest["weggelaten"], newest["weggelaten_overig"]) == (None, None)  # has its value
     assert newest["achtergehouden"] is False
     assert "geen avro" not in str(dead)
