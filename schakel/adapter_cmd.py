@@ -14,7 +14,6 @@ from prometheus_client import start_http_server
 from adapters.base import Source
 from adapters.checkpoint import FileCheckpoint
 from adapters.exceptions import AdapterError, PublishError, SourceUnavailable
-from adapters.publisher import Publisher
 from adapters.quarantine import Quarantine
 from adapters.registry import FACTORIES, open_source
 from adapters.runner import Runner, RunStats
@@ -26,7 +25,6 @@ from schakel.logs import tell_held_back
 from schakel.replay_args import input_problem
 from schemas.exceptions import RegistryUnavailable, TransientError
 from schemas.pseudonym import Pseudonymiser, mask_bsn
-from schemas.serde import RecordSerializer
 from schemas.settings import MAX_INTERVAL_S, AdapterSettings, WebhookSettings
 
 DEFAULT_BATCH = 1000
@@ -69,13 +67,7 @@ def build_runner(
     ``NoKafkaError``."""
     pseudonymiser = pseudonymiser or wiring.pseudonymiser(settings)
     source = source or open_source(name, spec, settings, pseudonymiser=pseudonymiser)
-    publisher = Publisher(
-        bootstrap,
-        RecordSerializer(wiring.registry(settings)),
-        client_id=f"schakel-adapter-{name}",
-        wire=settings.wire(),
-        wait=wait,
-    )
+    publisher = wiring.publisher(settings, bootstrap, f"schakel-adapter-{name}", wait=wait)
     ident = instance or name
     return Runner(
         source,

@@ -106,10 +106,15 @@ def accepted(bootstrap: str) -> str:
     return bootstrap
 
 
-def publisher(settings: CommonSettings, bootstrap_servers: str, client_id: str) -> Publisher:
+def publisher(
+    settings: CommonSettings, bootstrap_servers: str, client_id: str, *, wait: bool = False
+) -> Publisher:
+    """The adapters' publisher of ``settings`` (``wait``: a broker down now is waited for,
+    :class:`adapters.publisher.Publisher`)."""
     return Publisher(
         bootstrap_servers,
         RecordSerializer(registry(settings)),
         client_id=client_id,
         wire=settings.wire(),
+        wait=wait,
     )
