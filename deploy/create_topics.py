@@ -12,7 +12,7 @@ may start first, and this one-shot also checks the partition counts of existing 
 
 Connects to Kafka as every Schakel process does (``SCHAKEL_KAFKA_SECURITY_PROTOCOL``, TLS files,
 SASL user name and password: :mod:`schemas.kafka_client`), after the same checks: a misspelt
-security setting (:func:`schemas.settings.unknown_variables`) and a TLS file without TLS are
+security setting (:func:`schemas.environment.unknown_variables`) and a TLS file without TLS are
 refused. A secured Kafka that answers but refuses the credentials or the TLS (a wrong password,
 no or another client certificate, a CA that does not verify the broker) is a configuration
 error, said within seconds in one line naming the settings to check
@@ -35,13 +35,9 @@ from schakel import wiring
 from schakel.cli import one_line
 from schakel.topics import ensure_topics
 from schemas import kafka_client
+from schemas.environment import kafka_files_without_tls, unknown_variables
 from schemas.exceptions import SettingsError
-from schemas.settings import (
-    CommonSettings,
-    kafka_files_without_tls,
-    load_process_settings,
-    unknown_variables,
-)
+from schemas.settings import CommonSettings, load_process_settings
 from schemas.wire import TopicSpec
 
 WAIT_MS = 30_000

@@ -20,6 +20,12 @@ from schakel import __version__
 from schakel.arguments import port_number
 from schakel.logs import setup_logging, tell_held_back
 from schemas import kafka_client
+from schemas.environment import (
+    foreign_secrets,
+    kafka_files_without_tls,
+    registry_files_without_tls,
+    unknown_variables,
+)
 from schemas.exceptions import SchakelError, SettingsError, TransientError
 from schemas.pseudonym import mask_bsn
 from schemas.settings import (
@@ -31,11 +37,7 @@ from schemas.settings import (
     Settings,
     WebhookSettings,
     WorkerSettings,
-    foreign_secrets,
-    kafka_files_without_tls,
     load_process_settings,
-    registry_files_without_tls,
-    unknown_variables,
 )
 
 Command = Callable[[argparse.Namespace, Any], int]
@@ -401,7 +403,7 @@ themselves, after they showed the settings (``config``: :func:`_cmd_config`)."""
 
 def started(args: argparse.Namespace) -> CommonSettings | None:
     """The settings of the process of ``args``, with a misspelt security setting refused
-    (:func:`~schemas.settings.unknown_variables`) and the credentials and files of the
+    (:func:`~schemas.environment.unknown_variables`) and the credentials and files of the
     connections it makes checked (:func:`check_connections`; Kafka's security installed);
     ``None`` when they cannot work, said on stderr, one line for each problem (invalid
     values are one line together; with one, the connections are not checked)."""

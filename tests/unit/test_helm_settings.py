@@ -6,7 +6,7 @@ security setting), after the install had succeeded. The chart knows the settings
 ``templates/_settings.tpl``, generated from :class:`schemas.settings.Settings` by this module
 (``PYTHONPATH=. python -m tests.unit.test_helm_settings``); the first test fails when the two
 differ. The chart's suggestion (edit distance) is compared with the process's
-(:func:`schemas.settings.unknown_variables`, difflib) on the usual misspellings."""
+(:func:`schemas.environment.unknown_variables`, difflib) on the usual misspellings."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from schemas.settings import ENV_PREFIX, NOT_SETTINGS, Settings, WorkerSettings, unknown_variables
+from schemas.environment import NOT_SETTINGS, unknown_variables
+from schemas.settings import ENV_PREFIX, Settings, WorkerSettings
 from tests.unit.helm_chart import CHART, REQUIRED, merged
 from tests.unit.helm_chart import template as render
 from tests.unit.test_helm import secret_settings

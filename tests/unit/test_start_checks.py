@@ -1,5 +1,5 @@
 """What a process says about its environment at start (schakel/cli.py ``started`` and
-``tell_environment``; schemas/settings.py): a ``SCHAKEL_*`` variable no process reads is named
+``tell_environment``; schemas/environment.py): a ``SCHAKEL_*`` variable no process reads is named
 with the setting it resembles (a misspelt security setting refuses the start); a secret of
 another process is named with the processes that use it; an empty path is refused; a TLS file
 of a connection without TLS is refused. Never a value."""
@@ -20,17 +20,19 @@ from schakel import cli
 from schakel.cli import SETTINGS_OF, main
 from schakel.testpki import Pki, make_pki
 from schemas import kafka_client
-from schemas.settings import (
+from schemas.environment import (
     NOT_SETTINGS,
+    foreign_secrets,
+    registry_files_without_tls,
+    secret_fields,
+    unknown_variables,
+)
+from schemas.settings import (
     TLS_FILES,
     CommonSettings,
     Settings,
     WorkerSettings,
-    foreign_secrets,
     load_process_settings,
-    registry_files_without_tls,
-    secret_fields,
-    unknown_variables,
 )
 from tests.unit.helm_chart import (
     REQUIRED,

@@ -110,7 +110,7 @@ every pod). */}}
 {{- if and $registryTls.existingSecret $registryTls.keyKey (not $registryTls.certKey) -}}
 {{- fail "secrets.schemaRegistryTls.keyKey needs secrets.schemaRegistryTls.certKey: the client certificate of that key (mutual TLS)" -}}
 {{- end -}}
-{{- /* schemas.settings.registry_files_without_tls: an http:// URL (the scheme as urlsplit reads
+{{- /* schemas.environment.registry_files_without_tls: an http:// URL (the scheme as urlsplit reads
 it: white space and control characters before it dropped, tabs and line breaks in it, any case)
 with the registry's TLS files; the message never shows the URL (it may hold a password). */ -}}
 {{- if $registryTls.existingSecret -}}
@@ -288,7 +288,7 @@ read the key from a file (SCHAKEL_PSEUDONYM_KEY_FILE) and ignore the white space
 {{- end -}}
 
 {{/* (dict "name" "SCHAKEL_…" "known" (list …)): the known variable that `name` resembles most,
-as the processes name it (schemas.settings.unknown_variables: difflib's ratio, at least 0.6, on
+as the processes name it (schemas.environment.unknown_variables: difflib's ratio, at least 0.6, on
 the names without SCHAKEL_, regardless of case), here by the longest common subsequence L of
 the two: 2L over their lengths together, at least 0.6, the highest (of equals the last in
 order, as difflib); empty if none. tests/unit/test_helm_settings.py compares the two. */}}
