@@ -319,7 +319,7 @@ def test_every_schakel_variable_the_repository_sets_or_reads_is_known() -> None:
         # the unit tests and the docs set misspelt names on purpose, and so do the examples
         # in the docstrings of the checks themselves
         if not file.startswith(("tests/unit/", "docs/"))
-        and file not in ("CHANGELOG.md", "schemas/settings.py")
+        and file not in ("CHANGELOG.md", "schemas/settings.py", "schemas/environment.py")
         for name in re.findall(
             r"\bSCHAKEL_[A-Z0-9_]*[A-Z0-9]\b",
             (ROOT / file).read_text(encoding="utf-8", errors="replace"),
